@@ -1,0 +1,161 @@
+/* The guest ABI: shared, byte for byte, by the runner and every guest. */
+#ifndef LOCKVM_ABI_H
+#define LOCKVM_ABI_H
+
+/*
+ * Guest addresses are plain integers. On the host side a guest_ptr_t is
+ * never dereferenced: it becomes a host pointer only through the one
+ * checked helper in runner/memory.c (Solo5's HVT_GUEST_PTR habit).
+ * Structs here have fixed layout (explicit padding, no pointers, no
+ * longs) so 64-bit host and guest agree. Fields are marked IN (guest to
+ * runner) or OUT (runner to guest).
+ */
+#include <stdint.h>
+
+typedef uint64_t guest_ptr_t;
+
+#define LOCKVM_ABI_VERSION 1
+
+/* ---- Guest physical memory layout (identity mapped) -------------------- */
+/* Page 0 is never mapped, so a null dereference faults. */
+#define LOCKVM_PAGE_SIZE 4096ULL
+/* [RUNNER_BASE, RUNNER_END): the runner's own pages (page tables, GDT, TSS,
+ * IDT, exception stubs, ring-0 stacks, boot info). Guest images load above. */
+#define LOCKVM_RUNNER_BASE 0x1000ULL
+#define LOCKVM_RUNNER_END 0x200000ULL
+/* Each vCPU gets a stack of this size at the top of RAM, with an unmapped
+ * guard page below it. */
+#define LOCKVM_STACK_SIZE 0x10000ULL
+#define LOCKVM_STACK_GUARD 0x1000ULL
+#define LOCKVM_MAX_VCPUS 64
+#define LOCKVM_MAX_DISKS 16
+#define LOCKVM_MAX_ARGS 64
+#define LOCKVM_ARGS_AREA 8192 /* bytes for argv pointers and strings */
+
+/* ---- Boot info: one per vCPU, read-only to the guest ------------------- */
+/* On entry RDI holds the GPA of the vCPU's own boot info and the FS base
+ * points at it too, so per-vCPU data is one %fs-relative load away. */
+struct lockvm_disk_info {
+	uint64_t sectors;    /* capacity in 512-byte sectors */
+	uint32_t read_only;  /* 1 when attached with ,ro */
+	uint32_t reserved;
+};
+
+struct lockvm_boot_info {
+	uint32_t abi_version; /* LOCKVM_ABI_VERSION */
+	uint32_t vcpu_index;  /* 0 .. vcpu_count-1 */
+	uint32_t vcpu_count;
+	uint32_t argc;
+	uint64_t ram_size;    /* bytes of guest RAM, from GPA 0 */
+	guest_ptr_t argv;     /* argc pointers to NUL-terminated strings */
+	guest_ptr_t stack_top;/* this vCPU's initial RSP */
+	uint32_t disk_count;
+	uint32_t reserved;
+	struct lockvm_disk_info disks[LOCKVM_MAX_DISKS];
+};
+
+/* ---- Hypercalls --------------------------------------------------------- */
+/*
+ * A hypercall is a 32-bit OUT of the GPA of its argument struct to port
+ * LOCKVM_HC_PORT_BASE + number. The struct must lie wholly in guest RAM.
+ * Errors of meaning come back in `ret` as a negative LOCKVM_E* value;
+ * errors of form (bad pointer, overflowing length, unknown port, wrong
+ * access size) stop the guest with "guest error:" and exit status 134.
+ */
+#define LOCKVM_HC_PORT_BASE 0x500
+enum lockvm_hypercall {
+	LOCKVM_HC_CONSOLE_WRITE = 0,
+	LOCKVM_HC_EXIT = 1,
+	LOCKVM_HC_TIME = 2,
+	LOCKVM_HC_RANDOM = 3,
+	LOCKVM_HC_BLK_INFO = 4,
+	LOCKVM_HC_BLK_READ = 5,
+	LOCKVM_HC_BLK_WRITE = 6,
+	LOCKVM_HC_SLEEP = 7,
+	LOCKVM_HC_YIELD = 8,
+	LOCKVM_HC_WAIT = 9,
+	LOCKVM_HC_WAKE = 10,
+	LOCKVM_HC_NOP = 11,
+	LOCKVM_HC_COUNT
+};
+
+/* Error values returned in `ret` (negated). */
+#define LOCKVM_EINVAL 22
+#define LOCKVM_EROFS 30
+#define LOCKVM_ERANGE 34
+#define LOCKVM_EIO 5
+#define LOCKVM_ENODEV 19
+#define LOCKVM_ETIMEDOUT 110
+#define LOCKVM_EAGAIN 11
+
+/* Upper bounds on one call's work, so no call can stall the VMM. */
+#define LOCKVM_CONSOLE_MAX 65536
+#define LOCKVM_RANDOM_MAX 65536
+#define LOCKVM_BLK_MAX_SECTORS 8192 /* 4 MiB per request */
+#define LOCKVM_SECTOR_SIZE 512
+
+struct lockvm_hc_console_write {
+	guest_ptr_t data; /* IN */
+	uint64_t len;     /* IN: at most LOCKVM_CONSOLE_MAX */
+	int64_t ret;      /* OUT: bytes written or -error */
+};
+
+struct lockvm_hc_exit {
+	uint64_t status; /* IN: 0..123; larger values are clamped to 123 */
+};
+
+#define LOCKVM_CLOCK_REALTIME 0
+#define LOCKVM_CLOCK_MONOTONIC 1
+struct lockvm_hc_time {
+	uint32_t clock;   /* IN */
+	uint32_t pad;
+	uint64_t nanoseconds; /* OUT */
+	int64_t ret;      /* OUT */
+};
+
+struct lockvm_hc_random {
+	guest_ptr_t data; /* IN */
+	uint64_t len;     /* IN: at most LOCKVM_RANDOM_MAX */
+	int64_t ret;      /* OUT */
+};
+
+struct lockvm_hc_blk_info {
+	uint32_t disk;    /* IN */
+	uint32_t read_only; /* OUT */
+	uint64_t sectors; /* OUT */
+	int64_t ret;      /* OUT */
+};
+
+struct lockvm_hc_blk_io {
+	uint32_t disk;    /* IN */
+	uint32_t count;   /* IN: sectors, at most LOCKVM_BLK_MAX_SECTORS */
+	uint64_t sector;  /* IN */
+	guest_ptr_t data; /* IN: count * 512 bytes */
+	int64_t ret;      /* OUT: 0 or -error */
+};
+
+struct lockvm_hc_sleep {
+	uint64_t nanoseconds; /* IN */
+	int64_t ret;          /* OUT */
+};
+
+/* Futex-like: WAIT blocks while the 32-bit word at `addr` equals
+ * `expected`, until a WAKE on the same address or the timeout (0 = none). */
+struct lockvm_hc_wait {
+	guest_ptr_t addr;     /* IN: 4-byte aligned */
+	uint32_t expected;    /* IN */
+	uint32_t pad;
+	uint64_t timeout_ns;  /* IN */
+	int64_t ret;          /* OUT: 0, -LOCKVM_EAGAIN or -LOCKVM_ETIMEDOUT */
+};
+
+struct lockvm_hc_wake {
+	guest_ptr_t addr; /* IN */
+	int64_t ret;      /* OUT */
+};
+
+struct lockvm_hc_nop {
+	int64_t ret; /* OUT */
+};
+
+#endif

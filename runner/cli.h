@@ -1,0 +1,8 @@
+/* The lockvm command line: subcommand dispatch. */
+#ifndef LOCKVM_CLI_H
+#define LOCKVM_CLI_H
+
+/* Runs `lockvm ARGS…`; returns the process exit status. */
+int cli_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,39 @@
+# Shared helpers for integration tests: source it, then call pass/fail/skip
+# and the expect_* helpers. Every test runs against a private LOCKVM_ROOT.
+set -u
+TOP=${LOCKVM_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+B=$TOP/${LOCKVM_BUILD:-build}
+LOCKVM=$B/lockvm
+G=$B/guests
+TG=$B/tests/guests
+: "${LOCKVM_ROOT:=$(mktemp -d /tmp/lockvm-root.XXXXXX)}"
+export LOCKVM_ROOT
+T_TMP=$(mktemp -d /tmp/lockvm-t.XXXXXX)
+trap 'rm -rf "$T_TMP"' EXIT
+
+pass() { echo "PASS: $*"; }
+fail() { echo "FAIL: $*"; }
+skip() { echo "SKIP: $*"; }
+
+# run_capture CMD... : runs CMD with a 60 s guard, sets $out (stdout+stderr)
+# and $rc.
+run_capture() {
+	out=$(timeout -k 5 60 "$@" 2>&1)
+	rc=$?
+}
+
+# expect NAME RC PATTERN CMD... : CMD must exit RC and its output must
+# contain the fixed string PATTERN (empty PATTERN: no output check).
+expect() {
+	local name=$1 want_rc=$2 pattern=$3; shift 3
+	run_capture "$@"
+	if [ "$rc" -ne "$want_rc" ]; then
+		fail "$name: exit $rc, want $want_rc; output: $(echo "$out" | tail -n 3 | tr '\n' '|')"
+	elif [ -n "$pattern" ] && ! grep -qF -- "$pattern" <<<"$out"; then
+		fail "$name: output lacks '$pattern'; got: $(echo "$out" | tail -n 3 | tr '\n' '|')"
+	else
+		pass "$name"
+	fi
+}
+
+have_kvm() { [ -r /dev/kvm ] && [ -w /dev/kvm ]; }

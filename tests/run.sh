@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The test driver: runs unit tests (cmocka, TAP output), then every
+# integration script, and ends with "N passed, N failed, N skipped".
+# Usage: tests/run.sh [PATTERN]   (PATTERN filters test files by name)
+set -u
+cd "$(dirname "$0")/.."
+export LOCKVM_BUILD=${LOCKVM_BUILD:-build}
+export LOCKVM_TOP=$PWD
+pattern=${1:-}
+passed=0 failed=0 skipped=0
+failures=()
+tmp_top=$(mktemp -d /tmp/lockvm-tests.XXXXXX)
+trap 'rm -rf "$tmp_top"' EXIT
+
+count_output() { # $1 = test file, reads its output on stdin
+	local file=$1 line
+	while IFS= read -r line; do
+		case $line in
+		"ok "*"# SKIP"* | "ok "*"# skip"* | "SKIP: "*)
+			skipped=$((skipped + 1)); echo "  $line" ;;
+		"ok "*) passed=$((passed + 1)) ;;
+		"PASS: "*) passed=$((passed + 1)); [ -n "${VERBOSE:-}" ] && echo "  $line" ;;
+		"not ok "* | "FAIL: "*)
+			failed=$((failed + 1)); failures+=("$file: $line"); echo "  $line" ;;
+		*) [ -n "${VERBOSE:-}" ] && echo "  | $line" ;;
+		esac
+	done
+	return 0
+}
+
+run_one() { # $1 = label, rest = command
+	local label=$1; shift
+	local out rc before=$((passed + failed + skipped)) fails_before=$failed
+	echo "== $label"
+	out=$(mktemp "$tmp_top/out.XXXXXX")
+	( export LOCKVM_ROOT; LOCKVM_ROOT=$(mktemp -d "$tmp_top/root.XXXXXX"); "$@" ) >"$out" 2>&1
+	rc=$?
+	count_output "$label" <"$out"
+	if [ "$rc" -ne 0 ] && [ "$failed" -eq "$fails_before" ]; then
+		failed=$((failed + 1))
+		failures+=("$label: exited $rc without reporting a failure")
+		echo "  FAIL: $label exited $rc"; tail -n 20 "$out" | sed 's/^/  | /'
+	fi
+	if [ $((passed + failed + skipped)) -eq "$before" ]; then
+		failed=$((failed + 1)); failures+=("$label: reported no test")
+		echo "  FAIL: $label reported no test"; tail -n 20 "$out" | sed 's/^/  | /'
+	fi
+}
+
+for t in "$LOCKVM_BUILD"/tests/unit/test_*; do
+	[ -x "$t" ] || continue
+	[ -n "$pattern" ] && [[ $t != *$pattern* ]] && continue
+	run_one "unit/$(basename "$t")" env CMOCKA_MESSAGE_OUTPUT=TAP "$t"
+done
+for t in tests/integration/*.sh; do
+	[ -f "$t" ] || continue
+	[ -n "$pattern" ] && [[ $t != *$pattern* ]] && continue
+	run_one "${t#tests/}" bash "$t"
+done
+
+if ((${#failures[@]})); then
+	echo; echo "Failures:"; printf '  %s\n' "${failures[@]}"
+fi
+echo
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
