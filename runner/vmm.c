@@ -1,10 +1,256 @@
-/* The VMM process main loop (placeholder until the core lands). */
+/* The VMM process: takes its trusted argv from the supervisor, builds the VM in setup phases, runs it, tears it down. */
 #include "vmm.h"
 
-#include "util.h"
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "arch.h"
+#include "blk.h"
+#include "elf_image.h"
+#include "kvm.h"
+#include "vcpu.h"
+#include "vm.h"
+
+/* A guest image can be no larger than this, whatever the RAM size. */
+#define ELF_FILE_MAX (1ULL << 30)
+
+struct vmm_options {
+	int kvm_fd, elf_fd, console_fd;
+	uint64_t mem, timeout_ns;
+	unsigned vcpus;
+	int disk_fds[LOCKVM_MAX_DISKS];
+	bool disk_ro[LOCKVM_MAX_DISKS];
+	unsigned disk_count;
+	bool stats;
+	struct boot_args args;
+};
+
+/* The VMM's argv comes from the supervisor, never from a user; still,
+ * malformed values stop it rather than being guessed at. */
+static void parse_options(int argc, char **argv, struct vmm_options *o)
+{
+	static const struct option longopts[] = {
+		{ "kvm-fd", required_argument, NULL, 'k' },
+		{ "elf-fd", required_argument, NULL, 'e' },
+		{ "console-fd", required_argument, NULL, 'c' },
+		{ "mem", required_argument, NULL, 'm' },
+		{ "vcpus", required_argument, NULL, 'v' },
+		{ "timeout-ns", required_argument, NULL, 't' },
+		{ "disk", required_argument, NULL, 'd' },
+		{ "stats", no_argument, NULL, 's' },
+		{ 0 },
+	};
+	uint64_t value;
+	int opt;
+	*o = (struct vmm_options){ .kvm_fd = -1, .elf_fd = -1, .console_fd = STDOUT_FILENO,
+				   .vcpus = 1 };
+	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'k':
+		case 'e':
+		case 'c':
+			if (parse_uint(optarg, 0, 1023, &value) < 0)
+				die("bad fd '%s'", optarg);
+			*(opt == 'k' ? &o->kvm_fd : opt == 'e' ? &o->elf_fd : &o->console_fd) =
+				(int)value;
+			break;
+		case 'm':
+			if (parse_uint(optarg, 1, UINT64_MAX, &o->mem) < 0)
+				die("bad --mem '%s'", optarg);
+			break;
+		case 'v':
+			if (parse_uint(optarg, 1, LOCKVM_MAX_VCPUS, &value) < 0)
+				die("bad --vcpus '%s'", optarg);
+			o->vcpus = (unsigned)value;
+			break;
+		case 't':
+			if (parse_uint(optarg, 0, UINT64_MAX, &o->timeout_ns) < 0)
+				die("bad --timeout-ns '%s'", optarg);
+			break;
+		case 'd': {
+			char *comma = strchr(optarg, ',');
+			if (!comma || o->disk_count == LOCKVM_MAX_DISKS)
+				die("bad --disk '%s'", optarg);
+			*comma = '\0';
+			if (parse_uint(optarg, 0, 1023, &value) < 0 ||
+			    (strcmp(comma + 1, "ro") != 0 && strcmp(comma + 1, "rw") != 0))
+				die("bad --disk '%s'", optarg);
+			o->disk_fds[o->disk_count] = (int)value;
+			o->disk_ro[o->disk_count++] = strcmp(comma + 1, "ro") == 0;
+			break;
+		}
+		case 's':
+			o->stats = true;
+			break;
+		default:
+			die("usage: lockvm-vmm --kvm-fd N --elf-fd N --mem BYTES [...] -- ARGS");
+		}
+	}
+	if (o->kvm_fd < 0 || o->elf_fd < 0 || o->mem == 0)
+		die("--kvm-fd, --elf-fd and --mem are required");
+	o->args.argc = (unsigned)(argc - optind);
+	o->args.argv = argv + optind;
+}
+
+/* Reads the whole guest image from the fd the supervisor opened. */
+static uint8_t *read_image(int fd, uint64_t limit, uint64_t *size)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		die_errno("fstat(guest image fd %d)", fd);
+	if (!S_ISREG(st.st_mode))
+		die("guest image: not a regular file");
+	if ((uint64_t)st.st_size > limit)
+		die("guest image: %lld bytes is larger than guest RAM or the 1G limit",
+		    (long long)st.st_size);
+	uint8_t *buf = malloc(st.st_size ? (size_t)st.st_size : 1);
+	if (!buf)
+		die("guest image: out of memory for %lld bytes", (long long)st.st_size);
+	uint64_t done = 0;
+	while (done < (uint64_t)st.st_size) {
+		ssize_t n = pread(fd, buf + done, (size_t)st.st_size - done, (off_t)done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			die_errno("read(guest image)");
+		done += (uint64_t)n;
+	}
+	*size = done;
+	return buf;
+}
+
+static void load_guest(struct vm *vm, const struct vmm_options *o)
+{
+	uint64_t size;
+	char err[256];
+	uint64_t limit = o->mem < ELF_FILE_MAX ? o->mem : ELF_FILE_MAX;
+	uint8_t *file = read_image(o->elf_fd, limit, &size);
+	struct elf_limits limits = arch_image_limits(vm->mem.size, vm->vcpu_count);
+	struct elf_image image;
+	if (elf_parse(file, size, &limits, &image, err, sizeof(err)) < 0)
+		die("guest image: %s", err);
+	elf_copy(file, &image, &vm->mem);
+	free(file);
+	close(o->elf_fd);
+	vm->entry = image.entry;
+	if (arch_setup_memory(vm, &image, &o->args, err, sizeof(err)) < 0)
+		die("%s", err);
+}
+
+static int run_until_end(struct vm *vm, int signal_fd)
+{
+	struct pollfd fds[2] = {
+		{ .fd = vm->wake_fd, .events = POLLIN },
+		{ .fd = signal_fd, .events = POLLIN },
+	};
+	while (!vm_is_ending(vm)) {
+		int timeout_ms = -1;
+		if (vm->deadline_ns) {
+			uint64_t now = now_ns();
+			if (now >= vm->deadline_ns) {
+				vm_end(vm, EXIT_TIMEOUT, "timeout: VM stopped after --timeout");
+				break;
+			}
+			uint64_t left_ms = (vm->deadline_ns - now + 999999) / 1000000;
+			timeout_ms = left_ms > 60000 ? 60000 : (int)left_ms;
+		}
+		if (poll(fds, 2, timeout_ms) < 0 && errno != EINTR)
+			die_errno("poll");
+		if (fds[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+				vm_end(vm, EXIT_SIGNAL_BASE + (int)si.ssi_signo, "stopped: %s",
+				       strsignal((int)si.ssi_signo));
+		}
+	}
+	vcpu_join_all(vm);
+	return vm->exit_status;
+}
 
 int vmm_main(int argc, char **argv)
 {
+	struct vmm_options o;
+	struct vm vm;
+	char err[256];
 	util_progname = "lockvm-vmm";
-	die("not implemented yet");
+	prctl(PR_SET_NAME, "lockvm-vmm", 0, 0, 0);
+	parse_options(argc, argv, &o);
+
+	vm_init(&vm);
+	vm.kvm_fd = o.kvm_fd;
+	vm.console_fd = o.console_fd;
+	vm.vcpu_count = o.vcpus;
+	const char *problem = guest_mem_size_problem(o.mem);
+	if (problem)
+		die("--mem %" PRIu64 " %s", o.mem, problem);
+	if (kvm_check(vm.kvm_fd, o.vcpus, err, sizeof(err)) < 0)
+		die("%s", err);
+	if (guest_mem_map(&vm.mem, o.mem) < 0)
+		die_errno("mmap(guest RAM, %" PRIu64 " bytes)", o.mem);
+	for (unsigned i = 0; i < o.disk_count; i++)
+		if (blk_attach(&vm, o.disk_fds[i], o.disk_ro[i], err, sizeof(err)) < 0)
+			die("disk %u: %s", i, err);
+	vm.vcpus = calloc(o.vcpus, sizeof(*vm.vcpus));
+	if (!vm.vcpus)
+		die("out of memory for %u vCPUs", o.vcpus);
+	for (unsigned i = 0; i < o.vcpus; i++)
+		vm.vcpus[i] = (struct vcpu){ .vm = &vm, .index = i, .fd = -1 };
+
+	/* Phase order: memory, image, VM, vCPUs, signals, threads. */
+	load_guest(&vm, &o);
+	if (kvm_vm_create(&vm, err, sizeof(err)) < 0)
+		die("%s", err);
+	for (unsigned i = 0; i < o.vcpus; i++)
+		if (arch_vcpu_init(&vm.vcpus[i], err, sizeof(err)) < 0)
+			die("%s", err);
+
+	sigset_t blocked;
+	sigemptyset(&blocked);
+	sigaddset(&blocked, SIGINT);
+	sigaddset(&blocked, SIGTERM);
+	sigaddset(&blocked, SIGUSR1);
+	if (pthread_sigmask(SIG_BLOCK, &blocked, NULL) != 0)
+		die("pthread_sigmask failed");
+	sigdelset(&blocked, SIGUSR1);
+	int signal_fd = signalfd(-1, &blocked, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (signal_fd < 0)
+		die_errno("signalfd");
+	vm.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm.wake_fd < 0)
+		die_errno("eventfd");
+	if (o.timeout_ns)
+		vm.deadline_ns = now_ns() + o.timeout_ns;
+
+	if (vcpu_start_all(&vm, err, sizeof(err)) < 0) {
+		vm_end(&vm, EXIT_REFUSED, "lockvm-vmm: %s", err);
+		vcpu_join_all(&vm);
+		return EXIT_REFUSED;
+	}
+	int status = run_until_end(&vm, signal_fd);
+
+	if (o.stats) {
+		uint64_t exits = 0, calls = 0;
+		for (unsigned i = 0; i < vm.vcpu_count; i++) {
+			exits += vm.vcpus[i].exits;
+			calls += vm.vcpus[i].hypercalls;
+		}
+		fprintf(stderr, "stats: exits=%" PRIu64 " hypercalls=%" PRIu64 "\n", exits, calls);
+	}
+	kvm_vm_destroy(&vm);
+	guest_mem_unmap(&vm.mem);
+	free(vm.vcpus);
+	close(signal_fd);
+	close(vm.wake_fd);
+	return status;
 }

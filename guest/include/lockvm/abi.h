@@ -57,12 +57,24 @@ struct lockvm_boot_info {
 /* ---- Hypercalls --------------------------------------------------------- */
 /*
  * A hypercall is a 32-bit OUT of the GPA of its argument struct to port
- * LOCKVM_HC_PORT_BASE + number. The struct must lie wholly in guest RAM.
+ * LOCKVM_HC_PORT_BASE + number, or equivalently a 32-bit write of that GPA
+ * to the doorbell page at LOCKVM_DOORBELL_GPA + 4 * number. The SDK uses
+ * the doorbell: on the development hosts the nested hypervisor runs CPL 3
+ * with IOPL 0 whatever RFLAGS says (so OUT faults), delivers INT n and
+ * INT3 through the guest IDT, and its SYSCALL stays at CPL 3; an MMIO
+ * write to an unbacked page is the one exit from CPL 3 that needs no
+ * (emulated) ring-0 code. The struct must lie wholly in guest RAM.
+ * CPL 3 code issues it as `int $LOCKVM_HC_VECTOR` with the port in EDX and
+ * the GPA in EAX: the runner's ring-0 stub performs the OUT (on the
+ * development hosts CPL 3 cannot do port I/O itself, IOPL notwithstanding).
  * Errors of meaning come back in `ret` as a negative LOCKVM_E* value;
  * errors of form (bad pointer, overflowing length, unknown port, wrong
  * access size) stop the guest with "guest error:" and exit status 134.
  */
 #define LOCKVM_HC_PORT_BASE 0x500
+/* The doorbell page: a 32-bit write of the argument GPA to
+ * LOCKVM_DOORBELL_GPA + 4 * number is the same hypercall as the OUT. */
+#define LOCKVM_DOORBELL_GPA 0x4000000000ULL
 enum lockvm_hypercall {
 	LOCKVM_HC_CONSOLE_WRITE = 0,
 	LOCKVM_HC_EXIT = 1,

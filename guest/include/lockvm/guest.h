@@ -1,0 +1,65 @@
+/* The guest SDK: what a lockvm guest program calls. Freestanding; no host libc. */
+#ifndef LOCKVM_GUEST_H
+#define LOCKVM_GUEST_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lockvm/abi.h>
+
+/* Guest entry points. main() runs on vCPU 0; vcpu_main() on every other
+ * vCPU (the default parks the vCPU). Returning from main() exits the VM
+ * with its value. */
+int main(int argc, char **argv);
+void vcpu_main(unsigned index);
+
+/* This vCPU's boot info (read-only), its index, and the vCPU count. */
+const struct lockvm_boot_info *lv_boot(void);
+unsigned lv_vcpu_index(void);
+unsigned lv_vcpu_count(void);
+
+/* Hypercalls. Negative returns are -LOCKVM_E* values. */
+void lv_exit(int status) __attribute__((noreturn));
+long lv_write(const void *buf, size_t len);
+uint64_t lv_time_ns(unsigned clock);
+long lv_random(void *buf, size_t len);
+int lv_blk_info(unsigned disk, uint64_t *sectors, int *read_only);
+int lv_blk_read(unsigned disk, uint64_t sector, uint32_t count, void *buf);
+int lv_blk_write(unsigned disk, uint64_t sector, uint32_t count, const void *buf);
+void lv_sleep_ns(uint64_t ns);
+void lv_yield(void);
+int lv_wait(volatile uint32_t *addr, uint32_t expected, uint64_t timeout_ns);
+int lv_wake(volatile uint32_t *addr);
+long lv_nop(void);
+/* Parks this vCPU until the VM ends. */
+void lv_park(void) __attribute__((noreturn));
+
+/* Issues hypercall `nr` with the argument struct at `args`, which must lie
+ * below 4 GiB (the GPA travels in a 32-bit OUT). The interrupt enters the
+ * runner's ring-0 stub, which does the OUT of EAX to port DX. */
+static inline void lv_hypercall(unsigned nr, void *args)
+{
+	volatile uint32_t *doorbell = (volatile uint32_t *)(uintptr_t)LOCKVM_DOORBELL_GPA;
+	__asm__ volatile("movl %0, (%1)"
+			 :
+			 : "r"((uint32_t)(uintptr_t)args), "r"(doorbell + nr)
+			 : "memory");
+}
+
+/* Formatting and output: %d %i %u %x %X %s %c %p %%, with l/ll/z, width and 0. */
+int lv_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+int lv_snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int lv_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int lv_puts(const char *s);
+
+/* Strings and memory. */
+size_t lv_strlen(const char *s);
+int lv_strcmp(const char *a, const char *b);
+unsigned long long lv_strtoull(const char *s, const char **end, int base);
+void *memcpy(void *dest, const void *src, size_t n);
+void *memmove(void *dest, const void *src, size_t n);
+void *memset(void *dest, int c, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+
+#endif

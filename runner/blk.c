@@ -1,0 +1,143 @@
+/* The block device: 512-byte sectors, every request bounds-checked against the image size. */
+#include "blk.h"
+
+#include <errno.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hypercall.h"
+
+int blk_attach(struct vm *vm, int fd, bool read_only, char *err, size_t errlen)
+{
+	struct stat st;
+	uint64_t bytes;
+	if (vm->disk_count >= LOCKVM_MAX_DISKS) {
+		snprintf(err, errlen, "too many disks (at most %d)", LOCKVM_MAX_DISKS);
+		return -1;
+	}
+	if (fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "fstat(disk fd %d): %s", fd, strerror(errno));
+		return -1;
+	}
+	if (S_ISREG(st.st_mode)) {
+		bytes = (uint64_t)st.st_size;
+	} else if (S_ISBLK(st.st_mode)) {
+		if (ioctl(fd, BLKGETSIZE64, &bytes) < 0) {
+			snprintf(err, errlen, "ioctl(disk fd %d, BLKGETSIZE64): %s", fd,
+				 strerror(errno));
+			return -1;
+		}
+	} else {
+		snprintf(err, errlen, "disk fd %d is neither a regular file nor a block device", fd);
+		return -1;
+	}
+	if (bytes % LOCKVM_SECTOR_SIZE) {
+		snprintf(err, errlen, "size %llu is not a multiple of %d bytes",
+			 (unsigned long long)bytes, LOCKVM_SECTOR_SIZE);
+		return -1;
+	}
+	vm->disks[vm->disk_count++] = (struct disk){
+		.fd = fd,
+		.sectors = bytes / LOCKVM_SECTOR_SIZE,
+		.read_only = read_only,
+	};
+	return 0;
+}
+
+static struct disk *blk_disk(struct vcpu *vcpu, uint32_t index)
+{
+	return index < vcpu->vm->disk_count ? &vcpu->vm->disks[index] : NULL;
+}
+
+void blk_hc_info(struct vcpu *vcpu, void *args)
+{
+	struct lockvm_hc_blk_info *a = args;
+	struct disk *disk = blk_disk(vcpu, a->disk);
+	if (!disk) {
+		a->ret = -LOCKVM_ENODEV;
+		return;
+	}
+	a->sectors = disk->sectors;
+	a->read_only = disk->read_only;
+	a->ret = 0;
+}
+
+/* Checks a request; returns the guest buffer or NULL (with a->ret set, or
+ * the VM ended for a malformed buffer). */
+static uint8_t *blk_request(struct vcpu *vcpu, struct lockvm_hc_blk_io *a, struct disk **out,
+			    const char *what)
+{
+	struct disk *disk = blk_disk(vcpu, a->disk);
+	uint64_t end;
+	if (!disk) {
+		a->ret = -LOCKVM_ENODEV;
+		return NULL;
+	}
+	if (a->count == 0 || a->count > LOCKVM_BLK_MAX_SECTORS) {
+		a->ret = -LOCKVM_EINVAL;
+		return NULL;
+	}
+	if (add_overflows(a->sector, a->count, &end) || end > disk->sectors) {
+		a->ret = -LOCKVM_ERANGE;
+		return NULL;
+	}
+	uint64_t len = (uint64_t)a->count * LOCKVM_SECTOR_SIZE;
+	uint8_t *buf = guest_mem_ptr(&vcpu->vm->mem, a->data, len);
+	if (!buf) {
+		vcpu_guest_error(vcpu, "%s: buffer [0x%llx, +0x%llx) is outside guest RAM", what,
+				 (unsigned long long)a->data, (unsigned long long)len);
+		return NULL;
+	}
+	*out = disk;
+	return buf;
+}
+
+void blk_hc_read(struct vcpu *vcpu, void *args)
+{
+	struct lockvm_hc_blk_io *a = args;
+	struct disk *disk;
+	uint8_t *buf = blk_request(vcpu, a, &disk, "disk read");
+	if (!buf)
+		return;
+	uint64_t len = (uint64_t)a->count * LOCKVM_SECTOR_SIZE, done = 0;
+	off_t offset = (off_t)(a->sector * LOCKVM_SECTOR_SIZE);
+	while (done < len) {
+		ssize_t n = pread(disk->fd, buf + done, len - done, offset + (off_t)done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) { /* EOF: the image shrank under us */
+			a->ret = -LOCKVM_EIO;
+			return;
+		}
+		done += (uint64_t)n;
+	}
+	a->ret = 0;
+}
+
+void blk_hc_write(struct vcpu *vcpu, void *args)
+{
+	struct lockvm_hc_blk_io *a = args;
+	struct disk *disk;
+	uint8_t *buf = blk_request(vcpu, a, &disk, "disk write");
+	if (!buf)
+		return;
+	if (disk->read_only) {
+		a->ret = -LOCKVM_EROFS;
+		return;
+	}
+	uint64_t len = (uint64_t)a->count * LOCKVM_SECTOR_SIZE, done = 0;
+	off_t offset = (off_t)(a->sector * LOCKVM_SECTOR_SIZE);
+	while (done < len) {
+		ssize_t n = pwrite(disk->fd, buf + done, len - done, offset + (off_t)done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			a->ret = -LOCKVM_EIO;
+			return;
+		}
+		done += (uint64_t)n;
+	}
+	a->ret = 0;
+}

@@ -1,0 +1,193 @@
+/* Hypercall dispatch (Solo5-style): fixed table, one checked guest-pointer path, bounded work per call. */
+#include "hypercall.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+static void hc_exit(struct vcpu *vcpu, void *args)
+{
+	const struct lockvm_hc_exit *a = args;
+	int status = a->status > EXIT_GUEST_MAX ? EXIT_GUEST_MAX : (int)a->status;
+	vm_end(vcpu->vm, status, NULL);
+}
+
+static void hc_time(struct vcpu *vcpu, void *args)
+{
+	struct lockvm_hc_time *a = args;
+	struct timespec ts;
+	clockid_t id;
+	switch (a->clock) {
+	case LOCKVM_CLOCK_REALTIME: id = CLOCK_REALTIME; break;
+	case LOCKVM_CLOCK_MONOTONIC: id = CLOCK_MONOTONIC; break;
+	default: a->ret = -LOCKVM_EINVAL; return;
+	}
+	clock_gettime(id, &ts);
+	a->nanoseconds = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	a->ret = 0;
+}
+
+static void hc_random(struct vcpu *vcpu, void *args)
+{
+	struct lockvm_hc_random *a = args;
+	if (a->len > LOCKVM_RANDOM_MAX) {
+		vcpu_guest_error(vcpu, "random: length %llu exceeds %d",
+				 (unsigned long long)a->len, LOCKVM_RANDOM_MAX);
+		return;
+	}
+	uint8_t *buf = guest_mem_ptr(&vcpu->vm->mem, a->data, a->len);
+	if (!buf) {
+		vcpu_guest_error(vcpu, "random: buffer [0x%llx, +0x%llx) is outside guest RAM",
+				 (unsigned long long)a->data, (unsigned long long)a->len);
+		return;
+	}
+	uint64_t done = 0;
+	while (done < a->len) {
+		ssize_t n = getrandom(buf + done, a->len - done, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			a->ret = -LOCKVM_EIO;
+			return;
+		}
+		done += (uint64_t)n;
+	}
+	a->ret = (int64_t)done;
+}
+
+static void hc_sleep(struct vcpu *vcpu, void *args)
+{
+	struct lockvm_hc_sleep *a = args;
+	struct vm *vm = vcpu->vm;
+	uint64_t deadline;
+	if (add_overflows(now_ns(), a->nanoseconds, &deadline))
+		deadline = UINT64_MAX;
+	pthread_mutex_lock(&vm->lock);
+	(void)vm_wait_locked(vm, deadline, NULL);
+	pthread_mutex_unlock(&vm->lock);
+	a->ret = 0;
+}
+
+static void hc_yield(struct vcpu *vcpu, void *args)
+{
+	struct lockvm_hc_nop *a = args;
+	sched_yield();
+	a->ret = 0;
+}
+
+static uint32_t *wait_word(struct vcpu *vcpu, guest_ptr_t addr, const char *what)
+{
+	uint32_t *word = guest_mem_ptr(&vcpu->vm->mem, addr, sizeof(uint32_t));
+	if (!word || addr % sizeof(uint32_t)) {
+		vcpu_guest_error(vcpu, "%s: address 0x%llx is %s", what, (unsigned long long)addr,
+				 word ? "not 4-byte aligned" : "outside guest RAM");
+		return NULL;
+	}
+	return word;
+}
+
+static void hc_wait(struct vcpu *vcpu, void *args)
+{
+	struct lockvm_hc_wait *a = args;
+	struct vm *vm = vcpu->vm;
+	uint32_t *word = wait_word(vcpu, a->addr, "wait");
+	if (!word)
+		return;
+	uint64_t deadline = 0;
+	if (a->timeout_ns && add_overflows(now_ns(), a->timeout_ns, &deadline))
+		deadline = UINT64_MAX;
+	pthread_mutex_lock(&vm->lock);
+	/* Checked under the lock that WAKE takes, so a wake that follows the
+	 * guest's store cannot be missed (futex semantics). */
+	if (__atomic_load_n(word, __ATOMIC_ACQUIRE) != a->expected) {
+		a->ret = -LOCKVM_EAGAIN;
+	} else {
+		int woken = vm_wait_locked(vm, deadline, &vm->wake_generation);
+		a->ret = woken == 0 ? 0 : -LOCKVM_ETIMEDOUT;
+	}
+	pthread_mutex_unlock(&vm->lock);
+}
+
+static void hc_wake(struct vcpu *vcpu, void *args)
+{
+	struct lockvm_hc_wake *a = args;
+	struct vm *vm = vcpu->vm;
+	if (!wait_word(vcpu, a->addr, "wake"))
+		return;
+	pthread_mutex_lock(&vm->lock);
+	vm->wake_generation++;
+	pthread_cond_broadcast(&vm->cond);
+	pthread_mutex_unlock(&vm->lock);
+	a->ret = 0;
+}
+
+static void hc_nop(struct vcpu *vcpu, void *args)
+{
+	struct lockvm_hc_nop *a = args;
+	a->ret = 0;
+}
+
+#define HC(nr, fn, type) [nr] = { #nr, sizeof(type), fn }
+/* Indexed by number: a duplicate designated index is a compile error
+ * (-Woverride-init, part of -Wextra -Werror). */
+static const struct hypercall_def hypercall_table[LOCKVM_HC_COUNT] = {
+	HC(LOCKVM_HC_CONSOLE_WRITE, console_hc_write, struct lockvm_hc_console_write),
+	HC(LOCKVM_HC_EXIT, hc_exit, struct lockvm_hc_exit),
+	HC(LOCKVM_HC_TIME, hc_time, struct lockvm_hc_time),
+	HC(LOCKVM_HC_RANDOM, hc_random, struct lockvm_hc_random),
+	HC(LOCKVM_HC_BLK_INFO, blk_hc_info, struct lockvm_hc_blk_info),
+	HC(LOCKVM_HC_BLK_READ, blk_hc_read, struct lockvm_hc_blk_io),
+	HC(LOCKVM_HC_BLK_WRITE, blk_hc_write, struct lockvm_hc_blk_io),
+	HC(LOCKVM_HC_SLEEP, hc_sleep, struct lockvm_hc_sleep),
+	HC(LOCKVM_HC_YIELD, hc_yield, struct lockvm_hc_nop),
+	HC(LOCKVM_HC_WAIT, hc_wait, struct lockvm_hc_wait),
+	HC(LOCKVM_HC_WAKE, hc_wake, struct lockvm_hc_wake),
+	HC(LOCKVM_HC_NOP, hc_nop, struct lockvm_hc_nop),
+};
+#undef HC
+
+/* The largest argument struct, for the on-stack copy. */
+#define HC_ARGS_MAX 64
+_Static_assert(sizeof(struct lockvm_hc_wait) <= HC_ARGS_MAX, "hypercall args too large");
+
+const struct hypercall_def *hypercall_lookup(unsigned number)
+{
+	if (number >= LOCKVM_HC_COUNT || !hypercall_table[number].handler)
+		return NULL;
+	return &hypercall_table[number];
+}
+
+void hypercall_dispatch(struct vcpu *vcpu, uint16_t port, bool is_out, unsigned size,
+			unsigned count, uint32_t value)
+{
+	const struct hypercall_def *def = NULL;
+	if (port >= LOCKVM_HC_PORT_BASE)
+		def = hypercall_lookup(port - LOCKVM_HC_PORT_BASE);
+	if (!def) {
+		vcpu_guest_error(vcpu, "%s of unknown I/O port 0x%x", is_out ? "write" : "read",
+				 port);
+		return;
+	}
+	if (!is_out) {
+		vcpu_guest_error(vcpu, "%s: read from a hypercall port", def->name);
+		return;
+	}
+	if (size != 4 || count != 1) {
+		vcpu_guest_error(vcpu, "%s: %u-byte access (x%u), want one 4-byte OUT", def->name,
+				 size, count);
+		return;
+	}
+	uint8_t *guest_args = guest_mem_ptr(&vcpu->vm->mem, value, def->arg_size);
+	if (!guest_args) {
+		vcpu_guest_error(vcpu, "%s: argument struct [0x%x, +%u) is outside guest RAM",
+				 def->name, value, def->arg_size);
+		return;
+	}
+	uint64_t args[HC_ARGS_MAX / sizeof(uint64_t)];
+	memcpy(args, guest_args, def->arg_size);
+	vcpu->hypercalls++;
+	def->handler(vcpu, args);
+	memcpy(guest_args, args, def->arg_size);
+}

@@ -1,0 +1,22 @@
+/* vCPU threads: the KVM_RUN loop and table-driven VM-exit dispatch. */
+#ifndef LOCKVM_VCPU_H
+#define LOCKVM_VCPU_H
+
+#include "vm.h"
+
+/* Handles one VM exit of `vcpu` by reason (run->exit_reason). Unknown
+ * reasons end the VM with a guest error. Exposed for tests. */
+void vcpu_handle_exit(struct vcpu *vcpu, unsigned reason);
+
+/* Hook run by each vCPU thread right before its first KVM_RUN (the place
+ * for per-thread seccomp). NULL = nothing. Returns 0 or -1 (VM ends). */
+extern int (*vcpu_before_run)(struct vcpu *vcpu);
+
+/* Starts one thread per vCPU, named vcpuN. Needs every vCPU initialised
+ * and SIGUSR1 blocked in the caller. Returns 0 or -1 with err. */
+int vcpu_start_all(struct vm *vm, char *err, size_t errlen);
+
+/* Joins every started vCPU thread. */
+void vcpu_join_all(struct vm *vm);
+
+#endif

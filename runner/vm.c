@@ -1,0 +1,105 @@
+/* VM lifetime shared by every VMM thread: who decides the exit status, and waking everyone. */
+#include "vm.h"
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+void vm_init(struct vm *vm)
+{
+	memset(vm, 0, sizeof(*vm));
+	vm->kvm_fd = vm->vm_fd = vm->wake_fd = -1;
+	vm->console_fd = STDOUT_FILENO;
+	atomic_init(&vm->ending, false);
+	pthread_mutex_init(&vm->lock, NULL);
+	pthread_condattr_t attr;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&vm->cond, &attr);
+	pthread_condattr_destroy(&attr);
+}
+
+static void vm_kick_vcpus(struct vm *vm)
+{
+	pthread_t self = pthread_self();
+	for (unsigned i = 0; i < vm->vcpu_count; i++) {
+		struct vcpu *vcpu = &vm->vcpus[i];
+		if (vcpu->run)
+			/* Set before the signal: a vCPU about to enter KVM_RUN
+			 * returns at once instead of missing the kick. */
+			__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_RELEASE);
+		if (vcpu->thread_started && !pthread_equal(vcpu->thread, self))
+			pthread_kill(vcpu->thread, SIGUSR1);
+	}
+}
+
+static void vm_end_v(struct vm *vm, int status, const char *fmt, va_list ap)
+{
+	pthread_mutex_lock(&vm->lock);
+	bool first = !vm_is_ending(vm);
+	if (first) {
+		vm->exit_status = status;
+		atomic_store_explicit(&vm->ending, true, memory_order_release);
+		if (fmt) {
+			char line[512];
+			vsnprintf(line, sizeof(line), fmt, ap);
+			fprintf(stderr, "%s\n", line);
+		}
+	}
+	pthread_cond_broadcast(&vm->cond);
+	pthread_mutex_unlock(&vm->lock);
+	if (!first)
+		return;
+	vm_kick_vcpus(vm);
+	if (vm->wake_fd >= 0) {
+		uint64_t one = 1;
+		if (write(vm->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+			perror("lockvm-vmm: write(wake eventfd)");
+	}
+}
+
+void vm_end(struct vm *vm, int status, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vm_end_v(vm, status, fmt, ap);
+	va_end(ap);
+}
+
+void vcpu_guest_error(struct vcpu *vcpu, const char *fmt, ...)
+{
+	char reason[400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	vm_end(vcpu->vm, EXIT_GUEST_ERROR, "guest error: vcpu%u: %s", vcpu->index, reason);
+}
+
+int vm_wait_locked(struct vm *vm, uint64_t deadline_ns, const uint64_t *generation)
+{
+	uint64_t start_generation = generation ? *generation : 0;
+	if (vm->deadline_ns && (deadline_ns == 0 || deadline_ns > vm->deadline_ns))
+		deadline_ns = vm->deadline_ns;
+	while (!vm_is_ending(vm)) {
+		if (generation && *generation != start_generation)
+			return 0;
+		if (deadline_ns == 0) {
+			pthread_cond_wait(&vm->cond, &vm->lock);
+			continue;
+		}
+		if (now_ns() >= deadline_ns)
+			return -1;
+		struct timespec ts = {
+			.tv_sec = (time_t)(deadline_ns / 1000000000ULL),
+			.tv_nsec = (long)(deadline_ns % 1000000000ULL),
+		};
+		pthread_cond_timedwait(&vm->cond, &vm->lock, &ts);
+	}
+	return -1;
+}

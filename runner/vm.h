@@ -1,0 +1,81 @@
+/* The VM: guest memory, vCPUs, devices, and how a VM ends. Shared by the VMM's modules. */
+#ifndef LOCKVM_VM_H
+#define LOCKVM_VM_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <lockvm/abi.h>
+
+#include "memory.h"
+#include "util.h"
+
+struct kvm_run;
+
+struct disk {
+	int fd;
+	uint64_t sectors;
+	bool read_only;
+};
+
+struct vcpu {
+	struct vm *vm;
+	unsigned index;
+	int fd;               /* KVM vCPU fd, -1 when not created */
+	struct kvm_run *run;  /* shared run page, NULL without KVM (fuzzing) */
+	pthread_t thread;
+	bool thread_started;
+	uint64_t exits;       /* counters, read by the main thread at the end */
+	uint64_t hypercalls;
+};
+
+struct vm {
+	struct guest_mem mem;
+	int kvm_fd, vm_fd;
+	size_t run_size;
+	unsigned vcpu_count;
+	struct vcpu *vcpus;
+	struct disk disks[LOCKVM_MAX_DISKS];
+	unsigned disk_count;
+	int console_fd;
+	uint64_t entry;         /* guest entry point */
+	uint64_t deadline_ns;   /* CLOCK_MONOTONIC; 0 = none */
+
+	/* Ending: the first vm_end() decides the status; later ones are ignored. */
+	atomic_bool ending;
+	int exit_status;
+	int wake_fd;            /* eventfd the main thread polls */
+
+	/* One lock and condition for every blocking hypercall (sleep, wait),
+	 * so that vm_end() can wake them all with one broadcast. */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	uint64_t wake_generation;
+};
+
+/* Initialises the fields that need it (lock, fds to -1). */
+void vm_init(struct vm *vm);
+
+/*
+ * Ends the VM with `status` (first caller wins) and prints `fmt` as one line
+ * on stderr if non-NULL. Wakes blocked hypercalls and kicks every vCPU out
+ * of KVM_RUN. Safe from any VMM thread.
+ */
+void vm_end(struct vm *vm, int status, const char *fmt, ...) PRINTF_LIKE(3, 4);
+
+static inline bool vm_is_ending(struct vm *vm)
+{
+	return atomic_load_explicit(&vm->ending, memory_order_acquire);
+}
+
+/* Stops the guest for breaking the ABI: "guest error: vcpuN: …", exit 134. */
+void vcpu_guest_error(struct vcpu *vcpu, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
+/* Waits on vm->cond until `deadline_ns` (monotonic, 0 = forever), the VM
+ * ending, or a change of *generation. Needs vm->lock held. Returns 0 when
+ * woken by a generation change, -1 on timeout or ending. */
+int vm_wait_locked(struct vm *vm, uint64_t deadline_ns, const uint64_t *generation);
+
+#endif
