@@ -15,11 +15,11 @@ guests: $(GUEST_EXAMPLES) $(HOSTILE_GUESTS)
 
 $(OBJ)/guest/%.o: %.c guest/include/lockvm/abi.h guest/include/lockvm/guest.h
 	@mkdir -p $(dir $@)
-	$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
+	$(GUEST_CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
 
 $(OBJ)/guest/%.o: %.S
 	@mkdir -p $(dir $@)
-	$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
+	$(GUEST_CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
 
 GUEST_LINK = $(GUEST_CC) $(GUEST_LDFLAGS) -o $@ $(OBJ)/guest/guest/lib/crt0.o $< \
              $(GUEST_LIB_SRCS:%.c=$(OBJ)/guest/%.o) -lgcc
@@ -31,3 +31,5 @@ $(BUILD)/guests/%.elf: $(OBJ)/guest/guest/examples/%.o $(GUEST_LIB_OBJS) guest/l
 $(BUILD)/tests/guests/%.elf: $(OBJ)/guest/tests/guests/%.o $(GUEST_LIB_OBJS) guest/lockvm.ld
 	@mkdir -p $(dir $@)
 	$(GUEST_LINK)
+
+-include $(shell find $(OBJ)/guest -name "*.d" 2>/dev/null)

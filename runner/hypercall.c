@@ -166,8 +166,12 @@ void hypercall_dispatch(struct vcpu *vcpu, uint16_t port, bool is_out, unsigned 
 	if (port >= LOCKVM_HC_PORT_BASE)
 		def = hypercall_lookup(port - LOCKVM_HC_PORT_BASE);
 	if (!def) {
-		vcpu_guest_error(vcpu, "%s of unknown I/O port 0x%x", is_out ? "write" : "read",
-				 port);
+		if (port >= LOCKVM_HC_PORT_BASE)
+			vcpu_guest_error(vcpu, "unknown hypercall %u (port 0x%x)",
+					 port - LOCKVM_HC_PORT_BASE, port);
+		else
+			vcpu_guest_error(vcpu, "%s of unknown I/O port 0x%x",
+					 is_out ? "write" : "read", port);
 		return;
 	}
 	if (!is_out) {
