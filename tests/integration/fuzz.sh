@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs each libFuzzer target for a short, bounded time (make fuzz runs them longer).
+. "$(dirname "$0")/../lib.sh"
+cd "$TOP"
+if ! command -v clang >/dev/null; then skip "fuzz: clang not installed"; exit 0; fi
+if ! make -s fuzz-build >"$T_TMP/build.log" 2>&1; then
+	fail "fuzz: building the targets failed: $(tail -n 5 "$T_TMP/build.log" | tr '\n' '|')"; exit 0
+fi
+for f in build-fuzz/fuzz_*; do
+	n=$(basename "$f")
+	mkdir -p "$T_TMP/$n"
+	if timeout -k 5 60 "$f" -max_total_time="${FUZZ_SHORT_SECONDS:-10}" -rss_limit_mb=1024 \
+		"$T_TMP/$n" "tests/fuzz/seeds/$n" >"$T_TMP/$n.log" 2>&1; then
+		runs=$(grep -o 'Done [0-9]* runs' "$T_TMP/$n.log" | grep -o '[0-9]*')
+		pass "fuzz: $n ran ${runs:-?} inputs without a crash"
+	else
+		fail "fuzz: $n found a crash: $(grep -m3 -E 'ERROR|SUMMARY|runtime error' "$T_TMP/$n.log" | tr '\n' '|')"
+	fi
+done
