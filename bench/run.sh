@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# make bench: each figure measured side by side with its baseline in the same run.
+# Prints "BENCH <name> ratio=<R> <details>".
+set -u
+cd "$(dirname "$0")/.."
+B=${LOCKVM_BUILD:-build}
+L=$B/lockvm
+T=$(mktemp -d /tmp/lockvm-bench.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+export LOCKVM_ROOT=$T/root
+
+secs() { # runs "$@" REPEAT times, prints the best wall time in seconds
+	local best="" s e d
+	for _ in $(seq "$REPEAT"); do
+		s=$(date +%s%N); "$@" >/dev/null 2>&1; e=$(date +%s%N)
+		d=$((e - s)); if [ -z "$best" ] || [ "$d" -lt "$best" ]; then best=$d; fi
+	done
+	awk -v n="$best" 'BEGIN { printf "%.6f", n / 1e9 }'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+
+# compute: guest speed / native speed (interleaved runs, best of 3 each)
+N=8000000 REPEAT=3
+native=$(secs "$B/bench/primes_native" $N)
+guest=$(secs "$L" run "$B/guests/primes.elf" -- $N)
+echo "BENCH compute ratio=$(ratio "$native" "$guest") guest=${guest}s native=${native}s (primes below $N; target >= 0.95)"
+
+# hypercall: null hypercall round trip / bare port-I/O exit of a raw KVM program
+raw_us=$("$B/bench/rawkvm" io 20000)
+hc_ns=$("$L" run "$B/guests/hcbench.elf" -- 20000 | awk '/hypercall_ns/ { print $2 }')
+hc_us=$(awk -v n="$hc_ns" 'BEGIN { printf "%.3f", n / 1000 }')
+echo "BENCH hypercall ratio=$(ratio "$hc_us" "$raw_us") hypercall=${hc_us}us raw_port_io_exit=${raw_us}us (target <= 1.2)"
+
+# start: lockvm run hello.elf start-to-exit / raw KVM program running one instruction
+REPEAT=20
+raw=$(secs "$B/bench/rawkvm" one)
+lv=$(secs "$L" run "$B/guests/hello.elf")
+echo "BENCH start ratio=$(ratio "$lv" "$raw") lockvm=${lv}s raw=${raw}s (best of $REPEAT)"
+
+# block: guest disk copy throughput / host pread+pwrite copy of the same image
+MB=256 REPEAT=3
+head -c $((MB << 20)) /dev/urandom >"$T/src.img"
+truncate -s $((MB << 20)) "$T/dst.img" "$T/dst2.img"
+host=$(secs "$B/bench/hostcopy" "$T/src.img" "$T/dst2.img")
+guest=$(secs "$L" run --disk "$T/src.img,ro" --disk "$T/dst.img" "$B/guests/blkcopy.elf")
+cmp -s "$T/src.img" "$T/dst.img" || echo "BENCH block: copy differs!"
+echo "BENCH block ratio=$(ratio "$host" "$guest") guest=$(awk -v m=$MB -v s="$guest" 'BEGIN{printf "%.0f", m/s}')MB/s host=$(awk -v m=$MB -v s="$host" 'BEGIN{printf "%.0f", m/s}')MB/s (${MB} MiB; target >= 0.5)"
