@@ -31,7 +31,7 @@ int arch_setup_memory(struct vm *vm, const struct elf_image *image, const struct
 int arch_vcpu_init(struct vcpu *vcpu, char *err, size_t errlen);
 
 /* VM-exit handlers with architecture meaning. */
-void arch_exit_hlt(struct vcpu *vcpu);      /* exception stubs halt here */
+void arch_exit_hlt(struct vcpu *vcpu);	    /* exception stubs halt here */
 void arch_exit_shutdown(struct vcpu *vcpu); /* triple fault */
 
 #endif

@@ -5,28 +5,28 @@
 #include <lockvm/abi.h>
 
 /* [LOCKVM_RUNNER_BASE, LOCKVM_RUNNER_END), page by page. */
-#define X86_GDT_GPA 0x1000ULL
-#define X86_TSS_GPA 0x2000ULL /* one TSS per vCPU */
-#define X86_TSS_STRIDE 128ULL
-#define X86_TSS_LIMIT 103ULL
-#define X86_IDT_GPA 0x4000ULL
-#define X86_STUBS_GPA 0x5000ULL
-#define X86_STUB_SIZE 16u
-#define X86_STUB_VECTORS 32u
-#define X86_BOOTINFO_GPA 0x6000ULL /* one per vCPU */
-#define X86_BOOTINFO_STRIDE 512ULL
-#define X86_ARGS_GPA 0xE000ULL
-#define X86_RING0_STACKS_GPA 0x10000ULL /* one 4K page per vCPU */
-#define X86_PML4_GPA 0x50000ULL         /* page tables from here ... */
-#define X86_TABLES_END LOCKVM_RUNNER_END /* ... to the end of the area */
+#define X86_GDT_GPA	     0x1000ULL
+#define X86_TSS_GPA	     0x2000ULL /* one TSS per vCPU */
+#define X86_TSS_STRIDE	     128ULL
+#define X86_TSS_LIMIT	     103ULL
+#define X86_IDT_GPA	     0x4000ULL
+#define X86_STUBS_GPA	     0x5000ULL
+#define X86_STUB_SIZE	     16u
+#define X86_STUB_VECTORS     32u
+#define X86_BOOTINFO_GPA     0x6000ULL /* one per vCPU */
+#define X86_BOOTINFO_STRIDE  512ULL
+#define X86_ARGS_GPA	     0xE000ULL
+#define X86_RING0_STACKS_GPA 0x10000ULL	       /* one 4K page per vCPU */
+#define X86_PML4_GPA	     0x50000ULL	       /* page tables from here ... */
+#define X86_TABLES_END	     LOCKVM_RUNNER_END /* ... to the end of the area */
 
 /* GDT selectors, in the order SYSRET expects (user CS32, DS, CS64). */
 #define X86_SEL_KERNEL_CS 0x08
 #define X86_SEL_KERNEL_DS 0x10
 #define X86_SEL_USER_CS32 0x18
-#define X86_SEL_USER_DS 0x20
-#define X86_SEL_USER_CS 0x28
-#define X86_SEL_TSS(i) (0x30 + 16 * (i))
+#define X86_SEL_USER_DS	  0x20
+#define X86_SEL_USER_CS	  0x28
+#define X86_SEL_TSS(i)	  (0x30 + 16 * (i))
 
 /* Initial RSP of vCPU `index`. */
 uint64_t x86_stack_top(uint64_t ram_size, unsigned index);

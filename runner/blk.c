@@ -30,7 +30,8 @@ int blk_attach(struct vm *vm, int fd, bool read_only, char *err, size_t errlen)
 			return -1;
 		}
 	} else {
-		snprintf(err, errlen, "disk fd %d is neither a regular file nor a block device", fd);
+		snprintf(err, errlen, "disk fd %d is neither a regular file nor a block device",
+			 fd);
 		return -1;
 	}
 	if (bytes % LOCKVM_SECTOR_SIZE) {
@@ -39,9 +40,9 @@ int blk_attach(struct vm *vm, int fd, bool read_only, char *err, size_t errlen)
 		return -1;
 	}
 	vm->disks[vm->disk_count++] = (struct disk){
-		.fd = fd,
-		.sectors = bytes / LOCKVM_SECTOR_SIZE,
-		.read_only = read_only,
+	    .fd = fd,
+	    .sectors = bytes / LOCKVM_SECTOR_SIZE,
+	    .read_only = read_only,
 	};
 	return 0;
 }

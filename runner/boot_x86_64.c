@@ -9,16 +9,16 @@
 #include "arch_x86_64.h"
 
 /* Page-table entry bits. */
-#define PTE_P (1ULL << 0)
-#define PTE_RW (1ULL << 1)
-#define PTE_US (1ULL << 2)
-#define PTE_A (1ULL << 5)
-#define PTE_D (1ULL << 6)
-#define PTE_PS (1ULL << 7)
-#define PTE_NX (1ULL << 63)
+#define PTE_P	  (1ULL << 0)
+#define PTE_RW	  (1ULL << 1)
+#define PTE_US	  (1ULL << 2)
+#define PTE_A	  (1ULL << 5)
+#define PTE_D	  (1ULL << 6)
+#define PTE_PS	  (1ULL << 7)
+#define PTE_NX	  (1ULL << 63)
 #define PTE_TABLE (PTE_P | PTE_RW | PTE_US | PTE_A) /* upper levels: permissive */
-#define PAGE_2M (2ULL << 20)
-#define PAGE_1G (1ULL << 30)
+#define PAGE_2M	  (2ULL << 20)
+#define PAGE_1G	  (1ULL << 30)
 
 /* Permissions of RAM nobody claimed: the guest's heap. */
 #define PERM_FREE (PTE_P | PTE_RW | PTE_US | PTE_NX)
@@ -27,8 +27,8 @@ struct elf_limits arch_image_limits(uint64_t ram_size, unsigned vcpu_count)
 {
 	uint64_t stacks = (uint64_t)vcpu_count * (LOCKVM_STACK_SIZE + LOCKVM_STACK_GUARD);
 	return (struct elf_limits){
-		.load_min = LOCKVM_RUNNER_END,
-		.load_max = ram_size > stacks ? ram_size - stacks : 0,
+	    .load_min = LOCKVM_RUNNER_END,
+	    .load_max = ram_size > stacks ? ram_size - stacks : 0,
 	};
 }
 
@@ -89,7 +89,7 @@ static uint64_t page_perm(struct layout *lay, uint64_t page, int *wx)
 			return PTE_P; /* ring-0 stubs: supervisor, read-only, executable */
 		if (page >= X86_BOOTINFO_GPA && page < X86_ARGS_GPA + LOCKVM_ARGS_AREA)
 			return PTE_P | PTE_US | PTE_NX; /* boot info: the guest reads it */
-		return PTE_P | PTE_RW | PTE_NX;         /* descriptor tables, stacks, page tables */
+		return PTE_P | PTE_RW | PTE_NX;		/* descriptor tables, stacks, page tables */
 	}
 	if (page >= lay->stacks_base) {
 		uint64_t from_top = lay->vm->mem.size - page - 1;
@@ -166,7 +166,7 @@ static int build_page_tables(struct layout *lay, char *err, size_t errlen)
 	pdpt[LOCKVM_DOORBELL_GPA / PAGE_1G] = door_pd_gpa | PTE_TABLE;
 	door_pd[(LOCKVM_DOORBELL_GPA % PAGE_1G) / PAGE_2M] = door_pt_gpa | PTE_TABLE;
 	door_pt[(LOCKVM_DOORBELL_GPA % PAGE_2M) / LOCKVM_PAGE_SIZE] =
-		LOCKVM_DOORBELL_GPA | PTE_P | PTE_RW | PTE_US | PTE_NX | PTE_A | PTE_D;
+	    LOCKVM_DOORBELL_GPA | PTE_P | PTE_RW | PTE_US | PTE_NX | PTE_A | PTE_D;
 	return 0;
 out_of_tables:
 	snprintf(err, errlen, "image: too many distinct regions to map (page-table area full)");
@@ -209,14 +209,14 @@ static bool vector_has_error_code(unsigned v)
 /* A 64-bit interrupt gate to `handler` in kernel CS, usable from `dpl`. */
 static void idt_gate(uint8_t *idt, unsigned vector, uint64_t handler, unsigned dpl)
 {
-	uint8_t *gate = idt + vector * 16;
+	uint8_t *gate = idt + (size_t)vector * 16;
 	uint32_t high = (uint32_t)(handler >> 32);
 	gate[0] = handler & 0xFF;
 	gate[1] = (handler >> 8) & 0xFF;
 	gate[2] = X86_SEL_KERNEL_CS;
 	gate[3] = 0;
-	gate[4] = 0;                               /* IST 0: TSS.rsp0 */
-	gate[5] = (uint8_t)(0x8E | (dpl << 5));    /* present, interrupt gate */
+	gate[4] = 0;				/* IST 0: TSS.rsp0 */
+	gate[5] = (uint8_t)(0x8E | (dpl << 5)); /* present, interrupt gate */
 	gate[6] = (handler >> 16) & 0xFF;
 	gate[7] = (handler >> 24) & 0xFF;
 	memcpy(gate + 8, &high, sizeof(high));
@@ -232,7 +232,7 @@ static void idt_setup(struct vm *vm)
 		/* Stub: [push $0;] push $v; hlt; jmp . — the VMM reads the
 		 * frame on HLT. Three instructions, since CPL 0 code is
 		 * emulated on the development hosts. */
-		uint8_t *s = stubs + v * X86_STUB_SIZE;
+		uint8_t *s = stubs + (size_t)v * X86_STUB_SIZE;
 		unsigned n = 0;
 		if (!vector_has_error_code(v)) {
 			s[n++] = 0x6A;
@@ -271,9 +271,8 @@ static int boot_info_setup(struct vm *vm, const struct boot_args *args, char *er
 		used += len;
 	}
 	for (unsigned i = 0; i < vm->vcpu_count; i++) {
-		struct lockvm_boot_info *bi =
-			guest_mem_ptr(&vm->mem, X86_BOOTINFO_GPA + (uint64_t)i * X86_BOOTINFO_STRIDE,
-				      sizeof(*bi));
+		struct lockvm_boot_info *bi = guest_mem_ptr(
+		    &vm->mem, X86_BOOTINFO_GPA + (uint64_t)i * X86_BOOTINFO_STRIDE, sizeof(*bi));
 		memset(bi, 0, sizeof(*bi));
 		bi->abi_version = LOCKVM_ABI_VERSION;
 		bi->vcpu_index = i;
@@ -299,10 +298,10 @@ int arch_setup_memory(struct vm *vm, const struct elf_image *image, const struct
 		       "boot info area");
 	_Static_assert(X86_TSS_GPA + LOCKVM_MAX_VCPUS * X86_TSS_STRIDE <= X86_IDT_GPA, "TSS area");
 	struct layout lay = {
-		.vm = vm,
-		.image = image,
-		.next_table = X86_PML4_GPA,
-		.stacks_base = arch_image_limits(vm->mem.size, vm->vcpu_count).load_max,
+	    .vm = vm,
+	    .image = image,
+	    .next_table = X86_PML4_GPA,
+	    .stacks_base = arch_image_limits(vm->mem.size, vm->vcpu_count).load_max,
 	};
 	if (build_page_tables(&lay, err, errlen) < 0)
 		return -1;

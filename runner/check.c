@@ -56,7 +56,8 @@ static bool cpuinfo_has_virt_flag(void)
 	if (!f)
 		return false;
 	while (!found && fgets(line, sizeof(line), f))
-		if (strncmp(line, "flags", 5) == 0 && (strstr(line, " vmx") || strstr(line, " svm")))
+		if (strncmp(line, "flags", 5) == 0 &&
+		    (strstr(line, " vmx") || strstr(line, " svm")))
 			found = true;
 	fclose(f);
 	return found;
@@ -87,10 +88,10 @@ static void check_kvm(void)
 		report("FAIL", "kvm: creating a test VM failed: %s; check dmesg for KVM errors",
 		       strerror(errno));
 	if (!cpuinfo_has_virt_flag())
-		report(vcpu >= 0 ? "WARN" : "FAIL",
-		       "cpu: no vmx/svm flag in /proc/cpuinfo%s", vcpu >= 0
-		       ? " (KVM works anyway: probably a nested or paravirtual hypervisor)"
-		       : "; enable virtualization in the firmware");
+		report(vcpu >= 0 ? "WARN" : "FAIL", "cpu: no vmx/svm flag in /proc/cpuinfo%s",
+		       vcpu >= 0
+			   ? " (KVM works anyway: probably a nested or paravirtual hypervisor)"
+			   : "; enable virtualization in the firmware");
 	else
 		report("PASS", "cpu: hardware virtualization flag present");
 	if (vcpu >= 0)
@@ -106,7 +107,8 @@ static void check_lsms(void)
 	if (read_small("/sys/kernel/security/lsm", lsms, sizeof(lsms)) == 0)
 		report("PASS", "lsm: active modules: %s", lsms);
 	else
-		report("WARN", "lsm: cannot read /sys/kernel/security/lsm (securityfs not mounted?)");
+		report("WARN",
+		       "lsm: cannot read /sys/kernel/security/lsm (securityfs not mounted?)");
 	if (is_selinux_enabled() > 0) {
 		int enforcing = security_getenforce();
 		report(enforcing == 1 ? "PASS" : "WARN", "selinux: enabled, %s",
@@ -125,8 +127,10 @@ static void check_landlock(void)
 	if (abi > 0)
 		report("PASS", "landlock: ABI version %ld", abi);
 	else
-		report("WARN", "landlock: not available (%s): the VMM runs without it; boot with "
-			       "lsm=...,landlock", strerror(errno));
+		report("WARN",
+		       "landlock: not available (%s): the VMM runs without it; boot with "
+		       "lsm=...,landlock",
+		       strerror(errno));
 }
 
 static void check_seccomp(void)
@@ -135,8 +139,10 @@ static void check_seccomp(void)
 	if (syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) == 0)
 		report("PASS", "seccomp: filters with kill-process available");
 	else
-		report("FAIL", "seccomp: filter mode unavailable (%s): build the kernel with "
-			       "CONFIG_SECCOMP_FILTER", strerror(errno));
+		report("FAIL",
+		       "seccomp: filter mode unavailable (%s): build the kernel with "
+		       "CONFIG_SECCOMP_FILTER",
+		       strerror(errno));
 }
 
 static void check_userns(void)
@@ -152,13 +158,13 @@ static void check_userns(void)
 static void check_cgroups(void)
 {
 	char controllers[512];
-	const char *v2[] = { "/sys/fs/cgroup/cgroup.controllers",
-			     "/sys/fs/cgroup/unified/cgroup.controllers" };
+	const char *v2[] = {"/sys/fs/cgroup/cgroup.controllers",
+			    "/sys/fs/cgroup/unified/cgroup.controllers"};
 	for (size_t i = 0; i < ARRAY_SIZE(v2); i++)
 		if (read_small(v2[i], controllers, sizeof(controllers)) == 0)
 			report("PASS", "cgroup2: %s: controllers: %s", v2[i],
 			       controllers[0] ? controllers : "(none)");
-	const char *v1[] = { "memory", "pids", "cpu" };
+	const char *v1[] = {"memory", "pids", "cpu"};
 	for (size_t i = 0; i < ARRAY_SIZE(v1); i++) {
 		char path[64];
 		struct stat st;
@@ -166,8 +172,10 @@ static void check_cgroups(void)
 		if (stat(path, &st) == 0)
 			report("PASS", "cgroup v1: %s controller mounted", v1[i]);
 		else if (!strstr(controllers, v1[i]))
-			report("WARN", "cgroup: no %s controller (v1 or v2): that limit is not "
-				       "applied", v1[i]);
+			report("WARN",
+			       "cgroup: no %s controller (v1 or v2): that limit is not "
+			       "applied",
+			       v1[i]);
 	}
 }
 

@@ -26,10 +26,10 @@ static const struct command {
 	int (*main)(int argc, char **argv);
 	const char *summary;
 } commands[] = {
-	{ "run", run_main, "run a guest in a new confined VM" },
-	{ "check", check_main, "validate this host for lockvm" },
-	{ "version", version_main, "print the version" },
-	{ "help", help_main, "this list" },
+    {"run", run_main, "run a guest in a new confined VM"},
+    {"check", check_main, "validate this host for lockvm"},
+    {"version", version_main, "print the version"},
+    {"help", help_main, "this list"},
 };
 
 static int help_main(int argc, char **argv)

@@ -13,7 +13,8 @@ void console_hc_write(struct vcpu *vcpu, void *args)
 	}
 	const void *buf = guest_mem_ptr(&vcpu->vm->mem, a->data, a->len);
 	if (!buf) {
-		vcpu_guest_error(vcpu, "console write: buffer [0x%llx, +0x%llx) is outside guest RAM",
+		vcpu_guest_error(vcpu,
+				 "console write: buffer [0x%llx, +0x%llx) is outside guest RAM",
 				 (unsigned long long)a->data, (unsigned long long)a->len);
 		return;
 	}

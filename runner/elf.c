@@ -28,7 +28,8 @@ static int check_header(const Elf64_Ehdr *eh, uint64_t file_size, char *err, siz
 	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0)
 		return refuse(err, errlen, "not an ELF file (bad magic)");
 	if (eh->e_ident[EI_CLASS] != ELFCLASS64)
-		return refuse(err, errlen, "not a 64-bit ELF file (class %u)", eh->e_ident[EI_CLASS]);
+		return refuse(err, errlen, "not a 64-bit ELF file (class %u)",
+			      eh->e_ident[EI_CLASS]);
 	if (eh->e_ident[EI_DATA] != ELFDATA2LSB)
 		return refuse(err, errlen, "not a little-endian ELF file");
 	if (eh->e_ident[EI_VERSION] != EV_CURRENT || eh->e_version != EV_CURRENT)
@@ -73,9 +74,9 @@ static int check_load(const Elf64_Phdr *ph, unsigned index, uint64_t file_size,
 		return refuse(err, errlen, "segment %u: file range runs past the end of the file",
 			      index);
 	if (ph->p_filesz > ph->p_memsz)
-		return refuse(err, errlen, "segment %u: file size 0x%llx exceeds memory size 0x%llx",
-			      index, (unsigned long long)ph->p_filesz,
-			      (unsigned long long)ph->p_memsz);
+		return refuse(err, errlen,
+			      "segment %u: file size 0x%llx exceeds memory size 0x%llx", index,
+			      (unsigned long long)ph->p_filesz, (unsigned long long)ph->p_memsz);
 	if (add_overflows(ph->p_vaddr, ph->p_memsz, &mem_end) || ph->p_vaddr < limits->load_min ||
 	    mem_end > limits->load_max)
 		return refuse(err, errlen,
@@ -86,14 +87,15 @@ static int check_load(const Elf64_Phdr *ph, unsigned index, uint64_t file_size,
 			      (unsigned long long)limits->load_min,
 			      (unsigned long long)limits->load_max);
 	if (ph->p_align > 1 && (ph->p_align & (ph->p_align - 1)))
-		return refuse(err, errlen, "segment %u: alignment 0x%llx is not a power of two", index,
-			      (unsigned long long)ph->p_align);
+		return refuse(err, errlen, "segment %u: alignment 0x%llx is not a power of two",
+			      index, (unsigned long long)ph->p_align);
 	if (ph->p_align > 1 &&
 	    (ph->p_vaddr % LOCKVM_PAGE_SIZE) != (ph->p_offset % LOCKVM_PAGE_SIZE))
 		return refuse(err, errlen, "segment %u: address and file offset disagree modulo 4K",
 			      index);
 	if ((ph->p_flags & PF_W) && (ph->p_flags & PF_X))
-		return refuse(err, errlen, "segment %u is both writable and executable (W^X)", index);
+		return refuse(err, errlen, "segment %u is both writable and executable (W^X)",
+			      index);
 	return 0;
 }
 
@@ -113,11 +115,13 @@ int elf_parse(const uint8_t *file, uint64_t file_size, const struct elf_limits *
 		Elf64_Phdr ph;
 		memcpy(&ph, file + eh.e_phoff + (uint64_t)i * sizeof(ph), sizeof(ph));
 		if (ph.p_type == PT_INTERP)
-			return refuse(err, errlen,
-				      "dynamically linked (has PT_INTERP): link guests with -static");
+			return refuse(
+			    err, errlen,
+			    "dynamically linked (has PT_INTERP): link guests with -static");
 		if (ph.p_type == PT_DYNAMIC)
-			return refuse(err, errlen,
-				      "has a dynamic section (PT_DYNAMIC): link guests with -static");
+			return refuse(
+			    err, errlen,
+			    "has a dynamic section (PT_DYNAMIC): link guests with -static");
 		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
 			continue;
 		if (out->segment_count == ELF_MAX_SEGMENTS)
@@ -135,11 +139,11 @@ int elf_parse(const uint8_t *file, uint64_t file_size, const struct elf_limits *
 					      i);
 		}
 		out->segments[out->segment_count++] = (struct elf_segment){
-			.vaddr = ph.p_vaddr,
-			.memsz = ph.p_memsz,
-			.offset = ph.p_offset,
-			.filesz = ph.p_filesz,
-			.flags = segment_flags(ph.p_flags),
+		    .vaddr = ph.p_vaddr,
+		    .memsz = ph.p_memsz,
+		    .offset = ph.p_offset,
+		    .filesz = ph.p_filesz,
+		    .flags = segment_flags(ph.p_flags),
 		};
 	}
 	if (out->segment_count == 0)

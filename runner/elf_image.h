@@ -7,7 +7,7 @@
 
 #include "memory.h"
 
-#define ELF_MAX_PHDRS 128
+#define ELF_MAX_PHDRS	 128
 #define ELF_MAX_SEGMENTS 16
 
 #define ELF_SEG_R 4u
@@ -15,9 +15,9 @@
 #define ELF_SEG_X 1u
 
 struct elf_segment {
-	uint64_t vaddr, memsz;  /* guest range [vaddr, vaddr+memsz) */
+	uint64_t vaddr, memsz;	 /* guest range [vaddr, vaddr+memsz) */
 	uint64_t offset, filesz; /* file range copied to its start */
-	uint32_t flags;          /* ELF_SEG_* */
+	uint32_t flags;		 /* ELF_SEG_* */
 };
 
 struct elf_image {

@@ -33,8 +33,8 @@ static void hc_random(struct vcpu *vcpu, void *args)
 {
 	struct lockvm_hc_random *a = args;
 	if (a->len > LOCKVM_RANDOM_MAX) {
-		vcpu_guest_error(vcpu, "random: length %llu exceeds %d",
-				 (unsigned long long)a->len, LOCKVM_RANDOM_MAX);
+		vcpu_guest_error(vcpu, "random: length %llu exceeds %d", (unsigned long long)a->len,
+				 LOCKVM_RANDOM_MAX);
 		return;
 	}
 	uint8_t *buf = guest_mem_ptr(&vcpu->vm->mem, a->data, a->len);
@@ -129,22 +129,22 @@ static void hc_nop(struct vcpu *vcpu, void *args)
 	a->ret = 0;
 }
 
-#define HC(nr, fn, type) [nr] = { #nr, sizeof(type), fn }
+#define HC(nr, fn, type) [nr] = {#nr, sizeof(type), fn}
 /* Indexed by number: a duplicate designated index is a compile error
  * (-Woverride-init, part of -Wextra -Werror). */
 static const struct hypercall_def hypercall_table[LOCKVM_HC_COUNT] = {
-	HC(LOCKVM_HC_CONSOLE_WRITE, console_hc_write, struct lockvm_hc_console_write),
-	HC(LOCKVM_HC_EXIT, hc_exit, struct lockvm_hc_exit),
-	HC(LOCKVM_HC_TIME, hc_time, struct lockvm_hc_time),
-	HC(LOCKVM_HC_RANDOM, hc_random, struct lockvm_hc_random),
-	HC(LOCKVM_HC_BLK_INFO, blk_hc_info, struct lockvm_hc_blk_info),
-	HC(LOCKVM_HC_BLK_READ, blk_hc_read, struct lockvm_hc_blk_io),
-	HC(LOCKVM_HC_BLK_WRITE, blk_hc_write, struct lockvm_hc_blk_io),
-	HC(LOCKVM_HC_SLEEP, hc_sleep, struct lockvm_hc_sleep),
-	HC(LOCKVM_HC_YIELD, hc_yield, struct lockvm_hc_nop),
-	HC(LOCKVM_HC_WAIT, hc_wait, struct lockvm_hc_wait),
-	HC(LOCKVM_HC_WAKE, hc_wake, struct lockvm_hc_wake),
-	HC(LOCKVM_HC_NOP, hc_nop, struct lockvm_hc_nop),
+    HC(LOCKVM_HC_CONSOLE_WRITE, console_hc_write, struct lockvm_hc_console_write),
+    HC(LOCKVM_HC_EXIT, hc_exit, struct lockvm_hc_exit),
+    HC(LOCKVM_HC_TIME, hc_time, struct lockvm_hc_time),
+    HC(LOCKVM_HC_RANDOM, hc_random, struct lockvm_hc_random),
+    HC(LOCKVM_HC_BLK_INFO, blk_hc_info, struct lockvm_hc_blk_info),
+    HC(LOCKVM_HC_BLK_READ, blk_hc_read, struct lockvm_hc_blk_io),
+    HC(LOCKVM_HC_BLK_WRITE, blk_hc_write, struct lockvm_hc_blk_io),
+    HC(LOCKVM_HC_SLEEP, hc_sleep, struct lockvm_hc_sleep),
+    HC(LOCKVM_HC_YIELD, hc_yield, struct lockvm_hc_nop),
+    HC(LOCKVM_HC_WAIT, hc_wait, struct lockvm_hc_wait),
+    HC(LOCKVM_HC_WAKE, hc_wake, struct lockvm_hc_wake),
+    HC(LOCKVM_HC_NOP, hc_nop, struct lockvm_hc_nop),
 };
 #undef HC
 

@@ -21,9 +21,10 @@ int kvm_open_device(char *err, size_t errlen)
 			 "or kvm-amd (see 'lockvm check')",
 			 KVM_DEVICE, strerror(errno));
 	else if (errno == EACCES || errno == EPERM)
-		snprintf(err, errlen,
-			 "%s: %s: run as root or add the user to the group owning %s (usually 'kvm')",
-			 KVM_DEVICE, strerror(errno), KVM_DEVICE);
+		snprintf(
+		    err, errlen,
+		    "%s: %s: run as root or add the user to the group owning %s (usually 'kvm')",
+		    KVM_DEVICE, strerror(errno), KVM_DEVICE);
 	else
 		snprintf(err, errlen, "open(%s): %s", KVM_DEVICE, strerror(errno));
 	return -1;
@@ -33,10 +34,10 @@ static const struct {
 	int cap;
 	const char *name;
 } required_caps[] = {
-	{ KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY" },       /* guest RAM from our mapping */
-	{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },           /* KVM_SET_CPUID2 */
-	{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" }, /* race-free vCPU kicks */
-	{ KVM_CAP_MAX_VCPUS, "KVM_CAP_MAX_VCPUS" },           /* the vCPU limit below */
+    {KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY"},	/* guest RAM from our mapping */
+    {KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID"},		/* KVM_SET_CPUID2 */
+    {KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT"}, /* race-free vCPU kicks */
+    {KVM_CAP_MAX_VCPUS, "KVM_CAP_MAX_VCPUS"},		/* the vCPU limit below */
 };
 
 int kvm_check(int kvm_fd, unsigned vcpus, char *err, size_t errlen)
@@ -49,7 +50,8 @@ int kvm_check(int kvm_fd, unsigned vcpus, char *err, size_t errlen)
 	}
 	for (size_t i = 0; i < sizeof(required_caps) / sizeof(required_caps[0]); i++) {
 		if (ioctl(kvm_fd, KVM_CHECK_EXTENSION, required_caps[i].cap) <= 0) {
-			snprintf(err, errlen, "KVM lacks %s, which lockvm needs; use a newer kernel",
+			snprintf(err, errlen,
+				 "KVM lacks %s, which lockvm needs; use a newer kernel",
 				 required_caps[i].name);
 			return -1;
 		}
@@ -70,10 +72,10 @@ int kvm_vm_create(struct vm *vm, char *err, size_t errlen)
 		return -1;
 	}
 	struct kvm_userspace_memory_region region = {
-		.slot = 0,
-		.guest_phys_addr = 0,
-		.memory_size = vm->mem.size,
-		.userspace_addr = (uint64_t)(uintptr_t)vm->mem.host,
+	    .slot = 0,
+	    .guest_phys_addr = 0,
+	    .memory_size = vm->mem.size,
+	    .userspace_addr = (uint64_t)(uintptr_t)vm->mem.host,
 	};
 	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
 		snprintf(err, errlen, "ioctl(KVM_SET_USER_MEMORY_REGION, %llu bytes): %s",
@@ -93,7 +95,8 @@ int kvm_vm_create(struct vm *vm, char *err, size_t errlen)
 			snprintf(err, errlen, "ioctl(KVM_CREATE_VCPU, %u): %s", i, strerror(errno));
 			return -1;
 		}
-		void *run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd, 0);
+		void *run =
+		    mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd, 0);
 		if (run == MAP_FAILED) {
 			snprintf(err, errlen, "mmap(vcpu%u run page): %s", i, strerror(errno));
 			return -1;

@@ -12,8 +12,8 @@ int guest_mem_map(struct guest_mem *mem, uint64_t size)
 {
 	size_t total = (size_t)size + 2 * GUARD_SIZE;
 	/* MAP_NORESERVE: RAM is populated lazily, only as the guest touches it. */
-	void *base = mmap(NULL, total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
-			  0);
+	void *base =
+	    mmap(NULL, total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (base == MAP_FAILED)
 		return -1;
 	uint8_t *ram = (uint8_t *)base + GUARD_SIZE;

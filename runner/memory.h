@@ -8,15 +8,15 @@
 #include <lockvm/abi.h>
 
 struct guest_mem {
-	uint8_t *host;  /* first byte of guest RAM (GPA 0) */
-	uint64_t size;  /* bytes of guest RAM */
-	void *mapping;  /* whole mapping, guards included (NULL if not ours) */
+	uint8_t *host; /* first byte of guest RAM (GPA 0) */
+	uint64_t size; /* bytes of guest RAM */
+	void *mapping; /* whole mapping, guards included (NULL if not ours) */
 	size_t mapping_len;
 };
 
 /* Smallest and largest --mem accepted; sizes are multiples of 2 MiB. */
-#define GUEST_MEM_MIN (8ULL << 20)
-#define GUEST_MEM_MAX (256ULL << 30)
+#define GUEST_MEM_MIN	(8ULL << 20)
+#define GUEST_MEM_MAX	(256ULL << 30)
 #define GUEST_MEM_ALIGN (2ULL << 20)
 
 /*

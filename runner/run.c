@@ -41,12 +41,13 @@ struct run_options {
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: lockvm run [OPTIONS] GUEST [-- ARGS...]\n"
-		"  --mem SIZE         guest RAM (K/M/G suffix; default 64M, 8M..256G, multiple of 2M)\n"
-		"  --vcpus N          vCPUs, one host thread each (1-64, default 1)\n"
-		"  --disk PATH[,ro]   attach a disk image (repeatable, up to 16)\n"
-		"  --timeout SECONDS  stop the VM after this long (exit 124)\n");
+	fprintf(
+	    out,
+	    "usage: lockvm run [OPTIONS] GUEST [-- ARGS...]\n"
+	    "  --mem SIZE         guest RAM (K/M/G suffix; default 64M, 8M..256G, multiple of 2M)\n"
+	    "  --vcpus N          vCPUs, one host thread each (1-64, default 1)\n"
+	    "  --disk PATH[,ro]   attach a disk image (repeatable, up to 16)\n"
+	    "  --timeout SECONDS  stop the VM after this long (exit 124)\n");
 }
 
 static void parse_disk(struct run_options *o, const char *spec)
@@ -75,17 +76,17 @@ static void parse_disk(struct run_options *o, const char *spec)
 static void parse_options(int argc, char **argv, struct run_options *o)
 {
 	static const struct option longopts[] = {
-		{ "mem", required_argument, NULL, 'm' },
-		{ "vcpus", required_argument, NULL, 'c' },
-		{ "disk", required_argument, NULL, 'd' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "stats", no_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	    {"mem", required_argument, NULL, 'm'},
+	    {"vcpus", required_argument, NULL, 'c'},
+	    {"disk", required_argument, NULL, 'd'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"stats", no_argument, NULL, 's'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	uint64_t value;
 	int opt;
-	*o = (struct run_options){ .mem = 64ULL << 20, .vcpus = 1 };
+	*o = (struct run_options){.mem = 64ULL << 20, .vcpus = 1};
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
@@ -104,20 +105,14 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 				    LOCKVM_MAX_VCPUS);
 			o->vcpus = (unsigned)value;
 			break;
-		case 'd':
-			parse_disk(o, optarg);
-			break;
+		case 'd': parse_disk(o, optarg); break;
 		case 't':
 			if (parse_seconds(optarg, 31536000, &o->timeout_ns) < 0)
 				die("--timeout '%s': want seconds greater than 0, e.g. 10 or 0.5",
 				    optarg);
 			break;
-		case 's':
-			o->stats = true;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
+		case 's': o->stats = true; break;
+		case 'h': usage(stdout); exit(0);
 		default:
 			die("run: unknown or incomplete option '%s' (see 'lockvm run --help')",
 			    argv[optind - 1]);
@@ -216,7 +211,8 @@ static pid_t start_vmm(const struct run_options *o, int vmm_fd, int kvm_fd, int 
 		       const sigset_t *old_mask)
 {
 	/* Build the VMM's argv before fork: the child only execs. */
-	char **argv = calloc((size_t)o->guest_argc + 32 + 2 * LOCKVM_MAX_DISKS, sizeof(char *));
+	char **argv =
+	    calloc((size_t)o->guest_argc + 32 + 2 * (size_t)LOCKVM_MAX_DISKS, sizeof(char *));
 	char numbers[8 + LOCKVM_MAX_DISKS][32];
 	int n = 0, fd_next = VMM_FD_BASE;
 	if (!argv)
@@ -276,7 +272,7 @@ static pid_t start_vmm(const struct run_options *o, int vmm_fd, int kvm_fd, int 
 		for (int i = 0; i < count; i++)
 			place_fd(sources[i], VMM_FD_BASE + i);
 		sigprocmask(SIG_SETMASK, old_mask, NULL);
-		char *envp[] = { NULL };
+		char *envp[] = {NULL};
 		syscall(SYS_execveat, high_vmm, "", argv, envp, AT_EMPTY_PATH);
 		fprintf(stderr, "lockvm: execveat(lockvm-vmm): %s\n", strerror(errno));
 		_exit(EXIT_REFUSED);
@@ -303,7 +299,8 @@ static int supervise(pid_t vmm, uint64_t timeout_ns)
 		pid_t done = waitpid(vmm, &wstatus, WNOHANG);
 		if (done == vmm) {
 			if (killed_for_time) {
-				fprintf(stderr, "timeout: VMM did not stop in time and was killed\n");
+				fprintf(stderr,
+					"timeout: VMM did not stop in time and was killed\n");
 				return EXIT_TIMEOUT;
 			}
 			if (WIFEXITED(wstatus))
@@ -318,7 +315,7 @@ static int supervise(pid_t vmm, uint64_t timeout_ns)
 		}
 		if (done < 0 && errno != EINTR)
 			die_errno("waitpid(%d)", (int)vmm);
-		struct timespec wait = { .tv_sec = 1 };
+		struct timespec wait = {.tv_sec = 1};
 		if (backstop) {
 			uint64_t now = now_ns();
 			if (now >= backstop && !killed_for_time) {

@@ -90,10 +90,26 @@ int parse_size(const char *text, uint64_t *out)
 	if (!text || parse_digits(&s, &value) < 0)
 		return -1;
 	switch (*s) {
-	case 'k': case 'K': shift = 10; s++; break;
-	case 'm': case 'M': shift = 20; s++; break;
-	case 'g': case 'G': shift = 30; s++; break;
-	case 't': case 'T': shift = 40; s++; break;
+	case 'k':
+	case 'K':
+		shift = 10;
+		s++;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		s++;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		s++;
+		break;
+	case 't':
+	case 'T':
+		shift = 40;
+		s++;
+		break;
 	default: break;
 	}
 	if (shift && (strcmp(s, "iB") == 0 || strcmp(s, "B") == 0))

@@ -8,16 +8,16 @@
 #include <stdint.h>
 
 /* Exit statuses of `lockvm run` (DESIGN.md "Exit status"). */
-#define EXIT_GUEST_MAX 123
-#define EXIT_TIMEOUT 124
-#define EXIT_REFUSED 125
+#define EXIT_GUEST_MAX	 123
+#define EXIT_TIMEOUT	 124
+#define EXIT_REFUSED	 125
 #define EXIT_SIGNAL_BASE 128
 #define EXIT_GUEST_ERROR 134 /* like SIGABRT: the guest broke the ABI */
-#define EXIT_SECCOMP 159     /* 128 + SIGSYS */
+#define EXIT_SECCOMP	 159 /* 128 + SIGSYS */
 
 #define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
-#define NORETURN __attribute__((noreturn))
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define NORETURN	  __attribute__((noreturn))
+#define ARRAY_SIZE(a)	  (sizeof(a) / sizeof((a)[0]))
 
 /* Name printed before every message ("lockvm", "lockvm-vmm"). */
 extern const char *util_progname;

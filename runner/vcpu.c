@@ -19,7 +19,8 @@ static void exit_io(struct vcpu *vcpu)
 	uint32_t value = 0;
 	size_t width = run->io.size < sizeof(value) ? run->io.size : sizeof(value);
 	/* KVM fills data_offset; still never read outside the run page. */
-	if (run->io.data_offset < sizeof(*run) || run->io.data_offset > vcpu->vm->run_size - width) {
+	if (run->io.data_offset < sizeof(*run) ||
+	    run->io.data_offset > vcpu->vm->run_size - width) {
 		vcpu_guest_error(vcpu, "I/O exit with data offset %llu outside the run page",
 				 (unsigned long long)run->io.data_offset);
 		return;
@@ -60,12 +61,12 @@ typedef void (*vcpu_exit_fn)(struct vcpu *vcpu);
 
 /* Indexed by KVM_EXIT_*; a duplicate index fails to compile. */
 static const vcpu_exit_fn exit_table[] = {
-	[KVM_EXIT_IO] = exit_io,
-	[KVM_EXIT_HLT] = arch_exit_hlt,
-	[KVM_EXIT_MMIO] = exit_mmio,
-	[KVM_EXIT_SHUTDOWN] = arch_exit_shutdown,
-	[KVM_EXIT_FAIL_ENTRY] = exit_fail_entry,
-	[KVM_EXIT_INTERNAL_ERROR] = exit_internal_error,
+    [KVM_EXIT_IO] = exit_io,
+    [KVM_EXIT_HLT] = arch_exit_hlt,
+    [KVM_EXIT_MMIO] = exit_mmio,
+    [KVM_EXIT_SHUTDOWN] = arch_exit_shutdown,
+    [KVM_EXIT_FAIL_ENTRY] = exit_fail_entry,
+    [KVM_EXIT_INTERNAL_ERROR] = exit_internal_error,
 };
 
 void vcpu_handle_exit(struct vcpu *vcpu, unsigned reason)
@@ -86,7 +87,8 @@ static void *vcpu_thread(void *arg)
 	sigaddset(&kick, SIGUSR1);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
 	if (vcpu_before_run && vcpu_before_run(vcpu) < 0) {
-		vm_end(vm, EXIT_REFUSED, "lockvm-vmm: vcpu%u: setup before run failed", vcpu->index);
+		vm_end(vm, EXIT_REFUSED, "lockvm-vmm: vcpu%u: setup before run failed",
+		       vcpu->index);
 		return NULL;
 	}
 	while (!vm_is_ending(vm)) {
@@ -110,7 +112,7 @@ static void kick_handler(int sig)
 
 int vcpu_start_all(struct vm *vm, char *err, size_t errlen)
 {
-	struct sigaction sa = { .sa_handler = kick_handler };
+	struct sigaction sa = {.sa_handler = kick_handler};
 	sigemptyset(&sa.sa_mask);
 	/* No SA_RESTART: KVM_RUN must return EINTR on a kick. */
 	if (sigaction(SIGUSR1, &sa, NULL) < 0) {
@@ -119,7 +121,7 @@ int vcpu_start_all(struct vm *vm, char *err, size_t errlen)
 	}
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, 256 * 1024);
+	pthread_attr_setstacksize(&attr, (size_t)256 * 1024);
 	for (unsigned i = 0; i < vm->vcpu_count; i++) {
 		struct vcpu *vcpu = &vm->vcpus[i];
 		int rc = pthread_create(&vcpu->thread, &attr, vcpu_thread, vcpu);

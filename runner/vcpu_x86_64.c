@@ -9,23 +9,22 @@
 #include "arch.h"
 #include "arch_x86_64.h"
 
-#define CR0_PE (1ULL << 0)
-#define CR0_MP (1ULL << 1)
-#define CR0_ET (1ULL << 4)
-#define CR0_NE (1ULL << 5)
-#define CR0_WP (1ULL << 16)
-#define CR0_PG (1ULL << 31)
-#define CR4_PAE (1ULL << 5)
-#define CR4_OSFXSR (1ULL << 9)
-#define CR4_OSXMMEXCPT (1ULL << 10)
-#define EFER_LME (1ULL << 8)
-#define EFER_LMA (1ULL << 10)
-#define EFER_NXE (1ULL << 11)
+#define CR0_PE		(1ULL << 0)
+#define CR0_MP		(1ULL << 1)
+#define CR0_ET		(1ULL << 4)
+#define CR0_NE		(1ULL << 5)
+#define CR0_WP		(1ULL << 16)
+#define CR0_PG		(1ULL << 31)
+#define CR4_PAE		(1ULL << 5)
+#define CR4_OSFXSR	(1ULL << 9)
+#define CR4_OSXMMEXCPT	(1ULL << 10)
+#define EFER_LME	(1ULL << 8)
+#define EFER_LMA	(1ULL << 10)
+#define EFER_NXE	(1ULL << 11)
 #define RFLAGS_RESERVED (1ULL << 1)
-#define RFLAGS_IOPL3 (3ULL << 12)
+#define RFLAGS_IOPL3	(3ULL << 12)
 
 #define CPUID_MAX_ENTRIES 256
-
 
 static struct kvm_cpuid2 *supported_cpuid(int kvm_fd, char *err, size_t errlen)
 {
@@ -34,7 +33,7 @@ static struct kvm_cpuid2 *supported_cpuid(int kvm_fd, char *err, size_t errlen)
 	if (cached)
 		return cached;
 	struct kvm_cpuid2 *cpuid =
-		calloc(1, sizeof(*cpuid) + CPUID_MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2));
+	    calloc(1, sizeof(*cpuid) + CPUID_MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2));
 	if (!cpuid) {
 		snprintf(err, errlen, "out of memory for CPUID");
 		return NULL;
@@ -52,16 +51,16 @@ static struct kvm_cpuid2 *supported_cpuid(int kvm_fd, char *err, size_t errlen)
 static struct kvm_segment user_segment(uint16_t selector, bool code)
 {
 	return (struct kvm_segment){
-		.base = 0,
-		.limit = 0xFFFFFFFF,
-		.selector = selector | 3,
-		.type = code ? 0xB : 0x3, /* execute/read or read/write, accessed */
-		.present = 1,
-		.dpl = 3,
-		.db = code ? 0 : 1,
-		.s = 1,
-		.l = code ? 1 : 0,
-		.g = 1,
+	    .base = 0,
+	    .limit = 0xFFFFFFFF,
+	    .selector = selector | 3,
+	    .type = code ? 0xB : 0x3, /* execute/read or read/write, accessed */
+	    .present = 1,
+	    .dpl = 3,
+	    .db = code ? 0 : 1,
+	    .s = 1,
+	    .l = code ? 1 : 0,
+	    .g = 1,
 	};
 }
 
@@ -95,13 +94,13 @@ int arch_vcpu_init(struct vcpu *vcpu, char *err, size_t errlen)
 	sregs.fs = sregs.ss;
 	sregs.fs.base = boot_info; /* per-vCPU data at %fs:0 */
 	sregs.tr = (struct kvm_segment){
-		.base = X86_TSS_GPA + (uint64_t)vcpu->index * X86_TSS_STRIDE,
-		.limit = X86_TSS_LIMIT,
-		.selector = X86_SEL_TSS(vcpu->index),
-		.type = 0xB, /* 64-bit TSS, busy */
-		.present = 1,
+	    .base = X86_TSS_GPA + (uint64_t)vcpu->index * X86_TSS_STRIDE,
+	    .limit = X86_TSS_LIMIT,
+	    .selector = X86_SEL_TSS(vcpu->index),
+	    .type = 0xB, /* 64-bit TSS, busy */
+	    .present = 1,
 	};
-	sregs.ldt = (struct kvm_segment){ .type = 2, .unusable = 1 };
+	sregs.ldt = (struct kvm_segment){.type = 2, .unusable = 1};
 	sregs.gdt.base = X86_GDT_GPA;
 	sregs.gdt.limit = (uint16_t)(X86_SEL_TSS(LOCKVM_MAX_VCPUS) - 1);
 	sregs.idt.base = X86_IDT_GPA;
@@ -113,13 +112,13 @@ int arch_vcpu_init(struct vcpu *vcpu, char *err, size_t errlen)
 	}
 
 	struct kvm_regs regs = {
-		.rip = vm->entry,
-		.rsp = x86_stack_top(vm->mem.size, vcpu->index),
-		.rdi = boot_info,
-		.rsi = vcpu->index,
-		/* IOPL 3 as the ABI says; hosts that force IOPL 0 still work
+	    .rip = vm->entry,
+	    .rsp = x86_stack_top(vm->mem.size, vcpu->index),
+	    .rdi = boot_info,
+	    .rsi = vcpu->index,
+	    /* IOPL 3 as the ABI says; hosts that force IOPL 0 still work
 		 * since hypercalls go through the ring-0 gate. */
-		.rflags = RFLAGS_RESERVED | RFLAGS_IOPL3,
+	    .rflags = RFLAGS_RESERVED | RFLAGS_IOPL3,
 	};
 	if (ioctl(vcpu->fd, KVM_SET_REGS, &regs) < 0) {
 		snprintf(err, errlen, "ioctl(vcpu%u, KVM_SET_REGS): %s", vcpu->index,
@@ -127,7 +126,7 @@ int arch_vcpu_init(struct vcpu *vcpu, char *err, size_t errlen)
 		return -1;
 	}
 
-	struct kvm_fpu fpu = { .fcw = 0x37F, .mxcsr = 0x1F80 };
+	struct kvm_fpu fpu = {.fcw = 0x37F, .mxcsr = 0x1F80};
 	if (ioctl(vcpu->fd, KVM_SET_FPU, &fpu) < 0) {
 		snprintf(err, errlen, "ioctl(vcpu%u, KVM_SET_FPU): %s", vcpu->index,
 			 strerror(errno));
@@ -137,9 +136,9 @@ int arch_vcpu_init(struct vcpu *vcpu, char *err, size_t errlen)
 }
 
 static const char *const vector_names[X86_STUB_VECTORS] = {
-	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#CSO", "#TS",
-	"#NP", "#SS", "#GP", "#PF", "#15", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
-	"#22", "#23", "#24", "#25", "#26", "#27", "#HV", "#VC", "#SX", "#31",
+    "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#CSO", "#TS",
+    "#NP", "#SS", "#GP", "#PF", "#15", "#MF", "#AC", "#MC", "#XM", "#VE",  "#CP",
+    "#22", "#23", "#24", "#25", "#26", "#27", "#HV", "#VC", "#SX", "#31",
 };
 
 /* Exit status of a fault, as if the guest were a process killed by the
@@ -147,15 +146,11 @@ static const char *const vector_names[X86_STUB_VECTORS] = {
 static int fault_status(unsigned vector)
 {
 	switch (vector) {
-	case 14: /* #PF */
-	case 13: /* #GP */
-		return EXIT_SIGNAL_BASE + 11; /* SIGSEGV */
-	case 6: /* #UD */
-		return EXIT_SIGNAL_BASE + 4; /* SIGILL */
-	case 0: /* #DE */
-		return EXIT_SIGNAL_BASE + 8; /* SIGFPE */
-	default:
-		return EXIT_SIGNAL_BASE + 6; /* SIGABRT */
+	case 14:					 /* #PF */
+	case 13: /* #GP */ return EXIT_SIGNAL_BASE + 11; /* SIGSEGV */
+	case 6: /* #UD */ return EXIT_SIGNAL_BASE + 4;	 /* SIGILL */
+	case 0: /* #DE */ return EXIT_SIGNAL_BASE + 8;	 /* SIGFPE */
+	default: return EXIT_SIGNAL_BASE + 6;		 /* SIGABRT */
 	}
 }
 
@@ -168,13 +163,14 @@ void arch_exit_hlt(struct vcpu *vcpu)
 {
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
-	if (ioctl(vcpu->fd, KVM_GET_REGS, &regs) < 0 || ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0) {
+	if (ioctl(vcpu->fd, KVM_GET_REGS, &regs) < 0 ||
+	    ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0) {
 		vm_end(vcpu->vm, EXIT_GUEST_ERROR, "lockvm-vmm: vcpu%u: reading registers: %s",
 		       vcpu->index, strerror(errno));
 		return;
 	}
 	/* HLT at CPL 3 is #GP, so a HLT exit must come from a stub at CPL 0. */
-	uint64_t stub_end = X86_STUBS_GPA + X86_STUB_VECTORS * X86_STUB_SIZE;
+	uint64_t stub_end = X86_STUBS_GPA + (uint64_t)X86_STUB_VECTORS * X86_STUB_SIZE;
 	if ((sregs.cs.selector & 3) != 0 || regs.rip <= X86_STUBS_GPA || regs.rip > stub_end) {
 		vcpu_guest_error(vcpu, "unexpected HLT exit at rip=0x%llx",
 				 (unsigned long long)regs.rip);
@@ -206,6 +202,6 @@ void arch_exit_shutdown(struct vcpu *vcpu)
 	unsigned long long rip = 0;
 	if (ioctl(vcpu->fd, KVM_GET_REGS, &regs) == 0)
 		rip = regs.rip;
-	vm_end(vcpu->vm, EXIT_GUEST_ERROR, "guest fault: triple fault (shutdown) at rip=0x%llx vcpu=%u",
-	       rip, vcpu->index);
+	vm_end(vcpu->vm, EXIT_GUEST_ERROR,
+	       "guest fault: triple fault (shutdown) at rip=0x%llx vcpu=%u", rip, vcpu->index);
 }

@@ -96,8 +96,8 @@ int vm_wait_locked(struct vm *vm, uint64_t deadline_ns, const uint64_t *generati
 		if (now_ns() >= deadline_ns)
 			return -1;
 		struct timespec ts = {
-			.tv_sec = (time_t)(deadline_ns / 1000000000ULL),
-			.tv_nsec = (long)(deadline_ns % 1000000000ULL),
+		    .tv_sec = (time_t)(deadline_ns / 1000000000ULL),
+		    .tv_nsec = (long)(deadline_ns % 1000000000ULL),
 		};
 		pthread_cond_timedwait(&vm->cond, &vm->lock, &ts);
 	}

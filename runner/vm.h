@@ -23,11 +23,11 @@ struct disk {
 struct vcpu {
 	struct vm *vm;
 	unsigned index;
-	int fd;               /* KVM vCPU fd, -1 when not created */
-	struct kvm_run *run;  /* shared run page, NULL without KVM (fuzzing) */
+	int fd;		     /* KVM vCPU fd, -1 when not created */
+	struct kvm_run *run; /* shared run page, NULL without KVM (fuzzing) */
 	pthread_t thread;
 	bool thread_started;
-	uint64_t exits;       /* counters, read by the main thread at the end */
+	uint64_t exits; /* counters, read by the main thread at the end */
 	uint64_t hypercalls;
 };
 
@@ -40,13 +40,13 @@ struct vm {
 	struct disk disks[LOCKVM_MAX_DISKS];
 	unsigned disk_count;
 	int console_fd;
-	uint64_t entry;         /* guest entry point */
-	uint64_t deadline_ns;   /* CLOCK_MONOTONIC; 0 = none */
+	uint64_t entry;	      /* guest entry point */
+	uint64_t deadline_ns; /* CLOCK_MONOTONIC; 0 = none */
 
 	/* Ending: the first vm_end() decides the status; later ones are ignored. */
 	atomic_bool ending;
 	int exit_status;
-	int wake_fd;            /* eventfd the main thread polls */
+	int wake_fd; /* eventfd the main thread polls */
 
 	/* One lock and condition for every blocking hypercall (sleep, wait),
 	 * so that vm_end() can wake them all with one broadcast. */

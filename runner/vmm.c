@@ -41,20 +41,20 @@ struct vmm_options {
 static void parse_options(int argc, char **argv, struct vmm_options *o)
 {
 	static const struct option longopts[] = {
-		{ "kvm-fd", required_argument, NULL, 'k' },
-		{ "elf-fd", required_argument, NULL, 'e' },
-		{ "console-fd", required_argument, NULL, 'c' },
-		{ "mem", required_argument, NULL, 'm' },
-		{ "vcpus", required_argument, NULL, 'v' },
-		{ "timeout-ns", required_argument, NULL, 't' },
-		{ "disk", required_argument, NULL, 'd' },
-		{ "stats", no_argument, NULL, 's' },
-		{ 0 },
+	    {"kvm-fd", required_argument, NULL, 'k'},
+	    {"elf-fd", required_argument, NULL, 'e'},
+	    {"console-fd", required_argument, NULL, 'c'},
+	    {"mem", required_argument, NULL, 'm'},
+	    {"vcpus", required_argument, NULL, 'v'},
+	    {"timeout-ns", required_argument, NULL, 't'},
+	    {"disk", required_argument, NULL, 'd'},
+	    {"stats", no_argument, NULL, 's'},
+	    {0},
 	};
 	uint64_t value;
 	int opt;
-	*o = (struct vmm_options){ .kvm_fd = -1, .elf_fd = -1, .console_fd = STDOUT_FILENO,
-				   .vcpus = 1 };
+	*o = (struct vmm_options){
+	    .kvm_fd = -1, .elf_fd = -1, .console_fd = STDOUT_FILENO, .vcpus = 1};
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'k':
@@ -62,8 +62,9 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 		case 'c':
 			if (parse_uint(optarg, 0, 1023, &value) < 0)
 				die("bad fd '%s'", optarg);
-			*(opt == 'k' ? &o->kvm_fd : opt == 'e' ? &o->elf_fd : &o->console_fd) =
-				(int)value;
+			*(opt == 'k'   ? &o->kvm_fd
+			  : opt == 'e' ? &o->elf_fd
+				       : &o->console_fd) = (int)value;
 			break;
 		case 'm':
 			if (parse_uint(optarg, 1, UINT64_MAX, &o->mem) < 0)
@@ -90,11 +91,8 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 			o->disk_ro[o->disk_count++] = strcmp(comma + 1, "ro") == 0;
 			break;
 		}
-		case 's':
-			o->stats = true;
-			break;
-		default:
-			die("usage: lockvm-vmm --kvm-fd N --elf-fd N --mem BYTES [...] -- ARGS");
+		case 's': o->stats = true; break;
+		default: die("usage: lockvm-vmm --kvm-fd N --elf-fd N --mem BYTES [...] -- ARGS");
 		}
 	}
 	if (o->kvm_fd < 0 || o->elf_fd < 0 || o->mem == 0)
@@ -151,8 +149,8 @@ static void load_guest(struct vm *vm, const struct vmm_options *o)
 static int run_until_end(struct vm *vm, int signal_fd)
 {
 	struct pollfd fds[2] = {
-		{ .fd = vm->wake_fd, .events = POLLIN },
-		{ .fd = signal_fd, .events = POLLIN },
+	    {.fd = vm->wake_fd, .events = POLLIN},
+	    {.fd = signal_fd, .events = POLLIN},
 	};
 	while (!vm_is_ending(vm)) {
 		int timeout_ms = -1;
@@ -205,7 +203,7 @@ int vmm_main(int argc, char **argv)
 	if (!vm.vcpus)
 		die("out of memory for %u vCPUs", o.vcpus);
 	for (unsigned i = 0; i < o.vcpus; i++)
-		vm.vcpus[i] = (struct vcpu){ .vm = &vm, .index = i, .fd = -1 };
+		vm.vcpus[i] = (struct vcpu){.vm = &vm, .index = i, .fd = -1};
 
 	/* Phase order: memory, image, VM, vCPUs, signals, threads. */
 	load_guest(&vm, &o);

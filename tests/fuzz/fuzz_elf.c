@@ -12,8 +12,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static uint8_t *ram;
 	if (!ram)
 		ram = malloc(RAM);
-	struct guest_mem mem = { .host = ram, .size = RAM };
-	struct elf_limits limits = { .load_min = 0x200000, .load_max = RAM - 0x20000 };
+	struct guest_mem mem = {.host = ram, .size = RAM};
+	struct elf_limits limits = {.load_min = 0x200000, .load_max = RAM - 0x20000};
 	struct elf_image image;
 	char err[256];
 	if (elf_parse(data, size, &limits, &image, err, sizeof(err)) == 0) {

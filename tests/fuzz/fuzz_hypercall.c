@@ -33,12 +33,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct vcpu vcpu;
 	char err[128];
 	vm_init(&vm);
-	vm.mem = (struct guest_mem){ .host = ram, .size = RAM };
+	vm.mem = (struct guest_mem){.host = ram, .size = RAM};
 	vm.console_fd = console;
 	vm.deadline_ns = 1; /* already past: sleeps and waits return at once */
 	vm.vcpu_count = 1;
 	vm.vcpus = &vcpu;
-	vcpu = (struct vcpu){ .vm = &vm, .fd = -1 };
+	vcpu = (struct vcpu){.vm = &vm, .fd = -1};
 	if (blk_attach(&vm, disk, false, err, sizeof(err)) < 0 ||
 	    blk_attach(&vm, disk, true, err, sizeof(err)) < 0)
 		abort();

@@ -25,10 +25,10 @@ static int console_pipe[2];
 static int setup(void **state)
 {
 	vm_init(&vm);
-	vm.mem = (struct guest_mem){ .host = ram, .size = RAM };
+	vm.mem = (struct guest_mem){.host = ram, .size = RAM};
 	vm.vcpu_count = 1;
 	vm.vcpus = &vcpu;
-	vcpu = (struct vcpu){ .vm = &vm, .index = 0, .fd = -1 };
+	vcpu = (struct vcpu){.vm = &vm, .index = 0, .fd = -1};
 	if (pipe(console_pipe) < 0)
 		return -1;
 	vm.console_fd = console_pipe[1];
@@ -50,7 +50,7 @@ static void call(unsigned nr, uint32_t gpa, unsigned size)
 
 static void console_write_reaches_console(void **state)
 {
-	struct lockvm_hc_console_write a = { .data = 0x2000, .len = 5 };
+	struct lockvm_hc_console_write a = {.data = 0x2000, .len = 5};
 	memcpy(ram + 0x2000, "hello", 5);
 	memcpy(ram + 0x1000, &a, sizeof(a));
 	call(LOCKVM_HC_CONSOLE_WRITE, 0x1000, 4);
@@ -64,7 +64,7 @@ static void console_write_reaches_console(void **state)
 
 static void exit_sets_status_and_clamps(void **state)
 {
-	struct lockvm_hc_exit a = { .status = 1000 };
+	struct lockvm_hc_exit a = {.status = 1000};
 	memcpy(ram + 0x1000, &a, sizeof(a));
 	call(LOCKVM_HC_EXIT, 0x1000, 4);
 	assert_true(vm_is_ending(&vm));
@@ -80,7 +80,7 @@ static void guest_error(unsigned nr, uint32_t gpa, unsigned size)
 
 static void bad_buffer_is_guest_error(void **state)
 {
-	struct lockvm_hc_console_write a = { .data = RAM - 2, .len = 5 };
+	struct lockvm_hc_console_write a = {.data = RAM - 2, .len = 5};
 	memcpy(ram + 0x1000, &a, sizeof(a));
 	guest_error(LOCKVM_HC_CONSOLE_WRITE, 0x1000, 4);
 }
@@ -149,7 +149,7 @@ static void mmio_outside_doorbell_is_guest_error(void **state)
 static void doorbell_mmio_dispatches(void **state)
 {
 	static struct kvm_run run;
-	struct lockvm_hc_nop a = { .ret = 77 };
+	struct lockvm_hc_nop a = {.ret = 77};
 	memcpy(ram + 0x1000, &a, sizeof(a));
 	memset(&run, 0, sizeof(run));
 	run.exit_reason = KVM_EXIT_MMIO;
@@ -175,17 +175,17 @@ static void disk_requests_are_bounds_checked(void **state)
 	assert_int_equal(ftruncate(fd, 8 * 512), 0);
 	char err[128];
 	assert_int_equal(blk_attach(&vm, fd, true, err, sizeof(err)), 0);
-	struct lockvm_hc_blk_io io = { .disk = 0, .count = 1, .sector = 8, .data = 0x2000 };
+	struct lockvm_hc_blk_io io = {.disk = 0, .count = 1, .sector = 8, .data = 0x2000};
 	memcpy(ram + 0x1000, &io, sizeof(io));
 	call(LOCKVM_HC_BLK_READ, 0x1000, 4);
 	memcpy(&io, ram + 0x1000, sizeof(io));
 	assert_int_equal(io.ret, -LOCKVM_ERANGE);
-	io = (struct lockvm_hc_blk_io){ .disk = 0, .count = 1, .sector = 7, .data = 0x2000 };
+	io = (struct lockvm_hc_blk_io){.disk = 0, .count = 1, .sector = 7, .data = 0x2000};
 	memcpy(ram + 0x1000, &io, sizeof(io));
 	call(LOCKVM_HC_BLK_WRITE, 0x1000, 4);
 	memcpy(&io, ram + 0x1000, sizeof(io));
 	assert_int_equal(io.ret, -LOCKVM_EROFS);
-	io = (struct lockvm_hc_blk_io){ .disk = 0, .count = 1, .sector = 7, .data = 0x2000 };
+	io = (struct lockvm_hc_blk_io){.disk = 0, .count = 1, .sector = 7, .data = 0x2000};
 	memcpy(ram + 0x1000, &io, sizeof(io));
 	call(LOCKVM_HC_BLK_READ, 0x1000, 4);
 	memcpy(&io, ram + 0x1000, sizeof(io));
@@ -197,19 +197,19 @@ static void disk_requests_are_bounds_checked(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(console_write_reaches_console, setup, teardown),
-		cmocka_unit_test_setup_teardown(exit_sets_status_and_clamps, setup, teardown),
-		cmocka_unit_test_setup_teardown(bad_buffer_is_guest_error, setup, teardown),
-		cmocka_unit_test_setup_teardown(struct_past_ram_is_guest_error, setup, teardown),
-		cmocka_unit_test_setup_teardown(wrong_size_is_guest_error, setup, teardown),
-		cmocka_unit_test_setup_teardown(unknown_port_is_guest_error, setup, teardown),
-		cmocka_unit_test_setup_teardown(read_direction_is_guest_error, setup, teardown),
-		cmocka_unit_test_setup_teardown(rep_out_is_guest_error, setup, teardown),
-		cmocka_unit_test_setup_teardown(table_has_every_number, setup, teardown),
-		cmocka_unit_test_setup_teardown(unknown_exit_is_guest_error, setup, teardown),
-		cmocka_unit_test_setup_teardown(mmio_outside_doorbell_is_guest_error, setup, teardown),
-		cmocka_unit_test_setup_teardown(doorbell_mmio_dispatches, setup, teardown),
-		cmocka_unit_test_setup_teardown(disk_requests_are_bounds_checked, setup, teardown),
+	    cmocka_unit_test_setup_teardown(console_write_reaches_console, setup, teardown),
+	    cmocka_unit_test_setup_teardown(exit_sets_status_and_clamps, setup, teardown),
+	    cmocka_unit_test_setup_teardown(bad_buffer_is_guest_error, setup, teardown),
+	    cmocka_unit_test_setup_teardown(struct_past_ram_is_guest_error, setup, teardown),
+	    cmocka_unit_test_setup_teardown(wrong_size_is_guest_error, setup, teardown),
+	    cmocka_unit_test_setup_teardown(unknown_port_is_guest_error, setup, teardown),
+	    cmocka_unit_test_setup_teardown(read_direction_is_guest_error, setup, teardown),
+	    cmocka_unit_test_setup_teardown(rep_out_is_guest_error, setup, teardown),
+	    cmocka_unit_test_setup_teardown(table_has_every_number, setup, teardown),
+	    cmocka_unit_test_setup_teardown(unknown_exit_is_guest_error, setup, teardown),
+	    cmocka_unit_test_setup_teardown(mmio_outside_doorbell_is_guest_error, setup, teardown),
+	    cmocka_unit_test_setup_teardown(doorbell_mmio_dispatches, setup, teardown),
+	    cmocka_unit_test_setup_teardown(disk_requests_are_bounds_checked, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

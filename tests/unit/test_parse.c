@@ -12,7 +12,7 @@
 static void guest_pointer_checks(void **state)
 {
 	static uint8_t ram[4096];
-	struct guest_mem mem = { .host = ram, .size = sizeof(ram) };
+	struct guest_mem mem = {.host = ram, .size = sizeof(ram)};
 	assert_ptr_equal(guest_mem_ptr(&mem, 0, 4096), ram);
 	assert_ptr_equal(guest_mem_ptr(&mem, 4095, 1), ram + 4095);
 	assert_ptr_equal(guest_mem_ptr(&mem, 4096, 0), ram + 4096); /* empty range at the end */
@@ -44,7 +44,7 @@ static void sizes(void **state)
 	assert_int_equal(parse_size("12X", &v), -1);
 	assert_int_equal(parse_size("-1M", &v), -1);
 	assert_int_equal(parse_size("1.5G", &v), -1);
-	assert_int_equal(parse_size("17179869184G", &v), -1);  /* 2^34 G overflows */
+	assert_int_equal(parse_size("17179869184G", &v), -1); /* 2^34 G overflows */
 	assert_int_equal(parse_size("99999999999999999999", &v), -1);
 	assert_int_equal(parse_size("16777215T", &v), 0);
 	assert_non_null(guest_mem_size_problem(1ULL << 20));
@@ -88,10 +88,10 @@ static void seconds(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(guest_pointer_checks),
-		cmocka_unit_test(sizes),
-		cmocka_unit_test(numbers),
-		cmocka_unit_test(seconds),
+	    cmocka_unit_test(guest_pointer_checks),
+	    cmocka_unit_test(sizes),
+	    cmocka_unit_test(numbers),
+	    cmocka_unit_test(seconds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
