@@ -72,12 +72,14 @@ else
 fi
 
 # 3. A weakened copy of the module in its own private store: the VM domain
-# loses its MCS constraint and may read host configuration. The audit must
-# fail exactly on the lines those weakenings break.
+# loses its MCS constraint and may read host configuration, and (a break
+# the other way) loses /dev/kvm. The audit must fail exactly on the lines
+# those changes break.
 weak=$T_TMP/weak
 mkdir -p "$weak/src"
 cp "$TOP"/sepolicy/lockvm.te "$TOP"/sepolicy/lockvm.if "$TOP"/sepolicy/lockvm.fc "$weak/src/"
-sed -i 's/^mcs_constrained(lockvm_vm_t)/# weakened: mcs_constrained removed/' "$weak/src/lockvm.te"
+sed -i -e 's/^mcs_constrained(lockvm_vm_t)/# weakened: mcs_constrained removed/' \
+	-e 's/^dev_rw_kvm(lockvm_vm_t)/# broken: no kvm/' "$weak/src/lockvm.te"
 cat >>"$weak/src/lockvm.te" <<'WEAK'
 # weakened by tests/integration/sepolicy.sh: the VM reads host files
 gen_require(`
@@ -85,14 +87,15 @@ gen_require(`
 ')
 allow lockvm_vm_t etc_t:file { open read getattr };
 WEAK
-if grep -q 'weakened: mcs_constrained removed' "$weak/src/lockvm.te"; then
+if grep -q 'weakened: mcs_constrained removed' "$weak/src/lockvm.te" &&
+	grep -q 'broken: no kvm' "$weak/src/lockvm.te"; then
 	run_capture make -s -C "$TOP" sepolicy SEPOLICY_SRC="$weak/src" SEPOLICY_OUT="$weak/out"
 	if [ "$rc" -ne 0 ]; then
 		fail "sepolicy-weak-build: exit $rc: $(echo "$out" | tail -n 3 | tr '\n' '|')"
 	else
 		run_capture "$AUDIT" --policy "$weak/out/policy.bin"
 		fails=$(grep '^FAIL ' <<<"$out" | cut -d' ' -f2 | tr -d ':' | sort | tr '\n' ' ')
-		if [ "$rc" -eq 1 ] && [ "$fails" = "vm-host-etc vm-other-image vm-signal-other-vm " ]; then
+		if [ "$rc" -eq 1 ] && [ "$fails" = "vm-host-etc vm-kvm vm-other-image vm-signal-other-vm " ]; then
 			pass "audit-selinux-weak: fails exactly on $fails"
 		else
 			fail "audit-selinux-weak: exit $rc, FAIL lines '$fails'"
@@ -102,10 +105,11 @@ if grep -q 'weakened: mcs_constrained removed' "$weak/src/lockvm.te"; then
 				fail "$1: no line matching '$2'; got: $(grep "^FAIL" <<<"$out" | tr '\n' '|')"; fi
 		}
 		expect_line "audit-selinux-weak-etc-rule" '^FAIL vm-host-etc: .*allowed \{ .*read.* \} by allow lockvm_vm_t etc_t:file'
+		expect_line "audit-selinux-weak-kvm" '^FAIL vm-kvm: .*denied \{ .*ioctl.* \}: no allow rule grants'
 		expect_line "audit-selinux-weak-other-vm" '^FAIL vm-other-image: .*other VM.*allow lockvm_vm_t lockvm_image_t:file.*no constraint denies it'
 	fi
 else
-	fail "sepolicy-weak: could not remove mcs_constrained() from the copy"
+	fail "sepolicy-weak: could not edit mcs_constrained()/dev_rw_kvm() in the copy"
 fi
 
 # 4. No policy given and SELinux off: a clear error, not a silent pass.
