@@ -57,10 +57,10 @@ install-policy:
 	    if [ -e $$p ]; then restorecon -R -v $$p || exit 1; fi; done && \
 	  echo "install-policy: SELinux module lockvm installed"; \
 	elif command -v aa-enabled >/dev/null && aa-enabled -q 2>/dev/null; then \
-	  install -d $(PROFILES_DIR)/abstractions $(PROFILES_DIR)/lockvm && \
+	  install -d $(PROFILES_DIR)/abstractions /usr/share/lockvm && \
 	  install -m 0644 profiles/lockvm $(PROFILES_DIR)/usr.bin.lockvm && \
 	  install -m 0644 profiles/abstractions/lockvm-vm $(PROFILES_DIR)/abstractions/lockvm-vm && \
-	  install -m 0644 profiles/lockvm-vm.template $(PROFILES_DIR)/lockvm/lockvm-vm.template && \
+	  install -m 0644 profiles/lockvm-vm.template /usr/share/lockvm/lockvm-vm.template && \
 	  apparmor_parser -r $(PROFILES_DIR)/usr.bin.lockvm && \
 	  echo "install-policy: AppArmor profiles installed"; \
 	else \
