@@ -1,0 +1,18 @@
+/* `lockvm audit selinux`: checks real access decisions of a binary SELinux policy. */
+#ifndef LOCKVM_AUDIT_SELINUX_H
+#define LOCKVM_AUDIT_SELINUX_H
+
+/*
+ * Runs `lockvm audit selinux [--policy FILE] [--json]`. argv[0] is the
+ * subcommand name ("selinux"), options follow. Loads FILE (default: the
+ * running policy, an error when SELinux is not enabled) with libsepol and
+ * checks, with MCS constraints, that a VM at s0:c1,c2 reaches only what it
+ * must. Prints one `PASS <property>` / `FAIL <property>: <rule or
+ * constraint responsible>` line per property (or one JSON document).
+ * Needs nothing set up before; does not touch the running policy.
+ * Returns 0 when every property holds, 1 on any FAIL, 2 on a usage error
+ * or a policy that cannot be loaded.
+ */
+int audit_selinux_main(int argc, char **argv);
+
+#endif

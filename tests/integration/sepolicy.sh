@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# SELinux module: builds and links into a private store, the audit passes on it, and fails on weakened copies.
+. "$(dirname "$0")/../lib.sh"
+
+AUDIT=$B/tests/helpers/audit_tool
+OUT=$B/sepolicy
+
+devel_mk=$(ls /usr/share/selinux/devel/Makefile 2>/dev/null)
+if [ -z "$devel_mk" ] || ! command -v semodule >/dev/null || ! command -v checkmodule >/dev/null; then
+	skip "sepolicy: selinux-policy-dev/semodule-utils/checkpolicy not installed (make deps)"
+	exit 0
+fi
+if [ ! -d /var/lib/selinux/default ] && ! ls -d /var/lib/selinux/*/active >/dev/null 2>&1; then
+	skip "sepolicy: no installed reference policy store under /var/lib/selinux (selinux-policy-default)"
+	exit 0
+fi
+if [ ! -x "$AUDIT" ]; then
+	fail "sepolicy: $AUDIT not built (make all)"
+	exit 0
+fi
+
+# The host's policy and store must come out of this untouched.
+host_sum() { find /etc/selinux /var/lib/selinux -type f ! -name '*.LOCK' -print0 2>/dev/null | sort -z | xargs -0 md5sum 2>/dev/null | md5sum; }
+before=$(host_sum)
+
+# 1. The module builds and links into a private store.
+run_capture make -s -C "$TOP" BUILD="${LOCKVM_BUILD:-build}" sepolicy
+if [ "$rc" -ne 0 ]; then
+	fail "sepolicy-build: make sepolicy exited $rc: $(echo "$out" | grep -v '^libsemanage' | tail -n 5 | tr '\n' '|')"
+	exit 0
+fi
+pass "sepolicy-build"
+
+binary=$(readlink "$OUT/policy.bin")
+if [ -s "$OUT/lockvm.pp" ] && [[ $binary == policy.[0-9]* ]] && [ -s "$OUT/$binary" ]; then
+	pass "sepolicy-artifacts: lockvm.pp and $binary"
+else
+	fail "sepolicy-artifacts: lockvm.pp or policy.NN missing (policy.bin -> '$binary')"
+fi
+if grep -q lockvm_vm_t "$OUT/$binary" 2>/dev/null; then
+	pass "sepolicy-linked: the kernel policy holds the lockvm types"
+else
+	fail "sepolicy-linked: lockvm_vm_t not in $OUT/$binary"
+fi
+
+# 2. The audit passes on the linked policy, one PASS line per property.
+run_capture "$AUDIT" --policy "$OUT/policy.bin"
+npass=$(grep -c '^PASS ' <<<"$out")
+nfail=$(grep -c '^FAIL ' <<<"$out")
+if [ "$rc" -eq 0 ] && [ "$nfail" -eq 0 ] && [ "$npass" -ge 8 ]; then
+	pass "audit-selinux-linked: $npass properties PASS"
+else
+	fail "audit-selinux-linked: exit $rc, $npass PASS, $nfail FAIL: $(grep '^FAIL' <<<"$out" | head -n 3 | tr '\n' '|')"
+fi
+for property in vm-own-image vm-other-image vm-content-read vm-content-no-write vm-host-etc \
+	vm-host-shadow vm-host-home vm-host-tmp vm-ptrace-other-vm vm-signal-other-vm \
+	vm-transition-unconfined vm-kvm supervisor-relabel-image supervisor-exec-vm; do
+	grep -q "^PASS $property:" <<<"$out" || fail "audit-selinux-property: no PASS line for $property"
+done
+# The isolation between VMs must come from MCS, not from a missing rule.
+if grep -q '^PASS vm-other-image:.*other VM.*denied by MCS constraint' <<<"$out"; then
+	pass "audit-selinux-mcs: another VM's image is denied by the MCS constraint"
+else
+	fail "audit-selinux-mcs: vm-other-image line: $(grep 'vm-other-image' <<<"$out")"
+fi
+
+run_capture "$AUDIT" --policy "$OUT/policy.bin" --json
+if [ "$rc" -eq 0 ] && python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if d["failed"]==0 and d["passed"]==len(d["properties"])>=8 and all(p["result"]=="PASS" for p in d["properties"]) else 1)' <<<"$out"; then
+	pass "audit-selinux-json"
+else
+	fail "audit-selinux-json: exit $rc: $(echo "$out" | head -c 300)"
+fi
+
+# 3. A weakened copy of the module in its own private store: the VM domain
+# loses its MCS constraint and may read host configuration, and (a break
+# the other way) loses /dev/kvm. The audit must fail exactly on the lines
+# those changes break.
+weak=$T_TMP/weak
+mkdir -p "$weak/src"
+cp "$TOP"/sepolicy/lockvm.te "$TOP"/sepolicy/lockvm.if "$TOP"/sepolicy/lockvm.fc "$weak/src/"
+sed -i -e 's/^mcs_constrained(lockvm_vm_t)/# weakened: mcs_constrained removed/' \
+	-e 's/^dev_rw_kvm(lockvm_vm_t)/# broken: no kvm/' "$weak/src/lockvm.te"
+cat >>"$weak/src/lockvm.te" <<'WEAK'
+# weakened by tests/integration/sepolicy.sh: the VM reads host files
+gen_require(`
+	type etc_t;
+')
+allow lockvm_vm_t etc_t:file { open read getattr };
+WEAK
+if grep -q 'weakened: mcs_constrained removed' "$weak/src/lockvm.te" &&
+	grep -q 'broken: no kvm' "$weak/src/lockvm.te"; then
+	run_capture make -s -C "$TOP" sepolicy SEPOLICY_SRC="$weak/src" SEPOLICY_OUT="$weak/out"
+	if [ "$rc" -ne 0 ]; then
+		fail "sepolicy-weak-build: exit $rc: $(echo "$out" | tail -n 3 | tr '\n' '|')"
+	else
+		run_capture "$AUDIT" --policy "$weak/out/policy.bin"
+		fails=$(grep '^FAIL ' <<<"$out" | cut -d' ' -f2 | tr -d ':' | sort | tr '\n' ' ')
+		if [ "$rc" -eq 1 ] && [ "$fails" = "vm-host-etc vm-kvm vm-other-image vm-signal-other-vm " ]; then
+			pass "audit-selinux-weak: fails exactly on $fails"
+		else
+			fail "audit-selinux-weak: exit $rc, FAIL lines '$fails'"
+		fi
+		expect_line() { # NAME REGEX
+			if grep -qE "$2" <<<"$out"; then pass "$1"; else
+				fail "$1: no line matching '$2'; got: $(grep "^FAIL" <<<"$out" | tr '\n' '|')"; fi
+		}
+		expect_line "audit-selinux-weak-etc-rule" '^FAIL vm-host-etc: .*allowed \{ .*read.* \} by allow lockvm_vm_t etc_t:file'
+		expect_line "audit-selinux-weak-kvm" '^FAIL vm-kvm: .*denied \{ .*ioctl.* \}: no allow rule grants'
+		expect_line "audit-selinux-weak-other-vm" '^FAIL vm-other-image: .*other VM.*allow lockvm_vm_t lockvm_image_t:file.*no constraint denies it'
+	fi
+else
+	fail "sepolicy-weak: could not edit mcs_constrained()/dev_rw_kvm() in the copy"
+fi
+
+# 4. No policy given and SELinux off: a clear error, not a silent pass.
+if ! selinuxenabled 2>/dev/null; then
+	expect "audit-selinux-no-running-policy" 2 "SELinux is not enabled" "$AUDIT"
+fi
+# A policy without the lockvm module fails every property with the reason.
+host_policy=$(ls /etc/selinux/default/policy/policy.* 2>/dev/null | head -n 1)
+if [ -n "$host_policy" ]; then
+	expect "audit-selinux-module-missing" 1 "is the lockvm module linked in?" "$AUDIT" --policy "$host_policy"
+fi
+expect "audit-selinux-not-a-policy" 2 "not a binary SELinux policy" "$AUDIT" --policy "$TOP/sepolicy/lockvm.te"
+
+after=$(host_sum)
+if [ "$before" = "$after" ]; then
+	pass "sepolicy-host-untouched: /etc/selinux and /var/lib/selinux unchanged"
+else
+	fail "sepolicy-host-untouched: the host policy store changed"
+fi
