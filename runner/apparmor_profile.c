@@ -20,23 +20,24 @@
  * that they match). Kept in the binary so the supervisor never reads a
  * template an attacker could have swapped. */
 const char apparmor_profile_template[] =
-	"# AppArmor per-VM profile template: lockvm writes lockvm-<uuid> from it with the VM's own files in place of the marker.\n"
-	"# apparmor_profile_generate() (runner/apparmor_profile.c) holds a copy of\n"
-	"# this file that a test keeps identical. It replaces \"lockvm-UUID\" with the\n"
-	"# profile name and the line \"  #LOCKVM_VM_FILES\" with one rule per disk:\n"
-	"#   read-write disk:  \"PATH\" rwk,\n"
-	"#   read-only disk:   \"PATH\" rk,  deny \"PATH\" w,\n"
-	"abi <abi/3.0>,\n"
-	"\n"
-	"include <tunables/global>\n"
-	"\n"
-	"profile lockvm-UUID flags=(attach_disconnected) {\n"
-	"  # Every VM: /dev/kvm, nothing else of the filesystem.\n"
-	"  include <abstractions/lockvm-vm>\n"
-	"\n"
-	"  # This VM: its own disks and guest files, validated by apparmor_path_validate().\n"
-	"  #LOCKVM_VM_FILES\n"
-	"}\n";
+    "# AppArmor per-VM profile template: lockvm writes lockvm-<uuid> from it with the VM's own "
+    "files in place of the marker.\n"
+    "# apparmor_profile_generate() (runner/apparmor_profile.c) holds a copy of\n"
+    "# this file that a test keeps identical. It replaces \"lockvm-UUID\" with the\n"
+    "# profile name and the line \"  #LOCKVM_VM_FILES\" with one rule per disk:\n"
+    "#   read-write disk:  \"PATH\" rwk,\n"
+    "#   read-only disk:   \"PATH\" rk,  deny \"PATH\" w,\n"
+    "abi <abi/3.0>,\n"
+    "\n"
+    "include <tunables/global>\n"
+    "\n"
+    "profile lockvm-UUID flags=(attach_disconnected) {\n"
+    "  # Every VM: /dev/kvm, nothing else of the filesystem.\n"
+    "  include <abstractions/lockvm-vm>\n"
+    "\n"
+    "  # This VM: its own disks and guest files, validated by apparmor_path_validate().\n"
+    "  #LOCKVM_VM_FILES\n"
+    "}\n";
 
 /* The marker lines the generator replaces. */
 #define TEMPLATE_NAME_TOKEN "profile lockvm-UUID "
@@ -80,7 +81,7 @@ static bool all_chars_in(const char *text, const char *allowed)
 }
 
 #define DIGITS "0123456789"
-#define LOWER "abcdefghijklmnopqrstuvwxyz"
+#define LOWER  "abcdefghijklmnopqrstuvwxyz"
 
 /* Block devices a VM may be given; everything else under /dev is refused
  * (/dev/mem, /dev/kvm, /dev/mapper/control, /dev/loop-control, ttys ...). */
@@ -94,8 +95,8 @@ static bool is_allowed_device(const char *path)
 		const char *prefix;
 		const char *letters; /* what follows: a run of these, then digits */
 	} devices[] = {
-		{"sd", LOWER}, {"vd", LOWER}, {"xvd", LOWER}, {"hd", LOWER},
-		{"nvme", DIGITS "np"}, {"loop", ""}, {"dm-", ""}, {"zd", ""},
+	    {"sd", LOWER},	   {"vd", LOWER}, {"xvd", LOWER}, {"hd", LOWER},
+	    {"nvme", DIGITS "np"}, {"loop", ""},  {"dm-", ""},	  {"zd", ""},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(devices); i++) {
 		size_t len = strlen(devices[i].prefix);
@@ -115,10 +116,23 @@ static bool is_allowed_device(const char *path)
 
 /* Host directories no VM ever gets a rule for (besides /dev and /lib*). */
 static const char *const host_directories[] = {
-	"/etc",		  "/bin",		 "/sbin",	    "/usr",	      "/proc",
-	"/sys",		  "/boot",		 "/root",	    "/run",	      "/var/run",
-	"/var/lib/dpkg", "/var/lib/apt",	 "/var/lib/apparmor", "/var/cache/apparmor",
-	"/var/log/lockvm", "/snap",		 "/selinux",
+    "/etc",
+    "/bin",
+    "/sbin",
+    "/usr",
+    "/proc",
+    "/sys",
+    "/boot",
+    "/root",
+    "/run",
+    "/var/run",
+    "/var/lib/dpkg",
+    "/var/lib/apt",
+    "/var/lib/apparmor",
+    "/var/cache/apparmor",
+    "/var/log/lockvm",
+    "/snap",
+    "/selinux",
 };
 
 int apparmor_path_validate(const char *path, char *err, size_t errlen)
@@ -161,10 +175,11 @@ int apparmor_path_validate(const char *path, char *err, size_t errlen)
 			return -1;
 		}
 		if (strchr("@#", byte)) {
-			set_error(err, errlen,
-				  "path '%s' contains '%c', special in AppArmor policy (variable or "
-				  "comment)",
-				  shown, byte);
+			set_error(
+			    err, errlen,
+			    "path '%s' contains '%c', special in AppArmor policy (variable or "
+			    "comment)",
+			    shown, byte);
 			return -1;
 		}
 	}
@@ -185,13 +200,13 @@ int apparmor_path_validate(const char *path, char *err, size_t errlen)
 			why = "\"..\" component";
 		if (why) {
 			set_error(err, errlen,
-				  "path '%s' is not canonical (%s): pass the real path (realpath)", shown,
-				  why);
+				  "path '%s' is not canonical (%s): pass the real path (realpath)",
+				  shown, why);
 			return -1;
 		}
 		if (clen > APPARMOR_NAME_MAX) {
-			set_error(err, errlen, "path '%s' has a component longer than %d bytes", shown,
-				  APPARMOR_NAME_MAX);
+			set_error(err, errlen, "path '%s' has a component longer than %d bytes",
+				  shown, APPARMOR_NAME_MAX);
 			return -1;
 		}
 		if (!*end)
@@ -206,8 +221,8 @@ int apparmor_path_validate(const char *path, char *err, size_t errlen)
 	for (size_t i = 0; i < ARRAY_SIZE(host_directories); i++) {
 		if (path_is_under(path, host_directories[i])) {
 			set_error(err, errlen,
-				  "path '%s' is under %s, a host directory no VM may be given", shown,
-				  host_directories[i]);
+				  "path '%s' is under %s, a host directory no VM may be given",
+				  shown, host_directories[i]);
 			return -1;
 		}
 	}
@@ -221,8 +236,7 @@ int apparmor_path_validate(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-int apparmor_profile_name(const char *uuid, char *name, size_t namelen, char *err,
-			  size_t errlen)
+int apparmor_profile_name(const char *uuid, char *name, size_t namelen, char *err, size_t errlen)
 {
 	static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
 	bool ok = uuid && strlen(uuid) == sizeof(shape) - 1;
@@ -234,9 +248,10 @@ int apparmor_profile_name(const char *uuid, char *name, size_t namelen, char *er
 	}
 	if (!ok) {
 		char shown[176];
-		set_error(err, errlen,
-			  "uuid '%s' is not a lowercase uuid (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
-			  uuid ? printable(uuid, shown, sizeof(shown)) : "(null)");
+		set_error(
+		    err, errlen,
+		    "uuid '%s' is not a lowercase uuid (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
+		    uuid ? printable(uuid, shown, sizeof(shown)) : "(null)");
 		return -1;
 	}
 	int n = snprintf(name, namelen, "lockvm-%s", uuid);
@@ -284,8 +299,9 @@ static int check_real_path(const char *path, char *err, size_t errlen)
 	}
 	int rc = 0;
 	if (strcmp(real, path) != 0) {
-		set_error(err, errlen, "path '%s' resolves to '%s' through a symlink: pass the real path",
-			  path, real);
+		set_error(err, errlen,
+			  "path '%s' resolves to '%s' through a symlink: pass the real path", path,
+			  real);
 		rc = -1;
 	}
 	free(real);
@@ -461,7 +477,8 @@ int apparmor_profile_load(const char *profile_text, char *err, size_t errlen)
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && write_rc == 0)
 		return 0;
 	if (write_rc < 0 && !message[0])
-		snprintf(message, sizeof(message), "writing the profile: %s", strerror(write_errno));
+		snprintf(message, sizeof(message), "writing the profile: %s",
+			 strerror(write_errno));
 	set_error(err, errlen, "%s --replace failed (%s %d): %s", parser,
 		  WIFEXITED(status) ? "exit" : "signal",
 		  WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),

@@ -42,8 +42,7 @@ int apparmor_path_validate(const char *path, char *err, size_t errlen);
 
 /* Checks that uuid is a canonical lowercase 8-4-4-4-12 hex uuid and writes
  * "lockvm-<uuid>" into name (APPARMOR_PROFILE_NAME_SIZE bytes). 0 or -1. */
-int apparmor_profile_name(const char *uuid, char *name, size_t namelen, char *err,
-			  size_t errlen);
+int apparmor_profile_name(const char *uuid, char *name, size_t namelen, char *err, size_t errlen);
 
 /*
  * Writes the profile lockvm-<uuid> into out (outlen bytes, NUL-terminated):

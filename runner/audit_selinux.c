@@ -18,18 +18,18 @@
 
 /* The contexts the properties are stated over: one VM at c1,c2, a second
  * VM at c3,c4, the supervisor at the full MCS range. */
-#define VM_CONTEXT "system_u:system_r:lockvm_vm_t:s0:c1,c2"
-#define OTHER_VM_CONTEXT "system_u:system_r:lockvm_vm_t:s0:c3,c4"
-#define SUPERVISOR_CONTEXT "system_u:system_r:lockvm_t:s0-s0:c0.c1023"
-#define OWN_IMAGE_CONTEXT "system_u:object_r:lockvm_image_t:s0:c1,c2"
+#define VM_CONTEXT	    "system_u:system_r:lockvm_vm_t:s0:c1,c2"
+#define OTHER_VM_CONTEXT    "system_u:system_r:lockvm_vm_t:s0:c3,c4"
+#define SUPERVISOR_CONTEXT  "system_u:system_r:lockvm_t:s0-s0:c0.c1023"
+#define OWN_IMAGE_CONTEXT   "system_u:object_r:lockvm_image_t:s0:c1,c2"
 #define OTHER_IMAGE_CONTEXT "system_u:object_r:lockvm_image_t:s0:c3,c4"
-#define CONTENT_CONTEXT "system_u:object_r:lockvm_content_t:s0"
-#define POOL_CONTEXT "system_u:object_r:lockvm_var_lib_t:s0"
+#define CONTENT_CONTEXT	    "system_u:object_r:lockvm_content_t:s0"
+#define POOL_CONTEXT	    "system_u:object_r:lockvm_var_lib_t:s0"
 
 enum expectation { EXPECT_ALLOWED, EXPECT_DENIED };
 
 struct audit_property {
-	const char *name;        /* short identifier, stable for scripts */
+	const char *name;	 /* short identifier, stable for scripts */
 	const char *description; /* what must hold, printed after PASS/FAIL */
 	const char *source;
 	const char *target;
@@ -39,59 +39,60 @@ struct audit_property {
 };
 
 static const struct audit_property audit_properties[] = {
-	{"vm-own-image", "VM s0:c1,c2 reads and writes its own image (lockvm_image_t:s0:c1,c2)",
-	 VM_CONTEXT, OWN_IMAGE_CONTEXT, "file", "getattr read write lock", EXPECT_ALLOWED},
-	{"vm-other-image", "VM s0:c1,c2 cannot read or write the image of another VM (lockvm_image_t:s0:c3,c4)",
-	 VM_CONTEXT, OTHER_IMAGE_CONTEXT, "file", "open read write append lock ioctl", EXPECT_DENIED},
-	{"vm-content-read", "VM reads shared content (lockvm_content_t:s0)", VM_CONTEXT,
-	 CONTENT_CONTEXT, "file", "getattr read", EXPECT_ALLOWED},
-	{"vm-content-no-write", "VM cannot write shared content (lockvm_content_t:s0)", VM_CONTEXT,
-	 CONTENT_CONTEXT, "file", "write append setattr unlink rename", EXPECT_DENIED},
-	{"vm-image-no-exec-relabel", "VM cannot execute, relabel or unlink its own image", VM_CONTEXT,
-	 OWN_IMAGE_CONTEXT, "file", "execute execute_no_trans relabelfrom relabelto setattr unlink",
-	 EXPECT_DENIED},
-	{"vm-host-etc", "VM cannot read or write host configuration (etc_t)", VM_CONTEXT,
-	 "system_u:object_r:etc_t:s0", "file", "getattr open read write append", EXPECT_DENIED},
-	{"vm-host-shadow", "VM cannot read or write /etc/shadow (shadow_t)", VM_CONTEXT,
-	 "system_u:object_r:shadow_t:s0", "file", "getattr open read write append", EXPECT_DENIED},
-	{"vm-host-home", "VM cannot read or write home directories (user_home_t)", VM_CONTEXT,
-	 "unconfined_u:object_r:user_home_t:s0", "file", "getattr open read write append",
-	 EXPECT_DENIED},
-	{"vm-host-tmp", "VM cannot use /tmp (tmp_t)", VM_CONTEXT, "system_u:object_r:tmp_t:s0",
-	 "dir", "search read write add_name remove_name", EXPECT_DENIED},
-	{"vm-ptrace-other-vm", "VM cannot ptrace another VM (lockvm_vm_t:s0:c3,c4)", VM_CONTEXT,
-	 OTHER_VM_CONTEXT, "process", "ptrace", EXPECT_DENIED},
-	{"vm-signal-other-vm", "VM cannot signal or kill another VM (lockvm_vm_t:s0:c3,c4)",
-	 VM_CONTEXT, OTHER_VM_CONTEXT, "process", "signal sigkill sigstop", EXPECT_DENIED},
-	{"vm-transition-unconfined", "VM cannot transition to unconfined_t", VM_CONTEXT,
-	 "unconfined_u:unconfined_r:unconfined_t:s0", "process", "transition dyntransition",
-	 EXPECT_DENIED},
-	{"vm-transition-supervisor", "VM cannot transition to the supervisor domain lockvm_t",
-	 VM_CONTEXT, SUPERVISOR_CONTEXT, "process", "transition dyntransition", EXPECT_DENIED},
-	{"vm-no-setexec", "VM cannot set its exec, current or file creation context", VM_CONTEXT,
-	 VM_CONTEXT, "process", "setexec setcurrent setfscreate dyntransition", EXPECT_DENIED},
-	{"vm-lockvm-pool", "VM cannot read or write the image pool /var/lib/lockvm (lockvm_var_lib_t)",
-	 VM_CONTEXT, POOL_CONTEXT, "file", "getattr open read write append", EXPECT_DENIED},
-	{"vm-lockvm-run", "VM cannot read or write the registry under /run/lockvm (lockvm_var_run_t)",
-	 VM_CONTEXT, "system_u:object_r:lockvm_var_run_t:s0", "file", "getattr open read write append",
-	 EXPECT_DENIED},
-	{"vm-inherited-fds", "VM uses the fds the supervisor hands it (fd use)", VM_CONTEXT,
-	 SUPERVISOR_CONTEXT, "fd", "use", EXPECT_ALLOWED},
-	{"vm-seccomp-memfd", "VM reads the seccomp memfd of the supervisor (lockvm_tmpfs_t)",
-	 VM_CONTEXT, "system_u:object_r:lockvm_tmpfs_t:s0", "file", "getattr read map", EXPECT_ALLOWED},
-	{"vm-seccomp-memfd-no-write", "VM cannot write the seccomp memfd of the supervisor",
-	 VM_CONTEXT, "system_u:object_r:lockvm_tmpfs_t:s0", "file", "write append setattr open",
-	 EXPECT_DENIED},
-	{"vm-kvm", "VM uses /dev/kvm (kvm_device_t)", VM_CONTEXT, "system_u:object_r:kvm_device_t:s0",
-	 "chr_file", "getattr open read write ioctl", EXPECT_ALLOWED},
-	{"supervisor-relabel-pool", "supervisor relabels pool images (lockvm_var_lib_t) from and back to",
-	 SUPERVISOR_CONTEXT, POOL_CONTEXT, "file", "relabelfrom relabelto", EXPECT_ALLOWED},
-	{"supervisor-relabel-image", "supervisor relabels images to and from lockvm_image_t:s0:c1,c2",
-	 SUPERVISOR_CONTEXT, OWN_IMAGE_CONTEXT, "file", "relabelfrom relabelto", EXPECT_ALLOWED},
-	{"supervisor-relabel-content", "supervisor relabels images to and from lockvm_content_t:s0",
-	 SUPERVISOR_CONTEXT, CONTENT_CONTEXT, "file", "relabelfrom relabelto", EXPECT_ALLOWED},
-	{"supervisor-exec-vm", "supervisor execs the VMM into lockvm_vm_t:s0:c1,c2", SUPERVISOR_CONTEXT,
-	 VM_CONTEXT, "process", "transition", EXPECT_ALLOWED},
+    {"vm-own-image", "VM s0:c1,c2 reads and writes its own image (lockvm_image_t:s0:c1,c2)",
+     VM_CONTEXT, OWN_IMAGE_CONTEXT, "file", "getattr read write lock", EXPECT_ALLOWED},
+    {"vm-other-image",
+     "VM s0:c1,c2 cannot read or write the image of another VM (lockvm_image_t:s0:c3,c4)",
+     VM_CONTEXT, OTHER_IMAGE_CONTEXT, "file", "open read write append lock ioctl", EXPECT_DENIED},
+    {"vm-content-read", "VM reads shared content (lockvm_content_t:s0)", VM_CONTEXT,
+     CONTENT_CONTEXT, "file", "getattr read", EXPECT_ALLOWED},
+    {"vm-content-no-write", "VM cannot write shared content (lockvm_content_t:s0)", VM_CONTEXT,
+     CONTENT_CONTEXT, "file", "write append setattr unlink rename", EXPECT_DENIED},
+    {"vm-image-no-exec-relabel", "VM cannot execute, relabel or unlink its own image", VM_CONTEXT,
+     OWN_IMAGE_CONTEXT, "file", "execute execute_no_trans relabelfrom relabelto setattr unlink",
+     EXPECT_DENIED},
+    {"vm-host-etc", "VM cannot read or write host configuration (etc_t)", VM_CONTEXT,
+     "system_u:object_r:etc_t:s0", "file", "getattr open read write append", EXPECT_DENIED},
+    {"vm-host-shadow", "VM cannot read or write /etc/shadow (shadow_t)", VM_CONTEXT,
+     "system_u:object_r:shadow_t:s0", "file", "getattr open read write append", EXPECT_DENIED},
+    {"vm-host-home", "VM cannot read or write home directories (user_home_t)", VM_CONTEXT,
+     "unconfined_u:object_r:user_home_t:s0", "file", "getattr open read write append",
+     EXPECT_DENIED},
+    {"vm-host-tmp", "VM cannot use /tmp (tmp_t)", VM_CONTEXT, "system_u:object_r:tmp_t:s0", "dir",
+     "search read write add_name remove_name", EXPECT_DENIED},
+    {"vm-ptrace-other-vm", "VM cannot ptrace another VM (lockvm_vm_t:s0:c3,c4)", VM_CONTEXT,
+     OTHER_VM_CONTEXT, "process", "ptrace", EXPECT_DENIED},
+    {"vm-signal-other-vm", "VM cannot signal or kill another VM (lockvm_vm_t:s0:c3,c4)", VM_CONTEXT,
+     OTHER_VM_CONTEXT, "process", "signal sigkill sigstop", EXPECT_DENIED},
+    {"vm-transition-unconfined", "VM cannot transition to unconfined_t", VM_CONTEXT,
+     "unconfined_u:unconfined_r:unconfined_t:s0", "process", "transition dyntransition",
+     EXPECT_DENIED},
+    {"vm-transition-supervisor", "VM cannot transition to the supervisor domain lockvm_t",
+     VM_CONTEXT, SUPERVISOR_CONTEXT, "process", "transition dyntransition", EXPECT_DENIED},
+    {"vm-no-setexec", "VM cannot set its exec, current or file creation context", VM_CONTEXT,
+     VM_CONTEXT, "process", "setexec setcurrent setfscreate dyntransition", EXPECT_DENIED},
+    {"vm-lockvm-pool", "VM cannot read or write the image pool /var/lib/lockvm (lockvm_var_lib_t)",
+     VM_CONTEXT, POOL_CONTEXT, "file", "getattr open read write append", EXPECT_DENIED},
+    {"vm-lockvm-run", "VM cannot read or write the registry under /run/lockvm (lockvm_var_run_t)",
+     VM_CONTEXT, "system_u:object_r:lockvm_var_run_t:s0", "file", "getattr open read write append",
+     EXPECT_DENIED},
+    {"vm-inherited-fds", "VM uses the fds the supervisor hands it (fd use)", VM_CONTEXT,
+     SUPERVISOR_CONTEXT, "fd", "use", EXPECT_ALLOWED},
+    {"vm-seccomp-memfd", "VM reads the seccomp memfd of the supervisor (lockvm_tmpfs_t)",
+     VM_CONTEXT, "system_u:object_r:lockvm_tmpfs_t:s0", "file", "getattr read map", EXPECT_ALLOWED},
+    {"vm-seccomp-memfd-no-write", "VM cannot write the seccomp memfd of the supervisor", VM_CONTEXT,
+     "system_u:object_r:lockvm_tmpfs_t:s0", "file", "write append setattr open", EXPECT_DENIED},
+    {"vm-kvm", "VM uses /dev/kvm (kvm_device_t)", VM_CONTEXT, "system_u:object_r:kvm_device_t:s0",
+     "chr_file", "getattr open read write ioctl", EXPECT_ALLOWED},
+    {"supervisor-relabel-pool",
+     "supervisor relabels pool images (lockvm_var_lib_t) from and back to", SUPERVISOR_CONTEXT,
+     POOL_CONTEXT, "file", "relabelfrom relabelto", EXPECT_ALLOWED},
+    {"supervisor-relabel-image", "supervisor relabels images to and from lockvm_image_t:s0:c1,c2",
+     SUPERVISOR_CONTEXT, OWN_IMAGE_CONTEXT, "file", "relabelfrom relabelto", EXPECT_ALLOWED},
+    {"supervisor-relabel-content", "supervisor relabels images to and from lockvm_content_t:s0",
+     SUPERVISOR_CONTEXT, CONTENT_CONTEXT, "file", "relabelfrom relabelto", EXPECT_ALLOWED},
+    {"supervisor-exec-vm", "supervisor execs the VMM into lockvm_vm_t:s0:c1,c2", SUPERVISOR_CONTEXT,
+     VM_CONTEXT, "process", "transition", EXPECT_ALLOWED},
 };
 
 /* The policy loaded twice: `policy` is our own copy whose avtab we walk to
@@ -173,10 +174,10 @@ static void append_permissions(char *buf, size_t size, sepol_security_class_t ob
 
 /* Walks one avtab for the allow rules of (source, target, class) covering any
  * of `wanted`; returns the union of what they grant and names them. */
-static sepol_access_vector_t collect_allow_rules(const policydb_t *db, const avtab_t *table,
-						 bool conditional, unsigned source, unsigned target,
-						 sepol_security_class_t object_class, const char *class_name,
-						 sepol_access_vector_t wanted, char *rules, size_t size)
+static sepol_access_vector_t
+collect_allow_rules(const policydb_t *db, const avtab_t *table, bool conditional, unsigned source,
+		    unsigned target, sepol_security_class_t object_class, const char *class_name,
+		    sepol_access_vector_t wanted, char *rules, size_t size)
 {
 	sepol_access_vector_t granted = 0;
 	const ebitmap_t *source_attrs = &db->type_attr_map[source - 1];
@@ -195,8 +196,7 @@ static sepol_access_vector_t collect_allow_rules(const policydb_t *db, const avt
 			granted |= hit;
 			append_text(rules, size, "%sallow %s %s:%s {", rules[0] ? "; " : "",
 				    type_name(db, node->key.source_type),
-				    type_name(db, node->key.target_type),
-				    class_name);
+				    type_name(db, node->key.target_type), class_name);
 			append_permissions(rules, size, object_class, hit);
 			append_text(rules, size, " }%s", conditional ? " (conditional)" : "");
 		}
@@ -211,7 +211,8 @@ static bool request_vector(const struct audit_property *property,
 			   char *error, size_t error_size)
 {
 	if (sepol_string_to_security_class(property->object_class, object_class) < 0) {
-		snprintf(error, error_size, "class %s is not in this policy", property->object_class);
+		snprintf(error, error_size, "class %s is not in this policy",
+			 property->object_class);
 		return false;
 	}
 	char names[256];
@@ -271,15 +272,13 @@ static bool decide(const struct audit_context *audit, const struct audit_propert
 	unsigned source = type_value_of_context(db, property->source);
 	unsigned target = type_value_of_context(db, property->target);
 	if (source && target) {
-		decision->te_allowed =
-			collect_allow_rules(db, &db->te_avtab, false, source, target, object_class,
-					    property->object_class, decision->requested,
-					    decision->rules, sizeof(decision->rules));
+		decision->te_allowed = collect_allow_rules(
+		    db, &db->te_avtab, false, source, target, object_class, property->object_class,
+		    decision->requested, decision->rules, sizeof(decision->rules));
 		decision->te_allowed |=
-			collect_allow_rules(db, &db->te_cond_avtab, true, source, target,
-					    object_class, property->object_class,
-					    decision->requested, decision->rules,
-					    sizeof(decision->rules));
+		    collect_allow_rules(db, &db->te_cond_avtab, true, source, target, object_class,
+					property->object_class, decision->requested,
+					decision->rules, sizeof(decision->rules));
 	}
 	return true;
 }
@@ -358,8 +357,9 @@ static void report(struct audit_context *audit, const struct audit_property *pro
 	if (!audit->json) {
 		if (pass && property->expect == EXPECT_DENIED)
 			printf("PASS %s: %s [%s]\n", property->name, property->description,
-			       (decision->te_allowed & decision->requested) ? "denied by MCS constraint"
-									    : "no allow rule");
+			       (decision->te_allowed & decision->requested)
+				   ? "denied by MCS constraint"
+				   : "no allow rule");
 		else if (pass)
 			printf("PASS %s: %s\n", property->name, property->description);
 		else
@@ -368,21 +368,20 @@ static void report(struct audit_context *audit, const struct audit_property *pro
 	}
 	json_object *entry = json_object_new_object();
 	json_object_object_add(entry, "property", json_object_new_string(property->name));
-	json_object_object_add(entry, "description",
-			       json_object_new_string(property->description));
+	json_object_object_add(entry, "description", json_object_new_string(property->description));
 	json_object_object_add(entry, "result", json_object_new_string(pass ? "PASS" : "FAIL"));
-	json_object_object_add(entry, "expected",
-			       json_object_new_string(property->expect == EXPECT_ALLOWED ? "allowed"
-											: "denied"));
+	json_object_object_add(
+	    entry, "expected",
+	    json_object_new_string(property->expect == EXPECT_ALLOWED ? "allowed" : "denied"));
 	json_object_object_add(entry, "source", json_object_new_string(property->source));
 	json_object_object_add(entry, "target", json_object_new_string(property->target));
 	json_object_object_add(entry, "class", json_object_new_string(property->object_class));
-	json_object_object_add(entry, "permissions",
-			       json_object_new_string(property->permissions));
+	json_object_object_add(entry, "permissions", json_object_new_string(property->permissions));
 	if (!pass)
 		json_object_object_add(entry, "reason", json_object_new_string(why));
 	if (decision->rules[0])
-		json_object_object_add(entry, "allow_rules", json_object_new_string(decision->rules));
+		json_object_object_add(entry, "allow_rules",
+				       json_object_new_string(decision->rules));
 	json_object_array_add(audit->results, entry);
 }
 
@@ -450,8 +449,7 @@ static bool load_policy(struct audit_context *audit, const char *path)
 		return false;
 	/* libsepol is chatty on stderr for every load; errors are ours to say. */
 	sepol_debug(0);
-	if (sepol_policydb_create(&audit->policy) < 0 ||
-	    sepol_policy_file_create(&policy_file) < 0)
+	if (sepol_policydb_create(&audit->policy) < 0 || sepol_policy_file_create(&policy_file) < 0)
 		goto out;
 	sepol_policy_file_set_mem(policy_file, data, len);
 	if (sepol_policydb_read(audit->policy, policy_file) < 0)
@@ -481,9 +479,10 @@ out_quiet:
 
 static int usage(FILE *out, int status)
 {
-	fprintf(out, "usage: %s audit selinux [--policy FILE] [--json]\n"
-		     "  Checks what a VM at s0:c1,c2 may reach in a binary SELinux policy\n"
-		     "  (default: the running one). Exit 0: all PASS; 1: a FAIL; 2: error.\n",
+	fprintf(out,
+		"usage: %s audit selinux [--policy FILE] [--json]\n"
+		"  Checks what a VM at s0:c1,c2 may reach in a binary SELinux policy\n"
+		"  (default: the running one). Exit 0: all PASS; 1: a FAIL; 2: error.\n",
 		util_progname);
 	return status;
 }
@@ -516,11 +515,12 @@ int audit_selinux_main(int argc, char **argv)
 	}
 	if (!policy_path) {
 		if (is_selinux_enabled() <= 0) {
-			fprintf(stderr,
-				"%s: audit selinux: SELinux is not enabled on this host, so there is "
-				"no running policy; pass --policy FILE (for example "
-				"build/sepolicy/policy.bin from `make sepolicy`)\n",
-				util_progname);
+			fprintf(
+			    stderr,
+			    "%s: audit selinux: SELinux is not enabled on this host, so there is "
+			    "no running policy; pass --policy FILE (for example "
+			    "build/sepolicy/policy.bin from `make sepolicy`)\n",
+			    util_progname);
 			return 2;
 		}
 		/* The loaded policy (/sys/fs/selinux/policy) when the kernel exports it,
@@ -548,8 +548,9 @@ int audit_selinux_main(int argc, char **argv)
 		json_object_object_add(document, "passed", json_object_new_int((int)audit.passed));
 		json_object_object_add(document, "failed", json_object_new_int((int)audit.failed));
 		json_object_object_add(document, "properties", audit.results);
-		printf("%s\n", json_object_to_json_string_ext(document, JSON_C_TO_STRING_PRETTY |
-										JSON_C_TO_STRING_NOSLASHESCAPE));
+		printf("%s\n",
+		       json_object_to_json_string_ext(
+			   document, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(document);
 	} else {
 		printf("%u passed, %u failed\n", audit.passed, audit.failed);

@@ -54,8 +54,8 @@ int main(int argc, char **argv)
 			disks[i].readonly = spec[1] == 'o';
 			disks[i].path = spec + 3;
 		}
-		int len = apparmor_profile_generate(argv[2], disks, n, profile, sizeof(profile), err,
-						    sizeof(err));
+		int len = apparmor_profile_generate(argv[2], disks, n, profile, sizeof(profile),
+						    err, sizeof(err));
 		free(disks);
 		if (len < 0) {
 			printf("refused: %s\n", err);

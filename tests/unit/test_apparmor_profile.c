@@ -23,8 +23,8 @@ static void assert_refused(const char *path, const char *reason)
 	char err[512] = "";
 	int rc = apparmor_path_validate(path, err, sizeof(err));
 	if (rc != -1 || !strstr(err, reason))
-		fail_msg("path '%s': rc %d, err '%s', want a refusal saying '%s'", path ? path : "(null)",
-			 rc, err, reason);
+		fail_msg("path '%s': rc %d, err '%s', want a refusal saying '%s'",
+			 path ? path : "(null)", rc, err, reason);
 	/* The reason never echoes raw control characters back. */
 	for (const char *c = err; *c; c++)
 		assert_true((unsigned char)*c >= 0x20);
@@ -81,8 +81,9 @@ static void test_refuses_quotes_and_backslash(void **state)
 
 static void test_refuses_globbing(void **state)
 {
-	static const char *const globs[] = {"/srv/*.img", "/srv/a?.img", "/srv/[ab].img",
-					    "/srv/{a,b}.img", "/srv/a]b", "/srv/a}b", "/srv/^a"};
+	static const char *const globs[] = {"/srv/*.img",     "/srv/a?.img", "/srv/[ab].img",
+					    "/srv/{a,b}.img", "/srv/a]b",    "/srv/a}b",
+					    "/srv/^a"};
 	for (size_t i = 0; i < sizeof(globs) / sizeof(globs[0]); i++)
 		assert_refused(globs[i], "globbing character");
 }
@@ -109,23 +110,23 @@ static void test_refuses_host_directories(void **state)
 	static const struct {
 		const char *path, *dir;
 	} cases[] = {
-		{"/etc/shadow", "/etc"},
-		{"/etc", "/etc"},
-		{"/bin/sh", "/bin"},
-		{"/sbin/init", "/sbin"},
-		{"/lib/x86_64-linux-gnu/libc.so.6", "/lib*"},
-		{"/lib64/ld-linux-x86-64.so.2", "/lib*"},
-		{"/libx32/x", "/lib*"},
-		{"/usr/bin/lockvm", "/usr"},
-		{"/proc/self/mem", "/proc"},
-		{"/sys/kernel/security/apparmor/.replace", "/sys"},
-		{"/boot/vmlinuz", "/boot"},
-		{"/root/.ssh/id_rsa", "/root"},
-		{"/run/lockvm/registry", "/run"},
-		{"/var/run/docker.sock", "/var/run"},
-		{"/var/lib/dpkg/status", "/var/lib/dpkg"},
-		{"/var/lib/apt/lists/x", "/var/lib/apt"},
-		{"/var/log/lockvm/vm1.log", "/var/log/lockvm"},
+	    {"/etc/shadow", "/etc"},
+	    {"/etc", "/etc"},
+	    {"/bin/sh", "/bin"},
+	    {"/sbin/init", "/sbin"},
+	    {"/lib/x86_64-linux-gnu/libc.so.6", "/lib*"},
+	    {"/lib64/ld-linux-x86-64.so.2", "/lib*"},
+	    {"/libx32/x", "/lib*"},
+	    {"/usr/bin/lockvm", "/usr"},
+	    {"/proc/self/mem", "/proc"},
+	    {"/sys/kernel/security/apparmor/.replace", "/sys"},
+	    {"/boot/vmlinuz", "/boot"},
+	    {"/root/.ssh/id_rsa", "/root"},
+	    {"/run/lockvm/registry", "/run"},
+	    {"/var/run/docker.sock", "/var/run"},
+	    {"/var/lib/dpkg/status", "/var/lib/dpkg"},
+	    {"/var/lib/apt/lists/x", "/var/lib/apt"},
+	    {"/var/log/lockvm/vm1.log", "/var/log/lockvm"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char want[64];
@@ -139,10 +140,10 @@ static void test_refuses_host_directories(void **state)
 
 static void test_refuses_devices_except_disks(void **state)
 {
-	static const char *const devices[] = {"/dev/kvm",	     "/dev/mem",    "/dev/sda/x",
-					      "/dev/mapper/control", "/dev/loop-control", "/dev/tty1",
-					      "/dev/loop",	     "/dev/dm-",    "/dev/sd1",
-					      "/dev",		     "/dev/mapper/.x", "/dev/shm/x"};
+	static const char *const devices[] = {
+	    "/dev/kvm",		 "/dev/mem",  "/dev/sda/x",	"/dev/mapper/control",
+	    "/dev/loop-control", "/dev/tty1", "/dev/loop",	"/dev/dm-",
+	    "/dev/sd1",		 "/dev",      "/dev/mapper/.x", "/dev/shm/x"};
 	for (size_t i = 0; i < sizeof(devices) / sizeof(devices[0]); i++)
 		assert_refused(devices[i], "not a disk device");
 }
@@ -171,11 +172,12 @@ static void test_refuses_overlong(void **state)
 static void test_generate_rw_and_ro_rules(void **state)
 {
 	const struct apparmor_disk disks[] = {
-		{"/var/lib/lockvm/images/vm1.img", false},
-		{"/srv/shared/base.img", true},
+	    {"/var/lib/lockvm/images/vm1.img", false},
+	    {"/srv/shared/base.img", true},
 	};
 	char profile[8192], err[256] = "";
-	int len = apparmor_profile_generate(UUID, disks, 2, profile, sizeof(profile), err, sizeof(err));
+	int len =
+	    apparmor_profile_generate(UUID, disks, 2, profile, sizeof(profile), err, sizeof(err));
 	if (len < 0)
 		fail_msg("generate: %s", err);
 	assert_int_equal((size_t)len, strlen(profile));
@@ -205,21 +207,24 @@ static void test_generate_refuses_bad_input(void **state)
 {
 	char profile[8192], err[256];
 	const struct apparmor_disk bad[] = {{"/etc/shadow", true}};
-	assert_int_equal(apparmor_profile_generate(UUID, bad, 1, profile, sizeof(profile), err,
-						   sizeof(err)),
-			 -1);
+	assert_int_equal(
+	    apparmor_profile_generate(UUID, bad, 1, profile, sizeof(profile), err, sizeof(err)),
+	    -1);
 	assert_non_null(strstr(err, "under /etc"));
 	assert_string_equal(profile, "");
 
 	const struct apparmor_disk twice[] = {{"/srv/a.img", false}, {"/srv/a.img", true}};
-	assert_int_equal(apparmor_profile_generate(UUID, twice, 2, profile, sizeof(profile), err,
-						   sizeof(err)),
-			 -1);
+	assert_int_equal(
+	    apparmor_profile_generate(UUID, twice, 2, profile, sizeof(profile), err, sizeof(err)),
+	    -1);
 	assert_non_null(strstr(err, "listed twice"));
 
-	static const char *const uuids[] = {"", "../../etc", "0123ABCD-0000-4000-8000-00000000BEEF",
+	static const char *const uuids[] = {"",
+					    "../../etc",
+					    "0123ABCD-0000-4000-8000-00000000BEEF",
 					    "0123abcd-0000-4000-8000-00000000beef0",
-					    "0123abcd_0000-4000-8000-00000000beef", "x} profile y {"};
+					    "0123abcd_0000-4000-8000-00000000beef",
+					    "x} profile y {"};
 	for (size_t i = 0; i < sizeof(uuids) / sizeof(uuids[0]); i++) {
 		assert_int_equal(apparmor_profile_generate(uuids[i], NULL, 0, profile,
 							   sizeof(profile), err, sizeof(err)),
@@ -245,9 +250,9 @@ static void test_generate_refuses_symlinked_path(void **state)
 
 	const struct apparmor_disk disks[] = {{link, false}};
 	char profile[8192], err[512];
-	assert_int_equal(apparmor_profile_generate(UUID, disks, 1, profile, sizeof(profile), err,
-						   sizeof(err)),
-			 -1);
+	assert_int_equal(
+	    apparmor_profile_generate(UUID, disks, 1, profile, sizeof(profile), err, sizeof(err)),
+	    -1);
 	assert_non_null(strstr(err, "through a symlink"));
 	const struct apparmor_disk real[] = {{target, false}};
 	assert_true(apparmor_profile_generate(UUID, real, 1, profile, sizeof(profile), err,
@@ -278,21 +283,21 @@ static void test_load_and_remove_report_not_enforced(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_accepts_ordinary_image_paths),
-		cmocka_unit_test(test_refuses_empty_and_relative),
-		cmocka_unit_test(test_refuses_non_canonical),
-		cmocka_unit_test(test_refuses_quotes_and_backslash),
-		cmocka_unit_test(test_refuses_globbing),
-		cmocka_unit_test(test_refuses_apparmor_specials),
-		cmocka_unit_test(test_refuses_control_characters),
-		cmocka_unit_test(test_refuses_host_directories),
-		cmocka_unit_test(test_refuses_devices_except_disks),
-		cmocka_unit_test(test_refuses_overlong),
-		cmocka_unit_test(test_generate_rw_and_ro_rules),
-		cmocka_unit_test(test_generate_without_disks),
-		cmocka_unit_test(test_generate_refuses_bad_input),
-		cmocka_unit_test(test_generate_refuses_symlinked_path),
-		cmocka_unit_test(test_load_and_remove_report_not_enforced),
+	    cmocka_unit_test(test_accepts_ordinary_image_paths),
+	    cmocka_unit_test(test_refuses_empty_and_relative),
+	    cmocka_unit_test(test_refuses_non_canonical),
+	    cmocka_unit_test(test_refuses_quotes_and_backslash),
+	    cmocka_unit_test(test_refuses_globbing),
+	    cmocka_unit_test(test_refuses_apparmor_specials),
+	    cmocka_unit_test(test_refuses_control_characters),
+	    cmocka_unit_test(test_refuses_host_directories),
+	    cmocka_unit_test(test_refuses_devices_except_disks),
+	    cmocka_unit_test(test_refuses_overlong),
+	    cmocka_unit_test(test_generate_rw_and_ro_rules),
+	    cmocka_unit_test(test_generate_without_disks),
+	    cmocka_unit_test(test_generate_refuses_bad_input),
+	    cmocka_unit_test(test_generate_refuses_symlinked_path),
+	    cmocka_unit_test(test_load_and_remove_report_not_enforced),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

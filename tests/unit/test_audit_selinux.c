@@ -60,9 +60,9 @@ static void test_no_running_policy_is_an_error(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_usage_errors_exit_2),
-		cmocka_unit_test(test_unreadable_or_bogus_policy_exit_2),
-		cmocka_unit_test(test_no_running_policy_is_an_error),
+	    cmocka_unit_test(test_usage_errors_exit_2),
+	    cmocka_unit_test(test_unreadable_or_bogus_policy_exit_2),
+	    cmocka_unit_test(test_no_running_policy_is_an_error),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
