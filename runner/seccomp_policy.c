@@ -894,7 +894,7 @@ static int parse_include(struct seccomp_parser *p, char *args)
 
 	if (*name == '\0' || strpbrk(name, " \t"))
 		return parse_error(p, "syntax error: expected '@include NAME'");
-	if (p->depth >= SECCOMP_POLICY_MAX_INCLUDE_DEPTH)
+	if (p->depth > SECCOMP_POLICY_MAX_INCLUDE_DEPTH) /* top file + 8 includes open */
 		return parse_error(p, "@include nested deeper than %d",
 				   SECCOMP_POLICY_MAX_INCLUDE_DEPTH);
 	if (name[0] == '/' || !slash)
