@@ -1138,8 +1138,9 @@ scmp_filter_ctx seccomp_policy_compile_file(const char *path, enum seccomp_polic
 
 /*
  * Runs before libseccomp's program: a syscall from another architecture or
- * an x32 syscall number (which libseccomp's x86_64 filter would hand to the
- * default action, i.e. allow it in log mode) kills the process.
+ * with an x32 syscall number kills the process in every mode. libseccomp
+ * 2.5 does the same through ACT_BADARCH; the prologue keeps it true whatever
+ * the libseccomp version or attributes, since the VMM only sees raw BPF.
  */
 static const struct sock_filter seccomp_prologue[] = {
 	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),

@@ -1,0 +1,409 @@
+/* BPF-level checks of compiled seccomp policies: real syscalls in a forked child. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "seccomp_policy.h"
+
+#ifndef __X32_SYSCALL_BIT
+#define __X32_SYSCALL_BIT 0x40000000
+#endif
+
+/* Allows what the child needs to report back plus the calls under test. */
+static const char test_policy[] =
+	"exit_group: 1\n"
+	"getpid: 1\n"
+	"getuid: return EPERM\n"
+	"ioctl: arg1 == KVM_RUN\n"
+	"clone: arg0 & CLONE_THREAD && arg0 in CLONE_THREAD|CLONE_VM|CLONE_SIGHAND|CLONE_FS|"
+	"CLONE_FILES|CLONE_SYSVSEM|CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID\n"
+	"mmap: arg2 in PROT_READ|PROT_WRITE\n"
+	"rt_sigreturn: 1\n";
+
+/* Compiles policy text and exports it; returns the BPF memfd. */
+static int compile_fd(const char *text, enum seccomp_policy_mode mode)
+{
+	char path[] = "/tmp/lockvm-seccomp-bpf.XXXXXX", err[1024];
+	int fd = mkstemp(path), bpf;
+	scmp_filter_ctx ctx;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	ctx = seccomp_policy_compile_file(path, mode, err, sizeof(err));
+	unlink(path);
+	if (!ctx)
+		fail_msg("compile failed: %s", err);
+	bpf = seccomp_policy_export_fd(ctx);
+	seccomp_release(ctx);
+	assert_true(bpf >= 0);
+	return bpf;
+}
+
+/*
+ * Forks; the child sets no_new_privs, installs the filter from bpf_fd (if
+ * >= 0) and exits with body()'s result. Returns the child's wait status.
+ */
+static int run_child(int bpf_fd, int (*body)(void))
+{
+	int status;
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct rlimit no_core = { 0, 0 };
+		setrlimit(RLIMIT_CORE, &no_core);
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* no core file from SIGSYS */
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+			_exit(101);
+		if (bpf_fd >= 0 && seccomp_policy_install_fd(bpf_fd) < 0)
+			_exit(100);
+		_exit(body());
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return status;
+}
+
+static void expect_exit(int status, int code)
+{
+	if (WIFSIGNALED(status))
+		fail_msg("child killed by signal %d, want exit %d", WTERMSIG(status), code);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), code);
+}
+
+static void expect_sigsys(int status)
+{
+	if (WIFEXITED(status))
+		fail_msg("child exited %d, want death by SIGSYS", WEXITSTATUS(status));
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGSYS);
+}
+
+/* Each body returns 0 when the syscall behaved as allowed. */
+static int body_getpid(void)
+{
+	return syscall(SYS_getpid) > 0 ? 0 : 1;
+}
+
+static int body_getppid(void)
+{
+	return syscall(SYS_getppid) > 0 ? 0 : 1;
+}
+
+static int body_getuid(void)
+{
+	long r = syscall(SYS_getuid);
+	return r == -1 && errno == EPERM ? 0 : 1;
+}
+
+static int body_ioctl_kvm_run(void)
+{
+	long r = syscall(SYS_ioctl, -1, KVM_RUN, 0);
+	return r == -1 && errno == EBADF ? 0 : 1;
+}
+
+static int body_ioctl_get_regs(void)
+{
+	long r = syscall(SYS_ioctl, -1, KVM_GET_REGS, 0);
+	return r == -1 && errno == EBADF ? 0 : 1;
+}
+
+static int body_ioctl_tcgets(void)
+{
+	long r = syscall(SYS_ioctl, -1, TCGETS, 0);
+	return r == -1 && errno == EBADF ? 0 : 1;
+}
+
+/* Passes the filter; the kernel then refuses CLONE_THREAD without CLONE_SIGHAND. */
+static int body_clone_thread(void)
+{
+	long r = syscall(SYS_clone, CLONE_THREAD, 0, 0, 0, 0);
+	return r == -1 && errno == EINVAL ? 0 : 1;
+}
+
+/* A plain fork through clone: must be killed before a process exists. */
+static int body_clone_fork(void)
+{
+	long r = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+	if (r == 0)
+		_exit(4);
+	return r > 0 ? 3 : 1;
+}
+
+/* CLONE_THREAD present but a namespace flag outside the allowed set. */
+static int body_clone_newuser(void)
+{
+	long r = syscall(SYS_clone, CLONE_THREAD | CLONE_SIGHAND | CLONE_VM | CLONE_NEWUSER, 0, 0,
+			 0, 0);
+	return r == -1 ? 0 : 1;
+}
+
+static int body_mmap_rw(void)
+{
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p != MAP_FAILED ? 0 : 1;
+}
+
+static int body_mmap_exec(void)
+{
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p != MAP_FAILED ? 0 : 1;
+}
+
+/* getpid with the x32 ABI bit: the prologue kills it even though getpid is allowed. */
+static int body_x32_getpid(void)
+{
+	long r = syscall(__X32_SYSCALL_BIT | SYS_getpid);
+	return r > 0 ? 0 : 1;
+}
+
+/* i386 getpid (20) through int 0x80: another audit arch. */
+static int body_i386_getpid(void)
+{
+	long r = 20;
+	__asm__ volatile("int $0x80" : "+a"(r) : : "memory");
+	return r > 0 ? 0 : 1;
+}
+
+static void trap_handler(int sig)
+{
+	_exit(42);
+}
+
+static int body_trap_getppid(void)
+{
+	syscall(SYS_getppid);
+	return 1;
+}
+
+static void test_allowed_syscall_runs(void **state)
+{
+	int fd = compile_fd(test_policy, SECCOMP_POLICY_MODE_KILL);
+	expect_exit(run_child(fd, body_getpid), 0);
+	close(fd);
+}
+
+static void test_unlisted_syscall_killed(void **state)
+{
+	int fd = compile_fd(test_policy, SECCOMP_POLICY_MODE_KILL);
+	expect_exit(run_child(-1, body_getppid), 0); /* works without the filter */
+	expect_sigsys(run_child(fd, body_getppid));
+	close(fd);
+}
+
+static void test_return_errno(void **state)
+{
+	int fd = compile_fd(test_policy, SECCOMP_POLICY_MODE_KILL);
+	expect_exit(run_child(-1, body_getuid), 1); /* unfiltered getuid succeeds */
+	expect_exit(run_child(fd, body_getuid), 0);
+	close(fd);
+}
+
+static void test_ioctl_request_filtered(void **state)
+{
+	int fd = compile_fd(test_policy, SECCOMP_POLICY_MODE_KILL);
+	expect_exit(run_child(fd, body_ioctl_kvm_run), 0);
+	expect_exit(run_child(-1, body_ioctl_get_regs), 0);
+	expect_sigsys(run_child(fd, body_ioctl_get_regs));
+	expect_sigsys(run_child(fd, body_ioctl_tcgets));
+	close(fd);
+}
+
+static void test_clone_needs_thread(void **state)
+{
+	int fd = compile_fd(test_policy, SECCOMP_POLICY_MODE_KILL);
+	expect_exit(run_child(fd, body_clone_thread), 0);
+	expect_sigsys(run_child(fd, body_clone_fork));
+	expect_sigsys(run_child(fd, body_clone_newuser));
+	close(fd);
+}
+
+static void test_mmap_no_exec(void **state)
+{
+	int fd = compile_fd(test_policy, SECCOMP_POLICY_MODE_KILL);
+	expect_exit(run_child(fd, body_mmap_rw), 0);
+	expect_exit(run_child(-1, body_mmap_exec), 0);
+	expect_sigsys(run_child(fd, body_mmap_exec));
+	close(fd);
+}
+
+static void test_log_mode_allows_unlisted(void **state)
+{
+	int fd = compile_fd(test_policy, SECCOMP_POLICY_MODE_LOG);
+	expect_exit(run_child(fd, body_getppid), 0);
+	expect_exit(run_child(fd, body_getuid), 0); /* explicit errno still applies */
+	close(fd);
+}
+
+static void test_trap_mode_raises_sigsys(void **state)
+{
+	int fd = compile_fd(test_policy, SECCOMP_POLICY_MODE_TRAP);
+	struct sigaction sa = { .sa_handler = trap_handler };
+	struct sigaction old;
+	/* The handler is inherited by the child; it must exist before the filter. */
+	assert_int_equal(sigaction(SIGSYS, &sa, &old), 0);
+	expect_exit(run_child(fd, body_trap_getppid), 42);
+	assert_int_equal(sigaction(SIGSYS, &old, NULL), 0);
+	close(fd);
+}
+
+static void test_other_abi_killed(void **state)
+{
+	int kill_fd = compile_fd(test_policy, SECCOMP_POLICY_MODE_KILL);
+	int log_fd = compile_fd(test_policy, SECCOMP_POLICY_MODE_LOG);
+	expect_sigsys(run_child(kill_fd, body_x32_getpid));
+	expect_sigsys(run_child(log_fd, body_x32_getpid)); /* whatever the mode */
+	if (WIFEXITED(run_child(-1, body_i386_getpid))) {
+		expect_sigsys(run_child(kill_fd, body_i386_getpid));
+		expect_sigsys(run_child(log_fd, body_i386_getpid));
+	} else {
+		print_message("# i386 emulation unavailable: int 0x80 check not run\n");
+	}
+	close(kill_fd);
+	close(log_fd);
+}
+
+static void *thread_with_filter(void *arg)
+{
+	int fd = *(int *)arg;
+	long r;
+	if (seccomp_policy_install_fd(fd) < 0)
+		return (void *)1;
+	r = syscall(SYS_getuid);
+	return (void *)(uintptr_t)(r == -1 && errno == EPERM ? 0 : 2);
+}
+
+static int thread_fd = -1;
+
+/* Runs in the child: a filter installed by one thread does not bind its siblings. */
+static int body_per_thread(void)
+{
+	pthread_t t;
+	void *result;
+	if (pthread_create(&t, NULL, thread_with_filter, &thread_fd) != 0 ||
+	    pthread_join(t, &result))
+		return 10;
+	if (result != NULL)
+		return (int)(uintptr_t)result;
+	return syscall(SYS_getuid) >= 0 ? 0 : 3;
+}
+
+static void test_filter_is_per_thread(void **state)
+{
+	thread_fd = compile_fd("getuid: return EPERM\n", SECCOMP_POLICY_MODE_LOG);
+	expect_exit(run_child(-1, body_per_thread), 0);
+	close(thread_fd);
+}
+
+static void test_export_sealed_with_prologue(void **state)
+{
+	int fd = compile_fd(test_policy, SECCOMP_POLICY_MODE_KILL);
+	struct sock_filter first;
+	off_t size = lseek(fd, 0, SEEK_END);
+	assert_true(size > 0);
+	assert_int_equal(size % 8, 0);
+	assert_int_equal(pread(fd, &first, sizeof(first), 0), (ssize_t)sizeof(first));
+	assert_int_equal(first.code, BPF_LD | BPF_W | BPF_ABS); /* load arch */
+	assert_int_equal(fcntl(fd, F_GET_SEALS) & (F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW),
+			 F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW);
+	assert_int_equal(pwrite(fd, &first, sizeof(first), 0), -1);
+	close(fd);
+}
+
+static int memfd_with(size_t size, unsigned char fill)
+{
+	int fd = memfd_create("test-bpf", MFD_CLOEXEC);
+	unsigned char *buf = malloc(size ? size : 1);
+	assert_true(fd >= 0);
+	assert_non_null(buf);
+	memset(buf, fill, size);
+	assert_int_equal(write(fd, buf, size), (ssize_t)size);
+	free(buf);
+	return fd;
+}
+
+static int install_errno(int fd)
+{
+	errno = 0;
+	if (seccomp_policy_install_fd(fd) == 0)
+		return 0;
+	return errno;
+}
+
+static int bad_fd_for_child = -1;
+
+/* Rejections happen before any filter is installed, so the child can report them. */
+static int body_install_bad(void)
+{
+	return install_errno(bad_fd_for_child) == EINVAL ? 0 : 1;
+}
+
+static void test_install_rejects_bad_fd(void **state)
+{
+	static const size_t sizes[] = { 0, 7, 12, (BPF_MAXINSNS + 1) * 8 };
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		bad_fd_for_child = memfd_with(sizes[i], 0x06); /* 0x06 = BPF_RET opcodes */
+		expect_exit(run_child(-1, body_install_bad), 0);
+		close(bad_fd_for_child);
+	}
+	/* Right size, but no valid program: the kernel's verifier says no. */
+	bad_fd_for_child = memfd_with(8, 0xff);
+	expect_exit(run_child(-1, body_install_bad), 0);
+	close(bad_fd_for_child);
+}
+
+static void test_install_requires_nnp(void **state)
+{
+	int fd = compile_fd(test_policy, SECCOMP_POLICY_MODE_KILL);
+	int status;
+	pid_t pid;
+	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1)
+		skip();
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(install_errno(fd) == EPERM ? 0 : 1);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	expect_exit(status, 0);
+	close(fd);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_allowed_syscall_runs),
+		cmocka_unit_test(test_unlisted_syscall_killed),
+		cmocka_unit_test(test_return_errno),
+		cmocka_unit_test(test_ioctl_request_filtered),
+		cmocka_unit_test(test_clone_needs_thread),
+		cmocka_unit_test(test_mmap_no_exec),
+		cmocka_unit_test(test_log_mode_allows_unlisted),
+		cmocka_unit_test(test_trap_mode_raises_sigsys),
+		cmocka_unit_test(test_other_abi_killed),
+		cmocka_unit_test(test_filter_is_per_thread),
+		cmocka_unit_test(test_export_sealed_with_prologue),
+		cmocka_unit_test(test_install_rejects_bad_fd),
+		cmocka_unit_test(test_install_requires_nnp),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
