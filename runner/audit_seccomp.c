@@ -219,7 +219,8 @@ static bool audit_seccomp_file(const char *path, json_object *json_policies)
 			json_object_object_add(
 				jsys, "action",
 				audit_seccomp_json_string(e->errno_value ? "errno" : "allow"));
-			json_object_object_add(jsys, "dangerous", json_object_new_boolean(dangerous));
+			json_object_object_add(jsys, "dangerous",
+					       json_object_new_boolean(dangerous));
 			if (dangerous) {
 				json_object *jd = json_object_new_object();
 				json_object_object_add(jsys, "reason",
@@ -298,8 +299,7 @@ static struct audit_seccomp_line *audit_seccomp_lines(const struct seccomp_polic
 	return lines;
 }
 
-static bool audit_seccomp_has_key(const struct audit_seccomp_line *lines, size_t n,
-				  const char *key)
+static bool audit_seccomp_has_key(const struct audit_seccomp_line *lines, size_t n, const char *key)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(lines[i].key, key) == 0)
@@ -319,7 +319,8 @@ static size_t audit_seccomp_diff_side(const struct audit_seccomp_line *from, siz
 		count++;
 		if (jarray) {
 			json_object *j = json_object_new_object();
-			json_object_object_add(j, "syscall", audit_seccomp_json_string(from[i].name));
+			json_object_object_add(j, "syscall",
+					       audit_seccomp_json_string(from[i].name));
 			json_object_object_add(j, "condition",
 					       audit_seccomp_json_string(from[i].display));
 			json_object_object_add(j, "dangerous",
@@ -430,7 +431,8 @@ int audit_seccomp_main(int argc, char **argv)
 		char dir[PATH_MAX], pattern[PATH_MAX + 16];
 		int rc;
 		audit_seccomp_default_dir(dir, sizeof(dir));
-		if ((size_t)snprintf(pattern, sizeof(pattern), "%s/*.policy", dir) >= sizeof(pattern))
+		if ((size_t)snprintf(pattern, sizeof(pattern), "%s/*.policy", dir) >=
+		    sizeof(pattern))
 			die("policy directory path too long: %s", dir);
 		rc = glob(pattern, 0, NULL, &found);
 		if (rc == GLOB_NOMATCH)

@@ -43,7 +43,9 @@ struct seccomp_policy_constant {
 	uint64_t value;
 };
 
+/* clang-format off */
 #define SECCOMP_CONST(x) { #x, (uint64_t)(x) }
+/* clang-format on */
 
 /* Named constants usable as values; extend here when a policy needs one. */
 static const struct seccomp_policy_constant seccomp_constants[] = {
@@ -297,24 +299,26 @@ struct seccomp_policy_errno {
 	int value;
 };
 
+/* clang-format off */
 #define SECCOMP_ERRNO(x) { #x, x }
+/* clang-format on */
 
 /* Errno names for `return ERRNO`; the first name of a value is printed. */
 static const struct seccomp_policy_errno seccomp_errnos[] = {
-	SECCOMP_ERRNO(EPERM),     SECCOMP_ERRNO(ENOENT),     SECCOMP_ERRNO(ESRCH),
-	SECCOMP_ERRNO(EINTR),     SECCOMP_ERRNO(EIO),        SECCOMP_ERRNO(ENXIO),
-	SECCOMP_ERRNO(E2BIG),     SECCOMP_ERRNO(ENOEXEC),    SECCOMP_ERRNO(EBADF),
-	SECCOMP_ERRNO(ECHILD),    SECCOMP_ERRNO(EAGAIN),     SECCOMP_ERRNO(EWOULDBLOCK),
-	SECCOMP_ERRNO(ENOMEM),    SECCOMP_ERRNO(EACCES),     SECCOMP_ERRNO(EFAULT),
-	SECCOMP_ERRNO(EBUSY),     SECCOMP_ERRNO(EEXIST),     SECCOMP_ERRNO(EXDEV),
-	SECCOMP_ERRNO(ENODEV),    SECCOMP_ERRNO(ENOTDIR),    SECCOMP_ERRNO(EISDIR),
-	SECCOMP_ERRNO(EINVAL),    SECCOMP_ERRNO(ENFILE),     SECCOMP_ERRNO(EMFILE),
-	SECCOMP_ERRNO(ENOTTY),    SECCOMP_ERRNO(ETXTBSY),    SECCOMP_ERRNO(EFBIG),
-	SECCOMP_ERRNO(ENOSPC),    SECCOMP_ERRNO(ESPIPE),     SECCOMP_ERRNO(EROFS),
-	SECCOMP_ERRNO(EMLINK),    SECCOMP_ERRNO(EPIPE),      SECCOMP_ERRNO(ERANGE),
-	SECCOMP_ERRNO(ENOSYS),    SECCOMP_ERRNO(EOPNOTSUPP), SECCOMP_ERRNO(ENOTSUP),
-	SECCOMP_ERRNO(ENOTSOCK),  SECCOMP_ERRNO(EAFNOSUPPORT), SECCOMP_ERRNO(ETIMEDOUT),
-	SECCOMP_ERRNO(ENODATA),   SECCOMP_ERRNO(ECANCELED),
+	SECCOMP_ERRNO(EPERM),	 SECCOMP_ERRNO(ENOENT),	      SECCOMP_ERRNO(ESRCH),
+	SECCOMP_ERRNO(EINTR),	 SECCOMP_ERRNO(EIO),	      SECCOMP_ERRNO(ENXIO),
+	SECCOMP_ERRNO(E2BIG),	 SECCOMP_ERRNO(ENOEXEC),      SECCOMP_ERRNO(EBADF),
+	SECCOMP_ERRNO(ECHILD),	 SECCOMP_ERRNO(EAGAIN),	      SECCOMP_ERRNO(EWOULDBLOCK),
+	SECCOMP_ERRNO(ENOMEM),	 SECCOMP_ERRNO(EACCES),	      SECCOMP_ERRNO(EFAULT),
+	SECCOMP_ERRNO(EBUSY),	 SECCOMP_ERRNO(EEXIST),	      SECCOMP_ERRNO(EXDEV),
+	SECCOMP_ERRNO(ENODEV),	 SECCOMP_ERRNO(ENOTDIR),      SECCOMP_ERRNO(EISDIR),
+	SECCOMP_ERRNO(EINVAL),	 SECCOMP_ERRNO(ENFILE),	      SECCOMP_ERRNO(EMFILE),
+	SECCOMP_ERRNO(ENOTTY),	 SECCOMP_ERRNO(ETXTBSY),      SECCOMP_ERRNO(EFBIG),
+	SECCOMP_ERRNO(ENOSPC),	 SECCOMP_ERRNO(ESPIPE),	      SECCOMP_ERRNO(EROFS),
+	SECCOMP_ERRNO(EMLINK),	 SECCOMP_ERRNO(EPIPE),	      SECCOMP_ERRNO(ERANGE),
+	SECCOMP_ERRNO(ENOSYS),	 SECCOMP_ERRNO(EOPNOTSUPP),   SECCOMP_ERRNO(ENOTSUP),
+	SECCOMP_ERRNO(ENOTSOCK), SECCOMP_ERRNO(EAFNOSUPPORT), SECCOMP_ERRNO(ETIMEDOUT),
+	SECCOMP_ERRNO(ENODATA),	 SECCOMP_ERRNO(ECANCELED),
 };
 
 /* Largest errno a seccomp filter may return (the kernel's MAX_ERRNO). */
@@ -411,8 +415,8 @@ static int lex_next(struct seccomp_parser *p, struct seccomp_lexer *lx)
 	static const struct {
 		const char *text;
 		enum seccomp_token_kind kind;
-	} ops[] = { { "==", TOK_EQ }, { "!=", TOK_NE }, { "&&", TOK_AND }, { "||", TOK_OR },
-		    { "&", TOK_AMP }, { "|", TOK_BAR } };
+	} ops[] = { { "==", TOK_EQ }, { "!=", TOK_NE }, { "&&", TOK_AND },
+		    { "||", TOK_OR }, { "&", TOK_AMP }, { "|", TOK_BAR } };
 
 	while (*s == ' ' || *s == '\t')
 		s++;
@@ -900,8 +904,8 @@ static int parse_include(struct seccomp_parser *p, char *args)
 	if (name[0] == '/' || !slash)
 		n = snprintf(path, sizeof(path), "%s%s", name, add_suffix ? ".policy" : "");
 	else
-		n = snprintf(path, sizeof(path), "%.*s/%s%s", (int)(slash - p->file), p->file,
-			     name, add_suffix ? ".policy" : "");
+		n = snprintf(path, sizeof(path), "%.*s/%s%s", (int)(slash - p->file), p->file, name,
+			     add_suffix ? ".policy" : "");
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return parse_error(p, "include path too long");
 	return parse_path(p, path);
@@ -1089,8 +1093,8 @@ scmp_filter_ctx seccomp_policy_compile(const struct seccomp_policy *policy,
 	}
 	for (size_t i = 0; i < policy->nentries; i++) {
 		const struct seccomp_policy_entry *e = &policy->entries[i];
-		uint32_t action = e->errno_value ? SCMP_ACT_ERRNO((uint32_t)e->errno_value)
-						 : SCMP_ACT_ALLOW;
+		uint32_t action =
+			e->errno_value ? SCMP_ACT_ERRNO((uint32_t)e->errno_value) : SCMP_ACT_ALLOW;
 		if (e->errno_value || e->always) {
 			rc = seccomp_rule_add_exact(ctx, action, e->nr, 0);
 			if (rc < 0) {
@@ -1156,8 +1160,8 @@ int seccomp_policy_export_fd(scmp_filter_ctx ctx)
 	struct stat st;
 	int rc, saved;
 	/* The BPF is data: ask for a memfd that can never be made executable. */
-	int fd = memfd_create("lockvm-seccomp-bpf", MFD_CLOEXEC | MFD_ALLOW_SEALING |
-							    MFD_NOEXEC_SEAL);
+	int fd = memfd_create("lockvm-seccomp-bpf",
+			      MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL);
 	if (fd < 0 && errno == EINVAL) /* kernels before 6.3 */
 		fd = memfd_create("lockvm-seccomp-bpf", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
