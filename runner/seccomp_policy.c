@@ -260,6 +260,9 @@ static const struct seccomp_policy_constant seccomp_constants[] = {
 	SECCOMP_CONST(SIGIO),
 	SECCOMP_CONST(SIGPWR),
 	SECCOMP_CONST(SIGSYS),
+	/* glibc's internal real-time signals (nptl: __SIGRTMIN and __SIGRTMIN + 1). */
+	{ "SIGCANCEL", 32 },
+	{ "SIGSETXID", 33 },
 	SECCOMP_CONST(SIG_BLOCK),
 	SECCOMP_CONST(SIG_UNBLOCK),
 	SECCOMP_CONST(SIG_SETMASK),

@@ -315,6 +315,123 @@ static void test_filter_is_per_thread(void **state)
 	close(thread_fd);
 }
 
+/* The shipped policies, compiled from policy/seccomp (run from the tree top). */
+static int shipped_fd(const char *role)
+{
+	const char *top = getenv("LOCKVM_TOP");
+	char path[4096], err[1024];
+	scmp_filter_ctx ctx;
+	int fd;
+	snprintf(path, sizeof(path), "%s/policy/seccomp/%s.policy", top ? top : ".", role);
+	ctx = seccomp_policy_compile_file(path, SECCOMP_POLICY_MODE_KILL, err, sizeof(err));
+	if (!ctx)
+		fail_msg("%s", err);
+	fd = seccomp_policy_export_fd(ctx);
+	seccomp_release(ctx);
+	assert_true(fd >= 0);
+	return fd;
+}
+
+static int body_ioctl_create_vm(void)
+{
+	long r = syscall(SYS_ioctl, -1, KVM_CREATE_VM, 0);
+	return r == -1 && errno == EBADF ? 0 : 1;
+}
+
+static int body_write_console(void)
+{
+	return syscall(SYS_write, 1, "", 0) == 0 ? 0 : 1;
+}
+
+static int body_write_fd5(void)
+{
+	long r = syscall(SYS_write, 5, "", 0);
+	return r == -1 && errno == EBADF ? 0 : 1;
+}
+
+static int body_openat(void)
+{
+	long r = syscall(SYS_openat, AT_FDCWD, "/", O_RDONLY | O_DIRECTORY);
+	return r >= 0 ? 0 : 1;
+}
+
+static int body_execve(void)
+{
+	static char *const argv[] = { "/bin/true", NULL };
+	syscall(SYS_execve, argv[0], argv, NULL);
+	return 1;
+}
+
+static void *thread_noop(void *arg)
+{
+	return arg;
+}
+
+/* glibc's pthread_create under vmm.policy: clone3 gets ENOSYS, clone passes. */
+static int body_pthread(void)
+{
+	pthread_t t;
+	void *result = NULL;
+	int marker;
+	if (pthread_create(&t, NULL, thread_noop, &marker) != 0)
+		return 2;
+	if (pthread_join(t, &result) != 0)
+		return 3;
+	return result == &marker ? 0 : 4;
+}
+
+static int vcpu_thread_fd = -1;
+
+static void *thread_vcpu_role(void *arg)
+{
+	if (seccomp_policy_install_fd(vcpu_thread_fd) < 0)
+		return (void *)1;
+	return syscall(SYS_ioctl, -1, KVM_RUN, 0) == -1 && errno == EBADF ? NULL : (void *)2;
+}
+
+/* A vCPU thread installs vcpu.policy, runs, and ends through glibc's thread exit. */
+static int body_vcpu_thread(void)
+{
+	pthread_t t;
+	void *result = (void *)9;
+	if (pthread_create(&t, NULL, thread_vcpu_role, NULL) != 0 || pthread_join(t, &result))
+		return 10;
+	return (int)(uintptr_t)result;
+}
+
+static void test_shipped_vcpu_policy(void **state)
+{
+	int fd = shipped_fd("vcpu");
+	vcpu_thread_fd = fd;
+	expect_exit(run_child(-1, body_vcpu_thread), 0);
+	expect_exit(run_child(fd, body_ioctl_kvm_run), 0);
+	expect_exit(run_child(fd, body_ioctl_get_regs), 0);
+	expect_exit(run_child(fd, body_write_console), 0);
+	expect_sigsys(run_child(fd, body_ioctl_create_vm));
+	expect_sigsys(run_child(fd, body_ioctl_tcgets));
+	expect_sigsys(run_child(fd, body_write_fd5));
+	expect_exit(run_child(-1, body_openat), 0);
+	expect_sigsys(run_child(fd, body_openat));
+	expect_sigsys(run_child(fd, body_execve));
+	expect_sigsys(run_child(fd, body_clone_thread)); /* vCPU threads create no threads */
+	expect_sigsys(run_child(fd, body_mmap_exec));
+	close(fd);
+}
+
+static void test_shipped_vmm_policy(void **state)
+{
+	int fd = shipped_fd("vmm");
+	expect_exit(run_child(fd, body_pthread), 0);
+	expect_exit(run_child(fd, body_write_fd5), 0);
+	expect_sigsys(run_child(fd, body_ioctl_kvm_run));
+	expect_sigsys(run_child(fd, body_clone_fork));
+	expect_sigsys(run_child(fd, body_clone_newuser));
+	expect_sigsys(run_child(fd, body_openat));
+	expect_sigsys(run_child(fd, body_execve));
+	expect_sigsys(run_child(fd, body_mmap_exec));
+	close(fd);
+}
+
 static void test_export_sealed_with_prologue(void **state)
 {
 	int fd = compile_fd(test_policy, SECCOMP_POLICY_MODE_KILL);
@@ -401,6 +518,8 @@ int main(void)
 		cmocka_unit_test(test_trap_mode_raises_sigsys),
 		cmocka_unit_test(test_other_abi_killed),
 		cmocka_unit_test(test_filter_is_per_thread),
+		cmocka_unit_test(test_shipped_vcpu_policy),
+		cmocka_unit_test(test_shipped_vmm_policy),
 		cmocka_unit_test(test_export_sealed_with_prologue),
 		cmocka_unit_test(test_install_rejects_bad_fd),
 		cmocka_unit_test(test_install_requires_nnp),
