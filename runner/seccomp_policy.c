@@ -505,20 +505,22 @@ static int parse_value(struct seccomp_parser *p, struct seccomp_lexer *lx,
 		       struct seccomp_policy_cmp *cmp)
 {
 	char text[256] = "";
+	size_t used = 0;
 	uint64_t value = 0;
 	for (;;) {
-		uint64_t atom;
+		uint64_t atom = 0;
+		int n;
 		if (lx->tok.kind != TOK_WORD)
 			return parse_error(p, "syntax error: expected a value, got '%s'",
 					   lx->tok.text);
 		if (resolve_atom(p, lx->tok.text, &atom) < 0)
 			return -1;
 		value |= atom;
-		if (strlen(text) + strlen(lx->tok.text) + 2 > sizeof(text))
+		n = snprintf(text + used, sizeof(text) - used, "%s%s", used ? "|" : "",
+			     lx->tok.text);
+		if (n < 0 || (size_t)n >= sizeof(text) - used)
 			return parse_error(p, "value too long");
-		if (text[0])
-			strcat(text, "|");
-		strcat(text, lx->tok.text);
+		used += (size_t)n;
 		if (lex_next(p, lx) < 0)
 			return -1;
 		if (lx->tok.kind != TOK_BAR)
