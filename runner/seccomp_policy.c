@@ -961,6 +961,8 @@ static int parse_path(struct seccomp_parser *p, const char *path)
 	int rc = 0;
 	FILE *f = fopen(path, "re");
 
+	if (!f && p->depth == 0) /* the top file: "FILE: reason" says it all */
+		return parse_error(p, "%s", strerror(errno));
 	if (!f)
 		return parse_error(p, "cannot open '%s': %s", path, strerror(errno));
 	if (fstat(fileno(f), &st) < 0) {

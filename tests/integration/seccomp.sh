@@ -97,4 +97,6 @@ expect "compile refuses unknown mode" 125 "unknown mode 'allow'" \
 	"$TOOL" compile "$POLICIES/vcpu.policy" --mode allow
 expect "compile refuses invalid policy" 125 "broken.policy:2: unknown constant 'KVM_BOGUS'" \
 	"$TOOL" compile "$T_TMP/broken.policy"
+expect "compile of a missing file" 125 "$T_TMP/none.policy: No such file or directory" \
+	"$TOOL" compile "$T_TMP/none.policy"
 expect "compile without file is a usage error" 125 "usage: lockvm policy compile" "$TOOL" compile
