@@ -969,6 +969,10 @@ static int parse_path(struct seccomp_parser *p, const char *path)
 		fclose(f);
 		return parse_error(p, "fstat '%s': %s", path, strerror(errno));
 	}
+	if (!S_ISREG(st.st_mode)) {
+		fclose(f);
+		return parse_error(p, "'%s' is not a regular file", path);
+	}
 	for (unsigned int i = 0; i < p->depth; i++) {
 		if (p->open[i].dev == st.st_dev && p->open[i].ino == st.st_ino) {
 			fclose(f);

@@ -1,7 +1,9 @@
 /* BPF-level checks of compiled seccomp policies: real syscalls in a forked child. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/audit.h>
 #include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <linux/kvm.h>
 #include <pthread.h>
 #include <sched.h>
@@ -457,18 +459,51 @@ static void test_shipped_vmm_creates_threads(void **state)
 	close(fd);
 }
 
+/* The export is the 6-instruction ABI prologue followed by libseccomp's own program. */
 static void test_export_sealed_with_prologue(void **state)
 {
-	int fd = compile_fd(test_policy, SECCOMP_POLICY_MODE_KILL);
-	struct sock_filter first;
-	off_t size = lseek(fd, 0, SEEK_END);
-	assert_true(size > 0);
+	char path[] = "/tmp/lockvm-seccomp-bpf.XXXXXX", err[1024];
+	int tmp = mkstemp(path), fd, plain;
+	scmp_filter_ctx ctx;
+	struct sock_filter insns[BPF_MAXINSNS], plain_insns[BPF_MAXINSNS];
+	ssize_t size, plain_size;
+
+	assert_true(tmp >= 0);
+	assert_int_equal(write(tmp, test_policy, strlen(test_policy)),
+			 (ssize_t)strlen(test_policy));
+	close(tmp);
+	ctx = seccomp_policy_compile_file(path, SECCOMP_POLICY_MODE_KILL, err, sizeof(err));
+	unlink(path);
+	if (!ctx)
+		fail_msg("%s", err);
+	fd = seccomp_policy_export_fd(ctx);
+	assert_true(fd >= 0);
+	plain = memfd_create("plain-bpf", MFD_CLOEXEC);
+	assert_true(plain >= 0);
+	assert_int_equal(seccomp_export_bpf(ctx, plain), 0);
+	seccomp_release(ctx);
+
+	size = pread(fd, insns, sizeof(insns), 0);
+	plain_size = pread(plain, plain_insns, sizeof(plain_insns), 0);
+	assert_true(size > 0 && plain_size > 0);
 	assert_int_equal(size % 8, 0);
-	assert_int_equal(pread(fd, &first, sizeof(first), 0), (ssize_t)sizeof(first));
-	assert_int_equal(first.code, BPF_LD | BPF_W | BPF_ABS); /* load arch */
+	assert_int_equal(size, plain_size + 6 * (ssize_t)sizeof(struct sock_filter));
+	assert_memory_equal(&insns[6], plain_insns, (size_t)plain_size);
+	assert_int_equal(insns[0].code, BPF_LD | BPF_W | BPF_ABS);
+	assert_int_equal(insns[0].k, offsetof(struct seccomp_data, arch));
+	assert_int_equal(insns[1].k, AUDIT_ARCH_X86_64);
+	assert_int_equal(insns[2].code, BPF_RET | BPF_K);
+	assert_int_equal(insns[2].k, SECCOMP_RET_KILL_PROCESS);
+	assert_int_equal(insns[4].code, BPF_JMP | BPF_JGE | BPF_K);
+	assert_int_equal(insns[4].k, __X32_SYSCALL_BIT);
+	assert_int_equal(insns[5].k, SECCOMP_RET_KILL_PROCESS);
+
+	/* Sealed: the VMM gets exactly what the supervisor checked. */
 	assert_int_equal(fcntl(fd, F_GET_SEALS) & (F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW),
 			 F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW);
-	assert_int_equal(pwrite(fd, &first, sizeof(first), 0), -1);
+	assert_int_equal(pwrite(fd, insns, sizeof(insns[0]), 0), -1);
+	assert_int_equal(lseek(fd, 0, SEEK_CUR), 0);
+	close(plain);
 	close(fd);
 }
 
