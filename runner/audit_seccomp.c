@@ -24,55 +24,55 @@ struct audit_seccomp_danger {
 
 /* Allowed at all, these let a compromised VMM escape or widen its reach. */
 static const struct audit_seccomp_danger audit_seccomp_dangers[] = {
-	{ "execve", "runs another program" },
-	{ "execveat", "runs another program" },
-	{ "ptrace", "controls other processes" },
-	{ "process_vm_readv", "reads another process's memory" },
-	{ "process_vm_writev", "writes another process's memory" },
-	{ "mount", "changes the filesystem view" },
-	{ "umount2", "changes the filesystem view" },
-	{ "pivot_root", "changes the filesystem view" },
-	{ "move_mount", "changes the filesystem view" },
-	{ "fsopen", "creates a mount" },
-	{ "fsmount", "creates a mount" },
-	{ "open_tree", "creates a mount" },
-	{ "chroot", "changes the filesystem view" },
-	{ "open", "opens files (the VMM must see no filesystem)" },
-	{ "openat", "opens files (the VMM must see no filesystem)" },
-	{ "openat2", "opens files (the VMM must see no filesystem)" },
-	{ "creat", "creates files" },
-	{ "socket", "opens network or IPC endpoints" },
-	{ "socketpair", "creates IPC endpoints" },
-	{ "connect", "reaches network or IPC endpoints" },
-	{ "bind", "exposes network or IPC endpoints" },
-	{ "bpf", "loads kernel programs" },
-	{ "io_uring_setup", "io_uring bypasses seccomp for the operations it runs" },
-	{ "io_uring_enter", "io_uring bypasses seccomp for the operations it runs" },
-	{ "io_uring_register", "io_uring bypasses seccomp for the operations it runs" },
-	{ "userfaultfd", "stalls kernel accesses (exploitation primitive)" },
-	{ "perf_event_open", "large kernel attack surface" },
-	{ "keyctl", "kernel keyrings" },
-	{ "add_key", "kernel keyrings" },
-	{ "request_key", "kernel keyrings" },
-	{ "clone3", "flags live in memory and cannot be checked" },
-	{ "fork", "creates processes" },
-	{ "vfork", "creates processes" },
-	{ "kexec_load", "replaces the kernel" },
-	{ "kexec_file_load", "replaces the kernel" },
-	{ "init_module", "loads kernel modules" },
-	{ "finit_module", "loads kernel modules" },
-	{ "setuid", "changes credentials" },
-	{ "setgid", "changes credentials" },
-	{ "setreuid", "changes credentials" },
-	{ "setregid", "changes credentials" },
-	{ "setresuid", "changes credentials" },
-	{ "setresgid", "changes credentials" },
-	{ "setfsuid", "changes credentials" },
-	{ "setfsgid", "changes credentials" },
-	{ "setgroups", "changes credentials" },
-	{ "capset", "changes capabilities" },
-	{ "unshare", "creates namespaces" },
-	{ "setns", "enters namespaces" },
+    {"execve", "runs another program"},
+    {"execveat", "runs another program"},
+    {"ptrace", "controls other processes"},
+    {"process_vm_readv", "reads another process's memory"},
+    {"process_vm_writev", "writes another process's memory"},
+    {"mount", "changes the filesystem view"},
+    {"umount2", "changes the filesystem view"},
+    {"pivot_root", "changes the filesystem view"},
+    {"move_mount", "changes the filesystem view"},
+    {"fsopen", "creates a mount"},
+    {"fsmount", "creates a mount"},
+    {"open_tree", "creates a mount"},
+    {"chroot", "changes the filesystem view"},
+    {"open", "opens files (the VMM must see no filesystem)"},
+    {"openat", "opens files (the VMM must see no filesystem)"},
+    {"openat2", "opens files (the VMM must see no filesystem)"},
+    {"creat", "creates files"},
+    {"socket", "opens network or IPC endpoints"},
+    {"socketpair", "creates IPC endpoints"},
+    {"connect", "reaches network or IPC endpoints"},
+    {"bind", "exposes network or IPC endpoints"},
+    {"bpf", "loads kernel programs"},
+    {"io_uring_setup", "io_uring bypasses seccomp for the operations it runs"},
+    {"io_uring_enter", "io_uring bypasses seccomp for the operations it runs"},
+    {"io_uring_register", "io_uring bypasses seccomp for the operations it runs"},
+    {"userfaultfd", "stalls kernel accesses (exploitation primitive)"},
+    {"perf_event_open", "large kernel attack surface"},
+    {"keyctl", "kernel keyrings"},
+    {"add_key", "kernel keyrings"},
+    {"request_key", "kernel keyrings"},
+    {"clone3", "flags live in memory and cannot be checked"},
+    {"fork", "creates processes"},
+    {"vfork", "creates processes"},
+    {"kexec_load", "replaces the kernel"},
+    {"kexec_file_load", "replaces the kernel"},
+    {"init_module", "loads kernel modules"},
+    {"finit_module", "loads kernel modules"},
+    {"setuid", "changes credentials"},
+    {"setgid", "changes credentials"},
+    {"setreuid", "changes credentials"},
+    {"setregid", "changes credentials"},
+    {"setresuid", "changes credentials"},
+    {"setresgid", "changes credentials"},
+    {"setfsuid", "changes credentials"},
+    {"setfsgid", "changes credentials"},
+    {"setgroups", "changes credentials"},
+    {"capset", "changes capabilities"},
+    {"unshare", "creates namespaces"},
+    {"setns", "enters namespaces"},
 };
 
 /* True when every rule of e forces all of bits set in argument arg. */
@@ -217,8 +217,8 @@ static bool audit_seccomp_file(const char *path, json_object *json_policies)
 			json_object_object_add(jsys, "name", audit_seccomp_json_string(e->name));
 			json_object_object_add(jsys, "nr", json_object_new_int(e->nr));
 			json_object_object_add(
-				jsys, "action",
-				audit_seccomp_json_string(e->errno_value ? "errno" : "allow"));
+			    jsys, "action",
+			    audit_seccomp_json_string(e->errno_value ? "errno" : "allow"));
 			json_object_object_add(jsys, "dangerous",
 					       json_object_new_boolean(dangerous));
 			if (dangerous) {
@@ -393,12 +393,12 @@ static void audit_seccomp_default_dir(char *dir, size_t dirlen)
 int audit_seccomp_main(int argc, char **argv)
 {
 	static const char usage[] =
-		"usage: lockvm audit seccomp [--json] [FILE...] | [--json] --diff A B";
+	    "usage: lockvm audit seccomp [--json] [FILE...] | [--json] --diff A B";
 	bool json = false, all_pass = true;
 	const char *diff_a = NULL, *diff_b = NULL;
 	const char **files = calloc((size_t)argc + 1, sizeof(*files));
 	size_t nfiles = 0;
-	glob_t found = { 0 };
+	glob_t found = {0};
 	json_object *root = NULL, *jpolicies = NULL;
 
 	if (!files)

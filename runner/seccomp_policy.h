@@ -35,21 +35,21 @@
  * rules are added together) but only with one action.
  */
 
-#define SECCOMP_POLICY_MAX_ARGS 6
+#define SECCOMP_POLICY_MAX_ARGS		 6
 #define SECCOMP_POLICY_MAX_INCLUDE_DEPTH 8
 
 /* What happens to a syscall no line allows. */
 enum seccomp_policy_mode {
 	SECCOMP_POLICY_MODE_KILL, /* kill the whole process (production) */
-	SECCOMP_POLICY_MODE_LOG, /* allow and log via audit (learning) */
+	SECCOMP_POLICY_MODE_LOG,  /* allow and log via audit (learning) */
 	SECCOMP_POLICY_MODE_TRAP, /* deliver SIGSYS (debugging a handler) */
 };
 
 enum seccomp_policy_op {
-	SECCOMP_POLICY_OP_EQ, /* == */
-	SECCOMP_POLICY_OP_NE, /* != */
+	SECCOMP_POLICY_OP_EQ,  /* == */
+	SECCOMP_POLICY_OP_NE,  /* != */
 	SECCOMP_POLICY_OP_ALL, /* &  */
-	SECCOMP_POLICY_OP_IN, /* in */
+	SECCOMP_POLICY_OP_IN,  /* in */
 };
 
 /* One comparison as written; text keeps the constant names for review. */
@@ -71,7 +71,7 @@ struct seccomp_policy_entry {
 	char *name;
 	int nr;
 	int errno_value; /* 0: allow, else fail with this errno */
-	bool always; /* allowed without conditions (rules are then empty) */
+	bool always;	 /* allowed without conditions (rules are then empty) */
 	size_t nrules;
 	struct seccomp_policy_rule *rules;
 	char *file; /* where the syscall first appeared */

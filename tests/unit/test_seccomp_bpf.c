@@ -35,14 +35,14 @@
 
 /* Allows what the child needs to report back plus the calls under test. */
 static const char test_policy[] =
-	"exit_group: 1\n"
-	"getpid: 1\n"
-	"getuid: return EPERM\n"
-	"ioctl: arg1 == KVM_RUN\n"
-	"clone: arg0 & CLONE_THREAD && arg0 in CLONE_THREAD|CLONE_VM|CLONE_SIGHAND|CLONE_FS|"
-	"CLONE_FILES|CLONE_SYSVSEM|CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID\n"
-	"mmap: arg2 in PROT_READ|PROT_WRITE\n"
-	"rt_sigreturn: 1\n";
+    "exit_group: 1\n"
+    "getpid: 1\n"
+    "getuid: return EPERM\n"
+    "ioctl: arg1 == KVM_RUN\n"
+    "clone: arg0 & CLONE_THREAD && arg0 in CLONE_THREAD|CLONE_VM|CLONE_SIGHAND|CLONE_FS|"
+    "CLONE_FILES|CLONE_SYSVSEM|CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID\n"
+    "mmap: arg2 in PROT_READ|PROT_WRITE\n"
+    "rt_sigreturn: 1\n";
 
 /* Compiles policy text and exports it; returns the BPF memfd. */
 static int compile_fd(const char *text, enum seccomp_policy_mode mode)
@@ -86,7 +86,7 @@ static int run_child(int bpf_fd, int (*body)(void))
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		struct rlimit no_core = { 0, 0 };
+		struct rlimit no_core = {0, 0};
 		setrlimit(RLIMIT_CORE, &no_core);
 		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* no core file from SIGSYS */
 		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
@@ -169,8 +169,8 @@ static int body_clone_fork(void)
 /* CLONE_THREAD present but a namespace flag outside the allowed set. */
 static int body_clone_newuser(void)
 {
-	long r = syscall(SYS_clone, CLONE_THREAD | CLONE_SIGHAND | CLONE_VM | CLONE_NEWUSER, 0, 0,
-			 0, 0);
+	long r =
+	    syscall(SYS_clone, CLONE_THREAD | CLONE_SIGHAND | CLONE_VM | CLONE_NEWUSER, 0, 0, 0, 0);
 	return r == -1 ? 0 : 1;
 }
 
@@ -274,7 +274,7 @@ static void test_log_mode_allows_unlisted(void **state)
 static void test_trap_mode_raises_sigsys(void **state)
 {
 	int fd = compile_fd(test_policy, SECCOMP_POLICY_MODE_TRAP);
-	struct sigaction sa = { .sa_handler = trap_handler };
+	struct sigaction sa = {.sa_handler = trap_handler};
 	struct sigaction old;
 	/* The handler is inherited by the child; it must exist before the filter. */
 	assert_int_equal(sigaction(SIGSYS, &sa, &old), 0);
@@ -373,7 +373,7 @@ static int body_openat(void)
 
 static int body_execve(void)
 {
-	static char *const argv[] = { "/bin/true", NULL };
+	static char *const argv[] = {"/bin/true", NULL};
 	syscall(SYS_execve, argv[0], argv, NULL);
 	return 1;
 }
@@ -537,7 +537,7 @@ static int body_install_bad(void)
 
 static void test_install_rejects_bad_fd(void **state)
 {
-	static const size_t sizes[] = { 0, 7, 12, (BPF_MAXINSNS + 1) * 8 };
+	static const size_t sizes[] = {0, 7, 12, (BPF_MAXINSNS + 1) * 8};
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		bad_fd_for_child = memfd_with(sizes[i], 0x06); /* 0x06 = BPF_RET opcodes */
 		expect_exit(run_child(-1, body_install_bad), 0);
@@ -588,20 +588,20 @@ static void add_test(struct CMUnitTest *tests, size_t *n, struct CMUnitTest test
 int main(void)
 {
 	static const struct CMUnitTest always[] = {
-		cmocka_unit_test(test_allowed_syscall_runs),
-		cmocka_unit_test(test_unlisted_syscall_killed),
-		cmocka_unit_test(test_return_errno),
-		cmocka_unit_test(test_ioctl_request_filtered),
-		cmocka_unit_test(test_clone_needs_thread),
-		cmocka_unit_test(test_mmap_no_exec),
-		cmocka_unit_test(test_log_mode_allows_unlisted),
-		cmocka_unit_test(test_trap_mode_raises_sigsys),
-		cmocka_unit_test(test_other_abi_killed),
-		cmocka_unit_test(test_filter_is_per_thread),
-		cmocka_unit_test(test_shipped_vcpu_policy),
-		cmocka_unit_test(test_shipped_vmm_policy),
-		cmocka_unit_test(test_export_sealed_with_prologue),
-		cmocka_unit_test(test_install_rejects_bad_fd),
+	    cmocka_unit_test(test_allowed_syscall_runs),
+	    cmocka_unit_test(test_unlisted_syscall_killed),
+	    cmocka_unit_test(test_return_errno),
+	    cmocka_unit_test(test_ioctl_request_filtered),
+	    cmocka_unit_test(test_clone_needs_thread),
+	    cmocka_unit_test(test_mmap_no_exec),
+	    cmocka_unit_test(test_log_mode_allows_unlisted),
+	    cmocka_unit_test(test_trap_mode_raises_sigsys),
+	    cmocka_unit_test(test_other_abi_killed),
+	    cmocka_unit_test(test_filter_is_per_thread),
+	    cmocka_unit_test(test_shipped_vcpu_policy),
+	    cmocka_unit_test(test_shipped_vmm_policy),
+	    cmocka_unit_test(test_export_sealed_with_prologue),
+	    cmocka_unit_test(test_install_rejects_bad_fd),
 	};
 	struct CMUnitTest tests[ARRAY_SIZE(always) + 3];
 	size_t n = 0;
@@ -614,8 +614,8 @@ int main(void)
 		 thread_checks_skip);
 	add_test(tests, &n, (struct CMUnitTest)cmocka_unit_test(test_install_requires_nnp),
 		 prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1
-			 ? "no_new_privs is already set on the test process"
-			 : NULL);
+		     ? "no_new_privs is already set on the test process"
+		     : NULL);
 	fflush(stdout);
 	return _cmocka_run_group_tests("seccomp_bpf", tests, n, NULL, NULL);
 }
