@@ -168,7 +168,18 @@ int uid_reserve(const char *root, const struct uid_range *range, struct uid_leas
 			return -1;
 		}
 		if (rc == 1) {
-			snprintf(lease->path, sizeof(lease->path), "%s/%u", dir, id);
+			/* dir fit in PATH_MAX and so does it plus "/<id>" in practice; a
+			 * truncated path would unlink the wrong file, so refuse it. */
+			int n = snprintf(lease->path, sizeof(lease->path), "%s/%u", dir, id);
+			if (n < 0 || (size_t)n >= sizeof(lease->path)) {
+				lease->path[0] = '\0';
+				close(lease->lock_fd);
+				lease->lock_fd = -1;
+				close(dir_fd);
+				errno = ENAMETOOLONG;
+				warn_errno("reservation path under %s", dir);
+				return -1;
+			}
 			close(dir_fd);
 			return 0;
 		}
