@@ -176,13 +176,13 @@ static int sandbox_fd_compare(const void *a, const void *b)
 }
 
 static void sandbox_close_other_fds(const struct sandbox_config *cfg, int exec_fd,
-				    int lifeline_fd)
+				    int lifeline_fd, int empty_dir_fd)
 {
 	int keep[256];
 	unsigned n = 0;
-	if (cfg->n_keep_fds > ARRAY_SIZE(keep) - 2)
+	if (cfg->n_keep_fds > ARRAY_SIZE(keep) - 3)
 		sandbox_fail_msg("%u fds to keep: at most %zu", cfg->n_keep_fds,
-				 ARRAY_SIZE(keep) - 2);
+				 ARRAY_SIZE(keep) - 3);
 	for (unsigned i = 0; i < cfg->n_keep_fds; i++) {
 		/* The VMM gets these across exec, whatever the supervisor set. */
 		if (fcntl(cfg->keep_fds[i], F_SETFD, 0) < 0)
@@ -193,6 +193,8 @@ static void sandbox_close_other_fds(const struct sandbox_config *cfg, int exec_f
 	keep[n++] = exec_fd;
 	if (lifeline_fd >= 0)
 		keep[n++] = lifeline_fd;
+	if (empty_dir_fd >= 0)
+		keep[n++] = empty_dir_fd;
 	qsort(keep, n, sizeof(keep[0]), sandbox_fd_compare);
 	if (keep[0] < 0)
 		sandbox_fail_msg("fd %d to keep is negative", keep[0]);
@@ -282,6 +284,14 @@ void sandbox_enter_child(const struct sandbox_config *cfg, int exec_fd, char *co
 	if (on(cfg, SANDBOX_UID) && (cfg->uid == 0 || cfg->gid == 0 || cfg->uid == (uid_t)-1 ||
 				     cfg->gid == (gid_t)-1))
 		sandbox_fail_msg("refusing VM uid %u / gid %u", cfg->uid, cfg->gid);
+	/* Opened now, while root may still search its parents; the VM uid
+	 * (unmapped in its user ns) may not, by then. */
+	int empty_dir_fd = -1;
+	if (on(cfg, SANDBOX_CHROOT) && !on(cfg, SANDBOX_PIVOT_ROOT)) {
+		empty_dir_fd = open(cfg->empty_dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (empty_dir_fd < 0)
+			sandbox_fail("open(\"%s\", O_PATH|O_DIRECTORY)", cfg->empty_dir);
+	}
 
 	/* 1. cgroup, joined before the cgroup ns is made so that the VMM's
 	 * view of the cgroup tree is rooted at its own cgroup. "0" (= the
@@ -331,7 +341,7 @@ void sandbox_enter_child(const struct sandbox_config *cfg, int exec_fd, char *co
 
 	/* 6. fds and environment: nothing of the supervisor's leaks through. */
 	if (on(cfg, SANDBOX_CLOSE_FDS))
-		sandbox_close_other_fds(cfg, exec_fd, lifeline_fd);
+		sandbox_close_other_fds(cfg, exec_fd, lifeline_fd, empty_dir_fd);
 	if (on(cfg, SANDBOX_CLEAR_ENV) && clearenv() != 0)
 		sandbox_fail("clearenv()");
 
@@ -378,10 +388,14 @@ void sandbox_enter_child(const struct sandbox_config *cfg, int exec_fd, char *co
 	 * a second reason besides step 9 and seccomp. */
 	if (on(cfg, SANDBOX_CHROOT)) {
 		const char *dir = on(cfg, SANDBOX_PIVOT_ROOT) ? "/" SANDBOX_CHROOT_SUBDIR : cfg->empty_dir;
-		if (chroot(dir) < 0)
+		if (empty_dir_fd >= 0 ? fchdir(empty_dir_fd) < 0 : chdir(dir) < 0)
+			sandbox_fail("chdir(\"%s\")", dir);
+		if (chroot(".") < 0)
 			sandbox_fail("chroot(\"%s\")", dir);
 		if (chdir("/") < 0)
 			sandbox_fail("chdir(\"/\") in chroot");
+		if (empty_dir_fd >= 0)
+			close(empty_dir_fd);
 	}
 
 	/* 11. Capabilities: effective, permitted, inheritable, ambient and
