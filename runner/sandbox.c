@@ -23,26 +23,27 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "landlock.h"
 #include "mac.h"
 
 /*
- * Rootless mode (not implemented yet; sandbox_spawn() refuses when not
- * root): a user who may open /dev/kvm but is not root cannot switch to a
- * per-VM uid. sandbox_spawn() would then clone() with CLONE_NEWUSER as
- * well, the parent writing uid_map/gid_map ("0 <caller uid> 1", after
- * "deny" to setgroups) so that the child holds CAP_SYS_ADMIN over its new
- * mount/net/... namespaces (owned by that user ns) for pivot_root; the
- * SANDBOX_UID step is skipped (the VMM runs as the caller's uid, which is
- * then shared by every rootless VM of that user: VMs of one user are not
- * isolated from each other by uid, only by namespaces, Landlock scopes and
- * seccomp), SANDBOX_CGROUP works only on a delegated cgroup v2 subtree, and
- * the SELinux exec label needs policy allowing the user's domain the
- * transition. Every other layer (the second, unmapped user ns, chroot,
- * capabilities, no_new_privs, Landlock, seccomp, fd seal) applies unchanged.
- * The supervisor must print which layers it could not apply.
+ * Rootless mode: a user who may open /dev/kvm but is not root cannot switch
+ * to a per-VM uid. sandbox_spawn() then clone()s with CLONE_NEWUSER as
+ * well and, before letting the child go on, writes its maps ("deny" to
+ * setgroups, then uid_map "0 <caller uid> 1" and gid_map "0 <caller gid> 1")
+ * so that the child is root with all capabilities over its new namespaces
+ * only (the mount, net, ... namespaces it makes are owned by that user ns,
+ * which is what lets it pivot_root). The SANDBOX_UID step is skipped: the
+ * VMM runs as the caller's uid, shared by every rootless VM of that user,
+ * so those VMs are kept apart by namespaces, Landlock scopes and seccomp,
+ * not by uid. SANDBOX_CGROUP works only on a cgroup the user may write
+ * (a delegated v2 subtree); the SELinux exec label needs policy allowing
+ * the user's domain the transition. Every other layer applies unchanged,
+ * the second, unmapped user ns included (it is nested in the first).
+ * sandbox_layers_unavailable() tells the supervisor what to report.
  */
 
 #define SANDBOX_EXIT EXIT_REFUSED
@@ -431,15 +432,44 @@ void sandbox_enter_child(const struct sandbox_config *cfg, int exec_fd, char *co
 	sandbox_fail("fexecve(fd %d, \"%s\")", exec_fd, argv[0] ? argv[0] : "");
 }
 
+unsigned sandbox_layers_unavailable(void)
+{
+	return geteuid() == 0 ? 0 : SANDBOX_UID;
+}
+
+static int sandbox_write_proc(pid_t pid, const char *file, const char *text)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%ld/%s", (long)pid, file);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int rc = write_all(fd, text, strlen(text));
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
+/* Rootless: map the caller to root of the child's user ns. */
+static int sandbox_write_id_maps(pid_t pid)
+{
+	char map[64];
+	/* setgroups must be denied before an unprivileged gid_map write. */
+	if (sandbox_write_proc(pid, "setgroups", "deny") < 0)
+		return -1;
+	snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)geteuid());
+	if (sandbox_write_proc(pid, "uid_map", map) < 0)
+		return -1;
+	snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)getegid());
+	return sandbox_write_proc(pid, "gid_map", map);
+}
+
 pid_t sandbox_spawn(const struct sandbox_config *cfg, int exec_fd, char *const argv[],
 		    int *lifeline_fd)
 {
 	int lifeline[2];
-	if (geteuid() != 0) {
-		/* See the rootless note at the top of this file. */
-		errno = EPERM;
-		return -1;
-	}
+	bool rootless = geteuid() != 0;
 	if (pipe2(lifeline, O_CLOEXEC) < 0)
 		return -1;
 	/* clone() instead of fork(): CLONE_NEWPID takes effect for the new
@@ -450,6 +480,8 @@ pid_t sandbox_spawn(const struct sandbox_config *cfg, int exec_fd, char *const a
 	unsigned long flags = SIGCHLD;
 	if (on(cfg, SANDBOX_NAMESPACES))
 		flags |= CLONE_NEWPID;
+	if (rootless)
+		flags |= CLONE_NEWUSER; /* see the rootless note at the top */
 	long pid = syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
 	if (pid < 0) {
 		int saved = errno;
@@ -459,10 +491,26 @@ pid_t sandbox_spawn(const struct sandbox_config *cfg, int exec_fd, char *const a
 		return -1;
 	}
 	if (pid == 0) {
+		struct sandbox_config effective = *cfg;
+		char go;
 		close(lifeline[1]);
-		sandbox_enter_child(cfg, exec_fd, argv, lifeline[0]);
+		/* Wait for the parent's go (after it wrote our id maps); EOF
+		 * means it died or gave up. */
+		if (read(lifeline[0], &go, 1) != 1)
+			_exit(SANDBOX_EXIT);
+		if (rootless)
+			effective.layers &= ~sandbox_layers_unavailable();
+		sandbox_enter_child(&effective, exec_fd, argv, lifeline[0]);
 	}
 	close(lifeline[0]);
+	if ((rootless && sandbox_write_id_maps((pid_t)pid) < 0) || write(lifeline[1], "g", 1) != 1) {
+		int saved = errno;
+		kill((pid_t)pid, SIGKILL);
+		waitpid((pid_t)pid, NULL, 0);
+		close(lifeline[1]);
+		errno = saved;
+		return -1;
+	}
 	if (lifeline_fd != NULL)
 		*lifeline_fd = lifeline[1];
 	return (pid_t)pid;

@@ -71,8 +71,9 @@ unsigned sandbox_layer_parse(const char *name);
  * Starts the VMM: clone()s a child (with CLONE_NEWPID when SANDBOX_NAMESPACES
  * is on, so the VMM is pid 1 of its own pid namespace and anything it forks
  * dies with it) that runs sandbox_enter_child() and fexecve()s exec_fd with
- * argv and an empty environment. Needs: root (see the rootless note in
- * sandbox.c), a single-threaded caller, exec_fd open (O_RDONLY or O_PATH,
+ * argv and an empty environment. Needs: a single-threaded caller; when
+ * not root, the rootless mode described in sandbox.c applies (the layers
+ * of sandbox_layers_unavailable() are skipped); exec_fd open (O_RDONLY or O_PATH,
  * close-on-exec is fine) and in cfg->keep_fds only if the VMM needs it.
  * Returns the VMM's pid (as seen by the caller) or -1 with errno when clone
  * failed. *lifeline_fd receives the write end of a pipe the child uses to
@@ -82,6 +83,11 @@ unsigned sandbox_layer_parse(const char *name);
  */
 pid_t sandbox_spawn(const struct sandbox_config *cfg, int exec_fd, char *const argv[],
 		    int *lifeline_fd);
+
+/* Layers sandbox_spawn() cannot apply for this caller (SANDBOX_UID when not
+ * root); the supervisor states them (issue 3: "states which layers it
+ * could not apply"). */
+unsigned sandbox_layers_unavailable(void);
 
 /*
  * The confinement, in DESIGN.md's order, ending in fexecve. Runs in the

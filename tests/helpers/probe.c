@@ -67,13 +67,23 @@ static int probe_outer(const struct probe_args *a)
 	if (syscall(SYS_add_key, "user", PROBE_SECRET_KEY, "s3cret", 6, KEY_SPEC_SESSION_KEYRING) < 0)
 		die_errno("add_key(user, %s)", PROBE_SECRET_KEY);
 
-	if (uid_reserve(root, NULL, &lease) < 0)
+	bool rootless = sandbox_layers_unavailable() != 0;
+	unsigned layers = a->layers;
+	if (rootless) {
+		/* As lockvm would: say what cannot be applied, then go on. */
+		layers &= ~(sandbox_layers_unavailable() | SANDBOX_CGROUP);
+		printf("rootless: not applied: uid, cgroup\n");
+		lease.uid = geteuid();
+		lease.gid = getegid();
+		lease.lock_fd = -1;
+	} else if (uid_reserve(root, NULL, &lease) < 0) {
 		die("uid_reserve(%s) failed", root);
+	}
 	snprintf(empty_dir, sizeof(empty_dir), "%s/empty", root);
 	if (mkdir(empty_dir, 0555) < 0 && errno != EEXIST)
 		die_errno("mkdir(%s)", empty_dir);
 	snprintf(name, sizeof(name), "probe-%ld", (long)getpid());
-	if (a->layers & SANDBOX_CGROUP) {
+	if (layers & SANDBOX_CGROUP) {
 		struct cgroup_limits lim = { .memory_bytes = 256 << 20, .pids_max = 64 };
 		if (cgroup_create(&cg, NULL, a->cgroup_parent, name, &lim) < 0)
 			die("cgroup_create(%s/%s) failed", a->cgroup_parent, name);
@@ -96,7 +106,7 @@ static int probe_outer(const struct probe_args *a)
 	static const int keep[] = { 0, 1, 2 };
 	struct sandbox_config cfg;
 	sandbox_config_init(&cfg);
-	cfg.layers = a->layers;
+	cfg.layers = layers;
 	cfg.uid = lease.uid;
 	cfg.gid = lease.gid;
 	cfg.keep_fds = keep;
@@ -108,7 +118,7 @@ static int probe_outer(const struct probe_args *a)
 	cfg.cgroup = have_cg ? &cg : NULL;
 	cfg.empty_dir = empty_dir;
 
-	snprintf(layers_arg, sizeof(layers_arg), "--layers=%u", a->layers);
+	snprintf(layers_arg, sizeof(layers_arg), "--layers=%u", layers);
 	snprintf(victim_arg, sizeof(victim_arg), "--victim=%ld", (long)a->victim);
 	snprintf(unix_arg, sizeof(unix_arg), "--unix=%s", a->unix_name);
 	char *argv[] = { "probe_vmm", layers_arg, victim_arg, unix_arg,

@@ -156,6 +156,27 @@ else
 	fail "confine: VMM $vmm outlived its supervisor"
 	kill -KILL "$vmm" 2>/dev/null
 fi
+# Rootless: the same probe run by an unprivileged user (nobody) goes
+# through the user-ns path of sandbox_spawn(); uid and cgroup are off.
+rootless_root=$(mktemp -d /tmp/lockvm-rootless.XXXXXX)
+chown 65534:65534 "$rootless_root"
+out=$(LOCKVM_ROOT=$rootless_root timeout -k 5 30 setpriv --reuid=65534 --regid=65534 \
+	--clear-groups "$PROBE" --victim="$victim_pid" --unix="$UNIX_NAME" 2>&1)
+rc=$?
+if grep -q 'rootless: not applied: uid, cgroup' <<<"$out"; then
+	every_action_blocked "confine rootless (as nobody)"
+else
+	fail "confine rootless: no rootless report: $(tail -n 2 <<<"$out" | tr '\n' '|')"
+fi
+for layer in seccomp landlock fd_seal userns chroot caps pivot_root; do
+	out=$(LOCKVM_ROOT=$rootless_root timeout -k 5 30 setpriv --reuid=65534 --regid=65534 \
+		--clear-groups "$PROBE" --victim="$victim_pid" --unix="$UNIX_NAME" \
+		--disable="$layer" 2>&1)
+	rc=$?
+	every_action_blocked "confine rootless without $layer"
+done
+rm -rf "$rootless_root"
+
 # The killed supervisor could not clean up: remove what it left (the
 # next lockvm command does this from the registry in real use).
 for d in /sys/fs/cgroup/*/"$CG_PARENT"/probe-*; do [ -d "$d" ] && rmdir "$d" 2>/dev/null; done
