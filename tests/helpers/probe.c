@@ -46,11 +46,12 @@ struct probe_args {
 	const char *unix_name;
 	const char *cgroup_parent;
 	bool wait;
+	int kvm_fd; /* -1: no KVM check */
 };
 
 /* ---- privileged side: the supervisor's part ---- */
 
-static int probe_outer(const struct probe_args *a)
+static int probe_outer(struct probe_args *a)
 {
 	struct uid_lease lease;
 	struct cgroup cg;
@@ -103,14 +104,22 @@ static int probe_outer(const struct probe_args *a)
 	if (exec_fd < 0)
 		die_errno("open(%s)", vmm_path);
 
-	static const int keep[] = { 0, 1, 2 };
+	int keep[] = { 0, 1, 2, -1 };
+	char kvm_arg[32] = "";
+	if (a->kvm_fd >= 0) {
+		/* Like lockvm: /dev/kvm opened while privileged, passed as an fd. */
+		keep[3] = a->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+		if (a->kvm_fd < 0)
+			die_errno("open(/dev/kvm)");
+		snprintf(kvm_arg, sizeof(kvm_arg), "--kvm-fd=%d", a->kvm_fd);
+	}
 	struct sandbox_config cfg;
 	sandbox_config_init(&cfg);
 	cfg.layers = layers;
 	cfg.uid = lease.uid;
 	cfg.gid = lease.gid;
 	cfg.keep_fds = keep;
-	cfg.n_keep_fds = ARRAY_SIZE(keep);
+	cfg.n_keep_fds = a->kvm_fd >= 0 ? 4 : 3;
 	cfg.rlimits.nofile = 64;
 	cfg.rlimits.nproc = 16;
 	/* stdout may be a growing log file: FSIZE caps the offset written at. */
@@ -121,8 +130,8 @@ static int probe_outer(const struct probe_args *a)
 	snprintf(layers_arg, sizeof(layers_arg), "--layers=%u", layers);
 	snprintf(victim_arg, sizeof(victim_arg), "--victim=%ld", (long)a->victim);
 	snprintf(unix_arg, sizeof(unix_arg), "--unix=%s", a->unix_name);
-	char *argv[] = { "probe_vmm", layers_arg, victim_arg, unix_arg,
-			 a->wait ? "--wait" : NULL, NULL };
+	char *argv[] = { "probe_vmm", layers_arg, victim_arg, unix_arg, a->wait ? "--wait" : kvm_arg[0] ? kvm_arg : NULL,
+			 NULL };
 
 	fflush(stdout);
 	int lifeline = -1;
@@ -147,7 +156,7 @@ static int probe_outer(const struct probe_args *a)
 int main(int argc, char **argv)
 {
 	struct probe_args a = { .layers = SANDBOX_LAYERS_ALL, .victim = 1,
-				.unix_name = "lockvm-probe", .cgroup_parent = "lockvm-test" };
+				.unix_name = "lockvm-probe", .cgroup_parent = "lockvm-test", .kvm_fd = -1 };
 	util_progname = "probe";
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i];
@@ -170,6 +179,8 @@ int main(int argc, char **argv)
 			a.cgroup_parent = arg + 16;
 		} else if (strcmp(arg, "--wait") == 0) {
 			a.wait = true;
+		} else if (strcmp(arg, "--kvm") == 0) {
+			a.kvm_fd = 0; /* opened in probe_outer */
 		} else {
 			die("unknown argument '%s'", arg);
 		}

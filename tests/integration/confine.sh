@@ -65,6 +65,16 @@ probe
 every_action_blocked "confine all layers"
 grep -q '^landlock: enforced' <<<"$out" || fail "confine all layers: Landlock not enforced: $(grep landlock <<<"$out")"
 
+# KVM stays usable through the passed fd under full confinement.
+if have_kvm; then
+	probe --kvm
+	every_action_blocked "confine all layers with /dev/kvm passed"
+	grep -q '^kvm: VM and vCPU created' <<<"$out" && pass "confine: KVM VM and vCPU work when confined" ||
+		fail "confine: KVM under confinement: $(grep '^kvm' <<<"$out")"
+else
+	skip "confine kvm: /dev/kvm not usable here"
+fi
+
 # Each layer off in turn. pivot_root needs the private mount ns, so the
 # namespaces run also turns it off (chroot then uses an empty directory).
 for layer in cgroup namespaces,pivot_root mac pivot_root rlimits close_fds clear_env uid \
