@@ -126,6 +126,14 @@ else
 		[ "$(readlink /proc/$pid/ns/$ns)" = "$(readlink /proc/self/ns/$ns)" ] && same="$same $ns"
 	done
 	[ -z "$same" ] && pass "outside: every namespace differs from the host's" || fail "outside: host namespaces:$same"
+	if command -v nsenter >/dev/null && command -v ip >/dev/null; then
+		links=$(nsenter -t "$pid" -n ip -o link show 2>&1)
+		if [ "$(wc -l <<<"$links")" -eq 1 ] && grep -q ' lo: ' <<<"$links" && ! grep -q '[<,]UP[,>]' <<<"$links"; then
+			pass "outside: net ns has only lo, and it is down"
+		else
+			fail "outside: net ns links: $(tr '\n' '|' <<<"$links")"
+		fi
+	fi
 	entries=$(ls -A "/proc/$pid/root/" 2>&1)
 	[ -z "$entries" ] && pass "outside: root is empty" || fail "outside: root has: $entries"
 	[ ! -s "/proc/$pid/environ" ] && pass "outside: environment empty" || fail "outside: environ not empty"
