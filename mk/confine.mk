@@ -1,0 +1,7 @@
+# confine: binaries started by sandbox_spawn() run in an empty root, where
+# there is no dynamic loader (PT_INTERP) and no library to load, so they
+# are linked static-pie. libselinux.a needs libpcre2-8.a after it.
+CONFINE_STATIC_LDFLAGS := $(patsubst -pie,-static-pie,$(HARDEN_LDFLAGS)) $(EXTRA_LDFLAGS)
+
+$(BUILD)/tests/helpers/probe_vmm $(BUILD)/lockvm-vmm: LDFLAGS := $(CONFINE_STATIC_LDFLAGS)
+$(BUILD)/tests/helpers/probe_vmm $(BUILD)/lockvm-vmm: LIBS += -lpcre2-8

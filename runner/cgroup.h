@@ -1,0 +1,68 @@
+/* Per-VM cgroup lockvm/<name>: memory, pids and cpu limits, on cgroup v2 or v1. */
+#ifndef LOCKVM_CGROUP_H
+#define LOCKVM_CGROUP_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define CGROUP_DEFAULT_FS_ROOT "/sys/fs/cgroup"
+#define CGROUP_DEFAULT_PARENT "lockvm"
+#define CGROUP_NAME_MAX 64
+#define CGROUP_CPU_PERIOD_US 100000 /* the kernel's default CFS period */
+
+/* The controllers lockvm uses, each in its own v1 hierarchy or all in v2. */
+enum cgroup_controller { CGROUP_MEMORY, CGROUP_PIDS, CGROUP_CPU, CGROUP_NR_CONTROLLERS };
+
+struct cgroup_limits {
+	uint64_t memory_bytes; /* 0: no limit; else guest RAM plus the VMM's overhead */
+	uint64_t pids_max;     /* 0: no limit */
+	uint64_t cpu_quota_us; /* 0: no quota; else runtime per cpu_period_us */
+	uint64_t cpu_period_us;
+};
+
+/*
+ * A created cgroup. v2: one directory (dir[0]); v1: one directory per
+ * controller (dir[CGROUP_MEMORY] ...), "" for a controller not in use.
+ */
+struct cgroup {
+	bool v2;
+	char dir[CGROUP_NR_CONTROLLERS][PATH_MAX];
+};
+
+/*
+ * Creates <fs_root>/<parent>/<name> (v2, when <fs_root>'s or
+ * <fs_root>/unified's cgroup.controllers lists every controller needed) or
+ * the same path under each v1 controller directory, and writes the limits.
+ * fs_root NULL means CGROUP_DEFAULT_FS_ROOT, parent NULL CGROUP_DEFAULT_PARENT
+ * (tests pass their own). name and parent: 1..64 of [A-Za-z0-9_.-], not
+ * "." or "..". The cgroup must not exist yet. Returns 0, or -1 with errno
+ * and a message already printed; nothing is left behind on failure.
+ */
+int cgroup_create(struct cgroup *cg, const char *fs_root, const char *parent,
+		  const char *name, const struct cgroup_limits *limits);
+
+/* Moves process pid (0: the caller, which works from inside a new pid
+ * namespace too) into every directory of cg. Returns 0 or -1 with errno. */
+int cgroup_attach(const struct cgroup *cg, pid_t pid);
+
+/* Reads memory use in bytes (memory.current / memory.usage_in_bytes) and the
+ * number of tasks (pids.current). Returns 0 or -1 with errno. */
+int cgroup_usage(const struct cgroup *cg, uint64_t *memory_bytes, uint64_t *pids);
+
+/*
+ * Kills whatever is still in cg (SIGKILL to every pid in cgroup.procs,
+ * repeated until empty, at most ~1 s) and removes its directories. Call it
+ * after the VMM has been reaped. Returns 0 or -1 (message printed).
+ */
+int cgroup_destroy(struct cgroup *cg);
+
+/* Converts a --cpus value ("0.5", "2", up to 3 decimals) to a quota for
+ * period_us. Returns 0 or -1 when malformed, zero or above 1024 CPUs. */
+int cgroup_cpus_to_quota(const char *cpus, uint64_t period_us, uint64_t *quota_us);
+
+/* True when name is a safe single path component for a cgroup. */
+bool cgroup_name_valid(const char *name);
+
+#endif

@@ -1,0 +1,29 @@
+/* The tiny MAC interface the sandbox needs: set the exec label, say which MAC is on. */
+#ifndef LOCKVM_MAC_H
+#define LOCKVM_MAC_H
+
+#include <stdbool.h>
+
+/* Results of mac_set_exec_label() other than -1. */
+enum mac_status {
+	MAC_LABEL_SET = 0,    /* the label takes effect at the next execve */
+	MAC_NOT_ENFORCED = 1, /* neither SELinux nor AppArmor is active: nothing set */
+};
+
+/*
+ * Sets the SELinux context (setexeccon) or AppArmor profile
+ * (aa_change_onexec) the next execve transitions to. Needs /proc (and, for
+ * SELinux, selinuxfs) still mounted, and must run before no_new_privs, which
+ * would forbid the transition. NULL or "" asks for no label: returns
+ * MAC_NOT_ENFORCED. Returns MAC_LABEL_SET, MAC_NOT_ENFORCED, or -1 with
+ * errno set when an active MAC refused the label.
+ */
+int mac_set_exec_label(const char *label_or_profile);
+
+/* "selinux", "apparmor" or "none": which MAC this process runs under. */
+const char *mac_active(void);
+
+/* True when the active MAC enforces (SELinux enforcing, AppArmor enabled). */
+bool mac_enforcing(void);
+
+#endif

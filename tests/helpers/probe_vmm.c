@@ -1,0 +1,324 @@
+/* Confined half of the probe, like lockvm-vmm: enters the VMM-side layers and tries every forbidden action. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/bpf.h>
+#include <linux/io_uring.h>
+#include <linux/keyctl.h>
+#include <linux/kvm.h>
+#include <linux/perf_event.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "sandbox.h"
+#include "uid.h"
+#include "util.h"
+
+/*
+ * Started only by `probe` through sandbox_spawn(), with
+ * --layers=MASK --victim=PID --unix=NAME [--wait]. Linked static-pie like
+ * lockvm-vmm (mk/confine.mk): its root is empty, with no dynamic loader.
+ */
+
+#define PROBE_SECRET_KEY "lockvm-probe-secret"
+/* Every CLONE_NEW* flag that clone() (not clone3) accepts. */
+#define PROBE_CLONE_NEW_MASK 0x7E020000ULL
+
+struct probe_args {
+	unsigned layers;
+	pid_t victim;
+	const char *unix_name;
+	const char *cgroup_parent;
+	bool wait;
+	int kvm_fd; /* -1: no KVM check */
+};
+
+/* ---- actions: each returns 0 when it worked, else the errno it got ---- */
+
+static int result_of(long rc)
+{
+	return rc < 0 ? errno : 0;
+}
+
+static int act_open_passwd(const struct probe_args *a)
+{
+	return result_of(syscall(SYS_openat, AT_FDCWD, "/etc/passwd", O_RDONLY));
+}
+
+static int act_open_root(const struct probe_args *a)
+{
+	return result_of(syscall(SYS_openat, AT_FDCWD, "/", O_RDONLY | O_DIRECTORY));
+}
+
+static int act_socket_inet(const struct probe_args *a)
+{
+	return result_of(socket(AF_INET, SOCK_STREAM, 0));
+}
+
+static int act_unix_connect(const struct probe_args *a)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	size_t len = strlen(a->unix_name);
+	if (len + 1 > sizeof(addr.sun_path))
+		return ENAMETOOLONG;
+	memcpy(addr.sun_path + 1, a->unix_name, len); /* abstract: leading NUL */
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0)
+		return errno;
+	return result_of(connect(fd, (struct sockaddr *)&addr,
+				 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len)));
+}
+
+static int act_execve(const struct probe_args *a)
+{
+	char *const argv[] = { "true", NULL };
+	char *const envp[] = { NULL };
+	/* On success /bin/true exits 0 without reporting: counted as ALLOWED. */
+	return result_of(syscall(SYS_execve, "/bin/true", argv, envp));
+}
+
+static int act_ptrace(const struct probe_args *a)
+{
+	return result_of(ptrace(PTRACE_ATTACH, a->victim, NULL, NULL));
+}
+
+static int act_kill(const struct probe_args *a)
+{
+	/* Signal 0 runs the same permission checks (uid, pid ns, Landlock
+	 * scope) as SIGKILL without harming the "other VM". */
+	return result_of(syscall(SYS_kill, a->victim, 0));
+}
+
+static int act_mount(const struct probe_args *a)
+{
+	return result_of(mount("none", "/", "tmpfs", 0, NULL));
+}
+
+static int act_unshare_user(const struct probe_args *a)
+{
+	return result_of(syscall(SYS_unshare, CLONE_NEWUSER));
+}
+
+static int act_setuid0(const struct probe_args *a)
+{
+	/* Raw syscall: glibc's setuid() would broadcast to threads. */
+	return result_of(syscall(SYS_setuid, 0));
+}
+
+static int act_bpf(const struct probe_args *a)
+{
+	union bpf_attr attr;
+	memset(&attr, 0, sizeof(attr));
+	attr.map_type = BPF_MAP_TYPE_ARRAY;
+	attr.key_size = 4;
+	attr.value_size = 4;
+	attr.max_entries = 1;
+	return result_of(syscall(SYS_bpf, BPF_MAP_CREATE, &attr, sizeof(attr)));
+}
+
+static int act_io_uring(const struct probe_args *a)
+{
+	struct io_uring_params params;
+	memset(&params, 0, sizeof(params));
+	return result_of(syscall(SYS_io_uring_setup, 4, &params));
+}
+
+static int act_userfaultfd(const struct probe_args *a)
+{
+	return result_of(syscall(SYS_userfaultfd, O_CLOEXEC));
+}
+
+static int act_perf_event(const struct probe_args *a)
+{
+	/* The most an unprivileged process may ask for: its own task clock,
+	 * user space only. */
+	struct perf_event_attr attr;
+	memset(&attr, 0, sizeof(attr));
+	attr.size = sizeof(attr);
+	attr.type = PERF_TYPE_SOFTWARE;
+	attr.config = PERF_COUNT_SW_TASK_CLOCK;
+	attr.disabled = 1;
+	attr.exclude_kernel = 1;
+	attr.exclude_hv = 1;
+	return result_of(syscall(SYS_perf_event_open, &attr, 0, -1, -1, 0));
+}
+
+static int act_keyctl(const struct probe_args *a)
+{
+	/* The supervisor's session keyring holds a secret; the VMM must not
+	 * find it. */
+	return result_of(syscall(SYS_keyctl, KEYCTL_SEARCH, KEY_SPEC_SESSION_KEYRING, "user",
+				 PROBE_SECRET_KEY, 0));
+}
+
+static const struct probe_action {
+	const char *name;
+	int (*run)(const struct probe_args *);
+} probe_actions[] = {
+	{ "open_etc_passwd", act_open_passwd },
+	{ "open_root", act_open_root },
+	{ "socket_inet", act_socket_inet },
+	{ "unix_connect", act_unix_connect },
+	{ "execve", act_execve },
+	{ "ptrace_attach", act_ptrace },
+	{ "kill_other", act_kill },
+	{ "mount", act_mount },
+	{ "unshare_user", act_unshare_user },
+	{ "setuid_0", act_setuid0 },
+	{ "bpf", act_bpf },
+	{ "io_uring_setup", act_io_uring },
+	{ "userfaultfd", act_userfaultfd },
+	{ "perf_event_open", act_perf_event },
+	{ "keyctl", act_keyctl },
+};
+
+/* ---- the probe's own seccomp filter (the real policies are seccomp.c's) ---- */
+
+static void probe_seccomp_install(void)
+{
+	/* Default: kill the process, like the VMM's filters. */
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+	if (ctx == NULL)
+		die("seccomp_init(SCMP_ACT_KILL_PROCESS) failed");
+	static const int allowed[] = {
+		SCMP_SYS(read), SCMP_SYS(write),         /* results pipe, stdout */
+		SCMP_SYS(close),                         /* the child's pipe ends */
+		SCMP_SYS(exit), SCMP_SYS(exit_group),    /* ending */
+		SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask), /* glibc fork */
+		SCMP_SYS(set_robust_list),               /* glibc fork, in the child */
+		SCMP_SYS(wait4),                         /* reaping each action */
+		SCMP_SYS(pause), SCMP_SYS(clock_nanosleep), /* --wait */
+		SCMP_SYS(getpid), SCMP_SYS(gettid),      /* glibc fork */
+		SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap), /* malloc (stdio) */
+		SCMP_SYS(newfstatat), SCMP_SYS(fstat),   /* stdio's first write */
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(allowed); i++)
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed[i], 0) < 0)
+			die("seccomp_rule_add(allow %d) failed", allowed[i]);
+	/* fork() for each action, but no namespace flags. */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+			     SCMP_A0(SCMP_CMP_MASKED_EQ, PROBE_CLONE_NEW_MASK, 0)) < 0)
+		die("seccomp_rule_add(clone) failed");
+	/* clone3's flags live in memory seccomp cannot read: make glibc fall
+	 * back to clone. */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0) < 0)
+		die("seccomp_rule_add(clone3) failed");
+	int rc = seccomp_load(ctx);
+	if (rc < 0) {
+		errno = -rc;
+		die_errno("seccomp_load()");
+	}
+	seccomp_release(ctx);
+}
+
+/* ---- confined side ---- */
+
+static NORETURN void probe_inner(const struct probe_args *a)
+{
+	struct sandbox_vmm_report report;
+	int results[2];
+	sandbox_enter_vmm(a->layers, &report);
+	printf("landlock: %s (abi %d)\n", report.landlock ? "enforced" : "off", report.landlock_abi);
+	if (a->kvm_fd >= 0) {
+		/* The confinement must leave KVM usable through the passed fd
+		 * (Landlock's IOCTL_DEV right does not apply to fds opened
+		 * before it; the user ns changes nothing for KVM). */
+		int api = ioctl(a->kvm_fd, KVM_GET_API_VERSION, 0);
+		int vm = api == KVM_API_VERSION ? ioctl(a->kvm_fd, KVM_CREATE_VM, 0) : -1;
+		int vcpu = vm >= 0 ? ioctl(vm, KVM_CREATE_VCPU, 0) : -1;
+		if (vcpu >= 0)
+			printf("kvm: VM and vCPU created (api %d)\n", api);
+		else
+			printf("kvm: FAILED (api %d, %s)\n", api, strerrorname_np(errno));
+	}
+	if (pipe2(results, O_CLOEXEC | O_NONBLOCK) < 0)
+		die_errno("pipe2(O_CLOEXEC|O_NONBLOCK)");
+	int limit = sandbox_seal_fds(a->layers);
+	printf("fd_seal: %d\n", limit);
+	fflush(stdout);
+	/* As in the VMM: seccomp last. */
+	if (a->layers & SANDBOX_SECCOMP)
+		probe_seccomp_install();
+	if (a->wait) {
+		printf("READY\n");
+		fflush(stdout);
+		for (;;)
+			pause();
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(probe_actions); i++) {
+		const struct probe_action *act = &probe_actions[i];
+		int err = -1, status = 0;
+		fflush(stdout);
+		pid_t pid = fork();
+		if (pid < 0) {
+			printf("%s: probe error (fork: %s)\n", act->name, strerrorname_np(errno));
+			continue;
+		}
+		if (pid == 0) {
+			/* A grandchild per action, so that a seccomp kill ends only it. */
+			int r = act->run(a);
+			if (write(results[1], &r, sizeof(r)) != (ssize_t)sizeof(r))
+				_exit(2);
+			_exit(0);
+		}
+		if (waitpid(pid, &status, 0) < 0) {
+			printf("%s: probe error (waitpid)\n", act->name);
+			continue;
+		}
+		bool got = read(results[0], &err, sizeof(err)) == (ssize_t)sizeof(err);
+		if (WIFSIGNALED(status))
+			printf("%s: blocked (signal SIG%s)\n", act->name,
+			       sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "?");
+		else if (!got && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			printf("%s: ALLOWED (exec'd)\n", act->name);
+		else if (!got)
+			printf("%s: probe error (exit %d)\n", act->name, WEXITSTATUS(status));
+		else if (err == 0)
+			printf("%s: ALLOWED\n", act->name);
+		else
+			printf("%s: blocked (errno %s)\n", act->name,
+			       strerrorname_np(err) ? strerrorname_np(err) : "?");
+	}
+	fflush(stdout);
+	_exit(0);
+}
+
+int main(int argc, char **argv)
+{
+	struct probe_args a = { .layers = SANDBOX_LAYERS_ALL, .victim = 1,
+				.unix_name = "lockvm-probe", .kvm_fd = -1 };
+	util_progname = "probe_vmm";
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+		uint64_t value;
+		if (strncmp(arg, "--layers=", 9) == 0 &&
+		    parse_uint(arg + 9, 0, UINT32_MAX, &value) == 0)
+			a.layers = (unsigned)value;
+		else if (strncmp(arg, "--victim=", 9) == 0 &&
+			 parse_uint(arg + 9, 1, INT32_MAX, &value) == 0)
+			a.victim = (pid_t)value;
+		else if (strncmp(arg, "--unix=", 7) == 0)
+			a.unix_name = arg + 7;
+		else if (strcmp(arg, "--wait") == 0)
+			a.wait = true;
+		else if (strncmp(arg, "--kvm-fd=", 9) == 0 &&
+			 parse_uint(arg + 9, 0, INT32_MAX, &value) == 0)
+			a.kvm_fd = (int)value;
+		else
+			die("unknown argument '%s'", arg);
+	}
+	probe_inner(&a);
+}
