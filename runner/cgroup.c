@@ -13,8 +13,8 @@
 
 #include "util.h"
 
-static const char *const cgroup_v1_dirs[CGROUP_NR_CONTROLLERS] = { "memory", "pids", "cpu" };
-static const char *const cgroup_v2_names[CGROUP_NR_CONTROLLERS] = { "memory", "pids", "cpu" };
+static const char *const cgroup_v1_dirs[CGROUP_NR_CONTROLLERS] = {"memory", "pids", "cpu"};
+static const char *const cgroup_v2_names[CGROUP_NR_CONTROLLERS] = {"memory", "pids", "cpu"};
 
 bool cgroup_name_valid(const char *name)
 {
@@ -112,7 +112,8 @@ static bool cgroup_v2_has(const char *dir, const bool want[CGROUP_NR_CONTROLLERS
 		bool found = false;
 		char copy[512], *save = NULL;
 		memcpy(copy, text, (size_t)n + 1);
-		for (char *tok = strtok_r(copy, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save))
+		for (char *tok = strtok_r(copy, " \n", &save); tok;
+		     tok = strtok_r(NULL, " \n", &save))
 			if (strcmp(tok, cgroup_v2_names[c]) == 0)
 				found = true;
 		if (!found)
@@ -143,7 +144,8 @@ static int cgroup_write_limits(const struct cgroup *cg, const struct cgroup_limi
 	if (lim->memory_bytes) {
 		const char *file = cg->v2 ? "memory.max" : "memory.limit_in_bytes";
 		if (cgroup_write_u64(mem, file, lim->memory_bytes) < 0) {
-			warn_errno("write %s/%s = %llu", mem, file, (unsigned long long)lim->memory_bytes);
+			warn_errno("write %s/%s = %llu", mem, file,
+				   (unsigned long long)lim->memory_bytes);
 			return -1;
 		}
 		/* v2: no swap either, so the limit is what the VM really gets.
@@ -159,8 +161,8 @@ static int cgroup_write_limits(const struct cgroup *cg, const struct cgroup_limi
 		uint64_t period = lim->cpu_period_us ? lim->cpu_period_us : CGROUP_CPU_PERIOD_US;
 		if (cg->v2) {
 			char text[64];
-			snprintf(text, sizeof(text), "%llu %llu", (unsigned long long)lim->cpu_quota_us,
-				 (unsigned long long)period);
+			snprintf(text, sizeof(text), "%llu %llu",
+				 (unsigned long long)lim->cpu_quota_us, (unsigned long long)period);
 			if (cgroup_write_file(cpu, "cpu.max", text) < 0) {
 				warn_errno("write %s/cpu.max = %s", cpu, text);
 				return -1;
@@ -168,7 +170,8 @@ static int cgroup_write_limits(const struct cgroup *cg, const struct cgroup_limi
 		} else if (cgroup_write_u64(cpu, "cpu.cfs_period_us", period) < 0 ||
 			   cgroup_write_u64(cpu, "cpu.cfs_quota_us", lim->cpu_quota_us) < 0) {
 			warn_errno("write %s/cpu.cfs_{period,quota}_us = %llu/%llu", cpu,
-				   (unsigned long long)period, (unsigned long long)lim->cpu_quota_us);
+				   (unsigned long long)period,
+				   (unsigned long long)lim->cpu_quota_us);
 			return -1;
 		}
 	}
@@ -178,7 +181,7 @@ static int cgroup_write_limits(const struct cgroup *cg, const struct cgroup_limi
 int cgroup_create(struct cgroup *cg, const char *fs_root, const char *parent, const char *name,
 		  const struct cgroup_limits *limits)
 {
-	bool want[CGROUP_NR_CONTROLLERS] = { true, true, limits->cpu_quota_us != 0 };
+	bool want[CGROUP_NR_CONTROLLERS] = {true, true, limits->cpu_quota_us != 0};
 	char v2root[PATH_MAX], dir[PATH_MAX];
 	memset(cg, 0, sizeof(*cg));
 	if (fs_root == NULL)
@@ -311,7 +314,7 @@ int cgroup_destroy(struct cgroup *cg)
 			if (errno != EBUSY)
 				break;
 			cgroup_kill_procs(dir);
-			struct timespec pause = { 0, 10 * 1000 * 1000 };
+			struct timespec pause = {0, 10 * 1000 * 1000};
 			nanosleep(&pause, NULL);
 		}
 		if (!removed) {

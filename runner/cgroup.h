@@ -8,9 +8,9 @@
 #include <sys/types.h>
 
 #define CGROUP_DEFAULT_FS_ROOT "/sys/fs/cgroup"
-#define CGROUP_DEFAULT_PARENT "lockvm"
-#define CGROUP_NAME_MAX 64
-#define CGROUP_CPU_PERIOD_US 100000 /* the kernel's default CFS period */
+#define CGROUP_DEFAULT_PARENT  "lockvm"
+#define CGROUP_NAME_MAX	       64
+#define CGROUP_CPU_PERIOD_US   100000 /* the kernel's default CFS period */
 
 /* The controllers lockvm uses, each in its own v1 hierarchy or all in v2. */
 enum cgroup_controller { CGROUP_MEMORY, CGROUP_PIDS, CGROUP_CPU, CGROUP_NR_CONTROLLERS };
@@ -40,8 +40,8 @@ struct cgroup {
  * "." or "..". The cgroup must not exist yet. Returns 0, or -1 with errno
  * and a message already printed; nothing is left behind on failure.
  */
-int cgroup_create(struct cgroup *cg, const char *fs_root, const char *parent,
-		  const char *name, const struct cgroup_limits *limits);
+int cgroup_create(struct cgroup *cg, const char *fs_root, const char *parent, const char *name,
+		  const struct cgroup_limits *limits);
 
 /* Moves process pid (0: the caller, which works from inside a new pid
  * namespace too) into every directory of cg. Returns 0 or -1 with errno. */

@@ -4,7 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "audit_seccomp.h"
+#include "audit_selinux.h"
 #include "run.h"
+#include "seccomp_policy.h"
 #include <lockvm/abi.h>
 
 #include "util.h"
@@ -21,6 +24,25 @@ static int version_main(int argc, char **argv)
 
 static int help_main(int argc, char **argv);
 
+/* `lockvm policy compile FILE [--mode kill|log|trap]` */
+static int policy_main(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "compile") != 0)
+		die("usage: lockvm policy compile FILE [--mode kill|log|trap]");
+	return seccomp_policy_print_main(argc - 1, argv + 1);
+}
+
+/* `lockvm audit selinux|seccomp ...` */
+static int audit_main(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "selinux") == 0)
+		return audit_selinux_main(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "seccomp") == 0)
+		return audit_seccomp_main(argc - 1, argv + 1);
+	die("usage: lockvm audit selinux [--policy FILE] [--json] | seccomp [--json] [--diff A B] "
+	    "[FILE...]");
+}
+
 static const struct command {
 	const char *name;
 	int (*main)(int argc, char **argv);
@@ -28,6 +50,8 @@ static const struct command {
 } commands[] = {
     {"run", run_main, "run a guest in a new confined VM"},
     {"check", check_main, "validate this host for lockvm"},
+    {"policy", policy_main, "compile a seccomp policy file and print the filter"},
+    {"audit", audit_main, "prove what the SELinux or seccomp policy allows"},
     {"version", version_main, "print the version"},
     {"help", help_main, "this list"},
 };

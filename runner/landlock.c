@@ -12,15 +12,15 @@
  * The values below are the kernel UAPI, under our own names so that a newer
  * header does not clash with them.
  */
-#define LANDLOCK_FS_ABI1 ((1ULL << 13) - 1) /* EXECUTE .. MAKE_SYM */
-#define LANDLOCK_FS_REFER (1ULL << 13)      /* ABI 2 */
-#define LANDLOCK_FS_TRUNCATE (1ULL << 14)   /* ABI 3 */
-#define LANDLOCK_FS_IOCTL_DEV (1ULL << 15)  /* ABI 5 */
-#define LANDLOCK_NET_BIND_TCP (1ULL << 0)   /* ABI 4 */
-#define LANDLOCK_NET_CONNECT_TCP (1ULL << 1)
+#define LANDLOCK_FS_ABI1	     ((1ULL << 13) - 1) /* EXECUTE .. MAKE_SYM */
+#define LANDLOCK_FS_REFER	     (1ULL << 13)	/* ABI 2 */
+#define LANDLOCK_FS_TRUNCATE	     (1ULL << 14)	/* ABI 3 */
+#define LANDLOCK_FS_IOCTL_DEV	     (1ULL << 15)	/* ABI 5 */
+#define LANDLOCK_NET_BIND_TCP	     (1ULL << 0)	/* ABI 4 */
+#define LANDLOCK_NET_CONNECT_TCP     (1ULL << 1)
 #define LANDLOCK_SCOPE_ABSTRACT_UNIX (1ULL << 0) /* ABI 6 */
-#define LANDLOCK_SCOPE_SIGNALS (1ULL << 1)
-#define LANDLOCK_VERSION_FLAG (1U << 0) /* LANDLOCK_CREATE_RULESET_VERSION */
+#define LANDLOCK_SCOPE_SIGNALS	     (1ULL << 1)
+#define LANDLOCK_VERSION_FLAG	     (1U << 0) /* LANDLOCK_CREATE_RULESET_VERSION */
 
 /* struct landlock_ruleset_attr as of ABI 6; the kernel accepts a shorter
  * size from older ABIs, so we pass only the prefix the running ABI knows. */
@@ -43,7 +43,7 @@ int landlock_abi(void)
 
 int landlock_restrict_everything(int *abi_out)
 {
-	struct landlock_attr attr = { 0 };
+	struct landlock_attr attr = {0};
 	size_t attr_size = sizeof(attr.handled_access_fs);
 	int abi = landlock_abi();
 	if (abi < 0)

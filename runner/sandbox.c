@@ -46,15 +46,15 @@
  * sandbox_layers_unavailable() tells the supervisor what to report.
  */
 
-#define SANDBOX_EXIT EXIT_REFUSED
+#define SANDBOX_EXIT	      EXIT_REFUSED
 #define SANDBOX_CHROOT_SUBDIR "vmm"
 /* The empty root is mounted over /tmp of the child's private mount ns. */
 #define SANDBOX_NEW_ROOT "/tmp"
 
 static const char *const sandbox_layer_names[] = {
-	"cgroup", "namespaces", "mac", "pivot_root", "rlimits", "close_fds",
-	"clear_env", "uid", "keyring", "userns", "chroot", "caps", "pdeathsig",
-	"no_new_privs", "landlock", "seccomp", "fd_seal",
+    "cgroup",	 "namespaces",	 "mac",	     "pivot_root", "rlimits", "close_fds",
+    "clear_env", "uid",		 "keyring",  "userns",	   "chroot",  "caps",
+    "pdeathsig", "no_new_privs", "landlock", "seccomp",	   "fd_seal",
 };
 
 const char *sandbox_layer_name(unsigned layer)
@@ -81,7 +81,7 @@ void sandbox_config_init(struct sandbox_config *cfg)
 	cfg->gid = (gid_t)-1;
 	cfg->rlimits.nofile = 256; /* KVM, VM, 16 vCPUs, eventfds, disks, console */
 	cfg->rlimits.nproc = 64;   /* threads count too: vCPUs + I/O helpers */
-	cfg->rlimits.fsize = 0;    /* secure default: the supervisor raises it to the largest image */
+	cfg->rlimits.fsize = 0; /* secure default: the supervisor raises it to the largest image */
 	cfg->rlimits.memlock = 0;
 }
 
@@ -158,14 +158,14 @@ static void sandbox_pivot_to_empty_root(void)
 		sandbox_fail("umount2(old root, MNT_DETACH)");
 	if (chdir("/") < 0)
 		sandbox_fail("chdir(\"/\")");
-	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-		  NULL) < 0)
+	if (mount(NULL, "/", NULL,
+		  MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		sandbox_fail("mount(\"/\", MS_REMOUNT|MS_BIND|MS_RDONLY)");
 }
 
 static void sandbox_set_rlimit(int resource, const char *name, uint64_t value)
 {
-	struct rlimit lim = { .rlim_cur = value, .rlim_max = value };
+	struct rlimit lim = {.rlim_cur = value, .rlim_max = value};
 	if (setrlimit(resource, &lim) < 0)
 		sandbox_fail("setrlimit(%s, %llu)", name, (unsigned long long)value);
 }
@@ -176,8 +176,8 @@ static int sandbox_fd_compare(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static void sandbox_close_other_fds(const struct sandbox_config *cfg, int exec_fd,
-				    int lifeline_fd, int empty_dir_fd)
+static void sandbox_close_other_fds(const struct sandbox_config *cfg, int exec_fd, int lifeline_fd,
+				    int empty_dir_fd)
 {
 	int keep[256];
 	unsigned n = 0;
@@ -214,23 +214,24 @@ static void sandbox_close_other_fds(const struct sandbox_config *cfg, int exec_f
 		sandbox_fail("fcntl(exec fd %d, F_SETFD, FD_CLOEXEC)", exec_fd);
 }
 
-#define SANDBOX_SECUREBITS                                                                 \
-	(SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |                   \
-	 SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE | \
+#define SANDBOX_SECUREBITS                                                                         \
+	(SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |                           \
+	 SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE |   \
 	 SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED)
 
 static void sandbox_verify_no_caps(void)
 {
 	/* Read back with raw calls rather than trust libcap-ng's cached state:
 	 * there is no /proc here for it to re-read. */
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
 	struct __user_cap_data_struct data[2];
 	if (syscall(SYS_capget, &hdr, data) < 0)
 		sandbox_fail("capget(self)");
 	for (int i = 0; i < 2; i++)
 		if (data[i].effective || data[i].permitted || data[i].inheritable)
-			sandbox_fail_msg("capabilities left after the drop: eff %#x prm %#x inh %#x",
-					 data[i].effective, data[i].permitted, data[i].inheritable);
+			sandbox_fail_msg(
+			    "capabilities left after the drop: eff %#x prm %#x inh %#x",
+			    data[i].effective, data[i].permitted, data[i].inheritable);
 	for (int cap = 0; cap < 64; cap++) {
 		int in_bounding = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
 		if (in_bounding < 0)
@@ -242,7 +243,8 @@ static void sandbox_verify_no_caps(void)
 	}
 	int bits = prctl(PR_GET_SECUREBITS, 0, 0, 0, 0);
 	if (bits < 0 || (bits & SANDBOX_SECUREBITS) != SANDBOX_SECUREBITS)
-		sandbox_fail_msg("securebits are %#x, want %#x", (unsigned)bits, SANDBOX_SECUREBITS);
+		sandbox_fail_msg("securebits are %#x, want %#x", (unsigned)bits,
+				 SANDBOX_SECUREBITS);
 }
 
 static void sandbox_drop_capabilities(void)
@@ -273,7 +275,7 @@ static void sandbox_drop_capabilities(void)
 void sandbox_enter_child(const struct sandbox_config *cfg, int exec_fd, char *const argv[],
 			 int lifeline_fd)
 {
-	static char *const empty_env[] = { NULL };
+	static char *const empty_env[] = {NULL};
 	extern char **environ;
 
 	/* The config must make sense before anything is dropped. */
@@ -282,8 +284,8 @@ void sandbox_enter_child(const struct sandbox_config *cfg, int exec_fd, char *co
 	if (on(cfg, SANDBOX_CHROOT) && !on(cfg, SANDBOX_PIVOT_ROOT) &&
 	    (cfg->empty_dir == NULL || cfg->empty_dir[0] != '/'))
 		sandbox_fail_msg("chroot without pivot_root needs an absolute empty_dir");
-	if (on(cfg, SANDBOX_UID) && (cfg->uid == 0 || cfg->gid == 0 || cfg->uid == (uid_t)-1 ||
-				     cfg->gid == (gid_t)-1))
+	if (on(cfg, SANDBOX_UID) &&
+	    (cfg->uid == 0 || cfg->gid == 0 || cfg->uid == (uid_t)-1 || cfg->gid == (gid_t)-1))
 		sandbox_fail_msg("refusing VM uid %u / gid %u", cfg->uid, cfg->gid);
 	/* Opened now, while root may still search its parents; the VM uid
 	 * (unmapped in its user ns) may not, by then. */
@@ -303,7 +305,8 @@ void sandbox_enter_child(const struct sandbox_config *cfg, int exec_fd, char *co
 	/* 2. Namespaces (pid was made by clone() in sandbox_spawn, since a new
 	 * pid ns applies to children only). Net ns: no interface but lo. */
 	if (on(cfg, SANDBOX_NAMESPACES)) {
-		int flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET | CLONE_NEWCGROUP;
+		int flags =
+		    CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET | CLONE_NEWCGROUP;
 		if (unshare(flags) < 0)
 			sandbox_fail("unshare(NEWNS|NEWIPC|NEWUTS|NEWNET|NEWCGROUP)");
 		const char *host = cfg->hostname ? cfg->hostname : "lockvm";
@@ -365,7 +368,8 @@ void sandbox_enter_child(const struct sandbox_config *cfg, int exec_fd, char *co
 			sandbox_fail("getresuid/getresgid");
 		if (ru != cfg->uid || eu != cfg->uid || su != cfg->uid || rg != cfg->gid ||
 		    eg != cfg->gid || sg != cfg->gid || getgroups(0, NULL) != 0)
-			sandbox_fail_msg("uid/gid switch to %u/%u did not stick", cfg->uid, cfg->gid);
+			sandbox_fail_msg("uid/gid switch to %u/%u did not stick", cfg->uid,
+					 cfg->gid);
 	}
 
 	/* 8. A fresh session keyring: the inherited one is the supervisor's,
@@ -388,7 +392,8 @@ void sandbox_enter_child(const struct sandbox_config *cfg, int exec_fd, char *co
 	 * kernel then counts the VMM as chrooted and refuses it a new user ns,
 	 * a second reason besides step 9 and seccomp. */
 	if (on(cfg, SANDBOX_CHROOT)) {
-		const char *dir = on(cfg, SANDBOX_PIVOT_ROOT) ? "/" SANDBOX_CHROOT_SUBDIR : cfg->empty_dir;
+		const char *dir =
+		    on(cfg, SANDBOX_PIVOT_ROOT) ? "/" SANDBOX_CHROOT_SUBDIR : cfg->empty_dir;
 		if (empty_dir_fd >= 0 ? fchdir(empty_dir_fd) < 0 : chdir(dir) < 0)
 			sandbox_fail("chdir(\"%s\")", dir);
 		if (chroot(".") < 0)
@@ -411,7 +416,7 @@ void sandbox_enter_child(const struct sandbox_config *cfg, int exec_fd, char *co
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 			sandbox_fail("prctl(PR_SET_PDEATHSIG, SIGKILL)");
 		if (lifeline_fd >= 0) {
-			struct pollfd pfd = { .fd = lifeline_fd, .events = POLLIN };
+			struct pollfd pfd = {.fd = lifeline_fd, .events = POLLIN};
 			if (poll(&pfd, 1, 0) != 0)
 				sandbox_fail_msg("the supervisor died before the VMM started");
 		} else if (!on(cfg, SANDBOX_NAMESPACES) && getppid() == 1) {
@@ -503,7 +508,8 @@ pid_t sandbox_spawn(const struct sandbox_config *cfg, int exec_fd, char *const a
 		sandbox_enter_child(&effective, exec_fd, argv, lifeline[0]);
 	}
 	close(lifeline[0]);
-	if ((rootless && sandbox_write_id_maps((pid_t)pid) < 0) || write(lifeline[1], "g", 1) != 1) {
+	if ((rootless && sandbox_write_id_maps((pid_t)pid) < 0) ||
+	    write(lifeline[1], "g", 1) != 1) {
 		int saved = errno;
 		kill((pid_t)pid, SIGKILL);
 		waitpid((pid_t)pid, NULL, 0);
@@ -518,7 +524,7 @@ pid_t sandbox_spawn(const struct sandbox_config *cfg, int exec_fd, char *const a
 
 void sandbox_enter_vmm(unsigned layers, struct sandbox_vmm_report *report)
 {
-	struct sandbox_vmm_report local = { 0 };
+	struct sandbox_vmm_report local = {0};
 	if (report == NULL)
 		report = &local;
 	memset(report, 0, sizeof(*report));
@@ -555,7 +561,7 @@ int sandbox_seal_fds(unsigned layers)
 	int lowest = 0;
 	while (fcntl(lowest, F_GETFD) >= 0)
 		lowest++;
-	struct rlimit lim = { .rlim_cur = (rlim_t)lowest, .rlim_max = (rlim_t)lowest };
+	struct rlimit lim = {.rlim_cur = (rlim_t)lowest, .rlim_max = (rlim_t)lowest};
 	if (setrlimit(RLIMIT_NOFILE, &lim) < 0)
 		die_errno("setrlimit(RLIMIT_NOFILE, %d)", lowest);
 	return lowest;

@@ -17,12 +17,12 @@
 enum sandbox_layer {
 	SANDBOX_CGROUP = 1u << 0,     /* join the per-VM cgroup before its namespace */
 	SANDBOX_NAMESPACES = 1u << 1, /* new pid, mount, ipc, uts, net, cgroup ns; lo down */
-	SANDBOX_MAC = 1u << 2,        /* exec label (SELinux) / profile (AppArmor) */
+	SANDBOX_MAC = 1u << 2,	      /* exec label (SELinux) / profile (AppArmor) */
 	SANDBOX_PIVOT_ROOT = 1u << 3, /* root becomes an empty read-only tmpfs (needs NAMESPACES) */
 	SANDBOX_RLIMITS = 1u << 4,    /* core 0, NOFILE/NPROC/FSIZE/MEMLOCK/MSGQUEUE */
 	SANDBOX_CLOSE_FDS = 1u << 5,  /* every fd not in keep_fds closed */
 	SANDBOX_CLEAR_ENV = 1u << 6,  /* the VMM starts with an empty environment */
-	SANDBOX_UID = 1u << 7,        /* per-VM uid/gid, no supplementary groups */
+	SANDBOX_UID = 1u << 7,	      /* per-VM uid/gid, no supplementary groups */
 	SANDBOX_KEYRING = 1u << 8,    /* a new, empty session keyring */
 	SANDBOX_USERNS = 1u << 9,     /* a user ns with no uid mapped: no nested userns */
 	SANDBOX_CHROOT = 1u << 10,    /* root is an empty subdirectory: "chrooted" */
@@ -38,21 +38,21 @@ enum sandbox_layer {
 
 struct sandbox_rlimits {
 	uint64_t nofile;  /* > highest fd the VMM will open (vCPUs, eventfds) */
-	uint64_t nproc;   /* per-VM uid: the VMM's threads (vCPUs + helpers) */
-	uint64_t fsize;   /* >= the largest writable disk image, else writes fail */
+	uint64_t nproc;	  /* per-VM uid: the VMM's threads (vCPUs + helpers) */
+	uint64_t fsize;	  /* >= the largest writable disk image, else writes fail */
 	uint64_t memlock; /* 0: the VMM locks no memory */
 };
 
 struct sandbox_config {
 	unsigned layers; /* enum sandbox_layer bits */
-	uid_t uid;       /* per-VM ids from uid_reserve(): never 0 */
+	uid_t uid;	 /* per-VM ids from uid_reserve(): never 0 */
 	gid_t gid;
 	const int *keep_fds; /* fds the VMM gets (kvm, images, console, 0-2, ...) */
 	unsigned n_keep_fds;
 	struct sandbox_rlimits rlimits;
 	const struct cgroup *cgroup; /* NULL: no cgroup even with SANDBOX_CGROUP */
-	const char *exec_label;      /* SELinux context / AppArmor profile, or NULL */
-	bool require_mac;            /* --require-mac: "not enforced" is an error */
+	const char *exec_label;	     /* SELinux context / AppArmor profile, or NULL */
+	bool require_mac;	     /* --require-mac: "not enforced" is an error */
 	/* Empty root-owned directory to chroot into when SANDBOX_PIVOT_ROOT is
 	 * off but SANDBOX_CHROOT is on (tests); unused otherwise. */
 	const char *empty_dir;
@@ -94,13 +94,13 @@ unsigned sandbox_layers_unavailable(void);
  * forked child only; never returns; any failure _exit(125)s. lifeline_fd is
  * the read end of sandbox_spawn()'s pipe, or -1 to skip the parent check.
  */
-NORETURN void sandbox_enter_child(const struct sandbox_config *cfg, int exec_fd,
-				  char *const argv[], int lifeline_fd);
+NORETURN void sandbox_enter_child(const struct sandbox_config *cfg, int exec_fd, char *const argv[],
+				  int lifeline_fd);
 
 /* What sandbox_enter_vmm() applied; the VMM logs it. */
 struct sandbox_vmm_report {
 	bool no_new_privs;
-	bool landlock;    /* enforced */
+	bool landlock;	  /* enforced */
 	int landlock_abi; /* 0: the kernel has no Landlock (reported, not skipped silently) */
 };
 

@@ -101,7 +101,8 @@ static int uid_try_take(int dir_fd, uint32_t id, struct uid_lease *lease)
 		/* The file may have been released (unlinked) between our open
 		 * and flock: then this inode is no longer the reservation. */
 		struct stat by_fd, by_name;
-		if (fstat(fd, &by_fd) < 0 || fstatat(dir_fd, name, &by_name, AT_SYMLINK_NOFOLLOW) < 0 ||
+		if (fstat(fd, &by_fd) < 0 ||
+		    fstatat(dir_fd, name, &by_name, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    by_fd.st_ino != by_name.st_ino || by_fd.st_dev != by_name.st_dev) {
 			close(fd);
 			return 0;
@@ -129,8 +130,8 @@ static int uid_try_take(int dir_fd, uint32_t id, struct uid_lease *lease)
 
 int uid_reserve(const char *root, const struct uid_range *range, struct uid_lease *lease)
 {
-	static const struct uid_range default_range = { UID_RANGE_DEFAULT_FIRST,
-							UID_RANGE_DEFAULT_LAST };
+	static const struct uid_range default_range = {UID_RANGE_DEFAULT_FIRST,
+						       UID_RANGE_DEFAULT_LAST};
 	char dir[PATH_MAX];
 	memset(lease, 0, sizeof(*lease));
 	lease->lock_fd = -1;

@@ -13,7 +13,7 @@
  * 2^31 so that no tool sees a negative id. The gid equals the uid.
  */
 #define UID_RANGE_DEFAULT_FIRST 2000000000u
-#define UID_RANGE_DEFAULT_LAST 2000099999u
+#define UID_RANGE_DEFAULT_LAST	2000099999u
 
 struct uid_range {
 	uint32_t first, last; /* inclusive; first >= 1 */

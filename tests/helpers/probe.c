@@ -65,7 +65,8 @@ static int probe_outer(struct probe_args *a)
 	 * reach (and the host's session keyring left alone). */
 	if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, "lockvm-probe", 0, 0, 0) < 0)
 		die_errno("keyctl(KEYCTL_JOIN_SESSION_KEYRING, \"lockvm-probe\")");
-	if (syscall(SYS_add_key, "user", PROBE_SECRET_KEY, "s3cret", 6, KEY_SPEC_SESSION_KEYRING) < 0)
+	if (syscall(SYS_add_key, "user", PROBE_SECRET_KEY, "s3cret", 6, KEY_SPEC_SESSION_KEYRING) <
+	    0)
 		die_errno("add_key(user, %s)", PROBE_SECRET_KEY);
 
 	bool rootless = sandbox_layers_unavailable() != 0;
@@ -85,7 +86,7 @@ static int probe_outer(struct probe_args *a)
 		die_errno("mkdir(%s)", empty_dir);
 	snprintf(name, sizeof(name), "probe-%ld", (long)getpid());
 	if (layers & SANDBOX_CGROUP) {
-		struct cgroup_limits lim = { .memory_bytes = 256 << 20, .pids_max = 64 };
+		struct cgroup_limits lim = {.memory_bytes = 256 << 20, .pids_max = 64};
 		if (cgroup_create(&cg, NULL, a->cgroup_parent, name, &lim) < 0)
 			die("cgroup_create(%s/%s) failed", a->cgroup_parent, name);
 		have_cg = true;
@@ -104,7 +105,7 @@ static int probe_outer(struct probe_args *a)
 	if (exec_fd < 0)
 		die_errno("open(%s)", vmm_path);
 
-	int keep[] = { 0, 1, 2, -1 };
+	int keep[] = {0, 1, 2, -1};
 	char kvm_arg[32] = "";
 	if (a->kvm_fd >= 0) {
 		/* Like lockvm: /dev/kvm opened while privileged, passed as an fd. */
@@ -130,8 +131,12 @@ static int probe_outer(struct probe_args *a)
 	snprintf(layers_arg, sizeof(layers_arg), "--layers=%u", layers);
 	snprintf(victim_arg, sizeof(victim_arg), "--victim=%ld", (long)a->victim);
 	snprintf(unix_arg, sizeof(unix_arg), "--unix=%s", a->unix_name);
-	char *argv[] = { "probe_vmm", layers_arg, victim_arg, unix_arg, a->wait ? "--wait" : kvm_arg[0] ? kvm_arg : NULL,
-			 NULL };
+	char *argv[] = {"probe_vmm",
+			layers_arg,
+			victim_arg,
+			unix_arg,
+			a->wait ? "--wait" : kvm_arg[0] ? kvm_arg : NULL,
+			NULL};
 
 	fflush(stdout);
 	int lifeline = -1;
@@ -155,8 +160,11 @@ static int probe_outer(struct probe_args *a)
 
 int main(int argc, char **argv)
 {
-	struct probe_args a = { .layers = SANDBOX_LAYERS_ALL, .victim = 1,
-				.unix_name = "lockvm-probe", .cgroup_parent = "lockvm-test", .kvm_fd = -1 };
+	struct probe_args a = {.layers = SANDBOX_LAYERS_ALL,
+			       .victim = 1,
+			       .unix_name = "lockvm-probe",
+			       .cgroup_parent = "lockvm-test",
+			       .kvm_fd = -1};
 	util_progname = "probe";
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i];
@@ -164,7 +172,8 @@ int main(int argc, char **argv)
 		if (strncmp(arg, "--disable=", 10) == 0) {
 			char list[256], *save = NULL;
 			snprintf(list, sizeof(list), "%s", arg + 10);
-			for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			for (char *tok = strtok_r(list, ",", &save); tok;
+			     tok = strtok_r(NULL, ",", &save)) {
 				unsigned bit = sandbox_layer_parse(tok);
 				if (bit == 0)
 					die("unknown layer '%s'", tok);

@@ -70,7 +70,7 @@ static int act_socket_inet(const struct probe_args *a)
 
 static int act_unix_connect(const struct probe_args *a)
 {
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	size_t len = strlen(a->unix_name);
 	if (len + 1 > sizeof(addr.sun_path))
 		return ENAMETOOLONG;
@@ -84,8 +84,8 @@ static int act_unix_connect(const struct probe_args *a)
 
 static int act_execve(const struct probe_args *a)
 {
-	char *const argv[] = { "true", NULL };
-	char *const envp[] = { NULL };
+	char *const argv[] = {"true", NULL};
+	char *const envp[] = {NULL};
 	/* On success /bin/true exits 0 without reporting: counted as ALLOWED. */
 	return result_of(syscall(SYS_execve, "/bin/true", argv, envp));
 }
@@ -168,21 +168,21 @@ static const struct probe_action {
 	const char *name;
 	int (*run)(const struct probe_args *);
 } probe_actions[] = {
-	{ "open_etc_passwd", act_open_passwd },
-	{ "open_root", act_open_root },
-	{ "socket_inet", act_socket_inet },
-	{ "unix_connect", act_unix_connect },
-	{ "execve", act_execve },
-	{ "ptrace_attach", act_ptrace },
-	{ "kill_other", act_kill },
-	{ "mount", act_mount },
-	{ "unshare_user", act_unshare_user },
-	{ "setuid_0", act_setuid0 },
-	{ "bpf", act_bpf },
-	{ "io_uring_setup", act_io_uring },
-	{ "userfaultfd", act_userfaultfd },
-	{ "perf_event_open", act_perf_event },
-	{ "keyctl", act_keyctl },
+    {"open_etc_passwd", act_open_passwd},
+    {"open_root", act_open_root},
+    {"socket_inet", act_socket_inet},
+    {"unix_connect", act_unix_connect},
+    {"execve", act_execve},
+    {"ptrace_attach", act_ptrace},
+    {"kill_other", act_kill},
+    {"mount", act_mount},
+    {"unshare_user", act_unshare_user},
+    {"setuid_0", act_setuid0},
+    {"bpf", act_bpf},
+    {"io_uring_setup", act_io_uring},
+    {"userfaultfd", act_userfaultfd},
+    {"perf_event_open", act_perf_event},
+    {"keyctl", act_keyctl},
 };
 
 /* ---- the probe's own seccomp filter (the real policies are seccomp.c's) ---- */
@@ -194,16 +194,24 @@ static void probe_seccomp_install(void)
 	if (ctx == NULL)
 		die("seccomp_init(SCMP_ACT_KILL_PROCESS) failed");
 	static const int allowed[] = {
-		SCMP_SYS(read), SCMP_SYS(write),         /* results pipe, stdout */
-		SCMP_SYS(close),                         /* the child's pipe ends */
-		SCMP_SYS(exit), SCMP_SYS(exit_group),    /* ending */
-		SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask), /* glibc fork */
-		SCMP_SYS(set_robust_list),               /* glibc fork, in the child */
-		SCMP_SYS(wait4),                         /* reaping each action */
-		SCMP_SYS(pause), SCMP_SYS(clock_nanosleep), /* --wait */
-		SCMP_SYS(getpid), SCMP_SYS(gettid),      /* glibc fork */
-		SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap), /* malloc (stdio) */
-		SCMP_SYS(newfstatat), SCMP_SYS(fstat),   /* stdio's first write */
+	    SCMP_SYS(read),
+	    SCMP_SYS(write), /* results pipe, stdout */
+	    SCMP_SYS(close), /* the child's pipe ends */
+	    SCMP_SYS(exit),
+	    SCMP_SYS(exit_group), /* ending */
+	    SCMP_SYS(rt_sigreturn),
+	    SCMP_SYS(rt_sigprocmask),  /* glibc fork */
+	    SCMP_SYS(set_robust_list), /* glibc fork, in the child */
+	    SCMP_SYS(wait4),	       /* reaping each action */
+	    SCMP_SYS(pause),
+	    SCMP_SYS(clock_nanosleep), /* --wait */
+	    SCMP_SYS(getpid),
+	    SCMP_SYS(gettid), /* glibc fork */
+	    SCMP_SYS(brk),
+	    SCMP_SYS(mmap),
+	    SCMP_SYS(munmap), /* malloc (stdio) */
+	    SCMP_SYS(newfstatat),
+	    SCMP_SYS(fstat), /* stdio's first write */
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(allowed); i++)
 		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed[i], 0) < 0)
@@ -231,7 +239,8 @@ static NORETURN void probe_inner(const struct probe_args *a)
 	struct sandbox_vmm_report report;
 	int results[2];
 	sandbox_enter_vmm(a->layers, &report);
-	printf("landlock: %s (abi %d)\n", report.landlock ? "enforced" : "off", report.landlock_abi);
+	printf("landlock: %s (abi %d)\n", report.landlock ? "enforced" : "off",
+	       report.landlock_abi);
 	if (a->kvm_fd >= 0) {
 		/* The confinement must leave KVM usable through the passed fd
 		 * (Landlock's IOCTL_DEV right does not apply to fds opened
@@ -281,7 +290,8 @@ static NORETURN void probe_inner(const struct probe_args *a)
 		bool got = read(results[0], &err, sizeof(err)) == (ssize_t)sizeof(err);
 		if (WIFSIGNALED(status))
 			printf("%s: blocked (signal SIG%s)\n", act->name,
-			       sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "?");
+			       sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status))
+							      : "?");
 		else if (!got && WIFEXITED(status) && WEXITSTATUS(status) == 0)
 			printf("%s: ALLOWED (exec'd)\n", act->name);
 		else if (!got)
@@ -298,8 +308,8 @@ static NORETURN void probe_inner(const struct probe_args *a)
 
 int main(int argc, char **argv)
 {
-	struct probe_args a = { .layers = SANDBOX_LAYERS_ALL, .victim = 1,
-				.unix_name = "lockvm-probe", .kvm_fd = -1 };
+	struct probe_args a = {
+	    .layers = SANDBOX_LAYERS_ALL, .victim = 1, .unix_name = "lockvm-probe", .kvm_fd = -1};
 	util_progname = "probe_vmm";
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i];

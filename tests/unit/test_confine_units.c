@@ -57,9 +57,10 @@ static void test_cgroup_names(void **state)
 	assert_false(cgroup_name_valid(".."));
 	assert_false(cgroup_name_valid("a/b"));
 	assert_false(cgroup_name_valid("a b"));
-	assert_false(cgroup_name_valid("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
+	assert_false(
+	    cgroup_name_valid("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
 	struct cgroup cg;
-	struct cgroup_limits lim = { 0 };
+	struct cgroup_limits lim = {0};
 	assert_int_equal(cgroup_create(&cg, "/nonexistent", NULL, "../etc", &lim), -1);
 }
 
@@ -72,8 +73,10 @@ static void test_cgroup_real(void **state)
 	snprintf(parent, sizeof(parent), "lockvm-unit-%ld", (long)getpid());
 	snprintf(name, sizeof(name), "vm");
 	struct cgroup cg;
-	struct cgroup_limits lim = { .memory_bytes = 64 << 20, .pids_max = 8,
-				     .cpu_quota_us = 50000, .cpu_period_us = 100000 };
+	struct cgroup_limits lim = {.memory_bytes = 64 << 20,
+				    .pids_max = 8,
+				    .cpu_quota_us = 50000,
+				    .cpu_period_us = 100000};
 	assert_int_equal(cgroup_create(&cg, NULL, parent, name, &lim), 0);
 	/* Creating it twice is an error: a name is one VM. */
 	struct cgroup again;
@@ -94,7 +97,7 @@ static void test_cgroup_real(void **state)
 	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 	for (int c = 0; c < CGROUP_NR_CONTROLLERS; c++)
 		assert_string_equal(cg.dir[c], "");
-	const char *ctl[] = { "memory", "pids", "cpu" };
+	const char *ctl[] = {"memory", "pids", "cpu"};
 	for (int c = 0; c < 3; c++) {
 		char path[256];
 		snprintf(path, sizeof(path), "/sys/fs/cgroup/%s/%s", ctl[c], parent);
@@ -108,7 +111,7 @@ static void test_cgroup_real(void **state)
 static void test_uid_reserve_release(void **state)
 {
 	char *root = make_root();
-	struct uid_range range = { 2000000000u, 2000000002u };
+	struct uid_range range = {2000000000u, 2000000002u};
 	struct uid_lease a, b, c, d;
 	assert_int_equal(uid_reserve(root, &range, &a), 0);
 	assert_int_equal(uid_reserve(root, &range, &b), 0);
@@ -134,7 +137,7 @@ static void test_uid_reserve_release(void **state)
 static void test_uid_dead_owner_reclaimed(void **state)
 {
 	char *root = make_root();
-	struct uid_range range = { 2000000100u, 2000000100u };
+	struct uid_range range = {2000000100u, 2000000100u};
 	struct uid_lease lease;
 	int pipefd[2];
 	assert_int_equal(pipe(pipefd), 0);
@@ -163,8 +166,8 @@ static void test_uid_skips_host_accounts(void **state)
 {
 	char *root = make_root();
 	/* uid 0 is root and 65534 is nobody on Debian: both in /etc/passwd. */
-	struct uid_range zero = { 0, 0 };
-	struct uid_range nobody = { 65534, 65534 };
+	struct uid_range zero = {0, 0};
+	struct uid_range nobody = {65534, 65534};
 	struct uid_lease lease;
 	assert_int_equal(uid_reserve(root, &zero, &lease), -1);
 	assert_int_equal(uid_reserve(root, &nobody, &lease), -1);
@@ -241,15 +244,15 @@ static void test_landlock_and_mac_probe(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cpus_to_quota),
-		cmocka_unit_test(test_cgroup_names),
-		cmocka_unit_test(test_cgroup_real),
-		cmocka_unit_test(test_uid_reserve_release),
-		cmocka_unit_test(test_uid_dead_owner_reclaimed),
-		cmocka_unit_test(test_uid_skips_host_accounts),
-		cmocka_unit_test(test_image_owner),
-		cmocka_unit_test(test_layer_names),
-		cmocka_unit_test(test_landlock_and_mac_probe),
+	    cmocka_unit_test(test_cpus_to_quota),
+	    cmocka_unit_test(test_cgroup_names),
+	    cmocka_unit_test(test_cgroup_real),
+	    cmocka_unit_test(test_uid_reserve_release),
+	    cmocka_unit_test(test_uid_dead_owner_reclaimed),
+	    cmocka_unit_test(test_uid_skips_host_accounts),
+	    cmocka_unit_test(test_image_owner),
+	    cmocka_unit_test(test_layer_names),
+	    cmocka_unit_test(test_landlock_and_mac_probe),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
