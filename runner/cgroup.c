@@ -206,9 +206,7 @@ int cgroup_create(struct cgroup *cg, const char *fs_root, const char *parent, co
 	}
 
 	if (cg->v2) {
-		char subtree[64] = "+memory +pids";
-		if (want[CGROUP_CPU])
-			strcat(subtree, " +cpu");
+		const char *subtree = want[CGROUP_CPU] ? "+memory +pids +cpu" : "+memory +pids";
 		if (cgroup_path(dir, sizeof(dir), "%s/%s", v2root, parent) < 0 ||
 		    cgroup_mkdir(dir, true) < 0) {
 			warn_errno("mkdir %s/%s", v2root, parent);
@@ -314,7 +312,7 @@ int cgroup_destroy(struct cgroup *cg)
 			if (errno != EBUSY)
 				break;
 			cgroup_kill_procs(dir);
-			struct timespec pause = {0, 10 * 1000 * 1000};
+			struct timespec pause = {0, 10L * 1000 * 1000};
 			nanosleep(&pause, NULL);
 		}
 		if (!removed) {
@@ -355,7 +353,7 @@ int cgroup_cpus_to_quota(const char *cpus, uint64_t period_us, uint64_t *quota_u
 	if (*p != '\0')
 		return -1;
 	uint64_t total_milli = whole * 1000 + milli;
-	if (total_milli == 0 || total_milli > 1024 * 1000 || period_us == 0)
+	if (total_milli == 0 || total_milli > 1024UL * 1000 || period_us == 0)
 		return -1;
 	uint64_t quota = total_milli * period_us / 1000;
 	/* The kernel's minimum quota is 1 ms. */
