@@ -1,6 +1,7 @@
 # lockvm build. `make` builds the runner, the VMM and the guests; see README.
 # Parts owned by separate modules add rules in mk/*.mk (included below).
 
+SHELL   := /bin/bash
 CC      ?= gcc
 BUILD   := build
 OBJ     := $(BUILD)/obj
