@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,11 @@
 
 #include "kvm.h"
 #include "memory.h"
+#include "cgroup.h"
+#include "image_owner.h"
+#include "sandbox.h"
+#include "seccomp_policy.h"
+#include "uid.h"
 #include "util.h"
 
 /* The supervisor kills a VMM that outlives its own deadline by this much. */
@@ -34,6 +40,7 @@ struct run_options {
 	struct run_disk disks[LOCKVM_MAX_DISKS];
 	unsigned disk_count;
 	bool stats;
+	bool confine; /* false only with --confine=off (benchmarks, debugging) */
 	const char *guest;
 	int guest_argc;
 	char **guest_argv; /* guest_argv[0] is the guest as given */
@@ -76,17 +83,14 @@ static void parse_disk(struct run_options *o, const char *spec)
 static void parse_options(int argc, char **argv, struct run_options *o)
 {
 	static const struct option longopts[] = {
-	    {"mem", required_argument, NULL, 'm'},
-	    {"vcpus", required_argument, NULL, 'c'},
-	    {"disk", required_argument, NULL, 'd'},
-	    {"timeout", required_argument, NULL, 't'},
-	    {"stats", no_argument, NULL, 's'},
-	    {"help", no_argument, NULL, 'h'},
-	    {0},
+	    {"mem", required_argument, NULL, 'm'},  {"vcpus", required_argument, NULL, 'c'},
+	    {"disk", required_argument, NULL, 'd'}, {"timeout", required_argument, NULL, 't'},
+	    {"stats", no_argument, NULL, 's'},	    {"confine", required_argument, NULL, 'C'},
+	    {"help", no_argument, NULL, 'h'},	    {0},
 	};
 	uint64_t value;
 	int opt;
-	*o = (struct run_options){.mem = 64ULL << 20, .vcpus = 1};
+	*o = (struct run_options){.mem = 64ULL << 20, .vcpus = 1, .confine = true};
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
@@ -192,96 +196,167 @@ static void open_disks(struct run_options *o)
 	}
 }
 
-/* Moves fd to number `target` without close-on-exec. */
-static void place_fd(int fd, int target)
+/* The VMM's argv; fd numbers are the supervisor's own (sandbox_spawn keeps
+ * them open across exec). */
+struct vmm_argv {
+	char *argv[48 + 2 * LOCKVM_MAX_DISKS + LOCKVM_MAX_ARGS];
+	char numbers[16 + LOCKVM_MAX_DISKS][32];
+	int n, used;
+};
+
+static void vmm_arg(struct vmm_argv *a, const char *flag, const char *fmt, ...) PRINTF_LIKE(3, 4);
+static void vmm_arg(struct vmm_argv *a, const char *flag, const char *fmt, ...)
 {
-	if (fd == target) {
-		if (fcntl(fd, F_SETFD, 0) < 0)
-			_exit(EXIT_REFUSED);
+	a->argv[a->n++] = (char *)flag;
+	if (!fmt)
 		return;
-	}
-	if (dup2(fd, target) < 0)
-		_exit(EXIT_REFUSED);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(a->numbers[a->used], sizeof(a->numbers[0]), fmt, ap);
+	va_end(ap);
+	a->argv[a->n++] = a->numbers[a->used++];
 }
 
-/* First fd number the VMM receives resources at. */
-#define VMM_FD_BASE 3
-
-static pid_t start_vmm(const struct run_options *o, int vmm_fd, int kvm_fd, int guest_fd,
-		       const sigset_t *old_mask)
+/* Finds policy/seccomp next to the build tree or LOCKVM_POLICY_DIR. */
+static void policy_path(const char *name, char *out, size_t len)
 {
-	/* Build the VMM's argv before fork: the child only execs. */
-	char **argv =
-	    calloc((size_t)o->guest_argc + 32 + 2 * (size_t)LOCKVM_MAX_DISKS, sizeof(char *));
-	char numbers[8 + LOCKVM_MAX_DISKS][32];
-	int n = 0, fd_next = VMM_FD_BASE;
-	if (!argv)
-		die("out of memory");
-	argv[n++] = "lockvm-vmm";
-	snprintf(numbers[0], sizeof(numbers[0]), "%d", fd_next++);
-	argv[n++] = "--kvm-fd";
-	argv[n++] = numbers[0];
-	snprintf(numbers[1], sizeof(numbers[1]), "%d", fd_next++);
-	argv[n++] = "--elf-fd";
-	argv[n++] = numbers[1];
-	snprintf(numbers[2], sizeof(numbers[2]), "%" PRIu64, o->mem);
-	argv[n++] = "--mem";
-	argv[n++] = numbers[2];
-	snprintf(numbers[3], sizeof(numbers[3]), "%u", o->vcpus);
-	argv[n++] = "--vcpus";
-	argv[n++] = numbers[3];
-	if (o->timeout_ns) {
-		snprintf(numbers[4], sizeof(numbers[4]), "%" PRIu64, o->timeout_ns);
-		argv[n++] = "--timeout-ns";
-		argv[n++] = numbers[4];
+	const char *dir = getenv("LOCKVM_POLICY_DIR");
+	char self[PATH_MAX];
+	if (dir) {
+		snprintf(out, len, "%s/%s", dir, name);
+		return;
 	}
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n < 0)
+		die_errno("readlink(/proc/self/exe)");
+	self[n] = '\0';
+	char *slash = strrchr(self, '/');
+	if (slash)
+		*slash = '\0';
+	snprintf(out, len, "%s/../policy/seccomp/%s", self, name);
+}
+
+static int compile_policy(const char *name)
+{
+	char path[PATH_MAX + 32], err[512];
+	policy_path(name, path, sizeof(path));
+	scmp_filter_ctx ctx =
+	    seccomp_policy_compile_file(path, SECCOMP_POLICY_MODE_KILL, err, sizeof(err));
+	if (!ctx)
+		die("seccomp policy %s: %s", path, err);
+	int fd = seccomp_policy_export_fd(ctx);
+	seccomp_release(ctx);
+	if (fd < 0)
+		die_errno("exporting seccomp policy %s", path);
+	return fd;
+}
+
+/* Per-VM resources taken for the VMM's lifetime and given back after. */
+struct run_state {
+	struct uid_lease lease;
+	bool have_lease;
+	struct cgroup cgroup;
+	bool have_cgroup;
+	struct image_owner owners[LOCKVM_MAX_DISKS];
+	int lifeline;
+};
+
+static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vmm_fd, int kvm_fd,
+		       int guest_fd)
+{
+	static struct vmm_argv a;
+	struct sandbox_config cfg;
+	int keep[8 + LOCKVM_MAX_DISKS], n_keep = 0;
+	sandbox_config_init(&cfg);
+	memset(&a, 0, sizeof(a));
+	a.argv[a.n++] = "lockvm-vmm";
+	vmm_arg(&a, "--kvm-fd", "%d", kvm_fd);
+	vmm_arg(&a, "--elf-fd", "%d", guest_fd);
+	vmm_arg(&a, "--mem", "%" PRIu64, o->mem);
+	vmm_arg(&a, "--vcpus", "%u", o->vcpus);
+	if (o->timeout_ns)
+		vmm_arg(&a, "--timeout-ns", "%" PRIu64, o->timeout_ns);
 	if (o->stats)
-		argv[n++] = "--stats";
+		vmm_arg(&a, "--stats", NULL);
+	keep[n_keep++] = STDIN_FILENO;
+	keep[n_keep++] = STDOUT_FILENO;
+	keep[n_keep++] = STDERR_FILENO;
+	keep[n_keep++] = kvm_fd;
+	keep[n_keep++] = guest_fd;
+	uint64_t largest = 1ULL << 30; /* console output to a file: up to 1 GiB */
 	for (unsigned i = 0; i < o->disk_count; i++) {
-		snprintf(numbers[8 + i], sizeof(numbers[8 + i]), "%d,%s", fd_next++,
-			 o->disks[i].read_only ? "ro" : "rw");
-		argv[n++] = "--disk";
-		argv[n++] = numbers[8 + i];
+		vmm_arg(&a, "--disk", "%d,%s", o->disks[i].fd, o->disks[i].read_only ? "ro" : "rw");
+		keep[n_keep++] = o->disks[i].fd;
+		struct stat sb;
+		if (fstat(o->disks[i].fd, &sb) == 0 && (uint64_t)sb.st_size > largest)
+			largest = (uint64_t)sb.st_size;
 	}
-	argv[n++] = "--";
+
+	cfg.layers = o->confine ? SANDBOX_LAYERS_ALL & ~sandbox_layers_unavailable() : 0;
+	if (o->confine) {
+		unsigned missing = sandbox_layers_unavailable();
+		for (unsigned bit = 1; bit & SANDBOX_LAYERS_ALL; bit <<= 1)
+			if (missing & bit)
+				fprintf(stderr, "lockvm: layer %s not applied (not root)\n",
+					sandbox_layer_name(bit));
+		const char *root = getenv("LOCKVM_ROOT");
+		if (cfg.layers & SANDBOX_UID) {
+			if (uid_reserve(root ? root : "/", NULL, &st->lease) < 0)
+				die("cannot reserve a per-VM uid");
+			st->have_lease = true;
+			cfg.uid = st->lease.uid;
+			cfg.gid = st->lease.gid;
+			for (unsigned i = 0; i < o->disk_count; i++)
+				if (image_owner_take(o->disks[i].fd, cfg.uid, cfg.gid,
+						     &st->owners[i]) < 0)
+					die("disk %s: cannot give it to the VM's uid",
+					    o->disks[i].path);
+		}
+		if (cfg.layers & SANDBOX_CGROUP) {
+			char name[64];
+			struct cgroup_limits limits = {
+			    /* guest RAM plus the VMM's own overhead (documented in README) */
+			    .memory_bytes = o->mem + (64ULL << 20),
+			    .pids_max = o->vcpus + 16,
+			};
+			snprintf(name, sizeof(name), "vm-%d", (int)getpid());
+			if (cgroup_create(&st->cgroup, NULL, NULL, name, &limits) < 0)
+				die("cannot create the VM's cgroup");
+			st->have_cgroup = true;
+			cfg.cgroup = &st->cgroup;
+		}
+		int vmm_policy = compile_policy("vmm.policy");
+		int vcpu_policy = compile_policy("vcpu.policy");
+		keep[n_keep++] = vmm_policy;
+		keep[n_keep++] = vcpu_policy;
+		vmm_arg(&a, "--layers", "%u", cfg.layers);
+		vmm_arg(&a, "--seccomp-fds", "%d,%d", vmm_policy, vcpu_policy);
+	}
+	a.argv[a.n++] = "--";
 	for (int i = 0; i < o->guest_argc; i++)
-		argv[n++] = o->guest_argv[i];
-	argv[n] = NULL;
+		a.argv[a.n++] = o->guest_argv[i];
+	a.argv[a.n] = NULL;
 
-	/* Every resource is at or above VMM_FD_BASE + count; move them high
-	 * first so placing them cannot clobber one another. */
-	int sources[2 + LOCKVM_MAX_DISKS], count = 0;
-	sources[count++] = kvm_fd;
-	sources[count++] = guest_fd;
-	for (unsigned i = 0; i < o->disk_count; i++)
-		sources[count++] = o->disks[i].fd;
-	for (int i = 0; i < count; i++) {
-		int high = fcntl(sources[i], F_DUPFD_CLOEXEC, 100);
-		if (high < 0)
-			die_errno("fcntl(F_DUPFD_CLOEXEC)");
-		sources[i] = high;
-	}
-	int high_vmm = fcntl(vmm_fd, F_DUPFD_CLOEXEC, 100);
-	if (high_vmm < 0)
-		die_errno("fcntl(F_DUPFD_CLOEXEC)");
-
-	pid_t pid = fork();
+	cfg.keep_fds = keep;
+	cfg.n_keep_fds = (unsigned)n_keep;
+	cfg.rlimits.fsize = largest;
+	cfg.rlimits.nproc = o->vcpus + 16; /* threads count against NPROC */
+	pid_t pid = sandbox_spawn(&cfg, vmm_fd, a.argv, &st->lifeline);
 	if (pid < 0)
-		die_errno("fork");
-	if (pid == 0) {
-		for (int i = 0; i < count; i++)
-			place_fd(sources[i], VMM_FD_BASE + i);
-		sigprocmask(SIG_SETMASK, old_mask, NULL);
-		char *envp[] = {NULL};
-		syscall(SYS_execveat, high_vmm, "", argv, envp, AT_EMPTY_PATH);
-		fprintf(stderr, "lockvm: execveat(lockvm-vmm): %s\n", strerror(errno));
-		_exit(EXIT_REFUSED);
-	}
-	for (int i = 0; i < count; i++)
-		close(sources[i]);
-	close(high_vmm);
-	free(argv);
+		die_errno("starting the VMM (clone)");
 	return pid;
+}
+
+static void release_resources(const struct run_options *o, struct run_state *st)
+{
+	if (st->lifeline >= 0)
+		close(st->lifeline);
+	if (st->have_cgroup)
+		cgroup_destroy(&st->cgroup);
+	for (unsigned i = 0; i < o->disk_count; i++)
+		image_owner_restore(&st->owners[i]);
+	if (st->have_lease)
+		uid_release(&st->lease);
 }
 
 /* Waits for the VMM, forwarding SIGINT/SIGTERM; returns lockvm's status. */
@@ -296,7 +371,7 @@ static int supervise(pid_t vmm, uint64_t timeout_ns)
 	bool killed_for_time = false;
 	for (;;) {
 		int wstatus;
-		pid_t done = waitpid(vmm, &wstatus, WNOHANG);
+		pid_t done = waitpid(vmm, &wstatus, WNOHANG | __WALL);
 		if (done == vmm) {
 			if (killed_for_time) {
 				fprintf(stderr,
@@ -316,12 +391,9 @@ static int supervise(pid_t vmm, uint64_t timeout_ns)
 		if (done < 0 && errno != EINTR)
 			die_errno("waitpid(%d)", (int)vmm);
 		struct timespec wait = {.tv_sec = 1};
-		if (backstop) {
-			uint64_t now = now_ns();
-			if (now >= backstop && !killed_for_time) {
-				kill(vmm, SIGKILL);
-				killed_for_time = true;
-			}
+		if (backstop && now_ns() >= backstop && !killed_for_time) {
+			kill(vmm, SIGKILL);
+			killed_for_time = true;
 		}
 		siginfo_t info;
 		int sig = sigtimedwait(&set, &info, &wait);
@@ -333,6 +405,7 @@ static int supervise(pid_t vmm, uint64_t timeout_ns)
 int run_main(int argc, char **argv)
 {
 	struct run_options o;
+	struct run_state st = {.lifeline = -1};
 	char err[256];
 	parse_options(argc, argv, &o);
 
@@ -353,11 +426,13 @@ int run_main(int argc, char **argv)
 	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, &old);
 	fflush(NULL);
-	pid_t vmm = start_vmm(&o, vmm_fd, kvm_fd, guest_fd, &old);
+	pid_t vmm = start_vmm(&o, &st, vmm_fd, kvm_fd, guest_fd);
 	close(kvm_fd);
 	close(guest_fd);
 	close(vmm_fd);
+	int status = supervise(vmm, o.timeout_ns);
+	release_resources(&o, &st);
 	for (unsigned i = 0; i < o.disk_count; i++)
 		close(o.disks[i].fd);
-	return supervise(vmm, o.timeout_ns);
+	return status;
 }

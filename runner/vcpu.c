@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 
 #include "arch.h"
 #include "hypercall.h"
@@ -82,6 +83,11 @@ static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
 	struct vm *vm = vcpu->vm;
+	/* Named by the thread itself: pthread_setname_np() of another thread
+	 * needs /proc, which the confined VMM does not have. */
+	char name[16];
+	snprintf(name, sizeof(name), "vcpu%u", vcpu->index);
+	prctl(PR_SET_NAME, name, 0, 0, 0);
 	sigset_t kick;
 	sigemptyset(&kick);
 	sigaddset(&kick, SIGUSR1);
@@ -130,9 +136,6 @@ int vcpu_start_all(struct vm *vm, char *err, size_t errlen)
 			pthread_attr_destroy(&attr);
 			return -1;
 		}
-		char name[16];
-		snprintf(name, sizeof(name), "vcpu%u", i);
-		pthread_setname_np(vcpu->thread, name);
 		vcpu->thread_started = true;
 	}
 	pthread_attr_destroy(&attr);

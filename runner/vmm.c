@@ -21,6 +21,8 @@
 #include "kvm.h"
 #include "vcpu.h"
 #include "vm.h"
+#include "sandbox.h"
+#include "seccomp_policy.h"
 
 /* A guest image can be no larger than this, whatever the RAM size. */
 #define ELF_FILE_MAX (1ULL << 30)
@@ -33,6 +35,8 @@ struct vmm_options {
 	bool disk_ro[LOCKVM_MAX_DISKS];
 	unsigned disk_count;
 	bool stats;
+	unsigned layers; /* sandbox layers the supervisor applied; 0 = unconfined */
+	int seccomp_vmm_fd, seccomp_vcpu_fd;
 	struct boot_args args;
 };
 
@@ -49,12 +53,18 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 	    {"timeout-ns", required_argument, NULL, 't'},
 	    {"disk", required_argument, NULL, 'd'},
 	    {"stats", no_argument, NULL, 's'},
+	    {"layers", required_argument, NULL, 'L'},
+	    {"seccomp-fds", required_argument, NULL, 'S'},
 	    {0},
 	};
 	uint64_t value;
 	int opt;
-	*o = (struct vmm_options){
-	    .kvm_fd = -1, .elf_fd = -1, .console_fd = STDOUT_FILENO, .vcpus = 1};
+	*o = (struct vmm_options){.seccomp_vmm_fd = -1,
+				  .seccomp_vcpu_fd = -1,
+				  .kvm_fd = -1,
+				  .elf_fd = -1,
+				  .console_fd = STDOUT_FILENO,
+				  .vcpus = 1};
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'k':
@@ -92,6 +102,15 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 			break;
 		}
 		case 's': o->stats = true; break;
+		case 'L':
+			if (parse_uint(optarg, 0, SANDBOX_LAYERS_ALL, &value) < 0)
+				die("bad --layers '%s'", optarg);
+			o->layers = (unsigned)value;
+			break;
+		case 'S':
+			if (sscanf(optarg, "%d,%d", &o->seccomp_vmm_fd, &o->seccomp_vcpu_fd) != 2)
+				die("bad --seccomp-fds '%s'", optarg);
+			break;
 		default: die("usage: lockvm-vmm --kvm-fd N --elf-fd N --mem BYTES [...] -- ARGS");
 		}
 	}
@@ -146,6 +165,19 @@ static void load_guest(struct vm *vm, const struct vmm_options *o)
 		die("%s", err);
 }
 
+static int vcpu_seccomp_fd = -1;
+
+/* Each vCPU thread installs its own filter right before guest code runs. */
+static int vcpu_install_seccomp(struct vcpu *vcpu)
+{
+	if (seccomp_policy_install_fd(vcpu_seccomp_fd) < 0) {
+		fprintf(stderr, "lockvm-vmm: vcpu%u: installing seccomp filter: %s\n", vcpu->index,
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int run_until_end(struct vm *vm, int signal_fd)
 {
 	struct pollfd fds[2] = {
@@ -184,6 +216,11 @@ int vmm_main(int argc, char **argv)
 	util_progname = "lockvm-vmm";
 	prctl(PR_SET_NAME, "lockvm-vmm", 0, 0, 0);
 	parse_options(argc, argv, &o);
+	if (o.layers) {
+		/* Before anything reads the guest: no_new_privs, Landlock. */
+		struct sandbox_vmm_report report;
+		sandbox_enter_vmm(o.layers, &report);
+	}
 
 	vm_init(&vm);
 	vm.kvm_fd = o.kvm_fd;
@@ -230,10 +267,24 @@ int vmm_main(int argc, char **argv)
 	if (o.timeout_ns)
 		vm.deadline_ns = now_ns() + o.timeout_ns;
 
+	if (o.layers) {
+		/* Every fd exists now; from here no new one can be made. */
+		sandbox_seal_fds(o.layers);
+		if (o.layers & SANDBOX_SECCOMP) {
+			vcpu_seccomp_fd = o.seccomp_vcpu_fd;
+			vcpu_before_run = vcpu_install_seccomp;
+		}
+	}
 	if (vcpu_start_all(&vm, err, sizeof(err)) < 0) {
 		vm_end(&vm, EXIT_REFUSED, "lockvm-vmm: %s", err);
 		vcpu_join_all(&vm);
 		return EXIT_REFUSED;
+	}
+	/* The main thread's filter goes on last, once its threads exist. */
+	if ((o.layers & SANDBOX_SECCOMP) && seccomp_policy_install_fd(o.seccomp_vmm_fd) < 0) {
+		vm_end(&vm, EXIT_REFUSED,
+		       "lockvm-vmm: installing the main thread's seccomp filter: %s",
+		       strerror(errno));
 	}
 	int status = run_until_end(&vm, signal_fd);
 
