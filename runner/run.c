@@ -57,26 +57,24 @@ static void usage(FILE *out)
 	    "  --timeout SECONDS  stop the VM after this long (exit 124)\n");
 }
 
-static void parse_disk(struct run_options *o, const char *spec)
+/* Parses PATH[,ro|,rw] in place (argv strings are ours to cut). */
+static void parse_disk(struct run_options *o, char *spec)
 {
 	if (o->disk_count == LOCKVM_MAX_DISKS)
 		die("--disk: at most %d disks", LOCKVM_MAX_DISKS);
 	struct run_disk *d = &o->disks[o->disk_count];
-	char *copy = strdup(spec);
-	if (!copy)
-		die("out of memory");
-	char *comma = strchr(copy, ',');
+	char *comma = strrchr(spec, ',');
 	d->read_only = false;
 	if (comma) {
-		*comma = '\0';
 		if (strcmp(comma + 1, "ro") == 0)
 			d->read_only = true;
 		else if (strcmp(comma + 1, "rw") != 0)
 			die("--disk %s: unknown option '%s' (want ro or rw)", spec, comma + 1);
+		*comma = '\0';
 	}
-	if (copy[0] == '\0')
-		die("--disk %s: empty path", spec);
-	d->path = copy;
+	if (spec[0] == '\0')
+		die("--disk: empty path");
+	d->path = spec;
 	o->disk_count++;
 }
 
