@@ -368,28 +368,6 @@ static int audit_seccomp_diff(const char *a, const char *b, bool json)
 	return 0;
 }
 
-/* $LOCKVM_POLICY_DIR, else ../policy/seccomp next to the executable. */
-static void audit_seccomp_default_dir(char *dir, size_t dirlen)
-{
-	const char *env = getenv("LOCKVM_POLICY_DIR");
-	char exe[PATH_MAX];
-	ssize_t n;
-	char *slash;
-	if (env && *env) {
-		snprintf(dir, dirlen, "%s", env);
-		return;
-	}
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n < 0)
-		die_errno("readlink(/proc/self/exe)");
-	exe[n] = '\0';
-	slash = strrchr(exe, '/');
-	if (slash)
-		*slash = '\0';
-	if ((size_t)snprintf(dir, dirlen, "%s/../policy/seccomp", exe) >= dirlen)
-		die("policy directory path too long: %s/../policy/seccomp", exe);
-}
-
 int audit_seccomp_main(int argc, char **argv)
 {
 	static const char usage[] =
@@ -430,7 +408,7 @@ int audit_seccomp_main(int argc, char **argv)
 	if (nfiles == 0) {
 		char dir[PATH_MAX], pattern[PATH_MAX + 16];
 		int rc;
-		audit_seccomp_default_dir(dir, sizeof(dir));
+		seccomp_policy_default_dir(dir, sizeof(dir));
 		if ((size_t)snprintf(pattern, sizeof(pattern), "%s/*.policy", dir) >=
 		    sizeof(pattern))
 			die("policy directory path too long: %s", dir);

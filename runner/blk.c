@@ -95,20 +95,26 @@ static uint8_t *blk_request(struct vcpu *vcpu, struct lockvm_hc_blk_io *a, struc
 	return buf;
 }
 
-void blk_hc_read(struct vcpu *vcpu, void *args)
+/* Serves one read or write request; the loop absorbs short transfers. */
+static void blk_transfer(struct vcpu *vcpu, struct lockvm_hc_blk_io *a, bool write)
 {
-	struct lockvm_hc_blk_io *a = args;
 	struct disk *disk;
-	uint8_t *buf = blk_request(vcpu, a, &disk, "disk read");
+	uint8_t *buf = blk_request(vcpu, a, &disk, write ? "disk write" : "disk read");
 	if (!buf)
 		return;
+	if (write && disk->read_only) {
+		a->ret = -LOCKVM_EROFS;
+		return;
+	}
 	uint64_t len = (uint64_t)a->count * LOCKVM_SECTOR_SIZE, done = 0;
 	off_t offset = (off_t)(a->sector * LOCKVM_SECTOR_SIZE);
 	while (done < len) {
-		ssize_t n = pread(disk->fd, buf + done, len - done, offset + (off_t)done);
+		off_t at = offset + (off_t)done;
+		ssize_t n = write ? pwrite(disk->fd, buf + done, len - done, at)
+				  : pread(disk->fd, buf + done, len - done, at);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0) { /* EOF: the image shrank under us */
+		if (n <= 0) { /* 0: the image shrank under us */
 			a->ret = -LOCKVM_EIO;
 			return;
 		}
@@ -117,28 +123,12 @@ void blk_hc_read(struct vcpu *vcpu, void *args)
 	a->ret = 0;
 }
 
+void blk_hc_read(struct vcpu *vcpu, void *args)
+{
+	blk_transfer(vcpu, args, false);
+}
+
 void blk_hc_write(struct vcpu *vcpu, void *args)
 {
-	struct lockvm_hc_blk_io *a = args;
-	struct disk *disk;
-	uint8_t *buf = blk_request(vcpu, a, &disk, "disk write");
-	if (!buf)
-		return;
-	if (disk->read_only) {
-		a->ret = -LOCKVM_EROFS;
-		return;
-	}
-	uint64_t len = (uint64_t)a->count * LOCKVM_SECTOR_SIZE, done = 0;
-	off_t offset = (off_t)(a->sector * LOCKVM_SECTOR_SIZE);
-	while (done < len) {
-		ssize_t n = pwrite(disk->fd, buf + done, len - done, offset + (off_t)done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			a->ret = -LOCKVM_EIO;
-			return;
-		}
-		done += (uint64_t)n;
-	}
-	a->ret = 0;
+	blk_transfer(vcpu, args, true);
 }

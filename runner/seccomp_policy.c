@@ -11,6 +11,7 @@
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -1273,4 +1274,18 @@ int seccomp_policy_print_main(int argc, char **argv)
 		die_errno("seccomp_export_pfc(%s)", file);
 	}
 	return 0;
+}
+
+void seccomp_policy_default_dir(char *dir, size_t dirlen)
+{
+	const char *env = getenv("LOCKVM_POLICY_DIR");
+	char exe[PATH_MAX];
+	if (env && *env) {
+		if ((size_t)snprintf(dir, dirlen, "%s", env) >= dirlen)
+			die("LOCKVM_POLICY_DIR is too long");
+		return;
+	}
+	util_exe_dir(exe, sizeof(exe));
+	if ((size_t)snprintf(dir, dirlen, "%s/../policy/seccomp", exe) >= dirlen)
+		die("policy directory path too long: %s/../policy/seccomp", exe);
 }

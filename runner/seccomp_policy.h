@@ -150,6 +150,10 @@ int seccomp_policy_install_fd(int fd);
  * subcommand name ("compile"). Prints the filter as libseccomp PFC on
  * stdout. Returns 0; dies with 125 on bad usage or an invalid policy.
  */
+/* The shipped policies' directory: $LOCKVM_POLICY_DIR, else
+ * ../policy/seccomp next to the executable. Dies if it does not fit. */
+void seccomp_policy_default_dir(char *dir, size_t dirlen);
+
 int seccomp_policy_print_main(int argc, char **argv);
 
 #endif

@@ -160,6 +160,19 @@ int parse_seconds(const char *text, uint64_t max_seconds, uint64_t *out_ns)
 	return 0;
 }
 
+void util_exe_dir(char *out, size_t len)
+{
+	ssize_t n = readlink("/proc/self/exe", out, len - 1);
+	if (n < 0)
+		die_errno("readlink(/proc/self/exe)");
+	if ((size_t)n >= len - 1)
+		die("path of this executable is too long");
+	out[n] = '\0';
+	char *slash = strrchr(out, '/');
+	if (slash)
+		*slash = '\0';
+}
+
 uint64_t now_ns(void)
 {
 	struct timespec ts;

@@ -51,6 +51,10 @@ static inline bool add_overflows(uint64_t a, uint64_t b, uint64_t *sum)
 	return __builtin_add_overflow(a, b, sum);
 }
 
+/* The directory holding the running executable (from /proc/self/exe), in
+ * out[len]. Dies if it cannot be read or does not fit. */
+void util_exe_dir(char *out, size_t len);
+
 /* Monotonic clock in nanoseconds. */
 uint64_t now_ns(void);
 

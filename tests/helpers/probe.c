@@ -92,13 +92,7 @@ static int probe_outer(struct probe_args *a)
 		have_cg = true;
 	}
 	char self[4096], vmm_path[4200];
-	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (len < 0)
-		die_errno("readlink(/proc/self/exe)");
-	self[len] = '\0';
-	char *slash = strrchr(self, '/');
-	if (slash != NULL)
-		*slash = '\0';
+	util_exe_dir(self, sizeof(self));
 	snprintf(vmm_path, sizeof(vmm_path), "%s/probe_vmm", self);
 	/* Opened while privileged, like lockvm-vmm: the child has no path. */
 	int exec_fd = open(vmm_path, O_RDONLY | O_CLOEXEC);
