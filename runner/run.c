@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -114,6 +113,11 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 				    optarg);
 			break;
 		case 's': o->stats = true; break;
+		case 'C':
+			if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0)
+				die("--confine '%s': want on or off", optarg);
+			o->confine = strcmp(optarg, "on") == 0;
+			break;
 		case 'h': usage(stdout); exit(0);
 		default:
 			die("run: unknown or incomplete option '%s' (see 'lockvm run --help')",
@@ -148,13 +152,7 @@ static int open_vmm_binary(void)
 	if (override) {
 		snprintf(path, sizeof(path), "%s", override);
 	} else {
-		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-		if (n < 0)
-			die_errno("readlink(/proc/self/exe)");
-		self[n] = '\0';
-		char *slash = strrchr(self, '/');
-		if (slash)
-			*slash = '\0';
+		util_exe_dir(self, sizeof(self));
 		snprintf(path, sizeof(path), "%s/lockvm-vmm", self);
 	}
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -215,29 +213,11 @@ static void vmm_arg(struct vmm_argv *a, const char *flag, const char *fmt, ...)
 	a->argv[a->n++] = a->numbers[a->used++];
 }
 
-/* Finds policy/seccomp next to the build tree or LOCKVM_POLICY_DIR. */
-static void policy_path(const char *name, char *out, size_t len)
-{
-	const char *dir = getenv("LOCKVM_POLICY_DIR");
-	char self[PATH_MAX];
-	if (dir) {
-		snprintf(out, len, "%s/%s", dir, name);
-		return;
-	}
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n < 0)
-		die_errno("readlink(/proc/self/exe)");
-	self[n] = '\0';
-	char *slash = strrchr(self, '/');
-	if (slash)
-		*slash = '\0';
-	snprintf(out, len, "%s/../policy/seccomp/%s", self, name);
-}
-
 static int compile_policy(const char *name)
 {
-	char path[PATH_MAX + 32], err[512];
-	policy_path(name, path, sizeof(path));
+	char dir[PATH_MAX], path[PATH_MAX + 32], err[512];
+	seccomp_policy_default_dir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	scmp_filter_ctx ctx =
 	    seccomp_policy_compile_file(path, SECCOMP_POLICY_MODE_KILL, err, sizeof(err));
 	if (!ctx)

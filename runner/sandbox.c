@@ -176,6 +176,16 @@ static int sandbox_fd_compare(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* The VMM gets the kept fds across exec, whatever the supervisor set and
+ * whether or not the other fds are closed: keeping is the contract, closing
+ * the rest is the layer. */
+static void sandbox_inherit_kept_fds(const struct sandbox_config *cfg)
+{
+	for (unsigned i = 0; i < cfg->n_keep_fds; i++)
+		if (fcntl(cfg->keep_fds[i], F_SETFD, 0) < 0)
+			sandbox_fail("fcntl(%d, F_SETFD, 0)", cfg->keep_fds[i]);
+}
+
 static void sandbox_close_other_fds(const struct sandbox_config *cfg, int exec_fd, int lifeline_fd,
 				    int empty_dir_fd)
 {
@@ -184,12 +194,8 @@ static void sandbox_close_other_fds(const struct sandbox_config *cfg, int exec_f
 	if (cfg->n_keep_fds > ARRAY_SIZE(keep) - 3)
 		sandbox_fail_msg("%u fds to keep: at most %zu", cfg->n_keep_fds,
 				 ARRAY_SIZE(keep) - 3);
-	for (unsigned i = 0; i < cfg->n_keep_fds; i++) {
-		/* The VMM gets these across exec, whatever the supervisor set. */
-		if (fcntl(cfg->keep_fds[i], F_SETFD, 0) < 0)
-			sandbox_fail("fcntl(%d, F_SETFD, 0)", cfg->keep_fds[i]);
+	for (unsigned i = 0; i < cfg->n_keep_fds; i++)
 		keep[n++] = cfg->keep_fds[i];
-	}
 	/* exec_fd and the lifeline are needed until fexecve, not after it. */
 	keep[n++] = exec_fd;
 	if (lifeline_fd >= 0)
@@ -344,6 +350,7 @@ void sandbox_enter_child(const struct sandbox_config *cfg, int exec_fd, char *co
 	}
 
 	/* 6. fds and environment: nothing of the supervisor's leaks through. */
+	sandbox_inherit_kept_fds(cfg);
 	if (on(cfg, SANDBOX_CLOSE_FDS))
 		sandbox_close_other_fds(cfg, exec_fd, lifeline_fd, empty_dir_fd);
 	if (on(cfg, SANDBOX_CLEAR_ENV) && clearenv() != 0)

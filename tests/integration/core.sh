@@ -141,6 +141,8 @@ expect "missing disk" 125 "disk /nonexistent.img: No such file or directory" "$L
 head -c 1000 /dev/zero >"$T_TMP/odd.img"
 expect "disk size not a multiple of 512" 125 "size 1000 is not a multiple of 512 bytes" "$LOCKVM" run --disk "$T_TMP/odd.img" "$G/hello.elf"
 expect "bad disk option" 125 "unknown option 'rx'" "$LOCKVM" run --disk "$T_TMP/ro.img,rx" "$G/hello.elf"
+expect "bad --confine" 125 "--confine 'maybe': want on or off" "$LOCKVM" run --confine maybe "$G/hello.elf"
+expect "--confine off runs the VM unconfined" 0 "hello from lockvm" "$LOCKVM" run --confine off "$G/hello.elf"
 expect "unknown option" 125 "unknown or incomplete option '--bogus'" "$LOCKVM" run --bogus "$G/hello.elf"
 expect "unknown command" 125 "unknown command 'frobnicate'" "$LOCKVM" frobnicate
 args=(); for i in $(seq 70); do args+=("a$i"); done
