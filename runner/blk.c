@@ -84,13 +84,11 @@ static uint8_t *blk_request(struct vcpu *vcpu, struct lockvm_hc_blk_io *a, struc
 		a->ret = -LOCKVM_ERANGE;
 		return NULL;
 	}
+	/* count was bounded above, so the length is too */
 	uint64_t len = (uint64_t)a->count * LOCKVM_SECTOR_SIZE;
-	uint8_t *buf = guest_mem_ptr(&vcpu->vm->mem, a->data, len);
-	if (!buf) {
-		vcpu_guest_error(vcpu, "%s: buffer [0x%llx, +0x%llx) is outside guest RAM", what,
-				 (unsigned long long)a->data, (unsigned long long)len);
+	uint8_t *buf = hypercall_buffer(vcpu, what, a->data, len, len);
+	if (!buf)
 		return NULL;
-	}
 	*out = disk;
 	return buf;
 }

@@ -29,20 +29,27 @@ static void hc_time(struct vcpu *vcpu, void *args)
 	a->ret = 0;
 }
 
+void *hypercall_buffer(struct vcpu *vcpu, const char *what, guest_ptr_t data, uint64_t len,
+		       uint64_t max)
+{
+	if (len > max) {
+		vcpu_guest_error(vcpu, "%s: length %llu exceeds %llu", what,
+				 (unsigned long long)len, (unsigned long long)max);
+		return NULL;
+	}
+	void *buf = guest_mem_ptr(&vcpu->vm->mem, data, len);
+	if (!buf)
+		vcpu_guest_error(vcpu, "%s: buffer [0x%llx, +0x%llx) is outside guest RAM", what,
+				 (unsigned long long)data, (unsigned long long)len);
+	return buf;
+}
+
 static void hc_random(struct vcpu *vcpu, void *args)
 {
 	struct lockvm_hc_random *a = args;
-	if (a->len > LOCKVM_RANDOM_MAX) {
-		vcpu_guest_error(vcpu, "random: length %llu exceeds %d", (unsigned long long)a->len,
-				 LOCKVM_RANDOM_MAX);
+	uint8_t *buf = hypercall_buffer(vcpu, "random", a->data, a->len, LOCKVM_RANDOM_MAX);
+	if (!buf)
 		return;
-	}
-	uint8_t *buf = guest_mem_ptr(&vcpu->vm->mem, a->data, a->len);
-	if (!buf) {
-		vcpu_guest_error(vcpu, "random: buffer [0x%llx, +0x%llx) is outside guest RAM",
-				 (unsigned long long)a->data, (unsigned long long)a->len);
-		return;
-	}
 	uint64_t done = 0;
 	while (done < a->len) {
 		ssize_t n = getrandom(buf + done, a->len - done, 0);

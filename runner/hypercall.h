@@ -26,6 +26,14 @@ struct hypercall_def {
 void hypercall_dispatch(struct vcpu *vcpu, uint16_t port, bool is_out, unsigned size,
 			unsigned count, uint32_t value);
 
+/*
+ * The guest buffer [data, data+len) as a host pointer, for a length of at
+ * most `max`. Otherwise ends the VM with a guest error naming `what` and
+ * returns NULL. Every buffer a hypercall names goes through here.
+ */
+void *hypercall_buffer(struct vcpu *vcpu, const char *what, guest_ptr_t data, uint64_t len,
+		       uint64_t max);
+
 /* The table, for `lockvm` tools and tests. */
 const struct hypercall_def *hypercall_lookup(unsigned number);
 
