@@ -36,18 +36,7 @@
  * from outside ("PID <n>" is printed first).
  */
 
-#define PROBE_SECRET_KEY "lockvm-probe-secret"
-/* Every CLONE_NEW* flag that clone() (not clone3) accepts. */
-#define PROBE_CLONE_NEW_MASK 0x7E020000ULL
-
-struct probe_args {
-	unsigned layers;
-	pid_t victim;
-	const char *unix_name;
-	const char *cgroup_parent;
-	bool wait;
-	int kvm_fd; /* -1: no KVM check */
-};
+#include "probe.h"
 
 /* ---- privileged side: the supervisor's part ---- */
 

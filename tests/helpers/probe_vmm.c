@@ -33,18 +33,7 @@
  * lockvm-vmm (mk/confine.mk): its root is empty, with no dynamic loader.
  */
 
-#define PROBE_SECRET_KEY "lockvm-probe-secret"
-/* Every CLONE_NEW* flag that clone() (not clone3) accepts. */
-#define PROBE_CLONE_NEW_MASK 0x7E020000ULL
-
-struct probe_args {
-	unsigned layers;
-	pid_t victim;
-	const char *unix_name;
-	const char *cgroup_parent;
-	bool wait;
-	int kvm_fd; /* -1: no KVM check */
-};
+#include "probe.h"
 
 /* ---- actions: each returns 0 when it worked, else the errno it got ---- */
 

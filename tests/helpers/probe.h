@@ -1,0 +1,21 @@
+/* Shared by the probe's two halves: probe.c (supervisor side) and probe_vmm.c (confined side). */
+#ifndef LOCKVM_PROBE_H
+#define LOCKVM_PROBE_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define PROBE_SECRET_KEY "lockvm-probe-secret"
+/* Every CLONE_NEW* flag that clone() (not clone3) accepts. */
+#define PROBE_CLONE_NEW_MASK 0x7E020000ULL
+
+struct probe_args {
+	unsigned layers;
+	pid_t victim;
+	const char *unix_name;
+	const char *cgroup_parent;
+	bool wait;
+	int kvm_fd; /* -1: no KVM check */
+};
+
+#endif
