@@ -25,11 +25,23 @@ native=$(secs "$B/bench/primes_native" $N)
 guest=$(secs "$L" run "$B/guests/primes.elf" -- $N)
 echo "BENCH compute ratio=$(ratio "$native" "$guest") guest=${guest}s native=${native}s (primes below $N; target >= 0.95)"
 
-# hypercall: null hypercall round trip / bare port-I/O exit of a raw KVM program
-raw_us=$("$B/bench/rawkvm" io 20000)
-hc_ns=$("$L" run "$B/guests/hcbench.elf" -- 20000 | awk '/hypercall_ns/ { print $2 }')
-hc_us=$(awk -v n="$hc_ns" 'BEGIN { printf "%.3f", n / 1000 }')
-echo "BENCH hypercall ratio=$(ratio "$hc_us" "$raw_us") hypercall=${hc_us}us raw_port_io_exit=${raw_us}us (target <= 1.2)"
+# hypercall: null hypercall round trip / the same exit made by a raw KVM program.
+# A lockvm hypercall is an MMIO write from 64-bit ring 3 (port I/O from ring 3
+# faults on these hosts whatever IOPL says, see abi.h), so the like-for-like
+# baseline is a raw ring-3 MMIO exit; the raw port-I/O exits (real mode and
+# 64-bit ring 0, both run by the nested hypervisor's emulator) are printed too.
+# Interleaved, best of 5 each: these machines are noisy.
+best() { sort -g | head -1; }
+raw_mmio="" hc_ns="" raw_io="" raw_io64=""
+for _ in 1 2 3 4 5; do
+	raw_mmio+="$("$B/bench/rawkvm" mmio 20000) "
+	hc_ns+="$("$L" run "$B/guests/hcbench.elf" -- 20000 | awk '/hypercall_ns/ { print $2 }') "
+done
+raw_mmio=$(tr ' ' '\n' <<<"$raw_mmio" | grep . | best)
+hc_us=$(tr ' ' '\n' <<<"$hc_ns" | grep . | best | awk '{ printf "%.3f", $1 / 1000 }')
+raw_io=$("$B/bench/rawkvm" io 20000)
+raw_io64=$("$B/bench/rawkvm" io64 20000)
+echo "BENCH hypercall ratio=$(ratio "$hc_us" "$raw_mmio") hypercall=${hc_us}us raw_ring3_mmio_exit=${raw_mmio}us raw_port_io_exit=${raw_io}us (real mode) ${raw_io64}us (64-bit ring 0) (target <= 1.2)"
 
 # start: lockvm run hello.elf start-to-exit / raw KVM program running one instruction
 REPEAT=20

@@ -86,7 +86,7 @@ int arch_vcpu_init(struct vcpu *vcpu, char *err, size_t errlen)
 	sregs.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
 	sregs.cr3 = X86_PML4_GPA;
 	sregs.cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
-	/* No EFER.SCE: SYSCALL raises #UD; hypercalls use their own gate. */
+	/* No EFER.SCE: SYSCALL raises #UD; hypercalls use the doorbell page. */
 	sregs.efer = EFER_LME | EFER_LMA | EFER_NXE;
 	sregs.cs = user_segment(X86_SEL_USER_CS, true);
 	sregs.ss = user_segment(X86_SEL_USER_DS, false);
@@ -116,8 +116,8 @@ int arch_vcpu_init(struct vcpu *vcpu, char *err, size_t errlen)
 	    .rsp = x86_stack_top(vm->mem.size, vcpu->index),
 	    .rdi = boot_info,
 	    .rsi = vcpu->index,
-	    /* IOPL 3 as the ABI says; hosts that force IOPL 0 still work
-		 * since hypercalls go through the ring-0 gate. */
+	    /* IOPL 3 as DESIGN.md says; hosts that force IOPL 0 still work
+	     * since the SDK's hypercalls use the doorbell page (abi.h). */
 	    .rflags = RFLAGS_RESERVED | RFLAGS_IOPL3,
 	};
 	if (ioctl(vcpu->fd, KVM_SET_REGS, &regs) < 0) {

@@ -36,8 +36,8 @@ long lv_nop(void);
 void lv_park(void) __attribute__((noreturn));
 
 /* Issues hypercall `nr` with the argument struct at `args`, which must lie
- * below 4 GiB (the GPA travels in a 32-bit OUT). The interrupt enters the
- * runner's ring-0 stub, which does the OUT of EAX to port DX. */
+ * below 4 GiB (its GPA travels in 32 bits): one write to the doorbell page,
+ * which exits to the VMM as MMIO (see abi.h). */
 static inline void lv_hypercall(unsigned nr, void *args)
 {
 	volatile uint32_t *doorbell = (volatile uint32_t *)(uintptr_t)LOCKVM_DOORBELL_GPA;
