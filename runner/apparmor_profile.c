@@ -87,7 +87,9 @@ static bool all_chars_in(const char *text, const char *allowed)
  * (/dev/mem, /dev/kvm, /dev/mapper/control, /dev/loop-control, ttys ...). */
 static bool is_allowed_device(const char *path)
 {
-	const char *name = path + strlen("/dev/");
+	if (strncmp(path, "/dev/", 5) != 0) /* "/dev" itself */
+		return false;
+	const char *name = path + 5;
 	if (strncmp(name, "mapper/", 7) == 0)
 		return all_chars_in(name + 7, LOWER "ABCDEFGHIJKLMNOPQRSTUVWXYZ" DIGITS "_.+-") &&
 		       strcmp(name + 7, "control") != 0 && name[7] != '.';

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <elf.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
@@ -144,8 +145,25 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 		die("guest arguments too long (%zu bytes, at most %d)", bytes, LOCKVM_ARGS_AREA);
 }
 
+/* Whether our own VMM binary asks for a dynamic loader: it then cannot
+ * start in the VMM's empty root (sanitizer builds cannot link static). */
+static bool vmm_is_dynamic(int fd)
+{
+	Elf64_Ehdr eh;
+	if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) || eh.e_phentsize != sizeof(Elf64_Phdr))
+		return false;
+	for (unsigned i = 0; i < eh.e_phnum; i++) {
+		Elf64_Phdr ph;
+		if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + i * sizeof(ph))) != (ssize_t)sizeof(ph))
+			return false;
+		if (ph.p_type == PT_INTERP)
+			return true;
+	}
+	return false;
+}
+
 /* Opens the VMM binary that sits next to this executable. */
-static int open_vmm_binary(void)
+static int open_vmm_binary(bool confine)
 {
 	char self[PATH_MAX], path[PATH_MAX + 16];
 	const char *override = getenv("LOCKVM_VMM");
@@ -158,6 +176,10 @@ static int open_vmm_binary(void)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		die_errno("open(%s) (the VMM binary; is lockvm installed completely?)", path);
+	if (confine && vmm_is_dynamic(fd))
+		die("%s is dynamically linked (a sanitizer build?) and cannot start in the "
+		    "VMM's empty root: use a release build, or --confine off",
+		    path);
 	return fd;
 }
 
@@ -395,7 +417,7 @@ int run_main(int argc, char **argv)
 		die("%s", err);
 	int guest_fd = open_guest(o.guest);
 	open_disks(&o);
-	int vmm_fd = open_vmm_binary();
+	int vmm_fd = open_vmm_binary(o.confine);
 
 	sigset_t set, old;
 	sigemptyset(&set);

@@ -9,3 +9,6 @@ expect "policy compile: bad file" 125 "nosuch.policy" "$LOCKVM" policy compile "
 expect "audit: unknown target" 125 "usage: lockvm audit" "$LOCKVM" audit frob
 expect "help lists run" 0 "run a guest in a new confined VM" "$LOCKVM" help
 expect "version" 0 "guest ABI 1" "$LOCKVM" version
+# A dynamically linked VMM cannot start in the empty root: said up front, not as a failed exec.
+LOCKVM_VMM=/bin/true expect "dynamic VMM refused when confined" 125 "is dynamically linked" \
+	"$B/lockvm" run "$G/hello.elf"

@@ -3,6 +3,7 @@
 . "$(dirname "$0")/../lib.sh"
 if ! have_kvm; then skip "run_confined: /dev/kvm is not usable here"; exit 0; fi
 if [ "$(id -u)" -ne 0 ]; then skip "run_confined: needs root for the per-VM uid"; exit 0; fi
+if [ -n "$UNCONFINED_REASON" ]; then skip "run_confined: $UNCONFINED_REASON"; exit 0; fi
 head -c 1048576 /dev/zero >"$T_TMP/disk.img"
 chmod 0644 "$T_TMP/disk.img"
 before=$(stat -c '%u:%g %a' "$T_TMP/disk.img")
