@@ -20,6 +20,7 @@
 #include "memory.h"
 #include "cgroup.h"
 #include "image_owner.h"
+#include "mac.h"
 #include "sandbox.h"
 #include "seccomp_policy.h"
 #include "uid.h"
@@ -41,6 +42,9 @@ struct run_options {
 	unsigned disk_count;
 	bool stats;
 	bool confine; /* false only with --confine=off (benchmarks, debugging) */
+	bool require_mac;
+	enum seccomp_policy_mode seccomp_mode;
+	const char *cpus; /* --cpus as given; NULL: no CPU quota */
 	const char *guest;
 	int guest_argc;
 	char **guest_argv; /* guest_argv[0] is the guest as given */
@@ -54,7 +58,14 @@ static void usage(FILE *out)
 	    "  --mem SIZE         guest RAM (K/M/G suffix; default 64M, 8M..256G, multiple of 2M)\n"
 	    "  --vcpus N          vCPUs, one host thread each (1-64, default 1)\n"
 	    "  --disk PATH[,ro]   attach a disk image (repeatable, up to 16)\n"
-	    "  --timeout SECONDS  stop the VM after this long (exit 124)\n");
+	    "  --timeout SECONDS  stop the VM after this long (exit 124)\n"
+	    "  --cpus N           CPU time quota in CPUs (e.g. 0.5 or 2; cgroup cpu controller)\n"
+	    "  --seccomp MODE     kill (default): a syscall outside the policy kills the VMM\n"
+	    "                     log: allowed and logged by the kernel (learning mode)\n"
+	    "                     trap: the syscall is named on stderr, then exit 159\n"
+	    "  --require-mac      refuse to run (125) unless SELinux or AppArmor enforces\n"
+	    "  --confine on|off   off runs the VMM unconfined (benchmarks, debugging only)\n"
+	    "  --stats            print exit and hypercall counts when the VM ends\n");
 }
 
 /* Parses PATH[,ro|,rw] in place (argv strings are ours to cut). */
@@ -81,10 +92,17 @@ static void parse_disk(struct run_options *o, char *spec)
 static void parse_options(int argc, char **argv, struct run_options *o)
 {
 	static const struct option longopts[] = {
-	    {"mem", required_argument, NULL, 'm'},  {"vcpus", required_argument, NULL, 'c'},
-	    {"disk", required_argument, NULL, 'd'}, {"timeout", required_argument, NULL, 't'},
-	    {"stats", no_argument, NULL, 's'},	    {"confine", required_argument, NULL, 'C'},
-	    {"help", no_argument, NULL, 'h'},	    {0},
+	    {"mem", required_argument, NULL, 'm'},
+	    {"vcpus", required_argument, NULL, 'c'},
+	    {"disk", required_argument, NULL, 'd'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"stats", no_argument, NULL, 's'},
+	    {"confine", required_argument, NULL, 'C'},
+	    {"seccomp", required_argument, NULL, 'S'},
+	    {"require-mac", no_argument, NULL, 'R'},
+	    {"cpus", required_argument, NULL, 'P'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	uint64_t value;
 	int opt;
@@ -119,6 +137,26 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 				die("--confine '%s': want on or off", optarg);
 			o->confine = strcmp(optarg, "on") == 0;
 			break;
+		case 'S':
+			if (strcmp(optarg, "kill") == 0)
+				o->seccomp_mode = SECCOMP_POLICY_MODE_KILL;
+			else if (strcmp(optarg, "log") == 0)
+				o->seccomp_mode = SECCOMP_POLICY_MODE_LOG;
+			else if (strcmp(optarg, "trap") == 0)
+				o->seccomp_mode = SECCOMP_POLICY_MODE_TRAP;
+			else
+				die("--seccomp '%s': want kill, log or trap", optarg);
+			break;
+		case 'R': o->require_mac = true; break;
+		case 'P': {
+			uint64_t quota;
+			if (cgroup_cpus_to_quota(optarg, CGROUP_CPU_PERIOD_US, &quota) < 0)
+				die("--cpus '%s': want a number of CPUs above 0, e.g. 0.5 or 2 "
+				    "(up to 3 decimals)",
+				    optarg);
+			o->cpus = optarg;
+			break;
+		}
 		case 'h': usage(stdout); exit(0);
 		default:
 			die("run: unknown or incomplete option '%s' (see 'lockvm run --help')",
@@ -150,11 +188,13 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 static bool vmm_is_dynamic(int fd)
 {
 	Elf64_Ehdr eh;
-	if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) || eh.e_phentsize != sizeof(Elf64_Phdr))
+	if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) ||
+	    eh.e_phentsize != sizeof(Elf64_Phdr))
 		return false;
 	for (unsigned i = 0; i < eh.e_phnum; i++) {
 		Elf64_Phdr ph;
-		if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + i * sizeof(ph))) != (ssize_t)sizeof(ph))
+		if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + i * sizeof(ph))) !=
+		    (ssize_t)sizeof(ph))
 			return false;
 		if (ph.p_type == PT_INTERP)
 			return true;
@@ -235,13 +275,12 @@ static void vmm_arg(struct vmm_argv *a, const char *flag, const char *fmt, ...)
 	a->argv[a->n++] = a->numbers[a->used++];
 }
 
-static int compile_policy(const char *name)
+static int compile_policy(const char *name, enum seccomp_policy_mode mode)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 32], err[512];
 	seccomp_policy_default_dir(dir, sizeof(dir));
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	scmp_filter_ctx ctx =
-	    seccomp_policy_compile_file(path, SECCOMP_POLICY_MODE_KILL, err, sizeof(err));
+	scmp_filter_ctx ctx = seccomp_policy_compile_file(path, mode, err, sizeof(err));
 	if (!ctx)
 		die("seccomp policy %s: %s", path, err);
 	int fd = seccomp_policy_export_fd(ctx);
@@ -295,10 +334,20 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 	cfg.layers = o->confine ? SANDBOX_LAYERS_ALL & ~sandbox_layers_unavailable() : 0;
 	if (o->confine) {
 		unsigned missing = sandbox_layers_unavailable();
-		for (unsigned bit = 1; bit & SANDBOX_LAYERS_ALL; bit <<= 1)
-			if (missing & bit)
-				fprintf(stderr, "lockvm: layer %s not applied (not root)\n",
-					sandbox_layer_name(bit));
+		for (unsigned bit = 1; bit & SANDBOX_LAYERS_ALL; bit <<= 1) {
+			if (!(missing & bit))
+				continue;
+			if (bit == SANDBOX_UID)
+				fprintf(stderr,
+					"lockvm: rootless: layer uid not applied (the VMM runs as "
+					"uid %u, unmapped in its own user namespace)\n",
+					(unsigned)getuid());
+			else
+				fprintf(stderr, "lockvm: rootless: layer %s not applied (%s)\n",
+					sandbox_layer_name(bit),
+					bit == SANDBOX_CGROUP ? "no memory, pids or cpu limit"
+							      : "needs root");
+		}
 		const char *root = getenv("LOCKVM_ROOT");
 		if (cfg.layers & SANDBOX_UID) {
 			if (uid_reserve(root ? root : "/", NULL, &st->lease) < 0)
@@ -319,18 +368,25 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 			    .memory_bytes = o->mem + (64ULL << 20),
 			    .pids_max = o->vcpus + 16,
 			};
+			if (o->cpus) {
+				cgroup_cpus_to_quota(o->cpus, CGROUP_CPU_PERIOD_US,
+						     &limits.cpu_quota_us);
+				limits.cpu_period_us = CGROUP_CPU_PERIOD_US;
+			}
 			snprintf(name, sizeof(name), "vm-%d", (int)getpid());
 			if (cgroup_create(&st->cgroup, NULL, NULL, name, &limits) < 0)
 				die("cannot create the VM's cgroup");
 			st->have_cgroup = true;
 			cfg.cgroup = &st->cgroup;
 		}
-		int vmm_policy = compile_policy("vmm.policy");
-		int vcpu_policy = compile_policy("vcpu.policy");
+		int vmm_policy = compile_policy("vmm.policy", o->seccomp_mode);
+		int vcpu_policy = compile_policy("vcpu.policy", o->seccomp_mode);
 		keep[n_keep++] = vmm_policy;
 		keep[n_keep++] = vcpu_policy;
 		vmm_arg(&a, "--layers", "%u", cfg.layers);
 		vmm_arg(&a, "--seccomp-fds", "%d,%d", vmm_policy, vcpu_policy);
+		if (o->seccomp_mode == SECCOMP_POLICY_MODE_TRAP)
+			vmm_arg(&a, "--seccomp-trap", NULL);
 	}
 	a.argv[a.n++] = "--";
 	for (int i = 0; i < o->guest_argc; i++)
@@ -408,6 +464,10 @@ int run_main(int argc, char **argv)
 	struct run_state st = {.lifeline = -1};
 	char err[256];
 	parse_options(argc, argv, &o);
+	if (o.require_mac && !mac_enforcing())
+		die("--require-mac: neither SELinux nor AppArmor is enforcing on this host "
+		    "(active MAC: %s)",
+		    mac_active());
 
 	/* Everything is opened here, while privileged; the VMM gets fds only. */
 	int kvm_fd = kvm_open_device(err, sizeof(err));
