@@ -7,6 +7,7 @@
 #include <elf.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -275,19 +276,66 @@ static void vmm_arg(struct vmm_argv *a, const char *flag, const char *fmt, ...)
 	a->argv[a->n++] = a->numbers[a->used++];
 }
 
-static int compile_policy(const char *name, enum seccomp_policy_mode mode)
+/* A policy compiled to a BPF memfd on a thread beside the main one:
+ * compiling overlaps the uid reservation and cgroup setup (start cost,
+ * `make bench`). */
+struct policy_job {
+	const char *name;
+	enum seccomp_policy_mode mode;
+	pthread_t thread;
+	int fd;
+	char err[PATH_MAX + 640];
+};
+
+static void *compile_policy(void *arg)
 {
+	struct policy_job *job = arg;
 	char dir[PATH_MAX], path[PATH_MAX + 32], err[512];
 	seccomp_policy_default_dir(dir, sizeof(dir));
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	scmp_filter_ctx ctx = seccomp_policy_compile_file(path, mode, err, sizeof(err));
-	if (!ctx)
-		die("seccomp policy %s: %s", path, err);
-	int fd = seccomp_policy_export_fd(ctx);
+	snprintf(path, sizeof(path), "%s/%s", dir, job->name);
+	job->fd = -1;
+	scmp_filter_ctx ctx = seccomp_policy_compile_file(path, job->mode, err, sizeof(err));
+	if (!ctx) {
+		snprintf(job->err, sizeof(job->err), "seccomp policy %s: %s", path, err);
+		return NULL;
+	}
+	job->fd = seccomp_policy_export_fd(ctx);
+	if (job->fd < 0)
+		snprintf(job->err, sizeof(job->err), "exporting seccomp policy %s: %s", path,
+			 strerror(errno));
 	seccomp_release(ctx);
-	if (fd < 0)
-		die_errno("exporting seccomp policy %s", path);
-	return fd;
+	return NULL;
+}
+
+static void *compile_both(void *arg)
+{
+	struct policy_job *jobs = arg;
+	compile_policy(&jobs[0]);
+	compile_policy(&jobs[1]);
+	return NULL;
+}
+
+/* One thread for both: the main thread reserves the uid and makes the
+ * cgroup meanwhile, and these machines may have two cores. */
+static void compile_policies_start(struct policy_job jobs[2], enum seccomp_policy_mode mode)
+{
+	jobs[0] = (struct policy_job){.name = "vmm.policy", .mode = mode};
+	jobs[1] = (struct policy_job){.name = "vcpu.policy", .mode = mode};
+	int rc = pthread_create(&jobs[0].thread, NULL, compile_both, jobs);
+	if (rc != 0) {
+		errno = rc;
+		die_errno("pthread_create (seccomp policy compiler)");
+	}
+}
+
+/* Joins the compiler: the supervisor is single-threaded again after it,
+ * as sandbox_spawn() needs. */
+static void compile_policies_finish(struct policy_job jobs[2])
+{
+	pthread_join(jobs[0].thread, NULL);
+	for (int i = 0; i < 2; i++)
+		if (jobs[i].fd < 0)
+			die("%s", jobs[i].err);
 }
 
 /* Per-VM resources taken for the VMM's lifetime and given back after. */
@@ -332,6 +380,9 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 	}
 
 	cfg.layers = o->confine ? SANDBOX_LAYERS_ALL & ~sandbox_layers_unavailable() : 0;
+	struct policy_job policies[2];
+	if (o->confine)
+		compile_policies_start(policies, o->seccomp_mode);
 	if (o->confine) {
 		unsigned missing = sandbox_layers_unavailable();
 		for (unsigned bit = 1; bit & SANDBOX_LAYERS_ALL; bit <<= 1) {
@@ -379,8 +430,8 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 			st->have_cgroup = true;
 			cfg.cgroup = &st->cgroup;
 		}
-		int vmm_policy = compile_policy("vmm.policy", o->seccomp_mode);
-		int vcpu_policy = compile_policy("vcpu.policy", o->seccomp_mode);
+		compile_policies_finish(policies);
+		int vmm_policy = policies[0].fd, vcpu_policy = policies[1].fd;
 		keep[n_keep++] = vmm_policy;
 		keep[n_keep++] = vcpu_policy;
 		vmm_arg(&a, "--layers", "%u", cfg.layers);
@@ -407,12 +458,28 @@ static void release_resources(const struct run_options *o, struct run_state *st)
 {
 	if (st->lifeline >= 0)
 		close(st->lifeline);
+	st->lifeline = -1;
 	if (st->have_cgroup)
 		cgroup_destroy(&st->cgroup);
+	st->have_cgroup = false;
 	for (unsigned i = 0; i < o->disk_count; i++)
 		image_owner_restore(&st->owners[i]);
 	if (st->have_lease)
 		uid_release(&st->lease);
+	st->have_lease = false;
+}
+
+/* What run_main has taken is given back also when it dies on the way
+ * (die() exits): cgroup removed, images' owners restored, uid released. */
+static struct {
+	const struct run_options *o;
+	struct run_state *st;
+} taken;
+
+static void release_at_exit(void)
+{
+	if (taken.st)
+		release_resources(taken.o, taken.st);
 }
 
 /* Waits for the VMM, forwarding SIGINT/SIGTERM; returns lockvm's status. */
@@ -464,6 +531,9 @@ int run_main(int argc, char **argv)
 	struct run_state st = {.lifeline = -1};
 	char err[256];
 	parse_options(argc, argv, &o);
+	taken.o = &o;
+	taken.st = &st;
+	atexit(release_at_exit);
 	if (o.require_mac && !mac_enforcing())
 		die("--require-mac: neither SELinux nor AppArmor is enforcing on this host "
 		    "(active MAC: %s)",

@@ -33,6 +33,14 @@ mode=trap disk_run "seccomp=trap names the refused syscall" 159 "seccomp: thread
 mode=kill disk_run "seccomp=kill: refused syscall kills the VMM" 159 "VMM killed by seccomp (SIGSYS)"
 mode=log disk_run "seccomp=log: refused syscall is allowed (learning)" 0 ""
 cmp -s "$T_TMP/src.img" "$T_TMP/dst.img" && pass "seccomp=log: the copy went through" || fail "seccomp=log: copy differs"
+# A setup failure after resources were taken gives them all back.
+head -c 65536 /dev/zero >"$T_TMP/own.img"; chmod 0644 "$T_TMP/own.img"
+LOCKVM_POLICY_DIR=$T_TMP/nopolicy expect "missing policy refused" 125 "seccomp policy $T_TMP/nopolicy/vmm.policy" \
+	"$LOCKVM" run --disk "$T_TMP/own.img" "$G/hello.elf"
+leases=$(ls "$LOCKVM_ROOT/run/lockvm/uids" 2>/dev/null | wc -l)
+[ "$(stat -c '%u %a' "$T_TMP/own.img")" = "0 644" ] && [ "$leases" = 0 ] &&
+	pass "refused setup: disk owner and mode restored, uid lease released" ||
+	fail "refused setup left: disk $(stat -c '%u %a' "$T_TMP/own.img"), $leases uid leases"
 expect "seccomp: bad mode" 125 "--seccomp 'allow': want kill, log or trap" "$LOCKVM" run --seccomp allow "$G/hello.elf"
 
 # --require-mac: refused unless SELinux or AppArmor enforces.
