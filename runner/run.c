@@ -12,18 +12,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "kvm.h"
+#include "memhost.h"
 #include "memory.h"
+#include "memstat.h"
+#include "numa.h"
 #include "cgroup.h"
 #include "image_owner.h"
 #include "sandbox.h"
 #include "seccomp_policy.h"
 #include "uid.h"
 #include "util.h"
+
+/* The smallest --mem-limit: the VMM alone needs a few MiB. */
+#define RUN_MEM_LIMIT_MIN (16ULL << 20)
+/* How often --stats samples the VMM's memory while it runs. */
+#define STATS_INTERVAL_NS (100ULL * 1000000ULL)
 
 /* The supervisor kills a VMM that outlives its own deadline by this much. */
 #define BACKSTOP_NS (5ULL * 1000000000ULL)
@@ -41,6 +50,10 @@ struct run_options {
 	unsigned disk_count;
 	bool stats;
 	bool confine; /* false only with --confine=off (benchmarks, debugging) */
+	struct guest_mem_config mem_config; /* --hugepages, --ksm */
+	uint64_t mem_limit;		    /* --mem-limit; 0: RAM plus the VMM's overhead */
+	const char *numa;		    /* --numa as given, NULL when not bound */
+	struct numa_set numa_nodes, numa_cpus;
 	const char *guest;
 	int guest_argc;
 	char **guest_argv; /* guest_argv[0] is the guest as given */
@@ -54,7 +67,12 @@ static void usage(FILE *out)
 	    "  --mem SIZE         guest RAM (K/M/G suffix; default 64M, 8M..256G, multiple of 2M)\n"
 	    "  --vcpus N          vCPUs, one host thread each (1-64, default 1)\n"
 	    "  --disk PATH[,ro]   attach a disk image (repeatable, up to 16)\n"
-	    "  --timeout SECONDS  stop the VM after this long (exit 124)\n");
+	    "  --timeout SECONDS  stop the VM after this long (exit 124)\n"
+	    "  --ksm              let the host's KSM merge identical guest pages\n"
+	    "  --hugepages[=thp|hugetlb]  back guest RAM with huge pages (default thp)\n"
+	    "  --numa NODES       bind guest RAM and vCPU threads to NUMA nodes (e.g. 0 or 0,1)\n"
+	    "  --mem-limit SIZE   cgroup memory limit (default: guest RAM + VMM overhead)\n"
+	    "  --stats            print exit counts and the VMM's memory at the end\n");
 }
 
 /* Parses PATH[,ro|,rw] in place (argv strings are ours to cut). */
@@ -80,12 +98,18 @@ static void parse_disk(struct run_options *o, char *spec)
 
 static void parse_options(int argc, char **argv, struct run_options *o)
 {
+	/* Two a line as before, so options added on other branches merge cleanly. */
+	// clang-format off
 	static const struct option longopts[] = {
 	    {"mem", required_argument, NULL, 'm'},  {"vcpus", required_argument, NULL, 'c'},
 	    {"disk", required_argument, NULL, 'd'}, {"timeout", required_argument, NULL, 't'},
 	    {"stats", no_argument, NULL, 's'},	    {"confine", required_argument, NULL, 'C'},
-	    {"help", no_argument, NULL, 'h'},	    {0},
+	    {"help", no_argument, NULL, 'h'},
+	    {"ksm", no_argument, NULL, 'K'},        {"hugepages", optional_argument, NULL, 'H'},
+	    {"numa", required_argument, NULL, 'N'}, {"mem-limit", required_argument, NULL, 'L'},
+	    {0},
 	};
+	// clang-format on
 	uint64_t value;
 	int opt;
 	*o = (struct run_options){.mem = 64ULL << 20, .vcpus = 1, .confine = true};
@@ -119,6 +143,33 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 				die("--confine '%s': want on or off", optarg);
 			o->confine = strcmp(optarg, "on") == 0;
 			break;
+		case 'K': o->mem_config.mergeable = true; break;
+		case 'H': {
+			/* Optional argument: only "--hugepages=KIND" carries one. */
+			const char *eq = strchr(argv[optind - 1], '=');
+			const char *kind = eq ? eq + 1 : "thp";
+			if (strcmp(kind, "thp") == 0)
+				o->mem_config.backing = GUEST_MEM_THP;
+			else if (strcmp(kind, "hugetlb") == 0)
+				o->mem_config.backing = GUEST_MEM_HUGETLB;
+			else
+				die("--hugepages=%s: want thp or hugetlb", kind);
+			break;
+		}
+		case 'N':
+			if (numa_parse_list(optarg, &o->numa_nodes) < 0)
+				die("--numa '%s': want a NUMA node or a list such as 0 or 0,1 or "
+				    "0-1",
+				    optarg);
+			o->numa = optarg;
+			break;
+		case 'L':
+			if (parse_size(optarg, &o->mem_limit) < 0 ||
+			    o->mem_limit < RUN_MEM_LIMIT_MIN)
+				die("--mem-limit '%s': want a size of at least 16M, e.g. 512M or "
+				    "2G",
+				    optarg);
+			break;
 		case 'h': usage(stdout); exit(0);
 		default:
 			die("run: unknown or incomplete option '%s' (see 'lockvm run --help')",
@@ -145,16 +196,46 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 		die("guest arguments too long (%zu bytes, at most %d)", bytes, LOCKVM_ARGS_AREA);
 }
 
+/* Checks --hugepages, --ksm and --numa against this host, where a refusal
+ * is clearer than a VMM failing halfway through its setup. */
+static void check_memory_options(struct run_options *o)
+{
+	char err[384];
+	if (o->mem_config.mergeable && o->mem_config.backing == GUEST_MEM_HUGETLB)
+		die("--ksm and --hugepages=hugetlb do not go together: KSM merges only small "
+		    "pages (use --hugepages=thp or no huge pages)");
+	if (o->mem_config.backing == GUEST_MEM_THP &&
+	    memhost_check_thp(MEMHOST_SYSFS_MM, err, sizeof(err)) < 0)
+		die("--hugepages=thp: %s", err);
+	if (o->mem_config.backing == GUEST_MEM_HUGETLB &&
+	    memhost_check_hugetlb(MEMHOST_SYSFS_MM, o->mem, err, sizeof(err)) < 0)
+		die("--hugepages=hugetlb: %s", err);
+	if (o->mem_config.mergeable) {
+		int ksm = memhost_ksm_state(MEMHOST_SYSFS_MM);
+		if (ksm < 0)
+			die("--ksm: this kernel has no KSM (%s/ksm is missing)", MEMHOST_SYSFS_MM);
+		if (ksm == 0)
+			warn_msg("--ksm: KSM is not running on this host (%s/ksm/run is not 1): "
+				 "guest RAM is mergeable, but nothing merges until it runs",
+				 MEMHOST_SYSFS_MM);
+	}
+	if (o->numa &&
+	    numa_check_nodes(NUMA_SYSFS_DIR, &o->numa_nodes, &o->numa_cpus, err, sizeof(err)) < 0)
+		die("--numa %s: %s", o->numa, err);
+}
+
 /* Whether our own VMM binary asks for a dynamic loader: it then cannot
  * start in the VMM's empty root (sanitizer builds cannot link static). */
 static bool vmm_is_dynamic(int fd)
 {
 	Elf64_Ehdr eh;
-	if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) || eh.e_phentsize != sizeof(Elf64_Phdr))
+	if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) ||
+	    eh.e_phentsize != sizeof(Elf64_Phdr))
 		return false;
 	for (unsigned i = 0; i < eh.e_phnum; i++) {
 		Elf64_Phdr ph;
-		if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + i * sizeof(ph))) != (ssize_t)sizeof(ph))
+		if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + i * sizeof(ph))) !=
+		    (ssize_t)sizeof(ph))
 			return false;
 		if (ph.p_type == PT_INTERP)
 			return true;
@@ -278,6 +359,20 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 		vmm_arg(&a, "--timeout-ns", "%" PRIu64, o->timeout_ns);
 	if (o->stats)
 		vmm_arg(&a, "--stats", NULL);
+	if (o->mem_config.mergeable)
+		vmm_arg(&a, "--ksm", NULL);
+	if (o->mem_config.backing != GUEST_MEM_SMALL_PAGES)
+		vmm_arg(&a, "--hugepages", "%s",
+			o->mem_config.backing == GUEST_MEM_THP ? "thp" : "hugetlb");
+	if (o->numa) {
+		static char nodes[1024], cpus[4096];
+		numa_format_list(&o->numa_nodes, nodes, sizeof(nodes));
+		numa_format_list(&o->numa_cpus, cpus, sizeof(cpus));
+		a.argv[a.n++] = "--numa-nodes";
+		a.argv[a.n++] = nodes;
+		a.argv[a.n++] = "--numa-cpus";
+		a.argv[a.n++] = cpus;
+	}
 	keep[n_keep++] = STDIN_FILENO;
 	keep[n_keep++] = STDOUT_FILENO;
 	keep[n_keep++] = STDERR_FILENO;
@@ -316,7 +411,8 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 			char name[64];
 			struct cgroup_limits limits = {
 			    /* guest RAM plus the VMM's own overhead (documented in README) */
-			    .memory_bytes = o->mem + (64ULL << 20),
+			    .memory_bytes =
+				o->mem_limit ? o->mem_limit : cgroup_vm_memory_limit(o->mem),
 			    .pids_max = o->vcpus + 16,
 			};
 			snprintf(name, sizeof(name), "vm-%d", (int)getpid());
@@ -359,8 +455,12 @@ static void release_resources(const struct run_options *o, struct run_state *st)
 		uid_release(&st->lease);
 }
 
-/* Waits for the VMM, forwarding SIGINT/SIGTERM; returns lockvm's status. */
-static int supervise(pid_t vmm, uint64_t timeout_ns)
+/* Waits for the VMM, forwarding SIGINT/SIGTERM; returns lockvm's status.
+ * With stats non-NULL, samples the VMM's memory every STATS_INTERVAL_NS
+ * into *stats (the VMM itself sees no /proc), and sets its peak from the
+ * kernel's own count at exit. */
+static int supervise(pid_t vmm, uint64_t timeout_ns, struct memstat *stats,
+		     const struct cgroup *cgroup, uint64_t mem_limit)
 {
 	sigset_t set;
 	sigemptyset(&set);
@@ -371,8 +471,15 @@ static int supervise(pid_t vmm, uint64_t timeout_ns)
 	bool killed_for_time = false;
 	for (;;) {
 		int wstatus;
-		pid_t done = waitpid(vmm, &wstatus, WNOHANG | __WALL);
+		struct rusage usage;
+		struct memstat now;
+		/* A zombie's status has no memory lines: keep the last live sample. */
+		if (stats && memstat_read(vmm, &now) == 0 && now.rss_bytes)
+			*stats = now;
+		pid_t done = wait4(vmm, &wstatus, WNOHANG | __WALL, &usage);
 		if (done == vmm) {
+			if (stats && (uint64_t)usage.ru_maxrss * 1024 > stats->peak_rss_bytes)
+				stats->peak_rss_bytes = (uint64_t)usage.ru_maxrss * 1024;
 			if (killed_for_time) {
 				fprintf(stderr,
 					"timeout: VMM did not stop in time and was killed\n");
@@ -381,6 +488,19 @@ static int supervise(pid_t vmm, uint64_t timeout_ns)
 			if (WIFEXITED(wstatus))
 				return WEXITSTATUS(wstatus);
 			int sig = WTERMSIG(wstatus);
+			uint64_t oom_kills = 0;
+			/* The cgroup's OOM killer sends SIGKILL; its counter says it
+			 * was the one, rather than a user's kill -9. */
+			if (sig == SIGKILL && cgroup && cgroup_oom_kills(cgroup, &oom_kills) == 0 &&
+			    oom_kills > 0) {
+				fprintf(
+				    stderr,
+				    "lockvm: VM exceeded its memory limit (%" PRIu64
+				    " MiB: guest RAM plus VMM overhead, or --mem-limit) and was "
+				    "stopped\n",
+				    mem_limit >> 20);
+				return EXIT_OOM_KILLED;
+			}
 			if (sig == SIGSYS)
 				fprintf(stderr, "lockvm: VMM killed by seccomp (SIGSYS)\n");
 			else
@@ -390,7 +510,8 @@ static int supervise(pid_t vmm, uint64_t timeout_ns)
 		}
 		if (done < 0 && errno != EINTR)
 			die_errno("waitpid(%d)", (int)vmm);
-		struct timespec wait = {.tv_sec = 1};
+		struct timespec wait = {.tv_sec = stats ? 0 : 1,
+					.tv_nsec = stats ? (long)STATS_INTERVAL_NS : 0};
 		if (backstop && now_ns() >= backstop && !killed_for_time) {
 			kill(vmm, SIGKILL);
 			killed_for_time = true;
@@ -408,6 +529,7 @@ int run_main(int argc, char **argv)
 	struct run_state st = {.lifeline = -1};
 	char err[256];
 	parse_options(argc, argv, &o);
+	check_memory_options(&o);
 
 	/* Everything is opened here, while privileged; the VMM gets fds only. */
 	int kvm_fd = kvm_open_device(err, sizeof(err));
@@ -430,7 +552,15 @@ int run_main(int argc, char **argv)
 	close(kvm_fd);
 	close(guest_fd);
 	close(vmm_fd);
-	int status = supervise(vmm, o.timeout_ns);
+	struct memstat stats = {0};
+	int status = supervise(vmm, o.timeout_ns, o.stats ? &stats : NULL,
+			       st.have_cgroup ? &st.cgroup : NULL,
+			       o.mem_limit ? o.mem_limit : cgroup_vm_memory_limit(o.mem));
+	if (o.stats) {
+		char line[256];
+		memstat_format(&stats, line, sizeof(line));
+		fprintf(stderr, "stats: %s\n", line);
+	}
 	release_resources(&o, &st);
 	for (unsigned i = 0; i < o.disk_count; i++)
 		close(o.disks[i].fd);
