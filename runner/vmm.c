@@ -24,6 +24,7 @@
 #include "vm.h"
 #include "sandbox.h"
 #include "seccomp_policy.h"
+#include "seccomp_trap.h"
 
 /* A guest image can be no larger than this, whatever the RAM size. */
 #define ELF_FILE_MAX (1ULL << 30)
@@ -38,6 +39,7 @@ struct vmm_options {
 	bool stats;
 	unsigned layers; /* sandbox layers the supervisor applied; 0 = unconfined */
 	int seccomp_vmm_fd, seccomp_vcpu_fd;
+	bool seccomp_trap; /* a refused syscall is named, then the VMM exits 159 */
 	struct boot_args args;
 	struct guest_mem_config mem_config; /* --hugepages, --ksm */
 	bool numa;			    /* --numa-nodes and --numa-cpus given */
@@ -59,6 +61,7 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 	    {"stats", no_argument, NULL, 's'},
 	    {"layers", required_argument, NULL, 'L'},
 	    {"seccomp-fds", required_argument, NULL, 'S'},
+	    {"seccomp-trap", no_argument, NULL, 'T'},
 	    {"ksm", no_argument, NULL, 'K'},
 	    {"hugepages", required_argument, NULL, 'H'},
 	    {"numa-nodes", required_argument, NULL, 'N'},
@@ -119,6 +122,7 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 			if (sscanf(optarg, "%d,%d", &o->seccomp_vmm_fd, &o->seccomp_vcpu_fd) != 2)
 				die("bad --seccomp-fds '%s'", optarg);
 			break;
+		case 'T': o->seccomp_trap = true; break;
 		case 'K': o->mem_config.mergeable = true; break;
 		case 'H':
 			if (strcmp(optarg, "thp") == 0)
@@ -196,6 +200,9 @@ static int vcpu_seccomp_fd = -1;
 /* Each vCPU thread installs its own filter right before guest code runs. */
 static int vcpu_install_seccomp(struct vcpu *vcpu)
 {
+	static char roles[LOCKVM_MAX_VCPUS][12];
+	snprintf(roles[vcpu->index], sizeof(roles[0]), "vcpu%u", vcpu->index);
+	seccomp_trap_set_thread(roles[vcpu->index]);
 	if (seccomp_policy_install_fd(vcpu_seccomp_fd) < 0) {
 		fprintf(stderr, "lockvm-vmm: vcpu%u: installing seccomp filter: %s\n", vcpu->index,
 			strerror(errno));
@@ -302,6 +309,8 @@ int vmm_main(int argc, char **argv)
 		/* Every fd exists now; from here no new one can be made. */
 		sandbox_seal_fds(o.layers);
 		if (o.layers & SANDBOX_SECCOMP) {
+			if (o.seccomp_trap && seccomp_trap_install() < 0)
+				die_errno("installing the SIGSYS handler for --seccomp=trap");
 			vcpu_seccomp_fd = o.seccomp_vcpu_fd;
 			vcpu_before_run = vcpu_install_seccomp;
 		}
