@@ -83,6 +83,24 @@ int memstat_read(pid_t pid, struct memstat *out)
 	return memstat_read_dir(dir, out);
 }
 
+static uint64_t max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+void memstat_merge(struct memstat *record, const struct memstat *sample)
+{
+	struct memstat merged = *sample;
+	merged.peak_rss_bytes = max_u64(record->peak_rss_bytes, sample->peak_rss_bytes);
+	merged.anon_huge_bytes = max_u64(record->anon_huge_bytes, sample->anon_huge_bytes);
+	merged.hugetlb_bytes = max_u64(record->hugetlb_bytes, sample->hugetlb_bytes);
+	merged.have_ksm = record->have_ksm || sample->have_ksm;
+	merged.ksm_merging_pages = max_u64(record->ksm_merging_pages, sample->ksm_merging_pages);
+	if (record->ksm_profit > merged.ksm_profit)
+		merged.ksm_profit = record->ksm_profit;
+	*record = merged;
+}
+
 void memstat_format(const struct memstat *st, char *out, size_t len)
 {
 	char ksm[32] = "n/a";

@@ -28,6 +28,11 @@ int memstat_read(pid_t pid, struct memstat *out);
 /* As memstat_read() on a directory laid out like /proc/PID (tests). */
 int memstat_read_dir(const char *dir, struct memstat *out);
 
+/* Folds a new sample into a running record: resident memory from the
+ * newest, peak and the huge page and KSM figures the most seen (a last
+ * sample may catch the VMM tearing its memory down). */
+void memstat_merge(struct memstat *record, const struct memstat *sample);
+
 /* Formats st as one line "rss=… peak_rss=… anon_huge=… hugetlb=… ksm_merging_pages=…". */
 void memstat_format(const struct memstat *st, char *out, size_t len);
 

@@ -594,7 +594,7 @@ static int supervise(pid_t vmm, uint64_t timeout_ns, struct memstat *stats,
 		struct memstat now;
 		/* A zombie's status has no memory lines: keep the last live sample. */
 		if (stats && memstat_read(vmm, &now) == 0 && now.rss_bytes)
-			*stats = now;
+			memstat_merge(stats, &now);
 		pid_t done = wait4(vmm, &wstatus, WNOHANG | __WALL, &usage);
 		if (done == vmm) {
 			if (stats && (uint64_t)usage.ru_maxrss * 1024 > stats->peak_rss_bytes)

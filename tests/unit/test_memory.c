@@ -143,6 +143,13 @@ static void memstat_reads_proc_files(void **state)
 	assert_int_equal(st.anon_huge_bytes, 2048 * 1024);
 	assert_int_equal(memstat_read(getpid(), &st), 0);
 	assert_true(st.rss_bytes > 0);
+	struct memstat record = {
+	    .rss_bytes = 100, .peak_rss_bytes = 500, .ksm_merging_pages = 12, .have_ksm = true};
+	struct memstat torn_down = {.rss_bytes = 50, .peak_rss_bytes = 400, .have_ksm = true};
+	memstat_merge(&record, &torn_down);
+	assert_int_equal(record.rss_bytes, 50);
+	assert_int_equal(record.peak_rss_bytes, 500);
+	assert_int_equal(record.ksm_merging_pages, 12);
 }
 
 static void memory_limit_covers_ram_and_overhead(void **state)
