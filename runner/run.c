@@ -26,6 +26,7 @@
 #include "cgroup.h"
 #include "image_owner.h"
 #include "mac.h"
+#include "paths.h"
 #include "sandbox.h"
 #include "seccomp_policy.h"
 #include "uid.h"
@@ -490,9 +491,8 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 					bit == SANDBOX_CGROUP ? "no memory, pids or cpu limit"
 							      : "needs root");
 		}
-		const char *root = getenv("LOCKVM_ROOT");
 		if (cfg.layers & SANDBOX_UID) {
-			if (uid_reserve(root ? root : "/", NULL, &st->lease) < 0)
+			if (uid_reserve(paths_root(), NULL, &st->lease) < 0)
 				die("cannot reserve a per-VM uid");
 			st->have_lease = true;
 			cfg.uid = st->lease.uid;

@@ -70,7 +70,7 @@ else
 	else quota=$(cat "$dir/cpu.max" 2>/dev/null); fi
 	[ "$quota" = "25000 100000" ] && pass "--cpus 0.25: quota 25000 per 100000 us in the VM's cgroup" || fail "--cpus 0.25: quota '$quota' in $dir"
 	sleep 1
-	vmm=$(pgrep -P "$sup" -x lockvm-vmm || pgrep -n -x lockvm-vmm)
+	vmm=$(pgrep -P "$sup" -x lockvm-vmm)
 	t0=$(awk '{ print $14 + $15 }' "/proc/$vmm/stat" 2>/dev/null); sleep 1
 	t1=$(awk '{ print $14 + $15 }' "/proc/$vmm/stat" 2>/dev/null)
 	wait "$sup"
@@ -98,7 +98,7 @@ else
 	"${as_nobody[@]}" "$LOCKVM" run --timeout 5 "$G/spin.elf" >"$RL/out" 2>&1 &
 	sup=$!
 	vmm=""
-	for _ in $(seq 50); do vmm=$(pgrep -u nobody -x lockvm-vmm) && break; sleep 0.1; done
+	for _ in $(seq 50); do vmm=$(pgrep -P "$sup" -x lockvm-vmm) && break; sleep 0.1; done
 	sleep 0.3
 	if [ -n "$vmm" ]; then
 		st=/proc/$vmm/status
