@@ -8,6 +8,7 @@ L=$B/lockvm
 T=$(mktemp -d /tmp/lockvm-bench.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 export LOCKVM_ROOT=$T/root
+mkdir -p "$LOCKVM_ROOT" # lockvm wants its root to exist
 
 secs() { # runs "$@" REPEAT times, prints the best wall time in seconds
 	local best="" s e d
