@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -22,7 +23,10 @@
 #include <unistd.h>
 
 #include "kvm.h"
+#include "memhost.h"
 #include "memory.h"
+#include "memstat.h"
+#include "numa.h"
 #include "cgroup.h"
 #include "apparmor_profile.h"
 #include "config.h"
@@ -34,6 +38,11 @@
 #include "seccomp_policy.h"
 #include "uid.h"
 #include "util.h"
+
+/* The smallest --mem-limit: the VMM alone needs a few MiB. */
+#define RUN_MEM_LIMIT_MIN (16ULL << 20)
+/* How often --stats samples the VMM's memory while it runs. */
+#define STATS_INTERVAL_NS (100ULL * 1000000ULL)
 
 /* The supervisor kills a VMM that outlives its own deadline by this much. */
 #define BACKSTOP_NS (5ULL * 1000000000ULL)
@@ -60,6 +69,11 @@ struct run_options {
 	enum label_kind label_kind;
 	const char *label; /* --label CONTEXT (static) */
 	const char *group; /* --group NAME */
+
+	struct guest_mem_config mem_config; /* --hugepages, --ksm */
+	uint64_t mem_limit;		    /* --mem-limit; 0: RAM plus the VMM's overhead */
+	const char *numa;		    /* --numa as given, NULL when not bound */
+	struct numa_set numa_nodes, numa_cpus;
 	const char *guest;
 	int guest_argc;
 	char **guest_argv; /* guest_argv[0] is the guest as given */
@@ -78,13 +92,17 @@ static void usage(FILE *out)
 	    "  --label dynamic|none|CONTEXT  the VM's MAC label (default dynamic)\n"
 	    "  --group NAME       share one category pair with the group's other VMs\n"
 	    "  --timeout SECONDS  stop the VM after this long (exit 124)\n"
+	    "  --ksm              let the host's KSM merge identical guest pages\n"
+	    "  --hugepages[=thp|hugetlb]  back guest RAM with huge pages (default thp)\n"
+	    "  --numa NODES       bind guest RAM and vCPU threads to NUMA nodes (e.g. 0 or 0,1)\n"
+	    "  --mem-limit SIZE   cgroup memory limit (default: guest RAM + VMM overhead)\n"
 	    "  --cpus N           CPU time quota in CPUs (e.g. 0.5 or 2; cgroup cpu controller)\n"
 	    "  --seccomp MODE     kill (default): a syscall outside the policy kills the VMM\n"
 	    "                     log: allowed and logged by the kernel (learning mode)\n"
 	    "                     trap: the syscall is named on stderr, then exit 159\n"
 	    "  --require-mac      refuse to run (125) unless SELinux or AppArmor enforces\n"
 	    "  --confine on|off   off runs the VMM unconfined (benchmarks, debugging only)\n"
-	    "  --stats            print exit and hypercall counts when the VM ends\n");
+	    "  --stats            print exit counts and the VMM's memory when the VM ends\n");
 }
 
 /* Parses PATH[,ro|,rw] in place (argv strings are ours to cut). */
@@ -124,11 +142,15 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 	    {"seccomp", required_argument, NULL, 'S'},
 	    {"require-mac", no_argument, NULL, 'R'},
 	    {"cpus", required_argument, NULL, 'P'},
-	    {"name", required_argument, NULL, 'N'},
+	    {"name", required_argument, NULL, 'n'},
 	    {"detach", no_argument, NULL, 'D'},
 	    {"label", required_argument, NULL, 'l'},
 	    {"group", required_argument, NULL, 'g'},
 	    {"help", no_argument, NULL, 'h'},
+	    {"ksm", no_argument, NULL, 'K'},
+	    {"hugepages", optional_argument, NULL, 'H'},
+	    {"numa", required_argument, NULL, 'N'},
+	    {"mem-limit", required_argument, NULL, 'L'},
 	    {0},
 	};
 	uint64_t value;
@@ -175,7 +197,7 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 				die("--seccomp '%s': want kill, log or trap", optarg);
 			break;
 		case 'R': o->require_mac = true; break;
-		case 'N': {
+		case 'n': {
 			const char *why;
 			if (!paths_name_valid(optarg, &why))
 				die("--name '%s': %s (want 1-64 of [A-Za-z0-9_.-], not starting "
@@ -217,6 +239,33 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 			o->cpus = optarg;
 			break;
 		}
+		case 'K': o->mem_config.mergeable = true; break;
+		case 'H': {
+			/* Optional argument: only "--hugepages=KIND" carries one. */
+			const char *eq = strchr(argv[optind - 1], '=');
+			const char *kind = eq ? eq + 1 : "thp";
+			if (strcmp(kind, "thp") == 0)
+				o->mem_config.backing = GUEST_MEM_THP;
+			else if (strcmp(kind, "hugetlb") == 0)
+				o->mem_config.backing = GUEST_MEM_HUGETLB;
+			else
+				die("--hugepages=%s: want thp or hugetlb", kind);
+			break;
+		}
+		case 'N':
+			if (numa_parse_list(optarg, &o->numa_nodes) < 0)
+				die("--numa '%s': want a NUMA node or a list such as 0 or 0,1 or "
+				    "0-1",
+				    optarg);
+			o->numa = optarg;
+			break;
+		case 'L':
+			if (parse_size(optarg, &o->mem_limit) < 0 ||
+			    o->mem_limit < RUN_MEM_LIMIT_MIN)
+				die("--mem-limit '%s': want a size of at least 16M, e.g. 512M or "
+				    "2G",
+				    optarg);
+			break;
 		case 'h': usage(stdout); exit(0);
 		default:
 			die("run: unknown or incomplete option '%s' (see 'lockvm run --help')",
@@ -241,6 +290,34 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 		die("too many guest arguments (%d, at most %d)", o->guest_argc, LOCKVM_MAX_ARGS);
 	if (bytes > LOCKVM_ARGS_AREA)
 		die("guest arguments too long (%zu bytes, at most %d)", bytes, LOCKVM_ARGS_AREA);
+}
+
+/* Checks --hugepages, --ksm and --numa against this host, where a refusal
+ * is clearer than a VMM failing halfway through its setup. */
+static void check_memory_options(struct run_options *o)
+{
+	char err[384];
+	if (o->mem_config.mergeable && o->mem_config.backing == GUEST_MEM_HUGETLB)
+		die("--ksm and --hugepages=hugetlb do not go together: KSM merges only small "
+		    "pages (use --hugepages=thp or no huge pages)");
+	if (o->mem_config.backing == GUEST_MEM_THP &&
+	    memhost_check_thp(MEMHOST_SYSFS_MM, err, sizeof(err)) < 0)
+		die("--hugepages=thp: %s", err);
+	if (o->mem_config.backing == GUEST_MEM_HUGETLB &&
+	    memhost_check_hugetlb(MEMHOST_SYSFS_MM, o->mem, err, sizeof(err)) < 0)
+		die("--hugepages=hugetlb: %s", err);
+	if (o->mem_config.mergeable) {
+		int ksm = memhost_ksm_state(MEMHOST_SYSFS_MM);
+		if (ksm < 0)
+			die("--ksm: this kernel has no KSM (%s/ksm is missing)", MEMHOST_SYSFS_MM);
+		if (ksm == 0)
+			warn_msg("--ksm: KSM is not running on this host (%s/ksm/run is not 1): "
+				 "guest RAM is mergeable, but nothing merges until it runs",
+				 MEMHOST_SYSFS_MM);
+	}
+	if (o->numa &&
+	    numa_check_nodes(NUMA_SYSFS_DIR, &o->numa_nodes, &o->numa_cpus, err, sizeof(err)) < 0)
+		die("--numa %s: %s", o->numa, err);
 }
 
 /* Whether our own VMM binary asks for a dynamic loader: it then cannot
@@ -606,6 +683,20 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 		vmm_arg(&a, "--timeout-ns", "%" PRIu64, o->timeout_ns);
 	if (o->stats)
 		vmm_arg(&a, "--stats", NULL);
+	if (o->mem_config.mergeable)
+		vmm_arg(&a, "--ksm", NULL);
+	if (o->mem_config.backing != GUEST_MEM_SMALL_PAGES)
+		vmm_arg(&a, "--hugepages", "%s",
+			o->mem_config.backing == GUEST_MEM_THP ? "thp" : "hugetlb");
+	if (o->numa) {
+		static char nodes[1024], cpus[4096];
+		numa_format_list(&o->numa_nodes, nodes, sizeof(nodes));
+		numa_format_list(&o->numa_cpus, cpus, sizeof(cpus));
+		a.argv[a.n++] = "--numa-nodes";
+		a.argv[a.n++] = nodes;
+		a.argv[a.n++] = "--numa-cpus";
+		a.argv[a.n++] = cpus;
+	}
 	keep[n_keep++] = STDIN_FILENO;
 	keep[n_keep++] = STDOUT_FILENO;
 	keep[n_keep++] = STDERR_FILENO;
@@ -655,7 +746,8 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 			char name[64];
 			struct cgroup_limits limits = {
 			    /* guest RAM plus the VMM's own overhead (documented in README) */
-			    .memory_bytes = o->mem + (64ULL << 20),
+			    .memory_bytes =
+				o->mem_limit ? o->mem_limit : cgroup_vm_memory_limit(o->mem),
 			    .pids_max = o->vcpus + 16,
 			};
 			if (o->cpus) {
@@ -792,16 +884,54 @@ static bool tee_pipe(int from, int to, struct run_state *st)
 	return true;
 }
 
-/* Waits for the VMM, teeing its output and forwarding SIGINT/SIGTERM (end
- * now) and SIGUSR2 (`lockvm stop`: ask the guest); returns lockvm's status
- * and says why in `why`. */
-static int supervise(pid_t vmm, uint64_t timeout_ns, struct run_state *st, int sig_fd, char *why,
-		     size_t whylen)
+/* The VMM's end as lockvm's status, with a reason for the log. */
+static int vmm_status(int wstatus, bool killed_for_time, const struct cgroup *cgroup,
+		      uint64_t mem_limit, char *why, size_t whylen)
+{
+	if (killed_for_time) {
+		fprintf(stderr, "timeout: VMM did not stop in time and was killed\n");
+		snprintf(why, whylen, "timeout (VMM killed)");
+		return EXIT_TIMEOUT;
+	}
+	if (WIFEXITED(wstatus)) {
+		snprintf(why, whylen, "exit status %d", WEXITSTATUS(wstatus));
+		return WEXITSTATUS(wstatus);
+	}
+	int sig = WTERMSIG(wstatus);
+	uint64_t oom_kills = 0;
+	/* The cgroup's OOM killer sends SIGKILL; its counter says it was the
+	 * one, rather than a user's kill -9. */
+	if (sig == SIGKILL && cgroup && cgroup_oom_kills(cgroup, &oom_kills) == 0 && oom_kills > 0) {
+		fprintf(stderr,
+			"lockvm: VM exceeded its memory limit (%" PRIu64
+			" MiB: guest RAM plus VMM overhead, or --mem-limit) and was stopped\n",
+			mem_limit >> 20);
+		snprintf(why, whylen, "memory limit of %" PRIu64 " MiB exceeded", mem_limit >> 20);
+		return EXIT_OOM_KILLED;
+	}
+	if (sig == SIGSYS)
+		fprintf(stderr, "lockvm: VMM killed by seccomp (SIGSYS)\n");
+	else
+		fprintf(stderr, "lockvm: VMM killed by signal %d (%s)\n", sig, strsignal(sig));
+	snprintf(why, whylen, "VMM killed by signal %d (%s)", sig, strsignal(sig));
+	return EXIT_SIGNAL_BASE + sig;
+}
+
+/*
+ * Waits for the VMM, teeing its output to the log and forwarding
+ * SIGINT/SIGTERM (end now) and SIGUSR2 (`lockvm stop`: ask the guest);
+ * returns lockvm's status and says why in `why`. With stats non-NULL,
+ * samples the VMM's memory every STATS_INTERVAL_NS into *stats (the VMM
+ * itself sees no /proc), and sets its peak from the kernel's count at exit.
+ */
+static int supervise(pid_t vmm, uint64_t timeout_ns, struct run_state *st, int sig_fd,
+		     struct memstat *stats, uint64_t mem_limit, char *why, size_t whylen)
 {
 	uint64_t backstop = timeout_ns ? now_ns() + timeout_ns + BACKSTOP_NS : 0;
 	bool killed_for_time = false, reaped = false;
 	int status = EXIT_REFUSED;
 	bool out_open = true, err_open = true;
+	const struct cgroup *cgroup = st->have_cgroup ? &st->cgroup : NULL;
 	snprintf(why, whylen, "?");
 	while (!reaped || out_open || err_open) {
 		struct pollfd fds[3] = {
@@ -811,7 +941,9 @@ static int supervise(pid_t vmm, uint64_t timeout_ns, struct run_state *st, int s
 		};
 		/* Once the VMM is gone, only its pipes are drained (its children
 		 * died with its pid namespace, so EOF comes promptly). */
-		int timeout_ms = reaped ? 1000 : backstop ? 1000 : -1;
+		int timeout_ms = stats && !reaped	? (int)(STATS_INTERVAL_NS / 1000000)
+				 : reaped || backstop ? 1000
+						      : -1;
 		int n = poll(fds, 3, timeout_ms);
 		if (n < 0 && errno != EINTR)
 			die_errno("poll");
@@ -831,28 +963,19 @@ static int supervise(pid_t vmm, uint64_t timeout_ns, struct run_state *st, int s
 			kill(vmm, SIGKILL);
 			killed_for_time = true;
 		}
+		if (reaped)
+			continue;
+		struct memstat now;
+		/* A zombie's status has no memory lines: keep the last live sample. */
+		if (stats && memstat_read(vmm, &now) == 0 && now.rss_bytes)
+			memstat_merge(stats, &now);
 		int wstatus;
-		if (!reaped && waitpid(vmm, &wstatus, WNOHANG | __WALL) == vmm) {
+		struct rusage usage;
+		if (wait4(vmm, &wstatus, WNOHANG | __WALL, &usage) == vmm) {
 			reaped = true;
-			if (killed_for_time) {
-				fprintf(stderr,
-					"timeout: VMM did not stop in time and was killed\n");
-				status = EXIT_TIMEOUT;
-				snprintf(why, whylen, "timeout (VMM killed)");
-			} else if (WIFEXITED(wstatus)) {
-				status = WEXITSTATUS(wstatus);
-				snprintf(why, whylen, "exit status %d", status);
-			} else {
-				int sig = WTERMSIG(wstatus);
-				if (sig == SIGSYS)
-					fprintf(stderr, "lockvm: VMM killed by seccomp (SIGSYS)\n");
-				else
-					fprintf(stderr, "lockvm: VMM killed by signal %d (%s)\n",
-						sig, strsignal(sig));
-				status = EXIT_SIGNAL_BASE + sig;
-				snprintf(why, whylen, "VMM killed by signal %d (%s)", sig,
-					 strsignal(sig));
-			}
+			if (stats && (uint64_t)usage.ru_maxrss * 1024 > stats->peak_rss_bytes)
+				stats->peak_rss_bytes = (uint64_t)usage.ru_maxrss * 1024;
+			status = vmm_status(wstatus, killed_for_time, cgroup, mem_limit, why, whylen);
 		}
 	}
 	return status;
@@ -947,6 +1070,7 @@ int run_main(int argc, char **argv)
 				.ready_fd = -1,
 				.out_pipe = {-1, -1},
 				.err_pipe = {-1, -1}};
+	check_memory_options(&o);
 	taken.o = &o;
 	taken.st = &st;
 	atexit(release_at_exit);
@@ -1011,7 +1135,15 @@ int run_main(int argc, char **argv)
 		  mac_off ? " (the MAC label is recorded, not enforced)" : "");
 	log_event(&st, "vmm pid %ld", st.vm.vmm_pid);
 	detach_ready(&st);
-	int status = supervise(vmm, o.timeout_ns, &st, sig_fd, why, sizeof(why));
+	struct memstat stats = {0};
+	int status = supervise(vmm, o.timeout_ns, &st, sig_fd, o.stats ? &stats : NULL,
+			       o.mem_limit ? o.mem_limit : cgroup_vm_memory_limit(o.mem), why,
+			       sizeof(why));
+	if (o.stats) {
+		char line[256];
+		memstat_format(&stats, line, sizeof(line));
+		fprintf(stderr, "stats: %s\n", line);
+	}
 	log_event(&st, "exit: %d (%s)", status, why);
 	release_resources(&o, &st);
 	for (unsigned i = 0; i < o.disk_count; i++)

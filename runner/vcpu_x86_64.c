@@ -48,6 +48,16 @@ static struct kvm_cpuid2 *supported_cpuid(int kvm_fd, char *err, size_t errlen)
 	return cached;
 }
 
+bool x86_has_1g_pages(int kvm_fd)
+{
+	char err[128];
+	const struct kvm_cpuid2 *cpuid = supported_cpuid(kvm_fd, err, sizeof(err));
+	for (unsigned i = 0; cpuid && i < cpuid->nent; i++)
+		if (cpuid->entries[i].function == 0x80000001)
+			return (cpuid->entries[i].edx >> 26) & 1;
+	return false;
+}
+
 static struct kvm_segment user_segment(uint16_t selector, bool code)
 {
 	return (struct kvm_segment){

@@ -19,6 +19,7 @@
 #include "blk.h"
 #include "elf_image.h"
 #include "kvm.h"
+#include "numa.h"
 #include "vcpu.h"
 #include "vm.h"
 #include "sandbox.h"
@@ -40,6 +41,9 @@ struct vmm_options {
 	int seccomp_vmm_fd, seccomp_vcpu_fd;
 	bool seccomp_trap; /* a refused syscall is named, then the VMM exits 159 */
 	struct boot_args args;
+	struct guest_mem_config mem_config; /* --hugepages, --ksm */
+	bool numa;			    /* --numa-nodes and --numa-cpus given */
+	struct numa_set numa_nodes, numa_cpus;
 };
 
 /* The VMM's argv comes from the supervisor, never from a user; still,
@@ -58,6 +62,10 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 	    {"layers", required_argument, NULL, 'L'},
 	    {"seccomp-fds", required_argument, NULL, 'S'},
 	    {"seccomp-trap", no_argument, NULL, 'T'},
+	    {"ksm", no_argument, NULL, 'K'},
+	    {"hugepages", required_argument, NULL, 'H'},
+	    {"numa-nodes", required_argument, NULL, 'N'},
+	    {"numa-cpus", required_argument, NULL, 'P'},
 	    {0},
 	};
 	uint64_t value;
@@ -115,11 +123,29 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 				die("bad --seccomp-fds '%s'", optarg);
 			break;
 		case 'T': o->seccomp_trap = true; break;
+		case 'K': o->mem_config.mergeable = true; break;
+		case 'H':
+			if (strcmp(optarg, "thp") == 0)
+				o->mem_config.backing = GUEST_MEM_THP;
+			else if (strcmp(optarg, "hugetlb") == 0)
+				o->mem_config.backing = GUEST_MEM_HUGETLB;
+			else
+				die("bad --hugepages '%s'", optarg);
+			break;
+		case 'N':
+		case 'P':
+			if (numa_parse_list(optarg, opt == 'N' ? &o->numa_nodes : &o->numa_cpus) <
+			    0)
+				die("bad --numa-%s '%s'", opt == 'N' ? "nodes" : "cpus", optarg);
+			o->numa = true;
+			break;
 		default: die("usage: lockvm-vmm --kvm-fd N --elf-fd N --mem BYTES [...] -- ARGS");
 		}
 	}
 	if (o->kvm_fd < 0 || o->elf_fd < 0 || o->mem == 0)
 		die("--kvm-fd, --elf-fd and --mem are required");
+	if (o->numa && (numa_set_empty(&o->numa_nodes) || numa_set_empty(&o->numa_cpus)))
+		die("--numa-nodes and --numa-cpus go together");
 	o->args.argc = (unsigned)(argc - optind);
 	o->args.argv = argv + optind;
 }
@@ -242,8 +268,13 @@ int vmm_main(int argc, char **argv)
 		die("--mem %" PRIu64 " %s", o.mem, problem);
 	if (kvm_check(vm.kvm_fd, o.vcpus, err, sizeof(err)) < 0)
 		die("%s", err);
-	if (guest_mem_map(&vm.mem, o.mem) < 0)
-		die_errno("mmap(guest RAM, %" PRIu64 " bytes)", o.mem);
+	if (guest_mem_map_config(&vm.mem, o.mem, &o.mem_config, err, sizeof(err)) < 0)
+		die("%s", err);
+	/* Before anything touches guest RAM, so every page lands on the nodes;
+	 * the vCPU threads inherit the CPU affinity. */
+	if (o.numa &&
+	    numa_bind(vm.mem.host, vm.mem.size, &o.numa_nodes, &o.numa_cpus, err, sizeof(err)) < 0)
+		die("%s", err);
 	for (unsigned i = 0; i < o.disk_count; i++)
 		if (blk_attach(&vm, o.disk_fds[i], o.disk_ro[i], err, sizeof(err)) < 0)
 			die("disk %u: %s", i, err);
