@@ -28,6 +28,11 @@
 #define X86_SEL_USER_CS	  0x28
 #define X86_SEL_TSS(i)	  (0x30 + 16 * (i))
 
+/* GDT, TSS and IDT with the fault stubs, for callers that build their
+ * own page tables (Linux-ABI guests). Needs guest RAM mapped. */
+struct vm;
+void x86_setup_descriptors(struct vm *vm);
+
 /* Initial RSP of vCPU `index`. */
 uint64_t x86_stack_top(uint64_t ram_size, unsigned index);
 

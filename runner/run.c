@@ -12,11 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "kvm.h"
+#include "linux_fs.h"
 #include "memory.h"
 #include "cgroup.h"
 #include "image_owner.h"
@@ -42,6 +44,12 @@ struct run_options {
 	bool stats;
 	bool confine; /* false only with --confine=off (benchmarks, debugging) */
 	const char *guest;
+	/* --linux guests */
+	bool linux_abi, strace;
+	const char *fs_dir;
+	const char *env[32];
+	unsigned envc;
+	int fs_fd;
 	int guest_argc;
 	char **guest_argv; /* guest_argv[0] is the guest as given */
 };
@@ -54,7 +62,11 @@ static void usage(FILE *out)
 	    "  --mem SIZE         guest RAM (K/M/G suffix; default 64M, 8M..256G, multiple of 2M)\n"
 	    "  --vcpus N          vCPUs, one host thread each (1-64, default 1)\n"
 	    "  --disk PATH[,ro]   attach a disk image (repeatable, up to 16)\n"
-	    "  --timeout SECONDS  stop the VM after this long (exit 124)\n");
+	    "  --timeout SECONDS  stop the VM after this long (exit 124)\n"
+	    "  --linux            GUEST is an unmodified static Linux x86-64 program\n"
+	    "  --fs HOSTDIR       with --linux: the read-only file tree it sees as /\n"
+	    "  --env NAME=VALUE   with --linux: add to its environment (repeatable)\n"
+	    "  --strace           with --linux: print each system call and its result\n");
 }
 
 /* Parses PATH[,ro|,rw] in place (argv strings are ours to cut). */
@@ -84,11 +96,13 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 	    {"mem", required_argument, NULL, 'm'},  {"vcpus", required_argument, NULL, 'c'},
 	    {"disk", required_argument, NULL, 'd'}, {"timeout", required_argument, NULL, 't'},
 	    {"stats", no_argument, NULL, 's'},	    {"confine", required_argument, NULL, 'C'},
-	    {"help", no_argument, NULL, 'h'},	    {0},
+	    {"help", no_argument, NULL, 'h'},	    {"linux", no_argument, NULL, 'L'},
+	    {"fs", required_argument, NULL, 'F'},   {"strace", no_argument, NULL, 'T'},
+	    {"env", required_argument, NULL, 'E'},  {0},
 	};
 	uint64_t value;
 	int opt;
-	*o = (struct run_options){.mem = 64ULL << 20, .vcpus = 1, .confine = true};
+	*o = (struct run_options){.mem = 64ULL << 20, .vcpus = 1, .confine = true, .fs_fd = -1};
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
@@ -119,12 +133,28 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 				die("--confine '%s': want on or off", optarg);
 			o->confine = strcmp(optarg, "on") == 0;
 			break;
+		case 'L': o->linux_abi = true; break;
+		case 'T': o->strace = true; break;
+		case 'F': o->fs_dir = optarg; break;
+		case 'E':
+			if (!strchr(optarg, '=') || optarg[0] == '=' || strchr(optarg, '\n'))
+				die("--env '%s': want NAME=VALUE", optarg);
+			if (o->envc == ARRAY_SIZE(o->env))
+				die("--env: at most %zu variables", ARRAY_SIZE(o->env));
+			o->env[o->envc++] = optarg;
+			break;
 		case 'h': usage(stdout); exit(0);
 		default:
 			die("run: unknown or incomplete option '%s' (see 'lockvm run --help')",
 			    argv[optind - 1]);
 		}
 	}
+	if (!o->linux_abi && (o->fs_dir || o->strace || o->envc))
+		die("run: --fs, --env and --strace need --linux");
+	if (o->linux_abi && o->vcpus != 1)
+		die("run: a --linux guest runs on one vCPU (drop --vcpus)");
+	if (o->linux_abi && o->disk_count)
+		die("run: --disk is not offered to --linux guests (use --fs)");
 	if (optind >= argc)
 		die("run: no guest given (usage: lockvm run [OPTIONS] GUEST [-- ARGS...])");
 	o->guest = argv[optind];
@@ -214,10 +244,25 @@ static void open_disks(struct run_options *o)
 	}
 }
 
+/* --fs: the supervisor reads the host tree now, while privileged; the VMM
+ * gets one sealed memfd holding the packed image and never sees a path. */
+static int pack_fs(const char *dir)
+{
+	char err[512];
+	int fd = memfd_create("lockvm-fs", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		die_errno("memfd_create(--fs image)");
+	if (linux_fsimage_pack(dir, fd, err, sizeof(err)) < 0)
+		die("%s", err);
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0)
+		die_errno("sealing the --fs image");
+	return fd;
+}
+
 /* The VMM's argv; fd numbers are the supervisor's own (sandbox_spawn keeps
  * them open across exec). */
 struct vmm_argv {
-	char *argv[48 + 2 * LOCKVM_MAX_DISKS + LOCKVM_MAX_ARGS];
+	char *argv[56 + 2 * LOCKVM_MAX_DISKS + LOCKVM_MAX_ARGS + 2 * 32];
 	char numbers[16 + LOCKVM_MAX_DISKS][32];
 	int n, used;
 };
@@ -278,11 +323,28 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 		vmm_arg(&a, "--timeout-ns", "%" PRIu64, o->timeout_ns);
 	if (o->stats)
 		vmm_arg(&a, "--stats", NULL);
+	if (o->linux_abi) {
+		unsigned tty = 0;
+		for (int fd = 0; fd < 3; fd++)
+			tty |= isatty(fd) ? 1u << fd : 0;
+		vmm_arg(&a, "--linux", NULL);
+		vmm_arg(&a, "--tty-mask", "%u", tty);
+		if (o->strace)
+			vmm_arg(&a, "--strace", NULL);
+		if (o->fs_fd >= 0)
+			vmm_arg(&a, "--fs-fd", "%d", o->fs_fd);
+		for (unsigned i = 0; i < o->envc; i++) {
+			a.argv[a.n++] = "--env";
+			a.argv[a.n++] = (char *)o->env[i];
+		}
+	}
 	keep[n_keep++] = STDIN_FILENO;
 	keep[n_keep++] = STDOUT_FILENO;
 	keep[n_keep++] = STDERR_FILENO;
 	keep[n_keep++] = kvm_fd;
 	keep[n_keep++] = guest_fd;
+	if (o->fs_fd >= 0)
+		keep[n_keep++] = o->fs_fd;
 	uint64_t largest = 1ULL << 30; /* console output to a file: up to 1 GiB */
 	for (unsigned i = 0; i < o->disk_count; i++) {
 		vmm_arg(&a, "--disk", "%d,%s", o->disks[i].fd, o->disks[i].read_only ? "ro" : "rw");
@@ -417,6 +479,8 @@ int run_main(int argc, char **argv)
 		die("%s", err);
 	int guest_fd = open_guest(o.guest);
 	open_disks(&o);
+	if (o.fs_dir)
+		o.fs_fd = pack_fs(o.fs_dir);
 	int vmm_fd = open_vmm_binary(o.confine);
 
 	sigset_t set, old;
@@ -430,6 +494,8 @@ int run_main(int argc, char **argv)
 	close(kvm_fd);
 	close(guest_fd);
 	close(vmm_fd);
+	if (o.fs_fd >= 0)
+		close(o.fs_fd);
 	int status = supervise(vmm, o.timeout_ns);
 	release_resources(&o, &st);
 	for (unsigned i = 0; i < o.disk_count; i++)
