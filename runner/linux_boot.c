@@ -243,9 +243,11 @@ void linux_print_stats(const struct linux_proc *proc)
 	fprintf(stderr, "linux: syscalls=%" PRIu64 " enosys=%" PRIu64, proc->syscalls,
 		proc->enosys);
 	for (unsigned nr = 0; nr <= LINUX_ENOSYS_SLOTS; nr++)
-		if (proc->enosys_by_nr[nr])
+		if (proc->enosys_by_nr[nr] && nr < LINUX_ENOSYS_SLOTS)
 			fprintf(stderr, " %s(%u)=%u", linux_syscall_name(nr), nr,
 				proc->enosys_by_nr[nr]);
+		else if (proc->enosys_by_nr[nr])
+			fprintf(stderr, " other(>=%u)=%u", nr, proc->enosys_by_nr[nr]);
 	fprintf(stderr, "\n");
 }
 

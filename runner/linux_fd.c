@@ -111,7 +111,7 @@ static long do_io(struct linux_proc *proc, uint64_t fd, uint64_t buf, uint64_t l
 	if ((write_it && acc == O_RDONLY) || (!write_it && acc == O_WRONLY))
 		return -EBADF;
 	if ((int64_t)len < 0)
-		return -EINVAL;
+		return -EFAULT; /* Linux: access_ok() of a range past the top fails first */
 	if (len > LINUX_IO_MAX)
 		len = LINUX_IO_MAX; /* a short transfer, as Linux allows */
 	void *host = linux_user_ptr(proc, buf, len, !write_it);
