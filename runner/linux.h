@@ -154,6 +154,12 @@ void linux_mm_reserve(struct linux_proc *proc, uint64_t addr, uint64_t len, uint
  */
 void *linux_user_ptr(struct linux_proc *proc, uint64_t addr, uint64_t len, bool write);
 
+/* Checked copies of a whole struct from or to the program (guest structs
+ * need not be aligned, so they are never used through a typed pointer).
+ * Return 0 or -EFAULT. */
+long linux_copy_in(struct linux_proc *proc, void *dst, uint64_t addr, uint64_t len);
+long linux_copy_out(struct linux_proc *proc, uint64_t addr, const void *src, uint64_t len);
+
 /* Copies a NUL-terminated string of at most max-1 bytes from the program.
  * Returns its length, -EFAULT or -ENAMETOOLONG. */
 long linux_user_string(struct linux_proc *proc, uint64_t addr, char *out, size_t max);

@@ -166,12 +166,14 @@ static long do_iov(struct linux_proc *proc, const uint64_t *a, bool write_it)
 		return -EBADF;
 	if (a[2] > L_IOV_MAX)
 		return -EINVAL;
-	const uint64_t *iov = linux_user_ptr(proc, a[1], a[2] * 16, false);
+	const uint8_t *iov = linux_user_ptr(proc, a[1], a[2] * 16, false);
 	if (!iov)
 		return -EFAULT;
 	uint64_t total = 0;
 	for (uint64_t i = 0; i < a[2]; i++) {
-		uint64_t base = iov[2 * i], len = iov[2 * i + 1];
+		uint64_t base, len;
+		memcpy(&base, iov + 16 * i, 8);
+		memcpy(&len, iov + 16 * i + 8, 8);
 		if ((int64_t)len < 0)
 			return -EINVAL;
 		if (len == 0)
@@ -378,9 +380,7 @@ static struct attrs node_attrs(struct linux_proc *proc, const struct linux_node 
 
 static long put_stat(struct linux_proc *proc, uint64_t ubuf, const struct attrs *at)
 {
-	struct stat *st = linux_user_ptr(proc, ubuf, sizeof(*st), true);
-	if (!st)
-		return -EFAULT;
+	struct stat buf, *st = &buf;
 	memset(st, 0, sizeof(*st));
 	st->st_dev = at->dev;
 	st->st_ino = at->ino;
@@ -392,7 +392,7 @@ static long put_stat(struct linux_proc *proc, uint64_t ubuf, const struct attrs 
 	st->st_blocks = (blkcnt_t)((at->size + 511) / 512);
 	st->st_atim.tv_sec = st->st_mtim.tv_sec = st->st_ctim.tv_sec = at->sec;
 	st->st_atim.tv_nsec = st->st_mtim.tv_nsec = st->st_ctim.tv_nsec = at->nsec;
-	return 0;
+	return linux_copy_out(proc, ubuf, st, sizeof(*st));
 }
 
 /* (dirfd, path, flags) to attributes: node or a stdio fd by AT_EMPTY_PATH. */
@@ -451,9 +451,7 @@ long linux_sys_statx(struct linux_proc *proc, const uint64_t *a)
 	long rc = attrs_at(proc, a[0], a[1], a[2], &at);
 	if (rc < 0)
 		return rc;
-	struct statx *sx = linux_user_ptr(proc, a[4], sizeof(*sx), true);
-	if (!sx)
-		return -EFAULT;
+	struct statx buf, *sx = &buf;
 	memset(sx, 0, sizeof(*sx));
 	sx->stx_mask = STATX_BASIC_STATS;
 	sx->stx_blksize = 4096;
@@ -467,7 +465,7 @@ long linux_sys_statx(struct linux_proc *proc, const uint64_t *a)
 	sx->stx_rdev_major = major(at.rdev);
 	sx->stx_rdev_minor = minor(at.rdev);
 	sx->stx_dev_minor = (uint32_t)at.dev;
-	return 0;
+	return linux_copy_out(proc, a[4], sx, sizeof(*sx));
 }
 
 static unsigned char dirent_type(uint32_t mode)
@@ -654,13 +652,8 @@ long linux_sys_ioctl(struct linux_proc *proc, const uint64_t *a)
 		return 0;
 	}
 	if (a[1] == L_TIOCGWINSZ) {
-		uint16_t *ws = linux_user_ptr(proc, a[2], 8, true);
-		if (!ws)
-			return -EFAULT;
-		ws[0] = 24;
-		ws[1] = 80;
-		ws[2] = ws[3] = 0;
-		return 0;
+		const uint16_t ws[4] = {24, 80, 0, 0};
+		return linux_copy_out(proc, a[2], ws, sizeof(ws));
 	}
 	return -ENOTTY;
 }

@@ -168,7 +168,8 @@ int linux_fs_parse(struct linux_fs *fs, const uint8_t *image, uint64_t size, uin
 		node->size = n.size;
 		node->mtime_sec = n.mtime_sec;
 		node->mtime_nsec = n.mtime_nsec;
-		node->data = image + h.data_off + n.data_off;
+		/* check_node() checked the data range of files and links only */
+		node->data = S_ISDIR(n.mode) ? NULL : image + h.data_off + n.data_off;
 		node->refs = 1;
 		prev = n;
 	}
@@ -267,7 +268,8 @@ static int pack_add(struct pack *p, uint32_t parent, const char *name, const str
 	pn->n.mtime_sec = st->st_mtim.tv_sec;
 	pn->n.mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
 	pn->depth = depth;
-	memcpy(p->strings + p->strings_size, name, len);
+	if (len)
+		memcpy(p->strings + p->strings_size, name, len);
 	p->strings_size += len;
 	if (S_ISREG(st->st_mode) || S_ISLNK(st->st_mode)) {
 		pn->n.data_off = p->data_size;

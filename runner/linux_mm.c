@@ -183,6 +183,24 @@ void *linux_user_ptr(struct linux_proc *proc, uint64_t addr, uint64_t len, bool 
 	return host;
 }
 
+long linux_copy_in(struct linux_proc *proc, void *dst, uint64_t addr, uint64_t len)
+{
+	const void *src = linux_user_ptr(proc, addr, len, false);
+	if (!src)
+		return -EFAULT;
+	memcpy(dst, src, len);
+	return 0;
+}
+
+long linux_copy_out(struct linux_proc *proc, uint64_t addr, const void *src, uint64_t len)
+{
+	void *dst = linux_user_ptr(proc, addr, len, true);
+	if (!dst)
+		return -EFAULT;
+	memcpy(dst, src, len);
+	return 0;
+}
+
 long linux_user_string(struct linux_proc *proc, uint64_t addr, char *out, size_t max)
 {
 	size_t n = 0;

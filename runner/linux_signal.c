@@ -74,8 +74,8 @@ static bool deliver(struct linux_proc *proc, unsigned sig, const struct siginfo6
 	if ((act->flags & L_SA_ONSTACK) && proc->altstack_size && !on_alt)
 		sp = proc->altstack_sp + proc->altstack_size;
 	sp = ((sp - sizeof(struct rt_sigframe)) & ~15ULL) - 8;
-	struct rt_sigframe *f = linux_user_ptr(proc, sp, sizeof(*f), true);
-	if (!f)
+	struct rt_sigframe frame, *f = &frame;
+	if (!linux_user_ptr(proc, sp, sizeof(*f), true))
 		return false;
 	memset(f, 0, sizeof(*f));
 	f->pretcode = act->restorer;
@@ -93,6 +93,7 @@ static bool deliver(struct linux_proc *proc, unsigned sig, const struct siginfo6
 	};
 	f->uc.sigmask = proc->sigmask;
 	f->info = *info;
+	linux_copy_out(proc, sp, f, sizeof(*f));
 	proc->sigmask |= act->mask | ((act->flags & L_SA_NODEFER) ? 0 : bit(sig));
 	proc->sigmask &= ~unblockable;
 	uint64_t handler = act->handler;
@@ -170,17 +171,13 @@ long linux_sys_rt_sigaction(struct linux_proc *proc, uint64_t sig, uint64_t act,
 	struct linux_sigaction *slot = &proc->actions[sig - 1];
 	struct linux_sigaction copy = *slot;
 	if (act) {
-		const struct linux_sigaction *in = linux_user_ptr(proc, act, sizeof(*in), false);
-		if (!in)
+		if (linux_copy_in(proc, &copy, act, sizeof(copy)) < 0)
 			return -EFAULT;
-		copy = *in;
 		copy.mask &= ~unblockable;
 	}
 	if (oldact) {
-		struct linux_sigaction *out = linux_user_ptr(proc, oldact, sizeof(*out), true);
-		if (!out)
+		if (linux_copy_out(proc, oldact, slot, sizeof(*slot)) < 0)
 			return -EFAULT;
-		*out = *slot;
 	}
 	*slot = copy;
 	return 0;
@@ -193,21 +190,19 @@ long linux_sys_rt_sigprocmask(struct linux_proc *proc, uint64_t how, uint64_t se
 		return -EINVAL;
 	uint64_t new_mask = proc->sigmask;
 	if (set) {
-		const uint64_t *in = linux_user_ptr(proc, set, 8, false);
-		if (!in)
+		uint64_t in;
+		if (linux_copy_in(proc, &in, set, sizeof(in)) < 0)
 			return -EFAULT;
 		switch (how) {
-		case 0: new_mask |= *in; break;
-		case 1: new_mask &= ~*in; break;
-		case 2: new_mask = *in; break;
+		case 0: new_mask |= in; break;
+		case 1: new_mask &= ~in; break;
+		case 2: new_mask = in; break;
 		default: return -EINVAL;
 		}
 	}
 	if (oldset) {
-		uint64_t *out = linux_user_ptr(proc, oldset, 8, true);
-		if (!out)
+		if (linux_copy_out(proc, oldset, &proc->sigmask, sizeof(proc->sigmask)) < 0)
 			return -EFAULT;
-		*out = proc->sigmask;
 	}
 	proc->sigmask = new_mask & ~unblockable;
 	return 0;
@@ -222,22 +217,19 @@ long linux_sys_sigaltstack(struct linux_proc *proc, uint64_t ss, uint64_t old)
 	};
 	struct stack64 in = {0};
 	if (ss) {
-		const struct stack64 *p = linux_user_ptr(proc, ss, sizeof(*p), false);
-		if (!p)
+		if (linux_copy_in(proc, &in, ss, sizeof(in)) < 0)
 			return -EFAULT;
-		in = *p;
 		if (in.flags & ~(uint32_t)(L_SS_DISABLE | 0x80000000u /* SS_AUTODISARM */))
 			return -EINVAL;
 		if (!(in.flags & L_SS_DISABLE) && in.size < L_MINSIGSTKSZ)
 			return -ENOMEM;
 	}
 	if (old) {
-		struct stack64 *out = linux_user_ptr(proc, old, sizeof(*out), true);
-		if (!out)
+		struct stack64 out = {.sp = proc->altstack_sp,
+				      .size = proc->altstack_size,
+				      .flags = proc->altstack_size ? 0 : L_SS_DISABLE};
+		if (linux_copy_out(proc, old, &out, sizeof(out)) < 0)
 			return -EFAULT;
-		*out = (struct stack64){.sp = proc->altstack_sp,
-					.size = proc->altstack_size,
-					.flags = proc->altstack_size ? 0 : L_SS_DISABLE};
 	}
 	if (ss) {
 		bool disable = in.flags & L_SS_DISABLE;
@@ -249,8 +241,8 @@ long linux_sys_sigaltstack(struct linux_proc *proc, uint64_t ss, uint64_t old)
 
 bool linux_sys_rt_sigreturn(struct linux_proc *proc, struct linux_regs *regs)
 {
-	const struct ucontext64 *uc = linux_user_ptr(proc, regs->rsp, sizeof(*uc), false);
-	if (!uc)
+	struct ucontext64 copy, *uc = &copy;
+	if (linux_copy_in(proc, uc, regs->rsp, sizeof(*uc)) < 0)
 		return false;
 	const struct sigcontext64 *mc = &uc->mcontext;
 	*regs = (struct linux_regs){

@@ -68,11 +68,8 @@ static long sys_arch_prctl(struct linux_proc *proc, const uint64_t *a)
 		return 0;
 	case L_ARCH_GET_FS:
 	case L_ARCH_GET_GS: {
-		uint64_t *out = linux_user_ptr(proc, a[1], 8, true);
-		if (!out)
-			return -EFAULT;
-		*out = a[0] == L_ARCH_GET_FS ? proc->fs_base : proc->gs_base;
-		return 0;
+		uint64_t base = a[0] == L_ARCH_GET_FS ? proc->fs_base : proc->gs_base;
+		return linux_copy_out(proc, a[1], &base, sizeof(base));
 	}
 	case L_ARCH_SET_GS: return -EINVAL; /* GS base: not offered */
 	default: return -EINVAL;
@@ -84,21 +81,21 @@ static long sys_futex(struct linux_proc *proc, const uint64_t *a)
 	unsigned op = (unsigned)a[1] & 0x7F; /* without PRIVATE and CLOCK_REALTIME */
 	if (a[0] % 4)
 		return -EINVAL;
-	const uint32_t *word = linux_user_ptr(proc, a[0], 4, false);
-	if (!word)
+	uint32_t word;
+	if (linux_copy_in(proc, &word, a[0], sizeof(word)) < 0)
 		return -EFAULT;
 	if (op == 1 || op == 10) /* WAKE, WAKE_BITSET: nobody else waits */
 		return 0;
 	if (op != 0 && op != 9) /* WAIT, WAIT_BITSET */
 		return -ENOSYS;
-	if (*word != (uint32_t)a[2])
+	if (word != (uint32_t)a[2])
 		return -EAGAIN;
 	/* One thread: nothing can wake it; wait out the timeout (or forever,
 	 * as Linux would, until the VM is stopped). */
 	uint64_t deadline = 0;
 	if (a[3]) {
-		const int64_t *ts = linux_user_ptr(proc, a[3], 16, false);
-		if (!ts)
+		int64_t ts[2];
+		if (linux_copy_in(proc, ts, a[3], sizeof(ts)) < 0)
 			return -EFAULT;
 		if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1000000000)
 			return -EINVAL;
@@ -132,11 +129,9 @@ static long sys_clock_gettime(struct linux_proc *proc, const uint64_t *a)
 	clockid_t id;
 	if (clock_of(a[0], &id) < 0)
 		return -EINVAL;
-	struct timespec *out = linux_user_ptr(proc, a[1], sizeof(*out), true);
-	if (!out)
-		return -EFAULT;
-	clock_gettime(id, out);
-	return 0;
+	struct timespec ts;
+	clock_gettime(id, &ts);
+	return linux_copy_out(proc, a[1], &ts, sizeof(ts));
 }
 
 static long sys_clock_getres(struct linux_proc *proc, const uint64_t *a)
@@ -146,11 +141,8 @@ static long sys_clock_getres(struct linux_proc *proc, const uint64_t *a)
 		return -EINVAL;
 	if (!a[1])
 		return 0;
-	struct timespec *out = linux_user_ptr(proc, a[1], sizeof(*out), true);
-	if (!out)
-		return -EFAULT;
-	*out = (struct timespec){.tv_nsec = 1};
-	return 0;
+	struct timespec res = {.tv_nsec = 1};
+	return linux_copy_out(proc, a[1], &res, sizeof(res));
 }
 
 static long sys_gettimeofday(struct linux_proc *proc, const uint64_t *a)
@@ -158,17 +150,14 @@ static long sys_gettimeofday(struct linux_proc *proc, const uint64_t *a)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	if (a[0]) {
-		int64_t *tv = linux_user_ptr(proc, a[0], 16, true);
-		if (!tv)
+		int64_t tv[2] = {ts.tv_sec, ts.tv_nsec / 1000};
+		if (linux_copy_out(proc, a[0], tv, sizeof(tv)) < 0)
 			return -EFAULT;
-		tv[0] = ts.tv_sec;
-		tv[1] = ts.tv_nsec / 1000;
 	}
 	if (a[1]) {
-		int32_t *tz = linux_user_ptr(proc, a[1], 8, true);
-		if (!tz)
+		int32_t tz[2] = {0, 0};
+		if (linux_copy_out(proc, a[1], tz, sizeof(tz)) < 0)
 			return -EFAULT;
-		tz[0] = tz[1] = 0;
 	}
 	return 0;
 }
@@ -177,10 +166,8 @@ static long sys_time(struct linux_proc *proc, const uint64_t *a)
 {
 	int64_t now = (int64_t)time(NULL);
 	if (a[0]) {
-		int64_t *out = linux_user_ptr(proc, a[0], 8, true);
-		if (!out)
+		if (linux_copy_out(proc, a[0], &now, sizeof(now)) < 0)
 			return -EFAULT;
-		*out = now;
 	}
 	return now;
 }
@@ -189,15 +176,14 @@ static long sys_time(struct linux_proc *proc, const uint64_t *a)
 static void sleep_until(struct linux_proc *proc, uint64_t deadline)
 {
 	pthread_mutex_lock(&proc->vm->lock);
-	while (!vm_is_ending(proc->vm) && now_ns() < deadline)
-		(void)vm_wait_locked(proc->vm, deadline, NULL);
+	(void)vm_wait_locked(proc->vm, deadline, NULL); /* returns at the deadline or the end */
 	pthread_mutex_unlock(&proc->vm->lock);
 }
 
 static long read_timespec(struct linux_proc *proc, uint64_t addr, uint64_t *ns)
 {
-	const int64_t *ts = linux_user_ptr(proc, addr, 16, false);
-	if (!ts)
+	int64_t ts[2];
+	if (linux_copy_in(proc, ts, addr, sizeof(ts)) < 0)
 		return -EFAULT;
 	if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1000000000)
 		return -EINVAL;
@@ -295,10 +281,9 @@ static long sys_prlimit64(struct linux_proc *proc, const uint64_t *a)
 	if (a[2] && !linux_user_ptr(proc, a[2], 16, false))
 		return -EFAULT; /* new limits are accepted and have no effect */
 	if (a[3]) {
-		uint64_t *out = linux_user_ptr(proc, a[3], 16, true);
-		if (!out)
+		uint64_t lim[2] = {cur, cur};
+		if (linux_copy_out(proc, a[3], lim, sizeof(lim)) < 0)
 			return -EFAULT;
-		out[0] = out[1] = cur;
 	}
 	return 0;
 }
@@ -339,11 +324,8 @@ static long sys_sched_getaffinity(struct linux_proc *proc, const uint64_t *a)
 		return -ESRCH;
 	if (a[1] < 8 || a[1] % 8)
 		return -EINVAL;
-	uint64_t *mask = linux_user_ptr(proc, a[2], 8, true);
-	if (!mask)
-		return -EFAULT;
-	*mask = 1; /* one vCPU */
-	return 8;
+	uint64_t mask = 1; /* one vCPU */
+	return linux_copy_out(proc, a[2], &mask, sizeof(mask)) < 0 ? -EFAULT : 8;
 }
 
 static long sys_umask(struct linux_proc *proc, const uint64_t *a)

@@ -38,21 +38,18 @@ int linux_vcpu_init(struct vcpu *vcpu, char *err, size_t errlen)
 		snprintf(err, errlen, "ioctl(KVM_SET_SREGS): %s", strerror(errno));
 		return -1;
 	}
-	struct {
-		struct kvm_msrs head;
-		struct kvm_msr_entry entries[3];
-	} msrs = {
-	    .head.nmsrs = 3,
-	    .entries =
-		{
-		    /* SYSRET loads CS = STAR[63:48] + 16, SS = + 8 (arch_x86_64.h order). */
-		    {.index = MSR_STAR,
-		     .data = ((uint64_t)X86_SEL_USER_CS32 << 48) | ((uint64_t)X86_SEL_KERNEL_CS << 32)},
-		    {.index = MSR_LSTAR, .data = LINUX_SYSCALL_STUB},
-		    {.index = MSR_SFMASK, .data = SYSCALL_MASK},
-		},
+	/* SYSRET loads CS = STAR[63:48] + 16, SS = + 8 (arch_x86_64.h order). */
+	const struct kvm_msr_entry entries[3] = {
+	    {.index = MSR_STAR,
+	     .data = ((uint64_t)X86_SEL_USER_CS32 << 48) | ((uint64_t)X86_SEL_KERNEL_CS << 32)},
+	    {.index = MSR_LSTAR, .data = LINUX_SYSCALL_STUB},
+	    {.index = MSR_SFMASK, .data = SYSCALL_MASK},
 	};
-	if (ioctl(vcpu->fd, KVM_SET_MSRS, &msrs) != 3) {
+	uint64_t buf[(sizeof(struct kvm_msrs) + sizeof(entries)) / sizeof(uint64_t)] = {0};
+	struct kvm_msrs *msrs = (struct kvm_msrs *)buf;
+	msrs->nmsrs = 3;
+	memcpy(msrs->entries, entries, sizeof(entries));
+	if (ioctl(vcpu->fd, KVM_SET_MSRS, msrs) != 3) {
 		snprintf(err, errlen, "ioctl(KVM_SET_MSRS, SYSCALL MSRs) failed");
 		return -1;
 	}
