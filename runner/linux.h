@@ -14,12 +14,12 @@
  * slot, so the two can never be confused. */
 #define LINUX_SYSCALL_DOORBELL (LOCKVM_DOORBELL_GPA + 0xFF0ULL)
 
-#define LINUX_MAX_FDS	  64
-#define LINUX_NSIG	  64
-#define LINUX_IO_MAX	  (16ULL << 20) /* bytes one read/write call moves at most */
-#define LINUX_PATH_MAX	  4096
-#define LINUX_MAX_ENV	  32
-#define LINUX_TMP_LIMIT	  (16ULL << 20) /* bytes the writable /tmp may hold */
+#define LINUX_MAX_FDS	   64
+#define LINUX_NSIG	   64
+#define LINUX_IO_MAX	   (16ULL << 20) /* bytes one read/write call moves at most */
+#define LINUX_PATH_MAX	   4096
+#define LINUX_MAX_ENV	   32
+#define LINUX_TMP_LIMIT	   (16ULL << 20) /* bytes the writable /tmp may hold */
 #define LINUX_ENOSYS_SLOTS 512 /* per-number ENOSYS counters (numbers above: one bucket) */
 
 /* What `lockvm run --linux` hands the VMM besides the image. */
@@ -82,8 +82,8 @@ struct linux_proc {
 	/* Thread ids the program registered (single-threaded semantics). */
 	uint64_t clear_child_tid;
 	uint64_t fs_base, gs_base;
-	bool fs_base_dirty;  /* arch_prctl changed it: load it before resuming */
-	bool regs_replaced;  /* the call set every register (rt_sigreturn, a signal) */
+	bool fs_base_dirty;	 /* arch_prctl changed it: load it before resuming */
+	bool regs_replaced;	 /* the call set every register (rt_sigreturn, a signal) */
 	struct linux_regs *regs; /* registers of the call being served */
 	/* Counters */
 	uint64_t syscalls, enosys;
@@ -196,15 +196,41 @@ void linux_fd_free(struct linux_proc *proc);
 struct linux_file *linux_fd_get(struct linux_proc *proc, uint64_t fd);
 
 /* Syscalls served in linux_fd.c; a = the six argument registers. */
-#define LINUX_FD_SYSCALLS(X)                                                                     \
-	X(read) X(write) X(pread64) X(pwrite64) X(readv) X(writev) X(close) X(lseek) X(openat)  \
-	X(open) X(fstat) X(newfstatat) X(stat) X(lstat) X(statx) X(getdents64) X(readlinkat)      \
-	X(readlink) X(faccessat) X(faccessat2) X(access) X(getcwd) X(chdir) X(fchdir) X(ioctl)   \
-	X(fcntl) X(dup) X(dup2) X(dup3) X(mkdirat) X(mkdir) X(unlinkat) X(unlink) X(rmdir)       \
-	X(ftruncate)
-#define LINUX_DECLARE_SYS(name) long linux_sys_##name(struct linux_proc *proc, const uint64_t *a);
-LINUX_FD_SYSCALLS(LINUX_DECLARE_SYS)
-#undef LINUX_DECLARE_SYS
+long linux_sys_read(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_write(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_pread64(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_pwrite64(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_readv(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_writev(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_close(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_lseek(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_openat(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_open(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_fstat(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_newfstatat(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_stat(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_lstat(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_statx(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_getdents64(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_readlinkat(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_readlink(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_faccessat(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_faccessat2(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_access(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_getcwd(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_chdir(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_fchdir(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_ioctl(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_fcntl(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_dup(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_dup2(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_dup3(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_mkdirat(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_mkdir(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_unlinkat(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_unlink(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_rmdir(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_ftruncate(struct linux_proc *proc, const uint64_t *a);
 
 /* ---- linux_signal.c ---- */
 
@@ -212,8 +238,8 @@ LINUX_FD_SYSCALLS(LINUX_DECLARE_SYS)
  * it to the program's handler. Returns true if delivered (regs now enter
  * the handler), false if the program has none (the VM ends as for SDK
  * guests). */
-bool linux_signal_fault(struct linux_proc *proc, unsigned vector, uint64_t error_code,
-			uint64_t cr2, struct linux_regs *regs);
+bool linux_signal_fault(struct linux_proc *proc, unsigned vector, uint64_t error_code, uint64_t cr2,
+			struct linux_regs *regs);
 
 long linux_sys_rt_sigaction(struct linux_proc *proc, uint64_t sig, uint64_t act, uint64_t oldact,
 			    uint64_t size);

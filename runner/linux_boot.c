@@ -179,8 +179,8 @@ static int map_fs(struct linux_proc *proc, char *err, size_t errlen)
 		if (size) {
 			void *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, proc->cfg.fs_fd, 0);
 			if (m == MAP_FAILED) {
-				snprintf(err, errlen, "mmap(fs image, %" PRIu64 " bytes): %s",
-					 size, strerror(errno));
+				snprintf(err, errlen, "mmap(fs image, %" PRIu64 " bytes): %s", size,
+					 strerror(errno));
 				return -1;
 			}
 			image = m;

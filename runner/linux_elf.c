@@ -40,8 +40,7 @@ static const char *read_header(const uint8_t *file, uint64_t size, Elf64_Ehdr *e
 	    eh->e_phnum > ELF_MAX_PHDRS)
 		return "bad program header table";
 	uint64_t end;
-	if (__builtin_add_overflow(eh->e_phoff, (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr),
-				   &end) ||
+	if (__builtin_add_overflow(eh->e_phoff, (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr), &end) ||
 	    end > size)
 		return "program header table runs past the end of the file";
 	return NULL;
@@ -197,7 +196,8 @@ int linux_elf_load(struct linux_proc *proc, const uint8_t *file, uint64_t size, 
 			Elf64_Phdr ph = phdr_at(file, &eh, i);
 			if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
 				continue;
-			uint64_t s = (ph.p_vaddr + bias) & ~PAGE_MASK, e = ph.p_vaddr + bias + ph.p_memsz;
+			uint64_t s = (ph.p_vaddr + bias) & ~PAGE_MASK,
+				 e = ph.p_vaddr + bias + ph.p_memsz;
 			if (page >= s && page < e) {
 				prot |= prot_of(ph.p_flags);
 				touched = true;

@@ -10,13 +10,13 @@
 
 #include "linux.h"
 
-#define L_AT_FDCWD	     (-100)
+#define L_AT_FDCWD	      (-100)
 #define L_AT_SYMLINK_NOFOLLOW 0x100
-#define L_AT_REMOVEDIR	     0x200
-#define L_AT_EMPTY_PATH	     0x1000
-#define L_IOV_MAX	     1024
-#define L_TCGETS	     0x5401
-#define L_TIOCGWINSZ	     0x5413
+#define L_AT_REMOVEDIR	      0x200
+#define L_AT_EMPTY_PATH	      0x1000
+#define L_IOV_MAX	      1024
+#define L_TCGETS	      0x5401
+#define L_TIOCGWINSZ	      0x5413
 
 void linux_fd_init(struct linux_proc *proc)
 {
@@ -645,7 +645,8 @@ long linux_sys_ioctl(struct linux_proc *proc, const uint64_t *a)
 		uint32_t flags[4] = {0x500 /* ICRNL|IXON */, 0x5 /* OPOST|ONLCR */,
 				     0xBF /* CS8|CREAD|B38400 */,
 				     0x8A3B /* ISIG|ICANON|ECHO.. |IEXTEN */};
-		static const uint8_t cc[19] = {3, 28, 127, 21, 4, 0, 1, 0, 17, 19, 26, 0, 18, 15, 23, 22};
+		static const uint8_t cc[19] = {3,  28, 127, 21, 4,  0,	1,  0,
+					       17, 19, 26,  0,	18, 15, 23, 22};
 		memset(t, 0, 36);
 		memcpy(t, flags, sizeof(flags));
 		memcpy(t + 17, cc, sizeof(cc));

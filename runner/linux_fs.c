@@ -75,9 +75,9 @@ struct linux_node *linux_fs_lookup(struct linux_fs *fs, struct linux_node *dir, 
 	return NULL;
 }
 
-int linux_fs_resolve(struct linux_fs *fs, struct linux_node *cwd, const char *path,
-		     unsigned flags, struct linux_node **out, struct linux_node **parent,
-		     char *last, size_t last_size)
+int linux_fs_resolve(struct linux_fs *fs, struct linux_node *cwd, const char *path, unsigned flags,
+		     struct linux_node **out, struct linux_node **parent, char *last,
+		     size_t last_size)
 {
 	/* The path still to walk; a symlink's target is put in front of the rest. */
 	char buf[2 * 4096 + 2];
@@ -257,8 +257,8 @@ static int tmp_grow(struct linux_fs *fs, struct linux_node *node, uint64_t size)
 	return 0;
 }
 
-long linux_fs_write(struct linux_fs *fs, struct linux_node *node, uint64_t offset,
-		    const void *buf, uint64_t len)
+long linux_fs_write(struct linux_fs *fs, struct linux_node *node, uint64_t offset, const void *buf,
+		    uint64_t len)
 {
 	uint64_t end;
 	if (!node->writable)

@@ -51,8 +51,8 @@ struct linux_node {
 	struct linux_node *parent;
 	const char *name;
 	size_t name_len;
-	const uint8_t *data; /* image: file contents or symlink target */
-	bool writable;	     /* in /tmp */
+	const uint8_t *data;		   /* image: file contents or symlink target */
+	bool writable;			   /* in /tmp */
 	uint32_t first_child, child_count; /* image directory: its run of nodes */
 	/* /tmp nodes */
 	struct linux_node *tmp_children, *tmp_next;
@@ -100,17 +100,17 @@ struct linux_node *linux_fs_lookup(struct linux_fs *fs, struct linux_node *dir, 
  * missing, returns -ENOENT with *parent and *last set (for creation).
  * Returns 0 or -errno.
  */
-int linux_fs_resolve(struct linux_fs *fs, struct linux_node *cwd, const char *path,
-		     unsigned flags, struct linux_node **out, struct linux_node **parent,
-		     char *last, size_t last_size);
+int linux_fs_resolve(struct linux_fs *fs, struct linux_node *cwd, const char *path, unsigned flags,
+		     struct linux_node **out, struct linux_node **parent, char *last,
+		     size_t last_size);
 
 /* /tmp: creates a file or directory `name` in the writable dir. */
 int linux_fs_create(struct linux_fs *fs, struct linux_node *dir, const char *name, uint32_t mode,
 		    struct linux_node **out);
 int linux_fs_unlink(struct linux_fs *fs, struct linux_node *dir, const char *name, bool dir_wanted);
 /* Writes into a /tmp file, growing it within the /tmp limit. */
-long linux_fs_write(struct linux_fs *fs, struct linux_node *node, uint64_t offset,
-		    const void *buf, uint64_t len);
+long linux_fs_write(struct linux_fs *fs, struct linux_node *node, uint64_t offset, const void *buf,
+		    uint64_t len);
 int linux_fs_truncate(struct linux_fs *fs, struct linux_node *node, uint64_t size);
 /* File contents for reading: pointer to its bytes (size in node->size). */
 const uint8_t *linux_fs_contents(const struct linux_node *node);

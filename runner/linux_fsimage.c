@@ -144,8 +144,8 @@ int linux_fs_parse(struct linux_fs *fs, const uint8_t *image, uint64_t size, uin
 				      (n.parent == prev.parent &&
 				       name_compare(fs->nodes[i - 1].name, prev.name_len, name,
 						    n.name_len) >= 0))) {
-				fail(err, errlen, "fs image: node %u is out of order or a duplicate",
-				     i);
+				fail(err, errlen,
+				     "fs image: node %u is out of order or a duplicate", i);
 				goto bad;
 			}
 			depth[i] = (uint8_t)(depth[n.parent] + 1);
@@ -406,7 +406,8 @@ static int pack_data(struct pack *p, const struct pack_node *pn, int out, uint64
 			break;
 		}
 		if (write_at(out, buf, (uint64_t)n, off + done) < 0) {
-			rc = fail(p->err, p->errlen, "--fs: writing the image: %s", strerror(errno));
+			rc =
+			    fail(p->err, p->errlen, "--fs: writing the image: %s", strerror(errno));
 			break;
 		}
 		done += (uint64_t)n;

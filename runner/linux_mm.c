@@ -60,7 +60,8 @@ int linux_mm_init(struct linux_proc *proc, char *err, size_t errlen)
 	proc->ptes = guest_mem_ptr(mem, proc->tables_gpa, pt_pages * PAGE);
 	uint64_t *pml4 = table(proc, X86_PML4_GPA), *pml4_alt = table(proc, LINUX_PML4_ALT_GPA);
 	uint64_t *pdpt = table(proc, LINUX_PDPT_GPA);
-	uint64_t *door_pd = table(proc, LINUX_DOOR_PD_GPA), *door_pt = table(proc, LINUX_DOOR_PT_GPA);
+	uint64_t *door_pd = table(proc, LINUX_DOOR_PD_GPA),
+		 *door_pt = table(proc, LINUX_DOOR_PT_GPA);
 	if (!proc->ptes || !pml4 || !pml4_alt || !pdpt || !door_pd || !door_pt) {
 		snprintf(err, errlen, "guest RAM too small for page tables");
 		return -1;
@@ -94,8 +95,7 @@ int linux_mm_init(struct linux_proc *proc, char *err, size_t errlen)
 void linux_mm_reserve(struct linux_proc *proc, uint64_t addr, uint64_t len, uint64_t pte_bits)
 {
 	for (uint64_t a = addr & ~PAGE_MASK; a < addr + len && a < proc->vm->mem.size; a += PAGE)
-		proc->ptes[a / PAGE] =
-		    a | PTE_RESERVED | (pte_bits ? pte_bits | PTE_A | PTE_D : 0);
+		proc->ptes[a / PAGE] = a | PTE_RESERVED | (pte_bits ? pte_bits | PTE_A | PTE_D : 0);
 }
 
 static uint64_t prot_bits(unsigned prot)
@@ -296,8 +296,8 @@ long linux_sys_mmap(struct linux_proc *proc, uint64_t addr, uint64_t len, uint64
 		    uint64_t flags, uint64_t fd, uint64_t offset)
 {
 	uint64_t type = flags & L_MAP_TYPE;
-	if (len == 0 || (offset & PAGE_MASK) || (type != L_MAP_SHARED && type != L_MAP_PRIVATE &&
-						 type != 3 /* MAP_SHARED_VALIDATE */))
+	if (len == 0 || (offset & PAGE_MASK) ||
+	    (type != L_MAP_SHARED && type != L_MAP_PRIVATE && type != 3 /* MAP_SHARED_VALIDATE */))
 		return -EINVAL;
 	if (flags & L_MAP_HUGETLB)
 		return -EINVAL;
@@ -329,7 +329,7 @@ long linux_sys_mmap(struct linux_proc *proc, uint64_t addr, uint64_t len, uint64
 		uint64_t hint = addr & ~PAGE_MASK;
 		if (!(hint >= LINUX_MMAP_MIN && range_free(proc, hint, len))) {
 			uint64_t low = page_up(proc->brk) > LINUX_MMAP_MIN ? page_up(proc->brk)
-									    : LINUX_MMAP_MIN;
+									   : LINUX_MMAP_MIN;
 			hint = find_free(proc, len, low, proc->stack_low - PAGE);
 			if (!hint)
 				return -ENOMEM;

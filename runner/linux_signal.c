@@ -5,18 +5,18 @@
 
 #include "linux.h"
 
-#define L_SIG_DFL	0
-#define L_SIG_IGN	1
-#define L_SA_SIGINFO	0x4
-#define L_SA_ONSTACK	0x08000000
-#define L_SA_RESTORER	0x04000000
-#define L_SA_NODEFER	0x40000000
-#define L_SA_RESETHAND	0x80000000
-#define L_SS_ONSTACK	1
-#define L_SS_DISABLE	2
-#define L_MINSIGSTKSZ	2048
-#define L_SIGKILL	9
-#define L_SIGSTOP	19
+#define L_SIG_DFL	 0
+#define L_SIG_IGN	 1
+#define L_SA_SIGINFO	 0x4
+#define L_SA_ONSTACK	 0x08000000
+#define L_SA_RESTORER	 0x04000000
+#define L_SA_NODEFER	 0x40000000
+#define L_SA_RESETHAND	 0x80000000
+#define L_SS_ONSTACK	 1
+#define L_SS_DISABLE	 2
+#define L_MINSIGSTKSZ	 2048
+#define L_SIGKILL	 9
+#define L_SIGSTOP	 19
 #define MAX_SIGNAL_DEPTH 16
 
 /* struct sigcontext (x86-64), as the kernel lays it out. */
@@ -84,12 +84,30 @@ static bool deliver(struct linux_proc *proc, unsigned sig, const struct siginfo6
 	f->uc.ss_flags = proc->altstack_size ? (on_alt ? L_SS_ONSTACK : 0) : L_SS_DISABLE;
 	struct sigcontext64 *mc = &f->uc.mcontext;
 	*mc = (struct sigcontext64){
-	    .r8 = regs->r8,   .r9 = regs->r9,	.r10 = regs->r10, .r11 = regs->r11,
-	    .r12 = regs->r12, .r13 = regs->r13, .r14 = regs->r14, .r15 = regs->r15,
-	    .rdi = regs->rdi, .rsi = regs->rsi, .rbp = regs->rbp, .rbx = regs->rbx,
-	    .rdx = regs->rdx, .rax = regs->rax, .rcx = regs->rcx, .rsp = regs->rsp,
-	    .rip = regs->rip, .eflags = regs->rflags, .cs = 0x2B, .ss = 0x23,
-	    .err = err,	      .trapno = trapno, .oldmask = proc->sigmask, .cr2 = cr2,
+	    .r8 = regs->r8,
+	    .r9 = regs->r9,
+	    .r10 = regs->r10,
+	    .r11 = regs->r11,
+	    .r12 = regs->r12,
+	    .r13 = regs->r13,
+	    .r14 = regs->r14,
+	    .r15 = regs->r15,
+	    .rdi = regs->rdi,
+	    .rsi = regs->rsi,
+	    .rbp = regs->rbp,
+	    .rbx = regs->rbx,
+	    .rdx = regs->rdx,
+	    .rax = regs->rax,
+	    .rcx = regs->rcx,
+	    .rsp = regs->rsp,
+	    .rip = regs->rip,
+	    .eflags = regs->rflags,
+	    .cs = 0x2B,
+	    .ss = 0x23,
+	    .err = err,
+	    .trapno = trapno,
+	    .oldmask = proc->sigmask,
+	    .cr2 = cr2,
 	};
 	f->uc.sigmask = proc->sigmask;
 	f->info = *info;
@@ -111,17 +129,24 @@ static bool deliver(struct linux_proc *proc, unsigned sig, const struct siginfo6
 	return true;
 }
 
-bool linux_signal_fault(struct linux_proc *proc, unsigned vector, uint64_t error_code,
-			uint64_t cr2, struct linux_regs *regs)
+bool linux_signal_fault(struct linux_proc *proc, unsigned vector, uint64_t error_code, uint64_t cr2,
+			struct linux_regs *regs)
 {
 	struct siginfo64 info = {0};
 	switch (vector) {
 	case 14: /* #PF */
-		info = (struct siginfo64){.signo = 11, .code = (error_code & 1) ? 2 : 1, .addr = cr2};
+		info =
+		    (struct siginfo64){.signo = 11, .code = (error_code & 1) ? 2 : 1, .addr = cr2};
 		break;
 	case 13: info = (struct siginfo64){.signo = 11, .code = 0x80 /* SI_KERNEL */}; break;
-	case 6: info = (struct siginfo64){.signo = 4, .code = 2 /* ILL_ILLOPN */, .addr = regs->rip}; break;
-	case 0: info = (struct siginfo64){.signo = 8, .code = 1 /* FPE_INTDIV */, .addr = regs->rip}; break;
+	case 6:
+		info =
+		    (struct siginfo64){.signo = 4, .code = 2 /* ILL_ILLOPN */, .addr = regs->rip};
+		break;
+	case 0:
+		info =
+		    (struct siginfo64){.signo = 8, .code = 1 /* FPE_INTDIV */, .addr = regs->rip};
+		break;
 	case 16:
 	case 19: info = (struct siginfo64){.signo = 8, .code = 0, .addr = regs->rip}; break;
 	default: return false;
@@ -246,10 +271,24 @@ bool linux_sys_rt_sigreturn(struct linux_proc *proc, struct linux_regs *regs)
 		return false;
 	const struct sigcontext64 *mc = &uc->mcontext;
 	*regs = (struct linux_regs){
-	    .r8 = mc->r8,   .r9 = mc->r9,   .r10 = mc->r10, .r11 = mc->r11, .r12 = mc->r12,
-	    .r13 = mc->r13, .r14 = mc->r14, .r15 = mc->r15, .rdi = mc->rdi, .rsi = mc->rsi,
-	    .rbp = mc->rbp, .rbx = mc->rbx, .rdx = mc->rdx, .rax = mc->rax, .rcx = mc->rcx,
-	    .rsp = mc->rsp, .rip = mc->rip, .rflags = mc->eflags,
+	    .r8 = mc->r8,
+	    .r9 = mc->r9,
+	    .r10 = mc->r10,
+	    .r11 = mc->r11,
+	    .r12 = mc->r12,
+	    .r13 = mc->r13,
+	    .r14 = mc->r14,
+	    .r15 = mc->r15,
+	    .rdi = mc->rdi,
+	    .rsi = mc->rsi,
+	    .rbp = mc->rbp,
+	    .rbx = mc->rbx,
+	    .rdx = mc->rdx,
+	    .rax = mc->rax,
+	    .rcx = mc->rcx,
+	    .rsp = mc->rsp,
+	    .rip = mc->rip,
+	    .rflags = mc->eflags,
 	};
 	proc->sigmask = uc->sigmask & ~unblockable;
 	if (proc->signal_depth)

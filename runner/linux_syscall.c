@@ -43,7 +43,7 @@ static long sys_set_tid_address(struct linux_proc *proc, const uint64_t *a)
 
 static long sys_uname(struct linux_proc *proc, const uint64_t *a)
 {
-	static const char fields[6][65] = {"Linux", "lockvm", "6.1.0-lockvm",
+	static const char fields[6][65] = {"Linux",	    "lockvm", "6.1.0-lockvm",
 					   "#1 SMP lockvm", "x86_64", "(none)"};
 	void *out = linux_user_ptr(proc, a[0], sizeof(fields), true);
 	if (!out)
@@ -117,9 +117,14 @@ static long sys_futex(struct linux_proc *proc, const uint64_t *a)
 static long clock_of(uint64_t id, clockid_t *out)
 {
 	switch (id) {
-	case 0: case 5: *out = CLOCK_REALTIME; return 0; /* REALTIME, _COARSE */
-	case 1: case 4: case 6: case 7: *out = CLOCK_MONOTONIC; return 0;
-	case 2: case 3: *out = CLOCK_THREAD_CPUTIME_ID; return 0; /* the vCPU thread's time */
+	case 0:
+	case 5: *out = CLOCK_REALTIME; return 0; /* REALTIME, _COARSE */
+	case 1:
+	case 4:
+	case 6:
+	case 7: *out = CLOCK_MONOTONIC; return 0;
+	case 2:
+	case 3: *out = CLOCK_THREAD_CPUTIME_ID; return 0; /* the vCPU thread's time */
 	default: return -EINVAL;
 	}
 }
@@ -260,8 +265,8 @@ static long rlimit_of(struct linux_proc *proc, uint64_t resource, uint64_t *cur)
 {
 	switch (resource) {
 	case 3: *cur = proc->user_top - proc->stack_low; return 0; /* STACK */
-	case 4: *cur = 0; return 0;				/* CORE */
-	case 7: *cur = LINUX_MAX_FDS; return 0;			/* NOFILE */
+	case 4: *cur = 0; return 0;				   /* CORE */
+	case 7: *cur = LINUX_MAX_FDS; return 0;			   /* NOFILE */
 	default:
 		if (resource >= 16)
 			return -EINVAL;
@@ -493,11 +498,10 @@ static const struct linux_syscall_def syscall_table[] = {
 
 /* Names of calls we answer ENOSYS, for --strace and --stats. */
 static const char *const unserved_names[][2] = {
-    {"7", "poll"},	      {"22", "pipe"},	  {"23", "select"},	{"40", "sendfile"},
-    {"41", "socket"},	      {"56", "clone"},	  {"57", "fork"},	{"59", "execve"},
-    {"61", "wait4"},	      {"82", "rename"},	  {"157", "prctl"},	{"271", "ppoll"},
-    {"293", "pipe2"},	      {"316", "renameat2"}, {"334", "rseq"},
-    {"435", "clone3"},
+    {"7", "poll"},    {"22", "pipe"},	    {"23", "select"}, {"40", "sendfile"},
+    {"41", "socket"}, {"56", "clone"},	    {"57", "fork"},   {"59", "execve"},
+    {"61", "wait4"},  {"82", "rename"},	    {"157", "prctl"}, {"271", "ppoll"},
+    {"293", "pipe2"}, {"316", "renameat2"}, {"334", "rseq"},  {"435", "clone3"},
 };
 
 const char *linux_syscall_name(uint64_t nr)
@@ -523,16 +527,28 @@ static void strace_line(struct linux_proc *proc, uint64_t nr, const char *fmt, c
 		const char *sep = i ? ", " : "";
 		char s[64];
 		switch (fmt[i]) {
-		case 'd': n += snprintf(line + n, sizeof(line) - (size_t)n, "%s%" PRId64, sep, (int64_t)a[i]); break;
-		case 'u': n += snprintf(line + n, sizeof(line) - (size_t)n, "%s%" PRIu64, sep, a[i]); break;
-		case 'o': n += snprintf(line + n, sizeof(line) - (size_t)n, "%s0%" PRIo64, sep, a[i]); break;
+		case 'd':
+			n += snprintf(line + n, sizeof(line) - (size_t)n, "%s%" PRId64, sep,
+				      (int64_t)a[i]);
+			break;
+		case 'u':
+			n += snprintf(line + n, sizeof(line) - (size_t)n, "%s%" PRIu64, sep, a[i]);
+			break;
+		case 'o':
+			n += snprintf(line + n, sizeof(line) - (size_t)n, "%s0%" PRIo64, sep, a[i]);
+			break;
 		case 's':
 			if (linux_user_string(proc, a[i], s, sizeof(s)) >= 0)
-				n += snprintf(line + n, sizeof(line) - (size_t)n, "%s\"%s\"", sep, s);
+				n += snprintf(line + n, sizeof(line) - (size_t)n, "%s\"%s\"", sep,
+					      s);
 			else
-				n += snprintf(line + n, sizeof(line) - (size_t)n, "%s0x%" PRIx64, sep, a[i]);
+				n += snprintf(line + n, sizeof(line) - (size_t)n, "%s0x%" PRIx64,
+					      sep, a[i]);
 			break;
-		default: n += snprintf(line + n, sizeof(line) - (size_t)n, "%s0x%" PRIx64, sep, a[i]); break;
+		default:
+			n +=
+			    snprintf(line + n, sizeof(line) - (size_t)n, "%s0x%" PRIx64, sep, a[i]);
+			break;
 		}
 	}
 	if (n >= (int)sizeof(line) - 80)

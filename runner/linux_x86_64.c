@@ -17,7 +17,7 @@
 #define USER_FLAGS 0x254DD5ULL
 #define FLAGS_BASE 0x202ULL /* reserved bit 1, IF */
 /* SYSCALL masks TF, DF, IF, IOPL, NT and AC, as Linux does. */
-#define SYSCALL_MASK 0x47700ULL
+#define SYSCALL_MASK	   0x47700ULL
 #define LINUX_SYSCALL_STUB X86_ARGS_GPA
 #define LINUX_PML4_ALT_GPA (X86_PML4_GPA + LOCKVM_PAGE_SIZE)
 
@@ -75,20 +75,48 @@ int linux_vcpu_init(struct vcpu *vcpu, char *err, size_t errlen)
 static void from_kvm(struct linux_regs *r, const struct kvm_regs *k)
 {
 	*r = (struct linux_regs){
-	    .rax = k->rax, .rbx = k->rbx, .rcx = k->rcx, .rdx = k->rdx, .rsi = k->rsi,
-	    .rdi = k->rdi, .rsp = k->rsp, .rbp = k->rbp, .r8 = k->r8,	.r9 = k->r9,
-	    .r10 = k->r10, .r11 = k->r11, .r12 = k->r12, .r13 = k->r13, .r14 = k->r14,
-	    .r15 = k->r15, .rip = k->rip, .rflags = k->rflags,
+	    .rax = k->rax,
+	    .rbx = k->rbx,
+	    .rcx = k->rcx,
+	    .rdx = k->rdx,
+	    .rsi = k->rsi,
+	    .rdi = k->rdi,
+	    .rsp = k->rsp,
+	    .rbp = k->rbp,
+	    .r8 = k->r8,
+	    .r9 = k->r9,
+	    .r10 = k->r10,
+	    .r11 = k->r11,
+	    .r12 = k->r12,
+	    .r13 = k->r13,
+	    .r14 = k->r14,
+	    .r15 = k->r15,
+	    .rip = k->rip,
+	    .rflags = k->rflags,
 	};
 }
 
 static void to_kvm(struct kvm_regs *k, const struct linux_regs *r)
 {
 	*k = (struct kvm_regs){
-	    .rax = r->rax, .rbx = r->rbx, .rcx = r->rcx, .rdx = r->rdx, .rsi = r->rsi,
-	    .rdi = r->rdi, .rsp = r->rsp, .rbp = r->rbp, .r8 = r->r8,	.r9 = r->r9,
-	    .r10 = r->r10, .r11 = r->r11, .r12 = r->r12, .r13 = r->r13, .r14 = r->r14,
-	    .r15 = r->r15, .rip = r->rip, .rflags = (r->rflags & USER_FLAGS) | FLAGS_BASE,
+	    .rax = r->rax,
+	    .rbx = r->rbx,
+	    .rcx = r->rcx,
+	    .rdx = r->rdx,
+	    .rsi = r->rsi,
+	    .rdi = r->rdi,
+	    .rsp = r->rsp,
+	    .rbp = r->rbp,
+	    .r8 = r->r8,
+	    .r9 = r->r9,
+	    .r10 = r->r10,
+	    .r11 = r->r11,
+	    .r12 = r->r12,
+	    .r13 = r->r13,
+	    .r14 = r->r14,
+	    .r15 = r->r15,
+	    .rip = r->rip,
+	    .rflags = (r->rflags & USER_FLAGS) | FLAGS_BASE,
 	};
 }
 
@@ -167,9 +195,9 @@ bool linux_exit_mmio(struct vcpu *vcpu, uint64_t phys_addr)
 		return false;
 	if (phys_addr != LINUX_SYSCALL_DOORBELL || !vcpu->run->mmio.is_write) {
 		/* A Linux program reaches the VMM through SYSCALL only. */
-		vcpu_guest_error(vcpu, "MMIO %s at 0x%llx: a --linux guest may only make system calls",
-				 vcpu->run->mmio.is_write ? "write" : "read",
-				 (unsigned long long)phys_addr);
+		vcpu_guest_error(
+		    vcpu, "MMIO %s at 0x%llx: a --linux guest may only make system calls",
+		    vcpu->run->mmio.is_write ? "write" : "read", (unsigned long long)phys_addr);
 		return true;
 	}
 	struct kvm_regs k;

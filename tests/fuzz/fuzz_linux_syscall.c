@@ -97,10 +97,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (int k = 0; k < 6; k++)
 			if (a[k] >> 63)
 				a[k] = user + (a[k] % user_len);
-		static const uint16_t interesting[] = {0, 1, 2, 3, 4, 5, 8, 9, 10, 11, 12, 13, 14, 15,
-							16, 17, 19, 20, 21, 25, 28, 32, 33, 72, 77,
-							79, 80, 83, 87, 89, 158, 202, 217, 228, 257,
-							262, 263, 267, 292, 302, 318, 332, 999};
+		static const uint16_t interesting[] = {
+		    0,	 1,   2,   3,	4,   5,	  8,   9,   10,	 11,  12,  13,	14, 15, 16,
+		    17,	 19,  20,  21,	25,  28,  32,  33,  72,	 77,  79,  80,	83, 87, 89,
+		    158, 202, 217, 228, 257, 262, 263, 267, 292, 302, 318, 332, 999};
 		r.rax = interesting[c[0] % (sizeof(interesting) / sizeof(interesting[0]))];
 		if (r.rax == 60 || r.rax == 231)
 			continue;
