@@ -50,6 +50,17 @@ raw=$(secs "$B/bench/rawkvm" one)
 lv=$(secs "$L" run "$B/guests/hello.elf")
 echo "BENCH start ratio=$(ratio "$lv" "$raw") lockvm=${lv}s raw=${raw}s (best of $REPEAT)"
 
+# confine: hello.elf start-to-exit fully confined / the same with --confine off
+# (interleaved, best of 20 each). Target: confinement adds under 5 ms.
+on="" off=""
+for _ in $(seq 20); do
+	on+="$(REPEAT=1 secs "$L" run "$B/guests/hello.elf") "
+	off+="$(REPEAT=1 secs "$L" run --confine off "$B/guests/hello.elf") "
+done
+on=$(tr ' ' '\n' <<<"$on" | grep . | sort -g | head -1)
+off=$(tr ' ' '\n' <<<"$off" | grep . | sort -g | head -1)
+echo "BENCH confine ratio=$(ratio "$on" "$off") confined=${on}s unconfined=${off}s added=$(awk -v a="$on" -v b="$off" 'BEGIN { printf "%.2f", (a - b) * 1000 }')ms (best of 20; target: added < 5 ms)"
+
 # block: guest disk copy throughput / host pread+pwrite copy of the same image
 MB=256 REPEAT=3
 head -c $((MB << 20)) /dev/urandom >"$T/src.img"

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "audit_seccomp.h"
+#include "paths.h"
+#include <limits.h>
 #include "audit_selinux.h"
 #include "run.h"
 #include "seccomp_policy.h"
@@ -58,7 +60,7 @@ static const struct command {
 
 static int help_main(int argc, char **argv)
 {
-	printf("usage: lockvm COMMAND [ARGS...]\n\ncommands:\n");
+	printf("usage: lockvm [--root DIR] COMMAND [ARGS...]\n\ncommands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		printf("  %-10s %s\n", commands[i].name, commands[i].summary);
 	return 0;
@@ -66,6 +68,25 @@ static int help_main(int argc, char **argv)
 
 int cli_main(int argc, char **argv)
 {
+	if (argc < 2) {
+		help_main(argc, argv);
+		return EXIT_REFUSED;
+	}
+	/* Global option: lockvm --root DIR COMMAND ... */
+	while (argc >= 2 && strncmp(argv[1], "--root", 6) == 0) {
+		char err[PATH_MAX + 64];
+		const char *dir = argv[1][6] == '=' ? argv[1] + 7 : argc >= 3 ? argv[2] : NULL;
+		if (argv[1][6] != '=' && argv[1][6] != '\0')
+			break;
+		if (!dir)
+			die("--root: want a directory");
+		if (paths_set_root(dir, err, sizeof(err)) < 0)
+			die("%s", err);
+		int used = argv[1][6] == '=' ? 1 : 2;
+		argv[used] = argv[0];
+		argv += used;
+		argc -= used;
+	}
 	if (argc < 2) {
 		help_main(argc, argv);
 		return EXIT_REFUSED;

@@ -242,12 +242,13 @@ void linux_print_stats(const struct linux_proc *proc)
 {
 	fprintf(stderr, "linux: syscalls=%" PRIu64 " enosys=%" PRIu64, proc->syscalls,
 		proc->enosys);
-	for (unsigned nr = 0; nr <= LINUX_ENOSYS_SLOTS; nr++)
-		if (proc->enosys_by_nr[nr] && nr < LINUX_ENOSYS_SLOTS)
+	for (unsigned nr = 0; nr < LINUX_ENOSYS_SLOTS; nr++)
+		if (proc->enosys_by_nr[nr])
 			fprintf(stderr, " %s(%u)=%u", linux_syscall_name(nr), nr,
 				proc->enosys_by_nr[nr]);
-		else if (proc->enosys_by_nr[nr])
-			fprintf(stderr, " other(>=%u)=%u", nr, proc->enosys_by_nr[nr]);
+	if (proc->enosys_by_nr[LINUX_ENOSYS_SLOTS])
+		fprintf(stderr, " other(>=%u)=%u", (unsigned)LINUX_ENOSYS_SLOTS,
+			proc->enosys_by_nr[LINUX_ENOSYS_SLOTS]);
 	fprintf(stderr, "\n");
 }
 

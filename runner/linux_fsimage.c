@@ -416,6 +416,27 @@ static int pack_data(struct pack *p, const struct pack_node *pn, int out, uint64
 	return rc;
 }
 
+/* Writes the node table, the contents and the strings after the header. */
+static int pack_write(struct pack *p, int fd, const struct fsimage_header *h)
+{
+	/* p->nodes is freed by the caller; the analyzer loses track of it across
+	 * pack_add()'s realloc (false "potential leak"). */
+	for (uint32_t i = 0; i < p->count; i++) { // NOLINT(clang-analyzer-unix.Malloc)
+		const struct pack_node *pn = &p->nodes[i];
+		if (write_at(fd, &pn->n, sizeof(pn->n),
+			     sizeof(*h) + (uint64_t)i * sizeof(struct fsimage_node)) < 0)
+			return fail(p->err, p->errlen, "--fs: writing the image: %s",
+				    strerror(errno));
+		uint32_t type = pn->n.mode & S_IFMT;
+		if ((type == S_IFREG || type == S_IFLNK) &&
+		    pack_data(p, pn, fd, h->data_off + pn->n.data_off) < 0)
+			return -1;
+	}
+	if (p->strings_size && write_at(fd, p->strings, p->strings_size, h->strings_off) < 0)
+		return fail(p->err, p->errlen, "--fs: writing the image: %s", strerror(errno));
+	return 0;
+}
+
 int linux_fsimage_pack(const char *dir, int fd, char *err, size_t errlen)
 {
 	struct pack p = {.err = err, .errlen = errlen};
@@ -428,7 +449,7 @@ int linux_fsimage_pack(const char *dir, int fd, char *err, size_t errlen)
 		fail(err, errlen, "--fs %s: %s", dir, strerror(errno));
 		goto out;
 	}
-	if (pack_add(&p, 0, "", &st, "", 0) < 0)
+	if (pack_add(&p, 0, "", &st, "", 0) < 0 || !p.nodes)
 		goto out;
 	p.nodes[0].n.name_len = 0;
 	/* Breadth first: parents come before children, siblings sorted. */
@@ -451,21 +472,8 @@ int linux_fsimage_pack(const char *dir, int fd, char *err, size_t errlen)
 		fail(err, errlen, "--fs: writing the image: %s", strerror(errno));
 		goto out;
 	}
-	for (uint32_t i = 0; i < p.count; i++) {
-		if (write_at(fd, &p.nodes[i].n, sizeof(p.nodes[i].n),
-			     sizeof(h) + (uint64_t)i * sizeof(struct fsimage_node)) < 0) {
-			fail(err, errlen, "--fs: writing the image: %s", strerror(errno));
-			goto out;
-		}
-		uint32_t type = p.nodes[i].n.mode & S_IFMT;
-		if ((type == S_IFREG || type == S_IFLNK) &&
-		    pack_data(&p, &p.nodes[i], fd, h.data_off + p.nodes[i].n.data_off) < 0)
-			goto out;
-	}
-	if (p.strings_size && write_at(fd, p.strings, p.strings_size, h.strings_off) < 0) {
-		fail(err, errlen, "--fs: writing the image: %s", strerror(errno));
+	if (pack_write(&p, fd, &h) < 0)
 		goto out;
-	}
 	rc = 0;
 out:
 	for (uint32_t i = 0; i < p.count; i++)

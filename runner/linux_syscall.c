@@ -71,8 +71,7 @@ static long sys_arch_prctl(struct linux_proc *proc, const uint64_t *a)
 		uint64_t base = a[0] == L_ARCH_GET_FS ? proc->fs_base : proc->gs_base;
 		return linux_copy_out(proc, a[1], &base, sizeof(base));
 	}
-	case L_ARCH_SET_GS: return -EINVAL; /* GS base: not offered */
-	default: return -EINVAL;
+	default: return -EINVAL; /* L_ARCH_SET_GS included: no GS base for programs */
 	}
 }
 

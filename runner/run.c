@@ -7,6 +7,7 @@
 #include <elf.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +23,8 @@
 #include "memory.h"
 #include "cgroup.h"
 #include "image_owner.h"
+#include "mac.h"
+#include "paths.h"
 #include "sandbox.h"
 #include "seccomp_policy.h"
 #include "uid.h"
@@ -43,6 +46,9 @@ struct run_options {
 	unsigned disk_count;
 	bool stats;
 	bool confine; /* false only with --confine=off (benchmarks, debugging) */
+	bool require_mac;
+	enum seccomp_policy_mode seccomp_mode;
+	const char *cpus; /* --cpus as given; NULL: no CPU quota */
 	const char *guest;
 	/* --linux guests */
 	bool linux_abi, strace;
@@ -63,6 +69,13 @@ static void usage(FILE *out)
 	    "  --vcpus N          vCPUs, one host thread each (1-64, default 1)\n"
 	    "  --disk PATH[,ro]   attach a disk image (repeatable, up to 16)\n"
 	    "  --timeout SECONDS  stop the VM after this long (exit 124)\n"
+	    "  --cpus N           CPU time quota in CPUs (e.g. 0.5 or 2; cgroup cpu controller)\n"
+	    "  --seccomp MODE     kill (default): a syscall outside the policy kills the VMM\n"
+	    "                     log: allowed and logged by the kernel (learning mode)\n"
+	    "                     trap: the syscall is named on stderr, then exit 159\n"
+	    "  --require-mac      refuse to run (125) unless SELinux or AppArmor enforces\n"
+	    "  --confine on|off   off runs the VMM unconfined (benchmarks, debugging only)\n"
+	    "  --stats            print exit and hypercall counts when the VM ends\n"
 	    "  --linux            GUEST is an unmodified static Linux x86-64 program\n"
 	    "  --fs HOSTDIR       with --linux: the read-only file tree it sees as /\n"
 	    "  --env NAME=VALUE   with --linux: add to its environment (repeatable)\n"
@@ -93,12 +106,21 @@ static void parse_disk(struct run_options *o, char *spec)
 static void parse_options(int argc, char **argv, struct run_options *o)
 {
 	static const struct option longopts[] = {
-	    {"mem", required_argument, NULL, 'm'},  {"vcpus", required_argument, NULL, 'c'},
-	    {"disk", required_argument, NULL, 'd'}, {"timeout", required_argument, NULL, 't'},
-	    {"stats", no_argument, NULL, 's'},	    {"confine", required_argument, NULL, 'C'},
-	    {"help", no_argument, NULL, 'h'},	    {"linux", no_argument, NULL, 'L'},
-	    {"fs", required_argument, NULL, 'F'},   {"strace", no_argument, NULL, 'T'},
-	    {"env", required_argument, NULL, 'E'},  {0},
+	    {"mem", required_argument, NULL, 'm'},
+	    {"vcpus", required_argument, NULL, 'c'},
+	    {"disk", required_argument, NULL, 'd'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"stats", no_argument, NULL, 's'},
+	    {"confine", required_argument, NULL, 'C'},
+	    {"seccomp", required_argument, NULL, 'S'},
+	    {"require-mac", no_argument, NULL, 'R'},
+	    {"cpus", required_argument, NULL, 'P'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"linux", no_argument, NULL, 'L'},
+	    {"fs", required_argument, NULL, 'F'},
+	    {"strace", no_argument, NULL, 'T'},
+	    {"env", required_argument, NULL, 'E'},
+	    {0},
 	};
 	uint64_t value;
 	int opt;
@@ -143,6 +165,26 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 				die("--env: at most %zu variables", ARRAY_SIZE(o->env));
 			o->env[o->envc++] = optarg;
 			break;
+		case 'S':
+			if (strcmp(optarg, "kill") == 0)
+				o->seccomp_mode = SECCOMP_POLICY_MODE_KILL;
+			else if (strcmp(optarg, "log") == 0)
+				o->seccomp_mode = SECCOMP_POLICY_MODE_LOG;
+			else if (strcmp(optarg, "trap") == 0)
+				o->seccomp_mode = SECCOMP_POLICY_MODE_TRAP;
+			else
+				die("--seccomp '%s': want kill, log or trap", optarg);
+			break;
+		case 'R': o->require_mac = true; break;
+		case 'P': {
+			uint64_t quota;
+			if (cgroup_cpus_to_quota(optarg, CGROUP_CPU_PERIOD_US, &quota) < 0)
+				die("--cpus '%s': want a number of CPUs above 0, e.g. 0.5 or 2 "
+				    "(up to 3 decimals)",
+				    optarg);
+			o->cpus = optarg;
+			break;
+		}
 		case 'h': usage(stdout); exit(0);
 		default:
 			die("run: unknown or incomplete option '%s' (see 'lockvm run --help')",
@@ -180,11 +222,13 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 static bool vmm_is_dynamic(int fd)
 {
 	Elf64_Ehdr eh;
-	if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) || eh.e_phentsize != sizeof(Elf64_Phdr))
+	if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) ||
+	    eh.e_phentsize != sizeof(Elf64_Phdr))
 		return false;
 	for (unsigned i = 0; i < eh.e_phnum; i++) {
 		Elf64_Phdr ph;
-		if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + i * sizeof(ph))) != (ssize_t)sizeof(ph))
+		if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + i * sizeof(ph))) !=
+		    (ssize_t)sizeof(ph))
 			return false;
 		if (ph.p_type == PT_INTERP)
 			return true;
@@ -280,20 +324,66 @@ static void vmm_arg(struct vmm_argv *a, const char *flag, const char *fmt, ...)
 	a->argv[a->n++] = a->numbers[a->used++];
 }
 
-static int compile_policy(const char *name)
+/* A policy compiled to a BPF memfd on a thread beside the main one:
+ * compiling overlaps the uid reservation and cgroup setup (start cost,
+ * `make bench`). */
+struct policy_job {
+	const char *name;
+	enum seccomp_policy_mode mode;
+	pthread_t thread;
+	int fd;
+	char err[PATH_MAX + 640];
+};
+
+static void *compile_policy(void *arg)
 {
+	struct policy_job *job = arg;
 	char dir[PATH_MAX], path[PATH_MAX + 32], err[512];
 	seccomp_policy_default_dir(dir, sizeof(dir));
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	scmp_filter_ctx ctx =
-	    seccomp_policy_compile_file(path, SECCOMP_POLICY_MODE_KILL, err, sizeof(err));
-	if (!ctx)
-		die("seccomp policy %s: %s", path, err);
-	int fd = seccomp_policy_export_fd(ctx);
+	snprintf(path, sizeof(path), "%s/%s", dir, job->name);
+	job->fd = -1;
+	scmp_filter_ctx ctx = seccomp_policy_compile_file(path, job->mode, err, sizeof(err));
+	if (!ctx) {
+		snprintf(job->err, sizeof(job->err), "seccomp policy %s: %s", path, err);
+		return NULL;
+	}
+	job->fd = seccomp_policy_export_fd(ctx);
+	if (job->fd < 0)
+		snprintf(job->err, sizeof(job->err), "exporting seccomp policy %s: %s", path,
+			 strerror(errno));
 	seccomp_release(ctx);
-	if (fd < 0)
-		die_errno("exporting seccomp policy %s", path);
-	return fd;
+	return NULL;
+}
+
+static void *compile_both(void *arg)
+{
+	struct policy_job *jobs = arg;
+	compile_policy(&jobs[0]);
+	compile_policy(&jobs[1]);
+	return NULL;
+}
+
+/* One thread for both: the main thread reserves the uid and makes the
+ * cgroup meanwhile, and these machines may have two cores. */
+static void compile_policies_start(struct policy_job jobs[2], enum seccomp_policy_mode mode)
+{
+	jobs[0] = (struct policy_job){.name = "vmm.policy", .mode = mode};
+	jobs[1] = (struct policy_job){.name = "vcpu.policy", .mode = mode};
+	int rc = pthread_create(&jobs[0].thread, NULL, compile_both, jobs);
+	if (rc != 0) {
+		errno = rc;
+		die_errno("pthread_create (seccomp policy compiler)");
+	}
+}
+
+/* Joins the compiler: the supervisor is single-threaded again after it,
+ * as sandbox_spawn() needs. */
+static void compile_policies_finish(struct policy_job jobs[2])
+{
+	pthread_join(jobs[0].thread, NULL);
+	for (int i = 0; i < 2; i++)
+		if (jobs[i].fd < 0)
+			die("%s", jobs[i].err);
 }
 
 /* Per-VM resources taken for the VMM's lifetime and given back after. */
@@ -311,7 +401,8 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 {
 	static struct vmm_argv a;
 	struct sandbox_config cfg;
-	int keep[8 + LOCKVM_MAX_DISKS], n_keep = 0;
+	int keep[9 + LOCKVM_MAX_DISKS],
+	    n_keep = 0; /* 9: stdio, kvm, guest, fs, two policies, spare */
 	sandbox_config_init(&cfg);
 	memset(&a, 0, sizeof(a));
 	a.argv[a.n++] = "lockvm-vmm";
@@ -355,15 +446,27 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 	}
 
 	cfg.layers = o->confine ? SANDBOX_LAYERS_ALL & ~sandbox_layers_unavailable() : 0;
+	struct policy_job policies[2];
+	if (o->confine)
+		compile_policies_start(policies, o->seccomp_mode);
 	if (o->confine) {
 		unsigned missing = sandbox_layers_unavailable();
-		for (unsigned bit = 1; bit & SANDBOX_LAYERS_ALL; bit <<= 1)
-			if (missing & bit)
-				fprintf(stderr, "lockvm: layer %s not applied (not root)\n",
-					sandbox_layer_name(bit));
-		const char *root = getenv("LOCKVM_ROOT");
+		for (unsigned bit = 1; bit & SANDBOX_LAYERS_ALL; bit <<= 1) {
+			if (!(missing & bit))
+				continue;
+			if (bit == SANDBOX_UID)
+				fprintf(stderr,
+					"lockvm: rootless: layer uid not applied (the VMM runs as "
+					"uid %u, unmapped in its own user namespace)\n",
+					(unsigned)getuid());
+			else
+				fprintf(stderr, "lockvm: rootless: layer %s not applied (%s)\n",
+					sandbox_layer_name(bit),
+					bit == SANDBOX_CGROUP ? "no memory, pids or cpu limit"
+							      : "needs root");
+		}
 		if (cfg.layers & SANDBOX_UID) {
-			if (uid_reserve(root ? root : "/", NULL, &st->lease) < 0)
+			if (uid_reserve(paths_root(), NULL, &st->lease) < 0)
 				die("cannot reserve a per-VM uid");
 			st->have_lease = true;
 			cfg.uid = st->lease.uid;
@@ -381,18 +484,25 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 			    .memory_bytes = o->mem + (64ULL << 20),
 			    .pids_max = o->vcpus + 16,
 			};
+			if (o->cpus) {
+				cgroup_cpus_to_quota(o->cpus, CGROUP_CPU_PERIOD_US,
+						     &limits.cpu_quota_us);
+				limits.cpu_period_us = CGROUP_CPU_PERIOD_US;
+			}
 			snprintf(name, sizeof(name), "vm-%d", (int)getpid());
 			if (cgroup_create(&st->cgroup, NULL, NULL, name, &limits) < 0)
 				die("cannot create the VM's cgroup");
 			st->have_cgroup = true;
 			cfg.cgroup = &st->cgroup;
 		}
-		int vmm_policy = compile_policy("vmm.policy");
-		int vcpu_policy = compile_policy("vcpu.policy");
+		compile_policies_finish(policies);
+		int vmm_policy = policies[0].fd, vcpu_policy = policies[1].fd;
 		keep[n_keep++] = vmm_policy;
 		keep[n_keep++] = vcpu_policy;
 		vmm_arg(&a, "--layers", "%u", cfg.layers);
 		vmm_arg(&a, "--seccomp-fds", "%d,%d", vmm_policy, vcpu_policy);
+		if (o->seccomp_mode == SECCOMP_POLICY_MODE_TRAP)
+			vmm_arg(&a, "--seccomp-trap", NULL);
 	}
 	a.argv[a.n++] = "--";
 	for (int i = 0; i < o->guest_argc; i++)
@@ -413,12 +523,28 @@ static void release_resources(const struct run_options *o, struct run_state *st)
 {
 	if (st->lifeline >= 0)
 		close(st->lifeline);
+	st->lifeline = -1;
 	if (st->have_cgroup)
 		cgroup_destroy(&st->cgroup);
+	st->have_cgroup = false;
 	for (unsigned i = 0; i < o->disk_count; i++)
 		image_owner_restore(&st->owners[i]);
 	if (st->have_lease)
 		uid_release(&st->lease);
+	st->have_lease = false;
+}
+
+/* What run_main has taken is given back also when it dies on the way
+ * (die() exits): cgroup removed, images' owners restored, uid released. */
+static struct {
+	const struct run_options *o;
+	struct run_state *st;
+} taken;
+
+static void release_at_exit(void)
+{
+	if (taken.st)
+		release_resources(taken.o, taken.st);
 }
 
 /* Waits for the VMM, forwarding SIGINT/SIGTERM; returns lockvm's status. */
@@ -470,6 +596,13 @@ int run_main(int argc, char **argv)
 	struct run_state st = {.lifeline = -1};
 	char err[256];
 	parse_options(argc, argv, &o);
+	taken.o = &o;
+	taken.st = &st;
+	atexit(release_at_exit);
+	if (o.require_mac && !mac_enforcing())
+		die("--require-mac: neither SELinux nor AppArmor is enforcing on this host "
+		    "(active MAC: %s)",
+		    mac_active());
 
 	/* Everything is opened here, while privileged; the VMM gets fds only. */
 	int kvm_fd = kvm_open_device(err, sizeof(err));

@@ -446,7 +446,9 @@ void sandbox_enter_child(const struct sandbox_config *cfg, int exec_fd, char *co
 
 unsigned sandbox_layers_unavailable(void)
 {
-	return geteuid() == 0 ? 0 : SANDBOX_UID;
+	/* Without root: no uid switch (the user namespace stands in for it)
+	 * and no cgroup (lockvm does not look for a delegated subtree). */
+	return geteuid() == 0 ? 0 : SANDBOX_UID | SANDBOX_CGROUP;
 }
 
 static int sandbox_write_proc(pid_t pid, const char *file, const char *text)

@@ -24,6 +24,7 @@
 #include "vm.h"
 #include "sandbox.h"
 #include "seccomp_policy.h"
+#include "seccomp_trap.h"
 
 /* A guest image can be no larger than this, whatever the RAM size. */
 #define ELF_FILE_MAX (1ULL << 30)
@@ -38,6 +39,7 @@ struct vmm_options {
 	bool stats;
 	unsigned layers; /* sandbox layers the supervisor applied; 0 = unconfined */
 	int seccomp_vmm_fd, seccomp_vcpu_fd;
+	bool seccomp_trap; /* a refused syscall is named, then the VMM exits 159 */
 	struct boot_args args;
 	/* --linux guests (linux.h) */
 	bool linux_abi, strace;
@@ -61,9 +63,10 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 	    {"stats", no_argument, NULL, 's'},
 	    {"layers", required_argument, NULL, 'L'},
 	    {"seccomp-fds", required_argument, NULL, 'S'},
+	    {"seccomp-trap", no_argument, NULL, 'T'},
 	    {"linux", no_argument, NULL, 'X'},
 	    {"fs-fd", required_argument, NULL, 'F'},
-	    {"strace", no_argument, NULL, 'T'},
+	    {"strace", no_argument, NULL, 'Z'},
 	    {"tty-mask", required_argument, NULL, 'Y'},
 	    {"env", required_argument, NULL, 'E'},
 	    {0},
@@ -124,7 +127,7 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 				die("bad --seccomp-fds '%s'", optarg);
 			break;
 		case 'X': o->linux_abi = true; break;
-		case 'T': o->strace = true; break;
+		case 'Z': o->strace = true; break;
 		case 'F':
 			if (parse_uint(optarg, 0, 1023, &value) < 0)
 				die("bad --fs-fd '%s'", optarg);
@@ -140,6 +143,7 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 				die("bad --env '%s'", optarg);
 			o->envp[o->envc++] = optarg;
 			break;
+		case 'T': o->seccomp_trap = true; break;
 		default: die("usage: lockvm-vmm --kvm-fd N --elf-fd N --mem BYTES [...] -- ARGS");
 		}
 	}
@@ -232,6 +236,9 @@ static int vcpu_seccomp_fd = -1;
 /* Each vCPU thread installs its own filter right before guest code runs. */
 static int vcpu_install_seccomp(struct vcpu *vcpu)
 {
+	static char roles[LOCKVM_MAX_VCPUS][12];
+	snprintf(roles[vcpu->index], sizeof(roles[0]), "vcpu%u", vcpu->index);
+	seccomp_trap_set_thread(roles[vcpu->index]);
 	if (seccomp_policy_install_fd(vcpu_seccomp_fd) < 0) {
 		fprintf(stderr, "lockvm-vmm: vcpu%u: installing seccomp filter: %s\n", vcpu->index,
 			strerror(errno));
@@ -334,6 +341,8 @@ int vmm_main(int argc, char **argv)
 		/* Every fd exists now; from here no new one can be made. */
 		sandbox_seal_fds(o.layers);
 		if (o.layers & SANDBOX_SECCOMP) {
+			if (o.seccomp_trap && seccomp_trap_install() < 0)
+				die_errno("installing the SIGSYS handler for --seccomp=trap");
 			vcpu_seccomp_fd = o.seccomp_vcpu_fd;
 			vcpu_before_run = vcpu_install_seccomp;
 		}

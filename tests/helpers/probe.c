@@ -22,6 +22,7 @@
 
 #include "cgroup.h"
 #include "sandbox.h"
+#include "seccomp_policy.h"
 #include "uid.h"
 #include "util.h"
 
@@ -39,6 +40,24 @@
 #include "probe.h"
 
 /* ---- privileged side: the supervisor's part ---- */
+
+/* Compiles a shipped allowlist (LOCKVM_POLICY_DIR or policy/seccomp next to
+ * the build) into a memfd of BPF, as `lockvm run` does. */
+static int compile_shipped(const char *name)
+{
+	char dir[4096], path[4200], err[512];
+	seccomp_policy_default_dir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	scmp_filter_ctx ctx =
+	    seccomp_policy_compile_file(path, SECCOMP_POLICY_MODE_KILL, err, sizeof(err));
+	if (!ctx)
+		die("seccomp policy %s: %s", path, err);
+	int fd = seccomp_policy_export_fd(ctx);
+	seccomp_release(ctx);
+	if (fd < 0)
+		die_errno("exporting seccomp policy %s", path);
+	return fd;
+}
 
 static int probe_outer(struct probe_args *a)
 {
@@ -88,11 +107,16 @@ static int probe_outer(struct probe_args *a)
 	if (exec_fd < 0)
 		die_errno("open(%s)", vmm_path);
 
-	int keep[] = {0, 1, 2, -1};
+	/* The shipped policies, compiled here as lockvm run compiles them. */
+	int vmm_policy = compile_shipped("vmm.policy"),
+	    vcpu_policy = compile_shipped("vcpu.policy");
+	char seccomp_arg[48];
+	snprintf(seccomp_arg, sizeof(seccomp_arg), "--seccomp-fds=%d,%d", vmm_policy, vcpu_policy);
+	int keep[] = {0, 1, 2, vmm_policy, vcpu_policy, -1};
 	char kvm_arg[32] = "";
 	if (a->kvm_fd >= 0) {
 		/* Like lockvm: /dev/kvm opened while privileged, passed as an fd. */
-		keep[3] = a->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+		keep[5] = a->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 		if (a->kvm_fd < 0)
 			die_errno("open(/dev/kvm)");
 		snprintf(kvm_arg, sizeof(kvm_arg), "--kvm-fd=%d", a->kvm_fd);
@@ -103,7 +127,7 @@ static int probe_outer(struct probe_args *a)
 	cfg.uid = lease.uid;
 	cfg.gid = lease.gid;
 	cfg.keep_fds = keep;
-	cfg.n_keep_fds = a->kvm_fd >= 0 ? 4 : 3;
+	cfg.n_keep_fds = a->kvm_fd >= 0 ? 6 : 5;
 	cfg.rlimits.nofile = 64;
 	cfg.rlimits.nproc = 16;
 	/* stdout may be a growing log file: FSIZE caps the offset written at. */
@@ -114,11 +138,8 @@ static int probe_outer(struct probe_args *a)
 	snprintf(layers_arg, sizeof(layers_arg), "--layers=%u", layers);
 	snprintf(victim_arg, sizeof(victim_arg), "--victim=%ld", (long)a->victim);
 	snprintf(unix_arg, sizeof(unix_arg), "--unix=%s", a->unix_name);
-	char *argv[] = {"probe_vmm",
-			layers_arg,
-			victim_arg,
-			unix_arg,
-			a->wait ? "--wait" : kvm_arg[0] ? kvm_arg : NULL,
+	char *argv[] = {"probe_vmm", layers_arg,  victim_arg,
+			unix_arg,    seccomp_arg, a->wait ? "--wait" : kvm_arg[0] ? kvm_arg : NULL,
 			NULL};
 
 	fflush(stdout);

@@ -16,6 +16,9 @@ struct probe_args {
 	const char *cgroup_parent;
 	bool wait;
 	int kvm_fd; /* -1: no KVM check */
+	int vm_fd;  /* a VM made through kvm_fd, or -1 */
+	int vmm_policy_fd, vcpu_policy_fd; /* the shipped filters as BPF memfds */
+	char scratch[4096] __attribute__((aligned(4096)));
 };
 
 #endif

@@ -6,6 +6,7 @@
 #include <linux/keyctl.h>
 #include <linux/kvm.h>
 #include <linux/perf_event.h>
+#include <poll.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -24,6 +25,7 @@
 
 #include "cgroup.h"
 #include "sandbox.h"
+#include "seccomp_policy.h"
 #include "uid.h"
 #include "util.h"
 
@@ -145,6 +147,21 @@ static int act_perf_event(const struct probe_args *a)
 	return result_of(syscall(SYS_perf_event_open, &attr, 0, -1, -1, 0));
 }
 
+/* A compromised vCPU thread maps more memory into its VM (a KVM ioctl the
+ * vCPU filter does not name). Only seccomp mediates ioctls on an fd the
+ * VMM legitimately holds (SELinux could, with ioctl xperms). */
+static int act_kvm_ioctl(const struct probe_args *a)
+{
+	if (a->vm_fd < 0)
+		return EBADF;
+	struct kvm_userspace_memory_region region = {.slot = 7,
+						     .guest_phys_addr = 1ULL << 40,
+						     .memory_size = 4096,
+						     .userspace_addr =
+							 (uint64_t)(uintptr_t)a->scratch};
+	return result_of(ioctl(a->vm_fd, KVM_SET_USER_MEMORY_REGION, &region));
+}
+
 static int act_keyctl(const struct probe_args *a)
 {
 	/* The supervisor's session keyring holds a secret; the VMM must not
@@ -156,74 +173,49 @@ static int act_keyctl(const struct probe_args *a)
 static const struct probe_action {
 	const char *name;
 	int (*run)(const struct probe_args *);
+	bool needs_vm; /* made before the filter goes on, as the VMM makes its VM */
 } probe_actions[] = {
-    {"open_etc_passwd", act_open_passwd},
-    {"open_root", act_open_root},
-    {"socket_inet", act_socket_inet},
-    {"unix_connect", act_unix_connect},
-    {"execve", act_execve},
-    {"ptrace_attach", act_ptrace},
-    {"kill_other", act_kill},
-    {"mount", act_mount},
-    {"unshare_user", act_unshare_user},
-    {"setuid_0", act_setuid0},
-    {"bpf", act_bpf},
-    {"io_uring_setup", act_io_uring},
-    {"userfaultfd", act_userfaultfd},
-    {"perf_event_open", act_perf_event},
-    {"keyctl", act_keyctl},
+    {"open_etc_passwd", act_open_passwd, false},
+    {"open_root", act_open_root, false},
+    {"socket_inet", act_socket_inet, false},
+    {"unix_connect", act_unix_connect, false},
+    {"execve", act_execve, false},
+    {"ptrace_attach", act_ptrace, false},
+    {"kill_other", act_kill, false},
+    {"mount", act_mount, false},
+    {"unshare_user", act_unshare_user, false},
+    {"setuid_0", act_setuid0, false},
+    {"bpf", act_bpf, false},
+    {"io_uring_setup", act_io_uring, false},
+    {"userfaultfd", act_userfaultfd, false},
+    {"perf_event_open", act_perf_event, false},
+    {"keyctl", act_keyctl, false},
+    {"kvm_ioctl", act_kvm_ioctl, true},
 };
-
-/* ---- the probe's own seccomp filter (the real policies are seccomp.c's) ---- */
-
-static void probe_seccomp_install(void)
-{
-	/* Default: kill the process, like the VMM's filters. */
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
-	if (ctx == NULL)
-		die("seccomp_init(SCMP_ACT_KILL_PROCESS) failed");
-	static const int allowed[] = {
-	    SCMP_SYS(read),
-	    SCMP_SYS(write), /* results pipe, stdout */
-	    SCMP_SYS(close), /* the child's pipe ends */
-	    SCMP_SYS(exit),
-	    SCMP_SYS(exit_group), /* ending */
-	    SCMP_SYS(rt_sigreturn),
-	    SCMP_SYS(rt_sigprocmask),  /* glibc fork */
-	    SCMP_SYS(set_robust_list), /* glibc fork, in the child */
-	    SCMP_SYS(wait4),	       /* reaping each action */
-	    SCMP_SYS(pause),
-	    SCMP_SYS(clock_nanosleep), /* --wait */
-	    SCMP_SYS(getpid),
-	    SCMP_SYS(gettid), /* glibc fork */
-	    SCMP_SYS(brk),
-	    SCMP_SYS(mmap),
-	    SCMP_SYS(munmap), /* malloc (stdio) */
-	    SCMP_SYS(newfstatat),
-	    SCMP_SYS(fstat), /* stdio's first write */
-	};
-	for (size_t i = 0; i < ARRAY_SIZE(allowed); i++)
-		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed[i], 0) < 0)
-			die("seccomp_rule_add(allow %d) failed", allowed[i]);
-	/* fork() for each action, but no namespace flags. */
-	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
-			     SCMP_A0(SCMP_CMP_MASKED_EQ, PROBE_CLONE_NEW_MASK, 0)) < 0)
-		die("seccomp_rule_add(clone) failed");
-	/* clone3's flags live in memory seccomp cannot read: make glibc fall
-	 * back to clone. */
-	if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0) < 0)
-		die("seccomp_rule_add(clone3) failed");
-	int rc = seccomp_load(ctx);
-	if (rc < 0) {
-		errno = -rc;
-		die_errno("seccomp_load()");
-	}
-	seccomp_release(ctx);
-}
 
 /* ---- confined side ---- */
 
-static NORETURN void probe_inner(const struct probe_args *a)
+struct action_run {
+	const struct probe_args *a;
+	const struct probe_action *act;
+	int result_fd;
+};
+
+/* The action's process: the shipped vCPU filter goes on last, as a vCPU
+ * thread installs it, then the action runs and its errno is reported. */
+static int action_child(void *arg)
+{
+	const struct action_run *run = arg;
+	if ((run->a->layers & SANDBOX_SECCOMP) &&
+	    seccomp_policy_install_fd(run->a->vcpu_policy_fd) < 0)
+		_exit(3);
+	int r = run->act->run(run->a);
+	if (write(run->result_fd, &r, sizeof(r)) != (ssize_t)sizeof(r))
+		_exit(2);
+	_exit(0);
+}
+
+static NORETURN void probe_inner(struct probe_args *a)
 {
 	struct sandbox_vmm_report report;
 	int results[2];
@@ -237,6 +229,7 @@ static NORETURN void probe_inner(const struct probe_args *a)
 		int api = ioctl(a->kvm_fd, KVM_GET_API_VERSION, 0);
 		int vm = api == KVM_API_VERSION ? ioctl(a->kvm_fd, KVM_CREATE_VM, 0) : -1;
 		int vcpu = vm >= 0 ? ioctl(vm, KVM_CREATE_VCPU, 0) : -1;
+		a->vm_fd = vm; /* made before the fds are sealed, as the VMM does */
 		if (vcpu >= 0)
 			printf("kvm: VM and vCPU created (api %d)\n", api);
 		else
@@ -247,31 +240,35 @@ static NORETURN void probe_inner(const struct probe_args *a)
 	int limit = sandbox_seal_fds(a->layers);
 	printf("fd_seal: %d\n", limit);
 	fflush(stdout);
-	/* As in the VMM: seccomp last. */
-	if (a->layers & SANDBOX_SECCOMP)
-		probe_seccomp_install();
 	if (a->wait) {
+		/* Seen from outside like the VMM's main thread: its filter on. */
 		printf("READY\n");
 		fflush(stdout);
+		if ((a->layers & SANDBOX_SECCOMP) &&
+		    seccomp_policy_install_fd(a->vmm_policy_fd) < 0)
+			die_errno("installing the shipped vmm policy");
 		for (;;)
-			pause();
+			ppoll(NULL, 0, NULL, NULL);
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(probe_actions); i++) {
 		const struct probe_action *act = &probe_actions[i];
 		int err = -1, status = 0;
 		fflush(stdout);
-		pid_t pid = fork();
+		/* A child per action, so that a seccomp kill ends only it. An
+		 * action on the VM shares the probe's memory (CLONE_VM), as a
+		 * vCPU thread shares the VMM's: KVM refuses a VM's ioctls from
+		 * any other mm. */
+		static char stack[64 << 10] __attribute__((aligned(16)));
+		struct action_run run = {.a = a, .act = act, .result_fd = results[1]};
+		pid_t pid = act->needs_vm ? clone(action_child, stack + sizeof(stack),
+						  CLONE_VM | SIGCHLD, &run)
+					  : fork();
 		if (pid < 0) {
 			printf("%s: probe error (fork: %s)\n", act->name, strerrorname_np(errno));
 			continue;
 		}
-		if (pid == 0) {
-			/* A grandchild per action, so that a seccomp kill ends only it. */
-			int r = act->run(a);
-			if (write(results[1], &r, sizeof(r)) != (ssize_t)sizeof(r))
-				_exit(2);
-			_exit(0);
-		}
+		if (pid == 0)
+			action_child(&run);
 		if (waitpid(pid, &status, 0) < 0) {
 			printf("%s: probe error (waitpid)\n", act->name);
 			continue;
@@ -297,8 +294,13 @@ static NORETURN void probe_inner(const struct probe_args *a)
 
 int main(int argc, char **argv)
 {
-	struct probe_args a = {
-	    .layers = SANDBOX_LAYERS_ALL, .victim = 1, .unix_name = "lockvm-probe", .kvm_fd = -1};
+	struct probe_args a = {.layers = SANDBOX_LAYERS_ALL,
+			       .victim = 1,
+			       .unix_name = "lockvm-probe",
+			       .kvm_fd = -1,
+			       .vm_fd = -1,
+			       .vmm_policy_fd = -1,
+			       .vcpu_policy_fd = -1};
 	util_progname = "probe_vmm";
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i];
@@ -313,6 +315,9 @@ int main(int argc, char **argv)
 			a.unix_name = arg + 7;
 		else if (strcmp(arg, "--wait") == 0)
 			a.wait = true;
+		else if (sscanf(arg, "--seccomp-fds=%d,%d", &a.vmm_policy_fd, &a.vcpu_policy_fd) ==
+			 2)
+			continue;
 		else if (strncmp(arg, "--kvm-fd=", 9) == 0 &&
 			 parse_uint(arg + 9, 0, INT32_MAX, &value) == 0)
 			a.kvm_fd = (int)value;

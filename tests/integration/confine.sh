@@ -19,7 +19,7 @@ fi
 
 CG_PARENT=lockvm-test-$$
 UNIX_NAME=lockvm-probe-$$
-NACTIONS=15
+NACTIONS=16
 victim_pid="" listener_pid="" waiter_pid=""
 cleanup() {
 	for p in $waiter_pid $victim_pid $listener_pid; do kill -KILL "$p" 2>/dev/null; done
@@ -44,17 +44,22 @@ time.sleep(600)" &
 listener_pid=$!
 sleep 0.3
 
+# The probe installs the shipped policies, compiled from here.
+export LOCKVM_POLICY_DIR=$TOP/policy/seccomp
+KVM_ARG=""
+have_kvm && KVM_ARG=--kvm
 probe() {
 	out=$(timeout -k 5 30 "$PROBE" --victim="$victim_pid" --unix="$UNIX_NAME" \
-		--cgroup-parent="$CG_PARENT" "$@" 2>&1)
+		--cgroup-parent="$CG_PARENT" $KVM_ARG "$@" 2>&1)
 	rc=$?
 }
 
-# every_action_blocked NAME: checks the probe output in $out.
+# every_action_blocked NAME [EXCEPT]: checks the probe output in $out;
+# EXCEPT names the one action allowed to get through (see below).
 every_action_blocked() {
-	local name=$1 lines allowed
+	local name=$1 except=${2:-} lines allowed
 	lines=$(grep -cE '^[a-z_0-9]+: (blocked|ALLOWED|probe error)' <<<"$out")
-	allowed=$(grep -E ': (ALLOWED|probe error)' <<<"$out" | tr '\n' ' ')
+	allowed=$(grep -E ': (ALLOWED|probe error)' <<<"$out" | grep -v "^$except: ALLOWED" | tr '\n' ' ')
 	if [ "$rc" -ne 0 ]; then
 		fail "$name: probe exited $rc: $(tail -n 2 <<<"$out" | tr '\n' '|')"
 	elif [ "$lines" -ne "$NACTIONS" ]; then
@@ -70,14 +75,15 @@ probe
 every_action_blocked "confine all layers"
 grep -q '^landlock: enforced' <<<"$out" || fail "confine all layers: Landlock not enforced: $(grep landlock <<<"$out")"
 
-# KVM stays usable through the passed fd under full confinement.
+# KVM stays usable through the passed fd under full confinement, and a KVM
+# ioctl the vCPU filter does not name (a new memory slot) is killed.
 if have_kvm; then
-	probe --kvm
-	every_action_blocked "confine all layers with /dev/kvm passed"
 	grep -q '^kvm: VM and vCPU created' <<<"$out" && pass "confine: KVM VM and vCPU work when confined" ||
 		fail "confine: KVM under confinement: $(grep '^kvm' <<<"$out")"
+	grep -q '^kvm_ioctl: blocked (signal SIGSYS)' <<<"$out" && pass "confine: KVM_SET_USER_MEMORY_REGION from a vCPU-filtered thread is killed" ||
+		fail "confine: kvm_ioctl: $(grep '^kvm_ioctl' <<<"$out")"
 else
-	skip "confine kvm: /dev/kvm not usable here"
+	skip "confine kvm: /dev/kvm not usable here (kvm_ioctl is then blocked only for want of a VM fd)"
 fi
 
 # Each layer off in turn. pivot_root needs the private mount ns, so the
@@ -85,7 +91,14 @@ fi
 for layer in cgroup namespaces,pivot_root mac pivot_root rlimits close_fds clear_env uid \
 	keyring userns chroot caps pdeathsig landlock seccomp fd_seal; do
 	probe --disable="$layer"
-	every_action_blocked "confine without $layer"
+	if [ "$layer" = seccomp ] && [ -n "$KVM_ARG" ]; then
+		# The one single-layer action: an ioctl on the VM fd the VMM needs.
+		# Only seccomp sees ioctl numbers on an fd already held (SECURITY.md).
+		every_action_blocked "confine without $layer" kvm_ioctl
+		grep -q '^kvm_ioctl: ALLOWED' <<<"$out" && echo "info: without seccomp a KVM ioctl on the VMM's own VM fd gets through (expected: seccomp is its only layer)"
+	else
+		every_action_blocked "confine without $layer"
+	fi
 done
 
 # Which layers stand behind each action once seccomp is off too: for the
@@ -146,8 +159,10 @@ else
 	dirs=""
 	for fd in /proc/$pid/fd/*; do [ -d "$fd" ] && dirs="$dirs $(readlink "$fd")"; done
 	[ -z "$dirs" ] && pass "outside: no directory fds" || fail "outside: directory fds:$dirs"
-	# Kept: 0-2, plus the probe's own result pipe (2).
-	[ "$fds" = "0 1 2 3 4 " ] && pass "outside: only kept fds (0-2, result pipe)" || fail "outside: fds $fds"
+	# Kept: 0-2, the two sealed policy memfds, the probe's own result pipe (2).
+	[ "$fds" = "0 1 2 3 4 5 6 " ] && pass "outside: only kept fds (0-2, policies, result pipe)" || fail "outside: fds $fds"
+	kinds=$(for fd in 3 4 5 6; do readlink "/proc/$pid/fd/$fd" | sed 's/:.*//'; done | sort | tr '\n' ' ')
+	[ "$kinds" = "/memfd /memfd pipe pipe " ] && pass "outside: fds 3-6 are the two BPF memfds and the result pipe" || fail "outside: fds 3-6: $kinds"
 	[ "$(field TracerPid)" = 0 ] || fail "outside: traced"
 	grep -q '^1$' <<<"$(awk '/^NSpid:/ {print $NF}' "$st")" &&
 		pass "outside: VMM is pid 1 of its pid namespace" || fail "outside: NSpid $(field NSpid)"

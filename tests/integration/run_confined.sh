@@ -7,11 +7,11 @@ if [ -n "$UNCONFINED_REASON" ]; then skip "run_confined: $UNCONFINED_REASON"; ex
 head -c 1048576 /dev/zero >"$T_TMP/disk.img"
 chmod 0644 "$T_TMP/disk.img"
 before=$(stat -c '%u:%g %a' "$T_TMP/disk.img")
-"$LOCKVM" run --vcpus 2 --disk "$T_TMP/disk.img" "$G/spin.elf" >"$T_TMP/out" 2>&1 &
+"$LOCKVM" run --timeout 60 --vcpus 2 --disk "$T_TMP/disk.img" "$G/spin.elf" >"$T_TMP/out" 2>&1 &
 sup=$!
 vmm=""
-for _ in $(seq 50); do vmm=$(pgrep -x lockvm-vmm -P "$(pgrep -P "$sup" | head -1)" 2>/dev/null || pgrep -P "$sup" -x lockvm-vmm) && [ -n "$vmm" ] && break; sleep 0.1; done
-[ -z "$vmm" ] && vmm=$(pgrep -n -x lockvm-vmm)
+# Only this supervisor's own child: other tests may run VMs at the same time.
+for _ in $(seq 50); do vmm=$(pgrep -P "$sup" -x lockvm-vmm) && break; sleep 0.1; done
 sleep 0.3
 if [ -n "$vmm" ] && [ -r /proc/"$vmm"/status ]; then
 	st=/proc/$vmm/status
@@ -37,9 +37,10 @@ kill -TERM "$sup"; wait "$sup"
 after=$(stat -c '%u:%g %a' "$T_TMP/disk.img")
 [ "$after" = "$before" ] && pass "run: disk owner and mode restored after the VM ends" || fail "run: disk now $after, was $before"
 # the VMM killed with SIGKILL: the supervisor still restores the image
-"$LOCKVM" run --disk "$T_TMP/disk.img" "$G/spin.elf" >"$T_TMP/out2" 2>&1 &
+"$LOCKVM" run --timeout 60 --disk "$T_TMP/disk.img" "$G/spin.elf" >"$T_TMP/out2" 2>&1 &
 sup=$!
-for _ in $(seq 50); do vmm=$(pgrep -n -x lockvm-vmm) && break; sleep 0.1; done
+vmm=""
+for _ in $(seq 50); do vmm=$(pgrep -P "$sup" -x lockvm-vmm) && break; sleep 0.1; done
 sleep 0.3; kill -KILL "$vmm"; wait "$sup"; rc=$?
 after=$(stat -c '%u:%g %a' "$T_TMP/disk.img")
 [ "$rc" -eq 137 ] && [ "$after" = "$before" ] && pass "run: VMM SIGKILLed: exit 137, disk owner and mode restored" || fail "run: after SIGKILL rc=$rc disk $after"

@@ -1,0 +1,47 @@
+/* Where lockvm keeps things: every path hangs off one root (--root, LOCKVM_ROOT, default /). */
+#ifndef LOCKVM_PATHS_H
+#define LOCKVM_PATHS_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Directories under the root (DESIGN.md, "Directories"). */
+#define PATHS_CONF_DIR "etc/lockvm"	       /* lockvm.conf */
+#define PATHS_DEFS_DIR "etc/lockvm/vms"	       /* NAME.conf definitions */
+#define PATHS_POOL_DIR "var/lib/lockvm/images" /* the default storage pool */
+#define PATHS_LOG_DIR  "var/log/lockvm"	       /* NAME.log */
+#define PATHS_RUN_DIR  "run/lockvm"	       /* registry and leases */
+#define PATHS_VMS_DIR  "run/lockvm/vms"	       /* NAME/ per live VM */
+#define PATHS_NAME_MAX 64
+
+/* The root every path hangs off: what --root or LOCKVM_ROOT says, else "/".
+ * Never ends in '/' unless it is "/". */
+const char *paths_root(void);
+
+/* Sets the root (the global --root option); it must be an existing
+ * directory. Returns 0, or -1 with a message in err. */
+int paths_set_root(const char *dir, char *err, size_t errlen);
+
+/* out = <root>/<rel>[/<leaf>] (leaf may be NULL). Returns 0, or -1 with
+ * errno ENAMETOOLONG. */
+int paths_join(char *out, size_t size, const char *rel, const char *leaf);
+
+/* Creates <root>/<rel> and its missing parents (mode 0700 for run/, 0755
+ * otherwise), refusing symlinks on the way. Returns 0 or -1 with errno. */
+int paths_mkdir(const char *rel);
+
+/* A VM, network or pool name: 1-64 of [A-Za-z0-9_.-], not starting with
+ * '.' or '-'. On refusal, why says what is wrong ("empty", "too long" ...). */
+bool paths_name_valid(const char *name, const char **why);
+
+/* Writes len bytes to path atomically: a temporary file in the same
+ * directory, fsync'd, then renamed over path. Mode applies to the new
+ * file. Returns 0 or -1 with errno. */
+int paths_write_atomic(const char *path, const void *data, size_t len, unsigned mode);
+
+/* Reads a whole small file (at most max bytes) into a NUL-terminated
+ * malloc'd buffer. Returns it, or NULL with errno (EFBIG when larger). */
+char *paths_read_file(const char *path, size_t max, size_t *len);
+
+#endif

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# `lockvm run` modes of the confinement: --seccomp kill|log|trap, --require-mac, --cpus.
+. "$(dirname "$0")/../lib.sh"
+if ! have_kvm; then skip "run_modes: /dev/kvm is not usable here"; exit 0; fi
+if [ "$(id -u)" -ne 0 ]; then skip "run_modes: needs root for the per-VM uid"; exit 0; fi
+if [ -n "$UNCONFINED_REASON" ]; then skip "run_modes: $UNCONFINED_REASON"; exit 0; fi
+
+# The shipped allowlists are complete: normal runs under trap see no violation.
+head -c $((1 << 20)) /dev/urandom >"$T_TMP/src.img"
+truncate -s $((1 << 20)) "$T_TMP/dst.img"
+for args in "$G/hello.elf" "--vcpus 4 $G/smp.elf -- 200000" \
+	"--disk $T_TMP/src.img,ro --disk $T_TMP/dst.img $G/blkcopy.elf" "--timeout 0.5 --vcpus 2 $G/spin.elf"; do
+	want=0; case $args in *spin*) want=124 ;; esac
+	# shellcheck disable=SC2086
+	run_capture "$LOCKVM" run --seccomp trap $args
+	if [ "$rc" -eq "$want" ] && ! grep -q "seccomp" <<<"$out"; then
+		pass "seccomp=trap: no violation running ${args##*/}"
+	else
+		fail "seccomp=trap: ${args##*/}: rc=$rc $(tr '\n' '|' <<<"$out")"
+	fi
+done
+cmp -s "$T_TMP/src.img" "$T_TMP/dst.img" && pass "seccomp=trap: blkcopy copied the disk" || fail "seccomp=trap: copy differs"
+
+# A policy that forgets pwrite64 (guest disk writes): each mode does what it says.
+mkdir -p "$T_TMP/policy"
+cp "$TOP"/policy/seccomp/*.policy "$T_TMP/policy/"
+sed -i '/^pwrite64:/d' "$T_TMP/policy/common.policy"
+grep -q pwrite64 "$T_TMP"/policy/*.policy && fail "test setup: pwrite64 still in the policy"
+disk_run() { truncate -s 0 "$T_TMP/dst.img"; truncate -s $((1 << 20)) "$T_TMP/dst.img"
+	LOCKVM_POLICY_DIR=$T_TMP/policy expect "$@" "$LOCKVM" run --seccomp "$mode" \
+		--disk "$T_TMP/src.img,ro" --disk "$T_TMP/dst.img" "$G/blkcopy.elf"; }
+mode=trap disk_run "seccomp=trap names the refused syscall" 159 "seccomp: thread vcpu0 called pwrite64 (syscall 18), which its policy does not allow"
+mode=kill disk_run "seccomp=kill: refused syscall kills the VMM" 159 "VMM killed by seccomp (SIGSYS)"
+mode=log disk_run "seccomp=log: refused syscall is allowed (learning)" 0 ""
+cmp -s "$T_TMP/src.img" "$T_TMP/dst.img" && pass "seccomp=log: the copy went through" || fail "seccomp=log: copy differs"
+# A setup failure after resources were taken gives them all back.
+head -c 65536 /dev/zero >"$T_TMP/own.img"; chmod 0644 "$T_TMP/own.img"
+LOCKVM_POLICY_DIR=$T_TMP/nopolicy expect "missing policy refused" 125 "seccomp policy $T_TMP/nopolicy/vmm.policy" \
+	"$LOCKVM" run --disk "$T_TMP/own.img" "$G/hello.elf"
+leases=$(ls "$LOCKVM_ROOT/run/lockvm/uids" 2>/dev/null | wc -l)
+[ "$(stat -c '%u %a' "$T_TMP/own.img")" = "0 644" ] && [ "$leases" = 0 ] &&
+	pass "refused setup: disk owner and mode restored, uid lease released" ||
+	fail "refused setup left: disk $(stat -c '%u %a' "$T_TMP/own.img"), $leases uid leases"
+expect "seccomp: bad mode" 125 "--seccomp 'allow': want kill, log or trap" "$LOCKVM" run --seccomp allow "$G/hello.elf"
+
+# --require-mac: refused unless SELinux or AppArmor enforces.
+enforcing=0
+[ "$(cat /sys/fs/selinux/enforce 2>/dev/null)" = 1 ] && enforcing=1
+[ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" = Y ] && [ -d /sys/kernel/security/apparmor ] && enforcing=1
+if [ "$enforcing" = 1 ]; then
+	expect "--require-mac runs where MAC enforces" 0 "hello from lockvm" "$LOCKVM" run --require-mac "$G/hello.elf"
+else
+	expect "--require-mac refused without an enforcing MAC" 125 "--require-mac: neither SELinux nor AppArmor is enforcing" \
+		"$LOCKVM" run --require-mac "$G/hello.elf"
+fi
+
+# --cpus: the quota is in the VM's cgroup and holds the VMM to it.
+expect "--cpus: bad value" 125 "--cpus '0': want a number of CPUs above 0" "$LOCKVM" run --cpus 0 "$G/hello.elf"
+expect "--cpus: too many decimals" 125 "--cpus '0.1234'" "$LOCKVM" run --cpus 0.1234 "$G/hello.elf"
+cpu_root=/sys/fs/cgroup/cpu
+[ -f /sys/fs/cgroup/unified/cgroup.controllers ] && grep -qw cpu /sys/fs/cgroup/unified/cgroup.controllers && cpu_root=/sys/fs/cgroup/unified
+if [ ! -d "$cpu_root" ]; then
+	skip "--cpus: no cpu cgroup controller here"
+else
+	"$LOCKVM" run --cpus 0.25 --timeout 3 --vcpus 2 "$G/spin.elf" >"$T_TMP/cpus.out" 2>&1 &
+	sup=$!
+	dir=$cpu_root/lockvm/vm-$sup
+	for _ in $(seq 50); do [ -d "$dir" ] && break; sleep 0.05; done
+	if [ -f "$dir/cpu.cfs_quota_us" ]; then quota="$(cat "$dir/cpu.cfs_quota_us") $(cat "$dir/cpu.cfs_period_us")"
+	else quota=$(cat "$dir/cpu.max" 2>/dev/null); fi
+	[ "$quota" = "25000 100000" ] && pass "--cpus 0.25: quota 25000 per 100000 us in the VM's cgroup" || fail "--cpus 0.25: quota '$quota' in $dir"
+	sleep 1
+	vmm=$(pgrep -P "$sup" -x lockvm-vmm)
+	t0=$(awk '{ print $14 + $15 }' "/proc/$vmm/stat" 2>/dev/null); sleep 1
+	t1=$(awk '{ print $14 + $15 }' "/proc/$vmm/stat" 2>/dev/null)
+	wait "$sup"
+	used=$(( (t1 - t0) * 100 / $(getconf CLK_TCK) ))  # percent of one CPU over 1 s
+	[ -n "$t0" ] && [ "$used" -le 40 ] && pass "--cpus 0.25: two spinning vCPUs used ${used}% of a CPU" \
+		|| fail "--cpus 0.25: the VMM used ${used}% of a CPU (t0=$t0 t1=$t1)"
+fi
+
+# Rootless: an ordinary user with access to KVM (its own node for the device
+# here, so /dev/kvm is left alone) runs a VM; lockvm says what it could not
+# apply, and what it could is in place.
+RL=$T_TMP/rootless
+mkdir -p "$RL" && chmod 755 "$T_TMP" "$RL"
+if ! mknod "$RL/kvm" c $((16#$(stat -c '%t' /dev/kvm))) $((16#$(stat -c '%T' /dev/kvm))) 2>/dev/null; then
+	skip "rootless: cannot make a private KVM device node here"
+elif ! setpriv --reuid=nobody --regid=nogroup --clear-groups test -x "$LOCKVM"; then
+	skip "rootless: user nobody cannot reach $LOCKVM"
+else
+	chown nobody "$RL/kvm"
+	as_nobody=(env LOCKVM_KVM_DEVICE="$RL/kvm" LOCKVM_ROOT="$RL/root" setpriv --reuid=nobody --regid=nogroup --clear-groups)
+	expect "rootless: hello runs" 0 "hello from lockvm" "${as_nobody[@]}" "$LOCKVM" run "$G/hello.elf"
+	grep -q "rootless: layer uid not applied (the VMM runs as uid $(id -u nobody)" <<<"$out" &&
+		grep -q "rootless: layer cgroup not applied" <<<"$out" &&
+		pass "rootless: says which layers it could not apply" || fail "rootless: report: $(tr '\n' '|' <<<"$out")"
+	"${as_nobody[@]}" "$LOCKVM" run --timeout 5 "$G/spin.elf" >"$RL/out" 2>&1 &
+	sup=$!
+	vmm=""
+	for _ in $(seq 50); do vmm=$(pgrep -P "$sup" -x lockvm-vmm) && break; sleep 0.1; done
+	sleep 0.3
+	if [ -n "$vmm" ]; then
+		st=/proc/$vmm/status
+		bad=""
+		for k in CapInh CapPrm CapEff CapBnd CapAmb; do grep -q "^$k:[[:space:]]*0000000000000000$" "$st" || bad="$bad $k"; done
+		grep -q "^NoNewPrivs:[[:space:]]*1$" "$st" || bad="$bad NoNewPrivs"
+		for t in /proc/"$vmm"/task/*; do grep -q "^Seccomp:[[:space:]]*2$" "$t/status" || bad="$bad Seccomp($(cat "$t/comm"))"; done
+		for ns in user mnt pid net; do [ "$(readlink /proc/"$vmm"/ns/$ns)" = "$(readlink /proc/self/ns/$ns)" ] && bad="$bad ns:$ns"; done
+		[ -z "$(ls -A /proc/"$vmm"/root/ 2>/dev/null)" ] || bad="$bad root-not-empty"
+		[ -z "$bad" ] && pass "rootless: VMM has no caps, NoNewPrivs, Seccomp 2 on every thread, own user/mnt/pid/net ns, empty root" \
+			|| fail "rootless: VMM lacks:$bad"
+	else
+		fail "rootless: no lockvm-vmm running as nobody: $(tr '\n' '|' <"$RL/out")"
+	fi
+	kill -TERM "$sup" 2>/dev/null; wait "$sup" || true
+fi
