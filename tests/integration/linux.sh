@@ -44,6 +44,8 @@ for libc in $libcs; do
 	expect "$libc: #DE exits 136" 136 "guest fault: #DE" "$LOCKVM" run --linux "$LX/lx_fault.$libc" -- de
 	expect "$libc: abort() exits 134" 134 "guest killed by signal 6" \
 		"$LOCKVM" run --linux "$LX/lx_fault.$libc" -- abort
+	expect "$libc: a doorbell write other than SYSCALL stops the VM" 134 "a --linux guest may only make system calls" \
+		"$LOCKVM" run --linux "$LX/lx_fault.$libc" -- doorbell
 	expect "$libc: SIGILL handler" 0 "caught signal 4" "$LOCKVM" run --linux "$LX/lx_fault.$libc" -- ud-handler
 	expect "$libc: time, sleep and random" 0 "sleep ok, wall clock ok, random ok" \
 		"$LOCKVM" run --linux "$LX/lx_time.$libc"

@@ -29,6 +29,8 @@ int main(int argc, char **argv)
 		return 1000 / zero; /* not 1/x, which gcc computes without dividing */
 	if (strcmp(mode, "abort") == 0)
 		abort();
+	if (strcmp(mode, "doorbell") == 0) /* an SDK hypercall slot: not for Linux programs */
+		*(volatile uint32_t *)(uintptr_t)0x4000000000ULL = 0x1000;
 	struct sigaction sa = {.sa_sigaction = handler, .sa_flags = SA_SIGINFO};
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGSEGV, &sa, NULL);
