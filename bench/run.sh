@@ -120,3 +120,37 @@ if [ -n "$rss" ]; then
 else
 	echo "BENCH overhead ratio=n/a (could not read the VMM's memory)"
 fi
+
+# linux-compute: the same static binary (bench/primes_native.c, glibc -static) in a --linux VM
+# and natively; the VM's figure includes its start-up.
+LX=$B/tests/linux
+N=8000000 REPEAT=3
+native=$(secs "$LX/primes.glibc" $N)
+guest=$(secs "$L" run --linux "$LX/primes.glibc" -- $N)
+echo "BENCH linux-compute ratio=$(ratio "$native" "$guest") guest=${guest}s native=${native}s (primes below $N, one static binary; target >= 0.95)"
+
+# linux-syscall: getppid() in a --linux VM / the raw ring-3 MMIO exit of bench/rawkvm.c
+# (the same exit a --linux syscall takes on these hosts). Interleaved, best of 5.
+lx_ns="" raw_mmio=""
+for _ in 1 2 3 4 5; do
+	raw_mmio+="$("$B/bench/rawkvm" mmio 20000) "
+	lx_ns+="$("$L" run --linux "$LX/syscall_bench.glibc" -- 20000 | awk '/getppid_ns/ { print $2 }') "
+done
+raw_mmio=$(tr ' ' '\n' <<<"$raw_mmio" | grep . | best)
+lx_us=$(tr ' ' '\n' <<<"$lx_ns" | grep . | best | awk '{ printf "%.3f", $1 / 1000 }')
+echo "BENCH linux-syscall ratio=$(ratio "$lx_us" "$raw_mmio") getppid=${lx_us}us/call raw_ring3_mmio_exit=${raw_mmio}us (lower is better)"
+
+# linux-busybox: busybox sha256sum of a 64 MiB file, natively and in a --linux VM (file from --fs).
+if command -v busybox >/dev/null; then
+	mkdir -p "$T/fs"
+	head -c $((64 << 20)) /dev/urandom >"$T/fs/big"
+	REPEAT=3
+	native=$(cd "$T/fs" && secs busybox sha256sum big)
+	guest=$(secs "$L" run --linux --fs "$T/fs" "$(command -v busybox)" -- sha256sum /big)
+	a=$(cd "$T/fs" && busybox sha256sum big | cut -d' ' -f1)
+	b=$("$L" run --linux --fs "$T/fs" "$(command -v busybox)" -- sha256sum /big | cut -d' ' -f1)
+	[ "$a" = "$b" ] || echo "BENCH linux-busybox: digests differ!"
+	echo "BENCH linux-busybox ratio=$(ratio "$native" "$guest") guest=${guest}s native=${native}s (sha256sum of 64 MiB; VM time includes packing --fs)"
+else
+	echo "BENCH linux-busybox skipped: busybox-static not installed"
+fi

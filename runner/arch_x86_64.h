@@ -32,6 +32,10 @@
 
 /* Whether KVM's guest CPUs have 1 GiB pages (CPUID 0x80000001 EDX.26). */
 bool x86_has_1g_pages(int kvm_fd);
+/* GDT, TSS and IDT with the fault stubs, for callers that build their
+ * own page tables (Linux-ABI guests). Needs guest RAM mapped. */
+struct vm;
+void x86_setup_descriptors(struct vm *vm);
 
 /* Initial RSP of vCPU `index`. */
 uint64_t x86_stack_top(uint64_t ram_size, unsigned index);

@@ -297,6 +297,12 @@ static int boot_info_setup(struct vm *vm, const struct boot_args *args, char *er
 	return 0;
 }
 
+void x86_setup_descriptors(struct vm *vm)
+{
+	gdt_setup(vm);
+	idt_setup(vm);
+}
+
 int arch_setup_memory(struct vm *vm, const struct elf_image *image, const struct boot_args *args,
 		      char *err, size_t errlen)
 {

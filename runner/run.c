@@ -17,6 +17,7 @@
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <sys/wait.h>
@@ -24,6 +25,7 @@
 
 #include "kvm.h"
 #include "memhost.h"
+#include "linux_fs.h"
 #include "memory.h"
 #include "memstat.h"
 #include "numa.h"
@@ -75,6 +77,12 @@ struct run_options {
 	const char *numa;		    /* --numa as given, NULL when not bound */
 	struct numa_set numa_nodes, numa_cpus;
 	const char *guest;
+	/* --linux guests */
+	bool linux_abi, strace;
+	const char *fs_dir;
+	const char *env[32];
+	unsigned envc;
+	int fs_fd;
 	int guest_argc;
 	char **guest_argv; /* guest_argv[0] is the guest as given */
 };
@@ -102,7 +110,11 @@ static void usage(FILE *out)
 	    "                     trap: the syscall is named on stderr, then exit 159\n"
 	    "  --require-mac      refuse to run (125) unless SELinux or AppArmor enforces\n"
 	    "  --confine on|off   off runs the VMM unconfined (benchmarks, debugging only)\n"
-	    "  --stats            print exit counts and the VMM's memory when the VM ends\n");
+	    "  --stats            print exit counts and the VMM's memory when the VM ends\n"
+	    "  --linux            GUEST is an unmodified static Linux x86-64 program\n"
+	    "  --fs HOSTDIR       with --linux: the read-only file tree it sees as /\n"
+	    "  --env NAME=VALUE   with --linux: add to its environment (repeatable)\n"
+	    "  --strace           with --linux: print each system call and its result\n");
 }
 
 /* Parses PATH[,ro|,rw] in place (argv strings are ours to cut). */
@@ -151,11 +163,15 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 	    {"hugepages", optional_argument, NULL, 'H'},
 	    {"numa", required_argument, NULL, 'N'},
 	    {"mem-limit", required_argument, NULL, 'L'},
+	    {"linux", no_argument, NULL, 'X'},
+	    {"fs", required_argument, NULL, 'F'},
+	    {"strace", no_argument, NULL, 'T'},
+	    {"env", required_argument, NULL, 'E'},
 	    {0},
 	};
 	uint64_t value;
 	int opt;
-	*o = (struct run_options){.mem = 64ULL << 20, .vcpus = 1, .confine = true};
+	*o = (struct run_options){.mem = 64ULL << 20, .vcpus = 1, .confine = true, .fs_fd = -1};
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "+hd", longopts, NULL)) != -1) {
@@ -185,6 +201,16 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 			if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0)
 				die("--confine '%s': want on or off", optarg);
 			o->confine = strcmp(optarg, "on") == 0;
+			break;
+		case 'X': o->linux_abi = true; break;
+		case 'T': o->strace = true; break;
+		case 'F': o->fs_dir = optarg; break;
+		case 'E':
+			if (!strchr(optarg, '=') || optarg[0] == '=' || strchr(optarg, '\n'))
+				die("--env '%s': want NAME=VALUE", optarg);
+			if (o->envc == ARRAY_SIZE(o->env))
+				die("--env: at most %zu variables", ARRAY_SIZE(o->env));
+			o->env[o->envc++] = optarg;
 			break;
 		case 'S':
 			if (strcmp(optarg, "kill") == 0)
@@ -272,6 +298,12 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 			    argv[optind - 1]);
 		}
 	}
+	if (!o->linux_abi && (o->fs_dir || o->strace || o->envc))
+		die("run: --fs, --env and --strace need --linux");
+	if (o->linux_abi && o->vcpus != 1)
+		die("run: a --linux guest runs on one vCPU (drop --vcpus)");
+	if (o->linux_abi && o->disk_count)
+		die("run: --disk is not offered to --linux guests (use --fs)");
 	if (optind >= argc)
 		die("run: no guest given (usage: lockvm run [OPTIONS] GUEST [-- ARGS...])");
 	o->guest = argv[optind];
@@ -391,10 +423,25 @@ static void open_disks(struct run_options *o)
 	}
 }
 
+/* --fs: the supervisor reads the host tree now, while privileged; the VMM
+ * gets one sealed memfd holding the packed image and never sees a path. */
+static int pack_fs(const char *dir)
+{
+	char err[512];
+	int fd = memfd_create("lockvm-fs", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		die_errno("memfd_create(--fs image)");
+	if (linux_fsimage_pack(dir, fd, err, sizeof(err)) < 0)
+		die("%s", err);
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0)
+		die_errno("sealing the --fs image");
+	return fd;
+}
+
 /* The VMM's argv; fd numbers are the supervisor's own (sandbox_spawn keeps
  * them open across exec). */
 struct vmm_argv {
-	char *argv[48 + 2 * LOCKVM_MAX_DISKS + LOCKVM_MAX_ARGS];
+	char *argv[56 + 2 * LOCKVM_MAX_DISKS + LOCKVM_MAX_ARGS + 2 * 32];
 	char numbers[16 + LOCKVM_MAX_DISKS][32];
 	int n, used;
 };
@@ -671,7 +718,8 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 {
 	static struct vmm_argv a;
 	struct sandbox_config cfg;
-	int keep[8 + LOCKVM_MAX_DISKS], n_keep = 0;
+	int keep[9 + LOCKVM_MAX_DISKS],
+	    n_keep = 0; /* 9: stdio, kvm, guest, fs, two policies, spare */
 	sandbox_config_init(&cfg);
 	memset(&a, 0, sizeof(a));
 	a.argv[a.n++] = "lockvm-vmm";
@@ -697,11 +745,28 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 		a.argv[a.n++] = "--numa-cpus";
 		a.argv[a.n++] = cpus;
 	}
+	if (o->linux_abi) {
+		unsigned tty = 0;
+		for (int fd = 0; fd < 3; fd++)
+			tty |= isatty(fd) ? 1u << fd : 0;
+		vmm_arg(&a, "--linux", NULL);
+		vmm_arg(&a, "--tty-mask", "%u", tty);
+		if (o->strace)
+			vmm_arg(&a, "--strace", NULL);
+		if (o->fs_fd >= 0)
+			vmm_arg(&a, "--fs-fd", "%d", o->fs_fd);
+		for (unsigned i = 0; i < o->envc; i++) {
+			a.argv[a.n++] = "--env";
+			a.argv[a.n++] = (char *)o->env[i];
+		}
+	}
 	keep[n_keep++] = STDIN_FILENO;
 	keep[n_keep++] = STDOUT_FILENO;
 	keep[n_keep++] = STDERR_FILENO;
 	keep[n_keep++] = kvm_fd;
 	keep[n_keep++] = guest_fd;
+	if (o->fs_fd >= 0)
+		keep[n_keep++] = o->fs_fd;
 	for (unsigned i = 0; i < o->disk_count; i++) {
 		vmm_arg(&a, "--disk", "%d,%s", o->disks[i].fd, o->disks[i].read_only ? "ro" : "rw");
 		keep[n_keep++] = o->disks[i].fd;
@@ -821,7 +886,7 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 	}
 	for (int i = 0; i < n_keep; i++) /* the policies are the VMM's now */
 		if (keep[i] > STDERR_FILENO && keep[i] != kvm_fd && keep[i] != guest_fd &&
-		    !is_disk_fd(o, keep[i]))
+		    keep[i] != o->fs_fd && !is_disk_fd(o, keep[i]))
 			close(keep[i]);
 	return pid;
 }
@@ -901,7 +966,8 @@ static int vmm_status(int wstatus, bool killed_for_time, const struct cgroup *cg
 	uint64_t oom_kills = 0;
 	/* The cgroup's OOM killer sends SIGKILL; its counter says it was the
 	 * one, rather than a user's kill -9. */
-	if (sig == SIGKILL && cgroup && cgroup_oom_kills(cgroup, &oom_kills) == 0 && oom_kills > 0) {
+	if (sig == SIGKILL && cgroup && cgroup_oom_kills(cgroup, &oom_kills) == 0 &&
+	    oom_kills > 0) {
 		fprintf(stderr,
 			"lockvm: VM exceeded its memory limit (%" PRIu64
 			" MiB: guest RAM plus VMM overhead, or --mem-limit) and was stopped\n",
@@ -941,7 +1007,7 @@ static int supervise(pid_t vmm, uint64_t timeout_ns, struct run_state *st, int s
 		};
 		/* Once the VMM is gone, only its pipes are drained (its children
 		 * died with its pid namespace, so EOF comes promptly). */
-		int timeout_ms = stats && !reaped	? (int)(STATS_INTERVAL_NS / 1000000)
+		int timeout_ms = stats && !reaped     ? (int)(STATS_INTERVAL_NS / 1000000)
 				 : reaped || backstop ? 1000
 						      : -1;
 		int n = poll(fds, 3, timeout_ms);
@@ -975,7 +1041,8 @@ static int supervise(pid_t vmm, uint64_t timeout_ns, struct run_state *st, int s
 			reaped = true;
 			if (stats && (uint64_t)usage.ru_maxrss * 1024 > stats->peak_rss_bytes)
 				stats->peak_rss_bytes = (uint64_t)usage.ru_maxrss * 1024;
-			status = vmm_status(wstatus, killed_for_time, cgroup, mem_limit, why, whylen);
+			status =
+			    vmm_status(wstatus, killed_for_time, cgroup, mem_limit, why, whylen);
 		}
 	}
 	return status;
@@ -1094,6 +1161,8 @@ int run_main(int argc, char **argv)
 		die("%s", err);
 	int guest_fd = open_guest(o.guest);
 	open_disks(&o);
+	if (o.fs_dir)
+		o.fs_fd = pack_fs(o.fs_dir);
 	int vmm_fd = open_vmm_binary(o.confine);
 	if (o.detach)
 		detach(&st);
@@ -1112,6 +1181,8 @@ int run_main(int argc, char **argv)
 	close(kvm_fd);
 	close(guest_fd);
 	close(vmm_fd);
+	if (o.fs_fd >= 0)
+		close(o.fs_fd);
 	st.vm.vmm_pid = (long)vmm;
 	snprintf(st.vm.state, sizeof(st.vm.state), "running");
 	if (registry_save(&st.vm) < 0)
@@ -1136,9 +1207,9 @@ int run_main(int argc, char **argv)
 	log_event(&st, "vmm pid %ld", st.vm.vmm_pid);
 	detach_ready(&st);
 	struct memstat stats = {0};
-	int status = supervise(vmm, o.timeout_ns, &st, sig_fd, o.stats ? &stats : NULL,
-			       o.mem_limit ? o.mem_limit : cgroup_vm_memory_limit(o.mem), why,
-			       sizeof(why));
+	int status =
+	    supervise(vmm, o.timeout_ns, &st, sig_fd, o.stats ? &stats : NULL,
+		      o.mem_limit ? o.mem_limit : cgroup_vm_memory_limit(o.mem), why, sizeof(why));
 	if (o.stats) {
 		char line[256];
 		memstat_format(&stats, line, sizeof(line));

@@ -8,6 +8,7 @@
 
 #include "arch.h"
 #include "arch_x86_64.h"
+#include "linux.h"
 
 #define CR0_PE		(1ULL << 0)
 #define CR0_MP		(1ULL << 1)
@@ -195,6 +196,10 @@ void arch_exit_hlt(struct vcpu *vcpu)
 	}
 	memcpy(&frame, src, sizeof(frame));
 	unsigned vector = (unsigned)(frame.vector % X86_STUB_VECTORS);
+	/* A --linux program may handle its own fault (signal handler). */
+	if (vcpu->vm->linux_proc &&
+	    linux_exit_fault(vcpu, vector, frame.error_code, sregs.cr2, &frame.vector))
+		return;
 	char detail[96] = "";
 	if (vector == 14)
 		snprintf(detail, sizeof(detail), " addr=0x%llx error=0x%llx",
