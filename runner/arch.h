@@ -34,4 +34,19 @@ int arch_vcpu_init(struct vcpu *vcpu, char *err, size_t errlen);
 void arch_exit_hlt(struct vcpu *vcpu);	    /* exception stubs halt here */
 void arch_exit_shutdown(struct vcpu *vcpu); /* triple fault */
 
+/* Snapshots (snapshot_x86_64.c). The size of a vCPU's arch blob. */
+size_t arch_snapshot_size(void);
+/* Reads a paused vCPU's state into out (arch_snapshot_size() bytes).
+ * Refuses a vCPU that is not in guest user mode. Returns 0 or -1 with err. */
+int arch_snapshot_save(struct vcpu *vcpu, uint8_t *out, char *err, size_t errlen);
+/* Checks an untrusted blob for vCPU `index`: nothing KVM would reject or
+ * that gives the guest more than a lockvm guest has. 0 or -1 with err. */
+int arch_snapshot_check(const uint8_t *blob, unsigned index, char *err, size_t errlen);
+/* Loads a checked blob into a vCPU set up by arch_vcpu_init(). */
+int arch_snapshot_load(struct vcpu *vcpu, const uint8_t *blob, char *err, size_t errlen);
+/* After restored RAM is in place: checks its page tables (tables inside
+ * the table area, no guest-writable runner page, runner pages identity
+ * mapped) and rebuilds the descriptor tables and stubs. 0 or -1 with err. */
+int arch_snapshot_memory(struct vm *vm, char *err, size_t errlen);
+
 #endif

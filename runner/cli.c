@@ -6,6 +6,7 @@
 
 #include "audit_seccomp.h"
 #include "cli_vm.h"
+#include "control.h"
 #include "paths.h"
 #include <limits.h>
 #include "audit_selinux.h"
@@ -52,6 +53,10 @@ static const struct command {
 	const char *summary;
 } commands[] = {
     {"run", run_main, "run a guest in a new confined VM"},
+    {"save", cmd_save, "save a running VM's state to a file (--keep-running, --key)"},
+    {"restore", restore_main, "continue a saved VM in a new confined VM"},
+    {"migrate", cmd_migrate, "live-migrate a running VM to an incoming lockvm"},
+    {"incoming", incoming_main, "wait for a migrated VM (--listen unix:PATH|tcp:HOST:PORT)"},
     {"list", cmd_list, "list running VMs (-a: and defined ones; -Z: labels; --json)"},
     {"inspect", cmd_inspect, "everything about a running VM (--json)"},
     {"stop", cmd_stop, "ask a VM to shut down, kill it after --timeout"},

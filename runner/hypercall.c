@@ -26,6 +26,8 @@ static void hc_time(struct vcpu *vcpu, void *args)
 	}
 	clock_gettime(id, &ts);
 	a->nanoseconds = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	if (id == CLOCK_MONOTONIC) /* continuous across save and migration */
+		a->nanoseconds += (uint64_t)vcpu->vm->clock_offset_ns;
 	a->ret = 0;
 }
 
@@ -38,6 +40,8 @@ void *hypercall_buffer(struct vcpu *vcpu, const char *what, guest_ptr_t data, ui
 		return NULL;
 	}
 	void *buf = guest_mem_ptr(&vcpu->vm->mem, data, len);
+	if (buf)
+		vm_mark_dirty(vcpu->vm, data, len); /* the handler may write it */
 	if (!buf)
 		vcpu_guest_error(vcpu, "%s: buffer [0x%llx, +0x%llx) is outside guest RAM", what,
 				 (unsigned long long)data, (unsigned long long)len);
@@ -75,8 +79,23 @@ static void hc_sleep(struct vcpu *vcpu, void *args)
 	/* A posted event (e.g. shutdown) ends the sleep early. */
 	if (!vm->events)
 		(void)vm_wait_locked(vm, deadline, &vm->event_generation);
+	/* A pause (save, migration) is no event: the rest of the sleep is
+	 * kept, done before the guest runs again (or saved with the vCPU). */
+	if (atomic_load(&vm->pause_requested) && !vm->events && now_ns() < deadline)
+		vcpu->sleep_deadline_ns = deadline;
 	pthread_mutex_unlock(&vm->lock);
 	a->ret = 0;
+}
+
+void hypercall_sleep_finish(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	pthread_mutex_lock(&vm->lock);
+	if (!vm->events && !atomic_load(&vm->pause_requested))
+		(void)vm_wait_locked(vm, vcpu->sleep_deadline_ns, &vm->event_generation);
+	if (vm->events || now_ns() >= vcpu->sleep_deadline_ns)
+		vcpu->sleep_deadline_ns = 0;
+	pthread_mutex_unlock(&vm->lock);
 }
 
 static void hc_yield(struct vcpu *vcpu, void *args)
@@ -216,4 +235,5 @@ void hypercall_dispatch(struct vcpu *vcpu, uint16_t port, bool is_out, unsigned 
 	vcpu->hypercalls++;
 	def->handler(vcpu, args);
 	memcpy(guest_args, args, def->arg_size);
+	vm_mark_dirty(vcpu->vm, value, def->arg_size);
 }

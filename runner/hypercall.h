@@ -34,6 +34,10 @@ void hypercall_dispatch(struct vcpu *vcpu, uint16_t port, bool is_out, unsigned 
 void *hypercall_buffer(struct vcpu *vcpu, const char *what, guest_ptr_t data, uint64_t len,
 		       uint64_t max);
 
+/* Finishes a SLEEP that a pause cut short (vcpu->sleep_deadline_ns), until
+ * its deadline, a posted event, the VM ending or another pause. */
+void hypercall_sleep_finish(struct vcpu *vcpu);
+
 /* The table, for `lockvm` tools and tests. */
 const struct hypercall_def *hypercall_lookup(unsigned number);
 

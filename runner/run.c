@@ -17,6 +17,7 @@
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -32,6 +33,8 @@
 #include "cgroup.h"
 #include "apparmor_profile.h"
 #include "config.h"
+#include "control.h"
+#include "migrate_addr.h"
 #include "label.h"
 #include "registry.h"
 #include "mac.h"
@@ -85,6 +88,12 @@ struct run_options {
 	int fs_fd;
 	int guest_argc;
 	char **guest_argv; /* guest_argv[0] is the guest as given */
+	/* `lockvm restore FILE` and `lockvm incoming --listen ADDR` */
+	const char *restore; /* FILE */
+	const char *listen;  /* ADDR */
+	const char *key;     /* --key FILE */
+	int key_fd;
+	bool incoming_mode;
 };
 
 static void usage(FILE *out)
@@ -167,11 +176,17 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 	    {"fs", required_argument, NULL, 'F'},
 	    {"strace", no_argument, NULL, 'T'},
 	    {"env", required_argument, NULL, 'E'},
+	    {"restore", required_argument, NULL, 'r'},
+	    {"listen", required_argument, NULL, 'i'},
+	    {"key", required_argument, NULL, 'y'},
 	    {0},
 	};
 	uint64_t value;
 	int opt;
-	*o = (struct run_options){.mem = 64ULL << 20, .vcpus = 1, .confine = true, .fs_fd = -1};
+	bool incoming = o->incoming_mode;
+	*o = (struct run_options){
+	    .mem = 64ULL << 20, .vcpus = 1, .confine = true, .fs_fd = -1, .key_fd = -1};
+	o->incoming_mode = incoming;
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "+hd", longopts, NULL)) != -1) {
@@ -292,6 +307,9 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 				    "2G",
 				    optarg);
 			break;
+		case 'r': o->restore = optarg; break;
+		case 'i': o->listen = optarg; break;
+		case 'y': o->key = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		default:
 			die("run: unknown or incomplete option '%s' (see 'lockvm run --help')",
@@ -304,6 +322,24 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 		die("run: a --linux guest runs on one vCPU (drop --vcpus)");
 	if (o->linux_abi && o->disk_count)
 		die("run: --disk is not offered to --linux guests (use --fs)");
+	if (o->incoming_mode && !o->listen)
+		die("usage: lockvm incoming --listen unix:PATH|tcp:HOST:PORT [--name NAME] [-d] "
+		    "[--key FILE] [--mem SIZE] [--vcpus N] [--disk PATH]...");
+	if (o->key && !o->restore && !o->listen)
+		die("run: --key goes with restore and incoming");
+	if (o->restore || o->listen) {
+		/* The guest is the saved one: no image, no arguments. */
+		if (optind < argc)
+			die("%s: unexpected argument '%s'", o->restore ? "restore" : "incoming",
+			    argv[optind]);
+		if (o->linux_abi)
+			die("--linux VMs cannot be restored or migrated yet");
+		static char *none[1];
+		o->guest = o->restore ? o->restore : o->listen;
+		o->guest_argv = none;
+		o->guest_argc = 0;
+		return;
+	}
 	if (optind >= argc)
 		die("run: no guest given (usage: lockvm run [OPTIONS] GUEST [-- ARGS...])");
 	o->guest = argv[optind];
@@ -536,6 +572,8 @@ struct run_state {
 	int log_fd;
 	int out_pipe[2], err_pipe[2]; /* the VMM's stdout and stderr, teed to the log */
 	int ready_fd;		      /* --detach: tells the waiting parent */
+	int control_pair[2];	      /* supervisor's end, VMM's end (control.h) */
+	struct control_relay relay;   /* `lockvm save|migrate` to the VMM */
 };
 
 /* One timestamped lifecycle line in the VM's log. */
@@ -693,7 +731,9 @@ static void load_apparmor_profile(const struct run_options *o, struct run_state 
 			die_errno("realpath(%s)", o->disks[i].path);
 		files[n] = (struct apparmor_disk){real[n], o->disks[i].read_only};
 	}
-	if (!realpath(o->guest, real[n]))
+	if (o->restore || o->listen) /* the stream is an fd: no file to name */
+		n--;
+	else if (!realpath(o->guest, real[n]))
 		die_errno("realpath(%s)", o->guest);
 	files[n] = (struct apparmor_disk){real[n], true};
 	n++;
@@ -718,13 +758,25 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 {
 	static struct vmm_argv a;
 	struct sandbox_config cfg;
-	int keep[9 + LOCKVM_MAX_DISKS],
-	    n_keep = 0; /* 9: stdio, kvm, guest, fs, two policies, spare */
+	int keep[12 + LOCKVM_MAX_DISKS],
+	    n_keep = 0; /* 12: stdio, kvm, guest, fs, two policies, control, key, spare */
 	sandbox_config_init(&cfg);
 	memset(&a, 0, sizeof(a));
 	a.argv[a.n++] = "lockvm-vmm";
 	vmm_arg(&a, "--kvm-fd", "%d", kvm_fd);
-	vmm_arg(&a, "--elf-fd", "%d", guest_fd);
+	if (o->restore || o->listen) {
+		vmm_arg(&a, "--restore-fd", "%d", guest_fd);
+		if (o->listen)
+			vmm_arg(&a, "--incoming", NULL);
+		if (o->key_fd >= 0) {
+			vmm_arg(&a, "--key-fd", "%d", o->key_fd);
+			keep[n_keep++] = o->key_fd;
+		}
+	} else {
+		vmm_arg(&a, "--elf-fd", "%d", guest_fd);
+	}
+	vmm_arg(&a, "--control-fd", "%d", st->control_pair[1]);
+	keep[n_keep++] = st->control_pair[1];
 	vmm_arg(&a, "--mem", "%" PRIu64, o->mem);
 	vmm_arg(&a, "--vcpus", "%u", o->vcpus);
 	if (o->timeout_ns)
@@ -768,7 +820,11 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 	if (o->fs_fd >= 0)
 		keep[n_keep++] = o->fs_fd;
 	for (unsigned i = 0; i < o->disk_count; i++) {
-		vmm_arg(&a, "--disk", "%d,%s", o->disks[i].fd, o->disks[i].read_only ? "ro" : "rw");
+		static char disk_args[LOCKVM_MAX_DISKS][PATH_MAX + 48];
+		snprintf(disk_args[i], sizeof(disk_args[i]), "%d,%s,%s", o->disks[i].fd,
+			 o->disks[i].read_only ? "ro" : "rw", o->disks[i].path);
+		a.argv[a.n++] = "--disk";
+		a.argv[a.n++] = disk_args[i];
 		keep[n_keep++] = o->disks[i].fd;
 	}
 
@@ -1000,19 +1056,23 @@ static int supervise(pid_t vmm, uint64_t timeout_ns, struct run_state *st, int s
 	const struct cgroup *cgroup = st->have_cgroup ? &st->cgroup : NULL;
 	snprintf(why, whylen, "?");
 	while (!reaped || out_open || err_open) {
-		struct pollfd fds[3] = {
+		struct pollfd fds[5] = {
 		    {.fd = sig_fd, .events = POLLIN},
 		    {.fd = out_open ? st->out_pipe[0] : -1, .events = POLLIN},
 		    {.fd = err_open ? st->err_pipe[0] : -1, .events = POLLIN},
+		    {.fd = reaped ? -1 : st->relay.listen_fd, .events = POLLIN},
+		    {.fd = reaped ? -1 : st->relay.vmm_fd, .events = POLLIN},
 		};
 		/* Once the VMM is gone, only its pipes are drained (its children
 		 * died with its pid namespace, so EOF comes promptly). */
 		int timeout_ms = stats && !reaped     ? (int)(STATS_INTERVAL_NS / 1000000)
 				 : reaped || backstop ? 1000
 						      : -1;
-		int n = poll(fds, 3, timeout_ms);
+		int n = poll(fds, 5, timeout_ms);
 		if (n < 0 && errno != EINTR)
 			die_errno("poll");
+		if (n > 0)
+			control_relay_poll(&st->relay, fds[3].revents, fds[4].revents);
 		if (n == 0 && reaped)
 			break; /* a writer outlived the VMM: do not wait forever */
 		if (fds[1].revents)
@@ -1125,9 +1185,37 @@ static bool cfg_label_set(const struct run_state *st)
 	       st->profile_loaded;
 }
 
+static int run_mode(int argc, char **argv, bool incoming);
+
 int run_main(int argc, char **argv)
 {
-	struct run_options o;
+	return run_mode(argc, argv, false);
+}
+
+/* `lockvm restore FILE [OPTIONS]`: `run --restore FILE [OPTIONS]`. */
+int restore_main(int argc, char **argv)
+{
+	static char *args[256];
+	if (argc < 2 || argv[1][0] == '-' || argc > 250)
+		die("usage: lockvm restore FILE [--name NAME] [-d] [--key FILE] [--mem SIZE] "
+		    "[--vcpus N] [--disk PATH]...");
+	args[0] = argv[0];
+	args[1] = "--restore";
+	args[2] = argv[1];
+	for (int i = 2; i < argc; i++)
+		args[i + 1] = argv[i];
+	return run_mode(argc + 1, args, false);
+}
+
+/* `lockvm incoming --listen ADDR [OPTIONS]`. */
+int incoming_main(int argc, char **argv)
+{
+	return run_mode(argc, argv, true);
+}
+
+static int run_mode(int argc, char **argv, bool incoming)
+{
+	struct run_options o = {.incoming_mode = incoming};
 	static struct run_state st;
 	char err[PATH_MAX + 256], why[256];
 	parse_options(argc, argv, &o);
@@ -1136,7 +1224,9 @@ int run_main(int argc, char **argv)
 				.log_fd = -1,
 				.ready_fd = -1,
 				.out_pipe = {-1, -1},
-				.err_pipe = {-1, -1}};
+				.err_pipe = {-1, -1},
+				.control_pair = {-1, -1}};
+	control_relay_init(&st.relay, -1, -1);
 	check_memory_options(&o);
 	taken.o = &o;
 	taken.st = &st;
@@ -1159,7 +1249,18 @@ int run_main(int argc, char **argv)
 		die("%s", err);
 	if (kvm_check(kvm_fd, o.vcpus, err, sizeof(err)) < 0)
 		die("%s", err);
-	int guest_fd = open_guest(o.guest);
+	int guest_fd = -1, listen_fd = -1;
+	if (o.listen) {
+		listen_fd = migrate_addr_listen(o.listen, err, sizeof(err));
+		if (listen_fd < 0)
+			die("incoming --listen %s: %s", o.listen, err);
+	} else {
+		guest_fd = open_guest(o.guest);
+	}
+	if (o.key && (o.key_fd = open(o.key, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+		die_errno("--key %s", o.key);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, st.control_pair) < 0)
+		die_errno("socketpair(control)");
 	open_disks(&o);
 	if (o.fs_dir)
 		o.fs_fd = pack_fs(o.fs_dir);
@@ -1177,7 +1278,21 @@ int run_main(int argc, char **argv)
 	int sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sig_fd < 0)
 		die_errno("signalfd");
+	if (listen_fd >= 0) {
+		/* The stream is read by the VMM only; the supervisor just
+		 * accepts (a quiet source times out after 30 s). */
+		guest_fd = migrate_addr_accept(listen_fd, 30, err, sizeof(err));
+		if (guest_fd < 0)
+			die("incoming --listen %s: %s", o.listen, err);
+		close(listen_fd);
+		if (strncmp(o.listen, "unix:", 5) == 0)
+			unlink(o.listen + 5);
+	}
 	pid_t vmm = start_vmm(&o, &st, vmm_fd, kvm_fd, guest_fd);
+	close(st.control_pair[1]);
+	if (o.key_fd >= 0)
+		close(o.key_fd);
+	control_relay_init(&st.relay, control_listen(st.vm.name), st.control_pair[0]);
 	close(kvm_fd);
 	close(guest_fd);
 	close(vmm_fd);
@@ -1215,6 +1330,7 @@ int run_main(int argc, char **argv)
 		memstat_format(&stats, line, sizeof(line));
 		fprintf(stderr, "stats: %s\n", line);
 	}
+	control_relay_close(&st.relay, st.vm.name);
 	log_event(&st, "exit: %d (%s)", status, why);
 	release_resources(&o, &st);
 	for (unsigned i = 0; i < o.disk_count; i++)

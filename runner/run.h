@@ -4,5 +4,9 @@
 
 /* Runs `lockvm run ARGS…` (argv[0] is "run"); returns the exit status. */
 int run_main(int argc, char **argv);
+/* `lockvm restore FILE …` and `lockvm incoming --listen ADDR …`: a new VM
+ * through the same supervisor path, its state read from a stream. */
+int restore_main(int argc, char **argv);
+int incoming_main(int argc, char **argv);
 
 #endif

@@ -82,6 +82,63 @@ void vcpu_handle_exit(struct vcpu *vcpu, unsigned reason)
 	vcpu_guest_error(vcpu, "unexpected VM exit (reason %u)", reason);
 }
 
+/*
+ * Parks this vCPU while vm->pause_requested holds. First completes the
+ * exit it last handled (KVM_RUN with immediate_exit finishes a pending
+ * MMIO or port I/O without running guest code), so the registers the
+ * main thread reads are consistent (KVM API, "immediate_exit").
+ */
+static void vcpu_park(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_RELEASE);
+	while (!vm_is_ending(vm) && ioctl(vcpu->fd, KVM_RUN, 0) == 0) {
+		vcpu->exits++; /* completing the last exit raised another */
+		vcpu_handle_exit(vcpu, vcpu->run->exit_reason);
+	}
+	pthread_mutex_lock(&vm->lock);
+	vm->paused++;
+	pthread_cond_broadcast(&vm->cond);
+	while (atomic_load(&vm->pause_requested) && !vm_is_ending(vm))
+		pthread_cond_wait(&vm->cond, &vm->lock);
+	vm->paused--;
+	pthread_mutex_unlock(&vm->lock);
+	/* The flags are checked again before the next KVM_RUN, so a kick
+	 * that lands after this store is not lost. */
+	__atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_RELEASE);
+}
+
+int vcpu_pause_all(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->lock);
+	atomic_store(&vm->pause_requested, true);
+	/* Sleeps and waits return; SLEEP keeps its deadline (hc_sleep). */
+	vm->event_generation++;
+	vm->wake_generation++;
+	pthread_cond_broadcast(&vm->cond);
+	pthread_mutex_unlock(&vm->lock);
+	for (unsigned i = 0; i < vm->vcpu_count; i++) {
+		struct vcpu *vcpu = &vm->vcpus[i];
+		__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_RELEASE);
+		if (vcpu->thread_started)
+			pthread_kill(vcpu->thread, SIGUSR1);
+	}
+	pthread_mutex_lock(&vm->lock);
+	while (vm->paused < vm->vcpu_count && !vm_is_ending(vm))
+		pthread_cond_wait(&vm->cond, &vm->lock);
+	int rc = vm_is_ending(vm) ? -1 : 0;
+	pthread_mutex_unlock(&vm->lock);
+	return rc;
+}
+
+void vcpu_resume_all(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->lock);
+	atomic_store(&vm->pause_requested, false);
+	pthread_cond_broadcast(&vm->cond);
+	pthread_mutex_unlock(&vm->lock);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
@@ -101,6 +158,14 @@ static void *vcpu_thread(void *arg)
 		return NULL;
 	}
 	while (!vm_is_ending(vm)) {
+		if (atomic_load(&vm->pause_requested)) {
+			vcpu_park(vcpu);
+			continue;
+		}
+		if (vcpu->sleep_deadline_ns) {
+			hypercall_sleep_finish(vcpu);
+			continue;
+		}
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;

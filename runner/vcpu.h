@@ -16,6 +16,13 @@ extern int (*vcpu_before_run)(struct vcpu *vcpu);
  * and SIGUSR1 blocked in the caller. Returns 0 or -1 with err. */
 int vcpu_start_all(struct vm *vm, char *err, size_t errlen);
 
+/* Pauses every vCPU: each completes its pending exit and parks; blocked
+ * SLEEPs keep their deadline, WAITs return (spuriously, as allowed).
+ * Returns 0 once all are parked, -1 if the VM ends meanwhile. */
+int vcpu_pause_all(struct vm *vm);
+/* Lets paused vCPUs run again. */
+void vcpu_resume_all(struct vm *vm);
+
 /* Joins every started vCPU thread. */
 void vcpu_join_all(struct vm *vm);
 

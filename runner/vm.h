@@ -17,6 +17,7 @@ struct linux_proc;
 
 struct disk {
 	int fd;
+	const char *path; /* as the supervisor named it (snapshots); may be NULL */
 	uint64_t sectors;
 	bool read_only;
 };
@@ -30,6 +31,7 @@ struct vcpu {
 	bool thread_started;
 	uint64_t exits; /* counters, read by the main thread at the end */
 	uint64_t hypercalls;
+	uint64_t sleep_deadline_ns; /* a SLEEP a pause cut short, finished before re-entry */
 };
 
 struct vm {
@@ -57,7 +59,26 @@ struct vm {
 	uint64_t wake_generation;
 	uint64_t events;	   /* LOCKVM_EVENT_* not yet collected by the guest */
 	uint64_t event_generation; /* bumped by vm_post_event(); ends sleeps */
+
+	/* Save and migration (vcpu.c, migrate.c): vCPUs park while paused. */
+	atomic_bool pause_requested;
+	unsigned paused;	       /* vCPUs parked, under lock */
+	int64_t clock_offset_ns;       /* guest monotonic clock = host + offset */
+	uint64_t *_Atomic vmm_dirty;   /* while migrating: pages the VMM wrote */
 };
+
+/* While a migration runs, records that the VMM wrote guest pages
+ * [gpa, gpa+len) (KVM's dirty log sees only the guest's own writes).
+ * Cheap when no migration runs. Safe from any VMM thread. */
+static inline void vm_mark_dirty(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	uint64_t *bits = atomic_load_explicit(&vm->vmm_dirty, memory_order_acquire);
+	if (!bits || len == 0)
+		return;
+	for (uint64_t page = gpa / LOCKVM_PAGE_SIZE; page <= (gpa + len - 1) / LOCKVM_PAGE_SIZE;
+	     page++)
+		__atomic_fetch_or(&bits[page / 64], 1ULL << (page % 64), __ATOMIC_RELAXED);
+}
 
 /* Initialises the fields that need it (lock, fds to -1). */
 void vm_init(struct vm *vm);

@@ -21,6 +21,8 @@
 #include "kvm.h"
 #include "numa.h"
 #include "linux.h"
+#include "control.h"
+#include "migrate.h"
 #include "vcpu.h"
 #include "vm.h"
 #include "sandbox.h"
@@ -50,6 +52,10 @@ struct vmm_options {
 	int fs_fd;
 	unsigned tty_mask, envc;
 	char *envp[LINUX_MAX_ENV];
+	/* save, restore, migration (migrate.h) */
+	int control_fd, restore_fd, key_fd;
+	bool incoming;
+	const char *disk_paths[LOCKVM_MAX_DISKS];
 };
 
 /* The VMM's argv comes from the supervisor, never from a user; still,
@@ -77,6 +83,10 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 	    {"strace", no_argument, NULL, 'Z'},
 	    {"tty-mask", required_argument, NULL, 'Y'},
 	    {"env", required_argument, NULL, 'E'},
+	    {"control-fd", required_argument, NULL, 'O'},
+	    {"restore-fd", required_argument, NULL, 'R'},
+	    {"key-fd", required_argument, NULL, 'W'},
+	    {"incoming", no_argument, NULL, 'I'},
 	    {0},
 	};
 	uint64_t value;
@@ -87,18 +97,28 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 				  .elf_fd = -1,
 				  .console_fd = STDOUT_FILENO,
 				  .fs_fd = -1,
+				  .control_fd = -1,
+				  .restore_fd = -1,
+				  .key_fd = -1,
 				  .vcpus = 1};
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'k':
 		case 'e':
 		case 'c':
+		case 'O':
+		case 'R':
+		case 'W':
 			if (parse_uint(optarg, 0, 1023, &value) < 0)
 				die("bad fd '%s'", optarg);
 			*(opt == 'k'   ? &o->kvm_fd
 			  : opt == 'e' ? &o->elf_fd
+			  : opt == 'O' ? &o->control_fd
+			  : opt == 'R' ? &o->restore_fd
+			  : opt == 'W' ? &o->key_fd
 				       : &o->console_fd) = (int)value;
 			break;
+		case 'I': o->incoming = true; break;
 		case 'm':
 			if (parse_uint(optarg, 1, UINT64_MAX, &o->mem) < 0)
 				die("bad --mem '%s'", optarg);
@@ -113,10 +133,15 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 				die("bad --timeout-ns '%s'", optarg);
 			break;
 		case 'd': {
+			/* FD,ro|rw[,PATH]: the path is recorded in snapshots only */
 			char *comma = strchr(optarg, ',');
 			if (!comma || o->disk_count == LOCKVM_MAX_DISKS)
 				die("bad --disk '%s'", optarg);
 			*comma = '\0';
+			char *path = strchr(comma + 1, ',');
+			if (path)
+				*path++ = '\0';
+			o->disk_paths[o->disk_count] = path;
 			if (parse_uint(optarg, 0, 1023, &value) < 0 ||
 			    (strcmp(comma + 1, "ro") != 0 && strcmp(comma + 1, "rw") != 0))
 				die("bad --disk '%s'", optarg);
@@ -171,8 +196,8 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 		default: die("usage: lockvm-vmm --kvm-fd N --elf-fd N --mem BYTES [...] -- ARGS");
 		}
 	}
-	if (o->kvm_fd < 0 || o->elf_fd < 0 || o->mem == 0)
-		die("--kvm-fd, --elf-fd and --mem are required");
+	if (o->kvm_fd < 0 || (o->elf_fd < 0 && o->restore_fd < 0) || o->mem == 0)
+		die("--kvm-fd, --elf-fd or --restore-fd, and --mem are required");
 	if (o->numa && (numa_set_empty(&o->numa_nodes) || numa_set_empty(&o->numa_cpus)))
 		die("--numa-nodes and --numa-cpus go together");
 	o->args.argc = (unsigned)(argc - optind);
@@ -257,6 +282,25 @@ static void load_guest(struct vm *vm, struct vmm_options *o)
 		die("%s", err);
 }
 
+/* Restore and incoming migration: guest RAM and state from a checked
+ * stream instead of an ELF image. */
+static void restore_guest(struct vm *vm, struct vmm_options *o, struct snapshot_state *saved)
+{
+	char err[512];
+	uint8_t key[SNAPSHOT_KEY_SIZE], file[4096];
+	bool keyed = o->key_fd >= 0;
+	if (keyed) {
+		ssize_t n = read(o->key_fd, file, sizeof(file));
+		if (n < 16)
+			die("--key: cannot read at least 16 bytes");
+		snapshot_derive_key(file, (size_t)n, key);
+		close(o->key_fd);
+	}
+	if (migrate_restore_memory(vm, o->restore_fd, keyed ? key : NULL, saved, err,
+				   sizeof(err)) < 0)
+		die("%s: %s", o->incoming ? "incoming migration" : "restore", err);
+}
+
 static int vcpu_seccomp_fd = -1;
 
 /* Each vCPU thread installs its own filter right before guest code runs. */
@@ -273,11 +317,12 @@ static int vcpu_install_seccomp(struct vcpu *vcpu)
 	return 0;
 }
 
-static int run_until_end(struct vm *vm, int signal_fd)
+static int run_until_end(struct vm *vm, int signal_fd, int control_fd)
 {
-	struct pollfd fds[2] = {
+	struct pollfd fds[3] = {
 	    {.fd = vm->wake_fd, .events = POLLIN},
 	    {.fd = signal_fd, .events = POLLIN},
+	    {.fd = control_fd, .events = POLLIN},
 	};
 	while (!vm_is_ending(vm)) {
 		int timeout_ms = -1;
@@ -290,8 +335,12 @@ static int run_until_end(struct vm *vm, int signal_fd)
 			uint64_t left_ms = (vm->deadline_ns - now + 999999) / 1000000;
 			timeout_ms = left_ms > 60000 ? 60000 : (int)left_ms;
 		}
-		if (poll(fds, 2, timeout_ms) < 0 && errno != EINTR)
+		if (poll(fds, 3, timeout_ms) < 0 && errno != EINTR)
 			die_errno("poll");
+		if (fds[2].revents & (POLLHUP | POLLERR))
+			fds[2].fd = -1; /* the supervisor is gone: no more requests */
+		else if (fds[2].revents & POLLIN)
+			migrate_control(vm, control_fd);
 		if (fds[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			if (read(signal_fd, &si, sizeof(si)) != (ssize_t)sizeof(si))
@@ -337,23 +386,32 @@ int vmm_main(int argc, char **argv)
 	if (o.numa &&
 	    numa_bind(vm.mem.host, vm.mem.size, &o.numa_nodes, &o.numa_cpus, err, sizeof(err)) < 0)
 		die("%s", err);
-	for (unsigned i = 0; i < o.disk_count; i++)
+	for (unsigned i = 0; i < o.disk_count; i++) {
 		if (blk_attach(&vm, o.disk_fds[i], o.disk_ro[i], err, sizeof(err)) < 0)
 			die("disk %u: %s", i, err);
+		vm.disks[i].path = o.disk_paths[i];
+	}
 	vm.vcpus = calloc(o.vcpus, sizeof(*vm.vcpus));
 	if (!vm.vcpus)
 		die("out of memory for %u vCPUs", o.vcpus);
 	for (unsigned i = 0; i < o.vcpus; i++)
 		vm.vcpus[i] = (struct vcpu){.vm = &vm, .index = i, .fd = -1};
 
-	/* Phase order: memory, image, VM, vCPUs, signals, threads. */
-	load_guest(&vm, &o);
+	/* Phase order: memory, image (or saved state), VM, vCPUs, signals, threads. */
+	static struct snapshot_state saved;
+	if (o.restore_fd >= 0)
+		restore_guest(&vm, &o, &saved);
+	else
+		load_guest(&vm, &o);
 	if (kvm_vm_create(&vm, err, sizeof(err)) < 0)
 		die("%s", err);
 	for (unsigned i = 0; i < o.vcpus; i++)
 		if (arch_vcpu_init(&vm.vcpus[i], err, sizeof(err)) < 0 ||
 		    (vm.linux_proc && linux_vcpu_init(&vm.vcpus[i], err, sizeof(err)) < 0))
 			die("%s", err);
+	if (o.restore_fd >= 0 && migrate_restore_vcpus(&vm, &saved, err, sizeof(err)) < 0)
+		die("restore: %s", err);
+	snapshot_state_free(&saved);
 
 	sigset_t blocked;
 	sigemptyset(&blocked);
@@ -361,8 +419,10 @@ int vmm_main(int argc, char **argv)
 	sigaddset(&blocked, SIGTERM);
 	sigaddset(&blocked, SIGUSR2);
 	sigaddset(&blocked, SIGUSR1);
+	sigaddset(&blocked, SIGPIPE); /* a migration peer hanging up is EPIPE */
 	if (pthread_sigmask(SIG_BLOCK, &blocked, NULL) != 0)
 		die("pthread_sigmask failed");
+	sigdelset(&blocked, SIGPIPE);
 	sigdelset(&blocked, SIGUSR1);
 	int signal_fd = signalfd(-1, &blocked, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (signal_fd < 0)
@@ -373,6 +433,17 @@ int vmm_main(int argc, char **argv)
 	if (o.timeout_ns)
 		vm.deadline_ns = now_ns() + o.timeout_ns;
 
+	/* The control socket at the number vmm.policy names (recvmsg). */
+	int control_spare = -1;
+	if (o.control_fd >= 0) {
+		if (o.control_fd != VMM_CONTROL_FD &&
+		    (dup2(o.control_fd, VMM_CONTROL_FD) < 0 || close(o.control_fd) < 0))
+			die_errno("dup2(control fd %d, %d)", o.control_fd, VMM_CONTROL_FD);
+		o.control_fd = VMM_CONTROL_FD;
+		/* One free slot under the sealed fd limit, for the one fd a
+		 * save or migration request passes at a time. */
+		control_spare = dup(VMM_CONTROL_FD);
+	}
 	if (o.layers) {
 		/* Every fd exists now; from here no new one can be made. */
 		sandbox_seal_fds(o.layers);
@@ -383,6 +454,12 @@ int vmm_main(int argc, char **argv)
 			vcpu_before_run = vcpu_install_seccomp;
 		}
 	}
+	if (control_spare >= 0)
+		close(control_spare);
+	if (o.incoming && migrate_incoming_commit(o.restore_fd, err, sizeof(err)) < 0)
+		die("%s", err);
+	if (o.restore_fd >= 0)
+		close(o.restore_fd);
 	if (vcpu_start_all(&vm, err, sizeof(err)) < 0) {
 		vm_end(&vm, EXIT_REFUSED, "lockvm-vmm: %s", err);
 		vcpu_join_all(&vm);
@@ -394,7 +471,7 @@ int vmm_main(int argc, char **argv)
 		       "lockvm-vmm: installing the main thread's seccomp filter: %s",
 		       strerror(errno));
 	}
-	int status = run_until_end(&vm, signal_fd);
+	int status = run_until_end(&vm, signal_fd, o.control_fd);
 
 	if (o.stats) {
 		uint64_t exits = 0, calls = 0;

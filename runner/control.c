@@ -1,0 +1,370 @@
+/* The control path: `lockvm save|migrate` reach a running VM's supervisor on vms/NAME/control, which relays to its VMM with the stream fd. */
+#include "control.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <json-c/json.h>
+#include <poll.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "migrate_addr.h"
+#include "paths.h"
+#include "registry.h"
+#include "util.h"
+
+/* How long the client and the relay wait for a peer that went quiet. */
+#define CONTROL_IO_TIMEOUT_S 30
+
+int control_send(int sock, const struct control_msg *m, int fd)
+{
+	struct iovec iov = {.iov_base = (void *)m, .iov_len = sizeof(*m)};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	if (fd >= 0) {
+		memset(&u, 0, sizeof(u));
+		msg.msg_control = u.buf;
+		msg.msg_controllen = sizeof(u.buf);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	ssize_t n;
+	do
+		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(*m)) {
+		if (n >= 0)
+			errno = EMSGSIZE;
+		return -1;
+	}
+	return 0;
+}
+
+int control_recv(int sock, struct control_msg *m, int *fd)
+{
+	struct iovec iov = {.iov_base = m, .iov_len = sizeof(*m)};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+	*fd = -1;
+	ssize_t n;
+	do
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n == 0)
+		return 1;
+	if (n < 0)
+		return -1;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+		    c->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(fd, CMSG_DATA(c), sizeof(int));
+	if (n != (ssize_t)sizeof(*m) || m->magic != CONTROL_MAGIC ||
+	    (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+		errno = EPROTO;
+		return -1;
+	}
+	m->text[sizeof(m->text) - 1] = '\0';
+	return 0;
+}
+
+/* sockaddr for vms/NAME/control, through /proc/self/fd so that a long
+ * root still fits sun_path; *dir_fd must be closed by the caller. */
+static int control_addr(const char *name, struct sockaddr_un *sa, int *dir_fd)
+{
+	char dir[PATH_MAX];
+	if (paths_join(dir, sizeof(dir), PATHS_VMS_DIR, name) < 0)
+		return -1;
+	*dir_fd = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (*dir_fd < 0)
+		return -1;
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	snprintf(sa->sun_path, sizeof(sa->sun_path), "/proc/self/fd/%d/control", *dir_fd);
+	return 0;
+}
+
+int control_listen(const char *name)
+{
+	struct sockaddr_un sa;
+	int dir_fd, fd = -1;
+	if (control_addr(name, &sa, &dir_fd) < 0) {
+		warn_errno("control socket of '%s'", name);
+		return -1;
+	}
+	unlinkat(dir_fd, "control", 0);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	mode_t old = umask(077); /* root 0600: only the owner may connect */
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 4) < 0) {
+		warn_errno("control socket of '%s' (save and migrate will not reach it)", name);
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	umask(old);
+	close(dir_fd);
+	return fd;
+}
+
+void control_relay_init(struct control_relay *r, int listen_fd, int vmm_fd)
+{
+	*r = (struct control_relay){.listen_fd = listen_fd, .vmm_fd = vmm_fd, .client = -1};
+}
+
+static void reply_error(int client, int status, const char *text)
+{
+	struct control_msg m = {.magic = CONTROL_MAGIC, .op = CONTROL_REPLY, .status = status};
+	snprintf(m.text, sizeof(m.text), "%s", text);
+	(void)control_send(client, &m, -1);
+}
+
+static void accept_request(struct control_relay *r)
+{
+	int client = accept4(r->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (client < 0)
+		return;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct timeval tv = {.tv_sec = 5};
+	setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	/* The socket is 0600; the peer's uid is checked as well. */
+	if (getsockopt(client, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+	    (cred.uid != 0 && cred.uid != getuid())) {
+		close(client);
+		return;
+	}
+	struct control_msg m;
+	int fd;
+	if (control_recv(client, &m, &fd) != 0) {
+		reply_error(client, EXIT_REFUSED, "malformed control request");
+		close(client);
+		return;
+	}
+	if (r->client >= 0 || r->vmm_fd < 0 ||
+	    (m.op != CONTROL_SAVE && m.op != CONTROL_MIGRATE) || fd < 0) {
+		reply_error(client, EXIT_REFUSED,
+			    r->client >= 0 ? "another save or migration of this VM is running"
+					   : "bad control request");
+		if (fd >= 0)
+			close(fd);
+		close(client);
+		return;
+	}
+	int rc = control_send(r->vmm_fd, &m, fd);
+	close(fd);
+	if (rc < 0) {
+		reply_error(client, EXIT_REFUSED, "the VMM did not take the request");
+		close(client);
+		return;
+	}
+	r->client = client;
+}
+
+void control_relay_poll(struct control_relay *r, short listen_events, short vmm_events)
+{
+	if (r->listen_fd >= 0 && (listen_events & POLLIN))
+		accept_request(r);
+	if (r->vmm_fd < 0 || !(vmm_events & (POLLIN | POLLHUP | POLLERR)))
+		return;
+	struct control_msg m;
+	int fd;
+	int rc = control_recv(r->vmm_fd, &m, &fd);
+	if (fd >= 0)
+		close(fd);
+	if (rc == 0 && r->client >= 0)
+		(void)control_send(r->client, &m, -1);
+	if (rc != 0) { /* the VMM hung up: no more requests */
+		close(r->vmm_fd);
+		r->vmm_fd = -1;
+		if (r->client >= 0)
+			reply_error(r->client, EXIT_REFUSED, "the VM ended before it answered");
+	}
+	if (r->client >= 0)
+		close(r->client);
+	r->client = -1;
+}
+
+void control_relay_close(struct control_relay *r, const char *name)
+{
+	if (r->client >= 0) {
+		reply_error(r->client, EXIT_REFUSED, "the VM ended before it answered");
+		close(r->client);
+	}
+	if (r->listen_fd >= 0) {
+		struct sockaddr_un sa;
+		int dir_fd;
+		if (control_addr(name, &sa, &dir_fd) == 0) {
+			unlinkat(dir_fd, "control", 0);
+			close(dir_fd);
+		}
+		close(r->listen_fd);
+	}
+	if (r->vmm_fd >= 0)
+		close(r->vmm_fd);
+	*r = (struct control_relay){.listen_fd = -1, .vmm_fd = -1, .client = -1};
+}
+
+/* ---- the client commands --------------------------------------------- */
+
+void control_read_key(const char *path, uint8_t key[SNAPSHOT_KEY_SIZE])
+{
+	size_t len;
+	char *data = paths_read_file(path, 4096, &len);
+	if (!data)
+		die_errno("--key %s", path);
+	if (len < 16) {
+		free(data);
+		die("--key %s: a key file holds at least 16 bytes (e.g. head -c 32 /dev/urandom)",
+		    path);
+	}
+	snapshot_derive_key(data, len, key);
+	sodium_memzero(data, len);
+	free(data);
+}
+
+/* Sends the request for VM `name` with `fd`, waits for the reply (the
+ * operation may take long: no timeout) and returns it. */
+static void control_request(const char *name, struct control_msg *m, int fd,
+			    struct control_msg *reply)
+{
+	const char *why;
+	if (!paths_name_valid(name, &why))
+		die("VM name '%s': %s", name, why);
+	if (registry_live(name) != 1)
+		die("no running VM named '%s'", name);
+	struct sockaddr_un sa;
+	int dir_fd;
+	int sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (sock < 0 || control_addr(name, &sa, &dir_fd) < 0)
+		die_errno("control socket of '%s'", name);
+	if (connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		die_errno("connecting to the supervisor of '%s'", name);
+	close(dir_fd);
+	if (control_send(sock, m, fd) < 0)
+		die_errno("sending the request to '%s'", name);
+	int rfd, rc = control_recv(sock, reply, &rfd);
+	if (rfd >= 0)
+		close(rfd);
+	if (rc != 0)
+		die("'%s' ended without answering", name);
+	close(sock);
+}
+
+int cmd_save(int argc, char **argv)
+{
+	const char *name = NULL, *file = NULL, *key_path = NULL;
+	struct control_msg m = {.magic = CONTROL_MAGIC, .op = CONTROL_SAVE};
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--keep-running") == 0)
+			m.flags |= CONTROL_KEEP_RUNNING;
+		else if (strcmp(argv[i], "--key") == 0 && i + 1 < argc)
+			key_path = argv[++i];
+		else if (argv[i][0] == '-' || (name && file))
+			die("usage: lockvm save NAME FILE [--keep-running] [--key FILE]");
+		else if (!name)
+			name = argv[i];
+		else
+			file = argv[i];
+	}
+	if (!name || !file)
+		die("usage: lockvm save NAME FILE [--keep-running] [--key FILE]");
+	if (key_path) {
+		control_read_key(key_path, m.key);
+		m.flags |= CONTROL_KEYED;
+	}
+	/* Opened here, while privileged; the VMM writes to the fd only. A
+	 * new file, never one that exists (no clobbering, no symlink). */
+	int fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		die_errno("save file %s", file);
+	struct control_msg reply;
+	control_request(name, &m, fd, &reply);
+	close(fd);
+	if (reply.status != 0) {
+		unlink(file);
+		fprintf(stderr, "lockvm: save %s: %s\n", name, reply.text);
+		return reply.status;
+	}
+	printf("saved %s to %s: %" PRIu64 " bytes in %.1f ms (paused %.1f ms)%s\n", name, file,
+	       reply.bytes, (double)reply.total_ns / 1e6, (double)reply.downtime_ns / 1e6,
+	       (m.flags & CONTROL_KEEP_RUNNING) ? ", still running" : ", stopped");
+	return 0;
+}
+
+int cmd_migrate(int argc, char **argv)
+{
+	const char *name = NULL, *to = NULL, *key_path = NULL;
+	bool json = false;
+	struct control_msg m = {.magic = CONTROL_MAGIC, .op = CONTROL_MIGRATE};
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--to") == 0 && i + 1 < argc)
+			to = argv[++i];
+		else if (strcmp(argv[i], "--key") == 0 && i + 1 < argc)
+			key_path = argv[++i];
+		else if (strcmp(argv[i], "--json") == 0)
+			json = true;
+		else if (argv[i][0] == '-' || name)
+			die("usage: lockvm migrate NAME --to unix:PATH|tcp:HOST:PORT [--key FILE] "
+			    "[--json]");
+		else
+			name = argv[i];
+	}
+	if (!name || !to)
+		die("usage: lockvm migrate NAME --to unix:PATH|tcp:HOST:PORT [--key FILE] [--json]");
+	if (key_path) {
+		control_read_key(key_path, m.key);
+		m.flags |= CONTROL_KEYED;
+	}
+	char err[512];
+	int fd = migrate_addr_connect(to, CONTROL_IO_TIMEOUT_S, err, sizeof(err));
+	if (fd < 0)
+		die("migrate --to %s: %s", to, err);
+	struct control_msg reply;
+	control_request(name, &m, fd, &reply);
+	close(fd);
+	if (reply.status != 0) {
+		fprintf(stderr, "lockvm: migrate %s: %s (the VM keeps running here)\n", name,
+			reply.text);
+		return reply.status;
+	}
+	if (json) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "vm", json_object_new_string(name));
+		json_object_object_add(o, "to", json_object_new_string(to));
+		json_object_object_add(o, "total_ms", json_object_new_double((double)reply.total_ns / 1e6));
+		json_object_object_add(o, "downtime_ms",
+				       json_object_new_double((double)reply.downtime_ns / 1e6));
+		json_object_object_add(o, "bytes", json_object_new_uint64(reply.bytes));
+		json_object_object_add(o, "iterations", json_object_new_uint64(reply.iterations));
+		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		json_object_put(o);
+		return 0;
+	}
+	printf("migrated %s to %s: total %.1f ms, downtime %.1f ms, %" PRIu64
+		       " bytes, %" PRIu64 " iterations\n",
+		       name, to, (double)reply.total_ns / 1e6, (double)reply.downtime_ns / 1e6,
+		       reply.bytes, reply.iterations);
+	return 0;
+}

@@ -1,0 +1,350 @@
+/* VMM side of save, restore and live migration: pausing, the pre-copy loop over KVM's dirty log, and loading a checked stream into a new VM. */
+#include "migrate.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <linux/kvm.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "arch.h"
+#include "control.h"
+#include "vcpu.h"
+
+/* Pre-copy stops iterating when the dirty set is this small (pages), stops
+ * shrinking, or after this many rounds; the rest goes in the stop-and-copy. */
+#define PRECOPY_DONE_PAGES 64
+#define PRECOPY_MAX_ROUNDS 30
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) PRINTF_LIKE(3, 4);
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Devices, clock, every vCPU, END: the state written once vCPUs are paused. */
+static int write_state(struct vm *vm, struct snapshot_writer *w, char *err, size_t errlen)
+{
+	uint8_t dev[4 + LOCKVM_MAX_DISKS * (16 + SNAPSHOT_PATH_MAX)];
+	size_t pos = 0;
+	uint32_t count = vm->disk_count;
+	memcpy(dev, &count, 4);
+	pos = 4;
+	for (unsigned i = 0; i < vm->disk_count; i++) {
+		const char *path = vm->disks[i].path ? vm->disks[i].path : "";
+		uint32_t ro = vm->disks[i].read_only, len = (uint32_t)strnlen(path, SNAPSHOT_PATH_MAX);
+		memcpy(dev + pos, &vm->disks[i].sectors, 8);
+		memcpy(dev + pos + 8, &ro, 4);
+		memcpy(dev + pos + 12, &len, 4);
+		memcpy(dev + pos + 16, path, len);
+		pos += 16 + len;
+	}
+	uint64_t now = now_ns(), clock[3] = {
+				      now + (uint64_t)vm->clock_offset_ns,
+				      vm->deadline_ns > now ? vm->deadline_ns - now : 0,
+				      vm->events,
+				  };
+	if (snapshot_write_section(w, SNAPSHOT_SEC_DEVICES, 0, dev, pos, NULL, 0) < 0 ||
+	    snapshot_write_section(w, SNAPSHOT_SEC_CLOCK, 0, clock, sizeof(clock), NULL, 0) < 0)
+		return fail(err, errlen, "%s", w->err);
+	uint8_t *blob = malloc(arch_snapshot_size());
+	if (!blob)
+		return fail(err, errlen, "out of memory");
+	for (unsigned i = 0; i < vm->vcpu_count; i++) {
+		struct vcpu *vcpu = &vm->vcpus[i];
+		uint64_t sleep_left =
+		    vcpu->sleep_deadline_ns > now ? vcpu->sleep_deadline_ns - now : 0;
+		if (arch_snapshot_save(vcpu, blob, err, errlen) < 0) {
+			free(blob);
+			return -1;
+		}
+		if (snapshot_write_section(w, SNAPSHOT_SEC_VCPU, i, &sleep_left, 8, blob,
+					   arch_snapshot_size()) < 0) {
+			free(blob);
+			return fail(err, errlen, "%s", w->err);
+		}
+	}
+	free(blob);
+	if (snapshot_write_section(w, SNAPSHOT_SEC_END, 0, NULL, 0, NULL, 0) < 0)
+		return fail(err, errlen, "%s", w->err);
+	return 0;
+}
+
+static int save(struct vm *vm, int fd, const uint8_t *key, struct migrate_result *res, char *err,
+		size_t errlen)
+{
+	struct snapshot_writer w;
+	uint64_t start = now_ns();
+	if (vcpu_pause_all(vm) < 0)
+		return fail(err, errlen, "the VM ended");
+	if (snapshot_write_header(&w, fd, key, vm->vcpu_count, vm->mem.size, vm->disk_count) < 0 ||
+	    snapshot_write_nonzero(&w, &vm->mem) < 0)
+		return fail(err, errlen, "%s", w.err);
+	if (write_state(vm, &w, err, errlen) < 0)
+		return -1;
+	res->total_ns = res->downtime_ns = now_ns() - start;
+	res->bytes = w.bytes;
+	res->iterations = 1;
+	return 0;
+}
+
+/* ---- live migration ----------------------------------------------------- */
+
+static int set_dirty_logging(struct vm *vm, bool on)
+{
+	struct kvm_userspace_memory_region region = {
+	    .slot = 0,
+	    .flags = on ? KVM_MEM_LOG_DIRTY_PAGES : 0,
+	    .guest_phys_addr = 0,
+	    .memory_size = vm->mem.size,
+	    .userspace_addr = (uint64_t)(uintptr_t)vm->mem.host,
+	};
+	return ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region);
+}
+
+/* ORs KVM's dirty log and the VMM's own writes since the last call into
+ * bits (cleared by the caller); returns the page count, or -1. */
+static int64_t collect_dirty(struct vm *vm, uint64_t *bits, uint64_t *scratch, size_t words)
+{
+	struct kvm_dirty_log log = {.slot = 0, .dirty_bitmap = scratch};
+	if (ioctl(vm->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0)
+		return -1;
+	uint64_t *own = atomic_load(&vm->vmm_dirty);
+	int64_t count = 0;
+	for (size_t i = 0; i < words; i++) {
+		bits[i] |= scratch[i] | __atomic_exchange_n(&own[i], 0, __ATOMIC_RELAXED);
+		count += __builtin_popcountll(bits[i]);
+	}
+	return count;
+}
+
+static int send_dirty(struct snapshot_writer *w, const struct guest_mem *mem, uint64_t *bits,
+		      size_t words)
+{
+	uint64_t pages = mem->size / LOCKVM_PAGE_SIZE, run_start = 0, run_len = 0;
+	for (uint64_t p = 0; p <= pages; p++) {
+		bool dirty = p < pages && (bits[p / 64] >> (p % 64)) & 1;
+		if (dirty && !run_len)
+			run_start = p;
+		if (dirty)
+			run_len++;
+		if (!dirty && run_len) {
+			if (snapshot_write_memory(w, mem, run_start * LOCKVM_PAGE_SIZE,
+						  run_len * LOCKVM_PAGE_SIZE) < 0)
+				return -1;
+			run_len = 0;
+		}
+	}
+	memset(bits, 0, words * 8);
+	return 0;
+}
+
+static int read_token(int fd, const char *want, char *err, size_t errlen)
+{
+	char got[8];
+	size_t done = 0;
+	while (done < sizeof(got)) {
+		ssize_t n = read(fd, got + done, sizeof(got) - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return fail(err, errlen, "the target %s before confirming",
+				    n == 0 ? "hung up" : "went quiet");
+		done += (size_t)n;
+	}
+	if (memcmp(got, want, sizeof(got)) != 0)
+		return fail(err, errlen, "the target refused the stream");
+	return 0;
+}
+
+static int migrate(struct vm *vm, int fd, const uint8_t *key, struct migrate_result *res,
+		   char *err, size_t errlen)
+{
+	struct snapshot_writer w;
+	uint64_t start = now_ns();
+	size_t words = (vm->mem.size / LOCKVM_PAGE_SIZE + 63) / 64;
+	uint64_t *bits = calloc(words, 8), *scratch = calloc(words, 8);
+	/* The VMM's own-writes bitmap lives as long as the VM: a vCPU may
+	 * still hold the pointer after a failed migration. */
+	if (!atomic_load(&vm->vmm_dirty))
+		atomic_store(&vm->vmm_dirty, calloc(words, 8));
+	if (!bits || !scratch || !atomic_load(&vm->vmm_dirty)) {
+		free(bits);
+		free(scratch);
+		return fail(err, errlen, "out of memory for dirty bitmaps");
+	}
+	int rc = -1;
+	bool logging = false, paused = false;
+	if (set_dirty_logging(vm, true) < 0) {
+		fail(err, errlen, "ioctl(KVM_SET_USER_MEMORY_REGION, dirty logging): %s",
+		     strerror(errno));
+		goto out;
+	}
+	logging = true;
+	if (collect_dirty(vm, bits, scratch, words) < 0) { /* start from a clean log */
+		fail(err, errlen, "ioctl(KVM_GET_DIRTY_LOG): %s", strerror(errno));
+		goto out;
+	}
+	memset(bits, 0, words * 8);
+	if (snapshot_write_header(&w, fd, key, vm->vcpu_count, vm->mem.size, vm->disk_count) < 0 ||
+	    snapshot_write_nonzero(&w, &vm->mem) < 0) {
+		fail(err, errlen, "%s", w.err);
+		goto out;
+	}
+	res->iterations = 1;
+	int64_t previous = INT64_MAX;
+	for (;;) {
+		int64_t dirty = collect_dirty(vm, bits, scratch, words);
+		if (dirty < 0) {
+			fail(err, errlen, "ioctl(KVM_GET_DIRTY_LOG): %s", strerror(errno));
+			goto out;
+		}
+		if (dirty <= PRECOPY_DONE_PAGES || dirty >= previous ||
+		    res->iterations >= PRECOPY_MAX_ROUNDS)
+			break; /* what is in bits goes with the stop-and-copy */
+		if (send_dirty(&w, &vm->mem, bits, words) < 0) {
+			fail(err, errlen, "%s", w.err);
+			goto out;
+		}
+		previous = dirty;
+		res->iterations++;
+	}
+	uint64_t stop = now_ns();
+	if (vcpu_pause_all(vm) < 0) {
+		fail(err, errlen, "the VM ended during migration");
+		goto out;
+	}
+	paused = true;
+	if (collect_dirty(vm, bits, scratch, words) < 0 ||
+	    send_dirty(&w, &vm->mem, bits, words) < 0) {
+		fail(err, errlen, "final copy: %s", w.err[0] ? w.err : strerror(errno));
+		goto out;
+	}
+	if (write_state(vm, &w, err, errlen) < 0 ||
+	    read_token(fd, SNAPSHOT_READY, err, errlen) < 0)
+		goto out;
+	w.err[0] = '\0';
+	if (write_all(fd, SNAPSHOT_COMMIT, 8) < 0) {
+		fail(err, errlen, "sending COMMIT: %s", strerror(errno));
+		goto out;
+	}
+	/* Switched over: the target runs the guest from here. */
+	res->downtime_ns = now_ns() - stop;
+	res->total_ns = now_ns() - start;
+	res->bytes = w.bytes + 8;
+	rc = 0;
+out:
+	if (rc < 0 && logging)
+		(void)set_dirty_logging(vm, false);
+	if (rc < 0 && paused)
+		vcpu_resume_all(vm);
+	free(bits);
+	free(scratch);
+	return rc;
+}
+
+/* ---- the control request ------------------------------------------------ */
+
+void migrate_control(struct vm *vm, int control_fd)
+{
+	struct control_msg m, reply = {.magic = CONTROL_MAGIC, .op = CONTROL_REPLY};
+	struct migrate_result res = {0};
+	int fd;
+	int rc = control_recv(control_fd, &m, &fd);
+	if (rc != 0 || fd < 0) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	const uint8_t *key = (m.flags & CONTROL_KEYED) ? m.key : NULL;
+	bool ends = false;
+	if (vm->linux_proc) {
+		reply.status = EXIT_REFUSED;
+		snprintf(reply.text, sizeof(reply.text),
+			 "--linux VMs cannot be saved or migrated yet (their VMM-side process "
+			 "state has no stream format)");
+	} else if (m.op == CONTROL_SAVE) {
+		rc = save(vm, fd, key, &res, reply.text, sizeof(reply.text));
+		ends = rc == 0 && !(m.flags & CONTROL_KEEP_RUNNING);
+		if (rc < 0 || !ends)
+			vcpu_resume_all(vm);
+		reply.status = rc < 0 ? EXIT_REFUSED : 0;
+	} else if (m.op == CONTROL_MIGRATE) {
+		rc = migrate(vm, fd, key, &res, reply.text, sizeof(reply.text));
+		ends = rc == 0;
+		reply.status = rc < 0 ? EXIT_REFUSED : 0;
+	} else {
+		reply.status = EXIT_REFUSED;
+		snprintf(reply.text, sizeof(reply.text), "unknown request %u", m.op);
+	}
+	close(fd);
+	reply.total_ns = res.total_ns;
+	reply.downtime_ns = res.downtime_ns;
+	reply.bytes = res.bytes;
+	reply.iterations = res.iterations;
+	(void)control_send(control_fd, &reply, -1);
+	if (ends)
+		vm_end(vm, 0, "lockvm-vmm: VM %s; this copy stops",
+		       m.op == CONTROL_SAVE ? "saved" : "migrated");
+}
+
+/* ---- restore ------------------------------------------------------------ */
+
+int migrate_restore_memory(struct vm *vm, int fd, const uint8_t *key, struct snapshot_state *st,
+			   char *err, size_t errlen)
+{
+	static struct snapshot_reader r;
+	memset(&r, 0, sizeof(r));
+	r.fd = fd;
+	if (snapshot_read(&r, key, vm->vcpu_count, &vm->mem, st) < 0)
+		return fail(err, errlen, "%s", r.err);
+	if (st->disk_count != vm->disk_count)
+		return fail(err, errlen, "the stream's VM had %u disk%s, this one %u (give each with "
+					 "--disk, in order)",
+			    st->disk_count, st->disk_count == 1 ? "" : "s", vm->disk_count);
+	for (unsigned i = 0; i < st->disk_count; i++)
+		if (st->disks[i].sectors != vm->disks[i].sectors ||
+		    st->disks[i].read_only != vm->disks[i].read_only)
+			return fail(err, errlen,
+				    "disk %u: the stream's is %llu sectors%s (%s), this one %llu%s",
+				    i, (unsigned long long)st->disks[i].sectors,
+				    st->disks[i].read_only ? " ro" : "", st->disks[i].path,
+				    (unsigned long long)vm->disks[i].sectors,
+				    vm->disks[i].read_only ? " ro" : "");
+	if (arch_snapshot_memory(vm, err, errlen) < 0)
+		return -1;
+	uint64_t now = now_ns();
+	vm->clock_offset_ns = (int64_t)(st->guest_clock_ns - now);
+	vm->events = st->events;
+	if (st->timeout_left_ns)
+		vm->deadline_ns = now + st->timeout_left_ns;
+	return 0;
+}
+
+int migrate_restore_vcpus(struct vm *vm, struct snapshot_state *st, char *err, size_t errlen)
+{
+	uint64_t now = now_ns();
+	for (unsigned i = 0; i < vm->vcpu_count; i++) {
+		if (arch_snapshot_load(&vm->vcpus[i], st->arch[i], err, errlen) < 0)
+			return -1;
+		vm->vcpus[i].sleep_deadline_ns = st->sleep_left_ns[i] ? now + st->sleep_left_ns[i] : 0;
+	}
+	return 0;
+}
+
+int migrate_incoming_commit(int fd, char *err, size_t errlen)
+{
+	if (write_all(fd, SNAPSHOT_READY, 8) < 0)
+		return fail(err, errlen, "migration: sending READY: %s", strerror(errno));
+	if (read_token(fd, SNAPSHOT_COMMIT, err, errlen) < 0)
+		return fail(err, errlen, "migration: the source did not commit the switch-over");
+	return 0;
+}

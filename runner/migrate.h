@@ -1,0 +1,38 @@
+/* VMM side of save, restore and live migration (runner/SNAPSHOT.md). */
+#ifndef LOCKVM_MIGRATE_H
+#define LOCKVM_MIGRATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "snapshot.h"
+#include "vm.h"
+
+struct migrate_result {
+	uint64_t total_ns, downtime_ns, bytes, iterations;
+};
+
+/*
+ * Serves one request from the supervisor on control_fd (control.h): save
+ * to the passed fd, or live-migrate over it. Replies with the figures or
+ * one line saying what failed; on failure the VM keeps running. A save
+ * without --keep-running and a completed migration end the VM (status 0).
+ * Runs on the main thread with vCPUs running.
+ */
+void migrate_control(struct vm *vm, int control_fd);
+
+/*
+ * Restore, phase 1: parses the stream on fd into guest RAM (mapped, zero)
+ * and st, checks it against this VM (vCPUs, RAM, disks), checks and
+ * rebuilds the runner pages, sets the guest clock, events and timeout.
+ * Needs vm->vcpu_count, disks attached. 0 or -1 with err.
+ */
+int migrate_restore_memory(struct vm *vm, int fd, const uint8_t *key, struct snapshot_state *st,
+			   char *err, size_t errlen);
+/* Phase 2: after arch_vcpu_init() of every vCPU, loads the saved state. */
+int migrate_restore_vcpus(struct vm *vm, struct snapshot_state *st, char *err, size_t errlen);
+/* Incoming migration, last step before the guest runs: READY, then wait
+ * for the source's COMMIT. 0 or -1 with err (the guest must not run). */
+int migrate_incoming_commit(int fd, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,20 @@
+/* Migration addresses (unix:PATH, tcp:HOST:PORT): parsed, connected and listened on by privileged lockvm processes only; the VMM gets the connected fd. */
+#ifndef LOCKVM_MIGRATE_ADDR_H
+#define LOCKVM_MIGRATE_ADDR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Connects to addr with send and receive timeouts of timeout_s seconds
+ * (a peer that stops reading or writing cannot hang the VM). Returns the
+ * fd, or -1 with a reason in err. */
+int migrate_addr_connect(const char *addr, int timeout_s, char *err, size_t errlen);
+
+/* Binds and listens on addr (a unix path must not exist yet). Returns the
+ * listening fd, or -1 with a reason in err. */
+int migrate_addr_listen(const char *addr, char *err, size_t errlen);
+
+/* Accepts one connection and sets timeouts on it as above. The fd or -1. */
+int migrate_addr_accept(int listen_fd, int timeout_s, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,112 @@
+/* The snapshot and migration stream (runner/SNAPSHOT.md): writer, and the checked parser the confined VMM runs. */
+#ifndef LOCKVM_SNAPSHOT_H
+#define LOCKVM_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lockvm/abi.h>
+
+#include "memory.h"
+
+#define SNAPSHOT_MAGIC	     "LOCKVMSN"
+#define SNAPSHOT_VERSION     1
+#define SNAPSHOT_ARCH_X86_64 1
+#define SNAPSHOT_FLAG_KEYED  1u
+#define SNAPSHOT_TAG_SIZE    32 /* BLAKE2b-256, keyed with --key */
+#define SNAPSHOT_KEY_SIZE    32
+#define SNAPSHOT_HEADER_SIZE 64
+#define SNAPSHOT_RUN_MAX     (1ULL << 20) /* bytes of pages in one memory section */
+#define SNAPSHOT_PATH_MAX    1024
+
+enum snapshot_section {
+	SNAPSHOT_SEC_MEMORY = 1,  /* u64 gpa, then whole pages */
+	SNAPSHOT_SEC_DEVICES = 2, /* disks: sectors, read-only, path */
+	SNAPSHOT_SEC_CLOCK = 3,	  /* guest clock, --timeout left, pending events */
+	SNAPSHOT_SEC_VCPU = 4,	  /* index: u64 sleep left, then the arch blob */
+	SNAPSHOT_SEC_END = 15,	  /* empty; must come last */
+};
+
+/* Migration handshake after END: the target says READY once the whole
+ * stream checked out, the source answers COMMIT and ends. */
+#define SNAPSHOT_READY	"LVREADY1"
+#define SNAPSHOT_COMMIT "LVCOMMIT"
+
+struct snapshot_disk {
+	uint64_t sectors;
+	bool read_only;
+	char path[SNAPSHOT_PATH_MAX + 1]; /* as the source recorded it; information only */
+};
+
+/* Everything a stream describes besides memory, once parsed and checked. */
+struct snapshot_state {
+	unsigned vcpu_count;
+	uint64_t mem_size;
+	unsigned disk_count;
+	struct snapshot_disk disks[LOCKVM_MAX_DISKS];
+	uint64_t guest_clock_ns;    /* guest monotonic clock when saved */
+	uint64_t timeout_left_ns;   /* --timeout left; 0 = none */
+	uint64_t events;	    /* LOCKVM_EVENT_* pending */
+	uint64_t sleep_left_ns[LOCKVM_MAX_VCPUS];
+	uint8_t *arch[LOCKVM_MAX_VCPUS]; /* arch_snapshot_size() bytes each */
+	uint64_t memory_bytes;		 /* page bytes received */
+};
+
+/* Derives the 32-byte stream key from a key file's contents. */
+void snapshot_derive_key(const void *file, size_t len, uint8_t key[SNAPSHOT_KEY_SIZE]);
+
+/* Writing. The writer owns no fd; every call returns 0 or -1 with err. */
+struct snapshot_writer {
+	int fd;
+	bool keyed;
+	uint8_t key[SNAPSHOT_KEY_SIZE];
+	uint8_t chain[SNAPSHOT_TAG_SIZE]; /* the previous tag */
+	uint64_t bytes;
+	char err[256];
+};
+
+int snapshot_write_header(struct snapshot_writer *w, int fd, const uint8_t *key, unsigned vcpus,
+			  uint64_t mem_size, unsigned disk_count);
+/* One section: header, payload (two parts, either may be empty), tag. */
+int snapshot_write_section(struct snapshot_writer *w, uint32_t type, uint32_t index,
+			   const void *a, size_t alen, const void *b, size_t blen);
+/* Memory [gpa, gpa+len) in sections of at most SNAPSHOT_RUN_MAX bytes. */
+int snapshot_write_memory(struct snapshot_writer *w, const struct guest_mem *mem, uint64_t gpa,
+			  uint64_t len);
+/* Every page of guest RAM that is not all zero (a fresh VM's RAM is). */
+int snapshot_write_nonzero(struct snapshot_writer *w, const struct guest_mem *mem);
+
+/*
+ * Reading: input comes from an fd (file or socket) or, for tests and the
+ * fuzzer, from a buffer. Every size and count is checked before use; the
+ * first failure leaves a one-line reason in err and the reader stops.
+ */
+struct snapshot_reader {
+	int fd;		    /* -1: read from buf */
+	const uint8_t *buf; /* when fd < 0 */
+	size_t len, pos;
+	bool keyed;
+	uint8_t key[SNAPSHOT_KEY_SIZE];
+	uint8_t chain[SNAPSHOT_TAG_SIZE];
+	uint8_t *section; /* payload buffer, SNAPSHOT_RUN_MAX + 8 bytes */
+	char err[256];
+};
+
+/*
+ * Parses a whole stream into `mem` (already mapped, `mem_size` bytes,
+ * zero-filled) and `st`: checks magic, version, architecture, the key (NULL
+ * = none; a keyed stream needs it, an unkeyed one refuses it), that the
+ * header's vCPU count and RAM size equal `vcpus` and `mem->size`, every
+ * section's tag, bounds and order, and arch_snapshot_check() on each vCPU.
+ * Returns 0, or -1 with the reason in r->err. Free st with
+ * snapshot_state_free() either way.
+ */
+int snapshot_read(struct snapshot_reader *r, const uint8_t *key, unsigned vcpus,
+		  struct guest_mem *mem, struct snapshot_state *st);
+void snapshot_state_free(struct snapshot_state *st);
+
+/* Reads exactly len bytes (fd or buffer). 0, or -1 with err on EOF/error. */
+int snapshot_read_exact(struct snapshot_reader *r, void *out, size_t len, const char *what);
+
+#endif
