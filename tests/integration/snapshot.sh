@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Save, restore and live migration (issue 7): continuity of counter.elf's
+# ticks, fresh labels, refused streams, a target dying mid-stream, TCP
+# between two network namespaces.
+. "$(dirname "$0")/../lib.sh"
+if ! have_kvm; then skip "snapshot: no usable /dev/kvm"; exit 0; fi
+if [ -n "$UNCONFINED_REASON" ]; then skip "snapshot: $UNCONFINED_REASON"; exit 0; fi
+S=$T_TMP
+LOGS=$LOCKVM_ROOT/var/log/lockvm
+
+ticks() { grep -ao '^tick [0-9]*' "$@" | awk '{ print $2 }'; }
+# unbroken FILES...: the ticks of the files, in order, are 0, 1, 2, ... with
+# no gap and no repeat; prints "first..last (count)" or what broke.
+unbroken() {
+	cat "$@" | grep -ao '^tick [0-9]*' | awk '{ print $2 }' | awk '
+		NR == 1 && $1 != 0 { print "starts at " $1; bad = 1; exit }
+		NR > 1 && $1 != prev + 1 { print "after " prev " comes " $1; bad = 1; exit }
+		{ prev = $1 } END { if (!bad) print "ok 0.." prev " (" NR " ticks)"; exit bad }'
+}
+label_of() { "$LOCKVM" inspect "$1" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["label"])'; }
+live() { "$LOCKVM" list | awk 'NR > 1 { print $1 }' | grep -qx "$1"; }
+
+# ---- save and restore: ticks continue, two vCPUs blocked in sleep -------
+"$LOCKVM" run -d --name src --vcpus 2 "$G/counter.elf" 20 >/dev/null
+sleep 0.8
+src_label=$(label_of src)
+expect "save: VM saved and stopped" 0 "stopped" "$LOCKVM" save src "$S/a.snap"
+sleep 0.3
+if live src; then fail "save: the source still runs after save"; else pass "save: the source ended and left the registry"; fi
+"$LOCKVM" restore "$S/a.snap" --vcpus 2 --name dst -d >/dev/null
+sleep 0.5
+dst_label=$(label_of dst)
+sleep 0.3
+"$LOCKVM" kill dst >/dev/null
+sleep 0.2
+r=$(unbroken "$LOGS/src.log" "$LOGS/dst.log")
+if [[ $r == ok* ]]; then pass "restore: ticks continue with no gap and no repeat ($r)"; else fail "restore: ticks broken: $r"; fi
+if [ -n "$dst_label" ] && [ "$dst_label" != "$src_label" ]; then
+	pass "restore: the restored VM has a new label ($src_label -> $dst_label)"
+else
+	fail "restore: label '$dst_label' is not new (source had '$src_label')"
+fi
+
+# ---- --keep-running and --key ----------------------------------------------
+head -c 32 /dev/urandom >"$S/k1"
+head -c 32 /dev/urandom >"$S/k2"
+"$LOCKVM" run -d --name keep "$G/counter.elf" 20 >/dev/null
+sleep 0.3
+expect "save --keep-running: still running" 0 "still running" "$LOCKVM" save keep "$S/k.snap" --keep-running --key "$S/k1"
+sleep 0.2
+if live keep; then pass "save --keep-running: the VM runs on"; else fail "save --keep-running: the VM ended"; fi
+expect "save --keep-running: a second save works" 0 "still running" "$LOCKVM" save keep "$S/p.snap" --keep-running
+expect "save: an existing file is refused" 125 "File exists" "$LOCKVM" save keep "$S/p.snap"
+"$LOCKVM" kill keep >/dev/null
+one_line() { # NAME PATTERN CMD...: exit 125 with exactly one line naming PATTERN
+	local name=$1 pattern=$2; shift 2
+	run_capture "$@"
+	if [ "$rc" -eq 125 ] && grep -qF -- "$pattern" <<<"$out" && [ "$(wc -l <<<"$out")" -eq 1 ]; then
+		pass "$name"
+	else
+		fail "$name: exit $rc, output: $(tr '\n' '|' <<<"$out")"
+	fi
+}
+one_line "restore: keyed stream without --key refused" "give its --key" "$LOCKVM" restore "$S/k.snap"
+one_line "restore: wrong key refused" "authentication failed" "$LOCKVM" restore "$S/k.snap" --key "$S/k2"
+one_line "restore: --key on an unkeyed stream refused" "carries no MAC" "$LOCKVM" restore "$S/p.snap" --key "$S/k1"
+expect "restore: right key accepted" 124 "tick" "$LOCKVM" restore "$S/k.snap" --key "$S/k1" --timeout 0.3
+cp "$S/p.snap" "$S/c.snap"
+size=$(stat -c %s "$S/p.snap")
+printf '\xff' | dd of="$S/c.snap" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+one_line "restore: corrupted stream refused" "checksum mismatch" "$LOCKVM" restore "$S/c.snap"
+head -c $((size - 40)) "$S/p.snap" >"$S/t.snap"
+one_line "restore: truncated stream refused" "truncated stream" "$LOCKVM" restore "$S/t.snap"
+cp "$S/p.snap" "$S/v.snap"
+printf '\x02' | dd of="$S/v.snap" bs=1 seek=8 conv=notrunc 2>/dev/null
+one_line "restore: wrong format version refused" "format version 2" "$LOCKVM" restore "$S/v.snap"
+one_line "restore: not a stream" "bad magic" "$LOCKVM" restore "$G/hello.elf"
+one_line "restore: RAM size must match" "give --mem 64M" "$LOCKVM" restore "$S/p.snap" --mem 128M
+one_line "restore: vCPU count must match" "give --vcpus 1" "$LOCKVM" restore "$S/p.snap" --vcpus 2
+printf 'LOCKVMSN\x01\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00' >"$S/h.snap"
+one_line "restore: header without its tag refused" "truncated stream" "$LOCKVM" restore "$S/h.snap"
+
+# ---- live migration over a unix socket ---------------------------------------
+"$LOCKVM" run -d --name m1 --vcpus 2 "$G/counter.elf" 10 >/dev/null
+sleep 0.6
+m1_label=$(label_of m1)
+"$LOCKVM" incoming --listen "unix:$S/m.sock" --name m2 --vcpus 2 -d >"$S/inc.out" 2>&1 &
+inc=$!
+for _ in $(seq 50); do [ -S "$S/m.sock" ] && break; sleep 0.1; done
+expect "migrate unix: done, downtime printed" 0 "downtime" "$LOCKVM" migrate m1 --to "unix:$S/m.sock"
+[ -S "$S/m.sock" ] && python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).connect(sys.argv[1])' "$S/m.sock" 2>/dev/null
+wait $inc
+sleep 0.4
+m2_label=$(label_of m2 2>/dev/null)
+"$LOCKVM" kill m2 >/dev/null 2>&1
+sleep 0.2
+if live m1; then fail "migrate unix: the source still runs"; else pass "migrate unix: the source ended and released its label"; fi
+r=$(unbroken "$LOGS/m1.log" "$LOGS/m2.log")
+if [[ $r == ok* ]]; then pass "migrate unix: source and target ticks form one sequence ($r)"; else fail "migrate unix: ticks broken: $r"; fi
+if [ -n "$m2_label" ] && [ "$m2_label" != "$m1_label" ]; then pass "migrate unix: the target's label is new"; else fail "migrate unix: target label '$m2_label' (source '$m1_label')"; fi
+
+# ---- a target that dies mid-stream leaves the source running ----------------
+"$LOCKVM" run -d --name keep2 --mem 64M "$G/counter.elf" 10 0 32 >/dev/null
+sleep 0.5
+python3 - "$S/dead.sock" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1]); s.listen(1)
+c, _ = s.accept()
+got = 0
+while got < 1 << 20:
+    d = c.recv(65536)
+    if not d: break
+    got += len(d)
+c.close()
+PY
+dead=$!
+for _ in $(seq 50); do [ -S "$S/dead.sock" ] && break; sleep 0.1; done
+expect "migrate: a target dying mid-stream fails the migration" 125 "keeps running here" "$LOCKVM" migrate keep2 --to "unix:$S/dead.sock"
+wait $dead
+before=$(ticks "$LOGS/keep2.log" | tail -1)
+sleep 0.3
+after=$(ticks "$LOGS/keep2.log" | tail -1)
+if live keep2 && [ "${after:-0}" -gt "${before:-0}" ]; then
+	pass "migrate: after the failed migration the source keeps ticking ($before -> $after)"
+else
+	fail "migrate: source after the failed migration: live=$(live keep2 && echo yes || echo no) ticks $before -> $after"
+fi
+r=$(unbroken "$LOGS/keep2.log")
+if [[ $r == ok* ]]; then pass "migrate: no tick lost or repeated across the failed attempt"; else fail "migrate: failed attempt broke ticks: $r"; fi
+"$LOCKVM" kill keep2 >/dev/null
+expect "migrate: unreachable target refused" 125 "connect" "$LOCKVM" migrate m1 --to "unix:$S/none.sock"
+expect "migrate: bad address refused" 125 "want unix:PATH or tcp:HOST:PORT" "$LOCKVM" migrate keep2 --to "udp:x"
+
+# ---- TCP between two network namespaces joined by veth ----------------------
+A=lvsnapA$$ Bn=lvsnapB$$
+# nsenter rather than `ip netns exec`, which remounts /sys and so hides the
+# cgroup v1 hierarchies the VM's cgroup lives in.
+inA() { nsenter --net="/run/netns/$A" "$@"; }
+inB() { nsenter --net="/run/netns/$Bn" "$@"; }
+if ip netns add "$A" 2>/dev/null && ip netns add "$Bn" 2>/dev/null &&
+	ip link add "va$$" type veth peer name "vb$$" 2>/dev/null &&
+	ip link set "va$$" netns "$A" && ip link set "vb$$" netns "$Bn" &&
+	ip -n "$A" addr add 10.231.0.1/24 dev "va$$" && ip -n "$Bn" addr add 10.231.0.2/24 dev "vb$$" &&
+	ip -n "$A" link set "va$$" up && ip -n "$Bn" link set "vb$$" up &&
+	ip -n "$A" link set lo up && ip -n "$Bn" link set lo up; then
+	inA "$LOCKVM" run -d --name t1 "$G/counter.elf" 10 >/dev/null
+	sleep 0.5
+	inB "$LOCKVM" incoming --listen tcp:10.231.0.2:47031 --name t2 -d >"$S/tinc.out" 2>&1 &
+	inc=$!
+	for _ in $(seq 50); do inB ss -Hltn 'sport = :47031' | grep -q . && break; sleep 0.1; done
+	expect "migrate tcp between namespaces: done" 0 "downtime_ms" nsenter --net="/run/netns/$A" "$LOCKVM" migrate t1 --to tcp:10.231.0.2:47031 --json
+	# A target still waiting (the migration failed) is ended by a
+	# connection that closes at once: it refuses the empty stream.
+	inB bash -c 'exec 3<>/dev/tcp/10.231.0.2/47031' 2>/dev/null
+	wait $inc
+	sleep 0.4
+	"$LOCKVM" kill t2 >/dev/null 2>&1
+	sleep 0.2
+	r=$(unbroken "$LOGS/t1.log" "$LOGS/t2.log")
+	if [[ $r == ok* ]]; then pass "migrate tcp: ticks form one sequence ($r)"; else fail "migrate tcp: ticks broken: $r"; fi
+	if live t1; then fail "migrate tcp: the source still runs"; else pass "migrate tcp: the source ended"; fi
+else
+	skip "migrate tcp: cannot make two network namespaces joined by veth here"
+fi
+ip netns del "$A" 2>/dev/null
+ip netns del "$Bn" 2>/dev/null
+exit 0
