@@ -31,9 +31,9 @@ static const uint32_t saved_msrs[] = {
 struct x86_snapshot {
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
-	struct kvm_xsave xsave;
 	struct kvm_vcpu_events events;
 	uint64_t msrs[SAVED_MSRS];
+	struct kvm_xsave xsave; /* last: newer headers end it with a flexible array */
 };
 
 /* RFLAGS bits a CPL 3 guest can hold: arithmetic flags, TF, IF, DF, RF, AC,
@@ -70,15 +70,15 @@ static int vcpu_ioctl(struct vcpu *vcpu, unsigned long req, void *arg, const cha
 
 static int msrs_io(struct vcpu *vcpu, struct x86_snapshot *s, bool set, char *err, size_t errlen)
 {
-	struct {
+	union {
 		struct kvm_msrs head;
-		struct kvm_msr_entry entries[SAVED_MSRS];
+		uint8_t bytes[sizeof(struct kvm_msrs) + SAVED_MSRS * sizeof(struct kvm_msr_entry)];
 	} m;
 	memset(&m, 0, sizeof(m));
 	m.head.nmsrs = SAVED_MSRS;
 	for (unsigned i = 0; i < SAVED_MSRS; i++) {
-		m.entries[i].index = saved_msrs[i];
-		m.entries[i].data = s->msrs[i];
+		m.head.entries[i].index = saved_msrs[i];
+		m.head.entries[i].data = s->msrs[i];
 	}
 	int n = ioctl(vcpu->fd, set ? KVM_SET_MSRS : KVM_GET_MSRS, &m);
 	if (n != (int)SAVED_MSRS) {
@@ -88,7 +88,7 @@ static int msrs_io(struct vcpu *vcpu, struct x86_snapshot *s, bool set, char *er
 		return -1;
 	}
 	for (unsigned i = 0; !set && i < SAVED_MSRS; i++)
-		s->msrs[i] = m.entries[i].data;
+		s->msrs[i] = m.head.entries[i].data;
 	return 0;
 }
 
