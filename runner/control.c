@@ -62,8 +62,10 @@ int control_recv(int sock, struct control_msg *m, int *fd)
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	struct msghdr msg = {
-	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf)};
 	*fd = -1;
 	ssize_t n;
 	do
@@ -162,8 +164,8 @@ static void accept_request(struct control_relay *r)
 		close(client);
 		return;
 	}
-	if (r->client >= 0 || r->vmm_fd < 0 ||
-	    (m.op != CONTROL_SAVE && m.op != CONTROL_MIGRATE) || fd < 0) {
+	if (r->client >= 0 || r->vmm_fd < 0 || (m.op != CONTROL_SAVE && m.op != CONTROL_MIGRATE) ||
+	    fd < 0) {
 		reply_error(client, EXIT_REFUSED,
 			    r->client >= 0 ? "another save or migration of this VM is running"
 					   : "bad control request");
@@ -332,7 +334,8 @@ int cmd_migrate(int argc, char **argv)
 			name = argv[i];
 	}
 	if (!name || !to)
-		die("usage: lockvm migrate NAME --to unix:PATH|tcp:HOST:PORT [--key FILE] [--json]");
+		die("usage: lockvm migrate NAME --to unix:PATH|tcp:HOST:PORT [--key FILE] "
+		    "[--json]");
 	if (key_path) {
 		control_read_key(key_path, m.key);
 		m.flags |= CONTROL_KEYED;
@@ -353,7 +356,8 @@ int cmd_migrate(int argc, char **argv)
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "vm", json_object_new_string(name));
 		json_object_object_add(o, "to", json_object_new_string(to));
-		json_object_object_add(o, "total_ms", json_object_new_double((double)reply.total_ns / 1e6));
+		json_object_object_add(o, "total_ms",
+				       json_object_new_double((double)reply.total_ns / 1e6));
 		json_object_object_add(o, "downtime_ms",
 				       json_object_new_double((double)reply.downtime_ns / 1e6));
 		json_object_object_add(o, "bytes", json_object_new_uint64(reply.bytes));
@@ -362,9 +366,9 @@ int cmd_migrate(int argc, char **argv)
 		json_object_put(o);
 		return 0;
 	}
-	printf("migrated %s to %s: total %.1f ms, downtime %.1f ms, %" PRIu64
-		       " bytes, %" PRIu64 " iterations\n",
-		       name, to, (double)reply.total_ns / 1e6, (double)reply.downtime_ns / 1e6,
-		       reply.bytes, reply.iterations);
+	printf("migrated %s to %s: total %.1f ms, downtime %.1f ms, %" PRIu64 " bytes, %" PRIu64
+	       " iterations\n",
+	       name, to, (double)reply.total_ns / 1e6, (double)reply.downtime_ns / 1e6, reply.bytes,
+	       reply.iterations);
 	return 0;
 }

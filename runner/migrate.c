@@ -40,7 +40,8 @@ static int write_state(struct vm *vm, struct snapshot_writer *w, char *err, size
 	pos = 4;
 	for (unsigned i = 0; i < vm->disk_count; i++) {
 		const char *path = vm->disks[i].path ? vm->disks[i].path : "";
-		uint32_t ro = vm->disks[i].read_only, len = (uint32_t)strnlen(path, SNAPSHOT_PATH_MAX);
+		uint32_t ro = vm->disks[i].read_only,
+			 len = (uint32_t)strnlen(path, SNAPSHOT_PATH_MAX);
 		memcpy(dev + pos, &vm->disks[i].sectors, 8);
 		memcpy(dev + pos + 8, &ro, 4);
 		memcpy(dev + pos + 12, &len, 4);
@@ -48,10 +49,10 @@ static int write_state(struct vm *vm, struct snapshot_writer *w, char *err, size
 		pos += 16 + len;
 	}
 	uint64_t now = now_ns(), clock[3] = {
-				      now + (uint64_t)vm->clock_offset_ns,
-				      vm->deadline_ns > now ? vm->deadline_ns - now : 0,
-				      vm->events,
-				  };
+				     now + (uint64_t)vm->clock_offset_ns,
+				     vm->deadline_ns > now ? vm->deadline_ns - now : 0,
+				     vm->events,
+				 };
 	if (snapshot_write_section(w, SNAPSHOT_SEC_DEVICES, 0, dev, pos, NULL, 0) < 0 ||
 	    snapshot_write_section(w, SNAPSHOT_SEC_CLOCK, 0, clock, sizeof(clock), NULL, 0) < 0)
 		return fail(err, errlen, "%s", w->err);
@@ -165,8 +166,8 @@ static int read_token(int fd, const char *want, char *err, size_t errlen)
 	return 0;
 }
 
-static int migrate(struct vm *vm, int fd, const uint8_t *key, struct migrate_result *res,
-		   char *err, size_t errlen)
+static int migrate(struct vm *vm, int fd, const uint8_t *key, struct migrate_result *res, char *err,
+		   size_t errlen)
 {
 	struct snapshot_writer w;
 	uint64_t start = now_ns();
@@ -228,8 +229,7 @@ static int migrate(struct vm *vm, int fd, const uint8_t *key, struct migrate_res
 		fail(err, errlen, "final copy: %s", w.err[0] ? w.err : strerror(errno));
 		goto out;
 	}
-	if (write_state(vm, &w, err, errlen) < 0 ||
-	    read_token(fd, SNAPSHOT_READY, err, errlen) < 0)
+	if (write_state(vm, &w, err, errlen) < 0 || read_token(fd, SNAPSHOT_READY, err, errlen) < 0)
 		goto out;
 	w.err[0] = '\0';
 	if (write_all(fd, SNAPSHOT_COMMIT, 8) < 0) {
@@ -307,8 +307,9 @@ int migrate_restore_memory(struct vm *vm, int fd, const uint8_t *key, struct sna
 	if (snapshot_read(&r, key, vm->vcpu_count, &vm->mem, st) < 0)
 		return fail(err, errlen, "%s", r.err);
 	if (st->disk_count != vm->disk_count)
-		return fail(err, errlen, "the stream's VM had %u disk%s, this one %u (give each with "
-					 "--disk, in order)",
+		return fail(err, errlen,
+			    "the stream's VM had %u disk%s, this one %u (give each with "
+			    "--disk, in order)",
 			    st->disk_count, st->disk_count == 1 ? "" : "s", vm->disk_count);
 	for (unsigned i = 0; i < st->disk_count; i++)
 		if (st->disks[i].sectors != vm->disks[i].sectors ||
@@ -335,7 +336,8 @@ int migrate_restore_vcpus(struct vm *vm, struct snapshot_state *st, char *err, s
 	for (unsigned i = 0; i < vm->vcpu_count; i++) {
 		if (arch_snapshot_load(&vm->vcpus[i], st->arch[i], err, errlen) < 0)
 			return -1;
-		vm->vcpus[i].sleep_deadline_ns = st->sleep_left_ns[i] ? now + st->sleep_left_ns[i] : 0;
+		vm->vcpus[i].sleep_deadline_ns =
+		    st->sleep_left_ns[i] ? now + st->sleep_left_ns[i] : 0;
 	}
 	return 0;
 }

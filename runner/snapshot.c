@@ -39,12 +39,10 @@ static uint64_t section_max(uint32_t type)
 {
 	switch (type) {
 	case SNAPSHOT_SEC_MEMORY: return 8 + SNAPSHOT_RUN_MAX;
-	case SNAPSHOT_SEC_DEVICES:
-		return 4 + LOCKVM_MAX_DISKS * (16 + SNAPSHOT_PATH_MAX);
+	case SNAPSHOT_SEC_DEVICES: return 4 + LOCKVM_MAX_DISKS * (16 + SNAPSHOT_PATH_MAX);
 	case SNAPSHOT_SEC_CLOCK: return 24;
 	case SNAPSHOT_SEC_VCPU: return 8 + arch_snapshot_size();
-	case SNAPSHOT_SEC_END: return 0;
-	default: return 0;
+	default: return 0; /* END, and unknown types */
 	}
 }
 
@@ -128,8 +126,8 @@ int snapshot_write_header(struct snapshot_writer *w, int fd, const uint8_t *key,
 	return 0;
 }
 
-int snapshot_write_section(struct snapshot_writer *w, uint32_t type, uint32_t index,
-			   const void *a, size_t alen, const void *b, size_t blen)
+int snapshot_write_section(struct snapshot_writer *w, uint32_t type, uint32_t index, const void *a,
+			   size_t alen, const void *b, size_t blen)
 {
 	struct section_header sh = {.type = type, .index = index, .length = alen + blen};
 	tag_parts(w->keyed ? w->key : NULL, w->chain, &sh, sizeof(sh), a, alen, b, blen, w->chain);
@@ -234,8 +232,8 @@ int snapshot_read_exact(struct snapshot_reader *r, void *out, size_t len, const 
 static int read_header(struct snapshot_reader *r, const uint8_t *key, unsigned vcpus,
 		       uint64_t mem_size, struct snapshot_state *st)
 {
-	struct snapshot_header h;
-	uint8_t tag[SNAPSHOT_TAG_SIZE], zero[SNAPSHOT_TAG_SIZE] = {0};
+	struct snapshot_header h = {0};
+	uint8_t tag[SNAPSHOT_TAG_SIZE] = {0}, zero[SNAPSHOT_TAG_SIZE] = {0};
 	if (snapshot_read_exact(r, &h, sizeof(h), "the header") < 0)
 		return -1;
 	if (memcmp(h.magic, SNAPSHOT_MAGIC, sizeof(h.magic)) != 0)
@@ -275,8 +273,9 @@ static int read_header(struct snapshot_reader *r, const uint8_t *key, unsigned v
 		return reader_fail(r, "the stream has %u vCPUs, this VM %u (give --vcpus %u)",
 				   h.vcpus, vcpus, h.vcpus);
 	if (h.mem_size != mem_size)
-		return reader_fail(r, "the stream has %llu MiB of RAM, this VM %llu MiB (give --mem "
-				      "%lluM)",
+		return reader_fail(r,
+				   "the stream has %llu MiB of RAM, this VM %llu MiB (give --mem "
+				   "%lluM)",
 				   (unsigned long long)(h.mem_size >> 20),
 				   (unsigned long long)(mem_size >> 20),
 				   (unsigned long long)(h.mem_size >> 20));
@@ -304,14 +303,16 @@ static int parse_memory(struct snapshot_reader *r, const uint8_t *p, uint64_t le
 			struct guest_mem *mem, struct snapshot_state *st)
 {
 	if (len < 8 || (len - 8) % LOCKVM_PAGE_SIZE)
-		return reader_fail(r, "memory section of %llu bytes is not an address and whole "
-				      "pages",
+		return reader_fail(r,
+				   "memory section of %llu bytes is not an address and whole "
+				   "pages",
 				   (unsigned long long)len);
 	uint64_t gpa = get64(p), bytes = len - 8;
 	void *dst = guest_mem_ptr(mem, gpa, bytes);
 	if (gpa % LOCKVM_PAGE_SIZE || !dst)
-		return reader_fail(r, "memory section [0x%llx, +0x%llx) is not page-aligned inside RAM",
-				   (unsigned long long)gpa, (unsigned long long)bytes);
+		return reader_fail(
+		    r, "memory section [0x%llx, +0x%llx) is not page-aligned inside RAM",
+		    (unsigned long long)gpa, (unsigned long long)bytes);
 	memcpy(dst, p + 8, bytes);
 	st->memory_bytes += bytes;
 	return 0;
@@ -382,8 +383,8 @@ int snapshot_read(struct snapshot_reader *r, const uint8_t *key, unsigned vcpus,
 	bool have_devices = false, have_clock = false;
 	int rc = -1;
 	for (uint64_t n = 0;; n++) {
-		struct section_header sh;
-		uint8_t tag[SNAPSHOT_TAG_SIZE], want[SNAPSHOT_TAG_SIZE];
+		struct section_header sh = {0};
+		uint8_t tag[SNAPSHOT_TAG_SIZE] = {0}, want[SNAPSHOT_TAG_SIZE];
 		if (snapshot_read_exact(r, &sh, sizeof(sh), "a section header") < 0)
 			break;
 		uint64_t max = section_max(sh.type);
@@ -402,10 +403,11 @@ int snapshot_read(struct snapshot_reader *r, const uint8_t *key, unsigned vcpus,
 		tag_parts(r->keyed ? r->key : NULL, r->chain, &sh, sizeof(sh), r->section,
 			  (size_t)sh.length, NULL, 0, want);
 		if (sodium_memcmp(tag, want, sizeof(tag)) != 0) {
-			reader_fail(r, r->keyed ? "authentication failed at section %llu (type %u): "
-						  "altered stream or wrong --key"
-						: "checksum mismatch at section %llu (type %u): "
-						  "corrupted stream",
+			reader_fail(r,
+				    r->keyed ? "authentication failed at section %llu (type %u): "
+					       "altered stream or wrong --key"
+					     : "checksum mismatch at section %llu (type %u): "
+					       "corrupted stream",
 				    (unsigned long long)n, sh.type);
 			break;
 		}

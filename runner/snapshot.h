@@ -45,9 +45,9 @@ struct snapshot_state {
 	uint64_t mem_size;
 	unsigned disk_count;
 	struct snapshot_disk disks[LOCKVM_MAX_DISKS];
-	uint64_t guest_clock_ns;    /* guest monotonic clock when saved */
-	uint64_t timeout_left_ns;   /* --timeout left; 0 = none */
-	uint64_t events;	    /* LOCKVM_EVENT_* pending */
+	uint64_t guest_clock_ns;  /* guest monotonic clock when saved */
+	uint64_t timeout_left_ns; /* --timeout left; 0 = none */
+	uint64_t events;	  /* LOCKVM_EVENT_* pending */
 	uint64_t sleep_left_ns[LOCKVM_MAX_VCPUS];
 	uint8_t *arch[LOCKVM_MAX_VCPUS]; /* arch_snapshot_size() bytes each */
 	uint64_t memory_bytes;		 /* page bytes received */
@@ -69,8 +69,8 @@ struct snapshot_writer {
 int snapshot_write_header(struct snapshot_writer *w, int fd, const uint8_t *key, unsigned vcpus,
 			  uint64_t mem_size, unsigned disk_count);
 /* One section: header, payload (two parts, either may be empty), tag. */
-int snapshot_write_section(struct snapshot_writer *w, uint32_t type, uint32_t index,
-			   const void *a, size_t alen, const void *b, size_t blen);
+int snapshot_write_section(struct snapshot_writer *w, uint32_t type, uint32_t index, const void *a,
+			   size_t alen, const void *b, size_t blen);
 /* Memory [gpa, gpa+len) in sections of at most SNAPSHOT_RUN_MAX bytes. */
 int snapshot_write_memory(struct snapshot_writer *w, const struct guest_mem *mem, uint64_t gpa,
 			  uint64_t len);

@@ -22,8 +22,15 @@
  * the others would open a way into CPL 0 (SYSENTER, SYSCALL) that an SDK
  * guest, which cannot write MSRs, never had. */
 static const uint32_t saved_msrs[] = {
-    MSR_IA32_TSC, MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP, MSR_STAR,
-    MSR_LSTAR,	  MSR_CSTAR,		MSR_SYSCALL_MASK,      MSR_KERNEL_GS_BASE,
+    MSR_IA32_TSC,
+    MSR_IA32_SYSENTER_CS,
+    MSR_IA32_SYSENTER_ESP,
+    MSR_IA32_SYSENTER_EIP,
+    MSR_STAR,
+    MSR_LSTAR,
+    MSR_CSTAR,
+    MSR_SYSCALL_MASK,
+    MSR_KERNEL_GS_BASE,
 };
 #define SAVED_MSRS (sizeof(saved_msrs) / sizeof(saved_msrs[0]))
 
@@ -38,20 +45,20 @@ struct x86_snapshot {
 
 /* RFLAGS bits a CPL 3 guest can hold: arithmetic flags, TF, IF, DF, RF, AC,
  * ID, IOPL 0 or 3 (never 1 or 2), bit 1 set; never VM, NT, VIF, VIP. */
-#define RFLAGS_ALLOWED	0x253FD7ULL
-#define RFLAGS_IOPL	(3ULL << 12)
-#define RFLAGS_FIXED1	(1ULL << 1)
+#define RFLAGS_ALLOWED 0x253FD7ULL
+#define RFLAGS_IOPL    (3ULL << 12)
+#define RFLAGS_FIXED1  (1ULL << 1)
 /* Control registers as arch_vcpu_init() sets them (a CPL 3 guest cannot
  * change them). */
-#define X86_CR0		0x80010033ULL /* PG WP NE ET MP PE */
-#define X86_CR4		0x620ULL      /* OSXMMEXCPT OSFXSR PAE */
-#define X86_EFER	0xD00ULL      /* NXE LMA LME */
-#define PTE_P		(1ULL << 0)
-#define PTE_RW		(1ULL << 1)
-#define PTE_US		(1ULL << 2)
-#define PTE_PS		(1ULL << 7)
-#define PTE_ADDR	0x000FFFFFFFFFF000ULL
-#define TABLE_PAGES	((X86_TABLES_END - X86_PML4_GPA) / LOCKVM_PAGE_SIZE)
+#define X86_CR0	    0x80010033ULL /* PG WP NE ET MP PE */
+#define X86_CR4	    0x620ULL	  /* OSXMMEXCPT OSFXSR PAE */
+#define X86_EFER    0xD00ULL	  /* NXE LMA LME */
+#define PTE_P	    (1ULL << 0)
+#define PTE_RW	    (1ULL << 1)
+#define PTE_US	    (1ULL << 2)
+#define PTE_PS	    (1ULL << 7)
+#define PTE_ADDR    0x000FFFFFFFFFF000ULL
+#define TABLE_PAGES ((X86_TABLES_END - X86_PML4_GPA) / LOCKVM_PAGE_SIZE)
 
 size_t arch_snapshot_size(void)
 {
@@ -139,8 +146,9 @@ int arch_snapshot_check(const uint8_t *blob, unsigned index, char *err, size_t e
 	}
 	if (sr->cr0 != X86_CR0 || sr->cr3 != X86_PML4_GPA || sr->cr4 != X86_CR4 ||
 	    sr->efer != X86_EFER) {
-		snprintf(err, errlen, "control registers (CR0 0x%llx CR3 0x%llx CR4 0x%llx EFER 0x%llx) "
-				      "differ from lockvm's",
+		snprintf(err, errlen,
+			 "control registers (CR0 0x%llx CR3 0x%llx CR4 0x%llx EFER 0x%llx) "
+			 "differ from lockvm's",
 			 (unsigned long long)sr->cr0, (unsigned long long)sr->cr3,
 			 (unsigned long long)sr->cr4, (unsigned long long)sr->efer);
 		return -1;
@@ -165,8 +173,9 @@ int arch_snapshot_check(const uint8_t *blob, unsigned index, char *err, size_t e
 	if (ev->interrupt.injected || ev->nmi.injected || ev->nmi.pending || ev->smi.smm ||
 	    ev->smi.pending || ev->smi.latched_init ||
 	    ((ev->exception.injected || ev->exception.pending) && ev->exception.nr >= 32)) {
-		snprintf(err, errlen, "pending events (interrupt, NMI, SMI or exception %u) a "
-				      "lockvm guest cannot have",
+		snprintf(err, errlen,
+			 "pending events (interrupt, NMI, SMI or exception %u) a "
+			 "lockvm guest cannot have",
 			 ev->exception.nr);
 		return -1;
 	}
@@ -235,7 +244,9 @@ static int walk_table(struct walk *w, uint64_t table_gpa, unsigned level)
 				return -1;
 			continue;
 		}
-		uint64_t size = level == 0 ? LOCKVM_PAGE_SIZE : level == 1 ? 2ULL << 20 : 1ULL << 30;
+		uint64_t size = level == 0   ? LOCKVM_PAGE_SIZE
+				: level == 1 ? 2ULL << 20
+					     : 1ULL << 30;
 		target &= ~(size - 1);
 		if ((e & PTE_US) && (e & PTE_RW) && target < LOCKVM_RUNNER_END) {
 			snprintf(w->err, w->errlen,

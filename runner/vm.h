@@ -62,9 +62,9 @@ struct vm {
 
 	/* Save and migration (vcpu.c, migrate.c): vCPUs park while paused. */
 	atomic_bool pause_requested;
-	unsigned paused;	       /* vCPUs parked, under lock */
-	int64_t clock_offset_ns;       /* guest monotonic clock = host + offset */
-	uint64_t *_Atomic vmm_dirty;   /* while migrating: pages the VMM wrote */
+	unsigned paused;	     /* vCPUs parked, under lock */
+	int64_t clock_offset_ns;     /* guest monotonic clock = host + offset */
+	uint64_t *_Atomic vmm_dirty; /* while migrating: pages the VMM wrote */
 };
 
 /* While a migration runs, records that the VMM wrote guest pages

@@ -287,7 +287,7 @@ static void load_guest(struct vm *vm, struct vmm_options *o)
 static void restore_guest(struct vm *vm, struct vmm_options *o, struct snapshot_state *saved)
 {
 	char err[512];
-	uint8_t key[SNAPSHOT_KEY_SIZE], file[4096];
+	uint8_t key[SNAPSHOT_KEY_SIZE] = {0}, file[4096];
 	bool keyed = o->key_fd >= 0;
 	if (keyed) {
 		ssize_t n = read(o->key_fd, file, sizeof(file));
@@ -296,8 +296,8 @@ static void restore_guest(struct vm *vm, struct vmm_options *o, struct snapshot_
 		snapshot_derive_key(file, (size_t)n, key);
 		close(o->key_fd);
 	}
-	if (migrate_restore_memory(vm, o->restore_fd, keyed ? key : NULL, saved, err,
-				   sizeof(err)) < 0)
+	if (migrate_restore_memory(vm, o->restore_fd, keyed ? key : NULL, saved, err, sizeof(err)) <
+	    0)
 		die("%s: %s", o->incoming ? "incoming migration" : "restore", err);
 }
 
