@@ -441,6 +441,22 @@ static void log_line(const char *name, const char *text)
 	close(fd);
 }
 
+/* A dead supervisor's uid lease: removed once no one holds its lock
+ * (uid_reserve() would reclaim it anyway; this keeps the directory true). */
+static void drop_stale_uid_lease(uint32_t uid)
+{
+	char path[PATH_MAX], leaf[16];
+	snprintf(leaf, sizeof(leaf), "%u", uid);
+	if (paths_join(path, sizeof(path), "run/lockvm/uids", leaf) < 0)
+		return;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		unlink(path);
+	close(fd);
+}
+
 int registry_reap(void)
 {
 	char **names;
@@ -465,6 +481,8 @@ int registry_reap(void)
 			continue;
 		}
 		images_release(vm.name);
+		if (vm.uid)
+			drop_stale_uid_lease(vm.uid);
 		if (vm.boot_id[0] && strcmp(vm.boot_id, registry_boot_id()) == 0)
 			cgroup_destroy(&vm.cgroup);
 		log_line(vm.name,
