@@ -141,7 +141,19 @@ bool paths_name_valid(const char *name, const char **why)
 	return false;
 }
 
+static int write_atomic(const char *path, const void *data, size_t len, unsigned mode, bool durable);
+
 int paths_write_atomic(const char *path, const void *data, size_t len, unsigned mode)
+{
+	return write_atomic(path, data, len, mode, true);
+}
+
+int paths_write_state(const char *path, const void *data, size_t len, unsigned mode)
+{
+	return write_atomic(path, data, len, mode, false);
+}
+
+static int write_atomic(const char *path, const void *data, size_t len, unsigned mode, bool durable)
 {
 	char tmp[PATH_MAX];
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp)) {
@@ -161,7 +173,7 @@ int paths_write_atomic(const char *path, const void *data, size_t len, unsigned 
 			goto fail;
 		done += (size_t)w;
 	}
-	if (fsync(fd) < 0 || close(fd) < 0) {
+	if ((durable && fsync(fd) < 0) || close(fd) < 0) {
 		fd = -1;
 		goto fail;
 	}

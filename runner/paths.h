@@ -40,6 +40,10 @@ bool paths_name_valid(const char *name, const char **why);
  * file. Returns 0 or -1 with errno. */
 int paths_write_atomic(const char *path, const void *data, size_t len, unsigned mode);
 
+/* The same without fsync, for run-time state under run/ (tmpfs on real
+ * hosts, and void after a reboot anyway): atomic, not durable. */
+int paths_write_state(const char *path, const void *data, size_t len, unsigned mode);
+
 /* Reads a whole small file (at most max bytes) into a NUL-terminated
  * malloc'd buffer. Returns it, or NULL with errno (EFBIG when larger). */
 char *paths_read_file(const char *path, size_t max, size_t *len);
