@@ -31,6 +31,10 @@ int paths_join(char *out, size_t size, const char *rel, const char *leaf);
  * otherwise), refusing symlinks on the way. Returns 0 or -1 with errno. */
 int paths_mkdir(const char *rel);
 
+/* mkdir -p of <root>/<rel> for any root (NULL or "" meaning "/"): the part
+ * below root only, each new directory with mode, no symlink followed. */
+int paths_mkdir_below(const char *root, const char *rel, unsigned mode);
+
 /* A VM, network or pool name: 1-64 of [A-Za-z0-9_.-], not starting with
  * '.' or '-'. On refusal, why says what is wrong ("empty", "too long" ...). */
 bool paths_name_valid(const char *name, const char **why);
