@@ -558,6 +558,7 @@ struct run_state {
 	int lifeline;
 	int log_fd;
 	int out_pipe[2], err_pipe[2]; /* the VMM's stdout and stderr, teed to the log */
+	int ready_pipe[2];	      /* the VMM says "R" once its guest runs confined */
 	int ready_fd;		      /* --detach: tells the waiting parent */
 	int control_pair[2];	      /* supervisor's end, VMM's end (control.h) */
 	struct control_relay relay;   /* `lockvm save|migrate` to the VMM */
@@ -799,6 +800,10 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 			a.argv[a.n++] = (char *)o->env[i];
 		}
 	}
+	if (pipe2(st->ready_pipe, O_CLOEXEC) < 0)
+		die_errno("pipe2");
+	vmm_arg(&a, "--ready-fd", "%d", st->ready_pipe[1]);
+	keep[n_keep++] = st->ready_pipe[1];
 	keep[n_keep++] = STDIN_FILENO;
 	keep[n_keep++] = STDOUT_FILENO;
 	keep[n_keep++] = STDERR_FILENO;
@@ -922,14 +927,15 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 	close(saved_err);
 	close(st->out_pipe[1]);
 	close(st->err_pipe[1]);
-	st->out_pipe[1] = st->err_pipe[1] = -1;
+	close(st->ready_pipe[1]);
+	st->out_pipe[1] = st->err_pipe[1] = st->ready_pipe[1] = -1;
 	if (pid < 0) {
 		errno = spawn_errno;
 		die_errno("starting the VMM (clone)");
 	}
 	for (int i = 0; i < n_keep; i++) /* the policies are the VMM's now */
 		if (keep[i] > STDERR_FILENO && keep[i] != kvm_fd && keep[i] != guest_fd &&
-		    keep[i] != o->fs_fd && !is_disk_fd(o, keep[i]))
+		    keep[i] != o->fs_fd && keep[i] != st->ready_pipe[1] && !is_disk_fd(o, keep[i]))
 			close(keep[i]);
 	return pid;
 }
@@ -1212,6 +1218,7 @@ static int run_mode(int argc, char **argv, bool incoming)
 				.ready_fd = -1,
 				.out_pipe = {-1, -1},
 				.err_pipe = {-1, -1},
+				.ready_pipe = {-1, -1},
 				.control_pair = {-1, -1}};
 	control_relay_init(&st.relay, -1, -1);
 	check_memory_options(&o);
@@ -1286,6 +1293,13 @@ static int run_mode(int argc, char **argv, bool incoming)
 	if (o.fs_fd >= 0)
 		close(o.fs_fd);
 	st.vm.vmm_pid = (long)vmm;
+	/* "running" once every vCPU runs the guest confined (or the VMM ended:
+	 * supervise() then reports how); the wait has a bound of its own. */
+	struct pollfd rp = {.fd = st.ready_pipe[0], .events = POLLIN};
+	char r;
+	if (poll(&rp, 1, 60000) > 0)
+		(void)!read(st.ready_pipe[0], &r, 1);
+	close(st.ready_pipe[0]);
 	snprintf(st.vm.state, sizeof(st.vm.state), "running");
 	if (registry_save(&st.vm) < 0)
 		warn_errno("registry: recording VMM pid");
