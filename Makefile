@@ -110,3 +110,5 @@ clean:
 	rm -rf build build-asan build-fuzz
 
 -include $(RUNNER_OBJS:.o=.d) $(OBJ)/runner/cli_main.d $(OBJ)/runner/vmm_main.d
+# Unit tests and helpers use runner headers (struct layouts) too.
+-include $(UNIT_SRCS:tests/unit/%.c=$(OBJ)/tests/unit/%.d) $(HELPER_SRCS:tests/helpers/%.c=$(OBJ)/tests/helpers/%.d)
