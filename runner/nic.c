@@ -230,6 +230,8 @@ void nic_hc_wait(struct vcpu *vcpu, void *args)
 	uint64_t deadline = 0;
 	if (a->timeout_ns && add_overflows(now_ns(), a->timeout_ns, &deadline))
 		deadline = UINT64_MAX;
+	if (vm->deadline_ns && (deadline == 0 || deadline > vm->deadline_ns))
+		deadline = vm->deadline_ns; /* --timeout, as vm_wait_locked() does */
 	pthread_mutex_lock(&vm->lock);
 	/* Woken by nic_input (a frame), vm_post_event (an event) and vm_end,
 	 * which all broadcast vm->cond; --timeout ends the VM through vm_end. */
