@@ -61,7 +61,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const uint8_t *c = data + i * 5;
 		uint32_t gpa;
 		memcpy(&gpa, c + 1, 4);
-		hypercall_dispatch(&vcpu, (uint16_t)(LOCKVM_HC_PORT_BASE + LOCKVM_HC_NET_INFO + c[0] % 4),
+		hypercall_dispatch(&vcpu,
+				   (uint16_t)(LOCKVM_HC_PORT_BASE + LOCKVM_HC_NET_INFO + c[0] % 4),
 				   true, 4, 1, gpa);
 	}
 	/* Drain what the guest sent, and what is left queued. */
