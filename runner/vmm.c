@@ -23,6 +23,7 @@
 #include "linux.h"
 #include "control.h"
 #include "migrate.h"
+#include "nic.h"
 #include "vcpu.h"
 #include "vm.h"
 #include "sandbox.h"
@@ -57,6 +58,10 @@ struct vmm_options {
 	int control_fd, restore_fd, key_fd;
 	bool incoming;
 	const char *disk_paths[LOCKVM_MAX_DISKS];
+	/* --net: the tap fd, the NIC's MAC, the shared counters */
+	int net_fd, net_stats_fd;
+	uint8_t net_mac[NETFRAME_MAC_LEN];
+	bool net_mac_set;
 };
 
 /* The VMM's argv comes from the supervisor, never from a user; still,
@@ -89,6 +94,9 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 	    {"restore-fd", required_argument, NULL, 'R'},
 	    {"key-fd", required_argument, NULL, 'W'},
 	    {"incoming", no_argument, NULL, 'I'},
+	    {"net-fd", required_argument, NULL, 'n'},
+	    {"net-stats-fd", required_argument, NULL, 'o'},
+	    {"net-mac", required_argument, NULL, 'a'},
 	    {0},
 	};
 	uint64_t value;
@@ -103,6 +111,8 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 				  .control_fd = -1,
 				  .restore_fd = -1,
 				  .key_fd = -1,
+				  .net_fd = -1,
+				  .net_stats_fd = -1,
 				  .vcpus = 1};
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -179,6 +189,17 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 				die("bad --env '%s'", optarg);
 			o->envp[o->envc++] = optarg;
 			break;
+		case 'n':
+		case 'o':
+			if (parse_uint(optarg, 0, 1023, &value) < 0)
+				die("bad --net-%s '%s'", opt == 'n' ? "fd" : "stats-fd", optarg);
+			*(opt == 'n' ? &o->net_fd : &o->net_stats_fd) = (int)value;
+			break;
+		case 'a':
+			if (netframe_mac_parse(optarg, o->net_mac, NULL) < 0)
+				die("bad --net-mac '%s'", optarg);
+			o->net_mac_set = true;
+			break;
 		case 'T': o->seccomp_trap = true; break;
 		case 'r':
 			if (parse_uint(optarg, 3, 1023, &value) < 0)
@@ -206,6 +227,8 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 	}
 	if (o->kvm_fd < 0 || (o->elf_fd < 0 && o->restore_fd < 0) || o->mem == 0)
 		die("--kvm-fd, --elf-fd or --restore-fd, and --mem are required");
+	if (o->net_fd >= 0 && !o->net_mac_set)
+		die("--net-fd needs --net-mac");
 	if (o->numa && (numa_set_empty(&o->numa_nodes) || numa_set_empty(&o->numa_cpus)))
 		die("--numa-nodes and --numa-cpus go together");
 	o->args.argc = (unsigned)(argc - optind);
@@ -353,13 +376,17 @@ static void report_ready(struct vm *vm, int ready_fd)
 
 static int run_until_end(struct vm *vm, int signal_fd, int control_fd)
 {
-	struct pollfd fds[3] = {
+	struct pollfd fds[4] = {
 	    {.fd = vm->wake_fd, .events = POLLIN},
 	    {.fd = signal_fd, .events = POLLIN},
+	    {.fd = -1, .events = POLLIN}, /* the tap, while the guest's queue has room */
 	    {.fd = control_fd, .events = POLLIN},
 	};
 	while (!vm_is_ending(vm)) {
 		int timeout_ms = -1;
+		fds[2].fd = nic_poll_fd(vm);
+		if (vm->nic && fds[2].fd < 0)
+			timeout_ms = NIC_FULL_RETRY_MS;
 		if (vm->deadline_ns) {
 			uint64_t now = now_ns();
 			if (now >= vm->deadline_ns) {
@@ -367,13 +394,16 @@ static int run_until_end(struct vm *vm, int signal_fd, int control_fd)
 				break;
 			}
 			uint64_t left_ms = (vm->deadline_ns - now + 999999) / 1000000;
-			timeout_ms = left_ms > 60000 ? 60000 : (int)left_ms;
+			if (timeout_ms < 0 || left_ms < (uint64_t)timeout_ms)
+				timeout_ms = left_ms > 60000 ? 60000 : (int)left_ms;
 		}
-		if (poll(fds, 3, timeout_ms) < 0 && errno != EINTR)
+		if (poll(fds, 4, timeout_ms) < 0 && errno != EINTR)
 			die_errno("poll");
-		if (fds[2].revents & (POLLHUP | POLLERR))
-			fds[2].fd = -1; /* the supervisor is gone: no more requests */
-		else if (fds[2].revents & POLLIN)
+		if (fds[2].fd >= 0 && (fds[2].revents & POLLIN))
+			nic_input(vm);
+		if (fds[3].revents & (POLLHUP | POLLERR))
+			fds[3].fd = -1; /* the supervisor is gone: no more requests */
+		else if (fds[3].revents & POLLIN)
 			migrate_control(vm, control_fd);
 		if (fds[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
@@ -425,6 +455,9 @@ int vmm_main(int argc, char **argv)
 			die("disk %u: %s", i, err);
 		vm.disks[i].path = o.disk_paths[i];
 	}
+	if (o.net_fd >= 0 &&
+	    nic_attach(&vm, o.net_fd, o.net_mac, o.net_stats_fd, err, sizeof(err)) < 0)
+		die("%s", err);
 	vm.vcpus = calloc(o.vcpus, sizeof(*vm.vcpus));
 	if (!vm.vcpus)
 		die("out of memory for %u vCPUs", o.vcpus);
@@ -517,6 +550,11 @@ int vmm_main(int argc, char **argv)
 		fprintf(stderr, "stats: exits=%" PRIu64 " hypercalls=%" PRIu64 "\n", exits, calls);
 		if (vm.linux_proc)
 			linux_print_stats(vm.linux_proc);
+		if (vm.nic) {
+			char line[512];
+			nic_format_stats(&vm, line, sizeof(line));
+			fprintf(stderr, "stats: net %s\n", line);
+		}
 	}
 	linux_free(vm.linux_proc);
 	kvm_vm_destroy(&vm);
