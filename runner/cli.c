@@ -8,6 +8,7 @@
 #include "paths.h"
 #include <limits.h>
 #include "audit_selinux.h"
+#include "cli_vmdef.h"
 #include "run.h"
 #include "seccomp_policy.h"
 #include <lockvm/abi.h>
@@ -51,6 +52,10 @@ static const struct command {
 	const char *summary;
 } commands[] = {
     {"run", run_main, "run a guest in a new confined VM"},
+    {"define", cmd_define, "check a VM definition (INI) and install it under a name"},
+    {"undefine", cmd_undefine, "remove a VM definition"},
+    {"start", cmd_start, "start a defined VM, detached"},
+    {"pool", cmd_pool, "list, create or delete disk images in the default pool"},
     {"check", check_main, "validate this host for lockvm"},
     {"policy", policy_main, "compile a seccomp policy file and print the filter"},
     {"audit", audit_main, "prove what the SELinux or seccomp policy allows"},
