@@ -156,16 +156,19 @@ static int pool_list_main(int argc, char **argv)
 		struct json_object *array = json_object_new_array();
 		for (size_t i = 0; i < count; i++) {
 			struct json_object *image = json_object_new_object();
-			json_object_object_add(image, "name", json_object_new_string(images[i].name));
-			json_object_object_add(image, "path", json_object_new_string(images[i].path));
+			json_object_object_add(image, "name",
+					       json_object_new_string(images[i].name));
+			json_object_object_add(image, "path",
+					       json_object_new_string(images[i].path));
 			json_object_object_add(image, "size",
 					       json_object_new_int64((int64_t)images[i].size));
 			json_object_object_add(image, "allocated",
 					       json_object_new_int64((int64_t)images[i].allocated));
 			json_object_array_add(array, image);
 		}
-		printf("%s\n", json_object_to_json_string_ext(array, JSON_C_TO_STRING_PRETTY |
-									 JSON_C_TO_STRING_NOSLASHESCAPE));
+		printf("%s\n",
+		       json_object_to_json_string_ext(array, JSON_C_TO_STRING_PRETTY |
+								 JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(array);
 		free(images);
 		return 0;

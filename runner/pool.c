@@ -22,8 +22,7 @@ int pool_image_path(const char *name, char *out, size_t size, char *err, size_t 
 	}
 	snprintf(leaf, sizeof(leaf), "%s%s", name, POOL_IMAGE_EXT);
 	if (paths_join(out, size, PATHS_POOL_DIR, leaf) < 0) {
-		snprintf(err, errlen, "image %s: path too long under root %s", name,
-			 paths_root());
+		snprintf(err, errlen, "image %s: path too long under root %s", name, paths_root());
 		return -1;
 	}
 	return 0;
@@ -43,8 +42,8 @@ int pool_create(const char *name, uint64_t size, char *err, size_t errlen)
 		return -1;
 	}
 	if (paths_mkdir(PATHS_POOL_DIR) < 0) {
-		snprintf(err, errlen, "cannot create the pool directory under %s: %s",
-			 paths_root(), strerror(errno));
+		snprintf(err, errlen, "cannot create the pool directory under %s: %s", paths_root(),
+			 strerror(errno));
 		return -1;
 	}
 	/* Built under a temporary name that is not a valid image name (it
@@ -106,15 +105,16 @@ int pool_delete(const char *name, pool_in_use_fn in_use, void *ctx, char *err, s
 	if (lstat(path, &st) < 0) {
 		int saved = errno;
 		if (saved == ENOENT)
-			snprintf(err, errlen, "no image named '%s' in the pool (see 'lockvm pool list')",
-				 name);
+			snprintf(err, errlen,
+				 "no image named '%s' in the pool (see 'lockvm pool list')", name);
 		else
 			snprintf(err, errlen, "image %s: %s: %s", name, path, strerror(saved));
 		errno = saved;
 		return -1;
 	}
 	if (in_use && in_use(path, ctx)) {
-		snprintf(err, errlen, "image %s is a disk of a running VM; stop the VM first", name);
+		snprintf(err, errlen, "image %s is a disk of a running VM; stop the VM first",
+			 name);
 		errno = EBUSY;
 		return -1;
 	}
@@ -136,7 +136,8 @@ static int by_name(const void *a, const void *b)
 static bool image_file_name(const char *file, char *name)
 {
 	size_t len = strlen(file), ext = strlen(POOL_IMAGE_EXT);
-	if (len <= ext || len - ext > PATHS_NAME_MAX || strcmp(file + len - ext, POOL_IMAGE_EXT) != 0)
+	if (len <= ext || len - ext > PATHS_NAME_MAX ||
+	    strcmp(file + len - ext, POOL_IMAGE_EXT) != 0)
 		return false;
 	memcpy(name, file, len - ext);
 	name[len - ext] = '\0';

@@ -17,10 +17,10 @@
 #include "paths.h"
 #include "util.h"
 
-#define DEFAULT_MEM   "64M" /* the same defaults as `lockvm run` */
+#define DEFAULT_MEM	  "64M" /* the same defaults as `lockvm run` */
 #define DEFAULT_MEM_BYTES (64ULL << 20)
-#define DEFAULT_VCPUS 1
-#define LABEL_MAX     255
+#define DEFAULT_VCPUS	  1
+#define LABEL_MAX	  255
 
 enum section {
 	SECTION_NONE,	 /* before the first header */
@@ -232,8 +232,9 @@ static void set_disk_key(struct parse_state *st, const char *name, const char *v
 		if (!absolute_path(st, name, value))
 			return;
 		for (unsigned i = 0; i + 1 < def->disk_count; i++) {
-			if (strcmp(def->disks[i].path, value) == 0) {
-				fail_at(st, st->line, "disk %s is already attached by the [disk] on line %u",
+			if (def->disks[i].path && strcmp(def->disks[i].path, value) == 0) {
+				fail_at(st, st->line,
+					"disk %s is already attached by the [disk] on line %u",
 					value, def->disks[i].line);
 				return;
 			}
@@ -263,8 +264,8 @@ static void set_disk_key(struct parse_state *st, const char *name, const char *v
 static int on_key(void *user, const char *section, const char *name, const char *value)
 {
 	static const char *const vm_keys[KEY_COUNT] = {
-	    [KEY_GUEST] = "guest",     [KEY_MEM] = "mem",	  [KEY_VCPUS] = "vcpus",
-	    [KEY_TIMEOUT] = "timeout", [KEY_CPUS] = "cpus",	  [KEY_SECCOMP] = "seccomp",
+	    [KEY_GUEST] = "guest",     [KEY_MEM] = "mem",     [KEY_VCPUS] = "vcpus",
+	    [KEY_TIMEOUT] = "timeout", [KEY_CPUS] = "cpus",   [KEY_SECCOMP] = "seccomp",
 	    [KEY_LABEL] = "label",     [KEY_GROUP] = "group",
 	};
 	struct parse_state *st = user;
@@ -394,14 +395,14 @@ static char *read_line(char *buf, int size, void *stream)
 		unsigned char c = (unsigned char)line[i];
 		if ((c < 0x20 && c != '\t' && !(c == '\r' && i + 1 == len)) || c == 0x7f) {
 			fail_at(st, st->line, "control character 0x%02x in the line", c);
-			strcpy(buf, "\n");
+			memcpy(buf, "\n", 2);
 			return buf;
 		}
 	}
 	/* inih needs room for "\r\n\0" beyond the longest line. */
 	if (len > (size_t)size - 3) {
 		fail_at(st, st->line, "line longer than %d characters", size - 3);
-		strcpy(buf, "\n");
+		memcpy(buf, "\n", 2);
 		return buf;
 	}
 	while (len && (*line == ' ' || *line == '\t')) {
@@ -517,8 +518,9 @@ char *vmdef_read_text(const char *path, size_t *len, char *err, size_t errlen)
 			break;
 		used += (size_t)r;
 		if (used > VMDEF_FILE_MAX) {
-			snprintf(err, errlen, "%s: larger than %u bytes, too large for a definition",
-				 path, VMDEF_FILE_MAX);
+			snprintf(err, errlen,
+				 "%s: larger than %u bytes, too large for a definition", path,
+				 VMDEF_FILE_MAX);
 			saved = EFBIG;
 			goto fail;
 		}
@@ -593,7 +595,8 @@ char **vmdef_run_argv(const struct vmdef *def, const char *name, int *argc_out)
 		return NULL;
 	ok = push(argv, &argc, "run") && push(argv, &argc, "--detach") &&
 	     push(argv, &argc, "--name") && push(argv, &argc, "%s", name) &&
-	     push(argv, &argc, "--mem") && push(argv, &argc, "%s", def->mem ? def->mem : DEFAULT_MEM) &&
+	     push(argv, &argc, "--mem") &&
+	     push(argv, &argc, "%s", def->mem ? def->mem : DEFAULT_MEM) &&
 	     push(argv, &argc, "--vcpus") &&
 	     push(argv, &argc, "%u", def->vcpus ? def->vcpus : DEFAULT_VCPUS);
 	if (ok && def->timeout)
@@ -607,9 +610,8 @@ char **vmdef_run_argv(const struct vmdef *def, const char *name, int *argc_out)
 	if (ok && def->group)
 		ok = push(argv, &argc, "--group") && push(argv, &argc, "%s", def->group);
 	for (unsigned i = 0; ok && i < def->disk_count; i++)
-		ok = push(argv, &argc, "--disk") &&
-		     push(argv, &argc, "%s,%s", def->disks[i].path,
-			  disk_mode_name(def->disks[i].mode));
+		ok = push(argv, &argc, "--disk") && push(argv, &argc, "%s,%s", def->disks[i].path,
+							 disk_mode_name(def->disks[i].mode));
 	if (ok)
 		ok = push(argv, &argc, "%s", def->guest);
 	if (ok && def->arg_count)

@@ -8,7 +8,7 @@
 #include <lockvm/abi.h>
 
 /* A definition file larger than this is refused (it is a few lines). */
-#define VMDEF_FILE_MAX (64u * 1024)
+#define VMDEF_FILE_MAX 65536u
 /* The longest --timeout `lockvm run` takes, in seconds (one year). */
 #define VMDEF_TIMEOUT_MAX 31536000u
 
