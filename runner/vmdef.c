@@ -605,7 +605,9 @@ char **vmdef_run_argv(const struct vmdef *def, const char *name, int *argc_out)
 		ok = push(argv, &argc, "--cpus") && push(argv, &argc, "%s", def->cpus);
 	if (ok && def->seccomp)
 		ok = push(argv, &argc, "--seccomp") && push(argv, &argc, "%s", def->seccomp);
-	if (ok && def->label)
+	/* A group implies a dynamic label (checked above); run takes one or
+	 * the other, so "--label dynamic" is left out when there is a group. */
+	if (ok && def->label && !def->group)
 		ok = push(argv, &argc, "--label") && push(argv, &argc, "%s", def->label);
 	if (ok && def->group)
 		ok = push(argv, &argc, "--group") && push(argv, &argc, "%s", def->group);

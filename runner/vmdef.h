@@ -75,8 +75,9 @@ void vmdef_free(struct vmdef *def);
 /*
  * The argv of `lockvm run` that starts def as VM name, argv[0] = "run":
  *   run --detach --name NAME --mem M --vcpus N [--timeout S] [--cpus C]
- *       [--seccomp MODE] [--label L] [--group G] [--disk PATH,MODE]...
+ *       [--seccomp MODE] [--label L | --group G] [--disk PATH,MODE]...
  *       GUEST [-- ARGS...]
+ * --label is left out when there is a group (a group's label is dynamic).
  * Every disk carries its mode (",rw" too), so a path containing a comma
  * survives run's split at the last comma. Strings are writable copies
  * (run cuts --disk values in place). Returns a NULL-terminated array
