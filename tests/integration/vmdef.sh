@@ -195,6 +195,17 @@ EOF
 	else
 		skip "start: guest arguments not checked, lockvm logs does not exist yet"
 	fi
+	# a second start of a running VM is refused by run's registry
+	if [ -x "$G/service.elf" ] && "$LOCKVM" help | grep -q "^  kill "; then
+		printf '[vm]\nguest = %s\nmem = 16M\ntimeout = 60\narg = 60\n' "$G/service.elf" >"$T_TMP/svc.conf"
+		expect "define a long-running VM" 0 "defined" "${L[@]}" define svc "$T_TMP/svc.conf"
+		expect "start it" 0 "" "${L[@]}" start svc
+		expect "start it again while it runs" 125 "already running" "${L[@]}" start svc
+		expect "undefine while it runs" 0 "VM svc undefined" "${L[@]}" undefine svc
+		expect "kill it" 0 "" "${L[@]}" kill svc
+	else
+		skip "start twice: service.elf or lockvm kill does not exist yet"
+	fi
 	if [ ${#missing[@]} -eq 0 ]; then
 		printf '[vm]\nguest = %s\nlabel = none\ntimeout = 5\n[disk]\npath = %s\nmode = shared\n' \
 			"$G/hello.elf" "$POOL/disk1.img" >"$T_TMP/shared.conf"
