@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "audit_seccomp.h"
+#include "cli_vm.h"
 #include "paths.h"
 #include <limits.h>
 #include "audit_selinux.h"
@@ -52,6 +53,12 @@ static const struct command {
 	const char *summary;
 } commands[] = {
     {"run", run_main, "run a guest in a new confined VM"},
+    {"list", cmd_list, "list running VMs (-a: and defined ones; -Z: labels; --json)"},
+    {"inspect", cmd_inspect, "everything about a running VM (--json)"},
+    {"stop", cmd_stop, "ask a VM to shut down, kill it after --timeout"},
+    {"kill", cmd_kill, "kill a VM now"},
+    {"logs", cmd_logs, "a VM's console and lifecycle log (-f: follow)"},
+    {"gc", cmd_gc, "recover what VMs with a dead supervisor left behind"},
     {"define", cmd_define, "check a VM definition (INI) and install it under a name"},
     {"undefine", cmd_undefine, "remove a VM definition"},
     {"start", cmd_start, "start a defined VM, detached"},

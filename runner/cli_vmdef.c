@@ -13,6 +13,7 @@
 
 #include "paths.h"
 #include "pool.h"
+#include "registry.h"
 #include "run.h"
 #include "util.h"
 #include "vmdef.h"
@@ -197,6 +198,18 @@ static int pool_list_main(int argc, char **argv)
 	return 0;
 }
 
+/* pool_delete's question: does a live VM have path as a disk? The
+ * registry's image records say (by the path the VM was given); ctx
+ * receives the first user's name. */
+static bool image_in_use(const char *path, void *ctx)
+{
+	char users[1][PATHS_NAME_MAX + 1];
+	if (images_users(path, users, 1) < 1)
+		return false;
+	snprintf(ctx, PATHS_NAME_MAX + 1, "%s", users[0]);
+	return true;
+}
+
 int cmd_pool(int argc, char **argv)
 {
 	static const char usage[] =
@@ -221,11 +234,23 @@ int cmd_pool(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(argv[1], "delete") == 0) {
+		char user[PATHS_NAME_MAX + 1] = "";
 		if (argc != 3)
 			die("%s", usage);
-		/* NULL: which images live VMs use is not known here yet; the
-		 * registry (issue 4) plugs its predicate in. */
-		if (pool_delete(argv[2], NULL, NULL, err, sizeof(err)) < 0)
+		/* Under the registry lock, which a VM holds while it takes its
+		 * disks: no VM can start using the image between the check and
+		 * the unlink. */
+		int lock = registry_lock();
+		if (lock < 0)
+			die("pool delete: cannot lock the VM registry under %s", paths_root());
+		int rc = pool_delete(argv[2], image_in_use, user, err, sizeof(err));
+		int saved = errno;
+		registry_unlock(lock);
+		if (rc < 0 && saved == EBUSY)
+			die("pool delete: image %s is a disk of the running VM '%s'; stop it first "
+			    "(lockvm stop %s)",
+			    argv[2], user, user);
+		if (rc < 0)
 			die("pool delete: %s", err);
 		printf("image %s deleted\n", argv[2]);
 		return 0;

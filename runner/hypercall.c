@@ -72,7 +72,9 @@ static void hc_sleep(struct vcpu *vcpu, void *args)
 	if (add_overflows(now_ns(), a->nanoseconds, &deadline))
 		deadline = UINT64_MAX;
 	pthread_mutex_lock(&vm->lock);
-	(void)vm_wait_locked(vm, deadline, NULL);
+	/* A posted event (e.g. shutdown) ends the sleep early. */
+	if (!vm->events)
+		(void)vm_wait_locked(vm, deadline, &vm->event_generation);
 	pthread_mutex_unlock(&vm->lock);
 	a->ret = 0;
 }
@@ -130,6 +132,17 @@ static void hc_wake(struct vcpu *vcpu, void *args)
 	a->ret = 0;
 }
 
+static void hc_events(struct vcpu *vcpu, void *args)
+{
+	struct lockvm_hc_events *a = args;
+	struct vm *vm = vcpu->vm;
+	pthread_mutex_lock(&vm->lock);
+	a->pending = vm->events;
+	vm->events = 0;
+	pthread_mutex_unlock(&vm->lock);
+	a->ret = 0;
+}
+
 static void hc_nop(struct vcpu *vcpu, void *args)
 {
 	struct lockvm_hc_nop *a = args;
@@ -152,6 +165,7 @@ static const struct hypercall_def hypercall_table[LOCKVM_HC_COUNT] = {
     HC(LOCKVM_HC_WAIT, hc_wait, struct lockvm_hc_wait),
     HC(LOCKVM_HC_WAKE, hc_wake, struct lockvm_hc_wake),
     HC(LOCKVM_HC_NOP, hc_nop, struct lockvm_hc_nop),
+    HC(LOCKVM_HC_EVENTS, hc_events, struct lockvm_hc_events),
 };
 #undef HC
 

@@ -23,7 +23,18 @@ const char *paths_root(void)
 {
 	if (root_dir[0] == '\0') {
 		const char *env = getenv("LOCKVM_ROOT");
-		set_root_string(env && env[0] ? env : "/");
+		const char *xdg = getenv("XDG_RUNTIME_DIR"), *home = getenv("HOME");
+		char own[PATH_MAX];
+		if (env && env[0]) {
+			set_root_string(env);
+		} else if (geteuid() != 0 && ((xdg && xdg[0] == '/') || (home && home[0] == '/'))) {
+			/* Rootless: the user's own state, never the system's. */
+			snprintf(own, sizeof(own), "%s%s", xdg && xdg[0] == '/' ? xdg : home,
+				 xdg && xdg[0] == '/' ? "/lockvm" : "/.local/share/lockvm");
+			set_root_string(own);
+		} else {
+			set_root_string("/");
+		}
 	}
 	return root_dir;
 }
@@ -69,6 +80,24 @@ int paths_mkdir(const char *rel)
 	if (paths_join(path, sizeof(path), rel, NULL) < 0)
 		return -1;
 	unsigned mode = strncmp(rel, "run", 3) == 0 ? 0700 : 0755;
+	/* A root named by LOCKVM_ROOT that does not exist yet is made (its
+	 * own path is the operator's; below it, no symlink is followed). */
+	struct stat rst;
+	if (stat(paths_root(), &rst) < 0) {
+		char root[PATH_MAX];
+		snprintf(root, sizeof(root), "%s", paths_root());
+		for (char *p = root + 1;; p++) {
+			if (*p != '/' && *p != '\0')
+				continue;
+			char saved = *p;
+			*p = '\0';
+			if (mkdir(root, 0755) < 0 && errno != EEXIST)
+				return -1;
+			*p = saved;
+			if (saved == '\0')
+				break;
+		}
+	}
 	size_t skip = strlen(paths_root()) + 1;
 	for (char *p = path + skip;; p++) {
 		if (*p != '/' && *p != '\0')

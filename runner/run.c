@@ -7,20 +7,27 @@
 #include <elf.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "kvm.h"
 #include "memory.h"
 #include "cgroup.h"
-#include "image_owner.h"
+#include "apparmor_profile.h"
+#include "config.h"
+#include "label.h"
+#include "registry.h"
 #include "mac.h"
 #include "paths.h"
 #include "sandbox.h"
@@ -34,6 +41,7 @@
 struct run_disk {
 	const char *path;
 	bool read_only;
+	bool shared; /* read-write, shared with other VMs: content label, no chown */
 	int fd;
 };
 
@@ -47,6 +55,11 @@ struct run_options {
 	bool require_mac;
 	enum seccomp_policy_mode seccomp_mode;
 	const char *cpus; /* --cpus as given; NULL: no CPU quota */
+	const char *name; /* --name; NULL: vm-<uuid prefix> */
+	bool detach;
+	enum label_kind label_kind;
+	const char *label; /* --label CONTEXT (static) */
+	const char *group; /* --group NAME */
 	const char *guest;
 	int guest_argc;
 	char **guest_argv; /* guest_argv[0] is the guest as given */
@@ -59,7 +72,11 @@ static void usage(FILE *out)
 	    "usage: lockvm run [OPTIONS] GUEST [-- ARGS...]\n"
 	    "  --mem SIZE         guest RAM (K/M/G suffix; default 64M, 8M..256G, multiple of 2M)\n"
 	    "  --vcpus N          vCPUs, one host thread each (1-64, default 1)\n"
-	    "  --disk PATH[,ro]   attach a disk image (repeatable, up to 16)\n"
+	    "  --disk PATH[,ro|,shared]  attach a disk image (repeatable, up to 16)\n"
+	    "  --name NAME        the VM's name in the registry (default vm-XXXXXXXX)\n"
+	    "  -d, --detach       return once the VM runs; console goes to its log\n"
+	    "  --label dynamic|none|CONTEXT  the VM's MAC label (default dynamic)\n"
+	    "  --group NAME       share one category pair with the group's other VMs\n"
 	    "  --timeout SECONDS  stop the VM after this long (exit 124)\n"
 	    "  --cpus N           CPU time quota in CPUs (e.g. 0.5 or 2; cgroup cpu controller)\n"
 	    "  --seccomp MODE     kill (default): a syscall outside the policy kills the VMM\n"
@@ -78,11 +95,15 @@ static void parse_disk(struct run_options *o, char *spec)
 	struct run_disk *d = &o->disks[o->disk_count];
 	char *comma = strrchr(spec, ',');
 	d->read_only = false;
+	d->shared = false;
 	if (comma) {
 		if (strcmp(comma + 1, "ro") == 0)
 			d->read_only = true;
+		else if (strcmp(comma + 1, "shared") == 0)
+			d->shared = true;
 		else if (strcmp(comma + 1, "rw") != 0)
-			die("--disk %s: unknown option '%s' (want ro or rw)", spec, comma + 1);
+			die("--disk %s: unknown option '%s' (want ro, rw or shared)", spec,
+			    comma + 1);
 		*comma = '\0';
 	}
 	if (spec[0] == '\0')
@@ -96,13 +117,17 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 	static const struct option longopts[] = {
 	    {"mem", required_argument, NULL, 'm'},
 	    {"vcpus", required_argument, NULL, 'c'},
-	    {"disk", required_argument, NULL, 'd'},
+	    {"disk", required_argument, NULL, 'k'},
 	    {"timeout", required_argument, NULL, 't'},
 	    {"stats", no_argument, NULL, 's'},
 	    {"confine", required_argument, NULL, 'C'},
 	    {"seccomp", required_argument, NULL, 'S'},
 	    {"require-mac", no_argument, NULL, 'R'},
 	    {"cpus", required_argument, NULL, 'P'},
+	    {"name", required_argument, NULL, 'N'},
+	    {"detach", no_argument, NULL, 'D'},
+	    {"label", required_argument, NULL, 'l'},
+	    {"group", required_argument, NULL, 'g'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
@@ -111,7 +136,7 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 	*o = (struct run_options){.mem = 64ULL << 20, .vcpus = 1, .confine = true};
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+hd", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'm': {
 			const char *problem;
@@ -127,7 +152,7 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 				    LOCKVM_MAX_VCPUS);
 			o->vcpus = (unsigned)value;
 			break;
-		case 'd': parse_disk(o, optarg); break;
+		case 'k': parse_disk(o, optarg); break;
 		case 't':
 			if (parse_seconds(optarg, 31536000, &o->timeout_ns) < 0)
 				die("--timeout '%s': want seconds greater than 0, e.g. 10 or 0.5",
@@ -150,6 +175,39 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 				die("--seccomp '%s': want kill, log or trap", optarg);
 			break;
 		case 'R': o->require_mac = true; break;
+		case 'N': {
+			const char *why;
+			if (!paths_name_valid(optarg, &why))
+				die("--name '%s': %s (want 1-64 of [A-Za-z0-9_.-], not starting "
+				    "with '.' or '-')",
+				    optarg, why);
+			o->name = optarg;
+			break;
+		}
+		case 'D':
+		case 'd': o->detach = true; break;
+		case 'l':
+			if (o->label_kind == LABEL_GROUP)
+				die("--label and --group exclude each other");
+			if (strcmp(optarg, "dynamic") == 0)
+				o->label_kind = LABEL_DYNAMIC;
+			else if (strcmp(optarg, "none") == 0)
+				o->label_kind = LABEL_NONE;
+			else {
+				o->label_kind = LABEL_STATIC;
+				o->label = optarg;
+			}
+			break;
+		case 'g': {
+			const char *why;
+			if (o->label_kind != LABEL_DYNAMIC)
+				die("--label and --group exclude each other");
+			if (!paths_name_valid(optarg, &why))
+				die("--group '%s': %s", optarg, why);
+			o->label_kind = LABEL_GROUP;
+			o->group = optarg;
+			break;
+		}
 		case 'P': {
 			uint64_t quota;
 			if (cgroup_cpus_to_quota(optarg, CGROUP_CPU_PERIOD_US, &quota) < 0)
@@ -341,13 +399,195 @@ static void compile_policies_finish(struct policy_job jobs[2])
 
 /* Per-VM resources taken for the VMM's lifetime and given back after. */
 struct run_state {
+	struct lockvm_config config;
+	struct reg_vm vm; /* what the registry says of this VM */
+	int registry_fd;  /* the VM's own registry lock (liveness), -1 before claim */
+	bool claimed;
 	struct uid_lease lease;
 	bool have_lease;
 	struct cgroup cgroup;
 	bool have_cgroup;
-	struct image_owner owners[LOCKVM_MAX_DISKS];
+	bool profile_loaded; /* AppArmor lockvm-<uuid> */
 	int lifeline;
+	int log_fd;
+	int out_pipe[2], err_pipe[2]; /* the VMM's stdout and stderr, teed to the log */
+	int ready_fd;		      /* --detach: tells the waiting parent */
 };
+
+/* One timestamped lifecycle line in the VM's log. */
+static void log_event(struct run_state *st, const char *fmt, ...) PRINTF_LIKE(2, 3);
+static void log_event(struct run_state *st, const char *fmt, ...)
+{
+	if (st->log_fd < 0)
+		return;
+	char stamp[32], line[1024];
+	time_t now = time(NULL);
+	struct tm tm;
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	dprintf(st->log_fd, "%s lockvm: %s\n", stamp, line);
+}
+
+static void open_log(struct run_state *st)
+{
+	char path[PATH_MAX], leaf[PATHS_NAME_MAX + 8];
+	snprintf(leaf, sizeof(leaf), "%s.log", st->vm.name);
+	if (paths_mkdir(PATHS_LOG_DIR) < 0 ||
+	    paths_join(path, sizeof(path), PATHS_LOG_DIR, leaf) < 0)
+		die_errno("creating %s/%s", paths_root(), PATHS_LOG_DIR);
+	st->log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
+	if (st->log_fd < 0)
+		die_errno("opening the VM's log %s", path);
+}
+
+static void random_uuid(char out[37])
+{
+	uint8_t b[16];
+	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
+		die_errno("getrandom");
+	b[6] = (uint8_t)((b[6] & 0x0F) | 0x40); /* version 4 */
+	b[8] = (uint8_t)((b[8] & 0x3F) | 0x80); /* RFC 4122 variant */
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+		 b[13], b[14], b[15]);
+}
+
+static const char *disk_mode(const struct run_disk *d)
+{
+	return d->shared ? "shared" : d->read_only ? "ro" : "rw";
+}
+
+/*
+ * The VM's identity, under the registry lock: dead VMs reaped, the name
+ * claimed, a label unique among live VMs, the disks taken (owner, mode,
+ * label, with conflicts refused). Everything it takes is recorded in
+ * state.json first, so a killed supervisor's leftovers can be recovered.
+ */
+static void claim_identity(const struct run_options *o, struct run_state *st, uid_t uid, gid_t gid)
+{
+	char err[PATH_MAX + 256];
+	struct reg_vm *vm = &st->vm;
+	int lock = registry_lock();
+	if (lock < 0)
+		die("cannot lock the VM registry under %s", paths_root());
+	registry_reap();
+	if (o->name) {
+		snprintf(vm->name, sizeof(vm->name), "%s", o->name);
+		if (registry_live(vm->name) == 1) {
+			registry_unlock(lock);
+			die("a VM named '%s' is already running", vm->name);
+		}
+	} else {
+		do /* vm-<8 hex>, like a short container id */
+			snprintf(vm->name, sizeof(vm->name), "vm-%.8s", vm->uuid);
+		while (registry_live(vm->name) == 1 && (random_uuid(vm->uuid), true));
+	}
+	struct vm_label *l = &vm->label;
+	l->cat_a = l->cat_b = -1;
+	l->kind = o->label_kind;
+	if (l->kind == LABEL_STATIC)
+		snprintf(l->process, sizeof(l->process), "%s", o->label);
+	if (l->kind == LABEL_GROUP) {
+		snprintf(l->group, sizeof(l->group), "%s", o->group);
+		if (registry_group_pair(o->group, &l->cat_a, &l->cat_b) < 0)
+			l->cat_a = -1; /* the group's first live member: a new pair */
+	}
+	if ((l->kind == LABEL_DYNAMIC || l->kind == LABEL_GROUP) && l->cat_a < 0) {
+		uint32_t *used;
+		size_t n;
+		if (registry_pairs_in_use(&used, &n) < 0 ||
+		    label_pick_pair(&st->config, used, n, &l->cat_a, &l->cat_b) < 0) {
+			registry_unlock(lock);
+			die("no free category pair in c%u.c%u: %zu VMs hold one", st->config.cat_lo,
+			    st->config.cat_hi, n);
+		}
+		free(used);
+	}
+	label_format(&st->config, l);
+	snprintf(vm->mac, sizeof(vm->mac), "%s", label_mac_model());
+	snprintf(vm->mac_mode, sizeof(vm->mac_mode), "%s", label_mac_mode());
+	snprintf(vm->state, sizeof(vm->state), "starting");
+	vm->pid = (long)getpid();
+	vm->started = (int64_t)time(NULL);
+	vm->vcpus = o->vcpus;
+	vm->mem = o->mem;
+	vm->uid = uid;
+	vm->gid = gid;
+	vm->confined = o->confine;
+	snprintf(vm->seccomp, sizeof(vm->seccomp), "%s",
+		 o->seccomp_mode == SECCOMP_POLICY_MODE_LOG    ? "log"
+		 : o->seccomp_mode == SECCOMP_POLICY_MODE_TRAP ? "trap"
+							       : "kill");
+	snprintf(vm->cpus, sizeof(vm->cpus), "%s", o->cpus ? o->cpus : "");
+	snprintf(vm->boot_id, sizeof(vm->boot_id), "%s", registry_boot_id());
+	vm->ndisks = o->disk_count;
+	for (unsigned i = 0; i < o->disk_count; i++) {
+		struct reg_disk *d = &vm->disks[i];
+		if (strlen(o->disks[i].path) >= sizeof(d->path)) {
+			registry_unlock(lock);
+			die("disk path longer than %d characters: %s", REGISTRY_PATH_MAX - 1,
+			    o->disks[i].path);
+		}
+		snprintf(d->path, sizeof(d->path), "%s", o->disks[i].path);
+		snprintf(d->mode, sizeof(d->mode), "%s", disk_mode(&o->disks[i]));
+		snprintf(d->label, sizeof(d->label), "%s",
+			 strcmp(d->mode, "rw") == 0 ? l->image : l->content);
+	}
+	if (registry_claim(vm, &st->registry_fd, err, sizeof(err)) < 0) {
+		registry_unlock(lock);
+		die("%s", err);
+	}
+	st->claimed = true;
+	for (unsigned i = 0; i < o->disk_count; i++) {
+		const struct reg_disk *d = &vm->disks[i];
+		/* Labels are only written where SELinux is on (label_file_set). */
+		if (images_take(o->disks[i].fd, d->path, vm->name, d->mode, d->label, uid, gid, err,
+				sizeof(err)) < 0) {
+			registry_unlock(lock);
+			die("%s", err);
+		}
+	}
+	registry_unlock(lock);
+}
+
+/* AppArmor: the per-VM profile lockvm-<uuid> with only this VM's files. */
+static void load_apparmor_profile(const struct run_options *o, struct run_state *st)
+{
+	char err[PATH_MAX + 256], real[LOCKVM_MAX_DISKS + 1][PATH_MAX];
+	struct apparmor_disk files[LOCKVM_MAX_DISKS + 1];
+	size_t n = 0;
+	if (apparmor_profile_name(st->vm.uuid, st->vm.profile, sizeof(st->vm.profile), err,
+				  sizeof(err)) < 0)
+		die("%s", err);
+	if (strcmp(st->vm.mac, "apparmor") != 0 || st->vm.label.kind == LABEL_NONE)
+		return; /* recorded and shown, "not enforced" */
+	for (unsigned i = 0; i < o->disk_count; i++, n++) {
+		if (!realpath(o->disks[i].path, real[n]))
+			die_errno("realpath(%s)", o->disks[i].path);
+		files[n] = (struct apparmor_disk){real[n], o->disks[i].read_only};
+	}
+	if (!realpath(o->guest, real[n]))
+		die_errno("realpath(%s)", o->guest);
+	files[n] = (struct apparmor_disk){real[n], true};
+	n++;
+	static char text[64 << 10];
+	if (apparmor_profile_generate(st->vm.uuid, files, n, text, sizeof(text), err, sizeof(err)) <
+		0 ||
+	    apparmor_profile_load(text, err, sizeof(err)) < 0)
+		die("AppArmor profile %s: %s", st->vm.profile, err);
+	st->profile_loaded = true;
+}
+
+static bool is_disk_fd(const struct run_options *o, int fd)
+{
+	for (unsigned i = 0; i < o->disk_count; i++)
+		if (o->disks[i].fd == fd)
+			return true;
+	return false;
+}
 
 static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vmm_fd, int kvm_fd,
 		       int guest_fd)
@@ -371,13 +611,9 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 	keep[n_keep++] = STDERR_FILENO;
 	keep[n_keep++] = kvm_fd;
 	keep[n_keep++] = guest_fd;
-	uint64_t largest = 1ULL << 30; /* console output to a file: up to 1 GiB */
 	for (unsigned i = 0; i < o->disk_count; i++) {
 		vmm_arg(&a, "--disk", "%d,%s", o->disks[i].fd, o->disks[i].read_only ? "ro" : "rw");
 		keep[n_keep++] = o->disks[i].fd;
-		struct stat sb;
-		if (fstat(o->disks[i].fd, &sb) == 0 && (uint64_t)sb.st_size > largest)
-			largest = (uint64_t)sb.st_size;
 	}
 
 	cfg.layers = o->confine ? SANDBOX_LAYERS_ALL & ~sandbox_layers_unavailable() : 0;
@@ -401,17 +637,20 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 							      : "needs root");
 		}
 		if (cfg.layers & SANDBOX_UID) {
-			if (uid_reserve(paths_root(), NULL, &st->lease) < 0)
+			if (uid_reserve(paths_root(), &st->config.uids, &st->lease) < 0)
 				die("cannot reserve a per-VM uid");
 			st->have_lease = true;
 			cfg.uid = st->lease.uid;
 			cfg.gid = st->lease.gid;
-			for (unsigned i = 0; i < o->disk_count; i++)
-				if (image_owner_take(o->disks[i].fd, cfg.uid, cfg.gid,
-						     &st->owners[i]) < 0)
-					die("disk %s: cannot give it to the VM's uid",
-					    o->disks[i].path);
 		}
+	}
+	claim_identity(o, st, o->confine && (cfg.layers & SANDBOX_UID) ? cfg.uid : 0,
+		       o->confine && (cfg.layers & SANDBOX_UID) ? cfg.gid : 0);
+	open_log(st);
+	log_event(st, "start: %s, %u vCPU%s, %" PRIu64 " MiB, uuid %s", o->guest, o->vcpus,
+		  o->vcpus == 1 ? "" : "s", o->mem >> 20, st->vm.uuid);
+	load_apparmor_profile(o, st);
+	if (o->confine) {
 		if (cfg.layers & SANDBOX_CGROUP) {
 			char name[64];
 			struct cgroup_limits limits = {
@@ -424,11 +663,13 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 						     &limits.cpu_quota_us);
 				limits.cpu_period_us = CGROUP_CPU_PERIOD_US;
 			}
-			snprintf(name, sizeof(name), "vm-%d", (int)getpid());
+			/* By uuid: cgroups are host-wide, names only per root. */
+			snprintf(name, sizeof(name), "vm-%s", st->vm.uuid);
 			if (cgroup_create(&st->cgroup, NULL, NULL, name, &limits) < 0)
 				die("cannot create the VM's cgroup");
 			st->have_cgroup = true;
 			cfg.cgroup = &st->cgroup;
+			st->vm.cgroup = st->cgroup;
 		}
 		compile_policies_finish(policies);
 		int vmm_policy = policies[0].fd, vcpu_policy = policies[1].fd;
@@ -439,6 +680,13 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 		if (o->seccomp_mode == SECCOMP_POLICY_MODE_TRAP)
 			vmm_arg(&a, "--seccomp-trap", NULL);
 	}
+	/* The exec label: the VM's SELinux context, or its AppArmor profile. */
+	if (strcmp(st->vm.mac, "selinux") == 0 && st->vm.label.process[0])
+		cfg.exec_label = st->vm.label.process;
+	else if (st->profile_loaded)
+		cfg.exec_label = st->vm.profile;
+	cfg.require_mac = o->require_mac;
+	st->vm.layers = cfg.layers;
 	a.argv[a.n++] = "--";
 	for (int i = 0; i < o->guest_argc; i++)
 		a.argv[a.n++] = o->guest_argv[i];
@@ -446,11 +694,43 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 
 	cfg.keep_fds = keep;
 	cfg.n_keep_fds = (unsigned)n_keep;
-	cfg.rlimits.fsize = largest;
+	cfg.rlimits.fsize = 1ULL << 30; /* the disks are fds; stdout/err are pipes */
+	for (unsigned i = 0; i < o->disk_count; i++) {
+		struct stat sb;
+		if (fstat(o->disks[i].fd, &sb) == 0 && (uint64_t)sb.st_size > cfg.rlimits.fsize)
+			cfg.rlimits.fsize = (uint64_t)sb.st_size;
+	}
 	cfg.rlimits.nproc = o->vcpus + 16; /* threads count against NPROC */
+	cfg.hostname = st->vm.name;
+
+	/* The VMM's stdout and stderr are pipes the supervisor tees to the log
+	 * (and to its own stdout/stderr): swapped in around the spawn, which
+	 * hands fds 1 and 2 to the child as they are. */
+	if (pipe2(st->out_pipe, O_CLOEXEC) < 0 || pipe2(st->err_pipe, O_CLOEXEC) < 0)
+		die_errno("pipe2");
+	fflush(NULL);
+	int saved_out = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+	int saved_err = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+	if (saved_out < 0 || saved_err < 0 || dup2(st->out_pipe[1], STDOUT_FILENO) < 0 ||
+	    dup2(st->err_pipe[1], STDERR_FILENO) < 0)
+		die_errno("redirecting the VMM's stdout/stderr");
 	pid_t pid = sandbox_spawn(&cfg, vmm_fd, a.argv, &st->lifeline);
-	if (pid < 0)
+	int spawn_errno = errno;
+	dup2(saved_out, STDOUT_FILENO);
+	dup2(saved_err, STDERR_FILENO);
+	close(saved_out);
+	close(saved_err);
+	close(st->out_pipe[1]);
+	close(st->err_pipe[1]);
+	st->out_pipe[1] = st->err_pipe[1] = -1;
+	if (pid < 0) {
+		errno = spawn_errno;
 		die_errno("starting the VMM (clone)");
+	}
+	for (int i = 0; i < n_keep; i++) /* the policies are the VMM's now */
+		if (keep[i] > STDERR_FILENO && keep[i] != kvm_fd && keep[i] != guest_fd &&
+		    !is_disk_fd(o, keep[i]))
+			close(keep[i]);
 	return pid;
 }
 
@@ -462,15 +742,28 @@ static void release_resources(const struct run_options *o, struct run_state *st)
 	if (st->have_cgroup)
 		cgroup_destroy(&st->cgroup);
 	st->have_cgroup = false;
-	for (unsigned i = 0; i < o->disk_count; i++)
-		image_owner_restore(&st->owners[i]);
+	if (st->profile_loaded) {
+		char err[256];
+		if (apparmor_profile_remove(st->vm.profile, err, sizeof(err)) < 0)
+			warn_msg("removing AppArmor profile %s: %s", st->vm.profile, err);
+		st->profile_loaded = false;
+	}
+	if (st->claimed) {
+		int lock = registry_lock();
+		images_release(st->vm.name);
+		registry_remove(st->vm.name);
+		registry_unlock(lock);
+		close(st->registry_fd);
+		st->registry_fd = -1;
+		st->claimed = false;
+	}
 	if (st->have_lease)
 		uid_release(&st->lease);
 	st->have_lease = false;
 }
 
 /* What run_main has taken is given back also when it dies on the way
- * (die() exits): cgroup removed, images' owners restored, uid released. */
+ * (die() exits): cgroup removed, images restored, name and uid released. */
 static struct {
 	const struct run_options *o;
 	struct run_state *st;
@@ -482,55 +775,178 @@ static void release_at_exit(void)
 		release_resources(taken.o, taken.st);
 }
 
-/* Waits for the VMM, forwarding SIGINT/SIGTERM; returns lockvm's status. */
-static int supervise(pid_t vmm, uint64_t timeout_ns)
+/* Copies what the VMM wrote on one pipe to `to` and to the log. Returns
+ * false at EOF. */
+static bool tee_pipe(int from, int to, struct run_state *st)
 {
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGCHLD);
+	char buf[16384];
+	ssize_t n = read(from, buf, sizeof(buf));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return true;
+	if (n <= 0)
+		return false;
+	/* A closed terminal must not stop the VM: write errors are ignored. */
+	(void)write_all(to, buf, (size_t)n);
+	if (st->log_fd >= 0)
+		(void)write_all(st->log_fd, buf, (size_t)n);
+	return true;
+}
+
+/* Waits for the VMM, teeing its output and forwarding SIGINT/SIGTERM (end
+ * now) and SIGUSR2 (`lockvm stop`: ask the guest); returns lockvm's status
+ * and says why in `why`. */
+static int supervise(pid_t vmm, uint64_t timeout_ns, struct run_state *st, int sig_fd, char *why,
+		     size_t whylen)
+{
 	uint64_t backstop = timeout_ns ? now_ns() + timeout_ns + BACKSTOP_NS : 0;
-	bool killed_for_time = false;
-	for (;;) {
-		int wstatus;
-		pid_t done = waitpid(vmm, &wstatus, WNOHANG | __WALL);
-		if (done == vmm) {
-			if (killed_for_time) {
-				fprintf(stderr,
-					"timeout: VMM did not stop in time and was killed\n");
-				return EXIT_TIMEOUT;
-			}
-			if (WIFEXITED(wstatus))
-				return WEXITSTATUS(wstatus);
-			int sig = WTERMSIG(wstatus);
-			if (sig == SIGSYS)
-				fprintf(stderr, "lockvm: VMM killed by seccomp (SIGSYS)\n");
-			else
-				fprintf(stderr, "lockvm: VMM killed by signal %d (%s)\n", sig,
-					strsignal(sig));
-			return EXIT_SIGNAL_BASE + sig;
+	bool killed_for_time = false, reaped = false;
+	int status = EXIT_REFUSED;
+	bool out_open = true, err_open = true;
+	snprintf(why, whylen, "?");
+	while (!reaped || out_open || err_open) {
+		struct pollfd fds[3] = {
+		    {.fd = sig_fd, .events = POLLIN},
+		    {.fd = out_open ? st->out_pipe[0] : -1, .events = POLLIN},
+		    {.fd = err_open ? st->err_pipe[0] : -1, .events = POLLIN},
+		};
+		/* Once the VMM is gone, only its pipes are drained (its children
+		 * died with its pid namespace, so EOF comes promptly). */
+		int timeout_ms = reaped ? 1000 : backstop ? 1000 : -1;
+		int n = poll(fds, 3, timeout_ms);
+		if (n < 0 && errno != EINTR)
+			die_errno("poll");
+		if (n == 0 && reaped)
+			break; /* a writer outlived the VMM: do not wait forever */
+		if (fds[1].revents)
+			out_open = tee_pipe(st->out_pipe[0], STDOUT_FILENO, st);
+		if (fds[2].revents)
+			err_open = tee_pipe(st->err_pipe[0], STDERR_FILENO, st);
+		if (fds[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si) && !reaped &&
+			    si.ssi_signo != SIGCHLD)
+				kill(vmm, (int)si.ssi_signo);
 		}
-		if (done < 0 && errno != EINTR)
-			die_errno("waitpid(%d)", (int)vmm);
-		struct timespec wait = {.tv_sec = 1};
-		if (backstop && now_ns() >= backstop && !killed_for_time) {
+		if (backstop && !reaped && now_ns() >= backstop && !killed_for_time) {
 			kill(vmm, SIGKILL);
 			killed_for_time = true;
 		}
-		siginfo_t info;
-		int sig = sigtimedwait(&set, &info, &wait);
-		if (sig == SIGINT || sig == SIGTERM)
-			kill(vmm, sig);
+		int wstatus;
+		if (!reaped && waitpid(vmm, &wstatus, WNOHANG | __WALL) == vmm) {
+			reaped = true;
+			if (killed_for_time) {
+				fprintf(stderr,
+					"timeout: VMM did not stop in time and was killed\n");
+				status = EXIT_TIMEOUT;
+				snprintf(why, whylen, "timeout (VMM killed)");
+			} else if (WIFEXITED(wstatus)) {
+				status = WEXITSTATUS(wstatus);
+				snprintf(why, whylen, "exit status %d", status);
+			} else {
+				int sig = WTERMSIG(wstatus);
+				if (sig == SIGSYS)
+					fprintf(stderr, "lockvm: VMM killed by seccomp (SIGSYS)\n");
+				else
+					fprintf(stderr, "lockvm: VMM killed by signal %d (%s)\n",
+						sig, strsignal(sig));
+				status = EXIT_SIGNAL_BASE + sig;
+				snprintf(why, whylen, "VMM killed by signal %d (%s)", sig,
+					 strsignal(sig));
+			}
+		}
 	}
+	return status;
+}
+
+/*
+ * --detach: the caller's process waits until the VM runs, then exits 0
+ * printing the VM's name; the supervisor carries on in a new session.
+ * Whatever the supervisor prints before that reaches the caller's stderr.
+ */
+static void detach(struct run_state *st)
+{
+	int ready[2];
+	if (pipe2(ready, O_CLOEXEC) < 0)
+		die_errno("pipe2");
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0)
+		die_errno("fork");
+	if (pid > 0) { /* the caller */
+		taken.st = NULL;
+		close(ready[1]);
+		/* The supervisor's messages, then ACK and the VM's name; EOF
+		 * without ACK means it gave up (its exit status says how). */
+		static char buf[16384];
+		size_t used = 0;
+		ssize_t n;
+		while (used < sizeof(buf) &&
+		       (n = read(ready[0], buf + used, sizeof(buf) - used)) != 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				break;
+			used += (size_t)n;
+		}
+		char *ack = memchr(buf, '\006', used);
+		(void)write_all(STDERR_FILENO, buf, ack ? (size_t)(ack - buf) : used);
+		if (ack) {
+			(void)write_all(STDOUT_FILENO, ack + 1, used - (size_t)(ack + 1 - buf));
+			_exit(0);
+		}
+		int wstatus;
+		if (waitpid(pid, &wstatus, 0) == pid && WIFEXITED(wstatus) &&
+		    WEXITSTATUS(wstatus) != 0)
+			_exit(WEXITSTATUS(wstatus));
+		_exit(EXIT_REFUSED);
+	}
+	close(ready[0]);
+	setsid();
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null < 0)
+		die_errno("/dev/null");
+	dup2(null, STDIN_FILENO);
+	dup2(null, STDOUT_FILENO);
+	dup2(ready[1], STDERR_FILENO); /* messages go to the caller until ready */
+	close(null);
+	st->ready_fd = ready[1];
+}
+
+static void detach_ready(struct run_state *st)
+{
+	if (st->ready_fd < 0)
+		return;
+	char msg[PATHS_NAME_MAX + 4];
+	int len = snprintf(msg, sizeof(msg), "\006%s\n", st->vm.name);
+	(void)write_all(st->ready_fd, msg, (size_t)len);
+	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, STDERR_FILENO);
+		close(null);
+	}
+	close(st->ready_fd);
+	st->ready_fd = -1;
+}
+
+/* Whether the VMM was given an exec label (SELinux context or profile). */
+static bool cfg_label_set(const struct run_state *st)
+{
+	return (strcmp(st->vm.mac, "selinux") == 0 && st->vm.label.process[0]) ||
+	       st->profile_loaded;
 }
 
 int run_main(int argc, char **argv)
 {
 	struct run_options o;
-	struct run_state st = {.lifeline = -1};
-	char err[256];
+	static struct run_state st;
+	char err[PATH_MAX + 256], why[256];
 	parse_options(argc, argv, &o);
+	st = (struct run_state){.lifeline = -1,
+				.registry_fd = -1,
+				.log_fd = -1,
+				.ready_fd = -1,
+				.out_pipe = {-1, -1},
+				.err_pipe = {-1, -1}};
 	taken.o = &o;
 	taken.st = &st;
 	atexit(release_at_exit);
@@ -538,6 +954,13 @@ int run_main(int argc, char **argv)
 		die("--require-mac: neither SELinux nor AppArmor is enforcing on this host "
 		    "(active MAC: %s)",
 		    mac_active());
+	if (config_load(&st.config, err, sizeof(err)) < 0)
+		die("%s", err);
+	if (paths_mkdir(PATHS_VMS_DIR) < 0)
+		die_errno("creating %s/%s", paths_root(), PATHS_VMS_DIR);
+	if (o.label_kind == LABEL_STATIC && label_static_check(o.label, err, sizeof(err)) < 0)
+		die("%s", err);
+	random_uuid(st.vm.uuid);
 
 	/* Everything is opened here, while privileged; the VMM gets fds only. */
 	int kvm_fd = kvm_open_device(err, sizeof(err));
@@ -548,19 +971,48 @@ int run_main(int argc, char **argv)
 	int guest_fd = open_guest(o.guest);
 	open_disks(&o);
 	int vmm_fd = open_vmm_binary(o.confine);
+	if (o.detach)
+		detach(&st);
 
-	sigset_t set, old;
+	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR2);
 	sigaddset(&set, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &set, &old);
-	fflush(NULL);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	int sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sig_fd < 0)
+		die_errno("signalfd");
 	pid_t vmm = start_vmm(&o, &st, vmm_fd, kvm_fd, guest_fd);
 	close(kvm_fd);
 	close(guest_fd);
 	close(vmm_fd);
-	int status = supervise(vmm, o.timeout_ns);
+	st.vm.vmm_pid = (long)vmm;
+	snprintf(st.vm.state, sizeof(st.vm.state), "running");
+	if (registry_save(&st.vm) < 0)
+		warn_errno("registry: recording VMM pid");
+	log_event(&st, "label: %s (%s%s%s; image %s; %s %s)",
+		  st.vm.label.process[0] ? st.vm.label.process : "none",
+		  label_kind_name(st.vm.label.kind), st.vm.label.group[0] ? " " : "",
+		  st.vm.label.group, st.vm.label.image[0] ? st.vm.label.image : "unlabelled",
+		  st.vm.mac, st.vm.mac_mode);
+	char on[512] = "", off[512] = "";
+	bool mac_off = strcmp(st.vm.mac_mode, "not enforced") == 0 || !cfg_label_set(&st);
+	for (unsigned bit = 1; bit & SANDBOX_LAYERS_ALL; bit <<= 1) {
+		bool applied = (st.vm.layers & bit) && !(bit == SANDBOX_MAC && mac_off);
+		char *list = applied ? on : off;
+		size_t len = strlen(list);
+		snprintf(list + len, sizeof(on) - len, "%s%s", len ? " " : "",
+			 sandbox_layer_name(bit));
+	}
+	log_event(&st, "layers enforced: %s", on[0] ? on : "none (--confine off)");
+	log_event(&st, "layers not enforced: %s%s", off[0] ? off : "none",
+		  mac_off ? " (the MAC label is recorded, not enforced)" : "");
+	log_event(&st, "vmm pid %ld", st.vm.vmm_pid);
+	detach_ready(&st);
+	int status = supervise(vmm, o.timeout_ns, &st, sig_fd, why, sizeof(why));
+	log_event(&st, "exit: %d (%s)", status, why);
 	release_resources(&o, &st);
 	for (unsigned i = 0; i < o.disk_count; i++)
 		close(o.disks[i].fd);

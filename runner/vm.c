@@ -103,3 +103,13 @@ int vm_wait_locked(struct vm *vm, uint64_t deadline_ns, const uint64_t *generati
 	}
 	return -1;
 }
+
+void vm_post_event(struct vm *vm, uint64_t events)
+{
+	pthread_mutex_lock(&vm->lock);
+	vm->events |= events;
+	vm->event_generation++;
+	vm->wake_generation++; /* WAITs return: spurious wakeups are allowed */
+	pthread_cond_broadcast(&vm->cond);
+	pthread_mutex_unlock(&vm->lock);
+}

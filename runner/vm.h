@@ -53,6 +53,8 @@ struct vm {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	uint64_t wake_generation;
+	uint64_t events;	   /* LOCKVM_EVENT_* not yet collected by the guest */
+	uint64_t event_generation; /* bumped by vm_post_event(); ends sleeps */
 };
 
 /* Initialises the fields that need it (lock, fds to -1). */
@@ -69,6 +71,10 @@ static inline bool vm_is_ending(struct vm *vm)
 {
 	return atomic_load_explicit(&vm->ending, memory_order_acquire);
 }
+
+/* Posts LOCKVM_EVENT_* bits to the guest and wakes every sleeping or
+ * waiting vCPU. Safe from any VMM thread. */
+void vm_post_event(struct vm *vm, uint64_t events);
 
 /* Stops the guest for breaking the ABI: "guest error: vcpuN: …", exit 134. */
 void vcpu_guest_error(struct vcpu *vcpu, const char *fmt, ...) PRINTF_LIKE(2, 3);

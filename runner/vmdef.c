@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "label.h"
 #include "memory.h"
 #include "paths.h"
 #include "util.h"
@@ -20,7 +21,6 @@
 #define DEFAULT_MEM	  "64M" /* the same defaults as `lockvm run` */
 #define DEFAULT_MEM_BYTES (64ULL << 20)
 #define DEFAULT_VCPUS	  1
-#define LABEL_MAX	  255
 
 enum section {
 	SECTION_NONE,	 /* before the first header */
@@ -99,25 +99,6 @@ static const char *disk_mode_name(enum vmdef_disk_mode mode)
 	return "rw";
 }
 
-/* A static label must look like an SELinux context, user:role:type:level;
- * whether the loaded policy knows it is for `lockvm run` to check. */
-static bool label_context_valid(const char *label)
-{
-	static const char ident[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-				    "0123456789_.";
-	const char *p = label;
-	if (strlen(label) > LABEL_MAX)
-		return false;
-	for (int field = 0; field < 3; field++) {
-		size_t n = strspn(p, ident);
-		if (n == 0 || p[n] != ':')
-			return false;
-		p += n + 1;
-	}
-	/* The level: sN[-sM][:categories], e.g. s0 or s0-s0:c0.c1023 */
-	return p[0] == 's' && p[1] != '\0' && strspn(p, "sc0123456789.,:-") == strlen(p);
-}
-
 static bool absolute_path(struct parse_state *st, const char *key, const char *value)
 {
 	if (value[0] != '/') {
@@ -184,16 +165,18 @@ static void set_vm_key(struct parse_state *st, enum vm_key key, const char *name
 		else
 			keep(st, &def->seccomp, value);
 		break;
-	case KEY_LABEL:
-		if (strcmp(value, "dynamic") != 0 && strcmp(value, "none") != 0 &&
-		    !label_context_valid(value))
-			fail_at(st, st->line,
-				"label '%s': want dynamic, none or a full SELinux context "
-				"user:role:type:level",
-				value);
-		else
+	case KEY_LABEL: {
+		/* A static context gets run's own check, the loaded policy's
+		 * included where SELinux is on; its message names "--label". */
+		char why_label[LABEL_MAX + 128];
+		if (strcmp(value, "dynamic") == 0 || strcmp(value, "none") == 0 ||
+		    label_static_check(value, why_label, sizeof(why_label)) == 0)
 			keep(st, &def->label, value);
+		else
+			fail_at(st, st->line, "%s (or dynamic or none)",
+				strncmp(why_label, "--", 2) == 0 ? why_label + 2 : why_label);
 		break;
+	}
 	case KEY_GROUP:
 		if (!paths_name_valid(value, &why))
 			fail_at(st, st->line, "group '%s': %s", value, why);

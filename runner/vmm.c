@@ -206,7 +206,11 @@ static int run_until_end(struct vm *vm, int signal_fd)
 			die_errno("poll");
 		if (fds[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
-			if (read(signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+			if (read(signal_fd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+				continue;
+			if (si.ssi_signo == SIGUSR2) /* `lockvm stop`: ask the guest */
+				vm_post_event(vm, LOCKVM_EVENT_SHUTDOWN);
+			else
 				vm_end(vm, EXIT_SIGNAL_BASE + (int)si.ssi_signo, "stopped: %s",
 				       strsignal((int)si.ssi_signo));
 		}
@@ -261,6 +265,7 @@ int vmm_main(int argc, char **argv)
 	sigemptyset(&blocked);
 	sigaddset(&blocked, SIGINT);
 	sigaddset(&blocked, SIGTERM);
+	sigaddset(&blocked, SIGUSR2);
 	sigaddset(&blocked, SIGUSR1);
 	if (pthread_sigmask(SIG_BLOCK, &blocked, NULL) != 0)
 		die("pthread_sigmask failed");

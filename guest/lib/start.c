@@ -16,6 +16,7 @@ union lv_args {
 	struct lockvm_hc_wait wait;
 	struct lockvm_hc_wake wake;
 	struct lockvm_hc_nop nop;
+	struct lockvm_hc_events events;
 };
 static union lv_args lv_slots[LOCKVM_MAX_VCPUS];
 static const struct lockvm_boot_info *lv_boot_infos[LOCKVM_MAX_VCPUS];
@@ -152,6 +153,14 @@ int lv_wake(volatile uint32_t *addr)
 	a->wake = (struct lockvm_hc_wake){ .addr = (uintptr_t)addr };
 	lv_hypercall(LOCKVM_HC_WAKE, &a->wake);
 	return (int)a->wake.ret;
+}
+
+uint64_t lv_events(void)
+{
+	union lv_args *a = slot();
+	a->events = (struct lockvm_hc_events){0};
+	lv_hypercall(LOCKVM_HC_EVENTS, &a->events);
+	return a->events.pending;
 }
 
 long lv_nop(void)

@@ -64,13 +64,15 @@ if [ ! -d "$cpu_root" ]; then
 else
 	"$LOCKVM" run --cpus 0.25 --timeout 3 --vcpus 2 "$G/spin.elf" >"$T_TMP/cpus.out" 2>&1 &
 	sup=$!
-	dir=$cpu_root/lockvm/vm-$sup
-	for _ in $(seq 50); do [ -d "$dir" ] && break; sleep 0.05; done
+	vmm="" dir=""
+	for _ in $(seq 50); do vmm=$(pgrep -P "$sup" -x lockvm-vmm) && break; sleep 0.05; done
+	# the VMM's cgroup as the host sees it (v1 "N:cpu,cpuacct:/path", v2 "0::/path")
+	rel=$(awk -F: '$2 ~ /(^|,)cpu(,|$)/ || ($1 == 0 && "'"$cpu_root"'" ~ /unified/) { print $3; exit }' "/proc/$vmm/cgroup" 2>/dev/null)
+	dir=$cpu_root$rel
 	if [ -f "$dir/cpu.cfs_quota_us" ]; then quota="$(cat "$dir/cpu.cfs_quota_us") $(cat "$dir/cpu.cfs_period_us")"
 	else quota=$(cat "$dir/cpu.max" 2>/dev/null); fi
 	[ "$quota" = "25000 100000" ] && pass "--cpus 0.25: quota 25000 per 100000 us in the VM's cgroup" || fail "--cpus 0.25: quota '$quota' in $dir"
 	sleep 1
-	vmm=$(pgrep -P "$sup" -x lockvm-vmm)
 	t0=$(awk '{ print $14 + $15 }' "/proc/$vmm/stat" 2>/dev/null); sleep 1
 	t1=$(awk '{ print $14 + $15 }' "/proc/$vmm/stat" 2>/dev/null)
 	wait "$sup"
@@ -90,6 +92,7 @@ elif ! setpriv --reuid=nobody --regid=nogroup --clear-groups test -x "$LOCKVM"; 
 	skip "rootless: user nobody cannot reach $LOCKVM"
 else
 	chown nobody "$RL/kvm"
+	mkdir -p "$RL/root" && chown nobody "$RL/root" # the user's own state root
 	as_nobody=(env LOCKVM_KVM_DEVICE="$RL/kvm" LOCKVM_ROOT="$RL/root" setpriv --reuid=nobody --regid=nogroup --clear-groups)
 	expect "rootless: hello runs" 0 "hello from lockvm" "${as_nobody[@]}" "$LOCKVM" run "$G/hello.elf"
 	grep -q "rootless: layer uid not applied (the VMM runs as uid $(id -u nobody)" <<<"$out" &&

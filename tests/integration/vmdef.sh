@@ -197,12 +197,20 @@ EOF
 	fi
 	# a second start of a running VM is refused by run's registry
 	if [ -x "$G/service.elf" ] && "$LOCKVM" help | grep -q "^  kill "; then
-		printf '[vm]\nguest = %s\nmem = 16M\ntimeout = 60\narg = 60\n' "$G/service.elf" >"$T_TMP/svc.conf"
+		expect "pool create for a running VM" 0 "created" "${L[@]}" pool create svcdisk 1M
+		printf '[vm]\nguest = %s\nmem = 16M\ntimeout = 60\narg = 60\n[disk]\npath = %s\n' \
+			"$G/service.elf" "$POOL/svcdisk.img" >"$T_TMP/svc.conf"
 		expect "define a long-running VM" 0 "defined" "${L[@]}" define svc "$T_TMP/svc.conf"
 		expect "start it" 0 "" "${L[@]}" start svc
 		expect "start it again while it runs" 125 "already running" "${L[@]}" start svc
+		expect "pool delete refuses the disk of a running VM" 125 \
+			"image svcdisk is a disk of the running VM 'svc'; stop it first" "${L[@]}" pool delete svcdisk
+		[ -f "$POOL/svcdisk.img" ] && pass "the refused image is still there" || fail "svcdisk.img is gone"
 		expect "undefine while it runs" 0 "VM svc undefined" "${L[@]}" undefine svc
 		expect "kill it" 0 "" "${L[@]}" kill svc
+		svc_gone() { "${L[@]}" pool delete svcdisk >/dev/null 2>&1; }
+		wait_for 10 svc_gone && pass "pool delete works once the VM is gone" ||
+			fail "pool delete still refused after kill: $("${L[@]}" pool delete svcdisk 2>&1)"
 	else
 		skip "start twice: service.elf or lockvm kill does not exist yet"
 	fi
@@ -214,4 +222,17 @@ EOF
 	else
 		skip "start with --label/shared disks: lockvm run lacks ${missing[*]}"
 	fi
+fi
+
+# Started VMs end on their own (timeouts above); wait for them so nothing
+# outlives the private root, and kill what is still there after 30 s.
+live_count() {
+	"${L[@]}" list --json 2>/dev/null | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'
+}
+none_live() { [ "$(live_count)" = 0 ]; }
+if ! wait_for 30 none_live; then
+	for name in $("${L[@]}" list --json | python3 -c 'import json,sys; print(*[v["name"] for v in json.load(sys.stdin)])'); do
+		"${L[@]}" kill "$name" >/dev/null 2>&1
+	done
+	fail "started VMs still ran 30 s after the tests"
 fi

@@ -88,6 +88,7 @@ enum lockvm_hypercall {
 	LOCKVM_HC_WAIT = 9,
 	LOCKVM_HC_WAKE = 10,
 	LOCKVM_HC_NOP = 11,
+	LOCKVM_HC_EVENTS = 12,
 	LOCKVM_HC_COUNT
 };
 
@@ -168,6 +169,15 @@ struct lockvm_hc_wake {
 
 struct lockvm_hc_nop {
 	int64_t ret; /* OUT */
+};
+
+/* Events the host posts to the guest. A posted event also ends any SLEEP
+ * early and wakes every WAIT (spuriously), so a guest that sleeps or waits
+ * sees it promptly. EVENTS returns the pending set and clears it. */
+#define LOCKVM_EVENT_SHUTDOWN 1u /* `lockvm stop`: please exit soon */
+struct lockvm_hc_events {
+	uint64_t pending; /* OUT: LOCKVM_EVENT_* bits */
+	int64_t ret;      /* OUT */
 };
 
 #endif

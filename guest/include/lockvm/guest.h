@@ -32,6 +32,9 @@ void lv_yield(void);
 int lv_wait(volatile uint32_t *addr, uint32_t expected, uint64_t timeout_ns);
 int lv_wake(volatile uint32_t *addr);
 long lv_nop(void);
+/* The LOCKVM_EVENT_* bits the host posted since the last call (and clears
+ * them); LOCKVM_EVENT_SHUTDOWN asks the guest to exit soon (`lockvm stop`). */
+uint64_t lv_events(void);
 /* Parks this vCPU until the VM ends. */
 void lv_park(void) __attribute__((noreturn));
 

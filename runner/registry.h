@@ -1,0 +1,125 @@
+/* The VM registry: one directory per live VM under <root>/run/lockvm/vms, image records, and recovery of dead VMs. */
+#ifndef LOCKVM_REGISTRY_H
+#define LOCKVM_REGISTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <lockvm/abi.h>
+
+#include "cgroup.h"
+#include "label.h"
+#include "paths.h"
+
+#define REGISTRY_FORMAT	  1    /* state.json and image records carry it */
+#define REGISTRY_PATH_MAX 1024 /* longest disk path a VM may record */
+
+struct reg_disk {
+	char path[REGISTRY_PATH_MAX];
+	char mode[8];	       /* "rw", "ro" or "shared" */
+	char label[LABEL_MAX]; /* what the disk carries while the VM runs */
+};
+
+/*
+ * What <root>/run/lockvm/vms/NAME/state.json says (json-c; field names are
+ * documented in the README and stable). A VM is live while its supervisor
+ * holds the flock on vms/NAME/lock; nothing else is trusted for liveness.
+ */
+struct reg_vm {
+	char name[PATHS_NAME_MAX + 1];
+	char uuid[37];
+	char state[16];	 /* "starting", "running" */
+	long pid;	 /* the supervisor */
+	long vmm_pid;	 /* 0 until the VMM exists */
+	int64_t started; /* unix seconds */
+	unsigned vcpus;
+	uint64_t mem;
+	struct vm_label label;
+	char mac[16];	   /* label_mac_model() when the VM started */
+	char mac_mode[16]; /* label_mac_mode() */
+	char profile[64];  /* AppArmor profile name, lockvm-<uuid> */
+	uint32_t uid, gid; /* 0: no per-VM uid (rootless or unconfined) */
+	unsigned layers;   /* sandbox layers applied */
+	bool confined;
+	char seccomp[8];
+	char cpus[16];
+	struct cgroup cgroup;
+	unsigned ndisks;
+	struct reg_disk disks[LOCKVM_MAX_DISKS];
+	char boot_id[40];
+};
+
+/* Takes the registry-wide lock (flock on run/lockvm/registry.lock), which
+ * every change of the registry or of image records happens under. Returns
+ * the fd, or -1 with a message. */
+int registry_lock(void);
+void registry_unlock(int fd);
+
+/*
+ * Claims vm->name for this process: creates vms/NAME, takes its lock (kept
+ * in *lock_fd for the VM's lifetime; close-on-exec) and writes state.json.
+ * Needs the registry lock. Refuses (-1, reason in err) a name a live VM
+ * has; a dead VM's leftovers must have been reaped first.
+ */
+int registry_claim(const struct reg_vm *vm, int *lock_fd, char *err, size_t errlen);
+
+/* Rewrites vms/NAME/state.json atomically. 0 or -1 with errno. */
+int registry_save(const struct reg_vm *vm);
+
+/* Reads vms/NAME/state.json. Refuses another format version, bad JSON and
+ * values out of range: -1 with the reason in err (never half-trusted). */
+int registry_load(const char *name, struct reg_vm *vm, char *err, size_t errlen);
+
+/* 1: the supervisor of NAME holds its lock; 0: no one does (dead or
+ * gone); -1: no such entry. */
+int registry_live(const char *name);
+
+/* The names under vms/, sorted; free with registry_names_free. */
+int registry_names(char ***names, size_t *n);
+void registry_names_free(char **names, size_t n);
+
+/* Removes vms/NAME (state, lock). */
+void registry_remove(const char *name);
+
+/*
+ * Recovers every dead VM: its images get their owner, mode and label back
+ * (when it was their last user), its cgroup is removed, its log notes it,
+ * and its entry goes away. Needs the registry lock. Returns how many were
+ * reaped; reasons for entries it cannot read are printed, and such entries
+ * are left alone (never trusted).
+ */
+int registry_reap(void);
+
+/* The label pairs of every live VM (keys from label_pair_key), for
+ * allocation; group members also report their group in groups (may be
+ * NULL). Needs the registry lock. Returns the count, or -1. */
+int registry_pairs_in_use(uint32_t **pairs, size_t *n);
+
+/* The pair of a live group member, or -1 when the group has none live. */
+int registry_group_pair(const char *group, int *a, int *b);
+
+/* This boot's id (/proc/sys/kernel/random/boot_id). */
+const char *registry_boot_id(void);
+
+/*
+ * Image records (run/lockvm/images/DEV-INO.json): what an image was (owner,
+ * mode, label) before its first VM took it, and who uses it now.
+ * images_take() is called with the registry lock held, for an opened image:
+ * it refuses an image in use by a live VM with a different label unless both
+ * use it shared, then records the original (unless already recorded in this
+ * boot), chowns a read-write image to uid:gid with mode 0600 (uid 0: no
+ * chown) and sets the label (SELinux only). Returns 0 or -1 with err.
+ */
+int images_take(int fd, const char *path, const char *vm, const char *mode, const char *label,
+		uid_t uid, gid_t gid, char *err, size_t errlen);
+
+/* Drops vm from every record; an image with no user left gets its original
+ * owner, mode and label back and its record is removed. Needs the lock. */
+void images_release(const char *vm);
+
+/* The VMs using the image at path (for `pool delete`, inspect): how many. */
+int images_users(const char *path, char users[][PATHS_NAME_MAX + 1], int max);
+
+#endif
