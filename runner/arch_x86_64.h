@@ -2,6 +2,8 @@
 #ifndef LOCKVM_ARCH_X86_64_H
 #define LOCKVM_ARCH_X86_64_H
 
+#include <stdbool.h>
+
 #include <lockvm/abi.h>
 
 /* [LOCKVM_RUNNER_BASE, LOCKVM_RUNNER_END), page by page. */
@@ -27,6 +29,13 @@
 #define X86_SEL_USER_DS	  0x20
 #define X86_SEL_USER_CS	  0x28
 #define X86_SEL_TSS(i)	  (0x30 + 16 * (i))
+
+/* Whether KVM's guest CPUs have 1 GiB pages (CPUID 0x80000001 EDX.26). */
+bool x86_has_1g_pages(int kvm_fd);
+/* GDT, TSS and IDT with the fault stubs, for callers that build their
+ * own page tables (Linux-ABI guests). Needs guest RAM mapped. */
+struct vm;
+void x86_setup_descriptors(struct vm *vm);
 
 /* Initial RSP of vCPU `index`. */
 uint64_t x86_stack_top(uint64_t ram_size, unsigned index);

@@ -42,6 +42,7 @@ struct layout {
 	const struct elf_image *image;
 	uint64_t next_table;  /* page-table page allocator */
 	uint64_t stacks_base; /* lowest byte of the stacks area */
+	bool huge_1g;	      /* the guest CPU has 1 GiB pages (CPUID pdpe1gb) */
 };
 
 static uint64_t *table_alloc(struct layout *lay, uint64_t *gpa)
@@ -100,15 +101,15 @@ static uint64_t page_perm(struct layout *lay, uint64_t page, int *wx)
 	return perm ? perm : PERM_FREE;
 }
 
-/* True when every page of the 2 MiB region at `base` has PERM_FREE. */
-static bool region_is_plain(struct layout *lay, uint64_t base)
+/* True when every page of the `size` region at `base` has PERM_FREE. */
+static bool region_is_plain(struct layout *lay, uint64_t base, uint64_t size)
 {
-	if (base < LOCKVM_RUNNER_END || base + PAGE_2M > lay->stacks_base)
+	if (base < LOCKVM_RUNNER_END || base + size > lay->stacks_base)
 		return false;
 	for (unsigned i = 0; i < lay->image->segment_count; i++) {
 		const struct elf_segment *seg = &lay->image->segments[i];
 		uint64_t start = seg->vaddr & ~(LOCKVM_PAGE_SIZE - 1);
-		if (start < base + PAGE_2M && seg->vaddr + seg->memsz > base)
+		if (start < base + size && seg->vaddr + seg->memsz > base)
 			return false;
 	}
 	return true;
@@ -123,6 +124,12 @@ static int build_page_tables(struct layout *lay, char *err, size_t errlen)
 		goto out_of_tables;
 	pml4[0] = pdpt_gpa | PTE_TABLE;
 	for (uint64_t gib = 0; gib * PAGE_1G < ram; gib++) {
+		/* A plain GiB is one 1 GiB page where the CPU has them: a 256 GiB
+		 * guest then costs a few table pages, not one per GiB. */
+		if (lay->huge_1g && region_is_plain(lay, gib * PAGE_1G, PAGE_1G)) {
+			pdpt[gib] = gib * PAGE_1G | PERM_FREE | PTE_PS | PTE_A | PTE_D;
+			continue;
+		}
 		uint64_t pd_gpa;
 		uint64_t *pd = table_alloc(lay, &pd_gpa);
 		if (!pd)
@@ -132,7 +139,7 @@ static int build_page_tables(struct layout *lay, char *err, size_t errlen)
 			uint64_t base = gib * PAGE_1G + (uint64_t)i * PAGE_2M;
 			if (base >= ram)
 				break;
-			if (region_is_plain(lay, base)) {
+			if (region_is_plain(lay, base, PAGE_2M)) {
 				pd[i] = base | PERM_FREE | PTE_PS | PTE_A | PTE_D;
 				continue;
 			}
@@ -290,6 +297,12 @@ static int boot_info_setup(struct vm *vm, const struct boot_args *args, char *er
 	return 0;
 }
 
+void x86_setup_descriptors(struct vm *vm)
+{
+	gdt_setup(vm);
+	idt_setup(vm);
+}
+
 int arch_setup_memory(struct vm *vm, const struct elf_image *image, const struct boot_args *args,
 		      char *err, size_t errlen)
 {
@@ -302,6 +315,7 @@ int arch_setup_memory(struct vm *vm, const struct elf_image *image, const struct
 	    .image = image,
 	    .next_table = X86_PML4_GPA,
 	    .stacks_base = arch_image_limits(vm->mem.size, vm->vcpu_count).load_max,
+	    .huge_1g = x86_has_1g_pages(vm->kvm_fd),
 	};
 	if (build_page_tables(&lay, err, errlen) < 0)
 		return -1;

@@ -274,6 +274,34 @@ int cgroup_usage(const struct cgroup *cg, uint64_t *memory_bytes, uint64_t *pids
 	return 0;
 }
 
+uint64_t cgroup_vm_memory_limit(uint64_t guest_ram)
+{
+	return guest_ram + CGROUP_VMM_OVERHEAD + guest_ram / 256;
+}
+
+int cgroup_oom_kills(const struct cgroup *cg, uint64_t *kills)
+{
+	const char *dir = cg->v2 ? cg->dir[0] : cg->dir[CGROUP_MEMORY];
+	char path[PATH_MAX], key[64];
+	unsigned long long value;
+	if (dir[0] == '\0') {
+		errno = ENOENT;
+		return -1;
+	}
+	if (cgroup_path(path, sizeof(path), "%s/%s", dir,
+			cg->v2 ? "memory.events" : "memory.oom_control") < 0)
+		return -1;
+	FILE *f = fopen(path, "re");
+	if (f == NULL)
+		return -1;
+	*kills = 0;
+	while (fscanf(f, "%63s %llu", key, &value) == 2)
+		if (strcmp(key, "oom_kill") == 0)
+			*kills = value;
+	fclose(f);
+	return 0;
+}
+
 /* SIGKILLs every pid in dir/cgroup.procs; returns how many were listed. */
 static int cgroup_kill_procs(const char *dir)
 {

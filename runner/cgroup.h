@@ -52,6 +52,20 @@ int cgroup_attach(const struct cgroup *cg, pid_t pid);
 int cgroup_usage(const struct cgroup *cg, uint64_t *memory_bytes, uint64_t *pids);
 
 /*
+ * The memory limit of a VM with guest_ram bytes of RAM: the RAM itself plus
+ * the VMM's overhead, CGROUP_VMM_OVERHEAD (the VMM's own code, heap, thread
+ * stacks and KVM's per-VM and per-vCPU kernel memory) and 1/256 of the RAM
+ * (the host's and KVM's page tables for it, 8 bytes per 4 KiB page each).
+ */
+#define CGROUP_VMM_OVERHEAD (64ULL << 20)
+uint64_t cgroup_vm_memory_limit(uint64_t guest_ram);
+
+/* How many times the kernel's OOM killer killed a task of cg because the
+ * cgroup hit its memory limit (v1 memory.oom_control, v2 memory.events
+ * "oom_kill"). Call it before cgroup_destroy(). Returns 0 or -1 with errno. */
+int cgroup_oom_kills(const struct cgroup *cg, uint64_t *kills);
+
+/*
  * Kills whatever is still in cg (SIGKILL to every pid in cgroup.procs,
  * repeated until empty, at most ~1 s) and removes its directories. Call it
  * after the VMM has been reaped. Returns 0 or -1 (message printed).

@@ -165,6 +165,7 @@ static const struct hypercall_def hypercall_table[LOCKVM_HC_COUNT] = {
     HC(LOCKVM_HC_WAIT, hc_wait, struct lockvm_hc_wait),
     HC(LOCKVM_HC_WAKE, hc_wake, struct lockvm_hc_wake),
     HC(LOCKVM_HC_NOP, hc_nop, struct lockvm_hc_nop),
+    HC(LOCKVM_HC_BALLOON, balloon_hc_release, struct lockvm_hc_balloon),
     HC(LOCKVM_HC_EVENTS, hc_events, struct lockvm_hc_events),
 };
 #undef HC

@@ -42,5 +42,6 @@ void console_hc_write(struct vcpu *vcpu, void *args);
 void blk_hc_info(struct vcpu *vcpu, void *args);
 void blk_hc_read(struct vcpu *vcpu, void *args);
 void blk_hc_write(struct vcpu *vcpu, void *args);
+void balloon_hc_release(struct vcpu *vcpu, void *args);
 
 #endif

@@ -2,6 +2,7 @@
 #ifndef LOCKVM_MEMORY_H
 #define LOCKVM_MEMORY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -12,6 +13,19 @@ struct guest_mem {
 	uint64_t size; /* bytes of guest RAM */
 	void *mapping; /* whole mapping, guards included (NULL if not ours) */
 	size_t mapping_len;
+	uint64_t page_size; /* host page backing guest RAM: 4 KiB, or 2 MiB for hugetlb */
+};
+
+/* What backs guest RAM (`lockvm run --hugepages`). */
+enum guest_mem_backing {
+	GUEST_MEM_SMALL_PAGES, /* ordinary 4 KiB pages (the host's THP mode still applies) */
+	GUEST_MEM_THP,	       /* transparent huge pages asked for (MADV_HUGEPAGE) */
+	GUEST_MEM_HUGETLB,     /* 2 MiB pages from the host's hugetlb pool, reserved at map time */
+};
+
+struct guest_mem_config {
+	enum guest_mem_backing backing;
+	bool mergeable; /* KSM may merge identical guest pages (MADV_MERGEABLE) */
 };
 
 /* Smallest and largest --mem accepted; sizes are multiples of 2 MiB. */
@@ -24,7 +38,23 @@ struct guest_mem {
  * PROT_NONE guard regions. Returns 0, or -1 with errno set.
  */
 int guest_mem_map(struct guest_mem *mem, uint64_t size);
+
+/*
+ * As guest_mem_map(), with the backing and KSM choice of cfg. Guest RAM
+ * starts 2 MiB-aligned so that huge host pages line up with guest ones.
+ * Returns 0, or -1 with a message naming the failed call in err.
+ */
+int guest_mem_map_config(struct guest_mem *mem, uint64_t size, const struct guest_mem_config *cfg,
+			 char *err, size_t errlen);
 void guest_mem_unmap(struct guest_mem *mem);
+
+/*
+ * The balloon: gives the host back every whole host page inside
+ * [gpa, gpa+len), which the caller has checked lies in guest RAM; they
+ * read as zero when next touched. Returns the bytes released (0 when no
+ * whole page fits), or -1 with errno.
+ */
+int64_t guest_mem_release(struct guest_mem *mem, uint64_t gpa, uint64_t len);
 
 /*
  * The one checked translation: returns a host pointer to [gpa, gpa+len) if

@@ -15,14 +15,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "kvm.h"
+#include "memhost.h"
+#include "linux_fs.h"
 #include "memory.h"
+#include "memstat.h"
+#include "numa.h"
 #include "cgroup.h"
 #include "apparmor_profile.h"
 #include "config.h"
@@ -34,6 +40,11 @@
 #include "seccomp_policy.h"
 #include "uid.h"
 #include "util.h"
+
+/* The smallest --mem-limit: the VMM alone needs a few MiB. */
+#define RUN_MEM_LIMIT_MIN (16ULL << 20)
+/* How often --stats samples the VMM's memory while it runs. */
+#define STATS_INTERVAL_NS (100ULL * 1000000ULL)
 
 /* The supervisor kills a VMM that outlives its own deadline by this much. */
 #define BACKSTOP_NS (5ULL * 1000000000ULL)
@@ -60,7 +71,18 @@ struct run_options {
 	enum label_kind label_kind;
 	const char *label; /* --label CONTEXT (static) */
 	const char *group; /* --group NAME */
+
+	struct guest_mem_config mem_config; /* --hugepages, --ksm */
+	uint64_t mem_limit;		    /* --mem-limit; 0: RAM plus the VMM's overhead */
+	const char *numa;		    /* --numa as given, NULL when not bound */
+	struct numa_set numa_nodes, numa_cpus;
 	const char *guest;
+	/* --linux guests */
+	bool linux_abi, strace;
+	const char *fs_dir;
+	const char *env[32];
+	unsigned envc;
+	int fs_fd;
 	int guest_argc;
 	char **guest_argv; /* guest_argv[0] is the guest as given */
 };
@@ -78,13 +100,21 @@ static void usage(FILE *out)
 	    "  --label dynamic|none|CONTEXT  the VM's MAC label (default dynamic)\n"
 	    "  --group NAME       share one category pair with the group's other VMs\n"
 	    "  --timeout SECONDS  stop the VM after this long (exit 124)\n"
+	    "  --ksm              let the host's KSM merge identical guest pages\n"
+	    "  --hugepages[=thp|hugetlb]  back guest RAM with huge pages (default thp)\n"
+	    "  --numa NODES       bind guest RAM and vCPU threads to NUMA nodes (e.g. 0 or 0,1)\n"
+	    "  --mem-limit SIZE   cgroup memory limit (default: guest RAM + VMM overhead)\n"
 	    "  --cpus N           CPU time quota in CPUs (e.g. 0.5 or 2; cgroup cpu controller)\n"
 	    "  --seccomp MODE     kill (default): a syscall outside the policy kills the VMM\n"
 	    "                     log: allowed and logged by the kernel (learning mode)\n"
 	    "                     trap: the syscall is named on stderr, then exit 159\n"
 	    "  --require-mac      refuse to run (125) unless SELinux or AppArmor enforces\n"
 	    "  --confine on|off   off runs the VMM unconfined (benchmarks, debugging only)\n"
-	    "  --stats            print exit and hypercall counts when the VM ends\n");
+	    "  --stats            print exit counts and the VMM's memory when the VM ends\n"
+	    "  --linux            GUEST is an unmodified static Linux x86-64 program\n"
+	    "  --fs HOSTDIR       with --linux: the read-only file tree it sees as /\n"
+	    "  --env NAME=VALUE   with --linux: add to its environment (repeatable)\n"
+	    "  --strace           with --linux: print each system call and its result\n");
 }
 
 /* Parses PATH[,ro|,rw] in place (argv strings are ours to cut). */
@@ -124,16 +154,24 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 	    {"seccomp", required_argument, NULL, 'S'},
 	    {"require-mac", no_argument, NULL, 'R'},
 	    {"cpus", required_argument, NULL, 'P'},
-	    {"name", required_argument, NULL, 'N'},
+	    {"name", required_argument, NULL, 'n'},
 	    {"detach", no_argument, NULL, 'D'},
 	    {"label", required_argument, NULL, 'l'},
 	    {"group", required_argument, NULL, 'g'},
 	    {"help", no_argument, NULL, 'h'},
+	    {"ksm", no_argument, NULL, 'K'},
+	    {"hugepages", optional_argument, NULL, 'H'},
+	    {"numa", required_argument, NULL, 'N'},
+	    {"mem-limit", required_argument, NULL, 'L'},
+	    {"linux", no_argument, NULL, 'X'},
+	    {"fs", required_argument, NULL, 'F'},
+	    {"strace", no_argument, NULL, 'T'},
+	    {"env", required_argument, NULL, 'E'},
 	    {0},
 	};
 	uint64_t value;
 	int opt;
-	*o = (struct run_options){.mem = 64ULL << 20, .vcpus = 1, .confine = true};
+	*o = (struct run_options){.mem = 64ULL << 20, .vcpus = 1, .confine = true, .fs_fd = -1};
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "+hd", longopts, NULL)) != -1) {
@@ -164,6 +202,16 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 				die("--confine '%s': want on or off", optarg);
 			o->confine = strcmp(optarg, "on") == 0;
 			break;
+		case 'X': o->linux_abi = true; break;
+		case 'T': o->strace = true; break;
+		case 'F': o->fs_dir = optarg; break;
+		case 'E':
+			if (!strchr(optarg, '=') || optarg[0] == '=' || strchr(optarg, '\n'))
+				die("--env '%s': want NAME=VALUE", optarg);
+			if (o->envc == ARRAY_SIZE(o->env))
+				die("--env: at most %zu variables", ARRAY_SIZE(o->env));
+			o->env[o->envc++] = optarg;
+			break;
 		case 'S':
 			if (strcmp(optarg, "kill") == 0)
 				o->seccomp_mode = SECCOMP_POLICY_MODE_KILL;
@@ -175,7 +223,7 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 				die("--seccomp '%s': want kill, log or trap", optarg);
 			break;
 		case 'R': o->require_mac = true; break;
-		case 'N': {
+		case 'n': {
 			const char *why;
 			if (!paths_name_valid(optarg, &why))
 				die("--name '%s': %s (want 1-64 of [A-Za-z0-9_.-], not starting "
@@ -217,12 +265,45 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 			o->cpus = optarg;
 			break;
 		}
+		case 'K': o->mem_config.mergeable = true; break;
+		case 'H': {
+			/* Optional argument: only "--hugepages=KIND" carries one. */
+			const char *eq = strchr(argv[optind - 1], '=');
+			const char *kind = eq ? eq + 1 : "thp";
+			if (strcmp(kind, "thp") == 0)
+				o->mem_config.backing = GUEST_MEM_THP;
+			else if (strcmp(kind, "hugetlb") == 0)
+				o->mem_config.backing = GUEST_MEM_HUGETLB;
+			else
+				die("--hugepages=%s: want thp or hugetlb", kind);
+			break;
+		}
+		case 'N':
+			if (numa_parse_list(optarg, &o->numa_nodes) < 0)
+				die("--numa '%s': want a NUMA node or a list such as 0 or 0,1 or "
+				    "0-1",
+				    optarg);
+			o->numa = optarg;
+			break;
+		case 'L':
+			if (parse_size(optarg, &o->mem_limit) < 0 ||
+			    o->mem_limit < RUN_MEM_LIMIT_MIN)
+				die("--mem-limit '%s': want a size of at least 16M, e.g. 512M or "
+				    "2G",
+				    optarg);
+			break;
 		case 'h': usage(stdout); exit(0);
 		default:
 			die("run: unknown or incomplete option '%s' (see 'lockvm run --help')",
 			    argv[optind - 1]);
 		}
 	}
+	if (!o->linux_abi && (o->fs_dir || o->strace || o->envc))
+		die("run: --fs, --env and --strace need --linux");
+	if (o->linux_abi && o->vcpus != 1)
+		die("run: a --linux guest runs on one vCPU (drop --vcpus)");
+	if (o->linux_abi && o->disk_count)
+		die("run: --disk is not offered to --linux guests (use --fs)");
 	if (optind >= argc)
 		die("run: no guest given (usage: lockvm run [OPTIONS] GUEST [-- ARGS...])");
 	o->guest = argv[optind];
@@ -241,6 +322,34 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 		die("too many guest arguments (%d, at most %d)", o->guest_argc, LOCKVM_MAX_ARGS);
 	if (bytes > LOCKVM_ARGS_AREA)
 		die("guest arguments too long (%zu bytes, at most %d)", bytes, LOCKVM_ARGS_AREA);
+}
+
+/* Checks --hugepages, --ksm and --numa against this host, where a refusal
+ * is clearer than a VMM failing halfway through its setup. */
+static void check_memory_options(struct run_options *o)
+{
+	char err[384];
+	if (o->mem_config.mergeable && o->mem_config.backing == GUEST_MEM_HUGETLB)
+		die("--ksm and --hugepages=hugetlb do not go together: KSM merges only small "
+		    "pages (use --hugepages=thp or no huge pages)");
+	if (o->mem_config.backing == GUEST_MEM_THP &&
+	    memhost_check_thp(MEMHOST_SYSFS_MM, err, sizeof(err)) < 0)
+		die("--hugepages=thp: %s", err);
+	if (o->mem_config.backing == GUEST_MEM_HUGETLB &&
+	    memhost_check_hugetlb(MEMHOST_SYSFS_MM, o->mem, err, sizeof(err)) < 0)
+		die("--hugepages=hugetlb: %s", err);
+	if (o->mem_config.mergeable) {
+		int ksm = memhost_ksm_state(MEMHOST_SYSFS_MM);
+		if (ksm < 0)
+			die("--ksm: this kernel has no KSM (%s/ksm is missing)", MEMHOST_SYSFS_MM);
+		if (ksm == 0)
+			warn_msg("--ksm: KSM is not running on this host (%s/ksm/run is not 1): "
+				 "guest RAM is mergeable, but nothing merges until it runs",
+				 MEMHOST_SYSFS_MM);
+	}
+	if (o->numa &&
+	    numa_check_nodes(NUMA_SYSFS_DIR, &o->numa_nodes, &o->numa_cpus, err, sizeof(err)) < 0)
+		die("--numa %s: %s", o->numa, err);
 }
 
 /* Whether our own VMM binary asks for a dynamic loader: it then cannot
@@ -314,10 +423,25 @@ static void open_disks(struct run_options *o)
 	}
 }
 
+/* --fs: the supervisor reads the host tree now, while privileged; the VMM
+ * gets one sealed memfd holding the packed image and never sees a path. */
+static int pack_fs(const char *dir)
+{
+	char err[512];
+	int fd = memfd_create("lockvm-fs", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		die_errno("memfd_create(--fs image)");
+	if (linux_fsimage_pack(dir, fd, err, sizeof(err)) < 0)
+		die("%s", err);
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0)
+		die_errno("sealing the --fs image");
+	return fd;
+}
+
 /* The VMM's argv; fd numbers are the supervisor's own (sandbox_spawn keeps
  * them open across exec). */
 struct vmm_argv {
-	char *argv[48 + 2 * LOCKVM_MAX_DISKS + LOCKVM_MAX_ARGS];
+	char *argv[56 + 2 * LOCKVM_MAX_DISKS + LOCKVM_MAX_ARGS + 2 * 32];
 	char numbers[16 + LOCKVM_MAX_DISKS][32];
 	int n, used;
 };
@@ -594,7 +718,8 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 {
 	static struct vmm_argv a;
 	struct sandbox_config cfg;
-	int keep[8 + LOCKVM_MAX_DISKS], n_keep = 0;
+	int keep[9 + LOCKVM_MAX_DISKS],
+	    n_keep = 0; /* 9: stdio, kvm, guest, fs, two policies, spare */
 	sandbox_config_init(&cfg);
 	memset(&a, 0, sizeof(a));
 	a.argv[a.n++] = "lockvm-vmm";
@@ -606,11 +731,42 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 		vmm_arg(&a, "--timeout-ns", "%" PRIu64, o->timeout_ns);
 	if (o->stats)
 		vmm_arg(&a, "--stats", NULL);
+	if (o->mem_config.mergeable)
+		vmm_arg(&a, "--ksm", NULL);
+	if (o->mem_config.backing != GUEST_MEM_SMALL_PAGES)
+		vmm_arg(&a, "--hugepages", "%s",
+			o->mem_config.backing == GUEST_MEM_THP ? "thp" : "hugetlb");
+	if (o->numa) {
+		static char nodes[1024], cpus[4096];
+		numa_format_list(&o->numa_nodes, nodes, sizeof(nodes));
+		numa_format_list(&o->numa_cpus, cpus, sizeof(cpus));
+		a.argv[a.n++] = "--numa-nodes";
+		a.argv[a.n++] = nodes;
+		a.argv[a.n++] = "--numa-cpus";
+		a.argv[a.n++] = cpus;
+	}
+	if (o->linux_abi) {
+		unsigned tty = 0;
+		for (int fd = 0; fd < 3; fd++)
+			tty |= isatty(fd) ? 1u << fd : 0;
+		vmm_arg(&a, "--linux", NULL);
+		vmm_arg(&a, "--tty-mask", "%u", tty);
+		if (o->strace)
+			vmm_arg(&a, "--strace", NULL);
+		if (o->fs_fd >= 0)
+			vmm_arg(&a, "--fs-fd", "%d", o->fs_fd);
+		for (unsigned i = 0; i < o->envc; i++) {
+			a.argv[a.n++] = "--env";
+			a.argv[a.n++] = (char *)o->env[i];
+		}
+	}
 	keep[n_keep++] = STDIN_FILENO;
 	keep[n_keep++] = STDOUT_FILENO;
 	keep[n_keep++] = STDERR_FILENO;
 	keep[n_keep++] = kvm_fd;
 	keep[n_keep++] = guest_fd;
+	if (o->fs_fd >= 0)
+		keep[n_keep++] = o->fs_fd;
 	for (unsigned i = 0; i < o->disk_count; i++) {
 		vmm_arg(&a, "--disk", "%d,%s", o->disks[i].fd, o->disks[i].read_only ? "ro" : "rw");
 		keep[n_keep++] = o->disks[i].fd;
@@ -655,7 +811,8 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 			char name[64];
 			struct cgroup_limits limits = {
 			    /* guest RAM plus the VMM's own overhead (documented in README) */
-			    .memory_bytes = o->mem + (64ULL << 20),
+			    .memory_bytes =
+				o->mem_limit ? o->mem_limit : cgroup_vm_memory_limit(o->mem),
 			    .pids_max = o->vcpus + 16,
 			};
 			if (o->cpus) {
@@ -729,7 +886,7 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 	}
 	for (int i = 0; i < n_keep; i++) /* the policies are the VMM's now */
 		if (keep[i] > STDERR_FILENO && keep[i] != kvm_fd && keep[i] != guest_fd &&
-		    !is_disk_fd(o, keep[i]))
+		    keep[i] != o->fs_fd && !is_disk_fd(o, keep[i]))
 			close(keep[i]);
 	return pid;
 }
@@ -792,16 +949,55 @@ static bool tee_pipe(int from, int to, struct run_state *st)
 	return true;
 }
 
-/* Waits for the VMM, teeing its output and forwarding SIGINT/SIGTERM (end
- * now) and SIGUSR2 (`lockvm stop`: ask the guest); returns lockvm's status
- * and says why in `why`. */
-static int supervise(pid_t vmm, uint64_t timeout_ns, struct run_state *st, int sig_fd, char *why,
-		     size_t whylen)
+/* The VMM's end as lockvm's status, with a reason for the log. */
+static int vmm_status(int wstatus, bool killed_for_time, const struct cgroup *cgroup,
+		      uint64_t mem_limit, char *why, size_t whylen)
+{
+	if (killed_for_time) {
+		fprintf(stderr, "timeout: VMM did not stop in time and was killed\n");
+		snprintf(why, whylen, "timeout (VMM killed)");
+		return EXIT_TIMEOUT;
+	}
+	if (WIFEXITED(wstatus)) {
+		snprintf(why, whylen, "exit status %d", WEXITSTATUS(wstatus));
+		return WEXITSTATUS(wstatus);
+	}
+	int sig = WTERMSIG(wstatus);
+	uint64_t oom_kills = 0;
+	/* The cgroup's OOM killer sends SIGKILL; its counter says it was the
+	 * one, rather than a user's kill -9. */
+	if (sig == SIGKILL && cgroup && cgroup_oom_kills(cgroup, &oom_kills) == 0 &&
+	    oom_kills > 0) {
+		fprintf(stderr,
+			"lockvm: VM exceeded its memory limit (%" PRIu64
+			" MiB: guest RAM plus VMM overhead, or --mem-limit) and was stopped\n",
+			mem_limit >> 20);
+		snprintf(why, whylen, "memory limit of %" PRIu64 " MiB exceeded", mem_limit >> 20);
+		return EXIT_OOM_KILLED;
+	}
+	if (sig == SIGSYS)
+		fprintf(stderr, "lockvm: VMM killed by seccomp (SIGSYS)\n");
+	else
+		fprintf(stderr, "lockvm: VMM killed by signal %d (%s)\n", sig, strsignal(sig));
+	snprintf(why, whylen, "VMM killed by signal %d (%s)", sig, strsignal(sig));
+	return EXIT_SIGNAL_BASE + sig;
+}
+
+/*
+ * Waits for the VMM, teeing its output to the log and forwarding
+ * SIGINT/SIGTERM (end now) and SIGUSR2 (`lockvm stop`: ask the guest);
+ * returns lockvm's status and says why in `why`. With stats non-NULL,
+ * samples the VMM's memory every STATS_INTERVAL_NS into *stats (the VMM
+ * itself sees no /proc), and sets its peak from the kernel's count at exit.
+ */
+static int supervise(pid_t vmm, uint64_t timeout_ns, struct run_state *st, int sig_fd,
+		     struct memstat *stats, uint64_t mem_limit, char *why, size_t whylen)
 {
 	uint64_t backstop = timeout_ns ? now_ns() + timeout_ns + BACKSTOP_NS : 0;
 	bool killed_for_time = false, reaped = false;
 	int status = EXIT_REFUSED;
 	bool out_open = true, err_open = true;
+	const struct cgroup *cgroup = st->have_cgroup ? &st->cgroup : NULL;
 	snprintf(why, whylen, "?");
 	while (!reaped || out_open || err_open) {
 		struct pollfd fds[3] = {
@@ -811,7 +1007,9 @@ static int supervise(pid_t vmm, uint64_t timeout_ns, struct run_state *st, int s
 		};
 		/* Once the VMM is gone, only its pipes are drained (its children
 		 * died with its pid namespace, so EOF comes promptly). */
-		int timeout_ms = reaped ? 1000 : backstop ? 1000 : -1;
+		int timeout_ms = stats && !reaped     ? (int)(STATS_INTERVAL_NS / 1000000)
+				 : reaped || backstop ? 1000
+						      : -1;
 		int n = poll(fds, 3, timeout_ms);
 		if (n < 0 && errno != EINTR)
 			die_errno("poll");
@@ -831,28 +1029,20 @@ static int supervise(pid_t vmm, uint64_t timeout_ns, struct run_state *st, int s
 			kill(vmm, SIGKILL);
 			killed_for_time = true;
 		}
+		if (reaped)
+			continue;
+		struct memstat now;
+		/* A zombie's status has no memory lines: keep the last live sample. */
+		if (stats && memstat_read(vmm, &now) == 0 && now.rss_bytes)
+			memstat_merge(stats, &now);
 		int wstatus;
-		if (!reaped && waitpid(vmm, &wstatus, WNOHANG | __WALL) == vmm) {
+		struct rusage usage;
+		if (wait4(vmm, &wstatus, WNOHANG | __WALL, &usage) == vmm) {
 			reaped = true;
-			if (killed_for_time) {
-				fprintf(stderr,
-					"timeout: VMM did not stop in time and was killed\n");
-				status = EXIT_TIMEOUT;
-				snprintf(why, whylen, "timeout (VMM killed)");
-			} else if (WIFEXITED(wstatus)) {
-				status = WEXITSTATUS(wstatus);
-				snprintf(why, whylen, "exit status %d", status);
-			} else {
-				int sig = WTERMSIG(wstatus);
-				if (sig == SIGSYS)
-					fprintf(stderr, "lockvm: VMM killed by seccomp (SIGSYS)\n");
-				else
-					fprintf(stderr, "lockvm: VMM killed by signal %d (%s)\n",
-						sig, strsignal(sig));
-				status = EXIT_SIGNAL_BASE + sig;
-				snprintf(why, whylen, "VMM killed by signal %d (%s)", sig,
-					 strsignal(sig));
-			}
+			if (stats && (uint64_t)usage.ru_maxrss * 1024 > stats->peak_rss_bytes)
+				stats->peak_rss_bytes = (uint64_t)usage.ru_maxrss * 1024;
+			status =
+			    vmm_status(wstatus, killed_for_time, cgroup, mem_limit, why, whylen);
 		}
 	}
 	return status;
@@ -947,6 +1137,7 @@ int run_main(int argc, char **argv)
 				.ready_fd = -1,
 				.out_pipe = {-1, -1},
 				.err_pipe = {-1, -1}};
+	check_memory_options(&o);
 	taken.o = &o;
 	taken.st = &st;
 	atexit(release_at_exit);
@@ -970,6 +1161,8 @@ int run_main(int argc, char **argv)
 		die("%s", err);
 	int guest_fd = open_guest(o.guest);
 	open_disks(&o);
+	if (o.fs_dir)
+		o.fs_fd = pack_fs(o.fs_dir);
 	int vmm_fd = open_vmm_binary(o.confine);
 	if (o.detach)
 		detach(&st);
@@ -988,6 +1181,8 @@ int run_main(int argc, char **argv)
 	close(kvm_fd);
 	close(guest_fd);
 	close(vmm_fd);
+	if (o.fs_fd >= 0)
+		close(o.fs_fd);
 	st.vm.vmm_pid = (long)vmm;
 	snprintf(st.vm.state, sizeof(st.vm.state), "running");
 	if (registry_save(&st.vm) < 0)
@@ -1011,7 +1206,15 @@ int run_main(int argc, char **argv)
 		  mac_off ? " (the MAC label is recorded, not enforced)" : "");
 	log_event(&st, "vmm pid %ld", st.vm.vmm_pid);
 	detach_ready(&st);
-	int status = supervise(vmm, o.timeout_ns, &st, sig_fd, why, sizeof(why));
+	struct memstat stats = {0};
+	int status =
+	    supervise(vmm, o.timeout_ns, &st, sig_fd, o.stats ? &stats : NULL,
+		      o.mem_limit ? o.mem_limit : cgroup_vm_memory_limit(o.mem), why, sizeof(why));
+	if (o.stats) {
+		char line[256];
+		memstat_format(&stats, line, sizeof(line));
+		fprintf(stderr, "stats: %s\n", line);
+	}
 	log_event(&st, "exit: %d (%s)", status, why);
 	release_resources(&o, &st);
 	for (unsigned i = 0; i < o.disk_count; i++)

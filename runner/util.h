@@ -11,6 +11,7 @@
 #define EXIT_GUEST_MAX	 123
 #define EXIT_TIMEOUT	 124
 #define EXIT_REFUSED	 125
+#define EXIT_OOM_KILLED	 126 /* the VM went over its cgroup memory limit */
 #define EXIT_SIGNAL_BASE 128
 #define EXIT_GUEST_ERROR 134 /* like SIGABRT: the guest broke the ABI */
 #define EXIT_SECCOMP	 159 /* 128 + SIGSYS */

@@ -11,6 +11,7 @@
 
 #include "arch.h"
 #include "hypercall.h"
+#include "linux.h"
 
 int (*vcpu_before_run)(struct vcpu *vcpu);
 
@@ -34,6 +35,8 @@ static void exit_io(struct vcpu *vcpu)
 static void exit_mmio(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
+	if (vcpu->vm->linux_proc && linux_exit_mmio(vcpu, run->mmio.phys_addr))
+		return; /* a --linux guest's system call */
 	uint64_t offset = run->mmio.phys_addr - LOCKVM_DOORBELL_GPA;
 	if (run->mmio.phys_addr >= LOCKVM_DOORBELL_GPA && offset < LOCKVM_PAGE_SIZE) {
 		uint32_t value = 0;

@@ -8,6 +8,7 @@
 
 #include "arch.h"
 #include "arch_x86_64.h"
+#include "linux.h"
 
 #define CR0_PE		(1ULL << 0)
 #define CR0_MP		(1ULL << 1)
@@ -46,6 +47,16 @@ static struct kvm_cpuid2 *supported_cpuid(int kvm_fd, char *err, size_t errlen)
 	}
 	cached = cpuid;
 	return cached;
+}
+
+bool x86_has_1g_pages(int kvm_fd)
+{
+	char err[128];
+	const struct kvm_cpuid2 *cpuid = supported_cpuid(kvm_fd, err, sizeof(err));
+	for (unsigned i = 0; cpuid && i < cpuid->nent; i++)
+		if (cpuid->entries[i].function == 0x80000001)
+			return (cpuid->entries[i].edx >> 26) & 1;
+	return false;
 }
 
 static struct kvm_segment user_segment(uint16_t selector, bool code)
@@ -185,6 +196,10 @@ void arch_exit_hlt(struct vcpu *vcpu)
 	}
 	memcpy(&frame, src, sizeof(frame));
 	unsigned vector = (unsigned)(frame.vector % X86_STUB_VECTORS);
+	/* A --linux program may handle its own fault (signal handler). */
+	if (vcpu->vm->linux_proc &&
+	    linux_exit_fault(vcpu, vector, frame.error_code, sregs.cr2, &frame.vector))
+		return;
 	char detail[96] = "";
 	if (vector == 14)
 		snprintf(detail, sizeof(detail), " addr=0x%llx error=0x%llx",

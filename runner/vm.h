@@ -13,6 +13,7 @@
 #include "util.h"
 
 struct kvm_run;
+struct linux_proc;
 
 struct disk {
 	int fd;
@@ -40,8 +41,9 @@ struct vm {
 	struct disk disks[LOCKVM_MAX_DISKS];
 	unsigned disk_count;
 	int console_fd;
-	uint64_t entry;	      /* guest entry point */
-	uint64_t deadline_ns; /* CLOCK_MONOTONIC; 0 = none */
+	uint64_t entry;		       /* guest entry point */
+	struct linux_proc *linux_proc; /* the process of a --linux VM (linux.h), else NULL */
+	uint64_t deadline_ns;	       /* CLOCK_MONOTONIC; 0 = none */
 
 	/* Ending: the first vm_end() decides the status; later ones are ignored. */
 	atomic_bool ending;

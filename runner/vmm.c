@@ -19,6 +19,8 @@
 #include "blk.h"
 #include "elf_image.h"
 #include "kvm.h"
+#include "numa.h"
+#include "linux.h"
 #include "vcpu.h"
 #include "vm.h"
 #include "sandbox.h"
@@ -40,6 +42,14 @@ struct vmm_options {
 	int seccomp_vmm_fd, seccomp_vcpu_fd;
 	bool seccomp_trap; /* a refused syscall is named, then the VMM exits 159 */
 	struct boot_args args;
+	struct guest_mem_config mem_config; /* --hugepages, --ksm */
+	bool numa;			    /* --numa-nodes and --numa-cpus given */
+	struct numa_set numa_nodes, numa_cpus;
+	/* --linux guests (linux.h) */
+	bool linux_abi, strace;
+	int fs_fd;
+	unsigned tty_mask, envc;
+	char *envp[LINUX_MAX_ENV];
 };
 
 /* The VMM's argv comes from the supervisor, never from a user; still,
@@ -58,6 +68,15 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 	    {"layers", required_argument, NULL, 'L'},
 	    {"seccomp-fds", required_argument, NULL, 'S'},
 	    {"seccomp-trap", no_argument, NULL, 'T'},
+	    {"ksm", no_argument, NULL, 'K'},
+	    {"hugepages", required_argument, NULL, 'H'},
+	    {"numa-nodes", required_argument, NULL, 'N'},
+	    {"numa-cpus", required_argument, NULL, 'P'},
+	    {"linux", no_argument, NULL, 'X'},
+	    {"fs-fd", required_argument, NULL, 'F'},
+	    {"strace", no_argument, NULL, 'Z'},
+	    {"tty-mask", required_argument, NULL, 'Y'},
+	    {"env", required_argument, NULL, 'E'},
 	    {0},
 	};
 	uint64_t value;
@@ -67,6 +86,7 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 				  .kvm_fd = -1,
 				  .elf_fd = -1,
 				  .console_fd = STDOUT_FILENO,
+				  .fs_fd = -1,
 				  .vcpus = 1};
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -114,12 +134,47 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 			if (sscanf(optarg, "%d,%d", &o->seccomp_vmm_fd, &o->seccomp_vcpu_fd) != 2)
 				die("bad --seccomp-fds '%s'", optarg);
 			break;
+		case 'X': o->linux_abi = true; break;
+		case 'Z': o->strace = true; break;
+		case 'F':
+			if (parse_uint(optarg, 0, 1023, &value) < 0)
+				die("bad --fs-fd '%s'", optarg);
+			o->fs_fd = (int)value;
+			break;
+		case 'Y':
+			if (parse_uint(optarg, 0, 7, &value) < 0)
+				die("bad --tty-mask '%s'", optarg);
+			o->tty_mask = (unsigned)value;
+			break;
+		case 'E':
+			if (o->envc == LINUX_MAX_ENV || !strchr(optarg, '='))
+				die("bad --env '%s'", optarg);
+			o->envp[o->envc++] = optarg;
+			break;
 		case 'T': o->seccomp_trap = true; break;
+		case 'K': o->mem_config.mergeable = true; break;
+		case 'H':
+			if (strcmp(optarg, "thp") == 0)
+				o->mem_config.backing = GUEST_MEM_THP;
+			else if (strcmp(optarg, "hugetlb") == 0)
+				o->mem_config.backing = GUEST_MEM_HUGETLB;
+			else
+				die("bad --hugepages '%s'", optarg);
+			break;
+		case 'N':
+		case 'P':
+			if (numa_parse_list(optarg, opt == 'N' ? &o->numa_nodes : &o->numa_cpus) <
+			    0)
+				die("bad --numa-%s '%s'", opt == 'N' ? "nodes" : "cpus", optarg);
+			o->numa = true;
+			break;
 		default: die("usage: lockvm-vmm --kvm-fd N --elf-fd N --mem BYTES [...] -- ARGS");
 		}
 	}
 	if (o->kvm_fd < 0 || o->elf_fd < 0 || o->mem == 0)
 		die("--kvm-fd, --elf-fd and --mem are required");
+	if (o->numa && (numa_set_empty(&o->numa_nodes) || numa_set_empty(&o->numa_cpus)))
+		die("--numa-nodes and --numa-cpus go together");
 	o->args.argc = (unsigned)(argc - optind);
 	o->args.argv = argv + optind;
 }
@@ -151,16 +206,49 @@ static uint8_t *read_image(int fd, uint64_t limit, uint64_t *size)
 	return buf;
 }
 
-static void load_guest(struct vm *vm, const struct vmm_options *o)
+static void load_guest(struct vm *vm, struct vmm_options *o)
 {
 	uint64_t size;
 	char err[256];
 	uint64_t limit = o->mem < ELF_FILE_MAX ? o->mem : ELF_FILE_MAX;
 	uint8_t *file = read_image(o->elf_fd, limit, &size);
+	if (o->linux_abi) {
+		/* A minimal environment: what the user gave, then defaults. */
+		static char path_env[] = "PATH=/usr/local/bin:/usr/bin:/bin";
+		static char home_env[] = "HOME=/";
+		bool have_path = false, have_home = false;
+		for (unsigned i = 0; i < o->envc; i++) {
+			have_path |= strncmp(o->envp[i], "PATH=", 5) == 0;
+			have_home |= strncmp(o->envp[i], "HOME=", 5) == 0;
+		}
+		if (!have_path && o->envc < LINUX_MAX_ENV)
+			o->envp[o->envc++] = path_env;
+		if (!have_home && o->envc < LINUX_MAX_ENV)
+			o->envp[o->envc++] = home_env;
+		struct linux_config cfg = {
+		    .argc = o->args.argc,
+		    .argv = o->args.argv,
+		    .envc = o->envc,
+		    .envp = o->envp,
+		    .fs_fd = o->fs_fd,
+		    .strace = o->strace,
+		    .tty_mask = o->tty_mask,
+		    .tmp_limit = LINUX_TMP_LIMIT,
+		};
+		if (!linux_setup(vm, file, size, &cfg, err, sizeof(err)))
+			die("guest image: %s", err);
+		free(file);
+		close(o->elf_fd);
+		return;
+	}
 	struct elf_limits limits = arch_image_limits(vm->mem.size, vm->vcpu_count);
 	struct elf_image image;
+	bool looks_linux = linux_elf_looks_linux(file, size);
 	if (elf_parse(file, size, &limits, &image, err, sizeof(err)) < 0)
-		die("guest image: %s", err);
+		die("guest image: %s%s", err,
+		    looks_linux ? " (a static Linux program? run it with --linux)" : "");
+	if (looks_linux)
+		die("guest image: a Linux program, not a lockvm SDK guest: run it with --linux");
 	elf_copy(file, &image, &vm->mem);
 	free(file);
 	close(o->elf_fd);
@@ -242,8 +330,13 @@ int vmm_main(int argc, char **argv)
 		die("--mem %" PRIu64 " %s", o.mem, problem);
 	if (kvm_check(vm.kvm_fd, o.vcpus, err, sizeof(err)) < 0)
 		die("%s", err);
-	if (guest_mem_map(&vm.mem, o.mem) < 0)
-		die_errno("mmap(guest RAM, %" PRIu64 " bytes)", o.mem);
+	if (guest_mem_map_config(&vm.mem, o.mem, &o.mem_config, err, sizeof(err)) < 0)
+		die("%s", err);
+	/* Before anything touches guest RAM, so every page lands on the nodes;
+	 * the vCPU threads inherit the CPU affinity. */
+	if (o.numa &&
+	    numa_bind(vm.mem.host, vm.mem.size, &o.numa_nodes, &o.numa_cpus, err, sizeof(err)) < 0)
+		die("%s", err);
 	for (unsigned i = 0; i < o.disk_count; i++)
 		if (blk_attach(&vm, o.disk_fds[i], o.disk_ro[i], err, sizeof(err)) < 0)
 			die("disk %u: %s", i, err);
@@ -258,7 +351,8 @@ int vmm_main(int argc, char **argv)
 	if (kvm_vm_create(&vm, err, sizeof(err)) < 0)
 		die("%s", err);
 	for (unsigned i = 0; i < o.vcpus; i++)
-		if (arch_vcpu_init(&vm.vcpus[i], err, sizeof(err)) < 0)
+		if (arch_vcpu_init(&vm.vcpus[i], err, sizeof(err)) < 0 ||
+		    (vm.linux_proc && linux_vcpu_init(&vm.vcpus[i], err, sizeof(err)) < 0))
 			die("%s", err);
 
 	sigset_t blocked;
@@ -309,7 +403,10 @@ int vmm_main(int argc, char **argv)
 			calls += vm.vcpus[i].hypercalls;
 		}
 		fprintf(stderr, "stats: exits=%" PRIu64 " hypercalls=%" PRIu64 "\n", exits, calls);
+		if (vm.linux_proc)
+			linux_print_stats(vm.linux_proc);
 	}
+	linux_free(vm.linux_proc);
 	kvm_vm_destroy(&vm);
 	guest_mem_unmap(&vm.mem);
 	free(vm.vcpus);

@@ -16,6 +16,7 @@ union lv_args {
 	struct lockvm_hc_wait wait;
 	struct lockvm_hc_wake wake;
 	struct lockvm_hc_nop nop;
+	struct lockvm_hc_balloon balloon;
 	struct lockvm_hc_events events;
 };
 static union lv_args lv_slots[LOCKVM_MAX_VCPUS];
@@ -168,6 +169,26 @@ long lv_nop(void)
 	union lv_args *a = slot();
 	lv_hypercall(LOCKVM_HC_NOP, &a->nop);
 	return a->nop.ret;
+}
+
+long lv_balloon(void *addr, size_t len)
+{
+	union lv_args *a = slot();
+	a->balloon = (struct lockvm_hc_balloon){ .addr = (uintptr_t)addr, .len = len };
+	lv_hypercall(LOCKVM_HC_BALLOON, &a->balloon);
+	return a->balloon.ret < 0 ? a->balloon.ret : (long)a->balloon.released;
+}
+
+void *lv_heap_start(void)
+{
+	return __lockvm_heap;
+}
+
+void *lv_heap_end(void)
+{
+	const struct lockvm_boot_info *boot = lv_boot();
+	uint64_t stacks = (uint64_t)boot->vcpu_count * (LOCKVM_STACK_SIZE + LOCKVM_STACK_GUARD);
+	return (void *)(uintptr_t)(boot->ram_size - stacks);
 }
 
 void lv_park(void)

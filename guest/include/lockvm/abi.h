@@ -88,7 +88,8 @@ enum lockvm_hypercall {
 	LOCKVM_HC_WAIT = 9,
 	LOCKVM_HC_WAKE = 10,
 	LOCKVM_HC_NOP = 11,
-	LOCKVM_HC_EVENTS = 12,
+	LOCKVM_HC_BALLOON = 12,
+	LOCKVM_HC_EVENTS = 13,
 	LOCKVM_HC_COUNT
 };
 
@@ -169,6 +170,19 @@ struct lockvm_hc_wake {
 
 struct lockvm_hc_nop {
 	int64_t ret; /* OUT */
+};
+
+/* Balloon: the guest hands [addr, addr+len) back to the host, which frees
+ * every whole host page inside it (4 KiB, or 2 MiB with
+ * --hugepages=hugetlb); those pages read as zero when next touched. The
+ * range must lie in guest RAM (else a guest error); addr and len must be
+ * multiples of LOCKVM_PAGE_SIZE and the range must not reach below
+ * LOCKVM_RUNNER_END (else -LOCKVM_EINVAL). */
+struct lockvm_hc_balloon {
+	guest_ptr_t addr;  /* IN */
+	uint64_t len;      /* IN */
+	uint64_t released; /* OUT: bytes handed back */
+	int64_t ret;       /* OUT: 0 or -error */
 };
 
 /* Events the host posts to the guest. A posted event also ends any SLEEP

@@ -32,6 +32,15 @@ void lv_yield(void);
 int lv_wait(volatile uint32_t *addr, uint32_t expected, uint64_t timeout_ns);
 int lv_wake(volatile uint32_t *addr);
 long lv_nop(void);
+/* Balloon: hands the whole host pages inside [addr, addr+len) back to the
+ * host (addr and len 4 KiB multiples, above the runner's pages); they read
+ * as zero when next touched. Returns the bytes released or -LOCKVM_E*. */
+long lv_balloon(void *addr, size_t len);
+/* Free RAM: from the end of the image (page-aligned) to below the vCPU
+ * stacks. Nothing in the SDK allocates from it. */
+void *lv_heap_start(void);
+void *lv_heap_end(void);
+extern char __lockvm_heap[]; /* set by lockvm.ld */
 /* The LOCKVM_EVENT_* bits the host posted since the last call (and clears
  * them); LOCKVM_EVENT_SHUTDOWN asks the guest to exit soon (`lockvm stop`). */
 uint64_t lv_events(void);

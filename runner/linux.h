@@ -1,0 +1,260 @@
+/* Linux-ABI guests: the VMM-side state of the one process a --linux VM runs, shared by the linux_*.c files. */
+#ifndef LOCKVM_LINUX_H
+#define LOCKVM_LINUX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "linux_fs.h"
+#include "vm.h"
+
+/* The syscall slot of the doorbell page: the guest's SYSCALL entry stub
+ * writes here, which exits to the VMM as MMIO. Above every SDK hypercall
+ * slot, so the two can never be confused. */
+#define LINUX_SYSCALL_DOORBELL (LOCKVM_DOORBELL_GPA + 0xFF0ULL)
+
+#define LINUX_MAX_FDS	   64
+#define LINUX_NSIG	   64
+#define LINUX_IO_MAX	   (16ULL << 20) /* bytes one read/write call moves at most */
+#define LINUX_PATH_MAX	   4096
+#define LINUX_MAX_ENV	   32
+#define LINUX_TMP_LIMIT	   (16ULL << 20) /* bytes the writable /tmp may hold */
+#define LINUX_ENOSYS_SLOTS 512 /* per-number ENOSYS counters (numbers above: one bucket) */
+
+/* What `lockvm run --linux` hands the VMM besides the image. */
+struct linux_config {
+	unsigned argc;
+	char *const *argv;
+	unsigned envc;
+	char *const *envp;
+	int fs_fd;	    /* packed file tree (linux_fsimage.c) or -1: empty tree */
+	bool strace;	    /* print every call and its result on stderr */
+	unsigned tty_mask;  /* bit n: the runner's fd n is a terminal */
+	uint64_t tmp_limit; /* bytes the writable /tmp may hold */
+};
+
+struct linux_sigaction {
+	uint64_t handler, flags, restorer, mask;
+};
+
+/* An open file description. */
+struct linux_file {
+	enum { LINUX_FILE_NONE, LINUX_FILE_STDIO, LINUX_FILE_NODE } kind;
+	int host_fd;		 /* LINUX_FILE_STDIO: the runner's 0, 1 or 2 */
+	struct linux_node *node; /* LINUX_FILE_NODE */
+	uint64_t offset;
+	unsigned flags; /* O_ACCMODE | O_APPEND | O_NONBLOCK */
+	unsigned refs;	/* fd slots sharing it (dup) */
+};
+
+struct linux_fd_slot {
+	struct linux_file *file; /* NULL: the fd is free */
+	bool cloexec;
+};
+
+struct linux_proc {
+	struct vm *vm;
+	struct linux_config cfg;
+	/* Memory (linux_mm.c): 4K page tables covering [0, user_top) linearly. */
+	uint64_t *ptes;		 /* host pointer to the PTE of page 0 */
+	uint64_t tables_gpa;	 /* first byte of the last-level tables (reserved) */
+	uint64_t user_top;	 /* end of what the program may ever map */
+	uint64_t brk_start, brk; /* heap [brk_start, brk) */
+	uint64_t brk_limit;	 /* brk never grows past this */
+	uint64_t stack_low;	 /* lowest byte of the initial stack mapping */
+	bool tlb_stale;		 /* a mapping lost rights: flush before resuming */
+	/* Image (linux_elf.c) */
+	uint64_t entry, load_bias, phdr, phnum, image_end;
+	uint64_t initial_rsp;
+	/* Files (linux_fd.c, linux_fs.c) */
+	struct linux_fs fs;
+	void *fs_map; /* the image mapping (NULL: none) */
+	size_t fs_map_len;
+	struct linux_fd_slot fds[LINUX_MAX_FDS];
+	struct linux_node *cwd;
+	/* Signals (linux_signal.c) */
+	struct linux_sigaction actions[LINUX_NSIG];
+	uint64_t sigmask;
+	uint64_t altstack_sp, altstack_size;
+	uint32_t altstack_flags;
+	unsigned signal_depth;
+	/* Thread ids the program registered (single-threaded semantics). */
+	uint64_t clear_child_tid;
+	uint64_t fs_base, gs_base;
+	bool fs_base_dirty;	 /* arch_prctl changed it: load it before resuming */
+	bool regs_replaced;	 /* the call set every register (rt_sigreturn, a signal) */
+	struct linux_regs *regs; /* registers of the call being served */
+	/* Counters */
+	uint64_t syscalls, enosys;
+	uint32_t enosys_by_nr[LINUX_ENOSYS_SLOTS + 1];
+};
+
+/* Registers a syscall sees and may change; the architecture code moves
+ * them between KVM and here. */
+struct linux_regs {
+	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rsp, rbp;
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t rip, rflags;
+};
+
+/* ---- linux_boot.c: building the process and the vCPU hooks ---- */
+
+/*
+ * Builds the process in vm's RAM from the ELF file[0, size): page tables,
+ * image, stack with argv/envp/auxv, descriptor tables, the file tree from
+ * cfg->fs_fd. Needs guest RAM mapped and vm->vcpu_count == 1. Returns the
+ * process, or NULL with a one-line reason in err.
+ */
+struct linux_proc *linux_setup(struct vm *vm, const uint8_t *file, uint64_t size,
+			       const struct linux_config *cfg, char *err, size_t errlen);
+
+/* Loads the vCPU's entry state for the process (after arch_vcpu_init()):
+ * SYSCALL MSRs, EFER.SCE, registers. Returns 0 or -1 with err. */
+int linux_vcpu_init(struct vcpu *vcpu, char *err, size_t errlen);
+
+/* Prints the --stats line for the process (syscalls, ENOSYS counts). */
+void linux_print_stats(const struct linux_proc *proc);
+
+/* Frees the VMM-side state. */
+void linux_free(struct linux_proc *proc);
+
+/* ---- linux_syscall.c ---- */
+
+/* Serves one syscall: regs in, regs out (rax = result, or a whole new
+ * register set for rt_sigreturn). Never touches KVM: the fuzz target and
+ * unit tests drive it directly. */
+void linux_syscall(struct linux_proc *proc, struct linux_regs *regs);
+
+/* Name of a syscall number ("?" if unknown). */
+const char *linux_syscall_name(uint64_t nr);
+
+/* ---- linux_mm.c ---- */
+
+#define LINUX_PROT_READ	 1u
+#define LINUX_PROT_WRITE 2u
+#define LINUX_PROT_EXEC	 4u
+
+/* Builds 4K identity page tables for the process; tables at the top of
+ * RAM, upper levels at X86_PML4_GPA. Returns 0 or -1 with err. */
+int linux_mm_init(struct linux_proc *proc, char *err, size_t errlen);
+
+/* Maps [addr, addr+len) with prot (LINUX_PROT_*), zeroing it when `zero`.
+ * The range must be free or already the program's. Returns 0 or -errno. */
+int linux_mm_map(struct linux_proc *proc, uint64_t addr, uint64_t len, unsigned prot, bool zero);
+
+/* Marks [addr, addr+len) as runner-owned: never mapped for the program. */
+void linux_mm_reserve(struct linux_proc *proc, uint64_t addr, uint64_t len, uint64_t pte_bits);
+
+/*
+ * The one checked path from a program address to a host pointer: every
+ * page of [addr, addr+len) must be mapped for the program (and writable
+ * when `write`), and the range must lie in RAM. Returns NULL otherwise
+ * (the syscall answers EFAULT).
+ */
+void *linux_user_ptr(struct linux_proc *proc, uint64_t addr, uint64_t len, bool write);
+
+/* Checked copies of a whole struct from or to the program (guest structs
+ * need not be aligned, so they are never used through a typed pointer).
+ * Return 0 or -EFAULT. */
+long linux_copy_in(struct linux_proc *proc, void *dst, uint64_t addr, uint64_t len);
+long linux_copy_out(struct linux_proc *proc, uint64_t addr, const void *src, uint64_t len);
+
+/* Copies a NUL-terminated string of at most max-1 bytes from the program.
+ * Returns its length, -EFAULT or -ENAMETOOLONG. */
+long linux_user_string(struct linux_proc *proc, uint64_t addr, char *out, size_t max);
+
+/* Whether the page holding `addr` is mapped with the rights a fault with
+ * this x86 error code needed (a stale TLB entry rather than a real fault). */
+bool linux_mm_fault_is_stale(struct linux_proc *proc, uint64_t addr, uint64_t error_code);
+
+long linux_sys_brk(struct linux_proc *proc, uint64_t addr);
+long linux_sys_mmap(struct linux_proc *proc, uint64_t addr, uint64_t len, uint64_t prot,
+		    uint64_t flags, uint64_t fd, uint64_t offset);
+long linux_sys_munmap(struct linux_proc *proc, uint64_t addr, uint64_t len);
+long linux_sys_mprotect(struct linux_proc *proc, uint64_t addr, uint64_t len, uint64_t prot);
+long linux_sys_mremap(struct linux_proc *proc, uint64_t old, uint64_t old_len, uint64_t new_len,
+		      uint64_t flags, uint64_t new_addr);
+long linux_sys_madvise(struct linux_proc *proc, uint64_t addr, uint64_t len, uint64_t advice);
+
+/* ---- linux_elf.c ---- */
+
+/* Parses and loads the static (PIE or not) executable into the process's
+ * memory. Needs linux_mm_init(). Returns 0 or -1 with err. */
+int linux_elf_load(struct linux_proc *proc, const uint8_t *file, uint64_t size, char *err,
+		   size_t errlen);
+
+/* Whether an image the SDK loader would take looks like a Linux program
+ * (ABI note, TLS segment, Linux OS ABI): `lockvm run` then asks for --linux. */
+bool linux_elf_looks_linux(const uint8_t *file, uint64_t size);
+
+/* ---- linux_fd.c ---- */
+
+void linux_fd_init(struct linux_proc *proc);
+void linux_fd_free(struct linux_proc *proc);
+/* The file description behind fd, or NULL. */
+struct linux_file *linux_fd_get(struct linux_proc *proc, uint64_t fd);
+
+/* Syscalls served in linux_fd.c; a = the six argument registers. */
+long linux_sys_read(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_write(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_pread64(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_pwrite64(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_readv(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_writev(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_close(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_lseek(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_openat(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_open(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_fstat(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_newfstatat(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_stat(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_lstat(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_statx(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_getdents64(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_readlinkat(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_readlink(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_faccessat(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_faccessat2(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_access(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_getcwd(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_chdir(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_fchdir(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_ioctl(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_fcntl(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_dup(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_dup2(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_dup3(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_mkdirat(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_mkdir(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_unlinkat(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_unlink(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_rmdir(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_ftruncate(struct linux_proc *proc, const uint64_t *a);
+
+/* ---- linux_signal.c ---- */
+
+/* A fault (x86 vector) with regs at the faulting instruction: delivers
+ * it to the program's handler. Returns true if delivered (regs now enter
+ * the handler), false if the program has none (the VM ends as for SDK
+ * guests). */
+bool linux_signal_fault(struct linux_proc *proc, unsigned vector, uint64_t error_code, uint64_t cr2,
+			struct linux_regs *regs);
+
+long linux_sys_rt_sigaction(struct linux_proc *proc, uint64_t sig, uint64_t act, uint64_t oldact,
+			    uint64_t size);
+long linux_sys_rt_sigprocmask(struct linux_proc *proc, uint64_t how, uint64_t set, uint64_t oldset,
+			      uint64_t size);
+long linux_sys_sigaltstack(struct linux_proc *proc, uint64_t ss, uint64_t old);
+/* Restores regs from the frame at regs->rsp; returns false on a bad frame. */
+bool linux_sys_rt_sigreturn(struct linux_proc *proc, struct linux_regs *regs);
+/* Sends sig to the process from a syscall (kill/tgkill): ignored, kills
+ * the VM (default action) or enters the handler when the call returns. */
+long linux_signal_raise(struct linux_proc *proc, uint64_t sig);
+
+/* Hooks for the architecture's exits (linux_boot.c). */
+bool linux_exit_mmio(struct vcpu *vcpu, uint64_t phys_addr);
+bool linux_exit_fault(struct vcpu *vcpu, unsigned vector, uint64_t error_code, uint64_t cr2,
+		      const uint64_t *frame);
+
+#endif

@@ -1,0 +1,347 @@
+/* Path resolution inside the guest's file tree (no way out: ".." stops at the root, symlinks resolve inside) and the writable /tmp. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "linux_fs.h"
+
+#define SYMLINK_MAX_HOPS 40
+
+static bool is_dir(const struct linux_node *n)
+{
+	return (n->mode & S_IFMT) == S_IFDIR;
+}
+
+static void free_tmp_tree(struct linux_node *dir)
+{
+	struct linux_node *c = dir->tmp_children;
+	while (c) {
+		struct linux_node *next = c->tmp_next;
+		free_tmp_tree(c);
+		free(c->tmp_data);
+		free(c->tmp_name);
+		free(c);
+		c = next;
+	}
+	dir->tmp_children = NULL;
+}
+
+void linux_fs_free(struct linux_fs *fs)
+{
+	if (fs->tmp) {
+		free_tmp_tree(fs->tmp);
+		free(fs->tmp);
+	}
+	free(fs->nodes);
+	fs->nodes = NULL;
+	fs->tmp = NULL;
+	fs->root = NULL;
+}
+
+static int compare_name(const struct linux_node *n, const char *name, size_t len)
+{
+	int c = memcmp(n->name, name, n->name_len < len ? n->name_len : len);
+	if (c)
+		return c;
+	return n->name_len < len ? -1 : n->name_len > len;
+}
+
+struct linux_node *linux_fs_lookup(struct linux_fs *fs, struct linux_node *dir, const char *name,
+				   size_t len)
+{
+	if (!is_dir(dir))
+		return NULL;
+	if (dir == fs->root && len == 3 && memcmp(name, "tmp", 3) == 0)
+		return fs->tmp;
+	if (dir->writable) {
+		for (struct linux_node *c = dir->tmp_children; c; c = c->tmp_next)
+			if (c->name_len == len && memcmp(c->name, name, len) == 0)
+				return c;
+		return NULL;
+	}
+	/* Image directory: its children are one sorted run. */
+	uint32_t lo = dir->first_child, hi = dir->first_child + dir->child_count;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		int c = compare_name(&fs->nodes[mid], name, len);
+		if (c == 0)
+			return &fs->nodes[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+int linux_fs_resolve(struct linux_fs *fs, struct linux_node *cwd, const char *path, unsigned flags,
+		     struct linux_node **out, struct linux_node **parent, char *last,
+		     size_t last_size)
+{
+	/* The path still to walk; a symlink's target is put in front of the rest. */
+	char buf[2 * 4096 + 2];
+	size_t plen = strlen(path);
+	if (plen == 0)
+		return -ENOENT;
+	if (plen >= 4096)
+		return -ENAMETOOLONG;
+	memcpy(buf, path, plen + 1);
+	struct linux_node *node = buf[0] == '/' ? fs->root : cwd;
+	size_t pos = 0;
+	unsigned hops = 0;
+	if (parent)
+		*parent = NULL;
+	for (;;) {
+		while (buf[pos] == '/')
+			pos++;
+		if (buf[pos] == '\0')
+			break;
+		size_t start = pos;
+		while (buf[pos] && buf[pos] != '/')
+			pos++;
+		size_t len = pos - start;
+		const char *name = buf + start;
+		size_t after = pos;
+		while (buf[after] == '/')
+			after++;
+		bool is_last = buf[after] == '\0';
+		bool trailing_slash = after > pos;
+		if (!is_dir(node))
+			return -ENOTDIR;
+		if (len > 255)
+			return -ENAMETOOLONG;
+		if (len == 1 && name[0] == '.')
+			continue;
+		if (len == 2 && name[0] == '.' && name[1] == '.') {
+			node = node->parent; /* the root's parent is the root */
+			continue;
+		}
+		struct linux_node *child = linux_fs_lookup(fs, node, name, len);
+		if (!child) {
+			if (is_last && parent && last && len < last_size) {
+				*parent = node;
+				memcpy(last, name, len);
+				last[len] = '\0';
+			}
+			return -ENOENT;
+		}
+		if ((child->mode & S_IFMT) == S_IFLNK &&
+		    (!is_last || trailing_slash || (flags & LINUX_RESOLVE_FOLLOW))) {
+			if (++hops > SYMLINK_MAX_HOPS)
+				return -ELOOP;
+			size_t rest = strlen(buf + pos);
+			size_t tlen = child->size;
+			if (tlen + 1 + rest >= 4096)
+				return -ENAMETOOLONG;
+			/* new path = target + "/" + rest, walked from the link's dir */
+			char tmp[2 * 4096 + 2];
+			memcpy(tmp, child->data, tlen);
+			tmp[tlen] = '/';
+			memcpy(tmp + tlen + 1, buf + pos, rest + 1);
+			memcpy(buf, tmp, tlen + rest + 2);
+			pos = 0;
+			if (buf[0] == '/')
+				node = fs->root;
+			continue;
+		}
+		node = child;
+	}
+	*out = node;
+	return 0;
+}
+
+static bool tmp_reserve(struct linux_fs *fs, uint64_t more)
+{
+	uint64_t total;
+	if (__builtin_add_overflow(fs->tmp_used, more, &total) || total > fs->tmp_limit)
+		return false;
+	fs->tmp_used = total;
+	return true;
+}
+
+int linux_fs_create(struct linux_fs *fs, struct linux_node *dir, const char *name, uint32_t mode,
+		    struct linux_node **out)
+{
+	size_t len = strlen(name);
+	if (!dir->writable)
+		return -EROFS;
+	if (!is_dir(dir))
+		return -ENOTDIR;
+	if (len == 0 || len > 255)
+		return -ENAMETOOLONG;
+	if (linux_fs_lookup(fs, dir, name, len))
+		return -EEXIST;
+	/* Each entry costs a block of the /tmp quota, so entries are bounded too. */
+	if (!tmp_reserve(fs, 256))
+		return -ENOSPC;
+	struct linux_node *n = calloc(1, sizeof(*n));
+	char *copy = strdup(name);
+	if (!n || !copy) {
+		free(n);
+		free(copy);
+		fs->tmp_used -= 256;
+		return -ENOMEM;
+	}
+	*n = (struct linux_node){.mode = mode,
+				 .ino = fs->next_ino++,
+				 .parent = dir,
+				 .name = copy,
+				 .tmp_name = copy,
+				 .name_len = len,
+				 .writable = true,
+				 .refs = 1,
+				 .tmp_next = dir->tmp_children};
+	dir->tmp_children = n;
+	*out = n;
+	return 0;
+}
+
+static void tmp_destroy(struct linux_fs *fs, struct linux_node *n)
+{
+	fs->tmp_used -= n->tmp_cap + 256;
+	free(n->tmp_data);
+	free(n->tmp_name);
+	free(n);
+}
+
+int linux_fs_unlink(struct linux_fs *fs, struct linux_node *dir, const char *name, bool dir_wanted)
+{
+	size_t len = strlen(name);
+	struct linux_node *n = linux_fs_lookup(fs, dir, name, len);
+	if (!n)
+		return -ENOENT;
+	if (!dir->writable || n == fs->tmp)
+		return -EROFS;
+	if (dir_wanted && !is_dir(n))
+		return -ENOTDIR;
+	if (!dir_wanted && is_dir(n))
+		return -EISDIR;
+	if (is_dir(n) && n->tmp_children)
+		return -ENOTEMPTY;
+	struct linux_node **link = &dir->tmp_children;
+	while (*link != n)
+		link = &(*link)->tmp_next;
+	*link = n->tmp_next;
+	n->tmp_next = NULL;
+	n->parent = n; /* detached */
+	linux_fs_put(fs, n);
+	return 0;
+}
+
+void linux_fs_put(struct linux_fs *fs, struct linux_node *node)
+{
+	if (!node->writable || node == fs->tmp)
+		return;
+	if (node->refs && --node->refs == 0)
+		tmp_destroy(fs, node);
+}
+
+static int tmp_grow(struct linux_fs *fs, struct linux_node *node, uint64_t size)
+{
+	if (size <= node->tmp_cap)
+		return 0;
+	uint64_t cap = node->tmp_cap ? node->tmp_cap : 4096;
+	while (cap < size)
+		cap *= 2;
+	if (!tmp_reserve(fs, cap - node->tmp_cap))
+		return -ENOSPC;
+	uint8_t *grown = realloc(node->tmp_data, cap);
+	if (!grown) {
+		fs->tmp_used -= cap - node->tmp_cap;
+		return -ENOMEM;
+	}
+	memset(grown + node->tmp_cap, 0, cap - node->tmp_cap);
+	node->tmp_data = grown;
+	node->tmp_cap = cap;
+	return 0;
+}
+
+long linux_fs_write(struct linux_fs *fs, struct linux_node *node, uint64_t offset, const void *buf,
+		    uint64_t len)
+{
+	uint64_t end;
+	if (!node->writable)
+		return -EROFS;
+	if (is_dir(node))
+		return -EISDIR;
+	if (__builtin_add_overflow(offset, len, &end) || end > fs->tmp_limit)
+		return -EFBIG;
+	int rc = tmp_grow(fs, node, end);
+	if (rc < 0)
+		return rc;
+	memcpy(node->tmp_data + offset, buf, len);
+	if (end > node->size)
+		node->size = end;
+	return (long)len;
+}
+
+int linux_fs_truncate(struct linux_fs *fs, struct linux_node *node, uint64_t size)
+{
+	if (!node->writable)
+		return -EROFS;
+	if (size > fs->tmp_limit)
+		return -EFBIG;
+	int rc = tmp_grow(fs, node, size);
+	if (rc < 0)
+		return rc;
+	if (size < node->size)
+		memset(node->tmp_data + size, 0, node->size - size);
+	node->size = size;
+	return 0;
+}
+
+const uint8_t *linux_fs_contents(const struct linux_node *node)
+{
+	return node->writable ? node->tmp_data : node->data;
+}
+
+bool linux_fs_dirent(struct linux_fs *fs, struct linux_node *dir, uint64_t n, const char **name,
+		     size_t *len, struct linux_node **node)
+{
+	if (n == 0 || n == 1) {
+		*name = n == 0 ? "." : "..";
+		*len = n + 1;
+		*node = n == 0 ? dir : dir->parent;
+		return true;
+	}
+	n -= 2;
+	if (dir->writable) {
+		struct linux_node *c = dir->tmp_children;
+		while (c && n--)
+			c = c->tmp_next;
+		if (!c)
+			return false;
+		*name = c->name;
+		*len = c->name_len;
+		*node = c;
+		return true;
+	}
+	if (dir == fs->root) {
+		if (n == 0) {
+			*name = "tmp";
+			*len = 3;
+			*node = fs->tmp;
+			return true;
+		}
+		n--;
+	}
+	if (dir == fs->root) {
+		/* the image's own "tmp" is hidden by /tmp: skip its slot */
+		for (uint32_t i = 0; i < dir->child_count && i <= n; i++) {
+			const struct linux_node *c = &fs->nodes[dir->first_child + i];
+			if (c->name_len == 3 && memcmp(c->name, "tmp", 3) == 0) {
+				n++;
+				break;
+			}
+		}
+	}
+	if (n < dir->child_count) {
+		struct linux_node *c = &fs->nodes[dir->first_child + n];
+		*name = c->name;
+		*len = c->name_len;
+		*node = c;
+		return true;
+	}
+	return false;
+}

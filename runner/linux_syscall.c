@@ -1,0 +1,590 @@
+/* The Linux syscall table of the VMM: table-driven dispatch by number, --strace, ENOSYS counting, and the calls about the process, time and identity. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "linux.h"
+
+typedef long (*linux_sys_fn)(struct linux_proc *proc, const uint64_t *a);
+
+struct linux_syscall_def {
+	const char *name;
+	linux_sys_fn fn;
+	const char *args; /* --strace: d int, u unsigned, x hex, s path string */
+};
+
+/* ---- process and identity ---- */
+
+static long sys_exit_group(struct linux_proc *proc, const uint64_t *a)
+{
+	int status = (int)(a[0] & 0xFF);
+	vm_end(proc->vm, status > EXIT_GUEST_MAX ? EXIT_GUEST_MAX : status, NULL);
+	return 0;
+}
+
+static long sys_zero(struct linux_proc *proc, const uint64_t *a)
+{
+	return 0; /* getuid, getgid, getppid...: root of its own VM, no parent */
+}
+
+static long sys_one(struct linux_proc *proc, const uint64_t *a)
+{
+	return 1; /* getpid, gettid, getpgrp: the only process */
+}
+
+static long sys_set_tid_address(struct linux_proc *proc, const uint64_t *a)
+{
+	proc->clear_child_tid = a[0];
+	return 1;
+}
+
+static long sys_uname(struct linux_proc *proc, const uint64_t *a)
+{
+	static const char fields[6][65] = {"Linux",	    "lockvm", "6.1.0-lockvm",
+					   "#1 SMP lockvm", "x86_64", "(none)"};
+	void *out = linux_user_ptr(proc, a[0], sizeof(fields), true);
+	if (!out)
+		return -EFAULT;
+	memcpy(out, fields, sizeof(fields));
+	return 0;
+}
+
+#define L_ARCH_SET_GS 0x1001
+#define L_ARCH_SET_FS 0x1002
+#define L_ARCH_GET_FS 0x1003
+#define L_ARCH_GET_GS 0x1004
+
+static long sys_arch_prctl(struct linux_proc *proc, const uint64_t *a)
+{
+	switch (a[0]) {
+	case L_ARCH_SET_FS:
+		if (a[1] >= (1ULL << 47))
+			return -EPERM; /* not canonical user space */
+		proc->fs_base = a[1];
+		proc->fs_base_dirty = true;
+		return 0;
+	case L_ARCH_GET_FS:
+	case L_ARCH_GET_GS: {
+		uint64_t base = a[0] == L_ARCH_GET_FS ? proc->fs_base : proc->gs_base;
+		return linux_copy_out(proc, a[1], &base, sizeof(base));
+	}
+	default: return -EINVAL; /* L_ARCH_SET_GS included: no GS base for programs */
+	}
+}
+
+static long sys_futex(struct linux_proc *proc, const uint64_t *a)
+{
+	unsigned op = (unsigned)a[1] & 0x7F; /* without PRIVATE and CLOCK_REALTIME */
+	if (a[0] % 4)
+		return -EINVAL;
+	uint32_t word;
+	if (linux_copy_in(proc, &word, a[0], sizeof(word)) < 0)
+		return -EFAULT;
+	if (op == 1 || op == 10) /* WAKE, WAKE_BITSET: nobody else waits */
+		return 0;
+	if (op != 0 && op != 9) /* WAIT, WAIT_BITSET */
+		return -ENOSYS;
+	if (word != (uint32_t)a[2])
+		return -EAGAIN;
+	/* One thread: nothing can wake it; wait out the timeout (or forever,
+	 * as Linux would, until the VM is stopped). */
+	uint64_t deadline = 0;
+	if (a[3]) {
+		int64_t ts[2];
+		if (linux_copy_in(proc, ts, a[3], sizeof(ts)) < 0)
+			return -EFAULT;
+		if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1000000000)
+			return -EINVAL;
+		uint64_t ns = (uint64_t)ts[0] > UINT64_MAX / 2000000000ULL
+				  ? UINT64_MAX / 2
+				  : (uint64_t)ts[0] * 1000000000ULL + (uint64_t)ts[1];
+		deadline = op == 9 ? ns : now_ns() + ns; /* BITSET takes an absolute time */
+		if (deadline == 0)
+			deadline = 1;
+	}
+	pthread_mutex_lock(&proc->vm->lock);
+	(void)vm_wait_locked(proc->vm, deadline, NULL);
+	pthread_mutex_unlock(&proc->vm->lock);
+	return -ETIMEDOUT;
+}
+
+/* ---- time ---- */
+
+static long clock_of(uint64_t id, clockid_t *out)
+{
+	switch (id) {
+	case 0:
+	case 5: *out = CLOCK_REALTIME; return 0; /* REALTIME, _COARSE */
+	case 1:
+	case 4:
+	case 6:
+	case 7: *out = CLOCK_MONOTONIC; return 0;
+	case 2:
+	case 3: *out = CLOCK_THREAD_CPUTIME_ID; return 0; /* the vCPU thread's time */
+	default: return -EINVAL;
+	}
+}
+
+static long sys_clock_gettime(struct linux_proc *proc, const uint64_t *a)
+{
+	clockid_t id;
+	if (clock_of(a[0], &id) < 0)
+		return -EINVAL;
+	struct timespec ts;
+	clock_gettime(id, &ts);
+	return linux_copy_out(proc, a[1], &ts, sizeof(ts));
+}
+
+static long sys_clock_getres(struct linux_proc *proc, const uint64_t *a)
+{
+	clockid_t id;
+	if (clock_of(a[0], &id) < 0)
+		return -EINVAL;
+	if (!a[1])
+		return 0;
+	struct timespec res = {.tv_nsec = 1};
+	return linux_copy_out(proc, a[1], &res, sizeof(res));
+}
+
+static long sys_gettimeofday(struct linux_proc *proc, const uint64_t *a)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (a[0]) {
+		int64_t tv[2] = {ts.tv_sec, ts.tv_nsec / 1000};
+		if (linux_copy_out(proc, a[0], tv, sizeof(tv)) < 0)
+			return -EFAULT;
+	}
+	if (a[1]) {
+		int32_t tz[2] = {0, 0};
+		if (linux_copy_out(proc, a[1], tz, sizeof(tz)) < 0)
+			return -EFAULT;
+	}
+	return 0;
+}
+
+static long sys_time(struct linux_proc *proc, const uint64_t *a)
+{
+	int64_t now = (int64_t)time(NULL);
+	if (a[0]) {
+		if (linux_copy_out(proc, a[0], &now, sizeof(now)) < 0)
+			return -EFAULT;
+	}
+	return now;
+}
+
+/* Sleeps until the monotonic deadline (or the VM ends). */
+static void sleep_until(struct linux_proc *proc, uint64_t deadline)
+{
+	pthread_mutex_lock(&proc->vm->lock);
+	(void)vm_wait_locked(proc->vm, deadline, NULL); /* returns at the deadline or the end */
+	pthread_mutex_unlock(&proc->vm->lock);
+}
+
+static long read_timespec(struct linux_proc *proc, uint64_t addr, uint64_t *ns)
+{
+	int64_t ts[2];
+	if (linux_copy_in(proc, ts, addr, sizeof(ts)) < 0)
+		return -EFAULT;
+	if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1000000000)
+		return -EINVAL;
+	*ns = (uint64_t)ts[0] > UINT64_MAX / 2000000000ULL
+		  ? UINT64_MAX / 2
+		  : (uint64_t)ts[0] * 1000000000ULL + (uint64_t)ts[1];
+	return 0;
+}
+
+static long sys_nanosleep(struct linux_proc *proc, const uint64_t *a)
+{
+	uint64_t ns, deadline;
+	long rc = read_timespec(proc, a[0], &ns);
+	if (rc < 0)
+		return rc;
+	if (add_overflows(now_ns(), ns, &deadline))
+		deadline = UINT64_MAX;
+	sleep_until(proc, deadline);
+	return 0;
+}
+
+static long sys_clock_nanosleep(struct linux_proc *proc, const uint64_t *a)
+{
+	clockid_t id;
+	uint64_t ns, deadline;
+	if (clock_of(a[0], &id) < 0 || id == CLOCK_THREAD_CPUTIME_ID)
+		return -EINVAL;
+	long rc = read_timespec(proc, a[2], &ns);
+	if (rc < 0)
+		return rc;
+	uint64_t now = now_ns();
+	if (a[1] & 1) { /* TIMER_ABSTIME */
+		if (id == CLOCK_REALTIME) {
+			struct timespec rt;
+			clock_gettime(CLOCK_REALTIME, &rt);
+			uint64_t rt_ns = (uint64_t)rt.tv_sec * 1000000000ULL + (uint64_t)rt.tv_nsec;
+			deadline = ns > rt_ns ? now + (ns - rt_ns) : now;
+		} else {
+			deadline = ns;
+		}
+	} else if (add_overflows(now, ns, &deadline)) {
+		deadline = UINT64_MAX;
+	}
+	sleep_until(proc, deadline);
+	return 0;
+}
+
+/* ---- resources ---- */
+
+static long sys_getrandom(struct linux_proc *proc, const uint64_t *a)
+{
+	if (a[2] & ~7ULL) /* GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE */
+		return -EINVAL;
+	uint64_t len = a[1] > (1ULL << 20) ? (1ULL << 20) : a[1];
+	uint8_t *buf = linux_user_ptr(proc, a[0], len, true);
+	if (!buf)
+		return -EFAULT;
+	uint64_t done = 0;
+	while (done < len) {
+		ssize_t n = getrandom(buf + done, len - done, GRND_NONBLOCK);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return done ? (long)done : -errno;
+		}
+		done += (uint64_t)n;
+	}
+	return (long)done;
+}
+
+#define L_RLIM_INFINITY UINT64_MAX
+
+static long rlimit_of(struct linux_proc *proc, uint64_t resource, uint64_t *cur)
+{
+	switch (resource) {
+	case 3: *cur = proc->user_top - proc->stack_low; return 0; /* STACK */
+	case 4: *cur = 0; return 0;				   /* CORE */
+	case 7: *cur = LINUX_MAX_FDS; return 0;			   /* NOFILE */
+	default:
+		if (resource >= 16)
+			return -EINVAL;
+		*cur = L_RLIM_INFINITY;
+		return 0;
+	}
+}
+
+static long sys_prlimit64(struct linux_proc *proc, const uint64_t *a)
+{
+	if (a[0] != 0 && a[0] != 1)
+		return -ESRCH;
+	uint64_t cur;
+	long rc = rlimit_of(proc, a[1], &cur);
+	if (rc < 0)
+		return rc;
+	if (a[2] && !linux_user_ptr(proc, a[2], 16, false))
+		return -EFAULT; /* new limits are accepted and have no effect */
+	if (a[3]) {
+		uint64_t lim[2] = {cur, cur};
+		if (linux_copy_out(proc, a[3], lim, sizeof(lim)) < 0)
+			return -EFAULT;
+	}
+	return 0;
+}
+
+static long sys_getrlimit(struct linux_proc *proc, const uint64_t *a)
+{
+	uint64_t b[4] = {0, a[0], 0, a[1]};
+	return sys_prlimit64(proc, b);
+}
+
+static long sys_sysinfo(struct linux_proc *proc, const uint64_t *a)
+{
+	struct {
+		int64_t uptime;
+		uint64_t loads[3], totalram, freeram, sharedram, bufferram, totalswap, freeswap;
+		uint16_t procs, pad;
+		uint32_t pad2;
+		uint64_t totalhigh, freehigh;
+		uint32_t mem_unit;
+		uint8_t tail[4];
+	} info = {0};
+	_Static_assert(sizeof(info) == 112, "struct sysinfo layout");
+	void *out = linux_user_ptr(proc, a[0], sizeof(info), true);
+	if (!out)
+		return -EFAULT;
+	info.uptime = (int64_t)(now_ns() / 1000000000ULL);
+	info.totalram = proc->vm->mem.size;
+	info.freeram = proc->user_top > proc->brk ? proc->user_top - proc->brk : 0;
+	info.procs = 1;
+	info.mem_unit = 1;
+	memcpy(out, &info, sizeof(info));
+	return 0;
+}
+
+static long sys_sched_getaffinity(struct linux_proc *proc, const uint64_t *a)
+{
+	if (a[0] != 0 && a[0] != 1)
+		return -ESRCH;
+	if (a[1] < 8 || a[1] % 8)
+		return -EINVAL;
+	uint64_t mask = 1; /* one vCPU */
+	return linux_copy_out(proc, a[2], &mask, sizeof(mask)) < 0 ? -EFAULT : 8;
+}
+
+static long sys_umask(struct linux_proc *proc, const uint64_t *a)
+{
+	return 022;
+}
+
+static long sys_kill(struct linux_proc *proc, const uint64_t *a)
+{
+	if (a[0] != 1 && a[0] != 0)
+		return -ESRCH;
+	return linux_signal_raise(proc, a[1]);
+}
+
+static long sys_tgkill(struct linux_proc *proc, const uint64_t *a)
+{
+	if (a[0] != 1 || a[1] != 1)
+		return -ESRCH;
+	return linux_signal_raise(proc, a[2]);
+}
+
+static long sys_tkill(struct linux_proc *proc, const uint64_t *a)
+{
+	if (a[0] != 1)
+		return -ESRCH;
+	return linux_signal_raise(proc, a[1]);
+}
+
+/* ---- wrappers for the other files ---- */
+
+static long sys_brk(struct linux_proc *proc, const uint64_t *a)
+{
+	return linux_sys_brk(proc, a[0]);
+}
+static long sys_mmap(struct linux_proc *proc, const uint64_t *a)
+{
+	return linux_sys_mmap(proc, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+static long sys_munmap(struct linux_proc *proc, const uint64_t *a)
+{
+	return linux_sys_munmap(proc, a[0], a[1]);
+}
+static long sys_mprotect(struct linux_proc *proc, const uint64_t *a)
+{
+	return linux_sys_mprotect(proc, a[0], a[1], a[2]);
+}
+static long sys_mremap(struct linux_proc *proc, const uint64_t *a)
+{
+	return linux_sys_mremap(proc, a[0], a[1], a[2], a[3], a[4]);
+}
+static long sys_madvise(struct linux_proc *proc, const uint64_t *a)
+{
+	return linux_sys_madvise(proc, a[0], a[1], a[2]);
+}
+static long sys_rt_sigaction(struct linux_proc *proc, const uint64_t *a)
+{
+	return linux_sys_rt_sigaction(proc, a[0], a[1], a[2], a[3]);
+}
+static long sys_rt_sigprocmask(struct linux_proc *proc, const uint64_t *a)
+{
+	return linux_sys_rt_sigprocmask(proc, a[0], a[1], a[2], a[3]);
+}
+static long sys_sigaltstack(struct linux_proc *proc, const uint64_t *a)
+{
+	return linux_sys_sigaltstack(proc, a[0], a[1]);
+}
+static long sys_rt_sigreturn(struct linux_proc *proc, const uint64_t *a)
+{
+	if (!linux_sys_rt_sigreturn(proc, proc->regs))
+		vm_end(proc->vm, EXIT_SIGNAL_BASE + 11,
+		       "guest fault: rt_sigreturn with a bad frame at rsp=0x%" PRIx64,
+		       proc->regs->rsp);
+	return 0;
+}
+
+#define SYS(nr, fn, args) [nr] = {#fn, sys_##fn, args}
+#define FD(nr, fn, args)  [nr] = {#fn, linux_sys_##fn, args}
+/* Indexed by x86-64 syscall number; a duplicate index fails to compile
+ * (-Woverride-init). Anything absent answers ENOSYS and is counted. */
+static const struct linux_syscall_def syscall_table[] = {
+    FD(0, read, "dxu"),
+    FD(1, write, "dxu"),
+    FD(2, open, "sxo"),
+    FD(3, close, "d"),
+    FD(4, stat, "sx"),
+    FD(5, fstat, "dx"),
+    FD(6, lstat, "sx"),
+    FD(8, lseek, "ddd"),
+    SYS(9, mmap, "xuxxdx"),
+    SYS(10, mprotect, "xux"),
+    SYS(11, munmap, "xu"),
+    SYS(12, brk, "x"),
+    SYS(13, rt_sigaction, "dxxu"),
+    SYS(14, rt_sigprocmask, "dxxu"),
+    SYS(15, rt_sigreturn, ""),
+    FD(16, ioctl, "dxx"),
+    FD(17, pread64, "dxud"),
+    FD(18, pwrite64, "dxud"),
+    FD(19, readv, "dxu"),
+    FD(20, writev, "dxu"),
+    FD(21, access, "so"),
+    [24] = {"sched_yield", sys_zero, ""},
+    SYS(25, mremap, "xuuxx"),
+    SYS(28, madvise, "xud"),
+    FD(32, dup, "d"),
+    FD(33, dup2, "dd"),
+    SYS(35, nanosleep, "xx"),
+    [39] = {"getpid", sys_one, ""},
+    [60] = {"exit", sys_exit_group, "d"},
+    SYS(62, kill, "dd"),
+    SYS(63, uname, "x"),
+    FD(72, fcntl, "ddx"),
+    [74] = {"fsync", sys_zero, "d"},
+    [75] = {"fdatasync", sys_zero, "d"},
+    FD(77, ftruncate, "du"),
+    FD(79, getcwd, "xu"),
+    FD(80, chdir, "s"),
+    FD(81, fchdir, "d"),
+    FD(83, mkdir, "so"),
+    FD(84, rmdir, "s"),
+    FD(87, unlink, "s"),
+    FD(89, readlink, "sxu"),
+    SYS(95, umask, "o"),
+    SYS(96, gettimeofday, "xx"),
+    SYS(97, getrlimit, "dx"),
+    SYS(99, sysinfo, "x"),
+    [102] = {"getuid", sys_zero, ""},
+    [104] = {"getgid", sys_zero, ""},
+    [107] = {"geteuid", sys_zero, ""},
+    [108] = {"getegid", sys_zero, ""},
+    [110] = {"getppid", sys_zero, ""},
+    [111] = {"getpgrp", sys_one, ""},
+    [121] = {"getpgid", sys_one, "d"},
+    [124] = {"getsid", sys_one, "d"},
+    SYS(131, sigaltstack, "xx"),
+    SYS(158, arch_prctl, "xx"),
+    [186] = {"gettid", sys_one, ""},
+    SYS(200, tkill, "dd"),
+    SYS(201, time, "x"),
+    SYS(202, futex, "xxdxxd"),
+    SYS(204, sched_getaffinity, "dux"),
+    FD(217, getdents64, "dxu"),
+    SYS(218, set_tid_address, "x"),
+    [221] = {"fadvise64", sys_zero, "dddd"},
+    SYS(228, clock_gettime, "dx"),
+    SYS(229, clock_getres, "dx"),
+    SYS(230, clock_nanosleep, "ddxx"),
+    [231] = {"exit_group", sys_exit_group, "d"},
+    SYS(234, tgkill, "ddd"),
+    FD(257, openat, "dsxo"),
+    FD(258, mkdirat, "dso"),
+    FD(262, newfstatat, "dsxx"),
+    FD(263, unlinkat, "dsx"),
+    FD(267, readlinkat, "dsxu"),
+    FD(269, faccessat, "dso"),
+    [273] = {"set_robust_list", sys_zero, "xu"},
+    FD(292, dup3, "ddx"),
+    SYS(302, prlimit64, "ddxx"),
+    SYS(318, getrandom, "xux"),
+    FD(332, statx, "dsxxx"),
+    FD(439, faccessat2, "dsox"),
+};
+#undef SYS
+#undef FD
+
+/* Names of calls we answer ENOSYS, for --strace and --stats. */
+static const char *const unserved_names[][2] = {
+    {"7", "poll"},    {"22", "pipe"},	    {"23", "select"}, {"40", "sendfile"},
+    {"41", "socket"}, {"56", "clone"},	    {"57", "fork"},   {"59", "execve"},
+    {"61", "wait4"},  {"82", "rename"},	    {"157", "prctl"}, {"271", "ppoll"},
+    {"293", "pipe2"}, {"316", "renameat2"}, {"334", "rseq"},  {"435", "clone3"},
+};
+
+const char *linux_syscall_name(uint64_t nr)
+{
+	if (nr < ARRAY_SIZE(syscall_table) && syscall_table[nr].name)
+		return syscall_table[nr].name;
+	char num[24];
+	snprintf(num, sizeof(num), "%" PRIu64, nr);
+	for (size_t i = 0; i < ARRAY_SIZE(unserved_names); i++)
+		if (strcmp(unserved_names[i][0], num) == 0)
+			return unserved_names[i][1];
+	return "?";
+}
+
+static void strace_line(struct linux_proc *proc, uint64_t nr, const char *fmt, const uint64_t *a,
+			long ret)
+{
+	char line[512];
+	int n = snprintf(line, sizeof(line), "[lockvm] %s(", linux_syscall_name(nr));
+	if (!fmt)
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "%" PRIu64 ", ...", nr);
+	for (unsigned i = 0; fmt && fmt[i] && i < 6 && n < (int)sizeof(line) - 80; i++) {
+		const char *sep = i ? ", " : "";
+		char s[64];
+		switch (fmt[i]) {
+		case 'd':
+			n += snprintf(line + n, sizeof(line) - (size_t)n, "%s%" PRId64, sep,
+				      (int64_t)a[i]);
+			break;
+		case 'u':
+			n += snprintf(line + n, sizeof(line) - (size_t)n, "%s%" PRIu64, sep, a[i]);
+			break;
+		case 'o':
+			n += snprintf(line + n, sizeof(line) - (size_t)n, "%s0%" PRIo64, sep, a[i]);
+			break;
+		case 's':
+			if (linux_user_string(proc, a[i], s, sizeof(s)) >= 0)
+				n += snprintf(line + n, sizeof(line) - (size_t)n, "%s\"%s\"", sep,
+					      s);
+			else
+				n += snprintf(line + n, sizeof(line) - (size_t)n, "%s0x%" PRIx64,
+					      sep, a[i]);
+			break;
+		default:
+			n +=
+			    snprintf(line + n, sizeof(line) - (size_t)n, "%s0x%" PRIx64, sep, a[i]);
+			break;
+		}
+	}
+	if (n >= (int)sizeof(line) - 80)
+		n = (int)sizeof(line) - 80;
+	if (vm_is_ending(proc->vm))
+		snprintf(line + n, sizeof(line) - (size_t)n, ") = ?");
+	else if (ret < 0 && ret > -4096)
+		snprintf(line + n, sizeof(line) - (size_t)n, ") = %ld %s (%s)", ret,
+			 strerrorname_np((int)-ret) ? strerrorname_np((int)-ret) : "?",
+			 strerror((int)-ret));
+	else if (ret > 4096 || ret < 0)
+		snprintf(line + n, sizeof(line) - (size_t)n, ") = 0x%lx", ret);
+	else
+		snprintf(line + n, sizeof(line) - (size_t)n, ") = %ld", ret);
+	fprintf(stderr, "%s\n", line);
+}
+
+void linux_syscall(struct linux_proc *proc, struct linux_regs *regs)
+{
+	uint64_t nr = regs->rax;
+	const uint64_t a[6] = {regs->rdi, regs->rsi, regs->rdx, regs->r10, regs->r8, regs->r9};
+	const struct linux_syscall_def *def =
+	    nr < ARRAY_SIZE(syscall_table) && syscall_table[nr].fn ? &syscall_table[nr] : NULL;
+	proc->syscalls++;
+	proc->regs = regs;
+	proc->regs_replaced = false;
+	long ret;
+	if (def) {
+		ret = def->fn(proc, a);
+	} else {
+		ret = -ENOSYS;
+		proc->enosys++;
+		proc->enosys_by_nr[nr < LINUX_ENOSYS_SLOTS ? nr : LINUX_ENOSYS_SLOTS]++;
+	}
+	if (proc->cfg.strace)
+		strace_line(proc, nr, def ? def->args : NULL, a, ret);
+	if (!proc->regs_replaced)
+		regs->rax = (uint64_t)ret;
+	proc->regs = NULL;
+}

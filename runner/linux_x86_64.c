@@ -1,0 +1,268 @@
+/* x86-64 side of Linux-ABI guests: SYSCALL MSRs, moving registers between KVM and the syscall layer, resuming the program after a call or a fault. */
+#include <errno.h>
+#include <linux/kvm.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "arch_x86_64.h"
+#include "linux.h"
+
+#define MSR_STAR   0xC0000081u
+#define MSR_LSTAR  0xC0000082u
+#define MSR_SFMASK 0xC0000084u
+#define EFER_SCE   (1ULL << 0)
+/* Flags a program may set (Linux's FIX_EFLAGS): never IOPL, VM, NT. */
+#define USER_FLAGS 0x254DD5ULL
+#define FLAGS_BASE 0x202ULL /* reserved bit 1, IF */
+/* SYSCALL masks TF, DF, IF, IOPL, NT and AC, as Linux does. */
+#define SYSCALL_MASK	   0x47700ULL
+#define LINUX_SYSCALL_STUB X86_ARGS_GPA
+#define LINUX_PML4_ALT_GPA (X86_PML4_GPA + LOCKVM_PAGE_SIZE)
+
+static bool use_sync_regs;
+
+int linux_vcpu_init(struct vcpu *vcpu, char *err, size_t errlen)
+{
+	struct linux_proc *proc = vcpu->vm->linux_proc;
+	struct kvm_sregs sregs;
+	if (ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0) {
+		snprintf(err, errlen, "ioctl(KVM_GET_SREGS): %s", strerror(errno));
+		return -1;
+	}
+	sregs.efer |= EFER_SCE;
+	sregs.fs.base = 0;
+	sregs.gs.base = 0;
+	if (ioctl(vcpu->fd, KVM_SET_SREGS, &sregs) < 0) {
+		snprintf(err, errlen, "ioctl(KVM_SET_SREGS): %s", strerror(errno));
+		return -1;
+	}
+	/* SYSRET loads CS = STAR[63:48] + 16, SS = + 8 (arch_x86_64.h order). */
+	const struct kvm_msr_entry entries[3] = {
+	    {.index = MSR_STAR,
+	     .data = ((uint64_t)X86_SEL_USER_CS32 << 48) | ((uint64_t)X86_SEL_KERNEL_CS << 32)},
+	    {.index = MSR_LSTAR, .data = LINUX_SYSCALL_STUB},
+	    {.index = MSR_SFMASK, .data = SYSCALL_MASK},
+	};
+	uint64_t buf[(sizeof(struct kvm_msrs) + sizeof(entries)) / sizeof(uint64_t)] = {0};
+	struct kvm_msrs *msrs = (struct kvm_msrs *)buf;
+	msrs->nmsrs = 3;
+	memcpy(msrs->entries, entries, sizeof(entries));
+	if (ioctl(vcpu->fd, KVM_SET_MSRS, msrs) != 3) {
+		snprintf(err, errlen, "ioctl(KVM_SET_MSRS, SYSCALL MSRs) failed");
+		return -1;
+	}
+	struct kvm_regs regs = {
+	    .rip = proc->entry,
+	    .rsp = proc->initial_rsp,
+	    .rflags = FLAGS_BASE,
+	};
+	if (ioctl(vcpu->fd, KVM_SET_REGS, &regs) < 0) {
+		snprintf(err, errlen, "ioctl(KVM_SET_REGS): %s", strerror(errno));
+		return -1;
+	}
+	/* Registers and segments come with every exit in the run page, and
+	 * changed registers go back with the next KVM_RUN: no ioctl per call. */
+	int sync = ioctl(vcpu->vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS);
+	use_sync_regs = sync > 0 && (sync & (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS)) ==
+					(KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS);
+	if (use_sync_regs)
+		vcpu->run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
+	return 0;
+}
+
+static void from_kvm(struct linux_regs *r, const struct kvm_regs *k)
+{
+	*r = (struct linux_regs){
+	    .rax = k->rax,
+	    .rbx = k->rbx,
+	    .rcx = k->rcx,
+	    .rdx = k->rdx,
+	    .rsi = k->rsi,
+	    .rdi = k->rdi,
+	    .rsp = k->rsp,
+	    .rbp = k->rbp,
+	    .r8 = k->r8,
+	    .r9 = k->r9,
+	    .r10 = k->r10,
+	    .r11 = k->r11,
+	    .r12 = k->r12,
+	    .r13 = k->r13,
+	    .r14 = k->r14,
+	    .r15 = k->r15,
+	    .rip = k->rip,
+	    .rflags = k->rflags,
+	};
+}
+
+static void to_kvm(struct kvm_regs *k, const struct linux_regs *r)
+{
+	*k = (struct kvm_regs){
+	    .rax = r->rax,
+	    .rbx = r->rbx,
+	    .rcx = r->rcx,
+	    .rdx = r->rdx,
+	    .rsi = r->rsi,
+	    .rdi = r->rdi,
+	    .rsp = r->rsp,
+	    .rbp = r->rbp,
+	    .r8 = r->r8,
+	    .r9 = r->r9,
+	    .r10 = r->r10,
+	    .r11 = r->r11,
+	    .r12 = r->r12,
+	    .r13 = r->r13,
+	    .r14 = r->r14,
+	    .r15 = r->r15,
+	    .rip = r->rip,
+	    .rflags = (r->rflags & USER_FLAGS) | FLAGS_BASE,
+	};
+}
+
+static struct kvm_segment user_seg(uint16_t selector, bool code)
+{
+	return (struct kvm_segment){
+	    .limit = 0xFFFFFFFF,
+	    .selector = selector | 3,
+	    .type = code ? 0xB : 0x3,
+	    .present = 1,
+	    .dpl = 3,
+	    .db = code ? 0 : 1,
+	    .s = 1,
+	    .l = code ? 1 : 0,
+	    .g = 1,
+	};
+}
+
+/* Puts sregs back at CPL 3 (after a ring-0 stub or a CPL 0 SYSCALL) and
+ * switches page-table roots when a mapping lost rights: a CR3 change
+ * flushes the TLB. */
+static void fix_sregs(struct linux_proc *proc, struct kvm_sregs *s, bool to_user)
+{
+	if (to_user) {
+		s->cs = user_seg(X86_SEL_USER_CS, true);
+		s->ss = user_seg(X86_SEL_USER_DS, false);
+	}
+	if (proc->tlb_stale) {
+		s->cr3 = s->cr3 == X86_PML4_GPA ? LINUX_PML4_ALT_GPA : X86_PML4_GPA;
+		proc->tlb_stale = false;
+	}
+	if (proc->fs_base_dirty) {
+		s->fs.base = proc->fs_base;
+		proc->fs_base_dirty = false;
+	}
+}
+
+/* Loads the registers and segments of the exit; false if that failed. */
+static bool load_state(struct vcpu *vcpu, struct kvm_regs *regs, struct kvm_sregs *sregs)
+{
+	if (use_sync_regs && vcpu->run) {
+		*regs = vcpu->run->s.regs.regs;
+		*sregs = vcpu->run->s.regs.sregs;
+		return true;
+	}
+	if (ioctl(vcpu->fd, KVM_GET_REGS, regs) < 0 || ioctl(vcpu->fd, KVM_GET_SREGS, sregs) < 0) {
+		vm_end(vcpu->vm, EXIT_GUEST_ERROR, "lockvm-vmm: vcpu%u: reading registers: %s",
+		       vcpu->index, strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+static void store_state(struct vcpu *vcpu, const struct kvm_regs *regs,
+			const struct kvm_sregs *sregs, bool sregs_changed)
+{
+	if (use_sync_regs && vcpu->run) {
+		vcpu->run->s.regs.regs = *regs;
+		vcpu->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+		if (sregs_changed) {
+			vcpu->run->s.regs.sregs = *sregs;
+			vcpu->run->kvm_dirty_regs |= KVM_SYNC_X86_SREGS;
+		}
+		return;
+	}
+	if (ioctl(vcpu->fd, KVM_SET_REGS, regs) < 0 ||
+	    (sregs_changed && ioctl(vcpu->fd, KVM_SET_SREGS, sregs) < 0))
+		vm_end(vcpu->vm, EXIT_GUEST_ERROR, "lockvm-vmm: vcpu%u: writing registers: %s",
+		       vcpu->index, strerror(errno));
+}
+
+bool linux_exit_mmio(struct vcpu *vcpu, uint64_t phys_addr)
+{
+	struct linux_proc *proc = vcpu->vm->linux_proc;
+	if (!proc)
+		return false;
+	if (phys_addr != LINUX_SYSCALL_DOORBELL || !vcpu->run->mmio.is_write) {
+		/* A Linux program reaches the VMM through SYSCALL only. */
+		vcpu_guest_error(
+		    vcpu, "MMIO %s at 0x%llx: a --linux guest may only make system calls",
+		    vcpu->run->mmio.is_write ? "write" : "read", (unsigned long long)phys_addr);
+		return true;
+	}
+	struct kvm_regs k;
+	struct kvm_sregs s;
+	if (!load_state(vcpu, &k, &s))
+		return true;
+	bool cpl0 = (s.cs.selector & 3) == 0;
+	struct linux_regs r;
+	from_kvm(&r, &k);
+	uint64_t rip_after_stub = r.rip;
+	/* The program's own view: it called at RCX with flags R11. */
+	r.rip = r.rcx;
+	r.rflags = r.r11;
+	vcpu->hypercalls++;
+	linux_syscall(proc, &r);
+	if (vm_is_ending(vcpu->vm))
+		return true;
+	bool full = proc->regs_replaced;
+	proc->regs_replaced = false;
+	bool sregs_changed = proc->tlb_stale || proc->fs_base_dirty;
+	if (cpl0 && !full) {
+		/* SYSRETQ in the stub returns to RCX with R11's flags at CPL 3. */
+		k.rax = r.rax;
+		k.rip = rip_after_stub;
+	} else {
+		to_kvm(&k, &r);
+		if (!full) {
+			k.rcx = r.rip;
+			k.r11 = k.rflags;
+		}
+		sregs_changed |= cpl0;
+	}
+	fix_sregs(proc, &s, cpl0 && full);
+	store_state(vcpu, &k, &s, sregs_changed);
+	return true;
+}
+
+bool linux_exit_fault(struct vcpu *vcpu, unsigned vector, uint64_t error_code, uint64_t cr2,
+		      const uint64_t *frame)
+{
+	struct linux_proc *proc = vcpu->vm->linux_proc;
+	if (!proc)
+		return false;
+	struct kvm_regs k;
+	struct kvm_sregs s;
+	if (ioctl(vcpu->fd, KVM_GET_REGS, &k) < 0 || ioctl(vcpu->fd, KVM_GET_SREGS, &s) < 0)
+		return false;
+	/* frame: vector, error code, then the CPU's rip, cs, rflags, rsp, ss */
+	if ((frame[3] & 3) != 3)
+		return false; /* not the program's fault */
+	struct linux_regs r;
+	from_kvm(&r, &k);
+	r.rip = frame[2];
+	r.rflags = frame[4];
+	r.rsp = frame[5];
+	bool resume = vector == 14 && linux_mm_fault_is_stale(proc, cr2, error_code);
+	if (!resume)
+		resume = linux_signal_fault(proc, vector, error_code, cr2, &r);
+	if (!resume)
+		return false;
+	to_kvm(&k, &r);
+	fix_sregs(proc, &s, true);
+	if (ioctl(vcpu->fd, KVM_SET_REGS, &k) < 0 || ioctl(vcpu->fd, KVM_SET_SREGS, &s) < 0)
+		return false;
+	if (use_sync_regs)
+		vcpu->run->kvm_dirty_regs = 0; /* what we just set wins */
+	return true;
+}

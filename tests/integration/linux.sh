@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# --linux: unmodified static glibc/musl programs and busybox in a VM; hostile syscalls; bad input.
+. "$(dirname "$0")/../lib.sh"
+if ! have_kvm; then skip "linux: /dev/kvm is not usable here"; exit 0; fi
+LX=$B/tests/linux
+BUSYBOX=$(command -v busybox || true)
+
+# A file tree for --fs: data files, nested dirs, and links that try to leave it.
+FS=$T_TMP/fs
+mkdir -p "$FS/data/sub/deeper" "$FS/bin"
+printf 'pear\napple\nfig\nbanana\napple\n' >"$FS/data/fruit.txt"
+echo "read-only" >"$FS/data/a.txt"
+head -c 3000000 /dev/urandom >"$FS/data/random.bin"
+: >"$FS/data/empty"
+echo "deep" >"$FS/data/sub/deeper/file"
+for i in $(seq 1 40); do echo "entry $i" >"$FS/data/sub/f$i"; done
+ln -s fruit.txt "$FS/data/fruit-link"
+ln -s /../../../etc/passwd "$FS/escape"
+ln -s ../../../../../etc/hostname "$FS/data/up"
+ln -s loop "$FS/loop"
+
+libcs="glibc"
+if [ -x "$LX/lx_hello.musl" ]; then libcs="glibc musl"; else skip "linux: musl-gcc not installed, musl programs not built"; fi
+
+for libc in $libcs pie; do
+	hello=$LX/lx_hello.$libc
+	[ -x "$hello" ] || continue
+	expect "$libc: argv, env and exit status" 7 "argv[2]=two words" \
+		"$LOCKVM" run --linux --env EXIT_CODE=7 --env GREETING=hi "$hello" -- one "two words"
+	grep -qxF "argv[0]=$hello" <<<"$out" && grep -qxF "env GREETING=hi" <<<"$out" &&
+		grep -qxF "env PATH=/usr/local/bin:/usr/bin:/bin" <<<"$out" && grep -qxF "to stderr" <<<"$out" &&
+		pass "$libc: argv[0] as given, minimal env plus --env, stderr" ||
+		fail "$libc: argv/env/stderr: $(tr '\n' '|' <<<"$out")"
+	expect "$libc: malloc of 64 MiB" 0 "malloc 64 MiB ok" \
+		"$LOCKVM" run --linux --mem 256M "$LX/lx_malloc.$libc" -- 64
+	expect "$libc: fault without a handler exits 139" 139 "guest fault: #PF at rip=" \
+		"$LOCKVM" run --linux "$LX/lx_fault.$libc" -- pf
+	grep -qF "addr=0x0 " <<<"$out" && pass "$libc: the fault names address 0" || fail "$libc: fault address: $out"
+	expect "$libc: SIGSEGV handler gets each fault (3 rounds)" 0 "caught signal 11 addr=0x12" \
+		"$LOCKVM" run --linux "$LX/lx_fault.$libc" -- segv-handler
+done
+for libc in $libcs; do
+	expect "$libc: #UD exits 132" 132 "guest fault: #UD" "$LOCKVM" run --linux "$LX/lx_fault.$libc" -- ud
+	expect "$libc: #DE exits 136" 136 "guest fault: #DE" "$LOCKVM" run --linux "$LX/lx_fault.$libc" -- de
+	expect "$libc: abort() exits 134" 134 "guest killed by signal 6" \
+		"$LOCKVM" run --linux "$LX/lx_fault.$libc" -- abort
+	expect "$libc: a doorbell write other than SYSCALL stops the VM" 134 "a --linux guest may only make system calls" \
+		"$LOCKVM" run --linux "$LX/lx_fault.$libc" -- doorbell
+	expect "$libc: SIGILL handler" 0 "caught signal 4" "$LOCKVM" run --linux "$LX/lx_fault.$libc" -- ud-handler
+	expect "$libc: time, sleep and random" 0 "sleep ok, wall clock ok, random ok" \
+		"$LOCKVM" run --linux "$LX/lx_time.$libc"
+		expect "$libc: file reads from --fs, mmap, /tmp, chdir" 0 "/tmp round trip: 1000 lines" \
+		"$LOCKVM" run --linux --fs "$FS" "$LX/lx_files.$libc" -- /data/fruit.txt /data/random.bin /data/fruit-link /data/empty /nonexistent
+	grep -qF "/data/random.bin: 3000000 bytes" <<<"$out" && grep -qF "/data/fruit-link: 28 bytes" <<<"$out" &&
+		grep -qF "/data/empty: 0 bytes" <<<"$out" && grep -qF "/nonexistent: No such file or directory" <<<"$out" &&
+		grep -qF "/data has 9 entries" <<<"$out" && grep -qF "cwd /data" <<<"$out" && ! grep -qF DIFFERENT <<<"$out" &&
+		pass "$libc: file sizes, symlink, directory listing, mmap contents match" ||
+		fail "$libc: files: $(tr '\n' '|' <<<"$out")"
+	expect "$libc: hostile syscalls get the right errno" 0 "all hostile calls refused" \
+		"$LOCKVM" run --linux --fs "$FS" "$LX/lx_hostile.$libc"
+done
+
+# The checksum the VM computes equals the host's.
+rnd=$("$LOCKVM" run --linux --fs "$FS" "$LX/lx_files.glibc" -- /data/random.bin 2>&1 | grep -F random.bin)
+nat=$(cd "$FS" && "$LX/lx_files.glibc" data/random.bin 2>/dev/null | grep -F random.bin | sed 's|^data|/data|')
+[ -n "$rnd" ] && [ "$rnd" = "$nat" ] && pass "glibc: FNV of 3 MB read in the VM equals the native run" ||
+	fail "checksum differs: vm=$rnd native=$nat"
+
+# --strace and ENOSYS counting
+expect "--strace prints each call with its result" 0 "[lockvm] exit_group(0) = ?" \
+	"$LOCKVM" run --linux --strace "$LX/lx_hello.glibc"
+grep -qF '[lockvm] write(1, ' <<<"$out" && grep -qE '\[lockvm\] rseq\(.*= -38 ENOSYS' <<<"$out" &&
+	pass "--strace shows write and rseq = -38 ENOSYS" || fail "--strace lines: $(head -c 600 <<<"$out")"
+expect "--stats counts ENOSYS by call" 0 "rseq(334)=1" "$LOCKVM" run --stats --linux "$LX/lx_hello.glibc"
+expect "unknown syscalls counted" 0 "other(>=512)=1" "$LOCKVM" run --stats --linux --fs "$FS" "$LX/lx_hostile.glibc"
+
+# busybox applets: byte-identical output to the native run on the same tree
+if [ -z "$BUSYBOX" ] || ! file -L "$BUSYBOX" | grep -q "statically linked"; then
+	skip "linux: busybox-static is not installed (apt-get install busybox-static)"
+else
+	bb() { # NAME APPLET ARGS... : run natively in $FS and in the VM with / = $FS
+		local name=$1; shift
+		local native vm rc
+		native=$(cd "$FS" && "$BUSYBOX" "$@" 2>&1)
+		vm=$("$LOCKVM" run --linux --fs "$FS" "$BUSYBOX" -- "$@" 2>&1); rc=$?
+		if [ "$rc" -eq 0 ] && [ "$vm" = "$native" ] && [ -n "$vm" ]; then pass "busybox $name: same output as native"
+		else fail "busybox $name: rc=$rc vm=$(head -c 300 <<<"$vm" | tr '\n' '|') native=$(head -c 300 <<<"$native" | tr '\n' '|')"; fi
+	}
+	bb echo echo hello from busybox
+	bb cat cat data/fruit.txt data/sub/deeper/file data/fruit-link
+	bb sha256sum sha256sum data/fruit.txt data/random.bin data/empty
+	bb wc wc data/fruit.txt data/random.bin
+	bb sort sort data/fruit.txt
+	bb "sort -u -r" sort -u -r data/fruit.txt
+	bb ls ls data data/sub
+	bb "ls -1 -R" ls -1 -R data
+	bb md5sum md5sum data/random.bin
+	expect "busybox cat of a missing file fails like natively" 1 "can't open 'nope'" \
+		"$LOCKVM" run --linux --fs "$FS" "$BUSYBOX" -- cat nope
+	v=$(echo "from stdin" | "$LOCKVM" run --linux "$BUSYBOX" -- cat 2>&1)
+	[ "$v" = "from stdin" ] && pass "busybox cat reads the runner's stdin" || fail "stdin: $v"
+fi
+
+# Bad input: one line, exit 125, nothing run
+expect "--linux with a dynamic program is refused" 125 "static programs only" \
+	"$LOCKVM" run --linux /bin/true
+expect "--fs without --linux is refused" 125 "need --linux" "$LOCKVM" run --fs "$FS" "$LX/lx_hello.glibc"
+expect "--linux on 2 vCPUs is refused" 125 "one vCPU" "$LOCKVM" run --linux --vcpus 2 "$LX/lx_hello.glibc"
+expect "--fs of a missing directory" 125 "--fs $T_TMP/none" "$LOCKVM" run --linux --fs "$T_TMP/none" "$LX/lx_hello.glibc"
+expect "a Linux program without --linux asks for it" 125 "run it with --linux" "$LOCKVM" run "$LX/lx_hello.glibc"
+expect "an SDK guest with --linux does not run as one" 139 "" "$LOCKVM" run --linux "$G/hello.elf"
+expect "--env without =" 125 "want NAME=VALUE" "$LOCKVM" run --linux --env FOO "$LX/lx_hello.glibc"
+expect "malloc beyond guest RAM fails cleanly" 1 "malloc(512 MiB) failed" \
+	"$LOCKVM" run --linux --mem 64M "$LX/lx_malloc.glibc" -- 512
