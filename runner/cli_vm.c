@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "landlock.h"
+#include "memstat.h"
 #include "paths.h"
 #include "registry.h"
 #include "sandbox.h"
@@ -365,6 +366,24 @@ int cmd_inspect(int argc, char **argv)
 	json_object_object_add(proc, "namespaces", ns);
 	json_object_object_add(o, "vmm", proc);
 
+	/* memory as the kernel accounts it (issue 8) */
+	struct memstat ms;
+	json_object *mem = json_object_new_object();
+	if (memstat_read((pid_t)pid, &ms) == 0) {
+		json_object_object_add(mem, "rss_bytes",
+				       json_object_new_int64((int64_t)ms.rss_bytes));
+		json_object_object_add(mem, "peak_rss_bytes",
+				       json_object_new_int64((int64_t)ms.peak_rss_bytes));
+		json_object_object_add(mem, "anon_huge_bytes",
+				       json_object_new_int64((int64_t)ms.anon_huge_bytes));
+		json_object_object_add(mem, "hugetlb_bytes",
+				       json_object_new_int64((int64_t)ms.hugetlb_bytes));
+		json_object_object_add(
+		    mem, "ksm_merging_pages",
+		    ms.have_ksm ? json_object_new_int64((int64_t)ms.ksm_merging_pages) : NULL);
+	}
+	json_object_object_add(o, "memory", mem);
+
 	/* cgroup limits and usage */
 	json_object *cg = json_object_new_object();
 	static const struct {
@@ -453,6 +472,10 @@ int cmd_inspect(int argc, char **argv)
 	json_object_object_foreach(ns, nkey, nval)
 	{
 		printf("ns.%-13s %s\n", nkey, json_object_get_string(nval));
+	}
+	json_object_object_foreach(mem, mkey, mval)
+	{
+		printf("memory.%-9s %s\n", mkey, mval ? json_object_get_string(mval) : "n/a");
 	}
 	json_object_object_foreach(cg, ckey, cval)
 	{
