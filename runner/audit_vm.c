@@ -14,6 +14,7 @@
 #include "cgroup.h"
 #include "label.h"
 #include "paths.h"
+#include "procfs.h"
 #include "registry.h"
 #include "sandbox.h"
 #include "util.h"
@@ -46,45 +47,11 @@ static void report(struct audit *a, bool ok, const char *check, const char *expe
 		       actual);
 }
 
-/* "Key:\tvalue" of /proc/PID[/task/TID]/status into out ("" when absent). */
-static void status_of(const char *dir, const char *key, char *out, size_t size)
-{
-	char path[PATH_MAX], line[512];
-	out[0] = '\0';
-	snprintf(path, sizeof(path), "%s/status", dir);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return;
-	size_t klen = strlen(key);
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, key, klen) == 0 && line[klen] == ':') {
-			char *v = line + klen + 1;
-			v += strspn(v, " \t");
-			v[strcspn(v, "\n")] = '\0';
-			snprintf(out, size, "%s", v);
-			break;
-		}
-	}
-	fclose(f);
-}
-
-static void read_line(const char *path, char *out, size_t size)
-{
-	out[0] = '\0';
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return;
-	if (!fgets(out, (int)size, f))
-		out[0] = '\0';
-	fclose(f);
-	out[strcspn(out, "\n")] = '\0';
-}
-
 static void check_label(struct audit *a, const struct reg_vm *vm, const char *proc)
 {
 	char path[PATH_MAX], live[LABEL_MAX];
 	snprintf(path, sizeof(path), "%s/attr/current", proc);
-	read_line(path, live, sizeof(live));
+	procfs_line(path, live, sizeof(live));
 	char *mode = strstr(live, " (");
 	if (mode)
 		*mode = '\0';
@@ -111,22 +78,22 @@ static void check_process(struct audit *a, const struct reg_vm *vm, const char *
 	bool caps = vm->layers & SANDBOX_CAPS;
 	static const char *const sets[] = {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"};
 	for (size_t i = 0; i < ARRAY_SIZE(sets); i++) {
-		status_of(proc, sets[i], v, sizeof(v));
+		procfs_status(proc, sets[i], v, sizeof(v));
 		if (caps)
 			report(a, strcmp(v, "0000000000000000") == 0, sets[i], "0000000000000000",
 			       v);
 	}
-	status_of(proc, "NoNewPrivs", v, sizeof(v));
+	procfs_status(proc, "NoNewPrivs", v, sizeof(v));
 	if (vm->layers & SANDBOX_NO_NEW_PRIVS)
 		report(a, strcmp(v, "1") == 0, "NoNewPrivs", "1", v);
-	status_of(proc, "Uid", v, sizeof(v));
+	procfs_status(proc, "Uid", v, sizeof(v));
 	if (vm->uid) {
 		snprintf(want, sizeof(want), "%u\t%u\t%u\t%u", vm->uid, vm->uid, vm->uid, vm->uid);
 		report(a, strcmp(v, want) == 0, "uid (real, effective, saved, fs)", want, v);
-		status_of(proc, "Gid", v, sizeof(v));
+		procfs_status(proc, "Gid", v, sizeof(v));
 		snprintf(want, sizeof(want), "%u\t%u\t%u\t%u", vm->gid, vm->gid, vm->gid, vm->gid);
 		report(a, strcmp(v, want) == 0, "gid", want, v);
-		status_of(proc, "Groups", v, sizeof(v));
+		procfs_status(proc, "Groups", v, sizeof(v));
 		report(a, v[0] == '\0', "supplementary groups", "none", v[0] ? v : "none");
 	}
 	/* seccomp on every thread lockvm made (kernel helper threads aside) */
@@ -142,14 +109,14 @@ static void check_process(struct audit *a, const struct reg_vm *vm, const char *
 			snprintf(tdir, sizeof(tdir), "%s/%s", dir, e->d_name);
 			char cpath[PATH_MAX + 320];
 			snprintf(cpath, sizeof(cpath), "%s/comm", tdir);
-			read_line(cpath, comm, sizeof(comm));
+			procfs_line(cpath, comm, sizeof(comm));
 			bool ours =
 			    strncmp(comm, "vcpu", 4) == 0 || strcmp(comm, "lockvm-vmm") == 0;
 			if (!ours)
 				continue;
 			vcpus += strncmp(comm, "vcpu", 4) == 0;
 			char check[96];
-			status_of(tdir, "Seccomp", v, sizeof(v));
+			procfs_status(tdir, "Seccomp", v, sizeof(v));
 			snprintf(check, sizeof(check), "seccomp of thread %s", comm);
 			report(a, strcmp(v, "2") == 0, check, "2 (filter)", v);
 		}
@@ -222,7 +189,7 @@ static void check_cgroup(struct audit *a, const struct reg_vm *vm, const char *p
 	report(a, tail && strcmp(found, want) == 0, "cgroup", want, found[0] ? found : "?");
 	snprintf(path, sizeof(path), "%s/%s", dir,
 		 vm->cgroup.v2 ? "memory.max" : "memory.limit_in_bytes");
-	read_line(path, line, sizeof(line));
+	procfs_line(path, line, sizeof(line));
 	snprintf(want, sizeof(want), "at most %llu",
 		 (unsigned long long)(vm->mem * 2 + (256ULL << 20)));
 	unsigned long long limit = strtoull(line, NULL, 10);
@@ -230,7 +197,7 @@ static void check_cgroup(struct audit *a, const struct reg_vm *vm, const char *p
 	       "memory limit", want, line[0] ? line : "?");
 	const char *pdir = vm->cgroup.dir[vm->cgroup.v2 ? 0 : CGROUP_PIDS];
 	snprintf(path, sizeof(path), "%s/pids.max", pdir);
-	read_line(path, line, sizeof(line));
+	procfs_line(path, line, sizeof(line));
 	snprintf(want, sizeof(want), "%u", vm->vcpus + 16);
 	report(a, strcmp(line, want) == 0, "pids limit", want, line[0] ? line : "?");
 }
@@ -303,7 +270,7 @@ int audit_vm_main(int argc, char **argv)
 	 * process would make every line above meaningless. */
 	char comm[64], path[96];
 	snprintf(path, sizeof(path), "%s/comm", proc);
-	read_line(path, comm, sizeof(comm));
+	procfs_line(path, comm, sizeof(comm));
 	report(&a, strcmp(comm, "lockvm-vmm") == 0, "VMM process", "lockvm-vmm",
 	       comm[0] ? comm : "gone");
 	if (a.json) {

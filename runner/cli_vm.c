@@ -17,6 +17,7 @@
 #include "landlock.h"
 #include "memstat.h"
 #include "paths.h"
+#include "procfs.h"
 #include "registry.h"
 #include "sandbox.h"
 #include "util.h"
@@ -247,41 +248,17 @@ int cmd_list(int argc, char **argv)
 	return 0;
 }
 
-/* "Key:\tvalue" from /proc/PID/status. */
+/* "Key:" of /proc/PID/status, or of one of its threads; "?" when absent. */
 static void status_field(long pid, const char *task, const char *key, char *out, size_t size)
 {
-	char path[96], line[512];
-	snprintf(out, size, "?");
+	char dir[96];
 	if (task)
-		snprintf(path, sizeof(path), "/proc/%ld/task/%s/status", pid, task);
+		snprintf(dir, sizeof(dir), "/proc/%ld/task/%s", pid, task);
 	else
-		snprintf(path, sizeof(path), "/proc/%ld/status", pid);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return;
-	size_t klen = strlen(key);
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, key, klen) == 0 && line[klen] == ':') {
-			char *v = line + klen + 1;
-			v += strspn(v, " \t");
-			v[strcspn(v, "\n")] = '\0';
-			snprintf(out, size, "%s", v);
-			break;
-		}
-	}
-	fclose(f);
-}
-
-static void read_small(const char *path, char *out, size_t size)
-{
-	snprintf(out, size, "?");
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return;
-	if (!fgets(out, (int)size, f))
+		snprintf(dir, sizeof(dir), "/proc/%ld", pid);
+	procfs_status(dir, key, out, size);
+	if (!out[0])
 		snprintf(out, size, "?");
-	fclose(f);
-	out[strcspn(out, "\n")] = '\0';
 }
 
 static void add(json_object *o, const char *k, const char *v)
@@ -337,7 +314,7 @@ int cmd_inspect(int argc, char **argv)
 		json_object *t = json_object_new_object();
 		char comm[64];
 		snprintf(path, sizeof(path), "/proc/%ld/task/%s/comm", pid, e->d_name);
-		read_small(path, comm, sizeof(comm));
+		procfs_line(path, comm, sizeof(comm));
 		add(t, "tid", e->d_name);
 		add(t, "name", comm);
 		status_field(pid, e->d_name, "Seccomp", buf, sizeof(buf));
@@ -406,7 +383,7 @@ int cmd_inspect(int argc, char **argv)
 		snprintf(path, sizeof(path), "%s/%s", dir, cgfiles[i].file);
 		if (access(path, R_OK) < 0)
 			continue;
-		read_small(path, buf, sizeof(buf));
+		procfs_line(path, buf, sizeof(buf));
 		add(cg, cgfiles[i].file, buf);
 	}
 	add(cg, "path", vm.cgroup.dir[0][0] ? vm.cgroup.dir[0] : "");

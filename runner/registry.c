@@ -320,7 +320,7 @@ int registry_save(const struct reg_vm *vm)
 		errno = ENOMEM;
 		return -1;
 	}
-	int rc = paths_write_atomic(path, text, strlen(text), 0600);
+	int rc = paths_write_state(path, text, strlen(text), 0600);
 	free(text);
 	return rc;
 }
@@ -676,7 +676,7 @@ static int record_save(const char *path, const struct image_record *rec)
 	}
 	json_object_object_add(o, "users", users);
 	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
-	int rc = paths_write_atomic(path, text, strlen(text), 0600);
+	int rc = paths_write_state(path, text, strlen(text), 0600);
 	json_object_put(o);
 	return rc;
 }
