@@ -10,6 +10,7 @@
 #include <limits.h>
 #include "audit_selinux.h"
 #include "audit_vm.h"
+#include "net.h"
 #include "cli_vmdef.h"
 #include "run.h"
 #include "seccomp_policy.h"
@@ -61,6 +62,7 @@ static const struct command {
     {"stop", cmd_stop, "ask a VM to shut down, kill it after --timeout"},
     {"kill", cmd_kill, "kill a VM now"},
     {"logs", cmd_logs, "a VM's console and lifecycle log (-f: follow)"},
+    {"net", net_main, "virtual networks: define, start, list, destroy, undefine"},
     {"gc", cmd_gc, "recover what VMs with a dead supervisor left behind"},
     {"define", cmd_define, "check a VM definition (INI) and install it under a name"},
     {"undefine", cmd_undefine, "remove a VM definition"},
