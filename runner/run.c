@@ -863,8 +863,12 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 	/* The VMM's stdout and stderr are pipes the supervisor tees to the log
 	 * (and to its own stdout/stderr): swapped in around the spawn, which
 	 * hands fds 1 and 2 to the child as they are. */
-	if (pipe2(st->out_pipe, O_CLOEXEC) < 0 || pipe2(st->err_pipe, O_CLOEXEC) < 0)
-		die_errno("pipe2");
+	const char *channel_label =
+	    (cfg.layers & SANDBOX_MAC) && strcmp(st->vm.mac, "selinux") == 0 ? cfg.exec_label : NULL;
+	if (mac_vmm_channel(channel_label, st->out_pipe) < 0 ||
+	    mac_vmm_channel(channel_label, st->err_pipe) < 0)
+		die_errno("making the VMM's output channels (label %s)",
+			  channel_label ? channel_label : "none");
 	fflush(NULL);
 	int saved_out = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
 	int saved_err = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
