@@ -4,9 +4,41 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <selinux/selinux.h>
+#include <stdio.h>
 #include <sys/apparmor.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+/*
+ * aa_change_onexec() through /proc/thread-self: libapparmor writes
+ * /proc/<gettid()>/attr/..., and in the VMM's new pid namespace that tid (1)
+ * names another task in the /proc still mounted (the host's init), so the
+ * write fails with EPERM. Same command, same kernel interface.
+ */
+static int apparmor_change_onexec(const char *profile)
+{
+	static const char *const attrs[] = {"/proc/thread-self/attr/apparmor/exec",
+					    "/proc/thread-self/attr/exec"};
+	char command[512];
+	int len = snprintf(command, sizeof(command), "exec %s", profile);
+	if (len < 0 || (size_t)len >= sizeof(command)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
+		int fd = open(attrs[i], O_WRONLY | O_CLOEXEC);
+		if (fd < 0 && errno == ENOENT)
+			continue; /* kernels before 5.8 have only attr/exec */
+		if (fd < 0)
+			return -1;
+		ssize_t n = write(fd, command, (size_t)len);
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		return n == len ? 0 : -1;
+	}
+	return -1;
+}
 
 int mac_set_exec_label(const char *label_or_profile)
 {
@@ -19,7 +51,7 @@ int mac_set_exec_label(const char *label_or_profile)
 		return MAC_LABEL_SET;
 	}
 	if (aa_is_enabled() > 0) {
-		if (aa_change_onexec(label_or_profile) < 0)
+		if (apparmor_change_onexec(label_or_profile) < 0)
 			return -1;
 		return MAC_LABEL_SET;
 	}

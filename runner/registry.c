@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "apparmor_profile.h"
 #include "util.h"
 
 #define STATE_MAX  (256 << 10) /* a state file larger than this is not ours */
@@ -465,10 +466,19 @@ int registry_reap(void)
 			continue;
 		}
 		images_release(vm.name);
-		if (vm.boot_id[0] && strcmp(vm.boot_id, registry_boot_id()) == 0)
+		if (vm.boot_id[0] && strcmp(vm.boot_id, registry_boot_id()) == 0) {
 			cgroup_destroy(&vm.cgroup);
+			/* Its per-VM AppArmor profile, which only its supervisor
+			 * would have removed; one never loaded is not an error. */
+			char aerr[PATH_MAX];
+			if (strcmp(vm.mac, "apparmor") == 0 && vm.profile[0] &&
+			    apparmor_profile_remove(vm.profile, aerr, sizeof(aerr)) < 0 &&
+			    !strstr(aerr, strerror(ENOENT)))
+				warn_msg("registry: %s: %s", vm.name, aerr);
+		}
 		log_line(vm.name,
-			 "supervisor gone; leftovers recovered (images restored, cgroup removed)");
+			 "supervisor gone; leftovers recovered (images restored, cgroup and "
+			 "AppArmor profile removed)");
 		registry_remove(vm.name);
 		reaped++;
 	}

@@ -140,11 +140,15 @@ build_initramfs() {
 	# supervisor profile compiled here.
 	copy_bin /sbin/apparmor_parser /usr/sbin/apparmor_parser
 	mkdir -p "$R/etc/apparmor.d" "$R/etc/apparmor"
-	cp -a /etc/apparmor.d/tunables /etc/apparmor.d/abstractions "$R/etc/apparmor.d/"
+	cp -a /etc/apparmor.d/abi /etc/apparmor.d/tunables /etc/apparmor.d/abstractions "$R/etc/apparmor.d/"
 	cp -a /etc/apparmor/parser.conf "$R/etc/apparmor/" 2>/dev/null || true
+	# parser.conf pins the features ABI it compiles for.
+	[ -d /usr/share/apparmor-features ] && mkdir -p "$R/usr/share" &&
+		cp -a /usr/share/apparmor-features "$R/usr/share/"
 	install -m 0644 profiles/abstractions/lockvm-vm "$R/etc/apparmor.d/abstractions/lockvm-vm"
 	install -m 0644 profiles/lockvm "$R/etc/apparmor.d/usr.bin.lockvm"
-	apparmor_parser -Q -S profiles/lockvm >"$R/e2e/apparmor/lockvm.bin" ||
+	# E2E_PERMISSIVE (debugging the policy only): complain mode.
+	apparmor_parser -Q -S ${E2E_PERMISSIVE:+-C} profiles/lockvm >"$R/e2e/apparmor/lockvm.bin" ||
 		die "apparmor_parser -Q -S profiles/lockvm failed"
 	# Host files the VMs must not reach.
 	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$R/etc/passwd"
@@ -178,7 +182,7 @@ boot() {
 	local log=$E/console-$mode.log
 	case $mode in
 	selinux) lsm="security=selinux${E2E_PERMISSIVE:+ lockvm_e2e_permissive}" ;;
-	apparmor) lsm="security=apparmor apparmor=1" ;;
+	apparmor) lsm="security=apparmor apparmor=1${E2E_PERMISSIVE:+ lockvm_e2e_permissive}" ;;
 	*) die "unknown boot mode '$mode' (want selinux or apparmor)" ;;
 	esac
 	echo "== e2e boot: $mode enforcing (timeout ${BOOT_TIMEOUT}s, console $log)"

@@ -10,7 +10,7 @@ P=/e2e/bin/e2e_probe
 EVIL=/usr/lib/lockvm/lockvm-vmm
 IMAGES=/var/lib/lockvm/images
 GUEST=/var/lib/lockvm/guests/service.elf
-DENIED_RE='avc: +denied|apparmor="DENIED"'
+DENIED_RE='avc: +denied|apparmor="(DENIED|ALLOWED)"'
 
 pass() { echo "E2E PASS: [$mode] $*"; }
 fail() { echo "E2E FAIL: [$mode] $*"; }
