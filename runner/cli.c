@@ -9,6 +9,7 @@
 #include "paths.h"
 #include <limits.h>
 #include "audit_selinux.h"
+#include "audit_vm.h"
 #include "run.h"
 #include "seccomp_policy.h"
 #include <lockvm/abi.h>
@@ -42,8 +43,10 @@ static int audit_main(int argc, char **argv)
 		return audit_selinux_main(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "seccomp") == 0)
 		return audit_seccomp_main(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "vm") == 0)
+		return audit_vm_main(argc - 1, argv + 1);
 	die("usage: lockvm audit selinux [--policy FILE] [--json] | seccomp [--json] [--diff A B] "
-	    "[FILE...]");
+	    "[FILE...] | vm NAME [--json]");
 }
 
 static const struct command {

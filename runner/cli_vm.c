@@ -15,7 +15,9 @@
 #include <unistd.h>
 
 #include "landlock.h"
+#include "memstat.h"
 #include "paths.h"
+#include "procfs.h"
 #include "registry.h"
 #include "sandbox.h"
 #include "util.h"
@@ -246,41 +248,17 @@ int cmd_list(int argc, char **argv)
 	return 0;
 }
 
-/* "Key:\tvalue" from /proc/PID/status. */
+/* "Key:" of /proc/PID/status, or of one of its threads; "?" when absent. */
 static void status_field(long pid, const char *task, const char *key, char *out, size_t size)
 {
-	char path[96], line[512];
-	snprintf(out, size, "?");
+	char dir[96];
 	if (task)
-		snprintf(path, sizeof(path), "/proc/%ld/task/%s/status", pid, task);
+		snprintf(dir, sizeof(dir), "/proc/%ld/task/%s", pid, task);
 	else
-		snprintf(path, sizeof(path), "/proc/%ld/status", pid);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return;
-	size_t klen = strlen(key);
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, key, klen) == 0 && line[klen] == ':') {
-			char *v = line + klen + 1;
-			v += strspn(v, " \t");
-			v[strcspn(v, "\n")] = '\0';
-			snprintf(out, size, "%s", v);
-			break;
-		}
-	}
-	fclose(f);
-}
-
-static void read_small(const char *path, char *out, size_t size)
-{
-	snprintf(out, size, "?");
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return;
-	if (!fgets(out, (int)size, f))
+		snprintf(dir, sizeof(dir), "/proc/%ld", pid);
+	procfs_status(dir, key, out, size);
+	if (!out[0])
 		snprintf(out, size, "?");
-	fclose(f);
-	out[strcspn(out, "\n")] = '\0';
 }
 
 static void add(json_object *o, const char *k, const char *v)
@@ -336,7 +314,7 @@ int cmd_inspect(int argc, char **argv)
 		json_object *t = json_object_new_object();
 		char comm[64];
 		snprintf(path, sizeof(path), "/proc/%ld/task/%s/comm", pid, e->d_name);
-		read_small(path, comm, sizeof(comm));
+		procfs_line(path, comm, sizeof(comm));
 		add(t, "tid", e->d_name);
 		add(t, "name", comm);
 		status_field(pid, e->d_name, "Seccomp", buf, sizeof(buf));
@@ -365,6 +343,24 @@ int cmd_inspect(int argc, char **argv)
 	json_object_object_add(proc, "namespaces", ns);
 	json_object_object_add(o, "vmm", proc);
 
+	/* memory as the kernel accounts it (issue 8) */
+	struct memstat ms;
+	json_object *mem = json_object_new_object();
+	if (memstat_read((pid_t)pid, &ms) == 0) {
+		json_object_object_add(mem, "rss_bytes",
+				       json_object_new_int64((int64_t)ms.rss_bytes));
+		json_object_object_add(mem, "peak_rss_bytes",
+				       json_object_new_int64((int64_t)ms.peak_rss_bytes));
+		json_object_object_add(mem, "anon_huge_bytes",
+				       json_object_new_int64((int64_t)ms.anon_huge_bytes));
+		json_object_object_add(mem, "hugetlb_bytes",
+				       json_object_new_int64((int64_t)ms.hugetlb_bytes));
+		json_object_object_add(
+		    mem, "ksm_merging_pages",
+		    ms.have_ksm ? json_object_new_int64((int64_t)ms.ksm_merging_pages) : NULL);
+	}
+	json_object_object_add(o, "memory", mem);
+
 	/* cgroup limits and usage */
 	json_object *cg = json_object_new_object();
 	static const struct {
@@ -387,7 +383,7 @@ int cmd_inspect(int argc, char **argv)
 		snprintf(path, sizeof(path), "%s/%s", dir, cgfiles[i].file);
 		if (access(path, R_OK) < 0)
 			continue;
-		read_small(path, buf, sizeof(buf));
+		procfs_line(path, buf, sizeof(buf));
 		add(cg, cgfiles[i].file, buf);
 	}
 	add(cg, "path", vm.cgroup.dir[0][0] ? vm.cgroup.dir[0] : "");
@@ -453,6 +449,10 @@ int cmd_inspect(int argc, char **argv)
 	json_object_object_foreach(ns, nkey, nval)
 	{
 		printf("ns.%-13s %s\n", nkey, json_object_get_string(nval));
+	}
+	json_object_object_foreach(mem, mkey, mval)
+	{
+		printf("memory.%-9s %s\n", mkey, mval ? json_object_get_string(mval) : "n/a");
 	}
 	json_object_object_foreach(cg, ckey, cval)
 	{

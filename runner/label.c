@@ -9,6 +9,7 @@
 #include <sys/apparmor.h>
 #include <sys/random.h>
 
+#include "mac.h"
 #include "util.h"
 
 const char *label_kind_name(enum label_kind kind)
@@ -175,11 +176,7 @@ int label_pair_of(const char *context, int *a, int *b)
 
 const char *label_mac_model(void)
 {
-	if (is_selinux_enabled() > 0)
-		return "selinux";
-	if (aa_is_enabled() > 0)
-		return "apparmor";
-	return "none";
+	return mac_active();
 }
 
 const char *label_mac_mode(void)

@@ -98,8 +98,19 @@ int paths_mkdir(const char *rel)
 				break;
 		}
 	}
-	size_t skip = strlen(paths_root()) + 1;
-	for (char *p = path + skip;; p++) {
+	return paths_mkdir_below(paths_root(), rel, mode);
+}
+
+int paths_mkdir_below(const char *root, const char *rel, unsigned mode)
+{
+	char path[PATH_MAX];
+	bool top = !root || !root[0] || strcmp(root, "/") == 0;
+	int n = snprintf(path, sizeof(path), "%s/%s", top ? "" : root, rel);
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (char *p = path + (top ? 1 : strlen(root) + 1);; p++) {
 		if (*p != '/' && *p != '\0')
 			continue;
 		char saved = *p;
@@ -141,7 +152,20 @@ bool paths_name_valid(const char *name, const char **why)
 	return false;
 }
 
+static int write_atomic(const char *path, const void *data, size_t len, unsigned mode,
+			bool durable);
+
 int paths_write_atomic(const char *path, const void *data, size_t len, unsigned mode)
+{
+	return write_atomic(path, data, len, mode, true);
+}
+
+int paths_write_state(const char *path, const void *data, size_t len, unsigned mode)
+{
+	return write_atomic(path, data, len, mode, false);
+}
+
+static int write_atomic(const char *path, const void *data, size_t len, unsigned mode, bool durable)
 {
 	char tmp[PATH_MAX];
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp)) {
@@ -161,7 +185,7 @@ int paths_write_atomic(const char *path, const void *data, size_t len, unsigned 
 			goto fail;
 		done += (size_t)w;
 	}
-	if (fsync(fd) < 0 || close(fd) < 0) {
+	if ((durable && fsync(fd) < 0) || close(fd) < 0) {
 		fd = -1;
 		goto fail;
 	}

@@ -31,6 +31,10 @@ int paths_join(char *out, size_t size, const char *rel, const char *leaf);
  * otherwise), refusing symlinks on the way. Returns 0 or -1 with errno. */
 int paths_mkdir(const char *rel);
 
+/* mkdir -p of <root>/<rel> for any root (NULL or "" meaning "/"): the part
+ * below root only, each new directory with mode, no symlink followed. */
+int paths_mkdir_below(const char *root, const char *rel, unsigned mode);
+
 /* A VM, network or pool name: 1-64 of [A-Za-z0-9_.-], not starting with
  * '.' or '-'. On refusal, why says what is wrong ("empty", "too long" ...). */
 bool paths_name_valid(const char *name, const char **why);
@@ -39,6 +43,10 @@ bool paths_name_valid(const char *name, const char **why);
  * directory, fsync'd, then renamed over path. Mode applies to the new
  * file. Returns 0 or -1 with errno. */
 int paths_write_atomic(const char *path, const void *data, size_t len, unsigned mode);
+
+/* The same without fsync, for run-time state under run/ (tmpfs on real
+ * hosts, and void after a reboot anyway): atomic, not durable. */
+int paths_write_state(const char *path, const void *data, size_t len, unsigned mode);
 
 /* Reads a whole small file (at most max bytes) into a NUL-terminated
  * malloc'd buffer. Returns it, or NULL with errno (EFBIG when larger). */

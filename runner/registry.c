@@ -321,7 +321,7 @@ int registry_save(const struct reg_vm *vm)
 		errno = ENOMEM;
 		return -1;
 	}
-	int rc = paths_write_atomic(path, text, strlen(text), 0600);
+	int rc = paths_write_state(path, text, strlen(text), 0600);
 	free(text);
 	return rc;
 }
@@ -442,6 +442,22 @@ static void log_line(const char *name, const char *text)
 	close(fd);
 }
 
+/* A dead supervisor's uid lease: removed once no one holds its lock
+ * (uid_reserve() would reclaim it anyway; this keeps the directory true). */
+static void drop_stale_uid_lease(uint32_t uid)
+{
+	char path[PATH_MAX], leaf[16];
+	snprintf(leaf, sizeof(leaf), "%u", uid);
+	if (paths_join(path, sizeof(path), "run/lockvm/uids", leaf) < 0)
+		return;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		unlink(path);
+	close(fd);
+}
+
 int registry_reap(void)
 {
 	char **names;
@@ -466,6 +482,8 @@ int registry_reap(void)
 			continue;
 		}
 		images_release(vm.name);
+		if (vm.uid)
+			drop_stale_uid_lease(vm.uid);
 		if (vm.boot_id[0] && strcmp(vm.boot_id, registry_boot_id()) == 0) {
 			cgroup_destroy(&vm.cgroup);
 			/* Its per-VM AppArmor profile, which only its supervisor
@@ -484,6 +502,47 @@ int registry_reap(void)
 	}
 	registry_names_free(names, n);
 	return reaped;
+}
+
+/* Pairs the kernel shows on running VMMs (SELinux: /proc/PID/attr/current
+ * of every lockvm-vmm): a registry that was wiped or rebuilt cannot make a
+ * live VM's pair look free. Appends to pairs (capacity cap). */
+static void pairs_from_processes(uint32_t **pairs, size_t *n, size_t *cap)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		char path[300], buf[LABEL_MAX];
+		snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
+		FILE *f = fopen(path, "re");
+		if (!f)
+			continue;
+		bool vmm = fgets(buf, sizeof(buf), f) && strcmp(buf, "lockvm-vmm\n") == 0;
+		fclose(f);
+		if (!vmm)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/attr/current", e->d_name);
+		f = fopen(path, "re");
+		int a, b;
+		if (f && fgets(buf, sizeof(buf), f)) {
+			buf[strcspn(buf, "\n")] = '\0';
+			if (label_pair_of(buf, &a, &b) == 0) {
+				if (*n == *cap) {
+					*cap = *cap ? *cap * 2 : 64;
+					*pairs = realloc(*pairs, *cap * sizeof(uint32_t));
+					if (!*pairs)
+						die("out of memory");
+				}
+				(*pairs)[(*n)++] = label_pair_key(a, b);
+			}
+		}
+		if (f)
+			fclose(f);
+	}
+	if (d)
+		closedir(d);
 }
 
 int registry_pairs_in_use(uint32_t **pairs, size_t *n)
@@ -507,6 +566,9 @@ int registry_pairs_in_use(uint32_t **pairs, size_t *n)
 			(*pairs)[(*n)++] = label_pair_key(vm.label.cat_a, vm.label.cat_b);
 	}
 	registry_names_free(names, count);
+	size_t cap = count ? count : 1;
+	if (label_mac_model()[0] == 's') /* selinux: labels are on the processes */
+		pairs_from_processes(pairs, n, &cap);
 	return (int)*n;
 }
 
@@ -624,7 +686,7 @@ static int record_save(const char *path, const struct image_record *rec)
 	}
 	json_object_object_add(o, "users", users);
 	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
-	int rc = paths_write_atomic(path, text, strlen(text), 0600);
+	int rc = paths_write_state(path, text, strlen(text), 0600);
 	json_object_put(o);
 	return rc;
 }

@@ -535,6 +535,7 @@ struct run_state {
 	int lifeline;
 	int log_fd;
 	int out_pipe[2], err_pipe[2]; /* the VMM's stdout and stderr, teed to the log */
+	int ready_pipe[2];	      /* the VMM says "R" once its guest runs confined */
 	int ready_fd;		      /* --detach: tells the waiting parent */
 };
 
@@ -760,6 +761,10 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 			a.argv[a.n++] = (char *)o->env[i];
 		}
 	}
+	if (pipe2(st->ready_pipe, O_CLOEXEC) < 0)
+		die_errno("pipe2");
+	vmm_arg(&a, "--ready-fd", "%d", st->ready_pipe[1]);
+	keep[n_keep++] = st->ready_pipe[1];
 	keep[n_keep++] = STDIN_FILENO;
 	keep[n_keep++] = STDOUT_FILENO;
 	keep[n_keep++] = STDERR_FILENO;
@@ -883,14 +888,15 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 	close(saved_err);
 	close(st->out_pipe[1]);
 	close(st->err_pipe[1]);
-	st->out_pipe[1] = st->err_pipe[1] = -1;
+	close(st->ready_pipe[1]);
+	st->out_pipe[1] = st->err_pipe[1] = st->ready_pipe[1] = -1;
 	if (pid < 0) {
 		errno = spawn_errno;
 		die_errno("starting the VMM (clone)");
 	}
 	for (int i = 0; i < n_keep; i++) /* the policies are the VMM's now */
 		if (keep[i] > STDERR_FILENO && keep[i] != kvm_fd && keep[i] != guest_fd &&
-		    keep[i] != o->fs_fd && !is_disk_fd(o, keep[i]))
+		    keep[i] != o->fs_fd && keep[i] != st->ready_pipe[1] && !is_disk_fd(o, keep[i]))
 			close(keep[i]);
 	return pid;
 }
@@ -1140,7 +1146,8 @@ int run_main(int argc, char **argv)
 				.log_fd = -1,
 				.ready_fd = -1,
 				.out_pipe = {-1, -1},
-				.err_pipe = {-1, -1}};
+				.err_pipe = {-1, -1},
+				.ready_pipe = {-1, -1}};
 	check_memory_options(&o);
 	taken.o = &o;
 	taken.st = &st;
@@ -1188,6 +1195,13 @@ int run_main(int argc, char **argv)
 	if (o.fs_fd >= 0)
 		close(o.fs_fd);
 	st.vm.vmm_pid = (long)vmm;
+	/* "running" once every vCPU runs the guest confined (or the VMM ended:
+	 * supervise() then reports how); the wait has a bound of its own. */
+	struct pollfd rp = {.fd = st.ready_pipe[0], .events = POLLIN};
+	char r;
+	if (poll(&rp, 1, 60000) > 0)
+		(void)!read(st.ready_pipe[0], &r, 1);
+	close(st.ready_pipe[0]);
 	snprintf(st.vm.state, sizeof(st.vm.state), "running");
 	if (registry_save(&st.vm) < 0)
 		warn_errno("registry: recording VMM pid");

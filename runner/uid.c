@@ -1,5 +1,6 @@
 /* Per-VM uid/gid reservation: lock files under <root>/run/lockvm/uids/. */
 #include "uid.h"
+#include "paths.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -34,7 +35,7 @@ int uid_range_parse(const char *text, struct uid_range *range)
 	return 0;
 }
 
-/* mkdir -p for the part of dir below root, 0700, refusing symlinks. */
+/* dir = <root>/run/lockvm/uids, made (0700, no symlinks) if missing. */
 static int uid_make_dir(const char *root, char *dir, size_t size)
 {
 	int n = snprintf(dir, size, "%s/%s", (root && root[0]) ? root : "", UID_DIR);
@@ -42,26 +43,7 @@ static int uid_make_dir(const char *root, char *dir, size_t size)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	size_t skip = (root && root[0]) ? strlen(root) + 1 : 1;
-	for (char *p = dir + skip;; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char saved = *p;
-		*p = '\0';
-		struct stat st;
-		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-			return -1;
-		if (lstat(dir, &st) < 0)
-			return -1;
-		if (!S_ISDIR(st.st_mode)) {
-			errno = ENOTDIR;
-			return -1;
-		}
-		*p = saved;
-		if (saved == '\0')
-			break;
-	}
-	return 0;
+	return paths_mkdir_below(root, UID_DIR, 0700);
 }
 
 static bool uid_is_host_account(uint32_t id)

@@ -41,6 +41,7 @@ struct vmm_options {
 	unsigned layers; /* sandbox layers the supervisor applied; 0 = unconfined */
 	int seccomp_vmm_fd, seccomp_vcpu_fd;
 	bool seccomp_trap; /* a refused syscall is named, then the VMM exits 159 */
+	int ready_fd;	   /* one byte once the guest runs confined; -1: none */
 	struct boot_args args;
 	struct guest_mem_config mem_config; /* --hugepages, --ksm */
 	bool numa;			    /* --numa-nodes and --numa-cpus given */
@@ -68,6 +69,7 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 	    {"layers", required_argument, NULL, 'L'},
 	    {"seccomp-fds", required_argument, NULL, 'S'},
 	    {"seccomp-trap", no_argument, NULL, 'T'},
+	    {"ready-fd", required_argument, NULL, 'r'},
 	    {"ksm", no_argument, NULL, 'K'},
 	    {"hugepages", required_argument, NULL, 'H'},
 	    {"numa-nodes", required_argument, NULL, 'N'},
@@ -82,6 +84,7 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 	uint64_t value;
 	int opt;
 	*o = (struct vmm_options){.seccomp_vmm_fd = -1,
+				  .ready_fd = -1,
 				  .seccomp_vcpu_fd = -1,
 				  .kvm_fd = -1,
 				  .elf_fd = -1,
@@ -152,6 +155,11 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 			o->envp[o->envc++] = optarg;
 			break;
 		case 'T': o->seccomp_trap = true; break;
+		case 'r':
+			if (parse_uint(optarg, 3, 1023, &value) < 0)
+				die("bad --ready-fd '%s'", optarg);
+			o->ready_fd = (int)value;
+			break;
 		case 'K': o->mem_config.mergeable = true; break;
 		case 'H':
 			if (strcmp(optarg, "thp") == 0)
@@ -258,19 +266,45 @@ static void load_guest(struct vm *vm, struct vmm_options *o)
 }
 
 static int vcpu_seccomp_fd = -1;
+static unsigned vcpus_ready; /* under vm->lock: vCPU threads about to run the guest */
 
-/* Each vCPU thread installs its own filter right before guest code runs. */
-static int vcpu_install_seccomp(struct vcpu *vcpu)
+/* Each vCPU thread installs its own filter right before guest code runs,
+ * then counts itself ready (see report_ready). */
+static int vcpu_ready(struct vcpu *vcpu)
 {
-	static char roles[LOCKVM_MAX_VCPUS][12];
-	snprintf(roles[vcpu->index], sizeof(roles[0]), "vcpu%u", vcpu->index);
-	seccomp_trap_set_thread(roles[vcpu->index]);
-	if (seccomp_policy_install_fd(vcpu_seccomp_fd) < 0) {
-		fprintf(stderr, "lockvm-vmm: vcpu%u: installing seccomp filter: %s\n", vcpu->index,
-			strerror(errno));
-		return -1;
+	if (vcpu_seccomp_fd >= 0) {
+		static char roles[LOCKVM_MAX_VCPUS][12];
+		snprintf(roles[vcpu->index], sizeof(roles[0]), "vcpu%u", vcpu->index);
+		seccomp_trap_set_thread(roles[vcpu->index]);
+		if (seccomp_policy_install_fd(vcpu_seccomp_fd) < 0) {
+			fprintf(stderr, "lockvm-vmm: vcpu%u: installing seccomp filter: %s\n",
+				vcpu->index, strerror(errno));
+			return -1;
+		}
 	}
+	pthread_mutex_lock(&vcpu->vm->lock);
+	vcpus_ready++;
+	pthread_cond_broadcast(&vcpu->vm->cond);
+	pthread_mutex_unlock(&vcpu->vm->lock);
 	return 0;
+}
+
+/* Tells the supervisor (one byte on --ready-fd) that every vCPU thread is
+ * confined and running the guest, so `lockvm run -d` returns only then. */
+static void report_ready(struct vm *vm, int ready_fd)
+{
+	if (ready_fd < 0)
+		return;
+	uint64_t deadline = now_ns() + 30ULL * 1000000000ULL;
+	pthread_mutex_lock(&vm->lock);
+	while (vcpus_ready < vm->vcpu_count && !vm_is_ending(vm) && now_ns() < deadline)
+		(void)vm_wait_locked(vm, now_ns() + 100000000ULL, NULL);
+	bool ready = vcpus_ready == vm->vcpu_count;
+	pthread_mutex_unlock(&vm->lock);
+	if (ready && write(ready_fd, "R", 1) != 1)
+		fprintf(stderr, "lockvm-vmm: telling the supervisor it runs: %s\n",
+			strerror(errno));
+	close(ready_fd);
 }
 
 static int run_until_end(struct vm *vm, int signal_fd)
@@ -380,9 +414,9 @@ int vmm_main(int argc, char **argv)
 			if (o.seccomp_trap && seccomp_trap_install() < 0)
 				die_errno("installing the SIGSYS handler for --seccomp=trap");
 			vcpu_seccomp_fd = o.seccomp_vcpu_fd;
-			vcpu_before_run = vcpu_install_seccomp;
 		}
 	}
+	vcpu_before_run = vcpu_ready;
 	if (vcpu_start_all(&vm, err, sizeof(err)) < 0) {
 		vm_end(&vm, EXIT_REFUSED, "lockvm-vmm: %s", err);
 		vcpu_join_all(&vm);
@@ -394,6 +428,7 @@ int vmm_main(int argc, char **argv)
 		       "lockvm-vmm: installing the main thread's seccomp filter: %s",
 		       strerror(errno));
 	}
+	report_ready(&vm, o.ready_fd);
 	int status = run_until_end(&vm, signal_fd);
 
 	if (o.stats) {

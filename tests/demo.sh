@@ -14,3 +14,16 @@ say lockvm run build/guests/fault.elf -- pf
 "$B/lockvm" run "$B/guests/fault.elf" -- pf; echo "exit status $?"
 say lockvm run --timeout 0.5 build/guests/spin.elf
 "$B/lockvm" run --timeout 0.5 "$B/guests/spin.elf"; echo "exit status $?"
+say lockvm run -d --name web --vcpus 2 build/guests/service.elf
+"$B/lockvm" run -d --name web --vcpus 2 "$B/guests/service.elf"
+say lockvm run -d --name db build/guests/service.elf
+"$B/lockvm" run -d --name db "$B/guests/service.elf"
+say "lockvm list -Z     # each VM has its own label (category pair)"
+"$B/lockvm" list -Z
+say "lockvm inspect web  # what the kernel says of its VMM"
+"$B/lockvm" inspect web | grep -E '^(label|image_label|mac_mode|uid|landlock|layers|vmm\.(CapEff|NoNewPrivs|Seccomp)|thread|ns\.net|cgroup\.memory\.limit)'
+say lockvm audit vm web
+"$B/lockvm" audit vm web | tail -3
+say lockvm stop web; "$B/lockvm" stop web
+say lockvm stop db; "$B/lockvm" stop db
+say lockvm logs web; "$B/lockvm" logs web

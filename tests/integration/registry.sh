@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# The VM registry and its commands: names, detached VMs, labels (dynamic, static, group, none),
+# shared and conflicting disks, recovery after kill -9, untrusted registry files, 200 VMs at once.
+. "$(dirname "$0")/../lib.sh"
+if ! have_kvm; then skip "registry: /dev/kvm is not usable here"; exit 0; fi
+if [ "$(id -u)" -ne 0 ]; then skip "registry: needs root (per-VM uids, image owners)"; exit 0; fi
+R=$T_TMP/root
+mkdir -p "$R"
+L=("$LOCKVM" --root "$R")
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); $1"; }
+cleanup_vms() { for n in $("${L[@]}" list --json 2>/dev/null | json 'print(" ".join(v["name"] for v in d))' 2>/dev/null); do
+	"${L[@]}" kill "$n" >/dev/null 2>&1; done; }
+trap 'cleanup_vms; rm -rf "$T_TMP"' EXIT
+
+# --- names ---------------------------------------------------------------
+for bad in "" ".hidden" "-x" "a/b" "a b" "$(printf 'x%.0s' $(seq 65))" "caf$(printf '\xc3\xa9')"; do
+	expect "name '$bad' refused" 125 "--name '$bad'" "${L[@]}" run --name "$bad" "$G/hello.elf"
+done
+expect "64-character name accepted" 0 "hello from lockvm" "${L[@]}" run --name "$(printf 'n%.0s' $(seq 64))" "$G/hello.elf"
+
+# --- a detached VM, its listing, logs and graceful stop -------------------
+expect "run -d returns once running" 0 "svc" "${L[@]}" run -d --name svc --vcpus 2 "$G/service.elf"
+expect "duplicate live name refused" 125 "a VM named 'svc' is already running" "${L[@]}" run -d --name svc "$G/service.elf"
+run_capture "${L[@]}" list --json
+n=$(json 'v=[x for x in d if x["name"]=="svc"][0]; assert v["state"]=="running" and v["vcpus"]==2 and v["pid"]>0 and v["vmm_pid"]>0; assert v["label"].startswith("system_u:system_r:lockvm_vm_t:s0:c"); assert v["image_label"].startswith("system_u:object_r:lockvm_image_t:s0:c"); assert v["mac"] in ("none","selinux","apparmor"); print(len(d))' <<<"$out" 2>&1)
+[ "$n" = 1 ] && pass "list --json: svc with state, pids, vcpus, label, image_label, mac" || fail "list --json: $n / $out"
+run_capture "${L[@]}" list -Z
+grep -qE '^svc +running .*lockvm_vm_t:s0:c[0-9]+,c[0-9]+ ' <<<"$out" && pass "list -Z shows the label" || fail "list -Z: $out"
+run_capture "${L[@]}" inspect svc --json
+chk=$(json 'assert d["vmm"]["CapEff"]=="0000000000000000" and d["vmm"]["NoNewPrivs"]=="1" and d["vmm"]["Seccomp"]=="2"; assert all(t["seccomp"]=="2" for t in d["vmm"]["threads"] if t["name"].startswith(("lockvm-vmm","vcpu"))); assert "host" not in d["vmm"]["namespaces"]["net"]; assert int(d["uid"])>0 and d["landlock"]=="enforced"; print("ok")' <<<"$out" 2>&1)
+[ "$chk" = ok ] && pass "inspect --json: caps, NoNewPrivs, seccomp per thread, namespaces, uid, landlock" || fail "inspect: $chk"
+chk=$(json 'm=d["memory"]; assert 0 < m["rss_bytes"] < 64<<20 and m["peak_rss_bytes"] >= m["rss_bytes"]; print("ok")' <<<"$out" 2>&1)
+[ "$chk" = ok ] && pass "inspect --json: the VMM's resident and peak memory" || fail "inspect memory: $chk"
+expect "inspect of an unknown VM" 125 "no running VM named 'nosuch'" "${L[@]}" inspect nosuch
+expect "stop asks the guest, which exits" 0 "svc: stopped" "${L[@]}" stop svc --timeout 20
+expect "logs: console and lifecycle" 0 "shutdown requested" "${L[@]}" logs svc
+grep -q "lockvm: label: system_u:system_r:lockvm_vm_t" <<<"$out" && grep -q "lockvm: layers enforced:" <<<"$out" &&
+	grep -q "lockvm: exit: 0 (exit status 0)" <<<"$out" && pass "log has label, layers and exit lines" || fail "log: $out"
+expect "logs of an unknown VM" 125 "no log for 'nosuch'" "${L[@]}" logs nosuch
+"${L[@]}" run -d --name spinner "$G/spin.elf" >/dev/null
+expect "stop falls back to kill for a guest that ignores it" 0 "spinner: killed" "${L[@]}" stop spinner --timeout 0.5
+run_capture "${L[@]}" list --json
+[ "$(json 'print(len(d))' <<<"$out")" = 0 ] && pass "registry empty after the VMs ended" || fail "left: $out"
+
+# --- labels: static, none, group -------------------------------------------
+"${L[@]}" run -d --name st --label system_u:system_r:lockvm_vm_t:s0:c7,c9 "$G/service.elf" >/dev/null
+"${L[@]}" run -d --name nl --label none "$G/service.elf" >/dev/null
+"${L[@]}" run -d --name g1 --group team "$G/service.elf" >/dev/null
+"${L[@]}" run -d --name g2 --group team "$G/service.elf" >/dev/null
+"${L[@]}" run -d --name g3 --group other "$G/service.elf" >/dev/null
+run_capture "${L[@]}" list --json
+chk=$(json 'v={x["name"]:x for x in d}
+assert v["st"]["label"]=="system_u:system_r:lockvm_vm_t:s0:c7,c9" and v["st"]["label_kind"]=="static"
+assert v["st"]["image_label"]=="system_u:object_r:lockvm_image_t:s0:c7,c9"
+assert v["nl"]["label"]=="" and v["nl"]["label_kind"]=="none"
+assert v["g1"]["label"]==v["g2"]["label"] and v["g1"]["label_kind"]=="group"
+assert v["g3"]["label"]!=v["g1"]["label"]
+print("ok")' <<<"$out" 2>&1)
+[ "$chk" = ok ] && pass "static taken as given, none unlabelled, a group shares one pair, groups differ" || fail "labels: $chk"
+run_capture "${L[@]}" list -Z
+grep -qE '^nl +running .* none ' <<<"$out" && pass "list -Z shows none for --label none" || fail "list -Z none: $out"
+expect "bad static label refused" 125 "--label 'system_u:lockvm_vm_t'" "${L[@]}" run --label system_u:lockvm_vm_t "$G/hello.elf"
+expect "bad static level refused" 125 "is not an MLS/MCS level" "${L[@]}" run --label "a:b:c:x'y" "$G/hello.elf"
+expect "--label with --group refused" 125 "exclude each other" "${L[@]}" run --group a --label none "$G/hello.elf"
+for n in st nl g1 g2 g3; do "${L[@]}" kill "$n" >/dev/null 2>&1; done
+
+# --- disks: rw exclusive, ro and shared shareable, owners back -------------
+head -c 1048576 /dev/zero >"$T_TMP/a.img"; chmod 0644 "$T_TMP/a.img"
+before=$(stat -c '%u:%g %a' "$T_TMP/a.img")
+"${L[@]}" run -d --name d1 --disk "$T_TMP/a.img" "$G/service.elf" >/dev/null
+owner=$(stat -c '%u %a' "$T_TMP/a.img")
+[ "${owner% *}" -ge 2000000000 ] && [ "${owner#* }" = 600 ] && pass "rw disk owned by the VM's uid, 0600" || fail "rw disk owner: $owner"
+expect "rw disk in use by another VM refused" 125 "disk $T_TMP/a.img is in use by VM 'd1'" "${L[@]}" run --disk "$T_TMP/a.img" "$G/hello.elf"
+expect "ro use of a disk another VM has rw refused" 125 "in use by VM 'd1'" "${L[@]}" run --disk "$T_TMP/a.img,ro" "$G/hello.elf"
+"${L[@]}" kill d1 >/dev/null
+[ "$(stat -c '%u:%g %a' "$T_TMP/a.img")" = "$before" ] && pass "owner and mode back after the VM" || fail "after d1: $(stat -c '%u:%g %a' "$T_TMP/a.img")"
+"${L[@]}" run -d --name s1 --disk "$T_TMP/a.img,shared" "$G/service.elf" >/dev/null
+expect "shared disk: a second ,shared user is allowed" 0 "s2" "${L[@]}" run -d --name s2 --disk "$T_TMP/a.img,shared" "$G/service.elf"
+expect "shared disk: a rw user is refused" 125 "in use by VM" "${L[@]}" run --disk "$T_TMP/a.img" "$G/hello.elf"
+run_capture "${L[@]}" inspect s2 --json
+[ "$(json 'print(d["disks"][0]["label"])' <<<"$out")" = "system_u:object_r:lockvm_content_t:s0" ] &&
+	pass "shared disk gets the content label without categories" || fail "shared label: $out"
+"${L[@]}" kill s1 >/dev/null
+[ "$(stat -c '%u:%g %a' "$T_TMP/a.img")" = "$before" ] && run_capture "${L[@]}" inspect s2 && pass "shared disk still recorded for the remaining user" || fail "after s1"
+"${L[@]}" kill s2 >/dev/null
+[ -z "$(ls "$R/run/lockvm/images")" ] && pass "image record gone after the last user" || fail "image records left: $(ls "$R/run/lockvm/images")"
+"${L[@]}" run -d --name r1 --disk "$T_TMP/a.img,ro" "$G/service.elf" >/dev/null
+expect "ro disk: a second ro user is allowed" 0 "r2" "${L[@]}" run -d --name r2 --disk "$T_TMP/a.img,ro" "$G/service.elf"
+"${L[@]}" kill r1 >/dev/null; "${L[@]}" kill r2 >/dev/null
+
+# --- audit vm: the real state against the policy ------------------------------
+"${L[@]}" run -d --name au --vcpus 2 --disk "$T_TMP/a.img" "$G/service.elf" >/dev/null
+expect "audit vm: no drift on a fresh VM" 0 "au: 0 drifts" "${L[@]}" audit vm au
+grep -q "PASS: audit vm au: seccomp of thread vcpu1: 2" <<<"$out" && grep -q "PASS: audit vm au: root directory: empty" <<<"$out" &&
+	pass "audit vm checks seccomp per thread and the root" || fail "audit vm lines: $out"
+chmod 0644 "$T_TMP/a.img" # drift: someone loosened the image
+expect "audit vm: drift found and exit 1" 1 "DRIFT: audit vm au: owner of disk $T_TMP/a.img: expected" "${L[@]}" audit vm au
+run_capture "${L[@]}" audit vm au --json
+[ "$(json 'print(d["drift"], [r["check"] for r in d["results"] if not r["ok"]])' <<<"$out")" = "1 ['owner of disk $T_TMP/a.img']" ] &&
+	pass "audit vm --json names the drifting property" || fail "audit json: $out"
+expect "audit vm of an unknown VM" 125 "no running VM named 'zz'" "${L[@]}" audit vm zz
+"${L[@]}" kill au >/dev/null
+
+# --- kill -9 of a supervisor -------------------------------------------------
+"${L[@]}" run -d --name k9 --disk "$T_TMP/a.img" "$G/service.elf" >/dev/null
+run_capture "${L[@]}" list --json
+sup=$(json 'print([x["pid"] for x in d if x["name"]=="k9"][0])' <<<"$out")
+vmm=$(json 'print([x["vmm_pid"] for x in d if x["name"]=="k9"][0])' <<<"$out")
+kill -KILL "$sup"
+for _ in $(seq 50); do kill -0 "$vmm" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$vmm" 2>/dev/null && fail "kill -9 supervisor: its VMM $vmm is still alive" || pass "kill -9 supervisor: its VMM died with it"
+run_capture "${L[@]}" list
+! grep -q '^k9 ' <<<"$out" && grep -q "recovered 1 VM" <<<"$out" && pass "next list recovers and no longer shows it" || fail "list after kill -9: $out"
+[ "$(stat -c '%u:%g %a' "$T_TMP/a.img")" = "$before" ] && pass "kill -9: image owner and mode back" || fail "kill -9: image now $(stat -c '%u:%g %a' "$T_TMP/a.img")"
+grep -q "supervisor gone; leftovers recovered" "$R/var/log/lockvm/k9.log" && pass "kill -9: recovery noted in the VM's log" || fail "k9 log"
+
+# --- registry files are never trusted blindly --------------------------------
+mkdir -p "$R/run/lockvm/vms/future"
+echo '{"format": 99, "name": "future"}' >"$R/run/lockvm/vms/future/state.json"
+exec 7>"$R/run/lockvm/vms/future/lock"; flock -x 7 # "live"
+run_capture "${L[@]}" list
+grep -q "registry format 99, this lockvm reads format 1; not trusted" <<<"$out" && ! grep -q '^future ' <<<"$out" &&
+	pass "newer registry format refused with a clear message" || fail "format 99: $out"
+echo '{"format": 1, "name": "future", garbage' >"$R/run/lockvm/vms/future/state.json"
+run_capture "${L[@]}" list
+grep -q "future/state.json: corrupt" <<<"$out" && pass "corrupt registry file refused" || fail "corrupt: $out"
+exec 7>&-
+run_capture "${L[@]}" gc
+grep -q "future/state.json: corrupt" <<<"$out" && [ -d "$R/run/lockvm/vms/future" ] && pass "gc leaves an unreadable entry alone, saying why" || fail "gc corrupt: $out"
+rm -rf "$R/run/lockvm/vms/future"
+
+# --- --root isolation -----------------------------------------------------------
+R2=$T_TMP/root2
+mkdir -p "$R2"
+"${L[@]}" run -d --name iso "$G/service.elf" >/dev/null
+run_capture "$LOCKVM" --root "$R2" list --json
+[ "$(json 'print(len(d))' <<<"$out")" = 0 ] && pass "--root isolation: another root sees no VM" || fail "root2 sees: $out"
+expect "--root isolation: same name in another root" 0 "iso" "$LOCKVM" --root "$R2" run -d --name iso "$G/service.elf"
+"$LOCKVM" --root "$R2" kill iso >/dev/null; "${L[@]}" kill iso >/dev/null
+expect "--root must exist" 125 "--root /nonexistent-lockvm" "$LOCKVM" --root /nonexistent-lockvm list
+
+# --- 200 VMs started at once: distinct pairs, all listed, all stopped ------------
+N=200
+start=$(date +%s%N)
+for i in $(seq $N); do "${L[@]}" run -d --name "m$i" --mem 16M "$G/service.elf" >"$T_TMP/m$i.out" 2>&1 & done
+wait
+ms=$((($(date +%s%N) - start) / 1000000))
+bad=$(grep -L '^m[0-9]*$' "$T_TMP"/m*.out | head -3)
+[ -z "$bad" ] && pass "$N detached VMs started concurrently (${ms} ms)" || fail "starts failed: $(cat $bad | head -5)"
+run_capture "${L[@]}" list --json
+chk=$(json 'import collections
+m=[x for x in d if x["name"].startswith("m")]
+pairs=[x["label"].rsplit(":",1)[1] for x in m]
+dup=[p for p,c in collections.Counter(pairs).items() if c>1]
+print(len(m), len(set(pairs)), dup[:3])' <<<"$out" 2>&1)
+[ "$chk" = "$N $N []" ] && pass "$N live VMs, $N distinct category pairs" || fail "pairs: $chk"
+for i in $(seq $N); do "${L[@]}" stop "m$i" --timeout 30 >/dev/null 2>&1 & done
+wait
+run_capture "${L[@]}" list --json
+left=$(json 'print(len(d))' <<<"$out")
+[ "$left" = 0 ] && pass "all $N stopped cleanly; labels released" || fail "$left VMs left after stop"
+cg=$(ls -d /sys/fs/cgroup/memory/lockvm/vm-* 2>/dev/null | while read -r d; do [ -z "$(cat "$d/tasks")" ] && echo "$d"; done | head -3)
+leases=$(ls "$R/run/lockvm/uids" | wc -l)
+[ "$leases" = 0 ] && pass "no uid lease left" || fail "$leases uid leases left"
+true
