@@ -841,10 +841,10 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 	/* The VMM's channels (ready, stdout, stderr), made once the label is
 	 * claimed: socketpairs in the VM's
 	 * own SELinux context where it gets one (mac_vmm_channel), else pipes. */
-	const char *channel_label = o->confine && strcmp(st->vm.mac, "selinux") == 0 &&
-					    st->vm.label.process[0]
-					? st->vm.label.process
-					: NULL;
+	const char *channel_label =
+	    o->confine && strcmp(st->vm.mac, "selinux") == 0 && st->vm.label.process[0]
+		? st->vm.label.process
+		: NULL;
 	if (mac_vmm_channel(channel_label, st->ready_pipe) < 0)
 		die_errno("making the VMM's ready channel (label %s)",
 			  channel_label ? channel_label : "none");

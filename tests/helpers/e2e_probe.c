@@ -132,8 +132,7 @@ static int exec_as(const char *lsm, const char *label, char **argv)
 	}
 	int fd = open(attr, O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text)) {
-		fprintf(stderr, "e2e_probe: writing '%s' to %s: %s\n", text, attr,
-			strerror(errno));
+		fprintf(stderr, "e2e_probe: writing '%s' to %s: %s\n", text, attr, strerror(errno));
 		return 5;
 	}
 	close(fd);
