@@ -1186,8 +1186,15 @@ int seccomp_policy_export_fd(scmp_filter_ctx ctx)
 	int read_only = open(self, O_RDONLY | O_CLOEXEC);
 	if (read_only < 0)
 		goto fail;
-	close(fd);
-	return read_only;
+	/* Same fd number as before, now read-only. */
+	if (dup3(read_only, fd, O_CLOEXEC) < 0) {
+		saved = errno;
+		close(read_only);
+		errno = saved;
+		goto fail;
+	}
+	close(read_only);
+	return fd;
 fail:
 	saved = errno;
 	close(fd);
