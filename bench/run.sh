@@ -185,3 +185,31 @@ if command -v busybox >/dev/null; then
 else
 	echo "BENCH linux-busybox skipped: busybox-static not installed"
 fi
+
+# net: frames/s from netsend.elf through the VM's tap / bench/tapsend writing the same
+# 60-byte frames to its own tap, both ports of one bridge in a private network namespace
+# (nothing leaves it; the frames go to a MAC no port has, so the bridge floods them to
+# the other port, whose reader is idle). Interleaved, best of 3.
+NS=lvbench$$
+if command -v nsenter >/dev/null && ip netns add "$NS" 2>/dev/null; then
+	ip netns exec "$NS" ip link add nbr type bridge && ip netns exec "$NS" ip link set nbr up
+	DST=02:00:00:00:be:99 N=200000 vm_best=0 host_best=0
+	for i in 1 2 3; do
+		v=$(nsenter --net=/var/run/netns/"$NS" "$L" run --net bridge=nbr "$B/guests/netsend.elf" $DST $N |
+			grep -o '([0-9]* frames/s' | grep -o '[0-9]*')
+		h=$(nsenter --net=/var/run/netns/"$NS" "$B/bench/tapsend" lvbench$i nbr $DST $N |
+			grep -o '([0-9]* frames/s' | grep -o '[0-9]*')
+		[ "${v:-0}" -gt "$vm_best" ] && vm_best=$v
+		[ "${h:-0}" -gt "$host_best" ] && host_best=$h
+	done
+	one=$(nsenter --net=/var/run/netns/"$NS" "$L" run --net bridge=nbr "$B/guests/netsend.elf" $DST 20000 1 |
+		grep -o '([0-9]* frames/s' | grep -o '[0-9]*')
+	ip netns del "$NS"
+	if [ "$vm_best" -gt 0 ] && [ "$host_best" -gt 0 ]; then
+		echo "BENCH net ratio=$(ratio "$vm_best" "$host_best") vm=${vm_best}frames/s host=${host_best}frames/s vm_one_frame_per_exit=${one:-?}frames/s ($N 60-byte frames, 64 per NET_SEND, one write(2) each on both sides; target >= 0.5)"
+	else
+		echo "BENCH net ratio=n/a (a run failed: vm='$vm_best' host='$host_best')"
+	fi
+else
+	echo "BENCH net skipped: cannot make a network namespace (needs root and nsenter)"
+fi

@@ -10,6 +10,7 @@
 #include <limits.h>
 #include "audit_selinux.h"
 #include "audit_vm.h"
+#include "net.h"
 #include "run.h"
 #include "seccomp_policy.h"
 #include <lockvm/abi.h>
@@ -60,6 +61,7 @@ static const struct command {
     {"stop", cmd_stop, "ask a VM to shut down, kill it after --timeout"},
     {"kill", cmd_kill, "kill a VM now"},
     {"logs", cmd_logs, "a VM's console and lifecycle log (-f: follow)"},
+    {"net", net_main, "virtual networks: define, start, list, destroy, undefine"},
     {"gc", cmd_gc, "recover what VMs with a dead supervisor left behind"},
     {"check", check_main, "validate this host for lockvm"},
     {"policy", policy_main, "compile a seccomp policy file and print the filter"},

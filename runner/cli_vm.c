@@ -16,6 +16,7 @@
 
 #include "landlock.h"
 #include "memstat.h"
+#include "nic.h"
 #include "paths.h"
 #include "procfs.h"
 #include "registry.h"
@@ -266,6 +267,35 @@ static void add(json_object *o, const char *k, const char *v)
 	json_object_object_add(o, k, json_object_new_string(v));
 }
 
+/* The NIC: what the registry recorded, and the VMM's live counters from
+ * the memfd the supervisor keeps (read through /proc/PID/fd). */
+static json_object *net_json(const struct reg_vm *vm)
+{
+	const struct reg_net *rn = &vm->net;
+	json_object *n = json_object_new_object();
+	add(n, "kind", rn->kind[0] ? rn->kind : "none");
+	if (!rn->kind[0])
+		return n;
+	add(n, "network", rn->network);
+	add(n, "bridge", rn->bridge);
+	add(n, "tap", rn->tap);
+	add(n, "mac", rn->mac);
+	if (rn->ovs_db[0])
+		add(n, "ovs_db", rn->ovs_db);
+	char path[64];
+	struct nic_stats stats;
+	snprintf(path, sizeof(path), "/proc/%ld/fd/%d", vm->pid, rn->stats_fd);
+	int fd = rn->stats_fd >= 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	bool ok = fd >= 0 && pread(fd, &stats, sizeof(stats), 0) == (ssize_t)sizeof(stats) &&
+		  stats.magic == NIC_STATS_MAGIC;
+	if (fd >= 0)
+		close(fd);
+	for (size_t i = 0; ok && i < NIC_COUNTERS; i++)
+		json_object_object_add(n, nic_stats_names[i],
+				       json_object_new_int64((int64_t)stats.counter[i]));
+	return n;
+}
+
 int cmd_inspect(int argc, char **argv)
 {
 	bool json = argc == 3 && strcmp(argv[2], "--json") == 0;
@@ -415,6 +445,8 @@ int cmd_inspect(int argc, char **argv)
 		json_object_array_add(disks, dj);
 	}
 	json_object_object_add(o, "disks", disks);
+	json_object *net = net_json(&vm);
+	json_object_object_add(o, "net", net);
 
 	if (json) {
 		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
@@ -464,6 +496,14 @@ int cmd_inspect(int argc, char **argv)
 		json_object_object_foreach(dj, dkey, dval)
 		{
 			printf(" %s=%s", dkey, json_object_get_string(dval));
+		}
+		printf("\n");
+	}
+	if (vm.net.kind[0]) {
+		printf("net:");
+		json_object_object_foreach(net, nkey2, nval2)
+		{
+			printf(" %s=%s", nkey2, json_object_get_string(nval2));
 		}
 		printf("\n");
 	}

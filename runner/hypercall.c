@@ -1,6 +1,8 @@
 /* Hypercall dispatch (Solo5-style): fixed table, one checked guest-pointer path, bounded work per call. */
 #include "hypercall.h"
 
+#include "nic.h"
+
 #include <errno.h>
 #include <sched.h>
 #include <string.h>
@@ -167,6 +169,10 @@ static const struct hypercall_def hypercall_table[LOCKVM_HC_COUNT] = {
     HC(LOCKVM_HC_NOP, hc_nop, struct lockvm_hc_nop),
     HC(LOCKVM_HC_BALLOON, balloon_hc_release, struct lockvm_hc_balloon),
     HC(LOCKVM_HC_EVENTS, hc_events, struct lockvm_hc_events),
+    HC(LOCKVM_HC_NET_INFO, nic_hc_info, struct lockvm_hc_net_info),
+    HC(LOCKVM_HC_NET_SEND, nic_hc_send, struct lockvm_hc_net_send),
+    HC(LOCKVM_HC_NET_RECV, nic_hc_recv, struct lockvm_hc_net_recv),
+    HC(LOCKVM_HC_NET_WAIT, nic_hc_wait, struct lockvm_hc_net_wait),
 };
 #undef HC
 

@@ -120,6 +120,17 @@ static char *vm_to_json(const struct reg_vm *vm)
 	}
 	json_object_object_add(o, "disks", disks);
 	add_str(o, "boot_id", vm->boot_id);
+	if (vm->net.kind[0]) {
+		json_object *n = json_object_new_object();
+		add_str(n, "kind", vm->net.kind);
+		add_str(n, "network", vm->net.network);
+		add_str(n, "bridge", vm->net.bridge);
+		add_str(n, "tap", vm->net.tap);
+		add_str(n, "mac", vm->net.mac);
+		add_str(n, "ovs_db", vm->net.ovs_db);
+		add_int(n, "stats_fd", vm->net.stats_fd);
+		json_object_object_add(o, "net", n);
+	}
 	char *text = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
 	json_object_put(o);
 	return text;
@@ -285,6 +296,31 @@ int registry_load(const char *name, struct reg_vm *vm, char *err, size_t errlen)
 		}
 	} else if (!r.bad) {
 		r.bad = "disks";
+	}
+	/* "net" is absent for VMs without a NIC (and from older lockvm). */
+	json_object *net;
+	vm->net.stats_fd = -1;
+	if (json_object_object_get_ex(o, "net", &net)) {
+		struct reader n = {.o = net};
+		struct reg_net *rn = &vm->net;
+		if (!json_object_is_type(net, json_type_object)) {
+			r.bad = r.bad ? r.bad : "net";
+		} else {
+			get_str(&n, "kind", rn->kind, sizeof(rn->kind));
+			get_str(&n, "network", rn->network, sizeof(rn->network));
+			get_str(&n, "bridge", rn->bridge, sizeof(rn->bridge));
+			get_str(&n, "tap", rn->tap, sizeof(rn->tap));
+			get_str(&n, "mac", rn->mac, sizeof(rn->mac));
+			get_str(&n, "ovs_db", rn->ovs_db, sizeof(rn->ovs_db));
+			rn->stats_fd = (int)get_int(&n, "stats_fd", -1, 1 << 20);
+			/* What reap hands to ovs-vsctl must be what lockvm wrote. */
+			if (n.bad ||
+			    (strcmp(rn->kind, "bridge") != 0 && strcmp(rn->kind, "ovs") != 0) ||
+			    !tap_ifname_valid(rn->bridge, NULL) ||
+			    !tap_ifname_valid(rn->tap, NULL) || strncmp(rn->tap, "lv-", 3) != 0 ||
+			    (strcmp(rn->kind, "ovs") == 0 && !net_ovs_db_valid(rn->ovs_db)))
+				r.bad = r.bad ? r.bad : "net";
+		}
 	}
 	json_object_put(o);
 	if (!r.bad && label_kind_parse(kind, &vm->label.kind) < 0)
@@ -484,6 +520,8 @@ int registry_reap(void)
 		images_release(vm.name);
 		if (vm.uid)
 			drop_stale_uid_lease(vm.uid);
+		if (vm.net.kind[0])
+			net_release(&vm.net); /* the OVS port; the tap went with the VMM */
 		if (vm.boot_id[0] && strcmp(vm.boot_id, registry_boot_id()) == 0) {
 			cgroup_destroy(&vm.cgroup);
 			/* Its per-VM AppArmor profile, which only its supervisor
@@ -494,9 +532,12 @@ int registry_reap(void)
 			    !strstr(aerr, strerror(ENOENT)))
 				warn_msg("registry: %s: %s", vm.name, aerr);
 		}
-		log_line(vm.name,
-			 "supervisor gone; leftovers recovered (images restored, cgroup and "
-			 "AppArmor profile removed)");
+		log_line(vm.name, vm.net.kind[0]
+				      ? "supervisor gone; leftovers recovered (images "
+					"restored, cgroup and AppArmor profile removed, "
+					"NIC released)"
+				      : "supervisor gone; leftovers recovered (images "
+					"restored, cgroup and AppArmor profile removed)");
 		registry_remove(vm.name);
 		reaped++;
 	}

@@ -11,6 +11,7 @@
 
 #include "cgroup.h"
 #include "label.h"
+#include "net.h"
 #include "paths.h"
 
 #define REGISTRY_FORMAT	  1    /* state.json and image records carry it */
@@ -49,6 +50,7 @@ struct reg_vm {
 	unsigned ndisks;
 	struct reg_disk disks[LOCKVM_MAX_DISKS];
 	char boot_id[40];
+	struct reg_net net; /* the NIC (--net); net.kind "" without one */
 };
 
 /* Takes the registry-wide lock (flock on run/lockvm/registry.lock), which

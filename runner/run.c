@@ -35,6 +35,8 @@
 #include "label.h"
 #include "registry.h"
 #include "mac.h"
+#include "net.h"
+#include "netframe.h"
 #include "paths.h"
 #include "sandbox.h"
 #include "seccomp_policy.h"
@@ -84,7 +86,9 @@ struct run_options {
 	unsigned envc;
 	int fs_fd;
 	int guest_argc;
-	char **guest_argv; /* guest_argv[0] is the guest as given */
+	char **guest_argv;   /* guest_argv[0] is the guest as given */
+	struct net_spec net; /* --net; kind NET_NONE: no NIC */
+	const char *mac;     /* --mac; NULL: generated */
 };
 
 static void usage(FILE *out)
@@ -114,7 +118,10 @@ static void usage(FILE *out)
 	    "  --linux            GUEST is an unmodified static Linux x86-64 program\n"
 	    "  --fs HOSTDIR       with --linux: the read-only file tree it sees as /\n"
 	    "  --env NAME=VALUE   with --linux: add to its environment (repeatable)\n"
-	    "  --strace           with --linux: print each system call and its result\n");
+	    "  --strace           with --linux: print each system call and its result\n"
+	    "  --net none|bridge=BR|ovs=BR|network=NAME  give the VM a NIC on a tap (default "
+	    "none)\n"
+	    "  --mac ADDR         the NIC's MAC (default: a random locally administered one)\n");
 }
 
 /* Parses PATH[,ro|,rw] in place (argv strings are ours to cut). */
@@ -167,6 +174,8 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 	    {"fs", required_argument, NULL, 'F'},
 	    {"strace", no_argument, NULL, 'T'},
 	    {"env", required_argument, NULL, 'E'},
+	    {"net", required_argument, NULL, 'W'},
+	    {"mac", required_argument, NULL, 'A'},
 	    {0},
 	};
 	uint64_t value;
@@ -203,6 +212,20 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 			o->confine = strcmp(optarg, "on") == 0;
 			break;
 		case 'X': o->linux_abi = true; break;
+		case 'W': {
+			char err[PATH_MAX + 256];
+			if (net_spec_parse(optarg, &o->net, err, sizeof(err)) < 0)
+				die("%s", err);
+			break;
+		}
+		case 'A': {
+			uint8_t mac[NETFRAME_MAC_LEN];
+			const char *why;
+			if (netframe_mac_parse(optarg, mac, &why) < 0)
+				die("--mac '%s': %s", optarg, why);
+			o->mac = optarg;
+			break;
+		}
 		case 'T': o->strace = true; break;
 		case 'F': o->fs_dir = optarg; break;
 		case 'E':
@@ -302,6 +325,10 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 		die("run: --fs, --env and --strace need --linux");
 	if (o->linux_abi && o->vcpus != 1)
 		die("run: a --linux guest runs on one vCPU (drop --vcpus)");
+	if (o->mac && o->net.kind == NET_NONE)
+		die("run: --mac needs --net");
+	if (o->linux_abi && o->net.kind != NET_NONE)
+		die("run: --net is not offered to --linux guests (they have no sockets)");
 	if (o->linux_abi && o->disk_count)
 		die("run: --disk is not offered to --linux guests (use --fs)");
 	if (optind >= argc)
@@ -441,8 +468,8 @@ static int pack_fs(const char *dir)
 /* The VMM's argv; fd numbers are the supervisor's own (sandbox_spawn keeps
  * them open across exec). */
 struct vmm_argv {
-	char *argv[56 + 2 * LOCKVM_MAX_DISKS + LOCKVM_MAX_ARGS + 2 * 32];
-	char numbers[16 + LOCKVM_MAX_DISKS][32];
+	char *argv[62 + 2 * LOCKVM_MAX_DISKS + LOCKVM_MAX_ARGS + 2 * 32];
+	char numbers[20 + LOCKVM_MAX_DISKS][32];
 	int n, used;
 };
 
@@ -533,6 +560,8 @@ struct run_state {
 	bool have_cgroup;
 	bool profile_loaded; /* AppArmor lockvm-<uuid> */
 	int lifeline;
+	int tap_fd;	   /* --net: the supervisor's copy until the VMM has it */
+	bool net_attached; /* the tap exists and is on its bridge */
 	int log_fd;
 	int out_pipe[2], err_pipe[2]; /* the VMM's stdout and stderr, teed to the log */
 	int ready_pipe[2];	      /* the VMM says "R" once its guest runs confined */
@@ -706,6 +735,53 @@ static void load_apparmor_profile(const struct run_options *o, struct run_state 
 	st->profile_loaded = true;
 }
 
+/*
+ * --net: the NIC's tap, made and attached while privileged. It is recorded
+ * in state.json first, so a killed supervisor's port can be removed by the
+ * next registry_reap(). The VMM gets the tap fd and a sealed memfd for its
+ * counters (kept by the supervisor for `lockvm inspect`).
+ */
+static void setup_net(const struct run_options *o, struct run_state *st, struct vmm_argv *a,
+		      int *keep, int *n_keep)
+{
+	char err[PATH_MAX + 256], mac_text[NETFRAME_MAC_TEXT];
+	struct reg_net *rn = &st->vm.net;
+	uint8_t mac[NETFRAME_MAC_LEN];
+	if (o->net.kind == NET_NONE)
+		return;
+	if (o->mac) {
+		(void)netframe_mac_parse(o->mac, mac, NULL); /* checked with the options */
+	} else {
+		uint8_t random[NETFRAME_MAC_LEN];
+		if (getrandom(random, sizeof(random), 0) != (ssize_t)sizeof(random))
+			die_errno("getrandom");
+		netframe_mac_generate(random, mac);
+	}
+	netframe_mac_format(mac, mac_text);
+	snprintf(rn->kind, sizeof(rn->kind), "%s", net_kind_name(o->net.kind));
+	snprintf(rn->network, sizeof(rn->network), "%s", o->net.network);
+	snprintf(rn->bridge, sizeof(rn->bridge), "%s", o->net.bridge);
+	snprintf(rn->mac, sizeof(rn->mac), "%s", mac_text);
+	snprintf(rn->ovs_db, sizeof(rn->ovs_db), "%s", o->net.kind == NET_OVS ? o->net.ovs_db : "");
+	net_tap_name(st->vm.name, st->vm.uuid, rn->tap);
+	rn->stats_fd = memfd_create("lockvm-nic-stats", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (rn->stats_fd < 0 || ftruncate(rn->stats_fd, 4096) < 0 ||
+	    fcntl(rn->stats_fd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0)
+		die_errno("the NIC counters memfd");
+	if (registry_save(&st->vm) < 0)
+		die_errno("registry: recording the NIC of %s", st->vm.name);
+	st->net_attached = true; /* from here, release_resources undoes it */
+	if (net_attach(rn, &st->tap_fd, err, sizeof(err)) < 0)
+		die("%s", err);
+	vmm_arg(a, "--net-fd", "%d", st->tap_fd);
+	vmm_arg(a, "--net-mac", "%s", mac_text);
+	vmm_arg(a, "--net-stats-fd", "%d", rn->stats_fd);
+	keep[(*n_keep)++] = st->tap_fd;
+	keep[(*n_keep)++] = rn->stats_fd;
+	log_event(st, "net: tap %s on %s %s%s%s, mac %s", rn->tap, rn->kind, rn->bridge,
+		  rn->network[0] ? ", network " : "", rn->network, mac_text);
+}
+
 static bool is_disk_fd(const struct run_options *o, int fd)
 {
 	for (unsigned i = 0; i < o->disk_count; i++)
@@ -719,8 +795,9 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 {
 	static struct vmm_argv a;
 	struct sandbox_config cfg;
-	int keep[9 + LOCKVM_MAX_DISKS],
-	    n_keep = 0; /* 9: stdio, kvm, guest, fs, two policies, spare */
+	int keep[12 + LOCKVM_MAX_DISKS],
+	    n_keep =
+		0; /* 12: stdio, kvm, guest, fs, two policies, ready, tap, NIC counters, spare */
 	sandbox_config_init(&cfg);
 	memset(&a, 0, sizeof(a));
 	a.argv[a.n++] = "lockvm-vmm";
@@ -774,7 +851,7 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 	}
 
 	cfg.layers = o->confine ? SANDBOX_LAYERS_ALL & ~sandbox_layers_unavailable() : 0;
-	struct policy_job policies[2];
+	struct policy_job policies[2] = {{0}}; /* (clang-tidy cannot see o->confine stay) */
 	if (o->confine)
 		compile_policies_start(policies, o->seccomp_mode);
 	if (o->confine) {
@@ -807,6 +884,7 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 	log_event(st, "start: %s, %u vCPU%s, %" PRIu64 " MiB, uuid %s", o->guest, o->vcpus,
 		  o->vcpus == 1 ? "" : "s", o->mem >> 20, st->vm.uuid);
 	load_apparmor_profile(o, st);
+	setup_net(o, st, &a, keep, &n_keep);
 	if (o->confine) {
 		if (cfg.layers & SANDBOX_CGROUP) {
 			char name[64];
@@ -902,8 +980,10 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 	}
 	for (int i = 0; i < n_keep; i++) /* the policies are the VMM's now */
 		if (keep[i] > STDERR_FILENO && keep[i] != kvm_fd && keep[i] != guest_fd &&
-		    keep[i] != o->fs_fd && keep[i] != st->ready_pipe[1] && !is_disk_fd(o, keep[i]))
+		    keep[i] != o->fs_fd && keep[i] != st->ready_pipe[1] &&
+		    keep[i] != st->vm.net.stats_fd && !is_disk_fd(o, keep[i]))
 			close(keep[i]);
+	st->tap_fd = -1; /* closed above: the tap now lives as long as the VMM */
 	return pid;
 }
 
@@ -915,6 +995,12 @@ static void release_resources(const struct run_options *o, struct run_state *st)
 	if (st->have_cgroup)
 		cgroup_destroy(&st->cgroup);
 	st->have_cgroup = false;
+	if (st->tap_fd >= 0)
+		close(st->tap_fd);
+	st->tap_fd = -1;
+	if (st->net_attached)
+		net_release(&st->vm.net);
+	st->net_attached = false;
 	if (st->profile_loaded) {
 		char err[256];
 		if (apparmor_profile_remove(st->vm.profile, err, sizeof(err)) < 0)
@@ -1148,6 +1234,7 @@ int run_main(int argc, char **argv)
 	char err[PATH_MAX + 256], why[256];
 	parse_options(argc, argv, &o);
 	st = (struct run_state){.lifeline = -1,
+				.tap_fd = -1,
 				.registry_fd = -1,
 				.log_fd = -1,
 				.ready_fd = -1,

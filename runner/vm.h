@@ -14,6 +14,7 @@
 
 struct kvm_run;
 struct linux_proc;
+struct nic;
 
 struct disk {
 	int fd;
@@ -44,6 +45,7 @@ struct vm {
 	uint64_t entry;		       /* guest entry point */
 	struct linux_proc *linux_proc; /* the process of a --linux VM (linux.h), else NULL */
 	uint64_t deadline_ns;	       /* CLOCK_MONOTONIC; 0 = none */
+	struct nic *nic;	       /* --net: the NIC (nic.h), else NULL */
 
 	/* Ending: the first vm_end() decides the status; later ones are ignored. */
 	atomic_bool ending;

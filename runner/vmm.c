@@ -21,6 +21,7 @@
 #include "kvm.h"
 #include "numa.h"
 #include "linux.h"
+#include "nic.h"
 #include "vcpu.h"
 #include "vm.h"
 #include "sandbox.h"
@@ -51,6 +52,10 @@ struct vmm_options {
 	int fs_fd;
 	unsigned tty_mask, envc;
 	char *envp[LINUX_MAX_ENV];
+	/* --net: the tap fd, the NIC's MAC, the shared counters */
+	int net_fd, net_stats_fd;
+	uint8_t net_mac[NETFRAME_MAC_LEN];
+	bool net_mac_set;
 };
 
 /* The VMM's argv comes from the supervisor, never from a user; still,
@@ -79,6 +84,9 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 	    {"strace", no_argument, NULL, 'Z'},
 	    {"tty-mask", required_argument, NULL, 'Y'},
 	    {"env", required_argument, NULL, 'E'},
+	    {"net-fd", required_argument, NULL, 'n'},
+	    {"net-stats-fd", required_argument, NULL, 'o'},
+	    {"net-mac", required_argument, NULL, 'a'},
 	    {0},
 	};
 	uint64_t value;
@@ -90,6 +98,8 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 				  .elf_fd = -1,
 				  .console_fd = STDOUT_FILENO,
 				  .fs_fd = -1,
+				  .net_fd = -1,
+				  .net_stats_fd = -1,
 				  .vcpus = 1};
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -154,6 +164,17 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 				die("bad --env '%s'", optarg);
 			o->envp[o->envc++] = optarg;
 			break;
+		case 'n':
+		case 'o':
+			if (parse_uint(optarg, 0, 1023, &value) < 0)
+				die("bad --net-%s '%s'", opt == 'n' ? "fd" : "stats-fd", optarg);
+			*(opt == 'n' ? &o->net_fd : &o->net_stats_fd) = (int)value;
+			break;
+		case 'a':
+			if (netframe_mac_parse(optarg, o->net_mac, NULL) < 0)
+				die("bad --net-mac '%s'", optarg);
+			o->net_mac_set = true;
+			break;
 		case 'T': o->seccomp_trap = true; break;
 		case 'r':
 			if (parse_uint(optarg, 3, 1023, &value) < 0)
@@ -181,6 +202,8 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 	}
 	if (o->kvm_fd < 0 || o->elf_fd < 0 || o->mem == 0)
 		die("--kvm-fd, --elf-fd and --mem are required");
+	if (o->net_fd >= 0 && !o->net_mac_set)
+		die("--net-fd needs --net-mac");
 	if (o->numa && (numa_set_empty(&o->numa_nodes) || numa_set_empty(&o->numa_cpus)))
 		die("--numa-nodes and --numa-cpus go together");
 	o->args.argc = (unsigned)(argc - optind);
@@ -309,12 +332,16 @@ static void report_ready(struct vm *vm, int ready_fd)
 
 static int run_until_end(struct vm *vm, int signal_fd)
 {
-	struct pollfd fds[2] = {
+	struct pollfd fds[3] = {
 	    {.fd = vm->wake_fd, .events = POLLIN},
 	    {.fd = signal_fd, .events = POLLIN},
+	    {.fd = -1, .events = POLLIN}, /* the tap, while the guest's queue has room */
 	};
 	while (!vm_is_ending(vm)) {
 		int timeout_ms = -1;
+		fds[2].fd = nic_poll_fd(vm);
+		if (vm->nic && fds[2].fd < 0)
+			timeout_ms = NIC_FULL_RETRY_MS;
 		if (vm->deadline_ns) {
 			uint64_t now = now_ns();
 			if (now >= vm->deadline_ns) {
@@ -322,10 +349,13 @@ static int run_until_end(struct vm *vm, int signal_fd)
 				break;
 			}
 			uint64_t left_ms = (vm->deadline_ns - now + 999999) / 1000000;
-			timeout_ms = left_ms > 60000 ? 60000 : (int)left_ms;
+			if (timeout_ms < 0 || left_ms < (uint64_t)timeout_ms)
+				timeout_ms = left_ms > 60000 ? 60000 : (int)left_ms;
 		}
-		if (poll(fds, 2, timeout_ms) < 0 && errno != EINTR)
+		if (poll(fds, 3, timeout_ms) < 0 && errno != EINTR)
 			die_errno("poll");
+		if (fds[2].fd >= 0 && (fds[2].revents & POLLIN))
+			nic_input(vm);
 		if (fds[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			if (read(signal_fd, &si, sizeof(si)) != (ssize_t)sizeof(si))
@@ -374,6 +404,9 @@ int vmm_main(int argc, char **argv)
 	for (unsigned i = 0; i < o.disk_count; i++)
 		if (blk_attach(&vm, o.disk_fds[i], o.disk_ro[i], err, sizeof(err)) < 0)
 			die("disk %u: %s", i, err);
+	if (o.net_fd >= 0 &&
+	    nic_attach(&vm, o.net_fd, o.net_mac, o.net_stats_fd, err, sizeof(err)) < 0)
+		die("%s", err);
 	vm.vcpus = calloc(o.vcpus, sizeof(*vm.vcpus));
 	if (!vm.vcpus)
 		die("out of memory for %u vCPUs", o.vcpus);
@@ -440,6 +473,11 @@ int vmm_main(int argc, char **argv)
 		fprintf(stderr, "stats: exits=%" PRIu64 " hypercalls=%" PRIu64 "\n", exits, calls);
 		if (vm.linux_proc)
 			linux_print_stats(vm.linux_proc);
+		if (vm.nic) {
+			char line[512];
+			nic_format_stats(&vm, line, sizeof(line));
+			fprintf(stderr, "stats: net %s\n", line);
+		}
 	}
 	linux_free(vm.linux_proc);
 	kvm_vm_destroy(&vm);

@@ -18,7 +18,14 @@ union lv_args {
 	struct lockvm_hc_nop nop;
 	struct lockvm_hc_balloon balloon;
 	struct lockvm_hc_events events;
+	struct lockvm_hc_net_info net_info;
+	struct lockvm_hc_net_send net_send;
+	struct lockvm_hc_net_recv net_recv;
+	struct lockvm_hc_net_wait net_wait;
 };
+/* One frame descriptor per vCPU for lv_net_send1 (below 4 GiB, like the
+ * argument slots). */
+static struct lockvm_net_frame lv_one_frame[LOCKVM_MAX_VCPUS];
 static union lv_args lv_slots[LOCKVM_MAX_VCPUS];
 static const struct lockvm_boot_info *lv_boot_infos[LOCKVM_MAX_VCPUS];
 
@@ -196,4 +203,47 @@ void lv_park(void)
 	static volatile uint32_t never;
 	for (;;)
 		lv_wait(&never, 0, 0);
+}
+
+int lv_net_info(uint8_t mac[6], uint32_t *mtu)
+{
+	union lv_args *a = slot();
+	a->net_info = (struct lockvm_hc_net_info){0};
+	lv_hypercall(LOCKVM_HC_NET_INFO, &a->net_info);
+	if (a->net_info.ret == 0) {
+		memcpy(mac, a->net_info.mac, 6);
+		*mtu = a->net_info.mtu;
+	}
+	return (int)a->net_info.ret;
+}
+
+long lv_net_send(const struct lockvm_net_frame *frames, uint32_t count)
+{
+	union lv_args *a = slot();
+	a->net_send = (struct lockvm_hc_net_send){.frames = (uintptr_t)frames, .count = count};
+	lv_hypercall(LOCKVM_HC_NET_SEND, &a->net_send);
+	return a->net_send.ret;
+}
+
+long lv_net_send1(const void *frame, uint32_t len)
+{
+	struct lockvm_net_frame *f = &lv_one_frame[lv_vcpu_index()];
+	*f = (struct lockvm_net_frame){.data = (uintptr_t)frame, .len = len};
+	return lv_net_send(f, 1);
+}
+
+long lv_net_recv(void *buf, uint64_t len)
+{
+	union lv_args *a = slot();
+	a->net_recv = (struct lockvm_hc_net_recv){.data = (uintptr_t)buf, .len = len};
+	lv_hypercall(LOCKVM_HC_NET_RECV, &a->net_recv);
+	return a->net_recv.ret;
+}
+
+int lv_net_wait(uint64_t timeout_ns)
+{
+	union lv_args *a = slot();
+	a->net_wait = (struct lockvm_hc_net_wait){.timeout_ns = timeout_ns};
+	lv_hypercall(LOCKVM_HC_NET_WAIT, &a->net_wait);
+	return (int)a->net_wait.ret;
 }

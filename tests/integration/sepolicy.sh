@@ -54,7 +54,8 @@ else
 fi
 for property in vm-own-image vm-other-image vm-content-read vm-content-no-write vm-host-etc \
 	vm-host-shadow vm-host-home vm-host-tmp vm-ptrace-other-vm vm-signal-other-vm \
-	vm-transition-unconfined vm-kvm supervisor-relabel-image supervisor-exec-vm; do
+	vm-transition-unconfined vm-kvm supervisor-relabel-image supervisor-exec-vm \
+	vm-tap-rw vm-tap-no-open-ioctl vm-no-tun-socket supervisor-tap-create; do
 	grep -q "^PASS $property:" <<<"$out" || fail "audit-selinux-property: no PASS line for $property"
 done
 # The isolation between VMs must come from MCS, not from a missing rule.

@@ -26,6 +26,8 @@
 
 #include <cmocka.h>
 
+#include <linux/if_tun.h>
+
 #include "seccomp_policy.h"
 #include "util.h"
 
@@ -453,6 +455,36 @@ static void test_shipped_vcpu_thread_ends(void **state)
 	close(vcpu_thread_fd);
 }
 
+/* The VMM holds a tap fd (--net) but configures nothing: no TUN ioctl. */
+static int body_ioctl_tunsetiff(void)
+{
+	return syscall(SYS_ioctl, -1, TUNSETIFF, 0) == -1 ? 0 : 1;
+}
+
+static int body_ioctl_tunsetpersist(void)
+{
+	return syscall(SYS_ioctl, -1, TUNSETPERSIST, 1) == -1 ? 0 : 1;
+}
+
+static int body_ioctl_tunsetoffload(void)
+{
+	return syscall(SYS_ioctl, -1, TUNSETOFFLOAD, 0) == -1 ? 0 : 1;
+}
+
+static void test_shipped_policies_refuse_tun_ioctls(void **state)
+{
+	const char *roles[] = {"vcpu", "vmm"};
+	for (size_t i = 0; i < ARRAY_SIZE(roles); i++) {
+		int fd = shipped_fd(roles[i]);
+		expect_sigsys(run_child(fd, body_ioctl_tunsetiff));
+		expect_sigsys(run_child(fd, body_ioctl_tunsetpersist));
+		expect_sigsys(run_child(fd, body_ioctl_tunsetoffload));
+		/* Frames go through read/write on the fd the supervisor passed. */
+		expect_exit(run_child(fd, body_write_fd5), 0);
+		close(fd);
+	}
+}
+
 static void test_shipped_vmm_creates_threads(void **state)
 {
 	int fd = shipped_fd("vmm");
@@ -601,6 +633,7 @@ int main(void)
 	    cmocka_unit_test(test_filter_is_per_thread),
 	    cmocka_unit_test(test_shipped_vcpu_policy),
 	    cmocka_unit_test(test_shipped_vmm_policy),
+	    cmocka_unit_test(test_shipped_policies_refuse_tun_ioctls),
 	    cmocka_unit_test(test_export_sealed_with_prologue),
 	    cmocka_unit_test(test_install_rejects_bad_fd),
 	};

@@ -90,6 +90,10 @@ enum lockvm_hypercall {
 	LOCKVM_HC_NOP = 11,
 	LOCKVM_HC_BALLOON = 12,
 	LOCKVM_HC_EVENTS = 13,
+	LOCKVM_HC_NET_INFO = 14,
+	LOCKVM_HC_NET_SEND = 15,
+	LOCKVM_HC_NET_RECV = 16,
+	LOCKVM_HC_NET_WAIT = 17,
 	LOCKVM_HC_COUNT
 };
 
@@ -101,6 +105,7 @@ enum lockvm_hypercall {
 #define LOCKVM_ENODEV 19
 #define LOCKVM_ETIMEDOUT 110
 #define LOCKVM_EAGAIN 11
+#define LOCKVM_EINTR 4
 
 /* Upper bounds on one call's work, so no call can stall the VMM. */
 #define LOCKVM_CONSOLE_MAX 65536
@@ -192,6 +197,61 @@ struct lockvm_hc_balloon {
 struct lockvm_hc_events {
 	uint64_t pending; /* OUT: LOCKVM_EVENT_* bits */
 	int64_t ret;      /* OUT */
+};
+
+/* ---- The NIC (lockvm run --net): Ethernet frames through a host tap ---- */
+/*
+ * A frame is what goes on the wire without preamble and FCS: destination
+ * MAC, source MAC, EtherType, payload. A frame shorter than the 14-byte
+ * header or longer than header + MTU is a guest error (exit 134). A frame
+ * whose source MAC is not the NIC's own is dropped and counted (no MAC
+ * spoofing); the guest is not told. The guest receives frames addressed to
+ * its MAC, to broadcast and to multicast groups only.
+ */
+#define LOCKVM_NET_HEADER 14
+#define LOCKVM_NET_MTU 1500
+#define LOCKVM_NET_FRAME_MIN LOCKVM_NET_HEADER
+#define LOCKVM_NET_FRAME_MAX (LOCKVM_NET_HEADER + LOCKVM_NET_MTU)
+#define LOCKVM_NET_BATCH_MAX 64 /* frames per SEND call: bounded work */
+
+struct lockvm_hc_net_info {
+	uint8_t mac[6];	 /* OUT: the NIC's MAC address */
+	uint16_t pad;
+	uint32_t mtu;	 /* OUT: LOCKVM_NET_MTU */
+	uint32_t pad2;
+	int64_t ret;	 /* OUT: 0, or -LOCKVM_ENODEV when the VM has no NIC */
+};
+
+struct lockvm_net_frame {
+	guest_ptr_t data; /* IN: the frame */
+	uint32_t len;	  /* IN: LOCKVM_NET_FRAME_MIN .. LOCKVM_NET_FRAME_MAX */
+	uint32_t pad;
+};
+
+/* Sends `count` frames described by an array of struct lockvm_net_frame
+ * (one frame: count = 1). */
+struct lockvm_hc_net_send {
+	guest_ptr_t frames; /* IN: count struct lockvm_net_frame */
+	uint32_t count;	    /* IN: 1 .. LOCKVM_NET_BATCH_MAX */
+	uint32_t pad;
+	int64_t ret;	    /* OUT: frames handed on (forged ones count as handed on), or -error */
+};
+
+/* Takes one received frame, without blocking. */
+struct lockvm_hc_net_recv {
+	guest_ptr_t data; /* IN: buffer */
+	uint64_t len;	  /* IN: its size (LOCKVM_NET_FRAME_MAX always suffices) */
+	int64_t ret;	  /* OUT: the frame's length, -LOCKVM_EAGAIN when none is
+			   * queued, -LOCKVM_ERANGE when the next frame is longer
+			   * than len (it stays queued), -LOCKVM_ENODEV */
+};
+
+/* Waits until a frame is queued, the timeout (0 = none) passes or the host
+ * posts an event (see LOCKVM_HC_EVENTS). */
+struct lockvm_hc_net_wait {
+	uint64_t timeout_ns; /* IN */
+	int64_t ret;	     /* OUT: 0 (a frame is queued), -LOCKVM_ETIMEDOUT,
+			      * -LOCKVM_EINTR (an event is pending), -LOCKVM_ENODEV */
 };
 
 #endif

@@ -44,6 +44,17 @@ extern char __lockvm_heap[]; /* set by lockvm.ld */
 /* The LOCKVM_EVENT_* bits the host posted since the last call (and clears
  * them); LOCKVM_EVENT_SHUTDOWN asks the guest to exit soon (`lockvm stop`). */
 uint64_t lv_events(void);
+/* The NIC (lockvm run --net). Each returns -LOCKVM_ENODEV without one.
+ * lv_net_info fills mac[6] and *mtu. lv_net_send hands on `count` frames
+ * (1..LOCKVM_NET_BATCH_MAX) and returns how many; lv_net_send1 sends one.
+ * lv_net_recv copies one queued frame into buf and returns its length, or
+ * -LOCKVM_EAGAIN when none is queued. lv_net_wait waits for a frame: 0, or
+ * -LOCKVM_ETIMEDOUT, or -LOCKVM_EINTR when an event is pending (lv_events). */
+int lv_net_info(uint8_t mac[6], uint32_t *mtu);
+long lv_net_send(const struct lockvm_net_frame *frames, uint32_t count);
+long lv_net_send1(const void *frame, uint32_t len);
+long lv_net_recv(void *buf, uint64_t len);
+int lv_net_wait(uint64_t timeout_ns);
 /* Parks this vCPU until the VM ends. */
 void lv_park(void) __attribute__((noreturn));
 

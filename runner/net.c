@@ -1,0 +1,496 @@
+/* Virtual networks: --net specs, named networks under etc/lockvm/networks, a VM's tap attach/release, `lockvm net`. */
+#include "net.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <ini.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define NET_CONF_MAX 4096
+
+const char *net_kind_name(enum net_kind kind)
+{
+	return kind == NET_BRIDGE ? "bridge" : kind == NET_OVS ? "ovs" : "none";
+}
+
+bool net_ovs_db_valid(const char *db)
+{
+	size_t len = strlen(db);
+	if (len >= NET_OVS_DB_MAX || strncmp(db, "unix:/", 6) != 0 || strstr(db, "/../"))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)db[i] <= ' ' || (unsigned char)db[i] >= 0x7f)
+			return false;
+	return true;
+}
+
+int net_parse_cidr(const char *text, uint32_t *network, uint32_t *prefix)
+{
+	char addr[32];
+	const char *slash = strchr(text, '/');
+	uint64_t p;
+	struct in_addr in;
+	if (!slash || (size_t)(slash - text) >= sizeof(addr) ||
+	    parse_uint(slash + 1, 1, 30, &p) < 0)
+		return -1;
+	memcpy(addr, text, (size_t)(slash - text));
+	addr[slash - text] = '\0';
+	if (inet_pton(AF_INET, addr, &in) != 1)
+		return -1;
+	uint32_t mask = ~0U << (32 - p);
+	*network = ntohl(in.s_addr) & mask;
+	*prefix = (uint32_t)p;
+	return 0;
+}
+
+static void default_ovs_db(struct net_spec *spec)
+{
+	const char *env = getenv("LOCKVM_OVS_DB");
+	snprintf(spec->ovs_db, sizeof(spec->ovs_db), "%s", env ? env : NET_OVS_DB_DEFAULT);
+	snprintf(spec->datapath, sizeof(spec->datapath), "system");
+}
+
+/* ---- network definitions ---- */
+
+struct def_parse {
+	struct net_spec *spec;
+	char *err;
+	size_t errlen;
+	bool failed, have_type, have_bridge;
+};
+
+static int def_entry(void *user, const char *section, const char *key, const char *value)
+{
+	struct def_parse *d = user;
+	struct net_spec *s = d->spec;
+	const char *why;
+	if (d->failed)
+		return 0;
+	if (strcmp(section, "network") != 0) {
+		snprintf(d->err, d->errlen, "unknown section [%s]", section);
+	} else if (strcmp(key, "type") == 0) {
+		if (strcmp(value, "bridge") == 0)
+			s->kind = NET_BRIDGE;
+		else if (strcmp(value, "ovs") == 0)
+			s->kind = NET_OVS;
+		else
+			snprintf(d->err, d->errlen, "type '%s': want bridge or ovs", value);
+		d->have_type = true;
+	} else if (strcmp(key, "bridge") == 0) {
+		if (!tap_ifname_valid(value, &why))
+			snprintf(d->err, d->errlen, "bridge '%s': %s", value, why);
+		else
+			snprintf(s->bridge, sizeof(s->bridge), "%s", value);
+		d->have_bridge = true;
+	} else if (strcmp(key, "subnet") == 0) {
+		if (net_parse_cidr(value, &s->subnet, &s->prefix) < 0)
+			snprintf(d->err, d->errlen, "subnet '%s': want A.B.C.D/P with P 1..30",
+				 value);
+	} else if (strcmp(key, "datapath") == 0) {
+		if (strcmp(value, "system") != 0 && strcmp(value, "netdev") != 0)
+			snprintf(d->err, d->errlen, "datapath '%s': want system or netdev", value);
+		else
+			snprintf(s->datapath, sizeof(s->datapath), "%s", value);
+	} else if (strcmp(key, "ovs_db") == 0) {
+		if (!net_ovs_db_valid(value))
+			snprintf(d->err, d->errlen, "ovs_db '%s': want unix:/PATH", value);
+		else
+			snprintf(s->ovs_db, sizeof(s->ovs_db), "%s", value);
+	} else {
+		snprintf(d->err, d->errlen, "unknown key '%s'", key);
+	}
+	d->failed = d->err[0] != '\0';
+	return !d->failed;
+}
+
+static int def_path(const char *name, char *out, size_t size, char *err, size_t errlen)
+{
+	const char *why;
+	char leaf[PATHS_NAME_MAX + 8];
+	if (!paths_name_valid(name, &why)) {
+		snprintf(err, errlen, "network name '%s': %s", name, why);
+		return -1;
+	}
+	snprintf(leaf, sizeof(leaf), "%s.conf", name);
+	if (paths_join(out, size, PATHS_NETWORKS_DIR, leaf) < 0) {
+		snprintf(err, errlen, "network %s: path too long", name);
+		return -1;
+	}
+	return 0;
+}
+
+/* Reads etc/lockvm/networks/NAME.conf. 0, or -1 with err. */
+static int def_load(const char *name, struct net_spec *spec, char *err, size_t errlen)
+{
+	char path[PATH_MAX], why[256] = "";
+	size_t len;
+	memset(spec, 0, sizeof(*spec));
+	default_ovs_db(spec);
+	if (def_path(name, path, sizeof(path), err, errlen) < 0)
+		return -1;
+	char *text = paths_read_file(path, NET_CONF_MAX, &len);
+	if (!text) {
+		snprintf(err, errlen, "no network named '%s' (%s: %s; see 'lockvm net define')",
+			 name, path, strerror(errno));
+		return -1;
+	}
+	struct def_parse d = {.spec = spec, .err = why, .errlen = sizeof(why)};
+	int rc = ini_parse_string(text, def_entry, &d);
+	free(text);
+	if (d.failed || rc != 0) {
+		snprintf(err, errlen, "%s:%d: %s", path, rc, d.failed ? why : "not INI syntax");
+		return -1;
+	}
+	if (!d.have_type || !d.have_bridge) {
+		snprintf(err, errlen, "%s: needs type and bridge in [network]", path);
+		return -1;
+	}
+	snprintf(spec->network, sizeof(spec->network), "%s", name);
+	return 0;
+}
+
+static int def_save(const char *name, const struct net_spec *spec, char *err, size_t errlen)
+{
+	char path[PATH_MAX], text[NET_CONF_MAX];
+	int len =
+	    snprintf(text, sizeof(text), "# lockvm network %s\n[network]\ntype = %s\nbridge = %s\n",
+		     name, net_kind_name(spec->kind), spec->bridge);
+	if (spec->prefix) {
+		struct in_addr in = {.s_addr = htonl(spec->subnet)};
+		len += snprintf(text + len, sizeof(text) - (size_t)len, "subnet = %s/%u\n",
+				inet_ntoa(in), spec->prefix);
+	}
+	if (spec->kind == NET_OVS)
+		len += snprintf(text + len, sizeof(text) - (size_t)len,
+				"datapath = %s\novs_db = %s\n", spec->datapath, spec->ovs_db);
+	if (def_path(name, path, sizeof(path), err, errlen) < 0)
+		return -1;
+	if (paths_mkdir(PATHS_NETWORKS_DIR) < 0 ||
+	    paths_write_atomic(path, text, (size_t)len, 0644) < 0) {
+		snprintf(err, errlen, "writing %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int net_spec_parse(const char *text, struct net_spec *spec, char *err, size_t errlen)
+{
+	const char *why;
+	memset(spec, 0, sizeof(*spec));
+	default_ovs_db(spec);
+	if (strcmp(text, "none") == 0)
+		return 0;
+	const char *eq = strchr(text, '=');
+	const char *value = eq ? eq + 1 : "";
+	if (eq && strncmp(text, "network=", 8) == 0)
+		return def_load(value, spec, err, errlen);
+	if (eq && strncmp(text, "bridge=", 7) == 0)
+		spec->kind = NET_BRIDGE;
+	else if (eq && strncmp(text, "ovs=", 4) == 0)
+		spec->kind = NET_OVS;
+	else {
+		snprintf(err, errlen,
+			 "--net '%s': want none, bridge=NAME, ovs=NAME or network=NAME", text);
+		return -1;
+	}
+	if (!tap_ifname_valid(value, &why)) {
+		snprintf(err, errlen, "--net %s: bridge name %s", text, why);
+		return -1;
+	}
+	snprintf(spec->bridge, sizeof(spec->bridge), "%s", value);
+	if (spec->kind == NET_OVS && !net_ovs_db_valid(spec->ovs_db)) {
+		snprintf(err, errlen, "LOCKVM_OVS_DB '%s': want unix:/PATH", spec->ovs_db);
+		return -1;
+	}
+	return 0;
+}
+
+void net_tap_name(const char *vm_name, const char *uuid, char out[TAP_IFNAME_MAX + 1])
+{
+	char name[64];
+	snprintf(name, sizeof(name), "lv-%s", vm_name);
+	if (strlen(name) <= TAP_IFNAME_MAX && tap_ifname_valid(name, NULL))
+		snprintf(out, TAP_IFNAME_MAX + 1, "%s", name);
+	else
+		snprintf(out, TAP_IFNAME_MAX + 1, "lv-%.8s", uuid);
+}
+
+/* ---- a VM's tap ---- */
+
+static int ovs_del_port(const struct reg_net *rn, char *err, size_t errlen)
+{
+	const char *args[] = {"--if-exists", "del-port", rn->bridge, rn->tap, NULL};
+	return ovs_vsctl(rn->ovs_db, args, NULL, 0, err, errlen);
+}
+
+int net_attach(const struct reg_net *rn, int *tap_fd, char *err, size_t errlen)
+{
+	char why[512];
+	if (tap_create(rn->tap, tap_fd, err, errlen) < 0)
+		return -1;
+	int rc;
+	if (strcmp(rn->kind, "ovs") == 0) {
+		/* Tags the port with the VM so an operator can tell whose it is. */
+		const char *args[] = {"add-port", rn->bridge, rn->tap, NULL};
+		rc = ovs_vsctl(rn->ovs_db, args, NULL, 0, why, sizeof(why));
+		if (rc < 0) {
+			snprintf(err, errlen, "--net ovs=%s: %s", rn->bridge, why);
+			(void)ovs_del_port(rn, why, sizeof(why));
+		}
+	} else {
+		rc = bridge_add_port(rn->bridge, rn->tap, err, errlen);
+	}
+	if (rc < 0) {
+		close(*tap_fd);
+		*tap_fd = -1;
+	}
+	return rc;
+}
+
+void net_release(const struct reg_net *rn)
+{
+	char err[512];
+	if (strcmp(rn->kind, "ovs") == 0 && rn->tap[0] && ovs_del_port(rn, err, sizeof(err)) < 0)
+		warn_msg("removing OVS port %s from %s: %s", rn->tap, rn->bridge, err);
+}
+
+/* ---- lockvm net ---- */
+
+static void usage_die(void)
+{
+	die("usage: lockvm net define NAME --bridge|--ovs [--subnet CIDR] [--bridge-name IF] "
+	    "[--datapath system|netdev] [--ovs-db unix:PATH] | start NAME | destroy NAME | "
+	    "undefine NAME | list [--json]");
+}
+
+static int net_define(int argc, char **argv)
+{
+	static const struct option longopts[] = {{"bridge", no_argument, NULL, 'b'},
+						 {"ovs", no_argument, NULL, 'o'},
+						 {"subnet", required_argument, NULL, 's'},
+						 {"bridge-name", required_argument, NULL, 'n'},
+						 {"datapath", required_argument, NULL, 'd'},
+						 {"ovs-db", required_argument, NULL, 'D'},
+						 {0}};
+	struct net_spec spec = {0};
+	char err[PATH_MAX + 256], path[PATH_MAX];
+	const char *why, *bridge_name = NULL;
+	int opt;
+	default_ovs_db(&spec);
+	if (argc < 2 || argv[1][0] == '-')
+		usage_die();
+	const char *name = argv[1];
+	if (!paths_name_valid(name, &why))
+		die("network name '%s': %s", name, why);
+	optind = 2;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'b':
+		case 'o':
+			if (spec.kind != NET_NONE)
+				die("net define: give one of --bridge and --ovs");
+			spec.kind = opt == 'b' ? NET_BRIDGE : NET_OVS;
+			break;
+		case 's':
+			if (net_parse_cidr(optarg, &spec.subnet, &spec.prefix) < 0)
+				die("--subnet '%s': want A.B.C.D/P with P from 1 to 30, e.g. "
+				    "10.0.0.0/24",
+				    optarg);
+			break;
+		case 'n': bridge_name = optarg; break;
+		case 'd':
+			if (strcmp(optarg, "system") != 0 && strcmp(optarg, "netdev") != 0)
+				die("--datapath '%s': want system or netdev", optarg);
+			snprintf(spec.datapath, sizeof(spec.datapath), "%s", optarg);
+			break;
+		case 'D':
+			if (!net_ovs_db_valid(optarg))
+				die("--ovs-db '%s': want unix:/PATH", optarg);
+			snprintf(spec.ovs_db, sizeof(spec.ovs_db), "%s", optarg);
+			break;
+		default: usage_die();
+		}
+	}
+	if (optind != argc || spec.kind == NET_NONE)
+		usage_die();
+	if (!bridge_name)
+		bridge_name = name;
+	if (!tap_ifname_valid(bridge_name, &why))
+		die("bridge name '%s': %s (give --bridge-name)", bridge_name, why);
+	snprintf(spec.bridge, sizeof(spec.bridge), "%s", bridge_name);
+	if (def_path(name, path, sizeof(path), err, sizeof(err)) < 0)
+		die("%s", err);
+	if (access(path, F_OK) == 0)
+		die("network '%s' is already defined (%s)", name, path);
+	if (def_save(name, &spec, err, sizeof(err)) < 0)
+		die("%s", err);
+	printf("network %s defined (%s %s)\n", name, net_kind_name(spec.kind), spec.bridge);
+	return 0;
+}
+
+/* Whether the network's bridge exists now. */
+static bool net_active(const struct net_spec *spec)
+{
+	if (spec->kind == NET_BRIDGE)
+		return tap_exists(spec->bridge);
+	char err[512];
+	const char *args[] = {"br-exists", spec->bridge, NULL};
+	return ovs_vsctl(spec->ovs_db, args, NULL, 0, err, sizeof(err)) == 0;
+}
+
+static int net_start(const struct net_spec *spec)
+{
+	char err[512];
+	uint32_t first = spec->prefix ? spec->subnet + 1 : 0;
+	if (net_active(spec))
+		die("network %s is already active (bridge %s exists)", spec->network, spec->bridge);
+	if (spec->kind == NET_BRIDGE) {
+		if (bridge_create(spec->bridge, first, spec->prefix, err, sizeof(err)) < 0)
+			die("%s", err);
+	} else {
+		char dp[32];
+		snprintf(dp, sizeof(dp), "datapath_type=%s", spec->datapath);
+		const char *args[] = {"add-br", spec->bridge, "--", "set",
+				      "bridge", spec->bridge, dp,   NULL};
+		if (ovs_vsctl(spec->ovs_db, args, NULL, 0, err, sizeof(err)) < 0)
+			die("network %s: %s", spec->network, err);
+		/* ovs-vswitchd creates the bridge's own interface shortly after. */
+		for (int i = 0; i < 100 && !tap_exists(spec->bridge); i++) {
+			struct timespec ts = {0, 20L * 1000 * 1000};
+			nanosleep(&ts, NULL);
+		}
+		if (spec->prefix &&
+		    netdev_set_ipv4(spec->bridge, first, spec->prefix, err, sizeof(err)) < 0)
+			die("network %s: %s", spec->network, err);
+	}
+	printf("network %s started (bridge %s", spec->network, spec->bridge);
+	if (spec->prefix) {
+		struct in_addr in = {.s_addr = htonl(first)};
+		printf(", %s/%u", inet_ntoa(in), spec->prefix);
+	}
+	printf(")\n");
+	return 0;
+}
+
+static int net_destroy(const struct net_spec *spec)
+{
+	char err[512];
+	if (!net_active(spec))
+		die("network %s is not active", spec->network);
+	if (spec->kind == NET_BRIDGE) {
+		if (bridge_delete(spec->bridge, err, sizeof(err)) < 0)
+			die("%s", err);
+	} else {
+		const char *args[] = {"--if-exists", "del-br", spec->bridge, NULL};
+		if (ovs_vsctl(spec->ovs_db, args, NULL, 0, err, sizeof(err)) < 0)
+			die("network %s: %s", spec->network, err);
+	}
+	printf("network %s destroyed\n", spec->network);
+	return 0;
+}
+
+static int compare_strings(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int net_list(bool json)
+{
+	char dir[PATH_MAX], err[PATH_MAX + 256];
+	char *names[1024];
+	size_t n = 0;
+	if (paths_join(dir, sizeof(dir), PATHS_NETWORKS_DIR, NULL) < 0)
+		die("network directory path too long");
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d)) && n < ARRAY_SIZE(names)) {
+		size_t len = strlen(e->d_name);
+		if (len > 5 && strcmp(e->d_name + len - 5, ".conf") == 0)
+			names[n++] = strndup(e->d_name, len - 5);
+	}
+	if (d)
+		closedir(d);
+	qsort(names, n, sizeof(names[0]), compare_strings);
+	json_object *array = json ? json_object_new_array() : NULL;
+	if (!json)
+		printf("%-20s %-7s %-16s %-18s %s\n", "NAME", "TYPE", "BRIDGE", "SUBNET", "STATE");
+	for (size_t i = 0; i < n; i++) {
+		struct net_spec spec;
+		char subnet[32] = "-";
+		if (def_load(names[i], &spec, err, sizeof(err)) < 0) {
+			warn_msg("%s", err);
+			free(names[i]);
+			continue;
+		}
+		if (spec.prefix) {
+			struct in_addr in = {.s_addr = htonl(spec.subnet)};
+			snprintf(subnet, sizeof(subnet), "%s/%u", inet_ntoa(in), spec.prefix);
+		}
+		const char *state = net_active(&spec) ? "active" : "inactive";
+		if (json) {
+			json_object *o = json_object_new_object();
+			json_object_object_add(o, "name", json_object_new_string(spec.network));
+			json_object_object_add(o, "type",
+					       json_object_new_string(net_kind_name(spec.kind)));
+			json_object_object_add(o, "bridge", json_object_new_string(spec.bridge));
+			json_object_object_add(o, "subnet",
+					       json_object_new_string(spec.prefix ? subnet : ""));
+			json_object_object_add(o, "state", json_object_new_string(state));
+			if (spec.kind == NET_OVS) {
+				json_object_object_add(o, "datapath",
+						       json_object_new_string(spec.datapath));
+				json_object_object_add(o, "ovs_db",
+						       json_object_new_string(spec.ovs_db));
+			}
+			json_object_array_add(array, o);
+		} else {
+			printf("%-20s %-7s %-16s %-18s %s\n", spec.network,
+			       net_kind_name(spec.kind), spec.bridge, subnet, state);
+		}
+		free(names[i]);
+	}
+	if (json) {
+		printf("%s\n", json_object_to_json_string_ext(array, JSON_C_TO_STRING_PRETTY));
+		json_object_put(array);
+	}
+	return 0;
+}
+
+int net_main(int argc, char **argv)
+{
+	char err[PATH_MAX + 256], path[PATH_MAX];
+	struct net_spec spec;
+	if (argc < 2)
+		usage_die();
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "define") == 0)
+		return net_define(argc - 1, argv + 1);
+	if (strcmp(cmd, "list") == 0) {
+		if (argc > 3 || (argc == 3 && strcmp(argv[2], "--json") != 0))
+			usage_die();
+		return net_list(argc == 3);
+	}
+	if (argc != 3 || (strcmp(cmd, "start") != 0 && strcmp(cmd, "destroy") != 0 &&
+			  strcmp(cmd, "undefine") != 0))
+		usage_die();
+	if (def_load(argv[2], &spec, err, sizeof(err)) < 0)
+		die("%s", err);
+	if (strcmp(cmd, "start") == 0)
+		return net_start(&spec);
+	if (strcmp(cmd, "destroy") == 0)
+		return net_destroy(&spec);
+	if (def_path(argv[2], path, sizeof(path), err, sizeof(err)) < 0 || unlink(path) < 0)
+		die_errno("removing the definition of network %s", argv[2]);
+	printf("network %s undefined\n", argv[2]);
+	return 0;
+}

@@ -1,0 +1,71 @@
+/* Virtual networks: --net specs, named networks under etc/lockvm/networks, a VM's tap attach/release, `lockvm net`. */
+#ifndef LOCKVM_NET_H
+#define LOCKVM_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "paths.h"
+#include "tap.h"
+
+#define PATHS_NETWORKS_DIR "etc/lockvm/networks" /* NAME.conf */
+#define NET_OVS_DB_MAX	   256
+#define NET_OVS_DB_DEFAULT "unix:/var/run/openvswitch/db.sock"
+
+enum net_kind { NET_NONE, NET_BRIDGE, NET_OVS };
+
+/* What a VM's NIC attaches to: --net, or a named network's definition. */
+struct net_spec {
+	enum net_kind kind;
+	char network[PATHS_NAME_MAX + 1]; /* network=NAME, else "" */
+	char bridge[TAP_IFNAME_MAX + 1];
+	char ovs_db[NET_OVS_DB_MAX]; /* OVS only: unix:PATH of ovsdb-server */
+	char datapath[8];	     /* OVS only: "system" or "netdev" */
+	uint32_t subnet, prefix;     /* a named network's subnet (host order), 0/0: none */
+};
+
+/* A VM's NIC as the registry records it (state.json "net"), enough to
+ * undo the attachment after the supervisor is gone. */
+struct reg_net {
+	char kind[8]; /* "" (no NIC), "bridge" or "ovs" */
+	char network[PATHS_NAME_MAX + 1];
+	char bridge[TAP_IFNAME_MAX + 1];
+	char tap[TAP_IFNAME_MAX + 1];
+	char mac[18];
+	char ovs_db[NET_OVS_DB_MAX];
+	int stats_fd; /* the supervisor's fd of the NIC counters, -1 */
+};
+
+const char *net_kind_name(enum net_kind kind);
+
+/*
+ * Parses a --net value: "none", "bridge=NAME", "ovs=NAME" or
+ * "network=NAME" (read from its definition). OVS's database comes from
+ * LOCKVM_OVS_DB, else NET_OVS_DB_DEFAULT. Returns 0, or -1 with err.
+ */
+int net_spec_parse(const char *text, struct net_spec *spec, char *err, size_t errlen);
+
+/* An OVS database address lockvm passes on: "unix:" and an absolute path. */
+bool net_ovs_db_valid(const char *db);
+
+/* Parses "A.B.C.D/P" (P 1..30) into the network address and prefix. */
+int net_parse_cidr(const char *text, uint32_t *network, uint32_t *prefix);
+
+/* The tap name for a VM: "lv-NAME" when it fits in 15 characters and is an
+ * interface name, else "lv-" and the first 8 hex digits of its uuid. */
+void net_tap_name(const char *vm_name, const char *uuid, char out[TAP_IFNAME_MAX + 1]);
+
+/* Creates rn->tap and attaches it to rn->bridge (Linux bridge or OVS port).
+ * The tap fd goes to *tap_fd. 0, or -1 with err (nothing left behind). */
+int net_attach(const struct reg_net *rn, int *tap_fd, char *err, size_t errlen);
+
+/* Undoes what net_attach did and the kernel does not undo by itself (the
+ * OVS port record); the tap goes when its last fd closes. Best effort,
+ * warnings on stderr. Safe to repeat. */
+void net_release(const struct reg_net *rn);
+
+/* `lockvm net define|start|destroy|undefine|list ...` */
+int net_main(int argc, char **argv);
+
+#endif

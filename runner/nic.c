@@ -1,0 +1,260 @@
+/* The VM's NIC inside the VMM: frames to and from the tap fd the supervisor opened, the NET_* hypercalls. */
+#include "nic.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hypercall.h"
+
+/* Frames queued for the guest; the main thread stops reading the tap when
+ * they are all taken, so the kernel's queue (and its drops) takes over. */
+#define NIC_RX_SLOTS 128
+/* Frames the main thread reads per wake-up: bounded work between polls. */
+#define NIC_READ_BATCH 32
+
+struct nic {
+	int tap_fd;
+	uint8_t mac[NETFRAME_MAC_LEN];
+	struct nic_stats *stats; /* shared memfd, or local_stats */
+	struct nic_stats local_stats;
+	/* The receive queue, under vm->lock. */
+	unsigned head, count;
+	uint16_t lens[NIC_RX_SLOTS];
+	uint8_t frames[NIC_RX_SLOTS][LOCKVM_NET_FRAME_MAX];
+};
+
+const char *const nic_stats_names[NIC_COUNTERS] = {"rx_frames",	  "rx_bytes",  "rx_filtered",
+						   "rx_overruns", "tx_frames", "tx_bytes",
+						   "tx_forged",	  "tx_errors"};
+
+static void count(struct nic *nic, enum nic_counter which, uint64_t n)
+{
+	__atomic_fetch_add(&nic->stats->counter[which], n, __ATOMIC_RELAXED);
+}
+
+int nic_attach(struct vm *vm, int tap_fd, const uint8_t mac[NETFRAME_MAC_LEN], int stats_fd,
+	       char *err, size_t errlen)
+{
+	struct nic *nic = calloc(1, sizeof(*nic));
+	if (!nic) {
+		snprintf(err, errlen, "NIC: out of memory");
+		return -1;
+	}
+	nic->tap_fd = tap_fd;
+	memcpy(nic->mac, mac, NETFRAME_MAC_LEN);
+	nic->stats = &nic->local_stats;
+	if (stats_fd >= 0) {
+		void *shared =
+		    mmap(NULL, NIC_STATS_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, stats_fd, 0);
+		/* The NIC works without shared counters (a MAC policy may refuse
+		 * the mapping); `lockvm inspect` then shows none. */
+		if (shared == MAP_FAILED)
+			fprintf(stderr, "lockvm-vmm: NIC counters not shared: mmap: %s\n",
+				strerror(errno));
+		else
+			nic->stats = shared;
+		close(stats_fd); /* the mapping keeps it */
+	}
+	nic->stats->magic = NIC_STATS_MAGIC;
+	vm->nic = nic;
+	return 0;
+}
+
+int nic_poll_fd(struct vm *vm)
+{
+	struct nic *nic = vm->nic;
+	if (!nic)
+		return -1;
+	pthread_mutex_lock(&vm->lock);
+	bool full = nic->count == NIC_RX_SLOTS;
+	pthread_mutex_unlock(&vm->lock);
+	return full ? -1 : nic->tap_fd;
+}
+
+void nic_input(struct vm *vm)
+{
+	struct nic *nic = vm->nic;
+	/* Larger than any frame we accept, so a longer one is seen whole and
+	 * refused rather than truncated into a wanted size. */
+	static uint8_t buf[LOCKVM_NET_FRAME_MAX + 512];
+	for (int i = 0; nic && i < NIC_READ_BATCH; i++) {
+		ssize_t n = read(nic->tap_fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break; /* EAGAIN: drained; the tap never returns 0 */
+		if (!netframe_wanted(buf, (size_t)n, nic->mac)) {
+			count(nic, NIC_RX_FILTERED, 1);
+			continue;
+		}
+		pthread_mutex_lock(&vm->lock);
+		if (nic->count == NIC_RX_SLOTS) {
+			pthread_mutex_unlock(&vm->lock);
+			count(nic, NIC_RX_OVERRUNS, 1);
+			break;
+		}
+		unsigned slot = (nic->head + nic->count) % NIC_RX_SLOTS;
+		memcpy(nic->frames[slot], buf, (size_t)n);
+		nic->lens[slot] = (uint16_t)n;
+		nic->count++;
+		pthread_cond_broadcast(&vm->cond);
+		pthread_mutex_unlock(&vm->lock);
+	}
+}
+
+void nic_format_stats(struct vm *vm, char *out, size_t size)
+{
+	struct nic *nic = vm->nic;
+	out[0] = '\0';
+	if (!nic)
+		return;
+	const uint64_t *c = nic->stats->counter;
+	size_t used = 0;
+	for (size_t i = 0; i < NIC_COUNTERS && used < size; i++)
+		used +=
+		    (size_t)snprintf(out + used, size - used, "%s%s=%" PRIu64, i ? " " : "",
+				     nic_stats_names[i], __atomic_load_n(&c[i], __ATOMIC_RELAXED));
+}
+
+void nic_hc_info(struct vcpu *vcpu, void *args)
+{
+	struct lockvm_hc_net_info *a = args;
+	struct nic *nic = vcpu->vm->nic;
+	memset(a, 0, sizeof(*a));
+	if (!nic) {
+		a->ret = -LOCKVM_ENODEV;
+		return;
+	}
+	memcpy(a->mac, nic->mac, NETFRAME_MAC_LEN);
+	a->mtu = LOCKVM_NET_MTU;
+	a->ret = 0;
+}
+
+void nic_hc_send(struct vcpu *vcpu, void *args)
+{
+	struct lockvm_hc_net_send *a = args;
+	struct nic *nic = vcpu->vm->nic;
+	if (!nic) {
+		a->ret = -LOCKVM_ENODEV;
+		return;
+	}
+	if (a->count == 0 || a->count > LOCKVM_NET_BATCH_MAX) {
+		vcpu_guest_error(vcpu, "net send: %u frames, want 1 to %d", a->count,
+				 LOCKVM_NET_BATCH_MAX);
+		return;
+	}
+	struct lockvm_net_frame list[LOCKVM_NET_BATCH_MAX];
+	const void *guest_list =
+	    hypercall_buffer(vcpu, "net send: frame list", a->frames,
+			     (uint64_t)a->count * sizeof(list[0]), sizeof(list));
+	if (!guest_list)
+		return;
+	/* Copies, so another vCPU cannot change a length or a source MAC
+	 * between the check and the write (no check-then-use of guest RAM). */
+	memcpy(list, guest_list, (size_t)a->count * sizeof(list[0]));
+	uint8_t frame[LOCKVM_NET_FRAME_MAX];
+	uint32_t i;
+	for (i = 0; i < a->count; i++) {
+		uint32_t len = list[i].len;
+		if (len < LOCKVM_NET_FRAME_MIN || len > LOCKVM_NET_FRAME_MAX) {
+			vcpu_guest_error(vcpu, "net send: frame %u is %u bytes, want %d to %d", i,
+					 len, LOCKVM_NET_FRAME_MIN, LOCKVM_NET_FRAME_MAX);
+			return;
+		}
+		const void *data =
+		    hypercall_buffer(vcpu, "net send: frame", list[i].data, len, sizeof(frame));
+		if (!data)
+			return;
+		memcpy(frame, data, len);
+		if (netframe_check_send(frame, len, nic->mac) != NETFRAME_OK) {
+			count(nic, NIC_TX_FORGED, 1);
+			continue;
+		}
+		ssize_t n = write(nic->tap_fd, frame, len);
+		if (n != (ssize_t)len) {
+			count(nic, NIC_TX_ERRORS, 1);
+			continue;
+		}
+		count(nic, NIC_TX_FRAMES, 1);
+		count(nic, NIC_TX_BYTES, len);
+	}
+	a->ret = (int64_t)i;
+}
+
+void nic_hc_recv(struct vcpu *vcpu, void *args)
+{
+	struct lockvm_hc_net_recv *a = args;
+	struct vm *vm = vcpu->vm;
+	struct nic *nic = vm->nic;
+	if (!nic) {
+		a->ret = -LOCKVM_ENODEV;
+		return;
+	}
+	uint64_t room = a->len < LOCKVM_NET_FRAME_MAX ? a->len : LOCKVM_NET_FRAME_MAX;
+	/* Checked before the lock: a guest error ends the VM, which takes it. */
+	uint8_t *buf = hypercall_buffer(vcpu, "net recv", a->data, room, LOCKVM_NET_FRAME_MAX);
+	if (!buf)
+		return;
+	pthread_mutex_lock(&vm->lock);
+	if (nic->count == 0) {
+		a->ret = -LOCKVM_EAGAIN;
+	} else if (nic->lens[nic->head] > room) {
+		a->ret = -LOCKVM_ERANGE;
+	} else {
+		unsigned len = nic->lens[nic->head];
+		memcpy(buf, nic->frames[nic->head], len);
+		nic->head = (nic->head + 1) % NIC_RX_SLOTS;
+		nic->count--;
+		count(nic, NIC_RX_FRAMES, 1);
+		count(nic, NIC_RX_BYTES, len);
+		a->ret = len;
+	}
+	pthread_mutex_unlock(&vm->lock);
+}
+
+void nic_hc_wait(struct vcpu *vcpu, void *args)
+{
+	struct lockvm_hc_net_wait *a = args;
+	struct vm *vm = vcpu->vm;
+	struct nic *nic = vm->nic;
+	if (!nic) {
+		a->ret = -LOCKVM_ENODEV;
+		return;
+	}
+	uint64_t deadline = 0;
+	if (a->timeout_ns && add_overflows(now_ns(), a->timeout_ns, &deadline))
+		deadline = UINT64_MAX;
+	if (vm->deadline_ns && (deadline == 0 || deadline > vm->deadline_ns))
+		deadline = vm->deadline_ns; /* --timeout, as vm_wait_locked() does */
+	pthread_mutex_lock(&vm->lock);
+	/* Woken by nic_input (a frame), vm_post_event (an event) and vm_end,
+	 * which all broadcast vm->cond; --timeout ends the VM through vm_end. */
+	for (;;) {
+		if (nic->count) {
+			a->ret = 0;
+			break;
+		}
+		if (vm->events) {
+			a->ret = -LOCKVM_EINTR;
+			break;
+		}
+		if (vm_is_ending(vm) || (deadline && now_ns() >= deadline)) {
+			a->ret = -LOCKVM_ETIMEDOUT;
+			break;
+		}
+		if (!deadline) {
+			pthread_cond_wait(&vm->cond, &vm->lock);
+			continue;
+		}
+		struct timespec ts = {.tv_sec = (time_t)(deadline / 1000000000ULL),
+				      .tv_nsec = (long)(deadline % 1000000000ULL)};
+		pthread_cond_timedwait(&vm->cond, &vm->lock, &ts);
+	}
+	pthread_mutex_unlock(&vm->lock);
+}

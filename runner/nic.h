@@ -1,0 +1,61 @@
+/* The VM's NIC inside the VMM: frames to and from the tap fd the supervisor opened, the NET_* hypercalls. */
+#ifndef LOCKVM_NIC_H
+#define LOCKVM_NIC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "netframe.h"
+#include "vm.h"
+
+#define NIC_STATS_MAGIC 0x6c766e6963763031ULL /* "lvnicv01" */
+#define NIC_STATS_SIZE	4096		      /* the shared memfd's size */
+
+/* Counters the VMM keeps in a memfd it shares with the supervisor, so
+ * `lockvm inspect` reads them while the VM runs. Updated atomically. */
+enum nic_counter {
+	NIC_RX_FRAMES, /* delivered to the guest */
+	NIC_RX_BYTES,
+	NIC_RX_FILTERED, /* not addressed to this NIC, or mis-sized */
+	NIC_RX_OVERRUNS, /* dropped: the guest's queue was full */
+	NIC_TX_FRAMES,	 /* written to the tap */
+	NIC_TX_BYTES,
+	NIC_TX_FORGED, /* dropped: source MAC not the NIC's */
+	NIC_TX_ERRORS, /* the tap refused the write */
+	NIC_COUNTERS
+};
+struct nic_stats {
+	uint64_t magic;
+	uint64_t counter[NIC_COUNTERS];
+};
+
+/* The counters' names, by enum nic_counter (for inspect and --stats). */
+extern const char *const nic_stats_names[NIC_COUNTERS];
+
+/*
+ * Gives the VM a NIC on tap_fd (non-blocking, from the supervisor) with
+ * address mac; stats_fd (or -1) is the shared counter memfd. Before the
+ * vCPUs start. Returns 0, or -1 with err.
+ */
+int nic_attach(struct vm *vm, int tap_fd, const uint8_t mac[NETFRAME_MAC_LEN], int stats_fd,
+	       char *err, size_t errlen);
+
+/* The fd the main thread should poll for input, or -1 (no NIC, or the
+ * guest's queue is full: then poll again within NIC_FULL_RETRY_MS). */
+int nic_poll_fd(struct vm *vm);
+#define NIC_FULL_RETRY_MS 10
+
+/* Main thread: reads what the tap has (bounded batch) into the guest's
+ * queue and wakes NET_WAIT callers. */
+void nic_input(struct vm *vm);
+
+/* One line of counters for --stats, or "" without a NIC. */
+void nic_format_stats(struct vm *vm, char *out, size_t size);
+
+/* Hypercall handlers (hypercall.c's table). */
+void nic_hc_info(struct vcpu *vcpu, void *args);
+void nic_hc_send(struct vcpu *vcpu, void *args);
+void nic_hc_recv(struct vcpu *vcpu, void *args);
+void nic_hc_wait(struct vcpu *vcpu, void *args);
+
+#endif

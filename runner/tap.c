@@ -1,0 +1,320 @@
+/* Host network devices for VM NICs (supervisor only): tap devices, Linux bridges by ioctl, Open vSwitch ports by ovs-vsctl. */
+#include "tap.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "util.h"
+
+/* net/if.h clashes with linux/if.h; this is all we need of it. */
+extern unsigned int if_nametoindex(const char *ifname);
+
+bool tap_ifname_valid(const char *name, const char **why)
+{
+	const char *reason = NULL;
+	size_t len = strlen(name);
+	if (len == 0)
+		reason = "empty";
+	else if (len > TAP_IFNAME_MAX)
+		reason = "longer than 15 characters";
+	else if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		reason = "not an interface name";
+	for (size_t i = 0; !reason && i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+		if (c <= ' ' || c == '/' || c == ':' || c >= 0x7f)
+			reason = "has a character an interface name cannot have";
+	}
+	if (why)
+		*why = reason;
+	return !reason;
+}
+
+bool tap_exists(const char *name)
+{
+	return if_nametoindex(name) != 0;
+}
+
+static int ifreq_for(const char *name, struct ifreq *ifr)
+{
+	memset(ifr, 0, sizeof(*ifr));
+	if (!tap_ifname_valid(name, NULL)) {
+		errno = EINVAL;
+		return -1;
+	}
+	snprintf(ifr->ifr_name, sizeof(ifr->ifr_name), "%s", name);
+	return 0;
+}
+
+/* A socket for interface ioctls in our network namespace. */
+static int ctl_socket(char *err, size_t errlen)
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		snprintf(err, errlen, "socket(AF_INET): %s", strerror(errno));
+	return s;
+}
+
+static int set_up(int s, const char *name, bool up, char *err, size_t errlen)
+{
+	struct ifreq ifr;
+	if (ifreq_for(name, &ifr) < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0) {
+		snprintf(err, errlen, "%s: SIOCGIFFLAGS: %s", name, strerror(errno));
+		return -1;
+	}
+	if (up)
+		ifr.ifr_flags |= IFF_UP;
+	else
+		ifr.ifr_flags &= ~IFF_UP;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) {
+		snprintf(err, errlen, "%s: SIOCSIFFLAGS %s: %s", name, up ? "up" : "down",
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int tap_create(const char *name, int *fd_out, char *err, size_t errlen)
+{
+	struct ifreq ifr;
+	if (ifreq_for(name, &ifr) < 0) {
+		snprintf(err, errlen, "tap name '%s' is not an interface name", name);
+		return -1;
+	}
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		snprintf(err, errlen, "open(/dev/net/tun): %s", strerror(errno));
+		return -1;
+	}
+	/* IFF_TUN_EXCL: never attach to a device someone else made. */
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL;
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		snprintf(err, errlen, "creating tap %s (TUNSETIFF): %s", name,
+			 errno == EBUSY || errno == EEXIST ? "an interface of that name exists"
+							   : strerror(errno));
+		close(fd);
+		return -1;
+	}
+	int s = ctl_socket(err, errlen);
+	if (s < 0 || set_up(s, name, true, err, errlen) < 0) {
+		if (s >= 0)
+			close(s);
+		close(fd); /* not persistent: the device goes with the fd */
+		return -1;
+	}
+	close(s);
+	*fd_out = fd;
+	return 0;
+}
+
+int bridge_add_port(const char *bridge, const char *port, char *err, size_t errlen)
+{
+	struct ifreq ifr;
+	unsigned index = if_nametoindex(port);
+	if (ifreq_for(bridge, &ifr) < 0 || index == 0) {
+		snprintf(err, errlen, "bridge %s, port %s: bad interface name", bridge, port);
+		return -1;
+	}
+	if (!tap_exists(bridge)) {
+		snprintf(err, errlen, "bridge %s does not exist (create it, or 'lockvm net start')",
+			 bridge);
+		return -1;
+	}
+	int s = ctl_socket(err, errlen);
+	if (s < 0)
+		return -1;
+	ifr.ifr_ifindex = (int)index;
+	int rc = ioctl(s, SIOCBRADDIF, &ifr);
+	int saved = errno;
+	close(s);
+	if (rc < 0) {
+		snprintf(err, errlen, "adding %s to bridge %s (SIOCBRADDIF): %s", port, bridge,
+			 saved == EOPNOTSUPP || saved == EINVAL ? "not a Linux bridge"
+								: strerror(saved));
+		return -1;
+	}
+	return 0;
+}
+
+int netdev_set_ipv4(const char *name, uint32_t addr, unsigned prefix, char *err, size_t errlen)
+{
+	struct ifreq ifr;
+	int s = ctl_socket(err, errlen);
+	if (s < 0)
+		return -1;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
+	uint32_t mask = prefix ? ~0U << (32 - prefix) : 0;
+	int rc = -1;
+	if (ifreq_for(name, &ifr) < 0)
+		goto out;
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(addr);
+	if (ioctl(s, SIOCSIFADDR, &ifr) < 0) {
+		snprintf(err, errlen, "%s: SIOCSIFADDR: %s", name, strerror(errno));
+		goto out;
+	}
+	sin = (struct sockaddr_in *)&ifr.ifr_netmask;
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(mask);
+	if (ioctl(s, SIOCSIFNETMASK, &ifr) < 0) {
+		snprintf(err, errlen, "%s: SIOCSIFNETMASK: %s", name, strerror(errno));
+		goto out;
+	}
+	rc = set_up(s, name, true, err, errlen);
+out:
+	close(s);
+	return rc;
+}
+
+int bridge_create(const char *name, uint32_t addr, unsigned prefix, char *err, size_t errlen)
+{
+	char ifname[IFNAMSIZ];
+	if (!tap_ifname_valid(name, NULL)) {
+		snprintf(err, errlen, "bridge name '%s' is not an interface name", name);
+		return -1;
+	}
+	snprintf(ifname, sizeof(ifname), "%s", name);
+	int s = ctl_socket(err, errlen);
+	if (s < 0)
+		return -1;
+	if (ioctl(s, SIOCBRADDBR, ifname) < 0) {
+		snprintf(err, errlen, "creating bridge %s (SIOCBRADDBR): %s", name,
+			 errno == EEXIST ? "an interface of that name exists" : strerror(errno));
+		close(s);
+		return -1;
+	}
+	close(s);
+	if (prefix)
+		return netdev_set_ipv4(name, addr, prefix, err, errlen);
+	s = ctl_socket(err, errlen);
+	int rc = s < 0 ? -1 : set_up(s, name, true, err, errlen);
+	if (s >= 0)
+		close(s);
+	return rc;
+}
+
+int bridge_delete(const char *name, char *err, size_t errlen)
+{
+	char ifname[IFNAMSIZ];
+	if (!tap_ifname_valid(name, NULL)) {
+		snprintf(err, errlen, "bridge name '%s' is not an interface name", name);
+		return -1;
+	}
+	snprintf(ifname, sizeof(ifname), "%s", name);
+	int s = ctl_socket(err, errlen);
+	if (s < 0)
+		return -1;
+	(void)set_up(s, name, false, err, errlen); /* SIOCBRDELBR wants it down */
+	int rc = ioctl(s, SIOCBRDELBR, ifname);
+	if (rc < 0)
+		snprintf(err, errlen, "deleting bridge %s (SIOCBRDELBR): %s", name,
+			 errno == ENXIO ? "no such bridge" : strerror(errno));
+	close(s);
+	return rc;
+}
+
+/* Where Debian's openvswitch-common installs it; never looked up in PATH. */
+static const char *const ovs_vsctl_paths[] = {"/usr/bin/ovs-vsctl", "/usr/local/bin/ovs-vsctl"};
+
+/* Reads what fd has until EOF or the deadline, into out (NUL-terminated). */
+static void read_all(int fd, char *out, size_t size, uint64_t deadline)
+{
+	size_t used = 0;
+	out[0] = '\0';
+	for (;;) {
+		uint64_t now = now_ns();
+		if (now >= deadline)
+			return;
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		if (poll(&p, 1, (int)((deadline - now) / 1000000 + 1)) <= 0)
+			return;
+		char buf[512];
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		size_t take = (size_t)n < size - 1 - used ? (size_t)n : size - 1 - used;
+		memcpy(out + used, buf, take);
+		used += take;
+		out[used] = '\0';
+	}
+}
+
+int ovs_vsctl(const char *db, const char *const *args, char *out, size_t outlen, char *err,
+	      size_t errlen)
+{
+	const char *path = NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(ovs_vsctl_paths) && !path; i++)
+		if (access(ovs_vsctl_paths[i], X_OK) == 0)
+			path = ovs_vsctl_paths[i];
+	if (!path) {
+		snprintf(err, errlen, "ovs-vsctl not found (install Debian's openvswitch-switch)");
+		return -1;
+	}
+	char dbarg[320];
+	if (snprintf(dbarg, sizeof(dbarg), "--db=%s", db) >= (int)sizeof(dbarg)) {
+		snprintf(err, errlen, "OVS database address too long");
+		return -1;
+	}
+	const char *argv[32] = {"ovs-vsctl", dbarg, "--timeout=10"};
+	size_t n = 3;
+	for (; *args && n < ARRAY_SIZE(argv) - 1; args++)
+		argv[n++] = *args;
+	argv[n] = NULL;
+	int outp[2], errp[2];
+	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+		snprintf(err, errlen, "pipe2: %s", strerror(errno));
+		return -1;
+	}
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		static char *const empty_env[] = {NULL};
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		int null = open("/dev/null", O_RDONLY);
+		if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(outp[1], STDOUT_FILENO) < 0 ||
+		    dup2(errp[1], STDERR_FILENO) < 0)
+			_exit(127);
+		execve(path, (char *const *)argv, empty_env);
+		_exit(127);
+	}
+	close(outp[1]);
+	close(errp[1]);
+	char outbuf[4096], errbuf[1024];
+	uint64_t deadline = now_ns() + 15ULL * 1000000000ULL;
+	read_all(outp[0], outbuf, sizeof(outbuf), deadline);
+	read_all(errp[0], errbuf, sizeof(errbuf), deadline);
+	close(outp[0]);
+	close(errp[0]);
+	int status;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (out)
+		snprintf(out, outlen, "%s", outbuf);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		errbuf[strcspn(errbuf, "\n")] = '\0';
+		snprintf(err, errlen, "ovs-vsctl %s: %s", n > 3 ? argv[3] : "",
+			 errbuf[0] ? errbuf : "failed");
+		return -1;
+	}
+	return 0;
+}

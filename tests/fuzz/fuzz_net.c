@@ -1,0 +1,78 @@
+/* libFuzzer target: guest-supplied NIC requests and frames (NET_* hypercalls, netframe checks) and hostile host-side frames into the receive queue. */
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "hypercall.h"
+#include "netframe.h"
+#include "nic.h"
+#include "vm.h"
+
+#define RAM 0x10000
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static uint8_t ram[RAM];
+	static int host_end = -1, tap_end = -1;
+	static const uint8_t mac[6] = {0x02, 0, 0, 0, 0, 1};
+	if (host_end < 0) {
+		/* A datagram socketpair stands in for the tap: one frame per write. */
+		int sv[2];
+		if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0)
+			abort();
+		tap_end = sv[0];
+		host_end = sv[1];
+	}
+	/* Input: 8 calls of (number, 32-bit GPA), 2 host frames of (length, bytes), then RAM. */
+	size_t header = 8 * 5;
+	if (size < header + 4)
+		return 0;
+	(void)netframe_check_send(data + header, size - header, mac);
+	(void)netframe_wanted(data + header, size - header, mac);
+	memset(ram, 0, sizeof(ram));
+	memcpy(ram, data + header, size - header < RAM ? size - header : RAM);
+
+	struct vm vm;
+	struct vcpu vcpu;
+	char err[128];
+	vm_init(&vm);
+	vm.mem = (struct guest_mem){.host = ram, .size = RAM};
+	vm.deadline_ns = 1; /* already past: waits return at once */
+	vm.vcpu_count = 1;
+	vm.vcpus = &vcpu;
+	vcpu = (struct vcpu){.vm = &vm, .fd = -1};
+	if (nic_attach(&vm, tap_end, mac, -1, err, sizeof(err)) < 0)
+		abort();
+	/* Host frames of fuzzer-chosen sizes into the queue. */
+	size_t at = header;
+	for (int i = 0; i < 2 && at + 2 <= size; i++) {
+		size_t len = (size_t)(data[at] | data[at + 1] << 8) % 2048;
+		at += 2;
+		if (len > size - at)
+			len = size - at;
+		(void)!write(host_end, data + at, len);
+		at += len;
+	}
+	nic_input(&vm);
+	for (size_t i = 0; i < 8 && !vm_is_ending(&vm); i++) {
+		const uint8_t *c = data + i * 5;
+		uint32_t gpa;
+		memcpy(&gpa, c + 1, 4);
+		hypercall_dispatch(&vcpu,
+				   (uint16_t)(LOCKVM_HC_PORT_BASE + LOCKVM_HC_NET_INFO + c[0] % 4),
+				   true, 4, 1, gpa);
+	}
+	/* Drain what the guest sent, and what is left queued. */
+	uint8_t sink[4096];
+	while (read(host_end, sink, sizeof(sink)) > 0)
+		;
+	while (read(tap_end, sink, sizeof(sink)) > 0)
+		;
+	free(vm.nic);
+	pthread_mutex_destroy(&vm.lock);
+	pthread_cond_destroy(&vm.cond);
+	return 0;
+}
