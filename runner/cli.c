@@ -11,6 +11,7 @@
 #include "audit_selinux.h"
 #include "audit_vm.h"
 #include "net.h"
+#include "cli_vmdef.h"
 #include "run.h"
 #include "seccomp_policy.h"
 #include <lockvm/abi.h>
@@ -63,6 +64,10 @@ static const struct command {
     {"logs", cmd_logs, "a VM's console and lifecycle log (-f: follow)"},
     {"net", net_main, "virtual networks: define, start, list, destroy, undefine"},
     {"gc", cmd_gc, "recover what VMs with a dead supervisor left behind"},
+    {"define", cmd_define, "check a VM definition (INI) and install it under a name"},
+    {"undefine", cmd_undefine, "remove a VM definition"},
+    {"start", cmd_start, "start a defined VM, detached"},
+    {"pool", cmd_pool, "list, create or delete disk images in the default pool"},
     {"check", check_main, "validate this host for lockvm"},
     {"policy", policy_main, "compile a seccomp policy file and print the filter"},
     {"audit", audit_main, "prove what the SELinux or seccomp policy allows"},
