@@ -2,8 +2,43 @@
 #include "mac.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <selinux/selinux.h>
+#include <stdio.h>
 #include <sys/apparmor.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/*
+ * aa_change_onexec() through /proc/thread-self: libapparmor writes
+ * /proc/<gettid()>/attr/..., and in the VMM's new pid namespace that tid (1)
+ * names another task in the /proc still mounted (the host's init), so the
+ * write fails with EPERM. Same command, same kernel interface.
+ */
+static int apparmor_change_onexec(const char *profile)
+{
+	static const char *const attrs[] = {"/proc/thread-self/attr/apparmor/exec",
+					    "/proc/thread-self/attr/exec"};
+	char command[512];
+	int len = snprintf(command, sizeof(command), "exec %s", profile);
+	if (len < 0 || (size_t)len >= sizeof(command)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
+		int fd = open(attrs[i], O_WRONLY | O_CLOEXEC);
+		if (fd < 0 && errno == ENOENT)
+			continue; /* kernels before 5.8 have only attr/exec */
+		if (fd < 0)
+			return -1;
+		ssize_t n = write(fd, command, (size_t)len);
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		return n == len ? 0 : -1;
+	}
+	return -1;
+}
 
 int mac_set_exec_label(const char *label_or_profile)
 {
@@ -16,13 +51,37 @@ int mac_set_exec_label(const char *label_or_profile)
 		return MAC_LABEL_SET;
 	}
 	if (aa_is_enabled() > 0) {
-		if (aa_change_onexec(label_or_profile) < 0)
+		if (apparmor_change_onexec(label_or_profile) < 0)
 			return -1;
 		return MAC_LABEL_SET;
 	}
 	/* Neither LSM is loaded (the development machines): the caller records
 	 * the label as "not enforced"; --require-mac turns that into an error. */
 	return MAC_NOT_ENFORCED;
+}
+
+int mac_vmm_channel(const char *vm_context, int fds[2])
+{
+	if (vm_context == NULL || vm_context[0] == '\0' || is_selinux_enabled() <= 0)
+		return pipe2(fds, O_CLOEXEC);
+	/* setsockcreatecon() takes a non-const char * in older libselinux. */
+	if (setsockcreatecon((char *)vm_context) < 0)
+		return -1;
+	int rc = socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds);
+	int saved = errno;
+	if (setsockcreatecon(NULL) < 0 && rc == 0) {
+		saved = errno;
+		close(fds[0]);
+		close(fds[1]);
+		rc = -1;
+	}
+	errno = saved;
+	if (rc < 0)
+		return -1;
+	/* One way, like the pipe it stands for. */
+	shutdown(fds[0], SHUT_WR);
+	shutdown(fds[1], SHUT_RD);
+	return 0;
 }
 
 const char *mac_active(void)

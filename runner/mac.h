@@ -20,6 +20,17 @@ enum mac_status {
  */
 int mac_set_exec_label(const char *label_or_profile);
 
+/*
+ * Makes the one-way channel a VMM writes its stdout or stderr to: fds[0]
+ * for the supervisor to read, fds[1] for the VMM, both close-on-exec.
+ * With SELinux on and vm_context given, a socketpair labelled with the
+ * VM's own context (setsockcreatecon): a pipe would carry the supervisor's
+ * full MCS range, which an MCS-constrained VM may neither read nor write
+ * (and the kernel closes such fds at the VMM's exec). Otherwise a pipe.
+ * Returns 0, or -1 with errno set.
+ */
+int mac_vmm_channel(const char *vm_context, int fds[2]);
+
 /* "selinux", "apparmor" or "none": which MAC this process runs under. */
 const char *mac_active(void);
 

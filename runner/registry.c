@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "apparmor_profile.h"
 #include "util.h"
 
 #define STATE_MAX  (256 << 10) /* a state file larger than this is not ours */
@@ -521,12 +522,22 @@ int registry_reap(void)
 			drop_stale_uid_lease(vm.uid);
 		if (vm.net.kind[0])
 			net_release(&vm.net); /* the OVS port; the tap went with the VMM */
-		if (vm.boot_id[0] && strcmp(vm.boot_id, registry_boot_id()) == 0)
+		if (vm.boot_id[0] && strcmp(vm.boot_id, registry_boot_id()) == 0) {
 			cgroup_destroy(&vm.cgroup);
-		log_line(vm.name, vm.net.kind[0] ? "supervisor gone; leftovers recovered (images "
-						   "restored, cgroup removed, NIC released)"
-						 : "supervisor gone; leftovers recovered (images "
-						   "restored, cgroup removed)");
+			/* Its per-VM AppArmor profile, which only its supervisor
+			 * would have removed; one never loaded is not an error. */
+			char aerr[PATH_MAX];
+			if (strcmp(vm.mac, "apparmor") == 0 && vm.profile[0] &&
+			    apparmor_profile_remove(vm.profile, aerr, sizeof(aerr)) < 0 &&
+			    !strstr(aerr, strerror(ENOENT)))
+				warn_msg("registry: %s: %s", vm.name, aerr);
+		}
+		log_line(vm.name, vm.net.kind[0]
+				      ? "supervisor gone; leftovers recovered (images "
+					"restored, cgroup and AppArmor profile removed, "
+					"NIC released)"
+				      : "supervisor gone; leftovers recovered (images "
+					"restored, cgroup and AppArmor profile removed)");
 		registry_remove(vm.name);
 		reaped++;
 	}

@@ -878,10 +878,6 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 			a.argv[a.n++] = (char *)o->env[i];
 		}
 	}
-	if (pipe2(st->ready_pipe, O_CLOEXEC) < 0)
-		die_errno("pipe2");
-	vmm_arg(&a, "--ready-fd", "%d", st->ready_pipe[1]);
-	keep[n_keep++] = st->ready_pipe[1];
 	keep[n_keep++] = STDIN_FILENO;
 	keep[n_keep++] = STDOUT_FILENO;
 	keep[n_keep++] = STDERR_FILENO;
@@ -964,6 +960,18 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 		if (o->seccomp_mode == SECCOMP_POLICY_MODE_TRAP)
 			vmm_arg(&a, "--seccomp-trap", NULL);
 	}
+	/* The VMM's channels (ready, stdout, stderr), made once the label is
+	 * claimed: socketpairs in the VM's
+	 * own SELinux context where it gets one (mac_vmm_channel), else pipes. */
+	const char *channel_label =
+	    o->confine && strcmp(st->vm.mac, "selinux") == 0 && st->vm.label.process[0]
+		? st->vm.label.process
+		: NULL;
+	if (mac_vmm_channel(channel_label, st->ready_pipe) < 0)
+		die_errno("making the VMM's ready channel (label %s)",
+			  channel_label ? channel_label : "none");
+	vmm_arg(&a, "--ready-fd", "%d", st->ready_pipe[1]);
+	keep[n_keep++] = st->ready_pipe[1];
 	/* The exec label: the VM's SELinux context, or its AppArmor profile. */
 	if (strcmp(st->vm.mac, "selinux") == 0 && st->vm.label.process[0])
 		cfg.exec_label = st->vm.label.process;
@@ -990,8 +998,10 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 	/* The VMM's stdout and stderr are pipes the supervisor tees to the log
 	 * (and to its own stdout/stderr): swapped in around the spawn, which
 	 * hands fds 1 and 2 to the child as they are. */
-	if (pipe2(st->out_pipe, O_CLOEXEC) < 0 || pipe2(st->err_pipe, O_CLOEXEC) < 0)
-		die_errno("pipe2");
+	if (mac_vmm_channel(channel_label, st->out_pipe) < 0 ||
+	    mac_vmm_channel(channel_label, st->err_pipe) < 0)
+		die_errno("making the VMM's output channels (label %s)",
+			  channel_label ? channel_label : "none");
 	fflush(NULL);
 	int saved_out = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
 	int saved_err = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);

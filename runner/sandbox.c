@@ -540,6 +540,11 @@ void sandbox_enter_vmm(unsigned layers, struct sandbox_vmm_report *report)
 	/* execve made us dumpable again. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		die_errno("prctl(PR_SET_DUMPABLE, 0)");
+	/* execve cleared the parent-death signal where the MAC label changed
+	 * (an SELinux transition or AppArmor profile change makes the exec
+	 * AT_SECURE): arm it again so the VMM still dies with its supervisor. */
+	if ((layers & SANDBOX_PDEATHSIG) && prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		die_errno("prctl(PR_SET_PDEATHSIG, SIGKILL)");
 	/* no_new_privs before Landlock (which requires it without
 	 * CAP_SYS_ADMIN) and after the exec label took effect at exec. */
 	if (layers & SANDBOX_NO_NEW_PRIVS) {

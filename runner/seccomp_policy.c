@@ -1178,8 +1178,22 @@ int seccomp_policy_export_fd(scmp_filter_ctx ctx)
 	}
 	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
 		goto fail;
-	if (lseek(fd, 0, SEEK_SET) < 0)
+	/* The VMM gets a read-only open of it: inheriting an fd open for
+	 * writing would need write permission under SELinux (checked at the
+	 * VMM's exec), which the VM domain has not and should not have. */
+	char self[64];
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	int read_only = open(self, O_RDONLY | O_CLOEXEC);
+	if (read_only < 0)
 		goto fail;
+	/* Same fd number as before, now read-only. */
+	if (dup3(read_only, fd, O_CLOEXEC) < 0) {
+		saved = errno;
+		close(read_only);
+		errno = saved;
+		goto fail;
+	}
+	close(read_only);
 	return fd;
 fail:
 	saved = errno;

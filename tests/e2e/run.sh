@@ -1,0 +1,226 @@
+#!/usr/bin/env bash
+# make e2e: boots Debian's kernel in QEMU with SELinux, then AppArmor, enforcing and runs real lockvm VMs inside.
+#
+# Usage: tests/e2e/run.sh [selinux] [apparmor]   (default: both boots)
+# Needs `make all sepolicy` done (mk/e2e.mk does it). Everything fetched
+# goes under build/e2e with `apt-get download` + `dpkg -x`; nothing is
+# installed on the host. Each boot has a hard timeout (E2E_BOOT_TIMEOUT,
+# seconds); a boot that hangs is killed and counted as a failure. Ends with
+# "N passed, N failed, N skipped" over the in-guest E2E lines of both boots.
+set -u
+cd "$(dirname "$0")/../.."
+TOP=$PWD
+B=$TOP/${LOCKVM_BUILD:-build}
+E=$B/e2e
+BOOT_TIMEOUT=${E2E_BOOT_TIMEOUT:-240}
+modes=("$@")
+[ ${#modes[@]} -gt 0 ] || modes=(selinux apparmor)
+
+die() {
+	echo "e2e: $*" >&2
+	echo "0 passed, 1 failed, 0 skipped"
+	exit 1
+}
+
+# --- fetch: the kernel, QEMU with the libraries the host lacks, cpio ---------
+
+# Packages are downloaded once into $E/debs and unpacked into $E/kernel
+# (the kernel image) and $E/tools (QEMU, its libraries, cpio).
+fetch() {
+	mkdir -p "$E/debs"
+	if ! apt-cache show linux-image-amd64 >/dev/null 2>&1; then
+		echo "e2e: apt lists missing, running apt-get update"
+		apt-get update -qq || die "apt-get update failed"
+	fi
+	# The running kernel's own package when Debian has it (not on these
+	# hosts), else the one linux-image-amd64 depends on.
+	local kpkg="linux-image-$(uname -r)"
+	if ! apt-cache show "$kpkg" >/dev/null 2>&1; then
+		kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
+			awk '/Depends: linux-image-[0-9]/{print $2; exit}')
+	fi
+	[ -n "$kpkg" ] || die "cannot find Debian's kernel image package (apt-cache depends linux-image-amd64)"
+	# QEMU: whatever `apt-get install qemu-system-x86` would add to this
+	# host, downloaded instead (a host that has QEMU installed uses it).
+	local pkgs=()
+	mapfile -t pkgs < <(apt-get install -s --no-install-recommends qemu-system-x86 cpio 2>/dev/null |
+		awk '/^Inst /{print $2}')
+	local want=("$kpkg" "${pkgs[@]}") missing=() p
+	for p in "${want[@]}"; do
+		compgen -G "$E/debs/${p}_*.deb" >/dev/null || missing+=("$p")
+	done
+	if [ ${#missing[@]} -gt 0 ]; then
+		echo "e2e: apt-get download ${missing[*]}"
+		(cd "$E/debs" && apt-get download "${missing[@]}" 2>&1 | grep -v '^W: Download is performed unsandboxed') ||
+			die "apt-get download failed"
+	fi
+	local stamp="$kpkg ${pkgs[*]}"
+	if [ "$(cat "$E/unpacked" 2>/dev/null)" != "$stamp" ]; then
+		rm -rf "$E/kernel" "$E/tools"
+		mkdir -p "$E/kernel" "$E/tools"
+		dpkg -x "$(compgen -G "$E/debs/${kpkg}_*.deb" | head -n 1)" "$E/kernel" || die "dpkg -x $kpkg failed"
+		for p in "${pkgs[@]}"; do
+			dpkg -x "$(compgen -G "$E/debs/${p}_*.deb" | head -n 1)" "$E/tools" || die "dpkg -x $p failed"
+		done
+		echo "$stamp" >"$E/unpacked"
+	fi
+	KVER=$(ls "$E/kernel/lib/modules" | head -n 1)
+	VMLINUZ=$E/kernel/boot/vmlinuz-$KVER
+	[ -f "$VMLINUZ" ] || die "no kernel image in $kpkg"
+	export LD_LIBRARY_PATH="$E/tools/usr/lib/x86_64-linux-gnu:$E/tools/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+	QEMU=$E/tools/usr/bin/qemu-system-x86_64
+	[ -x "$QEMU" ] || QEMU=$(command -v qemu-system-x86_64) || die "no qemu-system-x86_64"
+	CPIO=$E/tools/bin/cpio
+	[ -x "$CPIO" ] || CPIO=$(command -v cpio) || die "no cpio"
+	local v
+	v=$("$QEMU" --version 2>&1 | head -n 1) ||
+		die "QEMU cannot run on this machine: $v"
+	echo "e2e: kernel $KVER ($kpkg), $v"
+}
+
+# --- the initramfs -------------------------------------------------------------
+
+R=$E/rootfs
+
+# copy_bin SRC DEST: a binary and every shared library it loads (ldd).
+copy_bin() {
+	local src=$1 dest=$2 lib
+	install -D -m 0755 "$src" "$R$dest"
+	for lib in $(ldd "$src" 2>/dev/null | grep -o '/[^ ]*'); do
+		[ -e "$R$lib" ] || install -D -m 0755 "$(readlink -f "$lib")" "$R$lib"
+	done
+}
+
+# module_with_deps NAME: the module file and what it depends on, deps
+# first (modinfo on the unpacked package: it has no modules.dep).
+declare -A module_seen
+module_order=()
+module_with_deps() {
+	local name=$1 file dep
+	[ -n "${module_seen[$name]:-}" ] && return 0
+	module_seen[$name]=1
+	file=$(find "$E/kernel/lib/modules/$KVER" -name "$name.ko*" -o -name "${name//_/-}.ko*" | head -n 1)
+	[ -n "$file" ] || die "kernel module $name not in the kernel package"
+	for dep in $(/sbin/modinfo -F depends "$file" | tr ',' ' '); do
+		module_with_deps "$dep"
+	done
+	module_order+=("$file")
+}
+
+build_initramfs() {
+	local f
+	rm -rf "$R"
+	mkdir -p "$R"/{bin,sbin,usr/bin,usr/sbin,usr/lib/lockvm,usr/policy/seccomp,proc,sys,dev,run,tmp,root,etc,var/lib/lockvm/images,var/log,e2e/bin,e2e/guests,e2e/tests/guests,e2e/modules,e2e/apparmor}
+	install -m 0755 /bin/busybox "$R/bin/busybox"
+	for f in $(/bin/busybox --list-full); do
+		[ -e "$R/$f" ] || ln -s /bin/busybox "$R/$f"
+	done
+	# A shell that is a file of its own, not a link to busybox: its path
+	# /usr/bin/sh is shell_exec_t, the entrypoint of an administrator's shell.
+	install -m 0755 /bin/busybox "$R/usr/bin/sh"
+	# lockvm as installed (the paths lockvm.fc and profiles/lockvm name).
+	copy_bin "$B/lockvm" /usr/bin/lockvm
+	install -m 0755 "$B/lockvm-vmm" "$R/usr/bin/lockvm-vmm"
+	install -m 0644 policy/seccomp/*.policy "$R/usr/policy/seccomp/"
+	install -m 0755 "$B/e2e/e2e_probe" "$R/e2e/bin/e2e_probe"
+	# The probe also poses as a compromised VMM: /usr/lib/lockvm/lockvm-vmm
+	# is a VMM path in lockvm.fc (lockvm_vmm_exec_t, the entrypoint of
+	# lockvm_vm_t) and in the VM abstraction (mr), so it can be started in
+	# a VM's exact context to try what a VMM taken over by its guest could.
+	install -m 0755 "$B/e2e/e2e_probe" "$R/usr/lib/lockvm/lockvm-vmm"
+	install -m 0644 "$B"/guests/*.elf "$R/e2e/guests/"
+	install -m 0644 "$B"/tests/guests/*.elf "$R/e2e/tests/guests/"
+	# SELinux: the reference policy with the lockvm module linked in, and
+	# its file contexts for setfiles.
+	# (build/e2e/sepolicy: make sepolicy's store plus tests/e2e/lockvm_e2e.te)
+	cp -a "$E/sepolicy/root/etc/selinux" "$R/etc/"
+	copy_bin /usr/sbin/setfiles /usr/sbin/setfiles
+	# AppArmor: the parser (lockvm compiles per-VM profiles with it), the
+	# stock abstractions and tunables, lockvm's abstraction, and the
+	# supervisor profile compiled here.
+	copy_bin /sbin/apparmor_parser /usr/sbin/apparmor_parser
+	mkdir -p "$R/etc/apparmor.d" "$R/etc/apparmor"
+	cp -a /etc/apparmor.d/abi /etc/apparmor.d/tunables /etc/apparmor.d/abstractions "$R/etc/apparmor.d/"
+	cp -a /etc/apparmor/parser.conf "$R/etc/apparmor/" 2>/dev/null || true
+	# parser.conf pins the features ABI it compiles for.
+	[ -d /usr/share/apparmor-features ] && mkdir -p "$R/usr/share" &&
+		cp -a /usr/share/apparmor-features "$R/usr/share/"
+	install -m 0644 profiles/abstractions/lockvm-vm "$R/etc/apparmor.d/abstractions/lockvm-vm"
+	install -m 0644 profiles/lockvm "$R/etc/apparmor.d/usr.bin.lockvm"
+	# E2E_PERMISSIVE (debugging the policy only): complain mode.
+	apparmor_parser -Q -S ${E2E_PERMISSIVE:+-C} profiles/lockvm >"$R/e2e/apparmor/lockvm.bin" ||
+		die "apparmor_parser -Q -S profiles/lockvm failed"
+	# Host files the VMs must not reach.
+	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$R/etc/passwd"
+	printf 'root:x:0:\nnogroup:x:65534:\n' >"$R/etc/group"
+	printf 'root:$6$e2e$notarealhash:19000:0:99999:7:::\n' >"$R/etc/shadow"
+	chmod 0640 "$R/etc/shadow"
+	echo "host secret" >"$R/root/host-secret"
+	# KVM inside: TCG's -cpu max emulates SVM, so kvm-amd.
+	module_order=()
+	module_seen=()
+	for f in kvm_amd; do module_with_deps "$f"; done
+	: >"$R/e2e/modules/order"
+	for f in "${module_order[@]}"; do
+		install -m 0644 "$f" "$R/e2e/modules/"
+		basename "$f" >>"$R/e2e/modules/order"
+	done
+	install -m 0755 tests/e2e/init "$R/init"
+	install -m 0755 tests/e2e/tests.sh "$R/e2e/tests.sh"
+	(cd "$R" && find . | "$CPIO" -o -H newc --quiet -R 0:0 | gzip -1) >"$E/initramfs.cpio.gz" ||
+		die "packing the initramfs failed"
+	echo "e2e: initramfs $(du -h "$E/initramfs.cpio.gz" | cut -f1) (modules: $(tr '\n' ' ' <"$R/e2e/modules/order"))"
+}
+
+# --- boots ---------------------------------------------------------------------
+
+passed=0 failed=0 skipped=0
+
+# boot MODE: one QEMU run; its console goes to $E/console-MODE.log.
+boot() {
+	local mode=$1 lsm rc start
+	local log=$E/console-$mode.log
+	case $mode in
+	selinux) lsm="security=selinux${E2E_PERMISSIVE:+ lockvm_e2e_permissive}" ;;
+	apparmor) lsm="security=apparmor apparmor=1${E2E_PERMISSIVE:+ lockvm_e2e_permissive}" ;;
+	*) die "unknown boot mode '$mode' (want selinux or apparmor)" ;;
+	esac
+	echo "== e2e boot: $mode enforcing (timeout ${BOOT_TIMEOUT}s, console $log)"
+	start=$(date +%s)
+	timeout -k 10 "$BOOT_TIMEOUT" "$QEMU" -L "$E/tools/usr/share/seabios" -L "$E/tools/usr/share/qemu" \
+		-M q35 -cpu max -accel tcg -smp 2 -m 2048 \
+		-display none -monitor none -serial "file:$log" -no-reboot -nic none \
+		-kernel "$VMLINUZ" -initrd "$E/initramfs.cpio.gz" \
+		-append "console=ttyS0 panic=-1 quiet audit=1 $lsm lockvm_e2e=$mode" </dev/null
+	rc=$?
+	local line n=0 done=0
+	while IFS= read -r line; do
+		line=${line%$'\r'}
+		case $line in
+		"E2E PASS: "*) passed=$((passed + 1)); n=$((n + 1)); [ -n "${VERBOSE:-}" ] && echo "  ${line#E2E }" ;;
+		"E2E FAIL: "*) failed=$((failed + 1)); n=$((n + 1)); echo "  ${line#E2E }" ;;
+		"E2E SKIP: "*) skipped=$((skipped + 1)); n=$((n + 1)); echo "  ${line#E2E }" ;;
+		"E2E DONE"*) done=1 ;;
+		"E2E LOG: "*) [ -n "${VERBOSE:-}" ] && echo "  | ${line#E2E LOG: }" ;;
+		esac
+	done <"$log"
+	echo "   $mode: $n results in $(($(date +%s) - start)) s"
+	if [ "$done" -ne 1 ]; then
+		failed=$((failed + 1))
+		if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+			echo "  FAIL: [$mode] boot did not finish within ${BOOT_TIMEOUT}s and was killed"
+		else
+			echo "  FAIL: [$mode] boot ended (QEMU exit $rc) before the tests finished"
+		fi
+		tail -n 25 "$log" | tr -d '\r' | sed 's/^/  | /'
+	elif [ "$n" -eq 0 ]; then
+		failed=$((failed + 1))
+		echo "  FAIL: [$mode] the boot reported no test"
+	fi
+}
+
+fetch
+build_initramfs
+for m in "${modes[@]}"; do boot "$m"; done
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
