@@ -60,23 +60,29 @@ int mac_set_exec_label(const char *label_or_profile)
 	return MAC_NOT_ENFORCED;
 }
 
-int mac_vmm_channel(const char *vm_context, int fds[2])
+int mac_vmm_socketpair(const char *vm_context, int type, int fds[2])
 {
-	if (vm_context == NULL || vm_context[0] == '\0' || is_selinux_enabled() <= 0)
-		return pipe2(fds, O_CLOEXEC);
+	bool labelled = vm_context && vm_context[0] && is_selinux_enabled() > 0;
 	/* setsockcreatecon() takes a non-const char * in older libselinux. */
-	if (setsockcreatecon((char *)vm_context) < 0)
+	if (labelled && setsockcreatecon((char *)vm_context) < 0)
 		return -1;
-	int rc = socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds);
+	int rc = socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, fds);
 	int saved = errno;
-	if (setsockcreatecon(NULL) < 0 && rc == 0) {
+	if (labelled && setsockcreatecon(NULL) < 0 && rc == 0) {
 		saved = errno;
 		close(fds[0]);
 		close(fds[1]);
 		rc = -1;
 	}
 	errno = saved;
-	if (rc < 0)
+	return rc;
+}
+
+int mac_vmm_channel(const char *vm_context, int fds[2])
+{
+	if (vm_context == NULL || vm_context[0] == '\0' || is_selinux_enabled() <= 0)
+		return pipe2(fds, O_CLOEXEC);
+	if (mac_vmm_socketpair(vm_context, SOCK_STREAM, fds) < 0)
 		return -1;
 	/* One way, like the pipe it stands for. */
 	shutdown(fds[0], SHUT_WR);

@@ -37,4 +37,9 @@ const char *mac_active(void);
 /* True when the active MAC enforces (SELinux enforcing, AppArmor enabled). */
 bool mac_enforcing(void);
 
+/* A socketpair (type SOCK_STREAM or SOCK_SEQPACKET; close-on-exec) created
+ * in the VM's SELinux context where SELinux is on, so an MCS-confined VMM
+ * may use its end; a plain socketpair elsewhere. 0 or -1 with errno. */
+int mac_vmm_socketpair(const char *vm_context, int type, int fds[2]);
+
 #endif

@@ -810,14 +810,6 @@ static void setup_net(const struct run_options *o, struct run_state *st, struct 
 		  rn->network[0] ? ", network " : "", rn->network, mac_text);
 }
 
-static bool is_disk_fd(const struct run_options *o, int fd)
-{
-	for (unsigned i = 0; i < o->disk_count; i++)
-		if (o->disks[i].fd == fd)
-			return true;
-	return false;
-}
-
 static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vmm_fd, int kvm_fd,
 		       int guest_fd)
 {
@@ -826,6 +818,7 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 	int keep[14 + LOCKVM_MAX_DISKS],
 	    n_keep = 0; /* 14: stdio, kvm, guest, fs, two policies, ready, tap, NIC counters,
 			   control, key, spare */
+	int policy_fds[2] = {-1, -1};
 	sandbox_config_init(&cfg);
 	memset(&a, 0, sizeof(a));
 	a.argv[a.n++] = "lockvm-vmm";
@@ -841,8 +834,6 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 	} else {
 		vmm_arg(&a, "--elf-fd", "%d", guest_fd);
 	}
-	vmm_arg(&a, "--control-fd", "%d", st->control_pair[1]);
-	keep[n_keep++] = st->control_pair[1];
 	vmm_arg(&a, "--mem", "%" PRIu64, o->mem);
 	vmm_arg(&a, "--vcpus", "%u", o->vcpus);
 	if (o->timeout_ns)
@@ -953,6 +944,8 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 		}
 		compile_policies_finish(policies);
 		int vmm_policy = policies[0].fd, vcpu_policy = policies[1].fd;
+		policy_fds[0] = vmm_policy;
+		policy_fds[1] = vcpu_policy;
 		keep[n_keep++] = vmm_policy;
 		keep[n_keep++] = vcpu_policy;
 		vmm_arg(&a, "--layers", "%u", cfg.layers);
@@ -970,6 +963,13 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 	if (mac_vmm_channel(channel_label, st->ready_pipe) < 0)
 		die_errno("making the VMM's ready channel (label %s)",
 			  channel_label ? channel_label : "none");
+	/* The control socket (save, migrate) in the VM's context too: under MCS
+	 * the VMM may not use a socket carrying the supervisor's range. */
+	if (mac_vmm_socketpair(channel_label, SOCK_SEQPACKET, st->control_pair) < 0)
+		die_errno("making the VMM's control socket (label %s)",
+			  channel_label ? channel_label : "none");
+	vmm_arg(&a, "--control-fd", "%d", st->control_pair[1]);
+	keep[n_keep++] = st->control_pair[1];
 	vmm_arg(&a, "--ready-fd", "%d", st->ready_pipe[1]);
 	keep[n_keep++] = st->ready_pipe[1];
 	/* The exec label: the VM's SELinux context, or its AppArmor profile. */
@@ -1022,11 +1022,9 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 		errno = spawn_errno;
 		die_errno("starting the VMM (clone)");
 	}
-	for (int i = 0; i < n_keep; i++) /* the policies are the VMM's now */
-		if (keep[i] > STDERR_FILENO && keep[i] != kvm_fd && keep[i] != guest_fd &&
-		    keep[i] != o->fs_fd && keep[i] != st->ready_pipe[1] &&
-		    keep[i] != st->vm.net.stats_fd && !is_disk_fd(o, keep[i]))
-			close(keep[i]);
+	for (int i = 0; i < 2; i++) /* the policies are the VMM's now */
+		if (policy_fds[i] >= 0)
+			close(policy_fds[i]);
 	st->tap_fd = -1; /* closed above: the tap now lives as long as the VMM */
 	return pid;
 }
@@ -1351,8 +1349,6 @@ static int run_mode(int argc, char **argv, bool incoming)
 	}
 	if (o.key && (o.key_fd = open(o.key, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
 		die_errno("--key %s", o.key);
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, st.control_pair) < 0)
-		die_errno("socketpair(control)");
 	open_disks(&o);
 	if (o.fs_dir)
 		o.fs_fd = pack_fs(o.fs_dir);
