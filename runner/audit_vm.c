@@ -47,17 +47,13 @@ static void report(struct audit *a, bool ok, const char *check, const char *expe
 		       actual);
 }
 
-static void check_label(struct audit *a, const struct reg_vm *vm, const char *proc)
+static void check_label(struct audit *a, const struct reg_vm *vm)
 {
-	char path[PATH_MAX], live[LABEL_MAX];
-	snprintf(path, sizeof(path), "%s/attr/current", proc);
-	procfs_line(path, live, sizeof(live));
-	char *mode = strstr(live, " (");
-	if (mode)
-		*mode = '\0';
-	bool enforced = strcmp(vm->mac_mode, "not enforced") != 0 && vm->label.kind != LABEL_NONE;
-	const char *want = strcmp(vm->mac, "apparmor") == 0 ? vm->profile : vm->label.process;
-	if (!enforced) {
+	char live[LABEL_MAX];
+	procfs_mac_label(vm->vmm_pid, live, sizeof(live));
+	const char *want = registry_enforced_label(vm);
+	if (!want) {
+		want = strcmp(vm->mac, "apparmor") == 0 ? vm->profile : vm->label.process;
 		char actual[LABEL_MAX + 64];
 		snprintf(actual, sizeof(actual), "%s (recorded; %s)",
 			 vm->label.kind == LABEL_NONE ? "none" : want,
@@ -261,7 +257,7 @@ int audit_vm_main(int argc, char **argv)
 	a.vm = name;
 	a.results = json_object_new_array();
 	snprintf(proc, sizeof(proc), "/proc/%ld", vm.vmm_pid);
-	check_label(&a, &vm, proc);
+	check_label(&a, &vm);
 	check_process(&a, &vm, proc);
 	check_namespaces(&a, &vm, proc);
 	check_cgroup(&a, &vm, proc);

@@ -48,28 +48,6 @@ static void load_live(const char *name, struct reg_vm *vm)
 		die("%s", err);
 }
 
-/* The label the kernel reports for pid: SELinux context or AppArmor
- * profile; "" where neither is active. */
-static void live_label(long pid, char *out, size_t size)
-{
-	char path[64];
-	out[0] = '\0';
-	if (pid <= 0)
-		return;
-	snprintf(path, sizeof(path), "/proc/%ld/attr/current", pid);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return;
-	if (!fgets(out, (int)size, f))
-		out[0] = '\0';
-	fclose(f);
-	out[strcspn(out, "\n")] = '\0';
-	/* AppArmor: "lockvm-<uuid> (enforce)" */
-	char *space = strstr(out, " (");
-	if (space)
-		*space = '\0';
-}
-
 static const char *uptime(int64_t started, char *buf, size_t size)
 {
 	int64_t s = (int64_t)time(NULL) - started;
@@ -83,19 +61,17 @@ static const char *uptime(int64_t started, char *buf, size_t size)
 	return buf;
 }
 
-/* Expected live label, and whether the kernel disagrees. */
+/* Whether the kernel shows another label than the one enforced. */
 static bool label_mismatch(const struct reg_vm *vm, const char *live)
 {
-	if (strcmp(vm->mac_mode, "not enforced") == 0 || vm->label.kind == LABEL_NONE)
-		return false;
-	const char *want = strcmp(vm->mac, "apparmor") == 0 ? vm->profile : vm->label.process;
-	return strcmp(want, live) != 0;
+	const char *want = registry_enforced_label(vm);
+	return want && strcmp(want, live) != 0;
 }
 
 static json_object *vm_json(const struct reg_vm *vm, const char *state)
 {
 	char live[LABEL_MAX];
-	live_label(vm->vmm_pid, live, sizeof(live));
+	procfs_mac_label(vm->vmm_pid, live, sizeof(live));
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "name", json_object_new_string(vm->name));
 	json_object_object_add(o, "uuid", json_object_new_string(vm->uuid));
@@ -203,7 +179,7 @@ int cmd_list(int argc, char **argv)
 		       uptime(vm.started, up, sizeof(up)), vm.vcpus,
 		       (unsigned long long)(vm.mem >> 20));
 		if (labels) {
-			live_label(vm.vmm_pid, live, sizeof(live));
+			procfs_mac_label(vm.vmm_pid, live, sizeof(live));
 			const char *shown = vm.label.kind == LABEL_NONE	      ? "none"
 					    : strcmp(vm.mac, "apparmor") == 0 ? vm.profile
 									      : vm.label.process;

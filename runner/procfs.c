@@ -37,3 +37,16 @@ void procfs_status(const char *dir, const char *key, char *out, size_t size)
 	}
 	fclose(f);
 }
+
+void procfs_mac_label(long pid, char *out, size_t size)
+{
+	char path[64];
+	out[0] = '\0';
+	if (pid <= 0)
+		return;
+	snprintf(path, sizeof(path), "/proc/%ld/attr/current", pid);
+	procfs_line(path, out, size);
+	char *mode = strstr(out, " ("); /* AppArmor: "lockvm-<uuid> (enforce)" */
+	if (mode)
+		*mode = '\0';
+}

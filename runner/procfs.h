@@ -11,4 +11,9 @@ void procfs_line(const char *path, char *out, size_t size);
  * leading blanks dropped; "" when absent. */
 void procfs_status(const char *dir, const char *key, char *out, size_t size);
 
+/* The MAC label the kernel reports for pid (/proc/PID/attr/current):
+ * SELinux context or AppArmor profile without its " (enforce)" mode; ""
+ * when unreadable or pid <= 0. */
+void procfs_mac_label(long pid, char *out, size_t size);
+
 #endif

@@ -20,6 +20,13 @@
 #define STATE_MAX  (256 << 10) /* a state file larger than this is not ours */
 #define IMAGES_DIR "run/lockvm/images"
 
+const char *registry_enforced_label(const struct reg_vm *vm)
+{
+	if (strcmp(vm->mac_mode, "not enforced") == 0 || vm->label.kind == LABEL_NONE)
+		return NULL;
+	return strcmp(vm->mac, "apparmor") == 0 ? vm->profile : vm->label.process;
+}
+
 /* ---- the lock ---- */
 
 int registry_lock(void)

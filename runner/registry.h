@@ -53,6 +53,11 @@ struct reg_vm {
 	struct reg_net net; /* the NIC (--net); net.kind "" without one */
 };
 
+/* The label the kernel should show on the VMM (AppArmor profile or SELinux
+ * context), or NULL when none is enforced (not enforced here, or --label
+ * none): then nothing can be compared. */
+const char *registry_enforced_label(const struct reg_vm *vm);
+
 /* Takes the registry-wide lock (flock on run/lockvm/registry.lock), which
  * every change of the registry or of image records happens under. Returns
  * the fd, or -1 with a message. */
