@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "cgroup.h"
-#include "image_owner.h"
 #include "landlock.h"
 #include "mac.h"
 #include "sandbox.h"
@@ -182,39 +181,6 @@ static void test_uid_skips_host_accounts(void **state)
 	free(root);
 }
 
-static void test_image_owner(void **state)
-{
-	if (geteuid() != 0)
-		skip();
-	char *root = make_root();
-	char path[4200];
-	snprintf(path, sizeof(path), "%s/disk.img", root);
-	int fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0644);
-	assert_true(fd >= 0);
-	assert_int_equal(fchown(fd, 12345, 54321), 0);
-	assert_int_equal(fchmod(fd, 02644), 0);
-	struct image_owner saved;
-	assert_int_equal(image_owner_take(fd, 2000000005u, 2000000005u, &saved), 0);
-	struct stat st;
-	assert_int_equal(fstat(fd, &st), 0);
-	assert_int_equal(st.st_uid, 2000000005u);
-	assert_int_equal(st.st_gid, 2000000005u);
-	assert_int_equal(st.st_mode & 07777, 0600);
-	assert_int_equal(image_owner_restore(&saved), 0);
-	assert_int_equal(image_owner_restore(&saved), 0); /* idempotent */
-	assert_int_equal(fstat(fd, &st), 0);
-	assert_int_equal(st.st_uid, 12345);
-	assert_int_equal(st.st_gid, 54321);
-	assert_int_equal(st.st_mode & 07777, 02644);
-	close(fd);
-	int dir = open(root, O_RDONLY | O_DIRECTORY);
-	assert_int_equal(image_owner_take(dir, 1, 1, &saved), -1);
-	close(dir);
-	unlink(path);
-	rmdir(root);
-	free(root);
-}
-
 static void test_layer_names(void **state)
 {
 	for (unsigned bit = 1; bit & SANDBOX_LAYERS_ALL; bit <<= 1)
@@ -250,7 +216,6 @@ int main(void)
 	    cmocka_unit_test(test_uid_reserve_release),
 	    cmocka_unit_test(test_uid_dead_owner_reclaimed),
 	    cmocka_unit_test(test_uid_skips_host_accounts),
-	    cmocka_unit_test(test_image_owner),
 	    cmocka_unit_test(test_layer_names),
 	    cmocka_unit_test(test_landlock_and_mac_probe),
 	};
