@@ -99,38 +99,6 @@ static json_object *vm_json(const struct reg_vm *vm, const char *state)
 	return o;
 }
 
-/* Definitions without a running VM: "shut off", like virsh list --all. */
-static void defined_names(char ***names, size_t *n)
-{
-	char dir[PATH_MAX];
-	*names = NULL;
-	*n = 0;
-	if (paths_join(dir, sizeof(dir), PATHS_DEFS_DIR, NULL) < 0)
-		return;
-	DIR *d = opendir(dir);
-	if (!d)
-		return;
-	struct dirent *e;
-	size_t cap = 0;
-	while ((e = readdir(d))) {
-		size_t len = strlen(e->d_name);
-		if (len < 6 || strcmp(e->d_name + len - 5, ".conf") != 0)
-			continue;
-		char name[PATHS_NAME_MAX + 8];
-		snprintf(name, sizeof(name), "%.*s", (int)(len - 5), e->d_name);
-		if (!paths_name_valid(name, NULL))
-			continue;
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 16;
-			*names = realloc(*names, cap * sizeof(char *));
-			if (!*names)
-				die("out of memory");
-		}
-		(*names)[(*n)++] = strdup(name);
-	}
-	closedir(d);
-}
-
 int cmd_list(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -191,9 +159,11 @@ int cmd_list(int argc, char **argv)
 		printf("\n");
 	}
 	if (all) {
+		/* Definitions without a running VM: "shut off", like virsh list --all. */
 		char **defs;
 		size_t nd;
-		defined_names(&defs, &nd);
+		if (paths_names(PATHS_DEFS_DIR, ".conf", &defs, &nd) < 0)
+			die_errno("reading the definitions under %s", paths_root());
 		for (size_t i = 0; i < nd; i++) {
 			if (registry_live(defs[i]) == 1)
 				continue;
@@ -213,9 +183,8 @@ int cmd_list(int argc, char **argv)
 				printf("%-20s %-9s %8s %8s %8s %5s %8s\n", defs[i], "shut off", "-",
 				       "-", "-", "-", "-");
 			}
-			free(defs[i]);
 		}
-		free(defs);
+		paths_names_free(defs, nd);
 	}
 	if (json) {
 		printf("%s\n", json_object_to_json_string_ext(array, JSON_C_TO_STRING_PRETTY));

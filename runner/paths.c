@@ -1,6 +1,7 @@
 /* Where lockvm keeps things: every path hangs off one root (--root, LOCKVM_ROOT, default /). */
 #include "paths.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -154,6 +155,61 @@ bool paths_name_valid(const char *name, const char **why)
 
 static int write_atomic(const char *path, const void *data, size_t len, unsigned mode,
 			bool durable);
+
+static int compare_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int paths_names(const char *rel, const char *suffix, char ***names, size_t *n)
+{
+	char dir[PATH_MAX];
+	size_t cap = 0, cut = suffix ? strlen(suffix) : 0;
+	*names = NULL;
+	*n = 0;
+	if (paths_join(dir, sizeof(dir), rel, NULL) < 0)
+		return -1;
+	DIR *d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : -1;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		if (len <= cut || (cut && strcmp(e->d_name + len - cut, suffix) != 0))
+			continue;
+		char *name = strndup(e->d_name, len - cut);
+		if (!name || !paths_name_valid(name, NULL)) {
+			free(name);
+			continue;
+		}
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 32;
+			char **grown = realloc(*names, cap * sizeof(char *));
+			if (!grown) {
+				free(name);
+				paths_names_free(*names, *n);
+				closedir(d);
+				*names = NULL;
+				*n = 0;
+				errno = ENOMEM;
+				return -1;
+			}
+			*names = grown;
+		}
+		(*names)[(*n)++] = name;
+	}
+	closedir(d);
+	if (*n)
+		qsort(*names, *n, sizeof(char *), compare_names);
+	return 0;
+}
+
+void paths_names_free(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
 
 int paths_write_atomic(const char *path, const void *data, size_t len, unsigned mode)
 {

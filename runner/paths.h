@@ -39,6 +39,13 @@ int paths_mkdir_below(const char *root, const char *rel, unsigned mode);
  * '.' or '-'. On refusal, why says what is wrong ("empty", "too long" ...). */
 bool paths_name_valid(const char *name, const char **why);
 
+/* The valid names in <root>/<rel>, sorted: every entry, or with suffix
+ * (".conf") only the entries ending in it, the suffix cut off. A missing
+ * directory is an empty list. Returns 0, or -1 with errno; free the list
+ * with paths_names_free(). */
+int paths_names(const char *rel, const char *suffix, char ***names, size_t *n);
+void paths_names_free(char **names, size_t n);
+
 /* Writes len bytes to path atomically: a temporary file in the same
  * directory, fsync'd, then renamed over path. Mode applies to the new
  * file. Returns 0 or -1 with errno. */

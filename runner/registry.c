@@ -425,46 +425,14 @@ void registry_remove(const char *name)
 		rmdir(path);
 }
 
-static int compare_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int registry_names(char ***names, size_t *n)
 {
-	char dir[PATH_MAX];
-	*names = NULL;
-	*n = 0;
-	if (paths_join(dir, sizeof(dir), PATHS_VMS_DIR, NULL) < 0)
-		return -1;
-	DIR *d = opendir(dir);
-	if (!d)
-		return errno == ENOENT ? 0 : -1;
-	size_t cap = 0;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (!paths_name_valid(e->d_name, NULL))
-			continue;
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 32;
-			char **grown = realloc(*names, cap * sizeof(char *));
-			if (!grown)
-				die("out of memory");
-			*names = grown;
-		}
-		(*names)[(*n)++] = strdup(e->d_name);
-	}
-	closedir(d);
-	if (*n)
-		qsort(*names, *n, sizeof(char *), compare_names);
-	return 0;
+	return paths_names(PATHS_VMS_DIR, NULL, names, n);
 }
 
 void registry_names_free(char **names, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	paths_names_free(names, n);
 }
 
 /* Appends one timestamped line to the VM's log (best effort). */

@@ -1,4 +1,4 @@
-/* Unit tests of the root, name validation and atomic files (runner/paths.c). */
+/* Unit tests of the root, name validation, listings and atomic files (runner/paths.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -116,12 +116,50 @@ static void atomic_files(void **state)
 	assert_int_equal(errno, ENOENT);
 }
 
+static void touch(const char *rel, const char *leaf)
+{
+	char path[PATH_MAX];
+	assert_int_equal(paths_join(path, sizeof(path), rel, leaf), 0);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fclose(f);
+}
+
+static void listing(void **state)
+{
+	char **names;
+	size_t n;
+	/* a directory that does not exist yet: empty, not an error */
+	assert_int_equal(paths_names(PATHS_DEFS_DIR, ".conf", &names, &n), 0);
+	assert_int_equal(n, 0);
+	paths_names_free(names, n);
+	assert_int_equal(paths_mkdir(PATHS_DEFS_DIR), 0);
+	touch(PATHS_DEFS_DIR, "web.conf");
+	touch(PATHS_DEFS_DIR, "db.conf");
+	touch(PATHS_DEFS_DIR, "notes.txt");	  /* other suffix */
+	touch(PATHS_DEFS_DIR, ".conf");		  /* empty name */
+	touch(PATHS_DEFS_DIR, "-bad.conf");	  /* invalid name */
+	touch(PATHS_DEFS_DIR, "a.conf.conf.bak"); /* suffix not at the end */
+	assert_int_equal(paths_names(PATHS_DEFS_DIR, ".conf", &names, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(names[0], "db"); /* sorted */
+	assert_string_equal(names[1], "web");
+	paths_names_free(names, n);
+	/* no suffix: every valid entry, "." and ".." and "-bad.conf" left out */
+	assert_int_equal(paths_names(PATHS_DEFS_DIR, NULL, &names, &n), 0);
+	assert_int_equal(n, 4);
+	assert_string_equal(names[0], "a.conf.conf.bak");
+	assert_string_equal(names[3], "web.conf");
+	paths_names_free(names, n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(names),
 	    cmocka_unit_test_setup_teardown(root_and_join, make_root, remove_root),
 	    cmocka_unit_test_setup_teardown(atomic_files, make_root, remove_root),
+	    cmocka_unit_test_setup_teardown(listing, make_root, remove_root),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
