@@ -5,7 +5,8 @@
 # Needs `make all sepolicy` done (mk/e2e.mk does it). Everything fetched
 # goes under build/e2e with `apt-get download` + `dpkg -x`; nothing is
 # installed on the host. Each boot has a hard timeout (E2E_BOOT_TIMEOUT,
-# seconds); a boot that hangs is killed and counted as a failure. Ends with
+# seconds); a boot that hangs is killed and counted as a failure, one whose
+# console falls silent (no heartbeat) is made once more. Ends with
 # "N passed, N failed, N skipped" over the in-guest E2E lines of both boots.
 set -u
 cd "$(dirname "$0")/../.."
