@@ -232,10 +232,10 @@ static int ovs_del_port(const struct reg_net *rn, char *err, size_t errlen)
 	return ovs_vsctl(rn->ovs_db, args, NULL, 0, err, errlen);
 }
 
-int net_attach(const struct reg_net *rn, int *tap_fd, char *err, size_t errlen)
+int net_attach(const struct reg_net *rn, uid_t owner, gid_t group, char *err, size_t errlen)
 {
 	char why[512];
-	if (tap_create(rn->tap, tap_fd, err, errlen) < 0)
+	if (tap_create(rn->tap, owner, group, err, errlen) < 0)
 		return -1;
 	int rc;
 	if (strcmp(rn->kind, "ovs") == 0) {
@@ -249,18 +249,18 @@ int net_attach(const struct reg_net *rn, int *tap_fd, char *err, size_t errlen)
 	} else {
 		rc = bridge_add_port(rn->bridge, rn->tap, err, errlen);
 	}
-	if (rc < 0) {
-		close(*tap_fd);
-		*tap_fd = -1;
-	}
+	if (rc < 0)
+		(void)tap_delete(rn->tap, why, sizeof(why));
 	return rc;
 }
 
-void net_release(const struct reg_net *rn)
+void net_release(const struct reg_net *rn, bool delete_tap)
 {
 	char err[512];
 	if (strcmp(rn->kind, "ovs") == 0 && rn->tap[0] && ovs_del_port(rn, err, sizeof(err)) < 0)
 		warn_msg("removing OVS port %s from %s: %s", rn->tap, rn->bridge, err);
+	if (delete_tap && rn->tap[0] && tap_delete(rn->tap, err, sizeof(err)) < 0)
+		warn_msg("removing tap %s: %s", rn->tap, err);
 }
 
 /* ---- lockvm net ---- */

@@ -764,10 +764,11 @@ static void load_apparmor_profile(const struct run_options *o, struct run_state 
 }
 
 /*
- * --net: the NIC's tap, made and attached while privileged. It is recorded
- * in state.json first, so a killed supervisor's port can be removed by the
- * next registry_reap(). The VMM gets the tap fd and a sealed memfd for its
- * counters (kept by the supervisor for `lockvm inspect`).
+ * --net: the NIC's tap, made persistent and attached while privileged. It
+ * is recorded in state.json first, so a killed supervisor's tap and port
+ * can be removed by the next registry_reap(). The VMM gets an unattached
+ * /dev/net/tun fd and the tap's name (it attaches itself: nic_tap_attach)
+ * and a sealed memfd for its counters (kept for `lockvm inspect`).
  */
 static void setup_net(const struct run_options *o, struct run_state *st, struct vmm_argv *a,
 		      int *keep, int *n_keep)
@@ -799,9 +800,17 @@ static void setup_net(const struct run_options *o, struct run_state *st, struct 
 	if (registry_save(&st->vm) < 0)
 		die_errno("registry: recording the NIC of %s", st->vm.name);
 	st->net_attached = true; /* from here, release_resources undoes it */
-	if (net_attach(rn, &st->tap_fd, err, sizeof(err)) < 0)
+	/* The tap is the VMM's uid's (the per-VM uid, else ours): the VMM
+	 * attaches itself, so the tun socket gets its label (tap_create). */
+	uid_t owner = st->vm.uid ? (uid_t)st->vm.uid : geteuid();
+	gid_t group = st->vm.uid ? (gid_t)st->vm.gid : getegid();
+	if (net_attach(rn, owner, group, err, sizeof(err)) < 0)
+		die("%s", err);
+	st->tap_fd = tap_open_unattached(err, sizeof(err));
+	if (st->tap_fd < 0)
 		die("%s", err);
 	vmm_arg(a, "--net-fd", "%d", st->tap_fd);
+	vmm_arg(a, "--net-tap", "%s", rn->tap);
 	vmm_arg(a, "--net-mac", "%s", mac_text);
 	vmm_arg(a, "--net-stats-fd", "%d", rn->stats_fd);
 	keep[(*n_keep)++] = st->tap_fd;
@@ -1025,7 +1034,9 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 	for (int i = 0; i < 2; i++) /* the policies are the VMM's now */
 		if (policy_fds[i] >= 0)
 			close(policy_fds[i]);
-	st->tap_fd = -1; /* closed above: the tap now lives as long as the VMM */
+	if (st->tap_fd >= 0) /* the VMM's now: it attaches to the tap with it */
+		close(st->tap_fd);
+	st->tap_fd = -1;
 	return pid;
 }
 
@@ -1041,7 +1052,7 @@ static void release_resources(const struct run_options *o, struct run_state *st)
 		close(st->tap_fd);
 	st->tap_fd = -1;
 	if (st->net_attached)
-		net_release(&st->vm.net);
+		net_release(&st->vm.net, true);
 	st->net_attached = false;
 	if (st->profile_loaded) {
 		char err[256];

@@ -4,8 +4,11 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/ethtool.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -86,7 +89,7 @@ static int set_up(int s, const char *name, bool up, char *err, size_t errlen)
 	return 0;
 }
 
-int tap_create(const char *name, int *fd_out, char *err, size_t errlen)
+int tap_create(const char *name, uid_t owner, gid_t group, char *err, size_t errlen)
 {
 	struct ifreq ifr;
 	if (ifreq_for(name, &ifr) < 0) {
@@ -107,16 +110,107 @@ int tap_create(const char *name, int *fd_out, char *err, size_t errlen)
 		close(fd);
 		return -1;
 	}
+	/* Owner and group: the VMM, running as them without CAP_NET_ADMIN,
+	 * may attach (tun_not_capable); persistent: the device outlives this
+	 * fd, whose queue goes away at the close below. */
+	const char *step = NULL;
+	if (ioctl(fd, TUNSETOWNER, (unsigned long)owner) < 0)
+		step = "TUNSETOWNER";
+	else if (ioctl(fd, TUNSETGROUP, (unsigned long)group) < 0)
+		step = "TUNSETGROUP";
+	else if (ioctl(fd, TUNSETPERSIST, 1UL) < 0)
+		step = "TUNSETPERSIST";
+	if (step) {
+		snprintf(err, errlen, "tap %s: %s: %s", name, step, strerror(errno));
+		close(fd); /* not persistent yet: the device goes with the fd */
+		return -1;
+	}
+	close(fd);
 	int s = ctl_socket(err, errlen);
 	if (s < 0 || set_up(s, name, true, err, errlen) < 0) {
+		char ignored[256];
 		if (s >= 0)
 			close(s);
-		close(fd); /* not persistent: the device goes with the fd */
+		(void)tap_delete(name, ignored, sizeof(ignored));
 		return -1;
 	}
 	close(s);
-	*fd_out = fd;
 	return 0;
+}
+
+int tap_open_unattached(char *err, size_t errlen)
+{
+	/* Opened here, in the host's network namespace: the tun socket of the
+	 * fd belongs to it, so the VMM's TUNSETIFF finds the tap there. */
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		snprintf(err, errlen, "open(/dev/net/tun): %s", strerror(errno));
+	return fd;
+}
+
+/* Whether interface `name` is a tun/tap device (ethtool driver "tun"). */
+static int is_tap(int s, const char *name)
+{
+	struct ifreq ifr;
+	struct ethtool_drvinfo info = {.cmd = ETHTOOL_GDRVINFO};
+	if (ifreq_for(name, &ifr) < 0)
+		return -1;
+	ifr.ifr_data = (void *)&info;
+	if (ioctl(s, SIOCETHTOOL, &ifr) < 0)
+		return -1;
+	return strcmp(info.driver, "tun") == 0 && strcmp(info.bus_info, "tap") == 0;
+}
+
+int tap_delete(const char *name, char *err, size_t errlen)
+{
+	unsigned index = if_nametoindex(name);
+	if (index == 0)
+		return 0; /* gone already (its last queue closed, not persistent) */
+	int s = ctl_socket(err, errlen);
+	if (s < 0)
+		return -1;
+	int tap = is_tap(s, name);
+	close(s);
+	if (tap != 1) {
+		snprintf(err, errlen, "%s is not a tap device; left alone", name);
+		return -1;
+	}
+	/* RTM_DELLINK by index: works whoever holds a queue, and needs no
+	 * attach (an attach would have to relabel the VM's tun socket). */
+	struct {
+		struct nlmsghdr h;
+		struct ifinfomsg i;
+	} req = {.h = {.nlmsg_len = sizeof(req),
+		       .nlmsg_type = RTM_DELLINK,
+		       .nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK,
+		       .nlmsg_seq = 1},
+		 .i = {.ifi_family = AF_UNSPEC, .ifi_index = (int)index}};
+	int nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (nl < 0) {
+		snprintf(err, errlen, "socket(AF_NETLINK): %s", strerror(errno));
+		return -1;
+	}
+	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+	struct {
+		struct nlmsghdr h;
+		struct nlmsgerr e;
+		char pad[256];
+	} ack;
+	int rc = -1;
+	if (sendto(nl, &req, sizeof(req), 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0) {
+		snprintf(err, errlen, "deleting tap %s (RTM_DELLINK): %s", name, strerror(errno));
+	} else {
+		ssize_t n = recv(nl, &ack, sizeof(ack), 0);
+		if (n < (ssize_t)(sizeof(ack.h) + sizeof(ack.e)) || ack.h.nlmsg_type != NLMSG_ERROR)
+			snprintf(err, errlen, "deleting tap %s (RTM_DELLINK): no answer", name);
+		else if (ack.e.error != 0 && ack.e.error != -ENODEV)
+			snprintf(err, errlen, "deleting tap %s (RTM_DELLINK): %s", name,
+				 strerror(-ack.e.error));
+		else
+			rc = 0;
+	}
+	close(nl);
+	return rc;
 }
 
 int bridge_add_port(const char *bridge, const char *port, char *err, size_t errlen)
