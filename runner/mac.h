@@ -42,4 +42,16 @@ bool mac_enforcing(void);
  * may use its end; a plain socketpair elsewhere. 0 or -1 with errno. */
 int mac_vmm_socketpair(const char *vm_context, int type, int fds[2]);
 
+/* The type of the VMM's own shared memory in the policy module (lockvm.te). */
+#define MAC_VMM_TMPFS_TYPE "lockvm_vm_tmpfs_t"
+
+/*
+ * Gives memfd `fd` (made by the supervisor, for the VMM to map read-write)
+ * the VM's own file context where SELinux is on and vm_context is given:
+ * same user and level (s0:cA,cB), type MAC_VMM_TMPFS_TYPE, so the MCS-
+ * constrained VMM may write it and no other VM may. A no-op elsewhere.
+ * Call it after ftruncate and the seals. Returns 0, or -1 with errno set.
+ */
+int mac_vmm_label_memfd(const char *vm_context, int fd);
+
 #endif

@@ -770,6 +770,15 @@ static void load_apparmor_profile(const struct run_options *o, struct run_state 
  * /dev/net/tun fd and the tap's name (it attaches itself: nic_tap_attach)
  * and a sealed memfd for its counters (kept for `lockvm inspect`).
  */
+/* The SELinux context the VMM's channels and shared memory are made in
+ * (mac_vmm_channel, mac_vmm_label_memfd), or NULL: none is needed. */
+static const char *vmm_channel_label(const struct run_options *o, const struct run_state *st)
+{
+	return o->confine && strcmp(st->vm.mac, "selinux") == 0 && st->vm.label.process[0]
+		   ? st->vm.label.process
+		   : NULL;
+}
+
 static void setup_net(const struct run_options *o, struct run_state *st, struct vmm_argv *a,
 		      int *keep, int *n_keep)
 {
@@ -797,6 +806,10 @@ static void setup_net(const struct run_options *o, struct run_state *st, struct 
 	if (rn->stats_fd < 0 || ftruncate(rn->stats_fd, 4096) < 0 ||
 	    fcntl(rn->stats_fd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0)
 		die_errno("the NIC counters memfd");
+	/* In the VM's own context, like its channels: the MCS-constrained VMM
+	 * maps it read-write, which a memfd of ours would refuse it. */
+	if (mac_vmm_label_memfd(vmm_channel_label(o, st), rn->stats_fd) < 0)
+		die_errno("labelling the NIC counters memfd for %s", vmm_channel_label(o, st));
 	if (registry_save(&st->vm) < 0)
 		die_errno("registry: recording the NIC of %s", st->vm.name);
 	st->net_attached = true; /* from here, release_resources undoes it */
@@ -965,10 +978,7 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 	/* The VMM's channels (ready, stdout, stderr), made once the label is
 	 * claimed: socketpairs in the VM's
 	 * own SELinux context where it gets one (mac_vmm_channel), else pipes. */
-	const char *channel_label =
-	    o->confine && strcmp(st->vm.mac, "selinux") == 0 && st->vm.label.process[0]
-		? st->vm.label.process
-		: NULL;
+	const char *channel_label = vmm_channel_label(o, st);
 	if (mac_vmm_channel(channel_label, st->ready_pipe) < 0)
 		die_errno("making the VMM's ready channel (label %s)",
 			  channel_label ? channel_label : "none");
