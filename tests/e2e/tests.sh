@@ -314,4 +314,5 @@ if out=$(timeout 120 $L run --name c -d --disk $IMAGES/c.img $GUEST 600 2>&1); t
 else
 	fail "lockvm run --name c -d: $(echo "$out" | tail -n 3 | tr '\n' '|')"
 fi
+. /e2e/net.sh
 exit 0
