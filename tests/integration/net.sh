@@ -131,6 +131,11 @@ for m in oversized undersized zero toomany badbuf badlist badrecv; do
 done
 
 # ---- the end of a VM takes its tap and port along ----
+# ---- net destroy while VMs are attached: refused, unless --force ----
+expect "net destroy lan with VMs attached is refused, naming them" 125 "network lan has 2 VMs attached: a, b (stop them first, or net destroy --force)" \
+	LV net destroy lan
+expect "net: the refused destroy left bridge lan in place" 0 "lan" nsip ip link show lan
+expect "net destroy: an unknown option refused" 125 "usage: lockvm net" LV net destroy lan --now
 expect "net: lockvm stop a" 0 "a: stopped" LV stop a
 expect "net: netecho on a counted the host's 3 pings" 0 "netecho: answered 3 echo requests" \
 	cat "$LOCKVM_ROOT/var/log/lockvm/a.log"
@@ -175,6 +180,20 @@ nsip ip link del lv-e
 LV stop b >/dev/null
 expect "net: no tap left after every VM ended" 0 "" test -z "$(taps)"
 expect "net destroy lan removes the bridge" 0 "network lan destroyed" LV net destroy lan
+# --force under a running VM: the bridge goes, the VM keeps running (cut off).
+expect "net start lan again" 0 "network lan started" LV net start lan
+expect "net: VM f on lan starts" 0 "f" LV run --name f -d --net network=lan "$G_ECHO" 10.91.0.6/24
+wait_log f ready
+run_capture LV net destroy --force lan
+if [ "$rc" -eq 0 ] && grep -q "network lan destroyed" <<<"$out" &&
+	grep -q "destroying it under 1 running VM: f" <<<"$out" && ! nsip ip link show lan >/dev/null 2>&1; then
+	pass "net destroy --force lan removes the bridge under a running VM, with a warning naming it"
+else
+	fail "net destroy --force: rc=$rc: $(tr '\n' '|' <<<"$out")"
+fi
+expect "net: f still runs after its network was destroyed" 0 "running" LV list
+expect "net: lockvm stop f" 0 "f: stopped" LV stop f
+expect "net: no tap left after f ended" 0 "" test -z "$(taps)"
 expect "net: bridge lan is gone" 0 "" sh -c "! ip netns exec $NS ip link show lan 2>/dev/null"
 expect "net undefine lan" 0 "network lan undefined" LV net undefine lan
 
