@@ -74,6 +74,30 @@ else
 	fail "audit-selinux-json: exit $rc: $(echo "$out" | head -c 300)"
 fi
 
+# --net ovs=: the supervisor runs ovs-vsctl (bin_t, in lockvm_t), which
+# connects to ovsdb-server's socket; the rules come from an optional block,
+# linked only where the reference policy has the openvswitch module.
+if ! command -v sesearch >/dev/null || ! command -v seinfo >/dev/null; then
+	skip "sepolicy-ovs: sesearch/seinfo not installed (setools)"
+elif ! seinfo -t openvswitch_t "$OUT/policy.bin" 2>/dev/null | grep -q openvswitch_t; then
+	skip "sepolicy-ovs: this reference policy has no openvswitch module"
+else
+	rules=$(sesearch -A -s lockvm_t -t openvswitch_t -c unix_stream_socket -p connectto "$OUT/policy.bin"
+		sesearch -A -s lockvm_t -t openvswitch_runtime_t -c sock_file -p write "$OUT/policy.bin"
+		sesearch -A -s lockvm_t -t bin_t -c file -p execute_no_trans "$OUT/policy.bin")
+	if [ "$(grep -c '^allow' <<<"$rules")" -eq 3 ]; then
+		pass "sepolicy-ovs: lockvm_t runs ovs-vsctl and connects to ovsdb-server (openvswitch_t)"
+	else
+		fail "sepolicy-ovs: missing rules, got: $(tr '\n' '|' <<<"$rules")"
+	fi
+	other=$(sesearch -A -s lockvm_t -t openvswitch_t "$OUT/policy.bin" | grep -v 'unix_stream_socket connectto;' | grep -v ':fd use;\|:process sigchld;' )
+	if [ -z "$other" ]; then
+		pass "sepolicy-ovs-narrow: lockvm_t gets nothing of openvswitch_t but connectto"
+	else
+		fail "sepolicy-ovs-narrow: also allowed: $(tr '\n' '|' <<<"$other")"
+	fi
+fi
+
 # 3. A weakened copy of the module in its own private store: the VM domain
 # loses its MCS constraint and may read host configuration, and (a break
 # the other way) loses /dev/kvm. The audit must fail exactly on the lines
