@@ -269,7 +269,8 @@ void net_release(const struct reg_net *rn, bool delete_tap)
 static void usage_die(void)
 {
 	die("usage: lockvm net define NAME --bridge|--ovs [--subnet CIDR] [--bridge-name IF] "
-	    "[--datapath system|netdev] [--ovs-db unix:PATH] | start NAME | destroy NAME [--force] | "
+	    "[--datapath system|netdev] [--ovs-db unix:PATH] | start NAME | destroy NAME [--force] "
+	    "| "
 	    "undefine NAME | list [--json]");
 }
 
@@ -400,7 +401,8 @@ static size_t attached_vms(const struct net_spec *spec, char *out, size_t size)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		struct reg_vm vm;
-		if (registry_live(names[i]) != 1 || registry_load(names[i], &vm, err, sizeof(err)) < 0)
+		if (registry_live(names[i]) != 1 ||
+		    registry_load(names[i], &vm, err, sizeof(err)) < 0)
 			continue;
 		if (strcmp(vm.net.kind, net_kind_name(spec->kind)) != 0 ||
 		    strcmp(vm.net.bridge, spec->bridge) != 0)

@@ -466,9 +466,9 @@ int vmm_main(int argc, char **argv)
 	}
 	/* Attaching here, before seccomp (which forbids every TUN ioctl), gives
 	 * the tap's tun socket this VMM's own SELinux context. */
-	if (o.net_fd >= 0 && (nic_tap_attach(o.net_fd, o.net_tap, err, sizeof(err)) < 0 ||
-			      nic_attach(&vm, o.net_fd, o.net_mac, o.net_stats_fd, err,
-					 sizeof(err)) < 0))
+	if (o.net_fd >= 0 &&
+	    (nic_tap_attach(o.net_fd, o.net_tap, err, sizeof(err)) < 0 ||
+	     nic_attach(&vm, o.net_fd, o.net_mac, o.net_stats_fd, err, sizeof(err)) < 0))
 		die("%s", err);
 	vm.vcpus = calloc(o.vcpus, sizeof(*vm.vcpus));
 	if (!vm.vcpus)
