@@ -251,16 +251,21 @@ int net_attach(const struct reg_net *rn, uid_t owner, gid_t group, char *err, si
 		rc = bridge_add_port(rn->bridge, rn->tap, err, errlen);
 	}
 	if (rc < 0)
-		(void)tap_delete(rn->tap, why, sizeof(why));
+		(void)tap_delete(rn->tap, owner, why, sizeof(why));
 	return rc;
 }
 
-void net_release(const struct reg_net *rn, bool delete_tap)
+uid_t net_tap_owner(uint32_t vm_uid)
+{
+	return vm_uid ? (uid_t)vm_uid : geteuid();
+}
+
+void net_release(const struct reg_net *rn, bool delete_tap, uid_t owner)
 {
 	char err[512];
 	if (strcmp(rn->kind, "ovs") == 0 && rn->tap[0] && ovs_del_port(rn, err, sizeof(err)) < 0)
 		warn_msg("removing OVS port %s from %s: %s", rn->tap, rn->bridge, err);
-	if (delete_tap && rn->tap[0] && tap_delete(rn->tap, err, sizeof(err)) < 0)
+	if (delete_tap && rn->tap[0] && tap_delete(rn->tap, owner, err, sizeof(err)) < 0)
 		warn_msg("removing tap %s: %s", rn->tap, err);
 }
 

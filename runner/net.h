@@ -62,11 +62,15 @@ void net_tap_name(const char *vm_name, const char *uuid, char out[TAP_IFNAME_MAX
  * (tap_create). 0, or -1 with err (nothing left behind). */
 int net_attach(const struct reg_net *rn, uid_t owner, gid_t group, char *err, size_t errlen);
 
+/* The uid a VM's tap is made for: the VM's own (vm_uid), or without one
+ * the uid the VMM keeps, ours. */
+uid_t net_tap_owner(uint32_t vm_uid);
+
 /* Undoes what net_attach did: the OVS port record, and with delete_tap the
- * tap itself when it still exists (a VMM that attached took its
- * persistence away, so the tap normally goes with the VMM's fd). Best
- * effort, warnings on stderr. Safe to repeat. */
-void net_release(const struct reg_net *rn, bool delete_tap);
+ * tap itself when it still exists and is `owner`'s (a VMM that attached
+ * took its persistence away, so the tap normally goes with the VMM's fd).
+ * Best effort, warnings on stderr. Safe to repeat. */
+void net_release(const struct reg_net *rn, bool delete_tap, uid_t owner);
 
 /* `lockvm net define|start|destroy|undefine|list ...` */
 int net_main(int argc, char **argv);

@@ -531,7 +531,7 @@ int registry_reap(void)
 		/* The OVS port record, and the tap if no VMM ever took it over (a
 		 * tap of another boot's name would be someone else's). */
 		if (vm.net.kind[0])
-			net_release(&vm.net, same_boot);
+			net_release(&vm.net, same_boot, net_tap_owner(vm.uid));
 		if (same_boot) {
 			cgroup_destroy(&vm.cgroup);
 			/* Its per-VM AppArmor profile, which only its supervisor

@@ -815,7 +815,7 @@ static void setup_net(const struct run_options *o, struct run_state *st, struct 
 	st->net_attached = true; /* from here, release_resources undoes it */
 	/* The tap is the VMM's uid's (the per-VM uid, else ours): the VMM
 	 * attaches itself, so the tun socket gets its label (tap_create). */
-	uid_t owner = st->vm.uid ? (uid_t)st->vm.uid : geteuid();
+	uid_t owner = net_tap_owner(st->vm.uid);
 	gid_t group = st->vm.uid ? (gid_t)st->vm.gid : getegid();
 	if (net_attach(rn, owner, group, err, sizeof(err)) < 0)
 		die("%s", err);
@@ -1062,7 +1062,7 @@ static void release_resources(const struct run_options *o, struct run_state *st)
 		close(st->tap_fd);
 	st->tap_fd = -1;
 	if (st->net_attached)
-		net_release(&st->vm.net, true);
+		net_release(&st->vm.net, true, net_tap_owner(st->vm.uid));
 	st->net_attached = false;
 	if (st->profile_loaded) {
 		char err[256];

@@ -4,7 +4,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/ethtool.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <linux/netlink.h>
@@ -131,7 +130,7 @@ int tap_create(const char *name, uid_t owner, gid_t group, char *err, size_t err
 		char ignored[256];
 		if (s >= 0)
 			close(s);
-		(void)tap_delete(name, ignored, sizeof(ignored));
+		(void)tap_delete(name, owner, ignored, sizeof(ignored));
 		return -1;
 	}
 	close(s);
@@ -148,31 +147,117 @@ int tap_open_unattached(char *err, size_t errlen)
 	return fd;
 }
 
-/* Whether interface `name` is a tun/tap device (ethtool driver "tun"). */
-static int is_tap(int s, const char *name)
+/* One netlink request to the kernel, its answer in reply. The answer's
+ * length, or -1 with errno. */
+static ssize_t rtnl_ask(const void *request, size_t len, void *reply, size_t size)
 {
-	struct ifreq ifr;
-	struct ethtool_drvinfo info = {.cmd = ETHTOOL_GDRVINFO};
-	if (ifreq_for(name, &ifr) < 0)
+	int nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (nl < 0)
 		return -1;
-	ifr.ifr_data = (void *)&info;
-	if (ioctl(s, SIOCETHTOOL, &ifr) < 0)
-		return -1;
-	return strcmp(info.driver, "tun") == 0 && strcmp(info.bus_info, "tap") == 0;
+	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+	ssize_t n = sendto(nl, request, len, 0, (struct sockaddr *)&kernel, sizeof(kernel));
+	if (n >= 0)
+		n = recv(nl, reply, size, 0);
+	int saved = errno;
+	close(nl);
+	errno = saved;
+	return n;
 }
 
-int tap_delete(const char *name, char *err, size_t errlen)
+/* The netlink error of an NLMSG_ERROR answer (0: an ack), or 1 when the
+ * answer is another message. */
+static int rtnl_error(const struct nlmsghdr *h, ssize_t n)
 {
-	unsigned index = if_nametoindex(name);
-	if (index == 0)
-		return 0; /* gone already (its last queue closed, not persistent) */
-	int s = ctl_socket(err, errlen);
-	if (s < 0)
+	if (n < (ssize_t)sizeof(*h) || !NLMSG_OK(h, (unsigned)n))
+		return -EPROTO;
+	if (h->nlmsg_type != NLMSG_ERROR)
+		return 1;
+	const struct nlmsgerr *e = NLMSG_DATA(h);
+	return h->nlmsg_len < NLMSG_LENGTH(sizeof(*e)) ? -EPROTO : e->error;
+}
+
+/* What RTM_GETLINK says of interface `name`: its index, whether it is a
+ * tap (link kind "tun", IFLA_TUN_TYPE IFF_TAP) and its owner (-1: none).
+ * 0, -ENODEV when there is no such interface, or another -errno. */
+static int tap_query(const char *name, int *index, bool *tap, long long *owner)
+{
+	struct {
+		struct nlmsghdr h;
+		struct ifinfomsg i;
+		struct rtattr name_attr;
+		char name[IFNAMSIZ];
+	} req = {.h = {.nlmsg_len = sizeof(req),
+		       .nlmsg_type = RTM_GETLINK,
+		       .nlmsg_flags = NLM_F_REQUEST,
+		       .nlmsg_seq = 1},
+		 .i = {.ifi_family = AF_UNSPEC},
+		 .name_attr = {.rta_len = RTA_LENGTH(IFNAMSIZ), .rta_type = IFLA_IFNAME}};
+	snprintf(req.name, sizeof(req.name), "%s", name);
+	static char reply[16384];
+	ssize_t n = rtnl_ask(&req, sizeof(req), reply, sizeof(reply));
+	if (n < 0)
+		return -errno;
+	const struct nlmsghdr *h = (const struct nlmsghdr *)reply;
+	int rc = rtnl_error(h, n);
+	if (rc <= 0)
+		return rc == 0 ? -EPROTO : rc;
+	if (h->nlmsg_type != RTM_NEWLINK || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg)))
+		return -EPROTO;
+	const struct ifinfomsg *info = NLMSG_DATA(h);
+	*index = info->ifi_index;
+	*tap = false;
+	*owner = -1;
+	bool tun_kind = false;
+	int tun_type = 0;
+	int left = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof(*info)));
+	for (const struct rtattr *a = IFLA_RTA(info); RTA_OK(a, left); a = RTA_NEXT(a, left)) {
+		if (a->rta_type != IFLA_LINKINFO)
+			continue;
+		int left2 = (int)RTA_PAYLOAD(a);
+		for (const struct rtattr *b = RTA_DATA(a); RTA_OK(b, left2);
+		     b = RTA_NEXT(b, left2)) {
+			if (b->rta_type == IFLA_INFO_KIND)
+				tun_kind =
+				    RTA_PAYLOAD(b) >= 4 && memcmp(RTA_DATA(b), "tun", 4) == 0;
+			if (b->rta_type != IFLA_INFO_DATA)
+				continue;
+			int left3 = (int)RTA_PAYLOAD(b);
+			for (const struct rtattr *c = RTA_DATA(b); RTA_OK(c, left3);
+			     c = RTA_NEXT(c, left3)) {
+				if (c->rta_type == IFLA_TUN_TYPE && RTA_PAYLOAD(c) >= 1)
+					tun_type = *(const uint8_t *)RTA_DATA(c);
+				if (c->rta_type == IFLA_TUN_OWNER && RTA_PAYLOAD(c) >= 4)
+					*owner = *(const uint32_t *)RTA_DATA(c);
+			}
+		}
+	}
+	*tap = tun_kind && tun_type == IFF_TAP;
+	return 0;
+}
+
+int tap_delete(const char *name, uid_t owner, char *err, size_t errlen)
+{
+	int index = 0;
+	bool tap = false;
+	long long tap_owner = -1;
+	if (!tap_ifname_valid(name, NULL)) {
+		snprintf(err, errlen, "tap name '%s' is not an interface name", name);
 		return -1;
-	int tap = is_tap(s, name);
-	close(s);
-	if (tap != 1) {
+	}
+	int rc = tap_query(name, &index, &tap, &tap_owner);
+	if (rc == -ENODEV)
+		return 0; /* gone already (its last queue closed, not persistent) */
+	if (rc < 0) {
+		snprintf(err, errlen, "looking up %s (RTM_GETLINK): %s", name, strerror(-rc));
+		return -1;
+	}
+	if (!tap) {
 		snprintf(err, errlen, "%s is not a tap device; left alone", name);
+		return -1;
+	}
+	if (tap_owner != (long long)owner) {
+		snprintf(err, errlen, "tap %s belongs to uid %lld, not %u; left alone", name,
+			 tap_owner, (unsigned)owner);
 		return -1;
 	}
 	/* RTM_DELLINK by index: works whoever holds a queue, and needs no
@@ -183,34 +268,17 @@ int tap_delete(const char *name, char *err, size_t errlen)
 	} req = {.h = {.nlmsg_len = sizeof(req),
 		       .nlmsg_type = RTM_DELLINK,
 		       .nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK,
-		       .nlmsg_seq = 1},
-		 .i = {.ifi_family = AF_UNSPEC, .ifi_index = (int)index}};
-	int nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (nl < 0) {
-		snprintf(err, errlen, "socket(AF_NETLINK): %s", strerror(errno));
+		       .nlmsg_seq = 2},
+		 .i = {.ifi_family = AF_UNSPEC, .ifi_index = index}};
+	char reply[1024];
+	ssize_t n = rtnl_ask(&req, sizeof(req), reply, sizeof(reply));
+	rc = n < 0 ? -errno : rtnl_error((const struct nlmsghdr *)reply, n);
+	if (rc != 0 && rc != -ENODEV) {
+		snprintf(err, errlen, "deleting tap %s (RTM_DELLINK): %s", name,
+			 rc > 0 ? "no answer" : strerror(-rc));
 		return -1;
 	}
-	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
-	struct {
-		struct nlmsghdr h;
-		struct nlmsgerr e;
-		char pad[256];
-	} ack;
-	int rc = -1;
-	if (sendto(nl, &req, sizeof(req), 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0) {
-		snprintf(err, errlen, "deleting tap %s (RTM_DELLINK): %s", name, strerror(errno));
-	} else {
-		ssize_t n = recv(nl, &ack, sizeof(ack), 0);
-		if (n < (ssize_t)(sizeof(ack.h) + sizeof(ack.e)) || ack.h.nlmsg_type != NLMSG_ERROR)
-			snprintf(err, errlen, "deleting tap %s (RTM_DELLINK): no answer", name);
-		else if (ack.e.error != 0 && ack.e.error != -ENODEV)
-			snprintf(err, errlen, "deleting tap %s (RTM_DELLINK): %s", name,
-				 strerror(-ack.e.error));
-		else
-			rc = 0;
-	}
-	close(nl);
-	return rc;
+	return 0;
 }
 
 int bridge_add_port(const char *bridge, const char *port, char *err, size_t errlen)

@@ -30,10 +30,11 @@ int tap_create(const char *name, uid_t owner, gid_t group, char *err, size_t err
  * The fd or -1 with err. */
 int tap_open_unattached(char *err, size_t errlen);
 
-/* Deletes tap device `name` (netlink RTM_DELLINK) if it exists and is a
- * tap; 0 also when it is gone already. -1 with err, e.g. when `name` is
- * some other kind of interface, which is left alone. */
-int tap_delete(const char *name, char *err, size_t errlen);
+/* Deletes tap device `name` (netlink RTM_DELLINK) if it exists, is a tap
+ * and belongs to uid `owner`; 0 also when it is gone already. -1 with err,
+ * e.g. when `name` is some other interface, or another uid's tap, which
+ * are left alone. */
+int tap_delete(const char *name, uid_t owner, char *err, size_t errlen);
 
 /* Adds port `port` to Linux bridge `bridge`. 0 or -1 with err. */
 int bridge_add_port(const char *bridge, const char *port, char *err, size_t errlen);

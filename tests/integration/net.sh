@@ -150,18 +150,20 @@ expect "net: kill -9 of c's supervisor: no lv-c port on lan" 0 "" sh -c "! ip ne
 expect "net: the next lockvm command recovers c" 0 "recovered 1 VM" LV list
 expect "net: c's log says its NIC was released" 0 "NIC released" cat "$LOCKVM_ROOT/var/log/lockvm/c.log"
 # A supervisor killed before its VMM attached leaves a persistent tap: the
-# next lockvm command deletes it (made here by hand in its place), and
-# leaves alone an interface of that name that is not a tap.
+# next lockvm command deletes it (made here by hand in its place, owned by
+# the VM's uid), and leaves alone an interface of that name that is not a
+# tap, and a tap of another uid.
 # kill_net_vm NAME: starts VM NAME on lan, kill -9s its supervisor, waits
-# until its tap went with its VMM.
+# until its tap went with its VMM; the VM's uid in $killed_uid.
 kill_net_vm() {
 	LV run --name "$1" -d --net bridge=lan "$G_ECHO" 10.91.0.5/24 >/dev/null
 	wait_log "$1" ready
+	killed_uid=$(python3 -c "import json; print(json.load(open('$LOCKVM_ROOT/run/lockvm/vms/$1/state.json'))['uid'])")
 	kill -9 "$(sup_pid "$1")"
 	for _ in $(seq 50); do nsip ip link show "lv-$1" >/dev/null 2>&1 || break; sleep 0.1; done
 }
 kill_net_vm d
-nsip ip tuntap add dev lv-d mode tap
+nsip ip tuntap add dev lv-d mode tap user "$killed_uid"
 run_capture LV list
 if [ "$rc" -eq 0 ] && grep -q "recovered 1 VM" <<<"$out" && ! nsip ip link show lv-d >/dev/null 2>&1; then
 	pass "net: a leftover persistent tap of a killed supervisor is deleted by the next lockvm command"
@@ -176,6 +178,15 @@ if grep -q "lv-e is not a tap device; left alone" <<<"$out" && nsip ip link show
 else
 	fail "net: lv-e (a bridge): $(tr '\n' '|' <<<"$out"), $(nsip ip -o link show lv-e 2>&1 | head -c 100)"
 fi
+kill_net_vm g
+nsip ip tuntap add dev lv-g mode tap user 12345
+run_capture LV list
+if grep -q "tap lv-g belongs to uid 12345, not $killed_uid; left alone" <<<"$out" && nsip ip link show lv-g >/dev/null 2>&1; then
+	pass "net: a tap of another uid is left alone by the recovery"
+else
+	fail "net: lv-g (uid 12345): $(tr '\n' '|' <<<"$out"), $(nsip ip -o link show lv-g 2>&1 | head -c 100)"
+fi
+nsip ip link del lv-g
 nsip ip link del lv-e
 LV stop b >/dev/null
 expect "net: no tap left after every VM ended" 0 "" test -z "$(taps)"
