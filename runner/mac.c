@@ -91,10 +91,8 @@ int mac_vmm_channel(const char *vm_context, int fds[2])
 	return 0;
 }
 
-int mac_vmm_label_memfd(const char *vm_context, int fd)
+int mac_vmm_file_context(const char *vm_context, char *out, size_t size)
 {
-	if (vm_context == NULL || vm_context[0] == '\0' || is_selinux_enabled() <= 0)
-		return 0;
 	/* user:role:type:LEVEL; the level may itself hold ':' (s0:c1,c2). */
 	const char *level = vm_context;
 	for (int i = 0; i < 3 && level; i++) {
@@ -103,14 +101,24 @@ int mac_vmm_label_memfd(const char *vm_context, int fd)
 			level++;
 	}
 	size_t user_len = strcspn(vm_context, ":");
-	char context[512];
-	int len = level ? snprintf(context, sizeof(context), "%.*s:object_r:%s:%s", (int)user_len,
-				   vm_context, MAC_VMM_TMPFS_TYPE, level)
-			: -1;
-	if (len < 0 || (size_t)len >= sizeof(context)) {
+	int len = level && *level && user_len
+		      ? snprintf(out, size, "%.*s:object_r:%s:%s", (int)user_len, vm_context,
+				 MAC_VMM_TMPFS_TYPE, level)
+		      : -1;
+	if (len < 0 || (size_t)len >= size) {
 		errno = EINVAL;
 		return -1;
 	}
+	return 0;
+}
+
+int mac_vmm_label_memfd(const char *vm_context, int fd)
+{
+	char context[512];
+	if (vm_context == NULL || vm_context[0] == '\0' || is_selinux_enabled() <= 0)
+		return 0;
+	if (mac_vmm_file_context(vm_context, context, sizeof(context)) < 0)
+		return -1;
 	/* A memfd's inode is labelled by type transition from its creator,
 	 * never from setfscreatecon(): relabelled after the fact instead. */
 	return fsetfilecon(fd, context);
