@@ -36,73 +36,101 @@ struct audit_property {
 	const char *object_class;
 	const char *permissions; /* space separated */
 	enum expectation expect;
+	/* For an allowed "ioctl": the only ioctl commands the extended
+	 * permissions (allowxperm) may allow, space separated; NULL: none. */
+	const char *ioctl_only;
 };
 
 static const struct audit_property audit_properties[] = {
     {"vm-own-image", "VM s0:c1,c2 reads and writes its own image (lockvm_image_t:s0:c1,c2)",
-     VM_CONTEXT, OWN_IMAGE_CONTEXT, "file", "getattr read write lock", EXPECT_ALLOWED},
+     VM_CONTEXT, OWN_IMAGE_CONTEXT, "file", "getattr read write lock", EXPECT_ALLOWED, NULL},
     {"vm-other-image",
      "VM s0:c1,c2 cannot read or write the image of another VM (lockvm_image_t:s0:c3,c4)",
-     VM_CONTEXT, OTHER_IMAGE_CONTEXT, "file", "open read write append lock ioctl", EXPECT_DENIED},
+     VM_CONTEXT, OTHER_IMAGE_CONTEXT, "file", "open read write append lock ioctl", EXPECT_DENIED,
+     NULL},
     {"vm-content-read", "VM reads shared content (lockvm_content_t:s0)", VM_CONTEXT,
-     CONTENT_CONTEXT, "file", "getattr read", EXPECT_ALLOWED},
+     CONTENT_CONTEXT, "file", "getattr read", EXPECT_ALLOWED, NULL},
     {"vm-content-no-write", "VM cannot write shared content (lockvm_content_t:s0)", VM_CONTEXT,
-     CONTENT_CONTEXT, "file", "write append setattr unlink rename", EXPECT_DENIED},
+     CONTENT_CONTEXT, "file", "write append setattr unlink rename", EXPECT_DENIED, NULL},
     {"vm-image-no-exec-relabel", "VM cannot execute, relabel or unlink its own image", VM_CONTEXT,
      OWN_IMAGE_CONTEXT, "file", "execute execute_no_trans relabelfrom relabelto setattr unlink",
-     EXPECT_DENIED},
+     EXPECT_DENIED, NULL},
     {"vm-host-etc", "VM cannot read or write host configuration (etc_t)", VM_CONTEXT,
-     "system_u:object_r:etc_t:s0", "file", "getattr open read write append", EXPECT_DENIED},
+     "system_u:object_r:etc_t:s0", "file", "getattr open read write append", EXPECT_DENIED, NULL},
     {"vm-host-shadow", "VM cannot read or write /etc/shadow (shadow_t)", VM_CONTEXT,
-     "system_u:object_r:shadow_t:s0", "file", "getattr open read write append", EXPECT_DENIED},
+     "system_u:object_r:shadow_t:s0", "file", "getattr open read write append", EXPECT_DENIED,
+     NULL},
     {"vm-host-home", "VM cannot read or write home directories (user_home_t)", VM_CONTEXT,
      "unconfined_u:object_r:user_home_t:s0", "file", "getattr open read write append",
-     EXPECT_DENIED},
+     EXPECT_DENIED, NULL},
     {"vm-host-tmp", "VM cannot use /tmp (tmp_t)", VM_CONTEXT, "system_u:object_r:tmp_t:s0", "dir",
-     "search read write add_name remove_name", EXPECT_DENIED},
+     "search read write add_name remove_name", EXPECT_DENIED, NULL},
     {"vm-ptrace-other-vm", "VM cannot ptrace another VM (lockvm_vm_t:s0:c3,c4)", VM_CONTEXT,
-     OTHER_VM_CONTEXT, "process", "ptrace", EXPECT_DENIED},
+     OTHER_VM_CONTEXT, "process", "ptrace", EXPECT_DENIED, NULL},
     {"vm-signal-other-vm", "VM cannot signal or kill another VM (lockvm_vm_t:s0:c3,c4)", VM_CONTEXT,
-     OTHER_VM_CONTEXT, "process", "signal sigkill sigstop", EXPECT_DENIED},
+     OTHER_VM_CONTEXT, "process", "signal sigkill sigstop", EXPECT_DENIED, NULL},
     {"vm-transition-unconfined", "VM cannot transition to unconfined_t", VM_CONTEXT,
      "unconfined_u:unconfined_r:unconfined_t:s0", "process", "transition dyntransition",
-     EXPECT_DENIED},
+     EXPECT_DENIED, NULL},
     {"vm-transition-supervisor", "VM cannot transition to the supervisor domain lockvm_t",
-     VM_CONTEXT, SUPERVISOR_CONTEXT, "process", "transition dyntransition", EXPECT_DENIED},
+     VM_CONTEXT, SUPERVISOR_CONTEXT, "process", "transition dyntransition", EXPECT_DENIED, NULL},
     {"vm-no-setexec", "VM cannot set its exec, current or file creation context", VM_CONTEXT,
-     VM_CONTEXT, "process", "setexec setcurrent setfscreate dyntransition", EXPECT_DENIED},
+     VM_CONTEXT, "process", "setexec setcurrent setfscreate dyntransition", EXPECT_DENIED, NULL},
     {"vm-lockvm-pool", "VM cannot read or write the image pool /var/lib/lockvm (lockvm_var_lib_t)",
-     VM_CONTEXT, POOL_CONTEXT, "file", "getattr open read write append", EXPECT_DENIED},
+     VM_CONTEXT, POOL_CONTEXT, "file", "getattr open read write append", EXPECT_DENIED, NULL},
     {"vm-lockvm-run", "VM cannot read or write the registry under /run/lockvm (lockvm_var_run_t)",
      VM_CONTEXT, "system_u:object_r:lockvm_var_run_t:s0", "file", "getattr open read write append",
-     EXPECT_DENIED},
+     EXPECT_DENIED, NULL},
     {"vm-inherited-fds", "VM uses the fds the supervisor hands it (fd use)", VM_CONTEXT,
-     SUPERVISOR_CONTEXT, "fd", "use", EXPECT_ALLOWED},
+     SUPERVISOR_CONTEXT, "fd", "use", EXPECT_ALLOWED, NULL},
     {"vm-seccomp-memfd", "VM reads the seccomp memfd of the supervisor (lockvm_tmpfs_t)",
-     VM_CONTEXT, "system_u:object_r:lockvm_tmpfs_t:s0", "file", "getattr read map", EXPECT_ALLOWED},
+     VM_CONTEXT, "system_u:object_r:lockvm_tmpfs_t:s0", "file", "getattr read map", EXPECT_ALLOWED,
+     NULL},
     {"vm-seccomp-memfd-no-write", "VM cannot write the seccomp memfd of the supervisor", VM_CONTEXT,
-     "system_u:object_r:lockvm_tmpfs_t:s0", "file", "write append setattr open", EXPECT_DENIED},
+     "system_u:object_r:lockvm_tmpfs_t:s0", "file", "write append setattr open", EXPECT_DENIED,
+     NULL},
+    {"vm-nic-counters", "VM maps its NIC counters memfd read-write (lockvm_vm_tmpfs_t:s0:c1,c2)",
+     VM_CONTEXT, "system_u:object_r:lockvm_vm_tmpfs_t:s0:c1,c2", "file", "getattr read write map",
+     EXPECT_ALLOWED, NULL},
+    {"vm-nic-counters-other-vm", "VM cannot read or write another VM's memfds (s0:c3,c4)",
+     VM_CONTEXT, "system_u:object_r:lockvm_vm_tmpfs_t:s0:c3,c4", "file", "read write",
+     EXPECT_DENIED, NULL},
+    {"supervisor-nic-counters", "supervisor labels a VM's NIC counters memfd and reads it back",
+     SUPERVISOR_CONTEXT, "system_u:object_r:lockvm_vm_tmpfs_t:s0:c1,c2", "file",
+     "relabelto open read", EXPECT_ALLOWED, NULL},
     {"vm-kvm", "VM uses /dev/kvm (kvm_device_t)", VM_CONTEXT, "system_u:object_r:kvm_device_t:s0",
-     "chr_file", "getattr open read write ioctl", EXPECT_ALLOWED},
-    {"vm-tap-rw", "VM reads and writes frames on the tap fd it is given (tun_tap_device_t)",
+     "chr_file", "getattr open read write ioctl", EXPECT_ALLOWED, NULL},
+    {"vm-tap-rw", "VM reads and writes frames on the tun fd it is given (tun_tap_device_t)",
      VM_CONTEXT, "system_u:object_r:tun_tap_device_t:s0", "chr_file", "getattr read write",
-     EXPECT_ALLOWED},
-    {"vm-tap-no-open-ioctl", "VM cannot open /dev/net/tun or issue TUN ioctls", VM_CONTEXT,
-     "system_u:object_r:tun_tap_device_t:s0", "chr_file", "open ioctl setattr relabelfrom",
-     EXPECT_DENIED},
-    {"vm-no-tun-socket", "VM has no tun_socket permission (create, attach, relabel)", VM_CONTEXT,
-     VM_CONTEXT, "tun_socket", "create attach_queue relabelfrom relabelto", EXPECT_DENIED},
+     EXPECT_ALLOWED, NULL},
+    {"vm-tap-ioctl-attach-only",
+     "VM's only ioctls on /dev/net/tun are TUNSETIFF and TUNSETPERSIST (allowxperm)", VM_CONTEXT,
+     "system_u:object_r:tun_tap_device_t:s0", "chr_file", "ioctl", EXPECT_ALLOWED, "0x54ca 0x54cb"},
+    {"vm-tap-no-open", "VM cannot open /dev/net/tun, change or relabel it", VM_CONTEXT,
+     "system_u:object_r:tun_tap_device_t:s0", "chr_file", "open setattr relabelfrom relabelto",
+     EXPECT_DENIED, NULL},
+    {"vm-tun-take-over", "VM's TUNSETIFF moves its tap's tun_socket from the supervisor's context",
+     VM_CONTEXT, SUPERVISOR_CONTEXT, "tun_socket", "relabelfrom", EXPECT_ALLOWED, NULL},
+    {"vm-tun-own", "VM's TUNSETIFF gives its tap's tun_socket the VM's own context", VM_CONTEXT,
+     VM_CONTEXT, "tun_socket", "relabelto", EXPECT_ALLOWED, NULL},
+    {"vm-tun-no-create-queue", "VM creates no tun device and attaches no extra queue to its own",
+     VM_CONTEXT, VM_CONTEXT, "tun_socket", "create attach_queue", EXPECT_DENIED, NULL},
+    {"vm-tun-not-supervisor", "VM cannot use a tun_socket still in the supervisor's context",
+     VM_CONTEXT, SUPERVISOR_CONTEXT, "tun_socket", "create attach_queue relabelto", EXPECT_DENIED,
+     NULL},
+    {"vm-tun-not-other-vm", "VM cannot take over or use the tap of another VM (s0:c3,c4)",
+     VM_CONTEXT, OTHER_VM_CONTEXT, "tun_socket", "relabelfrom attach_queue", EXPECT_DENIED, NULL},
     {"supervisor-tap-create", "supervisor creates the tun socket of a VM's tap", SUPERVISOR_CONTEXT,
-     SUPERVISOR_CONTEXT, "tun_socket", "create", EXPECT_ALLOWED},
+     SUPERVISOR_CONTEXT, "tun_socket", "create", EXPECT_ALLOWED, NULL},
     {"supervisor-relabel-pool",
      "supervisor relabels pool images (lockvm_var_lib_t) from and back to", SUPERVISOR_CONTEXT,
-     POOL_CONTEXT, "file", "relabelfrom relabelto", EXPECT_ALLOWED},
+     POOL_CONTEXT, "file", "relabelfrom relabelto", EXPECT_ALLOWED, NULL},
     {"supervisor-relabel-image", "supervisor relabels images to and from lockvm_image_t:s0:c1,c2",
-     SUPERVISOR_CONTEXT, OWN_IMAGE_CONTEXT, "file", "relabelfrom relabelto", EXPECT_ALLOWED},
+     SUPERVISOR_CONTEXT, OWN_IMAGE_CONTEXT, "file", "relabelfrom relabelto", EXPECT_ALLOWED, NULL},
     {"supervisor-relabel-content", "supervisor relabels images to and from lockvm_content_t:s0",
-     SUPERVISOR_CONTEXT, CONTENT_CONTEXT, "file", "relabelfrom relabelto", EXPECT_ALLOWED},
+     SUPERVISOR_CONTEXT, CONTENT_CONTEXT, "file", "relabelfrom relabelto", EXPECT_ALLOWED, NULL},
     {"supervisor-exec-vm", "supervisor execs the VMM into lockvm_vm_t:s0:c1,c2", SUPERVISOR_CONTEXT,
-     VM_CONTEXT, "process", "transition", EXPECT_ALLOWED},
+     VM_CONTEXT, "process", "transition", EXPECT_ALLOWED, NULL},
 };
 
 /* The policy loaded twice: `policy` is our own copy whose avtab we walk to
@@ -212,6 +240,38 @@ collect_allow_rules(const policydb_t *db, const avtab_t *table, bool conditional
 		}
 	}
 	return granted;
+}
+
+/* The ioctl commands the XPERMS_ALLOWED rules of (source, target, class)
+ * allow, as text ("0x54ca 0x54cb", "driver 0x54" for a whole driver), or
+ * "" when no rule restricts them (then every ioctl is allowed). */
+static void collect_ioctl_xperms(const policydb_t *db, unsigned source, unsigned target,
+				 sepol_security_class_t object_class, char *out, size_t size)
+{
+	const avtab_t *table = &db->te_avtab;
+	const ebitmap_t *source_attrs = &db->type_attr_map[source - 1];
+	const ebitmap_t *target_attrs = &db->type_attr_map[target - 1];
+	out[0] = '\0';
+	for (uint32_t slot = 0; table->htable && slot < table->nslot; slot++) {
+		for (const struct avtab_node *node = table->htable[slot]; node; node = node->next) {
+			const avtab_extended_perms_t *x = node->datum.xperms;
+			if (!(node->key.specified & AVTAB_XPERMS_ALLOWED) || !x ||
+			    node->key.target_class != object_class ||
+			    !type_has_attribute(source_attrs, node->key.source_type - 1u) ||
+			    !type_has_attribute(target_attrs, node->key.target_type - 1u))
+				continue;
+			for (unsigned bit = 0; bit < 256; bit++) {
+				if (!((x->perms[bit >> 5] >> (bit & 31)) & 1))
+					continue;
+				if (x->specified == AVTAB_XPERMS_IOCTLDRIVER)
+					append_text(out, size, "%sdriver 0x%02x", out[0] ? " " : "",
+						    bit);
+				else
+					append_text(out, size, "%s0x%02x%02x", out[0] ? " " : "",
+						    x->driver, bit);
+			}
+		}
+	}
 }
 
 /* Splits `permissions` and maps each name to its bit; false (with a message)
@@ -409,6 +469,22 @@ static void check_property(struct audit_context *audit, const struct audit_prope
 	}
 	if (!pass)
 		explain_failure(property, &decision, why, sizeof(why));
+	if (pass && property->ioctl_only) {
+		const policydb_t *db = &audit->policy->p;
+		unsigned source = type_value_of_context(db, property->source);
+		unsigned target = type_value_of_context(db, property->target);
+		sepol_security_class_t object_class = 0;
+		char ioctls[1024] = "";
+		sepol_string_to_security_class(property->object_class, &object_class);
+		if (source && target)
+			collect_ioctl_xperms(db, source, target, object_class, ioctls,
+					     sizeof(ioctls));
+		pass = strcmp(ioctls, property->ioctl_only) == 0;
+		if (!pass)
+			snprintf(why, sizeof(why), "ioctls allowed: %s (want exactly %s)",
+				 ioctls[0] ? ioctls : "every command (no allowxperm rule)",
+				 property->ioctl_only);
+	}
 	report(audit, property, &decision, pass, why);
 	free(decision.constraint_text);
 }

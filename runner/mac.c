@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <selinux/selinux.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/apparmor.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -88,6 +89,39 @@ int mac_vmm_channel(const char *vm_context, int fds[2])
 	shutdown(fds[0], SHUT_WR);
 	shutdown(fds[1], SHUT_RD);
 	return 0;
+}
+
+int mac_vmm_file_context(const char *vm_context, char *out, size_t size)
+{
+	/* user:role:type:LEVEL; the level may itself hold ':' (s0:c1,c2). */
+	const char *level = vm_context;
+	for (int i = 0; i < 3 && level; i++) {
+		level = strchr(level, ':');
+		if (level)
+			level++;
+	}
+	size_t user_len = strcspn(vm_context, ":");
+	int len = level && *level && user_len
+		      ? snprintf(out, size, "%.*s:object_r:%s:%s", (int)user_len, vm_context,
+				 MAC_VMM_TMPFS_TYPE, level)
+		      : -1;
+	if (len < 0 || (size_t)len >= size) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+int mac_vmm_label_memfd(const char *vm_context, int fd)
+{
+	char context[512];
+	if (vm_context == NULL || vm_context[0] == '\0' || is_selinux_enabled() <= 0)
+		return 0;
+	if (mac_vmm_file_context(vm_context, context, sizeof(context)) < 0)
+		return -1;
+	/* A memfd's inode is labelled by type transition from its creator,
+	 * never from setfscreatecon(): relabelled after the fact instead. */
+	return fsetfilecon(fd, context);
 }
 
 const char *mac_active(void)

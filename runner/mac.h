@@ -3,6 +3,7 @@
 #define LOCKVM_MAC_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* Results of mac_set_exec_label() other than -1. */
 enum mac_status {
@@ -41,5 +42,22 @@ bool mac_enforcing(void);
  * in the VM's SELinux context where SELinux is on, so an MCS-confined VMM
  * may use its end; a plain socketpair elsewhere. 0 or -1 with errno. */
 int mac_vmm_socketpair(const char *vm_context, int type, int fds[2]);
+
+/* The type of the VMM's own shared memory in the policy module (lockvm.te). */
+#define MAC_VMM_TMPFS_TYPE "lockvm_vm_tmpfs_t"
+
+/* The file context of the VM's own shared memory for process context
+ * vm_context: "USER:object_r:" MAC_VMM_TMPFS_TYPE ":LEVEL". 0, or -1 with
+ * errno EINVAL when vm_context has no level or out is too small. */
+int mac_vmm_file_context(const char *vm_context, char *out, size_t size);
+
+/*
+ * Gives memfd `fd` (made by the supervisor, for the VMM to map read-write)
+ * the VM's own file context where SELinux is on and vm_context is given:
+ * same user and level (s0:cA,cB), type MAC_VMM_TMPFS_TYPE, so the MCS-
+ * constrained VMM may write it and no other VM may. A no-op elsewhere.
+ * Call it after ftruncate and the seals. Returns 0, or -1 with errno set.
+ */
+int mac_vmm_label_memfd(const char *vm_context, int fd);
 
 #endif

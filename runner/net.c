@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "registry.h"
 #include "util.h"
 
 #define NET_CONF_MAX 4096
@@ -232,10 +233,10 @@ static int ovs_del_port(const struct reg_net *rn, char *err, size_t errlen)
 	return ovs_vsctl(rn->ovs_db, args, NULL, 0, err, errlen);
 }
 
-int net_attach(const struct reg_net *rn, int *tap_fd, char *err, size_t errlen)
+int net_attach(const struct reg_net *rn, uid_t owner, gid_t group, char *err, size_t errlen)
 {
 	char why[512];
-	if (tap_create(rn->tap, tap_fd, err, errlen) < 0)
+	if (tap_create(rn->tap, owner, group, err, errlen) < 0)
 		return -1;
 	int rc;
 	if (strcmp(rn->kind, "ovs") == 0) {
@@ -249,18 +250,23 @@ int net_attach(const struct reg_net *rn, int *tap_fd, char *err, size_t errlen)
 	} else {
 		rc = bridge_add_port(rn->bridge, rn->tap, err, errlen);
 	}
-	if (rc < 0) {
-		close(*tap_fd);
-		*tap_fd = -1;
-	}
+	if (rc < 0)
+		(void)tap_delete(rn->tap, owner, why, sizeof(why));
 	return rc;
 }
 
-void net_release(const struct reg_net *rn)
+uid_t net_tap_owner(uint32_t vm_uid)
+{
+	return vm_uid ? (uid_t)vm_uid : geteuid();
+}
+
+void net_release(const struct reg_net *rn, bool delete_tap, uid_t owner)
 {
 	char err[512];
 	if (strcmp(rn->kind, "ovs") == 0 && rn->tap[0] && ovs_del_port(rn, err, sizeof(err)) < 0)
 		warn_msg("removing OVS port %s from %s: %s", rn->tap, rn->bridge, err);
+	if (delete_tap && rn->tap[0] && tap_delete(rn->tap, owner, err, sizeof(err)) < 0)
+		warn_msg("removing tap %s: %s", rn->tap, err);
 }
 
 /* ---- lockvm net ---- */
@@ -268,7 +274,8 @@ void net_release(const struct reg_net *rn)
 static void usage_die(void)
 {
 	die("usage: lockvm net define NAME --bridge|--ovs [--subnet CIDR] [--bridge-name IF] "
-	    "[--datapath system|netdev] [--ovs-db unix:PATH] | start NAME | destroy NAME | "
+	    "[--datapath system|netdev] [--ovs-db unix:PATH] | start NAME | destroy NAME [--force] "
+	    "| "
 	    "undefine NAME | list [--json]");
 }
 
@@ -382,11 +389,51 @@ static int net_start(const struct net_spec *spec)
 	return 0;
 }
 
-static int net_destroy(const struct net_spec *spec)
+/* Names the live VMs whose NIC is on the network's bridge (by --net
+ * network=NAME or straight on the bridge), ", "-separated, into out.
+ * Returns how many there are. */
+static size_t attached_vms(const struct net_spec *spec, char *out, size_t size)
 {
-	char err[512];
+	char **names, err[PATH_MAX + 128];
+	size_t n, count = 0, used = 0;
+	out[0] = '\0';
+	int lock = registry_lock(); /* a killed supervisor's VM is attached to nothing */
+	if (lock < 0)
+		die("cannot lock the VM registry under %s", paths_root());
+	registry_reap();
+	registry_unlock(lock);
+	if (registry_names(&names, &n) < 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		struct reg_vm vm;
+		if (registry_live(names[i]) != 1 ||
+		    registry_load(names[i], &vm, err, sizeof(err)) < 0)
+			continue;
+		if (strcmp(vm.net.kind, net_kind_name(spec->kind)) != 0 ||
+		    strcmp(vm.net.bridge, spec->bridge) != 0)
+			continue;
+		if (used < size)
+			used += (size_t)snprintf(out + used, size - used, "%s%s", count ? ", " : "",
+						 vm.name);
+		count++;
+	}
+	registry_names_free(names, n);
+	return count;
+}
+
+static int net_destroy(const struct net_spec *spec, bool force)
+{
+	char err[512], vms[1024];
 	if (!net_active(spec))
 		die("network %s is not active", spec->network);
+	size_t attached = attached_vms(spec, vms, sizeof(vms));
+	if (attached && !force)
+		die("network %s has %zu VM%s attached: %s (stop %s first, or net destroy --force)",
+		    spec->network, attached, attached == 1 ? "" : "s", vms,
+		    attached == 1 ? "it" : "them");
+	if (attached)
+		warn_msg("network %s: destroying it under %zu running VM%s: %s", spec->network,
+			 attached, attached == 1 ? "" : "s", vms);
 	if (spec->kind == NET_BRIDGE) {
 		if (bridge_delete(spec->bridge, err, sizeof(err)) < 0)
 			die("%s", err);
@@ -480,15 +527,21 @@ int net_main(int argc, char **argv)
 			usage_die();
 		return net_list(argc == 3);
 	}
-	if (argc != 3 || (strcmp(cmd, "start") != 0 && strcmp(cmd, "destroy") != 0 &&
-			  strcmp(cmd, "undefine") != 0))
+	/* destroy takes --force, before or after NAME */
+	bool force = strcmp(cmd, "destroy") == 0 && argc == 4 &&
+		     (strcmp(argv[2], "--force") == 0 || strcmp(argv[3], "--force") == 0);
+	if (force && strcmp(argv[2], "--force") == 0)
+		argv[2] = argv[3];
+	if ((argc != 3 && !force) || argv[2][0] == '-' ||
+	    (strcmp(cmd, "start") != 0 && strcmp(cmd, "destroy") != 0 &&
+	     strcmp(cmd, "undefine") != 0))
 		usage_die();
 	if (def_load(argv[2], &spec, err, sizeof(err)) < 0)
 		die("%s", err);
 	if (strcmp(cmd, "start") == 0)
 		return net_start(&spec);
 	if (strcmp(cmd, "destroy") == 0)
-		return net_destroy(&spec);
+		return net_destroy(&spec, force);
 	if (def_path(argv[2], path, sizeof(path), err, sizeof(err)) < 0 || unlink(path) < 0)
 		die_errno("removing the definition of network %s", argv[2]);
 	printf("network %s undefined\n", argv[2]);

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "paths.h"
 #include "tap.h"
@@ -56,14 +57,20 @@ int net_parse_cidr(const char *text, uint32_t *network, uint32_t *prefix);
  * interface name, else "lv-" and the first 8 hex digits of its uuid. */
 void net_tap_name(const char *vm_name, const char *uuid, char out[TAP_IFNAME_MAX + 1]);
 
-/* Creates rn->tap and attaches it to rn->bridge (Linux bridge or OVS port).
- * The tap fd goes to *tap_fd. 0, or -1 with err (nothing left behind). */
-int net_attach(const struct reg_net *rn, int *tap_fd, char *err, size_t errlen);
+/* Creates rn->tap persistent, owned by owner:group (the VMM's), and
+ * attaches it to rn->bridge (Linux bridge or OVS port); no fd stays on it
+ * (tap_create). 0, or -1 with err (nothing left behind). */
+int net_attach(const struct reg_net *rn, uid_t owner, gid_t group, char *err, size_t errlen);
 
-/* Undoes what net_attach did and the kernel does not undo by itself (the
- * OVS port record); the tap goes when its last fd closes. Best effort,
- * warnings on stderr. Safe to repeat. */
-void net_release(const struct reg_net *rn);
+/* The uid a VM's tap is made for: the VM's own (vm_uid), or without one
+ * the uid the VMM keeps, ours. */
+uid_t net_tap_owner(uint32_t vm_uid);
+
+/* Undoes what net_attach did: the OVS port record, and with delete_tap the
+ * tap itself when it still exists and is `owner`'s (a VMM that attached
+ * took its persistence away, so the tap normally goes with the VMM's fd).
+ * Best effort, warnings on stderr. Safe to repeat. */
+void net_release(const struct reg_net *rn, bool delete_tap, uid_t owner);
 
 /* `lockvm net define|start|destroy|undefine|list ...` */
 int net_main(int argc, char **argv);

@@ -2,10 +2,14 @@
 #include "nic.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,6 +40,34 @@ const char *const nic_stats_names[NIC_COUNTERS] = {"rx_frames",	  "rx_bytes",  "
 static void count(struct nic *nic, enum nic_counter which, uint64_t n)
 {
 	__atomic_fetch_add(&nic->stats->counter[which], n, __ATOMIC_RELAXED);
+}
+
+int nic_tap_attach(int fd, const char *tap, char *err, size_t errlen)
+{
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	if (strlen(tap) >= sizeof(ifr.ifr_name)) {
+		snprintf(err, errlen, "NIC: tap name '%s' too long", tap);
+		return -1;
+	}
+	memcpy(ifr.ifr_name, tap, strlen(tap));
+	/* An existing tap only: the fd's network namespace is the host's, and
+	 * without CAP_NET_ADMIN the kernel lets only the tap's owner attach.
+	 * This is where SELinux moves the tun socket to our context
+	 * (selinux_tun_dev_open: relabelfrom the supervisor's, relabelto ours). */
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		snprintf(err, errlen, "NIC: attaching to tap %s (TUNSETIFF): %s", tap,
+			 strerror(errno));
+		return -1;
+	}
+	/* From now on the tap lives exactly as long as this fd, so it goes
+	 * with the VMM however the VMM ends. */
+	if (ioctl(fd, TUNSETPERSIST, 0UL) < 0) {
+		snprintf(err, errlen, "NIC: tap %s: TUNSETPERSIST 0: %s", tap, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 int nic_attach(struct vm *vm, int tap_fd, const uint8_t mac[NETFRAME_MAC_LEN], int stats_fd,

@@ -33,6 +33,14 @@ struct nic_stats {
 extern const char *const nic_stats_names[NIC_COUNTERS];
 
 /*
+ * Attaches fd (an unattached /dev/net/tun fd the supervisor opened in the
+ * host's network namespace) to the existing tap `tap` the supervisor made
+ * persistent and owned by this VMM's uid, and clears the persistence.
+ * Before seccomp. Returns 0, or -1 with err.
+ */
+int nic_tap_attach(int fd, const char *tap, char *err, size_t errlen);
+
+/*
  * Gives the VM a NIC on tap_fd (non-blocking, from the supervisor) with
  * address mac; stats_fd (or -1) is the shared counter memfd. Before the
  * vCPUs start. Returns 0, or -1 with err.

@@ -495,9 +495,12 @@ int registry_reap(void)
 		images_release(vm.name);
 		if (vm.uid)
 			drop_stale_uid_lease(vm.uid);
+		bool same_boot = vm.boot_id[0] && strcmp(vm.boot_id, registry_boot_id()) == 0;
+		/* The OVS port record, and the tap if no VMM ever took it over (a
+		 * tap of another boot's name would be someone else's). */
 		if (vm.net.kind[0])
-			net_release(&vm.net); /* the OVS port; the tap went with the VMM */
-		if (vm.boot_id[0] && strcmp(vm.boot_id, registry_boot_id()) == 0) {
+			net_release(&vm.net, same_boot, net_tap_owner(vm.uid));
+		if (same_boot) {
 			cgroup_destroy(&vm.cgroup);
 			/* Its per-VM AppArmor profile, which only its supervisor
 			 * would have removed; one never loaded is not an error. */

@@ -764,11 +764,21 @@ static void load_apparmor_profile(const struct run_options *o, struct run_state 
 }
 
 /*
- * --net: the NIC's tap, made and attached while privileged. It is recorded
- * in state.json first, so a killed supervisor's port can be removed by the
- * next registry_reap(). The VMM gets the tap fd and a sealed memfd for its
- * counters (kept by the supervisor for `lockvm inspect`).
+ * --net: the NIC's tap, made persistent and attached while privileged. It
+ * is recorded in state.json first, so a killed supervisor's tap and port
+ * can be removed by the next registry_reap(). The VMM gets an unattached
+ * /dev/net/tun fd and the tap's name (it attaches itself: nic_tap_attach)
+ * and a sealed memfd for its counters (kept for `lockvm inspect`).
  */
+/* The SELinux context the VMM's channels and shared memory are made in
+ * (mac_vmm_channel, mac_vmm_label_memfd), or NULL: none is needed. */
+static const char *vmm_channel_label(const struct run_options *o, const struct run_state *st)
+{
+	return o->confine && strcmp(st->vm.mac, "selinux") == 0 && st->vm.label.process[0]
+		   ? st->vm.label.process
+		   : NULL;
+}
+
 static void setup_net(const struct run_options *o, struct run_state *st, struct vmm_argv *a,
 		      int *keep, int *n_keep)
 {
@@ -796,12 +806,24 @@ static void setup_net(const struct run_options *o, struct run_state *st, struct 
 	if (rn->stats_fd < 0 || ftruncate(rn->stats_fd, 4096) < 0 ||
 	    fcntl(rn->stats_fd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0)
 		die_errno("the NIC counters memfd");
+	/* In the VM's own context, like its channels: the MCS-constrained VMM
+	 * maps it read-write, which a memfd of ours would refuse it. */
+	if (mac_vmm_label_memfd(vmm_channel_label(o, st), rn->stats_fd) < 0)
+		die_errno("labelling the NIC counters memfd for %s", vmm_channel_label(o, st));
 	if (registry_save(&st->vm) < 0)
 		die_errno("registry: recording the NIC of %s", st->vm.name);
 	st->net_attached = true; /* from here, release_resources undoes it */
-	if (net_attach(rn, &st->tap_fd, err, sizeof(err)) < 0)
+	/* The tap is the VMM's uid's (the per-VM uid, else ours): the VMM
+	 * attaches itself, so the tun socket gets its label (tap_create). */
+	uid_t owner = net_tap_owner(st->vm.uid);
+	gid_t group = st->vm.uid ? (gid_t)st->vm.gid : getegid();
+	if (net_attach(rn, owner, group, err, sizeof(err)) < 0)
+		die("%s", err);
+	st->tap_fd = tap_open_unattached(err, sizeof(err));
+	if (st->tap_fd < 0)
 		die("%s", err);
 	vmm_arg(a, "--net-fd", "%d", st->tap_fd);
+	vmm_arg(a, "--net-tap", "%s", rn->tap);
 	vmm_arg(a, "--net-mac", "%s", mac_text);
 	vmm_arg(a, "--net-stats-fd", "%d", rn->stats_fd);
 	keep[(*n_keep)++] = st->tap_fd;
@@ -956,10 +978,7 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 	/* The VMM's channels (ready, stdout, stderr), made once the label is
 	 * claimed: socketpairs in the VM's
 	 * own SELinux context where it gets one (mac_vmm_channel), else pipes. */
-	const char *channel_label =
-	    o->confine && strcmp(st->vm.mac, "selinux") == 0 && st->vm.label.process[0]
-		? st->vm.label.process
-		: NULL;
+	const char *channel_label = vmm_channel_label(o, st);
 	if (mac_vmm_channel(channel_label, st->ready_pipe) < 0)
 		die_errno("making the VMM's ready channel (label %s)",
 			  channel_label ? channel_label : "none");
@@ -1025,7 +1044,9 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 	for (int i = 0; i < 2; i++) /* the policies are the VMM's now */
 		if (policy_fds[i] >= 0)
 			close(policy_fds[i]);
-	st->tap_fd = -1; /* closed above: the tap now lives as long as the VMM */
+	if (st->tap_fd >= 0) /* the VMM's now: it attaches to the tap with it */
+		close(st->tap_fd);
+	st->tap_fd = -1;
 	return pid;
 }
 
@@ -1041,7 +1062,7 @@ static void release_resources(const struct run_options *o, struct run_state *st)
 		close(st->tap_fd);
 	st->tap_fd = -1;
 	if (st->net_attached)
-		net_release(&st->vm.net);
+		net_release(&st->vm.net, true, net_tap_owner(st->vm.uid));
 	st->net_attached = false;
 	if (st->profile_loaded) {
 		char err[256];

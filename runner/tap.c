@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -86,7 +88,7 @@ static int set_up(int s, const char *name, bool up, char *err, size_t errlen)
 	return 0;
 }
 
-int tap_create(const char *name, int *fd_out, char *err, size_t errlen)
+int tap_create(const char *name, uid_t owner, gid_t group, char *err, size_t errlen)
 {
 	struct ifreq ifr;
 	if (ifreq_for(name, &ifr) < 0) {
@@ -107,15 +109,175 @@ int tap_create(const char *name, int *fd_out, char *err, size_t errlen)
 		close(fd);
 		return -1;
 	}
+	/* Owner and group: the VMM, running as them without CAP_NET_ADMIN,
+	 * may attach (tun_not_capable); persistent: the device outlives this
+	 * fd, whose queue goes away at the close below. */
+	const char *step = NULL;
+	if (ioctl(fd, TUNSETOWNER, (unsigned long)owner) < 0)
+		step = "TUNSETOWNER";
+	else if (ioctl(fd, TUNSETGROUP, (unsigned long)group) < 0)
+		step = "TUNSETGROUP";
+	else if (ioctl(fd, TUNSETPERSIST, 1UL) < 0)
+		step = "TUNSETPERSIST";
+	if (step) {
+		snprintf(err, errlen, "tap %s: %s: %s", name, step, strerror(errno));
+		close(fd); /* not persistent yet: the device goes with the fd */
+		return -1;
+	}
+	close(fd);
 	int s = ctl_socket(err, errlen);
 	if (s < 0 || set_up(s, name, true, err, errlen) < 0) {
+		char ignored[256];
 		if (s >= 0)
 			close(s);
-		close(fd); /* not persistent: the device goes with the fd */
+		(void)tap_delete(name, owner, ignored, sizeof(ignored));
 		return -1;
 	}
 	close(s);
-	*fd_out = fd;
+	return 0;
+}
+
+int tap_open_unattached(char *err, size_t errlen)
+{
+	/* Opened here, in the host's network namespace: the tun socket of the
+	 * fd belongs to it, so the VMM's TUNSETIFF finds the tap there. */
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		snprintf(err, errlen, "open(/dev/net/tun): %s", strerror(errno));
+	return fd;
+}
+
+/* One netlink request to the kernel, its answer in reply. The answer's
+ * length, or -1 with errno. */
+static ssize_t rtnl_ask(const void *request, size_t len, void *reply, size_t size)
+{
+	int nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (nl < 0)
+		return -1;
+	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+	ssize_t n = sendto(nl, request, len, 0, (struct sockaddr *)&kernel, sizeof(kernel));
+	if (n >= 0)
+		n = recv(nl, reply, size, 0);
+	int saved = errno;
+	close(nl);
+	errno = saved;
+	return n;
+}
+
+/* The netlink error of an NLMSG_ERROR answer (0: an ack), or 1 when the
+ * answer is another message. */
+static int rtnl_error(const struct nlmsghdr *h, ssize_t n)
+{
+	if (n < (ssize_t)sizeof(*h) || !NLMSG_OK(h, (unsigned)n))
+		return -EPROTO;
+	if (h->nlmsg_type != NLMSG_ERROR)
+		return 1;
+	const struct nlmsgerr *e = NLMSG_DATA(h);
+	return h->nlmsg_len < NLMSG_LENGTH(sizeof(*e)) ? -EPROTO : e->error;
+}
+
+/* What RTM_GETLINK says of interface `name`: its index, whether it is a
+ * tap (link kind "tun", IFLA_TUN_TYPE IFF_TAP) and its owner (-1: none).
+ * 0, -ENODEV when there is no such interface, or another -errno. */
+static int tap_query(const char *name, int *index, bool *tap, long long *owner)
+{
+	struct {
+		struct nlmsghdr h;
+		struct ifinfomsg i;
+		struct rtattr name_attr;
+		char name[IFNAMSIZ];
+	} req = {.h = {.nlmsg_len = sizeof(req),
+		       .nlmsg_type = RTM_GETLINK,
+		       .nlmsg_flags = NLM_F_REQUEST,
+		       .nlmsg_seq = 1},
+		 .i = {.ifi_family = AF_UNSPEC},
+		 .name_attr = {.rta_len = RTA_LENGTH(IFNAMSIZ), .rta_type = IFLA_IFNAME}};
+	snprintf(req.name, sizeof(req.name), "%s", name);
+	static char reply[16384];
+	ssize_t n = rtnl_ask(&req, sizeof(req), reply, sizeof(reply));
+	if (n < 0)
+		return -errno;
+	const struct nlmsghdr *h = (const struct nlmsghdr *)reply;
+	int rc = rtnl_error(h, n);
+	if (rc <= 0)
+		return rc == 0 ? -EPROTO : rc;
+	if (h->nlmsg_type != RTM_NEWLINK || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg)))
+		return -EPROTO;
+	const struct ifinfomsg *info = NLMSG_DATA(h);
+	*index = info->ifi_index;
+	*tap = false;
+	*owner = -1;
+	bool tun_kind = false;
+	int tun_type = 0;
+	int left = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof(*info)));
+	for (const struct rtattr *a = IFLA_RTA(info); RTA_OK(a, left); a = RTA_NEXT(a, left)) {
+		if (a->rta_type != IFLA_LINKINFO)
+			continue;
+		int left2 = (int)RTA_PAYLOAD(a);
+		for (const struct rtattr *b = RTA_DATA(a); RTA_OK(b, left2);
+		     b = RTA_NEXT(b, left2)) {
+			if (b->rta_type == IFLA_INFO_KIND)
+				tun_kind =
+				    RTA_PAYLOAD(b) >= 4 && memcmp(RTA_DATA(b), "tun", 4) == 0;
+			if (b->rta_type != IFLA_INFO_DATA)
+				continue;
+			int left3 = (int)RTA_PAYLOAD(b);
+			for (const struct rtattr *c = RTA_DATA(b); RTA_OK(c, left3);
+			     c = RTA_NEXT(c, left3)) {
+				if (c->rta_type == IFLA_TUN_TYPE && RTA_PAYLOAD(c) >= 1)
+					tun_type = *(const uint8_t *)RTA_DATA(c);
+				if (c->rta_type == IFLA_TUN_OWNER && RTA_PAYLOAD(c) >= 4)
+					*owner = *(const uint32_t *)RTA_DATA(c);
+			}
+		}
+	}
+	*tap = tun_kind && tun_type == IFF_TAP;
+	return 0;
+}
+
+int tap_delete(const char *name, uid_t owner, char *err, size_t errlen)
+{
+	int index = 0;
+	bool tap = false;
+	long long tap_owner = -1;
+	if (!tap_ifname_valid(name, NULL)) {
+		snprintf(err, errlen, "tap name '%s' is not an interface name", name);
+		return -1;
+	}
+	int rc = tap_query(name, &index, &tap, &tap_owner);
+	if (rc == -ENODEV)
+		return 0; /* gone already (its last queue closed, not persistent) */
+	if (rc < 0) {
+		snprintf(err, errlen, "looking up %s (RTM_GETLINK): %s", name, strerror(-rc));
+		return -1;
+	}
+	if (!tap) {
+		snprintf(err, errlen, "%s is not a tap device; left alone", name);
+		return -1;
+	}
+	if (tap_owner != (long long)owner) {
+		snprintf(err, errlen, "tap %s belongs to uid %lld, not %u; left alone", name,
+			 tap_owner, (unsigned)owner);
+		return -1;
+	}
+	/* RTM_DELLINK by index: works whoever holds a queue, and needs no
+	 * attach (an attach would have to relabel the VM's tun socket). */
+	struct {
+		struct nlmsghdr h;
+		struct ifinfomsg i;
+	} req = {.h = {.nlmsg_len = sizeof(req),
+		       .nlmsg_type = RTM_DELLINK,
+		       .nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK,
+		       .nlmsg_seq = 2},
+		 .i = {.ifi_family = AF_UNSPEC, .ifi_index = index}};
+	char reply[1024];
+	ssize_t n = rtnl_ask(&req, sizeof(req), reply, sizeof(reply));
+	rc = n < 0 ? -errno : rtnl_error((const struct nlmsghdr *)reply, n);
+	if (rc != 0 && rc != -ENODEV) {
+		snprintf(err, errlen, "deleting tap %s (RTM_DELLINK): %s", name,
+			 rc > 0 ? "no answer" : strerror(-rc));
+		return -1;
+	}
 	return 0;
 }
 

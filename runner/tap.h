@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define TAP_IFNAME_MAX 15 /* IFNAMSIZ - 1 */
 
@@ -16,12 +17,24 @@ bool tap_ifname_valid(const char *name, const char **why);
 bool tap_exists(const char *name);
 
 /*
- * Creates tap device `name` (it must not exist yet), brings it up and
- * returns its fd (non-blocking, close-on-exec) in *fd. The device is not
- * persistent: the kernel removes it when the last fd closes. Returns 0 or
- * -1 with err.
+ * Creates tap device `name` (it must not exist yet) persistent, owned by
+ * owner:group (the VMM's uid and gid, which may then attach to it without
+ * CAP_NET_ADMIN), and brings it up. No fd stays attached: the device lives
+ * until tap_delete() or until the VMM, once attached, clears its
+ * persistence and closes its fd. Returns 0 or -1 with err (nothing left).
  */
-int tap_create(const char *name, int *fd, char *err, size_t errlen);
+int tap_create(const char *name, uid_t owner, gid_t group, char *err, size_t errlen);
+
+/* A /dev/net/tun fd attached to no device (non-blocking, close-on-exec),
+ * opened in this network namespace, for the VMM to attach with TUNSETIFF.
+ * The fd or -1 with err. */
+int tap_open_unattached(char *err, size_t errlen);
+
+/* Deletes tap device `name` (netlink RTM_DELLINK) if it exists, is a tap
+ * and belongs to uid `owner`; 0 also when it is gone already. -1 with err,
+ * e.g. when `name` is some other interface, or another uid's tap, which
+ * are left alone. */
+int tap_delete(const char *name, uid_t owner, char *err, size_t errlen);
 
 /* Adds port `port` to Linux bridge `bridge`. 0 or -1 with err. */
 int bridge_add_port(const char *bridge, const char *port, char *err, size_t errlen);

@@ -24,6 +24,7 @@
 #include "control.h"
 #include "migrate.h"
 #include "nic.h"
+#include "tap.h"
 #include "vcpu.h"
 #include "vm.h"
 #include "sandbox.h"
@@ -58,8 +59,10 @@ struct vmm_options {
 	int control_fd, restore_fd, key_fd;
 	bool incoming;
 	const char *disk_paths[LOCKVM_MAX_DISKS];
-	/* --net: the tap fd, the NIC's MAC, the shared counters */
+	/* --net: an unattached /dev/net/tun fd, the tap it attaches to, the
+	 * NIC's MAC, the shared counters */
 	int net_fd, net_stats_fd;
+	const char *net_tap;
 	uint8_t net_mac[NETFRAME_MAC_LEN];
 	bool net_mac_set;
 };
@@ -97,6 +100,7 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 	    {"net-fd", required_argument, NULL, 'n'},
 	    {"net-stats-fd", required_argument, NULL, 'o'},
 	    {"net-mac", required_argument, NULL, 'a'},
+	    {"net-tap", required_argument, NULL, 'U'},
 	    {0},
 	};
 	uint64_t value;
@@ -200,6 +204,11 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 				die("bad --net-mac '%s'", optarg);
 			o->net_mac_set = true;
 			break;
+		case 'U':
+			if (!tap_ifname_valid(optarg, NULL))
+				die("bad --net-tap '%s'", optarg);
+			o->net_tap = optarg;
+			break;
 		case 'T': o->seccomp_trap = true; break;
 		case 'r':
 			if (parse_uint(optarg, 3, 1023, &value) < 0)
@@ -227,8 +236,8 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 	}
 	if (o->kvm_fd < 0 || (o->elf_fd < 0 && o->restore_fd < 0) || o->mem == 0)
 		die("--kvm-fd, --elf-fd or --restore-fd, and --mem are required");
-	if (o->net_fd >= 0 && !o->net_mac_set)
-		die("--net-fd needs --net-mac");
+	if (o->net_fd >= 0 && (!o->net_mac_set || !o->net_tap))
+		die("--net-fd needs --net-mac and --net-tap");
 	if (o->numa && (numa_set_empty(&o->numa_nodes) || numa_set_empty(&o->numa_cpus)))
 		die("--numa-nodes and --numa-cpus go together");
 	o->args.argc = (unsigned)(argc - optind);
@@ -455,8 +464,11 @@ int vmm_main(int argc, char **argv)
 			die("disk %u: %s", i, err);
 		vm.disks[i].path = o.disk_paths[i];
 	}
+	/* Attaching here, before seccomp (which forbids every TUN ioctl), gives
+	 * the tap's tun socket this VMM's own SELinux context. */
 	if (o.net_fd >= 0 &&
-	    nic_attach(&vm, o.net_fd, o.net_mac, o.net_stats_fd, err, sizeof(err)) < 0)
+	    (nic_tap_attach(o.net_fd, o.net_tap, err, sizeof(err)) < 0 ||
+	     nic_attach(&vm, o.net_fd, o.net_mac, o.net_stats_fd, err, sizeof(err)) < 0))
 		die("%s", err);
 	vm.vcpus = calloc(o.vcpus, sizeof(*vm.vcpus));
 	if (!vm.vcpus)

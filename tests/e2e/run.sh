@@ -160,7 +160,7 @@ build_initramfs() {
 	# KVM inside: TCG's -cpu max emulates SVM, so kvm-amd.
 	module_order=()
 	module_seen=()
-	for f in kvm_amd; do module_with_deps "$f"; done
+	for f in kvm_amd tun bridge; do module_with_deps "$f"; done
 	: >"$R/e2e/modules/order"
 	for f in "${module_order[@]}"; do
 		install -m 0644 "$f" "$R/e2e/modules/"
@@ -168,6 +168,7 @@ build_initramfs() {
 	done
 	install -m 0755 tests/e2e/init "$R/init"
 	install -m 0755 tests/e2e/tests.sh "$R/e2e/tests.sh"
+	install -m 0644 tests/e2e/net.sh "$R/e2e/net.sh"
 	(cd "$R" && find . | "$CPIO" -o -H newc --quiet -R 0:0 | gzip -1) >"$E/initramfs.cpio.gz" ||
 		die "packing the initramfs failed"
 	echo "e2e: initramfs $(du -h "$E/initramfs.cpio.gz" | cut -f1) (modules: $(tr '\n' ' ' <"$R/e2e/modules/order"))"

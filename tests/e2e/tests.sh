@@ -343,4 +343,5 @@ if run_detached c --disk $IMAGES/c.img $GUEST 600; then
 else
 	skip "a killed supervisor's leftovers: VM c did not start (see the FAIL above)"
 fi
+. /e2e/net.sh
 exit 0

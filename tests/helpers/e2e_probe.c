@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <sys/ioctl.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -38,7 +41,8 @@
  *                                     denied (EACCES, EPERM), 3 allowed but
  *                                     other data than TEXT, 4 another error
  * ACTION: read PATH | write PATH | read-fd N | write-fd N | signal PID SIG
- *         | ptrace PID
+ *         | ptrace PID | tun-attach N IFNAME (TUNSETIFF of tap IFNAME on
+ *         the /dev/net/tun fd N, as a VMM attaches to its tap)
  * Exit 5: the probe could not be set up (bad label, exec failed).
  */
 
@@ -223,6 +227,16 @@ static int try_action(int argc, char **argv)
 	if (strcmp(action, "signal") == 0 && argc >= 3) {
 		snprintf(what, sizeof(what), "signal %s %s", arg, argv[2]);
 		if (kill(atoi(arg), atoi(argv[2])) < 0)
+			return report(ctx, what, 0, errno, NULL);
+		return report(ctx, what, 1, 0, NULL);
+	}
+	if (strcmp(action, "tun-attach") == 0 && argc >= 3) {
+		struct ifreq ifr;
+		memset(&ifr, 0, sizeof(ifr));
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", argv[2]);
+		ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+		snprintf(what, sizeof(what), "tun-attach %s %s", arg, argv[2]);
+		if (ioctl(atoi(arg), TUNSETIFF, &ifr) < 0)
 			return report(ctx, what, 0, errno, NULL);
 		return report(ctx, what, 1, 0, NULL);
 	}

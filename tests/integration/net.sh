@@ -98,6 +98,17 @@ expect "net: inspect shows the NIC, tap, bridge and MAC" 0 "net: kind=bridge net
 rx=$(counter a rx_frames) tx=$(counter a tx_frames)
 if [ "$rx" -ge 4 ] && [ "$tx" -ge 4 ]; then pass "net: inspect counts a's frames (rx $rx, tx $tx)"; else fail "net: a's counters rx=$rx tx=$tx, want >= 4 each"; fi
 
+# ---- the VMM, not the supervisor, holds the tap (its tun socket gets the VM's label) ----
+inspect_a=$(LV inspect a --json)
+uid_a=$(python3 -c "import json,sys; print(json.load(sys.stdin)['uid'])" <<<"$inspect_a")
+vmm_a=$(python3 -c "import json,sys; print(json.load(sys.stdin)['vmm_pid'])" <<<"$inspect_a")
+owner=$(nsip cat /sys/class/net/lv-a/owner 2>&1)
+if [ "$uid_a" -gt 0 ] && [ "$owner" = "$uid_a" ]; then pass "net: tap lv-a is owned by VM a's uid $uid_a"; else fail "net: lv-a owner '$owner', VM a's uid '$uid_a'"; fi
+flags=$(nsip cat /sys/class/net/lv-a/tun_flags 2>&1)
+if [[ $flags == 0x* ]] && ! (( flags & 0x800 )); then pass "net: lv-a is no longer persistent once the VMM attached (tun_flags $flags)"; else fail "net: lv-a tun_flags '$flags' (IFF_PERSIST 0x800 should be clear)"; fi
+if grep -qs "^iff:[[:space:]]*lv-a$" /proc/"$vmm_a"/fdinfo/*; then pass "net: VM a's VMM holds the queue of lv-a"; else fail "net: no fd of VMM $vmm_a is attached to lv-a"; fi
+if ! grep -qs "^iff:" /proc/"$(sup_pid a)"/fdinfo/*; then pass "net: VM a's supervisor holds no tap queue"; else fail "net: supervisor $(sup_pid a) holds a tap queue: $(grep -s '^iff:' /proc/"$(sup_pid a)"/fdinfo/* | tr '\n' ' ')"; fi
+
 # ---- MAC spoofing reaches no one ----
 run_capture LV run --net bridge=lan --stats "$G_PING" 10.91.0.8/24 10.91.0.3 2 spoof
 forged=$(grep -o 'forging source MAC [0-9a-f:]*' <<<"$out" | awk '{print $4}')
@@ -120,6 +131,11 @@ for m in oversized undersized zero toomany badbuf badlist badrecv; do
 done
 
 # ---- the end of a VM takes its tap and port along ----
+# ---- net destroy while VMs are attached: refused, unless --force ----
+expect "net destroy lan with VMs attached is refused, naming them" 125 "network lan has 2 VMs attached: a, b (stop them first, or net destroy --force)" \
+	LV net destroy lan
+expect "net: the refused destroy left bridge lan in place" 0 "lan" nsip ip link show lan
+expect "net destroy: an unknown option refused" 125 "usage: lockvm net" LV net destroy lan --now
 expect "net: lockvm stop a" 0 "a: stopped" LV stop a
 expect "net: netecho on a counted the host's 3 pings" 0 "netecho: answered 3 echo requests" \
 	cat "$LOCKVM_ROOT/var/log/lockvm/a.log"
@@ -133,9 +149,62 @@ expect "net: kill -9 of c's supervisor: tap lv-c gone" 0 "" sh -c "! ip netns ex
 expect "net: kill -9 of c's supervisor: no lv-c port on lan" 0 "" sh -c "! ip netns exec $NS bridge link show | grep -q lv-c"
 expect "net: the next lockvm command recovers c" 0 "recovered 1 VM" LV list
 expect "net: c's log says its NIC was released" 0 "NIC released" cat "$LOCKVM_ROOT/var/log/lockvm/c.log"
+# A supervisor killed before its VMM attached leaves a persistent tap: the
+# next lockvm command deletes it (made here by hand in its place, owned by
+# the VM's uid), and leaves alone an interface of that name that is not a
+# tap, and a tap of another uid.
+# kill_net_vm NAME: starts VM NAME on lan, kill -9s its supervisor, waits
+# until its tap went with its VMM; the VM's uid in $killed_uid.
+kill_net_vm() {
+	LV run --name "$1" -d --net bridge=lan "$G_ECHO" 10.91.0.5/24 >/dev/null
+	wait_log "$1" ready
+	killed_uid=$(python3 -c "import json; print(json.load(open('$LOCKVM_ROOT/run/lockvm/vms/$1/state.json'))['uid'])")
+	kill -9 "$(sup_pid "$1")"
+	for _ in $(seq 50); do nsip ip link show "lv-$1" >/dev/null 2>&1 || break; sleep 0.1; done
+}
+kill_net_vm d
+nsip ip tuntap add dev lv-d mode tap user "$killed_uid"
+run_capture LV list
+if [ "$rc" -eq 0 ] && grep -q "recovered 1 VM" <<<"$out" && ! nsip ip link show lv-d >/dev/null 2>&1; then
+	pass "net: a leftover persistent tap of a killed supervisor is deleted by the next lockvm command"
+else
+	fail "net: leftover tap lv-d: rc=$rc, $(tr '\n' '|' <<<"$out"), $(nsip ip -o link show lv-d 2>&1 | head -c 100)"
+fi
+kill_net_vm e
+nsip ip link add lv-e type bridge
+run_capture LV list
+if grep -q "lv-e is not a tap device; left alone" <<<"$out" && nsip ip link show lv-e >/dev/null 2>&1; then
+	pass "net: an interface that is not a tap is left alone by the recovery"
+else
+	fail "net: lv-e (a bridge): $(tr '\n' '|' <<<"$out"), $(nsip ip -o link show lv-e 2>&1 | head -c 100)"
+fi
+kill_net_vm g
+nsip ip tuntap add dev lv-g mode tap user 12345
+run_capture LV list
+if grep -q "tap lv-g belongs to uid 12345, not $killed_uid; left alone" <<<"$out" && nsip ip link show lv-g >/dev/null 2>&1; then
+	pass "net: a tap of another uid is left alone by the recovery"
+else
+	fail "net: lv-g (uid 12345): $(tr '\n' '|' <<<"$out"), $(nsip ip -o link show lv-g 2>&1 | head -c 100)"
+fi
+nsip ip link del lv-g
+nsip ip link del lv-e
 LV stop b >/dev/null
 expect "net: no tap left after every VM ended" 0 "" test -z "$(taps)"
 expect "net destroy lan removes the bridge" 0 "network lan destroyed" LV net destroy lan
+# --force under a running VM: the bridge goes, the VM keeps running (cut off).
+expect "net start lan again" 0 "network lan started" LV net start lan
+expect "net: VM f on lan starts" 0 "f" LV run --name f -d --net network=lan "$G_ECHO" 10.91.0.6/24
+wait_log f ready
+run_capture LV net destroy --force lan
+if [ "$rc" -eq 0 ] && grep -q "network lan destroyed" <<<"$out" &&
+	grep -q "destroying it under 1 running VM: f" <<<"$out" && ! nsip ip link show lan >/dev/null 2>&1; then
+	pass "net destroy --force lan removes the bridge under a running VM, with a warning naming it"
+else
+	fail "net destroy --force: rc=$rc: $(tr '\n' '|' <<<"$out")"
+fi
+expect "net: f still runs after its network was destroyed" 0 "running" LV list
+expect "net: lockvm stop f" 0 "f: stopped" LV stop f
+expect "net: no tap left after f ended" 0 "" test -z "$(taps)"
 expect "net: bridge lan is gone" 0 "" sh -c "! ip netns exec $NS ip link show lan 2>/dev/null"
 expect "net undefine lan" 0 "network lan undefined" LV net undefine lan
 

@@ -55,7 +55,9 @@ fi
 for property in vm-own-image vm-other-image vm-content-read vm-content-no-write vm-host-etc \
 	vm-host-shadow vm-host-home vm-host-tmp vm-ptrace-other-vm vm-signal-other-vm \
 	vm-transition-unconfined vm-kvm supervisor-relabel-image supervisor-exec-vm \
-	vm-tap-rw vm-tap-no-open-ioctl vm-no-tun-socket supervisor-tap-create; do
+	vm-tap-rw vm-tap-ioctl-attach-only vm-tap-no-open vm-tun-take-over vm-tun-own \
+	vm-tun-no-create-queue vm-tun-not-supervisor vm-tun-not-other-vm supervisor-tap-create \
+	vm-nic-counters vm-nic-counters-other-vm supervisor-nic-counters; do
 	grep -q "^PASS $property:" <<<"$out" || fail "audit-selinux-property: no PASS line for $property"
 done
 # The isolation between VMs must come from MCS, not from a missing rule.
@@ -70,6 +72,30 @@ if [ "$rc" -eq 0 ] && python3 -c 'import json,sys; d=json.load(sys.stdin); sys.e
 	pass "audit-selinux-json"
 else
 	fail "audit-selinux-json: exit $rc: $(echo "$out" | head -c 300)"
+fi
+
+# --net ovs=: the supervisor runs ovs-vsctl (bin_t, in lockvm_t), which
+# connects to ovsdb-server's socket; the rules come from an optional block,
+# linked only where the reference policy has the openvswitch module.
+if ! command -v sesearch >/dev/null || ! command -v seinfo >/dev/null; then
+	skip "sepolicy-ovs: sesearch/seinfo not installed (setools)"
+elif ! seinfo -t openvswitch_t "$OUT/policy.bin" 2>/dev/null | grep -q openvswitch_t; then
+	skip "sepolicy-ovs: this reference policy has no openvswitch module"
+else
+	rules=$(sesearch -A -s lockvm_t -t openvswitch_t -c unix_stream_socket -p connectto "$OUT/policy.bin"
+		sesearch -A -s lockvm_t -t openvswitch_runtime_t -c sock_file -p write "$OUT/policy.bin"
+		sesearch -A -s lockvm_t -t bin_t -c file -p execute_no_trans "$OUT/policy.bin")
+	if [ "$(grep -c '^allow' <<<"$rules")" -eq 3 ]; then
+		pass "sepolicy-ovs: lockvm_t runs ovs-vsctl and connects to ovsdb-server (openvswitch_t)"
+	else
+		fail "sepolicy-ovs: missing rules, got: $(tr '\n' '|' <<<"$rules")"
+	fi
+	other=$(sesearch -A -s lockvm_t -t openvswitch_t "$OUT/policy.bin" | grep -v 'unix_stream_socket connectto;' | grep -v ':fd use;\|:process sigchld;' )
+	if [ -z "$other" ]; then
+		pass "sepolicy-ovs-narrow: lockvm_t gets nothing of openvswitch_t but connectto"
+	else
+		fail "sepolicy-ovs-narrow: also allowed: $(tr '\n' '|' <<<"$other")"
+	fi
 fi
 
 # 3. A weakened copy of the module in its own private store: the VM domain
@@ -87,6 +113,8 @@ gen_require(`
 	type etc_t;
 ')
 allow lockvm_vm_t etc_t:file { open read getattr };
+# weakened: the VM may also attach a second queue (TUNSETQUEUE 0x54d9)
+allowxperm lockvm_vm_t tun_tap_device_t:chr_file ioctl 0x54d9;
 WEAK
 if grep -q 'weakened: mcs_constrained removed' "$weak/src/lockvm.te" &&
 	grep -q 'broken: no kvm' "$weak/src/lockvm.te"; then
@@ -96,7 +124,7 @@ if grep -q 'weakened: mcs_constrained removed' "$weak/src/lockvm.te" &&
 	else
 		run_capture "$AUDIT" --policy "$weak/out/policy.bin"
 		fails=$(grep '^FAIL ' <<<"$out" | cut -d' ' -f2 | tr -d ':' | sort | tr '\n' ' ')
-		if [ "$rc" -eq 1 ] && [ "$fails" = "vm-host-etc vm-kvm vm-other-image vm-signal-other-vm " ]; then
+		if [ "$rc" -eq 1 ] && [ "$fails" = "vm-host-etc vm-kvm vm-nic-counters-other-vm vm-other-image vm-signal-other-vm vm-tap-ioctl-attach-only " ]; then
 			pass "audit-selinux-weak: fails exactly on $fails"
 		else
 			fail "audit-selinux-weak: exit $rc, FAIL lines '$fails'"
@@ -107,6 +135,7 @@ if grep -q 'weakened: mcs_constrained removed' "$weak/src/lockvm.te" &&
 		}
 		expect_line "audit-selinux-weak-etc-rule" '^FAIL vm-host-etc: .*allowed \{ .*read.* \} by allow lockvm_vm_t etc_t:file'
 		expect_line "audit-selinux-weak-kvm" '^FAIL vm-kvm: .*denied \{ .*ioctl.* \}: no allow rule grants'
+		expect_line "audit-selinux-weak-tun-ioctl" '^FAIL vm-tap-ioctl-attach-only: .*ioctls allowed: 0x54ca 0x54cb 0x54d9 '
 		expect_line "audit-selinux-weak-other-vm" '^FAIL vm-other-image: .*other VM.*allow lockvm_vm_t lockvm_image_t:file.*no constraint denies it'
 	fi
 else

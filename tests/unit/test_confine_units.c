@@ -192,6 +192,25 @@ static void test_layer_names(void **state)
 	assert_int_equal(cfg.rlimits.memlock, 0);
 }
 
+/* The NIC counters memfd's label: the VM's user and level, lockvm's tmpfs type. */
+static void test_mac_vmm_file_context(void **state)
+{
+	(void)state;
+	char out[128];
+	assert_int_equal(
+	    mac_vmm_file_context("system_u:system_r:lockvm_vm_t:s0:c1,c2", out, sizeof(out)), 0);
+	assert_string_equal(out, "system_u:object_r:lockvm_vm_tmpfs_t:s0:c1,c2");
+	assert_int_equal(mac_vmm_file_context("u:r:t:s0-s0:c0.c1023", out, sizeof(out)), 0);
+	assert_string_equal(out, "u:object_r:lockvm_vm_tmpfs_t:s0-s0:c0.c1023");
+	assert_int_equal(mac_vmm_file_context("system_u:system_r:lockvm_vm_t", out, sizeof(out)),
+			 -1);
+	assert_int_equal(mac_vmm_file_context("system_u:system_r:lockvm_vm_t:", out, sizeof(out)),
+			 -1);
+	assert_int_equal(mac_vmm_file_context(":r:t:s0", out, sizeof(out)), -1);
+	assert_int_equal(mac_vmm_file_context("system_u:system_r:lockvm_vm_t:s0:c1,c2", out, 20),
+			 -1);
+}
+
 static void test_landlock_and_mac_probe(void **state)
 {
 	/* Where Landlock is absent, 0 is the answer (reported by the caller). */
@@ -212,6 +231,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_cpus_to_quota),
 	    cmocka_unit_test(test_cgroup_names),
+	    cmocka_unit_test(test_mac_vmm_file_context),
 	    cmocka_unit_test(test_cgroup_real),
 	    cmocka_unit_test(test_uid_reserve_release),
 	    cmocka_unit_test(test_uid_dead_owner_reclaimed),
