@@ -2,7 +2,6 @@
 #include "net.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <ini.h>
@@ -446,28 +445,13 @@ static int net_destroy(const struct net_spec *spec, bool force)
 	return 0;
 }
 
-static int compare_strings(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static int net_list(bool json)
 {
-	char dir[PATH_MAX], err[PATH_MAX + 256];
-	char *names[1024];
-	size_t n = 0;
-	if (paths_join(dir, sizeof(dir), PATHS_NETWORKS_DIR, NULL) < 0)
-		die("network directory path too long");
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	while (d && (e = readdir(d)) && n < ARRAY_SIZE(names)) {
-		size_t len = strlen(e->d_name);
-		if (len > 5 && strcmp(e->d_name + len - 5, ".conf") == 0)
-			names[n++] = strndup(e->d_name, len - 5);
-	}
-	if (d)
-		closedir(d);
-	qsort(names, n, sizeof(names[0]), compare_strings);
+	char err[PATH_MAX + 256];
+	char **names;
+	size_t n;
+	if (paths_names(PATHS_NETWORKS_DIR, ".conf", &names, &n) < 0)
+		die_errno("reading the networks under %s", paths_root());
 	json_object *array = json ? json_object_new_array() : NULL;
 	if (!json)
 		printf("%-20s %-7s %-16s %-18s %s\n", "NAME", "TYPE", "BRIDGE", "SUBNET", "STATE");
@@ -476,7 +460,6 @@ static int net_list(bool json)
 		char subnet[32] = "-";
 		if (def_load(names[i], &spec, err, sizeof(err)) < 0) {
 			warn_msg("%s", err);
-			free(names[i]);
 			continue;
 		}
 		if (spec.prefix) {
@@ -504,8 +487,8 @@ static int net_list(bool json)
 			printf("%-20s %-7s %-16s %-18s %s\n", spec.network,
 			       net_kind_name(spec.kind), spec.bridge, subnet, state);
 		}
-		free(names[i]);
 	}
+	paths_names_free(names, n);
 	if (json) {
 		printf("%s\n", json_object_to_json_string_ext(array, JSON_C_TO_STRING_PRETTY));
 		json_object_put(array);
