@@ -54,6 +54,11 @@
 /* The supervisor kills a VMM that outlives its own deadline by this much. */
 #define BACKSTOP_NS (5ULL * 1000000000ULL)
 
+/* `lockvm incoming` gives up when no source connects within this long
+ * (--accept-timeout; README), so a forgotten target does not hold its
+ * socket for ever. */
+#define RUN_ACCEPT_TIMEOUT_S 300
+
 struct run_disk {
 	const char *path;
 	bool read_only;
@@ -98,6 +103,8 @@ struct run_options {
 	const char *key;     /* --key FILE */
 	int key_fd;
 	bool incoming_mode;
+	int accept_timeout_s; /* incoming: how long to wait for the source; 0 = forever */
+	bool accept_timeout_set;
 };
 
 static void usage(FILE *out)
@@ -175,14 +182,19 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 	    {"strace", no_argument, NULL, 'T'},	       {"env", required_argument, NULL, 'E'},
 	    {"net", required_argument, NULL, 'W'},     {"mac", required_argument, NULL, 'A'},
 	    {"restore", required_argument, NULL, 'r'}, {"listen", required_argument, NULL, 'i'},
-	    {"key", required_argument, NULL, 'y'},     {0},
+	    {"key", required_argument, NULL, 'y'},     {"accept-timeout", required_argument, NULL, 'a'},
+	    {0},
 	};
 	/* clang-format on */
 	uint64_t value;
 	int opt;
 	bool incoming = o->incoming_mode;
-	*o = (struct run_options){
-	    .mem = 64ULL << 20, .vcpus = 1, .confine = true, .fs_fd = -1, .key_fd = -1};
+	*o = (struct run_options){.mem = 64ULL << 20,
+				  .vcpus = 1,
+				  .confine = true,
+				  .fs_fd = -1,
+				  .key_fd = -1,
+				  .accept_timeout_s = RUN_ACCEPT_TIMEOUT_S};
 	o->incoming_mode = incoming;
 	optind = 1;
 	opterr = 0;
@@ -321,6 +333,14 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 		case 'r': o->restore = optarg; break;
 		case 'i': o->listen = optarg; break;
 		case 'y': o->key = optarg; break;
+		case 'a':
+			if (parse_uint(optarg, 0, 31536000, &value) < 0)
+				die("--accept-timeout '%s': want whole seconds, 0 (wait forever) to "
+				    "31536000",
+				    optarg);
+			o->accept_timeout_s = (int)value;
+			o->accept_timeout_set = true;
+			break;
 		case 'h': usage(stdout); exit(0);
 		default:
 			die("run: unknown or incomplete option '%s' (see 'lockvm run --help')",
@@ -338,10 +358,12 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 	if (o->linux_abi && o->disk_count)
 		die("run: --disk is not offered to --linux guests (use --fs)");
 	if (o->incoming_mode && !o->listen)
-		die("usage: lockvm incoming --listen unix:PATH|tcp:HOST:PORT [--name NAME] [-d] "
-		    "[--key FILE] [--mem SIZE] [--vcpus N] [--disk PATH]...");
+		die("usage: lockvm incoming --listen unix:PATH|tcp:HOST:PORT [--accept-timeout S] "
+		    "[--name NAME] [-d] [--key FILE] [--mem SIZE] [--vcpus N] [--disk PATH]...");
 	if (o->key && !o->restore && !o->listen)
 		die("run: --key goes with restore and incoming");
+	if (o->accept_timeout_set && !o->listen)
+		die("run: --accept-timeout goes with incoming");
 	if (o->restore || o->listen) {
 		/* The guest is the saved one: no image, no arguments. */
 		if (optind < argc)
@@ -1368,13 +1390,15 @@ static int run_mode(int argc, char **argv, bool incoming)
 		die_errno("signalfd");
 	if (listen_fd >= 0) {
 		/* The stream is read by the VMM only; the supervisor just
-		 * accepts (a quiet source times out after 30 s). */
-		guest_fd = migrate_addr_accept(listen_fd, 30, err, sizeof(err));
-		if (guest_fd < 0)
-			die("incoming --listen %s: %s", o.listen, err);
+		 * accepts (a quiet source times out after 30 s). Nothing is
+		 * claimed yet: giving up leaves only the socket to remove. */
+		guest_fd = migrate_addr_accept(listen_fd, o.accept_timeout_s, 30, sig_fd, err,
+					       sizeof(err));
 		close(listen_fd);
 		if (strncmp(o.listen, "unix:", 5) == 0)
 			unlink(o.listen + 5);
+		if (guest_fd < 0)
+			die("incoming --listen %s: %s", o.listen, err);
 	}
 	pid_t vmm = start_vmm(&o, &st, vmm_fd, kvm_fd, guest_fd);
 	close(st.control_pair[1]);

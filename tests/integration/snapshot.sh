@@ -19,6 +19,18 @@ unbroken() {
 }
 label_of() { "$LOCKVM" inspect "$1" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["label"])'; }
 live() { "$LOCKVM" list | awk 'NR > 1 { print $1 }' | grep -qx "$1"; }
+# nothing_left WHAT: no VM in the registry (list -a), no entry, no uid lease.
+nothing_left() {
+	local entries dirs leases
+	entries=$("$LOCKVM" list -a | awk 'NR > 1' | wc -l)
+	dirs=$(find "$LOCKVM_ROOT/run/lockvm/vms" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
+	leases=$(find "$LOCKVM_ROOT/run/lockvm/uids" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
+	if [ "$entries" -eq 0 ] && [ "$dirs" -eq 0 ] && [ "$leases" -eq 0 ]; then
+		pass "$1: no VM left, its label and uid released"
+	else
+		fail "$1: left behind: $entries listed, $dirs registry entries, $leases uid leases"
+	fi
+}
 
 # ---- save and restore: ticks continue, two vCPUs blocked in sleep -------
 "$LOCKVM" run -d --name src --vcpus 2 "$G/counter.elf" 20 >/dev/null
@@ -131,6 +143,22 @@ if [[ $r == ok* ]]; then pass "migrate: no tick lost or repeated across the fail
 "$LOCKVM" kill keep2 >/dev/null
 expect "migrate: unreachable target refused" 125 "connect" "$LOCKVM" migrate m1 --to "unix:$S/none.sock"
 expect "migrate: bad address refused" 125 "want unix:PATH or tcp:HOST:PORT" "$LOCKVM" migrate keep2 --to "udp:x"
+
+# ---- incoming --accept-timeout: no source, one clear line, nothing left ------
+for detach in "" -d; do
+	run_capture "$LOCKVM" incoming --listen "unix:$S/acc.sock" --accept-timeout 1 --name acc $detach
+	if [ "$rc" -eq 125 ] && grep -qF "no source connected within 1 s" <<<"$out" &&
+		[ "$(wc -l <<<"$out")" -eq 1 ]; then
+		pass "incoming ${detach:+-d }--accept-timeout 1: ends with one line and exit 125"
+	else
+		fail "incoming ${detach:+-d }--accept-timeout 1: exit $rc, output: $(tr '\n' '|' <<<"$out")"
+	fi
+	if [ -e "$S/acc.sock" ]; then fail "incoming --accept-timeout: the socket file is left"; else pass "incoming --accept-timeout: the socket file is removed"; fi
+	nothing_left "incoming ${detach:+-d }--accept-timeout"
+done
+expect "incoming: --accept-timeout takes whole seconds" 125 "--accept-timeout '1.5'" \
+	"$LOCKVM" incoming --listen "unix:$S/acc.sock" --accept-timeout 1.5
+expect "incoming: the name is free again after the timeout" 0 "" "$LOCKVM" run --name acc --timeout 0.2 "$G/hello.elf"
 
 # ---- TCP between two network namespaces joined by veth ----------------------
 A=lvsnapA$$ Bn=lvsnapB$$
