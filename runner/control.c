@@ -274,6 +274,25 @@ static void control_request(const char *name, struct control_msg *m, int fd,
 	close(sock);
 }
 
+/* Refuses early, before a file is made or a target contacted, what the
+ * VMM would refuse anyway: a --linux VM has no stream format. */
+static void refuse_unsaveable(const char *name, const char *what)
+{
+	struct reg_vm vm;
+	char err[PATH_MAX + 256];
+	const char *why;
+	if (!paths_name_valid(name, &why))
+		die("VM name '%s': %s", name, why);
+	if (registry_live(name) != 1)
+		die("no running VM named '%s'", name);
+	if (registry_load(name, &vm, err, sizeof(err)) < 0)
+		die("%s", err);
+	if (vm.linux_abi)
+		die("%s %s: a --linux VM cannot be saved or migrated yet (its VMM-side process "
+		    "state has no stream format)",
+		    what, name);
+}
+
 int cmd_save(int argc, char **argv)
 {
 	const char *name = NULL, *file = NULL, *key_path = NULL;
@@ -292,6 +311,7 @@ int cmd_save(int argc, char **argv)
 	}
 	if (!name || !file)
 		die("usage: lockvm save NAME FILE [--keep-running] [--key FILE]");
+	refuse_unsaveable(name, "save");
 	if (key_path) {
 		control_read_key(key_path, m.key);
 		m.flags |= CONTROL_KEYED;
@@ -336,6 +356,7 @@ int cmd_migrate(int argc, char **argv)
 	if (!name || !to)
 		die("usage: lockvm migrate NAME --to unix:PATH|tcp:HOST:PORT [--key FILE] "
 		    "[--json]");
+	refuse_unsaveable(name, "migrate");
 	if (key_path) {
 		control_read_key(key_path, m.key);
 		m.flags |= CONTROL_KEYED;

@@ -719,6 +719,7 @@ static void claim_identity(const struct run_options *o, struct run_state *st, ui
 	vm->uid = uid;
 	vm->gid = gid;
 	vm->confined = o->confine;
+	vm->linux_abi = o->linux_abi;
 	snprintf(vm->seccomp, sizeof(vm->seccomp), "%s",
 		 o->seccomp_mode == SECCOMP_POLICY_MODE_LOG    ? "log"
 		 : o->seccomp_mode == SECCOMP_POLICY_MODE_TRAP ? "trap"

@@ -140,9 +140,39 @@ else
 fi
 r=$(unbroken "$LOGS/keep2.log")
 if [[ $r == ok* ]]; then pass "migrate: no tick lost or repeated across the failed attempt"; else fail "migrate: failed attempt broke ticks: $r"; fi
-"$LOCKVM" kill keep2 >/dev/null
-expect "migrate: unreachable target refused" 125 "connect" "$LOCKVM" migrate m1 --to "unix:$S/none.sock"
+expect "migrate: unreachable target refused" 125 "connect" "$LOCKVM" migrate keep2 --to "unix:$S/none.sock"
 expect "migrate: bad address refused" 125 "want unix:PATH or tcp:HOST:PORT" "$LOCKVM" migrate keep2 --to "udp:x"
+"$LOCKVM" kill keep2 >/dev/null
+expect "migrate: a VM that is not running" 125 "no running VM named 'm1'" "$LOCKVM" migrate m1 --to "unix:$S/none.sock"
+
+# ---- --linux VMs: save and migrate refused early, the VM runs on -----------
+bb=$(command -v busybox)
+if [ -n "$bb" ] && file -L "$bb" | grep -q "statically linked"; then
+	"$LOCKVM" run -d --name lx --linux "$bb" -- sleep 30 >/dev/null
+	one_line "save of a --linux VM refused" "save lx: a --linux VM cannot be saved or migrated yet" \
+		"$LOCKVM" save lx "$S/lx.snap"
+	if [ -e "$S/lx.snap" ]; then fail "save of a --linux VM left a file"; else pass "save of a --linux VM makes no file"; fi
+	python3 - "$S/lx.sock" >"$S/lx.out" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1]); s.listen(1); s.settimeout(3)
+try:
+    s.accept()
+    print("connected")
+except OSError:
+    pass
+PY
+	lxl=$!
+	for _ in $(seq 50); do [ -S "$S/lx.sock" ] && break; sleep 0.1; done
+	one_line "migrate of a --linux VM refused" "migrate lx: a --linux VM cannot be saved or migrated yet" \
+		"$LOCKVM" migrate lx --to "unix:$S/lx.sock"
+	wait $lxl
+	if grep -q connected "$S/lx.out"; then fail "migrate of a --linux VM: the target was contacted"; else pass "migrate of a --linux VM: refused before contacting the target"; fi
+	if live lx; then pass "--linux VM: still running after the refusals"; else fail "--linux VM: ended by a refused save"; fi
+	"$LOCKVM" kill lx >/dev/null
+else
+	skip "--linux save refused: no statically linked busybox to run (apt-get install busybox-static)"
+fi
 
 # ---- incoming --accept-timeout: no source, one clear line, nothing left ------
 for detach in "" -d; do
