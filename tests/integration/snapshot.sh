@@ -70,7 +70,7 @@ one_line() { # NAME PATTERN CMD...: exit 125 with exactly one line naming PATTER
 	if [ "$rc" -eq 125 ] && grep -qF -- "$pattern" <<<"$out" && [ "$(wc -l <<<"$out")" -eq 1 ]; then
 		pass "$name"
 	else
-		fail "$name: exit $rc, output: $(tr '\n' '|' <<<"$out")"
+		fail "$name: exit $rc, output: $(tr '\n' '|' <<<"$out" | head -c 400)"
 	fi
 }
 one_line "restore: keyed stream without --key refused" "give its --key" "$LOCKVM" restore "$S/k.snap"
@@ -84,8 +84,8 @@ one_line "restore: corrupted stream refused" "checksum mismatch" "$LOCKVM" resto
 head -c $((size - 40)) "$S/p.snap" >"$S/t.snap"
 one_line "restore: truncated stream refused" "truncated stream" "$LOCKVM" restore "$S/t.snap"
 cp "$S/p.snap" "$S/v.snap"
-printf '\x02' | dd of="$S/v.snap" bs=1 seek=8 conv=notrunc 2>/dev/null
-one_line "restore: wrong format version refused" "format version 2" "$LOCKVM" restore "$S/v.snap"
+printf '\x01' | dd of="$S/v.snap" bs=1 seek=8 conv=notrunc 2>/dev/null
+one_line "restore: an older format version refused" "stream format version 1, this lockvm reads version 2" "$LOCKVM" restore "$S/v.snap"
 one_line "restore: not a stream" "bad magic" "$LOCKVM" restore "$G/hello.elf"
 one_line "restore: RAM size must match" "give --mem 64M" "$LOCKVM" restore "$S/p.snap" --mem 128M
 one_line "restore: vCPU count must match" "give --vcpus 1" "$LOCKVM" restore "$S/p.snap" --vcpus 2
