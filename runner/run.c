@@ -42,6 +42,7 @@
 #include "netframe.h"
 #include "paths.h"
 #include "sandbox.h"
+#include "save_record.h"
 #include "seccomp_policy.h"
 #include "uid.h"
 #include "util.h"
@@ -105,6 +106,7 @@ struct run_options {
 	bool incoming_mode;
 	int accept_timeout_s; /* incoming: how long to wait for the source; 0 = forever */
 	bool accept_timeout_set;
+	bool label_given, net_given; /* --label/--group, --net: restore keeps them */
 };
 
 static void usage(FILE *out)
@@ -229,6 +231,7 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 		case 'X': o->linux_abi = true; break;
 		case 'W': {
 			char err[PATH_MAX + 256];
+			o->net_given = true;
 			if (net_spec_parse(optarg, &o->net, err, sizeof(err)) < 0)
 				die("%s", err);
 			break;
@@ -273,6 +276,7 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 		case 'D':
 		case 'd': o->detach = true; break;
 		case 'l':
+			o->label_given = true;
 			if (o->label_kind == LABEL_GROUP)
 				die("--label and --group exclude each other");
 			if (strcmp(optarg, "dynamic") == 0)
@@ -292,6 +296,7 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 				die("--group '%s': %s", optarg, why);
 			o->label_kind = LABEL_GROUP;
 			o->group = optarg;
+			o->label_given = true;
 			break;
 		}
 		case 'P': {
@@ -1296,6 +1301,37 @@ static bool cfg_label_set(const struct run_state *st)
 	       st->profile_loaded;
 }
 
+/*
+ * restore: the saved VM's label kind, static label, group, --net and --mac
+ * from the record `lockvm save` left (save_record.h), where the options do
+ * not say otherwise. Without a usable record the VM gets a fresh dynamic
+ * label, and `note` says why (printed once the VM runs).
+ */
+static void restore_apply_record(struct run_options *o, int fd, char *note, size_t notelen)
+{
+	static struct save_record rec;
+	char why[PATH_MAX + 128], err[PATH_MAX + 256];
+	note[0] = '\0';
+	if (save_record_find(fd, &rec, why, sizeof(why)) != 1) {
+		if (!o->label_given)
+			snprintf(note, notelen, "restore: %s: %s; the VM gets a fresh dynamic label",
+				 o->restore, why);
+		return;
+	}
+	if (!o->label_given) {
+		o->label_kind = rec.label_kind;
+		o->label = rec.label_kind == LABEL_STATIC ? rec.label : NULL;
+		o->group = rec.label_kind == LABEL_GROUP ? rec.group : NULL;
+		if (o->label_kind == LABEL_STATIC &&
+		    label_static_check(o->label, err, sizeof(err)) < 0)
+			die("restore: the saved VM's label: %s (give --label)", err);
+	}
+	if (!o->net_given && rec.net[0] && net_spec_parse(rec.net, &o->net, err, sizeof(err)) < 0)
+		die("restore: the saved VM's --net %s: %s (give --net)", rec.net, err);
+	if (!o->mac && rec.mac[0] && o->net.kind != NET_NONE)
+		o->mac = rec.mac; /* the guest may have cached it */
+}
+
 static int run_mode(int argc, char **argv, bool incoming);
 
 int run_main(int argc, char **argv)
@@ -1370,6 +1406,9 @@ static int run_mode(int argc, char **argv, bool incoming)
 	} else {
 		guest_fd = open_guest(o.guest);
 	}
+	char restore_note[PATH_MAX + 256] = "";
+	if (o.restore)
+		restore_apply_record(&o, guest_fd, restore_note, sizeof(restore_note));
 	if (o.key && (o.key_fd = open(o.key, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
 		die_errno("--key %s", o.key);
 	open_disks(&o);
@@ -1415,10 +1454,15 @@ static int run_mode(int argc, char **argv, bool incoming)
 	/* "running" once every vCPU runs the guest confined (or the VMM ended:
 	 * supervise() then reports how); the wait has a bound of its own. */
 	struct pollfd rp = {.fd = st.ready_pipe[0], .events = POLLIN};
-	char r;
+	char r = 0;
 	if (poll(&rp, 1, 60000) > 0)
 		(void)!read(st.ready_pipe[0], &r, 1);
 	close(st.ready_pipe[0]);
+	/* Said once the stream was accepted, so a refusal stays one line. */
+	if (r == 'R' && restore_note[0]) {
+		fprintf(stderr, "lockvm: %s\n", restore_note);
+		log_event(&st, "%s", restore_note);
+	}
 	snprintf(st.vm.state, sizeof(st.vm.state), "running");
 	if (registry_save(&st.vm) < 0)
 		warn_errno("registry: recording VMM pid");

@@ -17,7 +17,9 @@ unbroken() {
 		NR > 1 && $1 != prev + 1 { print "after " prev " comes " $1; bad = 1; exit }
 		{ prev = $1 } END { if (!bad) print "ok 0.." prev " (" NR " ticks)"; exit bad }'
 }
-label_of() { "$LOCKVM" inspect "$1" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["label"])'; }
+# field NAME KEY: a field of `lockvm inspect NAME --json`.
+field() { "$LOCKVM" inspect "$1" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$2"; }
+label_of() { field "$1" label; }
 live() { "$LOCKVM" list | awk 'NR > 1 { print $1 }' | grep -qx "$1"; }
 # nothing_left WHAT: no VM in the registry (list -a), no entry, no uid lease.
 nothing_left() {
@@ -42,16 +44,64 @@ if live src; then fail "save: the source still runs after save"; else pass "save
 "$LOCKVM" restore "$S/a.snap" --vcpus 2 --name dst -d >/dev/null
 sleep 0.5
 dst_label=$(label_of dst)
+dst_kind=$(field dst label_kind)
 sleep 0.3
 "$LOCKVM" kill dst >/dev/null
 sleep 0.2
 r=$(unbroken "$LOGS/src.log" "$LOGS/dst.log")
 if [[ $r == ok* ]]; then pass "restore: ticks continue with no gap and no repeat ($r)"; else fail "restore: ticks broken: $r"; fi
-if [ -n "$dst_label" ] && [ "$dst_label" != "$src_label" ]; then
+if [ -n "$dst_label" ] && [ "$dst_label" != "$src_label" ] && [ "$dst_kind" = dynamic ]; then
 	pass "restore: the restored VM has a new label ($src_label -> $dst_label)"
 else
 	fail "restore: label '$dst_label' is not new (source had '$src_label')"
 fi
+
+# ---- labels: a static label or group is kept (save record), copies get a fresh one
+STATIC=system_u:system_r:lockvm_vm_t:s0:c7,c9
+"$LOCKVM" run -d --name stat --label "$STATIC" "$G/counter.elf" 20 >/dev/null
+sleep 0.3
+"$LOCKVM" save stat "$S/stat.snap" >/dev/null
+run_capture "$LOCKVM" restore "$S/stat.snap" --name stat2 -d
+if [ "$rc" -eq 0 ] && [ "$(field stat2 label_kind)" = static ] && [ "$(label_of stat2)" = "$STATIC" ] &&
+	"$LOCKVM" list -Z | grep -q "^stat2 .*$STATIC"; then
+	pass "restore: a static label is kept ($STATIC, list -Z shows it)"
+else
+	fail "restore: static label not kept: exit $rc, kind $(field stat2 label_kind), label $(label_of stat2); $out"
+fi
+if grep -q "fresh dynamic" <<<"$out"; then fail "restore with a save record still speaks of a fresh label"; else pass "restore with a save record: no fallback note"; fi
+"$LOCKVM" kill stat2 >/dev/null
+"$LOCKVM" run -d --name g1 --group web "$G/counter.elf" 20 >/dev/null
+sleep 0.3
+"$LOCKVM" save g1 "$S/g.snap" --keep-running >/dev/null
+"$LOCKVM" restore "$S/g.snap" --name g2 -d >/dev/null
+if [ "$(field g2 label_kind)" = group ] && [ "$(field g2 group)" = web ] && [ "$(label_of g2)" = "$(label_of g1)" ]; then
+	pass "restore: the group is kept, and the restored VM shares its live member's pair ($(label_of g2))"
+else
+	fail "restore: group not kept: kind $(field g2 label_kind) group $(field g2 group), label $(label_of g2) vs $(label_of g1)"
+fi
+"$LOCKVM" kill g1 >/dev/null
+"$LOCKVM" kill g2 >/dev/null
+cp "$S/stat.snap" "$S/copy.snap"
+run_capture "$LOCKVM" restore "$S/copy.snap" --name cp1 -d
+if [ "$rc" -eq 0 ] && grep -qF "no save record here (copied or moved?); the VM gets a fresh dynamic label" <<<"$out" &&
+	[ "$(grep -c . <<<"$out")" -eq 2 ] && [ "$(field cp1 label_kind)" = dynamic ] && [ "$(label_of cp1)" != "$STATIC" ]; then
+	pass "restore of a copy: a fresh dynamic label ($(label_of cp1)), said in one line"
+else
+	fail "restore of a copy: exit $rc, kind $(field cp1 label_kind), output: $(tr '\n' '|' <<<"$out")"
+fi
+"$LOCKVM" kill cp1 >/dev/null
+"$LOCKVM" restore "$S/stat.snap" --name st3 --label dynamic -d >/dev/null
+if [ "$(field st3 label_kind)" = dynamic ]; then pass "restore: --label given wins over the save record"; else fail "restore: --label dynamic gave kind $(field st3 label_kind)"; fi
+"$LOCKVM" kill st3 >/dev/null
+touch "$S/stat.snap"
+run_capture "$LOCKVM" restore "$S/stat.snap" --name st4 -d
+if grep -qF "its save record is stale" <<<"$out" && [ "$(field st4 label_kind)" = dynamic ]; then
+	pass "restore: a file changed after save has a stale record: fresh dynamic label"
+else
+	fail "restore after touch: kind $(field st4 label_kind), output: $(tr '\n' '|' <<<"$out")"
+fi
+"$LOCKVM" kill st4 >/dev/null
+sleep 0.2
 
 # ---- --keep-running and --key ----------------------------------------------
 head -c 32 /dev/urandom >"$S/k1"
