@@ -111,8 +111,7 @@ int save_record_write(int fd, const char *path, const struct reg_vm *vm, char *e
 		snprintf(net, sizeof(net), "%s=%s", vm->net.kind, vm->net.bridge);
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "format", json_object_new_int(SAVE_RECORD_FORMAT));
-	json_object_object_add(o, "path",
-			       json_object_new_string(realpath(path, abs) ? abs : path));
+	json_object_object_add(o, "path", json_object_new_string(realpath(path, abs) ? abs : path));
 	json_object_object_add(o, "dev", json_object_new_int64((int64_t)sb.st_dev));
 	json_object_object_add(o, "ino", json_object_new_int64((int64_t)sb.st_ino));
 	json_object_object_add(o, "size", json_object_new_int64((int64_t)sb.st_size));
@@ -164,7 +163,8 @@ int save_record_find(int fd, struct save_record *rec, char *why, size_t whylen)
 	int64_t format = 0, size = 0, mtime = 0, dev = 0, ino = 0;
 	bool ok = int_of(o, "format", &format) && format == SAVE_RECORD_FORMAT &&
 		  int_of(o, "dev", &dev) && int_of(o, "ino", &ino) && int_of(o, "size", &size) &&
-		  int_of(o, "mtime_ns", &mtime) && copy_field(o, "vm", rec->vm, sizeof(rec->vm)) == 0 &&
+		  int_of(o, "mtime_ns", &mtime) &&
+		  copy_field(o, "vm", rec->vm, sizeof(rec->vm)) == 0 &&
 		  copy_field(o, "label_kind", kind, sizeof(kind)) == 0 &&
 		  copy_field(o, "label", rec->label, sizeof(rec->label)) == 0 &&
 		  copy_field(o, "group", rec->group, sizeof(rec->group)) == 0 &&
@@ -180,7 +180,8 @@ int save_record_find(int fd, struct save_record *rec, char *why, size_t whylen)
 	     (k == LABEL_GROUP) == (rec->group[0] != '\0') &&
 	     (k != LABEL_GROUP || paths_name_valid(rec->group, NULL)) &&
 	     (rec->net[0] == '\0') == (rec->mac[0] == '\0') &&
-	     (!rec->mac[0] || netframe_mac_parse(rec->mac, (uint8_t[NETFRAME_MAC_LEN]){0}, NULL) == 0);
+	     (!rec->mac[0] ||
+	      netframe_mac_parse(rec->mac, (uint8_t[NETFRAME_MAC_LEN]){0}, NULL) == 0);
 	if (!ok) {
 		snprintf(why, whylen, "its save record %s holds bad fields; not trusted", record);
 		return -1;
@@ -189,7 +190,8 @@ int save_record_find(int fd, struct save_record *rec, char *why, size_t whylen)
 	if (dev != (int64_t)sb.st_dev || ino != (int64_t)sb.st_ino || size != (int64_t)sb.st_size ||
 	    mtime != mtime_ns(&sb)) {
 		unlink(record);
-		snprintf(why, whylen, "its save record is stale (the file changed after lockvm save)");
+		snprintf(why, whylen,
+			 "its save record is stale (the file changed after lockvm save)");
 		return 0;
 	}
 	return 1;

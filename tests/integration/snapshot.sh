@@ -142,6 +142,49 @@ one_line "restore: vCPU count must match" "give --vcpus 1" "$LOCKVM" restore "$S
 printf 'LOCKVMSN\x01\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00' >"$S/h.snap"
 one_line "restore: header without its tag refused" "truncated stream" "$LOCKVM" restore "$S/h.snap"
 
+# ---- named hostile streams: fields rewritten and re-tagged by snapedit --------
+# Each must be refused with one line and exit 125, leaving no VM, label or uid.
+SE=$B/tests/helpers/snapedit
+hostile() { # NAME PATTERN FILE [RESTORE OPTIONS...]
+	local name=$1 pattern=$2 file=$3; shift 3
+	one_line "hostile: $name" "$pattern" "$LOCKVM" restore "$file" "$@"
+	nothing_left "hostile: $name"
+}
+forge() { # OUT EDIT...: p.snap with EDITs, re-tagged
+	local out=$1; shift
+	"$SE" "$S/p.snap" "$out" "$@" || fail "snapedit $* failed"
+}
+forge "$S/same.snap"
+expect "hostile: control: the re-tagged, unedited stream restores" 124 "tick" \
+	"$LOCKVM" restore "$S/same.snap" --timeout 0.3
+forge "$S/h1.snap" cs-cpl0
+hostile "CS at CPL 0" "segment registers are not CPL 3 user segments (CS 0x8)" "$S/h1.snap"
+forge "$S/h2.snap" iopl=1
+hostile "IOPL 1 (the rules allow 0 or 3)" "RFLAGS 0x1" "$S/h2.snap"
+forge "$S/h3.snap" rflags-vm
+hostile "RFLAGS.VM set" "is not one a CPL 3 guest can have" "$S/h3.snap"
+forge "$S/h4.snap" cr3=0x51000
+hostile "CR3 other than lockvm's" "CR3 0x51000" "$S/h4.snap"
+forge "$S/h5.snap" efer=0x500
+hostile "EFER other than lockvm's (no NXE)" "EFER 0x500) differ from lockvm's" "$S/h5.snap"
+forge "$S/h6.snap" inject-irq
+hostile "an injected interrupt" "an injected interrupt (vector 32)" "$S/h6.snap"
+forge "$S/h7.snap" msr-lstar=ffffffff81000000
+hostile "a non-zero LSTAR MSR" "MSR 0xc0000082 is 0xffffffff81000000" "$S/h7.snap"
+forge "$S/h8.snap" mem-gpa=4000000
+hostile "a memory section outside RAM" "is not page-aligned inside RAM" "$S/h8.snap"
+forge "$S/h9.snap" vcpus=65
+hostile "65 vCPUs" "65 vCPUs and 0 disks are out of range" "$S/h9.snap"
+head -c $(($(stat -c %s "$S/same.snap") - 100)) "$S/same.snap" >"$S/h10.snap"
+hostile "a truncated stream" "truncated stream" "$S/h10.snap"
+cp "$S/same.snap" "$S/h11.snap"
+printf '\x5a' | dd of="$S/h11.snap" bs=1 seek=$(($(stat -c %s "$S/same.snap") / 3)) conv=notrunc 2>/dev/null
+hostile "a flipped byte" "checksum mismatch" "$S/h11.snap"
+"$SE" "$S/p.snap" "$S/h12.snap" --key "$S/k1" || fail "snapedit --key failed"
+hostile "a wrong key" "authentication failed" "$S/h12.snap" --key "$S/k2"
+expect "hostile: control: the right key opens the re-keyed stream" 124 "tick" \
+	"$LOCKVM" restore "$S/h12.snap" --key "$S/k1" --timeout 0.3
+
 # ---- live migration over a unix socket ---------------------------------------
 "$LOCKVM" run -d --name m1 --vcpus 2 "$G/counter.elf" 10 >/dev/null
 sleep 0.6
