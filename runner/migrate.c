@@ -93,8 +93,11 @@ static int save(struct vm *vm, int fd, const uint8_t *key, struct migrate_result
 {
 	struct snapshot_writer w;
 	uint64_t start = now_ns();
-	if (vcpu_pause_all(vm) < 0)
-		return fail(err, errlen, "the VM ended");
+	int paused = vcpu_pause_all(vm);
+	if (paused < 0)
+		return fail(err, errlen,
+			    paused == -1 ? "the VM ended"
+					 : "a vCPU did not pause within 10 s; the VM runs on");
 	if (snapshot_write_header(&w, fd, key, vm->vcpu_count, vm->mem.size, vm->disk_count) < 0 ||
 	    snapshot_write_nonzero(&w, &vm->mem) < 0)
 		return fail(err, errlen, "%s", w.err);
@@ -228,8 +231,11 @@ static int migrate(struct vm *vm, int fd, const uint8_t *key, struct migrate_res
 		res->iterations++;
 	}
 	uint64_t stop = now_ns();
-	if (vcpu_pause_all(vm) < 0) {
-		fail(err, errlen, "the VM ended during migration");
+	int pause = vcpu_pause_all(vm);
+	if (pause < 0) {
+		fail(err, errlen,
+		     pause == -1 ? "the VM ended during migration"
+				 : "a vCPU did not pause within 10 s for the stop-and-copy");
 		goto out;
 	}
 	paused = true;
