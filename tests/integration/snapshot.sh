@@ -267,6 +267,44 @@ else
 	skip "--linux save refused: no statically linked busybox to run (apt-get install busybox-static)"
 fi
 
+# ---- a VM with a NIC comes back with the same MAC (a bridge in a netns) -------
+NN=lvsnapN$$
+inN=(nsenter --net="/run/netns/$NN") # an array: expect's timeout runs it
+if command -v ping >/dev/null && ip netns add "$NN" 2>/dev/null && ip -n "$NN" link set lo up &&
+	ip -n "$NN" link add lvsnbr type bridge && ip -n "$NN" addr add 10.92.0.1/24 dev lvsnbr &&
+	ip -n "$NN" link set lvsnbr up; then
+	"${inN[@]}" "$LOCKVM" run -d --name n1 --net bridge=lvsnbr "$G/netecho.elf" 10.92.0.2/24 >/dev/null
+	sleep 0.5
+	n1_mac=$("$LOCKVM" inspect n1 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["net"]["mac"])')
+	expect "NIC: the host pings the VM before the save" 0 " 0% packet loss" "${inN[@]}" ping -c 2 -W 2 -i 0.2 10.92.0.2
+	expect "NIC: the VM is saved" 0 "stopped" "${inN[@]}" "$LOCKVM" save n1 "$S/n1.snap"
+	expect "NIC: restore without --net takes --net and --mac from the save record" 0 "n2" \
+		"${inN[@]}" "$LOCKVM" restore "$S/n1.snap" --name n2 -d
+	expect "NIC: the restored VM has the saved MAC $n1_mac" 0 "bridge=lvsnbr tap=lv-n2 mac=$n1_mac" "${inN[@]}" "$LOCKVM" inspect n2
+	expect "NIC: the host pings the restored VM (its cached MAC is its NIC's)" 0 " 0% packet loss" \
+		"${inN[@]}" ping -c 2 -W 2 -i 0.2 10.92.0.2
+	"${inN[@]}" "$LOCKVM" stop n2 >/dev/null
+	expect "NIC: the guest answered before and after the restore, one run" 0 "netecho: answered 4 echo requests" \
+		cat "$LOGS/n2.log"
+	one_line "NIC: a stream with a NIC into a VM without one refused" \
+		"the stream's VM had a NIC with MAC $n1_mac, this one has none (give --net and --mac $n1_mac)" \
+		"${inN[@]}" "$LOCKVM" restore "$S/n1.snap" --net none
+	nothing_left "NIC: refused for want of a NIC"
+	one_line "NIC: another MAC refused" "the stream's NIC has MAC $n1_mac, this one 02:00:00:00:00:07 (give --mac $n1_mac" \
+		"${inN[@]}" "$LOCKVM" restore "$S/n1.snap" --net bridge=lvsnbr --mac 02:00:00:00:00:07
+	nothing_left "NIC: refused for another MAC"
+	cp "$S/n1.snap" "$S/n1copy.snap"
+	one_line "NIC: a copy (no save record) without --net refused" "give --net and --mac $n1_mac" \
+		"${inN[@]}" "$LOCKVM" restore "$S/n1copy.snap"
+	"$SE" "$S/n1.snap" "$S/n1mac.snap" nic-mac=02:00:00:00:00:09 || fail "snapedit nic-mac failed"
+	one_line "NIC: a forged NIC section (another MAC) refused" "the stream's NIC has MAC 02:00:00:00:00:09, this one $n1_mac" \
+		"${inN[@]}" "$LOCKVM" restore "$S/n1mac.snap" --net bridge=lvsnbr --mac "$n1_mac"
+	if "${inN[@]}" ip -o link show | grep -q 'lv-'; then fail "NIC: a tap is left after the refusals"; else pass "NIC: no tap left after the refusals"; fi
+else
+	skip "NIC save/restore: cannot make a network namespace with a bridge here (or no ping)"
+fi
+ip netns del "$NN" 2>/dev/null
+
 # ---- incoming --accept-timeout: no source, one clear line, nothing left ------
 for detach in "" -d; do
 	run_capture "$LOCKVM" incoming --listen "unix:$S/acc.sock" --accept-timeout 1 --name acc $detach
