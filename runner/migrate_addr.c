@@ -147,8 +147,8 @@ int migrate_addr_listen(const char *addr, char *err, size_t errlen)
 int migrate_addr_accept(int listen_fd, int accept_timeout_s, int io_timeout_s, int stop_fd,
 			char *err, size_t errlen)
 {
-	uint64_t deadline = accept_timeout_s ? now_ns() + (uint64_t)accept_timeout_s * 1000000000ULL
-					     : 0;
+	uint64_t deadline =
+	    accept_timeout_s ? now_ns() + (uint64_t)accept_timeout_s * 1000000000ULL : 0;
 	for (;;) {
 		struct pollfd fds[2] = {{.fd = listen_fd, .events = POLLIN},
 					{.fd = stop_fd, .events = POLLIN}};

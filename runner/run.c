@@ -169,7 +169,7 @@ static void parse_disk(struct run_options *o, char *spec)
 
 static void parse_options(int argc, char **argv, struct run_options *o)
 {
-	/* clang-format off: one option a line */
+	/* clang-format off */
 	static const struct option longopts[] = {
 	    {"mem", required_argument, NULL, 'm'},     {"vcpus", required_argument, NULL, 'c'},
 	    {"disk", required_argument, NULL, 'k'},    {"timeout", required_argument, NULL, 't'},
@@ -184,7 +184,8 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 	    {"strace", no_argument, NULL, 'T'},	       {"env", required_argument, NULL, 'E'},
 	    {"net", required_argument, NULL, 'W'},     {"mac", required_argument, NULL, 'A'},
 	    {"restore", required_argument, NULL, 'r'}, {"listen", required_argument, NULL, 'i'},
-	    {"key", required_argument, NULL, 'y'},     {"accept-timeout", required_argument, NULL, 'a'},
+	    {"key", required_argument, NULL, 'y'},
+	    {"accept-timeout", required_argument, NULL, 'a'},
 	    {0},
 	};
 	/* clang-format on */
@@ -340,8 +341,8 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 		case 'y': o->key = optarg; break;
 		case 'a':
 			if (parse_uint(optarg, 0, 31536000, &value) < 0)
-				die("--accept-timeout '%s': want whole seconds, 0 (wait forever) to "
-				    "31536000",
+				die("--accept-timeout '%s': want whole seconds from 0 (wait "
+				    "forever) to 31536000",
 				    optarg);
 			o->accept_timeout_s = (int)value;
 			o->accept_timeout_set = true;
@@ -1314,8 +1315,9 @@ static void restore_apply_record(struct run_options *o, int fd, char *note, size
 	note[0] = '\0';
 	if (save_record_find(fd, &rec, why, sizeof(why)) != 1) {
 		if (!o->label_given)
-			snprintf(note, notelen, "restore: %s: %s; the VM gets a fresh dynamic label",
-				 o->restore, why);
+			snprintf(note, notelen,
+				 "restore: %s: %s; the VM gets a fresh dynamic label", o->restore,
+				 why);
 		return;
 	}
 	if (!o->label_given) {
