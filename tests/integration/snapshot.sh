@@ -300,6 +300,24 @@ if command -v ping >/dev/null && ip netns add "$NN" 2>/dev/null && ip -n "$NN" l
 	one_line "NIC: a forged NIC section (another MAC) refused" "the stream's NIC has MAC 02:00:00:00:00:09, this one $n1_mac" \
 		"${inN[@]}" "$LOCKVM" restore "$S/n1mac.snap" --net bridge=lvsnbr --mac "$n1_mac"
 	if "${inN[@]}" ip -o link show | grep -q 'lv-'; then fail "NIC: a tap is left after the refusals"; else pass "NIC: no tap left after the refusals"; fi
+	# Live migration checks the NIC too: a target with another MAC refuses, the source runs on.
+	"${inN[@]}" "$LOCKVM" run -d --name n4 --net bridge=lvsnbr --mac 02:00:00:00:92:04 "$G/netecho.elf" 10.92.0.4/24 >/dev/null
+	sleep 0.3
+	"${inN[@]}" "$LOCKVM" incoming --listen "unix:$S/n.sock" --accept-timeout 20 --name n5 --net bridge=lvsnbr >"$S/n5.out" 2>&1 &
+	inc=$!
+	for _ in $(seq 50); do [ -S "$S/n.sock" ] && break; sleep 0.1; done
+	expect "NIC: migrate into a target with another MAC fails" 125 "keeps running here" \
+		"${inN[@]}" "$LOCKVM" migrate n4 --to "unix:$S/n.sock"
+	wait $inc
+	if grep -qF "the stream's NIC has MAC 02:00:00:00:92:04" "$S/n5.out"; then pass "NIC: the target names the MAC it wants"; else fail "NIC: target said: $(tr '\n' '|' <"$S/n5.out")"; fi
+	"${inN[@]}" "$LOCKVM" incoming --listen "unix:$S/n.sock" --accept-timeout 20 --name n5 --net bridge=lvsnbr --mac 02:00:00:00:92:04 -d >/dev/null 2>&1 &
+	inc=$!
+	for _ in $(seq 50); do [ -S "$S/n.sock" ] && break; sleep 0.1; done
+	expect "NIC: migrate into a target with the same MAC" 0 "downtime" "${inN[@]}" "$LOCKVM" migrate n4 --to "unix:$S/n.sock"
+	wait $inc
+	expect "NIC: the host pings the migrated VM" 0 " 0% packet loss" "${inN[@]}" ping -c 2 -W 2 -i 0.2 10.92.0.4
+	"${inN[@]}" "$LOCKVM" kill n5 >/dev/null 2>&1
+	"${inN[@]}" "$LOCKVM" kill n4 >/dev/null 2>&1
 else
 	skip "NIC save/restore: cannot make a network namespace with a bridge here (or no ping)"
 fi
