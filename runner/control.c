@@ -20,6 +20,7 @@
 #include "migrate_addr.h"
 #include "paths.h"
 #include "registry.h"
+#include "save_record.h"
 #include "util.h"
 
 /* How long the client and the relay wait for a peer that went quiet. */
@@ -274,6 +275,24 @@ static void control_request(const char *name, struct control_msg *m, int fd,
 	close(sock);
 }
 
+/* Refuses early, before a file is made or a target contacted, what the
+ * VMM would refuse anyway: a --linux VM has no stream format. */
+static void refuse_unsaveable(const char *name, const char *what, struct reg_vm *vm)
+{
+	char err[PATH_MAX + 256];
+	const char *why;
+	if (!paths_name_valid(name, &why))
+		die("VM name '%s': %s", name, why);
+	if (registry_live(name) != 1)
+		die("no running VM named '%s'", name);
+	if (registry_load(name, vm, err, sizeof(err)) < 0)
+		die("%s", err);
+	if (vm->linux_abi)
+		die("%s %s: a --linux VM cannot be saved or migrated yet (its VMM-side process "
+		    "state has no stream format)",
+		    what, name);
+}
+
 int cmd_save(int argc, char **argv)
 {
 	const char *name = NULL, *file = NULL, *key_path = NULL;
@@ -292,6 +311,8 @@ int cmd_save(int argc, char **argv)
 	}
 	if (!name || !file)
 		die("usage: lockvm save NAME FILE [--keep-running] [--key FILE]");
+	static struct reg_vm vm;
+	refuse_unsaveable(name, "save", &vm);
 	if (key_path) {
 		control_read_key(key_path, m.key);
 		m.flags |= CONTROL_KEYED;
@@ -303,6 +324,13 @@ int cmd_save(int argc, char **argv)
 		die_errno("save file %s", file);
 	struct control_msg reply;
 	control_request(name, &m, fd, &reply);
+	char err[PATH_MAX + 256];
+	/* restore takes the label kind, static label, group and NIC from
+	 * this record (the stream is read only by the confined VMM). */
+	if (reply.status == 0 && save_record_write(fd, file, &vm, err, sizeof(err)) < 0)
+		warn_msg("save %s: no save record (%s): restore will give a fresh dynamic label "
+			 "and needs --net/--mac again",
+			 name, err);
 	close(fd);
 	if (reply.status != 0) {
 		unlink(file);
@@ -336,6 +364,8 @@ int cmd_migrate(int argc, char **argv)
 	if (!name || !to)
 		die("usage: lockvm migrate NAME --to unix:PATH|tcp:HOST:PORT [--key FILE] "
 		    "[--json]");
+	static struct reg_vm vm;
+	refuse_unsaveable(name, "migrate", &vm);
 	if (key_path) {
 		control_read_key(key_path, m.key);
 		m.flags |= CONTROL_KEYED;

@@ -13,6 +13,7 @@
 
 #include "arch.h"
 #include "control.h"
+#include "netframe.h"
 #include "vcpu.h"
 
 /* Pre-copy stops iterating when the dirty set is this small (pages), stops
@@ -56,6 +57,14 @@ static int write_state(struct vm *vm, struct snapshot_writer *w, char *err, size
 	if (snapshot_write_section(w, SNAPSHOT_SEC_DEVICES, 0, dev, pos, NULL, 0) < 0 ||
 	    snapshot_write_section(w, SNAPSHOT_SEC_CLOCK, 0, clock, sizeof(clock), NULL, 0) < 0)
 		return fail(err, errlen, "%s", w->err);
+	if (vm->nic) { /* the guest may have cached its MAC: the new VM must have it */
+		uint8_t nic[SNAPSHOT_NIC_SIZE] = {0};
+		uint32_t mtu = LOCKVM_NET_MTU;
+		memcpy(nic, vm->nic_mac, 6);
+		memcpy(nic + 8, &mtu, 4);
+		if (snapshot_write_section(w, SNAPSHOT_SEC_NIC, 0, nic, sizeof(nic), NULL, 0) < 0)
+			return fail(err, errlen, "%s", w->err);
+	}
 	uint8_t *blob = malloc(arch_snapshot_size());
 	if (!blob)
 		return fail(err, errlen, "out of memory");
@@ -84,8 +93,11 @@ static int save(struct vm *vm, int fd, const uint8_t *key, struct migrate_result
 {
 	struct snapshot_writer w;
 	uint64_t start = now_ns();
-	if (vcpu_pause_all(vm) < 0)
-		return fail(err, errlen, "the VM ended");
+	int paused = vcpu_pause_all(vm);
+	if (paused < 0)
+		return fail(err, errlen,
+			    paused == -1 ? "the VM ended"
+					 : "a vCPU did not pause within 10 s; the VM runs on");
 	if (snapshot_write_header(&w, fd, key, vm->vcpu_count, vm->mem.size, vm->disk_count) < 0 ||
 	    snapshot_write_nonzero(&w, &vm->mem) < 0)
 		return fail(err, errlen, "%s", w.err);
@@ -219,8 +231,11 @@ static int migrate(struct vm *vm, int fd, const uint8_t *key, struct migrate_res
 		res->iterations++;
 	}
 	uint64_t stop = now_ns();
-	if (vcpu_pause_all(vm) < 0) {
-		fail(err, errlen, "the VM ended during migration");
+	int pause = vcpu_pause_all(vm);
+	if (pause < 0) {
+		fail(err, errlen,
+		     pause == -1 ? "the VM ended during migration"
+				 : "a vCPU did not pause within 10 s for the stop-and-copy");
 		goto out;
 	}
 	paused = true;
@@ -320,6 +335,22 @@ int migrate_restore_memory(struct vm *vm, int fd, const uint8_t *key, struct sna
 				    st->disks[i].read_only ? " ro" : "", st->disks[i].path,
 				    (unsigned long long)vm->disks[i].sectors,
 				    vm->disks[i].read_only ? " ro" : "");
+	char saved_mac[NETFRAME_MAC_TEXT], own_mac[NETFRAME_MAC_TEXT];
+	netframe_mac_format(st->nic_mac, saved_mac);
+	netframe_mac_format(vm->nic_mac, own_mac);
+	if (st->has_nic && !vm->nic)
+		return fail(err, errlen,
+			    "the stream's VM had a NIC with MAC %s, this one has none (give --net "
+			    "and --mac %s)",
+			    saved_mac, saved_mac);
+	if (st->has_nic && memcmp(st->nic_mac, vm->nic_mac, 6) != 0)
+		return fail(err, errlen,
+			    "the stream's NIC has MAC %s, this one %s (give --mac %s: the guest "
+			    "may have cached it)",
+			    saved_mac, own_mac, saved_mac);
+	if (st->has_nic && st->nic_mtu != LOCKVM_NET_MTU)
+		return fail(err, errlen, "the stream's NIC has MTU %u, lockvm's NICs %d",
+			    st->nic_mtu, LOCKVM_NET_MTU);
 	if (arch_snapshot_memory(vm, err, errlen) < 0)
 		return -1;
 	uint64_t now = now_ns();

@@ -3,12 +3,16 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include "util.h"
 
 struct parsed_addr {
 	bool is_unix;
@@ -140,16 +144,44 @@ int migrate_addr_listen(const char *addr, char *err, size_t errlen)
 	return fd;
 }
 
-int migrate_addr_accept(int listen_fd, int timeout_s, char *err, size_t errlen)
+int migrate_addr_accept(int listen_fd, int accept_timeout_s, int io_timeout_s, int stop_fd,
+			char *err, size_t errlen)
 {
-	int fd;
-	do
-		fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-	while (fd < 0 && errno == EINTR);
-	if (fd < 0) {
-		snprintf(err, errlen, "accept: %s", strerror(errno));
-		return -1;
+	uint64_t deadline =
+	    accept_timeout_s ? now_ns() + (uint64_t)accept_timeout_s * 1000000000ULL : 0;
+	for (;;) {
+		struct pollfd fds[2] = {{.fd = listen_fd, .events = POLLIN},
+					{.fd = stop_fd, .events = POLLIN}};
+		int timeout_ms = -1;
+		if (deadline) {
+			uint64_t now = now_ns();
+			if (now >= deadline) {
+				snprintf(err, errlen,
+					 "no source connected within %d s (--accept-timeout)",
+					 accept_timeout_s);
+				return -1;
+			}
+			timeout_ms = (int)((deadline - now + 999999) / 1000000);
+		}
+		int n = poll(fds, 2, timeout_ms);
+		if (n < 0 && errno != EINTR) {
+			snprintf(err, errlen, "poll: %s", strerror(errno));
+			return -1;
+		}
+		if (n > 0 && fds[1].revents) {
+			snprintf(err, errlen, "stopped by a signal while waiting for the source");
+			return -1;
+		}
+		if (n <= 0 || !(fds[0].revents & POLLIN))
+			continue;
+		int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0 && (errno == EINTR || errno == EAGAIN || errno == ECONNABORTED))
+			continue;
+		if (fd < 0) {
+			snprintf(err, errlen, "accept: %s", strerror(errno));
+			return -1;
+		}
+		set_timeouts(fd, io_timeout_s);
+		return fd;
 	}
-	set_timeouts(fd, timeout_s);
-	return fd;
 }

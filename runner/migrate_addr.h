@@ -14,7 +14,14 @@ int migrate_addr_connect(const char *addr, int timeout_s, char *err, size_t errl
  * listening fd, or -1 with a reason in err. */
 int migrate_addr_listen(const char *addr, char *err, size_t errlen);
 
-/* Accepts one connection and sets timeouts on it as above. The fd or -1. */
-int migrate_addr_accept(int listen_fd, int timeout_s, char *err, size_t errlen);
+/*
+ * Waits for one connection on listen_fd for at most accept_timeout_s
+ * seconds (0: forever), giving up early when stop_fd (or -1) becomes
+ * readable (a signalfd: SIGINT, SIGTERM). Accepts it and sets send and
+ * receive timeouts of io_timeout_s on it, as above. The fd, or -1 with a
+ * reason in err.
+ */
+int migrate_addr_accept(int listen_fd, int accept_timeout_s, int io_timeout_s, int stop_fd,
+			char *err, size_t errlen);
 
 #endif

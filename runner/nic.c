@@ -272,7 +272,9 @@ void nic_hc_wait(struct vcpu *vcpu, void *args)
 			a->ret = 0;
 			break;
 		}
-		if (vm->events) {
+		/* A pause (save, migration) interrupts the wait too, so that
+		 * this vCPU can park; the guest finds no event and waits again. */
+		if (vm->events || atomic_load(&vm->pause_requested)) {
 			a->ret = -LOCKVM_EINTR;
 			break;
 		}

@@ -127,6 +127,7 @@ static char *vm_to_json(const struct reg_vm *vm)
 	}
 	json_object_object_add(o, "disks", disks);
 	add_str(o, "boot_id", vm->boot_id);
+	json_object_object_add(o, "linux", json_object_new_boolean(vm->linux_abi));
 	if (vm->net.kind[0]) {
 		json_object *n = json_object_new_object();
 		add_str(n, "kind", vm->net.kind);
@@ -304,6 +305,10 @@ int registry_load(const char *name, struct reg_vm *vm, char *err, size_t errlen)
 	} else if (!r.bad) {
 		r.bad = "disks";
 	}
+	/* "linux" is absent from older lockvm's entries: an SDK guest. */
+	json_object *linux_abi;
+	if (json_object_object_get_ex(o, "linux", &linux_abi))
+		vm->linux_abi = get_bool(&r, "linux");
 	/* "net" is absent for VMs without a NIC (and from older lockvm). */
 	json_object *net;
 	vm->net.stats_fd = -1;

@@ -51,6 +51,7 @@ struct reg_vm {
 	struct reg_disk disks[LOCKVM_MAX_DISKS];
 	char boot_id[40];
 	struct reg_net net; /* the NIC (--net); net.kind "" without one */
+	bool linux_abi;	    /* a --linux VM ("linux"; absent from older lockvm: false) */
 };
 
 /* The label the kernel should show on the VMM (AppArmor profile or SELinux

@@ -42,6 +42,7 @@
 #include "netframe.h"
 #include "paths.h"
 #include "sandbox.h"
+#include "save_record.h"
 #include "seccomp_policy.h"
 #include "uid.h"
 #include "util.h"
@@ -53,6 +54,11 @@
 
 /* The supervisor kills a VMM that outlives its own deadline by this much. */
 #define BACKSTOP_NS (5ULL * 1000000000ULL)
+
+/* `lockvm incoming` gives up when no source connects within this long
+ * (--accept-timeout; README), so a forgotten target does not hold its
+ * socket for ever. */
+#define RUN_ACCEPT_TIMEOUT_S 300
 
 struct run_disk {
 	const char *path;
@@ -98,6 +104,9 @@ struct run_options {
 	const char *key;     /* --key FILE */
 	int key_fd;
 	bool incoming_mode;
+	int accept_timeout_s; /* incoming: how long to wait for the source; 0 = forever */
+	bool accept_timeout_set;
+	bool label_given, net_given; /* --label/--group, --net: restore keeps them */
 };
 
 static void usage(FILE *out)
@@ -160,7 +169,7 @@ static void parse_disk(struct run_options *o, char *spec)
 
 static void parse_options(int argc, char **argv, struct run_options *o)
 {
-	/* clang-format off: one option a line */
+	/* clang-format off */
 	static const struct option longopts[] = {
 	    {"mem", required_argument, NULL, 'm'},     {"vcpus", required_argument, NULL, 'c'},
 	    {"disk", required_argument, NULL, 'k'},    {"timeout", required_argument, NULL, 't'},
@@ -175,14 +184,20 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 	    {"strace", no_argument, NULL, 'T'},	       {"env", required_argument, NULL, 'E'},
 	    {"net", required_argument, NULL, 'W'},     {"mac", required_argument, NULL, 'A'},
 	    {"restore", required_argument, NULL, 'r'}, {"listen", required_argument, NULL, 'i'},
-	    {"key", required_argument, NULL, 'y'},     {0},
+	    {"key", required_argument, NULL, 'y'},
+	    {"accept-timeout", required_argument, NULL, 'a'},
+	    {0},
 	};
 	/* clang-format on */
 	uint64_t value;
 	int opt;
 	bool incoming = o->incoming_mode;
-	*o = (struct run_options){
-	    .mem = 64ULL << 20, .vcpus = 1, .confine = true, .fs_fd = -1, .key_fd = -1};
+	*o = (struct run_options){.mem = 64ULL << 20,
+				  .vcpus = 1,
+				  .confine = true,
+				  .fs_fd = -1,
+				  .key_fd = -1,
+				  .accept_timeout_s = RUN_ACCEPT_TIMEOUT_S};
 	o->incoming_mode = incoming;
 	optind = 1;
 	opterr = 0;
@@ -217,6 +232,7 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 		case 'X': o->linux_abi = true; break;
 		case 'W': {
 			char err[PATH_MAX + 256];
+			o->net_given = true;
 			if (net_spec_parse(optarg, &o->net, err, sizeof(err)) < 0)
 				die("%s", err);
 			break;
@@ -261,6 +277,7 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 		case 'D':
 		case 'd': o->detach = true; break;
 		case 'l':
+			o->label_given = true;
 			if (o->label_kind == LABEL_GROUP)
 				die("--label and --group exclude each other");
 			if (strcmp(optarg, "dynamic") == 0)
@@ -280,6 +297,7 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 				die("--group '%s': %s", optarg, why);
 			o->label_kind = LABEL_GROUP;
 			o->group = optarg;
+			o->label_given = true;
 			break;
 		}
 		case 'P': {
@@ -321,6 +339,14 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 		case 'r': o->restore = optarg; break;
 		case 'i': o->listen = optarg; break;
 		case 'y': o->key = optarg; break;
+		case 'a':
+			if (parse_uint(optarg, 0, 31536000, &value) < 0)
+				die("--accept-timeout '%s': want whole seconds from 0 (wait "
+				    "forever) to 31536000",
+				    optarg);
+			o->accept_timeout_s = (int)value;
+			o->accept_timeout_set = true;
+			break;
 		case 'h': usage(stdout); exit(0);
 		default:
 			die("run: unknown or incomplete option '%s' (see 'lockvm run --help')",
@@ -338,10 +364,12 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 	if (o->linux_abi && o->disk_count)
 		die("run: --disk is not offered to --linux guests (use --fs)");
 	if (o->incoming_mode && !o->listen)
-		die("usage: lockvm incoming --listen unix:PATH|tcp:HOST:PORT [--name NAME] [-d] "
-		    "[--key FILE] [--mem SIZE] [--vcpus N] [--disk PATH]...");
+		die("usage: lockvm incoming --listen unix:PATH|tcp:HOST:PORT [--accept-timeout S] "
+		    "[--name NAME] [-d] [--key FILE] [--mem SIZE] [--vcpus N] [--disk PATH]...");
 	if (o->key && !o->restore && !o->listen)
 		die("run: --key goes with restore and incoming");
+	if (o->accept_timeout_set && !o->listen)
+		die("run: --accept-timeout goes with incoming");
 	if (o->restore || o->listen) {
 		/* The guest is the saved one: no image, no arguments. */
 		if (optind < argc)
@@ -697,6 +725,7 @@ static void claim_identity(const struct run_options *o, struct run_state *st, ui
 	vm->uid = uid;
 	vm->gid = gid;
 	vm->confined = o->confine;
+	vm->linux_abi = o->linux_abi;
 	snprintf(vm->seccomp, sizeof(vm->seccomp), "%s",
 		 o->seccomp_mode == SECCOMP_POLICY_MODE_LOG    ? "log"
 		 : o->seccomp_mode == SECCOMP_POLICY_MODE_TRAP ? "trap"
@@ -1294,6 +1323,38 @@ static bool cfg_label_set(const struct run_state *st)
 	       st->profile_loaded;
 }
 
+/*
+ * restore: the saved VM's label kind, static label, group, --net and --mac
+ * from the record `lockvm save` left (save_record.h), where the options do
+ * not say otherwise. Without a usable record the VM gets a fresh dynamic
+ * label, and `note` says why (printed once the VM runs).
+ */
+static void restore_apply_record(struct run_options *o, int fd, char *note, size_t notelen)
+{
+	static struct save_record rec;
+	char why[PATH_MAX + 128], err[PATH_MAX + 256];
+	note[0] = '\0';
+	if (save_record_find(fd, &rec, why, sizeof(why)) != 1) {
+		if (!o->label_given)
+			snprintf(note, notelen,
+				 "restore: %s: %s; the VM gets a fresh dynamic label", o->restore,
+				 why);
+		return;
+	}
+	if (!o->label_given) {
+		o->label_kind = rec.label_kind;
+		o->label = rec.label_kind == LABEL_STATIC ? rec.label : NULL;
+		o->group = rec.label_kind == LABEL_GROUP ? rec.group : NULL;
+		if (o->label_kind == LABEL_STATIC &&
+		    label_static_check(o->label, err, sizeof(err)) < 0)
+			die("restore: the saved VM's label: %s (give --label)", err);
+	}
+	if (!o->net_given && rec.net[0] && net_spec_parse(rec.net, &o->net, err, sizeof(err)) < 0)
+		die("restore: the saved VM's --net %s: %s (give --net)", rec.net, err);
+	if (!o->mac && rec.mac[0] && o->net.kind != NET_NONE)
+		o->mac = rec.mac; /* the guest may have cached it */
+}
+
 static int run_mode(int argc, char **argv, bool incoming);
 
 int run_main(int argc, char **argv)
@@ -1368,6 +1429,9 @@ static int run_mode(int argc, char **argv, bool incoming)
 	} else {
 		guest_fd = open_guest(o.guest);
 	}
+	char restore_note[PATH_MAX + 256] = "";
+	if (o.restore)
+		restore_apply_record(&o, guest_fd, restore_note, sizeof(restore_note));
 	if (o.key && (o.key_fd = open(o.key, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
 		die_errno("--key %s", o.key);
 	open_disks(&o);
@@ -1389,13 +1453,15 @@ static int run_mode(int argc, char **argv, bool incoming)
 		die_errno("signalfd");
 	if (listen_fd >= 0) {
 		/* The stream is read by the VMM only; the supervisor just
-		 * accepts (a quiet source times out after 30 s). */
-		guest_fd = migrate_addr_accept(listen_fd, 30, err, sizeof(err));
-		if (guest_fd < 0)
-			die("incoming --listen %s: %s", o.listen, err);
+		 * accepts (a quiet source times out after 30 s). Nothing is
+		 * claimed yet: giving up leaves only the socket to remove. */
+		guest_fd = migrate_addr_accept(listen_fd, o.accept_timeout_s, 30, sig_fd, err,
+					       sizeof(err));
 		close(listen_fd);
 		if (strncmp(o.listen, "unix:", 5) == 0)
 			unlink(o.listen + 5);
+		if (guest_fd < 0)
+			die("incoming --listen %s: %s", o.listen, err);
 	}
 	pid_t vmm = start_vmm(&o, &st, vmm_fd, kvm_fd, guest_fd);
 	close(st.control_pair[1]);
@@ -1411,10 +1477,15 @@ static int run_mode(int argc, char **argv, bool incoming)
 	/* "running" once every vCPU runs the guest confined (or the VMM ended:
 	 * supervise() then reports how); the wait has a bound of its own. */
 	struct pollfd rp = {.fd = st.ready_pipe[0], .events = POLLIN};
-	char r;
+	char r = 0;
 	if (poll(&rp, 1, 60000) > 0)
 		(void)!read(st.ready_pipe[0], &r, 1);
 	close(st.ready_pipe[0]);
+	/* Said once the stream was accepted, so a refusal stays one line. */
+	if (r == 'R' && restore_note[0]) {
+		fprintf(stderr, "lockvm: %s\n", restore_note);
+		log_event(&st, "%s", restore_note);
+	}
 	snprintf(st.vm.state, sizeof(st.vm.state), "running");
 	if (registry_save(&st.vm) < 0)
 		warn_errno("registry: recording VMM pid");

@@ -42,6 +42,7 @@ static uint64_t section_max(uint32_t type)
 	case SNAPSHOT_SEC_DEVICES: return 4 + LOCKVM_MAX_DISKS * (16 + SNAPSHOT_PATH_MAX);
 	case SNAPSHOT_SEC_CLOCK: return 24;
 	case SNAPSHOT_SEC_VCPU: return 8 + arch_snapshot_size();
+	case SNAPSHOT_SEC_NIC: return SNAPSHOT_NIC_SIZE;
 	default: return 0; /* END, and unknown types */
 	}
 }
@@ -347,6 +348,26 @@ static int parse_devices(struct snapshot_reader *r, const uint8_t *p, uint64_t l
 	return 0;
 }
 
+static int parse_nic(struct snapshot_reader *r, const uint8_t *p, uint64_t len,
+		     struct snapshot_state *st)
+{
+	static const uint8_t zero_mac[6];
+	if (st->has_nic)
+		return reader_fail(r, "two NIC sections");
+	if (len != SNAPSHOT_NIC_SIZE || p[6] || p[7])
+		return reader_fail(r, "NIC section of %llu bytes is not a MAC and an MTU",
+				   (unsigned long long)len);
+	memcpy(st->nic_mac, p, 6);
+	st->nic_mtu = get32(p + 8);
+	/* What lockvm gives a NIC: a unicast, non-zero address (--mac). */
+	if ((st->nic_mac[0] & 1) || memcmp(st->nic_mac, zero_mac, 6) == 0)
+		return reader_fail(r, "NIC section: the MAC is multicast or zero");
+	if (st->nic_mtu < 68 || st->nic_mtu > 65535)
+		return reader_fail(r, "NIC section: MTU %u is out of range", st->nic_mtu);
+	st->has_nic = true;
+	return 0;
+}
+
 static int parse_vcpu(struct snapshot_reader *r, uint32_t index, const uint8_t *p, uint64_t len,
 		      struct snapshot_state *st)
 {
@@ -442,6 +463,7 @@ int snapshot_read(struct snapshot_reader *r, const uint8_t *key, unsigned vcpus,
 		case SNAPSHOT_SEC_VCPU:
 			ok = parse_vcpu(r, sh.index, r->section, sh.length, st);
 			break;
+		case SNAPSHOT_SEC_NIC: ok = parse_nic(r, r->section, sh.length, st); break;
 		default: /* END */
 			if (!have_devices || !have_clock) {
 				ok = reader_fail(r, "stream ends without %s section",

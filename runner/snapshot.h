@@ -11,7 +11,7 @@
 #include "memory.h"
 
 #define SNAPSHOT_MAGIC	     "LOCKVMSN"
-#define SNAPSHOT_VERSION     1
+#define SNAPSHOT_VERSION     2 /* SNAPSHOT.md: when it changes */
 #define SNAPSHOT_ARCH_X86_64 1
 #define SNAPSHOT_FLAG_KEYED  1u
 #define SNAPSHOT_TAG_SIZE    32 /* BLAKE2b-256, keyed with --key */
@@ -19,12 +19,14 @@
 #define SNAPSHOT_HEADER_SIZE 64
 #define SNAPSHOT_RUN_MAX     (1ULL << 20) /* bytes of pages in one memory section */
 #define SNAPSHOT_PATH_MAX    1024
+#define SNAPSHOT_NIC_SIZE    12 /* u8 mac[6], u16 zero, u32 mtu */
 
 enum snapshot_section {
 	SNAPSHOT_SEC_MEMORY = 1,  /* u64 gpa, then whole pages */
 	SNAPSHOT_SEC_DEVICES = 2, /* disks: sectors, read-only, path */
 	SNAPSHOT_SEC_CLOCK = 3,	  /* guest clock, --timeout left, pending events */
 	SNAPSHOT_SEC_VCPU = 4,	  /* index: u64 sleep left, then the arch blob */
+	SNAPSHOT_SEC_NIC = 5,	  /* the NIC's MAC and MTU; only from a VM with one */
 	SNAPSHOT_SEC_END = 15,	  /* empty; must come last */
 };
 
@@ -51,6 +53,9 @@ struct snapshot_state {
 	uint64_t sleep_left_ns[LOCKVM_MAX_VCPUS];
 	uint8_t *arch[LOCKVM_MAX_VCPUS]; /* arch_snapshot_size() bytes each */
 	uint64_t memory_bytes;		 /* page bytes received */
+	bool has_nic;			 /* the saved VM had a NIC (--net) */
+	uint8_t nic_mac[6];
+	uint32_t nic_mtu;
 };
 
 /* Derives the 32-byte stream key from a key file's contents. */

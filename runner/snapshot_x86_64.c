@@ -7,41 +7,11 @@
 
 #include "arch.h"
 #include "arch_x86_64.h"
+#include "snapshot_x86_64.h"
 
-#define MSR_IA32_TSC	      0x10
-#define MSR_IA32_SYSENTER_CS  0x174
-#define MSR_IA32_SYSENTER_ESP 0x175
-#define MSR_IA32_SYSENTER_EIP 0x176
-#define MSR_STAR	      0xC0000081
-#define MSR_LSTAR	      0xC0000082
-#define MSR_CSTAR	      0xC0000083
-#define MSR_SYSCALL_MASK      0xC0000084
-#define MSR_KERNEL_GS_BASE    0xC0000102
-
-/* The MSRs a snapshot carries. Only the TSC may differ from a fresh vCPU:
- * the others would open a way into CPL 0 (SYSENTER, SYSCALL) that an SDK
- * guest, which cannot write MSRs, never had. */
-static const uint32_t saved_msrs[] = {
-    MSR_IA32_TSC,
-    MSR_IA32_SYSENTER_CS,
-    MSR_IA32_SYSENTER_ESP,
-    MSR_IA32_SYSENTER_EIP,
-    MSR_STAR,
-    MSR_LSTAR,
-    MSR_CSTAR,
-    MSR_SYSCALL_MASK,
-    MSR_KERNEL_GS_BASE,
-};
+static const uint32_t saved_msrs[] = X86_SNAPSHOT_MSRS;
 #define SAVED_MSRS (sizeof(saved_msrs) / sizeof(saved_msrs[0]))
-
-/* The arch blob of a vCPU section: UAPI structs, fixed layout. */
-struct x86_snapshot {
-	struct kvm_regs regs;
-	struct kvm_sregs sregs;
-	struct kvm_vcpu_events events;
-	uint64_t msrs[SAVED_MSRS];
-	struct kvm_xsave xsave; /* last: newer headers end it with a flexible array */
-};
+_Static_assert(SAVED_MSRS == X86_SNAPSHOT_MSR_COUNT, "MSR list and blob agree");
 
 /* RFLAGS bits a CPL 3 guest can hold: arithmetic flags, TF, IF, DF, RF, AC,
  * ID, IOPL 0 or 3 (never 1 or 2), bit 1 set; never VM, NT, VIF, VIP. */
@@ -170,12 +140,19 @@ int arch_snapshot_check(const uint8_t *blob, unsigned index, char *err, size_t e
 		return -1;
 	}
 	const struct kvm_vcpu_events *ev = &s.events;
-	if (ev->interrupt.injected || ev->nmi.injected || ev->nmi.pending || ev->smi.smm ||
-	    ev->smi.pending || ev->smi.latched_init ||
+	if (ev->interrupt.injected) {
+		snprintf(err, errlen,
+			 "an injected interrupt (vector %u); a lockvm guest has no interrupt "
+			 "source",
+			 ev->interrupt.nr);
+		return -1;
+	}
+	if (ev->nmi.injected || ev->nmi.pending || ev->smi.smm || ev->smi.pending ||
+	    ev->smi.latched_init ||
 	    ((ev->exception.injected || ev->exception.pending) && ev->exception.nr >= 32)) {
 		snprintf(err, errlen,
-			 "pending events (interrupt, NMI, SMI or exception %u) a "
-			 "lockvm guest cannot have",
+			 "pending events (NMI, SMI, INIT or exception %u) a lockvm guest cannot "
+			 "have",
 			 ev->exception.nr);
 		return -1;
 	}

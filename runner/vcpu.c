@@ -123,10 +123,17 @@ int vcpu_pause_all(struct vm *vm)
 		if (vcpu->thread_started)
 			pthread_kill(vcpu->thread, SIGUSR1);
 	}
+	/* Bounded: a vCPU stuck in a handler that ignores the pause must not
+	 * hang the main thread (and with it signals and `lockvm kill`). */
+	uint64_t deadline = now_ns() + VCPU_PAUSE_TIMEOUT_NS;
 	pthread_mutex_lock(&vm->lock);
-	while (vm->paused < vm->vcpu_count && !vm_is_ending(vm))
-		pthread_cond_wait(&vm->cond, &vm->lock);
-	int rc = vm_is_ending(vm) ? -1 : 0;
+	while (vm->paused < vm->vcpu_count && !vm_is_ending(vm) && now_ns() < deadline)
+		(void)vm_wait_locked(vm, deadline, NULL);
+	int rc = vm_is_ending(vm) ? -1 : vm->paused < vm->vcpu_count ? -2 : 0;
+	if (rc == -2) { /* the others run on */
+		atomic_store(&vm->pause_requested, false);
+		pthread_cond_broadcast(&vm->cond);
+	}
 	pthread_mutex_unlock(&vm->lock);
 	return rc;
 }

@@ -17,8 +17,11 @@ extern int (*vcpu_before_run)(struct vcpu *vcpu);
 int vcpu_start_all(struct vm *vm, char *err, size_t errlen);
 
 /* Pauses every vCPU: each completes its pending exit and parks; blocked
- * SLEEPs keep their deadline, WAITs return (spuriously, as allowed).
- * Returns 0 once all are parked, -1 if the VM ends meanwhile. */
+ * SLEEPs keep their deadline, WAITs and NET_WAITs return (spuriously, as
+ * allowed). Returns 0 once all are parked, -1 if the VM ends meanwhile,
+ * -2 if they were not all parked within VCPU_PAUSE_TIMEOUT_NS (the pause
+ * is then called off: every vCPU runs on). */
+#define VCPU_PAUSE_TIMEOUT_NS (10ULL * 1000000000ULL)
 int vcpu_pause_all(struct vm *vm);
 /* Lets paused vCPUs run again. */
 void vcpu_resume_all(struct vm *vm);

@@ -48,6 +48,7 @@ struct vm {
 	struct linux_proc *linux_proc; /* the process of a --linux VM (linux.h), else NULL */
 	uint64_t deadline_ns;	       /* CLOCK_MONOTONIC; 0 = none */
 	struct nic *nic;	       /* --net: the NIC (nic.h), else NULL */
+	uint8_t nic_mac[6];	       /* with nic: its address (snapshots carry it) */
 
 	/* Ending: the first vm_end() decides the status; later ones are ignored. */
 	atomic_bool ending;

@@ -470,6 +470,7 @@ int vmm_main(int argc, char **argv)
 	    (nic_tap_attach(o.net_fd, o.net_tap, err, sizeof(err)) < 0 ||
 	     nic_attach(&vm, o.net_fd, o.net_mac, o.net_stats_fd, err, sizeof(err)) < 0))
 		die("%s", err);
+	memcpy(vm.nic_mac, o.net_mac, sizeof(vm.nic_mac));
 	vm.vcpus = calloc(o.vcpus, sizeof(*vm.vcpus));
 	if (!vm.vcpus)
 		die("out of memory for %u vCPUs", o.vcpus);

@@ -17,8 +17,22 @@ unbroken() {
 		NR > 1 && $1 != prev + 1 { print "after " prev " comes " $1; bad = 1; exit }
 		{ prev = $1 } END { if (!bad) print "ok 0.." prev " (" NR " ticks)"; exit bad }'
 }
-label_of() { "$LOCKVM" inspect "$1" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["label"])'; }
+# field NAME KEY: a field of `lockvm inspect NAME --json`.
+field() { "$LOCKVM" inspect "$1" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$2"; }
+label_of() { field "$1" label; }
 live() { "$LOCKVM" list | awk 'NR > 1 { print $1 }' | grep -qx "$1"; }
+# nothing_left WHAT: no VM in the registry (list -a), no entry, no uid lease.
+nothing_left() {
+	local entries dirs leases
+	entries=$("$LOCKVM" list -a | awk 'NR > 1' | wc -l)
+	dirs=$(find "$LOCKVM_ROOT/run/lockvm/vms" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
+	leases=$(find "$LOCKVM_ROOT/run/lockvm/uids" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
+	if [ "$entries" -eq 0 ] && [ "$dirs" -eq 0 ] && [ "$leases" -eq 0 ]; then
+		pass "$1: no VM left, its label and uid released"
+	else
+		fail "$1: left behind: $entries listed, $dirs registry entries, $leases uid leases"
+	fi
+}
 
 # ---- save and restore: ticks continue, two vCPUs blocked in sleep -------
 "$LOCKVM" run -d --name src --vcpus 2 "$G/counter.elf" 20 >/dev/null
@@ -30,16 +44,64 @@ if live src; then fail "save: the source still runs after save"; else pass "save
 "$LOCKVM" restore "$S/a.snap" --vcpus 2 --name dst -d >/dev/null
 sleep 0.5
 dst_label=$(label_of dst)
+dst_kind=$(field dst label_kind)
 sleep 0.3
 "$LOCKVM" kill dst >/dev/null
 sleep 0.2
 r=$(unbroken "$LOGS/src.log" "$LOGS/dst.log")
 if [[ $r == ok* ]]; then pass "restore: ticks continue with no gap and no repeat ($r)"; else fail "restore: ticks broken: $r"; fi
-if [ -n "$dst_label" ] && [ "$dst_label" != "$src_label" ]; then
+if [ -n "$dst_label" ] && [ "$dst_label" != "$src_label" ] && [ "$dst_kind" = dynamic ]; then
 	pass "restore: the restored VM has a new label ($src_label -> $dst_label)"
 else
 	fail "restore: label '$dst_label' is not new (source had '$src_label')"
 fi
+
+# ---- labels: a static label or group is kept (save record), copies get a fresh one
+STATIC=system_u:system_r:lockvm_vm_t:s0:c7,c9
+"$LOCKVM" run -d --name stat --label "$STATIC" "$G/counter.elf" 20 >/dev/null
+sleep 0.3
+"$LOCKVM" save stat "$S/stat.snap" >/dev/null
+run_capture "$LOCKVM" restore "$S/stat.snap" --name stat2 -d
+if [ "$rc" -eq 0 ] && [ "$(field stat2 label_kind)" = static ] && [ "$(label_of stat2)" = "$STATIC" ] &&
+	"$LOCKVM" list -Z | grep -q "^stat2 .*$STATIC"; then
+	pass "restore: a static label is kept ($STATIC, list -Z shows it)"
+else
+	fail "restore: static label not kept: exit $rc, kind $(field stat2 label_kind), label $(label_of stat2); $out"
+fi
+if grep -q "fresh dynamic" <<<"$out"; then fail "restore with a save record still speaks of a fresh label"; else pass "restore with a save record: no fallback note"; fi
+"$LOCKVM" kill stat2 >/dev/null
+"$LOCKVM" run -d --name g1 --group web "$G/counter.elf" 20 >/dev/null
+sleep 0.3
+"$LOCKVM" save g1 "$S/g.snap" --keep-running >/dev/null
+"$LOCKVM" restore "$S/g.snap" --name g2 -d >/dev/null
+if [ "$(field g2 label_kind)" = group ] && [ "$(field g2 group)" = web ] && [ "$(label_of g2)" = "$(label_of g1)" ]; then
+	pass "restore: the group is kept, and the restored VM shares its live member's pair ($(label_of g2))"
+else
+	fail "restore: group not kept: kind $(field g2 label_kind) group $(field g2 group), label $(label_of g2) vs $(label_of g1)"
+fi
+"$LOCKVM" kill g1 >/dev/null
+"$LOCKVM" kill g2 >/dev/null
+cp "$S/stat.snap" "$S/copy.snap"
+run_capture "$LOCKVM" restore "$S/copy.snap" --name cp1 -d
+if [ "$rc" -eq 0 ] && grep -qF "no save record here (copied or moved?); the VM gets a fresh dynamic label" <<<"$out" &&
+	[ "$(grep -c . <<<"$out")" -eq 2 ] && [ "$(field cp1 label_kind)" = dynamic ] && [ "$(label_of cp1)" != "$STATIC" ]; then
+	pass "restore of a copy: a fresh dynamic label ($(label_of cp1)), said in one line"
+else
+	fail "restore of a copy: exit $rc, kind $(field cp1 label_kind), output: $(tr '\n' '|' <<<"$out")"
+fi
+"$LOCKVM" kill cp1 >/dev/null
+"$LOCKVM" restore "$S/stat.snap" --name st3 --label dynamic -d >/dev/null
+if [ "$(field st3 label_kind)" = dynamic ]; then pass "restore: --label given wins over the save record"; else fail "restore: --label dynamic gave kind $(field st3 label_kind)"; fi
+"$LOCKVM" kill st3 >/dev/null
+touch "$S/stat.snap"
+run_capture "$LOCKVM" restore "$S/stat.snap" --name st4 -d
+if grep -qF "its save record is stale" <<<"$out" && [ "$(field st4 label_kind)" = dynamic ]; then
+	pass "restore: a file changed after save has a stale record: fresh dynamic label"
+else
+	fail "restore after touch: kind $(field st4 label_kind), output: $(tr '\n' '|' <<<"$out")"
+fi
+"$LOCKVM" kill st4 >/dev/null
+sleep 0.2
 
 # ---- --keep-running and --key ----------------------------------------------
 head -c 32 /dev/urandom >"$S/k1"
@@ -58,7 +120,7 @@ one_line() { # NAME PATTERN CMD...: exit 125 with exactly one line naming PATTER
 	if [ "$rc" -eq 125 ] && grep -qF -- "$pattern" <<<"$out" && [ "$(wc -l <<<"$out")" -eq 1 ]; then
 		pass "$name"
 	else
-		fail "$name: exit $rc, output: $(tr '\n' '|' <<<"$out")"
+		fail "$name: exit $rc, output: $(tr '\n' '|' <<<"$out" | head -c 400)"
 	fi
 }
 one_line "restore: keyed stream without --key refused" "give its --key" "$LOCKVM" restore "$S/k.snap"
@@ -72,13 +134,56 @@ one_line "restore: corrupted stream refused" "checksum mismatch" "$LOCKVM" resto
 head -c $((size - 40)) "$S/p.snap" >"$S/t.snap"
 one_line "restore: truncated stream refused" "truncated stream" "$LOCKVM" restore "$S/t.snap"
 cp "$S/p.snap" "$S/v.snap"
-printf '\x02' | dd of="$S/v.snap" bs=1 seek=8 conv=notrunc 2>/dev/null
-one_line "restore: wrong format version refused" "format version 2" "$LOCKVM" restore "$S/v.snap"
+printf '\x01' | dd of="$S/v.snap" bs=1 seek=8 conv=notrunc 2>/dev/null
+one_line "restore: an older format version refused" "stream format version 1, this lockvm reads version 2" "$LOCKVM" restore "$S/v.snap"
 one_line "restore: not a stream" "bad magic" "$LOCKVM" restore "$G/hello.elf"
 one_line "restore: RAM size must match" "give --mem 64M" "$LOCKVM" restore "$S/p.snap" --mem 128M
 one_line "restore: vCPU count must match" "give --vcpus 1" "$LOCKVM" restore "$S/p.snap" --vcpus 2
 printf 'LOCKVMSN\x01\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00' >"$S/h.snap"
 one_line "restore: header without its tag refused" "truncated stream" "$LOCKVM" restore "$S/h.snap"
+
+# ---- named hostile streams: fields rewritten and re-tagged by snapedit --------
+# Each must be refused with one line and exit 125, leaving no VM, label or uid.
+SE=$B/tests/helpers/snapedit
+hostile() { # NAME PATTERN FILE [RESTORE OPTIONS...]
+	local name=$1 pattern=$2 file=$3; shift 3
+	one_line "hostile: $name" "$pattern" "$LOCKVM" restore "$file" "$@"
+	nothing_left "hostile: $name"
+}
+forge() { # OUT EDIT...: p.snap with EDITs, re-tagged
+	local out=$1; shift
+	"$SE" "$S/p.snap" "$out" "$@" || fail "snapedit $* failed"
+}
+forge "$S/same.snap"
+expect "hostile: control: the re-tagged, unedited stream restores" 124 "tick" \
+	"$LOCKVM" restore "$S/same.snap" --timeout 0.3
+forge "$S/h1.snap" cs-cpl0
+hostile "CS at CPL 0" "segment registers are not CPL 3 user segments (CS 0x8)" "$S/h1.snap"
+forge "$S/h2.snap" iopl=1
+hostile "IOPL 1 (the rules allow 0 or 3)" "RFLAGS 0x1" "$S/h2.snap"
+forge "$S/h3.snap" rflags-vm
+hostile "RFLAGS.VM set" "is not one a CPL 3 guest can have" "$S/h3.snap"
+forge "$S/h4.snap" cr3=0x51000
+hostile "CR3 other than lockvm's" "CR3 0x51000" "$S/h4.snap"
+forge "$S/h5.snap" efer=0x500
+hostile "EFER other than lockvm's (no NXE)" "EFER 0x500) differ from lockvm's" "$S/h5.snap"
+forge "$S/h6.snap" inject-irq
+hostile "an injected interrupt" "an injected interrupt (vector 32)" "$S/h6.snap"
+forge "$S/h7.snap" msr-lstar=ffffffff81000000
+hostile "a non-zero LSTAR MSR" "MSR 0xc0000082 is 0xffffffff81000000" "$S/h7.snap"
+forge "$S/h8.snap" mem-gpa=4000000
+hostile "a memory section outside RAM" "is not page-aligned inside RAM" "$S/h8.snap"
+forge "$S/h9.snap" vcpus=65
+hostile "65 vCPUs" "65 vCPUs and 0 disks are out of range" "$S/h9.snap"
+head -c $(($(stat -c %s "$S/same.snap") - 100)) "$S/same.snap" >"$S/h10.snap"
+hostile "a truncated stream" "truncated stream" "$S/h10.snap"
+cp "$S/same.snap" "$S/h11.snap"
+printf '\x5a' | dd of="$S/h11.snap" bs=1 seek=$(($(stat -c %s "$S/same.snap") / 3)) conv=notrunc 2>/dev/null
+hostile "a flipped byte" "checksum mismatch" "$S/h11.snap"
+"$SE" "$S/p.snap" "$S/h12.snap" --key "$S/k1" || fail "snapedit --key failed"
+hostile "a wrong key" "authentication failed" "$S/h12.snap" --key "$S/k2"
+expect "hostile: control: the right key opens the re-keyed stream" 124 "tick" \
+	"$LOCKVM" restore "$S/h12.snap" --key "$S/k1" --timeout 0.3
 
 # ---- live migration over a unix socket ---------------------------------------
 "$LOCKVM" run -d --name m1 --vcpus 2 "$G/counter.elf" 10 >/dev/null
@@ -128,9 +233,111 @@ else
 fi
 r=$(unbroken "$LOGS/keep2.log")
 if [[ $r == ok* ]]; then pass "migrate: no tick lost or repeated across the failed attempt"; else fail "migrate: failed attempt broke ticks: $r"; fi
-"$LOCKVM" kill keep2 >/dev/null
-expect "migrate: unreachable target refused" 125 "connect" "$LOCKVM" migrate m1 --to "unix:$S/none.sock"
+expect "migrate: unreachable target refused" 125 "connect" "$LOCKVM" migrate keep2 --to "unix:$S/none.sock"
 expect "migrate: bad address refused" 125 "want unix:PATH or tcp:HOST:PORT" "$LOCKVM" migrate keep2 --to "udp:x"
+"$LOCKVM" kill keep2 >/dev/null
+expect "migrate: a VM that is not running" 125 "no running VM named 'm1'" "$LOCKVM" migrate m1 --to "unix:$S/none.sock"
+
+# ---- --linux VMs: save and migrate refused early, the VM runs on -----------
+bb=$(command -v busybox)
+if [ -n "$bb" ] && file -L "$bb" | grep -q "statically linked"; then
+	"$LOCKVM" run -d --name lx --linux "$bb" -- sleep 30 >/dev/null
+	one_line "save of a --linux VM refused" "save lx: a --linux VM cannot be saved or migrated yet" \
+		"$LOCKVM" save lx "$S/lx.snap"
+	if [ -e "$S/lx.snap" ]; then fail "save of a --linux VM left a file"; else pass "save of a --linux VM makes no file"; fi
+	python3 - "$S/lx.sock" >"$S/lx.out" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1]); s.listen(1); s.settimeout(3)
+try:
+    s.accept()
+    print("connected")
+except OSError:
+    pass
+PY
+	lxl=$!
+	for _ in $(seq 50); do [ -S "$S/lx.sock" ] && break; sleep 0.1; done
+	one_line "migrate of a --linux VM refused" "migrate lx: a --linux VM cannot be saved or migrated yet" \
+		"$LOCKVM" migrate lx --to "unix:$S/lx.sock"
+	wait $lxl
+	if grep -q connected "$S/lx.out"; then fail "migrate of a --linux VM: the target was contacted"; else pass "migrate of a --linux VM: refused before contacting the target"; fi
+	if live lx; then pass "--linux VM: still running after the refusals"; else fail "--linux VM: ended by a refused save"; fi
+	"$LOCKVM" kill lx >/dev/null
+else
+	skip "--linux save refused: no statically linked busybox to run (apt-get install busybox-static)"
+fi
+
+# ---- a VM with a NIC comes back with the same MAC (a bridge in a netns) -------
+NN=lvsnapN$$
+inN=(nsenter --net="/run/netns/$NN") # an array: expect's timeout runs it
+if command -v ping >/dev/null && ip netns add "$NN" 2>/dev/null && ip -n "$NN" link set lo up &&
+	ip -n "$NN" link add lvsnbr type bridge && ip -n "$NN" addr add 10.92.0.1/24 dev lvsnbr &&
+	ip -n "$NN" link set lvsnbr up; then
+	"${inN[@]}" "$LOCKVM" run -d --name n1 --net bridge=lvsnbr "$G/netecho.elf" 10.92.0.2/24 >/dev/null
+	sleep 0.5
+	n1_mac=$("$LOCKVM" inspect n1 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["net"]["mac"])')
+	expect "NIC: the host pings the VM before the save" 0 " 0% packet loss" "${inN[@]}" ping -c 2 -W 2 -i 0.2 10.92.0.2
+	expect "NIC: the VM is saved" 0 "stopped" "${inN[@]}" "$LOCKVM" save n1 "$S/n1.snap"
+	expect "NIC: restore without --net takes --net and --mac from the save record" 0 "n2" \
+		"${inN[@]}" "$LOCKVM" restore "$S/n1.snap" --name n2 -d
+	expect "NIC: the restored VM has the saved MAC $n1_mac" 0 "bridge=lvsnbr tap=lv-n2 mac=$n1_mac" "${inN[@]}" "$LOCKVM" inspect n2
+	expect "NIC: the host pings the restored VM (its cached MAC is its NIC's)" 0 " 0% packet loss" \
+		"${inN[@]}" ping -c 2 -W 2 -i 0.2 10.92.0.2
+	"${inN[@]}" "$LOCKVM" stop n2 >/dev/null
+	expect "NIC: the guest answered before and after the restore, one run" 0 "netecho: answered 4 echo requests" \
+		cat "$LOGS/n2.log"
+	one_line "NIC: a stream with a NIC into a VM without one refused" \
+		"the stream's VM had a NIC with MAC $n1_mac, this one has none (give --net and --mac $n1_mac)" \
+		"${inN[@]}" "$LOCKVM" restore "$S/n1.snap" --net none
+	nothing_left "NIC: refused for want of a NIC"
+	one_line "NIC: another MAC refused" "the stream's NIC has MAC $n1_mac, this one 02:00:00:00:00:07 (give --mac $n1_mac" \
+		"${inN[@]}" "$LOCKVM" restore "$S/n1.snap" --net bridge=lvsnbr --mac 02:00:00:00:00:07
+	nothing_left "NIC: refused for another MAC"
+	cp "$S/n1.snap" "$S/n1copy.snap"
+	one_line "NIC: a copy (no save record) without --net refused" "give --net and --mac $n1_mac" \
+		"${inN[@]}" "$LOCKVM" restore "$S/n1copy.snap"
+	"$SE" "$S/n1.snap" "$S/n1mac.snap" nic-mac=02:00:00:00:00:09 || fail "snapedit nic-mac failed"
+	one_line "NIC: a forged NIC section (another MAC) refused" "the stream's NIC has MAC 02:00:00:00:00:09, this one $n1_mac" \
+		"${inN[@]}" "$LOCKVM" restore "$S/n1mac.snap" --net bridge=lvsnbr --mac "$n1_mac"
+	if "${inN[@]}" ip -o link show | grep -q 'lv-'; then fail "NIC: a tap is left after the refusals"; else pass "NIC: no tap left after the refusals"; fi
+	# Live migration checks the NIC too: a target with another MAC refuses, the source runs on.
+	"${inN[@]}" "$LOCKVM" run -d --name n4 --net bridge=lvsnbr --mac 02:00:00:00:92:04 "$G/netecho.elf" 10.92.0.4/24 >/dev/null
+	sleep 0.3
+	"${inN[@]}" "$LOCKVM" incoming --listen "unix:$S/n.sock" --accept-timeout 20 --name n5 --net bridge=lvsnbr >"$S/n5.out" 2>&1 &
+	inc=$!
+	for _ in $(seq 50); do [ -S "$S/n.sock" ] && break; sleep 0.1; done
+	expect "NIC: migrate into a target with another MAC fails" 125 "keeps running here" \
+		"${inN[@]}" "$LOCKVM" migrate n4 --to "unix:$S/n.sock"
+	wait $inc
+	if grep -qF "the stream's NIC has MAC 02:00:00:00:92:04" "$S/n5.out"; then pass "NIC: the target names the MAC it wants"; else fail "NIC: target said: $(tr '\n' '|' <"$S/n5.out")"; fi
+	"${inN[@]}" "$LOCKVM" incoming --listen "unix:$S/n.sock" --accept-timeout 20 --name n5 --net bridge=lvsnbr --mac 02:00:00:00:92:04 -d >/dev/null 2>&1 &
+	inc=$!
+	for _ in $(seq 50); do [ -S "$S/n.sock" ] && break; sleep 0.1; done
+	expect "NIC: migrate into a target with the same MAC" 0 "downtime" "${inN[@]}" "$LOCKVM" migrate n4 --to "unix:$S/n.sock"
+	wait $inc
+	expect "NIC: the host pings the migrated VM" 0 " 0% packet loss" "${inN[@]}" ping -c 2 -W 2 -i 0.2 10.92.0.4
+	"${inN[@]}" "$LOCKVM" kill n5 >/dev/null 2>&1
+	"${inN[@]}" "$LOCKVM" kill n4 >/dev/null 2>&1
+else
+	skip "NIC save/restore: cannot make a network namespace with a bridge here (or no ping)"
+fi
+ip netns del "$NN" 2>/dev/null
+
+# ---- incoming --accept-timeout: no source, one clear line, nothing left ------
+for detach in "" -d; do
+	run_capture "$LOCKVM" incoming --listen "unix:$S/acc.sock" --accept-timeout 1 --name acc $detach
+	if [ "$rc" -eq 125 ] && grep -qF "no source connected within 1 s" <<<"$out" &&
+		[ "$(wc -l <<<"$out")" -eq 1 ]; then
+		pass "incoming ${detach:+-d }--accept-timeout 1: ends with one line and exit 125"
+	else
+		fail "incoming ${detach:+-d }--accept-timeout 1: exit $rc, output: $(tr '\n' '|' <<<"$out")"
+	fi
+	if [ -e "$S/acc.sock" ]; then fail "incoming --accept-timeout: the socket file is left"; else pass "incoming --accept-timeout: the socket file is removed"; fi
+	nothing_left "incoming ${detach:+-d }--accept-timeout"
+done
+expect "incoming: --accept-timeout takes whole seconds" 125 "--accept-timeout '1.5'" \
+	"$LOCKVM" incoming --listen "unix:$S/acc.sock" --accept-timeout 1.5
+expect "incoming: the name is free again after the timeout" 0 "" "$LOCKVM" run --name acc --timeout 0.2 "$G/hello.elf"
 
 # ---- TCP between two network namespaces joined by veth ----------------------
 A=lvsnapA$$ Bn=lvsnapB$$

@@ -251,7 +251,9 @@ struct lockvm_hc_net_recv {
 struct lockvm_hc_net_wait {
 	uint64_t timeout_ns; /* IN */
 	int64_t ret;	     /* OUT: 0 (a frame is queued), -LOCKVM_ETIMEDOUT,
-			      * -LOCKVM_EINTR (an event is pending), -LOCKVM_ENODEV */
+			      * -LOCKVM_EINTR (an event is pending, or the VM was
+			      * paused to be saved or migrated: wait again),
+			      * -LOCKVM_ENODEV */
 };
 
 #endif
