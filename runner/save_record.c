@@ -23,6 +23,13 @@ static int64_t mtime_ns(const struct stat *sb)
 	return (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec;
 }
 
+/* The inode change time: no one can set it back (utimensat cannot), so a
+ * file rewritten in place with its mtime reset still shows the change. */
+static int64_t ctime_ns(const struct stat *sb)
+{
+	return (int64_t)sb->st_ctim.tv_sec * 1000000000 + sb->st_ctim.tv_nsec;
+}
+
 static int record_path(const struct stat *sb, char *out, size_t size)
 {
 	char leaf[64];
@@ -116,6 +123,7 @@ int save_record_write(int fd, const char *path, const struct reg_vm *vm, char *e
 	json_object_object_add(o, "ino", json_object_new_int64((int64_t)sb.st_ino));
 	json_object_object_add(o, "size", json_object_new_int64((int64_t)sb.st_size));
 	json_object_object_add(o, "mtime_ns", json_object_new_int64(mtime_ns(&sb)));
+	json_object_object_add(o, "ctime_ns", json_object_new_int64(ctime_ns(&sb)));
 	json_object_object_add(o, "vm", json_object_new_string(vm->name));
 	json_object_object_add(o, "label_kind",
 			       json_object_new_string(label_kind_name(vm->label.kind)));
@@ -160,10 +168,10 @@ int save_record_find(int fd, struct save_record *rec, char *why, size_t whylen)
 		snprintf(why, whylen, "its save record %s does not parse; not trusted", record);
 		return -1;
 	}
-	int64_t format = 0, size = 0, mtime = 0, dev = 0, ino = 0;
+	int64_t format = 0, size = 0, mtime = 0, ctime = 0, dev = 0, ino = 0;
 	bool ok = int_of(o, "format", &format) && format == SAVE_RECORD_FORMAT &&
 		  int_of(o, "dev", &dev) && int_of(o, "ino", &ino) && int_of(o, "size", &size) &&
-		  int_of(o, "mtime_ns", &mtime) &&
+		  int_of(o, "mtime_ns", &mtime) && int_of(o, "ctime_ns", &ctime) &&
 		  copy_field(o, "vm", rec->vm, sizeof(rec->vm)) == 0 &&
 		  copy_field(o, "label_kind", kind, sizeof(kind)) == 0 &&
 		  copy_field(o, "label", rec->label, sizeof(rec->label)) == 0 &&
@@ -188,7 +196,7 @@ int save_record_find(int fd, struct save_record *rec, char *why, size_t whylen)
 	}
 	rec->label_kind = (enum label_kind)k;
 	if (dev != (int64_t)sb.st_dev || ino != (int64_t)sb.st_ino || size != (int64_t)sb.st_size ||
-	    mtime != mtime_ns(&sb)) {
+	    mtime != mtime_ns(&sb) || ctime != ctime_ns(&sb)) {
 		unlink(record);
 		snprintf(why, whylen,
 			 "its save record is stale (the file changed after lockvm save)");

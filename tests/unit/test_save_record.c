@@ -85,6 +85,27 @@ static void stale_after_a_change(void **state)
 	close(fd);
 }
 
+/* Rewritten in place, same size, mtime put back: the ctime still moved. */
+static void stale_after_a_rewrite_with_mtime_reset(void **state)
+{
+	struct save_record rec;
+	char why[512];
+	int fd = save_one();
+	struct stat before;
+	assert_int_equal(fstat(fd, &before), 0);
+	usleep(20000); /* past the filesystem's timestamp granularity */
+	assert_int_equal(pwrite(fd, "forged", 6, 0), 6);
+	struct timespec reset[2] = {{.tv_nsec = UTIME_OMIT}, before.st_mtim};
+	assert_int_equal(futimens(fd, reset), 0);
+	struct stat after;
+	assert_int_equal(fstat(fd, &after), 0);
+	assert_int_equal(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+	assert_int_equal(after.st_size, before.st_size);
+	assert_int_equal(save_record_find(fd, &rec, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "stale"));
+	close(fd);
+}
+
 static void a_copy_has_none(void **state)
 {
 	struct save_record rec;
@@ -130,6 +151,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(found_for_the_saved_file, make_root, remove_root),
 	    cmocka_unit_test_setup_teardown(stale_after_a_change, make_root, remove_root),
+	    cmocka_unit_test_setup_teardown(stale_after_a_rewrite_with_mtime_reset, make_root,
+					    remove_root),
 	    cmocka_unit_test_setup_teardown(a_copy_has_none, make_root, remove_root),
 	    cmocka_unit_test_setup_teardown(bad_fields_not_trusted, make_root, remove_root),
 	};
