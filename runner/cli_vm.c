@@ -36,18 +36,6 @@ static void reap_dead(void)
 			n == 1 ? "" : "s");
 }
 
-static void load_live(const char *name, struct reg_vm *vm)
-{
-	char err[PATH_MAX + 256];
-	const char *why;
-	if (!paths_name_valid(name, &why))
-		die("VM name '%s': %s", name, why);
-	if (registry_live(name) != 1)
-		die("no running VM named '%s'", name);
-	if (registry_load(name, vm, err, sizeof(err)) < 0)
-		die("%s", err);
-}
-
 static const char *uptime(int64_t started, char *buf, size_t size)
 {
 	int64_t s = (int64_t)time(NULL) - started;
@@ -248,7 +236,7 @@ int cmd_inspect(int argc, char **argv)
 		die("usage: lockvm inspect NAME [--json]");
 	reap_dead();
 	struct reg_vm vm;
-	load_live(argv[1], &vm);
+	registry_load_live(argv[1], &vm);
 	json_object *o = vm_json(&vm, vm.state);
 	char buf[512], path[PATH_MAX + 64];
 	long pid = vm.vmm_pid;
@@ -472,7 +460,7 @@ static int end_vm(const char *name, bool graceful, uint64_t timeout_ns)
 {
 	struct reg_vm vm;
 	reap_dead();
-	load_live(name, &vm);
+	registry_load_live(name, &vm);
 	if (graceful) {
 		/* The supervisor forwards SIGUSR2; the VMM posts SHUTDOWN. */
 		if (kill((pid_t)vm.pid, SIGUSR2) < 0)

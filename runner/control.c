@@ -279,14 +279,7 @@ static void control_request(const char *name, struct control_msg *m, int fd,
  * VMM would refuse anyway: a --linux VM has no stream format. */
 static void refuse_unsaveable(const char *name, const char *what, struct reg_vm *vm)
 {
-	char err[PATH_MAX + 256];
-	const char *why;
-	if (!paths_name_valid(name, &why))
-		die("VM name '%s': %s", name, why);
-	if (registry_live(name) != 1)
-		die("no running VM named '%s'", name);
-	if (registry_load(name, vm, err, sizeof(err)) < 0)
-		die("%s", err);
+	registry_load_live(name, vm);
 	if (vm->linux_abi)
 		die("%s %s: a --linux VM cannot be saved or migrated yet (its VMM-side process "
 		    "state has no stream format)",

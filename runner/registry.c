@@ -430,6 +430,18 @@ void registry_remove(const char *name)
 		rmdir(path);
 }
 
+void registry_load_live(const char *name, struct reg_vm *vm)
+{
+	char err[PATH_MAX + 256];
+	const char *why;
+	if (!paths_name_valid(name, &why))
+		die("VM name '%s': %s", name, why);
+	if (registry_live(name) != 1)
+		die("no running VM named '%s'", name);
+	if (registry_load(name, vm, err, sizeof(err)) < 0)
+		die("%s", err);
+}
+
 int registry_names(char ***names, size_t *n)
 {
 	return paths_names(PATHS_VMS_DIR, NULL, names, n);
@@ -841,22 +853,17 @@ int images_take(int fd, const char *path, const char *vm, const char *mode, cons
 /* Calls fn for every image record file. */
 static void for_each_record(void (*fn)(const char *path, void *ctx), void *ctx)
 {
-	char dir[PATH_MAX];
-	if (paths_join(dir, sizeof(dir), IMAGES_DIR, NULL) < 0)
+	char **names, path[PATH_MAX];
+	size_t n;
+	if (paths_names(IMAGES_DIR, ".json", &names, &n) < 0)
 		return;
-	DIR *d = opendir(dir);
-	if (!d)
-		return;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		size_t len = strlen(e->d_name);
-		if (len < 6 || strcmp(e->d_name + len - 5, ".json") != 0)
-			continue;
-		char path[PATH_MAX + 256];
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		fn(path, ctx);
-	}
-	closedir(d);
+	for (size_t i = 0; i < n; i++)
+		if (paths_join(path, sizeof(path), IMAGES_DIR, names[i]) == 0 &&
+		    strlen(path) + 6 <= sizeof(path)) {
+			strcat(path, ".json");
+			fn(path, ctx);
+		}
+	paths_names_free(names, n);
 }
 
 static void release_one(const char *path, void *ctx)

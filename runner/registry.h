@@ -84,6 +84,11 @@ int registry_load(const char *name, struct reg_vm *vm, char *err, size_t errlen)
  * gone); -1: no such entry. */
 int registry_live(const char *name);
 
+/* The record of the running VM NAME, for commands on it (stop, save ...):
+ * an invalid name, no such running VM or a bad record end the command with
+ * one line (die). */
+void registry_load_live(const char *name, struct reg_vm *vm);
+
 /* The names under vms/, sorted; free with registry_names_free. */
 int registry_names(char ***names, size_t *n);
 void registry_names_free(char **names, size_t n);

@@ -1,7 +1,6 @@
 /* Save records under <root>/var/lib/lockvm/saves: the saved VM's label kind, static label, group and NIC, keyed by the saved file's identity. */
 #include "save_record.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -74,19 +73,15 @@ static bool int_of(json_object *o, const char *key, int64_t *out)
  * directory does not grow with every save ever made. */
 static void sweep(void)
 {
-	char dir[PATH_MAX];
-	if (paths_join(dir, sizeof(dir), PATHS_SAVES_DIR, NULL) < 0)
+	char **names, path[PATH_MAX];
+	size_t n;
+	if (paths_names(PATHS_SAVES_DIR, ".json", &names, &n) < 0)
 		return;
-	DIR *d = opendir(dir);
-	if (!d)
-		return;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		size_t n = strlen(e->d_name);
-		if (n < 6 || strcmp(e->d_name + n - 5, ".json") != 0)
+	for (size_t i = 0; i < n; i++) {
+		if (paths_join(path, sizeof(path), PATHS_SAVES_DIR, names[i]) < 0 ||
+		    strlen(path) + 6 > sizeof(path))
 			continue;
-		char path[PATH_MAX + 300];
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		strcat(path, ".json");
 		json_object *o = read_json(path);
 		const char *file = o ? str_of(o, "path") : NULL;
 		int64_t dev = 0, ino = 0;
@@ -99,7 +94,7 @@ static void sweep(void)
 		if (!keep)
 			unlink(path);
 	}
-	closedir(d);
+	paths_names_free(names, n);
 }
 
 int save_record_write(int fd, const char *path, const struct reg_vm *vm, char *err, size_t errlen)
