@@ -219,7 +219,7 @@ void net_tap_name(const char *vm_name, const char *uuid, char out[TAP_IFNAME_MAX
 	char name[64];
 	snprintf(name, sizeof(name), "lv-%s", vm_name);
 	if (strlen(name) <= TAP_IFNAME_MAX && tap_ifname_valid(name, NULL))
-		snprintf(out, TAP_IFNAME_MAX + 1, "%s", name);
+		snprintf(out, TAP_IFNAME_MAX + 1, "%.*s", TAP_IFNAME_MAX, name);
 	else
 		snprintf(out, TAP_IFNAME_MAX + 1, "lv-%.8s", uuid);
 }
