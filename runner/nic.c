@@ -98,6 +98,19 @@ int nic_attach(struct vm *vm, int tap_fd, const uint8_t mac[NETFRAME_MAC_LEN], i
 	return 0;
 }
 
+void nic_detach(struct vm *vm)
+{
+	struct nic *nic = vm->nic;
+	if (!nic)
+		return;
+	if (nic->stats != &nic->local_stats)
+		munmap(nic->stats, NIC_STATS_SIZE);
+	if (nic->tap_fd >= 0)
+		close(nic->tap_fd);
+	free(nic);
+	vm->nic = NULL;
+}
+
 int nic_poll_fd(struct vm *vm)
 {
 	struct nic *nic = vm->nic;

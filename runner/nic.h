@@ -48,6 +48,10 @@ int nic_tap_attach(int fd, const char *tap, char *err, size_t errlen);
 int nic_attach(struct vm *vm, int tap_fd, const uint8_t mac[NETFRAME_MAC_LEN], int stats_fd,
 	       char *err, size_t errlen);
 
+/* Undoes nic_attach once the vCPUs are gone: the counters unmapped, the
+ * tap closed (the tap disappears with it), the NIC freed. */
+void nic_detach(struct vm *vm);
+
 /* The fd the main thread should poll for input, or -1 (no NIC, or the
  * guest's queue is full: then poll again within NIC_FULL_RETRY_MS). */
 int nic_poll_fd(struct vm *vm);

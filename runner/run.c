@@ -936,7 +936,10 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 		keep[n_keep++] = o->disks[i].fd;
 	}
 
-	cfg.layers = o->confine ? SANDBOX_LAYERS_ALL & ~sandbox_layers_unavailable() : 0;
+	/* Even unconfined, the VMM dies with its supervisor: nothing else would
+	 * end it and give its resources back. */
+	cfg.layers =
+	    o->confine ? SANDBOX_LAYERS_ALL & ~sandbox_layers_unavailable() : SANDBOX_PDEATHSIG;
 	struct policy_job policies[2] = {{0}}; /* (clang-tidy cannot see o->confine stay) */
 	if (o->confine)
 		compile_policies_start(policies, o->seccomp_mode);
@@ -1503,7 +1506,8 @@ static int run_mode(int argc, char **argv, bool incoming)
 		snprintf(list + len, sizeof(on) - len, "%s%s", len ? " " : "",
 			 sandbox_layer_name(bit));
 	}
-	log_event(&st, "layers enforced: %s", on[0] ? on : "none (--confine off)");
+	log_event(&st, "layers enforced: %s%s", on[0] ? on : "none",
+		  o.confine ? "" : " (--confine off)");
 	log_event(&st, "layers not enforced: %s%s", off[0] ? off : "none",
 		  mac_off ? " (the MAC label is recorded, not enforced)" : "");
 	log_event(&st, "vmm pid %ld", st.vm.vmm_pid);

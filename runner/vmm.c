@@ -571,6 +571,7 @@ int vmm_main(int argc, char **argv)
 	}
 	linux_free(vm.linux_proc);
 	kvm_vm_destroy(&vm);
+	nic_detach(&vm);
 	guest_mem_unmap(&vm.mem);
 	free(vm.vcpus);
 	close(signal_fd);

@@ -18,11 +18,32 @@ trap 'rm -rf "$T_TMP"' EXIT
 UNCONFINED_REASON=""
 if ! file -L "$B/lockvm-vmm" 2>/dev/null | grep -q "static"; then
 	UNCONFINED_REASON="lockvm-vmm is dynamically linked (sanitizer build): VMs run with --confine off"
-	printf '#!/bin/sh\nif [ "$1" = run ]; then shift; exec "%s" run --confine off "$@"; fi\nexec "%s" "$@"\n' \
-		"$LOCKVM" "$LOCKVM" >"$T_TMP/lockvm"
+	# --confine off goes after run, incoming or restore FILE, past a global --root.
+	cat >"$T_TMP/lockvm" <<EOF
+#!/usr/bin/env bash
+pre=()
+while [ \$# -gt 0 ]; do
+	case \$1 in
+	--root) pre+=("\$1" "\$2"); shift 2 ;;
+	--root=*) pre+=("\$1"); shift ;;
+	run | incoming) pre+=("\$1" --confine off); shift; break ;;
+	restore) pre+=("\$1" "\$2" --confine off); shift 2; break ;; # restore FILE [OPTIONS]
+	*) break ;;
+	esac
+done
+exec "$LOCKVM" "\${pre[@]}" "\$@"
+EOF
 	chmod +x "$T_TMP/lockvm"
 	LOCKVM=$T_TMP/lockvm
 fi
+
+# confined CHECK: true in a release build; in a sanitizer build (VMs run
+# --confine off) prints a SKIP for CHECK with the reason and is false.
+confined() {
+	[ -z "$UNCONFINED_REASON" ] && return 0
+	echo "SKIP: $1: $UNCONFINED_REASON"
+	return 1
+}
 
 pass() { echo "PASS: $*"; }
 fail() { echo "FAIL: $*"; }
