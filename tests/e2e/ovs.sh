@@ -18,6 +18,9 @@ OVS_LOCKVM_DENIED_RE='scontext=[^ ]*:lockvm_(t|vm_t):|profile="lockvm'
 # ovs_vsctl ARGS...: the administrator's ovs-vsctl, bounded.
 ovs_vsctl() { timeout -k 5 30 ovs-vsctl --timeout=20 "$@"; }
 
+# ovs_ping ADDRESS: net_ping, with ping's own output as the reason it failed.
+ovs_ping() { net_ping "$1" || { why="$(tr '\n' ' ' </tmp/ping.out)" && return 1; }; }
+
 # ovs_ports: the ports of $OVS_BR, one line.
 ovs_ports() { ovs_vsctl list-ports $OVS_BR 2>&1 | tr '\n' ' '; }
 
@@ -94,11 +97,8 @@ ovs_tests() {
 	why="ports of $OVS_BR: '$ports'"
 	check "ovs: lockvm added each VM's tap as a port of $OVS_BR (ovs-vsctl as lockvm's supervisor)" \
 		sh -c 'case " $1 " in *" lv-o2 "*) ;; *) exit 1 ;; esac; case " $1 " in *" lv-o3 "*) ;; *) exit 1 ;; esac' - "$ports"
-	: >/tmp/ping.out
-	why="$(tr '\n' ' ' </tmp/ping.out)"
-	check "ovs: the host pings VM o2 over OVS bridge $OVS_BR" net_ping 10.94.0.2
-	why="$(tr '\n' ' ' </tmp/ping.out)"
-	check "ovs: the host pings VM o3 over OVS bridge $OVS_BR" net_ping 10.94.0.3
+	check "ovs: the host pings VM o2 over OVS bridge $OVS_BR" ovs_ping 10.94.0.2
+	check "ovs: the host pings VM o3 over OVS bridge $OVS_BR" ovs_ping 10.94.0.3
 
 	for v in 2 3; do
 		x=$(timeout 60 $L stop o$v 2>&1) || log "lockvm stop o$v: $(echo "$x" | tr '\n' '|')"
