@@ -79,6 +79,44 @@ fetch() {
 	echo "e2e: kernel $KVER ($kpkg), $v"
 }
 
+# --- Open vSwitch, for tests/e2e/ovs.sh ----------------------------------------
+
+# Debian's openvswitch-switch and -common (the daemons, ovs-vsctl, ovs-ctl
+# and the init script), uuid-runtime (ovs-ctl's uuidgen for
+# --system-id=random) and the library packages `apt-get install` would add
+# to this host, downloaded into $E/debs and unpacked into $E/ovs. A fetch
+# that fails is not fatal: ovs.sh then skips, printing OVS_MISSING.
+OVS_PKGS=(openvswitch-switch openvswitch-common uuid-runtime)
+OVS_MISSING=
+fetch_ovs() {
+	local libs=() p missing=()
+	mapfile -t libs < <(apt-get install -s --no-install-recommends "${OVS_PKGS[@]}" 2>/dev/null |
+		awk '/^Inst lib/{sub(/:.*/, "", $2); print $2}')
+	local want=("${OVS_PKGS[@]}" "${libs[@]}")
+	for p in "${want[@]}"; do
+		compgen -G "$E/debs/${p}_*.deb" >/dev/null || missing+=("$p")
+	done
+	if [ ${#missing[@]} -gt 0 ]; then
+		echo "e2e: apt-get download ${missing[*]}"
+		if ! (cd "$E/debs" && apt-get download "${missing[@]}" 2>&1 | grep -v '^W: Download is performed unsandboxed'); then
+			OVS_MISSING="apt-get download ${missing[*]} failed on the build host"
+			return
+		fi
+	fi
+	local stamp="${want[*]}"
+	if [ "$(cat "$E/ovs-unpacked" 2>/dev/null)" != "$stamp" ]; then
+		rm -rf "$E/ovs"
+		mkdir -p "$E/ovs"
+		for p in "${want[@]}"; do
+			if ! dpkg -x "$(compgen -G "$E/debs/${p}_*.deb" | head -n 1)" "$E/ovs"; then
+				OVS_MISSING="dpkg -x $p failed on the build host"
+				return
+			fi
+		done
+		echo "$stamp" >"$E/ovs-unpacked"
+	fi
+}
+
 # --- the initramfs -------------------------------------------------------------
 
 R=$E/rootfs
@@ -90,6 +128,48 @@ copy_bin() {
 	for lib in $(ldd "$src" 2>/dev/null | grep -o '/[^ ]*'); do
 		[ -e "$R$lib" ] || install -D -m 0755 "$(readlink -f "$lib")" "$R$lib"
 	done
+}
+
+# copy_ovs_bin SRC DEST: a binary unpacked in $E/ovs, and the libraries it
+# loads, from $E/ovs where the host lacks them, else from the host.
+copy_ovs_bin() {
+	local src=$E/ovs$1 dest=$2 lib O=$E/ovs
+	install -D -m 0755 "$src" "$R$dest"
+	for lib in $(LD_LIBRARY_PATH="$O/usr/lib/x86_64-linux-gnu:$O/lib/x86_64-linux-gnu" ldd "$src" 2>/dev/null |
+		grep -o '/[^ ]*'); do
+		[ -e "$R${lib#"$O"}" ] || install -D -m 0755 "$(readlink -f "$lib")" "$R${lib#"$O"}"
+	done
+}
+
+# install_ovs: Open vSwitch where Debian's packages put it (the paths
+# refpolicy's openvswitch.fc names: /usr/share/openvswitch/scripts/ovs-ctl
+# is openvswitch_exec_t, /etc/openvswitch openvswitch_conf_t), and
+# /etc/init.d/openvswitch-switch (initrc_exec_t), the init script that
+# starts both daemons with ovs-ctl; its /lib/lsb/init-functions comes from
+# this host (sysvinit-utils, essential). One exception: Debian installs
+# ovs-vswitchd as /usr/lib/openvswitch-switch/ovs-vswitchd behind an
+# alternatives link /usr/sbin/ovs-vswitchd; that file is lib_t under
+# refpolicy, which openvswitch_t may not run (no execute_no_trans), so it
+# is copied to /usr/sbin/ovs-vswitchd (bin_t, upstream's path) instead.
+install_ovs() {
+	local f O=$E/ovs
+	if [ -n "$OVS_MISSING" ]; then
+		echo "$OVS_MISSING" >"$R/e2e/ovs-missing"
+		return
+	fi
+	for f in /usr/sbin/ovsdb-server /usr/bin/ovs-vsctl /usr/bin/ovs-appctl /usr/bin/ovsdb-tool /usr/bin/uuidgen; do
+		copy_ovs_bin "$f" "$f"
+	done
+	copy_ovs_bin /usr/lib/openvswitch-switch/ovs-vswitchd /usr/sbin/ovs-vswitchd
+	mkdir -p "$R/usr/share/openvswitch" "$R/etc/openvswitch" "$R/etc/init.d" "$R/etc/default" "$R/lib/lsb"
+	cp -a "$O/usr/share/openvswitch/scripts" "$O/usr/share/openvswitch/"*.ovsschema "$R/usr/share/openvswitch/"
+	install -m 0755 "$O/etc/init.d/openvswitch-switch" "$R/etc/init.d/openvswitch-switch"
+	install -m 0644 "$O/etc/default/openvswitch-switch" "$R/etc/default/openvswitch-switch"
+	# ovs-ctl starts each daemon under nice(1), which busybox lacks:
+	# coreutils' own, from this host (essential).
+	copy_bin /usr/bin/nice /usr/bin/nice
+	cp -a /lib/lsb/init-functions /lib/lsb/init-functions.d "$R/lib/lsb/" ||
+		echo "no /lib/lsb/init-functions on this host (sysvinit-utils)" >"$R/e2e/ovs-missing"
 }
 
 # module_with_deps NAME: the module file and what it depends on, deps
@@ -160,7 +240,9 @@ build_initramfs() {
 	# KVM inside: TCG's -cpu max emulates SVM, so kvm-amd.
 	module_order=()
 	module_seen=()
-	for f in kvm_amd tun bridge; do module_with_deps "$f"; done
+	# openvswitch: the kernel datapath of ovs.sh's OVS bridge; its
+	# libcrc32c wants the crc32c algorithm loaded first (a softdep).
+	for f in kvm_amd tun bridge crc32c_generic openvswitch; do module_with_deps "$f"; done
 	: >"$R/e2e/modules/order"
 	for f in "${module_order[@]}"; do
 		install -m 0644 "$f" "$R/e2e/modules/"
@@ -169,6 +251,8 @@ build_initramfs() {
 	install -m 0755 tests/e2e/init "$R/init"
 	install -m 0755 tests/e2e/tests.sh "$R/e2e/tests.sh"
 	install -m 0644 tests/e2e/net.sh "$R/e2e/net.sh"
+	install -m 0644 tests/e2e/ovs.sh "$R/e2e/ovs.sh"
+	install_ovs
 	(cd "$R" && find . | "$CPIO" -o -H newc --quiet -R 0:0 | gzip -1) >"$E/initramfs.cpio.gz" ||
 		die "packing the initramfs failed"
 	echo "e2e: initramfs $(du -h "$E/initramfs.cpio.gz" | cut -f1) (modules: $(tr '\n' ' ' <"$R/e2e/modules/order"))"
@@ -258,6 +342,7 @@ boot() {
 }
 
 fetch
+fetch_ovs
 build_initramfs
 for m in "${modes[@]}"; do boot "$m"; done
 echo "$passed passed, $failed failed, $skipped skipped"

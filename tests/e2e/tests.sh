@@ -344,4 +344,5 @@ else
 	skip "a killed supervisor's leftovers: VM c did not start (see the FAIL above)"
 fi
 . /e2e/net.sh
+. /e2e/ovs.sh
 exit 0

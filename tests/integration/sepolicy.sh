@@ -96,6 +96,16 @@ else
 	else
 		fail "sepolicy-ovs-narrow: also allowed: $(tr '\n' '|' <<<"$other")"
 	fi
+	# ovs-vsctl's libnuma probe of /sys/devices/system/node (seen by make
+	# e2e, tests/e2e/ovs.sh): refused and not logged, never allowed.
+	allowed=$(sesearch -A -s lockvm_t -t sysfs_t -c file -p read "$OUT/policy.bin"
+		sesearch -A -s lockvm_t -t sysfs_t -c dir -p read "$OUT/policy.bin")
+	quiet=$(sesearch --dontaudit -s lockvm_t -t sysfs_t -c dir -p read "$OUT/policy.bin")
+	if [ -z "$allowed" ] && grep -q '^dontaudit' <<<"$quiet"; then
+		pass "sepolicy-ovs-sysfs: lockvm_t reads no sysfs file; ovs-vsctl's NUMA probe is refused unlogged"
+	else
+		fail "sepolicy-ovs-sysfs: allowed '$(tr '\n' '|' <<<"$allowed")', dontaudit '$(tr '\n' '|' <<<"$quiet")'"
+	fi
 fi
 
 # 3. A weakened copy of the module in its own private store: the VM domain
