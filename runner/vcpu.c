@@ -127,12 +127,8 @@ int vcpu_pause_all(struct vm *vm)
 	 * hang the main thread (and with it signals and `lockvm kill`). */
 	uint64_t deadline = now_ns() + VCPU_PAUSE_TIMEOUT_NS;
 	pthread_mutex_lock(&vm->lock);
-	/* (Not vm_wait_locked: without a generation it sleeps to the deadline
-	 * through every wakeup, and a pause must end when the last vCPU parks.) */
-	const struct timespec until = {.tv_sec = (time_t)(deadline / 1000000000ULL),
-				       .tv_nsec = (long)(deadline % 1000000000ULL)};
 	while (vm->paused < vm->vcpu_count && !vm_is_ending(vm) && now_ns() < deadline)
-		pthread_cond_timedwait(&vm->cond, &vm->lock, &until);
+		vm_wait_once_locked(vm, deadline); /* ends when the last vCPU parks */
 	int rc = vm_is_ending(vm) ? -1 : vm->paused < vm->vcpu_count ? -2 : 0;
 	if (rc == -2) { /* the others run on */
 		atomic_store(&vm->pause_requested, false);

@@ -104,6 +104,13 @@ int vm_wait_locked(struct vm *vm, uint64_t deadline_ns, const uint64_t *generati
 	return -1;
 }
 
+void vm_wait_once_locked(struct vm *vm, uint64_t deadline_ns)
+{
+	const struct timespec until = {.tv_sec = (time_t)(deadline_ns / 1000000000ULL),
+				       .tv_nsec = (long)(deadline_ns % 1000000000ULL)};
+	pthread_cond_timedwait(&vm->cond, &vm->lock, &until);
+}
+
 void vm_post_event(struct vm *vm, uint64_t events)
 {
 	pthread_mutex_lock(&vm->lock);

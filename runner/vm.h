@@ -110,4 +110,9 @@ void vcpu_guest_error(struct vcpu *vcpu, const char *fmt, ...) PRINTF_LIKE(2, 3)
  * woken by a generation change, -1 on timeout or ending. */
 int vm_wait_locked(struct vm *vm, uint64_t deadline_ns, const uint64_t *generation);
 
+/* One wait on vm->cond: returns on the next broadcast or at deadline_ns
+ * (monotonic), whichever is first, for loops that re-check a condition of
+ * their own under vm->lock. */
+void vm_wait_once_locked(struct vm *vm, uint64_t deadline_ns);
+
 #endif

@@ -374,7 +374,7 @@ static void report_ready(struct vm *vm, int ready_fd)
 	uint64_t deadline = now_ns() + 30ULL * 1000000000ULL;
 	pthread_mutex_lock(&vm->lock);
 	while (vcpus_ready < vm->vcpu_count && !vm_is_ending(vm) && now_ns() < deadline)
-		(void)vm_wait_locked(vm, now_ns() + 100000000ULL, NULL);
+		vm_wait_once_locked(vm, deadline); /* each vCPU broadcasts when ready */
 	bool ready = vcpus_ready == vm->vcpu_count;
 	pthread_mutex_unlock(&vm->lock);
 	if (ready && write(ready_fd, "R", 1) != 1)
