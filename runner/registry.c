@@ -853,16 +853,15 @@ int images_take(int fd, const char *path, const char *vm, const char *mode, cons
 /* Calls fn for every image record file. */
 static void for_each_record(void (*fn)(const char *path, void *ctx), void *ctx)
 {
-	char **names, path[PATH_MAX];
+	char **names, leaf[PATHS_NAME_MAX + 8], path[PATH_MAX];
 	size_t n;
 	if (paths_names(IMAGES_DIR, ".json", &names, &n) < 0)
 		return;
-	for (size_t i = 0; i < n; i++)
-		if (paths_join(path, sizeof(path), IMAGES_DIR, names[i]) == 0 &&
-		    strlen(path) + 6 <= sizeof(path)) {
-			strcat(path, ".json");
+	for (size_t i = 0; i < n; i++) {
+		snprintf(leaf, sizeof(leaf), "%s.json", names[i]); /* names are <= 64 */
+		if (paths_join(path, sizeof(path), IMAGES_DIR, leaf) == 0)
 			fn(path, ctx);
-		}
+	}
 	paths_names_free(names, n);
 }
 

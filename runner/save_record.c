@@ -73,15 +73,14 @@ static bool int_of(json_object *o, const char *key, int64_t *out)
  * directory does not grow with every save ever made. */
 static void sweep(void)
 {
-	char **names, path[PATH_MAX];
+	char **names, leaf[PATHS_NAME_MAX + 8], path[PATH_MAX];
 	size_t n;
 	if (paths_names(PATHS_SAVES_DIR, ".json", &names, &n) < 0)
 		return;
 	for (size_t i = 0; i < n; i++) {
-		if (paths_join(path, sizeof(path), PATHS_SAVES_DIR, names[i]) < 0 ||
-		    strlen(path) + 6 > sizeof(path))
+		snprintf(leaf, sizeof(leaf), "%s.json", names[i]); /* names are <= 64 */
+		if (paths_join(path, sizeof(path), PATHS_SAVES_DIR, leaf) < 0)
 			continue;
-		strcat(path, ".json");
 		json_object *o = read_json(path);
 		const char *file = o ? str_of(o, "path") : NULL;
 		int64_t dev = 0, ino = 0;
