@@ -122,6 +122,17 @@ static bool range_ok(struct linux_proc *proc, uint64_t addr, uint64_t len)
 	       !__builtin_add_overflow(addr, len, &end) && end <= proc->user_top;
 }
 
+/* range_ok, and every page of the range is mapped. */
+static bool range_mapped(struct linux_proc *proc, uint64_t addr, uint64_t len)
+{
+	if (!range_ok(proc, addr, len))
+		return false;
+	for (uint64_t a = addr; a < addr + len; a += PAGE)
+		if (!(proc->ptes[a / PAGE] & PTE_USED))
+			return false;
+	return true;
+}
+
 /* Gives pages back to the host and makes them read as zero. */
 static void zero_pages(struct linux_proc *proc, uint64_t addr, uint64_t len)
 {
@@ -371,11 +382,8 @@ long linux_sys_mprotect(struct linux_proc *proc, uint64_t addr, uint64_t len, ui
 	if (len == 0)
 		return 0;
 	len = page_up(len);
-	if (!range_ok(proc, addr, len))
+	if (!range_mapped(proc, addr, len))
 		return -ENOMEM;
-	for (uint64_t a = addr; a < addr + len; a += PAGE)
-		if (!(proc->ptes[a / PAGE] & PTE_USED))
-			return -ENOMEM;
 	return linux_mm_map(proc, addr, len, (unsigned)prot, false);
 }
 
@@ -392,11 +400,8 @@ long linux_sys_mremap(struct linux_proc *proc, uint64_t old, uint64_t old_len, u
 		return -EINVAL; /* not offered */
 	old_len = page_up(old_len);
 	new_len = page_up(new_len);
-	if (old_len == 0 || !range_ok(proc, old, old_len))
+	if (old_len == 0 || !range_mapped(proc, old, old_len))
 		return -EFAULT;
-	for (uint64_t a = old; a < old + old_len; a += PAGE)
-		if (!(proc->ptes[a / PAGE] & PTE_USED))
-			return -EFAULT;
 	unsigned prot = pte_prot(proc->ptes[old / PAGE]);
 	if (new_len <= old_len) {
 		if (new_len < old_len)
@@ -432,11 +437,8 @@ long linux_sys_madvise(struct linux_proc *proc, uint64_t addr, uint64_t len, uin
 	if (len == 0)
 		return 0;
 	len = page_up(len);
-	if (!range_ok(proc, addr, len))
+	if (!range_mapped(proc, addr, len))
 		return -ENOMEM;
-	for (uint64_t a = addr; a < addr + len; a += PAGE)
-		if (!(proc->ptes[a / PAGE] & PTE_USED))
-			return -ENOMEM;
 	if (advice == L_MADV_DONTNEED)
 		zero_pages(proc, addr, len);
 	return 0; /* other advice changes nothing here */
