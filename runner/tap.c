@@ -340,14 +340,22 @@ out:
 	return rc;
 }
 
-int bridge_create(const char *name, uint32_t addr, unsigned prefix, char *err, size_t errlen)
+/* The bridge's name checked and copied for the SIOCBR* ioctls. */
+static int bridge_ifname(const char *name, char ifname[IFNAMSIZ], char *err, size_t errlen)
 {
-	char ifname[IFNAMSIZ];
 	if (!tap_ifname_valid(name, NULL)) {
 		snprintf(err, errlen, "bridge name '%s' is not an interface name", name);
 		return -1;
 	}
-	snprintf(ifname, sizeof(ifname), "%s", name);
+	snprintf(ifname, IFNAMSIZ, "%s", name);
+	return 0;
+}
+
+int bridge_create(const char *name, uint32_t addr, unsigned prefix, char *err, size_t errlen)
+{
+	char ifname[IFNAMSIZ];
+	if (bridge_ifname(name, ifname, err, errlen) < 0)
+		return -1;
 	int s = ctl_socket(err, errlen);
 	if (s < 0)
 		return -1;
@@ -370,11 +378,8 @@ int bridge_create(const char *name, uint32_t addr, unsigned prefix, char *err, s
 int bridge_delete(const char *name, char *err, size_t errlen)
 {
 	char ifname[IFNAMSIZ];
-	if (!tap_ifname_valid(name, NULL)) {
-		snprintf(err, errlen, "bridge name '%s' is not an interface name", name);
+	if (bridge_ifname(name, ifname, err, errlen) < 0)
 		return -1;
-	}
-	snprintf(ifname, sizeof(ifname), "%s", name);
 	int s = ctl_socket(err, errlen);
 	if (s < 0)
 		return -1;
