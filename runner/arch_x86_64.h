@@ -2,7 +2,9 @@
 #ifndef LOCKVM_ARCH_X86_64_H
 #define LOCKVM_ARCH_X86_64_H
 
+#include <linux/kvm.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <lockvm/abi.h>
 
@@ -29,6 +31,9 @@
 #define X86_SEL_USER_DS	  0x20
 #define X86_SEL_USER_CS	  0x28
 #define X86_SEL_TSS(i)	  (0x30 + 16 * (i))
+
+/* A flat CPL 3 segment: 64-bit code, or data, with the GDT selector given. */
+struct kvm_segment x86_user_segment(uint16_t selector, bool code);
 
 /* Whether KVM's guest CPUs have 1 GiB pages (CPUID 0x80000001 EDX.26). */
 bool x86_has_1g_pages(int kvm_fd);

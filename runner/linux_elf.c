@@ -1,24 +1,15 @@
 /* Loader for static Linux executables (non-PIE and static-PIE), every field checked; and telling Linux programs from SDK guests. */
 #include <elf.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "elf_image.h"
 #include "linux.h"
+#include "util.h"
 
 /* Where a static-PIE is placed (Linux's ELF_ET_DYN_BASE would be far above RAM). */
 #define LINUX_PIE_BASE 0x400000ULL
 #define PAGE_MASK      (LOCKVM_PAGE_SIZE - 1)
-
-PRINTF_LIKE(3, 4) static int refuse(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* The header and a pointer to a phnum-long, in-file program header table. */
 static const char *read_header(const uint8_t *file, uint64_t size, Elf64_Ehdr *eh)
@@ -105,16 +96,16 @@ int linux_elf_load(struct linux_proc *proc, const uint8_t *file, uint64_t size, 
 	Elf64_Ehdr eh;
 	const char *problem = read_header(file, size, &eh);
 	if (problem)
-		return refuse(err, errlen, "%s", problem);
+		return err_fmt(err, errlen, "%s", problem);
 	uint64_t lo = UINT64_MAX, hi = 0, max_align = LOCKVM_PAGE_SIZE, phdr_vaddr = 0;
 	bool have_phdr = false, have_exec = false;
 	unsigned loads = 0;
 	for (unsigned i = 0; i < eh.e_phnum; i++) {
 		Elf64_Phdr ph = phdr_at(file, &eh, i);
 		if (ph.p_type == PT_INTERP)
-			return refuse(err, errlen,
-				      "dynamically linked (asks for an interpreter): --linux runs "
-				      "static programs only (link with -static or -static-pie)");
+			return err_fmt(err, errlen,
+				       "dynamically linked (asks for an interpreter): --linux runs "
+				       "static programs only (link with -static or -static-pie)");
 		if (ph.p_type == PT_PHDR) {
 			phdr_vaddr = ph.p_vaddr;
 			have_phdr = true;
@@ -126,13 +117,13 @@ int linux_elf_load(struct linux_proc *proc, const uint8_t *file, uint64_t size, 
 		    file_end > size || ph.p_filesz > ph.p_memsz ||
 		    __builtin_add_overflow(ph.p_vaddr, ph.p_memsz, &mem_end) ||
 		    mem_end > (1ULL << 46))
-			return refuse(err, errlen, "segment %u: bad file or memory range", i);
+			return err_fmt(err, errlen, "segment %u: bad file or memory range", i);
 		if ((ph.p_vaddr & PAGE_MASK) != (ph.p_offset & PAGE_MASK))
-			return refuse(err, errlen,
-				      "segment %u: address and file offset disagree modulo 4K", i);
+			return err_fmt(err, errlen,
+				       "segment %u: address and file offset disagree modulo 4K", i);
 		if (ph.p_align > 1 && (ph.p_align & (ph.p_align - 1)))
-			return refuse(err, errlen, "segment %u: alignment is not a power of two",
-				      i);
+			return err_fmt(err, errlen, "segment %u: alignment is not a power of two",
+				       i);
 		if (ph.p_align > max_align)
 			max_align = ph.p_align;
 		if (ph.p_vaddr < lo)
@@ -142,9 +133,9 @@ int linux_elf_load(struct linux_proc *proc, const uint8_t *file, uint64_t size, 
 		loads++;
 	}
 	if (loads == 0)
-		return refuse(err, errlen, "no loadable segment");
+		return err_fmt(err, errlen, "no loadable segment");
 	if (loads > ELF_MAX_SEGMENTS)
-		return refuse(err, errlen, "too many loadable segments (%u)", loads);
+		return err_fmt(err, errlen, "too many loadable segments (%u)", loads);
 	lo &= ~PAGE_MASK;
 	uint64_t bias = 0;
 	if (eh.e_type == ET_DYN) {
@@ -155,23 +146,23 @@ int linux_elf_load(struct linux_proc *proc, const uint8_t *file, uint64_t size, 
 	}
 	uint64_t load_lo = lo + bias, load_hi = hi + bias;
 	if (load_lo < LOCKVM_RUNNER_END || load_hi > proc->stack_low)
-		return refuse(err, errlen,
-			      "image [0x%llx, 0x%llx) does not fit between 0x%llx and the stack at "
-			      "0x%llx (more --mem?)",
-			      (unsigned long long)load_lo, (unsigned long long)load_hi,
-			      (unsigned long long)LOCKVM_RUNNER_END,
-			      (unsigned long long)proc->stack_low);
+		return err_fmt(
+		    err, errlen,
+		    "image [0x%llx, 0x%llx) does not fit between 0x%llx and the stack at "
+		    "0x%llx (more --mem?)",
+		    (unsigned long long)load_lo, (unsigned long long)load_hi,
+		    (unsigned long long)LOCKVM_RUNNER_END, (unsigned long long)proc->stack_low);
 	uint64_t span = ((load_hi + PAGE_MASK) & ~PAGE_MASK) - load_lo;
 	/* Writable while copying; final rights below, page by page. */
 	if (linux_mm_map(proc, load_lo, span, LINUX_PROT_READ | LINUX_PROT_WRITE, false) < 0)
-		return refuse(err, errlen, "image does not fit in guest memory");
+		return err_fmt(err, errlen, "image does not fit in guest memory");
 	for (unsigned i = 0; i < eh.e_phnum; i++) {
 		Elf64_Phdr ph = phdr_at(file, &eh, i);
 		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
 			continue;
 		uint8_t *dest = guest_mem_ptr(&proc->vm->mem, ph.p_vaddr + bias, ph.p_memsz);
 		if (!dest)
-			return refuse(err, errlen, "segment %u is outside guest memory", i);
+			return err_fmt(err, errlen, "segment %u is outside guest memory", i);
 		memcpy(dest, file + ph.p_offset, ph.p_filesz);
 		memset(dest + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz);
 		uint64_t entry = eh.e_entry + bias;
@@ -185,8 +176,9 @@ int linux_elf_load(struct linux_proc *proc, const uint8_t *file, uint64_t size, 
 		}
 	}
 	if (!have_exec)
-		return refuse(err, errlen, "entry point 0x%llx is not inside an executable segment",
-			      (unsigned long long)eh.e_entry);
+		return err_fmt(err, errlen,
+			       "entry point 0x%llx is not inside an executable segment",
+			       (unsigned long long)eh.e_entry);
 	/* Each page gets the union of the rights of the segments touching it;
 	 * gaps between segments are given back. */
 	for (uint64_t page = load_lo; page < load_lo + span; page += LOCKVM_PAGE_SIZE) {

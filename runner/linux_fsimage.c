@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,15 +17,6 @@
 
 _Static_assert(sizeof(struct fsimage_header) == 56, "fsimage header layout");
 _Static_assert(sizeof(struct fsimage_node) == 48, "fsimage node layout");
-
-PRINTF_LIKE(3, 4) static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* ---- parsing (VMM) ---- */
 
@@ -50,34 +40,35 @@ static int check_node(const struct fsimage_header *h, const struct fsimage_node 
 {
 	uint32_t type = n->mode & S_IFMT;
 	if (type != S_IFDIR && type != S_IFREG && type != S_IFLNK)
-		return fail(err, errlen, "fs image: node %u has unknown type 0%o", i, type);
+		return err_fmt(err, errlen, "fs image: node %u has unknown type 0%o", i, type);
 	if (i == 0) {
 		if (type != S_IFDIR || n->parent != 0 || n->name_len != 0)
-			return fail(err, errlen, "fs image: node 0 is not a root directory");
+			return err_fmt(err, errlen, "fs image: node 0 is not a root directory");
 	} else {
 		if (n->parent >= i)
-			return fail(err, errlen, "fs image: node %u comes before its parent %u", i,
-				    n->parent);
+			return err_fmt(err, errlen, "fs image: node %u comes before its parent %u",
+				       i, n->parent);
 		if (n->name_len == 0 || n->name_len > FSIMAGE_NAME_MAX ||
 		    !range_ok(n->name_off, n->name_len, h->strings_size))
-			return fail(err, errlen, "fs image: node %u has a bad name", i);
+			return err_fmt(err, errlen, "fs image: node %u has a bad name", i);
 		const char *name = (const char *)image + h->strings_off + n->name_off;
 		if (memchr(name, '/', n->name_len) || memchr(name, '\0', n->name_len) ||
 		    (n->name_len == 1 && name[0] == '.') ||
 		    (n->name_len == 2 && name[0] == '.' && name[1] == '.'))
-			return fail(err, errlen, "fs image: node %u has a bad name", i);
+			return err_fmt(err, errlen, "fs image: node %u has a bad name", i);
 	}
 	if (type == S_IFDIR && n->size != 0)
-		return fail(err, errlen, "fs image: directory node %u has data", i);
+		return err_fmt(err, errlen, "fs image: directory node %u has data", i);
 	if (type != S_IFDIR && !range_ok(n->data_off, n->size, h->data_size))
-		return fail(err, errlen, "fs image: node %u data runs past the data section", i);
+		return err_fmt(err, errlen, "fs image: node %u data runs past the data section", i);
 	if (type == S_IFLNK) {
 		if (n->size == 0 || n->size > FSIMAGE_LINK_MAX ||
 		    memchr(image + h->data_off + n->data_off, '\0', n->size))
-			return fail(err, errlen, "fs image: node %u has a bad symlink target", i);
+			return err_fmt(err, errlen, "fs image: node %u has a bad symlink target",
+				       i);
 	}
 	if (n->mtime_nsec >= 1000000000u)
-		return fail(err, errlen, "fs image: node %u has a bad time", i);
+		return err_fmt(err, errlen, "fs image: node %u has a bad time", i);
 	return 0;
 }
 
@@ -98,32 +89,32 @@ int linux_fs_parse(struct linux_fs *fs, const uint8_t *image, uint64_t size, uin
 	}
 	struct fsimage_header h;
 	if (size < sizeof(h))
-		return fail(err, errlen, "fs image: %llu bytes is too small for a header",
-			    (unsigned long long)size);
+		return err_fmt(err, errlen, "fs image: %llu bytes is too small for a header",
+			       (unsigned long long)size);
 	memcpy(&h, image, sizeof(h));
 	if (memcmp(h.magic, FSIMAGE_MAGIC, sizeof(h.magic)) != 0)
-		return fail(err, errlen, "fs image: bad magic");
+		return err_fmt(err, errlen, "fs image: bad magic");
 	if (h.version != FSIMAGE_VERSION)
-		return fail(err, errlen, "fs image: version %u, want %u", h.version,
-			    FSIMAGE_VERSION);
+		return err_fmt(err, errlen, "fs image: version %u, want %u", h.version,
+			       FSIMAGE_VERSION);
 	if (h.total_size != size || size > FSIMAGE_MAX_SIZE)
-		return fail(err, errlen, "fs image: size field %llu but %llu bytes",
-			    (unsigned long long)h.total_size, (unsigned long long)size);
+		return err_fmt(err, errlen, "fs image: size field %llu but %llu bytes",
+			       (unsigned long long)h.total_size, (unsigned long long)size);
 	if (h.node_count == 0 || h.node_count > FSIMAGE_MAX_NODES)
-		return fail(err, errlen, "fs image: %u nodes (1 to %u allowed)", h.node_count,
-			    FSIMAGE_MAX_NODES);
+		return err_fmt(err, errlen, "fs image: %u nodes (1 to %u allowed)", h.node_count,
+			       FSIMAGE_MAX_NODES);
 	uint64_t nodes_end = sizeof(h) + (uint64_t)h.node_count * sizeof(struct fsimage_node);
 	if (nodes_end > size || h.strings_off < nodes_end ||
 	    !range_ok(h.strings_off, h.strings_size, size) || h.data_off < nodes_end ||
 	    !range_ok(h.data_off, h.data_size, size))
-		return fail(err, errlen, "fs image: sections overlap or run past the end");
+		return err_fmt(err, errlen, "fs image: sections overlap or run past the end");
 
 	fs->nodes = calloc(h.node_count, sizeof(*fs->nodes));
 	uint8_t *depth = calloc(h.node_count, 1);
 	if (!fs->nodes || !depth) {
 		free(depth);
 		linux_fs_free(fs);
-		return fail(err, errlen, "fs image: out of memory for %u nodes", h.node_count);
+		return err_fmt(err, errlen, "fs image: out of memory for %u nodes", h.node_count);
 	}
 	struct fsimage_node prev = {0};
 	for (uint32_t i = 0; i < h.node_count; i++) {
@@ -135,8 +126,8 @@ int linux_fs_parse(struct linux_fs *fs, const uint8_t *image, uint64_t size, uin
 		if (i > 0) {
 			struct linux_node *parent = &fs->nodes[n.parent];
 			if ((parent->mode & S_IFMT) != S_IFDIR) {
-				fail(err, errlen, "fs image: parent of node %u is not a directory",
-				     i);
+				err_fmt(err, errlen,
+					"fs image: parent of node %u is not a directory", i);
 				goto bad;
 			}
 			const char *name = (const char *)image + h.strings_off + n.name_off;
@@ -144,13 +135,13 @@ int linux_fs_parse(struct linux_fs *fs, const uint8_t *image, uint64_t size, uin
 				      (n.parent == prev.parent &&
 				       name_compare(fs->nodes[i - 1].name, prev.name_len, name,
 						    n.name_len) >= 0))) {
-				fail(err, errlen,
-				     "fs image: node %u is out of order or a duplicate", i);
+				err_fmt(err, errlen,
+					"fs image: node %u is out of order or a duplicate", i);
 				goto bad;
 			}
 			depth[i] = (uint8_t)(depth[n.parent] + 1);
 			if (depth[i] > FSIMAGE_MAX_DEPTH) {
-				fail(err, errlen, "fs image: node %u is nested too deep", i);
+				err_fmt(err, errlen, "fs image: node %u is nested too deep", i);
 				goto bad;
 			}
 			if (parent->child_count == 0)
@@ -184,7 +175,7 @@ int linux_fs_parse(struct linux_fs *fs, const uint8_t *image, uint64_t size, uin
 	fs->tmp = calloc(1, sizeof(*fs->tmp));
 	if (!fs->tmp) {
 		linux_fs_free(fs);
-		return fail(err, errlen, "fs image: out of memory");
+		return err_fmt(err, errlen, "fs image: out of memory");
 	}
 	*fs->tmp = (struct linux_node){.mode = S_IFDIR | 01777,
 				       .ino = fs->next_ino++,
@@ -239,23 +230,23 @@ static int pack_add(struct pack *p, uint32_t parent, const char *name, const str
 		    const char *path, uint32_t depth)
 {
 	if (p->count == FSIMAGE_MAX_NODES)
-		return fail(p->err, p->errlen, "--fs: more than %u entries", FSIMAGE_MAX_NODES);
+		return err_fmt(p->err, p->errlen, "--fs: more than %u entries", FSIMAGE_MAX_NODES);
 	if (p->count == p->cap) {
 		uint32_t cap = p->cap ? p->cap * 2 : 256;
 		struct pack_node *grown = realloc(p->nodes, cap * sizeof(*grown));
 		if (!grown)
-			return fail(p->err, p->errlen, "--fs: out of memory");
+			return err_fmt(p->err, p->errlen, "--fs: out of memory");
 		p->nodes = grown;
 		p->cap = cap;
 	}
 	size_t len = strlen(name);
 	if (len > FSIMAGE_NAME_MAX)
-		return fail(p->err, p->errlen, "--fs: name too long in %s", path);
+		return err_fmt(p->err, p->errlen, "--fs: name too long in %s", path);
 	if (p->strings_size + len > p->strings_cap) {
 		uint64_t cap = (p->strings_cap + len) * 2 + 4096;
 		char *grown = realloc(p->strings, cap);
 		if (!grown)
-			return fail(p->err, p->errlen, "--fs: out of memory");
+			return err_fmt(p->err, p->errlen, "--fs: out of memory");
 		p->strings = grown;
 		p->strings_cap = cap;
 	}
@@ -275,15 +266,16 @@ static int pack_add(struct pack *p, uint32_t parent, const char *name, const str
 		pn->n.data_off = p->data_size;
 		pn->n.size = (uint64_t)st->st_size;
 		if (S_ISLNK(st->st_mode) && (st->st_size == 0 || st->st_size > FSIMAGE_LINK_MAX))
-			return fail(p->err, p->errlen, "--fs: symlink %s: target too long", path);
+			return err_fmt(p->err, p->errlen, "--fs: symlink %s: target too long",
+				       path);
 		p->data_size += pn->n.size;
 		if (p->data_size > FSIMAGE_MAX_SIZE)
-			return fail(p->err, p->errlen, "--fs: more than %llu bytes of files",
-				    (unsigned long long)FSIMAGE_MAX_SIZE);
+			return err_fmt(p->err, p->errlen, "--fs: more than %llu bytes of files",
+				       (unsigned long long)FSIMAGE_MAX_SIZE);
 	}
 	pn->path = strdup(path);
 	if (!pn->path)
-		return fail(p->err, p->errlen, "--fs: out of memory");
+		return err_fmt(p->err, p->errlen, "--fs: out of memory");
 	p->count++;
 	return 0;
 }
@@ -295,12 +287,13 @@ static int pack_dir(struct pack *p, uint32_t index)
 	uint32_t depth = p->nodes[index].depth;
 	int fd = pack_open(p, dir_path, O_RDONLY | O_DIRECTORY);
 	if (fd < 0)
-		return fail(p->err, p->errlen, "--fs: open(%s): %s", dir_path[0] ? dir_path : ".",
-			    strerror(errno));
+		return err_fmt(p->err, p->errlen, "--fs: open(%s): %s",
+			       dir_path[0] ? dir_path : ".", strerror(errno));
 	DIR *d = fdopendir(fd);
 	if (!d) {
 		close(fd);
-		return fail(p->err, p->errlen, "--fs: opendir(%s): %s", dir_path, strerror(errno));
+		return err_fmt(p->err, p->errlen, "--fs: opendir(%s): %s", dir_path,
+			       strerror(errno));
 	}
 	char **names = NULL;
 	size_t count = 0, cap = 0;
@@ -313,13 +306,13 @@ static int pack_dir(struct pack *p, uint32_t index)
 			cap = cap ? cap * 2 : 64;
 			char **grown = realloc(names, cap * sizeof(*names));
 			if (!grown) {
-				rc = fail(p->err, p->errlen, "--fs: out of memory");
+				rc = err_fmt(p->err, p->errlen, "--fs: out of memory");
 				goto out;
 			}
 			names = grown;
 		}
 		if (!(names[count] = strdup(e->d_name))) {
-			rc = fail(p->err, p->errlen, "--fs: out of memory");
+			rc = err_fmt(p->err, p->errlen, "--fs: out of memory");
 			goto out;
 		}
 		count++;
@@ -330,20 +323,20 @@ static int pack_dir(struct pack *p, uint32_t index)
 		struct stat st;
 		char path[PATH_MAX_PACK];
 		if (fstatat(dirfd(d), names[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			rc = fail(p->err, p->errlen, "--fs: stat(%s/%s): %s", dir_path, names[i],
-				  strerror(errno));
+			rc = err_fmt(p->err, p->errlen, "--fs: stat(%s/%s): %s", dir_path, names[i],
+				     strerror(errno));
 			break;
 		}
 		if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
 			continue; /* devices, sockets, fifos: not part of the tree */
 		if (snprintf(path, sizeof(path), "%s%s%s", dir_path, dir_path[0] ? "/" : "",
 			     names[i]) >= (int)sizeof(path)) {
-			rc = fail(p->err, p->errlen, "--fs: path too long under %s", dir_path);
+			rc = err_fmt(p->err, p->errlen, "--fs: path too long under %s", dir_path);
 			break;
 		}
 		if (S_ISDIR(st.st_mode) && depth + 1 > FSIMAGE_MAX_DEPTH) {
-			rc = fail(p->err, p->errlen, "--fs: %s is nested deeper than %u", path,
-				  FSIMAGE_MAX_DEPTH);
+			rc = err_fmt(p->err, p->errlen, "--fs: %s is nested deeper than %u", path,
+				     FSIMAGE_MAX_DEPTH);
 			break;
 		}
 		rc = pack_add(p, index, names[i], &st, path, depth + 1);
@@ -383,15 +376,16 @@ static int pack_data(struct pack *p, const struct pack_node *pn, int out, uint64
 		if (fd >= 0)
 			close(fd);
 		if (n != (ssize_t)pn->n.size)
-			return fail(p->err, p->errlen, "--fs: symlink %s changed while packing",
-				    pn->path);
+			return err_fmt(p->err, p->errlen, "--fs: symlink %s changed while packing",
+				       pn->path);
 		return write_at(out, target, pn->n.size, off) < 0
-			   ? fail(p->err, p->errlen, "--fs: writing the image: %s", strerror(errno))
+			   ? err_fmt(p->err, p->errlen, "--fs: writing the image: %s",
+				     strerror(errno))
 			   : 0;
 	}
 	int fd = pack_open(p, pn->path, O_RDONLY);
 	if (fd < 0)
-		return fail(p->err, p->errlen, "--fs: open(%s): %s", pn->path, strerror(errno));
+		return err_fmt(p->err, p->errlen, "--fs: open(%s): %s", pn->path, strerror(errno));
 	static uint8_t buf[1 << 16];
 	uint64_t done = 0;
 	int rc = 0;
@@ -401,13 +395,13 @@ static int pack_data(struct pack *p, const struct pack_node *pn, int out, uint64
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			rc = fail(p->err, p->errlen, "--fs: %s shrank or failed while packing",
-				  pn->path);
+			rc = err_fmt(p->err, p->errlen, "--fs: %s shrank or failed while packing",
+				     pn->path);
 			break;
 		}
 		if (write_at(out, buf, (uint64_t)n, off + done) < 0) {
-			rc =
-			    fail(p->err, p->errlen, "--fs: writing the image: %s", strerror(errno));
+			rc = err_fmt(p->err, p->errlen, "--fs: writing the image: %s",
+				     strerror(errno));
 			break;
 		}
 		done += (uint64_t)n;
@@ -425,15 +419,15 @@ static int pack_write(struct pack *p, int fd, const struct fsimage_header *h)
 		const struct pack_node *pn = &p->nodes[i];
 		if (write_at(fd, &pn->n, sizeof(pn->n),
 			     sizeof(*h) + (uint64_t)i * sizeof(struct fsimage_node)) < 0)
-			return fail(p->err, p->errlen, "--fs: writing the image: %s",
-				    strerror(errno));
+			return err_fmt(p->err, p->errlen, "--fs: writing the image: %s",
+				       strerror(errno));
 		uint32_t type = pn->n.mode & S_IFMT;
 		if ((type == S_IFREG || type == S_IFLNK) &&
 		    pack_data(p, pn, fd, h->data_off + pn->n.data_off) < 0)
 			return -1;
 	}
 	if (p->strings_size && write_at(fd, p->strings, p->strings_size, h->strings_off) < 0)
-		return fail(p->err, p->errlen, "--fs: writing the image: %s", strerror(errno));
+		return err_fmt(p->err, p->errlen, "--fs: writing the image: %s", strerror(errno));
 	return 0;
 }
 
@@ -443,10 +437,10 @@ int linux_fsimage_pack(const char *dir, int fd, char *err, size_t errlen)
 	struct stat st;
 	p.root_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (p.root_fd < 0)
-		return fail(err, errlen, "--fs %s: %s", dir, strerror(errno));
+		return err_fmt(err, errlen, "--fs %s: %s", dir, strerror(errno));
 	int rc = -1;
 	if (fstat(p.root_fd, &st) < 0) {
-		fail(err, errlen, "--fs %s: %s", dir, strerror(errno));
+		err_fmt(err, errlen, "--fs %s: %s", dir, strerror(errno));
 		goto out;
 	}
 	if (pack_add(&p, 0, "", &st, "", 0) < 0 || !p.nodes)
@@ -464,12 +458,12 @@ int linux_fsimage_pack(const char *dir, int fd, char *err, size_t errlen)
 	h.data_size = p.data_size;
 	h.total_size = h.data_off + h.data_size;
 	if (h.total_size > FSIMAGE_MAX_SIZE) {
-		fail(err, errlen, "--fs: image would be larger than %llu bytes",
-		     (unsigned long long)FSIMAGE_MAX_SIZE);
+		err_fmt(err, errlen, "--fs: image would be larger than %llu bytes",
+			(unsigned long long)FSIMAGE_MAX_SIZE);
 		goto out;
 	}
 	if (ftruncate(fd, (off_t)h.total_size) < 0 || write_at(fd, &h, sizeof(h), 0) < 0) {
-		fail(err, errlen, "--fs: writing the image: %s", strerror(errno));
+		err_fmt(err, errlen, "--fs: writing the image: %s", strerror(errno));
 		goto out;
 	}
 	if (pack_write(&p, fd, &h) < 0)

@@ -120,29 +120,14 @@ static void to_kvm(struct kvm_regs *k, const struct linux_regs *r)
 	};
 }
 
-static struct kvm_segment user_seg(uint16_t selector, bool code)
-{
-	return (struct kvm_segment){
-	    .limit = 0xFFFFFFFF,
-	    .selector = selector | 3,
-	    .type = code ? 0xB : 0x3,
-	    .present = 1,
-	    .dpl = 3,
-	    .db = code ? 0 : 1,
-	    .s = 1,
-	    .l = code ? 1 : 0,
-	    .g = 1,
-	};
-}
-
 /* Puts sregs back at CPL 3 (after a ring-0 stub or a CPL 0 SYSCALL) and
  * switches page-table roots when a mapping lost rights: a CR3 change
  * flushes the TLB. */
 static void fix_sregs(struct linux_proc *proc, struct kvm_sregs *s, bool to_user)
 {
 	if (to_user) {
-		s->cs = user_seg(X86_SEL_USER_CS, true);
-		s->ss = user_seg(X86_SEL_USER_DS, false);
+		s->cs = x86_user_segment(X86_SEL_USER_CS, true);
+		s->ss = x86_user_segment(X86_SEL_USER_DS, false);
 	}
 	if (proc->tlb_stale) {
 		s->cr3 = s->cr3 == X86_PML4_GPA ? LINUX_PML4_ALT_GPA : X86_PML4_GPA;

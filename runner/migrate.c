@@ -2,7 +2,6 @@
 #include "migrate.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <linux/kvm.h>
 #include <poll.h>
 #include <stdio.h>
@@ -14,22 +13,13 @@
 #include "arch.h"
 #include "control.h"
 #include "netframe.h"
+#include "util.h"
 #include "vcpu.h"
 
 /* Pre-copy stops iterating when the dirty set is this small (pages), stops
  * shrinking, or after this many rounds; the rest goes in the stop-and-copy. */
 #define PRECOPY_DONE_PAGES 64
 #define PRECOPY_MAX_ROUNDS 30
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) PRINTF_LIKE(3, 4);
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* Devices, clock, every vCPU, END: the state written once vCPUs are paused. */
 static int write_state(struct vm *vm, struct snapshot_writer *w, char *err, size_t errlen)
@@ -56,18 +46,18 @@ static int write_state(struct vm *vm, struct snapshot_writer *w, char *err, size
 				 };
 	if (snapshot_write_section(w, SNAPSHOT_SEC_DEVICES, 0, dev, pos, NULL, 0) < 0 ||
 	    snapshot_write_section(w, SNAPSHOT_SEC_CLOCK, 0, clock, sizeof(clock), NULL, 0) < 0)
-		return fail(err, errlen, "%s", w->err);
+		return err_fmt(err, errlen, "%s", w->err);
 	if (vm->nic) { /* the guest may have cached its MAC: the new VM must have it */
 		uint8_t nic[SNAPSHOT_NIC_SIZE] = {0};
 		uint32_t mtu = LOCKVM_NET_MTU;
 		memcpy(nic, vm->nic_mac, 6);
 		memcpy(nic + 8, &mtu, 4);
 		if (snapshot_write_section(w, SNAPSHOT_SEC_NIC, 0, nic, sizeof(nic), NULL, 0) < 0)
-			return fail(err, errlen, "%s", w->err);
+			return err_fmt(err, errlen, "%s", w->err);
 	}
 	uint8_t *blob = malloc(arch_snapshot_size());
 	if (!blob)
-		return fail(err, errlen, "out of memory");
+		return err_fmt(err, errlen, "out of memory");
 	for (unsigned i = 0; i < vm->vcpu_count; i++) {
 		struct vcpu *vcpu = &vm->vcpus[i];
 		uint64_t sleep_left =
@@ -79,12 +69,12 @@ static int write_state(struct vm *vm, struct snapshot_writer *w, char *err, size
 		if (snapshot_write_section(w, SNAPSHOT_SEC_VCPU, i, &sleep_left, 8, blob,
 					   arch_snapshot_size()) < 0) {
 			free(blob);
-			return fail(err, errlen, "%s", w->err);
+			return err_fmt(err, errlen, "%s", w->err);
 		}
 	}
 	free(blob);
 	if (snapshot_write_section(w, SNAPSHOT_SEC_END, 0, NULL, 0, NULL, 0) < 0)
-		return fail(err, errlen, "%s", w->err);
+		return err_fmt(err, errlen, "%s", w->err);
 	return 0;
 }
 
@@ -95,12 +85,12 @@ static int save(struct vm *vm, int fd, const uint8_t *key, struct migrate_result
 	uint64_t start = now_ns();
 	int paused = vcpu_pause_all(vm);
 	if (paused < 0)
-		return fail(err, errlen,
-			    paused == -1 ? "the VM ended"
-					 : "a vCPU did not pause within 10 s; the VM runs on");
+		return err_fmt(err, errlen,
+			       paused == -1 ? "the VM ended"
+					    : "a vCPU did not pause within 10 s; the VM runs on");
 	if (snapshot_write_header(&w, fd, key, vm->vcpu_count, vm->mem.size, vm->disk_count) < 0 ||
 	    snapshot_write_nonzero(&w, &vm->mem) < 0)
-		return fail(err, errlen, "%s", w.err);
+		return err_fmt(err, errlen, "%s", w.err);
 	if (write_state(vm, &w, err, errlen) < 0)
 		return -1;
 	res->total_ns = res->downtime_ns = now_ns() - start;
@@ -169,12 +159,12 @@ static int read_token(int fd, const char *want, char *err, size_t errlen)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return fail(err, errlen, "the target %s before confirming",
-				    n == 0 ? "hung up" : "went quiet");
+			return err_fmt(err, errlen, "the target %s before confirming",
+				       n == 0 ? "hung up" : "went quiet");
 		done += (size_t)n;
 	}
 	if (memcmp(got, want, sizeof(got)) != 0)
-		return fail(err, errlen, "the target refused the stream");
+		return err_fmt(err, errlen, "the target refused the stream");
 	return 0;
 }
 
@@ -192,24 +182,24 @@ static int migrate(struct vm *vm, int fd, const uint8_t *key, struct migrate_res
 	if (!bits || !scratch || !atomic_load(&vm->vmm_dirty)) {
 		free(bits);
 		free(scratch);
-		return fail(err, errlen, "out of memory for dirty bitmaps");
+		return err_fmt(err, errlen, "out of memory for dirty bitmaps");
 	}
 	int rc = -1;
 	bool logging = false, paused = false;
 	if (set_dirty_logging(vm, true) < 0) {
-		fail(err, errlen, "ioctl(KVM_SET_USER_MEMORY_REGION, dirty logging): %s",
-		     strerror(errno));
+		err_fmt(err, errlen, "ioctl(KVM_SET_USER_MEMORY_REGION, dirty logging): %s",
+			strerror(errno));
 		goto out;
 	}
 	logging = true;
 	if (collect_dirty(vm, bits, scratch, words) < 0) { /* start from a clean log */
-		fail(err, errlen, "ioctl(KVM_GET_DIRTY_LOG): %s", strerror(errno));
+		err_fmt(err, errlen, "ioctl(KVM_GET_DIRTY_LOG): %s", strerror(errno));
 		goto out;
 	}
 	memset(bits, 0, words * 8);
 	if (snapshot_write_header(&w, fd, key, vm->vcpu_count, vm->mem.size, vm->disk_count) < 0 ||
 	    snapshot_write_nonzero(&w, &vm->mem) < 0) {
-		fail(err, errlen, "%s", w.err);
+		err_fmt(err, errlen, "%s", w.err);
 		goto out;
 	}
 	res->iterations = 1;
@@ -217,14 +207,14 @@ static int migrate(struct vm *vm, int fd, const uint8_t *key, struct migrate_res
 	for (;;) {
 		int64_t dirty = collect_dirty(vm, bits, scratch, words);
 		if (dirty < 0) {
-			fail(err, errlen, "ioctl(KVM_GET_DIRTY_LOG): %s", strerror(errno));
+			err_fmt(err, errlen, "ioctl(KVM_GET_DIRTY_LOG): %s", strerror(errno));
 			goto out;
 		}
 		if (dirty <= PRECOPY_DONE_PAGES || dirty >= previous ||
 		    res->iterations >= PRECOPY_MAX_ROUNDS)
 			break; /* what is in bits goes with the stop-and-copy */
 		if (send_dirty(&w, &vm->mem, bits, words) < 0) {
-			fail(err, errlen, "%s", w.err);
+			err_fmt(err, errlen, "%s", w.err);
 			goto out;
 		}
 		previous = dirty;
@@ -233,22 +223,22 @@ static int migrate(struct vm *vm, int fd, const uint8_t *key, struct migrate_res
 	uint64_t stop = now_ns();
 	int pause = vcpu_pause_all(vm);
 	if (pause < 0) {
-		fail(err, errlen,
-		     pause == -1 ? "the VM ended during migration"
-				 : "a vCPU did not pause within 10 s for the stop-and-copy");
+		err_fmt(err, errlen,
+			pause == -1 ? "the VM ended during migration"
+				    : "a vCPU did not pause within 10 s for the stop-and-copy");
 		goto out;
 	}
 	paused = true;
 	if (collect_dirty(vm, bits, scratch, words) < 0 ||
 	    send_dirty(&w, &vm->mem, bits, words) < 0) {
-		fail(err, errlen, "final copy: %s", w.err[0] ? w.err : strerror(errno));
+		err_fmt(err, errlen, "final copy: %s", w.err[0] ? w.err : strerror(errno));
 		goto out;
 	}
 	if (write_state(vm, &w, err, errlen) < 0 || read_token(fd, SNAPSHOT_READY, err, errlen) < 0)
 		goto out;
 	w.err[0] = '\0';
 	if (write_all(fd, SNAPSHOT_COMMIT, 8) < 0) {
-		fail(err, errlen, "sending COMMIT: %s", strerror(errno));
+		err_fmt(err, errlen, "sending COMMIT: %s", strerror(errno));
 		goto out;
 	}
 	/* Switched over: the target runs the guest from here. */
@@ -320,37 +310,39 @@ int migrate_restore_memory(struct vm *vm, int fd, const uint8_t *key, struct sna
 	memset(&r, 0, sizeof(r));
 	r.fd = fd;
 	if (snapshot_read(&r, key, vm->vcpu_count, &vm->mem, st) < 0)
-		return fail(err, errlen, "%s", r.err);
+		return err_fmt(err, errlen, "%s", r.err);
 	if (st->disk_count != vm->disk_count)
-		return fail(err, errlen,
-			    "the stream's VM had %u disk%s, this one %u (give each with "
-			    "--disk, in order)",
-			    st->disk_count, st->disk_count == 1 ? "" : "s", vm->disk_count);
+		return err_fmt(err, errlen,
+			       "the stream's VM had %u disk%s, this one %u (give each with "
+			       "--disk, in order)",
+			       st->disk_count, st->disk_count == 1 ? "" : "s", vm->disk_count);
 	for (unsigned i = 0; i < st->disk_count; i++)
 		if (st->disks[i].sectors != vm->disks[i].sectors ||
 		    st->disks[i].read_only != vm->disks[i].read_only)
-			return fail(err, errlen,
-				    "disk %u: the stream's is %llu sectors%s (%s), this one %llu%s",
-				    i, (unsigned long long)st->disks[i].sectors,
-				    st->disks[i].read_only ? " ro" : "", st->disks[i].path,
-				    (unsigned long long)vm->disks[i].sectors,
-				    vm->disks[i].read_only ? " ro" : "");
+			return err_fmt(
+			    err, errlen,
+			    "disk %u: the stream's is %llu sectors%s (%s), this one %llu%s", i,
+			    (unsigned long long)st->disks[i].sectors,
+			    st->disks[i].read_only ? " ro" : "", st->disks[i].path,
+			    (unsigned long long)vm->disks[i].sectors,
+			    vm->disks[i].read_only ? " ro" : "");
 	char saved_mac[NETFRAME_MAC_TEXT], own_mac[NETFRAME_MAC_TEXT];
 	netframe_mac_format(st->nic_mac, saved_mac);
 	netframe_mac_format(vm->nic_mac, own_mac);
 	if (st->has_nic && !vm->nic)
-		return fail(err, errlen,
-			    "the stream's VM had a NIC with MAC %s, this one has none (give --net "
-			    "and --mac %s)",
-			    saved_mac, saved_mac);
+		return err_fmt(
+		    err, errlen,
+		    "the stream's VM had a NIC with MAC %s, this one has none (give --net "
+		    "and --mac %s)",
+		    saved_mac, saved_mac);
 	if (st->has_nic && memcmp(st->nic_mac, vm->nic_mac, 6) != 0)
-		return fail(err, errlen,
-			    "the stream's NIC has MAC %s, this one %s (give --mac %s: the guest "
-			    "may have cached it)",
-			    saved_mac, own_mac, saved_mac);
+		return err_fmt(err, errlen,
+			       "the stream's NIC has MAC %s, this one %s (give --mac %s: the guest "
+			       "may have cached it)",
+			       saved_mac, own_mac, saved_mac);
 	if (st->has_nic && st->nic_mtu != LOCKVM_NET_MTU)
-		return fail(err, errlen, "the stream's NIC has MTU %u, lockvm's NICs %d",
-			    st->nic_mtu, LOCKVM_NET_MTU);
+		return err_fmt(err, errlen, "the stream's NIC has MTU %u, lockvm's NICs %d",
+			       st->nic_mtu, LOCKVM_NET_MTU);
 	if (arch_snapshot_memory(vm, err, errlen) < 0)
 		return -1;
 	uint64_t now = now_ns();
@@ -376,8 +368,8 @@ int migrate_restore_vcpus(struct vm *vm, struct snapshot_state *st, char *err, s
 int migrate_incoming_commit(int fd, char *err, size_t errlen)
 {
 	if (write_all(fd, SNAPSHOT_READY, 8) < 0)
-		return fail(err, errlen, "migration: sending READY: %s", strerror(errno));
+		return err_fmt(err, errlen, "migration: sending READY: %s", strerror(errno));
 	if (read_token(fd, SNAPSHOT_COMMIT, err, errlen) < 0)
-		return fail(err, errlen, "migration: the source did not commit the switch-over");
+		return err_fmt(err, errlen, "migration: the source did not commit the switch-over");
 	return 0;
 }

@@ -67,6 +67,15 @@ void warn_errno(const char *fmt, ...)
 	va_end(ap);
 }
 
+int err_fmt(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
 static int parse_digits(const char **p, uint64_t *out)
 {
 	uint64_t value = 0;

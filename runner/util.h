@@ -31,6 +31,9 @@ NORETURN void die_errno(const char *fmt, ...) PRINTF_LIKE(1, 2);
 NORETURN void die_status(int status, const char *fmt, ...) PRINTF_LIKE(2, 3);
 void warn_msg(const char *fmt, ...) PRINTF_LIKE(1, 2);
 void warn_errno(const char *fmt, ...) PRINTF_LIKE(1, 2);
+/* Formats a refusal into err (for parsers that report in a buffer) and
+ * returns -1, so that `return err_fmt(err, errlen, ...);` refuses. */
+int err_fmt(char *err, size_t errlen, const char *fmt, ...) PRINTF_LIKE(3, 4);
 
 /*
  * Parses a byte size: digits with an optional K, M, G or T suffix (powers of

@@ -59,7 +59,7 @@ bool x86_has_1g_pages(int kvm_fd)
 	return false;
 }
 
-static struct kvm_segment user_segment(uint16_t selector, bool code)
+struct kvm_segment x86_user_segment(uint16_t selector, bool code)
 {
 	return (struct kvm_segment){
 	    .base = 0,
@@ -99,8 +99,8 @@ int arch_vcpu_init(struct vcpu *vcpu, char *err, size_t errlen)
 	sregs.cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
 	/* No EFER.SCE: SYSCALL raises #UD; hypercalls use the doorbell page. */
 	sregs.efer = EFER_LME | EFER_LMA | EFER_NXE;
-	sregs.cs = user_segment(X86_SEL_USER_CS, true);
-	sregs.ss = user_segment(X86_SEL_USER_DS, false);
+	sregs.cs = x86_user_segment(X86_SEL_USER_CS, true);
+	sregs.ss = x86_user_segment(X86_SEL_USER_DS, false);
 	sregs.ds = sregs.es = sregs.gs = sregs.ss;
 	sregs.fs = sregs.ss;
 	sregs.fs.base = boot_info; /* per-vCPU data at %fs:0 */
