@@ -243,15 +243,9 @@ int audit_vm_main(int argc, char **argv)
 	}
 	if (!name)
 		die("usage: lockvm audit vm NAME [--json]");
-	const char *why;
-	if (!paths_name_valid(name, &why))
-		die("VM name '%s': %s", name, why);
-	if (registry_live(name) != 1)
-		die("no running VM named '%s'", name);
 	struct reg_vm vm;
-	char err[PATH_MAX + 256], proc[64];
-	if (registry_load(name, &vm, err, sizeof(err)) < 0)
-		die("%s", err);
+	char proc[64];
+	registry_load_live(name, &vm);
 	if (vm.vmm_pid <= 0)
 		die("VM '%s' has no VMM yet (state %s)", name, vm.state);
 	a.vm = name;
