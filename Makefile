@@ -11,17 +11,38 @@ HARDEN_CFLAGS := -D_FORTIFY_SOURCE=3 -fstack-protector-strong \
 HARDEN_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
 WARN    := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wvla -Wno-unused-parameter
 OPT     ?= -O2
-CFLAGS_BASE := -std=gnu11 -g $(OPT) $(WARN) -D_GNU_SOURCE -Iguest/include -Irunner
+# The C program lives in runner/, one folder per concern (docs/ARCHITECTURE.md).
+RUNNER_DIRS := common vmm vmm/devices arch arch/x86_64 linux migrate confine mac audit host net cli
+RUNNER_INC  := $(addprefix -Irunner/,$(RUNNER_DIRS))
+CFLAGS_BASE := -std=gnu11 -g $(OPT) $(WARN) -D_GNU_SOURCE -Iguest/include $(RUNNER_INC)
 CFLAGS  := $(CFLAGS_BASE) $(HARDEN_CFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS := $(HARDEN_LDFLAGS) $(EXTRA_LDFLAGS)
 LIBS    := -lseccomp -lcap-ng -lselinux -lapparmor -lsepol -ljson-c -linih \
            -lsodium -lpthread
+# What the VMM really runs: libseccomp (installing its filters from fds),
+# libsodium (the snapshot stream's keyed MAC), pthreads.
+VMM_LIBS := -lseccomp -lsodium -lpthread
 
-# Every runner/*.c except the two mains goes into one static library.
-RUNNER_MAINS := runner/cli_main.c runner/vmm_main.c
-RUNNER_SRCS  := $(filter-out $(RUNNER_MAINS),$(wildcard runner/*.c))
+# Two programs, two sides. The confined VMM (lockvm-vmm) links only the
+# VMM side plus common/; everything else is the host side (the CLI and the
+# supervisor, lockvm). `make layering` fails when a VMM-side object needs
+# a host-side symbol (docs/ARCHITECTURE.md, "Who may link whom").
+RUNNER_MAINS := runner/cli/cli_main.c runner/vmm/vmm_main.c
+RUNNER_SRCS  := $(filter-out $(RUNNER_MAINS),$(foreach d,$(RUNNER_DIRS),$(wildcard runner/$(d)/*.c)))
+# confine/: the VMM applies its own layers (landlock, seccomp install, trap).
+VMM_CONFINE_SRCS := runner/confine/landlock.c runner/confine/seccomp_trap.c runner/confine/sandbox_vmm.c runner/confine/seccomp_policy.c
+VMM_DIRS     := common vmm vmm/devices arch/x86_64 linux migrate
+VMM_SRCS     := $(filter-out $(RUNNER_MAINS),$(foreach d,$(VMM_DIRS),$(wildcard runner/$(d)/*.c))) \
+                $(VMM_CONFINE_SRCS)
+HOST_SRCS    := $(filter-out $(VMM_SRCS),$(RUNNER_SRCS))
 RUNNER_OBJS  := $(RUNNER_SRCS:%.c=$(OBJ)/%.o)
-LIB          := $(BUILD)/liblockvm.a
+VMM_OBJS     := $(VMM_SRCS:%.c=$(OBJ)/%.o)
+HOST_OBJS    := $(HOST_SRCS:%.c=$(OBJ)/%.o)
+VMM_LIB      := $(BUILD)/libvmm.a
+HOST_LIB     := $(BUILD)/libhost.a
+# The host side still reaches some VMM-side code (see ARCHITECTURE.md):
+# lockvm links both libraries, host first.
+LIB          := $(HOST_LIB) $(VMM_LIB)
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
@@ -37,15 +58,20 @@ $(OBJ)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(LIB): $(RUNNER_OBJS)
+$(VMM_LIB): $(VMM_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/lockvm: $(OBJ)/runner/cli_main.o $(LIB)
+$(HOST_LIB): $(HOST_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/lockvm: $(OBJ)/runner/cli/cli_main.o $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/lockvm-vmm: $(OBJ)/runner/vmm_main.o $(LIB)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+# Only the VMM side: a call into host-side code fails to link here.
+$(BUILD)/lockvm-vmm: $(OBJ)/runner/vmm/vmm_main.o $(VMM_LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(VMM_LIBS)
 
 $(BUILD)/tests/unit/%: $(OBJ)/tests/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)
@@ -95,13 +121,14 @@ asan:
 	LOCKVM_BUILD=build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run.sh
 
-LINT_SRCS = $(wildcard runner/*.c runner/*.h tests/unit/*.c tests/fuzz/*.c tests/helpers/*.c)
+LINT_SRCS = $(foreach d,$(RUNNER_DIRS),$(wildcard runner/$(d)/*.c runner/$(d)/*.h)) \
+            $(wildcard tests/unit/*.c tests/fuzz/*.c tests/helpers/*.c)
 lint:
 	clang-format --dry-run --Werror $(LINT_SRCS)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
-	  --inline-suppr --suppress=missingIncludeSystem -Iguest/include -Irunner \
+	  --inline-suppr --suppress=missingIncludeSystem -Iguest/include $(RUNNER_INC) \
 	  -D__x86_64__ runner
-	clang-tidy --quiet $(wildcard runner/*.c) -- $(CFLAGS_BASE) -Wno-format-nonliteral
+	clang-tidy --quiet $(RUNNER_SRCS) $(RUNNER_MAINS) -- $(CFLAGS_BASE) -Wno-format-nonliteral
 
 format:
 	clang-format -i $(LINT_SRCS)
@@ -109,6 +136,12 @@ format:
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(RUNNER_OBJS:.o=.d) $(OBJ)/runner/cli_main.d $(OBJ)/runner/vmm_main.d
+-include $(RUNNER_OBJS:.o=.d) $(OBJ)/runner/cli/cli_main.d $(OBJ)/runner/vmm/vmm_main.d
 # Unit tests and helpers use runner headers (struct layouts) too.
 -include $(UNIT_SRCS:tests/unit/%.c=$(OBJ)/tests/unit/%.d) $(HELPER_SRCS:tests/helpers/%.c=$(OBJ)/tests/helpers/%.d)
+
+# The VMM side never needs host-side code (see mk/layering.sh);
+# LAYERING_EXTRA_VMM lets tests/integration/layering.sh show it failing.
+.PHONY: layering
+layering: $(VMM_OBJS) $(HOST_OBJS)
+	@mk/layering.sh $(VMM_OBJS) $(LAYERING_EXTRA_VMM) -- $(HOST_OBJS)

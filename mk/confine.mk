@@ -8,4 +8,4 @@ CONFINE_STATIC_LDFLAGS := $(patsubst -pie,-static-pie,$(HARDEN_LDFLAGS)) $(EXTRA
 ifeq ($(findstring -fsanitize,$(EXTRA_LDFLAGS)),)
 $(BUILD)/tests/helpers/probe_vmm $(BUILD)/lockvm-vmm: LDFLAGS := $(CONFINE_STATIC_LDFLAGS)
 endif
-$(BUILD)/tests/helpers/probe_vmm $(BUILD)/lockvm-vmm: LIBS += -lpcre2-8
+$(BUILD)/tests/helpers/probe_vmm: LIBS += -lpcre2-8

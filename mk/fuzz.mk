@@ -1,6 +1,6 @@
 # libFuzzer targets (clang): every runner source (but the mains) with ASan+UBSan, one binary per tests/fuzz/fuzz_*.c.
 FUZZ_BUILD   := build-fuzz
-FUZZ_CFLAGS  := -std=gnu11 -g -O1 -D_GNU_SOURCE -Iguest/include -Irunner \
+FUZZ_CFLAGS  := -std=gnu11 -g -O1 -D_GNU_SOURCE -Iguest/include $(RUNNER_INC) \
                 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS    := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/%)

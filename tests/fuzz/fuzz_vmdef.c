@@ -1,4 +1,4 @@
-/* libFuzzer target: the VM definition parser (runner/vmdef.c) on arbitrary bytes, then the run argv it builds. */
+/* libFuzzer target: the VM definition parser (runner/cli/vmdef.c) on arbitrary bytes, then the run argv it builds. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* Test helper: drives runner/apparmor_profile.c (template, validate, generate, load, remove) from scripts. */
+/* Test helper: drives runner/mac/apparmor_profile.c (template, validate, generate, load, remove) from scripts. */
 #include "apparmor_profile.h"
 
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* Forges snapshot streams for the hostile-input tests: rewrites chosen fields of a saved (unkeyed) stream and re-tags every section (runner/SNAPSHOT.md), so the restoring VMM's rules, not its checksums, must refuse them. */
+/* Forges snapshot streams for the hostile-input tests: rewrites chosen fields of a saved (unkeyed) stream and re-tags every section (runner/migrate/SNAPSHOT.md), so the restoring VMM's rules, not its checksums, must refuse them. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

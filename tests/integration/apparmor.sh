@@ -38,7 +38,7 @@ run_capture "$TOOL" template
 if [ "$rc" -eq 0 ] && [ "$out" = "$(cat "$PROFILES/lockvm-vm.template")" ]; then
 	pass "apparmor-template-in-sync"
 else
-	fail "apparmor-template-in-sync: runner/apparmor_profile.c differs from profiles/lockvm-vm.template"
+	fail "apparmor-template-in-sync: runner/mac/apparmor_profile.c differs from profiles/lockvm-vm.template"
 fi
 
 # 3. A generated profile compiles and holds exactly this VM's files.

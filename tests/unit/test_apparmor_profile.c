@@ -1,4 +1,4 @@
-/* Unit tests for runner/apparmor_profile.c: every bad path class is refused with a clear reason; generated profiles hold only the VM's files. */
+/* Unit tests for runner/mac/apparmor_profile.c: every bad path class is refused with a clear reason; generated profiles hold only the VM's files. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

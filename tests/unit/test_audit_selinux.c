@@ -1,4 +1,4 @@
-/* Unit tests for runner/audit_selinux.c argument handling and refusal of unusable policies. */
+/* Unit tests for runner/audit/audit_selinux.c argument handling and refusal of unusable policies. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

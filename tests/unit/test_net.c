@@ -1,4 +1,4 @@
-/* Unit tests of MAC parsing and generation, the frame checks (runner/netframe.c), --net specs and CIDRs (runner/net.c). */
+/* Unit tests of MAC parsing and generation, the frame checks (runner/common/netframe.c), --net specs and CIDRs (runner/net/net.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -127,13 +127,13 @@ static void cidr_and_names(void **state)
 	assert_int_equal(net_parse_cidr("10.0.0.0", &net, &prefix), -1);
 	assert_int_equal(net_parse_cidr("10.0.0/24", &net, &prefix), -1);
 	assert_int_equal(net_parse_cidr("10.0.0.256/24", &net, &prefix), -1);
-	assert_true(tap_ifname_valid("lv-web", NULL));
-	assert_false(tap_ifname_valid("", NULL));
-	assert_false(tap_ifname_valid("a23456789012345x", NULL));
-	assert_false(tap_ifname_valid("a/b", NULL));
-	assert_false(tap_ifname_valid("a b", NULL));
-	assert_false(tap_ifname_valid("a:b", NULL));
-	assert_false(tap_ifname_valid("..", NULL));
+	assert_true(netframe_ifname_valid("lv-web", NULL));
+	assert_false(netframe_ifname_valid("", NULL));
+	assert_false(netframe_ifname_valid("a23456789012345x", NULL));
+	assert_false(netframe_ifname_valid("a/b", NULL));
+	assert_false(netframe_ifname_valid("a b", NULL));
+	assert_false(netframe_ifname_valid("a:b", NULL));
+	assert_false(netframe_ifname_valid("..", NULL));
 	char tap[TAP_IFNAME_MAX + 1];
 	net_tap_name("web", "0123abcd-0000", tap);
 	assert_string_equal(tap, "lv-web");

@@ -1,4 +1,4 @@
-/* Unit tests of the root, name validation, listings and atomic files (runner/paths.c). */
+/* Unit tests of the root, name validation, listings and atomic files (runner/host/paths.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

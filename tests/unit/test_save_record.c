@@ -1,4 +1,4 @@
-/* Unit tests of save records (runner/save_record.c): found for the saved file, stale once it changes, refused when they hold what lockvm never writes. */
+/* Unit tests of save records (runner/host/save_record.c): found for the saved file, stale once it changes, refused when they hold what lockvm never writes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* Unit tests of VM definitions (runner/vmdef.c): golden files tests/golden/vmdef/NAME.conf vs NAME.ok, limits, reading; and of the pool (runner/pool.c). */
+/* Unit tests of VM definitions (runner/cli/vmdef.c): golden files tests/golden/vmdef/NAME.conf vs NAME.ok, limits, reading; and of the pool (runner/cli/pool.c). */
 #include <errno.h>
 #include <glob.h>
 #include <limits.h>

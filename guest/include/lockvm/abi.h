@@ -5,7 +5,7 @@
 /*
  * Guest addresses are plain integers. On the host side a guest_ptr_t is
  * never dereferenced: it becomes a host pointer only through the one
- * checked helper in runner/memory.c (Solo5's HVT_GUEST_PTR habit).
+ * checked helper in runner/vmm/memory.c (Solo5's HVT_GUEST_PTR habit).
  * Structs here have fixed layout (explicit padding, no pointers, no
  * longs) so 64-bit host and guest agree. Fields are marked IN (guest to
  * runner) or OUT (runner to guest).

@@ -90,7 +90,7 @@ pid_t sandbox_spawn(const struct sandbox_config *cfg, int exec_fd, char *const a
 unsigned sandbox_layers_unavailable(void);
 
 /*
- * The confinement, in DESIGN.md's order, ending in fexecve. Runs in the
+ * The confinement, in docs/ARCHITECTURE.md's order, ending in fexecve. Runs in the
  * forked child only; never returns; any failure _exit(125)s. lifeline_fd is
  * the read end of sandbox_spawn()'s pipe, or -1 to skip the parent check.
  */

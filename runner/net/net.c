@@ -86,7 +86,7 @@ static int def_entry(void *user, const char *section, const char *key, const cha
 			snprintf(d->err, d->errlen, "type '%s': want bridge or ovs", value);
 		d->have_type = true;
 	} else if (strcmp(key, "bridge") == 0) {
-		if (!tap_ifname_valid(value, &why))
+		if (!netframe_ifname_valid(value, &why))
 			snprintf(d->err, d->errlen, "bridge '%s': %s", value, why);
 		else
 			snprintf(s->bridge, sizeof(s->bridge), "%s", value);
@@ -202,7 +202,7 @@ int net_spec_parse(const char *text, struct net_spec *spec, char *err, size_t er
 			 "--net '%s': want none, bridge=NAME, ovs=NAME or network=NAME", text);
 		return -1;
 	}
-	if (!tap_ifname_valid(value, &why)) {
+	if (!netframe_ifname_valid(value, &why)) {
 		snprintf(err, errlen, "--net %s: bridge name %s", text, why);
 		return -1;
 	}
@@ -218,7 +218,7 @@ void net_tap_name(const char *vm_name, const char *uuid, char out[TAP_IFNAME_MAX
 {
 	char name[64];
 	snprintf(name, sizeof(name), "lv-%s", vm_name);
-	if (strlen(name) <= TAP_IFNAME_MAX && tap_ifname_valid(name, NULL))
+	if (strlen(name) <= TAP_IFNAME_MAX && netframe_ifname_valid(name, NULL))
 		snprintf(out, TAP_IFNAME_MAX + 1, "%.*s", TAP_IFNAME_MAX, name);
 	else
 		snprintf(out, TAP_IFNAME_MAX + 1, "lv-%.8s", uuid);
@@ -331,7 +331,7 @@ static int net_define(int argc, char **argv)
 		usage_die();
 	if (!bridge_name)
 		bridge_name = name;
-	if (!tap_ifname_valid(bridge_name, &why))
+	if (!netframe_ifname_valid(bridge_name, &why))
 		die("bridge name '%s': %s (give --bridge-name)", bridge_name, why);
 	snprintf(spec.bridge, sizeof(spec.bridge), "%s", bridge_name);
 	if (def_path(name, path, sizeof(path), err, sizeof(err)) < 0)

@@ -7,11 +7,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define TAP_IFNAME_MAX 15 /* IFNAMSIZ - 1 */
+#include "netframe.h"
 
-/* An interface name the kernel accepts: 1-15 characters, no '/', ':' or
- * whitespace, not "." or "..". On refusal, why says what is wrong. */
-bool tap_ifname_valid(const char *name, const char **why);
+#define TAP_IFNAME_MAX NETFRAME_IFNAME_MAX
 
 /* Whether an interface of that name exists in this network namespace. */
 bool tap_exists(const char *name);

@@ -328,8 +328,9 @@ int registry_load(const char *name, struct reg_vm *vm, char *err, size_t errlen)
 			/* What reap hands to ovs-vsctl must be what lockvm wrote. */
 			if (n.bad ||
 			    (strcmp(rn->kind, "bridge") != 0 && strcmp(rn->kind, "ovs") != 0) ||
-			    !tap_ifname_valid(rn->bridge, NULL) ||
-			    !tap_ifname_valid(rn->tap, NULL) || strncmp(rn->tap, "lv-", 3) != 0 ||
+			    !netframe_ifname_valid(rn->bridge, NULL) ||
+			    !netframe_ifname_valid(rn->tap, NULL) ||
+			    strncmp(rn->tap, "lv-", 3) != 0 ||
 			    (strcmp(rn->kind, "ovs") == 0 && !net_ovs_db_valid(rn->ovs_db)))
 				r.bad = r.bad ? r.bad : "net";
 		}

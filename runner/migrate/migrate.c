@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "arch.h"
-#include "control.h"
+#include "control_wire.h"
 #include "netframe.h"
 #include "util.h"
 #include "vcpu.h"

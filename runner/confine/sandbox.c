@@ -1,4 +1,4 @@
-/* Confinement of the VMM: one straight-line function per side of the fexecve. */
+/* Confinement of the VMM, supervisor side: the child's straight-line drop before fexecve (sandbox_vmm.c is the VMM's side). */
 #include "sandbox.h"
 
 #include <cap-ng.h>
@@ -321,9 +321,9 @@ void sandbox_enter_child(const struct sandbox_config *cfg, int exec_fd, char *co
 		sandbox_loopback_down();
 	}
 
-	/* 3. Exec label. DESIGN lists it after pivot_root, but libselinux and
-	 * libapparmor write /proc/thread-self/attr/exec, which the empty root
-	 * no longer has; what matters is that it comes before no_new_privs
+	/* 3. Exec label, before pivot_root: libselinux and libapparmor write
+	 * /proc/thread-self/attr/exec, which the empty root no longer has
+	 * (docs/ARCHITECTURE.md, "Confinement order"); what matters is that it comes before no_new_privs
 	 * (set in the VMM), which would forbid the transition. */
 	if (on(cfg, SANDBOX_MAC)) {
 		int status = mac_set_exec_label(cfg->exec_label);
@@ -529,54 +529,4 @@ pid_t sandbox_spawn(const struct sandbox_config *cfg, int exec_fd, char *const a
 	if (lifeline_fd != NULL)
 		*lifeline_fd = lifeline[1];
 	return (pid_t)pid;
-}
-
-void sandbox_enter_vmm(unsigned layers, struct sandbox_vmm_report *report)
-{
-	struct sandbox_vmm_report local = {0};
-	if (report == NULL)
-		report = &local;
-	memset(report, 0, sizeof(*report));
-	/* execve made us dumpable again. */
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-		die_errno("prctl(PR_SET_DUMPABLE, 0)");
-	/* execve cleared the parent-death signal where the MAC label changed
-	 * (an SELinux transition or AppArmor profile change makes the exec
-	 * AT_SECURE): arm it again so the VMM still dies with its supervisor. */
-	if ((layers & SANDBOX_PDEATHSIG) && prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
-		die_errno("prctl(PR_SET_PDEATHSIG, SIGKILL)");
-	/* no_new_privs before Landlock (which requires it without
-	 * CAP_SYS_ADMIN) and after the exec label took effect at exec. */
-	if (layers & SANDBOX_NO_NEW_PRIVS) {
-		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-			die_errno("prctl(PR_SET_NO_NEW_PRIVS, 1)");
-		report->no_new_privs = true;
-	}
-	if (layers & SANDBOX_LANDLOCK) {
-		int abi = 0;
-		int status = landlock_restrict_everything(&abi);
-		if (status < 0)
-			die_errno("landlock_restrict_everything()");
-		if (status == LANDLOCK_ABSENT) {
-			warn_msg("landlock: not available in this kernel: layer not applied");
-		} else {
-			report->landlock = true;
-			report->landlock_abi = abi;
-		}
-	}
-}
-
-int sandbox_seal_fds(unsigned layers)
-{
-	if (!(layers & SANDBOX_FD_SEAL))
-		return -1;
-	/* The lowest free fd is where the next new fd would go; with the
-	 * limit there, every fd-creating call fails with EMFILE. */
-	int lowest = 0;
-	while (fcntl(lowest, F_GETFD) >= 0)
-		lowest++;
-	struct rlimit lim = {.rlim_cur = (rlim_t)lowest, .rlim_max = (rlim_t)lowest};
-	if (setrlimit(RLIMIT_NOFILE, &lim) < 0)
-		die_errno("setrlimit(RLIMIT_NOFILE, %d)", lowest);
-	return lowest;
 }

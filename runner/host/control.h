@@ -7,33 +7,7 @@
 
 #include "snapshot.h"
 
-/* The VMM's end of the control socketpair is moved to this fd number, so
- * that vmm.policy can name it in its recvmsg rule. */
-#define VMM_CONTROL_FD 200
-
-#define CONTROL_MAGIC 0x4c56434dU
-enum control_op {
-	CONTROL_SAVE = 1,    /* write the VM's state to the passed fd */
-	CONTROL_MIGRATE = 2, /* live-migrate over the passed (connected) socket */
-	CONTROL_REPLY = 3,
-};
-#define CONTROL_KEEP_RUNNING 1u /* save: resume afterwards */
-#define CONTROL_KEYED	     2u /* key[] holds the derived --key */
-
-/* One message: fixed size, sent as one SOCK_SEQPACKET record. */
-struct control_msg {
-	uint32_t magic, op, flags;
-	int32_t status; /* reply: 0, or lockvm's exit status */
-	uint8_t key[SNAPSHOT_KEY_SIZE];
-	uint64_t total_ns, downtime_ns, bytes, iterations;
-	char text[384]; /* reply: what failed, one line */
-};
-
-/* Sends m with fd attached (-1: none). 0 or -1 with errno. */
-int control_send(int sock, const struct control_msg *m, int fd);
-/* Receives one message and an attached fd (*fd = -1 if none); a message
- * of the wrong size or magic is refused. 0, 1 at EOF, or -1 with errno. */
-int control_recv(int sock, struct control_msg *m, int *fd);
+#include "control_wire.h"
 
 /* Supervisor side (run.c). Listens on vms/NAME/control (root, 0600);
  * returns the listening fd or -1 with a warning. */

@@ -127,7 +127,7 @@ int arch_vcpu_init(struct vcpu *vcpu, char *err, size_t errlen)
 	    .rsp = x86_stack_top(vm->mem.size, vcpu->index),
 	    .rdi = boot_info,
 	    .rsi = vcpu->index,
-	    /* IOPL 3 as DESIGN.md says; hosts that force IOPL 0 still work
+	    /* IOPL 3 as docs/ARCHITECTURE.md says; hosts that force IOPL 0 still work
 	     * since the SDK's hypercalls use the doorbell page (abi.h). */
 	    .rflags = RFLAGS_RESERVED | RFLAGS_IOPL3,
 	};
@@ -153,7 +153,7 @@ static const char *const vector_names[X86_STUB_VECTORS] = {
 };
 
 /* Exit status of a fault, as if the guest were a process killed by the
- * matching signal (DESIGN.md "Exit status"). */
+ * matching signal (docs/ARCHITECTURE.md, "Exit status"). */
 static int fault_status(unsigned vector)
 {
 	switch (vector) {

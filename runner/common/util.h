@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Exit statuses of `lockvm run` (DESIGN.md "Exit status"). */
+/* Exit statuses of `lockvm run` (docs/ARCHITECTURE.md, "Exit status"). */
 #define EXIT_GUEST_MAX	 123
 #define EXIT_TIMEOUT	 124
 #define EXIT_REFUSED	 125

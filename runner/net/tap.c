@@ -24,26 +24,6 @@
 /* net/if.h clashes with linux/if.h; this is all we need of it. */
 extern unsigned int if_nametoindex(const char *ifname);
 
-bool tap_ifname_valid(const char *name, const char **why)
-{
-	const char *reason = NULL;
-	size_t len = strlen(name);
-	if (len == 0)
-		reason = "empty";
-	else if (len > TAP_IFNAME_MAX)
-		reason = "longer than 15 characters";
-	else if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-		reason = "not an interface name";
-	for (size_t i = 0; !reason && i < len; i++) {
-		unsigned char c = (unsigned char)name[i];
-		if (c <= ' ' || c == '/' || c == ':' || c >= 0x7f)
-			reason = "has a character an interface name cannot have";
-	}
-	if (why)
-		*why = reason;
-	return !reason;
-}
-
 bool tap_exists(const char *name)
 {
 	return if_nametoindex(name) != 0;
@@ -52,7 +32,7 @@ bool tap_exists(const char *name)
 static int ifreq_for(const char *name, struct ifreq *ifr)
 {
 	memset(ifr, 0, sizeof(*ifr));
-	if (!tap_ifname_valid(name, NULL)) {
+	if (!netframe_ifname_valid(name, NULL)) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -240,7 +220,7 @@ int tap_delete(const char *name, uid_t owner, char *err, size_t errlen)
 	int index = 0;
 	bool tap = false;
 	long long tap_owner = -1;
-	if (!tap_ifname_valid(name, NULL)) {
+	if (!netframe_ifname_valid(name, NULL)) {
 		snprintf(err, errlen, "tap name '%s' is not an interface name", name);
 		return -1;
 	}
@@ -343,7 +323,7 @@ out:
 /* The bridge's name checked and copied for the SIOCBR* ioctls. */
 static int bridge_ifname(const char *name, char ifname[IFNAMSIZ], char *err, size_t errlen)
 {
-	if (!tap_ifname_valid(name, NULL)) {
+	if (!netframe_ifname_valid(name, NULL)) {
 		snprintf(err, errlen, "bridge name '%s' is not an interface name", name);
 		return -1;
 	}

@@ -21,10 +21,9 @@
 #include "kvm.h"
 #include "numa.h"
 #include "linux.h"
-#include "control.h"
+#include "control_wire.h"
 #include "migrate.h"
 #include "nic.h"
-#include "tap.h"
 #include "vcpu.h"
 #include "vm.h"
 #include "sandbox.h"
@@ -205,7 +204,7 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 			o->net_mac_set = true;
 			break;
 		case 'U':
-			if (!tap_ifname_valid(optarg, NULL))
+			if (!netframe_ifname_valid(optarg, NULL))
 				die("bad --net-tap '%s'", optarg);
 			o->net_tap = optarg;
 			break;

@@ -22,7 +22,7 @@
 const char apparmor_profile_template[] =
     "# AppArmor per-VM profile template: lockvm writes lockvm-<uuid> from it with the VM's own "
     "files in place of the marker.\n"
-    "# apparmor_profile_generate() (runner/apparmor_profile.c) holds a copy of\n"
+    "# apparmor_profile_generate() (runner/mac/apparmor_profile.c) holds a copy of\n"
     "# this file that a test keeps identical. It replaces \"lockvm-UUID\" with the\n"
     "# profile name and the line \"  #LOCKVM_VM_FILES\" with one rule per disk:\n"
     "#   read-write disk:  \"PATH\" rwk,\n"

@@ -1,4 +1,4 @@
-/* VMM side of save, restore and live migration (runner/SNAPSHOT.md). */
+/* VMM side of save, restore and live migration (runner/migrate/SNAPSHOT.md). */
 #ifndef LOCKVM_MIGRATE_H
 #define LOCKVM_MIGRATE_H
 

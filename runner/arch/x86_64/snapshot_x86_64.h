@@ -1,4 +1,4 @@
-/* The x86-64 vCPU blob of a snapshot's vCPU section (runner/SNAPSHOT.md): one fixed layout for the VMM and the test helper that forges streams. */
+/* The x86-64 vCPU blob of a snapshot's vCPU section (runner/migrate/SNAPSHOT.md): one fixed layout for the VMM and the test helper that forges streams. */
 #ifndef LOCKVM_SNAPSHOT_X86_64_H
 #define LOCKVM_SNAPSHOT_X86_64_H
 

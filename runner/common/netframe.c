@@ -78,3 +78,23 @@ bool netframe_wanted(const uint8_t *frame, size_t len, const uint8_t mac[NETFRAM
 	/* The group bit covers broadcast too. */
 	return (frame[0] & 1) || memcmp(frame, mac, NETFRAME_MAC_LEN) == 0;
 }
+
+bool netframe_ifname_valid(const char *name, const char **why)
+{
+	const char *reason = NULL;
+	size_t len = strlen(name);
+	if (len == 0)
+		reason = "empty";
+	else if (len > NETFRAME_IFNAME_MAX)
+		reason = "longer than 15 characters";
+	else if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		reason = "not an interface name";
+	for (size_t i = 0; !reason && i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+		if (c <= ' ' || c == '/' || c == ':' || c >= 0x7f)
+			reason = "has a character an interface name cannot have";
+	}
+	if (why)
+		*why = reason;
+	return !reason;
+}

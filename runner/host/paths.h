@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Directories under the root (DESIGN.md, "Directories"). */
+/* Directories under the root (docs/ARCHITECTURE.md, "Directories"). */
 #define PATHS_CONF_DIR "etc/lockvm"	       /* lockvm.conf */
 #define PATHS_DEFS_DIR "etc/lockvm/vms"	       /* NAME.conf definitions */
 #define PATHS_POOL_DIR "var/lib/lockvm/images" /* the default storage pool */

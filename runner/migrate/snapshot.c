@@ -10,6 +10,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "control_wire.h"
 #include "arch.h"
 #include "util.h"
 
@@ -46,6 +47,8 @@ static uint64_t section_max(uint32_t type)
 	default: return 0; /* END, and unknown types */
 	}
 }
+
+_Static_assert(CONTROL_KEY_SIZE == SNAPSHOT_KEY_SIZE, "the control message carries a stream key");
 
 void snapshot_derive_key(const void *file, size_t len, uint8_t key[SNAPSHOT_KEY_SIZE])
 {

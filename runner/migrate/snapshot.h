@@ -1,4 +1,4 @@
-/* The snapshot and migration stream (runner/SNAPSHOT.md): writer, and the checked parser the confined VMM runs. */
+/* The snapshot and migration stream (runner/migrate/SNAPSHOT.md): writer, and the checked parser the confined VMM runs. */
 #ifndef LOCKVM_SNAPSHOT_H
 #define LOCKVM_SNAPSHOT_H
 

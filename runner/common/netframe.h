@@ -41,4 +41,10 @@ enum netframe_verdict netframe_check_send(const uint8_t *frame, size_t len,
  * reception of other VMs' unicast a bridge floods). */
 bool netframe_wanted(const uint8_t *frame, size_t len, const uint8_t mac[NETFRAME_MAC_LEN]);
 
+#define NETFRAME_IFNAME_MAX 15 /* IFNAMSIZ - 1 */
+
+/* An interface name the kernel accepts: 1-15 characters, no '/', ':' or
+ * whitespace, not "." or "..". On refusal, why says what is wrong. */
+bool netframe_ifname_valid(const char *name, const char **why);
+
 #endif
