@@ -1,0 +1,389 @@
+/* The launch message from supervisor to VMM: one fixed header and a string table, encoded once, checked whole on decode. */
+#include "launch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "netframe.h"
+#include "util.h"
+
+/* The descriptors, in wire order. */
+enum {
+	FD_KVM,
+	FD_ELF,
+	FD_CONSOLE,
+	FD_FS,
+	FD_READY,
+	FD_SECCOMP_VMM,
+	FD_SECCOMP_VCPU,
+	FD_CONTROL,
+	FD_RESTORE,
+	FD_KEY,
+	FD_NET,
+	FD_NET_STATS,
+	FD_COUNT
+};
+static const char *const fd_names[FD_COUNT] = {
+    "kvm",	    "elf",     "console", "fs",	 "ready", "seccomp-vmm",
+    "seccomp-vcpu", "control", "restore", "key", "net",	  "net-stats",
+};
+
+/*
+ * The record: this header, then the strings, each NUL-terminated, in this
+ * order: argv[argc], envp[envc], the disks' paths[disk_count], the tap
+ * name. Both ends are the same build of lockvm, so the header is copied as
+ * it is laid out here; header_size and version catch a mismatch anyway.
+ */
+struct launch_wire {
+	uint32_t magic;
+	uint16_t version, header_size;
+	uint32_t total_size, flags;
+	uint64_t mem, timeout_ns;
+	uint32_t vcpus, layers, hugepages, tty_mask;
+	int32_t fds[FD_COUNT];
+	uint32_t disk_count, disk_ro_mask;
+	int32_t disk_fds[LOCKVM_MAX_DISKS];
+	uint8_t net_mac[6], pad[2];
+	struct numa_set numa_nodes, numa_cpus;
+	uint32_t argc, envc;
+};
+
+static int *fd_slot(struct launch *l, unsigned i)
+{
+	int *slots[FD_COUNT] = {&l->kvm_fd,	     &l->elf_fd,     &l->console_fd,
+				&l->fs_fd,	     &l->ready_fd,   &l->seccomp_vmm_fd,
+				&l->seccomp_vcpu_fd, &l->control_fd, &l->restore_fd,
+				&l->key_fd,	     &l->net_fd,     &l->net_stats_fd};
+	return slots[i];
+}
+
+void launch_init(struct launch *l)
+{
+	memset(l, 0, sizeof(*l));
+	for (unsigned i = 0; i < FD_COUNT; i++)
+		*fd_slot(l, i) = LAUNCH_NO_FD;
+	l->console_fd = STDOUT_FILENO;
+	l->vcpus = 1;
+	l->net_tap = "";
+	for (unsigned i = 0; i < LOCKVM_MAX_DISKS; i++)
+		l->disks[i] = (struct launch_disk){.fd = LAUNCH_NO_FD, .path = ""};
+}
+
+static bool fd_ok(int32_t fd)
+{
+	return fd == LAUNCH_NO_FD || (fd >= 0 && fd <= LAUNCH_FD_MAX);
+}
+
+static bool numa_empty(const struct numa_set *set)
+{
+	for (size_t i = 0; i < NUMA_LIST_WORDS; i++)
+		if (set->bits[i])
+			return false;
+	return true;
+}
+
+/* Takes the next NUL-terminated string of [*at, end); NULL when none. */
+static const char *next_string(const uint8_t **at, const uint8_t *end)
+{
+	const uint8_t *nul = memchr(*at, '\0', (size_t)(end - *at));
+	if (!nul)
+		return NULL;
+	const char *s = (const char *)*at;
+	*at = nul + 1;
+	return s;
+}
+
+static const char **string_list(const uint8_t **at, const uint8_t *end, uint32_t count)
+{
+	const char **list = calloc((size_t)count + 1, sizeof(*list));
+	if (!list)
+		return NULL;
+	for (uint32_t i = 0; i < count; i++)
+		if (!(list[i] = next_string(at, end))) {
+			free(list);
+			return NULL;
+		}
+	return list;
+}
+
+/* The rules on the header's values, shared by both directions. */
+static int check_values(const struct launch_wire *w, char *err, size_t errlen)
+{
+	if (w->flags & ~(uint32_t)LAUNCH_FLAGS_ALL)
+		return err_fmt(err, errlen, "launch: unknown flags 0x%x", w->flags);
+	if (w->mem == 0)
+		return err_fmt(err, errlen, "launch: no guest memory size");
+	if (w->vcpus < 1 || w->vcpus > LOCKVM_MAX_VCPUS)
+		return err_fmt(err, errlen, "launch: %u vCPUs (1-%u)", w->vcpus, LOCKVM_MAX_VCPUS);
+	if (w->hugepages > LAUNCH_HUGETLB)
+		return err_fmt(err, errlen, "launch: unknown page backing %u", w->hugepages);
+	if (w->tty_mask > 7)
+		return err_fmt(err, errlen, "launch: tty mask 0x%x names more than fds 0-2",
+			       w->tty_mask);
+	for (unsigned i = 0; i < FD_COUNT; i++)
+		if (!fd_ok(w->fds[i]))
+			return err_fmt(err, errlen, "launch: %s fd %d out of range", fd_names[i],
+				       w->fds[i]);
+	if (w->fds[FD_KVM] < 0)
+		return err_fmt(err, errlen, "launch: no kvm fd");
+	if (w->fds[FD_ELF] < 0 && w->fds[FD_RESTORE] < 0)
+		return err_fmt(err, errlen, "launch: neither a guest image nor a saved state");
+	if ((w->flags & LAUNCH_INCOMING) && w->fds[FD_RESTORE] < 0)
+		return err_fmt(err, errlen, "launch: incoming migration without a stream fd");
+	if ((w->fds[FD_SECCOMP_VMM] < 0) != (w->fds[FD_SECCOMP_VCPU] < 0))
+		return err_fmt(err, errlen, "launch: seccomp fds go together");
+	if (w->disk_count > LOCKVM_MAX_DISKS)
+		return err_fmt(err, errlen, "launch: %u disks (at most %u)", w->disk_count,
+			       LOCKVM_MAX_DISKS);
+	for (unsigned i = 0; i < LOCKVM_MAX_DISKS; i++) {
+		bool used = i < w->disk_count;
+		if (used ? (w->disk_fds[i] < 0 || w->disk_fds[i] > LAUNCH_FD_MAX)
+			 : w->disk_fds[i] != LAUNCH_NO_FD)
+			return err_fmt(err, errlen, "launch: disk %u fd %d", i, w->disk_fds[i]);
+		if (!used && (w->disk_ro_mask >> i & 1))
+			return err_fmt(err, errlen, "launch: read-only flag for absent disk %u", i);
+	}
+	if ((w->fds[FD_NET_STATS] >= 0) && w->fds[FD_NET] < 0)
+		return err_fmt(err, errlen, "launch: NIC counters without a NIC");
+	bool numa = w->flags & LAUNCH_NUMA;
+	bool nodes = !numa_empty(&w->numa_nodes), cpus = !numa_empty(&w->numa_cpus);
+	if (numa ? !(nodes && cpus) : (nodes || cpus))
+		return err_fmt(err, errlen,
+			       "launch: NUMA nodes and CPUs go together with the flag");
+	if (w->argc > LAUNCH_MAX_ARGS)
+		return err_fmt(err, errlen, "launch: %u guest arguments (at most %u)", w->argc,
+			       LAUNCH_MAX_ARGS);
+	if (w->envc > LAUNCH_MAX_ENV)
+		return err_fmt(err, errlen, "launch: %u environment entries (at most %u)", w->envc,
+			       LAUNCH_MAX_ENV);
+	return 0;
+}
+
+int launch_decode(const uint8_t *buf, size_t len, struct launch *l, char *err, size_t errlen)
+{
+	struct launch_wire w;
+	launch_init(l);
+	if (len < sizeof(w) || len > LAUNCH_MAX_SIZE)
+		return err_fmt(err, errlen, "launch: message of %zu bytes (%zu to %u)", len,
+			       sizeof(w), LAUNCH_MAX_SIZE);
+	memcpy(&w, buf, sizeof(w));
+	if (w.magic != LAUNCH_MAGIC)
+		return err_fmt(err, errlen, "launch: bad magic 0x%08x", w.magic);
+	if (w.version != LAUNCH_VERSION || w.header_size != sizeof(w))
+		return err_fmt(err, errlen,
+			       "launch: version %u (header %u bytes) from another lockvm; this "
+			       "VMM speaks version %u (%zu bytes)",
+			       w.version, w.header_size, LAUNCH_VERSION, sizeof(w));
+	if (w.total_size != len)
+		return err_fmt(err, errlen, "launch: message says %u bytes, %zu arrived",
+			       w.total_size, len);
+	if (check_values(&w, err, errlen) < 0)
+		return -1;
+
+	const uint8_t *at = buf + sizeof(w), *end = buf + len;
+	l->argv = string_list(&at, end, w.argc);
+	l->envp = l->argv ? string_list(&at, end, w.envc) : NULL;
+	if (!l->argv || !l->envp) {
+		launch_free(l);
+		return err_fmt(err, errlen, "launch: string table cut short (or out of memory)");
+	}
+	for (uint32_t i = 0; i < w.envc; i++)
+		if (!strchr(l->envp[i], '=')) {
+			launch_free(l);
+			return err_fmt(err, errlen, "launch: environment entry %u has no '='", i);
+		}
+	for (uint32_t i = 0; i < w.disk_count; i++)
+		if (!(l->disks[i].path = next_string(&at, end))) {
+			launch_free(l);
+			return err_fmt(err, errlen, "launch: disk %u has no path string", i);
+		}
+	const char *tap = next_string(&at, end);
+	if (!tap || at != end) {
+		launch_free(l);
+		return err_fmt(err, errlen, "launch: %s",
+			       tap ? "bytes after the string table" : "no tap name string");
+	}
+	if ((w.fds[FD_NET] >= 0) != (tap[0] != '\0') ||
+	    (tap[0] && !netframe_ifname_valid(tap, NULL))) {
+		launch_free(l);
+		return err_fmt(err, errlen, "launch: a NIC needs a valid tap name, and only a NIC");
+	}
+
+	l->mem = w.mem;
+	l->timeout_ns = w.timeout_ns;
+	l->vcpus = w.vcpus;
+	l->layers = w.layers;
+	l->flags = w.flags;
+	l->hugepages = (enum launch_hugepages)w.hugepages;
+	l->tty_mask = w.tty_mask;
+	for (unsigned i = 0; i < FD_COUNT; i++)
+		*fd_slot(l, i) = w.fds[i];
+	l->disk_count = w.disk_count;
+	for (unsigned i = 0; i < w.disk_count; i++) {
+		l->disks[i].fd = w.disk_fds[i];
+		l->disks[i].ro = w.disk_ro_mask >> i & 1;
+	}
+	memcpy(l->net_mac, w.net_mac, sizeof(l->net_mac));
+	l->net_tap = tap;
+	l->numa_nodes = w.numa_nodes;
+	l->numa_cpus = w.numa_cpus;
+	l->argc = w.argc;
+	l->envc = w.envc;
+	return 0;
+}
+
+void launch_free(struct launch *l)
+{
+	free(l->argv);
+	free(l->envp);
+	l->argv = l->envp = NULL;
+}
+
+/* Appends s and its NUL; false when the record would pass the limit. */
+static bool put_string(uint8_t *buf, size_t *used, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	if (n > LAUNCH_MAX_SIZE - *used)
+		return false;
+	if (buf)
+		memcpy(buf + *used, s, n);
+	*used += n;
+	return true;
+}
+
+/* Lays the strings out (buf NULL: only counts). */
+static bool put_strings(const struct launch *l, uint8_t *buf, size_t *used)
+{
+	for (unsigned i = 0; i < l->argc; i++)
+		if (!put_string(buf, used, l->argv[i]))
+			return false;
+	for (unsigned i = 0; i < l->envc; i++)
+		if (!put_string(buf, used, l->envp[i]))
+			return false;
+	for (unsigned i = 0; i < l->disk_count && i < LOCKVM_MAX_DISKS; i++)
+		if (!put_string(buf, used, l->disks[i].path ? l->disks[i].path : ""))
+			return false;
+	return put_string(buf, used, l->net_tap ? l->net_tap : "");
+}
+
+uint8_t *launch_encode(const struct launch *l, size_t *len, char *err, size_t errlen)
+{
+	struct launch_wire w;
+	memset(&w, 0, sizeof(w));
+	w.magic = LAUNCH_MAGIC;
+	w.version = LAUNCH_VERSION;
+	w.header_size = sizeof(w);
+	w.flags = l->flags;
+	w.mem = l->mem;
+	w.timeout_ns = l->timeout_ns;
+	w.vcpus = l->vcpus;
+	w.layers = l->layers;
+	w.hugepages = (uint32_t)l->hugepages;
+	w.tty_mask = l->tty_mask;
+	struct launch fds = *l; /* fd_slot() hands out writable slots */
+	for (unsigned i = 0; i < FD_COUNT; i++)
+		w.fds[i] = *fd_slot(&fds, i);
+	w.disk_count = l->disk_count;
+	for (unsigned i = 0; i < LOCKVM_MAX_DISKS; i++) {
+		bool used = i < l->disk_count;
+		w.disk_fds[i] = used ? l->disks[i].fd : LAUNCH_NO_FD;
+		w.disk_ro_mask |= (used && l->disks[i].ro) ? 1u << i : 0;
+	}
+	memcpy(w.net_mac, l->net_mac, sizeof(w.net_mac));
+	w.numa_nodes = l->numa_nodes;
+	w.numa_cpus = l->numa_cpus;
+	w.argc = l->argc;
+	w.envc = l->envc;
+	if (check_values(&w, err, errlen) < 0)
+		return NULL;
+
+	size_t size = sizeof(w);
+	if (!put_strings(l, NULL, &size)) {
+		err_fmt(err, errlen, "launch: arguments and environment exceed %u bytes",
+			LAUNCH_MAX_SIZE);
+		return NULL;
+	}
+	uint8_t *buf = malloc(size);
+	if (!buf) {
+		err_fmt(err, errlen, "launch: out of memory for %zu bytes", size);
+		return NULL;
+	}
+	w.total_size = (uint32_t)size;
+	memcpy(buf, &w, sizeof(w));
+	size_t used = sizeof(w);
+	put_strings(l, buf, &used);
+	/* The decoder's checks of the strings, once, before anything is sent. */
+	struct launch check;
+	if (launch_decode(buf, size, &check, err, errlen) < 0) {
+		free(buf);
+		return NULL;
+	}
+	launch_free(&check);
+	*len = size;
+	return buf;
+}
+
+int launch_write_memfd(const uint8_t *buf, size_t len, char *err, size_t errlen)
+{
+	int fd = memfd_create("lockvm-launch", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return err_fmt(err, errlen, "memfd_create(\"lockvm-launch\"): %s", strerror(errno));
+	size_t done = 0;
+	while (done < len) {
+		ssize_t n = write(fd, buf + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err_fmt(err, errlen, "write(launch memfd): %s", strerror(errno));
+			close(fd);
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	/* Sealed: what the VMM reads is what the supervisor checked. */
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
+		err_fmt(err, errlen, "fcntl(launch memfd, F_ADD_SEALS): %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+uint8_t *launch_read_fd(int fd, size_t *len, char *err, size_t errlen)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		err_fmt(err, errlen, "fstat(launch fd %d): %s", fd, strerror(errno));
+		return NULL;
+	}
+	if (st.st_size <= 0 || (uint64_t)st.st_size > LAUNCH_MAX_SIZE) {
+		err_fmt(err, errlen, "launch: fd %d holds %lld bytes (1 to %u)", fd,
+			(long long)st.st_size, LAUNCH_MAX_SIZE);
+		return NULL;
+	}
+	uint8_t *buf = malloc((size_t)st.st_size);
+	if (!buf) {
+		err_fmt(err, errlen, "launch: out of memory for %lld bytes", (long long)st.st_size);
+		return NULL;
+	}
+	size_t done = 0;
+	while (done < (size_t)st.st_size) {
+		ssize_t n = pread(fd, buf + done, (size_t)st.st_size - done, (off_t)done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err_fmt(err, errlen, "read(launch fd %d): %s", fd,
+				n < 0 ? strerror(errno) : "end of file");
+			free(buf);
+			return NULL;
+		}
+		done += (size_t)n;
+	}
+	*len = done;
+	return buf;
+}

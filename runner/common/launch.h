@@ -1,0 +1,104 @@
+/* The launch message: everything the supervisor tells the VMM it starts, as one size- and version-checked record (OpenBSD vmd's imsg habit) instead of an argv of options. */
+#ifndef LOCKVM_LAUNCH_H
+#define LOCKVM_LAUNCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lockvm/abi.h>
+
+#include "numa.h"
+
+#define LAUNCH_MAGIC   0x4d4c564cU /* "LVLM" */
+#define LAUNCH_VERSION 1
+/* The whole record, strings included. */
+#define LAUNCH_MAX_SIZE (1u << 20)
+#define LAUNCH_MAX_ARGS 4096 /* guest argv entries */
+#define LAUNCH_MAX_ENV	32   /* --env entries (linux/linux.h: LINUX_MAX_ENV) */
+#define LAUNCH_NO_FD	-1
+#define LAUNCH_FD_MAX	1023 /* fd numbers the supervisor may pass */
+
+/* Flags: each a yes/no the supervisor decided. */
+enum launch_flag {
+	LAUNCH_STATS = 1u << 0,	       /* print exit and hypercall counts at the end */
+	LAUNCH_SECCOMP_TRAP = 1u << 1, /* name a refused syscall, then exit 159 */
+	LAUNCH_KSM = 1u << 2,	       /* guest RAM mergeable */
+	LAUNCH_LINUX = 1u << 3,	       /* the guest is a Linux program (--linux) */
+	LAUNCH_STRACE = 1u << 4,       /* --linux: trace every call */
+	LAUNCH_INCOMING = 1u << 5,     /* the restore fd is a live migration */
+	LAUNCH_NUMA = 1u << 6,	       /* numa_nodes and numa_cpus are set */
+	LAUNCH_FLAGS_ALL = (1u << 7) - 1,
+};
+
+enum launch_hugepages {
+	LAUNCH_SMALL_PAGES = 0,
+	LAUNCH_THP = 1,
+	LAUNCH_HUGETLB = 2,
+};
+
+/* One disk: its fd, read-only or not, and the path shown in snapshots. */
+struct launch_disk {
+	int fd;
+	bool ro;
+	const char *path; /* "" when none */
+};
+
+/*
+ * What the VMM needs, decoded. Strings point into the buffer given to
+ * launch_decode(), which must outlive the struct.
+ */
+struct launch {
+	uint64_t mem;	     /* bytes of guest RAM */
+	uint64_t timeout_ns; /* 0: none */
+	unsigned vcpus;
+	unsigned layers; /* confinement layers the supervisor applied (sandbox.h); 0 = none */
+	unsigned flags;	 /* enum launch_flag */
+	enum launch_hugepages hugepages;
+	unsigned tty_mask; /* --linux: which of fds 0-2 are terminals */
+	/* Descriptors the supervisor passed (LAUNCH_NO_FD when absent). */
+	int kvm_fd, elf_fd, console_fd, fs_fd, ready_fd;
+	int seccomp_vmm_fd, seccomp_vcpu_fd;
+	int control_fd, restore_fd, key_fd;
+	int net_fd, net_stats_fd;
+	unsigned disk_count;
+	struct launch_disk disks[LOCKVM_MAX_DISKS];
+	uint8_t net_mac[6];
+	const char *net_tap;		       /* "" when no NIC */
+	struct numa_set numa_nodes, numa_cpus; /* with LAUNCH_NUMA */
+	unsigned argc;
+	const char **argv; /* argc entries, then NULL */
+	unsigned envc;
+	const char **envp; /* envc entries, then NULL */
+};
+
+/* A launch with every fd absent and one vCPU, for the encoder's caller to fill. */
+void launch_init(struct launch *l);
+
+/*
+ * Encodes l into a new buffer (free() it). Returns the buffer and its size
+ * in *len, or NULL with a reason in err when l breaks a rule that
+ * launch_decode() would refuse (so a bad message is never sent).
+ */
+uint8_t *launch_encode(const struct launch *l, size_t *len, char *err, size_t errlen);
+
+/*
+ * Decodes and checks one message of exactly len bytes: magic, version, the
+ * size it states, every fd number, count and range, and every string
+ * NUL-terminated inside the record. argv and envp are allocated (free with
+ * launch_free); strings point into buf. Returns 0, or -1 with a reason in
+ * err and *l untouched but for what launch_free accepts.
+ */
+int launch_decode(const uint8_t *buf, size_t len, struct launch *l, char *err, size_t errlen);
+void launch_free(struct launch *l);
+
+/*
+ * Transport: the supervisor writes the message into a sealed memfd and
+ * passes its fd; the VMM reads it whole. launch_write_memfd returns the fd
+ * or -1 with err; launch_read_fd returns a malloc'd buffer (size in *len)
+ * or NULL with err, refusing more than LAUNCH_MAX_SIZE bytes.
+ */
+int launch_write_memfd(const uint8_t *buf, size_t len, char *err, size_t errlen);
+uint8_t *launch_read_fd(int fd, size_t *len, char *err, size_t errlen);
+
+#endif
