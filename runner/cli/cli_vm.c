@@ -19,6 +19,7 @@
 #include "nic.h"
 #include "paths.h"
 #include "procfs.h"
+#include "recovery.h"
 #include "registry.h"
 #include "sandbox.h"
 #include "util.h"
