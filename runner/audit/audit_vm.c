@@ -1,20 +1,16 @@
 /* `lockvm audit vm NAME`: a running VM's real state against what its policy says it should be. */
 #include "audit_vm.h"
 
-#include <dirent.h>
-#include <fcntl.h>
 #include <json-c/json.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "cgroup.h"
 #include "label.h"
+#include "observe.h"
 #include "paths.h"
-#include "procfs.h"
 #include "registry.h"
 #include "sandbox.h"
 #include "util.h"
@@ -47,10 +43,9 @@ static void report(struct audit *a, bool ok, const char *check, const char *expe
 		       actual);
 }
 
-static void check_label(struct audit *a, const struct reg_vm *vm)
+static void check_label(struct audit *a, const struct reg_vm *vm, const struct vm_observation *obs)
 {
-	char live[LABEL_MAX];
-	procfs_mac_label(vm->vmm_pid, live, sizeof(live));
+	const char *live = obs->live_label;
 	const char *want = registry_enforced_label(vm);
 	if (!want) {
 		want = strcmp(vm->mac, "apparmor") == 0 ? vm->profile : vm->label.process;
@@ -68,164 +63,114 @@ static void check_label(struct audit *a, const struct reg_vm *vm)
 	report(a, strcmp(now, vm->mac_mode) == 0, "MAC mode", vm->mac_mode, now);
 }
 
-static void check_process(struct audit *a, const struct reg_vm *vm, const char *proc)
+static void check_process(struct audit *a, const struct reg_vm *vm,
+			  const struct vm_observation *obs)
 {
 	char v[256], want[64];
 	bool caps = vm->layers & SANDBOX_CAPS;
-	static const char *const sets[] = {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"};
-	for (size_t i = 0; i < ARRAY_SIZE(sets); i++) {
-		procfs_status(proc, sets[i], v, sizeof(v));
-		if (caps)
-			report(a, strcmp(v, "0000000000000000") == 0, sets[i], "0000000000000000",
-			       v);
-	}
-	procfs_status(proc, "NoNewPrivs", v, sizeof(v));
+	for (int i = OBSERVE_CAP_INH; caps && i <= OBSERVE_CAP_AMB; i++)
+		report(a, strcmp(obs->status[i], "0000000000000000") == 0, observe_status_keys[i],
+		       "0000000000000000", obs->status[i]);
+	const char *nnp = obs->status[OBSERVE_NO_NEW_PRIVS];
 	if (vm->layers & SANDBOX_NO_NEW_PRIVS)
-		report(a, strcmp(v, "1") == 0, "NoNewPrivs", "1", v);
-	procfs_status(proc, "Uid", v, sizeof(v));
+		report(a, strcmp(nnp, "1") == 0, "NoNewPrivs", "1", nnp);
 	if (vm->uid) {
+		const char *uid = obs->status[OBSERVE_UID], *gid = obs->status[OBSERVE_GID];
+		const char *groups = obs->status[OBSERVE_GROUPS];
 		snprintf(want, sizeof(want), "%u\t%u\t%u\t%u", vm->uid, vm->uid, vm->uid, vm->uid);
-		report(a, strcmp(v, want) == 0, "uid (real, effective, saved, fs)", want, v);
-		procfs_status(proc, "Gid", v, sizeof(v));
+		report(a, strcmp(uid, want) == 0, "uid (real, effective, saved, fs)", want, uid);
 		snprintf(want, sizeof(want), "%u\t%u\t%u\t%u", vm->gid, vm->gid, vm->gid, vm->gid);
-		report(a, strcmp(v, want) == 0, "gid", want, v);
-		procfs_status(proc, "Groups", v, sizeof(v));
-		report(a, v[0] == '\0', "supplementary groups", "none", v[0] ? v : "none");
+		report(a, strcmp(gid, want) == 0, "gid", want, gid);
+		report(a, groups[0] == '\0', "supplementary groups", "none",
+		       groups[0] ? groups : "none");
 	}
 	/* seccomp on every thread lockvm made (kernel helper threads aside) */
 	if (vm->layers & SANDBOX_SECCOMP) {
-		char dir[PATH_MAX], tdir[PATH_MAX + 300], comm[64];
-		snprintf(dir, sizeof(dir), "%s/task", proc);
-		DIR *d = opendir(dir);
-		struct dirent *e;
 		unsigned vcpus = 0;
-		while (d && (e = readdir(d))) {
-			if (e->d_name[0] == '.')
-				continue;
-			snprintf(tdir, sizeof(tdir), "%s/%s", dir, e->d_name);
-			char cpath[PATH_MAX + 320];
-			snprintf(cpath, sizeof(cpath), "%s/comm", tdir);
-			procfs_line(cpath, comm, sizeof(comm));
+		for (size_t i = 0; i < obs->nthreads; i++) {
+			const struct observed_thread *t = &obs->threads[i];
 			bool ours =
-			    strncmp(comm, "vcpu", 4) == 0 || strcmp(comm, "lockvm-vmm") == 0;
+			    strncmp(t->name, "vcpu", 4) == 0 || strcmp(t->name, "lockvm-vmm") == 0;
 			if (!ours)
 				continue;
-			vcpus += strncmp(comm, "vcpu", 4) == 0;
+			vcpus += strncmp(t->name, "vcpu", 4) == 0;
 			char check[96];
-			procfs_status(tdir, "Seccomp", v, sizeof(v));
-			snprintf(check, sizeof(check), "seccomp of thread %s", comm);
-			report(a, strcmp(v, "2") == 0, check, "2 (filter)", v);
+			snprintf(check, sizeof(check), "seccomp of thread %s", t->name);
+			report(a, strcmp(t->seccomp, "2") == 0, check, "2 (filter)", t->seccomp);
 		}
-		if (d)
-			closedir(d);
 		snprintf(want, sizeof(want), "%u", vm->vcpus);
 		snprintf(v, sizeof(v), "%u", vcpus);
 		report(a, vcpus == vm->vcpus, "vCPU threads", want, v);
 	}
 }
 
-static void check_namespaces(struct audit *a, const struct reg_vm *vm, const char *proc)
+static void check_namespaces(struct audit *a, const struct reg_vm *vm,
+			     const struct vm_observation *obs)
 {
 	if (!(vm->layers & SANDBOX_NAMESPACES))
 		return;
-	static const char *const nss[] = {"mnt", "pid", "net", "ipc", "uts", "cgroup"};
-	for (size_t i = 0; i < ARRAY_SIZE(nss); i++) {
-		char path[PATH_MAX], mine[128] = "", host[128] = "", check[32];
-		snprintf(path, sizeof(path), "%s/ns/%s", proc, nss[i]);
-		ssize_t n = readlink(path, mine, sizeof(mine) - 1);
-		mine[n > 0 ? n : 0] = '\0';
-		snprintf(path, sizeof(path), "/proc/1/ns/%s", nss[i]);
-		n = readlink(path, host, sizeof(host) - 1);
-		host[n > 0 ? n : 0] = '\0';
-		snprintf(check, sizeof(check), "%s namespace", nss[i]);
+	for (size_t i = 0; i < OBSERVE_NR_NS; i++) {
+		if (strcmp(observe_ns_names[i], "user") == 0)
+			continue; /* audited: the six the sandbox unshares */
+		const char *mine = obs->ns[i], *host = obs->init_ns[i];
+		char check[32];
+		snprintf(check, sizeof(check), "%s namespace", observe_ns_names[i]);
 		report(a, mine[0] && strcmp(mine, host) != 0, check, "its own",
 		       mine[0] ? mine : "?");
 	}
-	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/root", proc);
-	DIR *d = opendir(path);
-	int entries = 0;
-	struct dirent *e;
-	while (d && (e = readdir(d)))
-		entries += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
-	if (d)
-		closedir(d);
 	char found[32];
-	snprintf(found, sizeof(found), d ? "%d entries" : "unreadable", entries);
+	snprintf(found, sizeof(found), obs->root_readable ? "%d entries" : "unreadable",
+		 obs->root_entries);
+	bool empty = obs->root_readable && obs->root_entries == 0;
 	if (vm->layers & SANDBOX_PIVOT_ROOT)
-		report(a, d && entries == 0, "root directory", "empty",
-		       d && entries == 0 ? "empty" : found);
+		report(a, empty, "root directory", "empty", empty ? "empty" : found);
 }
 
-static void check_cgroup(struct audit *a, const struct reg_vm *vm, const char *proc)
+static void check_cgroup(struct audit *a, const struct reg_vm *vm, const struct vm_observation *obs)
 {
 	if (!(vm->layers & SANDBOX_CGROUP) || !vm->cgroup.dir[CGROUP_MEMORY][0])
 		return;
-	char path[PATH_MAX + 64], line[512], want[PATH_MAX];
+	char want[PATH_MAX];
 	/* The VMM must be in the cgroup the registry names. */
 	const char *dir = vm->cgroup.dir[vm->cgroup.v2 ? 0 : CGROUP_MEMORY];
-	snprintf(path, sizeof(path), "%s/cgroup", proc);
-	FILE *f = fopen(path, "re");
-	char found[PATH_MAX] = "";
-	while (f && fgets(line, sizeof(line), f)) {
-		char *ctl = strchr(line, ':'), *rel = ctl ? strchr(ctl + 1, ':') : NULL;
-		if (!rel)
-			continue;
-		*rel++ = '\0';
-		rel[strcspn(rel, "\n")] = '\0';
-		bool mem =
-		    vm->cgroup.v2 ? strcmp(ctl + 1, "") == 0 : strstr(ctl + 1, "memory") != NULL;
-		if (mem)
-			snprintf(found, sizeof(found), "%s", rel);
-	}
-	if (f)
-		fclose(f);
+	const char *found = obs->cgroup_member;
 	const char *tail = strstr(dir, "/lockvm/");
 	snprintf(want, sizeof(want), "%s", tail ? tail : dir);
 	report(a, tail && strcmp(found, want) == 0, "cgroup", want, found[0] ? found : "?");
-	snprintf(path, sizeof(path), "%s/%s", dir,
-		 vm->cgroup.v2 ? "memory.max" : "memory.limit_in_bytes");
-	procfs_line(path, line, sizeof(line));
+	const char *line =
+	    observe_cgfile(obs, vm->cgroup.v2 ? "memory.max" : "memory.limit_in_bytes");
 	snprintf(want, sizeof(want), "at most %llu",
 		 (unsigned long long)(vm->mem * 2 + (256ULL << 20)));
 	unsigned long long limit = strtoull(line, NULL, 10);
 	report(a, line[0] && limit >= vm->mem && limit <= vm->mem * 2 + (256ULL << 20),
 	       "memory limit", want, line[0] ? line : "?");
-	const char *pdir = vm->cgroup.dir[vm->cgroup.v2 ? 0 : CGROUP_PIDS];
-	snprintf(path, sizeof(path), "%s/pids.max", pdir);
-	procfs_line(path, line, sizeof(line));
+	line = observe_cgfile(obs, "pids.max");
 	snprintf(want, sizeof(want), "%u", vm->vcpus + 16);
 	report(a, strcmp(line, want) == 0, "pids limit", want, line[0] ? line : "?");
 }
 
-static void check_disks(struct audit *a, const struct reg_vm *vm)
+static void check_disks(struct audit *a, const struct reg_vm *vm, const struct vm_observation *obs)
 {
 	for (unsigned i = 0; i < vm->ndisks; i++) {
 		const struct reg_disk *d = &vm->disks[i];
-		int fd = open(d->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-		struct stat st;
+		const struct observed_disk *od = &obs->disks[i];
 		char check[REGISTRY_PATH_MAX + 32], want[64], found[64];
-		if (fd < 0 || fstat(fd, &st) < 0) {
+		if (!od->present) {
 			snprintf(check, sizeof(check), "disk %s", d->path);
 			report(a, false, check, "present", "missing");
-			if (fd >= 0)
-				close(fd);
 			continue;
 		}
 		if (strcmp(d->mode, "rw") == 0 && vm->uid) {
 			snprintf(check, sizeof(check), "owner of disk %s", d->path);
 			snprintf(want, sizeof(want), "%u:%u 0600", vm->uid, vm->gid);
-			snprintf(found, sizeof(found), "%u:%u %04o", st.st_uid, st.st_gid,
-				 st.st_mode & 07777);
+			snprintf(found, sizeof(found), "%u:%u %04o", od->uid, od->gid, od->mode);
 			report(a, strcmp(want, found) == 0, check, want, found);
 		}
-		char label[LABEL_MAX] = "";
 		if (strcmp(vm->mac, "selinux") == 0 && vm->label.kind != LABEL_NONE &&
-		    label_file_get(fd, label, sizeof(label)) == 0) {
+		    od->label_rc == 0) {
 			snprintf(check, sizeof(check), "label of disk %s", d->path);
-			report(a, strcmp(label, d->label) == 0, check, d->label, label);
+			report(a, strcmp(od->label, d->label) == 0, check, d->label, od->label);
 		}
-		close(fd);
 	}
 }
 
@@ -244,25 +189,24 @@ int audit_vm_main(int argc, char **argv)
 	if (!name)
 		die("usage: lockvm audit vm NAME [--json]");
 	struct reg_vm vm;
-	char proc[64];
+	struct vm_observation obs;
 	registry_load_live(name, &vm);
 	if (vm.vmm_pid <= 0)
 		die("VM '%s' has no VMM yet (state %s)", name, vm.state);
 	a.vm = name;
 	a.results = json_object_new_array();
-	snprintf(proc, sizeof(proc), "/proc/%ld", vm.vmm_pid);
-	check_label(&a, &vm);
-	check_process(&a, &vm, proc);
-	check_namespaces(&a, &vm, proc);
-	check_cgroup(&a, &vm, proc);
-	check_disks(&a, &vm);
+	vm_observe(&vm, &obs);
+	check_label(&a, &vm, &obs);
+	check_process(&a, &vm, &obs);
+	check_namespaces(&a, &vm, &obs);
+	check_cgroup(&a, &vm, &obs);
+	check_disks(&a, &vm, &obs);
 	/* The VMM must still be the registry's: a pid reused by another
-	 * process would make every line above meaningless. */
-	char comm[64], path[96];
-	snprintf(path, sizeof(path), "%s/comm", proc);
-	procfs_line(path, comm, sizeof(comm));
-	report(&a, strcmp(comm, "lockvm-vmm") == 0, "VMM process", "lockvm-vmm",
-	       comm[0] ? comm : "gone");
+	 * process would make every line above meaningless (vm_observe reads
+	 * its comm last). */
+	report(&a, strcmp(obs.comm, "lockvm-vmm") == 0, "VMM process", "lockvm-vmm",
+	       obs.comm[0] ? obs.comm : "gone");
+	vm_observation_free(&obs);
 	if (a.json) {
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "vm", json_object_new_string(name));

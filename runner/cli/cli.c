@@ -12,6 +12,7 @@
 #include "audit_selinux.h"
 #include "audit_vm.h"
 #include "net.h"
+#include "recovery.h"
 #include "cli_vmdef.h"
 #include "run.h"
 #include "seccomp_policy.h"
@@ -52,6 +53,13 @@ static int audit_main(int argc, char **argv)
 	    "[FILE...] | vm NAME [--json]");
 }
 
+/* net/ sits below recovery (which releases dead VMs' NICs): the reaper
+ * is handed down rather than called up. */
+static int net_cmd(int argc, char **argv)
+{
+	return net_main(argc, argv, registry_reap);
+}
+
 static const struct command {
 	const char *name;
 	int (*main)(int argc, char **argv);
@@ -67,7 +75,7 @@ static const struct command {
     {"stop", cmd_stop, "ask a VM to shut down, kill it after --timeout"},
     {"kill", cmd_kill, "kill a VM now"},
     {"logs", cmd_logs, "a VM's console and lifecycle log (-f: follow)"},
-    {"net", net_main, "virtual networks: define, start, list, destroy, undefine"},
+    {"net", net_cmd, "virtual networks: define, start, list, destroy, undefine"},
     {"gc", cmd_gc, "recover what VMs with a dead supervisor left behind"},
     {"define", cmd_define, "check a VM definition (INI) and install it under a name"},
     {"undefine", cmd_undefine, "remove a VM definition"},

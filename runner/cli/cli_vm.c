@@ -17,8 +17,10 @@
 #include "landlock.h"
 #include "memstat.h"
 #include "nic.h"
+#include "observe.h"
 #include "paths.h"
 #include "procfs.h"
+#include "recovery.h"
 #include "registry.h"
 #include "sandbox.h"
 #include "util.h"
@@ -182,17 +184,10 @@ int cmd_list(int argc, char **argv)
 	return 0;
 }
 
-/* "Key:" of /proc/PID/status, or of one of its threads; "?" when absent. */
-static void status_field(long pid, const char *task, const char *key, char *out, size_t size)
+/* An observed value as inspect shows it: "?" when the kernel did not. */
+static const char *shown(const char *v)
 {
-	char dir[96];
-	if (task)
-		snprintf(dir, sizeof(dir), "/proc/%ld/task/%s", pid, task);
-	else
-		snprintf(dir, sizeof(dir), "/proc/%ld", pid);
-	procfs_status(dir, key, out, size);
-	if (!out[0])
-		snprintf(out, size, "?");
+	return v[0] ? v : "?";
 }
 
 static void add(json_object *o, const char *k, const char *v)
@@ -200,9 +195,95 @@ static void add(json_object *o, const char *k, const char *v)
 	json_object_object_add(o, k, json_object_new_string(v));
 }
 
-/* The NIC: what the registry recorded, and the VMM's live counters from
- * the memfd the supervisor keeps (read through /proc/PID/fd). */
-static json_object *net_json(const struct reg_vm *vm)
+/* The VMM process as the kernel sees it: status, threads, namespaces. */
+static json_object *vmm_json(const struct vm_observation *obs)
+{
+	char buf[512];
+	json_object *proc = json_object_new_object();
+	for (size_t i = 0; i < OBSERVE_NR_STATUS; i++)
+		if (i != OBSERVE_GROUPS) /* audit's, not shown */
+			add(proc, observe_status_keys[i], shown(obs->status[i]));
+	json_object *threads = json_object_new_array();
+	for (size_t i = 0; i < obs->nthreads; i++) {
+		const struct observed_thread *ot = &obs->threads[i];
+		json_object *t = json_object_new_object();
+		add(t, "tid", ot->tid);
+		add(t, "name", ot->name);
+		add(t, "seccomp", shown(ot->seccomp));
+		add(t, "seccomp_filters", shown(ot->seccomp_filters));
+		json_object_array_add(threads, t);
+	}
+	json_object_object_add(proc, "threads", threads);
+	json_object *ns = json_object_new_object();
+	for (size_t i = 0; i < OBSERVE_NR_NS; i++) {
+		const char *link = shown(obs->ns[i]);
+		snprintf(buf, sizeof(buf), "%s%s", link,
+			 strcmp(link, obs->self_ns[i]) == 0 ? " (host's)" : "");
+		add(ns, observe_ns_names[i], buf);
+	}
+	json_object_object_add(proc, "namespaces", ns);
+	return proc;
+}
+
+/* memory as the kernel accounts it (issue 8) */
+static json_object *memory_json(const struct vm_observation *obs)
+{
+	const struct memstat *ms = &obs->memory;
+	json_object *mem = json_object_new_object();
+	if (!obs->have_memory)
+		return mem;
+	json_object_object_add(mem, "rss_bytes", json_object_new_int64((int64_t)ms->rss_bytes));
+	json_object_object_add(mem, "peak_rss_bytes",
+			       json_object_new_int64((int64_t)ms->peak_rss_bytes));
+	json_object_object_add(mem, "anon_huge_bytes",
+			       json_object_new_int64((int64_t)ms->anon_huge_bytes));
+	json_object_object_add(mem, "hugetlb_bytes",
+			       json_object_new_int64((int64_t)ms->hugetlb_bytes));
+	json_object_object_add(mem, "ksm_merging_pages",
+			       ms->have_ksm ? json_object_new_int64((int64_t)ms->ksm_merging_pages)
+					    : NULL);
+	return mem;
+}
+
+/* cgroup limits and usage */
+static json_object *cgroup_json(const struct reg_vm *vm, const struct vm_observation *obs)
+{
+	json_object *cg = json_object_new_object();
+	for (size_t i = 0; i < OBSERVE_NR_CGFILES; i++)
+		if (obs->cgfile_present[i])
+			add(cg, observe_cgfile_names[i], obs->cgfile[i]);
+	add(cg, "path", vm->cgroup.dir[0][0] ? vm->cgroup.dir[0] : "");
+	return cg;
+}
+
+/* disks: recorded label, the file's label now, owner and mode now */
+static json_object *disks_json(const struct reg_vm *vm, const struct vm_observation *obs)
+{
+	char buf[64];
+	json_object *disks = json_object_new_array();
+	for (unsigned i = 0; i < vm->ndisks; i++) {
+		const struct observed_disk *od = &obs->disks[i];
+		json_object *dj = json_object_new_object();
+		add(dj, "path", vm->disks[i].path);
+		add(dj, "mode", vm->disks[i].mode);
+		add(dj, "label", vm->disks[i].label);
+		if (od->present) {
+			snprintf(buf, sizeof(buf), "%u:%u", od->uid, od->gid);
+			add(dj, "owner", buf);
+			snprintf(buf, sizeof(buf), "%04o", od->mode);
+			add(dj, "file_mode", buf);
+		}
+		add(dj, "file_label",
+		    od->label[0]				? od->label
+		    : strcmp(vm->mac_mode, "not enforced") == 0 ? "not enforced"
+								: "?");
+		json_object_array_add(disks, dj);
+	}
+	return disks;
+}
+
+/* The NIC: what the registry recorded, and the VMM's live counters. */
+static json_object *net_json(const struct reg_vm *vm, const struct vm_observation *obs)
 {
 	const struct reg_net *rn = &vm->net;
 	json_object *n = json_object_new_object();
@@ -215,178 +296,53 @@ static json_object *net_json(const struct reg_vm *vm)
 	add(n, "mac", rn->mac);
 	if (rn->ovs_db[0])
 		add(n, "ovs_db", rn->ovs_db);
-	char path[64];
-	struct nic_stats stats;
-	snprintf(path, sizeof(path), "/proc/%ld/fd/%d", vm->pid, rn->stats_fd);
-	int fd = rn->stats_fd >= 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
-	bool ok = fd >= 0 && pread(fd, &stats, sizeof(stats), 0) == (ssize_t)sizeof(stats) &&
-		  stats.magic == NIC_STATS_MAGIC;
-	if (fd >= 0)
-		close(fd);
-	for (size_t i = 0; ok && i < NIC_COUNTERS; i++)
+	for (size_t i = 0; obs->have_nic_stats && i < NIC_COUNTERS; i++)
 		json_object_object_add(n, nic_stats_names[i],
-				       json_object_new_int64((int64_t)stats.counter[i]));
+				       json_object_new_int64((int64_t)obs->nic.counter[i]));
 	return n;
 }
 
-int cmd_inspect(int argc, char **argv)
+/* Everything inspect shows: the record, the sandbox it asked for, and the
+ * observation. */
+static json_object *inspect_json(const struct reg_vm *vm, const struct vm_observation *obs)
 {
-	bool json = argc == 3 && strcmp(argv[2], "--json") == 0;
-	if (argc != 2 && !json)
-		die("usage: lockvm inspect NAME [--json]");
-	reap_dead();
-	struct reg_vm vm;
-	registry_load_live(argv[1], &vm);
-	json_object *o = vm_json(&vm, vm.state);
-	char buf[512], path[PATH_MAX + 64];
-	long pid = vm.vmm_pid;
-
-	add(o, "seccomp_mode", vm.seccomp);
-	add(o, "cpus", vm.cpus);
-	json_object_object_add(o, "uid", json_object_new_int64(vm.uid));
-	json_object_object_add(o, "gid", json_object_new_int64(vm.gid));
-	json_object_object_add(o, "confined", json_object_new_boolean(vm.confined));
+	json_object *o = vm_json(vm, vm->state);
+	add(o, "seccomp_mode", vm->seccomp);
+	add(o, "cpus", vm->cpus);
+	json_object_object_add(o, "uid", json_object_new_int64(vm->uid));
+	json_object_object_add(o, "gid", json_object_new_int64(vm->gid));
+	json_object_object_add(o, "confined", json_object_new_boolean(vm->confined));
 	json_object *layers = json_object_new_array();
 	for (unsigned bit = 1; bit & SANDBOX_LAYERS_ALL; bit <<= 1)
-		if (vm.layers & bit)
+		if (vm->layers & bit)
 			json_object_array_add(layers,
 					      json_object_new_string(sandbox_layer_name(bit)));
 	json_object_object_add(o, "layers", layers);
 	int abi = landlock_abi();
-	snprintf(buf, sizeof(buf), "%s",
-		 (vm.layers & SANDBOX_LANDLOCK) && abi > 0 ? "enforced" : "off");
-	add(o, "landlock", buf);
+	add(o, "landlock", (vm->layers & SANDBOX_LANDLOCK) && abi > 0 ? "enforced" : "off");
 	json_object_object_add(o, "landlock_abi", json_object_new_int(abi > 0 ? abi : 0));
+	json_object_object_add(o, "vmm", vmm_json(obs));
+	json_object_object_add(o, "memory", memory_json(obs));
+	json_object_object_add(o, "cgroup", cgroup_json(vm, obs));
+	json_object_object_add(o, "disks", disks_json(vm, obs));
+	json_object_object_add(o, "net", net_json(vm, obs));
+	return o;
+}
 
-	/* The VMM process as the kernel sees it. */
-	json_object *proc = json_object_new_object();
-	static const char *const fields[] = {
-	    "Uid",    "Gid",	"CapInh",     "CapPrm",	 "CapEff",
-	    "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp", "Seccomp_filters"};
-	for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
-		status_field(pid, NULL, fields[i], buf, sizeof(buf));
-		add(proc, fields[i], buf);
-	}
-	json_object *threads = json_object_new_array();
-	snprintf(path, sizeof(path), "/proc/%ld/task", pid);
-	DIR *d = opendir(path);
-	struct dirent *e;
-	while (d && (e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		json_object *t = json_object_new_object();
-		char comm[64];
-		snprintf(path, sizeof(path), "/proc/%ld/task/%s/comm", pid, e->d_name);
-		procfs_line(path, comm, sizeof(comm));
-		add(t, "tid", e->d_name);
-		add(t, "name", comm);
-		status_field(pid, e->d_name, "Seccomp", buf, sizeof(buf));
-		add(t, "seccomp", buf);
-		status_field(pid, e->d_name, "Seccomp_filters", buf, sizeof(buf));
-		add(t, "seccomp_filters", buf);
-		json_object_array_add(threads, t);
-	}
-	if (d)
-		closedir(d);
-	json_object_object_add(proc, "threads", threads);
-	json_object *ns = json_object_new_object();
-	static const char *const nss[] = {"mnt", "pid", "net", "ipc", "uts", "cgroup", "user"};
-	for (size_t i = 0; i < ARRAY_SIZE(nss); i++) {
-		char link[128] = "?", self[128] = "";
-		snprintf(path, sizeof(path), "/proc/%ld/ns/%s", pid, nss[i]);
-		ssize_t n = readlink(path, link, sizeof(link) - 1);
-		link[n > 0 ? n : 1] = '\0';
-		snprintf(path, sizeof(path), "/proc/self/ns/%s", nss[i]);
-		n = readlink(path, self, sizeof(self) - 1);
-		self[n > 0 ? n : 0] = '\0';
-		snprintf(buf, sizeof(buf), "%s%s", link,
-			 strcmp(link, self) == 0 ? " (host's)" : "");
-		add(ns, nss[i], buf);
-	}
-	json_object_object_add(proc, "namespaces", ns);
-	json_object_object_add(o, "vmm", proc);
+static json_object *field(json_object *o, const char *key)
+{
+	json_object *v = NULL;
+	json_object_object_get_ex(o, key, &v);
+	return v;
+}
 
-	/* memory as the kernel accounts it (issue 8) */
-	struct memstat ms;
-	json_object *mem = json_object_new_object();
-	if (memstat_read((pid_t)pid, &ms) == 0) {
-		json_object_object_add(mem, "rss_bytes",
-				       json_object_new_int64((int64_t)ms.rss_bytes));
-		json_object_object_add(mem, "peak_rss_bytes",
-				       json_object_new_int64((int64_t)ms.peak_rss_bytes));
-		json_object_object_add(mem, "anon_huge_bytes",
-				       json_object_new_int64((int64_t)ms.anon_huge_bytes));
-		json_object_object_add(mem, "hugetlb_bytes",
-				       json_object_new_int64((int64_t)ms.hugetlb_bytes));
-		json_object_object_add(
-		    mem, "ksm_merging_pages",
-		    ms.have_ksm ? json_object_new_int64((int64_t)ms.ksm_merging_pages) : NULL);
-	}
-	json_object_object_add(o, "memory", mem);
-
-	/* cgroup limits and usage */
-	json_object *cg = json_object_new_object();
-	static const struct {
-		int ctl;
-		const char *file;
-	} cgfiles[] = {
-	    {CGROUP_MEMORY, "memory.limit_in_bytes"},
-	    {CGROUP_MEMORY, "memory.usage_in_bytes"},
-	    {CGROUP_MEMORY, "memory.max"},
-	    {CGROUP_MEMORY, "memory.current"},
-	    {CGROUP_PIDS, "pids.max"},
-	    {CGROUP_PIDS, "pids.current"},
-	    {CGROUP_CPU, "cpu.cfs_quota_us"},
-	    {CGROUP_CPU, "cpu.max"},
-	};
-	for (size_t i = 0; i < ARRAY_SIZE(cgfiles); i++) {
-		const char *dir = vm.cgroup.dir[vm.cgroup.v2 ? 0 : cgfiles[i].ctl];
-		if (!dir[0])
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, cgfiles[i].file);
-		if (access(path, R_OK) < 0)
-			continue;
-		procfs_line(path, buf, sizeof(buf));
-		add(cg, cgfiles[i].file, buf);
-	}
-	add(cg, "path", vm.cgroup.dir[0][0] ? vm.cgroup.dir[0] : "");
-	json_object_object_add(o, "cgroup", cg);
-
-	/* disks: recorded label, the file's label now, owner and mode now */
-	json_object *disks = json_object_new_array();
-	for (unsigned i = 0; i < vm.ndisks; i++) {
-		json_object *dj = json_object_new_object();
-		add(dj, "path", vm.disks[i].path);
-		add(dj, "mode", vm.disks[i].mode);
-		add(dj, "label", vm.disks[i].label);
-		int fd = open(vm.disks[i].path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-		struct stat st;
-		char now[LABEL_MAX] = "";
-		if (fd >= 0 && fstat(fd, &st) == 0) {
-			snprintf(buf, sizeof(buf), "%u:%u", st.st_uid, st.st_gid);
-			add(dj, "owner", buf);
-			snprintf(buf, sizeof(buf), "%04o", st.st_mode & 07777);
-			add(dj, "file_mode", buf);
-			label_file_get(fd, now, sizeof(now));
-		}
-		if (fd >= 0)
-			close(fd);
-		add(dj, "file_label",
-		    now[0]				       ? now
-		    : strcmp(vm.mac_mode, "not enforced") == 0 ? "not enforced"
-							       : "?");
-		json_object_array_add(disks, dj);
-	}
-	json_object_object_add(o, "disks", disks);
-	json_object *net = net_json(&vm);
-	json_object_object_add(o, "net", net);
-
-	if (json) {
-		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
-		json_object_put(o);
-		return 0;
-	}
-	/* Human form: "Key: value" lines, like virsh dominfo. */
+/* Human form of inspect_json: "Key: value" lines, like virsh dominfo. */
+static void inspect_print(const struct reg_vm *vm, json_object *o)
+{
+	json_object *layers = field(o, "layers"), *proc = field(o, "vmm");
+	json_object *threads = field(proc, "threads"), *ns = field(proc, "namespaces");
+	json_object *mem = field(o, "memory"), *cg = field(o, "cgroup");
+	json_object *disks = field(o, "disks"), *net = field(o, "net");
 	json_object_object_foreach(o, key, val)
 	{
 		if (json_object_is_type(val, json_type_object) ||
@@ -404,12 +360,11 @@ int cmd_inspect(int argc, char **argv)
 			printf("vmm.%-12s %s\n", pkey, json_object_get_string(pval));
 	}
 	for (size_t i = 0; i < json_object_array_length(threads); i++) {
-		json_object *t = json_object_array_get_idx(threads, i), *v1, *v2, *v3;
-		json_object_object_get_ex(t, "name", &v1);
-		json_object_object_get_ex(t, "seccomp", &v2);
-		json_object_object_get_ex(t, "seccomp_filters", &v3);
-		printf("thread %-9s seccomp %s, %s filter(s)\n", json_object_get_string(v1),
-		       json_object_get_string(v2), json_object_get_string(v3));
+		json_object *t = json_object_array_get_idx(threads, i);
+		printf("thread %-9s seccomp %s, %s filter(s)\n",
+		       json_object_get_string(field(t, "name")),
+		       json_object_get_string(field(t, "seccomp")),
+		       json_object_get_string(field(t, "seccomp_filters")));
 	}
 	json_object_object_foreach(ns, nkey, nval)
 	{
@@ -432,7 +387,7 @@ int cmd_inspect(int argc, char **argv)
 		}
 		printf("\n");
 	}
-	if (vm.net.kind[0]) {
+	if (vm->net.kind[0]) {
 		printf("net:");
 		json_object_object_foreach(net, nkey2, nval2)
 		{
@@ -440,6 +395,24 @@ int cmd_inspect(int argc, char **argv)
 		}
 		printf("\n");
 	}
+}
+
+int cmd_inspect(int argc, char **argv)
+{
+	bool json = argc == 3 && strcmp(argv[2], "--json") == 0;
+	if (argc != 2 && !json)
+		die("usage: lockvm inspect NAME [--json]");
+	reap_dead();
+	struct reg_vm vm;
+	struct vm_observation obs;
+	registry_load_live(argv[1], &vm);
+	vm_observe(&vm, &obs);
+	json_object *o = inspect_json(&vm, &obs);
+	vm_observation_free(&obs);
+	if (json)
+		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
+	else
+		inspect_print(&vm, o);
 	json_object_put(o);
 	return 0;
 }

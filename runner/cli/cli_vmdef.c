@@ -14,6 +14,7 @@
 #include "paths.h"
 #include "pool.h"
 #include "registry.h"
+#include "images.h"
 #include "run.h"
 #include "util.h"
 #include "vmdef.h"

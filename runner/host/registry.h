@@ -1,4 +1,4 @@
-/* The VM registry: one directory per live VM under <root>/run/lockvm/vms, image records, and recovery of dead VMs. */
+/* The VM registry's store: one directory per live VM under <root>/run/lockvm/vms, its lock, listing, label queries (images.h: disk records; recovery.h: dead VMs). */
 #ifndef LOCKVM_REGISTRY_H
 #define LOCKVM_REGISTRY_H
 
@@ -11,11 +11,12 @@
 
 #include "cgroup.h"
 #include "label.h"
-#include "net.h"
+#include "net_record.h"
 #include "paths.h"
 
-#define REGISTRY_FORMAT	  1    /* state.json and image records carry it */
-#define REGISTRY_PATH_MAX 1024 /* longest disk path a VM may record */
+#define REGISTRY_FORMAT	  1		      /* state.json and image records carry it */
+#define REGISTRY_PATH_MAX 1024		      /* longest disk path a VM may record */
+#define IMAGES_DIR	  "run/lockvm/images" /* image records (images.c); made by registry_lock() */
 
 struct reg_disk {
 	char path[REGISTRY_PATH_MAX];
@@ -93,17 +94,12 @@ void registry_load_live(const char *name, struct reg_vm *vm);
 int registry_names(char ***names, size_t *n);
 void registry_names_free(char **names, size_t n);
 
+/* The path of LEAF ("state.json", "lock") in NAME's entry into out.
+ * 0, or -1 with errno (ENAMETOOLONG). */
+int registry_entry_path(const char *name, const char *leaf, char *out, size_t size);
+
 /* Removes vms/NAME (state, lock). */
 void registry_remove(const char *name);
-
-/*
- * Recovers every dead VM: its images get their owner, mode and label back
- * (when it was their last user), its cgroup is removed, its log notes it,
- * and its entry goes away. Needs the registry lock. Returns how many were
- * reaped; reasons for entries it cannot read are printed, and such entries
- * are left alone (never trusted).
- */
-int registry_reap(void);
 
 /* The label pairs of every live VM (keys from label_pair_key), for
  * allocation; group members also report their group in groups (may be
@@ -115,24 +111,5 @@ int registry_group_pair(const char *group, int *a, int *b);
 
 /* This boot's id (/proc/sys/kernel/random/boot_id). */
 const char *registry_boot_id(void);
-
-/*
- * Image records (run/lockvm/images/DEV-INO.json): what an image was (owner,
- * mode, label) before its first VM took it, and who uses it now.
- * images_take() is called with the registry lock held, for an opened image:
- * it refuses an image in use by a live VM with a different label unless both
- * use it shared, then records the original (unless already recorded in this
- * boot), chowns a read-write image to uid:gid with mode 0600 (uid 0: no
- * chown) and sets the label (SELinux only). Returns 0 or -1 with err.
- */
-int images_take(int fd, const char *path, const char *vm, const char *mode, const char *label,
-		uid_t uid, gid_t gid, char *err, size_t errlen);
-
-/* Drops vm from every record; an image with no user left gets its original
- * owner, mode and label back and its record is removed. Needs the lock. */
-void images_release(const char *vm);
-
-/* The VMs using the image at path (for `pool delete`, inspect): how many. */
-int images_users(const char *path, char users[][PATHS_NAME_MAX + 1], int max);
 
 #endif

@@ -37,6 +37,8 @@
 #include "migrate_addr.h"
 #include "label.h"
 #include "registry.h"
+#include "images.h"
+#include "recovery.h"
 #include "mac.h"
 #include "net.h"
 #include "netframe.h"

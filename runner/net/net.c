@@ -22,17 +22,6 @@ const char *net_kind_name(enum net_kind kind)
 	return kind == NET_BRIDGE ? "bridge" : kind == NET_OVS ? "ovs" : "none";
 }
 
-bool net_ovs_db_valid(const char *db)
-{
-	size_t len = strlen(db);
-	if (len >= NET_OVS_DB_MAX || strncmp(db, "unix:/", 6) != 0 || strstr(db, "/../"))
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)db[i] <= ' ' || (unsigned char)db[i] >= 0x7f)
-			return false;
-	return true;
-}
-
 int net_parse_cidr(const char *text, uint32_t *network, uint32_t *prefix)
 {
 	char addr[32];
@@ -391,7 +380,8 @@ static int net_start(const struct net_spec *spec)
 /* Names the live VMs whose NIC is on the network's bridge (by --net
  * network=NAME or straight on the bridge), ", "-separated, into out.
  * Returns how many there are. */
-static size_t attached_vms(const struct net_spec *spec, char *out, size_t size)
+static size_t attached_vms(const struct net_spec *spec, char *out, size_t size,
+			   int (*reap_dead)(void))
 {
 	char **names, err[PATH_MAX + 128];
 	size_t n, count = 0, used = 0;
@@ -399,7 +389,7 @@ static size_t attached_vms(const struct net_spec *spec, char *out, size_t size)
 	int lock = registry_lock(); /* a killed supervisor's VM is attached to nothing */
 	if (lock < 0)
 		die("cannot lock the VM registry under %s", paths_root());
-	registry_reap();
+	reap_dead();
 	registry_unlock(lock);
 	if (registry_names(&names, &n) < 0)
 		return 0;
@@ -420,12 +410,12 @@ static size_t attached_vms(const struct net_spec *spec, char *out, size_t size)
 	return count;
 }
 
-static int net_destroy(const struct net_spec *spec, bool force)
+static int net_destroy(const struct net_spec *spec, bool force, int (*reap_dead)(void))
 {
 	char err[512], vms[1024];
 	if (!net_active(spec))
 		die("network %s is not active", spec->network);
-	size_t attached = attached_vms(spec, vms, sizeof(vms));
+	size_t attached = attached_vms(spec, vms, sizeof(vms), reap_dead);
 	if (attached && !force)
 		die("network %s has %zu VM%s attached: %s (stop %s first, or net destroy --force)",
 		    spec->network, attached, attached == 1 ? "" : "s", vms,
@@ -496,7 +486,7 @@ static int net_list(bool json)
 	return 0;
 }
 
-int net_main(int argc, char **argv)
+int net_main(int argc, char **argv, int (*reap_dead)(void))
 {
 	char err[PATH_MAX + 256], path[PATH_MAX];
 	struct net_spec spec;
@@ -524,7 +514,7 @@ int net_main(int argc, char **argv)
 	if (strcmp(cmd, "start") == 0)
 		return net_start(&spec);
 	if (strcmp(cmd, "destroy") == 0)
-		return net_destroy(&spec, force);
+		return net_destroy(&spec, force, reap_dead);
 	if (def_path(argv[2], path, sizeof(path), err, sizeof(err)) < 0 || unlink(path) < 0)
 		die_errno("removing the definition of network %s", argv[2]);
 	printf("network %s undefined\n", argv[2]);

@@ -7,11 +7,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "net_record.h"
 #include "paths.h"
 #include "tap.h"
 
 #define PATHS_NETWORKS_DIR "etc/lockvm/networks" /* NAME.conf */
-#define NET_OVS_DB_MAX	   256
 #define NET_OVS_DB_DEFAULT "unix:/var/run/openvswitch/db.sock"
 
 enum net_kind { NET_NONE, NET_BRIDGE, NET_OVS };
@@ -26,18 +26,6 @@ struct net_spec {
 	uint32_t subnet, prefix;     /* a named network's subnet (host order), 0/0: none */
 };
 
-/* A VM's NIC as the registry records it (state.json "net"), enough to
- * undo the attachment after the supervisor is gone. */
-struct reg_net {
-	char kind[8]; /* "" (no NIC), "bridge" or "ovs" */
-	char network[PATHS_NAME_MAX + 1];
-	char bridge[TAP_IFNAME_MAX + 1];
-	char tap[TAP_IFNAME_MAX + 1];
-	char mac[18];
-	char ovs_db[NET_OVS_DB_MAX];
-	int stats_fd; /* the supervisor's fd of the NIC counters, -1 */
-};
-
 const char *net_kind_name(enum net_kind kind);
 
 /*
@@ -46,9 +34,6 @@ const char *net_kind_name(enum net_kind kind);
  * LOCKVM_OVS_DB, else NET_OVS_DB_DEFAULT. Returns 0, or -1 with err.
  */
 int net_spec_parse(const char *text, struct net_spec *spec, char *err, size_t errlen);
-
-/* An OVS database address lockvm passes on: "unix:" and an absolute path. */
-bool net_ovs_db_valid(const char *db);
 
 /* Parses "A.B.C.D/P" (P 1..30) into the network address and prefix. */
 int net_parse_cidr(const char *text, uint32_t *network, uint32_t *prefix);
@@ -72,7 +57,9 @@ uid_t net_tap_owner(uint32_t vm_uid);
  * Best effort, warnings on stderr. Safe to repeat. */
 void net_release(const struct reg_net *rn, bool delete_tap, uid_t owner);
 
-/* `lockvm net define|start|destroy|undefine|list ...` */
-int net_main(int argc, char **argv);
+/* `lockvm net define|start|destroy|undefine|list ...`. reap_dead recovers
+ * dead VMs (registry_reap, which sits above net/ and is called with the
+ * registry lock held) before `destroy` counts the VMs still attached. */
+int net_main(int argc, char **argv, int (*reap_dead)(void));
 
 #endif

@@ -1,0 +1,308 @@
+/* Image records (run/lockvm/images/DEV-INO.json): a disk's owner, mode and label before its first VM took it, its users, and putting them back when the last one goes. */
+#include "images.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "label.h"
+#include "paths.h"
+#include "registry.h"
+#include "registry_json.h"
+#include "util.h"
+
+struct image_user {
+	char vm[PATHS_NAME_MAX + 1];
+	char mode[8];
+	char label[LABEL_MAX];
+};
+
+struct image_record {
+	char path[REGISTRY_PATH_MAX];
+	uint64_t dev, ino;
+	char boot_id[40];
+	uint32_t uid, gid, mode;
+	char label[LABEL_MAX];
+	int nusers;
+	struct image_user users[64];
+};
+
+static int record_path(uint64_t dev, uint64_t ino, char *out, size_t size)
+{
+	char leaf[64];
+	snprintf(leaf, sizeof(leaf), "%llx-%llx.json", (unsigned long long)dev,
+		 (unsigned long long)ino);
+	return paths_join(out, size, IMAGES_DIR, leaf);
+}
+
+static int record_load(const char *path, struct image_record *rec, char *err, size_t errlen)
+{
+	memset(rec, 0, sizeof(*rec));
+	json_object *o = parse_file(path, err, errlen);
+	if (!o)
+		return -1;
+	struct reader r = {.o = o};
+	get_str(&r, "path", rec->path, sizeof(rec->path));
+	rec->dev = (uint64_t)get_int(&r, "dev", 0, INT64_MAX);
+	rec->ino = (uint64_t)get_int(&r, "ino", 0, INT64_MAX);
+	get_str(&r, "boot_id", rec->boot_id, sizeof(rec->boot_id));
+	rec->uid = (uint32_t)get_int(&r, "uid", 0, UINT32_MAX);
+	rec->gid = (uint32_t)get_int(&r, "gid", 0, UINT32_MAX);
+	rec->mode = (uint32_t)get_int(&r, "mode", 0, 07777);
+	get_str(&r, "label", rec->label, sizeof(rec->label));
+	json_object *users;
+	if (json_object_object_get_ex(o, "users", &users) &&
+	    json_object_is_type(users, json_type_array) && json_object_array_length(users) <= 64) {
+		rec->nusers = (int)json_object_array_length(users);
+		for (int i = 0; i < rec->nusers; i++) {
+			struct reader u = {.o = json_object_array_get_idx(users, (size_t)i)};
+			if (!json_object_is_type(u.o, json_type_object)) {
+				r.bad = "users";
+				continue;
+			}
+			get_str(&u, "vm", rec->users[i].vm, sizeof(rec->users[i].vm));
+			get_str(&u, "mode", rec->users[i].mode, sizeof(rec->users[i].mode));
+			get_str(&u, "label", rec->users[i].label, sizeof(rec->users[i].label));
+			if (u.bad)
+				r.bad = "users";
+		}
+	} else {
+		r.bad = "users";
+	}
+	json_object_put(o);
+	if (r.bad) {
+		snprintf(err, errlen, "%s: field '%s' missing or invalid; not trusted", path,
+			 r.bad);
+		return -1;
+	}
+	return 0;
+}
+
+static int record_save(const char *path, const struct image_record *rec)
+{
+	json_object *o = json_object_new_object();
+	add_int(o, "format", REGISTRY_FORMAT);
+	add_str(o, "path", rec->path);
+	add_int(o, "dev", (int64_t)rec->dev);
+	add_int(o, "ino", (int64_t)rec->ino);
+	add_str(o, "boot_id", rec->boot_id);
+	add_int(o, "uid", rec->uid);
+	add_int(o, "gid", rec->gid);
+	add_int(o, "mode", rec->mode);
+	add_str(o, "label", rec->label);
+	json_object *users = json_object_new_array();
+	for (int i = 0; i < rec->nusers; i++) {
+		json_object *u = json_object_new_object();
+		add_str(u, "vm", rec->users[i].vm);
+		add_str(u, "mode", rec->users[i].mode);
+		add_str(u, "label", rec->users[i].label);
+		json_object_array_add(users, u);
+	}
+	json_object_object_add(o, "users", users);
+	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
+	int rc = paths_write_state(path, text, strlen(text), 0600);
+	json_object_put(o);
+	return rc;
+}
+
+/* Drops the user `drop` (may be NULL) and every user whose VM is not live
+ * (its supervisor died). */
+static void record_prune(struct image_record *rec, const char *drop)
+{
+	int kept = 0;
+	for (int i = 0; i < rec->nusers; i++) {
+		const char *who = rec->users[i].vm;
+		if ((drop && strcmp(who, drop) == 0) || registry_live(who) != 1)
+			continue;
+		rec->users[kept++] = rec->users[i];
+	}
+	rec->nusers = kept;
+}
+
+/* Puts the recorded owner, mode and label back, through a fresh fd on the
+ * path that must still be the same file. */
+static void record_restore(const struct image_record *rec)
+{
+	int fd = open(rec->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0 || (uint64_t)st.st_dev != rec->dev ||
+	    (uint64_t)st.st_ino != rec->ino) {
+		warn_msg("image %s: gone or replaced; its owner and label are not restored",
+			 rec->path);
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	if (fchown(fd, rec->uid, rec->gid) < 0 || fchmod(fd, rec->mode) < 0)
+		warn_errno("image %s: restoring owner %u:%u mode %o", rec->path, rec->uid, rec->gid,
+			   rec->mode);
+	if (rec->label[0] && label_file_set(fd, rec->label) < 0)
+		warn_errno("image %s: restoring label %s", rec->path, rec->label);
+	close(fd);
+}
+
+int images_take(int fd, const char *path, const char *vm, const char *mode, const char *label,
+		uid_t uid, gid_t gid, char *err, size_t errlen)
+{
+	struct stat st;
+	char rpath[PATH_MAX], lerr[PATH_MAX + 128];
+	struct image_record rec;
+	if (fstat(fd, &st) < 0 ||
+	    record_path((uint64_t)st.st_dev, (uint64_t)st.st_ino, rpath, sizeof(rpath)) < 0) {
+		snprintf(err, errlen, "disk %s: %s", path, strerror(errno));
+		return -1;
+	}
+	bool have = access(rpath, F_OK) == 0;
+	if (have && record_load(rpath, &rec, lerr, sizeof(lerr)) < 0) {
+		snprintf(err, errlen, "disk %s: %s", path, lerr);
+		return -1;
+	}
+	if (have && strcmp(rec.boot_id, registry_boot_id()) != 0)
+		have = false; /* from another boot: stale, what the file is now is the original */
+	if (have) {
+		record_prune(&rec, NULL);
+		for (int i = 0; i < rec.nusers; i++) {
+			const struct image_user *u = &rec.users[i];
+			bool both_shared =
+			    strcmp(u->mode, "shared") == 0 && strcmp(mode, "shared") == 0;
+			if (strcmp(u->label, label) != 0 && !both_shared) {
+				snprintf(err, errlen,
+					 "disk %s is in use by VM '%s' with label %s; refusing to "
+					 "give it label %s (use ,shared on every VM to share it)",
+					 path, u->vm, u->label[0] ? u->label : "(none)",
+					 label[0] ? label : "(none)");
+				return -1;
+			}
+		}
+		if (rec.nusers == 0) /* last user died: put the original back first */
+			record_restore(&rec);
+	} else {
+		memset(&rec, 0, sizeof(rec));
+		if (strlen(path) >= sizeof(rec.path)) {
+			snprintf(err, errlen, "disk path longer than %d characters",
+				 REGISTRY_PATH_MAX - 1);
+			return -1;
+		}
+		snprintf(rec.path, sizeof(rec.path), "%s", path);
+		rec.dev = (uint64_t)st.st_dev;
+		rec.ino = (uint64_t)st.st_ino;
+		snprintf(rec.boot_id, sizeof(rec.boot_id), "%s", registry_boot_id());
+		rec.uid = st.st_uid;
+		rec.gid = st.st_gid;
+		rec.mode = st.st_mode & 07777;
+		if (label_file_get(fd, rec.label, sizeof(rec.label)) < 0) {
+			snprintf(err, errlen, "disk %s: reading its label: %s", path,
+				 strerror(errno));
+			return -1;
+		}
+	}
+	if (rec.nusers == (int)(sizeof(rec.users) / sizeof(rec.users[0]))) {
+		snprintf(err, errlen, "disk %s: already used by %d VMs", path, rec.nusers);
+		return -1;
+	}
+	/* A read-write disk becomes the VM's own (the first user's, for a
+	 * group's shared image); read-only and shared disks keep their owner. */
+	bool chown_it = uid != 0 && strcmp(mode, "rw") == 0 && rec.nusers == 0;
+	if (chown_it && (fchown(fd, uid, gid) < 0 || fchmod(fd, 0600) < 0)) {
+		snprintf(err, errlen, "disk %s: giving it to uid %u: %s", path, uid,
+			 strerror(errno));
+		record_restore(&rec);
+		return -1;
+	}
+	if (label_file_set(fd, label) < 0) {
+		snprintf(err, errlen, "disk %s: labelling it %s: %s", path, label, strerror(errno));
+		record_restore(&rec);
+		return -1;
+	}
+	struct image_user *u = &rec.users[rec.nusers++];
+	snprintf(u->vm, sizeof(u->vm), "%s", vm);
+	snprintf(u->mode, sizeof(u->mode), "%s", mode);
+	snprintf(u->label, sizeof(u->label), "%s", label);
+	if (record_save(rpath, &rec) < 0) {
+		snprintf(err, errlen, "disk %s: writing %s: %s", path, rpath, strerror(errno));
+		rec.nusers--;
+		if (rec.nusers == 0)
+			record_restore(&rec);
+		return -1;
+	}
+	return 0;
+}
+
+/* Calls fn for every image record file. */
+static void for_each_record(void (*fn)(const char *path, void *ctx), void *ctx)
+{
+	char **names, leaf[PATHS_NAME_MAX + 8], path[PATH_MAX];
+	size_t n;
+	if (paths_names(IMAGES_DIR, ".json", &names, &n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(leaf, sizeof(leaf), "%s.json", names[i]); /* names are <= 64 */
+		if (paths_join(path, sizeof(path), IMAGES_DIR, leaf) == 0)
+			fn(path, ctx);
+	}
+	paths_names_free(names, n);
+}
+
+static void release_one(const char *path, void *ctx)
+{
+	const char *vm = ctx;
+	struct image_record rec;
+	char err[PATH_MAX + 128];
+	if (record_load(path, &rec, err, sizeof(err)) < 0) {
+		warn_msg("%s", err);
+		return;
+	}
+	bool mine = false;
+	for (int i = 0; i < rec.nusers; i++)
+		if (strcmp(rec.users[i].vm, vm) == 0)
+			mine = true;
+	if (!mine)
+		return;
+	if (strcmp(rec.boot_id, registry_boot_id()) != 0) {
+		unlink(path); /* another boot's record: not trusted to restore */
+		return;
+	}
+	record_prune(&rec, vm);
+	if (rec.nusers == 0) {
+		record_restore(&rec);
+		unlink(path);
+	} else if (record_save(path, &rec) < 0) {
+		warn_errno("writing %s", path);
+	}
+}
+
+void images_release(const char *vm)
+{
+	for_each_record(release_one, (void *)vm);
+}
+
+struct users_query {
+	const char *path;
+	char (*users)[PATHS_NAME_MAX + 1];
+	int max, n;
+};
+
+static void users_one(const char *rpath, void *ctx)
+{
+	struct users_query *q = ctx;
+	struct image_record rec;
+	char err[PATH_MAX + 128];
+	if (record_load(rpath, &rec, err, sizeof(err)) < 0 || strcmp(rec.path, q->path) != 0)
+		return;
+	for (int i = 0; i < rec.nusers && q->n < q->max; i++)
+		if (registry_live(rec.users[i].vm) == 1)
+			snprintf(q->users[q->n++], PATHS_NAME_MAX + 1, "%s", rec.users[i].vm);
+}
+
+int images_users(const char *path, char users[][PATHS_NAME_MAX + 1], int max)
+{
+	struct users_query q = {.path = path, .users = users, .max = max};
+	for_each_record(users_one, &q);
+	return q.n;
+}
