@@ -14,7 +14,7 @@
 #include "net.h"
 #include "cli_vmdef.h"
 #include "run.h"
-#include "seccomp_policy.h"
+#include "cli_policy.h"
 #include <lockvm/abi.h>
 
 #include "util.h"
