@@ -19,8 +19,10 @@ CFLAGS  := $(CFLAGS_BASE) $(HARDEN_CFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS := $(HARDEN_LDFLAGS) $(EXTRA_LDFLAGS)
 LIBS    := -lseccomp -lcap-ng -lselinux -lapparmor -lsepol -ljson-c -linih \
            -lsodium -lpthread
-# What the VMM really runs: libseccomp (installing its filters from fds),
-# libsodium (the snapshot stream's keyed MAC), pthreads.
+# What the VMM really runs: libsodium (the snapshot stream's keyed MAC),
+# pthreads, and libseccomp for one call only: seccomp_trap.c names the
+# refused syscall under --seccomp=trap (seccomp_syscall_resolve_num_arch).
+# Installing its filters from fds (seccomp_install.c) is plain seccomp(2).
 VMM_LIBS := -lseccomp -lsodium -lpthread
 
 # Two programs, two sides. The confined VMM (lockvm-vmm) links only the
@@ -29,8 +31,10 @@ VMM_LIBS := -lseccomp -lsodium -lpthread
 # a host-side symbol (docs/ARCHITECTURE.md, "Who may link whom").
 RUNNER_MAINS := runner/cli/cli_main.c runner/vmm/vmm_main.c
 RUNNER_SRCS  := $(filter-out $(RUNNER_MAINS),$(foreach d,$(RUNNER_DIRS),$(wildcard runner/$(d)/*.c)))
-# confine/: the VMM applies its own layers (landlock, seccomp install, trap).
-VMM_CONFINE_SRCS := runner/confine/landlock.c runner/confine/seccomp_trap.c runner/confine/sandbox_vmm.c runner/confine/seccomp_policy.c
+# confine/: the VMM applies its own layers (landlock, seccomp install, trap);
+# the policy parser and compiler (seccomp_{table,rule,parse,compile}.c) are host side.
+VMM_CONFINE_SRCS := runner/confine/landlock.c runner/confine/seccomp_trap.c \
+                    runner/confine/sandbox_vmm.c runner/confine/seccomp_install.c
 VMM_DIRS     := common vmm vmm/devices arch/x86_64 linux migrate
 VMM_SRCS     := $(filter-out $(RUNNER_MAINS),$(foreach d,$(VMM_DIRS),$(wildcard runner/$(d)/*.c))) \
                 $(VMM_CONFINE_SRCS)

@@ -15,7 +15,7 @@
 #include "recovery.h"
 #include "cli_vmdef.h"
 #include "run.h"
-#include "seccomp_policy.h"
+#include "cli_policy.h"
 #include <lockvm/abi.h>
 
 #include "util.h"

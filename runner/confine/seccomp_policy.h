@@ -1,4 +1,7 @@
-/* Seccomp allowlist files: parser, compiler to BPF, BPF hand-over via memfd. */
+/* Seccomp allowlist files (host side): the policy language, its parser
+ * (seccomp_parse.c, seccomp_rule.c, seccomp_table.c) and its compiler to BPF
+ * handed over in a memfd (seccomp_compile.c). The VMM only installs the
+ * result: seccomp_install.h. */
 #ifndef LOCKVM_SECCOMP_POLICY_H
 #define LOCKVM_SECCOMP_POLICY_H
 
@@ -130,30 +133,13 @@ scmp_filter_ctx seccomp_policy_compile_file(const char *path, enum seccomp_polic
  * Exports ctx as raw BPF into a sealed memfd, positioned at offset 0, for a
  * supervisor to hand to the VMM. The program starts with a prologue that
  * kills any non-x86_64 or x32 syscall whatever the mode. Returns the fd
- * (close-on-exec) or -1 with errno set.
+ * (close-on-exec) or -1 with errno set. The VMM installs it with
+ * seccomp_policy_install_fd (seccomp_install.h).
  */
 int seccomp_policy_export_fd(scmp_filter_ctx ctx);
 
-/*
- * Installs the BPF program in fd (as made by seccomp_policy_export_fd) on
- * the calling thread only (no TSYNC: filters are per thread role). The
- * caller must have set no_new_privs. The fd contents are checked (non-empty,
- * a multiple of 8 bytes, at most BPF_MAXINSNS instructions) and copied
- * before use (on the stack, 32 KiB, so that no allocator call follows the
- * install); the kernel verifies the program itself. Returns 0, or -1 with
- * errno set (EINVAL: bad contents, EPERM: no_new_privs not set).
- */
-int seccomp_policy_install_fd(int fd);
-
-/*
- * `lockvm policy compile FILE [--mode kill|log|trap]`: argv[0] is the
- * subcommand name ("compile"). Prints the filter as libseccomp PFC on
- * stdout. Returns 0; dies with 125 on bad usage or an invalid policy.
- */
 /* The shipped policies' directory: $LOCKVM_POLICY_DIR, else
  * ../policy/seccomp next to the executable. Dies if it does not fit. */
 void seccomp_policy_default_dir(char *dir, size_t dirlen);
-
-int seccomp_policy_print_main(int argc, char **argv);
 
 #endif

@@ -27,7 +27,7 @@
 #include "vcpu.h"
 #include "vm.h"
 #include "sandbox.h"
-#include "seccomp_policy.h"
+#include "seccomp_install.h"
 #include "seccomp_trap.h"
 
 /* A guest image can be no larger than this, whatever the RAM size. */

@@ -25,7 +25,7 @@
 
 #include "cgroup.h"
 #include "sandbox.h"
-#include "seccomp_policy.h"
+#include "seccomp_install.h"
 #include "uid.h"
 #include "util.h"
 

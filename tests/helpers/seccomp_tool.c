@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "audit_seccomp.h"
-#include "seccomp_policy.h"
+#include "cli_policy.h"
 #include "util.h"
 
 /* seccomp_tool compile FILE [--mode M] | seccomp_tool audit [ARGS...] */

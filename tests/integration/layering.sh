@@ -33,3 +33,16 @@ for lib in json_object_new ini_parse selinux_ aa_change capng_; do
 	grep -q "^$lib" <<<"$syms" && fail "layering: lockvm-vmm links a library it does not need ($lib*)" ||
 		pass "layering: lockvm-vmm has no $lib* (its library is not linked)"
 done
+
+# Seccomp: the VMM only installs the BPF the supervisor compiled
+# (runner/confine/seccomp_install.c); the policy tables, parser, compiler and
+# `lockvm policy compile` are host side and not linked into lockvm-vmm.
+grep -qx seccomp_policy_install_fd <<<"$syms" &&
+	pass "layering: lockvm-vmm has seccomp_policy_install_fd (the install side)" ||
+	fail "layering: lockvm-vmm has no seccomp_policy_install_fd"
+for s in seccomp_policy_errno_name seccomp_policy_parse_file seccomp_policy_rule_lower \
+	seccomp_policy_compile seccomp_policy_compile_file seccomp_policy_export_fd \
+	seccomp_policy_print_main; do
+	grep -qx "$s" <<<"$syms" && fail "layering: lockvm-vmm contains the policy compiler's $s" ||
+		pass "layering: lockvm-vmm has no $s"
+done

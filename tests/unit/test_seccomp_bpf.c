@@ -28,6 +28,7 @@
 
 #include <linux/if_tun.h>
 
+#include "seccomp_install.h"
 #include "seccomp_policy.h"
 #include "util.h"
 
