@@ -12,7 +12,7 @@ HARDEN_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
 WARN    := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wvla -Wno-unused-parameter
 OPT     ?= -O2
 # The C program lives in runner/, one folder per concern (docs/ARCHITECTURE.md).
-RUNNER_DIRS := common vmm vmm/devices arch arch/x86_64 linux migrate confine mac audit host net cli
+RUNNER_DIRS := common vmm vmm/devices arch arch/x86_64 linux migrate confine mac audit registry host net cli
 RUNNER_INC  := $(addprefix -Irunner/,$(RUNNER_DIRS))
 CFLAGS_BASE := -std=gnu11 -g $(OPT) $(WARN) -D_GNU_SOURCE -Iguest/include $(RUNNER_INC)
 CFLAGS  := $(CFLAGS_BASE) $(HARDEN_CFLAGS) $(EXTRA_CFLAGS)
