@@ -192,6 +192,8 @@ bool linux_elf_looks_linux(const uint8_t *file, uint64_t size);
 
 void linux_fd_init(struct linux_proc *proc);
 void linux_fd_free(struct linux_proc *proc);
+/* Drops the cwd's reference on its node (before linux_fs_free()). */
+void linux_cwd_release(struct linux_proc *proc);
 /* The file description behind fd, or NULL. */
 struct linux_file *linux_fd_get(struct linux_proc *proc, uint64_t fd);
 
