@@ -287,6 +287,8 @@ long linux_fs_write(struct linux_fs *fs, struct linux_node *node, uint64_t offse
 		return -EISDIR;
 	if (__builtin_add_overflow(offset, len, &end) || end > fs->tmp_limit)
 		return -EFBIG;
+	if (len == 0)
+		return 0; /* nothing to copy (a new file has no buffer yet) */
 	int rc = tmp_grow(fs, node, end);
 	if (rc < 0)
 		return rc;
