@@ -254,6 +254,13 @@ bool linux_sys_rt_sigreturn(struct linux_proc *proc, struct linux_regs *regs);
  * the VM (default action) or enters the handler when the call returns. */
 long linux_signal_raise(struct linux_proc *proc, uint64_t sig);
 
+/* ---- linux_x86_64.c ---- */
+
+/* The RFLAGS the program resumes with, from what it asked for (a signal
+ * frame, SYSCALL's r11): only the flags Linux lets user code set, IF on;
+ * never IOPL, NT, VM, VIF or VIP. */
+uint64_t linux_user_rflags(uint64_t rflags);
+
 /* Hooks for the architecture's exits (linux_boot.c). */
 bool linux_exit_mmio(struct vcpu *vcpu, uint64_t phys_addr);
 bool linux_exit_fault(struct vcpu *vcpu, unsigned vector, uint64_t error_code, uint64_t cr2,
