@@ -17,10 +17,12 @@ $(FUZZ_BUILD)/%: $(FUZZ_BUILD)/obj/tests/fuzz/%.o $(FUZZ_RUNNER_OBJS)
 .PHONY: fuzz-build
 fuzz-build: $(FUZZ_BINS)
 
-# `make fuzz`: each target for FUZZ_SECONDS (default 300) with its corpus in build-fuzz/corpus.
+# `make fuzz`: each target for FUZZ_SECONDS (default 300) with its corpus in build-fuzz/corpus;
+# a crashing input is written to build/fuzz-artifacts/TARGET-crash-HASH.
 fuzz: fuzz-build
 	@for f in $(FUZZ_BINS); do \
-	  n=$$(basename $$f); mkdir -p $(FUZZ_BUILD)/corpus/$$n; \
+	  n=$$(basename $$f); mkdir -p $(FUZZ_BUILD)/corpus/$$n build/fuzz-artifacts; \
 	  echo "== $$n for $(FUZZ_SECONDS) s"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(FUZZ_BUILD)/corpus/$$n tests/fuzz/seeds/$$n || exit 1; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=build/fuzz-artifacts/$$n- \
+	    $(FUZZ_BUILD)/corpus/$$n tests/fuzz/seeds/$$n || exit 1; \
 	done

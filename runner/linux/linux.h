@@ -192,6 +192,8 @@ bool linux_elf_looks_linux(const uint8_t *file, uint64_t size);
 
 void linux_fd_init(struct linux_proc *proc);
 void linux_fd_free(struct linux_proc *proc);
+/* Drops the cwd's reference on its node (before linux_fs_free()). */
+void linux_cwd_release(struct linux_proc *proc);
 /* The file description behind fd, or NULL. */
 struct linux_file *linux_fd_get(struct linux_proc *proc, uint64_t fd);
 
@@ -251,6 +253,13 @@ bool linux_sys_rt_sigreturn(struct linux_proc *proc, struct linux_regs *regs);
 /* Sends sig to the process from a syscall (kill/tgkill): ignored, kills
  * the VM (default action) or enters the handler when the call returns. */
 long linux_signal_raise(struct linux_proc *proc, uint64_t sig);
+
+/* ---- linux_x86_64.c ---- */
+
+/* The RFLAGS the program resumes with, from what it asked for (a signal
+ * frame, SYSCALL's r11): only the flags Linux lets user code set, IF on;
+ * never IOPL, NT, VM, VIF or VIP. */
+uint64_t linux_user_rflags(uint64_t rflags);
 
 /* Hooks for the architecture's exits (linux_boot.c). */
 bool linux_exit_mmio(struct vcpu *vcpu, uint64_t phys_addr);

@@ -257,6 +257,7 @@ void linux_free(struct linux_proc *proc)
 	if (!proc)
 		return;
 	linux_fd_free(proc);
+	linux_cwd_release(proc);
 	linux_fs_free(&proc->fs);
 	if (proc->fs_map)
 		munmap(proc->fs_map, proc->fs_map_len);

@@ -336,7 +336,7 @@ static long do_open(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, uin
 		free(f);
 		return fd;
 	}
-	node->refs++;
+	linux_fs_get(&proc->fs, node); /* f->node */
 	return fd;
 }
 
@@ -485,6 +485,8 @@ long linux_sys_getdents64(struct linux_proc *proc, const uint64_t *a)
 		return -EBADF;
 	if (f->kind != LINUX_FILE_NODE || !S_ISDIR(f->node->mode))
 		return -ENOTDIR;
+	if (f->node->unlinked)
+		return -ENOENT; /* Linux: a removed directory is not iterated */
 	uint64_t count = a[2] > LINUX_IO_MAX ? LINUX_IO_MAX : a[2];
 	uint8_t *out = linux_user_ptr(proc, a[1], count, true);
 	if (!out)
@@ -584,8 +586,8 @@ long linux_sys_getcwd(struct linux_proc *proc, const uint64_t *a)
 	size_t pos = sizeof(path) - 1;
 	path[pos] = '\0';
 	for (struct linux_node *n = proc->cwd; n != proc->fs.root; n = n->parent) {
-		if (n->parent == n)
-			return -ENOENT; /* removed */
+		if (n->unlinked)
+			return -ENOENT; /* Linux: the cwd (or a directory above it) was removed */
 		if (pos < n->name_len + 1)
 			return -ENAMETOOLONG;
 		pos -= n->name_len;
@@ -604,12 +606,23 @@ long linux_sys_getcwd(struct linux_proc *proc, const uint64_t *a)
 	return (long)len;
 }
 
+/* The cwd holds a reference on its node, as an open file does. */
 static long set_cwd(struct linux_proc *proc, struct linux_node *node)
 {
 	if (!S_ISDIR(node->mode))
 		return -ENOTDIR;
+	linux_fs_get(&proc->fs, node);
+	if (proc->cwd)
+		linux_fs_put(&proc->fs, proc->cwd);
 	proc->cwd = node;
 	return 0;
+}
+
+void linux_cwd_release(struct linux_proc *proc)
+{
+	if (proc->cwd)
+		linux_fs_put(&proc->fs, proc->cwd);
+	proc->cwd = NULL;
 }
 
 long linux_sys_chdir(struct linux_proc *proc, const uint64_t *a)
@@ -722,9 +735,18 @@ long linux_sys_dup3(struct linux_proc *proc, const uint64_t *a)
 	return do_dup3(proc, a[0], a[1], a[2] & L_O_CLOEXEC);
 }
 
-/* The parent directory and last name of (dirfd, path) for mkdir/unlink. */
+/* What the last component of a path for mkdir/unlink/rmdir is. */
+enum last_kind { LAST_NAME, LAST_DOT, LAST_DOTDOT };
+
+/*
+ * The parent directory and last name of (dirfd, path) for mkdir/unlink.
+ * A last component "." or ".." names no entry of a parent: *kind says so
+ * and each caller answers as Linux does (mkdir EEXIST, unlink EISDIR, rmdir
+ * EINVAL or ENOTEMPTY), after the walk up to it succeeded.
+ */
 static long parent_of(struct linux_proc *proc, uint64_t dirfd, uint64_t upath,
-		      struct linux_node **parent, char *last, size_t last_size, bool *exists)
+		      struct linux_node **parent, char *last, size_t last_size, bool *exists,
+		      enum last_kind *kind)
 {
 	char path[LINUX_PATH_MAX];
 	long rc = linux_user_string(proc, upath, path, sizeof(path));
@@ -733,14 +755,23 @@ static long parent_of(struct linux_proc *proc, uint64_t dirfd, uint64_t upath,
 	size_t len = strlen(path);
 	while (len > 1 && path[len - 1] == '/')
 		path[--len] = '\0';
+	const char *slash = strrchr(path, '/');
+	const char *final = slash ? slash + 1 : path;
+	*kind = strcmp(final, ".") == 0	   ? LAST_DOT
+		: strcmp(final, "..") == 0 ? LAST_DOTDOT
+					   : LAST_NAME;
 	struct linux_node *dir, *node;
 	if ((rc = start_dir(proc, dirfd, path, &dir)) < 0)
 		return rc;
 	rc = linux_fs_resolve(&proc->fs, dir, path, 0, &node, parent, last, last_size);
 	*exists = rc == 0;
 	if (rc == 0) {
+		if (*kind != LAST_NAME)
+			return 0;
 		if (node == proc->fs.root || node == proc->fs.tmp)
 			return -EBUSY;
+		if (node->unlinked)
+			return -ENOENT; /* never reached by a name, but never trust it */
 		*parent = node->parent;
 		if (node->name_len >= last_size)
 			return -ENAMETOOLONG;
@@ -756,7 +787,8 @@ long linux_sys_mkdirat(struct linux_proc *proc, const uint64_t *a)
 	struct linux_node *parent = NULL, *node;
 	char last[256];
 	bool exists;
-	long rc = parent_of(proc, a[0], a[1], &parent, last, sizeof(last), &exists);
+	enum last_kind kind;
+	long rc = parent_of(proc, a[0], a[1], &parent, last, sizeof(last), &exists, &kind);
 	if (rc < 0)
 		return rc == -EBUSY ? -EEXIST : rc;
 	if (exists)
@@ -775,13 +807,18 @@ long linux_sys_unlinkat(struct linux_proc *proc, const uint64_t *a)
 	struct linux_node *parent = NULL;
 	char last[256];
 	bool exists;
+	enum last_kind kind;
 	if (a[2] & ~(uint64_t)L_AT_REMOVEDIR)
 		return -EINVAL;
-	long rc = parent_of(proc, a[0], a[1], &parent, last, sizeof(last), &exists);
+	long rc = parent_of(proc, a[0], a[1], &parent, last, sizeof(last), &exists, &kind);
 	if (rc < 0)
 		return rc;
 	if (!exists)
 		return -ENOENT;
+	if (kind != LAST_NAME && !(a[2] & L_AT_REMOVEDIR))
+		return -EISDIR;
+	if (kind != LAST_NAME)
+		return kind == LAST_DOT ? -EINVAL : -ENOTEMPTY;
 	return linux_fs_unlink(&proc->fs, parent, last, a[2] & L_AT_REMOVEDIR);
 }
 

@@ -168,6 +168,8 @@ int linux_fs_create(struct linux_fs *fs, struct linux_node *dir, const char *nam
 		return -EROFS;
 	if (!is_dir(dir))
 		return -ENOTDIR;
+	if (dir->unlinked)
+		return -ENOENT; /* as Linux: a removed directory takes no new entries */
 	if (len == 0 || len > 255)
 		return -ENAMETOOLONG;
 	if (linux_fs_lookup(fs, dir, name, len))
@@ -190,9 +192,10 @@ int linux_fs_create(struct linux_fs *fs, struct linux_node *dir, const char *nam
 				 .tmp_name = copy,
 				 .name_len = len,
 				 .writable = true,
-				 .refs = 1,
+				 .refs = 1, /* the link */
 				 .tmp_next = dir->tmp_children};
 	dir->tmp_children = n;
+	linux_fs_get(fs, dir); /* n->parent */
 	*out = n;
 	return 0;
 }
@@ -224,17 +227,34 @@ int linux_fs_unlink(struct linux_fs *fs, struct linux_node *dir, const char *nam
 		link = &(*link)->tmp_next;
 	*link = n->tmp_next;
 	n->tmp_next = NULL;
-	n->parent = n; /* detached */
+	/* n->parent stays: ".." of a removed cwd is its old parent, as on Linux,
+	 * and n's reference keeps that parent alive. */
+	n->unlinked = true;
 	linux_fs_put(fs, n);
 	return 0;
 }
 
+/* Nodes whose lifetime is the tree's: image nodes and /tmp itself. */
+static bool lives_with_tree(const struct linux_fs *fs, const struct linux_node *node)
+{
+	return !node->writable || node == fs->tmp;
+}
+
+void linux_fs_get(struct linux_fs *fs, struct linux_node *node)
+{
+	if (!lives_with_tree(fs, node))
+		node->refs++;
+}
+
 void linux_fs_put(struct linux_fs *fs, struct linux_node *node)
 {
-	if (!node->writable || node == fs->tmp)
-		return;
-	if (node->refs && --node->refs == 0)
+	/* A loop, not recursion: freeing a node drops its parent's reference,
+	 * which may free the parent, up a chain as deep as /tmp allows. */
+	while (node && !lives_with_tree(fs, node) && node->refs && --node->refs == 0) {
+		struct linux_node *parent = node->parent;
 		tmp_destroy(fs, node);
+		node = parent;
+	}
 }
 
 static int tmp_grow(struct linux_fs *fs, struct linux_node *node, uint64_t size)
@@ -267,6 +287,8 @@ long linux_fs_write(struct linux_fs *fs, struct linux_node *node, uint64_t offse
 		return -EISDIR;
 	if (__builtin_add_overflow(offset, len, &end) || end > fs->tmp_limit)
 		return -EFBIG;
+	if (len == 0)
+		return 0; /* nothing to copy (a new file has no buffer yet) */
 	int rc = tmp_grow(fs, node, end);
 	if (rc < 0)
 		return rc;

@@ -59,7 +59,15 @@ struct linux_node {
 	uint8_t *tmp_data;
 	char *tmp_name;
 	uint64_t tmp_cap;
-	unsigned refs; /* open files + 1 while linked */
+	/*
+	 * /tmp nodes are reference-counted (image nodes and /tmp itself live
+	 * as long as the tree): +1 while linked in a directory, +1 per open
+	 * file, +1 while it is the cwd, +1 per /tmp node whose `parent` it is
+	 * (linked or not, as a Linux dentry pins its parent). A node is freed
+	 * when the last reference goes, never while anything points at it.
+	 */
+	unsigned refs;
+	bool unlinked; /* removed from its directory: takes no new entries */
 };
 
 struct linux_fs {
@@ -104,9 +112,13 @@ int linux_fs_resolve(struct linux_fs *fs, struct linux_node *cwd, const char *pa
 		     struct linux_node **out, struct linux_node **parent, char *last,
 		     size_t last_size);
 
-/* /tmp: creates a file or directory `name` in the writable dir. */
+/* /tmp: creates a file or directory `name` in the writable dir; a removed
+ * directory takes no new entries (-ENOENT). The new node holds a reference
+ * on dir; its own link reference belongs to dir. */
 int linux_fs_create(struct linux_fs *fs, struct linux_node *dir, const char *name, uint32_t mode,
 		    struct linux_node **out);
+/* Removes `name` from dir, dropping the link reference: the node lives on,
+ * marked unlinked, while open files or the cwd hold it. */
 int linux_fs_unlink(struct linux_fs *fs, struct linux_node *dir, const char *name, bool dir_wanted);
 /* Writes into a /tmp file, growing it within the /tmp limit. */
 long linux_fs_write(struct linux_fs *fs, struct linux_node *node, uint64_t offset, const void *buf,
@@ -114,7 +126,11 @@ long linux_fs_write(struct linux_fs *fs, struct linux_node *node, uint64_t offse
 int linux_fs_truncate(struct linux_fs *fs, struct linux_node *node, uint64_t size);
 /* File contents for reading: pointer to its bytes (size in node->size). */
 const uint8_t *linux_fs_contents(const struct linux_node *node);
-/* Drops one reference; frees an unlinked /tmp node at zero. */
+/* Takes a reference on node for as long as the caller keeps the pointer
+ * (an open file, the cwd); no-op for nodes that live as long as the tree. */
+void linux_fs_get(struct linux_fs *fs, struct linux_node *node);
+/* Drops one reference; frees an unlinked /tmp node at zero, then drops the
+ * reference it held on its parent. */
 void linux_fs_put(struct linux_fs *fs, struct linux_node *node);
 
 /* The n-th entry of a directory listing (".", "..", children; the root

@@ -1,4 +1,4 @@
-/* libFuzzer target: the --linux syscall layer driven with random calls against a small process (hostile pointers, lengths, fds, paths). */
+/* libFuzzer target: the --linux syscall layer driven with random calls against a small process (hostile pointers, lengths, fds, paths), and with sequences of file-tree calls (create, remove, chdir, close in any order) whose reference counts are checked after every call. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/mman.h>
@@ -48,6 +48,193 @@ static const uint8_t *image_bytes(size_t *len)
 	return img;
 }
 
+/*
+ * Sequences of file-tree calls. Input: TREE_MAGIC, then TREE_OP_LEN bytes
+ * per call: what (a call of tree_calls), a path (tree_paths), an fd
+ * choice and a flag byte. The paths name a few directories from many
+ * sides (absolute, relative, through "..", the image, long names that
+ * re-fill freed chunks), so that short inputs remove what the cwd or an
+ * open fd still holds. After every call the reference count of every node
+ * the process can reach is recomputed and compared (abort on a mismatch);
+ * ASan reports any use of a freed node and LeakSanitizer any node a
+ * missed put() kept alive past linux_free().
+ */
+#define TREE_MAGIC  'T'
+#define TREE_OP_LEN 4
+#define TREE_OPS    64
+
+static const char *const tree_paths[] = {
+    "/tmp/a", "a",  "..",	"../a",	 "/tmp/a/b", "b",    "/tmp", ".",      "/tmp/b", "../b",
+    "a/b",    "/d", "/tmp/a/.", "../..", "b/..",     "/d/f", "f",    "/tmp/f", "",	 "/",
+};
+#define TREE_PATHS (sizeof(tree_paths) / sizeof(tree_paths[0]))
+#define TREE_LONG  0x80 /* path byte with this bit: /tmp/ + a long name of 'A's */
+
+enum tree_call {
+	T_MKDIR,
+	T_RMDIR,
+	T_OPEN_DIR,
+	T_OPEN_CREAT,
+	T_OPEN,
+	T_CLOSE,
+	T_CHDIR,
+	T_FCHDIR,
+	T_UNLINK,
+	T_GETCWD,
+	T_GETDENTS,
+	T_MKDIRAT,
+	T_OPENAT_CREAT,
+	T_UNLINKAT,
+	T_DUP,
+	T_WRITE,
+	T_FSTATAT,
+	T_MMAP,
+	T_RENAME,
+	T_CALLS
+};
+
+/* Builds the path of byte b at `at` in program memory; returns its address. */
+static uint64_t tree_path(struct linux_proc *proc, uint64_t at, uint8_t b)
+{
+	char *dst = guest_mem_ptr(&proc->vm->mem, at, 300);
+	if (b & TREE_LONG) {
+		size_t len = 100 + (b & 0x7f); /* 100..227: around a node's size */
+		memcpy(dst, "/tmp/", 5);
+		memset(dst + 5, 'A', len);
+		dst[5 + len] = '\0';
+	} else {
+		strcpy(dst, tree_paths[b % TREE_PATHS]);
+	}
+	return at;
+}
+
+struct ref_node {
+	struct linux_node *node;
+	unsigned want;
+};
+
+static void ref_add(struct ref_node *set, size_t *n, size_t max, struct linux_node *node,
+		    unsigned want)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (set[i].node == node) {
+			set[i].want += want;
+			return;
+		}
+	if (*n == max)
+		abort();
+	set[(*n)++] = (struct ref_node){node, want};
+}
+
+/* Adds the /tmp nodes under dir (linked: +1 each for the link). */
+static void ref_tree(struct linux_fs *fs, struct linux_node *dir, struct ref_node *set, size_t *n,
+		     size_t max)
+{
+	for (struct linux_node *c = dir->tmp_children; c; c = c->tmp_next) {
+		if (c->unlinked || c->parent != dir)
+			abort(); /* a listed child must be linked, here */
+		ref_add(set, n, max, c, 1);
+		ref_tree(fs, c, set, n, max);
+	}
+}
+
+/* Recomputes every reachable /tmp node's reference count from the
+ * pointers that hold one, and aborts if a node disagrees. */
+static void check_refs(struct linux_proc *proc)
+{
+	enum { MAX = 8192 };
+	static struct ref_node set[MAX];
+	size_t n = 0;
+	struct linux_fs *fs = &proc->fs;
+	ref_tree(fs, fs->tmp, set, &n, MAX);
+	for (int fd = 0; fd < LINUX_MAX_FDS; fd++) {
+		struct linux_file *f = proc->fds[fd].file;
+		if (!f || f->kind != LINUX_FILE_NODE || !f->node->writable || f->node == fs->tmp)
+			continue;
+		bool seen = false; /* a dup'ed description holds one reference */
+		for (int k = 0; k < fd; k++)
+			seen |= proc->fds[k].file == f;
+		if (!seen)
+			ref_add(set, &n, MAX, f->node, 1);
+	}
+	if (proc->cwd->writable && proc->cwd != fs->tmp)
+		ref_add(set, &n, MAX, proc->cwd, 1);
+	/* Every node pins its parent: walk up from each (the set grows as
+	 * unlinked parents are found, and the loop reaches them too). */
+	for (size_t i = 0; i < n; i++) {
+		struct linux_node *p = set[i].node->parent;
+		if (p->writable && p != fs->tmp)
+			ref_add(set, &n, MAX, p, 1);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (set[i].node->refs != set[i].want) {
+			fprintf(stderr,
+				"fuzz_linux_syscall: node '%.*s' has %u references, want %u\n",
+				(int)set[i].node->name_len, set[i].node->name, set[i].node->refs,
+				set[i].want);
+			abort();
+		}
+}
+
+static void tree_sequence(struct linux_proc *proc, uint64_t user, const uint8_t *in, size_t size)
+{
+	uint64_t path_at = user, buf_at = user + 0x1000;
+	for (size_t i = 0; i < TREE_OPS && (i + 1) * TREE_OP_LEN <= size; i++) {
+		const uint8_t *op = in + i * TREE_OP_LEN;
+		uint64_t path = tree_path(proc, path_at, op[1]);
+		uint64_t fd = 3 + op[2] % 8;
+		/* dirfd: AT_FDCWD or one of the fds */
+		uint64_t dirfd = op[2] & 0x80 ? fd : (uint64_t)(int64_t)-100;
+		struct linux_regs r = {.rsp = proc->user_top - 0x1000};
+		uint64_t a[6] = {0};
+		switch ((enum tree_call)(op[0] % T_CALLS)) {
+		case T_MKDIR: r.rax = 83, a[0] = path, a[1] = 0755; break;
+		case T_RMDIR: r.rax = 84, a[0] = path; break;
+		case T_OPEN_DIR:
+			r.rax = 257, a[0] = dirfd, a[1] = path, a[2] = O_RDONLY | O_DIRECTORY;
+			break;
+		case T_OPEN_CREAT:
+			r.rax = 2, a[0] = path, a[1] = O_CREAT | O_RDWR | (op[3] & 1 ? O_EXCL : 0);
+			a[2] = 0644;
+			break;
+		case T_OPEN: r.rax = 2, a[0] = path, a[1] = op[3] & 1 ? O_RDWR : O_RDONLY; break;
+		case T_CLOSE: r.rax = 3, a[0] = fd; break;
+		case T_CHDIR: r.rax = 80, a[0] = path; break;
+		case T_FCHDIR: r.rax = 81, a[0] = fd; break;
+		case T_UNLINK: r.rax = 87, a[0] = path; break;
+		case T_GETCWD: r.rax = 79, a[0] = buf_at, a[1] = op[3] & 1 ? 4096 : op[3]; break;
+		case T_GETDENTS: r.rax = 217, a[0] = fd, a[1] = buf_at, a[2] = 4096; break;
+		case T_MKDIRAT: r.rax = 258, a[0] = dirfd, a[1] = path, a[2] = 0755; break;
+		case T_OPENAT_CREAT:
+			r.rax = 257, a[0] = dirfd, a[1] = path, a[2] = O_CREAT | O_WRONLY,
+			a[3] = 0644;
+			break;
+		case T_UNLINKAT:
+			r.rax = 263, a[0] = dirfd, a[1] = path, a[2] = op[3] & 1 ? 0x200 : 0;
+			break;
+		case T_DUP: r.rax = 33, a[0] = fd, a[1] = 3 + op[3] % 8; break;
+		case T_WRITE: r.rax = 1, a[0] = fd, a[1] = buf_at, a[2] = op[3]; break;
+		case T_FSTATAT: r.rax = 262, a[0] = dirfd, a[1] = path, a[2] = buf_at; break;
+		case T_MMAP:
+			/* a file mapping copies the bytes: it must not need the node after */
+			r.rax = 9, a[1] = 4096, a[2] = 1 /* PROT_READ */,
+			a[3] = 2 /* MAP_PRIVATE */;
+			a[4] = fd;
+			break;
+		case T_RENAME:
+			r.rax = 82, a[0] = path, a[1] = tree_path(proc, path_at + 0x400, op[3]);
+			break;
+		case T_CALLS: abort();
+		}
+		r.rdi = a[0], r.rsi = a[1], r.rdx = a[2], r.r10 = a[3], r.r8 = a[4], r.r9 = a[5];
+		uint64_t nr = r.rax;
+		linux_syscall(proc, &r);
+		if (nr == 9 && (int64_t)r.rax > 0)
+			linux_sys_munmap(proc, r.rax, 4096);
+		check_refs(proc);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct vm vm;
@@ -83,6 +270,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int fd = 0; fd < 3; fd++)
 		proc->fds[fd].file->host_fd = devnull;
 	proc->cwd = proc->fs.root;
+	if (size > 0 && data[0] == TREE_MAGIC) {
+		tree_sequence(proc, user, data + 1, size - 1);
+		goto out;
+	}
 	size_t head = CALLS * CALL_LEN;
 	if (size > head)
 		memcpy(vm.mem.host + user, data + head,
@@ -113,6 +304,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		r.rsp = proc->user_top - 0x1000;
 		linux_syscall(proc, &r);
 	}
+out:
 	linux_free(proc);
 	pthread_mutex_destroy(&vm.lock);
 	pthread_cond_destroy(&vm.cond);

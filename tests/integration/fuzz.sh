@@ -8,12 +8,14 @@ if ! make -s fuzz-build >"$T_TMP/build.log" 2>&1; then
 fi
 for f in build-fuzz/fuzz_*; do
 	n=$(basename "$f")
-	mkdir -p "$T_TMP/$n"
+	mkdir -p "$T_TMP/$n" build/fuzz-artifacts
+	# A crashing input is kept under build/ (not the source tree) to rerun: $f FILE
 	if timeout -k 5 60 "$f" -max_total_time="${FUZZ_SHORT_SECONDS:-10}" -rss_limit_mb=1024 \
+		-artifact_prefix="build/fuzz-artifacts/$n-" \
 		"$T_TMP/$n" "tests/fuzz/seeds/$n" >"$T_TMP/$n.log" 2>&1; then
 		runs=$(grep -o 'Done [0-9]* runs' "$T_TMP/$n.log" | grep -o '[0-9]*')
 		pass "fuzz: $n ran ${runs:-?} inputs without a crash"
 	else
-		fail "fuzz: $n found a crash: $(grep -m3 -E 'ERROR|SUMMARY|runtime error' "$T_TMP/$n.log" | tr '\n' '|')"
+		fail "fuzz: $n found a crash: $(grep -m3 -E 'ERROR|SUMMARY|runtime error' "$T_TMP/$n.log" | tr '\n' '|') $(grep -m1 -o 'Test unit written to .*' "$T_TMP/$n.log")"
 	fi
 done

@@ -58,6 +58,21 @@ for libc in $libcs; do
 		fail "$libc: files: $(tr '\n' '|' <<<"$out")"
 	expect "$libc: hostile syscalls get the right errno" 0 "all hostile calls refused" \
 		"$LOCKVM" run --linux --fs "$FS" "$LX/lx_hostile.$libc"
+	# Removed directories (issue 14): a removed cwd, a removed directory still
+	# open. Each line the program prints names the behaviour it checked.
+	for mode in removed-cwd removed-dirfd; do
+		run_capture "$LOCKVM" run --linux "$LX/lx_rmdir.$libc" -- "$mode"
+		while IFS= read -r line; do
+			case $line in
+			"ok setup: "*) ;;
+			"ok "*) pass "$libc: $mode: ${line#ok }" ;;
+			"FAILED "*) fail "$libc: $mode: ${line#FAILED }" ;;
+			esac
+		done <<<"$out"
+		[ "$rc" -eq 0 ] && grep -qxF "$mode: all checks passed" <<<"$out" &&
+			pass "$libc: $mode: every check ran and the VMM survived" ||
+			fail "$libc: $mode: exit $rc: $(tail -n 2 <<<"$out" | tr '\n' '|')"
+	done
 done
 
 # The checksum the VM computes equals the host's.

@@ -9,12 +9,31 @@
 #include "arch_x86_64.h"
 #include "linux.h"
 
-#define MSR_STAR   0xC0000081u
-#define MSR_LSTAR  0xC0000082u
-#define MSR_SFMASK 0xC0000084u
-#define EFER_SCE   (1ULL << 0)
-/* Flags a program may set (Linux's FIX_EFLAGS): never IOPL, VM, NT. */
-#define USER_FLAGS 0x254DD5ULL
+#define MSR_STAR    0xC0000081u
+#define MSR_LSTAR   0xC0000082u
+#define MSR_SFMASK  0xC0000084u
+#define EFER_SCE    (1ULL << 0)
+#define X86_FLAG_CF (1ULL << 0)
+#define X86_FLAG_PF (1ULL << 2)
+#define X86_FLAG_AF (1ULL << 4)
+#define X86_FLAG_ZF (1ULL << 6)
+#define X86_FLAG_SF (1ULL << 7)
+#define X86_FLAG_TF (1ULL << 8)
+#define X86_FLAG_DF (1ULL << 10)
+#define X86_FLAG_OF (1ULL << 11)
+#define X86_FLAG_RF (1ULL << 16)
+#define X86_FLAG_AC (1ULL << 18)
+#define X86_FLAG_ID (1ULL << 21)
+/*
+ * Flags a program may set (sigreturn frames, the r11 it hands SYSCALL):
+ * Linux's FIX_EFLAGS (CF PF AF ZF SF TF DF OF AC RF) plus ID, which CPL 3
+ * code toggles with popf anyway. Never IOPL, NT, VM, VIF or VIP: an NT the
+ * runner's ring-0 stubs iret with would fault there, and the others are
+ * the kernel's. IF is always set.
+ */
+#define USER_FLAGS                                                                                 \
+	(X86_FLAG_CF | X86_FLAG_PF | X86_FLAG_AF | X86_FLAG_ZF | X86_FLAG_SF | X86_FLAG_TF |       \
+	 X86_FLAG_DF | X86_FLAG_OF | X86_FLAG_RF | X86_FLAG_AC | X86_FLAG_ID)
 #define FLAGS_BASE 0x202ULL /* reserved bit 1, IF */
 /* SYSCALL masks TF, DF, IF, IOPL, NT and AC, as Linux does. */
 #define SYSCALL_MASK	   0x47700ULL
@@ -96,6 +115,11 @@ static void from_kvm(struct linux_regs *r, const struct kvm_regs *k)
 	};
 }
 
+uint64_t linux_user_rflags(uint64_t rflags)
+{
+	return (rflags & USER_FLAGS) | FLAGS_BASE;
+}
+
 static void to_kvm(struct kvm_regs *k, const struct linux_regs *r)
 {
 	*k = (struct kvm_regs){
@@ -116,7 +140,7 @@ static void to_kvm(struct kvm_regs *k, const struct linux_regs *r)
 	    .r14 = r->r14,
 	    .r15 = r->r15,
 	    .rip = r->rip,
-	    .rflags = (r->rflags & USER_FLAGS) | FLAGS_BASE,
+	    .rflags = linux_user_rflags(r->rflags),
 	};
 }
 
