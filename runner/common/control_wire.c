@@ -53,8 +53,6 @@ int control_recv(int sock, struct control_msg *m, int *fd)
 	do
 		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
-	if (n == 0)
-		return 1;
 	if (n < 0)
 		return -1;
 	/* Every fd received is taken (the buffer holds two): one is the
@@ -73,6 +71,12 @@ int control_recv(int sock, struct control_msg *m, int *fd)
 				extra_fds = true;
 			}
 		}
+	}
+	if (n == 0) { /* EOF, or an empty record: closes what it carried */
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+		return 1;
 	}
 	if (n != (ssize_t)sizeof(*m) || m->magic != CONTROL_MAGIC || extra_fds ||
 	    (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {

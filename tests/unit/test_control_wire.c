@@ -137,6 +137,21 @@ static void eof_is_one(void **state)
 	assert_int_equal(fd, -1);
 }
 
+/* control: an empty record reads as EOF, and an fd it carries is closed */
+static void empty_record_is_eof_and_closes_its_fd(void **state)
+{
+	ino_t ino;
+	int file = temp_file(&ino);
+	send_raw("", 0, file);
+	close(file);
+	int free_fd = lowest_free_fd();
+	struct control_msg got;
+	int fd = 7;
+	assert_int_equal(control_recv(pair[1], &got, &fd), 1);
+	assert_int_equal(fd, -1);
+	assert_int_equal(lowest_free_fd(), free_fd);
+}
+
 /* Sends buf (len bytes) with a file attached and checks that control_recv
  * refuses it with EPROTO and closes the passed fd. */
 static void expect_refused(const void *buf, size_t len)
@@ -267,6 +282,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(round_trip_without_fd, open_pair, close_pair),
 	    cmocka_unit_test_setup_teardown(round_trip_with_fd, open_pair, close_pair),
 	    cmocka_unit_test_setup_teardown(eof_is_one, open_pair, close_pair),
+	    cmocka_unit_test_setup_teardown(empty_record_is_eof_and_closes_its_fd, open_pair,
+					    close_pair),
 	    cmocka_unit_test_setup_teardown(short_record_refused, open_pair, close_pair),
 	    cmocka_unit_test_setup_teardown(oversized_record_refused, open_pair, close_pair),
 	    cmocka_unit_test_setup_teardown(wrong_magic_refused, open_pair, close_pair),
