@@ -133,6 +133,9 @@ lint:
 	  --inline-suppr --suppress=missingIncludeSystem -Iguest/include $(RUNNER_INC) \
 	  -D__x86_64__ runner
 	clang-tidy --quiet $(RUNNER_SRCS) $(RUNNER_MAINS) -- $(CFLAGS_BASE) -Wno-format-nonliteral
+	@# every function outside its file is declared in a header
+	@for f in $(RUNNER_SRCS) $(RUNNER_MAINS); do \
+	  $(CC) $(CFLAGS_BASE) -Wmissing-prototypes -fsyntax-only $$f || exit 1; done
 
 format:
 	clang-format -i $(LINT_SRCS)

@@ -22,8 +22,6 @@
 
 #define LOCKVM_VERSION "0.1.0"
 
-int check_main(int argc, char **argv);
-
 static int version_main(int argc, char **argv)
 {
 	printf("lockvm %s (guest ABI %d)\n", LOCKVM_VERSION, LOCKVM_ABI_VERSION);

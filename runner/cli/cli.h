@@ -5,4 +5,7 @@
 /* Runs `lockvm ARGS…`; returns the process exit status. */
 int cli_main(int argc, char **argv);
 
+/* `lockvm check`: validates this host (check.c); the exit status. */
+int check_main(int argc, char **argv);
+
 #endif

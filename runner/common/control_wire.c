@@ -2,6 +2,7 @@
 #include "control_wire.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -52,15 +53,32 @@ int control_recv(int sock, struct control_msg *m, int *fd)
 	do
 		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
-	if (n == 0)
-		return 1;
 	if (n < 0)
 		return -1;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-		    c->cmsg_len == CMSG_LEN(sizeof(int)))
-			memcpy(fd, CMSG_DATA(c), sizeof(int));
-	if (n != (ssize_t)sizeof(*m) || m->magic != CONTROL_MAGIC ||
+	/* Every fd received is taken (the buffer holds two): one is the
+	 * message's, more make the record malformed and are closed. */
+	bool extra_fds = false;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+			int got;
+			memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (*fd < 0) {
+				*fd = got;
+			} else {
+				close(got);
+				extra_fds = true;
+			}
+		}
+	}
+	if (n == 0) { /* EOF, or an empty record: closes what it carried */
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+		return 1;
+	}
+	if (n != (ssize_t)sizeof(*m) || m->magic != CONTROL_MAGIC || extra_fds ||
 	    (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
 		if (*fd >= 0)
 			close(*fd);

@@ -33,7 +33,8 @@ struct control_msg {
 /* Sends m with fd attached (-1: none). 0 or -1 with errno. */
 int control_send(int sock, const struct control_msg *m, int fd);
 /* Receives one message and an attached fd (*fd = -1 if none); a message
- * of the wrong size or magic is refused. 0, 1 at EOF, or -1 with errno. */
+ * of the wrong size or magic, or with more than one fd, is refused (EPROTO)
+ * and the fds it carried closed. 0, 1 at EOF, or -1 with errno. */
 int control_recv(int sock, struct control_msg *m, int *fd);
 
 #endif

@@ -9,18 +9,11 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "util.h"
 
-struct parsed_addr {
-	bool is_unix;
-	struct sockaddr_un un;
-	char host[256], port[16];
-};
-
-static int parse(const char *addr, struct parsed_addr *p, char *err, size_t errlen)
+int migrate_addr_parse(const char *addr, struct migrate_addr *p, char *err, size_t errlen)
 {
 	memset(p, 0, sizeof(*p));
 	if (strncmp(addr, "unix:", 5) == 0) {
@@ -60,7 +53,7 @@ static void set_timeouts(int fd, int timeout_s)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
-static int resolve(struct parsed_addr *p, bool passive, struct addrinfo **res, char *err,
+static int resolve(struct migrate_addr *p, bool passive, struct addrinfo **res, char *err,
 		   size_t errlen)
 {
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = passive ? AI_PASSIVE : 0};
@@ -74,8 +67,8 @@ static int resolve(struct parsed_addr *p, bool passive, struct addrinfo **res, c
 
 int migrate_addr_connect(const char *addr, int timeout_s, char *err, size_t errlen)
 {
-	struct parsed_addr p;
-	if (parse(addr, &p, err, errlen) < 0)
+	struct migrate_addr p;
+	if (migrate_addr_parse(addr, &p, err, errlen) < 0)
 		return -1;
 	if (p.is_unix) {
 		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -110,8 +103,8 @@ int migrate_addr_connect(const char *addr, int timeout_s, char *err, size_t errl
 
 int migrate_addr_listen(const char *addr, char *err, size_t errlen)
 {
-	struct parsed_addr p;
-	if (parse(addr, &p, err, errlen) < 0)
+	struct migrate_addr p;
+	if (migrate_addr_parse(addr, &p, err, errlen) < 0)
 		return -1;
 	if (p.is_unix) {
 		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);

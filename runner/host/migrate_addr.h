@@ -4,6 +4,19 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/un.h>
+
+/* A parsed address: a unix socket's, or a host and a numeric port for
+ * getaddrinfo (brackets of "[::1]" removed). */
+struct migrate_addr {
+	bool is_unix;
+	struct sockaddr_un un;
+	char host[256], port[16];
+};
+
+/* Parses unix:PATH (1 to 107 bytes) or tcp:HOST:PORT (PORT digits only).
+ * Touches nothing outside p. Returns 0, or -1 with a reason in err. */
+int migrate_addr_parse(const char *addr, struct migrate_addr *p, char *err, size_t errlen);
 
 /* Connects to addr with send and receive timeouts of timeout_s seconds
  * (a peer that stops reading or writing cannot hang the VM). Returns the

@@ -166,6 +166,8 @@ static long sys_gettimeofday(struct linux_proc *proc, const uint64_t *a)
 	return 0;
 }
 
+/* Like Linux's time(2), the coarse clock's seconds (glibc's time() reads
+ * CLOCK_REALTIME_COARSE): it may lag CLOCK_REALTIME by up to a tick. */
 static long sys_time(struct linux_proc *proc, const uint64_t *a)
 {
 	int64_t now = (int64_t)time(NULL);
