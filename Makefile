@@ -92,7 +92,7 @@ DEPS := build-essential clang llvm libclang-rt-14-dev clang-format clang-tidy \
         cppcheck libseccomp-dev libcap-ng-dev libselinux1-dev libsepol-dev \
         libapparmor-dev apparmor libcmocka-dev libjson-c-dev libinih-dev \
         libsodium-dev selinux-policy-dev selinux-policy-default \
-        semodule-utils checkpolicy policycoreutils iproute2 python3 \
+        semodule-utils checkpolicy policycoreutils setools iproute2 python3 \
         busybox-static musl-tools openvswitch-switch iputils-ping \
         $(EXTRA_DEPS)
 deps:

@@ -3,15 +3,19 @@
 #define LOCKVM_AUDIT_SELINUX_H
 
 /*
- * Runs `lockvm audit selinux [--policy FILE] [--json]`. argv[0] is the
- * subcommand name ("selinux"), options follow. Loads FILE (default: the
- * running policy, an error when SELinux is not enabled) with libsepol and
- * checks, with MCS constraints, that a VM at s0:c1,c2 reaches only what it
- * must. Prints one `PASS <property>` / `FAIL <property>: <rule or
- * constraint responsible>` line per property (or one JSON document).
+ * Runs `lockvm audit selinux [--policy FILE] [--allowlist-dir DIR] [--json]`
+ * or `... --print-allowlist DOMAIN`. argv[0] is the subcommand name
+ * ("selinux"), options follow. Loads FILE (default: the running policy, an
+ * error when SELinux is not enabled) with libsepol and checks, with MCS
+ * constraints, that a VM at s0:c1,c2 reaches only what it must, and that
+ * every allow rule of lockvm_vm_t and lockvm_t is in DIR/<domain>.allow
+ * (default DIR: ../policy/selinux next to the executable). Prints one
+ * `PASS <property>` / `FAIL <property>: <rule or constraint responsible>`
+ * line per property, one `FAIL allowlist: ...` line per grant beyond a list
+ * (or one JSON document).
  * Needs nothing set up before; does not touch the running policy.
- * Returns 0 when every property holds, 1 on any FAIL, 2 on a usage error
- * or a policy that cannot be loaded.
+ * Returns 0 when every property holds, 1 on any FAIL, 2 on a usage error,
+ * a policy that cannot be loaded or an allowlist that cannot be read.
  */
 int audit_selinux_main(int argc, char **argv);
 

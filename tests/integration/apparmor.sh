@@ -70,6 +70,70 @@ else
 	fi
 fi
 
+# 3b. Rule sets: the abstraction and a generated profile hold exactly the
+# rules of policy/apparmor/*.expected; an extra path or permission fails.
+EXPECTED=$TOP/policy/apparmor
+# Rule lines of an AppArmor file: comments and blank lines dropped,
+# whitespace collapsed; sorted.
+aa_rules() { sed -e 's/^[[:space:]]*#.*//' -e 's/[[:space:]]\+#.*$//' -e 's/[[:space:]]\+/ /g' \
+	-e 's/^ //' -e 's/ $//' "$1" | grep -v '^$' | LC_ALL=C sort; }
+# Rule lines of an expected file, each required to carry its comment.
+expected_rules() { # FILE
+	local bad
+	bad=$(grep -v '^[[:space:]]*#' "$1" | grep -v '^[[:space:]]*$' | grep -v ' # [^ ]' | head -n 1)
+	if [ -n "$bad" ]; then echo "NO-COMMENT: $bad"; return; fi
+	grep -v '^[[:space:]]*#' "$1" | grep -v '^[[:space:]]*$' | sed 's/ # .*$//' | LC_ALL=C sort
+}
+# compare_rules NAME ACTUAL_RULES EXPECTED_FILE: prints the differences.
+compare_rules() {
+	local extra missing
+	extra=$(LC_ALL=C comm -23 <(echo "$2") <(expected_rules "$3"))
+	missing=$(LC_ALL=C comm -13 <(echo "$2") <(expected_rules "$3"))
+	[ -n "$extra" ] && sed "s|^|extra rule not in $(basename "$3"): |" <<<"$extra"
+	[ -n "$missing" ] && sed "s|^|expected rule missing (from $(basename "$3")): |" <<<"$missing"
+	return 0
+}
+check_rules() { # NAME ACTUAL_RULES EXPECTED_FILE
+	local diff
+	diff=$(compare_rules "$@")
+	if [ -z "$diff" ]; then pass "$1: every rule is in $(basename "$3")"; else
+		fail "$1: $(tr '\n' '|' <<<"$diff")"; fi
+}
+check_rules "apparmor-rules-abstraction" "$(aa_rules "$PROFILES/abstractions/lockvm-vm")" \
+	"$EXPECTED/lockvm-vm.expected"
+"$TOOL" generate "$UUID" "rw:$T_TMP/images/vm1.img" "ro:$T_TMP/images/base.img" >"$T_TMP/gen2.aa" 2>&1
+check_rules "apparmor-rules-profile" "$(aa_rules "$T_TMP/gen2.aa" | sed -e "s|$T_TMP/images/vm1.img|@RW_DISK@|g" \
+	-e "s|$T_TMP/images/base.img|@RO_DISK@|g" -e "s|$UUID|@UUID@|g" | LC_ALL=C sort)" \
+	"$EXPECTED/lockvm-vm-profile.expected"
+# The checks can fail: the review's mutant (the abstraction given the pool
+# read-write) and a widened permission are named as extra rules, and the
+# mutant still compiles (so only this check catches it).
+cp "$PROFILES/abstractions/lockvm-vm" "$T_TMP/mutant-vm"
+printf '  /var/lib/lockvm/** rwk,\n' >>"$T_TMP/mutant-vm"
+mutant=$(compare_rules x "$(aa_rules "$T_TMP/mutant-vm")" "$EXPECTED/lockvm-vm.expected")
+if [ "$mutant" = "extra rule not in lockvm-vm.expected: /var/lib/lockvm/** rwk," ]; then
+	pass "apparmor-rules-mutant-pool: the abstraction given /var/lib/lockvm/** rwk fails, naming it"
+else
+	fail "apparmor-rules-mutant-pool: got '$(tr '\n' '|' <<<"$mutant")'"
+fi
+mkdir -p "$T_TMP/mutant/abstractions"
+cp "$T_TMP/mutant-vm" "$T_TMP/mutant/abstractions/lockvm-vm"
+printf 'abi <abi/3.0>,\ninclude <tunables/global>\nprofile t {\n  include <abstractions/lockvm-vm>\n}\n' >"$T_TMP/mutant.aa"
+expect "apparmor-rules-mutant-compiles" 0 "" apparmor_parser -Q -K "${features[@]}" -I "$T_TMP/mutant" "$T_TMP/mutant.aa"
+sed 's|^  /dev/null rw,|  /dev/null rwk,|' "$PROFILES/abstractions/lockvm-vm" >"$T_TMP/mutant-perm"
+mutant=$(compare_rules x "$(aa_rules "$T_TMP/mutant-perm")" "$EXPECTED/lockvm-vm.expected")
+if grep -q '^extra rule not in lockvm-vm.expected: /dev/null rwk,$' <<<"$mutant" &&
+	grep -q '^expected rule missing (from lockvm-vm.expected): /dev/null rw,$' <<<"$mutant"; then
+	pass "apparmor-rules-mutant-perm: a widened permission fails"
+else
+	fail "apparmor-rules-mutant-perm: got '$(tr '\n' '|' <<<"$mutant")'"
+fi
+# An expected rule without its "who needs it" comment is refused.
+sed 's| # VMM: the KVM device.*$||' "$EXPECTED/lockvm-vm.expected" >"$T_TMP/nocomment.expected"
+mutant=$(compare_rules x "$(aa_rules "$PROFILES/abstractions/lockvm-vm")" "$T_TMP/nocomment.expected")
+if grep -q 'NO-COMMENT: /dev/kvm rw,' <<<"$mutant"; then pass "apparmor-rules-need-comment"; else
+	fail "apparmor-rules-need-comment: got '$(tr '\n' '|' <<<"$mutant")'"; fi
+
 # 4. Path validation refuses each bad path class with a clear error, both
 # alone and through generate.
 refuse() { # NAME PATH REASON

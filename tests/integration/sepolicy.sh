@@ -3,6 +3,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 AUDIT=$B/tests/helpers/audit_tool
+ALLOW=(--allowlist-dir "$TOP/policy/selinux")
 OUT=$B/sepolicy
 
 devel_mk=$(ls /usr/share/selinux/devel/Makefile 2>/dev/null)
@@ -44,7 +45,7 @@ else
 fi
 
 # 2. The audit passes on the linked policy, one PASS line per property.
-run_capture "$AUDIT" --policy "$OUT/policy.bin"
+run_capture "$AUDIT" --policy "$OUT/policy.bin" "${ALLOW[@]}"
 npass=$(grep -c '^PASS ' <<<"$out")
 nfail=$(grep -c '^FAIL ' <<<"$out")
 if [ "$rc" -eq 0 ] && [ "$nfail" -eq 0 ] && [ "$npass" -ge 8 ]; then
@@ -57,7 +58,7 @@ for property in vm-own-image vm-other-image vm-content-read vm-content-no-write 
 	vm-transition-unconfined vm-kvm supervisor-relabel-image supervisor-exec-vm \
 	vm-tap-rw vm-tap-ioctl-attach-only vm-tap-no-open vm-tun-take-over vm-tun-own \
 	vm-tun-no-create-queue vm-tun-not-supervisor vm-tun-not-other-vm supervisor-tap-create \
-	vm-nic-counters vm-nic-counters-other-vm supervisor-nic-counters; do
+	vm-nic-counters vm-nic-counters-other-vm supervisor-nic-counters allowlist; do
 	grep -q "^PASS $property:" <<<"$out" || fail "audit-selinux-property: no PASS line for $property"
 done
 # The isolation between VMs must come from MCS, not from a missing rule.
@@ -66,8 +67,32 @@ if grep -q '^PASS vm-other-image:.*other VM.*denied by MCS constraint' <<<"$out"
 else
 	fail "audit-selinux-mcs: vm-other-image line: $(grep 'vm-other-image' <<<"$out")"
 fi
+# Every class a VM can touch of another VM's (same type, other pair) is
+# refused by the MCS constraint, not by a missing type rule.
+for property in vm-mcs-image-file vm-mcs-image-blk vm-mcs-memfd vm-mcs-proc-dir vm-mcs-proc-file \
+	vm-mcs-fifo vm-mcs-unix-stream vm-mcs-signal; do
+	if grep -q "^PASS $property: .*\[denied by MCS constraint\]" <<<"$out"; then
+		pass "audit-selinux-$property"
+	else
+		fail "audit-selinux-$property: $(grep "$property" <<<"$out")"
+	fi
+done
+# Both allowlists hold on the shipped policy.
+for domain in lockvm_vm_t lockvm_t; do
+	if grep -q "^PASS allowlist: every allow rule of $domain (" <<<"$out"; then
+		pass "audit-selinux-allowlist-$domain"
+	else
+		fail "audit-selinux-allowlist-$domain: $(grep "allowlist.*$domain" <<<"$out" | head -n 3 | tr '\n' '|')"
+	fi
+done
+# An allowlist entry without its "who needs it" comment is refused.
+mkdir -p "$T_TMP/lists"
+cp "$TOP"/policy/selinux/*.allow "$T_TMP/lists/"
+echo 'etc_t file read' >>"$T_TMP/lists/lockvm_vm_t.allow"
+expect "audit-selinux-allowlist-needs-comment" 2 "without a '# who needs it' comment" \
+	"$AUDIT" --policy "$OUT/policy.bin" --allowlist-dir "$T_TMP/lists"
 
-run_capture "$AUDIT" --policy "$OUT/policy.bin" --json
+run_capture "$AUDIT" --policy "$OUT/policy.bin" "${ALLOW[@]}" --json
 if [ "$rc" -eq 0 ] && python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if d["failed"]==0 and d["passed"]==len(d["properties"])>=8 and all(p["result"]=="PASS" for p in d["properties"]) else 1)' <<<"$out"; then
 	pass "audit-selinux-json"
 else
@@ -123,6 +148,9 @@ gen_require(`
 	type etc_t;
 ')
 allow lockvm_vm_t etc_t:file { open read getattr };
+# weakened (allowlist): every VM's console log, and TCP sockets of its own
+allow lockvm_vm_t lockvm_log_t:file read;
+allow lockvm_vm_t self:tcp_socket create;
 # weakened: the VM may also attach a second queue (TUNSETQUEUE 0x54d9)
 allowxperm lockvm_vm_t tun_tap_device_t:chr_file ioctl 0x54d9;
 WEAK
@@ -132,9 +160,9 @@ if grep -q 'weakened: mcs_constrained removed' "$weak/src/lockvm.te" &&
 	if [ "$rc" -ne 0 ]; then
 		fail "sepolicy-weak-build: exit $rc: $(echo "$out" | tail -n 3 | tr '\n' '|')"
 	else
-		run_capture "$AUDIT" --policy "$weak/out/policy.bin"
+		run_capture "$AUDIT" --policy "$weak/out/policy.bin" "${ALLOW[@]}"
 		fails=$(grep '^FAIL ' <<<"$out" | cut -d' ' -f2 | tr -d ':' | sort | tr '\n' ' ')
-		if [ "$rc" -eq 1 ] && [ "$fails" = "vm-host-etc vm-kvm vm-nic-counters-other-vm vm-other-image vm-signal-other-vm vm-tap-ioctl-attach-only " ]; then
+		if [ "$rc" -eq 1 ] && [ "$fails" = "allowlist allowlist allowlist vm-host-etc vm-kvm vm-mcs-fifo vm-mcs-image-blk vm-mcs-image-file vm-mcs-memfd vm-mcs-proc-dir vm-mcs-proc-file vm-mcs-signal vm-mcs-unix-stream vm-nic-counters-other-vm vm-other-image vm-other-vm-tcp-type vm-signal-other-vm vm-tap-ioctl-attach-only " ]; then
 			pass "audit-selinux-weak: fails exactly on $fails"
 		else
 			fail "audit-selinux-weak: exit $rc, FAIL lines '$fails'"
@@ -146,6 +174,9 @@ if grep -q 'weakened: mcs_constrained removed' "$weak/src/lockvm.te" &&
 		expect_line "audit-selinux-weak-etc-rule" '^FAIL vm-host-etc: .*allowed \{ .*read.* \} by allow lockvm_vm_t etc_t:file'
 		expect_line "audit-selinux-weak-kvm" '^FAIL vm-kvm: .*denied \{ .*ioctl.* \}: no allow rule grants'
 		expect_line "audit-selinux-weak-tun-ioctl" '^FAIL vm-tap-ioctl-attach-only: .*ioctls allowed: 0x54ca 0x54cb 0x54d9 '
+		expect_line "audit-selinux-weak-allowlist-log" '^FAIL allowlist: lockvm_vm_t lockvm_log_t:file \{ read \} not in .*/lockvm_vm_t.allow \(rule: allow lockvm_vm_t lockvm_log_t:file \{ read \}\)$'
+		expect_line "audit-selinux-weak-allowlist-tcp" '^FAIL allowlist: lockvm_vm_t lockvm_vm_t:tcp_socket \{ create \} not in .*/lockvm_vm_t.allow \(rule: allow lockvm_vm_t lockvm_vm_t:tcp_socket \{ create \}\)$'
+		expect_line "audit-selinux-weak-allowlist-etc" '^FAIL allowlist: lockvm_vm_t etc_t:file \{ .*read.* \} not in '
 		expect_line "audit-selinux-weak-other-vm" '^FAIL vm-other-image: .*other VM.*allow lockvm_vm_t lockvm_image_t:file.*no constraint denies it'
 	fi
 else

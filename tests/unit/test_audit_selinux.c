@@ -25,6 +25,10 @@ static void test_usage_errors_exit_2(void **state)
 	assert_int_equal(run(2, unknown), 2);
 	char *missing[] = {"selinux", "--policy", NULL};
 	assert_int_equal(run(2, missing), 2);
+	char *no_dir[] = {"selinux", "--allowlist-dir", NULL};
+	assert_int_equal(run(2, no_dir), 2);
+	char *no_domain[] = {"selinux", "--print-allowlist", NULL};
+	assert_int_equal(run(2, no_domain), 2);
 	char *help[] = {"selinux", "--help", NULL};
 	assert_int_equal(run(2, help), 0);
 }
