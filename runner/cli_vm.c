@@ -359,7 +359,8 @@ int cmd_inspect(int argc, char **argv)
 		add(dj, "path", vm.disks[i].path);
 		add(dj, "mode", vm.disks[i].mode);
 		add(dj, "label", vm.disks[i].label);
-		int fd = open(vm.disks[i].path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+		int fd = open(vm.disks[i].path,
+			      O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 		struct stat st;
 		char now[LABEL_MAX] = "";
 		if (fd >= 0 && fstat(fd, &st) == 0) {

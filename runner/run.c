@@ -20,6 +20,8 @@
 #include <sys/socket.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <linux/openat2.h>
 #include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -64,6 +66,7 @@ struct run_disk {
 	const char *path;
 	bool read_only;
 	bool shared; /* read-write, shared with other VMs: content label, no chown */
+	bool device; /* ,dev: a block device, asked for explicitly */
 	int fd;
 };
 
@@ -116,7 +119,8 @@ static void usage(FILE *out)
 	    "usage: lockvm run [OPTIONS] GUEST [-- ARGS...]\n"
 	    "  --mem SIZE         guest RAM (K/M/G suffix; default 64M, 8M..256G, multiple of 2M)\n"
 	    "  --vcpus N          vCPUs, one host thread each (1-64, default 1)\n"
-	    "  --disk PATH[,ro|,shared]  attach a disk image (repeatable, up to 16)\n"
+	    "  --disk PATH[,ro|,shared][,dev]  attach a disk image, or with ,dev a block device\n"
+	    "                     (repeatable, up to 16; no symbolic link in PATH)\n"
 	    "  --name NAME        the VM's name in the registry (default vm-XXXXXXXX)\n"
 	    "  -d, --detach       return once the VM runs; console goes to its log\n"
 	    "  --label dynamic|none|CONTEXT  the VM's MAC label (default dynamic)\n"
@@ -142,7 +146,9 @@ static void usage(FILE *out)
 	    "  --mac ADDR         the NIC's MAC (default: a random locally administered one)\n");
 }
 
-/* Parses PATH[,ro|,rw] in place (argv strings are ours to cut). */
+/* Parses PATH[,ro|,rw|,shared][,dev] in place (argv strings are ours to
+ * cut). Options are read from the end, dev last, so a path holding a comma
+ * still works when a mode follows it (vmdef_run_argv always writes one). */
 static void parse_disk(struct run_options *o, char *spec)
 {
 	if (o->disk_count == LOCKVM_MAX_DISKS)
@@ -151,14 +157,20 @@ static void parse_disk(struct run_options *o, char *spec)
 	char *comma = strrchr(spec, ',');
 	d->read_only = false;
 	d->shared = false;
+	d->device = false;
+	if (comma && strcmp(comma + 1, "dev") == 0) {
+		d->device = true;
+		*comma = '\0';
+		comma = strrchr(spec, ',');
+	}
 	if (comma) {
 		if (strcmp(comma + 1, "ro") == 0)
 			d->read_only = true;
 		else if (strcmp(comma + 1, "shared") == 0)
 			d->shared = true;
 		else if (strcmp(comma + 1, "rw") != 0)
-			die("--disk %s: unknown option '%s' (want ro, rw or shared)", spec,
-			    comma + 1);
+			die("--disk %s: unknown option '%s' (want ro, rw or shared, then dev)",
+			    spec, comma + 1);
 		*comma = '\0';
 	}
 	if (spec[0] == '\0')
@@ -484,22 +496,75 @@ static int open_guest(const char *path)
 	return fd;
 }
 
+static const char *file_kind(mode_t mode)
+{
+	return S_ISREG(mode)	? "a regular file"
+	       : S_ISBLK(mode)	? "a block device"
+	       : S_ISCHR(mode)	? "a character device"
+	       : S_ISFIFO(mode) ? "a FIFO"
+	       : S_ISSOCK(mode) ? "a socket"
+	       : S_ISDIR(mode)	? "a directory"
+	       : S_ISLNK(mode)	? "a symbolic link"
+				: "not a regular file";
+}
+
+/*
+ * Opens one --disk for the VM. The supervisor is root and gives a rw disk
+ * to the VM's uid, so whoever can write a directory on the path must not
+ * be able to steer the open elsewhere (SECURITY.md "Disks"):
+ * - no symbolic link anywhere in the path (openat2 RESOLVE_NO_SYMLINKS;
+ *   O_NOFOLLOW on the last component where openat2 is missing);
+ * - the type is decided by fstat of an O_PATH fd, before the file is
+ *   really opened, so a FIFO cannot block us and no device is opened
+ *   (opening some has side effects) unless ,dev asked for a block device;
+ * - the real open goes through /proc/self/fd of that O_PATH fd: the same
+ *   inode, not a second walk of the path that could find another file.
+ */
+static int open_disk(const struct run_disk *d)
+{
+	struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS};
+	int path_fd = (int)syscall(SYS_openat2, AT_FDCWD, d->path, &how, sizeof(how));
+	if (path_fd < 0 && errno == ENOSYS) /* before Linux 5.6 */
+		path_fd = open(d->path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	if (path_fd >= 0 && fstat(path_fd, &st) < 0)
+		die_errno("fstat(%s)", d->path);
+	if ((path_fd < 0 && errno == ELOOP) || (path_fd >= 0 && S_ISLNK(st.st_mode)))
+		die("disk %s: the path goes through a symbolic link; give the real path "
+		    "(realpath %s)",
+		    d->path, d->path);
+	if (path_fd < 0)
+		die_errno("disk %s", d->path);
+	if (d->device && !S_ISBLK(st.st_mode))
+		die("disk %s: ,dev is for block devices and this is %s", d->path,
+		    file_kind(st.st_mode));
+	if (S_ISBLK(st.st_mode) && !d->device)
+		die("disk %s: a block device; attach one only by saying so, with --disk %s,dev",
+		    d->path, d->path);
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+		die("disk %s: %s; a disk is an image file (or a block device, with ,dev)", d->path,
+		    file_kind(st.st_mode));
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", path_fd);
+	int fd = open(proc, (d->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		die_errno("disk %s (reopening it through %s)", d->path, proc);
+	struct stat now;
+	if (fstat(fd, &now) < 0)
+		die_errno("fstat(%s)", d->path);
+	if (now.st_dev != st.st_dev || now.st_ino != st.st_ino)
+		die("disk %s: changed while being opened", d->path);
+	close(path_fd);
+	if (S_ISREG(now.st_mode) && now.st_size % LOCKVM_SECTOR_SIZE)
+		die("disk %s: size %lld is not a multiple of %d bytes", d->path,
+		    (long long)now.st_size, LOCKVM_SECTOR_SIZE);
+	return fd;
+}
+
 static void open_disks(struct run_options *o)
 {
-	for (unsigned i = 0; i < o->disk_count; i++) {
-		struct run_disk *d = &o->disks[i];
-		d->fd = open(d->path, (d->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOCTTY);
-		if (d->fd < 0)
-			die_errno("disk %s", d->path);
-		struct stat st;
-		if (fstat(d->fd, &st) < 0)
-			die_errno("fstat(%s)", d->path);
-		if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
-			die("disk %s: not a regular file or block device", d->path);
-		if (S_ISREG(st.st_mode) && st.st_size % LOCKVM_SECTOR_SIZE)
-			die("disk %s: size %lld is not a multiple of %d bytes", d->path,
-			    (long long)st.st_size, LOCKVM_SECTOR_SIZE);
-	}
+	for (unsigned i = 0; i < o->disk_count; i++)
+		o->disks[i].fd = open_disk(&o->disks[i]);
 }
 
 /* --fs: the supervisor reads the host tree now, while privileged; the VMM
