@@ -46,6 +46,7 @@
 #include "sandbox.h"
 #include "save_record.h"
 #include "seccomp_policy.h"
+#include "termfilter.h"
 #include "uid.h"
 #include "util.h"
 
@@ -1194,18 +1195,26 @@ static void release_at_exit(void)
 		release_resources(taken.o, taken.st);
 }
 
-/* Copies what the VMM wrote on one pipe to `to` and to the log. Returns
+/* Copies what the VMM wrote on one pipe to `to` and to the log. With a
+ * filter (`to` is a terminal), `to` gets the bytes a terminal would obey
+ * shown instead (termfilter.h); the log always gets them raw. Returns
  * false at EOF. */
-static bool tee_pipe(int from, int to, struct run_state *st)
+static bool tee_pipe(int from, int to, struct term_filter *filter, struct run_state *st)
 {
-	char buf[16384];
+	static char buf[16384], shown[TERM_FILTER_OUT_MAX(sizeof(buf))];
 	ssize_t n = read(from, buf, sizeof(buf));
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return true;
-	if (n <= 0)
-		return false;
 	/* A closed terminal must not stop the VM: write errors are ignored. */
-	(void)write_all(to, buf, (size_t)n);
+	if (n <= 0) {
+		if (filter)
+			(void)write_all(to, shown, term_filter_flush(filter, shown));
+		return false;
+	}
+	if (filter)
+		(void)write_all(to, shown, term_filter(filter, buf, (size_t)n, shown));
+	else
+		(void)write_all(to, buf, (size_t)n);
 	if (st->log_fd >= 0)
 		(void)write_all(st->log_fd, buf, (size_t)n);
 	return true;
@@ -1259,6 +1268,11 @@ static int supervise(pid_t vmm, uint64_t timeout_ns, struct run_state *st, int s
 	bool killed_for_time = false, reaped = false;
 	int status = EXIT_REFUSED;
 	bool out_open = true, err_open = true;
+	/* Guest output may carry escape sequences: a terminal gets them shown,
+	 * not obeyed; a pipe or file gets the exact bytes. */
+	struct term_filter out_filter = {0}, err_filter = {0};
+	struct term_filter *out_tty = isatty(STDOUT_FILENO) ? &out_filter : NULL;
+	struct term_filter *err_tty = isatty(STDERR_FILENO) ? &err_filter : NULL;
 	const struct cgroup *cgroup = st->have_cgroup ? &st->cgroup : NULL;
 	snprintf(why, whylen, "?");
 	while (!reaped || out_open || err_open) {
@@ -1282,9 +1296,9 @@ static int supervise(pid_t vmm, uint64_t timeout_ns, struct run_state *st, int s
 		if (n == 0 && reaped)
 			break; /* a writer outlived the VMM: do not wait forever */
 		if (fds[1].revents)
-			out_open = tee_pipe(st->out_pipe[0], STDOUT_FILENO, st);
+			out_open = tee_pipe(st->out_pipe[0], STDOUT_FILENO, out_tty, st);
 		if (fds[2].revents)
-			err_open = tee_pipe(st->err_pipe[0], STDERR_FILENO, st);
+			err_open = tee_pipe(st->err_pipe[0], STDERR_FILENO, err_tty, st);
 		if (fds[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			if (read(sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si) && !reaped &&
