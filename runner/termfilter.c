@@ -77,9 +77,7 @@ size_t term_filter(struct term_filter *f, const void *in, size_t n, char *out)
 			/* Broken off: show what was held, then take b afresh. */
 			o += term_filter_flush(f, out + o);
 		}
-		if (b >= 0x20 && b < 0x7f) {
-			out[o++] = (char)b;
-		} else if (b == '\n' || b == '\t' || b == '\r') {
+		if ((b >= 0x20 && b < 0x7f) || b == '\n' || b == '\t' || b == '\r') {
 			out[o++] = (char)b;
 		} else if (b < 0x20 || b == 0x7f) {
 			out[o++] = '^';
