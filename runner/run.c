@@ -484,17 +484,33 @@ static int open_vmm_binary(bool confine)
 	return fd;
 }
 
+/* Opens the file an O_PATH fd names, with flags: the same inode, through
+ * /proc/self/fd, not a second walk of a path that could find another
+ * file. Closes path_fd. */
+static int reopen_path_fd(int path_fd, int flags, const char *what, const char *path)
+{
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", path_fd);
+	int fd = open(proc, flags | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		die_errno("%s %s (reopening it through %s)", what, path, proc);
+	close(path_fd);
+	return fd;
+}
+
+/* The guest may be reached through a symbolic link (it is only read), but
+ * its type is known before it is opened: a FIFO would block the open. */
 static int open_guest(const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
+	int path_fd = open(path, O_PATH | O_CLOEXEC);
+	if (path_fd < 0)
 		die_errno("guest %s", path);
 	struct stat st;
-	if (fstat(fd, &st) < 0)
+	if (fstat(path_fd, &st) < 0)
 		die_errno("fstat(%s)", path);
 	if (!S_ISREG(st.st_mode))
 		die("guest %s: not a regular file", path);
-	return fd;
+	return reopen_path_fd(path_fd, O_RDONLY, "guest", path);
 }
 
 static const char *file_kind(mode_t mode)
@@ -518,8 +534,8 @@ static const char *file_kind(mode_t mode)
  * - the type is decided by fstat of an O_PATH fd, before the file is
  *   really opened, so a FIFO cannot block us and no device is opened
  *   (opening some has side effects) unless ,dev asked for a block device;
- * - the real open goes through /proc/self/fd of that O_PATH fd: the same
- *   inode, not a second walk of the path that could find another file.
+ * - the real open goes through /proc/self/fd of that O_PATH fd
+ *   (reopen_path_fd).
  */
 static int open_disk(const struct run_disk *d)
 {
@@ -545,17 +561,12 @@ static int open_disk(const struct run_disk *d)
 	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
 		die("disk %s: %s; a disk is an image file (or a block device, with ,dev)", d->path,
 		    file_kind(st.st_mode));
-	char proc[64];
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", path_fd);
-	int fd = open(proc, (d->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		die_errno("disk %s (reopening it through %s)", d->path, proc);
+	int fd = reopen_path_fd(path_fd, d->read_only ? O_RDONLY : O_RDWR, "disk", d->path);
 	struct stat now;
 	if (fstat(fd, &now) < 0)
 		die_errno("fstat(%s)", d->path);
 	if (now.st_dev != st.st_dev || now.st_ino != st.st_ino)
 		die("disk %s: changed while being opened", d->path);
-	close(path_fd);
 	if (S_ISREG(now.st_mode) && now.st_size % LOCKVM_SECTOR_SIZE)
 		die("disk %s: size %lld is not a multiple of %d bytes", d->path,
 		    (long long)now.st_size, LOCKVM_SECTOR_SIZE);
