@@ -202,7 +202,7 @@ static void check_disks(struct audit *a, const struct reg_vm *vm)
 {
 	for (unsigned i = 0; i < vm->ndisks; i++) {
 		const struct reg_disk *d = &vm->disks[i];
-		int fd = open(d->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+		int fd = open(d->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 		struct stat st;
 		char check[REGISTRY_PATH_MAX + 32], want[64], found[64];
 		if (fd < 0 || fstat(fd, &st) < 0) {
