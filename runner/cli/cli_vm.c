@@ -23,6 +23,7 @@
 #include "recovery.h"
 #include "registry.h"
 #include "sandbox.h"
+#include "termfilter.h"
 #include "util.h"
 
 /* Every command that reads the registry first recovers dead VMs. */
@@ -478,6 +479,14 @@ int cmd_kill(int argc, char **argv)
 	return end_vm(argv[1], false, 0);
 }
 
+/* Writes log bytes to stdout, through the filter when it is a terminal. */
+static int log_write(struct term_filter *tty, const char *buf, size_t n, char *shown)
+{
+	if (!tty)
+		return write_all(STDOUT_FILENO, buf, n);
+	return write_all(STDOUT_FILENO, shown, term_filter(tty, buf, n, shown));
+}
+
 int cmd_logs(int argc, char **argv)
 {
 	bool follow = argc == 3 && strcmp(argv[2], "-f") == 0;
@@ -493,11 +502,15 @@ int cmd_logs(int argc, char **argv)
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		die_errno("no log for '%s' (%s)", argv[1], path);
-	char buf[65536];
+	/* The log holds the guest's bytes raw: a terminal gets escape
+	 * sequences shown, not obeyed; a pipe or file gets the exact bytes. */
+	struct term_filter filter = {0};
+	struct term_filter *tty = isatty(STDOUT_FILENO) ? &filter : NULL;
+	static char buf[65536], shown[TERM_FILTER_OUT_MAX(sizeof(buf))];
 	for (;;) {
 		ssize_t n = read(fd, buf, sizeof(buf));
 		if (n > 0) {
-			if (write_all(STDOUT_FILENO, buf, (size_t)n) < 0)
+			if (log_write(tty, buf, (size_t)n, shown) < 0)
 				break;
 			continue;
 		}
@@ -507,7 +520,10 @@ int cmd_logs(int argc, char **argv)
 		if (!follow || registry_live(argv[1]) != 1) {
 			n = read(fd, buf, sizeof(buf)); /* what the last moment added */
 			if (n > 0)
-				(void)write_all(STDOUT_FILENO, buf, (size_t)n);
+				(void)log_write(tty, buf, (size_t)n, shown);
+			if (tty)
+				(void)write_all(STDOUT_FILENO, shown,
+						term_filter_flush(tty, shown));
 			break;
 		}
 		struct timespec ts = {0, 100L * 1000 * 1000};

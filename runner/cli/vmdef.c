@@ -51,7 +51,7 @@ struct parse_state {
 	unsigned vm_line;		    /* of [vm]; 0 while none */
 	unsigned vm_key_line[KEY_COUNT];    /* where each [vm] key was set */
 	unsigned arg_line[LOCKVM_MAX_ARGS]; /* where each arg was set */
-	unsigned disk_path_line, disk_mode_line;
+	unsigned disk_path_line, disk_mode_line, disk_device_line;
 	struct vmdef *def;
 	/* The first error by line number: inih reports its own syntax errors
 	 * separately, and the earlier of the two is the one shown. */
@@ -238,8 +238,21 @@ static void set_disk_key(struct parse_state *st, const char *name, const char *v
 			disk->mode = VMDEF_DISK_SHARED;
 		else
 			fail_at(st, st->line, "mode '%s': want rw, ro or shared", value);
+	} else if (strcmp(name, "device") == 0) {
+		if (st->disk_device_line) {
+			fail_at(st, st->line, "device given twice in one [disk] (first on line %u)",
+				st->disk_device_line);
+			return;
+		}
+		st->disk_device_line = st->line;
+		if (strcmp(value, "yes") == 0)
+			disk->device = true;
+		else if (strcmp(value, "no") != 0)
+			fail_at(st, st->line, "device '%s': want yes (a block device) or no",
+				value);
 	} else {
-		fail_at(st, st->line, "unknown key '%s' in [disk] (known: path, mode)", name);
+		fail_at(st, st->line, "unknown key '%s' in [disk] (known: path, mode, device)",
+			name);
 	}
 }
 
@@ -343,7 +356,7 @@ static void begin_section(struct parse_state *st, const char *text, size_t len)
 		}
 		struct vmdef_disk *disk = &st->def->disks[st->def->disk_count++];
 		*disk = (struct vmdef_disk){.mode = VMDEF_DISK_RW, .line = st->line};
-		st->disk_path_line = st->disk_mode_line = 0;
+		st->disk_path_line = st->disk_mode_line = st->disk_device_line = 0;
 		st->section = SECTION_DISK;
 	} else {
 		fail_at(st, st->line, "unknown section [%.*s] (want [vm] or [disk])", (int)name_len,
@@ -595,8 +608,9 @@ char **vmdef_run_argv(const struct vmdef *def, const char *name, int *argc_out)
 	if (ok && def->group)
 		ok = push(argv, &argc, "--group") && push(argv, &argc, "%s", def->group);
 	for (unsigned i = 0; ok && i < def->disk_count; i++)
-		ok = push(argv, &argc, "--disk") && push(argv, &argc, "%s,%s", def->disks[i].path,
-							 disk_mode_name(def->disks[i].mode));
+		ok = push(argv, &argc, "--disk") &&
+		     push(argv, &argc, "%s,%s%s", def->disks[i].path,
+			  disk_mode_name(def->disks[i].mode), def->disks[i].device ? ",dev" : "");
 	if (ok)
 		ok = push(argv, &argc, "%s", def->guest);
 	if (ok && def->arg_count)

@@ -2,6 +2,7 @@
 #ifndef LOCKVM_VMDEF_H
 #define LOCKVM_VMDEF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,6 +22,7 @@ enum vmdef_disk_mode {
 struct vmdef_disk {
 	char *path; /* absolute */
 	enum vmdef_disk_mode mode;
+	bool device;   /* device = yes: a block device (run's ,dev) */
 	unsigned line; /* of its [disk] header, for messages */
 };
 
@@ -75,7 +77,7 @@ void vmdef_free(struct vmdef *def);
 /*
  * The argv of `lockvm run` that starts def as VM name, argv[0] = "run":
  *   run --detach --name NAME --mem M --vcpus N [--timeout S] [--cpus C]
- *       [--seccomp MODE] [--label L | --group G] [--disk PATH,MODE]...
+ *       [--seccomp MODE] [--label L | --group G] [--disk PATH,MODE[,dev]]...
  *       GUEST [-- ARGS...]
  * --label is left out when there is a group (a group's label is dynamic).
  * Every disk carries its mode (",rw" too), so a path containing a comma

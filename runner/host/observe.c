@@ -139,7 +139,8 @@ static void observe_disks(const struct reg_vm *vm, struct vm_observation *obs)
 {
 	for (unsigned i = 0; i < vm->ndisks; i++) {
 		struct observed_disk *od = &obs->disks[i];
-		int fd = open(vm->disks[i].path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+		int fd = open(vm->disks[i].path,
+			      O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 		struct stat st;
 		if (fd >= 0 && fstat(fd, &st) == 0) {
 			od->present = true;

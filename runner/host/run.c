@@ -20,6 +20,8 @@
 #include <sys/socket.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <linux/openat2.h>
 #include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -46,6 +48,7 @@
 #include "sandbox.h"
 #include "save_record.h"
 #include "seccomp_policy.h"
+#include "termfilter.h"
 #include "uid.h"
 #include "util.h"
 
@@ -66,6 +69,7 @@ struct run_disk {
 	const char *path;
 	bool read_only;
 	bool shared; /* read-write, shared with other VMs: content label, no chown */
+	bool device; /* ,dev: a block device, asked for explicitly */
 	int fd;
 };
 
@@ -118,7 +122,8 @@ static void usage(FILE *out)
 	    "usage: lockvm run [OPTIONS] GUEST [-- ARGS...]\n"
 	    "  --mem SIZE         guest RAM (K/M/G suffix; default 64M, 8M..256G, multiple of 2M)\n"
 	    "  --vcpus N          vCPUs, one host thread each (1-64, default 1)\n"
-	    "  --disk PATH[,ro|,shared]  attach a disk image (repeatable, up to 16)\n"
+	    "  --disk PATH[,ro|,shared][,dev]  attach a disk image, or with ,dev a block device\n"
+	    "                     (repeatable, up to 16; no symbolic link in PATH)\n"
 	    "  --name NAME        the VM's name in the registry (default vm-XXXXXXXX)\n"
 	    "  -d, --detach       return once the VM runs; console goes to its log\n"
 	    "  --label dynamic|none|CONTEXT  the VM's MAC label (default dynamic)\n"
@@ -144,7 +149,9 @@ static void usage(FILE *out)
 	    "  --mac ADDR         the NIC's MAC (default: a random locally administered one)\n");
 }
 
-/* Parses PATH[,ro|,rw] in place (argv strings are ours to cut). */
+/* Parses PATH[,ro|,rw|,shared][,dev] in place (argv strings are ours to
+ * cut). Options are read from the end, dev last, so a path holding a comma
+ * still works when a mode follows it (vmdef_run_argv always writes one). */
 static void parse_disk(struct run_options *o, char *spec)
 {
 	if (o->disk_count == LOCKVM_MAX_DISKS)
@@ -153,14 +160,20 @@ static void parse_disk(struct run_options *o, char *spec)
 	char *comma = strrchr(spec, ',');
 	d->read_only = false;
 	d->shared = false;
+	d->device = false;
+	if (comma && strcmp(comma + 1, "dev") == 0) {
+		d->device = true;
+		*comma = '\0';
+		comma = strrchr(spec, ',');
+	}
 	if (comma) {
 		if (strcmp(comma + 1, "ro") == 0)
 			d->read_only = true;
 		else if (strcmp(comma + 1, "shared") == 0)
 			d->shared = true;
 		else if (strcmp(comma + 1, "rw") != 0)
-			die("--disk %s: unknown option '%s' (want ro, rw or shared)", spec,
-			    comma + 1);
+			die("--disk %s: unknown option '%s' (want ro, rw or shared, then dev)",
+			    spec, comma + 1);
 		*comma = '\0';
 	}
 	if (spec[0] == '\0')
@@ -473,35 +486,99 @@ static int open_vmm_binary(bool confine)
 	return fd;
 }
 
+/* Opens the file an O_PATH fd names, with flags: the same inode, through
+ * /proc/self/fd, not a second walk of a path that could find another
+ * file. Closes path_fd. */
+static int reopen_path_fd(int path_fd, int flags, const char *what, const char *path)
+{
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", path_fd);
+	int fd = open(proc, flags | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		die_errno("%s %s (reopening it through %s)", what, path, proc);
+	close(path_fd);
+	return fd;
+}
+
+/* The guest may be reached through a symbolic link (it is only read), but
+ * its type is known before it is opened: a FIFO would block the open. */
 static int open_guest(const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
+	int path_fd = open(path, O_PATH | O_CLOEXEC);
+	if (path_fd < 0)
 		die_errno("guest %s", path);
 	struct stat st;
-	if (fstat(fd, &st) < 0)
+	if (fstat(path_fd, &st) < 0)
 		die_errno("fstat(%s)", path);
 	if (!S_ISREG(st.st_mode))
 		die("guest %s: not a regular file", path);
+	return reopen_path_fd(path_fd, O_RDONLY, "guest", path);
+}
+
+static const char *file_kind(mode_t mode)
+{
+	return S_ISREG(mode)	? "a regular file"
+	       : S_ISBLK(mode)	? "a block device"
+	       : S_ISCHR(mode)	? "a character device"
+	       : S_ISFIFO(mode) ? "a FIFO"
+	       : S_ISSOCK(mode) ? "a socket"
+	       : S_ISDIR(mode)	? "a directory"
+	       : S_ISLNK(mode)	? "a symbolic link"
+				: "not a regular file";
+}
+
+/*
+ * Opens one --disk for the VM. The supervisor is root and gives a rw disk
+ * to the VM's uid, so whoever can write a directory on the path must not
+ * be able to steer the open elsewhere (SECURITY.md "Disks"):
+ * - no symbolic link anywhere in the path (openat2 RESOLVE_NO_SYMLINKS;
+ *   O_NOFOLLOW on the last component where openat2 is missing);
+ * - the type is decided by fstat of an O_PATH fd, before the file is
+ *   really opened, so a FIFO cannot block us and no device is opened
+ *   (opening some has side effects) unless ,dev asked for a block device;
+ * - the real open goes through /proc/self/fd of that O_PATH fd
+ *   (reopen_path_fd).
+ */
+static int open_disk(const struct run_disk *d)
+{
+	struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS};
+	int path_fd = (int)syscall(SYS_openat2, AT_FDCWD, d->path, &how, sizeof(how));
+	if (path_fd < 0 && errno == ENOSYS) /* before Linux 5.6 */
+		path_fd = open(d->path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	if (path_fd >= 0 && fstat(path_fd, &st) < 0)
+		die_errno("fstat(%s)", d->path);
+	if ((path_fd < 0 && errno == ELOOP) || (path_fd >= 0 && S_ISLNK(st.st_mode)))
+		die("disk %s: the path goes through a symbolic link; give the real path "
+		    "(realpath %s)",
+		    d->path, d->path);
+	if (path_fd < 0)
+		die_errno("disk %s", d->path);
+	if (d->device && !S_ISBLK(st.st_mode))
+		die("disk %s: ,dev is for block devices and this is %s", d->path,
+		    file_kind(st.st_mode));
+	if (S_ISBLK(st.st_mode) && !d->device)
+		die("disk %s: a block device; attach one only by saying so, with --disk %s,dev",
+		    d->path, d->path);
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+		die("disk %s: %s; a disk is an image file (or a block device, with ,dev)", d->path,
+		    file_kind(st.st_mode));
+	int fd = reopen_path_fd(path_fd, d->read_only ? O_RDONLY : O_RDWR, "disk", d->path);
+	struct stat now;
+	if (fstat(fd, &now) < 0)
+		die_errno("fstat(%s)", d->path);
+	if (now.st_dev != st.st_dev || now.st_ino != st.st_ino)
+		die("disk %s: changed while being opened", d->path);
+	if (S_ISREG(now.st_mode) && now.st_size % LOCKVM_SECTOR_SIZE)
+		die("disk %s: size %lld is not a multiple of %d bytes", d->path,
+		    (long long)now.st_size, LOCKVM_SECTOR_SIZE);
 	return fd;
 }
 
 static void open_disks(struct run_options *o)
 {
-	for (unsigned i = 0; i < o->disk_count; i++) {
-		struct run_disk *d = &o->disks[i];
-		d->fd = open(d->path, (d->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOCTTY);
-		if (d->fd < 0)
-			die_errno("disk %s", d->path);
-		struct stat st;
-		if (fstat(d->fd, &st) < 0)
-			die_errno("fstat(%s)", d->path);
-		if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
-			die("disk %s: not a regular file or block device", d->path);
-		if (S_ISREG(st.st_mode) && st.st_size % LOCKVM_SECTOR_SIZE)
-			die("disk %s: size %lld is not a multiple of %d bytes", d->path,
-			    (long long)st.st_size, LOCKVM_SECTOR_SIZE);
-	}
+	for (unsigned i = 0; i < o->disk_count; i++)
+		o->disks[i].fd = open_disk(&o->disks[i]);
 }
 
 /* --fs: the supervisor reads the host tree now, while privileged; the VMM
@@ -1131,18 +1208,26 @@ static void release_at_exit(void)
 		release_resources(taken.o, taken.st);
 }
 
-/* Copies what the VMM wrote on one pipe to `to` and to the log. Returns
+/* Copies what the VMM wrote on one pipe to `to` and to the log. With a
+ * filter (`to` is a terminal), `to` gets the bytes a terminal would obey
+ * shown instead (termfilter.h); the log always gets them raw. Returns
  * false at EOF. */
-static bool tee_pipe(int from, int to, struct run_state *st)
+static bool tee_pipe(int from, int to, struct term_filter *filter, struct run_state *st)
 {
-	char buf[16384];
+	static char buf[16384], shown[TERM_FILTER_OUT_MAX(sizeof(buf))];
 	ssize_t n = read(from, buf, sizeof(buf));
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return true;
-	if (n <= 0)
-		return false;
 	/* A closed terminal must not stop the VM: write errors are ignored. */
-	(void)write_all(to, buf, (size_t)n);
+	if (n <= 0) {
+		if (filter)
+			(void)write_all(to, shown, term_filter_flush(filter, shown));
+		return false;
+	}
+	if (filter)
+		(void)write_all(to, shown, term_filter(filter, buf, (size_t)n, shown));
+	else
+		(void)write_all(to, buf, (size_t)n);
 	if (st->log_fd >= 0)
 		(void)write_all(st->log_fd, buf, (size_t)n);
 	return true;
@@ -1196,6 +1281,11 @@ static int supervise(pid_t vmm, uint64_t timeout_ns, struct run_state *st, int s
 	bool killed_for_time = false, reaped = false;
 	int status = EXIT_REFUSED;
 	bool out_open = true, err_open = true;
+	/* Guest output may carry escape sequences: a terminal gets them shown,
+	 * not obeyed; a pipe or file gets the exact bytes. */
+	struct term_filter out_filter = {0}, err_filter = {0};
+	struct term_filter *out_tty = isatty(STDOUT_FILENO) ? &out_filter : NULL;
+	struct term_filter *err_tty = isatty(STDERR_FILENO) ? &err_filter : NULL;
 	const struct cgroup *cgroup = st->have_cgroup ? &st->cgroup : NULL;
 	snprintf(why, whylen, "?");
 	while (!reaped || out_open || err_open) {
@@ -1219,9 +1309,9 @@ static int supervise(pid_t vmm, uint64_t timeout_ns, struct run_state *st, int s
 		if (n == 0 && reaped)
 			break; /* a writer outlived the VMM: do not wait forever */
 		if (fds[1].revents)
-			out_open = tee_pipe(st->out_pipe[0], STDOUT_FILENO, st);
+			out_open = tee_pipe(st->out_pipe[0], STDOUT_FILENO, out_tty, st);
 		if (fds[2].revents)
-			err_open = tee_pipe(st->err_pipe[0], STDERR_FILENO, st);
+			err_open = tee_pipe(st->err_pipe[0], STDERR_FILENO, err_tty, st);
 		if (fds[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			if (read(sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si) && !reaped &&

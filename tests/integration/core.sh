@@ -141,6 +141,10 @@ expect "missing disk" 125 "disk /nonexistent.img: No such file or directory" "$L
 head -c 1000 /dev/zero >"$T_TMP/odd.img"
 expect "disk size not a multiple of 512" 125 "size 1000 is not a multiple of 512 bytes" "$LOCKVM" run --disk "$T_TMP/odd.img" "$G/hello.elf"
 expect "bad disk option" 125 "unknown option 'rx'" "$LOCKVM" run --disk "$T_TMP/ro.img,rx" "$G/hello.elf"
+mkfifo "$T_TMP/guest.fifo" # opening a FIFO to read it blocks until a writer comes
+out=$(timeout -k 2 10 "$LOCKVM" run "$T_TMP/guest.fifo" 2>&1); rc=$?
+[ "$rc" -eq 125 ] && [ "$out" = "lockvm: guest $T_TMP/guest.fifo: not a regular file" ] &&
+	pass "a FIFO as the guest is refused at once (no hang)" || fail "guest FIFO: rc=$rc out=$out"
 expect "bad --confine" 125 "--confine 'maybe': want on or off" "$LOCKVM" run --confine maybe "$G/hello.elf"
 expect "--confine off runs the VM unconfined" 0 "hello from lockvm" "$LOCKVM" run --confine off "$G/hello.elf"
 expect "unknown option" 125 "unknown or incomplete option '--bogus'" "$LOCKVM" run --bogus "$G/hello.elf"

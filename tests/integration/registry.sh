@@ -92,6 +92,63 @@ run_capture "${L[@]}" inspect s2 --json
 expect "ro disk: a second ro user is allowed" 0 "r2" "${L[@]}" run -d --name r2 --disk "$T_TMP/a.img,ro" "$G/service.elf"
 "${L[@]}" kill r1 >/dev/null; "${L[@]}" kill r2 >/dev/null
 
+# --- disks are opened by root: no symbolic link, no device unless ,dev ----------
+# Each attempt is detached: were it accepted, the VM would hold the file
+# (chowned to its uid) while the owner is looked at.
+refused_once() { # NAME PATTERN: $rc is 125 and $out is the one line PATTERN
+	if [ "$rc" -eq 125 ] && [ "$(wc -l <<<"$out")" -eq 1 ] && grep -qF -- "$2" <<<"$out"; then
+		pass "$1"
+	else fail "$1: rc=$rc out=$(tr '\n' '|' <<<"$out")"; fi
+}
+head -c 1048576 /dev/zero >"$T_TMP/target.img"; chmod 0644 "$T_TMP/target.img"
+tbefore=$(stat -c '%u:%g %a' "$T_TMP/target.img")
+ln -s "$T_TMP/target.img" "$T_TMP/link.img"
+run_capture "${L[@]}" run -d --name sl1 --disk "$T_TMP/link.img" "$G/service.elf"
+refused_once "disk: a symlink is refused in one line" "disk $T_TMP/link.img: the path goes through a symbolic link; give the real path"
+[ "$(stat -c '%u:%g %a' "$T_TMP/target.img")" = "$tbefore" ] && pass "disk: the symlink's target keeps its owner" ||
+	fail "disk: symlink target now $(stat -c '%u:%g %a' "$T_TMP/target.img")"
+mkdir "$T_TMP/realdir"; head -c 1048576 /dev/zero >"$T_TMP/realdir/x.img"; ln -s "$T_TMP/realdir" "$T_TMP/dirlink"
+xbefore=$(stat -c '%u:%g %a' "$T_TMP/realdir/x.img")
+run_capture "${L[@]}" run -d --name sl2 --disk "$T_TMP/dirlink/x.img" "$G/service.elf"
+refused_once "disk: a symlinked directory on the path is refused" "the path goes through a symbolic link"
+[ "$(stat -c '%u:%g %a' "$T_TMP/realdir/x.img")" = "$xbefore" ] && pass "disk: the file behind a symlinked directory keeps its owner" ||
+	fail "disk: file behind dirlink now $(stat -c '%u:%g %a' "$T_TMP/realdir/x.img")"
+nbefore=$(stat -c '%u:%g %a' /dev/null)
+run_capture "${L[@]}" run -d --name cd1 --disk /dev/null "$G/service.elf"
+refused_once "disk: a character device is refused, named as one" "disk /dev/null: a character device; a disk is an image file"
+[ "$(stat -c '%u:%g %a' /dev/null)" = "$nbefore" ] && pass "disk: /dev/null keeps its owner" || fail "disk: /dev/null now $(stat -c '%u:%g %a' /dev/null)"
+mkfifo "$T_TMP/fifo"
+# Opening a FIFO read-only blocks until a writer comes: refused before any open.
+out=$(timeout -k 2 10 "${L[@]}" run -d --name ff1 --disk "$T_TMP/fifo,ro" "$G/service.elf" 2>&1); rc=$?
+refused_once "disk: a FIFO is refused at once (no hang)" "disk $T_TMP/fifo: a FIFO"
+for n in sl1 sl2 cd1 ff1; do "${L[@]}" kill "$n" >/dev/null 2>&1; done
+head -c 1048576 /dev/urandom >"$T_TMP/blksrc.img"
+truncate -s 1048576 "$T_TMP/blkdev.img"
+if ! lo=$(losetup -f --show "$T_TMP/blkdev.img" 2>"$T_TMP/losetup.err"); then
+	skip "disk: block devices (losetup cannot attach a loop device here: $(head -n1 "$T_TMP/losetup.err"))"
+else
+	lbefore=$(stat -c '%u:%g %a' "$lo")
+	run_capture "${L[@]}" run -d --name bd1 --disk "$lo" "$G/service.elf"
+	refused_once "disk: a block device without ,dev is refused" "disk $lo: a block device; attach one only by saying so, with --disk $lo,dev"
+	[ "$(stat -c '%u:%g %a' "$lo")" = "$lbefore" ] && pass "disk: the refused block device keeps its owner" || fail "disk: $lo now $(stat -c '%u:%g %a' "$lo")"
+	"${L[@]}" kill bd1 >/dev/null 2>&1
+	expect "disk: ,dev attaches a block device" 0 "copied 2048 sectors" \
+		"${L[@]}" run --disk "$T_TMP/blksrc.img,ro" --disk "$lo,dev" "$G/blkcopy.elf"
+	sync
+	cmp -s "$T_TMP/blksrc.img" "$lo" && pass "disk: what the guest wrote is on the device" || fail "disk: the device differs from the source"
+	"${L[@]}" run -d --name bd2 --disk "$lo,rw,dev" "$G/service.elf" >/dev/null
+	if confined "disk: a rw ,dev device is the VM's while it runs"; then
+		owner=$(stat -c '%u %a' "$lo")
+		[ "${owner% *}" -ge 2000000000 ] && [ "${owner#* }" = 600 ] && pass "disk: a rw ,dev device is the VM's while it runs" || fail "disk: ,dev owner: $owner"
+	fi
+	"${L[@]}" kill bd2 >/dev/null
+	[ "$(stat -c '%u:%g %a' "$lo")" = "$lbefore" ] && pass "disk: the device's owner is back after the VM" || fail "disk: $lo after: $(stat -c '%u:%g %a' "$lo")"
+	expect "disk: ,dev on a regular file is refused" 125 "disk $T_TMP/blksrc.img: ,dev is for block devices and this is a regular file" \
+		"${L[@]}" run --disk "$T_TMP/blksrc.img,dev" "$G/hello.elf"
+	losetup -d "$lo"
+fi
+expect "disk: a regular file by its real path still works" 0 "hello from lockvm" "${L[@]}" run --disk "$T_TMP/target.img" "$G/hello.elf"
+
 # --- audit vm: the real state against the policy ------------------------------
 "${L[@]}" run -d --name au --vcpus 2 --disk "$T_TMP/a.img" "$G/service.elf" >/dev/null
 expect "audit vm: no drift on a fresh VM" 0 "au: 0 drifts" "${L[@]}" audit vm au
