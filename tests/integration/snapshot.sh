@@ -185,6 +185,24 @@ hostile "a wrong key" "authentication failed" "$S/h12.snap" --key "$S/k2"
 expect "hostile: control: the right key opens the re-keyed stream" 124 "tick" \
 	"$LOCKVM" restore "$S/h12.snap" --key "$S/k1" --timeout 0.3
 
+# ---- segment and register rules (issue 14): forged vCPU state, each refused --
+# SS not present, DPL 0 or unusable would resume the guest at CPL 0 on AMD
+# (KVM takes the CPL from SS.DPL); the others are the same class of hole.
+forge "$S/seg1.snap" ss-np
+hostile "SS not present" "SS is not the present, usable DPL 3 user data segment (selector 0x23, DPL 3, present 0" "$S/seg1.snap"
+forge "$S/seg2.snap" ss-dpl0
+hostile "SS with DPL 0 (CPL 0 on AMD)" "SS is not the present, usable DPL 3 user data segment (selector 0x23, DPL 0" "$S/seg2.snap"
+forge "$S/seg3.snap" ss-unusable
+hostile "SS unusable" "SS is not the present, usable DPL 3 user data segment (selector 0x23, DPL 3, present 1, unusable 1)" "$S/seg3.snap"
+forge "$S/seg4.snap" cs-unusable
+hostile "CS unusable" "segment registers are not CPL 3 user segments (CS 0x2b)" "$S/seg4.snap"
+forge "$S/seg5.snap" ds-dpl0
+hostile "DS not present with DPL 0" "DS is neither null nor a present, usable DPL 3 data segment (selector 0x23, DPL 0, present 0)" "$S/seg5.snap"
+forge "$S/seg6.snap" tr-type=9
+hostile "TR an available, not busy, TSS" "descriptor tables or task register differ from lockvm's" "$S/seg6.snap"
+forge "$S/seg7.snap" sregs-irq
+hostile "a pending interrupt in the sregs bitmap" "a pending interrupt in the segment state's bitmap" "$S/seg7.snap"
+
 # ---- live migration over a unix socket ---------------------------------------
 "$LOCKVM" run -d --name m1 --vcpus 2 "$G/counter.elf" 10 >/dev/null
 sleep 0.6
