@@ -569,21 +569,27 @@ static void *compile_policy(void *arg)
 	return NULL;
 }
 
-static void *compile_both(void *arg)
+/* The VMM's filters: its main thread's, its vCPU threads', and the setup
+ * phase's (installed before it parses any guest input, kept under both). */
+#define VMM_POLICIES 3
+
+static void *compile_all(void *arg)
 {
 	struct policy_job *jobs = arg;
-	compile_policy(&jobs[0]);
-	compile_policy(&jobs[1]);
+	for (int i = 0; i < VMM_POLICIES; i++)
+		compile_policy(&jobs[i]);
 	return NULL;
 }
 
-/* One thread for both: the main thread reserves the uid and makes the
+/* One thread for all: the main thread reserves the uid and makes the
  * cgroup meanwhile, and these machines may have two cores. */
-static void compile_policies_start(struct policy_job jobs[2], enum seccomp_policy_mode mode)
+static void compile_policies_start(struct policy_job jobs[VMM_POLICIES],
+				   enum seccomp_policy_mode mode)
 {
 	jobs[0] = (struct policy_job){.name = "vmm.policy", .mode = mode};
 	jobs[1] = (struct policy_job){.name = "vcpu.policy", .mode = mode};
-	int rc = pthread_create(&jobs[0].thread, NULL, compile_both, jobs);
+	jobs[2] = (struct policy_job){.name = "vmm_setup.policy", .mode = mode};
+	int rc = pthread_create(&jobs[0].thread, NULL, compile_all, jobs);
 	if (rc != 0) {
 		errno = rc;
 		die_errno("pthread_create (seccomp policy compiler)");
@@ -592,10 +598,10 @@ static void compile_policies_start(struct policy_job jobs[2], enum seccomp_polic
 
 /* Joins the compiler: the supervisor is single-threaded again after it,
  * as sandbox_spawn() needs. */
-static void compile_policies_finish(struct policy_job jobs[2])
+static void compile_policies_finish(struct policy_job jobs[VMM_POLICIES])
 {
 	pthread_join(jobs[0].thread, NULL);
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < VMM_POLICIES; i++)
 		if (jobs[i].fd < 0)
 			die("%s", jobs[i].err);
 }
@@ -866,10 +872,10 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 {
 	static struct vmm_argv a;
 	struct sandbox_config cfg;
-	int keep[14 + LOCKVM_MAX_DISKS],
-	    n_keep = 0; /* 14: stdio, kvm, guest, fs, two policies, ready, tap, NIC counters,
+	int keep[15 + LOCKVM_MAX_DISKS],
+	    n_keep = 0; /* 15: stdio, kvm, guest, fs, three policies, ready, tap, NIC counters,
 			   control, key, spare */
-	int policy_fds[2] = {-1, -1};
+	int policy_fds[VMM_POLICIES] = {-1, -1, -1};
 	sandbox_config_init(&cfg);
 	memset(&a, 0, sizeof(a));
 	a.argv[a.n++] = "lockvm-vmm";
@@ -940,7 +946,8 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 	 * end it and give its resources back. */
 	cfg.layers =
 	    o->confine ? SANDBOX_LAYERS_ALL & ~sandbox_layers_unavailable() : SANDBOX_PDEATHSIG;
-	struct policy_job policies[2] = {{0}}; /* (clang-tidy cannot see o->confine stay) */
+	struct policy_job policies[VMM_POLICIES] = {
+	    {0}}; /* (clang-tidy cannot see o->confine stay) */
 	if (o->confine)
 		compile_policies_start(policies, o->seccomp_mode);
 	if (o->confine) {
@@ -997,13 +1004,13 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 			st->vm.cgroup = st->cgroup;
 		}
 		compile_policies_finish(policies);
-		int vmm_policy = policies[0].fd, vcpu_policy = policies[1].fd;
-		policy_fds[0] = vmm_policy;
-		policy_fds[1] = vcpu_policy;
-		keep[n_keep++] = vmm_policy;
-		keep[n_keep++] = vcpu_policy;
+		for (int i = 0; i < VMM_POLICIES; i++) {
+			policy_fds[i] = policies[i].fd;
+			keep[n_keep++] = policies[i].fd;
+		}
 		vmm_arg(&a, "--layers", "%u", cfg.layers);
-		vmm_arg(&a, "--seccomp-fds", "%d,%d", vmm_policy, vcpu_policy);
+		vmm_arg(&a, "--seccomp-fds", "%d,%d,%d", policies[0].fd, policies[1].fd,
+			policies[2].fd);
 		if (o->seccomp_mode == SECCOMP_POLICY_MODE_TRAP)
 			vmm_arg(&a, "--seccomp-trap", NULL);
 	}
