@@ -59,6 +59,8 @@
  * (--accept-timeout; README), so a forgotten target does not hold its
  * socket for ever. */
 #define RUN_ACCEPT_TIMEOUT_S 300
+/* getopt value of --require-key (no short letter is free to name it). */
+#define RUN_OPT_REQUIRE_KEY 0x100
 
 struct run_disk {
 	const char *path;
@@ -106,6 +108,7 @@ struct run_options {
 	bool incoming_mode;
 	int accept_timeout_s; /* incoming: how long to wait for the source; 0 = forever */
 	bool accept_timeout_set;
+	bool require_key;	     /* --require-key: refuse a stream without --key */
 	bool label_given, net_given; /* --label/--group, --net: restore keeps them */
 };
 
@@ -186,6 +189,7 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 	    {"restore", required_argument, NULL, 'r'}, {"listen", required_argument, NULL, 'i'},
 	    {"key", required_argument, NULL, 'y'},
 	    {"accept-timeout", required_argument, NULL, 'a'},
+	    {"require-key", no_argument, NULL, RUN_OPT_REQUIRE_KEY},
 	    {0},
 	};
 	/* clang-format on */
@@ -339,6 +343,7 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 		case 'r': o->restore = optarg; break;
 		case 'i': o->listen = optarg; break;
 		case 'y': o->key = optarg; break;
+		case RUN_OPT_REQUIRE_KEY: o->require_key = true; break;
 		case 'a':
 			if (parse_uint(optarg, 0, 31536000, &value) < 0)
 				die("--accept-timeout '%s': want whole seconds from 0 (wait "
@@ -365,9 +370,19 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 		die("run: --disk is not offered to --linux guests (use --fs)");
 	if (o->incoming_mode && !o->listen)
 		die("usage: lockvm incoming --listen unix:PATH|tcp:HOST:PORT [--accept-timeout S] "
-		    "[--name NAME] [-d] [--key FILE] [--mem SIZE] [--vcpus N] [--disk PATH]...");
-	if (o->key && !o->restore && !o->listen)
-		die("run: --key goes with restore and incoming");
+		    "[--name NAME] [-d] [--key FILE] [--require-key] [--mem SIZE] [--vcpus N] "
+		    "[--disk PATH]...");
+	if ((o->key || o->require_key) && !o->restore && !o->listen)
+		die("run: --key and --require-key go with restore and incoming");
+	if (o->require_key && !o->key)
+		die("%s: --require-key: no --key given, and an unauthenticated stream is refused "
+		    "(give --key FILE)",
+		    o->restore ? "restore" : "incoming");
+	if (o->listen && !o->key && strncmp(o->listen, "tcp:", 4) == 0)
+		fprintf(stderr,
+			"lockvm: warning: incoming --listen %s without --key: anyone who can reach "
+			"the port can send the VM (give --key FILE; --require-key refuses this)\n",
+			o->listen);
 	if (o->accept_timeout_set && !o->listen)
 		die("run: --accept-timeout goes with incoming");
 	if (o->restore || o->listen) {
@@ -1080,7 +1095,7 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 		errno = spawn_errno;
 		die_errno("starting the VMM (clone)");
 	}
-	for (int i = 0; i < 2; i++) /* the policies are the VMM's now */
+	for (int i = 0; i < VMM_POLICIES; i++) /* the policies are the VMM's now */
 		if (policy_fds[i] >= 0)
 			close(policy_fds[i]);
 	if (st->tap_fd >= 0) /* the VMM's now: it attaches to the tap with it */
@@ -1377,7 +1392,8 @@ int restore_main(int argc, char **argv)
 {
 	static char *args[256];
 	if (argc < 2 || argv[1][0] == '-' || argc > 250)
-		die("usage: lockvm restore FILE [--name NAME] [-d] [--key FILE] [--mem SIZE] "
+		die("usage: lockvm restore FILE [--name NAME] [-d] [--key FILE] [--require-key] "
+		    "[--mem SIZE] "
 		    "[--vcpus N] [--disk PATH]...");
 	args[0] = argv[0];
 	args[1] = "--restore";

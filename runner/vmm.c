@@ -339,8 +339,8 @@ static void restore_guest(struct vm *vm, struct vmm_options *o, struct snapshot_
 		snapshot_derive_key(file, (size_t)n, key);
 		close(o->key_fd);
 	}
-	if (migrate_restore_memory(vm, o->restore_fd, keyed ? key : NULL, saved, err, sizeof(err)) <
-	    0)
+	if (migrate_restore_memory(vm, o->restore_fd, keyed ? key : NULL, o->incoming, saved, err,
+				   sizeof(err)) < 0)
 		die("%s: %s", o->incoming ? "incoming migration" : "restore", err);
 }
 

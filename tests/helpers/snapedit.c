@@ -138,7 +138,8 @@ int main(int argc, char **argv)
 		}
 	int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	struct snapshot_writer w;
-	if (fd < 0 || snapshot_write_header(&w, fd, keyed ? key : NULL, vcpus, mem, disks) < 0) {
+	if (fd < 0 ||
+	    snapshot_write_header(&w, fd, keyed ? key : NULL, NULL, vcpus, mem, disks) < 0) {
 		fprintf(stderr, "snapedit: %s: %s\n", out, fd < 0 ? strerror(errno) : w.err);
 		return 1;
 	}
