@@ -302,7 +302,8 @@ expect "replay: the recorded keyed migration itself succeeds" 0 "downtime" \
 wait $relay
 wait $inc
 "$LOCKVM" kill r2 >/dev/null 2>&1
-"$LOCKVM" incoming --listen "unix:$S/r3.sock" --accept-timeout 20 --name r3 --key "$S/k1" >"$S/r3.out" 2>&1 &
+# (bounded: a target that took the replay would run the guest on)
+timeout -k 5 30 "$LOCKVM" incoming --listen "unix:$S/r3.sock" --accept-timeout 20 --name r3 --key "$S/k1" >"$S/r3.out" 2>&1 &
 inc=$!
 for _ in $(seq 50); do [ -S "$S/r3.sock" ] && break; sleep 0.1; done
 python3 - "$S/r3.sock" "$S/rec.bin" >"$S/replay.out" <<'PY'
