@@ -15,6 +15,8 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -278,6 +280,13 @@ static const struct seccomp_policy_constant seccomp_constants[] = {
     SECCOMP_CONST(PR_SET_DUMPABLE),
     SECCOMP_CONST(PR_GET_DUMPABLE),
     SECCOMP_CONST(PR_SET_PDEATHSIG),
+    /* The VMM's setup phase (vmm_setup.policy): signalfd flags, fd-table sealing,
+     * installing the steady-state filters. */
+    SECCOMP_CONST(SFD_CLOEXEC),
+    SECCOMP_CONST(SFD_NONBLOCK),
+    SECCOMP_CONST(F_GETFD),
+    SECCOMP_CONST(RLIMIT_NOFILE),
+    SECCOMP_CONST(SECCOMP_SET_MODE_FILTER),
 };
 
 struct seccomp_policy_errno {

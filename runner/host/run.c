@@ -64,6 +64,8 @@
  * (--accept-timeout; README), so a forgotten target does not hold its
  * socket for ever. */
 #define RUN_ACCEPT_TIMEOUT_S 300
+/* getopt value of --require-key (no short letter is free to name it). */
+#define RUN_OPT_REQUIRE_KEY 0x100
 
 struct run_disk {
 	const char *path;
@@ -112,6 +114,7 @@ struct run_options {
 	bool incoming_mode;
 	int accept_timeout_s; /* incoming: how long to wait for the source; 0 = forever */
 	bool accept_timeout_set;
+	bool require_key;	     /* --require-key: refuse a stream without --key */
 	bool label_given, net_given; /* --label/--group, --net: restore keeps them */
 };
 
@@ -201,6 +204,7 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 	    {"restore", required_argument, NULL, 'r'}, {"listen", required_argument, NULL, 'i'},
 	    {"key", required_argument, NULL, 'y'},
 	    {"accept-timeout", required_argument, NULL, 'a'},
+	    {"require-key", no_argument, NULL, RUN_OPT_REQUIRE_KEY},
 	    {0},
 	};
 	/* clang-format on */
@@ -354,6 +358,7 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 		case 'r': o->restore = optarg; break;
 		case 'i': o->listen = optarg; break;
 		case 'y': o->key = optarg; break;
+		case RUN_OPT_REQUIRE_KEY: o->require_key = true; break;
 		case 'a':
 			if (parse_uint(optarg, 0, 31536000, &value) < 0)
 				die("--accept-timeout '%s': want whole seconds from 0 (wait "
@@ -380,9 +385,19 @@ static void parse_options(int argc, char **argv, struct run_options *o)
 		die("run: --disk is not offered to --linux guests (use --fs)");
 	if (o->incoming_mode && !o->listen)
 		die("usage: lockvm incoming --listen unix:PATH|tcp:HOST:PORT [--accept-timeout S] "
-		    "[--name NAME] [-d] [--key FILE] [--mem SIZE] [--vcpus N] [--disk PATH]...");
-	if (o->key && !o->restore && !o->listen)
-		die("run: --key goes with restore and incoming");
+		    "[--name NAME] [-d] [--key FILE] [--require-key] [--mem SIZE] [--vcpus N] "
+		    "[--disk PATH]...");
+	if ((o->key || o->require_key) && !o->restore && !o->listen)
+		die("run: --key and --require-key go with restore and incoming");
+	if (o->require_key && !o->key)
+		die("%s: --require-key: no --key given, and an unauthenticated stream is refused "
+		    "(give --key FILE)",
+		    o->restore ? "restore" : "incoming");
+	if (o->listen && !o->key && strncmp(o->listen, "tcp:", 4) == 0)
+		fprintf(stderr,
+			"lockvm: warning: incoming --listen %s without --key: anyone who can reach "
+			"the port can send the VM (give --key FILE; --require-key refuses this)\n",
+			o->listen);
 	if (o->accept_timeout_set && !o->listen)
 		die("run: --accept-timeout goes with incoming");
 	if (o->restore || o->listen) {
@@ -648,21 +663,27 @@ static void *compile_policy(void *arg)
 	return NULL;
 }
 
-static void *compile_both(void *arg)
+/* The VMM's filters: its main thread's, its vCPU threads', and the setup
+ * phase's (installed before it parses any guest input, kept under both). */
+#define VMM_POLICIES 3
+
+static void *compile_all(void *arg)
 {
 	struct policy_job *jobs = arg;
-	compile_policy(&jobs[0]);
-	compile_policy(&jobs[1]);
+	for (int i = 0; i < VMM_POLICIES; i++)
+		compile_policy(&jobs[i]);
 	return NULL;
 }
 
-/* One thread for both: the main thread reserves the uid and makes the
+/* One thread for all: the main thread reserves the uid and makes the
  * cgroup meanwhile, and these machines may have two cores. */
-static void compile_policies_start(struct policy_job jobs[2], enum seccomp_policy_mode mode)
+static void compile_policies_start(struct policy_job jobs[VMM_POLICIES],
+				   enum seccomp_policy_mode mode)
 {
 	jobs[0] = (struct policy_job){.name = "vmm.policy", .mode = mode};
 	jobs[1] = (struct policy_job){.name = "vcpu.policy", .mode = mode};
-	int rc = pthread_create(&jobs[0].thread, NULL, compile_both, jobs);
+	jobs[2] = (struct policy_job){.name = "vmm_setup.policy", .mode = mode};
+	int rc = pthread_create(&jobs[0].thread, NULL, compile_all, jobs);
 	if (rc != 0) {
 		errno = rc;
 		die_errno("pthread_create (seccomp policy compiler)");
@@ -671,10 +692,10 @@ static void compile_policies_start(struct policy_job jobs[2], enum seccomp_polic
 
 /* Joins the compiler: the supervisor is single-threaded again after it,
  * as sandbox_spawn() needs. */
-static void compile_policies_finish(struct policy_job jobs[2])
+static void compile_policies_finish(struct policy_job jobs[VMM_POLICIES])
 {
 	pthread_join(jobs[0].thread, NULL);
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < VMM_POLICIES; i++)
 		if (jobs[i].fd < 0)
 			die("%s", jobs[i].err);
 }
@@ -945,10 +966,10 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 {
 	static struct vmm_argv a;
 	struct sandbox_config cfg;
-	int keep[14 + LOCKVM_MAX_DISKS],
-	    n_keep = 0; /* 14: stdio, kvm, guest, fs, two policies, ready, tap, NIC counters,
+	int keep[15 + LOCKVM_MAX_DISKS],
+	    n_keep = 0; /* 15: stdio, kvm, guest, fs, three policies, ready, tap, NIC counters,
 			   control, key, spare */
-	int policy_fds[2] = {-1, -1};
+	int policy_fds[VMM_POLICIES] = {-1, -1, -1};
 	sandbox_config_init(&cfg);
 	memset(&a, 0, sizeof(a));
 	a.argv[a.n++] = "lockvm-vmm";
@@ -1019,7 +1040,8 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 	 * end it and give its resources back. */
 	cfg.layers =
 	    o->confine ? SANDBOX_LAYERS_ALL & ~sandbox_layers_unavailable() : SANDBOX_PDEATHSIG;
-	struct policy_job policies[2] = {{0}}; /* (clang-tidy cannot see o->confine stay) */
+	struct policy_job policies[VMM_POLICIES] = {
+	    {0}}; /* (clang-tidy cannot see o->confine stay) */
 	if (o->confine)
 		compile_policies_start(policies, o->seccomp_mode);
 	if (o->confine) {
@@ -1076,13 +1098,13 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 			st->vm.cgroup = st->cgroup;
 		}
 		compile_policies_finish(policies);
-		int vmm_policy = policies[0].fd, vcpu_policy = policies[1].fd;
-		policy_fds[0] = vmm_policy;
-		policy_fds[1] = vcpu_policy;
-		keep[n_keep++] = vmm_policy;
-		keep[n_keep++] = vcpu_policy;
+		for (int i = 0; i < VMM_POLICIES; i++) {
+			policy_fds[i] = policies[i].fd;
+			keep[n_keep++] = policies[i].fd;
+		}
 		vmm_arg(&a, "--layers", "%u", cfg.layers);
-		vmm_arg(&a, "--seccomp-fds", "%d,%d", vmm_policy, vcpu_policy);
+		vmm_arg(&a, "--seccomp-fds", "%d,%d,%d", policies[0].fd, policies[1].fd,
+			policies[2].fd);
 		if (o->seccomp_mode == SECCOMP_POLICY_MODE_TRAP)
 			vmm_arg(&a, "--seccomp-trap", NULL);
 	}
@@ -1152,7 +1174,7 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 		errno = spawn_errno;
 		die_errno("starting the VMM (clone)");
 	}
-	for (int i = 0; i < 2; i++) /* the policies are the VMM's now */
+	for (int i = 0; i < VMM_POLICIES; i++) /* the policies are the VMM's now */
 		if (policy_fds[i] >= 0)
 			close(policy_fds[i]);
 	if (st->tap_fd >= 0) /* the VMM's now: it attaches to the tap with it */
@@ -1462,7 +1484,8 @@ int restore_main(int argc, char **argv)
 {
 	static char *args[256];
 	if (argc < 2 || argv[1][0] == '-' || argc > 250)
-		die("usage: lockvm restore FILE [--name NAME] [-d] [--key FILE] [--mem SIZE] "
+		die("usage: lockvm restore FILE [--name NAME] [-d] [--key FILE] [--require-key] "
+		    "[--mem SIZE] "
 		    "[--vcpus N] [--disk PATH]...");
 	args[0] = argv[0];
 	args[1] = "--restore";

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "arch.h"
@@ -88,7 +89,8 @@ static int save(struct vm *vm, int fd, const uint8_t *key, struct migrate_result
 		return err_fmt(err, errlen,
 			       paused == -1 ? "the VM ended"
 					    : "a vCPU did not pause within 10 s; the VM runs on");
-	if (snapshot_write_header(&w, fd, key, vm->vcpu_count, vm->mem.size, vm->disk_count) < 0 ||
+	if (snapshot_write_header(&w, fd, key, NULL, vm->vcpu_count, vm->mem.size, vm->disk_count) <
+		0 ||
 	    snapshot_write_nonzero(&w, &vm->mem) < 0)
 		return err_fmt(err, errlen, "%s", w.err);
 	if (write_state(vm, &w, err, errlen) < 0)
@@ -150,21 +152,50 @@ static int send_dirty(struct snapshot_writer *w, const struct guest_mem *mem, ui
 	return 0;
 }
 
-static int read_token(int fd, const char *want, char *err, size_t errlen)
+/* Reads exactly len bytes of the peer's handshake: 1, 0 when it hung up,
+ * -1 on an error or the 30 s socket timeout. */
+static int read_handshake(int fd, void *buf, size_t len)
 {
-	char got[8];
 	size_t done = 0;
-	while (done < sizeof(got)) {
-		ssize_t n = read(fd, got + done, sizeof(got) - done);
+	while (done < len) {
+		ssize_t n = read(fd, (char *)buf + done, len - done);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return err_fmt(err, errlen, "the target %s before confirming",
-				       n == 0 ? "hung up" : "went quiet");
+			return n == 0 ? 0 : -1;
 		done += (size_t)n;
 	}
+	return 1;
+}
+
+static int read_token(int fd, const char *want, char *err, size_t errlen)
+{
+	char got[8];
+	int rc = read_handshake(fd, got, sizeof(got));
+	if (rc <= 0)
+		return err_fmt(err, errlen, "the target %s before confirming",
+			       rc == 0 ? "hung up" : "went quiet");
 	if (memcmp(got, want, sizeof(got)) != 0)
 		return err_fmt(err, errlen, "the target refused the stream");
+	return 0;
+}
+
+/* The target's HELLO and nonce, which the stream's first tag covers. */
+static int read_hello(int fd, uint8_t nonce[SNAPSHOT_NONCE_SIZE], char *err, size_t errlen)
+{
+	uint8_t hello[8 + SNAPSHOT_NONCE_SIZE];
+	int rc = read_handshake(fd, hello, sizeof(hello));
+	if (rc <= 0)
+		return err_fmt(err, errlen,
+			       "the target %s without sending its nonce (a lockvm older than "
+			       "stream version %d?)",
+			       rc == 0 ? "hung up" : "went quiet", SNAPSHOT_VERSION);
+	if (memcmp(hello, SNAPSHOT_HELLO, 8) != 0)
+		return err_fmt(err, errlen,
+			       "the target did not greet with %s (not a lockvm "
+			       "incoming of stream version %d)",
+			       SNAPSHOT_HELLO, SNAPSHOT_VERSION);
+	memcpy(nonce, hello + 8, SNAPSHOT_NONCE_SIZE);
 	return 0;
 }
 
@@ -186,6 +217,9 @@ static int migrate(struct vm *vm, int fd, const uint8_t *key, struct migrate_res
 	}
 	int rc = -1;
 	bool logging = false, paused = false;
+	uint8_t nonce[SNAPSHOT_NONCE_SIZE];
+	if (read_hello(fd, nonce, err, errlen) < 0)
+		goto out;
 	if (set_dirty_logging(vm, true) < 0) {
 		err_fmt(err, errlen, "ioctl(KVM_SET_USER_MEMORY_REGION, dirty logging): %s",
 			strerror(errno));
@@ -197,7 +231,8 @@ static int migrate(struct vm *vm, int fd, const uint8_t *key, struct migrate_res
 		goto out;
 	}
 	memset(bits, 0, words * 8);
-	if (snapshot_write_header(&w, fd, key, vm->vcpu_count, vm->mem.size, vm->disk_count) < 0 ||
+	if (snapshot_write_header(&w, fd, key, nonce, vm->vcpu_count, vm->mem.size,
+				  vm->disk_count) < 0 ||
 	    snapshot_write_nonzero(&w, &vm->mem) < 0) {
 		err_fmt(err, errlen, "%s", w.err);
 		goto out;
@@ -303,13 +338,25 @@ void migrate_control(struct vm *vm, int control_fd)
 
 /* ---- restore ------------------------------------------------------------ */
 
-int migrate_restore_memory(struct vm *vm, int fd, const uint8_t *key, struct snapshot_state *st,
-			   char *err, size_t errlen)
+int migrate_restore_memory(struct vm *vm, int fd, const uint8_t *key, bool incoming,
+			   struct snapshot_state *st, char *err, size_t errlen)
 {
 	static struct snapshot_reader r;
+	uint8_t hello[8 + SNAPSHOT_NONCE_SIZE];
 	memset(&r, 0, sizeof(r));
 	r.fd = fd;
-	if (snapshot_read(&r, key, vm->vcpu_count, &vm->mem, st) < 0)
+	if (incoming) {
+		/* A fresh nonce per accepted connection: a recording of an
+		 * earlier stream does not answer it. */
+		memcpy(hello, SNAPSHOT_HELLO, 8);
+		if (getrandom(hello + 8, SNAPSHOT_NONCE_SIZE, 0) != SNAPSHOT_NONCE_SIZE)
+			return err_fmt(err, errlen, "getrandom(migration nonce): %s",
+				       strerror(errno));
+		if (write_all(fd, hello, sizeof(hello)) < 0)
+			return err_fmt(err, errlen, "sending the nonce to the source: %s",
+				       strerror(errno));
+	}
+	if (snapshot_read(&r, key, incoming ? hello + 8 : NULL, vm->vcpu_count, &vm->mem, st) < 0)
 		return err_fmt(err, errlen, "%s", r.err);
 	if (st->disk_count != vm->disk_count)
 		return err_fmt(err, errlen,

@@ -2,6 +2,7 @@
 #ifndef LOCKVM_MIGRATE_H
 #define LOCKVM_MIGRATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,10 +26,12 @@ void migrate_control(struct vm *vm, int control_fd);
  * Restore, phase 1: parses the stream on fd into guest RAM (mapped, zero)
  * and st, checks it against this VM (vCPUs, RAM, disks), checks and
  * rebuilds the runner pages, sets the guest clock, events and timeout.
- * Needs vm->vcpu_count, disks attached. 0 or -1 with err.
+ * Needs vm->vcpu_count, disks attached. incoming: first send the source
+ * HELLO and a fresh nonce that the stream must answer (SNAPSHOT.md).
+ * 0 or -1 with err.
  */
-int migrate_restore_memory(struct vm *vm, int fd, const uint8_t *key, struct snapshot_state *st,
-			   char *err, size_t errlen);
+int migrate_restore_memory(struct vm *vm, int fd, const uint8_t *key, bool incoming,
+			   struct snapshot_state *st, char *err, size_t errlen);
 /* Phase 2: after arch_vcpu_init() of every vCPU, loads the saved state. */
 int migrate_restore_vcpus(struct vm *vm, struct snapshot_state *st, char *err, size_t errlen);
 /* Incoming migration, last step before the guest runs: READY, then wait

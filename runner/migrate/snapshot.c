@@ -103,13 +103,14 @@ static int writer_put(struct snapshot_writer *w, const void *buf, size_t len)
 	return 0;
 }
 
-int snapshot_write_header(struct snapshot_writer *w, int fd, const uint8_t *key, unsigned vcpus,
-			  uint64_t mem_size, unsigned disk_count)
+int snapshot_write_header(struct snapshot_writer *w, int fd, const uint8_t *key,
+			  const uint8_t *nonce, unsigned vcpus, uint64_t mem_size,
+			  unsigned disk_count)
 {
 	struct snapshot_header h = {
 	    .version = SNAPSHOT_VERSION,
 	    .arch = SNAPSHOT_ARCH_X86_64,
-	    .flags = key ? SNAPSHOT_FLAG_KEYED : 0,
+	    .flags = (key ? SNAPSHOT_FLAG_KEYED : 0) | (nonce ? SNAPSHOT_FLAG_NONCE : 0),
 	    .vcpus = vcpus,
 	    .mem_size = mem_size,
 	    .page_size = (uint32_t)LOCKVM_PAGE_SIZE,
@@ -123,7 +124,10 @@ int snapshot_write_header(struct snapshot_writer *w, int fd, const uint8_t *key,
 		memcpy(w->key, key, SNAPSHOT_KEY_SIZE);
 	if (getrandom(h.salt, sizeof(h.salt), GRND_NONBLOCK) != (ssize_t)sizeof(h.salt))
 		return writer_fail(w, "getrandom(stream salt): %s", strerror(errno));
+	/* The header's tag chains from the target's nonce (migration) or zero. */
 	memset(w->chain, 0, sizeof(w->chain));
+	if (nonce)
+		memcpy(w->chain, nonce, SNAPSHOT_NONCE_SIZE);
 	tag_parts(key, w->chain, &h, sizeof(h), NULL, 0, NULL, 0, w->chain);
 	if (writer_put(w, &h, sizeof(h)) < 0 || writer_put(w, w->chain, sizeof(w->chain)) < 0)
 		return -1;
@@ -233,11 +237,12 @@ int snapshot_read_exact(struct snapshot_reader *r, void *out, size_t len, const 
 	return 0;
 }
 
-static int read_header(struct snapshot_reader *r, const uint8_t *key, unsigned vcpus,
-		       uint64_t mem_size, struct snapshot_state *st)
+static int read_header(struct snapshot_reader *r, const uint8_t *key, const uint8_t *nonce,
+		       unsigned vcpus, uint64_t mem_size, struct snapshot_state *st)
 {
 	struct snapshot_header h = {0};
-	uint8_t tag[SNAPSHOT_TAG_SIZE] = {0}, zero[SNAPSHOT_TAG_SIZE] = {0};
+	uint8_t tag[SNAPSHOT_TAG_SIZE] = {0}, start[SNAPSHOT_TAG_SIZE] = {0};
+	_Static_assert(SNAPSHOT_NONCE_SIZE == SNAPSHOT_TAG_SIZE, "the nonce starts the chain");
 	if (snapshot_read_exact(r, &h, sizeof(h), "the header") < 0)
 		return -1;
 	if (memcmp(h.magic, SNAPSHOT_MAGIC, sizeof(h.magic)) != 0)
@@ -248,8 +253,14 @@ static int read_header(struct snapshot_reader *r, const uint8_t *key, unsigned v
 	if (h.arch != SNAPSHOT_ARCH_X86_64)
 		return reader_fail(r, "stream is for architecture %u, this host is x86-64 (1)",
 				   h.arch);
-	if (h.flags & ~SNAPSHOT_FLAG_KEYED)
+	if (h.flags & ~(SNAPSHOT_FLAG_KEYED | SNAPSHOT_FLAG_NONCE))
 		return reader_fail(r, "unknown header flags 0x%x", h.flags);
+	if ((h.flags & SNAPSHOT_FLAG_NONCE) && !nonce)
+		return reader_fail(r, "a migration stream (bound to its target's nonce) cannot be "
+				      "restored: it is a recording of a migration");
+	if (!(h.flags & SNAPSHOT_FLAG_NONCE) && nonce)
+		return reader_fail(r, "the stream does not answer this target's nonce (a saved "
+				      "file? give it to lockvm restore)");
 	if ((h.flags & SNAPSHOT_FLAG_KEYED) && !key)
 		return reader_fail(r, "the stream is authenticated: give its --key");
 	if (!(h.flags & SNAPSHOT_FLAG_KEYED) && key)
@@ -260,11 +271,20 @@ static int read_header(struct snapshot_reader *r, const uint8_t *key, unsigned v
 		memcpy(r->key, key, SNAPSHOT_KEY_SIZE);
 	if (snapshot_read_exact(r, tag, sizeof(tag), "the header tag") < 0)
 		return -1;
-	tag_parts(key, zero, &h, sizeof(h), NULL, 0, NULL, 0, r->chain);
-	if (sodium_memcmp(tag, r->chain, sizeof(tag)) != 0)
-		return reader_fail(r, key ? "authentication failed: wrong --key, or the header "
-					    "was altered"
-					  : "header checksum mismatch (corrupted stream)");
+	if (nonce)
+		memcpy(start, nonce, SNAPSHOT_NONCE_SIZE);
+	tag_parts(key, start, &h, sizeof(h), NULL, 0, NULL, 0, r->chain);
+	if (sodium_memcmp(tag, r->chain, sizeof(tag)) != 0) {
+		if (key && nonce)
+			return reader_fail(r, "authentication failed: wrong --key, an altered "
+					      "header, or a replayed migration stream (its MAC "
+					      "does not cover this target's nonce)");
+		return reader_fail(r, key     ? "authentication failed: wrong --key, or the header "
+						"was altered"
+				      : nonce ? "header checksum mismatch (corrupted, or a replay "
+						"not made for this target)"
+					      : "header checksum mismatch (corrupted stream)");
+	}
 	if (h.page_size != LOCKVM_PAGE_SIZE)
 		return reader_fail(r, "page size %u, want %llu", h.page_size, LOCKVM_PAGE_SIZE);
 	if (h.vcpus < 1 || h.vcpus > LOCKVM_MAX_VCPUS || h.disk_count > LOCKVM_MAX_DISKS)
@@ -394,12 +414,12 @@ static int parse_vcpu(struct snapshot_reader *r, uint32_t index, const uint8_t *
 	return 0;
 }
 
-int snapshot_read(struct snapshot_reader *r, const uint8_t *key, unsigned vcpus,
-		  struct guest_mem *mem, struct snapshot_state *st)
+int snapshot_read(struct snapshot_reader *r, const uint8_t *key, const uint8_t *nonce,
+		  unsigned vcpus, struct guest_mem *mem, struct snapshot_state *st)
 {
 	memset(st, 0, sizeof(*st));
 	r->err[0] = '\0';
-	if (read_header(r, key, vcpus, mem->size, st) < 0)
+	if (read_header(r, key, nonce, vcpus, mem->size, st) < 0)
 		return -1;
 	r->section = malloc(8 + SNAPSHOT_RUN_MAX);
 	if (!r->section)

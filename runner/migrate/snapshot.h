@@ -11,9 +11,11 @@
 #include "memory.h"
 
 #define SNAPSHOT_MAGIC	     "LOCKVMSN"
-#define SNAPSHOT_VERSION     2 /* SNAPSHOT.md: when it changes */
+#define SNAPSHOT_VERSION     3 /* SNAPSHOT.md: when it changes */
 #define SNAPSHOT_ARCH_X86_64 1
 #define SNAPSHOT_FLAG_KEYED  1u
+#define SNAPSHOT_FLAG_NONCE  2u /* bound to the target's nonce: a migration stream */
+#define SNAPSHOT_NONCE_SIZE  32
 #define SNAPSHOT_TAG_SIZE    32 /* BLAKE2b-256, keyed with --key */
 #define SNAPSHOT_KEY_SIZE    32
 #define SNAPSHOT_HEADER_SIZE 64
@@ -30,8 +32,11 @@ enum snapshot_section {
 	SNAPSHOT_SEC_END = 15,	  /* empty; must come last */
 };
 
-/* Migration handshake after END: the target says READY once the whole
- * stream checked out, the source answers COMMIT and ends. */
+/* Migration handshake. On accept the target sends HELLO and a fresh
+ * random nonce, which the stream's first tag covers (no replay of an
+ * earlier stream); after END the target says READY once the whole stream
+ * checked out, the source answers COMMIT and ends. */
+#define SNAPSHOT_HELLO	"LVNONCE3"
 #define SNAPSHOT_READY	"LVREADY1"
 #define SNAPSHOT_COMMIT "LVCOMMIT"
 
@@ -71,8 +76,10 @@ struct snapshot_writer {
 	char err[256];
 };
 
-int snapshot_write_header(struct snapshot_writer *w, int fd, const uint8_t *key, unsigned vcpus,
-			  uint64_t mem_size, unsigned disk_count);
+/* key: NULL = unkeyed; nonce: the migration target's (NULL for a save). */
+int snapshot_write_header(struct snapshot_writer *w, int fd, const uint8_t *key,
+			  const uint8_t *nonce, unsigned vcpus, uint64_t mem_size,
+			  unsigned disk_count);
 /* One section: header, payload (two parts, either may be empty), tag. */
 int snapshot_write_section(struct snapshot_writer *w, uint32_t type, uint32_t index, const void *a,
 			   size_t alen, const void *b, size_t blen);
@@ -101,14 +108,16 @@ struct snapshot_reader {
 /*
  * Parses a whole stream into `mem` (already mapped, `mem_size` bytes,
  * zero-filled) and `st`: checks magic, version, architecture, the key (NULL
- * = none; a keyed stream needs it, an unkeyed one refuses it), that the
+ * = none; a keyed stream needs it, an unkeyed one refuses it), the nonce
+ * (NULL for a restore, which refuses a migration stream; else the nonce
+ * this target sent, which the header tag must cover), that the
  * header's vCPU count and RAM size equal `vcpus` and `mem->size`, every
  * section's tag, bounds and order, and arch_snapshot_check() on each vCPU.
  * Returns 0, or -1 with the reason in r->err. Free st with
  * snapshot_state_free() either way.
  */
-int snapshot_read(struct snapshot_reader *r, const uint8_t *key, unsigned vcpus,
-		  struct guest_mem *mem, struct snapshot_state *st);
+int snapshot_read(struct snapshot_reader *r, const uint8_t *key, const uint8_t *nonce,
+		  unsigned vcpus, struct guest_mem *mem, struct snapshot_state *st);
 void snapshot_state_free(struct snapshot_state *st);
 
 /* Reads exactly len bytes (fd or buffer). 0, or -1 with err on EOF/error. */

@@ -42,7 +42,7 @@ struct vmm_options {
 	unsigned disk_count;
 	bool stats;
 	unsigned layers; /* sandbox layers the supervisor applied; 0 = unconfined */
-	int seccomp_vmm_fd, seccomp_vcpu_fd;
+	int seccomp_vmm_fd, seccomp_vcpu_fd, seccomp_setup_fd;
 	bool seccomp_trap; /* a refused syscall is named, then the VMM exits 159 */
 	int ready_fd;	   /* one byte once the guest runs confined; -1: none */
 	struct boot_args args;
@@ -105,6 +105,7 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 	uint64_t value;
 	int opt;
 	*o = (struct vmm_options){.seccomp_vmm_fd = -1,
+				  .seccomp_setup_fd = -1,
 				  .ready_fd = -1,
 				  .seccomp_vcpu_fd = -1,
 				  .kvm_fd = -1,
@@ -172,7 +173,9 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 			o->layers = (unsigned)value;
 			break;
 		case 'S':
-			if (sscanf(optarg, "%d,%d", &o->seccomp_vmm_fd, &o->seccomp_vcpu_fd) != 2)
+			/* VMM,VCPU,SETUP: the steady-state filters and the setup phase's */
+			if (sscanf(optarg, "%d,%d,%d", &o->seccomp_vmm_fd, &o->seccomp_vcpu_fd,
+				   &o->seccomp_setup_fd) != 3)
 				die("bad --seccomp-fds '%s'", optarg);
 			break;
 		case 'X': o->linux_abi = true; break;
@@ -335,8 +338,8 @@ static void restore_guest(struct vm *vm, struct vmm_options *o, struct snapshot_
 		snapshot_derive_key(file, (size_t)n, key);
 		close(o->key_fd);
 	}
-	if (migrate_restore_memory(vm, o->restore_fd, keyed ? key : NULL, saved, err, sizeof(err)) <
-	    0)
+	if (migrate_restore_memory(vm, o->restore_fd, keyed ? key : NULL, o->incoming, saved, err,
+				   sizeof(err)) < 0)
 		die("%s: %s", o->incoming ? "incoming migration" : "restore", err);
 }
 
@@ -476,6 +479,20 @@ int vmm_main(int argc, char **argv)
 	for (unsigned i = 0; i < o.vcpus; i++)
 		vm.vcpus[i] = (struct vcpu){.vm = &vm, .index = i, .fd = -1};
 
+	/* Before the first untrusted byte (ELF, --fs image, stream) is read:
+	 * the setup filter (vmm_setup.policy), which every thread keeps under
+	 * its steady-state filter. What ran before it reads no guest input:
+	 * RAM is mapped, disks and the tap attached, nothing parsed. */
+	if (o.layers & SANDBOX_SECCOMP) {
+		if (o.seccomp_trap && seccomp_trap_install() < 0)
+			die_errno("installing the SIGSYS handler for --seccomp=trap");
+		seccomp_trap_set_thread("setup");
+		if (seccomp_policy_install_fd(o.seccomp_setup_fd) < 0)
+			die_errno("installing the setup seccomp filter (fd %d)",
+				  o.seccomp_setup_fd);
+		close(o.seccomp_setup_fd);
+	}
+
 	/* Phase order: memory, image (or saved state), VM, vCPUs, signals, threads. */
 	static struct snapshot_state saved;
 	if (o.restore_fd >= 0)
@@ -526,11 +543,8 @@ int vmm_main(int argc, char **argv)
 	if (o.layers) {
 		/* Every fd exists now; from here no new one can be made. */
 		sandbox_seal_fds(o.layers);
-		if (o.layers & SANDBOX_SECCOMP) {
-			if (o.seccomp_trap && seccomp_trap_install() < 0)
-				die_errno("installing the SIGSYS handler for --seccomp=trap");
+		if (o.layers & SANDBOX_SECCOMP)
 			vcpu_seccomp_fd = o.seccomp_vcpu_fd;
-		}
 	}
 	if (control_spare >= 0)
 		close(control_spare);
@@ -550,6 +564,7 @@ int vmm_main(int argc, char **argv)
 		       "lockvm-vmm: installing the main thread's seccomp filter: %s",
 		       strerror(errno));
 	}
+	seccomp_trap_set_thread("main");
 	report_ready(&vm, o.ready_fd);
 	int status = run_until_end(&vm, signal_fd, o.control_fd);
 

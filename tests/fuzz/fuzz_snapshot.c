@@ -13,7 +13,7 @@
 
 static uint8_t *ram;
 
-static void parse(int fd, const uint8_t *buf, size_t len, const uint8_t *key)
+static void parse(int fd, const uint8_t *buf, size_t len, const uint8_t *key, const uint8_t *nonce)
 {
 	static struct snapshot_reader r;
 	static struct snapshot_state st;
@@ -27,7 +27,7 @@ static void parse(int fd, const uint8_t *buf, size_t len, const uint8_t *key)
 	vm.mem.host = ram;
 	vm.mem.size = FUZZ_MEM;
 	vm.vcpu_count = 1;
-	if (snapshot_read(&r, key, 1, &vm.mem, &st) == 0) {
+	if (snapshot_read(&r, key, nonce, 1, &vm.mem, &st) == 0) {
 		char err[256];
 		(void)arch_snapshot_memory(&vm, err, sizeof(err));
 	}
@@ -37,12 +37,15 @@ static void parse(int fd, const uint8_t *buf, size_t len, const uint8_t *key)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const uint8_t key[SNAPSHOT_KEY_SIZE] = {1, 2, 3};
+	static const uint8_t nonce[SNAPSHOT_NONCE_SIZE] = {4, 5, 6}; /* an incoming target's */
 	if (!ram)
 		ram = calloc(1, FUZZ_MEM);
 	if (size < 1 || !ram)
 		return 0;
+	/* data[0]: bit 0 raw, bit 1 keyed, bit 2 a migration (nonce), bits 6-7 disks */
+	const uint8_t *n = (data[0] & 4) ? nonce : NULL;
 	if (data[0] & 1) { /* raw bytes: header, tags, truncation */
-		parse(-1, data + 1, size - 1, (data[0] & 2) ? key : NULL);
+		parse(-1, data + 1, size - 1, (data[0] & 2) ? key : NULL, n);
 		return 0;
 	}
 	/* Sections re-tagged by the writer, so the parser behind the tags is
@@ -52,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	struct snapshot_writer w;
 	const uint8_t *k = (data[0] & 2) ? key : NULL;
-	if (snapshot_write_header(&w, fd, k, 1, FUZZ_MEM, data[0] >> 6) == 0) {
+	if (snapshot_write_header(&w, fd, k, n, 1, FUZZ_MEM, data[0] >> 6) == 0) {
 		size_t pos = 1;
 		while (pos + 4 <= size) {
 			uint32_t type = data[pos], index = data[pos + 1];
@@ -65,7 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			pos += len;
 		}
 		lseek(fd, 0, SEEK_SET);
-		parse(fd, NULL, 0, k);
+		parse(fd, NULL, 0, k, n);
 	}
 	close(fd);
 	return 0;

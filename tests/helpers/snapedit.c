@@ -17,6 +17,13 @@ static void usage(void)
 			"  re-tags IN's sections (with --key: keyed) after these edits:\n"
 			"  vcpus=N         the header's vCPU count\n"
 			"  cs-cpl0         every vCPU's CS is the kernel code segment (CPL 0)\n"
+			"  cs-unusable     CS marked unusable\n"
+			"  ss-np           SS not present (DPL 3)\n"
+			"  ss-dpl0         SS not present with DPL 0 (CPL 0 on AMD)\n"
+			"  ss-unusable     SS marked unusable\n"
+			"  ds-dpl0         DS not present with DPL 0\n"
+			"  tr-type=N       TR's descriptor type (a busy 64-bit TSS is 11)\n"
+			"  sregs-irq       a pending interrupt (vector 0x20) in the sregs bitmap\n"
 			"  iopl=N          RFLAGS.IOPL = N\n"
 			"  rflags-vm       RFLAGS.VM set (virtual-8086 mode)\n"
 			"  cr3=HEX         CR3\n"
@@ -56,6 +63,22 @@ static bool edit_vcpu(const char *edit, struct x86_snapshot *s)
 	if (strcmp(edit, "cs-cpl0") == 0) {
 		s->sregs.cs.selector = X86_SEL_KERNEL_CS;
 		s->sregs.cs.dpl = 0;
+	} else if (strcmp(edit, "cs-unusable") == 0) {
+		s->sregs.cs.unusable = 1;
+	} else if (strcmp(edit, "ss-np") == 0) {
+		s->sregs.ss.present = 0;
+	} else if (strcmp(edit, "ss-dpl0") == 0) {
+		s->sregs.ss.present = 0;
+		s->sregs.ss.dpl = 0;
+	} else if (strcmp(edit, "ss-unusable") == 0) {
+		s->sregs.ss.unusable = 1;
+	} else if (strcmp(edit, "ds-dpl0") == 0) {
+		s->sregs.ds.present = 0;
+		s->sregs.ds.dpl = 0;
+	} else if (strncmp(edit, "tr-type=", 8) == 0) {
+		s->sregs.tr.type = (uint8_t)hex(edit + 8);
+	} else if (strcmp(edit, "sregs-irq") == 0) {
+		s->sregs.interrupt_bitmap[0] = 1ULL << 0x20;
 	} else if (strncmp(edit, "iopl=", 5) == 0) {
 		s->regs.rflags = (s->regs.rflags & ~(3ULL << 12)) | (hex(edit + 5) & 3) << 12;
 	} else if (strcmp(edit, "rflags-vm") == 0) {
@@ -115,7 +138,8 @@ int main(int argc, char **argv)
 		}
 	int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	struct snapshot_writer w;
-	if (fd < 0 || snapshot_write_header(&w, fd, keyed ? key : NULL, vcpus, mem, disks) < 0) {
+	if (fd < 0 ||
+	    snapshot_write_header(&w, fd, keyed ? key : NULL, NULL, vcpus, mem, disks) < 0) {
 		fprintf(stderr, "snapedit: %s: %s\n", out, fd < 0 ? strerror(errno) : w.err);
 		return 1;
 	}

@@ -91,15 +91,39 @@ int arch_snapshot_save(struct vcpu *vcpu, uint8_t *out, char *err, size_t errlen
 	return 0;
 }
 
-static bool user_segment_ok(const struct kvm_segment *seg, bool code)
+/* CS: the 64-bit user code segment, as arch_vcpu_init() loads it. */
+static bool user_code_ok(const struct kvm_segment *seg)
 {
-	if (code)
-		return seg->selector == (X86_SEL_USER_CS | 3) && seg->dpl == 3 && seg->l == 1 &&
-		       seg->present == 1 && seg->s == 1 && (seg->type & 0x8) && seg->base == 0;
-	/* Data segments: a null selector, or a DPL 3 descriptor with RPL 3. */
+	return seg->selector == (X86_SEL_USER_CS | 3) && seg->dpl == 3 && seg->l == 1 &&
+	       seg->db == 0 && seg->present == 1 && !seg->unusable && seg->s == 1 &&
+	       (seg->type & 0x8) && seg->base == 0;
+}
+
+/* SS: the user data segment, present, usable, DPL 3. KVM takes the CPL
+ * from SS.DPL (AMD always; Intel too in VMX's segment checks), so a
+ * not-present or unusable SS with DPL 0 would resume the guest at CPL 0. */
+static bool user_stack_ok(const struct kvm_segment *seg)
+{
+	return seg->selector == (X86_SEL_USER_DS | 3) && seg->dpl == 3 && seg->present == 1 &&
+	       !seg->unusable && seg->s == 1 && (seg->type & 0xA) == 0x2;
+}
+
+/* DS, ES, FS, GS: a null selector (the guest may load one), or a present,
+ * usable DPL 3 data segment with RPL 3, as a CPL 3 guest can load. */
+static bool user_data_ok(const struct kvm_segment *seg)
+{
 	if ((seg->selector & ~3u) == 0)
 		return true;
-	return (seg->selector & 3) == 3 && (!seg->present || seg->dpl == 3);
+	return (seg->selector & 3) == 3 && seg->dpl == 3 && seg->present == 1 && !seg->unusable &&
+	       seg->s == 1 && !(seg->type & 0x8);
+}
+
+/* TR: this vCPU's busy 64-bit TSS in lockvm's GDT. */
+static bool task_register_ok(const struct kvm_segment *tr, unsigned index)
+{
+	return tr->base == X86_TSS_GPA + (uint64_t)index * X86_TSS_STRIDE &&
+	       tr->selector == X86_SEL_TSS(index) && tr->limit == X86_TSS_LIMIT &&
+	       tr->type == 0xB && tr->present == 1 && !tr->unusable && tr->s == 0;
 }
 
 int arch_snapshot_check(const uint8_t *blob, unsigned index, char *err, size_t errlen)
@@ -107,7 +131,6 @@ int arch_snapshot_check(const uint8_t *blob, unsigned index, char *err, size_t e
 	struct x86_snapshot s;
 	memcpy(&s, blob, sizeof(s));
 	const struct kvm_sregs *sr = &s.sregs;
-	uint64_t tss = X86_TSS_GPA + (uint64_t)index * X86_TSS_STRIDE;
 	if ((s.regs.rflags & ~RFLAGS_ALLOWED) || !(s.regs.rflags & RFLAGS_FIXED1) ||
 	    ((s.regs.rflags & RFLAGS_IOPL) != 0 && (s.regs.rflags & RFLAGS_IOPL) != RFLAGS_IOPL)) {
 		snprintf(err, errlen, "RFLAGS 0x%llx is not one a CPL 3 guest can have",
@@ -123,21 +146,44 @@ int arch_snapshot_check(const uint8_t *blob, unsigned index, char *err, size_t e
 			 (unsigned long long)sr->cr4, (unsigned long long)sr->efer);
 		return -1;
 	}
-	if (!user_segment_ok(&sr->cs, true) || !user_segment_ok(&sr->ss, false) ||
-	    (sr->ss.selector & ~3u) == 0 || !user_segment_ok(&sr->ds, false) ||
-	    !user_segment_ok(&sr->es, false) || !user_segment_ok(&sr->fs, false) ||
-	    !user_segment_ok(&sr->gs, false)) {
+	if (!user_code_ok(&sr->cs)) {
 		snprintf(err, errlen, "segment registers are not CPL 3 user segments (CS 0x%x)",
 			 sr->cs.selector);
 		return -1;
 	}
+	if (!user_stack_ok(&sr->ss)) {
+		snprintf(err, errlen,
+			 "SS is not the present, usable DPL 3 user data segment (selector 0x%x, "
+			 "DPL %u, present %u, unusable %u)",
+			 sr->ss.selector, sr->ss.dpl, sr->ss.present, sr->ss.unusable);
+		return -1;
+	}
+	const struct kvm_segment *data[] = {&sr->ds, &sr->es, &sr->fs, &sr->gs};
+	static const char *const data_names[] = {"DS", "ES", "FS", "GS"};
+	for (unsigned i = 0; i < 4; i++) {
+		if (!user_data_ok(data[i])) {
+			snprintf(err, errlen,
+				 "%s is neither null nor a present, usable DPL 3 data segment "
+				 "(selector 0x%x, DPL %u, present %u)",
+				 data_names[i], data[i]->selector, data[i]->dpl, data[i]->present);
+			return -1;
+		}
+	}
 	if (sr->gdt.base != X86_GDT_GPA || sr->idt.base != X86_IDT_GPA ||
 	    sr->gdt.limit != (uint16_t)(X86_SEL_TSS(LOCKVM_MAX_VCPUS) - 1) ||
-	    sr->idt.limit != 256 * 16 - 1 || sr->tr.base != tss ||
-	    sr->tr.selector != X86_SEL_TSS(index) || sr->tr.limit != X86_TSS_LIMIT ||
+	    sr->idt.limit != 256 * 16 - 1 || !task_register_ok(&sr->tr, index) ||
 	    !sr->ldt.unusable) {
 		snprintf(err, errlen, "descriptor tables or task register differ from lockvm's");
 		return -1;
+	}
+	for (unsigned i = 0; i < sizeof(sr->interrupt_bitmap) / sizeof(sr->interrupt_bitmap[0]);
+	     i++) {
+		if (sr->interrupt_bitmap[i]) {
+			snprintf(err, errlen,
+				 "a pending interrupt in the segment state's bitmap; a lockvm "
+				 "guest has no interrupt source");
+			return -1;
+		}
 	}
 	const struct kvm_vcpu_events *ev = &s.events;
 	if (ev->interrupt.injected) {
@@ -173,6 +219,12 @@ int arch_snapshot_load(struct vcpu *vcpu, const uint8_t *blob, char *err, size_t
 	/* Only the fields KVM documents as valid for these flags. */
 	s.events.flags &= KVM_VCPUEVENT_VALID_SHADOW;
 	memset(&s.events.reserved, 0, sizeof(s.events.reserved));
+	/* The APIC base is the fresh vCPU's (arch_vcpu_init() ran), never the
+	 * stream's: a lockvm guest cannot move or switch its APIC. */
+	struct kvm_sregs fresh;
+	if (vcpu_ioctl(vcpu, KVM_GET_SREGS, &fresh, "KVM_GET_SREGS", err, errlen) < 0)
+		return -1;
+	s.sregs.apic_base = fresh.apic_base;
 	if (vcpu_ioctl(vcpu, KVM_SET_SREGS, &s.sregs, "KVM_SET_SREGS", err, errlen) < 0 ||
 	    vcpu_ioctl(vcpu, KVM_SET_REGS, &s.regs, "KVM_SET_REGS", err, errlen) < 0 ||
 	    vcpu_ioctl(vcpu, KVM_SET_XSAVE, &s.xsave, "KVM_SET_XSAVE", err, errlen) < 0 ||
