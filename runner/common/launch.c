@@ -21,6 +21,7 @@ enum {
 	FD_READY,
 	FD_SECCOMP_VMM,
 	FD_SECCOMP_VCPU,
+	FD_SECCOMP_SETUP,
 	FD_CONTROL,
 	FD_RESTORE,
 	FD_KEY,
@@ -29,8 +30,8 @@ enum {
 	FD_COUNT
 };
 static const char *const fd_names[FD_COUNT] = {
-    "kvm",	    "elf",     "console", "fs",	 "ready", "seccomp-vmm",
-    "seccomp-vcpu", "control", "restore", "key", "net",	  "net-stats",
+    "kvm",	     "elf",	"console", "fs",  "ready", "seccomp-vmm", "seccomp-vcpu",
+    "seccomp-setup", "control", "restore", "key", "net",   "net-stats",
 };
 
 /*
@@ -55,10 +56,11 @@ struct launch_wire {
 
 static int *fd_slot(struct launch *l, unsigned i)
 {
-	int *slots[FD_COUNT] = {&l->kvm_fd,	     &l->elf_fd,     &l->console_fd,
-				&l->fs_fd,	     &l->ready_fd,   &l->seccomp_vmm_fd,
-				&l->seccomp_vcpu_fd, &l->control_fd, &l->restore_fd,
-				&l->key_fd,	     &l->net_fd,     &l->net_stats_fd};
+	int *slots[FD_COUNT] = {&l->kvm_fd,	     &l->elf_fd,	   &l->console_fd,
+				&l->fs_fd,	     &l->ready_fd,	   &l->seccomp_vmm_fd,
+				&l->seccomp_vcpu_fd, &l->seccomp_setup_fd, &l->control_fd,
+				&l->restore_fd,	     &l->key_fd,	   &l->net_fd,
+				&l->net_stats_fd};
 	return slots[i];
 }
 
@@ -135,7 +137,8 @@ static int check_values(const struct launch_wire *w, char *err, size_t errlen)
 		return err_fmt(err, errlen, "launch: neither a guest image nor a saved state");
 	if ((w->flags & LAUNCH_INCOMING) && w->fds[FD_RESTORE] < 0)
 		return err_fmt(err, errlen, "launch: incoming migration without a stream fd");
-	if ((w->fds[FD_SECCOMP_VMM] < 0) != (w->fds[FD_SECCOMP_VCPU] < 0))
+	if ((w->fds[FD_SECCOMP_VMM] < 0) != (w->fds[FD_SECCOMP_VCPU] < 0) ||
+	    (w->fds[FD_SECCOMP_VMM] < 0) != (w->fds[FD_SECCOMP_SETUP] < 0))
 		return err_fmt(err, errlen, "launch: seccomp fds go together");
 	if (w->disk_count > LOCKVM_MAX_DISKS)
 		return err_fmt(err, errlen, "launch: %u disks (at most %u)", w->disk_count,

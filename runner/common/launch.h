@@ -58,7 +58,7 @@ struct launch {
 	unsigned tty_mask; /* --linux: which of fds 0-2 are terminals */
 	/* Descriptors the supervisor passed (LAUNCH_NO_FD when absent). */
 	int kvm_fd, elf_fd, console_fd, fs_fd, ready_fd;
-	int seccomp_vmm_fd, seccomp_vcpu_fd;
+	int seccomp_vmm_fd, seccomp_vcpu_fd, seccomp_setup_fd;
 	int control_fd, restore_fd, key_fd;
 	int net_fd, net_stats_fd;
 	unsigned disk_count;

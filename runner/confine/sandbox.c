@@ -116,8 +116,22 @@ static bool on(const struct sandbox_config *cfg, unsigned layer)
 	return (cfg->layers & layer) != 0;
 }
 
-static void sandbox_loopback_down(void)
+/* The inode of this process's net namespace (stat of /proc/self/ns/net). */
+static ino_t sandbox_net_ns(void)
 {
+	struct stat st;
+	if (stat("/proc/self/ns/net", &st) < 0)
+		sandbox_fail("stat(\"/proc/self/ns/net\")");
+	return st.st_ino;
+}
+
+static void sandbox_loopback_down(ino_t host_net_ns)
+{
+	/* Only ever in a namespace of our own: taking lo down in the
+	 * supervisor's namespace would cut the host's loopback. */
+	if (sandbox_net_ns() == host_net_ns)
+		sandbox_fail_msg(
+		    "the net namespace is still the supervisor's: not touching its lo");
 	/* A new net ns has only lo, and the kernel creates it down; check it
 	 * rather than trust it, since "up" would give the VMM 127.0.0.1. */
 	struct ifreq ifr;
@@ -313,12 +327,13 @@ void sandbox_enter_child(const struct sandbox_config *cfg, int exec_fd, char *co
 	if (on(cfg, SANDBOX_NAMESPACES)) {
 		int flags =
 		    CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET | CLONE_NEWCGROUP;
+		ino_t host_net_ns = sandbox_net_ns();
 		if (unshare(flags) < 0)
 			sandbox_fail("unshare(NEWNS|NEWIPC|NEWUTS|NEWNET|NEWCGROUP)");
 		const char *host = cfg->hostname ? cfg->hostname : "lockvm";
 		if (sethostname(host, strlen(host)) < 0)
 			sandbox_fail("sethostname(\"%s\")", host);
-		sandbox_loopback_down();
+		sandbox_loopback_down(host_net_ns);
 	}
 
 	/* 3. Exec label, before pivot_root: libselinux and libapparmor write

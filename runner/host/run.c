@@ -38,6 +38,7 @@
 #include "control.h"
 #include "migrate_addr.h"
 #include "label.h"
+#include "launch.h"
 #include "registry.h"
 #include "images.h"
 #include "recovery.h"
@@ -611,27 +612,6 @@ static int pack_fs(const char *dir)
 	return fd;
 }
 
-/* The VMM's argv; fd numbers are the supervisor's own (sandbox_spawn keeps
- * them open across exec). */
-struct vmm_argv {
-	char *argv[62 + 2 * LOCKVM_MAX_DISKS + LOCKVM_MAX_ARGS + 2 * 32];
-	char numbers[20 + LOCKVM_MAX_DISKS][32];
-	int n, used;
-};
-
-static void vmm_arg(struct vmm_argv *a, const char *flag, const char *fmt, ...) PRINTF_LIKE(3, 4);
-static void vmm_arg(struct vmm_argv *a, const char *flag, const char *fmt, ...)
-{
-	a->argv[a->n++] = (char *)flag;
-	if (!fmt)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(a->numbers[a->used], sizeof(a->numbers[0]), fmt, ap);
-	va_end(ap);
-	a->argv[a->n++] = a->numbers[a->used++];
-}
-
 /* A policy compiled to a BPF memfd on a thread beside the main one:
  * compiling overlaps the uid reservation and cgroup setup (start cost,
  * `make bench`). */
@@ -908,7 +888,7 @@ static const char *vmm_channel_label(const struct run_options *o, const struct r
 		   : NULL;
 }
 
-static void setup_net(const struct run_options *o, struct run_state *st, struct vmm_argv *a,
+static void setup_net(const struct run_options *o, struct run_state *st, struct launch *l,
 		      int *keep, int *n_keep)
 {
 	char err[PATH_MAX + 256], mac_text[NETFRAME_MAC_TEXT];
@@ -951,10 +931,10 @@ static void setup_net(const struct run_options *o, struct run_state *st, struct 
 	st->tap_fd = tap_open_unattached(err, sizeof(err));
 	if (st->tap_fd < 0)
 		die("%s", err);
-	vmm_arg(a, "--net-fd", "%d", st->tap_fd);
-	vmm_arg(a, "--net-tap", "%s", rn->tap);
-	vmm_arg(a, "--net-mac", "%s", mac_text);
-	vmm_arg(a, "--net-stats-fd", "%d", rn->stats_fd);
+	l->net_fd = st->tap_fd;
+	l->net_tap = rn->tap;
+	memcpy(l->net_mac, mac, sizeof(l->net_mac));
+	l->net_stats_fd = rn->stats_fd;
 	keep[(*n_keep)++] = st->tap_fd;
 	keep[(*n_keep)++] = rn->stats_fd;
 	log_event(st, "net: tap %s on %s %s%s%s, mac %s", rn->tap, rn->kind, rn->bridge,
@@ -964,61 +944,48 @@ static void setup_net(const struct run_options *o, struct run_state *st, struct 
 static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vmm_fd, int kvm_fd,
 		       int guest_fd)
 {
-	static struct vmm_argv a;
+	/* Everything the VMM is told, in one checked message (common/launch.h);
+	 * fd numbers are the supervisor's own (sandbox_spawn keeps them open
+	 * across exec). */
+	struct launch l;
 	struct sandbox_config cfg;
-	int keep[15 + LOCKVM_MAX_DISKS],
-	    n_keep = 0; /* 15: stdio, kvm, guest, fs, three policies, ready, tap, NIC counters,
-			   control, key, spare */
+	int keep[16 + LOCKVM_MAX_DISKS],
+	    n_keep = 0; /* 16: stdio, kvm, guest, fs, three policies, ready, tap, NIC counters,
+			   control, key, spare, launch */
 	int policy_fds[VMM_POLICIES] = {-1, -1, -1};
 	sandbox_config_init(&cfg);
-	memset(&a, 0, sizeof(a));
-	a.argv[a.n++] = "lockvm-vmm";
-	vmm_arg(&a, "--kvm-fd", "%d", kvm_fd);
+	launch_init(&l);
+	l.kvm_fd = kvm_fd;
 	if (o->restore || o->listen) {
-		vmm_arg(&a, "--restore-fd", "%d", guest_fd);
+		l.restore_fd = guest_fd;
 		if (o->listen)
-			vmm_arg(&a, "--incoming", NULL);
+			l.flags |= LAUNCH_INCOMING;
 		if (o->key_fd >= 0) {
-			vmm_arg(&a, "--key-fd", "%d", o->key_fd);
+			l.key_fd = o->key_fd;
 			keep[n_keep++] = o->key_fd;
 		}
 	} else {
-		vmm_arg(&a, "--elf-fd", "%d", guest_fd);
+		l.elf_fd = guest_fd;
 	}
-	vmm_arg(&a, "--mem", "%" PRIu64, o->mem);
-	vmm_arg(&a, "--vcpus", "%u", o->vcpus);
-	if (o->timeout_ns)
-		vmm_arg(&a, "--timeout-ns", "%" PRIu64, o->timeout_ns);
-	if (o->stats)
-		vmm_arg(&a, "--stats", NULL);
-	if (o->mem_config.mergeable)
-		vmm_arg(&a, "--ksm", NULL);
-	if (o->mem_config.backing != GUEST_MEM_SMALL_PAGES)
-		vmm_arg(&a, "--hugepages", "%s",
-			o->mem_config.backing == GUEST_MEM_THP ? "thp" : "hugetlb");
+	l.mem = o->mem;
+	l.vcpus = o->vcpus;
+	l.timeout_ns = o->timeout_ns;
+	l.flags |= (o->stats ? LAUNCH_STATS : 0) | (o->mem_config.mergeable ? LAUNCH_KSM : 0);
+	l.hugepages = o->mem_config.backing == GUEST_MEM_THP	   ? LAUNCH_THP
+		      : o->mem_config.backing == GUEST_MEM_HUGETLB ? LAUNCH_HUGETLB
+								   : LAUNCH_SMALL_PAGES;
 	if (o->numa) {
-		static char nodes[1024], cpus[4096];
-		numa_format_list(&o->numa_nodes, nodes, sizeof(nodes));
-		numa_format_list(&o->numa_cpus, cpus, sizeof(cpus));
-		a.argv[a.n++] = "--numa-nodes";
-		a.argv[a.n++] = nodes;
-		a.argv[a.n++] = "--numa-cpus";
-		a.argv[a.n++] = cpus;
+		l.flags |= LAUNCH_NUMA;
+		l.numa_nodes = o->numa_nodes;
+		l.numa_cpus = o->numa_cpus;
 	}
 	if (o->linux_abi) {
-		unsigned tty = 0;
 		for (int fd = 0; fd < 3; fd++)
-			tty |= isatty(fd) ? 1u << fd : 0;
-		vmm_arg(&a, "--linux", NULL);
-		vmm_arg(&a, "--tty-mask", "%u", tty);
-		if (o->strace)
-			vmm_arg(&a, "--strace", NULL);
-		if (o->fs_fd >= 0)
-			vmm_arg(&a, "--fs-fd", "%d", o->fs_fd);
-		for (unsigned i = 0; i < o->envc; i++) {
-			a.argv[a.n++] = "--env";
-			a.argv[a.n++] = (char *)o->env[i];
-		}
+			l.tty_mask |= isatty(fd) ? 1u << fd : 0;
+		l.flags |= LAUNCH_LINUX | (o->strace ? LAUNCH_STRACE : 0);
+		l.fs_fd = o->fs_fd;
+		l.envc = o->envc;
+		l.envp = (const char **)o->env; /* read only: launch_encode copies */
 	}
 	keep[n_keep++] = STDIN_FILENO;
 	keep[n_keep++] = STDOUT_FILENO;
@@ -1027,12 +994,10 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 	keep[n_keep++] = guest_fd;
 	if (o->fs_fd >= 0)
 		keep[n_keep++] = o->fs_fd;
+	l.disk_count = o->disk_count;
 	for (unsigned i = 0; i < o->disk_count; i++) {
-		static char disk_args[LOCKVM_MAX_DISKS][PATH_MAX + 48];
-		snprintf(disk_args[i], sizeof(disk_args[i]), "%d,%s,%s", o->disks[i].fd,
-			 o->disks[i].read_only ? "ro" : "rw", o->disks[i].path);
-		a.argv[a.n++] = "--disk";
-		a.argv[a.n++] = disk_args[i];
+		l.disks[i] = (struct launch_disk){
+		    .fd = o->disks[i].fd, .ro = o->disks[i].read_only, .path = o->disks[i].path};
 		keep[n_keep++] = o->disks[i].fd;
 	}
 
@@ -1074,7 +1039,7 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 	log_event(st, "start: %s, %u vCPU%s, %" PRIu64 " MiB, uuid %s", o->guest, o->vcpus,
 		  o->vcpus == 1 ? "" : "s", o->mem >> 20, st->vm.uuid);
 	load_apparmor_profile(o, st);
-	setup_net(o, st, &a, keep, &n_keep);
+	setup_net(o, st, &l, keep, &n_keep);
 	if (o->confine) {
 		if (cfg.layers & SANDBOX_CGROUP) {
 			char name[64];
@@ -1102,11 +1067,12 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 			policy_fds[i] = policies[i].fd;
 			keep[n_keep++] = policies[i].fd;
 		}
-		vmm_arg(&a, "--layers", "%u", cfg.layers);
-		vmm_arg(&a, "--seccomp-fds", "%d,%d,%d", policies[0].fd, policies[1].fd,
-			policies[2].fd);
+		l.layers = cfg.layers;
+		l.seccomp_vmm_fd = policies[0].fd;
+		l.seccomp_vcpu_fd = policies[1].fd;
+		l.seccomp_setup_fd = policies[2].fd;
 		if (o->seccomp_mode == SECCOMP_POLICY_MODE_TRAP)
-			vmm_arg(&a, "--seccomp-trap", NULL);
+			l.flags |= LAUNCH_SECCOMP_TRAP;
 	}
 	/* The VMM's channels (ready, stdout, stderr), made once the label is
 	 * claimed: socketpairs in the VM's
@@ -1120,9 +1086,9 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 	if (mac_vmm_socketpair(channel_label, SOCK_SEQPACKET, st->control_pair) < 0)
 		die_errno("making the VMM's control socket (label %s)",
 			  channel_label ? channel_label : "none");
-	vmm_arg(&a, "--control-fd", "%d", st->control_pair[1]);
+	l.control_fd = st->control_pair[1];
 	keep[n_keep++] = st->control_pair[1];
-	vmm_arg(&a, "--ready-fd", "%d", st->ready_pipe[1]);
+	l.ready_fd = st->ready_pipe[1];
 	keep[n_keep++] = st->ready_pipe[1];
 	/* The exec label: the VM's SELinux context, or its AppArmor profile. */
 	if (strcmp(st->vm.mac, "selinux") == 0 && st->vm.label.process[0])
@@ -1131,10 +1097,18 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 		cfg.exec_label = st->vm.profile;
 	cfg.require_mac = o->require_mac;
 	st->vm.layers = cfg.layers;
-	a.argv[a.n++] = "--";
-	for (int i = 0; i < o->guest_argc; i++)
-		a.argv[a.n++] = o->guest_argv[i];
-	a.argv[a.n] = NULL;
+	l.argc = (unsigned)o->guest_argc;
+	l.argv = (const char **)o->guest_argv;
+	char err[256], launch_fd_text[16];
+	size_t launch_len;
+	uint8_t *message = launch_encode(&l, &launch_len, err, sizeof(err));
+	int launch_fd = message ? launch_write_memfd(message, launch_len, err, sizeof(err)) : -1;
+	free(message);
+	if (launch_fd < 0)
+		die("%s", err);
+	keep[n_keep++] = launch_fd;
+	snprintf(launch_fd_text, sizeof(launch_fd_text), "%d", launch_fd);
+	char *vmm_argv[] = {"lockvm-vmm", "--launch-fd", launch_fd_text, NULL};
 
 	cfg.keep_fds = keep;
 	cfg.n_keep_fds = (unsigned)n_keep;
@@ -1160,7 +1134,8 @@ static pid_t start_vmm(const struct run_options *o, struct run_state *st, int vm
 	if (saved_out < 0 || saved_err < 0 || dup2(st->out_pipe[1], STDOUT_FILENO) < 0 ||
 	    dup2(st->err_pipe[1], STDERR_FILENO) < 0)
 		die_errno("redirecting the VMM's stdout/stderr");
-	pid_t pid = sandbox_spawn(&cfg, vmm_fd, a.argv, &st->lifeline);
+	pid_t pid = sandbox_spawn(&cfg, vmm_fd, vmm_argv, &st->lifeline);
+	close(launch_fd);
 	int spawn_errno = errno;
 	dup2(saved_out, STDOUT_FILENO);
 	dup2(saved_err, STDERR_FILENO);

@@ -146,6 +146,8 @@ int linux_mm_map(struct linux_proc *proc, uint64_t addr, uint64_t len, unsigned 
 /* Marks [addr, addr+len) as runner-owned: never mapped for the program. */
 void linux_mm_reserve(struct linux_proc *proc, uint64_t addr, uint64_t len, uint64_t pte_bits);
 
+/* ---- linux_uaccess.c ---- */
+
 /*
  * The one checked path from a program address to a host pointer: every
  * page of [addr, addr+len) must be mapped for the program (and writable
@@ -261,7 +263,10 @@ long linux_signal_raise(struct linux_proc *proc, uint64_t sig);
  * never IOPL, NT, VM, VIF or VIP. */
 uint64_t linux_user_rflags(uint64_t rflags);
 
-/* Hooks for the architecture's exits (linux_boot.c). */
+/* The --linux kind of guest (vm.h), set by linux_setup(). */
+extern const struct guest_ops linux_guest_ops;
+
+/* Hooks for the architecture's exits (arch/x86_64/linux_x86_64.c). */
 bool linux_exit_mmio(struct vcpu *vcpu, uint64_t phys_addr);
 bool linux_exit_fault(struct vcpu *vcpu, unsigned vector, uint64_t error_code, uint64_t cr2,
 		      const uint64_t *frame);

@@ -232,6 +232,7 @@ struct linux_proc *linux_setup(struct vm *vm, const uint8_t *file, uint64_t size
 	x86_setup_descriptors(vm);
 	vm->entry = proc->entry;
 	vm->linux_proc = proc;
+	vm->guest = &linux_guest_ops;
 	return proc;
 fail:
 	linux_free(proc);
@@ -267,3 +268,30 @@ void linux_free(struct linux_proc *proc)
 		proc->vm->linux_proc = NULL;
 	free(proc);
 }
+
+static const char *linux_unsaveable(const struct vm *vm)
+{
+	return "--linux VMs cannot be saved or migrated yet (their VMM-side process state has "
+	       "no stream format)";
+}
+
+static void linux_guest_print_stats(const struct vm *vm)
+{
+	linux_print_stats(vm->linux_proc);
+}
+
+static void linux_guest_free(struct vm *vm)
+{
+	linux_free(vm->linux_proc);
+	vm->guest = &sdk_guest_ops;
+}
+
+const struct guest_ops linux_guest_ops = {
+    .name = "linux",
+    .vcpu_init = linux_vcpu_init,
+    .exit_mmio = linux_exit_mmio,
+    .exit_fault = linux_exit_fault,
+    .unsaveable = linux_unsaveable,
+    .print_stats = linux_guest_print_stats,
+    .free = linux_guest_free,
+};

@@ -1,4 +1,4 @@
-/* Memory of a Linux-ABI guest: 4K identity page tables the VMM edits for brk/mmap/munmap/mprotect/mremap/madvise, and the checked path from program address to host pointer. */
+/* Memory of a Linux-ABI guest: 4K identity page tables the VMM edits for brk/mmap/munmap/mprotect/mremap/madvise, the fault and mapping calls (program addresses become host pointers in linux_uaccess.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -7,23 +7,7 @@
 
 #include "arch_x86_64.h"
 #include "linux.h"
-
-#define PTE_P	  (1ULL << 0)
-#define PTE_RW	  (1ULL << 1)
-#define PTE_US	  (1ULL << 2)
-#define PTE_A	  (1ULL << 5)
-#define PTE_D	  (1ULL << 6)
-#define PTE_NX	  (1ULL << 63)
-#define PTE_TABLE (PTE_P | PTE_RW | PTE_US | PTE_A)
-/* Bits the CPU ignores, used as the map of who owns each page. */
-#define PTE_USED     (1ULL << 9)  /* the program's (present or PROT_NONE) */
-#define PTE_RESERVED (1ULL << 10) /* the runner's: never the program's */
-#define PTE_RIGHTS   (PTE_P | PTE_RW | PTE_US | PTE_NX)
-
-#define PAGE	  LOCKVM_PAGE_SIZE
-#define PAGE_MASK (PAGE - 1)
-#define PAGE_1G	  (1ULL << 30)
-#define PAGE_2M	  (2ULL << 20)
+#include "linux_pte.h"
 
 /* Upper levels, in the runner's table area. */
 #define LINUX_PML4_ALT_GPA (X86_PML4_GPA + 1 * PAGE) /* same tables: switching flushes the TLB */
@@ -178,64 +162,6 @@ static void unmap_range(struct linux_proc *proc, uint64_t addr, uint64_t len)
 	}
 	if (any)
 		zero_pages(proc, addr, len);
-}
-
-void *linux_user_ptr(struct linux_proc *proc, uint64_t addr, uint64_t len, bool write)
-{
-	if (len == 0)
-		return proc->vm->mem.host; /* nothing will be touched */
-	uint8_t *host = guest_mem_ptr(&proc->vm->mem, addr, len);
-	if (!host || addr + len > proc->user_top)
-		return NULL;
-	uint64_t need = PTE_P | PTE_US | PTE_USED | (write ? PTE_RW : 0);
-	for (uint64_t a = addr & ~PAGE_MASK; a < addr + len; a += PAGE)
-		if ((proc->ptes[a / PAGE] & need) != need)
-			return NULL;
-	return host;
-}
-
-long linux_copy_in(struct linux_proc *proc, void *dst, uint64_t addr, uint64_t len)
-{
-	const void *src = linux_user_ptr(proc, addr, len, false);
-	if (!src)
-		return -EFAULT;
-	memcpy(dst, src, len);
-	return 0;
-}
-
-long linux_copy_out(struct linux_proc *proc, uint64_t addr, const void *src, uint64_t len)
-{
-	void *dst = linux_user_ptr(proc, addr, len, true);
-	if (!dst)
-		return -EFAULT;
-	memcpy(dst, src, len);
-	return 0;
-}
-
-long linux_user_string(struct linux_proc *proc, uint64_t addr, char *out, size_t max)
-{
-	size_t n = 0;
-	while (n < max) {
-		/* Up to the end of the page, one check per page. */
-		uint64_t a = addr + n;
-		if (a < addr)
-			return -EFAULT;
-		uint64_t chunk = PAGE - (a & PAGE_MASK);
-		if (chunk > max - n)
-			chunk = max - n;
-		const char *src = linux_user_ptr(proc, a, chunk, false);
-		if (!src)
-			return -EFAULT;
-		const char *nul = memchr(src, '\0', chunk);
-		size_t take = nul ? (size_t)(nul - src) : chunk;
-		memcpy(out + n, src, take);
-		n += take;
-		if (nul) {
-			out[n] = '\0';
-			return (long)n;
-		}
-	}
-	return -ENAMETOOLONG;
 }
 
 bool linux_mm_fault_is_stale(struct linux_proc *proc, uint64_t addr, uint64_t error_code)

@@ -306,11 +306,10 @@ void migrate_control(struct vm *vm, int control_fd)
 	}
 	const uint8_t *key = (m.flags & CONTROL_KEYED) ? m.key : NULL;
 	bool ends = false;
-	if (vm->linux_proc) {
+	const char *unsaveable = vm->guest->unsaveable ? vm->guest->unsaveable(vm) : NULL;
+	if (unsaveable) {
 		reply.status = EXIT_REFUSED;
-		snprintf(reply.text, sizeof(reply.text),
-			 "--linux VMs cannot be saved or migrated yet (their VMM-side process "
-			 "state has no stream format)");
+		snprintf(reply.text, sizeof(reply.text), "%s", unsaveable);
 	} else if (m.op == CONTROL_SAVE) {
 		rc = save(vm, fd, key, &res, reply.text, sizeof(reply.text));
 		ends = rc == 0 && !(m.flags & CONTROL_KEEP_RUNNING);

@@ -11,9 +11,6 @@
 
 #include "arch.h"
 #include "hypercall.h"
-#include "linux.h"
-
-int (*vcpu_before_run)(struct vcpu *vcpu);
 
 static void exit_io(struct vcpu *vcpu)
 {
@@ -35,8 +32,9 @@ static void exit_io(struct vcpu *vcpu)
 static void exit_mmio(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
-	if (vcpu->vm->linux_proc && linux_exit_mmio(vcpu, run->mmio.phys_addr))
-		return; /* a --linux guest's system call */
+	const struct guest_ops *guest = vcpu->vm->guest;
+	if (guest->exit_mmio && guest->exit_mmio(vcpu, run->mmio.phys_addr))
+		return; /* e.g. a --linux guest's system call */
 	uint64_t offset = run->mmio.phys_addr - LOCKVM_DOORBELL_GPA;
 	if (run->mmio.phys_addr >= LOCKVM_DOORBELL_GPA && offset < LOCKVM_PAGE_SIZE) {
 		uint32_t value = 0;
@@ -159,7 +157,7 @@ static void *vcpu_thread(void *arg)
 	sigemptyset(&kick);
 	sigaddset(&kick, SIGUSR1);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
-	if (vcpu_before_run && vcpu_before_run(vcpu) < 0) {
+	if (vm->before_run && vm->before_run(vcpu) < 0) {
 		vm_end(vm, EXIT_REFUSED, "lockvm-vmm: vcpu%u: setup before run failed",
 		       vcpu->index);
 		return NULL;

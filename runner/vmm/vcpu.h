@@ -10,7 +10,6 @@ void vcpu_handle_exit(struct vcpu *vcpu, unsigned reason);
 
 /* Hook run by each vCPU thread right before its first KVM_RUN (the place
  * for per-thread seccomp). NULL = nothing. Returns 0 or -1 (VM ends). */
-extern int (*vcpu_before_run)(struct vcpu *vcpu);
 
 /* Starts one thread per vCPU, named vcpuN. Needs every vCPU initialised
  * and SIGUSR1 blocked in the caller. Returns 0 or -1 with err. */

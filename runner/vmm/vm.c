@@ -10,11 +10,15 @@
 #include <time.h>
 #include <unistd.h>
 
+/* SDK guests: the VMM's defaults, nothing of their own. */
+const struct guest_ops sdk_guest_ops = {.name = "sdk"};
+
 void vm_init(struct vm *vm)
 {
 	memset(vm, 0, sizeof(*vm));
 	vm->kvm_fd = vm->vm_fd = vm->wake_fd = -1;
 	vm->console_fd = STDOUT_FILENO;
+	vm->guest = &sdk_guest_ops;
 	atomic_init(&vm->ending, false);
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_condattr_t attr;

@@ -14,6 +14,34 @@
 
 struct kvm_run;
 struct linux_proc;
+struct vcpu;
+struct vm;
+
+/*
+ * What differs between kinds of guest, one table per kind: SDK guests have
+ * sdk_guest_ops (every hook NULL: the defaults), a --linux program has
+ * linux_guest_ops (linux/linux_boot.c). Generic code calls these hooks
+ * instead of asking which kind it runs (docs/ARCHITECTURE.md).
+ */
+struct guest_ops {
+	const char *name;
+	/* After arch_vcpu_init(): the kind's own vCPU state. 0 or -1 with err. */
+	int (*vcpu_init)(struct vcpu *vcpu, char *err, size_t errlen);
+	/* An MMIO exit the kind serves itself (a --linux system call); true
+	 * when handled, false for the doorbell and device dispatch. */
+	bool (*exit_mmio)(struct vcpu *vcpu, uint64_t phys_addr);
+	/* A guest fault the kind handles itself (a --linux signal handler);
+	 * true when handled, false to end the VM with the fault. */
+	bool (*exit_fault)(struct vcpu *vcpu, unsigned vector, uint64_t error_code, uint64_t cr2,
+			   const uint64_t *frame);
+	/* Why the VM cannot be saved or migrated, or NULL when it can. */
+	const char *(*unsaveable)(const struct vm *vm);
+	/* The kind's --stats lines. */
+	void (*print_stats)(const struct vm *vm);
+	/* Frees the kind's VMM-side state. */
+	void (*free)(struct vm *vm);
+};
+extern const struct guest_ops sdk_guest_ops;
 struct nic;
 
 struct disk {
@@ -45,10 +73,14 @@ struct vm {
 	unsigned disk_count;
 	int console_fd;
 	uint64_t entry;		       /* guest entry point */
+	const struct guest_ops *guest; /* what differs per kind of guest (below) */
 	struct linux_proc *linux_proc; /* the process of a --linux VM (linux.h), else NULL */
 	uint64_t deadline_ns;	       /* CLOCK_MONOTONIC; 0 = none */
-	struct nic *nic;	       /* --net: the NIC (nic.h), else NULL */
-	uint8_t nic_mac[6];	       /* with nic: its address (snapshots carry it) */
+	/* Each vCPU thread's last step before its first KVM_RUN (the VMM's
+	 * per-thread seccomp filter); < 0 ends the VM. NULL: none. */
+	int (*before_run)(struct vcpu *vcpu);
+	struct nic *nic;    /* --net: the NIC (nic.h), else NULL */
+	uint8_t nic_mac[6]; /* with nic: its address (snapshots carry it) */
 
 	/* Ending: the first vm_end() decides the status; later ones are ignored. */
 	atomic_bool ending;

@@ -2,7 +2,6 @@
 #include "vmm.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
@@ -19,6 +18,7 @@
 #include "blk.h"
 #include "elf_image.h"
 #include "kvm.h"
+#include "launch.h"
 #include "numa.h"
 #include "linux.h"
 #include "control_wire.h"
@@ -66,184 +66,78 @@ struct vmm_options {
 	bool net_mac_set;
 };
 
-/* The VMM's argv comes from the supervisor, never from a user; still,
- * malformed values stop it rather than being guessed at. */
+/*
+ * The VMM's one argument is the fd of the supervisor's launch message
+ * (common/launch.h), never anything from a user; the message is still
+ * checked whole, and a malformed one stops the VMM rather than being
+ * guessed at. Its strings stay in the message buffer for the VMM's life.
+ */
 static void parse_options(int argc, char **argv, struct vmm_options *o)
 {
-	static const struct option longopts[] = {
-	    {"kvm-fd", required_argument, NULL, 'k'},
-	    {"elf-fd", required_argument, NULL, 'e'},
-	    {"console-fd", required_argument, NULL, 'c'},
-	    {"mem", required_argument, NULL, 'm'},
-	    {"vcpus", required_argument, NULL, 'v'},
-	    {"timeout-ns", required_argument, NULL, 't'},
-	    {"disk", required_argument, NULL, 'd'},
-	    {"stats", no_argument, NULL, 's'},
-	    {"layers", required_argument, NULL, 'L'},
-	    {"seccomp-fds", required_argument, NULL, 'S'},
-	    {"seccomp-trap", no_argument, NULL, 'T'},
-	    {"ready-fd", required_argument, NULL, 'r'},
-	    {"ksm", no_argument, NULL, 'K'},
-	    {"hugepages", required_argument, NULL, 'H'},
-	    {"numa-nodes", required_argument, NULL, 'N'},
-	    {"numa-cpus", required_argument, NULL, 'P'},
-	    {"linux", no_argument, NULL, 'X'},
-	    {"fs-fd", required_argument, NULL, 'F'},
-	    {"strace", no_argument, NULL, 'Z'},
-	    {"tty-mask", required_argument, NULL, 'Y'},
-	    {"env", required_argument, NULL, 'E'},
-	    {"control-fd", required_argument, NULL, 'O'},
-	    {"restore-fd", required_argument, NULL, 'R'},
-	    {"key-fd", required_argument, NULL, 'W'},
-	    {"incoming", no_argument, NULL, 'I'},
-	    {"net-fd", required_argument, NULL, 'n'},
-	    {"net-stats-fd", required_argument, NULL, 'o'},
-	    {"net-mac", required_argument, NULL, 'a'},
-	    {"net-tap", required_argument, NULL, 'U'},
-	    {0},
-	};
 	uint64_t value;
-	int opt;
-	*o = (struct vmm_options){.seccomp_vmm_fd = -1,
-				  .seccomp_setup_fd = -1,
-				  .ready_fd = -1,
-				  .seccomp_vcpu_fd = -1,
-				  .kvm_fd = -1,
-				  .elf_fd = -1,
-				  .console_fd = STDOUT_FILENO,
-				  .fs_fd = -1,
-				  .control_fd = -1,
-				  .restore_fd = -1,
-				  .key_fd = -1,
-				  .net_fd = -1,
-				  .net_stats_fd = -1,
-				  .vcpus = 1};
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'k':
-		case 'e':
-		case 'c':
-		case 'O':
-		case 'R':
-		case 'W':
-			if (parse_uint(optarg, 0, 1023, &value) < 0)
-				die("bad fd '%s'", optarg);
-			*(opt == 'k'   ? &o->kvm_fd
-			  : opt == 'e' ? &o->elf_fd
-			  : opt == 'O' ? &o->control_fd
-			  : opt == 'R' ? &o->restore_fd
-			  : opt == 'W' ? &o->key_fd
-				       : &o->console_fd) = (int)value;
-			break;
-		case 'I': o->incoming = true; break;
-		case 'm':
-			if (parse_uint(optarg, 1, UINT64_MAX, &o->mem) < 0)
-				die("bad --mem '%s'", optarg);
-			break;
-		case 'v':
-			if (parse_uint(optarg, 1, LOCKVM_MAX_VCPUS, &value) < 0)
-				die("bad --vcpus '%s'", optarg);
-			o->vcpus = (unsigned)value;
-			break;
-		case 't':
-			if (parse_uint(optarg, 0, UINT64_MAX, &o->timeout_ns) < 0)
-				die("bad --timeout-ns '%s'", optarg);
-			break;
-		case 'd': {
-			/* FD,ro|rw[,PATH]: the path is recorded in snapshots only */
-			char *comma = strchr(optarg, ',');
-			if (!comma || o->disk_count == LOCKVM_MAX_DISKS)
-				die("bad --disk '%s'", optarg);
-			*comma = '\0';
-			char *path = strchr(comma + 1, ',');
-			if (path)
-				*path++ = '\0';
-			o->disk_paths[o->disk_count] = path;
-			if (parse_uint(optarg, 0, 1023, &value) < 0 ||
-			    (strcmp(comma + 1, "ro") != 0 && strcmp(comma + 1, "rw") != 0))
-				die("bad --disk '%s'", optarg);
-			o->disk_fds[o->disk_count] = (int)value;
-			o->disk_ro[o->disk_count++] = strcmp(comma + 1, "ro") == 0;
-			break;
-		}
-		case 's': o->stats = true; break;
-		case 'L':
-			if (parse_uint(optarg, 0, SANDBOX_LAYERS_ALL, &value) < 0)
-				die("bad --layers '%s'", optarg);
-			o->layers = (unsigned)value;
-			break;
-		case 'S':
-			/* VMM,VCPU,SETUP: the steady-state filters and the setup phase's */
-			if (sscanf(optarg, "%d,%d,%d", &o->seccomp_vmm_fd, &o->seccomp_vcpu_fd,
-				   &o->seccomp_setup_fd) != 3)
-				die("bad --seccomp-fds '%s'", optarg);
-			break;
-		case 'X': o->linux_abi = true; break;
-		case 'Z': o->strace = true; break;
-		case 'F':
-			if (parse_uint(optarg, 0, 1023, &value) < 0)
-				die("bad --fs-fd '%s'", optarg);
-			o->fs_fd = (int)value;
-			break;
-		case 'Y':
-			if (parse_uint(optarg, 0, 7, &value) < 0)
-				die("bad --tty-mask '%s'", optarg);
-			o->tty_mask = (unsigned)value;
-			break;
-		case 'E':
-			if (o->envc == LINUX_MAX_ENV || !strchr(optarg, '='))
-				die("bad --env '%s'", optarg);
-			o->envp[o->envc++] = optarg;
-			break;
-		case 'n':
-		case 'o':
-			if (parse_uint(optarg, 0, 1023, &value) < 0)
-				die("bad --net-%s '%s'", opt == 'n' ? "fd" : "stats-fd", optarg);
-			*(opt == 'n' ? &o->net_fd : &o->net_stats_fd) = (int)value;
-			break;
-		case 'a':
-			if (netframe_mac_parse(optarg, o->net_mac, NULL) < 0)
-				die("bad --net-mac '%s'", optarg);
-			o->net_mac_set = true;
-			break;
-		case 'U':
-			if (!netframe_ifname_valid(optarg, NULL))
-				die("bad --net-tap '%s'", optarg);
-			o->net_tap = optarg;
-			break;
-		case 'T': o->seccomp_trap = true; break;
-		case 'r':
-			if (parse_uint(optarg, 3, 1023, &value) < 0)
-				die("bad --ready-fd '%s'", optarg);
-			o->ready_fd = (int)value;
-			break;
-		case 'K': o->mem_config.mergeable = true; break;
-		case 'H':
-			if (strcmp(optarg, "thp") == 0)
-				o->mem_config.backing = GUEST_MEM_THP;
-			else if (strcmp(optarg, "hugetlb") == 0)
-				o->mem_config.backing = GUEST_MEM_HUGETLB;
-			else
-				die("bad --hugepages '%s'", optarg);
-			break;
-		case 'N':
-		case 'P':
-			if (numa_parse_list(optarg, opt == 'N' ? &o->numa_nodes : &o->numa_cpus) <
-			    0)
-				die("bad --numa-%s '%s'", opt == 'N' ? "nodes" : "cpus", optarg);
-			o->numa = true;
-			break;
-		default: die("usage: lockvm-vmm --kvm-fd N --elf-fd N --mem BYTES [...] -- ARGS");
-		}
+	char err[256];
+	if (argc != 3 || strcmp(argv[1], "--launch-fd") != 0 ||
+	    parse_uint(argv[2], 0, LAUNCH_FD_MAX, &value) < 0)
+		die("usage: lockvm-vmm --launch-fd N (started by lockvm run, not by hand)");
+	size_t len;
+	uint8_t *message = launch_read_fd((int)value, &len, err, sizeof(err));
+	if (!message)
+		die("%s", err);
+	close((int)value);
+	struct launch l;
+	if (launch_decode(message, len, &l, err, sizeof(err)) < 0)
+		die("%s", err);
+	if (l.layers & ~(unsigned)SANDBOX_LAYERS_ALL)
+		die("launch: unknown confinement layers 0x%x", l.layers);
+	if (l.envc > LINUX_MAX_ENV)
+		die("launch: %u environment entries (at most %u)", l.envc, LINUX_MAX_ENV);
+	*o = (struct vmm_options){
+	    .kvm_fd = l.kvm_fd,
+	    .elf_fd = l.elf_fd,
+	    .console_fd = l.console_fd,
+	    .mem = l.mem,
+	    .timeout_ns = l.timeout_ns,
+	    .vcpus = l.vcpus,
+	    .disk_count = l.disk_count,
+	    .stats = l.flags & LAUNCH_STATS,
+	    .layers = l.layers,
+	    .seccomp_vmm_fd = l.seccomp_vmm_fd,
+	    .seccomp_vcpu_fd = l.seccomp_vcpu_fd,
+	    .seccomp_setup_fd = l.seccomp_setup_fd,
+	    .seccomp_trap = l.flags & LAUNCH_SECCOMP_TRAP,
+	    .ready_fd = l.ready_fd,
+	    .args = {.argc = l.argc, .argv = (char *const *)l.argv},
+	    .mem_config = {.mergeable = l.flags & LAUNCH_KSM,
+			   .backing = l.hugepages == LAUNCH_THP	      ? GUEST_MEM_THP
+				      : l.hugepages == LAUNCH_HUGETLB ? GUEST_MEM_HUGETLB
+								      : GUEST_MEM_SMALL_PAGES},
+	    .numa = l.flags & LAUNCH_NUMA,
+	    .numa_nodes = l.numa_nodes,
+	    .numa_cpus = l.numa_cpus,
+	    .linux_abi = l.flags & LAUNCH_LINUX,
+	    .strace = l.flags & LAUNCH_STRACE,
+	    .fs_fd = l.fs_fd,
+	    .tty_mask = l.tty_mask,
+	    .envc = l.envc,
+	    .control_fd = l.control_fd,
+	    .restore_fd = l.restore_fd,
+	    .key_fd = l.key_fd,
+	    .incoming = l.flags & LAUNCH_INCOMING,
+	    .net_fd = l.net_fd,
+	    .net_stats_fd = l.net_stats_fd,
+	    .net_tap = l.net_tap[0] ? l.net_tap : NULL,
+	    .net_mac_set = l.net_fd >= 0,
+	};
+	for (unsigned i = 0; i < l.envc; i++)
+		o->envp[i] = (char *)l.envp[i];
+	for (unsigned i = 0; i < l.disk_count; i++) {
+		o->disk_fds[i] = l.disks[i].fd;
+		o->disk_ro[i] = l.disks[i].ro;
+		o->disk_paths[i] = l.disks[i].path[0] ? l.disks[i].path : NULL;
 	}
-	if (o->kvm_fd < 0 || (o->elf_fd < 0 && o->restore_fd < 0) || o->mem == 0)
-		die("--kvm-fd, --elf-fd or --restore-fd, and --mem are required");
-	if (o->net_fd >= 0 && (!o->net_mac_set || !o->net_tap))
-		die("--net-fd needs --net-mac and --net-tap");
-	if (o->numa && (numa_set_empty(&o->numa_nodes) || numa_set_empty(&o->numa_cpus)))
-		die("--numa-nodes and --numa-cpus go together");
-	o->args.argc = (unsigned)(argc - optind);
-	o->args.argv = argv + optind;
+	memcpy(o->net_mac, l.net_mac, sizeof(o->net_mac));
+	/* argv (the guest's) is kept: it is boot args for the VM's life. */
+	free(l.envp);
 }
 
 /* Reads the whole guest image from the fd the supervisor opened. */
@@ -503,7 +397,8 @@ int vmm_main(int argc, char **argv)
 		die("%s", err);
 	for (unsigned i = 0; i < o.vcpus; i++)
 		if (arch_vcpu_init(&vm.vcpus[i], err, sizeof(err)) < 0 ||
-		    (vm.linux_proc && linux_vcpu_init(&vm.vcpus[i], err, sizeof(err)) < 0))
+		    (vm.guest->vcpu_init &&
+		     vm.guest->vcpu_init(&vm.vcpus[i], err, sizeof(err)) < 0))
 			die("%s", err);
 	if (o.restore_fd >= 0 && migrate_restore_vcpus(&vm, &saved, err, sizeof(err)) < 0)
 		die("restore: %s", err);
@@ -552,7 +447,7 @@ int vmm_main(int argc, char **argv)
 		die("%s", err);
 	if (o.restore_fd >= 0)
 		close(o.restore_fd);
-	vcpu_before_run = vcpu_ready;
+	vm.before_run = vcpu_ready;
 	if (vcpu_start_all(&vm, err, sizeof(err)) < 0) {
 		vm_end(&vm, EXIT_REFUSED, "lockvm-vmm: %s", err);
 		vcpu_join_all(&vm);
@@ -575,15 +470,16 @@ int vmm_main(int argc, char **argv)
 			calls += vm.vcpus[i].hypercalls;
 		}
 		fprintf(stderr, "stats: exits=%" PRIu64 " hypercalls=%" PRIu64 "\n", exits, calls);
-		if (vm.linux_proc)
-			linux_print_stats(vm.linux_proc);
+		if (vm.guest->print_stats)
+			vm.guest->print_stats(&vm);
 		if (vm.nic) {
 			char line[512];
 			nic_format_stats(&vm, line, sizeof(line));
 			fprintf(stderr, "stats: net %s\n", line);
 		}
 	}
-	linux_free(vm.linux_proc);
+	if (vm.guest->free)
+		vm.guest->free(&vm);
 	kvm_vm_destroy(&vm);
 	nic_detach(&vm);
 	guest_mem_unmap(&vm.mem);

@@ -30,6 +30,7 @@ static void full_launch(struct launch *l)
 	l->console_fd = 5;
 	l->seccomp_vmm_fd = 6;
 	l->seccomp_vcpu_fd = 7;
+	l->seccomp_setup_fd = 12;
 	l->net_fd = 8;
 	l->net_stats_fd = 9;
 	l->net_tap = "lv-abc";
@@ -67,6 +68,7 @@ static void round_trip_keeps_every_field(void **state)
 	assert_int_equal(out.console_fd, 5);
 	assert_int_equal(out.seccomp_vmm_fd, 6);
 	assert_int_equal(out.seccomp_vcpu_fd, 7);
+	assert_int_equal(out.seccomp_setup_fd, 12);
 	assert_int_equal(out.net_fd, 8);
 	assert_int_equal(out.net_stats_fd, 9);
 	assert_int_equal(out.restore_fd, LAUNCH_NO_FD);

@@ -32,11 +32,6 @@ struct elf_limits arch_image_limits(uint64_t ram_size, unsigned vcpu_count)
 	};
 }
 
-uint64_t x86_stack_top(uint64_t ram_size, unsigned index)
-{
-	return ram_size - (uint64_t)index * (LOCKVM_STACK_SIZE + LOCKVM_STACK_GUARD);
-}
-
 struct layout {
 	struct vm *vm;
 	const struct elf_image *image;

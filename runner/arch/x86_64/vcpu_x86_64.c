@@ -8,7 +8,6 @@
 
 #include "arch.h"
 #include "arch_x86_64.h"
-#include "linux.h"
 
 #define CR0_PE		(1ULL << 0)
 #define CR0_MP		(1ULL << 1)
@@ -57,22 +56,6 @@ bool x86_has_1g_pages(int kvm_fd)
 		if (cpuid->entries[i].function == 0x80000001)
 			return (cpuid->entries[i].edx >> 26) & 1;
 	return false;
-}
-
-struct kvm_segment x86_user_segment(uint16_t selector, bool code)
-{
-	return (struct kvm_segment){
-	    .base = 0,
-	    .limit = 0xFFFFFFFF,
-	    .selector = selector | 3,
-	    .type = code ? 0xB : 0x3, /* execute/read or read/write, accessed */
-	    .present = 1,
-	    .dpl = 3,
-	    .db = code ? 0 : 1,
-	    .s = 1,
-	    .l = code ? 1 : 0,
-	    .g = 1,
-	};
 }
 
 int arch_vcpu_init(struct vcpu *vcpu, char *err, size_t errlen)
@@ -197,8 +180,9 @@ void arch_exit_hlt(struct vcpu *vcpu)
 	memcpy(&frame, src, sizeof(frame));
 	unsigned vector = (unsigned)(frame.vector % X86_STUB_VECTORS);
 	/* A --linux program may handle its own fault (signal handler). */
-	if (vcpu->vm->linux_proc &&
-	    linux_exit_fault(vcpu, vector, frame.error_code, sregs.cr2, &frame.vector))
+	const struct guest_ops *guest = vcpu->vm->guest;
+	if (guest->exit_fault &&
+	    guest->exit_fault(vcpu, vector, frame.error_code, sregs.cr2, &frame.vector))
 		return;
 	char detail[96] = "";
 	if (vector == 14)
