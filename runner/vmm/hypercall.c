@@ -33,27 +33,56 @@ static void hc_time(struct vcpu *vcpu, void *args)
 	a->ret = 0;
 }
 
+/* The guest error for a range guest_mem_user_check() refused. */
+static void range_error(struct vcpu *vcpu, const char *what, const char *kind, guest_ptr_t gpa,
+			uint64_t len, enum guest_range why)
+{
+	vcpu_guest_error(vcpu, "%s: %s [0x%llx, +0x%llx) %s", what, kind, (unsigned long long)gpa,
+			 (unsigned long long)len,
+			 why == GUEST_RANGE_RUNNER ? "overlaps the runner's pages"
+						   : "is outside guest RAM");
+}
+
+/* Remembers a range the current handler may write, for hypercall_dispatch
+ * to mark dirty after the handler returned. */
+static void note_write(struct vcpu *vcpu, guest_ptr_t gpa, uint64_t len)
+{
+	if (len == 0)
+		return;
+	if (vcpu->hc_write_count < VCPU_HC_WRITES) {
+		vcpu->hc_writes[vcpu->hc_write_count++] = (struct vcpu_hc_write){gpa, len};
+		return;
+	}
+	/* Full: widen the last entry to cover both (more pages sent, none missed). */
+	struct vcpu_hc_write *w = &vcpu->hc_writes[VCPU_HC_WRITES - 1];
+	uint64_t lo = w->gpa < gpa ? w->gpa : gpa;
+	uint64_t hi = w->gpa + w->len > gpa + len ? w->gpa + w->len : gpa + len;
+	*w = (struct vcpu_hc_write){lo, hi - lo};
+}
+
 void *hypercall_buffer(struct vcpu *vcpu, const char *what, guest_ptr_t data, uint64_t len,
-		       uint64_t max)
+		       uint64_t max, enum guest_access access)
 {
 	if (len > max) {
 		vcpu_guest_error(vcpu, "%s: length %llu exceeds %llu", what,
 				 (unsigned long long)len, (unsigned long long)max);
 		return NULL;
 	}
-	void *buf = guest_mem_ptr(&vcpu->vm->mem, data, len);
-	if (buf)
-		vm_mark_dirty(vcpu->vm, data, len); /* the handler may write it */
-	if (!buf)
-		vcpu_guest_error(vcpu, "%s: buffer [0x%llx, +0x%llx) is outside guest RAM", what,
-				 (unsigned long long)data, (unsigned long long)len);
-	return buf;
+	enum guest_range why = guest_mem_user_check(&vcpu->vm->mem, data, len, access);
+	if (why != GUEST_RANGE_OK) {
+		range_error(vcpu, what, "buffer", data, len, why);
+		return NULL;
+	}
+	if (access == GUEST_WRITE)
+		note_write(vcpu, data, len);
+	return guest_mem_user_ptr(&vcpu->vm->mem, data, len, access);
 }
 
 static void hc_random(struct vcpu *vcpu, void *args)
 {
 	struct lockvm_hc_random *a = args;
-	uint8_t *buf = hypercall_buffer(vcpu, "random", a->data, a->len, LOCKVM_RANDOM_MAX);
+	uint8_t *buf =
+	    hypercall_buffer(vcpu, "random", a->data, a->len, LOCKVM_RANDOM_MAX, GUEST_WRITE);
 	if (!buf)
 		return;
 	uint64_t done = 0;
@@ -107,15 +136,16 @@ static void hc_yield(struct vcpu *vcpu, void *args)
 	a->ret = 0;
 }
 
+/* The futex word of WAIT and WAKE: WAIT reads it, so it is checked as a
+ * read buffer (no probing of the runner's pages by EAGAIN or not). */
 static uint32_t *wait_word(struct vcpu *vcpu, guest_ptr_t addr, const char *what)
 {
-	uint32_t *word = guest_mem_ptr(&vcpu->vm->mem, addr, sizeof(uint32_t));
-	if (!word || addr % sizeof(uint32_t)) {
-		vcpu_guest_error(vcpu, "%s: address 0x%llx is %s", what, (unsigned long long)addr,
-				 word ? "not 4-byte aligned" : "outside guest RAM");
+	if (addr % sizeof(uint32_t)) {
+		vcpu_guest_error(vcpu, "%s: address 0x%llx is not 4-byte aligned", what,
+				 (unsigned long long)addr);
 		return NULL;
 	}
-	return word;
+	return hypercall_buffer(vcpu, what, addr, sizeof(uint32_t), sizeof(uint32_t), GUEST_READ);
 }
 
 static void hc_wait(struct vcpu *vcpu, void *args)
@@ -230,16 +260,29 @@ void hypercall_dispatch(struct vcpu *vcpu, uint16_t port, bool is_out, unsigned 
 				 size, count);
 		return;
 	}
-	uint8_t *guest_args = guest_mem_ptr(&vcpu->vm->mem, value, def->arg_size);
-	if (!guest_args) {
-		vcpu_guest_error(vcpu, "%s: argument struct [0x%x, +%u) is outside guest RAM",
-				 def->name, value, def->arg_size);
+	/* The struct is read and written back (`ret` and other OUT fields):
+	 * it must be memory the guest could write itself. */
+	enum guest_range why =
+	    guest_mem_user_check(&vcpu->vm->mem, value, def->arg_size, GUEST_WRITE);
+	if (why != GUEST_RANGE_OK) {
+		vcpu_guest_error(vcpu, "%s: argument struct [0x%x, +%u) %s", def->name, value,
+				 def->arg_size,
+				 why == GUEST_RANGE_RUNNER ? "overlaps the runner's pages"
+							   : "is outside guest RAM");
 		return;
 	}
+	uint8_t *guest_args = guest_mem_user_ptr(&vcpu->vm->mem, value, def->arg_size, GUEST_WRITE);
 	uint64_t args[HC_ARGS_MAX / sizeof(uint64_t)];
 	memcpy(args, guest_args, def->arg_size);
 	vcpu->hypercalls++;
+	vcpu->hc_write_count = 0;
 	def->handler(vcpu, args);
 	memcpy(guest_args, args, def->arg_size);
+	/* Dirty only now, after every write of this call: marked before, a
+	 * pre-copy round could send a page between the mark and the write,
+	 * and the target would run on with the stale copy. */
 	vm_mark_dirty(vcpu->vm, value, def->arg_size);
+	for (unsigned i = 0; i < vcpu->hc_write_count; i++)
+		vm_mark_dirty(vcpu->vm, vcpu->hc_writes[i].gpa, vcpu->hc_writes[i].len);
+	vcpu->hc_write_count = 0;
 }

@@ -28,11 +28,15 @@ void hypercall_dispatch(struct vcpu *vcpu, uint16_t port, bool is_out, unsigned 
 
 /*
  * The guest buffer [data, data+len) as a host pointer, for a length of at
- * most `max`. Otherwise ends the VM with a guest error naming `what` and
- * returns NULL. Every buffer a hypercall names goes through here.
+ * most `max`, that the handler will read or write as `access` says. The
+ * range must pass guest_mem_user_check() (in RAM, none of the runner's
+ * pages); otherwise ends the VM with a guest error naming `what` and
+ * returns NULL. Every buffer a hypercall names goes through here. A
+ * GUEST_WRITE buffer is marked dirty (for migration) after the handler
+ * returns, so the handler must write it before returning.
  */
 void *hypercall_buffer(struct vcpu *vcpu, const char *what, guest_ptr_t data, uint64_t len,
-		       uint64_t max);
+		       uint64_t max, enum guest_access access);
 
 /* Finishes a SLEEP that a pause cut short (vcpu->sleep_deadline_ns), until
  * its deadline, a posted event, the VM ending or another pause. */

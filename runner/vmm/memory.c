@@ -122,6 +122,27 @@ int64_t guest_mem_release(struct guest_mem *mem, uint64_t gpa, uint64_t len)
 	return (int64_t)(last - first);
 }
 
+enum guest_range guest_mem_user_check(const struct guest_mem *mem, guest_ptr_t gpa, uint64_t len,
+				      enum guest_access access)
+{
+	uint64_t end;
+	if (__builtin_add_overflow(gpa, len, &end) || end > mem->size)
+		return GUEST_RANGE_OUTSIDE;
+	if (len == 0 || gpa >= LOCKVM_RUNNER_END)
+		return GUEST_RANGE_OK; /* (an empty range touches nothing) */
+	if (access == GUEST_READ && gpa >= LOCKVM_BOOTINFO_BASE && end <= LOCKVM_BOOTINFO_END)
+		return GUEST_RANGE_OK; /* boot info and argv: the guest reads them itself */
+	return GUEST_RANGE_RUNNER;
+}
+
+void *guest_mem_user_ptr(const struct guest_mem *mem, guest_ptr_t gpa, uint64_t len,
+			 enum guest_access access)
+{
+	if (guest_mem_user_check(mem, gpa, len, access) != GUEST_RANGE_OK)
+		return NULL;
+	return mem->host + gpa;
+}
+
 const char *guest_mem_size_problem(uint64_t size)
 {
 	if (size < GUEST_MEM_MIN)

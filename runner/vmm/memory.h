@@ -57,10 +57,12 @@ void guest_mem_unmap(struct guest_mem *mem);
 int64_t guest_mem_release(struct guest_mem *mem, uint64_t gpa, uint64_t len);
 
 /*
- * The one checked translation: returns a host pointer to [gpa, gpa+len) if
- * that whole range lies inside guest RAM (overflow-safe), else NULL. A
+ * The checked translation for the runner's own use (building its pages,
+ * loading the image, snapshots): returns a host pointer to [gpa, gpa+len)
+ * if that whole range lies inside guest RAM (overflow-safe), else NULL. A
  * zero-length range is valid when gpa <= size. Callers still check the
- * meaning of what they read (offset + len <= capacity).
+ * meaning of what they read (offset + len <= capacity). Never for a range
+ * the guest names: that is guest_mem_user_ptr().
  */
 static inline void *guest_mem_ptr(const struct guest_mem *mem, guest_ptr_t gpa, uint64_t len)
 {
@@ -69,6 +71,36 @@ static inline void *guest_mem_ptr(const struct guest_mem *mem, guest_ptr_t gpa, 
 		return NULL;
 	return mem->host + gpa;
 }
+
+/* What the VMM does to guest memory on the guest's behalf. */
+enum guest_access {
+	GUEST_READ,  /* it reads the range (console write, disk write, NIC send, WAIT) */
+	GUEST_WRITE, /* it writes the range (disk read, random, NIC receive, `ret` fields) */
+};
+
+/* Why a range the guest named was refused. */
+enum guest_range {
+	GUEST_RANGE_OK,
+	GUEST_RANGE_OUTSIDE, /* not wholly inside guest RAM (or gpa + len overflows) */
+	GUEST_RANGE_RUNNER,  /* overlaps page 0 or the runner's own pages */
+};
+
+/*
+ * The one check of a range the guest names for the VMM to access on its
+ * behalf: [gpa, gpa+len) must lie in guest RAM (overflow-safe) and must
+ * not overlap [0, LOCKVM_RUNNER_END): page 0, the page tables, GDT, TSS,
+ * IDT, ring-0 stubs and stacks. A GUEST_READ may lie wholly inside
+ * [LOCKVM_BOOTINFO_BASE, LOCKVM_BOOTINFO_END), which the guest can read
+ * with its own loads too. A zero-length range touches nothing and only
+ * needs gpa <= size.
+ */
+enum guest_range guest_mem_user_check(const struct guest_mem *mem, guest_ptr_t gpa, uint64_t len,
+				      enum guest_access access);
+
+/* guest_mem_user_check() as a host pointer: NULL unless GUEST_RANGE_OK.
+ * Every hypercall reaches guest memory through this (hypercall_buffer). */
+void *guest_mem_user_ptr(const struct guest_mem *mem, guest_ptr_t gpa, uint64_t len,
+			 enum guest_access access);
 
 /* Checks a --mem value; returns NULL if fine, else a static reason. */
 const char *guest_mem_size_problem(uint64_t size);

@@ -51,6 +51,9 @@ struct disk {
 	bool read_only;
 };
 
+/* Buffers one hypercall may write (today at most one each); more are merged. */
+#define VCPU_HC_WRITES 2
+
 struct vcpu {
 	struct vm *vm;
 	unsigned index;
@@ -61,6 +64,13 @@ struct vcpu {
 	uint64_t exits; /* counters, read by the main thread at the end */
 	uint64_t hypercalls;
 	uint64_t sleep_deadline_ns; /* a SLEEP a pause cut short, finished before re-entry */
+	/* Guest ranges the hypercall being served may write (hypercall_buffer),
+	 * marked dirty once its handler has returned, i.e. after the write: a
+	 * page marked before it could be sent stale by a pre-copy round. */
+	struct vcpu_hc_write {
+		uint64_t gpa, len;
+	} hc_writes[VCPU_HC_WRITES];
+	unsigned hc_write_count;
 };
 
 struct vm {

@@ -11,11 +11,14 @@
 #include "nic.h"
 #include "vm.h"
 
-#define RAM 0x10000
+/* The guest's window of RAM, above the runner's pages (which stay zero:
+ * no hypercall may write them, checked after each input). */
+#define RAM   0x10000
+#define GUEST LOCKVM_RUNNER_END
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static uint8_t ram[RAM];
+	static uint8_t ram[GUEST + RAM];
 	static int host_end = -1, tap_end = -1;
 	static const uint8_t mac[6] = {0x02, 0, 0, 0, 0, 1};
 	if (host_end < 0) {
@@ -32,14 +35,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	(void)netframe_check_send(data + header, size - header, mac);
 	(void)netframe_wanted(data + header, size - header, mac);
-	memset(ram, 0, sizeof(ram));
-	memcpy(ram, data + header, size - header < RAM ? size - header : RAM);
+	memset(ram + GUEST, 0, RAM);
+	memcpy(ram + GUEST, data + header, size - header < RAM ? size - header : RAM);
 
 	struct vm vm;
 	struct vcpu vcpu;
 	char err[128];
 	vm_init(&vm);
-	vm.mem = (struct guest_mem){.host = ram, .size = RAM};
+	vm.mem = (struct guest_mem){.host = ram, .size = GUEST + RAM};
 	vm.deadline_ns = 1; /* already past: waits return at once */
 	vm.vcpu_count = 1;
 	vm.vcpus = &vcpu;
@@ -61,10 +64,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const uint8_t *c = data + i * 5;
 		uint32_t gpa;
 		memcpy(&gpa, c + 1, 4);
+		gpa += (uint32_t)GUEST; /* (wraps: the runner's pages stay reachable) */
 		hypercall_dispatch(&vcpu,
 				   (uint16_t)(LOCKVM_HC_PORT_BASE + LOCKVM_HC_NET_INFO + c[0] % 4),
 				   true, 4, 1, gpa);
 	}
+	for (size_t i = 0; i < GUEST; i++)
+		if (ram[i])
+			abort(); /* a hypercall wrote the runner's pages */
 	/* Drain what the guest sent, and what is left queued. */
 	uint8_t sink[4096];
 	while (read(host_end, sink, sizeof(sink)) > 0)

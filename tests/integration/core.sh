@@ -94,6 +94,67 @@ want=$'at end: -34\nstraddling end: -34\nwrapping: -34\nzero count: -22\ntoo man
 expect "hostile: disk buffer outside RAM" 134 "disk read: buffer [0x3fffe00, +0x400) is outside guest RAM" \
 	"$LOCKVM" run --disk "$T_TMP/ro.img" "$TG/blk_badbuf.elf"
 
+# --- the runner's pages: no hypercall reads or writes them (issue 14) ------
+# Addresses from the runner's layout header, so the test follows the layout.
+layout() { awk -v n="$1" '$1 == "#define" && $2 == n { sub(/ULL$/, "", $3); print $3 }' "$TOP/runner/arch_x86_64.h"; }
+STUBS=$(layout X86_STUBS_GPA)
+declare -A RUNNER_PAGE=([pagetables]=$(layout X86_PML4_GPA) [gdt]=$(layout X86_GDT_GPA)
+	[tss]=$(layout X86_TSS_GPA) [idt]=$(layout X86_IDT_GPA) [stub]=$STUBS
+	[ring0-stack]=$(layout X86_RING0_STACKS_GPA) [page0]=0x0 [bootinfo]=bootinfo)
+if [ -z "$STUBS" ] || [ -z "${RUNNER_PAGE[pagetables]}" ]; then fail "runner pages: layout not found in runner/arch_x86_64.h"; fi
+truncate -s 4096 "$T_TMP/rw.img"
+# The escape of issue 14: a fake #UD stub written to disk, read back over
+# the stubs, then ud2. Refused, and the guest never ran at CPL 0.
+run_capture "$LOCKVM" run --disk "$T_TMP/rw.img" "$TG/cpl_escape.elf" "$STUBS"
+cs=$(grep -o 'cs before: 0x[0-9a-f]*' <<<"$out" | grep -o '0x.*')
+if [ "$rc" -eq 134 ] && grep -qF "guest error: vcpu0: disk read: buffer [$STUBS, +0x200) overlaps the runner's pages" <<<"$out" &&
+	[ -n "$cs" ] && [ $((cs & 3)) -eq 3 ] && ! grep -q "escaped" <<<"$out"; then
+	pass "hostile: BLK_READ over the ring-0 stubs is refused; the guest stays at CPL 3 (cs=$cs)"
+else fail "hostile: CPL 0 escape through the disk: rc=$rc $(tr '\n' '|' <<<"$out")"; fi
+# Every writer, aimed at every kind of runner page: a guest error.
+for page in "${!RUNNER_PAGE[@]}"; do
+	at=${RUNNER_PAGE[$page]}
+	for w in disk-read random net-recv disk-write console net-send wait wake; do
+		[[ $page == bootinfo && $w =~ ^(disk-write|console|net-send|wait|wake)$ ]] && continue # readable: below
+		expect "hostile: $w over the $page refused" 134 "overlaps the runner's pages" \
+			"$LOCKVM" run --disk "$T_TMP/rw.img" "$TG/hc_runner.elf" "$w" "$at"
+	done
+	for w in args-nop args-time args-sleep args-wait args-net-wait; do
+		expect "hostile: $w with its struct (ret) over the $page refused" 134 "argument struct" \
+			"$LOCKVM" run "$TG/hc_runner.elf" "$w" "$at"
+		grep -qF "overlaps the runner's pages" <<<"$out" || fail "hostile: $w over the $page: wrong error: $out"
+	done
+done
+# Each fault stub, by disk read and by a `ret` field.
+stub_bad=0
+for v in $(seq 0 31); do
+	at=$(printf '0x%x' $((STUBS + 16 * v)))
+	run_capture "$LOCKVM" run --disk "$T_TMP/rw.img" "$TG/hc_runner.elf" disk-read "$at"
+	r1="$rc:$(grep -c "overlaps the runner's pages" <<<"$out")"
+	run_capture "$LOCKVM" run "$TG/hc_runner.elf" args-nop "$at"
+	r2="$rc:$(grep -c "overlaps the runner's pages" <<<"$out")"
+	[ "$r1" = 134:1 ] && [ "$r2" = 134:1 ] && continue
+	fail "hostile: stub $v at $at: disk read $r1, ret field $r2 (want 134:1)"; stub_bad=1
+done
+[ "$stub_bad" -eq 0 ] && pass "hostile: each of the 32 fault stubs refused to disk reads and ret fields"
+# A range that only straddles the end of the runner's area is refused too.
+expect "hostile: disk read straddling the runner area's end refused" 134 "buffer [0x1fff00, +0x200) overlaps the runner's pages" \
+	"$LOCKVM" run --disk "$T_TMP/rw.img" "$TG/hc_runner.elf" disk-read 0x1fff00
+# Controls: the guest's own memory works; the boot info is readable, not writable.
+expect "control: disk read into the guest's heap works" 0 "done: ret=0" \
+	"$LOCKVM" run --disk "$T_TMP/rw.img" "$TG/hc_runner.elf" disk-read heap
+expect "control: a ret field in the guest's own memory works" 0 "done: struct at" \
+	"$LOCKVM" run "$TG/hc_runner.elf" args-wait heap
+expect "control: console write of the boot info and argv (guest-readable) works" 0 "done: ret=4" \
+	"$LOCKVM" run "$TG/hc_runner.elf" console args 4
+expect "control: disk write from the boot info works" 0 "done: ret=0" \
+	"$LOCKVM" run --disk "$T_TMP/rw.img" "$TG/hc_runner.elf" disk-write bootinfo
+# CPUID: no nested virtualisation offered to the guest.
+expect "cpuid: the guest sees no VMX, SMX, SVM or SGX" 0 "vmx=0 smx=0 svm=0 sgx=0 sgx_lc=0" \
+	"$LOCKVM" run "$TG/cpuid_virt.elf"
+grep -qF "svm_leaf=0 sev_leaf=0 sgx_leaf=0" <<<"$out" && pass "cpuid: the SVM, SEV and SGX leaves are empty" \
+	|| fail "cpuid: leaves: $out"
+
 # a spinning vCPU does not keep the VM alive after another exits
 start=$(date +%s%N)
 expect "hostile: vCPU spinning while another exits" 7 "" "$LOCKVM" run --vcpus 2 "$TG/spin_exit.elf"

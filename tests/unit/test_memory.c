@@ -199,7 +199,7 @@ static void balloon_hypercall_checks_its_range(void **state)
 	vm.vcpus = &vcpu;
 	vm.console_fd = -1;
 	vcpu = (struct vcpu){.vm = &vm, .index = 0, .fd = -1};
-	const uint32_t args_gpa = 0x1000;
+	const uint32_t args_gpa = LOCKVM_RUNNER_END + 0x1000; /* the guest's own memory */
 	struct lockvm_hc_balloon a;
 	struct {
 		uint64_t addr, len;
@@ -234,6 +234,52 @@ static void balloon_hypercall_checks_its_range(void **state)
 	guest_mem_unmap(&vm.mem);
 }
 
+/* guest_mem_user_check(): RAM bounds (overflow-safe) and the runner's pages. */
+static void user_ranges_avoid_the_runner_pages(void **state)
+{
+	static uint8_t ram[LOCKVM_RUNNER_END + 0x10000];
+	struct guest_mem mem = {.host = ram, .size = sizeof(ram)};
+	const uint64_t end = LOCKVM_RUNNER_END, size = sizeof(ram);
+	struct {
+		uint64_t gpa, len;
+		enum guest_range read, write;
+	} cases[] = {
+	    {end, 16, GUEST_RANGE_OK, GUEST_RANGE_OK},		   /* first guest byte */
+	    {size - 16, 16, GUEST_RANGE_OK, GUEST_RANGE_OK},	   /* last guest bytes */
+	    {size, 0, GUEST_RANGE_OK, GUEST_RANGE_OK},		   /* empty, at the end */
+	    {0x5000, 0, GUEST_RANGE_OK, GUEST_RANGE_OK},	   /* empty touches nothing */
+	    {end - 1, 1, GUEST_RANGE_RUNNER, GUEST_RANGE_RUNNER},  /* last runner byte */
+	    {end - 8, 16, GUEST_RANGE_RUNNER, GUEST_RANGE_RUNNER}, /* overlaps at the start */
+	    {0, 8, GUEST_RANGE_RUNNER, GUEST_RANGE_RUNNER},	   /* page 0 */
+	    {0xFF8, 16, GUEST_RANGE_RUNNER, GUEST_RANGE_RUNNER},   /* overlaps the area's start */
+	    {0x5060, 16, GUEST_RANGE_RUNNER, GUEST_RANGE_RUNNER},  /* inside: the #UD stub */
+	    {0x4000, 0x1000, GUEST_RANGE_RUNNER, GUEST_RANGE_RUNNER}, /* the IDT */
+	    {0x50000, 8, GUEST_RANGE_RUNNER, GUEST_RANGE_RUNNER},     /* page tables */
+	    {0, size, GUEST_RANGE_RUNNER, GUEST_RANGE_RUNNER},	      /* around: all of RAM */
+	    {0x1000, end, GUEST_RANGE_RUNNER, GUEST_RANGE_RUNNER},    /* around the end */
+	    /* boot info and argv: readable, never writable */
+	    {LOCKVM_BOOTINFO_BASE, 512, GUEST_RANGE_OK, GUEST_RANGE_RUNNER},
+	    {LOCKVM_BOOTINFO_END - 8, 8, GUEST_RANGE_OK, GUEST_RANGE_RUNNER},
+	    {LOCKVM_BOOTINFO_BASE - 8, 16, GUEST_RANGE_RUNNER, GUEST_RANGE_RUNNER},
+	    {LOCKVM_BOOTINFO_END - 8, 16, GUEST_RANGE_RUNNER, GUEST_RANGE_RUNNER},
+	    /* outside RAM and overflow come first, wherever the range starts */
+	    {size - 8, 16, GUEST_RANGE_OUTSIDE, GUEST_RANGE_OUTSIDE},
+	    {size, 1, GUEST_RANGE_OUTSIDE, GUEST_RANGE_OUTSIDE},
+	    {end, UINT64_MAX, GUEST_RANGE_OUTSIDE, GUEST_RANGE_OUTSIDE},
+	    {UINT64_MAX - 7, 16, GUEST_RANGE_OUTSIDE, GUEST_RANGE_OUTSIDE}, /* wraps to 8 */
+	    {0x5000, UINT64_MAX - 0x4000, GUEST_RANGE_OUTSIDE, GUEST_RANGE_OUTSIDE},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t gpa = cases[i].gpa, len = cases[i].len;
+		assert_int_equal(guest_mem_user_check(&mem, gpa, len, GUEST_READ), cases[i].read);
+		assert_int_equal(guest_mem_user_check(&mem, gpa, len, GUEST_WRITE), cases[i].write);
+		void *want = cases[i].write == GUEST_RANGE_OK ? ram + gpa : NULL;
+		assert_ptr_equal(guest_mem_user_ptr(&mem, gpa, len, GUEST_WRITE), want);
+		want = cases[i].read == GUEST_RANGE_OK ? ram + gpa : NULL;
+		assert_ptr_equal(guest_mem_user_ptr(&mem, gpa, len, GUEST_READ), want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -247,6 +293,7 @@ int main(void)
 	    cmocka_unit_test(memory_limit_covers_ram_and_overhead),
 	    cmocka_unit_test(balloon_releases_whole_pages_only),
 	    cmocka_unit_test(balloon_hypercall_checks_its_range),
+	    cmocka_unit_test(user_ranges_avoid_the_runner_pages),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,6 +23,13 @@ typedef uint64_t guest_ptr_t;
  * IDT, exception stubs, ring-0 stacks, boot info). Guest images load above. */
 #define LOCKVM_RUNNER_BASE 0x1000ULL
 #define LOCKVM_RUNNER_END 0x200000ULL
+/* Inside them, the guest may read (never write) the boot info of every
+ * vCPU and the argv area: [LOCKVM_BOOTINFO_BASE, LOCKVM_BOOTINFO_END). The
+ * rest (and page 0) it can neither read nor write, with its own loads and
+ * stores or through any hypercall: a hypercall buffer or argument struct
+ * that overlaps them stops the guest with a guest error (exit 134). */
+#define LOCKVM_BOOTINFO_BASE 0x6000ULL
+#define LOCKVM_BOOTINFO_END 0x10000ULL
 /* Each vCPU gets a stack of this size at the top of RAM, with an unmapped
  * guard page below it. */
 #define LOCKVM_STACK_SIZE 0x10000ULL
@@ -66,7 +73,9 @@ struct lockvm_boot_info {
  * the ring-3 MMIO write is the cheapest exit CPL 3 code has: about 18 us,
  * against 25 us for INT3 to a ring-0 stub doing the OUT and 30 us for the
  * #GP of an OUT emulated by a stub. The struct must lie wholly in guest RAM
- * (its GPA travels in 32 bits, so below 4 GiB).
+ * (its GPA travels in 32 bits, so below 4 GiB) and above the runner's pages
+ * (it is written back), and every buffer a call names must avoid the
+ * runner's pages too (reads may name the boot info and argv area).
  * Errors of meaning come back in `ret` as a negative LOCKVM_E* value;
  * errors of form (bad pointer, overflowing length, unknown port, wrong
  * access size) stop the guest with "guest error:" and exit status 134.
@@ -182,7 +191,8 @@ struct lockvm_hc_nop {
  * --hugepages=hugetlb); those pages read as zero when next touched. The
  * range must lie in guest RAM (else a guest error); addr and len must be
  * multiples of LOCKVM_PAGE_SIZE and the range must not reach below
- * LOCKVM_RUNNER_END (else -LOCKVM_EINVAL). */
+ * LOCKVM_RUNNER_END (else -LOCKVM_EINVAL: the balloon reports the runner's
+ * pages as an error code, where other calls stop the guest). */
 struct lockvm_hc_balloon {
 	guest_ptr_t addr;  /* IN */
 	uint64_t len;      /* IN */

@@ -17,12 +17,14 @@
 #define X86_STUBS_GPA	     0x5000ULL
 #define X86_STUB_SIZE	     16u
 #define X86_STUB_VECTORS     32u
-#define X86_BOOTINFO_GPA     0x6000ULL /* one per vCPU */
+#define X86_BOOTINFO_GPA     LOCKVM_BOOTINFO_BASE /* one per vCPU; then argv, to LOCKVM_BOOTINFO_END */
 #define X86_BOOTINFO_STRIDE  512ULL
 #define X86_ARGS_GPA	     0xE000ULL
 #define X86_RING0_STACKS_GPA 0x10000ULL	       /* one 4K page per vCPU */
 #define X86_PML4_GPA	     0x50000ULL	       /* page tables from here ... */
 #define X86_TABLES_END	     LOCKVM_RUNNER_END /* ... to the end of the area */
+_Static_assert(X86_ARGS_GPA + LOCKVM_ARGS_AREA == LOCKVM_BOOTINFO_END,
+	       "the guest-readable window is the boot info and argv area");
 
 /* GDT selectors, in the order SYSRET expects (user CS32, DS, CS64). */
 #define X86_SEL_KERNEL_CS 0x08
@@ -34,6 +36,15 @@
 
 /* A flat CPL 3 segment: 64-bit code, or data, with the GDT selector given. */
 struct kvm_segment x86_user_segment(uint16_t selector, bool code);
+
+/*
+ * Hides from the guest's CPUID what a CPL 3 guest has no use for and what
+ * a guest that somehow reached CPL 0 would attack first: VMX and SVM (KVM
+ * then refuses CR4.VMXE, EFER.SVME and the VMX MSRs: no nested hypervisor),
+ * SMX, SGX, the SVM and SEV leaves, and KVM's paravirtual feature leaf.
+ * Everything else KVM_GET_SUPPORTED_CPUID offers stays.
+ */
+void x86_cpuid_filter(struct kvm_cpuid2 *cpuid);
 
 /* Whether KVM's guest CPUs have 1 GiB pages (CPUID 0x80000001 EDX.26). */
 bool x86_has_1g_pages(int kvm_fd);

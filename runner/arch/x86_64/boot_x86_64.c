@@ -83,7 +83,7 @@ static uint64_t page_perm(struct layout *lay, uint64_t page, int *wx)
 	if (page < LOCKVM_RUNNER_END) {
 		if (page == X86_STUBS_GPA)
 			return PTE_P; /* ring-0 stubs: supervisor, read-only, executable */
-		if (page >= X86_BOOTINFO_GPA && page < X86_ARGS_GPA + LOCKVM_ARGS_AREA)
+		if (page >= LOCKVM_BOOTINFO_BASE && page < LOCKVM_BOOTINFO_END)
 			return PTE_P | PTE_US | PTE_NX; /* boot info: the guest reads it */
 		return PTE_P | PTE_RW | PTE_NX;		/* descriptor tables, stacks, page tables */
 	}

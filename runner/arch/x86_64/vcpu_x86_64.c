@@ -26,6 +26,39 @@
 
 #define CPUID_MAX_ENTRIES 256
 
+/* CPUID bits and leaves x86_cpuid_filter() hides. */
+#define CPUID1_ECX_VMX	   (1u << 5)   /* Intel VT-x: nested virtualisation */
+#define CPUID1_ECX_SMX	   (1u << 6)   /* Safer Mode Extensions (GETSEC) */
+#define CPUID7_EBX_SGX	   (1u << 2)   /* SGX: enclaves, ENCLS emulated by KVM */
+#define CPUID7_ECX_SGX_LC  (1u << 30)  /* SGX launch control */
+#define CPUID_EXT1_ECX_SVM (1u << 2)   /* AMD-V: nested virtualisation */
+#define CPUID_SGX_LEAF	   0x12u       /* SGX capabilities and EPC sections */
+#define CPUID_KVM_FEATURES 0x40000001u /* KVM paravirtual features and hints */
+#define CPUID_SVM_LEAF	   0x8000000Au /* SVM revision and nested features */
+#define CPUID_SEV_LEAF	   0x8000001Fu /* SME/SEV memory encryption */
+
+void x86_cpuid_filter(struct kvm_cpuid2 *cpuid)
+{
+	for (unsigned i = 0; i < cpuid->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
+		switch (e->function) {
+		case 1: e->ecx &= ~(CPUID1_ECX_VMX | CPUID1_ECX_SMX); break;
+		case 7:
+			if (e->index == 0) {
+				e->ebx &= ~CPUID7_EBX_SGX;
+				e->ecx &= ~CPUID7_ECX_SGX_LC;
+			}
+			break;
+		case 0x80000001: e->ecx &= ~CPUID_EXT1_ECX_SVM; break;
+		case CPUID_SGX_LEAF:
+		case CPUID_KVM_FEATURES:
+		case CPUID_SVM_LEAF:
+		case CPUID_SEV_LEAF: e->eax = e->ebx = e->ecx = e->edx = 0; break;
+		default: break;
+		}
+	}
+}
+
 static struct kvm_cpuid2 *supported_cpuid(int kvm_fd, char *err, size_t errlen)
 {
 	/* The same for every vCPU; fetched once (vCPUs are set up by one thread). */
@@ -44,6 +77,7 @@ static struct kvm_cpuid2 *supported_cpuid(int kvm_fd, char *err, size_t errlen)
 		free(cpuid);
 		return NULL;
 	}
+	x86_cpuid_filter(cpuid);
 	cached = cpuid;
 	return cached;
 }

@@ -9,17 +9,18 @@ void balloon_hc_release(struct vcpu *vcpu, void *args)
 	struct lockvm_hc_balloon *a = args;
 	struct vm *vm = vcpu->vm;
 	a->released = 0;
-	/* Form: the range must be guest RAM (a guest error otherwise). */
-	if (!hypercall_buffer(vcpu, "balloon", a->addr, a->len, vm->mem.size))
-		return;
-	/* Meaning: page-aligned, and never the runner's own pages (page
-	 * tables, descriptor tables, boot info), whose loss would make the
-	 * guest fault in ways that look like runner bugs. */
+	/* Meaning first: page-aligned, and never the runner's own pages
+	 * (page tables, descriptor tables, stubs, boot info), which the
+	 * balloon reports as -EINVAL (abi.h) where other calls stop the guest. */
 	if (a->addr % LOCKVM_PAGE_SIZE || a->len % LOCKVM_PAGE_SIZE ||
 	    a->addr < LOCKVM_RUNNER_END) {
 		a->ret = -LOCKVM_EINVAL;
 		return;
 	}
+	/* Form: guest RAM (a guest error otherwise), through the one check;
+	 * released pages read as zero, a write to be marked dirty. */
+	if (!hypercall_buffer(vcpu, "balloon", a->addr, a->len, vm->mem.size, GUEST_WRITE))
+		return;
 	int64_t released = guest_mem_release(&vm->mem, a->addr, a->len);
 	if (released < 0) {
 		a->ret = -LOCKVM_EIO;

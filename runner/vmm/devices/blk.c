@@ -68,7 +68,7 @@ void blk_hc_info(struct vcpu *vcpu, void *args)
 /* Checks a request; returns the guest buffer or NULL (with a->ret set, or
  * the VM ended for a malformed buffer). */
 static uint8_t *blk_request(struct vcpu *vcpu, struct lockvm_hc_blk_io *a, struct disk **out,
-			    const char *what)
+			    const char *what, enum guest_access access)
 {
 	struct disk *disk = blk_disk(vcpu, a->disk);
 	uint64_t end;
@@ -86,7 +86,8 @@ static uint8_t *blk_request(struct vcpu *vcpu, struct lockvm_hc_blk_io *a, struc
 	}
 	/* count was bounded above, so the length is too */
 	uint64_t len = (uint64_t)a->count * LOCKVM_SECTOR_SIZE;
-	uint8_t *buf = hypercall_buffer(vcpu, what, a->data, len, len);
+	/* A disk read writes the buffer, a disk write reads it. */
+	uint8_t *buf = hypercall_buffer(vcpu, what, a->data, len, len, access);
 	if (!buf)
 		return NULL;
 	*out = disk;
@@ -97,7 +98,8 @@ static uint8_t *blk_request(struct vcpu *vcpu, struct lockvm_hc_blk_io *a, struc
 static void blk_transfer(struct vcpu *vcpu, struct lockvm_hc_blk_io *a, bool write)
 {
 	struct disk *disk;
-	uint8_t *buf = blk_request(vcpu, a, &disk, write ? "disk write" : "disk read");
+	uint8_t *buf = blk_request(vcpu, a, &disk, write ? "disk write" : "disk read",
+				   write ? GUEST_READ : GUEST_WRITE);
 	if (!buf)
 		return;
 	if (write && disk->read_only) {

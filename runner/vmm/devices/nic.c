@@ -185,10 +185,7 @@ void nic_hc_send(struct vcpu *vcpu, void *args)
 {
 	struct lockvm_hc_net_send *a = args;
 	struct nic *nic = vcpu->vm->nic;
-	if (!nic) {
-		a->ret = -LOCKVM_ENODEV;
-		return;
-	}
+	/* Form before meaning: a bad list stops the guest, NIC or not. */
 	if (a->count == 0 || a->count > LOCKVM_NET_BATCH_MAX) {
 		vcpu_guest_error(vcpu, "net send: %u frames, want 1 to %d", a->count,
 				 LOCKVM_NET_BATCH_MAX);
@@ -197,9 +194,13 @@ void nic_hc_send(struct vcpu *vcpu, void *args)
 	struct lockvm_net_frame list[LOCKVM_NET_BATCH_MAX];
 	const void *guest_list =
 	    hypercall_buffer(vcpu, "net send: frame list", a->frames,
-			     (uint64_t)a->count * sizeof(list[0]), sizeof(list));
+			     (uint64_t)a->count * sizeof(list[0]), sizeof(list), GUEST_READ);
 	if (!guest_list)
 		return;
+	if (!nic) {
+		a->ret = -LOCKVM_ENODEV;
+		return;
+	}
 	/* Copies, so another vCPU cannot change a length or a source MAC
 	 * between the check and the write (no check-then-use of guest RAM). */
 	memcpy(list, guest_list, (size_t)a->count * sizeof(list[0]));
@@ -212,8 +213,8 @@ void nic_hc_send(struct vcpu *vcpu, void *args)
 					 len, LOCKVM_NET_FRAME_MIN, LOCKVM_NET_FRAME_MAX);
 			return;
 		}
-		const void *data =
-		    hypercall_buffer(vcpu, "net send: frame", list[i].data, len, sizeof(frame));
+		const void *data = hypercall_buffer(vcpu, "net send: frame", list[i].data, len,
+						    sizeof(frame), GUEST_READ);
 		if (!data)
 			return;
 		memcpy(frame, data, len);
@@ -237,15 +238,17 @@ void nic_hc_recv(struct vcpu *vcpu, void *args)
 	struct lockvm_hc_net_recv *a = args;
 	struct vm *vm = vcpu->vm;
 	struct nic *nic = vm->nic;
+	uint64_t room = a->len < LOCKVM_NET_FRAME_MAX ? a->len : LOCKVM_NET_FRAME_MAX;
+	/* Checked before the lock (a guest error ends the VM, which takes
+	 * it), and form before meaning: a bad buffer stops the guest, NIC or not. */
+	uint8_t *buf =
+	    hypercall_buffer(vcpu, "net recv", a->data, room, LOCKVM_NET_FRAME_MAX, GUEST_WRITE);
+	if (!buf)
+		return;
 	if (!nic) {
 		a->ret = -LOCKVM_ENODEV;
 		return;
 	}
-	uint64_t room = a->len < LOCKVM_NET_FRAME_MAX ? a->len : LOCKVM_NET_FRAME_MAX;
-	/* Checked before the lock: a guest error ends the VM, which takes it. */
-	uint8_t *buf = hypercall_buffer(vcpu, "net recv", a->data, room, LOCKVM_NET_FRAME_MAX);
-	if (!buf)
-		return;
 	pthread_mutex_lock(&vm->lock);
 	if (nic->count == 0) {
 		a->ret = -LOCKVM_EAGAIN;
