@@ -1,172 +1,18 @@
-/* `lockvm audit seccomp`: review seccomp policies and flag dangerous syscalls. */
+/* `lockvm audit seccomp`: each thread role's policy compiled as `lockvm run`
+ * compiles it, its BPF judged as the kernel would run it (audit_seccomp_eval.c),
+ * every allowance wider than the role needs reported with the line granting it. */
 #include "audit_seccomp.h"
 
 #include <errno.h>
 #include <glob.h>
 #include <json-c/json.h>
 #include <limits.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "audit_seccomp_eval.h"
 #include "util.h"
-
-#ifndef MFD_NOEXEC_SEAL
-#define MFD_NOEXEC_SEAL 0x0008U
-#endif
-
-struct audit_seccomp_danger {
-	const char *name;
-	const char *reason;
-};
-
-/* Allowed at all, these let a compromised VMM escape or widen its reach. */
-static const struct audit_seccomp_danger audit_seccomp_dangers[] = {
-    {"execve", "runs another program"},
-    {"execveat", "runs another program"},
-    {"ptrace", "controls other processes"},
-    {"process_vm_readv", "reads another process's memory"},
-    {"process_vm_writev", "writes another process's memory"},
-    {"mount", "changes the filesystem view"},
-    {"umount2", "changes the filesystem view"},
-    {"pivot_root", "changes the filesystem view"},
-    {"move_mount", "changes the filesystem view"},
-    {"fsopen", "creates a mount"},
-    {"fsmount", "creates a mount"},
-    {"open_tree", "creates a mount"},
-    {"chroot", "changes the filesystem view"},
-    {"open", "opens files (the VMM must see no filesystem)"},
-    {"openat", "opens files (the VMM must see no filesystem)"},
-    {"openat2", "opens files (the VMM must see no filesystem)"},
-    {"creat", "creates files"},
-    {"socket", "opens network or IPC endpoints"},
-    {"socketpair", "creates IPC endpoints"},
-    {"connect", "reaches network or IPC endpoints"},
-    {"bind", "exposes network or IPC endpoints"},
-    {"bpf", "loads kernel programs"},
-    {"io_uring_setup", "io_uring bypasses seccomp for the operations it runs"},
-    {"io_uring_enter", "io_uring bypasses seccomp for the operations it runs"},
-    {"io_uring_register", "io_uring bypasses seccomp for the operations it runs"},
-    {"userfaultfd", "stalls kernel accesses (exploitation primitive)"},
-    {"perf_event_open", "large kernel attack surface"},
-    {"keyctl", "kernel keyrings"},
-    {"add_key", "kernel keyrings"},
-    {"request_key", "kernel keyrings"},
-    {"clone3", "flags live in memory and cannot be checked"},
-    {"fork", "creates processes"},
-    {"vfork", "creates processes"},
-    {"kexec_load", "replaces the kernel"},
-    {"kexec_file_load", "replaces the kernel"},
-    {"init_module", "loads kernel modules"},
-    {"finit_module", "loads kernel modules"},
-    {"setuid", "changes credentials"},
-    {"setgid", "changes credentials"},
-    {"setreuid", "changes credentials"},
-    {"setregid", "changes credentials"},
-    {"setresuid", "changes credentials"},
-    {"setresgid", "changes credentials"},
-    {"setfsuid", "changes credentials"},
-    {"setfsgid", "changes credentials"},
-    {"setgroups", "changes credentials"},
-    {"capset", "changes capabilities"},
-    {"unshare", "creates namespaces"},
-    {"setns", "enters namespaces"},
-};
-
-/* True when every rule of e forces all of bits set in argument arg. */
-static bool audit_seccomp_requires_bits(const struct seccomp_policy_entry *e, unsigned int arg,
-					uint64_t bits)
-{
-	if (e->always)
-		return false;
-	for (size_t r = 0; r < e->nrules; r++) {
-		uint64_t mask, datum;
-		if (!seccomp_policy_rule_arg_mask(&e->rules[r], arg, &mask, &datum) ||
-		    (mask & bits) != bits || (datum & bits) != bits)
-			return false;
-	}
-	return true;
-}
-
-/* True when every rule of e fixes argument arg to one value. */
-static bool audit_seccomp_fixes_arg(const struct seccomp_policy_entry *e, unsigned int arg)
-{
-	if (e->always)
-		return false;
-	for (size_t r = 0; r < e->nrules; r++) {
-		uint64_t mask, datum;
-		if (!seccomp_policy_rule_arg_mask(&e->rules[r], arg, &mask, &datum) ||
-		    mask != UINT64_MAX)
-			return false;
-	}
-	return true;
-}
-
-bool audit_seccomp_is_dangerous(const struct seccomp_policy_entry *e, char *reason,
-				size_t reasonlen)
-{
-	if (e->errno_value)
-		return false;
-	for (size_t i = 0; i < ARRAY_SIZE(audit_seccomp_dangers); i++) {
-		if (strcmp(e->name, audit_seccomp_dangers[i].name) == 0) {
-			snprintf(reason, reasonlen, "%s", audit_seccomp_dangers[i].reason);
-			return true;
-		}
-	}
-	if (strcmp(e->name, "clone") == 0 && !audit_seccomp_requires_bits(e, 0, CLONE_THREAD)) {
-		snprintf(reason, reasonlen, "creates processes: CLONE_THREAD is not required");
-		return true;
-	}
-	if (strcmp(e->name, "memfd_create") == 0 &&
-	    !audit_seccomp_requires_bits(e, 1, MFD_NOEXEC_SEAL)) {
-		snprintf(reason, reasonlen, "executable memfd: MFD_NOEXEC_SEAL is not required");
-		return true;
-	}
-	if (strcmp(e->name, "prctl") == 0 && !audit_seccomp_fixes_arg(e, 0)) {
-		snprintf(reason, reasonlen, "unrestricted: arg0 (the option) is not fixed");
-		return true;
-	}
-	return false;
-}
-
-/* The condition of rule r of e as text ("1", "return EPERM", "arg1 == ..."). */
-static void audit_seccomp_condition(const struct seccomp_policy_entry *e, size_t r, bool numeric,
-				    char *buf, size_t buflen)
-{
-	if (e->errno_value) {
-		const char *name = seccomp_policy_errno_name(e->errno_value);
-		if (name)
-			snprintf(buf, buflen, "return %s", name);
-		else
-			snprintf(buf, buflen, "return %d", e->errno_value);
-	} else if (e->always) {
-		snprintf(buf, buflen, "1");
-	} else {
-		seccomp_policy_rule_text(&e->rules[r], numeric, buf, buflen);
-	}
-}
-
-static size_t audit_seccomp_nconditions(const struct seccomp_policy_entry *e)
-{
-	return (e->errno_value || e->always) ? 1 : e->nrules;
-}
-
-static struct seccomp_policy *audit_seccomp_load(const char *path)
-{
-	char err[1024];
-	struct seccomp_policy *policy = seccomp_policy_parse_file(path, err, sizeof(err));
-	scmp_filter_ctx ctx;
-	if (!policy)
-		die("%s", err);
-	/* A policy that libseccomp refuses is as broken as one that does not parse. */
-	ctx = seccomp_policy_compile(policy, SECCOMP_POLICY_MODE_KILL, err, sizeof(err));
-	if (!ctx)
-		die("%s", err);
-	seccomp_release(ctx);
-	return policy;
-}
 
 /* "policy/seccomp/vcpu.policy" -> "vcpu" */
 static void audit_seccomp_role(const char *path, char *role, size_t rolelen)
@@ -188,160 +34,167 @@ static json_object *audit_seccomp_json_string(const char *s)
 	return o;
 }
 
-/* Audits one file; prints text (or adds to json_policies). Returns true if it passes. */
-static bool audit_seccomp_file(const char *path, json_object *json_policies)
-{
-	struct seccomp_policy *policy = audit_seccomp_load(path);
-	char role[256], cond[1024], reason[256];
-	size_t ndangerous = 0;
-	json_object *jpolicy = NULL, *jsyscalls = NULL, *jdangerous = NULL;
-
-	audit_seccomp_role(path, role, sizeof(role));
-	if (json_policies) {
-		jpolicy = json_object_new_object();
-		jsyscalls = json_object_new_array();
-		jdangerous = json_object_new_array();
-		json_object_object_add(jpolicy, "role", audit_seccomp_json_string(role));
-		json_object_object_add(jpolicy, "file", audit_seccomp_json_string(path));
-	} else {
-		printf("== %s (%s): %zu syscalls\n", role, path, policy->nentries);
-	}
-	for (size_t i = 0; i < policy->nentries; i++) {
-		const struct seccomp_policy_entry *e = &policy->entries[i];
-		bool dangerous = audit_seccomp_is_dangerous(e, reason, sizeof(reason));
-		json_object *jsys = NULL, *jconds = NULL;
-		ndangerous += dangerous;
-		if (json_policies) {
-			jsys = json_object_new_object();
-			jconds = json_object_new_array();
-			json_object_object_add(jsys, "name", audit_seccomp_json_string(e->name));
-			json_object_object_add(jsys, "nr", json_object_new_int(e->nr));
-			json_object_object_add(
-			    jsys, "action",
-			    audit_seccomp_json_string(e->errno_value ? "errno" : "allow"));
-			json_object_object_add(jsys, "dangerous",
-					       json_object_new_boolean(dangerous));
-			if (dangerous) {
-				json_object *jd = json_object_new_object();
-				json_object_object_add(jsys, "reason",
-						       audit_seccomp_json_string(reason));
-				json_object_object_add(jd, "syscall",
-						       audit_seccomp_json_string(e->name));
-				json_object_object_add(jd, "reason",
-						       audit_seccomp_json_string(reason));
-				json_object_array_add(jdangerous, jd);
-			}
-		} else {
-			printf("  %s:", e->name);
-		}
-		for (size_t r = 0; r < audit_seccomp_nconditions(e); r++) {
-			audit_seccomp_condition(e, r, false, cond, sizeof(cond));
-			if (jconds)
-				json_object_array_add(jconds, audit_seccomp_json_string(cond));
-			else
-				printf("%s%s", r ? " || " : " ", cond);
-		}
-		if (jsys) {
-			json_object_object_add(jsys, "conditions", jconds);
-			json_object_array_add(jsyscalls, jsys);
-		} else {
-			printf("%s\n", dangerous ? "   <-- DANGEROUS" : "");
-		}
-	}
-	if (json_policies) {
-		json_object_object_add(jpolicy, "syscalls", jsyscalls);
-		json_object_object_add(jpolicy, "dangerous", jdangerous);
-		json_object_object_add(jpolicy, "pass", json_object_new_boolean(ndangerous == 0));
-		json_object_array_add(json_policies, jpolicy);
-	} else if (ndangerous == 0) {
-		printf("PASS: seccomp audit %s: no dangerous syscall allowed\n", role);
-	} else {
-		for (size_t i = 0; i < policy->nentries; i++)
-			if (audit_seccomp_is_dangerous(&policy->entries[i], reason, sizeof(reason)))
-				printf("FAIL: seccomp audit %s: %s allowed: %s\n", role,
-				       policy->entries[i].name, reason);
-	}
-	seccomp_policy_free(policy);
-	return ndangerous == 0;
-}
-
-struct audit_seccomp_line {
-	const char *name;
-	char display[1024];
-	char key[1024]; /* syscall + numeric condition: what is compared */
-	bool dangerous;
+/* A role's policy, its compiled filter and what the filter allows. */
+struct audit_seccomp_role {
+	char role[256];
+	struct seccomp_policy *policy;
+	struct audit_seccomp_filter filter;
+	struct audit_seccomp_result result;
 };
 
-static struct audit_seccomp_line *audit_seccomp_lines(const struct seccomp_policy *policy,
-						      size_t *count)
+/* Parses and compiles path (dies with 125 when either fails). */
+static void audit_seccomp_role_load(const char *path, struct audit_seccomp_role *r)
 {
-	size_t n = 0, k = 0;
-	struct audit_seccomp_line *lines;
-	char reason[256], cond[1024];
-	for (size_t i = 0; i < policy->nentries; i++)
-		n += audit_seccomp_nconditions(&policy->entries[i]);
-	lines = calloc(n ? n : 1, sizeof(*lines));
-	if (!lines)
-		die("calloc(%zu lines): out of memory", n);
-	for (size_t i = 0; i < policy->nentries; i++) {
-		const struct seccomp_policy_entry *e = &policy->entries[i];
-		bool dangerous = audit_seccomp_is_dangerous(e, reason, sizeof(reason));
-		for (size_t r = 0; r < audit_seccomp_nconditions(e); r++, k++) {
-			lines[k].name = e->name;
-			lines[k].dangerous = dangerous;
-			audit_seccomp_condition(e, r, false, lines[k].display,
-						sizeof(lines[k].display));
-			audit_seccomp_condition(e, r, true, cond, sizeof(cond));
-			snprintf(lines[k].key, sizeof(lines[k].key), "%s: %.1000s", e->name, cond);
-		}
-	}
-	*count = n;
-	return lines;
+	char err[1024];
+	memset(r, 0, sizeof(*r));
+	audit_seccomp_role(path, r->role, sizeof(r->role));
+	r->policy = seccomp_policy_parse_file(path, err, sizeof(err));
+	if (!r->policy)
+		die("%s", err);
+	/* A policy that libseccomp refuses is as broken as one that does not parse. */
+	if (audit_seccomp_filter_build(r->policy, &r->filter, err, sizeof(err)) < 0)
+		die("%s: %s", path, err);
 }
 
-static bool audit_seccomp_has_key(const struct audit_seccomp_line *lines, size_t n, const char *key)
+static void audit_seccomp_role_evaluate(struct audit_seccomp_role *r, const char *path,
+					const struct seccomp_policy *other)
 {
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(lines[i].key, key) == 0)
+	char err[512];
+	if (audit_seccomp_evaluate(r->role, &r->filter, r->policy, other, &r->result, err,
+				   sizeof(err)) < 0)
+		die("%s: the compiled filter cannot be judged: %s", path, err);
+}
+
+static void audit_seccomp_role_free(struct audit_seccomp_role *r)
+{
+	audit_seccomp_result_free(&r->result);
+	audit_seccomp_filter_free(&r->filter);
+	seccomp_policy_free(r->policy);
+}
+
+static json_object *audit_seccomp_json_allowance(const struct audit_seccomp_allowance *a)
+{
+	json_object *j = json_object_new_object();
+	json_object_object_add(j, "syscall", audit_seccomp_json_string(a->syscall));
+	json_object_object_add(j, "nr", json_object_new_int(a->nr));
+	json_object_object_add(j, "class", audit_seccomp_json_string(a->cls));
+	json_object_object_add(j, "line", audit_seccomp_json_string(a->where));
+	if (a->finding[0]) {
+		json_object_object_add(j, "reason", audit_seccomp_json_string(a->finding));
+		if (a->accepted)
+			json_object_object_add(j, "accepted",
+					       audit_seccomp_json_string(a->accepted));
+	}
+	return j;
+}
+
+/* Audits one role file; prints text (or adds to json_policies). True if it passes. */
+static bool audit_seccomp_file(const char *path, json_object *json_policies)
+{
+	struct audit_seccomp_role r;
+	json_object *jpolicy = NULL, *jallowed = NULL, *jfindings = NULL;
+	bool pass;
+
+	audit_seccomp_role_load(path, &r);
+	audit_seccomp_role_evaluate(&r, path, NULL);
+	pass = r.result.nfindings == 0;
+	if (json_policies) {
+		jpolicy = json_object_new_object();
+		jallowed = json_object_new_array();
+		jfindings = json_object_new_array();
+		json_object_object_add(jpolicy, "role", audit_seccomp_json_string(r.role));
+		json_object_object_add(jpolicy, "file", audit_seccomp_json_string(path));
+	} else {
+		printf("== %s (%s): %zu allowances in the compiled filter (%zu instructions)\n",
+		       r.role, path, r.result.n, r.filter.n);
+	}
+	for (size_t i = 0; i < r.result.n; i++) {
+		const struct audit_seccomp_allowance *a = &r.result.allowed[i];
+		if (json_policies) {
+			json_object_array_add(jallowed, audit_seccomp_json_allowance(a));
+			if (a->finding[0])
+				json_object_array_add(jfindings, audit_seccomp_json_allowance(a));
+		} else {
+			printf("  %s: %s  (%s)%s\n", a->syscall, a->cls, a->where,
+			       a->finding[0] ? (a->accepted ? "   <-- accepted" : "   <-- FAIL")
+					     : "");
+		}
+	}
+	if (json_policies) {
+		json_object_object_add(jpolicy, "allowed", jallowed);
+		json_object_object_add(jpolicy, "findings", jfindings);
+		json_object_object_add(jpolicy, "pass", json_object_new_boolean(pass));
+		json_object_array_add(json_policies, jpolicy);
+		audit_seccomp_role_free(&r);
+		return pass;
+	}
+	for (size_t i = 0; i < r.result.n; i++) {
+		const struct audit_seccomp_allowance *a = &r.result.allowed[i];
+		if (a->finding[0] && a->accepted)
+			printf("ACCEPTED %s: %s (a declared need of %s: %s)\n", a->where,
+			       a->finding, r.role, a->accepted);
+		else if (a->finding[0])
+			printf("FAIL %s: %s\n", a->where, a->finding);
+	}
+	if (pass)
+		printf(
+		    "PASS: seccomp audit %s: no dangerous syscall allowed by the compiled filter\n",
+		    r.role);
+	else
+		printf("FAIL: seccomp audit %s: %zu allowances wider than the role needs\n", r.role,
+		       r.result.nfindings);
+	audit_seccomp_role_free(&r);
+	return pass;
+}
+
+static bool audit_seccomp_has(const struct audit_seccomp_result *res,
+			      const struct audit_seccomp_allowance *a)
+{
+	for (size_t i = 0; i < res->n; i++)
+		if (strcmp(res->allowed[i].syscall, a->syscall) == 0 &&
+		    strcmp(res->allowed[i].cls, a->cls) == 0)
 			return true;
 	return false;
 }
 
-/* Lines of `from` missing in `other`, printed with sign, or added to jarray. */
-static size_t audit_seccomp_diff_side(const struct audit_seccomp_line *from, size_t nfrom,
-				      const struct audit_seccomp_line *other, size_t nother,
-				      char sign, json_object *jarray)
+/* Allowances of from missing in other, printed with sign, or added to jarray. */
+static size_t audit_seccomp_diff_side(const struct audit_seccomp_result *from,
+				      const struct audit_seccomp_result *other, char sign,
+				      json_object *jarray)
 {
 	size_t count = 0;
-	for (size_t i = 0; i < nfrom; i++) {
-		if (audit_seccomp_has_key(other, nother, from[i].key))
+	for (size_t i = 0; i < from->n; i++) {
+		const struct audit_seccomp_allowance *a = &from->allowed[i];
+		bool fails = a->finding[0] && !a->accepted;
+		if (audit_seccomp_has(other, a))
 			continue;
 		count++;
 		if (jarray) {
-			json_object *j = json_object_new_object();
-			json_object_object_add(j, "syscall",
-					       audit_seccomp_json_string(from[i].name));
-			json_object_object_add(j, "condition",
-					       audit_seccomp_json_string(from[i].display));
-			json_object_object_add(j, "dangerous",
-					       json_object_new_boolean(from[i].dangerous));
+			json_object *j = audit_seccomp_json_allowance(a);
+			json_object_object_add(j, "dangerous", json_object_new_boolean(fails));
 			json_object_array_add(jarray, j);
+		} else if (sign == '+' && fails) {
+			printf("+ %s: %s  (%s)   <-- FAIL: %s\n", a->syscall, a->cls, a->where,
+			       a->finding);
 		} else {
-			printf("%c %s: %s%s\n", sign, from[i].name, from[i].display,
-			       sign == '+' && from[i].dangerous ? "   <-- DANGEROUS" : "");
+			printf("%c %s: %s  (%s)\n", sign, a->syscall, a->cls, a->where);
 		}
 	}
 	return count;
 }
 
+/* What B's compiled filter allows that A's does not (+), and the reverse (-),
+ * both evaluated over the argument values either policy names. */
 static int audit_seccomp_diff(const char *a, const char *b, bool json)
 {
-	struct seccomp_policy *pa = audit_seccomp_load(a), *pb = audit_seccomp_load(b);
-	size_t na, nb, added, removed;
-	struct audit_seccomp_line *la = audit_seccomp_lines(pa, &na);
-	struct audit_seccomp_line *lb = audit_seccomp_lines(pb, &nb);
+	struct audit_seccomp_role ra, rb;
+	size_t added, removed;
 	json_object *root = NULL, *jadded = NULL, *jremoved = NULL;
 
+	audit_seccomp_role_load(a, &ra);
+	audit_seccomp_role_load(b, &rb);
+	audit_seccomp_role_evaluate(&ra, a, rb.policy);
+	audit_seccomp_role_evaluate(&rb, b, ra.policy);
 	if (json) {
 		root = json_object_new_object();
 		jadded = json_object_new_array();
@@ -351,8 +204,8 @@ static int audit_seccomp_diff(const char *a, const char *b, bool json)
 	} else {
 		printf("--- %s\n+++ %s\n", a, b);
 	}
-	removed = audit_seccomp_diff_side(la, na, lb, nb, '-', jremoved);
-	added = audit_seccomp_diff_side(lb, nb, la, na, '+', jadded);
+	removed = audit_seccomp_diff_side(&ra.result, &rb.result, '-', jremoved);
+	added = audit_seccomp_diff_side(&rb.result, &ra.result, '+', jadded);
 	if (json) {
 		json_object_object_add(root, "added", jadded);
 		json_object_object_add(root, "removed", jremoved);
@@ -361,11 +214,83 @@ static int audit_seccomp_diff(const char *a, const char *b, bool json)
 	} else {
 		printf("%zu added, %zu removed\n", added, removed);
 	}
-	free(la);
-	free(lb);
-	seccomp_policy_free(pa);
-	seccomp_policy_free(pb);
+	audit_seccomp_role_free(&ra);
+	audit_seccomp_role_free(&rb);
 	return 0;
+}
+
+/* "name" of "@include name" in path's line, as a file name ("name.policy"). */
+static bool audit_seccomp_include_name(const char *line, char *name, size_t namelen)
+{
+	const char *s = line, *slash;
+	size_t len;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (strncmp(s, "@include", 8) != 0 || (s[8] != ' ' && s[8] != '\t'))
+		return false;
+	s += 8;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	len = strcspn(s, " \t\r\n#");
+	slash = memrchr(s, '/', len);
+	if (slash) {
+		len -= (size_t)(slash + 1 - s);
+		s = slash + 1;
+	}
+	if (len >= 7 && strncmp(s + len - 7, ".policy", 7) == 0)
+		len -= 7;
+	snprintf(name, namelen, "%.*s.policy", (int)len, s);
+	return true;
+}
+
+/* The thread roles lockvm installs a filter for: always audited, even when
+ * another role's file @includes one (vmm_setup includes vmm and vcpu). */
+static bool audit_seccomp_known_role(const char *path)
+{
+	static const char *const known[] = {"vmm.policy", "vcpu.policy", "vmm_setup.policy"};
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	for (size_t i = 0; i < ARRAY_SIZE(known); i++)
+		if (strcmp(base, known[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Keeps the role files of found: the known roles, and any other policy
+ * file that no file in the same directory @includes; a file only
+ * @included (common.policy) is a part, not a role.
+ */
+static size_t audit_seccomp_roles(glob_t *found, const char **roles)
+{
+	size_t n = 0;
+	bool *included = calloc(found->gl_pathc + 1, sizeof(*included));
+	if (!included)
+		die("calloc: out of memory");
+	for (size_t i = 0; i < found->gl_pathc; i++) {
+		FILE *f = fopen(found->gl_pathv[i], "re");
+		char *line = NULL, name[PATH_MAX];
+		size_t cap = 0;
+		if (!f)
+			die_errno("open %s", found->gl_pathv[i]);
+		while (getline(&line, &cap, f) >= 0) {
+			if (!audit_seccomp_include_name(line, name, sizeof(name)))
+				continue;
+			for (size_t j = 0; j < found->gl_pathc; j++) {
+				const char *base = strrchr(found->gl_pathv[j], '/');
+				base = base ? base + 1 : found->gl_pathv[j];
+				if (strcmp(base, name) == 0)
+					included[j] = true;
+			}
+		}
+		free(line);
+		fclose(f);
+	}
+	for (size_t i = 0; i < found->gl_pathc; i++)
+		if (!included[i] || audit_seccomp_known_role(found->gl_pathv[i]))
+			roles[n++] = found->gl_pathv[i];
+	free(included);
+	return n;
 }
 
 int audit_seccomp_main(int argc, char **argv)
@@ -418,8 +343,12 @@ int audit_seccomp_main(int argc, char **argv)
 		if (rc != 0)
 			die("glob(%s) failed", pattern);
 		free(files);
-		files = (const char **)found.gl_pathv;
-		nfiles = found.gl_pathc;
+		files = calloc(found.gl_pathc + 1, sizeof(*files));
+		if (!files)
+			die("calloc: out of memory");
+		nfiles = audit_seccomp_roles(&found, files);
+		if (nfiles == 0)
+			die("no role policy in %s: every *.policy is @included by another", dir);
 	}
 	if (json) {
 		root = json_object_new_object();
@@ -435,7 +364,6 @@ int audit_seccomp_main(int argc, char **argv)
 	}
 	if (found.gl_pathv)
 		globfree(&found);
-	else
-		free(files);
+	free(files);
 	return all_pass ? 0 : 1;
 }

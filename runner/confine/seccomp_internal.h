@@ -30,14 +30,4 @@ void seccomp_policy_rule_clear(struct seccomp_policy_rule *rule);
 bool seccomp_policy_rule_equal(const struct seccomp_policy_rule *a,
 			       const struct seccomp_policy_rule *b);
 
-/*
- * seccomp_rule.c: lowers a rule to libseccomp comparisons, one per argument:
- * '==', '&' and 'in' on one argument merge into a single masked-equal test.
- * Returns the number of comparisons, or -1 with a message (without
- * location) in msg. The parser calls it to refuse what cannot be compiled.
- */
-int seccomp_policy_rule_lower(const struct seccomp_policy_rule *rule,
-			      struct scmp_arg_cmp out[SECCOMP_POLICY_MAX_ARGS], char *msg,
-			      size_t msglen);
-
 #endif

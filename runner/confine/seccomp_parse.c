@@ -233,6 +233,7 @@ static void entry_free(struct seccomp_policy_entry *e)
 	free(e->rules);
 	free(e->name);
 	free(e->file);
+	free(e->always_file);
 }
 
 /* Adds what one line says about syscall nr; takes ownership of rules. */
@@ -275,6 +276,10 @@ static int policy_add(struct seccomp_parser *p, const char *name, int nr, int er
 			seccomp_policy_rule_clear(&e->rules[i]);
 		e->nrules = 0;
 		e->always = true;
+		e->always_file = strdup(p->file);
+		e->always_line = p->line;
+		if (!e->always_file)
+			goto oom;
 		goto done;
 	}
 	for (size_t r = 0; r < nrules; r++) {
@@ -291,6 +296,7 @@ static int policy_add(struct seccomp_parser *p, const char *name, int nr, int er
 		e->rules = grown;
 		e->rules[e->nrules++] = rules[r];
 		rules[r].ncmps = 0; /* moved */
+		rules[r].file = NULL;
 	}
 done:
 	for (size_t r = 0; r < nrules; r++)
@@ -359,6 +365,12 @@ static int parse_condition(struct seccomp_parser *p, const char *name, int nr, c
 		rules = grown;
 		rule = &rules[nrules++];
 		rule->ncmps = 0;
+		rule->line = p->line;
+		rule->file = strdup(p->file);
+		if (!rule->file) {
+			parse_error(p, "out of memory");
+			goto fail;
+		}
 		for (;;) {
 			if (rule->ncmps == ARRAY_SIZE(rule->cmps)) {
 				parse_error(p, "more than %zu comparisons in one rule",

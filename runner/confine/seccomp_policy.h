@@ -67,6 +67,8 @@ struct seccomp_policy_cmp {
 struct seccomp_policy_rule {
 	size_t ncmps;
 	struct seccomp_policy_cmp cmps[SECCOMP_POLICY_MAX_ARGS * 2];
+	char *file; /* the line that wrote it (an audit finding names it) */
+	unsigned int line;
 };
 
 /* Everything the policy says about one syscall. */
@@ -79,6 +81,8 @@ struct seccomp_policy_entry {
 	struct seccomp_policy_rule *rules;
 	char *file; /* where the syscall first appeared */
 	unsigned int line;
+	char *always_file; /* the "SYSCALL: 1" line, when always */
+	unsigned int always_line;
 };
 
 /* A parsed policy: entries sorted by syscall name. */
@@ -110,6 +114,17 @@ void seccomp_policy_rule_text(const struct seccomp_policy_rule *rule, bool numer
  */
 bool seccomp_policy_rule_arg_mask(const struct seccomp_policy_rule *rule, unsigned int arg,
 				  uint64_t *mask, uint64_t *datum);
+
+/*
+ * Lowers a rule to libseccomp comparisons, one per argument:
+ * '==', '&' and 'in' on one argument merge into a single masked-equal test.
+ * Returns the number of comparisons, or -1 with a message (without
+ * location) in msg. The parser calls it to refuse what cannot be compiled;
+ * `lockvm audit seccomp` to name the line a filter's verdict comes from.
+ */
+int seccomp_policy_rule_lower(const struct seccomp_policy_rule *rule,
+			      struct scmp_arg_cmp out[SECCOMP_POLICY_MAX_ARGS], char *msg,
+			      size_t msglen);
 
 /* Name of errno value e ("EPERM"), or NULL when the table lacks it. */
 const char *seccomp_policy_errno_name(int e);

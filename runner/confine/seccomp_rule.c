@@ -18,6 +18,8 @@ void seccomp_policy_rule_clear(struct seccomp_policy_rule *rule)
 	for (size_t i = 0; i < rule->ncmps; i++)
 		free(rule->cmps[i].text);
 	rule->ncmps = 0;
+	free(rule->file);
+	rule->file = NULL;
 }
 
 int seccomp_policy_rule_lower(const struct seccomp_policy_rule *rule,

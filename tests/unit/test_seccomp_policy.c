@@ -12,7 +12,6 @@
 
 #include <cmocka.h>
 
-#include "audit_seccomp.h"
 #include "seccomp_policy.h"
 
 /*
@@ -142,34 +141,6 @@ static void test_arg_mask_merge(void **state)
 	seccomp_policy_free(p);
 }
 
-static bool dangerous(const char *text, const char *name)
-{
-	struct seccomp_policy *p = parse_text(text);
-	char reason[256];
-	bool d = audit_seccomp_is_dangerous(find_entry(p, name), reason, sizeof(reason));
-	seccomp_policy_free(p);
-	return d;
-}
-
-/* The auditor's argument-aware checks (clone, memfd_create, prctl). */
-static void test_audit_dangerous(void **state)
-{
-	assert_true(dangerous("execve: 1\n", "execve"));
-	assert_false(dangerous("execve: return EPERM\n", "execve"));
-	assert_true(dangerous("openat: arg2 == 0\n", "openat"));
-	assert_false(dangerous("read: 1\n", "read"));
-	assert_true(dangerous("clone: 1\n", "clone"));
-	assert_true(dangerous("clone: arg0 in CLONE_THREAD|CLONE_VM|CLONE_SIGHAND\n", "clone"));
-	assert_true(dangerous("clone: arg0 & CLONE_THREAD || arg0 == SIGCHLD\n", "clone"));
-	assert_false(dangerous("clone: arg0 & CLONE_THREAD|CLONE_VM|CLONE_SIGHAND\n", "clone"));
-	assert_false(dangerous("clone: arg0 == CLONE_THREAD|CLONE_VM|CLONE_SIGHAND\n", "clone"));
-	assert_true(dangerous("memfd_create: arg1 in MFD_CLOEXEC\n", "memfd_create"));
-	assert_false(dangerous("memfd_create: arg1 & MFD_NOEXEC_SEAL\n", "memfd_create"));
-	assert_true(dangerous("prctl: 1\n", "prctl"));
-	assert_true(dangerous("prctl: arg0 != PR_SET_SECCOMP\n", "prctl"));
-	assert_false(dangerous("prctl: arg0 == PR_SET_NAME || arg0 == PR_GET_NAME\n", "prctl"));
-}
-
 int main(void)
 {
 	const char *top = getenv("LOCKVM_TOP");
@@ -202,7 +173,6 @@ int main(void)
 	}
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_mode_parse);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_arg_mask_merge);
-	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_audit_dangerous);
 	rc = _cmocka_run_group_tests("seccomp_policy", tests, n, NULL, NULL);
 	free(tests);
 	globfree(&found);
