@@ -121,4 +121,16 @@ void sandbox_enter_vmm(unsigned layers, struct sandbox_vmm_report *report);
  */
 int sandbox_seal_fds(unsigned layers);
 
+/* One step of the confinement sequence (docs/ARCHITECTURE.md, "Confinement order"). */
+struct sandbox_step {
+	unsigned step;	   /* its number in the sequence, 1.. */
+	unsigned layers;   /* the SANDBOX_* switches that turn it off (0: always applied) */
+	const char *what;  /* as the documentation's table names it */
+	const char *where; /* the file that applies it */
+	const char *test;  /* a test that shows it holds */
+};
+
+/* The whole sequence, in order; *count gets its length. */
+const struct sandbox_step *sandbox_sequence(size_t *count);
+
 #endif

@@ -96,12 +96,12 @@ expect "hostile: disk buffer outside RAM" 134 "disk read: buffer [0x3fffe00, +0x
 
 # --- the runner's pages: no hypercall reads or writes them (issue 14) ------
 # Addresses from the runner's layout header, so the test follows the layout.
-layout() { awk -v n="$1" '$1 == "#define" && $2 == n { sub(/ULL$/, "", $3); print $3 }' "$TOP/runner/arch_x86_64.h"; }
+layout() { awk -v n="$1" '$1 == "#define" && $2 == n { sub(/ULL$/, "", $3); print $3 }' "$TOP/runner/arch/x86_64/arch_x86_64.h"; }
 STUBS=$(layout X86_STUBS_GPA)
 declare -A RUNNER_PAGE=([pagetables]=$(layout X86_PML4_GPA) [gdt]=$(layout X86_GDT_GPA)
 	[tss]=$(layout X86_TSS_GPA) [idt]=$(layout X86_IDT_GPA) [stub]=$STUBS
 	[ring0-stack]=$(layout X86_RING0_STACKS_GPA) [page0]=0x0 [bootinfo]=bootinfo)
-if [ -z "$STUBS" ] || [ -z "${RUNNER_PAGE[pagetables]}" ]; then fail "runner pages: layout not found in runner/arch_x86_64.h"; fi
+if [ -z "$STUBS" ] || [ -z "${RUNNER_PAGE[pagetables]}" ]; then fail "runner pages: layout not found in runner/arch/x86_64/arch_x86_64.h"; fi
 truncate -s 4096 "$T_TMP/rw.img"
 # The escape of issue 14: a fake #UD stub written to disk, read back over
 # the stubs, then ud2. Refused, and the guest never ran at CPL 0.

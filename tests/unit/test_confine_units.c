@@ -226,6 +226,51 @@ static void test_landlock_and_mac_probe(void **state)
 	assert_int_equal(mac_set_exec_label(NULL), MAC_NOT_ENFORCED);
 }
 
+/* The confinement sequence is one table: the code's (sandbox_sequence) and
+ * docs/ARCHITECTURE.md's agree row by row, and every layer is in it. */
+static void test_sequence_matches_the_documentation(void **state)
+{
+	size_t count;
+	const struct sandbox_step *steps = sandbox_sequence(&count);
+	const char *top = getenv("LOCKVM_TOP");
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/docs/ARCHITECTURE.md", top ? top : ".");
+	FILE *f = fopen(path, "re");
+	if (!f)
+		fail_msg("cannot open %s", path);
+	char line[2048];
+	size_t rows = 0;
+	bool in_table = false;
+	unsigned covered = 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "## ", 3) == 0)
+			in_table = strncmp(line, "## Confinement order", 20) == 0;
+		unsigned n;
+		if (!in_table || sscanf(line, "| %u |", &n) != 1)
+			continue;
+		if (rows >= count || steps[rows].step != n)
+			fail_msg("documentation row %u has no step %zu in sandbox_sequence()", n,
+				 rows + 1);
+		char *cols[6] = {0};
+		char *save = NULL, *tok = strtok_r(line, "|", &save);
+		for (int c = 0; tok && c < 6; c++, tok = strtok_r(NULL, "|", &save))
+			cols[c] = tok;
+		/* cols: number, layer, where, why, shown by */
+		if (!cols[4] || !strstr(cols[1], steps[rows].what) ||
+		    !strstr(cols[2], steps[rows].where) || !strstr(cols[4], steps[rows].test))
+			fail_msg(
+			    "step %u: documentation '%s' / '%s' / '%s' vs code '%s' / '%s' / '%s'",
+			    n, cols[1] ? cols[1] : "", cols[2] ? cols[2] : "",
+			    cols[4] ? cols[4] : "", steps[rows].what, steps[rows].where,
+			    steps[rows].test);
+		covered |= steps[rows].layers;
+		rows++;
+	}
+	fclose(f);
+	assert_int_equal(rows, count);
+	assert_int_equal(covered, SANDBOX_LAYERS_ALL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -237,6 +282,7 @@ int main(void)
 	    cmocka_unit_test(test_uid_dead_owner_reclaimed),
 	    cmocka_unit_test(test_uid_skips_host_accounts),
 	    cmocka_unit_test(test_layer_names),
+	    cmocka_unit_test(test_sequence_matches_the_documentation),
 	    cmocka_unit_test(test_landlock_and_mac_probe),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
