@@ -93,6 +93,9 @@ done
 # whose content differs, with a fresh mtime so make sees them as changed;
 # files gone from the tree are removed from the copy.
 mkdir -p "$TREE" "$LOGS"
+# One run at a time: the scratch tree is shared.
+exec 9>"$SCRATCH/lock"
+flock -n 9 || die "another tests/mutate.sh is running on $SCRATCH"
 rm -f "$LOGS"/*
 manifest=$SCRATCH/manifest
 git ls-files -co --exclude-standard | LC_ALL=C sort -u >"$manifest.new"
