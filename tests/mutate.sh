@@ -5,8 +5,8 @@
 # a scratch copy of the tree (build/mutate/tree, its build dir kept between
 # mutants and between runs, so each mutant rebuilds only what it changed).
 #
-# Usage: tests/mutate.sh [ID-PATTERN]   (PATTERN: run only mutants whose id
-#        contains it)
+# Usage: tests/mutate.sh [ID-PART...]   (run only mutants whose id contains
+#        one of the ID-PARTs)
 # Ends with "N mutants, N killed" and exits non-zero when a mutant survives,
 # is stale (its line is not found exactly once), does not build, names a
 # test that fails on the unmutated tree, or is marked "expect: survives" but
@@ -14,7 +14,7 @@
 set -u
 cd "$(dirname "$0")/.."
 TOP=$PWD
-pattern=${1:-}
+patterns=("$@")
 SCRATCH=$TOP/build/mutate
 TREE=$SCRATCH/tree
 LOGS=$SCRATCH/logs
@@ -83,10 +83,11 @@ done
 
 selected=()
 for i in "${!ids[@]}"; do
-	[ -n "$pattern" ] && [[ ${ids[i]} != *$pattern* ]] && continue
-	selected+=("$i")
+	want=$(( ${#patterns[@]} == 0 ))
+	for p in "${patterns[@]}"; do [[ ${ids[i]} == *"$p"* ]] && want=1; done
+	[ "$want" -eq 1 ] && selected+=("$i")
 done
-[ ${#selected[@]} -gt 0 ] || die "no mutant id contains '$pattern'"
+[ ${#selected[@]} -gt 0 ] || die "no mutant id contains any of: ${patterns[*]}"
 
 # ---- the scratch tree ---------------------------------------------------------
 # Copy the files git knows (tracked, or untracked and not ignored), only those
