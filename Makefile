@@ -118,6 +118,12 @@ bench: deps
 	$(MAKE) all
 	bench/run.sh
 
+# Security mutants (tests/mutants/): each breaks one SECURITY.md claim in a
+# scratch copy of the tree (build/mutate/tree); its named test must fail.
+.PHONY: mutate
+mutate: deps
+	tests/mutate.sh
+
 asan:
 	$(MAKE) BUILD=build-asan OPT=-O1 \
 	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
