@@ -185,6 +185,17 @@ hostile "a wrong key" "authentication failed" "$S/h12.snap" --key "$S/k2"
 expect "hostile: control: the right key opens the re-keyed stream" 124 "tick" \
 	"$LOCKVM" restore "$S/h12.snap" --key "$S/k1" --timeout 0.3
 
+# ---- page tables that expose a runner page ------------------------------------
+# The restored tables are the guest's memory, so a stream can carry any: the
+# entries mapping the IDT, or the page-table area itself, made user-accessible
+# and writable would let guest code at CPL 3 rewrite what CPL 0 trusts.
+for t in "IDT:0x4000" "page tables:0x50000"; do
+	forge "$S/pte.snap" "pte-user-rw=${t#*:}"
+	hostile "page tables let the guest write the ${t%%:*} page" \
+		"page tables let the guest write runner page $(printf '0x%x' "${t#*:}")" "$S/pte.snap"
+	rm -f "$S/pte.snap"
+done
+
 # ---- live migration over a unix socket ---------------------------------------
 "$LOCKVM" run -d --name m1 --vcpus 2 "$G/counter.elf" 10 >/dev/null
 sleep 0.6
