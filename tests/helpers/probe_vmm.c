@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -307,6 +308,9 @@ static int act_net_connect_tcp(const struct probe_args *a)
 	int fd = tcp_socket_to(a, a->tcp_port ? a->tcp_port : 9, &sin);
 	if (fd < 0)
 		return errno;
+	/* A dropped SYN must not hang the probe: connect gives up after 5 s. */
+	struct timeval limit = {.tv_sec = 5};
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof(limit));
 	return result_of(connect(fd, (struct sockaddr *)&sin, sizeof(sin)));
 }
 
