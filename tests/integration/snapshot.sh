@@ -208,6 +208,8 @@ rl_before=$(stat -c '%u:%g %a' "$S/rl.img")
 "$LOCKVM" run -d --name rl1 --disk "$S/rl.img" "$G/counter.elf" 10 >/dev/null
 sleep 0.3
 "$LOCKVM" save rl1 "$S/rl.snap" >/dev/null 2>&1 || fail "relabel on restore: save rl1 failed"
+# save returns once the stream is written; the supervisor gives the disk back as it ends
+for _ in $(seq 50); do [ "$(stat -c '%u:%g %a' "$S/rl.img")" = "$rl_before" ] && break; sleep 0.1; done
 [ "$(stat -c '%u:%g %a' "$S/rl.img")" = "$rl_before" ] && pass "relabel on restore: the saved VM gave its disk back" ||
 	fail "relabel on restore: after save the disk is $(stat -c '%u:%g %a' "$S/rl.img"), was $rl_before"
 "$LOCKVM" restore "$S/rl.snap" -d --name rl2 --disk "$S/rl.img" >/dev/null 2>&1
@@ -221,7 +223,7 @@ if live rl2; then
 	[ "$recs" -ge 1 ] && pass "relabel on restore: the image record holds rl2's label $rl_label" ||
 		fail "relabel on restore: no image record with $rl_label: $(cat "$LOCKVM_ROOT"/run/lockvm/images/* 2>/dev/null | head -c 300)"
 	"$LOCKVM" kill rl2 >/dev/null 2>&1
-	sleep 0.2
+	for _ in $(seq 50); do [ "$(stat -c '%u:%g %a' "$S/rl.img")" = "$rl_before" ] && break; sleep 0.1; done
 	[ "$(stat -c '%u:%g %a' "$S/rl.img")" = "$rl_before" ] && pass "relabel on restore: the disk is given back after the restored VM" ||
 		fail "relabel on restore: after rl2 the disk is $(stat -c '%u:%g %a' "$S/rl.img"), was $rl_before"
 else
