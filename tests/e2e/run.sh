@@ -52,8 +52,9 @@ fetch() {
 	done
 	if [ ${#missing[@]} -gt 0 ]; then
 		echo "e2e: apt-get download ${missing[*]}"
-		(cd "$E/debs" && apt-get download "${missing[@]}" 2>&1 | grep -v '^W: Download is performed unsandboxed') ||
-			die "apt-get download failed"
+		# apt-get's own status (a pipe's is grep's): a failed download is fatal.
+		(cd "$E/debs" && apt-get download "${missing[@]}" 2>&1 | grep -v '^W: Download is performed unsandboxed'
+			exit "${PIPESTATUS[0]}") || die "apt-get download ${missing[*]} failed"
 	fi
 	local stamp="$kpkg ${pkgs[*]}"
 	if [ "$(cat "$E/unpacked" 2>/dev/null)" != "$stamp" ]; then
@@ -85,7 +86,8 @@ fetch() {
 # and the init script), uuid-runtime (ovs-ctl's uuidgen for
 # --system-id=random) and the library packages `apt-get install` would add
 # to this host, downloaded into $E/debs and unpacked into $E/ovs. A fetch
-# that fails is not fatal: ovs.sh then skips, printing OVS_MISSING.
+# that fails is not fatal (ovs.sh then skips, printing OVS_MISSING), except
+# with CI=true, where it fails make e2e.
 OVS_PKGS=(openvswitch-switch openvswitch-common uuid-runtime)
 OVS_MISSING=
 fetch_ovs() {
@@ -98,8 +100,11 @@ fetch_ovs() {
 	done
 	if [ ${#missing[@]} -gt 0 ]; then
 		echo "e2e: apt-get download ${missing[*]}"
-		if ! (cd "$E/debs" && apt-get download "${missing[@]}" 2>&1 | grep -v '^W: Download is performed unsandboxed'); then
+		if ! (cd "$E/debs" && apt-get download "${missing[@]}" 2>&1 | grep -v '^W: Download is performed unsandboxed'
+			exit "${PIPESTATUS[0]}"); then
 			OVS_MISSING="apt-get download ${missing[*]} failed on the build host"
+			# In CI a failed download is a failure, not a reason to skip.
+			[ "${CI:-}" = true ] && die "$OVS_MISSING (CI=true: the OVS tests must run)"
 			return
 		fi
 	fi
@@ -110,6 +115,7 @@ fetch_ovs() {
 		for p in "${want[@]}"; do
 			if ! dpkg -x "$(compgen -G "$E/debs/${p}_*.deb" | head -n 1)" "$E/ovs"; then
 				OVS_MISSING="dpkg -x $p failed on the build host"
+				[ "${CI:-}" = true ] && die "$OVS_MISSING (CI=true: the OVS tests must run)"
 				return
 			fi
 		done

@@ -28,7 +28,8 @@
 
 /*
  * Usage: probe [--disable=LAYER[,LAYER...]] [--victim=PID] [--unix=NAME]
- *              [--cgroup-parent=NAME] [--wait]
+ *              [--cgroup-parent=NAME] [--wait] [--scratch=DIR]
+ *              [--tcp-port=N] [--actions=NAME,...]
  * The supervisor half, like `lockvm run`: as root it reserves a VM uid,
  * makes a cgroup and starts probe_vmm (next to it, static like lockvm-vmm)
  * through sandbox_spawn(); probe_vmm runs sandbox_enter_vmm(), seals its
@@ -138,9 +139,26 @@ static int probe_outer(struct probe_args *a)
 	snprintf(layers_arg, sizeof(layers_arg), "--layers=%u", layers);
 	snprintf(victim_arg, sizeof(victim_arg), "--victim=%ld", (long)a->victim);
 	snprintf(unix_arg, sizeof(unix_arg), "--unix=%s", a->unix_name);
-	char *argv[] = {"probe_vmm", layers_arg,  victim_arg,
-			unix_arg,    seccomp_arg, a->wait ? "--wait" : kvm_arg[0] ? kvm_arg : NULL,
-			NULL};
+	char scratch_arg[4200], port_arg[32], actions_arg[1024];
+	char *argv[12] = {"probe_vmm", layers_arg, victim_arg, unix_arg, seccomp_arg};
+	int argc = 5;
+	if (a->wait)
+		argv[argc++] = "--wait";
+	else if (kvm_arg[0])
+		argv[argc++] = kvm_arg;
+	if (a->scratch_dir) {
+		snprintf(scratch_arg, sizeof(scratch_arg), "--scratch=%s", a->scratch_dir);
+		argv[argc++] = scratch_arg;
+	}
+	if (a->tcp_port) {
+		snprintf(port_arg, sizeof(port_arg), "--tcp-port=%u", a->tcp_port);
+		argv[argc++] = port_arg;
+	}
+	if (a->actions) {
+		snprintf(actions_arg, sizeof(actions_arg), "--actions=%s", a->actions);
+		argv[argc++] = actions_arg;
+	}
+	argv[argc] = NULL;
 
 	fflush(stdout);
 	int lifeline = -1;
@@ -192,6 +210,13 @@ int main(int argc, char **argv)
 			a.cgroup_parent = arg + 16;
 		} else if (strcmp(arg, "--wait") == 0) {
 			a.wait = true;
+		} else if (strncmp(arg, "--scratch=", 10) == 0) {
+			a.scratch_dir = arg + 10;
+		} else if (strncmp(arg, "--tcp-port=", 11) == 0 &&
+			   parse_uint(arg + 11, 1, 65535, &value) == 0) {
+			a.tcp_port = (unsigned)value;
+		} else if (strncmp(arg, "--actions=", 10) == 0) {
+			a.actions = arg + 10;
 		} else if (strcmp(arg, "--kvm") == 0) {
 			a.kvm_fd = 0; /* opened in probe_outer */
 		} else {

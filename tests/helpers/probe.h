@@ -18,6 +18,11 @@ struct probe_args {
 	int kvm_fd; /* -1: no KVM check */
 	int vm_fd;  /* a VM made through kvm_fd, or -1 */
 	int vmm_policy_fd, vcpu_policy_fd; /* the shipped filters as BPF memfds */
+	/* The Landlock actions' targets: a host directory the test prepared
+	 * (see confine.sh) and a TCP port listening on 127.0.0.1. */
+	const char *scratch_dir;
+	unsigned tcp_port;
+	const char *actions; /* comma-separated action names to run; NULL: all */
 	char scratch[4096] __attribute__((aligned(4096)));
 };
 

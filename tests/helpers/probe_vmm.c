@@ -17,8 +17,11 @@
 #include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -170,6 +173,147 @@ static int act_keyctl(const struct probe_args *a)
 				 PROBE_SECRET_KEY, 0));
 }
 
+/*
+ * One action per Landlock right (what landlock.c handles), each aimed at
+ * a host path under --scratch= or at the TCP port of --tcp-port=: with
+ * every other layer off, Landlock alone must refuse it (confine.sh).
+ * IOCTL_DEV has no action: opening a device already needs READ_FILE or
+ * WRITE_FILE, and fds opened before Landlock are exempt.
+ */
+static int scratch_path(const struct probe_args *a, const char *name, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "%s/%s", a->scratch_dir ? a->scratch_dir : "/nonexistent", name);
+	return n < 0 || (size_t)n >= size ? ENAMETOOLONG : 0;
+}
+
+#define SCRATCH(name)                                                                        \
+	char path[512];                                                                      \
+	if (scratch_path(a, name, path, sizeof(path)) != 0)                                  \
+		return ENAMETOOLONG
+
+static int act_fs_read_file(const struct probe_args *a)
+{
+	SCRATCH("file");
+	return result_of(syscall(SYS_openat, AT_FDCWD, path, O_RDONLY));
+}
+
+static int act_fs_write_file(const struct probe_args *a)
+{
+	SCRATCH("file");
+	return result_of(syscall(SYS_openat, AT_FDCWD, path, O_WRONLY));
+}
+
+static int act_fs_read_dir(const struct probe_args *a)
+{
+	SCRATCH(".");
+	return result_of(syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_DIRECTORY));
+}
+
+static int act_fs_make_reg(const struct probe_args *a)
+{
+	SCRATCH("new_reg");
+	return result_of(syscall(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CREAT | O_EXCL, 0600));
+}
+
+static int act_fs_make_dir(const struct probe_args *a)
+{
+	SCRATCH("new_dir");
+	return result_of(syscall(SYS_mkdirat, AT_FDCWD, path, 0700));
+}
+
+static int act_fs_make_sym(const struct probe_args *a)
+{
+	SCRATCH("new_sym");
+	return result_of(syscall(SYS_symlinkat, "file", AT_FDCWD, path));
+}
+
+static int act_fs_make_fifo(const struct probe_args *a)
+{
+	SCRATCH("new_fifo");
+	return result_of(syscall(SYS_mknodat, AT_FDCWD, path, S_IFIFO | 0600, 0));
+}
+
+static int act_fs_make_char(const struct probe_args *a)
+{
+	SCRATCH("new_char");
+	return result_of(syscall(SYS_mknodat, AT_FDCWD, path, S_IFCHR | 0600, makedev(1, 3)));
+}
+
+static int act_fs_make_block(const struct probe_args *a)
+{
+	SCRATCH("new_block");
+	return result_of(syscall(SYS_mknodat, AT_FDCWD, path, S_IFBLK | 0600, makedev(7, 0)));
+}
+
+static int act_fs_make_sock(const struct probe_args *a)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	if (scratch_path(a, "new_sock", addr.sun_path, sizeof(addr.sun_path)) != 0)
+		return ENAMETOOLONG;
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0)
+		return errno;
+	return result_of(bind(fd, (struct sockaddr *)&addr, sizeof(addr)));
+}
+
+static int act_fs_remove_file(const struct probe_args *a)
+{
+	SCRATCH("remove_me");
+	return result_of(syscall(SYS_unlinkat, AT_FDCWD, path, 0));
+}
+
+static int act_fs_remove_dir(const struct probe_args *a)
+{
+	SCRATCH("remove_dir");
+	return result_of(syscall(SYS_unlinkat, AT_FDCWD, path, AT_REMOVEDIR));
+}
+
+static int act_fs_truncate(const struct probe_args *a)
+{
+	SCRATCH("file");
+	return result_of(syscall(SYS_truncate, path, 0));
+}
+
+/* REFER: a link into another directory (needs MAKE_REG too: with no rule
+ * at all the two cannot be told apart). */
+static int act_fs_refer(const struct probe_args *a)
+{
+	char to[512];
+	SCRATCH("file");
+	if (scratch_path(a, "dir/linked", to, sizeof(to)) != 0)
+		return ENAMETOOLONG;
+	return result_of(syscall(SYS_linkat, AT_FDCWD, path, AT_FDCWD, to, 0));
+}
+
+static int tcp_socket_to(const struct probe_args *a, unsigned port, struct sockaddr_in *sin)
+{
+	*sin = (struct sockaddr_in){.sin_family = AF_INET,
+				    .sin_port = htons((uint16_t)port),
+				    .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	return socket(AF_INET, SOCK_STREAM, 0);
+}
+
+static int act_net_bind_tcp(const struct probe_args *a)
+{
+	struct sockaddr_in sin;
+	int fd = tcp_socket_to(a, 0, &sin);
+	if (fd < 0)
+		return errno;
+	return result_of(bind(fd, (struct sockaddr *)&sin, sizeof(sin)));
+}
+
+static int act_net_connect_tcp(const struct probe_args *a)
+{
+	struct sockaddr_in sin;
+	int fd = tcp_socket_to(a, a->tcp_port ? a->tcp_port : 9, &sin);
+	if (fd < 0)
+		return errno;
+	/* A dropped SYN must not hang the probe: connect gives up after 5 s. */
+	struct timeval limit = {.tv_sec = 5};
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof(limit));
+	return result_of(connect(fd, (struct sockaddr *)&sin, sizeof(sin)));
+}
+
 static const struct probe_action {
 	const char *name;
 	int (*run)(const struct probe_args *);
@@ -191,7 +335,38 @@ static const struct probe_action {
     {"perf_event_open", act_perf_event, false},
     {"keyctl", act_keyctl, false},
     {"kvm_ioctl", act_kvm_ioctl, true},
+    {"fs_read_file", act_fs_read_file, false},
+    {"fs_write_file", act_fs_write_file, false},
+    {"fs_read_dir", act_fs_read_dir, false},
+    {"fs_make_reg", act_fs_make_reg, false},
+    {"fs_make_dir", act_fs_make_dir, false},
+    {"fs_make_sym", act_fs_make_sym, false},
+    {"fs_make_fifo", act_fs_make_fifo, false},
+    {"fs_make_char", act_fs_make_char, false},
+    {"fs_make_block", act_fs_make_block, false},
+    {"fs_make_sock", act_fs_make_sock, false},
+    {"fs_remove_file", act_fs_remove_file, false},
+    {"fs_remove_dir", act_fs_remove_dir, false},
+    {"fs_truncate", act_fs_truncate, false},
+    {"fs_refer", act_fs_refer, false},
+    {"net_bind_tcp", act_net_bind_tcp, false},
+    {"net_connect_tcp", act_net_connect_tcp, false},
 };
+
+/* Whether --actions= (a comma-separated list) names ACTION; no list: all. */
+static bool action_selected(const struct probe_args *a, const char *action)
+{
+	if (a->actions == NULL)
+		return true;
+	size_t len = strlen(action);
+	for (const char *p = a->actions; *p;) {
+		const char *end = strchrnul(p, ',');
+		if ((size_t)(end - p) == len && strncmp(p, action, len) == 0)
+			return true;
+		p = *end ? end + 1 : end;
+	}
+	return false;
+}
 
 /* ---- confined side ---- */
 
@@ -253,6 +428,8 @@ static NORETURN void probe_inner(struct probe_args *a)
 	for (size_t i = 0; i < ARRAY_SIZE(probe_actions); i++) {
 		const struct probe_action *act = &probe_actions[i];
 		int err = -1, status = 0;
+		if (!action_selected(a, act->name))
+			continue;
 		fflush(stdout);
 		/* A child per action, so that a seccomp kill ends only it. An
 		 * action on the VM shares the probe's memory (CLONE_VM), as a
@@ -315,6 +492,13 @@ int main(int argc, char **argv)
 			a.unix_name = arg + 7;
 		else if (strcmp(arg, "--wait") == 0)
 			a.wait = true;
+		else if (strncmp(arg, "--scratch=", 10) == 0)
+			a.scratch_dir = arg + 10;
+		else if (strncmp(arg, "--tcp-port=", 11) == 0 &&
+			 parse_uint(arg + 11, 1, 65535, &value) == 0)
+			a.tcp_port = (unsigned)value;
+		else if (strncmp(arg, "--actions=", 10) == 0)
+			a.actions = arg + 10;
 		else if (sscanf(arg, "--seccomp-fds=%d,%d", &a.vmm_policy_fd, &a.vcpu_policy_fd) ==
 			 2)
 			continue;

@@ -31,7 +31,9 @@ static void usage(void)
 			"  inject-irq      an injected external interrupt (vector 0x20)\n"
 			"  msr-lstar=HEX   the LSTAR MSR (SYSCALL entry)\n"
 			"  mem-gpa=HEX     the first memory section's guest address\n"
-			"  nic-mac=MAC     the NIC section's MAC (the stream must have one)\n");
+			"  nic-mac=MAC     the NIC section's MAC (the stream must have one)\n"
+			"  pte-user-rw=HEX the page-table entries mapping virtual address HEX\n"
+			"                  (every level) made user-accessible and writable\n");
 	exit(2);
 }
 
@@ -98,6 +100,51 @@ static bool edit_vcpu(const char *edit, struct x86_snapshot *s)
 	return true;
 }
 
+/*
+ * pte-user-rw: the guest-physical addresses of the page-table entries
+ * (PML4 down to the leaf) that map VA, found by walking the tables in
+ * the stream's memory sections (later sections win, as on restore).
+ * Returns how many were found (0 when VA is not mapped).
+ */
+static int find_ptes(const uint8_t *buf, size_t len, uint64_t mem, uint64_t va,
+		     uint64_t entries[4])
+{
+	uint8_t *ram = calloc(1, (size_t)mem);
+	if (!ram) {
+		fprintf(stderr, "snapedit: out of memory for %llu bytes\n", (unsigned long long)mem);
+		exit(1);
+	}
+	for (size_t pos = SNAPSHOT_HEADER_SIZE + SNAPSHOT_TAG_SIZE; pos + 16 <= len;) {
+		uint32_t type;
+		uint64_t length, gpa;
+		memcpy(&type, buf + pos, 4);
+		memcpy(&length, buf + pos + 8, 8);
+		pos += 16;
+		if (length > len - pos)
+			break;
+		if (type == SNAPSHOT_SEC_MEMORY && length >= 8) {
+			memcpy(&gpa, buf + pos, 8);
+			if (gpa <= mem && length - 8 <= mem - gpa)
+				memcpy(ram + gpa, buf + pos + 8, (size_t)(length - 8));
+		}
+		pos += (size_t)length + SNAPSHOT_TAG_SIZE;
+	}
+	uint64_t table = X86_PML4_GPA;
+	int n = 0;
+	for (int level = 3; level >= 0 && table + 4096 <= mem; level--) {
+		uint64_t at = table + 8 * ((va >> (12 + 9 * level)) & 511), e;
+		memcpy(&e, ram + at, 8);
+		if (!(e & 1))
+			break;
+		entries[n++] = at;
+		if (level == 0 || (level < 3 && (e & (1ULL << 7))))
+			break;
+		table = e & 0x000FFFFFFFFFF000ULL;
+	}
+	free(ram);
+	return n;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3)
@@ -134,6 +181,17 @@ int main(int argc, char **argv)
 	for (int i = first_edit; i < argc; i++)
 		if (strncmp(argv[i], "vcpus=", 6) == 0) {
 			vcpus = (uint32_t)strtoul(argv[i] + 6, NULL, 10);
+			used[i] = true;
+		}
+	uint64_t ptes[4];
+	int nptes = 0;
+	for (int i = first_edit; i < argc; i++)
+		if (strncmp(argv[i], "pte-user-rw=", 12) == 0) {
+			nptes = find_ptes(buf, len, mem, hex(argv[i] + 12), ptes);
+			if (nptes == 0) {
+				fprintf(stderr, "snapedit: %s: not mapped in %s\n", argv[i], in);
+				return 1;
+			}
 			used[i] = true;
 		}
 	int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -181,6 +239,17 @@ int main(int argc, char **argv)
 				memcpy(p, mac, 6);
 				used[i] = true;
 			}
+		}
+		if (type == SNAPSHOT_SEC_MEMORY && length >= 8) {
+			uint64_t gpa;
+			memcpy(&gpa, p, 8);
+			for (int k = 0; k < nptes; k++)
+				if (ptes[k] >= gpa && ptes[k] + 8 <= gpa + (length - 8)) {
+					uint64_t e;
+					memcpy(&e, p + 8 + (ptes[k] - gpa), 8);
+					e |= 1ULL << 1 | 1ULL << 2; /* RW, US */
+					memcpy(p + 8 + (ptes[k] - gpa), &e, 8);
+				}
 		}
 		first_memory = first_memory && type != SNAPSHOT_SEC_MEMORY;
 		if (snapshot_write_section(&w, type, index, p, (size_t)length, NULL, 0) < 0) {

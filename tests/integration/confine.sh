@@ -19,7 +19,7 @@ fi
 
 CG_PARENT=lockvm-test-$$
 UNIX_NAME=lockvm-probe-$$
-NACTIONS=16
+NACTIONS=32
 victim_pid="" listener_pid="" waiter_pid=""
 cleanup() {
 	for p in $waiter_pid $victim_pid $listener_pid; do kill -KILL "$p" 2>/dev/null; done
@@ -40,9 +40,25 @@ import socket, time
 s = socket.socket(socket.AF_UNIX)
 s.bind('\0$UNIX_NAME')
 s.listen()
+t = socket.socket()
+t.bind(('127.0.0.1', 0))
+t.listen(64)
+open('$T_TMP/tcp_port.tmp', 'w').write(str(t.getsockname()[1]))
+import os; os.rename('$T_TMP/tcp_port.tmp', '$T_TMP/tcp_port')
 time.sleep(600)" &
 listener_pid=$!
-sleep 0.3
+for _ in $(seq 100); do [ -s "$T_TMP/tcp_port" ] && break; sleep 0.05; done
+TCP_PORT=$(cat "$T_TMP/tcp_port")
+# The Landlock actions' targets (probe_vmm.c): a file, a file and a
+# directory to remove, a directory to link into.
+SCRATCH=$T_TMP/scratch
+make_scratch() {
+	rm -rf "$SCRATCH"
+	mkdir -p "$SCRATCH/dir" "$SCRATCH/remove_dir"
+	echo data >"$SCRATCH/file"
+	echo data >"$SCRATCH/remove_me"
+}
+make_scratch
 
 # The probe installs the shipped policies, compiled from here.
 export LOCKVM_POLICY_DIR=$TOP/policy/seccomp
@@ -50,7 +66,7 @@ KVM_ARG=""
 have_kvm && KVM_ARG=--kvm
 probe() {
 	out=$(timeout -k 5 30 "$PROBE" --victim="$victim_pid" --unix="$UNIX_NAME" \
-		--cgroup-parent="$CG_PARENT" $KVM_ARG "$@" 2>&1)
+		--cgroup-parent="$CG_PARENT" --scratch="$SCRATCH" --tcp-port="$TCP_PORT" $KVM_ARG "$@" 2>&1)
 	rc=$?
 }
 
@@ -214,6 +230,49 @@ for layer in seccomp landlock fd_seal userns chroot caps pivot_root; do
 	every_action_blocked "confine rootless without $layer"
 done
 rm -rf "$rootless_root"
+
+# --- Landlock alone ------------------------------------------------------
+# Every right landlock.c handles, each tried with ONLY Landlock on (and
+# no_new_privs, which it needs): as root, in the host's namespaces, root
+# and network, so nothing but Landlock stands between the probe and the
+# scratch directory, a TCP listener on 127.0.0.1, the abstract unix socket
+# and the "other VM" process. A control run with Landlock off too shows
+# each action works there (so the refusal is Landlock's, not the setup's).
+# IOCTL_DEV has no action: see probe_vmm.c.
+LL_FS="execve fs_read_file fs_write_file fs_read_dir fs_make_reg fs_make_dir fs_make_sym fs_make_fifo
+	fs_make_char fs_make_block fs_make_sock fs_remove_file fs_remove_dir fs_truncate fs_refer"
+LL_NET="net_bind_tcp net_connect_tcp"
+LL_SCOPE="unix_connect kill_other"
+ll_actions=$(echo $LL_FS $LL_NET $LL_SCOPE | tr ' ' ,)
+ll_others=cgroup,namespaces,mac,pivot_root,rlimits,close_fds,clear_env,uid,keyring,userns,chroot,caps,pdeathsig,seccomp,fd_seal
+ll_probe() { # $1 = extra layer to disable (or empty)
+	make_scratch
+	out=$(timeout -k 5 30 "$PROBE" --victim="$victim_pid" --unix="$UNIX_NAME" \
+		--cgroup-parent="$CG_PARENT" --scratch="$SCRATCH" --tcp-port="$TCP_PORT" \
+		--actions="$ll_actions" --disable="$ll_others$1" 2>&1)
+	rc=$?
+}
+ll_probe ",landlock"
+bad=""
+for a in $LL_FS $LL_NET $LL_SCOPE; do
+	grep -qE "^$a: ALLOWED" <<<"$out" || bad="$bad $a($(grep "^$a:" <<<"$out" | cut -d' ' -f2-))"
+done
+[ "$rc" -eq 0 ] && [ -z "$bad" ] && pass "landlock alone, control: with Landlock off too, each action works" ||
+	fail "landlock alone, control (rc=$rc): not allowed without any layer:$bad"
+ll_probe ""
+grep -q '^landlock: enforced' <<<"$out" || fail "landlock alone: Landlock not enforced: $(grep landlock <<<"$out")"
+for a in $LL_FS $LL_NET; do
+	# Landlock refuses file-system and TCP access with EACCES ...
+	grep -qx "$a: blocked (errno EACCES)" <<<"$out" && pass "landlock alone blocks $a" ||
+		fail "landlock alone: $(grep "^$a:" <<<"$out" || echo "$a not reported: $(tail -n 2 <<<"$out" | tr '\n' '|')")"
+done
+for a in $LL_SCOPE; do
+	# ... and a scoped abstract-unix connect or signal with EPERM.
+	grep -qx "$a: blocked (errno EPERM)" <<<"$out" && pass "landlock alone blocks $a (scope)" ||
+		fail "landlock alone: $(grep "^$a:" <<<"$out" || echo "$a not reported: $(tail -n 2 <<<"$out" | tr '\n' '|')")"
+done
+[ -z "$(ls -A "$SCRATCH/dir")" ] && [ -f "$SCRATCH/remove_me" ] && [ -s "$SCRATCH/file" ] &&
+	pass "landlock alone: the scratch directory is unchanged" || fail "landlock alone: scratch changed: $(ls -A "$SCRATCH" | tr '\n' ' ')"
 
 # The killed supervisor could not clean up: remove what it left (the
 # next lockvm command does this from the registry in real use).

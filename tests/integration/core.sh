@@ -186,8 +186,8 @@ wait "$sup"; rc=$?
 expect "missing guest" 125 "lockvm: guest /nonexistent.elf: No such file or directory" "$LOCKVM" run /nonexistent.elf
 expect "no guest" 125 "run: no guest given" "$LOCKVM" run
 head -c 4096 /dev/urandom | tr '\177' x >"$T_TMP/junk"
-expect "not an ELF" 125 "guest image: not an ELF file (bad magic)" "$LOCKVM" run "$T_TMP/junk"
-expect "dynamic executable refused" 125 "guest image: position-independent executable" "$LOCKVM" run /bin/true
+expect "not an ELF" 125 "lockvm-vmm: guest image: not an ELF file (bad magic)" "$LOCKVM" run "$T_TMP/junk"
+expect "dynamic executable refused" 125 "lockvm-vmm: guest image: position-independent executable" "$LOCKVM" run /bin/true
 expect "directory as guest" 125 "not a regular file" "$LOCKVM" run /tmp
 expect "bad --mem" 125 "--mem 'lots': not a size" "$LOCKVM" run --mem lots "$G/hello.elf"
 expect "--mem too small" 125 "--mem 1M is below the minimum of 8M" "$LOCKVM" run --mem 1M "$G/hello.elf"
@@ -214,3 +214,16 @@ args=(); for i in $(seq 70); do args+=("a$i"); done
 expect "too many guest arguments" 125 "too many guest arguments" "$LOCKVM" run "$G/hello.elf" -- "${args[@]}"
 expect "guest arguments too long" 125 "guest arguments too long" "$LOCKVM" run "$G/hello.elf" -- "$(head -c 9000 /dev/zero | tr '\0' x)"
 expect "image larger than RAM segment limits" 125 "outside loadable guest memory" "$LOCKVM" run --mem 8M --vcpus 64 "$G/hello.elf"
+
+# --- the ELF is parsed only by the confined VMM ------------------------------
+# Each refusal above must carry the "lockvm-vmm:" prefix: it proves the
+# untrusted bytes were parsed by the confined VMM, not by the supervisor
+# (which would print "lockvm:").
+for t in "not an ELF file (bad magic):$T_TMP/junk" "position-independent executable:/bin/true"; do
+	run_capture "$LOCKVM" run "${t#*:}"
+	if [ "$rc" -eq 125 ] && [[ $out == "lockvm-vmm: guest image: ${t%%:*}"* ]] && ! grep -q '^lockvm: ' <<<"$out"; then
+		pass "ELF refusal (${t%%:*}) comes from the confined VMM"
+	else fail "ELF refusal (${t%%:*}) not from lockvm-vmm: rc=$rc $out"; fi
+done
+expect "segment limit refusal comes from the confined VMM" 125 "lockvm-vmm: guest image: segment 0:" \
+	"$LOCKVM" run --mem 8M --vcpus 64 "$G/hello.elf"

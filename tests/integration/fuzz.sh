@@ -14,7 +14,12 @@ for f in build-fuzz/fuzz_*; do
 		-artifact_prefix="build/fuzz-artifacts/$n-" \
 		"$T_TMP/$n" "tests/fuzz/seeds/$n" >"$T_TMP/$n.log" 2>&1; then
 		runs=$(grep -o 'Done [0-9]* runs' "$T_TMP/$n.log" | grep -o '[0-9]*')
-		pass "fuzz: $n ran ${runs:-?} inputs without a crash"
+		# A target that ran nothing (or whose count cannot be read) proves nothing.
+		if [ -n "$runs" ] && [ "$runs" -gt 0 ]; then
+			pass "fuzz: $n ran $runs inputs without a crash"
+		else
+			fail "fuzz: $n: no run count in its log (ran nothing?): $(tail -n 2 "$T_TMP/$n.log" | tr '\n' '|')"
+		fi
 	else
 		fail "fuzz: $n found a crash: $(grep -m3 -E 'ERROR|SUMMARY|runtime error' "$T_TMP/$n.log" | tr '\n' '|') $(grep -m1 -o 'Test unit written to .*' "$T_TMP/$n.log")"
 	fi

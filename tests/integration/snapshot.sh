@@ -333,6 +333,51 @@ if live r3; then fail "replay: the replayed VM runs"; else pass "replay: no VM r
 nothing_left "replay refused"
 one_line "restore: a recorded migration stream is not a save file" "cannot be restored: it is a recording of a migration" \
 	"$LOCKVM" restore "$S/rec.bin" --key "$S/k1"
+# ---- page tables that expose a runner page ------------------------------------
+# The restored tables are the guest's memory, so a stream can carry any: the
+# entries mapping the IDT, or the page-table area itself, made user-accessible
+# and writable would let guest code at CPL 3 rewrite what CPL 0 trusts.
+for t in "IDT:0x4000" "page tables:0x50000"; do
+	forge "$S/pte.snap" "pte-user-rw=${t#*:}"
+	hostile "page tables let the guest write the ${t%%:*} page" \
+		"page tables let the guest write runner page $(printf '0x%x' "${t#*:}")" "$S/pte.snap"
+	rm -f "$S/pte.snap"
+done
+
+# ---- a restored VM's disk is relabelled for it --------------------------------
+# Restore takes the disks again for the new VM (uid, mode 0600, the image
+# record with its new label) and gives them back when it ends. The file's
+# SELinux label itself is written only where SELinux is enabled (not on
+# these hosts: `getfattr -n security.selinux` finds none); make e2e checks
+# it there. Here the owner, mode and image record stand in for it.
+truncate -s 1048576 "$S/rl.img"
+chmod 0644 "$S/rl.img"
+rl_before=$(stat -c '%u:%g %a' "$S/rl.img")
+"$LOCKVM" run -d --name rl1 --disk "$S/rl.img" "$G/counter.elf" 10 >/dev/null
+sleep 0.3
+"$LOCKVM" save rl1 "$S/rl.snap" >/dev/null 2>&1 || fail "relabel on restore: save rl1 failed"
+# save returns once the stream is written; the supervisor gives the disk back as it ends
+for _ in $(seq 50); do [ "$(stat -c '%u:%g %a' "$S/rl.img")" = "$rl_before" ] && break; sleep 0.1; done
+[ "$(stat -c '%u:%g %a' "$S/rl.img")" = "$rl_before" ] && pass "relabel on restore: the saved VM gave its disk back" ||
+	fail "relabel on restore: after save the disk is $(stat -c '%u:%g %a' "$S/rl.img"), was $rl_before"
+"$LOCKVM" restore "$S/rl.snap" -d --name rl2 --disk "$S/rl.img" >/dev/null 2>&1
+sleep 0.3
+if live rl2; then
+	rl_uid=$(field rl2 uid) rl_label=$(field rl2 image_label)
+	[ "$(stat -c '%u:%g %a' "$S/rl.img")" = "$rl_uid:$rl_uid 600" ] &&
+		pass "relabel on restore: the disk is the restored VM's (uid $rl_uid, 0600) while it runs" ||
+		fail "relabel on restore: disk $(stat -c '%u:%g %a' "$S/rl.img") while rl2 (uid $rl_uid) runs"
+	recs=$(grep -ls -- "$rl_label" "$LOCKVM_ROOT"/run/lockvm/images/* 2>/dev/null | wc -l)
+	[ "$recs" -ge 1 ] && pass "relabel on restore: the image record holds rl2's label $rl_label" ||
+		fail "relabel on restore: no image record with $rl_label: $(cat "$LOCKVM_ROOT"/run/lockvm/images/* 2>/dev/null | head -c 300)"
+	"$LOCKVM" kill rl2 >/dev/null 2>&1
+	for _ in $(seq 50); do [ "$(stat -c '%u:%g %a' "$S/rl.img")" = "$rl_before" ] && break; sleep 0.1; done
+	[ "$(stat -c '%u:%g %a' "$S/rl.img")" = "$rl_before" ] && pass "relabel on restore: the disk is given back after the restored VM" ||
+		fail "relabel on restore: after rl2 the disk is $(stat -c '%u:%g %a' "$S/rl.img"), was $rl_before"
+else
+	fail "relabel on restore: rl2 did not start"
+fi
+rm -f "$S/rl.snap"
 
 # ---- live migration over a unix socket ---------------------------------------
 "$LOCKVM" run -d --name m1 --vcpus 2 "$G/counter.elf" 10 >/dev/null
