@@ -125,9 +125,11 @@ int64_t guest_mem_release(struct guest_mem *mem, uint64_t gpa, uint64_t len)
 enum guest_range guest_mem_user_check(const struct guest_mem *mem, guest_ptr_t gpa, uint64_t len,
 				      enum guest_access access)
 {
-	uint64_t end;
-	if (__builtin_add_overflow(gpa, len, &end) || end > mem->size)
+	/* Inside RAM by the one overflow-safe check (guest_mem_ptr); then end
+	 * cannot wrap. */
+	if (!guest_mem_ptr(mem, gpa, len))
 		return GUEST_RANGE_OUTSIDE;
+	uint64_t end = gpa + len;
 	if (len == 0 || gpa >= LOCKVM_RUNNER_END)
 		return GUEST_RANGE_OK; /* (an empty range touches nothing) */
 	if (access == GUEST_READ && gpa >= LOCKVM_BOOTINFO_BASE && end <= LOCKVM_BOOTINFO_END)

@@ -153,6 +153,20 @@ static int body_ioctl_tcgets(void)
 	return r == -1 && errno == EBADF ? 0 : 1;
 }
 
+/* recvmsg on the VMM's control fd (200, closed here) passes the filter:
+ * EBADF from the kernel; on any other fd the vmm role is killed. */
+static int body_recvmsg_control(void)
+{
+	long r = syscall(SYS_recvmsg, 200, NULL, 0);
+	return r == -1 && errno == EBADF ? 0 : 1;
+}
+
+static int body_recvmsg_other(void)
+{
+	long r = syscall(SYS_recvmsg, 201, NULL, 0);
+	return r == -1 && errno == EBADF ? 0 : 1;
+}
+
 /* Passes the filter; the kernel then refuses CLONE_THREAD without CLONE_SIGHAND. */
 static int body_clone_thread(void)
 {
@@ -440,6 +454,8 @@ static void test_shipped_vmm_policy(void **state)
 {
 	int fd = shipped_fd("vmm");
 	expect_exit(run_child(fd, body_write_fd5), 0);
+	expect_exit(run_child(fd, body_recvmsg_control), 0);
+	expect_sigsys(run_child(fd, body_recvmsg_other));
 	expect_sigsys(run_child(fd, body_ioctl_kvm_run));
 	expect_sigsys(run_child(fd, body_clone_fork));
 	expect_sigsys(run_child(fd, body_clone_newuser));
