@@ -211,7 +211,8 @@ const char *audit_seccomp_reference_accepted(const char *role, const char *name,
 		if ((strcmp(audit_seccomp_accepted[i].role, "*") == 0 ||
 		     strcmp(audit_seccomp_accepted[i].role, role) == 0) &&
 		    strcmp(audit_seccomp_accepted[i].syscall, name) == 0 &&
-		    (!audit_seccomp_accepted[i].cls || strcmp(audit_seccomp_accepted[i].cls, cls) == 0))
+		    (!audit_seccomp_accepted[i].cls ||
+		     strcmp(audit_seccomp_accepted[i].cls, cls) == 0))
 			return audit_seccomp_accepted[i].reason;
 	return NULL;
 }
