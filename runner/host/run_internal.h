@@ -21,6 +21,8 @@
 #include "uid.h"
 #include "util.h"
 
+struct sandbox_config;
+
 struct run_disk {
 	const char *path;
 	bool read_only;
@@ -124,6 +126,8 @@ int open_guest(const char *path);
 void open_disks(struct run_options *o);
 /* --fs: returns a sealed memfd holding the host tree dir, packed. */
 int pack_fs(const char *dir);
+/* Needs st->config loaded. Leases the VM's uid and gid; cfg runs the VMM as them. */
+void reserve_uid(struct run_state *st, struct sandbox_config *cfg);
 /* Needs the uid lease (or uid 0), the disks opened and st->config loaded.
  * Claims the VM's name and label in the registry and takes its disks. */
 void claim_identity(const struct run_options *o, struct run_state *st, uid_t uid, gid_t gid);
@@ -137,6 +141,10 @@ const char *vmm_channel_label(const struct run_options *o, const struct run_stat
  * fills the launch message's NIC and adds the fds the VMM keeps to keep. */
 void setup_net(const struct run_options *o, struct run_state *st, struct launch *l, int *keep,
 	       int *n_keep);
+/* Needs claim_identity (the uuid). Makes the VM's cgroup with its limits;
+ * cfg puts the VMM in it. */
+void create_vm_cgroup(const struct run_options *o, struct run_state *st,
+		      struct sandbox_config *cfg);
 /* Gives back whatever st holds, in the reverse order of taking it; safe to
  * call twice and at any point after st was initialised. */
 void release_resources(const struct run_options *o, struct run_state *st);

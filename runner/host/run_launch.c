@@ -169,13 +169,8 @@ pid_t start_vmm(const struct run_options *o, struct run_state *st, int vmm_fd, i
 					bit == SANDBOX_CGROUP ? "no memory, pids or cpu limit"
 							      : "needs root");
 		}
-		if (cfg.layers & SANDBOX_UID) {
-			if (uid_reserve(paths_root(), &st->config.uids, &st->lease) < 0)
-				die("cannot reserve a per-VM uid");
-			st->have_lease = true;
-			cfg.uid = st->lease.uid;
-			cfg.gid = st->lease.gid;
-		}
+		if (cfg.layers & SANDBOX_UID)
+			reserve_uid(st, &cfg);
 	}
 	claim_identity(o, st, o->confine && (cfg.layers & SANDBOX_UID) ? cfg.uid : 0,
 		       o->confine && (cfg.layers & SANDBOX_UID) ? cfg.gid : 0);
@@ -185,27 +180,8 @@ pid_t start_vmm(const struct run_options *o, struct run_state *st, int vmm_fd, i
 	load_apparmor_profile(o, st);
 	setup_net(o, st, &l, keep, &n_keep);
 	if (o->confine) {
-		if (cfg.layers & SANDBOX_CGROUP) {
-			char name[64];
-			struct cgroup_limits limits = {
-			    /* guest RAM plus the VMM's own overhead (documented in README) */
-			    .memory_bytes =
-				o->mem_limit ? o->mem_limit : cgroup_vm_memory_limit(o->mem),
-			    .pids_max = o->vcpus + 16,
-			};
-			if (o->cpus) {
-				cgroup_cpus_to_quota(o->cpus, CGROUP_CPU_PERIOD_US,
-						     &limits.cpu_quota_us);
-				limits.cpu_period_us = CGROUP_CPU_PERIOD_US;
-			}
-			/* By uuid: cgroups are host-wide, names only per root. */
-			snprintf(name, sizeof(name), "vm-%s", st->vm.uuid);
-			if (cgroup_create(&st->cgroup, NULL, NULL, name, &limits) < 0)
-				die("cannot create the VM's cgroup");
-			st->have_cgroup = true;
-			cfg.cgroup = &st->cgroup;
-			st->vm.cgroup = st->cgroup;
-		}
+		if (cfg.layers & SANDBOX_CGROUP)
+			create_vm_cgroup(o, st, &cfg);
 		compile_policies_finish(policies);
 		for (int i = 0; i < VMM_POLICIES; i++) {
 			policy_fds[i] = policies[i].fd;

@@ -24,6 +24,7 @@
 #include "netframe.h"
 #include "paths.h"
 #include "recovery.h"
+#include "sandbox.h"
 
 /* One timestamped lifecycle line in the VM's log. */
 void run_log_event(struct run_state *st, const char *fmt, ...)
@@ -215,6 +216,31 @@ int pack_fs(const char *dir)
 	return fd;
 }
 
+/*
+ * Taken for the VMM's lifetime, in this order (start_vmm), each beside its
+ * release; release_resources gives them back in reverse, also when the
+ * supervisor dies on the way (release_at_exit). A failing step dies with
+ * a message naming it.
+ */
+
+/* The per-VM uid and gid, leased under the registry root; cfg runs the
+ * VMM as them. */
+void reserve_uid(struct run_state *st, struct sandbox_config *cfg)
+{
+	if (uid_reserve(paths_root(), &st->config.uids, &st->lease) < 0)
+		die("cannot reserve a per-VM uid");
+	st->have_lease = true;
+	cfg->uid = st->lease.uid;
+	cfg->gid = st->lease.gid;
+}
+
+static void release_uid(struct run_state *st)
+{
+	if (st->have_lease)
+		uid_release(&st->lease);
+	st->have_lease = false;
+}
+
 static const char *disk_mode(const struct run_disk *d)
 {
 	return d->shared ? "shared" : d->read_only ? "ro" : "rw";
@@ -314,6 +340,20 @@ void claim_identity(const struct run_options *o, struct run_state *st, uid_t uid
 	registry_unlock(lock);
 }
 
+/* Images get their owner, mode and label back; the name leaves the registry. */
+static void release_identity(struct run_state *st)
+{
+	if (st->claimed) {
+		int lock = registry_lock();
+		images_release(st->vm.name);
+		registry_remove(st->vm.name);
+		registry_unlock(lock);
+		close(st->registry_fd);
+		st->registry_fd = -1;
+		st->claimed = false;
+	}
+}
+
 /* AppArmor: the per-VM profile lockvm-<uuid> with only this VM's files. */
 void load_apparmor_profile(const struct run_options *o, struct run_state *st)
 {
@@ -344,13 +384,16 @@ void load_apparmor_profile(const struct run_options *o, struct run_state *st)
 	st->profile_loaded = true;
 }
 
-/*
- * --net: the NIC's tap, made persistent and attached while privileged. It
- * is recorded in state.json first, so a killed supervisor's tap and port
- * can be removed by the next registry_reap(). The VMM gets an unattached
- * /dev/net/tun fd and the tap's name (it attaches itself: nic_tap_attach)
- * and a sealed memfd for its counters (kept for `lockvm inspect`).
- */
+static void remove_apparmor_profile(struct run_state *st)
+{
+	if (st->profile_loaded) {
+		char err[256];
+		if (apparmor_profile_remove(st->vm.profile, err, sizeof(err)) < 0)
+			warn_msg("removing AppArmor profile %s: %s", st->vm.profile, err);
+		st->profile_loaded = false;
+	}
+}
+
 /* The SELinux context the VMM's channels and shared memory are made in
  * (mac_vmm_channel, mac_vmm_label_memfd), or NULL: none is needed. */
 const char *vmm_channel_label(const struct run_options *o, const struct run_state *st)
@@ -360,6 +403,13 @@ const char *vmm_channel_label(const struct run_options *o, const struct run_stat
 		   : NULL;
 }
 
+/*
+ * --net: the NIC's tap, made persistent and attached while privileged. It
+ * is recorded in state.json first, so a killed supervisor's tap and port
+ * can be removed by the next registry_reap(). The VMM gets an unattached
+ * /dev/net/tun fd and the tap's name (it attaches itself: nic_tap_attach)
+ * and a sealed memfd for its counters (kept for `lockvm inspect`).
+ */
 void setup_net(const struct run_options *o, struct run_state *st, struct launch *l, int *keep,
 	       int *n_keep)
 {
@@ -413,38 +463,67 @@ void setup_net(const struct run_options *o, struct run_state *st, struct launch 
 		      rn->network[0] ? ", network " : "", rn->network, mac_text);
 }
 
-void release_resources(const struct run_options *o, struct run_state *st)
+static void release_net(struct run_state *st)
 {
-	if (st->lifeline >= 0)
-		close(st->lifeline);
-	st->lifeline = -1;
-	if (st->have_cgroup)
-		cgroup_destroy(&st->cgroup);
-	st->have_cgroup = false;
 	if (st->tap_fd >= 0)
 		close(st->tap_fd);
 	st->tap_fd = -1;
 	if (st->net_attached)
 		net_release(&st->vm.net, true, net_tap_owner(st->vm.uid));
 	st->net_attached = false;
-	if (st->profile_loaded) {
-		char err[256];
-		if (apparmor_profile_remove(st->vm.profile, err, sizeof(err)) < 0)
-			warn_msg("removing AppArmor profile %s: %s", st->vm.profile, err);
-		st->profile_loaded = false;
+}
+
+/* The VM's cgroup: its memory, pids and cpu limits; cfg puts the VMM in it. */
+void create_vm_cgroup(const struct run_options *o, struct run_state *st, struct sandbox_config *cfg)
+{
+	char name[64];
+	struct cgroup_limits limits = {
+	    /* guest RAM plus the VMM's own overhead (documented in README) */
+	    .memory_bytes = o->mem_limit ? o->mem_limit : cgroup_vm_memory_limit(o->mem),
+	    .pids_max = o->vcpus + 16,
+	};
+	if (o->cpus) {
+		cgroup_cpus_to_quota(o->cpus, CGROUP_CPU_PERIOD_US, &limits.cpu_quota_us);
+		limits.cpu_period_us = CGROUP_CPU_PERIOD_US;
 	}
-	if (st->claimed) {
-		int lock = registry_lock();
-		images_release(st->vm.name);
-		registry_remove(st->vm.name);
-		registry_unlock(lock);
-		close(st->registry_fd);
-		st->registry_fd = -1;
-		st->claimed = false;
-	}
-	if (st->have_lease)
-		uid_release(&st->lease);
-	st->have_lease = false;
+	/* By uuid: cgroups are host-wide, names only per root. */
+	snprintf(name, sizeof(name), "vm-%s", st->vm.uuid);
+	if (cgroup_create(&st->cgroup, NULL, NULL, name, &limits) < 0)
+		die("cannot create the VM's cgroup");
+	st->have_cgroup = true;
+	cfg->cgroup = &st->cgroup;
+	st->vm.cgroup = st->cgroup;
+}
+
+static void destroy_vm_cgroup(struct run_state *st)
+{
+	if (st->have_cgroup)
+		cgroup_destroy(&st->cgroup);
+	st->have_cgroup = false;
+}
+
+/* sandbox_spawn's end of the VMM's lifeline (start_vmm). */
+static void release_lifeline(struct run_state *st)
+{
+	if (st->lifeline >= 0)
+		close(st->lifeline);
+	st->lifeline = -1;
+}
+
+/* What start_vmm takes, in the order it takes it; released last first. */
+static void (*const release_steps[])(struct run_state *) = {
+    release_uid,	     /* reserve_uid */
+    release_identity,	     /* claim_identity */
+    remove_apparmor_profile, /* load_apparmor_profile */
+    release_net,	     /* setup_net */
+    destroy_vm_cgroup,	     /* create_vm_cgroup */
+    release_lifeline,	     /* sandbox_spawn */
+};
+
+void release_resources(const struct run_options *o, struct run_state *st)
+{
+	for (size_t i = ARRAY_SIZE(release_steps); i-- > 0;)
+		release_steps[i](st);
 }
 
 /* What run_main has taken is given back also when it dies on the way
