@@ -4,18 +4,14 @@
 
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "kvm.h"
 #include "mac.h"
 #include "migrate_addr.h"
 #include "paths.h"
-#include "sandbox.h"
 
 static int run_mode(int argc, char **argv, bool incoming);
 
@@ -46,6 +42,13 @@ int incoming_main(int argc, char **argv)
 	return run_mode(argc, argv, true);
 }
 
+/*
+ * The life of one run: options checked (run_options.c); every file the VMM
+ * needs opened while privileged (run_resources.c); the VM's uid, identity,
+ * log, profile, tap and cgroup taken and the VMM spawned (run_launch.c:
+ * start_vmm); its end waited for (run_supervise.c); everything given back
+ * in reverse (release_resources), also when any step dies.
+ */
 static int run_mode(int argc, char **argv, bool incoming)
 {
 	struct run_options o = {.incoming_mode = incoming};
@@ -102,16 +105,7 @@ static int run_mode(int argc, char **argv, bool incoming)
 	if (o.detach)
 		run_detach(&st);
 
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGUSR2);
-	sigaddset(&set, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	int sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (sig_fd < 0)
-		die_errno("signalfd");
+	int sig_fd = supervise_signals();
 	if (listen_fd >= 0) {
 		/* The stream is read by the VMM only; the supervisor just
 		 * accepts (a quiet source times out after 30 s). Nothing is
@@ -135,13 +129,7 @@ static int run_mode(int argc, char **argv, bool incoming)
 	if (o.fs_fd >= 0)
 		close(o.fs_fd);
 	st.vm.vmm_pid = (long)vmm;
-	/* "running" once every vCPU runs the guest confined (or the VMM ended:
-	 * supervise() then reports how); the wait has a bound of its own. */
-	struct pollfd rp = {.fd = st.ready_pipe[0], .events = POLLIN};
-	char r = 0;
-	if (poll(&rp, 1, 60000) > 0)
-		(void)!read(st.ready_pipe[0], &r, 1);
-	close(st.ready_pipe[0]);
+	char r = wait_running(&st);
 	/* Said once the stream was accepted, so a refusal stays one line. */
 	if (r == 'R' && restore_note[0]) {
 		fprintf(stderr, "lockvm: %s\n", restore_note);
@@ -150,24 +138,7 @@ static int run_mode(int argc, char **argv, bool incoming)
 	snprintf(st.vm.state, sizeof(st.vm.state), "running");
 	if (registry_save(&st.vm) < 0)
 		warn_errno("registry: recording VMM pid");
-	run_log_event(&st, "label: %s (%s%s%s; image %s; %s %s)",
-		      st.vm.label.process[0] ? st.vm.label.process : "none",
-		      label_kind_name(st.vm.label.kind), st.vm.label.group[0] ? " " : "",
-		      st.vm.label.group, st.vm.label.image[0] ? st.vm.label.image : "unlabelled",
-		      st.vm.mac, st.vm.mac_mode);
-	char on[512] = "", off[512] = "";
-	bool mac_off = strcmp(st.vm.mac_mode, "not enforced") == 0 || !cfg_label_set(&st);
-	for (unsigned bit = 1; bit & SANDBOX_LAYERS_ALL; bit <<= 1) {
-		bool applied = (st.vm.layers & bit) && !(bit == SANDBOX_MAC && mac_off);
-		char *list = applied ? on : off;
-		size_t len = strlen(list);
-		snprintf(list + len, sizeof(on) - len, "%s%s", len ? " " : "",
-			 sandbox_layer_name(bit));
-	}
-	run_log_event(&st, "layers enforced: %s%s", on[0] ? on : "none",
-		      o.confine ? "" : " (--confine off)");
-	run_log_event(&st, "layers not enforced: %s%s", off[0] ? off : "none",
-		      mac_off ? " (the MAC label is recorded, not enforced)" : "");
+	log_confinement(&o, &st);
 	run_log_event(&st, "vmm pid %ld", st.vm.vmm_pid);
 	run_detach_ready(&st);
 	struct memstat stats = {0};

@@ -161,8 +161,9 @@ void release_at_exit_disarm(void);
  * its pid. Dies (resources released at exit) on any failure. */
 pid_t start_vmm(const struct run_options *o, struct run_state *st, int vmm_fd, int kvm_fd,
 		int guest_fd);
-/* Needs start_vmm. Whether the VMM was given an exec label (SELinux context or profile). */
-bool cfg_label_set(const struct run_state *st);
+/* Needs start_vmm. Logs the VM's label and which confinement layers it
+ * really got (the MAC layer only where a label is enforced). */
+void log_confinement(const struct run_options *o, struct run_state *st);
 
 /* run_supervise.c: the VMM's output, its end, and --detach. */
 
@@ -170,6 +171,12 @@ bool cfg_label_set(const struct run_state *st);
  * gets the reason for the log; stats non-NULL: the VMM's memory. */
 int supervise(pid_t vmm, uint64_t timeout_ns, struct run_state *st, int sig_fd,
 	      struct memstat *stats, uint64_t mem_limit, char *why, size_t whylen);
+/* Blocks SIGINT, SIGTERM, SIGUSR2 and SIGCHLD; returns a signalfd of them
+ * for supervise() (and an incoming accept) to read. */
+int supervise_signals(void);
+/* Needs start_vmm. Waits (at most 60 s) for the VMM to say its guest runs
+ * confined, and closes that channel; returns 'R' then, else 0. */
+char wait_running(struct run_state *st);
 /* --detach, before anything is claimed: the caller's process waits for
  * run_detach_ready and exits; this one returns as the supervisor. */
 void run_detach(struct run_state *st);

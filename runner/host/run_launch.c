@@ -279,8 +279,32 @@ pid_t start_vmm(const struct run_options *o, struct run_state *st, int vmm_fd, i
 }
 
 /* Whether the VMM was given an exec label (SELinux context or profile). */
-bool cfg_label_set(const struct run_state *st)
+static bool cfg_label_set(const struct run_state *st)
 {
 	return (strcmp(st->vm.mac, "selinux") == 0 && st->vm.label.process[0]) ||
 	       st->profile_loaded;
+}
+
+/* Needs start_vmm. The VM's label and the confinement layers it really
+ * got, in its log. */
+void log_confinement(const struct run_options *o, struct run_state *st)
+{
+	run_log_event(st, "label: %s (%s%s%s; image %s; %s %s)",
+		      st->vm.label.process[0] ? st->vm.label.process : "none",
+		      label_kind_name(st->vm.label.kind), st->vm.label.group[0] ? " " : "",
+		      st->vm.label.group, st->vm.label.image[0] ? st->vm.label.image : "unlabelled",
+		      st->vm.mac, st->vm.mac_mode);
+	char on[512] = "", off[512] = "";
+	bool mac_off = strcmp(st->vm.mac_mode, "not enforced") == 0 || !cfg_label_set(st);
+	for (unsigned bit = 1; bit & SANDBOX_LAYERS_ALL; bit <<= 1) {
+		bool applied = (st->vm.layers & bit) && !(bit == SANDBOX_MAC && mac_off);
+		char *list = applied ? on : off;
+		size_t len = strlen(list);
+		snprintf(list + len, sizeof(on) - len, "%s%s", len ? " " : "",
+			 sandbox_layer_name(bit));
+	}
+	run_log_event(st, "layers enforced: %s%s", on[0] ? on : "none",
+		      o->confine ? "" : " (--confine off)");
+	run_log_event(st, "layers not enforced: %s%s", off[0] ? off : "none",
+		      mac_off ? " (the MAC label is recorded, not enforced)" : "");
 }

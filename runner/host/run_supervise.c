@@ -22,6 +22,35 @@
 /* The supervisor kills a VMM that outlives its own deadline by this much. */
 #define BACKSTOP_NS (5ULL * 1000000000ULL)
 
+/* The signals supervise() forwards or watches, blocked and read from a
+ * signalfd; returns it. */
+int supervise_signals(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR2);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	int sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sig_fd < 0)
+		die_errno("signalfd");
+	return sig_fd;
+}
+
+/* "running" once every vCPU runs the guest confined (or the VMM ended:
+ * supervise() then reports how); the wait has a bound of its own. */
+char wait_running(struct run_state *st)
+{
+	struct pollfd rp = {.fd = st->ready_pipe[0], .events = POLLIN};
+	char r = 0;
+	if (poll(&rp, 1, 60000) > 0)
+		(void)!read(st->ready_pipe[0], &r, 1);
+	close(st->ready_pipe[0]);
+	return r;
+}
+
 /* Copies what the VMM wrote on one pipe to `to` and to the log. With a
  * filter (`to` is a terminal), `to` gets the bytes a terminal would obey
  * shown instead (termfilter.h); the log always gets them raw. Returns
