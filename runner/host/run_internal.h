@@ -155,9 +155,10 @@ void release_at_exit_disarm(void);
 
 /* run_launch.c: the seccomp policies and the VMM's launch. */
 
-/* Needs every fd open (run.c) and the signals blocked. Takes the uid
- * lease, the identity, the log, the AppArmor profile, the tap and the
- * cgroup, encodes the launch message and spawns the confined VMM; returns
+/* Needs the files opened (run.c: /dev/kvm, the guest or its stream, the
+ * disks, --fs, --key, the VMM binary). Takes the uid lease, the identity,
+ * the log, the AppArmor profile, the tap and the cgroup in that order,
+ * encodes the launch message and spawns the VMM (sandbox_spawn); returns
  * its pid. Dies (resources released at exit) on any failure. */
 pid_t start_vmm(const struct run_options *o, struct run_state *st, int vmm_fd, int kvm_fd,
 		int guest_fd);
