@@ -1,0 +1,187 @@
+/* What the files of `lockvm run` share: its options, the resources it holds, and each phase's entry point. */
+#ifndef LOCKVM_RUN_INTERNAL_H
+#define LOCKVM_RUN_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cgroup.h"
+#include "config.h"
+#include "control.h"
+#include "label.h"
+#include "launch.h"
+#include "memory.h"
+#include "memstat.h"
+#include "net.h"
+#include "numa.h"
+#include "registry.h"
+#include "seccomp_policy.h"
+#include "uid.h"
+#include "util.h"
+
+struct sandbox_config;
+
+struct run_disk {
+	const char *path;
+	bool read_only;
+	bool shared; /* read-write, shared with other VMs: content label, no chown */
+	bool device; /* ,dev: a block device, asked for explicitly */
+	int fd;
+};
+
+struct run_options {
+	uint64_t mem, timeout_ns;
+	unsigned vcpus;
+	struct run_disk disks[LOCKVM_MAX_DISKS];
+	unsigned disk_count;
+	bool stats;
+	bool confine; /* false only with --confine=off (benchmarks, debugging) */
+	bool require_mac;
+	enum seccomp_policy_mode seccomp_mode;
+	const char *cpus; /* --cpus as given; NULL: no CPU quota */
+	const char *name; /* --name; NULL: vm-<uuid prefix> */
+	bool detach;
+	enum label_kind label_kind;
+	const char *label; /* --label CONTEXT (static) */
+	const char *group; /* --group NAME */
+
+	struct guest_mem_config mem_config; /* --hugepages, --ksm */
+	uint64_t mem_limit;		    /* --mem-limit; 0: RAM plus the VMM's overhead */
+	const char *numa;		    /* --numa as given, NULL when not bound */
+	struct numa_set numa_nodes, numa_cpus;
+	const char *guest;
+	/* --linux guests */
+	bool linux_abi, strace;
+	const char *fs_dir;
+	const char *env[32];
+	unsigned envc;
+	int fs_fd;
+	int guest_argc;
+	char **guest_argv;   /* guest_argv[0] is the guest as given */
+	struct net_spec net; /* --net; kind NET_NONE: no NIC */
+	const char *mac;     /* --mac; NULL: generated */
+	/* `lockvm restore FILE` and `lockvm incoming --listen ADDR` */
+	const char *restore; /* FILE */
+	const char *listen;  /* ADDR */
+	const char *key;     /* --key FILE */
+	int key_fd;
+	bool incoming_mode;
+	int accept_timeout_s; /* incoming: how long to wait for the source; 0 = forever */
+	bool accept_timeout_set;
+	bool require_key;	     /* --require-key: refuse a stream without --key */
+	bool label_given, net_given; /* --label/--group, --net: restore keeps them */
+};
+
+/* Per-VM resources taken for the VMM's lifetime and given back after. */
+struct run_state {
+	struct lockvm_config config;
+	struct reg_vm vm; /* what the registry says of this VM */
+	int registry_fd;  /* the VM's own registry lock (liveness), -1 before claim */
+	bool claimed;
+	struct uid_lease lease;
+	bool have_lease;
+	struct cgroup cgroup;
+	bool have_cgroup;
+	bool profile_loaded; /* AppArmor lockvm-<uuid> */
+	int lifeline;
+	int tap_fd;	   /* --net: the supervisor's copy until the VMM has it */
+	bool net_attached; /* the tap exists and is on its bridge */
+	int log_fd;
+	int out_pipe[2], err_pipe[2]; /* the VMM's stdout and stderr, teed to the log */
+	int ready_pipe[2];	      /* the VMM says "R" once its guest runs confined */
+	int ready_fd;		      /* --detach: tells the waiting parent */
+	int control_pair[2];	      /* supervisor's end, VMM's end (control.h) */
+	struct control_relay relay;   /* `lockvm save|migrate` to the VMM */
+};
+
+/* run_options.c: parsing and checking the options. */
+
+/* Fills *o from `lockvm run|restore|incoming` ARGS (o->incoming_mode set
+ * by the caller, kept); a bad option dies with one line (exit 125), -h
+ * prints the usage and exits 0. */
+void run_parse_options(int argc, char **argv, struct run_options *o);
+/* Needs run_parse_options. Dies when --hugepages, --ksm or --numa do not
+ * fit this host; fills o->numa_cpus. */
+void check_memory_options(struct run_options *o);
+/* restore: needs fd, the saved VM opened (open_guest). Takes the label,
+ * --net and --mac from its save record where the options do not say;
+ * `note` gets what to say once the VM runs, or "". */
+void restore_apply_record(struct run_options *o, int fd, char *note, size_t notelen);
+
+/* run_resources.c: every resource the supervisor takes, with its release. */
+
+/* One timestamped lifecycle line in the VM's log; nothing before open_log. */
+void run_log_event(struct run_state *st, const char *fmt, ...) PRINTF_LIKE(2, 3);
+/* Needs claim_identity (the VM's name). Opens the VM's log into st->log_fd. */
+void open_log(struct run_state *st);
+/* A fresh random (version 4) uuid. */
+void random_uuid(char out[37]);
+/* Returns an fd of the VMM binary beside this executable (or $LOCKVM_VMM). */
+int open_vmm_binary(bool confine);
+/* Returns an fd of the guest at path, refused unless a regular file. */
+int open_guest(const char *path);
+/* Opens every --disk into o->disks[i].fd, safely (SECURITY.md "Disks"). */
+void open_disks(struct run_options *o);
+/* --fs: returns a sealed memfd holding the host tree dir, packed. */
+int pack_fs(const char *dir);
+/* Needs st->config loaded. Leases the VM's uid and gid; cfg runs the VMM as them. */
+void reserve_uid(struct run_state *st, struct sandbox_config *cfg);
+/* Needs the uid lease (or uid 0), the disks opened and st->config loaded.
+ * Claims the VM's name and label in the registry and takes its disks. */
+void claim_identity(const struct run_options *o, struct run_state *st, uid_t uid, gid_t gid);
+/* Needs claim_identity. Loads the VM's AppArmor profile where AppArmor
+ * enforces a label; always names it in st->vm.profile. */
+void load_apparmor_profile(const struct run_options *o, struct run_state *st);
+/* Needs claim_identity. The SELinux context the VMM's channels and shared
+ * memory are made in, or NULL: none is needed. */
+const char *vmm_channel_label(const struct run_options *o, const struct run_state *st);
+/* Needs claim_identity and open_log. --net: makes and attaches the tap,
+ * fills the launch message's NIC and adds the fds the VMM keeps to keep. */
+void setup_net(const struct run_options *o, struct run_state *st, struct launch *l, int *keep,
+	       int *n_keep);
+/* Needs claim_identity (the uuid). Makes the VM's cgroup with its limits;
+ * cfg puts the VMM in it. */
+void create_vm_cgroup(const struct run_options *o, struct run_state *st,
+		      struct sandbox_config *cfg);
+/* Gives back whatever st holds, in the reverse order of taking it; safe to
+ * call twice and at any point after st was initialised. */
+void release_resources(const struct run_options *o, struct run_state *st);
+/* From now on, an exit (die()) releases what st holds (release_resources). */
+void release_at_exit_arm(const struct run_options *o, struct run_state *st);
+/* The --detach caller's side: its exit leaves the resources to the supervisor. */
+void release_at_exit_disarm(void);
+
+/* run_launch.c: the seccomp policies and the VMM's launch. */
+
+/* Needs the files opened (run.c: /dev/kvm, the guest or its stream, the
+ * disks, --fs, --key, the VMM binary). Takes the uid lease, the identity,
+ * the log, the AppArmor profile, the tap and the cgroup in that order,
+ * encodes the launch message and spawns the VMM (sandbox_spawn); returns
+ * its pid. Dies (resources released at exit) on any failure. */
+pid_t start_vmm(const struct run_options *o, struct run_state *st, int vmm_fd, int kvm_fd,
+		int guest_fd);
+/* Needs start_vmm. Logs the VM's label and which confinement layers it
+ * really got (the MAC layer only where a label is enforced). */
+void log_confinement(const struct run_options *o, struct run_state *st);
+
+/* run_supervise.c: the VMM's output, its end, and --detach. */
+
+/* Needs start_vmm. Waits for the VMM and returns lockvm's status; `why`
+ * gets the reason for the log; stats non-NULL: the VMM's memory. */
+int supervise(pid_t vmm, uint64_t timeout_ns, struct run_state *st, int sig_fd,
+	      struct memstat *stats, uint64_t mem_limit, char *why, size_t whylen);
+/* Blocks SIGINT, SIGTERM, SIGUSR2 and SIGCHLD; returns a signalfd of them
+ * for supervise() (and an incoming accept) to read. */
+int supervise_signals(void);
+/* Needs start_vmm. Waits (at most 60 s) for the VMM to say its guest runs
+ * confined, and closes that channel; returns 'R' then, else 0. */
+char wait_running(struct run_state *st);
+/* --detach, before anything is claimed: the caller's process waits for
+ * run_detach_ready and exits; this one returns as the supervisor. */
+void run_detach(struct run_state *st);
+/* Needs run_detach (else does nothing). Tells the caller the VM runs. */
+void run_detach_ready(struct run_state *st);
+
+#endif

@@ -1,0 +1,397 @@
+/* `lockvm run` options: parsing, checks against this host, usage, and what a restore takes from its save record. */
+#include "run_internal.h"
+
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "memhost.h"
+#include "netframe.h"
+#include "paths.h"
+#include "save_record.h"
+
+/* The smallest --mem-limit: the VMM alone needs a few MiB. */
+#define RUN_MEM_LIMIT_MIN (16ULL << 20)
+/* `lockvm incoming` gives up when no source connects within this long
+ * (--accept-timeout; README), so a forgotten target does not hold its
+ * socket for ever. */
+#define RUN_ACCEPT_TIMEOUT_S 300
+/* getopt value of --require-key (no short letter is free to name it). */
+#define RUN_OPT_REQUIRE_KEY 0x100
+
+static void usage(FILE *out)
+{
+	fprintf(
+	    out,
+	    "usage: lockvm run [OPTIONS] GUEST [-- ARGS...]\n"
+	    "  --mem SIZE         guest RAM (K/M/G suffix; default 64M, 8M..256G, multiple of 2M)\n"
+	    "  --vcpus N          vCPUs, one host thread each (1-64, default 1)\n"
+	    "  --disk PATH[,ro|,shared][,dev]  attach a disk image, or with ,dev a block device\n"
+	    "                     (repeatable, up to 16; no symbolic link in PATH)\n"
+	    "  --name NAME        the VM's name in the registry (default vm-XXXXXXXX)\n"
+	    "  -d, --detach       return once the VM runs; console goes to its log\n"
+	    "  --label dynamic|none|CONTEXT  the VM's MAC label (default dynamic)\n"
+	    "  --group NAME       share one category pair with the group's other VMs\n"
+	    "  --timeout SECONDS  stop the VM after this long (exit 124)\n"
+	    "  --ksm              let the host's KSM merge identical guest pages\n"
+	    "  --hugepages[=thp|hugetlb]  back guest RAM with huge pages (default thp)\n"
+	    "  --numa NODES       bind guest RAM and vCPU threads to NUMA nodes (e.g. 0 or 0,1)\n"
+	    "  --mem-limit SIZE   cgroup memory limit (default: guest RAM + VMM overhead)\n"
+	    "  --cpus N           CPU time quota in CPUs (e.g. 0.5 or 2; cgroup cpu controller)\n"
+	    "  --seccomp MODE     kill (default): a syscall outside the policy kills the VMM\n"
+	    "                     log: allowed and logged by the kernel (learning mode)\n"
+	    "                     trap: the syscall is named on stderr, then exit 159\n"
+	    "  --require-mac      refuse to run (125) unless SELinux or AppArmor enforces\n"
+	    "  --confine on|off   off runs the VMM unconfined (benchmarks, debugging only)\n"
+	    "  --stats            print exit counts and the VMM's memory when the VM ends\n"
+	    "  --linux            GUEST is an unmodified static Linux x86-64 program\n"
+	    "  --fs HOSTDIR       with --linux: the read-only file tree it sees as /\n"
+	    "  --env NAME=VALUE   with --linux: add to its environment (repeatable)\n"
+	    "  --strace           with --linux: print each system call and its result\n"
+	    "  --net none|bridge=BR|ovs=BR|network=NAME  give the VM a NIC on a tap (default "
+	    "none)\n"
+	    "  --mac ADDR         the NIC's MAC (default: a random locally administered one)\n");
+}
+
+/* Parses PATH[,ro|,rw|,shared][,dev] in place (argv strings are ours to
+ * cut). Options are read from the end, dev last, so a path holding a comma
+ * still works when a mode follows it (vmdef_run_argv always writes one). */
+static void parse_disk(struct run_options *o, char *spec)
+{
+	if (o->disk_count == LOCKVM_MAX_DISKS)
+		die("--disk: at most %d disks", LOCKVM_MAX_DISKS);
+	struct run_disk *d = &o->disks[o->disk_count];
+	char *comma = strrchr(spec, ',');
+	d->read_only = false;
+	d->shared = false;
+	d->device = false;
+	if (comma && strcmp(comma + 1, "dev") == 0) {
+		d->device = true;
+		*comma = '\0';
+		comma = strrchr(spec, ',');
+	}
+	if (comma) {
+		if (strcmp(comma + 1, "ro") == 0)
+			d->read_only = true;
+		else if (strcmp(comma + 1, "shared") == 0)
+			d->shared = true;
+		else if (strcmp(comma + 1, "rw") != 0)
+			die("--disk %s: unknown option '%s' (want ro, rw or shared, then dev)",
+			    spec, comma + 1);
+		*comma = '\0';
+	}
+	if (spec[0] == '\0')
+		die("--disk: empty path");
+	d->path = spec;
+	o->disk_count++;
+}
+
+void run_parse_options(int argc, char **argv, struct run_options *o)
+{
+	/* clang-format off */
+	static const struct option longopts[] = {
+	    {"mem", required_argument, NULL, 'm'},     {"vcpus", required_argument, NULL, 'c'},
+	    {"disk", required_argument, NULL, 'k'},    {"timeout", required_argument, NULL, 't'},
+	    {"stats", no_argument, NULL, 's'},	       {"confine", required_argument, NULL, 'C'},
+	    {"seccomp", required_argument, NULL, 'S'}, {"require-mac", no_argument, NULL, 'R'},
+	    {"cpus", required_argument, NULL, 'P'},    {"name", required_argument, NULL, 'n'},
+	    {"detach", no_argument, NULL, 'D'},	       {"label", required_argument, NULL, 'l'},
+	    {"group", required_argument, NULL, 'g'},   {"help", no_argument, NULL, 'h'},
+	    {"ksm", no_argument, NULL, 'K'},	       {"hugepages", optional_argument, NULL, 'H'},
+	    {"numa", required_argument, NULL, 'N'},    {"mem-limit", required_argument, NULL, 'L'},
+	    {"linux", no_argument, NULL, 'X'},	       {"fs", required_argument, NULL, 'F'},
+	    {"strace", no_argument, NULL, 'T'},	       {"env", required_argument, NULL, 'E'},
+	    {"net", required_argument, NULL, 'W'},     {"mac", required_argument, NULL, 'A'},
+	    {"restore", required_argument, NULL, 'r'}, {"listen", required_argument, NULL, 'i'},
+	    {"key", required_argument, NULL, 'y'},
+	    {"accept-timeout", required_argument, NULL, 'a'},
+	    {"require-key", no_argument, NULL, RUN_OPT_REQUIRE_KEY},
+	    {0},
+	};
+	/* clang-format on */
+	uint64_t value;
+	int opt;
+	bool incoming = o->incoming_mode;
+	*o = (struct run_options){.mem = 64ULL << 20,
+				  .vcpus = 1,
+				  .confine = true,
+				  .fs_fd = -1,
+				  .key_fd = -1,
+				  .accept_timeout_s = RUN_ACCEPT_TIMEOUT_S};
+	o->incoming_mode = incoming;
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+hd", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'm': {
+			const char *problem;
+			if (parse_size(optarg, &o->mem) < 0)
+				die("--mem '%s': not a size (use e.g. 64M or 1G)", optarg);
+			if ((problem = guest_mem_size_problem(o->mem)))
+				die("--mem %s %s", optarg, problem);
+			break;
+		}
+		case 'c':
+			if (parse_uint(optarg, 1, LOCKVM_MAX_VCPUS, &value) < 0)
+				die("--vcpus '%s': want a number from 1 to %d", optarg,
+				    LOCKVM_MAX_VCPUS);
+			o->vcpus = (unsigned)value;
+			break;
+		case 'k': parse_disk(o, optarg); break;
+		case 't':
+			if (parse_seconds(optarg, 31536000, &o->timeout_ns) < 0)
+				die("--timeout '%s': want seconds greater than 0, e.g. 10 or 0.5",
+				    optarg);
+			break;
+		case 's': o->stats = true; break;
+		case 'C':
+			if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0)
+				die("--confine '%s': want on or off", optarg);
+			o->confine = strcmp(optarg, "on") == 0;
+			break;
+		case 'X': o->linux_abi = true; break;
+		case 'W': {
+			char err[PATH_MAX + 256];
+			o->net_given = true;
+			if (net_spec_parse(optarg, &o->net, err, sizeof(err)) < 0)
+				die("%s", err);
+			break;
+		}
+		case 'A': {
+			uint8_t mac[NETFRAME_MAC_LEN];
+			const char *why;
+			if (netframe_mac_parse(optarg, mac, &why) < 0)
+				die("--mac '%s': %s", optarg, why);
+			o->mac = optarg;
+			break;
+		}
+		case 'T': o->strace = true; break;
+		case 'F': o->fs_dir = optarg; break;
+		case 'E':
+			if (!strchr(optarg, '=') || optarg[0] == '=' || strchr(optarg, '\n'))
+				die("--env '%s': want NAME=VALUE", optarg);
+			if (o->envc == ARRAY_SIZE(o->env))
+				die("--env: at most %zu variables", ARRAY_SIZE(o->env));
+			o->env[o->envc++] = optarg;
+			break;
+		case 'S':
+			if (strcmp(optarg, "kill") == 0)
+				o->seccomp_mode = SECCOMP_POLICY_MODE_KILL;
+			else if (strcmp(optarg, "log") == 0)
+				o->seccomp_mode = SECCOMP_POLICY_MODE_LOG;
+			else if (strcmp(optarg, "trap") == 0)
+				o->seccomp_mode = SECCOMP_POLICY_MODE_TRAP;
+			else
+				die("--seccomp '%s': want kill, log or trap", optarg);
+			break;
+		case 'R': o->require_mac = true; break;
+		case 'n': {
+			const char *why;
+			if (!paths_name_valid(optarg, &why))
+				die("--name '%s': %s (want 1-64 of [A-Za-z0-9_.-], not starting "
+				    "with '.' or '-')",
+				    optarg, why);
+			o->name = optarg;
+			break;
+		}
+		case 'D':
+		case 'd': o->detach = true; break;
+		case 'l':
+			o->label_given = true;
+			if (o->label_kind == LABEL_GROUP)
+				die("--label and --group exclude each other");
+			if (strcmp(optarg, "dynamic") == 0)
+				o->label_kind = LABEL_DYNAMIC;
+			else if (strcmp(optarg, "none") == 0)
+				o->label_kind = LABEL_NONE;
+			else {
+				o->label_kind = LABEL_STATIC;
+				o->label = optarg;
+			}
+			break;
+		case 'g': {
+			const char *why;
+			if (o->label_kind != LABEL_DYNAMIC)
+				die("--label and --group exclude each other");
+			if (!paths_name_valid(optarg, &why))
+				die("--group '%s': %s", optarg, why);
+			o->label_kind = LABEL_GROUP;
+			o->group = optarg;
+			o->label_given = true;
+			break;
+		}
+		case 'P': {
+			uint64_t quota;
+			if (cgroup_cpus_to_quota(optarg, CGROUP_CPU_PERIOD_US, &quota) < 0)
+				die("--cpus '%s': want a number of CPUs above 0, e.g. 0.5 or 2 "
+				    "(up to 3 decimals)",
+				    optarg);
+			o->cpus = optarg;
+			break;
+		}
+		case 'K': o->mem_config.mergeable = true; break;
+		case 'H': {
+			/* Optional argument: only "--hugepages=KIND" carries one. */
+			const char *eq = strchr(argv[optind - 1], '=');
+			const char *kind = eq ? eq + 1 : "thp";
+			if (strcmp(kind, "thp") == 0)
+				o->mem_config.backing = GUEST_MEM_THP;
+			else if (strcmp(kind, "hugetlb") == 0)
+				o->mem_config.backing = GUEST_MEM_HUGETLB;
+			else
+				die("--hugepages=%s: want thp or hugetlb", kind);
+			break;
+		}
+		case 'N':
+			if (numa_parse_list(optarg, &o->numa_nodes) < 0)
+				die("--numa '%s': want a NUMA node or a list such as 0 or 0,1 or "
+				    "0-1",
+				    optarg);
+			o->numa = optarg;
+			break;
+		case 'L':
+			if (parse_size(optarg, &o->mem_limit) < 0 ||
+			    o->mem_limit < RUN_MEM_LIMIT_MIN)
+				die("--mem-limit '%s': want a size of at least 16M, e.g. 512M or "
+				    "2G",
+				    optarg);
+			break;
+		case 'r': o->restore = optarg; break;
+		case 'i': o->listen = optarg; break;
+		case 'y': o->key = optarg; break;
+		case RUN_OPT_REQUIRE_KEY: o->require_key = true; break;
+		case 'a':
+			if (parse_uint(optarg, 0, 31536000, &value) < 0)
+				die("--accept-timeout '%s': want whole seconds from 0 (wait "
+				    "forever) to 31536000",
+				    optarg);
+			o->accept_timeout_s = (int)value;
+			o->accept_timeout_set = true;
+			break;
+		case 'h': usage(stdout); exit(0);
+		default:
+			die("run: unknown or incomplete option '%s' (see 'lockvm run --help')",
+			    argv[optind - 1]);
+		}
+	}
+	if (!o->linux_abi && (o->fs_dir || o->strace || o->envc))
+		die("run: --fs, --env and --strace need --linux");
+	if (o->linux_abi && o->vcpus != 1)
+		die("run: a --linux guest runs on one vCPU (drop --vcpus)");
+	if (o->mac && o->net.kind == NET_NONE)
+		die("run: --mac needs --net");
+	if (o->linux_abi && o->net.kind != NET_NONE)
+		die("run: --net is not offered to --linux guests (they have no sockets)");
+	if (o->linux_abi && o->disk_count)
+		die("run: --disk is not offered to --linux guests (use --fs)");
+	if (o->incoming_mode && !o->listen)
+		die("usage: lockvm incoming --listen unix:PATH|tcp:HOST:PORT [--accept-timeout S] "
+		    "[--name NAME] [-d] [--key FILE] [--require-key] [--mem SIZE] [--vcpus N] "
+		    "[--disk PATH]...");
+	if ((o->key || o->require_key) && !o->restore && !o->listen)
+		die("run: --key and --require-key go with restore and incoming");
+	if (o->require_key && !o->key)
+		die("%s: --require-key: no --key given, and an unauthenticated stream is refused "
+		    "(give --key FILE)",
+		    o->restore ? "restore" : "incoming");
+	if (o->listen && !o->key && strncmp(o->listen, "tcp:", 4) == 0)
+		fprintf(stderr,
+			"lockvm: warning: incoming --listen %s without --key: anyone who can reach "
+			"the port can send the VM (give --key FILE; --require-key refuses this)\n",
+			o->listen);
+	if (o->accept_timeout_set && !o->listen)
+		die("run: --accept-timeout goes with incoming");
+	if (o->restore || o->listen) {
+		/* The guest is the saved one: no image, no arguments. */
+		if (optind < argc)
+			die("%s: unexpected argument '%s'", o->restore ? "restore" : "incoming",
+			    argv[optind]);
+		if (o->linux_abi)
+			die("--linux VMs cannot be restored or migrated yet");
+		static char *none[1];
+		o->guest = o->restore ? o->restore : o->listen;
+		o->guest_argv = none;
+		o->guest_argc = 0;
+		return;
+	}
+	if (optind >= argc)
+		die("run: no guest given (usage: lockvm run [OPTIONS] GUEST [-- ARGS...])");
+	o->guest = argv[optind];
+	o->guest_argv = argv + optind;
+	o->guest_argc = argc - optind;
+	/* "GUEST -- ARGS": drop the separator, keep GUEST as argv[0]. */
+	if (o->guest_argc > 1 && strcmp(o->guest_argv[1], "--") == 0) {
+		o->guest_argv[1] = o->guest_argv[0];
+		o->guest_argv++;
+		o->guest_argc--;
+	}
+	size_t bytes = ((size_t)o->guest_argc + 1) * sizeof(uint64_t);
+	for (int i = 0; i < o->guest_argc; i++)
+		bytes += strlen(o->guest_argv[i]) + 1;
+	if (o->guest_argc > LOCKVM_MAX_ARGS)
+		die("too many guest arguments (%d, at most %d)", o->guest_argc, LOCKVM_MAX_ARGS);
+	if (bytes > LOCKVM_ARGS_AREA)
+		die("guest arguments too long (%zu bytes, at most %d)", bytes, LOCKVM_ARGS_AREA);
+}
+
+/* Checks --hugepages, --ksm and --numa against this host, where a refusal
+ * is clearer than a VMM failing halfway through its setup. */
+void check_memory_options(struct run_options *o)
+{
+	char err[384];
+	if (o->mem_config.mergeable && o->mem_config.backing == GUEST_MEM_HUGETLB)
+		die("--ksm and --hugepages=hugetlb do not go together: KSM merges only small "
+		    "pages (use --hugepages=thp or no huge pages)");
+	if (o->mem_config.backing == GUEST_MEM_THP &&
+	    memhost_check_thp(MEMHOST_SYSFS_MM, err, sizeof(err)) < 0)
+		die("--hugepages=thp: %s", err);
+	if (o->mem_config.backing == GUEST_MEM_HUGETLB &&
+	    memhost_check_hugetlb(MEMHOST_SYSFS_MM, o->mem, err, sizeof(err)) < 0)
+		die("--hugepages=hugetlb: %s", err);
+	if (o->mem_config.mergeable) {
+		int ksm = memhost_ksm_state(MEMHOST_SYSFS_MM);
+		if (ksm < 0)
+			die("--ksm: this kernel has no KSM (%s/ksm is missing)", MEMHOST_SYSFS_MM);
+		if (ksm == 0)
+			warn_msg("--ksm: KSM is not running on this host (%s/ksm/run is not 1): "
+				 "guest RAM is mergeable, but nothing merges until it runs",
+				 MEMHOST_SYSFS_MM);
+	}
+	if (o->numa &&
+	    numa_check_nodes(NUMA_SYSFS_DIR, &o->numa_nodes, &o->numa_cpus, err, sizeof(err)) < 0)
+		die("--numa %s: %s", o->numa, err);
+}
+
+/*
+ * restore: the saved VM's label kind, static label, group, --net and --mac
+ * from the record `lockvm save` left (save_record.h), where the options do
+ * not say otherwise. Without a usable record the VM gets a fresh dynamic
+ * label, and `note` says why (printed once the VM runs).
+ */
+void restore_apply_record(struct run_options *o, int fd, char *note, size_t notelen)
+{
+	static struct save_record rec;
+	char why[PATH_MAX + 128], err[PATH_MAX + 256];
+	note[0] = '\0';
+	if (save_record_find(fd, &rec, why, sizeof(why)) != 1) {
+		if (!o->label_given)
+			snprintf(note, notelen,
+				 "restore: %s: %s; the VM gets a fresh dynamic label", o->restore,
+				 why);
+		return;
+	}
+	if (!o->label_given) {
+		o->label_kind = rec.label_kind;
+		o->label = rec.label_kind == LABEL_STATIC ? rec.label : NULL;
+		o->group = rec.label_kind == LABEL_GROUP ? rec.group : NULL;
+		if (o->label_kind == LABEL_STATIC &&
+		    label_static_check(o->label, err, sizeof(err)) < 0)
+			die("restore: the saved VM's label: %s (give --label)", err);
+	}
+	if (!o->net_given && rec.net[0] && net_spec_parse(rec.net, &o->net, err, sizeof(err)) < 0)
+		die("restore: the saved VM's --net %s: %s (give --net)", rec.net, err);
+	if (!o->mac && rec.mac[0] && o->net.kind != NET_NONE)
+		o->mac = rec.mac; /* the guest may have cached it */
+}

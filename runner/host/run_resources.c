@@ -1,0 +1,552 @@
+/* `lockvm run` resources: everything the supervisor opens or takes while privileged, each beside its release. */
+#include "run_internal.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <linux/openat2.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apparmor_profile.h"
+#include "images.h"
+#include "linux_fs.h"
+#include "mac.h"
+#include "netframe.h"
+#include "paths.h"
+#include "recovery.h"
+#include "sandbox.h"
+
+/* One timestamped lifecycle line in the VM's log. */
+void run_log_event(struct run_state *st, const char *fmt, ...)
+{
+	if (st->log_fd < 0)
+		return;
+	char stamp[32], line[1024];
+	time_t now = time(NULL);
+	struct tm tm;
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	dprintf(st->log_fd, "%s lockvm: %s\n", stamp, line);
+}
+
+void open_log(struct run_state *st)
+{
+	char path[PATH_MAX], leaf[PATHS_NAME_MAX + 8];
+	snprintf(leaf, sizeof(leaf), "%s.log", st->vm.name);
+	if (paths_mkdir(PATHS_LOG_DIR) < 0 ||
+	    paths_join(path, sizeof(path), PATHS_LOG_DIR, leaf) < 0)
+		die_errno("creating %s/%s", paths_root(), PATHS_LOG_DIR);
+	st->log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
+	if (st->log_fd < 0)
+		die_errno("opening the VM's log %s", path);
+}
+
+void random_uuid(char out[37])
+{
+	uint8_t b[16];
+	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
+		die_errno("getrandom");
+	b[6] = (uint8_t)((b[6] & 0x0F) | 0x40); /* version 4 */
+	b[8] = (uint8_t)((b[8] & 0x3F) | 0x80); /* RFC 4122 variant */
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+		 b[13], b[14], b[15]);
+}
+
+/* Whether our own VMM binary asks for a dynamic loader: it then cannot
+ * start in the VMM's empty root (sanitizer builds cannot link static). */
+static bool vmm_is_dynamic(int fd)
+{
+	Elf64_Ehdr eh;
+	if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) ||
+	    eh.e_phentsize != sizeof(Elf64_Phdr))
+		return false;
+	for (unsigned i = 0; i < eh.e_phnum; i++) {
+		Elf64_Phdr ph;
+		if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + i * sizeof(ph))) !=
+		    (ssize_t)sizeof(ph))
+			return false;
+		if (ph.p_type == PT_INTERP)
+			return true;
+	}
+	return false;
+}
+
+/* Opens the VMM binary that sits next to this executable. */
+int open_vmm_binary(bool confine)
+{
+	char self[PATH_MAX], path[PATH_MAX + 16];
+	const char *override = getenv("LOCKVM_VMM");
+	if (override) {
+		snprintf(path, sizeof(path), "%s", override);
+	} else {
+		util_exe_dir(self, sizeof(self));
+		snprintf(path, sizeof(path), "%s/lockvm-vmm", self);
+	}
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		die_errno("open(%s) (the VMM binary; is lockvm installed completely?)", path);
+	if (confine && vmm_is_dynamic(fd))
+		die("%s is dynamically linked (a sanitizer build?) and cannot start in the "
+		    "VMM's empty root: use a release build, or --confine off",
+		    path);
+	return fd;
+}
+
+/* Opens the file an O_PATH fd names, with flags: the same inode, through
+ * /proc/self/fd, not a second walk of a path that could find another
+ * file. Closes path_fd. */
+static int reopen_path_fd(int path_fd, int flags, const char *what, const char *path)
+{
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", path_fd);
+	int fd = open(proc, flags | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		die_errno("%s %s (reopening it through %s)", what, path, proc);
+	close(path_fd);
+	return fd;
+}
+
+/* The guest may be reached through a symbolic link (it is only read), but
+ * its type is known before it is opened: a FIFO would block the open. */
+int open_guest(const char *path)
+{
+	int path_fd = open(path, O_PATH | O_CLOEXEC);
+	if (path_fd < 0)
+		die_errno("guest %s", path);
+	struct stat st;
+	if (fstat(path_fd, &st) < 0)
+		die_errno("fstat(%s)", path);
+	if (!S_ISREG(st.st_mode))
+		die("guest %s: not a regular file", path);
+	return reopen_path_fd(path_fd, O_RDONLY, "guest", path);
+}
+
+static const char *file_kind(mode_t mode)
+{
+	return S_ISREG(mode)	? "a regular file"
+	       : S_ISBLK(mode)	? "a block device"
+	       : S_ISCHR(mode)	? "a character device"
+	       : S_ISFIFO(mode) ? "a FIFO"
+	       : S_ISSOCK(mode) ? "a socket"
+	       : S_ISDIR(mode)	? "a directory"
+	       : S_ISLNK(mode)	? "a symbolic link"
+				: "not a regular file";
+}
+
+/*
+ * Opens one --disk for the VM. The supervisor is root and gives a rw disk
+ * to the VM's uid, so whoever can write a directory on the path must not
+ * be able to steer the open elsewhere (SECURITY.md "Disks"):
+ * - no symbolic link anywhere in the path (openat2 RESOLVE_NO_SYMLINKS;
+ *   O_NOFOLLOW on the last component where openat2 is missing);
+ * - the type is decided by fstat of an O_PATH fd, before the file is
+ *   really opened, so a FIFO cannot block us and no device is opened
+ *   (opening some has side effects) unless ,dev asked for a block device;
+ * - the real open goes through /proc/self/fd of that O_PATH fd
+ *   (reopen_path_fd).
+ */
+static int open_disk(const struct run_disk *d)
+{
+	struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS};
+	int path_fd = (int)syscall(SYS_openat2, AT_FDCWD, d->path, &how, sizeof(how));
+	if (path_fd < 0 && errno == ENOSYS) /* before Linux 5.6 */
+		path_fd = open(d->path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	if (path_fd >= 0 && fstat(path_fd, &st) < 0)
+		die_errno("fstat(%s)", d->path);
+	if ((path_fd < 0 && errno == ELOOP) || (path_fd >= 0 && S_ISLNK(st.st_mode)))
+		die("disk %s: the path goes through a symbolic link; give the real path "
+		    "(realpath %s)",
+		    d->path, d->path);
+	if (path_fd < 0)
+		die_errno("disk %s", d->path);
+	if (d->device && !S_ISBLK(st.st_mode))
+		die("disk %s: ,dev is for block devices and this is %s", d->path,
+		    file_kind(st.st_mode));
+	if (S_ISBLK(st.st_mode) && !d->device)
+		die("disk %s: a block device; attach one only by saying so, with --disk %s,dev",
+		    d->path, d->path);
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+		die("disk %s: %s; a disk is an image file (or a block device, with ,dev)", d->path,
+		    file_kind(st.st_mode));
+	int fd = reopen_path_fd(path_fd, d->read_only ? O_RDONLY : O_RDWR, "disk", d->path);
+	struct stat now;
+	if (fstat(fd, &now) < 0)
+		die_errno("fstat(%s)", d->path);
+	if (now.st_dev != st.st_dev || now.st_ino != st.st_ino)
+		die("disk %s: changed while being opened", d->path);
+	if (S_ISREG(now.st_mode) && now.st_size % LOCKVM_SECTOR_SIZE)
+		die("disk %s: size %lld is not a multiple of %d bytes", d->path,
+		    (long long)now.st_size, LOCKVM_SECTOR_SIZE);
+	return fd;
+}
+
+void open_disks(struct run_options *o)
+{
+	for (unsigned i = 0; i < o->disk_count; i++)
+		o->disks[i].fd = open_disk(&o->disks[i]);
+}
+
+/* --fs: the supervisor reads the host tree now, while privileged; the VMM
+ * gets one sealed memfd holding the packed image and never sees a path. */
+int pack_fs(const char *dir)
+{
+	char err[512];
+	int fd = memfd_create("lockvm-fs", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		die_errno("memfd_create(--fs image)");
+	if (linux_fsimage_pack(dir, fd, err, sizeof(err)) < 0)
+		die("%s", err);
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0)
+		die_errno("sealing the --fs image");
+	return fd;
+}
+
+/*
+ * Taken for the VMM's lifetime, in this order (start_vmm), each beside its
+ * release; release_resources gives them back in reverse, also when the
+ * supervisor dies on the way (release_at_exit). A failing step dies with
+ * a message naming it.
+ */
+
+/* The per-VM uid and gid, leased under the registry root; cfg runs the
+ * VMM as them. */
+void reserve_uid(struct run_state *st, struct sandbox_config *cfg)
+{
+	if (uid_reserve(paths_root(), &st->config.uids, &st->lease) < 0)
+		die("cannot reserve a per-VM uid");
+	st->have_lease = true;
+	cfg->uid = st->lease.uid;
+	cfg->gid = st->lease.gid;
+}
+
+static void release_uid(struct run_state *st)
+{
+	if (st->have_lease)
+		uid_release(&st->lease);
+	st->have_lease = false;
+}
+
+static const char *disk_mode(const struct run_disk *d)
+{
+	return d->shared ? "shared" : d->read_only ? "ro" : "rw";
+}
+
+/*
+ * The VM's identity, under the registry lock: dead VMs reaped, the name
+ * claimed, a label unique among live VMs, the disks taken (owner, mode,
+ * label, with conflicts refused). Everything it takes is recorded in
+ * state.json first, so a killed supervisor's leftovers can be recovered.
+ */
+void claim_identity(const struct run_options *o, struct run_state *st, uid_t uid, gid_t gid)
+{
+	char err[PATH_MAX + 256];
+	struct reg_vm *vm = &st->vm;
+	int lock = registry_lock();
+	if (lock < 0)
+		die("cannot lock the VM registry under %s", paths_root());
+	registry_reap();
+	if (o->name) {
+		snprintf(vm->name, sizeof(vm->name), "%s", o->name);
+		if (registry_live(vm->name) == 1) {
+			registry_unlock(lock);
+			die("a VM named '%s' is already running", vm->name);
+		}
+	} else {
+		do /* vm-<8 hex>, like a short container id */
+			snprintf(vm->name, sizeof(vm->name), "vm-%.8s", vm->uuid);
+		while (registry_live(vm->name) == 1 && (random_uuid(vm->uuid), true));
+	}
+	struct vm_label *l = &vm->label;
+	l->cat_a = l->cat_b = -1;
+	l->kind = o->label_kind;
+	if (l->kind == LABEL_STATIC)
+		snprintf(l->process, sizeof(l->process), "%s", o->label);
+	if (l->kind == LABEL_GROUP) {
+		snprintf(l->group, sizeof(l->group), "%s", o->group);
+		if (registry_group_pair(o->group, &l->cat_a, &l->cat_b) < 0)
+			l->cat_a = -1; /* the group's first live member: a new pair */
+	}
+	if ((l->kind == LABEL_DYNAMIC || l->kind == LABEL_GROUP) && l->cat_a < 0) {
+		uint32_t *used;
+		size_t n;
+		if (registry_pairs_in_use(&used, &n) < 0 ||
+		    label_pick_pair(&st->config, used, n, &l->cat_a, &l->cat_b) < 0) {
+			registry_unlock(lock);
+			die("no free category pair in c%u.c%u: %zu VMs hold one", st->config.cat_lo,
+			    st->config.cat_hi, n);
+		}
+		free(used);
+	}
+	label_format(&st->config, l);
+	snprintf(vm->mac, sizeof(vm->mac), "%s", label_mac_model());
+	snprintf(vm->mac_mode, sizeof(vm->mac_mode), "%s", label_mac_mode());
+	snprintf(vm->state, sizeof(vm->state), "starting");
+	vm->pid = (long)getpid();
+	vm->started = (int64_t)time(NULL);
+	vm->vcpus = o->vcpus;
+	vm->mem = o->mem;
+	vm->uid = uid;
+	vm->gid = gid;
+	vm->confined = o->confine;
+	vm->linux_abi = o->linux_abi;
+	snprintf(vm->seccomp, sizeof(vm->seccomp), "%s",
+		 o->seccomp_mode == SECCOMP_POLICY_MODE_LOG    ? "log"
+		 : o->seccomp_mode == SECCOMP_POLICY_MODE_TRAP ? "trap"
+							       : "kill");
+	snprintf(vm->cpus, sizeof(vm->cpus), "%s", o->cpus ? o->cpus : "");
+	snprintf(vm->boot_id, sizeof(vm->boot_id), "%s", registry_boot_id());
+	vm->ndisks = o->disk_count;
+	for (unsigned i = 0; i < o->disk_count; i++) {
+		struct reg_disk *d = &vm->disks[i];
+		if (strlen(o->disks[i].path) >= sizeof(d->path)) {
+			registry_unlock(lock);
+			die("disk path longer than %d characters: %s", REGISTRY_PATH_MAX - 1,
+			    o->disks[i].path);
+		}
+		snprintf(d->path, sizeof(d->path), "%s", o->disks[i].path);
+		snprintf(d->mode, sizeof(d->mode), "%s", disk_mode(&o->disks[i]));
+		snprintf(d->label, sizeof(d->label), "%s",
+			 strcmp(d->mode, "rw") == 0 ? l->image : l->content);
+	}
+	if (registry_claim(vm, &st->registry_fd, err, sizeof(err)) < 0) {
+		registry_unlock(lock);
+		die("%s", err);
+	}
+	st->claimed = true;
+	for (unsigned i = 0; i < o->disk_count; i++) {
+		const struct reg_disk *d = &vm->disks[i];
+		/* Labels are only written where SELinux is on (label_file_set). */
+		if (images_take(o->disks[i].fd, d->path, vm->name, d->mode, d->label, uid, gid, err,
+				sizeof(err)) < 0) {
+			registry_unlock(lock);
+			die("%s", err);
+		}
+	}
+	registry_unlock(lock);
+}
+
+/* Images get their owner, mode and label back; the name leaves the registry. */
+static void release_identity(struct run_state *st)
+{
+	if (st->claimed) {
+		int lock = registry_lock();
+		images_release(st->vm.name);
+		registry_remove(st->vm.name);
+		registry_unlock(lock);
+		close(st->registry_fd);
+		st->registry_fd = -1;
+		st->claimed = false;
+	}
+}
+
+/* AppArmor: the per-VM profile lockvm-<uuid> with only this VM's files. */
+void load_apparmor_profile(const struct run_options *o, struct run_state *st)
+{
+	char err[PATH_MAX + 256], real[LOCKVM_MAX_DISKS + 1][PATH_MAX];
+	struct apparmor_disk files[LOCKVM_MAX_DISKS + 1];
+	size_t n = 0;
+	if (apparmor_profile_name(st->vm.uuid, st->vm.profile, sizeof(st->vm.profile), err,
+				  sizeof(err)) < 0)
+		die("%s", err);
+	if (strcmp(st->vm.mac, "apparmor") != 0 || st->vm.label.kind == LABEL_NONE)
+		return; /* recorded and shown, "not enforced" */
+	for (unsigned i = 0; i < o->disk_count; i++, n++) {
+		if (!realpath(o->disks[i].path, real[n]))
+			die_errno("realpath(%s)", o->disks[i].path);
+		files[n] = (struct apparmor_disk){real[n], o->disks[i].read_only};
+	}
+	if (o->restore || o->listen) /* the stream is an fd: no file to name */
+		n--;
+	else if (!realpath(o->guest, real[n]))
+		die_errno("realpath(%s)", o->guest);
+	files[n] = (struct apparmor_disk){real[n], true};
+	n++;
+	static char text[64 << 10];
+	if (apparmor_profile_generate(st->vm.uuid, files, n, text, sizeof(text), err, sizeof(err)) <
+		0 ||
+	    apparmor_profile_load(text, err, sizeof(err)) < 0)
+		die("AppArmor profile %s: %s", st->vm.profile, err);
+	st->profile_loaded = true;
+}
+
+static void remove_apparmor_profile(struct run_state *st)
+{
+	if (st->profile_loaded) {
+		char err[256];
+		if (apparmor_profile_remove(st->vm.profile, err, sizeof(err)) < 0)
+			warn_msg("removing AppArmor profile %s: %s", st->vm.profile, err);
+		st->profile_loaded = false;
+	}
+}
+
+/* The SELinux context the VMM's channels and shared memory are made in
+ * (mac_vmm_channel, mac_vmm_label_memfd), or NULL: none is needed. */
+const char *vmm_channel_label(const struct run_options *o, const struct run_state *st)
+{
+	return o->confine && strcmp(st->vm.mac, "selinux") == 0 && st->vm.label.process[0]
+		   ? st->vm.label.process
+		   : NULL;
+}
+
+/*
+ * --net: the NIC's tap, made persistent and attached while privileged. It
+ * is recorded in state.json first, so a killed supervisor's tap and port
+ * can be removed by the next registry_reap(). The VMM gets an unattached
+ * /dev/net/tun fd and the tap's name (it attaches itself: nic_tap_attach)
+ * and a sealed memfd for its counters (kept for `lockvm inspect`).
+ */
+void setup_net(const struct run_options *o, struct run_state *st, struct launch *l, int *keep,
+	       int *n_keep)
+{
+	char err[PATH_MAX + 256], mac_text[NETFRAME_MAC_TEXT];
+	struct reg_net *rn = &st->vm.net;
+	uint8_t mac[NETFRAME_MAC_LEN];
+	if (o->net.kind == NET_NONE)
+		return;
+	if (o->mac) {
+		(void)netframe_mac_parse(o->mac, mac, NULL); /* checked with the options */
+	} else {
+		uint8_t random[NETFRAME_MAC_LEN];
+		if (getrandom(random, sizeof(random), 0) != (ssize_t)sizeof(random))
+			die_errno("getrandom");
+		netframe_mac_generate(random, mac);
+	}
+	netframe_mac_format(mac, mac_text);
+	snprintf(rn->kind, sizeof(rn->kind), "%s", net_kind_name(o->net.kind));
+	snprintf(rn->network, sizeof(rn->network), "%s", o->net.network);
+	snprintf(rn->bridge, sizeof(rn->bridge), "%s", o->net.bridge);
+	snprintf(rn->mac, sizeof(rn->mac), "%s", mac_text);
+	snprintf(rn->ovs_db, sizeof(rn->ovs_db), "%s", o->net.kind == NET_OVS ? o->net.ovs_db : "");
+	net_tap_name(st->vm.name, st->vm.uuid, rn->tap);
+	rn->stats_fd = memfd_create("lockvm-nic-stats", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (rn->stats_fd < 0 || ftruncate(rn->stats_fd, 4096) < 0 ||
+	    fcntl(rn->stats_fd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0)
+		die_errno("the NIC counters memfd");
+	/* In the VM's own context, like its channels: the MCS-constrained VMM
+	 * maps it read-write, which a memfd of ours would refuse it. */
+	if (mac_vmm_label_memfd(vmm_channel_label(o, st), rn->stats_fd) < 0)
+		die_errno("labelling the NIC counters memfd for %s", vmm_channel_label(o, st));
+	if (registry_save(&st->vm) < 0)
+		die_errno("registry: recording the NIC of %s", st->vm.name);
+	st->net_attached = true; /* from here, release_resources undoes it */
+	/* The tap is the VMM's uid's (the per-VM uid, else ours): the VMM
+	 * attaches itself, so the tun socket gets its label (tap_create). */
+	uid_t owner = net_tap_owner(st->vm.uid);
+	gid_t group = st->vm.uid ? (gid_t)st->vm.gid : getegid();
+	if (net_attach(rn, owner, group, err, sizeof(err)) < 0)
+		die("%s", err);
+	st->tap_fd = tap_open_unattached(err, sizeof(err));
+	if (st->tap_fd < 0)
+		die("%s", err);
+	l->net_fd = st->tap_fd;
+	l->net_tap = rn->tap;
+	memcpy(l->net_mac, mac, sizeof(l->net_mac));
+	l->net_stats_fd = rn->stats_fd;
+	keep[(*n_keep)++] = st->tap_fd;
+	keep[(*n_keep)++] = rn->stats_fd;
+	run_log_event(st, "net: tap %s on %s %s%s%s, mac %s", rn->tap, rn->kind, rn->bridge,
+		      rn->network[0] ? ", network " : "", rn->network, mac_text);
+}
+
+static void release_net(struct run_state *st)
+{
+	if (st->tap_fd >= 0)
+		close(st->tap_fd);
+	st->tap_fd = -1;
+	if (st->net_attached)
+		net_release(&st->vm.net, true, net_tap_owner(st->vm.uid));
+	st->net_attached = false;
+}
+
+/* The VM's cgroup: its memory, pids and cpu limits; cfg puts the VMM in it. */
+void create_vm_cgroup(const struct run_options *o, struct run_state *st, struct sandbox_config *cfg)
+{
+	char name[64];
+	struct cgroup_limits limits = {
+	    /* guest RAM plus the VMM's own overhead (documented in README) */
+	    .memory_bytes = o->mem_limit ? o->mem_limit : cgroup_vm_memory_limit(o->mem),
+	    .pids_max = o->vcpus + 16,
+	};
+	if (o->cpus) {
+		cgroup_cpus_to_quota(o->cpus, CGROUP_CPU_PERIOD_US, &limits.cpu_quota_us);
+		limits.cpu_period_us = CGROUP_CPU_PERIOD_US;
+	}
+	/* By uuid: cgroups are host-wide, names only per root. */
+	snprintf(name, sizeof(name), "vm-%s", st->vm.uuid);
+	if (cgroup_create(&st->cgroup, NULL, NULL, name, &limits) < 0)
+		die("cannot create the VM's cgroup");
+	st->have_cgroup = true;
+	cfg->cgroup = &st->cgroup;
+	st->vm.cgroup = st->cgroup;
+}
+
+static void destroy_vm_cgroup(struct run_state *st)
+{
+	if (st->have_cgroup)
+		cgroup_destroy(&st->cgroup);
+	st->have_cgroup = false;
+}
+
+/* sandbox_spawn's end of the VMM's lifeline (start_vmm). */
+static void release_lifeline(struct run_state *st)
+{
+	if (st->lifeline >= 0)
+		close(st->lifeline);
+	st->lifeline = -1;
+}
+
+/* What start_vmm takes, in the order it takes it; released last first. */
+static void (*const release_steps[])(struct run_state *) = {
+    release_uid,	     /* reserve_uid */
+    release_identity,	     /* claim_identity */
+    remove_apparmor_profile, /* load_apparmor_profile */
+    release_net,	     /* setup_net */
+    destroy_vm_cgroup,	     /* create_vm_cgroup */
+    release_lifeline,	     /* sandbox_spawn */
+};
+
+void release_resources(const struct run_options *o, struct run_state *st)
+{
+	for (size_t i = ARRAY_SIZE(release_steps); i-- > 0;)
+		release_steps[i](st);
+}
+
+/* What run_main has taken is given back also when it dies on the way
+ * (die() exits): cgroup removed, images restored, name and uid released. */
+static struct {
+	const struct run_options *o;
+	struct run_state *st;
+} taken;
+
+static void release_at_exit(void)
+{
+	if (taken.st)
+		release_resources(taken.o, taken.st);
+}
+
+void release_at_exit_arm(const struct run_options *o, struct run_state *st)
+{
+	taken.o = o;
+	taken.st = st;
+	atexit(release_at_exit);
+}
+
+void release_at_exit_disarm(void)
+{
+	taken.st = NULL;
+}
