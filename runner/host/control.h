@@ -9,7 +9,7 @@
 
 #include "control_wire.h"
 
-/* Supervisor side (run.c). Listens on vms/NAME/control (root, 0600);
+/* Supervisor side (run_launch.c, run_supervise.c). Listens on vms/NAME/control (root, 0600);
  * returns the listening fd or -1 with a warning. */
 int control_listen(const char *name);
 /*
