@@ -67,7 +67,7 @@ struct linux_proc {
 	/* Image (linux_elf.c) */
 	uint64_t entry, load_bias, phdr, phnum, image_end;
 	uint64_t initial_rsp;
-	/* Files (linux_fd.c, linux_fs.c) */
+	/* Files (linux_fd.c, linux_sysfile.c, linux_fs.c) */
 	struct linux_fs fs;
 	void *fs_map; /* the image mapping (NULL: none) */
 	size_t fs_map_len;
@@ -190,23 +190,47 @@ int linux_elf_load(struct linux_proc *proc, const uint8_t *file, uint64_t size, 
  * (ABI note, TLS segment, Linux OS ABI): `lockvm run` then asks for --linux. */
 bool linux_elf_looks_linux(const uint8_t *file, uint64_t size);
 
-/* ---- linux_fd.c ---- */
+/* ---- linux_fd.c: the fd table ---- */
+
+/* Open flags as the program passes them (x86-64 Linux values, not the
+ * host's): open() in linux_sysfile.c, fcntl() and dup3() in linux_fd.c. */
+#define L_O_CREAT     0100
+#define L_O_EXCL      0200
+#define L_O_TRUNC     01000
+#define L_O_APPEND    02000
+#define L_O_NONBLOCK  04000
+#define L_O_DIRECTORY 0200000
+#define L_O_NOFOLLOW  0400000
+#define L_O_CLOEXEC   02000000
+#define L_O_PATH      010000000
 
 void linux_fd_init(struct linux_proc *proc);
 void linux_fd_free(struct linux_proc *proc);
-/* Drops the cwd's reference on its node (before linux_fs_free()). */
-void linux_cwd_release(struct linux_proc *proc);
 /* The file description behind fd, or NULL. */
 struct linux_file *linux_fd_get(struct linux_proc *proc, uint64_t fd);
+/* Puts f in the lowest free slot >= lowest and takes a reference on it
+ * (f->refs++). Returns the fd or -EMFILE (f untouched). */
+int linux_fd_alloc(struct linux_proc *proc, uint64_t lowest, struct linux_file *f, bool cloexec);
 
 /* Syscalls served in linux_fd.c; a = the six argument registers. */
+long linux_sys_close(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_fcntl(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_dup(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_dup2(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_dup3(struct linux_proc *proc, const uint64_t *a);
+
+/* ---- linux_sysfile.c: the file syscalls ---- */
+
+/* Drops the cwd's reference on its node (before linux_fs_free()). */
+void linux_cwd_release(struct linux_proc *proc);
+
+/* Syscalls served in linux_sysfile.c; a = the six argument registers. */
 long linux_sys_read(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_write(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_pread64(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_pwrite64(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_readv(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_writev(struct linux_proc *proc, const uint64_t *a);
-long linux_sys_close(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_lseek(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_openat(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_open(struct linux_proc *proc, const uint64_t *a);
@@ -225,10 +249,6 @@ long linux_sys_getcwd(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_chdir(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_fchdir(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_ioctl(struct linux_proc *proc, const uint64_t *a);
-long linux_sys_fcntl(struct linux_proc *proc, const uint64_t *a);
-long linux_sys_dup(struct linux_proc *proc, const uint64_t *a);
-long linux_sys_dup2(struct linux_proc *proc, const uint64_t *a);
-long linux_sys_dup3(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_mkdirat(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_mkdir(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_unlinkat(struct linux_proc *proc, const uint64_t *a);

@@ -1,0 +1,716 @@
+/* Linux-ABI file syscalls: read/write (stdio passed through), open, stat, dirs, cwd, ioctl. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "linux.h"
+
+#define L_AT_FDCWD	      (-100)
+#define L_AT_SYMLINK_NOFOLLOW 0x100
+#define L_AT_REMOVEDIR	      0x200
+#define L_AT_EMPTY_PATH	      0x1000
+#define L_IOV_MAX	      1024
+#define L_TCGETS	      0x5401
+#define L_TIOCGWINSZ	      0x5413
+
+static bool is_tty(struct linux_proc *proc, const struct linux_file *f)
+{
+	return f->kind == LINUX_FILE_STDIO && f->host_fd >= 0 && f->host_fd < 3 &&
+	       (proc->cfg.tty_mask & (1u << f->host_fd));
+}
+
+/* Reads up to len bytes at offset from a tree node into dst. */
+static long node_read(const struct linux_node *n, uint64_t offset, void *dst, uint64_t len)
+{
+	if (S_ISDIR(n->mode))
+		return -EISDIR;
+	if (offset >= n->size)
+		return 0;
+	if (len > n->size - offset)
+		len = n->size - offset;
+	const uint8_t *data = linux_fs_contents(n);
+	if (len)
+		memcpy(dst, data + offset, len);
+	return (long)len;
+}
+
+static long host_io(struct linux_proc *proc, const struct linux_file *f, void *buf, uint64_t len,
+		    bool write_it)
+{
+	for (;;) {
+		ssize_t n = write_it ? write(f->host_fd, buf, len) : read(f->host_fd, buf, len);
+		if (n >= 0)
+			return n;
+		if (errno == EINTR && !vm_is_ending(proc->vm))
+			continue;
+		return -errno;
+	}
+}
+
+/* One read or write of [buf, +len) at *offset (NULL: the file's own). */
+static long do_io(struct linux_proc *proc, uint64_t fd, uint64_t buf, uint64_t len,
+		  const uint64_t *offset, bool write_it)
+{
+	struct linux_file *f = linux_fd_get(proc, fd);
+	if (!f)
+		return -EBADF;
+	unsigned acc = f->flags & O_ACCMODE;
+	if ((write_it && acc == O_RDONLY) || (!write_it && acc == O_WRONLY))
+		return -EBADF;
+	if ((int64_t)len < 0)
+		return -EFAULT; /* Linux: access_ok() of a range past the top fails first */
+	if (len > LINUX_IO_MAX)
+		len = LINUX_IO_MAX; /* a short transfer, as Linux allows */
+	void *host = linux_user_ptr(proc, buf, len, !write_it);
+	if (!host)
+		return -EFAULT;
+	if (f->kind == LINUX_FILE_STDIO) {
+		if (offset)
+			return -ESPIPE;
+		return host_io(proc, f, host, len, write_it);
+	}
+	uint64_t off = offset ? *offset : f->offset;
+	long n;
+	if (write_it) {
+		if ((f->flags & O_APPEND) && !offset)
+			off = f->node->size;
+		n = linux_fs_write(&proc->fs, f->node, off, host, len);
+	} else {
+		n = node_read(f->node, off, host, len);
+	}
+	if (n > 0 && !offset)
+		f->offset = off + (uint64_t)n;
+	return n;
+}
+
+long linux_sys_read(struct linux_proc *proc, const uint64_t *a)
+{
+	return do_io(proc, a[0], a[1], a[2], NULL, false);
+}
+
+long linux_sys_write(struct linux_proc *proc, const uint64_t *a)
+{
+	return do_io(proc, a[0], a[1], a[2], NULL, true);
+}
+
+long linux_sys_pread64(struct linux_proc *proc, const uint64_t *a)
+{
+	if ((int64_t)a[3] < 0)
+		return -EINVAL;
+	return do_io(proc, a[0], a[1], a[2], &a[3], false);
+}
+
+long linux_sys_pwrite64(struct linux_proc *proc, const uint64_t *a)
+{
+	if ((int64_t)a[3] < 0)
+		return -EINVAL;
+	return do_io(proc, a[0], a[1], a[2], &a[3], true);
+}
+
+static long do_iov(struct linux_proc *proc, const uint64_t *a, bool write_it)
+{
+	if (!linux_fd_get(proc, a[0]))
+		return -EBADF;
+	if (a[2] > L_IOV_MAX)
+		return -EINVAL;
+	const uint8_t *iov = linux_user_ptr(proc, a[1], a[2] * 16, false);
+	if (!iov)
+		return -EFAULT;
+	uint64_t total = 0;
+	for (uint64_t i = 0; i < a[2]; i++) {
+		uint64_t base, len;
+		memcpy(&base, iov + 16 * i, 8);
+		memcpy(&len, iov + 16 * i + 8, 8);
+		if ((int64_t)len < 0)
+			return -EINVAL;
+		if (len == 0)
+			continue;
+		if (total + len > LINUX_IO_MAX)
+			len = LINUX_IO_MAX - total;
+		long n = do_io(proc, a[0], base, len, NULL, write_it);
+		if (n < 0)
+			return total ? (long)total : n;
+		total += (uint64_t)n;
+		if ((uint64_t)n < len || total >= LINUX_IO_MAX)
+			break;
+	}
+	return (long)total;
+}
+
+long linux_sys_readv(struct linux_proc *proc, const uint64_t *a)
+{
+	return do_iov(proc, a, false);
+}
+
+long linux_sys_writev(struct linux_proc *proc, const uint64_t *a)
+{
+	return do_iov(proc, a, true);
+}
+
+long linux_sys_lseek(struct linux_proc *proc, const uint64_t *a)
+{
+	struct linux_file *f = linux_fd_get(proc, a[0]);
+	if (!f)
+		return -EBADF;
+	if (f->kind != LINUX_FILE_NODE)
+		return -ESPIPE;
+	int64_t base;
+	switch (a[2]) {
+	case SEEK_SET: base = 0; break;
+	case SEEK_CUR: base = (int64_t)f->offset; break;
+	case SEEK_END: base = (int64_t)f->node->size; break;
+	default: return -EINVAL;
+	}
+	int64_t pos;
+	if (__builtin_add_overflow(base, (int64_t)a[1], &pos) || pos < 0)
+		return -EINVAL;
+	f->offset = (uint64_t)pos;
+	return pos;
+}
+
+/* The directory a *at() call starts from, or an error. */
+static long start_dir(struct linux_proc *proc, uint64_t dirfd, const char *path,
+		      struct linux_node **dir)
+{
+	if (path[0] == '/' || (int)dirfd == L_AT_FDCWD) {
+		*dir = proc->cwd;
+		return 0;
+	}
+	struct linux_file *f = linux_fd_get(proc, dirfd);
+	if (!f)
+		return -EBADF;
+	if (f->kind != LINUX_FILE_NODE || !S_ISDIR(f->node->mode))
+		return -ENOTDIR;
+	*dir = f->node;
+	return 0;
+}
+
+/* Resolves (dirfd, path) to a node; path is copied from the program. */
+static long lookup_at(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, unsigned flags,
+		      bool empty_ok, struct linux_node **node)
+{
+	char path[LINUX_PATH_MAX];
+	long rc = linux_user_string(proc, upath, path, sizeof(path));
+	if (rc < 0)
+		return rc;
+	if (path[0] == '\0') {
+		if (!empty_ok)
+			return -ENOENT;
+		if ((int)dirfd == L_AT_FDCWD) {
+			*node = proc->cwd;
+			return 0;
+		}
+		struct linux_file *f = linux_fd_get(proc, dirfd);
+		if (!f)
+			return -EBADF;
+		if (f->kind != LINUX_FILE_NODE)
+			return -ENOTSUP; /* stdio: no node (fstat handles it) */
+		*node = f->node;
+		return 0;
+	}
+	struct linux_node *dir;
+	if ((rc = start_dir(proc, dirfd, path, &dir)) < 0)
+		return rc;
+	return linux_fs_resolve(&proc->fs, dir, path, flags, node, NULL, NULL, 0);
+}
+
+static long do_open(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, uint64_t flags,
+		    uint64_t mode)
+{
+	char path[LINUX_PATH_MAX], last[256];
+	long rc = linux_user_string(proc, upath, path, sizeof(path));
+	if (rc < 0)
+		return rc;
+	struct linux_node *dir, *node = NULL, *parent = NULL;
+	if ((rc = start_dir(proc, dirfd, path, &dir)) < 0)
+		return rc;
+	unsigned acc = (unsigned)flags & O_ACCMODE;
+	if (acc == 3)
+		return -EINVAL;
+	rc = linux_fs_resolve(&proc->fs, dir, path,
+			      (flags & L_O_NOFOLLOW) ? 0 : LINUX_RESOLVE_FOLLOW, &node, &parent,
+			      last, sizeof(last));
+	if (rc == -ENOENT && (flags & L_O_CREAT) && parent) {
+		rc = linux_fs_create(&proc->fs, parent, last, S_IFREG | ((unsigned)mode & 0777),
+				     &node);
+		if (rc < 0)
+			return rc;
+	} else if (rc < 0) {
+		return rc;
+	} else if ((flags & L_O_CREAT) && (flags & L_O_EXCL)) {
+		return -EEXIST;
+	}
+	if (S_ISLNK(node->mode) && !(flags & L_O_PATH))
+		return -ELOOP;
+	if ((flags & L_O_DIRECTORY) && !S_ISDIR(node->mode))
+		return -ENOTDIR;
+	if (acc != O_RDONLY && S_ISDIR(node->mode))
+		return -EISDIR;
+	if ((acc != O_RDONLY || (flags & L_O_TRUNC)) && !node->writable)
+		return -EROFS;
+	if ((flags & L_O_TRUNC) && acc != O_RDONLY && S_ISREG(node->mode) &&
+	    (rc = linux_fs_truncate(&proc->fs, node, 0)) < 0)
+		return rc;
+	struct linux_file *f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	*f = (struct linux_file){.kind = LINUX_FILE_NODE,
+				 .host_fd = -1,
+				 .node = node,
+				 .flags = acc | (unsigned)(flags & (L_O_APPEND | L_O_NONBLOCK))};
+	int fd = linux_fd_alloc(proc, 0, f, flags & L_O_CLOEXEC);
+	if (fd < 0) {
+		free(f);
+		return fd;
+	}
+	linux_fs_get(&proc->fs, node); /* f->node */
+	return fd;
+}
+
+long linux_sys_openat(struct linux_proc *proc, const uint64_t *a)
+{
+	return do_open(proc, a[0], a[1], a[2], a[3]);
+}
+
+long linux_sys_open(struct linux_proc *proc, const uint64_t *a)
+{
+	return do_open(proc, (uint64_t)(int64_t)L_AT_FDCWD, a[0], a[1], a[2]);
+}
+
+/* Attributes of a node or of a stdio fd (node NULL). */
+struct attrs {
+	uint64_t dev, ino, size, nlink, rdev;
+	uint32_t mode;
+	int64_t sec;
+	uint32_t nsec;
+};
+
+static struct attrs node_attrs(struct linux_proc *proc, const struct linux_node *n,
+			       const struct linux_file *f)
+{
+	if (!n) {
+		bool tty = f && is_tty(proc, f);
+		return (struct attrs){.dev = 3,
+				      .ino = f ? (uint64_t)f->host_fd + 1 : 1,
+				      .nlink = 1,
+				      .mode = tty ? S_IFCHR | 0620 : S_IFIFO | 0600,
+				      .rdev = tty ? makedev(136, 0) : 0};
+	}
+	return (struct attrs){.dev = n->writable ? 2 : 1,
+			      .ino = n->ino,
+			      .size = n->size,
+			      .nlink = S_ISDIR(n->mode) ? 2 : 1,
+			      .mode = n->mode,
+			      .sec = n->mtime_sec,
+			      .nsec = n->mtime_nsec};
+}
+
+static long put_stat(struct linux_proc *proc, uint64_t ubuf, const struct attrs *at)
+{
+	struct stat buf, *st = &buf;
+	memset(st, 0, sizeof(*st));
+	st->st_dev = at->dev;
+	st->st_ino = at->ino;
+	st->st_nlink = at->nlink;
+	st->st_mode = at->mode;
+	st->st_rdev = at->rdev;
+	st->st_size = (off_t)at->size;
+	st->st_blksize = 4096;
+	st->st_blocks = (blkcnt_t)((at->size + 511) / 512);
+	st->st_atim.tv_sec = st->st_mtim.tv_sec = st->st_ctim.tv_sec = at->sec;
+	st->st_atim.tv_nsec = st->st_mtim.tv_nsec = st->st_ctim.tv_nsec = at->nsec;
+	return linux_copy_out(proc, ubuf, st, sizeof(*st));
+}
+
+/* (dirfd, path, flags) to attributes: node or a stdio fd by AT_EMPTY_PATH. */
+static long attrs_at(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, uint64_t flags,
+		     struct attrs *at)
+{
+	struct linux_node *node;
+	long rc = lookup_at(proc, dirfd, upath,
+			    (flags & L_AT_SYMLINK_NOFOLLOW) ? 0 : LINUX_RESOLVE_FOLLOW,
+			    flags & L_AT_EMPTY_PATH, &node);
+	if (rc == -ENOTSUP) {
+		*at = node_attrs(proc, NULL, linux_fd_get(proc, dirfd));
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	*at = node_attrs(proc, node, NULL);
+	return 0;
+}
+
+long linux_sys_fstat(struct linux_proc *proc, const uint64_t *a)
+{
+	struct linux_file *f = linux_fd_get(proc, a[0]);
+	if (!f)
+		return -EBADF;
+	struct attrs at = node_attrs(proc, f->kind == LINUX_FILE_NODE ? f->node : NULL, f);
+	return put_stat(proc, a[1], &at);
+}
+
+long linux_sys_newfstatat(struct linux_proc *proc, const uint64_t *a)
+{
+	struct attrs at;
+	if (a[3] & ~(uint64_t)(L_AT_SYMLINK_NOFOLLOW | L_AT_EMPTY_PATH | 0x800 /* NO_AUTOMOUNT */))
+		return -EINVAL;
+	long rc = attrs_at(proc, a[0], a[1], a[3], &at);
+	return rc < 0 ? rc : put_stat(proc, a[2], &at);
+}
+
+long linux_sys_stat(struct linux_proc *proc, const uint64_t *a)
+{
+	struct attrs at;
+	long rc = attrs_at(proc, (uint64_t)(int64_t)L_AT_FDCWD, a[0], 0, &at);
+	return rc < 0 ? rc : put_stat(proc, a[1], &at);
+}
+
+long linux_sys_lstat(struct linux_proc *proc, const uint64_t *a)
+{
+	struct attrs at;
+	long rc = attrs_at(proc, (uint64_t)(int64_t)L_AT_FDCWD, a[0], L_AT_SYMLINK_NOFOLLOW, &at);
+	return rc < 0 ? rc : put_stat(proc, a[1], &at);
+}
+
+long linux_sys_statx(struct linux_proc *proc, const uint64_t *a)
+{
+	struct attrs at;
+	long rc = attrs_at(proc, a[0], a[1], a[2], &at);
+	if (rc < 0)
+		return rc;
+	struct statx buf, *sx = &buf;
+	memset(sx, 0, sizeof(*sx));
+	sx->stx_mask = STATX_BASIC_STATS;
+	sx->stx_blksize = 4096;
+	sx->stx_nlink = (uint32_t)at.nlink;
+	sx->stx_mode = (uint16_t)at.mode;
+	sx->stx_ino = at.ino;
+	sx->stx_size = at.size;
+	sx->stx_blocks = (at.size + 511) / 512;
+	sx->stx_atime.tv_sec = sx->stx_mtime.tv_sec = sx->stx_ctime.tv_sec = at.sec;
+	sx->stx_atime.tv_nsec = sx->stx_mtime.tv_nsec = sx->stx_ctime.tv_nsec = at.nsec;
+	sx->stx_rdev_major = major(at.rdev);
+	sx->stx_rdev_minor = minor(at.rdev);
+	sx->stx_dev_minor = (uint32_t)at.dev;
+	return linux_copy_out(proc, a[4], sx, sizeof(*sx));
+}
+
+static unsigned char dirent_type(uint32_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFDIR: return 4;
+	case S_IFREG: return 8;
+	case S_IFLNK: return 10;
+	default: return 0;
+	}
+}
+
+long linux_sys_getdents64(struct linux_proc *proc, const uint64_t *a)
+{
+	struct linux_file *f = linux_fd_get(proc, a[0]);
+	if (!f)
+		return -EBADF;
+	if (f->kind != LINUX_FILE_NODE || !S_ISDIR(f->node->mode))
+		return -ENOTDIR;
+	if (f->node->unlinked)
+		return -ENOENT; /* Linux: a removed directory is not iterated */
+	uint64_t count = a[2] > LINUX_IO_MAX ? LINUX_IO_MAX : a[2];
+	uint8_t *out = linux_user_ptr(proc, a[1], count, true);
+	if (!out)
+		return -EFAULT;
+	uint64_t used = 0;
+	const char *name;
+	size_t len;
+	struct linux_node *n;
+	while (linux_fs_dirent(&proc->fs, f->node, f->offset, &name, &len, &n)) {
+		uint64_t reclen = (19 + len + 1 + 7) & ~7ULL;
+		if (used + reclen > count) {
+			if (used == 0)
+				return -EINVAL;
+			break;
+		}
+		uint8_t *rec = out + used;
+		uint64_t ino = n->ino;
+		int64_t next = (int64_t)f->offset + 1;
+		uint16_t rl = (uint16_t)reclen;
+		memset(rec, 0, reclen);
+		memcpy(rec, &ino, 8);
+		memcpy(rec + 8, &next, 8);
+		memcpy(rec + 16, &rl, 2);
+		rec[18] = dirent_type(n->mode);
+		memcpy(rec + 19, name, len);
+		used += reclen;
+		f->offset++;
+	}
+	return (long)used;
+}
+
+static long do_readlink(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, uint64_t ubuf,
+			uint64_t size)
+{
+	if ((int64_t)size <= 0)
+		return -EINVAL;
+	struct linux_node *node;
+	long rc = lookup_at(proc, dirfd, upath, 0, false, &node);
+	if (rc < 0)
+		return rc;
+	if (!S_ISLNK(node->mode))
+		return -EINVAL;
+	uint64_t n = node->size < size ? node->size : size;
+	char *out = linux_user_ptr(proc, ubuf, n, true);
+	if (!out)
+		return -EFAULT;
+	memcpy(out, node->data, n);
+	return (long)n;
+}
+
+long linux_sys_readlinkat(struct linux_proc *proc, const uint64_t *a)
+{
+	return do_readlink(proc, a[0], a[1], a[2], a[3]);
+}
+
+long linux_sys_readlink(struct linux_proc *proc, const uint64_t *a)
+{
+	return do_readlink(proc, (uint64_t)(int64_t)L_AT_FDCWD, a[0], a[1], a[2]);
+}
+
+static long do_access(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, uint64_t mode,
+		      uint64_t flags)
+{
+	if (mode & ~7ULL)
+		return -EINVAL;
+	struct linux_node *node;
+	long rc = lookup_at(proc, dirfd, upath,
+			    (flags & L_AT_SYMLINK_NOFOLLOW) ? 0 : LINUX_RESOLVE_FOLLOW,
+			    flags & L_AT_EMPTY_PATH, &node);
+	if (rc < 0)
+		return rc;
+	if ((mode & 2) && !node->writable)
+		return -EROFS;
+	if ((mode & 1) && !(node->mode & 0111))
+		return -EACCES;
+	return 0;
+}
+
+long linux_sys_faccessat(struct linux_proc *proc, const uint64_t *a)
+{
+	return do_access(proc, a[0], a[1], a[2], 0);
+}
+
+long linux_sys_faccessat2(struct linux_proc *proc, const uint64_t *a)
+{
+	return do_access(proc, a[0], a[1], a[2], a[3]);
+}
+
+long linux_sys_access(struct linux_proc *proc, const uint64_t *a)
+{
+	return do_access(proc, (uint64_t)(int64_t)L_AT_FDCWD, a[0], a[1], 0);
+}
+
+long linux_sys_getcwd(struct linux_proc *proc, const uint64_t *a)
+{
+	char path[LINUX_PATH_MAX];
+	size_t pos = sizeof(path) - 1;
+	path[pos] = '\0';
+	for (struct linux_node *n = proc->cwd; n != proc->fs.root; n = n->parent) {
+		if (n->unlinked)
+			return -ENOENT; /* Linux: the cwd (or a directory above it) was removed */
+		if (pos < n->name_len + 1)
+			return -ENAMETOOLONG;
+		pos -= n->name_len;
+		memcpy(path + pos, n->name, n->name_len);
+		path[--pos] = '/';
+	}
+	if (pos == sizeof(path) - 1)
+		path[--pos] = '/';
+	uint64_t len = sizeof(path) - pos;
+	if (a[1] < len)
+		return -ERANGE;
+	char *out = linux_user_ptr(proc, a[0], len, true);
+	if (!out)
+		return -EFAULT;
+	memcpy(out, path + pos, len);
+	return (long)len;
+}
+
+/* The cwd holds a reference on its node, as an open file does. */
+static long set_cwd(struct linux_proc *proc, struct linux_node *node)
+{
+	if (!S_ISDIR(node->mode))
+		return -ENOTDIR;
+	linux_fs_get(&proc->fs, node);
+	if (proc->cwd)
+		linux_fs_put(&proc->fs, proc->cwd);
+	proc->cwd = node;
+	return 0;
+}
+
+void linux_cwd_release(struct linux_proc *proc)
+{
+	if (proc->cwd)
+		linux_fs_put(&proc->fs, proc->cwd);
+	proc->cwd = NULL;
+}
+
+long linux_sys_chdir(struct linux_proc *proc, const uint64_t *a)
+{
+	struct linux_node *node;
+	long rc = lookup_at(proc, (uint64_t)(int64_t)L_AT_FDCWD, a[0], LINUX_RESOLVE_FOLLOW, false,
+			    &node);
+	return rc < 0 ? rc : set_cwd(proc, node);
+}
+
+long linux_sys_fchdir(struct linux_proc *proc, const uint64_t *a)
+{
+	struct linux_file *f = linux_fd_get(proc, a[0]);
+	if (!f)
+		return -EBADF;
+	if (f->kind != LINUX_FILE_NODE)
+		return -ENOTDIR;
+	return set_cwd(proc, f->node);
+}
+
+long linux_sys_ioctl(struct linux_proc *proc, const uint64_t *a)
+{
+	struct linux_file *f = linux_fd_get(proc, a[0]);
+	if (!f)
+		return -EBADF;
+	if (!is_tty(proc, f))
+		return -ENOTTY;
+	if (a[1] == L_TCGETS) {
+		/* struct termios (kernel): 4 flag words, c_line, 19 control chars */
+		uint8_t *t = linux_user_ptr(proc, a[2], 36, true);
+		if (!t)
+			return -EFAULT;
+		uint32_t flags[4] = {0x500 /* ICRNL|IXON */, 0x5 /* OPOST|ONLCR */,
+				     0xBF /* CS8|CREAD|B38400 */,
+				     0x8A3B /* ISIG|ICANON|ECHO.. |IEXTEN */};
+		static const uint8_t cc[19] = {3,  28, 127, 21, 4,  0,	1,  0,
+					       17, 19, 26,  0,	18, 15, 23, 22};
+		memset(t, 0, 36);
+		memcpy(t, flags, sizeof(flags));
+		memcpy(t + 17, cc, sizeof(cc));
+		return 0;
+	}
+	if (a[1] == L_TIOCGWINSZ) {
+		const uint16_t ws[4] = {24, 80, 0, 0};
+		return linux_copy_out(proc, a[2], ws, sizeof(ws));
+	}
+	return -ENOTTY;
+}
+
+/* What the last component of a path for mkdir/unlink/rmdir is. */
+enum last_kind { LAST_NAME, LAST_DOT, LAST_DOTDOT };
+
+/*
+ * The parent directory and last name of (dirfd, path) for mkdir/unlink.
+ * A last component "." or ".." names no entry of a parent: *kind says so
+ * and each caller answers as Linux does (mkdir EEXIST, unlink EISDIR, rmdir
+ * EINVAL or ENOTEMPTY), after the walk up to it succeeded.
+ */
+static long parent_of(struct linux_proc *proc, uint64_t dirfd, uint64_t upath,
+		      struct linux_node **parent, char *last, size_t last_size, bool *exists,
+		      enum last_kind *kind)
+{
+	char path[LINUX_PATH_MAX];
+	long rc = linux_user_string(proc, upath, path, sizeof(path));
+	if (rc < 0)
+		return rc;
+	size_t len = strlen(path);
+	while (len > 1 && path[len - 1] == '/')
+		path[--len] = '\0';
+	const char *slash = strrchr(path, '/');
+	const char *final = slash ? slash + 1 : path;
+	*kind = strcmp(final, ".") == 0	   ? LAST_DOT
+		: strcmp(final, "..") == 0 ? LAST_DOTDOT
+					   : LAST_NAME;
+	struct linux_node *dir, *node;
+	if ((rc = start_dir(proc, dirfd, path, &dir)) < 0)
+		return rc;
+	rc = linux_fs_resolve(&proc->fs, dir, path, 0, &node, parent, last, last_size);
+	*exists = rc == 0;
+	if (rc == 0) {
+		if (*kind != LAST_NAME)
+			return 0;
+		if (node == proc->fs.root || node == proc->fs.tmp)
+			return -EBUSY;
+		if (node->unlinked)
+			return -ENOENT; /* never reached by a name, but never trust it */
+		*parent = node->parent;
+		if (node->name_len >= last_size)
+			return -ENAMETOOLONG;
+		memcpy(last, node->name, node->name_len);
+		last[node->name_len] = '\0';
+		return 0;
+	}
+	return rc == -ENOENT && *parent ? 0 : rc;
+}
+
+long linux_sys_mkdirat(struct linux_proc *proc, const uint64_t *a)
+{
+	struct linux_node *parent = NULL, *node;
+	char last[256];
+	bool exists;
+	enum last_kind kind;
+	long rc = parent_of(proc, a[0], a[1], &parent, last, sizeof(last), &exists, &kind);
+	if (rc < 0)
+		return rc == -EBUSY ? -EEXIST : rc;
+	if (exists)
+		return -EEXIST;
+	return linux_fs_create(&proc->fs, parent, last, S_IFDIR | ((unsigned)a[2] & 07777), &node);
+}
+
+long linux_sys_mkdir(struct linux_proc *proc, const uint64_t *a)
+{
+	uint64_t b[3] = {(uint64_t)(int64_t)L_AT_FDCWD, a[0], a[1]};
+	return linux_sys_mkdirat(proc, b);
+}
+
+long linux_sys_unlinkat(struct linux_proc *proc, const uint64_t *a)
+{
+	struct linux_node *parent = NULL;
+	char last[256];
+	bool exists;
+	enum last_kind kind;
+	if (a[2] & ~(uint64_t)L_AT_REMOVEDIR)
+		return -EINVAL;
+	long rc = parent_of(proc, a[0], a[1], &parent, last, sizeof(last), &exists, &kind);
+	if (rc < 0)
+		return rc;
+	if (!exists)
+		return -ENOENT;
+	if (kind != LAST_NAME && !(a[2] & L_AT_REMOVEDIR))
+		return -EISDIR;
+	if (kind != LAST_NAME)
+		return kind == LAST_DOT ? -EINVAL : -ENOTEMPTY;
+	return linux_fs_unlink(&proc->fs, parent, last, a[2] & L_AT_REMOVEDIR);
+}
+
+long linux_sys_unlink(struct linux_proc *proc, const uint64_t *a)
+{
+	uint64_t b[3] = {(uint64_t)(int64_t)L_AT_FDCWD, a[0], 0};
+	return linux_sys_unlinkat(proc, b);
+}
+
+long linux_sys_rmdir(struct linux_proc *proc, const uint64_t *a)
+{
+	uint64_t b[3] = {(uint64_t)(int64_t)L_AT_FDCWD, a[0], L_AT_REMOVEDIR};
+	return linux_sys_unlinkat(proc, b);
+}
+
+long linux_sys_ftruncate(struct linux_proc *proc, const uint64_t *a)
+{
+	struct linux_file *f = linux_fd_get(proc, a[0]);
+	if (!f)
+		return -EBADF;
+	if (f->kind != LINUX_FILE_NODE || (f->flags & O_ACCMODE) == O_RDONLY)
+		return -EINVAL;
+	if ((int64_t)a[1] < 0)
+		return -EINVAL;
+	return linux_fs_truncate(&proc->fs, f->node, a[1]);
+}
