@@ -9,6 +9,8 @@
  * attribute is expanded to types, by policy/selinux/<domain>.allow. */
 static const char *const allowlist_domains[] = {"lockvm_vm_t", "lockvm_t"};
 
+#define ALLOWLIST_PATH_MAX 4096
+
 /* One entry line: "TARGET CLASS PERM... # who needs it". */
 struct allowlist_entry {
 	unsigned target; /* a type, or an attribute (matches rules written on it) */
@@ -21,7 +23,7 @@ struct allowlist_entry {
 
 struct allowlist {
 	const char *domain;
-	char path[4096];
+	char path[ALLOWLIST_PATH_MAX];
 	struct allowlist_entry *entries;
 	size_t count;
 };
@@ -177,7 +179,8 @@ static unsigned allowlist_check_grant(struct audit_context *audit, struct allowl
 	sepol_security_class_t object_class = node->key.target_class;
 	const char *class_name = db->p_class_val_to_name[object_class - 1];
 	sepol_access_vector_t granted = node->datum.data;
-	char text[sizeof(list->path) + 1024] = "";
+	/* Not sizeof(list->path): list is NULL for a draft (cppcheck reads that as a dereference). */
+	char text[ALLOWLIST_PATH_MAX + 1024] = "";
 	if (!list) {
 		append_permissions(text, sizeof(text), object_class, granted);
 		printf("%s %s%s # TODO who needs it (rule: allow %s %s:%s%s)\n",
