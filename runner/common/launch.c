@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -354,7 +355,18 @@ int launch_write_memfd(const uint8_t *buf, size_t len, char *err, size_t errlen)
 		close(fd);
 		return -1;
 	}
-	return fd;
+	/* The VMM gets a read-only open of it: an inherited fd open for
+	 * writing needs write permission under SELinux at the VMM's exec,
+	 * which lockvm_vm_t has not on lockvm_tmpfs_t (the kernel would hand
+	 * it SELinux's null file instead; found by make e2e). */
+	char self[64];
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	int read_only = open(self, O_RDONLY | O_CLOEXEC);
+	if (read_only < 0)
+		err_fmt(err, errlen, "open(%s, O_RDONLY) of the launch memfd: %s", self,
+			strerror(errno));
+	close(fd);
+	return read_only;
 }
 
 uint8_t *launch_read_fd(int fd, size_t *len, char *err, size_t errlen)

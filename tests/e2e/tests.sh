@@ -210,19 +210,25 @@ klog $normal
 # that owns the target, so that the MAC alone decides. Each probe: the
 # result, then the kernel log it caused.
 
-# probe NAME WANT LOGPATTERN [--uid UID:GID] ACTION ARGS...
+# probe NAME WANT LOGPATTERN [--uid UID:GID] [--with memfd|socket CONTEXT N]
+#       ACTION ARGS...
 # WANT: the exit statuses that pass (0 allowed, 1 denied, 3 allowed but
 # not the expected data); LOGPATTERN: an ERE the kernel log must match.
+# --with: the probe is handed, as fd N, a memfd labelled CONTEXT or a
+# socketpair end created in CONTEXT (e2e_probe with).
 probe() {
 	pname=$1 want=$2 pat=$3
 	shift 3
-	uidopt=
-	if [ "$1" = --uid ]; then
-		uidopt="--uid $2"
-		shift 2
-	fi
+	uidopt= withcmd=
+	while :; do
+		case $1 in
+		--uid) uidopt="--uid $2" && shift 2 ;;
+		--with) withcmd="$P with $2 $3 $4" && shift 4 ;;
+		*) break ;;
+		esac
+	done
 	# shellcheck disable=SC2086
-	$P as "$mode" "$label_a" $uidopt $EVIL try "$@" <&- >&- 2>&-
+	$withcmd $P as "$mode" "$label_a" $uidopt $EVIL try "$@" <&- >&- 2>&-
 	prc=$?
 	dmesg -c >/tmp/probe.log
 	cat /tmp/probe.log >>$probes
@@ -240,6 +246,82 @@ probe() {
 	fi
 }
 
+# decoy CONTEXT UID:GID: a process in CONTEXT as UID:GID that waits (e2e_probe
+# try pause, dumpable), the target of the signal and ptrace probes; its pid
+# in $decoy once it runs in CONTEXT. Ended at the end of the probes.
+decoys=
+decoy() {
+	# shellcheck disable=SC2086
+	$P as "$mode" "$1" --uid "$2" $EVIL try pause <&- >&- 2>&- &
+	decoy=$!
+	decoys="$decoys $decoy"
+	n=0
+	while [ "$(tr -d '\0' </proc/$decoy/attr/current 2>/dev/null)" != "$1" ]; do
+		n=$((n + 1))
+		[ $n -gt 100 ] && log "decoy $decoy did not start in $1" && return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+# setbool NAME 0|1: an SELinux boolean of the test-only module, committed.
+setbool() {
+	echo "$2" >"/sys/fs/selinux/booleans/$1" && echo 1 >/sys/fs/selinux/commit_pending_bools
+	log "boolean $1: $(cat "/sys/fs/selinux/booleans/$1")"
+}
+
+# mcs_only_probes (SELinux): each MCS-only probe is the same action from VM
+# A's context against two objects of the same type, with every other layer
+# open (DAC: the owner's uid; path search: an inherited fd; Yama: scope 0;
+# dumpability: the decoy is dumpable): one at VM A's own category pair,
+# which must be allowed (the control: the type rules let it through), one
+# at VM B's, which must be refused with an AVC naming VM B's pair. Only the
+# MCS constraint differs between the two. (MCS in the reference policy does
+# not constrain signull, file getattr/map or socket getattr: not probed.)
+mcs_only_probes() {
+	tmpfs_a=system_u:object_r:lockvm_vm_tmpfs_t:s0:$pair_a
+	tmpfs_b=system_u:object_r:lockvm_vm_tmpfs_t:s0:$pair_b
+	# Files: a memfd like the VMM's guest RAM (lockvm_vm_tmpfs_t).
+	probe "MCS control: a memfd of its own pair (inherited fd): read" 0 "" \
+		--with memfd "$tmpfs_a" 3 read-fd 3 --expect "memfd of $tmpfs_a"
+	probe "MCS: a memfd of VM B's pair (inherited fd): read" 1 "$den tcontext=$tmpfs_b tclass=file" \
+		--with memfd "$tmpfs_b" 3 read-fd 3 --expect "memfd of $tmpfs_b"
+	# Sockets: a socketpair end made in the VM's context, as lockvm makes
+	# the VMM's channels (mac_vmm_socketpair).
+	probe "MCS control: a socket made in its own context (inherited fd): send" 0 "" \
+		--with socket "$ctx_a" 3 sock-write 3
+	probe "MCS: a socket made in VM B's context (inherited fd): send" 1 "$den tcontext=$ctx_b tclass=unix_stream_socket" \
+		--with socket "$ctx_b" 3 sock-write 3
+	# Signals, as the owner's uid: a harmless one to VM B's VMM, and both
+	# to a process of VM A's own pair (SIGKILL to VM B's VMM follows).
+	echo 0 >/proc/sys/kernel/yama/ptrace_scope 2>/dev/null
+	if decoy "$ctx_a" "$uid_a"; then
+		probe "MCS control: SIGCONT to a process of its own pair" 0 "" --uid "$uid_a" signal "$decoy" 18
+		probe "MCS control: SIGKILL to a process of its own pair" 0 "" --uid "$uid_a" signal "$decoy" 9
+	else
+		fail "MCS control: a process in VM A's context did not start"
+	fi
+	probe "MCS: SIGCONT to VM B's VMM" 1 "denied +\{ signal \} .*scontext=$ctx_a tcontext=$ctx_b" --uid "$uid_b" signal "$vmm_b" 18
+	# ptrace: lockvm.te grants lockvm_vm_t no ptrace, so the type rule
+	# refuses it even within VM A's own pair; the test-only boolean
+	# lockvm_e2e_vm_ptrace (tests/e2e/lockvm_e2e.te) allows ptrace within
+	# lockvm_vm_t so that MCS alone decides, then goes off again.
+	if decoy "$ctx_a" "$uid_a" && pt_a=$decoy && decoy "$ctx_b" "$uid_b" && pt_b=$decoy; then
+		probe "ptrace of a process of its own pair: refused by the type rule" 1 \
+			"denied +\{ ptrace \} .*scontext=$ctx_a tcontext=$ctx_a " --uid "$uid_a" ptrace "$pt_a"
+		setbool lockvm_e2e_vm_ptrace 1
+		probe "MCS control (test-only ptrace rule on): ptrace of a process of its own pair" 0 "" \
+			--uid "$uid_a" ptrace "$pt_a"
+		probe "MCS (test-only ptrace rule on): ptrace of a process of VM B's pair" 1 \
+			"denied +\{ ptrace \} .*scontext=$ctx_a tcontext=$ctx_b " --uid "$uid_b" ptrace "$pt_b"
+		setbool lockvm_e2e_vm_ptrace 0
+	else
+		fail "MCS ptrace probes: the target processes did not start"
+	fi
+	# shellcheck disable=SC2086
+	kill $decoys 2>/dev/null
+}
+
 if [ "$live" = 1 ]; then
 	for v in a b; do
 		eval "uid_$v=\$(json_field /tmp/$v.json uid):\$(json_field /tmp/$v.json gid)"
@@ -253,13 +335,17 @@ if [ "$live" = 1 ]; then
 		probe "its own image (inherited fd): write" 0 "" write-fd 3 3<>$IMAGES/a.img
 		# By path, the lookup is refused before the image: no search of /var/lib.
 		probe "its own image by path: no open (fds only)" 1 "$den" --uid "$uid_a" read $IMAGES/a.img
-		# The kernel checks inherited fds at exec and swaps refused ones for a null file.
-		probe "VM B's image (inherited fd)" "1 3" "$den tcontext=system_u:object_r:lockvm_image_t:s0:$pair_b" read-fd 3 --expect "image of vm-b" 3<$IMAGES/b.img
+		# The kernel checks inherited fds at exec and swaps refused ones for
+		# its null file. MCS alone: "its own image (inherited fd)" above is
+		# the control (same type, same action, VM A's own pair).
+		probe "MCS: VM B's image (inherited fd): read" 1 "$den tcontext=system_u:object_r:lockvm_image_t:s0:$pair_b tclass=file" read-fd 3 --expect "image of vm-b" 3<$IMAGES/b.img
+		# Refused by the type rules first (no search of /var/lib), not MCS.
 		probe "VM B's image by path" 1 "$den" --uid "$uid_b" read $IMAGES/b.img
 		probe "/etc/shadow" 1 "$den tcontext=system_u:object_r:shadow_t" read /etc/shadow
 		probe "a host file (/root/host-secret)" 1 "$den" read /root/host-secret
 		# VM B's VMM is not dumpable: the kernel asks for CAP_SYS_PTRACE first.
 		probe "ptrace of VM B's VMM" 1 "denied +\{ (ptrace|sys_ptrace) \} .*scontext=$ctx_a" --uid "$uid_b" ptrace "$vmm_b"
+		mcs_only_probes
 		probe "SIGKILL to VM B's VMM" 1 "denied +\{ sigkill \} .*scontext=$ctx_a tcontext=$ctx_b" --uid "$uid_b" signal "$vmm_b" 9
 	else
 		label_a=lockvm-$uuid_a

@@ -2,13 +2,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <grp.h>
@@ -31,6 +35,19 @@
  *                                     as UID:GID when given (the owner of
  *                                     the target, so that DAC would allow
  *                                     the access and MAC alone decides)
+ *   e2e_probe with memfd|socket CONTEXT N EXE [ARGS...]
+ *                                     exec EXE holding, as fd N, an object
+ *                                     labelled CONTEXT: a memfd (its first
+ *                                     line "memfd of CONTEXT", relabelled
+ *                                     with security.selinux) or one end of
+ *                                     a unix stream socketpair created in
+ *                                     CONTEXT (/proc/self/attr/sockcreate,
+ *                                     as lockvm's mac_vmm_socketpair does),
+ *                                     its peer as fd N+1; so that a probe
+ *                                     exec'd through "as" meets an object
+ *                                     of another VM's category pair that no
+ *                                     type rule, path or DAC check keeps
+ *                                     from it
  *   e2e_probe try ACTION ARGS... [--expect TEXT]
  *                                     one access, one line on stdout
  *                                     ("allowed ..." or "denied: ERRNO")
@@ -43,13 +60,21 @@
  * ACTION: read PATH | write PATH | read-fd N | write-fd N | signal PID SIG
  *         | ptrace PID | tun-attach N IFNAME (TUNSETIFF of tap IFNAME on
  *         the /dev/net/tun fd N, as a VMM attaches to its tap)
+ *         | sock-write N (one byte sent on the socket fd N)
+ *         | pause (a target for signal and ptrace probes: makes itself
+ *         dumpable, so that no capability check comes before the LSM's,
+ *         and waits for a signal; exit 0 on SIGTERM)
+ * An inherited fd the new context may not use is replaced by the kernel at
+ * exec with SELinux's null file (flush_unauthorized_files): the fd actions
+ * report that as denied (exit 1); the AVC names the object.
  * Exit 5: the probe could not be set up (bad label, exec failed).
  */
 
 static int usage(void)
 {
 	fprintf(stderr, "usage: e2e_probe load FILE DEST | filecon PATH | as selinux|apparmor "
-			"LABEL EXE [ARGS...] | try ACTION ARGS...\n");
+			"LABEL EXE [ARGS...] | with memfd|socket CONTEXT N EXE [ARGS...] | "
+			"try ACTION ARGS...\n");
 	return 2;
 }
 
@@ -160,6 +185,54 @@ static void self_context(char *out, size_t len)
 		out[--n] = '\0';
 }
 
+/* exec_with: see the usage comment above. */
+static int exec_with(const char *kind, const char *context, const char *fd_text, char **argv)
+{
+	int fd = atoi(fd_text), pair[2];
+	if (fd < 3 || !argv[0])
+		return usage();
+	if (strcmp(kind, "memfd") == 0) {
+		char marker[600];
+		int memfd = memfd_create("e2e-probe", 0);
+		snprintf(marker, sizeof(marker), "memfd of %s\n", context);
+		if (memfd < 0 || write(memfd, marker, strlen(marker)) != (ssize_t)strlen(marker)) {
+			fprintf(stderr, "e2e_probe: memfd_create/write: %s\n", strerror(errno));
+			return 5;
+		}
+		if (fsetxattr(memfd, "security.selinux", context, strlen(context), 0) < 0) {
+			fprintf(stderr, "e2e_probe: fsetxattr(memfd, security.selinux, %s): %s\n",
+				context, strerror(errno));
+			return 5;
+		}
+		pair[0] = memfd;
+		pair[1] = -1;
+	} else if (strcmp(kind, "socket") == 0) {
+		int attr = open("/proc/self/attr/sockcreate", O_WRONLY | O_CLOEXEC);
+		if (attr < 0 || write(attr, context, strlen(context)) != (ssize_t)strlen(context)) {
+			fprintf(stderr, "e2e_probe: writing '%s' to /proc/self/attr/sockcreate: %s\n",
+				context, strerror(errno));
+			return 5;
+		}
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, pair) < 0) {
+			fprintf(stderr, "e2e_probe: socketpair(AF_UNIX, SOCK_STREAM) in %s: %s\n",
+				context, strerror(errno));
+			return 5;
+		}
+		/* The exec below resets sockcreate for the next program. */
+		close(attr);
+	} else {
+		return usage();
+	}
+	/* The peer stays open beside it, so that a send has a reader. */
+	if (dup2(pair[0], fd) < 0 || (pair[1] >= 0 && dup2(pair[1], fd + 1) < 0)) {
+		fprintf(stderr, "e2e_probe: dup2 to %d: %s\n", fd, strerror(errno));
+		return 5;
+	}
+	execv(argv[0], argv);
+	fprintf(stderr, "e2e_probe: execv(%s): %s\n", argv[0], strerror(errno));
+	return 5;
+}
+
 static const char *expect; /* --expect TEXT, or NULL */
 
 static int report(const char *ctx, const char *what, int ok, int err, const char *data)
@@ -188,6 +261,27 @@ static int read_marker(int fd, char *out, size_t len)
 	return 0;
 }
 
+/* Whether inherited fd N was swapped at exec for SELinux's null file (a
+ * character device; the images, memfds and sockets handed over are not). */
+static bool fd_swapped(int fd)
+{
+	struct stat st;
+	return fstat(fd, &st) == 0 && S_ISCHR(st.st_mode);
+}
+
+static int report_swapped(const char *ctx, const char *what)
+{
+	printf("[%s] %s: denied: the kernel replaced the fd with its null file at exec\n", ctx,
+	       what);
+	return 1;
+}
+
+static void on_sigterm(int sig)
+{
+	(void)sig;
+	_exit(0);
+}
+
 static int try_action(int argc, char **argv)
 {
 	char ctx[512], what[600], data[128];
@@ -195,6 +289,15 @@ static int try_action(int argc, char **argv)
 	if (argc >= 2 && strcmp(argv[argc - 2], "--expect") == 0) {
 		expect = argv[argc - 1];
 		argc -= 2;
+	}
+	if (argc == 1 && strcmp(argv[0], "pause") == 0) {
+		/* After exec with new credentials the kernel may have made this
+		 * process non-dumpable; ptrace would then need CAP_SYS_PTRACE
+		 * before SELinux is asked. */
+		prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+		signal(SIGTERM, on_sigterm);
+		for (;;)
+			pause();
 	}
 	if (argc < 2)
 		return usage();
@@ -210,6 +313,8 @@ static int try_action(int argc, char **argv)
 		return report(ctx, what, 1, 0, action[0] == 'r' ? data : NULL);
 	}
 	if (strcmp(action, "read-fd") == 0) {
+		if (fd_swapped(atoi(arg)))
+			return report_swapped(ctx, what);
 		if (read_marker(atoi(arg), data, sizeof(data)) < 0)
 			return report(ctx, what, 0, errno, NULL);
 		return report(ctx, what, 1, 0, data);
@@ -217,10 +322,23 @@ static int try_action(int argc, char **argv)
 	if (strcmp(action, "write-fd") == 0) {
 		/* Rewrites the marker line in place with what is already there. */
 		int fd = atoi(arg);
+		if (fd_swapped(fd))
+			return report_swapped(ctx, what);
 		ssize_t n = pread(fd, data, sizeof(data), 0);
 		if (n <= 0)
 			return report(ctx, what, 0, n < 0 ? errno : EBADF, NULL);
 		if (pwrite(fd, data, (size_t)n, 0) != n)
+			return report(ctx, what, 0, errno, NULL);
+		return report(ctx, what, 1, 0, NULL);
+	}
+	if (strcmp(action, "sock-write") == 0) {
+		int fd = atoi(arg);
+		struct stat st;
+		if (fd_swapped(fd))
+			return report_swapped(ctx, what);
+		if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
+			return report(ctx, what, 0, ENOTSOCK, NULL);
+		if (send(fd, "x", 1, MSG_NOSIGNAL | MSG_DONTWAIT) != 1)
 			return report(ctx, what, 0, errno, NULL);
 		return report(ctx, what, 1, 0, NULL);
 	}
@@ -261,6 +379,8 @@ int main(int argc, char **argv)
 		return filecon(argv[2]);
 	if (strcmp(argv[1], "as") == 0 && argc >= 5)
 		return exec_as(argv[2], argv[3], argv + 4);
+	if (strcmp(argv[1], "with") == 0 && argc >= 6)
+		return exec_with(argv[2], argv[3], argv[4], argv + 5);
 	if (strcmp(argv[1], "try") == 0)
 		return try_action(argc - 2, argv + 2);
 	return usage();
