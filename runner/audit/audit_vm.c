@@ -116,7 +116,8 @@ static void check_namespaces(struct audit *a, const struct reg_vm *vm,
 		 * read on either side fails (init's /proc/1/ns is unreadable in
 		 * some containers: then ours must be readable and differ). */
 		const char *mine = obs->ns[i], *init = obs->init_ns[i], *self = obs->self_ns[i];
-		bool own = mine[0] && (init[0] || self[0]) && (!init[0] || strcmp(mine, init) != 0) &&
+		bool own = mine[0] && (init[0] || self[0]) &&
+			   (!init[0] || strcmp(mine, init) != 0) &&
 			   (!self[0] || strcmp(mine, self) != 0);
 		char check[32];
 		snprintf(check, sizeof(check), "%s namespace", observe_ns_names[i]);

@@ -213,7 +213,16 @@ int pack_fs(const char *dir)
 		die("%s", err);
 	if (fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0)
 		die_errno("sealing the --fs image");
-	return fd;
+	/* The VMM gets a read-only open, as with the launch message: an
+	 * inherited fd open for writing needs write permission at the VMM's
+	 * exec, which lockvm_vm_t has not on lockvm_tmpfs_t under SELinux. */
+	char self[64];
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	int read_only = open(self, O_RDONLY | O_CLOEXEC);
+	if (read_only < 0)
+		die_errno("open(%s, O_RDONLY) of the --fs image", self);
+	close(fd);
+	return read_only;
 }
 
 /*

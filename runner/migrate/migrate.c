@@ -341,7 +341,8 @@ int migrate_restore_memory(struct vm *vm, int fd, const uint8_t *key, bool incom
 			   struct snapshot_state *st, char *err, size_t errlen)
 {
 	static struct snapshot_reader r;
-	uint8_t hello[8 + SNAPSHOT_NONCE_SIZE];
+	uint8_t hello[8 + SNAPSHOT_NONCE_SIZE] = {
+	    0}; /* (cppcheck: read only when incoming fills it) */
 	memset(&r, 0, sizeof(r));
 	r.fd = fd;
 	if (incoming) {

@@ -209,7 +209,8 @@ static int exec_with(const char *kind, const char *context, const char *fd_text,
 	} else if (strcmp(kind, "socket") == 0) {
 		int attr = open("/proc/self/attr/sockcreate", O_WRONLY | O_CLOEXEC);
 		if (attr < 0 || write(attr, context, strlen(context)) != (ssize_t)strlen(context)) {
-			fprintf(stderr, "e2e_probe: writing '%s' to /proc/self/attr/sockcreate: %s\n",
+			fprintf(stderr,
+				"e2e_probe: writing '%s' to /proc/self/attr/sockcreate: %s\n",
 				context, strerror(errno));
 			return 5;
 		}

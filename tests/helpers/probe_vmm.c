@@ -182,14 +182,15 @@ static int act_keyctl(const struct probe_args *a)
  */
 static int scratch_path(const struct probe_args *a, const char *name, char *buf, size_t size)
 {
-	int n = snprintf(buf, size, "%s/%s", a->scratch_dir ? a->scratch_dir : "/nonexistent", name);
+	int n =
+	    snprintf(buf, size, "%s/%s", a->scratch_dir ? a->scratch_dir : "/nonexistent", name);
 	return n < 0 || (size_t)n >= size ? ENAMETOOLONG : 0;
 }
 
-#define SCRATCH(name)                                                                        \
-	char path[512];                                                                      \
-	if (scratch_path(a, name, path, sizeof(path)) != 0)                                  \
-		return ENAMETOOLONG
+#define SCRATCH(name)                                                                              \
+	char path[512];                                                                            \
+	if (scratch_path(a, name, path, sizeof(path)) != 0)                                        \
+	return ENAMETOOLONG
 
 static int act_fs_read_file(const struct probe_args *a)
 {

@@ -106,12 +106,12 @@ static bool edit_vcpu(const char *edit, struct x86_snapshot *s)
  * the stream's memory sections (later sections win, as on restore).
  * Returns how many were found (0 when VA is not mapped).
  */
-static int find_ptes(const uint8_t *buf, size_t len, uint64_t mem, uint64_t va,
-		     uint64_t entries[4])
+static int find_ptes(const uint8_t *buf, size_t len, uint64_t mem, uint64_t va, uint64_t entries[4])
 {
 	uint8_t *ram = calloc(1, (size_t)mem);
 	if (!ram) {
-		fprintf(stderr, "snapedit: out of memory for %llu bytes\n", (unsigned long long)mem);
+		fprintf(stderr, "snapedit: out of memory for %llu bytes\n",
+			(unsigned long long)mem);
 		exit(1);
 	}
 	for (size_t pos = SNAPSHOT_HEADER_SIZE + SNAPSHOT_TAG_SIZE; pos + 16 <= len;) {
