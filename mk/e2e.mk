@@ -8,7 +8,7 @@
 
 .PHONY: e2e
 e2e: deps
-	$(MAKE) all sepolicy $(BUILD)/e2e/e2e_probe $(BUILD)/e2e/sepolicy/policy.bin
+	$(MAKE) all sepolicy $(BUILD)/install/lockvm $(BUILD)/e2e/e2e_probe $(BUILD)/e2e/sepolicy/policy.bin
 	tests/e2e/run.sh
 
 # The in-guest probe, static and libc-only: it must start under a per-VM

@@ -7,8 +7,8 @@
  * `lockvm audit seccomp [--json] [FILE...]` and
  * `lockvm audit seccomp [--json] --diff A B`; argv[0] is the subcommand name
  * ("seccomp"). Without FILE, audits every role file (a *.policy that no
- * other one @includes) in $LOCKVM_POLICY_DIR or else in ../policy/seccomp
- * next to the running executable. Each FILE is compiled as `lockvm run`
+ * other one @includes) in $LOCKVM_POLICY_DIR or else in the compiled-in
+ * directory (install_seccomp_dir). Each FILE is compiled as `lockvm run`
  * compiles it and its BPF run over every syscall and the argument classes
  * that matter (audit_seccomp_eval.h); prints what the filter allows, a
  * "FAIL FILE:LINE: why" line per allowance wider than the role needs, and a

@@ -1,6 +1,7 @@
 /* `lockvm audit selinux`: the command line, loading the binary policy, and the summary. */
 #include "audit_selinux.h"
 #include "audit_selinux_internal.h"
+#include "install_dirs.h"
 
 #include <errno.h>
 #include <selinux/selinux.h>
@@ -87,10 +88,10 @@ static int usage(FILE *out, int status)
 		"       %s audit selinux [--policy FILE] --print-allowlist DOMAIN\n"
 		"  Checks what a VM at s0:c1,c2 may reach in a binary SELinux policy\n"
 		"  (default: the running one), and that every allow rule of lockvm_vm_t\n"
-		"  and lockvm_t is in DIR/<domain>.allow (default: ../policy/selinux\n"
-		"  next to this program). Exit 0: all PASS; 1: a FAIL; 2: error.\n"
+		"  and lockvm_t is in DIR/<domain>.allow (default: %s).\n"
+		"  Exit 0: all PASS; 1: a FAIL; 2: error.\n"
 		"  --print-allowlist prints every grant of DOMAIN as draft entries.\n",
-		util_progname, util_progname);
+		util_progname, util_progname, install_selinux_allow_dir());
 	return status;
 }
 
@@ -98,7 +99,6 @@ int audit_selinux_main(int argc, char **argv)
 {
 	struct audit_context audit = {0};
 	const char *policy_path = NULL, *allowlist_dir = NULL, *print_domain = NULL;
-	char default_dir[4096 + 32];
 	int status = 0;
 
 	for (int i = 1; i < argc; i++) {
@@ -160,12 +160,8 @@ int audit_selinux_main(int argc, char **argv)
 		sepol_policydb_free(audit.policy);
 		return status;
 	}
-	if (!allowlist_dir) {
-		char exe[4096];
-		util_exe_dir(exe, sizeof(exe));
-		snprintf(default_dir, sizeof(default_dir), "%s/../policy/selinux", exe);
-		allowlist_dir = default_dir;
-	}
+	if (!allowlist_dir)
+		allowlist_dir = install_selinux_allow_dir();
 	if (audit.json)
 		audit.results = json_object_new_array();
 	audit_selinux_check_properties(&audit);

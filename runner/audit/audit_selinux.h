@@ -9,7 +9,7 @@
  * error when SELinux is not enabled) with libsepol and checks, with MCS
  * constraints, that a VM at s0:c1,c2 reaches only what it must, and that
  * every allow rule of lockvm_vm_t and lockvm_t is in DIR/<domain>.allow
- * (default DIR: ../policy/selinux next to the executable). Prints one
+ * (default DIR: the compiled-in install_selinux_allow_dir()). Prints one
  * `PASS <property>` / `FAIL <property>: <rule or constraint responsible>`
  * line per property, one `FAIL allowlist: ...` line per grant beyond a list
  * (or one JSON document).

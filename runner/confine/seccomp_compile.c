@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "install_dirs.h"
 #include "util.h"
 
 #ifndef __X32_SYSCALL_BIT
@@ -167,14 +168,7 @@ fail:
 
 void seccomp_policy_default_dir(char *dir, size_t dirlen)
 {
-	const char *env = getenv("LOCKVM_POLICY_DIR");
-	char exe[PATH_MAX];
-	if (env && *env) {
-		if ((size_t)snprintf(dir, dirlen, "%s", env) >= dirlen)
-			die("LOCKVM_POLICY_DIR is too long");
-		return;
-	}
-	util_exe_dir(exe, sizeof(exe));
-	if ((size_t)snprintf(dir, dirlen, "%s/../policy/seccomp", exe) >= dirlen)
-		die("policy directory path too long: %s/../policy/seccomp", exe);
+	const char *found = install_seccomp_dir();
+	if ((size_t)snprintf(dir, dirlen, "%s", found) >= dirlen)
+		die("seccomp policy directory path too long: %s", found);
 }

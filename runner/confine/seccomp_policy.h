@@ -153,8 +153,8 @@ scmp_filter_ctx seccomp_policy_compile_file(const char *path, enum seccomp_polic
  */
 int seccomp_policy_export_fd(scmp_filter_ctx ctx);
 
-/* The shipped policies' directory: $LOCKVM_POLICY_DIR, else
- * ../policy/seccomp next to the executable. Dies if it does not fit. */
+/* The shipped policies' directory: $LOCKVM_POLICY_DIR, else the compiled-in
+ * one (install_seccomp_dir). Dies if it does not fit. */
 void seccomp_policy_default_dir(char *dir, size_t dirlen);
 
 #endif

@@ -19,6 +19,7 @@
 
 #include "apparmor_profile.h"
 #include "images.h"
+#include "install_dirs.h"
 #include "linux_fs.h"
 #include "mac.h"
 #include "netframe.h"
@@ -85,17 +86,10 @@ static bool vmm_is_dynamic(int fd)
 	return false;
 }
 
-/* Opens the VMM binary that sits next to this executable. */
+/* Opens the VMM binary: $LOCKVM_VMM or the compiled-in libexec directory. */
 int open_vmm_binary(bool confine)
 {
-	char self[PATH_MAX], path[PATH_MAX + 16];
-	const char *override = getenv("LOCKVM_VMM");
-	if (override) {
-		snprintf(path, sizeof(path), "%s", override);
-	} else {
-		util_exe_dir(self, sizeof(self));
-		snprintf(path, sizeof(path), "%s/lockvm-vmm", self);
-	}
+	const char *path = install_vmm_binary();
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		die_errno("open(%s) (the VMM binary; is lockvm installed completely?)", path);

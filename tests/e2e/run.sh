@@ -197,7 +197,7 @@ module_with_deps() {
 build_initramfs() {
 	local f
 	rm -rf "$R"
-	mkdir -p "$R"/{bin,sbin,usr/bin,usr/sbin,usr/lib/lockvm,usr/policy/seccomp,proc,sys,dev,run,tmp,root,etc,var/lib/lockvm/images,var/log,e2e/bin,e2e/guests,e2e/tests/guests,e2e/modules,e2e/apparmor}
+	mkdir -p "$R"/{bin,sbin,usr/bin,usr/sbin,usr/lib/lockvm,usr/libexec/lockvm,usr/share/lockvm/seccomp,proc,sys,dev,run,tmp,root,etc,var/lib/lockvm/images,var/log,e2e/bin,e2e/guests,e2e/tests/guests,e2e/modules,e2e/apparmor}
 	install -m 0755 /bin/busybox "$R/bin/busybox"
 	for f in $(/bin/busybox --list-full); do
 		[ -e "$R/$f" ] || ln -s /bin/busybox "$R/$f"
@@ -205,10 +205,12 @@ build_initramfs() {
 	# A shell that is a file of its own, not a link to busybox: its path
 	# /usr/bin/sh is shell_exec_t, the entrypoint of an administrator's shell.
 	install -m 0755 /bin/busybox "$R/usr/bin/sh"
-	# lockvm as installed (the paths lockvm.fc and profiles/lockvm name).
-	copy_bin "$B/lockvm" /usr/bin/lockvm
-	install -m 0755 "$B/lockvm-vmm" "$R/usr/bin/lockvm-vmm"
-	install -m 0644 policy/seccomp/*.policy "$R/usr/policy/seccomp/"
+	# lockvm as make install lays it out (the paths lockvm.fc and
+	# profiles/lockvm name): build/install/lockvm has /usr's directories
+	# compiled in (mk/install.mk), build/lockvm the build tree's.
+	copy_bin "$B/install/lockvm" /usr/bin/lockvm
+	install -m 0755 "$B/lockvm-vmm" "$R/usr/libexec/lockvm/lockvm-vmm"
+	install -m 0644 policy/seccomp/*.policy "$R/usr/share/lockvm/seccomp/"
 	install -m 0755 "$B/e2e/e2e_probe" "$R/e2e/bin/e2e_probe"
 	# The probe also poses as a compromised VMM: /usr/lib/lockvm/lockvm-vmm
 	# is a VMM path in lockvm.fc (lockvm_vmm_exec_t, the entrypoint of
