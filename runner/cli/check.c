@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "cli.h"
 #include "kvm.h"
 #include "util.h"
@@ -158,7 +159,7 @@ static void check_userns(void)
 
 static void check_cgroups(void)
 {
-	char controllers[512];
+	char controllers[512] = "";
 	const char *v2[] = {"/sys/fs/cgroup/cgroup.controllers",
 			    "/sys/fs/cgroup/unified/cgroup.controllers"};
 	for (size_t i = 0; i < ARRAY_SIZE(v2); i++)
@@ -167,16 +168,14 @@ static void check_cgroups(void)
 			       controllers[0] ? controllers : "(none)");
 	const char *v1[] = {"memory", "pids", "cpu"};
 	for (size_t i = 0; i < ARRAY_SIZE(v1); i++) {
-		char path[64];
-		struct stat st;
-		snprintf(path, sizeof(path), "/sys/fs/cgroup/%s/cgroup.procs", v1[i]);
-		if (stat(path, &st) == 0)
-			report("PASS", "cgroup v1: %s controller mounted", v1[i]);
+		char mount[PATH_MAX];
+		if (cgroup_v1_mount_point("/proc/self/mountinfo", v1[i], mount, sizeof(mount)) == 0)
+			report("PASS", "cgroup v1: %s controller mounted at %s", v1[i], mount);
 		else if (!strstr(controllers, v1[i]))
 			report("WARN",
-			       "cgroup: no %s controller (v1 or v2): that limit is not "
-			       "applied",
-			       v1[i]);
+			       "cgroup: no %s controller (v1 or v2): lockvm run as root refuses to "
+			       "start%s (under `ip netns exec`, use `nsenter --net` instead)",
+			       v1[i], strcmp(v1[i], "cpu") == 0 ? " with --cpus" : "");
 	}
 }
 

@@ -178,13 +178,30 @@ static int cgroup_write_limits(const struct cgroup *cg, const struct cgroup_limi
 	return 0;
 }
 
+/* A v1 controller's directory: <fs_root>/<controller>, or with fs_root NULL
+ * its mount point wherever mountinfo says it is; a controller mounted
+ * nowhere is one line on stderr. */
+static int cgroup_v1_mount(const char *fs_root, const char *controller, char *out, size_t len)
+{
+	if (fs_root)
+		return cgroup_path(out, len, "%s/%s", fs_root, controller);
+	if (cgroup_v1_mount_point("/proc/self/mountinfo", controller, out, len) == 0)
+		return 0;
+	warn_msg("no cgroup v1 '%s' hierarchy is mounted here (/proc/self/mountinfo): `ip netns "
+		 "exec` remounts /sys without cgroups; run `nsenter --net=/run/netns/NS lockvm "
+		 "...` instead, or mount the cgroup controllers",
+		 controller);
+	return -1;
+}
+
 int cgroup_create(struct cgroup *cg, const char *fs_root, const char *parent, const char *name,
 		  const struct cgroup_limits *limits)
 {
 	bool want[CGROUP_NR_CONTROLLERS] = {true, true, limits->cpu_quota_us != 0};
 	char v2root[PATH_MAX], dir[PATH_MAX];
+	bool default_root = fs_root == NULL;
 	memset(cg, 0, sizeof(*cg));
-	if (fs_root == NULL)
+	if (default_root)
 		fs_root = CGROUP_DEFAULT_FS_ROOT;
 	if (parent == NULL)
 		parent = CGROUP_DEFAULT_PARENT;
@@ -226,15 +243,19 @@ int cgroup_create(struct cgroup *cg, const char *fs_root, const char *parent, co
 		}
 	} else {
 		for (int c = 0; c < CGROUP_NR_CONTROLLERS; c++) {
+			char mount[PATH_MAX];
 			if (!want[c])
 				continue;
-			if (cgroup_path(dir, sizeof(dir), "%s/%s/%s", fs_root, cgroup_v1_dirs[c],
-					parent) < 0 ||
+			if (cgroup_v1_mount(default_root ? NULL : fs_root, cgroup_v1_dirs[c], mount,
+					    sizeof(mount)) < 0) {
+				cgroup_destroy(cg);
+				return -1;
+			}
+			if (cgroup_path(dir, sizeof(dir), "%s/%s", mount, parent) < 0 ||
 			    cgroup_mkdir(dir, true) < 0 ||
 			    cgroup_path(cg->dir[c], sizeof(cg->dir[c]), "%s/%s", dir, name) < 0 ||
 			    cgroup_mkdir(cg->dir[c], false) < 0) {
-				warn_errno("mkdir %s/%s/%s/%s", fs_root, cgroup_v1_dirs[c], parent,
-					   name);
+				warn_errno("mkdir %s/%s/%s", mount, parent, name);
 				cg->dir[c][0] = '\0';
 				cgroup_destroy(cg);
 				return -1;

@@ -35,13 +35,25 @@ struct cgroup {
  * Creates <fs_root>/<parent>/<name> (v2, when <fs_root>'s or
  * <fs_root>/unified's cgroup.controllers lists every controller needed) or
  * the same path under each v1 controller directory, and writes the limits.
- * fs_root NULL means CGROUP_DEFAULT_FS_ROOT, parent NULL CGROUP_DEFAULT_PARENT
+ * fs_root NULL means CGROUP_DEFAULT_FS_ROOT for v2, and for v1 each
+ * controller's mount point from /proc/self/mountinfo, wherever it is (a
+ * controller mounted nowhere is refused with one line saying how to run
+ * lockvm instead); a given fs_root has <fs_root>/<controller> for v1.
+ * parent NULL means CGROUP_DEFAULT_PARENT
  * (tests pass their own). name and parent: 1..64 of [A-Za-z0-9_.-], not
  * "." or "..". The cgroup must not exist yet. Returns 0, or -1 with errno
  * and a message already printed; nothing is left behind on failure.
  */
 int cgroup_create(struct cgroup *cg, const char *fs_root, const char *parent, const char *name,
 		  const struct cgroup_limits *limits);
+
+/*
+ * The mount point of the cgroup v1 hierarchy carrying controller ("memory",
+ * "pids", "cpu"), read from mountinfo (/proc/self/mountinfo): a mount of
+ * type cgroup whose options name it, mounted at its root if one is. Returns
+ * 0 with the path in out[len], or -1 with errno (ENOENT: not mounted).
+ */
+int cgroup_v1_mount_point(const char *mountinfo, const char *controller, char *out, size_t len);
 
 /* Moves process pid (0: the caller, which works from inside a new pid
  * namespace too) into every directory of cg. Returns 0 or -1 with errno. */

@@ -491,8 +491,9 @@ void create_vm_cgroup(const struct run_options *o, struct run_state *st, struct 
 	}
 	/* By uuid: cgroups are host-wide, names only per root. */
 	snprintf(name, sizeof(name), "vm-%s", st->vm.uuid);
+	/* cgroup_create said what failed and what to do, in one line. */
 	if (cgroup_create(&st->cgroup, NULL, NULL, name, &limits) < 0)
-		die("cannot create the VM's cgroup");
+		exit(EXIT_REFUSED);
 	st->have_cgroup = true;
 	cfg->cgroup = &st->cgroup;
 	st->vm.cgroup = st->cgroup;

@@ -63,6 +63,39 @@ static void test_cgroup_names(void **state)
 	assert_int_equal(cgroup_create(&cg, "/nonexistent", NULL, "../etc", &lim), -1);
 }
 
+/* cgroup v1 mount points from mountinfo: the controller named exactly in the
+ * super options, escapes undone, a mount at the hierarchy's root preferred
+ * to a bind of a subtree, cgroup2 and other types ignored. */
+static void test_cgroup_v1_mount_point(void **state)
+{
+	char path[] = "/tmp/lockvm-mountinfo.XXXXXX", out[256];
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	static const char text[] =
+	    "22 1 0:20 / /sys rw - sysfs sysfs rw\n"
+	    "30 22 0:26 / /sys/fs/cgroup/unified rw shared:9 - cgroup2 cgroup2 rw,memory\n"
+	    "31 22 0:27 / /sys/fs/cgroup/cpuacct rw - cgroup cgroup rw,cpuacct\n"
+	    "32 22 0:28 /lockvm /bound/memory rw - cgroup cgroup rw,memory\n"
+	    "33 22 0:28 / /my\\040cgroups/mem rw master:3 - cgroup cgroup rw,memory\n"
+	    "34 22 0:29 / /x/cpu rw - cgroup cgroup rw,cpu,cpuacct\n"
+	    "35 22 0:30 /sub /only/bound/pids rw - cgroup cgroup rw,pids\n";
+	assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t)(sizeof(text) - 1));
+	close(fd);
+	assert_int_equal(cgroup_v1_mount_point(path, "memory", out, sizeof(out)), 0);
+	assert_string_equal(out, "/my cgroups/mem");
+	assert_int_equal(cgroup_v1_mount_point(path, "cpu", out, sizeof(out)), 0);
+	assert_string_equal(out, "/x/cpu");
+	assert_int_equal(cgroup_v1_mount_point(path, "pids", out, sizeof(out)), 0);
+	assert_string_equal(out, "/only/bound/pids");
+	errno = 0;
+	assert_int_equal(cgroup_v1_mount_point(path, "blkio", out, sizeof(out)), -1);
+	assert_int_equal(errno, ENOENT);
+	char tiny[4];
+	assert_int_equal(cgroup_v1_mount_point(path, "cpu", tiny, sizeof(tiny)), -1);
+	unlink(path);
+	assert_int_equal(cgroup_v1_mount_point(path, "memory", out, sizeof(out)), -1);
+}
+
 static void test_cgroup_real(void **state)
 {
 	if (geteuid() != 0 || access("/sys/fs/cgroup/memory", W_OK) != 0) {
@@ -277,6 +310,7 @@ int main(void)
 	    cmocka_unit_test(test_cpus_to_quota),
 	    cmocka_unit_test(test_cgroup_names),
 	    cmocka_unit_test(test_mac_vmm_file_context),
+	    cmocka_unit_test(test_cgroup_v1_mount_point),
 	    cmocka_unit_test(test_cgroup_real),
 	    cmocka_unit_test(test_uid_reserve_release),
 	    cmocka_unit_test(test_uid_dead_owner_reclaimed),
