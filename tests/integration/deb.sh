@@ -41,30 +41,22 @@ errors=$(grep '^E:' <<<"$out")
 	pass "lockvm version is debian/changelog's $version" ||
 	fail "lockvm version '$("$LOCKVM" version)' differs from debian/changelog's $version"
 
+. "$TOP/tests/lib_root.sh"
 L=$T_TMP/layer
 mkdir -p "$L"
-cat >"$T_TMP/inside.sh" <<INSIDE
-set -eu
-mount -t tmpfs -o mode=0755 lockvm-deb "$L"
+root_script_head >"$T_TMP/inside.sh"
+cat >>"$T_TMP/inside.sh" <<INSIDE
 mkdir -p "$L/upper" "$L/work" "$L/merged"
 mount -t overlay lockvm-deb-root -o lowerdir=/,upperdir="$L/upper",workdir="$L/work" "$L/merged"
-for d in proc sys dev; do mount --rbind /\$d "$L/merged/\$d"; done
-mount -t tmpfs lockvm-deb-tmp "$L/merged/tmp"
+root_prepare "$L/merged"
 # A fresh host as far as lockvm goes: /run a tmpfs (as booted hosts have
 # it), none of the state other lockvm runs left on this one.
 mount -t tmpfs lockvm-deb-run "$L/merged/run"
 rm -rf "$L/merged/var/log/lockvm" "$L/merged/var/lib/lockvm" "$L/merged/etc/lockvm"
-mkdir -p "$L/merged/tmp/root" "$L/merged/tmp/old" "$L/merged/tmp/upper"
+mkdir -p "$L/merged/tmp/upper"
 mount --bind -o ro "$L/upper" "$L/merged/tmp/upper"
 cp "$DEB" "$L/merged/tmp/lockvm.deb"
-cp "$G/hello.elf" "$L/merged/tmp/hello.elf"
-mount -t tmpfs -o ro lockvm-deb-hidden "$L/merged$TOP"
-cd "$L/merged"
-pivot_root . tmp/old
-exec /bin/sh -c '
-	umount -l /tmp/old && rmdir /tmp/old
-	export LOCKVM_ROOT=/tmp/root DEBIAN_FRONTEND=noninteractive
-	unset LOCKVM_VMM LOCKVM_POLICY_DIR
+root_enter "$L/merged" '
 	# What the root holds beyond the host'"'"'s before the package comes:
 	# files, links and whiteouts (a deleted host file), but for dpkg'"'"'s
 	# own records, logs and the caches its triggers rebuild.
@@ -74,16 +66,11 @@ exec /bin/sh -c '
 			! -path "./etc/ld.so.cache" -printf "%y %P\n" | sort)
 	}
 	layer >/tmp/before
-	ls "$TOP" | wc -l | sed "s/^/BUILD-TREE-ENTRIES /"
 	dpkg -i /tmp/lockvm.deb >/tmp/dpkg.out 2>&1; echo "DPKG-I-RC \$?"
 	sed "s/^/DPKG-OUT /" /tmp/dpkg.out | tail -n 5
 	# The postinst ran: its tmpfiles.d step made /run/lockvm.
 	[ "\$(stat -c %a /run/lockvm 2>/dev/null)" = 700 ] && echo POSTINST-RAN
-	lockvm check >/tmp/check.out 2>&1; echo "CHECK-RC \$?"
-	lockvm run /tmp/hello.elf >/tmp/run.out 2>&1; echo "RUN-RC \$?"
-	sed "s/^/RUN-OUT /" /tmp/run.out
-	lockvm audit seccomp >/tmp/audit.out 2>&1; echo "AUDIT-RC \$?"
-	grep -c "^== " /tmp/audit.out | sed "s/^/AUDIT-ROLES /"
+	installed_checks
 	man -w lockvm-vm.conf >/dev/null 2>&1 && echo MAN-FOUND
 	dpkg --purge lockvm >/tmp/purge.out 2>&1; echo "PURGE-RC \$?"
 	test -e /run/lockvm && echo "LEFT /run/lockvm"
@@ -92,19 +79,10 @@ exec /bin/sh -c '
 '
 INSIDE
 out=$(timeout -k 10 300 unshare -m --propagation private bash "$T_TMP/inside.sh" 2>&1)
-grep -qx "BUILD-TREE-ENTRIES 0" <<<"$out" && pass "deb: the build tree is out of reach in the test root" ||
-	fail "deb: build tree visible in the test root: $(grep BUILD-TREE <<<"$out")"
 grep -qx "DPKG-I-RC 0" <<<"$out" && grep -qx POSTINST-RAN <<<"$out" &&
 	pass "dpkg -i installs the package and runs its postinst" ||
 	fail "dpkg -i: $(grep -E '^(DPKG|POSTINST)' <<<"$out" | tr '\n' '|' | tail -c 400)"
-grep -qx "CHECK-RC 0" <<<"$out" && pass "packaged lockvm check passes" ||
-	fail "packaged lockvm check: $(grep CHECK <<<"$out")"
-grep -qx "RUN-RC 0" <<<"$out" && grep -q "^RUN-OUT .*[Hh]ello" <<<"$out" &&
-	pass "packaged lockvm runs a confined guest" ||
-	fail "packaged lockvm run: $(grep '^RUN' <<<"$out" | tr '\n' '|' | tail -c 400)"
-grep -qx "AUDIT-RC 0" <<<"$out" && grep -qx "AUDIT-ROLES 3" <<<"$out" &&
-	pass "packaged lockvm audit seccomp finds the three role policies" ||
-	fail "packaged lockvm audit seccomp: $(grep AUDIT <<<"$out" | tr '\n' '|')"
+root_judge "the packaged lockvm"
 grep -qx MAN-FOUND <<<"$out" && pass "man finds the packaged lockvm-vm.conf(5)" ||
 	fail "man -w lockvm-vm.conf found nothing in the test root"
 left=$(sed -n 's/^LEFT //p' <<<"$out" | tr '\n' ' ')

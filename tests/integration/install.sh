@@ -2,7 +2,7 @@
 # make install / make uninstall: the installed lockvm runs from its installed
 # paths alone. It is installed with DESTDIR into a private tmpfs, seen at
 # the real paths through an overlay of it on the host's own root (in a
-# private mount namespace, never the host's /), and run in a chroot there
+# private mount namespace, never the host's /), and run there
 # with the build tree hidden under an empty tmpfs: check, a confined run
 # and audit seccomp must work with nothing of the build tree in reach.
 . "$(dirname "$0")/../lib.sh"
@@ -11,61 +11,29 @@ have_kvm || { skip "install: no usable /dev/kvm"; exit 0; }
 [ "$(id -u)" -eq 0 ] || { skip "install: needs root (mount namespace, overlay)"; exit 0; }
 confined "install: the installed lockvm runs a confined VM" || exit 0
 
+. "$TOP/tests/lib_root.sh"
 L=$T_TMP/layer
 mkdir -p "$L"
-cp "$G/hello.elf" "$T_TMP/hello.elf"
+root_script_head >"$T_TMP/inside.sh"
 
-# Run inside the namespace: install, overlay, chroot. Everything it prints
+# Run inside the namespace: install, overlay, enter. Everything it prints
 # comes back to this script, which judges it.
-cat >"$T_TMP/inside.sh" <<INSIDE
-set -eu
-mount -t tmpfs -o mode=0755 lockvm-install "$L"
+cat >>"$T_TMP/inside.sh" <<INSIDE
 mkdir -p "$L/dest" "$L/merged"
 make -s -C "$TOP" BUILD="${LOCKVM_BUILD:-build}" install DESTDIR="$L/dest" PREFIX=/usr >"$L/install.log" 2>&1 ||
 	{ echo "MAKE-INSTALL-FAILED"; tail -n 5 "$L/install.log"; exit 1; }
 # Installed files over the host's root: the binary finds /usr/libexec/lockvm,
 # /usr/share/lockvm as installed, and host libraries as they are.
 mount -t overlay lockvm-install-view -o lowerdir="$L/dest":/ "$L/merged"
-for d in proc sys dev; do mount --rbind /\$d "$L/merged/\$d"; done
-mount -t tmpfs lockvm-install-tmp "$L/merged/tmp"
-mkdir -p "$L/merged/tmp/root" "$L/merged/tmp/old"
-cp "$T_TMP/hello.elf" "$L/merged/tmp/hello.elf"
-# The build tree, emptied: a lookup relative to it finds nothing.
-mount -t tmpfs -o ro lockvm-install-hidden "$L/merged$TOP"
-cd "$L/merged"
-pivot_root . tmp/old
-exec /bin/sh -c '
-	umount -l /tmp/old && rmdir /tmp/old
-	export LOCKVM_ROOT=/tmp/root
-	unset LOCKVM_VMM LOCKVM_POLICY_DIR
-	ls "$TOP" | wc -l | sed "s/^/BUILD-TREE-ENTRIES /"
-	/usr/bin/lockvm check >/tmp/check.out 2>&1; echo "CHECK-RC \$?"
-	/usr/bin/lockvm run /tmp/hello.elf >/tmp/run.out 2>&1; echo "RUN-RC \$?"
-	/usr/bin/lockvm audit seccomp >/tmp/audit.out 2>&1; echo "AUDIT-RC \$?"
-	grep -c "^== " /tmp/audit.out | sed "s/^/AUDIT-ROLES /"
-	cat /tmp/run.out | sed "s/^/RUN-OUT /"
-	grep FAIL /tmp/check.out | sed "s/^/CHECK-OUT /" || true
-'
+root_prepare "$L/merged"
+root_enter "$L/merged" installed_checks
 INSIDE
-run_capture unshare -m --propagation private bash "$T_TMP/inside.sh"
+out=$(timeout -k 10 300 unshare -m --propagation private bash "$T_TMP/inside.sh" 2>&1)
 if grep -q MAKE-INSTALL-FAILED <<<"$out"; then
 	fail "make install DESTDIR: $(tr '\n' '|' <<<"$out" | tail -c 300)"
 	exit 0
 fi
-grep -qx "BUILD-TREE-ENTRIES 0" <<<"$out" && pass "the build tree is out of reach of the installed lockvm" ||
-	fail "build tree still visible in the chroot: $(grep BUILD-TREE <<<"$out")"
-grep -qx "CHECK-RC 0" <<<"$out" && pass "installed lockvm check passes" ||
-	fail "installed lockvm check: $(grep -E 'CHECK' <<<"$out" | tr '\n' '|')"
-if grep -qx "RUN-RC 0" <<<"$out" && grep -q "^RUN-OUT .*[Hh]ello" <<<"$out"; then
-	pass "installed lockvm runs a confined guest from /usr/libexec/lockvm/lockvm-vmm and /usr/share/lockvm/seccomp"
-else
-	fail "installed lockvm run: $(grep -E '^RUN' <<<"$out" | tr '\n' '|' | tail -c 400)"
-fi
-if grep -qx "AUDIT-RC 0" <<<"$out" && grep -qx "AUDIT-ROLES 3" <<<"$out"; then
-	pass "installed lockvm audit seccomp finds the three role policies in /usr/share/lockvm/seccomp"
-else
-	fail "installed lockvm audit seccomp: $(grep -E '^AUDIT' <<<"$out" | tr '\n' '|')"
-fi
+root_judge "make install DESTDIR"
 
 # make uninstall removes every file make install put there, and an
 # administrator's lockvm.conf survives both.
