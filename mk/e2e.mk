@@ -1,6 +1,7 @@
 # make e2e: MAC end-to-end tests under real enforcing kernels (SELinux, then AppArmor) in QEMU.
 #
-# tests/e2e/run.sh fetches Debian's kernel image and QEMU with
+# The lockvm it boots is the Debian package's (make deb), unpacked into the
+# initramfs. tests/e2e/run.sh fetches Debian's kernel image and QEMU with
 # `apt-get download` + `dpkg -x` into $(BUILD)/e2e (never installed on the
 # host), packs an initramfs with lockvm, the guests, the linked SELinux
 # policy (make sepolicy) and the AppArmor profiles, and boots it twice.
@@ -8,7 +9,7 @@
 
 .PHONY: e2e
 e2e: deps
-	$(MAKE) all sepolicy $(BUILD)/install/lockvm $(BUILD)/e2e/e2e_probe $(BUILD)/e2e/sepolicy/policy.bin
+	$(MAKE) all sepolicy deb $(BUILD)/e2e/e2e_probe $(BUILD)/e2e/sepolicy/policy.bin
 	tests/e2e/run.sh
 
 # The in-guest probe, static and libc-only: it must start under a per-VM

@@ -13,6 +13,7 @@ cd "$(dirname "$0")/../.."
 TOP=$PWD
 B=$TOP/${LOCKVM_BUILD:-build}
 E=$B/e2e
+DEB=$B/lockvm_$(dpkg-parsechangelog -l debian/changelog -S Version)_amd64.deb
 BOOT_TIMEOUT=${E2E_BOOT_TIMEOUT:-240}
 modes=("$@")
 [ ${#modes[@]} -gt 0 ] || modes=(selinux apparmor)
@@ -197,7 +198,7 @@ module_with_deps() {
 build_initramfs() {
 	local f
 	rm -rf "$R"
-	mkdir -p "$R"/{bin,sbin,usr/bin,usr/sbin,usr/lib/lockvm,usr/libexec/lockvm,usr/share/lockvm/seccomp,proc,sys,dev,run,tmp,root,etc,var/lib/lockvm/images,var/log,e2e/bin,e2e/guests,e2e/tests/guests,e2e/modules,e2e/apparmor}
+	mkdir -p "$R"/{bin,sbin,usr/bin,usr/sbin,usr/lib/lockvm,proc,sys,dev,run,tmp,root,etc,var/lib/lockvm/images,var/log,e2e/bin,e2e/guests,e2e/tests/guests,e2e/modules,e2e/apparmor}
 	install -m 0755 /bin/busybox "$R/bin/busybox"
 	for f in $(/bin/busybox --list-full); do
 		[ -e "$R/$f" ] || ln -s /bin/busybox "$R/$f"
@@ -205,12 +206,12 @@ build_initramfs() {
 	# A shell that is a file of its own, not a link to busybox: its path
 	# /usr/bin/sh is shell_exec_t, the entrypoint of an administrator's shell.
 	install -m 0755 /bin/busybox "$R/usr/bin/sh"
-	# lockvm as make install lays it out (the paths lockvm.fc and
-	# profiles/lockvm name): build/install/lockvm has /usr's directories
-	# compiled in (mk/install.mk), build/lockvm the build tree's.
-	copy_bin "$B/install/lockvm" /usr/bin/lockvm
-	install -m 0755 "$B/lockvm-vmm" "$R/usr/libexec/lockvm/lockvm-vmm"
-	install -m 0644 policy/seccomp/*.policy "$R/usr/share/lockvm/seccomp/"
+	# lockvm as its Debian package installs it (make deb; the paths
+	# lockvm.fc and profiles/lockvm name), unpacked: the initramfs has no
+	# dpkg, and the policy is loaded by init (the maintainer scripts' part).
+	# Then the libraries lockvm links (copy_bin over the same file).
+	dpkg-deb -x "$DEB" "$R" || die "dpkg-deb -x $DEB failed"
+	copy_bin "$R/usr/bin/lockvm" /usr/bin/lockvm
 	install -m 0755 "$B/e2e/e2e_probe" "$R/e2e/bin/e2e_probe"
 	# The probe also poses as a compromised VMM: /usr/lib/lockvm/lockvm-vmm
 	# is a VMM path in lockvm.fc (lockvm_vmm_exec_t, the entrypoint of
@@ -234,11 +235,13 @@ build_initramfs() {
 	# parser.conf pins the features ABI it compiles for.
 	[ -d /usr/share/apparmor-features ] && mkdir -p "$R/usr/share" &&
 		cp -a /usr/share/apparmor-features "$R/usr/share/"
-	install -m 0644 profiles/abstractions/lockvm-vm "$R/etc/apparmor.d/abstractions/lockvm-vm"
-	install -m 0644 profiles/lockvm "$R/etc/apparmor.d/usr.bin.lockvm"
+	# The package's profiles are in place (cp -a merged the host's
+	# abstractions beside its lockvm-vm); the supervisor's is compiled here.
+	[ -f "$R/etc/apparmor.d/abstractions/lockvm-vm" ] ||
+		die "the package has no AppArmor abstraction lockvm-vm"
 	# E2E_PERMISSIVE (debugging the policy only): complain mode.
-	apparmor_parser -Q -S ${E2E_PERMISSIVE:+-C} profiles/lockvm >"$R/e2e/apparmor/lockvm.bin" ||
-		die "apparmor_parser -Q -S profiles/lockvm failed"
+	apparmor_parser -Q -S ${E2E_PERMISSIVE:+-C} "$R/etc/apparmor.d/usr.bin.lockvm" >"$R/e2e/apparmor/lockvm.bin" ||
+		die "apparmor_parser -Q -S of the package's usr.bin.lockvm failed"
 	# Host files the VMs must not reach.
 	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$R/etc/passwd"
 	printf 'root:x:0:\nnogroup:x:65534:\n' >"$R/etc/group"
