@@ -60,3 +60,9 @@ cmp -s "$T_TMP/admin.conf" "$U/etc/lockvm/lockvm.conf" && pass "make install kee
 make -s -C "$TOP" BUILD="${LOCKVM_BUILD:-build}" uninstall DESTDIR="$U" PREFIX=/usr >/dev/null 2>&1
 cmp -s "$T_TMP/admin.conf" "$U/etc/lockvm/lockvm.conf" && pass "make uninstall keeps an edited lockvm.conf" ||
 	fail "make uninstall removed the administrator's lockvm.conf"
+
+# The bash completion make install installs offers lockvm's own commands.
+words=$(PATH="$B:$PATH" bash -c '. "$1"; COMP_WORDS=(lockvm --root /x und); COMP_CWORD=3; _lockvm
+	echo "${COMPREPLY[*]}"' sh "$TOP/completion/lockvm.bash")
+[ "$words" = "undefine" ] && pass "bash completion: 'lockvm --root /x und' offers undefine" ||
+	fail "bash completion: 'lockvm --root /x und' offers '$words', want 'undefine'"
