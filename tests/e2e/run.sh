@@ -128,10 +128,11 @@ fetch_ovs() {
 
 R=$E/rootfs
 
-# copy_bin SRC DEST: a binary and every shared library it loads (ldd).
+# copy_bin SRC DEST: a binary and every shared library it loads (ldd);
+# SRC may already be $R/DEST (a binary the package unpacked).
 copy_bin() {
 	local src=$1 dest=$2 lib
-	install -D -m 0755 "$src" "$R$dest"
+	[ "$src" -ef "$R$dest" ] || install -D -m 0755 "$src" "$R$dest"
 	for lib in $(ldd "$src" 2>/dev/null | grep -o '/[^ ]*'); do
 		[ -e "$R$lib" ] || install -D -m 0755 "$(readlink -f "$lib")" "$R$lib"
 	done
@@ -209,7 +210,7 @@ build_initramfs() {
 	# lockvm as its Debian package installs it (make deb; the paths
 	# lockvm.fc and profiles/lockvm name), unpacked: the initramfs has no
 	# dpkg, and the policy is loaded by init (the maintainer scripts' part).
-	# Then the libraries lockvm links (copy_bin over the same file).
+	# Then the libraries lockvm links.
 	dpkg-deb -x "$DEB" "$R" || die "dpkg-deb -x $DEB failed"
 	copy_bin "$R/usr/bin/lockvm" /usr/bin/lockvm
 	install -m 0755 "$B/e2e/e2e_probe" "$R/e2e/bin/e2e_probe"
