@@ -50,6 +50,31 @@ raw=$(secs "$B/bench/rawkvm" one)
 lv=$(secs "$L" run "$B/guests/hello.elf")
 echo "BENCH start ratio=$(ratio "$lv" "$raw") lockvm=${lv}s raw=${raw}s (best of $REPEAT)"
 
+# start-vs-bwrap, start-linux-vs-bwrap: a confined lockvm VM (hello.elf; --linux with
+# the static glibc hello) / bubblewrap starting a bare namespace sandbox
+# (`bwrap --unshare-all`) around that same static hello. Interleaved, 20
+# rounds: ratio of the bests, medians beside. Targets <= 1.0 and <= 1.2.
+if command -v bwrap >/dev/null; then
+	HELLO=$B/tests/linux/lx_hello.glibc
+	lv="" lx="" bw=""
+	for _ in $(seq 20); do
+		lv+="$(REPEAT=1 secs "$L" run "$B/guests/hello.elf") "
+		bw+="$(REPEAT=1 secs bwrap --unshare-all --ro-bind "$HELLO" /hello /hello) "
+		lx+="$(REPEAT=1 secs "$L" run --linux "$HELLO") "
+	done
+	pick() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk -v w="$2" '{ v[NR] = $1 } END { print (w == "min") ? v[1] : v[int((NR + 1) / 2)] }'; }
+	ms() { awk -v s="$1" 'BEGIN { printf "%.2f", s * 1000 }'; }
+	echo "BENCH start-vs-bwrap ratio=$(ratio "$(pick "$lv" min)" "$(pick "$bw" min)") lockvm=$(ms "$(pick "$lv" min)")ms bwrap=$(ms "$(pick "$bw" min)")ms medians lockvm=$(ms "$(pick "$lv" med)")ms bwrap=$(ms "$(pick "$bw" med)")ms (hello.elf confined / bwrap --unshare-all of the static hello; best of 20; target <= 1.0)"
+	echo "BENCH start-linux-vs-bwrap ratio=$(ratio "$(pick "$lx" min)" "$(pick "$bw" min)") lockvm=$(ms "$(pick "$lx" min)")ms bwrap=$(ms "$(pick "$bw" min)")ms medians lockvm=$(ms "$(pick "$lx" med)")ms bwrap=$(ms "$(pick "$bw" med)")ms (--linux static hello confined / bwrap of the same; best of 20; target <= 1.2)"
+else
+	echo "BENCH start-vs-bwrap skipped: bubblewrap not installed (make deps)"
+fi
+# The phases of one confined start (LOCKVM_DEBUG_TIMING=1), in order, as a table.
+echo "start phases (ms from the supervisor's start; one run of hello.elf):"
+LOCKVM_DEBUG_TIMING=1 "$L" run "$B/guests/hello.elf" 2>&1 >/dev/null | grep '^timing:' |
+	sed 's/^timing: //; s/at= */at=/; s/took= */took=/' | sort -s -t= -k2,2g |
+	awk '{ took = $NF; at = $(NF - 1); $NF = ""; $(NF - 1) = ""; printf "  %-40s %-14s %s\n", $0, at, took }'
+
 # confine: hello.elf start-to-exit fully confined / the same with --confine off
 # (interleaved, best of 20 each). Target: confinement adds under 5 ms.
 on="" off=""
