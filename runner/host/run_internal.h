@@ -48,6 +48,8 @@ struct run_options {
 	const char *group; /* --group NAME */
 
 	struct guest_mem_config mem_config; /* --hugepages, --ksm */
+	bool hugepages_set;		    /* --hugepages given: no default backing */
+	char backing_note[512];		    /* why a large guest got no THP, for its log */
 	uint64_t mem_limit;		    /* --mem-limit; 0: RAM plus the VMM's overhead */
 	const char *numa;		    /* --numa as given, NULL when not bound */
 	struct numa_set numa_nodes, numa_cpus;

@@ -182,6 +182,8 @@ pid_t start_vmm(const struct run_options *o, struct run_state *st, int vmm_fd, i
 	open_log(st);
 	run_log_event(st, "start: %s, %u vCPU%s, %" PRIu64 " MiB, uuid %s", o->guest, o->vcpus,
 		      o->vcpus == 1 ? "" : "s", o->mem >> 20, st->vm.uuid);
+	if (o->backing_note[0])
+		run_log_event(st, "%s", o->backing_note);
 	run_timing_phase("AppArmor profile");
 	load_apparmor_profile(o, st);
 	run_timing_phase("net");
