@@ -400,6 +400,7 @@ int vmm_main(int argc, char **argv)
 	uint64_t t_kvm = now_ns();
 	if (kvm_vm_create(&vm, err, sizeof(err)) < 0)
 		die("%s", err);
+	uint64_t t_vcpus = now_ns();
 	for (unsigned i = 0; i < o.vcpus; i++)
 		if (arch_vcpu_init(&vm.vcpus[i], err, sizeof(err)) < 0 ||
 		    (vm.guest->vcpu_init &&
@@ -494,7 +495,9 @@ int vmm_main(int argc, char **argv)
 	close(signal_fd);
 	close(vm.wake_fd);
 	timing_line("vmm", "VMM setup", o.timing_origin, t_main, t_kvm);
-	timing_line("vmm", "KVM setup", o.timing_origin, t_kvm, t_ready);
+	/* KVM_SET_USER_MEMORY_REGION waits for an SRCU grace period. */
+	timing_line("vmm", "KVM VM and memslot", o.timing_origin, t_kvm, t_vcpus);
+	timing_line("vmm", "KVM setup (vCPUs)", o.timing_origin, t_vcpus, t_ready);
 	timing_line("vmm", "guest run", o.timing_origin, t_ready, t_end);
 	timing_line("vmm", "VMM teardown", o.timing_origin, t_end, now_ns());
 	return status;
