@@ -11,7 +11,7 @@ if confined "debug timing of a confined run"; then
 	for phase in "supervisor options" "supervisor open files" "supervisor uid" \
 		"supervisor registry and label" "supervisor cgroup" "compiler   policy compile" \
 		"supervisor AppArmor profile" "supervisor spawn" "child      namespaces" \
-		"child      pivot_root" "child      exec of the VMM" "vmm        VMM setup" \
+		"child      pivot_root" "child      exec of the VMM" "vmm        VMM setup" "vmm        guest load" \
 		"vmm        KVM VM and memslot" "vmm        KVM setup (vCPUs)" "vmm        guest run" "vmm        VMM teardown" \
 		"supervisor teardown" "supervisor registry update"; do
 		grep -q "^timing: $phase *at= *[0-9.]*ms" <<<"$out" || missing+="[$phase] "
