@@ -50,6 +50,31 @@ raw=$(secs "$B/bench/rawkvm" one)
 lv=$(secs "$L" run "$B/guests/hello.elf")
 echo "BENCH start ratio=$(ratio "$lv" "$raw") lockvm=${lv}s raw=${raw}s (best of $REPEAT)"
 
+# start-vs-bwrap, start-linux-vs-bwrap: a confined lockvm VM (hello.elf; --linux with
+# the static glibc hello) / bubblewrap starting a bare namespace sandbox
+# (`bwrap --unshare-all`) around that same static hello. Interleaved, 20
+# rounds: ratio of the bests, medians beside. Targets <= 1.0 and <= 1.2.
+if command -v bwrap >/dev/null; then
+	HELLO=$B/tests/linux/lx_hello.glibc
+	lv="" lx="" bw=""
+	for _ in $(seq 20); do
+		lv+="$(REPEAT=1 secs "$L" run "$B/guests/hello.elf") "
+		bw+="$(REPEAT=1 secs bwrap --unshare-all --ro-bind "$HELLO" /hello /hello) "
+		lx+="$(REPEAT=1 secs "$L" run --linux "$HELLO") "
+	done
+	pick() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk -v w="$2" '{ v[NR] = $1 } END { print (w == "min") ? v[1] : v[int((NR + 1) / 2)] }'; }
+	ms() { awk -v s="$1" 'BEGIN { printf "%.2f", s * 1000 }'; }
+	echo "BENCH start-vs-bwrap ratio=$(ratio "$(pick "$lv" min)" "$(pick "$bw" min)") lockvm=$(ms "$(pick "$lv" min)")ms bwrap=$(ms "$(pick "$bw" min)")ms medians lockvm=$(ms "$(pick "$lv" med)")ms bwrap=$(ms "$(pick "$bw" med)")ms (hello.elf confined / bwrap --unshare-all of the static hello; best of 20; target <= 1.0)"
+	echo "BENCH start-linux-vs-bwrap ratio=$(ratio "$(pick "$lx" min)" "$(pick "$bw" min)") lockvm=$(ms "$(pick "$lx" min)")ms bwrap=$(ms "$(pick "$bw" min)")ms medians lockvm=$(ms "$(pick "$lx" med)")ms bwrap=$(ms "$(pick "$bw" med)")ms (--linux static hello confined / bwrap of the same; best of 20; target <= 1.2)"
+else
+	echo "BENCH start-vs-bwrap skipped: bubblewrap not installed (make deps)"
+fi
+# The phases of one confined start (LOCKVM_DEBUG_TIMING=1), in order, as a table.
+echo "start phases (ms from the supervisor's start; one run of hello.elf):"
+LOCKVM_DEBUG_TIMING=1 "$L" run "$B/guests/hello.elf" 2>&1 >/dev/null | grep '^timing:' |
+	sed 's/^timing: //; s/at= */at=/; s/took= */took=/' | sort -s -t= -k2,2g |
+	awk '{ took = $NF; at = $(NF - 1); $NF = ""; $(NF - 1) = ""; printf "  %-40s %-14s %s\n", $0, at, took }'
+
 # confine: hello.elf start-to-exit fully confined / the same with --confine off
 # (interleaved, best of 20 each). Target: confinement adds under 5 ms.
 on="" off=""
@@ -102,27 +127,39 @@ echo "BENCH block ratio=$(ratio "$host" "$guest") guest=$(awk -v m=$MB -v s="$gu
 # memtouch: a guest writing and reading back 1 GiB of fresh RAM (each first
 # touch is an EPT fault the host serves) / the same loop natively on fresh
 # anonymous memory. Loop time as each side measures it (VM start excluded),
-# best of 3, interleaved; with 4 KiB pages and with transparent huge pages.
+# best of 3, interleaved. memtouch: lockvm's default options (a 1280 MiB
+# guest gets transparent huge pages where the host allows them) against the
+# native default (4 KiB pages unless asked); memtouch-4k: 4 KiB pages on
+# both sides (--hugepages=off); memtouch-hugepages: THP on both sides.
 memtouch_ns() { "$@" 2>/dev/null | grep -o 'ns=[0-9]*' | cut -d= -f2; }
-for kind in small thp; do
-	g_best="" n_best=""
-	for _ in 1 2 3; do
-		if [ $kind = thp ]; then
-			g=$(memtouch_ns "$L" run --mem 1280M --hugepages=thp "$B/guests/memtouch.elf" -- 1G)
-			n=$(memtouch_ns "$B/bench/memtouch_native" 1G thp)
-		else
-			g=$(memtouch_ns "$L" run --mem 1280M "$B/guests/memtouch.elf" -- 1G)
-			n=$(memtouch_ns "$B/bench/memtouch_native" 1G)
-		fi
-		if [ -n "$g" ] && { [ -z "$g_best" ] || [ "$g" -lt "$g_best" ]; }; then g_best=$g; fi
-		if [ -n "$n" ] && { [ -z "$n_best" ] || [ "$n" -lt "$n_best" ]; }; then n_best=$n; fi
+# Rounds outside, kinds inside, their order rotated each round: how fast
+# fresh memory comes depends on what the run before freed (4 KiB or huge
+# pages, which these hosts also reclaim), so each kind follows each other.
+declare -A g_best=() n_best=()
+for order in "default small thp" "small thp default" "thp default small"; do
+	for kind in $order; do
+		case $kind in
+		thp) g=$(memtouch_ns "$L" run --mem 1280M --hugepages=thp "$B/guests/memtouch.elf" -- 1G)
+			n=$(memtouch_ns "$B/bench/memtouch_native" 1G thp) ;;
+		small) g=$(memtouch_ns "$L" run --mem 1280M --hugepages=off "$B/guests/memtouch.elf" -- 1G)
+			n=$(memtouch_ns "$B/bench/memtouch_native" 1G) ;;
+		*) g=$(memtouch_ns "$L" run --mem 1280M "$B/guests/memtouch.elf" -- 1G)
+			n=$(memtouch_ns "$B/bench/memtouch_native" 1G) ;;
+		esac
+		if [ -n "$g" ] && { [ -z "${g_best[$kind]:-}" ] || [ "$g" -lt "${g_best[$kind]}" ]; }; then g_best[$kind]=$g; fi
+		if [ -n "$n" ] && { [ -z "${n_best[$kind]:-}" ] || [ "$n" -lt "${n_best[$kind]}" ]; }; then n_best[$kind]=$n; fi
 	done
-	name=memtouch; [ $kind = thp ] && name=memtouch-hugepages
-	if [ -z "$g_best" ] || [ -z "$n_best" ]; then
-		echo "BENCH $name ratio=n/a (a run failed: guest='$g_best' native='$n_best')"
+done
+for kind in default small thp; do
+	g=${g_best[$kind]:-} n=${n_best[$kind]:-}
+	case $kind in default) name=memtouch how="lockvm's default options: THP for this guest where the host allows it; native 4 KiB pages" ;;
+	small) name=memtouch-4k how="4 KiB pages on both sides" ;;
+	thp) name=memtouch-hugepages how="transparent huge pages on both sides" ;; esac
+	if [ -z "$g" ] || [ -z "$n" ]; then
+		echo "BENCH $name ratio=n/a (a run failed: guest='$g' native='$n')"
 		continue
 	fi
-	echo "BENCH $name ratio=$(ratio "$n_best" "$g_best") guest=$(awk -v n="$g_best" 'BEGIN{printf "%.3f", n/1e9}')s native=$(awk -v n="$n_best" 'BEGIN{printf "%.3f", n/1e9}')s (1 GiB written and read back, $([ $kind = thp ] && echo "transparent huge pages on both sides" || echo "4 KiB pages"); guest speed / native speed)"
+	echo "BENCH $name ratio=$(ratio "$n" "$g") guest=$(awk -v n="$g" 'BEGIN{printf "%.3f", n/1e9}')s native=$(awk -v n="$n" 'BEGIN{printf "%.3f", n/1e9}')s (1 GiB written and read back, $how; guest speed / native speed; target >= 0.8)"
 done
 
 # overhead: the VMM's resident memory beyond the guest's own touched pages,

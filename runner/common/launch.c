@@ -45,7 +45,7 @@ struct launch_wire {
 	uint32_t magic;
 	uint16_t version, header_size;
 	uint32_t total_size, flags;
-	uint64_t mem, timeout_ns;
+	uint64_t mem, timeout_ns, timing_origin_ns;
 	uint32_t vcpus, layers, hugepages, tty_mask;
 	int32_t fds[FD_COUNT];
 	uint32_t disk_count, disk_ro_mask;
@@ -220,6 +220,7 @@ int launch_decode(const uint8_t *buf, size_t len, struct launch *l, char *err, s
 
 	l->mem = w.mem;
 	l->timeout_ns = w.timeout_ns;
+	l->timing_origin_ns = w.timing_origin_ns;
 	l->vcpus = w.vcpus;
 	l->layers = w.layers;
 	l->flags = w.flags;
@@ -285,6 +286,7 @@ uint8_t *launch_encode(const struct launch *l, size_t *len, char *err, size_t er
 	w.flags = l->flags;
 	w.mem = l->mem;
 	w.timeout_ns = l->timeout_ns;
+	w.timing_origin_ns = l->timing_origin_ns;
 	w.vcpus = l->vcpus;
 	w.layers = l->layers;
 	w.hugepages = (uint32_t)l->hugepages;

@@ -49,8 +49,9 @@ struct launch_disk {
  * launch_decode(), which must outlive the struct.
  */
 struct launch {
-	uint64_t mem;	     /* bytes of guest RAM */
-	uint64_t timeout_ns; /* 0: none */
+	uint64_t mem;		   /* bytes of guest RAM */
+	uint64_t timeout_ns;	   /* 0: none */
+	uint64_t timing_origin_ns; /* --debug-timing: the supervisor's start (now_ns); 0: off */
 	unsigned vcpus;
 	unsigned layers; /* confinement layers the supervisor applied (sandbox.h); 0 = none */
 	unsigned flags;	 /* enum launch_flag */

@@ -111,6 +111,13 @@ static NORETURN PRINTF_LIKE(1, 2) void sandbox_fail_msg(const char *fmt, ...)
 	_exit(SANDBOX_EXIT);
 }
 
+/* --debug-timing: stamps one step of the child's drop. */
+static void mark(const struct sandbox_config *cfg, enum sandbox_mark step)
+{
+	if (cfg->marks)
+		cfg->marks[step] = now_ns();
+}
+
 static bool on(const struct sandbox_config *cfg, unsigned layer)
 {
 	return (cfg->layers & layer) != 0;
@@ -316,6 +323,7 @@ void sandbox_enter_child(const struct sandbox_config *cfg, int exec_fd, char *co
 			sandbox_fail("open(\"%s\", O_PATH|O_DIRECTORY)", cfg->empty_dir);
 	}
 
+	mark(cfg, SANDBOX_MARK_START);
 	/* 1. cgroup, joined before the cgroup ns is made so that the VMM's
 	 * view of the cgroup tree is rooted at its own cgroup. "0" (= the
 	 * caller) works from inside the new pid ns. */
@@ -335,6 +343,7 @@ void sandbox_enter_child(const struct sandbox_config *cfg, int exec_fd, char *co
 			sandbox_fail("sethostname(\"%s\")", host);
 		sandbox_loopback_down(host_net_ns);
 	}
+	mark(cfg, SANDBOX_MARK_NAMESPACES);
 
 	/* 3. Exec label, before pivot_root: libselinux and libapparmor write
 	 * /proc/thread-self/attr/exec, which the empty root no longer has
@@ -353,6 +362,7 @@ void sandbox_enter_child(const struct sandbox_config *cfg, int exec_fd, char *co
 	/* 4. Empty read-only root: the VMM sees no filesystem at all. */
 	if (on(cfg, SANDBOX_PIVOT_ROOT))
 		sandbox_pivot_to_empty_root();
+	mark(cfg, SANDBOX_MARK_PIVOT_ROOT);
 
 	/* 5. rlimits. NPROC counts per uid, and the uid is the VM's own. */
 	if (on(cfg, SANDBOX_RLIMITS)) {
@@ -455,6 +465,7 @@ void sandbox_enter_child(const struct sandbox_config *cfg, int exec_fd, char *co
 
 	/* 14. The VMM, from the fd opened while privileged; the SELinux domain
 	 * transition happens here. */
+	mark(cfg, SANDBOX_MARK_EXEC);
 	fexecve(exec_fd, argv, on(cfg, SANDBOX_CLEAR_ENV) ? empty_env : environ);
 	sandbox_fail("fexecve(fd %d, \"%s\")", exec_fd, argv[0] ? argv[0] : "");
 }

@@ -57,6 +57,18 @@ struct sandbox_config {
 	 * off but SANDBOX_CHROOT is on (tests); unused otherwise. */
 	const char *empty_dir;
 	const char *hostname; /* in the new uts ns; NULL: "lockvm" */
+	/* --debug-timing: shared memory (MAP_SHARED) the child stamps with
+	 * now_ns() at each enum sandbox_mark, or NULL. */
+	uint64_t *marks;
+};
+
+/* The child's steps, as --debug-timing reports them. */
+enum sandbox_mark {
+	SANDBOX_MARK_START,	 /* the child runs (after the parent's go) */
+	SANDBOX_MARK_NAMESPACES, /* cgroup joined, namespaces made */
+	SANDBOX_MARK_PIVOT_ROOT, /* exec label set, root pivoted */
+	SANDBOX_MARK_EXEC,	 /* every layer applied: fexecve next */
+	SANDBOX_MARKS
 };
 
 /* Fills *cfg with every layer on, the default rlimits and no fds kept. */

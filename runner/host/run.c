@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -54,6 +55,14 @@ static int run_mode(int argc, char **argv, bool incoming)
 	struct run_options o = {.incoming_mode = incoming};
 	static struct run_state st;
 	char err[PATH_MAX + 256], why[256];
+	uint64_t origin = now_ns();
+	const char *timing = getenv("LOCKVM_DEBUG_TIMING");
+	if (timing && *timing && strcmp(timing, "0") != 0) {
+		if (strcmp(timing, "1") != 0)
+			die("LOCKVM_DEBUG_TIMING='%s': want 1 (print each phase's time) or 0",
+			    timing);
+		run_timing_start(origin);
+	}
 	run_parse_options(argc, argv, &o);
 	st = (struct run_state){.lifeline = -1,
 				.tap_fd = -1,
@@ -80,6 +89,7 @@ static int run_mode(int argc, char **argv, bool incoming)
 	random_uuid(st.vm.uuid);
 
 	/* Everything is opened here, while privileged; the VMM gets fds only. */
+	run_timing_phase("open files");
 	int kvm_fd = kvm_open_device(err, sizeof(err));
 	if (kvm_fd < 0)
 		die("%s", err);
@@ -129,18 +139,21 @@ static int run_mode(int argc, char **argv, bool incoming)
 	if (o.fs_fd >= 0)
 		close(o.fs_fd);
 	st.vm.vmm_pid = (long)vmm;
+	run_timing_phase("wait for ready");
 	char r = wait_running(&st);
 	/* Said once the stream was accepted, so a refusal stays one line. */
 	if (r == 'R' && restore_note[0]) {
 		fprintf(stderr, "lockvm: %s\n", restore_note);
 		run_log_event(&st, "%s", restore_note);
 	}
+	run_timing_phase("registry update");
 	snprintf(st.vm.state, sizeof(st.vm.state), "running");
 	if (registry_save(&st.vm) < 0)
 		warn_errno("registry: recording VMM pid");
 	log_confinement(&o, &st);
 	run_log_event(&st, "vmm pid %ld", st.vm.vmm_pid);
 	run_detach_ready(&st);
+	run_timing_phase("guest run (wait)");
 	struct memstat stats = {0};
 	int status =
 	    supervise(vmm, o.timeout_ns, &st, sig_fd, o.stats ? &stats : NULL,
@@ -150,10 +163,12 @@ static int run_mode(int argc, char **argv, bool incoming)
 		memstat_format(&stats, line, sizeof(line));
 		fprintf(stderr, "stats: %s\n", line);
 	}
+	run_timing_phase("teardown");
 	control_relay_close(&st.relay, st.vm.name);
 	run_log_event(&st, "exit: %d (%s)", status, why);
 	release_resources(&o, &st);
 	for (unsigned i = 0; i < o.disk_count; i++)
 		close(o.disks[i].fd);
+	run_timing_report();
 	return status;
 }

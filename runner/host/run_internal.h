@@ -48,6 +48,8 @@ struct run_options {
 	const char *group; /* --group NAME */
 
 	struct guest_mem_config mem_config; /* --hugepages, --ksm */
+	bool hugepages_set;		    /* --hugepages given: no default backing */
+	char backing_note[512];		    /* why a large guest got no THP, for its log */
 	uint64_t mem_limit;		    /* --mem-limit; 0: RAM plus the VMM's overhead */
 	const char *numa;		    /* --numa as given, NULL when not bound */
 	struct numa_set numa_nodes, numa_cpus;
@@ -152,6 +154,21 @@ void release_resources(const struct run_options *o, struct run_state *st);
 void release_at_exit_arm(const struct run_options *o, struct run_state *st);
 /* The --detach caller's side: its exit leaves the resources to the supervisor. */
 void release_at_exit_disarm(void);
+
+/* run_timing.c: --debug-timing, the phases of one run (docs/ARCHITECTURE.md). */
+
+/* Timing on from origin (now_ns() at the run's start): the phase "options" begins. */
+void run_timing_start(uint64_t origin);
+/* The origin, or 0 when timing is off (the VMM gets it in its launch message). */
+uint64_t run_timing_origin(void);
+/* Shared memory for sandbox_config.marks, or NULL when timing is off. */
+uint64_t *run_timing_child_marks(void);
+/* Ends the current phase and begins `name` (a string literal); nothing when off. */
+void run_timing_phase(const char *name);
+/* The policy compiler thread's start and end (it runs beside the phases). */
+void run_timing_compile(uint64_t start, uint64_t end);
+/* Prints every phase, the compiler's and the child's steps ("timing:" lines, stderr). */
+void run_timing_report(void);
 
 /* run_launch.c: the seccomp policies and the VMM's launch. */
 

@@ -55,8 +55,10 @@ static void *compile_policy(void *arg)
 static void *compile_all(void *arg)
 {
 	struct policy_job *jobs = arg;
+	uint64_t start = now_ns();
 	for (int i = 0; i < VMM_POLICIES; i++)
 		compile_policy(&jobs[i]);
+	run_timing_compile(start, now_ns());
 	return NULL;
 }
 
@@ -169,19 +171,28 @@ pid_t start_vmm(const struct run_options *o, struct run_state *st, int vmm_fd, i
 					bit == SANDBOX_CGROUP ? "no memory, pids or cpu limit"
 							      : "needs root");
 		}
+		run_timing_phase("uid");
 		if (cfg.layers & SANDBOX_UID)
 			reserve_uid(st, &cfg);
 	}
+	run_timing_phase("registry and label");
 	claim_identity(o, st, o->confine && (cfg.layers & SANDBOX_UID) ? cfg.uid : 0,
 		       o->confine && (cfg.layers & SANDBOX_UID) ? cfg.gid : 0);
+	run_timing_phase("log");
 	open_log(st);
 	run_log_event(st, "start: %s, %u vCPU%s, %" PRIu64 " MiB, uuid %s", o->guest, o->vcpus,
 		      o->vcpus == 1 ? "" : "s", o->mem >> 20, st->vm.uuid);
+	if (o->backing_note[0])
+		run_log_event(st, "%s", o->backing_note);
+	run_timing_phase("AppArmor profile");
 	load_apparmor_profile(o, st);
+	run_timing_phase("net");
 	setup_net(o, st, &l, keep, &n_keep);
 	if (o->confine) {
+		run_timing_phase("cgroup");
 		if (cfg.layers & SANDBOX_CGROUP)
 			create_vm_cgroup(o, st, &cfg);
+		run_timing_phase("policy compile (join)");
 		compile_policies_finish(policies);
 		for (int i = 0; i < VMM_POLICIES; i++) {
 			policy_fds[i] = policies[i].fd;
@@ -194,6 +205,7 @@ pid_t start_vmm(const struct run_options *o, struct run_state *st, int vmm_fd, i
 		if (o->seccomp_mode == SECCOMP_POLICY_MODE_TRAP)
 			l.flags |= LAUNCH_SECCOMP_TRAP;
 	}
+	run_timing_phase("launch message");
 	/* The VMM's channels (ready, stdout, stderr), made once the label is
 	 * claimed: socketpairs in the VM's
 	 * own SELinux context where it gets one (mac_vmm_channel), else pipes. */
@@ -219,6 +231,8 @@ pid_t start_vmm(const struct run_options *o, struct run_state *st, int vmm_fd, i
 	st->vm.layers = cfg.layers;
 	l.argc = (unsigned)o->guest_argc;
 	l.argv = (const char **)o->guest_argv;
+	l.timing_origin_ns = run_timing_origin();
+	cfg.marks = run_timing_child_marks();
 	char err[256], launch_fd_text[16];
 	size_t launch_len;
 	uint8_t *message = launch_encode(&l, &launch_len, err, sizeof(err));
@@ -254,6 +268,7 @@ pid_t start_vmm(const struct run_options *o, struct run_state *st, int vmm_fd, i
 	if (saved_out < 0 || saved_err < 0 || dup2(st->out_pipe[1], STDOUT_FILENO) < 0 ||
 	    dup2(st->err_pipe[1], STDERR_FILENO) < 0)
 		die_errno("redirecting the VMM's stdout/stderr");
+	run_timing_phase("spawn");
 	pid_t pid = sandbox_spawn(&cfg, vmm_fd, vmm_argv, &st->lifeline);
 	close(launch_fd);
 	int spawn_errno = errno;

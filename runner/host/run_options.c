@@ -36,7 +36,9 @@ static void usage(FILE *out)
 	    "  --group NAME       share one category pair with the group's other VMs\n"
 	    "  --timeout SECONDS  stop the VM after this long (exit 124)\n"
 	    "  --ksm              let the host's KSM merge identical guest pages\n"
-	    "  --hugepages[=thp|hugetlb]  back guest RAM with huge pages (default thp)\n"
+	    "  --hugepages[=thp|hugetlb|off]  back guest RAM with huge pages (default thp);\n"
+	    "                     without it: thp for 512 MiB of RAM or more where the host\n"
+	    "                     allows it (not with --ksm), else 4 KiB pages; off: 4 KiB\n"
 	    "  --numa NODES       bind guest RAM and vCPU threads to NUMA nodes (e.g. 0 or 0,1)\n"
 	    "  --mem-limit SIZE   cgroup memory limit (default: guest RAM + VMM overhead)\n"
 	    "  --cpus N           CPU time quota in CPUs (e.g. 0.5 or 2; cgroup cpu controller)\n"
@@ -236,12 +238,15 @@ void run_parse_options(int argc, char **argv, struct run_options *o)
 			/* Optional argument: only "--hugepages=KIND" carries one. */
 			const char *eq = strchr(argv[optind - 1], '=');
 			const char *kind = eq ? eq + 1 : "thp";
-			if (strcmp(kind, "thp") == 0)
+			o->hugepages_set = true;
+			if (strcmp(kind, "off") == 0)
+				o->mem_config.backing = GUEST_MEM_SMALL_PAGES;
+			else if (strcmp(kind, "thp") == 0)
 				o->mem_config.backing = GUEST_MEM_THP;
 			else if (strcmp(kind, "hugetlb") == 0)
 				o->mem_config.backing = GUEST_MEM_HUGETLB;
 			else
-				die("--hugepages=%s: want thp or hugetlb", kind);
+				die("--hugepages=%s: want thp, hugetlb or off", kind);
 			break;
 		}
 		case 'N':
@@ -341,6 +346,10 @@ void run_parse_options(int argc, char **argv, struct run_options *o)
 void check_memory_options(struct run_options *o)
 {
 	char err[384];
+	if (!o->hugepages_set &&
+	    memhost_default_thp(MEMHOST_SYSFS_MM, o->mem, o->mem_config.mergeable, o->backing_note,
+				sizeof(o->backing_note)))
+		o->mem_config.backing = GUEST_MEM_THP; /* the host's mode is said in the log */
 	if (o->mem_config.mergeable && o->mem_config.backing == GUEST_MEM_HUGETLB)
 		die("--ksm and --hugepages=hugetlb do not go together: KSM merges only small "
 		    "pages (use --hugepages=thp or no huge pages)");

@@ -514,20 +514,26 @@ static void release_lifeline(struct run_state *st)
 	st->lifeline = -1;
 }
 
-/* What start_vmm takes, in the order it takes it; released last first. */
-static void (*const release_steps[])(struct run_state *) = {
-    release_uid,	     /* reserve_uid */
-    release_identity,	     /* claim_identity */
-    remove_apparmor_profile, /* load_apparmor_profile */
-    release_net,	     /* setup_net */
-    destroy_vm_cgroup,	     /* create_vm_cgroup */
-    release_lifeline,	     /* sandbox_spawn */
+/* What start_vmm takes, in the order it takes it; released last first.
+ * Named as --debug-timing reports them. */
+static const struct {
+	void (*release)(struct run_state *);
+	const char *phase;
+} release_steps[] = {
+    {release_uid, "uid release"},		  /* reserve_uid */
+    {release_identity, "registry update"},	  /* claim_identity */
+    {remove_apparmor_profile, "AppArmor unload"}, /* load_apparmor_profile */
+    {release_net, "net release"},		  /* setup_net */
+    {destroy_vm_cgroup, "cgroup removal"},	  /* create_vm_cgroup */
+    {release_lifeline, "teardown"},		  /* sandbox_spawn */
 };
 
 void release_resources(const struct run_options *o, struct run_state *st)
 {
-	for (size_t i = ARRAY_SIZE(release_steps); i-- > 0;)
-		release_steps[i](st);
+	for (size_t i = ARRAY_SIZE(release_steps); i-- > 0;) {
+		run_timing_phase(release_steps[i].phase);
+		release_steps[i].release(st);
+	}
 }
 
 /* What run_main has taken is given back also when it dies on the way

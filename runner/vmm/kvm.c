@@ -11,6 +11,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "util.h"
+
 int kvm_open_device(char *err, size_t errlen)
 {
 	/* LOCKVM_KVM_DEVICE: another node for the same device (tests give an
@@ -109,6 +111,33 @@ int kvm_vm_create(struct vm *vm, char *err, size_t errlen)
 		vcpu->run = run;
 	}
 	return 0;
+}
+
+static void *kvm_create_thread(void *arg)
+{
+	struct kvm_create_job *job = arg;
+	job->rc = kvm_vm_create(job->vm, job->err, sizeof(job->err));
+	job->done_ns = now_ns();
+	return NULL;
+}
+
+int kvm_vm_create_start(struct vm *vm, struct kvm_create_job *job, char *err, size_t errlen)
+{
+	*job = (struct kvm_create_job){.vm = vm, .rc = -1};
+	int rc = pthread_create(&job->thread, NULL, kvm_create_thread, job);
+	if (rc != 0) {
+		snprintf(err, errlen, "pthread_create (KVM VM): %s", strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+int kvm_vm_create_finish(struct kvm_create_job *job, char *err, size_t errlen)
+{
+	pthread_join(job->thread, NULL);
+	if (job->rc < 0)
+		snprintf(err, errlen, "%s", job->err);
+	return job->rc;
 }
 
 void kvm_vm_destroy(struct vm *vm)

@@ -29,6 +29,7 @@
 #include "sandbox.h"
 #include "seccomp_install.h"
 #include "seccomp_trap.h"
+#include "timing.h"
 
 /* A guest image can be no larger than this, whatever the RAM size. */
 #define ELF_FILE_MAX (1ULL << 30)
@@ -36,6 +37,7 @@
 struct vmm_options {
 	int kvm_fd, elf_fd, console_fd;
 	uint64_t mem, timeout_ns;
+	uint64_t timing_origin; /* --debug-timing: the supervisor's origin; 0: off */
 	unsigned vcpus;
 	int disk_fds[LOCKVM_MAX_DISKS];
 	bool disk_ro[LOCKVM_MAX_DISKS];
@@ -97,6 +99,7 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 	    .console_fd = l.console_fd,
 	    .mem = l.mem,
 	    .timeout_ns = l.timeout_ns,
+	    .timing_origin = l.timing_origin_ns,
 	    .vcpus = l.vcpus,
 	    .disk_count = l.disk_count,
 	    .stats = l.flags & LAUNCH_STATS,
@@ -330,6 +333,7 @@ int vmm_main(int argc, char **argv)
 	struct vmm_options o;
 	struct vm vm;
 	char err[256];
+	uint64_t t_main = now_ns(); /* --debug-timing: the VMM's phases, printed at its end */
 	util_progname = "lockvm-vmm";
 	prctl(PR_SET_NAME, "lockvm-vmm", 0, 0, 0);
 	parse_options(argc, argv, &o);
@@ -389,12 +393,26 @@ int vmm_main(int argc, char **argv)
 
 	/* Phase order: memory, image (or saved state), VM, vCPUs, signals, threads. */
 	static struct snapshot_state saved;
-	if (o.restore_fd >= 0)
+	uint64_t t_kvm = now_ns(), t_loaded, t_vm;
+	if (o.restore_fd >= 0) {
 		restore_guest(&vm, &o, &saved);
-	else
+		t_loaded = t_kvm = now_ns();
+		if (kvm_vm_create(&vm, err, sizeof(err)) < 0)
+			die("%s", err);
+		t_vm = now_ns();
+	} else {
+		/* The VM is made beside the guest's loading, which touches
+		 * guest RAM and vm->guest only. */
+		struct kvm_create_job job;
+		if (kvm_vm_create_start(&vm, &job, err, sizeof(err)) < 0)
+			die("%s", err);
 		load_guest(&vm, &o);
-	if (kvm_vm_create(&vm, err, sizeof(err)) < 0)
-		die("%s", err);
+		t_loaded = now_ns();
+		if (kvm_vm_create_finish(&job, err, sizeof(err)) < 0)
+			die("%s", err);
+		t_vm = job.done_ns;
+	}
+	uint64_t t_vcpus = now_ns();
 	for (unsigned i = 0; i < o.vcpus; i++)
 		if (arch_vcpu_init(&vm.vcpus[i], err, sizeof(err)) < 0 ||
 		    (vm.guest->vcpu_init &&
@@ -461,7 +479,9 @@ int vmm_main(int argc, char **argv)
 	}
 	seccomp_trap_set_thread("main");
 	report_ready(&vm, o.ready_fd);
+	uint64_t t_ready = now_ns();
 	int status = run_until_end(&vm, signal_fd, o.control_fd);
+	uint64_t t_end = now_ns();
 
 	if (o.stats) {
 		uint64_t exits = 0, calls = 0;
@@ -486,5 +506,13 @@ int vmm_main(int argc, char **argv)
 	free(vm.vcpus);
 	close(signal_fd);
 	close(vm.wake_fd);
+	timing_line("vmm", "VMM setup", o.timing_origin, t_main, t_kvm);
+	/* These two overlap (kvm_vm_create_start); KVM_SET_USER_MEMORY_REGION
+	 * waits for an SRCU grace period. */
+	timing_line("vmm", "guest load", o.timing_origin, t_kvm, t_loaded);
+	timing_line("vmm", "KVM VM and memslot", o.timing_origin, t_kvm, t_vm);
+	timing_line("vmm", "KVM setup (vCPUs)", o.timing_origin, t_vcpus, t_ready);
+	timing_line("vmm", "guest run", o.timing_origin, t_ready, t_end);
+	timing_line("vmm", "VMM teardown", o.timing_origin, t_end, now_ns());
 	return status;
 }

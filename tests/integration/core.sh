@@ -173,7 +173,12 @@ vmm=""
 for _ in $(seq 50); do vmm=$(pgrep -P "$sup" -x lockvm-vmm) && break; sleep 0.1; done
 if [ -n "$vmm" ]; then
 	pass "VMM process is named lockvm-vmm"
-	threads=$(cat /proc/"$vmm"/task/*/comm | sort | tr '\n' ' ')
+	# The VMM may still be setting up (its threads come last): wait up to 5 s.
+	for _ in $(seq 50); do
+		threads=$(cat /proc/"$vmm"/task/*/comm 2>/dev/null | sort | tr '\n' ' ')
+		[[ $threads == *"vcpu0 vcpu1"* ]] && break
+		sleep 0.1
+	done
 	[[ $threads == *"vcpu0 vcpu1"* ]] && pass "vCPU threads are named vcpu0, vcpu1" || fail "thread names: $threads"
 else fail "no lockvm-vmm child of the supervisor"; fi
 kill -TERM "$sup"

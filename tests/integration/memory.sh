@@ -115,12 +115,27 @@ else
 		start_vm "$T_TMP/nothp.out" --mem 256M "$MT" -- 64M hold=2
 		wait_for "$T_TMP/nothp.out" "holding"
 		huge=$(kib "$(vmm_of "$SUP")" AnonHugePages smaps_rollup)
-		[ "${huge:-x}" = 0 ] && pass "without --hugepages (host THP mode madvise): no huge pages" ||
-			fail "without --hugepages: AnonHugePages '$huge' KiB, want 0"
+		[ "${huge:-x}" = 0 ] && pass "without --hugepages, 256 MiB (host THP mode madvise): no huge pages" ||
+			fail "without --hugepages, 256 MiB: AnonHugePages '$huge' KiB, want 0"
 		finish "$T_TMP/nothp.out"
 	fi
+	# From 512 MiB of RAM on, THP is the default (MEMHOST_THP_DEFAULT_MIN); off turns it off.
+	start_vm "$T_TMP/dflthp.out" --mem 512M "$MT" -- 64M hold=2
+	if wait_for "$T_TMP/dflthp.out" "holding"; then
+		huge=$(kib "$(vmm_of "$SUP")" AnonHugePages smaps_rollup)
+		[ -n "$huge" ] && [ "$huge" -ge $((32 * MiB)) ] &&
+			pass "without --hugepages, 512 MiB: THP by default (AnonHugePages ${huge} KiB)" ||
+			fail "without --hugepages, 512 MiB: AnonHugePages '$huge' KiB, want >= 32 MiB"
+	else fail "default THP: memtouch never held: $(tail -n 3 "$T_TMP/dflthp.out")"; fi
+	finish "$T_TMP/dflthp.out"
+	start_vm "$T_TMP/off.out" --mem 512M --hugepages=off "$MT" -- 64M hold=2
+	wait_for "$T_TMP/off.out" "holding"
+	huge=$(kib "$(vmm_of "$SUP")" AnonHugePages smaps_rollup)
+	[ "${huge:-x}" = 0 ] && pass "--hugepages=off, 512 MiB: no huge pages" ||
+		fail "--hugepages=off, 512 MiB: AnonHugePages '$huge' KiB, want 0"
+	finish "$T_TMP/off.out"
 fi
-expect "--hugepages=bad refused" 125 "--hugepages=gigantic: want thp or hugetlb" \
+expect "--hugepages=bad refused" 125 "--hugepages=gigantic: want thp, hugetlb or off" \
 	"$LOCKVM" run --hugepages=gigantic "$G/hello.elf"
 
 # --- hugetlb ---------------------------------------------------------------

@@ -107,8 +107,17 @@ static void host_memory_features_checked(void **state)
 	put("transparent_hugepage/enabled", "always madvise [never]\n");
 	assert_int_equal(memhost_check_thp(fixture, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "transparent huge pages are disabled on this host"));
+	/* Without --hugepages: THP from 512 MiB on, not where the host is "never", not with KSM. */
+	assert_false(memhost_default_thp(fixture, 1ULL << 30, false, err, sizeof(err)));
+	assert_non_null(
+	    strstr(err, "guest RAM on 4 KiB pages: transparent huge pages are disabled"));
 	put("transparent_hugepage/enabled", "always [madvise] never\n");
 	assert_int_equal(memhost_check_thp(fixture, err, sizeof(err)), 0);
+	assert_true(memhost_default_thp(fixture, MEMHOST_THP_DEFAULT_MIN, false, err, sizeof(err)));
+	assert_false(memhost_default_thp(fixture, MEMHOST_THP_DEFAULT_MIN - (2 << 20), false, err,
+					 sizeof(err)));
+	assert_string_equal(err, "");
+	assert_false(memhost_default_thp(fixture, 1ULL << 30, true, err, sizeof(err)));
 	put("hugepages/hugepages-2048kB/free_hugepages", "40\n");
 	put("hugepages/hugepages-2048kB/resv_hugepages", "8\n");
 	assert_int_equal(memhost_check_hugetlb(fixture, 64ULL << 20, err, sizeof(err)), 0);

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The start of `lockvm run`: LOCKVM_DEBUG_TIMING's phase lines.
+. "$(dirname "$0")/../lib.sh"
+if ! have_kvm; then skip "start: /dev/kvm is not usable here"; exit 0; fi
+if [ "$(id -u)" -ne 0 ]; then skip "start: needs root for the per-VM uid"; exit 0; fi
+
+# Every phase of docs/ARCHITECTURE.md "The start, phase by phase" has its line, once the run is over.
+if confined "debug timing of a confined run"; then
+	run_capture env LOCKVM_DEBUG_TIMING=1 "$LOCKVM" run "$G/hello.elf"
+	missing=""
+	for phase in "supervisor options" "supervisor open files" "supervisor uid" \
+		"supervisor registry and label" "supervisor cgroup" "compiler   policy compile" \
+		"supervisor AppArmor profile" "supervisor spawn" "child      namespaces" \
+		"child      pivot_root" "child      exec of the VMM" "vmm        VMM setup" "vmm        guest load" \
+		"vmm        KVM VM and memslot" "vmm        KVM setup (vCPUs)" "vmm        guest run" "vmm        VMM teardown" \
+		"supervisor teardown" "supervisor registry update"; do
+		grep -q "^timing: $phase *at= *[0-9.]*ms" <<<"$out" || missing+="[$phase] "
+	done
+	if [ "$rc" -eq 0 ] && grep -q "hello from lockvm" <<<"$out" && [ -z "$missing" ]; then
+		pass "LOCKVM_DEBUG_TIMING=1 prints every phase of the start"
+	else
+		fail "LOCKVM_DEBUG_TIMING=1: rc=$rc, missing $missing; got: $(tr '\n' '|' <<<"$out")"
+	fi
+fi
+run_capture "$LOCKVM" run "$G/hello.elf"
+if [ "$rc" -eq 0 ] && ! grep -q "^timing:" <<<"$out"; then
+	pass "no timing lines without LOCKVM_DEBUG_TIMING"
+else
+	fail "without LOCKVM_DEBUG_TIMING: rc=$rc: $(tr '\n' '|' <<<"$out")"
+fi
+expect "LOCKVM_DEBUG_TIMING=yes refused" 125 "LOCKVM_DEBUG_TIMING='yes': want 1" \
+	env LOCKVM_DEBUG_TIMING=yes "$LOCKVM" run "$G/hello.elf"
