@@ -334,7 +334,7 @@ static int parse_annotations(json_object *doc, struct oci_config *cfg, char *err
 	return 0;
 }
 
-int oci_config_parse(const char *text, size_t len, struct oci_config *cfg, char *err, size_t errlen)
+static int parse_all(const char *text, size_t len, struct oci_config *cfg, char *err, size_t errlen)
 {
 	*cfg = (struct oci_config){.cpu_period = 100000};
 	if (len > OCI_MAX_CONFIG)
@@ -377,6 +377,20 @@ int oci_config_parse(const char *text, size_t len, struct oci_config *cfg, char 
 				     errlen) < 0)
 			return -1;
 	return 0;
+}
+
+int oci_config_parse(const char *text, size_t len, struct oci_config *cfg, char *err, size_t errlen)
+{
+	err[0] = '\0';
+	if (parse_all(text, len, cfg, err, errlen) == 0)
+		return 0;
+	/* Field names come from the document: the line shows no control byte. */
+	for (char *c = err; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	if (!err[0])
+		snprintf(err, errlen, "config.json: refused");
+	return -1;
 }
 
 void oci_config_free(struct oci_config *cfg)

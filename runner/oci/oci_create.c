@@ -119,8 +119,18 @@ static pid_t do_create(const struct create_opts *o, struct oci_state *s, struct 
 {
 	char err[1024];
 	memset(s, 0, sizeof(*s));
-	if (mkdir(oci_g.root, 0700) < 0 && errno != EEXIST)
-		oci_fail("--root %s: %s", oci_g.root, strerror(errno));
+	/* runc makes its whole --root (containerd's shim names a fresh one). */
+	char parent[PATH_MAX];
+	snprintf(parent, sizeof(parent), "%s", oci_g.root);
+	for (char *slash = strchr(parent + 1, '/');; slash = strchr(slash + 1, '/')) {
+		if (slash)
+			*slash = '\0';
+		if (mkdir(parent, 0700) < 0 && errno != EEXIST)
+			oci_fail("--root %s: mkdir %s: %s", oci_g.root, parent, strerror(errno));
+		if (!slash)
+			break;
+		*slash = '/';
+	}
 	snprintf(s->id, sizeof(s->id), "%s", o->id);
 	if ((size_t)snprintf(s->dir, sizeof(s->dir), "%s/%s", oci_g.root, o->id) >= sizeof(s->dir))
 		oci_fail("container id too long for --root %s", oci_g.root);
