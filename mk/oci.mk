@@ -6,3 +6,6 @@ $(BUILD)/lockvm-oci: $(OBJ)/runner/oci/oci_main.o $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 -include $(OBJ)/runner/oci/oci_main.d
+
+# tests/integration/oci.sh drives real engines (containerd brings runc).
+EXTRA_DEPS += podman containerd

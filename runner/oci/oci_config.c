@@ -169,6 +169,11 @@ static int parse_process(json_object *doc, struct oci_config *cfg, char *err, si
 			return err_fmt(err, errlen, "process.env[%d]: want NAME=VALUE", i);
 	if (!cfg->cwd || cfg->cwd[0] != '/')
 		return err_fmt(err, errlen, "process.cwd: want an absolute path");
+	if (strcmp(cfg->cwd, "/") != 0)
+		return err_fmt(err, errlen,
+			       "process.cwd: %.64s: lockvm run has no working-directory option yet "
+			       "(the program starts in /)",
+			       cfg->cwd);
 	json_object *t = ojson_get(p, "terminal", json_type_boolean, "process", &bad, err, errlen);
 	json_object *nnp =
 	    ojson_get(p, "noNewPrivileges", json_type_boolean, "process", &bad, err, errlen);
