@@ -15,7 +15,9 @@ O=("$OCI" --root "$ST")
 RFS=$T_TMP/rfs
 mkdir -p "$RFS/bin" "$RFS/tmp" "$RFS/etc"
 cp "$BUSYBOX" "$RFS/bin/busybox"
-for a in sh true echo sleep cat; do ln -s busybox "$RFS/bin/$a"; done
+# sh is an absolute link, as in real images: found inside the root, never the host's.
+ln -s /bin/busybox "$RFS/bin/sh"
+for a in true echo sleep cat; do ln -s busybox "$RFS/bin/$a"; done
 
 # bundle DIR PYTHON: a bundle whose config.json is `spec`'s, with no
 # terminal, then edited by the Python statements (d is the document).
