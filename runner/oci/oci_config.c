@@ -9,13 +9,13 @@
 #include "oci_json.h"
 #include "util.h"
 
-static const char *const hook_names[OCI_HOOK_KINDS] = {
-    "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop",
+const char *const oci_hook_names[OCI_HOOK_KINDS + 1] = {
+    "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop", NULL,
 };
 
 const char *oci_hook_name(enum oci_hook_kind kind)
 {
-	return hook_names[kind];
+	return oci_hook_names[kind];
 }
 
 /* OCI 1.0.0 up to 1.1.x (and their -rc/-dev suffixes). */
@@ -257,21 +257,14 @@ static int parse_hooks(json_object *doc, struct oci_config *cfg, char *err, size
 	json_object *hooks = ojson_get(doc, "hooks", json_type_object, "config", &bad, err, errlen);
 	if (bad)
 		return -1;
-	static const char *const known_kinds[] = {"prestart",
-						  "createRuntime",
-						  "createContainer",
-						  "startContainer",
-						  "poststart",
-						  "poststop",
-						  NULL};
 	static const char *const known[] = {"path", "args", "env", "timeout", NULL};
-	if (ojson_keys_known(hooks, "hooks", known_kinds, err, errlen) < 0)
+	if (ojson_keys_known(hooks, "hooks", oci_hook_names, err, errlen) < 0)
 		return -1;
 	for (int k = 0; hooks && k < OCI_HOOK_KINDS; k++) {
 		char where[64];
-		snprintf(where, sizeof(where), "hooks.%s", hook_names[k]);
-		json_object *list =
-		    ojson_get(hooks, hook_names[k], json_type_array, "hooks", &bad, err, errlen);
+		snprintf(where, sizeof(where), "hooks.%s", oci_hook_names[k]);
+		json_object *list = ojson_get(hooks, oci_hook_names[k], json_type_array, "hooks",
+					      &bad, err, errlen);
 		if (bad)
 			return -1;
 		size_t n = list ? json_object_array_length(list) : 0;

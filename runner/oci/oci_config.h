@@ -62,6 +62,9 @@ struct oci_config {
 	int annotation_count;
 };
 
+/* The spec's hook kinds by enum oci_hook_kind, NULL-terminated. */
+extern const char *const oci_hook_names[OCI_HOOK_KINDS + 1];
+
 /* The spec's name of a hook kind ("prestart", ...). */
 const char *oci_hook_name(enum oci_hook_kind kind);
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "oci.h"
+#include "oci_config.h"
 
 static json_object *strings(const char *const *list)
 {
@@ -21,13 +22,6 @@ int oci_cmd_features(int argc, char **argv)
 	(void)argv;
 	if (argc != 1)
 		oci_fail("features: takes no argument");
-	static const char *const hooks[] = {"prestart",
-					    "createRuntime",
-					    "createContainer",
-					    "startContainer",
-					    "poststart",
-					    "poststop",
-					    NULL};
 	static const char *const namespaces[] = {"cgroup", "ipc",  "mount", "network",
 						 "pid",	   "user", "uts",   NULL};
 	static const char *const mount_options[] = {"bind",   "rbind", "ro",	 "rw",
@@ -35,7 +29,7 @@ int oci_cmd_features(int argc, char **argv)
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "ociVersionMin", json_object_new_string("1.0.0"));
 	json_object_object_add(o, "ociVersionMax", json_object_new_string("1.1.0"));
-	json_object_object_add(o, "hooks", strings(hooks));
+	json_object_object_add(o, "hooks", strings(oci_hook_names));
 	json_object_object_add(o, "mountOptions", strings(mount_options));
 	json_object *l = json_object_new_object();
 	/* Namespaces are the VM's own; none is joined. */
