@@ -160,18 +160,8 @@ static pid_t do_create(const struct create_opts *o, struct oci_state *s, struct 
 	}
 	for (int i = 0; oci_g.debug && l->argv[i]; i++)
 		oci_debug("lockvm argv[%d]: %s", i, l->argv[i]);
-	char *state_text = hook_state_text(s, "creating");
-	/* No namespaces to be in: the hooks of create all run here, on the host. */
-	static const enum oci_hook_kind create_hooks[] = {
-	    OCI_HOOK_PRESTART, OCI_HOOK_CREATE_RUNTIME, OCI_HOOK_CREATE_CONTAINER};
-	for (size_t i = 0; i < ARRAY_SIZE(create_hooks); i++)
-		if (oci_hooks_run(&b->config, create_hooks[i], state_text, err, sizeof(err)) < 0) {
-			oci_remove_dir(s->dir);
-			oci_fail("%s: %s", oci_hook_name(create_hooks[i]), err);
-		}
-	free(state_text);
 	s->pid = 0;
-	state_text = hook_state_text(s, "running");
+	char *state_text = hook_state_text(s, "running");
 	pid_t pid = oci_init_spawn(b, l, s->dir, console_fd, state_text, err, sizeof(err));
 	free(state_text);
 	if (pid < 0) {
@@ -183,6 +173,19 @@ static pid_t do_create(const struct create_opts *o, struct oci_state *s, struct 
 	s->pid = pid;
 	/* The child is ours until we exit: its start time is there already. */
 	s->pid_start = oci_pid_start(pid);
+	/* No namespaces to be in: the hooks of create all run here, on the host,
+	 * once the init exists (they get its pid, as runc's do). */
+	static const enum oci_hook_kind create_hooks[] = {
+	    OCI_HOOK_PRESTART, OCI_HOOK_CREATE_RUNTIME, OCI_HOOK_CREATE_CONTAINER};
+	state_text = hook_state_text(s, "creating");
+	for (size_t i = 0; i < ARRAY_SIZE(create_hooks); i++)
+		if (oci_hooks_run(&b->config, create_hooks[i], state_text, err, sizeof(err)) < 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			oci_remove_dir(s->dir);
+			oci_fail("%s: %s", oci_hook_name(create_hooks[i]), err);
+		}
+	free(state_text);
 	if (oci_state_save(s) < 0) {
 		kill(pid, SIGKILL);
 		oci_remove_dir(s->dir);

@@ -71,7 +71,9 @@ pid=$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["status"], d[
 [ "$pid" = "created $(cat "$T_TMP/pid" 2>/dev/null) $BD2 $id" ] &&
 	pass "oci: state after create: created, the pid-file's pid, the bundle" || fail "oci: state: $out"
 grep -q "\"id\": *\"$id\"" "$T_TMP/prestart.json" 2>/dev/null &&
-	pass "oci: prestart hook ran with the state on stdin" || fail "oci: prestart hook: $(cat "$T_TMP/prestart.json" 2>&1)"
+	grep -q "\"pid\": *$(cat "$T_TMP/pid" 2>/dev/null)[,}]" "$T_TMP/prestart.json" &&
+	pass "oci: prestart hook ran with the state (id, the init's pid) on stdin" ||
+	fail "oci: prestart hook: $(cat "$T_TMP/prestart.json" 2>&1)"
 expect "oci: a second create with one id is refused" 1 "container with id exists: $id" \
 	"${O[@]}" create --bundle "$BD2" "$id"
 expect "oci: list shows it" 0 "$id" "${O[@]}" list
@@ -141,6 +143,8 @@ hostile "a host network namespace" "a VM cannot join a host namespace" \
 	'd["linux"]["namespaces"].append({"type": "network", "path": "/proc/1/ns/net"})'
 hostile "a program that is not in the root" "no such executable" 'd["process"]["args"] = ["/nonexistent"]'
 hostile "a wrong type" "process.args: want an array" 'd["process"]["args"] = "sh"'
+hostile "a prestart hook that fails" "prestart: hook /bin/false: exited 1" \
+	'd["hooks"] = {"prestart": [{"path": "/bin/false"}]}'
 
 # --- podman ------------------------------------------------------------
 podman_tests() {
