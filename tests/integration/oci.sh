@@ -113,8 +113,12 @@ hostile() { # NAME PATTERN PYTHON [SETUP]
 	local name=$1 pattern=$2 edit=$3 setup=${4:-} dir=$T_TMP/h-$RANDOM id=oci-h-$RANDOM-$$
 	bundle "$dir" "$edit" || { fail "oci: hostile $name: could not write the bundle"; return; }
 	[ -n "$setup" ] && (cd "$dir" && eval "$setup")
-	run_capture "${O[@]}" create --bundle "$dir" "$id"
+	# To a file, not a pipe: a wrongly accepted bundle's init would hold a pipe open.
+	timeout -k 5 60 "${O[@]}" create --bundle "$dir" "$id" </dev/null >"$dir.out" 2>&1
+	rc=$?
+	out=$(cat "$dir.out")
 	local left; left=$(left_behind "$id")
+	"${O[@]}" delete --force "$id" >/dev/null 2>&1
 	if [ "$rc" -eq 1 ] && grep -qF -- "$pattern" <<<"$out" && [ "$(wc -l <<<"$out")" -eq 1 ] && [ -z "$left" ]; then
 		pass "oci: hostile bundle refused, nothing left: $name"
 	else
