@@ -105,9 +105,10 @@ int oci_launch_prepare(const struct oci_bundle *b, const char *name, const char 
 static int send_fd(const char *socket_path, int fd, const char *name, char *err, size_t errlen)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	if (strlen(socket_path) >= sizeof(addr.sun_path))
+	size_t len = strlen(socket_path);
+	if (len >= sizeof(addr.sun_path))
 		return err_fmt(err, errlen, "--console-socket %s: path too long", socket_path);
-	strcpy(addr.sun_path, socket_path);
+	memcpy(addr.sun_path, socket_path, len + 1);
 	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (s < 0 || connect(s, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
 		int saved = errno;
