@@ -12,7 +12,8 @@ HARDEN_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
 WARN    := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wvla -Wno-unused-parameter
 OPT     ?= -O2
 # The C program lives in runner/, one folder per concern (docs/ARCHITECTURE.md).
-RUNNER_DIRS := common vmm vmm/devices arch arch/x86_64 linux migrate confine mac audit registry host net cli
+RUNNER_DIRS := common vmm vmm/devices arch arch/x86_64 linux migrate confine mac audit registry host net cli \
+               oci
 RUNNER_INC  := $(addprefix -Irunner/,$(RUNNER_DIRS))
 CFLAGS_BASE := -std=gnu11 -g $(OPT) $(WARN) -D_GNU_SOURCE -Iguest/include $(RUNNER_INC)
 CFLAGS  := $(CFLAGS_BASE) $(HARDEN_CFLAGS) $(EXTRA_CFLAGS)
@@ -29,7 +30,7 @@ VMM_LIBS := -lseccomp -lsodium -lpthread
 # VMM side plus common/; everything else is the host side (the CLI and the
 # supervisor, lockvm). `make layering` fails when a VMM-side object needs
 # a host-side symbol (docs/ARCHITECTURE.md, "Who may link whom").
-RUNNER_MAINS := runner/cli/cli_main.c runner/vmm/vmm_main.c
+RUNNER_MAINS := runner/cli/cli_main.c runner/vmm/vmm_main.c runner/oci/oci_main.c
 RUNNER_SRCS  := $(filter-out $(RUNNER_MAINS),$(foreach d,$(RUNNER_DIRS),$(wildcard runner/$(d)/*.c)))
 # confine/: the VMM applies its own layers (landlock, seccomp install, trap);
 # the policy parser and compiler (seccomp_{table,rule,parse,compile}.c) are host side.

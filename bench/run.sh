@@ -288,3 +288,4 @@ for mem in 64M 1G; do
 	size=$(stat -c %s "$SR/${mem}1.snap")
 	echo "BENCH save-$mem ratio=$(ratio "$best_restore" 200000000) save=$(awk -v n="$best_save" 'BEGIN { printf "%.1f", n / 1e6 }')ms restore=$(awk -v n="$best_restore" 'BEGIN { printf "%.1f", n / 1e6 }')ms stream=${size}B (counter.elf touching 16 MiB; zero pages are not sent; ratio = restore / 200 ms, target < 1 for 1G)"
 done
+bench/oci.sh

@@ -15,6 +15,7 @@
 #include "recovery.h"
 #include "cli_vmdef.h"
 #include "run.h"
+#include "cli_exit.h"
 #include "cli_policy.h"
 #include <lockvm/abi.h>
 
@@ -73,6 +74,8 @@ static const struct command {
     {"stop", cmd_stop, "ask a VM to shut down, kill it after --timeout"},
     {"kill", cmd_kill, "kill a VM now"},
     {"logs", cmd_logs, "a VM's console and lifecycle log (-f: follow)"},
+    {"wait", cmd_wait, "wait for a VM to end, print and exit with its status"},
+    {"rm", cmd_rm, "remove an ended detached VM's exit record"},
     {"net", net_cmd, "virtual networks: define, start, list, destroy, undefine"},
     {"gc", cmd_gc, "recover what VMs with a dead supervisor left behind"},
     {"define", cmd_define, "check a VM definition (INI) and install it under a name"},

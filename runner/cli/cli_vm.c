@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli_exit.h"
+#include "exits.h"
 #include "landlock.h"
 #include "memstat.h"
 #include "nic.h"
@@ -149,6 +151,8 @@ int cmd_list(int argc, char **argv)
 		}
 		printf("\n");
 	}
+	if (all)
+		cli_exit_list(array);
 	if (all) {
 		/* Definitions without a running VM: "shut off", like virsh list --all. */
 		char **defs;
@@ -406,6 +410,9 @@ int cmd_inspect(int argc, char **argv)
 	reap_dead();
 	struct reg_vm vm;
 	struct vm_observation obs;
+	/* An ended detached VM: its exit record, until lockvm rm or gc. */
+	if (registry_live(argv[1]) != 1 && cli_exit_inspect(argv[1], json))
+		return 0;
 	registry_load_live(argv[1], &vm);
 	vm_observe(&vm, &obs);
 	json_object *o = inspect_json(&vm, &obs);
@@ -535,13 +542,21 @@ int cmd_logs(int argc, char **argv)
 
 int cmd_gc(int argc, char **argv)
 {
-	if (argc != 1)
-		die("usage: lockvm gc");
+	/* Exit records older than this go too (default: one day). */
+	uint64_t keep = 86400;
+	if (argc == 3 && strcmp(argv[1], "--keep-exited") == 0) {
+		if (parse_uint(argv[2], 0, 100ULL * 365 * 86400, &keep) < 0)
+			die("gc --keep-exited '%s': want seconds, e.g. 3600", argv[2]);
+	} else if (argc != 1)
+		die("usage: lockvm gc [--keep-exited SECONDS]");
 	int lock = registry_lock();
 	if (lock < 0)
 		die("cannot lock the VM registry under %s", paths_root());
 	int n = registry_reap();
 	registry_unlock(lock);
+	int exited = exits_gc((int64_t)keep);
 	printf("gc: recovered %d VM%s\n", n < 0 ? 0 : n, n == 1 ? "" : "s");
+	if (exited > 0)
+		printf("gc: removed %d exit record%s\n", exited, exited == 1 ? "" : "s");
 	return n < 0 ? EXIT_REFUSED : 0;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "exits.h"
 #include "kvm.h"
 #include "mac.h"
 #include "migrate_addr.h"
@@ -147,6 +148,8 @@ static int run_mode(int argc, char **argv, bool incoming)
 		run_log_event(&st, "%s", restore_note);
 	}
 	run_timing_phase("registry update");
+	/* A new VM of this name: an older exit record no longer says how it ends. */
+	(void)exits_remove(st.vm.name);
 	snprintf(st.vm.state, sizeof(st.vm.state), "running");
 	if (registry_save(&st.vm) < 0)
 		warn_errno("registry: recording VMM pid");
@@ -166,6 +169,9 @@ static int run_mode(int argc, char **argv, bool incoming)
 	run_timing_phase("teardown");
 	control_relay_close(&st.relay, st.vm.name);
 	run_log_event(&st, "exit: %d (%s)", status, why);
+	/* A detached VM has no caller to tell: its end is kept for wait, inspect, list -a. */
+	if (o.detach && exits_record(st.vm.name, status, why) < 0)
+		warn_errno("exit record of %s", st.vm.name);
 	release_resources(&o, &st);
 	for (unsigned i = 0; i < o.disk_count; i++)
 		close(o.disks[i].fd);

@@ -22,9 +22,10 @@ field() { "$LOCKVM" inspect "$1" --json | python3 -c 'import json,sys; print(jso
 label_of() { field "$1" label; }
 live() { "$LOCKVM" list | awk 'NR > 1 { print $1 }' | grep -qx "$1"; }
 # nothing_left WHAT: no VM in the registry (list -a), no entry, no uid lease.
+# Ended detached VMs' exit records ("exited (N)") are kept on purpose.
 nothing_left() {
 	local entries dirs leases
-	entries=$("$LOCKVM" list -a | awk 'NR > 1' | wc -l)
+	entries=$("$LOCKVM" list -a | awk 'NR > 1 && $2 != "exited"' | wc -l)
 	dirs=$(find "$LOCKVM_ROOT/run/lockvm/vms" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
 	leases=$(find "$LOCKVM_ROOT/run/lockvm/uids" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
 	if [ "$entries" -eq 0 ] && [ "$dirs" -eq 0 ] && [ "$leases" -eq 0 ]; then

@@ -1,0 +1,11 @@
+# lockvm-oci (runner/oci/): the runc-compatible front end. Host side only:
+# its code sits in libhost.a with the rest of lockvm's host side.
+all: $(BUILD)/lockvm-oci
+
+$(BUILD)/lockvm-oci: $(OBJ)/runner/oci/oci_main.o $(LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+-include $(OBJ)/runner/oci/oci_main.d
+
+# tests/integration/oci.sh drives real engines (containerd brings runc).
+EXTRA_DEPS += podman containerd

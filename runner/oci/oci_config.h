@@ -1,0 +1,82 @@
+/* An OCI bundle's config.json, checked whole before any of it is used. */
+#ifndef LOCKVM_OCI_CONFIG_H
+#define LOCKVM_OCI_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define OCI_MAX_ARGS	   256
+#define OCI_MAX_ENV	   30 /* lockvm run takes 32 --env; PATH and HOME may be added */
+#define OCI_MAX_HOOKS	   16 /* per kind */
+#define OCI_MAX_CONFIG	   (4u << 20)
+#define OCI_MAX_STRING	   4096
+#define OCI_MAX_ANNOTATION 64
+
+enum oci_hook_kind {
+	OCI_HOOK_PRESTART,
+	OCI_HOOK_CREATE_RUNTIME,
+	OCI_HOOK_CREATE_CONTAINER,
+	OCI_HOOK_START_CONTAINER,
+	OCI_HOOK_POSTSTART,
+	OCI_HOOK_POSTSTOP,
+	OCI_HOOK_KINDS,
+};
+
+struct oci_hook {
+	const char *path;
+	const char *args[OCI_MAX_ARGS + 1];
+	const char *env[OCI_MAX_ENV + 1];
+	int timeout_s; /* 0: none */
+};
+
+struct oci_annotation {
+	const char *key, *value;
+};
+
+/* What lockvm honours of a config.json. Strings point into the parsed
+ * document (oci_config_free releases both). */
+struct oci_config {
+	void *doc; /* the json-c document */
+	const char *args[OCI_MAX_ARGS + 1];
+	int argc;
+	const char *env[OCI_MAX_ENV + 1];
+	int envc;
+	const char *cwd;
+	bool terminal;
+	unsigned console_rows, console_cols;
+	int oom_score_adj;
+	bool oom_score_adj_set;
+	const char *root_path;
+	bool root_readonly;
+	const char *hostname;
+	const char *selinux_label;
+	uint64_t mem_limit;	/* linux.resources.memory.limit, 0: none */
+	uint64_t cpu_quota;	/* linux.resources.cpu.quota (µs), 0: none */
+	uint64_t cpu_period;	/* µs; 100000 when unset */
+	const char *vm_mem;	/* io.lockvm.mem */
+	const char *vm_seccomp; /* io.lockvm.seccomp */
+	struct oci_hook hooks[OCI_HOOK_KINDS][OCI_MAX_HOOKS];
+	int hook_count[OCI_HOOK_KINDS];
+	struct oci_annotation annotations[OCI_MAX_ANNOTATION];
+	int annotation_count;
+};
+
+/* The spec's hook kinds by enum oci_hook_kind, NULL-terminated. */
+extern const char *const oci_hook_names[OCI_HOOK_KINDS + 1];
+
+/* The spec's name of a hook kind ("prestart", ...). */
+const char *oci_hook_name(enum oci_hook_kind kind);
+
+/*
+ * Parses and checks config.json text (len bytes, need not be terminated).
+ * Every field is known to lockvm and either honoured or one the README
+ * lists as not needing anything in a VM; anything else refuses. Returns 0,
+ * or -1 with one line naming the field in err. Touches no file.
+ */
+int oci_config_parse(const char *text, size_t len, struct oci_config *cfg, char *err,
+		     size_t errlen);
+
+void oci_config_free(struct oci_config *cfg);
+
+#endif

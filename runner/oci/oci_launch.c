@@ -1,0 +1,225 @@
+/* The container's first process: the lockvm run line from the bundle, the engine's console, an init that waits for `start`. */
+#include "oci_launch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "oci_hooks.h"
+#include "util.h"
+
+void oci_vm_name(const char *id, char *out, size_t len)
+{
+	size_t n = strlen(id);
+	if (n <= 64 && id[0] != '.' && id[0] != '-' &&
+	    strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n) {
+		snprintf(out, len, "%s", id);
+		return;
+	}
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+	for (const char *p = id; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	snprintf(out, len, "oci-%016llx", (unsigned long long)h);
+}
+
+int oci_launch_prepare(const struct oci_bundle *b, const char *name, const char *dir,
+		       struct oci_launch *l, char *err, size_t errlen)
+{
+	const struct oci_config *c = &b->config;
+	char exe_dir[2048], base[256];
+	util_exe_dir(exe_dir, sizeof(exe_dir));
+	snprintf(l->lockvm, sizeof(l->lockvm), "%s/lockvm", exe_dir);
+	snprintf(base, sizeof(base), "%s", c->args[0]);
+	if ((size_t)snprintf(exe_dir, sizeof(exe_dir), "%s/exe", dir) >= sizeof(exe_dir))
+		return err_fmt(err, errlen, "%s: path too long", dir);
+	if (mkdir(exe_dir, 0700) < 0 && errno != EEXIST)
+		return err_fmt(err, errlen, "mkdir %s: %s", exe_dir, strerror(errno));
+	snprintf(l->program_link, sizeof(l->program_link), "%s/%s", exe_dir, basename(base));
+	if (symlink(b->program, l->program_link) < 0)
+		return err_fmt(err, errlen, "symlink %s: %s", l->program_link, strerror(errno));
+	int n = 0;
+	const char **a = l->argv;
+	a[n++] = l->lockvm;
+	a[n++] = "run";
+	a[n++] = "--name";
+	a[n++] = name;
+	a[n++] = "--linux";
+	a[n++] = "--fs";
+	a[n++] = b->root;
+	for (int i = 0; i < c->envc; i++) {
+		a[n++] = "--env";
+		a[n++] = c->env[i];
+	}
+	if (c->mem_limit) {
+		snprintf(l->mem_limit, sizeof(l->mem_limit), "%llu",
+			 (unsigned long long)c->mem_limit);
+		a[n++] = "--mem-limit";
+		a[n++] = l->mem_limit;
+	}
+	if (c->cpu_quota) {
+		snprintf(l->cpus, sizeof(l->cpus), "%.3f",
+			 (double)c->cpu_quota / (double)c->cpu_period);
+		a[n++] = "--cpus";
+		a[n++] = l->cpus;
+	}
+	if (c->selinux_label && c->selinux_label[0]) {
+		a[n++] = "--label";
+		a[n++] = c->selinux_label;
+	}
+	if (c->vm_mem) {
+		a[n++] = "--mem";
+		a[n++] = c->vm_mem;
+	}
+	if (c->vm_seccomp) {
+		a[n++] = "--seccomp";
+		a[n++] = c->vm_seccomp;
+	}
+	a[n++] = l->program_link;
+	if (c->argc > 1)
+		a[n++] = "--";
+	for (int i = 1; i < c->argc; i++)
+		a[n++] = c->args[i];
+	a[n] = NULL;
+	/* lockvm's own state root, when the caller chose one (tests do). */
+	int e = 0;
+	l->envp[e++] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	const char *root = getenv("LOCKVM_ROOT");
+	if (root) {
+		snprintf(l->root_env, sizeof(l->root_env), "LOCKVM_ROOT=%s", root);
+		l->envp[e++] = l->root_env;
+	}
+	l->envp[e] = NULL;
+	return 0;
+}
+
+static int send_fd(const char *socket_path, int fd, const char *name, char *err, size_t errlen)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	size_t len = strlen(socket_path);
+	if (len >= sizeof(addr.sun_path))
+		return err_fmt(err, errlen, "--console-socket %s: path too long", socket_path);
+	memcpy(addr.sun_path, socket_path, len + 1);
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0 || connect(s, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		int saved = errno;
+		if (s >= 0)
+			close(s);
+		return err_fmt(err, errlen, "--console-socket %s: %s", socket_path,
+			       strerror(saved));
+	}
+	char control[CMSG_SPACE(sizeof(int))] = {0};
+	struct iovec iov = {.iov_base = (void *)name, .iov_len = strlen(name)};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = control,
+			     .msg_controllen = sizeof(control)};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	ssize_t sent = sendmsg(s, &msg, 0);
+	close(s);
+	if (sent < 0)
+		return err_fmt(err, errlen, "--console-socket %s: sendmsg: %s", socket_path,
+			       strerror(errno));
+	return 0;
+}
+
+int oci_console_open(const struct oci_config *c, const char *console_socket, char *err,
+		     size_t errlen)
+{
+	if (!console_socket)
+		return err_fmt(err, errlen, "process.terminal is true: --console-socket is needed");
+	int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0) {
+		if (master >= 0)
+			close(master);
+		return err_fmt(err, errlen, "posix_openpt: %s", strerror(errno));
+	}
+	char name[64];
+	int slave = -1;
+	if (ptsname_r(master, name, sizeof(name)) == 0)
+		slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (slave < 0) {
+		close(master);
+		return err_fmt(err, errlen, "pty slave: %s", strerror(errno));
+	}
+	if (c->console_rows && c->console_cols) {
+		struct winsize ws = {.ws_row = (unsigned short)c->console_rows,
+				     .ws_col = (unsigned short)c->console_cols};
+		(void)ioctl(slave, TIOCSWINSZ, &ws);
+	}
+	int rc = send_fd(console_socket, master, name, err, errlen);
+	close(master);
+	if (rc < 0) {
+		close(slave);
+		return -1;
+	}
+	return slave;
+}
+
+/* The init, in the child: never returns. */
+static void init_main(const struct oci_bundle *b, const struct oci_launch *l, const char *dir,
+		      int console_fd, const char *hook_state)
+{
+	const struct oci_config *c = &b->config;
+	if (console_fd >= 0) {
+		setsid();
+		(void)ioctl(console_fd, TIOCSCTTY, 0);
+		for (int fd = 0; fd < 3; fd++)
+			dup2(console_fd, fd);
+		close(console_fd);
+	}
+	if (c->oom_score_adj_set) {
+		FILE *f = fopen("/proc/self/oom_score_adj", "we");
+		if (f) {
+			fprintf(f, "%d\n", c->oom_score_adj);
+			fclose(f);
+		}
+	}
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	char fifo[4200];
+	snprintf(fifo, sizeof(fifo), "%s/exec.fifo", dir);
+	/* Blocks until `start` opens the other end. */
+	int fd = open(fifo, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "0", 1) != 1)
+		_exit(EXIT_REFUSED);
+	close(fd);
+	char err[512];
+	if (oci_hooks_run(c, OCI_HOOK_START_CONTAINER, hook_state, err, sizeof(err)) < 0) {
+		fprintf(stderr, "lockvm-oci: %s\n", err);
+		_exit(EXIT_REFUSED);
+	}
+	execve(l->lockvm, (char *const *)l->argv, (char *const *)l->envp);
+	fprintf(stderr, "lockvm-oci: execve %s: %s\n", l->lockvm, strerror(errno));
+	_exit(EXIT_REFUSED);
+}
+
+pid_t oci_init_spawn(const struct oci_bundle *b, const struct oci_launch *l, const char *dir,
+		     int console_fd, const char *hook_state, char *err, size_t errlen)
+{
+	char fifo[4200];
+	snprintf(fifo, sizeof(fifo), "%s/exec.fifo", dir);
+	if (mkfifo(fifo, 0600) < 0)
+		return err_fmt(err, errlen, "mkfifo %s: %s", fifo, strerror(errno));
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0)
+		return err_fmt(err, errlen, "fork: %s", strerror(errno));
+	if (pid == 0)
+		init_main(b, l, dir, console_fd, hook_state);
+	return pid;
+}

@@ -1,0 +1,46 @@
+/* From a checked bundle to the container's first process: the lockvm run command line, the console, the init waiting for start. */
+#ifndef LOCKVM_OCI_LAUNCH_H
+#define LOCKVM_OCI_LAUNCH_H
+
+#include <sys/types.h>
+
+#include "oci_bundle.h"
+
+#define OCI_LOCKVM_ARGV_MAX (OCI_MAX_ARGS + 2 * OCI_MAX_ENV + 32)
+
+struct oci_launch {
+	const char *argv[OCI_LOCKVM_ARGV_MAX]; /* lockvm run ... */
+	const char *envp[4];
+	char lockvm[4096];	 /* the lockvm binary beside lockvm-oci */
+	char program_link[4200]; /* DIR/exe/<name>: argv[0]'s name for the program */
+	char mem_limit[32], cpus[32], root_env[4200];
+};
+
+/* The registry name of container `id`: the id itself when lockvm takes it
+ * as a name, else "oci-" and a hash of it. */
+void oci_vm_name(const char *id, char *out, size_t len);
+
+/*
+ * Fills l with `lockvm run --name NAME --linux --fs ROOT [--env ...]
+ * [--mem-limit ...] [--cpus ...] [--label ...] [--mem ...] [--seccomp ...]
+ * PROGRAM -- ARGS`, making DIR/exe/<basename of args[0]> a link to the
+ * program so that it sees its own name. 0, or -1 with err.
+ */
+int oci_launch_prepare(const struct oci_bundle *b, const char *name, const char *dir,
+		       struct oci_launch *l, char *err, size_t errlen);
+
+/* With a terminal: a new pty whose master goes to the engine through
+ * console_socket (SCM_RIGHTS); returns the slave's fd, or -1 with err. */
+int oci_console_open(const struct oci_config *c, const char *console_socket, char *err,
+		     size_t errlen);
+
+/*
+ * Forks the container's init: it takes console_fd (>= 0) as its terminal,
+ * blocks opening DIR/exec.fifo until `start` reads it, runs the
+ * startContainer hooks (hook_state on their stdin) and becomes `lockvm run` (the supervisor: the
+ * container's pid). Returns its pid, or -1 with err.
+ */
+pid_t oci_init_spawn(const struct oci_bundle *b, const struct oci_launch *l, const char *dir,
+		     int console_fd, const char *hook_state, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,248 @@
+#!/usr/bin/env bash
+# lockvm-oci: the OCI lifecycle as runc enforces it, hostile bundles, then real engines (podman, containerd).
+. "$(dirname "$0")/../lib.sh"
+if ! have_kvm; then skip "oci: /dev/kvm is not usable here"; exit 0; fi
+OCI=$B/lockvm-oci
+BUSYBOX=$(command -v busybox || true)
+if [ -z "$BUSYBOX" ] || ! file -L "$BUSYBOX" | grep -q static; then
+	skip "oci: no static busybox (make deps installs busybox-static)"; exit 0
+fi
+command -v python3 >/dev/null || { skip "oci: python3 is needed to write bundles"; exit 0; }
+ST=$T_TMP/state # the runtime's --root
+O=("$OCI" --root "$ST")
+
+# A root file system: busybox and a few of its applets.
+RFS=$T_TMP/rfs
+mkdir -p "$RFS/bin" "$RFS/tmp" "$RFS/etc"
+cp "$BUSYBOX" "$RFS/bin/busybox"
+# sh is an absolute link, as in real images: found inside the root, never the host's.
+ln -s /bin/busybox "$RFS/bin/sh"
+for a in true echo sleep cat; do ln -s busybox "$RFS/bin/$a"; done
+
+# bundle DIR PYTHON: a bundle whose config.json is `spec`'s, with no
+# terminal, then edited by the Python statements (d is the document).
+bundle() {
+	local dir=$1 edit=$2
+	mkdir -p "$dir"
+	ln -sfn "$RFS" "$dir/rootfs.link"
+	cp -a "$RFS" "$dir/rootfs" 2>/dev/null || true
+	rm -f "$dir/config.json"
+	"$OCI" spec --bundle "$dir" || return 1
+	python3 - "$dir/config.json" <<EOF
+import json, sys
+p = sys.argv[1]
+d = json.load(open(p))
+d["process"]["terminal"] = False
+$edit
+json.dump(d, open(p, "w"))
+EOF
+}
+
+# left_behind NAME: what a refused create could have left (state, VM, cgroup).
+left_behind() {
+	local what=""
+	[ -e "$ST/$1" ] && what+=" state-dir"
+	"$LOCKVM" list 2>/dev/null | grep -qw -- "$1" && what+=" vm"
+	compgen -G "/sys/fs/cgroup/*/lockvm/$1" >/dev/null && what+=" cgroup"
+	echo "$what"
+}
+
+# --- the lifecycle, without an engine ---------------------------------
+BD=$T_TMP/b1
+bundle "$BD" 'd["process"]["args"] = ["sh", "-c", "echo hi; exit 3"]'
+expect "oci: spec refuses to overwrite config.json" 1 "exists" "$OCI" spec --bundle "$BD"
+id=oci-run-$$
+run_capture "${O[@]}" run --bundle "$BD" "$id"
+[ "$rc" -eq 3 ] && grep -qx hi <<<"$out" && [ -z "$(left_behind "$id")" ] &&
+	pass "oci: run prints hi, exits 3, leaves nothing" ||
+	fail "oci: run: rc=$rc out=$(tr '\n' '|' <<<"$out") left:$(left_behind "$id")"
+
+BD2=$T_TMP/b2
+bundle "$BD2" 'd["process"]["args"] = ["sleep", "30"]
+d["hooks"] = {"prestart": [{"path": "/bin/sh", "args": ["sh", "-c", "cat > '"$T_TMP"'/prestart.json"]}],
+              "poststop": [{"path": "/bin/sh", "args": ["sh", "-c", "cat > '"$T_TMP"'/poststop.json"]}]}'
+id=oci-life-$$
+expect "oci: start before create is refused" 1 "container does not exist" "${O[@]}" start "$id"
+# The init keeps create's stdio (as runc's does): not a pipe the test waits on.
+"${O[@]}" --log "$T_TMP/log.json" --log-format json create --bundle "$BD2" --pid-file "$T_TMP/pid" \
+	"$id" </dev/null >"$T_TMP/create.out" 2>&1 && pass "oci: create" || fail "oci: create: $(cat "$T_TMP/create.out")"
+run_capture "${O[@]}" state "$id"
+pid=$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["status"], d["pid"], d["bundle"], d["id"])' <<<"$out" 2>/dev/null)
+[ "$pid" = "created $(cat "$T_TMP/pid" 2>/dev/null) $BD2 $id" ] &&
+	pass "oci: state after create: created, the pid-file's pid, the bundle" || fail "oci: state: $out"
+grep -q "\"id\": *\"$id\"" "$T_TMP/prestart.json" 2>/dev/null &&
+	grep -q "\"pid\": *$(cat "$T_TMP/pid" 2>/dev/null)[,}]" "$T_TMP/prestart.json" &&
+	pass "oci: prestart hook ran with the state (id, the init's pid) on stdin" ||
+	fail "oci: prestart hook: $(cat "$T_TMP/prestart.json" 2>&1)"
+expect "oci: a second create with one id is refused" 1 "container with id exists: $id" \
+	"${O[@]}" create --bundle "$BD2" "$id"
+expect "oci: list shows it" 0 "$id" "${O[@]}" list
+expect "oci: exec is refused until processes land" 1 "exec: not supported yet" "${O[@]}" exec "$id" sh
+"${O[@]}" start "$id" >"$T_TMP/start.out" 2>&1 && pass "oci: start" || fail "oci: start: $(cat "$T_TMP/start.out")"
+expect "oci: state is running" 0 '"status": "running"' "${O[@]}" state "$id"
+expect "oci: start of a running container is refused" 1 "cannot start an already running container" "${O[@]}" start "$id"
+expect "oci: delete of a running container without --force is refused" 1 \
+	"cannot delete container $id that is not stopped: running" "${O[@]}" delete "$id"
+spid=$(cat "$T_TMP/pid")
+vmm=$(cat "/proc/$spid/task/$spid/children" 2>/dev/null | awk '{print $1}')
+if confined "oci: the container's VMM is confined"; then
+	[ "$(cat "/proc/$spid/comm" 2>/dev/null)" = lockvm ] && [ "$(cat "/proc/$vmm/comm" 2>/dev/null)" = lockvm-vmm ] &&
+		grep -q '^Seccomp:[[:space:]]*2' "/proc/$vmm/status" && grep -q '^CapEff:[[:space:]]*0*$' "/proc/$vmm/status" &&
+		pass "oci: the container's pid is the supervisor; its VMM is lockvm-vmm, Seccomp 2, no capabilities" ||
+		fail "oci: pid $spid ($(cat "/proc/$spid/comm" 2>&1)), vmm $vmm: $(grep -E 'Seccomp:|CapEff' "/proc/$vmm/status" 2>&1 | tr '\n' '|')"
+fi
+expect "oci: ps --format json lists the supervisor and its VMM" 0 "[$spid,$vmm]" "${O[@]}" ps --format json "$id"
+expect "oci: kill TERM" 0 "" "${O[@]}" kill "$id" TERM
+for _ in $(seq 1 100); do "${O[@]}" state "$id" 2>/dev/null | grep -q '"stopped"' && break; sleep 0.05; done
+expect "oci: the VM ended on SIGTERM: stopped" 0 '"status": "stopped"' "${O[@]}" state "$id"
+expect "oci: kill of a stopped container is refused" 1 "container not running" "${O[@]}" kill "$id" KILL
+expect "oci: delete of a stopped container" 0 "" "${O[@]}" delete "$id"
+grep -q "\"status\": *\"stopped\"" "$T_TMP/poststop.json" 2>/dev/null &&
+	pass "oci: poststop hook ran at delete" || fail "oci: poststop hook: $(cat "$T_TMP/poststop.json" 2>&1)"
+expect "oci: state after delete: no such container" 1 "container does not exist" "${O[@]}" state "$id"
+grep -q '"level":"error","msg":"container does not exist"' "$T_TMP/log.json" 2>/dev/null ||
+	"${O[@]}" --log "$T_TMP/log.json" --log-format json state "$id" 2>/dev/null
+grep -q '"level":"error","msg":"container does not exist"' "$T_TMP/log.json" &&
+	pass "oci: --log-format json writes logrus-style error lines" || fail "oci: log.json: $(tail -n 2 "$T_TMP/log.json")"
+expect "oci: delete --force of an unknown id is not an error" 0 "" "${O[@]}" delete --force "$id"
+expect "oci: features names the spec versions" 0 '"ociVersionMax": "1.1.0"' "${O[@]}" features
+expect "oci: --version" 0 "lockvm-oci version" "$OCI" --version
+
+# --- hostile bundles: one line, exit 1, nothing left --------------------
+hostile() { # NAME PATTERN PYTHON [SETUP]
+	local name=$1 pattern=$2 edit=$3 setup=${4:-} dir=$T_TMP/h-$RANDOM id=oci-h-$RANDOM-$$
+	bundle "$dir" "$edit" || { fail "oci: hostile $name: could not write the bundle"; return; }
+	[ -n "$setup" ] && (cd "$dir" && eval "$setup")
+	# To a file, not a pipe: a wrongly accepted bundle's init would hold a pipe open.
+	timeout -k 5 60 "${O[@]}" create --bundle "$dir" "$id" </dev/null >"$dir.out" 2>&1
+	rc=$?
+	out=$(cat "$dir.out")
+	local left; left=$(left_behind "$id")
+	"${O[@]}" delete --force "$id" >/dev/null 2>&1
+	if [ "$rc" -eq 1 ] && grep -qF -- "$pattern" <<<"$out" && [ "$(wc -l <<<"$out")" -eq 1 ] && [ -z "$left" ]; then
+		pass "oci: hostile bundle refused, nothing left: $name"
+	else
+		fail "oci: hostile $name: rc=$rc out=$(tr '\n' '|' <<<"$out") left:$left"
+	fi
+}
+hostile "config.json that does not parse" "does not parse as JSON" "" "echo '{\"ociVersion\": ' > config.json"
+hostile "root.path leaving the bundle through a symlink" "leads out of the bundle" \
+	'd["root"]["path"] = "escape"' "ln -s /tmp escape"
+hostile "root.path through a symlink inside to the outside" "leads out of the bundle" \
+	'd["root"]["path"] = "rootfs.link"'
+hostile "root.path the host's own root" "the host's own root" 'd["root"]["path"] = "/"'
+hostile "memory limit of 1 byte" "linux.resources.memory.limit" 'd["linux"]["resources"] = {"memory": {"limit": 1}}'
+hostile "memory limit of 2^62 bytes" "linux.resources.memory.limit" 'd["linux"]["resources"] = {"memory": {"limit": 2**62}}'
+hostile "CPU quota of 10^15 us" "linux.resources.cpu.quota" 'd["linux"]["resources"] = {"cpu": {"quota": 10**15, "period": 100000}}'
+hostile "bind mount of the host's /" "the host's root, /proc, /sys and /dev" \
+	'd["mounts"].append({"destination": "/host", "type": "bind", "source": "/", "options": ["rbind"]})'
+hostile "bind mount of the host's /proc" "the host's root, /proc, /sys and /dev" \
+	'd["mounts"].append({"destination": "/etc/hosts", "type": "bind", "source": "/proc/1/root/etc/hosts", "options": ["bind"]})'
+hostile "another bind mount (no --volume yet)" "bind mounts need lockvm's --volume" \
+	'd["mounts"].append({"destination": "/data", "type": "bind", "source": "'"$T_TMP"'", "options": ["bind"]})'
+hostile "an unknown field" "process.smuggled: unknown field" 'd["process"]["smuggled"] = 1'
+hostile "an unknown top-level field" "config.extra: unknown field" 'd["extra"] = {}'
+hostile "a user other than root" "process.user.uid: 1000" 'd["process"]["user"]["uid"] = 1000'
+hostile "a host network namespace" "a VM cannot join a host namespace" \
+	'd["linux"]["namespaces"].append({"type": "network", "path": "/proc/1/ns/net"})'
+hostile "a program that is not in the root" "no such executable" 'd["process"]["args"] = ["/nonexistent"]'
+hostile "a wrong type" "process.args: want an array" 'd["process"]["args"] = "sh"'
+hostile "a prestart hook that fails" "prestart: hook /bin/false: exited 1" \
+	'd["hooks"] = {"prestart": [{"path": "/bin/false"}]}'
+
+# --- podman ------------------------------------------------------------
+podman_tests() {
+	local P=$T_TMP/podman
+	mkdir -p "$P"
+	# Private storage (vfs: no mounts to undo), run and tmp dirs, runtime state.
+	local PM=(podman --root "$P/root" --runroot "$P/runroot" --tmpdir "$P/tmp" --storage-driver vfs
+		--cgroup-manager cgroupfs --events-backend none --runtime "$OCI")
+	local U=(--ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --network none)
+	tar -C "$RFS" -cf "$P/rfs.tar" . && "${PM[@]}" import -q "$P/rfs.tar" localhost/lockvm-oci-test:1 >/dev/null 2>"$P/err" ||
+		{ fail "podman: import of the busybox tar: $(tail -n 2 "$P/err")"; return; }
+	expect "podman: run --rm sh -c 'echo hi; exit 3' prints hi, exits 3" 3 "hi" \
+		"${PM[@]}" run --rm "${U[@]}" localhost/lockvm-oci-test:1 /bin/sh -c 'echo hi; exit 3'
+	expect "podman: -e reaches the program" 0 "bar-$$" \
+		"${PM[@]}" run --rm "${U[@]}" -e FOO="bar-$$" localhost/lockvm-oci-test:1 sh -c 'echo $FOO'
+	local name=lockvm-oci-$$
+	run_capture "${PM[@]}" run -d --name "$name" "${U[@]}" localhost/lockvm-oci-test:1 sleep 30
+	[ "$rc" -eq 0 ] && pass "podman: run -d" || fail "podman: run -d: $out"
+	local ids="$out"
+	expect "podman: ps shows it up" 0 "$name Up" "${PM[@]}" ps --format '{{.Names}} {{.Status}}'
+	local spid vmm
+	spid=$("${PM[@]}" inspect -f '{{.State.Pid}}' "$name" 2>/dev/null)
+	vmm=$(cat "/proc/$spid/task/$spid/children" 2>/dev/null | awk '{print $1}')
+	if confined "podman: the container's VMM is confined"; then
+		[ "$(cat "/proc/$vmm/comm" 2>/dev/null)" = lockvm-vmm ] &&
+			grep -q '^Seccomp:[[:space:]]*2' "/proc/$vmm/status" && grep -q '^CapEff:[[:space:]]*0*$' "/proc/$vmm/status" &&
+			pass "podman: the container's VMM is lockvm-vmm, Seccomp 2, no capabilities" ||
+			fail "podman: pid $spid vmm $vmm: $(grep -E 'Seccomp:|CapEff' "/proc/$vmm/status" 2>&1 | tr '\n' '|')"
+	fi
+	expect "podman: stop" 0 "$name" "${PM[@]}" stop -t 5 "$name"
+	expect "podman: the VM ended on SIGTERM (143)" 0 "143" "${PM[@]}" inspect -f '{{.State.ExitCode}}' "$name"
+	expect "podman: rm" 0 "$name" "${PM[@]}" rm "$name"
+	run_capture "${PM[@]}" run -d --name "$name-log" "${U[@]}" localhost/lockvm-oci-test:1 sh -c "echo logged-$$"
+	ids+=" $out"
+	"${PM[@]}" wait "$name-log" >/dev/null 2>&1
+	expect "podman: logs of a detached container" 0 "logged-$$" "${PM[@]}" logs "$name-log"
+	"${PM[@]}" rm -f "$name-log" >/dev/null 2>&1
+	expect "podman: -w other than / is refused with one line" 126 "process.cwd" \
+		"${PM[@]}" run --rm "${U[@]}" -w /tmp localhost/lockvm-oci-test:1 true
+	# podman's exit command passes no --runtime-flag: the runtime's default root.
+	local left=""
+	for c in $("${PM[@]}" ps -aq --no-trunc 2>/dev/null) $ids; do [ -e "/run/lockvm-oci/$c" ] && left+=" $c"; done
+	[ -z "$left" ] && pass "podman: nothing left in the runtime's state" || fail "podman: left in /run/lockvm-oci:$left"
+	"${PM[@]}" rm -af >/dev/null 2>&1
+	"${PM[@]}" save --format oci-archive -o "$T_TMP/image.tar" localhost/lockvm-oci-test:1 >/dev/null 2>&1
+	"${PM[@]}" rmi -af >/dev/null 2>&1
+}
+if command -v podman >/dev/null; then podman_tests; else skip "oci: podman not installed (make deps)"; fi
+
+# --- containerd ----------------------------------------------------------
+containerd_tests() {
+	local C=$T_TMP/ctrd
+	mkdir -p "$C"
+	cat >"$C/config.toml" <<EOF
+version = 2
+root = "$C/root"
+state = "$C/state"
+[grpc]
+  address = "$C/sock"
+[ttrpc]
+  address = "$C/sock.ttrpc"
+[debug]
+  address = "$C/debug.sock"
+[metrics]
+  address = ""
+EOF
+	containerd --config "$C/config.toml" >"$C/log" 2>&1 &
+	local cpid=$!
+	for _ in $(seq 1 100); do [ -S "$C/sock" ] && break; sleep 0.05; done
+	local CT=(ctr --address "$C/sock" -n "lockvm-oci-$$")
+	if ! "${CT[@]}" images import --snapshotter native --base-name localhost/lockvm-oci-test "$T_TMP/image.tar" >"$C/import" 2>&1; then
+		fail "containerd: image import: $(tail -n 2 "$C/import")"
+	else
+		expect "containerd: ctr run: output and exit status come back" 4 "hi-ctr" \
+			"${CT[@]}" run --snapshotter native --runc-binary "$OCI" --rm localhost/lockvm-oci-test:1 "oci-c1-$$" \
+			sh -c 'echo hi-ctr; exit 4'
+		run_capture "${CT[@]}" run -d --snapshotter native --runc-binary "$OCI" localhost/lockvm-oci-test:1 "oci-c2-$$" sleep 30
+		expect "containerd: the task runs" 0 "RUNNING" "${CT[@]}" task ls
+		expect "containerd: ctr task kill" 0 "" "${CT[@]}" task kill "oci-c2-$$"
+		for _ in $(seq 1 100); do "${CT[@]}" task ls 2>/dev/null | grep -q STOPPED && break; sleep 0.05; done
+		expect "containerd: the task stopped after kill" 0 "STOPPED" "${CT[@]}" task ls
+		"${CT[@]}" task rm "oci-c2-$$" >/dev/null 2>&1
+		"${CT[@]}" containers rm "oci-c2-$$" >/dev/null 2>&1
+		"${CT[@]}" images rm localhost/lockvm-oci-test:1 >/dev/null 2>&1
+	fi
+	kill "$cpid"
+	wait "$cpid" 2>/dev/null
+	# The shim bind-mounts each bundle's root; none may stay mounted.
+	grep -F " $C/" /proc/mounts | awk '{print $2}' | sort -r | xargs -r -n1 umount -l
+}
+if [ ! -f "$T_TMP/image.tar" ]; then
+	skip "oci: containerd: no image (podman made none)"
+elif command -v containerd >/dev/null && command -v ctr >/dev/null; then
+	containerd_tests
+else
+	skip "oci: containerd not installed (make deps)"
+fi
