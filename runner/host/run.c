@@ -100,7 +100,7 @@ static int run_mode(int argc, char **argv, bool incoming)
 		die_errno("--key %s", o.key);
 	open_disks(&o);
 	if (o.fs_dir)
-		o.fs_fd = pack_fs(o.fs_dir);
+		o.fs_fd = open_fs_tree(o.fs_dir);
 	int vmm_fd = open_vmm_binary(o.confine);
 	if (o.detach)
 		run_detach(&st);

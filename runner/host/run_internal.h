@@ -124,8 +124,9 @@ int open_vmm_binary(bool confine);
 int open_guest(const char *path);
 /* Opens every --disk into o->disks[i].fd, safely (SECURITY.md "Disks"). */
 void open_disks(struct run_options *o);
-/* --fs: returns a sealed memfd holding the host tree dir, packed. */
-int pack_fs(const char *dir);
+/* --fs DIR (run_fs.c): an O_PATH fd of a private, read-only, nodev,
+ * nosuid, noexec, nosymfollow clone of DIR for the VMM; dies on error. */
+int open_fs_tree(const char *dir);
 /* Needs st->config loaded. Leases the VM's uid and gid; cfg runs the VMM as them. */
 void reserve_uid(struct run_state *st, struct sandbox_config *cfg);
 /* Needs the uid lease (or uid 0), the disks opened and st->config loaded.

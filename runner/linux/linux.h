@@ -28,7 +28,7 @@ struct linux_config {
 	char *const *argv;
 	unsigned envc;
 	char *const *envp;
-	int fs_fd;	    /* packed file tree (linux_fsimage.c) or -1: empty tree */
+	int fs_fd;	    /* O_PATH fd of the --fs tree (linux_hostfs.c) or -1: empty tree */
 	bool strace;	    /* print every call and its result on stderr */
 	unsigned tty_mask;  /* bit n: the runner's fd n is a terminal */
 	uint64_t tmp_limit; /* bytes the writable /tmp may hold */
@@ -41,7 +41,7 @@ struct linux_sigaction {
 /* An open file description. */
 struct linux_file {
 	enum { LINUX_FILE_NONE, LINUX_FILE_STDIO, LINUX_FILE_NODE } kind;
-	int host_fd;		 /* LINUX_FILE_STDIO: the runner's 0, 1 or 2 */
+	int host_fd;		 /* STDIO: the runner's 0, 1 or 2; NODE: a --fs file's fd or -1 */
 	struct linux_node *node; /* LINUX_FILE_NODE */
 	uint64_t offset;
 	unsigned flags; /* O_ACCMODE | O_APPEND | O_NONBLOCK */
@@ -69,8 +69,6 @@ struct linux_proc {
 	uint64_t initial_rsp;
 	/* Files (linux_fd.c, linux_sysfile.c, linux_fs.c) */
 	struct linux_fs fs;
-	void *fs_map; /* the image mapping (NULL: none) */
-	size_t fs_map_len;
 	struct linux_fd_slot fds[LINUX_MAX_FDS];
 	struct linux_node *cwd;
 	/* Signals (linux_signal.c) */

@@ -24,21 +24,6 @@ static bool is_tty(struct linux_proc *proc, const struct linux_file *f)
 	       (proc->cfg.tty_mask & (1u << f->host_fd));
 }
 
-/* Reads up to len bytes at offset from a tree node into dst. */
-static long node_read(const struct linux_node *n, uint64_t offset, void *dst, uint64_t len)
-{
-	if (S_ISDIR(n->mode))
-		return -EISDIR;
-	if (offset >= n->size)
-		return 0;
-	if (len > n->size - offset)
-		len = n->size - offset;
-	const uint8_t *data = linux_fs_contents(n);
-	if (len)
-		memcpy(dst, data + offset, len);
-	return (long)len;
-}
-
 static long host_io(struct linux_proc *proc, const struct linux_file *f, void *buf, uint64_t len,
 		    bool write_it)
 {
@@ -81,7 +66,7 @@ static long do_io(struct linux_proc *proc, uint64_t fd, uint64_t buf, uint64_t l
 			off = f->node->size;
 		n = linux_fs_write(&proc->fs, f->node, off, host, len);
 	} else {
-		n = node_read(f->node, off, host, len);
+		n = linux_fs_pread(f->node, f->host_fd, host, len, off);
 	}
 	if (n > 0 && !offset)
 		f->offset = off + (uint64_t)n;
@@ -256,15 +241,24 @@ static long do_open(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, uin
 	if ((flags & L_O_TRUNC) && acc != O_RDONLY && S_ISREG(node->mode) &&
 	    (rc = linux_fs_truncate(&proc->fs, node, 0)) < 0)
 		return rc;
+	/* A host file is opened on the host now (O_PATH: never). */
+	int host_fd = node->host && !(flags & L_O_PATH) ? linux_hostfs_open(&proc->fs, node) : -1;
+	if (host_fd < -1)
+		return host_fd;
 	struct linux_file *f = calloc(1, sizeof(*f));
-	if (!f)
+	if (!f) {
+		if (host_fd >= 0)
+			close(host_fd);
 		return -ENOMEM;
+	}
 	*f = (struct linux_file){.kind = LINUX_FILE_NODE,
-				 .host_fd = -1,
+				 .host_fd = host_fd,
 				 .node = node,
 				 .flags = acc | (unsigned)(flags & (L_O_APPEND | L_O_NONBLOCK))};
 	int fd = linux_fd_alloc(proc, 0, f, flags & L_O_CLOEXEC);
 	if (fd < 0) {
+		if (host_fd >= 0)
+			close(host_fd);
 		free(f);
 		return fd;
 	}
@@ -419,6 +413,9 @@ long linux_sys_getdents64(struct linux_proc *proc, const uint64_t *a)
 		return -ENOTDIR;
 	if (f->node->unlinked)
 		return -ENOENT; /* Linux: a removed directory is not iterated */
+	long listed = f->node->host ? linux_hostfs_list(&proc->fs, f->node) : 0;
+	if (listed < 0)
+		return listed;
 	uint64_t count = a[2] > LINUX_IO_MAX ? LINUX_IO_MAX : a[2];
 	uint8_t *out = linux_user_ptr(proc, a[1], count, true);
 	if (!out)
@@ -459,13 +456,13 @@ static long do_readlink(struct linux_proc *proc, uint64_t dirfd, uint64_t upath,
 	long rc = lookup_at(proc, dirfd, upath, 0, false, &node);
 	if (rc < 0)
 		return rc;
-	if (!S_ISLNK(node->mode))
+	if (!S_ISLNK(node->mode) || !node->link)
 		return -EINVAL;
 	uint64_t n = node->size < size ? node->size : size;
 	char *out = linux_user_ptr(proc, ubuf, n, true);
 	if (!out)
 		return -EFAULT;
-	memcpy(out, node->data, n);
+	memcpy(out, node->link, n);
 	return (long)n;
 }
 
