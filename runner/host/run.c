@@ -91,7 +91,7 @@ static int run_mode(int argc, char **argv, bool incoming)
 		if (listen_fd < 0)
 			die("incoming --listen %s: %s", o.listen, err);
 	} else {
-		guest_fd = open_guest(o.guest);
+		guest_fd = o.fs_dir ? open_guest_in_tree(&o) : open_guest(o.guest);
 	}
 	char restore_note[PATH_MAX + 256] = "";
 	if (o.restore)

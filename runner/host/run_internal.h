@@ -122,6 +122,12 @@ void random_uuid(char out[37]);
 int open_vmm_binary(bool confine);
 /* Returns an fd of the guest at path, refused unless a regular file. */
 int open_guest(const char *path);
+/* Opens the file an O_PATH fd names, with flags, through /proc/self/fd;
+ * closes path_fd; dies on error. */
+int reopen_path_fd(int path_fd, int flags, const char *what, const char *path);
+/* --fs: the guest looked up inside the tree dir as `chroot dir PROGRAM`
+ * would (a name without '/' through PATH, from --env or the default). */
+int open_guest_in_tree(const struct run_options *o);
 /* Opens every --disk into o->disks[i].fd, safely (SECURITY.md "Disks"). */
 void open_disks(struct run_options *o);
 /* --fs DIR (run_fs.c): an O_PATH fd of a private, read-only, nodev,

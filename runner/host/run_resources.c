@@ -108,7 +108,7 @@ int open_vmm_binary(bool confine)
 /* Opens the file an O_PATH fd names, with flags: the same inode, through
  * /proc/self/fd, not a second walk of a path that could find another
  * file. Closes path_fd. */
-static int reopen_path_fd(int path_fd, int flags, const char *what, const char *path)
+int reopen_path_fd(int path_fd, int flags, const char *what, const char *path)
 {
 	char proc[64];
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", path_fd);
