@@ -41,6 +41,15 @@ int landlock_abi(void)
 	return -1;
 }
 
+/* Closes the ruleset after a failed Landlock call; returns -1, errno kept. */
+static int close_keeping_errno(int ruleset)
+{
+	int saved = errno;
+	close(ruleset);
+	errno = saved;
+	return -1;
+}
+
 /* --linux --fs: reading files and listing directories beneath the tree
  * the supervisor passed (tree_fd, an O_PATH fd), nothing else. */
 static int allow_read_tree(int ruleset, int tree_fd)
@@ -86,12 +95,10 @@ int landlock_restrict_everything(int *abi_out, int tree_fd)
 	if (ruleset < 0)
 		return -1;
 	/* Nothing is granted but reading the --fs tree, when there is one. */
-	if ((tree_fd >= 0 && allow_read_tree(ruleset, tree_fd) < 0) ||
-	    syscall(SYS_landlock_restrict_self, ruleset, 0U) < 0) {
-		int saved = errno;
-		close(ruleset);
-		errno = saved;
-		return -1;
+	if (tree_fd >= 0 && allow_read_tree(ruleset, tree_fd) < 0)
+		return close_keeping_errno(ruleset);
+	if (syscall(SYS_landlock_restrict_self, ruleset, 0U) < 0) {
+		return close_keeping_errno(ruleset);
 	}
 	close(ruleset);
 	if (abi_out != NULL)

@@ -86,7 +86,7 @@ int open_guest_in_tree(const struct run_options *o)
 			size_t len = strcspn(p, ":");
 			char path[PATH_MAX];
 			if (len > 0 && (size_t)snprintf(path, sizeof(path), "%.*s/%s", (int)len, p,
-							  o->guest) < sizeof(path)) {
+							o->guest) < sizeof(path)) {
 				int rc = find_in_tree(root_fd, path);
 				if (rc >= 0 || fd == -ENOENT)
 					fd = rc;

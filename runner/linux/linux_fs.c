@@ -185,7 +185,9 @@ int linux_fs_resolve(struct linux_fs *fs, struct linux_node *cwd, const char *pa
 			if (++hops > SYMLINK_MAX_HOPS)
 				return -ELOOP;
 			size_t rest = strlen(buf + pos);
-			size_t tlen = child->link ? child->size : 0;
+			if (!child->link)
+				return -EIO; /* a host symlink is stat'ed with its target */
+			size_t tlen = child->size;
 			if (tlen + 1 + rest >= 4096)
 				return -ENAMETOOLONG;
 			/* new path = target + "/" + rest, walked from the link's dir */

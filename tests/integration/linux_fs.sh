@@ -79,8 +79,11 @@ expect "PROGRAM absent from the tree is refused" 125 "lx_hello.glibc: No such fi
 	"$LOCKVM" run --linux --fs "$FS" lx_hello.glibc
 expect "PROGRAM as a host path outside the tree is refused" 125 "No such file or directory in --fs" \
 	"$LOCKVM" run --linux --fs "$FS" "$LX/lx_hello.glibc"
-expect "PROGRAM through a symlink climbing out stays inside" 125 "in --fs" \
+expect "PROGRAM through a symlink climbing out stays inside" 125 "Permission denied in --fs" \
 	"$LOCKVM" run --linux --fs "$FS" /rel
+ln -s "$LX/lx_hello.glibc" "$FS/bin/host-hello"
+expect "PROGRAM through an absolute symlink to a host program resolves in the tree" 125 \
+	"bin/host-hello: No such file or directory in --fs" "$LOCKVM" run --linux --fs "$FS" /bin/host-hello
 expect "--fs of a file is refused" 125 "Not a directory" \
 	"$LOCKVM" run --linux --fs "$FS/etc/passwd" lx_fsesc.glibc
 
