@@ -53,7 +53,8 @@ int linux_fs_init(struct linux_fs *fs, int root_fd, uint64_t tmp_limit, char *er
 	*fs = (struct linux_fs){.root_fd = root_fd, .tmp_limit = tmp_limit, .next_ino = 2};
 	fs->root = fixed_dir(fs, NULL, "");
 	fs->tmp = fs->root ? fixed_dir(fs, fs->root, "tmp") : NULL;
-	if (!fs->tmp) {
+	fs->dev = fs->tmp ? fixed_dir(fs, fs->root, "dev") : NULL;
+	if (!fs->dev || linux_dev_init(fs, fs->dev) < 0) {
 		snprintf(err, errlen, "out of memory for the file tree");
 		linux_fs_free(fs);
 		return -1;
@@ -80,13 +81,13 @@ void linux_fs_free(struct linux_fs *fs)
 		free(fs->tmp->name);
 		free(fs->tmp);
 	}
-	if (fs->root) {
-		linux_hostfs_free(fs->root); /* frees the root with its cached host children */
-	}
+	linux_hostfs_free(fs->dev);  /* /dev and its nodes */
+	linux_hostfs_free(fs->root); /* the root with its cached host children */
 	if (fs->root_fd >= 0)
 		close(fs->root_fd);
 	fs->root_fd = -1;
 	fs->tmp = NULL;
+	fs->dev = NULL;
 	fs->root = NULL;
 }
 
@@ -97,6 +98,10 @@ int linux_fs_child(struct linux_fs *fs, struct linux_node *dir, const char *name
 		return -ENOTDIR;
 	if (dir == fs->root && len == 3 && memcmp(name, "tmp", 3) == 0) {
 		*out = fs->tmp; /* the in-memory /tmp hides the tree's own */
+		return 0;
+	}
+	if (dir == fs->root && len == 3 && memcmp(name, "dev", 3) == 0) {
+		*out = fs->dev; /* so does the VMM's /dev: no host device node is reached */
 		return 0;
 	}
 	struct linux_node **tail = &dir->children;
@@ -336,6 +341,8 @@ long linux_fs_write(struct linux_fs *fs, struct linux_node *node, uint64_t offse
 		    uint64_t len)
 {
 	uint64_t end;
+	if (node->dev_kind)
+		return linux_dev_write(node, len);
 	if (!node->writable)
 		return -EROFS;
 	if (is_dir(node))
@@ -371,6 +378,8 @@ int linux_fs_truncate(struct linux_fs *fs, struct linux_node *node, uint64_t siz
 long linux_fs_pread(const struct linux_node *node, int host_fd, void *dst, uint64_t len,
 		    uint64_t offset)
 {
+	if (node->dev_kind)
+		return linux_dev_read(node, dst, len);
 	if (is_dir(node))
 		return -EISDIR;
 	if (node->host) {
@@ -401,19 +410,20 @@ bool linux_fs_dirent(struct linux_fs *fs, struct linux_node *dir, uint64_t n, co
 	}
 	n -= 2;
 	if (dir == fs->root) {
-		if (n == 0) {
-			*name = "tmp";
+		if (n < 2) { /* /tmp and /dev, ours, before the tree's entries */
+			*node = n == 0 ? fs->tmp : fs->dev;
+			*name = (*node)->name;
 			*len = 3;
-			*node = fs->tmp;
 			return true;
 		}
-		n--;
+		n -= 2;
 	}
 	if (dir->host && !dir->listed && linux_hostfs_list(fs, dir) < 0)
 		return false;
 	for (struct linux_node *c = dir->children; c; c = c->next) {
-		if (dir == fs->root && c->name_len == 3 && memcmp(c->name, "tmp", 3) == 0)
-			continue; /* the tree's own tmp is hidden by /tmp */
+		if (dir == fs->root && c->name_len == 3 &&
+		    (memcmp(c->name, "tmp", 3) == 0 || memcmp(c->name, "dev", 3) == 0))
+			continue; /* the tree's own tmp and dev are hidden by ours */
 		if (n-- == 0) {
 			*name = c->name;
 			*len = c->name_len;

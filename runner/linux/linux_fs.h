@@ -23,6 +23,10 @@ struct linux_node {
 	uint64_t size;
 	int64_t mtime_sec;
 	uint32_t mtime_nsec;
+	uint32_t uid, gid; /* the owner the VM set (chown); 0 for the host tree */
+	uint8_t dev_kind;  /* a /dev node (LINUX_DEV_*), served by linux_dev.c; 0: none */
+	uint32_t rdev;	   /* its device number, as stat shows it */
+	uint32_t dev_fd;   /* LINUX_DEV_FD: the fd /dev/fd/N names */
 	struct linux_node *parent;
 	char *name; /* owned; "" for the root */
 	size_t name_len;
@@ -30,7 +34,7 @@ struct linux_node {
 	bool host;     /* in the --fs tree: reached through fs->root_fd */
 	bool statted;  /* host: mode, size and times come from an fstat (else a listing) */
 	bool listed;   /* host directory: children holds every entry it had when listed */
-	char *link;    /* host symlink: its target, size bytes */
+	char *link;    /* symlink: its target, size bytes (a /tmp one's is tmp_data) */
 	/* /tmp children, or the host entries looked up so far (in listing order) */
 	struct linux_node *children, *next;
 	uint8_t *tmp_data;
@@ -46,11 +50,21 @@ struct linux_node {
 	bool unlinked; /* removed from its directory: takes no new entries */
 };
 
+enum linux_dev_kind {
+	LINUX_DEV_NULL = 1,
+	LINUX_DEV_ZERO,
+	LINUX_DEV_FULL,
+	LINUX_DEV_RANDOM, /* random and urandom */
+	LINUX_DEV_TTY,
+	LINUX_DEV_FD,
+};
+#define LINUX_DEV_FDS 64u /* /dev/fd/0..63: every guest fd (LINUX_MAX_FDS) */
+
 struct linux_fs {
 	/* --fs: O_PATH fd of the tree's root (the supervisor's read-only,
 	 * nodev, nosuid, noexec clone of it); -1: an empty root */
 	int root_fd;
-	struct linux_node *root, *tmp;
+	struct linux_node *root, *tmp, *dev; /* dev: /dev (linux_dev.c) */
 	uint64_t tmp_used, tmp_limit, next_ino;
 };
 
@@ -90,6 +104,16 @@ int linux_fs_create(struct linux_fs *fs, struct linux_node *dir, const char *nam
 /* Removes `name` from dir, dropping the link reference: the node lives on,
  * marked unlinked, while open files or the cwd hold it. */
 int linux_fs_unlink(struct linux_fs *fs, struct linux_node *dir, const char *name, bool dir_wanted);
+/* /tmp: a symlink `name` in dir pointing at target (kept in its data,
+ * within the /tmp limit). */
+int linux_fs_symlink(struct linux_fs *fs, struct linux_node *dir, const char *name,
+		     const char *target);
+#define LINUX_RENAME_NOREPLACE 1u
+#define LINUX_RENAME_EXCHANGE  2u
+/* Renames odir/oname to ndir/nname as rename(2) does, flags
+ * LINUX_RENAME_*: within /tmp; the tree gives EROFS, between the two EXDEV. */
+int linux_fs_rename(struct linux_fs *fs, struct linux_node *odir, const char *oname,
+		    struct linux_node *ndir, const char *nname, unsigned flags);
 /* Writes into a /tmp file, growing it within the /tmp limit. */
 long linux_fs_write(struct linux_fs *fs, struct linux_node *node, uint64_t offset, const void *buf,
 		    uint64_t len);
@@ -110,6 +134,14 @@ void linux_fs_put(struct linux_fs *fs, struct linux_node *node);
  * listed from the host once, on the first call. */
 bool linux_fs_dirent(struct linux_fs *fs, struct linux_node *dir, uint64_t n, const char **name,
 		     size_t *len, struct linux_node **node);
+
+/* ---- linux_dev.c: /dev ---- */
+
+/* Fills the /dev directory. 0 or -ENOMEM. */
+int linux_dev_init(struct linux_fs *fs, struct linux_node *dev);
+/* A read or write of a /dev node: bytes or -errno. */
+long linux_dev_read(const struct linux_node *n, void *dst, uint64_t len);
+long linux_dev_write(const struct linux_node *n, uint64_t len);
 
 /* ---- linux_hostfs.c: the --fs tree on the host ---- */
 

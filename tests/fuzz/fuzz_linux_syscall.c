@@ -86,6 +86,9 @@ enum tree_call {
 	T_FSTATAT,
 	T_MMAP,
 	T_RENAME,
+	T_RENAME2,
+	T_SYMLINK,
+	T_MEMFD,
 	T_CALLS
 };
 
@@ -220,6 +223,14 @@ static void tree_sequence(struct linux_proc *proc, uint64_t user, const uint8_t 
 		case T_RENAME:
 			r.rax = 82, a[0] = path, a[1] = tree_path(proc, path_at + 0x400, op[3]);
 			break;
+		case T_RENAME2: /* NOREPLACE, EXCHANGE or both (EINVAL) by op[3]'s bits */
+			r.rax = 316, a[0] = dirfd, a[1] = path, a[2] = (uint64_t)(int64_t)-100;
+			a[3] = tree_path(proc, path_at + 0x400, op[3]), a[4] = (op[3] >> 5) & 3;
+			break;
+		case T_SYMLINK:
+			r.rax = 88, a[0] = tree_path(proc, path_at + 0x400, op[3]), a[1] = path;
+			break;
+		case T_MEMFD: r.rax = 319, a[0] = path, a[1] = op[3] & 1; break;
 		case T_CALLS: abort();
 		}
 		r.rdi = a[0], r.rsi = a[1], r.rdx = a[2], r.r10 = a[3], r.r8 = a[4], r.r9 = a[5];

@@ -100,8 +100,53 @@ else
 	[ -z "$out" ] && pass "--fs /: /proc is an empty mount point" || fail "--fs /: /proc lists $(head -c 200 <<<"$out")"
 	expect "--fs /: a root-only host file is not readable" 1 "Permission denied" \
 		"$LOCKVM" run --linux --fs / busybox -- cat /etc/shadow
+	# /dev is the VMM's own: no host device node is reached, under --fs / too
+	expect "/dev: the VMM's nodes, not the host's" 0 "urandom" "$LOCKVM" run --linux --fs / busybox -- ls /dev
+	[ "$(tr '\n' ' ' <<<"$out")" = "fd full null random stderr stdin stdout tty urandom zero " ] &&
+		pass "/dev lists exactly its ten entries" || fail "/dev lists: $(tr '\n' ' ' <<<"$out")"
+	expect "/dev/zero reads zeros" 0 "" "$LOCKVM" run --linux --fs / busybox -- dd if=/dev/zero bs=4096 count=2
+	n=$("$LOCKVM" run --linux --fs / busybox -- dd if=/dev/zero bs=4096 count=2 2>/dev/null | od -An -v -tx1 | tr -d ' \n' | tr -d 0 | wc -c)
+	[ "$n" = 0 ] && pass "/dev/zero: 8 KiB of zero bytes" || fail "/dev/zero gave non-zero bytes"
+	n=$("$LOCKVM" run --linux --fs / busybox -- dd if=/dev/urandom bs=64 count=4 2>/dev/null | wc -c)
+	[ "$n" = 256 ] && pass "/dev/urandom: 256 bytes read" || fail "/dev/urandom gave $n bytes"
+	expect "/dev/null reads empty" 0 "" "$LOCKVM" run --linux --fs / busybox -- cat /dev/null
+	[ -z "$out" ] && pass "/dev/null: nothing" || fail "/dev/null gave: $out"
+	expect "/dev/null and /dev/zero: character devices 1,3 and 1,5" 0 "1,5 character special file" \
+		"$LOCKVM" run --linux --fs / busybox -- stat -c '%t,%T %F' /dev/null /dev/zero
+	grep -qxF "1,3 character special file" <<<"$out" && pass "/dev/null is 1,3" || fail "/dev/null stat: $out"
+	expect "/dev/full: a write gives ENOSPC" 1 "No space left on device" \
+		"$LOCKVM" run --linux --fs / busybox -- cp /etc/os-release /dev/full
+	v=$(echo "through /dev/stdin" | "$LOCKVM" run --linux --fs / busybox -- cat /dev/stdin 2>&1)
+	[ "$v" = "through /dev/stdin" ] && pass "/dev/stdin is the runner's stdin" || fail "/dev/stdin: $v"
+	v=$("$LOCKVM" run --linux --fs / busybox -- cp /etc/os-release /dev/fd/2 2>&1 >/dev/null)
+	[ "$v" = "$(cat /etc/os-release)" ] && pass "/dev/fd/2 is the program's stderr" || fail "/dev/fd/2: $(head -c 100 <<<"$v")"
 	# dynamic programs need issue 16's PT_INTERP: sha256sum from coreutils is one
 	if file -L /usr/bin/sha256sum | grep -q "dynamically linked"; then
 		skip "linux_fs: coreutils sha256sum under --fs / needs the dynamic loader (issue 16, PT_INTERP)"
 	fi
 fi
+
+# File calls (rename, symlink, chmod, chown, utimensat, truncate, fallocate, statfs,
+# memfd_create, xattrs, flock, fsync, statx) in /tmp; the tree refuses changes.
+cp "$LX"/lx_fscalls.* "$FS/bin/"
+tree_sum() { (cd "$FS" && find . -printf '%p %s %m %T@\n' | sort | sha256sum); }
+calls_before=$(tree_sum)
+for libc in glibc musl; do
+	[ -x "$LX/lx_fscalls.$libc" ] || { skip "linux_fs: lx_fscalls.$libc not built (musl-gcc missing)"; continue; }
+	mkdir -p "$T_TMP/native-$libc"
+	native=$("$LX/lx_fscalls.$libc" "$T_TMP/native-$libc" - 2>&1)
+	grep -qxF "all checks passed" <<<"$native" && pass "$libc: lx_fscalls passes natively" ||
+		fail "$libc: lx_fscalls natively: $(grep FAILED <<<"$native" | tr '\n' '|')"
+	run_capture "$LOCKVM" run --linux --fs "$FS" "lx_fscalls.$libc" -- /tmp /etc/passwd
+	while IFS= read -r line; do
+		case $line in
+		"ok "*) pass "$libc: ${line#ok }" ;;
+		"FAILED "*) fail "$libc: ${line#FAILED }" ;;
+		esac
+	done <<<"$out"
+	[ "$rc" -eq 0 ] && grep -qxF "all checks passed" <<<"$out" &&
+		pass "$libc: lx_fscalls: every check ran in the VM" ||
+		fail "$libc: lx_fscalls: exit $rc: $(tail -n 2 <<<"$out" | tr '\n' '|')"
+done
+[ "$calls_before" = "$(tree_sum)" ] && pass "the tree is unchanged after the file calls" ||
+	fail "the file calls changed the host tree"
