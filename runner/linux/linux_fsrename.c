@@ -52,7 +52,7 @@ static void list_in(struct linux_fs *fs, struct linux_node *n, struct linux_node
 static int rename_allowed(struct linux_fs *fs, struct linux_node *odir, struct linux_node *ndir,
 			  const struct linux_node *old, const struct linux_node *new)
 {
-	if (old == fs->tmp || new == fs->tmp)
+	if (old == fs->tmp || new == fs->tmp || old == fs->dev || new == fs->dev)
 		return -EBUSY; /* a mount point */
 	if (odir->writable != ndir->writable)
 		return -EXDEV; /* /tmp and the tree are two file systems */
@@ -100,8 +100,11 @@ int linux_fs_rename(struct linux_fs *fs, struct linux_node *odir, const char *on
 		new = NULL;
 	if ((rc = rename_allowed(fs, odir, ndir, old, new)) < 0)
 		return rc;
-	if (flags & LINUX_RENAME_EXCHANGE)
-		return new ? exchange(fs, old, new) : -ENOENT;
+	if (flags & LINUX_RENAME_EXCHANGE) {
+		if (!new)
+			return -ENOENT;
+		return new == old ? 0 : exchange(fs, old, new); /* with itself: nothing, as Linux */
+	}
 	if (new) {
 		if (flags & LINUX_RENAME_NOREPLACE)
 			return -EEXIST;

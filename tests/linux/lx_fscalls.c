@@ -78,6 +78,8 @@ int main(int argc, char **argv)
 	check("renameat2(RENAME_EXCHANGE): the two names swap",
 	      renameat2_("a", "b", RENAME_EXCHANGE) == 0 && file_is("a", "AAA") &&
 		  file_is("b", "new a"));
+	check("renameat2(RENAME_EXCHANGE) of a name with itself changes nothing",
+	      renameat2_("a", "a", RENAME_EXCHANGE) == 0 && file_is("a", "AAA"));
 	check("renameat2(RENAME_EXCHANGE) with no target gives ENOENT",
 	      renameat2_("a", "none", RENAME_EXCHANGE) < 0 && errno == ENOENT);
 	check("mkdir, and a file moved into it",
