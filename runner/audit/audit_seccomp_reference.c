@@ -189,6 +189,13 @@ bool audit_seccomp_reference_kvm_needed(const char *role, const char *name, bool
 	return true;
 }
 
+#define OPENAT2_REASON                                                                             \
+	"--linux --fs reads the guest's files lazily from the tree's O_PATH fd (linux_hostfs.c); " \
+	"the path and RESOLVE flags are in memory, so Landlock (read beneath that tree only), "    \
+	"the "                                                                                     \
+	"tree's read-only nodev nosymfollow private mount and the sealed fd table bound what it "  \
+	"opens"
+
 /* Allowances wider than the audit's rules that a role needs, each with why
  * (role "*": every role). Keep this short: each line is a reviewed risk. */
 static const struct {
@@ -203,6 +210,9 @@ static const struct {
     {"vmm_setup", "seccomp", "arg0 == SECCOMP_SET_MODE_FILTER && arg1 == 0",
      "the setup phase installs the steady-state filters on top of itself; with flags 0 a new "
      "filter can only narrow what is allowed (no listener fd, no TSYNC)"},
+    /* vmm_setup keeps vcpu.policy's lines under the steady-state filters. */
+    {"vcpu", "openat2", "arg3 == 24", OPENAT2_REASON},
+    {"vmm_setup", "openat2", "arg3 == 24", OPENAT2_REASON},
 };
 
 const char *audit_seccomp_reference_accepted(const char *role, const char *name, const char *cls)

@@ -1,4 +1,4 @@
-/* Landlock: probe the ABI and restrict the VMM to nothing (no rule added). */
+/* Landlock: probe the ABI and restrict the VMM to nothing but reading the --fs tree, if any. */
 #include "landlock.h"
 
 #include <errno.h>
@@ -41,7 +41,27 @@ int landlock_abi(void)
 	return -1;
 }
 
-int landlock_restrict_everything(int *abi_out)
+/* Closes the ruleset after a failed Landlock call; returns -1, errno kept. */
+static int close_keeping_errno(int ruleset)
+{
+	int saved = errno;
+	close(ruleset);
+	errno = saved;
+	return -1;
+}
+
+/* --linux --fs: reading files and listing directories beneath the tree
+ * the supervisor passed (tree_fd, an O_PATH fd), nothing else. */
+static int allow_read_tree(int ruleset, int tree_fd)
+{
+	struct landlock_path_beneath_attr rule = {
+	    .allowed_access = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR,
+	    .parent_fd = tree_fd,
+	};
+	return (int)syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &rule, 0U);
+}
+
+int landlock_restrict_everything(int *abi_out, int tree_fd)
 {
 	struct landlock_attr attr = {0};
 	size_t attr_size = sizeof(attr.handled_access_fs);
@@ -74,12 +94,11 @@ int landlock_restrict_everything(int *abi_out)
 	int ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, attr_size, 0U);
 	if (ruleset < 0)
 		return -1;
-	/* No landlock_add_rule(): nothing is granted, by design. */
+	/* Nothing is granted but reading the --fs tree, when there is one. */
+	if (tree_fd >= 0 && allow_read_tree(ruleset, tree_fd) < 0)
+		return close_keeping_errno(ruleset);
 	if (syscall(SYS_landlock_restrict_self, ruleset, 0U) < 0) {
-		int saved = errno;
-		close(ruleset);
-		errno = saved;
-		return -1;
+		return close_keeping_errno(ruleset);
 	}
 	close(ruleset);
 	if (abi_out != NULL)

@@ -21,11 +21,12 @@ enum landlock_status {
  * with a ruleset that handles every filesystem right, TCP bind/connect
  * (ABI >= 4) and the abstract-unix-socket and signal scopes (ABI >= 6) and
  * grants nothing: no path, no port, no signal or abstract socket outside
- * the domain. Needs no_new_privs (or CAP_SYS_ADMIN) set before it.
+ * the domain; except, when tree_fd >= 0 (--linux --fs: an O_PATH fd of
+ * the tree), reading files and directories beneath it. Needs no_new_privs (or CAP_SYS_ADMIN) set before it.
  * Files opened before keep the rights they were opened with.
  * Returns LANDLOCK_ENFORCED (and *abi_out), LANDLOCK_ABSENT, or -1 with
  * errno when a Landlock call failed.
  */
-int landlock_restrict_everything(int *abi_out);
+int landlock_restrict_everything(int *abi_out, int tree_fd);
 
 #endif

@@ -119,19 +119,21 @@ struct sandbox_vmm_report {
 /*
  * First thing in the VMM's main(), before any thread and before parsing the
  * guest: dumpable 0 again (exec reset it), no_new_privs, then Landlock with
- * nothing allowed. Dies (125) when a layer that is on fails; an absent
+ * nothing allowed but reading beneath tree_fd (--linux --fs; -1: none). Dies (125) when a layer that is on fails; an absent
  * Landlock is not a failure but is written to *report and to stderr.
  */
-void sandbox_enter_vmm(unsigned layers, struct sandbox_vmm_report *report);
+void sandbox_enter_vmm(unsigned layers, int tree_fd, struct sandbox_vmm_report *report);
 
 /*
  * After the VMM has created every fd it will ever need (VM, vCPUs,
  * eventfds) and before seccomp: lowers RLIMIT_NOFILE to the lowest free fd
  * number, so any later fd-creating call (open, socket, io_uring_setup,
  * userfaultfd, perf_event_open, bpf, memfd, accept) fails with EMFILE even
- * if seccomp lets it through. Returns the limit set; dies on failure.
+ * if seccomp lets it through; `spare` slots above it stay free (--linux
+ * --fs: the host fds of the guest's open files, opened beneath the tree
+ * only). Returns the limit set; dies on failure.
  */
-int sandbox_seal_fds(unsigned layers);
+int sandbox_seal_fds(unsigned layers, unsigned spare);
 
 /* One step of the confinement sequence (docs/ARCHITECTURE.md, "Confinement order"). */
 struct sandbox_step {

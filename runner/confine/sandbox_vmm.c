@@ -10,7 +10,7 @@
 #include "landlock.h"
 #include "util.h"
 
-void sandbox_enter_vmm(unsigned layers, struct sandbox_vmm_report *report)
+void sandbox_enter_vmm(unsigned layers, int tree_fd, struct sandbox_vmm_report *report)
 {
 	struct sandbox_vmm_report local = {0};
 	if (report == NULL)
@@ -33,7 +33,7 @@ void sandbox_enter_vmm(unsigned layers, struct sandbox_vmm_report *report)
 	}
 	if (layers & SANDBOX_LANDLOCK) {
 		int abi = 0;
-		int status = landlock_restrict_everything(&abi);
+		int status = landlock_restrict_everything(&abi, tree_fd);
 		if (status < 0)
 			die_errno("landlock_restrict_everything()");
 		if (status == LANDLOCK_ABSENT) {
@@ -45,7 +45,7 @@ void sandbox_enter_vmm(unsigned layers, struct sandbox_vmm_report *report)
 	}
 }
 
-int sandbox_seal_fds(unsigned layers)
+int sandbox_seal_fds(unsigned layers, unsigned spare)
 {
 	if (!(layers & SANDBOX_FD_SEAL))
 		return -1;
@@ -54,8 +54,9 @@ int sandbox_seal_fds(unsigned layers)
 	int lowest = 0;
 	while (fcntl(lowest, F_GETFD) >= 0)
 		lowest++;
-	struct rlimit lim = {.rlim_cur = (rlim_t)lowest, .rlim_max = (rlim_t)lowest};
+	int limit = lowest + (int)spare;
+	struct rlimit lim = {.rlim_cur = (rlim_t)limit, .rlim_max = (rlim_t)limit};
 	if (setrlimit(RLIMIT_NOFILE, &lim) < 0)
-		die_errno("setrlimit(RLIMIT_NOFILE, %d)", lowest);
-	return lowest;
+		die_errno("setrlimit(RLIMIT_NOFILE, %d)", limit);
+	return limit;
 }

@@ -132,6 +132,8 @@ static const struct seccomp_policy_constant seccomp_constants[] = {
     SECCOMP_CONST(MADV_NOHUGEPAGE),
     SECCOMP_CONST(MADV_DONTDUMP),
     SECCOMP_CONST(MADV_DODUMP),
+    /* --linux --fs: fstat's empty-path flag. */
+    SECCOMP_CONST(AT_EMPTY_PATH),
     /* open flags. */
     SECCOMP_CONST(O_RDONLY),
     SECCOMP_CONST(O_WRONLY),

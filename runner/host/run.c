@@ -102,7 +102,7 @@ static int run_mode(int argc, char **argv, bool incoming)
 		if (listen_fd < 0)
 			die("incoming --listen %s: %s", o.listen, err);
 	} else {
-		guest_fd = open_guest(o.guest);
+		guest_fd = o.fs_dir ? open_guest_in_tree(&o) : open_guest(o.guest);
 	}
 	char restore_note[PATH_MAX + 256] = "";
 	if (o.restore)
@@ -111,7 +111,7 @@ static int run_mode(int argc, char **argv, bool incoming)
 		die_errno("--key %s", o.key);
 	open_disks(&o);
 	if (o.fs_dir)
-		o.fs_fd = pack_fs(o.fs_dir);
+		o.fs_fd = open_fs_tree(o.fs_dir);
 	int vmm_fd = open_vmm_binary(o.confine);
 	if (o.detach)
 		run_detach(&st);

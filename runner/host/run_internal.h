@@ -124,10 +124,17 @@ void random_uuid(char out[37]);
 int open_vmm_binary(bool confine);
 /* Returns an fd of the guest at path, refused unless a regular file. */
 int open_guest(const char *path);
+/* Opens the file an O_PATH fd names, with flags, through /proc/self/fd;
+ * closes path_fd; dies on error. */
+int reopen_path_fd(int path_fd, int flags, const char *what, const char *path);
+/* --fs: the guest looked up inside the tree dir as `chroot dir PROGRAM`
+ * would (a name without '/' through PATH, from --env or the default). */
+int open_guest_in_tree(const struct run_options *o);
 /* Opens every --disk into o->disks[i].fd, safely (SECURITY.md "Disks"). */
 void open_disks(struct run_options *o);
-/* --fs: returns a sealed memfd holding the host tree dir, packed. */
-int pack_fs(const char *dir);
+/* --fs DIR (run_fs.c): an O_PATH fd of a private, read-only, nodev,
+ * nosuid, noexec, nosymfollow clone of DIR for the VMM; dies on error. */
+int open_fs_tree(const char *dir);
 /* Needs st->config loaded. Leases the VM's uid and gid; cfg runs the VMM as them. */
 void reserve_uid(struct run_state *st, struct sandbox_config *cfg);
 /* Needs the uid lease (or uid 0), the disks opened and st->config loaded.

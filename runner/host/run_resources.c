@@ -20,7 +20,6 @@
 #include "apparmor_profile.h"
 #include "images.h"
 #include "install_dirs.h"
-#include "linux_fs.h"
 #include "mac.h"
 #include "netframe.h"
 #include "paths.h"
@@ -103,7 +102,7 @@ int open_vmm_binary(bool confine)
 /* Opens the file an O_PATH fd names, with flags: the same inode, through
  * /proc/self/fd, not a second walk of a path that could find another
  * file. Closes path_fd. */
-static int reopen_path_fd(int path_fd, int flags, const char *what, const char *path)
+int reopen_path_fd(int path_fd, int flags, const char *what, const char *path)
 {
 	char proc[64];
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", path_fd);
@@ -193,30 +192,6 @@ void open_disks(struct run_options *o)
 {
 	for (unsigned i = 0; i < o->disk_count; i++)
 		o->disks[i].fd = open_disk(&o->disks[i]);
-}
-
-/* --fs: the supervisor reads the host tree now, while privileged; the VMM
- * gets one sealed memfd holding the packed image and never sees a path. */
-int pack_fs(const char *dir)
-{
-	char err[512];
-	int fd = memfd_create("lockvm-fs", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (fd < 0)
-		die_errno("memfd_create(--fs image)");
-	if (linux_fsimage_pack(dir, fd, err, sizeof(err)) < 0)
-		die("%s", err);
-	if (fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0)
-		die_errno("sealing the --fs image");
-	/* The VMM gets a read-only open, as with the launch message: an
-	 * inherited fd open for writing needs write permission at the VMM's
-	 * exec, which lockvm_vm_t has not on lockvm_tmpfs_t under SELinux. */
-	char self[64];
-	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
-	int read_only = open(self, O_RDONLY | O_CLOEXEC);
-	if (read_only < 0)
-		die_errno("open(%s, O_RDONLY) of the --fs image", self);
-	close(fd);
-	return read_only;
 }
 
 /*

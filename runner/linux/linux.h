@@ -28,7 +28,7 @@ struct linux_config {
 	char *const *argv;
 	unsigned envc;
 	char *const *envp;
-	int fs_fd;	    /* packed file tree (linux_fsimage.c) or -1: empty tree */
+	int fs_fd;	    /* O_PATH fd of the --fs tree (linux_hostfs.c) or -1: empty tree */
 	bool strace;	    /* print every call and its result on stderr */
 	unsigned tty_mask;  /* bit n: the runner's fd n is a terminal */
 	uint64_t tmp_limit; /* bytes the writable /tmp may hold */
@@ -41,7 +41,7 @@ struct linux_sigaction {
 /* An open file description. */
 struct linux_file {
 	enum { LINUX_FILE_NONE, LINUX_FILE_STDIO, LINUX_FILE_NODE } kind;
-	int host_fd;		 /* LINUX_FILE_STDIO: the runner's 0, 1 or 2 */
+	int host_fd;		 /* STDIO: the runner's 0, 1 or 2; NODE: a --fs file's fd or -1 */
 	struct linux_node *node; /* LINUX_FILE_NODE */
 	uint64_t offset;
 	unsigned flags; /* O_ACCMODE | O_APPEND | O_NONBLOCK */
@@ -69,8 +69,6 @@ struct linux_proc {
 	uint64_t initial_rsp;
 	/* Files (linux_fd.c, linux_sysfile.c, linux_fs.c) */
 	struct linux_fs fs;
-	void *fs_map; /* the image mapping (NULL: none) */
-	size_t fs_map_len;
 	struct linux_fd_slot fds[LINUX_MAX_FDS];
 	struct linux_node *cwd;
 	/* Signals (linux_signal.c) */
@@ -224,6 +222,24 @@ long linux_sys_dup3(struct linux_proc *proc, const uint64_t *a);
 /* Drops the cwd's reference on its node (before linux_fs_free()). */
 void linux_cwd_release(struct linux_proc *proc);
 
+/* What the last component of a path for mkdir/unlink/rename is. */
+enum linux_last_kind { LAST_NAME, LAST_DOT, LAST_DOTDOT };
+
+/* Resolves (dirfd, path) to a node (flags: LINUX_RESOLVE_FOLLOW; empty_ok:
+ * AT_EMPTY_PATH, the dirfd's own node); path is copied from the program.
+ * Returns 0 or -errno (-ENOTSUP: an empty path naming a stdio fd). */
+long linux_lookup_at(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, unsigned flags,
+		     bool empty_ok, struct linux_node **node);
+/* The parent directory and last name of (dirfd, path), whether that entry
+ * exists, and whether the last component is ".", ".." or a name. */
+long linux_parent_at(struct linux_proc *proc, uint64_t dirfd, uint64_t upath,
+		     struct linux_node **parent, char *last, size_t last_size, bool *exists,
+		     enum linux_last_kind *kind);
+
+/* Opening /dev/fd/N or /dev/tty (linux_dev.c): a new fd for the
+ * program's fd N, or its terminal. Returns the fd or -errno. */
+long linux_dev_open(struct linux_proc *proc, const struct linux_node *n, uint64_t flags);
+
 /* Syscalls served in linux_sysfile.c; a = the six argument registers. */
 long linux_sys_read(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_write(struct linux_proc *proc, const uint64_t *a);
@@ -255,6 +271,44 @@ long linux_sys_unlinkat(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_unlink(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_rmdir(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_ftruncate(struct linux_proc *proc, const uint64_t *a);
+
+/* ---- linux_sysname.c: calls that name or change files ---- */
+
+long linux_sys_rename(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_renameat(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_renameat2(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_symlink(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_symlinkat(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_link(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_linkat(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_chmod(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_fchmod(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_fchmodat(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_chown(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_lchown(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_fchown(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_fchownat(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_utimensat(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_truncate(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_fallocate(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_statfs(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_fstatfs(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_memfd_create(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_getxattr(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_lgetxattr(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_fgetxattr(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_listxattr(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_llistxattr(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_flistxattr(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_setxattr(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_lsetxattr(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_fsetxattr(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_removexattr(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_lremovexattr(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_fremovexattr(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_flock(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_fsync(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_sync(struct linux_proc *proc, const uint64_t *a);
 
 /* ---- linux_signal.c ---- */
 

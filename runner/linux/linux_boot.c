@@ -163,34 +163,12 @@ static int build_stack(struct linux_proc *proc, char *err, size_t errlen)
 	return 0;
 }
 
-/* Maps the --fs image the supervisor packed (read-only, sealed memfd). */
+/* The --fs tree: its root fd passes to the tree, which reads it lazily. */
 static int map_fs(struct linux_proc *proc, char *err, size_t errlen)
 {
-	const uint8_t *image = NULL;
-	uint64_t size = 0;
-	if (proc->cfg.fs_fd >= 0) {
-		struct stat st;
-		if (fstat(proc->cfg.fs_fd, &st) < 0) {
-			snprintf(err, errlen, "fstat(fs image fd %d): %s", proc->cfg.fs_fd,
-				 strerror(errno));
-			return -1;
-		}
-		size = (uint64_t)st.st_size;
-		if (size) {
-			void *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, proc->cfg.fs_fd, 0);
-			if (m == MAP_FAILED) {
-				snprintf(err, errlen, "mmap(fs image, %" PRIu64 " bytes): %s", size,
-					 strerror(errno));
-				return -1;
-			}
-			image = m;
-			proc->fs_map = m;
-			proc->fs_map_len = size;
-		}
-		close(proc->cfg.fs_fd);
-		proc->cfg.fs_fd = -1;
-	}
-	return linux_fs_parse(&proc->fs, image, size, proc->cfg.tmp_limit, err, errlen);
+	int fd = proc->cfg.fs_fd;
+	proc->cfg.fs_fd = -1;
+	return linux_fs_init(&proc->fs, fd, proc->cfg.tmp_limit, err, errlen);
 }
 
 struct linux_proc *linux_setup(struct vm *vm, const uint8_t *file, uint64_t size,
@@ -207,6 +185,7 @@ struct linux_proc *linux_setup(struct vm *vm, const uint8_t *file, uint64_t size
 	}
 	proc->vm = vm;
 	proc->cfg = *cfg;
+	proc->fs.root_fd = -1; /* no tree yet: linux_free() must not close fd 0 */
 	if (linux_mm_init(proc, err, errlen) < 0)
 		goto fail;
 	map_runner_pages(proc);
@@ -260,8 +239,6 @@ void linux_free(struct linux_proc *proc)
 	linux_fd_free(proc);
 	linux_cwd_release(proc);
 	linux_fs_free(&proc->fs);
-	if (proc->fs_map)
-		munmap(proc->fs_map, proc->fs_map_len);
 	if (proc->cfg.fs_fd >= 0)
 		close(proc->cfg.fs_fd);
 	if (proc->vm && proc->vm->linux_proc == proc)

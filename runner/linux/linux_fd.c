@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "linux.h"
 
@@ -23,8 +24,11 @@ static void file_put(struct linux_proc *proc, struct linux_file *f)
 {
 	if (--f->refs)
 		return;
-	if (f->kind == LINUX_FILE_NODE)
+	if (f->kind == LINUX_FILE_NODE) {
+		if (f->host_fd >= 0)
+			close(f->host_fd); /* a --fs file's host fd (linux_hostfs.c) */
 		linux_fs_put(&proc->fs, f->node);
+	}
 	free(f);
 }
 

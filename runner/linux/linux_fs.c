@@ -1,8 +1,10 @@
 /* Path resolution inside the guest's file tree (no way out: ".." stops at the root, symlinks resolve inside) and the writable /tmp. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "linux_fs.h"
 
@@ -15,64 +17,120 @@ static bool is_dir(const struct linux_node *n)
 
 static void free_tmp_tree(struct linux_node *dir)
 {
-	struct linux_node *c = dir->tmp_children;
+	struct linux_node *c = dir->children;
 	while (c) {
-		struct linux_node *next = c->tmp_next;
+		struct linux_node *next = c->next;
 		free_tmp_tree(c);
 		free(c->tmp_data);
-		free(c->tmp_name);
+		free(c->name);
 		free(c);
 		c = next;
 	}
-	dir->tmp_children = NULL;
+	dir->children = NULL;
+}
+
+/* A directory that lives as long as the tree: the root and /tmp. */
+static struct linux_node *fixed_dir(struct linux_fs *fs, struct linux_node *parent,
+				    const char *name)
+{
+	struct linux_node *n = calloc(1, sizeof(*n));
+	char *copy = strdup(name);
+	if (!n || !copy) {
+		free(n);
+		free(copy);
+		return NULL;
+	}
+	*n = (struct linux_node){.mode = S_IFDIR | 0755,
+				 .ino = fs->next_ino++,
+				 .parent = parent ? parent : n,
+				 .name = copy,
+				 .name_len = strlen(copy)};
+	return n;
+}
+
+int linux_fs_init(struct linux_fs *fs, int root_fd, uint64_t tmp_limit, char *err, size_t errlen)
+{
+	*fs = (struct linux_fs){.root_fd = root_fd, .tmp_limit = tmp_limit, .next_ino = 2};
+	fs->root = fixed_dir(fs, NULL, "");
+	fs->tmp = fs->root ? fixed_dir(fs, fs->root, "tmp") : NULL;
+	fs->dev = fs->tmp ? fixed_dir(fs, fs->root, "dev") : NULL;
+	if (!fs->dev || linux_dev_init(fs, fs->dev) < 0) {
+		snprintf(err, errlen, "out of memory for the file tree");
+		linux_fs_free(fs);
+		return -1;
+	}
+	fs->tmp->mode = S_IFDIR | 01777;
+	fs->tmp->writable = true;
+	if (root_fd >= 0) {
+		fs->root->host = true;
+		int rc = linux_hostfs_stat(fs, fs->root);
+		if (rc < 0 || !is_dir(fs->root)) {
+			snprintf(err, errlen, "--fs root: %s",
+				 rc < 0 ? strerror(-rc) : "not a directory");
+			linux_fs_free(fs);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 void linux_fs_free(struct linux_fs *fs)
 {
 	if (fs->tmp) {
 		free_tmp_tree(fs->tmp);
+		free(fs->tmp->name);
 		free(fs->tmp);
 	}
-	free(fs->nodes);
-	fs->nodes = NULL;
+	linux_hostfs_free(fs->dev);  /* /dev and its nodes */
+	linux_hostfs_free(fs->root); /* the root with its cached host children */
+	if (fs->root_fd >= 0)
+		close(fs->root_fd);
+	fs->root_fd = -1;
 	fs->tmp = NULL;
+	fs->dev = NULL;
 	fs->root = NULL;
 }
 
-static int compare_name(const struct linux_node *n, const char *name, size_t len)
+int linux_fs_child(struct linux_fs *fs, struct linux_node *dir, const char *name, size_t len,
+		   struct linux_node **out)
 {
-	int c = memcmp(n->name, name, n->name_len < len ? n->name_len : len);
-	if (c)
-		return c;
-	return n->name_len < len ? -1 : n->name_len > len;
+	if (!is_dir(dir))
+		return -ENOTDIR;
+	if (dir == fs->root && len == 3 && memcmp(name, "tmp", 3) == 0) {
+		*out = fs->tmp; /* the in-memory /tmp hides the tree's own */
+		return 0;
+	}
+	if (dir == fs->root && len == 3 && memcmp(name, "dev", 3) == 0) {
+		*out = fs->dev; /* so does the VMM's /dev: no host device node is reached */
+		return 0;
+	}
+	struct linux_node **tail = &dir->children;
+	for (struct linux_node *c = dir->children; c; c = c->next) {
+		if (c->name_len == len && memcmp(c->name, name, len) == 0) {
+			int rc = c->host && !c->statted ? linux_hostfs_stat(fs, c) : 0;
+			if (rc < 0)
+				return rc;
+			*out = c;
+			return 0;
+		}
+		tail = &c->next;
+	}
+	if (!dir->host)
+		return -ENOENT;
+	struct linux_node *n;
+	int rc = linux_hostfs_lookup(fs, dir, name, len, &n);
+	if (rc < 0)
+		return rc;
+	*tail = n; /* appended: a listing in progress keeps its order */
+	*out = n;
+	return 0;
 }
 
 struct linux_node *linux_fs_lookup(struct linux_fs *fs, struct linux_node *dir, const char *name,
 				   size_t len)
 {
-	if (!is_dir(dir))
-		return NULL;
-	if (dir == fs->root && len == 3 && memcmp(name, "tmp", 3) == 0)
-		return fs->tmp;
-	if (dir->writable) {
-		for (struct linux_node *c = dir->tmp_children; c; c = c->tmp_next)
-			if (c->name_len == len && memcmp(c->name, name, len) == 0)
-				return c;
-		return NULL;
-	}
-	/* Image directory: its children are one sorted run. */
-	uint32_t lo = dir->first_child, hi = dir->first_child + dir->child_count;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		int c = compare_name(&fs->nodes[mid], name, len);
-		if (c == 0)
-			return &fs->nodes[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	struct linux_node *n;
+	return linux_fs_child(fs, dir, name, len, &n) < 0 ? NULL : n;
 }
 
 int linux_fs_resolve(struct linux_fs *fs, struct linux_node *cwd, const char *path, unsigned flags,
@@ -117,26 +175,29 @@ int linux_fs_resolve(struct linux_fs *fs, struct linux_node *cwd, const char *pa
 			node = node->parent; /* the root's parent is the root */
 			continue;
 		}
-		struct linux_node *child = linux_fs_lookup(fs, node, name, len);
-		if (!child) {
-			if (is_last && parent && last && len < last_size) {
+		struct linux_node *child;
+		int rc = linux_fs_child(fs, node, name, len, &child);
+		if (rc < 0) {
+			if (rc == -ENOENT && is_last && parent && last && len < last_size) {
 				*parent = node;
 				memcpy(last, name, len);
 				last[len] = '\0';
 			}
-			return -ENOENT;
+			return rc;
 		}
 		if ((child->mode & S_IFMT) == S_IFLNK &&
 		    (!is_last || trailing_slash || (flags & LINUX_RESOLVE_FOLLOW))) {
 			if (++hops > SYMLINK_MAX_HOPS)
 				return -ELOOP;
 			size_t rest = strlen(buf + pos);
+			if (!child->link)
+				return -EIO; /* a host symlink is stat'ed with its target */
 			size_t tlen = child->size;
 			if (tlen + 1 + rest >= 4096)
 				return -ENAMETOOLONG;
 			/* new path = target + "/" + rest, walked from the link's dir */
 			char tmp[2 * 4096 + 2];
-			memcpy(tmp, child->data, tlen);
+			memcpy(tmp, child->link, tlen);
 			tmp[tlen] = '/';
 			memcpy(tmp + tlen + 1, buf + pos, rest + 1);
 			memcpy(buf, tmp, tlen + rest + 2);
@@ -189,12 +250,11 @@ int linux_fs_create(struct linux_fs *fs, struct linux_node *dir, const char *nam
 				 .ino = fs->next_ino++,
 				 .parent = dir,
 				 .name = copy,
-				 .tmp_name = copy,
 				 .name_len = len,
 				 .writable = true,
 				 .refs = 1, /* the link */
-				 .tmp_next = dir->tmp_children};
-	dir->tmp_children = n;
+				 .next = dir->children};
+	dir->children = n;
 	linux_fs_get(fs, dir); /* n->parent */
 	*out = n;
 	return 0;
@@ -204,7 +264,7 @@ static void tmp_destroy(struct linux_fs *fs, struct linux_node *n)
 {
 	fs->tmp_used -= n->tmp_cap + 256;
 	free(n->tmp_data);
-	free(n->tmp_name);
+	free(n->name);
 	free(n);
 }
 
@@ -220,13 +280,13 @@ int linux_fs_unlink(struct linux_fs *fs, struct linux_node *dir, const char *nam
 		return -ENOTDIR;
 	if (!dir_wanted && is_dir(n))
 		return -EISDIR;
-	if (is_dir(n) && n->tmp_children)
+	if (is_dir(n) && n->children)
 		return -ENOTEMPTY;
-	struct linux_node **link = &dir->tmp_children;
+	struct linux_node **link = &dir->children;
 	while (*link != n)
-		link = &(*link)->tmp_next;
-	*link = n->tmp_next;
-	n->tmp_next = NULL;
+		link = &(*link)->next;
+	*link = n->next;
+	n->next = NULL;
 	/* n->parent stays: ".." of a removed cwd is its old parent, as on Linux,
 	 * and n's reference keeps that parent alive. */
 	n->unlinked = true;
@@ -237,7 +297,7 @@ int linux_fs_unlink(struct linux_fs *fs, struct linux_node *dir, const char *nam
 /* Nodes whose lifetime is the tree's: image nodes and /tmp itself. */
 static bool lives_with_tree(const struct linux_fs *fs, const struct linux_node *node)
 {
-	return !node->writable || node == fs->tmp;
+	return !node->writable || node == fs->tmp; /* host nodes, the root, /tmp */
 }
 
 void linux_fs_get(struct linux_fs *fs, struct linux_node *node)
@@ -281,6 +341,8 @@ long linux_fs_write(struct linux_fs *fs, struct linux_node *node, uint64_t offse
 		    uint64_t len)
 {
 	uint64_t end;
+	if (node->dev_kind)
+		return linux_dev_write(node, len);
 	if (!node->writable)
 		return -EROFS;
 	if (is_dir(node))
@@ -313,9 +375,28 @@ int linux_fs_truncate(struct linux_fs *fs, struct linux_node *node, uint64_t siz
 	return 0;
 }
 
-const uint8_t *linux_fs_contents(const struct linux_node *node)
+long linux_fs_pread(const struct linux_node *node, int host_fd, void *dst, uint64_t len,
+		    uint64_t offset)
 {
-	return node->writable ? node->tmp_data : node->data;
+	if (node->dev_kind)
+		return linux_dev_read(node, dst, len);
+	if (is_dir(node))
+		return -EISDIR;
+	if (node->host) {
+		/* The host file may have changed size since it was opened: ask it. */
+		for (;;) {
+			ssize_t n = pread(host_fd, dst, len, (off_t)offset);
+			if (n >= 0 || errno != EINTR)
+				return n < 0 ? -errno : (long)n;
+		}
+	}
+	if (offset >= node->size)
+		return 0;
+	if (len > node->size - offset)
+		len = node->size - offset;
+	if (len)
+		memcpy(dst, node->tmp_data + offset, len);
+	return (long)len;
 }
 
 bool linux_fs_dirent(struct linux_fs *fs, struct linux_node *dir, uint64_t n, const char **name,
@@ -328,42 +409,27 @@ bool linux_fs_dirent(struct linux_fs *fs, struct linux_node *dir, uint64_t n, co
 		return true;
 	}
 	n -= 2;
-	if (dir->writable) {
-		struct linux_node *c = dir->tmp_children;
-		while (c && n--)
-			c = c->tmp_next;
-		if (!c)
-			return false;
-		*name = c->name;
-		*len = c->name_len;
-		*node = c;
-		return true;
-	}
 	if (dir == fs->root) {
-		if (n == 0) {
-			*name = "tmp";
+		if (n < 2) { /* /tmp and /dev, ours, before the tree's entries */
+			*node = n == 0 ? fs->tmp : fs->dev;
+			*name = (*node)->name;
 			*len = 3;
-			*node = fs->tmp;
 			return true;
 		}
-		n--;
+		n -= 2;
 	}
-	if (dir == fs->root) {
-		/* the image's own "tmp" is hidden by /tmp: skip its slot */
-		for (uint32_t i = 0; i < dir->child_count && i <= n; i++) {
-			const struct linux_node *c = &fs->nodes[dir->first_child + i];
-			if (c->name_len == 3 && memcmp(c->name, "tmp", 3) == 0) {
-				n++;
-				break;
-			}
+	if (dir->host && !dir->listed && linux_hostfs_list(fs, dir) < 0)
+		return false;
+	for (struct linux_node *c = dir->children; c; c = c->next) {
+		if (dir == fs->root && c->name_len == 3 &&
+		    (memcmp(c->name, "tmp", 3) == 0 || memcmp(c->name, "dev", 3) == 0))
+			continue; /* the tree's own tmp and dev are hidden by ours */
+		if (n-- == 0) {
+			*name = c->name;
+			*len = c->name_len;
+			*node = c;
+			return true;
 		}
-	}
-	if (n < dir->child_count) {
-		struct linux_node *c = &fs->nodes[dir->first_child + n];
-		*name = c->name;
-		*len = c->name_len;
-		*node = c;
-		return true;
 	}
 	return false;
 }

@@ -277,11 +277,11 @@ long linux_sys_mmap(struct linux_proc *proc, uint64_t addr, uint64_t len, uint64
 	if (rc < 0)
 		return rc;
 	if (file) {
-		uint64_t size = file->node->size;
-		const uint8_t *data = linux_fs_contents(file->node);
-		if (offset < size && data) {
-			uint64_t n = size - offset < len ? size - offset : len;
-			memcpy(guest_mem_ptr(&proc->vm->mem, addr, n), data + offset, n);
+		long n = linux_fs_pread(file->node, file->host_fd,
+					guest_mem_ptr(&proc->vm->mem, addr, len), len, offset);
+		if (n < 0) {
+			unmap_range(proc, addr, len);
+			return n;
 		}
 	}
 	return (long)addr;

@@ -24,21 +24,6 @@ static bool is_tty(struct linux_proc *proc, const struct linux_file *f)
 	       (proc->cfg.tty_mask & (1u << f->host_fd));
 }
 
-/* Reads up to len bytes at offset from a tree node into dst. */
-static long node_read(const struct linux_node *n, uint64_t offset, void *dst, uint64_t len)
-{
-	if (S_ISDIR(n->mode))
-		return -EISDIR;
-	if (offset >= n->size)
-		return 0;
-	if (len > n->size - offset)
-		len = n->size - offset;
-	const uint8_t *data = linux_fs_contents(n);
-	if (len)
-		memcpy(dst, data + offset, len);
-	return (long)len;
-}
-
 static long host_io(struct linux_proc *proc, const struct linux_file *f, void *buf, uint64_t len,
 		    bool write_it)
 {
@@ -81,7 +66,7 @@ static long do_io(struct linux_proc *proc, uint64_t fd, uint64_t buf, uint64_t l
 			off = f->node->size;
 		n = linux_fs_write(&proc->fs, f->node, off, host, len);
 	} else {
-		n = node_read(f->node, off, host, len);
+		n = linux_fs_pread(f->node, f->host_fd, host, len, off);
 	}
 	if (n > 0 && !offset)
 		f->offset = off + (uint64_t)n;
@@ -191,8 +176,8 @@ static long start_dir(struct linux_proc *proc, uint64_t dirfd, const char *path,
 }
 
 /* Resolves (dirfd, path) to a node; path is copied from the program. */
-static long lookup_at(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, unsigned flags,
-		      bool empty_ok, struct linux_node **node)
+long linux_lookup_at(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, unsigned flags,
+		     bool empty_ok, struct linux_node **node)
 {
 	char path[LINUX_PATH_MAX];
 	long rc = linux_user_string(proc, upath, path, sizeof(path));
@@ -247,24 +232,36 @@ static long do_open(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, uin
 	}
 	if (S_ISLNK(node->mode) && !(flags & L_O_PATH))
 		return -ELOOP;
+	if ((node->dev_kind == LINUX_DEV_FD || node->dev_kind == LINUX_DEV_TTY) &&
+	    !(flags & L_O_PATH))
+		return linux_dev_open(proc, node, flags);
 	if ((flags & L_O_DIRECTORY) && !S_ISDIR(node->mode))
 		return -ENOTDIR;
 	if (acc != O_RDONLY && S_ISDIR(node->mode))
 		return -EISDIR;
-	if ((acc != O_RDONLY || (flags & L_O_TRUNC)) && !node->writable)
+	if ((acc != O_RDONLY || (flags & L_O_TRUNC)) && !node->writable && !node->dev_kind)
 		return -EROFS;
 	if ((flags & L_O_TRUNC) && acc != O_RDONLY && S_ISREG(node->mode) &&
 	    (rc = linux_fs_truncate(&proc->fs, node, 0)) < 0)
 		return rc;
+	/* A host file is opened on the host now (O_PATH: never). */
+	int host_fd = node->host && !(flags & L_O_PATH) ? linux_hostfs_open(&proc->fs, node) : -1;
+	if (host_fd < -1)
+		return host_fd;
 	struct linux_file *f = calloc(1, sizeof(*f));
-	if (!f)
+	if (!f) {
+		if (host_fd >= 0)
+			close(host_fd);
 		return -ENOMEM;
+	}
 	*f = (struct linux_file){.kind = LINUX_FILE_NODE,
-				 .host_fd = -1,
+				 .host_fd = host_fd,
 				 .node = node,
 				 .flags = acc | (unsigned)(flags & (L_O_APPEND | L_O_NONBLOCK))};
 	int fd = linux_fd_alloc(proc, 0, f, flags & L_O_CLOEXEC);
 	if (fd < 0) {
+		if (host_fd >= 0)
+			close(host_fd);
 		free(f);
 		return fd;
 	}
@@ -285,7 +282,7 @@ long linux_sys_open(struct linux_proc *proc, const uint64_t *a)
 /* Attributes of a node or of a stdio fd (node NULL). */
 struct attrs {
 	uint64_t dev, ino, size, nlink, rdev;
-	uint32_t mode;
+	uint32_t mode, uid, gid;
 	int64_t sec;
 	uint32_t nsec;
 };
@@ -306,6 +303,9 @@ static struct attrs node_attrs(struct linux_proc *proc, const struct linux_node 
 			      .size = n->size,
 			      .nlink = S_ISDIR(n->mode) ? 2 : 1,
 			      .mode = n->mode,
+			      .rdev = n->rdev,
+			      .uid = n->uid,
+			      .gid = n->gid,
 			      .sec = n->mtime_sec,
 			      .nsec = n->mtime_nsec};
 }
@@ -318,6 +318,8 @@ static long put_stat(struct linux_proc *proc, uint64_t ubuf, const struct attrs 
 	st->st_ino = at->ino;
 	st->st_nlink = at->nlink;
 	st->st_mode = at->mode;
+	st->st_uid = at->uid;
+	st->st_gid = at->gid;
 	st->st_rdev = at->rdev;
 	st->st_size = (off_t)at->size;
 	st->st_blksize = 4096;
@@ -332,9 +334,9 @@ static long attrs_at(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, ui
 		     struct attrs *at)
 {
 	struct linux_node *node;
-	long rc = lookup_at(proc, dirfd, upath,
-			    (flags & L_AT_SYMLINK_NOFOLLOW) ? 0 : LINUX_RESOLVE_FOLLOW,
-			    flags & L_AT_EMPTY_PATH, &node);
+	long rc = linux_lookup_at(proc, dirfd, upath,
+				  (flags & L_AT_SYMLINK_NOFOLLOW) ? 0 : LINUX_RESOLVE_FOLLOW,
+				  flags & L_AT_EMPTY_PATH, &node);
 	if (rc == -ENOTSUP) {
 		*at = node_attrs(proc, NULL, linux_fd_get(proc, dirfd));
 		return 0;
@@ -385,7 +387,13 @@ long linux_sys_statx(struct linux_proc *proc, const uint64_t *a)
 		return rc;
 	struct statx buf, *sx = &buf;
 	memset(sx, 0, sizeof(*sx));
-	sx->stx_mask = STATX_BASIC_STATS;
+	/* Every field we know: the basic ones, birth (our mtime) and the mount. */
+	sx->stx_mask = STATX_BASIC_STATS | STATX_BTIME | STATX_MNT_ID;
+	sx->stx_uid = at.uid;
+	sx->stx_gid = at.gid;
+	sx->stx_btime.tv_sec = at.sec;
+	sx->stx_btime.tv_nsec = at.nsec;
+	sx->stx_mnt_id = at.dev;
 	sx->stx_blksize = 4096;
 	sx->stx_nlink = (uint32_t)at.nlink;
 	sx->stx_mode = (uint16_t)at.mode;
@@ -419,6 +427,9 @@ long linux_sys_getdents64(struct linux_proc *proc, const uint64_t *a)
 		return -ENOTDIR;
 	if (f->node->unlinked)
 		return -ENOENT; /* Linux: a removed directory is not iterated */
+	long listed = f->node->host ? linux_hostfs_list(&proc->fs, f->node) : 0;
+	if (listed < 0)
+		return listed;
 	uint64_t count = a[2] > LINUX_IO_MAX ? LINUX_IO_MAX : a[2];
 	uint8_t *out = linux_user_ptr(proc, a[1], count, true);
 	if (!out)
@@ -456,16 +467,16 @@ static long do_readlink(struct linux_proc *proc, uint64_t dirfd, uint64_t upath,
 	if ((int64_t)size <= 0)
 		return -EINVAL;
 	struct linux_node *node;
-	long rc = lookup_at(proc, dirfd, upath, 0, false, &node);
+	long rc = linux_lookup_at(proc, dirfd, upath, 0, false, &node);
 	if (rc < 0)
 		return rc;
-	if (!S_ISLNK(node->mode))
+	if (!S_ISLNK(node->mode) || !node->link)
 		return -EINVAL;
 	uint64_t n = node->size < size ? node->size : size;
 	char *out = linux_user_ptr(proc, ubuf, n, true);
 	if (!out)
 		return -EFAULT;
-	memcpy(out, node->data, n);
+	memcpy(out, node->link, n);
 	return (long)n;
 }
 
@@ -485,9 +496,9 @@ static long do_access(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, u
 	if (mode & ~7ULL)
 		return -EINVAL;
 	struct linux_node *node;
-	long rc = lookup_at(proc, dirfd, upath,
-			    (flags & L_AT_SYMLINK_NOFOLLOW) ? 0 : LINUX_RESOLVE_FOLLOW,
-			    flags & L_AT_EMPTY_PATH, &node);
+	long rc = linux_lookup_at(proc, dirfd, upath,
+				  (flags & L_AT_SYMLINK_NOFOLLOW) ? 0 : LINUX_RESOLVE_FOLLOW,
+				  flags & L_AT_EMPTY_PATH, &node);
 	if (rc < 0)
 		return rc;
 	if ((mode & 2) && !node->writable)
@@ -560,8 +571,8 @@ void linux_cwd_release(struct linux_proc *proc)
 long linux_sys_chdir(struct linux_proc *proc, const uint64_t *a)
 {
 	struct linux_node *node;
-	long rc = lookup_at(proc, (uint64_t)(int64_t)L_AT_FDCWD, a[0], LINUX_RESOLVE_FOLLOW, false,
-			    &node);
+	long rc = linux_lookup_at(proc, (uint64_t)(int64_t)L_AT_FDCWD, a[0], LINUX_RESOLVE_FOLLOW,
+				  false, &node);
 	return rc < 0 ? rc : set_cwd(proc, node);
 }
 
@@ -604,18 +615,15 @@ long linux_sys_ioctl(struct linux_proc *proc, const uint64_t *a)
 	return -ENOTTY;
 }
 
-/* What the last component of a path for mkdir/unlink/rmdir is. */
-enum last_kind { LAST_NAME, LAST_DOT, LAST_DOTDOT };
-
 /*
  * The parent directory and last name of (dirfd, path) for mkdir/unlink.
  * A last component "." or ".." names no entry of a parent: *kind says so
  * and each caller answers as Linux does (mkdir EEXIST, unlink EISDIR, rmdir
  * EINVAL or ENOTEMPTY), after the walk up to it succeeded.
  */
-static long parent_of(struct linux_proc *proc, uint64_t dirfd, uint64_t upath,
-		      struct linux_node **parent, char *last, size_t last_size, bool *exists,
-		      enum last_kind *kind)
+long linux_parent_at(struct linux_proc *proc, uint64_t dirfd, uint64_t upath,
+		     struct linux_node **parent, char *last, size_t last_size, bool *exists,
+		     enum linux_last_kind *kind)
 {
 	char path[LINUX_PATH_MAX];
 	long rc = linux_user_string(proc, upath, path, sizeof(path));
@@ -656,8 +664,8 @@ long linux_sys_mkdirat(struct linux_proc *proc, const uint64_t *a)
 	struct linux_node *parent = NULL, *node;
 	char last[256];
 	bool exists;
-	enum last_kind kind;
-	long rc = parent_of(proc, a[0], a[1], &parent, last, sizeof(last), &exists, &kind);
+	enum linux_last_kind kind;
+	long rc = linux_parent_at(proc, a[0], a[1], &parent, last, sizeof(last), &exists, &kind);
 	if (rc < 0)
 		return rc == -EBUSY ? -EEXIST : rc;
 	if (exists)
@@ -676,10 +684,10 @@ long linux_sys_unlinkat(struct linux_proc *proc, const uint64_t *a)
 	struct linux_node *parent = NULL;
 	char last[256];
 	bool exists;
-	enum last_kind kind;
+	enum linux_last_kind kind;
 	if (a[2] & ~(uint64_t)L_AT_REMOVEDIR)
 		return -EINVAL;
-	long rc = parent_of(proc, a[0], a[1], &parent, last, sizeof(last), &exists, &kind);
+	long rc = linux_parent_at(proc, a[0], a[1], &parent, last, sizeof(last), &exists, &kind);
 	if (rc < 0)
 		return rc;
 	if (!exists)

@@ -340,7 +340,7 @@ int vmm_main(int argc, char **argv)
 	if (o.layers) {
 		/* Before anything reads the guest: no_new_privs, Landlock. */
 		struct sandbox_vmm_report report;
-		sandbox_enter_vmm(o.layers, &report);
+		sandbox_enter_vmm(o.layers, o.linux_abi ? o.fs_fd : -1, &report);
 	}
 
 	vm_init(&vm);
@@ -454,8 +454,9 @@ int vmm_main(int argc, char **argv)
 		control_spare = dup(VMM_CONTROL_FD);
 	}
 	if (o.layers) {
-		/* Every fd exists now; from here no new one can be made. */
-		sandbox_seal_fds(o.layers);
+		/* Every fd exists now; from here no new one can be made (but
+		 * the --fs tree's, opened only beneath it: linux_hostfs.c). */
+		sandbox_seal_fds(o.layers, o.linux_abi && o.fs_fd >= 0 ? LINUX_FS_HOST_FDS : 0);
 		if (o.layers & SANDBOX_SECCOMP)
 			vcpu_seccomp_fd = o.seccomp_vcpu_fd;
 	}

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,13 +15,12 @@
 #define CALLS	 16
 #define CALL_LEN (1 + 6 * 8)
 
-static const uint8_t *image_bytes(size_t *len)
+/* A small host tree made once: /d/f, /d/l -> f, /esc -> /../../etc, a FIFO. */
+static int tree_fd(void)
 {
-	/* A small tree packed once: /d/f, /d/l -> f, /esc -> /../../etc */
-	static uint8_t *img;
-	static size_t img_len;
-	if (!img) {
-		char dir[] = "/tmp/fuzz-linux-fs.XXXXXX";
+	static char dir[] = "/tmp/fuzz-linux-fs.XXXXXX";
+	static bool made;
+	if (!made) {
 		if (!mkdtemp(dir))
 			abort();
 		char path[128];
@@ -34,25 +34,21 @@ static const uint8_t *image_bytes(size_t *len)
 		symlink("f", path);
 		snprintf(path, sizeof(path), "%s/esc", dir);
 		symlink("/../../etc", path);
-		int fd = memfd_create("fuzz-fs", 0);
-		char err[256];
-		if (fd < 0 || linux_fsimage_pack(dir, fd, err, sizeof(err)) < 0)
-			abort();
-		img_len = (size_t)lseek(fd, 0, SEEK_END);
-		img = malloc(img_len);
-		if (!img || pread(fd, img, img_len, 0) != (ssize_t)img_len)
-			abort();
-		close(fd);
+		snprintf(path, sizeof(path), "%s/fifo", dir);
+		mkfifo(path, 0600);
+		made = true;
 	}
-	*len = img_len;
-	return img;
+	int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		abort();
+	return fd;
 }
 
 /*
  * Sequences of file-tree calls. Input: TREE_MAGIC, then TREE_OP_LEN bytes
  * per call: what (a call of tree_calls), a path (tree_paths), an fd
  * choice and a flag byte. The paths name a few directories from many
- * sides (absolute, relative, through "..", the image, long names that
+ * sides (absolute, relative, through "..", the host tree, long names that
  * re-fill freed chunks), so that short inputs remove what the cwd or an
  * open fd still holds. After every call the reference count of every node
  * the process can reach is recomputed and compared (abort on a mismatch);
@@ -90,6 +86,9 @@ enum tree_call {
 	T_FSTATAT,
 	T_MMAP,
 	T_RENAME,
+	T_RENAME2,
+	T_SYMLINK,
+	T_MEMFD,
 	T_CALLS
 };
 
@@ -130,7 +129,7 @@ static void ref_add(struct ref_node *set, size_t *n, size_t max, struct linux_no
 static void ref_tree(struct linux_fs *fs, struct linux_node *dir, struct ref_node *set, size_t *n,
 		     size_t max)
 {
-	for (struct linux_node *c = dir->tmp_children; c; c = c->tmp_next) {
+	for (struct linux_node *c = dir->children; c; c = c->next) {
 		if (c->unlinked || c->parent != dir)
 			abort(); /* a listed child must be linked, here */
 		ref_add(set, n, max, c, 1);
@@ -224,6 +223,14 @@ static void tree_sequence(struct linux_proc *proc, uint64_t user, const uint8_t 
 		case T_RENAME:
 			r.rax = 82, a[0] = path, a[1] = tree_path(proc, path_at + 0x400, op[3]);
 			break;
+		case T_RENAME2: /* NOREPLACE, EXCHANGE or both (EINVAL) by op[3]'s bits */
+			r.rax = 316, a[0] = dirfd, a[1] = path, a[2] = (uint64_t)(int64_t)-100;
+			a[3] = tree_path(proc, path_at + 0x400, op[3]), a[4] = (op[3] >> 5) & 3;
+			break;
+		case T_SYMLINK:
+			r.rax = 88, a[0] = tree_path(proc, path_at + 0x400, op[3]), a[1] = path;
+			break;
+		case T_MEMFD: r.rax = 319, a[0] = path, a[1] = op[3] & 1; break;
 		case T_CALLS: abort();
 		}
 		r.rdi = a[0], r.rsi = a[1], r.rdx = a[2], r.r10 = a[3], r.r8 = a[4], r.r9 = a[5];
@@ -253,12 +260,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	struct linux_proc *proc = calloc(1, sizeof(*proc));
 	char err[256];
-	size_t img_len;
-	const uint8_t *img = image_bytes(&img_len);
 	proc->vm = &vm;
 	proc->cfg.tmp_limit = 1 << 20;
 	if (!proc || linux_mm_init(proc, err, sizeof(err)) < 0 ||
-	    linux_fs_parse(&proc->fs, img, img_len, 1 << 20, err, sizeof(err)) < 0)
+	    linux_fs_init(&proc->fs, tree_fd(), 1 << 20, err, sizeof(err)) < 0)
 		abort();
 	/* Program memory: an "image" at 2 MiB and a stack below the tables. */
 	uint64_t user = 0x200000, user_len = 0x100000;

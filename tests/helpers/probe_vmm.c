@@ -395,7 +395,7 @@ static NORETURN void probe_inner(struct probe_args *a)
 {
 	struct sandbox_vmm_report report;
 	int results[2];
-	sandbox_enter_vmm(a->layers, &report);
+	sandbox_enter_vmm(a->layers, -1, &report);
 	printf("landlock: %s (abi %d)\n", report.landlock ? "enforced" : "off",
 	       report.landlock_abi);
 	if (a->kvm_fd >= 0) {
@@ -413,7 +413,7 @@ static NORETURN void probe_inner(struct probe_args *a)
 	}
 	if (pipe2(results, O_CLOEXEC | O_NONBLOCK) < 0)
 		die_errno("pipe2(O_CLOEXEC|O_NONBLOCK)");
-	int limit = sandbox_seal_fds(a->layers);
+	int limit = sandbox_seal_fds(a->layers, 0);
 	printf("fd_seal: %d\n", limit);
 	fflush(stdout);
 	if (a->wait) {

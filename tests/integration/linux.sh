@@ -18,6 +18,9 @@ ln -s fruit.txt "$FS/data/fruit-link"
 ln -s /../../../etc/passwd "$FS/escape"
 ln -s ../../../../../etc/hostname "$FS/data/up"
 ln -s loop "$FS/loop"
+# With --fs, PROGRAM is a path in the tree (or a name on PATH there).
+cp "$LX"/lx_* "$FS/bin/"
+[ -n "$BUSYBOX" ] && cp "$BUSYBOX" "$FS/bin/busybox"
 
 libcs="glibc"
 if [ -x "$LX/lx_hello.musl" ]; then libcs="glibc musl"; else skip "linux: musl-gcc not installed, musl programs not built"; fi
@@ -50,14 +53,14 @@ for libc in $libcs; do
 	expect "$libc: time, sleep and random" 0 "sleep ok, wall clock ok, random ok" \
 		"$LOCKVM" run --linux "$LX/lx_time.$libc"
 		expect "$libc: file reads from --fs, mmap, /tmp, chdir" 0 "/tmp round trip: 1000 lines" \
-		"$LOCKVM" run --linux --fs "$FS" "$LX/lx_files.$libc" -- /data/fruit.txt /data/random.bin /data/fruit-link /data/empty /nonexistent
+		"$LOCKVM" run --linux --fs "$FS" "/bin/lx_files.$libc" -- /data/fruit.txt /data/random.bin /data/fruit-link /data/empty /nonexistent
 	grep -qF "/data/random.bin: 3000000 bytes" <<<"$out" && grep -qF "/data/fruit-link: 28 bytes" <<<"$out" &&
 		grep -qF "/data/empty: 0 bytes" <<<"$out" && grep -qF "/nonexistent: No such file or directory" <<<"$out" &&
 		grep -qF "/data has 9 entries" <<<"$out" && grep -qF "cwd /data" <<<"$out" && ! grep -qF DIFFERENT <<<"$out" &&
 		pass "$libc: file sizes, symlink, directory listing, mmap contents match" ||
 		fail "$libc: files: $(tr '\n' '|' <<<"$out")"
 	expect "$libc: hostile syscalls get the right errno" 0 "all hostile calls refused" \
-		"$LOCKVM" run --linux --fs "$FS" "$LX/lx_hostile.$libc"
+		"$LOCKVM" run --linux --fs "$FS" "/bin/lx_hostile.$libc"
 	# Removed directories (issue 14): a removed cwd, a removed directory still
 	# open. Each line the program prints names the behaviour it checked.
 	for mode in removed-cwd removed-dirfd; do
@@ -76,7 +79,7 @@ for libc in $libcs; do
 done
 
 # The checksum the VM computes equals the host's.
-rnd=$("$LOCKVM" run --linux --fs "$FS" "$LX/lx_files.glibc" -- /data/random.bin 2>&1 | grep -F random.bin)
+rnd=$("$LOCKVM" run --linux --fs "$FS" lx_files.glibc -- /data/random.bin 2>&1 | grep -F random.bin)
 nat=$(cd "$FS" && "$LX/lx_files.glibc" data/random.bin 2>/dev/null | grep -F random.bin | sed 's|^data|/data|')
 [ -n "$rnd" ] && [ "$rnd" = "$nat" ] && pass "glibc: FNV of 3 MB read in the VM equals the native run" ||
 	fail "checksum differs: vm=$rnd native=$nat"
@@ -87,7 +90,7 @@ expect "--strace prints each call with its result" 0 "[lockvm] exit_group(0) = ?
 grep -qF '[lockvm] write(1, ' <<<"$out" && grep -qE '\[lockvm\] rseq\(.*= -38 ENOSYS' <<<"$out" &&
 	pass "--strace shows write and rseq = -38 ENOSYS" || fail "--strace lines: $(head -c 600 <<<"$out")"
 expect "--stats counts ENOSYS by call" 0 "rseq(334)=1" "$LOCKVM" run --stats --linux "$LX/lx_hello.glibc"
-expect "unknown syscalls counted" 0 "other(>=512)=1" "$LOCKVM" run --stats --linux --fs "$FS" "$LX/lx_hostile.glibc"
+expect "unknown syscalls counted" 0 "other(>=512)=1" "$LOCKVM" run --stats --linux --fs "$FS" /bin/lx_hostile.glibc
 
 # busybox applets: byte-identical output to the native run on the same tree
 if [ -z "$BUSYBOX" ] || ! file -L "$BUSYBOX" | grep -q "statically linked"; then
@@ -97,7 +100,7 @@ else
 		local name=$1; shift
 		local native vm rc
 		native=$(cd "$FS" && "$BUSYBOX" "$@" 2>&1)
-		vm=$("$LOCKVM" run --linux --fs "$FS" "$BUSYBOX" -- "$@" 2>&1); rc=$?
+		vm=$("$LOCKVM" run --linux --fs "$FS" /bin/busybox -- "$@" 2>&1); rc=$?
 		if [ "$rc" -eq 0 ] && [ "$vm" = "$native" ] && [ -n "$vm" ]; then pass "busybox $name: same output as native"
 		else fail "busybox $name: rc=$rc vm=$(head -c 300 <<<"$vm" | tr '\n' '|') native=$(head -c 300 <<<"$native" | tr '\n' '|')"; fi
 	}
@@ -111,7 +114,7 @@ else
 	bb "ls -1 -R" ls -1 -R data
 	bb md5sum md5sum data/random.bin
 	expect "busybox cat of a missing file fails like natively" 1 "can't open 'nope'" \
-		"$LOCKVM" run --linux --fs "$FS" "$BUSYBOX" -- cat nope
+		"$LOCKVM" run --linux --fs "$FS" busybox -- cat nope
 	v=$(echo "from stdin" | "$LOCKVM" run --linux "$BUSYBOX" -- cat 2>&1)
 	[ "$v" = "from stdin" ] && pass "busybox cat reads the runner's stdin" || fail "stdin: $v"
 fi
@@ -119,7 +122,7 @@ fi
 # Bad input: one line, exit 125, nothing run
 expect "--linux with a dynamic program is refused" 125 "static programs only" \
 	"$LOCKVM" run --linux /bin/true
-expect "--fs without --linux is refused" 125 "need --linux" "$LOCKVM" run --fs "$FS" "$LX/lx_hello.glibc"
+expect "--fs without --linux is refused" 125 "need --linux" "$LOCKVM" run --fs "$FS" /bin/lx_hello.glibc
 expect "--linux on 2 vCPUs is refused" 125 "one vCPU" "$LOCKVM" run --linux --vcpus 2 "$LX/lx_hello.glibc"
 expect "--fs of a missing directory" 125 "--fs $T_TMP/none" "$LOCKVM" run --linux --fs "$T_TMP/none" "$LX/lx_hello.glibc"
 expect "a Linux program without --linux asks for it" 125 "run it with --linux" "$LOCKVM" run "$LX/lx_hello.glibc"

@@ -1,4 +1,4 @@
-/* Unit tests for --linux: the fs image parser's refusals (golden reasons), path resolution inside the tree, reference counts of /tmp nodes (cwd, fds, parents), the checked program-pointer path and the RFLAGS a program may set. */
+/* Unit tests for --linux: path resolution inside the host tree (escapes, swapped directories, FIFOs and device nodes refused), its listing, reference counts of /tmp nodes (cwd, fds, parents), the checked program-pointer path and the RFLAGS a program may set. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,60 +7,57 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "linux.h"
 
-/* A valid image: / , /a (dir), /a/f (file "hello"), /l -> /../../a/f, /loop -> loop. */
-static size_t build_image(uint8_t *out)
+/* A host tree in a new temp dir: /a (dir), /a/f (file "hello"), /l -> /../../a/f,
+ * /loop -> loop, /esc -> ../../../../../etc, a FIFO and a device node. Returns an
+ * O_PATH fd of it; its path in dir. */
+static int build_tree(char *dir)
 {
-	static const char names[] = "aflloopf";
-	struct fsimage_node nodes[] = {
-	    {.parent = 0, .mode = S_IFDIR | 0755},
-	    {.parent = 0, .mode = S_IFDIR | 0755, .name_off = 0, .name_len = 1},
-	    {.parent = 0,
-	     .mode = S_IFLNK | 0777,
-	     .name_off = 2,
-	     .name_len = 1,
-	     .data_off = 5,
-	     .size = 10},
-	    {.parent = 0,
-	     .mode = S_IFLNK | 0777,
-	     .name_off = 3,
-	     .name_len = 4,
-	     .data_off = 15,
-	     .size = 4},
-	    {.parent = 1,
-	     .mode = S_IFREG | 0644,
-	     .name_off = 1,
-	     .name_len = 1,
-	     .data_off = 0,
-	     .size = 5},
-	};
-	static const char data[] = "hello/../../a/floop";
-	struct fsimage_header h = {.version = FSIMAGE_VERSION, .node_count = 5};
-	memcpy(h.magic, FSIMAGE_MAGIC, 8);
-	h.strings_off = sizeof(h) + sizeof(nodes);
-	h.strings_size = sizeof(names) - 1;
-	h.data_off = h.strings_off + h.strings_size;
-	h.data_size = sizeof(data) - 1;
-	h.total_size = h.data_off + h.data_size;
-	memcpy(out, &h, sizeof(h));
-	memcpy(out + sizeof(h), nodes, sizeof(nodes));
-	memcpy(out + h.strings_off, names, h.strings_size);
-	memcpy(out + h.data_off, data, h.data_size);
-	return h.total_size;
+	char p[256];
+	strcpy(dir, "/tmp/lockvm-test-linux.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(p, sizeof(p), "%s/a", dir);
+	assert_int_equal(mkdir(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/a/f", dir);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fputs("hello", f);
+	fclose(f);
+	snprintf(p, sizeof(p), "%s/l", dir);
+	assert_int_equal(symlink("/../../a/f", p), 0);
+	snprintf(p, sizeof(p), "%s/loop", dir);
+	assert_int_equal(symlink("loop", p), 0);
+	snprintf(p, sizeof(p), "%s/esc", dir);
+	assert_int_equal(symlink("../../../../../etc", p), 0);
+	snprintf(p, sizeof(p), "%s/fifo", dir);
+	assert_int_equal(mkfifo(p, 0666), 0);
+	snprintf(p, sizeof(p), "%s/null", dir);
+	assert_int_equal(mknod(p, S_IFCHR | 0666, makedev(1, 3)), 0);
+	int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	return fd;
 }
 
-static void image_accepted_and_resolved(void **state)
+static void remove_tree(const char *dir)
 {
-	uint8_t img[1024];
-	size_t n = build_image(img);
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void tree_resolved_inside(void **state)
+{
+	char dir[64], err[256];
 	struct linux_fs fs;
-	char err[256];
-	assert_int_equal(linux_fs_parse(&fs, img, n, 65536, err, sizeof(err)), 0);
+	assert_int_equal(linux_fs_init(&fs, build_tree(dir), 65536, err, sizeof(err)), 0);
 	struct linux_node *node;
 	assert_int_equal(linux_fs_resolve(&fs, fs.root, "/a/f", 0, &node, NULL, NULL, 0), 0);
 	assert_int_equal(node->size, 5);
@@ -77,8 +74,15 @@ static void image_accepted_and_resolved(void **state)
 	    -ELOOP);
 	assert_int_equal(linux_fs_resolve(&fs, fs.root, "/a/f/x", 0, &node, NULL, NULL, 0),
 			 -ENOTDIR);
-	assert_int_equal(linux_fs_resolve(&fs, fs.root, "/etc/passwd", 0, &node, NULL, NULL, 0),
+	/* a relative symlink climbing out lands on the tree's own /etc: none */
+	assert_int_equal(linux_fs_resolve(&fs, fs.root, "/esc/passwd", 0, &node, NULL, NULL, 0),
 			 -ENOENT);
+	/* FIFOs and device nodes are never opened on the host */
+	assert_int_equal(linux_fs_resolve(&fs, fs.root, "/fifo", 0, &node, NULL, NULL, 0), 0);
+	assert_true(S_ISFIFO(node->mode));
+	assert_int_equal(linux_hostfs_open(&fs, node), -EACCES);
+	assert_int_equal(linux_fs_resolve(&fs, fs.root, "/null", 0, &node, NULL, NULL, 0), 0);
+	assert_int_equal(linux_hostfs_open(&fs, node), -EACCES);
 	/* /tmp is writable, the tree is not */
 	struct linux_node *made;
 	assert_int_equal(linux_fs_create(&fs, fs.tmp, "x", S_IFREG | 0644, &made), 0);
@@ -87,39 +91,52 @@ static void image_accepted_and_resolved(void **state)
 			 -EFBIG); /* past the /tmp limit */
 	assert_int_equal(linux_fs_create(&fs, fs.root, "y", S_IFREG | 0644, &made), -EROFS);
 	linux_fs_free(&fs);
+	remove_tree(dir);
 }
 
-static void bad_images_refused(void **state)
+/* A directory the walk cached, swapped on the host for a symlink to /etc:
+ * the kernel refuses the symlink (RESOLVE_NO_SYMLINKS), /etc is never read. */
+static void swapped_directory_refused(void **state)
 {
-	static const struct {
-		size_t offset; /* byte to change */
-		uint8_t value;
-		const char *reason;
-	} cases[] = {
-	    {0, 'X', "fs image: bad magic"},
-	    {8, 2, "fs image: version 2, want 1"},
-	    {12, 0, "fs image: 0 nodes (1 to 65536 allowed)"},
-	    /* node 4 (the file) claims parent 4: itself */
-	    {56 + 4 * 48, 4, "fs image: node 4 comes before its parent 4"},
-	    /* node 4's data runs past the data section */
-	    {56 + 4 * 48 + 24, 200, "fs image: node 4 data runs past the data section"},
-	    /* node 2's name becomes "a": a duplicate, out of order */
-	    {56 + 2 * 48 + 8, 0, "fs image: node 2 is out of order or a duplicate"},
-	    /* node 1 becomes a symlink with no target */
-	    {56 + 1 * 48 + 5, 0xA1, "fs image: node 1 has a bad symlink target"},
-	    /* total size field disagrees */
-	    {48, 1, "fs image: size field 257 but 323 bytes"},
-	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		uint8_t img[1024];
-		size_t n = build_image(img);
-		img[cases[i].offset] = cases[i].value;
-		struct linux_fs fs;
-		char err[256] = "";
-		assert_int_equal(linux_fs_parse(&fs, img, n, 4096, err, sizeof(err)), -1);
-		if (strncmp(err, cases[i].reason, strlen(cases[i].reason)) != 0)
-			fail_msg("case %zu: got '%s', want '%s'", i, err, cases[i].reason);
+	char dir[64], err[256], p[128], q[128];
+	struct linux_fs fs;
+	assert_int_equal(linux_fs_init(&fs, build_tree(dir), 65536, err, sizeof(err)), 0);
+	struct linux_node *node;
+	assert_int_equal(linux_fs_resolve(&fs, fs.root, "/a", 0, &node, NULL, NULL, 0), 0);
+	assert_true(S_ISDIR(node->mode));
+	snprintf(p, sizeof(p), "%s/a", dir);
+	snprintf(q, sizeof(q), "%s/a.real", dir);
+	assert_int_equal(rename(p, q), 0);
+	assert_int_equal(symlink("/etc", p), 0);
+	assert_int_equal(linux_fs_resolve(&fs, fs.root, "/a/passwd", 0, &node, NULL, NULL, 0),
+			 -ELOOP);
+	linux_fs_free(&fs);
+	remove_tree(dir);
+}
+
+/* The host listing: every entry once, after the VMM's /tmp and /dev. */
+static void host_directory_listed(void **state)
+{
+	char dir[64], err[256];
+	struct linux_fs fs;
+	assert_int_equal(linux_fs_init(&fs, build_tree(dir), 65536, err, sizeof(err)), 0);
+	const char *name;
+	size_t len;
+	struct linux_node *node;
+	char seen[256] = "";
+	for (uint64_t n = 0; linux_fs_dirent(&fs, fs.root, n, &name, &len, &node); n++) {
+		assert_true(strlen(seen) + len + 2 < sizeof(seen));
+		strncat(seen, name, len);
+		strcat(seen, " ");
 	}
+	/* ". .. tmp dev" then the host's entries in its order: check each once */
+	static const char *const want[] = {" a ", " l ", " loop ", " esc ", " fifo ", " null "};
+	assert_int_equal(strncmp(seen, ". .. tmp dev ", 13), 0);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		assert_non_null(strstr(seen + 12, want[i]));
+	assert_int_equal(strlen(seen), strlen(". .. tmp dev a l loop esc fifo null "));
+	linux_fs_free(&fs);
+	remove_tree(dir);
 }
 
 static void user_pointers_checked_page_by_page(void **state)
@@ -149,11 +166,9 @@ static void user_pointers_checked_page_by_page(void **state)
 /* /tmp bytes in use with nothing created: a freed node gives its share back. */
 static void tmp_nodes_live_while_referenced(void **state)
 {
-	uint8_t img[1024];
-	size_t n = build_image(img);
 	struct linux_fs fs;
 	char err[256];
-	assert_int_equal(linux_fs_parse(&fs, img, n, 65536, err, sizeof(err)), 0);
+	assert_int_equal(linux_fs_init(&fs, -1, 65536, err, sizeof(err)), 0);
 	uint64_t empty = fs.tmp_used;
 	struct linux_node *d, *f, *x;
 	/* refs: a node stays alive while an open file refers to it */
@@ -184,7 +199,7 @@ static void tmp_nodes_live_while_referenced(void **state)
 	assert_true(fs.tmp_used > empty);
 	linux_fs_put(&fs, f); /* frees f, then d */
 	assert_int_equal(fs.tmp_used, empty);
-	/* image nodes and /tmp live as long as the tree: no count to break */
+	/* the root and /tmp live as long as the tree: no count to break */
 	linux_fs_put(&fs, fs.tmp);
 	linux_fs_put(&fs, fs.root);
 	assert_non_null(linux_fs_lookup(&fs, fs.root, "tmp", 3));
@@ -193,6 +208,7 @@ static void tmp_nodes_live_while_referenced(void **state)
 
 /* A process with the test image, a writable page for paths and buffers. */
 struct test_proc {
+	char dir[64]; /* the host tree */
 	struct vm vm;
 	struct linux_proc proc;
 	uint64_t user;
@@ -200,8 +216,6 @@ struct test_proc {
 
 static void test_proc_init(struct test_proc *t)
 {
-	static uint8_t img[1024];
-	size_t n = build_image(img);
 	char err[256];
 	memset(t, 0, sizeof(*t));
 	vm_init(&t->vm);
@@ -210,7 +224,8 @@ static void test_proc_init(struct test_proc *t)
 	t->proc.vm = &t->vm;
 	t->proc.cfg.fs_fd = -1;
 	assert_int_equal(linux_mm_init(&t->proc, err, sizeof(err)), 0);
-	assert_int_equal(linux_fs_parse(&t->proc.fs, img, n, 65536, err, sizeof(err)), 0);
+	assert_int_equal(linux_fs_init(&t->proc.fs, build_tree(t->dir), 65536, err, sizeof(err)),
+			 0);
 	t->user = 0x300000;
 	assert_int_equal(
 	    linux_mm_map(&t->proc, t->user, 0x2000, LINUX_PROT_READ | LINUX_PROT_WRITE, true), 0);
@@ -237,6 +252,7 @@ static void test_proc_free(struct test_proc *t)
 	linux_fd_free(&t->proc);
 	linux_cwd_release(&t->proc);
 	linux_fs_free(&t->proc.fs);
+	remove_tree(t->dir);
 	guest_mem_unmap(&t->vm.mem);
 }
 
@@ -319,8 +335,9 @@ static void rflags_a_program_sets_are_filtered(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(image_accepted_and_resolved),
-	    cmocka_unit_test(bad_images_refused),
+	    cmocka_unit_test(tree_resolved_inside),
+	    cmocka_unit_test(swapped_directory_refused),
+	    cmocka_unit_test(host_directory_listed),
 	    cmocka_unit_test(user_pointers_checked_page_by_page),
 	    cmocka_unit_test(tmp_nodes_live_while_referenced),
 	    cmocka_unit_test(cwd_and_fds_hold_their_directory),

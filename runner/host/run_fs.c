@@ -1,0 +1,101 @@
+/* --fs: the supervisor hands the VMM the tree as one directory fd of a private mount it made read-only, nodev, nosuid, noexec and nosymfollow, and finds PROGRAM inside the tree. */
+#include "run_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "util.h"
+
+/*
+ * open_tree(OPEN_TREE_CLONE) makes a detached copy of the mount at DIR,
+ * without the mounts below it (no AT_RECURSIVE): under --fs / the host's
+ * /proc, /sys and /dev are not in the copy, only their empty mount points.
+ * mount_setattr then sets what the kernel enforces on every access the VMM
+ * makes through it, whatever the VMM's own code does: no write (RDONLY), no
+ * device node opened (NODEV), no set-id or exec (NOSUID, NOEXEC), and no
+ * symlink followed by the kernel (NOSYMFOLLOW: the VMM resolves them in
+ * its own walk). The mount is private to the fd and goes with it.
+ */
+int open_fs_tree(const char *dir)
+{
+	int fd = open_tree(AT_FDCWD, dir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (fd < 0)
+		die_errno("--fs %s", dir);
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		die_errno("--fs %s", dir);
+	if (!S_ISDIR(st.st_mode))
+		die("--fs %s: not a directory", dir);
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+					      MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC |
+					      MOUNT_ATTR_NOSYMFOLLOW};
+	if (mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+		die_errno("--fs %s: making its private mount read-only", dir);
+	return fd;
+}
+
+/* The PATH the guest starts with: --env PATH=..., else the VMM's default. */
+static const char *guest_path_env(const struct run_options *o)
+{
+	for (unsigned i = 0; i < o->envc; i++)
+		if (strncmp(o->env[i], "PATH=", 5) == 0)
+			return o->env[i] + 5;
+	return "/usr/local/bin:/usr/bin:/bin";
+}
+
+/* An O_PATH fd of a regular file at path inside root_fd, or -errno. */
+static int find_in_tree(int root_fd, const char *path)
+{
+	/* IN_ROOT: "..", absolute paths and symlinks resolve as under chroot,
+	 * inside the tree, by the kernel; O_PATH: nothing is opened yet. */
+	struct open_how how = {.flags = O_PATH | O_CLOEXEC,
+			       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+	int fd = (int)syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
+	if (fd < 0)
+		return -errno;
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111)) {
+		int rc = S_ISDIR(st.st_mode) ? -EISDIR : -EACCES;
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+int open_guest_in_tree(const struct run_options *o)
+{
+	int root_fd = open(o->fs_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root_fd < 0)
+		die_errno("--fs %s", o->fs_dir);
+	int fd = -ENOENT;
+	if (strchr(o->guest, '/')) {
+		fd = find_in_tree(root_fd, o->guest);
+	} else {
+		/* Each PATH entry in turn, as execvp; the first error other
+		 * than "not there" is the one reported. */
+		const char *p = guest_path_env(o);
+		while (fd < 0 && *p) {
+			size_t len = strcspn(p, ":");
+			char path[PATH_MAX];
+			if (len > 0 && (size_t)snprintf(path, sizeof(path), "%.*s/%s", (int)len, p,
+							o->guest) < sizeof(path)) {
+				int rc = find_in_tree(root_fd, path);
+				if (rc >= 0 || fd == -ENOENT)
+					fd = rc;
+			}
+			p += len + (p[len] == ':');
+		}
+	}
+	close(root_fd);
+	if (fd < 0)
+		die("%s: %s in --fs %s", o->guest, strerror(-fd), o->fs_dir);
+	return reopen_path_fd(fd, O_RDONLY, "guest", o->guest);
+}

@@ -1,0 +1,433 @@
+/* Linux-ABI calls that name or change files: rename, symlink, chmod, chown, utimensat, truncate, fallocate, statfs, memfd_create, xattrs, flock, sync. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "linux.h"
+
+#define L_AT_FDCWD	      (-100)
+#define L_AT_SYMLINK_NOFOLLOW 0x100
+#define L_AT_EMPTY_PATH	      0x1000
+#define L_UTIME_NOW	      ((1L << 30) - 1)
+#define L_UTIME_OMIT	      ((1L << 30) - 2)
+#define L_MFD_CLOEXEC	      1u
+#define L_MFD_ALLOW_SEALING   2u
+#define L_TMPFS_MAGIC	      0x01021994
+#define L_ROOTFS_MAGIC	      0x794c7630 /* overlayfs: what a container's root reports */
+#define L_ST_RDONLY	      1
+#define L_ST_NOSUID	      2
+#define L_ST_NODEV	      4
+#define L_ST_NOEXEC	      8
+
+static const uint64_t at_cwd = (uint64_t)(int64_t)L_AT_FDCWD;
+
+/* The node a path or an fd names, for calls that change its attributes. */
+static long node_at(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, uint64_t flags,
+		    struct linux_node **node)
+{
+	long rc = linux_lookup_at(proc, dirfd, upath,
+				  (flags & L_AT_SYMLINK_NOFOLLOW) ? 0 : LINUX_RESOLVE_FOLLOW,
+				  flags & L_AT_EMPTY_PATH, node);
+	return rc == -ENOTSUP ? -EPERM : rc; /* stdio: nothing of ours to change */
+}
+
+static long node_of_fd(struct linux_proc *proc, uint64_t fd, struct linux_node **node)
+{
+	struct linux_file *f = linux_fd_get(proc, fd);
+	if (!f)
+		return -EBADF;
+	if (f->kind != LINUX_FILE_NODE)
+		return -EPERM;
+	*node = f->node;
+	return 0;
+}
+
+/* Attribute changes reach /tmp nodes; the tree is read-only. */
+static long changeable(const struct linux_node *n)
+{
+	return n->writable ? 0 : -EROFS;
+}
+
+static long do_rename(struct linux_proc *proc, uint64_t odirfd, uint64_t opath, uint64_t ndirfd,
+		      uint64_t npath, uint64_t flags)
+{
+	struct linux_node *odir = NULL, *ndir = NULL;
+	char oname[256], nname[256];
+	bool oexists, nexists;
+	enum linux_last_kind okind, nkind;
+	long rc =
+	    linux_parent_at(proc, odirfd, opath, &odir, oname, sizeof(oname), &oexists, &okind);
+	if (rc < 0)
+		return rc;
+	rc = linux_parent_at(proc, ndirfd, npath, &ndir, nname, sizeof(nname), &nexists, &nkind);
+	if (rc < 0)
+		return rc;
+	if (okind != LAST_NAME || nkind != LAST_NAME)
+		return -EBUSY; /* "." or "..": Linux refuses to rename them */
+	if (!oexists)
+		return -ENOENT;
+	if (flags > 0xFFFFFFFFull)
+		return -EINVAL;
+	return linux_fs_rename(&proc->fs, odir, oname, ndir, nname, (unsigned)flags);
+}
+
+long linux_sys_rename(struct linux_proc *proc, const uint64_t *a)
+{
+	return do_rename(proc, at_cwd, a[0], at_cwd, a[1], 0);
+}
+
+long linux_sys_renameat(struct linux_proc *proc, const uint64_t *a)
+{
+	return do_rename(proc, a[0], a[1], a[2], a[3], 0);
+}
+
+long linux_sys_renameat2(struct linux_proc *proc, const uint64_t *a)
+{
+	return do_rename(proc, a[0], a[1], a[2], a[3], a[4]);
+}
+
+static long do_symlink(struct linux_proc *proc, uint64_t utarget, uint64_t dirfd, uint64_t upath)
+{
+	char target[LINUX_PATH_MAX], last[256];
+	long rc = linux_user_string(proc, utarget, target, sizeof(target));
+	if (rc < 0)
+		return rc;
+	struct linux_node *parent = NULL;
+	bool exists;
+	enum linux_last_kind kind;
+	rc = linux_parent_at(proc, dirfd, upath, &parent, last, sizeof(last), &exists, &kind);
+	if (rc < 0)
+		return rc == -EBUSY ? -EEXIST : rc;
+	if (exists || kind != LAST_NAME)
+		return -EEXIST;
+	return linux_fs_symlink(&proc->fs, parent, last, target);
+}
+
+long linux_sys_symlink(struct linux_proc *proc, const uint64_t *a)
+{
+	return do_symlink(proc, a[0], at_cwd, a[1]);
+}
+
+long linux_sys_symlinkat(struct linux_proc *proc, const uint64_t *a)
+{
+	return do_symlink(proc, a[0], a[1], a[2]);
+}
+
+/* Hard links: a /tmp node has one parent, so none yet (as a file system
+ * without them answers). */
+long linux_sys_link(struct linux_proc *proc, const uint64_t *a)
+{
+	struct linux_node *node;
+	long rc = node_at(proc, at_cwd, a[0], 0, &node);
+	return rc < 0 ? rc : node->writable ? -EPERM : -EROFS;
+}
+
+long linux_sys_linkat(struct linux_proc *proc, const uint64_t *a)
+{
+	struct linux_node *node;
+	long rc = node_at(proc, a[0], a[1], (a[4] & 0x400) ? 0 : L_AT_SYMLINK_NOFOLLOW, &node);
+	return rc < 0 ? rc : node->writable ? -EPERM : -EROFS;
+}
+
+static long set_mode(struct linux_node *n, uint64_t mode)
+{
+	long rc = changeable(n);
+	if (rc == 0)
+		n->mode = (n->mode & S_IFMT) | ((uint32_t)mode & 07777);
+	return rc;
+}
+
+long linux_sys_chmod(struct linux_proc *proc, const uint64_t *a)
+{
+	struct linux_node *n;
+	long rc = node_at(proc, at_cwd, a[0], 0, &n);
+	return rc < 0 ? rc : set_mode(n, a[1]);
+}
+
+long linux_sys_fchmod(struct linux_proc *proc, const uint64_t *a)
+{
+	struct linux_node *n;
+	long rc = node_of_fd(proc, a[0], &n);
+	return rc < 0 ? rc : set_mode(n, a[1]);
+}
+
+long linux_sys_fchmodat(struct linux_proc *proc, const uint64_t *a)
+{
+	struct linux_node *n;
+	if (a[3] & ~(uint64_t)(L_AT_SYMLINK_NOFOLLOW | L_AT_EMPTY_PATH))
+		return -EINVAL;
+	long rc = node_at(proc, a[0], a[1], a[3], &n);
+	if (rc < 0)
+		return rc;
+	if (S_ISLNK(n->mode))
+		return -EOPNOTSUPP; /* as Linux: a symlink's mode is fixed */
+	return set_mode(n, a[2]);
+}
+
+/* The owner is the VM's view only: the host file stays the VM uid's. */
+static long set_owner(struct linux_node *n, uint64_t uid, uint64_t gid)
+{
+	long rc = changeable(n);
+	if (rc < 0)
+		return rc;
+	if ((uint32_t)uid != UINT32_MAX)
+		n->uid = (uint32_t)uid;
+	if ((uint32_t)gid != UINT32_MAX)
+		n->gid = (uint32_t)gid;
+	return 0;
+}
+
+long linux_sys_chown(struct linux_proc *proc, const uint64_t *a)
+{
+	struct linux_node *n;
+	long rc = node_at(proc, at_cwd, a[0], 0, &n);
+	return rc < 0 ? rc : set_owner(n, a[1], a[2]);
+}
+
+long linux_sys_lchown(struct linux_proc *proc, const uint64_t *a)
+{
+	struct linux_node *n;
+	long rc = node_at(proc, at_cwd, a[0], L_AT_SYMLINK_NOFOLLOW, &n);
+	return rc < 0 ? rc : set_owner(n, a[1], a[2]);
+}
+
+long linux_sys_fchown(struct linux_proc *proc, const uint64_t *a)
+{
+	struct linux_node *n;
+	long rc = node_of_fd(proc, a[0], &n);
+	return rc < 0 ? rc : set_owner(n, a[1], a[2]);
+}
+
+long linux_sys_fchownat(struct linux_proc *proc, const uint64_t *a)
+{
+	struct linux_node *n;
+	if (a[4] & ~(uint64_t)(L_AT_SYMLINK_NOFOLLOW | L_AT_EMPTY_PATH))
+		return -EINVAL;
+	long rc = node_at(proc, a[0], a[1], a[4], &n);
+	return rc < 0 ? rc : set_owner(n, a[2], a[3]);
+}
+
+long linux_sys_utimensat(struct linux_proc *proc, const uint64_t *a)
+{
+	struct linux_node *n;
+	long rc;
+	if (a[3] & ~(uint64_t)(L_AT_SYMLINK_NOFOLLOW | L_AT_EMPTY_PATH))
+		return -EINVAL;
+	/* path NULL: futimens(dirfd), as glibc calls it */
+	rc = a[1] ? node_at(proc, a[0], a[1], a[3], &n) : node_of_fd(proc, a[0], &n);
+	if (rc < 0)
+		return rc;
+	int64_t ts[4] = {0, L_UTIME_NOW, 0, L_UTIME_NOW}; /* atime, mtime: sec, nsec */
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (a[2] && (rc = linux_copy_in(proc, ts, a[2], sizeof(ts))) < 0)
+		return rc;
+	if (ts[1] == L_UTIME_OMIT && ts[3] == L_UTIME_OMIT)
+		return 0; /* nothing to change: not even EROFS, as Linux */
+	if (ts[3] == L_UTIME_NOW) {
+		ts[2] = now.tv_sec;
+		ts[3] = now.tv_nsec;
+	} else if (ts[3] != L_UTIME_OMIT && (ts[3] < 0 || ts[3] > 999999999)) {
+		return -EINVAL;
+	}
+	if ((rc = changeable(n)) < 0)
+		return rc;
+	if (ts[3] != L_UTIME_OMIT) { /* only the mtime is kept */
+		n->mtime_sec = ts[2];
+		n->mtime_nsec = (uint32_t)ts[3];
+	}
+	return 0;
+}
+
+long linux_sys_truncate(struct linux_proc *proc, const uint64_t *a)
+{
+	struct linux_node *n;
+	long rc = node_at(proc, at_cwd, a[0], 0, &n);
+	if (rc < 0)
+		return rc;
+	if (S_ISDIR(n->mode))
+		return -EISDIR;
+	if ((int64_t)a[1] < 0)
+		return -EINVAL;
+	return n->writable ? linux_fs_truncate(&proc->fs, n, a[1]) : -EROFS;
+}
+
+long linux_sys_fallocate(struct linux_proc *proc, const uint64_t *a)
+{
+	struct linux_node *n;
+	long rc = node_of_fd(proc, a[0], &n);
+	uint64_t end;
+	if (rc < 0)
+		return rc == -EPERM ? -ESPIPE : rc;
+	if (a[1] != 0)
+		return -EOPNOTSUPP; /* only plain allocation: no punching, zeroing, collapsing */
+	if ((int64_t)a[2] < 0 || (int64_t)a[3] <= 0 || __builtin_add_overflow(a[2], a[3], &end))
+		return -EINVAL;
+	if (!n->writable)
+		return -EBADF; /* the tree is opened read-only */
+	return end > n->size ? linux_fs_truncate(&proc->fs, n, end) : 0;
+}
+
+/* struct statfs (x86-64): 10 longs, fsid (2 ints), f_namelen, f_frsize, f_flags, spare[4]. */
+static long put_statfs(struct linux_proc *proc, const struct linux_node *n, uint64_t ubuf)
+{
+	int64_t st[15] = {0};
+	bool tmp = n->writable;
+	uint64_t blocks = (tmp ? proc->fs.tmp_limit : 1ULL << 30) / 4096;
+	uint64_t used = tmp ? (proc->fs.tmp_used + 4095) / 4096 : blocks;
+	st[0] = tmp ? L_TMPFS_MAGIC : L_ROOTFS_MAGIC;
+	st[1] = 4096;				  /* f_bsize */
+	st[2] = (int64_t)blocks;		  /* f_blocks */
+	st[3] = st[4] = (int64_t)(blocks - used); /* f_bfree, f_bavail */
+	st[5] = (int64_t)blocks;		  /* f_files */
+	st[6] = st[3];				  /* f_ffree */
+	st[8] = LINUX_NAME_MAX;			  /* f_namelen (fsid stays 0) */
+	st[9] = 4096;				  /* f_frsize */
+	st[10] =
+	    tmp ? L_ST_NOSUID | L_ST_NODEV : L_ST_RDONLY | L_ST_NOSUID | L_ST_NODEV | L_ST_NOEXEC;
+	return linux_copy_out(proc, ubuf, st, 120);
+}
+
+long linux_sys_statfs(struct linux_proc *proc, const uint64_t *a)
+{
+	struct linux_node *n;
+	long rc = node_at(proc, at_cwd, a[0], 0, &n);
+	return rc < 0 ? rc : put_statfs(proc, n, a[1]);
+}
+
+long linux_sys_fstatfs(struct linux_proc *proc, const uint64_t *a)
+{
+	struct linux_node *n;
+	long rc = node_of_fd(proc, a[0], &n);
+	if (rc == -EPERM)
+		n = proc->fs.tmp; /* stdio: a pipe or terminal, report the memory fs */
+	else if (rc < 0)
+		return rc;
+	return put_statfs(proc, n, a[1]);
+}
+
+/* An anonymous /tmp file: created and unlinked at once, so it lives as
+ * long as its fd, within the /tmp limit. */
+long linux_sys_memfd_create(struct linux_proc *proc, const uint64_t *a)
+{
+	char name[256], slot[64];
+	static unsigned serial;
+	long rc = linux_user_string(proc, a[0], name, 250);
+	if (rc < 0)
+		return rc == -ENAMETOOLONG ? -EINVAL : rc;
+	if (a[1] & ~(uint64_t)(L_MFD_CLOEXEC | L_MFD_ALLOW_SEALING))
+		return -EINVAL;
+	snprintf(slot, sizeof(slot), ".memfd.%u", serial++);
+	struct linux_node *n;
+	if ((rc = linux_fs_create(&proc->fs, proc->fs.tmp, slot, S_IFREG | 0777, &n)) < 0)
+		return rc;
+	struct linux_file *f = calloc(1, sizeof(*f));
+	int fd = -ENOMEM;
+	if (f) {
+		*f = (struct linux_file){
+		    .kind = LINUX_FILE_NODE, .host_fd = -1, .node = n, .flags = 2 /* O_RDWR */};
+		fd = linux_fd_alloc(proc, 0, f, a[1] & L_MFD_CLOEXEC);
+		if (fd >= 0)
+			linux_fs_get(&proc->fs, n); /* f->node */
+		else
+			free(f);
+	}
+	linux_fs_unlink(&proc->fs, proc->fs.tmp, slot, false);
+	return fd;
+}
+
+/* Extended attributes: none are kept; reading finds none, setting is refused. */
+static long xattr_path(struct linux_proc *proc, uint64_t upath, bool follow, long answer)
+{
+	struct linux_node *n;
+	long rc = node_at(proc, at_cwd, upath, follow ? 0 : L_AT_SYMLINK_NOFOLLOW, &n);
+	return rc < 0 ? rc : answer;
+}
+
+static long xattr_fd(struct linux_proc *proc, uint64_t fd, long answer)
+{
+	return linux_fd_get(proc, fd) ? answer : -EBADF;
+}
+
+long linux_sys_getxattr(struct linux_proc *proc, const uint64_t *a)
+{
+	return xattr_path(proc, a[0], true, -ENODATA);
+}
+
+long linux_sys_lgetxattr(struct linux_proc *proc, const uint64_t *a)
+{
+	return xattr_path(proc, a[0], false, -ENODATA);
+}
+
+long linux_sys_fgetxattr(struct linux_proc *proc, const uint64_t *a)
+{
+	return xattr_fd(proc, a[0], -ENODATA);
+}
+
+long linux_sys_listxattr(struct linux_proc *proc, const uint64_t *a)
+{
+	return xattr_path(proc, a[0], true, 0);
+}
+
+long linux_sys_llistxattr(struct linux_proc *proc, const uint64_t *a)
+{
+	return xattr_path(proc, a[0], false, 0);
+}
+
+long linux_sys_flistxattr(struct linux_proc *proc, const uint64_t *a)
+{
+	return xattr_fd(proc, a[0], 0);
+}
+
+long linux_sys_setxattr(struct linux_proc *proc, const uint64_t *a)
+{
+	return xattr_path(proc, a[0], true, -EOPNOTSUPP);
+}
+
+long linux_sys_lsetxattr(struct linux_proc *proc, const uint64_t *a)
+{
+	return xattr_path(proc, a[0], false, -EOPNOTSUPP);
+}
+
+long linux_sys_fsetxattr(struct linux_proc *proc, const uint64_t *a)
+{
+	return xattr_fd(proc, a[0], -EOPNOTSUPP);
+}
+
+long linux_sys_removexattr(struct linux_proc *proc, const uint64_t *a)
+{
+	return xattr_path(proc, a[0], true, -EOPNOTSUPP);
+}
+
+long linux_sys_lremovexattr(struct linux_proc *proc, const uint64_t *a)
+{
+	return xattr_path(proc, a[0], false, -EOPNOTSUPP);
+}
+
+long linux_sys_fremovexattr(struct linux_proc *proc, const uint64_t *a)
+{
+	return xattr_fd(proc, a[0], -EOPNOTSUPP);
+}
+
+/* One process: a lock never conflicts (LOCK_SH 1, EX 2, NB 4, UN 8). */
+long linux_sys_flock(struct linux_proc *proc, const uint64_t *a)
+{
+	if (!linux_fd_get(proc, a[0]))
+		return -EBADF;
+	uint64_t op = a[1] & ~4ULL;
+	return op == 1 || op == 2 || op == 8 ? 0 : -EINVAL;
+}
+
+/* Nothing is buffered: every write is already where the VM reads it. */
+long linux_sys_fsync(struct linux_proc *proc, const uint64_t *a)
+{
+	return linux_fd_get(proc, a[0]) ? 0 : -EBADF;
+}
+
+long linux_sys_sync(struct linux_proc *proc, const uint64_t *a)
+{
+	return 0;
+}

@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# --linux --fs: the host tree served lazily (--fs / included), PROGRAM found inside it, and every way out refused.
+. "$(dirname "$0")/../lib.sh"
+if ! have_kvm; then skip "linux_fs: /dev/kvm is not usable here"; exit 0; fi
+LX=$B/tests/linux
+BUSYBOX=$(command -v busybox || true)
+
+# A tree whose /etc/passwd is its own, with links, a FIFO, a device node and a
+# hard link to a root-only file placed by the host. World-readable, as the VMM
+# runs as the VM's uid.
+FS=$T_TMP/fs
+mkdir -p "$FS/etc" "$FS/bin" "$FS/chain" "$FS/sw/d"
+chmod 755 "$T_TMP"
+echo "tree passwd" >"$FS/etc/passwd"
+echo "inside" >"$FS/sw/d/passwd"
+ln -s /etc/passwd "$FS/abs"
+ln -s ../../../../../../../etc/passwd "$FS/rel"
+ln -s /etc/passwd "$FS/chain/l1"
+for i in $(seq 2 41); do ln -s "l$((i - 1))" "$FS/chain/l$i"; done
+mkfifo "$FS/fifo"
+mknod "$FS/null" c 1 3
+echo "root only" >"$T_TMP/secret" && chmod 600 "$T_TMP/secret"
+ln "$T_TMP/secret" "$FS/hard"
+cp "$LX/lx_fsesc.glibc" "$FS/bin/"
+before=$(cd "$FS" && find . -printf '%p %s %m %T@\n' | sort | sha256sum)
+
+# The FIFO must never be opened: a writer blocked on it stays blocked.
+(exec 3>"$FS/fifo"; echo opened) >"$T_TMP/fifo-writer" 2>&1 &
+writer=$!
+expect "escapes: every open of the tree's ways out is refused or stays inside" 0 "trunc: EROFS" \
+	"$LOCKVM" run --linux --fs "$FS" lx_fsesc.glibc
+want='dotdot: opened "tree passwd"
+abs-link: opened "tree passwd"
+rel-link: opened "tree passwd"
+chain40: opened "tree passwd"
+chain41: ELOOP
+fifo: EACCES
+device: EACCES
+hardlink: EACCES
+path4095: opened "tree passwd"
+path4096: ENAMETOOLONG
+write: EROFS
+create: EROFS
+trunc: EROFS'
+while IFS= read -r line; do
+	grep -qxF -- "$line" <<<"$out" && pass "escape: $line" || fail "escape: want '$line', got $(tr '\n' '|' <<<"$out")"
+done <<<"$want"
+sleep 0.2
+if kill -0 "$writer" 2>/dev/null && ! grep -q opened "$T_TMP/fifo-writer"; then
+	pass "the host's FIFO was never opened (its writer still waits)"
+else
+	fail "the FIFO in the tree was opened on the host"
+fi
+kill "$writer" 2>/dev/null; wait "$writer" 2>/dev/null
+after=$(cd "$FS" && find . -printf '%p %s %m %T@\n' | sort | sha256sum)
+[ "$before" = "$after" ] && pass "the host tree is unchanged" || fail "the host tree changed"
+
+# A host process swaps a directory of the tree for a symlink to /etc while the job opens files under it.
+(
+	while :; do
+		mv -T "$FS/sw/d" "$FS/sw/d.real" 2>/dev/null
+		ln -s /etc "$FS/sw/d" 2>/dev/null
+		sleep 0.001
+		rm -f "$FS/sw/d" 2>/dev/null
+		mv -T "$FS/sw/d.real" "$FS/sw/d" 2>/dev/null
+	done
+) &
+swapper=$!
+expect "a directory swapped for a symlink to /etc during the run: /etc never read" 0 "0 leaked" \
+	"$LOCKVM" run --linux --fs "$FS" lx_fsesc.glibc -- loop /sw/d/passwd 3000
+kill "$swapper"; wait "$swapper" 2>/dev/null
+grep -qE "loop: 3000 opens, [1-9][0-9]* read" <<<"$out" && pass "the swapped directory was read while it was one" ||
+	fail "swap loop read nothing: $out"
+
+# PROGRAM inside the tree: a path in it, a name through PATH, not a host path.
+expect "PROGRAM through PATH inside the tree" 0 "tree passwd" \
+	"$LOCKVM" run --linux --fs "$FS" lx_fsesc.glibc
+expect "PROGRAM absent from the tree is refused" 125 "lx_hello.glibc: No such file or directory in --fs $FS" \
+	"$LOCKVM" run --linux --fs "$FS" lx_hello.glibc
+expect "PROGRAM as a host path outside the tree is refused" 125 "No such file or directory in --fs" \
+	"$LOCKVM" run --linux --fs "$FS" "$LX/lx_hello.glibc"
+expect "PROGRAM through a symlink climbing out stays inside" 125 "Permission denied in --fs" \
+	"$LOCKVM" run --linux --fs "$FS" /rel
+ln -s "$LX/lx_hello.glibc" "$FS/bin/host-hello"
+expect "PROGRAM through an absolute symlink to a host program resolves in the tree" 125 \
+	"bin/host-hello: No such file or directory in --fs" "$LOCKVM" run --linux --fs "$FS" /bin/host-hello
+expect "--fs of a file is refused" 125 "Not a directory" \
+	"$LOCKVM" run --linux --fs "$FS/etc/passwd" lx_fsesc.glibc
+
+# --fs /: the host's whole root, read lazily; its own programs by name; mounts below it not crossed.
+if [ -z "$BUSYBOX" ] || ! file -L "$BUSYBOX" | grep -q "statically linked"; then
+	skip "linux_fs: busybox-static is not installed (apt-get install busybox-static)"
+else
+	host_sum=$(sha256sum "$BUSYBOX" /etc/os-release)
+	expect "--fs /: sha256sum of host files by a program found on PATH" 0 "" \
+		"$LOCKVM" run --linux --fs / busybox -- sha256sum "$BUSYBOX" /etc/os-release
+	[ "$out" = "$host_sum" ] && pass "--fs /: the sums equal the host's" || fail "--fs /: $out vs $host_sum"
+	expect "--fs /: the host's /proc (a mount below /) is not crossed" 0 "" \
+		"$LOCKVM" run --linux --fs / busybox -- ls /proc
+	[ -z "$out" ] && pass "--fs /: /proc is an empty mount point" || fail "--fs /: /proc lists $(head -c 200 <<<"$out")"
+	expect "--fs /: a root-only host file is not readable" 1 "Permission denied" \
+		"$LOCKVM" run --linux --fs / busybox -- cat /etc/shadow
+	# /dev is the VMM's own: no host device node is reached, under --fs / too
+	expect "/dev: the VMM's nodes, not the host's" 0 "urandom" "$LOCKVM" run --linux --fs / busybox -- ls /dev
+	[ "$(tr '\n' ' ' <<<"$out")" = "fd full null random stderr stdin stdout tty urandom zero " ] &&
+		pass "/dev lists exactly its ten entries" || fail "/dev lists: $(tr '\n' ' ' <<<"$out")"
+	expect "/dev/zero reads zeros" 0 "" "$LOCKVM" run --linux --fs / busybox -- dd if=/dev/zero bs=4096 count=2
+	n=$("$LOCKVM" run --linux --fs / busybox -- dd if=/dev/zero bs=4096 count=2 2>/dev/null | od -An -v -tx1 | tr -d ' \n' | tr -d 0 | wc -c)
+	[ "$n" = 0 ] && pass "/dev/zero: 8 KiB of zero bytes" || fail "/dev/zero gave non-zero bytes"
+	n=$("$LOCKVM" run --linux --fs / busybox -- dd if=/dev/urandom bs=64 count=4 2>/dev/null | wc -c)
+	[ "$n" = 256 ] && pass "/dev/urandom: 256 bytes read" || fail "/dev/urandom gave $n bytes"
+	expect "/dev/null reads empty" 0 "" "$LOCKVM" run --linux --fs / busybox -- cat /dev/null
+	[ -z "$out" ] && pass "/dev/null: nothing" || fail "/dev/null gave: $out"
+	expect "/dev/null and /dev/zero: character devices 1,3 and 1,5" 0 "1,5 character special file" \
+		"$LOCKVM" run --linux --fs / busybox -- stat -c '%t,%T %F' /dev/null /dev/zero
+	grep -qxF "1,3 character special file" <<<"$out" && pass "/dev/null is 1,3" || fail "/dev/null stat: $out"
+	expect "/dev/full: a write gives ENOSPC" 1 "No space left on device" \
+		"$LOCKVM" run --linux --fs / busybox -- cp /etc/os-release /dev/full
+	v=$(echo "through /dev/stdin" | "$LOCKVM" run --linux --fs / busybox -- cat /dev/stdin 2>&1)
+	[ "$v" = "through /dev/stdin" ] && pass "/dev/stdin is the runner's stdin" || fail "/dev/stdin: $v"
+	v=$("$LOCKVM" run --linux --fs / busybox -- cp /etc/os-release /dev/fd/2 2>&1 >/dev/null)
+	[ "$v" = "$(cat /etc/os-release)" ] && pass "/dev/fd/2 is the program's stderr" || fail "/dev/fd/2: $(head -c 100 <<<"$v")"
+	# dynamic programs need issue 16's PT_INTERP: sha256sum from coreutils is one
+	if file -L /usr/bin/sha256sum | grep -q "dynamically linked"; then
+		skip "linux_fs: coreutils sha256sum under --fs / needs the dynamic loader (issue 16, PT_INTERP)"
+	fi
+fi
+
+# File calls (rename, symlink, chmod, chown, utimensat, truncate, fallocate, statfs,
+# memfd_create, xattrs, flock, fsync, statx) in /tmp; the tree refuses changes.
+cp "$LX"/lx_fscalls.* "$FS/bin/"
+tree_sum() { (cd "$FS" && find . -printf '%p %s %m %T@\n' | sort | sha256sum); }
+calls_before=$(tree_sum)
+for libc in glibc musl; do
+	[ -x "$LX/lx_fscalls.$libc" ] || { skip "linux_fs: lx_fscalls.$libc not built (musl-gcc missing)"; continue; }
+	mkdir -p "$T_TMP/native-$libc"
+	native=$("$LX/lx_fscalls.$libc" "$T_TMP/native-$libc" - 2>&1)
+	grep -qxF "all checks passed" <<<"$native" && pass "$libc: lx_fscalls passes natively" ||
+		fail "$libc: lx_fscalls natively: $(grep FAILED <<<"$native" | tr '\n' '|')"
+	run_capture "$LOCKVM" run --linux --fs "$FS" "lx_fscalls.$libc" -- /tmp /etc/passwd
+	while IFS= read -r line; do
+		case $line in
+		"ok "*) pass "$libc: ${line#ok }" ;;
+		"FAILED "*) fail "$libc: ${line#FAILED }" ;;
+		esac
+	done <<<"$out"
+	[ "$rc" -eq 0 ] && grep -qxF "all checks passed" <<<"$out" &&
+		pass "$libc: lx_fscalls: every check ran in the VM" ||
+		fail "$libc: lx_fscalls: exit $rc: $(tail -n 2 <<<"$out" | tr '\n' '|')"
+done
+[ "$calls_before" = "$(tree_sum)" ] && pass "the tree is unchanged after the file calls" ||
+	fail "the file calls changed the host tree"
