@@ -27,10 +27,12 @@ SEPOLICY_OUT   ?= $(BUILD)/sepolicy
 $(OBJ)/runner/common/install_dirs.o: mk/install.mk
 $(OBJ)/runner/common/install_dirs.o: CFLAGS += \
   -DLOCKVM_VMM_DIR='"$(abspath $(BUILD))"' \
+  -DLOCKVM_BIN_DIR='"$(abspath $(BUILD))"' \
   -DLOCKVM_SECCOMP_DIR='"$(CURDIR)/policy/seccomp"' \
   -DLOCKVM_SELINUX_ALLOW_DIR='"$(CURDIR)/policy/selinux"'
 
 INSTALLED_DIRS := -DLOCKVM_VMM_DIR='"$(LOCKVM_LIBEXEC)"' \
+  -DLOCKVM_BIN_DIR='"$(BINDIR)"' \
   -DLOCKVM_SECCOMP_DIR='"$(LOCKVM_DATA)/seccomp"' \
   -DLOCKVM_SELINUX_ALLOW_DIR='"$(LOCKVM_DATA)/selinux"'
 
@@ -47,15 +49,15 @@ $(INSTALL_BUILD)/install_dirs.o: runner/common/install_dirs.c runner/common/inst
 $(INSTALL_BUILD)/lockvm: $(OBJ)/runner/cli/cli_main.o $(INSTALL_BUILD)/install_dirs.o $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
+$(INSTALL_BUILD)/lockvm-oci: $(OBJ)/runner/oci/oci_main.o $(INSTALL_BUILD)/install_dirs.o $(LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
 .PHONY: install-build install uninstall FORCE
 FORCE:
 
 # Everything make install copies, built as the invoking user (then
 # `sudo make install` only copies).
-install-build: $(INSTALL_BUILD)/lockvm $(BUILD)/lockvm-vmm $(SEPOLICY_OUT)/lockvm.pp man
-
-# lockvm-oci: installed once the build makes $(BUILD)/lockvm-oci (not yet).
-LOCKVM_OCI := $(wildcard $(BUILD)/lockvm-oci)
+install-build: $(INSTALL_BUILD)/lockvm $(INSTALL_BUILD)/lockvm-oci $(BUILD)/lockvm-vmm $(SEPOLICY_OUT)/lockvm.pp man
 
 install: install-build
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LOCKVM_LIBEXEC) \
@@ -67,7 +69,7 @@ install: install-build
 	  $(DESTDIR)$(DATADIR)/zsh/vendor-completions \
 	  $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
 	install -m 0755 $(INSTALL_BUILD)/lockvm $(DESTDIR)$(BINDIR)/lockvm
-	$(if $(LOCKVM_OCI),install -m 0755 $(LOCKVM_OCI) $(DESTDIR)$(BINDIR)/lockvm-oci)
+	install -m 0755 $(INSTALL_BUILD)/lockvm-oci $(DESTDIR)$(BINDIR)/lockvm-oci
 	install -m 0755 $(BUILD)/lockvm-vmm $(DESTDIR)$(LOCKVM_LIBEXEC)/lockvm-vmm
 	install -m 0644 policy/seccomp/*.policy $(DESTDIR)$(LOCKVM_DATA)/seccomp/
 	install -m 0644 policy/selinux/*.allow $(DESTDIR)$(LOCKVM_DATA)/selinux/

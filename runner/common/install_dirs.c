@@ -9,6 +9,12 @@ const char *install_vmm_binary(void)
 	return env && *env ? env : LOCKVM_VMM_DIR "/lockvm-vmm";
 }
 
+const char *install_lockvm_binary(void)
+{
+	const char *env = getenv("LOCKVM_BIN");
+	return env && *env ? env : LOCKVM_BIN_DIR "/lockvm";
+}
+
 const char *install_seccomp_dir(void)
 {
 	const char *env = getenv("LOCKVM_POLICY_DIR");

@@ -9,6 +9,9 @@
 #ifndef LOCKVM_VMM_DIR
 #define LOCKVM_VMM_DIR "/usr/libexec/lockvm"
 #endif
+#ifndef LOCKVM_BIN_DIR
+#define LOCKVM_BIN_DIR "/usr/bin"
+#endif
 #ifndef LOCKVM_SECCOMP_DIR
 #define LOCKVM_SECCOMP_DIR "/usr/share/lockvm/seccomp"
 #endif
@@ -19,6 +22,10 @@
 /* The VMM binary: $LOCKVM_VMM when set and non-empty, else
  * LOCKVM_VMM_DIR/lockvm-vmm. A static string; never NULL. */
 const char *install_vmm_binary(void);
+
+/* The lockvm program lockvm-oci runs: $LOCKVM_BIN when set and non-empty,
+ * else LOCKVM_BIN_DIR/lockvm. Never NULL. */
+const char *install_lockvm_binary(void);
 
 /* The shipped seccomp policies' directory: $LOCKVM_POLICY_DIR when set and
  * non-empty, else LOCKVM_SECCOMP_DIR. Never NULL. */

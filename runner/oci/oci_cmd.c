@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "install_dirs.h"
 #include "oci.h"
 #include "oci_bundle.h"
 #include "oci_hooks.h"
@@ -79,9 +80,7 @@ static bool wait_gone(const struct oci_state *s)
  * recovered by lockvm's own gc. */
 static void recover_vm(void)
 {
-	char dir[2048], lockvm[2100];
-	util_exe_dir(dir, sizeof(dir));
-	snprintf(lockvm, sizeof(lockvm), "%s/lockvm", dir);
+	const char *lockvm = install_lockvm_binary();
 	pid_t pid = fork();
 	if (pid == 0) {
 		int null = open("/dev/null", O_WRONLY);

@@ -62,22 +62,6 @@ void oci_remove_dir(const char *dir)
 		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
 		unlink(path);
 	}
-	/* exe/ holds the one link create made. */
-	snprintf(path, sizeof(path), "%s/exe", dir);
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd >= 0) {
-		DIR *d = fdopendir(fd);
-		for (struct dirent *e; d && (e = readdir(d));) {
-			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-				continue;
-			unlinkat(dirfd(d), e->d_name, 0);
-		}
-		if (d)
-			closedir(d);
-		else
-			close(fd);
-	}
-	rmdir(path);
 	rmdir(dir);
 }
 
@@ -152,7 +136,7 @@ static pid_t do_create(const struct create_opts *o, struct oci_state *s, struct 
 	now_rfc3339(s->created, sizeof(s->created));
 	oci_state_set_annotations(s, &b->config);
 	int console_fd = -1;
-	if (!l || oci_launch_prepare(b, s->vm_name, s->dir, l, err, sizeof(err)) < 0 ||
+	if (!l || oci_launch_prepare(b, s->vm_name, l, err, sizeof(err)) < 0 ||
 	    (b->config.terminal && (console_fd = oci_console_open(&b->config, o->console_socket,
 								  err, sizeof(err))) < 0)) {
 		oci_remove_dir(s->dir);

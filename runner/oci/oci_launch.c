@@ -15,6 +15,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "install_dirs.h"
 #include "oci_hooks.h"
 #include "util.h"
 
@@ -32,21 +33,11 @@ void oci_vm_name(const char *id, char *out, size_t len)
 	snprintf(out, len, "oci-%016llx", (unsigned long long)h);
 }
 
-int oci_launch_prepare(const struct oci_bundle *b, const char *name, const char *dir,
-		       struct oci_launch *l, char *err, size_t errlen)
+int oci_launch_prepare(const struct oci_bundle *b, const char *name, struct oci_launch *l,
+		       char *err, size_t errlen)
 {
 	const struct oci_config *c = &b->config;
-	char exe_dir[2048], base[256];
-	util_exe_dir(exe_dir, sizeof(exe_dir));
-	snprintf(l->lockvm, sizeof(l->lockvm), "%s/lockvm", exe_dir);
-	snprintf(base, sizeof(base), "%s", c->args[0]);
-	if ((size_t)snprintf(exe_dir, sizeof(exe_dir), "%s/exe", dir) >= sizeof(exe_dir))
-		return err_fmt(err, errlen, "%s: path too long", dir);
-	if (mkdir(exe_dir, 0700) < 0 && errno != EEXIST)
-		return err_fmt(err, errlen, "mkdir %s: %s", exe_dir, strerror(errno));
-	snprintf(l->program_link, sizeof(l->program_link), "%s/%s", exe_dir, basename(base));
-	if (symlink(b->program, l->program_link) < 0)
-		return err_fmt(err, errlen, "symlink %s: %s", l->program_link, strerror(errno));
+	snprintf(l->lockvm, sizeof(l->lockvm), "%s", install_lockvm_binary());
 	int n = 0;
 	const char **a = l->argv;
 	a[n++] = l->lockvm;
@@ -84,7 +75,9 @@ int oci_launch_prepare(const struct oci_bundle *b, const char *name, const char 
 		a[n++] = "--seccomp";
 		a[n++] = c->vm_seccomp;
 	}
-	a[n++] = l->program_link;
+	/* args[0] as given: lockvm run finds it inside the root (through the
+	 * container's PATH), and the program sees its own name. */
+	a[n++] = c->args[0];
 	if (c->argc > 1)
 		a[n++] = "--";
 	for (int i = 1; i < c->argc; i++)

@@ -11,8 +11,7 @@
 struct oci_launch {
 	const char *argv[OCI_LOCKVM_ARGV_MAX]; /* lockvm run ... */
 	const char *envp[4];
-	char lockvm[4096];	 /* the lockvm binary beside lockvm-oci */
-	char program_link[4200]; /* DIR/exe/<name>: argv[0]'s name for the program */
+	char lockvm[4096]; /* the lockvm binary (install_dirs.h) */
 	char mem_limit[32], cpus[32], root_env[4200];
 };
 
@@ -23,11 +22,11 @@ void oci_vm_name(const char *id, char *out, size_t len);
 /*
  * Fills l with `lockvm run --name NAME --linux --fs ROOT [--env ...]
  * [--mem-limit ...] [--cpus ...] [--label ...] [--mem ...] [--seccomp ...]
- * PROGRAM -- ARGS`, making DIR/exe/<basename of args[0]> a link to the
- * program so that it sees its own name. 0, or -1 with err.
+ * ARGS[0] -- ARGS`: lockvm run finds args[0] inside the root, as the
+ * container would. 0, or -1 with err.
  */
-int oci_launch_prepare(const struct oci_bundle *b, const char *name, const char *dir,
-		       struct oci_launch *l, char *err, size_t errlen);
+int oci_launch_prepare(const struct oci_bundle *b, const char *name, struct oci_launch *l,
+		       char *err, size_t errlen);
 
 /* With a terminal: a new pty whose master goes to the engine through
  * console_socket (SCM_RIGHTS); returns the slave's fd, or -1 with err. */
