@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cliopt.h"
 #include "kvm.h"
 #include "util.h"
 
@@ -182,8 +183,12 @@ static void check_cgroups(void)
 
 int check_main(int argc, char **argv)
 {
-	if (argc > 1)
-		die("check: takes no arguments");
+	static const struct cliopt_spec spec = {
+	    .command = "check",
+	    .operands = "",
+	    .summary = "validate this host for lockvm (exit 1 when a check fails)"};
+	int count;
+	cliopt_parse(&spec, argc, argv, &count);
 	check_kvm();
 	check_lsms();
 	check_landlock();

@@ -17,6 +17,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "cliopt.h"
 #include "migrate_addr.h"
 #include "paths.h"
 #include "registry.h"
@@ -222,22 +223,32 @@ static void refuse_unsaveable(const char *name, const char *what, struct reg_vm 
 
 int cmd_save(int argc, char **argv)
 {
-	const char *name = NULL, *file = NULL, *key_path = NULL;
+	static const struct cliopt options[] = {
+	    {"keep-running", 'k', no_argument, 0, NULL, "the VM goes on running after the save"},
+	    {"key", 'y', required_argument, 0, "FILE",
+	     "authenticate the stream with this key (restore --key FILE checks it)"},
+	};
+	static const struct cliopt_spec spec = {
+	    .command = "save",
+	    .operands = "NAME FILE",
+	    .summary = "save a running VM's state to FILE (a new file), then stop it",
+	    .options = options,
+	    .count = ARRAY_SIZE(options),
+	    .min_operands = 2,
+	    .max_operands = 2};
+	const char *key_path = NULL;
 	struct control_msg m = {.magic = CONTROL_MAGIC, .op = CONTROL_SAVE};
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--keep-running") == 0)
+	struct cliopt_parser p;
+	int key, count;
+	cliopt_begin(&p, &spec, argc, argv);
+	while ((key = cliopt_next(&p))) {
+		if (key == 'k')
 			m.flags |= CONTROL_KEEP_RUNNING;
-		else if (strcmp(argv[i], "--key") == 0 && i + 1 < argc)
-			key_path = argv[++i];
-		else if (argv[i][0] == '-' || (name && file))
-			die("usage: lockvm save NAME FILE [--keep-running] [--key FILE]");
-		else if (!name)
-			name = argv[i];
 		else
-			file = argv[i];
+			key_path = p.value; /* --key */
 	}
-	if (!name || !file)
-		die("usage: lockvm save NAME FILE [--keep-running] [--key FILE]");
+	char **operands = cliopt_operands(&p, &count);
+	const char *name = operands[0], *file = operands[1];
 	static struct reg_vm vm;
 	refuse_unsaveable(name, "save", &vm);
 	if (key_path) {
@@ -272,25 +283,37 @@ int cmd_save(int argc, char **argv)
 
 int cmd_migrate(int argc, char **argv)
 {
-	const char *name = NULL, *to = NULL, *key_path = NULL;
+	static const struct cliopt options[] = {
+	    {"to", 't', required_argument, 0, "unix:PATH|tcp:HOST:PORT",
+	     "where 'lockvm incoming' listens (needed)"},
+	    {"key", 'y', required_argument, 0, "FILE",
+	     "authenticate the stream with this key (incoming --key FILE checks it)"},
+	    {"json", 'j', no_argument, 0, NULL, "the result as JSON (fields in README)"},
+	};
+	static const struct cliopt_spec spec = {
+	    .command = "migrate",
+	    .operands = "NAME",
+	    .summary = "live-migrate a running VM to an incoming lockvm",
+	    .options = options,
+	    .count = ARRAY_SIZE(options),
+	    .min_operands = 1,
+	    .max_operands = 1};
+	const char *to = NULL, *key_path = NULL;
 	bool json = false;
 	struct control_msg m = {.magic = CONTROL_MAGIC, .op = CONTROL_MIGRATE};
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--to") == 0 && i + 1 < argc)
-			to = argv[++i];
-		else if (strcmp(argv[i], "--key") == 0 && i + 1 < argc)
-			key_path = argv[++i];
-		else if (strcmp(argv[i], "--json") == 0)
-			json = true;
-		else if (argv[i][0] == '-' || name)
-			die("usage: lockvm migrate NAME --to unix:PATH|tcp:HOST:PORT [--key FILE] "
-			    "[--json]");
-		else
-			name = argv[i];
+	struct cliopt_parser p;
+	int key, count;
+	cliopt_begin(&p, &spec, argc, argv);
+	while ((key = cliopt_next(&p))) {
+		switch (key) {
+		case 't': to = p.value; break;
+		case 'y': key_path = p.value; break;
+		case 'j': json = true; break;
+		}
 	}
-	if (!name || !to)
-		die("usage: lockvm migrate NAME --to unix:PATH|tcp:HOST:PORT [--key FILE] "
-		    "[--json]");
+	const char *name = cliopt_operands(&p, &count)[0];
+	if (!to)
+		cliopt_usage_die(&spec, "--to is needed");
 	static struct reg_vm vm;
 	refuse_unsaveable(name, "migrate", &vm);
 	if (key_path) {

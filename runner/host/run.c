@@ -13,33 +13,25 @@
 #include "migrate_addr.h"
 #include "paths.h"
 
-static int run_mode(int argc, char **argv, bool incoming);
+enum run_command { RUN_COMMAND_RUN, RUN_COMMAND_RESTORE, RUN_COMMAND_INCOMING };
+
+static int run_mode(int argc, char **argv, enum run_command command);
 
 int run_main(int argc, char **argv)
 {
-	return run_mode(argc, argv, false);
+	return run_mode(argc, argv, RUN_COMMAND_RUN);
 }
 
-/* `lockvm restore FILE [OPTIONS]`: `run --restore FILE [OPTIONS]`. */
+/* `lockvm restore FILE [OPTIONS]`. */
 int restore_main(int argc, char **argv)
 {
-	static char *args[256];
-	if (argc < 2 || argv[1][0] == '-' || argc > 250)
-		die("usage: lockvm restore FILE [--name NAME] [-d] [--key FILE] [--require-key] "
-		    "[--mem SIZE] "
-		    "[--vcpus N] [--disk PATH]...");
-	args[0] = argv[0];
-	args[1] = "--restore";
-	args[2] = argv[1];
-	for (int i = 2; i < argc; i++)
-		args[i + 1] = argv[i];
-	return run_mode(argc + 1, args, false);
+	return run_mode(argc, argv, RUN_COMMAND_RESTORE);
 }
 
 /* `lockvm incoming --listen ADDR [OPTIONS]`. */
 int incoming_main(int argc, char **argv)
 {
-	return run_mode(argc, argv, true);
+	return run_mode(argc, argv, RUN_COMMAND_INCOMING);
 }
 
 /*
@@ -49,9 +41,10 @@ int incoming_main(int argc, char **argv)
  * start_vmm); its end waited for (run_supervise.c); everything given back
  * in reverse (release_resources), also when any step dies.
  */
-static int run_mode(int argc, char **argv, bool incoming)
+static int run_mode(int argc, char **argv, enum run_command command)
 {
-	struct run_options o = {.incoming_mode = incoming};
+	struct run_options o = {.incoming_mode = command == RUN_COMMAND_INCOMING,
+				.restore_mode = command == RUN_COMMAND_RESTORE};
 	static struct run_state st;
 	char err[PATH_MAX + 256], why[256];
 	run_parse_options(argc, argv, &o);

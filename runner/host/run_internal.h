@@ -67,7 +67,7 @@ struct run_options {
 	const char *listen;  /* ADDR */
 	const char *key;     /* --key FILE */
 	int key_fd;
-	bool incoming_mode;
+	bool incoming_mode, restore_mode; /* which command: set by the caller */
 	int accept_timeout_s; /* incoming: how long to wait for the source; 0 = forever */
 	bool accept_timeout_set;
 	bool require_key;	     /* --require-key: refuse a stream without --key */
@@ -98,8 +98,8 @@ struct run_state {
 
 /* run_options.c: parsing and checking the options. */
 
-/* Fills *o from `lockvm run|restore|incoming` ARGS (o->incoming_mode set
- * by the caller, kept); a bad option dies with one line (exit 125), -h
+/* Fills *o from `lockvm run|restore|incoming` ARGS (o->incoming_mode or
+ * o->restore_mode set by the caller, kept); a bad option dies with one line (exit 125), -h
  * prints the usage and exits 0. */
 void run_parse_options(int argc, char **argv, struct run_options *o);
 /* Needs run_parse_options. Dies when --hugepages, --ksm or --numa do not
