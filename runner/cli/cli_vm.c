@@ -1,4 +1,4 @@
-/* virsh-style commands on the registry: list, inspect, stop, kill, logs, gc. */
+/* virsh-style commands on the registry: list, inspect, stop, kill, gc. */
 #include "cli_vm.h"
 
 #include <dirent.h>
@@ -516,79 +516,13 @@ int cmd_kill(int argc, char **argv)
 	return end_vm(parse_name_json("kill", "kill a VM now", argc, argv, NULL), false, 0);
 }
 
-/* Writes log bytes to stdout, through the filter when it is a terminal. */
-static int log_write(struct term_filter *tty, const char *buf, size_t n, char *shown)
-{
-	if (!tty)
-		return write_all(STDOUT_FILENO, buf, n);
-	return write_all(STDOUT_FILENO, shown, term_filter(tty, buf, n, shown));
-}
-
-int cmd_logs(int argc, char **argv)
-{
-	static const struct cliopt options[] = {
-	    {"follow", 'f', no_argument, 'f', NULL, "keep printing while the VM runs"}};
-	static const struct cliopt_spec spec = {.command = "logs",
-						.operands = "NAME",
-						.summary = "a VM's console and lifecycle log",
-						.options = options,
-						.count = ARRAY_SIZE(options),
-						.min_operands = 1,
-						.max_operands = 1};
-	bool follow = false;
-	struct cliopt_parser p;
-	int count;
-	cliopt_begin(&p, &spec, argc, argv);
-	while (cliopt_next(&p))
-		follow = true; /* -f, the only option */
-	char *name = cliopt_operands(&p, &count)[0];
-	const char *why;
-	if (!paths_name_valid(name, &why))
-		die("VM name '%s': %s", name, why);
-	char path[PATH_MAX], leaf[PATHS_NAME_MAX + 8];
-	snprintf(leaf, sizeof(leaf), "%s.log", name);
-	if (paths_join(path, sizeof(path), PATHS_LOG_DIR, leaf) < 0)
-		die("log path too long");
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		die_errno("no log for '%s' (%s)", name, path);
-	/* The log holds the guest's bytes raw: a terminal gets escape
-	 * sequences shown, not obeyed; a pipe or file gets the exact bytes. */
-	struct term_filter filter = {0};
-	struct term_filter *tty = isatty(STDOUT_FILENO) ? &filter : NULL;
-	static char buf[65536], shown[TERM_FILTER_OUT_MAX(sizeof(buf))];
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-		if (n > 0) {
-			if (log_write(tty, buf, (size_t)n, shown) < 0)
-				break;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		/* At the end: -f follows while the VM lives. */
-		if (!follow || registry_live(name) != 1) {
-			n = read(fd, buf, sizeof(buf)); /* what the last moment added */
-			if (n > 0)
-				(void)log_write(tty, buf, (size_t)n, shown);
-			if (tty)
-				(void)write_all(STDOUT_FILENO, shown,
-						term_filter_flush(tty, shown));
-			break;
-		}
-		struct timespec ts = {0, 100L * 1000 * 1000};
-		nanosleep(&ts, NULL);
-	}
-	close(fd);
-	return 0;
-}
-
 int cmd_gc(int argc, char **argv)
 {
 	static const struct cliopt_spec spec = {
 	    .command = "gc",
 	    .operands = "",
-	    .summary = "recover what VMs with a dead supervisor left behind"};
+	    .summary = "recover what VMs with a dead supervisor left behind, and remove the "
+		       "logs of VMs gone longer than lockvm.conf's [logs] max_age (default 7d)"};
 	int count;
 	cliopt_parse(&spec, argc, argv, &count);
 	int lock = registry_lock();
@@ -597,5 +531,5 @@ int cmd_gc(int argc, char **argv)
 	int n = registry_reap();
 	registry_unlock(lock);
 	printf("gc: recovered %d VM%s\n", n < 0 ? 0 : n, n == 1 ? "" : "s");
-	return n < 0 ? EXIT_REFUSED : 0;
+	return logs_gc() < 0 || n < 0 ? EXIT_REFUSED : 0;
 }

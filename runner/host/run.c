@@ -51,7 +51,7 @@ static int run_mode(int argc, char **argv, enum run_command command)
 	st = (struct run_state){.lifeline = -1,
 				.tap_fd = -1,
 				.registry_fd = -1,
-				.log_fd = -1,
+				.log.fd = -1,
 				.ready_fd = -1,
 				.out_pipe = {-1, -1},
 				.err_pipe = {-1, -1},

@@ -20,6 +20,7 @@
 #include "seccomp_policy.h"
 #include "uid.h"
 #include "util.h"
+#include "vmlog.h"
 
 struct sandbox_config;
 
@@ -72,6 +73,7 @@ struct run_options {
 	bool accept_timeout_set;
 	bool require_key;	     /* --require-key: refuse a stream without --key */
 	bool label_given, net_given; /* --label/--group, --net: restore keeps them */
+	uint64_t log_size_max;	     /* --log-size-max; 0: lockvm.conf's */
 };
 
 /* Per-VM resources taken for the VMM's lifetime and given back after. */
@@ -86,9 +88,9 @@ struct run_state {
 	bool have_cgroup;
 	bool profile_loaded; /* AppArmor lockvm-<uuid> */
 	int lifeline;
-	int tap_fd;	   /* --net: the supervisor's copy until the VMM has it */
-	bool net_attached; /* the tap exists and is on its bridge */
-	int log_fd;
+	int tap_fd;		      /* --net: the supervisor's copy until the VMM has it */
+	bool net_attached;	      /* the tap exists and is on its bridge */
+	struct vmlog log;	      /* var/log/lockvm/NAME.log, capped (vmlog.h) */
 	int out_pipe[2], err_pipe[2]; /* the VMM's stdout and stderr, teed to the log */
 	int ready_pipe[2];	      /* the VMM says "R" once its guest runs confined */
 	int ready_fd;		      /* --detach: tells the waiting parent */
@@ -114,8 +116,9 @@ void restore_apply_record(struct run_options *o, int fd, char *note, size_t note
 
 /* One timestamped lifecycle line in the VM's log; nothing before open_log. */
 void run_log_event(struct run_state *st, const char *fmt, ...) PRINTF_LIKE(2, 3);
-/* Needs claim_identity (the VM's name). Opens the VM's log into st->log_fd. */
-void open_log(struct run_state *st);
+/* Needs claim_identity (the VM's name) and the configuration. Opens the
+ * VM's log into st->log, capped by --log-size-max or [logs] size_max. */
+void open_log(const struct run_options *o, struct run_state *st);
 /* A fresh random (version 4) uuid. */
 void random_uuid(char out[37]);
 /* Returns an fd of the VMM binary beside this executable (or $LOCKVM_VMM). */

@@ -19,7 +19,8 @@
  * socket for ever. */
 #define RUN_ACCEPT_TIMEOUT_S 300
 /* getopt value of --require-key (no short letter is free to name it). */
-#define RUN_OPT_REQUIRE_KEY 0x100
+#define RUN_OPT_REQUIRE_KEY  0x100
+#define RUN_OPT_LOG_SIZE_MAX 0x101
 
 /*
  * The options of run, restore and incoming: one entry each (the help is
@@ -76,6 +77,9 @@ static const struct cliopt run_options_table[] = {
      "incoming: give up when no source connects within this long (0: wait forever)"},
     {"require-key", RUN_OPT_REQUIRE_KEY, no_argument, 0, NULL,
      "restore, incoming: refuse a stream without --key"},
+    {"log-size-max", RUN_OPT_LOG_SIZE_MAX, required_argument, 0, "SIZE",
+     "cap of the VM's log, NAME.log and NAME.log.1 together (default: lockvm.conf [logs] "
+     "size_max, 8M)"},
 };
 
 static const struct cliopt_spec run_spec = {
@@ -293,6 +297,12 @@ void run_parse_options(int argc, char **argv, struct run_options *o)
 		case 'i': o->listen = arg; break;
 		case 'y': o->key = arg; break;
 		case RUN_OPT_REQUIRE_KEY: o->require_key = true; break;
+		case RUN_OPT_LOG_SIZE_MAX:
+			if (parse_size(arg, &o->log_size_max) < 0 ||
+			    o->log_size_max < VMLOG_SIZE_MAX_MIN)
+				die("--log-size-max '%s': want a size of at least 64K, e.g. 8M",
+				    arg);
+			break;
 		case 'a':
 			if (parse_uint(arg, 0, 31536000, &value) < 0)
 				die("--accept-timeout '%s': want whole seconds from 0 (wait "
