@@ -1,6 +1,7 @@
 /* Subcommand dispatch for `lockvm`. */
 #include "cli.h"
 
+#include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,11 +26,29 @@
 
 static int version_main(int argc, char **argv)
 {
-	static const struct cliopt_spec spec = {
-	    .command = "version", .operands = "", .summary = "print the version"};
+	static const struct cliopt options[] = {
+	    {"json", 'j', no_argument, 0, NULL, "{\"version\", \"guest_abi\"} (README)"}};
+	static const struct cliopt_spec spec = {.command = "version",
+						.operands = "",
+						.summary = "print the version",
+						.options = options,
+						.count = ARRAY_SIZE(options)};
+	struct cliopt_parser p;
+	bool json = false;
 	int n;
-	cliopt_parse(&spec, argc, argv, &n);
-	printf("lockvm %s (guest ABI %d)\n", LOCKVM_VERSION, LOCKVM_ABI_VERSION);
+	cliopt_begin(&p, &spec, argc, argv);
+	while (cliopt_next(&p))
+		json = true; /* --json, the only option */
+	cliopt_operands(&p, &n);
+	if (!json) {
+		printf("lockvm %s (guest ABI %d)\n", LOCKVM_VERSION, LOCKVM_ABI_VERSION);
+		return 0;
+	}
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "version", json_object_new_string(LOCKVM_VERSION));
+	json_object_object_add(o, "guest_abi", json_object_new_int(LOCKVM_ABI_VERSION));
+	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
 	return 0;
 }
 

@@ -221,12 +221,33 @@ static void refuse_unsaveable(const char *name, const char *what, struct reg_vm 
 		    what, name);
 }
 
+/* What save and migrate both report as JSON (README): vm, total_ms,
+ * downtime_ms, bytes. */
+static json_object *transfer_json(const char *name, const struct control_msg *reply)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "vm", json_object_new_string(name));
+	json_object_object_add(o, "total_ms",
+			       json_object_new_double((double)reply->total_ns / 1e6));
+	json_object_object_add(o, "downtime_ms",
+			       json_object_new_double((double)reply->downtime_ns / 1e6));
+	json_object_object_add(o, "bytes", json_object_new_uint64(reply->bytes));
+	return o;
+}
+
+static void print_json_line(json_object *o)
+{
+	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+}
+
 int cmd_save(int argc, char **argv)
 {
 	static const struct cliopt options[] = {
 	    {"keep-running", 'k', no_argument, 0, NULL, "the VM goes on running after the save"},
 	    {"key", 'y', required_argument, 0, "FILE",
 	     "authenticate the stream with this key (restore --key FILE checks it)"},
+	    {"json", 'j', no_argument, 0, NULL, "the result as JSON (fields in README)"},
 	};
 	static const struct cliopt_spec spec = {
 	    .command = "save",
@@ -237,15 +258,17 @@ int cmd_save(int argc, char **argv)
 	    .min_operands = 2,
 	    .max_operands = 2};
 	const char *key_path = NULL;
+	bool json = false;
 	struct control_msg m = {.magic = CONTROL_MAGIC, .op = CONTROL_SAVE};
 	struct cliopt_parser p;
 	int key, count;
 	cliopt_begin(&p, &spec, argc, argv);
 	while ((key = cliopt_next(&p))) {
-		if (key == 'k')
-			m.flags |= CONTROL_KEEP_RUNNING;
-		else
-			key_path = p.value; /* --key */
+		switch (key) {
+		case 'k': m.flags |= CONTROL_KEEP_RUNNING; break;
+		case 'y': key_path = p.value; break;
+		case 'j': json = true; break;
+		}
 	}
 	char **operands = cliopt_operands(&p, &count);
 	const char *name = operands[0], *file = operands[1];
@@ -274,6 +297,14 @@ int cmd_save(int argc, char **argv)
 		unlink(file);
 		fprintf(stderr, "lockvm: save %s: %s\n", name, reply.text);
 		return reply.status;
+	}
+	if (json) {
+		json_object *o = transfer_json(name, &reply);
+		json_object_object_add(o, "file", json_object_new_string(file));
+		json_object_object_add(o, "running",
+				       json_object_new_boolean(m.flags & CONTROL_KEEP_RUNNING));
+		print_json_line(o);
+		return 0;
 	}
 	printf("saved %s to %s: %" PRIu64 " bytes in %.1f ms (paused %.1f ms)%s\n", name, file,
 	       reply.bytes, (double)reply.total_ns / 1e6, (double)reply.downtime_ns / 1e6,
@@ -333,17 +364,10 @@ int cmd_migrate(int argc, char **argv)
 		return reply.status;
 	}
 	if (json) {
-		json_object *o = json_object_new_object();
-		json_object_object_add(o, "vm", json_object_new_string(name));
+		json_object *o = transfer_json(name, &reply);
 		json_object_object_add(o, "to", json_object_new_string(to));
-		json_object_object_add(o, "total_ms",
-				       json_object_new_double((double)reply.total_ns / 1e6));
-		json_object_object_add(o, "downtime_ms",
-				       json_object_new_double((double)reply.downtime_ns / 1e6));
-		json_object_object_add(o, "bytes", json_object_new_uint64(reply.bytes));
 		json_object_object_add(o, "iterations", json_object_new_uint64(reply.iterations));
-		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-		json_object_put(o);
+		print_json_line(o);
 		return 0;
 	}
 	printf("migrated %s to %s: total %.1f ms, downtime %.1f ms, %" PRIu64 " bytes, %" PRIu64

@@ -48,6 +48,7 @@ static int run_mode(int argc, char **argv, enum run_command command)
 	static struct run_state st;
 	char err[PATH_MAX + 256], why[256];
 	run_parse_options(argc, argv, &o);
+	uint64_t started_ns = now_ns();
 	st = (struct run_state){.lifeline = -1,
 				.tap_fd = -1,
 				.registry_fd = -1,
@@ -58,6 +59,7 @@ static int run_mode(int argc, char **argv, enum run_command command)
 				.ready_pipe = {-1, -1},
 				.control_pair = {-1, -1}};
 	control_relay_init(&st.relay, -1, -1);
+	st.started_ns = started_ns;
 	check_memory_options(&o);
 	release_at_exit_arm(&o, &st);
 	if (o.require_mac && !mac_enforcing())
@@ -136,7 +138,7 @@ static int run_mode(int argc, char **argv, enum run_command command)
 	run_detach_ready(&st);
 	struct memstat stats = {0};
 	int status =
-	    supervise(vmm, o.timeout_ns, &st, sig_fd, o.stats ? &stats : NULL,
+	    supervise(vmm, o.timeout_ns, &st, sig_fd, o.stats || o.json ? &stats : NULL,
 		      o.mem_limit ? o.mem_limit : cgroup_vm_memory_limit(o.mem), why, sizeof(why));
 	if (o.stats) {
 		char line[256];
@@ -145,6 +147,8 @@ static int run_mode(int argc, char **argv, enum run_command command)
 	}
 	control_relay_close(&st.relay, st.vm.name);
 	run_log_event(&st, "exit: %d (%s)", status, why);
+	if (o.json)
+		run_result_print(&st, status, why, &stats);
 	release_resources(&o, &st);
 	for (unsigned i = 0; i < o.disk_count; i++)
 		close(o.disks[i].fd);

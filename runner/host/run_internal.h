@@ -38,6 +38,7 @@ struct run_options {
 	struct run_disk disks[LOCKVM_MAX_DISKS];
 	unsigned disk_count;
 	bool stats;
+	bool json;    /* --json: a result object on stdout when the VM ends (run_result.c) */
 	bool confine; /* false only with --confine=off (benchmarks, debugging) */
 	bool require_mac;
 	enum seccomp_policy_mode seccomp_mode;
@@ -96,7 +97,14 @@ struct run_state {
 	int ready_fd;		      /* --detach: tells the waiting parent */
 	int control_pair[2];	      /* supervisor's end, VMM's end (control.h) */
 	struct control_relay relay;   /* `lockvm save|migrate` to the VMM */
+	bool stdout_mid_line;	      /* the guest's stdout so far does not end a line */
+	uint64_t started_ns;	      /* now_ns() when the run began */
 };
+
+/* run_result.c: --json. Needs supervise's status, why and stats: prints
+ * the VM's result as one JSON line on stdout (fields in README). */
+void run_result_print(const struct run_state *st, int status, const char *why,
+		      const struct memstat *stats);
 
 /* run_options.c: parsing and checking the options. */
 

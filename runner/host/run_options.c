@@ -58,6 +58,8 @@ static const struct cliopt run_options_table[] = {
     {"confine", 'C', required_argument, 0, "on|off",
      "off runs the VMM unconfined (benchmarks, debugging only)"},
     {"stats", 's', no_argument, 0, NULL, "print exit counts and the VMM's memory when the VM ends"},
+    {"json", 'j', no_argument, 0, NULL,
+     "when the VM ends, print its result as one JSON line on stdout (fields in README)"},
     {"linux", 'X', no_argument, 0, NULL, "GUEST is an unmodified static Linux x86-64 program"},
     {"fs", 'F', required_argument, 0, "HOSTDIR",
      "with --linux: the read-only file tree it sees as /"},
@@ -184,6 +186,7 @@ void run_parse_options(int argc, char **argv, struct run_options *o)
 				    arg);
 			break;
 		case 's': o->stats = true; break;
+		case 'j': o->json = true; break;
 		case 'C':
 			if (strcmp(arg, "on") != 0 && strcmp(arg, "off") != 0)
 				die("--confine '%s': want on or off", arg);
@@ -320,6 +323,10 @@ void run_parse_options(int argc, char **argv, struct run_options *o)
 		die("run: --fs, --env and --strace need --linux");
 	if (o->linux_abi && o->vcpus != 1)
 		die("run: a --linux guest runs on one vCPU (drop --vcpus)");
+	if (o->json && o->detach)
+		die("%s: --json reports the VM's end, which --detach does not wait for (use "
+		    "inspect --json)",
+		    spec->command);
 	if (o->mac && o->net.kind == NET_NONE)
 		die("run: --mac needs --net");
 	if (o->linux_abi && o->net.kind != NET_NONE)
