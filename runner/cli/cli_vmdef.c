@@ -62,20 +62,29 @@ int cmd_define(int argc, char **argv)
 	struct stat st;
 	size_t len;
 
+	/* Kept apart from the operands array, which run's check below reuses. */
 	char **ops =
 	    operands_only("define", "NAME FILE",
 			  "check a VM definition (INI) and install it under a name", 2, argc, argv);
-	definition_path("define", ops[0], path, sizeof(path));
-	char *text = vmdef_read_text(ops[1], &len, err, sizeof(err));
+	const char *name = ops[0], *file = ops[1];
+	definition_path("define", name, path, sizeof(path));
+	char *text = vmdef_read_text(file, &len, err, sizeof(err));
 	if (!text)
 		die("define: %s", err);
 	/* The file is checked as a whole before anything is installed, and
 	 * installed byte for byte, comments included. */
-	if (vmdef_parse(text, len, ops[1], &def, err, sizeof(err)) < 0) {
+	if (vmdef_parse(text, len, file, &def, err, sizeof(err)) < 0) {
 		free(text);
 		die("%s", err);
 	}
+	/* How the options go together is run's to say (--fs needs --linux, ...). */
+	int run_argc;
+	char **run_argv = vmdef_run_argv(&def, name, &run_argc);
 	vmdef_free(&def);
+	if (!run_argv)
+		die("define: out of memory");
+	run_options_check(run_argc, run_argv);
+	vmdef_argv_free(run_argv);
 	if (paths_mkdir(PATHS_DEFS_DIR) < 0)
 		die_errno("define: cannot create %s under %s", PATHS_DEFS_DIR, paths_root());
 	bool existed = lstat(path, &st) == 0;
@@ -83,10 +92,10 @@ int cmd_define(int argc, char **argv)
 		die_errno("define: cannot write %s", path);
 	free(text);
 	if (existed)
-		printf("VM %s redefined from %s: replaced the previous definition (%s)\n", ops[0],
-		       ops[1], path);
+		printf("VM %s redefined from %s: replaced the previous definition (%s)\n", name,
+		       file, path);
 	else
-		printf("VM %s defined from %s (%s)\n", ops[0], ops[1], path);
+		printf("VM %s defined from %s (%s)\n", name, file, path);
 	return 0;
 }
 

@@ -28,6 +28,12 @@ int restore_main(int argc, char **argv)
 	return run_mode(argc, argv, RUN_COMMAND_RESTORE);
 }
 
+void run_options_check(int argc, char **argv)
+{
+	struct run_options o = {0};
+	run_parse_options(argc, argv, &o);
+}
+
 /* `lockvm incoming --listen ADDR [OPTIONS]`. */
 int incoming_main(int argc, char **argv)
 {
