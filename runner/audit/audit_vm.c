@@ -9,6 +9,7 @@
 
 #include "cgroup.h"
 #include "cliopt.h"
+#include "events.h"
 #include "label.h"
 #include "observe.h"
 #include "paths.h"
@@ -229,6 +230,11 @@ int audit_vm_main(int argc, char **argv)
 	} else {
 		json_object_put(a.results);
 		printf("%s: %d drift%s\n", name, a.drift, a.drift == 1 ? "" : "s");
+	}
+	if (a.drift) {
+		json_object *event = json_object_new_object();
+		json_object_object_add(event, "drift", json_object_new_int(a.drift));
+		events_emit("drift", name, event);
 	}
 	return a.drift ? 1 : 0;
 }

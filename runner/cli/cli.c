@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "audit_seccomp.h"
+#include "cli_events.h"
 #include "cli_vm.h"
 #include "cliopt.h"
 #include "control.h"
@@ -91,6 +92,7 @@ static const struct cliopt_command commands[] = {
     {"stop", cmd_stop, "ask a VM to shut down, kill it after --timeout"},
     {"kill", cmd_kill, "kill a VM now"},
     {"logs", cmd_logs, "a VM's console and lifecycle log (-f: follow)"},
+    {"events", cmd_events, "lifecycle events of every VM, from the journal, as they come"},
     {"net", net_cmd, "virtual networks: define, start, list, destroy, undefine"},
     {"gc", cmd_gc, "recover what VMs with a dead supervisor left behind"},
     {"define", cmd_define, "check a VM definition (INI) and install it under a name"},

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cliopt.h"
+#include "events.h"
 #include "landlock.h"
 #include "memstat.h"
 #include "nic.h"
@@ -469,6 +470,7 @@ static int end_vm(const char *name, bool graceful, uint64_t timeout_ns)
 			die_errno("signalling supervisor %ld of '%s'", vm.pid, name);
 		if (wait_gone(name, (int)(timeout_ns / 1000000))) {
 			printf("%s: stopped\n", name);
+			events_emit("stopped", name, NULL);
 			return 0;
 		}
 		fprintf(stderr, "lockvm: %s did not stop within %.1f s; killing it\n", name,
@@ -485,6 +487,7 @@ static int end_vm(const char *name, bool graceful, uint64_t timeout_ns)
 		reap_dead();
 	}
 	printf("%s: killed\n", name);
+	events_emit("killed", name, NULL);
 	return 0;
 }
 

@@ -15,6 +15,7 @@
 #include "paths.h"
 #include "pool.h"
 #include "registry.h"
+#include "events.h"
 #include "images.h"
 #include "run.h"
 #include "util.h"
@@ -91,6 +92,7 @@ int cmd_define(int argc, char **argv)
 	if (paths_write_atomic(path, text, len, 0600) < 0)
 		die_errno("define: cannot write %s", path);
 	free(text);
+	events_emit(existed ? "redefined" : "defined", name, NULL);
 	if (existed)
 		printf("VM %s redefined from %s: replaced the previous definition (%s)\n", name,
 		       file, path);
@@ -109,6 +111,7 @@ int cmd_undefine(int argc, char **argv)
 			die("undefine: no VM named '%s' is defined", ops[0]);
 		die_errno("undefine: unlink(%s)", path);
 	}
+	events_emit("undefined", ops[0], NULL);
 	printf("VM %s undefined (%s removed)\n", ops[0], path);
 	return 0;
 }

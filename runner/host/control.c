@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cliopt.h"
+#include "events.h"
 #include "migrate_addr.h"
 #include "paths.h"
 #include "registry.h"
@@ -298,6 +299,11 @@ int cmd_save(int argc, char **argv)
 		fprintf(stderr, "lockvm: save %s: %s\n", name, reply.text);
 		return reply.status;
 	}
+	json_object *event = transfer_json(name, &reply);
+	json_object_object_add(event, "file", json_object_new_string(file));
+	json_object_object_add(event, "running",
+			       json_object_new_boolean(m.flags & CONTROL_KEEP_RUNNING));
+	events_emit("saved", name, event);
 	if (json) {
 		json_object *o = transfer_json(name, &reply);
 		json_object_object_add(o, "file", json_object_new_string(file));
@@ -363,6 +369,9 @@ int cmd_migrate(int argc, char **argv)
 			reply.text);
 		return reply.status;
 	}
+	json_object *event = transfer_json(name, &reply);
+	json_object_object_add(event, "to", json_object_new_string(to));
+	events_emit("migrated", name, event);
 	if (json) {
 		json_object *o = transfer_json(name, &reply);
 		json_object_object_add(o, "to", json_object_new_string(to));

@@ -141,6 +141,7 @@ static int run_mode(int argc, char **argv, enum run_command command)
 		warn_errno("registry: recording VMM pid");
 	log_confinement(&o, &st);
 	run_log_event(&st, "vmm pid %ld", st.vm.vmm_pid);
+	run_event_started(&o, &st);
 	run_detach_ready(&st);
 	struct memstat stats = {0};
 	int status =
@@ -153,6 +154,7 @@ static int run_mode(int argc, char **argv, enum run_command command)
 	}
 	control_relay_close(&st.relay, st.vm.name);
 	run_log_event(&st, "exit: %d (%s)", status, why);
+	run_event_ended(&st, status, why);
 	if (o.json)
 		run_result_print(&st, status, why, &stats);
 	release_resources(&o, &st);

@@ -106,6 +106,12 @@ struct run_state {
 void run_result_print(const struct run_state *st, int status, const char *why,
 		      const struct memstat *stats);
 
+/* run_events.c: the journal (registry/events.h). Needs the VMM running
+ * (its pid and label known): adds "started" and "label". */
+void run_event_started(const struct run_options *o, const struct run_state *st);
+/* Needs supervise's status and why: adds "exited", "oom" or "seccomp". */
+void run_event_ended(const struct run_state *st, int status, const char *why);
+
 /* run_options.c: parsing and checking the options. */
 
 /* Fills *o from `lockvm run|restore|incoming` ARGS (o->incoming_mode or
