@@ -7,6 +7,7 @@
 
 #include "audit_seccomp.h"
 #include "cli_events.h"
+#include "cli_stats.h"
 #include "cli_vm.h"
 #include "cliopt.h"
 #include "control.h"
@@ -92,6 +93,7 @@ static const struct cliopt_command commands[] = {
     {"stop", cmd_stop, "ask a VM to shut down, kill it after --timeout"},
     {"kill", cmd_kill, "kill a VM now"},
     {"logs", cmd_logs, "a VM's console and lifecycle log (-f: follow)"},
+    {"stats", cmd_stats, "CPU, memory and NIC figures of running VMs (--prometheus too)"},
     {"events", cmd_events, "lifecycle events of every VM, from the journal, as they come"},
     {"net", net_cmd, "virtual networks: define, start, list, destroy, undefine"},
     {"gc", cmd_gc, "recover what VMs with a dead supervisor left behind"},

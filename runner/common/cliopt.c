@@ -229,6 +229,22 @@ static size_t edit_distance(const char *a, const char *b)
 	return d[la][lb];
 }
 
+/* Whether a and b hold the same letters: a slip of order, the likelier one. */
+static bool same_letters(const char *a, const char *b)
+{
+	unsigned counts[256] = {0};
+	if (strlen(a) != strlen(b))
+		return false;
+	for (; *a; a++, b++) {
+		counts[(unsigned char)*a]++;
+		counts[(unsigned char)*b]--;
+	}
+	for (size_t i = 0; i < 256; i++)
+		if (counts[i])
+			return false;
+	return true;
+}
+
 const char *cliopt_suggest(const char *word, const char *const *candidates, size_t count)
 {
 	const char *best = NULL;
@@ -242,7 +258,12 @@ const char *cliopt_suggest(const char *word, const char *const *candidates, size
 		    len >= 3 && cl >= 3 && strncmp(word, candidates[i], len < cl ? len : cl) == 0;
 		if (prefix && d > limit)
 			d = limit;
-		if (d <= limit && d < best_distance) {
+		/* Between two as close, the one with the same letters ("statr":
+		 * start, not stats). */
+		bool better =
+		    d < best_distance || (d == best_distance && same_letters(word, candidates[i]) &&
+					  !same_letters(word, best));
+		if (d <= limit && better) {
 			best = candidates[i];
 			best_distance = d;
 		}

@@ -78,6 +78,10 @@ static void suggestions(void **state)
 	assert_string_equal(cliopt_suggest("lsit", commands, ARRAY_SIZE(commands)), "list");
 	assert_string_equal(cliopt_suggest("inspcet", commands, ARRAY_SIZE(commands)), "inspect");
 	assert_string_equal(cliopt_suggest("cg", commands, ARRAY_SIZE(commands)), "gc");
+	/* as close to "stats" as to "start", but the same letters as "start" */
+	const char *near[] = {"stats", "start"};
+	assert_string_equal(cliopt_suggest("statr", near, ARRAY_SIZE(near)), "start");
+	assert_string_equal(cliopt_suggest("stast", near, ARRAY_SIZE(near)), "stats");
 	assert_string_equal(cliopt_suggest("memory", opts, ARRAY_SIZE(opts)), "mem");
 	assert_string_equal(cliopt_suggest("timout", opts, ARRAY_SIZE(opts)), "timeout");
 	assert_string_equal(cliopt_suggest("vcpu", opts, ARRAY_SIZE(opts)), "vcpus");
