@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "audit_seccomp_eval.h"
+#include "cliopt.h"
 #include "util.h"
 
 /* "policy/seccomp/vcpu.policy" -> "vcpu" */
@@ -295,8 +296,22 @@ static size_t audit_seccomp_roles(glob_t *found, const char **roles)
 
 int audit_seccomp_main(int argc, char **argv)
 {
-	static const char usage[] =
-	    "usage: lockvm audit seccomp [--json] [FILE...] | [--json] --diff A B";
+	static const struct cliopt options[] = {
+	    {"json", 'j', no_argument, 0, NULL, "the results as JSON (fields in README)"},
+	    {"diff", 'd', no_argument, 0, NULL,
+	     "compare two policies A B: what B allows that A does not"},
+	};
+	static const struct cliopt_spec spec = {
+	    .command = "audit seccomp",
+	    .operands = "[FILE...] | --diff A B",
+	    .summary = "prove what each seccomp policy allows (default: every role policy "
+		       "shipped); exit 1 on a FAIL",
+	    .options = options,
+	    .count = ARRAY_SIZE(options),
+	    .max_operands = CLIOPT_MANY};
+	struct cliopt_parser p;
+	int key;
+	bool diff = false;
 	bool json = false, all_pass = true;
 	const char *diff_a = NULL, *diff_b = NULL;
 	const char **files = calloc((size_t)argc + 1, sizeof(*files));
@@ -306,27 +321,18 @@ int audit_seccomp_main(int argc, char **argv)
 
 	if (!files)
 		die("calloc: out of memory");
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0) {
-			json = true;
-		} else if (strcmp(argv[i], "--diff") == 0) {
-			if (i + 2 >= argc)
-				die("--diff needs two policy files (%s)", usage);
-			diff_a = argv[++i];
-			diff_b = argv[++i];
-		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			printf("%s\n", usage);
-			free(files);
-			return 0;
-		} else if (argv[i][0] == '-') {
-			die("unknown option '%s' (%s)", argv[i], usage);
-		} else {
-			files[nfiles++] = argv[i];
-		}
-	}
-	if (diff_a) {
-		if (nfiles)
-			die("--diff takes exactly two files (%s)", usage);
+	cliopt_begin(&p, &spec, argc, argv);
+	while ((key = cliopt_next(&p)))
+		*(key == 'j' ? &json : &diff) = true;
+	int count;
+	char **operands = cliopt_operands(&p, &count);
+	for (int i = 0; i < count; i++)
+		files[nfiles++] = operands[i];
+	if (diff) {
+		if (nfiles != 2)
+			cliopt_usage_die(&spec, "--diff takes exactly two files");
+		diff_a = files[0];
+		diff_b = files[1];
 		free(files);
 		return audit_seccomp_diff(diff_a, diff_b, json);
 	}

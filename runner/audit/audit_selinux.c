@@ -7,6 +7,8 @@
 #include <selinux/selinux.h>
 #include <stdlib.h>
 
+#include "cliopt.h"
+
 /* Reads the whole policy file: the policy is loaded twice from memory. */
 static char *read_policy_file(const char *path, size_t *len)
 {
@@ -81,19 +83,22 @@ out_quiet:
 	return ok;
 }
 
-static int usage(FILE *out, int status)
-{
-	fprintf(out,
-		"usage: %s audit selinux [--policy FILE] [--allowlist-dir DIR] [--json]\n"
-		"       %s audit selinux [--policy FILE] --print-allowlist DOMAIN\n"
-		"  Checks what a VM at s0:c1,c2 may reach in a binary SELinux policy\n"
-		"  (default: the running one), and that every allow rule of lockvm_vm_t\n"
-		"  and lockvm_t is in DIR/<domain>.allow (default: %s).\n"
-		"  Exit 0: all PASS; 1: a FAIL; 2: error.\n"
-		"  --print-allowlist prints every grant of DOMAIN as draft entries.\n",
-		util_progname, util_progname, install_selinux_allow_dir());
-	return status;
-}
+static const struct cliopt options[] = {
+    {"policy", 'p', required_argument, 0, "FILE", "a binary policy (default: the running one)"},
+    {"allowlist-dir", 'a', required_argument, 0, "DIR",
+     "where DOMAIN.allow lists live (default: the compiled-in allowlist directory)"},
+    {"print-allowlist", 'P', required_argument, 0, "DOMAIN",
+     "print every grant of DOMAIN as draft allowlist entries"},
+    {"json", 'j', no_argument, 0, NULL, "the results as JSON (fields in README)"},
+};
+static const struct cliopt_spec spec = {
+    .command = "audit selinux",
+    .operands = "",
+    .summary = "check what a VM at s0:c1,c2 may reach in a binary SELinux policy, and that "
+	       "every allow rule of lockvm_vm_t and lockvm_t is in its allowlist",
+    .options = options,
+    .count = ARRAY_SIZE(options),
+    .more = "Exit 0: all PASS; 1: a FAIL; 2: the policy could not be read; 125: usage.\n"};
 
 int audit_selinux_main(int argc, char **argv)
 {
@@ -101,35 +106,18 @@ int audit_selinux_main(int argc, char **argv)
 	const char *policy_path = NULL, *allowlist_dir = NULL, *print_domain = NULL;
 	int status = 0;
 
-	for (int i = 1; i < argc; i++) {
-		const char *arg = argv[i];
-		if (strcmp(arg, "--json") == 0) {
-			audit.json = true;
-		} else if (strcmp(arg, "--policy") == 0) {
-			if (++i >= argc) {
-				fprintf(stderr, "%s: audit selinux: --policy needs a FILE\n",
-					util_progname);
-				return 2;
-			}
-			policy_path = argv[i];
-		} else if (strncmp(arg, "--policy=", 9) == 0 && arg[9]) {
-			policy_path = arg + 9;
-		} else if (strcmp(arg, "--allowlist-dir") == 0 ||
-			   strcmp(arg, "--print-allowlist") == 0) {
-			if (++i >= argc) {
-				fprintf(stderr, "%s: audit selinux: %s needs %s\n", util_progname,
-					arg, arg[2] == 'a' ? "a DIR" : "a DOMAIN");
-				return 2;
-			}
-			*(arg[2] == 'a' ? &allowlist_dir : &print_domain) = argv[i];
-		} else if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-			return usage(stdout, 0);
-		} else {
-			fprintf(stderr, "%s: audit selinux: unknown argument '%s'\n", util_progname,
-				arg);
-			return usage(stderr, 2);
+	struct cliopt_parser p;
+	int key, count;
+	cliopt_begin(&p, &spec, argc, argv);
+	while ((key = cliopt_next(&p))) {
+		switch (key) {
+		case 'j': audit.json = true; break;
+		case 'p': policy_path = p.value; break;
+		case 'a': allowlist_dir = p.value; break;
+		case 'P': print_domain = p.value; break;
 		}
 	}
+	cliopt_operands(&p, &count);
 	if (!policy_path) {
 		if (is_selinux_enabled() <= 0) {
 			fprintf(

@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "cgroup.h"
+#include "cliopt.h"
+#include "events.h"
 #include "label.h"
 #include "observe.h"
 #include "paths.h"
@@ -181,18 +183,24 @@ static void check_disks(struct audit *a, const struct reg_vm *vm, const struct v
 
 int audit_vm_main(int argc, char **argv)
 {
+	static const struct cliopt options[] = {
+	    {"json", 'j', no_argument, 0, NULL, "the results as JSON (fields in README)"}};
+	static const struct cliopt_spec spec = {
+	    .command = "audit vm",
+	    .operands = "NAME",
+	    .summary = "hold a running VM to what it should be: label, process, namespaces, "
+		       "cgroup, disks (exit 1 on drift)",
+	    .options = options,
+	    .count = ARRAY_SIZE(options),
+	    .min_operands = 1,
+	    .max_operands = 1};
 	struct audit a = {0};
-	const char *name = NULL;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
-			a.json = true;
-		else if (!name)
-			name = argv[i];
-		else
-			die("usage: lockvm audit vm NAME [--json]");
-	}
-	if (!name)
-		die("usage: lockvm audit vm NAME [--json]");
+	struct cliopt_parser p;
+	int count;
+	cliopt_begin(&p, &spec, argc, argv);
+	while (cliopt_next(&p))
+		a.json = true; /* --json, the only option */
+	const char *name = cliopt_operands(&p, &count)[0];
 	struct reg_vm vm;
 	struct vm_observation obs;
 	registry_load_live(name, &vm);
@@ -222,6 +230,11 @@ int audit_vm_main(int argc, char **argv)
 	} else {
 		json_object_put(a.results);
 		printf("%s: %d drift%s\n", name, a.drift, a.drift == 1 ? "" : "s");
+	}
+	if (a.drift) {
+		json_object *event = json_object_new_object();
+		json_object_object_add(event, "drift", json_object_new_int(a.drift));
+		events_emit("drift", name, event);
 	}
 	return a.drift ? 1 : 0;
 }

@@ -1,5 +1,6 @@
 /* `lockvm check`: host validation like virt-host-validate, one PASS/WARN/FAIL line per property with a hint. */
 #include <errno.h>
+#include <json-c/json.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <linux/seccomp.h>
@@ -16,19 +17,29 @@
 
 #include "cgroup.h"
 #include "cli.h"
+#include "cliopt.h"
 #include "kvm.h"
 #include "util.h"
 
 static int failures, warnings;
+/* --json: the checks as {"status", "message"} objects, printed at the end. */
+static json_object *json_checks;
 
 PRINTF_LIKE(2, 3) static void report(const char *level, const char *fmt, ...)
 {
+	char message[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	printf("%-4s  ", level);
-	vprintf(fmt, ap);
-	putchar('\n');
+	vsnprintf(message, sizeof(message), fmt, ap);
 	va_end(ap);
+	if (json_checks) {
+		json_object *c = json_object_new_object();
+		json_object_object_add(c, "status", json_object_new_string(level));
+		json_object_object_add(c, "message", json_object_new_string(message));
+		json_object_array_add(json_checks, c);
+	} else {
+		printf("%-4s  %s\n", level, message);
+	}
 	if (strcmp(level, "FAIL") == 0)
 		failures++;
 	else if (strcmp(level, "WARN") == 0)
@@ -181,14 +192,36 @@ static void check_cgroups(void)
 
 int check_main(int argc, char **argv)
 {
-	if (argc > 1)
-		die("check: takes no arguments");
+	static const struct cliopt options[] = {
+	    {"json", 'j', no_argument, 0, NULL, "the checks as JSON (fields in README)"}};
+	static const struct cliopt_spec spec = {
+	    .command = "check",
+	    .operands = "",
+	    .summary = "validate this host for lockvm (exit 1 when a check fails)",
+	    .options = options,
+	    .count = ARRAY_SIZE(options)};
+	struct cliopt_parser p;
+	int count;
+	cliopt_begin(&p, &spec, argc, argv);
+	while (cliopt_next(&p))
+		json_checks = json_object_new_array(); /* --json, the only option */
+	cliopt_operands(&p, &count);
 	check_kvm();
 	check_lsms();
 	check_landlock();
 	check_seccomp();
 	check_userns();
 	check_cgroups();
+	if (json_checks) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "checks", json_checks);
+		json_object_object_add(o, "failures", json_object_new_int(failures));
+		json_object_object_add(o, "warnings", json_object_new_int(warnings));
+		printf("%s\n", json_object_to_json_string_ext(
+				   o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+		return failures ? 1 : 0;
+	}
 	printf("%d failure(s), %d warning(s)\n", failures, warnings);
 	return failures ? 1 : 0;
 }

@@ -1,11 +1,15 @@
 /* Subcommand dispatch for `lockvm`. */
 #include "cli.h"
 
+#include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "audit_seccomp.h"
+#include "cli_events.h"
+#include "cli_stats.h"
 #include "cli_vm.h"
+#include "cliopt.h"
 #include "control.h"
 #include "paths.h"
 #include <limits.h>
@@ -25,31 +29,51 @@
 
 static int version_main(int argc, char **argv)
 {
-	printf("lockvm %s (guest ABI %d)\n", LOCKVM_VERSION, LOCKVM_ABI_VERSION);
+	static const struct cliopt options[] = {
+	    {"json", 'j', no_argument, 0, NULL, "{\"version\", \"guest_abi\"} (README)"}};
+	static const struct cliopt_spec spec = {.command = "version",
+						.operands = "",
+						.summary = "print the version",
+						.options = options,
+						.count = ARRAY_SIZE(options)};
+	struct cliopt_parser p;
+	bool json = false;
+	int n;
+	cliopt_begin(&p, &spec, argc, argv);
+	while (cliopt_next(&p))
+		json = true; /* --json, the only option */
+	cliopt_operands(&p, &n);
+	if (!json) {
+		printf("lockvm %s (guest ABI %d)\n", LOCKVM_VERSION, LOCKVM_ABI_VERSION);
+		return 0;
+	}
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "version", json_object_new_string(LOCKVM_VERSION));
+	json_object_object_add(o, "guest_abi", json_object_new_int(LOCKVM_ABI_VERSION));
+	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
 	return 0;
 }
-
-static int help_main(int argc, char **argv);
 
 /* `lockvm policy compile FILE [--mode kill|log|trap]` */
 static int policy_main(int argc, char **argv)
 {
-	if (argc < 2 || strcmp(argv[1], "compile") != 0)
-		die("usage: lockvm policy compile FILE [--mode kill|log|trap]");
-	return seccomp_policy_print_main(argc - 1, argv + 1);
+	static const struct cliopt_command policy[] = {
+	    {"compile", seccomp_policy_print_main,
+	     "compile a seccomp policy file and print the filter"},
+	};
+	return cliopt_dispatch("policy", policy, ARRAY_SIZE(policy), argc, argv);
 }
 
-/* `lockvm audit selinux|seccomp ...` */
+/* `lockvm audit selinux|seccomp|vm ...` */
 static int audit_main(int argc, char **argv)
 {
-	if (argc >= 2 && strcmp(argv[1], "selinux") == 0)
-		return audit_selinux_main(argc - 1, argv + 1);
-	if (argc >= 2 && strcmp(argv[1], "seccomp") == 0)
-		return audit_seccomp_main(argc - 1, argv + 1);
-	if (argc >= 2 && strcmp(argv[1], "vm") == 0)
-		return audit_vm_main(argc - 1, argv + 1);
-	die("usage: lockvm audit selinux [--policy FILE] [--json] | seccomp [--json] [--diff A B] "
-	    "[FILE...] | vm NAME [--json]");
+	static const struct cliopt_command audit[] = {
+	    {"selinux", audit_selinux_main, "prove what the SELinux policy allows each domain"},
+	    {"seccomp", audit_seccomp_main, "prove what each seccomp policy allows"},
+	    {"vm", audit_vm_main, "hold a running VM to what it should be (drift)"},
+	};
+	return cliopt_dispatch("audit", audit, ARRAY_SIZE(audit), argc, argv);
 }
 
 /* net/ sits below recovery (which releases dead VMs' NICs): the reaper
@@ -59,11 +83,7 @@ static int net_cmd(int argc, char **argv)
 	return net_main(argc, argv, registry_reap);
 }
 
-static const struct command {
-	const char *name;
-	int (*main)(int argc, char **argv);
-	const char *summary;
-} commands[] = {
+static const struct cliopt_command commands[] = {
     {"run", run_main, "run a guest in a new confined VM"},
     {"save", cmd_save, "save a running VM's state to a file (--keep-running, --key)"},
     {"restore", restore_main, "continue a saved VM in a new confined VM"},
@@ -76,6 +96,8 @@ static const struct command {
     {"logs", cmd_logs, "a VM's console and lifecycle log (-f: follow)"},
     {"wait", cmd_wait, "wait for a VM to end, print and exit with its status"},
     {"rm", cmd_rm, "remove an ended detached VM's exit record"},
+    {"stats", cmd_stats, "CPU, memory and NIC figures of running VMs (--prometheus too)"},
+    {"events", cmd_events, "lifecycle events of every VM, from the journal, as they come"},
     {"net", net_cmd, "virtual networks: define, start, list, destroy, undefine"},
     {"gc", cmd_gc, "recover what VMs with a dead supervisor left behind"},
     {"define", cmd_define, "check a VM definition (INI) and install it under a name"},
@@ -86,23 +108,10 @@ static const struct command {
     {"policy", policy_main, "compile a seccomp policy file and print the filter"},
     {"audit", audit_main, "prove what the SELinux or seccomp policy allows"},
     {"version", version_main, "print the version"},
-    {"help", help_main, "this list"},
 };
-
-static int help_main(int argc, char **argv)
-{
-	printf("usage: lockvm [--root DIR] COMMAND [ARGS...]\n\ncommands:\n");
-	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		printf("  %-10s %s\n", commands[i].name, commands[i].summary);
-	return 0;
-}
 
 int cli_main(int argc, char **argv)
 {
-	if (argc < 2) {
-		help_main(argc, argv);
-		return EXIT_REFUSED;
-	}
 	/* Global option: lockvm --root DIR COMMAND ... */
 	while (argc >= 2 && strncmp(argv[1], "--root", 6) == 0) {
 		char err[PATH_MAX + 64];
@@ -118,16 +127,7 @@ int cli_main(int argc, char **argv)
 		argv += used;
 		argc -= used;
 	}
-	if (argc < 2) {
-		help_main(argc, argv);
-		return EXIT_REFUSED;
-	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
-		return help_main(argc, argv);
-	if (strcmp(argv[1], "--version") == 0)
-		return version_main(argc, argv);
-	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].main(argc - 1, argv + 1);
-	die("unknown command '%s' (see 'lockvm help')", argv[1]);
+	if (argc >= 2 && strcmp(argv[1], "--version") == 0)
+		return version_main(1, argv + 1);
+	return cliopt_dispatch("", commands, ARRAY_SIZE(commands), argc, argv);
 }

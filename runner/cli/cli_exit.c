@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli_vm.h"
 #include "exits.h"
 #include "paths.h"
 #include "registry.h"
@@ -20,9 +21,8 @@ static void check_name(const char *name)
 
 int cmd_wait(int argc, char **argv)
 {
-	if (argc != 2)
-		die("usage: lockvm wait NAME");
-	const char *name = argv[1];
+	const char *name = cli_parse_name(
+	    "wait", "wait for a VM to end, print and exit with its status", argc, argv, NULL);
 	check_name(name);
 	struct exit_record r;
 	if (registry_live(name) != 1 && exits_load(name, &r) < 0)
@@ -42,13 +42,13 @@ int cmd_wait(int argc, char **argv)
 
 int cmd_rm(int argc, char **argv)
 {
-	if (argc != 2)
-		die("usage: lockvm rm NAME");
-	check_name(argv[1]);
-	if (registry_live(argv[1]) == 1)
-		die("%s is running: stop or kill it first", argv[1]);
-	if (exits_remove(argv[1]) < 0)
-		die("%s: no exit record", argv[1]);
+	const char *name =
+	    cli_parse_name("rm", "remove an ended detached VM's exit record", argc, argv, NULL);
+	check_name(name);
+	if (registry_live(name) == 1)
+		die("%s is running: stop or kill it first", name);
+	if (exits_remove(name) < 0)
+		die("%s: no exit record", name);
 	return 0;
 }
 

@@ -7,43 +7,38 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cliopt.h"
 #include "seccomp_policy.h"
 #include "util.h"
 
 int seccomp_policy_print_main(int argc, char **argv)
 {
-	static const char usage[] = "usage: lockvm policy compile FILE [--mode kill|log|trap]";
+	static const struct cliopt options[] = {
+	    {"mode", 'm', required_argument, 0, "kill|log|trap",
+	     "the action for a syscall outside the policy (default kill)"}};
+	static const struct cliopt_spec spec = {
+	    .command = "policy compile",
+	    .operands = "FILE",
+	    .summary = "compile a seccomp policy file and print the filter (libseccomp PFC)",
+	    .options = options,
+	    .count = ARRAY_SIZE(options),
+	    .min_operands = 1,
+	    .max_operands = 1};
+	struct cliopt_parser p;
+	int count;
 	enum seccomp_policy_mode mode = SECCOMP_POLICY_MODE_KILL;
 	const char *file = NULL, *mode_text = "kill";
 	char err[1024];
 	scmp_filter_ctx ctx;
 	int rc;
 
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			printf("%s\n", usage);
-			return 0;
-		}
-		if (strcmp(a, "--mode") == 0 || strncmp(a, "--mode=", 7) == 0) {
-			if (a[6] == '=')
-				mode_text = a + 7;
-			else if (i + 1 < argc)
-				mode_text = argv[++i];
-			else
-				die("--mode needs kill, log or trap (%s)", usage);
-			if (seccomp_policy_mode_parse(mode_text, &mode) < 0)
-				die("unknown mode '%s': use kill, log or trap", mode_text);
-		} else if (a[0] == '-') {
-			die("unknown option '%s' (%s)", a, usage);
-		} else if (file) {
-			die("one policy file only (%s)", usage);
-		} else {
-			file = a;
-		}
+	cliopt_begin(&p, &spec, argc, argv);
+	while (cliopt_next(&p)) {
+		mode_text = p.value; /* --mode, the only option */
+		if (seccomp_policy_mode_parse(mode_text, &mode) < 0)
+			die("unknown mode '%s': use kill, log or trap", mode_text);
 	}
-	if (!file)
-		die("%s", usage);
+	file = cliopt_operands(&p, &count)[0];
 	ctx = seccomp_policy_compile_file(file, mode, err, sizeof(err));
 	if (!ctx)
 		die("%s", err);

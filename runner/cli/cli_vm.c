@@ -1,10 +1,9 @@
-/* virsh-style commands on the registry: list, inspect, stop, kill, logs, gc. */
+/* virsh-style commands on the registry: list, inspect, stop, kill, gc. */
 #include "cli_vm.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <json-c/json.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +15,8 @@
 
 #include "cli_exit.h"
 #include "exits.h"
+#include "cliopt.h"
+#include "events.h"
 #include "landlock.h"
 #include "memstat.h"
 #include "nic.h"
@@ -94,22 +95,28 @@ static json_object *vm_json(const struct reg_vm *vm, const char *state)
 
 int cmd_list(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"all", no_argument, NULL, 'a'}, {"json", no_argument, NULL, 'j'}, {0}};
+	static const struct cliopt options[] = {
+	    {"all", 'a', no_argument, 'a', NULL, "also defined VMs that do not run (shut off)"},
+	    {"labels", 'Z', no_argument, 'Z', NULL, "show each VM's MAC label and mode"},
+	    {"json", 'j', no_argument, 0, NULL, "a JSON array (fields in README)"},
+	};
+	static const struct cliopt_spec spec = {.command = "list",
+						.operands = "",
+						.summary = "list running VMs",
+						.options = options,
+						.count = ARRAY_SIZE(options)};
 	bool all = false, json = false, labels = false;
-	int opt;
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "aZ", longopts, NULL)) != -1) {
-		switch (opt) {
+	struct cliopt_parser p;
+	int key, count;
+	cliopt_begin(&p, &spec, argc, argv);
+	while ((key = cliopt_next(&p))) {
+		switch (key) {
 		case 'a': all = true; break;
 		case 'Z': labels = true; break;
 		case 'j': json = true; break;
-		default: die("usage: lockvm list [-a] [-Z] [--json]");
 		}
 	}
-	if (optind != argc)
-		die("usage: lockvm list [-a] [-Z] [--json]");
+	cliopt_operands(&p, &count);
 	reap_dead();
 	char **names;
 	size_t n;
@@ -402,18 +409,40 @@ static void inspect_print(const struct reg_vm *vm, json_object *o)
 	}
 }
 
+/* Parses a command whose options are only --json: the one operand, NAME. */
+const char *cli_parse_name(const char *command, const char *summary, int argc, char **argv,
+			   bool *json)
+{
+	static const struct cliopt options[] = {
+	    {"json", 'j', no_argument, 0, NULL, "JSON instead of text (fields in README)"}};
+	const struct cliopt_spec spec = {.command = command,
+					 .operands = "NAME",
+					 .summary = summary,
+					 .options = json ? options : NULL,
+					 .count = json ? ARRAY_SIZE(options) : 0,
+					 .min_operands = 1,
+					 .max_operands = 1};
+	struct cliopt_parser p;
+	int count;
+	cliopt_begin(&p, &spec, argc, argv);
+	while (cliopt_next(&p))
+		if (json)
+			*json = true; /* --json, the only option */
+	return cliopt_operands(&p, &count)[0];
+}
+
 int cmd_inspect(int argc, char **argv)
 {
-	bool json = argc == 3 && strcmp(argv[2], "--json") == 0;
-	if (argc != 2 && !json)
-		die("usage: lockvm inspect NAME [--json]");
+	bool json = false;
+	const char *name =
+	    cli_parse_name("inspect", "everything about a running VM", argc, argv, &json);
 	reap_dead();
 	struct reg_vm vm;
 	struct vm_observation obs;
 	/* An ended detached VM: its exit record, until lockvm rm or gc. */
-	if (registry_live(argv[1]) != 1 && cli_exit_inspect(argv[1], json))
+	if (registry_live(name) != 1 && cli_exit_inspect(name, json))
 		return 0;
-	registry_load_live(argv[1], &vm);
+	registry_load_live(name, &vm);
 	vm_observe(&vm, &obs);
 	json_object *o = inspect_json(&vm, &obs);
 	vm_observation_free(&obs);
@@ -448,6 +477,7 @@ static int end_vm(const char *name, bool graceful, uint64_t timeout_ns)
 			die_errno("signalling supervisor %ld of '%s'", vm.pid, name);
 		if (wait_gone(name, (int)(timeout_ns / 1000000))) {
 			printf("%s: stopped\n", name);
+			events_emit("stopped", name, NULL);
 			return 0;
 		}
 		fprintf(stderr, "lockvm: %s did not stop within %.1f s; killing it\n", name,
@@ -464,91 +494,60 @@ static int end_vm(const char *name, bool graceful, uint64_t timeout_ns)
 		reap_dead();
 	}
 	printf("%s: killed\n", name);
+	events_emit("killed", name, NULL);
 	return 0;
 }
 
 int cmd_stop(int argc, char **argv)
 {
+	static const struct cliopt options[] = {
+	    {"timeout", 't', required_argument, 't', "SECONDS",
+	     "kill the VM if it has not stopped after this long (default 10)"}};
+	static const struct cliopt_spec spec = {
+	    .command = "stop",
+	    .operands = "NAME",
+	    .summary = "ask a VM to shut down (its guest sees SHUTDOWN), kill it after --timeout",
+	    .options = options,
+	    .count = ARRAY_SIZE(options),
+	    .min_operands = 1,
+	    .max_operands = 1};
 	uint64_t timeout_ns = 10ULL * 1000000000ULL;
-	if (argc == 4 && strcmp(argv[2], "--timeout") == 0) {
-		if (parse_seconds(argv[3], 3600, &timeout_ns) < 0)
-			die("--timeout '%s': want seconds, e.g. 10 or 0.5", argv[3]);
-	} else if (argc != 2) {
-		die("usage: lockvm stop NAME [--timeout SECONDS]");
-	}
-	return end_vm(argv[1], true, timeout_ns);
+	struct cliopt_parser p;
+	int count;
+	cliopt_begin(&p, &spec, argc, argv);
+	while (cliopt_next(&p))
+		if (parse_seconds(p.value, 3600, &timeout_ns) < 0) /* --timeout */
+			die("stop: --timeout '%s': want seconds, e.g. 10 or 0.5", p.value);
+	return end_vm(cliopt_operands(&p, &count)[0], true, timeout_ns);
 }
 
 int cmd_kill(int argc, char **argv)
 {
-	if (argc != 2)
-		die("usage: lockvm kill NAME");
-	return end_vm(argv[1], false, 0);
-}
-
-/* Writes log bytes to stdout, through the filter when it is a terminal. */
-static int log_write(struct term_filter *tty, const char *buf, size_t n, char *shown)
-{
-	if (!tty)
-		return write_all(STDOUT_FILENO, buf, n);
-	return write_all(STDOUT_FILENO, shown, term_filter(tty, buf, n, shown));
-}
-
-int cmd_logs(int argc, char **argv)
-{
-	bool follow = argc == 3 && strcmp(argv[2], "-f") == 0;
-	if (argc != 2 && !follow)
-		die("usage: lockvm logs NAME [-f]");
-	const char *why;
-	if (!paths_name_valid(argv[1], &why))
-		die("VM name '%s': %s", argv[1], why);
-	char path[PATH_MAX], leaf[PATHS_NAME_MAX + 8];
-	snprintf(leaf, sizeof(leaf), "%s.log", argv[1]);
-	if (paths_join(path, sizeof(path), PATHS_LOG_DIR, leaf) < 0)
-		die("log path too long");
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		die_errno("no log for '%s' (%s)", argv[1], path);
-	/* The log holds the guest's bytes raw: a terminal gets escape
-	 * sequences shown, not obeyed; a pipe or file gets the exact bytes. */
-	struct term_filter filter = {0};
-	struct term_filter *tty = isatty(STDOUT_FILENO) ? &filter : NULL;
-	static char buf[65536], shown[TERM_FILTER_OUT_MAX(sizeof(buf))];
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-		if (n > 0) {
-			if (log_write(tty, buf, (size_t)n, shown) < 0)
-				break;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		/* At the end: -f follows while the VM lives. */
-		if (!follow || registry_live(argv[1]) != 1) {
-			n = read(fd, buf, sizeof(buf)); /* what the last moment added */
-			if (n > 0)
-				(void)log_write(tty, buf, (size_t)n, shown);
-			if (tty)
-				(void)write_all(STDOUT_FILENO, shown,
-						term_filter_flush(tty, shown));
-			break;
-		}
-		struct timespec ts = {0, 100L * 1000 * 1000};
-		nanosleep(&ts, NULL);
-	}
-	close(fd);
-	return 0;
+	return end_vm(cli_parse_name("kill", "kill a VM now", argc, argv, NULL), false, 0);
 }
 
 int cmd_gc(int argc, char **argv)
 {
+	static const struct cliopt options[] = {
+	    {"keep-exited", 'k', required_argument, 0, "SECONDS",
+	     "also remove exit records of detached VMs that ended longer ago (default 86400)"},
+	};
+	static const struct cliopt_spec spec = {
+	    .command = "gc",
+	    .operands = "",
+	    .summary = "recover what VMs with a dead supervisor left behind, and remove the "
+		       "logs of VMs gone longer than lockvm.conf's [logs] max_age (default 7d)",
+	    .options = options,
+	    .count = ARRAY_SIZE(options)};
 	/* Exit records older than this go too (default: one day). */
 	uint64_t keep = 86400;
-	if (argc == 3 && strcmp(argv[1], "--keep-exited") == 0) {
-		if (parse_uint(argv[2], 0, 100ULL * 365 * 86400, &keep) < 0)
-			die("gc --keep-exited '%s': want seconds, e.g. 3600", argv[2]);
-	} else if (argc != 1)
-		die("usage: lockvm gc [--keep-exited SECONDS]");
+	struct cliopt_parser p;
+	int count;
+	cliopt_begin(&p, &spec, argc, argv);
+	while (cliopt_next(&p))
+		if (parse_uint(p.value, 0, 100ULL * 365 * 86400, &keep) < 0)
+			die("gc --keep-exited '%s': want seconds, e.g. 3600", p.value);
+	cliopt_operands(&p, &count);
 	int lock = registry_lock();
 	if (lock < 0)
 		die("cannot lock the VM registry under %s", paths_root());
@@ -558,5 +557,5 @@ int cmd_gc(int argc, char **argv)
 	printf("gc: recovered %d VM%s\n", n < 0 ? 0 : n, n == 1 ? "" : "s");
 	if (exited > 0)
 		printf("gc: removed %d exit record%s\n", exited, exited == 1 ? "" : "s");
-	return n < 0 ? EXIT_REFUSED : 0;
+	return logs_gc() < 0 || n < 0 ? EXIT_REFUSED : 0;
 }

@@ -11,9 +11,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cliopt.h"
 #include "paths.h"
 #include "pool.h"
 #include "registry.h"
+#include "events.h"
 #include "images.h"
 #include "run.h"
 #include "util.h"
@@ -41,6 +43,19 @@ static void definition_path(const char *command, const char *name, char *out, si
 		die("%s: %s: path too long under root %s", command, name, paths_root());
 }
 
+/* Parses a command that takes operands and no option but --help. */
+static char **operands_only(const char *command, const char *operands, const char *summary, int n,
+			    int argc, char **argv)
+{
+	const struct cliopt_spec spec = {.command = command,
+					 .operands = operands,
+					 .summary = summary,
+					 .min_operands = n,
+					 .max_operands = n};
+	int count;
+	return cliopt_parse(&spec, argc, argv, &count);
+}
+
 int cmd_define(int argc, char **argv)
 {
 	char path[PATH_MAX], err[1024];
@@ -48,45 +63,56 @@ int cmd_define(int argc, char **argv)
 	struct stat st;
 	size_t len;
 
-	if (argc != 3)
-		die("usage: lockvm define NAME FILE");
-	definition_path("define", argv[1], path, sizeof(path));
-	char *text = vmdef_read_text(argv[2], &len, err, sizeof(err));
+	/* Kept apart from the operands array, which run's check below reuses. */
+	char **ops =
+	    operands_only("define", "NAME FILE",
+			  "check a VM definition (INI) and install it under a name", 2, argc, argv);
+	const char *name = ops[0], *file = ops[1];
+	definition_path("define", name, path, sizeof(path));
+	char *text = vmdef_read_text(file, &len, err, sizeof(err));
 	if (!text)
 		die("define: %s", err);
 	/* The file is checked as a whole before anything is installed, and
 	 * installed byte for byte, comments included. */
-	if (vmdef_parse(text, len, argv[2], &def, err, sizeof(err)) < 0) {
+	if (vmdef_parse(text, len, file, &def, err, sizeof(err)) < 0) {
 		free(text);
 		die("%s", err);
 	}
+	/* How the options go together is run's to say (--fs needs --linux, ...). */
+	int run_argc;
+	char **run_argv = vmdef_run_argv(&def, name, &run_argc);
 	vmdef_free(&def);
+	if (!run_argv)
+		die("define: out of memory");
+	run_options_check(run_argc, run_argv);
+	vmdef_argv_free(run_argv);
 	if (paths_mkdir(PATHS_DEFS_DIR) < 0)
 		die_errno("define: cannot create %s under %s", PATHS_DEFS_DIR, paths_root());
 	bool existed = lstat(path, &st) == 0;
 	if (paths_write_atomic(path, text, len, 0600) < 0)
 		die_errno("define: cannot write %s", path);
 	free(text);
+	events_emit(existed ? "redefined" : "defined", name, NULL);
 	if (existed)
-		printf("VM %s redefined from %s: replaced the previous definition (%s)\n", argv[1],
-		       argv[2], path);
+		printf("VM %s redefined from %s: replaced the previous definition (%s)\n", name,
+		       file, path);
 	else
-		printf("VM %s defined from %s (%s)\n", argv[1], argv[2], path);
+		printf("VM %s defined from %s (%s)\n", name, file, path);
 	return 0;
 }
 
 int cmd_undefine(int argc, char **argv)
 {
 	char path[PATH_MAX];
-	if (argc != 2)
-		die("usage: lockvm undefine NAME");
-	definition_path("undefine", argv[1], path, sizeof(path));
+	char **ops = operands_only("undefine", "NAME", "remove a VM definition", 1, argc, argv);
+	definition_path("undefine", ops[0], path, sizeof(path));
 	if (unlink(path) < 0) {
 		if (errno == ENOENT)
-			die("undefine: no VM named '%s' is defined", argv[1]);
+			die("undefine: no VM named '%s' is defined", ops[0]);
 		die_errno("undefine: unlink(%s)", path);
 	}
-	printf("VM %s undefined (%s removed)\n", argv[1], path);
+	events_emit("undefined", ops[0], NULL);
+	printf("VM %s undefined (%s removed)\n", ops[0], path);
 	return 0;
 }
 
@@ -96,15 +122,14 @@ int cmd_start(int argc, char **argv)
 	struct vmdef def;
 	int run_argc;
 
-	if (argc != 2)
-		die("usage: lockvm start NAME");
-	definition_path("start", argv[1], path, sizeof(path));
+	char **ops = operands_only("start", "NAME", "start a defined VM, detached", 1, argc, argv);
+	definition_path("start", ops[0], path, sizeof(path));
 	if (vmdef_load(path, &def, err, sizeof(err)) < 0) {
 		if (errno == ENOENT)
-			die("start: no VM named '%s' is defined (see 'lockvm define')", argv[1]);
+			die("start: no VM named '%s' is defined (see 'lockvm define')", ops[0]);
 		die("start: %s", err);
 	}
-	char **run_argv = vmdef_run_argv(&def, argv[1], &run_argc);
+	char **run_argv = vmdef_run_argv(&def, ops[0], &run_argc);
 	vmdef_free(&def);
 	if (!run_argv)
 		die("start: out of memory");
@@ -142,15 +167,21 @@ static int pool_list_main(int argc, char **argv)
 	struct pool_image *images;
 	size_t count;
 	char err[PATH_MAX + 128];
+	static const struct cliopt options[] = {
+	    {"json", 'j', no_argument, 0, NULL, "a JSON array (fields in README)"}};
+	static const struct cliopt_spec spec = {.command = "pool list",
+						.operands = "",
+						.summary =
+						    "list the disk images in the default pool",
+						.options = options,
+						.count = ARRAY_SIZE(options)};
 	bool json = false;
-
-	for (int i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
-			json = true;
-		else
-			die("pool list: unknown argument '%s' (usage: lockvm pool list [--json])",
-			    argv[i]);
-	}
+	struct cliopt_parser p;
+	int operand_count;
+	cliopt_begin(&p, &spec, argc, argv);
+	while (cliopt_next(&p))
+		json = true; /* --json, the only option */
+	cliopt_operands(&p, &operand_count);
 	if (pool_list(&images, &count, err, sizeof(err)) < 0)
 		die("pool list: %s", err);
 	if (json) {
@@ -211,50 +242,53 @@ static bool image_in_use(const char *path, void *ctx)
 	return true;
 }
 
-int cmd_pool(int argc, char **argv)
+static int pool_create_main(int argc, char **argv)
 {
-	static const char usage[] =
-	    "usage: lockvm pool list [--json] | pool create NAME SIZE | pool delete NAME";
 	char err[PATH_MAX + 256], human[32], path[PATH_MAX];
 	uint64_t size;
+	char **ops = operands_only("pool create", "NAME SIZE",
+				   "create a sparse disk image of SIZE (K/M/G suffix) in the pool",
+				   2, argc, argv);
+	if (parse_size(ops[1], &size) < 0)
+		die("pool create: size '%s': not a size (use e.g. 64M or 1G)", ops[1]);
+	if (pool_create(ops[0], size, err, sizeof(err)) < 0 ||
+	    pool_image_path(ops[0], path, sizeof(path), err, sizeof(err)) < 0)
+		die("pool create: %s", err);
+	human_size(size, human, sizeof(human));
+	printf("image %s created: %s, %s\n", ops[0], human, path);
+	return 0;
+}
 
-	if (argc < 2)
-		die("%s", usage);
-	if (strcmp(argv[1], "list") == 0)
-		return pool_list_main(argc, argv);
-	if (strcmp(argv[1], "create") == 0) {
-		if (argc != 4)
-			die("%s", usage);
-		if (parse_size(argv[3], &size) < 0)
-			die("pool create: size '%s': not a size (use e.g. 64M or 1G)", argv[3]);
-		if (pool_create(argv[2], size, err, sizeof(err)) < 0 ||
-		    pool_image_path(argv[2], path, sizeof(path), err, sizeof(err)) < 0)
-			die("pool create: %s", err);
-		human_size(size, human, sizeof(human));
-		printf("image %s created: %s, %s\n", argv[2], human, path);
-		return 0;
-	}
-	if (strcmp(argv[1], "delete") == 0) {
-		char user[PATHS_NAME_MAX + 1] = "";
-		if (argc != 3)
-			die("%s", usage);
-		/* Under the registry lock, which a VM holds while it takes its
-		 * disks: no VM can start using the image between the check and
-		 * the unlink. */
-		int lock = registry_lock();
-		if (lock < 0)
-			die("pool delete: cannot lock the VM registry under %s", paths_root());
-		int rc = pool_delete(argv[2], image_in_use, user, err, sizeof(err));
-		int saved = errno;
-		registry_unlock(lock);
-		if (rc < 0 && saved == EBUSY)
-			die("pool delete: image %s is a disk of the running VM '%s'; stop it first "
-			    "(lockvm stop %s)",
-			    argv[2], user, user);
-		if (rc < 0)
-			die("pool delete: %s", err);
-		printf("image %s deleted\n", argv[2]);
-		return 0;
-	}
-	die("pool: unknown subcommand '%s' (%s)", argv[1], usage);
+static int pool_delete_main(int argc, char **argv)
+{
+	char err[PATH_MAX + 256], user[PATHS_NAME_MAX + 1] = "";
+	char **ops = operands_only("pool delete", "NAME", "delete a disk image no running VM uses",
+				   1, argc, argv);
+	/* Under the registry lock, which a VM holds while it takes its
+	 * disks: no VM can start using the image between the check and
+	 * the unlink. */
+	int lock = registry_lock();
+	if (lock < 0)
+		die("pool delete: cannot lock the VM registry under %s", paths_root());
+	int rc = pool_delete(ops[0], image_in_use, user, err, sizeof(err));
+	int saved = errno;
+	registry_unlock(lock);
+	if (rc < 0 && saved == EBUSY)
+		die("pool delete: image %s is a disk of the running VM '%s'; stop it first "
+		    "(lockvm stop %s)",
+		    ops[0], user, user);
+	if (rc < 0)
+		die("pool delete: %s", err);
+	printf("image %s deleted\n", ops[0]);
+	return 0;
+}
+
+int cmd_pool(int argc, char **argv)
+{
+	static const struct cliopt_command pool[] = {
+	    {"list", pool_list_main, "list the disk images in the default pool"},
+	    {"create", pool_create_main, "create a sparse disk image"},
+	    {"delete", pool_delete_main, "delete a disk image no running VM uses"},
+	};
+	return cliopt_dispatch("pool", pool, ARRAY_SIZE(pool), argc, argv);
 }

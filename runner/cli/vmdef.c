@@ -17,6 +17,7 @@
 #include "memory.h"
 #include "paths.h"
 #include "util.h"
+#include "vmdef_options.h"
 
 #define DEFAULT_MEM	  "64M" /* the same defaults as `lockvm run` */
 #define DEFAULT_MEM_BYTES (64ULL << 20)
@@ -200,6 +201,32 @@ static void add_arg(struct parse_state *st, const char *value)
 		def->arg_count++;
 }
 
+/* A [vm] key that is a run option as it is: checked, kept in file order. */
+static void add_option(struct parse_state *st, int index, const char *name, const char *value)
+{
+	struct vmdef *def = st->def;
+	char why[256];
+	for (unsigned i = 0; i < def->option_count && !vmdef_option_repeats(index); i++)
+		if (def->options[i].index == index) {
+			fail_at(st, st->line, "%s given twice (first on line %u)", name,
+				def->options[i].line);
+			return;
+		}
+	if (def->option_count == VMDEF_OPTIONS_MAX) {
+		fail_at(st, st->line, "more than %u run options", VMDEF_OPTIONS_MAX);
+		return;
+	}
+	if (vmdef_option_check(index, value, why, sizeof(why)) < 0) {
+		fail_at(st, st->line, "%s '%s': %s", name, value, why);
+		return;
+	}
+	struct vmdef_run_option *o = &def->options[def->option_count];
+	o->index = index;
+	o->line = st->line;
+	if (keep(st, &o->value, value))
+		def->option_count++;
+}
+
 static void set_disk_key(struct parse_state *st, const char *name, const char *value)
 {
 	struct vmdef *def = st->def;
@@ -302,10 +329,14 @@ static int on_key(void *user, const char *section, const char *name, const char 
 				return 1;
 			}
 		}
+		if (vmdef_option_find(name) >= 0) {
+			add_option(st, vmdef_option_find(name), name, value);
+			break;
+		}
 		fail_at(st, st->line,
 			"unknown key '%s' in [vm] (known: guest, mem, vcpus, timeout, cpus, "
-			"seccomp, label, group, arg)",
-			name);
+			"seccomp, label, group, arg, %s)",
+			name, vmdef_option_names());
 		break;
 	}
 	/* Our errors are kept in st; inih's return value then counts only
@@ -561,6 +592,8 @@ void vmdef_free(struct vmdef *def)
 		free(def->args[i]);
 	for (unsigned i = 0; i < def->disk_count; i++)
 		free(def->disks[i].path);
+	for (unsigned i = 0; i < def->option_count; i++)
+		free(def->options[i].value);
 	*def = (struct vmdef){0};
 }
 
@@ -582,7 +615,7 @@ static bool push(char **argv, int *argc, const char *fmt, ...)
 char **vmdef_run_argv(const struct vmdef *def, const char *name, int *argc_out)
 {
 	/* run, 2 × 9 options, the guest, "--", NULL; then disks and args */
-	size_t cap = 24 + 2 * (size_t)def->disk_count + def->arg_count;
+	size_t cap = 24 + 2 * (size_t)def->disk_count + def->arg_count + def->option_count;
 	char **argv = calloc(cap, sizeof(*argv));
 	int argc = 0;
 	bool ok;
@@ -611,6 +644,12 @@ char **vmdef_run_argv(const struct vmdef *def, const char *name, int *argc_out)
 		ok = push(argv, &argc, "--disk") &&
 		     push(argv, &argc, "%s,%s%s", def->disks[i].path,
 			  disk_mode_name(def->disks[i].mode), def->disks[i].device ? ",dev" : "");
+	for (unsigned i = 0; ok && i < def->option_count; i++) {
+		char buf[PATH_MAX + 64];
+		const char *arg = vmdef_option_argument(def->options[i].index,
+							def->options[i].value, buf, sizeof(buf));
+		ok = !arg || push(argv, &argc, "%s", arg);
+	}
 	if (ok)
 		ok = push(argv, &argc, "%s", def->guest);
 	if (ok && def->arg_count)

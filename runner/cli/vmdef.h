@@ -12,6 +12,8 @@
 #define VMDEF_FILE_MAX 65536u
 /* The longest --timeout `lockvm run` takes, in seconds (one year). */
 #define VMDEF_TIMEOUT_MAX 31536000u
+/* The most run-option keys (linux, env, net, ...) one definition may give. */
+#define VMDEF_OPTIONS_MAX 64u
 
 enum vmdef_disk_mode {
 	VMDEF_DISK_RW,	   /* the VM's own image: gets the VM's category pair */
@@ -45,6 +47,14 @@ struct vmdef {
 	unsigned arg_count;
 	struct vmdef_disk disks[LOCKVM_MAX_DISKS];
 	unsigned disk_count;
+	/* [vm] keys that are run options as they are (vmdef_options.c), in
+	 * file order */
+	struct vmdef_run_option {
+		int index;
+		char *value;
+		unsigned line;
+	} options[VMDEF_OPTIONS_MAX];
+	unsigned option_count;
 };
 
 /*
@@ -78,6 +88,7 @@ void vmdef_free(struct vmdef *def);
  * The argv of `lockvm run` that starts def as VM name, argv[0] = "run":
  *   run --detach --name NAME --mem M --vcpus N [--timeout S] [--cpus C]
  *       [--seccomp MODE] [--label L | --group G] [--disk PATH,MODE[,dev]]...
+ *       [--linux] [--env=A=B]... (the run-option keys, vmdef_options.c)
  *       GUEST [-- ARGS...]
  * --label is left out when there is a group (a group's label is dynamic).
  * Every disk carries its mode (",rw" too), so a path containing a comma

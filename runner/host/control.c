@@ -17,6 +17,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "cliopt.h"
+#include "events.h"
 #include "migrate_addr.h"
 #include "paths.h"
 #include "registry.h"
@@ -220,24 +222,57 @@ static void refuse_unsaveable(const char *name, const char *what, struct reg_vm 
 		    what, name);
 }
 
+/* What save and migrate both report as JSON (README): vm, total_ms,
+ * downtime_ms, bytes. */
+static json_object *transfer_json(const char *name, const struct control_msg *reply)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "vm", json_object_new_string(name));
+	json_object_object_add(o, "total_ms",
+			       json_object_new_double((double)reply->total_ns / 1e6));
+	json_object_object_add(o, "downtime_ms",
+			       json_object_new_double((double)reply->downtime_ns / 1e6));
+	json_object_object_add(o, "bytes", json_object_new_uint64(reply->bytes));
+	return o;
+}
+
+static void print_json_line(json_object *o)
+{
+	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+}
+
 int cmd_save(int argc, char **argv)
 {
-	const char *name = NULL, *file = NULL, *key_path = NULL;
+	static const struct cliopt options[] = {
+	    {"keep-running", 'k', no_argument, 0, NULL, "the VM goes on running after the save"},
+	    {"key", 'y', required_argument, 0, "FILE",
+	     "authenticate the stream with this key (restore --key FILE checks it)"},
+	    {"json", 'j', no_argument, 0, NULL, "the result as JSON (fields in README)"},
+	};
+	static const struct cliopt_spec spec = {
+	    .command = "save",
+	    .operands = "NAME FILE",
+	    .summary = "save a running VM's state to FILE (a new file), then stop it",
+	    .options = options,
+	    .count = ARRAY_SIZE(options),
+	    .min_operands = 2,
+	    .max_operands = 2};
+	const char *key_path = NULL;
+	bool json = false;
 	struct control_msg m = {.magic = CONTROL_MAGIC, .op = CONTROL_SAVE};
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--keep-running") == 0)
-			m.flags |= CONTROL_KEEP_RUNNING;
-		else if (strcmp(argv[i], "--key") == 0 && i + 1 < argc)
-			key_path = argv[++i];
-		else if (argv[i][0] == '-' || (name && file))
-			die("usage: lockvm save NAME FILE [--keep-running] [--key FILE]");
-		else if (!name)
-			name = argv[i];
-		else
-			file = argv[i];
+	struct cliopt_parser p;
+	int key, count;
+	cliopt_begin(&p, &spec, argc, argv);
+	while ((key = cliopt_next(&p))) {
+		switch (key) {
+		case 'k': m.flags |= CONTROL_KEEP_RUNNING; break;
+		case 'y': key_path = p.value; break;
+		case 'j': json = true; break;
+		}
 	}
-	if (!name || !file)
-		die("usage: lockvm save NAME FILE [--keep-running] [--key FILE]");
+	char **operands = cliopt_operands(&p, &count);
+	const char *name = operands[0], *file = operands[1];
 	static struct reg_vm vm;
 	refuse_unsaveable(name, "save", &vm);
 	if (key_path) {
@@ -264,6 +299,19 @@ int cmd_save(int argc, char **argv)
 		fprintf(stderr, "lockvm: save %s: %s\n", name, reply.text);
 		return reply.status;
 	}
+	json_object *event = transfer_json(name, &reply);
+	json_object_object_add(event, "file", json_object_new_string(file));
+	json_object_object_add(event, "running",
+			       json_object_new_boolean(m.flags & CONTROL_KEEP_RUNNING));
+	events_emit("saved", name, event);
+	if (json) {
+		json_object *o = transfer_json(name, &reply);
+		json_object_object_add(o, "file", json_object_new_string(file));
+		json_object_object_add(o, "running",
+				       json_object_new_boolean(m.flags & CONTROL_KEEP_RUNNING));
+		print_json_line(o);
+		return 0;
+	}
 	printf("saved %s to %s: %" PRIu64 " bytes in %.1f ms (paused %.1f ms)%s\n", name, file,
 	       reply.bytes, (double)reply.total_ns / 1e6, (double)reply.downtime_ns / 1e6,
 	       (m.flags & CONTROL_KEEP_RUNNING) ? ", still running" : ", stopped");
@@ -272,25 +320,37 @@ int cmd_save(int argc, char **argv)
 
 int cmd_migrate(int argc, char **argv)
 {
-	const char *name = NULL, *to = NULL, *key_path = NULL;
+	static const struct cliopt options[] = {
+	    {"to", 't', required_argument, 0, "unix:PATH|tcp:HOST:PORT",
+	     "where 'lockvm incoming' listens (needed)"},
+	    {"key", 'y', required_argument, 0, "FILE",
+	     "authenticate the stream with this key (incoming --key FILE checks it)"},
+	    {"json", 'j', no_argument, 0, NULL, "the result as JSON (fields in README)"},
+	};
+	static const struct cliopt_spec spec = {
+	    .command = "migrate",
+	    .operands = "NAME",
+	    .summary = "live-migrate a running VM to an incoming lockvm",
+	    .options = options,
+	    .count = ARRAY_SIZE(options),
+	    .min_operands = 1,
+	    .max_operands = 1};
+	const char *to = NULL, *key_path = NULL;
 	bool json = false;
 	struct control_msg m = {.magic = CONTROL_MAGIC, .op = CONTROL_MIGRATE};
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--to") == 0 && i + 1 < argc)
-			to = argv[++i];
-		else if (strcmp(argv[i], "--key") == 0 && i + 1 < argc)
-			key_path = argv[++i];
-		else if (strcmp(argv[i], "--json") == 0)
-			json = true;
-		else if (argv[i][0] == '-' || name)
-			die("usage: lockvm migrate NAME --to unix:PATH|tcp:HOST:PORT [--key FILE] "
-			    "[--json]");
-		else
-			name = argv[i];
+	struct cliopt_parser p;
+	int key, count;
+	cliopt_begin(&p, &spec, argc, argv);
+	while ((key = cliopt_next(&p))) {
+		switch (key) {
+		case 't': to = p.value; break;
+		case 'y': key_path = p.value; break;
+		case 'j': json = true; break;
+		}
 	}
-	if (!name || !to)
-		die("usage: lockvm migrate NAME --to unix:PATH|tcp:HOST:PORT [--key FILE] "
-		    "[--json]");
+	const char *name = cliopt_operands(&p, &count)[0];
+	if (!to)
+		cliopt_usage_die(&spec, "--to is needed");
 	static struct reg_vm vm;
 	refuse_unsaveable(name, "migrate", &vm);
 	if (key_path) {
@@ -309,18 +369,14 @@ int cmd_migrate(int argc, char **argv)
 			reply.text);
 		return reply.status;
 	}
+	json_object *event = transfer_json(name, &reply);
+	json_object_object_add(event, "to", json_object_new_string(to));
+	events_emit("migrated", name, event);
 	if (json) {
-		json_object *o = json_object_new_object();
-		json_object_object_add(o, "vm", json_object_new_string(name));
+		json_object *o = transfer_json(name, &reply);
 		json_object_object_add(o, "to", json_object_new_string(to));
-		json_object_object_add(o, "total_ms",
-				       json_object_new_double((double)reply.total_ns / 1e6));
-		json_object_object_add(o, "downtime_ms",
-				       json_object_new_double((double)reply.downtime_ns / 1e6));
-		json_object_object_add(o, "bytes", json_object_new_uint64(reply.bytes));
 		json_object_object_add(o, "iterations", json_object_new_uint64(reply.iterations));
-		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-		json_object_put(o);
+		print_json_line(o);
 		return 0;
 	}
 	printf("migrated %s to %s: total %.1f ms, downtime %.1f ms, %" PRIu64 " bytes, %" PRIu64

@@ -15,33 +15,31 @@
 #include "migrate_addr.h"
 #include "paths.h"
 
-static int run_mode(int argc, char **argv, bool incoming);
+enum run_command { RUN_COMMAND_RUN, RUN_COMMAND_RESTORE, RUN_COMMAND_INCOMING };
+
+static int run_mode(int argc, char **argv, enum run_command command);
 
 int run_main(int argc, char **argv)
 {
-	return run_mode(argc, argv, false);
+	return run_mode(argc, argv, RUN_COMMAND_RUN);
 }
 
-/* `lockvm restore FILE [OPTIONS]`: `run --restore FILE [OPTIONS]`. */
+/* `lockvm restore FILE [OPTIONS]`. */
 int restore_main(int argc, char **argv)
 {
-	static char *args[256];
-	if (argc < 2 || argv[1][0] == '-' || argc > 250)
-		die("usage: lockvm restore FILE [--name NAME] [-d] [--key FILE] [--require-key] "
-		    "[--mem SIZE] "
-		    "[--vcpus N] [--disk PATH]...");
-	args[0] = argv[0];
-	args[1] = "--restore";
-	args[2] = argv[1];
-	for (int i = 2; i < argc; i++)
-		args[i + 1] = argv[i];
-	return run_mode(argc + 1, args, false);
+	return run_mode(argc, argv, RUN_COMMAND_RESTORE);
+}
+
+void run_options_check(int argc, char **argv)
+{
+	struct run_options o = {0};
+	run_parse_options(argc, argv, &o);
 }
 
 /* `lockvm incoming --listen ADDR [OPTIONS]`. */
 int incoming_main(int argc, char **argv)
 {
-	return run_mode(argc, argv, true);
+	return run_mode(argc, argv, RUN_COMMAND_INCOMING);
 }
 
 /*
@@ -51,9 +49,10 @@ int incoming_main(int argc, char **argv)
  * start_vmm); its end waited for (run_supervise.c); everything given back
  * in reverse (release_resources), also when any step dies.
  */
-static int run_mode(int argc, char **argv, bool incoming)
+static int run_mode(int argc, char **argv, enum run_command command)
 {
-	struct run_options o = {.incoming_mode = incoming};
+	struct run_options o = {.incoming_mode = command == RUN_COMMAND_INCOMING,
+				.restore_mode = command == RUN_COMMAND_RESTORE};
 	static struct run_state st;
 	char err[PATH_MAX + 256], why[256];
 	uint64_t origin = now_ns();
@@ -65,16 +64,18 @@ static int run_mode(int argc, char **argv, bool incoming)
 		run_timing_start(origin);
 	}
 	run_parse_options(argc, argv, &o);
+	uint64_t started_ns = now_ns();
 	st = (struct run_state){.lifeline = -1,
 				.tap_fd = -1,
 				.registry_fd = -1,
-				.log_fd = -1,
+				.log.fd = -1,
 				.ready_fd = -1,
 				.out_pipe = {-1, -1},
 				.err_pipe = {-1, -1},
 				.ready_pipe = {-1, -1},
 				.control_pair = {-1, -1}};
 	control_relay_init(&st.relay, -1, -1);
+	st.started_ns = started_ns;
 	check_memory_options(&o);
 	release_at_exit_arm(&o, &st);
 	if (o.require_mac && !mac_enforcing())
@@ -155,11 +156,12 @@ static int run_mode(int argc, char **argv, bool incoming)
 		warn_errno("registry: recording VMM pid");
 	log_confinement(&o, &st);
 	run_log_event(&st, "vmm pid %ld", st.vm.vmm_pid);
+	run_event_started(&o, &st);
 	run_detach_ready(&st);
 	run_timing_phase("guest run (wait)");
 	struct memstat stats = {0};
 	int status =
-	    supervise(vmm, o.timeout_ns, &st, sig_fd, o.stats ? &stats : NULL,
+	    supervise(vmm, o.timeout_ns, &st, sig_fd, o.stats || o.json ? &stats : NULL,
 		      o.mem_limit ? o.mem_limit : cgroup_vm_memory_limit(o.mem), why, sizeof(why));
 	if (o.stats) {
 		char line[256];
@@ -172,6 +174,9 @@ static int run_mode(int argc, char **argv, bool incoming)
 	/* A detached VM has no caller to tell: its end is kept for wait, inspect, list -a. */
 	if (o.detach && exits_record(st.vm.name, status, why) < 0)
 		warn_errno("exit record of %s", st.vm.name);
+	run_event_ended(&st, status, why);
+	if (o.json)
+		run_result_print(&st, status, why, &stats);
 	release_resources(&o, &st);
 	for (unsigned i = 0; i < o.disk_count; i++)
 		close(o.disks[i].fd);

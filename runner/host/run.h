@@ -8,5 +8,8 @@ int run_main(int argc, char **argv);
  * through the same supervisor path, its state read from a stream. */
 int restore_main(int argc, char **argv);
 int incoming_main(int argc, char **argv);
+/* Checks `lockvm run ARGS…` as run would before it takes anything (the
+ * options and how they go together); dies (125) on what run refuses. */
+void run_options_check(int argc, char **argv);
 
 #endif

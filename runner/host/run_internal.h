@@ -20,6 +20,7 @@
 #include "seccomp_policy.h"
 #include "uid.h"
 #include "util.h"
+#include "vmlog.h"
 
 struct sandbox_config;
 
@@ -37,6 +38,7 @@ struct run_options {
 	struct run_disk disks[LOCKVM_MAX_DISKS];
 	unsigned disk_count;
 	bool stats;
+	bool json;    /* --json: a result object on stdout when the VM ends (run_result.c) */
 	bool confine; /* false only with --confine=off (benchmarks, debugging) */
 	bool require_mac;
 	enum seccomp_policy_mode seccomp_mode;
@@ -69,11 +71,12 @@ struct run_options {
 	const char *listen;  /* ADDR */
 	const char *key;     /* --key FILE */
 	int key_fd;
-	bool incoming_mode;
+	bool incoming_mode, restore_mode; /* which command: set by the caller */
 	int accept_timeout_s; /* incoming: how long to wait for the source; 0 = forever */
 	bool accept_timeout_set;
 	bool require_key;	     /* --require-key: refuse a stream without --key */
 	bool label_given, net_given; /* --label/--group, --net: restore keeps them */
+	uint64_t log_size_max;	     /* --log-size-max; 0: lockvm.conf's */
 };
 
 /* Per-VM resources taken for the VMM's lifetime and given back after. */
@@ -88,20 +91,33 @@ struct run_state {
 	bool have_cgroup;
 	bool profile_loaded; /* AppArmor lockvm-<uuid> */
 	int lifeline;
-	int tap_fd;	   /* --net: the supervisor's copy until the VMM has it */
-	bool net_attached; /* the tap exists and is on its bridge */
-	int log_fd;
+	int tap_fd;		      /* --net: the supervisor's copy until the VMM has it */
+	bool net_attached;	      /* the tap exists and is on its bridge */
+	struct vmlog log;	      /* var/log/lockvm/NAME.log, capped (vmlog.h) */
 	int out_pipe[2], err_pipe[2]; /* the VMM's stdout and stderr, teed to the log */
 	int ready_pipe[2];	      /* the VMM says "R" once its guest runs confined */
 	int ready_fd;		      /* --detach: tells the waiting parent */
 	int control_pair[2];	      /* supervisor's end, VMM's end (control.h) */
 	struct control_relay relay;   /* `lockvm save|migrate` to the VMM */
+	bool stdout_mid_line;	      /* the guest's stdout so far does not end a line */
+	uint64_t started_ns;	      /* now_ns() when the run began */
 };
+
+/* run_result.c: --json. Needs supervise's status, why and stats: prints
+ * the VM's result as one JSON line on stdout (fields in README). */
+void run_result_print(const struct run_state *st, int status, const char *why,
+		      const struct memstat *stats);
+
+/* run_events.c: the journal (registry/events.h). Needs the VMM running
+ * (its pid and label known): adds "started" and "label". */
+void run_event_started(const struct run_options *o, const struct run_state *st);
+/* Needs supervise's status and why: adds "exited", "oom" or "seccomp". */
+void run_event_ended(const struct run_state *st, int status, const char *why);
 
 /* run_options.c: parsing and checking the options. */
 
-/* Fills *o from `lockvm run|restore|incoming` ARGS (o->incoming_mode set
- * by the caller, kept); a bad option dies with one line (exit 125), -h
+/* Fills *o from `lockvm run|restore|incoming` ARGS (o->incoming_mode or
+ * o->restore_mode set by the caller, kept); a bad option dies with one line (exit 125), -h
  * prints the usage and exits 0. */
 void run_parse_options(int argc, char **argv, struct run_options *o);
 /* Needs run_parse_options. Dies when --hugepages, --ksm or --numa do not
@@ -116,8 +132,9 @@ void restore_apply_record(struct run_options *o, int fd, char *note, size_t note
 
 /* One timestamped lifecycle line in the VM's log; nothing before open_log. */
 void run_log_event(struct run_state *st, const char *fmt, ...) PRINTF_LIKE(2, 3);
-/* Needs claim_identity (the VM's name). Opens the VM's log into st->log_fd. */
-void open_log(struct run_state *st);
+/* Needs claim_identity (the VM's name) and the configuration. Opens the
+ * VM's log into st->log, capped by --log-size-max or [logs] size_max. */
+void open_log(const struct run_options *o, struct run_state *st);
 /* A fresh random (version 4) uuid. */
 void random_uuid(char out[37]);
 /* Returns an fd of the VMM binary beside this executable (or $LOCKVM_VMM). */

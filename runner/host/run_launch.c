@@ -179,7 +179,7 @@ pid_t start_vmm(const struct run_options *o, struct run_state *st, int vmm_fd, i
 	claim_identity(o, st, o->confine && (cfg.layers & SANDBOX_UID) ? cfg.uid : 0,
 		       o->confine && (cfg.layers & SANDBOX_UID) ? cfg.gid : 0);
 	run_timing_phase("log");
-	open_log(st);
+	open_log(o, st);
 	run_log_event(st, "start: %s, %u vCPU%s, %" PRIu64 " MiB, uuid %s", o->guest, o->vcpus,
 		      o->vcpus == 1 ? "" : "s", o->mem >> 20, st->vm.uuid);
 	if (o->backing_note[0])

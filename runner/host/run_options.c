@@ -1,12 +1,12 @@
 /* `lockvm run` options: parsing, checks against this host, usage, and what a restore takes from its save record. */
 #include "run_internal.h"
 
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cliopt.h"
 #include "memhost.h"
 #include "netframe.h"
 #include "paths.h"
@@ -19,43 +19,98 @@
  * socket for ever. */
 #define RUN_ACCEPT_TIMEOUT_S 300
 /* getopt value of --require-key (no short letter is free to name it). */
-#define RUN_OPT_REQUIRE_KEY 0x100
+#define RUN_OPT_REQUIRE_KEY  0x100
+#define RUN_OPT_LOG_SIZE_MAX 0x101
 
-static void usage(FILE *out)
-{
-	fprintf(
-	    out,
-	    "usage: lockvm run [OPTIONS] GUEST [-- ARGS...]\n"
-	    "  --mem SIZE         guest RAM (K/M/G suffix; default 64M, 8M..256G, multiple of 2M)\n"
-	    "  --vcpus N          vCPUs, one host thread each (1-64, default 1)\n"
-	    "  --disk PATH[,ro|,shared][,dev]  attach a disk image, or with ,dev a block device\n"
-	    "                     (repeatable, up to 16; no symbolic link in PATH)\n"
-	    "  --name NAME        the VM's name in the registry (default vm-XXXXXXXX)\n"
-	    "  -d, --detach       return once the VM runs; console goes to its log\n"
-	    "  --label dynamic|none|CONTEXT  the VM's MAC label (default dynamic)\n"
-	    "  --group NAME       share one category pair with the group's other VMs\n"
-	    "  --timeout SECONDS  stop the VM after this long (exit 124)\n"
-	    "  --ksm              let the host's KSM merge identical guest pages\n"
-	    "  --hugepages[=thp|hugetlb|off]  back guest RAM with huge pages (default thp);\n"
-	    "                     without it: thp for 512 MiB of RAM or more where the host\n"
-	    "                     allows it (not with --ksm), else 4 KiB pages; off: 4 KiB\n"
-	    "  --numa NODES       bind guest RAM and vCPU threads to NUMA nodes (e.g. 0 or 0,1)\n"
-	    "  --mem-limit SIZE   cgroup memory limit (default: guest RAM + VMM overhead)\n"
-	    "  --cpus N           CPU time quota in CPUs (e.g. 0.5 or 2; cgroup cpu controller)\n"
-	    "  --seccomp MODE     kill (default): a syscall outside the policy kills the VMM\n"
-	    "                     log: allowed and logged by the kernel (learning mode)\n"
-	    "                     trap: the syscall is named on stderr, then exit 159\n"
-	    "  --require-mac      refuse to run (125) unless SELinux or AppArmor enforces\n"
-	    "  --confine on|off   off runs the VMM unconfined (benchmarks, debugging only)\n"
-	    "  --stats            print exit counts and the VMM's memory when the VM ends\n"
-	    "  --linux            GUEST is an unmodified static Linux x86-64 program\n"
-	    "  --fs HOSTDIR       with --linux: the read-only file tree it sees as /\n"
-	    "  --env NAME=VALUE   with --linux: add to its environment (repeatable)\n"
-	    "  --strace           with --linux: print each system call and its result\n"
-	    "  --net none|bridge=BR|ovs=BR|network=NAME  give the VM a NIC on a tap (default "
-	    "none)\n"
-	    "  --mac ADDR         the NIC's MAC (default: a random locally administered one)\n");
-}
+/*
+ * The options of run, restore and incoming: one entry each (the help is
+ * made from it); the switch in run_parse_options reads each key.
+ */
+static const struct cliopt run_options_table[] = {
+    {"mem", 'm', required_argument, 0, "SIZE",
+     "guest RAM (K/M/G suffix; default 64M, 8M..256G, multiple of 2M)"},
+    {"vcpus", 'c', required_argument, 0, "N", "vCPUs, one host thread each (1-64, default 1)"},
+    {"disk", 'k', required_argument, 0, "PATH[,ro|,shared][,dev]",
+     "attach a disk image, or with ,dev a block device (repeatable, up to 16; no symbolic "
+     "link in PATH)"},
+    {"name", 'n', required_argument, 0, "NAME",
+     "the VM's name in the registry (default vm-XXXXXXXX)"},
+    {"detach", 'D', no_argument, 'd', NULL, "return once the VM runs; console goes to its log"},
+    {"label", 'l', required_argument, 0, "dynamic|none|CONTEXT",
+     "the VM's MAC label (default dynamic)"},
+    {"group", 'g', required_argument, 0, "NAME",
+     "share one category pair with the group's other VMs"},
+    {"timeout", 't', required_argument, 0, "SECONDS", "stop the VM after this long (exit 124)"},
+    {"ksm", 'K', no_argument, 0, NULL, "let the host's KSM merge identical guest pages"},
+    {"hugepages", 'H', optional_argument, 0, "thp|hugetlb|off",
+     "back guest RAM with huge pages (default thp); without it: thp for 512 MiB of RAM or "
+     "more where the host allows it (not with --ksm), else 4 KiB pages; off: 4 KiB"},
+    {"numa", 'N', required_argument, 0, "NODES",
+     "bind guest RAM and vCPU threads to NUMA nodes (e.g. 0 or 0,1)"},
+    {"mem-limit", 'L', required_argument, 0, "SIZE",
+     "cgroup memory limit (default: guest RAM + VMM overhead)"},
+    {"cpus", 'P', required_argument, 0, "N",
+     "CPU time quota in CPUs (e.g. 0.5 or 2; cgroup cpu controller)"},
+    {"seccomp", 'S', required_argument, 0, "kill|log|trap",
+     "a syscall outside the policy: kill the VMM (default); log: allowed and logged by the "
+     "kernel (learning mode); trap: named on stderr, then exit 159"},
+    {"require-mac", 'R', no_argument, 0, NULL,
+     "refuse to run (125) unless SELinux or AppArmor enforces"},
+    {"confine", 'C', required_argument, 0, "on|off",
+     "off runs the VMM unconfined (benchmarks, debugging only)"},
+    {"stats", 's', no_argument, 0, NULL, "print exit counts and the VMM's memory when the VM ends"},
+    {"json", 'j', no_argument, 0, NULL,
+     "when the VM ends, print its result as one JSON line on stdout (fields in README)"},
+    {"linux", 'X', no_argument, 0, NULL, "GUEST is an unmodified static Linux x86-64 program"},
+    {"fs", 'F', required_argument, 0, "HOSTDIR",
+     "with --linux: the read-only file tree it sees as /"},
+    {"env", 'E', required_argument, 0, "NAME=VALUE",
+     "with --linux: add to its environment (repeatable)"},
+    {"strace", 'T', no_argument, 0, NULL, "with --linux: print each system call and its result"},
+    {"net", 'W', required_argument, 0, "none|bridge=BR|ovs=BR|network=NAME",
+     "give the VM a NIC on a tap (default none)"},
+    {"mac", 'A', required_argument, 0, "ADDR",
+     "the NIC's MAC (default: a random locally administered one)"},
+    {"restore", 'r', required_argument, 0, "FILE", "run: continue the VM saved in FILE"},
+    {"listen", 'i', required_argument, 0, "unix:PATH|tcp:HOST:PORT",
+     "incoming: where the migrated VM comes from"},
+    {"key", 'y', required_argument, 0, "FILE",
+     "restore, incoming: the key the stream is authenticated with"},
+    {"accept-timeout", 'a', required_argument, 0, "SECONDS",
+     "incoming: give up when no source connects within this long (0: wait forever)"},
+    {"require-key", RUN_OPT_REQUIRE_KEY, no_argument, 0, NULL,
+     "restore, incoming: refuse a stream without --key"},
+    {"log-size-max", RUN_OPT_LOG_SIZE_MAX, required_argument, 0, "SIZE",
+     "cap of the VM's log, NAME.log and NAME.log.1 together (default: lockvm.conf [logs] "
+     "size_max, 8M)"},
+};
+
+static const struct cliopt_spec run_spec = {
+    .command = "run",
+    .operands = "GUEST [-- ARGS...]",
+    .summary = "run a guest in a new confined VM; the exit status is the guest's",
+    .options = run_options_table,
+    .count = ARRAY_SIZE(run_options_table),
+    .max_operands = CLIOPT_MANY,
+    /* Words after GUEST are the guest's own arguments. */
+    .options_end_at_operand = true,
+};
+static const struct cliopt_spec restore_spec = {
+    .command = "restore",
+    .operands = "FILE",
+    .summary = "continue a VM saved with 'lockvm save' in a new confined VM",
+    .options = run_options_table,
+    .count = ARRAY_SIZE(run_options_table),
+    .min_operands = 1,
+    .max_operands = 1,
+};
+static const struct cliopt_spec incoming_spec = {
+    .command = "incoming",
+    .operands = "",
+    .summary = "wait for a VM migrated with 'lockvm migrate' and run it (needs --listen)",
+    .options = run_options_table,
+    .count = ARRAY_SIZE(run_options_table),
+};
 
 /* Parses PATH[,ro|,rw|,shared][,dev] in place (argv strings are ours to
  * cut). Options are read from the end, dev last, so a path holding a comma
@@ -92,30 +147,13 @@ static void parse_disk(struct run_options *o, char *spec)
 
 void run_parse_options(int argc, char **argv, struct run_options *o)
 {
-	/* clang-format off */
-	static const struct option longopts[] = {
-	    {"mem", required_argument, NULL, 'm'},     {"vcpus", required_argument, NULL, 'c'},
-	    {"disk", required_argument, NULL, 'k'},    {"timeout", required_argument, NULL, 't'},
-	    {"stats", no_argument, NULL, 's'},	       {"confine", required_argument, NULL, 'C'},
-	    {"seccomp", required_argument, NULL, 'S'}, {"require-mac", no_argument, NULL, 'R'},
-	    {"cpus", required_argument, NULL, 'P'},    {"name", required_argument, NULL, 'n'},
-	    {"detach", no_argument, NULL, 'D'},	       {"label", required_argument, NULL, 'l'},
-	    {"group", required_argument, NULL, 'g'},   {"help", no_argument, NULL, 'h'},
-	    {"ksm", no_argument, NULL, 'K'},	       {"hugepages", optional_argument, NULL, 'H'},
-	    {"numa", required_argument, NULL, 'N'},    {"mem-limit", required_argument, NULL, 'L'},
-	    {"linux", no_argument, NULL, 'X'},	       {"fs", required_argument, NULL, 'F'},
-	    {"strace", no_argument, NULL, 'T'},	       {"env", required_argument, NULL, 'E'},
-	    {"net", required_argument, NULL, 'W'},     {"mac", required_argument, NULL, 'A'},
-	    {"restore", required_argument, NULL, 'r'}, {"listen", required_argument, NULL, 'i'},
-	    {"key", required_argument, NULL, 'y'},
-	    {"accept-timeout", required_argument, NULL, 'a'},
-	    {"require-key", no_argument, NULL, RUN_OPT_REQUIRE_KEY},
-	    {0},
-	};
-	/* clang-format on */
+	const struct cliopt_spec *spec = o->incoming_mode  ? &incoming_spec
+					 : o->restore_mode ? &restore_spec
+							   : &run_spec;
+	struct cliopt_parser p;
 	uint64_t value;
-	int opt;
-	bool incoming = o->incoming_mode;
+	int opt, count;
+	bool incoming = o->incoming_mode, restore = o->restore_mode;
 	*o = (struct run_options){.mem = 64ULL << 20,
 				  .vcpus = 1,
 				  .confine = true,
@@ -123,121 +161,121 @@ void run_parse_options(int argc, char **argv, struct run_options *o)
 				  .key_fd = -1,
 				  .accept_timeout_s = RUN_ACCEPT_TIMEOUT_S};
 	o->incoming_mode = incoming;
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+hd", longopts, NULL)) != -1) {
+	o->restore_mode = restore;
+	cliopt_begin(&p, spec, argc, argv);
+	while ((opt = cliopt_next(&p))) {
+		char *arg = p.value;
 		switch (opt) {
 		case 'm': {
 			const char *problem;
-			if (parse_size(optarg, &o->mem) < 0)
-				die("--mem '%s': not a size (use e.g. 64M or 1G)", optarg);
+			if (parse_size(arg, &o->mem) < 0)
+				die("--mem '%s': not a size (use e.g. 64M or 1G)", arg);
 			if ((problem = guest_mem_size_problem(o->mem)))
-				die("--mem %s %s", optarg, problem);
+				die("--mem %s %s", arg, problem);
 			break;
 		}
 		case 'c':
-			if (parse_uint(optarg, 1, LOCKVM_MAX_VCPUS, &value) < 0)
-				die("--vcpus '%s': want a number from 1 to %d", optarg,
+			if (parse_uint(arg, 1, LOCKVM_MAX_VCPUS, &value) < 0)
+				die("--vcpus '%s': want a number from 1 to %d", arg,
 				    LOCKVM_MAX_VCPUS);
 			o->vcpus = (unsigned)value;
 			break;
-		case 'k': parse_disk(o, optarg); break;
+		case 'k': parse_disk(o, arg); break;
 		case 't':
-			if (parse_seconds(optarg, 31536000, &o->timeout_ns) < 0)
+			if (parse_seconds(arg, 31536000, &o->timeout_ns) < 0)
 				die("--timeout '%s': want seconds greater than 0, e.g. 10 or 0.5",
-				    optarg);
+				    arg);
 			break;
 		case 's': o->stats = true; break;
+		case 'j': o->json = true; break;
 		case 'C':
-			if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0)
-				die("--confine '%s': want on or off", optarg);
-			o->confine = strcmp(optarg, "on") == 0;
+			if (strcmp(arg, "on") != 0 && strcmp(arg, "off") != 0)
+				die("--confine '%s': want on or off", arg);
+			o->confine = strcmp(arg, "on") == 0;
 			break;
 		case 'X': o->linux_abi = true; break;
 		case 'W': {
 			char err[PATH_MAX + 256];
 			o->net_given = true;
-			if (net_spec_parse(optarg, &o->net, err, sizeof(err)) < 0)
+			if (net_spec_parse(arg, &o->net, err, sizeof(err)) < 0)
 				die("%s", err);
 			break;
 		}
 		case 'A': {
 			uint8_t mac[NETFRAME_MAC_LEN];
 			const char *why;
-			if (netframe_mac_parse(optarg, mac, &why) < 0)
-				die("--mac '%s': %s", optarg, why);
-			o->mac = optarg;
+			if (netframe_mac_parse(arg, mac, &why) < 0)
+				die("--mac '%s': %s", arg, why);
+			o->mac = arg;
 			break;
 		}
 		case 'T': o->strace = true; break;
-		case 'F': o->fs_dir = optarg; break;
+		case 'F': o->fs_dir = arg; break;
 		case 'E':
-			if (!strchr(optarg, '=') || optarg[0] == '=' || strchr(optarg, '\n'))
-				die("--env '%s': want NAME=VALUE", optarg);
+			if (!strchr(arg, '=') || arg[0] == '=' || strchr(arg, '\n'))
+				die("--env '%s': want NAME=VALUE", arg);
 			if (o->envc == ARRAY_SIZE(o->env))
 				die("--env: at most %zu variables", ARRAY_SIZE(o->env));
-			o->env[o->envc++] = optarg;
+			o->env[o->envc++] = arg;
 			break;
 		case 'S':
-			if (strcmp(optarg, "kill") == 0)
+			if (strcmp(arg, "kill") == 0)
 				o->seccomp_mode = SECCOMP_POLICY_MODE_KILL;
-			else if (strcmp(optarg, "log") == 0)
+			else if (strcmp(arg, "log") == 0)
 				o->seccomp_mode = SECCOMP_POLICY_MODE_LOG;
-			else if (strcmp(optarg, "trap") == 0)
+			else if (strcmp(arg, "trap") == 0)
 				o->seccomp_mode = SECCOMP_POLICY_MODE_TRAP;
 			else
-				die("--seccomp '%s': want kill, log or trap", optarg);
+				die("--seccomp '%s': want kill, log or trap", arg);
 			break;
 		case 'R': o->require_mac = true; break;
 		case 'n': {
 			const char *why;
-			if (!paths_name_valid(optarg, &why))
+			if (!paths_name_valid(arg, &why))
 				die("--name '%s': %s (want 1-64 of [A-Za-z0-9_.-], not starting "
 				    "with '.' or '-')",
-				    optarg, why);
-			o->name = optarg;
+				    arg, why);
+			o->name = arg;
 			break;
 		}
-		case 'D':
-		case 'd': o->detach = true; break;
+		case 'D': o->detach = true; break;
 		case 'l':
 			o->label_given = true;
 			if (o->label_kind == LABEL_GROUP)
 				die("--label and --group exclude each other");
-			if (strcmp(optarg, "dynamic") == 0)
+			if (strcmp(arg, "dynamic") == 0)
 				o->label_kind = LABEL_DYNAMIC;
-			else if (strcmp(optarg, "none") == 0)
+			else if (strcmp(arg, "none") == 0)
 				o->label_kind = LABEL_NONE;
 			else {
 				o->label_kind = LABEL_STATIC;
-				o->label = optarg;
+				o->label = arg;
 			}
 			break;
 		case 'g': {
 			const char *why;
 			if (o->label_kind != LABEL_DYNAMIC)
 				die("--label and --group exclude each other");
-			if (!paths_name_valid(optarg, &why))
-				die("--group '%s': %s", optarg, why);
+			if (!paths_name_valid(arg, &why))
+				die("--group '%s': %s", arg, why);
 			o->label_kind = LABEL_GROUP;
-			o->group = optarg;
+			o->group = arg;
 			o->label_given = true;
 			break;
 		}
 		case 'P': {
 			uint64_t quota;
-			if (cgroup_cpus_to_quota(optarg, CGROUP_CPU_PERIOD_US, &quota) < 0)
+			if (cgroup_cpus_to_quota(arg, CGROUP_CPU_PERIOD_US, &quota) < 0)
 				die("--cpus '%s': want a number of CPUs above 0, e.g. 0.5 or 2 "
 				    "(up to 3 decimals)",
-				    optarg);
-			o->cpus = optarg;
+				    arg);
+			o->cpus = arg;
 			break;
 		}
 		case 'K': o->mem_config.mergeable = true; break;
 		case 'H': {
 			/* Optional argument: only "--hugepages=KIND" carries one. */
-			const char *eq = strchr(argv[optind - 1], '=');
-			const char *kind = eq ? eq + 1 : "thp";
+			const char *kind = arg ? arg : "thp";
 			o->hugepages_set = true;
 			if (strcmp(kind, "off") == 0)
 				o->mem_config.backing = GUEST_MEM_SMALL_PAGES;
@@ -250,41 +288,49 @@ void run_parse_options(int argc, char **argv, struct run_options *o)
 			break;
 		}
 		case 'N':
-			if (numa_parse_list(optarg, &o->numa_nodes) < 0)
+			if (numa_parse_list(arg, &o->numa_nodes) < 0)
 				die("--numa '%s': want a NUMA node or a list such as 0 or 0,1 or "
 				    "0-1",
-				    optarg);
-			o->numa = optarg;
+				    arg);
+			o->numa = arg;
 			break;
 		case 'L':
-			if (parse_size(optarg, &o->mem_limit) < 0 ||
-			    o->mem_limit < RUN_MEM_LIMIT_MIN)
+			if (parse_size(arg, &o->mem_limit) < 0 || o->mem_limit < RUN_MEM_LIMIT_MIN)
 				die("--mem-limit '%s': want a size of at least 16M, e.g. 512M or "
 				    "2G",
-				    optarg);
+				    arg);
 			break;
-		case 'r': o->restore = optarg; break;
-		case 'i': o->listen = optarg; break;
-		case 'y': o->key = optarg; break;
+		case 'r': o->restore = arg; break;
+		case 'i': o->listen = arg; break;
+		case 'y': o->key = arg; break;
 		case RUN_OPT_REQUIRE_KEY: o->require_key = true; break;
+		case RUN_OPT_LOG_SIZE_MAX:
+			if (parse_size(arg, &o->log_size_max) < 0 ||
+			    o->log_size_max < VMLOG_SIZE_MAX_MIN)
+				die("--log-size-max '%s': want a size of at least 64K, e.g. 8M",
+				    arg);
+			break;
 		case 'a':
-			if (parse_uint(optarg, 0, 31536000, &value) < 0)
+			if (parse_uint(arg, 0, 31536000, &value) < 0)
 				die("--accept-timeout '%s': want whole seconds from 0 (wait "
 				    "forever) to 31536000",
-				    optarg);
+				    arg);
 			o->accept_timeout_s = (int)value;
 			o->accept_timeout_set = true;
 			break;
-		case 'h': usage(stdout); exit(0);
-		default:
-			die("run: unknown or incomplete option '%s' (see 'lockvm run --help')",
-			    argv[optind - 1]);
 		}
 	}
+	char **operands = cliopt_operands(&p, &count);
+	if (restore)
+		o->restore = operands[0];
 	if (!o->linux_abi && (o->fs_dir || o->strace || o->envc))
 		die("run: --fs, --env and --strace need --linux");
 	if (o->linux_abi && o->vcpus != 1)
 		die("run: a --linux guest runs on one vCPU (drop --vcpus)");
+	if (o->json && o->detach)
+		die("%s: --json reports the VM's end, which --detach does not wait for (use "
+		    "inspect --json)",
+		    spec->command);
 	if (o->mac && o->net.kind == NET_NONE)
 		die("run: --mac needs --net");
 	if (o->linux_abi && o->net.kind != NET_NONE)
@@ -292,9 +338,9 @@ void run_parse_options(int argc, char **argv, struct run_options *o)
 	if (o->linux_abi && o->disk_count)
 		die("run: --disk is not offered to --linux guests (use --fs)");
 	if (o->incoming_mode && !o->listen)
-		die("usage: lockvm incoming --listen unix:PATH|tcp:HOST:PORT [--accept-timeout S] "
-		    "[--name NAME] [-d] [--key FILE] [--require-key] [--mem SIZE] [--vcpus N] "
-		    "[--disk PATH]...");
+		cliopt_usage_die(spec, "--listen unix:PATH|tcp:HOST:PORT is needed");
+	if (!o->incoming_mode && o->listen)
+		die("%s: --listen goes with incoming", spec->command);
 	if ((o->key || o->require_key) && !o->restore && !o->listen)
 		die("run: --key and --require-key go with restore and incoming");
 	if (o->require_key && !o->key)
@@ -310,9 +356,9 @@ void run_parse_options(int argc, char **argv, struct run_options *o)
 		die("run: --accept-timeout goes with incoming");
 	if (o->restore || o->listen) {
 		/* The guest is the saved one: no image, no arguments. */
-		if (optind < argc)
+		if (count > (restore ? 1 : 0))
 			die("%s: unexpected argument '%s'", o->restore ? "restore" : "incoming",
-			    argv[optind]);
+			    operands[restore ? 1 : 0]);
 		if (o->linux_abi)
 			die("--linux VMs cannot be restored or migrated yet");
 		static char *none[1];
@@ -321,11 +367,11 @@ void run_parse_options(int argc, char **argv, struct run_options *o)
 		o->guest_argc = 0;
 		return;
 	}
-	if (optind >= argc)
-		die("run: no guest given (usage: lockvm run [OPTIONS] GUEST [-- ARGS...])");
-	o->guest = argv[optind];
-	o->guest_argv = argv + optind;
-	o->guest_argc = argc - optind;
+	if (count == 0)
+		cliopt_usage_die(spec, "no guest given");
+	o->guest = operands[0];
+	o->guest_argv = operands;
+	o->guest_argc = count;
 	/* "GUEST -- ARGS": drop the separator, keep GUEST as argv[0]. */
 	if (o->guest_argc > 1 && strcmp(o->guest_argv[1], "--") == 0) {
 		o->guest_argv[1] = o->guest_argv[0];
@@ -333,7 +379,8 @@ void run_parse_options(int argc, char **argv, struct run_options *o)
 		o->guest_argc--;
 	}
 	size_t bytes = ((size_t)o->guest_argc + 1) * sizeof(uint64_t);
-	for (int i = 0; i < o->guest_argc; i++)
+	/* operands are argv's strings: none is NULL before guest_argc */
+	for (int i = 0; i < o->guest_argc && o->guest_argv[i]; i++)
 		bytes += strlen(o->guest_argv[i]) + 1;
 	if (o->guest_argc > LOCKVM_MAX_ARGS)
 		die("too many guest arguments (%d, at most %d)", o->guest_argc, LOCKVM_MAX_ARGS);

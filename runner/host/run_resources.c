@@ -26,32 +26,22 @@
 #include "recovery.h"
 #include "sandbox.h"
 
-/* One timestamped lifecycle line in the VM's log. */
+/* One timestamped lifecycle line in the VM's log (never dropped by its cap). */
 void run_log_event(struct run_state *st, const char *fmt, ...)
 {
-	if (st->log_fd < 0)
-		return;
-	char stamp[32], line[1024];
-	time_t now = time(NULL);
-	struct tm tm;
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+	char line[1024];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	dprintf(st->log_fd, "%s lockvm: %s\n", stamp, line);
+	vmlog_lifecycle(&st->log, line);
 }
 
-void open_log(struct run_state *st)
+void open_log(const struct run_options *o, struct run_state *st)
 {
-	char path[PATH_MAX], leaf[PATHS_NAME_MAX + 8];
-	snprintf(leaf, sizeof(leaf), "%s.log", st->vm.name);
-	if (paths_mkdir(PATHS_LOG_DIR) < 0 ||
-	    paths_join(path, sizeof(path), PATHS_LOG_DIR, leaf) < 0)
-		die_errno("creating %s/%s", paths_root(), PATHS_LOG_DIR);
-	st->log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
-	if (st->log_fd < 0)
-		die_errno("opening the VM's log %s", path);
+	uint64_t cap = o->log_size_max ? o->log_size_max : st->config.log_size_max;
+	if (vmlog_open(&st->log, st->vm.name, cap) < 0)
+		die_errno("opening the VM's log under %s/%s", paths_root(), PATHS_LOG_DIR);
 }
 
 void random_uuid(char out[37])

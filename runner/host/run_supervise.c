@@ -71,8 +71,9 @@ static bool tee_pipe(int from, int to, struct term_filter *filter, struct run_st
 		(void)write_all(to, shown, term_filter(filter, buf, (size_t)n, shown));
 	else
 		(void)write_all(to, buf, (size_t)n);
-	if (st->log_fd >= 0)
-		(void)write_all(st->log_fd, buf, (size_t)n);
+	if (to == STDOUT_FILENO)
+		st->stdout_mid_line = buf[n - 1] != '\n';
+	vmlog_console(&st->log, buf, (size_t)n);
 	return true;
 }
 

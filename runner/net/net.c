@@ -3,7 +3,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <ini.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -12,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cliopt.h"
 #include "registry.h"
 #include "util.h"
 
@@ -259,36 +259,38 @@ void net_release(const struct reg_net *rn, bool delete_tap, uid_t owner)
 
 /* ---- lockvm net ---- */
 
-static void usage_die(void)
-{
-	die("usage: lockvm net define NAME --bridge|--ovs [--subnet CIDR] [--bridge-name IF] "
-	    "[--datapath system|netdev] [--ovs-db unix:PATH] | start NAME | destroy NAME [--force] "
-	    "| "
-	    "undefine NAME | list [--json]");
-}
+/* The recovery of dead VMs, handed down by the CLI (net_main). */
+static int (*net_reap_dead)(void);
 
 static int net_define(int argc, char **argv)
 {
-	static const struct option longopts[] = {{"bridge", no_argument, NULL, 'b'},
-						 {"ovs", no_argument, NULL, 'o'},
-						 {"subnet", required_argument, NULL, 's'},
-						 {"bridge-name", required_argument, NULL, 'n'},
-						 {"datapath", required_argument, NULL, 'd'},
-						 {"ovs-db", required_argument, NULL, 'D'},
-						 {0}};
+	static const struct cliopt options[] = {
+	    {"bridge", 'b', no_argument, 0, NULL, "a Linux bridge"},
+	    {"ovs", 'o', no_argument, 0, NULL, "an Open vSwitch bridge"},
+	    {"subnet", 's', required_argument, 0, "CIDR",
+	     "the host's address on it, e.g. 10.0.0.1/24"},
+	    {"bridge-name", 'n', required_argument, 0, "IF", "the bridge's name (default NAME)"},
+	    {"datapath", 'd', required_argument, 0, "system|netdev",
+	     "OVS datapath (default system)"},
+	    {"ovs-db", 'D', required_argument, 0, "unix:PATH", "the OVS database socket"},
+	};
+	static const struct cliopt_spec cmd = {.command = "net define",
+					       .operands = "NAME",
+					       .summary =
+						   "define a virtual network (--bridge or --ovs)",
+					       .options = options,
+					       .count = ARRAY_SIZE(options),
+					       .min_operands = 1,
+					       .max_operands = 1};
 	struct net_spec spec = {0};
 	char err[PATH_MAX + 256], path[PATH_MAX];
 	const char *why, *bridge_name = NULL;
-	int opt;
+	struct cliopt_parser p;
+	int opt, count;
 	default_ovs_db(&spec);
-	if (argc < 2 || argv[1][0] == '-')
-		usage_die();
-	const char *name = argv[1];
-	if (!paths_name_valid(name, &why))
-		die("network name '%s': %s", name, why);
-	optind = 2;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	cliopt_begin(&p, &cmd, argc, argv);
+	while ((opt = cliopt_next(&p))) {
+		const char *value = p.value;
 		switch (opt) {
 		case 'b':
 		case 'o':
@@ -297,27 +299,29 @@ static int net_define(int argc, char **argv)
 			spec.kind = opt == 'b' ? NET_BRIDGE : NET_OVS;
 			break;
 		case 's':
-			if (net_parse_cidr(optarg, &spec.subnet, &spec.prefix) < 0)
+			if (net_parse_cidr(value, &spec.subnet, &spec.prefix) < 0)
 				die("--subnet '%s': want A.B.C.D/P with P from 1 to 30, e.g. "
 				    "10.0.0.0/24",
-				    optarg);
+				    value);
 			break;
-		case 'n': bridge_name = optarg; break;
+		case 'n': bridge_name = value; break;
 		case 'd':
-			if (strcmp(optarg, "system") != 0 && strcmp(optarg, "netdev") != 0)
-				die("--datapath '%s': want system or netdev", optarg);
-			snprintf(spec.datapath, sizeof(spec.datapath), "%s", optarg);
+			if (strcmp(value, "system") != 0 && strcmp(value, "netdev") != 0)
+				die("--datapath '%s': want system or netdev", value);
+			snprintf(spec.datapath, sizeof(spec.datapath), "%s", value);
 			break;
 		case 'D':
-			if (!net_ovs_db_valid(optarg))
-				die("--ovs-db '%s': want unix:/PATH", optarg);
-			snprintf(spec.ovs_db, sizeof(spec.ovs_db), "%s", optarg);
+			if (!net_ovs_db_valid(value))
+				die("--ovs-db '%s': want unix:/PATH", value);
+			snprintf(spec.ovs_db, sizeof(spec.ovs_db), "%s", value);
 			break;
-		default: usage_die();
 		}
 	}
-	if (optind != argc || spec.kind == NET_NONE)
-		usage_die();
+	const char *name = cliopt_operands(&p, &count)[0];
+	if (!paths_name_valid(name, &why))
+		die("network name '%s': %s", name, why);
+	if (spec.kind == NET_NONE)
+		cliopt_usage_die(&cmd, "give --bridge or --ovs");
 	if (!bridge_name)
 		bridge_name = name;
 	if (!netframe_ifname_valid(bridge_name, &why))
@@ -486,37 +490,97 @@ static int net_list(bool json)
 	return 0;
 }
 
-int net_main(int argc, char **argv, int (*reap_dead)(void))
+/* `net start|destroy|undefine NAME`: the named network's definition. */
+static void net_parse_named(const struct cliopt_spec *cmd, int argc, char **argv,
+			    struct net_spec *spec, bool *force)
 {
+	char err[PATH_MAX + 256];
+	struct cliopt_parser p;
+	int count;
+	cliopt_begin(&p, cmd, argc, argv);
+	while (cliopt_next(&p))
+		*force = true; /* --force, destroy's only option */
+	if (def_load(cliopt_operands(&p, &count)[0], spec, err, sizeof(err)) < 0)
+		die("%s", err);
+}
+
+static int net_start_main(int argc, char **argv)
+{
+	static const struct cliopt_spec cmd = {.command = "net start",
+					       .operands = "NAME",
+					       .summary = "create a defined network's bridge",
+					       .min_operands = 1,
+					       .max_operands = 1};
+	struct net_spec spec;
+	bool force = false;
+	net_parse_named(&cmd, argc, argv, &spec, &force);
+	return net_start(&spec);
+}
+
+static int net_destroy_main(int argc, char **argv)
+{
+	static const struct cliopt options[] = {
+	    {"force", 'f', no_argument, 0, NULL, "also when VMs are attached"}};
+	static const struct cliopt_spec cmd = {.command = "net destroy",
+					       .operands = "NAME",
+					       .summary =
+						   "remove a network's bridge (not its definition)",
+					       .options = options,
+					       .count = ARRAY_SIZE(options),
+					       .min_operands = 1,
+					       .max_operands = 1};
+	struct net_spec spec;
+	bool force = false;
+	net_parse_named(&cmd, argc, argv, &spec, &force);
+	return net_destroy(&spec, force, net_reap_dead);
+}
+
+static int net_undefine_main(int argc, char **argv)
+{
+	static const struct cliopt_spec cmd = {.command = "net undefine",
+					       .operands = "NAME",
+					       .summary = "remove a network's definition",
+					       .min_operands = 1,
+					       .max_operands = 1};
 	char err[PATH_MAX + 256], path[PATH_MAX];
 	struct net_spec spec;
-	if (argc < 2)
-		usage_die();
-	const char *cmd = argv[1];
-	if (strcmp(cmd, "define") == 0)
-		return net_define(argc - 1, argv + 1);
-	if (strcmp(cmd, "list") == 0) {
-		if (argc > 3 || (argc == 3 && strcmp(argv[2], "--json") != 0))
-			usage_die();
-		return net_list(argc == 3);
-	}
-	/* destroy takes --force, before or after NAME */
-	bool force = strcmp(cmd, "destroy") == 0 && argc == 4 &&
-		     (strcmp(argv[2], "--force") == 0 || strcmp(argv[3], "--force") == 0);
-	if (force && strcmp(argv[2], "--force") == 0)
-		argv[2] = argv[3];
-	if ((argc != 3 && !force) || argv[2][0] == '-' ||
-	    (strcmp(cmd, "start") != 0 && strcmp(cmd, "destroy") != 0 &&
-	     strcmp(cmd, "undefine") != 0))
-		usage_die();
-	if (def_load(argv[2], &spec, err, sizeof(err)) < 0)
-		die("%s", err);
-	if (strcmp(cmd, "start") == 0)
-		return net_start(&spec);
-	if (strcmp(cmd, "destroy") == 0)
-		return net_destroy(&spec, force, reap_dead);
-	if (def_path(argv[2], path, sizeof(path), err, sizeof(err)) < 0 || unlink(path) < 0)
-		die_errno("removing the definition of network %s", argv[2]);
-	printf("network %s undefined\n", argv[2]);
+	bool force = false;
+	net_parse_named(&cmd, argc, argv, &spec, &force);
+	if (def_path(spec.network, path, sizeof(path), err, sizeof(err)) < 0 || unlink(path) < 0)
+		die_errno("removing the definition of network %s", spec.network);
+	printf("network %s undefined\n", spec.network);
 	return 0;
+}
+
+static int net_list_main(int argc, char **argv)
+{
+	static const struct cliopt options[] = {
+	    {"json", 'j', no_argument, 0, NULL, "a JSON array (fields in README)"}};
+	static const struct cliopt_spec cmd = {.command = "net list",
+					       .operands = "",
+					       .summary =
+						   "list defined networks and whether they run",
+					       .options = options,
+					       .count = ARRAY_SIZE(options)};
+	struct cliopt_parser p;
+	bool json = false;
+	int count;
+	cliopt_begin(&p, &cmd, argc, argv);
+	while (cliopt_next(&p))
+		json = true; /* --json, the only option */
+	cliopt_operands(&p, &count);
+	return net_list(json);
+}
+
+int net_main(int argc, char **argv, int (*reap_dead)(void))
+{
+	static const struct cliopt_command net[] = {
+	    {"define", net_define, "define a virtual network (--bridge or --ovs)"},
+	    {"start", net_start_main, "create a defined network's bridge"},
+	    {"list", net_list_main, "list defined networks (--json)"},
+	    {"destroy", net_destroy_main, "remove a network's bridge"},
+	    {"undefine", net_undefine_main, "remove a network's definition"},
+	};
+	net_reap_dead = reap_dead;
+	return cliopt_dispatch("net", net, ARRAY_SIZE(net), argc, argv);
 }

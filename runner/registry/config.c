@@ -1,4 +1,4 @@
-/* /etc/lockvm/lockvm.conf (under the root): label and uid settings, with defaults when absent. */
+/* /etc/lockvm/lockvm.conf (under the root): label, uid and log settings, with defaults when absent. */
 #include "config.h"
 
 #include <errno.h>
@@ -10,6 +10,7 @@
 
 #include "paths.h"
 #include "util.h"
+#include "vmlog.h"
 
 void config_defaults(struct lockvm_config *cfg)
 {
@@ -23,6 +24,8 @@ void config_defaults(struct lockvm_config *cfg)
 	snprintf(cfg->content_type, sizeof(cfg->content_type), "lockvm_content_t");
 	cfg->uids.first = UID_RANGE_DEFAULT_FIRST;
 	cfg->uids.last = UID_RANGE_DEFAULT_LAST;
+	cfg->log_size_max = VMLOG_SIZE_MAX_DEFAULT;
+	cfg->log_max_age_s = VMLOG_MAX_AGE_DEFAULT_S;
 }
 
 static int parse_category(const char *text, uint32_t *out)
@@ -107,6 +110,23 @@ static int on_entry(void *user, const char *section, const char *key, const char
 		if (uid_range_parse(value, &cfg->uids) < 0) {
 			snprintf(st->err, st->errlen,
 				 "range '%s': want FIRST-LAST within 1-2147483647", value);
+			st->failed = true;
+			return 0;
+		}
+		return 1;
+	} else if (strcmp(section, "logs") == 0 && strcmp(key, "size_max") == 0) {
+		if (parse_size(value, &cfg->log_size_max) < 0 ||
+		    cfg->log_size_max < VMLOG_SIZE_MAX_MIN) {
+			snprintf(st->err, st->errlen, "size_max '%s': want a size of at least 64K",
+				 value);
+			st->failed = true;
+			return 0;
+		}
+		return 1;
+	} else if (strcmp(section, "logs") == 0 && strcmp(key, "max_age") == 0) {
+		if (vmlog_parse_age(value, &cfg->log_max_age_s) < 0) {
+			snprintf(st->err, st->errlen,
+				 "max_age '%s': want a duration such as 7d, 12h, 30m or 0", value);
 			st->failed = true;
 			return 0;
 		}

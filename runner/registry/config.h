@@ -1,4 +1,4 @@
-/* /etc/lockvm/lockvm.conf (under the root): label and uid settings, with defaults when absent. */
+/* /etc/lockvm/lockvm.conf (under the root): label, uid and log settings, with defaults when absent. */
 #ifndef LOCKVM_CONFIG_H
 #define LOCKVM_CONFIG_H
 
@@ -18,6 +18,8 @@ struct lockvm_config {
 	char image_type[CONFIG_CONTEXT_PART]; /* [labels] image_type = lockvm_image_t */
 	char content_type[CONFIG_CONTEXT_PART]; /* [labels] content_type = lockvm_content_t */
 	struct uid_range uids;			/* [uids] range = FIRST-LAST */
+	uint64_t log_size_max;	/* [logs] size_max = SIZE: NAME.log and NAME.log.1 together */
+	uint64_t log_max_age_s; /* [logs] max_age = 7d: gc keeps a gone VM's log this long */
 };
 
 /* The defaults (what an absent file means). */

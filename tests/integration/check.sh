@@ -18,4 +18,4 @@ grep -q "^PASS  seccomp" <<<"$out" && pass "check: seccomp line" || fail "check:
 grep -qE "^(PASS|WARN)  (selinux|apparmor|mac):" <<<"$out" && pass "check: MAC state reported" || fail "check: MAC: $out"
 last=$(tail -n 1 <<<"$out")
 [[ $last =~ ^[0-9]+\ failure\(s\),\ [0-9]+\ warning\(s\)$ ]] && pass "check: summary line" || fail "check: summary: $last"
-expect "check refuses arguments" 125 "check: takes no arguments" "$LOCKVM" check extra
+expect "check refuses arguments" 125 "check: unexpected argument 'extra'" "$LOCKVM" check extra

@@ -213,7 +213,7 @@ out=$(timeout -k 2 10 "$LOCKVM" run "$T_TMP/guest.fifo" 2>&1); rc=$?
 	pass "a FIFO as the guest is refused at once (no hang)" || fail "guest FIFO: rc=$rc out=$out"
 expect "bad --confine" 125 "--confine 'maybe': want on or off" "$LOCKVM" run --confine maybe "$G/hello.elf"
 expect "--confine off runs the VM unconfined" 0 "hello from lockvm" "$LOCKVM" run --confine off "$G/hello.elf"
-expect "unknown option" 125 "unknown or incomplete option '--bogus'" "$LOCKVM" run --bogus "$G/hello.elf"
+expect "unknown option" 125 "run: unknown option '--bogus'" "$LOCKVM" run --bogus "$G/hello.elf"
 expect "unknown command" 125 "unknown command 'frobnicate'" "$LOCKVM" frobnicate
 args=(); for i in $(seq 70); do args+=("a$i"); done
 expect "too many guest arguments" 125 "too many guest arguments" "$LOCKVM" run "$G/hello.elf" -- "${args[@]}"

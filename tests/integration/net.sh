@@ -174,7 +174,7 @@ done
 expect "net destroy lan with VMs attached is refused, naming them" 125 "network lan has 2 VMs attached: a, b (stop them first, or net destroy --force)" \
 	LV net destroy lan
 expect "net: the refused destroy left bridge lan in place" 0 "lan" nsip ip link show lan
-expect "net destroy: an unknown option refused" 125 "usage: lockvm net" LV net destroy lan --now
+expect "net destroy: an unknown option refused" 125 "net destroy: unknown option '--now'" LV net destroy lan --now
 expect "net: lockvm stop a" 0 "a: stopped" LV stop a
 expect "net: netecho on a counted the host's 3 pings" 0 "netecho: answered 3 echo requests" \
 	cat "$LOCKVM_ROOT/var/log/lockvm/a.log"

@@ -48,8 +48,9 @@ expect "define follows the operator's symlink" 0 "VM web3 defined" "${L[@]}" def
 
 long=$(printf 'x%.0s' {1..65})
 for bad in "../etc" ".hidden" "-rf" "a/b" "a b" "$long" ""; do
+	# "--": a name such as -rf is an operand, not options (refused as a name)
 	expect "define refuses the name '$bad'" 125 "define: VM name '$bad'" \
-		"${L[@]}" define "$bad" "$T_TMP/hello.conf"
+		"${L[@]}" define -- "$bad" "$T_TMP/hello.conf"
 done
 expect "undefine refuses a bad name" 125 "undefine: VM name '../web1'" "${L[@]}" undefine ../web1
 expect "start refuses a bad name" 125 "start: VM name 'a/b'" "${L[@]}" start a/b
@@ -94,7 +95,7 @@ expect "pool create: size 0" 125 "not a positive multiple of 512" "${L[@]}" pool
 expect "pool create: not a size" 125 "size 'huge': not a size" "${L[@]}" pool create x huge
 expect "pool create: bad name" 125 "image name '../x' starts with '.' or '-'" "${L[@]}" pool create ../x 1M
 expect "pool create: usage" 125 "usage: lockvm pool" "${L[@]}" pool create x
-expect "pool: unknown subcommand" 125 "pool: unknown subcommand 'resize'" "${L[@]}" pool resize x 1M
+expect "pool: unknown subcommand" 125 "pool: unknown command 'resize'" "${L[@]}" pool resize x 1M
 if [ "$(stat -c '%a %s' "$POOL/big.img")" = "600 1073741824" ] &&
 	[ "$(stat -c %b "$POOL/big.img")" -lt 2048 ]; then
 	pass "pool images are sparse and 0600"
@@ -120,7 +121,7 @@ run_capture "${L[@]}" pool list --json
 if [ "$rc" -eq 0 ] && python3 "$T_TMP/check.py" "$POOL" <<<"$out" 2>"$T_TMP/json.err"; then
 	pass "pool list --json parses back with the documented fields"
 else fail "pool list --json: rc=$rc $(tail -n 1 "$T_TMP/json.err") $out"; fi
-expect "pool list: unknown option" 125 "pool list: unknown argument '--xml'" "${L[@]}" pool list --xml
+expect "pool list: unknown option" 125 "pool list: unknown option '--xml'" "${L[@]}" pool list --xml
 
 expect "pool delete" 0 "image big deleted" "${L[@]}" pool delete big
 [ -e "$POOL/big.img" ] && fail "big.img still there" || pass "pool delete removed the file"

@@ -11,6 +11,8 @@
 #include <selinux/selinux.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int run(int argc, char **argv)
@@ -19,18 +21,38 @@ static int run(int argc, char **argv)
 	return audit_selinux_main(argc, argv);
 }
 
-static void test_usage_errors_exit_2(void **state)
+/* Runs audit selinux in a child: a usage error or --help ends the process
+ * (the one CLI grammar, common/cliopt.c). Returns its exit status. */
+static int run_child(int argc, char **argv)
+{
+	fflush(NULL);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_WRONLY);
+		dup2(devnull, STDOUT_FILENO);
+		_exit(audit_selinux_main(argc, argv));
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+static void test_usage_errors_exit_125(void **state)
 {
 	char *unknown[] = {"selinux", "--frobnicate", NULL};
-	assert_int_equal(run(2, unknown), 2);
+	assert_int_equal(run_child(2, unknown), 125);
 	char *missing[] = {"selinux", "--policy", NULL};
-	assert_int_equal(run(2, missing), 2);
+	assert_int_equal(run_child(2, missing), 125);
 	char *no_dir[] = {"selinux", "--allowlist-dir", NULL};
-	assert_int_equal(run(2, no_dir), 2);
+	assert_int_equal(run_child(2, no_dir), 125);
 	char *no_domain[] = {"selinux", "--print-allowlist", NULL};
-	assert_int_equal(run(2, no_domain), 2);
+	assert_int_equal(run_child(2, no_domain), 125);
+	char *operand[] = {"selinux", "extra", NULL};
+	assert_int_equal(run_child(2, operand), 125);
 	char *help[] = {"selinux", "--help", NULL};
-	assert_int_equal(run(2, help), 0);
+	assert_int_equal(run_child(2, help), 0);
 }
 
 static void test_unreadable_or_bogus_policy_exit_2(void **state)
@@ -64,7 +86,7 @@ static void test_no_running_policy_is_an_error(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_usage_errors_exit_2),
+	    cmocka_unit_test(test_usage_errors_exit_125),
 	    cmocka_unit_test(test_unreadable_or_bogus_policy_exit_2),
 	    cmocka_unit_test(test_no_running_policy_is_an_error),
 	};

@@ -176,6 +176,73 @@ static void test_argv(void **state)
 	vmdef_argv_free(NULL);
 }
 
+/* Every [vm] key that is a run option reaches run's argv as that option. */
+static void test_run_option_keys(void **state)
+{
+	static const char text[] = "[vm]\nguest = /g.elf\nlinux = yes\nstrace = no\nfs = /t\n"
+				   "env = A=1\nenv = B=x=y\nnet = bridge=br0\n"
+				   "mac = 52:54:00:12:34:56\nksm = yes\nhugepages = thp\nnuma = 0\n"
+				   "mem_limit = 256M\nrequire_mac = yes\nlog_size_max = 1M\n";
+	char err[256];
+	struct vmdef def;
+	int argc;
+	assert_int_equal(vmdef_parse(text, sizeof(text) - 1, "t.conf", &def, err, sizeof(err)), 0);
+	char **argv = vmdef_run_argv(&def, "vm1", &argc);
+	vmdef_free(&def);
+	assert_non_null(argv);
+	const char *want[] = {"run",
+			      "--detach",
+			      "--name",
+			      "vm1",
+			      "--mem",
+			      "64M",
+			      "--vcpus",
+			      "1",
+			      "--linux",
+			      "--fs=/t",
+			      "--env=A=1",
+			      "--env=B=x=y",
+			      "--net=bridge=br0",
+			      "--mac=52:54:00:12:34:56",
+			      "--ksm",
+			      "--hugepages=thp",
+			      "--numa=0",
+			      "--mem-limit=256M",
+			      "--require-mac",
+			      "--log-size-max=1M",
+			      "/g.elf"};
+	assert_int_equal(argc, (int)(sizeof(want) / sizeof(want[0])));
+	for (int i = 0; i < argc; i++)
+		assert_string_equal(argv[i], want[i]);
+	vmdef_argv_free(argv);
+}
+
+/* parse_error of a NUL-terminated text. */
+static const char *refusal(const char *text)
+{
+	return parse_error(text, strlen(text));
+}
+
+static void test_run_option_keys_refused(void **state)
+{
+	assert_string_equal(refusal("[vm]\nguest = /g\nlinux = maybe\n"),
+			    "t.conf:3: linux 'maybe': want yes or no");
+	assert_string_equal(refusal("[vm]\nguest = /g\nfs = rel\n"),
+			    "t.conf:3: fs 'rel': want an absolute path");
+	assert_string_equal(refusal("[vm]\nguest = /g\nenv = =x\n"),
+			    "t.conf:3: env '=x': want NAME=VALUE");
+	assert_string_equal(
+	    refusal("[vm]\nguest = /g\nmac = 01:00:00:00:00:01\n"),
+	    "t.conf:3: mac '01:00:00:00:00:01': a multicast or broadcast address cannot be a "
+	    "NIC's own");
+	assert_string_equal(
+	    refusal("[vm]\nguest = /g\nmem_limit = 1M\n"),
+	    "t.conf:3: mem_limit '1M': want a size of at least 16M, e.g. 512M or 2G");
+	assert_string_equal(refusal("[vm]\nguest = /g\nfs = /a\nfs = /b\n"),
+			    "t.conf:4: fs given twice (first on line 3)");
+	assert_string_equal(refusal("[vm]\nguest = /g\nenv = A=1\nenv = A=2\n"), "");
+}
+
 static char tmp_root[PATH_MAX];
 
 static int make_root(void **state)
@@ -299,7 +366,7 @@ int main(void)
 		fprintf(stderr, "no golden definitions found\n");
 		return 1;
 	}
-	tests = calloc(found.gl_pathc + 8, sizeof(*tests));
+	tests = calloc(found.gl_pathc + 10, sizeof(*tests));
 	if (!tests)
 		return 1;
 	for (size_t i = 0; i < found.gl_pathc; i++) {
@@ -312,6 +379,8 @@ int main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_arg_limits);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_long_lines_and_bytes);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_argv);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_run_option_keys);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_run_option_keys_refused);
 	tests[n++] =
 	    (struct CMUnitTest)cmocka_unit_test_setup_teardown(test_load, make_root, remove_root);
 	tests[n++] =

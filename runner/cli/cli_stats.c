@@ -1,0 +1,210 @@
+/* `lockvm stats`: CPU, memory and NIC figures of running VMs as the kernel and the supervisor count them, as a table, JSON or Prometheus text. */
+#include "cli_stats.h"
+
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cliopt.h"
+#include "nic.h"
+#include "observe.h"
+#include "paths.h"
+#include "registry.h"
+#include "util.h"
+
+/* How long CPU use is measured over for the percentage. */
+#define STATS_SAMPLE_NS 1000000000ULL
+
+struct vm_sample {
+	char name[PATHS_NAME_MAX + 1];
+	uint64_t cpu_ticks; /* utime + stime of the VMM */
+	double cpu_percent;
+	struct vm_observation obs;
+};
+
+/* utime + stime of pid from /proc/PID/stat, in clock ticks; 0 when gone. */
+static uint64_t cpu_ticks(long pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return 0;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* Fields after the comm, which may hold spaces: from the last ')'. */
+	const char *p = strrchr(buf, ')');
+	unsigned long long utime = 0, stime = 0;
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
+			 &stime) != 2)
+		return 0;
+	return utime + stime;
+}
+
+/* The live VMs (or only `only`), observed, with CPU % over one interval. */
+static size_t sample(const char *only, struct vm_sample **out)
+{
+	char **names, err[PATH_MAX + 256];
+	size_t n, count = 0;
+	if (registry_names(&names, &n) < 0)
+		die_errno("reading the registry under %s", paths_root());
+	struct vm_sample *s = calloc(n ? n : 1, sizeof(*s));
+	struct reg_vm *vms = calloc(n ? n : 1, sizeof(*vms));
+	if (!s || !vms)
+		die("stats: out of memory");
+	for (size_t i = 0; i < n; i++) {
+		if ((only && strcmp(names[i], only) != 0) || registry_live(names[i]) != 1 ||
+		    registry_load(names[i], &vms[count], err, sizeof(err)) < 0 ||
+		    vms[count].vmm_pid <= 0)
+			continue;
+		snprintf(s[count].name, sizeof(s[count].name), "%s", names[i]);
+		s[count].cpu_ticks = cpu_ticks(vms[count].vmm_pid);
+		count++;
+	}
+	registry_names_free(names, n);
+	if (only && count == 0)
+		die("stats: no running VM named '%s'", only);
+	struct timespec ts = {0, (long)STATS_SAMPLE_NS};
+	nanosleep(&ts, NULL);
+	long hz = sysconf(_SC_CLK_TCK);
+	for (size_t i = 0; i < count; i++) {
+		uint64_t now = cpu_ticks(vms[i].vmm_pid);
+		s[i].cpu_percent =
+		    now >= s[i].cpu_ticks ? 100.0 * (double)(now - s[i].cpu_ticks) / (double)hz : 0;
+		s[i].cpu_ticks = now;
+		vm_observe(&vms[i], &s[i].obs);
+	}
+	free(vms);
+	*out = s;
+	return count;
+}
+
+static uint64_t cgroup_number(const struct vm_sample *s, const char *file)
+{
+	return strtoull(observe_cgfile(&s->obs, file), NULL, 10);
+}
+
+static json_object *sample_json(const struct vm_sample *s, long hz)
+{
+	char pct[32];
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "name", json_object_new_string(s->name));
+	json_object_object_add(o, "cpu_seconds",
+			       json_object_new_double((double)s->cpu_ticks / (double)hz));
+	snprintf(pct, sizeof(pct), "%.1f", s->cpu_percent);
+	json_object_object_add(o, "cpu_percent", json_object_new_double_s(s->cpu_percent, pct));
+	json_object_object_add(o, "rss_bytes", json_object_new_uint64(s->obs.memory.rss_bytes));
+	json_object_object_add(o, "peak_rss_bytes",
+			       json_object_new_uint64(s->obs.memory.peak_rss_bytes));
+	json_object_object_add(o, "memory_usage_bytes",
+			       json_object_new_uint64(cgroup_number(s, "memory.usage_in_bytes")));
+	json_object_object_add(o, "memory_limit_bytes",
+			       json_object_new_uint64(cgroup_number(s, "memory.limit_in_bytes")));
+	json_object *nic = json_object_new_object();
+	for (size_t i = 0; s->obs.have_nic_stats && i < NIC_COUNTERS; i++)
+		json_object_object_add(nic, nic_stats_names[i],
+				       json_object_new_uint64(s->obs.nic.counter[i]));
+	json_object_object_add(o, "nic", nic);
+	return o;
+}
+
+/* The Prometheus text format, for the node exporter's textfile collector. */
+static void print_prometheus(const struct vm_sample *s, size_t n, long hz)
+{
+	static const struct {
+		const char *metric, *type, *help;
+	} metrics[] = {
+	    {"lockvm_vm_cpu_seconds_total", "counter", "CPU time of the VM's VMM process"},
+	    {"lockvm_vm_memory_rss_bytes", "gauge", "resident memory of the VM's VMM process"},
+	    {"lockvm_vm_memory_usage_bytes", "gauge", "the VM's cgroup memory usage"},
+	};
+	for (size_t m = 0; m < ARRAY_SIZE(metrics); m++) {
+		printf("# HELP %s %s\n# TYPE %s %s\n", metrics[m].metric, metrics[m].help,
+		       metrics[m].metric, metrics[m].type);
+		for (size_t i = 0; i < n; i++) {
+			printf("%s{name=\"%s\"} ", metrics[m].metric, s[i].name);
+			if (m == 0)
+				printf("%.2f\n", (double)s[i].cpu_ticks / (double)hz);
+			else
+				printf("%" PRIu64 "\n",
+				       m == 1 ? s[i].obs.memory.rss_bytes
+					      : cgroup_number(&s[i], "memory.usage_in_bytes"));
+		}
+	}
+	printf("# HELP lockvm_vm_nic_total the VM's NIC counters, by counter\n"
+	       "# TYPE lockvm_vm_nic_total counter\n");
+	for (size_t i = 0; i < n; i++)
+		for (size_t c = 0; s[i].obs.have_nic_stats && c < NIC_COUNTERS; c++)
+			printf("lockvm_vm_nic_total{name=\"%s\",counter=\"%s\"} %" PRIu64 "\n",
+			       s[i].name, nic_stats_names[c], s[i].obs.nic.counter[c]);
+}
+
+static void print_table(const struct vm_sample *s, size_t n, long hz)
+{
+	printf("%-20s %7s %10s %10s %10s %10s\n", "NAME", "CPU %", "CPU s", "RSS", "MEM USE",
+	       "MEM LIMIT");
+	for (size_t i = 0; i < n; i++)
+		printf("%-20s %7.1f %10.2f %9" PRIu64 "M %9" PRIu64 "M %9" PRIu64 "M\n", s[i].name,
+		       s[i].cpu_percent, (double)s[i].cpu_ticks / (double)hz,
+		       s[i].obs.memory.rss_bytes >> 20,
+		       cgroup_number(&s[i], "memory.usage_in_bytes") >> 20,
+		       cgroup_number(&s[i], "memory.limit_in_bytes") >> 20);
+}
+
+int cmd_stats(int argc, char **argv)
+{
+	static const struct cliopt options[] = {
+	    {"json", 'j', no_argument, 0, NULL, "a JSON array per sample (fields in README)"},
+	    {"no-stream", 'n', no_argument, 0, NULL, "one sample, then exit"},
+	    {"prometheus", 'p', no_argument, 0, NULL,
+	     "one sample in the Prometheus text format (node exporter textfile collector)"},
+	};
+	static const struct cliopt_spec spec = {
+	    .command = "stats",
+	    .operands = "[NAME]",
+	    .summary = "CPU time and %, memory and NIC counters of running VMs, every second",
+	    .options = options,
+	    .count = ARRAY_SIZE(options),
+	    .max_operands = 1};
+	struct cliopt_parser p;
+	bool json = false, stream = true, prometheus = false;
+	int key, count;
+	cliopt_begin(&p, &spec, argc, argv);
+	while ((key = cliopt_next(&p))) {
+		json |= key == 'j';
+		stream &= key != 'n' && key != 'p';
+		prometheus |= key == 'p';
+	}
+	char **operands = cliopt_operands(&p, &count);
+	const char *only = count ? operands[0] : NULL;
+	if (prometheus && json)
+		cliopt_usage_die(&spec, "--json and --prometheus exclude each other");
+	long hz = sysconf(_SC_CLK_TCK);
+	for (;;) {
+		struct vm_sample *s;
+		size_t n = sample(only, &s);
+		if (prometheus) {
+			print_prometheus(s, n, hz);
+		} else if (json) {
+			json_object *array = json_object_new_array();
+			for (size_t i = 0; i < n; i++)
+				json_object_array_add(array, sample_json(&s[i], hz));
+			printf("%s\n",
+			       json_object_to_json_string_ext(array, JSON_C_TO_STRING_PLAIN));
+			json_object_put(array);
+		} else {
+			print_table(s, n, hz);
+		}
+		fflush(stdout);
+		for (size_t i = 0; i < n; i++)
+			vm_observation_free(&s[i].obs);
+		free(s);
+		if (!stream)
+			return 0;
+	}
+}

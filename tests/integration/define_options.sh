@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# A definition says everything run can (issue 20): each [vm] key that is a
+# run option (linux, fs, env, net, mem_limit, ...) is checked at define,
+# reaches the started VM, and shows in what the VM does or in inspect.
+. "$(dirname "$0")/../lib.sh"
+L=("$LOCKVM")
+
+printf '[vm]\nguest = /bin/true\nfs = /srv\n' >"$T_TMP/fs-alone.conf"
+expect "define: fs without linux refused as run refuses it" 125 "--fs, --env and --strace need --linux" \
+	"${L[@]}" define fsalone "$T_TMP/fs-alone.conf"
+printf '[vm]\nguest = /bin/true\nenv = novalue\n' >"$T_TMP/env-bad.conf"
+expect "define: env without =" 125 "env-bad.conf:3: env 'novalue': want NAME=VALUE" \
+	"${L[@]}" define envbad "$T_TMP/env-bad.conf"
+[ ! -e "$LOCKVM_ROOT/etc/lockvm/vms/fsalone.conf" ] && pass "a refused definition is not installed" ||
+	fail "define installed a refused definition"
+
+have_kvm || { skip "define options reach the VM: no /dev/kvm"; exit 0; }
+BUSYBOX=$(command -v busybox || true)
+if [ -z "$BUSYBOX" ] || ! file -L "$BUSYBOX" | grep -q "statically linked"; then
+	skip "define options reach the VM: busybox-static is not installed"; exit 0
+fi
+mkdir -p "$T_TMP/tree/etc"
+touch "$T_TMP/tree/etc/from-the-fs-tree"
+vm=dl-$$
+cat >"$T_TMP/linux.conf" <<EOF
+[vm]
+guest = $BUSYBOX
+linux = yes
+fs = $T_TMP/tree
+env = GREETING=hello-from-define
+env = SECOND=two
+log_size_max = 128K
+arg = sh
+arg = -c
+arg = echo "\$GREETING \$SECOND" && ls /etc
+EOF
+expect "define a --linux VM with fs and env" 0 "VM $vm defined" "${L[@]}" define "$vm" "$T_TMP/linux.conf"
+expect "start it" 0 "$vm" "${L[@]}" start "$vm"
+for _ in $(seq 200); do "${L[@]}" list | grep -q "^$vm " || break; sleep 0.1; done
+run_capture "${L[@]}" logs "$vm"
+grep -qx "hello-from-define two" <<<"$out" && pass "linux, env (twice), arg reached the VM" ||
+	fail "env/arg not seen: $(tail -n 4 <<<"$out" | tr '\n' '|')"
+grep -qx "from-the-fs-tree" <<<"$out" && pass "fs reached the VM" ||
+	fail "fs not seen: $(tail -n 4 <<<"$out" | tr '\n' '|')"
+grep -q "exit: 0 " <<<"$out" && pass "the defined --linux VM exited 0" || fail "exit not 0: $(tail -n 2 <<<"$out")"
+
+vm2=dm-$$
+printf '[vm]\nguest = %s\nmem_limit = 256M\n' "$G/service.elf" >"$T_TMP/limit.conf"
+"${L[@]}" define "$vm2" "$T_TMP/limit.conf" >/dev/null
+expect "start a VM with mem_limit" 0 "$vm2" "${L[@]}" start "$vm2"
+expect "inspect shows the defined mem_limit" 0 "cgroup.memory.limit_in_bytes 268435456" "${L[@]}" inspect "$vm2"
+"${L[@]}" kill "$vm2" >/dev/null
+
+vm3=dn-$$
+printf '[vm]\nguest = %s\nnet = bridge=nosuchbr%d\nmac = 52:54:00:aa:bb:cc\n' "$G/hello.elf" $$ >"$T_TMP/net.conf"
+expect "define a VM with net and mac" 0 "defined" "${L[@]}" define "$vm3" "$T_TMP/net.conf"
+expect "start passes net on to run (its bridge is missing)" 125 "bridge nosuchbr$$ does not exist" \
+	"${L[@]}" start "$vm3"

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# JSON for scripts (issue 20): version, check, run (the result when the VM
+# ends) and save print objects whose field names README lists.
+. "$(dirname "$0")/../lib.sh"
+L=("$LOCKVM")
+
+# json_expect NAME JQ-FILTER: the last line of $out is JSON the filter holds for.
+json_expect() {
+	if tail -n 1 <<<"$out" | jq -e "$2" >/dev/null 2>&1; then pass "$1"; else
+		fail "$1: exit $rc, output: $(tail -n 2 <<<"$out" | tr '\n' '|')"; fi
+}
+
+run_capture "${L[@]}" version --json
+json_expect "version --json" '(.version | type == "string") and (.guest_abi | type == "number")'
+run_capture "${L[@]}" check --json
+[ "$rc" -eq 0 ] || [ "$rc" -eq 1 ] || fail "check --json: exit $rc"
+out=$(jq -c . <<<"$out" 2>&1) # one object over several lines
+json_expect "check --json: every check has a status and a message" \
+	'(.checks | length > 3) and all(.checks[]; (.status | IN("PASS", "WARN", "FAIL")) and (.message | length > 0))'
+json_expect "check --json: the counts are the checks' own" \
+	'.failures == ([.checks[] | select(.status == "FAIL")] | length) and .warnings == ([.checks[] | select(.status == "WARN")] | length)'
+fails=$(jq '.failures' <<<"$out")
+[ "$rc" -eq "$([ "$fails" -gt 0 ] && echo 1 || echo 0)" ] && pass "check --json: exit status follows the failures" ||
+	fail "check --json: exit $rc with $fails failures"
+
+expect "run --json and --detach refused" 125 "--json reports the VM's end" \
+	"${L[@]}" run --json -d "$G/hello.elf"
+have_kvm || { skip "run --json, save --json: no /dev/kvm"; exit 0; }
+run_capture "${L[@]}" run --json --name "json-$$" "$G/hello.elf"
+json_expect "run --json: the result is the last line" \
+	".name == \"json-$$\" and .status == 0 and .reason == \"exit status 0\" and (.uuid | length == 36) and .ended >= .started and .duration_ms > 0 and .memory.peak_rss_bytes > 0"
+grep -q "^hello from lockvm" <<<"$out" && pass "run --json: the guest's output comes first" ||
+	fail "run --json: guest output lost: $out"
+run_capture "${L[@]}" run --json --timeout 0.3 "$G/spin.elf"
+json_expect "run --json: a timeout is status 124 with its reason" '.status == 124 and (.reason | length > 0)'
+[ "$rc" -eq 124 ] && pass "run --json keeps the exit status" || fail "run --json exit $rc, want 124"
+
+vm=jsave-$$
+"${L[@]}" run -d --name "$vm" "$G/counter.elf" 20 >/dev/null
+sleep 0.3
+run_capture "${L[@]}" save --json "$vm" "$T_TMP/s.snap"
+json_expect "save --json" ".vm == \"$vm\" and .file == \"$T_TMP/s.snap\" and .bytes > 0 and .running == false and .total_ms >= .downtime_ms"
+"${L[@]}" kill "$vm" >/dev/null 2>&1
+exit 0
