@@ -9,7 +9,7 @@ fi
 FS=$T_TMP/fs
 mkdir -p "$FS/bin"
 cp "$BUSYBOX" "$FS/bin/busybox"
-BB=$FS/bin/busybox
+BB=/bin/busybox # PROGRAM is found inside the --fs tree
 n=ex-$$
 
 expect "exits: run -d" 0 "$n" "$LOCKVM" run -d --name "$n" --linux --fs "$FS" "$BB" -- sh -c 'exit 7'
