@@ -112,9 +112,20 @@ else
 	bb md5sum md5sum data/random.bin
 	expect "busybox cat of a missing file fails like natively" 1 "can't open 'nope'" \
 		"$LOCKVM" run --linux --fs "$FS" "$BUSYBOX" -- cat nope
+	for i in 1 2 3; do # the sleep ends at the deadline too: the timeout must still win, every time
+		expect "busybox sleep 5 under --timeout 1 exits 124 (round $i)" 124 "timeout: VM stopped after --timeout" \
+			"$LOCKVM" run --linux --timeout 1 "$BUSYBOX" -- sleep 5
+	done
 	v=$(echo "from stdin" | "$LOCKVM" run --linux "$BUSYBOX" -- cat 2>&1)
 	[ "$v" = "from stdin" ] && pass "busybox cat reads the runner's stdin" || fail "stdin: $v"
 fi
+
+for mode in spin sleep; do
+	expect "a program that blocks every signal and ${mode}s still ends at --timeout with 124" 124 \
+		"timeout: VM stopped after --timeout" "$LOCKVM" run --linux --timeout 1 "$LX/lx_block.glibc" -- "$mode"
+	grep -qxF "all signals blocked" <<<"$out" && pass "lx_block ($mode) ran before the timeout" ||
+		fail "lx_block ($mode) never ran: $(tr '\n' '|' <<<"$out")"
+done
 
 # Bad input: one line, exit 125, nothing run
 expect "--linux with a dynamic program is refused" 125 "static programs only" \
