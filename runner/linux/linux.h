@@ -38,11 +38,14 @@ struct linux_sigaction {
 	uint64_t handler, flags, restorer, mask;
 };
 
+struct linux_pipe;
+
 /* An open file description. */
 struct linux_file {
-	enum { LINUX_FILE_NONE, LINUX_FILE_STDIO, LINUX_FILE_NODE } kind;
+	enum { LINUX_FILE_NONE, LINUX_FILE_STDIO, LINUX_FILE_NODE, LINUX_FILE_PIPE } kind;
 	int host_fd;		 /* LINUX_FILE_STDIO: the runner's 0, 1 or 2 */
 	struct linux_node *node; /* LINUX_FILE_NODE */
+	struct linux_pipe *pipe; /* LINUX_FILE_PIPE: its read end (O_RDONLY) or write end */
 	uint64_t offset;
 	unsigned flags; /* O_ACCMODE | O_APPEND | O_NONBLOCK */
 	unsigned refs;	/* fd slots sharing it (dup) */
@@ -219,6 +222,37 @@ long linux_sys_dup(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_dup2(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_dup3(struct linux_proc *proc, const uint64_t *a);
 
+/* ---- linux_pipe.c: pipes ---- */
+
+#define LINUX_PIPE_SIZE (64U << 10) /* bytes a pipe holds, as Linux's default */
+#define LINUX_PIPE_BUF	4096U	    /* writes up to this size are atomic */
+
+long linux_sys_pipe(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_pipe2(struct linux_proc *proc, const uint64_t *a);
+/* read/write on a pipe end: host is the checked buffer of len bytes. */
+long linux_pipe_io(struct linux_proc *proc, struct linux_file *f, void *host, uint64_t len,
+		   bool write_it);
+/* poll events (POLLIN, POLLOUT, POLLHUP, POLLERR) of a pipe end. */
+short linux_pipe_poll(const struct linux_file *f);
+/* Bytes a read of the pipe end would get now (FIONREAD). */
+uint64_t linux_pipe_unread(const struct linux_file *f);
+/* The file description of a pipe end is gone: drop the end. */
+void linux_pipe_release(struct linux_file *f);
+
+/* ---- linux_poll.c: waiting on fds ---- */
+
+long linux_sys_poll(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_ppoll(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_select(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_pselect6(struct linux_proc *proc, const uint64_t *a);
+
+/* ---- linux_sched.c: blocking ---- */
+
+/* Blocks the calling task until the monotonic deadline (0: until woken;
+ * with one task, until the VM ends), never past --timeout. Returns true
+ * when the task must give up its call: the VM ends or --timeout passed. */
+bool linux_block_until(struct linux_proc *proc, uint64_t deadline);
+
 /* ---- linux_sysfile.c: the file syscalls ---- */
 
 /* Drops the cwd's reference on its node (before linux_fs_free()). */
@@ -275,6 +309,9 @@ bool linux_sys_rt_sigreturn(struct linux_proc *proc, struct linux_regs *regs);
 /* Sends sig to the process from a syscall (kill/tgkill): ignored, kills
  * the VM (default action) or enters the handler when the call returns. */
 long linux_signal_raise(struct linux_proc *proc, uint64_t sig);
+/* As linux_signal_raise, from a call whose own result is ret (write's
+ * -EPIPE with SIGPIPE): a handler's rt_sigreturn resumes with ret. */
+long linux_signal_raise_ret(struct linux_proc *proc, uint64_t sig, long ret);
 
 /* ---- linux_x86_64.c ---- */
 

@@ -25,6 +25,8 @@ static void file_put(struct linux_proc *proc, struct linux_file *f)
 		return;
 	if (f->kind == LINUX_FILE_NODE)
 		linux_fs_put(&proc->fs, f->node);
+	else if (f->kind == LINUX_FILE_PIPE)
+		linux_pipe_release(f);
 	free(f);
 }
 

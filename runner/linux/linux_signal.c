@@ -161,6 +161,11 @@ bool linux_signal_fault(struct linux_proc *proc, unsigned vector, uint64_t error
 
 long linux_signal_raise(struct linux_proc *proc, uint64_t sig)
 {
+	return linux_signal_raise_ret(proc, sig, 0);
+}
+
+long linux_signal_raise_ret(struct linux_proc *proc, uint64_t sig, long ret)
+{
 	if (sig == 0)
 		return 0;
 	if (sig > LINUX_NSIG)
@@ -179,7 +184,8 @@ long linux_signal_raise(struct linux_proc *proc, uint64_t sig)
 	if (proc->sigmask & bit(sig))
 		return 0; /* blocked: not kept pending (single-threaded model) */
 	struct siginfo64 info = {.signo = (int32_t)sig, .code = -6 /* SI_TKILL */, .addr = 1};
-	proc->regs->rax = 0; /* the raising call's own result, restored by rt_sigreturn */
+	proc->regs->rax =
+	    (uint64_t)ret; /* the raising call's own result, restored by rt_sigreturn */
 	if (!deliver(proc, (unsigned)sig, &info, 0, 0, 0, proc->regs))
 		vm_end(proc->vm, EXIT_SIGNAL_BASE + 11, "guest fault: cannot deliver signal %u",
 		       (unsigned)sig);

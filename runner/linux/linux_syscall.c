@@ -105,9 +105,7 @@ static long sys_futex(struct linux_proc *proc, const uint64_t *a)
 		if (deadline == 0)
 			deadline = 1;
 	}
-	pthread_mutex_lock(&proc->vm->lock);
-	(void)vm_wait_locked(proc->vm, deadline, NULL);
-	pthread_mutex_unlock(&proc->vm->lock);
+	(void)linux_block_until(proc, deadline);
 	return -ETIMEDOUT;
 }
 
@@ -178,14 +176,6 @@ static long sys_time(struct linux_proc *proc, const uint64_t *a)
 	return now;
 }
 
-/* Sleeps until the monotonic deadline (or the VM ends). */
-static void sleep_until(struct linux_proc *proc, uint64_t deadline)
-{
-	pthread_mutex_lock(&proc->vm->lock);
-	(void)vm_wait_locked(proc->vm, deadline, NULL); /* returns at the deadline or the end */
-	pthread_mutex_unlock(&proc->vm->lock);
-}
-
 static long read_timespec(struct linux_proc *proc, uint64_t addr, uint64_t *ns)
 {
 	int64_t ts[2];
@@ -207,7 +197,7 @@ static long sys_nanosleep(struct linux_proc *proc, const uint64_t *a)
 		return rc;
 	if (add_overflows(now_ns(), ns, &deadline))
 		deadline = UINT64_MAX;
-	sleep_until(proc, deadline);
+	(void)linux_block_until(proc, deadline);
 	return 0;
 }
 
@@ -233,7 +223,7 @@ static long sys_clock_nanosleep(struct linux_proc *proc, const uint64_t *a)
 	} else if (add_overflows(now, ns, &deadline)) {
 		deadline = UINT64_MAX;
 	}
-	sleep_until(proc, deadline);
+	(void)linux_block_until(proc, deadline);
 	return 0;
 }
 
@@ -419,6 +409,7 @@ static const struct linux_syscall_def syscall_table[] = {
     FD(4, stat, "sx"),
     FD(5, fstat, "dx"),
     FD(6, lstat, "sx"),
+    FD(7, poll, "xud"),
     FD(8, lseek, "ddd"),
     SYS(9, mmap, "xuxxdx"),
     SYS(10, mprotect, "xux"),
@@ -433,6 +424,8 @@ static const struct linux_syscall_def syscall_table[] = {
     FD(19, readv, "dxu"),
     FD(20, writev, "dxu"),
     FD(21, access, "so"),
+    FD(22, pipe, "x"),
+    FD(23, select, "dxxxx"),
     [24] = {"sched_yield", sys_zero, ""},
     SYS(25, mremap, "xuuxx"),
     SYS(28, madvise, "xud"),
@@ -487,8 +480,11 @@ static const struct linux_syscall_def syscall_table[] = {
     FD(263, unlinkat, "dsx"),
     FD(267, readlinkat, "dsxu"),
     FD(269, faccessat, "dso"),
+    FD(270, pselect6, "dxxxxx"),
+    FD(271, ppoll, "xuxxu"),
     [273] = {"set_robust_list", sys_zero, "xu"},
     FD(292, dup3, "ddx"),
+    FD(293, pipe2, "xo"),
     SYS(302, prlimit64, "ddxx"),
     SYS(318, getrandom, "xux"),
     FD(332, statx, "dsxxx"),
@@ -499,10 +495,9 @@ static const struct linux_syscall_def syscall_table[] = {
 
 /* Names of calls we answer ENOSYS, for --strace and --stats. */
 static const char *const unserved_names[][2] = {
-    {"7", "poll"},    {"22", "pipe"},	    {"23", "select"}, {"40", "sendfile"},
-    {"41", "socket"}, {"56", "clone"},	    {"57", "fork"},   {"59", "execve"},
-    {"61", "wait4"},  {"82", "rename"},	    {"157", "prctl"}, {"271", "ppoll"},
-    {"293", "pipe2"}, {"316", "renameat2"}, {"334", "rseq"},  {"435", "clone3"},
+    {"40", "sendfile"},	  {"41", "socket"}, {"56", "clone"},   {"57", "fork"},
+    {"59", "execve"},	  {"61", "wait4"},  {"82", "rename"},  {"157", "prctl"},
+    {"316", "renameat2"}, {"334", "rseq"},  {"435", "clone3"},
 };
 
 const char *linux_syscall_name(uint64_t nr)

@@ -49,6 +49,11 @@ for libc in $libcs; do
 	expect "$libc: SIGILL handler" 0 "caught signal 4" "$LOCKVM" run --linux "$LX/lx_fault.$libc" -- ud-handler
 	expect "$libc: time, sleep and random" 0 "sleep ok, wall clock ok, random ok" \
 		"$LOCKVM" run --linux "$LX/lx_time.$libc"
+	expect "$libc: pipes, poll, ppoll, select, pselect, fcntl flags, FIONREAD, EPIPE" 0 "pipes and poll ok" \
+		"$LOCKVM" run --linux "$LX/lx_pipe.$libc"
+	expect "$libc: SIGPIPE by default ends the program (141)" 141 "guest killed by signal 13" \
+		"$LOCKVM" run --linux "$LX/lx_pipe.$libc" -- sigpipe
+	grep -qF "still alive" <<<"$out" && fail "$libc: lived on after SIGPIPE" || pass "$libc: nothing ran after SIGPIPE"
 		expect "$libc: file reads from --fs, mmap, /tmp, chdir" 0 "/tmp round trip: 1000 lines" \
 		"$LOCKVM" run --linux --fs "$FS" "$LX/lx_files.$libc" -- /data/fruit.txt /data/random.bin /data/fruit-link /data/empty /nonexistent
 	grep -qF "/data/random.bin: 3000000 bytes" <<<"$out" && grep -qF "/data/fruit-link: 28 bytes" <<<"$out" &&
@@ -116,6 +121,13 @@ else
 		expect "busybox sleep 5 under --timeout 1 exits 124 (round $i)" 124 "timeout: VM stopped after --timeout" \
 			"$LOCKVM" run --linux --timeout 1 "$BUSYBOX" -- sleep 5
 	done
+	expect "busybox sh: read and while-read from a file (poll)" 0 "lines: pear apple fig banana apple " \
+		"$LOCKVM" run --linux --fs "$FS" "$BUSYBOX" -- sh -c \
+		'read x < /data/fruit.txt; echo "first: $x"; printf "lines: "; while read l; do printf "%s " "$l"; done < /data/fruit.txt; echo'
+	grep -qxF "first: pear" <<<"$out" && pass "busybox sh: read x < file gets the first line" ||
+		fail "busybox read x < file: $(tr '\n' '|' <<<"$out")"
+	v=$(printf 'one two\n' | "$LOCKVM" run --linux "$BUSYBOX" -- sh -c 'read a b; echo "$b $a"' 2>&1)
+	[ "$v" = "two one" ] && pass "busybox sh: read from the runner's stdin" || fail "read from stdin: $v"
 	v=$(echo "from stdin" | "$LOCKVM" run --linux "$BUSYBOX" -- cat 2>&1)
 	[ "$v" = "from stdin" ] && pass "busybox cat reads the runner's stdin" || fail "stdin: $v"
 fi
