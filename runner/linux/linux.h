@@ -82,6 +82,11 @@ struct linux_proc {
 	uint64_t altstack_sp, altstack_size;
 	uint32_t altstack_flags;
 	unsigned signal_depth;
+	/* Host signals (linux_host_signal, main thread): pending set, read and
+	 * cleared atomically by the vCPU; the rest under vm->lock. */
+	uint64_t host_pending;
+	bool host_signalled;	    /* one was taken: the next ends the VM */
+	uint64_t signal_generation; /* bumped per host signal: blocked calls return */
 	/* Thread ids the program registered (single-threaded semantics). */
 	uint64_t clear_child_tid;
 	uint64_t fs_base, gs_base;
@@ -249,8 +254,9 @@ long linux_sys_pselect6(struct linux_proc *proc, const uint64_t *a);
 /* ---- linux_sched.c: blocking ---- */
 
 /* Blocks the calling task until the monotonic deadline (0: until woken;
- * with one task, until the VM ends), never past --timeout. Returns true
- * when the task must give up its call: the VM ends or --timeout passed. */
+ * with one task, until a host signal or the VM's end), never past
+ * --timeout. Returns true when the task must give up its call: a host
+ * signal it does not block is pending, the VM ends or --timeout passed. */
 bool linux_block_until(struct linux_proc *proc, uint64_t deadline);
 
 /* ---- linux_sysfile.c: the file syscalls ---- */
@@ -313,6 +319,27 @@ long linux_signal_raise(struct linux_proc *proc, uint64_t sig);
  * -EPIPE with SIGPIPE): a handler's rt_sigreturn resumes with ret. */
 long linux_signal_raise_ret(struct linux_proc *proc, uint64_t sig, long ret);
 
+/* SIGINT/SIGTERM/SIGHUP from the host (guest_ops.host_signal, main
+ * thread): made pending for the program, blocked calls woken, the vCPU
+ * kicked. Returns false for the second one (the VM then ends). */
+bool linux_host_signal(struct vm *vm, int sig);
+/* Whether a host signal is pending that the program does not block. */
+bool linux_signal_host_ready(const struct linux_proc *proc);
+/* Whether a call interrupted for the ready host signal restarts (its
+ * handler has SA_RESTART) rather than failing with EINTR. */
+bool linux_signal_host_restarts(const struct linux_proc *proc);
+/* For a blocked call: takes ready host signals that run no handler (an
+ * ignored one is dropped, a default one ends the VM) and returns whether
+ * one with a handler is ready, for which the call gives up. */
+bool linux_signal_host_wakes(struct linux_proc *proc);
+/* Takes the ready host signal: its action, or a frame on regs (whose rax
+ * is the interrupted call's result). */
+void linux_signal_host_deliver(struct linux_proc *proc, struct linux_regs *regs);
+
+/* Internal result of a blocking call a signal interrupted: linux_syscall()
+ * restarts it or makes it EINTR, as Linux's ERESTARTSYS. */
+#define LINUX_ERESTARTSYS 512
+
 /* ---- linux_x86_64.c ---- */
 
 /* The RFLAGS the program resumes with, from what it asked for (a signal
@@ -327,5 +354,6 @@ extern const struct guest_ops linux_guest_ops;
 bool linux_exit_mmio(struct vcpu *vcpu, uint64_t phys_addr);
 bool linux_exit_fault(struct vcpu *vcpu, unsigned vector, uint64_t error_code, uint64_t cr2,
 		      const uint64_t *frame);
+void linux_vcpu_kicked(struct vcpu *vcpu);
 
 #endif

@@ -111,7 +111,7 @@ static long pipe_read(struct linux_proc *proc, struct linux_file *f, uint8_t *ds
 		/* Only a writer can fill it, and no other task runs: as Linux,
 		 * the call blocks (until --timeout or lockvm stop). */
 		if (linux_block_until(proc, 0))
-			return -EINTR;
+			return -LINUX_ERESTARTSYS;
 	}
 	uint32_t n = len < p->len ? (uint32_t)len : p->len;
 	pipe_copy_out(p, dst, n);
@@ -140,7 +140,7 @@ static long pipe_write(struct linux_proc *proc, struct linux_file *f, const uint
 			if (f->flags & L_O_NONBLOCK)
 				return done ? (long)done : -EAGAIN;
 			if (linux_block_until(proc, 0)) /* only a reader can drain it */
-				return done ? (long)done : -EINTR;
+				return done ? (long)done : -LINUX_ERESTARTSYS;
 			continue;
 		}
 		uint32_t n = left < room ? (uint32_t)left : room;

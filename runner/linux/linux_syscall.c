@@ -105,7 +105,8 @@ static long sys_futex(struct linux_proc *proc, const uint64_t *a)
 		if (deadline == 0)
 			deadline = 1;
 	}
-	(void)linux_block_until(proc, deadline);
+	if (linux_block_until(proc, deadline) && linux_signal_host_ready(proc))
+		return -EINTR; /* a host signal's handler runs */
 	return -ETIMEDOUT;
 }
 
@@ -189,6 +190,19 @@ static long read_timespec(struct linux_proc *proc, uint64_t addr, uint64_t *ns)
 	return 0;
 }
 
+/* Sleeps until deadline; a host signal's handler cuts it short: EINTR,
+ * and the time left at rem (when not 0), as Linux. */
+static long sleep_until(struct linux_proc *proc, uint64_t deadline, uint64_t rem)
+{
+	if (!linux_block_until(proc, deadline) || !linux_signal_host_ready(proc))
+		return 0;
+	uint64_t now = now_ns(), left = deadline > now ? deadline - now : 0;
+	const int64_t ts[2] = {(int64_t)(left / 1000000000ULL), (int64_t)(left % 1000000000ULL)};
+	if (rem && linux_copy_out(proc, rem, ts, sizeof(ts)) < 0)
+		return -EFAULT;
+	return -EINTR;
+}
+
 static long sys_nanosleep(struct linux_proc *proc, const uint64_t *a)
 {
 	uint64_t ns, deadline;
@@ -197,8 +211,7 @@ static long sys_nanosleep(struct linux_proc *proc, const uint64_t *a)
 		return rc;
 	if (add_overflows(now_ns(), ns, &deadline))
 		deadline = UINT64_MAX;
-	(void)linux_block_until(proc, deadline);
-	return 0;
+	return sleep_until(proc, deadline, a[1]);
 }
 
 static long sys_clock_nanosleep(struct linux_proc *proc, const uint64_t *a)
@@ -223,8 +236,7 @@ static long sys_clock_nanosleep(struct linux_proc *proc, const uint64_t *a)
 	} else if (add_overflows(now, ns, &deadline)) {
 		deadline = UINT64_MAX;
 	}
-	(void)linux_block_until(proc, deadline);
-	return 0;
+	return sleep_until(proc, deadline, a[1] & 1 ? 0 : a[3]); /* no rem for TIMER_ABSTIME */
 }
 
 /* ---- resources ---- */
@@ -579,9 +591,24 @@ void linux_syscall(struct linux_proc *proc, struct linux_regs *regs)
 		proc->enosys++;
 		proc->enosys_by_nr[nr < LINUX_ENOSYS_SLOTS ? nr : LINUX_ENOSYS_SLOTS]++;
 	}
+	bool restart = false;
+	if (ret == -LINUX_ERESTARTSYS) {
+		restart = !vm_is_ending(proc->vm) && linux_signal_host_restarts(proc);
+		if (!restart)
+			ret = -EINTR;
+	}
 	if (proc->cfg.strace)
 		strace_line(proc, nr, def ? def->args : NULL, a, ret);
-	if (!proc->regs_replaced)
+	if (restart) {
+		/* As Linux: back to the SYSCALL instruction with its number in
+		 * rax, after the handler (SA_RESTART) or at once (none runs). */
+		regs->rip -= 2;
+		regs->rax = nr;
+		proc->regs_replaced = true; /* rip moved: resume from every register */
+	} else if (!proc->regs_replaced) {
 		regs->rax = (uint64_t)ret;
+	}
+	if (!vm_is_ending(proc->vm) && linux_signal_host_ready(proc))
+		linux_signal_host_deliver(proc, regs);
 	proc->regs = NULL;
 }

@@ -28,7 +28,7 @@ void vm_init(struct vm *vm)
 	pthread_condattr_destroy(&attr);
 }
 
-static void vm_kick_vcpus(struct vm *vm)
+void vm_kick_vcpus(struct vm *vm)
 {
 	pthread_t self = pthread_self();
 	for (unsigned i = 0; i < vm->vcpu_count; i++) {

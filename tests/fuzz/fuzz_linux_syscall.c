@@ -1,4 +1,4 @@
-/* libFuzzer target: the --linux syscall layer driven with random calls against a small process (hostile pointers, lengths, fds, paths), and with sequences of file-tree and pipe calls (create, remove, chdir, pipe, dup, read, write, poll, close in any order) whose reference counts are checked after every call. */
+/* libFuzzer target: the --linux syscall layer driven with random calls against a small process (hostile pointers, lengths, fds, paths, host signals pending), and with sequences of file-tree and pipe calls (create, remove, chdir, pipe, dup, read, write, poll, close in any order) whose reference counts are checked after every call. */
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -335,6 +335,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		r.r8 = a[4];
 		r.r9 = a[5];
 		r.rsp = proc->user_top - 0x1000;
+		r.rip = 0x200002; /* a restarted call steps back 2 bytes */
+		if (c[0] & 0x40)  /* SIGTERM from the host, taken when this call returns */
+			proc->host_pending |= 1ULL << (15 - 1);
 		linux_syscall(proc, &r);
 	}
 out:

@@ -139,6 +139,42 @@ for mode in spin sleep; do
 		fail "lx_block ($mode) never ran: $(tr '\n' '|' <<<"$out")"
 done
 
+# Signals from the host: SIGTERM/SIGINT to lockvm reach the program's handler; a second one ends it
+sig_run() { # NAME MODE SIGNAL WANT_RC PATTERN [twice]
+	local name=$1 mode=$2 sig=$3 want=$4 pattern=$5 twice=${6:-} sup rc
+	"$LOCKVM" run --linux --timeout 60 "$LX/lx_sig.glibc" -- "$mode" >"$T_TMP/sig.out" 2>&1 &
+	sup=$!
+	for _ in $(seq 100); do grep -qx ready "$T_TMP/sig.out" && break; sleep 0.1; done
+	kill -"$sig" "$sup"
+	if [ -n "$twice" ]; then sleep 0.5; kill -"$sig" "$sup"; fi
+	wait "$sup"; rc=$?
+	if [ "$rc" -eq "$want" ] && grep -qF -- "$pattern" "$T_TMP/sig.out"; then pass "host signal: $name"
+	else fail "host signal: $name: rc=$rc want $want: $(tr '\n' '|' <"$T_TMP/sig.out")"; fi
+}
+sig_run "SIGTERM interrupts a blocked pipe read (EINTR), the handler runs, exit 0" read TERM 0 "read returned -1 (Interrupted system call) after signal 15"
+sig_run "SIGINT too" read INT 0 "after signal 2"
+sig_run "SA_RESTART: the read resumes and gets what the handler wrote" restart TERM 0 "restarted read returned 1 'w' after signal 15"
+sig_run "a program that makes no calls is kicked into its handler" spin TERM 0 "spin interrupted by signal 15"
+sig_run "nanosleep returns EINTR with the time left" sleep TERM 0 "nanosleep returned -1 (Interrupted system call)"
+sig_run "a blocked SIGTERM stays pending and is taken on unblock" blocked TERM 0 "after unblock: signal 15"
+sig_run "no handler: the default action ends the VM (143)" default TERM 143 "stopped: Terminated"
+sig_run "an ignored SIGTERM: the second one ends the VM (143)" ignore TERM 143 "stopped: Terminated" twice
+grep -qF "slept through" "$T_TMP/sig.out" && fail "host signal: the ignoring program slept through" ||
+	pass "host signal: the ignoring program did not finish its sleep"
+
+# lockvm stop: the job gets SIGTERM and cleans up; one that blocks every signal is killed
+mkdir -p "$T_TMP/root"
+LR=("$LOCKVM" --root "$T_TMP/root")
+VN=lxstop$$
+"${LR[@]}" run -d --name "$VN" --linux "$LX/lx_sig.glibc" -- read >/dev/null
+for _ in $(seq 50); do "${LR[@]}" logs "$VN" 2>/dev/null | grep -qx ready && break; sleep 0.1; done
+expect "lockvm stop of a --linux job" 0 "$VN: stopped" "${LR[@]}" stop "$VN" --timeout 20
+run_capture "${LR[@]}" logs "$VN"
+grep -qF "read returned -1 (Interrupted system call) after signal 15" <<<"$out" && grep -qF "exit: 0 (exit status 0)" <<<"$out" &&
+	pass "lockvm stop: the --linux job's SIGTERM handler ran and it exited 0" || fail "stop log: $(tail -n 3 <<<"$out" | tr '\n' '|')"
+"${LR[@]}" run -d --name "${VN}b" --linux "$LX/lx_block.glibc" -- spin >/dev/null
+expect "lockvm stop kills a --linux job that blocks every signal" 0 "${VN}b: killed" "${LR[@]}" stop "${VN}b" --timeout 0.5
+
 # Bad input: one line, exit 125, nothing run
 expect "--linux with a dynamic program is refused" 125 "static programs only" \
 	"$LOCKVM" run --linux /bin/true
