@@ -227,6 +227,19 @@ long linux_sys_dup(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_dup2(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_dup3(struct linux_proc *proc, const uint64_t *a);
 
+/* ---- linux_task.c: processes (one, today) ---- */
+
+long linux_sys_getpid(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_getppid(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_getpgid(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_setpgid(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_setsid(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_kill(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_tgkill(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_tkill(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_wait4(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_waitid(struct linux_proc *proc, const uint64_t *a);
+
 /* ---- linux_pipe.c: pipes ---- */
 
 #define LINUX_PIPE_SIZE (64U << 10) /* bytes a pipe holds, as Linux's default */

@@ -27,12 +27,7 @@ static long sys_exit_group(struct linux_proc *proc, const uint64_t *a)
 
 static long sys_zero(struct linux_proc *proc, const uint64_t *a)
 {
-	return 0; /* getuid, getgid, getppid...: root of its own VM, no parent */
-}
-
-static long sys_one(struct linux_proc *proc, const uint64_t *a)
-{
-	return 1; /* getpid, gettid, getpgrp: the only process */
+	return 0; /* getuid, getgid...: root of its own VM */
 }
 
 static long sys_set_tid_address(struct linux_proc *proc, const uint64_t *a)
@@ -341,27 +336,6 @@ static long sys_umask(struct linux_proc *proc, const uint64_t *a)
 	return 022;
 }
 
-static long sys_kill(struct linux_proc *proc, const uint64_t *a)
-{
-	if (a[0] != 1 && a[0] != 0)
-		return -ESRCH;
-	return linux_signal_raise(proc, a[1]);
-}
-
-static long sys_tgkill(struct linux_proc *proc, const uint64_t *a)
-{
-	if (a[0] != 1 || a[1] != 1)
-		return -ESRCH;
-	return linux_signal_raise(proc, a[2]);
-}
-
-static long sys_tkill(struct linux_proc *proc, const uint64_t *a)
-{
-	if (a[0] != 1)
-		return -ESRCH;
-	return linux_signal_raise(proc, a[1]);
-}
-
 /* ---- wrappers for the other files ---- */
 
 static long sys_brk(struct linux_proc *proc, const uint64_t *a)
@@ -444,9 +418,10 @@ static const struct linux_syscall_def syscall_table[] = {
     FD(32, dup, "d"),
     FD(33, dup2, "dd"),
     SYS(35, nanosleep, "xx"),
-    [39] = {"getpid", sys_one, ""},
+    FD(39, getpid, ""),
     [60] = {"exit", sys_exit_group, "d"},
-    SYS(62, kill, "dd"),
+    FD(61, wait4, "dxxx"),
+    FD(62, kill, "dd"),
     SYS(63, uname, "x"),
     FD(72, fcntl, "ddx"),
     [74] = {"fsync", sys_zero, "d"},
@@ -467,14 +442,16 @@ static const struct linux_syscall_def syscall_table[] = {
     [104] = {"getgid", sys_zero, ""},
     [107] = {"geteuid", sys_zero, ""},
     [108] = {"getegid", sys_zero, ""},
-    [110] = {"getppid", sys_zero, ""},
-    [111] = {"getpgrp", sys_one, ""},
-    [121] = {"getpgid", sys_one, "d"},
-    [124] = {"getsid", sys_one, "d"},
+    FD(109, setpgid, "dd"),
+    FD(110, getppid, ""),
+    [111] = {"getpgrp", linux_sys_getpid, ""},
+    FD(112, setsid, ""),
+    FD(121, getpgid, "d"),
+    [124] = {"getsid", linux_sys_getpgid, "d"},
     SYS(131, sigaltstack, "xx"),
     SYS(158, arch_prctl, "xx"),
-    [186] = {"gettid", sys_one, ""},
-    SYS(200, tkill, "dd"),
+    [186] = {"gettid", linux_sys_getpid, ""},
+    FD(200, tkill, "dd"),
     SYS(201, time, "x"),
     SYS(202, futex, "xxdxxd"),
     SYS(204, sched_getaffinity, "dux"),
@@ -485,7 +462,8 @@ static const struct linux_syscall_def syscall_table[] = {
     SYS(229, clock_getres, "dx"),
     SYS(230, clock_nanosleep, "ddxx"),
     [231] = {"exit_group", sys_exit_group, "d"},
-    SYS(234, tgkill, "ddd"),
+    FD(234, tgkill, "ddd"),
+    FD(247, waitid, "ddxxx"),
     FD(257, openat, "dsxo"),
     FD(258, mkdirat, "dso"),
     FD(262, newfstatat, "dsxx"),
@@ -507,9 +485,8 @@ static const struct linux_syscall_def syscall_table[] = {
 
 /* Names of calls we answer ENOSYS, for --strace and --stats. */
 static const char *const unserved_names[][2] = {
-    {"40", "sendfile"},	  {"41", "socket"}, {"56", "clone"},   {"57", "fork"},
-    {"59", "execve"},	  {"61", "wait4"},  {"82", "rename"},  {"157", "prctl"},
-    {"316", "renameat2"}, {"334", "rseq"},  {"435", "clone3"},
+    {"40", "sendfile"}, {"41", "socket"}, {"56", "clone"},	{"57", "fork"},	 {"59", "execve"},
+    {"82", "rename"},	{"157", "prctl"}, {"316", "renameat2"}, {"334", "rseq"}, {"435", "clone3"},
 };
 
 const char *linux_syscall_name(uint64_t nr)

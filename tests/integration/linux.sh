@@ -51,6 +51,8 @@ for libc in $libcs; do
 		"$LOCKVM" run --linux "$LX/lx_time.$libc"
 	expect "$libc: pipes, poll, ppoll, select, pselect, fcntl flags, FIONREAD, EPIPE" 0 "pipes and poll ok" \
 		"$LOCKVM" run --linux "$LX/lx_pipe.$libc"
+	expect "$libc: the first process: pid 1, group and session leader, kill, wait4/waitid ECHILD" 0 \
+		"process calls ok" "$LOCKVM" run --linux "$LX/lx_proc.$libc"
 	expect "$libc: SIGPIPE by default ends the program (141)" 141 "guest killed by signal 13" \
 		"$LOCKVM" run --linux "$LX/lx_pipe.$libc" -- sigpipe
 	grep -qF "still alive" <<<"$out" && fail "$libc: lived on after SIGPIPE" || pass "$libc: nothing ran after SIGPIPE"
