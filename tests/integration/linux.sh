@@ -144,14 +144,16 @@ done
 # Signals from the host: SIGTERM/SIGINT to lockvm reach the program's handler; a second one ends it
 sig_run() { # NAME MODE SIGNAL WANT_RC PATTERN [twice]
 	local name=$1 mode=$2 sig=$3 want=$4 pattern=$5 twice=${6:-} sup rc
-	"$LOCKVM" run --linux --timeout 60 "$LX/lx_sig.glibc" -- "$mode" >"$T_TMP/sig.out" 2>&1 &
+	sig_out=$T_TMP/sig.$mode.$sig.out # one file per run: never an earlier run's "ready"
+	rm -f "$sig_out"
+	"$LOCKVM" run --linux --timeout 60 "$LX/lx_sig.glibc" -- "$mode" >"$sig_out" 2>&1 &
 	sup=$!
-	for _ in $(seq 100); do grep -qx ready "$T_TMP/sig.out" && break; sleep 0.1; done
+	for _ in $(seq 100); do grep -qsx ready "$sig_out" && break; sleep 0.1; done
 	kill -"$sig" "$sup"
 	if [ -n "$twice" ]; then sleep 0.5; kill -"$sig" "$sup"; fi
 	wait "$sup"; rc=$?
-	if [ "$rc" -eq "$want" ] && grep -qF -- "$pattern" "$T_TMP/sig.out"; then pass "host signal: $name"
-	else fail "host signal: $name: rc=$rc want $want: $(tr '\n' '|' <"$T_TMP/sig.out")"; fi
+	if [ "$rc" -eq "$want" ] && grep -qF -- "$pattern" "$sig_out"; then pass "host signal: $name"
+	else fail "host signal: $name: rc=$rc want $want: $(tr '\n' '|' <"$sig_out")"; fi
 }
 sig_run "SIGTERM interrupts a blocked pipe read (EINTR), the handler runs, exit 0" read TERM 0 "read returned -1 (Interrupted system call) after signal 15"
 sig_run "SIGINT too" read INT 0 "after signal 2"
@@ -161,7 +163,7 @@ sig_run "nanosleep returns EINTR with the time left" sleep TERM 0 "nanosleep ret
 sig_run "a blocked SIGTERM stays pending and is taken on unblock" blocked TERM 0 "after unblock: signal 15"
 sig_run "no handler: the default action ends the VM (143)" default TERM 143 "stopped: Terminated"
 sig_run "an ignored SIGTERM: the second one ends the VM (143)" ignore TERM 143 "stopped: Terminated" twice
-grep -qF "slept through" "$T_TMP/sig.out" && fail "host signal: the ignoring program slept through" ||
+grep -qF "slept through" "$sig_out" && fail "host signal: the ignoring program slept through" ||
 	pass "host signal: the ignoring program did not finish its sleep"
 
 # lockvm stop: the job gets SIGTERM and cleans up; one that blocks every signal is killed
