@@ -38,11 +38,14 @@ struct linux_sigaction {
 	uint64_t handler, flags, restorer, mask;
 };
 
+struct linux_pipe;
+
 /* An open file description. */
 struct linux_file {
-	enum { LINUX_FILE_NONE, LINUX_FILE_STDIO, LINUX_FILE_NODE } kind;
+	enum { LINUX_FILE_NONE, LINUX_FILE_STDIO, LINUX_FILE_NODE, LINUX_FILE_PIPE } kind;
 	int host_fd;		 /* STDIO: the runner's 0, 1 or 2; NODE: a --fs file's fd or -1 */
 	struct linux_node *node; /* LINUX_FILE_NODE */
+	struct linux_pipe *pipe; /* LINUX_FILE_PIPE: its read end (O_RDONLY) or write end */
 	uint64_t offset;
 	unsigned flags; /* O_ACCMODE | O_APPEND | O_NONBLOCK */
 	unsigned refs;	/* fd slots sharing it (dup) */
@@ -77,6 +80,11 @@ struct linux_proc {
 	uint64_t altstack_sp, altstack_size;
 	uint32_t altstack_flags;
 	unsigned signal_depth;
+	/* Host signals (linux_host_signal, main thread): pending set, read and
+	 * cleared atomically by the vCPU; the rest under vm->lock. */
+	uint64_t host_pending;
+	bool host_signalled;	    /* one was taken: the next ends the VM */
+	uint64_t signal_generation; /* bumped per host signal: blocked calls return */
 	/* Thread ids the program registered (single-threaded semantics). */
 	uint64_t clear_child_tid;
 	uint64_t fs_base, gs_base;
@@ -217,6 +225,51 @@ long linux_sys_dup(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_dup2(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_dup3(struct linux_proc *proc, const uint64_t *a);
 
+/* ---- linux_task.c: processes (one, today) ---- */
+
+long linux_sys_getpid(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_getppid(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_getpgid(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_setpgid(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_setsid(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_kill(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_tgkill(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_tkill(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_wait4(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_waitid(struct linux_proc *proc, const uint64_t *a);
+
+/* ---- linux_pipe.c: pipes ---- */
+
+#define LINUX_PIPE_SIZE (64U << 10) /* bytes a pipe holds, as Linux's default */
+#define LINUX_PIPE_BUF	4096U	    /* writes up to this size are atomic */
+
+long linux_sys_pipe(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_pipe2(struct linux_proc *proc, const uint64_t *a);
+/* read/write on a pipe end: host is the checked buffer of len bytes. */
+long linux_pipe_io(struct linux_proc *proc, struct linux_file *f, void *host, uint64_t len,
+		   bool write_it);
+/* poll events (POLLIN, POLLOUT, POLLHUP, POLLERR) of a pipe end. */
+short linux_pipe_poll(const struct linux_file *f);
+/* Bytes a read of the pipe end would get now (FIONREAD). */
+uint64_t linux_pipe_unread(const struct linux_file *f);
+/* The file description of a pipe end is gone: drop the end. */
+void linux_pipe_release(struct linux_file *f);
+
+/* ---- linux_poll.c: waiting on fds ---- */
+
+long linux_sys_poll(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_ppoll(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_select(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_pselect6(struct linux_proc *proc, const uint64_t *a);
+
+/* ---- linux_sched.c: blocking ---- */
+
+/* Blocks the calling task until the monotonic deadline (0: until woken;
+ * with one task, until a host signal or the VM's end), never past
+ * --timeout. Returns true when the task must give up its call: a host
+ * signal it does not block is pending, the VM ends or --timeout passed. */
+bool linux_block_until(struct linux_proc *proc, uint64_t deadline);
+
 /* ---- linux_sysfile.c: the file syscalls ---- */
 
 /* Drops the cwd's reference on its node (before linux_fs_free()). */
@@ -329,6 +382,30 @@ bool linux_sys_rt_sigreturn(struct linux_proc *proc, struct linux_regs *regs);
 /* Sends sig to the process from a syscall (kill/tgkill): ignored, kills
  * the VM (default action) or enters the handler when the call returns. */
 long linux_signal_raise(struct linux_proc *proc, uint64_t sig);
+/* As linux_signal_raise, from a call whose own result is ret (write's
+ * -EPIPE with SIGPIPE): a handler's rt_sigreturn resumes with ret. */
+long linux_signal_raise_ret(struct linux_proc *proc, uint64_t sig, long ret);
+
+/* SIGINT/SIGTERM/SIGHUP from the host (guest_ops.host_signal, main
+ * thread): made pending for the program, blocked calls woken, the vCPU
+ * kicked. Returns false for the second one (the VM then ends). */
+bool linux_host_signal(struct vm *vm, int sig);
+/* Whether a host signal is pending that the program does not block. */
+bool linux_signal_host_ready(const struct linux_proc *proc);
+/* Whether a call interrupted for the ready host signal restarts (its
+ * handler has SA_RESTART) rather than failing with EINTR. */
+bool linux_signal_host_restarts(const struct linux_proc *proc);
+/* For a blocked call: takes ready host signals that run no handler (an
+ * ignored one is dropped, a default one ends the VM) and returns whether
+ * one with a handler is ready, for which the call gives up. */
+bool linux_signal_host_wakes(struct linux_proc *proc);
+/* Takes the ready host signal: its action, or a frame on regs (whose rax
+ * is the interrupted call's result). */
+void linux_signal_host_deliver(struct linux_proc *proc, struct linux_regs *regs);
+
+/* Internal result of a blocking call a signal interrupted: linux_syscall()
+ * restarts it or makes it EINTR, as Linux's ERESTARTSYS. */
+#define LINUX_ERESTARTSYS 512
 
 /* ---- linux_x86_64.c ---- */
 
@@ -344,5 +421,6 @@ extern const struct guest_ops linux_guest_ops;
 bool linux_exit_mmio(struct vcpu *vcpu, uint64_t phys_addr);
 bool linux_exit_fault(struct vcpu *vcpu, unsigned vector, uint64_t error_code, uint64_t cr2,
 		      const uint64_t *frame);
+void linux_vcpu_kicked(struct vcpu *vcpu);
 
 #endif

@@ -28,6 +28,8 @@ static void file_put(struct linux_proc *proc, struct linux_file *f)
 		if (f->host_fd >= 0)
 			close(f->host_fd); /* a --fs file's host fd (linux_hostfs.c) */
 		linux_fs_put(&proc->fs, f->node);
+	} else if (f->kind == LINUX_FILE_PIPE) {
+		linux_pipe_release(f);
 	}
 	free(f);
 }

@@ -1,5 +1,6 @@
-/* Signals of a Linux-ABI guest: recorded actions and mask, faults delivered to handlers through an x86-64 rt_sigframe on the guest stack, rt_sigreturn. */
+/* Signals of a Linux-ABI guest: recorded actions and mask, faults and the host's SIGINT/SIGTERM delivered to handlers through an x86-64 rt_sigframe on the guest stack, rt_sigreturn. */
 #include <errno.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -12,10 +13,14 @@
 #define L_SA_RESTORER	 0x04000000
 #define L_SA_NODEFER	 0x40000000
 #define L_SA_RESETHAND	 0x80000000
+#define L_SA_RESTART	 0x10000000
 #define L_SS_ONSTACK	 1
 #define L_SS_DISABLE	 2
 #define L_MINSIGSTKSZ	 2048
+#define L_SIGHUP	 1
+#define L_SIGINT	 2
 #define L_SIGKILL	 9
+#define L_SIGTERM	 15
 #define L_SIGSTOP	 19
 #define MAX_SIGNAL_DEPTH 16
 
@@ -161,6 +166,11 @@ bool linux_signal_fault(struct linux_proc *proc, unsigned vector, uint64_t error
 
 long linux_signal_raise(struct linux_proc *proc, uint64_t sig)
 {
+	return linux_signal_raise_ret(proc, sig, 0);
+}
+
+long linux_signal_raise_ret(struct linux_proc *proc, uint64_t sig, long ret)
+{
 	if (sig == 0)
 		return 0;
 	if (sig > LINUX_NSIG)
@@ -179,7 +189,8 @@ long linux_signal_raise(struct linux_proc *proc, uint64_t sig)
 	if (proc->sigmask & bit(sig))
 		return 0; /* blocked: not kept pending (single-threaded model) */
 	struct siginfo64 info = {.signo = (int32_t)sig, .code = -6 /* SI_TKILL */, .addr = 1};
-	proc->regs->rax = 0; /* the raising call's own result, restored by rt_sigreturn */
+	proc->regs->rax =
+	    (uint64_t)ret; /* the raising call's own result, restored by rt_sigreturn */
 	if (!deliver(proc, (unsigned)sig, &info, 0, 0, 0, proc->regs))
 		vm_end(proc->vm, EXIT_SIGNAL_BASE + 11, "guest fault: cannot deliver signal %u",
 		       (unsigned)sig);
@@ -295,4 +306,77 @@ bool linux_sys_rt_sigreturn(struct linux_proc *proc, struct linux_regs *regs)
 		proc->signal_depth--;
 	proc->regs_replaced = true;
 	return true;
+}
+
+/* ---- signals from the host: SIGINT, SIGTERM (`lockvm stop`), SIGHUP ---- */
+
+bool linux_host_signal(struct vm *vm, int sig)
+{
+	struct linux_proc *proc = vm->linux_proc;
+	if (!proc || (sig != L_SIGHUP && sig != L_SIGINT && sig != L_SIGTERM))
+		return false;
+	pthread_mutex_lock(&vm->lock);
+	bool first = !proc->host_signalled; /* a second one ends the VM */
+	if (first) {
+		proc->host_signalled = true;
+		__atomic_fetch_or(&proc->host_pending, bit((uint64_t)sig), __ATOMIC_RELEASE);
+		proc->signal_generation++; /* a blocked call returns */
+		pthread_cond_broadcast(&vm->cond);
+	}
+	pthread_mutex_unlock(&vm->lock);
+	if (first)
+		vm_kick_vcpus(vm); /* a program spinning at CPL 3 exits to take it */
+	return first;
+}
+
+/* The lowest host signal the program does not block, or 0. */
+static unsigned host_ready(const struct linux_proc *proc)
+{
+	uint64_t p = __atomic_load_n(&proc->host_pending, __ATOMIC_ACQUIRE) & ~proc->sigmask;
+	return p ? (unsigned)__builtin_ctzll(p) + 1 : 0;
+}
+
+bool linux_signal_host_ready(const struct linux_proc *proc)
+{
+	return host_ready(proc) != 0;
+}
+
+bool linux_signal_host_restarts(const struct linux_proc *proc)
+{
+	unsigned sig = host_ready(proc);
+	return sig && (proc->actions[sig - 1].flags & L_SA_RESTART);
+}
+
+bool linux_signal_host_wakes(struct linux_proc *proc)
+{
+	unsigned sig;
+	while ((sig = host_ready(proc)) && !vm_is_ending(proc->vm)) {
+		uint64_t handler = proc->actions[sig - 1].handler;
+		if (handler != L_SIG_DFL && handler != L_SIG_IGN)
+			return true;
+		linux_signal_host_deliver(proc, NULL); /* needs no registers */
+	}
+	return false;
+}
+
+void linux_signal_host_deliver(struct linux_proc *proc, struct linux_regs *regs)
+{
+	unsigned sig = host_ready(proc);
+	if (!sig)
+		return;
+	const struct linux_sigaction *act = &proc->actions[sig - 1];
+	if (act->handler == L_SIG_IGN || act->handler == L_SIG_DFL) {
+		__atomic_fetch_and(&proc->host_pending, ~bit(sig), __ATOMIC_ACQ_REL);
+		if (act->handler == L_SIG_DFL) /* SIGHUP, SIGINT, SIGTERM: terminate */
+			vm_end(proc->vm, EXIT_SIGNAL_BASE + (int)sig, "stopped: %s",
+			       strsignal((int)sig));
+		return;
+	}
+	if (!regs)
+		return; /* a handler needs the registers to enter it: stays pending */
+	__atomic_fetch_and(&proc->host_pending, ~bit(sig), __ATOMIC_ACQ_REL);
+	struct siginfo64 info = {.signo = (int32_t)sig, .code = 0 /* SI_USER */};
+	if (!deliver(proc, sig, &info, 0, 0, 0, regs))
+		vm_end(proc->vm, EXIT_SIGNAL_BASE + 11, "guest fault: cannot deliver signal %u",
+		       sig);
 }

@@ -27,12 +27,7 @@ static long sys_exit_group(struct linux_proc *proc, const uint64_t *a)
 
 static long sys_zero(struct linux_proc *proc, const uint64_t *a)
 {
-	return 0; /* getuid, getgid, getppid...: root of its own VM, no parent */
-}
-
-static long sys_one(struct linux_proc *proc, const uint64_t *a)
-{
-	return 1; /* getpid, gettid, getpgrp: the only process */
+	return 0; /* getuid, getgid...: root of its own VM */
 }
 
 static long sys_set_tid_address(struct linux_proc *proc, const uint64_t *a)
@@ -105,9 +100,8 @@ static long sys_futex(struct linux_proc *proc, const uint64_t *a)
 		if (deadline == 0)
 			deadline = 1;
 	}
-	pthread_mutex_lock(&proc->vm->lock);
-	(void)vm_wait_locked(proc->vm, deadline, NULL);
-	pthread_mutex_unlock(&proc->vm->lock);
+	if (linux_block_until(proc, deadline) && linux_signal_host_ready(proc))
+		return -EINTR; /* a host signal's handler runs */
 	return -ETIMEDOUT;
 }
 
@@ -178,14 +172,6 @@ static long sys_time(struct linux_proc *proc, const uint64_t *a)
 	return now;
 }
 
-/* Sleeps until the monotonic deadline (or the VM ends). */
-static void sleep_until(struct linux_proc *proc, uint64_t deadline)
-{
-	pthread_mutex_lock(&proc->vm->lock);
-	(void)vm_wait_locked(proc->vm, deadline, NULL); /* returns at the deadline or the end */
-	pthread_mutex_unlock(&proc->vm->lock);
-}
-
 static long read_timespec(struct linux_proc *proc, uint64_t addr, uint64_t *ns)
 {
 	int64_t ts[2];
@@ -199,6 +185,19 @@ static long read_timespec(struct linux_proc *proc, uint64_t addr, uint64_t *ns)
 	return 0;
 }
 
+/* Sleeps until deadline; a host signal's handler cuts it short: EINTR,
+ * and the time left at rem (when not 0), as Linux. */
+static long sleep_until(struct linux_proc *proc, uint64_t deadline, uint64_t rem)
+{
+	if (!linux_block_until(proc, deadline) || !linux_signal_host_ready(proc))
+		return 0;
+	uint64_t now = now_ns(), left = deadline > now ? deadline - now : 0;
+	const int64_t ts[2] = {(int64_t)(left / 1000000000ULL), (int64_t)(left % 1000000000ULL)};
+	if (rem && linux_copy_out(proc, rem, ts, sizeof(ts)) < 0)
+		return -EFAULT;
+	return -EINTR;
+}
+
 static long sys_nanosleep(struct linux_proc *proc, const uint64_t *a)
 {
 	uint64_t ns, deadline;
@@ -207,8 +206,7 @@ static long sys_nanosleep(struct linux_proc *proc, const uint64_t *a)
 		return rc;
 	if (add_overflows(now_ns(), ns, &deadline))
 		deadline = UINT64_MAX;
-	sleep_until(proc, deadline);
-	return 0;
+	return sleep_until(proc, deadline, a[1]);
 }
 
 static long sys_clock_nanosleep(struct linux_proc *proc, const uint64_t *a)
@@ -233,8 +231,7 @@ static long sys_clock_nanosleep(struct linux_proc *proc, const uint64_t *a)
 	} else if (add_overflows(now, ns, &deadline)) {
 		deadline = UINT64_MAX;
 	}
-	sleep_until(proc, deadline);
-	return 0;
+	return sleep_until(proc, deadline, a[1] & 1 ? 0 : a[3]); /* no rem for TIMER_ABSTIME */
 }
 
 /* ---- resources ---- */
@@ -339,27 +336,6 @@ static long sys_umask(struct linux_proc *proc, const uint64_t *a)
 	return 022;
 }
 
-static long sys_kill(struct linux_proc *proc, const uint64_t *a)
-{
-	if (a[0] != 1 && a[0] != 0)
-		return -ESRCH;
-	return linux_signal_raise(proc, a[1]);
-}
-
-static long sys_tgkill(struct linux_proc *proc, const uint64_t *a)
-{
-	if (a[0] != 1 || a[1] != 1)
-		return -ESRCH;
-	return linux_signal_raise(proc, a[2]);
-}
-
-static long sys_tkill(struct linux_proc *proc, const uint64_t *a)
-{
-	if (a[0] != 1)
-		return -ESRCH;
-	return linux_signal_raise(proc, a[1]);
-}
-
 /* ---- wrappers for the other files ---- */
 
 static long sys_brk(struct linux_proc *proc, const uint64_t *a)
@@ -419,6 +395,7 @@ static const struct linux_syscall_def syscall_table[] = {
     FD(4, stat, "sx"),
     FD(5, fstat, "dx"),
     FD(6, lstat, "sx"),
+    FD(7, poll, "xud"),
     FD(8, lseek, "ddd"),
     SYS(9, mmap, "xuxxdx"),
     SYS(10, mprotect, "xux"),
@@ -433,15 +410,18 @@ static const struct linux_syscall_def syscall_table[] = {
     FD(19, readv, "dxu"),
     FD(20, writev, "dxu"),
     FD(21, access, "so"),
+    FD(22, pipe, "x"),
+    FD(23, select, "dxxxx"),
     [24] = {"sched_yield", sys_zero, ""},
     SYS(25, mremap, "xuuxx"),
     SYS(28, madvise, "xud"),
     FD(32, dup, "d"),
     FD(33, dup2, "dd"),
     SYS(35, nanosleep, "xx"),
-    [39] = {"getpid", sys_one, ""},
+    FD(39, getpid, ""),
     [60] = {"exit", sys_exit_group, "d"},
-    SYS(62, kill, "dd"),
+    FD(61, wait4, "dxxx"),
+    FD(62, kill, "dd"),
     SYS(63, uname, "x"),
     FD(72, fcntl, "ddx"),
     FD(73, flock, "dd"),
@@ -472,10 +452,12 @@ static const struct linux_syscall_def syscall_table[] = {
     [104] = {"getgid", sys_zero, ""},
     [107] = {"geteuid", sys_zero, ""},
     [108] = {"getegid", sys_zero, ""},
-    [110] = {"getppid", sys_zero, ""},
-    [111] = {"getpgrp", sys_one, ""},
-    [121] = {"getpgid", sys_one, "d"},
-    [124] = {"getsid", sys_one, "d"},
+    FD(109, setpgid, "dd"),
+    FD(110, getppid, ""),
+    [111] = {"getpgrp", linux_sys_getpid, ""},
+    FD(112, setsid, ""),
+    FD(121, getpgid, "d"),
+    [124] = {"getsid", linux_sys_getpgid, "d"},
     SYS(131, sigaltstack, "xx"),
     FD(137, statfs, "sx"),
     FD(138, fstatfs, "dx"),
@@ -493,8 +475,8 @@ static const struct linux_syscall_def syscall_table[] = {
     FD(197, removexattr, "ss"),
     FD(198, lremovexattr, "ss"),
     FD(199, fremovexattr, "ds"),
-    [186] = {"gettid", sys_one, ""},
-    SYS(200, tkill, "dd"),
+    [186] = {"gettid", linux_sys_getpid, ""},
+    FD(200, tkill, "dd"),
     SYS(201, time, "x"),
     SYS(202, futex, "xxdxxd"),
     SYS(204, sched_getaffinity, "dux"),
@@ -505,7 +487,8 @@ static const struct linux_syscall_def syscall_table[] = {
     SYS(229, clock_getres, "dx"),
     SYS(230, clock_nanosleep, "ddxx"),
     [231] = {"exit_group", sys_exit_group, "d"},
-    SYS(234, tgkill, "ddd"),
+    FD(234, tgkill, "ddd"),
+    FD(247, waitid, "ddxxx"),
     FD(257, openat, "dsxo"),
     FD(258, mkdirat, "dso"),
     FD(260, fchownat, "dsddx"),
@@ -517,10 +500,13 @@ static const struct linux_syscall_def syscall_table[] = {
     FD(267, readlinkat, "dsxu"),
     FD(268, fchmodat, "dsox"),
     FD(269, faccessat, "dso"),
+    FD(270, pselect6, "dxxxxx"),
+    FD(271, ppoll, "xuxxu"),
     [273] = {"set_robust_list", sys_zero, "xu"},
     FD(280, utimensat, "dsxx"),
     FD(285, fallocate, "dddd"),
     FD(292, dup3, "ddx"),
+    FD(293, pipe2, "xo"),
     SYS(302, prlimit64, "ddxx"),
     [306] = {"syncfs", linux_sys_fsync, "d"},
     FD(316, renameat2, "dsdsx"),
@@ -535,10 +521,8 @@ static const struct linux_syscall_def syscall_table[] = {
 
 /* Names of calls we answer ENOSYS, for --strace and --stats. */
 static const char *const unserved_names[][2] = {
-    {"7", "poll"},    {"22", "pipe"},	    {"23", "select"}, {"40", "sendfile"},
-    {"41", "socket"}, {"56", "clone"},	    {"57", "fork"},   {"59", "execve"},
-    {"61", "wait4"},  {"82", "rename"},	    {"157", "prctl"}, {"271", "ppoll"},
-    {"293", "pipe2"}, {"316", "renameat2"}, {"334", "rseq"},  {"435", "clone3"},
+    {"40", "sendfile"}, {"41", "socket"}, {"56", "clone"},	{"57", "fork"},	 {"59", "execve"},
+    {"82", "rename"},	{"157", "prctl"}, {"316", "renameat2"}, {"334", "rseq"}, {"435", "clone3"},
 };
 
 const char *linux_syscall_name(uint64_t nr)
@@ -620,9 +604,24 @@ void linux_syscall(struct linux_proc *proc, struct linux_regs *regs)
 		proc->enosys++;
 		proc->enosys_by_nr[nr < LINUX_ENOSYS_SLOTS ? nr : LINUX_ENOSYS_SLOTS]++;
 	}
+	bool restart = false;
+	if (ret == -LINUX_ERESTARTSYS) {
+		restart = !vm_is_ending(proc->vm) && linux_signal_host_restarts(proc);
+		if (!restart)
+			ret = -EINTR;
+	}
 	if (proc->cfg.strace)
 		strace_line(proc, nr, def ? def->args : NULL, a, ret);
-	if (!proc->regs_replaced)
+	if (restart) {
+		/* As Linux: back to the SYSCALL instruction with its number in
+		 * rax, after the handler (SA_RESTART) or at once (none runs). */
+		regs->rip -= 2;
+		regs->rax = nr;
+		proc->regs_replaced = true; /* rip moved: resume from every register */
+	} else if (!proc->regs_replaced) {
 		regs->rax = (uint64_t)ret;
+	}
+	if (!vm_is_ending(proc->vm) && linux_signal_host_ready(proc))
+		linux_signal_host_deliver(proc, regs);
 	proc->regs = NULL;
 }

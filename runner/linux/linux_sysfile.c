@@ -17,6 +17,7 @@
 #define L_IOV_MAX	      1024
 #define L_TCGETS	      0x5401
 #define L_TIOCGWINSZ	      0x5413
+#define L_FIONREAD	      0x541B
 
 static bool is_tty(struct linux_proc *proc, const struct linux_file *f)
 {
@@ -54,9 +55,11 @@ static long do_io(struct linux_proc *proc, uint64_t fd, uint64_t buf, uint64_t l
 	void *host = linux_user_ptr(proc, buf, len, !write_it);
 	if (!host)
 		return -EFAULT;
-	if (f->kind == LINUX_FILE_STDIO) {
+	if (f->kind == LINUX_FILE_STDIO || f->kind == LINUX_FILE_PIPE) {
 		if (offset)
 			return -ESPIPE;
+		if (f->kind == LINUX_FILE_PIPE)
+			return linux_pipe_io(proc, f, host, len, write_it);
 		return host_io(proc, f, host, len, write_it);
 	}
 	uint64_t off = offset ? *offset : f->offset;
@@ -591,6 +594,10 @@ long linux_sys_ioctl(struct linux_proc *proc, const uint64_t *a)
 	struct linux_file *f = linux_fd_get(proc, a[0]);
 	if (!f)
 		return -EBADF;
+	if (a[1] == L_FIONREAD && f->kind == LINUX_FILE_PIPE) {
+		const int32_t n = (int32_t)linux_pipe_unread(f);
+		return linux_copy_out(proc, a[2], &n, sizeof(n));
+	}
 	if (!is_tty(proc, f))
 		return -ENOTTY;
 	if (a[1] == L_TCGETS) {

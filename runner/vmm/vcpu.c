@@ -172,10 +172,13 @@ static void *vcpu_thread(void *arg)
 			continue;
 		}
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			int e = errno;
+			if (e == EINTR && vm->guest->kicked)
+				vm->guest->kicked(vcpu);
+			if (e == EINTR || e == EAGAIN)
 				continue;
 			vm_end(vm, EXIT_GUEST_ERROR, "lockvm-vmm: ioctl(vcpu%u, KVM_RUN): %s",
-			       vcpu->index, strerror(errno));
+			       vcpu->index, strerror(e));
 			break;
 		}
 		vcpu->exits++;

@@ -28,7 +28,7 @@ void vm_init(struct vm *vm)
 	pthread_condattr_destroy(&attr);
 }
 
-static void vm_kick_vcpus(struct vm *vm)
+void vm_kick_vcpus(struct vm *vm)
 {
 	pthread_t self = pthread_self();
 	for (unsigned i = 0; i < vm->vcpu_count; i++) {
@@ -46,6 +46,14 @@ static void vm_end_v(struct vm *vm, int status, const char *fmt, va_list ap)
 {
 	pthread_mutex_lock(&vm->lock);
 	bool first = !vm_is_ending(vm);
+	/* Past --timeout, whoever ends the VM (a guest's own exit that a sleep
+	 * cut short at the deadline, say) reports the timeout: it always wins. */
+	bool timed_out = vm->deadline_ns && status != EXIT_TIMEOUT && now_ns() >= vm->deadline_ns;
+	if (first && timed_out) {
+		status = EXIT_TIMEOUT;
+		fmt = NULL;
+		fprintf(stderr, "timeout: VM stopped after --timeout\n");
+	}
 	if (first) {
 		vm->exit_status = status;
 		atomic_store_explicit(&vm->ending, true, memory_order_release);

@@ -40,6 +40,13 @@ struct guest_ops {
 	void (*print_stats)(const struct vm *vm);
 	/* Frees the kind's VMM-side state. */
 	void (*free)(struct vm *vm);
+	/* Main thread: SIGINT/SIGTERM from the host (`lockvm stop` asks with
+	 * SIGTERM) for the kind to deliver to its guest; true when taken (the
+	 * VM runs on), false to end the VM as for SDK guests. */
+	bool (*host_signal)(struct vm *vm, int sig);
+	/* vCPU thread: KVM_RUN returned for a kick; the kind may act on the
+	 * vCPU (deliver a host signal to a program that makes no calls). */
+	void (*kicked)(struct vcpu *vcpu);
 };
 extern const struct guest_ops sdk_guest_ops;
 struct nic;
@@ -134,6 +141,8 @@ void vm_init(struct vm *vm);
  * of KVM_RUN. Safe from any VMM thread.
  */
 void vm_end(struct vm *vm, int status, const char *fmt, ...) PRINTF_LIKE(3, 4);
+/* Kicks every vCPU out of KVM_RUN (immediate_exit and SIGUSR1). */
+void vm_kick_vcpus(struct vm *vm);
 
 static inline bool vm_is_ending(struct vm *vm)
 {

@@ -317,6 +317,11 @@ static int run_until_end(struct vm *vm, int signal_fd, int control_fd)
 			struct signalfd_siginfo si;
 			if (read(signal_fd, &si, sizeof(si)) != (ssize_t)sizeof(si))
 				continue;
+			/* A --linux program gets SIGINT/SIGTERM (`lockvm stop`: SIGTERM)
+			 * to clean up; a second one ends the VM. */
+			int sig = si.ssi_signo == SIGUSR2 ? SIGTERM : (int)si.ssi_signo;
+			if (vm->guest->host_signal && vm->guest->host_signal(vm, sig))
+				continue;
 			if (si.ssi_signo == SIGUSR2) /* `lockvm stop`: ask the guest */
 				vm_post_event(vm, LOCKVM_EVENT_SHUTDOWN);
 			else

@@ -1,5 +1,6 @@
-/* libFuzzer target: the --linux syscall layer driven with random calls against a small process (hostile pointers, lengths, fds, paths), and with sequences of file-tree calls (create, remove, chdir, close in any order) whose reference counts are checked after every call. */
+/* libFuzzer target: the --linux syscall layer driven with random calls against a small process (hostile pointers, lengths, fds, paths, host signals pending), and with sequences of file-tree and pipe calls (create, remove, chdir, pipe, dup, read, write, poll, close in any order) whose reference counts are checked after every call. */
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -89,6 +90,10 @@ enum tree_call {
 	T_RENAME2,
 	T_SYMLINK,
 	T_MEMFD,
+	T_PIPE,
+	T_READ,
+	T_POLL,
+	T_SELECT,
 	T_CALLS
 };
 
@@ -212,7 +217,9 @@ static void tree_sequence(struct linux_proc *proc, uint64_t user, const uint8_t 
 			r.rax = 263, a[0] = dirfd, a[1] = path, a[2] = op[3] & 1 ? 0x200 : 0;
 			break;
 		case T_DUP: r.rax = 33, a[0] = fd, a[1] = 3 + op[3] % 8; break;
-		case T_WRITE: r.rax = 1, a[0] = fd, a[1] = buf_at, a[2] = op[3]; break;
+		case T_WRITE: /* small, or past a pipe's 64 KiB */
+			r.rax = 1, a[0] = fd, a[1] = buf_at, a[2] = op[3] & 1 ? 70000 : op[3];
+			break;
 		case T_FSTATAT: r.rax = 262, a[0] = dirfd, a[1] = path, a[2] = buf_at; break;
 		case T_MMAP:
 			/* a file mapping copies the bytes: it must not need the node after */
@@ -231,6 +238,29 @@ static void tree_sequence(struct linux_proc *proc, uint64_t user, const uint8_t 
 			r.rax = 88, a[0] = tree_path(proc, path_at + 0x400, op[3]), a[1] = path;
 			break;
 		case T_MEMFD: r.rax = 319, a[0] = path, a[1] = op[3] & 1; break;
+		case T_PIPE: /* op[3]: O_NONBLOCK, O_CLOEXEC, or a flag pipe2 refuses */
+			r.rax = 293, a[0] = buf_at + (op[3] & 0x80 ? 0x7fff0000 : 0);
+			a[1] = (op[3] & 1 ? O_NONBLOCK : 0) | (op[3] & 2 ? O_CLOEXEC : 0) |
+			       (op[3] & 4 ? O_DIRECT : 0);
+			break;
+		case T_READ:
+			r.rax = 0, a[0] = fd, a[1] = buf_at, a[2] = (uint64_t)op[3] * 600;
+			break;
+		case T_POLL: /* fds 3..10 for reading and writing, timeout 0 or forever */
+			for (int k = 0; k < 8; k++) {
+				int32_t pfd = 3 + k;
+				int16_t ev = POLLIN | POLLOUT;
+				memcpy(guest_mem_ptr(&proc->vm->mem, buf_at + 8 * k, 4), &pfd, 4);
+				memcpy(guest_mem_ptr(&proc->vm->mem, buf_at + 8 * k + 4, 2), &ev,
+				       2);
+			}
+			r.rax = 7, a[0] = buf_at, a[1] = 1 + op[3] % 8,
+			a[2] = op[3] & 0x80 ? -1 : 0;
+			break;
+		case T_SELECT: /* every fd below 3 + op[3] % 12 in both sets */
+			memset(guest_mem_ptr(&proc->vm->mem, buf_at, 16), 0xff, 16);
+			r.rax = 23, a[0] = 3 + op[3] % 12, a[1] = buf_at, a[2] = buf_at + 8;
+			break;
 		case T_CALLS: abort();
 		}
 		r.rdi = a[0], r.rsi = a[1], r.rdx = a[2], r.r10 = a[3], r.r8 = a[4], r.r9 = a[5];
@@ -254,6 +284,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct guest_mem mem = vm.mem;
 	vm_init(&vm);
 	vm.mem = mem;
+	static struct vcpu vcpu0; /* never started: vm_end() (SIGPIPE) has nothing to kick */
+	vm.vcpus = &vcpu0;
 	vm.vcpu_count = 1;
 	vm.console_fd = devnull;
 	vm.deadline_ns = 1; /* already past: sleeps and futex waits return at once */
@@ -294,9 +326,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (a[k] >> 63)
 				a[k] = user + (a[k] % user_len);
 		static const uint16_t interesting[] = {
-		    0,	 1,   2,   3,	4,   5,	  8,   9,   10,	 11,  12,  13,	14, 15, 16,
-		    17,	 19,  20,  21,	25,  28,  32,  33,  72,	 77,  79,  80,	83, 87, 89,
-		    158, 202, 217, 228, 257, 262, 263, 267, 292, 302, 318, 332, 999};
+		    0,	 1,   2,   3,	4,   5,	  8,   9,   10,	 11,  12,  13,	14,  15, 16,
+		    17,	 19,  20,  21,	25,  28,  32,  33,  72,	 77,  79,  80,	83,  87, 89,
+		    158, 202, 217, 228, 257, 262, 263, 267, 292, 302, 318, 332, 999, 7,	 22,
+		    23,	 270, 271, 293, 61,  62,  109, 112, 121, 200, 234, 247};
 		r.rax = interesting[c[0] % (sizeof(interesting) / sizeof(interesting[0]))];
 		if (r.rax == 60 || r.rax == 231)
 			continue;
@@ -307,6 +340,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		r.r8 = a[4];
 		r.r9 = a[5];
 		r.rsp = proc->user_top - 0x1000;
+		r.rip = 0x200002; /* a restarted call steps back 2 bytes */
+		if (c[0] & 0x40)  /* SIGTERM from the host, taken when this call returns */
+			proc->host_pending |= 1ULL << (15 - 1);
 		linux_syscall(proc, &r);
 	}
 out:

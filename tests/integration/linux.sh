@@ -52,6 +52,13 @@ for libc in $libcs; do
 	expect "$libc: SIGILL handler" 0 "caught signal 4" "$LOCKVM" run --linux "$LX/lx_fault.$libc" -- ud-handler
 	expect "$libc: time, sleep and random" 0 "sleep ok, wall clock ok, random ok" \
 		"$LOCKVM" run --linux "$LX/lx_time.$libc"
+	expect "$libc: pipes, poll, ppoll, select, pselect, fcntl flags, FIONREAD, EPIPE" 0 "pipes and poll ok" \
+		"$LOCKVM" run --linux "$LX/lx_pipe.$libc"
+	expect "$libc: the first process: pid 1, group and session leader, kill, wait4/waitid ECHILD" 0 \
+		"process calls ok" "$LOCKVM" run --linux "$LX/lx_proc.$libc"
+	expect "$libc: SIGPIPE by default ends the program (141)" 141 "guest killed by signal 13" \
+		"$LOCKVM" run --linux "$LX/lx_pipe.$libc" -- sigpipe
+	grep -qF "still alive" <<<"$out" && fail "$libc: lived on after SIGPIPE" || pass "$libc: nothing ran after SIGPIPE"
 		expect "$libc: file reads from --fs, mmap, /tmp, chdir" 0 "/tmp round trip: 1000 lines" \
 		"$LOCKVM" run --linux --fs "$FS" "/bin/lx_files.$libc" -- /data/fruit.txt /data/random.bin /data/fruit-link /data/empty /nonexistent
 	grep -qF "/data/random.bin: 3000000 bytes" <<<"$out" && grep -qF "/data/fruit-link: 28 bytes" <<<"$out" &&
@@ -115,9 +122,65 @@ else
 	bb md5sum md5sum data/random.bin
 	expect "busybox cat of a missing file fails like natively" 1 "can't open 'nope'" \
 		"$LOCKVM" run --linux --fs "$FS" busybox -- cat nope
+	for i in 1 2 3; do # the sleep ends at the deadline too: the timeout must still win, every time
+		expect "busybox sleep 5 under --timeout 1 exits 124 (round $i)" 124 "timeout: VM stopped after --timeout" \
+			"$LOCKVM" run --linux --timeout 1 "$BUSYBOX" -- sleep 5
+	done
+	expect "busybox sh: read and while-read from a file (poll)" 0 "lines: pear apple fig banana apple " \
+		"$LOCKVM" run --linux --fs "$FS" busybox -- sh -c \
+		'read x < /data/fruit.txt; echo "first: $x"; printf "lines: "; while read l; do printf "%s " "$l"; done < /data/fruit.txt; echo'
+	grep -qxF "first: pear" <<<"$out" && pass "busybox sh: read x < file gets the first line" ||
+		fail "busybox read x < file: $(tr '\n' '|' <<<"$out")"
+	v=$(printf 'one two\n' | "$LOCKVM" run --linux "$BUSYBOX" -- sh -c 'read a b; echo "$b $a"' 2>&1)
+	[ "$v" = "two one" ] && pass "busybox sh: read from the runner's stdin" || fail "read from stdin: $v"
 	v=$(echo "from stdin" | "$LOCKVM" run --linux "$BUSYBOX" -- cat 2>&1)
 	[ "$v" = "from stdin" ] && pass "busybox cat reads the runner's stdin" || fail "stdin: $v"
 fi
+
+for mode in spin sleep; do
+	expect "a program that blocks every signal and ${mode}s still ends at --timeout with 124" 124 \
+		"timeout: VM stopped after --timeout" "$LOCKVM" run --linux --timeout 1 "$LX/lx_block.glibc" -- "$mode"
+	grep -qxF "all signals blocked" <<<"$out" && pass "lx_block ($mode) ran before the timeout" ||
+		fail "lx_block ($mode) never ran: $(tr '\n' '|' <<<"$out")"
+done
+
+# Signals from the host: SIGTERM/SIGINT to lockvm reach the program's handler; a second one ends it
+sig_run() { # NAME MODE SIGNAL WANT_RC PATTERN [twice]
+	local name=$1 mode=$2 sig=$3 want=$4 pattern=$5 twice=${6:-} sup rc
+	sig_out=$T_TMP/sig.$mode.$sig.out # one file per run: never an earlier run's "ready"
+	rm -f "$sig_out"
+	"$LOCKVM" run --linux --timeout 60 "$LX/lx_sig.glibc" -- "$mode" >"$sig_out" 2>&1 &
+	sup=$!
+	for _ in $(seq 100); do grep -qsx ready "$sig_out" && break; sleep 0.1; done
+	kill -"$sig" "$sup"
+	if [ -n "$twice" ]; then sleep 0.5; kill -"$sig" "$sup"; fi
+	wait "$sup"; rc=$?
+	if [ "$rc" -eq "$want" ] && grep -qF -- "$pattern" "$sig_out"; then pass "host signal: $name"
+	else fail "host signal: $name: rc=$rc want $want: $(tr '\n' '|' <"$sig_out")"; fi
+}
+sig_run "SIGTERM interrupts a blocked pipe read (EINTR), the handler runs, exit 0" read TERM 0 "read returned -1 (Interrupted system call) after signal 15"
+sig_run "SIGINT too" read INT 0 "after signal 2"
+sig_run "SA_RESTART: the read resumes and gets what the handler wrote" restart TERM 0 "restarted read returned 1 'w' after signal 15"
+sig_run "a program that makes no calls is kicked into its handler" spin TERM 0 "spin interrupted by signal 15"
+sig_run "nanosleep returns EINTR with the time left" sleep TERM 0 "nanosleep returned -1 (Interrupted system call)"
+sig_run "a blocked SIGTERM stays pending and is taken on unblock" blocked TERM 0 "after unblock: signal 15"
+sig_run "no handler: the default action ends the VM (143)" default TERM 143 "stopped: Terminated"
+sig_run "an ignored SIGTERM: the second one ends the VM (143)" ignore TERM 143 "stopped: Terminated" twice
+grep -qF "slept through" "$sig_out" && fail "host signal: the ignoring program slept through" ||
+	pass "host signal: the ignoring program did not finish its sleep"
+
+# lockvm stop: the job gets SIGTERM and cleans up; one that blocks every signal is killed
+mkdir -p "$T_TMP/root"
+LR=("$LOCKVM" --root "$T_TMP/root")
+VN=lxstop$$
+"${LR[@]}" run -d --name "$VN" --linux "$LX/lx_sig.glibc" -- read >/dev/null
+for _ in $(seq 50); do "${LR[@]}" logs "$VN" 2>/dev/null | grep -qx ready && break; sleep 0.1; done
+expect "lockvm stop of a --linux job" 0 "$VN: stopped" "${LR[@]}" stop "$VN" --timeout 20
+run_capture "${LR[@]}" logs "$VN"
+grep -qF "read returned -1 (Interrupted system call) after signal 15" <<<"$out" && grep -qF "exit: 0 (exit status 0)" <<<"$out" &&
+	pass "lockvm stop: the --linux job's SIGTERM handler ran and it exited 0" || fail "stop log: $(tail -n 3 <<<"$out" | tr '\n' '|')"
+"${LR[@]}" run -d --name "${VN}b" --linux "$LX/lx_block.glibc" -- spin >/dev/null
+expect "lockvm stop kills a --linux job that blocks every signal" 0 "${VN}b: killed" "${LR[@]}" stop "${VN}b" --timeout 0.5
 
 # Bad input: one line, exit 125, nothing run
 expect "--linux with a dynamic program is refused" 125 "static programs only" \

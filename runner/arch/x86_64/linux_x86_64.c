@@ -275,3 +275,46 @@ bool linux_exit_fault(struct vcpu *vcpu, unsigned vector, uint64_t error_code, u
 		vcpu->run->kvm_dirty_regs = 0; /* what we just set wins */
 	return true;
 }
+
+void linux_vcpu_kicked(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	struct linux_proc *proc = vm->linux_proc;
+	if (!proc || !vcpu->run || vm_is_ending(vm) || atomic_load(&vm->pause_requested))
+		return; /* the loop parks or ends: their kick stays armed */
+	__atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_RELEASE);
+	if (!linux_signal_host_ready(proc))
+		return;
+	/* Registers not yet handed to KVM (sync regs still dirty) are the
+	 * program's latest; otherwise KVM's are. */
+	bool pending_sync = use_sync_regs && vcpu->run->kvm_dirty_regs;
+	struct kvm_regs k;
+	struct kvm_sregs s;
+	if (pending_sync) {
+		k = vcpu->run->s.regs.regs;
+		s = vcpu->run->s.regs.sregs;
+	} else if (ioctl(vcpu->fd, KVM_GET_REGS, &k) < 0 ||
+		   ioctl(vcpu->fd, KVM_GET_SREGS, &s) < 0) {
+		return;
+	}
+	if ((s.cs.selector & 3) != 3)
+		return; /* in the syscall stub: delivered when that call returns */
+	struct linux_regs r;
+	from_kvm(&r, &k);
+	proc->regs = &r;
+	proc->regs_replaced = false;
+	linux_signal_host_deliver(proc, &r);
+	bool entered = proc->regs_replaced;
+	proc->regs = NULL;
+	proc->regs_replaced = false;
+	if (!entered || vm_is_ending(vm))
+		return;
+	to_kvm(&k, &r);
+	if (pending_sync) {
+		vcpu->run->s.regs.regs = k;
+		vcpu->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+	} else if (ioctl(vcpu->fd, KVM_SET_REGS, &k) < 0) {
+		vm_end(vm, EXIT_GUEST_ERROR, "lockvm-vmm: vcpu%u: writing registers: %s",
+		       vcpu->index, strerror(errno));
+	}
+}
