@@ -19,8 +19,10 @@ BUSYBOX=$(command -v busybox || true)
 if [ -z "$BUSYBOX" ] || ! file -L "$BUSYBOX" | grep -q "statically linked"; then
 	skip "define options reach the VM: busybox-static is not installed"; exit 0
 fi
-mkdir -p "$T_TMP/tree/etc"
+mkdir -p "$T_TMP/tree/etc" "$T_TMP/tree$(dirname "$BUSYBOX")"
 touch "$T_TMP/tree/etc/from-the-fs-tree"
+# With fs, the guest is found inside the tree (as chroot would): put it at the same path.
+cp "$BUSYBOX" "$T_TMP/tree$BUSYBOX"
 vm=dl-$$
 cat >"$T_TMP/linux.conf" <<EOF
 [vm]
