@@ -67,7 +67,7 @@ install: install-build
 	  $(DESTDIR)$(SYSCONFDIR)/apparmor.d/abstractions $(DESTDIR)$(TMPFILESDIR) \
 	  $(DESTDIR)$(DATADIR)/bash-completion/completions \
 	  $(DESTDIR)$(DATADIR)/zsh/vendor-completions \
-	  $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+	  $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(INSTALL_BUILD)/lockvm $(DESTDIR)$(BINDIR)/lockvm
 	install -m 0755 $(INSTALL_BUILD)/lockvm-oci $(DESTDIR)$(BINDIR)/lockvm-oci
 	install -m 0755 $(BUILD)/lockvm-vmm $(DESTDIR)$(LOCKVM_LIBEXEC)/lockvm-vmm
@@ -86,6 +86,7 @@ install: install-build
 	install -m 0644 completion/_lockvm $(DESTDIR)$(DATADIR)/zsh/vendor-completions/_lockvm
 	install -m 0644 $(MAN1_PAGES) $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 $(MAN5_PAGES) $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(MAN8_PAGES) $(DESTDIR)$(MANDIR)/man8/
 
 # Removes what install put there; lockvm.conf only when it is still the
 # shipped one (an edited configuration is the administrator's).
@@ -100,7 +101,8 @@ uninstall:
 	  $(DESTDIR)$(DATADIR)/bash-completion/completions/lockvm \
 	  $(DESTDIR)$(DATADIR)/zsh/vendor-completions/_lockvm \
 	  $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1_PAGES))) \
-	  $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5_PAGES)))
+	  $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5_PAGES))) \
+	  $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8_PAGES)))
 	rm -f $(addprefix $(DESTDIR)$(LOCKVM_DATA)/seccomp/,$(notdir $(wildcard policy/seccomp/*.policy))) \
 	  $(addprefix $(DESTDIR)$(LOCKVM_DATA)/selinux/,$(notdir $(wildcard policy/selinux/*.allow))) \
 	  $(DESTDIR)$(LOCKVM_DATA)/examples/vm-example.conf $(DESTDIR)$(LOCKVM_DATA)/lockvm-vm.template

@@ -32,7 +32,15 @@ for src in "$TOP"/docs/man/*.scd; do
 			fail "$name names $ref, which has no docs/man source"
 	done
 done
-[ "$pages" -ge 12 ] && pass "$pages man pages" || fail "only $pages man pages"
+[ "$pages" -ge 16 ] && pass "$pages man pages" || fail "only $pages man pages"
+
+# Every section a page is in is one make install installs.
+for src in "$TOP"/docs/man/*.scd; do
+	s=$(basename "$src" .scd)
+	s=${s##*.}
+	grep -q "MAN${s}_PAGES) \$(DESTDIR)\$(MANDIR)/man$s/" "$TOP/mk/install.mk" ||
+		fail "$(basename "$src"): make install installs no man$s pages"
+done
 
 # Every command lockvm lists is described in lockvm(1).
 missing=""
@@ -41,3 +49,13 @@ for c in $("$LOCKVM" help | awk '/^  [a-z]/ {print $1}'); do
 done
 [ -z "$missing" ] && pass "lockvm(1) describes every command of lockvm help" ||
 	fail "lockvm(1) lacks:$missing"
+
+# Every command lockvm-oci names is described in lockvm-oci(8).
+if [ -x "$B/lockvm-oci" ]; then
+	missing=""
+	for c in $("$B/lockvm-oci" --help | sed -n 's/^commands: //p' | sed 's/ (not yet)//' | tr -d ,); do
+		grep -qF "\\fB$c\\fR" "$B/man/lockvm-oci.8" || missing="$missing $c"
+	done
+	[ -z "$missing" ] && pass "lockvm-oci(8) describes every command of lockvm-oci --help" ||
+		fail "lockvm-oci(8) lacks:$missing"
+fi
