@@ -20,6 +20,8 @@ root_prepare() {
 	mount -t tmpfs lockvm-test-tmp "$m/tmp"
 	mkdir -p "$m/tmp/root" "$m/tmp/old"
 	cp "$G/hello.elf" "$m/tmp/hello.elf"
+	# A build tree under /tmp (a clone there) has no mount point in the new /tmp.
+	mkdir -p "$m$TOP"
 	mount -t tmpfs -o ro lockvm-test-hidden "$m$TOP"
 }
 
