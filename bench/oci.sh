@@ -40,23 +40,10 @@ echo "BENCH oci-run ratio=$(ratio "$lv" "$rc") lockvm-oci=${lv}us runc=${rc}us (
 
 command -v containerd >/dev/null || { echo "BENCH oci-ctr skipped: containerd not installed"; exit 0; }
 "${PM[@]}" save --format oci-archive -o "$T/image.tar" localhost/lockvm-bench:1 >/dev/null 2>&1
-cat >"$T/containerd.toml" <<EOF
-version = 2
-root = "$T/croot"
-state = "$T/cstate"
-[grpc]
-  address = "$T/c.sock"
-[ttrpc]
-  address = "$T/c.sock.ttrpc"
-[debug]
-  address = "$T/d.sock"
-[metrics]
-  address = ""
-EOF
-containerd --config "$T/containerd.toml" >"$T/containerd.log" 2>&1 &
-cpid=$!
-for _ in $(seq 1 100); do [ -S "$T/c.sock" ] && break; sleep 0.05; done
-CT=(ctr --address "$T/c.sock" -n lockvm-bench)
+. tests/lib_containerd.sh
+containerd_private "$T/ctrd"
+cpid=$CONTAINERD_PID
+CT=(ctr --address "$T/ctrd/sock" -n lockvm-bench)
 "${CT[@]}" images import --snapshotter native --base-name localhost/lockvm-bench "$T/image.tar" >/dev/null 2>&1
 lv="" rc=""
 for i in 1 2 3 4 5; do

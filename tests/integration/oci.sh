@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # lockvm-oci: the OCI lifecycle as runc enforces it, hostile bundles, then real engines (podman, containerd).
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib_containerd.sh"
 if ! have_kvm; then skip "oci: /dev/kvm is not usable here"; exit 0; fi
 OCI=$B/lockvm-oci
 BUSYBOX=$(command -v busybox || true)
@@ -201,23 +202,8 @@ if command -v podman >/dev/null; then podman_tests; else skip "oci: podman not i
 # --- containerd ----------------------------------------------------------
 containerd_tests() {
 	local C=$T_TMP/ctrd
-	mkdir -p "$C"
-	cat >"$C/config.toml" <<EOF
-version = 2
-root = "$C/root"
-state = "$C/state"
-[grpc]
-  address = "$C/sock"
-[ttrpc]
-  address = "$C/sock.ttrpc"
-[debug]
-  address = "$C/debug.sock"
-[metrics]
-  address = ""
-EOF
-	containerd --config "$C/config.toml" >"$C/log" 2>&1 &
-	local cpid=$!
-	for _ in $(seq 1 100); do [ -S "$C/sock" ] && break; sleep 0.05; done
+	containerd_private "$C"
+	local cpid=$CONTAINERD_PID
 	local CT=(ctr --address "$C/sock" -n "lockvm-oci-$$")
 	if ! "${CT[@]}" images import --snapshotter native --base-name localhost/lockvm-oci-test "$T_TMP/image.tar" >"$C/import" 2>&1; then
 		fail "containerd: image import: $(tail -n 2 "$C/import")"
