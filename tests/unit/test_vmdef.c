@@ -155,22 +155,35 @@ static void test_long_lines_and_bytes(void **state)
 	assert_string_equal(parse_error("", 0), "t.conf: no [vm] section");
 }
 
+/* The argv `lockvm start` would run for definition text[0, len) as VM vm1. */
+static char **run_argv_of(const char *text, size_t len, int *argc)
+{
+	char err[256];
+	struct vmdef def;
+	assert_int_equal(vmdef_parse(text, len, "t.conf", &def, err, sizeof(err)), 0);
+	char **argv = vmdef_run_argv(&def, "vm1", argc);
+	vmdef_free(&def);
+	assert_non_null(argv);
+	return argv;
+}
+
+/* argv[0, argc) is want[0, n), word for word. */
+static void assert_argv(char **argv, int argc, const char *const *want, size_t n)
+{
+	assert_int_equal(argc, (int)n);
+	for (int i = 0; i < argc; i++)
+		assert_string_equal(argv[i], want[i]);
+}
+
 static void test_argv(void **state)
 {
 	static const char text[] = "[vm]\nguest = /g.elf\narg = --\narg = -x\n"
 				   "[disk]\npath = /a,ro\n";
-	char err[256];
-	struct vmdef def;
 	int argc;
-	assert_int_equal(vmdef_parse(text, sizeof(text) - 1, "t.conf", &def, err, sizeof(err)), 0);
-	char **argv = vmdef_run_argv(&def, "vm1", &argc);
-	vmdef_free(&def);
-	assert_non_null(argv);
+	char **argv = run_argv_of(text, sizeof(text) - 1, &argc);
 	const char *want[] = {"run", "--detach", "--name",   "vm1",    "--mem", "64M", "--vcpus",
 			      "1",   "--disk",	 "/a,ro,rw", "/g.elf", "--",	"--",  "-x"};
-	assert_int_equal(argc, (int)(sizeof(want) / sizeof(want[0])));
-	for (int i = 0; i < argc; i++)
-		assert_string_equal(argv[i], want[i]);
+	assert_argv(argv, argc, want, sizeof(want) / sizeof(want[0]));
 	assert_null(argv[argc]);
 	vmdef_argv_free(argv);
 	vmdef_argv_free(NULL);
@@ -183,13 +196,8 @@ static void test_run_option_keys(void **state)
 				   "env = A=1\nenv = B=x=y\nnet = bridge=br0\n"
 				   "mac = 52:54:00:12:34:56\nksm = yes\nhugepages = thp\nnuma = 0\n"
 				   "mem_limit = 256M\nrequire_mac = yes\nlog_size_max = 1M\n";
-	char err[256];
-	struct vmdef def;
 	int argc;
-	assert_int_equal(vmdef_parse(text, sizeof(text) - 1, "t.conf", &def, err, sizeof(err)), 0);
-	char **argv = vmdef_run_argv(&def, "vm1", &argc);
-	vmdef_free(&def);
-	assert_non_null(argv);
+	char **argv = run_argv_of(text, sizeof(text) - 1, &argc);
 	const char *want[] = {"run",
 			      "--detach",
 			      "--name",
@@ -211,9 +219,7 @@ static void test_run_option_keys(void **state)
 			      "--require-mac",
 			      "--log-size-max=1M",
 			      "/g.elf"};
-	assert_int_equal(argc, (int)(sizeof(want) / sizeof(want[0])));
-	for (int i = 0; i < argc; i++)
-		assert_string_equal(argv[i], want[i]);
+	assert_argv(argv, argc, want, sizeof(want) / sizeof(want[0]));
 	vmdef_argv_free(argv);
 }
 
