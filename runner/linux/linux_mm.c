@@ -164,6 +164,24 @@ static void unmap_range(struct linux_proc *proc, uint64_t addr, uint64_t len)
 		zero_pages(proc, addr, len);
 }
 
+int linux_mm_exec(struct linux_proc *proc)
+{
+	/* Run by run of the program's pages (the runner's are never USED). */
+	uint64_t start = 0, len = 0;
+	for (uint64_t a = 0; a <= proc->user_top; a += PAGE) {
+		if (a < proc->user_top && (proc->ptes[a / PAGE] & PTE_USED)) {
+			start = len ? start : a;
+			len += PAGE;
+		} else if (len) {
+			unmap_range(proc, start, len);
+			len = 0;
+		}
+	}
+	proc->brk_start = proc->brk = 0;
+	proc->stack_low = proc->user_top;
+	return 0;
+}
+
 bool linux_mm_fault_is_stale(struct linux_proc *proc, uint64_t addr, uint64_t error_code)
 {
 	if (addr >= proc->user_top)
