@@ -93,11 +93,12 @@ static const char *check_interp(const uint8_t *file, uint64_t size, const Elf64_
 	if (ph->p_filesz < 2 || ph->p_filesz > LINUX_PATH_MAX ||
 	    __builtin_add_overflow(ph->p_offset, ph->p_filesz, &end) || end > size)
 		return "bad interpreter path (PT_INTERP)";
+	/* As Linux: the last byte NUL; the path is the string before the first. */
 	const char *path = (const char *)file + ph->p_offset;
-	if (path[ph->p_filesz - 1] != '\0' || strlen(path) != ph->p_filesz - 1)
-		return "interpreter path (PT_INTERP) is not one NUL-terminated string";
+	if (path[ph->p_filesz - 1] != '\0' || path[0] == '\0')
+		return "interpreter path (PT_INTERP) is not a NUL-terminated string";
 	elf->interp_off = ph->p_offset;
-	elf->interp_len = ph->p_filesz - 1;
+	elf->interp_len = strlen(path);
 	return NULL;
 }
 

@@ -37,9 +37,14 @@ static int args_put(struct linux_exec_args *args, const char *s, size_t len)
 		size_t cap = args->cap ? args->cap : 4096;
 		while (cap < args->len + len + 1)
 			cap *= 2;
-		char *grown = realloc(args->buf, cap);
+		/* Not realloc: a large block's realloc is mremap, which the
+		 * VMM's seccomp filter does not allow. */
+		char *grown = malloc(cap);
 		if (!grown)
 			return -ENOMEM;
+		if (args->len)
+			memcpy(grown, args->buf, args->len);
+		free(args->buf);
 		args->buf = grown;
 		args->cap = cap;
 	}

@@ -180,7 +180,7 @@ static int at(const char *dir, const char *name)
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	int fd = open(path, O_RDONLY);
-	char *argv[] = {(char *)name, "hello", NULL};
+	char *argv[] = {(char *)name, "auxv", NULL};
 	if (getenv("LX_AT_FD")) {
 		syscall(SYS_execveat, fd, "", argv, environ, AT_EMPTY_PATH);
 		printf("execveat AT_EMPTY_PATH: %s\n", errno_name(errno));
