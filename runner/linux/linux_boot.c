@@ -109,8 +109,9 @@ static int load_first(struct linux_proc *proc, const uint8_t *file, uint64_t siz
 	else
 		rc = linux_exec_load(proc, file, size, filename, &args, err, errlen);
 	linux_exec_args_free(&args);
-	if (rc == -ENOENT && proc->fs.root_fd < 0 && strlen(err) + 40 < errlen)
-		strcat(err, " (give --fs DIR: the tree holding it)");
+	size_t used = strlen(err);
+	if (rc == -ENOENT && proc->fs.root_fd < 0 && used < errlen)
+		snprintf(err + used, errlen - used, " (give --fs DIR: the tree holding it)");
 	return rc == 0 ? 0 : -1;
 }
 

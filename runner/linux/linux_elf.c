@@ -146,11 +146,11 @@ static const char *check_entry(const uint8_t *file, const Elf64_Ehdr *eh, struct
 int linux_elf_parse(const uint8_t *file, uint64_t size, struct linux_elf *elf, char *err,
 		    size_t errlen)
 {
-	Elf64_Ehdr eh;
+	Elf64_Ehdr eh = {0};
 	const char *problem = read_header(file, size, &eh);
 	*elf = (struct linux_elf){.lo = UINT64_MAX, .max_align = LOCKVM_PAGE_SIZE};
 	unsigned loads = 0;
-	for (unsigned i = 0; i < eh.e_phnum && !problem; i++) {
+	for (unsigned i = 0; !problem && i < eh.e_phnum; i++) {
 		Elf64_Phdr ph = phdr_at(file, eh.e_phoff, i);
 		if (ph.p_type == PT_INTERP)
 			problem = check_interp(file, size, &ph, elf);

@@ -1,6 +1,7 @@
 /* execve/execveat and the one loader every program goes through: `#!` scripts, the ELF image and its interpreter (PT_INTERP) read from the VM's file tree, all checked before the old image goes; then the new image, its stack (argv, envp, auxv) and a clean process state. */
 #include <cpuid.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,10 +12,10 @@
 #include "linux.h"
 
 #define PAGE_MASK	      (LOCKVM_PAGE_SIZE - 1)
-#define LINUX_PIE_BASE	      0x400000ULL   /* Linux's ELF_ET_DYN_BASE would be far above RAM */
-#define LINUX_ARG_STRLEN_MAX  (32U * 4096U) /* MAX_ARG_STRLEN: one argument or variable */
-#define LINUX_BINPRM_BUF      256U	    /* bytes of a `#!` line Linux looks at */
-#define LINUX_EXEC_DEPTH      5U	    /* nested `#!` interpreters, as Linux's exec_binprm */
+#define LINUX_PIE_BASE	      0x400000ULL /* Linux's ELF_ET_DYN_BASE would be far above RAM */
+#define LINUX_ARG_STRLEN_MAX  ((size_t)32 * 4096) /* MAX_ARG_STRLEN: one argument or variable */
+#define LINUX_BINPRM_BUF      256U		  /* bytes of a `#!` line Linux looks at */
+#define LINUX_EXEC_DEPTH      5U /* nested `#!` interpreters, as Linux's exec_binprm */
 #define L_AT_FDCWD	      (-100)
 #define L_AT_SYMLINK_NOFOLLOW 0x100
 #define L_AT_EMPTY_PATH	      0x1000
@@ -31,7 +32,7 @@ static int args_put(struct linux_exec_args *args, const char *s, size_t len)
 	if (len + 1 > LINUX_ARG_STRLEN_MAX)
 		return -E2BIG;
 	/* Linux counts each string and its pointer against ARG_MAX. */
-	if (args->len + len + 1 + 8 * (args->argc + args->envc + 1) > args->limit)
+	if (args->len + len + 1 + 8 * ((uint64_t)args->argc + args->envc + 1) > args->limit)
 		return -E2BIG;
 	if (args->len + len + 1 > args->cap) {
 		size_t cap = args->cap ? args->cap : 4096;
@@ -122,52 +123,50 @@ static int args_script(struct linux_exec_args *args, const char *interp, const c
 
 /* ---- reading the files, from the VM's tree only ---- */
 
-/* A regular file with an x bit, read whole into a new buffer. */
-static long read_node(struct linux_proc *proc, struct linux_node *node, uint8_t **out,
-		      uint64_t *size)
+/* A regular file with an x bit, read whole: a new buffer of *size bytes,
+ * or NULL with -errno in *rc. */
+static uint8_t *read_node(struct linux_proc *proc, struct linux_node *node, uint64_t *size,
+			  long *rc)
 {
-	if (node->host && !node->statted) {
-		int rc = linux_hostfs_stat(&proc->fs, node);
-		if (rc < 0)
-			return rc;
+	*rc = node->host && !node->statted ? linux_hostfs_stat(&proc->fs, node) : 0;
+	if (*rc < 0)
+		return NULL;
+	if ((node->mode & S_IFMT) != S_IFREG || node->dev_kind || !(node->mode & 0111)) {
+		*rc = -EACCES;
+		return NULL;
 	}
-	if ((node->mode & S_IFMT) != S_IFREG || node->dev_kind || !(node->mode & 0111))
-		return -EACCES;
 	int fd = node->host ? linux_hostfs_open(&proc->fs, node) : -1;
-	if (node->host && fd < 0)
-		return fd;
-	long rc = 0;
-	uint64_t len = node->size;
-	uint8_t *buf = NULL;
-	if (len > proc->vm->mem.size)
-		rc = -ENOMEM; /* it could never be loaded */
-	else if (!(buf = malloc(len ? len : 1)))
-		rc = -ENOMEM;
-	uint64_t done = 0;
-	while (rc == 0 && done < len) {
+	if (node->host && fd < 0) {
+		*rc = fd;
+		return NULL;
+	}
+	uint64_t len = node->size, done = 0;
+	/* Larger than RAM: it could never be loaded. */
+	uint8_t *buf = len > proc->vm->mem.size ? NULL : malloc(len ? len : 1);
+	*rc = buf ? 0 : -ENOMEM;
+	while (*rc == 0 && done < len) {
 		long n = linux_fs_pread(node, fd, buf + done, len - done, done);
 		if (n <= 0)
-			rc = n < 0 ? n : -EIO; /* shorter than its size said */
+			*rc = n < 0 ? n : -EIO; /* shorter than its size said */
 		else
 			done += (uint64_t)n;
 	}
 	if (fd >= 0)
 		close(fd);
-	if (rc < 0) {
+	if (*rc < 0) {
 		free(buf);
-		return rc;
+		return NULL;
 	}
-	*out = buf;
 	*size = len;
-	return 0;
+	return buf;
 }
 
-static long read_path(struct linux_proc *proc, const char *path, uint8_t **out, uint64_t *size)
+static uint8_t *read_path(struct linux_proc *proc, const char *path, uint64_t *size, long *rc)
 {
 	struct linux_node *node;
-	int rc = linux_fs_resolve(&proc->fs, proc->cwd, path, LINUX_RESOLVE_FOLLOW, &node, NULL,
-				  NULL, 0);
-	return rc < 0 ? rc : read_node(proc, node, out, size);
+	*rc = linux_fs_resolve(&proc->fs, proc->cwd, path, LINUX_RESOLVE_FOLLOW, &node, NULL, NULL,
+			       0);
+	return *rc < 0 ? NULL : read_node(proc, node, size, rc);
 }
 
 /* ---- `#!` ---- */
@@ -219,8 +218,8 @@ struct exec_image {
 	uint8_t *file_owned, *interp;
 	uint64_t file_size, interp_size;
 	struct linux_elf elf, interp_elf;
-	uint64_t bias; /* of the program */
-	char filename[LINUX_PATH_MAX];
+	uint64_t bias;	/* of the program */
+	char *filename; /* LINUX_PATH_MAX bytes: the name it runs as (AT_EXECFN) */
 };
 
 static void image_free(struct exec_image *img)
@@ -255,47 +254,50 @@ static long exec_prepare(struct linux_proc *proc, struct exec_image *img,
 		free(img->file_owned);
 		img->file = img->file_owned = NULL;
 		if (rc == 0)
-			rc = read_path(proc, interp, &img->file_owned, &img->file_size);
-		img->file = img->file_owned;
+			img->file = img->file_owned = read_path(proc, interp, &img->file_size, &rc);
 		if (rc < 0) {
 			snprintf(err, errlen, "%s: #! interpreter %s: %s", img->filename, interp,
 				 strerror((int)-rc));
 			return rc;
 		}
-		snprintf(img->filename, sizeof(img->filename), "%s", interp);
+		snprintf(img->filename, LINUX_PATH_MAX, "%s", interp);
 	}
-	char why[160];
-	if (linux_elf_parse(img->file, img->file_size, &img->elf, why, sizeof(why)) < 0) {
+	/* Parsed into locals, then copied: no pointer into img leaves this file. */
+	char why[160] = "not an ELF file";
+	struct linux_elf parsed;
+	if (!img->file ||
+	    linux_elf_parse(img->file, img->file_size, &parsed, why, sizeof(why)) < 0) {
 		snprintf(err, errlen, "%s: %s", img->filename, why);
 		return -ENOEXEC;
 	}
+	img->elf = parsed;
 	struct linux_elf *elf = &img->elf;
 	img->bias = elf->dyn ? align_up(LINUX_PIE_BASE, elf->max_align) - elf->lo : 0;
 	uint64_t stack_low = proc->user_top - stack_size;
 	if (elf->lo + img->bias < LOCKVM_RUNNER_END || elf->hi + img->bias > stack_low) {
 		snprintf(err, errlen,
-			 "%s: image [0x%llx, 0x%llx) does not fit between 0x%llx and the stack "
-			 "at 0x%llx (more --mem?)",
-			 img->filename, (unsigned long long)(elf->lo + img->bias),
-			 (unsigned long long)(elf->hi + img->bias),
-			 (unsigned long long)LOCKVM_RUNNER_END, (unsigned long long)stack_low);
+			 "%s: image [0x%" PRIx64 ", 0x%" PRIx64 ") does not fit between 0x%" PRIx64
+			 " and the stack at 0x%" PRIx64 " (more --mem?)",
+			 img->filename, elf->lo + img->bias, elf->hi + img->bias,
+			 (uint64_t)LOCKVM_RUNNER_END, stack_low);
 		return -ENOMEM;
 	}
 	if (!elf->interp_len)
 		return 0;
 	char path[LINUX_PATH_MAX];
 	memcpy(path, img->file + elf->interp_off, elf->interp_len + 1);
-	long rc = read_path(proc, path, &img->interp, &img->interp_size);
+	long rc;
+	img->interp = read_path(proc, path, &img->interp_size, &rc);
 	if (rc < 0) {
 		snprintf(err, errlen, "%s: interpreter %s: %s in the VM's file tree", img->filename,
 			 path, strerror((int)-rc));
 		return rc;
 	}
-	if (linux_elf_parse(img->interp, img->interp_size, &img->interp_elf, why, sizeof(why)) <
-	    0) {
+	if (linux_elf_parse(img->interp, img->interp_size, &parsed, why, sizeof(why)) < 0) {
 		snprintf(err, errlen, "%s: interpreter %s: %s", img->filename, path, why);
 		return -ELIBBAD;
 	}
+	img->interp_elf = parsed;
 	return 0;
 }
 
@@ -506,8 +508,9 @@ static uint64_t stack_size_of(const struct linux_proc *proc)
 int linux_exec_load(struct linux_proc *proc, const uint8_t *file, uint64_t size,
 		    const char *filename, struct linux_exec_args *args, char *err, size_t errlen)
 {
-	struct exec_image img = {.file = file, .file_size = size};
-	snprintf(img.filename, sizeof(img.filename), "%s", filename);
+	char name[LINUX_PATH_MAX];
+	struct exec_image img = {.file = file, .file_size = size, .filename = name};
+	snprintf(name, sizeof(name), "%s", filename);
 	uint64_t stack = stack_size_of(proc);
 	long rc = exec_prepare(proc, &img, args, stack, err, errlen);
 	if (rc == 0 && exec_commit(proc, &img, args, stack, err, errlen) < 0)
@@ -570,7 +573,7 @@ static long do_execveat(struct linux_proc *proc, uint64_t dirfd, uint64_t upath,
 	uint8_t *file = NULL;
 	uint64_t size = 0;
 	if (rc == 0)
-		rc = read_node(proc, node, &file, &size);
+		file = read_node(proc, node, &size, &rc);
 	err[0] = '\0';
 	if (rc == 0)
 		rc = linux_exec_load(proc, file, size, filename, &args, err, sizeof(err));

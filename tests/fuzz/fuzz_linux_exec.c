@@ -21,23 +21,30 @@ static void put_file(struct linux_proc *proc, const char *name, const uint8_t *d
 		linux_fs_write(&proc->fs, node, 0, data, len);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* One VM for every input: the loader never ends it (no vm_end), and each
+ * input gets a fresh process whose page tables rebuild its memory map. */
+static struct vm *fuzz_vm(int *devnull)
 {
 	static struct vm vm;
-	static int devnull = -1;
-	if (devnull < 0) {
-		devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-		if (devnull < 0 || guest_mem_map(&vm.mem, RAM) < 0)
-			abort();
-	}
-	struct guest_mem mem = vm.mem;
-	vm_init(&vm);
-	vm.mem = mem;
 	static struct vcpu vcpu0;
-	vm.vcpus = &vcpu0;
-	vm.vcpu_count = 1;
-	vm.console_fd = devnull;
+	static int null_fd = -1;
+	if (null_fd < 0) {
+		vm_init(&vm);
+		null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (null_fd < 0 || guest_mem_map(&vm.mem, RAM) < 0)
+			abort();
+		vm.vcpus = &vcpu0;
+		vm.vcpu_count = 1;
+		vm.console_fd = null_fd;
+	}
+	*devnull = null_fd;
+	return &vm;
+}
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	int devnull;
+	struct vm *vm = fuzz_vm(&devnull);
 	size_t prog_len = size;
 	const uint8_t *interp = NULL;
 	size_t interp_len = 0;
@@ -51,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[512] = "";
 	if (!proc)
 		abort();
-	proc->vm = &vm;
+	proc->vm = vm;
 	proc->fs.root_fd = -1;
 	if (linux_mm_init(proc, err, sizeof(err)) < 0 ||
 	    linux_fs_init(&proc->fs, -1, 1 << 20, err, sizeof(err)) < 0)
