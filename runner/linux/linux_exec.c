@@ -186,10 +186,15 @@ int linux_exec_shebang(const uint8_t *file, uint64_t size, char *interp, char *a
 	memcpy(line, file, n);
 	line[n] = '\0';
 	char *nl = memchr(line, '\n', n);
-	/* Neither a newline nor a NUL in the 256 bytes: the line is cut there. */
-	bool cut = !nl && n == LINUX_BINPRM_BUF && strlen(line) == n;
-	if (nl)
+	/* Without a newline Linux reads 255 bytes; with no NUL in them either,
+	 * the line is cut there. */
+	bool cut = false;
+	if (nl) {
 		*nl = '\0';
+	} else if (n >= LINUX_BINPRM_BUF - 1) {
+		line[LINUX_BINPRM_BUF - 1] = '\0';
+		cut = strlen(line) == LINUX_BINPRM_BUF - 1;
+	}
 	char *p = line + 2;
 	while (*p == ' ' || *p == '\t')
 		p++;
