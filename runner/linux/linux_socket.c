@@ -365,42 +365,70 @@ static long do_send(struct linux_proc *proc, struct linux_sock *s, struct sock_m
 	return rc;
 }
 
+/* The socket of a sendto/recvfrom (a[0]), its one buffer (a[1], a[2]) and flags (a[3]). */
+static long buf_call(struct linux_proc *proc, const uint64_t *a, struct linux_sock **s,
+		     struct l_iovec *iov, struct sock_msg *m)
+{
+	long rc = linux_sock_of(proc, a[0], s);
+	if (rc < 0)
+		return rc;
+	*iov = (struct l_iovec){a[1], a[2] > LINUX_IO_MAX ? LINUX_IO_MAX : a[2]};
+	*m = (struct sock_msg){.iov = iov, .iovcnt = 1, .len = iov->len, .flags = (unsigned)a[3]};
+	return 0;
+}
+
 long linux_sys_sendto(struct linux_proc *proc, const uint64_t *a)
 {
 	struct linux_sock *s;
-	long rc = linux_sock_of(proc, a[0], &s);
+	struct l_iovec iov;
+	struct sock_msg m;
+	long rc = buf_call(proc, a, &s, &iov, &m);
 	if (rc < 0)
 		return rc;
-	uint64_t len = a[2] > LINUX_IO_MAX ? LINUX_IO_MAX : a[2];
-	struct l_iovec iov = {a[1], len};
-	struct sock_msg m = {.iov = &iov, .iovcnt = 1, .len = len, .flags = (unsigned)a[3]};
 	if (a[4] && (rc = addr_in(proc, a[4], a[5], &m.addr, false)) < 0)
 		return rc;
 	return do_send(proc, s, &m);
 }
 
-long linux_sys_sendmsg(struct linux_proc *proc, const uint64_t *a)
+/* struct msghdr as the program lays it out (x86-64). */
+struct l_msghdr {
+	uint64_t name;
+	int32_t namelen;
+	uint64_t iov, iovlen, ctl, ctllen;
+};
+
+/* The socket of a sendmsg/recvmsg (a[0]) and its msghdr (a[1]): 0 or -errno. */
+static long msghdr_in(struct linux_proc *proc, const uint64_t *a, struct linux_sock **s,
+		      struct l_msghdr *h)
 {
-	struct linux_sock *s;
 	uint8_t hdr[MSGHDR_SIZE];
-	long rc = linux_sock_of(proc, a[0], &s);
+	long rc = linux_sock_of(proc, a[0], s);
 	if (rc < 0)
 		return rc;
 	if (linux_copy_in(proc, hdr, a[1], sizeof(hdr)) < 0)
 		return -EFAULT;
-	uint64_t name, iov, iovlen, ctl, ctllen;
-	uint32_t namelen;
-	memcpy(&name, hdr, 8);
-	memcpy(&namelen, hdr + 8, 4);
-	memcpy(&iov, hdr + 16, 8);
-	memcpy(&iovlen, hdr + 24, 8);
-	memcpy(&ctl, hdr + 32, 8);
-	memcpy(&ctllen, hdr + 40, 8);
-	struct sock_msg m = {.flags = (unsigned)a[2]};
-	if (name && namelen && (rc = addr_in(proc, name, namelen, &m.addr, false)) < 0)
+	memcpy(&h->name, hdr, 8);
+	memcpy(&h->namelen, hdr + 8, 4);
+	memcpy(&h->iov, hdr + 16, 8);
+	memcpy(&h->iovlen, hdr + 24, 8);
+	memcpy(&h->ctl, hdr + 32, 8);
+	memcpy(&h->ctllen, hdr + 40, 8);
+	return 0;
+}
+
+long linux_sys_sendmsg(struct linux_proc *proc, const uint64_t *a)
+{
+	struct linux_sock *s;
+	struct l_msghdr h;
+	long rc = msghdr_in(proc, a, &s, &h);
+	if (rc < 0)
 		return rc;
-	if ((rc = iov_in(proc, &m, iov, iovlen)) == 0 &&
-	    (rc = cmsgs_in(proc, &m, ctl, ctllen)) == 0)
+	struct sock_msg m = {.flags = (unsigned)a[2]};
+	if (h.name && h.namelen &&
+	    (rc = addr_in(proc, h.name, (uint32_t)h.namelen, &m.addr, false)) < 0)
+		return rc;
+	if ((rc = iov_in(proc, &m, h.iov, h.iovlen)) == 0 &&
+	    (rc = cmsgs_in(proc, &m, h.ctl, h.ctllen)) == 0)
 		rc = do_send(proc, s, &m);
 	free(m.iov);
 	return rc;
@@ -487,12 +515,11 @@ static long do_recv(struct linux_proc *proc, struct linux_sock *s, struct sock_m
 long linux_sys_recvfrom(struct linux_proc *proc, const uint64_t *a)
 {
 	struct linux_sock *s;
-	long rc = linux_sock_of(proc, a[0], &s);
+	struct l_iovec iov;
+	struct sock_msg m;
+	long rc = buf_call(proc, a, &s, &iov, &m);
 	if (rc < 0)
 		return rc;
-	uint64_t len = a[2] > LINUX_IO_MAX ? LINUX_IO_MAX : a[2];
-	struct l_iovec iov = {a[1], len};
-	struct sock_msg m = {.iov = &iov, .iovcnt = 1, .len = len, .flags = (unsigned)a[3]};
 	long n = do_recv(proc, s, &m);
 	drop_files(proc, &m);
 	if (n >= 0 && a[4] && m.addr.len && (rc = addr_out(proc, a[4], a[5], &m.addr)) < 0)
@@ -503,20 +530,12 @@ long linux_sys_recvfrom(struct linux_proc *proc, const uint64_t *a)
 long linux_sys_recvmsg(struct linux_proc *proc, const uint64_t *a)
 {
 	struct linux_sock *s;
-	uint8_t hdr[MSGHDR_SIZE];
-	long rc = linux_sock_of(proc, a[0], &s);
+	struct l_msghdr h;
+	long rc = msghdr_in(proc, a, &s, &h);
 	if (rc < 0)
 		return rc;
-	if (linux_copy_in(proc, hdr, a[1], sizeof(hdr)) < 0)
-		return -EFAULT;
-	uint64_t name, iov, iovlen, ctl, ctllen;
-	int32_t namelen;
-	memcpy(&name, hdr, 8);
-	memcpy(&namelen, hdr + 8, 4);
-	memcpy(&iov, hdr + 16, 8);
-	memcpy(&iovlen, hdr + 24, 8);
-	memcpy(&ctl, hdr + 32, 8);
-	memcpy(&ctllen, hdr + 40, 8);
+	uint64_t name = h.name, ctl = h.ctl, ctllen = h.ctllen;
+	int32_t namelen = h.namelen;
 	if (name && namelen < 0)
 		return -EINVAL;
 	if (ctllen > L_CTL_MAX)
@@ -525,7 +544,7 @@ long linux_sys_recvmsg(struct linux_proc *proc, const uint64_t *a)
 	uint8_t *cbuf = NULL;
 	int32_t *fds = NULL;
 	unsigned nfds = 0;
-	long n = iov_in(proc, &m, iov, iovlen);
+	long n = iov_in(proc, &m, h.iov, h.iovlen);
 	if (n == 0 && ctllen &&
 	    (!(cbuf = calloc(1, ctllen)) || !(fds = calloc(LINUX_SCM_MAX_FD, 4))))
 		n = -ENOMEM;

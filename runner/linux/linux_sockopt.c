@@ -70,14 +70,21 @@ static long timeout_in(struct linux_proc *proc, uint64_t uval, uint64_t len, uin
 	return 0;
 }
 
+/* The socket of a [gs]etsockopt (a[0]) at level a[1]: 0 or -errno. */
+static long option_socket(struct linux_proc *proc, const uint64_t *a, struct linux_sock **s)
+{
+	long rc = linux_sock_of(proc, a[0], s);
+	if (rc < 0)
+		return rc;
+	return a[1] == L_SOL_SOCKET ? 0 : -EOPNOTSUPP; /* AF_UNIX has no other level */
+}
+
 long linux_sys_setsockopt(struct linux_proc *proc, const uint64_t *a)
 {
 	struct linux_sock *s;
-	long rc = linux_sock_of(proc, a[0], &s);
+	long rc = option_socket(proc, a, &s);
 	if (rc < 0)
 		return rc;
-	if (a[1] != L_SOL_SOCKET)
-		return -EOPNOTSUPP; /* AF_UNIX has no other level */
 	if (a[2] == L_SO_RCVTIMEO || a[2] == L_SO_SNDTIMEO)
 		return timeout_in(proc, a[3], a[4],
 				  a[2] == L_SO_RCVTIMEO ? &s->rcvtimeo : &s->sndtimeo);
@@ -158,11 +165,9 @@ static long option_value(struct linux_proc *proc, struct linux_sock *s, uint64_t
 long linux_sys_getsockopt(struct linux_proc *proc, const uint64_t *a)
 {
 	struct linux_sock *s;
-	long rc = linux_sock_of(proc, a[0], &s);
+	long rc = option_socket(proc, a, &s);
 	if (rc < 0)
 		return rc;
-	if (a[1] != L_SOL_SOCKET)
-		return -EOPNOTSUPP;
 	int32_t ulen;
 	if (linux_copy_in(proc, &ulen, a[4], sizeof(ulen)) < 0)
 		return -EFAULT;

@@ -98,6 +98,17 @@ enum tree_call {
 	T_CALLS
 };
 
+/* A pollfd array at `at`: fds 3..10, each for reading and writing. */
+static void poll_fds(struct linux_proc *proc, uint64_t at)
+{
+	for (int k = 0; k < 8; k++) {
+		int32_t pfd = 3 + k;
+		int16_t ev = POLLIN | POLLOUT;
+		memcpy(guest_mem_ptr(&proc->vm->mem, at + 8 * k, 4), &pfd, 4);
+		memcpy(guest_mem_ptr(&proc->vm->mem, at + 8 * k + 4, 2), &ev, 2);
+	}
+}
+
 /* Builds the path of byte b at `at` in program memory; returns its address. */
 static uint64_t tree_path(struct linux_proc *proc, uint64_t at, uint8_t b)
 {
@@ -248,13 +259,7 @@ static void tree_sequence(struct linux_proc *proc, uint64_t user, const uint8_t 
 			r.rax = 0, a[0] = fd, a[1] = buf_at, a[2] = (uint64_t)op[3] * 600;
 			break;
 		case T_POLL: /* fds 3..10 for reading and writing, timeout 0 or forever */
-			for (int k = 0; k < 8; k++) {
-				int32_t pfd = 3 + k;
-				int16_t ev = POLLIN | POLLOUT;
-				memcpy(guest_mem_ptr(&proc->vm->mem, buf_at + 8 * k, 4), &pfd, 4);
-				memcpy(guest_mem_ptr(&proc->vm->mem, buf_at + 8 * k + 4, 2), &ev,
-				       2);
-			}
+			poll_fds(proc, buf_at);
 			r.rax = 7, a[0] = buf_at, a[1] = 1 + op[3] % 8,
 			a[2] = op[3] & 0x80 ? -1 : 0;
 			break;
@@ -454,17 +459,10 @@ static void sock_sequence(struct linux_proc *proc, uint64_t user, const uint8_t 
 		case S_CLOSE: r.rax = 3, a[0] = fd; break;
 		case S_SHUTDOWN: r.rax = 48, a[0] = fd, a[1] = op[2] % 4; break;
 		case S_DUP: r.rax = 33, a[0] = fd, a[1] = 3 + op[2] % 8; break;
-		case S_POLL: {
-			for (int k = 0; k < 8; k++) {
-				int32_t pfd = 3 + k;
-				int16_t ev = POLLIN | POLLOUT;
-				memcpy(guest_mem_ptr(&proc->vm->mem, buf_at + 8 * k, 4), &pfd, 4);
-				memcpy(guest_mem_ptr(&proc->vm->mem, buf_at + 8 * k + 4, 2), &ev,
-				       2);
-			}
+		case S_POLL:
+			poll_fds(proc, buf_at);
 			r.rax = 7, a[0] = buf_at, a[1] = 8, a[2] = 0;
 			break;
-		}
 		case S_SETSOCKOPT:
 		case S_GETSOCKOPT: {
 			int32_t v = op[3] * 1000, l = 16;
