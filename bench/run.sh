@@ -208,6 +208,17 @@ raw_mmio=$(tr ' ' '\n' <<<"$raw_mmio" | grep . | best)
 lx_us=$(tr ' ' '\n' <<<"$lx_ns" | grep . | best | awk '{ printf "%.3f", $1 / 1000 }')
 echo "BENCH linux-syscall ratio=$(ratio "$lx_us" "$raw_mmio") getppid=${lx_us}us/call raw_ring3_mmio_exit=${raw_mmio}us (lower is better)"
 
+# linux-unix: 256 MiB through an AF_UNIX socketpair in one process (64 KiB writes and
+# reads: two exits per 64 KiB), in a --linux VM / natively. Interleaved, best of 3.
+ux_vm="" ux_native=""
+for _ in 1 2 3; do
+	ux_native+="$("$LX/unix_bench.glibc" 256 | awk '/unix_mib_per_s/ { print $2 }') "
+	ux_vm+="$("$L" run --linux "$LX/unix_bench.glibc" -- 256 | awk '/unix_mib_per_s/ { print $2 }') "
+done
+ux_native=$(tr ' ' '\n' <<<"$ux_native" | grep . | sort -g | tail -1)
+ux_vm=$(tr ' ' '\n' <<<"$ux_vm" | grep . | sort -g | tail -1)
+echo "BENCH linux-unix ratio=$(ratio "$ux_vm" "$ux_native") vm=${ux_vm}MiB/s native=${ux_native}MiB/s (256 MiB through a socketpair, 64 KiB at a time; higher is better)"
+
 # linux-busybox: busybox sha256sum of a 64 MiB file, natively and in a --linux VM (file from --fs).
 if command -v busybox >/dev/null; then
 	mkdir -p "$T/fs/bin"

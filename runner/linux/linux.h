@@ -39,13 +39,22 @@ struct linux_sigaction {
 };
 
 struct linux_pipe;
+struct linux_sock;
+struct linux_net;
 
 /* An open file description. */
 struct linux_file {
-	enum { LINUX_FILE_NONE, LINUX_FILE_STDIO, LINUX_FILE_NODE, LINUX_FILE_PIPE } kind;
+	enum {
+		LINUX_FILE_NONE,
+		LINUX_FILE_STDIO,
+		LINUX_FILE_NODE,
+		LINUX_FILE_PIPE,
+		LINUX_FILE_SOCKET
+	} kind;
 	int host_fd;		 /* STDIO: the runner's 0, 1 or 2; NODE: a --fs file's fd or -1 */
 	struct linux_node *node; /* LINUX_FILE_NODE */
 	struct linux_pipe *pipe; /* LINUX_FILE_PIPE: its read end (O_RDONLY) or write end */
+	struct linux_sock *sock; /* LINUX_FILE_SOCKET (linux_socket.h) */
 	uint64_t offset;
 	unsigned flags; /* O_ACCMODE | O_APPEND | O_NONBLOCK */
 	unsigned refs;	/* fd slots sharing it (dup) */
@@ -74,6 +83,7 @@ struct linux_proc {
 	struct linux_fs fs;
 	struct linux_fd_slot fds[LINUX_MAX_FDS];
 	struct linux_node *cwd;
+	struct linux_net *net; /* sockets (linux_unix.c); NULL while there are none */
 	/* Signals (linux_signal.c) */
 	struct linux_sigaction actions[LINUX_NSIG];
 	uint64_t sigmask;
@@ -93,6 +103,7 @@ struct linux_proc {
 	struct linux_regs *regs; /* registers of the call being served */
 	/* Counters */
 	uint64_t syscalls, enosys;
+	uint64_t eafnosupport; /* socket() of a family not served (linux_socket.c) */
 	uint32_t enosys_by_nr[LINUX_ENOSYS_SLOTS + 1];
 };
 
@@ -276,6 +287,8 @@ struct linux_file *linux_fd_get(struct linux_proc *proc, uint64_t fd);
 /* Puts f in the lowest free slot >= lowest and takes a reference on it
  * (f->refs++). Returns the fd or -EMFILE (f untouched). */
 int linux_fd_alloc(struct linux_proc *proc, uint64_t lowest, struct linux_file *f, bool cloexec);
+/* Drops one reference on f (an fd slot's, or a file in flight's). */
+void linux_file_put(struct linux_proc *proc, struct linux_file *f);
 
 /* Syscalls served in linux_fd.c; a = the six argument registers. */
 long linux_sys_close(struct linux_proc *proc, const uint64_t *a);
@@ -313,6 +326,33 @@ short linux_pipe_poll(const struct linux_file *f);
 uint64_t linux_pipe_unread(const struct linux_file *f);
 /* The file description of a pipe end is gone: drop the end. */
 void linux_pipe_release(struct linux_file *f);
+
+/* ---- linux_socket.c, linux_unix.c: sockets ---- */
+
+long linux_sys_socket(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_socketpair(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_bind(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_listen(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_accept(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_accept4(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_connect(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_sendto(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_recvfrom(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_sendmsg(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_recvmsg(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_shutdown(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_getsockname(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_getpeername(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_setsockopt(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_getsockopt(struct linux_proc *proc, const uint64_t *a);
+/* read/write on a socket: [buf, +len) in the program. */
+long linux_sock_rw(struct linux_proc *proc, struct linux_file *f, uint64_t buf, uint64_t len,
+		   bool write_it);
+/* poll events of a socket. */
+short linux_sock_poll(struct linux_proc *proc, const struct linux_file *f);
+/* Drops a reference on a socket's file; at none, the socket goes (its
+ * queued files with it), and files only in flight in a cycle are collected. */
+void linux_sock_put(struct linux_proc *proc, struct linux_file *f);
 
 /* ---- linux_poll.c: waiting on fds ---- */
 

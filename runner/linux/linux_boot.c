@@ -161,6 +161,8 @@ void linux_print_stats(const struct linux_proc *proc)
 	if (proc->enosys_by_nr[LINUX_ENOSYS_SLOTS])
 		fprintf(stderr, " other(>=%u)=%u", (unsigned)LINUX_ENOSYS_SLOTS,
 			proc->enosys_by_nr[LINUX_ENOSYS_SLOTS]);
+	if (proc->eafnosupport)
+		fprintf(stderr, " eafnosupport=%" PRIu64, proc->eafnosupport);
 	fprintf(stderr, "\n");
 }
 

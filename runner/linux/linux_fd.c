@@ -22,6 +22,10 @@ void linux_fd_init(struct linux_proc *proc)
 
 static void file_put(struct linux_proc *proc, struct linux_file *f)
 {
+	if (f->kind == LINUX_FILE_SOCKET) {
+		linux_sock_put(proc, f); /* files in flight in its queue go with it */
+		return;
+	}
 	if (--f->refs)
 		return;
 	if (f->kind == LINUX_FILE_NODE) {
@@ -32,6 +36,11 @@ static void file_put(struct linux_proc *proc, struct linux_file *f)
 		linux_pipe_release(f);
 	}
 	free(f);
+}
+
+void linux_file_put(struct linux_proc *proc, struct linux_file *f)
+{
+	file_put(proc, f);
 }
 
 void linux_fd_free(struct linux_proc *proc)

@@ -21,6 +21,7 @@ static short fd_events(struct linux_proc *proc, uint64_t fd)
 	short ev;
 	switch (f->kind) {
 	case LINUX_FILE_PIPE: ev = linux_pipe_poll(f); break;
+	case LINUX_FILE_SOCKET: ev = linux_sock_poll(proc, f); break;
 	case LINUX_FILE_STDIO:
 		/* The runner's stdin cannot be polled from a vCPU thread (its
 		 * filter has no poll): it is readable, and a read then waits. */

@@ -419,6 +419,21 @@ static const struct linux_syscall_def syscall_table[] = {
     FD(33, dup2, "dd"),
     SYS(35, nanosleep, "xx"),
     FD(39, getpid, ""),
+    FD(41, socket, "dxd"),
+    FD(42, connect, "dxu"),
+    FD(43, accept, "dxx"),
+    FD(44, sendto, "dxuxxu"),
+    FD(45, recvfrom, "dxuxxx"),
+    FD(46, sendmsg, "dxx"),
+    FD(47, recvmsg, "dxx"),
+    FD(48, shutdown, "dd"),
+    FD(49, bind, "dxu"),
+    FD(50, listen, "dd"),
+    FD(51, getsockname, "dxx"),
+    FD(52, getpeername, "dxx"),
+    FD(53, socketpair, "dxdx"),
+    FD(54, setsockopt, "ddxxu"),
+    FD(55, getsockopt, "ddxxx"),
     FD(59, execve, "sxx"),
     [60] = {"exit", sys_exit_group, "d"},
     FD(61, wait4, "dxxx"),
@@ -503,6 +518,7 @@ static const struct linux_syscall_def syscall_table[] = {
     FD(269, faccessat, "dso"),
     FD(270, pselect6, "dxxxxx"),
     FD(271, ppoll, "xuxxu"),
+    FD(288, accept4, "dxxx"),
     [273] = {"set_robust_list", sys_zero, "xu"},
     FD(280, utimensat, "dsxx"),
     FD(285, fallocate, "dddd"),
@@ -523,7 +539,7 @@ static const struct linux_syscall_def syscall_table[] = {
 
 /* Names of calls we answer ENOSYS, for --strace and --stats. */
 static const char *const unserved_names[][2] = {
-    {"40", "sendfile"}, {"41", "socket"},     {"56", "clone"}, {"57", "fork"},	  {"82", "rename"},
+    {"40", "sendfile"}, {"56", "clone"}, {"57", "fork"}, {"82", "rename"},
     {"157", "prctl"},	{"316", "renameat2"}, {"334", "rseq"}, {"435", "clone3"},
 };
 

@@ -52,6 +52,8 @@ static long do_io(struct linux_proc *proc, uint64_t fd, uint64_t buf, uint64_t l
 		return -EFAULT; /* Linux: access_ok() of a range past the top fails first */
 	if (len > LINUX_IO_MAX)
 		len = LINUX_IO_MAX; /* a short transfer, as Linux allows */
+	if (f->kind == LINUX_FILE_SOCKET)
+		return offset ? -ESPIPE : linux_sock_rw(proc, f, buf, len, write_it);
 	void *host = linux_user_ptr(proc, buf, len, !write_it);
 	if (!host)
 		return -EFAULT;
@@ -235,6 +237,8 @@ static long do_open(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, uin
 	}
 	if (S_ISLNK(node->mode) && !(flags & L_O_PATH))
 		return -ELOOP;
+	if (S_ISSOCK(node->mode) && !(flags & L_O_PATH))
+		return -ENXIO; /* a bound socket's node: connect() to it, never open() */
 	if ((node->dev_kind == LINUX_DEV_FD || node->dev_kind == LINUX_DEV_TTY) &&
 	    !(flags & L_O_PATH))
 		return linux_dev_open(proc, node, flags);
@@ -298,7 +302,9 @@ static struct attrs node_attrs(struct linux_proc *proc, const struct linux_node 
 		return (struct attrs){.dev = 3,
 				      .ino = f ? (uint64_t)f->host_fd + 1 : 1,
 				      .nlink = 1,
-				      .mode = tty ? S_IFCHR | 0620 : S_IFIFO | 0600,
+				      .mode = tty				  ? S_IFCHR | 0620
+					      : f && f->kind == LINUX_FILE_SOCKET ? S_IFSOCK | 0777
+										  : S_IFIFO | 0600,
 				      .rdev = tty ? makedev(136, 0) : 0};
 	}
 	return (struct attrs){.dev = n->writable ? 2 : 1,

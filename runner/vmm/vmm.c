@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -341,6 +342,10 @@ int vmm_main(int argc, char **argv)
 	uint64_t t_main = now_ns(); /* --debug-timing: the VMM's phases, printed at its end */
 	util_progname = "lockvm-vmm";
 	prctl(PR_SET_NAME, "lockvm-vmm", 0, 0, 0);
+	/* glibc opens /proc/sys/vm/overcommit_memory the first time it shrinks a
+	 * thread arena's heap (freeing 64 KiB socket or pipe buffers can), and the
+	 * vCPU filter allows no open: above a thread heap's 64 MiB, it never does. */
+	mallopt(M_TRIM_THRESHOLD, 128 << 20);
 	parse_options(argc, argv, &o);
 	if (o.layers) {
 		/* Before anything reads the guest: no_new_privs, Landlock. */

@@ -1,4 +1,4 @@
-/* libFuzzer target: the --linux syscall layer driven with random calls against a small process (hostile pointers, lengths, fds, paths, host signals pending), and with sequences of file-tree and pipe calls (create, remove, chdir, pipe, dup, read, write, poll, close in any order) whose reference counts are checked after every call. */
+/* libFuzzer target: the --linux syscall layer driven with random calls against a small process (hostile pointers, lengths, fds, paths, host signals pending), with sequences of file-tree and pipe calls (create, remove, chdir, pipe, dup, read, write, poll, close in any order) whose reference counts are checked after every call, and with sequences of AF_UNIX socket calls (SCM_RIGHTS loops, names, accept queues, malformed msghdr/cmsg) whose queue accounting is checked after every call. */
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "linux.h"
+#include "linux_socket.h"
 
 #define RAM	 (8ULL << 20)
 #define CALLS	 16
@@ -96,6 +97,17 @@ enum tree_call {
 	T_SELECT,
 	T_CALLS
 };
+
+/* A pollfd array at `at`: fds 3..10, each for reading and writing. */
+static void poll_fds(struct linux_proc *proc, uint64_t at)
+{
+	for (int k = 0; k < 8; k++) {
+		int32_t pfd = 3 + k;
+		int16_t ev = POLLIN | POLLOUT;
+		memcpy(guest_mem_ptr(&proc->vm->mem, at + 8 * k, 4), &pfd, 4);
+		memcpy(guest_mem_ptr(&proc->vm->mem, at + 8 * k + 4, 2), &ev, 2);
+	}
+}
 
 /* Builds the path of byte b at `at` in program memory; returns its address. */
 static uint64_t tree_path(struct linux_proc *proc, uint64_t at, uint8_t b)
@@ -247,13 +259,7 @@ static void tree_sequence(struct linux_proc *proc, uint64_t user, const uint8_t 
 			r.rax = 0, a[0] = fd, a[1] = buf_at, a[2] = (uint64_t)op[3] * 600;
 			break;
 		case T_POLL: /* fds 3..10 for reading and writing, timeout 0 or forever */
-			for (int k = 0; k < 8; k++) {
-				int32_t pfd = 3 + k;
-				int16_t ev = POLLIN | POLLOUT;
-				memcpy(guest_mem_ptr(&proc->vm->mem, buf_at + 8 * k, 4), &pfd, 4);
-				memcpy(guest_mem_ptr(&proc->vm->mem, buf_at + 8 * k + 4, 2), &ev,
-				       2);
-			}
+			poll_fds(proc, buf_at);
 			r.rax = 7, a[0] = buf_at, a[1] = 1 + op[3] % 8,
 			a[2] = op[3] & 0x80 ? -1 : 0;
 			break;
@@ -269,6 +275,226 @@ static void tree_sequence(struct linux_proc *proc, uint64_t user, const uint8_t 
 		if (nr == 9 && (int64_t)r.rax > 0)
 			linux_sys_munmap(proc, r.rax, 4096);
 		check_refs(proc);
+	}
+}
+
+/*
+ * Sequences of AF_UNIX calls. Input: SOCK_MAGIC, then SOCK_OP_LEN bytes
+ * per call: what (enum sock_call), an fd choice, and two argument bytes;
+ * after the ops, the rest of the input is a raw msghdr + cmsg area for
+ * S_RAW. After every call the VM's socket accounting (files in flight,
+ * queued bytes, socket count) is recomputed and compared; LeakSanitizer
+ * reports a socket or file that a cycle kept past linux_free().
+ */
+#define SOCK_MAGIC  'S'
+#define SOCK_OP_LEN 4
+#define SOCK_OPS    64
+
+enum sock_call {
+	S_SOCKET,
+	S_PAIR,
+	S_BIND,
+	S_LISTEN,
+	S_CONNECT,
+	S_ACCEPT,
+	S_SEND,
+	S_SENDFDS,
+	S_SENDTO,
+	S_RECVMSG,
+	S_CLOSE,
+	S_SHUTDOWN,
+	S_DUP,
+	S_POLL,
+	S_SETSOCKOPT,
+	S_GETSOCKOPT,
+	S_RAW,
+	S_CALLS
+};
+
+static void check_net(const struct linux_proc *proc)
+{
+	const struct linux_net *net = proc->net;
+	if (!net)
+		return;
+	unsigned count = 0, inflight = 0;
+	uint64_t bytes = 0;
+	for (const struct linux_sock *s = net->socks; s; s = s->next) {
+		count++;
+		uint64_t rq = 0;
+		for (const struct unix_msg *m = s->rq; m; m = m->next) {
+			inflight += m->nfiles;
+			rq += sizeof(*m) + m->len;
+			if (m->off > m->len)
+				abort();
+		}
+		if (rq != s->rq_bytes)
+			abort();
+		bytes += rq;
+		if (s->file &&
+		    (s->file->kind != LINUX_FILE_SOCKET || s->file->sock != s || !s->file->refs))
+			abort();
+	}
+	if (count != net->count || inflight != net->inflight || bytes != net->bytes ||
+	    inflight > LINUX_INFLIGHT_MAX || net->dying || net->busy) {
+		fprintf(stderr, "fuzz_linux_syscall: sockets %u/%u in flight %u/%u bytes %lu/%lu\n",
+			count, net->count, inflight, net->inflight, (unsigned long)bytes,
+			(unsigned long)net->bytes);
+		abort();
+	}
+}
+
+/* A sockaddr_un at `at`: abstract "a".."d", /tmp/s0../tmp/s3, or family only (autobind). */
+static uint64_t sock_name(struct linux_proc *proc, uint64_t at, uint8_t b, uint64_t *len)
+{
+	uint8_t *dst = guest_mem_ptr(&proc->vm->mem, at, 110);
+	memset(dst, 0, 110);
+	dst[0] = 1; /* AF_UNIX */
+	if ((b & 7) == 7) {
+		*len = 2;
+	} else if (b & 4) {
+		memcpy(dst + 2, "/tmp/s0", 8);
+		dst[8] = (uint8_t)('0' + (b & 3));
+		*len = 11;
+	} else {
+		dst[3] = (uint8_t)('a' + (b & 3));
+		*len = 4;
+	}
+	return at;
+}
+
+/* A msghdr at `at` with one iovec of len bytes and, when nfds, SCM_RIGHTS of fds 3.. by mask. */
+static uint64_t sock_msghdr(struct linux_proc *proc, uint64_t at, uint64_t len, uint8_t mask,
+			    bool cred)
+{
+	uint8_t *h = guest_mem_ptr(&proc->vm->mem, at, 0x200);
+	memset(h, 0, 0x200);
+	uint64_t iov[2] = {at + 0x400, len}, ctl = at + 0x100, ctllen = 0;
+	memcpy(h + 0x80, iov, sizeof(iov));
+	uint64_t iovp = at + 0x80, one = 1;
+	memcpy(h + 16, &iovp, 8);
+	memcpy(h + 24, &one, 8);
+	uint8_t *c = h + 0x100;
+	int32_t fds[8];
+	uint64_t n = 0;
+	for (int k = 0; k < 8; k++)
+		if (mask & (1u << k))
+			fds[n++] = 3 + k;
+	if (n) {
+		uint64_t clen = 16 + 4 * n;
+		const int32_t lt[2] = {1, 1};
+		memcpy(c, &clen, 8);
+		memcpy(c + 8, lt, 8);
+		memcpy(c + 16, fds, 4 * n);
+		ctllen = (clen + 7) & ~7ULL;
+	}
+	if (cred) {
+		uint64_t clen = 28;
+		const int32_t lt[2] = {1, 2}, ucred[3] = {1, 0, 0};
+		memcpy(c + ctllen, &clen, 8);
+		memcpy(c + ctllen + 8, lt, 8);
+		memcpy(c + ctllen + 16, ucred, 12);
+		ctllen += 32;
+	}
+	if (ctllen) {
+		memcpy(h + 32, &ctl, 8);
+		memcpy(h + 40, &ctllen, 8);
+	}
+	return at;
+}
+
+static void sock_sequence(struct linux_proc *proc, uint64_t user, const uint8_t *in, size_t size)
+{
+	uint64_t name_at = user, msg_at = user + 0x1000, buf_at = user + 0x4000;
+	size_t ops = size / SOCK_OP_LEN < SOCK_OPS ? size / SOCK_OP_LEN : SOCK_OPS;
+	size_t raw = size - ops * SOCK_OP_LEN;
+	if (raw > 0x800)
+		raw = 0x800;
+	for (size_t i = 0; i < ops; i++) {
+		const uint8_t *op = in + i * SOCK_OP_LEN;
+		uint64_t fd = 3 + op[1] % 8, len = 0;
+		static const uint64_t types[3] = {1, 2, 5};
+		uint64_t type = types[op[2] % 3] | (op[2] & 8 ? L_O_NONBLOCK : 0) |
+				(op[2] & 16 ? L_O_CLOEXEC : 0);
+		struct linux_regs r = {.rsp = proc->user_top - 0x1000, .rip = 0x200002};
+		uint64_t a[6] = {0};
+		switch ((enum sock_call)(op[0] % S_CALLS)) {
+		case S_SOCKET: r.rax = 41, a[0] = 1, a[1] = type; break;
+		case S_PAIR: r.rax = 53, a[0] = 1, a[1] = type, a[3] = buf_at; break;
+		case S_BIND:
+			r.rax = 49, a[0] = fd, a[1] = sock_name(proc, name_at, op[2], &len),
+			a[2] = len;
+			break;
+		case S_LISTEN: r.rax = 50, a[0] = fd, a[1] = op[2] % 4; break;
+		case S_CONNECT:
+			r.rax = 42, a[0] = fd, a[1] = sock_name(proc, name_at, op[2], &len),
+			a[2] = len;
+			break;
+		case S_ACCEPT: r.rax = 288, a[0] = fd, a[3] = op[2] & 8 ? L_O_NONBLOCK : 0; break;
+		case S_SEND: /* small, or past a queue's bound */
+			r.rax = 44, a[0] = fd, a[1] = buf_at, a[2] = op[2] & 1 ? 300000 : op[3];
+			a[3] = 0x40 | (op[2] & 2 ? 0x4000 : 0); /* MSG_DONTWAIT, MSG_NOSIGNAL */
+			break;
+		case S_SENDFDS:
+			r.rax = 46, a[0] = fd,
+			a[1] = sock_msghdr(proc, msg_at, op[3] % 4, op[2], op[3] & 0x80);
+			a[2] = 0x4040;
+			break;
+		case S_SENDTO:
+			r.rax = 44, a[0] = fd, a[1] = buf_at, a[2] = op[3];
+			a[3] = 0x4040, a[4] = sock_name(proc, name_at, op[2], &len), a[5] = len;
+			break;
+		case S_RECVMSG: { /* control room for op[3] % 40 bytes; PEEK, TRUNC, WAITALL, CMSG_CLOEXEC */
+			uint64_t h = sock_msghdr(proc, msg_at, op[2] & 1 ? 2 : 70000, 0, false);
+			uint64_t ctl = msg_at + 0x100, ctllen = op[3] % 40, nm = name_at, nl = 110;
+			uint8_t *hp = guest_mem_ptr(&proc->vm->mem, h, 56);
+			memcpy(hp, &nm, 8);
+			memcpy(hp + 8, &nl, 4);
+			memcpy(hp + 32, &ctl, 8);
+			memcpy(hp + 40, &ctllen, 8);
+			r.rax = 47, a[0] = fd, a[1] = h;
+			a[2] = 0x40 | (op[2] & 2 ? 0x2 : 0) | (op[2] & 4 ? 0x20 : 0) |
+			       (op[2] & 8 ? 0x100 : 0) | (op[2] & 16 ? 0x40000000 : 0);
+			break;
+		}
+		case S_CLOSE: r.rax = 3, a[0] = fd; break;
+		case S_SHUTDOWN: r.rax = 48, a[0] = fd, a[1] = op[2] % 4; break;
+		case S_DUP: r.rax = 33, a[0] = fd, a[1] = 3 + op[2] % 8; break;
+		case S_POLL:
+			poll_fds(proc, buf_at);
+			r.rax = 7, a[0] = buf_at, a[1] = 8, a[2] = 0;
+			break;
+		case S_SETSOCKOPT:
+		case S_GETSOCKOPT: {
+			int32_t v = op[3] * 1000, l = 16;
+			memcpy(guest_mem_ptr(&proc->vm->mem, buf_at, 4), &v, 4);
+			memcpy(guest_mem_ptr(&proc->vm->mem, buf_at + 16, 4), &l, 4);
+			r.rax = op[0] % S_CALLS == S_SETSOCKOPT ? 54 : 55;
+			a[0] = fd, a[1] = op[2] & 0x80 ? 6 : 1, a[2] = op[2] % 40, a[3] = buf_at;
+			a[4] = r.rax == 54 ? (uint64_t)(op[3] % 20) : buf_at + 16;
+			break;
+		}
+		case S_RAW: /* the input's tail as a msghdr and its cmsgs, pointers fixed up by bit */
+			if (raw < 56)
+				continue;
+			memcpy(guest_mem_ptr(&proc->vm->mem, msg_at, raw), in + ops * SOCK_OP_LEN,
+			       raw);
+			for (int k = 0; k < 56; k += 8) {
+				uint64_t v;
+				uint8_t *p = guest_mem_ptr(&proc->vm->mem, msg_at + k, 8);
+				memcpy(&v, p, 8);
+				if (v >> 63) /* into the area itself */
+					v = msg_at + v % raw;
+				memcpy(p, &v, 8);
+			}
+			r.rax = op[2] & 1 ? 47 : 46, a[0] = fd, a[1] = msg_at, a[2] = 0x4040;
+			break;
+		case S_CALLS: abort();
+		}
+		r.rdi = a[0], r.rsi = a[1], r.rdx = a[2], r.r10 = a[3], r.r8 = a[4], r.r9 = a[5];
+		linux_syscall(proc, &r);
+		check_net(proc);
+		if (vm_is_ending(proc->vm))
+			break; /* SIGPIPE's default action */
 	}
 }
 
@@ -311,6 +537,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		tree_sequence(proc, user, data + 1, size - 1);
 		goto out;
 	}
+	if (size > 0 && data[0] == SOCK_MAGIC) {
+		sock_sequence(proc, user, data + 1, size - 1);
+		goto out;
+	}
 	size_t head = CALLS * CALL_LEN;
 	if (size > head)
 		memcpy(vm.mem.host + user, data + head,
@@ -329,7 +559,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    0,	 1,   2,   3,	4,   5,	  8,   9,   10,	 11,  12,  13,	14,  15, 16,
 		    17,	 19,  20,  21,	25,  28,  32,  33,  72,	 77,  79,  80,	83,  87, 89,
 		    158, 202, 217, 228, 257, 262, 263, 267, 292, 302, 318, 332, 999, 7,	 22,
-		    23,	 270, 271, 293, 61,  62,  109, 112, 121, 200, 234, 247};
+		    23,	 270, 271, 293, 61,  62,  109, 112, 121, 200, 234, 247, 41,  42, 43,
+		    44,	 45,  46,  47,	48,  49,  50,  51,  52,	 53,  54,  55,	288};
 		r.rax = interesting[c[0] % (sizeof(interesting) / sizeof(interesting[0]))];
 		if (r.rax == 60 || r.rax == 231)
 			continue;
