@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ident.h"
+
 #define OCI_MAX_ARGS	   256
 #define OCI_MAX_ENV	   30 /* lockvm run takes 32 --env; PATH and HOME may be added */
 #define OCI_MAX_HOOKS	   16 /* per kind */
@@ -30,6 +32,12 @@ struct oci_hook {
 	int timeout_s; /* 0: none */
 };
 
+/* One process.rlimits entry, as lockvm run --rlimit takes it. */
+struct oci_rlimit {
+	unsigned resource; /* Linux's number (ident.h) */
+	uint64_t soft, hard;
+};
+
 struct oci_annotation {
 	const char *key, *value;
 };
@@ -43,6 +51,11 @@ struct oci_config {
 	const char *env[OCI_MAX_ENV + 1];
 	int envc;
 	const char *cwd;
+	uint32_t uid, gid; /* process.user: the VM's view (--user) */
+	uint32_t groups[IDENT_MAX_GROUPS];
+	int ngroups;
+	struct oci_rlimit rlimits[IDENT_RLIMITS];
+	int rlimit_count;
 	bool terminal;
 	unsigned console_rows, console_cols;
 	int oom_score_adj;

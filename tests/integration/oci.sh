@@ -18,7 +18,9 @@ mkdir -p "$RFS/bin" "$RFS/tmp" "$RFS/etc"
 cp "$BUSYBOX" "$RFS/bin/busybox"
 # sh is an absolute link, as in real images: found inside the root, never the host's.
 ln -s /bin/busybox "$RFS/bin/sh"
-for a in true echo sleep cat; do ln -s busybox "$RFS/bin/$a"; done
+for a in true echo sleep cat pwd hostname id; do ln -s busybox "$RFS/bin/$a"; done
+mkdir -p "$RFS/srv/work"
+ln -s /root "$RFS/out" # a workdir through it names a host directory: not in the VM's tree
 
 # bundle DIR PYTHON: a bundle whose config.json is `spec`'s, with no
 # terminal, then edited by the Python statements (d is the document).
@@ -143,13 +145,47 @@ hostile "another bind mount (no --volume yet)" "bind mounts need lockvm's --volu
 	'd["mounts"].append({"destination": "/data", "type": "bind", "source": "'"$T_TMP"'", "options": ["bind"]})'
 hostile "an unknown field" "process.smuggled: unknown field" 'd["process"]["smuggled"] = 1'
 hostile "an unknown top-level field" "config.extra: unknown field" 'd["extra"] = {}'
-hostile "a user other than root" "process.user.uid: 1000" 'd["process"]["user"]["uid"] = 1000'
+hostile "a uid that is not a number" "process.user.uid: want an integer" 'd["process"]["user"]["uid"] = "root"'
+hostile "a uid of 2^32-1" "process.user.uid: 4294967295 is out of range" 'd["process"]["user"]["uid"] = 2**32 - 1'
+hostile "a hostname of 65 bytes" "hostname: 65 bytes" 'd["hostname"] = "h" * 65'
+hostile "an rlimit soft above hard" "process.rlimits[0]: soft above hard" \
+	'd["process"]["rlimits"] = [{"type": "RLIMIT_NOFILE", "soft": 10, "hard": 5}]'
+hostile "a relative cwd" "process.cwd: want an absolute path" 'd["process"]["cwd"] = "tmp"'
 hostile "a host network namespace" "a VM cannot join a host namespace" \
 	'd["linux"]["namespaces"].append({"type": "network", "path": "/proc/1/ns/net"})'
 hostile "a program that is not in the root" "no such executable" 'd["process"]["args"] = ["/nonexistent"]'
 hostile "a wrong type" "process.args: want an array" 'd["process"]["args"] = "sh"'
 hostile "a prestart hook that fails" "prestart: hook /bin/false: exited 1" \
 	'd["hooks"] = {"prestart": [{"path": "/bin/false"}]}'
+
+# --- the program's view of itself: cwd, hostname, user, rlimits ---------
+BD3=$T_TMP/b3
+bundle "$BD3" 'd["process"]["args"] = ["sh", "-c", "pwd; ulimit -n; ulimit -Hn"]
+d["process"]["cwd"] = "/srv/work"
+d["hostname"] = "oci-h1"
+d["process"]["user"] = {"uid": 1000, "gid": 1001, "additionalGids": [7, 8]}
+d["process"]["rlimits"] = [{"type": "RLIMIT_NOFILE", "soft": 40, "hard": 50},
+                           {"type": "RLIMIT_NPROC", "soft": 2**64 - 1, "hard": 2**64 - 1}]'
+run_capture "${O[@]}" run --bundle "$BD3" "oci-ident-$$"
+[ "$rc" -eq 0 ] && [ "$(tr '\n' ' ' <<<"$out")" = "/srv/work 40 50 " ] &&
+	pass "oci: process.cwd and process.rlimits reach the VM (pwd, ulimit -n, ulimit -Hn)" ||
+	fail "oci: cwd/rlimits: rc=$rc out=$(tr '\n' '|' <<<"$out")"
+python3 - "$BD3/config.json" <<'EOF2'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["process"]["args"] = ["id"]
+json.dump(d, open(sys.argv[1], "w"))
+EOF2
+expect "oci: process.user with additionalGids is what id says" 0 "uid=1000 gid=1001 groups=7,8" \
+	"${O[@]}" run --bundle "$BD3" "oci-ident2-$$"
+sed -i 's/"args": \["id"\]/"args": ["hostname"]/' "$BD3/config.json"
+expect "oci: hostname is what the VM's uname says" 0 "oci-h1" "${O[@]}" run --bundle "$BD3" "oci-ident3-$$"
+sed -i 's|"cwd": "/srv/work"|"cwd": "/out"|' "$BD3/config.json"
+run_capture "${O[@]}" run --bundle "$BD3" "oci-ident4-$$"
+[ "$rc" -eq 125 ] && grep -qF -- "--workdir /out: No such file or directory in the VM's tree" <<<"$out" &&
+	[ "$(wc -l <<<"$out")" -eq 1 ] && [ -z "$(left_behind "oci-ident4-$$")" ] &&
+	pass "oci: a cwd through a link to a host directory: 125, one line, nothing left" ||
+	fail "oci: cwd out of the tree: rc=$rc out=$(tr '\n' '|' <<<"$out") left:$(left_behind "oci-ident4-$$")"
 
 # --- podman ------------------------------------------------------------
 podman_tests() {
@@ -187,8 +223,15 @@ podman_tests() {
 	"${PM[@]}" wait "$name-log" >/dev/null 2>&1
 	expect "podman: logs of a detached container" 0 "logged-$$" "${PM[@]}" logs "$name-log"
 	"${PM[@]}" rm -f "$name-log" >/dev/null 2>&1
-	expect "podman: -w other than / is refused with one line" 126 "process.cwd" \
-		"${PM[@]}" run --rm "${U[@]}" -w /tmp localhost/lockvm-oci-test:1 true
+	expect "podman: -w reaches the program" 0 "/srv/work" \
+		"${PM[@]}" run --rm "${U[@]}" -w /srv/work localhost/lockvm-oci-test:1 pwd
+	expect "podman: --hostname is what uname says in the VM" 0 "h1-$$" \
+		"${PM[@]}" run --rm "${U[@]}" --hostname "h1-$$" localhost/lockvm-oci-test:1 hostname
+	expect "podman: --user is the VM's view" 0 "uid=1000 gid=1000" \
+		"${PM[@]}" run --rm "${U[@]}" --user 1000:1000 localhost/lockvm-oci-test:1 id
+	expect "podman: --ulimit nofile reaches ulimit -n" 0 "33" \
+		"${PM[@]}" run --rm --ulimit nofile=33:44 --ulimit nproc=1024:1024 --network none \
+		localhost/lockvm-oci-test:1 sh -c 'ulimit -n'
 	# podman's exit command passes no --runtime-flag: the runtime's default root.
 	local left=""
 	for c in $("${PM[@]}" ps -aq --no-trunc 2>/dev/null) $ids; do [ -e "/run/lockvm-oci/$c" ] && left+=" $c"; done
