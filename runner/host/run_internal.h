@@ -102,6 +102,7 @@ struct run_state {
 	int lifeline;
 	int tap_fd;		      /* --net: the supervisor's copy until the VMM has it */
 	bool net_attached;	      /* the tap exists and is on its bridge */
+	const char *netns;	      /* --net netns=PATH: the tap's namespace; NULL: ours */
 	struct vmlog log;	      /* var/log/lockvm/NAME.log, capped (vmlog.h) */
 	int out_pipe[2], err_pipe[2]; /* the VMM's stdout and stderr, teed to the log */
 	int ready_pipe[2];	      /* the VMM says "R" once its guest runs confined */

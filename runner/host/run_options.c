@@ -85,8 +85,9 @@ static const struct cliopt run_options_table[] = {
     {"rlimit", RUN_OPT_RLIMIT, required_argument, 0, "NAME=SOFT[:HARD]",
      "with --linux: what getrlimit says (nofile, nproc, core, stack, ...; repeatable); "
      "nofile bounds the fd table (at most 64)"},
-    {"net", 'W', required_argument, 0, "none|bridge=BR|ovs=BR|network=NAME",
-     "give the VM a NIC on a tap (default none)"},
+    {"net", 'W', required_argument, 0, "none|bridge=BR|ovs=BR|network=NAME|netns=PATH",
+     "give the VM a NIC on a tap (default none); netns=PATH: the tap is made in that "
+     "network namespace (a container engine's)"},
     {"mac", 'A', required_argument, 0, "ADDR",
      "the NIC's MAC (default: a random locally administered one)"},
     {"restore", 'r', required_argument, 0, "FILE", "run: continue the VM saved in FILE"},
@@ -395,8 +396,9 @@ void run_parse_options(int argc, char **argv, struct run_options *o)
 		    spec->command);
 	if (o->mac && o->net.kind == NET_NONE)
 		die("run: --mac needs --net");
-	if (o->linux_abi && o->net.kind != NET_NONE)
-		die("run: --net is not offered to --linux guests (they have no sockets)");
+	if (o->linux_abi && o->net.kind != NET_NONE && o->net.kind != NET_NETNS)
+		die("run: a --linux guest takes only --net netns=PATH (its NIC in a container "
+		    "engine's namespace)");
 	if (o->linux_abi && o->disk_count)
 		die("run: --disk is not offered to --linux guests (use --fs)");
 	if (o->incoming_mode && !o->listen)

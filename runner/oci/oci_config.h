@@ -14,6 +14,7 @@
 #define OCI_MAX_CONFIG	   (4u << 20)
 #define OCI_MAX_STRING	   4096
 #define OCI_MAX_ANNOTATION 64
+#define OCI_NETNS_PATH_MAX 256 /* lockvm run's --net netns= (net.h) */
 
 enum oci_hook_kind {
 	OCI_HOOK_PRESTART,
@@ -63,6 +64,7 @@ struct oci_config {
 	const char *root_path;
 	bool root_readonly;
 	const char *hostname;
+	const char *netns_path; /* linux.namespaces network path: --net netns=PATH */
 	const char *selinux_label;
 	uint64_t mem_limit;	/* linux.resources.memory.limit, 0: none */
 	uint64_t cpu_quota;	/* linux.resources.cpu.quota (µs), 0: none */

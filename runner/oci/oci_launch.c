@@ -35,7 +35,8 @@ void oci_vm_name(const char *id, char *out, size_t len)
 
 /* process.cwd, hostname, process.user and process.rlimits: the program's
  * view of itself, lockvm run's --workdir, --hostname, --user, --group-add
- * and --rlimit. Returns the next free argv slot. */
+ * and --rlimit; and the engine's network namespace, --net netns=PATH.
+ * Returns the next free argv slot. */
 static int launch_ident_args(const struct oci_config *c, struct oci_launch *l, int n)
 {
 	const char **a = l->argv;
@@ -46,6 +47,11 @@ static int launch_ident_args(const struct oci_config *c, struct oci_launch *l, i
 	if (c->hostname && c->hostname[0]) {
 		a[n++] = "--hostname";
 		a[n++] = c->hostname;
+	}
+	if (c->netns_path) {
+		snprintf(l->net, sizeof(l->net), "netns=%s", c->netns_path);
+		a[n++] = "--net";
+		a[n++] = l->net;
 	}
 	snprintf(l->user, sizeof(l->user), "%u:%u", c->uid, c->gid);
 	a[n++] = "--user";

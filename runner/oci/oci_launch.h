@@ -14,6 +14,7 @@ struct oci_launch {
 	const char *envp[4];
 	char lockvm[4096]; /* the lockvm binary (install_dirs.h) */
 	char mem_limit[32], cpus[32], root_env[4200];
+	char net[OCI_NETNS_PATH_MAX + 8];
 	char user[32], groups[IDENT_MAX_GROUPS][16], rlimits[IDENT_RLIMITS][64];
 };
 

@@ -151,8 +151,10 @@ hostile "a hostname of 65 bytes" "hostname: 65 bytes" 'd["hostname"] = "h" * 65'
 hostile "an rlimit soft above hard" "process.rlimits[0]: soft above hard" \
 	'd["process"]["rlimits"] = [{"type": "RLIMIT_NOFILE", "soft": 10, "hard": 5}]'
 hostile "a relative cwd" "process.cwd: want an absolute path" 'd["process"]["cwd"] = "tmp"'
-hostile "a host network namespace" "a VM cannot join a host namespace" \
-	'd["linux"]["namespaces"].append({"type": "network", "path": "/proc/1/ns/net"})'
+hostile "a host pid namespace" "a VM cannot join a host namespace" \
+	'd["linux"]["namespaces"] = [{"type": "pid", "path": "/proc/1/ns/pid"}]'
+hostile "a relative network namespace path" "(network).path: want an absolute path" \
+	'd["linux"]["namespaces"] = [{"type": "network", "path": "ns"}]'
 hostile "a program that is not in the root" "no such executable" 'd["process"]["args"] = ["/nonexistent"]'
 hostile "a wrong type" "process.args: want an array" 'd["process"]["args"] = "sh"'
 hostile "a prestart hook that fails" "prestart: hook /bin/false: exited 1" \
@@ -215,6 +217,10 @@ podman_tests() {
 			pass "podman: the container's VMM is lockvm-vmm, Seccomp 2, no capabilities" ||
 			fail "podman: pid $spid vmm $vmm: $(grep -E 'Seccomp:|CapEff' "/proc/$vmm/status" 2>&1 | tr '\n' '|')"
 	fi
+	tr '\0' ' ' <"/proc/$spid/cmdline" 2>/dev/null | grep -q -- "--linux" &&
+		! tr '\0' ' ' <"/proc/$spid/cmdline" | grep -q -- "--net" &&
+		pass "podman: --network none gives the VM no NIC (no --net)" ||
+		fail "podman: --network none: $(tr '\0' ' ' <"/proc/$spid/cmdline" 2>&1)"
 	expect "podman: stop" 0 "$name" "${PM[@]}" stop -t 5 "$name"
 	expect "podman: the VM ended on SIGTERM (143)" 0 "143" "${PM[@]}" inspect -f '{{.State.ExitCode}}' "$name"
 	expect "podman: rm" 0 "$name" "${PM[@]}" rm "$name"
@@ -223,6 +229,26 @@ podman_tests() {
 	"${PM[@]}" wait "$name-log" >/dev/null 2>&1
 	expect "podman: logs of a detached container" 0 "logged-$$" "${PM[@]}" logs "$name-log"
 	"${PM[@]}" rm -f "$name-log" >/dev/null 2>&1
+	# The default network (netavark here): the VM's tap is made, attached, in the container's namespace.
+	run_capture "${PM[@]}" run -d --name "$name-net" --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
+		localhost/lockvm-oci-test:1 sleep 30
+	ids+=" $out"
+	local key taps=""
+	key=$("${PM[@]}" inspect -f '{{.NetworkSettings.SandboxKey}}' "$name-net" 2>/dev/null)
+	for _ in $(seq 1 100); do
+		taps=$(nsenter --net="$key" ip -o link show 2>/dev/null | grep -F " lv-" | grep -F LOWER_UP)
+		[ -n "$taps" ] && break
+		sleep 0.05
+	done
+	local tap
+	tap=$(awk -F': ' '{print $2}' <<<"$taps" | head -n 1)
+	[ -n "$key" ] && [ -n "$tap" ] && ! ip -o link show | grep -qF -- " $tap:" &&
+		pass "podman: the default network: the VM's tap $tap is in the container's namespace, not the host's" ||
+		fail "podman: network namespace '$key': $(nsenter --net="$key" ip -o link show 2>&1 | tr '\n' '|')"
+	"${PM[@]}" rm -f -t 5 "$name-net" >/dev/null 2>&1
+	[ -n "$tap" ] && ! ip -o link show | grep -qF -- " $tap:" && { [ ! -e "$key" ] ||
+		! nsenter --net="$key" ip -o link show 2>/dev/null | grep -qF -- " $tap:"; } &&
+		pass "podman: the tap is gone with the container" || fail "podman: tap '$tap' left ($key)"
 	expect "podman: -w reaches the program" 0 "/srv/work" \
 		"${PM[@]}" run --rm "${U[@]}" -w /srv/work localhost/lockvm-oci-test:1 pwd
 	expect "podman: --hostname is what uname says in the VM" 0 "h1-$$" \
