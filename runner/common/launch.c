@@ -38,7 +38,7 @@ static const char *const fd_names[FD_COUNT] = {
 /*
  * The record: this header, then the strings, each NUL-terminated, in this
  * order: argv[argc], envp[envc], the disks' paths[disk_count], the tap
- * name. Both ends are the same build of lockvm, so the header is copied as
+ * name, the workdir, the hostname. Both ends are the same build of lockvm, so the header is copied as
  * it is laid out here; header_size and version catch a mismatch anyway.
  */
 struct launch_wire {
@@ -53,6 +53,9 @@ struct launch_wire {
 	uint8_t net_mac[6], pad[2];
 	struct numa_set numa_nodes, numa_cpus;
 	uint32_t argc, envc;
+	uint32_t uid, gid, ngroups, rlimit_set;
+	uint32_t groups[IDENT_MAX_GROUPS];
+	struct ident_rlimit rlimits[IDENT_RLIMITS];
 };
 
 static int *fd_slot(struct launch *l, unsigned i)
@@ -73,6 +76,8 @@ void launch_init(struct launch *l)
 	l->console_fd = STDOUT_FILENO;
 	l->vcpus = 1;
 	l->net_tap = "";
+	l->workdir = "";
+	l->hostname = "";
 	for (unsigned i = 0; i < LOCKVM_MAX_DISKS; i++)
 		l->disks[i] = (struct launch_disk){.fd = LAUNCH_NO_FD, .path = ""};
 }
@@ -112,6 +117,48 @@ static const char **string_list(const uint8_t **at, const uint8_t *end, uint32_t
 			return NULL;
 		}
 	return list;
+}
+
+/* --user, --group-add, --rlimit: ids in range, soft <= hard, and only for
+ * a --linux guest (an SDK guest has no such view). */
+static int check_ident(const struct launch_wire *w, char *err, size_t errlen)
+{
+	bool any = w->uid || w->gid || w->ngroups || w->rlimit_set;
+	if (any && !(w->flags & LAUNCH_LINUX))
+		return err_fmt(err, errlen, "launch: ids and limits are for --linux guests only");
+	if (w->uid > IDENT_ID_MAX || w->gid > IDENT_ID_MAX)
+		return err_fmt(err, errlen, "launch: uid %u or gid %u out of range", w->uid,
+			       w->gid);
+	if (w->ngroups > IDENT_MAX_GROUPS)
+		return err_fmt(err, errlen, "launch: %u groups (at most %u)", w->ngroups,
+			       IDENT_MAX_GROUPS);
+	for (unsigned i = 0; i < IDENT_MAX_GROUPS; i++)
+		if (i < w->ngroups ? w->groups[i] > IDENT_ID_MAX : w->groups[i] != 0)
+			return err_fmt(err, errlen, "launch: group %u is %u", i, w->groups[i]);
+	if (w->rlimit_set >> IDENT_RLIMITS)
+		return err_fmt(err, errlen, "launch: limits 0x%x past the %u Linux has",
+			       w->rlimit_set, IDENT_RLIMITS);
+	for (unsigned i = 0; i < IDENT_RLIMITS; i++) {
+		const struct ident_rlimit *r = &w->rlimits[i];
+		if ((w->rlimit_set >> i & 1) ? r->cur > r->max : (r->cur || r->max))
+			return err_fmt(err, errlen, "launch: limit %u: soft %llu, hard %llu", i,
+				       (unsigned long long)r->cur, (unsigned long long)r->max);
+	}
+	return 0;
+}
+
+/* The workdir and hostname strings: absolute and short, and --linux only. */
+static int check_ident_strings(const struct launch_wire *w, const char *workdir,
+			       const char *hostname, char *err, size_t errlen)
+{
+	if ((workdir[0] || hostname[0]) && !(w->flags & LAUNCH_LINUX))
+		return err_fmt(err, errlen, "launch: workdir and hostname are for --linux guests");
+	if (workdir[0] && (workdir[0] != '/' || strlen(workdir) >= LAUNCH_PATH_MAX))
+		return err_fmt(err, errlen, "launch: workdir not an absolute path under %u bytes",
+			       LAUNCH_PATH_MAX);
+	if (hostname[0] && ident_check_hostname(hostname, err, errlen) < 0)
+		return -1;
+	return 0;
 }
 
 /* The rules on the header's values, shared by both directions. */
@@ -165,7 +212,7 @@ static int check_values(const struct launch_wire *w, char *err, size_t errlen)
 	if (w->envc > LAUNCH_MAX_ENV)
 		return err_fmt(err, errlen, "launch: %u environment entries (at most %u)", w->envc,
 			       LAUNCH_MAX_ENV);
-	return 0;
+	return check_ident(w, err, errlen);
 }
 
 int launch_decode(const uint8_t *buf, size_t len, struct launch *l, char *err, size_t errlen)
@@ -207,10 +254,17 @@ int launch_decode(const uint8_t *buf, size_t len, struct launch *l, char *err, s
 			return err_fmt(err, errlen, "launch: disk %u has no path string", i);
 		}
 	const char *tap = next_string(&at, end);
-	if (!tap || at != end) {
+	const char *workdir = tap ? next_string(&at, end) : NULL;
+	const char *hostname = workdir ? next_string(&at, end) : NULL;
+	if (!hostname || at != end) {
 		launch_free(l);
 		return err_fmt(err, errlen, "launch: %s",
-			       tap ? "bytes after the string table" : "no tap name string");
+			       hostname ? "bytes after the string table"
+					: "no tap name, workdir or hostname string");
+	}
+	if (check_ident_strings(&w, workdir, hostname, err, errlen) < 0) {
+		launch_free(l);
+		return -1;
 	}
 	if ((w.fds[FD_NET] >= 0) != (tap[0] != '\0') ||
 	    (tap[0] && !netframe_ifname_valid(tap, NULL))) {
@@ -239,6 +293,14 @@ int launch_decode(const uint8_t *buf, size_t len, struct launch *l, char *err, s
 	l->numa_cpus = w.numa_cpus;
 	l->argc = w.argc;
 	l->envc = w.envc;
+	l->workdir = workdir;
+	l->hostname = hostname;
+	l->uid = w.uid;
+	l->gid = w.gid;
+	l->ngroups = w.ngroups;
+	memcpy(l->groups, w.groups, sizeof(l->groups));
+	l->rlimit_set = w.rlimit_set;
+	memcpy(l->rlimits, w.rlimits, sizeof(l->rlimits));
 	return 0;
 }
 
@@ -273,7 +335,9 @@ static bool put_strings(const struct launch *l, uint8_t *buf, size_t *used)
 	for (unsigned i = 0; i < l->disk_count && i < LOCKVM_MAX_DISKS; i++)
 		if (!put_string(buf, used, l->disks[i].path ? l->disks[i].path : ""))
 			return false;
-	return put_string(buf, used, l->net_tap ? l->net_tap : "");
+	return put_string(buf, used, l->net_tap ? l->net_tap : "") &&
+	       put_string(buf, used, l->workdir ? l->workdir : "") &&
+	       put_string(buf, used, l->hostname ? l->hostname : "");
 }
 
 uint8_t *launch_encode(const struct launch *l, size_t *len, char *err, size_t errlen)
@@ -305,6 +369,15 @@ uint8_t *launch_encode(const struct launch *l, size_t *len, char *err, size_t er
 	w.numa_cpus = l->numa_cpus;
 	w.argc = l->argc;
 	w.envc = l->envc;
+	w.uid = l->uid;
+	w.gid = l->gid;
+	w.ngroups = l->ngroups;
+	for (unsigned i = 0; i < l->ngroups && i < IDENT_MAX_GROUPS; i++)
+		w.groups[i] = l->groups[i];
+	w.rlimit_set = l->rlimit_set;
+	for (unsigned i = 0; i < IDENT_RLIMITS; i++)
+		if (l->rlimit_set >> i & 1)
+			w.rlimits[i] = l->rlimits[i];
 	if (check_values(&w, err, errlen) < 0)
 		return NULL;
 

@@ -8,16 +8,18 @@
 
 #include <lockvm/abi.h>
 
+#include "ident.h"
 #include "numa.h"
 
 #define LAUNCH_MAGIC   0x4d4c564cU /* "LVLM" */
-#define LAUNCH_VERSION 1
+#define LAUNCH_VERSION 2
 /* The whole record, strings included. */
 #define LAUNCH_MAX_SIZE (1u << 20)
 #define LAUNCH_MAX_ARGS 4096 /* guest argv entries */
 #define LAUNCH_MAX_ENV	32   /* --env entries (linux/linux.h: LINUX_MAX_ENV) */
 #define LAUNCH_NO_FD	-1
 #define LAUNCH_FD_MAX	1023 /* fd numbers the supervisor may pass */
+#define LAUNCH_PATH_MAX 4096 /* the workdir's bytes (Linux's PATH_MAX) */
 
 /* Flags: each a yes/no the supervisor decided. */
 enum launch_flag {
@@ -71,6 +73,14 @@ struct launch {
 	const char **argv; /* argc entries, then NULL */
 	unsigned envc;
 	const char **envp; /* envc entries, then NULL */
+	/* --linux: what the program sees of itself (ident.h); the VM's view only */
+	const char *workdir;  /* initial cwd in the VM's tree; "" for / */
+	const char *hostname; /* uname's nodename; "" for the default */
+	uint32_t uid, gid;
+	unsigned ngroups;
+	uint32_t groups[IDENT_MAX_GROUPS];
+	uint32_t rlimit_set; /* bit n: rlimits[n] was given */
+	struct ident_rlimit rlimits[IDENT_RLIMITS];
 };
 
 /* A launch with every fd absent and one vCPU, for the encoder's caller to fill. */

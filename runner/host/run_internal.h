@@ -77,6 +77,15 @@ struct run_options {
 	bool require_key;	     /* --require-key: refuse a stream without --key */
 	bool label_given, net_given; /* --label/--group, --net: restore keeps them */
 	uint64_t log_size_max;	     /* --log-size-max; 0: lockvm.conf's */
+	/* --linux: what the program sees of itself, the VM's view only (ident.h) */
+	const char *workdir;  /* --workdir; NULL: / */
+	const char *hostname; /* --hostname; NULL: lockvm */
+	uint32_t uid, gid;    /* --user; 0:0 */
+	unsigned ngroups;     /* --group-add */
+	uint32_t groups[IDENT_MAX_GROUPS];
+	uint32_t rlimit_set; /* bit n: --rlimit gave rlimits[n] */
+	struct ident_rlimit rlimits[IDENT_RLIMITS];
+	bool ident_given; /* any of the above */
 };
 
 /* Per-VM resources taken for the VMM's lifetime and given back after. */
@@ -93,6 +102,7 @@ struct run_state {
 	int lifeline;
 	int tap_fd;		      /* --net: the supervisor's copy until the VMM has it */
 	bool net_attached;	      /* the tap exists and is on its bridge */
+	const char *netns;	      /* --net netns=PATH: the tap's namespace; NULL: ours */
 	struct vmlog log;	      /* var/log/lockvm/NAME.log, capped (vmlog.h) */
 	int out_pipe[2], err_pipe[2]; /* the VMM's stdout and stderr, teed to the log */
 	int ready_pipe[2];	      /* the VMM says "R" once its guest runs confined */

@@ -132,6 +132,14 @@ pid_t start_vmm(const struct run_options *o, struct run_state *st, int vmm_fd, i
 		l.fs_fd = o->fs_fd;
 		l.envc = o->envc;
 		l.envp = (const char **)o->env; /* read only: launch_encode copies */
+		l.workdir = o->workdir ? o->workdir : "";
+		l.hostname = o->hostname ? o->hostname : "";
+		l.uid = o->uid;
+		l.gid = o->gid;
+		l.ngroups = o->ngroups;
+		memcpy(l.groups, o->groups, sizeof(l.groups));
+		l.rlimit_set = o->rlimit_set;
+		memcpy(l.rlimits, o->rlimits, sizeof(l.rlimits));
 	}
 	keep[n_keep++] = STDIN_FILENO;
 	keep[n_keep++] = STDOUT_FILENO;

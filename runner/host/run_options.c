@@ -21,6 +21,12 @@
 /* getopt value of --require-key (no short letter is free to name it). */
 #define RUN_OPT_REQUIRE_KEY  0x100
 #define RUN_OPT_LOG_SIZE_MAX 0x101
+/* --linux: the program's view of itself (parse_ident_option). */
+#define RUN_OPT_WORKDIR	  0x102
+#define RUN_OPT_HOSTNAME  0x103
+#define RUN_OPT_USER	  0x104
+#define RUN_OPT_GROUP_ADD 0x105
+#define RUN_OPT_RLIMIT	  0x106
 
 /*
  * The options of run, restore and incoming: one entry each (the help is
@@ -67,8 +73,21 @@ static const struct cliopt run_options_table[] = {
     {"env", 'E', required_argument, 0, "NAME=VALUE",
      "with --linux: add to its environment (repeatable)"},
     {"strace", 'T', no_argument, 0, NULL, "with --linux: print each system call and its result"},
-    {"net", 'W', required_argument, 0, "none|bridge=BR|ovs=BR|network=NAME",
-     "give the VM a NIC on a tap (default none)"},
+    {"workdir", RUN_OPT_WORKDIR, required_argument, 0, "DIR",
+     "with --linux: the program's first working directory, inside the tree (default /)"},
+    {"hostname", RUN_OPT_HOSTNAME, required_argument, 0, "NAME",
+     "with --linux: what uname and gethostname say in the VM (1-64 bytes; default lockvm)"},
+    {"user", RUN_OPT_USER, required_argument, 0, "UID[:GID]",
+     "with --linux: the ids the program sees itself run as (default 0:0); the VM's view "
+     "only, never a host identity"},
+    {"group-add", RUN_OPT_GROUP_ADD, required_argument, 0, "GID",
+     "with --linux: a supplementary group the program sees (repeatable, up to 32)"},
+    {"rlimit", RUN_OPT_RLIMIT, required_argument, 0, "NAME=SOFT[:HARD]",
+     "with --linux: what getrlimit says (nofile, nproc, core, stack, ...; repeatable); "
+     "nofile bounds the fd table (at most 64)"},
+    {"net", 'W', required_argument, 0, "none|bridge=BR|ovs=BR|network=NAME|netns=PATH",
+     "give the VM a NIC on a tap (default none); netns=PATH: the tap is made in that "
+     "network namespace (a container engine's)"},
     {"mac", 'A', required_argument, 0, "ADDR",
      "the NIC's MAC (default: a random locally administered one)"},
     {"restore", 'r', required_argument, 0, "FILE", "run: continue the VM saved in FILE"},
@@ -143,6 +162,47 @@ static void parse_disk(struct run_options *o, char *spec)
 		die("--disk: empty path");
 	d->path = spec;
 	o->disk_count++;
+}
+
+/* --workdir, --hostname, --user, --group-add, --rlimit: false for any other
+ * option. */
+static bool parse_ident_option(struct run_options *o, int opt, const char *arg)
+{
+	char err[256];
+	unsigned resource;
+	struct ident_rlimit lim;
+	switch (opt) {
+	case RUN_OPT_WORKDIR:
+		if (arg[0] != '/' || strlen(arg) >= LAUNCH_PATH_MAX)
+			die("--workdir '%.64s': want an absolute path in the VM's tree", arg);
+		o->workdir = arg;
+		break;
+	case RUN_OPT_HOSTNAME:
+		if (ident_check_hostname(arg, err, sizeof(err)) < 0)
+			die("%s", err);
+		o->hostname = arg;
+		break;
+	case RUN_OPT_USER:
+		if (ident_parse_user(arg, &o->uid, &o->gid, err, sizeof(err)) < 0)
+			die("%s", err);
+		break;
+	case RUN_OPT_GROUP_ADD:
+		if (o->ngroups == IDENT_MAX_GROUPS)
+			die("--group-add: at most %d groups", IDENT_MAX_GROUPS);
+		if (ident_parse_gid(arg, &o->groups[o->ngroups], err, sizeof(err)) < 0)
+			die("%s", err);
+		o->ngroups++;
+		break;
+	case RUN_OPT_RLIMIT:
+		if (ident_parse_rlimit(arg, &resource, &lim, err, sizeof(err)) < 0)
+			die("%s", err);
+		o->rlimits[resource] = lim;
+		o->rlimit_set |= 1u << resource;
+		break;
+	default: return false;
+	}
+	o->ident_given = true;
+	return true;
 }
 
 void run_parse_options(int argc, char **argv, struct run_options *o)
@@ -318,6 +378,7 @@ void run_parse_options(int argc, char **argv, struct run_options *o)
 			o->accept_timeout_s = (int)value;
 			o->accept_timeout_set = true;
 			break;
+		default: parse_ident_option(o, opt, arg); break;
 		}
 	}
 	char **operands = cliopt_operands(&p, &count);
@@ -325,6 +386,8 @@ void run_parse_options(int argc, char **argv, struct run_options *o)
 		o->restore = operands[0];
 	if (!o->linux_abi && (o->fs_dir || o->strace || o->envc))
 		die("run: --fs, --env and --strace need --linux");
+	if (!o->linux_abi && o->ident_given)
+		die("run: --workdir, --hostname, --user, --group-add and --rlimit need --linux");
 	if (o->linux_abi && o->vcpus != 1)
 		die("run: a --linux guest runs on one vCPU (drop --vcpus)");
 	if (o->json && o->detach)
@@ -333,8 +396,9 @@ void run_parse_options(int argc, char **argv, struct run_options *o)
 		    spec->command);
 	if (o->mac && o->net.kind == NET_NONE)
 		die("run: --mac needs --net");
-	if (o->linux_abi && o->net.kind != NET_NONE)
-		die("run: --net is not offered to --linux guests (they have no sockets)");
+	if (o->linux_abi && o->net.kind != NET_NONE && o->net.kind != NET_NETNS)
+		die("run: a --linux guest takes only --net netns=PATH (its NIC in a container "
+		    "engine's namespace)");
 	if (o->linux_abi && o->disk_count)
 		die("run: --disk is not offered to --linux guests (use --fs)");
 	if (o->incoming_mode && !o->listen)

@@ -22,6 +22,7 @@
 #include "install_dirs.h"
 #include "mac.h"
 #include "netframe.h"
+#include "netns.h"
 #include "paths.h"
 #include "recovery.h"
 #include "sandbox.h"
@@ -416,9 +417,15 @@ void setup_net(const struct run_options *o, struct run_state *st, struct launch 
 	 * attaches itself, so the tun socket gets its label (tap_create). */
 	uid_t owner = net_tap_owner(st->vm.uid);
 	gid_t group = st->vm.uid ? (gid_t)st->vm.gid : getegid();
-	if (net_attach(rn, owner, group, err, sizeof(err)) < 0)
-		die("%s", err);
-	st->tap_fd = tap_open_unattached(err, sizeof(err));
+	if (o->net.kind == NET_NETNS) {
+		/* In the engine's namespace, carrying the VM's MAC: what the
+		 * engine set up there is the VM's network (netns.h). */
+		st->netns = o->net.netns;
+		st->tap_fd =
+		    netns_tap_create(st->netns, rn->tap, owner, group, mac, err, sizeof(err));
+	} else if (net_attach(rn, owner, group, err, sizeof(err)) == 0) {
+		st->tap_fd = tap_open_unattached(err, sizeof(err));
+	}
 	if (st->tap_fd < 0)
 		die("%s", err);
 	l->net_fd = st->tap_fd;
@@ -427,8 +434,9 @@ void setup_net(const struct run_options *o, struct run_state *st, struct launch 
 	l->net_stats_fd = rn->stats_fd;
 	keep[(*n_keep)++] = st->tap_fd;
 	keep[(*n_keep)++] = rn->stats_fd;
-	run_log_event(st, "net: tap %s on %s %s%s%s, mac %s", rn->tap, rn->kind, rn->bridge,
-		      rn->network[0] ? ", network " : "", rn->network, mac_text);
+	run_log_event(st, "net: tap %s on %s %s%s%s, mac %s", rn->tap, rn->kind,
+		      st->netns ? st->netns : rn->bridge, rn->network[0] ? ", network " : "",
+		      rn->network, mac_text);
 }
 
 static void release_net(struct run_state *st)
@@ -438,6 +446,14 @@ static void release_net(struct run_state *st)
 	st->tap_fd = -1;
 	if (st->net_attached)
 		net_release(&st->vm.net, true, net_tap_owner(st->vm.uid));
+	/* Normally gone with the VMM's fd already; the namespace itself may be
+	 * gone too (the engine's teardown), which is no error. */
+	char err[512];
+	if (st->net_attached && st->netns &&
+	    netns_tap_delete(st->netns, st->vm.net.tap, net_tap_owner(st->vm.uid), err,
+			     sizeof(err)) < 0 &&
+	    access(st->netns, F_OK) == 0)
+		warn_msg("removing tap %s in %s: %s", st->vm.net.tap, st->netns, err);
 	st->net_attached = false;
 }
 

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ident.h"
 #include "linux_fs.h"
 #include "vm.h"
 
@@ -32,6 +33,14 @@ struct linux_config {
 	bool strace;	    /* print every call and its result on stderr */
 	unsigned tty_mask;  /* bit n: the runner's fd n is a terminal */
 	uint64_t tmp_limit; /* bytes the writable /tmp may hold */
+	/* What the program sees of itself (linux_ident.c): --hostname, --user,
+	 * --group-add, --rlimit; its own calls change them, nothing else. */
+	char hostname[IDENT_HOSTNAME_MAX + 1];
+	uint32_t uid, gid;
+	unsigned ngroups;
+	uint32_t groups[IDENT_MAX_GROUPS];
+	uint32_t rlimit_set; /* bit n: rlimits[n] holds a limit */
+	struct ident_rlimit rlimits[IDENT_RLIMITS];
 };
 
 struct linux_sigaction {
@@ -509,6 +518,24 @@ void linux_signal_host_deliver(struct linux_proc *proc, struct linux_regs *regs)
 /* Internal result of a blocking call a signal interrupted: linux_syscall()
  * restarts it or makes it EINTR, as Linux's ERESTARTSYS. */
 #define LINUX_ERESTARTSYS 512
+
+/* ---- linux_ident.c: ids, host name, limits (the VM's view only) ---- */
+
+/* How many fds the program may hold: RLIMIT_NOFILE, at most LINUX_MAX_FDS. */
+uint64_t linux_nofile(const struct linux_proc *proc);
+/* --workdir: the program's first cwd, looked up in the VM's tree (so never
+ * out of it). 0, or -1 with a one-line reason in err. */
+int linux_set_workdir(struct linux_proc *proc, const char *path, char *err, size_t errlen);
+long linux_sys_uname(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_sethostname(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_getuid(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_getgid(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_getresuid(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_getresgid(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_getgroups(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_getrlimit(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_setrlimit(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_prlimit64(struct linux_proc *proc, const uint64_t *a);
 
 /* ---- linux_x86_64.c ---- */
 

@@ -68,7 +68,7 @@ struct linux_file *linux_fd_get(struct linux_proc *proc, uint64_t fd)
 
 int linux_fd_alloc(struct linux_proc *proc, uint64_t lowest, struct linux_file *f, bool cloexec)
 {
-	for (uint64_t fd = lowest; fd < LINUX_MAX_FDS; fd++)
+	for (uint64_t fd = lowest; fd < linux_nofile(proc); fd++) /* RLIMIT_NOFILE */
 		if (!proc->fds[fd].file) {
 			proc->fds[fd] = (struct linux_fd_slot){.file = f, .cloexec = cloexec};
 			f->refs++;

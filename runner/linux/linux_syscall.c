@@ -25,26 +25,16 @@ static long sys_exit_group(struct linux_proc *proc, const uint64_t *a)
 	return 0;
 }
 
+/* sched_yield, fadvise64, set_robust_list: nothing to do for one thread. */
 static long sys_zero(struct linux_proc *proc, const uint64_t *a)
 {
-	return 0; /* getuid, getgid...: root of its own VM */
+	return 0;
 }
 
 static long sys_set_tid_address(struct linux_proc *proc, const uint64_t *a)
 {
 	proc->clear_child_tid = a[0];
 	return 1;
-}
-
-static long sys_uname(struct linux_proc *proc, const uint64_t *a)
-{
-	static const char fields[6][65] = {"Linux",	    "lockvm", "6.1.0-lockvm",
-					   "#1 SMP lockvm", "x86_64", "(none)"};
-	void *out = linux_user_ptr(proc, a[0], sizeof(fields), true);
-	if (!out)
-		return -EFAULT;
-	memcpy(out, fields, sizeof(fields));
-	return 0;
 }
 
 #define L_ARCH_SET_GS 0x1001
@@ -257,46 +247,6 @@ static long sys_getrandom(struct linux_proc *proc, const uint64_t *a)
 	return (long)done;
 }
 
-#define L_RLIM_INFINITY UINT64_MAX
-
-static long rlimit_of(struct linux_proc *proc, uint64_t resource, uint64_t *cur)
-{
-	switch (resource) {
-	case 3: *cur = proc->user_top - proc->stack_low; return 0; /* STACK */
-	case 4: *cur = 0; return 0;				   /* CORE */
-	case 7: *cur = LINUX_MAX_FDS; return 0;			   /* NOFILE */
-	default:
-		if (resource >= 16)
-			return -EINVAL;
-		*cur = L_RLIM_INFINITY;
-		return 0;
-	}
-}
-
-static long sys_prlimit64(struct linux_proc *proc, const uint64_t *a)
-{
-	if (a[0] != 0 && a[0] != 1)
-		return -ESRCH;
-	uint64_t cur;
-	long rc = rlimit_of(proc, a[1], &cur);
-	if (rc < 0)
-		return rc;
-	if (a[2] && !linux_user_ptr(proc, a[2], 16, false))
-		return -EFAULT; /* new limits are accepted and have no effect */
-	if (a[3]) {
-		uint64_t lim[2] = {cur, cur};
-		if (linux_copy_out(proc, a[3], lim, sizeof(lim)) < 0)
-			return -EFAULT;
-	}
-	return 0;
-}
-
-static long sys_getrlimit(struct linux_proc *proc, const uint64_t *a)
-{
-	uint64_t b[4] = {0, a[0], 0, a[1]};
-	return sys_prlimit64(proc, b);
-}
-
 static long sys_sysinfo(struct linux_proc *proc, const uint64_t *a)
 {
 	struct {
@@ -438,7 +388,7 @@ static const struct linux_syscall_def syscall_table[] = {
     [60] = {"exit", sys_exit_group, "d"},
     FD(61, wait4, "dxxx"),
     FD(62, kill, "dd"),
-    SYS(63, uname, "x"),
+    FD(63, uname, "x"),
     FD(72, fcntl, "ddx"),
     FD(73, flock, "dd"),
     FD(74, fsync, "d"),
@@ -462,23 +412,28 @@ static const struct linux_syscall_def syscall_table[] = {
     FD(94, lchown, "sdd"),
     SYS(95, umask, "o"),
     SYS(96, gettimeofday, "xx"),
-    SYS(97, getrlimit, "dx"),
+    FD(97, getrlimit, "dx"),
     SYS(99, sysinfo, "x"),
-    [102] = {"getuid", sys_zero, ""},
-    [104] = {"getgid", sys_zero, ""},
-    [107] = {"geteuid", sys_zero, ""},
-    [108] = {"getegid", sys_zero, ""},
+    FD(102, getuid, ""),
+    FD(104, getgid, ""),
+    [107] = {"geteuid", linux_sys_getuid, ""},
+    [108] = {"getegid", linux_sys_getgid, ""},
     FD(109, setpgid, "dd"),
     FD(110, getppid, ""),
     [111] = {"getpgrp", linux_sys_getpid, ""},
     FD(112, setsid, ""),
+    FD(115, getgroups, "dx"),
+    FD(118, getresuid, "xxx"),
+    FD(120, getresgid, "xxx"),
     FD(121, getpgid, "d"),
     [124] = {"getsid", linux_sys_getpgid, "d"},
     SYS(131, sigaltstack, "xx"),
     FD(137, statfs, "sx"),
     FD(138, fstatfs, "dx"),
     SYS(158, arch_prctl, "xx"),
+    FD(160, setrlimit, "dx"),
     FD(162, sync, ""),
+    FD(170, sethostname, "xu"),
     FD(188, setxattr, "ssxux"),
     FD(189, lsetxattr, "ssxux"),
     FD(190, fsetxattr, "dsxux"),
@@ -524,7 +479,7 @@ static const struct linux_syscall_def syscall_table[] = {
     FD(285, fallocate, "dddd"),
     FD(292, dup3, "ddx"),
     FD(293, pipe2, "xo"),
-    SYS(302, prlimit64, "ddxx"),
+    FD(302, prlimit64, "ddxx"),
     [306] = {"syncfs", linux_sys_fsync, "d"},
     FD(316, renameat2, "dsdsx"),
     SYS(318, getrandom, "xux"),

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cliopt.h"
+#include "netns.h"
 #include "registry.h"
 #include "util.h"
 
@@ -19,7 +20,10 @@
 
 const char *net_kind_name(enum net_kind kind)
 {
-	return kind == NET_BRIDGE ? "bridge" : kind == NET_OVS ? "ovs" : "none";
+	return kind == NET_BRIDGE  ? "bridge"
+	       : kind == NET_OVS   ? "ovs"
+	       : kind == NET_NETNS ? "netns"
+				   : "none";
 }
 
 int net_parse_cidr(const char *text, uint32_t *network, uint32_t *prefix)
@@ -182,13 +186,25 @@ int net_spec_parse(const char *text, struct net_spec *spec, char *err, size_t er
 	const char *value = eq ? eq + 1 : "";
 	if (eq && strncmp(text, "network=", 8) == 0)
 		return def_load(value, spec, err, errlen);
+	if (eq && strncmp(text, "netns=", 6) == 0) {
+		if (strlen(value) >= sizeof(spec->netns))
+			return err_fmt(err, errlen, "--net netns=: a path of at most %zu bytes",
+				       sizeof(spec->netns) - 1);
+		if (netns_check(value, err, errlen) < 0)
+			return -1;
+		spec->kind = NET_NETNS;
+		snprintf(spec->netns, sizeof(spec->netns), "%s", value);
+		return 0;
+	}
 	if (eq && strncmp(text, "bridge=", 7) == 0)
 		spec->kind = NET_BRIDGE;
 	else if (eq && strncmp(text, "ovs=", 4) == 0)
 		spec->kind = NET_OVS;
 	else {
 		snprintf(err, errlen,
-			 "--net '%s': want none, bridge=NAME, ovs=NAME or network=NAME", text);
+			 "--net '%s': want none, bridge=NAME, ovs=NAME, network=NAME or "
+			 "netns=PATH",
+			 text);
 		return -1;
 	}
 	if (!netframe_ifname_valid(value, &why)) {

@@ -14,23 +14,28 @@
 #define PATHS_NETWORKS_DIR "etc/lockvm/networks" /* NAME.conf */
 #define NET_OVS_DB_DEFAULT "unix:/var/run/openvswitch/db.sock"
 
-enum net_kind { NET_NONE, NET_BRIDGE, NET_OVS };
+/* NET_NETNS: the tap is made in another network namespace (a container
+ * engine's, netns=PATH), not attached to any bridge of ours. */
+enum net_kind { NET_NONE, NET_BRIDGE, NET_OVS, NET_NETNS };
+#define NET_NETNS_PATH_MAX 256
 
 /* What a VM's NIC attaches to: --net, or a named network's definition. */
 struct net_spec {
 	enum net_kind kind;
 	char network[PATHS_NAME_MAX + 1]; /* network=NAME, else "" */
 	char bridge[TAP_IFNAME_MAX + 1];
-	char ovs_db[NET_OVS_DB_MAX]; /* OVS only: unix:PATH of ovsdb-server */
-	char datapath[8];	     /* OVS only: "system" or "netdev" */
-	uint32_t subnet, prefix;     /* a named network's subnet (host order), 0/0: none */
+	char ovs_db[NET_OVS_DB_MAX];	/* OVS only: unix:PATH of ovsdb-server */
+	char datapath[8];		/* OVS only: "system" or "netdev" */
+	uint32_t subnet, prefix;	/* a named network's subnet (host order), 0/0: none */
+	char netns[NET_NETNS_PATH_MAX]; /* NET_NETNS only: the namespace's path */
 };
 
 const char *net_kind_name(enum net_kind kind);
 
 /*
- * Parses a --net value: "none", "bridge=NAME", "ovs=NAME" or
- * "network=NAME" (read from its definition). OVS's database comes from
+ * Parses a --net value: "none", "bridge=NAME", "ovs=NAME",
+ * "network=NAME" (read from its definition) or "netns=PATH" (checked to be
+ * a network namespace). OVS's database comes from
  * LOCKVM_OVS_DB, else NET_OVS_DB_DEFAULT. Returns 0, or -1 with err.
  */
 int net_spec_parse(const char *text, struct net_spec *spec, char *err, size_t errlen);

@@ -1,6 +1,7 @@
 /* config.json checked whole: process, root, mounts, hooks, annotations (linux: oci_config_linux.c). */
 #include "oci_config.h"
 
+#include <errno.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
@@ -52,9 +53,24 @@ static const char *const rlimit_names[] = {
     NULL,
 };
 
-/* rlimits are the VM's own (its fd table and memory are bounded by lockvm);
- * each is still checked to be one the spec names, soft <= hard. */
-static int check_rlimits(json_object *process, char *err, size_t errlen)
+/* A limit: a number up to RLIM_INFINITY (2^64-1, which json-c keeps as an
+ * unsigned 64-bit value). */
+static int rlimit_value(json_object *r, const char *key, size_t i, uint64_t *out, char *err,
+			size_t errlen)
+{
+	json_object *v;
+	if (!json_object_object_get_ex(r, key, &v))
+		return err_fmt(err, errlen, "process.rlimits[%zu].%s: missing", i, key);
+	if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
+		return err_fmt(err, errlen, "process.rlimits[%zu].%s: want a number from 0", i,
+			       key);
+	*out = json_object_get_uint64(v);
+	return 0;
+}
+
+/* process.rlimits: names the spec gives, soft <= hard; lockvm run --rlimit
+ * makes them what getrlimit says in the VM (nofile bounds its fd table). */
+static int parse_rlimits(json_object *process, struct oci_config *cfg, char *err, size_t errlen)
 {
 	bool bad = false;
 	json_object *list =
@@ -65,16 +81,13 @@ static int check_rlimits(json_object *process, char *err, size_t errlen)
 	for (size_t i = 0; list && i < json_object_array_length(list); i++) {
 		json_object *r = json_object_array_get_idx(list, i);
 		const char *type;
-		int64_t soft = 0, hard = 0;
-		bool soft_set, hard_set;
+		uint64_t soft = 0, hard = 0;
 		if (!json_object_is_type(r, json_type_object))
 			return err_fmt(err, errlen, "process.rlimits[%zu]: want an object", i);
 		if (ojson_keys_known(r, "process.rlimits[]", known, err, errlen) < 0 ||
 		    ojson_string(r, "type", "process.rlimits[]", &type, err, errlen) < 0 ||
-		    ojson_int(r, "soft", "process.rlimits[]", 0, INT64_MAX, &soft, &soft_set, err,
-			      errlen) < 0 ||
-		    ojson_int(r, "hard", "process.rlimits[]", 0, INT64_MAX, &hard, &hard_set, err,
-			      errlen) < 0)
+		    rlimit_value(r, "soft", i, &soft, err, errlen) < 0 ||
+		    rlimit_value(r, "hard", i, &hard, err, errlen) < 0)
 			return -1;
 		bool found = false;
 		for (const char *const *n = rlimit_names; type && *n && !found; n++)
@@ -83,12 +96,18 @@ static int check_rlimits(json_object *process, char *err, size_t errlen)
 			return err_fmt(err, errlen, "process.rlimits[%zu].type: unknown rlimit", i);
 		if (soft > hard)
 			return err_fmt(err, errlen, "process.rlimits[%zu]: soft above hard", i);
+		if (cfg->rlimit_count == IDENT_RLIMITS)
+			return err_fmt(err, errlen, "process.rlimits: more than %d entries",
+				       IDENT_RLIMITS);
+		cfg->rlimits[cfg->rlimit_count++] = (struct oci_rlimit){
+		    .resource = (unsigned)ident_rlimit_number(type), .soft = soft, .hard = hard};
 	}
 	return 0;
 }
 
-/* The program runs as root of its own VM: another uid has nothing to map to yet. */
-static int check_user(json_object *process, char *err, size_t errlen)
+/* process.user: the ids the program sees in its VM (lockvm run --user,
+ * --group-add), never a host identity. */
+static int parse_user(json_object *process, struct oci_config *cfg, char *err, size_t errlen)
 {
 	bool bad = false;
 	json_object *user =
@@ -101,28 +120,35 @@ static int check_user(json_object *process, char *err, size_t errlen)
 	bool set;
 	if (ojson_keys_known(user, "process.user", known, err, errlen) < 0)
 		return -1;
-	if (ojson_int(user, "uid", "process.user", 0, UINT32_MAX, &id, &set, err, errlen) < 0)
+	if (ojson_int(user, "uid", "process.user", 0, IDENT_ID_MAX, &id, &set, err, errlen) < 0)
 		return -1;
-	if (id != 0)
-		return err_fmt(err, errlen,
-			       "process.user.uid: %lld: a lockvm VM runs its program as uid 0 (its "
-			       "own root, no host identity)",
-			       (long long)id);
-	if (ojson_int(user, "gid", "process.user", 0, UINT32_MAX, &id, &set, err, errlen) < 0)
+	cfg->uid = (uint32_t)id;
+	id = 0;
+	if (ojson_int(user, "gid", "process.user", 0, IDENT_ID_MAX, &id, &set, err, errlen) < 0)
 		return -1;
-	if (id != 0)
-		return err_fmt(err, errlen,
-			       "process.user.gid: %lld: a lockvm VM runs its program "
-			       "as gid 0",
-			       (long long)id);
+	cfg->gid = (uint32_t)id;
 	if (ojson_int(user, "umask", "process.user", 0, 0777, &umask, &set, err, errlen) < 0)
 		return -1;
 	if (set && umask != 022)
 		return err_fmt(err, errlen, "process.user.umask: the VM's umask is 022");
-	bad = false;
-	(void)ojson_get(user, "additionalGids", json_type_array, "process.user", &bad, err, errlen);
+	json_object *gids =
+	    ojson_get(user, "additionalGids", json_type_array, "process.user", &bad, err, errlen);
 	if (bad)
 		return -1;
+	size_t n = gids ? json_object_array_length(gids) : 0;
+	if (n > IDENT_MAX_GROUPS)
+		return err_fmt(err, errlen, "process.user.additionalGids: %zu, at most %d", n,
+			       IDENT_MAX_GROUPS);
+	for (size_t i = 0; i < n; i++) {
+		json_object *g = json_object_array_get_idx(gids, i);
+		errno = 0;
+		int64_t v = json_object_is_type(g, json_type_int) ? json_object_get_int64(g) : -1;
+		if (errno || v < 0 || v > IDENT_ID_MAX)
+			return err_fmt(err, errlen,
+				       "process.user.additionalGids[%zu]: want a gid from 0 to %u",
+				       i, IDENT_ID_MAX);
+		cfg->groups[cfg->ngroups++] = (uint32_t)v;
+	}
 	return ojson_refuse_set(user, "username", "process.user", "a Windows field", err, errlen);
 }
 
@@ -167,13 +193,9 @@ static int parse_process(json_object *doc, struct oci_config *cfg, char *err, si
 	for (int i = 0; i < cfg->envc; i++)
 		if (!strchr(cfg->env[i], '=') || cfg->env[i][0] == '=')
 			return err_fmt(err, errlen, "process.env[%d]: want NAME=VALUE", i);
-	if (!cfg->cwd || cfg->cwd[0] != '/')
+	/* lockvm run --workdir; the VMM looks it up in the VM's tree. */
+	if (!cfg->cwd || cfg->cwd[0] != '/' || strlen(cfg->cwd) >= 4096)
 		return err_fmt(err, errlen, "process.cwd: want an absolute path");
-	if (strcmp(cfg->cwd, "/") != 0)
-		return err_fmt(err, errlen,
-			       "process.cwd: %.64s: lockvm run has no working-directory option yet "
-			       "(the program starts in /)",
-			       cfg->cwd);
 	json_object *t = ojson_get(p, "terminal", json_type_boolean, "process", &bad, err, errlen);
 	json_object *nnp =
 	    ojson_get(p, "noNewPrivileges", json_type_boolean, "process", &bad, err, errlen);
@@ -217,7 +239,7 @@ static int parse_process(json_object *doc, struct oci_config *cfg, char *err, si
 			       "process.apparmorProfile: %.64s: lockvm loads a per-VM AppArmor "
 			       "profile of its own",
 			       aa);
-	if (check_rlimits(p, err, errlen) < 0 || check_user(p, err, errlen) < 0 ||
+	if (parse_rlimits(p, cfg, err, errlen) < 0 || parse_user(p, cfg, err, errlen) < 0 ||
 	    ojson_refuse_set(p, "commandLine", "process", "a Windows field", err, errlen) < 0 ||
 	    ojson_refuse_set(p, "scheduler", "process", "the VM's vCPU threads are lockvm's", err,
 			     errlen) < 0 ||
@@ -369,6 +391,13 @@ static int parse_all(const char *text, size_t len, struct oci_config *cfg, char 
 	    parse_annotations(doc, cfg, err, errlen) < 0 ||
 	    oci_parse_linux(doc, cfg, err, errlen) < 0)
 		return -1;
+	/* lockvm run --hostname: as sethostname(2) takes it (empty: lockvm's). */
+	if (cfg->hostname && cfg->hostname[0] &&
+	    ident_check_hostname(cfg->hostname, err, errlen) < 0)
+		return err_fmt(err, errlen,
+			       "hostname: %zu bytes or a control byte: want 1 to %d "
+			       "printable bytes",
+			       strlen(cfg->hostname), IDENT_HOSTNAME_MAX);
 	static const char *const other_os[] = {"solaris", "windows", "vm", "zos"};
 	for (size_t i = 0; i < ARRAY_SIZE(other_os); i++)
 		if (ojson_refuse_set(doc, other_os[i], "config", "lockvm runs Linux programs", err,

@@ -6,12 +6,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ident.h"
+
 #define OCI_MAX_ARGS	   256
 #define OCI_MAX_ENV	   30 /* lockvm run takes 32 --env; PATH and HOME may be added */
 #define OCI_MAX_HOOKS	   16 /* per kind */
 #define OCI_MAX_CONFIG	   (4u << 20)
 #define OCI_MAX_STRING	   4096
 #define OCI_MAX_ANNOTATION 64
+#define OCI_NETNS_PATH_MAX 256 /* lockvm run's --net netns= (net.h) */
 
 enum oci_hook_kind {
 	OCI_HOOK_PRESTART,
@@ -30,6 +33,12 @@ struct oci_hook {
 	int timeout_s; /* 0: none */
 };
 
+/* One process.rlimits entry, as lockvm run --rlimit takes it. */
+struct oci_rlimit {
+	unsigned resource; /* Linux's number (ident.h) */
+	uint64_t soft, hard;
+};
+
 struct oci_annotation {
 	const char *key, *value;
 };
@@ -43,6 +52,11 @@ struct oci_config {
 	const char *env[OCI_MAX_ENV + 1];
 	int envc;
 	const char *cwd;
+	uint32_t uid, gid; /* process.user: the VM's view (--user) */
+	uint32_t groups[IDENT_MAX_GROUPS];
+	int ngroups;
+	struct oci_rlimit rlimits[IDENT_RLIMITS];
+	int rlimit_count;
 	bool terminal;
 	unsigned console_rows, console_cols;
 	int oom_score_adj;
@@ -50,6 +64,7 @@ struct oci_config {
 	const char *root_path;
 	bool root_readonly;
 	const char *hostname;
+	const char *netns_path; /* linux.namespaces network path: --net netns=PATH */
 	const char *selinux_label;
 	uint64_t mem_limit;	/* linux.resources.memory.limit, 0: none */
 	uint64_t cpu_quota;	/* linux.resources.cpu.quota (µs), 0: none */

@@ -108,8 +108,10 @@ int oci_check_mounts(json_object *doc, char *err, size_t errlen)
 }
 
 /* Namespaces without a path are the VM's own; joining a host one has no
- * meaning for a VM (a network path waits for --linux guests' NIC). */
-static int check_namespaces(json_object *linux_obj, char *err, size_t errlen)
+ * meaning for a VM, but for the network: the engine's namespace is where
+ * the VM's tap is made (lockvm run --net netns=PATH). */
+static int check_namespaces(json_object *linux_obj, struct oci_config *cfg, char *err,
+			    size_t errlen)
 {
 	static const char *const types[] = {"pid",  "network", "mount", "ipc", "uts",
 					    "user", "cgroup",  "time",	NULL};
@@ -130,14 +132,19 @@ static int check_namespaces(json_object *linux_obj, char *err, size_t errlen)
 			return -1;
 		if (!in_list(type, types))
 			return err_fmt(err, errlen, "linux.namespaces[%zu].type: unknown", i);
-		if (path && path[0])
+		if (path && path[0] && strcmp(type, "network") == 0) {
+			if (path[0] != '/' || strlen(path) >= OCI_NETNS_PATH_MAX)
+				return err_fmt(err, errlen,
+					       "linux.namespaces[%zu] (network).path: want an "
+					       "absolute path under %d bytes",
+					       i, OCI_NETNS_PATH_MAX);
+			cfg->netns_path = path;
+		} else if (path && path[0]) {
 			return err_fmt(err, errlen,
 				       "linux.namespaces[%zu] (%s).path: a VM cannot join a host "
-				       "namespace%s",
-				       i, type,
-				       strcmp(type, "network") == 0
-					   ? " (--linux guests have no NIC yet: use --network none)"
-					   : "");
+				       "namespace",
+				       i, type);
+		}
 	}
 	return 0;
 }
@@ -260,7 +267,7 @@ int oci_parse_linux(json_object *doc, struct oci_config *cfg, char *err, size_t 
 	};
 	const char *text;
 	if (ojson_keys_known(l, "linux", known, err, errlen) < 0 ||
-	    check_namespaces(l, err, errlen) < 0 || parse_resources(l, cfg, err, errlen) < 0 ||
+	    check_namespaces(l, cfg, err, errlen) < 0 || parse_resources(l, cfg, err, errlen) < 0 ||
 	    ojson_string(l, "cgroupsPath", "linux", &text, err, errlen) < 0 ||
 	    ojson_string(l, "rootfsPropagation", "linux", &text, err, errlen) < 0 ||
 	    ojson_string(l, "mountLabel", "linux", &text, err, errlen) < 0)

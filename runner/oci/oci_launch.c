@@ -33,6 +33,49 @@ void oci_vm_name(const char *id, char *out, size_t len)
 	snprintf(out, len, "oci-%016llx", (unsigned long long)h);
 }
 
+/* process.cwd, hostname, process.user and process.rlimits: the program's
+ * view of itself, lockvm run's --workdir, --hostname, --user, --group-add
+ * and --rlimit; and the engine's network namespace, --net netns=PATH.
+ * Returns the next free argv slot. */
+static int launch_ident_args(const struct oci_config *c, struct oci_launch *l, int n)
+{
+	const char **a = l->argv;
+	if (strcmp(c->cwd, "/") != 0) {
+		a[n++] = "--workdir";
+		a[n++] = c->cwd;
+	}
+	if (c->hostname && c->hostname[0]) {
+		a[n++] = "--hostname";
+		a[n++] = c->hostname;
+	}
+	if (c->netns_path) {
+		snprintf(l->net, sizeof(l->net), "netns=%s", c->netns_path);
+		a[n++] = "--net";
+		a[n++] = l->net;
+	}
+	snprintf(l->user, sizeof(l->user), "%u:%u", c->uid, c->gid);
+	a[n++] = "--user";
+	a[n++] = l->user;
+	for (int i = 0; i < c->ngroups; i++) {
+		snprintf(l->groups[i], sizeof(l->groups[i]), "%u", c->groups[i]);
+		a[n++] = "--group-add";
+		a[n++] = l->groups[i];
+	}
+	for (int i = 0; i < c->rlimit_count; i++) {
+		const struct oci_rlimit *r = &c->rlimits[i];
+		char soft[24] = "unlimited", hard[24] = "unlimited";
+		if (r->soft != IDENT_INFINITY)
+			snprintf(soft, sizeof(soft), "%llu", (unsigned long long)r->soft);
+		if (r->hard != IDENT_INFINITY)
+			snprintf(hard, sizeof(hard), "%llu", (unsigned long long)r->hard);
+		snprintf(l->rlimits[i], sizeof(l->rlimits[i]), "%s=%s:%s",
+			 ident_rlimit_name(r->resource), soft, hard);
+		a[n++] = "--rlimit";
+		a[n++] = l->rlimits[i];
+	}
+	return n;
+}
+
 int oci_launch_prepare(const struct oci_bundle *b, const char *name, struct oci_launch *l,
 		       char *err, size_t errlen)
 {
@@ -51,6 +94,7 @@ int oci_launch_prepare(const struct oci_bundle *b, const char *name, struct oci_
 		a[n++] = "--env";
 		a[n++] = c->env[i];
 	}
+	n = launch_ident_args(c, l, n);
 	if (c->mem_limit) {
 		snprintf(l->mem_limit, sizeof(l->mem_limit), "%llu",
 			 (unsigned long long)c->mem_limit);

@@ -6,13 +6,16 @@
 
 #include "oci_bundle.h"
 
-#define OCI_LOCKVM_ARGV_MAX (OCI_MAX_ARGS + 2 * OCI_MAX_ENV + 32)
+#define OCI_LOCKVM_ARGV_MAX                                                                        \
+	(OCI_MAX_ARGS + 2 * (OCI_MAX_ENV + IDENT_MAX_GROUPS + IDENT_RLIMITS) + 40)
 
 struct oci_launch {
 	const char *argv[OCI_LOCKVM_ARGV_MAX]; /* lockvm run ... */
 	const char *envp[4];
 	char lockvm[4096]; /* the lockvm binary (install_dirs.h) */
 	char mem_limit[32], cpus[32], root_env[4200];
+	char net[OCI_NETNS_PATH_MAX + 8];
+	char user[32], groups[IDENT_MAX_GROUPS][16], rlimits[IDENT_RLIMITS][64];
 };
 
 /* The registry name of container `id`: the id itself when lockvm takes it
@@ -21,7 +24,8 @@ void oci_vm_name(const char *id, char *out, size_t len);
 
 /*
  * Fills l with `lockvm run --name NAME --linux --fs ROOT [--env ...]
- * [--mem-limit ...] [--cpus ...] [--label ...] [--mem ...] [--seccomp ...]
+ * [--workdir ...] [--hostname ...] [--user ...] [--group-add ...]
+ * [--rlimit ...] [--mem-limit ...] [--cpus ...] [--label ...] [--mem ...] [--seccomp ...]
  * ARGS[0] -- ARGS`: lockvm run finds args[0] inside the root, as the
  * container would. 0, or -1 with err.
  */

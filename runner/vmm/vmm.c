@@ -57,6 +57,8 @@ struct vmm_options {
 	int fs_fd;
 	unsigned tty_mask, envc;
 	char *envp[LINUX_MAX_ENV];
+	const char *workdir;	       /* NULL: / */
+	struct linux_config linux_ids; /* hostname, ids and limits (linux_ident.c) */
 	/* save, restore, migration (migrate.h) */
 	int control_fd, restore_fd, key_fd;
 	bool incoming;
@@ -134,6 +136,15 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 	};
 	for (unsigned i = 0; i < l.envc; i++)
 		o->envp[i] = (char *)l.envp[i];
+	o->workdir = l.workdir[0] ? l.workdir : NULL;
+	snprintf(o->linux_ids.hostname, sizeof(o->linux_ids.hostname), "%s",
+		 l.hostname[0] ? l.hostname : "lockvm");
+	o->linux_ids.uid = l.uid;
+	o->linux_ids.gid = l.gid;
+	o->linux_ids.ngroups = l.ngroups;
+	memcpy(o->linux_ids.groups, l.groups, sizeof(l.groups));
+	o->linux_ids.rlimit_set = l.rlimit_set;
+	memcpy(o->linux_ids.rlimits, l.rlimits, sizeof(l.rlimits));
 	for (unsigned i = 0; i < l.disk_count; i++) {
 		o->disk_fds[i] = l.disks[i].fd;
 		o->disk_ro[i] = l.disks[i].ro;
@@ -190,18 +201,21 @@ static void load_guest(struct vm *vm, struct vmm_options *o)
 			o->envp[o->envc++] = path_env;
 		if (!have_home && o->envc < LINUX_MAX_ENV)
 			o->envp[o->envc++] = home_env;
-		struct linux_config cfg = {
-		    .argc = o->args.argc,
-		    .argv = o->args.argv,
-		    .envc = o->envc,
-		    .envp = o->envp,
-		    .fs_fd = o->fs_fd,
-		    .strace = o->strace,
-		    .tty_mask = o->tty_mask,
-		    .tmp_limit = LINUX_TMP_LIMIT,
-		};
-		if (!linux_setup(vm, file, size, &cfg, err, sizeof(err)))
+		struct linux_config cfg = o->linux_ids;
+		cfg.argc = o->args.argc;
+		cfg.argv = o->args.argv;
+		cfg.envc = o->envc;
+		cfg.envp = o->envp;
+		cfg.fs_fd = o->fs_fd;
+		cfg.strace = o->strace;
+		cfg.tty_mask = o->tty_mask;
+		cfg.tmp_limit = LINUX_TMP_LIMIT;
+		struct linux_proc *proc = linux_setup(vm, file, size, &cfg, err, sizeof(err));
+		if (!proc)
 			die("guest image: %s", err);
+		/* Here, where the tree is read: a path the VM cannot walk to is refused. */
+		if (o->workdir && linux_set_workdir(proc, o->workdir, err, sizeof(err)) < 0)
+			die("%s", err);
 		free(file);
 		close(o->elf_fd);
 		return;

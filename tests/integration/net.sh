@@ -54,7 +54,7 @@ sup_pid() {
 taps() { nsip ip -o link show | grep -o 'lv-[A-Za-z0-9_.-]*' | sort -u | tr '\n' ' '; }
 
 # ---- bad input: one line, exit 125 ----
-expect "net: --net with an unknown kind refused" 125 "want none, bridge=NAME, ovs=NAME or network=NAME" \
+expect "net: --net with an unknown kind refused" 125 "want none, bridge=NAME, ovs=NAME, network=NAME or netns=PATH" \
 	LV run --net wifi=x "$G_ECHO" 10.0.0.2/24
 expect "net: a bridge name longer than 15 characters refused" 125 "longer than 15 characters" \
 	LV run --net bridge=averyveryverylongname "$G_ECHO" 10.0.0.2/24
@@ -68,7 +68,7 @@ expect "net: a missing bridge refused" 125 "bridge nosuchbr does not exist" \
 	LV run --net bridge=nosuchbr "$G_ECHO" 10.0.0.2/24
 expect "net: an undefined network refused" 125 "no network named 'nosuch'" \
 	LV run --net network=nosuch "$G_ECHO" 10.0.0.2/24
-expect "net: --net with --linux refused" 125 "not offered to --linux" \
+expect "net: --net with --linux refused" 125 "a --linux guest takes only --net netns=PATH" \
 	LV run --linux --net bridge=x /bin/true
 expect "net define: bad subnet refused" 125 "--subnet '10.0.0.0/31'" \
 	LV net define bad --bridge --subnet 10.0.0.0/31

@@ -18,7 +18,9 @@ mkdir -p "$RFS/bin" "$RFS/tmp" "$RFS/etc"
 cp "$BUSYBOX" "$RFS/bin/busybox"
 # sh is an absolute link, as in real images: found inside the root, never the host's.
 ln -s /bin/busybox "$RFS/bin/sh"
-for a in true echo sleep cat; do ln -s busybox "$RFS/bin/$a"; done
+for a in true echo sleep cat pwd hostname id; do ln -s busybox "$RFS/bin/$a"; done
+mkdir -p "$RFS/srv/work"
+ln -s /root "$RFS/out" # a workdir through it names a host directory: not in the VM's tree
 
 # bundle DIR PYTHON: a bundle whose config.json is `spec`'s, with no
 # terminal, then edited by the Python statements (d is the document).
@@ -143,13 +145,49 @@ hostile "another bind mount (no --volume yet)" "bind mounts need lockvm's --volu
 	'd["mounts"].append({"destination": "/data", "type": "bind", "source": "'"$T_TMP"'", "options": ["bind"]})'
 hostile "an unknown field" "process.smuggled: unknown field" 'd["process"]["smuggled"] = 1'
 hostile "an unknown top-level field" "config.extra: unknown field" 'd["extra"] = {}'
-hostile "a user other than root" "process.user.uid: 1000" 'd["process"]["user"]["uid"] = 1000'
-hostile "a host network namespace" "a VM cannot join a host namespace" \
-	'd["linux"]["namespaces"].append({"type": "network", "path": "/proc/1/ns/net"})'
+hostile "a uid that is not a number" "process.user.uid: want an integer" 'd["process"]["user"]["uid"] = "root"'
+hostile "a uid of 2^32-1" "process.user.uid: 4294967295 is out of range" 'd["process"]["user"]["uid"] = 2**32 - 1'
+hostile "a hostname of 65 bytes" "hostname: 65 bytes" 'd["hostname"] = "h" * 65'
+hostile "an rlimit soft above hard" "process.rlimits[0]: soft above hard" \
+	'd["process"]["rlimits"] = [{"type": "RLIMIT_NOFILE", "soft": 10, "hard": 5}]'
+hostile "a relative cwd" "process.cwd: want an absolute path" 'd["process"]["cwd"] = "tmp"'
+hostile "a host pid namespace" "a VM cannot join a host namespace" \
+	'd["linux"]["namespaces"] = [{"type": "pid", "path": "/proc/1/ns/pid"}]'
+hostile "a relative network namespace path" "(network).path: want an absolute path" \
+	'd["linux"]["namespaces"] = [{"type": "network", "path": "ns"}]'
 hostile "a program that is not in the root" "no such executable" 'd["process"]["args"] = ["/nonexistent"]'
 hostile "a wrong type" "process.args: want an array" 'd["process"]["args"] = "sh"'
 hostile "a prestart hook that fails" "prestart: hook /bin/false: exited 1" \
 	'd["hooks"] = {"prestart": [{"path": "/bin/false"}]}'
+
+# --- the program's view of itself: cwd, hostname, user, rlimits ---------
+BD3=$T_TMP/b3
+bundle "$BD3" 'd["process"]["args"] = ["sh", "-c", "pwd; ulimit -n; ulimit -Hn"]
+d["process"]["cwd"] = "/srv/work"
+d["hostname"] = "oci-h1"
+d["process"]["user"] = {"uid": 1000, "gid": 1001, "additionalGids": [7, 8]}
+d["process"]["rlimits"] = [{"type": "RLIMIT_NOFILE", "soft": 40, "hard": 50},
+                           {"type": "RLIMIT_NPROC", "soft": 2**64 - 1, "hard": 2**64 - 1}]'
+run_capture "${O[@]}" run --bundle "$BD3" "oci-ident-$$"
+[ "$rc" -eq 0 ] && [ "$(tr '\n' ' ' <<<"$out")" = "/srv/work 40 50 " ] &&
+	pass "oci: process.cwd and process.rlimits reach the VM (pwd, ulimit -n, ulimit -Hn)" ||
+	fail "oci: cwd/rlimits: rc=$rc out=$(tr '\n' '|' <<<"$out")"
+python3 - "$BD3/config.json" <<'EOF2'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["process"]["args"] = ["id"]
+json.dump(d, open(sys.argv[1], "w"))
+EOF2
+expect "oci: process.user with additionalGids is what id says" 0 "uid=1000 gid=1001 groups=7,8" \
+	"${O[@]}" run --bundle "$BD3" "oci-ident2-$$"
+sed -i 's/"args": \["id"\]/"args": ["hostname"]/' "$BD3/config.json"
+expect "oci: hostname is what the VM's uname says" 0 "oci-h1" "${O[@]}" run --bundle "$BD3" "oci-ident3-$$"
+sed -i 's|"cwd": "/srv/work"|"cwd": "/out"|' "$BD3/config.json"
+run_capture "${O[@]}" run --bundle "$BD3" "oci-ident4-$$"
+[ "$rc" -eq 125 ] && grep -qF -- "--workdir /out: No such file or directory in the VM's tree" <<<"$out" &&
+	[ "$(wc -l <<<"$out")" -eq 1 ] && [ -z "$(left_behind "oci-ident4-$$")" ] &&
+	pass "oci: a cwd through a link to a host directory: 125, one line, nothing left" ||
+	fail "oci: cwd out of the tree: rc=$rc out=$(tr '\n' '|' <<<"$out") left:$(left_behind "oci-ident4-$$")"
 
 # --- podman ------------------------------------------------------------
 podman_tests() {
@@ -179,6 +217,10 @@ podman_tests() {
 			pass "podman: the container's VMM is lockvm-vmm, Seccomp 2, no capabilities" ||
 			fail "podman: pid $spid vmm $vmm: $(grep -E 'Seccomp:|CapEff' "/proc/$vmm/status" 2>&1 | tr '\n' '|')"
 	fi
+	tr '\0' ' ' <"/proc/$spid/cmdline" 2>/dev/null | grep -q -- "--linux" &&
+		! tr '\0' ' ' <"/proc/$spid/cmdline" | grep -q -- "--net" &&
+		pass "podman: --network none gives the VM no NIC (no --net)" ||
+		fail "podman: --network none: $(tr '\0' ' ' <"/proc/$spid/cmdline" 2>&1)"
 	expect "podman: stop" 0 "$name" "${PM[@]}" stop -t 5 "$name"
 	expect "podman: the VM ended on SIGTERM (143)" 0 "143" "${PM[@]}" inspect -f '{{.State.ExitCode}}' "$name"
 	expect "podman: rm" 0 "$name" "${PM[@]}" rm "$name"
@@ -187,8 +229,35 @@ podman_tests() {
 	"${PM[@]}" wait "$name-log" >/dev/null 2>&1
 	expect "podman: logs of a detached container" 0 "logged-$$" "${PM[@]}" logs "$name-log"
 	"${PM[@]}" rm -f "$name-log" >/dev/null 2>&1
-	expect "podman: -w other than / is refused with one line" 126 "process.cwd" \
-		"${PM[@]}" run --rm "${U[@]}" -w /tmp localhost/lockvm-oci-test:1 true
+	# The default network (netavark here): the VM's tap is made, attached, in the container's namespace.
+	run_capture "${PM[@]}" run -d --name "$name-net" --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
+		localhost/lockvm-oci-test:1 sleep 30
+	ids+=" $out"
+	local key taps=""
+	key=$("${PM[@]}" inspect -f '{{.NetworkSettings.SandboxKey}}' "$name-net" 2>/dev/null)
+	for _ in $(seq 1 100); do
+		taps=$(nsenter --net="$key" ip -o link show 2>/dev/null | grep -F " lv-" | grep -F LOWER_UP)
+		[ -n "$taps" ] && break
+		sleep 0.05
+	done
+	local tap
+	tap=$(awk -F': ' '{print $2}' <<<"$taps" | head -n 1)
+	[ -n "$key" ] && [ -n "$tap" ] && ! ip -o link show | grep -qF -- " $tap:" &&
+		pass "podman: the default network: the VM's tap $tap is in the container's namespace, not the host's" ||
+		fail "podman: network namespace '$key': $(nsenter --net="$key" ip -o link show 2>&1 | tr '\n' '|')"
+	"${PM[@]}" rm -f -t 5 "$name-net" >/dev/null 2>&1
+	[ -n "$tap" ] && ! ip -o link show | grep -qF -- " $tap:" && { [ ! -e "$key" ] ||
+		! nsenter --net="$key" ip -o link show 2>/dev/null | grep -qF -- " $tap:"; } &&
+		pass "podman: the tap is gone with the container" || fail "podman: tap '$tap' left ($key)"
+	expect "podman: -w reaches the program" 0 "/srv/work" \
+		"${PM[@]}" run --rm "${U[@]}" -w /srv/work localhost/lockvm-oci-test:1 pwd
+	expect "podman: --hostname is what uname says in the VM" 0 "h1-$$" \
+		"${PM[@]}" run --rm "${U[@]}" --hostname "h1-$$" localhost/lockvm-oci-test:1 hostname
+	expect "podman: --user is the VM's view" 0 "uid=1000 gid=1000" \
+		"${PM[@]}" run --rm "${U[@]}" --user 1000:1000 localhost/lockvm-oci-test:1 id
+	expect "podman: --ulimit nofile reaches ulimit -n" 0 "33" \
+		"${PM[@]}" run --rm --ulimit nofile=33:44 --ulimit nproc=1024:1024 --network none \
+		localhost/lockvm-oci-test:1 sh -c 'ulimit -n'
 	# podman's exit command passes no --runtime-flag: the runtime's default root.
 	local left=""
 	for c in $("${PM[@]}" ps -aq --no-trunc 2>/dev/null) $ids; do [ -e "/run/lockvm-oci/$c" ] && left+=" $c"; done

@@ -45,6 +45,15 @@ static void full_launch(struct launch *l)
 	l->argv = argv_in;
 	l->envc = 2;
 	l->envp = env_in;
+	l->workdir = "/srv/w";
+	l->hostname = "h1";
+	l->uid = 1000;
+	l->gid = 1001;
+	l->ngroups = 2;
+	l->groups[0] = 5;
+	l->groups[1] = 4294967294U;
+	l->rlimit_set = 1u << IDENT_RLIMIT_NOFILE;
+	l->rlimits[IDENT_RLIMIT_NOFILE] = (struct ident_rlimit){20, 30};
 }
 
 static void round_trip_keeps_every_field(void **state)
@@ -91,6 +100,15 @@ static void round_trip_keeps_every_field(void **state)
 	assert_int_equal(out.envc, 2);
 	assert_string_equal(out.envp[1], "EMPTY=");
 	assert_null(out.envp[2]);
+	assert_string_equal(out.workdir, "/srv/w");
+	assert_string_equal(out.hostname, "h1");
+	assert_int_equal(out.uid, 1000);
+	assert_int_equal(out.gid, 1001);
+	assert_int_equal(out.ngroups, 2);
+	assert_int_equal(out.groups[1], 4294967294U);
+	assert_int_equal(out.rlimit_set, 1u << IDENT_RLIMIT_NOFILE);
+	assert_int_equal(out.rlimits[IDENT_RLIMIT_NOFILE].cur, 20);
+	assert_int_equal(out.rlimits[IDENT_RLIMIT_NOFILE].max, 30);
 	launch_free(&out);
 	free(buf);
 }
@@ -116,7 +134,17 @@ static void encoder_refuses_broken_rules(void **state)
 	    {"one seccomp fd", "seccomp fds go together"},
 	    {"unknown flag", "unknown flags"},
 	    {"tty mask", "tty mask"},
+	    {"uid -1", "uid 4294967295"},
+	    {"33 groups", "33 groups"},
+	    {"soft above hard", "limit 7: soft 31, hard 30"},
+	    {"limit 16", "past the 16 Linux has"},
+	    {"hostname of 65 bytes", "65 bytes"},
+	    {"relative workdir", "workdir not an absolute path"},
+	    {"ids of an SDK guest", "for --linux guests only"},
+	    {"hostname of an SDK guest", "workdir and hostname are for --linux guests"},
 	};
+	static const char host65[] =
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 	static const char *bad_env[] = {"A=1", "NOEQUALS"};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct launch l;
@@ -154,6 +182,25 @@ static void encoder_refuses_broken_rules(void **state)
 			l.flags |= 1u << 30;
 		else if (!strcmp(w, "tty mask"))
 			l.tty_mask = 8;
+		else if (!strcmp(w, "uid -1"))
+			l.uid = 4294967295U;
+		else if (!strcmp(w, "33 groups"))
+			l.ngroups = 33;
+		else if (!strcmp(w, "soft above hard"))
+			l.rlimits[IDENT_RLIMIT_NOFILE].cur = 31;
+		else if (!strcmp(w, "limit 16"))
+			l.rlimit_set |= 1u << 16;
+		else if (!strcmp(w, "hostname of 65 bytes"))
+			l.hostname = host65;
+		else if (!strcmp(w, "relative workdir"))
+			l.workdir = "srv";
+		else if (!strcmp(w, "ids of an SDK guest"))
+			l.flags &= ~(unsigned)LAUNCH_LINUX;
+		else if (!strcmp(w, "hostname of an SDK guest")) {
+			l.flags &= ~(unsigned)LAUNCH_LINUX;
+			l.uid = l.gid = l.ngroups = l.rlimit_set = 0;
+			memset(l.rlimits, 0, sizeof(l.rlimits));
+		}
 		uint8_t *buf = launch_encode(&l, &len, err, sizeof(err));
 		if (buf || !strstr(err, cases[i].reason))
 			fail_msg("%s: encoded=%d err='%s', want '%s'", w, buf != NULL, err,
@@ -201,15 +248,15 @@ static void decoder_checks_size_version_and_strings(void **state)
 	copy[4] = 99; /* version */
 	expect_refused(copy, len, "version 99");
 
-	/* The last string (the tap name) loses its NUL. */
+	/* The last string (the hostname) loses its NUL. */
 	memcpy(copy, buf, len);
 	copy[len - 1] = 'x';
-	expect_refused(copy, len, "no tap name string");
+	expect_refused(copy, len, "no tap name, workdir or hostname string");
 
 	/* A string table with a NUL too many: bytes left over. */
 	memcpy(copy, buf, len);
-	size_t at = len - strlen("lv-abc") - 1;
-	copy[at + 2] = '\0';
+	size_t at = len - strlen("h1") - 1;
+	copy[at + 1] = '\0';
 	expect_refused(copy, len, "bytes after the string table");
 
 	free(copy);

@@ -169,6 +169,28 @@ static void net_specs(void **state)
 	assert_int_equal(net_spec_parse("network=../x", &spec, err, sizeof(err)), -1);
 }
 
+/* netns=PATH: a network namespace other than our own, by absolute path. */
+static void netns_specs(void **state)
+{
+	struct net_spec spec;
+	char err[512] = "";
+	assert_int_equal(net_spec_parse("netns=/proc/self/ns/net", &spec, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "the host's own network namespace"));
+	assert_int_equal(net_spec_parse("netns=/proc/self/ns/pid", &spec, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not a network namespace"));
+	assert_int_equal(net_spec_parse("netns=/etc/hostname", &spec, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not a network namespace"));
+	assert_int_equal(net_spec_parse("netns=proc/self/ns/net", &spec, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "want an absolute path"));
+	assert_int_equal(net_spec_parse("netns=/nonexistent/ns", &spec, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "No such file"));
+	char longer[400] = "netns=/";
+	memset(longer + 7, 'a', 300);
+	assert_int_equal(net_spec_parse(longer, &spec, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "at most 255 bytes"));
+	assert_string_equal(net_kind_name(NET_NETNS), "netns");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -179,6 +201,7 @@ int main(void)
 	    cmocka_unit_test(receive_filter),
 	    cmocka_unit_test(cidr_and_names),
 	    cmocka_unit_test(net_specs),
+	    cmocka_unit_test(netns_specs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
