@@ -9,6 +9,8 @@
 
 #include "control_wire.h"
 
+struct reg_vm;
+
 /* Supervisor side (run_launch.c, run_supervise.c). Listens on vms/NAME/control (root, 0600);
  * returns the listening fd or -1 with a warning. */
 int control_listen(const char *name);
@@ -19,9 +21,10 @@ int control_listen(const char *name);
  */
 struct control_relay {
 	int listen_fd, vmm_fd;
-	int client; /* waiting for the VMM's reply, -1 when idle */
+	int client;	   /* waiting for the VMM's reply, -1 when idle */
+	struct reg_vm *vm; /* its state is "saving" or "migrating" while a request runs */
 };
-void control_relay_init(struct control_relay *r, int listen_fd, int vmm_fd);
+void control_relay_init(struct control_relay *r, int listen_fd, int vmm_fd, struct reg_vm *vm);
 void control_relay_poll(struct control_relay *r, short listen_events, short vmm_events);
 /* The VMM is gone: a waiting client hears so; the socket is removed. */
 void control_relay_close(struct control_relay *r, const char *name);

@@ -28,9 +28,9 @@ void migrate_control(struct vm *vm, int control_fd);
  * rebuilds the runner pages, sets the guest clock, events and timeout.
  * Needs vm->vcpu_count, disks attached. incoming: first send the source
  * HELLO and a fresh nonce that the stream must answer (SNAPSHOT.md).
- * 0 or -1 with err.
+ * Progress goes to control_fd (migrate/progress.h; -1: none). 0 or -1 with err.
  */
-int migrate_restore_memory(struct vm *vm, int fd, const uint8_t *key, bool incoming,
+int migrate_restore_memory(struct vm *vm, int fd, const uint8_t *key, bool incoming, int control_fd,
 			   struct snapshot_state *st, char *err, size_t errlen);
 /* Phase 2: after arch_vcpu_init() of every vCPU, loads the saved state. */
 int migrate_restore_vcpus(struct vm *vm, struct snapshot_state *st, char *err, size_t errlen);
