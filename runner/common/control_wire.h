@@ -18,6 +18,7 @@ enum control_op {
 	CONTROL_MIGRATE = 2, /* live-migrate over the passed (connected) socket */
 	CONTROL_REPLY = 3,
 	CONTROL_PROGRESS = 4, /* VMM to supervisor (to client): how far a transfer is */
+	CONTROL_STATS = 5,    /* the VMM's counters (`lockvm stats`); no fd */
 };
 #define CONTROL_KEEP_RUNNING 1u /* save: resume afterwards */
 #define CONTROL_KEYED	     2u /* key[] holds the derived --key */
@@ -32,6 +33,9 @@ struct control_msg {
 	 * found dirty and the rate they were dirtied at (bytes/s). Numbers
 	 * from the VMM: the renderer (host/progress.c) bounds what it shows. */
 	uint64_t expected, dirty_bytes, dirty_rate;
+	/* CONTROL_STATS reply: every vCPU's exits and hypercalls (under
+	 * --linux, each system call is one) and the VMM's monotonic clock. */
+	uint64_t exits, hypercalls, clock_ns;
 	char text[384]; /* reply: what failed, one line */
 };
 

@@ -113,8 +113,9 @@ static void accept_request(struct control_relay *r)
 		close(client);
 		return;
 	}
-	if (r->client >= 0 || r->vmm_fd < 0 || (m.op != CONTROL_SAVE && m.op != CONTROL_MIGRATE) ||
-	    fd < 0) {
+	bool stats = m.op == CONTROL_STATS && fd < 0;
+	if (r->client >= 0 || r->vmm_fd < 0 ||
+	    (!stats && ((m.op != CONTROL_SAVE && m.op != CONTROL_MIGRATE) || fd < 0))) {
 		reply_error(client, EXIT_REFUSED,
 			    r->client >= 0 ? "another save or migration of this VM is running"
 					   : "bad control request");
@@ -131,7 +132,9 @@ static void accept_request(struct control_relay *r)
 		return;
 	}
 	r->client = client;
-	relay_state(r, m.op == CONTROL_SAVE ? "saving" : "migrating");
+	r->stats = stats;
+	if (!stats)
+		relay_state(r, m.op == CONTROL_SAVE ? "saving" : "migrating");
 }
 
 void control_relay_poll(struct control_relay *r, short listen_events, short vmm_events)
@@ -151,7 +154,7 @@ void control_relay_poll(struct control_relay *r, short listen_events, short vmm_
 			(void)control_send_nowait(r->client, &m);
 		return;
 	}
-	if (r->client >= 0)
+	if (r->client >= 0 && !r->stats)
 		relay_state(r, "running");
 	if (rc == 0 && r->client >= 0)
 		(void)control_send(r->client, &m, -1);
@@ -204,6 +207,48 @@ void control_read_key(const char *path, uint8_t key[SNAPSHOT_KEY_SIZE])
 	free(data);
 }
 
+/* A connected socket to vms/NAME/control, or -1 with errno. */
+static int control_connect(const char *name)
+{
+	struct sockaddr_un sa;
+	int dir_fd;
+	int sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (sock < 0)
+		return -1;
+	if (control_addr(name, &sa, &dir_fd) < 0) {
+		close(sock);
+		return -1;
+	}
+	int rc = connect(sock, (struct sockaddr *)&sa, sizeof(sa));
+	close(dir_fd);
+	if (rc < 0) {
+		close(sock);
+		return -1;
+	}
+	return sock;
+}
+
+int control_stats(const char *name, uint64_t *exits, uint64_t *hypercalls, uint64_t *clock_ns)
+{
+	struct control_msg m = {.magic = CONTROL_MAGIC, .op = CONTROL_STATS}, reply;
+	int sock = control_connect(name), fd = -1;
+	if (sock < 0)
+		return -1;
+	/* A VMM busy saving (or stopped) does not hold `stats` up for long. */
+	struct timeval tv = {.tv_sec = 2};
+	setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	int rc = control_send(sock, &m, -1) < 0 ? -1 : control_recv(sock, &reply, &fd);
+	if (fd >= 0)
+		close(fd);
+	close(sock);
+	if (rc != 0 || reply.op != CONTROL_REPLY || reply.status != 0)
+		return -1;
+	*exits = reply.exits;
+	*hypercalls = reply.hypercalls;
+	*clock_ns = reply.clock_ns;
+	return 0;
+}
+
 /* Sends the request for VM `name` with `fd`, shows the progress the VMM
  * tells on pl, waits for the reply (the operation may take long: no
  * timeout) and returns it. */
@@ -215,14 +260,9 @@ static void control_request(const char *name, struct control_msg *m, int fd,
 		die("VM name '%s': %s", name, why);
 	if (registry_live(name) != 1)
 		die("no running VM named '%s'", name);
-	struct sockaddr_un sa;
-	int dir_fd;
-	int sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (sock < 0 || control_addr(name, &sa, &dir_fd) < 0)
-		die_errno("control socket of '%s'", name);
-	if (connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+	int sock = control_connect(name);
+	if (sock < 0)
 		die_errno("connecting to the supervisor of '%s'", name);
-	close(dir_fd);
 	if (control_send(sock, m, fd) < 0)
 		die_errno("sending the request to '%s'", name);
 	int rfd, rc;

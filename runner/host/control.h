@@ -23,6 +23,7 @@ struct control_relay {
 	int listen_fd, vmm_fd;
 	int client;	   /* waiting for the VMM's reply, -1 when idle */
 	struct reg_vm *vm; /* its state is "saving" or "migrating" while a request runs */
+	bool stats;	   /* the request running is CONTROL_STATS: no state change */
 };
 void control_relay_init(struct control_relay *r, int listen_fd, int vmm_fd, struct reg_vm *vm);
 void control_relay_poll(struct control_relay *r, short listen_events, short vmm_events);
@@ -32,6 +33,10 @@ void control_relay_close(struct control_relay *r, const char *name);
 /* `lockvm save` and `lockvm migrate` (cli.c). */
 int cmd_save(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
+/* `lockvm stats`: the VMM's exit and hypercall counters and its clock,
+ * asked through the supervisor (CONTROL_STATS). 0, or -1 when the VM does
+ * not answer within 2 s (gone, busy with a save). */
+int control_stats(const char *name, uint64_t *exits, uint64_t *hypercalls, uint64_t *clock_ns);
 /* Reads a --key file (16 to 4096 bytes) and derives the stream key; dies
  * with one line on a bad file. */
 void control_read_key(const char *path, uint8_t key[SNAPSHOT_KEY_SIZE]);

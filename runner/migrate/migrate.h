@@ -15,7 +15,8 @@ struct migrate_result {
 
 /*
  * Serves one request from the supervisor on control_fd (control.h): save
- * to the passed fd, or live-migrate over it. Replies with the figures or
+ * to the passed fd, or live-migrate over it, or (CONTROL_STATS, no fd)
+ * tell the vCPUs' counters. Replies with the figures or
  * one line saying what failed; on failure the VM keeps running. A save
  * without --keep-running and a completed migration end the VM (status 0).
  * Runs on the main thread with vCPUs running.
