@@ -116,7 +116,7 @@ static int run_mode(int argc, char **argv, enum run_command command)
 	int vmm_fd = open_vmm_binary(o.confine);
 	/* Before --detach: whether the caller's stderr is a terminal. */
 	struct progress_line restoring;
-	progress_line_init(&restoring, o.listen ? "incoming" : "restore", st.vm.name, o.json);
+	progress_line_init(&restoring, listen_fd >= 0 ? "incoming" : "restore", st.vm.name, o.json);
 	if (o.detach)
 		run_detach(&st);
 
