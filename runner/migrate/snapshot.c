@@ -119,6 +119,7 @@ int snapshot_write_header(struct snapshot_writer *w, int fd, const uint8_t *key,
 	memcpy(h.magic, SNAPSHOT_MAGIC, sizeof(h.magic));
 	w->fd = fd;
 	w->bytes = 0;
+	w->progress = NULL; /* the caller sets it after the header, if anyone asks */
 	w->keyed = key != NULL;
 	if (key)
 		memcpy(w->key, key, SNAPSHOT_KEY_SIZE);
