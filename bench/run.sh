@@ -300,14 +300,15 @@ LS=("$L" --root "$SR")
 sleep 2
 "${LS[@]}" incoming --listen "unix:$SR/m.sock" --name mig2 --mem 256M -d >/dev/null 2>&1 &
 for _ in $(seq 50); do [ -S "$SR/m.sock" ] && break; sleep 0.1; done
-mj=$("${LS[@]}" migrate mig --to "unix:$SR/m.sock" --json 2>&1)
+# stdout only: stderr has the progress lines
+mj=$("${LS[@]}" migrate mig --to "unix:$SR/m.sock" --json 2>"$SR/m.err")
 wait
 "${LS[@]}" kill mig2 >/dev/null 2>&1
 read -r total down bytes iters < <(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(d["total_ms"], d["downtime_ms"], d["bytes"], d["iterations"])' "$mj" 2>/dev/null)
 if [ -n "${total:-}" ]; then
 	echo "BENCH migrate ratio=$(ratio "$down" "$total") downtime=${down}ms total=${total}ms bytes=$bytes iterations=$iters (256 MiB guest rewriting 4 MiB; target: downtime < 50 ms)"
 else
-	echo "BENCH migrate failed: $mj"
+	echo "BENCH migrate failed: $mj $(tail -n 2 "$SR/m.err" 2>/dev/null)"
 fi
 for mem in 64M 1G; do
 	best_save="" best_restore=""

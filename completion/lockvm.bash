@@ -1,4 +1,4 @@
-# bash completion for lockvm: commands from `lockvm help`, VM names from `lockvm list -a`.
+# bash completion for lockvm: commands from `lockvm help`, options from `lockvm COMMAND --help`, VM names from `lockvm list -a`.
 _lockvm()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} i cmd=""
@@ -16,6 +16,12 @@ _lockvm()
 			# The command list is lockvm's own, so it never goes stale.
 			COMPREPLY=($(compgen -W "$(lockvm help 2>/dev/null | awk '/^  [a-z]/ {print $1}')" -- "$cur"))
 		fi
+		return
+	fi
+	if [[ $cur == -* ]]; then
+		# The command's own options, from its --help: never stale either.
+		COMPREPLY=($(compgen -W "$(lockvm "$cmd" --help 2>/dev/null |
+			sed -n 's/^ *\(-[a-zA-Z], \)\{0,1\}\(--[a-z][a-z0-9-]*\).*/\2/p')" -- "$cur"))
 		return
 	fi
 	case $cmd in

@@ -1,4 +1,4 @@
-/* hcbench.elf N: times N null hypercalls and prints nanoseconds per call. */
+/* hcbench.elf N [hold]: times N null hypercalls and prints nanoseconds per call; with hold, then sleeps until shut down (a known count for `lockvm stats`). */
 #include <lockvm/guest.h>
 
 int main(int argc, char **argv)
@@ -10,5 +10,7 @@ int main(int argc, char **argv)
 		lv_nop();
 	uint64_t end = lv_time_ns(LOCKVM_CLOCK_MONOTONIC);
 	lv_printf("hypercall_ns %lu\n", (unsigned long)((end - start) / (n ? n : 1)));
+	while (argc > 2 && !(lv_events() & LOCKVM_EVENT_SHUTDOWN))
+		lv_sleep_ns(3600000000000ULL);
 	return 0;
 }

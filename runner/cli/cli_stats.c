@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cliopt.h"
+#include "control.h"
 #include "nic.h"
 #include "observe.h"
 #include "paths.h"
@@ -24,7 +25,32 @@ struct vm_sample {
 	uint64_t cpu_ticks; /* utime + stime of the VMM */
 	double cpu_percent;
 	struct vm_observation obs;
+	/* Counted by the VMM (CONTROL_STATS): totals, and per second over
+	 * the sample by the VMM's clock; have_counters false when it did not
+	 * answer (busy with a save, or ending). */
+	bool have_counters, linux_abi;
+	uint64_t exits, hypercalls, clock_ns;
+	double exits_rate, hypercalls_rate;
 };
+
+/* The VMM's counters now; rates against the previous reading if any. */
+static void read_counters(struct vm_sample *s)
+{
+	uint64_t exits, calls, clock;
+	bool before = s->have_counters;
+	s->have_counters = control_stats(s->name, &exits, &calls, &clock) == 0;
+	if (!s->have_counters)
+		return;
+	if (before && clock > s->clock_ns) {
+		double secs = (double)(clock - s->clock_ns) / 1e9;
+		s->exits_rate = exits >= s->exits ? (double)(exits - s->exits) / secs : 0;
+		s->hypercalls_rate =
+		    calls >= s->hypercalls ? (double)(calls - s->hypercalls) / secs : 0;
+	}
+	s->exits = exits;
+	s->hypercalls = calls;
+	s->clock_ns = clock;
+}
 
 /* utime + stime of pid from /proc/PID/stat, in clock ticks; 0 when gone. */
 static uint64_t cpu_ticks(long pid)
@@ -64,12 +90,16 @@ static size_t sample(const char *only, struct vm_sample **out)
 			continue;
 		snprintf(s[count].name, sizeof(s[count].name), "%s", names[i]);
 		s[count].cpu_ticks = cpu_ticks(vms[count].vmm_pid);
+		s[count].linux_abi = vms[count].linux_abi;
+		read_counters(&s[count]);
 		count++;
 	}
 	registry_names_free(names, n);
 	if (only && count == 0)
 		die("stats: no running VM named '%s'", only);
-	struct timespec ts = {0, (long)STATS_SAMPLE_NS};
+	/* (tv_nsec must stay below a second: {0, 1e9} is EINVAL, no wait at all.) */
+	struct timespec ts = {(time_t)(STATS_SAMPLE_NS / 1000000000ULL),
+			      (long)(STATS_SAMPLE_NS % 1000000000ULL)};
 	nanosleep(&ts, NULL);
 	long hz = sysconf(_SC_CLK_TCK);
 	for (size_t i = 0; i < count; i++) {
@@ -77,6 +107,10 @@ static size_t sample(const char *only, struct vm_sample **out)
 		s[i].cpu_percent =
 		    now >= s[i].cpu_ticks ? 100.0 * (double)(now - s[i].cpu_ticks) / (double)hz : 0;
 		s[i].cpu_ticks = now;
+		/* Rates need two readings: one missed makes this sample's null. */
+		bool first = s[i].have_counters;
+		read_counters(&s[i]);
+		s[i].have_counters &= first;
 		vm_observe(&vms[i], &s[i].obs);
 	}
 	free(vms);
@@ -105,6 +139,22 @@ static json_object *sample_json(const struct vm_sample *s, long hz)
 			       json_object_new_uint64(cgroup_number(s, "memory.usage_in_bytes")));
 	json_object_object_add(o, "memory_limit_bytes",
 			       json_object_new_uint64(cgroup_number(s, "memory.limit_in_bytes")));
+	/* Under --linux every system call is served as one hypercall. */
+	bool c = s->have_counters;
+	char rate[32];
+	json_object_object_add(o, "exits", c ? json_object_new_uint64(s->exits) : NULL);
+	json_object_object_add(o, "hypercalls", c ? json_object_new_uint64(s->hypercalls) : NULL);
+	json_object_object_add(o, "syscalls",
+			       c && s->linux_abi ? json_object_new_uint64(s->hypercalls) : NULL);
+	snprintf(rate, sizeof(rate), "%.1f", s->exits_rate);
+	json_object_object_add(o, "exits_per_s",
+			       c ? json_object_new_double_s(s->exits_rate, rate) : NULL);
+	snprintf(rate, sizeof(rate), "%.1f", s->hypercalls_rate);
+	json_object_object_add(o, "hypercalls_per_s",
+			       c ? json_object_new_double_s(s->hypercalls_rate, rate) : NULL);
+	json_object_object_add(
+	    o, "syscalls_per_s",
+	    c && s->linux_abi ? json_object_new_double_s(s->hypercalls_rate, rate) : NULL);
 	json_object *nic = json_object_new_object();
 	for (size_t i = 0; s->obs.have_nic_stats && i < NIC_COUNTERS; i++)
 		json_object_object_add(nic, nic_stats_names[i],
@@ -136,6 +186,24 @@ static void print_prometheus(const struct vm_sample *s, size_t n, long hz)
 					      : cgroup_number(&s[i], "memory.usage_in_bytes"));
 		}
 	}
+	/* Counters, not rates: rates are the scraper's job (rate()). */
+	static const struct {
+		const char *metric, *help;
+		bool linux_only;
+	} counters[] = {
+	    {"lockvm_vm_exits_total", "VM exits of all the VM's vCPUs, counted by its VMM", false},
+	    {"lockvm_vm_hypercalls_total", "hypercalls served by the VM's VMM", false},
+	    {"lockvm_vm_syscalls_total", "system calls of a --linux VM's program served by its VMM",
+	     true},
+	};
+	for (size_t m = 0; m < ARRAY_SIZE(counters); m++) {
+		printf("# HELP %s %s\n# TYPE %s counter\n", counters[m].metric, counters[m].help,
+		       counters[m].metric);
+		for (size_t i = 0; i < n; i++)
+			if (s[i].have_counters && (!counters[m].linux_only || s[i].linux_abi))
+				printf("%s{name=\"%s\"} %" PRIu64 "\n", counters[m].metric,
+				       s[i].name, m == 0 ? s[i].exits : s[i].hypercalls);
+	}
 	printf("# HELP lockvm_vm_nic_total the VM's NIC counters, by counter\n"
 	       "# TYPE lockvm_vm_nic_total counter\n");
 	for (size_t i = 0; i < n; i++)
@@ -146,14 +214,20 @@ static void print_prometheus(const struct vm_sample *s, size_t n, long hz)
 
 static void print_table(const struct vm_sample *s, size_t n, long hz)
 {
-	printf("%-20s %7s %10s %10s %10s %10s\n", "NAME", "CPU %", "CPU s", "RSS", "MEM USE",
-	       "MEM LIMIT");
-	for (size_t i = 0; i < n; i++)
-		printf("%-20s %7.1f %10.2f %9" PRIu64 "M %9" PRIu64 "M %9" PRIu64 "M\n", s[i].name,
-		       s[i].cpu_percent, (double)s[i].cpu_ticks / (double)hz,
+	printf("%-20s %7s %10s %10s %10s %10s %9s %9s\n", "NAME", "CPU %", "CPU s", "RSS",
+	       "MEM USE", "MEM LIMIT", "EXITS/s", "HCALLS/s");
+	for (size_t i = 0; i < n; i++) {
+		char exits[24] = "-", calls[24] = "-";
+		if (s[i].have_counters) {
+			snprintf(exits, sizeof(exits), "%.0f", s[i].exits_rate);
+			snprintf(calls, sizeof(calls), "%.0f", s[i].hypercalls_rate);
+		}
+		printf("%-20s %7.1f %10.2f %9" PRIu64 "M %9" PRIu64 "M %9" PRIu64 "M %9s %9s\n",
+		       s[i].name, s[i].cpu_percent, (double)s[i].cpu_ticks / (double)hz,
 		       s[i].obs.memory.rss_bytes >> 20,
 		       cgroup_number(&s[i], "memory.usage_in_bytes") >> 20,
-		       cgroup_number(&s[i], "memory.limit_in_bytes") >> 20);
+		       cgroup_number(&s[i], "memory.limit_in_bytes") >> 20, exits, calls);
+	}
 }
 
 int cmd_stats(int argc, char **argv)
@@ -167,7 +241,9 @@ int cmd_stats(int argc, char **argv)
 	static const struct cliopt_spec spec = {
 	    .command = "stats",
 	    .operands = "[NAME]",
-	    .summary = "CPU time and %, memory and NIC counters of running VMs, every second",
+	    .summary =
+		"CPU time and %, memory, exits and hypercalls per second and NIC counters of "
+		"running VMs, every second",
 	    .options = options,
 	    .count = ARRAY_SIZE(options),
 	    .max_operands = 1};

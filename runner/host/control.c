@@ -21,6 +21,7 @@
 #include "events.h"
 #include "migrate_addr.h"
 #include "paths.h"
+#include "progress_line.h"
 #include "registry.h"
 #include "save_record.h"
 #include "util.h"
@@ -66,9 +67,20 @@ int control_listen(const char *name)
 	return fd;
 }
 
-void control_relay_init(struct control_relay *r, int listen_fd, int vmm_fd)
+void control_relay_init(struct control_relay *r, int listen_fd, int vmm_fd, struct reg_vm *vm)
 {
-	*r = (struct control_relay){.listen_fd = listen_fd, .vmm_fd = vmm_fd, .client = -1};
+	*r = (struct control_relay){
+	    .listen_fd = listen_fd, .vmm_fd = vmm_fd, .client = -1, .vm = vm};
+}
+
+/* What `list` and `inspect` say while a request runs ("running" after). */
+static void relay_state(struct control_relay *r, const char *state)
+{
+	if (!r->vm || !r->vm->name[0])
+		return;
+	snprintf(r->vm->state, sizeof(r->vm->state), "%s", state);
+	if (registry_save(r->vm) < 0)
+		warn_errno("registry: state %s of '%s'", state, r->vm->name);
 }
 
 static void reply_error(int client, int status, const char *text)
@@ -101,8 +113,9 @@ static void accept_request(struct control_relay *r)
 		close(client);
 		return;
 	}
-	if (r->client >= 0 || r->vmm_fd < 0 || (m.op != CONTROL_SAVE && m.op != CONTROL_MIGRATE) ||
-	    fd < 0) {
+	bool stats = m.op == CONTROL_STATS && fd < 0;
+	if (r->client >= 0 || r->vmm_fd < 0 ||
+	    (!stats && ((m.op != CONTROL_SAVE && m.op != CONTROL_MIGRATE) || fd < 0))) {
 		reply_error(client, EXIT_REFUSED,
 			    r->client >= 0 ? "another save or migration of this VM is running"
 					   : "bad control request");
@@ -119,6 +132,9 @@ static void accept_request(struct control_relay *r)
 		return;
 	}
 	r->client = client;
+	r->stats = stats;
+	if (!stats)
+		relay_state(r, m.op == CONTROL_SAVE ? "saving" : "migrating");
 }
 
 void control_relay_poll(struct control_relay *r, short listen_events, short vmm_events)
@@ -132,6 +148,14 @@ void control_relay_poll(struct control_relay *r, short listen_events, short vmm_
 	int rc = control_recv(r->vmm_fd, &m, &fd);
 	if (fd >= 0)
 		close(fd);
+	if (rc == 0 && m.op == CONTROL_PROGRESS) {
+		/* Passed on as it came; a client too slow to read misses some. */
+		if (r->client >= 0)
+			(void)control_send_nowait(r->client, &m);
+		return;
+	}
+	if (r->client >= 0 && !r->stats)
+		relay_state(r, "running");
 	if (rc == 0 && r->client >= 0)
 		(void)control_send(r->client, &m, -1);
 	if (rc != 0) { /* the VMM hung up: no more requests */
@@ -183,32 +207,81 @@ void control_read_key(const char *path, uint8_t key[SNAPSHOT_KEY_SIZE])
 	free(data);
 }
 
-/* Sends the request for VM `name` with `fd`, waits for the reply (the
- * operation may take long: no timeout) and returns it. */
+/* A connected socket to vms/NAME/control, or -1 with errno. */
+static int control_connect(const char *name)
+{
+	struct sockaddr_un sa;
+	int dir_fd;
+	int sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (sock < 0)
+		return -1;
+	if (control_addr(name, &sa, &dir_fd) < 0) {
+		close(sock);
+		return -1;
+	}
+	int rc = connect(sock, (struct sockaddr *)&sa, sizeof(sa));
+	close(dir_fd);
+	if (rc < 0) {
+		close(sock);
+		return -1;
+	}
+	return sock;
+}
+
+int control_stats(const char *name, uint64_t *exits, uint64_t *hypercalls, uint64_t *clock_ns)
+{
+	struct control_msg m = {.magic = CONTROL_MAGIC, .op = CONTROL_STATS}, reply;
+	int sock = control_connect(name), fd = -1;
+	if (sock < 0)
+		return -1;
+	/* A VMM busy saving (or stopped) does not hold `stats` up for long. */
+	struct timeval tv = {.tv_sec = 2};
+	setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	int rc = control_send(sock, &m, -1) < 0 ? -1 : control_recv(sock, &reply, &fd);
+	if (fd >= 0)
+		close(fd);
+	close(sock);
+	if (rc != 0 || reply.op != CONTROL_REPLY || reply.status != 0)
+		return -1;
+	*exits = reply.exits;
+	*hypercalls = reply.hypercalls;
+	*clock_ns = reply.clock_ns;
+	return 0;
+}
+
+/* Sends the request for VM `name` with `fd`, shows the progress the VMM
+ * tells on pl, waits for the reply (the operation may take long: no
+ * timeout) and returns it. */
 static void control_request(const char *name, struct control_msg *m, int fd,
-			    struct control_msg *reply)
+			    struct progress_line *pl, struct control_msg *reply)
 {
 	const char *why;
 	if (!paths_name_valid(name, &why))
 		die("VM name '%s': %s", name, why);
 	if (registry_live(name) != 1)
 		die("no running VM named '%s'", name);
-	struct sockaddr_un sa;
-	int dir_fd;
-	int sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (sock < 0 || control_addr(name, &sa, &dir_fd) < 0)
-		die_errno("control socket of '%s'", name);
-	if (connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+	int sock = control_connect(name);
+	if (sock < 0)
 		die_errno("connecting to the supervisor of '%s'", name);
-	close(dir_fd);
 	if (control_send(sock, m, fd) < 0)
 		die_errno("sending the request to '%s'", name);
-	int rfd, rc = control_recv(sock, reply, &rfd);
-	if (rfd >= 0)
-		close(rfd);
-	if (rc != 0)
+	int rfd, rc;
+	do {
+		rc = control_recv(sock, reply, &rfd);
+		if (rfd >= 0)
+			close(rfd);
+		if (rc == 0 && reply->op == CONTROL_PROGRESS)
+			progress_line_update(pl, reply);
+	} while (rc == 0 && reply->op == CONTROL_PROGRESS);
+	if (rc != 0 || reply->op != CONTROL_REPLY) {
+		progress_line_abort(pl);
 		die("'%s' ended without answering", name);
+	}
 	close(sock);
+	if (reply->status == 0)
+		progress_line_done(pl, reply->bytes);
+	else
+		progress_line_abort(pl);
 }
 
 /* Refuses early, before a file is made or a target contacted, what the
@@ -285,7 +358,9 @@ int cmd_save(int argc, char **argv)
 	if (fd < 0)
 		die_errno("save file %s", file);
 	struct control_msg reply;
-	control_request(name, &m, fd, &reply);
+	struct progress_line pl;
+	progress_line_init(&pl, "save", name, json);
+	control_request(name, &m, fd, &pl, &reply);
 	char err[PATH_MAX + 256];
 	/* restore takes the label kind, static label, group and NIC from
 	 * this record (the stream is read only by the confined VMM). */
@@ -362,7 +437,9 @@ int cmd_migrate(int argc, char **argv)
 	if (fd < 0)
 		die("migrate --to %s: %s", to, err);
 	struct control_msg reply;
-	control_request(name, &m, fd, &reply);
+	struct progress_line pl;
+	progress_line_init(&pl, "migrate", name, json);
+	control_request(name, &m, fd, &pl, &reply);
 	close(fd);
 	if (reply.status != 0) {
 		fprintf(stderr, "lockvm: migrate %s: %s (the VM keeps running here)\n", name,

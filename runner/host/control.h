@@ -9,6 +9,8 @@
 
 #include "control_wire.h"
 
+struct reg_vm;
+
 /* Supervisor side (run_launch.c, run_supervise.c). Listens on vms/NAME/control (root, 0600);
  * returns the listening fd or -1 with a warning. */
 int control_listen(const char *name);
@@ -19,9 +21,11 @@ int control_listen(const char *name);
  */
 struct control_relay {
 	int listen_fd, vmm_fd;
-	int client; /* waiting for the VMM's reply, -1 when idle */
+	int client;	   /* waiting for the VMM's reply, -1 when idle */
+	struct reg_vm *vm; /* its state is "saving" or "migrating" while a request runs */
+	bool stats;	   /* the request running is CONTROL_STATS: no state change */
 };
-void control_relay_init(struct control_relay *r, int listen_fd, int vmm_fd);
+void control_relay_init(struct control_relay *r, int listen_fd, int vmm_fd, struct reg_vm *vm);
 void control_relay_poll(struct control_relay *r, short listen_events, short vmm_events);
 /* The VMM is gone: a waiting client hears so; the socket is removed. */
 void control_relay_close(struct control_relay *r, const char *name);
@@ -29,6 +33,10 @@ void control_relay_close(struct control_relay *r, const char *name);
 /* `lockvm save` and `lockvm migrate` (cli.c). */
 int cmd_save(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
+/* `lockvm stats`: the VMM's exit and hypercall counters and its clock,
+ * asked through the supervisor (CONTROL_STATS). 0, or -1 when the VM does
+ * not answer within 2 s (gone, busy with a save). */
+int control_stats(const char *name, uint64_t *exits, uint64_t *hypercalls, uint64_t *clock_ns);
 /* Reads a --key file (16 to 4096 bytes) and derives the stream key; dies
  * with one line on a bad file. */
 void control_read_key(const char *path, uint8_t key[SNAPSHOT_KEY_SIZE]);

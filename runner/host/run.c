@@ -74,7 +74,7 @@ static int run_mode(int argc, char **argv, enum run_command command)
 				.err_pipe = {-1, -1},
 				.ready_pipe = {-1, -1},
 				.control_pair = {-1, -1}};
-	control_relay_init(&st.relay, -1, -1);
+	control_relay_init(&st.relay, -1, -1, NULL);
 	st.started_ns = started_ns;
 	check_memory_options(&o);
 	release_at_exit_arm(&o, &st);
@@ -114,6 +114,9 @@ static int run_mode(int argc, char **argv, enum run_command command)
 	if (o.fs_dir)
 		o.fs_fd = open_fs_tree(o.fs_dir);
 	int vmm_fd = open_vmm_binary(o.confine);
+	/* Before --detach: whether the caller's stderr is a terminal. */
+	struct progress_line restoring;
+	progress_line_init(&restoring, listen_fd >= 0 ? "incoming" : "restore", st.vm.name, o.json);
 	if (o.detach)
 		run_detach(&st);
 
@@ -130,11 +133,12 @@ static int run_mode(int argc, char **argv, enum run_command command)
 		if (guest_fd < 0)
 			die("incoming --listen %s: %s", o.listen, err);
 	}
+	restoring.start_ns = now_ns(); /* rates from the stream's start, not the accept's */
 	pid_t vmm = start_vmm(&o, &st, vmm_fd, kvm_fd, guest_fd);
 	close(st.control_pair[1]);
 	if (o.key_fd >= 0)
 		close(o.key_fd);
-	control_relay_init(&st.relay, control_listen(st.vm.name), st.control_pair[0]);
+	control_relay_init(&st.relay, control_listen(st.vm.name), st.control_pair[0], &st.vm);
 	close(kvm_fd);
 	close(guest_fd);
 	close(vmm_fd);
@@ -142,7 +146,7 @@ static int run_mode(int argc, char **argv, enum run_command command)
 		close(o.fs_fd);
 	st.vm.vmm_pid = (long)vmm;
 	run_timing_phase("wait for ready");
-	char r = wait_running(&st);
+	char r = wait_running(&st, o.restore || o.listen ? &restoring : NULL);
 	/* Said once the stream was accepted, so a refusal stays one line. */
 	if (r == 'R' && restore_note[0]) {
 		fprintf(stderr, "lockvm: %s\n", restore_note);

@@ -16,6 +16,7 @@
 #include "memstat.h"
 #include "net.h"
 #include "numa.h"
+#include "progress_line.h"
 #include "registry.h"
 #include "seccomp_policy.h"
 #include "uid.h"
@@ -228,7 +229,7 @@ int supervise(pid_t vmm, uint64_t timeout_ns, struct run_state *st, int sig_fd,
 int supervise_signals(void);
 /* Needs start_vmm. Waits (at most 60 s) for the VMM to say its guest runs
  * confined, and closes that channel; returns 'R' then, else 0. */
-char wait_running(struct run_state *st);
+char wait_running(struct run_state *st, struct progress_line *pl);
 /* --detach, before anything is claimed: the caller's process waits for
  * run_detach_ready and exits; this one returns as the supervisor. */
 void run_detach(struct run_state *st);

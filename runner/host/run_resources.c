@@ -264,7 +264,11 @@ void claim_identity(const struct run_options *o, struct run_state *st, uid_t uid
 	label_format(&st->config, l);
 	snprintf(vm->mac, sizeof(vm->mac), "%s", label_mac_model());
 	snprintf(vm->mac_mode, sizeof(vm->mac_mode), "%s", label_mac_mode());
-	snprintf(vm->state, sizeof(vm->state), "starting");
+	/* Until its guest runs: list shows a restore or an incoming migration. */
+	snprintf(vm->state, sizeof(vm->state), "%s",
+		 o->listen    ? "incoming"
+		 : o->restore ? "restoring"
+			      : "starting");
 	vm->pid = (long)getpid();
 	vm->started = (int64_t)time(NULL);
 	vm->vcpus = o->vcpus;

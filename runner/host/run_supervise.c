@@ -39,15 +39,55 @@ int supervise_signals(void)
 	return sig_fd;
 }
 
-/* "running" once every vCPU runs the guest confined (or the VMM ended:
- * supervise() then reports how); the wait has a bound of its own. */
-char wait_running(struct run_state *st)
+/* A restore's progress messages from the VMM, until none is waiting. */
+static bool read_progress(struct run_state *st, struct progress_line *pl, int timeout_ms)
 {
-	struct pollfd rp = {.fd = st->ready_pipe[0], .events = POLLIN};
+	struct pollfd cp = {.fd = st->relay.vmm_fd, .events = POLLIN};
+	while (poll(&cp, 1, timeout_ms) > 0) {
+		struct control_msg m;
+		int fd;
+		int rc = control_recv(st->relay.vmm_fd, &m, &fd);
+		if (fd >= 0)
+			close(fd);
+		if (rc != 0)
+			return false; /* the VMM hung up: supervise() says how it ended */
+		if (m.op == CONTROL_PROGRESS && pl)
+			progress_line_update(pl, &m);
+		timeout_ms = 0;
+	}
+	return true;
+}
+
+/* "running" once every vCPU runs the guest confined (or the VMM ended:
+ * supervise() then reports how); the wait has a bound of its own. A
+ * restore's progress is shown on pl meanwhile (NULL: none). */
+char wait_running(struct run_state *st, struct progress_line *pl)
+{
+	struct pollfd fds[2] = {{.fd = st->ready_pipe[0], .events = POLLIN},
+				{.fd = st->relay.vmm_fd, .events = POLLIN}};
+	uint64_t deadline = now_ns() + 60 * 1000000000ULL;
 	char r = 0;
-	if (poll(&rp, 1, 60000) > 0)
-		(void)!read(st->ready_pipe[0], &r, 1);
+	for (;;) {
+		uint64_t now = now_ns();
+		if (now >= deadline ||
+		    poll(fds, fds[1].fd >= 0 ? 2 : 1, (int)((deadline - now) / 1000000) + 1) <= 0)
+			break;
+		if (fds[1].revents && !read_progress(st, pl, 0))
+			fds[1].fd = -1;
+		if (fds[0].revents) {
+			(void)!read(st->ready_pipe[0], &r, 1);
+			break;
+		}
+	}
 	close(st->ready_pipe[0]);
+	if (!pl)
+		return r;
+	/* The VMM told its last figures before it said ready. */
+	if (r == 'R' && fds[1].fd >= 0 && read_progress(st, pl, 0)) {
+		progress_line_done(pl, pl->last.bytes);
+	} else {
+		progress_line_abort(pl);
+	}
 	return r;
 }
 

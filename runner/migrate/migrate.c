@@ -9,11 +9,13 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "arch.h"
 #include "control_wire.h"
 #include "netframe.h"
+#include "progress.h"
 #include "util.h"
 #include "vcpu.h"
 
@@ -79,26 +81,102 @@ static int write_state(struct vm *vm, struct snapshot_writer *w, char *err, size
 	return 0;
 }
 
-static int save(struct vm *vm, int fd, const uint8_t *key, struct migrate_result *res, char *err,
-		size_t errlen)
+/* Calls fn on each run of set bits, [first page, page count). */
+static int for_each_run(const uint64_t *bits, uint64_t pages,
+			int (*fn)(void *ctx, uint64_t first, uint64_t count), void *ctx)
 {
-	struct snapshot_writer w;
+	uint64_t run_start = 0, run_len = 0;
+	for (uint64_t p = 0; p <= pages; p++) {
+		bool set = p < pages && (bits[p / 64] >> (p % 64)) & 1;
+		if (set && !run_len)
+			run_start = p;
+		if (set)
+			run_len++;
+		if (!set && run_len) {
+			if (fn(ctx, run_start, run_len) < 0)
+				return -1;
+			run_len = 0;
+		}
+	}
+	return 0;
+}
+
+static int count_run(void *ctx, uint64_t first, uint64_t count)
+{
+	*(uint64_t *)ctx += snapshot_memory_bytes(count * LOCKVM_PAGE_SIZE);
+	return 0;
+}
+
+/* The stream bytes send_dirty() will write for bits: progress's total. */
+static uint64_t run_bytes(const struct guest_mem *mem, const uint64_t *bits)
+{
+	uint64_t bytes = 0;
+	(void)for_each_run(bits, mem->size / LOCKVM_PAGE_SIZE, count_run, &bytes);
+	return bytes;
+}
+
+struct run_writer {
+	struct snapshot_writer *w;
+	const struct guest_mem *mem;
+};
+
+static int write_run(void *ctx, uint64_t first, uint64_t count)
+{
+	struct run_writer *rw = ctx;
+	return snapshot_write_memory(rw->w, rw->mem, first * LOCKVM_PAGE_SIZE,
+				     count * LOCKVM_PAGE_SIZE);
+}
+
+/* Writes the pages set in bits and clears them. */
+static int send_dirty(struct snapshot_writer *w, const struct guest_mem *mem, uint64_t *bits,
+		      size_t words)
+{
+	struct run_writer rw = {w, mem};
+	if (for_each_run(bits, mem->size / LOCKVM_PAGE_SIZE, write_run, &rw) < 0)
+		return -1;
+	memset(bits, 0, words * 8);
+	return 0;
+}
+
+static int save(struct vm *vm, int fd, const uint8_t *key, int control_fd,
+		struct migrate_result *res, char *err, size_t errlen)
+{
+	struct snapshot_writer w = {0};
+	struct migrate_progress progress;
 	uint64_t start = now_ns();
+	size_t words = (vm->mem.size / LOCKVM_PAGE_SIZE + 63) / 64;
+	uint64_t *bits = calloc(words, 8);
+	if (!bits)
+		return err_fmt(err, errlen, "out of memory for the page bitmap");
 	int paused = vcpu_pause_all(vm);
-	if (paused < 0)
+	if (paused < 0) {
+		free(bits);
 		return err_fmt(err, errlen,
 			       paused == -1 ? "the VM ended"
 					    : "a vCPU did not pause within 10 s; the VM runs on");
+	}
+	int rc = -1;
 	if (snapshot_write_header(&w, fd, key, NULL, vm->vcpu_count, vm->mem.size, vm->disk_count) <
-		0 ||
-	    snapshot_write_nonzero(&w, &vm->mem) < 0)
-		return err_fmt(err, errlen, "%s", w.err);
+	    0) {
+		err_fmt(err, errlen, "%s", w.err);
+		goto out;
+	}
+	(void)snapshot_nonzero_pages(&vm->mem, bits); /* zero pages are not sent */
+	migrate_progress_begin(&progress, control_fd, w.bytes + run_bytes(&vm->mem, bits));
+	w.progress = &progress.base;
+	if (send_dirty(&w, &vm->mem, bits, words) < 0) {
+		err_fmt(err, errlen, "%s", w.err);
+		goto out;
+	}
 	if (write_state(vm, &w, err, errlen) < 0)
-		return -1;
+		goto out;
 	res->total_ns = res->downtime_ns = now_ns() - start;
 	res->bytes = w.bytes;
 	res->iterations = 1;
-	return 0;
+	rc = 0;
+out:
+	free(bits);
+	return rc;
 }
 
 /* ---- live migration ----------------------------------------------------- */
@@ -129,27 +207,6 @@ static int64_t collect_dirty(struct vm *vm, uint64_t *bits, uint64_t *scratch, s
 		count += __builtin_popcountll(bits[i]);
 	}
 	return count;
-}
-
-static int send_dirty(struct snapshot_writer *w, const struct guest_mem *mem, uint64_t *bits,
-		      size_t words)
-{
-	uint64_t pages = mem->size / LOCKVM_PAGE_SIZE, run_start = 0, run_len = 0;
-	for (uint64_t p = 0; p <= pages; p++) {
-		bool dirty = p < pages && (bits[p / 64] >> (p % 64)) & 1;
-		if (dirty && !run_len)
-			run_start = p;
-		if (dirty)
-			run_len++;
-		if (!dirty && run_len) {
-			if (snapshot_write_memory(w, mem, run_start * LOCKVM_PAGE_SIZE,
-						  run_len * LOCKVM_PAGE_SIZE) < 0)
-				return -1;
-			run_len = 0;
-		}
-	}
-	memset(bits, 0, words * 8);
-	return 0;
 }
 
 /* Reads exactly len bytes of the peer's handshake: 1, 0 when it hung up,
@@ -199,10 +256,11 @@ static int read_hello(int fd, uint8_t nonce[SNAPSHOT_NONCE_SIZE], char *err, siz
 	return 0;
 }
 
-static int migrate(struct vm *vm, int fd, const uint8_t *key, struct migrate_result *res, char *err,
-		   size_t errlen)
+static int migrate(struct vm *vm, int fd, const uint8_t *key, int control_fd,
+		   struct migrate_result *res, char *err, size_t errlen)
 {
-	struct snapshot_writer w;
+	struct snapshot_writer w = {0};
+	struct migrate_progress progress;
 	uint64_t start = now_ns();
 	size_t words = (vm->mem.size / LOCKVM_PAGE_SIZE + 63) / 64;
 	uint64_t *bits = calloc(words, 8), *scratch = calloc(words, 8);
@@ -232,28 +290,42 @@ static int migrate(struct vm *vm, int fd, const uint8_t *key, struct migrate_res
 	}
 	memset(bits, 0, words * 8);
 	if (snapshot_write_header(&w, fd, key, nonce, vm->vcpu_count, vm->mem.size,
-				  vm->disk_count) < 0 ||
-	    snapshot_write_nonzero(&w, &vm->mem) < 0) {
+				  vm->disk_count) < 0) {
 		err_fmt(err, errlen, "%s", w.err);
 		goto out;
 	}
-	res->iterations = 1;
+	/* The first round: every page that is not zero. */
+	(void)snapshot_nonzero_pages(&vm->mem, bits);
+	migrate_progress_begin(&progress, control_fd, w.bytes + run_bytes(&vm->mem, bits));
+	progress.m.iterations = res->iterations = 1;
+	w.progress = &progress.base;
+	uint64_t round_ns = now_ns();
 	int64_t previous = INT64_MAX;
 	for (;;) {
+		if (send_dirty(&w, &vm->mem, bits, words) < 0) {
+			err_fmt(err, errlen, "%s", w.err);
+			goto out;
+		}
 		int64_t dirty = collect_dirty(vm, bits, scratch, words);
 		if (dirty < 0) {
 			err_fmt(err, errlen, "ioctl(KVM_GET_DIRTY_LOG): %s", strerror(errno));
 			goto out;
 		}
+		/* What the guest dirtied while the last round was sent. */
+		uint64_t now = now_ns(), dirty_bytes = (uint64_t)dirty * LOCKVM_PAGE_SIZE;
+		progress.m.dirty_bytes = dirty_bytes;
+		progress.m.dirty_rate =
+		    now > round_ns
+			? (uint64_t)((double)dirty_bytes * 1e9 / (double)(now - round_ns))
+			: 0;
+		progress.m.expected = w.bytes + run_bytes(&vm->mem, bits);
+		round_ns = now;
 		if (dirty <= PRECOPY_DONE_PAGES || dirty >= previous ||
 		    res->iterations >= PRECOPY_MAX_ROUNDS)
 			break; /* what is in bits goes with the stop-and-copy */
-		if (send_dirty(&w, &vm->mem, bits, words) < 0) {
-			err_fmt(err, errlen, "%s", w.err);
-			goto out;
-		}
 		previous = dirty;
-		res->iterations++;
+		progress.m.iterations = ++res->iterations;
+		migrate_progress_send(&progress, true); /* each round's figures */
 	}
 	uint64_t stop = now_ns();
 	int pause = vcpu_pause_all(vm);
@@ -299,6 +371,14 @@ void migrate_control(struct vm *vm, int control_fd)
 	struct migrate_result res = {0};
 	int fd;
 	int rc = control_recv(control_fd, &m, &fd);
+	if (rc == 0 && m.op == CONTROL_STATS) { /* counters only, the VM runs on */
+		if (fd >= 0)
+			close(fd);
+		vm_counters(vm, &reply.exits, &reply.hypercalls);
+		reply.clock_ns = now_ns();
+		(void)control_send(control_fd, &reply, -1);
+		return;
+	}
 	if (rc != 0 || fd < 0) {
 		if (fd >= 0)
 			close(fd);
@@ -311,13 +391,13 @@ void migrate_control(struct vm *vm, int control_fd)
 		reply.status = EXIT_REFUSED;
 		snprintf(reply.text, sizeof(reply.text), "%s", unsaveable);
 	} else if (m.op == CONTROL_SAVE) {
-		rc = save(vm, fd, key, &res, reply.text, sizeof(reply.text));
+		rc = save(vm, fd, key, control_fd, &res, reply.text, sizeof(reply.text));
 		ends = rc == 0 && !(m.flags & CONTROL_KEEP_RUNNING);
 		if (rc < 0 || !ends)
 			vcpu_resume_all(vm);
 		reply.status = rc < 0 ? EXIT_REFUSED : 0;
 	} else if (m.op == CONTROL_MIGRATE) {
-		rc = migrate(vm, fd, key, &res, reply.text, sizeof(reply.text));
+		rc = migrate(vm, fd, key, control_fd, &res, reply.text, sizeof(reply.text));
 		ends = rc == 0;
 		reply.status = rc < 0 ? EXIT_REFUSED : 0;
 	} else {
@@ -337,10 +417,12 @@ void migrate_control(struct vm *vm, int control_fd)
 
 /* ---- restore ------------------------------------------------------------ */
 
-int migrate_restore_memory(struct vm *vm, int fd, const uint8_t *key, bool incoming,
+int migrate_restore_memory(struct vm *vm, int fd, const uint8_t *key, bool incoming, int control_fd,
 			   struct snapshot_state *st, char *err, size_t errlen)
 {
 	static struct snapshot_reader r;
+	struct migrate_progress progress;
+	struct stat sb;
 	uint8_t hello[8 + SNAPSHOT_NONCE_SIZE] = {
 	    0}; /* (cppcheck: read only when incoming fills it) */
 	memset(&r, 0, sizeof(r));
@@ -356,8 +438,15 @@ int migrate_restore_memory(struct vm *vm, int fd, const uint8_t *key, bool incom
 			return err_fmt(err, errlen, "sending the nonce to the source: %s",
 				       strerror(errno));
 	}
+	/* A saved file's size is the total; a migration's is not known here. */
+	migrate_progress_begin(
+	    &progress, control_fd,
+	    !incoming && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) ? (uint64_t)sb.st_size : 0);
+	r.progress = &progress.base;
 	if (snapshot_read(&r, key, incoming ? hello + 8 : NULL, vm->vcpu_count, &vm->mem, st) < 0)
 		return err_fmt(err, errlen, "%s", r.err);
+	progress.m.bytes = progress.m.expected = r.bytes; /* the whole stream, checked */
+	migrate_progress_send(&progress, true);
 	if (st->disk_count != vm->disk_count)
 		return err_fmt(err, errlen,
 			       "the stream's VM had %u disk%s, this one %u (give each with "

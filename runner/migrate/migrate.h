@@ -15,7 +15,8 @@ struct migrate_result {
 
 /*
  * Serves one request from the supervisor on control_fd (control.h): save
- * to the passed fd, or live-migrate over it. Replies with the figures or
+ * to the passed fd, or live-migrate over it, or (CONTROL_STATS, no fd)
+ * tell the vCPUs' counters. Replies with the figures or
  * one line saying what failed; on failure the VM keeps running. A save
  * without --keep-running and a completed migration end the VM (status 0).
  * Runs on the main thread with vCPUs running.
@@ -28,9 +29,9 @@ void migrate_control(struct vm *vm, int control_fd);
  * rebuilds the runner pages, sets the guest clock, events and timeout.
  * Needs vm->vcpu_count, disks attached. incoming: first send the source
  * HELLO and a fresh nonce that the stream must answer (SNAPSHOT.md).
- * 0 or -1 with err.
+ * Progress goes to control_fd (migrate/progress.h; -1: none). 0 or -1 with err.
  */
-int migrate_restore_memory(struct vm *vm, int fd, const uint8_t *key, bool incoming,
+int migrate_restore_memory(struct vm *vm, int fd, const uint8_t *key, bool incoming, int control_fd,
 			   struct snapshot_state *st, char *err, size_t errlen);
 /* Phase 2: after arch_vcpu_init() of every vCPU, loads the saved state. */
 int migrate_restore_vcpus(struct vm *vm, struct snapshot_state *st, char *err, size_t errlen);

@@ -119,6 +119,7 @@ int snapshot_write_header(struct snapshot_writer *w, int fd, const uint8_t *key,
 	memcpy(h.magic, SNAPSHOT_MAGIC, sizeof(h.magic));
 	w->fd = fd;
 	w->bytes = 0;
+	w->progress = NULL; /* the caller sets it after the header, if anyone asks */
 	w->keyed = key != NULL;
 	if (key)
 		memcpy(w->key, key, SNAPSHOT_KEY_SIZE);
@@ -142,6 +143,8 @@ int snapshot_write_section(struct snapshot_writer *w, uint32_t type, uint32_t in
 	if (writer_put(w, &sh, sizeof(sh)) < 0 || (alen && writer_put(w, a, alen) < 0) ||
 	    (blen && writer_put(w, b, blen) < 0) || writer_put(w, w->chain, sizeof(w->chain)) < 0)
 		return -1;
+	if (w->progress)
+		w->progress->tick(w->progress, w->bytes);
 	return 0;
 }
 
@@ -178,22 +181,21 @@ static bool page_is_zero(const uint8_t *page)
 	return acc == 0;
 }
 
-int snapshot_write_nonzero(struct snapshot_writer *w, const struct guest_mem *mem)
+uint64_t snapshot_nonzero_pages(const struct guest_mem *mem, uint64_t *bits)
 {
-	uint64_t run_start = 0, run_len = 0;
-	for (uint64_t gpa = 0; gpa < mem->size; gpa += LOCKVM_PAGE_SIZE) {
-		bool zero = page_is_zero(mem->host + gpa);
-		if (!zero && run_len == 0)
-			run_start = gpa;
-		if (!zero)
-			run_len += LOCKVM_PAGE_SIZE;
-		if ((zero || run_len == SNAPSHOT_RUN_MAX) && run_len) {
-			if (snapshot_write_memory(w, mem, run_start, run_len) < 0)
-				return -1;
-			run_len = 0;
+	uint64_t count = 0;
+	for (uint64_t page = 0; page < mem->size / LOCKVM_PAGE_SIZE; page++)
+		if (!page_is_zero(mem->host + page * LOCKVM_PAGE_SIZE)) {
+			bits[page / 64] |= 1ULL << (page % 64);
+			count++;
 		}
-	}
-	return run_len ? snapshot_write_memory(w, mem, run_start, run_len) : 0;
+	return count;
+}
+
+uint64_t snapshot_memory_bytes(uint64_t len)
+{
+	uint64_t sections = (len + SNAPSHOT_RUN_MAX - 1) / SNAPSHOT_RUN_MAX;
+	return len + sections * (sizeof(struct section_header) + 8 + SNAPSHOT_TAG_SIZE);
 }
 
 /* ---- reading ------------------------------------------------------------ */
@@ -233,6 +235,7 @@ int snapshot_read_exact(struct snapshot_reader *r, void *out, size_t len, const 
 			return reader_fail(r, "truncated stream (it ends inside %s)", what);
 		p += n;
 		len -= (size_t)n;
+		r->bytes += (uint64_t)n;
 	}
 	return 0;
 }
@@ -456,6 +459,8 @@ int snapshot_read(struct snapshot_reader *r, const uint8_t *key, const uint8_t *
 			break;
 		}
 		memcpy(r->chain, want, sizeof(want));
+		if (r->progress)
+			r->progress->tick(r->progress, r->bytes);
 		if (sh.type != SNAPSHOT_SEC_VCPU && sh.index != 0) {
 			reader_fail(r, "section type %u has index %u", sh.type, sh.index);
 			break;

@@ -66,6 +66,12 @@ struct snapshot_state {
 /* Derives the 32-byte stream key from a key file's contents. */
 void snapshot_derive_key(const void *file, size_t len, uint8_t key[SNAPSHOT_KEY_SIZE]);
 
+/* Told the stream bytes so far after each section written or read
+ * (migrate/progress.c passes it on, rate-limited); NULL: nobody asks. */
+struct snapshot_progress {
+	void (*tick)(struct snapshot_progress *p, uint64_t bytes);
+};
+
 /* Writing. The writer owns no fd; every call returns 0 or -1 with err. */
 struct snapshot_writer {
 	int fd;
@@ -73,6 +79,7 @@ struct snapshot_writer {
 	uint8_t key[SNAPSHOT_KEY_SIZE];
 	uint8_t chain[SNAPSHOT_TAG_SIZE]; /* the previous tag */
 	uint64_t bytes;
+	struct snapshot_progress *progress;
 	char err[256];
 };
 
@@ -86,8 +93,11 @@ int snapshot_write_section(struct snapshot_writer *w, uint32_t type, uint32_t in
 /* Memory [gpa, gpa+len) in sections of at most SNAPSHOT_RUN_MAX bytes. */
 int snapshot_write_memory(struct snapshot_writer *w, const struct guest_mem *mem, uint64_t gpa,
 			  uint64_t len);
-/* Every page of guest RAM that is not all zero (a fresh VM's RAM is). */
-int snapshot_write_nonzero(struct snapshot_writer *w, const struct guest_mem *mem);
+/* Sets the bit of every page of guest RAM that is not all zero (a fresh
+ * VM's RAM is) in bits (one per page, zeroed by the caller); returns how many. */
+uint64_t snapshot_nonzero_pages(const struct guest_mem *mem, uint64_t *bits);
+/* The stream bytes snapshot_write_memory() writes for len bytes of RAM. */
+uint64_t snapshot_memory_bytes(uint64_t len);
 
 /*
  * Reading: input comes from an fd (file or socket) or, for tests and the
@@ -102,6 +112,8 @@ struct snapshot_reader {
 	uint8_t key[SNAPSHOT_KEY_SIZE];
 	uint8_t chain[SNAPSHOT_TAG_SIZE];
 	uint8_t *section; /* payload buffer, SNAPSHOT_RUN_MAX + 8 bytes */
+	uint64_t bytes;	  /* read from fd so far */
+	struct snapshot_progress *progress;
 	char err[256];
 };
 

@@ -32,7 +32,7 @@ struct reg_disk {
 struct reg_vm {
 	char name[PATHS_NAME_MAX + 1];
 	char uuid[37];
-	char state[16];	 /* "starting", "running" */
+	char state[16];	 /* "starting", "restoring", "incoming", "running", "saving", "migrating" */
 	long pid;	 /* the supervisor */
 	long vmm_pid;	 /* 0 until the VMM exists */
 	int64_t started; /* unix seconds */

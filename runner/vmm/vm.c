@@ -132,3 +132,13 @@ void vm_post_event(struct vm *vm, uint64_t events)
 	pthread_cond_broadcast(&vm->cond);
 	pthread_mutex_unlock(&vm->lock);
 }
+
+void vm_counters(const struct vm *vm, uint64_t *exits, uint64_t *hypercalls)
+{
+	*exits = *hypercalls = 0;
+	/* Each vCPU thread counts its own; a relaxed read sees them whole. */
+	for (unsigned i = 0; vm->vcpus && i < vm->vcpu_count; i++) {
+		*exits += __atomic_load_n(&vm->vcpus[i].exits, __ATOMIC_RELAXED);
+		*hypercalls += __atomic_load_n(&vm->vcpus[i].hypercalls, __ATOMIC_RELAXED);
+	}
+}

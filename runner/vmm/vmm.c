@@ -250,8 +250,8 @@ static void restore_guest(struct vm *vm, struct vmm_options *o, struct snapshot_
 		snapshot_derive_key(file, (size_t)n, key);
 		close(o->key_fd);
 	}
-	if (migrate_restore_memory(vm, o->restore_fd, keyed ? key : NULL, o->incoming, saved, err,
-				   sizeof(err)) < 0)
+	if (migrate_restore_memory(vm, o->restore_fd, keyed ? key : NULL, o->incoming,
+				   o->control_fd, saved, err, sizeof(err)) < 0)
 		die("%s: %s", o->incoming ? "incoming migration" : "restore", err);
 }
 
@@ -415,6 +415,14 @@ int vmm_main(int argc, char **argv)
 		close(o.seccomp_setup_fd);
 	}
 
+	/* The control socket at the number vmm.policy names (recvmsg, sendmsg),
+	 * before a restore, which tells its progress there. */
+	if (o.control_fd >= 0 && o.control_fd != VMM_CONTROL_FD) {
+		if (dup2(o.control_fd, VMM_CONTROL_FD) < 0 || close(o.control_fd) < 0)
+			die_errno("dup2(control fd %d, %d)", o.control_fd, VMM_CONTROL_FD);
+		o.control_fd = VMM_CONTROL_FD;
+	}
+
 	/* Phase order: memory, image (or saved state), VM, vCPUs, signals, threads. */
 	static struct snapshot_state saved;
 	uint64_t t_kvm = now_ns(), t_loaded, t_vm;
@@ -466,13 +474,8 @@ int vmm_main(int argc, char **argv)
 	if (o.timeout_ns)
 		vm.deadline_ns = now_ns() + o.timeout_ns;
 
-	/* The control socket at the number vmm.policy names (recvmsg). */
 	int control_spare = -1;
 	if (o.control_fd >= 0) {
-		if (o.control_fd != VMM_CONTROL_FD &&
-		    (dup2(o.control_fd, VMM_CONTROL_FD) < 0 || close(o.control_fd) < 0))
-			die_errno("dup2(control fd %d, %d)", o.control_fd, VMM_CONTROL_FD);
-		o.control_fd = VMM_CONTROL_FD;
 		/* One free slot under the sealed fd limit, for the one fd a
 		 * save or migration request passes at a time. */
 		control_spare = dup(VMM_CONTROL_FD);

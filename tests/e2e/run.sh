@@ -213,6 +213,10 @@ build_initramfs() {
 	# Then the libraries lockvm links.
 	dpkg-deb -x "$DEB" "$R" || die "dpkg-deb -x $DEB failed"
 	copy_bin "$R/usr/bin/lockvm" /usr/bin/lockvm
+	# Its maintainer scripts, which pkg.sh runs: their AppArmor branch
+	# needs aa-enabled (apparmor_parser is copied below).
+	dpkg-deb -e "$DEB" "$R/e2e/debian" || die "dpkg-deb -e $DEB failed"
+	copy_bin /usr/bin/aa-enabled /usr/bin/aa-enabled
 	install -m 0755 "$B/e2e/e2e_probe" "$R/e2e/bin/e2e_probe"
 	# The probe also poses as a compromised VMM: /usr/lib/lockvm/lockvm-vmm
 	# is a VMM path in lockvm.fc (lockvm_vmm_exec_t, the entrypoint of
@@ -264,6 +268,7 @@ build_initramfs() {
 	install -m 0755 tests/e2e/tests.sh "$R/e2e/tests.sh"
 	install -m 0644 tests/e2e/net.sh "$R/e2e/net.sh"
 	install -m 0644 tests/e2e/ovs.sh "$R/e2e/ovs.sh"
+	install -m 0644 tests/e2e/pkg.sh "$R/e2e/pkg.sh"
 	install_ovs
 	(cd "$R" && find . | "$CPIO" -o -H newc --quiet -R 0:0 | gzip -1) >"$E/initramfs.cpio.gz" ||
 		die "packing the initramfs failed"

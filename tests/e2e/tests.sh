@@ -434,4 +434,6 @@ else
 fi
 . /e2e/net.sh
 . /e2e/ovs.sh
+# Last: it unloads and reloads the supervisor's profile.
+. /e2e/pkg.sh
 exit 0

@@ -38,5 +38,69 @@ run_capture "${L[@]}" stats --no-stream "$b"
 grep -qE "^$b +[0-9.]+ +[0-9.]+ +[0-9]+M" <<<"$out" && pass "stats as a table" || fail "table: $out"
 lines=$(timeout 3.5 "${L[@]}" stats --json "$b" | wc -l)
 [ "$lines" -ge 2 ] && pass "stats streams a sample a second" || fail "stats streamed $lines samples in 3.5 s"
+start=$(date +%s%N)
+"${L[@]}" stats --no-stream "$b" >/dev/null
+took=$((($(date +%s%N) - start) / 1000000))
+[ "$took" -ge 900 ] && pass "a sample measures over a second ($took ms)" || fail "a sample took $took ms: CPU % over nothing"
 "${L[@]}" kill "$a" >/dev/null
 "${L[@]}" kill "$b" >/dev/null
+
+# ---- exits and hypercalls, counted by the VMM --------------------------------
+# hcbench.elf 5000 hold: 5000 null hypercalls (and a handful around them),
+# then one sleep until it is shut down: a known count, then a rate of 0.
+h=sh-$$ c=sc-$$
+"${L[@]}" run -d --name "$h" "$G/hcbench.elf" 5000 hold >/dev/null
+for _ in $(seq 50); do "${L[@]}" logs "$h" 2>/dev/null | grep -q hypercall_ns && break; sleep 0.1; done
+run_capture "${L[@]}" stats "$h" --no-stream --json
+if jq -e '.[0] | .hypercalls >= 5000 and .hypercalls <= 5010 and .exits >= .hypercalls and
+	.hypercalls_per_s == 0 and .exits_per_s == 0 and .syscalls == null' <<<"$out" >/dev/null; then
+	pass "stats: the VMM's counts of a guest that made 5000 hypercalls, then a rate of 0 while it sleeps ($(jq -c '.[0] | [.exits, .hypercalls]' <<<"$out"))"
+else
+	fail "stats: known hypercalls: $out"
+fi
+# counter.elf 10: a tick each 10 ms, a few hypercalls each (about 400/s).
+"${L[@]}" run -d --name "$c" "$G/counter.elf" 10 >/dev/null
+sleep 0.5
+run_capture "${L[@]}" stats "$c" --no-stream --json
+if jq -e '.[0] | .hypercalls_per_s >= 50 and .hypercalls_per_s <= 1000 and .exits_per_s >= .hypercalls_per_s' <<<"$out" >/dev/null; then
+	pass "stats: hypercalls per second of a guest ticking every 10 ms ($(jq '.[0].hypercalls_per_s' <<<"$out")/s)"
+else
+	fail "stats: rates of a ticking guest: $out"
+fi
+run_capture "${L[@]}" stats --no-stream "$c"
+if grep -qE "^$c( +[0-9.]+M?){5} +[1-9][0-9]* +[1-9][0-9]*$" <<<"$out" && grep -q "EXITS/s" <<<"$out"; then
+	pass "stats table: exits and hypercalls per second"
+else
+	fail "stats table: $out"
+fi
+run_capture "${L[@]}" stats --prometheus
+if grep -q "^# TYPE lockvm_vm_exits_total counter" <<<"$out" && grep -q "^# HELP lockvm_vm_hypercalls_total " <<<"$out" &&
+	grep -qE "^lockvm_vm_hypercalls_total\{name=\"$h\"\} 50(0[0-9]|10)$" <<<"$out" &&
+	grep -qE "^lockvm_vm_exits_total\{name=\"$c\"\} [1-9]" <<<"$out"; then
+	pass "stats --prometheus: exits and hypercalls as counters with HELP and TYPE"
+else
+	fail "stats --prometheus counters: $(grep -E "exits|hypercalls" <<<"$out" | tr '\n' '|')"
+fi
+"${L[@]}" kill "$h" >/dev/null
+"${L[@]}" kill "$c" >/dev/null
+
+# A --linux VM: every system call is served by the VMM, counted as such.
+BUSYBOX=$(command -v busybox || true)
+if [ -n "$BUSYBOX" ] && file -L "$BUSYBOX" | grep -q static; then
+	mkdir -p "$T_TMP/fs/bin"
+	cp "$BUSYBOX" "$T_TMP/fs/bin/busybox"
+	x=sx-$$
+	"${L[@]}" run -d --name "$x" --linux --fs "$T_TMP/fs" /bin/busybox -- sleep 30 >/dev/null
+	run_capture "${L[@]}" stats "$x" --no-stream --json
+	if jq -e '.[0] | .syscalls > 0 and .syscalls == .hypercalls and (.syscalls_per_s | type == "number")' <<<"$out" >/dev/null; then
+		pass "stats of a --linux VM: its system calls ($(jq '.[0].syscalls' <<<"$out"))"
+	else
+		fail "stats of a --linux VM: $out"
+	fi
+	run_capture "${L[@]}" stats --prometheus
+	grep -qE "^lockvm_vm_syscalls_total\{name=\"$x\"\} [1-9]" <<<"$out" && pass "stats --prometheus: a --linux VM's syscalls counter" ||
+		fail "stats --prometheus: no syscalls counter for $x"
+	"${L[@]}" kill "$x" >/dev/null
+else
+	skip "stats of a --linux VM: no static busybox (make deps installs busybox-static)"
+fi
