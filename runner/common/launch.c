@@ -45,7 +45,7 @@ struct launch_wire {
 	uint32_t magic;
 	uint16_t version, header_size;
 	uint32_t total_size, flags;
-	uint64_t mem, timeout_ns, timing_origin_ns;
+	uint64_t mem, timeout_ns, timing_origin_ns, fs_upper, fs_tmp;
 	uint32_t vcpus, layers, hugepages, tty_mask;
 	int32_t fds[FD_COUNT];
 	uint32_t disk_count, disk_ro_mask;
@@ -125,6 +125,9 @@ static int check_values(const struct launch_wire *w, char *err, size_t errlen)
 		return err_fmt(err, errlen, "launch: %u vCPUs (1-%u)", w->vcpus, LOCKVM_MAX_VCPUS);
 	if (w->hugepages > LAUNCH_HUGETLB)
 		return err_fmt(err, errlen, "launch: unknown page backing %u", w->hugepages);
+	if (w->fs_upper > LAUNCH_FS_MAX || w->fs_tmp > LAUNCH_FS_MAX)
+		return err_fmt(err, errlen, "launch: a memory file system over %llu bytes",
+			       (unsigned long long)LAUNCH_FS_MAX);
 	if (w->tty_mask > 7)
 		return err_fmt(err, errlen, "launch: tty mask 0x%x names more than fds 0-2",
 			       w->tty_mask);
@@ -221,6 +224,8 @@ int launch_decode(const uint8_t *buf, size_t len, struct launch *l, char *err, s
 	l->mem = w.mem;
 	l->timeout_ns = w.timeout_ns;
 	l->timing_origin_ns = w.timing_origin_ns;
+	l->fs_upper = w.fs_upper;
+	l->fs_tmp = w.fs_tmp;
 	l->vcpus = w.vcpus;
 	l->layers = w.layers;
 	l->flags = w.flags;
@@ -287,6 +292,8 @@ uint8_t *launch_encode(const struct launch *l, size_t *len, char *err, size_t er
 	w.mem = l->mem;
 	w.timeout_ns = l->timeout_ns;
 	w.timing_origin_ns = l->timing_origin_ns;
+	w.fs_upper = l->fs_upper;
+	w.fs_tmp = l->fs_tmp;
 	w.vcpus = l->vcpus;
 	w.layers = l->layers;
 	w.hugepages = (uint32_t)l->hugepages;

@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "launch.h"
 #include "util.h"
 
 /*
@@ -98,4 +99,39 @@ int open_guest_in_tree(const struct run_options *o)
 	if (fd < 0)
 		die("%s: %s in --fs %s", o->guest, strerror(-fd), o->fs_dir);
 	return reopen_path_fd(fd, O_RDONLY, "guest", o->guest);
+}
+
+/* The in-memory file systems' smallest default size. */
+#define MEMORY_FS_MIN (16ULL << 20)
+
+void parse_fs_upper(struct run_options *o, const char *arg)
+{
+	o->fs_upper_set = true;
+	if (strcmp(arg, "none") == 0) {
+		o->fs_upper = 0;
+		return;
+	}
+	if (strcmp(arg, "memory") == 0) {
+		o->fs_upper_set = false; /* the default size */
+		return;
+	}
+	if (strncmp(arg, "memory:", 7) != 0 || parse_size(arg + 7, &o->fs_upper) < 0 ||
+	    o->fs_upper < 4096 || o->fs_upper > LAUNCH_FS_MAX)
+		die("--fs-upper '%s': want memory, memory:SIZE (4K to 1T, e.g. memory:256M) or "
+		    "none",
+		    arg);
+}
+
+/* Half of guest RAM for the upper layer, a quarter for /tmp, each at least
+ * 16 MiB: a job may write about as much as it may hold in memory. */
+void size_memory_fs(struct run_options *o)
+{
+	if (!o->fs_upper_set)
+		o->fs_upper = o->mem / 2 > MEMORY_FS_MIN ? o->mem / 2 : MEMORY_FS_MIN;
+	o->fs_tmp = o->mem / 4 > MEMORY_FS_MIN ? o->mem / 4 : MEMORY_FS_MIN;
+}
+
+uint64_t memory_fs_bytes(const struct run_options *o)
+{
+	return o->linux_abi ? o->fs_upper + o->fs_tmp : 0;
 }

@@ -168,7 +168,8 @@ static int map_fs(struct linux_proc *proc, char *err, size_t errlen)
 {
 	int fd = proc->cfg.fs_fd;
 	proc->cfg.fs_fd = -1;
-	return linux_fs_init(&proc->fs, fd, proc->cfg.tmp_limit, err, errlen);
+	return linux_fs_init(&proc->fs, fd, proc->cfg.upper_limit, proc->cfg.tmp_limit, err,
+			     errlen);
 }
 
 struct linux_proc *linux_setup(struct vm *vm, const uint8_t *file, uint64_t size,

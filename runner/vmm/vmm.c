@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -54,6 +56,7 @@ struct vmm_options {
 	/* --linux guests (linux.h) */
 	bool linux_abi, strace;
 	int fs_fd;
+	uint64_t fs_upper, fs_tmp; /* bytes: the root's upper layer (0: read-only), /tmp */
 	unsigned tty_mask, envc;
 	char *envp[LINUX_MAX_ENV];
 	/* save, restore, migration (migrate.h) */
@@ -120,6 +123,8 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 	    .linux_abi = l.flags & LAUNCH_LINUX,
 	    .strace = l.flags & LAUNCH_STRACE,
 	    .fs_fd = l.fs_fd,
+	    .fs_upper = l.fs_upper,
+	    .fs_tmp = l.fs_tmp,
 	    .tty_mask = l.tty_mask,
 	    .envc = l.envc,
 	    .control_fd = l.control_fd,
@@ -197,7 +202,8 @@ static void load_guest(struct vm *vm, struct vmm_options *o)
 		    .fs_fd = o->fs_fd,
 		    .strace = o->strace,
 		    .tty_mask = o->tty_mask,
-		    .tmp_limit = LINUX_TMP_LIMIT,
+		    .tmp_limit = o->fs_tmp,
+		    .upper_limit = o->fs_upper,
 		};
 		if (!linux_setup(vm, file, size, &cfg, err, sizeof(err)))
 			die("guest image: %s", err);
@@ -341,6 +347,12 @@ int vmm_main(int argc, char **argv)
 	uint64_t t_main = now_ns(); /* --debug-timing: the VMM's phases, printed at its end */
 	util_progname = "lockvm-vmm";
 	prctl(PR_SET_NAME, "lockvm-vmm", 0, 0, 0);
+	/* A fixed trim threshold keeps glibc from shrinking a thread arena's
+	 * heap, which first opens /proc/sys/vm/overcommit_memory (refused by
+	 * seccomp: a large free in the vCPU thread, e.g. of a --linux file's
+	 * buffer, killed the VMM); it also fixes the mmap threshold, so large
+	 * blocks stay mmap'd and go back with munmap. */
+	mallopt(M_TRIM_THRESHOLD, INT_MAX);
 	parse_options(argc, argv, &o);
 	if (o.layers) {
 		/* Before anything reads the guest: no_new_privs, Landlock. */

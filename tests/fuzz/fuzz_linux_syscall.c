@@ -295,7 +295,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	proc->vm = &vm;
 	proc->cfg.tmp_limit = 1 << 20;
 	if (!proc || linux_mm_init(proc, err, sizeof(err)) < 0 ||
-	    linux_fs_init(&proc->fs, tree_fd(), 1 << 20, err, sizeof(err)) < 0)
+	    linux_fs_init(&proc->fs, tree_fd(), 1 << 20, 1 << 20, err, sizeof(err)) < 0)
 		abort();
 	/* Program memory: an "image" at 2 MiB and a stack below the tables. */
 	uint64_t user = 0x200000, user_len = 0x100000;

@@ -27,8 +27,8 @@ before=$(cd "$FS" && find . -printf '%p %s %m %T@\n' | sort | sha256sum)
 # The FIFO must never be opened: a writer blocked on it stays blocked.
 (exec 3>"$FS/fifo"; echo opened) >"$T_TMP/fifo-writer" 2>&1 &
 writer=$!
-expect "escapes: every open of the tree's ways out is refused or stays inside" 0 "trunc: EROFS" \
-	"$LOCKVM" run --linux --fs "$FS" lx_fsesc.glibc
+expect "escapes: every open of the tree's ways out is refused or stays inside (--fs-upper none)" 0 \
+	"trunc: EROFS" "$LOCKVM" run --linux --fs "$FS" --fs-upper none lx_fsesc.glibc
 want='dotdot: opened "tree passwd"
 abs-link: opened "tree passwd"
 rel-link: opened "tree passwd"
@@ -52,6 +52,11 @@ else
 	fail "the FIFO in the tree was opened on the host"
 fi
 kill "$writer" 2>/dev/null; wait "$writer" 2>/dev/null
+# With the default upper layer the same writes succeed, in memory only.
+expect "escapes: writes to the tree go to the upper layer" 0 'trunc: opened' \
+	"$LOCKVM" run --linux --fs "$FS" lx_fsesc.glibc
+grep -qxF 'write: opened ""' <<<"$out" && grep -qxF 'create: opened ""' <<<"$out" &&
+	pass "upper layer: the write-open and the create succeed" || fail "upper layer: $(tr '\n' '|' <<<"$out")"
 after=$(cd "$FS" && find . -printf '%p %s %m %T@\n' | sort | sha256sum)
 [ "$before" = "$after" ] && pass "the host tree is unchanged" || fail "the host tree changed"
 
@@ -137,7 +142,7 @@ for libc in glibc musl; do
 	native=$("$LX/lx_fscalls.$libc" "$T_TMP/native-$libc" - 2>&1)
 	grep -qxF "all checks passed" <<<"$native" && pass "$libc: lx_fscalls passes natively" ||
 		fail "$libc: lx_fscalls natively: $(grep FAILED <<<"$native" | tr '\n' '|')"
-	run_capture "$LOCKVM" run --linux --fs "$FS" "lx_fscalls.$libc" -- /tmp /etc/passwd
+	run_capture "$LOCKVM" run --linux --fs "$FS" --fs-upper none "lx_fscalls.$libc" -- /tmp /etc/passwd
 	while IFS= read -r line; do
 		case $line in
 		"ok "*) pass "$libc: ${line#ok }" ;;
@@ -150,3 +155,52 @@ for libc in glibc musl; do
 done
 [ "$calls_before" = "$(tree_sum)" ] && pass "the tree is unchanged after the file calls" ||
 	fail "the file calls changed the host tree"
+
+# The upper layer (--fs-upper memory, the default): writes, appends, truncates,
+# renames and deletes all over a read-only lower tree; the tree never changes.
+UP=$T_TMP/upper-tree
+mkdir -p "$UP/bin" "$UP/etc" "$UP/data/sub" "$UP/deep/inner" "$UP/deep/other"
+printf 'hello\n' >"$UP/etc/f"
+echo g >"$UP/etc/g"
+echo "tree passwd" >"$UP/etc/passwd"
+echo aaa >"$UP/data/a.txt"
+echo bbbb >"$UP/data/b.txt"
+echo keep >"$UP/data/k"
+echo y >"$UP/data/sub/y"
+echo z >"$UP/deep/inner/z"
+echo o >"$UP/deep/other/o"
+cp "$LX"/lx_overlay.* "$UP/bin/"
+chmod -R a+rX "$UP"
+upper_sum() { (cd "$UP" && find . -printf '%p %s %m %T@\n' | sort && find . -type f -exec sha256sum {} + | sort) | sha256sum; }
+upper_before=$(upper_sum)
+for libc in glibc musl; do
+	[ -x "$LX/lx_overlay.$libc" ] || { skip "linux_fs: lx_overlay.$libc not built (musl-gcc missing)"; continue; }
+	run_capture "$LOCKVM" run --linux --fs "$UP" "lx_overlay.$libc"
+	while IFS= read -r line; do
+		case $line in
+		"ok "*) pass "$libc: upper: ${line#ok }" ;;
+		"FAILED "*) fail "$libc: upper: ${line#FAILED }" ;;
+		esac
+	done <<<"$out"
+	[ "$rc" -eq 0 ] && grep -qxF "all checks passed" <<<"$out" &&
+		pass "$libc: lx_overlay: every check ran in the VM" ||
+		fail "$libc: lx_overlay: exit $rc: $(tail -n 2 <<<"$out" | tr '\n' '|')"
+done
+expect "upper full: a write gives ENOSPC, with the guest's own message" 0 "fill: No space left on device" \
+	"$LOCKVM" run --linux --fs "$UP" --fs-upper memory:1m lx_overlay.glibc -- fill /data/big
+n=$(sed -n 's/^fill: .* after \([0-9]*\) bytes$/\1/p' <<<"$out")
+[ -n "$n" ] && [ "$n" -ge $((900 * 1024)) ] && [ "$n" -le $((1024 * 1024)) ] &&
+	pass "upper full: about 1 MiB was written first ($n bytes)" || fail "upper full after ${n:-?} bytes"
+expect "100,000 files in a 4 MiB upper layer: ENOSPC first" 0 "many: No space left on device" \
+	"$LOCKVM" run --linux --fs "$UP" --fs-upper memory:4m lx_overlay.glibc -- many /data
+n=$(sed -n 's/^many: .* after \([0-9]*\) files$/\1/p' <<<"$out")
+[ -n "$n" ] && [ "$n" -gt 1000 ] && [ "$n" -le 16384 ] &&
+	pass "100,000 files: bounded by the upper layer's size ($n made)" || fail "100,000 files: ${n:-?} made"
+expect "--fs-upper none: the root is read-only" 0 "fill: Read-only file system" \
+	"$LOCKVM" run --linux --fs "$UP" --fs-upper none lx_overlay.glibc -- fill /data/big
+expect "--fs-upper with a bad size is refused" 125 "--fs-upper 'memory:1x': want memory" \
+	"$LOCKVM" run --linux --fs "$UP" --fs-upper memory:1x lx_overlay.glibc
+expect "--fs-upper without --linux is refused" 125 "need --linux" \
+	"$LOCKVM" run --fs-upper none "$LX/lx_hello.glibc"
+[ "$upper_before" = "$(upper_sum)" ] && pass "upper: the lower tree's names, modes and checksums are unchanged" ||
+	fail "upper: the lower tree changed"
