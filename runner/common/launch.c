@@ -37,7 +37,8 @@ static const char *const fd_names[FD_COUNT] = {
 
 /*
  * The record: this header, then the strings, each NUL-terminated, in this
- * order: argv[argc], envp[envc], the disks' paths[disk_count], the tap
+ * order: argv[argc], envp[envc], the disks' paths[disk_count], the tmpfs
+ * paths[tmpfs_count], the tap
  * name. Both ends are the same build of lockvm, so the header is copied as
  * it is laid out here; header_size and version catch a mismatch anyway.
  */
@@ -53,6 +54,8 @@ struct launch_wire {
 	uint8_t net_mac[6], pad[2];
 	struct numa_set numa_nodes, numa_cpus;
 	uint32_t argc, envc;
+	uint32_t tmpfs_count, pad2;
+	uint64_t tmpfs_sizes[LAUNCH_MAX_TMPFS];
 };
 
 static int *fd_slot(struct launch *l, unsigned i)
@@ -128,6 +131,14 @@ static int check_values(const struct launch_wire *w, char *err, size_t errlen)
 	if (w->fs_upper > LAUNCH_FS_MAX || w->fs_tmp > LAUNCH_FS_MAX)
 		return err_fmt(err, errlen, "launch: a memory file system over %llu bytes",
 			       (unsigned long long)LAUNCH_FS_MAX);
+	if (w->tmpfs_count > LAUNCH_MAX_TMPFS)
+		return err_fmt(err, errlen, "launch: %u tmpfs mounts (at most %u)", w->tmpfs_count,
+			       LAUNCH_MAX_TMPFS);
+	for (unsigned i = 0; i < LAUNCH_MAX_TMPFS; i++)
+		if (i < w->tmpfs_count ? w->tmpfs_sizes[i] == 0 || w->tmpfs_sizes[i] > LAUNCH_FS_MAX
+				       : w->tmpfs_sizes[i] != 0)
+			return err_fmt(err, errlen, "launch: tmpfs %u of %llu bytes", i,
+				       (unsigned long long)w->tmpfs_sizes[i]);
 	if (w->tty_mask > 7)
 		return err_fmt(err, errlen, "launch: tty mask 0x%x names more than fds 0-2",
 			       w->tty_mask);
@@ -209,6 +220,14 @@ int launch_decode(const uint8_t *buf, size_t len, struct launch *l, char *err, s
 			launch_free(l);
 			return err_fmt(err, errlen, "launch: disk %u has no path string", i);
 		}
+	for (uint32_t i = 0; i < w.tmpfs_count; i++) {
+		l->tmpfs[i].size = w.tmpfs_sizes[i];
+		if (!(l->tmpfs[i].path = next_string(&at, end)) || l->tmpfs[i].path[0] != '/') {
+			launch_free(l);
+			return err_fmt(err, errlen, "launch: tmpfs %u has no absolute path", i);
+		}
+	}
+	l->tmpfs_count = w.tmpfs_count;
 	const char *tap = next_string(&at, end);
 	if (!tap || at != end) {
 		launch_free(l);
@@ -278,6 +297,9 @@ static bool put_strings(const struct launch *l, uint8_t *buf, size_t *used)
 	for (unsigned i = 0; i < l->disk_count && i < LOCKVM_MAX_DISKS; i++)
 		if (!put_string(buf, used, l->disks[i].path ? l->disks[i].path : ""))
 			return false;
+	for (unsigned i = 0; i < l->tmpfs_count && i < LAUNCH_MAX_TMPFS; i++)
+		if (!put_string(buf, used, l->tmpfs[i].path ? l->tmpfs[i].path : ""))
+			return false;
 	return put_string(buf, used, l->net_tap ? l->net_tap : "");
 }
 
@@ -312,6 +334,9 @@ uint8_t *launch_encode(const struct launch *l, size_t *len, char *err, size_t er
 	w.numa_cpus = l->numa_cpus;
 	w.argc = l->argc;
 	w.envc = l->envc;
+	w.tmpfs_count = l->tmpfs_count;
+	for (unsigned i = 0; i < l->tmpfs_count && i < LAUNCH_MAX_TMPFS; i++)
+		w.tmpfs_sizes[i] = l->tmpfs[i].size;
 	if (check_values(&w, err, errlen) < 0)
 		return NULL;
 

@@ -22,6 +22,7 @@
 #define RUN_OPT_REQUIRE_KEY  0x100
 #define RUN_OPT_LOG_SIZE_MAX 0x101
 #define RUN_OPT_FS_UPPER     0x102
+#define RUN_OPT_TMPFS	     0x103
 
 /*
  * The options of run, restore and incoming: one entry each (the help is
@@ -68,6 +69,9 @@ static const struct cliopt run_options_table[] = {
     {"fs-upper", RUN_OPT_FS_UPPER, required_argument, 0, "memory[:SIZE]|none",
      "with --linux: where writes to / go: a copy-on-write layer in memory (default, SIZE "
      "default half of --mem, at least 16M), or none (a read-only root)"},
+    {"tmpfs", RUN_OPT_TMPFS, required_argument, 0, "GUEST_DIR[:size=SIZE]",
+     "with --linux: an empty in-memory file system at GUEST_DIR (repeatable, up to 7; "
+     "SIZE default a quarter of --mem, at least 16M; /tmp and /dev/shm always are one)"},
     {"env", 'E', required_argument, 0, "NAME=VALUE",
      "with --linux: add to its environment (repeatable)"},
     {"strace", 'T', no_argument, 0, NULL, "with --linux: print each system call and its result"},
@@ -216,6 +220,7 @@ void run_parse_options(int argc, char **argv, struct run_options *o)
 		case 'T': o->strace = true; break;
 		case 'F': o->fs_dir = arg; break;
 		case RUN_OPT_FS_UPPER: parse_fs_upper(o, arg); break;
+		case RUN_OPT_TMPFS: parse_tmpfs(o, arg); break;
 		case 'E':
 			if (!strchr(arg, '=') || arg[0] == '=' || strchr(arg, '\n'))
 				die("--env '%s': want NAME=VALUE", arg);
@@ -328,8 +333,9 @@ void run_parse_options(int argc, char **argv, struct run_options *o)
 	char **operands = cliopt_operands(&p, &count);
 	if (restore)
 		o->restore = operands[0];
-	if (!o->linux_abi && (o->fs_dir || o->strace || o->envc || o->fs_upper_set))
-		die("run: --fs, --fs-upper, --env and --strace need --linux");
+	if (!o->linux_abi && (o->fs_dir || o->strace || o->envc || o->fs_upper_set ||
+			      o->tmpfs_count || o->tmp_size_set))
+		die("run: --fs, --fs-upper, --tmpfs, --env and --strace need --linux");
 	if (o->linux_abi)
 		size_memory_fs(o);
 	if (o->linux_abi && o->vcpus != 1)

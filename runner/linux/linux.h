@@ -32,6 +32,11 @@ struct linux_config {
 	unsigned tty_mask;    /* bit n: the runner's fd n is a terminal */
 	uint64_t tmp_limit;   /* bytes the writable /tmp may hold */
 	uint64_t upper_limit; /* bytes the root's upper layer may hold; 0: a read-only root */
+	unsigned tmpfs_count; /* --tmpfs mounts (/dev/shm included), in order */
+	struct linux_tmpfs {
+		const char *path;
+		uint64_t size;
+	} tmpfs[LINUX_FS_MOUNTS];
 };
 
 struct linux_sigaction {

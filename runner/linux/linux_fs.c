@@ -69,7 +69,10 @@ int linux_fs_init(struct linux_fs *fs, int root_fd, uint64_t upper_limit, uint64
 
 void linux_fs_free(struct linux_fs *fs)
 {
-	linux_hostfs_free(fs->tmp);  /* /tmp and its nodes */
+	linux_hostfs_free(fs->tmp); /* /tmp and its nodes */
+	for (unsigned i = 0; i < fs->mount_count; i++)
+		linux_hostfs_free(fs->mounts[i].dir);
+	fs->mount_count = 0;
 	linux_hostfs_free(fs->dev);  /* /dev and its nodes */
 	linux_hostfs_free(fs->root); /* the root with its cached and upper children */
 	while (fs->orphans) {
@@ -97,6 +100,11 @@ int linux_fs_child(struct linux_fs *fs, struct linux_node *dir, const char *name
 	}
 	if (dir == fs->root && len == 3 && memcmp(name, "dev", 3) == 0) {
 		*out = fs->dev; /* so does the VMM's /dev: no host device node is reached */
+		return 0;
+	}
+	struct linux_mount *m = linux_fs_mount_at(fs, dir, name, len);
+	if (m) {
+		*out = m->dir; /* a --tmpfs hides what its mount point held */
 		return 0;
 	}
 	for (struct linux_node *c = dir->children; c; c = c->next) {
@@ -273,6 +281,8 @@ int linux_fs_unlink(struct linux_fs *fs, struct linux_node *dir, const char *nam
 		return -ENOENT;
 	if (!linux_fs_pool_of(fs, dir) || n == fs->tmp || n == fs->dev)
 		return -EROFS;
+	if (linux_fs_is_mount(fs, n))
+		return -EBUSY;
 	if (dir_wanted && !is_dir(n))
 		return -ENOTDIR;
 	if (!dir_wanted && is_dir(n))
@@ -430,15 +440,26 @@ bool linux_fs_dirent(struct linux_fs *fs, struct linux_node *dir, uint64_t *pos,
 		*pos = n + 1;
 		return true;
 	}
+	for (n = n < 4 ? 4 : n; n < LINUX_FIRST_DPOS; n++) { /* --tmpfs mount points */
+		const struct linux_mount *m = &fs->mounts[n - 4];
+		if (n - 4 < fs->mount_count && m->parent == dir) {
+			*node = m->dir;
+			*name = m->dir->name;
+			*len = m->dir->name_len;
+			*pos = n + 1;
+			return true;
+		}
+	}
 	if (dir->host && !dir->listed && linux_hostfs_list(fs, dir) < 0)
 		return false;
 	/* children are in dpos order: each joins at the end with the next dpos */
 	for (struct linux_node *c = dir->children; c; c = c->next) {
 		if (c->dpos < n || c->whiteout)
 			continue;
-		if (dir == fs->root && c->name_len == 3 &&
-		    (memcmp(c->name, "tmp", 3) == 0 || memcmp(c->name, "dev", 3) == 0))
-			continue; /* the tree's own tmp and dev are hidden by ours */
+		if ((dir == fs->root && c->name_len == 3 &&
+		     (memcmp(c->name, "tmp", 3) == 0 || memcmp(c->name, "dev", 3) == 0)) ||
+		    linux_fs_mount_at(fs, dir, c->name, c->name_len))
+			continue; /* the tree's own tmp and dev, and mount points, are hidden by ours */
 		*name = c->name;
 		*len = c->name_len;
 		*node = c;

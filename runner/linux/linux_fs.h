@@ -17,7 +17,12 @@ enum linux_pool {
 	LINUX_POOL_NONE = 0, /* read-only: /dev, or the tree without an upper layer */
 	LINUX_POOL_TMP,	     /* the in-memory /tmp */
 	LINUX_POOL_UPPER,    /* the root's copy-on-write upper layer */
+	LINUX_POOL_MOUNT0,   /* the first --tmpfs mount (/dev/shm among them) */
 };
+#define LINUX_FS_MOUNTS 8u /* --tmpfs mounts, /dev/shm included */
+/* Listing offsets: ".", "..", the root's "tmp" and "dev", a directory's
+ * mount points, then its entries. */
+#define LINUX_FIRST_DPOS (4u + LINUX_FS_MOUNTS)
 
 struct linux_fs_pool {
 	uint64_t used, limit; /* bytes */
@@ -86,6 +91,12 @@ struct linux_fs {
 	int root_fd;
 	struct linux_node *root, *tmp, *dev; /* dev: /dev (linux_dev.c) */
 	struct linux_fs_pool tmp_pool, upper_pool;
+	/* --tmpfs: a directory node hiding `parent`'s entry of its name */
+	struct linux_mount {
+		struct linux_node *parent, *dir;
+		struct linux_fs_pool pool;
+	} mounts[LINUX_FS_MOUNTS];
+	unsigned mount_count;
 	/* removed lower nodes: open fds may still name them; freed with the tree */
 	struct linux_node *orphans;
 	uint64_t next_ino;
@@ -100,6 +111,16 @@ struct linux_fs {
 int linux_fs_init(struct linux_fs *fs, int root_fd, uint64_t upper_limit, uint64_t tmp_limit,
 		  char *err, size_t errlen);
 void linux_fs_free(struct linux_fs *fs);
+/* Mounts an empty in-memory file system of `limit` bytes at absolute path
+ * `path`, whose parent must be a directory of the tree (the mount point
+ * itself need not exist). 0, or -1 with a one-line reason in err. */
+int linux_fs_mount_tmpfs(struct linux_fs *fs, const char *path, uint64_t limit, char *err,
+			 size_t errlen);
+/* Whether n is a mount point (/tmp, /dev, a --tmpfs): never removed or renamed. */
+bool linux_fs_is_mount(const struct linux_fs *fs, const struct linux_node *n);
+/* The --tmpfs mounted on dir's entry `name`, or NULL. */
+struct linux_mount *linux_fs_mount_at(struct linux_fs *fs, const struct linux_node *dir,
+				      const char *name, size_t len);
 
 /* Child `name` of directory `dir` in *out: 0 or -errno (-ENOENT: none). */
 int linux_fs_child(struct linux_fs *fs, struct linux_node *dir, const char *name, size_t len,

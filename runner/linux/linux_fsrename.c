@@ -53,7 +53,7 @@ static void list_in(struct linux_fs *fs, struct linux_node *n, struct linux_node
 static int rename_allowed(struct linux_fs *fs, struct linux_node *odir, struct linux_node *ndir,
 			  const struct linux_node *old, const struct linux_node *new)
 {
-	if (old == fs->tmp || new == fs->tmp || old == fs->dev || new == fs->dev)
+	if (linux_fs_is_mount(fs, old) || (new &&linux_fs_is_mount(fs, new)))
 		return -EBUSY; /* a mount point */
 	if (odir->pool != ndir->pool)
 		return -EXDEV; /* /tmp and the tree are two file systems */

@@ -15,7 +15,11 @@ struct linux_fs_pool *linux_fs_pool_of(struct linux_fs *fs, const struct linux_n
 	switch (node->pool) {
 	case LINUX_POOL_TMP: return &fs->tmp_pool;
 	case LINUX_POOL_UPPER: return &fs->upper_pool;
-	default: return NULL;
+	case LINUX_POOL_NONE: return NULL;
+	default:
+		return (unsigned)(node->pool - LINUX_POOL_MOUNT0) < fs->mount_count
+			   ? &fs->mounts[node->pool - LINUX_POOL_MOUNT0].pool
+			   : NULL;
 	}
 }
 
@@ -102,8 +106,8 @@ void linux_fs_link_child(struct linux_node *dir, struct linux_node *n)
 	struct linux_node **tail = &dir->children;
 	while (*tail)
 		tail = &(*tail)->next;
-	if (dir->next_dpos < 4)
-		dir->next_dpos = 4; /* after ".", "..", and the root's "tmp" and "dev" */
+	if (dir->next_dpos < LINUX_FIRST_DPOS)
+		dir->next_dpos = LINUX_FIRST_DPOS; /* after ".", "..", and mount points */
 	n->dpos = dir->next_dpos++;
 	n->next = NULL;
 	*tail = n;

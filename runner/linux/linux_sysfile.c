@@ -303,7 +303,8 @@ static struct attrs node_attrs(struct linux_proc *proc, const struct linux_node 
 				      .mode = tty ? S_IFCHR | 0620 : S_IFIFO | 0600,
 				      .rdev = tty ? makedev(136, 0) : 0};
 	}
-	return (struct attrs){.dev = n->pool == LINUX_POOL_TMP ? 2 : 1, /* copy-up keeps it */
+	/* one device per memory file system; the root's is the tree's (copy-up keeps it) */
+	return (struct attrs){.dev = n->pool == LINUX_POOL_UPPER ? 1 : 1 + (uint64_t)n->pool,
 			      .ino = n->ino,
 			      .size = n->size,
 			      .nlink = S_ISDIR(n->mode) ? 2 : 1,

@@ -277,7 +277,7 @@ static long put_statfs(struct linux_proc *proc, const struct linux_node *n, uint
 {
 	int64_t st[15] = {0};
 	const struct linux_fs_pool *p = linux_fs_pool_of(&proc->fs, n);
-	bool tmp = n->pool == LINUX_POOL_TMP;
+	bool tmp = n->pool == LINUX_POOL_TMP || n->pool >= LINUX_POOL_MOUNT0; /* a tmpfs */
 	uint64_t blocks = (p ? p->limit : 1ULL << 30) / 4096;
 	uint64_t used = p ? (p->used + 4095) / 4096 : blocks;
 	if (used > blocks)

@@ -57,6 +57,8 @@ struct vmm_options {
 	bool linux_abi, strace;
 	int fs_fd;
 	uint64_t fs_upper, fs_tmp; /* bytes: the root's upper layer (0: read-only), /tmp */
+	unsigned tmpfs_count;	   /* --tmpfs mounts, /dev/shm included */
+	struct launch_tmpfs tmpfs[LAUNCH_MAX_TMPFS];
 	unsigned tty_mask, envc;
 	char *envp[LINUX_MAX_ENV];
 	/* save, restore, migration (migrate.h) */
@@ -138,6 +140,9 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 	};
 	for (unsigned i = 0; i < l.envc; i++)
 		o->envp[i] = (char *)l.envp[i];
+	_Static_assert(LAUNCH_MAX_TMPFS == LINUX_FS_MOUNTS, "one tmpfs per mount slot");
+	o->tmpfs_count = l.tmpfs_count;
+	memcpy(o->tmpfs, l.tmpfs, sizeof(o->tmpfs)); /* paths point into the message, kept */
 	for (unsigned i = 0; i < l.disk_count; i++) {
 		o->disk_fds[i] = l.disks[i].fd;
 		o->disk_ro[i] = l.disks[i].ro;
@@ -204,7 +209,11 @@ static void load_guest(struct vm *vm, struct vmm_options *o)
 		    .tty_mask = o->tty_mask,
 		    .tmp_limit = o->fs_tmp,
 		    .upper_limit = o->fs_upper,
+		    .tmpfs_count = o->tmpfs_count,
 		};
+		for (unsigned i = 0; i < o->tmpfs_count; i++)
+			cfg.tmpfs[i] = (struct linux_tmpfs){.path = o->tmpfs[i].path,
+							    .size = o->tmpfs[i].size};
 		if (!linux_setup(vm, file, size, &cfg, err, sizeof(err)))
 			die("guest image: %s", err);
 		free(file);

@@ -107,8 +107,8 @@ else
 		"$LOCKVM" run --linux --fs / busybox -- cat /etc/shadow
 	# /dev is the VMM's own: no host device node is reached, under --fs / too
 	expect "/dev: the VMM's nodes, not the host's" 0 "urandom" "$LOCKVM" run --linux --fs / busybox -- ls /dev
-	[ "$(tr '\n' ' ' <<<"$out")" = "fd full null random stderr stdin stdout tty urandom zero " ] &&
-		pass "/dev lists exactly its ten entries" || fail "/dev lists: $(tr '\n' ' ' <<<"$out")"
+	[ "$(tr '\n' ' ' <<<"$out")" = "fd full null random shm stderr stdin stdout tty urandom zero " ] &&
+		pass "/dev lists exactly its eleven entries (shm a tmpfs)" || fail "/dev lists: $(tr '\n' ' ' <<<"$out")"
 	expect "/dev/zero reads zeros" 0 "" "$LOCKVM" run --linux --fs / busybox -- dd if=/dev/zero bs=4096 count=2
 	n=$("$LOCKVM" run --linux --fs / busybox -- dd if=/dev/zero bs=4096 count=2 2>/dev/null | od -An -v -tx1 | tr -d ' \n' | tr -d 0 | wc -c)
 	[ "$n" = 0 ] && pass "/dev/zero: 8 KiB of zero bytes" || fail "/dev/zero gave non-zero bytes"
@@ -204,3 +204,33 @@ expect "--fs-upper without --linux is refused" 125 "need --linux" \
 	"$LOCKVM" run --fs-upper none "$LX/lx_hello.glibc"
 [ "$upper_before" = "$(upper_sum)" ] && pass "upper: the lower tree's names, modes and checksums are unchanged" ||
 	fail "upper: the lower tree changed"
+
+# --tmpfs: empty memory file systems with their own sizes; /tmp and /dev/shm are ones.
+mkdir -p "$UP/work" && echo "lower" >"$UP/work/hidden" && chmod -R a+rX "$UP/work"
+upper_before=$(upper_sum)
+expect "--tmpfs /work:size=1m: statfs shows its size and use" 0 "df: 1048576 bytes, use grew, tmpfs" \
+	"$LOCKVM" run --linux --fs "$UP" --tmpfs /work:size=1m lx_overlay.glibc -- df /work
+expect "--tmpfs /work:size=1m filling gives ENOSPC" 0 "fill: No space left on device" \
+	"$LOCKVM" run --linux --fs "$UP" --tmpfs /work:size=1m lx_overlay.glibc -- fill /work/big
+n=$(sed -n 's/^fill: .* after \([0-9]*\) bytes$/\1/p' <<<"$out")
+[ -n "$n" ] && [ "$n" -ge $((900 * 1024)) ] && [ "$n" -le $((1024 * 1024)) ] &&
+	pass "--tmpfs: about 1 MiB was written first ($n bytes)" || fail "--tmpfs full after ${n:-?} bytes"
+expect "--tmpfs hides what its mount point held in the tree" 0 "fill:" \
+	"$LOCKVM" run --linux --fs "$UP" --tmpfs /work lx_overlay.glibc -- fill /work/hidden/x
+grep -qF "fill: No such file or directory" <<<"$out" && pass "--tmpfs /work: the tree's /work/hidden is not seen" ||
+	fail "--tmpfs /work showed the tree's entry: $out"
+expect "/dev/shm is a tmpfs a quarter of --mem, at least 16 MiB" 0 "df: 16777216 bytes, use grew, tmpfs" \
+	"$LOCKVM" run --linux --fs "$UP" lx_overlay.glibc -- df /dev/shm
+expect "/tmp scales with --mem (a quarter)" 0 "df: 67108864 bytes, use grew, tmpfs" \
+	"$LOCKVM" run --linux --mem 256M --fs "$UP" lx_overlay.glibc -- df /tmp
+expect "--tmpfs /tmp:size=2m sets /tmp's size" 0 "df: 2097152 bytes" \
+	"$LOCKVM" run --linux --fs "$UP" --tmpfs /tmp:size=2m lx_overlay.glibc -- df /tmp
+expect "--tmpfs under a directory the tree lacks is refused" 125 "--tmpfs /nowhere/x: No such file or directory" \
+	"$LOCKVM" run --linux --fs "$UP" --tmpfs /nowhere/x lx_overlay.glibc
+expect "--tmpfs with '..' is refused" 125 "want an absolute directory path" \
+	"$LOCKVM" run --linux --fs "$UP" --tmpfs /work/../etc lx_overlay.glibc
+expect "--tmpfs with a bad size is refused" 125 "want GUEST_DIR[:size=SIZE]" \
+	"$LOCKVM" run --linux --fs "$UP" --tmpfs /work:size=lots lx_overlay.glibc
+expect "--tmpfs given twice is refused" 125 "--tmpfs /work: given twice" \
+	"$LOCKVM" run --linux --fs "$UP" --tmpfs /work --tmpfs /work lx_overlay.glibc
+[ "$upper_before" = "$(upper_sum)" ] && pass "--tmpfs: the lower tree is unchanged" || fail "--tmpfs: the lower tree changed"

@@ -1,4 +1,4 @@
-/* --linux test program: writes, appends, truncates, renames and deletes all over a read-only --fs tree through the upper layer (the tree linux_fs.sh builds); "fill DIR" and "many DIR" run the upper layer out of space. Prints "ok ..." or "FAILED ..." per check. */
+/* --linux test program: writes, appends, truncates, renames and deletes all over a read-only --fs tree through the upper layer (the tree linux_fs.sh builds); "fill FILE" and "many DIR" run a memory file system out of space, "df DIR" shows its size and use. Prints "ok ..." or "FAILED ..." per check. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -166,6 +166,23 @@ int main(int argc, char **argv)
 		while (fd >= 0 && (n = write(fd, block, sizeof(block))) > 0)
 			total += n;
 		printf("fill: %s after %ld bytes\n", strerror(fd < 0 || n < 0 ? errno : 0), total);
+		return 0;
+	}
+	if (argc == 3 && strcmp(argv[1], "df") == 0) {
+		/* a file system's size and use, before and after 100,000 bytes are written in it */
+		struct statfs before, after;
+		char path[300];
+		static char block[100000];
+		snprintf(path, sizeof(path), "%s/df-file", argv[2]);
+		if (statfs(argv[2], &before) < 0 || put(path, O_WRONLY | O_CREAT, "") < 0)
+			return 1;
+		int fd = open(path, O_WRONLY);
+		if (fd < 0 || write(fd, block, sizeof(block)) != (ssize_t)sizeof(block) ||
+		    statfs(argv[2], &after) < 0)
+			return 1;
+		printf("df: %llu bytes, %s, %s\n", (unsigned long long)after.f_blocks * after.f_bsize,
+		       after.f_bfree + 24 <= before.f_bfree ? "use grew" : "use did not grow",
+		       after.f_type == 0x01021994 ? "tmpfs" : "not tmpfs");
 		return 0;
 	}
 	if (argc == 3 && strcmp(argv[1], "many") == 0) {

@@ -45,6 +45,11 @@ static void full_launch(struct launch *l)
 	l->argv = argv_in;
 	l->envc = 2;
 	l->envp = env_in;
+	l->fs_upper = 32ULL << 20;
+	l->fs_tmp = 16ULL << 20;
+	l->tmpfs_count = 2;
+	l->tmpfs[0] = (struct launch_tmpfs){.size = 1 << 20, .path = "/work"};
+	l->tmpfs[1] = (struct launch_tmpfs){.size = 16 << 20, .path = "/dev/shm"};
 }
 
 static void round_trip_keeps_every_field(void **state)
@@ -63,6 +68,13 @@ static void round_trip_keeps_every_field(void **state)
 	assert_int_equal(out.flags, in.flags);
 	assert_int_equal(out.hugepages, LAUNCH_THP);
 	assert_int_equal(out.tty_mask, 5);
+	assert_int_equal(out.fs_upper, in.fs_upper);
+	assert_int_equal(out.fs_tmp, in.fs_tmp);
+	assert_int_equal(out.tmpfs_count, 2);
+	assert_int_equal(out.tmpfs[0].size, 1 << 20);
+	assert_string_equal(out.tmpfs[0].path, "/work");
+	assert_int_equal(out.tmpfs[1].size, 16 << 20);
+	assert_string_equal(out.tmpfs[1].path, "/dev/shm");
 	assert_int_equal(out.kvm_fd, 3);
 	assert_int_equal(out.elf_fd, 4);
 	assert_int_equal(out.console_fd, 5);
