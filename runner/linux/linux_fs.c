@@ -44,7 +44,7 @@ int linux_fs_init(struct linux_fs *fs, int root_fd, uint64_t upper_limit, uint64
 	fs->root = fixed_dir(fs, NULL, "");
 	fs->tmp = fs->root ? fixed_dir(fs, fs->root, "tmp") : NULL;
 	fs->dev = fs->tmp ? fixed_dir(fs, fs->root, "dev") : NULL;
-	if (!fs->dev || linux_dev_init(fs, fs->dev) < 0) {
+	if (!fs->dev || linux_dev_init(fs, fs->dev) < 0 || linux_sysfs_init(fs) < 0) {
 		snprintf(err, errlen, "out of memory for the file tree");
 		linux_fs_free(fs);
 		return -1;

@@ -19,7 +19,7 @@ enum linux_pool {
 	LINUX_POOL_UPPER,    /* the root's copy-on-write upper layer */
 	LINUX_POOL_MOUNT0,   /* the first --tmpfs mount (/dev/shm among them) */
 };
-#define LINUX_FS_MOUNTS 8u /* --tmpfs mounts, /dev/shm included */
+#define LINUX_FS_MOUNTS 9u /* /sys, then --tmpfs mounts (/dev/shm included) */
 /* Listing offsets: ".", "..", the root's "tmp" and "dev", a directory's
  * mount points, then its entries. */
 #define LINUX_FIRST_DPOS (4u + LINUX_FS_MOUNTS)
@@ -214,6 +214,11 @@ bool linux_fs_take_whiteout(struct linux_fs *fs, struct linux_node *dir, const c
 int linux_fs_dir_empty(struct linux_fs *fs, struct linux_node *dir);
 /* Keeps a removed lower node (open fds may name it) until the tree goes. */
 void linux_fs_orphan(struct linux_fs *fs, struct linux_node *n);
+
+/* ---- linux_sysfs.c: /sys ---- */
+
+/* Mounts the generated, read-only /sys (the first mount). 0 or -ENOMEM. */
+int linux_sysfs_init(struct linux_fs *fs);
 
 /* ---- linux_dev.c: /dev ---- */
 

@@ -140,7 +140,7 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 	};
 	for (unsigned i = 0; i < l.envc; i++)
 		o->envp[i] = (char *)l.envp[i];
-	_Static_assert(LAUNCH_MAX_TMPFS == LINUX_FS_MOUNTS, "one tmpfs per mount slot");
+	_Static_assert(LAUNCH_MAX_TMPFS + 1 == LINUX_FS_MOUNTS, "a mount slot per tmpfs and /sys");
 	o->tmpfs_count = l.tmpfs_count;
 	memcpy(o->tmpfs, l.tmpfs, sizeof(o->tmpfs)); /* paths point into the message, kept */
 	for (unsigned i = 0; i < l.disk_count; i++) {

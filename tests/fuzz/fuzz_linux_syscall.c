@@ -147,7 +147,8 @@ static void ref_tree(struct linux_fs *fs, struct linux_node *dir, struct ref_nod
 		if (counted(fs, c))
 			ref_add(set, n, max, c, 1);
 		if (c->writable)
-			ref_tree(fs, c, set, n, max); /* host-only directories hold no counted node */
+			ref_tree(fs, c, set, n,
+				 max); /* host-only directories hold no counted node */
 	}
 }
 

@@ -109,6 +109,15 @@ else
 	expect "/dev: the VMM's nodes, not the host's" 0 "urandom" "$LOCKVM" run --linux --fs / busybox -- ls /dev
 	[ "$(tr '\n' ' ' <<<"$out")" = "fd full null random shm stderr stdin stdout tty urandom zero " ] &&
 		pass "/dev lists exactly its eleven entries (shm a tmpfs)" || fail "/dev lists: $(tr '\n' ' ' <<<"$out")"
+	# /sys is the VMM's own too: the one vCPU in the files glibc's sysconf reads
+	expect "/sys/devices/system/cpu/online and possible: cpu 0" 0 "0" \
+		"$LOCKVM" run --linux --fs / busybox -- cat /sys/devices/system/cpu/online /sys/devices/system/cpu/possible
+	[ "$(tr '\n' ' ' <<<"$out")" = "0 0 " ] && pass "/sys cpu online and possible are '0'" || fail "/sys cpu files: $out"
+	expect "/sys/devices/system/cpu lists cpu0, online, possible" 0 "cpu0" \
+		"$LOCKVM" run --linux --fs / busybox -- ls /sys/devices/system/cpu
+	[ "$(tr '\n' ' ' <<<"$out")" = "cpu0 online possible " ] && pass "/sys cpu directory: exactly its three entries" ||
+		fail "/sys cpu directory lists: $(tr '\n' ' ' <<<"$out")"
+	expect "/sys is read-only" 1 "Read-only file system" "$LOCKVM" run --linux --fs / busybox -- touch /sys/x
 	expect "/dev/zero reads zeros" 0 "" "$LOCKVM" run --linux --fs / busybox -- dd if=/dev/zero bs=4096 count=2
 	n=$("$LOCKVM" run --linux --fs / busybox -- dd if=/dev/zero bs=4096 count=2 2>/dev/null | od -An -v -tx1 | tr -d ' \n' | tr -d 0 | wc -c)
 	[ "$n" = 0 ] && pass "/dev/zero: 8 KiB of zero bytes" || fail "/dev/zero gave non-zero bytes"
