@@ -37,15 +37,15 @@ static const char *const fd_names[FD_COUNT] = {
 
 /*
  * The record: this header, then the strings, each NUL-terminated, in this
- * order: argv[argc], envp[envc], the disks' paths[disk_count], the tap
- * name, the workdir, the hostname. Both ends are the same build of lockvm, so the header is copied as
+ * order: argv[argc], envp[envc], the disks' paths[disk_count], the tmpfs
+ * paths[tmpfs_count], the tap name, the workdir, the hostname. Both ends are the same build of lockvm, so the header is copied as
  * it is laid out here; header_size and version catch a mismatch anyway.
  */
 struct launch_wire {
 	uint32_t magic;
 	uint16_t version, header_size;
 	uint32_t total_size, flags;
-	uint64_t mem, timeout_ns, timing_origin_ns;
+	uint64_t mem, timeout_ns, timing_origin_ns, fs_upper, fs_tmp;
 	uint32_t vcpus, layers, hugepages, tty_mask;
 	int32_t fds[FD_COUNT];
 	uint32_t disk_count, disk_ro_mask;
@@ -56,6 +56,8 @@ struct launch_wire {
 	uint32_t uid, gid, ngroups, rlimit_set;
 	uint32_t groups[IDENT_MAX_GROUPS];
 	struct ident_rlimit rlimits[IDENT_RLIMITS];
+	uint32_t tmpfs_count, pad2;
+	uint64_t tmpfs_sizes[LAUNCH_MAX_TMPFS];
 };
 
 static int *fd_slot(struct launch *l, unsigned i)
@@ -172,6 +174,17 @@ static int check_values(const struct launch_wire *w, char *err, size_t errlen)
 		return err_fmt(err, errlen, "launch: %u vCPUs (1-%u)", w->vcpus, LOCKVM_MAX_VCPUS);
 	if (w->hugepages > LAUNCH_HUGETLB)
 		return err_fmt(err, errlen, "launch: unknown page backing %u", w->hugepages);
+	if (w->fs_upper > LAUNCH_FS_MAX || w->fs_tmp > LAUNCH_FS_MAX)
+		return err_fmt(err, errlen, "launch: a memory file system over %llu bytes",
+			       (unsigned long long)LAUNCH_FS_MAX);
+	if (w->tmpfs_count > LAUNCH_MAX_TMPFS)
+		return err_fmt(err, errlen, "launch: %u tmpfs mounts (at most %u)", w->tmpfs_count,
+			       LAUNCH_MAX_TMPFS);
+	for (unsigned i = 0; i < LAUNCH_MAX_TMPFS; i++)
+		if (i < w->tmpfs_count ? w->tmpfs_sizes[i] == 0 || w->tmpfs_sizes[i] > LAUNCH_FS_MAX
+				       : w->tmpfs_sizes[i] != 0)
+			return err_fmt(err, errlen, "launch: tmpfs %u of %llu bytes", i,
+				       (unsigned long long)w->tmpfs_sizes[i]);
 	if (w->tty_mask > 7)
 		return err_fmt(err, errlen, "launch: tty mask 0x%x names more than fds 0-2",
 			       w->tty_mask);
@@ -253,6 +266,14 @@ int launch_decode(const uint8_t *buf, size_t len, struct launch *l, char *err, s
 			launch_free(l);
 			return err_fmt(err, errlen, "launch: disk %u has no path string", i);
 		}
+	for (uint32_t i = 0; i < w.tmpfs_count; i++) {
+		l->tmpfs[i].size = w.tmpfs_sizes[i];
+		if (!(l->tmpfs[i].path = next_string(&at, end)) || l->tmpfs[i].path[0] != '/') {
+			launch_free(l);
+			return err_fmt(err, errlen, "launch: tmpfs %u has no absolute path", i);
+		}
+	}
+	l->tmpfs_count = w.tmpfs_count;
 	const char *tap = next_string(&at, end);
 	const char *workdir = tap ? next_string(&at, end) : NULL;
 	const char *hostname = workdir ? next_string(&at, end) : NULL;
@@ -275,6 +296,8 @@ int launch_decode(const uint8_t *buf, size_t len, struct launch *l, char *err, s
 	l->mem = w.mem;
 	l->timeout_ns = w.timeout_ns;
 	l->timing_origin_ns = w.timing_origin_ns;
+	l->fs_upper = w.fs_upper;
+	l->fs_tmp = w.fs_tmp;
 	l->vcpus = w.vcpus;
 	l->layers = w.layers;
 	l->flags = w.flags;
@@ -335,6 +358,9 @@ static bool put_strings(const struct launch *l, uint8_t *buf, size_t *used)
 	for (unsigned i = 0; i < l->disk_count && i < LOCKVM_MAX_DISKS; i++)
 		if (!put_string(buf, used, l->disks[i].path ? l->disks[i].path : ""))
 			return false;
+	for (unsigned i = 0; i < l->tmpfs_count && i < LAUNCH_MAX_TMPFS; i++)
+		if (!put_string(buf, used, l->tmpfs[i].path ? l->tmpfs[i].path : ""))
+			return false;
 	return put_string(buf, used, l->net_tap ? l->net_tap : "") &&
 	       put_string(buf, used, l->workdir ? l->workdir : "") &&
 	       put_string(buf, used, l->hostname ? l->hostname : "");
@@ -351,6 +377,8 @@ uint8_t *launch_encode(const struct launch *l, size_t *len, char *err, size_t er
 	w.mem = l->mem;
 	w.timeout_ns = l->timeout_ns;
 	w.timing_origin_ns = l->timing_origin_ns;
+	w.fs_upper = l->fs_upper;
+	w.fs_tmp = l->fs_tmp;
 	w.vcpus = l->vcpus;
 	w.layers = l->layers;
 	w.hugepages = (uint32_t)l->hugepages;
@@ -378,6 +406,9 @@ uint8_t *launch_encode(const struct launch *l, size_t *len, char *err, size_t er
 	for (unsigned i = 0; i < IDENT_RLIMITS; i++)
 		if (l->rlimit_set >> i & 1)
 			w.rlimits[i] = l->rlimits[i];
+	w.tmpfs_count = l->tmpfs_count;
+	for (unsigned i = 0; i < l->tmpfs_count && i < LAUNCH_MAX_TMPFS; i++)
+		w.tmpfs_sizes[i] = l->tmpfs[i].size;
 	if (check_values(&w, err, errlen) < 0)
 		return NULL;
 

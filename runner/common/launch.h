@@ -18,8 +18,11 @@
 #define LAUNCH_MAX_ARGS 4096 /* guest argv entries */
 #define LAUNCH_MAX_ENV	32   /* --env entries (linux/linux.h: LINUX_MAX_ENV) */
 #define LAUNCH_NO_FD	-1
-#define LAUNCH_FD_MAX	1023 /* fd numbers the supervisor may pass */
-#define LAUNCH_PATH_MAX 4096 /* the workdir's bytes (Linux's PATH_MAX) */
+#define LAUNCH_FD_MAX	1023	     /* fd numbers the supervisor may pass */
+#define LAUNCH_PATH_MAX 4096	     /* the workdir's bytes (Linux's PATH_MAX) */
+#define LAUNCH_FS_MAX	(1ULL << 40) /* bytes of an in-memory file system (--fs-upper, /tmp) */
+#define LAUNCH_MAX_TMPFS                                                                           \
+	8 /* --tmpfs mounts, /dev/shm included (linux/linux_fs.h: LINUX_FS_MOUNTS) */
 
 /* Flags: each a yes/no the supervisor decided. */
 enum launch_flag {
@@ -54,6 +57,13 @@ struct launch {
 	uint64_t mem;		   /* bytes of guest RAM */
 	uint64_t timeout_ns;	   /* 0: none */
 	uint64_t timing_origin_ns; /* --debug-timing: the supervisor's start (now_ns); 0: off */
+	uint64_t fs_upper;    /* --linux: bytes of the root's upper layer; 0: a read-only root */
+	uint64_t fs_tmp;      /* --linux: bytes of /tmp */
+	unsigned tmpfs_count; /* --linux: --tmpfs mounts besides /tmp, in order */
+	struct launch_tmpfs {
+		uint64_t size;	  /* bytes, 1 to LAUNCH_FS_MAX */
+		const char *path; /* absolute, in the guest's tree */
+	} tmpfs[LAUNCH_MAX_TMPFS];
 	unsigned vcpus;
 	unsigned layers; /* confinement layers the supervisor applied (sandbox.h); 0 = none */
 	unsigned flags;	 /* enum launch_flag */

@@ -164,9 +164,10 @@ static int run_mode(int argc, char **argv, enum run_command command)
 	run_detach_ready(&st);
 	run_timing_phase("guest run (wait)");
 	struct memstat stats = {0};
-	int status =
-	    supervise(vmm, o.timeout_ns, &st, sig_fd, o.stats || o.json ? &stats : NULL,
-		      o.mem_limit ? o.mem_limit : cgroup_vm_memory_limit(o.mem), why, sizeof(why));
+	int status = supervise(vmm, o.timeout_ns, &st, sig_fd, o.stats || o.json ? &stats : NULL,
+			       o.mem_limit ? o.mem_limit
+					   : cgroup_vm_memory_limit(o.mem) + memory_fs_bytes(&o),
+			       why, sizeof(why));
 	if (o.stats) {
 		char line[256];
 		memstat_format(&stats, line, sizeof(line));

@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "launch.h"
 #include "util.h"
 
 /*
@@ -98,4 +99,101 @@ int open_guest_in_tree(const struct run_options *o)
 	if (fd < 0)
 		die("%s: %s in --fs %s", o->guest, strerror(-fd), o->fs_dir);
 	return reopen_path_fd(fd, O_RDONLY, "guest", o->guest);
+}
+
+/* The in-memory file systems' smallest default size. */
+#define MEMORY_FS_MIN (16ULL << 20)
+
+void parse_fs_upper(struct run_options *o, const char *arg)
+{
+	o->fs_upper_set = true;
+	if (strcmp(arg, "none") == 0) {
+		o->fs_upper = 0;
+		return;
+	}
+	if (strcmp(arg, "memory") == 0) {
+		o->fs_upper_set = false; /* the default size */
+		return;
+	}
+	if (strncmp(arg, "memory:", 7) != 0 || parse_size(arg + 7, &o->fs_upper) < 0 ||
+	    o->fs_upper < 4096 || o->fs_upper > LAUNCH_FS_MAX)
+		die("--fs-upper '%s': want memory, memory:SIZE (4K to 1T, e.g. memory:256M) or "
+		    "none",
+		    arg);
+}
+
+/* Whether path is absolute and plain: no empty, "." or ".." component,
+ * no ':' (the size's separator), not "/" itself. */
+static bool plain_guest_dir(const char *path)
+{
+	if (path[0] != '/' || path[1] == '\0' || strlen(path) >= 4096 || strchr(path, ':'))
+		return false;
+	for (const char *c = path; *c;) {
+		size_t len = strcspn(++c, "/");
+		if (len == 0 || (len == 1 && c[0] == '.') ||
+		    (len == 2 && c[0] == '.' && c[1] == '.'))
+			return false;
+		c += len;
+	}
+	return true;
+}
+
+void parse_tmpfs(struct run_options *o, char *arg)
+{
+	char *opts = strchr(arg, ':');
+	uint64_t size = 0;
+	if (opts) {
+		*opts++ = '\0';
+		if (strncmp(opts, "size=", 5) != 0 || parse_size(opts + 5, &size) < 0 ||
+		    size < 4096 || size > LAUNCH_FS_MAX)
+			die("--tmpfs %s:%s: want GUEST_DIR[:size=SIZE] (4K to 1T, e.g. "
+			    "/work:size=256M)",
+			    arg, opts);
+	}
+	if (!plain_guest_dir(arg))
+		die("--tmpfs %s: want an absolute directory path without '.', '..', '//' or ':'",
+		    arg);
+	if (strcmp(arg, "/tmp") == 0) { /* always a tmpfs: only its size changes */
+		o->fs_tmp = size;
+		o->tmp_size_set = true;
+		return;
+	}
+	for (unsigned i = 0; i < o->tmpfs_count; i++)
+		if (strcmp(o->tmpfs_path[i], arg) == 0)
+			die("--tmpfs %s: given twice", arg);
+	if (o->tmpfs_count == ARRAY_SIZE(o->tmpfs_path) - 1 && strcmp(arg, "/dev/shm") != 0)
+		die("--tmpfs %s: at most %zu mounts besides /tmp and /dev/shm", arg,
+		    ARRAY_SIZE(o->tmpfs_path) - 1);
+	o->tmpfs_path[o->tmpfs_count] = arg;
+	o->tmpfs_size[o->tmpfs_count++] = size;
+}
+
+/* Half of guest RAM for the upper layer, a quarter for /tmp, /dev/shm and
+ * each --tmpfs without a size, each at least 16 MiB: a job may write about
+ * as much as it may hold in memory. */
+void size_memory_fs(struct run_options *o)
+{
+	uint64_t quarter = o->mem / 4 > MEMORY_FS_MIN ? o->mem / 4 : MEMORY_FS_MIN;
+	if (!o->fs_upper_set)
+		o->fs_upper = o->mem / 2 > MEMORY_FS_MIN ? o->mem / 2 : MEMORY_FS_MIN;
+	if (!o->tmp_size_set || !o->fs_tmp)
+		o->fs_tmp = quarter;
+	bool shm = false;
+	for (unsigned i = 0; i < o->tmpfs_count; i++)
+		shm |= strcmp(o->tmpfs_path[i], "/dev/shm") == 0;
+	if (!shm) {
+		o->tmpfs_path[o->tmpfs_count] = "/dev/shm";
+		o->tmpfs_size[o->tmpfs_count++] = 0;
+	}
+	for (unsigned i = 0; i < o->tmpfs_count; i++)
+		if (!o->tmpfs_size[i])
+			o->tmpfs_size[i] = quarter;
+}
+
+uint64_t memory_fs_bytes(const struct run_options *o)
+{
+	uint64_t total = o->fs_upper + o->fs_tmp;
+	for (unsigned i = 0; i < o->tmpfs_count; i++)
+		total += o->tmpfs_size[i];
+	return o->linux_abi ? total : 0;
 }

@@ -60,6 +60,12 @@ struct run_options {
 	/* --linux guests */
 	bool linux_abi, strace;
 	const char *fs_dir;
+	uint64_t fs_upper, fs_tmp; /* bytes of the root's upper layer (0: none) and of /tmp */
+	bool fs_upper_set;	   /* --fs-upper given (else sized from --mem) */
+	bool tmp_size_set;	   /* --tmpfs /tmp:size= given */
+	unsigned tmpfs_count;	   /* --tmpfs mounts besides /tmp, then /dev/shm */
+	const char *tmpfs_path[8]; /* LAUNCH_MAX_TMPFS */
+	uint64_t tmpfs_size[8];	   /* 0: sized from --mem */
 	const char *env[32];
 	unsigned envc;
 	int fs_fd;
@@ -163,6 +169,15 @@ void open_disks(struct run_options *o);
 /* --fs DIR (run_fs.c): an O_PATH fd of a private, read-only, nodev,
  * nosuid, noexec, nosymfollow clone of DIR for the VMM; dies on error. */
 int open_fs_tree(const char *dir);
+/* --tmpfs GUEST_DIR[:size=SIZE] into o's mounts (/tmp: its size); dies on a bad value. */
+void parse_tmpfs(struct run_options *o, char *arg);
+/* --fs-upper memory[:SIZE]|none into o->fs_upper; dies on a bad value. */
+void parse_fs_upper(struct run_options *o, const char *arg);
+/* --linux: sizes the root's upper layer (unless --fs-upper gave it) and
+ * /tmp from --mem. Needs every option parsed. */
+void size_memory_fs(struct run_options *o);
+/* Bytes the VMM may hold in memory file systems, on top of guest RAM. */
+uint64_t memory_fs_bytes(const struct run_options *o);
 /* Needs st->config loaded. Leases the VM's uid and gid; cfg runs the VMM as them. */
 void reserve_uid(struct run_state *st, struct sandbox_config *cfg);
 /* Needs the uid lease (or uid 0), the disks opened and st->config loaded.

@@ -130,6 +130,12 @@ pid_t start_vmm(const struct run_options *o, struct run_state *st, int vmm_fd, i
 			l.tty_mask |= isatty(fd) ? 1u << fd : 0;
 		l.flags |= LAUNCH_LINUX | (o->strace ? LAUNCH_STRACE : 0);
 		l.fs_fd = o->fs_fd;
+		l.fs_upper = o->fs_upper;
+		l.fs_tmp = o->fs_tmp;
+		l.tmpfs_count = o->tmpfs_count;
+		for (unsigned i = 0; i < o->tmpfs_count; i++)
+			l.tmpfs[i] = (struct launch_tmpfs){.size = o->tmpfs_size[i],
+							   .path = o->tmpfs_path[i]};
 		l.envc = o->envc;
 		l.envp = (const char **)o->env; /* read only: launch_encode copies */
 		l.workdir = o->workdir ? o->workdir : "";

@@ -27,6 +27,8 @@
 #define RUN_OPT_USER	  0x104
 #define RUN_OPT_GROUP_ADD 0x105
 #define RUN_OPT_RLIMIT	  0x106
+#define RUN_OPT_FS_UPPER     0x107
+#define RUN_OPT_TMPFS	     0x108
 
 /*
  * The options of run, restore and incoming: one entry each (the help is
@@ -69,7 +71,13 @@ static const struct cliopt run_options_table[] = {
      "when the VM ends, print its result as one JSON line on stdout (fields in README)"},
     {"linux", 'X', no_argument, 0, NULL, "GUEST is an unmodified static Linux x86-64 program"},
     {"fs", 'F', required_argument, 0, "HOSTDIR",
-     "with --linux: the read-only file tree it sees as /"},
+     "with --linux: the file tree it sees as /, read-only, under --fs-upper"},
+    {"fs-upper", RUN_OPT_FS_UPPER, required_argument, 0, "memory[:SIZE]|none",
+     "with --linux: where writes to / go: a copy-on-write layer in memory (default, SIZE "
+     "default half of --mem, at least 16M), or none (a read-only root)"},
+    {"tmpfs", RUN_OPT_TMPFS, required_argument, 0, "GUEST_DIR[:size=SIZE]",
+     "with --linux: an empty in-memory file system at GUEST_DIR (repeatable, up to 7; "
+     "SIZE default a quarter of --mem, at least 16M; /tmp and /dev/shm always are one)"},
     {"env", 'E', required_argument, 0, "NAME=VALUE",
      "with --linux: add to its environment (repeatable)"},
     {"strace", 'T', no_argument, 0, NULL, "with --linux: print each system call and its result"},
@@ -271,6 +279,8 @@ void run_parse_options(int argc, char **argv, struct run_options *o)
 		}
 		case 'T': o->strace = true; break;
 		case 'F': o->fs_dir = arg; break;
+		case RUN_OPT_FS_UPPER: parse_fs_upper(o, arg); break;
+		case RUN_OPT_TMPFS: parse_tmpfs(o, arg); break;
 		case 'E':
 			if (!strchr(arg, '=') || arg[0] == '=' || strchr(arg, '\n'))
 				die("--env '%s': want NAME=VALUE", arg);
@@ -384,10 +394,13 @@ void run_parse_options(int argc, char **argv, struct run_options *o)
 	char **operands = cliopt_operands(&p, &count);
 	if (restore)
 		o->restore = operands[0];
-	if (!o->linux_abi && (o->fs_dir || o->strace || o->envc))
-		die("run: --fs, --env and --strace need --linux");
+	if (!o->linux_abi && (o->fs_dir || o->strace || o->envc || o->fs_upper_set ||
+			      o->tmpfs_count || o->tmp_size_set))
+		die("run: --fs, --fs-upper, --tmpfs, --env and --strace need --linux");
 	if (!o->linux_abi && o->ident_given)
 		die("run: --workdir, --hostname, --user, --group-add and --rlimit need --linux");
+	if (o->linux_abi)
+		size_memory_fs(o);
 	if (o->linux_abi && o->vcpus != 1)
 		die("run: a --linux guest runs on one vCPU (drop --vcpus)");
 	if (o->json && o->detach)

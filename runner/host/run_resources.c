@@ -467,7 +467,8 @@ void create_vm_cgroup(const struct run_options *o, struct run_state *st, struct 
 	char name[64];
 	struct cgroup_limits limits = {
 	    /* guest RAM plus the VMM's own overhead (documented in README) */
-	    .memory_bytes = o->mem_limit ? o->mem_limit : cgroup_vm_memory_limit(o->mem),
+	    .memory_bytes =
+		o->mem_limit ? o->mem_limit : cgroup_vm_memory_limit(o->mem) + memory_fs_bytes(o),
 	    .pids_max = o->vcpus + 16,
 	};
 	if (o->cpus) {

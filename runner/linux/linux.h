@@ -20,7 +20,6 @@
 #define LINUX_IO_MAX	   (16ULL << 20) /* bytes one read/write call moves at most */
 #define LINUX_PATH_MAX	   4096
 #define LINUX_MAX_ENV	   32
-#define LINUX_TMP_LIMIT	   (16ULL << 20) /* bytes the writable /tmp may hold */
 #define LINUX_ENOSYS_SLOTS 512 /* per-number ENOSYS counters (numbers above: one bucket) */
 
 /* What `lockvm run --linux` hands the VMM besides the image. */
@@ -29,10 +28,16 @@ struct linux_config {
 	char *const *argv;
 	unsigned envc;
 	char *const *envp;
-	int fs_fd;	    /* O_PATH fd of the --fs tree (linux_hostfs.c) or -1: empty tree */
-	bool strace;	    /* print every call and its result on stderr */
-	unsigned tty_mask;  /* bit n: the runner's fd n is a terminal */
-	uint64_t tmp_limit; /* bytes the writable /tmp may hold */
+	int fs_fd;	      /* O_PATH fd of the --fs tree (linux_hostfs.c) or -1: empty tree */
+	bool strace;	      /* print every call and its result on stderr */
+	unsigned tty_mask;    /* bit n: the runner's fd n is a terminal */
+	uint64_t tmp_limit;   /* bytes the writable /tmp may hold */
+	uint64_t upper_limit; /* bytes the root's upper layer may hold; 0: a read-only root */
+	unsigned tmpfs_count; /* --tmpfs mounts (/dev/shm included), in order */
+	struct linux_tmpfs {
+		const char *path;
+		uint64_t size;
+	} tmpfs[LINUX_FS_MOUNTS];
 	/* What the program sees of itself (linux_ident.c): --hostname, --user,
 	 * --group-add, --rlimit; its own calls change them, nothing else. */
 	char hostname[IDENT_HOSTNAME_MAX + 1];

@@ -52,7 +52,12 @@ static int map_fs(struct linux_proc *proc, char *err, size_t errlen)
 {
 	int fd = proc->cfg.fs_fd;
 	proc->cfg.fs_fd = -1;
-	return linux_fs_init(&proc->fs, fd, proc->cfg.tmp_limit, err, errlen);
+	int rc =
+	    linux_fs_init(&proc->fs, fd, proc->cfg.upper_limit, proc->cfg.tmp_limit, err, errlen);
+	for (unsigned i = 0; rc == 0 && i < proc->cfg.tmpfs_count; i++)
+		rc = linux_fs_mount_tmpfs(&proc->fs, proc->cfg.tmpfs[i].path,
+					  proc->cfg.tmpfs[i].size, err, errlen);
+	return rc;
 }
 
 /* PATH inside the tree, as the supervisor searched it for PROGRAM. */

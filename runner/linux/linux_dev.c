@@ -28,9 +28,9 @@ static const struct {
     {"stderr", S_IFLNK | 0777, 0, 0, 0, "fd/2"},
 };
 
-/* A node of /dev, appended to dir's children (*tail). */
-static struct linux_node *dev_node(struct linux_fs *fs, struct linux_node *dir,
-				   struct linux_node ***tail, const char *name, uint32_t mode)
+/* A node of /dev, appended to dir's children. */
+static struct linux_node *dev_node(struct linux_fs *fs, struct linux_node *dir, const char *name,
+				   uint32_t mode)
 {
 	struct linux_node *n = calloc(1, sizeof(*n));
 	char *copy = n ? strdup(name) : NULL;
@@ -43,17 +43,15 @@ static struct linux_node *dev_node(struct linux_fs *fs, struct linux_node *dir,
 				 .parent = dir,
 				 .name = copy,
 				 .name_len = strlen(name)};
-	**tail = n;
-	*tail = &n->next;
+	linux_fs_link_child(dir, n);
 	return n;
 }
 
 int linux_dev_init(struct linux_fs *fs, struct linux_node *dev)
 {
-	struct linux_node **tail = &dev->children, *fd_dir = NULL;
+	struct linux_node *fd_dir = NULL;
 	for (size_t i = 0; i < sizeof(dev_entries) / sizeof(dev_entries[0]); i++) {
-		struct linux_node *n =
-		    dev_node(fs, dev, &tail, dev_entries[i].name, dev_entries[i].mode);
+		struct linux_node *n = dev_node(fs, dev, dev_entries[i].name, dev_entries[i].mode);
 		if (!n || (dev_entries[i].link && !(n->link = strdup(dev_entries[i].link))))
 			return -ENOMEM;
 		n->dev_kind = dev_entries[i].kind;
@@ -63,11 +61,10 @@ int linux_dev_init(struct linux_fs *fs, struct linux_node *dev)
 			fd_dir = n;
 	}
 	/* /dev/fd/N: the program's fd N (opening it duplicates the fd). */
-	struct linux_node **fd_tail = &fd_dir->children;
 	for (unsigned fd = 0; fd < LINUX_DEV_FDS; fd++) {
 		char name[8];
 		snprintf(name, sizeof(name), "%u", fd);
-		struct linux_node *n = dev_node(fs, fd_dir, &fd_tail, name, S_IFCHR | 0600);
+		struct linux_node *n = dev_node(fs, fd_dir, name, S_IFCHR | 0600);
 		if (!n)
 			return -ENOMEM;
 		n->dev_kind = LINUX_DEV_FD;

@@ -1,4 +1,4 @@
-/* Path resolution inside the guest's file tree (no way out: ".." stops at the root, symlinks resolve inside) and the writable /tmp. */
+/* Path resolution inside the guest's file tree (no way out: ".." stops at the root, symlinks resolve inside), and the writable /tmp and upper layer's nodes. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,20 +13,6 @@
 static bool is_dir(const struct linux_node *n)
 {
 	return (n->mode & S_IFMT) == S_IFDIR;
-}
-
-static void free_tmp_tree(struct linux_node *dir)
-{
-	struct linux_node *c = dir->children;
-	while (c) {
-		struct linux_node *next = c->next;
-		free_tmp_tree(c);
-		free(c->tmp_data);
-		free(c->name);
-		free(c);
-		c = next;
-	}
-	dir->children = NULL;
 }
 
 /* A directory that lives as long as the tree: the root and /tmp. */
@@ -48,19 +34,26 @@ static struct linux_node *fixed_dir(struct linux_fs *fs, struct linux_node *pare
 	return n;
 }
 
-int linux_fs_init(struct linux_fs *fs, int root_fd, uint64_t tmp_limit, char *err, size_t errlen)
+int linux_fs_init(struct linux_fs *fs, int root_fd, uint64_t upper_limit, uint64_t tmp_limit,
+		  char *err, size_t errlen)
 {
-	*fs = (struct linux_fs){.root_fd = root_fd, .tmp_limit = tmp_limit, .next_ino = 2};
+	*fs = (struct linux_fs){.root_fd = root_fd,
+				.tmp_pool = {.limit = tmp_limit},
+				.upper_pool = {.limit = upper_limit},
+				.next_ino = 2};
 	fs->root = fixed_dir(fs, NULL, "");
 	fs->tmp = fs->root ? fixed_dir(fs, fs->root, "tmp") : NULL;
 	fs->dev = fs->tmp ? fixed_dir(fs, fs->root, "dev") : NULL;
-	if (!fs->dev || linux_dev_init(fs, fs->dev) < 0) {
+	if (!fs->dev || linux_dev_init(fs, fs->dev) < 0 || linux_sysfs_init(fs) < 0) {
 		snprintf(err, errlen, "out of memory for the file tree");
 		linux_fs_free(fs);
 		return -1;
 	}
 	fs->tmp->mode = S_IFDIR | 01777;
 	fs->tmp->writable = true;
+	fs->tmp->pool = LINUX_POOL_TMP;
+	fs->root->pool = upper_limit ? LINUX_POOL_UPPER : LINUX_POOL_NONE;
+	fs->root->lower = true; /* lives with the tree, copied up in place */
 	if (root_fd >= 0) {
 		fs->root->host = true;
 		int rc = linux_hostfs_stat(fs, fs->root);
@@ -76,13 +69,18 @@ int linux_fs_init(struct linux_fs *fs, int root_fd, uint64_t tmp_limit, char *er
 
 void linux_fs_free(struct linux_fs *fs)
 {
-	if (fs->tmp) {
-		free_tmp_tree(fs->tmp);
-		free(fs->tmp->name);
-		free(fs->tmp);
-	}
+	linux_hostfs_free(fs->tmp); /* /tmp and its nodes */
+	for (unsigned i = 0; i < fs->mount_count; i++)
+		linux_hostfs_free(fs->mounts[i].dir);
+	fs->mount_count = 0;
 	linux_hostfs_free(fs->dev);  /* /dev and its nodes */
-	linux_hostfs_free(fs->root); /* the root with its cached host children */
+	linux_hostfs_free(fs->root); /* the root with its cached and upper children */
+	while (fs->orphans) {
+		struct linux_node *next = fs->orphans->next;
+		fs->orphans->next = NULL;
+		linux_hostfs_free(fs->orphans);
+		fs->orphans = next;
+	}
 	if (fs->root_fd >= 0)
 		close(fs->root_fd);
 	fs->root_fd = -1;
@@ -104,24 +102,29 @@ int linux_fs_child(struct linux_fs *fs, struct linux_node *dir, const char *name
 		*out = fs->dev; /* so does the VMM's /dev: no host device node is reached */
 		return 0;
 	}
-	struct linux_node **tail = &dir->children;
+	struct linux_mount *m = linux_fs_mount_at(fs, dir, name, len);
+	if (m) {
+		*out = m->dir; /* a --tmpfs hides what its mount point held */
+		return 0;
+	}
 	for (struct linux_node *c = dir->children; c; c = c->next) {
 		if (c->name_len == len && memcmp(c->name, name, len) == 0) {
+			if (c->whiteout)
+				return -ENOENT; /* removed from the lower tree */
 			int rc = c->host && !c->statted ? linux_hostfs_stat(fs, c) : 0;
 			if (rc < 0)
 				return rc;
 			*out = c;
 			return 0;
 		}
-		tail = &c->next;
 	}
 	if (!dir->host)
-		return -ENOENT;
+		return -ENOENT; /* /tmp, an upper-only (opaque) or removed directory */
 	struct linux_node *n;
 	int rc = linux_hostfs_lookup(fs, dir, name, len, &n);
 	if (rc < 0)
 		return rc;
-	*tail = n; /* appended: a listing in progress keeps its order */
+	linux_fs_link_child(dir, n); /* appended: a listing in progress keeps its order */
 	*out = n;
 	return 0;
 }
@@ -212,20 +215,12 @@ int linux_fs_resolve(struct linux_fs *fs, struct linux_node *cwd, const char *pa
 	return 0;
 }
 
-static bool tmp_reserve(struct linux_fs *fs, uint64_t more)
-{
-	uint64_t total;
-	if (__builtin_add_overflow(fs->tmp_used, more, &total) || total > fs->tmp_limit)
-		return false;
-	fs->tmp_used = total;
-	return true;
-}
-
 int linux_fs_create(struct linux_fs *fs, struct linux_node *dir, const char *name, uint32_t mode,
 		    struct linux_node **out)
 {
 	size_t len = strlen(name);
-	if (!dir->writable)
+	struct linux_fs_pool *p = linux_fs_pool_of(fs, dir);
+	if (!p)
 		return -EROFS;
 	if (!is_dir(dir))
 		return -ENOTDIR;
@@ -235,26 +230,32 @@ int linux_fs_create(struct linux_fs *fs, struct linux_node *dir, const char *nam
 		return -ENAMETOOLONG;
 	if (linux_fs_lookup(fs, dir, name, len))
 		return -EEXIST;
-	/* Each entry costs a block of the /tmp quota, so entries are bounded too. */
-	if (!tmp_reserve(fs, 256))
+	int rc = linux_fs_copy_up(fs, dir);
+	if (rc < 0)
+		return rc;
+	/* Each entry costs a block of its pool, so entries are bounded too. */
+	if (!linux_fs_reserve(p, 256))
 		return -ENOSPC;
 	struct linux_node *n = calloc(1, sizeof(*n));
 	char *copy = strdup(name);
 	if (!n || !copy) {
 		free(n);
 		free(copy);
-		fs->tmp_used -= 256;
+		p->used -= 256;
 		return -ENOMEM;
 	}
-	*n = (struct linux_node){.mode = mode,
-				 .ino = fs->next_ino++,
-				 .parent = dir,
-				 .name = copy,
-				 .name_len = len,
-				 .writable = true,
-				 .refs = 1, /* the link */
-				 .next = dir->children};
-	dir->children = n;
+	*n = (struct linux_node){
+	    .mode = mode,
+	    .ino = fs->next_ino++,
+	    .parent = dir,
+	    .name = copy,
+	    .name_len = len,
+	    .writable = true,
+	    .pool = dir->pool,
+	    .refs = 1, /* the link */
+	    /* in place of a removed lower entry: removing n leaves a whiteout */
+	    .covers_lower = linux_fs_take_whiteout(fs, dir, name, len)};
+	linux_fs_link_child(dir, n);
 	linux_fs_get(fs, dir); /* n->parent */
 	*out = n;
 	return 0;
@@ -262,7 +263,11 @@ int linux_fs_create(struct linux_fs *fs, struct linux_node *dir, const char *nam
 
 static void tmp_destroy(struct linux_fs *fs, struct linux_node *n)
 {
-	fs->tmp_used -= n->tmp_cap + 256;
+	struct linux_fs_pool *p = linux_fs_pool_of(fs, n);
+	if (p)
+		p->used -= n->tmp_cap + 256;
+	if (n->link != (char *)n->tmp_data)
+		free(n->link);
 	free(n->tmp_data);
 	free(n->name);
 	free(n);
@@ -274,30 +279,33 @@ int linux_fs_unlink(struct linux_fs *fs, struct linux_node *dir, const char *nam
 	struct linux_node *n = linux_fs_lookup(fs, dir, name, len);
 	if (!n)
 		return -ENOENT;
-	if (!dir->writable || n == fs->tmp)
+	if (!linux_fs_pool_of(fs, dir) || n == fs->tmp || n == fs->dev)
 		return -EROFS;
+	if (linux_fs_is_mount(fs, n))
+		return -EBUSY;
 	if (dir_wanted && !is_dir(n))
 		return -ENOTDIR;
 	if (!dir_wanted && is_dir(n))
 		return -EISDIR;
-	if (is_dir(n) && n->children)
-		return -ENOTEMPTY;
-	struct linux_node **link = &dir->children;
-	while (*link != n)
-		link = &(*link)->next;
-	*link = n->next;
-	n->next = NULL;
+	int rc = is_dir(n) ? linux_fs_dir_empty(fs, n) : 1;
+	if (rc <= 0)
+		return rc < 0 ? rc : -ENOTEMPTY;
+	if ((rc = linux_fs_copy_up(fs, dir)) < 0 || (rc = linux_fs_leave(fs, n)) < 0)
+		return rc;
 	/* n->parent stays: ".." of a removed cwd is its old parent, as on Linux,
 	 * and n's reference keeps that parent alive. */
 	n->unlinked = true;
-	linux_fs_put(fs, n);
+	if (n->lower)
+		linux_fs_orphan(fs, n); /* not reference-counted: kept until the tree goes */
+	else
+		linux_fs_put(fs, n);
 	return 0;
 }
 
-/* Nodes whose lifetime is the tree's: image nodes and /tmp itself. */
+/* Nodes whose lifetime is the tree's: lower nodes (copied up or not), /dev and /tmp itself. */
 static bool lives_with_tree(const struct linux_fs *fs, const struct linux_node *node)
 {
-	return !node->writable || node == fs->tmp; /* host nodes, the root, /tmp */
+	return !node->writable || node->lower || node == fs->tmp;
 }
 
 void linux_fs_get(struct linux_fs *fs, struct linux_node *node)
@@ -324,14 +332,25 @@ static int tmp_grow(struct linux_fs *fs, struct linux_node *node, uint64_t size)
 	uint64_t cap = node->tmp_cap ? node->tmp_cap : 4096;
 	while (cap < size)
 		cap *= 2;
-	if (!tmp_reserve(fs, cap - node->tmp_cap))
-		return -ENOSPC;
-	uint8_t *grown = realloc(node->tmp_data, cap);
+	struct linux_fs_pool *p = linux_fs_pool_of(fs, node);
+	if (!p)
+		return -EROFS;
+	if (!linux_fs_reserve(p, cap - node->tmp_cap)) {
+		cap = (size + 4095) & ~4095ULL; /* near the limit: just what it needs */
+		if (!linux_fs_reserve(p, cap - node->tmp_cap))
+			return -ENOSPC;
+	}
+	/* malloc, copy, free rather than realloc: glibc grows a large block
+	 * with mremap, which the VMM's seccomp policy does not allow */
+	uint8_t *grown = malloc(cap);
 	if (!grown) {
-		fs->tmp_used -= cap - node->tmp_cap;
+		p->used -= cap - node->tmp_cap;
 		return -ENOMEM;
 	}
+	if (node->tmp_cap)
+		memcpy(grown, node->tmp_data, node->tmp_cap);
 	memset(grown + node->tmp_cap, 0, cap - node->tmp_cap);
+	free(node->tmp_data);
 	node->tmp_data = grown;
 	node->tmp_cap = cap;
 	return 0;
@@ -343,11 +362,12 @@ long linux_fs_write(struct linux_fs *fs, struct linux_node *node, uint64_t offse
 	uint64_t end;
 	if (node->dev_kind)
 		return linux_dev_write(node, len);
-	if (!node->writable)
+	struct linux_fs_pool *p = linux_fs_pool_of(fs, node);
+	if (!node->writable || !p)
 		return -EROFS;
 	if (is_dir(node))
 		return -EISDIR;
-	if (__builtin_add_overflow(offset, len, &end) || end > fs->tmp_limit)
+	if (__builtin_add_overflow(offset, len, &end) || end > p->limit)
 		return -EFBIG;
 	if (len == 0)
 		return 0; /* nothing to copy (a new file has no buffer yet) */
@@ -362,11 +382,14 @@ long linux_fs_write(struct linux_fs *fs, struct linux_node *node, uint64_t offse
 
 int linux_fs_truncate(struct linux_fs *fs, struct linux_node *node, uint64_t size)
 {
-	if (!node->writable)
+	struct linux_fs_pool *p = linux_fs_pool_of(fs, node);
+	if (!p)
 		return -EROFS;
-	if (size > fs->tmp_limit)
+	if (size > p->limit)
 		return -EFBIG;
-	int rc = tmp_grow(fs, node, size);
+	int rc = linux_fs_copy_up(fs, node);
+	if (rc == 0)
+		rc = tmp_grow(fs, node, size);
 	if (rc < 0)
 		return rc;
 	if (size < node->size)
@@ -399,37 +422,49 @@ long linux_fs_pread(const struct linux_node *node, int host_fd, void *dst, uint6
 	return (long)len;
 }
 
-bool linux_fs_dirent(struct linux_fs *fs, struct linux_node *dir, uint64_t n, const char **name,
+bool linux_fs_dirent(struct linux_fs *fs, struct linux_node *dir, uint64_t *pos, const char **name,
 		     size_t *len, struct linux_node **node)
 {
-	if (n == 0 || n == 1) {
+	uint64_t n = *pos;
+	if (n < 2) {
 		*name = n == 0 ? "." : "..";
 		*len = n + 1;
 		*node = n == 0 ? dir : dir->parent;
+		*pos = n + 1;
 		return true;
 	}
-	n -= 2;
-	if (dir == fs->root) {
-		if (n < 2) { /* /tmp and /dev, ours, before the tree's entries */
-			*node = n == 0 ? fs->tmp : fs->dev;
-			*name = (*node)->name;
-			*len = 3;
+	if (dir == fs->root && n < 4) { /* /tmp and /dev, ours, before the tree's entries */
+		*node = n == 2 ? fs->tmp : fs->dev;
+		*name = (*node)->name;
+		*len = 3;
+		*pos = n + 1;
+		return true;
+	}
+	for (n = n < 4 ? 4 : n; n < LINUX_FIRST_DPOS; n++) { /* --tmpfs mount points */
+		const struct linux_mount *m = &fs->mounts[n - 4];
+		if (n - 4 < fs->mount_count && m->parent == dir) {
+			*node = m->dir;
+			*name = m->dir->name;
+			*len = m->dir->name_len;
+			*pos = n + 1;
 			return true;
 		}
-		n -= 2;
 	}
 	if (dir->host && !dir->listed && linux_hostfs_list(fs, dir) < 0)
 		return false;
+	/* children are in dpos order: each joins at the end with the next dpos */
 	for (struct linux_node *c = dir->children; c; c = c->next) {
-		if (dir == fs->root && c->name_len == 3 &&
-		    (memcmp(c->name, "tmp", 3) == 0 || memcmp(c->name, "dev", 3) == 0))
-			continue; /* the tree's own tmp and dev are hidden by ours */
-		if (n-- == 0) {
-			*name = c->name;
-			*len = c->name_len;
-			*node = c;
-			return true;
-		}
+		if (c->dpos < n || c->whiteout)
+			continue;
+		if ((dir == fs->root && c->name_len == 3 &&
+		     (memcmp(c->name, "tmp", 3) == 0 || memcmp(c->name, "dev", 3) == 0)) ||
+		    linux_fs_mount_at(fs, dir, c->name, c->name_len))
+			continue; /* the tree's own tmp and dev, and mount points, are hidden by ours */
+		*name = c->name;
+		*len = c->name_len;
+		*node = c;
+		*pos = c->dpos + 1;
+		return true;
 	}
 	return false;
 }

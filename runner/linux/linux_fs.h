@@ -1,4 +1,4 @@
-/* The file tree a Linux-ABI guest sees: the --fs host tree read lazily through one directory fd, plus a writable /tmp in memory. */
+/* The file tree a Linux-ABI guest sees: the --fs host tree read lazily through one directory fd under a copy-on-write upper layer in memory, plus a writable /tmp. */
 #ifndef LOCKVM_LINUX_FS_H
 #define LOCKVM_LINUX_FS_H
 
@@ -12,10 +12,27 @@
  * this many slots free when it seals its fd table. */
 #define LINUX_FS_HOST_FDS 66u
 
+/* Which memory file system a node's space is charged to. */
+enum linux_pool {
+	LINUX_POOL_NONE = 0, /* read-only: /dev, or the tree without an upper layer */
+	LINUX_POOL_TMP,	     /* the in-memory /tmp */
+	LINUX_POOL_UPPER,    /* the root's copy-on-write upper layer */
+	LINUX_POOL_MOUNT0,   /* the first --tmpfs mount (/dev/shm among them) */
+};
+#define LINUX_FS_MOUNTS 9u /* /sys, then --tmpfs mounts (/dev/shm included) */
+/* Listing offsets: ".", "..", the root's "tmp" and "dev", a directory's
+ * mount points, then its entries. */
+#define LINUX_FIRST_DPOS (4u + LINUX_FS_MOUNTS)
+
+struct linux_fs_pool {
+	uint64_t used, limit; /* bytes */
+};
+
 /*
  * A node is one of: the root and /tmp (live as long as the tree), a /tmp
- * file or directory (`writable`, reference-counted), or an entry of the
- * --fs host tree (`host`, looked up on demand, cached for the tree's life).
+ * or upper-layer file or directory (`writable`, reference-counted), or an
+ * entry of the --fs host tree (`lower`: looked up on demand, cached for the
+ * tree's life, copied up into the upper layer in place when changed).
  */
 struct linux_node {
 	uint32_t mode;
@@ -30,11 +47,19 @@ struct linux_node {
 	struct linux_node *parent;
 	char *name; /* owned; "" for the root */
 	size_t name_len;
-	bool writable; /* in /tmp */
-	bool host;     /* in the --fs tree: reached through fs->root_fd */
-	bool statted;  /* host: mode, size and times come from an fstat (else a listing) */
-	bool listed;   /* host directory: children holds every entry it had when listed */
-	char *link;    /* symlink: its target, size bytes (a /tmp one's is tmp_data) */
+	bool writable;	    /* content and attributes in memory: /tmp, or the upper layer */
+	bool host;	    /* reached through fs->root_fd: a lower file not copied up, or
+			* a lower directory whose lower entries still show (merged) */
+	bool lower;	    /* came from the host tree: lives as long as the tree */
+	bool covers_lower;  /* the lower tree has this name here: removing it leaves a whiteout */
+	bool whiteout;	    /* an upper-layer mark hiding the lower entry of this name; never
+			    * a guest file: lookups find nothing, listings skip it */
+	uint8_t pool;	    /* enum linux_pool */
+	uint64_t dpos;	    /* its place in the parent's listing (getdents offsets) */
+	uint64_t next_dpos; /* directory: the dpos its next entry gets */
+	bool statted;	    /* host: mode, size and times come from an fstat (else a listing) */
+	bool listed;	    /* host directory: children holds every entry it had when listed */
+	char *link;	    /* symlink: its target, size bytes (a /tmp one's is tmp_data) */
 	/* /tmp children, or the host entries looked up so far (in listing order) */
 	struct linux_node *children, *next;
 	uint8_t *tmp_data;
@@ -65,16 +90,37 @@ struct linux_fs {
 	 * nodev, nosuid, noexec clone of it); -1: an empty root */
 	int root_fd;
 	struct linux_node *root, *tmp, *dev; /* dev: /dev (linux_dev.c) */
-	uint64_t tmp_used, tmp_limit, next_ino;
+	struct linux_fs_pool tmp_pool, upper_pool;
+	/* --tmpfs: a directory node hiding `parent`'s entry of its name */
+	struct linux_mount {
+		struct linux_node *parent, *dir;
+		struct linux_fs_pool pool;
+	} mounts[LINUX_FS_MOUNTS];
+	unsigned mount_count;
+	/* removed lower nodes: open fds may still name them; freed with the tree */
+	struct linux_node *orphans;
+	uint64_t next_ino;
 };
 
 /*
  * Builds the tree: root_fd (owned from here on; -1 for an empty root) is
- * served as "/", read lazily, with a writable /tmp of tmp_limit bytes.
+ * served as "/", read lazily, under an upper layer of upper_limit bytes
+ * (0: none, the root is read-only), with a writable /tmp of tmp_limit bytes.
  * Returns 0, or -1 with a one-line reason in err.
  */
-int linux_fs_init(struct linux_fs *fs, int root_fd, uint64_t tmp_limit, char *err, size_t errlen);
+int linux_fs_init(struct linux_fs *fs, int root_fd, uint64_t upper_limit, uint64_t tmp_limit,
+		  char *err, size_t errlen);
 void linux_fs_free(struct linux_fs *fs);
+/* Mounts an empty in-memory file system of `limit` bytes at absolute path
+ * `path`, whose parent must be a directory of the tree (the mount point
+ * itself need not exist). 0, or -1 with a one-line reason in err. */
+int linux_fs_mount_tmpfs(struct linux_fs *fs, const char *path, uint64_t limit, char *err,
+			 size_t errlen);
+/* Whether n is a mount point (/tmp, /dev, a --tmpfs): never removed or renamed. */
+bool linux_fs_is_mount(const struct linux_fs *fs, const struct linux_node *n);
+/* The --tmpfs mounted on dir's entry `name`, or NULL. */
+struct linux_mount *linux_fs_mount_at(struct linux_fs *fs, const struct linux_node *dir,
+				      const char *name, size_t len);
 
 /* Child `name` of directory `dir` in *out: 0 or -errno (-ENOENT: none). */
 int linux_fs_child(struct linux_fs *fs, struct linux_node *dir, const char *name, size_t len,
@@ -96,9 +142,10 @@ int linux_fs_resolve(struct linux_fs *fs, struct linux_node *cwd, const char *pa
 		     struct linux_node **out, struct linux_node **parent, char *last,
 		     size_t last_size);
 
-/* /tmp: creates a file or directory `name` in the writable dir; a removed
- * directory takes no new entries (-ENOENT). The new node holds a reference
- * on dir; its own link reference belongs to dir. */
+/* Creates a file or directory `name` in dir (/tmp, or the root's upper
+ * layer, copying dir up); a removed directory takes no new entries
+ * (-ENOENT). The new node holds a reference on dir; its own link reference
+ * belongs to dir. */
 int linux_fs_create(struct linux_fs *fs, struct linux_node *dir, const char *name, uint32_t mode,
 		    struct linux_node **out);
 /* Removes `name` from dir, dropping the link reference: the node lives on,
@@ -111,12 +158,15 @@ int linux_fs_symlink(struct linux_fs *fs, struct linux_node *dir, const char *na
 #define LINUX_RENAME_NOREPLACE 1u
 #define LINUX_RENAME_EXCHANGE  2u
 /* Renames odir/oname to ndir/nname as rename(2) does, flags
- * LINUX_RENAME_*: within /tmp; the tree gives EROFS, between the two EXDEV. */
+ * LINUX_RENAME_*: within /tmp or within the root (copied up, as overlayfs:
+ * a merged lower directory gives EXDEV); between the two EXDEV, a root
+ * without an upper layer EROFS. */
 int linux_fs_rename(struct linux_fs *fs, struct linux_node *odir, const char *oname,
 		    struct linux_node *ndir, const char *nname, unsigned flags);
-/* Writes into a /tmp file, growing it within the /tmp limit. */
+/* Writes into a writable file, growing it within its pool's limit. */
 long linux_fs_write(struct linux_fs *fs, struct linux_node *node, uint64_t offset, const void *buf,
 		    uint64_t len);
+/* Sets a file's size, copying a lower file up first. 0 or -errno. */
 int linux_fs_truncate(struct linux_fs *fs, struct linux_node *node, uint64_t size);
 /* Reads up to len bytes at offset of a file: a /tmp node from memory, a
  * host node from host_fd (its open fd). Returns bytes read or -errno. */
@@ -129,11 +179,46 @@ void linux_fs_get(struct linux_fs *fs, struct linux_node *node);
  * reference it held on its parent. */
 void linux_fs_put(struct linux_fs *fs, struct linux_node *node);
 
-/* The n-th entry of a directory listing (".", "..", children; the root
- * also lists "tmp"). Returns false past the end. Host directories are
- * listed from the host once, on the first call. */
-bool linux_fs_dirent(struct linux_fs *fs, struct linux_node *dir, uint64_t n, const char **name,
+/* The first entry of a directory listing at or after offset *pos (".",
+ * "..", the root's "tmp" and "dev", then children in the order they
+ * joined, whiteouts skipped); *pos becomes the offset after it. Entries
+ * keep their offsets while others come and go, so a listing interrupted by
+ * changes neither repeats nor skips one that stayed. Returns false past
+ * the end. Host directories are listed from the host once. */
+bool linux_fs_dirent(struct linux_fs *fs, struct linux_node *dir, uint64_t *pos, const char **name,
 		     size_t *len, struct linux_node **node);
+
+/* ---- linux_overlay.c: the root's copy-on-write upper layer ---- */
+
+/* The pool a node's space is charged to; NULL for a read-only node. */
+struct linux_fs_pool *linux_fs_pool_of(struct linux_fs *fs, const struct linux_node *node);
+/* Takes `more` bytes of pool p: false (nothing taken) past its limit. */
+bool linux_fs_reserve(struct linux_fs_pool *p, uint64_t more);
+/* Makes node and its directories writable in the upper layer: a lower
+ * file's content is copied into memory (charged to the upper layer), a
+ * lower directory keeps showing its lower entries. The lower tree is never
+ * written. 0 (already writable included), -EROFS (no upper layer, /dev),
+ * -ENOSPC, or -EACCES (a FIFO, socket or device node of the tree). */
+int linux_fs_copy_up(struct linux_fs *fs, struct linux_node *node);
+/* Appends n to dir's children with the next listing offset. */
+void linux_fs_link_child(struct linux_node *dir, struct linux_node *n);
+/* Takes n out of its directory's children; a whiteout takes its place
+ * (same listing offset) when the lower tree has its name. 0 or -ENOSPC
+ * (nothing changed). */
+int linux_fs_leave(struct linux_fs *fs, struct linux_node *n);
+/* Removes dir's whiteout of `name`, if any: true when there was one (a
+ * node put there now covers a lower entry). */
+bool linux_fs_take_whiteout(struct linux_fs *fs, struct linux_node *dir, const char *name,
+			    size_t len);
+/* Whether a directory has no entries, its lower ones counted. 1, 0 or -errno. */
+int linux_fs_dir_empty(struct linux_fs *fs, struct linux_node *dir);
+/* Keeps a removed lower node (open fds may name it) until the tree goes. */
+void linux_fs_orphan(struct linux_fs *fs, struct linux_node *n);
+
+/* ---- linux_sysfs.c: /sys ---- */
+
+/* Mounts the generated, read-only /sys (the first mount). 0 or -ENOMEM. */
+int linux_sysfs_init(struct linux_fs *fs);
 
 /* ---- linux_dev.c: /dev ---- */
 

@@ -1,4 +1,4 @@
-/* rename(2) and symlink(2) inside the writable /tmp: moves a node between directories with its reference counts kept right. */
+/* rename(2) and symlink(2) inside /tmp or the root's upper layer: moves a node between directories with its reference counts and whiteouts kept right. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,14 +32,15 @@ static void unlist(struct linux_node *n)
 }
 
 /* Puts the unlisted n into dir under `name` (owned from here): the new
- * parent's reference is taken before the old one's is dropped. */
+ * parent's reference is taken before the old one's is dropped. A whiteout
+ * of that name goes: n now hides the lower entry instead. */
 static void list_in(struct linux_fs *fs, struct linux_node *n, struct linux_node *dir, char *name)
 {
 	free(n->name);
 	n->name = name;
 	n->name_len = strlen(name);
-	n->next = dir->children;
-	dir->children = n;
+	n->covers_lower = linux_fs_take_whiteout(fs, dir, name, n->name_len);
+	linux_fs_link_child(dir, n);
 	if (n->parent != dir) {
 		struct linux_node *old = n->parent;
 		linux_fs_get(fs, dir);
@@ -52,14 +53,34 @@ static void list_in(struct linux_fs *fs, struct linux_node *n, struct linux_node
 static int rename_allowed(struct linux_fs *fs, struct linux_node *odir, struct linux_node *ndir,
 			  const struct linux_node *old, const struct linux_node *new)
 {
-	if (old == fs->tmp || new == fs->tmp || old == fs->dev || new == fs->dev)
+	if (linux_fs_is_mount(fs, old) || (new &&linux_fs_is_mount(fs, new)))
 		return -EBUSY; /* a mount point */
-	if (odir->writable != ndir->writable)
+	if (odir->pool != ndir->pool)
 		return -EXDEV; /* /tmp and the tree are two file systems */
-	if (!odir->writable)
+	if (!linux_fs_pool_of(fs, odir))
 		return -EROFS;
 	if (ndir->unlinked)
 		return -ENOENT;
+	/* overlayfs without redirect_dir: a directory with lower entries is
+	 * not moved (mv copies it instead), so its host path never changes */
+	if (is_dir(old) && old->host)
+		return -EXDEV;
+	return 0;
+}
+
+/* Copies up what moves and both directories, and checks there is room for
+ * two whiteouts, so the move that follows cannot fail half done. */
+static int prepare(struct linux_fs *fs, struct linux_node *odir, struct linux_node *ndir,
+		   struct linux_node *old)
+{
+	int rc;
+	if ((rc = linux_fs_copy_up(fs, old)) < 0 || (rc = linux_fs_copy_up(fs, odir)) < 0 ||
+	    (rc = linux_fs_copy_up(fs, ndir)) < 0)
+		return rc;
+	struct linux_fs_pool *p = linux_fs_pool_of(fs, odir);
+	if (!linux_fs_reserve(p, 512))
+		return -ENOSPC;
+	p->used -= 512;
 	return 0;
 }
 
@@ -74,10 +95,14 @@ static int exchange(struct linux_fs *fs, struct linux_node *old, struct linux_no
 		return -ENOMEM;
 	}
 	struct linux_node *odir = old->parent, *ndir = new->parent;
+	bool old_covers = old->covers_lower, new_covers = new->covers_lower;
 	unlist(old);
 	unlist(new);
 	list_in(fs, old, ndir, oname);
 	list_in(fs, new, odir, nname);
+	/* both names stay taken: whether a lower entry lies under each stays too */
+	old->covers_lower = new_covers;
+	new->covers_lower = old_covers;
 	return 0;
 }
 
@@ -103,7 +128,13 @@ int linux_fs_rename(struct linux_fs *fs, struct linux_node *odir, const char *on
 	if (flags & LINUX_RENAME_EXCHANGE) {
 		if (!new)
 			return -ENOENT;
-		return new == old ? 0 : exchange(fs, old, new); /* with itself: nothing, as Linux */
+		if (new == old)
+			return 0; /* with itself: nothing, as Linux */
+		if (is_dir(new) && new->host)
+			return -EXDEV; /* as old's: a merged directory does not move */
+		if ((rc = prepare(fs, odir, ndir, old)) < 0 || (rc = linux_fs_copy_up(fs, new)) < 0)
+			return rc;
+		return exchange(fs, old, new);
 	}
 	if (new) {
 		if (flags & LINUX_RENAME_NOREPLACE)
@@ -112,17 +143,22 @@ int linux_fs_rename(struct linux_fs *fs, struct linux_node *odir, const char *on
 			return 0;
 		if (is_dir(old) != is_dir(new))
 			return is_dir(old) ? -ENOTDIR : -EISDIR;
-		if (is_dir(new) && new->children)
-			return -ENOTEMPTY;
+		if (is_dir(new) && (rc = linux_fs_dir_empty(fs, new)) <= 0)
+			return rc < 0 ? rc : -ENOTEMPTY;
 	}
 	if (is_dir(old) && is_ancestor(old, ndir))
 		return -EINVAL; /* a directory into its own subtree */
+	if ((rc = prepare(fs, odir, ndir, old)) < 0)
+		return rc;
 	char *name = strdup(nname);
 	if (!name)
 		return -ENOMEM;
+	if ((rc = linux_fs_leave(fs, old)) < 0) { /* no room: prepare() checked; memory */
+		free(name);
+		return rc;
+	}
 	if (new)
 		linux_fs_unlink(fs, ndir, nname, is_dir(new));
-	unlist(old);
 	list_in(fs, old, ndir, name);
 	return 0;
 }

@@ -111,7 +111,13 @@ static struct linux_node *new_node(struct linux_node *dir, const char *name, siz
 		free(n);
 		return NULL;
 	}
-	*n = (struct linux_node){.parent = dir, .name = copy, .name_len = len, .host = true};
+	*n = (struct linux_node){.parent = dir,
+				 .name = copy,
+				 .name_len = len,
+				 .host = true,
+				 .lower = true,
+				 .covers_lower = true,
+				 .pool = dir->pool};
 	return n;
 }
 
@@ -164,7 +170,8 @@ int linux_hostfs_open(struct linux_fs *fs, struct linux_node *node)
 		close(fd);
 		return -EAGAIN;
 	}
-	set_attrs(node, &after);
+	if (!node->writable)
+		set_attrs(node, &after); /* a copied-up directory keeps the upper's attributes */
 	return fd;
 }
 
@@ -182,9 +189,10 @@ static uint32_t dtype_mode(unsigned char type)
 	}
 }
 
-/* One linux_dirent64 record from the host: adds it unless dir has it. */
-static int add_entry(struct linux_fs *fs, struct linux_node *dir, struct linux_node ***tail,
-		     bool had_children, uint64_t ino, unsigned char type, const char *name)
+/* One linux_dirent64 record from the host: adds it unless dir has it (a
+ * whiteout or an upper entry of that name included). */
+static int add_entry(struct linux_fs *fs, struct linux_node *dir, bool had_children, uint64_t ino,
+		     unsigned char type, const char *name)
 {
 	size_t len = strlen(name);
 	if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.'))
@@ -202,8 +210,7 @@ static int add_entry(struct linux_fs *fs, struct linux_node *dir, struct linux_n
 		linux_hostfs_free(n); /* gone since the listing: not an entry */
 		return 0;
 	}
-	**tail = n;
-	*tail = &n->next;
+	linux_fs_link_child(dir, n);
 	return 0;
 }
 
@@ -215,9 +222,6 @@ int linux_hostfs_list(struct linux_fs *fs, struct linux_node *dir)
 	if (fd < 0)
 		return fd;
 	bool had_children = dir->children != NULL;
-	struct linux_node **tail = &dir->children;
-	while (*tail)
-		tail = &(*tail)->next;
 	static _Alignas(8) uint8_t buf[32768];
 	int rc = 0;
 	for (;;) {
@@ -236,7 +240,7 @@ int linux_hostfs_list(struct linux_fs *fs, struct linux_node *dir)
 				rc = -EIO; /* not what the kernel writes */
 				break;
 			}
-			rc = add_entry(fs, dir, &tail, had_children, ino, buf[off + 18],
+			rc = add_entry(fs, dir, had_children, ino, buf[off + 18],
 				       (const char *)buf + off + 19);
 			off += reclen;
 		}
@@ -259,7 +263,9 @@ void linux_hostfs_free(struct linux_node *node)
 		linux_hostfs_free(c);
 		c = next;
 	}
-	free(node->link);
+	if (node->link != (char *)node->tmp_data)
+		free(node->link);
+	free(node->tmp_data);
 	free(node->name);
 	free(node);
 }

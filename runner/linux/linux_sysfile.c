@@ -246,8 +246,10 @@ static long do_open(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, uin
 		return -ENOTDIR;
 	if (acc != O_RDONLY && S_ISDIR(node->mode))
 		return -EISDIR;
-	if ((acc != O_RDONLY || (flags & L_O_TRUNC)) && !node->writable && !node->dev_kind)
-		return -EROFS;
+	/* A write-open copies a lower file up first: the host tree is never written. */
+	if ((acc != O_RDONLY || (flags & L_O_TRUNC)) && !node->dev_kind &&
+	    (rc = linux_fs_copy_up(&proc->fs, node)) < 0)
+		return rc;
 	if ((flags & L_O_TRUNC) && acc != O_RDONLY && S_ISREG(node->mode) &&
 	    (rc = linux_fs_truncate(&proc->fs, node, 0)) < 0)
 		return rc;
@@ -307,7 +309,8 @@ static struct attrs node_attrs(struct linux_proc *proc, const struct linux_node 
 										  : S_IFIFO | 0600,
 				      .rdev = tty ? makedev(136, 0) : 0};
 	}
-	return (struct attrs){.dev = n->writable ? 2 : 1,
+	/* one device per memory file system; the root's is the tree's (copy-up keeps it) */
+	return (struct attrs){.dev = n->pool == LINUX_POOL_UPPER ? 1 : 1 + (uint64_t)n->pool,
 			      .ino = n->ino,
 			      .size = n->size,
 			      .nlink = S_ISDIR(n->mode) ? 2 : 1,
@@ -443,11 +446,11 @@ long linux_sys_getdents64(struct linux_proc *proc, const uint64_t *a)
 	uint8_t *out = linux_user_ptr(proc, a[1], count, true);
 	if (!out)
 		return -EFAULT;
-	uint64_t used = 0;
+	uint64_t used = 0, pos = f->offset;
 	const char *name;
 	size_t len;
 	struct linux_node *n;
-	while (linux_fs_dirent(&proc->fs, f->node, f->offset, &name, &len, &n)) {
+	while (linux_fs_dirent(&proc->fs, f->node, &pos, &name, &len, &n)) {
 		uint64_t reclen = (19 + len + 1 + 7) & ~7ULL;
 		if (used + reclen > count) {
 			if (used == 0)
@@ -456,7 +459,7 @@ long linux_sys_getdents64(struct linux_proc *proc, const uint64_t *a)
 		}
 		uint8_t *rec = out + used;
 		uint64_t ino = n->ino;
-		int64_t next = (int64_t)f->offset + 1;
+		int64_t next = (int64_t)pos;
 		uint16_t rl = (uint16_t)reclen;
 		memset(rec, 0, reclen);
 		memcpy(rec, &ino, 8);
@@ -465,7 +468,7 @@ long linux_sys_getdents64(struct linux_proc *proc, const uint64_t *a)
 		rec[18] = dirent_type(n->mode);
 		memcpy(rec + 19, name, len);
 		used += reclen;
-		f->offset++;
+		f->offset = pos;
 	}
 	return (long)used;
 }
@@ -510,7 +513,7 @@ static long do_access(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, u
 				  flags & L_AT_EMPTY_PATH, &node);
 	if (rc < 0)
 		return rc;
-	if ((mode & 2) && !node->writable)
+	if ((mode & 2) && !node->writable && !linux_fs_pool_of(&proc->fs, node))
 		return -EROFS;
 	if ((mode & 1) && !(node->mode & 0111))
 		return -EACCES;

@@ -45,10 +45,11 @@ static long node_of_fd(struct linux_proc *proc, uint64_t fd, struct linux_node *
 	return 0;
 }
 
-/* Attribute changes reach /tmp nodes; the tree is read-only. */
-static long changeable(const struct linux_node *n)
+/* Attribute changes reach /tmp and upper-layer nodes (a lower one is
+ * copied up first); /dev and a tree without an upper layer are read-only. */
+static long changeable(struct linux_proc *proc, struct linux_node *n)
 {
-	return n->writable ? 0 : -EROFS;
+	return linux_fs_copy_up(&proc->fs, n);
 }
 
 static long do_rename(struct linux_proc *proc, uint64_t odirfd, uint64_t opath, uint64_t ndirfd,
@@ -122,19 +123,19 @@ long linux_sys_link(struct linux_proc *proc, const uint64_t *a)
 {
 	struct linux_node *node;
 	long rc = node_at(proc, at_cwd, a[0], 0, &node);
-	return rc < 0 ? rc : node->writable ? -EPERM : -EROFS;
+	return rc < 0 ? rc : linux_fs_pool_of(&proc->fs, node) ? -EPERM : -EROFS;
 }
 
 long linux_sys_linkat(struct linux_proc *proc, const uint64_t *a)
 {
 	struct linux_node *node;
 	long rc = node_at(proc, a[0], a[1], (a[4] & 0x400) ? 0 : L_AT_SYMLINK_NOFOLLOW, &node);
-	return rc < 0 ? rc : node->writable ? -EPERM : -EROFS;
+	return rc < 0 ? rc : linux_fs_pool_of(&proc->fs, node) ? -EPERM : -EROFS;
 }
 
-static long set_mode(struct linux_node *n, uint64_t mode)
+static long set_mode(struct linux_proc *proc, struct linux_node *n, uint64_t mode)
 {
-	long rc = changeable(n);
+	long rc = changeable(proc, n);
 	if (rc == 0)
 		n->mode = (n->mode & S_IFMT) | ((uint32_t)mode & 07777);
 	return rc;
@@ -144,14 +145,14 @@ long linux_sys_chmod(struct linux_proc *proc, const uint64_t *a)
 {
 	struct linux_node *n;
 	long rc = node_at(proc, at_cwd, a[0], 0, &n);
-	return rc < 0 ? rc : set_mode(n, a[1]);
+	return rc < 0 ? rc : set_mode(proc, n, a[1]);
 }
 
 long linux_sys_fchmod(struct linux_proc *proc, const uint64_t *a)
 {
 	struct linux_node *n;
 	long rc = node_of_fd(proc, a[0], &n);
-	return rc < 0 ? rc : set_mode(n, a[1]);
+	return rc < 0 ? rc : set_mode(proc, n, a[1]);
 }
 
 long linux_sys_fchmodat(struct linux_proc *proc, const uint64_t *a)
@@ -164,13 +165,13 @@ long linux_sys_fchmodat(struct linux_proc *proc, const uint64_t *a)
 		return rc;
 	if (S_ISLNK(n->mode))
 		return -EOPNOTSUPP; /* as Linux: a symlink's mode is fixed */
-	return set_mode(n, a[2]);
+	return set_mode(proc, n, a[2]);
 }
 
 /* The owner is the VM's view only: the host file stays the VM uid's. */
-static long set_owner(struct linux_node *n, uint64_t uid, uint64_t gid)
+static long set_owner(struct linux_proc *proc, struct linux_node *n, uint64_t uid, uint64_t gid)
 {
-	long rc = changeable(n);
+	long rc = changeable(proc, n);
 	if (rc < 0)
 		return rc;
 	if ((uint32_t)uid != UINT32_MAX)
@@ -184,21 +185,21 @@ long linux_sys_chown(struct linux_proc *proc, const uint64_t *a)
 {
 	struct linux_node *n;
 	long rc = node_at(proc, at_cwd, a[0], 0, &n);
-	return rc < 0 ? rc : set_owner(n, a[1], a[2]);
+	return rc < 0 ? rc : set_owner(proc, n, a[1], a[2]);
 }
 
 long linux_sys_lchown(struct linux_proc *proc, const uint64_t *a)
 {
 	struct linux_node *n;
 	long rc = node_at(proc, at_cwd, a[0], L_AT_SYMLINK_NOFOLLOW, &n);
-	return rc < 0 ? rc : set_owner(n, a[1], a[2]);
+	return rc < 0 ? rc : set_owner(proc, n, a[1], a[2]);
 }
 
 long linux_sys_fchown(struct linux_proc *proc, const uint64_t *a)
 {
 	struct linux_node *n;
 	long rc = node_of_fd(proc, a[0], &n);
-	return rc < 0 ? rc : set_owner(n, a[1], a[2]);
+	return rc < 0 ? rc : set_owner(proc, n, a[1], a[2]);
 }
 
 long linux_sys_fchownat(struct linux_proc *proc, const uint64_t *a)
@@ -207,7 +208,7 @@ long linux_sys_fchownat(struct linux_proc *proc, const uint64_t *a)
 	if (a[4] & ~(uint64_t)(L_AT_SYMLINK_NOFOLLOW | L_AT_EMPTY_PATH))
 		return -EINVAL;
 	long rc = node_at(proc, a[0], a[1], a[4], &n);
-	return rc < 0 ? rc : set_owner(n, a[2], a[3]);
+	return rc < 0 ? rc : set_owner(proc, n, a[2], a[3]);
 }
 
 long linux_sys_utimensat(struct linux_proc *proc, const uint64_t *a)
@@ -233,7 +234,7 @@ long linux_sys_utimensat(struct linux_proc *proc, const uint64_t *a)
 	} else if (ts[3] != L_UTIME_OMIT && (ts[3] < 0 || ts[3] > 999999999)) {
 		return -EINVAL;
 	}
-	if ((rc = changeable(n)) < 0)
+	if ((rc = changeable(proc, n)) < 0)
 		return rc;
 	if (ts[3] != L_UTIME_OMIT) { /* only the mtime is kept */
 		n->mtime_sec = ts[2];
@@ -252,7 +253,7 @@ long linux_sys_truncate(struct linux_proc *proc, const uint64_t *a)
 		return -EISDIR;
 	if ((int64_t)a[1] < 0)
 		return -EINVAL;
-	return n->writable ? linux_fs_truncate(&proc->fs, n, a[1]) : -EROFS;
+	return linux_fs_truncate(&proc->fs, n, a[1]); /* copies a lower file up */
 }
 
 long linux_sys_fallocate(struct linux_proc *proc, const uint64_t *a)
@@ -275,9 +276,12 @@ long linux_sys_fallocate(struct linux_proc *proc, const uint64_t *a)
 static long put_statfs(struct linux_proc *proc, const struct linux_node *n, uint64_t ubuf)
 {
 	int64_t st[15] = {0};
-	bool tmp = n->writable;
-	uint64_t blocks = (tmp ? proc->fs.tmp_limit : 1ULL << 30) / 4096;
-	uint64_t used = tmp ? (proc->fs.tmp_used + 4095) / 4096 : blocks;
+	const struct linux_fs_pool *p = linux_fs_pool_of(&proc->fs, n);
+	bool tmp = n->pool == LINUX_POOL_TMP || n->pool >= LINUX_POOL_MOUNT0; /* a tmpfs */
+	uint64_t blocks = (p ? p->limit : 1ULL << 30) / 4096;
+	uint64_t used = p ? (p->used + 4095) / 4096 : blocks;
+	if (used > blocks)
+		used = blocks;
 	st[0] = tmp ? L_TMPFS_MAGIC : L_ROOTFS_MAGIC;
 	st[1] = 4096;				  /* f_bsize */
 	st[2] = (int64_t)blocks;		  /* f_blocks */
@@ -286,8 +290,9 @@ static long put_statfs(struct linux_proc *proc, const struct linux_node *n, uint
 	st[6] = st[3];				  /* f_ffree */
 	st[8] = LINUX_NAME_MAX;			  /* f_namelen (fsid stays 0) */
 	st[9] = 4096;				  /* f_frsize */
-	st[10] =
-	    tmp ? L_ST_NOSUID | L_ST_NODEV : L_ST_RDONLY | L_ST_NOSUID | L_ST_NODEV | L_ST_NOEXEC;
+	st[10] = tmp ? L_ST_NOSUID | L_ST_NODEV
+		 : p ? L_ST_NOSUID | L_ST_NODEV | L_ST_NOEXEC /* the upper layer */
+		     : L_ST_RDONLY | L_ST_NOSUID | L_ST_NODEV | L_ST_NOEXEC;
 	return linux_copy_out(proc, ubuf, st, 120);
 }
 

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <malloc.h>
 #include <poll.h>
 #include <signal.h>
@@ -55,6 +56,9 @@ struct vmm_options {
 	/* --linux guests (linux.h) */
 	bool linux_abi, strace;
 	int fs_fd;
+	uint64_t fs_upper, fs_tmp; /* bytes: the root's upper layer (0: read-only), /tmp */
+	unsigned tmpfs_count;	   /* --tmpfs mounts, /dev/shm included */
+	struct launch_tmpfs tmpfs[LAUNCH_MAX_TMPFS];
 	unsigned tty_mask, envc;
 	char *envp[LINUX_MAX_ENV];
 	const char *workdir;	       /* NULL: / */
@@ -123,6 +127,8 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 	    .linux_abi = l.flags & LAUNCH_LINUX,
 	    .strace = l.flags & LAUNCH_STRACE,
 	    .fs_fd = l.fs_fd,
+	    .fs_upper = l.fs_upper,
+	    .fs_tmp = l.fs_tmp,
 	    .tty_mask = l.tty_mask,
 	    .envc = l.envc,
 	    .control_fd = l.control_fd,
@@ -145,6 +151,9 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 	memcpy(o->linux_ids.groups, l.groups, sizeof(l.groups));
 	o->linux_ids.rlimit_set = l.rlimit_set;
 	memcpy(o->linux_ids.rlimits, l.rlimits, sizeof(l.rlimits));
+	_Static_assert(LAUNCH_MAX_TMPFS + 1 == LINUX_FS_MOUNTS, "a mount slot per tmpfs and /sys");
+	o->tmpfs_count = l.tmpfs_count;
+	memcpy(o->tmpfs, l.tmpfs, sizeof(o->tmpfs)); /* paths point into the message, kept */
 	for (unsigned i = 0; i < l.disk_count; i++) {
 		o->disk_fds[i] = l.disks[i].fd;
 		o->disk_ro[i] = l.disks[i].ro;
@@ -209,7 +218,12 @@ static void load_guest(struct vm *vm, struct vmm_options *o)
 		cfg.fs_fd = o->fs_fd;
 		cfg.strace = o->strace;
 		cfg.tty_mask = o->tty_mask;
-		cfg.tmp_limit = LINUX_TMP_LIMIT;
+		cfg.tmp_limit = o->fs_tmp;
+		cfg.upper_limit = o->fs_upper;
+		cfg.tmpfs_count = o->tmpfs_count;
+		for (unsigned i = 0; i < o->tmpfs_count; i++)
+			cfg.tmpfs[i] = (struct linux_tmpfs){.path = o->tmpfs[i].path,
+							    .size = o->tmpfs[i].size};
 		struct linux_proc *proc = linux_setup(vm, file, size, &cfg, err, sizeof(err));
 		if (!proc)
 			die("guest image: %s", err);
@@ -356,10 +370,12 @@ int vmm_main(int argc, char **argv)
 	uint64_t t_main = now_ns(); /* --debug-timing: the VMM's phases, printed at its end */
 	util_progname = "lockvm-vmm";
 	prctl(PR_SET_NAME, "lockvm-vmm", 0, 0, 0);
-	/* glibc opens /proc/sys/vm/overcommit_memory the first time it shrinks a
-	 * thread arena's heap (freeing 64 KiB socket or pipe buffers can), and the
-	 * vCPU filter allows no open: above a thread heap's 64 MiB, it never does. */
-	mallopt(M_TRIM_THRESHOLD, 128 << 20);
+	/* A fixed trim threshold keeps glibc from shrinking a thread arena's
+	 * heap, which first opens /proc/sys/vm/overcommit_memory (refused by
+	 * seccomp: a large free in the vCPU thread, e.g. of a --linux file's
+	 * buffer, killed the VMM); it also fixes the mmap threshold, so large
+	 * blocks stay mmap'd and go back with munmap. */
+	mallopt(M_TRIM_THRESHOLD, INT_MAX);
 	parse_options(argc, argv, &o);
 	if (o.layers) {
 		/* Before anything reads the guest: no_new_privs, Landlock. */

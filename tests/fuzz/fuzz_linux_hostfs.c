@@ -57,7 +57,8 @@ static void touch(struct linux_fs *fs, struct linux_node *n)
 	const char *name;
 	size_t len;
 	struct linux_node *child;
-	for (uint64_t k = 0; k < 16 && linux_fs_dirent(fs, n, k, &name, &len, &child); k++)
+	for (uint64_t k = 0, pos = 0; k < 16 && linux_fs_dirent(fs, n, &pos, &name, &len, &child);
+	     k++)
 		if (len == 0 || memchr(name, '/', len))
 			abort(); /* an entry name with a slash would walk two levels */
 	if (!n->host)
@@ -78,7 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct linux_fs fs;
 	char err[256];
-	if (linux_fs_init(&fs, tree_fd(), 1 << 16, err, sizeof(err)) < 0)
+	if (linux_fs_init(&fs, tree_fd(), 1 << 16, 1 << 16, err, sizeof(err)) < 0)
 		abort();
 	/* Input: NUL-separated paths, each resolved from where the last one ended. */
 	struct linux_node *cwd = fs.root;

@@ -142,15 +142,25 @@ static void ref_add(struct ref_node *set, size_t *n, size_t max, struct linux_no
 	set[(*n)++] = (struct ref_node){node, want};
 }
 
-/* Adds the /tmp nodes under dir (linked: +1 each for the link). */
+/* Whether a node is reference-counted: a /tmp or upper-layer node made in
+ * the VM (lower nodes, copied up or not, live as long as the tree). */
+static bool counted(const struct linux_fs *fs, const struct linux_node *node)
+{
+	return node->writable && !node->lower && node != fs->tmp;
+}
+
+/* Adds the counted nodes under dir (linked: +1 each for the link). */
 static void ref_tree(struct linux_fs *fs, struct linux_node *dir, struct ref_node *set, size_t *n,
 		     size_t max)
 {
 	for (struct linux_node *c = dir->children; c; c = c->next) {
 		if (c->unlinked || c->parent != dir)
 			abort(); /* a listed child must be linked, here */
-		ref_add(set, n, max, c, 1);
-		ref_tree(fs, c, set, n, max);
+		if (counted(fs, c))
+			ref_add(set, n, max, c, 1);
+		if (c->writable)
+			ref_tree(fs, c, set, n,
+				 max); /* host-only directories hold no counted node */
 	}
 }
 
@@ -163,9 +173,10 @@ static void check_refs(struct linux_proc *proc)
 	size_t n = 0;
 	struct linux_fs *fs = &proc->fs;
 	ref_tree(fs, fs->tmp, set, &n, MAX);
+	ref_tree(fs, fs->root, set, &n, MAX); /* the upper layer's nodes */
 	for (int fd = 0; fd < LINUX_MAX_FDS; fd++) {
 		struct linux_file *f = proc->fds[fd].file;
-		if (!f || f->kind != LINUX_FILE_NODE || !f->node->writable || f->node == fs->tmp)
+		if (!f || f->kind != LINUX_FILE_NODE || !counted(fs, f->node))
 			continue;
 		bool seen = false; /* a dup'ed description holds one reference */
 		for (int k = 0; k < fd; k++)
@@ -173,13 +184,13 @@ static void check_refs(struct linux_proc *proc)
 		if (!seen)
 			ref_add(set, &n, MAX, f->node, 1);
 	}
-	if (proc->cwd->writable && proc->cwd != fs->tmp)
+	if (counted(fs, proc->cwd))
 		ref_add(set, &n, MAX, proc->cwd, 1);
 	/* Every node pins its parent: walk up from each (the set grows as
 	 * unlinked parents are found, and the loop reaches them too). */
 	for (size_t i = 0; i < n; i++) {
 		struct linux_node *p = set[i].node->parent;
-		if (p->writable && p != fs->tmp)
+		if (counted(fs, p))
 			ref_add(set, &n, MAX, p, 1);
 	}
 	for (size_t i = 0; i < n; i++)
@@ -521,7 +532,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	proc->vm = &vm;
 	proc->cfg.tmp_limit = 1 << 20;
 	if (!proc || linux_mm_init(proc, err, sizeof(err)) < 0 ||
-	    linux_fs_init(&proc->fs, tree_fd(), 1 << 20, err, sizeof(err)) < 0)
+	    linux_fs_init(&proc->fs, tree_fd(), 1 << 20, 1 << 20, err, sizeof(err)) < 0)
 		abort();
 	/* Program memory: an "image" at 2 MiB and a stack below the tables. */
 	uint64_t user = 0x200000, user_len = 0x100000;

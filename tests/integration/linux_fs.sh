@@ -27,8 +27,8 @@ before=$(cd "$FS" && find . -printf '%p %s %m %T@\n' | sort | sha256sum)
 # The FIFO must never be opened: a writer blocked on it stays blocked.
 (exec 3>"$FS/fifo"; echo opened) >"$T_TMP/fifo-writer" 2>&1 &
 writer=$!
-expect "escapes: every open of the tree's ways out is refused or stays inside" 0 "trunc: EROFS" \
-	"$LOCKVM" run --linux --fs "$FS" lx_fsesc.glibc
+expect "escapes: every open of the tree's ways out is refused or stays inside (--fs-upper none)" 0 \
+	"trunc: EROFS" "$LOCKVM" run --linux --fs "$FS" --fs-upper none lx_fsesc.glibc
 want='dotdot: opened "tree passwd"
 abs-link: opened "tree passwd"
 rel-link: opened "tree passwd"
@@ -52,6 +52,11 @@ else
 	fail "the FIFO in the tree was opened on the host"
 fi
 kill "$writer" 2>/dev/null; wait "$writer" 2>/dev/null
+# With the default upper layer the same writes succeed, in memory only.
+expect "escapes: writes to the tree go to the upper layer" 0 'trunc: opened' \
+	"$LOCKVM" run --linux --fs "$FS" lx_fsesc.glibc
+grep -qxF 'write: opened ""' <<<"$out" && grep -qxF 'create: opened ""' <<<"$out" &&
+	pass "upper layer: the write-open and the create succeed" || fail "upper layer: $(tr '\n' '|' <<<"$out")"
 after=$(cd "$FS" && find . -printf '%p %s %m %T@\n' | sort | sha256sum)
 [ "$before" = "$after" ] && pass "the host tree is unchanged" || fail "the host tree changed"
 
@@ -102,8 +107,17 @@ else
 		"$LOCKVM" run --linux --fs / busybox -- cat /etc/shadow
 	# /dev is the VMM's own: no host device node is reached, under --fs / too
 	expect "/dev: the VMM's nodes, not the host's" 0 "urandom" "$LOCKVM" run --linux --fs / busybox -- ls /dev
-	[ "$(tr '\n' ' ' <<<"$out")" = "fd full null random stderr stdin stdout tty urandom zero " ] &&
-		pass "/dev lists exactly its ten entries" || fail "/dev lists: $(tr '\n' ' ' <<<"$out")"
+	[ "$(tr '\n' ' ' <<<"$out")" = "fd full null random shm stderr stdin stdout tty urandom zero " ] &&
+		pass "/dev lists exactly its eleven entries (shm a tmpfs)" || fail "/dev lists: $(tr '\n' ' ' <<<"$out")"
+	# /sys is the VMM's own too: the one vCPU in the files glibc's sysconf reads
+	expect "/sys/devices/system/cpu/online and possible: cpu 0" 0 "0" \
+		"$LOCKVM" run --linux --fs / busybox -- cat /sys/devices/system/cpu/online /sys/devices/system/cpu/possible
+	[ "$(tr '\n' ' ' <<<"$out")" = "0 0 " ] && pass "/sys cpu online and possible are '0'" || fail "/sys cpu files: $out"
+	expect "/sys/devices/system/cpu lists cpu0, online, possible" 0 "cpu0" \
+		"$LOCKVM" run --linux --fs / busybox -- ls /sys/devices/system/cpu
+	[ "$(tr '\n' ' ' <<<"$out")" = "cpu0 online possible " ] && pass "/sys cpu directory: exactly its three entries" ||
+		fail "/sys cpu directory lists: $(tr '\n' ' ' <<<"$out")"
+	expect "/sys is read-only" 1 "Read-only file system" "$LOCKVM" run --linux --fs / busybox -- touch /sys/x
 	expect "/dev/zero reads zeros" 0 "" "$LOCKVM" run --linux --fs / busybox -- dd if=/dev/zero bs=4096 count=2
 	n=$("$LOCKVM" run --linux --fs / busybox -- dd if=/dev/zero bs=4096 count=2 2>/dev/null | od -An -v -tx1 | tr -d ' \n' | tr -d 0 | wc -c)
 	[ "$n" = 0 ] && pass "/dev/zero: 8 KiB of zero bytes" || fail "/dev/zero gave non-zero bytes"
@@ -138,7 +152,7 @@ for libc in glibc musl; do
 	native=$("$LX/lx_fscalls.$libc" "$T_TMP/native-$libc" - 2>&1)
 	grep -qxF "all checks passed" <<<"$native" && pass "$libc: lx_fscalls passes natively" ||
 		fail "$libc: lx_fscalls natively: $(grep FAILED <<<"$native" | tr '\n' '|')"
-	run_capture "$LOCKVM" run --linux --fs "$FS" "lx_fscalls.$libc" -- /tmp /etc/passwd
+	run_capture "$LOCKVM" run --linux --fs "$FS" --fs-upper none "lx_fscalls.$libc" -- /tmp /etc/passwd
 	while IFS= read -r line; do
 		case $line in
 		"ok "*) pass "$libc: ${line#ok }" ;;
@@ -151,3 +165,82 @@ for libc in glibc musl; do
 done
 [ "$calls_before" = "$(tree_sum)" ] && pass "the tree is unchanged after the file calls" ||
 	fail "the file calls changed the host tree"
+
+# The upper layer (--fs-upper memory, the default): writes, appends, truncates,
+# renames and deletes all over a read-only lower tree; the tree never changes.
+UP=$T_TMP/upper-tree
+mkdir -p "$UP/bin" "$UP/etc" "$UP/data/sub" "$UP/deep/inner" "$UP/deep/other"
+printf 'hello\n' >"$UP/etc/f"
+echo g >"$UP/etc/g"
+echo "tree passwd" >"$UP/etc/passwd"
+echo aaa >"$UP/data/a.txt"
+echo bbbb >"$UP/data/b.txt"
+echo keep >"$UP/data/k"
+echo y >"$UP/data/sub/y"
+echo z >"$UP/deep/inner/z"
+echo o >"$UP/deep/other/o"
+cp "$LX"/lx_overlay.* "$UP/bin/"
+chmod -R a+rX "$UP"
+upper_sum() { (cd "$UP" && find . -printf '%p %s %m %T@\n' | sort && find . -type f -exec sha256sum {} + | sort) | sha256sum; }
+upper_before=$(upper_sum)
+for libc in glibc musl; do
+	[ -x "$LX/lx_overlay.$libc" ] || { skip "linux_fs: lx_overlay.$libc not built (musl-gcc missing)"; continue; }
+	run_capture "$LOCKVM" run --linux --fs "$UP" "lx_overlay.$libc"
+	while IFS= read -r line; do
+		case $line in
+		"ok "*) pass "$libc: upper: ${line#ok }" ;;
+		"FAILED "*) fail "$libc: upper: ${line#FAILED }" ;;
+		esac
+	done <<<"$out"
+	[ "$rc" -eq 0 ] && grep -qxF "all checks passed" <<<"$out" &&
+		pass "$libc: lx_overlay: every check ran in the VM" ||
+		fail "$libc: lx_overlay: exit $rc: $(tail -n 2 <<<"$out" | tr '\n' '|')"
+done
+expect "upper full: a write gives ENOSPC, with the guest's own message" 0 "fill: No space left on device" \
+	"$LOCKVM" run --linux --fs "$UP" --fs-upper memory:1m lx_overlay.glibc -- fill /data/big
+n=$(sed -n 's/^fill: .* after \([0-9]*\) bytes$/\1/p' <<<"$out")
+[ -n "$n" ] && [ "$n" -ge $((900 * 1024)) ] && [ "$n" -le $((1024 * 1024)) ] &&
+	pass "upper full: about 1 MiB was written first ($n bytes)" || fail "upper full after ${n:-?} bytes"
+expect "100,000 files in a 4 MiB upper layer: ENOSPC first" 0 "many: No space left on device" \
+	"$LOCKVM" run --linux --fs "$UP" --fs-upper memory:4m lx_overlay.glibc -- many /data
+n=$(sed -n 's/^many: .* after \([0-9]*\) files$/\1/p' <<<"$out")
+[ -n "$n" ] && [ "$n" -gt 1000 ] && [ "$n" -le 16384 ] &&
+	pass "100,000 files: bounded by the upper layer's size ($n made)" || fail "100,000 files: ${n:-?} made"
+expect "--fs-upper none: the root is read-only" 0 "fill: Read-only file system" \
+	"$LOCKVM" run --linux --fs "$UP" --fs-upper none lx_overlay.glibc -- fill /data/big
+expect "--fs-upper with a bad size is refused" 125 "--fs-upper 'memory:1x': want memory" \
+	"$LOCKVM" run --linux --fs "$UP" --fs-upper memory:1x lx_overlay.glibc
+expect "--fs-upper without --linux is refused" 125 "need --linux" \
+	"$LOCKVM" run --fs-upper none "$LX/lx_hello.glibc"
+[ "$upper_before" = "$(upper_sum)" ] && pass "upper: the lower tree's names, modes and checksums are unchanged" ||
+	fail "upper: the lower tree changed"
+
+# --tmpfs: empty memory file systems with their own sizes; /tmp and /dev/shm are ones.
+mkdir -p "$UP/work" && echo "lower" >"$UP/work/hidden" && chmod -R a+rX "$UP/work"
+upper_before=$(upper_sum)
+expect "--tmpfs /work:size=1m: statfs shows its size and use" 0 "df: 1048576 bytes, use grew, tmpfs" \
+	"$LOCKVM" run --linux --fs "$UP" --tmpfs /work:size=1m lx_overlay.glibc -- df /work
+expect "--tmpfs /work:size=1m filling gives ENOSPC" 0 "fill: No space left on device" \
+	"$LOCKVM" run --linux --fs "$UP" --tmpfs /work:size=1m lx_overlay.glibc -- fill /work/big
+n=$(sed -n 's/^fill: .* after \([0-9]*\) bytes$/\1/p' <<<"$out")
+[ -n "$n" ] && [ "$n" -ge $((900 * 1024)) ] && [ "$n" -le $((1024 * 1024)) ] &&
+	pass "--tmpfs: about 1 MiB was written first ($n bytes)" || fail "--tmpfs full after ${n:-?} bytes"
+expect "--tmpfs hides what its mount point held in the tree" 0 "fill:" \
+	"$LOCKVM" run --linux --fs "$UP" --tmpfs /work lx_overlay.glibc -- fill /work/hidden/x
+grep -qF "fill: No such file or directory" <<<"$out" && pass "--tmpfs /work: the tree's /work/hidden is not seen" ||
+	fail "--tmpfs /work showed the tree's entry: $out"
+expect "/dev/shm is a tmpfs a quarter of --mem, at least 16 MiB" 0 "df: 16777216 bytes, use grew, tmpfs" \
+	"$LOCKVM" run --linux --fs "$UP" lx_overlay.glibc -- df /dev/shm
+expect "/tmp scales with --mem (a quarter)" 0 "df: 67108864 bytes, use grew, tmpfs" \
+	"$LOCKVM" run --linux --mem 256M --fs "$UP" lx_overlay.glibc -- df /tmp
+expect "--tmpfs /tmp:size=2m sets /tmp's size" 0 "df: 2097152 bytes" \
+	"$LOCKVM" run --linux --fs "$UP" --tmpfs /tmp:size=2m lx_overlay.glibc -- df /tmp
+expect "--tmpfs under a directory the tree lacks is refused" 125 "--tmpfs /nowhere/x: No such file or directory" \
+	"$LOCKVM" run --linux --fs "$UP" --tmpfs /nowhere/x lx_overlay.glibc
+expect "--tmpfs with '..' is refused" 125 "want an absolute directory path" \
+	"$LOCKVM" run --linux --fs "$UP" --tmpfs /work/../etc lx_overlay.glibc
+expect "--tmpfs with a bad size is refused" 125 "want GUEST_DIR[:size=SIZE]" \
+	"$LOCKVM" run --linux --fs "$UP" --tmpfs /work:size=lots lx_overlay.glibc
+expect "--tmpfs given twice is refused" 125 "--tmpfs /work: given twice" \
+	"$LOCKVM" run --linux --fs "$UP" --tmpfs /work --tmpfs /work lx_overlay.glibc
+[ "$upper_before" = "$(upper_sum)" ] && pass "--tmpfs: the lower tree is unchanged" || fail "--tmpfs: the lower tree changed"

@@ -54,6 +54,11 @@ static void full_launch(struct launch *l)
 	l->groups[1] = 4294967294U;
 	l->rlimit_set = 1u << IDENT_RLIMIT_NOFILE;
 	l->rlimits[IDENT_RLIMIT_NOFILE] = (struct ident_rlimit){20, 30};
+	l->fs_upper = 32ULL << 20;
+	l->fs_tmp = 16ULL << 20;
+	l->tmpfs_count = 2;
+	l->tmpfs[0] = (struct launch_tmpfs){.size = 1 << 20, .path = "/work"};
+	l->tmpfs[1] = (struct launch_tmpfs){.size = 16 << 20, .path = "/dev/shm"};
 }
 
 static void round_trip_keeps_every_field(void **state)
@@ -72,6 +77,13 @@ static void round_trip_keeps_every_field(void **state)
 	assert_int_equal(out.flags, in.flags);
 	assert_int_equal(out.hugepages, LAUNCH_THP);
 	assert_int_equal(out.tty_mask, 5);
+	assert_int_equal(out.fs_upper, in.fs_upper);
+	assert_int_equal(out.fs_tmp, in.fs_tmp);
+	assert_int_equal(out.tmpfs_count, 2);
+	assert_int_equal(out.tmpfs[0].size, 1 << 20);
+	assert_string_equal(out.tmpfs[0].path, "/work");
+	assert_int_equal(out.tmpfs[1].size, 16 << 20);
+	assert_string_equal(out.tmpfs[1].path, "/dev/shm");
 	assert_int_equal(out.kvm_fd, 3);
 	assert_int_equal(out.elf_fd, 4);
 	assert_int_equal(out.console_fd, 5);

@@ -57,7 +57,7 @@ static void tree_resolved_inside(void **state)
 {
 	char dir[64], err[256];
 	struct linux_fs fs;
-	assert_int_equal(linux_fs_init(&fs, build_tree(dir), 65536, err, sizeof(err)), 0);
+	assert_int_equal(linux_fs_init(&fs, build_tree(dir), 0, 65536, err, sizeof(err)), 0);
 	struct linux_node *node;
 	assert_int_equal(linux_fs_resolve(&fs, fs.root, "/a/f", 0, &node, NULL, NULL, 0), 0);
 	assert_int_equal(node->size, 5);
@@ -100,7 +100,7 @@ static void swapped_directory_refused(void **state)
 {
 	char dir[64], err[256], p[128], q[128];
 	struct linux_fs fs;
-	assert_int_equal(linux_fs_init(&fs, build_tree(dir), 65536, err, sizeof(err)), 0);
+	assert_int_equal(linux_fs_init(&fs, build_tree(dir), 0, 65536, err, sizeof(err)), 0);
 	struct linux_node *node;
 	assert_int_equal(linux_fs_resolve(&fs, fs.root, "/a", 0, &node, NULL, NULL, 0), 0);
 	assert_true(S_ISDIR(node->mode));
@@ -119,22 +119,22 @@ static void host_directory_listed(void **state)
 {
 	char dir[64], err[256];
 	struct linux_fs fs;
-	assert_int_equal(linux_fs_init(&fs, build_tree(dir), 65536, err, sizeof(err)), 0);
+	assert_int_equal(linux_fs_init(&fs, build_tree(dir), 0, 65536, err, sizeof(err)), 0);
 	const char *name;
 	size_t len;
 	struct linux_node *node;
 	char seen[256] = "";
-	for (uint64_t n = 0; linux_fs_dirent(&fs, fs.root, n, &name, &len, &node); n++) {
+	for (uint64_t n = 0; linux_fs_dirent(&fs, fs.root, &n, &name, &len, &node);) {
 		assert_true(strlen(seen) + len + 2 < sizeof(seen));
 		strncat(seen, name, len);
 		strcat(seen, " ");
 	}
-	/* ". .. tmp dev" then the host's entries in its order: check each once */
+	/* ". .. tmp dev sys" then the host's entries in its order: check each once */
 	static const char *const want[] = {" a ", " l ", " loop ", " esc ", " fifo ", " null "};
-	assert_int_equal(strncmp(seen, ". .. tmp dev ", 13), 0);
+	assert_int_equal(strncmp(seen, ". .. tmp dev sys ", 17), 0);
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
-		assert_non_null(strstr(seen + 12, want[i]));
-	assert_int_equal(strlen(seen), strlen(". .. tmp dev a l loop esc fifo null "));
+		assert_non_null(strstr(seen + 16, want[i]));
+	assert_int_equal(strlen(seen), strlen(". .. tmp dev sys a l loop esc fifo null "));
 	linux_fs_free(&fs);
 	remove_tree(dir);
 }
@@ -163,13 +163,108 @@ static void user_pointers_checked_page_by_page(void **state)
 	guest_mem_unmap(&vm.mem);
 }
 
+/* Names a listing of dir shows, each followed by a space. */
+static void list_names(struct linux_fs *fs, struct linux_node *dir, char *out, size_t size)
+{
+	const char *name;
+	size_t len;
+	struct linux_node *node;
+	out[0] = '\0';
+	for (uint64_t n = 0; linux_fs_dirent(fs, dir, &n, &name, &len, &node);) {
+		assert_true(strlen(out) + len + 2 < size);
+		strncat(out, name, len);
+		strcat(out, " ");
+	}
+}
+
+/* overlay: writes copy up, deletes leave whiteouts, a re-created directory
+ * is opaque, the upper layer's size is a limit, the host tree never changes. */
+static void overlay_copies_up_and_hides(void **state)
+{
+	char dir[64], err[256], p[128], names[256], buf[16];
+	struct linux_fs fs;
+	assert_int_equal(linux_fs_init(&fs, build_tree(dir), 8192, 65536, err, sizeof(err)), 0);
+	struct linux_node *f, *a, *made;
+	assert_int_equal(linux_fs_resolve(&fs, fs.root, "/a/f", 0, &f, NULL, NULL, 0), 0);
+	/* a write to a lower file lands in its upper copy, not on the host */
+	assert_int_equal(linux_fs_truncate(&fs, f, 0), 0);
+	assert_int_equal(linux_fs_write(&fs, f, 0, "upper", 5), 5);
+	assert_true(f->writable && !f->host);
+	assert_int_equal(linux_fs_pread(f, -1, buf, sizeof(buf), 0), 5);
+	assert_memory_equal(buf, "upper", 5);
+	snprintf(p, sizeof(p), "%s/a/f", dir);
+	FILE *host = fopen(p, "r");
+	assert_non_null(host);
+	assert_int_equal(fread(buf, 1, sizeof(buf), host), 5);
+	fclose(host);
+	assert_memory_equal(buf, "hello", 5); /* the lower file is unchanged */
+	/* a deleted lower file is gone from lookups and listings */
+	assert_int_equal(linux_fs_resolve(&fs, fs.root, "/a", 0, &a, NULL, NULL, 0), 0);
+	assert_int_equal(linux_fs_unlink(&fs, a, "f", false), 0);
+	assert_int_equal(linux_fs_resolve(&fs, fs.root, "/a/f", 0, &made, NULL, NULL, 0), -ENOENT);
+	list_names(&fs, a, names, sizeof(names));
+	assert_string_equal(names, ". .. ");
+	assert_int_equal(access(p, F_OK), 0); /* still on the host */
+	/* the lower directory, now empty in the merged view, goes; a new one is opaque */
+	assert_int_equal(linux_fs_unlink(&fs, fs.root, "a", true), 0);
+	assert_int_equal(linux_fs_create(&fs, fs.root, "a", S_IFDIR | 0755, &made), 0);
+	assert_int_equal(linux_fs_resolve(&fs, fs.root, "/a/f", 0, &f, NULL, NULL, 0), -ENOENT);
+	list_names(&fs, made, names, sizeof(names));
+	assert_string_equal(names, ". .. ");
+	/* a file created where a lower one was is found; its removal hides the lower one again */
+	assert_int_equal(linux_fs_create(&fs, made, "f", S_IFREG | 0644, &f), 0);
+	assert_int_equal(linux_fs_unlink(&fs, made, "f", false), 0);
+	/* the upper layer is full at 8 KiB: ENOSPC, and what failed took nothing */
+	assert_int_equal(linux_fs_create(&fs, made, "big", S_IFREG | 0644, &f), 0);
+	uint64_t used = fs.upper_pool.used;
+	assert_int_equal(linux_fs_write(&fs, f, 0, "x", 1), 1);
+	assert_int_equal(linux_fs_truncate(&fs, f, 8192), -ENOSPC);
+	assert_true(fs.upper_pool.used <= fs.upper_pool.limit);
+	assert_true(fs.upper_pool.used > used);
+	linux_fs_free(&fs);
+	assert_int_equal(access(p, F_OK), 0);
+	remove_tree(dir);
+}
+
+/* getdents offsets stay with their entries while others are removed and added. */
+static void listing_offsets_stable(void **state)
+{
+	struct linux_fs fs;
+	char err[256], name[8];
+	assert_int_equal(linux_fs_init(&fs, -1, 0, 65536, err, sizeof(err)), 0);
+	struct linux_node *n;
+	for (int i = 0; i < 6; i++) {
+		snprintf(name, sizeof(name), "f%d", i);
+		assert_int_equal(linux_fs_create(&fs, fs.tmp, name, S_IFREG | 0644, &n), 0);
+	}
+	/* read three entries past ". ..", delete what was read, add one: the rest follow once */
+	const char *got;
+	size_t len;
+	uint64_t pos = 0;
+	for (int i = 0; i < 5; i++)
+		assert_true(linux_fs_dirent(&fs, fs.tmp, &pos, &got, &len, &n));
+	assert_int_equal(len, 2);
+	assert_memory_equal(got, "f2", 2);
+	assert_int_equal(linux_fs_unlink(&fs, fs.tmp, "f0", false), 0);
+	assert_int_equal(linux_fs_unlink(&fs, fs.tmp, "f1", false), 0);
+	assert_int_equal(linux_fs_create(&fs, fs.tmp, "g", S_IFREG | 0644, &n), 0);
+	const char *want[] = {"f3", "f4", "f5", "g"};
+	for (size_t i = 0; i < 4; i++) {
+		assert_true(linux_fs_dirent(&fs, fs.tmp, &pos, &got, &len, &n));
+		assert_int_equal(len, strlen(want[i]));
+		assert_memory_equal(got, want[i], len);
+	}
+	assert_false(linux_fs_dirent(&fs, fs.tmp, &pos, &got, &len, &n));
+	linux_fs_free(&fs);
+}
+
 /* /tmp bytes in use with nothing created: a freed node gives its share back. */
 static void tmp_nodes_live_while_referenced(void **state)
 {
 	struct linux_fs fs;
 	char err[256];
-	assert_int_equal(linux_fs_init(&fs, -1, 65536, err, sizeof(err)), 0);
-	uint64_t empty = fs.tmp_used;
+	assert_int_equal(linux_fs_init(&fs, -1, 0, 65536, err, sizeof(err)), 0);
+	uint64_t empty = fs.tmp_pool.used;
 	struct linux_node *d, *f, *x;
 	/* refs: a node stays alive while an open file refers to it */
 	assert_int_equal(linux_fs_create(&fs, fs.tmp, "d", S_IFDIR | 0755, &d), 0);
@@ -178,13 +273,13 @@ static void tmp_nodes_live_while_referenced(void **state)
 	assert_int_equal(linux_fs_unlink(&fs, fs.tmp, "d", true), 0);
 	assert_true(d->unlinked);
 	assert_int_equal(d->refs, 1);
-	assert_true(fs.tmp_used > empty); /* still alive */
+	assert_true(fs.tmp_pool.used > empty); /* still alive */
 	/* rmdir: a removed directory accepts no new entries (ENOENT) */
 	assert_int_equal(linux_fs_create(&fs, d, "x", S_IFREG | 0644, &x), -ENOENT);
 	assert_int_equal(linux_fs_create(&fs, d, "x", S_IFDIR | 0755, &x), -ENOENT);
 	/* refs: freed when the last reference goes */
 	linux_fs_put(&fs, d);
-	assert_int_equal(fs.tmp_used, empty);
+	assert_int_equal(fs.tmp_pool.used, empty);
 
 	/* refs: a child pins its parent, linked or not */
 	assert_int_equal(linux_fs_create(&fs, fs.tmp, "d", S_IFDIR | 0755, &d), 0);
@@ -196,9 +291,9 @@ static void tmp_nodes_live_while_referenced(void **state)
 	assert_int_equal(linux_fs_unlink(&fs, fs.tmp, "d", true), 0);
 	assert_int_equal(d->refs, 1); /* only f's parent reference */
 	assert_ptr_equal(f->parent, d);
-	assert_true(fs.tmp_used > empty);
+	assert_true(fs.tmp_pool.used > empty);
 	linux_fs_put(&fs, f); /* frees f, then d */
-	assert_int_equal(fs.tmp_used, empty);
+	assert_int_equal(fs.tmp_pool.used, empty);
 	/* the root and /tmp live as long as the tree: no count to break */
 	linux_fs_put(&fs, fs.tmp);
 	linux_fs_put(&fs, fs.root);
@@ -224,7 +319,7 @@ static void test_proc_init(struct test_proc *t)
 	t->proc.vm = &t->vm;
 	t->proc.cfg.fs_fd = -1;
 	assert_int_equal(linux_mm_init(&t->proc, err, sizeof(err)), 0);
-	assert_int_equal(linux_fs_init(&t->proc.fs, build_tree(t->dir), 65536, err, sizeof(err)),
+	assert_int_equal(linux_fs_init(&t->proc.fs, build_tree(t->dir), 0, 65536, err, sizeof(err)),
 			 0);
 	t->user = 0x300000;
 	assert_int_equal(
@@ -260,7 +355,7 @@ static void cwd_and_fds_hold_their_directory(void **state)
 {
 	static struct test_proc t;
 	test_proc_init(&t);
-	uint64_t empty = t.proc.fs.tmp_used;
+	uint64_t empty = t.proc.fs.tmp_pool.used;
 	uint64_t buf = t.user + 0x1000;
 	/* refs: a node stays alive while cwd refers to it */
 	assert_int_equal(call1(&t, linux_sys_mkdir, upath(&t, "/tmp/d"), 0755, 0), 0);
@@ -283,7 +378,7 @@ static void cwd_and_fds_hold_their_directory(void **state)
 	/* chdir: ".." of a removed cwd is its old parent; leaving frees it */
 	assert_int_equal(call1(&t, linux_sys_chdir, upath(&t, ".."), 0, 0), 0);
 	assert_ptr_equal(t.proc.cwd, t.proc.fs.tmp);
-	assert_int_equal(t.proc.fs.tmp_used, empty);
+	assert_int_equal(t.proc.fs.tmp_pool.used, empty);
 
 	/* refs: an fd holds its directory; the last close frees it */
 	assert_int_equal(call1(&t, linux_sys_mkdir, upath(&t, "/tmp/e"), 0755, 0), 0);
@@ -305,9 +400,9 @@ static void cwd_and_fds_hold_their_directory(void **state)
 	assert_int_equal(call1(&t, linux_sys_close, (uint64_t)fd, 0, 0), 0);
 	assert_int_equal(call1(&t, linux_sys_close, (uint64_t)fd2, 0, 0), 0);
 	assert_int_equal(e->refs, 1); /* cwd */
-	assert_true(t.proc.fs.tmp_used > empty);
+	assert_true(t.proc.fs.tmp_pool.used > empty);
 	assert_int_equal(call1(&t, linux_sys_chdir, upath(&t, "/"), 0, 0), 0);
-	assert_int_equal(t.proc.fs.tmp_used, empty);
+	assert_int_equal(t.proc.fs.tmp_pool.used, empty);
 	test_proc_free(&t);
 }
 
@@ -378,6 +473,8 @@ int main(void)
 	    cmocka_unit_test(tree_resolved_inside),
 	    cmocka_unit_test(swapped_directory_refused),
 	    cmocka_unit_test(host_directory_listed),
+	    cmocka_unit_test(overlay_copies_up_and_hides),
+	    cmocka_unit_test(listing_offsets_stable),
 	    cmocka_unit_test(user_pointers_checked_page_by_page),
 	    cmocka_unit_test(tmp_nodes_live_while_referenced),
 	    cmocka_unit_test(cwd_and_fds_hold_their_directory),
