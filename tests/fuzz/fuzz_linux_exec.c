@@ -61,7 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	proc->vm = vm;
 	proc->fs.root_fd = -1;
 	if (linux_mm_init(proc, err, sizeof(err)) < 0 ||
-	    linux_fs_init(&proc->fs, -1, 1 << 20, err, sizeof(err)) < 0)
+	    linux_fs_init(&proc->fs, -1, 0, 1 << 20, err, sizeof(err)) < 0)
 		abort();
 	linux_fd_init(proc);
 	for (int fd = 0; fd < 3; fd++)
