@@ -169,8 +169,19 @@ void control_relay_poll(struct control_relay *r, short listen_events, short vmm_
 	r->client = -1;
 }
 
+/* Whether fd has something to read (or its peer is gone) right now. */
+static bool readable_now(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	return poll(&p, 1, 0) == 1;
+}
+
 void control_relay_close(struct control_relay *r, const char *name)
 {
+	/* The VMM's answer may still be queued behind its progress messages
+	 * when the supervisor sees it exit (save stops the VM): pass it on. */
+	while (r->client >= 0 && r->vmm_fd >= 0 && readable_now(r->vmm_fd))
+		control_relay_poll(r, 0, POLLIN);
 	if (r->client >= 0) {
 		reply_error(r->client, EXIT_REFUSED, "the VM ended before it answered");
 		close(r->client);
