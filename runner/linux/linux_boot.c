@@ -84,7 +84,8 @@ static uint64_t push_bytes(struct stack_writer *w, const void *data, size_t len)
 		return 0;
 	}
 	w->sp -= len;
-	memcpy(guest_mem_ptr(&w->proc->vm->mem, w->sp, len), data, len);
+	if (linux_copy_out(w->proc, w->sp, data, len) < 0)
+		w->overflow = true;
 	return w->sp;
 }
 
@@ -146,7 +147,7 @@ static int build_stack(struct linux_proc *proc, char *err, size_t errlen)
 		return -1;
 	}
 	w.sp -= words * 8;
-	uint64_t *out = guest_mem_ptr(&proc->vm->mem, w.sp, words * 8);
+	uint64_t out[1 + LOCKVM_MAX_ARGS + 1 + LINUX_MAX_ENV + 1 + 2 * ARRAY_SIZE(auxv)];
 	size_t k = 0;
 	out[k++] = cfg->argc;
 	for (unsigned i = 0; i < cfg->argc; i++)
@@ -158,6 +159,10 @@ static int build_stack(struct linux_proc *proc, char *err, size_t errlen)
 	for (size_t i = 0; i < ARRAY_SIZE(auxv); i++) {
 		out[k++] = auxv[i][0];
 		out[k++] = auxv[i][1];
+	}
+	if (linux_copy_out(proc, w.sp, out, words * 8) < 0) {
+		snprintf(err, errlen, "arguments and environment do not fit on the stack");
+		return -1;
 	}
 	proc->initial_rsp = w.sp;
 	return 0;
@@ -201,7 +206,7 @@ struct linux_proc *linux_setup(struct vm *vm, const uint8_t *file, uint64_t size
 	}
 	if (linux_elf_load(proc, file, size, err, errlen) < 0)
 		goto fail;
-	proc->brk_start = proc->brk = (proc->image_end + PAGE - 1) & ~(PAGE - 1);
+	proc->mm->brk_start = proc->mm->brk = (proc->image_end + PAGE - 1) & ~(PAGE - 1);
 	if (map_fs(proc, err, errlen) < 0)
 		goto fail;
 	linux_fd_init(proc);
@@ -239,6 +244,7 @@ void linux_free(struct linux_proc *proc)
 	linux_fd_free(proc);
 	linux_cwd_release(proc);
 	linux_fs_free(&proc->fs);
+	linux_mm_free(proc);
 	if (proc->cfg.fs_fd >= 0)
 		close(proc->cfg.fs_fd);
 	if (proc->vm && proc->vm->linux_proc == proc)

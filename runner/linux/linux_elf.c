@@ -160,11 +160,10 @@ int linux_elf_load(struct linux_proc *proc, const uint8_t *file, uint64_t size, 
 		Elf64_Phdr ph = phdr_at(file, &eh, i);
 		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
 			continue;
-		uint8_t *dest = guest_mem_ptr(&proc->vm->mem, ph.p_vaddr + bias, ph.p_memsz);
-		if (!dest)
+		uint64_t dest = ph.p_vaddr + bias;
+		if (linux_copy_out(proc, dest, file + ph.p_offset, ph.p_filesz) < 0 ||
+		    linux_clear_user(proc, dest + ph.p_filesz, ph.p_memsz - ph.p_filesz) < 0)
 			return err_fmt(err, errlen, "segment %u is outside guest memory", i);
-		memcpy(dest, file + ph.p_offset, ph.p_filesz);
-		memset(dest + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz);
 		uint64_t entry = eh.e_entry + bias;
 		if ((ph.p_flags & PF_X) && entry >= ph.p_vaddr + bias &&
 		    entry - (ph.p_vaddr + bias) < ph.p_memsz)

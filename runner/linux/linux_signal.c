@@ -80,8 +80,6 @@ static bool deliver(struct linux_proc *proc, unsigned sig, const struct siginfo6
 		sp = proc->altstack_sp + proc->altstack_size;
 	sp = ((sp - sizeof(struct rt_sigframe)) & ~15ULL) - 8;
 	struct rt_sigframe frame, *f = &frame;
-	if (!linux_user_ptr(proc, sp, sizeof(*f), true))
-		return false;
 	memset(f, 0, sizeof(*f));
 	f->pretcode = act->restorer;
 	f->uc.ss_sp = proc->altstack_sp;
@@ -116,7 +114,8 @@ static bool deliver(struct linux_proc *proc, unsigned sig, const struct siginfo6
 	};
 	f->uc.sigmask = proc->sigmask;
 	f->info = *info;
-	linux_copy_out(proc, sp, f, sizeof(*f));
+	if (linux_copy_out(proc, sp, f, sizeof(*f)) < 0)
+		return false;
 	proc->sigmask |= act->mask | ((act->flags & L_SA_NODEFER) ? 0 : bit(sig));
 	proc->sigmask &= ~unblockable;
 	uint64_t handler = act->handler;

@@ -40,11 +40,7 @@ static long sys_uname(struct linux_proc *proc, const uint64_t *a)
 {
 	static const char fields[6][65] = {"Linux",	    "lockvm", "6.1.0-lockvm",
 					   "#1 SMP lockvm", "x86_64", "(none)"};
-	void *out = linux_user_ptr(proc, a[0], sizeof(fields), true);
-	if (!out)
-		return -EFAULT;
-	memcpy(out, fields, sizeof(fields));
-	return 0;
+	return linux_copy_out(proc, a[0], fields, sizeof(fields));
 }
 
 #define L_ARCH_SET_GS 0x1001
@@ -241,17 +237,20 @@ static long sys_getrandom(struct linux_proc *proc, const uint64_t *a)
 	if (a[2] & ~7ULL) /* GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE */
 		return -EINVAL;
 	uint64_t len = a[1] > (1ULL << 20) ? (1ULL << 20) : a[1];
-	uint8_t *buf = linux_user_ptr(proc, a[0], len, true);
-	if (!buf)
+	if (linux_user_access(proc, a[0], len, true) < 0)
 		return -EFAULT;
+	uint8_t buf[4096];
 	uint64_t done = 0;
 	while (done < len) {
-		ssize_t n = getrandom(buf + done, len - done, GRND_NONBLOCK);
+		size_t want = len - done < sizeof(buf) ? len - done : sizeof(buf);
+		ssize_t n = getrandom(buf, want, GRND_NONBLOCK);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			return done ? (long)done : -errno;
 		}
+		if (linux_copy_out(proc, a[0] + done, buf, (uint64_t)n) < 0)
+			return done ? (long)done : -EFAULT;
 		done += (uint64_t)n;
 	}
 	return (long)done;
@@ -281,7 +280,7 @@ static long sys_prlimit64(struct linux_proc *proc, const uint64_t *a)
 	long rc = rlimit_of(proc, a[1], &cur);
 	if (rc < 0)
 		return rc;
-	if (a[2] && !linux_user_ptr(proc, a[2], 16, false))
+	if (a[2] && linux_user_access(proc, a[2], 16, false) < 0)
 		return -EFAULT; /* new limits are accepted and have no effect */
 	if (a[3]) {
 		uint64_t lim[2] = {cur, cur};
@@ -309,16 +308,12 @@ static long sys_sysinfo(struct linux_proc *proc, const uint64_t *a)
 		uint8_t tail[4];
 	} info = {0};
 	_Static_assert(sizeof(info) == 112, "struct sysinfo layout");
-	void *out = linux_user_ptr(proc, a[0], sizeof(info), true);
-	if (!out)
-		return -EFAULT;
 	info.uptime = (int64_t)(now_ns() / 1000000000ULL);
 	info.totalram = proc->vm->mem.size;
-	info.freeram = proc->user_top > proc->brk ? proc->user_top - proc->brk : 0;
+	info.freeram = (proc->pages.count - proc->pages.used) * LOCKVM_PAGE_SIZE;
 	info.procs = 1;
 	info.mem_unit = 1;
-	memcpy(out, &info, sizeof(info));
-	return 0;
+	return linux_copy_out(proc, a[0], &info, sizeof(info));
 }
 
 static long sys_sched_getaffinity(struct linux_proc *proc, const uint64_t *a)

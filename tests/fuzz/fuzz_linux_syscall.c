@@ -1,4 +1,4 @@
-/* libFuzzer target: the --linux syscall layer driven with random calls against a small process (hostile pointers, lengths, fds, paths, host signals pending), and with sequences of file-tree and pipe calls (create, remove, chdir, pipe, dup, read, write, poll, close in any order) whose reference counts are checked after every call. */
+/* libFuzzer target: the --linux syscall layer driven with random calls against a small process (hostile pointers, lengths, fds, paths, host signals pending), with sequences of file-tree and pipe calls (create, remove, chdir, pipe, dup, read, write, poll, close in any order) whose reference counts are checked after every call, and with sequences of memory calls over forked address spaces (mmap, munmap, mprotect, mremap, writes, write faults, fork, exit) whose frame counts and copy-on-write contents are checked after every call. */
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -100,7 +100,7 @@ enum tree_call {
 /* Builds the path of byte b at `at` in program memory; returns its address. */
 static uint64_t tree_path(struct linux_proc *proc, uint64_t at, uint8_t b)
 {
-	char *dst = guest_mem_ptr(&proc->vm->mem, at, 300);
+	char dst[300];
 	if (b & TREE_LONG) {
 		size_t len = 100 + (b & 0x7f); /* 100..227: around a node's size */
 		memcpy(dst, "/tmp/", 5);
@@ -109,6 +109,7 @@ static uint64_t tree_path(struct linux_proc *proc, uint64_t at, uint8_t b)
 	} else {
 		strcpy(dst, tree_paths[b % TREE_PATHS]);
 	}
+	linux_copy_out(proc, at, dst, strlen(dst) + 1);
 	return at;
 }
 
@@ -178,6 +179,128 @@ static void check_refs(struct linux_proc *proc)
 				set[i].want);
 			abort();
 		}
+}
+
+/*
+ * Sequences of memory calls over several address spaces. Input:
+ * MM_MAGIC, then MM_OP_LEN bytes per call: what, which address space
+ * (one of MM_SLOTS; fork fills an empty one), a page and a page count in
+ * a small window. A model keeps the byte each space last wrote at the
+ * start of each private page: after a fork either side's writes stay its
+ * own (copy-on-write). After every call every frame's reference count is
+ * recomputed from all the page tables and compared (abort on a mismatch).
+ */
+#define MM_MAGIC  'M'
+#define MM_OP_LEN 4
+#define MM_SLOTS  4
+#define MM_PAGES  32
+#define MM_BASE	  0x400000ULL
+
+struct mm_model {
+	struct linux_mm *mm;
+	int16_t byte[MM_PAGES]; /* -1: not known (unmapped, shared, zero) */
+};
+
+static void count_level(struct linux_proc *proc, uint32_t *refs, uint64_t table, int level)
+{
+	uint64_t *t = linux_page_host(&proc->pages, table);
+	refs[table / 4096 - proc->pages.first]++;
+	for (unsigned i = 0; i < 512; i++) {
+		if (level == 3 && i == LINUX_PHYSMAP >> 39)
+			continue; /* the VM's map of RAM: counted once below */
+		if (level > 0 && (t[i] & 1))
+			count_level(proc, refs, t[i] & 0xFFFFFFFFFF000ULL, level - 1);
+		else if (level == 0 && (t[i] & (1ULL << 9)))
+			refs[(t[i] & 0xFFFFFFFFFF000ULL) / 4096 - proc->pages.first]++;
+	}
+}
+
+static void check_frames(struct linux_proc *proc, struct mm_model *m)
+{
+	uint32_t *refs = calloc(proc->pages.count, sizeof(*refs));
+	for (int k = 0; k < MM_SLOTS; k++)
+		if (m[k].mm)
+			count_level(proc, refs, m[k].mm->root, 3);
+	const uint64_t *pdpt = linux_page_host(&proc->pages, proc->pages.physmap);
+	refs[proc->pages.physmap / 4096 - proc->pages.first]++;
+	for (unsigned g = 0; g < 512; g++)
+		if (pdpt[g] & 1)
+			refs[(pdpt[g] & 0xFFFFFFFFFF000ULL) / 4096 - proc->pages.first]++;
+	for (uint64_t f = 0; f < proc->pages.count; f++)
+		if (refs[f] != proc->pages.refs[f])
+			abort();
+	free(refs);
+}
+
+static void mm_sequence(struct linux_proc *proc, const uint8_t *in, size_t size)
+{
+	struct mm_model m[MM_SLOTS] = {{.mm = proc->mm}};
+	memset(m[0].byte, 0xff, sizeof(m[0].byte));
+	for (size_t i = 0; i + MM_OP_LEN <= size; i += MM_OP_LEN) {
+		const uint8_t *op = in + i;
+		struct mm_model *cur = &m[op[1] % MM_SLOTS];
+		if (!cur->mm)
+			continue;
+		proc->mm = cur->mm;
+		unsigned page = op[2] % MM_PAGES, n = 1 + op[3] % 4;
+		uint64_t at = MM_BASE + page * 4096ULL, len = n * 4096ULL;
+		uint8_t b = op[3];
+		switch (op[0] % 8) {
+		case 0: /* mmap private or shared, fixed */
+			if (linux_sys_mmap(proc, at, len, 3, (op[3] & 0x80 ? 1 : 2) | 0x30, -1ULL,
+					   0) == (long)at)
+				for (unsigned k = page; k < page + n && k < MM_PAGES; k++)
+					cur->byte[k] = op[3] & 0x80 ? -1 : 0;
+			break;
+		case 1:
+			if (linux_sys_munmap(proc, at, len) == 0)
+				for (unsigned k = page; k < page + n && k < MM_PAGES; k++)
+					cur->byte[k] = -1;
+			break;
+		case 2: linux_sys_mprotect(proc, at, len, op[3] & 7); break;
+		case 3: /* the program writes (copy_out as the VMM writes for it) */
+			if (linux_copy_out(proc, at, &b, 1) == 0 && cur->byte[page] >= 0)
+				cur->byte[page] = b;
+			break;
+		case 4: { /* a write fault, then the byte read back */
+			uint8_t got;
+			if (cur->byte[page] >= 0 && linux_copy_in(proc, &got, at, 1) == 0 &&
+			    got != cur->byte[page])
+				abort(); /* another space's write reached this one */
+			linux_mm_fault(proc, at, 2 | 4);
+			break;
+		}
+		case 5: { /* fork into a free slot */
+			for (int k = 0; k < MM_SLOTS; k++)
+				if (!m[k].mm) {
+					m[k].mm = linux_mm_fork(proc);
+					memcpy(m[k].byte, cur->byte, sizeof(cur->byte));
+					break;
+				}
+			break;
+		}
+		case 6: /* the space goes (exit), never the last one */
+			for (int k = 0; k < MM_SLOTS; k++)
+				if (&m[k] != cur && m[k].mm) {
+					linux_mm_put(cur->mm);
+					cur->mm = NULL;
+					proc->mm = m[k].mm;
+					break;
+				}
+			break;
+		case 7: /* grown in place or moved out of the window */
+			if (linux_sys_mremap(proc, at, len, len + 4096, 1, 0) != (long)at)
+				for (unsigned k = page; k < page + n && k < MM_PAGES; k++)
+					cur->byte[k] = -1;
+			break;
+		}
+		if (cur->mm)
+			proc->mm = cur->mm;
+		check_frames(proc, m);
+	}
+	for (int k = 0; k < MM_SLOTS; k++)
+		if (m[k].mm && m[k].mm != proc->mm)
+			linux_mm_put(m[k].mm);
 }
 
 static void tree_sequence(struct linux_proc *proc, uint64_t user, const uint8_t *in, size_t size)
@@ -250,15 +373,17 @@ static void tree_sequence(struct linux_proc *proc, uint64_t user, const uint8_t 
 			for (int k = 0; k < 8; k++) {
 				int32_t pfd = 3 + k;
 				int16_t ev = POLLIN | POLLOUT;
-				memcpy(guest_mem_ptr(&proc->vm->mem, buf_at + 8 * k, 4), &pfd, 4);
-				memcpy(guest_mem_ptr(&proc->vm->mem, buf_at + 8 * k + 4, 2), &ev,
-				       2);
+				linux_copy_out(proc, buf_at + 8 * k, &pfd, 4);
+				linux_copy_out(proc, buf_at + 8 * k + 4, &ev, 2);
 			}
 			r.rax = 7, a[0] = buf_at, a[1] = 1 + op[3] % 8,
 			a[2] = op[3] & 0x80 ? -1 : 0;
 			break;
 		case T_SELECT: /* every fd below 3 + op[3] % 12 in both sets */
-			memset(guest_mem_ptr(&proc->vm->mem, buf_at, 16), 0xff, 16);
+			linux_copy_out(proc, buf_at,
+				       "\xff\xff\xff\xff\xff\xff\xff\xff"
+				       "\xff\xff\xff\xff\xff\xff\xff\xff",
+				       16);
 			r.rax = 23, a[0] = 3 + op[3] % 12, a[1] = buf_at, a[2] = buf_at + 8;
 			break;
 		case T_CALLS: abort();
@@ -302,7 +427,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	proc->stack_low = proc->user_top - 0x40000;
 	linux_mm_map(proc, user, user_len, LINUX_PROT_READ | LINUX_PROT_WRITE, true);
 	linux_mm_map(proc, proc->stack_low, 0x40000, LINUX_PROT_READ | LINUX_PROT_WRITE, true);
-	proc->brk_start = proc->brk = user + user_len;
+	proc->mm->brk_start = proc->mm->brk = user + user_len;
 	linux_fd_init(proc);
 	for (int fd = 0; fd < 3; fd++)
 		proc->fds[fd].file->host_fd = devnull;
@@ -311,10 +436,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		tree_sequence(proc, user, data + 1, size - 1);
 		goto out;
 	}
+	if (size > 0 && data[0] == MM_MAGIC) {
+		mm_sequence(proc, data + 1, size - 1);
+		goto out;
+	}
 	size_t head = CALLS * CALL_LEN;
 	if (size > head)
-		memcpy(vm.mem.host + user, data + head,
-		       size - head < user_len ? size - head : user_len);
+		linux_copy_out(proc, user, data + head,
+			       size - head < user_len ? size - head : user_len);
 
 	for (size_t i = 0; i < CALLS && (i + 1) * CALL_LEN <= size && !vm_is_ending(&vm); i++) {
 		const uint8_t *c = data + i * CALL_LEN;
