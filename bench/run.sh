@@ -235,6 +235,17 @@ if command -v busybox >/dev/null; then
 	small=$(tr ' ' '\n' <<<"$small" | grep . | best)
 	whole=$(tr ' ' '\n' <<<"$whole" | grep . | best)
 	echo "BENCH linux-rootfs ratio=$(ratio "$whole" "$small") root=${whole}s ten_files=${small}s (--fs / vs a ten-file tree; target <= 1.2)"
+	# linux-dynamic: the host's dynamic /bin/true (ld.so and libc read from the
+	# tree, PT_INTERP) vs static busybox true, both under --fs /: what the
+	# dynamic loader costs a start. Interleaved, best of 9 each.
+	stat_t="" dyn_t=""
+	for _ in 1 2 3 4 5 6 7 8 9; do
+		stat_t+="$(secs "$L" run --linux --fs / busybox -- true) "
+		dyn_t+="$(secs "$L" run --linux --fs / /bin/true) "
+	done
+	stat_t=$(tr ' ' '\n' <<<"$stat_t" | grep . | best)
+	dyn_t=$(tr ' ' '\n' <<<"$dyn_t" | grep . | best)
+	echo "BENCH linux-dynamic ratio=$(ratio "$dyn_t" "$stat_t") dynamic=${dyn_t}s static=${stat_t}s (--fs / /bin/true through ld.so vs static busybox true; lower is better)"
 else
 	echo "BENCH linux-busybox skipped: busybox-static not installed"
 fi

@@ -304,14 +304,67 @@ long linux_sys_madvise(struct linux_proc *proc, uint64_t addr, uint64_t len, uin
 
 /* ---- linux_elf.c ---- */
 
-/* Parses and loads the static (PIE or not) executable into the process's
- * memory. Needs linux_mm_init(). Returns 0 or -1 with err. */
-int linux_elf_load(struct linux_proc *proc, const uint8_t *file, uint64_t size, char *err,
-		   size_t errlen);
+/* An ELF image checked by linux_elf_parse(): link-time addresses. */
+struct linux_elf {
+	uint64_t lo, hi;		 /* page-aligned span of the PT_LOAD segments */
+	uint64_t max_align;		 /* largest segment alignment, at most 2 MiB */
+	uint64_t entry, phdr;		 /* phdr: where the program headers are loaded */
+	uint64_t phoff, phnum;		 /* the program header table in the file */
+	uint64_t interp_off, interp_len; /* PT_INTERP's path in the file; len 0: none */
+	bool dyn, have_phdr;		 /* dyn: ET_DYN (placed at a bias of our choice) */
+};
+
+/* Checks an x86-64 executable file[0, size) (segments, entry, PT_INTERP)
+ * without mapping anything. Returns 0 or -1 with a reason in err. */
+int linux_elf_parse(const uint8_t *file, uint64_t size, struct linux_elf *elf, char *err,
+		    size_t errlen);
+
+/* Maps the checked image at link address + bias with its segments' rights,
+ * written through linux_copy_out(). Returns 0 or -errno. */
+int linux_elf_map(struct linux_proc *proc, const uint8_t *file, const struct linux_elf *elf,
+		  uint64_t bias);
 
 /* Whether an image the SDK loader would take looks like a Linux program
  * (ABI note, TLS segment, Linux OS ABI): `lockvm run` then asks for --linux. */
 bool linux_elf_looks_linux(const uint8_t *file, uint64_t size);
+
+/* ---- linux_exec.c: execve and the one loader ---- */
+
+/* argv then envp, NUL-terminated strings one after the other in buf. */
+struct linux_exec_args {
+	char *buf;
+	size_t len, cap;
+	unsigned argc, envc;
+	uint64_t limit; /* bytes of strings and pointers allowed (E2BIG past it) */
+};
+
+/* Appends one argv (env false) or envp string. 0, -E2BIG or -ENOMEM. */
+int linux_exec_args_add(struct linux_exec_args *args, const char *s, bool env);
+void linux_exec_args_free(struct linux_exec_args *args);
+/* Linux's ARG_MAX for the process: a quarter of its stack. */
+uint64_t linux_exec_args_limit(const struct linux_proc *proc);
+
+/* A `#!` line's interpreter and optional argument (each buffer at least
+ * 257 bytes). Returns 1 (a script), 0 (not one) or -ENOEXEC. */
+int linux_exec_shebang(const uint8_t *file, uint64_t size, char *interp, char *arg);
+
+/* linux_exec_load()'s result once the old image is gone: the process ends. */
+#define LINUX_EXEC_GONE 1
+
+/*
+ * Runs file[0, size) (an ELF program or a `#!` script), known as filename,
+ * with args (rewritten for scripts): follows `#!` and PT_INTERP through the
+ * VM's file tree from the cwd, checks everything, then gives the process a
+ * new address space (linux_mm_exec), the image, the interpreter and the
+ * initial stack, and resets what exec resets (close-on-exec fds, caught
+ * signals). Sets proc->entry and proc->initial_rsp. Returns 0, -errno
+ * (nothing changed) or LINUX_EXEC_GONE, with a reason in err.
+ */
+int linux_exec_load(struct linux_proc *proc, const uint8_t *file, uint64_t size,
+		    const char *filename, struct linux_exec_args *args, char *err, size_t errlen);
+
+long linux_sys_execve(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_execveat(struct linux_proc *proc, const uint64_t *a);
 
 /* ---- linux_fd.c: the fd table ---- */
 
@@ -328,6 +381,8 @@ bool linux_elf_looks_linux(const uint8_t *file, uint64_t size);
 #define L_O_PATH      010000000
 
 void linux_fd_init(struct linux_proc *proc);
+/* exec: closes every close-on-exec fd. */
+void linux_fd_exec(struct linux_proc *proc);
 void linux_fd_free(struct linux_proc *proc);
 /* The file description behind fd, or NULL. */
 struct linux_file *linux_fd_get(struct linux_proc *proc, uint64_t fd);
@@ -488,6 +543,10 @@ long linux_sys_sync(struct linux_proc *proc, const uint64_t *a);
  * guests). */
 bool linux_signal_fault(struct linux_proc *proc, unsigned vector, uint64_t error_code, uint64_t cr2,
 			struct linux_regs *regs);
+
+/* exec: caught signals go back to their default (ignored ones stay
+ * ignored, the mask is kept), the alternate stack is gone. */
+void linux_signal_exec(struct linux_proc *proc);
 
 long linux_sys_rt_sigaction(struct linux_proc *proc, uint64_t sig, uint64_t act, uint64_t oldact,
 			    uint64_t size);

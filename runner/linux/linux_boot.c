@@ -14,31 +14,7 @@
 #include "linux.h"
 
 #define PAGE		   LOCKVM_PAGE_SIZE
-#define LINUX_STACK_SIZE   (8ULL << 20)
 #define LINUX_SYSCALL_STUB X86_ARGS_GPA /* SDK argv area; unused by Linux guests */
-
-/* auxv types (elf.h names, kept local to say which ones we give). */
-enum {
-	AT_NULL_ = 0,
-	AT_PHDR_ = 3,
-	AT_PHENT_ = 4,
-	AT_PHNUM_ = 5,
-	AT_PAGESZ_ = 6,
-	AT_BASE_ = 7,
-	AT_FLAGS_ = 8,
-	AT_ENTRY_ = 9,
-	AT_UID_ = 11,
-	AT_EUID_ = 12,
-	AT_GID_ = 13,
-	AT_EGID_ = 14,
-	AT_PLATFORM_ = 15,
-	AT_HWCAP_ = 16,
-	AT_CLKTCK_ = 17,
-	AT_SECURE_ = 23,
-	AT_RANDOM_ = 25,
-	AT_HWCAP2_ = 26,
-	AT_EXECFN_ = 31,
-};
 
 /* The SYSCALL entry stub: one MMIO write exits to the VMM, which serves
  * the call. On hosts where SYSCALL enters CPL 0 the VMM leaves RIP on the
@@ -71,109 +47,72 @@ static void map_runner_pages(struct linux_proc *proc)
 	write_syscall_stub(proc);
 }
 
-struct stack_writer {
-	struct linux_proc *proc;
-	uint64_t sp;
-	bool overflow;
-};
-
-static uint64_t push_bytes(struct stack_writer *w, const void *data, size_t len)
-{
-	if (w->sp - len < w->proc->stack_low + PAGE) {
-		w->overflow = true;
-		return 0;
-	}
-	w->sp -= len;
-	if (linux_copy_out(w->proc, w->sp, data, len) < 0)
-		w->overflow = true;
-	return w->sp;
-}
-
-static uint64_t push_string(struct stack_writer *w, const char *s)
-{
-	return push_bytes(w, s, strlen(s) + 1);
-}
-
-static int build_stack(struct linux_proc *proc, char *err, size_t errlen)
-{
-	const struct linux_config *cfg = &proc->cfg;
-	struct stack_writer w = {.proc = proc, .sp = proc->user_top};
-	uint64_t argv[LOCKVM_MAX_ARGS + 1], envp[LINUX_MAX_ENV + 1];
-	if (cfg->argc == 0 || cfg->argc > LOCKVM_MAX_ARGS || cfg->envc > LINUX_MAX_ENV) {
-		snprintf(err, errlen, "bad argument or environment count");
-		return -1;
-	}
-	uint64_t execfn = push_string(&w, cfg->argv[0]);
-	for (unsigned i = cfg->envc; i-- > 0;)
-		envp[i] = push_string(&w, cfg->envp[i]);
-	for (unsigned i = cfg->argc; i-- > 0;)
-		argv[i] = push_string(&w, cfg->argv[i]);
-	uint64_t platform = push_string(&w, "x86_64");
-	uint8_t random[16];
-	if (getrandom(random, sizeof(random), 0) != (ssize_t)sizeof(random)) {
-		snprintf(err, errlen, "getrandom: %s", strerror(errno));
-		return -1;
-	}
-	uint64_t at_random = push_bytes(&w, random, sizeof(random));
-	unsigned eax, ebx, ecx, edx = 0;
-	__get_cpuid(1, &eax, &ebx, &ecx, &edx);
-	uint64_t auxv[][2] = {
-	    {AT_PHDR_, proc->phdr},
-	    {AT_PHENT_, 56},
-	    {AT_PHNUM_, proc->phnum},
-	    {AT_PAGESZ_, PAGE},
-	    {AT_BASE_, proc->load_bias},
-	    {AT_FLAGS_, 0},
-	    {AT_ENTRY_, proc->entry},
-	    {AT_UID_, 0},
-	    {AT_EUID_, 0},
-	    {AT_GID_, 0},
-	    {AT_EGID_, 0},
-	    {AT_PLATFORM_, platform},
-	    {AT_HWCAP_, edx},
-	    {AT_CLKTCK_, 100},
-	    {AT_SECURE_, 0},
-	    {AT_RANDOM_, at_random},
-	    {AT_HWCAP2_, 0},
-	    {AT_EXECFN_, execfn},
-	    {AT_NULL_, 0},
-	};
-	uint64_t words = 1 + cfg->argc + 1 + cfg->envc + 1 + 2 * ARRAY_SIZE(auxv);
-	w.sp &= ~15ULL;
-	if (words % 2)
-		w.sp -= 8; /* argc lands 16-byte aligned */
-	if (w.overflow || w.sp < proc->stack_low + PAGE + words * 8) {
-		snprintf(err, errlen, "arguments and environment do not fit on the stack");
-		return -1;
-	}
-	w.sp -= words * 8;
-	uint64_t out[1 + LOCKVM_MAX_ARGS + 1 + LINUX_MAX_ENV + 1 + 2 * ARRAY_SIZE(auxv)];
-	size_t k = 0;
-	out[k++] = cfg->argc;
-	for (unsigned i = 0; i < cfg->argc; i++)
-		out[k++] = argv[i];
-	out[k++] = 0;
-	for (unsigned i = 0; i < cfg->envc; i++)
-		out[k++] = envp[i];
-	out[k++] = 0;
-	for (size_t i = 0; i < ARRAY_SIZE(auxv); i++) {
-		out[k++] = auxv[i][0];
-		out[k++] = auxv[i][1];
-	}
-	if (linux_copy_out(proc, w.sp, out, words * 8) < 0) {
-		snprintf(err, errlen, "arguments and environment do not fit on the stack");
-		return -1;
-	}
-	proc->initial_rsp = w.sp;
-	return 0;
-}
-
 /* The --fs tree: its root fd passes to the tree, which reads it lazily. */
 static int map_fs(struct linux_proc *proc, char *err, size_t errlen)
 {
 	int fd = proc->cfg.fs_fd;
 	proc->cfg.fs_fd = -1;
 	return linux_fs_init(&proc->fs, fd, proc->cfg.tmp_limit, err, errlen);
+}
+
+/* PATH inside the tree, as the supervisor searched it for PROGRAM. */
+static const char *path_env(const struct linux_config *cfg)
+{
+	for (unsigned i = 0; i < cfg->envc; i++)
+		if (strncmp(cfg->envp[i], "PATH=", 5) == 0)
+			return cfg->envp[i] + 5;
+	return "/usr/local/bin:/usr/bin:/bin";
+}
+
+/* The path PROGRAM has in the VM's tree, as execvp names it (AT_EXECFN, a
+ * script's argument): a name without '/' is found through PATH. */
+static void first_filename(struct linux_proc *proc, char *out, size_t len)
+{
+	const char *name = proc->cfg.argv[0];
+	snprintf(out, len, "%s", name);
+	if (strchr(name, '/') || proc->fs.root_fd < 0)
+		return;
+	for (const char *p = path_env(&proc->cfg); *p;) {
+		size_t dir_len = strcspn(p, ":");
+		char path[LINUX_PATH_MAX];
+		struct linux_node *node;
+		if (dir_len > 0 &&
+		    (size_t)snprintf(path, sizeof(path), "%.*s/%s", (int)dir_len, p, name) <
+			sizeof(path) &&
+		    linux_fs_resolve(&proc->fs, proc->cwd, path, LINUX_RESOLVE_FOLLOW, &node, NULL,
+				     NULL, 0) == 0 &&
+		    S_ISREG(node->mode)) {
+			snprintf(out, len, "%s", path);
+			return;
+		}
+		p += dir_len + (p[dir_len] == ':');
+	}
+}
+
+/* The first program goes through the same loader as execve. */
+static int load_first(struct linux_proc *proc, const uint8_t *file, uint64_t size, char *err,
+		      size_t errlen)
+{
+	const struct linux_config *cfg = &proc->cfg;
+	if (cfg->argc == 0 || cfg->argc > LOCKVM_MAX_ARGS || cfg->envc > LINUX_MAX_ENV)
+		return err_fmt(err, errlen, "bad argument or environment count");
+	struct linux_exec_args args = {.limit = linux_exec_args_limit(proc)};
+	int rc = 0;
+	for (unsigned i = 0; i < cfg->argc && rc == 0; i++)
+		rc = linux_exec_args_add(&args, cfg->argv[i], false);
+	for (unsigned i = 0; i < cfg->envc && rc == 0; i++)
+		rc = linux_exec_args_add(&args, cfg->envp[i], true);
+	char filename[LINUX_PATH_MAX];
+	first_filename(proc, filename, sizeof(filename));
+	if (rc < 0)
+		snprintf(err, errlen, "arguments and environment: %s", strerror(-rc));
+	else
+		rc = linux_exec_load(proc, file, size, filename, &args, err, errlen);
+	linux_exec_args_free(&args);
+	size_t used = strlen(err);
+	if (rc == -ENOENT && proc->fs.root_fd < 0 && used < errlen)
+		snprintf(err + used, errlen - used, " (give --fs DIR: the tree holding it)");
+	return rc == 0 ? 0 : -1;
 }
 
 struct linux_proc *linux_setup(struct vm *vm, const uint8_t *file, uint64_t size,
@@ -194,24 +133,12 @@ struct linux_proc *linux_setup(struct vm *vm, const uint8_t *file, uint64_t size
 	if (linux_mm_init(proc, err, errlen) < 0)
 		goto fail;
 	map_runner_pages(proc);
-	uint64_t stack = LINUX_STACK_SIZE;
-	if (stack > vm->mem.size / 8)
-		stack = vm->mem.size / 8;
-	proc->stack_low = proc->user_top - stack;
-	/* The stack, with an unmapped guard page below it. */
-	if (linux_mm_map(proc, proc->stack_low + PAGE, stack - PAGE,
-			 LINUX_PROT_READ | LINUX_PROT_WRITE, false) < 0) {
-		snprintf(err, errlen, "no room for the stack");
-		goto fail;
-	}
-	if (linux_elf_load(proc, file, size, err, errlen) < 0)
-		goto fail;
-	proc->mm->brk_start = proc->mm->brk = (proc->image_end + PAGE - 1) & ~(PAGE - 1);
+	/* The tree first: a `#!` or PT_INTERP names files in it. */
 	if (map_fs(proc, err, errlen) < 0)
 		goto fail;
 	linux_fd_init(proc);
 	proc->cwd = proc->fs.root;
-	if (build_stack(proc, err, errlen) < 0)
+	if (load_first(proc, file, size, err, errlen) < 0)
 		goto fail;
 	x86_setup_descriptors(vm);
 	vm->entry = proc->entry;

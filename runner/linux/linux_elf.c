@@ -1,5 +1,6 @@
-/* Loader for static Linux executables (non-PIE and static-PIE), every field checked; and telling Linux programs from SDK guests. */
+/* ELF images of Linux programs and their interpreters: every field checked before anything is mapped (linux_elf_parse), then the segments written through the checked copies (linux_elf_map); and telling Linux programs from SDK guests. */
 #include <elf.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -7,9 +8,7 @@
 #include "linux.h"
 #include "util.h"
 
-/* Where a static-PIE is placed (Linux's ELF_ET_DYN_BASE would be far above RAM). */
-#define LINUX_PIE_BASE 0x400000ULL
-#define PAGE_MASK      (LOCKVM_PAGE_SIZE - 1)
+#define PAGE_MASK (LOCKVM_PAGE_SIZE - 1)
 
 /* The header and a pointer to a phnum-long, in-file program header table. */
 static const char *read_header(const uint8_t *file, uint64_t size, Elf64_Ehdr *eh)
@@ -37,10 +36,10 @@ static const char *read_header(const uint8_t *file, uint64_t size, Elf64_Ehdr *e
 	return NULL;
 }
 
-static Elf64_Phdr phdr_at(const uint8_t *file, const Elf64_Ehdr *eh, unsigned i)
+static Elf64_Phdr phdr_at(const uint8_t *file, uint64_t phoff, unsigned i)
 {
 	Elf64_Phdr ph;
-	memcpy(&ph, file + eh->e_phoff + (uint64_t)i * sizeof(ph), sizeof(ph));
+	memcpy(&ph, file + phoff + (uint64_t)i * sizeof(ph), sizeof(ph));
 	return ph;
 }
 
@@ -73,7 +72,7 @@ bool linux_elf_looks_linux(const uint8_t *file, uint64_t size)
 	if (eh.e_ident[EI_OSABI] == ELFOSABI_LINUX)
 		return true;
 	for (unsigned i = 0; i < eh.e_phnum; i++) {
-		Elf64_Phdr ph = phdr_at(file, &eh, i);
+		Elf64_Phdr ph = phdr_at(file, eh.e_phoff, i);
 		if (ph.p_type == PT_TLS)
 			return true;
 		if (ph.p_type == PT_DYNAMIC && eh.e_type == ET_DYN)
@@ -84,126 +83,154 @@ bool linux_elf_looks_linux(const uint8_t *file, uint64_t size)
 	return false;
 }
 
+/* PT_INTERP: a NUL-terminated path inside the file, as Linux wants it. */
+static const char *check_interp(const uint8_t *file, uint64_t size, const Elf64_Phdr *ph,
+				struct linux_elf *elf)
+{
+	uint64_t end;
+	if (elf->interp_len)
+		return "more than one interpreter (PT_INTERP)";
+	if (ph->p_filesz < 2 || ph->p_filesz > LINUX_PATH_MAX ||
+	    __builtin_add_overflow(ph->p_offset, ph->p_filesz, &end) || end > size)
+		return "bad interpreter path (PT_INTERP)";
+	/* As Linux: the last byte NUL; the path is the string before the first. */
+	const char *path = (const char *)file + ph->p_offset;
+	if (path[ph->p_filesz - 1] != '\0' || path[0] == '\0')
+		return "interpreter path (PT_INTERP) is not a NUL-terminated string";
+	elf->interp_off = ph->p_offset;
+	elf->interp_len = strlen(path);
+	return NULL;
+}
+
+/* One PT_LOAD: in the file, in the address space, offset and address congruent. */
+static const char *check_load(uint64_t size, const Elf64_Phdr *ph, struct linux_elf *elf)
+{
+	uint64_t file_end, mem_end;
+	if (__builtin_add_overflow(ph->p_offset, ph->p_filesz, &file_end) || file_end > size ||
+	    ph->p_filesz > ph->p_memsz ||
+	    __builtin_add_overflow(ph->p_vaddr, ph->p_memsz, &mem_end) || mem_end > (1ULL << 46))
+		return "a segment has a bad file or memory range";
+	if ((ph->p_vaddr & PAGE_MASK) != (ph->p_offset & PAGE_MASK))
+		return "a segment's address and file offset disagree modulo 4K";
+	if (ph->p_align > 1 && (ph->p_align & (ph->p_align - 1)))
+		return "a segment's alignment is not a power of two";
+	if (ph->p_align > elf->max_align)
+		elf->max_align = ph->p_align;
+	if (ph->p_vaddr < elf->lo)
+		elf->lo = ph->p_vaddr;
+	if (mem_end > elf->hi)
+		elf->hi = mem_end;
+	return NULL;
+}
+
+/* The entry in an executable segment; the program headers in a loaded one. */
+static const char *check_entry(const uint8_t *file, const Elf64_Ehdr *eh, struct linux_elf *elf)
+{
+	bool have_exec = false;
+	for (unsigned i = 0; i < eh->e_phnum; i++) {
+		Elf64_Phdr ph = phdr_at(file, eh->e_phoff, i);
+		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
+			continue;
+		if ((ph.p_flags & PF_X) && eh->e_entry >= ph.p_vaddr &&
+		    eh->e_entry - ph.p_vaddr < ph.p_memsz)
+			have_exec = true;
+		if (!elf->have_phdr && eh->e_phoff >= ph.p_offset &&
+		    eh->e_phoff - ph.p_offset < ph.p_filesz) {
+			elf->phdr = ph.p_vaddr + (eh->e_phoff - ph.p_offset);
+			elf->have_phdr = true;
+		}
+	}
+	return have_exec ? NULL : "the entry point is not inside an executable segment";
+}
+
+int linux_elf_parse(const uint8_t *file, uint64_t size, struct linux_elf *elf, char *err,
+		    size_t errlen)
+{
+	Elf64_Ehdr eh = {0};
+	const char *problem = read_header(file, size, &eh);
+	*elf = (struct linux_elf){.lo = UINT64_MAX, .max_align = LOCKVM_PAGE_SIZE};
+	unsigned loads = 0;
+	for (unsigned i = 0; !problem && i < eh.e_phnum; i++) {
+		Elf64_Phdr ph = phdr_at(file, eh.e_phoff, i);
+		if (ph.p_type == PT_INTERP)
+			problem = check_interp(file, size, &ph, elf);
+		if (ph.p_type == PT_PHDR) {
+			elf->phdr = ph.p_vaddr;
+			elf->have_phdr = true;
+		}
+		if (ph.p_type == PT_LOAD && ph.p_memsz) {
+			problem = check_load(size, &ph, elf);
+			loads++;
+		}
+	}
+	if (!problem && loads == 0)
+		problem = "no loadable segment";
+	if (!problem && loads > ELF_MAX_SEGMENTS)
+		problem = "too many loadable segments";
+	if (!problem)
+		problem = check_entry(file, &eh, elf);
+	if (problem)
+		return err_fmt(err, errlen, "%s", problem);
+	elf->lo &= ~PAGE_MASK;
+	elf->hi = (elf->hi + PAGE_MASK) & ~PAGE_MASK;
+	if (elf->max_align > (2ULL << 20))
+		elf->max_align = 2ULL << 20;
+	elf->dyn = eh.e_type == ET_DYN;
+	elf->entry = eh.e_entry;
+	elf->phoff = eh.e_phoff;
+	elf->phnum = eh.e_phnum;
+	return 0;
+}
+
 static unsigned prot_of(uint32_t p_flags)
 {
 	return ((p_flags & PF_R) ? LINUX_PROT_READ : 0) |
 	       ((p_flags & PF_W) ? LINUX_PROT_WRITE : 0) | ((p_flags & PF_X) ? LINUX_PROT_EXEC : 0);
 }
 
-int linux_elf_load(struct linux_proc *proc, const uint8_t *file, uint64_t size, char *err,
-		   size_t errlen)
+/* The union of the rights of the segments touching the page at link-time address `page`. */
+static unsigned page_prot(const uint8_t *file, const struct linux_elf *elf, uint64_t page,
+			  bool *touched)
 {
-	Elf64_Ehdr eh;
-	const char *problem = read_header(file, size, &eh);
-	if (problem)
-		return err_fmt(err, errlen, "%s", problem);
-	uint64_t lo = UINT64_MAX, hi = 0, max_align = LOCKVM_PAGE_SIZE, phdr_vaddr = 0;
-	bool have_phdr = false, have_exec = false;
-	unsigned loads = 0;
-	for (unsigned i = 0; i < eh.e_phnum; i++) {
-		Elf64_Phdr ph = phdr_at(file, &eh, i);
-		if (ph.p_type == PT_INTERP)
-			return err_fmt(err, errlen,
-				       "dynamically linked (asks for an interpreter): --linux runs "
-				       "static programs only (link with -static or -static-pie)");
-		if (ph.p_type == PT_PHDR) {
-			phdr_vaddr = ph.p_vaddr;
-			have_phdr = true;
-		}
+	unsigned prot = 0;
+	*touched = false;
+	for (unsigned i = 0; i < elf->phnum; i++) {
+		Elf64_Phdr ph = phdr_at(file, elf->phoff, i);
 		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
 			continue;
-		uint64_t file_end, mem_end;
-		if (__builtin_add_overflow(ph.p_offset, ph.p_filesz, &file_end) ||
-		    file_end > size || ph.p_filesz > ph.p_memsz ||
-		    __builtin_add_overflow(ph.p_vaddr, ph.p_memsz, &mem_end) ||
-		    mem_end > (1ULL << 46))
-			return err_fmt(err, errlen, "segment %u: bad file or memory range", i);
-		if ((ph.p_vaddr & PAGE_MASK) != (ph.p_offset & PAGE_MASK))
-			return err_fmt(err, errlen,
-				       "segment %u: address and file offset disagree modulo 4K", i);
-		if (ph.p_align > 1 && (ph.p_align & (ph.p_align - 1)))
-			return err_fmt(err, errlen, "segment %u: alignment is not a power of two",
-				       i);
-		if (ph.p_align > max_align)
-			max_align = ph.p_align;
-		if (ph.p_vaddr < lo)
-			lo = ph.p_vaddr;
-		if (mem_end > hi)
-			hi = mem_end;
-		loads++;
+		if (page >= (ph.p_vaddr & ~PAGE_MASK) && page < ph.p_vaddr + ph.p_memsz) {
+			prot |= prot_of(ph.p_flags);
+			*touched = true;
+		}
 	}
-	if (loads == 0)
-		return err_fmt(err, errlen, "no loadable segment");
-	if (loads > ELF_MAX_SEGMENTS)
-		return err_fmt(err, errlen, "too many loadable segments (%u)", loads);
-	lo &= ~PAGE_MASK;
-	uint64_t bias = 0;
-	if (eh.e_type == ET_DYN) {
-		if (max_align > (2ULL << 20))
-			max_align = 2ULL << 20;
-		uint64_t base = (LINUX_PIE_BASE + max_align - 1) & ~(max_align - 1);
-		bias = base - lo;
-	}
-	uint64_t load_lo = lo + bias, load_hi = hi + bias;
-	if (load_lo < LOCKVM_RUNNER_END || load_hi > proc->stack_low)
-		return err_fmt(
-		    err, errlen,
-		    "image [0x%llx, 0x%llx) does not fit between 0x%llx and the stack at "
-		    "0x%llx (more --mem?)",
-		    (unsigned long long)load_lo, (unsigned long long)load_hi,
-		    (unsigned long long)LOCKVM_RUNNER_END, (unsigned long long)proc->stack_low);
-	uint64_t span = ((load_hi + PAGE_MASK) & ~PAGE_MASK) - load_lo;
-	/* Writable while copying; final rights below, page by page. */
-	if (linux_mm_map(proc, load_lo, span, LINUX_PROT_READ | LINUX_PROT_WRITE, false) < 0)
-		return err_fmt(err, errlen, "image does not fit in guest memory");
-	for (unsigned i = 0; i < eh.e_phnum; i++) {
-		Elf64_Phdr ph = phdr_at(file, &eh, i);
+	return prot;
+}
+
+int linux_elf_map(struct linux_proc *proc, const uint8_t *file, const struct linux_elf *elf,
+		  uint64_t bias)
+{
+	uint64_t span = elf->hi - elf->lo;
+	/* Zeroed and writable while copying; final rights below, page by page. */
+	int rc = linux_mm_map(proc, elf->lo + bias, span, LINUX_PROT_READ | LINUX_PROT_WRITE, true);
+	if (rc < 0)
+		return rc;
+	for (unsigned i = 0; i < elf->phnum; i++) {
+		Elf64_Phdr ph = phdr_at(file, elf->phoff, i);
 		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
 			continue;
-		uint64_t dest = ph.p_vaddr + bias;
-		if (linux_copy_out(proc, dest, file + ph.p_offset, ph.p_filesz) < 0 ||
-		    linux_clear_user(proc, dest + ph.p_filesz, ph.p_memsz - ph.p_filesz) < 0)
-			return err_fmt(err, errlen, "segment %u is outside guest memory", i);
-		uint64_t entry = eh.e_entry + bias;
-		if ((ph.p_flags & PF_X) && entry >= ph.p_vaddr + bias &&
-		    entry - (ph.p_vaddr + bias) < ph.p_memsz)
-			have_exec = true;
-		if (!have_phdr && eh.e_phoff >= ph.p_offset &&
-		    eh.e_phoff - ph.p_offset < ph.p_filesz) {
-			phdr_vaddr = ph.p_vaddr + (eh.e_phoff - ph.p_offset);
-			have_phdr = true;
-		}
+		if (linux_copy_out(proc, ph.p_vaddr + bias, file + ph.p_offset, ph.p_filesz) < 0)
+			return -EFAULT;
 	}
-	if (!have_exec)
-		return err_fmt(err, errlen,
-			       "entry point 0x%llx is not inside an executable segment",
-			       (unsigned long long)eh.e_entry);
-	/* Each page gets the union of the rights of the segments touching it;
-	 * gaps between segments are given back. */
-	for (uint64_t page = load_lo; page < load_lo + span; page += LOCKVM_PAGE_SIZE) {
-		unsigned prot = 0;
-		bool touched = false;
-		for (unsigned i = 0; i < eh.e_phnum; i++) {
-			Elf64_Phdr ph = phdr_at(file, &eh, i);
-			if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
-				continue;
-			uint64_t s = (ph.p_vaddr + bias) & ~PAGE_MASK,
-				 e = ph.p_vaddr + bias + ph.p_memsz;
-			if (page >= s && page < e) {
-				prot |= prot_of(ph.p_flags);
-				touched = true;
-			}
-		}
+	/* Gaps between segments are given back. */
+	for (uint64_t page = elf->lo; page < elf->hi; page += LOCKVM_PAGE_SIZE) {
+		bool touched;
+		unsigned prot = page_prot(file, elf, page, &touched);
 		if (touched)
-			linux_mm_map(proc, page, LOCKVM_PAGE_SIZE, prot, false);
+			rc = linux_mm_map(proc, page + bias, LOCKVM_PAGE_SIZE, prot, false);
 		else
-			linux_sys_munmap(proc, page, LOCKVM_PAGE_SIZE);
+			rc = (int)linux_sys_munmap(proc, page + bias, LOCKVM_PAGE_SIZE);
+		if (rc < 0)
+			return rc;
 	}
-	proc->tlb_stale = false; /* nothing ran yet */
-	proc->entry = eh.e_entry + bias;
-	proc->load_bias = bias;
-	proc->phdr = have_phdr ? phdr_vaddr + bias : 0; /* both forms are link-time addresses */
-	proc->phnum = eh.e_phnum;
-	proc->image_end = load_hi;
 	return 0;
 }

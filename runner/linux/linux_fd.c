@@ -43,6 +43,15 @@ void linux_fd_free(struct linux_proc *proc)
 		}
 }
 
+void linux_fd_exec(struct linux_proc *proc)
+{
+	for (int fd = 0; fd < LINUX_MAX_FDS; fd++)
+		if (proc->fds[fd].file && proc->fds[fd].cloexec) {
+			file_put(proc, proc->fds[fd].file);
+			proc->fds[fd] = (struct linux_fd_slot){0};
+		}
+}
+
 struct linux_file *linux_fd_get(struct linux_proc *proc, uint64_t fd)
 {
 	return fd < LINUX_MAX_FDS ? proc->fds[fd].file : NULL;

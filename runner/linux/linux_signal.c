@@ -196,6 +196,18 @@ long linux_signal_raise_ret(struct linux_proc *proc, uint64_t sig, long ret)
 	return 0;
 }
 
+void linux_signal_exec(struct linux_proc *proc)
+{
+	for (unsigned i = 0; i < LINUX_NSIG; i++) {
+		bool ignored = proc->actions[i].handler == L_SIG_IGN;
+		proc->actions[i] =
+		    (struct linux_sigaction){.handler = ignored ? L_SIG_IGN : L_SIG_DFL};
+	}
+	proc->altstack_sp = proc->altstack_size = 0;
+	proc->altstack_flags = 0;
+	proc->signal_depth = 0;
+}
+
 long linux_sys_rt_sigaction(struct linux_proc *proc, uint64_t sig, uint64_t act, uint64_t oldact,
 			    uint64_t size)
 {

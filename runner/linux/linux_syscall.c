@@ -417,6 +417,7 @@ static const struct linux_syscall_def syscall_table[] = {
     [60] = {"exit", sys_exit_group, "d"},
     FD(61, wait4, "dxxx"),
     FD(62, kill, "dd"),
+    FD(59, execve, "sxx"),
     SYS(63, uname, "x"),
     FD(72, fcntl, "ddx"),
     FD(73, flock, "dd"),
@@ -505,6 +506,7 @@ static const struct linux_syscall_def syscall_table[] = {
     SYS(302, prlimit64, "ddxx"),
     [306] = {"syncfs", linux_sys_fsync, "d"},
     FD(316, renameat2, "dsdsx"),
+    FD(322, execveat, "dsxxx"),
     SYS(318, getrandom, "xux"),
     FD(319, memfd_create, "sx"),
     FD(332, statx, "dsxxx"),
@@ -516,8 +518,8 @@ static const struct linux_syscall_def syscall_table[] = {
 
 /* Names of calls we answer ENOSYS, for --strace and --stats. */
 static const char *const unserved_names[][2] = {
-    {"40", "sendfile"}, {"41", "socket"}, {"56", "clone"},	{"57", "fork"},	 {"59", "execve"},
-    {"82", "rename"},	{"157", "prctl"}, {"316", "renameat2"}, {"334", "rseq"}, {"435", "clone3"},
+    {"40", "sendfile"}, {"41", "socket"},     {"56", "clone"}, {"57", "fork"},	  {"82", "rename"},
+    {"157", "prctl"},	{"316", "renameat2"}, {"334", "rseq"}, {"435", "clone3"},
 };
 
 const char *linux_syscall_name(uint64_t nr)

@@ -185,7 +185,8 @@ grep -qF "read returned -1 (Interrupted system call) after signal 15" <<<"$out" 
 expect "lockvm stop kills a --linux job that blocks every signal" 0 "${VN}b: killed" "${LR[@]}" stop "${VN}b" --timeout 0.5
 
 # Bad input: one line, exit 125, nothing run
-expect "--linux with a dynamic program is refused" 125 "static programs only" \
+expect "--linux: a dynamic program without --fs has no interpreter to load" 125 \
+	"interpreter /lib64/ld-linux-x86-64.so.2: No such file or directory in the VM's file tree (give --fs DIR" \
 	"$LOCKVM" run --linux /bin/true
 expect "--fs without --linux is refused" 125 "need --linux" "$LOCKVM" run --fs "$FS" /bin/lx_hello.glibc
 expect "--linux on 2 vCPUs is refused" 125 "one vCPU" "$LOCKVM" run --linux --vcpus 2 "$LX/lx_hello.glibc"

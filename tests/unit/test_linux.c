@@ -468,6 +468,46 @@ static void rflags_a_program_sets_are_filtered(void **state)
 	assert_int_equal(linux_user_rflags(user), user | 0x202);
 }
 
+/* `#!` lines as Linux's binfmt_script reads them: one interpreter, one
+ * optional argument (inner blanks kept), 256 bytes at most. */
+static void shebang_lines_as_linux(void **state)
+{
+	static const struct {
+		const char *line;
+		int rc;
+		const char *interp, *arg;
+	} cases[] = {
+	    {"#!/bin/sh\necho hi\n", 1, "/bin/sh", ""},
+	    {"#! \t/bin/sh  -e \t\nrest", 1, "/bin/sh", "-e"},
+	    {"#!/usr/bin/env python3 -u\n", 1, "/usr/bin/env", "python3 -u"},
+	    {"#!/bin/sh", 1, "/bin/sh", ""}, /* no newline: the file's end ends the line */
+	    {"#!\n", -ENOEXEC, NULL, NULL},
+	    {"#!   \n", -ENOEXEC, NULL, NULL},
+	    {"#!", -ENOEXEC, NULL, NULL},
+	    {"#/bin/sh\n", 0, NULL, NULL},
+	    {"\177ELF", 0, NULL, NULL},
+	};
+	char interp[257], arg[257];
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *line = cases[i].line;
+		int rc = linux_exec_shebang((const uint8_t *)line, strlen(line), interp, arg);
+		if (rc != cases[i].rc)
+			fail_msg("%zu: rc %d, want %d", i, rc, cases[i].rc);
+		if (rc == 1 && (strcmp(interp, cases[i].interp) || strcmp(arg, cases[i].arg)))
+			fail_msg("%zu: interp '%s' arg '%s'", i, interp, arg);
+	}
+	/* An interpreter name running past the 255 bytes Linux reads: cut, ENOEXEC. */
+	uint8_t long_line[400];
+	memset(long_line, 'a', sizeof(long_line));
+	memcpy(long_line, "#!/", 3);
+	assert_int_equal(linux_exec_shebang(long_line, sizeof(long_line), interp, arg), -ENOEXEC);
+	/* ...but a name that ends within them keeps its argument, cut at 255 bytes. */
+	memcpy(long_line, "#!/bin/sh ", 10);
+	assert_int_equal(linux_exec_shebang(long_line, sizeof(long_line), interp, arg), 1);
+	assert_string_equal(interp, "/bin/sh");
+	assert_int_equal(strlen(arg), 255 - 10);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -481,6 +521,7 @@ int main(void)
 	    cmocka_unit_test(tmp_nodes_live_while_referenced),
 	    cmocka_unit_test(cwd_and_fds_hold_their_directory),
 	    cmocka_unit_test(rflags_a_program_sets_are_filtered),
+	    cmocka_unit_test(shebang_lines_as_linux),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# --linux exec: dynamically linked host programs under --fs / (PT_INTERP from the VM's tree), #! scripts, execve/execveat and what a new image keeps and loses.
+. "$(dirname "$0")/../lib.sh"
+if ! have_kvm; then skip "linux_exec: /dev/kvm is not usable here"; exit 0; fi
+LX=$B/tests/linux
+BUSYBOX=$(command -v busybox || true)
+RUN=("$LOCKVM" run --linux)
+
+# ---- dynamic host programs under --fs / ----
+file -L /bin/true | grep -q "dynamically linked" || fail "host /bin/true is not dynamically linked: this test would not load an interpreter"
+expect "--fs / /bin/true: a dynamic program exits 0" 0 "" "${RUN[@]}" --fs / /bin/true
+expect "--fs / /bin/false: its exit status" 1 "" "${RUN[@]}" --fs / /bin/false
+expect "--fs / /bin/ls / runs" 0 "" "${RUN[@]}" --fs / /bin/ls /
+host_ls=$(ls -1 / | grep -vx tmp | tr '\n' ' ')
+vm_ls=$(grep -vx tmp <<<"$out" | tr '\n' ' ')
+[ "$vm_ls" = "$host_ls" ] && pass "ls / lists the host's root entries" || fail "ls /: '$vm_ls', host: '$host_ls'"
+expect "cat FILE (dynamic)" 0 "" "${RUN[@]}" --fs / cat /etc/os-release
+[ "$out" = "$(cat /etc/os-release)" ] && pass "cat gives the file's bytes" || fail "cat /etc/os-release: $(head -c 200 <<<"$out")"
+expect "/usr/bin/env prints the environment" 0 "LX_ENV=here" "${RUN[@]}" --fs / --env LX_ENV=here /usr/bin/env
+v=$(printf 'pear\napple\nfig\n' | "${RUN[@]}" --fs / sort 2>&1)
+[ "$v" = "$(printf 'apple\nfig\npear')" ] && pass "sort sorts its stdin" || fail "sort: $v"
+expect "sha256sum (coreutils, dynamic)" 0 "" "${RUN[@]}" --fs / sha256sum /etc/os-release
+[ "$out" = "$(sha256sum /etc/os-release)" ] && pass "sha256sum matches the host's" || fail "sha256sum: $out"
+expect "bash -c arithmetic" 0 "" "${RUN[@]}" --fs / bash -c 'echo $((6*7))'
+[ "$out" = 42 ] && pass "bash -c 'echo \$((6*7))' prints 42" || fail "bash: $out"
+if command -v python3 >/dev/null; then
+	expect "python3 -c starts and prints" 0 "" "${RUN[@]}" --fs / python3 -c 'print(2**10)'
+	[ "$out" = 1024 ] && pass "python3 prints 2**10" || fail "python3: $(tail -n 3 <<<"$out")"
+else
+	skip "linux_exec: python3 is not installed on this host"
+fi
+expect "a dynamic program without --fs: its interpreter is not there" 125 \
+	"interpreter /lib64/ld-linux-x86-64.so.2: No such file or directory in the VM's file tree" \
+	"${RUN[@]}" /bin/true
+
+# auxv as Linux gives it: static (glibc, musl) and dynamic (AT_BASE: the interpreter)
+auxv_check() { # NAME CMD...
+	local name=$1; shift
+	run_capture "$@"
+	local line n=0
+	while IFS= read -r line; do
+		case $line in
+		"ok "*) n=$((n + 1)) ;;
+		"FAILED "*) fail "$name: ${line#FAILED }" ;;
+		esac
+	done <<<"$out"
+	[ "$rc" -eq 0 ] && [ "$n" -ge 16 ] && pass "$name: $n auxv checks" || fail "$name: exit $rc, $n checks: $(tail -n 2 <<<"$out" | tr '\n' '|')"
+}
+for libc in glibc musl; do
+	[ -x "$LX/lx_exec.$libc" ] || { skip "linux_exec: lx_exec.$libc not built (musl-gcc missing)"; continue; }
+	auxv_check "auxv ($libc, static)" "${RUN[@]}" "$LX/lx_exec.$libc" auxv "$LX/lx_exec.$libc"
+done
+auxv_check "auxv (dynamic, through ld.so)" "${RUN[@]}" --fs / --env LX_DYNAMIC=1 "$LX/lx_exec.dyn" auxv "$LX/lx_exec.dyn"
+grep -qxF "ok AT_BASE: the interpreter's page-aligned base" <<<"$out" && pass "auxv: AT_BASE is the interpreter's base" || fail "auxv dynamic: no AT_BASE check"
+
+# ---- a busybox tree: #! scripts and execve from inside ----
+if [ -z "$BUSYBOX" ] || ! file -L "$BUSYBOX" | grep -q "statically linked"; then
+	skip "linux_exec: no static busybox for the script tests"
+	exit 0
+fi
+FS=$T_TMP/fs
+mkdir -p "$FS/bin" "$FS/dir" "$FS/lib64"
+chmod 755 "$T_TMP"
+cp "$BUSYBOX" "$FS/bin/busybox"
+for a in sh echo cat ls true; do ln -s busybox "$FS/bin/$a"; done
+cp "$LX/lx_exec.glibc" "$FS/bin/lx_exec"
+printf '#!/bin/sh\necho "script $0 arg $1"\n' >"$FS/bin/hello.sh"
+printf '#!/bin/echo one argument\n' >"$FS/arg.sh"
+printf '#!/nonexistent/sh\n' >"$FS/nointerp.sh"
+printf '#!/loop.sh\n' >"$FS/loop.sh"
+printf '#!\n' >"$FS/empty.sh"
+head -c 4096 /dev/urandom | tr -d '#' >"$FS/garbage"
+cp "$LX/lx_exec.glibc" "$FS/noexec"
+chmod 755 "$FS"/bin/hello.sh "$FS"/*.sh "$FS/garbage"
+chmod 644 "$FS/noexec"
+# A dynamic program in a tree whose "ld.so" is lx_fakeld (a static-PIE that
+# says so): only the tree's interpreter can run it, never the host's.
+cp /bin/true "$FS/bin/dyntrue"
+cp "$LX/lx_fakeld.pie" "$FS/lib64/ld-linux-x86-64.so.2"
+mkdir -p "$T_TMP/nold/bin" && cp /bin/true "$T_TMP/nold/bin/dyntrue" && cp "$LX/lx_exec.glibc" "$T_TMP/nold/bin/lx_exec"
+
+expect "#!/bin/sh script as PROGRAM, found through PATH" 0 "script /bin/hello.sh arg A1" \
+	"${RUN[@]}" --fs "$FS" hello.sh A1
+expect "#!/bin/sh script as PROGRAM by path" 0 "script /bin/hello.sh arg B2" \
+	"${RUN[@]}" --fs "$FS" /bin/hello.sh B2
+expect "#! with one optional argument: interpreter, argument, script path, args" 0 \
+	"one argument /arg.sh x y" "${RUN[@]}" --fs "$FS" /arg.sh x y
+expect "PT_INTERP is read from the VM's tree (its ld.so runs)" 0 "the tree's interpreter ran" \
+	"${RUN[@]}" --fs "$FS" /bin/dyntrue
+expect "busybox sh: exec replaces the shell" 0 "" "${RUN[@]}" --fs "$FS" sh -c 'exec /bin/echo hi; echo not-replaced'
+[ "$out" = hi ] && pass "sh -c 'exec /bin/echo hi' prints only hi" || fail "exec from sh: $out"
+expect "busybox sh runs a script by execve" 0 "script /bin/hello.sh arg C3" \
+	"${RUN[@]}" --fs "$FS" sh -c 'exec /bin/hello.sh C3'
+expect "a program execs a dynamic one through the tree's ld.so" 0 "the tree's interpreter ran" \
+	"${RUN[@]}" --fs "$FS" /bin/lx_exec try /bin/dyntrue
+
+# execve errors come back to a caller that is still intact
+try() { # NAME WANT PATH
+	expect "$1" 0 "execve $3: $2" "${RUN[@]}" --fs "$FS" /bin/lx_exec try "$3"
+}
+try "execve of garbage: ENOEXEC" ENOEXEC /garbage
+try "execve of a directory: EACCES" EACCES /dir
+try "execve of a file without an x bit: EACCES" EACCES /noexec
+try "execve of a missing file: ENOENT" ENOENT /missing
+try "execve of a script whose interpreter is missing: ENOENT" ENOENT /nointerp.sh
+try "execve of a #! loop: ELOOP" ELOOP /loop.sh
+try "execve of an empty #! line: ENOEXEC" ENOEXEC /empty.sh
+try "execve of /dev/null: EACCES" EACCES /dev/null
+expect "execve of a dynamic program without its interpreter: ENOENT" 0 "execve /bin/dyntrue: ENOENT" \
+	"${RUN[@]}" --fs "$T_TMP/nold" /bin/lx_exec try /bin/dyntrue
+expect "argv beyond Linux's limits: E2BIG" 0 "one 200 KiB argument: E2BIG" \
+	"${RUN[@]}" --fs "$FS" /bin/lx_exec big
+grep -qxF "4 MB of arguments: E2BIG" <<<"$out" && pass "4 MB of argv: E2BIG" || fail "4 MB of argv: $out"
+grep -qxF "a bad argument pointer: EFAULT" <<<"$out" && pass "a bad argv pointer: EFAULT" || fail "bad argv pointer: $out"
+expect "execveat relative to a dirfd: AT_EXECFN is /dev/fd/N/NAME" 0 "execfn /dev/fd/3/lx_exec" \
+	"${RUN[@]}" --fs "$FS" /bin/lx_exec at /bin lx_exec
+expect "execveat AT_EMPTY_PATH on an fd: AT_EXECFN is /dev/fd/N" 0 "execfn /dev/fd/4" \
+	"${RUN[@]}" --fs "$FS" --env LX_AT_FD=1 /bin/lx_exec at /bin lx_exec
+
+# what survives an exec: lx_exec before sets it up and execs itself
+run_capture "${RUN[@]}" --fs "$FS" /bin/lx_exec before
+n=0
+while IFS= read -r line; do
+	case $line in
+	"ok "*) pass "after exec: ${line#ok }"; n=$((n + 1)) ;;
+	"FAILED "*) fail "after exec: ${line#FAILED }" ;;
+	esac
+done <<<"$out"
+[ "$rc" -eq 0 ] && [ "$n" -eq 7 ] && pass "exec state: every check ran" || fail "exec state: exit $rc, $n checks: $(tail -n 2 <<<"$out" | tr '\n' '|')"
