@@ -32,6 +32,7 @@ struct linux_config {
 	bool strace;	    /* print every call and its result on stderr */
 	unsigned tty_mask;  /* bit n: the runner's fd n is a terminal */
 	uint64_t tmp_limit; /* bytes the writable /tmp may hold */
+	unsigned max_tasks; /* --pids: tasks at most (0: LINUX_DEFAULT_PIDS) */
 };
 
 struct linux_sigaction {
@@ -108,45 +109,29 @@ struct linux_kmap {
 	uint64_t addr, len, bits;
 };
 
-struct linux_proc {
-	struct vm *vm;
-	struct linux_config cfg;
-	/* Memory: the VM's frame pool (linux_page.c), the runner's pages every
-	 * address space maps, the process's address space (linux_pgtable.c). */
-	struct linux_pages pages;
-	struct linux_kmap kmaps[LINUX_MAX_KMAPS];
-	unsigned nkmaps;
-	struct linux_mm *mm;
-	uint64_t user_top;  /* end of what the program may ever map */
-	uint64_t stack_low; /* lowest byte of the initial stack mapping */
-	bool tlb_stale;	    /* a mapping lost rights: flush before resuming */
-	/* Image (linux_elf.c) */
-	uint64_t entry, load_bias, phdr, phnum, image_end;
-	uint64_t initial_rsp;
-	/* Files (linux_fd.c, linux_sysfile.c, linux_fs.c) */
-	struct linux_fs fs;
-	struct linux_fd_slot fds[LINUX_MAX_FDS];
-	struct linux_node *cwd;
-	/* Signals (linux_signal.c) */
-	struct linux_sigaction actions[LINUX_NSIG];
-	uint64_t sigmask;
-	uint64_t altstack_sp, altstack_size;
-	uint32_t altstack_flags;
-	unsigned signal_depth;
-	/* Host signals (linux_host_signal, main thread): pending set, read and
-	 * cleared atomically by the vCPU; the rest under vm->lock. */
-	uint64_t host_pending;
-	bool host_signalled;	    /* one was taken: the next ends the VM */
-	uint64_t signal_generation; /* bumped per host signal: blocked calls return */
-	/* Thread ids the program registered (single-threaded semantics). */
-	uint64_t clear_child_tid;
+/*
+ * What each task (process) has of its own. While a task runs these fields
+ * are the ones in struct linux_proc (the union below), so the code serving
+ * a call reads proc->fds, proc->mm... as for one process; a switch saves
+ * them into the task and loads the next task's (linux_sched.c).
+ */
+#define LINUX_TASK_FIELDS                                                                          \
+	struct linux_mm *mm;                                                                       \
+	uint64_t stack_low; /* lowest byte of the initial stack mapping */                         \
+	uint64_t entry, load_bias, phdr, phnum, image_end; /* image (linux_exec.c) */              \
+	uint64_t initial_rsp;                                                                      \
+	struct linux_fd_slot fds[LINUX_MAX_FDS]; /* files (linux_fd.c, linux_sysfile.c) */         \
+	struct linux_node *cwd;                                                                    \
+	struct linux_sigaction actions[LINUX_NSIG]; /* signals (linux_signal.c) */                 \
+	uint64_t sigmask;                                                                          \
+	uint64_t altstack_sp, altstack_size;                                                       \
+	uint32_t altstack_flags;                                                                   \
+	unsigned signal_depth;                                                                     \
+	uint64_t clear_child_tid; /* set_tid_address, CLONE_CHILD_CLEARTID */                      \
 	uint64_t fs_base, gs_base;
-	bool fs_base_dirty;	 /* arch_prctl changed it: load it before resuming */
-	bool regs_replaced;	 /* the call set every register (rt_sigreturn, a signal) */
-	struct linux_regs *regs; /* registers of the call being served */
-	/* Counters */
-	uint64_t syscalls, enosys;
-	uint32_t enosys_by_nr[LINUX_ENOSYS_SLOTS + 1];
+
+struct linux_task_state {
+	LINUX_TASK_FIELDS
 };
 
 /* Registers a syscall sees and may change; the architecture code moves
@@ -155,6 +140,73 @@ struct linux_regs {
 	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rsp, rbp;
 	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
 	uint64_t rip, rflags;
+};
+
+enum linux_task_run {
+	LINUX_TASK_RUNNABLE, /* runs, or waits for the vCPU */
+	LINUX_TASK_BLOCKED,  /* its call is retried when something happened */
+	LINUX_TASK_VFORKED,  /* vfork parent: until the child execs or exits */
+	LINUX_TASK_ZOMBIE,   /* exited, not yet reaped */
+};
+
+#define LINUX_DEFAULT_PIDS 256 /* --pids: tasks a VM may hold (zombies count) */
+
+/* A task: one process (no threads yet). */
+struct linux_task {
+	int pid, ppid, pgid, sid;
+	enum linux_task_run run;
+	int wstatus;			/* ZOMBIE: status as wait4 encodes it */
+	int exit_signal;		/* sent to the parent at exit (clone's low byte) */
+	struct linux_task *vfork_child; /* VFORKED: the child it waits for */
+	uint64_t block_gen;		/* BLOCKED: proc->wake_gen when it blocked */
+	uint64_t block_deadline;	/* BLOCKED: its call's deadline, 0 none */
+	uint64_t pending;		/* signals sent to it, not yet delivered */
+	uint64_t set_child_tid;		/* CLONE_CHILD_SETTID: written when it first runs */
+	char comm[16];
+	struct linux_regs regs;	       /* while it does not run */
+	struct linux_task_state saved; /* while it does not run */
+};
+
+struct linux_proc {
+	struct vm *vm;
+	struct linux_config cfg;
+	/* Memory: the VM's frame pool (linux_page.c), the runner's pages every
+	 * address space maps (the running task's address space is mm). */
+	struct linux_pages pages;
+	struct linux_kmap kmaps[LINUX_MAX_KMAPS];
+	unsigned nkmaps;
+	uint64_t user_top; /* end of what the program may ever map */
+	bool tlb_stale;	   /* a mapping lost rights: flush before resuming */
+	/* Files: the VM's tree (linux_fs.c) */
+	struct linux_fs fs;
+	/* Tasks (linux_task.c, linux_sched.c): cur runs, its state below. */
+	struct linux_task **tasks;
+	unsigned ntasks, max_tasks;
+	struct linux_task *cur;
+	int next_pid;
+	uint64_t wake_gen;	 /* bumped by every call served: blocked tasks retry */
+	uint64_t retry_deadline; /* the retried call's first deadline, or 0 */
+	bool resched;		 /* switch tasks when the call returns */
+	bool cur_blocked;	 /* the call blocked: retry it later */
+	union {
+		struct linux_task_state task_state;
+		struct {
+			LINUX_TASK_FIELDS
+		};
+	};
+	/* Host signals (linux_host_signal, main thread): pending set, read and
+	 * cleared atomically by the vCPU; the rest under vm->lock. */
+	uint64_t host_pending;
+	bool host_signalled;	    /* one was taken: the next ends the VM */
+	uint64_t signal_generation; /* bumped per host signal: blocked calls return */
+	uint64_t sigmask_saved;	    /* rt_sigsuspend: the mask its handler's frame restores */
+	bool sigmask_restore;
+	bool fs_base_dirty;	 /* arch_prctl changed it: load it before resuming */
+	bool regs_replaced;	 /* the call set every register (rt_sigreturn, a signal) */
+	struct linux_regs *regs; /* registers of the call being served */
+	/* Counters */
+	uint64_t syscalls, enosys;
+	uint32_t enosys_by_nr[LINUX_ENOSYS_SLOTS + 1];
 };
 
 /* ---- linux_boot.c: building the process and the vCPU hooks ---- */
@@ -397,18 +449,57 @@ long linux_sys_dup(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_dup2(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_dup3(struct linux_proc *proc, const uint64_t *a);
 
-/* ---- linux_task.c: processes (one, today) ---- */
+/* ---- linux_task.c, linux_clone.c, linux_wait.c, linux_sched.c: tasks ---- */
+
+/* The first task (pid 1) from the process linux_setup() built. 0 or -ENOMEM. */
+int linux_tasks_init(struct linux_proc *proc, unsigned max_tasks);
+/* Frees every task and what the ones still alive hold. */
+void linux_tasks_free(struct linux_proc *proc);
+/* The task with this pid, or NULL. */
+struct linux_task *linux_task_find(struct linux_proc *proc, int pid);
+/* Ends the running task with a wait status (exit code << 8, or the killing
+ * signal): pid 1 ends the VM; another becomes a zombie and the vCPU goes
+ * to the next task when the call returns. */
+void linux_task_exit(struct linux_proc *proc, int wstatus);
+/* Sends sig to task t as kill(2) would (t may be the caller). */
+void linux_task_signal(struct linux_proc *proc, struct linux_task *t, unsigned sig);
+/* Delivers the running task's pending signals it does not block. */
+void linux_task_deliver_pending(struct linux_proc *proc, struct linux_regs *regs);
+/* The running task exec'd: its vfork parent goes on. */
+void linux_task_exec(struct linux_proc *proc, const char *comm);
+/* A released task whose parent may reap it (wait4). */
+void linux_task_reap(struct linux_proc *proc, struct linux_task *t);
+
+/* One task as /proc shows it (linux_task_iter). */
+struct linux_task_info {
+	int pid, ppid, pgid, sid;
+	char state; /* R, S (blocked, vforked) or Z */
+	const char *comm;
+};
+/* Fills *info for the i-th task (from 0); false past the last. */
+bool linux_task_iter(const struct linux_proc *proc, unsigned i, struct linux_task_info *info);
+
+/* When the call being served returns: saves the running task (its call
+ * retried later if it blocked) and loads the next runnable one into proc
+ * and regs (proc->regs_replaced). */
+void linux_sched_switch(struct linux_proc *proc, struct linux_regs *regs);
 
 long linux_sys_getpid(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_getppid(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_getpgid(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_getsid(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_getpgrp(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_setpgid(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_setsid(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_kill(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_tgkill(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_tkill(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_exit_group(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_wait4(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_waitid(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_clone(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_fork(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_vfork(struct linux_proc *proc, const uint64_t *a);
 
 /* ---- linux_pipe.c: pipes ---- */
 
@@ -552,6 +643,8 @@ long linux_sys_rt_sigaction(struct linux_proc *proc, uint64_t sig, uint64_t act,
 			    uint64_t size);
 long linux_sys_rt_sigprocmask(struct linux_proc *proc, uint64_t how, uint64_t set, uint64_t oldset,
 			      uint64_t size);
+long linux_sys_rt_sigsuspend(struct linux_proc *proc, uint64_t set, uint64_t size);
+long linux_sys_pause(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_sigaltstack(struct linux_proc *proc, uint64_t ss, uint64_t old);
 /* Restores regs from the frame at regs->rsp; returns false on a bad frame. */
 bool linux_sys_rt_sigreturn(struct linux_proc *proc, struct linux_regs *regs);

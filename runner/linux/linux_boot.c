@@ -168,6 +168,7 @@ void linux_free(struct linux_proc *proc)
 {
 	if (!proc)
 		return;
+	linux_tasks_free(proc); /* the others' files and address spaces first */
 	linux_fd_free(proc);
 	linux_cwd_release(proc);
 	linux_fs_free(&proc->fs);

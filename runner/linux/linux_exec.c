@@ -586,7 +586,8 @@ static long do_execveat(struct linux_proc *proc, uint64_t dirfd, uint64_t upath,
 	linux_exec_args_free(&args);
 	if (rc == LINUX_EXEC_GONE) {
 		/* As Linux's SIGSEGV after the point of no return. */
-		vm_end(proc->vm, EXIT_SIGNAL_BASE + 11, "execve: %s", err);
+		fprintf(stderr, "[lockvm] execve: %s\n", err);
+		linux_task_exit(proc, 11);
 		return 0;
 	}
 	if (rc < 0) {
@@ -598,6 +599,7 @@ static long do_execveat(struct linux_proc *proc, uint64_t dirfd, uint64_t upath,
 	*proc->regs = (struct linux_regs){
 	    .rip = proc->entry, .rsp = proc->initial_rsp, .rflags = linux_user_rflags(0)};
 	proc->regs_replaced = true;
+	linux_task_exec(proc, filename); /* a vfork parent goes on */
 	return 0;
 }
 

@@ -43,6 +43,11 @@ int linux_mm_init(struct linux_proc *proc, char *err, size_t errlen)
 		snprintf(err, errlen, "guest RAM too small for page tables");
 		return -1;
 	}
+	/* The first task (pid 1) owns it. */
+	if (linux_tasks_init(proc, proc->cfg.max_tasks) < 0) {
+		snprintf(err, errlen, "out of memory for the task table");
+		return -1;
+	}
 	return 0;
 }
 

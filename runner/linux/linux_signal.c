@@ -112,7 +112,7 @@ static bool deliver(struct linux_proc *proc, unsigned sig, const struct siginfo6
 	    .oldmask = proc->sigmask,
 	    .cr2 = cr2,
 	};
-	f->uc.sigmask = proc->sigmask;
+	f->uc.sigmask = proc->sigmask_restore ? proc->sigmask_saved : proc->sigmask;
 	f->info = *info;
 	if (linux_copy_out(proc, sp, f, sizeof(*f)) < 0)
 		return false;
@@ -181,12 +181,13 @@ long linux_signal_raise_ret(struct linux_proc *proc, uint64_t sig, long ret)
 		/* SIGCHLD, SIGCONT, SIGURG, SIGWINCH are ignored by default. */
 		if (sig == 17 || sig == 18 || sig == 23 || sig == 28)
 			return 0;
-		vm_end(proc->vm, EXIT_SIGNAL_BASE + (int)sig, "guest killed by signal %u",
-		       (unsigned)sig);
+		linux_task_exit(proc, (int)sig); /* pid 1: the VM ends with it */
 		return 0;
 	}
-	if (proc->sigmask & bit(sig))
-		return 0; /* blocked: not kept pending (single-threaded model) */
+	if (proc->sigmask & bit(sig)) {
+		proc->cur->pending |= bit(sig); /* delivered once unblocked */
+		return 0;
+	}
 	struct siginfo64 info = {.signo = (int32_t)sig, .code = -6 /* SI_TKILL */, .addr = 1};
 	proc->regs->rax =
 	    (uint64_t)ret; /* the raising call's own result, restored by rt_sigreturn */
@@ -253,6 +254,43 @@ long linux_sys_rt_sigprocmask(struct linux_proc *proc, uint64_t how, uint64_t se
 	}
 	proc->sigmask = new_mask & ~unblockable;
 	return 0;
+}
+
+long linux_sys_rt_sigsuspend(struct linux_proc *proc, uint64_t set, uint64_t size)
+{
+	uint64_t mask;
+	if (size != 8)
+		return -EINVAL;
+	if (linux_copy_in(proc, &mask, set, sizeof(mask)) < 0)
+		return -EFAULT;
+	mask &= ~unblockable;
+	struct linux_task *t = proc->cur;
+	uint64_t ready = t->pending & ~mask;
+	if (!ready) {
+		/* A signal sent to it makes the scheduler retry this call. */
+		linux_block_until(proc, 0);
+		return -LINUX_ERESTARTSYS;
+	}
+	/* The handler runs under mask; its frame restores the caller's. */
+	unsigned sig = (unsigned)__builtin_ctzll(ready) + 1;
+	t->pending &= ~bit(sig);
+	proc->sigmask_saved = proc->sigmask;
+	proc->sigmask_restore = true;
+	proc->sigmask = mask;
+	long rc = linux_signal_raise_ret(proc, sig, -EINTR);
+	proc->sigmask_restore = false;
+	if (!proc->regs_replaced)
+		proc->sigmask = proc->sigmask_saved; /* no handler ran (ignored meanwhile) */
+	return rc < 0 ? rc : -EINTR;
+}
+
+long linux_sys_pause(struct linux_proc *proc, const uint64_t *a)
+{
+	if (proc->cur->pending & ~proc->sigmask)
+		return -EINTR; /* delivered as the call returns */
+	if (linux_block_until(proc, 0) && !proc->cur_blocked)
+		return -EINTR;	   /* a host signal */
+	return -LINUX_ERESTARTSYS; /* retried: a signal sent to it wakes it */
 }
 
 long linux_sys_sigaltstack(struct linux_proc *proc, uint64_t ss, uint64_t old)

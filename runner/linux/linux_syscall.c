@@ -18,13 +18,6 @@ struct linux_syscall_def {
 
 /* ---- process and identity ---- */
 
-static long sys_exit_group(struct linux_proc *proc, const uint64_t *a)
-{
-	int status = (int)(a[0] & 0xFF);
-	vm_end(proc->vm, status > EXIT_GUEST_MAX ? EXIT_GUEST_MAX : status, NULL);
-	return 0;
-}
-
 static long sys_zero(struct linux_proc *proc, const uint64_t *a)
 {
 	return 0; /* getuid, getgid...: root of its own VM */
@@ -365,6 +358,11 @@ static long sys_rt_sigprocmask(struct linux_proc *proc, const uint64_t *a)
 {
 	return linux_sys_rt_sigprocmask(proc, a[0], a[1], a[2], a[3]);
 }
+static long sys_rt_sigsuspend(struct linux_proc *proc, const uint64_t *a)
+{
+	return linux_sys_rt_sigsuspend(proc, a[0], a[1]);
+}
+
 static long sys_sigaltstack(struct linux_proc *proc, const uint64_t *a)
 {
 	return linux_sys_sigaltstack(proc, a[0], a[1]);
@@ -413,8 +411,12 @@ static const struct linux_syscall_def syscall_table[] = {
     FD(32, dup, "d"),
     FD(33, dup2, "dd"),
     SYS(35, nanosleep, "xx"),
+    FD(34, pause, ""),
     FD(39, getpid, ""),
-    [60] = {"exit", sys_exit_group, "d"},
+    [60] = {"exit", linux_sys_exit_group, "d"},
+    FD(56, clone, "xxxxx"),
+    FD(57, fork, ""),
+    FD(58, vfork, ""),
     FD(61, wait4, "dxxx"),
     FD(62, kill, "dd"),
     FD(59, execve, "sxx"),
@@ -450,10 +452,11 @@ static const struct linux_syscall_def syscall_table[] = {
     [108] = {"getegid", sys_zero, ""},
     FD(109, setpgid, "dd"),
     FD(110, getppid, ""),
-    [111] = {"getpgrp", linux_sys_getpid, ""},
+    FD(111, getpgrp, ""),
     FD(112, setsid, ""),
     FD(121, getpgid, "d"),
-    [124] = {"getsid", linux_sys_getpgid, "d"},
+    FD(124, getsid, "d"),
+    SYS(130, rt_sigsuspend, "xu"),
     SYS(131, sigaltstack, "xx"),
     FD(137, statfs, "sx"),
     FD(138, fstatfs, "dx"),
@@ -482,7 +485,7 @@ static const struct linux_syscall_def syscall_table[] = {
     SYS(228, clock_gettime, "dx"),
     SYS(229, clock_getres, "dx"),
     SYS(230, clock_nanosleep, "ddxx"),
-    [231] = {"exit_group", sys_exit_group, "d"},
+    FD(231, exit_group, "d"),
     FD(234, tgkill, "ddd"),
     FD(247, waitid, "ddxxx"),
     FD(257, openat, "dsxo"),
@@ -518,8 +521,8 @@ static const struct linux_syscall_def syscall_table[] = {
 
 /* Names of calls we answer ENOSYS, for --strace and --stats. */
 static const char *const unserved_names[][2] = {
-    {"40", "sendfile"}, {"41", "socket"},     {"56", "clone"}, {"57", "fork"},	  {"82", "rename"},
-    {"157", "prctl"},	{"316", "renameat2"}, {"334", "rseq"}, {"435", "clone3"},
+    {"40", "sendfile"},	  {"41", "socket"}, {"82", "rename"},  {"157", "prctl"},
+    {"316", "renameat2"}, {"334", "rseq"},  {"435", "clone3"},
 };
 
 const char *linux_syscall_name(uint64_t nr)
@@ -601,8 +604,8 @@ void linux_syscall(struct linux_proc *proc, struct linux_regs *regs)
 		proc->enosys++;
 		proc->enosys_by_nr[nr < LINUX_ENOSYS_SLOTS ? nr : LINUX_ENOSYS_SLOTS]++;
 	}
-	bool restart = false;
-	if (ret == -LINUX_ERESTARTSYS) {
+	bool restart = proc->cur_blocked; /* retried when it can go on (linux_sched.c) */
+	if (!restart && ret == -LINUX_ERESTARTSYS) {
 		restart = !vm_is_ending(proc->vm) && linux_signal_host_restarts(proc);
 		if (!restart)
 			ret = -EINTR;
@@ -618,6 +621,14 @@ void linux_syscall(struct linux_proc *proc, struct linux_regs *regs)
 	} else if (!proc->regs_replaced) {
 		regs->rax = (uint64_t)ret;
 	}
+	if (!proc->cur_blocked) {
+		proc->wake_gen++; /* whatever it changed, blocked tasks look again */
+		proc->retry_deadline = 0;
+	}
+	if (proc->resched && !vm_is_ending(proc->vm))
+		linux_sched_switch(proc, regs);
+	else if (!vm_is_ending(proc->vm))
+		linux_task_deliver_pending(proc, regs);
 	if (!vm_is_ending(proc->vm) && linux_signal_host_ready(proc))
 		linux_signal_host_deliver(proc, regs);
 	proc->regs = NULL;
