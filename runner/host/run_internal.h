@@ -58,6 +58,7 @@ struct run_options {
 	const char *guest;
 	/* --linux guests */
 	bool linux_abi, strace;
+	unsigned pids; /* --pids; 0: LINUX_DEFAULT_PIDS */
 	const char *fs_dir;
 	const char *env[32];
 	unsigned envc;

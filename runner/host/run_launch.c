@@ -130,6 +130,7 @@ pid_t start_vmm(const struct run_options *o, struct run_state *st, int vmm_fd, i
 			l.tty_mask |= isatty(fd) ? 1u << fd : 0;
 		l.flags |= LAUNCH_LINUX | (o->strace ? LAUNCH_STRACE : 0);
 		l.fs_fd = o->fs_fd;
+		l.pids = o->pids;
 		l.envc = o->envc;
 		l.envp = (const char **)o->env; /* read only: launch_encode copies */
 	}

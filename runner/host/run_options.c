@@ -21,6 +21,7 @@
 /* getopt value of --require-key (no short letter is free to name it). */
 #define RUN_OPT_REQUIRE_KEY  0x100
 #define RUN_OPT_LOG_SIZE_MAX 0x101
+#define RUN_OPT_PIDS	     0x102
 
 /*
  * The options of run, restore and incoming: one entry each (the help is
@@ -67,6 +68,9 @@ static const struct cliopt run_options_table[] = {
     {"env", 'E', required_argument, 0, "NAME=VALUE",
      "with --linux: add to its environment (repeatable)"},
     {"strace", 'T', no_argument, 0, NULL, "with --linux: print each system call and its result"},
+    {"pids", RUN_OPT_PIDS, required_argument, 0, "N",
+     "with --linux: processes the program may have at once, zombies included (default 256); "
+     "fork fails with EAGAIN past it"},
     {"net", 'W', required_argument, 0, "none|bridge=BR|ovs=BR|network=NAME",
      "give the VM a NIC on a tap (default none)"},
     {"mac", 'A', required_argument, 0, "ADDR",
@@ -304,6 +308,12 @@ void run_parse_options(int argc, char **argv, struct run_options *o)
 		case 'i': o->listen = arg; break;
 		case 'y': o->key = arg; break;
 		case RUN_OPT_REQUIRE_KEY: o->require_key = true; break;
+		case RUN_OPT_PIDS:
+			if (parse_uint(arg, 1, LAUNCH_MAX_PIDS, &value) < 0)
+				die("--pids '%s': want a number from 1 to %d", arg,
+				    LAUNCH_MAX_PIDS);
+			o->pids = (unsigned)value;
+			break;
 		case RUN_OPT_LOG_SIZE_MAX:
 			if (parse_size(arg, &o->log_size_max) < 0 ||
 			    o->log_size_max < VMLOG_SIZE_MAX_MIN)
@@ -325,6 +335,8 @@ void run_parse_options(int argc, char **argv, struct run_options *o)
 		o->restore = operands[0];
 	if (!o->linux_abi && (o->fs_dir || o->strace || o->envc))
 		die("run: --fs, --env and --strace need --linux");
+	if (!o->linux_abi && o->pids)
+		die("run: --pids needs --linux");
 	if (o->linux_abi && o->vcpus != 1)
 		die("run: a --linux guest runs on one vCPU (drop --vcpus)");
 	if (o->json && o->detach)

@@ -54,7 +54,7 @@ struct vmm_options {
 	/* --linux guests (linux.h) */
 	bool linux_abi, strace;
 	int fs_fd;
-	unsigned tty_mask, envc;
+	unsigned tty_mask, envc, pids;
 	char *envp[LINUX_MAX_ENV];
 	/* save, restore, migration (migrate.h) */
 	int control_fd, restore_fd, key_fd;
@@ -121,6 +121,7 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 	    .strace = l.flags & LAUNCH_STRACE,
 	    .fs_fd = l.fs_fd,
 	    .tty_mask = l.tty_mask,
+	    .pids = l.pids,
 	    .envc = l.envc,
 	    .control_fd = l.control_fd,
 	    .restore_fd = l.restore_fd,
@@ -197,6 +198,7 @@ static void load_guest(struct vm *vm, struct vmm_options *o)
 		    .fs_fd = o->fs_fd,
 		    .strace = o->strace,
 		    .tty_mask = o->tty_mask,
+		    .max_tasks = o->pids,
 		    .tmp_limit = LINUX_TMP_LIMIT,
 		};
 		if (!linux_setup(vm, file, size, &cfg, err, sizeof(err)))

@@ -1,4 +1,4 @@
-/* --linux test program: processes — a forked child's writes stay its own, waitpid statuses (exit code, killed by a signal), WNOHANG, a SIGCHLD handler, setpgid and kill(-pgid), vfork+exec, posix_spawn, a pipe between parent and child; "fork-bomb" forks until EAGAIN. */
+/* --linux test program: processes — a forked child's writes stay its own, waitpid statuses (exit code, killed by a signal), WNOHANG, a SIGCHLD handler, setpgid and kill(-pgid), vfork+exec, posix_spawn, a pipe between parent and child; "fork-bomb" forks until EAGAIN, "fork-bomb-forever" goes on trying. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
@@ -138,7 +138,7 @@ static void spawn(const char *self)
 	      "posix_spawn: exit 11");
 }
 
-static int bomb(void)
+static int bomb(int forever)
 {
 	int n = 0;
 	for (;;) {
@@ -147,6 +147,8 @@ static int bomb(void)
 			for (;;)
 				pause();
 		}
+		if (pid < 0 && forever)
+			continue; /* only --timeout ends it */
 		if (pid < 0) {
 			printf("fork failed after %d children: %s\n", n, strerror(errno));
 			return errno == EAGAIN ? 0 : 1;
@@ -159,8 +161,8 @@ int main(int argc, char **argv)
 {
 	if (argc > 2 && strcmp(argv[1], "exit") == 0)
 		return atoi(argv[2]);
-	if (argc > 1 && strcmp(argv[1], "fork-bomb") == 0)
-		return bomb();
+	if (argc > 1 && strncmp(argv[1], "fork-bomb", 9) == 0)
+		return bomb(strcmp(argv[1], "fork-bomb-forever") == 0);
 	cow();
 	statuses();
 	sigchld();
