@@ -1,4 +1,4 @@
-/* libFuzzer target: the --linux syscall layer driven with random calls against a small process (hostile pointers, lengths, fds, paths, host signals pending), with sequences of file-tree and pipe calls (create, remove, chdir, pipe, dup, read, write, poll, close in any order) whose reference counts are checked after every call, and with sequences of memory calls over forked address spaces (mmap, munmap, mprotect, mremap, writes, write faults, fork, exit) whose frame counts and copy-on-write contents are checked after every call. */
+/* libFuzzer target: the --linux syscall layer driven with random calls against a small process (hostile pointers, lengths, fds, paths, host signals pending), with sequences of file-tree and pipe calls (create, remove, chdir, pipe, dup, read, write, poll, close in any order) whose reference counts are checked after every call, with sequences of memory calls over forked address spaces (mmap, munmap, mprotect, mremap, writes, write faults, fork, exit) whose frame counts and copy-on-write contents are checked after every call, and with sequences of process calls (fork, vfork, clone, exit, wait4, waitid, kill, setpgid, setsid, pipes) whose tasks' files and address spaces are checked after every call. */
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -397,6 +397,80 @@ static void tree_sequence(struct linux_proc *proc, uint64_t user, const uint8_t 
 	}
 }
 
+/*
+ * Sequences of process calls. Input: PROC_MAGIC, then PROC_OP_LEN bytes
+ * per call: what (a call of proc_calls), a task choice, a signal or flag
+ * byte and a status byte. The running task changes as calls block (a
+ * read of an empty pipe, wait4) or tasks exit. After every call: every
+ * open file's count equals the fd slots of live tasks naming it, every
+ * live task holds an address space, zombies hold none, and the table stays
+ * within --pids (abort otherwise); ASan and LeakSanitizer watch the rest.
+ */
+#define PROC_MAGIC  'P'
+#define PROC_OP_LEN 4
+#define PROC_PIDS   8
+
+static void check_tasks(struct linux_proc *proc)
+{
+	if (proc->ntasks > proc->max_tasks || !proc->cur || !proc->mm)
+		abort();
+	for (unsigned i = 0; i < proc->ntasks; i++) {
+		const struct linux_task *t = proc->tasks[i];
+		const struct linux_task_state *st = t == proc->cur ? &proc->task_state : &t->saved;
+		if ((t->run == LINUX_TASK_ZOMBIE) != (st->mm == NULL))
+			abort();
+		for (unsigned fd = 0; fd < LINUX_MAX_FDS; fd++) {
+			const struct linux_file *f = st->fds[fd].file;
+			if (!f)
+				continue;
+			unsigned slots = 0;
+			for (unsigned j = 0; j < proc->ntasks; j++) {
+				const struct linux_task *u = proc->tasks[j];
+				const struct linux_task_state *su =
+				    u == proc->cur ? &proc->task_state : &u->saved;
+				for (unsigned k = 0; k < LINUX_MAX_FDS; k++)
+					slots += su->fds[k].file == f;
+			}
+			if (slots != f->refs)
+				abort();
+		}
+	}
+}
+
+static void proc_sequence(struct linux_proc *proc, uint64_t user, const uint8_t *in, size_t size)
+{
+	static const uint16_t proc_calls[] = {57, 58, 56, 231, 61, 62, 109, 112, 22, 3, 0, 1, 247};
+	proc->max_tasks = PROC_PIDS;
+	for (size_t i = 0; i + PROC_OP_LEN <= size && !vm_is_ending(proc->vm); i += PROC_OP_LEN) {
+		const uint8_t *c = in + i;
+		uint64_t nr = proc_calls[c[0] % (sizeof(proc_calls) / sizeof(proc_calls[0]))];
+		int64_t pid = (int64_t)(c[1] % 12) - 3; /* -3..8: groups, any, 0, pids */
+		struct linux_regs r = {.rax = nr, .rsp = proc->user_top - 0x1000, .rip = 0x200002};
+		uint64_t a[6] = {(uint64_t)pid, c[2] % 66, c[3]};
+		switch (nr) {
+		case 56: a[0] = (uint64_t)c[2] << 8 | c[3]; break; /* clone: flags */
+		case 231: /* exit_group: pid 1's would end the run */
+			if (proc->cur->pid == 1)
+				continue;
+			a[0] = c[3];
+			break;
+		case 61: a[1] = user, a[2] = c[2] & 1, a[3] = 0; break; /* wait4 [WNOHANG] */
+		case 22: a[0] = user; break;				/* pipe */
+		case 3: a[0] = c[2] % 8; break;				/* close */
+		case 0:
+		case 1: a[0] = c[2] % 8, a[1] = user + 64, a[2] = c[3]; break; /* read, write */
+		case 247:
+			a[0] = c[2] % 3, a[1] = (uint64_t)(pid < 0 ? 0 : pid), a[2] = user,
+			a[3] = 4 | (c[3] & 1);
+			break; /* waitid */
+		}
+		r.rdi = a[0], r.rsi = a[1], r.rdx = a[2], r.r10 = a[3];
+		linux_syscall(proc, &r);
+		if (!vm_is_ending(proc->vm))
+			check_tasks(proc);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct vm vm;
@@ -434,6 +508,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	proc->cwd = proc->fs.root;
 	if (size > 0 && data[0] == TREE_MAGIC) {
 		tree_sequence(proc, user, data + 1, size - 1);
+		goto out;
+	}
+	if (size > 0 && data[0] == PROC_MAGIC) {
+		proc_sequence(proc, user, data + 1, size - 1);
 		goto out;
 	}
 	if (size > 0 && data[0] == MM_MAGIC) {
