@@ -158,9 +158,17 @@ bool linux_signal_fault(struct linux_proc *proc, unsigned vector, uint64_t error
 	unsigned sig = (unsigned)info.signo;
 	const struct linux_sigaction *act = &proc->actions[sig - 1];
 	/* A blocked or ignored fault kills, as on Linux. */
-	if (act->handler == L_SIG_DFL || act->handler == L_SIG_IGN || (proc->sigmask & bit(sig)))
-		return false;
-	return deliver(proc, sig, &info, vector, error_code, cr2, regs);
+	bool kills =
+	    act->handler == L_SIG_DFL || act->handler == L_SIG_IGN || (proc->sigmask & bit(sig));
+	if (!kills && deliver(proc, sig, &info, vector, error_code, cr2, regs))
+		return true;
+	if (proc->cur->pid == 1)
+		return false; /* the VM ends with its "guest fault" line */
+	/* Another task dies alone; the vCPU goes to the next one. */
+	linux_task_exit(proc, (int)sig);
+	linux_sched_switch(proc, regs);
+	proc->regs = NULL;
+	return !vm_is_ending(proc->vm);
 }
 
 long linux_signal_raise(struct linux_proc *proc, uint64_t sig)

@@ -1,4 +1,4 @@
-/* --linux test program: processes — a forked child's writes stay its own, waitpid statuses (exit code, killed by a signal), WNOHANG, a SIGCHLD handler, setpgid and kill(-pgid), vfork+exec, posix_spawn, a pipe between parent and child; "fork-bomb" forks until EAGAIN, "fork-bomb-forever" goes on trying. */
+/* --linux test program: processes — a forked child's writes stay its own, waitpid statuses (exit code, killed by a signal or a fault), WNOHANG, a SIGCHLD handler, setpgid and kill(-pgid), vfork+exec, posix_spawn, a pipe between parent and child; "fork-bomb" forks until EAGAIN, "fork-bomb-forever" goes on trying. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
@@ -29,6 +29,7 @@ static void on_chld(int sig)
 }
 
 static char page[3 * 4096];
+static volatile int *volatile bad; /* NULL */
 
 static void cow(void)
 {
@@ -65,6 +66,11 @@ static void statuses(void)
 	CHECK(kill(pid, SIGTERM) == 0, "kill the child");
 	CHECK(waitpid(pid, &st, 0) == pid, "waitpid after kill");
 	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM, "killed by SIGTERM");
+	pid = fork();
+	if (pid == 0)
+		*bad = 1; /* a fault without a handler kills the child alone */
+	CHECK(waitpid(pid, &st, 0) == pid && WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV,
+	      "a child's unhandled fault: killed by SIGSEGV, the parent goes on");
 	CHECK(waitpid(-1, &st, WNOHANG) == -1 && errno == ECHILD, "no child left: ECHILD");
 	CHECK(getppid() == 0 || getppid() > 0, "getppid");
 	pid = fork();
