@@ -36,7 +36,7 @@ static void set_comm(struct linux_task *t, const char *path)
 int linux_tasks_init(struct linux_proc *proc, unsigned max_tasks)
 {
 	proc->max_tasks = max_tasks ? max_tasks : LINUX_DEFAULT_PIDS;
-	proc->tasks = calloc(proc->max_tasks, sizeof(*proc->tasks));
+	proc->tasks = calloc(proc->max_tasks, sizeof(struct linux_task *));
 	struct linux_task *t = calloc(1, sizeof(*t));
 	if (!proc->tasks || !t) {
 		free(t);
