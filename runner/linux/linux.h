@@ -483,6 +483,14 @@ bool linux_task_iter(const struct linux_proc *proc, unsigned i, struct linux_tas
  * retried later if it blocked) and loads the next runnable one into proc
  * and regs (proc->regs_replaced). */
 void linux_sched_switch(struct linux_proc *proc, struct linux_regs *regs);
+/* The time slice of a task when others can run: the main thread kicks the
+ * vCPU this often, and a kicked task at CPL 3 yields (linux_sched_preempt). */
+#define LINUX_SLICE_MS 10
+/* The task count changed: slices on with more than one task. */
+void linux_sched_tasks_changed(struct linux_proc *proc);
+/* A kick found the running task at CPL 3 with regs: switches to another
+ * runnable task if there is one. Returns whether regs now hold it. */
+bool linux_sched_preempt(struct linux_proc *proc, struct linux_regs *regs);
 
 long linux_sys_getpid(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_getppid(struct linux_proc *proc, const uint64_t *a);

@@ -79,6 +79,21 @@ bool linux_block_until(struct linux_proc *proc, uint64_t deadline)
 	}
 }
 
+void linux_sched_tasks_changed(struct linux_proc *proc)
+{
+	vm_set_slice(proc->vm, proc->ntasks > 1 ? LINUX_SLICE_MS : 0);
+}
+
+bool linux_sched_preempt(struct linux_proc *proc, struct linux_regs *regs)
+{
+	if (proc->ntasks < 2 || !pick(proc, false))
+		return false;
+	proc->resched = true;
+	proc->regs_replaced = false;
+	linux_sched_switch(proc, regs);
+	return proc->regs_replaced;
+}
+
 void linux_sched_switch(struct linux_proc *proc, struct linux_regs *regs)
 {
 	struct linux_task *cur = proc->cur;

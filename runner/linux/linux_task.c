@@ -127,6 +127,7 @@ void linux_task_reap(struct linux_proc *proc, struct linux_task *t)
 		if (proc->tasks[i] == t) {
 			proc->tasks[i] = proc->tasks[--proc->ntasks];
 			free(t);
+			linux_sched_tasks_changed(proc);
 			return;
 		}
 }

@@ -307,8 +307,18 @@ static int run_until_end(struct vm *vm, int signal_fd, int control_fd)
 			if (timeout_ms < 0 || left_ms < (uint64_t)timeout_ms)
 				timeout_ms = left_ms > 60000 ? 60000 : (int)left_ms;
 		}
+		unsigned slice = atomic_load(&vm->slice_ms);
+		if (slice && (timeout_ms < 0 || slice < (unsigned)timeout_ms))
+			timeout_ms = (int)slice;
 		if (poll(fds, 4, timeout_ms) < 0 && errno != EINTR)
 			die_errno("poll");
+		if (fds[0].revents & POLLIN) { /* vm_set_slice(): drained, read at the top */
+			uint64_t n;
+			if (read(vm->wake_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+				die_errno("read(wake eventfd)");
+		}
+		if (slice && !vm_is_ending(vm))
+			vm_kick_vcpus(vm); /* a vCPU running one task of several may switch */
 		if (fds[2].fd >= 0 && (fds[2].revents & POLLIN))
 			nic_input(vm);
 		if (fds[3].revents & (POLLHUP | POLLERR))

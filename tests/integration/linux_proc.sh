@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# --linux processes: fork/vfork/clone, pipelines, command substitution, wait, exit statuses, signals between tasks, process groups, --pids against a fork bomb, --timeout against tasks that block every signal.
+# --linux processes: fork/vfork/clone, preemption of a spinning task, pipelines, command substitution, wait, exit statuses, signals between tasks, process groups, --pids against a fork bomb, --timeout against tasks that block every signal.
 . "$(dirname "$0")/../lib.sh"
 if ! have_kvm; then skip "linux_proc: /dev/kvm is not usable here"; exit 0; fi
 LX=$B/tests/linux
@@ -46,6 +46,8 @@ else
 	sh_is "tar c | tar x in /tmp" "$(printf 'x/a/1\nx/a/b/2')" \
 		'cd /tmp && mkdir x && tar c -C /data a | tar x -C x && find x -type f | sort'
 	sh_is "kill a background job, wait gives 128+15" "143" 'sleep 30 & kill $!; wait $!; echo $?'
+	sh_is "a spinning background job is preempted: sleep, kill and wait go on" "143" \
+		'(while :; do :; done) & sleep 1; kill $!; wait $!; echo $?'
 	sh_is "the VM's exit is pid 1's: the children left are killed" "parent" \
 		'sleep 30 & echo parent'
 	expect "busybox sh: exit status of pid 1 after its children" 3 "" \

@@ -364,7 +364,9 @@ void linux_vcpu_kicked(struct vcpu *vcpu)
 	if (!proc || !vcpu->run || vm_is_ending(vm) || atomic_load(&vm->pause_requested))
 		return; /* the loop parks or ends: their kick stays armed */
 	__atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_RELEASE);
-	if (!linux_signal_host_ready(proc))
+	/* A host signal to deliver, or a time slice's end (linux_sched.c). */
+	bool host_signal = linux_signal_host_ready(proc);
+	if (!host_signal && atomic_load(&vm->slice_ms) == 0)
 		return;
 	/* Registers not yet handed to KVM (sync regs still dirty) are the
 	 * program's latest; otherwise KVM's are. */
@@ -384,14 +386,17 @@ void linux_vcpu_kicked(struct vcpu *vcpu)
 	from_kvm(&r, &k);
 	proc->regs = &r;
 	proc->regs_replaced = false;
-	linux_signal_host_deliver(proc, &r);
+	if (host_signal)
+		linux_signal_host_deliver(proc, &r);
+	else
+		(void)linux_sched_preempt(proc, &r);
 	bool entered = proc->regs_replaced;
 	proc->regs = NULL;
 	proc->regs_replaced = false;
 	if (!entered || vm_is_ending(vm))
 		return;
 	to_kvm(&k, &r);
-	bool flush; /* the frame's copy may have copied a copy-on-write page */
+	bool flush; /* another task's CR3, or a frame's copy copied a copy-on-write page */
 	bool sregs_changed = fix_sregs(proc, &s, &flush);
 	if (flush) {
 		if (!resume_flushed(vcpu, &k, &s))
