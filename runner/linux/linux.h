@@ -288,6 +288,9 @@ int linux_physmap_init(struct linux_proc *proc);
 void linux_physmap_free(struct linux_proc *proc);
 /* Where to look next after va when its table is missing. */
 uint64_t linux_mm_skip(uint64_t va);
+/* A child that shared mm's pages copy-on-write exec'd or exited: the
+ * private pages only mm holds now are writable again (no fault per page). */
+void linux_mm_reclaim_write(struct linux_proc *proc, struct linux_mm *mm);
 /* Makes a copy-on-write entry writable (copying the frame if shared). */
 int linux_mm_cow(struct linux_proc *proc, uint64_t *pte);
 /* Serves a page fault the program took: true when it may resume (a

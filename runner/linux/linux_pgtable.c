@@ -162,6 +162,29 @@ fail:
 	return NULL;
 }
 
+void linux_mm_reclaim_write(struct linux_proc *proc, struct linux_mm *mm)
+{
+	struct linux_pages *pg = &proc->pages;
+	for (unsigned i = 0; i < mm->nvmas; i++) {
+		const struct linux_vma *v = &mm->vmas[i];
+		if (!(v->prot & LINUX_PROT_WRITE) || (v->flags & LINUX_VMA_SHARED))
+			continue;
+		for (uint64_t a = v->start; a < v->end; a += PAGE) {
+			uint64_t *pte = linux_mm_pte(mm, a, false);
+			if (!pte) {
+				a = linux_mm_skip(a) - PAGE;
+				continue;
+			}
+			uint64_t want = PTE_USED | PTE_P;
+			if ((*pte & (want | PTE_RW)) == want &&
+			    linux_page_refs(pg, *pte & PTE_ADDR) == 1) {
+				*pte |= PTE_RW;
+				linux_mm_dirty(mm, pte);
+			}
+		}
+	}
+}
+
 int linux_mm_cow(struct linux_proc *proc, uint64_t *pte)
 {
 	struct linux_pages *pg = &proc->pages;

@@ -144,10 +144,23 @@ static void vfork_done(struct linux_proc *proc, struct linux_task *child)
 	}
 }
 
+/* t's address space went: its parent's pages shared with it alone are
+ * writable again. */
+static void parent_reclaims(struct linux_proc *proc, const struct linux_task *t)
+{
+	struct linux_task *parent = linux_task_find(proc, t->ppid);
+	if (!parent || parent->run == LINUX_TASK_ZOMBIE)
+		return;
+	struct linux_mm *mm = parent == proc->cur ? proc->mm : parent->saved.mm;
+	if (mm)
+		linux_mm_reclaim_write(proc, mm);
+}
+
 void linux_task_exec(struct linux_proc *proc, const char *comm)
 {
 	set_comm(proc->cur, comm);
 	vfork_done(proc, proc->cur);
+	parent_reclaims(proc, proc->cur);
 }
 
 /* Ends task t: pid 1 ends the VM with its status; others become zombies
@@ -167,6 +180,7 @@ static void task_end(struct linux_proc *proc, struct linux_task *t, int wstatus)
 	release_task(proc, t);
 	t->run = LINUX_TASK_ZOMBIE;
 	t->wstatus = wstatus;
+	parent_reclaims(proc, t);
 	for (unsigned i = 0; i < proc->ntasks; i++)
 		if (proc->tasks[i]->ppid == t->pid)
 			proc->tasks[i]->ppid = INIT_PID;

@@ -1,4 +1,4 @@
-/* Unit tests for --linux tasks: fork gives the child its own fd table sharing the open files, --pids bounds the table, wait4 reaps only the caller's own children, kill(-pgid) reaches a whole group, exit statuses as Linux encodes them. */
+/* Unit tests for --linux tasks: fork gives the child its own fd table sharing the open files, --pids bounds the table, wait4 reaps only the caller's own children, kill(-pgid) reaches a whole group, exit statuses as Linux encodes them, a parent's pages writable again once its child is gone. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "linux.h"
+#include "linux_pte.h"
 
 #define NR_CLOSE   3
 #define NR_FORK	   57
@@ -133,6 +134,21 @@ static void kill_reaches_a_group(void **state)
 	stop();
 }
 
+static void parent_writes_again_after_child_exit(void **state)
+{
+	start(0);
+	uint32_t word = 7;
+	assert_int_equal(linux_copy_out(&proc, status_addr, &word, sizeof(word)), 0);
+	assert_int_equal(call(NR_FORK, 0, 0, 0), 2);
+	uint64_t *pte = linux_mm_pte(proc.mm, status_addr, false);
+	assert_non_null(pte);
+	assert_false(*pte & PTE_RW); /* shared copy-on-write with the child */
+	assert_int_equal(call(NR_KILL, 2, 9, 0), 0);
+	assert_true(*pte & PTE_RW); /* its only holder again: writable without a fault */
+	assert_int_equal(call(NR_WAIT4, 2, 0, 0), 2);
+	stop();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -140,6 +156,7 @@ int main(void)
 	    cmocka_unit_test(pids_bound_the_table),
 	    cmocka_unit_test(wait_reaps_only_own_children),
 	    cmocka_unit_test(kill_reaches_a_group),
+	    cmocka_unit_test(parent_writes_again_after_child_exit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
