@@ -163,6 +163,8 @@ struct linux_task {
 	uint64_t pending;		/* signals sent to it, not yet delivered */
 	uint64_t set_child_tid;		/* CLONE_CHILD_SETTID: written when it first runs */
 	char comm[16];
+	char cmdline[256]; /* its argv, NUL-separated, cut at 256 bytes */
+	unsigned cmdline_len;
 	struct linux_regs regs;	       /* while it does not run */
 	struct linux_task_state saved; /* while it does not run */
 };
@@ -470,14 +472,18 @@ void linux_task_signal(struct linux_proc *proc, struct linux_task *t, unsigned s
 void linux_task_deliver_pending(struct linux_proc *proc, struct linux_regs *regs);
 /* The running task exec'd: its vfork parent goes on. */
 void linux_task_exec(struct linux_proc *proc, const char *comm);
+/* The running task's new argv (/proc/PID/cmdline). */
+void linux_task_set_cmdline(struct linux_proc *proc, const struct linux_exec_args *args);
 /* A released task whose parent may reap it (wait4). */
 void linux_task_reap(struct linux_proc *proc, struct linux_task *t);
 
 /* One task as /proc shows it (linux_task_iter). */
 struct linux_task_info {
 	int pid, ppid, pgid, sid;
-	char state; /* R, S (blocked, vforked) or Z */
+	char state; /* R, S (blocked), D (vforked) or Z */
 	const char *comm;
+	const char *cmdline; /* argv, NUL-separated, cmdline_len bytes */
+	unsigned cmdline_len;
 };
 /* Fills *info for the i-th task (from 0); false past the last. */
 bool linux_task_iter(const struct linux_proc *proc, unsigned i, struct linux_task_info *info);

@@ -67,6 +67,8 @@ static long do_clone(struct linux_proc *proc, uint64_t flags, uint64_t newsp, ui
 	child->sid = cur->sid;
 	child->exit_signal = (int)(flags & L_CSIGNAL);
 	memcpy(child->comm, cur->comm, sizeof(child->comm));
+	memcpy(child->cmdline, cur->cmdline, cur->cmdline_len);
+	child->cmdline_len = cur->cmdline_len;
 	/* It returns 0 from the same call, with the parent's registers. */
 	child->regs = *proc->regs;
 	child->regs.rax = 0;

@@ -522,6 +522,8 @@ int linux_exec_load(struct linux_proc *proc, const uint8_t *file, uint64_t size,
 		rc = LINUX_EXEC_GONE;
 	if (rc == 0)
 		exec_reset(proc);
+	if (rc == 0)
+		linux_task_set_cmdline(proc, args);
 	image_free(&img);
 	return (int)rc;
 }

@@ -117,7 +117,9 @@ bool linux_task_iter(const struct linux_proc *proc, unsigned i, struct linux_tas
 					 .pgid = t->pgid,
 					 .sid = t->sid,
 					 .state = states[t->run],
-					 .comm = t->comm};
+					 .comm = t->comm,
+					 .cmdline = t->cmdline,
+					 .cmdline_len = t->cmdline_len};
 	return true;
 }
 
@@ -154,6 +156,16 @@ static void parent_reclaims(struct linux_proc *proc, const struct linux_task *t)
 	struct linux_mm *mm = parent == proc->cur ? proc->mm : parent->saved.mm;
 	if (mm)
 		linux_mm_reclaim_write(proc, mm);
+}
+
+void linux_task_set_cmdline(struct linux_proc *proc, const struct linux_exec_args *args)
+{
+	struct linux_task *t = proc->cur;
+	size_t len = 0; /* argv comes first in the buffer, then envp */
+	for (unsigned i = 0; i < args->argc && len < args->len; i++)
+		len += strnlen(args->buf + len, args->len - len) + 1;
+	t->cmdline_len = (unsigned)(len < sizeof(t->cmdline) ? len : sizeof(t->cmdline));
+	memcpy(t->cmdline, args->buf, t->cmdline_len);
 }
 
 void linux_task_exec(struct linux_proc *proc, const char *comm)

@@ -130,7 +130,28 @@ static void kill_reaches_a_group(void **state)
 	assert_int_equal(call(NR_KILL, (uint64_t)-7, 9, 0), -ESRCH);
 	struct linux_task_info info;
 	assert_true(linux_task_iter(&proc, 1, &info));
+	assert_int_equal(info.pid, 2);
+	assert_int_equal(info.state, 'Z');
 	assert_false(linux_task_iter(&proc, 4, &info));
+	stop();
+}
+
+static void iterator_shows_argv(void **state)
+{
+	start(0);
+	struct linux_exec_args args = {.limit = 1 << 20};
+	assert_int_equal(linux_exec_args_add(&args, "sh", false), 0);
+	assert_int_equal(linux_exec_args_add(&args, "-c", false), 0);
+	assert_int_equal(linux_exec_args_add(&args, "HOME=/", true), 0);
+	linux_task_set_cmdline(&proc, &args);
+	linux_exec_args_free(&args);
+	assert_int_equal(call(NR_FORK, 0, 0, 0), 2);
+	struct linux_task_info info;
+	assert_true(linux_task_iter(&proc, 1, &info));
+	assert_int_equal(info.ppid, 1);
+	assert_int_equal(info.state, 'R');
+	assert_int_equal(info.cmdline_len, 6); /* "sh\0-c\0", not the environment */
+	assert_memory_equal(info.cmdline, "sh\0-c\0", 6);
 	stop();
 }
 
@@ -156,6 +177,7 @@ int main(void)
 	    cmocka_unit_test(pids_bound_the_table),
 	    cmocka_unit_test(wait_reaps_only_own_children),
 	    cmocka_unit_test(kill_reaches_a_group),
+	    cmocka_unit_test(iterator_shows_argv),
 	    cmocka_unit_test(parent_writes_again_after_child_exit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
