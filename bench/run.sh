@@ -257,6 +257,19 @@ if command -v busybox >/dev/null; then
 	stat_t=$(tr ' ' '\n' <<<"$stat_t" | grep . | best)
 	dyn_t=$(tr ' ' '\n' <<<"$dyn_t" | grep . | best)
 	echo "BENCH linux-dynamic ratio=$(ratio "$dyn_t" "$stat_t") dynamic=${dyn_t}s static=${stat_t}s (--fs / /bin/true through ld.so vs static busybox true; lower is better)"
+	# linux-spawn: posix_spawn+waitpid of static busybox true x1000 inside one --linux VM
+	# (tests/linux/spawn_bench.c) and natively, the same binary; ns per spawn. linux-fork: fork,
+	# _exit, wait of a process with 256 MiB touched (copy-on-write in the VM), x20.
+	mkdir -p "$T/spawn/bin"
+	cp "$(command -v busybox)" "$T/spawn/bin/true"
+	cp "$LX/spawn_bench.glibc" "$T/spawn/bin/spawn_bench"
+	vm_ns=$("$L" run --linux --fs "$T/spawn" /bin/spawn_bench spawn 1000 /bin/true | awk '/spawn_ns/ { print $2 }')
+	nat_ns=$("$T/spawn/bin/spawn_bench" spawn 1000 "$T/spawn/bin/true" | awk '/spawn_ns/ { print $2 }')
+	exits=$("$L" run --linux --stats --fs "$T/spawn" /bin/spawn_bench spawn 100 /bin/true 2>&1 | awk '/^stats: exits=/ { sub("exits=", "", $2); print int($2 / 100) }')
+	echo "BENCH linux-spawn ratio=$(ratio "$vm_ns" "$nat_ns") vm=${vm_ns}ns native=${nat_ns}ns exits_per_spawn=${exits} (posix_spawn+waitpid of static busybox true; lower is better)"
+	vm_ns=$("$L" run --linux --mem 1G --fs "$T/spawn" /bin/spawn_bench fork 256 20 | awk '/fork_ns/ { print $2 }')
+	nat_ns=$("$T/spawn/bin/spawn_bench" fork 256 20 | awk '/fork_ns/ { print $2 }')
+	echo "BENCH linux-fork ratio=$(ratio "$vm_ns" "$nat_ns") vm=${vm_ns}ns native=${nat_ns}ns (fork+_exit+wait of a process with 256 MiB touched; lower is better)"
 else
 	echo "BENCH linux-busybox skipped: busybox-static not installed"
 fi

@@ -3,7 +3,7 @@
 LINUX_TEST_SRCS  := $(wildcard tests/linux/*.c)
 LINUX_TEST_GLIBC := $(LINUX_TEST_SRCS:tests/linux/%.c=$(BUILD)/tests/linux/%.glibc)
 LINUX_TEST_PIE   := $(BUILD)/tests/linux/lx_hello.pie $(BUILD)/tests/linux/lx_fault.pie \
-                    $(BUILD)/tests/linux/lx_malloc.pie
+                    $(BUILD)/tests/linux/lx_malloc.pie $(BUILD)/tests/linux/lx_mm.pie
 LINUX_TEST_MUSL  := $(if $(shell command -v musl-gcc),$(LINUX_TEST_SRCS:tests/linux/%.c=$(BUILD)/tests/linux/%.musl))
 LINUX_PRIMES     := $(BUILD)/tests/linux/primes.glibc
 # Dynamically linked (PT_INTERP): run under --fs / with the host's ld.so and libc.

@@ -46,7 +46,7 @@ struct launch_wire {
 	uint16_t version, header_size;
 	uint32_t total_size, flags;
 	uint64_t mem, timeout_ns, timing_origin_ns, fs_upper, fs_tmp;
-	uint32_t vcpus, layers, hugepages, tty_mask;
+	uint32_t vcpus, layers, hugepages, tty_mask, pids, pad_pids;
 	int32_t fds[FD_COUNT];
 	uint32_t disk_count, disk_ro_mask;
 	int32_t disk_fds[LOCKVM_MAX_DISKS];
@@ -185,6 +185,8 @@ static int check_values(const struct launch_wire *w, char *err, size_t errlen)
 				       : w->tmpfs_sizes[i] != 0)
 			return err_fmt(err, errlen, "launch: tmpfs %u of %llu bytes", i,
 				       (unsigned long long)w->tmpfs_sizes[i]);
+	if (w->pids > LAUNCH_MAX_PIDS)
+		return err_fmt(err, errlen, "launch: --pids %u above %u", w->pids, LAUNCH_MAX_PIDS);
 	if (w->tty_mask > 7)
 		return err_fmt(err, errlen, "launch: tty mask 0x%x names more than fds 0-2",
 			       w->tty_mask);
@@ -303,6 +305,7 @@ int launch_decode(const uint8_t *buf, size_t len, struct launch *l, char *err, s
 	l->flags = w.flags;
 	l->hugepages = (enum launch_hugepages)w.hugepages;
 	l->tty_mask = w.tty_mask;
+	l->pids = w.pids;
 	for (unsigned i = 0; i < FD_COUNT; i++)
 		*fd_slot(l, i) = w.fds[i];
 	l->disk_count = w.disk_count;
@@ -383,6 +386,7 @@ uint8_t *launch_encode(const struct launch *l, size_t *len, char *err, size_t er
 	w.layers = l->layers;
 	w.hugepages = (uint32_t)l->hugepages;
 	w.tty_mask = l->tty_mask;
+	w.pids = l->pids;
 	struct launch fds = *l; /* fd_slot() hands out writable slots */
 	for (unsigned i = 0; i < FD_COUNT; i++)
 		w.fds[i] = *fd_slot(&fds, i);

@@ -69,6 +69,7 @@ struct launch {
 	unsigned flags;	 /* enum launch_flag */
 	enum launch_hugepages hugepages;
 	unsigned tty_mask; /* --linux: which of fds 0-2 are terminals */
+	unsigned pids;	   /* --linux --pids: tasks at most; 0: the default */
 	/* Descriptors the supervisor passed (LAUNCH_NO_FD when absent). */
 	int kvm_fd, elf_fd, console_fd, fs_fd, ready_fd;
 	int seccomp_vmm_fd, seccomp_vcpu_fd, seccomp_setup_fd;
@@ -92,6 +93,8 @@ struct launch {
 	uint32_t rlimit_set; /* bit n: rlimits[n] was given */
 	struct ident_rlimit rlimits[IDENT_RLIMITS];
 };
+
+#define LAUNCH_MAX_PIDS 32768 /* --pids at most */
 
 /* A launch with every fd absent and one vCPU, for the encoder's caller to fill. */
 void launch_init(struct launch *l);

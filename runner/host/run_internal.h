@@ -59,6 +59,7 @@ struct run_options {
 	const char *guest;
 	/* --linux guests */
 	bool linux_abi, strace;
+	unsigned pids; /* --pids; 0: LINUX_DEFAULT_PIDS */
 	const char *fs_dir;
 	uint64_t fs_upper, fs_tmp; /* bytes of the root's upper layer (0: none) and of /tmp */
 	bool fs_upper_set;	   /* --fs-upper given (else sized from --mem) */

@@ -136,6 +136,7 @@ pid_t start_vmm(const struct run_options *o, struct run_state *st, int vmm_fd, i
 		for (unsigned i = 0; i < o->tmpfs_count; i++)
 			l.tmpfs[i] = (struct launch_tmpfs){.size = o->tmpfs_size[i],
 							   .path = o->tmpfs_path[i]};
+		l.pids = o->pids;
 		l.envc = o->envc;
 		l.envp = (const char **)o->env; /* read only: launch_encode copies */
 		l.workdir = o->workdir ? o->workdir : "";

@@ -29,6 +29,7 @@
 #define RUN_OPT_RLIMIT	  0x106
 #define RUN_OPT_FS_UPPER     0x107
 #define RUN_OPT_TMPFS	     0x108
+#define RUN_OPT_PIDS	     0x109
 
 /*
  * The options of run, restore and incoming: one entry each (the help is
@@ -81,6 +82,9 @@ static const struct cliopt run_options_table[] = {
     {"env", 'E', required_argument, 0, "NAME=VALUE",
      "with --linux: add to its environment (repeatable)"},
     {"strace", 'T', no_argument, 0, NULL, "with --linux: print each system call and its result"},
+    {"pids", RUN_OPT_PIDS, required_argument, 0, "N",
+     "with --linux: processes the program may have at once, zombies included (default 256); "
+     "fork fails with EAGAIN past it"},
     {"workdir", RUN_OPT_WORKDIR, required_argument, 0, "DIR",
      "with --linux: the program's first working directory, inside the tree (default /)"},
     {"hostname", RUN_OPT_HOSTNAME, required_argument, 0, "NAME",
@@ -374,6 +378,12 @@ void run_parse_options(int argc, char **argv, struct run_options *o)
 		case 'i': o->listen = arg; break;
 		case 'y': o->key = arg; break;
 		case RUN_OPT_REQUIRE_KEY: o->require_key = true; break;
+		case RUN_OPT_PIDS:
+			if (parse_uint(arg, 1, LAUNCH_MAX_PIDS, &value) < 0)
+				die("--pids '%s': want a number from 1 to %d", arg,
+				    LAUNCH_MAX_PIDS);
+			o->pids = (unsigned)value;
+			break;
 		case RUN_OPT_LOG_SIZE_MAX:
 			if (parse_size(arg, &o->log_size_max) < 0 ||
 			    o->log_size_max < VMLOG_SIZE_MAX_MIN)
@@ -401,6 +411,8 @@ void run_parse_options(int argc, char **argv, struct run_options *o)
 		die("run: --workdir, --hostname, --user, --group-add and --rlimit need --linux");
 	if (o->linux_abi)
 		size_memory_fs(o);
+	if (!o->linux_abi && o->pids)
+		die("run: --pids needs --linux");
 	if (o->linux_abi && o->vcpus != 1)
 		die("run: a --linux guest runs on one vCPU (drop --vcpus)");
 	if (o->json && o->detach)

@@ -33,6 +33,7 @@ struct linux_config {
 	unsigned tty_mask;    /* bit n: the runner's fd n is a terminal */
 	uint64_t tmp_limit;   /* bytes the writable /tmp may hold */
 	uint64_t upper_limit; /* bytes the root's upper layer may hold; 0: a read-only root */
+	unsigned max_tasks;   /* --pids: tasks at most (0: LINUX_DEFAULT_PIDS) */
 	unsigned tmpfs_count; /* --tmpfs mounts (/dev/shm included), in order */
 	struct linux_tmpfs {
 		const char *path;
@@ -79,46 +80,81 @@ struct linux_fd_slot {
 	bool cloexec;
 };
 
-struct linux_proc {
-	struct vm *vm;
-	struct linux_config cfg;
-	/* Memory (linux_mm.c): 4K page tables covering [0, user_top) linearly. */
-	uint64_t *ptes;		 /* host pointer to the PTE of page 0 */
-	uint64_t tables_gpa;	 /* first byte of the last-level tables (reserved) */
-	uint64_t user_top;	 /* end of what the program may ever map */
+/* A supervisor-only map of all guest RAM (2 MiB pages) at PML4 slot 1 of
+ * every address space: the flush stub writes page-table frames through it. */
+#define LINUX_PHYSMAP 0x8000000000ULL
+/*
+ * The page-table frames the VMM wrote since the program last ran, in the
+ * runner's table area (count first, then their LINUX_PHYSMAP addresses).
+ * A host whose KVM shadows the guest's page tables does not see a table
+ * the VMM edits: before the program runs again, the flush stub writes to
+ * each listed frame (KVM traps that write and drops its shadow of the
+ * frame) and reloads CR3 (which flushes the TLB where KVM does not).
+ */
+#define LINUX_DIRTY_GPA 0x50000ULL
+#define LINUX_DIRTY_MAX ((0x90000ULL - LINUX_DIRTY_GPA) / 8 - 1)
+
+/* Guest RAM above the runner's area as 4K frames with reference counts. */
+struct linux_pages {
+	uint64_t *dirty;     /* host view of the list at LINUX_DIRTY_GPA */
+	uint64_t ndirty;     /* entries in it */
+	bool dirty_overflow; /* more than LINUX_DIRTY_MAX: the VM ends */
+	uint64_t physmap;    /* the PDPT frame of LINUX_PHYSMAP */
+	struct guest_mem *mem;
+	uint64_t first, count; /* frames [first, first + count), in pages */
+	uint64_t next;	       /* frames from here on were never handed out */
+	uint64_t nfree, used;
+	uint32_t *refs;		     /* per frame: address-space entries naming it */
+	uint32_t *free;		     /* stack of freed frames (zeroed) */
+	uint64_t run_first, run_len; /* freed frames not yet zeroed */
+};
+
+/* A mapping record (Linux's VMA): [start, end) with its rights. */
+#define LINUX_VMA_SHARED 1u /* MAP_SHARED: fork shares it writable */
+struct linux_vma {
+	uint64_t start, end;
+	unsigned prot, flags;
+};
+
+/* An address space: shared by CLONE_VM (refs), replaced by execve. */
+struct linux_mm {
+	unsigned refs;
+	struct linux_pages *pages;
+	uint64_t root;		/* the PML4 frame: CR3 while it runs */
+	struct linux_vma *vmas; /* sorted, non-overlapping */
+	unsigned nvmas, vmas_cap;
 	uint64_t brk_start, brk; /* heap [brk_start, brk) */
-	uint64_t brk_limit;	 /* brk never grows past this */
-	uint64_t stack_low;	 /* lowest byte of the initial stack mapping */
-	bool tlb_stale;		 /* a mapping lost rights: flush before resuming */
-	/* Image (linux_elf.c) */
-	uint64_t entry, load_bias, phdr, phnum, image_end;
-	uint64_t initial_rsp;
-	/* Files (linux_fd.c, linux_sysfile.c, linux_fs.c) */
-	struct linux_fs fs;
-	struct linux_fd_slot fds[LINUX_MAX_FDS];
-	struct linux_node *cwd;
-	struct linux_net *net; /* sockets (linux_unix.c); NULL while there are none */
-	/* Signals (linux_signal.c) */
-	struct linux_sigaction actions[LINUX_NSIG];
-	uint64_t sigmask;
-	uint64_t altstack_sp, altstack_size;
-	uint32_t altstack_flags;
-	unsigned signal_depth;
-	/* Host signals (linux_host_signal, main thread): pending set, read and
-	 * cleared atomically by the vCPU; the rest under vm->lock. */
-	uint64_t host_pending;
-	bool host_signalled;	    /* one was taken: the next ends the VM */
-	uint64_t signal_generation; /* bumped per host signal: blocked calls return */
-	/* Thread ids the program registered (single-threaded semantics). */
-	uint64_t clear_child_tid;
+};
+
+/* A runner page every address space maps at the same place. */
+#define LINUX_MAX_KMAPS 8
+struct linux_kmap {
+	uint64_t addr, len, bits;
+};
+
+/*
+ * What each task (process) has of its own. While a task runs these fields
+ * are the ones in struct linux_proc (the union below), so the code serving
+ * a call reads proc->fds, proc->mm... as for one process; a switch saves
+ * them into the task and loads the next task's (linux_sched.c).
+ */
+#define LINUX_TASK_FIELDS                                                                          \
+	struct linux_mm *mm;                                                                       \
+	uint64_t stack_low; /* lowest byte of the initial stack mapping */                         \
+	uint64_t entry, load_bias, phdr, phnum, image_end; /* image (linux_exec.c) */              \
+	uint64_t initial_rsp;                                                                      \
+	struct linux_fd_slot fds[LINUX_MAX_FDS]; /* files (linux_fd.c, linux_sysfile.c) */         \
+	struct linux_node *cwd;                                                                    \
+	struct linux_sigaction actions[LINUX_NSIG]; /* signals (linux_signal.c) */                 \
+	uint64_t sigmask;                                                                          \
+	uint64_t altstack_sp, altstack_size;                                                       \
+	uint32_t altstack_flags;                                                                   \
+	unsigned signal_depth;                                                                     \
+	uint64_t clear_child_tid; /* set_tid_address, CLONE_CHILD_CLEARTID */                      \
 	uint64_t fs_base, gs_base;
-	bool fs_base_dirty;	 /* arch_prctl changed it: load it before resuming */
-	bool regs_replaced;	 /* the call set every register (rt_sigreturn, a signal) */
-	struct linux_regs *regs; /* registers of the call being served */
-	/* Counters */
-	uint64_t syscalls, enosys;
-	uint64_t eafnosupport; /* socket() of a family not served (linux_socket.c) */
-	uint32_t enosys_by_nr[LINUX_ENOSYS_SLOTS + 1];
+
+struct linux_task_state {
+	LINUX_TASK_FIELDS
 };
 
 /* Registers a syscall sees and may change; the architecture code moves
@@ -127,6 +163,77 @@ struct linux_regs {
 	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rsp, rbp;
 	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
 	uint64_t rip, rflags;
+};
+
+enum linux_task_run {
+	LINUX_TASK_RUNNABLE, /* runs, or waits for the vCPU */
+	LINUX_TASK_BLOCKED,  /* its call is retried when something happened */
+	LINUX_TASK_VFORKED,  /* vfork parent: until the child execs or exits */
+	LINUX_TASK_ZOMBIE,   /* exited, not yet reaped */
+};
+
+#define LINUX_DEFAULT_PIDS 256 /* --pids: tasks a VM may hold (zombies count) */
+
+/* A task: one process (no threads yet). */
+struct linux_task {
+	int pid, ppid, pgid, sid;
+	enum linux_task_run run;
+	int wstatus;			/* ZOMBIE: status as wait4 encodes it */
+	int exit_signal;		/* sent to the parent at exit (clone's low byte) */
+	struct linux_task *vfork_child; /* VFORKED: the child it waits for */
+	uint64_t block_gen;		/* BLOCKED: proc->wake_gen when it blocked */
+	uint64_t block_deadline;	/* BLOCKED: its call's deadline, 0 none */
+	uint64_t pending;		/* signals sent to it, not yet delivered */
+	uint64_t set_child_tid;		/* CLONE_CHILD_SETTID: written when it first runs */
+	char comm[16];
+	char cmdline[256]; /* its argv, NUL-separated, cut at 256 bytes */
+	unsigned cmdline_len;
+	struct linux_regs regs;	       /* while it does not run */
+	struct linux_task_state saved; /* while it does not run */
+};
+
+struct linux_proc {
+	struct vm *vm;
+	struct linux_config cfg;
+	/* Memory: the VM's frame pool (linux_page.c), the runner's pages every
+	 * address space maps (the running task's address space is mm). */
+	struct linux_pages pages;
+	struct linux_kmap kmaps[LINUX_MAX_KMAPS];
+	unsigned nkmaps;
+	uint64_t user_top; /* end of what the program may ever map */
+	bool tlb_stale;	   /* a mapping lost rights: flush before resuming */
+	/* Files: the VM's tree (linux_fs.c) */
+	struct linux_fs fs;
+	struct linux_net *net; /* sockets of every task (linux_unix.c); NULL while there are none */
+	/* Tasks (linux_task.c, linux_sched.c): cur runs, its state below. */
+	struct linux_task **tasks;
+	unsigned ntasks, max_tasks;
+	struct linux_task *cur;
+	int next_pid;
+	uint64_t wake_gen;	 /* bumped by every call served: blocked tasks retry */
+	uint64_t retry_deadline; /* the retried call's first deadline, or 0 */
+	bool resched;		 /* switch tasks when the call returns */
+	bool cur_blocked;	 /* the call blocked: retry it later */
+	union {
+		struct linux_task_state task_state;
+		struct {
+			LINUX_TASK_FIELDS
+		};
+	};
+	/* Host signals (linux_host_signal, main thread): pending set, read and
+	 * cleared atomically by the vCPU; the rest under vm->lock. */
+	uint64_t host_pending;
+	bool host_signalled;	    /* one was taken: the next ends the VM */
+	uint64_t signal_generation; /* bumped per host signal: blocked calls return */
+	uint64_t sigmask_saved;	    /* rt_sigsuspend: the mask its handler's frame restores */
+	bool sigmask_restore;
+	bool fs_base_dirty;	 /* arch_prctl changed it: load it before resuming */
+	bool regs_replaced;	 /* the call set every register (rt_sigreturn, a signal) */
+	struct linux_regs *regs; /* registers of the call being served */
+	/* Counters */
+	uint64_t syscalls, enosys;
+	uint64_t eafnosupport; /* socket() of a family not served (linux_socket.c) */
+	uint32_t enosys_by_nr[LINUX_ENOSYS_SLOTS + 1];
 };
 
 /* ---- linux_boot.c: building the process and the vCPU hooks ---- */
@@ -160,50 +267,113 @@ void linux_syscall(struct linux_proc *proc, struct linux_regs *regs);
 /* Name of a syscall number ("?" if unknown). */
 const char *linux_syscall_name(uint64_t nr);
 
-/* ---- linux_mm.c ---- */
+/* ---- linux_mm.c, linux_pgtable.c, linux_vma.c, linux_page.c: memory ---- */
 
 #define LINUX_PROT_READ	 1u
 #define LINUX_PROT_WRITE 2u
 #define LINUX_PROT_EXEC	 4u
 
-/* Builds 4K identity page tables for the process; tables at the top of
- * RAM, upper levels at X86_PML4_GPA. Returns 0 or -1 with err. */
-int linux_mm_init(struct linux_proc *proc, char *err, size_t errlen);
+/* The frame pool over guest RAM above LOCKVM_RUNNER_END. 0 or -ENOMEM. */
+int linux_pages_init(struct linux_pages *pg, struct guest_mem *mem);
+void linux_pages_free(struct linux_pages *pg);
+/* A zeroed frame with one reference (its guest-physical address), or 0. */
+uint64_t linux_page_alloc(struct linux_pages *pg);
+void linux_page_get(struct linux_pages *pg, uint64_t gpa);
+/* Drops a reference; the last one frees (zeroes) the frame. */
+void linux_page_put(struct linux_pages *pg, uint64_t gpa);
+/* Zeroes the frames put since the last flush (put batches them). */
+void linux_page_flush(struct linux_pages *pg);
+uint32_t linux_page_refs(const struct linux_pages *pg, uint64_t gpa);
+/* The VMM wrote to the page-table frame at `table`: listed for the flush
+ * stub before the program runs again. */
+void linux_page_dirty(struct linux_pages *pg, uint64_t table);
+/* Host address of guest-physical gpa inside a pool frame, or NULL. */
+void *linux_page_host(const struct linux_pages *pg, uint64_t gpa);
 
-/* Maps [addr, addr+len) with prot (LINUX_PROT_*), zeroing it when `zero`.
- * The range must be free or already the program's. Returns 0 or -errno. */
+/* The frame pool, the runner's pages and a first address space for the
+ * process. Returns 0 or -1 with err. */
+int linux_mm_init(struct linux_proc *proc, char *err, size_t errlen);
+/* Drops the process's address space and the pool. */
+void linux_mm_free(struct linux_proc *proc);
+
+/* A new address space holding only the runner's pages (refs 1), or NULL. */
+struct linux_mm *linux_mm_new(struct linux_proc *proc);
+void linux_mm_put(struct linux_mm *mm);
+/* A copy of the process's address space for a forked child: private pages
+ * shared copy-on-write (read-only in both), MAP_SHARED ones shared. */
+struct linux_mm *linux_mm_fork(struct linux_proc *proc);
+/* Gives the caller a new empty address space; the old one loses a
+ * reference (a vfork parent sharing it keeps it). execve calls it before
+ * loading the new image. 0 or -ENOMEM. */
+int linux_mm_exec(struct linux_proc *proc);
+/* The last-level entry of va in mm (tables allocated when alloc), or NULL. */
+uint64_t *linux_mm_pte(struct linux_mm *mm, uint64_t va, bool alloc);
+/* The VMM wrote the entry pte of mm (linux_page_dirty() of its table). */
+void linux_mm_dirty(struct linux_mm *mm, const uint64_t *pte);
+/* LINUX_PHYSMAP's tables (from the pool, held by the VM). 0 or -ENOMEM. */
+int linux_physmap_init(struct linux_proc *proc);
+void linux_physmap_free(struct linux_proc *proc);
+/* Where to look next after va when its table is missing. */
+uint64_t linux_mm_skip(uint64_t va);
+/* A child that shared mm's pages copy-on-write exec'd or exited: the
+ * private pages only mm holds now are writable again (no fault per page). */
+void linux_mm_reclaim_write(struct linux_proc *proc, struct linux_mm *mm);
+/* Makes a copy-on-write entry writable (copying the frame if shared). */
+int linux_mm_cow(struct linux_proc *proc, uint64_t *pte);
+/* Serves a page fault the program took: true when it may resume (a
+ * copy-on-write page copied, or a stale TLB entry). */
+bool linux_mm_fault(struct linux_proc *proc, uint64_t addr, uint64_t error_code);
+/* The CR3 to run the process with, given the vCPU's current one; *flush:
+ * the TLB must be flushed before it runs (a mapping lost rights or moved,
+ * or another address space). */
+uint64_t linux_mm_cr3(struct linux_proc *proc, uint64_t cur, bool *flush);
+
+/* Mapping records of mm (linux_vma.c). */
+struct linux_vma *linux_vma_find(struct linux_mm *mm, uint64_t addr);
+/* The first record ending above addr, or NULL. */
+struct linux_vma *linux_vma_next(struct linux_mm *mm, uint64_t addr);
+int linux_vma_split(struct linux_mm *mm, uint64_t addr);
+int linux_vma_remove(struct linux_mm *mm, uint64_t start, uint64_t end);
+int linux_vma_insert(struct linux_mm *mm, uint64_t start, uint64_t end, unsigned prot,
+		     unsigned flags);
+bool linux_vma_free(struct linux_mm *mm, uint64_t start, uint64_t end);
+bool linux_vma_covered(struct linux_mm *mm, uint64_t start, uint64_t end);
+/* The highest free [a, a + len) inside [low, high), or 0. */
+uint64_t linux_vma_gap(struct linux_mm *mm, uint64_t len, uint64_t low, uint64_t high);
+
+/* Maps [addr, addr+len) with prot (LINUX_PROT_*): `zero`: a new private
+ * mapping of zeroed frames replacing what was there; otherwise new rights
+ * for what is there, contents kept (gaps become new mappings). Returns 0
+ * or -errno. */
 int linux_mm_map(struct linux_proc *proc, uint64_t addr, uint64_t len, unsigned prot, bool zero);
 
-/* Gives the caller a new, empty address space (execve): every mapping of
- * the program goes, the runner's pages stay; brk and stack records reset. */
-int linux_mm_exec(struct linux_proc *proc);
-
-/* Marks [addr, addr+len) as runner-owned: never mapped for the program. */
+/* A runner page at [addr, addr+len) with pte_bits in every address space
+ * (identity mapped); pte_bits 0: nothing (below LOCKVM_RUNNER_END the
+ * program maps nothing anyway). */
 void linux_mm_reserve(struct linux_proc *proc, uint64_t addr, uint64_t len, uint64_t pte_bits);
 
 /* ---- linux_uaccess.c ---- */
 
-/*
- * The one checked path from a program address to a host pointer: every
- * page of [addr, addr+len) must be mapped for the program (and writable
- * when `write`), and the range must lie in RAM. Returns NULL otherwise
- * (the syscall answers EFAULT).
- */
-void *linux_user_ptr(struct linux_proc *proc, uint64_t addr, uint64_t len, bool write);
-
-/* Checked copies of a whole struct from or to the program (guest structs
- * need not be aligned, so they are never used through a typed pointer).
- * Return 0 or -EFAULT. */
+/* Checked copies of a whole struct from or to the program, page by page
+ * through its page tables (guest structs need not be aligned, so they are
+ * never used through a typed pointer). Return 0 or -EFAULT. */
 long linux_copy_in(struct linux_proc *proc, void *dst, uint64_t addr, uint64_t len);
 long linux_copy_out(struct linux_proc *proc, uint64_t addr, const void *src, uint64_t len);
+/* Whether the program could make this access to every byte of [addr,
+ * addr+len) (copy-on-write pages copied for a write). 0 or -EFAULT. */
+long linux_user_access(struct linux_proc *proc, uint64_t addr, uint64_t len, bool write);
+/* Zeroes [addr, addr+len) of the program as a copy_out would. */
+long linux_clear_user(struct linux_proc *proc, uint64_t addr, uint64_t len);
+/* Writes into frames the process alone holds whatever their rights
+ * (filling a new file mapping). 0 or -EFAULT. */
+long linux_mm_poke(struct linux_proc *proc, uint64_t addr, const void *src, uint64_t len);
 
 /* Copies a NUL-terminated string of at most max-1 bytes from the program.
  * Returns its length, -EFAULT or -ENAMETOOLONG. */
 long linux_user_string(struct linux_proc *proc, uint64_t addr, char *out, size_t max);
 
-/* Whether the page holding `addr` is mapped with the rights a fault with
- * this x86 error code needed (a stale TLB entry rather than a real fault). */
-bool linux_mm_fault_is_stale(struct linux_proc *proc, uint64_t addr, uint64_t error_code);
+/* Bytes the file calls move through the VMM per piece (a bounded buffer). */
+#define LINUX_BOUNCE (64U << 10)
 
 long linux_sys_brk(struct linux_proc *proc, uint64_t addr);
 long linux_sys_mmap(struct linux_proc *proc, uint64_t addr, uint64_t len, uint64_t prot,
@@ -311,18 +481,7 @@ long linux_sys_dup(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_dup2(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_dup3(struct linux_proc *proc, const uint64_t *a);
 
-/* ---- linux_task.c: processes (one, today) ---- */
-
-long linux_sys_getpid(struct linux_proc *proc, const uint64_t *a);
-long linux_sys_getppid(struct linux_proc *proc, const uint64_t *a);
-long linux_sys_getpgid(struct linux_proc *proc, const uint64_t *a);
-long linux_sys_setpgid(struct linux_proc *proc, const uint64_t *a);
-long linux_sys_setsid(struct linux_proc *proc, const uint64_t *a);
-long linux_sys_kill(struct linux_proc *proc, const uint64_t *a);
-long linux_sys_tgkill(struct linux_proc *proc, const uint64_t *a);
-long linux_sys_tkill(struct linux_proc *proc, const uint64_t *a);
-long linux_sys_wait4(struct linux_proc *proc, const uint64_t *a);
-long linux_sys_waitid(struct linux_proc *proc, const uint64_t *a);
+/* ---- tasks: linux_task.h ---- */
 
 /* ---- linux_pipe.c: pipes ---- */
 
@@ -493,6 +652,8 @@ long linux_sys_rt_sigaction(struct linux_proc *proc, uint64_t sig, uint64_t act,
 			    uint64_t size);
 long linux_sys_rt_sigprocmask(struct linux_proc *proc, uint64_t how, uint64_t set, uint64_t oldset,
 			      uint64_t size);
+long linux_sys_rt_sigsuspend(struct linux_proc *proc, uint64_t set, uint64_t size);
+long linux_sys_pause(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_sigaltstack(struct linux_proc *proc, uint64_t ss, uint64_t old);
 /* Restores regs from the frame at regs->rsp; returns false on a bad frame. */
 bool linux_sys_rt_sigreturn(struct linux_proc *proc, struct linux_regs *regs);
@@ -557,5 +718,7 @@ bool linux_exit_mmio(struct vcpu *vcpu, uint64_t phys_addr);
 bool linux_exit_fault(struct vcpu *vcpu, unsigned vector, uint64_t error_code, uint64_t cr2,
 		      const uint64_t *frame);
 void linux_vcpu_kicked(struct vcpu *vcpu);
+
+#include "linux_task.h"
 
 #endif

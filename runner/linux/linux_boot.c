@@ -175,9 +175,11 @@ void linux_free(struct linux_proc *proc)
 {
 	if (!proc)
 		return;
+	linux_tasks_free(proc); /* the others' files and address spaces first */
 	linux_fd_free(proc);
 	linux_cwd_release(proc);
 	linux_fs_free(&proc->fs);
+	linux_mm_free(proc);
 	if (proc->cfg.fs_fd >= 0)
 		close(proc->cfg.fs_fd);
 	if (proc->vm && proc->vm->linux_proc == proc)

@@ -464,7 +464,7 @@ static int exec_commit(struct linux_proc *proc, const struct exec_image *img,
 	if (rc == 0) {
 		step = "image";
 		rc = linux_elf_map(proc, img->file, &img->elf, img->bias);
-		proc->brk_start = proc->brk = img->elf.hi + img->bias;
+		proc->mm->brk_start = proc->mm->brk = img->elf.hi + img->bias;
 	}
 	uint64_t interp_bias = 0, entry = img->elf.entry + img->bias;
 	if (rc == 0 && img->interp) {
@@ -487,7 +487,7 @@ static int exec_commit(struct linux_proc *proc, const struct exec_image *img,
 	proc->phdr = img->elf.have_phdr ? img->elf.phdr + img->bias : 0;
 	proc->phnum = img->elf.phnum;
 	proc->load_bias = img->bias;
-	proc->image_end = proc->brk;
+	proc->image_end = proc->mm->brk;
 	proc->tlb_stale = true;
 	return 0;
 }
@@ -522,6 +522,8 @@ int linux_exec_load(struct linux_proc *proc, const uint8_t *file, uint64_t size,
 		rc = LINUX_EXEC_GONE;
 	if (rc == 0)
 		exec_reset(proc);
+	if (rc == 0)
+		linux_task_set_cmdline(proc, args);
 	image_free(&img);
 	return (int)rc;
 }
@@ -586,7 +588,8 @@ static long do_execveat(struct linux_proc *proc, uint64_t dirfd, uint64_t upath,
 	linux_exec_args_free(&args);
 	if (rc == LINUX_EXEC_GONE) {
 		/* As Linux's SIGSEGV after the point of no return. */
-		vm_end(proc->vm, EXIT_SIGNAL_BASE + 11, "execve: %s", err);
+		fprintf(stderr, "[lockvm] execve: %s\n", err);
+		linux_task_exit(proc, 11);
 		return 0;
 	}
 	if (rc < 0) {
@@ -598,6 +601,7 @@ static long do_execveat(struct linux_proc *proc, uint64_t dirfd, uint64_t upath,
 	*proc->regs = (struct linux_regs){
 	    .rip = proc->entry, .rsp = proc->initial_rsp, .rflags = linux_user_rflags(0)};
 	proc->regs_replaced = true;
+	linux_task_exec(proc, filename); /* a vfork parent goes on */
 	return 0;
 }
 

@@ -1,242 +1,260 @@
-/* Memory of a Linux-ABI guest: 4K identity page tables the VMM edits for brk/mmap/munmap/mprotect/mremap/madvise, the fault and mapping calls (program addresses become host pointers in linux_uaccess.c). */
+/* Memory calls of a Linux-ABI guest: brk, mmap, munmap, mprotect, mremap, madvise over the calling process's mapping records (linux_vma.c) and page tables (linux_pgtable.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <string.h>
 #include <sys/mman.h>
 
-#include "arch_x86_64.h"
 #include "linux.h"
 #include "linux_pte.h"
 
-/* Upper levels, in the runner's table area. */
-#define LINUX_PML4_ALT_GPA (X86_PML4_GPA + 1 * PAGE) /* same tables: switching flushes the TLB */
-#define LINUX_PDPT_GPA	   (X86_PML4_GPA + 2 * PAGE)
-#define LINUX_DOOR_PD_GPA  (X86_PML4_GPA + 3 * PAGE)
-#define LINUX_DOOR_PT_GPA  (X86_PML4_GPA + 4 * PAGE)
-#define LINUX_PD_GPA	   (X86_PML4_GPA + 5 * PAGE)
-
 /* mmap() hands out nothing below this (Linux's vm.mmap_min_addr). */
 #define LINUX_MMAP_MIN 0x10000ULL
+/* Program addresses end at the doorbell page (256 GiB): far above any
+ * --mem, as a real kernel's address space is above its RAM. */
+#define LINUX_USER_TOP LOCKVM_DOORBELL_GPA
 
 static uint64_t page_up(uint64_t x)
 {
 	return (x + PAGE_MASK) & ~PAGE_MASK;
 }
 
-static uint64_t *table(struct linux_proc *proc, uint64_t gpa)
+static void add_kmap(struct linux_proc *proc, uint64_t addr, uint64_t len, uint64_t bits)
 {
-	return guest_mem_ptr(&proc->vm->mem, gpa, PAGE);
+	if (proc->nkmaps < LINUX_MAX_KMAPS)
+		proc->kmaps[proc->nkmaps++] = (struct linux_kmap){addr, len, bits};
 }
 
 int linux_mm_init(struct linux_proc *proc, char *err, size_t errlen)
 {
-	struct guest_mem *mem = &proc->vm->mem;
-	uint64_t pages = mem->size / PAGE;
-	uint64_t pt_pages = pages / 512;
-	uint64_t pd_pages = (mem->size + PAGE_1G - 1) / PAGE_1G;
-	if (LINUX_PD_GPA + pd_pages * PAGE > X86_TABLES_END) {
-		snprintf(err, errlen, "--mem too large for a Linux guest's page tables");
+	if (linux_pages_init(&proc->pages, &proc->vm->mem) < 0) {
+		snprintf(err, errlen, "guest RAM too small for a Linux guest");
 		return -1;
 	}
-	proc->tables_gpa = mem->size - pt_pages * PAGE;
-	proc->user_top = proc->tables_gpa;
-	proc->ptes = guest_mem_ptr(mem, proc->tables_gpa, pt_pages * PAGE);
-	uint64_t *pml4 = table(proc, X86_PML4_GPA), *pml4_alt = table(proc, LINUX_PML4_ALT_GPA);
-	uint64_t *pdpt = table(proc, LINUX_PDPT_GPA);
-	uint64_t *door_pd = table(proc, LINUX_DOOR_PD_GPA),
-		 *door_pt = table(proc, LINUX_DOOR_PT_GPA);
-	if (!proc->ptes || !pml4 || !pml4_alt || !pdpt || !door_pd || !door_pt) {
+	proc->user_top = LINUX_USER_TOP;
+	if (linux_physmap_init(proc) < 0) {
+		snprintf(err, errlen, "guest RAM too small for a Linux guest's page tables");
+		return -1;
+	}
+	/* The doorbell page: user-writable, never RAM, every write an exit. */
+	add_kmap(proc, LOCKVM_DOORBELL_GPA, PAGE, PTE_P | PTE_RW | PTE_US | PTE_NX | PTE_A | PTE_D);
+	proc->mm = linux_mm_new(proc);
+	if (!proc->mm) {
 		snprintf(err, errlen, "guest RAM too small for page tables");
 		return -1;
 	}
-	memset(pml4, 0, PAGE);
-	memset(pdpt, 0, PAGE);
-	memset(door_pd, 0, PAGE);
-	memset(door_pt, 0, PAGE);
-	pml4[0] = LINUX_PDPT_GPA | PTE_TABLE;
-	for (uint64_t g = 0; g < pd_pages; g++) {
-		uint64_t *pd = table(proc, LINUX_PD_GPA + g * PAGE);
-		memset(pd, 0, PAGE);
-		pdpt[g] = (LINUX_PD_GPA + g * PAGE) | PTE_TABLE;
-		for (uint64_t i = 0; i < 512 && g * 512 + i < pt_pages; i++)
-			pd[i] = (proc->tables_gpa + (g * 512 + i) * PAGE) | PTE_TABLE;
+	/* The first task (pid 1) owns it. */
+	if (linux_tasks_init(proc, proc->cfg.max_tasks) < 0) {
+		snprintf(err, errlen, "out of memory for the task table");
+		return -1;
 	}
-	/* The doorbell page: user-writable, never RAM, every write an exit. */
-	pdpt[LOCKVM_DOORBELL_GPA / PAGE_1G] = LINUX_DOOR_PD_GPA | PTE_TABLE;
-	door_pd[(LOCKVM_DOORBELL_GPA % PAGE_1G) / PAGE_2M] = LINUX_DOOR_PT_GPA | PTE_TABLE;
-	door_pt[(LOCKVM_DOORBELL_GPA % PAGE_2M) / PAGE] =
-	    LOCKVM_DOORBELL_GPA | PTE_P | PTE_RW | PTE_US | PTE_NX | PTE_A | PTE_D;
-	memcpy(pml4_alt, pml4, PAGE);
-	for (uint64_t p = 0; p < pages; p++)
-		proc->ptes[p] = p * PAGE; /* free: not present, nobody's */
-	/* Page 0, the runner's pages and the tables themselves. */
-	linux_mm_reserve(proc, 0, LOCKVM_RUNNER_END, 0);
-	linux_mm_reserve(proc, proc->tables_gpa, pt_pages * PAGE, 0);
 	return 0;
+}
+
+void linux_mm_free(struct linux_proc *proc)
+{
+	linux_mm_put(proc->mm);
+	proc->mm = NULL;
+	if (proc->pages.refs)
+		linux_physmap_free(proc);
+	linux_pages_free(&proc->pages);
 }
 
 void linux_mm_reserve(struct linux_proc *proc, uint64_t addr, uint64_t len, uint64_t pte_bits)
 {
-	for (uint64_t a = addr & ~PAGE_MASK; a < addr + len && a < proc->vm->mem.size; a += PAGE)
-		proc->ptes[a / PAGE] = a | PTE_RESERVED | (pte_bits ? pte_bits | PTE_A | PTE_D : 0);
+	if (!pte_bits)
+		return; /* below LOCKVM_RUNNER_END: never the program's anyway */
+	uint64_t bits = pte_bits | PTE_A | PTE_D;
+	add_kmap(proc, addr & ~PAGE_MASK, page_up(addr + len) - (addr & ~PAGE_MASK), bits);
+	for (uint64_t a = addr & ~PAGE_MASK; a < addr + len; a += PAGE) {
+		uint64_t *pte = linux_mm_pte(proc->mm, a, true);
+		if (pte) {
+			*pte = a | bits;
+			linux_mm_dirty(proc->mm, pte);
+		}
+	}
 }
 
-static uint64_t prot_bits(unsigned prot)
+/* Hardware rights of a page of a mapping (write only once it is not shared
+ * copy-on-write). */
+static uint64_t prot_bits(unsigned prot, bool writable)
 {
 	if (!(prot & (LINUX_PROT_READ | LINUX_PROT_WRITE | LINUX_PROT_EXEC)))
 		return 0; /* PROT_NONE: the program's, but not present */
-	return PTE_P | PTE_US | PTE_A | PTE_D | ((prot & LINUX_PROT_WRITE) ? PTE_RW : 0) |
+	return PTE_P | PTE_US | PTE_A | PTE_D |
+	       ((prot & LINUX_PROT_WRITE) && writable ? PTE_RW : 0) |
 	       ((prot & LINUX_PROT_EXEC) ? 0 : PTE_NX);
 }
 
-static unsigned pte_prot(uint64_t pte)
-{
-	if (!(pte & PTE_P))
-		return 0;
-	return LINUX_PROT_READ | ((pte & PTE_RW) ? LINUX_PROT_WRITE : 0) |
-	       ((pte & PTE_NX) ? 0 : LINUX_PROT_EXEC);
-}
-
-/* [addr, addr+len) page-aligned, non-empty and below user_top? */
+/* [addr, addr+len) page-aligned, non-empty, above the runner's pages and
+ * below user_top? */
 static bool range_ok(struct linux_proc *proc, uint64_t addr, uint64_t len)
 {
 	uint64_t end;
-	return len && !(addr & PAGE_MASK) && !(len & PAGE_MASK) &&
+	return len && !(addr & PAGE_MASK) && !(len & PAGE_MASK) && addr >= LOCKVM_RUNNER_END &&
 	       !__builtin_add_overflow(addr, len, &end) && end <= proc->user_top;
 }
 
 /* range_ok, and every page of the range is mapped. */
 static bool range_mapped(struct linux_proc *proc, uint64_t addr, uint64_t len)
 {
-	if (!range_ok(proc, addr, len))
-		return false;
-	for (uint64_t a = addr; a < addr + len; a += PAGE)
-		if (!(proc->ptes[a / PAGE] & PTE_USED))
-			return false;
-	return true;
+	return range_ok(proc, addr, len) && linux_vma_covered(proc->mm, addr, addr + len);
 }
 
-/* Gives pages back to the host and makes them read as zero. */
-static void zero_pages(struct linux_proc *proc, uint64_t addr, uint64_t len)
+static bool range_free(struct linux_proc *proc, uint64_t addr, uint64_t len)
 {
-	uint8_t *host = guest_mem_ptr(&proc->vm->mem, addr, len);
-	if (!host)
-		return;
-	if (len >= 16 * PAGE && madvise(host, len, MADV_DONTNEED) == 0)
-		return;
-	memset(host, 0, len);
+	return range_ok(proc, addr, len) && linux_vma_free(proc->mm, addr, addr + len);
+}
+
+/* Gives [start, end)'s frames back (zeroed) and clears their entries. */
+static void unmap_pages(struct linux_proc *proc, uint64_t start, uint64_t end)
+{
+	for (uint64_t a = start; a < end; a += PAGE) {
+		uint64_t *pte = linux_mm_pte(proc->mm, a, false);
+		if (!pte) {
+			a = linux_mm_skip(a) - PAGE;
+			continue;
+		}
+		if (*pte & PTE_P)
+			proc->tlb_stale = true;
+		if (*pte & PTE_USED)
+			linux_page_put(&proc->pages, *pte & PTE_ADDR);
+		*pte = 0;
+		linux_mm_dirty(proc->mm, pte);
+	}
+	linux_page_flush(&proc->pages);
+}
+
+/* Gives the pages of [start, end) the rights of their mapping v: a frame
+ * (zeroed) for each accessible page that has none. */
+static int apply_prot(struct linux_proc *proc, const struct linux_vma *v, uint64_t start,
+		      uint64_t end)
+{
+	bool shared = v->flags & LINUX_VMA_SHARED;
+	for (uint64_t a = start; a < end; a += PAGE) {
+		bool none = !prot_bits(v->prot, false);
+		uint64_t *pte = linux_mm_pte(proc->mm, a, !none);
+		if (!pte) {
+			if (!none)
+				return -ENOMEM;
+			a = linux_mm_skip(a) - PAGE;
+			continue;
+		}
+		uint64_t old = *pte, frame = old & PTE_ADDR;
+		if (!(old & PTE_USED)) {
+			if (none)
+				continue;
+			frame = linux_page_alloc(&proc->pages);
+			if (!frame)
+				return -ENOMEM;
+			old = 0;
+		}
+		uint64_t bits =
+		    prot_bits(v->prot, shared || linux_page_refs(&proc->pages, frame) == 1);
+		/* Losing a right a cached translation may still grant. */
+		if ((old & PTE_P) && ((old & ~bits) & (PTE_P | PTE_RW) || (bits & ~old & PTE_NX)))
+			proc->tlb_stale = true;
+		*pte = frame | PTE_USED | bits;
+		linux_mm_dirty(proc->mm, pte);
+	}
+	return 0;
+}
+
+/* Every mapping piece inside [addr, end) gets its page rights. */
+static int apply_range(struct linux_proc *proc, uint64_t addr, uint64_t end)
+{
+	for (uint64_t a = addr; a < end;) {
+		const struct linux_vma *v = linux_vma_find(proc->mm, a);
+		if (!v)
+			return -ENOMEM;
+		uint64_t e = v->end < end ? v->end : end;
+		int rc = apply_prot(proc, v, a, e);
+		if (rc < 0)
+			return rc;
+		a = e;
+	}
+	return 0;
+}
+
+/* A new mapping of [addr, addr+len), replacing what was there. */
+static int map_fresh(struct linux_proc *proc, uint64_t addr, uint64_t len, unsigned prot,
+		     unsigned flags)
+{
+	uint64_t end = addr + len;
+	unmap_pages(proc, addr, end);
+	int rc = linux_vma_remove(proc->mm, addr, end);
+	if (rc == 0)
+		rc = linux_vma_insert(proc->mm, addr, end, prot, flags);
+	if (rc == 0)
+		rc = apply_range(proc, addr, end);
+	if (rc < 0) {
+		unmap_pages(proc, addr, end);
+		(void)linux_vma_remove(proc->mm, addr, end);
+	}
+	return rc;
+}
+
+/* New rights for [addr, addr+len), contents kept; gaps become private
+ * mappings. */
+static int protect(struct linux_proc *proc, uint64_t addr, uint64_t len, unsigned prot)
+{
+	struct linux_mm *mm = proc->mm;
+	uint64_t end = addr + len;
+	if (linux_vma_split(mm, addr) < 0 || linux_vma_split(mm, end) < 0)
+		return -ENOMEM;
+	for (uint64_t a = addr; a < end;) {
+		struct linux_vma *v = linux_vma_find(mm, a);
+		if (v) {
+			v->prot = prot;
+			a = v->end;
+			continue;
+		}
+		const struct linux_vma *next = linux_vma_next(mm, a);
+		uint64_t gap_end = next && next->start < end ? next->start : end;
+		if (linux_vma_insert(mm, a, gap_end, prot, 0) < 0)
+			return -ENOMEM;
+		a = gap_end;
+	}
+	return apply_range(proc, addr, end);
 }
 
 int linux_mm_map(struct linux_proc *proc, uint64_t addr, uint64_t len, unsigned prot, bool zero)
 {
 	if (!range_ok(proc, addr, len))
 		return -ENOMEM;
-	for (uint64_t a = addr; a < addr + len; a += PAGE)
-		if (proc->ptes[a / PAGE] & PTE_RESERVED)
-			return -ENOMEM;
-	uint64_t bits = prot_bits(prot);
-	for (uint64_t a = addr; a < addr + len; a += PAGE) {
-		uint64_t old = proc->ptes[a / PAGE];
-		/* Losing a right a cached translation may still grant. */
-		if ((old & PTE_P) && ((old & ~bits) & (PTE_P | PTE_RW) || (bits & ~old & PTE_NX)))
-			proc->tlb_stale = true;
-		proc->ptes[a / PAGE] = a | PTE_USED | bits;
-	}
-	if (zero)
-		zero_pages(proc, addr, len);
+	return zero ? map_fresh(proc, addr, len, prot, 0) : protect(proc, addr, len, prot);
+}
+
+static int unmap_range(struct linux_proc *proc, uint64_t addr, uint64_t len)
+{
+	if (linux_vma_remove(proc->mm, addr, addr + len) < 0)
+		return -ENOMEM; /* a record to split and no room: nothing changed */
+	unmap_pages(proc, addr, addr + len);
 	return 0;
-}
-
-static void unmap_range(struct linux_proc *proc, uint64_t addr, uint64_t len)
-{
-	bool any = false;
-	for (uint64_t a = addr; a < addr + len; a += PAGE) {
-		uint64_t *pte = &proc->ptes[a / PAGE];
-		if (*pte & PTE_USED) {
-			if (*pte & PTE_P)
-				proc->tlb_stale = true;
-			*pte = a;
-			any = true;
-		}
-	}
-	if (any)
-		zero_pages(proc, addr, len);
-}
-
-int linux_mm_exec(struct linux_proc *proc)
-{
-	/* Run by run of the program's pages (the runner's are never USED). */
-	uint64_t start = 0, len = 0;
-	for (uint64_t a = 0; a <= proc->user_top; a += PAGE) {
-		if (a < proc->user_top && (proc->ptes[a / PAGE] & PTE_USED)) {
-			start = len ? start : a;
-			len += PAGE;
-		} else if (len) {
-			unmap_range(proc, start, len);
-			len = 0;
-		}
-	}
-	proc->brk_start = proc->brk = 0;
-	proc->stack_low = proc->user_top;
-	return 0;
-}
-
-bool linux_mm_fault_is_stale(struct linux_proc *proc, uint64_t addr, uint64_t error_code)
-{
-	if (addr >= proc->user_top)
-		return false;
-	uint64_t pte = proc->ptes[addr / PAGE];
-	if (!(pte & PTE_USED) || !(pte & PTE_P))
-		return false;
-	if ((error_code & 2) && !(pte & PTE_RW))
-		return false;
-	if ((error_code & 16) && (pte & PTE_NX))
-		return false;
-	return true;
 }
 
 /* The highest free run of len bytes in [low, high), or 0. */
 static uint64_t find_free(struct linux_proc *proc, uint64_t len, uint64_t low, uint64_t high)
 {
-	uint64_t run = 0;
-	for (uint64_t a = high; a >= low + PAGE; a -= PAGE) {
-		if (proc->ptes[(a - PAGE) / PAGE] & (PTE_USED | PTE_RESERVED)) {
-			run = 0;
-			continue;
-		}
-		run += PAGE;
-		if (run == len)
-			return a - PAGE;
-	}
-	return 0;
-}
-
-static bool range_free(struct linux_proc *proc, uint64_t addr, uint64_t len)
-{
-	if (!range_ok(proc, addr, len))
-		return false;
-	for (uint64_t a = addr; a < addr + len; a += PAGE)
-		if (proc->ptes[a / PAGE] & (PTE_USED | PTE_RESERVED))
-			return false;
-	return true;
+	return linux_vma_gap(proc->mm, len, low, high);
 }
 
 long linux_sys_brk(struct linux_proc *proc, uint64_t addr)
 {
-	if (addr < proc->brk_start || addr > proc->user_top)
-		return (long)proc->brk;
-	uint64_t old_end = page_up(proc->brk), new_end = page_up(addr);
+	struct linux_mm *mm = proc->mm;
+	if (addr < mm->brk_start || addr > proc->user_top)
+		return (long)mm->brk;
+	uint64_t old_end = page_up(mm->brk), new_end = page_up(addr);
 	if (new_end > old_end) {
 		if (!range_free(proc, old_end, new_end - old_end) ||
 		    linux_mm_map(proc, old_end, new_end - old_end,
 				 LINUX_PROT_READ | LINUX_PROT_WRITE, true) < 0)
-			return (long)proc->brk;
-	} else if (new_end < old_end) {
-		unmap_range(proc, new_end, old_end - new_end);
+			return (long)mm->brk;
+	} else if (new_end < old_end && unmap_range(proc, new_end, old_end - new_end) < 0) {
+		return (long)mm->brk;
 	}
-	proc->brk = addr;
-	return (long)proc->brk;
+	mm->brk = addr;
+	return (long)mm->brk;
 }
 
 #define L_MAP_SHARED	      0x01
@@ -246,6 +264,33 @@ long linux_sys_brk(struct linux_proc *proc, uint64_t addr)
 #define L_MAP_ANONYMOUS	      0x20
 #define L_MAP_HUGETLB	      0x40000
 #define L_MAP_FIXED_NOREPLACE 0x100000
+
+/* Where mmap and mremap place a mapping that names no address. */
+static uint64_t mmap_low(struct linux_proc *proc)
+{
+	uint64_t low = page_up(proc->mm->brk);
+	return low > LINUX_MMAP_MIN ? low : LINUX_MMAP_MIN;
+}
+
+/* A private file mapping's contents: read through a bounded buffer into
+ * the frames just mapped, whatever their rights. */
+static long fill_from_file(struct linux_proc *proc, struct linux_file *file, uint64_t addr,
+			   uint64_t len, uint64_t offset)
+{
+	uint8_t buf[PAGE];
+	for (uint64_t done = 0; done < len; done += PAGE) {
+		long n = linux_fs_pread(file->node, file->host_fd, buf, PAGE, offset + done);
+		if (n < 0)
+			return n;
+		if (n == 0)
+			break;
+		if (linux_mm_poke(proc, addr + done, buf, (uint64_t)n) < 0)
+			return -EFAULT;
+		if (n < (long)PAGE)
+			break;
+	}
+	return 0;
+}
 
 long linux_sys_mmap(struct linux_proc *proc, uint64_t addr, uint64_t len, uint64_t prot,
 		    uint64_t flags, uint64_t fd, uint64_t offset)
@@ -283,22 +328,21 @@ long linux_sys_mmap(struct linux_proc *proc, uint64_t addr, uint64_t len, uint64
 	} else {
 		uint64_t hint = addr & ~PAGE_MASK;
 		if (!(hint >= LINUX_MMAP_MIN && range_free(proc, hint, len))) {
-			uint64_t low = page_up(proc->brk) > LINUX_MMAP_MIN ? page_up(proc->brk)
-									   : LINUX_MMAP_MIN;
-			hint = find_free(proc, len, low, proc->stack_low - PAGE);
+			hint = find_free(proc, len, mmap_low(proc), proc->stack_low - PAGE);
 			if (!hint)
 				return -ENOMEM;
 		}
 		addr = hint;
 	}
-	int rc = linux_mm_map(proc, addr, len, (unsigned)prot, true);
+	/* Shared anonymous memory stays shared with children after fork. */
+	unsigned vflags = (type != L_MAP_PRIVATE && !file) ? LINUX_VMA_SHARED : 0;
+	int rc = map_fresh(proc, addr, len, (unsigned)prot, vflags);
 	if (rc < 0)
 		return rc;
 	if (file) {
-		long n = linux_fs_pread(file->node, file->host_fd,
-					guest_mem_ptr(&proc->vm->mem, addr, len), len, offset);
+		long n = fill_from_file(proc, file, addr, len, offset);
 		if (n < 0) {
-			unmap_range(proc, addr, len);
+			(void)unmap_range(proc, addr, len);
 			return n;
 		}
 	}
@@ -312,11 +356,7 @@ long linux_sys_munmap(struct linux_proc *proc, uint64_t addr, uint64_t len)
 	len = page_up(len);
 	if (!range_ok(proc, addr, len))
 		return -EINVAL;
-	for (uint64_t a = addr; a < addr + len; a += PAGE)
-		if (proc->ptes[a / PAGE] & PTE_RESERVED)
-			return -EINVAL;
-	unmap_range(proc, addr, len);
-	return 0;
+	return unmap_range(proc, addr, len);
 }
 
 long linux_sys_mprotect(struct linux_proc *proc, uint64_t addr, uint64_t len, uint64_t prot)
@@ -334,6 +374,29 @@ long linux_sys_mprotect(struct linux_proc *proc, uint64_t addr, uint64_t len, ui
 #define L_MREMAP_MAYMOVE 1
 #define L_MREMAP_FIXED	 2
 
+/* Moves the frames of [old, old+len) to dest (a free range): no copy. */
+static int move_pages(struct linux_proc *proc, uint64_t old, uint64_t len, uint64_t dest,
+		      const struct linux_vma *v)
+{
+	unsigned prot = v->prot, flags = v->flags;
+	if (linux_vma_insert(proc->mm, dest, dest + len, prot, flags) < 0)
+		return -ENOMEM;
+	for (uint64_t off = 0; off < len; off += PAGE) {
+		uint64_t *from = linux_mm_pte(proc->mm, old + off, false);
+		if (!from || !(*from & PTE_USED))
+			continue;
+		uint64_t *to = linux_mm_pte(proc->mm, dest + off, true);
+		if (!to)
+			return -ENOMEM;
+		*to = *from;
+		*from = 0;
+		linux_mm_dirty(proc->mm, to);
+		linux_mm_dirty(proc->mm, from);
+	}
+	proc->tlb_stale = true;
+	return unmap_range(proc, old, len);
+}
+
 long linux_sys_mremap(struct linux_proc *proc, uint64_t old, uint64_t old_len, uint64_t new_len,
 		      uint64_t flags, uint64_t new_addr)
 {
@@ -346,30 +409,29 @@ long linux_sys_mremap(struct linux_proc *proc, uint64_t old, uint64_t old_len, u
 	new_len = page_up(new_len);
 	if (old_len == 0 || !range_mapped(proc, old, old_len))
 		return -EFAULT;
-	unsigned prot = pte_prot(proc->ptes[old / PAGE]);
+	const struct linux_vma *v = linux_vma_find(proc->mm, old);
+	if (v->end < old + old_len)
+		return -EFAULT; /* Linux: the range must be one mapping */
 	if (new_len <= old_len) {
-		if (new_len < old_len)
-			unmap_range(proc, old + new_len, old_len - new_len);
+		if (new_len < old_len && unmap_range(proc, old + new_len, old_len - new_len) < 0)
+			return -ENOMEM;
 		return (long)old;
 	}
 	if (range_free(proc, old + old_len, new_len - old_len)) {
-		int rc = linux_mm_map(proc, old + old_len, new_len - old_len, prot, true);
+		int rc = map_fresh(proc, old + old_len, new_len - old_len, v->prot, v->flags);
 		return rc < 0 ? rc : (long)old;
 	}
 	if (!(flags & L_MREMAP_MAYMOVE))
 		return -ENOMEM;
-	uint64_t low = page_up(proc->brk) > LINUX_MMAP_MIN ? page_up(proc->brk) : LINUX_MMAP_MIN;
-	uint64_t dest = find_free(proc, new_len, low, proc->stack_low - PAGE);
+	uint64_t dest = find_free(proc, new_len, mmap_low(proc), proc->stack_low - PAGE);
 	if (!dest)
 		return -ENOMEM;
-	int rc = linux_mm_map(proc, dest, new_len, prot, true);
-	if (rc < 0)
-		return rc;
-	memcpy(guest_mem_ptr(&proc->vm->mem, dest, old_len),
-	       guest_mem_ptr(&proc->vm->mem, old, old_len), old_len);
-	unmap_range(proc, old, old_len);
+	struct linux_vma kind = *v;
+	int rc = move_pages(proc, old, old_len, dest, &kind);
+	if (rc == 0)
+		rc = map_fresh(proc, dest + old_len, new_len - old_len, kind.prot, kind.flags);
 	(void)new_addr;
-	return (long)dest;
+	return rc < 0 ? rc : (long)dest;
 }
 
 #define L_MADV_DONTNEED 4
@@ -383,7 +445,10 @@ long linux_sys_madvise(struct linux_proc *proc, uint64_t addr, uint64_t len, uin
 	len = page_up(len);
 	if (!range_mapped(proc, addr, len))
 		return -ENOMEM;
-	if (advice == L_MADV_DONTNEED)
-		zero_pages(proc, addr, len);
+	if (advice == L_MADV_DONTNEED) {
+		/* Private pages read as zero again: fresh frames. */
+		unmap_pages(proc, addr, addr + len);
+		return apply_range(proc, addr, addr + len) < 0 ? -ENOMEM : 0;
+	}
 	return 0; /* other advice changes nothing here */
 }

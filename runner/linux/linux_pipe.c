@@ -139,8 +139,11 @@ static long pipe_write(struct linux_proc *proc, struct linux_file *f, const uint
 		if (!fits) {
 			if (f->flags & L_O_NONBLOCK)
 				return done ? (long)done : -EAGAIN;
-			if (linux_block_until(proc, 0)) /* only a reader can drain it */
+			if (linux_block_until(proc, 0)) { /* only a reader can drain it */
+				if (done)
+					proc->cur_blocked = false; /* returns what it wrote */
 				return done ? (long)done : -LINUX_ERESTARTSYS;
+			}
 			continue;
 		}
 		uint32_t n = left < room ? (uint32_t)left : room;

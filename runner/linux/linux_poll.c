@@ -63,8 +63,9 @@ static long do_poll(struct linux_proc *proc, uint64_t ufds, uint64_t nfds, int64
 {
 	if (nfds > LINUX_MAX_FDS)
 		return -EINVAL; /* above RLIMIT_NOFILE, as Linux */
-	uint8_t *pfd = linux_user_ptr(proc, ufds, nfds * 8, true);
-	if (!pfd)
+	uint8_t pfd[LINUX_MAX_FDS * 8];
+	if (linux_copy_in(proc, pfd, ufds, nfds * 8) < 0 ||
+	    linux_user_access(proc, ufds, nfds * 8, true) < 0)
 		return -EFAULT;
 	uint64_t deadline = deadline_of(timeout_ns);
 	long err = 0;
@@ -82,8 +83,10 @@ static long do_poll(struct linux_proc *proc, uint64_t ufds, uint64_t nfds, int64
 			ready += revents != 0;
 		}
 		if (ready || timeout_ns == 0)
-			return ready;
+			return linux_copy_out(proc, ufds, pfd, nfds * 8) < 0 ? -EFAULT : ready;
 	} while (wait_more(proc, deadline, &err));
+	if (err == 0 && linux_copy_out(proc, ufds, pfd, nfds * 8) < 0)
+		return -EFAULT; /* timed out: every revents 0 */
 	return err;
 }
 

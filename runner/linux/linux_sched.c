@@ -1,17 +1,72 @@
-/* Blocking a Linux-ABI guest's task: the one place a call waits (sleeps, futex, pipes, poll), so a scheduler has one seam to switch tasks at. */
+/* Tasks sharing the one vCPU of a Linux-ABI guest: a call that blocks gives the vCPU to another task and is retried when something happened (any call served, an exit, a signal) or its deadline passed; with every task blocked the vCPU thread waits. */
 #include <pthread.h>
 
 #include "linux.h"
 
+static bool runnable(const struct linux_proc *proc, const struct linux_task *t, uint64_t now)
+{
+	if (t->run == LINUX_TASK_RUNNABLE)
+		return true;
+	if (t->run != LINUX_TASK_BLOCKED)
+		return false;
+	return t->block_gen != proc->wake_gen || (t->block_deadline && now >= t->block_deadline) ||
+	       (t->pending & ~t->saved.sigmask);
+}
+
+/* The next task after the running one (round robin) that can run: itself
+ * last, if with_cur and it can. NULL: none. */
+static struct linux_task *pick(struct linux_proc *proc, bool with_cur)
+{
+	unsigned n = proc->ntasks, at = 0;
+	while (at < n && proc->tasks[at] != proc->cur)
+		at++;
+	uint64_t now = now_ns();
+	for (unsigned k = 1; k <= n; k++) {
+		struct linux_task *t = proc->tasks[(at + k) % n];
+		if (t != proc->cur ? runnable(proc, t, now)
+				   : with_cur && t->run == LINUX_TASK_RUNNABLE)
+			return t;
+	}
+	return NULL;
+}
+
+/* The earliest deadline of another blocked task, or 0. */
+static uint64_t others_deadline(const struct linux_proc *proc)
+{
+	uint64_t first = 0;
+	for (unsigned i = 0; i < proc->ntasks; i++) {
+		const struct linux_task *t = proc->tasks[i];
+		if (t != proc->cur && t->run == LINUX_TASK_BLOCKED && t->block_deadline &&
+		    (!first || t->block_deadline < first))
+			first = t->block_deadline;
+	}
+	return first;
+}
+
 bool linux_block_until(struct linux_proc *proc, uint64_t deadline)
 {
-	/* One task: nothing inside the VM can wake it, so it waits for the
-	 * deadline (0: none, as Linux would block forever), a host signal or
-	 * the VM's end; vm_wait_locked() caps it at --timeout. */
+	if (proc->retry_deadline && deadline)
+		deadline = proc->retry_deadline; /* a retried call keeps its first deadline */
+	proc->retry_deadline = 0;
 	for (;;) {
+		if (deadline && now_ns() >= deadline)
+			return false;
+		if (proc->ntasks > 1 && pick(proc, false)) {
+			/* Another task runs; this call is retried later. */
+			proc->cur_blocked = true;
+			proc->resched = true;
+			proc->cur->block_deadline = deadline;
+			return true;
+		}
+		/* Nothing inside the VM can wake it but another task's deadline:
+		 * wait for that, its own, a host signal or the VM's end;
+		 * vm_wait_locked() caps it at --timeout. */
+		uint64_t wake = others_deadline(proc);
+		if (deadline && (!wake || deadline < wake))
+			wake = deadline;
 		pthread_mutex_lock(&proc->vm->lock);
 		if (!linux_signal_host_ready(proc))
-			(void)vm_wait_locked(proc->vm, deadline, &proc->signal_generation);
+			(void)vm_wait_locked(proc->vm, wake, &proc->signal_generation);
 		pthread_mutex_unlock(&proc->vm->lock);
 		/* Past --timeout the VM is ending even before the main thread says so. */
 		if (vm_is_ending(proc->vm) ||
@@ -21,7 +76,62 @@ bool linux_block_until(struct linux_proc *proc, uint64_t deadline)
 			return true; /* a handler runs: the call gives up (EINTR or restart) */
 		if (vm_is_ending(proc->vm))
 			return true; /* the default action ended it */
-		if (deadline && now_ns() >= deadline)
-			return false;
 	}
+}
+
+void linux_sched_tasks_changed(struct linux_proc *proc)
+{
+	vm_set_slice(proc->vm, proc->ntasks > 1 ? LINUX_SLICE_MS : 0);
+}
+
+bool linux_sched_preempt(struct linux_proc *proc, struct linux_regs *regs)
+{
+	if (proc->ntasks < 2 || !pick(proc, false))
+		return false;
+	proc->resched = true;
+	proc->regs_replaced = false;
+	linux_sched_switch(proc, regs);
+	return proc->regs_replaced;
+}
+
+void linux_sched_switch(struct linux_proc *proc, struct linux_regs *regs)
+{
+	struct linux_task *cur = proc->cur;
+	proc->resched = false;
+	if (proc->cur_blocked && cur->run == LINUX_TASK_RUNNABLE) {
+		cur->run = LINUX_TASK_BLOCKED;
+		cur->block_gen = proc->wake_gen;
+	}
+	proc->cur_blocked = false;
+	struct linux_task *next = pick(proc, true);
+	if (!next) {
+		/* Every task waits on another's vfork, or a retry finds its own
+		 * call still blocked: the running task retries at once. */
+		if (cur->run == LINUX_TASK_ZOMBIE) {
+			vm_end(proc->vm, EXIT_GUEST_ERROR, "linux: no task left to run");
+			return;
+		}
+		cur->run = LINUX_TASK_RUNNABLE;
+		return;
+	}
+	if (next == cur)
+		return;
+	cur->regs = *regs;
+	cur->saved = proc->task_state;
+	proc->task_state = next->saved;
+	*regs = next->regs;
+	proc->cur = next;
+	bool signalled = next->pending & ~proc->sigmask;
+	proc->retry_deadline =
+	    next->run == LINUX_TASK_BLOCKED && !signalled ? next->block_deadline : 0;
+	next->run = LINUX_TASK_RUNNABLE;
+	proc->fs_base_dirty = true;
+	proc->regs_replaced = true;
+	proc->regs = regs;
+	if (next->set_child_tid) {
+		int32_t tid = next->pid;
+		(void)linux_copy_out(proc, next->set_child_tid, &tid, sizeof(tid));
+		next->set_child_tid = 0;
+	}
+	linux_task_deliver_pending(proc, regs);
 }

@@ -80,8 +80,6 @@ static bool deliver(struct linux_proc *proc, unsigned sig, const struct siginfo6
 		sp = proc->altstack_sp + proc->altstack_size;
 	sp = ((sp - sizeof(struct rt_sigframe)) & ~15ULL) - 8;
 	struct rt_sigframe frame, *f = &frame;
-	if (!linux_user_ptr(proc, sp, sizeof(*f), true))
-		return false;
 	memset(f, 0, sizeof(*f));
 	f->pretcode = act->restorer;
 	f->uc.ss_sp = proc->altstack_sp;
@@ -114,9 +112,10 @@ static bool deliver(struct linux_proc *proc, unsigned sig, const struct siginfo6
 	    .oldmask = proc->sigmask,
 	    .cr2 = cr2,
 	};
-	f->uc.sigmask = proc->sigmask;
+	f->uc.sigmask = proc->sigmask_restore ? proc->sigmask_saved : proc->sigmask;
 	f->info = *info;
-	linux_copy_out(proc, sp, f, sizeof(*f));
+	if (linux_copy_out(proc, sp, f, sizeof(*f)) < 0)
+		return false;
 	proc->sigmask |= act->mask | ((act->flags & L_SA_NODEFER) ? 0 : bit(sig));
 	proc->sigmask &= ~unblockable;
 	uint64_t handler = act->handler;
@@ -159,9 +158,17 @@ bool linux_signal_fault(struct linux_proc *proc, unsigned vector, uint64_t error
 	unsigned sig = (unsigned)info.signo;
 	const struct linux_sigaction *act = &proc->actions[sig - 1];
 	/* A blocked or ignored fault kills, as on Linux. */
-	if (act->handler == L_SIG_DFL || act->handler == L_SIG_IGN || (proc->sigmask & bit(sig)))
-		return false;
-	return deliver(proc, sig, &info, vector, error_code, cr2, regs);
+	bool kills =
+	    act->handler == L_SIG_DFL || act->handler == L_SIG_IGN || (proc->sigmask & bit(sig));
+	if (!kills && deliver(proc, sig, &info, vector, error_code, cr2, regs))
+		return true;
+	if (proc->cur->pid == 1)
+		return false; /* the VM ends with its "guest fault" line */
+	/* Another task dies alone; the vCPU goes to the next one. */
+	linux_task_exit(proc, (int)sig);
+	linux_sched_switch(proc, regs);
+	proc->regs = NULL;
+	return !vm_is_ending(proc->vm);
 }
 
 long linux_signal_raise(struct linux_proc *proc, uint64_t sig)
@@ -182,12 +189,13 @@ long linux_signal_raise_ret(struct linux_proc *proc, uint64_t sig, long ret)
 		/* SIGCHLD, SIGCONT, SIGURG, SIGWINCH are ignored by default. */
 		if (sig == 17 || sig == 18 || sig == 23 || sig == 28)
 			return 0;
-		vm_end(proc->vm, EXIT_SIGNAL_BASE + (int)sig, "guest killed by signal %u",
-		       (unsigned)sig);
+		linux_task_exit(proc, (int)sig); /* pid 1: the VM ends with it */
 		return 0;
 	}
-	if (proc->sigmask & bit(sig))
-		return 0; /* blocked: not kept pending (single-threaded model) */
+	if (proc->sigmask & bit(sig)) {
+		proc->cur->pending |= bit(sig); /* delivered once unblocked */
+		return 0;
+	}
 	struct siginfo64 info = {.signo = (int32_t)sig, .code = -6 /* SI_TKILL */, .addr = 1};
 	proc->regs->rax =
 	    (uint64_t)ret; /* the raising call's own result, restored by rt_sigreturn */
@@ -254,6 +262,43 @@ long linux_sys_rt_sigprocmask(struct linux_proc *proc, uint64_t how, uint64_t se
 	}
 	proc->sigmask = new_mask & ~unblockable;
 	return 0;
+}
+
+long linux_sys_rt_sigsuspend(struct linux_proc *proc, uint64_t set, uint64_t size)
+{
+	uint64_t mask;
+	if (size != 8)
+		return -EINVAL;
+	if (linux_copy_in(proc, &mask, set, sizeof(mask)) < 0)
+		return -EFAULT;
+	mask &= ~unblockable;
+	struct linux_task *t = proc->cur;
+	uint64_t ready = t->pending & ~mask;
+	if (!ready) {
+		/* A signal sent to it makes the scheduler retry this call. */
+		linux_block_until(proc, 0);
+		return -LINUX_ERESTARTSYS;
+	}
+	/* The handler runs under mask; its frame restores the caller's. */
+	unsigned sig = (unsigned)__builtin_ctzll(ready) + 1;
+	t->pending &= ~bit(sig);
+	proc->sigmask_saved = proc->sigmask;
+	proc->sigmask_restore = true;
+	proc->sigmask = mask;
+	long rc = linux_signal_raise_ret(proc, sig, -EINTR);
+	proc->sigmask_restore = false;
+	if (!proc->regs_replaced)
+		proc->sigmask = proc->sigmask_saved; /* no handler ran (ignored meanwhile) */
+	return rc < 0 ? rc : -EINTR;
+}
+
+long linux_sys_pause(struct linux_proc *proc, const uint64_t *a)
+{
+	if (proc->cur->pending & ~proc->sigmask)
+		return -EINTR; /* delivered as the call returns */
+	if (linux_block_until(proc, 0) && !proc->cur_blocked)
+		return -EINTR;	   /* a host signal */
+	return -LINUX_ERESTARTSYS; /* retried: a signal sent to it wakes it */
 }
 
 long linux_sys_sigaltstack(struct linux_proc *proc, uint64_t ss, uint64_t old)

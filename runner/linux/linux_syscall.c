@@ -18,14 +18,6 @@ struct linux_syscall_def {
 
 /* ---- process and identity ---- */
 
-static long sys_exit_group(struct linux_proc *proc, const uint64_t *a)
-{
-	int status = (int)(a[0] & 0xFF);
-	vm_end(proc->vm, status > EXIT_GUEST_MAX ? EXIT_GUEST_MAX : status, NULL);
-	return 0;
-}
-
-/* sched_yield, fadvise64, set_robust_list: nothing to do for one thread. */
 static long sys_zero(struct linux_proc *proc, const uint64_t *a)
 {
 	return 0;
@@ -231,17 +223,20 @@ static long sys_getrandom(struct linux_proc *proc, const uint64_t *a)
 	if (a[2] & ~7ULL) /* GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE */
 		return -EINVAL;
 	uint64_t len = a[1] > (1ULL << 20) ? (1ULL << 20) : a[1];
-	uint8_t *buf = linux_user_ptr(proc, a[0], len, true);
-	if (!buf)
+	if (linux_user_access(proc, a[0], len, true) < 0)
 		return -EFAULT;
+	uint8_t buf[4096];
 	uint64_t done = 0;
 	while (done < len) {
-		ssize_t n = getrandom(buf + done, len - done, GRND_NONBLOCK);
+		size_t want = len - done < sizeof(buf) ? len - done : sizeof(buf);
+		ssize_t n = getrandom(buf, want, GRND_NONBLOCK);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			return done ? (long)done : -errno;
 		}
+		if (linux_copy_out(proc, a[0] + done, buf, (uint64_t)n) < 0)
+			return done ? (long)done : -EFAULT;
 		done += (uint64_t)n;
 	}
 	return (long)done;
@@ -259,16 +254,12 @@ static long sys_sysinfo(struct linux_proc *proc, const uint64_t *a)
 		uint8_t tail[4];
 	} info = {0};
 	_Static_assert(sizeof(info) == 112, "struct sysinfo layout");
-	void *out = linux_user_ptr(proc, a[0], sizeof(info), true);
-	if (!out)
-		return -EFAULT;
 	info.uptime = (int64_t)(now_ns() / 1000000000ULL);
 	info.totalram = proc->vm->mem.size;
-	info.freeram = proc->user_top > proc->brk ? proc->user_top - proc->brk : 0;
+	info.freeram = (proc->pages.count - proc->pages.used) * LOCKVM_PAGE_SIZE;
 	info.procs = 1;
 	info.mem_unit = 1;
-	memcpy(out, &info, sizeof(info));
-	return 0;
+	return linux_copy_out(proc, a[0], &info, sizeof(info));
 }
 
 static long sys_sched_getaffinity(struct linux_proc *proc, const uint64_t *a)
@@ -320,6 +311,11 @@ static long sys_rt_sigprocmask(struct linux_proc *proc, const uint64_t *a)
 {
 	return linux_sys_rt_sigprocmask(proc, a[0], a[1], a[2], a[3]);
 }
+static long sys_rt_sigsuspend(struct linux_proc *proc, const uint64_t *a)
+{
+	return linux_sys_rt_sigsuspend(proc, a[0], a[1]);
+}
+
 static long sys_sigaltstack(struct linux_proc *proc, const uint64_t *a)
 {
 	return linux_sys_sigaltstack(proc, a[0], a[1]);
@@ -367,6 +363,7 @@ static const struct linux_syscall_def syscall_table[] = {
     SYS(28, madvise, "xud"),
     FD(32, dup, "d"),
     FD(33, dup2, "dd"),
+    FD(34, pause, ""),
     SYS(35, nanosleep, "xx"),
     FD(39, getpid, ""),
     FD(41, socket, "dxd"),
@@ -384,8 +381,11 @@ static const struct linux_syscall_def syscall_table[] = {
     FD(53, socketpair, "dxdx"),
     FD(54, setsockopt, "ddxxu"),
     FD(55, getsockopt, "ddxxx"),
+    FD(56, clone, "xxxxx"),
+    FD(57, fork, ""),
+    FD(58, vfork, ""),
     FD(59, execve, "sxx"),
-    [60] = {"exit", sys_exit_group, "d"},
+    [60] = {"exit", linux_sys_exit_group, "d"},
     FD(61, wait4, "dxxx"),
     FD(62, kill, "dd"),
     FD(63, uname, "x"),
@@ -420,13 +420,14 @@ static const struct linux_syscall_def syscall_table[] = {
     [108] = {"getegid", linux_sys_getgid, ""},
     FD(109, setpgid, "dd"),
     FD(110, getppid, ""),
-    [111] = {"getpgrp", linux_sys_getpid, ""},
+    FD(111, getpgrp, ""),
     FD(112, setsid, ""),
     FD(115, getgroups, "dx"),
     FD(118, getresuid, "xxx"),
     FD(120, getresgid, "xxx"),
     FD(121, getpgid, "d"),
-    [124] = {"getsid", linux_sys_getpgid, "d"},
+    FD(124, getsid, "d"),
+    SYS(130, rt_sigsuspend, "xu"),
     SYS(131, sigaltstack, "xx"),
     FD(137, statfs, "sx"),
     FD(138, fstatfs, "dx"),
@@ -457,7 +458,7 @@ static const struct linux_syscall_def syscall_table[] = {
     SYS(228, clock_gettime, "dx"),
     SYS(229, clock_getres, "dx"),
     SYS(230, clock_nanosleep, "ddxx"),
-    [231] = {"exit_group", sys_exit_group, "d"},
+    FD(231, exit_group, "d"),
     FD(234, tgkill, "ddd"),
     FD(247, waitid, "ddxxx"),
     FD(257, openat, "dsxo"),
@@ -494,8 +495,8 @@ static const struct linux_syscall_def syscall_table[] = {
 
 /* Names of calls we answer ENOSYS, for --strace and --stats. */
 static const char *const unserved_names[][2] = {
-    {"40", "sendfile"}, {"56", "clone"}, {"57", "fork"}, {"82", "rename"},
-    {"157", "prctl"},	{"316", "renameat2"}, {"334", "rseq"}, {"435", "clone3"},
+    {"40", "sendfile"}, {"82", "rename"},	{"157", "prctl"},
+    {"316", "renameat2"}, {"334", "rseq"}, {"435", "clone3"},
 };
 
 const char *linux_syscall_name(uint64_t nr)
@@ -577,8 +578,8 @@ void linux_syscall(struct linux_proc *proc, struct linux_regs *regs)
 		proc->enosys++;
 		proc->enosys_by_nr[nr < LINUX_ENOSYS_SLOTS ? nr : LINUX_ENOSYS_SLOTS]++;
 	}
-	bool restart = false;
-	if (ret == -LINUX_ERESTARTSYS) {
+	bool restart = proc->cur_blocked; /* retried when it can go on (linux_sched.c) */
+	if (!restart && ret == -LINUX_ERESTARTSYS) {
 		restart = !vm_is_ending(proc->vm) && linux_signal_host_restarts(proc);
 		if (!restart)
 			ret = -EINTR;
@@ -594,6 +595,14 @@ void linux_syscall(struct linux_proc *proc, struct linux_regs *regs)
 	} else if (!proc->regs_replaced) {
 		regs->rax = (uint64_t)ret;
 	}
+	if (!proc->cur_blocked) {
+		proc->wake_gen++; /* whatever it changed, blocked tasks look again */
+		proc->retry_deadline = 0;
+	}
+	if (proc->resched && !vm_is_ending(proc->vm))
+		linux_sched_switch(proc, regs);
+	else if (!vm_is_ending(proc->vm))
+		linux_task_deliver_pending(proc, regs);
 	if (!vm_is_ending(proc->vm) && linux_signal_host_ready(proc))
 		linux_signal_host_deliver(proc, regs);
 	proc->regs = NULL;

@@ -38,25 +38,10 @@ static long host_io(struct linux_proc *proc, const struct linux_file *f, void *b
 	}
 }
 
-/* One read or write of [buf, +len) at *offset (NULL: the file's own). */
-static long do_io(struct linux_proc *proc, uint64_t fd, uint64_t buf, uint64_t len,
-		  const uint64_t *offset, bool write_it)
+/* One read or write of host[0, len) at *offset (NULL: the file's own). */
+static long io_once(struct linux_proc *proc, struct linux_file *f, uint8_t *host, uint64_t len,
+		    const uint64_t *offset, bool write_it)
 {
-	struct linux_file *f = linux_fd_get(proc, fd);
-	if (!f)
-		return -EBADF;
-	unsigned acc = f->flags & O_ACCMODE;
-	if ((write_it && acc == O_RDONLY) || (!write_it && acc == O_WRONLY))
-		return -EBADF;
-	if ((int64_t)len < 0)
-		return -EFAULT; /* Linux: access_ok() of a range past the top fails first */
-	if (len > LINUX_IO_MAX)
-		len = LINUX_IO_MAX; /* a short transfer, as Linux allows */
-	if (f->kind == LINUX_FILE_SOCKET)
-		return offset ? -ESPIPE : linux_sock_rw(proc, f, buf, len, write_it);
-	void *host = linux_user_ptr(proc, buf, len, !write_it);
-	if (!host)
-		return -EFAULT;
 	if (f->kind == LINUX_FILE_STDIO || f->kind == LINUX_FILE_PIPE) {
 		if (offset)
 			return -ESPIPE;
@@ -76,6 +61,51 @@ static long do_io(struct linux_proc *proc, uint64_t fd, uint64_t buf, uint64_t l
 	if (n > 0 && !offset)
 		f->offset = off + (uint64_t)n;
 	return n;
+}
+
+/* One read or write of [buf, +len): through a bounded VMM buffer, piece by
+ * piece for files; one piece for pipes and stdio (a short transfer). */
+static long do_io(struct linux_proc *proc, uint64_t fd, uint64_t buf, uint64_t len,
+		  const uint64_t *offset, bool write_it)
+{
+	struct linux_file *f = linux_fd_get(proc, fd);
+	if (!f)
+		return -EBADF;
+	unsigned acc = f->flags & O_ACCMODE;
+	if ((write_it && acc == O_RDONLY) || (!write_it && acc == O_WRONLY))
+		return -EBADF;
+	if ((int64_t)len < 0)
+		return -EFAULT; /* Linux: access_ok() of a range past the top fails first */
+	if (len > LINUX_IO_MAX)
+		len = LINUX_IO_MAX; /* a short transfer, as Linux allows */
+	if (f->kind == LINUX_FILE_SOCKET)
+		return offset ? -ESPIPE : linux_sock_rw(proc, f, buf, len, write_it);
+	if (linux_user_access(proc, buf, len, !write_it) < 0)
+		return -EFAULT; /* before any byte moves: none is lost */
+	uint8_t *bounce = malloc(len < LINUX_BOUNCE ? (len ? len : 1) : LINUX_BOUNCE);
+	if (!bounce)
+		return -ENOMEM;
+	uint64_t done = 0;
+	long rc = 0;
+	while (done < len || len == 0) {
+		uint64_t n = len - done < LINUX_BOUNCE ? len - done : LINUX_BOUNCE;
+		uint64_t off = offset ? *offset + done : 0;
+		if (write_it && linux_copy_in(proc, bounce, buf + done, n) < 0) {
+			rc = -EFAULT;
+			break;
+		}
+		rc = io_once(proc, f, bounce, n, offset ? &off : NULL, write_it);
+		if (rc > 0 && !write_it &&
+		    linux_copy_out(proc, buf + done, bounce, (uint64_t)rc) < 0)
+			rc = -EFAULT;
+		if (rc <= 0)
+			break;
+		done += (uint64_t)rc;
+		if ((uint64_t)rc < n || f->kind != LINUX_FILE_NODE)
+			break;
+	}
+	free(bounce);
+	return done ? (long)done : rc;
 }
 
 long linux_sys_read(struct linux_proc *proc, const uint64_t *a)
@@ -108,8 +138,8 @@ static long do_iov(struct linux_proc *proc, const uint64_t *a, bool write_it)
 		return -EBADF;
 	if (a[2] > L_IOV_MAX)
 		return -EINVAL;
-	const uint8_t *iov = linux_user_ptr(proc, a[1], a[2] * 16, false);
-	if (!iov)
+	uint8_t iov[L_IOV_MAX * 16];
+	if (linux_copy_in(proc, iov, a[1], a[2] * 16) < 0)
 		return -EFAULT;
 	uint64_t total = 0;
 	for (uint64_t i = 0; i < a[2]; i++) {
@@ -442,19 +472,22 @@ long linux_sys_getdents64(struct linux_proc *proc, const uint64_t *a)
 	long listed = f->node->host ? linux_hostfs_list(&proc->fs, f->node) : 0;
 	if (listed < 0)
 		return listed;
-	uint64_t count = a[2] > LINUX_IO_MAX ? LINUX_IO_MAX : a[2];
-	uint8_t *out = linux_user_ptr(proc, a[1], count, true);
-	if (!out)
+	/* Built in a bounded VMM buffer, then copied out: a short listing. */
+	uint64_t count = a[2] > LINUX_BOUNCE ? LINUX_BOUNCE : a[2];
+	if (linux_user_access(proc, a[1], count, true) < 0)
 		return -EFAULT;
+	uint8_t *out = malloc(count ? count : 1);
+	if (!out)
+		return -ENOMEM;
 	uint64_t used = 0, pos = f->offset;
+	bool too_small = false;
 	const char *name;
 	size_t len;
 	struct linux_node *n;
 	while (linux_fs_dirent(&proc->fs, f->node, &pos, &name, &len, &n)) {
 		uint64_t reclen = (19 + len + 1 + 7) & ~7ULL;
 		if (used + reclen > count) {
-			if (used == 0)
-				return -EINVAL;
+			too_small = used == 0;
 			break;
 		}
 		uint8_t *rec = out + used;
@@ -470,7 +503,11 @@ long linux_sys_getdents64(struct linux_proc *proc, const uint64_t *a)
 		used += reclen;
 		f->offset = pos;
 	}
-	return (long)used;
+	long rc = linux_copy_out(proc, a[1], out, used);
+	free(out);
+	if (rc < 0)
+		return rc;
+	return too_small ? -EINVAL : (long)used; /* EINVAL: the next entry does not fit */
 }
 
 static long do_readlink(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, uint64_t ubuf,
@@ -485,10 +522,8 @@ static long do_readlink(struct linux_proc *proc, uint64_t dirfd, uint64_t upath,
 	if (!S_ISLNK(node->mode) || !node->link)
 		return -EINVAL;
 	uint64_t n = node->size < size ? node->size : size;
-	char *out = linux_user_ptr(proc, ubuf, n, true);
-	if (!out)
+	if (linux_copy_out(proc, ubuf, node->link, n) < 0)
 		return -EFAULT;
-	memcpy(out, node->link, n);
 	return (long)n;
 }
 
@@ -554,10 +589,8 @@ long linux_sys_getcwd(struct linux_proc *proc, const uint64_t *a)
 	uint64_t len = sizeof(path) - pos;
 	if (a[1] < len)
 		return -ERANGE;
-	char *out = linux_user_ptr(proc, a[0], len, true);
-	if (!out)
+	if (linux_copy_out(proc, a[0], path + pos, len) < 0)
 		return -EFAULT;
-	memcpy(out, path + pos, len);
 	return (long)len;
 }
 
@@ -611,9 +644,7 @@ long linux_sys_ioctl(struct linux_proc *proc, const uint64_t *a)
 		return -ENOTTY;
 	if (a[1] == L_TCGETS) {
 		/* struct termios (kernel): 4 flag words, c_line, 19 control chars */
-		uint8_t *t = linux_user_ptr(proc, a[2], 36, true);
-		if (!t)
-			return -EFAULT;
+		uint8_t t[36];
 		uint32_t flags[4] = {0x500 /* ICRNL|IXON */, 0x5 /* OPOST|ONLCR */,
 				     0xBF /* CS8|CREAD|B38400 */,
 				     0x8A3B /* ISIG|ICANON|ECHO.. |IEXTEN */};
@@ -622,7 +653,7 @@ long linux_sys_ioctl(struct linux_proc *proc, const uint64_t *a)
 		memset(t, 0, 36);
 		memcpy(t, flags, sizeof(flags));
 		memcpy(t + 17, cc, sizeof(cc));
-		return 0;
+		return linux_copy_out(proc, a[2], t, sizeof(t));
 	}
 	if (a[1] == L_TIOCGWINSZ) {
 		const uint16_t ws[4] = {24, 80, 0, 0};

@@ -1,5 +1,8 @@
-/* Processes of a Linux-ABI guest, as far as one process goes today: its ids (pid 1, session and group leader, no parent), kill to a pid, its group or -1, and wait4/waitid with no child (ECHILD). */
+/* Tasks of a Linux-ABI guest: the task table, ids (pid, parent, process group, session), exit to a zombie, kill to a pid, a group or everyone, and the iterator /proc reads. */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "linux.h"
 
@@ -7,54 +10,309 @@
  * namespace, leader of session 1 and process group 1, parent 0. */
 #define INIT_PID 1
 
-#define L_WNOHANG    0x00000001U
-#define L_WSTOPPED   0x00000002U /* WUNTRACED */
-#define L_WEXITED    0x00000004U
-#define L_WCONTINUED 0x00000008U
-#define L_WNOWAIT    0x01000000U
-#define L_WNOTHREAD  0x20000000U
-#define L_WALL	     0x40000000U
-#define L_WCLONE     0x80000000U
-#define L_P_ALL	     0
-#define L_P_PID	     1
-#define L_P_PGID     2
-#define L_P_PIDFD    3
+#define L_SIG_DFL  0
+#define L_SIG_IGN  1
+#define L_SIGKILL  9
+#define L_SIGCHLD  17
+#define L_SIGCONT  18
+#define L_SIGSTOP  19
+#define L_SIGTSTP  20
+#define L_SIGTTIN  21
+#define L_SIGTTOU  22
+#define L_SIGURG   23
+#define L_SIGWINCH 28
 
-/* pid 0 means the caller, as getpgid/getsid/setpgid take it. */
-static bool is_self(uint64_t pid)
+static uint64_t bit(unsigned sig)
 {
-	return (int32_t)pid == 0 || (int32_t)pid == INIT_PID;
+	return 1ULL << (sig - 1);
 }
+
+static void set_comm(struct linux_task *t, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	snprintf(t->comm, sizeof(t->comm), "%s", slash ? slash + 1 : path);
+}
+
+int linux_tasks_init(struct linux_proc *proc, unsigned max_tasks)
+{
+	proc->max_tasks = max_tasks ? max_tasks : LINUX_DEFAULT_PIDS;
+	proc->tasks = calloc(proc->max_tasks, sizeof(struct linux_task *));
+	struct linux_task *t = calloc(1, sizeof(*t));
+	if (!proc->tasks || !t) {
+		free(t);
+		return -ENOMEM;
+	}
+	*t = (struct linux_task){.pid = INIT_PID, .pgid = INIT_PID, .sid = INIT_PID};
+	set_comm(t, proc->cfg.argc ? proc->cfg.argv[0] : "init");
+	proc->tasks[0] = t;
+	proc->ntasks = 1;
+	proc->cur = t;
+	proc->next_pid = INIT_PID + 1;
+	return 0;
+}
+
+/* What a task holds: its fds, cwd and address space. */
+static void release(struct linux_proc *proc)
+{
+	linux_fd_free(proc);
+	linux_cwd_release(proc);
+	if (proc->mm)
+		linux_mm_put(proc->mm);
+	proc->mm = NULL;
+}
+
+/* release() for t, whose state is loaded into proc for the time it takes. */
+static void release_task(struct linux_proc *proc, struct linux_task *t)
+{
+	if (t == proc->cur) {
+		release(proc);
+		return;
+	}
+	struct linux_task_state *keep = malloc(sizeof(*keep));
+	if (!keep)
+		abort(); /* 3 KiB: the VMM cannot go on without it */
+	*keep = proc->task_state;
+	proc->task_state = t->saved;
+	release(proc);
+	t->saved = proc->task_state;
+	proc->task_state = *keep;
+	free(keep);
+}
+
+void linux_tasks_free(struct linux_proc *proc)
+{
+	for (unsigned i = 0; i < proc->ntasks; i++) {
+		struct linux_task *t = proc->tasks[i];
+		if (t != proc->cur && t->run != LINUX_TASK_ZOMBIE)
+			release_task(proc, t);
+		if (t != proc->cur)
+			free(t);
+	}
+	free(proc->cur);
+	free(proc->tasks);
+	proc->tasks = NULL;
+	proc->cur = NULL;
+	proc->ntasks = 0;
+}
+
+struct linux_task *linux_task_find(struct linux_proc *proc, int pid)
+{
+	for (unsigned i = 0; i < proc->ntasks; i++)
+		if (proc->tasks[i]->pid == pid)
+			return proc->tasks[i];
+	return NULL;
+}
+
+bool linux_task_iter(const struct linux_proc *proc, unsigned i, struct linux_task_info *info)
+{
+	if (i >= proc->ntasks)
+		return false;
+	const struct linux_task *t = proc->tasks[i];
+	static const char states[] = {[LINUX_TASK_RUNNABLE] = 'R',
+				      [LINUX_TASK_BLOCKED] = 'S',
+				      [LINUX_TASK_VFORKED] = 'D',
+				      [LINUX_TASK_ZOMBIE] = 'Z'};
+	*info = (struct linux_task_info){.pid = t->pid,
+					 .ppid = t->ppid,
+					 .pgid = t->pgid,
+					 .sid = t->sid,
+					 .state = states[t->run],
+					 .comm = t->comm,
+					 .cmdline = t->cmdline,
+					 .cmdline_len = t->cmdline_len};
+	return true;
+}
+
+void linux_task_reap(struct linux_proc *proc, struct linux_task *t)
+{
+	for (unsigned i = 0; i < proc->ntasks; i++)
+		if (proc->tasks[i] == t) {
+			proc->tasks[i] = proc->tasks[--proc->ntasks];
+			free(t);
+			linux_sched_tasks_changed(proc);
+			return;
+		}
+}
+
+/* The task's vfork parent, if it still waits for it, goes on. */
+static void vfork_done(struct linux_proc *proc, struct linux_task *child)
+{
+	for (unsigned i = 0; i < proc->ntasks; i++) {
+		struct linux_task *t = proc->tasks[i];
+		if (t->run == LINUX_TASK_VFORKED && t->vfork_child == child) {
+			t->run = LINUX_TASK_RUNNABLE;
+			t->vfork_child = NULL;
+		}
+	}
+}
+
+/* t's address space went: its parent's pages shared with it alone are
+ * writable again. */
+static void parent_reclaims(struct linux_proc *proc, const struct linux_task *t)
+{
+	struct linux_task *parent = linux_task_find(proc, t->ppid);
+	if (!parent || parent->run == LINUX_TASK_ZOMBIE)
+		return;
+	struct linux_mm *mm = parent == proc->cur ? proc->mm : parent->saved.mm;
+	if (mm)
+		linux_mm_reclaim_write(proc, mm);
+}
+
+void linux_task_set_cmdline(struct linux_proc *proc, const struct linux_exec_args *args)
+{
+	struct linux_task *t = proc->cur;
+	size_t len = 0; /* argv comes first in the buffer, then envp */
+	for (unsigned i = 0; i < args->argc && len < args->len; i++)
+		len += strnlen(args->buf + len, args->len - len) + 1;
+	t->cmdline_len = (unsigned)(len < sizeof(t->cmdline) ? len : sizeof(t->cmdline));
+	memcpy(t->cmdline, args->buf, t->cmdline_len);
+}
+
+void linux_task_exec(struct linux_proc *proc, const char *comm)
+{
+	set_comm(proc->cur, comm);
+	vfork_done(proc, proc->cur);
+	parent_reclaims(proc, proc->cur);
+}
+
+/* Ends task t: pid 1 ends the VM with its status; others become zombies
+ * whose children pid 1 inherits, and their parent hears SIGCHLD. */
+static void task_end(struct linux_proc *proc, struct linux_task *t, int wstatus)
+{
+	if (t->run == LINUX_TASK_ZOMBIE)
+		return;
+	if (t->pid == INIT_PID) {
+		int sig = wstatus & 0x7F, code = (wstatus >> 8) & 0xFF;
+		if (sig)
+			vm_end(proc->vm, EXIT_SIGNAL_BASE + sig, "guest killed by signal %d", sig);
+		else
+			vm_end(proc->vm, code > EXIT_GUEST_MAX ? EXIT_GUEST_MAX : code, NULL);
+		return;
+	}
+	release_task(proc, t);
+	t->run = LINUX_TASK_ZOMBIE;
+	t->wstatus = wstatus;
+	parent_reclaims(proc, t);
+	for (unsigned i = 0; i < proc->ntasks; i++)
+		if (proc->tasks[i]->ppid == t->pid)
+			proc->tasks[i]->ppid = INIT_PID;
+	vfork_done(proc, t);
+	struct linux_task *parent = linux_task_find(proc, t->ppid);
+	if (parent && t->exit_signal > 0 && t->exit_signal <= LINUX_NSIG)
+		linux_task_signal(proc, parent, (unsigned)t->exit_signal);
+	proc->wake_gen++; /* a parent in wait4, a reader of its pipes */
+	if (t == proc->cur)
+		proc->resched = true;
+}
+
+void linux_task_exit(struct linux_proc *proc, int wstatus)
+{
+	task_end(proc, proc->cur, wstatus);
+}
+
+static bool ignored_by_default(unsigned sig)
+{
+	/* SIGCHLD, SIGCONT, SIGURG, SIGWINCH; no task stops: the stop signals too. */
+	return sig == L_SIGCHLD || sig == L_SIGCONT || sig == L_SIGURG || sig == L_SIGWINCH ||
+	       sig == L_SIGSTOP || sig == L_SIGTSTP || sig == L_SIGTTIN || sig == L_SIGTTOU;
+}
+
+void linux_task_signal(struct linux_proc *proc, struct linux_task *t, unsigned sig)
+{
+	if (sig == 0 || sig > LINUX_NSIG || t->run == LINUX_TASK_ZOMBIE)
+		return;
+	const struct linux_task_state *st = t == proc->cur ? &proc->task_state : &t->saved;
+	uint64_t handler = st->actions[sig - 1].handler;
+	if (sig != L_SIGKILL && handler == L_SIG_IGN)
+		return;
+	if (sig == L_SIGKILL || handler == L_SIG_DFL) {
+		if (sig != L_SIGKILL && ignored_by_default(sig))
+			return;
+		task_end(proc, t, (int)sig);
+		return;
+	}
+	t->pending |= bit(sig);
+	proc->wake_gen++; /* a blocked task retries its call, and takes it */
+}
+
+void linux_task_deliver_pending(struct linux_proc *proc, struct linux_regs *regs)
+{
+	struct linux_task *t = proc->cur;
+	uint64_t ready = t->pending & ~proc->sigmask;
+	if (!ready || t->run == LINUX_TASK_ZOMBIE || vm_is_ending(proc->vm))
+		return;
+	unsigned sig = (unsigned)__builtin_ctzll(ready) + 1;
+	t->pending &= ~bit(sig);
+	proc->regs = regs;
+	(void)linux_signal_raise_ret(proc, sig, (long)regs->rax);
+}
+
+/* ---- the calls ---- */
 
 long linux_sys_getpid(struct linux_proc *proc, const uint64_t *a)
 {
-	return INIT_PID; /* also gettid and getpgrp: one thread, its own group */
+	return proc->cur->pid; /* also gettid: one thread per process */
 }
 
 long linux_sys_getppid(struct linux_proc *proc, const uint64_t *a)
 {
-	return 0; /* its parent is outside the VM's pid namespace */
+	return proc->cur->ppid; /* pid 1's parent is outside the VM: 0 */
+}
+
+long linux_sys_getpgrp(struct linux_proc *proc, const uint64_t *a)
+{
+	return proc->cur->pgid;
+}
+
+/* pid 0 means the caller, as getpgid/getsid/setpgid take it. */
+static struct linux_task *task_of(struct linux_proc *proc, uint64_t pid)
+{
+	if ((int32_t)pid < 0)
+		return NULL;
+	return (int32_t)pid == 0 ? proc->cur : linux_task_find(proc, (int32_t)pid);
 }
 
 long linux_sys_getpgid(struct linux_proc *proc, const uint64_t *a)
 {
-	if ((int32_t)a[0] < 0)
-		return -ESRCH;
-	return is_self(a[0]) ? INIT_PID : -ESRCH; /* also getsid */
+	const struct linux_task *t = task_of(proc, a[0]);
+	return t ? t->pgid : -ESRCH;
+}
+
+long linux_sys_getsid(struct linux_proc *proc, const uint64_t *a)
+{
+	const struct linux_task *t = task_of(proc, a[0]);
+	return t ? t->sid : -ESRCH;
 }
 
 long linux_sys_setpgid(struct linux_proc *proc, const uint64_t *a)
 {
-	if ((int32_t)a[1] < 0)
+	struct linux_task *cur = proc->cur, *t = task_of(proc, a[0]);
+	int32_t pgid = (int32_t)a[1];
+	if (pgid < 0)
 		return -EINVAL;
-	if (!is_self(a[0]))
-		return -ESRCH;
-	return -EPERM; /* a session leader's group never changes */
+	if (!t || (t != cur && t->ppid != cur->pid))
+		return -ESRCH; /* only itself or a child */
+	if (t->sid != cur->sid || t->pid == t->sid)
+		return -EPERM; /* another session, or a session leader */
+	if (pgid == 0)
+		pgid = t->pid;
+	bool group_ok = pgid == t->pid;
+	for (unsigned i = 0; !group_ok && i < proc->ntasks; i++)
+		group_ok = proc->tasks[i]->pgid == pgid && proc->tasks[i]->sid == cur->sid;
+	if (!group_ok)
+		return -EPERM; /* a group of its session, or a new one named by its pid */
+	t->pgid = pgid;
+	return 0;
 }
 
 long linux_sys_setsid(struct linux_proc *proc, const uint64_t *a)
 {
-	return -EPERM; /* already a process group leader */
+	struct linux_task *cur = proc->cur;
+	for (unsigned i = 0; i < proc->ntasks; i++)
+		if (proc->tasks[i]->pgid == cur->pid)
+			return -EPERM; /* a group leader already */
+	cur->sid = cur->pgid = cur->pid;
+	return cur->pid;
 }
 
 long linux_sys_kill(struct linux_proc *proc, const uint64_t *a)
@@ -62,57 +320,53 @@ long linux_sys_kill(struct linux_proc *proc, const uint64_t *a)
 	int32_t pid = (int32_t)a[0];
 	if (a[1] > LINUX_NSIG)
 		return -EINVAL;
-	if (pid == INIT_PID || pid == 0) /* itself, or its own group */
-		return linux_signal_raise(proc, a[1]);
-	/* -1: every process but init and the caller (none here); -N: group
-	 * N, and group 1 can only be named as 0 (-1 is everyone). */
-	return -ESRCH;
+	unsigned sig = (unsigned)a[1];
+	if (pid > 0) {
+		struct linux_task *t = linux_task_find(proc, pid);
+		if (!t)
+			return -ESRCH;
+		linux_task_signal(proc, t, sig);
+		return 0;
+	}
+	if (pid == INT32_MIN)
+		return -ESRCH;
+	/* 0: the caller's group; -1: everyone but pid 1 and the caller; -N: group N. */
+	int pgid = pid == 0 ? proc->cur->pgid : -pid;
+	bool any = false;
+	for (unsigned i = 0; i < proc->ntasks; i++) {
+		struct linux_task *t = proc->tasks[i];
+		if (pid == -1 ? t->pid == INIT_PID || t == proc->cur : t->pgid != pgid)
+			continue;
+		any = true;
+		linux_task_signal(proc, t, sig);
+	}
+	return any ? 0 : -ESRCH;
 }
 
 long linux_sys_tgkill(struct linux_proc *proc, const uint64_t *a)
 {
 	if ((int32_t)a[0] <= 0 || (int32_t)a[1] <= 0 || a[2] > LINUX_NSIG)
 		return -EINVAL;
-	if (a[0] != INIT_PID || a[1] != INIT_PID)
+	struct linux_task *t = linux_task_find(proc, (int32_t)a[1]);
+	if (!t || a[0] != a[1])
 		return -ESRCH;
-	return linux_signal_raise(proc, a[2]);
+	linux_task_signal(proc, t, (unsigned)a[2]);
+	return 0;
 }
 
 long linux_sys_tkill(struct linux_proc *proc, const uint64_t *a)
 {
 	if ((int32_t)a[0] <= 0 || a[1] > LINUX_NSIG)
 		return -EINVAL;
-	if (a[0] != INIT_PID)
+	struct linux_task *t = linux_task_find(proc, (int32_t)a[0]);
+	if (!t)
 		return -ESRCH;
-	return linux_signal_raise(proc, a[1]);
+	linux_task_signal(proc, t, (unsigned)a[1]);
+	return 0;
 }
 
-long linux_sys_wait4(struct linux_proc *proc, const uint64_t *a)
+long linux_sys_exit_group(struct linux_proc *proc, const uint64_t *a)
 {
-	if (a[2] &
-	    ~(uint64_t)(L_WNOHANG | L_WSTOPPED | L_WCONTINUED | L_WNOTHREAD | L_WCLONE | L_WALL))
-		return -EINVAL;
-	if ((int32_t)a[0] == INT32_MIN)
-		return -ESRCH;
-	return -ECHILD; /* no child to wait for */
-}
-
-long linux_sys_waitid(struct linux_proc *proc, const uint64_t *a)
-{
-	if (a[3] & ~(uint64_t)(L_WNOHANG | L_WNOWAIT | L_WEXITED | L_WSTOPPED | L_WCONTINUED |
-			       L_WNOTHREAD | L_WCLONE | L_WALL))
-		return -EINVAL;
-	if (!(a[3] & (L_WEXITED | L_WSTOPPED | L_WCONTINUED)))
-		return -EINVAL;
-	switch (a[0]) {
-	case L_P_ALL: break;
-	case L_P_PID:
-	case L_P_PGID:
-		if ((int32_t)a[1] < (a[0] == L_P_PID ? 1 : 0))
-			return -EINVAL;
-		break;
-	case L_P_PIDFD: return -EBADF; /* no fd of the VM is a pidfd */
-	default: return -EINVAL;
-	}
-	return -ECHILD;
+	linux_task_exit(proc, (int)(a[0] & 0xFF) << 8);
+	return 0;
 }

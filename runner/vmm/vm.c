@@ -75,6 +75,15 @@ static void vm_end_v(struct vm *vm, int status, const char *fmt, va_list ap)
 	}
 }
 
+void vm_set_slice(struct vm *vm, unsigned ms)
+{
+	if (atomic_exchange(&vm->slice_ms, ms) == ms || vm->wake_fd < 0)
+		return;
+	uint64_t one = 1;
+	if (write(vm->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		perror("lockvm-vmm: write(wake eventfd)");
+}
+
 void vm_end(struct vm *vm, int status, const char *fmt, ...)
 {
 	va_list ap;

@@ -103,6 +103,9 @@ struct vm {
 	atomic_bool ending;
 	int exit_status;
 	int wake_fd; /* eventfd the main thread polls */
+	/* Set by a guest with several tasks on a vCPU (--linux): the main
+	 * thread kicks the vCPUs this often, so one can switch tasks. 0: never. */
+	atomic_uint slice_ms;
 
 	/* One lock and condition for every blocking hypercall (sleep, wait),
 	 * so that vm_end() can wake them all with one broadcast. */
@@ -145,6 +148,8 @@ void vm_end(struct vm *vm, int status, const char *fmt, ...) PRINTF_LIKE(3, 4);
 void vm_kick_vcpus(struct vm *vm);
 /* The sums of every vCPU's exits and hypercalls so far (read while they run). */
 void vm_counters(const struct vm *vm, uint64_t *exits, uint64_t *hypercalls);
+/* Sets vm->slice_ms and wakes the main thread to take it. */
+void vm_set_slice(struct vm *vm, unsigned ms);
 
 static inline bool vm_is_ending(struct vm *vm)
 {

@@ -59,7 +59,7 @@ struct vmm_options {
 	uint64_t fs_upper, fs_tmp; /* bytes: the root's upper layer (0: read-only), /tmp */
 	unsigned tmpfs_count;	   /* --tmpfs mounts, /dev/shm included */
 	struct launch_tmpfs tmpfs[LAUNCH_MAX_TMPFS];
-	unsigned tty_mask, envc;
+	unsigned tty_mask, envc, pids;
 	char *envp[LINUX_MAX_ENV];
 	const char *workdir;	       /* NULL: / */
 	struct linux_config linux_ids; /* hostname, ids and limits (linux_ident.c) */
@@ -130,6 +130,7 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 	    .fs_upper = l.fs_upper,
 	    .fs_tmp = l.fs_tmp,
 	    .tty_mask = l.tty_mask,
+	    .pids = l.pids,
 	    .envc = l.envc,
 	    .control_fd = l.control_fd,
 	    .restore_fd = l.restore_fd,
@@ -218,6 +219,7 @@ static void load_guest(struct vm *vm, struct vmm_options *o)
 		cfg.fs_fd = o->fs_fd;
 		cfg.strace = o->strace;
 		cfg.tty_mask = o->tty_mask;
+		cfg.max_tasks = o->pids;
 		cfg.tmp_limit = o->fs_tmp;
 		cfg.upper_limit = o->fs_upper;
 		cfg.tmpfs_count = o->tmpfs_count;
@@ -334,8 +336,18 @@ static int run_until_end(struct vm *vm, int signal_fd, int control_fd)
 			if (timeout_ms < 0 || left_ms < (uint64_t)timeout_ms)
 				timeout_ms = left_ms > 60000 ? 60000 : (int)left_ms;
 		}
+		unsigned slice = atomic_load(&vm->slice_ms);
+		if (slice && (timeout_ms < 0 || slice < (unsigned)timeout_ms))
+			timeout_ms = (int)slice;
 		if (poll(fds, 4, timeout_ms) < 0 && errno != EINTR)
 			die_errno("poll");
+		if (fds[0].revents & POLLIN) { /* vm_set_slice(): drained, read at the top */
+			uint64_t n;
+			if (read(vm->wake_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+				die_errno("read(wake eventfd)");
+		}
+		if (slice && !vm_is_ending(vm))
+			vm_kick_vcpus(vm); /* a vCPU running one task of several may switch */
 		if (fds[2].fd >= 0 && (fds[2].revents & POLLIN))
 			nic_input(vm);
 		if (fds[3].revents & (POLLHUP | POLLERR))

@@ -1,4 +1,4 @@
-/* libFuzzer target: the --linux syscall layer driven with random calls against a small process (hostile pointers, lengths, fds, paths, host signals pending), with sequences of file-tree and pipe calls (create, remove, chdir, pipe, dup, read, write, poll, close in any order) whose reference counts are checked after every call, and with sequences of AF_UNIX socket calls (SCM_RIGHTS loops, names, accept queues, malformed msghdr/cmsg) whose queue accounting is checked after every call. */
+/* libFuzzer target: the --linux syscall layer driven with random calls against a small process (hostile pointers, lengths, fds, paths, host signals pending), with sequences of file-tree and pipe calls (create, remove, chdir, pipe, dup, read, write, poll, close in any order) whose reference counts are checked after every call, with sequences of memory calls over forked address spaces (mmap, munmap, mprotect, mremap, writes, write faults, fork, exit) whose frame counts and copy-on-write contents are checked after every call, with sequences of process calls (fork, vfork, clone, exit, wait4, waitid, kill, setpgid, setsid, pipes) whose tasks' files and address spaces are checked after every call, and with sequences of AF_UNIX socket calls (SCM_RIGHTS loops, names, accept queues, malformed msghdr/cmsg) whose queue accounting is checked after every call. */
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -104,15 +104,15 @@ static void poll_fds(struct linux_proc *proc, uint64_t at)
 	for (int k = 0; k < 8; k++) {
 		int32_t pfd = 3 + k;
 		int16_t ev = POLLIN | POLLOUT;
-		memcpy(guest_mem_ptr(&proc->vm->mem, at + 8 * k, 4), &pfd, 4);
-		memcpy(guest_mem_ptr(&proc->vm->mem, at + 8 * k + 4, 2), &ev, 2);
+		linux_copy_out(proc, at + 8 * k, &pfd, 4);
+		linux_copy_out(proc, at + 8 * k + 4, &ev, 2);
 	}
 }
 
 /* Builds the path of byte b at `at` in program memory; returns its address. */
 static uint64_t tree_path(struct linux_proc *proc, uint64_t at, uint8_t b)
 {
-	char *dst = guest_mem_ptr(&proc->vm->mem, at, 300);
+	char dst[300];
 	if (b & TREE_LONG) {
 		size_t len = 100 + (b & 0x7f); /* 100..227: around a node's size */
 		memcpy(dst, "/tmp/", 5);
@@ -121,6 +121,7 @@ static uint64_t tree_path(struct linux_proc *proc, uint64_t at, uint8_t b)
 	} else {
 		strcpy(dst, tree_paths[b % TREE_PATHS]);
 	}
+	linux_copy_out(proc, at, dst, strlen(dst) + 1);
 	return at;
 }
 
@@ -203,6 +204,128 @@ static void check_refs(struct linux_proc *proc)
 		}
 }
 
+/*
+ * Sequences of memory calls over several address spaces. Input:
+ * MM_MAGIC, then MM_OP_LEN bytes per call: what, which address space
+ * (one of MM_SLOTS; fork fills an empty one), a page and a page count in
+ * a small window. A model keeps the byte each space last wrote at the
+ * start of each private page: after a fork either side's writes stay its
+ * own (copy-on-write). After every call every frame's reference count is
+ * recomputed from all the page tables and compared (abort on a mismatch).
+ */
+#define MM_MAGIC  'M'
+#define MM_OP_LEN 4
+#define MM_SLOTS  4
+#define MM_PAGES  32
+#define MM_BASE	  0x400000ULL
+
+struct mm_model {
+	struct linux_mm *mm;
+	int16_t byte[MM_PAGES]; /* -1: not known (unmapped, shared, zero) */
+};
+
+static void count_level(struct linux_proc *proc, uint32_t *refs, uint64_t table, int level)
+{
+	uint64_t *t = linux_page_host(&proc->pages, table);
+	refs[table / 4096 - proc->pages.first]++;
+	for (unsigned i = 0; i < 512; i++) {
+		if (level == 3 && i == LINUX_PHYSMAP >> 39)
+			continue; /* the VM's map of RAM: counted once below */
+		if (level > 0 && (t[i] & 1))
+			count_level(proc, refs, t[i] & 0xFFFFFFFFFF000ULL, level - 1);
+		else if (level == 0 && (t[i] & (1ULL << 9)))
+			refs[(t[i] & 0xFFFFFFFFFF000ULL) / 4096 - proc->pages.first]++;
+	}
+}
+
+static void check_frames(struct linux_proc *proc, struct mm_model *m)
+{
+	uint32_t *refs = calloc(proc->pages.count, sizeof(*refs));
+	for (int k = 0; k < MM_SLOTS; k++)
+		if (m[k].mm)
+			count_level(proc, refs, m[k].mm->root, 3);
+	const uint64_t *pdpt = linux_page_host(&proc->pages, proc->pages.physmap);
+	refs[proc->pages.physmap / 4096 - proc->pages.first]++;
+	for (unsigned g = 0; g < 512; g++)
+		if (pdpt[g] & 1)
+			refs[(pdpt[g] & 0xFFFFFFFFFF000ULL) / 4096 - proc->pages.first]++;
+	for (uint64_t f = 0; f < proc->pages.count; f++)
+		if (refs[f] != proc->pages.refs[f])
+			abort();
+	free(refs);
+}
+
+static void mm_sequence(struct linux_proc *proc, const uint8_t *in, size_t size)
+{
+	struct mm_model m[MM_SLOTS] = {{.mm = proc->mm}};
+	memset(m[0].byte, 0xff, sizeof(m[0].byte));
+	for (size_t i = 0; i + MM_OP_LEN <= size; i += MM_OP_LEN) {
+		const uint8_t *op = in + i;
+		struct mm_model *cur = &m[op[1] % MM_SLOTS];
+		if (!cur->mm)
+			continue;
+		proc->mm = cur->mm;
+		unsigned page = op[2] % MM_PAGES, n = 1 + op[3] % 4;
+		uint64_t at = MM_BASE + page * 4096ULL, len = n * 4096ULL;
+		uint8_t b = op[3];
+		switch (op[0] % 8) {
+		case 0: /* mmap private or shared, fixed */
+			if (linux_sys_mmap(proc, at, len, 3, (op[3] & 0x80 ? 1 : 2) | 0x30, -1ULL,
+					   0) == (long)at)
+				for (unsigned k = page; k < page + n && k < MM_PAGES; k++)
+					cur->byte[k] = op[3] & 0x80 ? -1 : 0;
+			break;
+		case 1:
+			if (linux_sys_munmap(proc, at, len) == 0)
+				for (unsigned k = page; k < page + n && k < MM_PAGES; k++)
+					cur->byte[k] = -1;
+			break;
+		case 2: linux_sys_mprotect(proc, at, len, op[3] & 7); break;
+		case 3: /* the program writes (copy_out as the VMM writes for it) */
+			if (linux_copy_out(proc, at, &b, 1) == 0 && cur->byte[page] >= 0)
+				cur->byte[page] = b;
+			break;
+		case 4: { /* a write fault, then the byte read back */
+			uint8_t got;
+			if (cur->byte[page] >= 0 && linux_copy_in(proc, &got, at, 1) == 0 &&
+			    got != cur->byte[page])
+				abort(); /* another space's write reached this one */
+			linux_mm_fault(proc, at, 2 | 4);
+			break;
+		}
+		case 5: { /* fork into a free slot */
+			for (int k = 0; k < MM_SLOTS; k++)
+				if (!m[k].mm) {
+					m[k].mm = linux_mm_fork(proc);
+					memcpy(m[k].byte, cur->byte, sizeof(cur->byte));
+					break;
+				}
+			break;
+		}
+		case 6: /* the space goes (exit), never the last one */
+			for (int k = 0; k < MM_SLOTS; k++)
+				if (&m[k] != cur && m[k].mm) {
+					linux_mm_put(cur->mm);
+					cur->mm = NULL;
+					proc->mm = m[k].mm;
+					break;
+				}
+			break;
+		case 7: /* grown in place or moved out of the window */
+			if (linux_sys_mremap(proc, at, len, len + 4096, 1, 0) != (long)at)
+				for (unsigned k = page; k < page + n && k < MM_PAGES; k++)
+					cur->byte[k] = -1;
+			break;
+		}
+		if (cur->mm)
+			proc->mm = cur->mm;
+		check_frames(proc, m);
+	}
+	for (int k = 0; k < MM_SLOTS; k++)
+		if (m[k].mm && m[k].mm != proc->mm)
+			linux_mm_put(m[k].mm);
+}
+
 static void tree_sequence(struct linux_proc *proc, uint64_t user, const uint8_t *in, size_t size)
 {
 	uint64_t path_at = user, buf_at = user + 0x1000;
@@ -275,7 +398,10 @@ static void tree_sequence(struct linux_proc *proc, uint64_t user, const uint8_t 
 			a[2] = op[3] & 0x80 ? -1 : 0;
 			break;
 		case T_SELECT: /* every fd below 3 + op[3] % 12 in both sets */
-			memset(guest_mem_ptr(&proc->vm->mem, buf_at, 16), 0xff, 16);
+			linux_copy_out(proc, buf_at,
+				       "\xff\xff\xff\xff\xff\xff\xff\xff"
+				       "\xff\xff\xff\xff\xff\xff\xff\xff",
+				       16);
 			r.rax = 23, a[0] = 3 + op[3] % 12, a[1] = buf_at, a[2] = buf_at + 8;
 			break;
 		case T_CALLS: abort();
@@ -357,9 +483,7 @@ static void check_net(const struct linux_proc *proc)
 /* A sockaddr_un at `at`: abstract "a".."d", /tmp/s0../tmp/s3, or family only (autobind). */
 static uint64_t sock_name(struct linux_proc *proc, uint64_t at, uint8_t b, uint64_t *len)
 {
-	uint8_t *dst = guest_mem_ptr(&proc->vm->mem, at, 110);
-	memset(dst, 0, 110);
-	dst[0] = 1; /* AF_UNIX */
+	uint8_t dst[110] = {1}; /* AF_UNIX */
 	if ((b & 7) == 7) {
 		*len = 2;
 	} else if (b & 4) {
@@ -370,6 +494,7 @@ static uint64_t sock_name(struct linux_proc *proc, uint64_t at, uint8_t b, uint6
 		dst[3] = (uint8_t)('a' + (b & 3));
 		*len = 4;
 	}
+	linux_copy_out(proc, at, dst, sizeof(dst));
 	return at;
 }
 
@@ -377,8 +502,7 @@ static uint64_t sock_name(struct linux_proc *proc, uint64_t at, uint8_t b, uint6
 static uint64_t sock_msghdr(struct linux_proc *proc, uint64_t at, uint64_t len, uint8_t mask,
 			    bool cred)
 {
-	uint8_t *h = guest_mem_ptr(&proc->vm->mem, at, 0x200);
-	memset(h, 0, 0x200);
+	uint8_t h[0x200] = {0};
 	uint64_t iov[2] = {at + 0x400, len}, ctl = at + 0x100, ctllen = 0;
 	memcpy(h + 0x80, iov, sizeof(iov));
 	uint64_t iovp = at + 0x80, one = 1;
@@ -410,6 +534,7 @@ static uint64_t sock_msghdr(struct linux_proc *proc, uint64_t at, uint64_t len, 
 		memcpy(h + 32, &ctl, 8);
 		memcpy(h + 40, &ctllen, 8);
 	}
+	linux_copy_out(proc, at, h, sizeof(h));
 	return at;
 }
 
@@ -457,11 +582,10 @@ static void sock_sequence(struct linux_proc *proc, uint64_t user, const uint8_t 
 		case S_RECVMSG: { /* control room for op[3] % 40 bytes; PEEK, TRUNC, WAITALL, CMSG_CLOEXEC */
 			uint64_t h = sock_msghdr(proc, msg_at, op[2] & 1 ? 2 : 70000, 0, false);
 			uint64_t ctl = msg_at + 0x100, ctllen = op[3] % 40, nm = name_at, nl = 110;
-			uint8_t *hp = guest_mem_ptr(&proc->vm->mem, h, 56);
-			memcpy(hp, &nm, 8);
-			memcpy(hp + 8, &nl, 4);
-			memcpy(hp + 32, &ctl, 8);
-			memcpy(hp + 40, &ctllen, 8);
+			linux_copy_out(proc, h, &nm, 8);
+			linux_copy_out(proc, h + 8, &nl, 4);
+			linux_copy_out(proc, h + 32, &ctl, 8);
+			linux_copy_out(proc, h + 40, &ctllen, 8);
 			r.rax = 47, a[0] = fd, a[1] = h;
 			a[2] = 0x40 | (op[2] & 2 ? 0x2 : 0) | (op[2] & 4 ? 0x20 : 0) |
 			       (op[2] & 8 ? 0x100 : 0) | (op[2] & 16 ? 0x40000000 : 0);
@@ -477,8 +601,8 @@ static void sock_sequence(struct linux_proc *proc, uint64_t user, const uint8_t 
 		case S_SETSOCKOPT:
 		case S_GETSOCKOPT: {
 			int32_t v = op[3] * 1000, l = 16;
-			memcpy(guest_mem_ptr(&proc->vm->mem, buf_at, 4), &v, 4);
-			memcpy(guest_mem_ptr(&proc->vm->mem, buf_at + 16, 4), &l, 4);
+			linux_copy_out(proc, buf_at, &v, 4);
+			linux_copy_out(proc, buf_at + 16, &l, 4);
 			r.rax = op[0] % S_CALLS == S_SETSOCKOPT ? 54 : 55;
 			a[0] = fd, a[1] = op[2] & 0x80 ? 6 : 1, a[2] = op[2] % 40, a[3] = buf_at;
 			a[4] = r.rax == 54 ? (uint64_t)(op[3] % 20) : buf_at + 16;
@@ -487,15 +611,13 @@ static void sock_sequence(struct linux_proc *proc, uint64_t user, const uint8_t 
 		case S_RAW: /* the input's tail as a msghdr and its cmsgs, pointers fixed up by bit */
 			if (raw < 56)
 				continue;
-			memcpy(guest_mem_ptr(&proc->vm->mem, msg_at, raw), in + ops * SOCK_OP_LEN,
-			       raw);
+			linux_copy_out(proc, msg_at, in + ops * SOCK_OP_LEN, raw);
 			for (int k = 0; k < 56; k += 8) {
 				uint64_t v;
-				uint8_t *p = guest_mem_ptr(&proc->vm->mem, msg_at + k, 8);
-				memcpy(&v, p, 8);
+				linux_copy_in(proc, &v, msg_at + k, 8);
 				if (v >> 63) /* into the area itself */
 					v = msg_at + v % raw;
-				memcpy(p, &v, 8);
+				linux_copy_out(proc, msg_at + k, &v, 8);
 			}
 			r.rax = op[2] & 1 ? 47 : 46, a[0] = fd, a[1] = msg_at, a[2] = 0x4040;
 			break;
@@ -506,6 +628,77 @@ static void sock_sequence(struct linux_proc *proc, uint64_t user, const uint8_t 
 		check_net(proc);
 		if (vm_is_ending(proc->vm))
 			break; /* SIGPIPE's default action */
+/*
+ * Sequences of process calls. Input: PROC_MAGIC, then PROC_OP_LEN bytes
+ * per call: what (a call of proc_calls), a task choice, a signal or flag
+ * byte and a status byte. The running task changes as calls block (a
+ * read of an empty pipe, wait4) or tasks exit. After every call: every
+ * open file's count equals the fd slots of live tasks naming it, every
+ * live task holds an address space, zombies hold none, and the table stays
+ * within --pids (abort otherwise); ASan and LeakSanitizer watch the rest.
+ */
+#define PROC_MAGIC  'P'
+#define PROC_OP_LEN 4
+#define PROC_PIDS   8
+
+static void check_tasks(struct linux_proc *proc)
+{
+	if (proc->ntasks > proc->max_tasks || !proc->cur || !proc->mm)
+		abort();
+	for (unsigned i = 0; i < proc->ntasks; i++) {
+		const struct linux_task *t = proc->tasks[i];
+		const struct linux_task_state *st = t == proc->cur ? &proc->task_state : &t->saved;
+		if ((t->run == LINUX_TASK_ZOMBIE) != (st->mm == NULL))
+			abort();
+		for (unsigned fd = 0; fd < LINUX_MAX_FDS; fd++) {
+			const struct linux_file *f = st->fds[fd].file;
+			if (!f)
+				continue;
+			unsigned slots = 0;
+			for (unsigned j = 0; j < proc->ntasks; j++) {
+				const struct linux_task *u = proc->tasks[j];
+				const struct linux_task_state *su =
+				    u == proc->cur ? &proc->task_state : &u->saved;
+				for (unsigned k = 0; k < LINUX_MAX_FDS; k++)
+					slots += su->fds[k].file == f;
+			}
+			if (slots != f->refs)
+				abort();
+		}
+	}
+}
+
+static void proc_sequence(struct linux_proc *proc, uint64_t user, const uint8_t *in, size_t size)
+{
+	static const uint16_t proc_calls[] = {57, 58, 56, 231, 61, 62, 109, 112, 22, 3, 0, 1, 247};
+	proc->max_tasks = PROC_PIDS;
+	for (size_t i = 0; i + PROC_OP_LEN <= size && !vm_is_ending(proc->vm); i += PROC_OP_LEN) {
+		const uint8_t *c = in + i;
+		uint64_t nr = proc_calls[c[0] % (sizeof(proc_calls) / sizeof(proc_calls[0]))];
+		int64_t pid = (int64_t)(c[1] % 12) - 3; /* -3..8: groups, any, 0, pids */
+		struct linux_regs r = {.rax = nr, .rsp = proc->user_top - 0x1000, .rip = 0x200002};
+		uint64_t a[6] = {(uint64_t)pid, c[2] % 66, c[3]};
+		switch (nr) {
+		case 56: a[0] = (uint64_t)c[2] << 8 | c[3]; break; /* clone: flags */
+		case 231: /* exit_group: pid 1's would end the run */
+			if (proc->cur->pid == 1)
+				continue;
+			a[0] = c[3];
+			break;
+		case 61: a[1] = user, a[2] = c[2] & 1, a[3] = 0; break; /* wait4 [WNOHANG] */
+		case 22: a[0] = user; break;				/* pipe */
+		case 3: a[0] = c[2] % 8; break;				/* close */
+		case 0:
+		case 1: a[0] = c[2] % 8, a[1] = user + 64, a[2] = c[3]; break; /* read, write */
+		case 247:
+			a[0] = c[2] % 3, a[1] = (uint64_t)(pid < 0 ? 0 : pid), a[2] = user,
+			a[3] = 4 | (c[3] & 1);
+			break; /* waitid */
+		}
+		r.rdi = a[0], r.rsi = a[1], r.rdx = a[2], r.r10 = a[3];
+		linux_syscall(proc, &r);
+		if (!vm_is_ending(proc->vm))
+			check_tasks(proc);
 	}
 }
 
@@ -539,7 +732,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	proc->stack_low = proc->user_top - 0x40000;
 	linux_mm_map(proc, user, user_len, LINUX_PROT_READ | LINUX_PROT_WRITE, true);
 	linux_mm_map(proc, proc->stack_low, 0x40000, LINUX_PROT_READ | LINUX_PROT_WRITE, true);
-	proc->brk_start = proc->brk = user + user_len;
+	proc->mm->brk_start = proc->mm->brk = user + user_len;
 	linux_fd_init(proc);
 	for (int fd = 0; fd < 3; fd++)
 		proc->fds[fd].file->host_fd = devnull;
@@ -552,10 +745,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sock_sequence(proc, user, data + 1, size - 1);
 		goto out;
 	}
+	if (size > 0 && data[0] == PROC_MAGIC) {
+		proc_sequence(proc, user, data + 1, size - 1);
+		goto out;
+	}
+	if (size > 0 && data[0] == MM_MAGIC) {
+		mm_sequence(proc, data + 1, size - 1);
+		goto out;
+	}
 	size_t head = CALLS * CALL_LEN;
 	if (size > head)
-		memcpy(vm.mem.host + user, data + head,
-		       size - head < user_len ? size - head : user_len);
+		linux_copy_out(proc, user, data + head,
+			       size - head < user_len ? size - head : user_len);
 
 	for (size_t i = 0; i < CALLS && (i + 1) * CALL_LEN <= size && !vm_is_ending(&vm); i++) {
 		const uint8_t *c = data + i * CALL_LEN;

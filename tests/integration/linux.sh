@@ -36,6 +36,8 @@ for libc in $libcs pie; do
 		fail "$libc: argv/env/stderr: $(tr '\n' '|' <<<"$out")"
 	expect "$libc: malloc of 64 MiB" 0 "malloc 64 MiB ok" \
 		"$LOCKVM" run --linux --mem 256M "$LX/lx_malloc.$libc" -- 64
+	expect "$libc: unmaps, rights and moves take effect at once" 0 "mm ok (3 faults)" \
+		"$LOCKVM" run --linux "$LX/lx_mm.$libc"
 	expect "$libc: fault without a handler exits 139" 139 "guest fault: #PF at rip=" \
 		"$LOCKVM" run --linux "$LX/lx_fault.$libc" -- pf
 	grep -qF "addr=0x0 " <<<"$out" && pass "$libc: the fault names address 0" || fail "$libc: fault address: $out"

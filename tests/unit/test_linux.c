@@ -139,27 +139,162 @@ static void host_directory_listed(void **state)
 	remove_tree(dir);
 }
 
+/* A process's memory on 8 MiB of guest RAM (the caller unmaps vm's RAM). */
+static void proc_init(struct vm *vm, struct linux_proc *proc)
+{
+	char err[256];
+	vm_init(vm);
+	assert_int_equal(guest_mem_map(&vm->mem, 8ULL << 20), 0);
+	memset(proc, 0, sizeof(*proc));
+	proc->vm = vm;
+	assert_int_equal(linux_mm_init(proc, err, sizeof(err)), 0);
+	proc->stack_low = proc->user_top - 0x100000;
+}
+
 static void user_pointers_checked_page_by_page(void **state)
 {
 	static struct vm vm;
-	struct linux_proc proc = {0};
-	char err[256];
-	vm_init(&vm);
-	assert_int_equal(guest_mem_map(&vm.mem, 8ULL << 20), 0);
-	proc.vm = &vm;
-	assert_int_equal(linux_mm_init(&proc, err, sizeof(err)), 0);
+	struct linux_proc proc;
+	proc_init(&vm, &proc);
+	uint8_t b[0x2001];
 	assert_int_equal(linux_mm_map(&proc, 0x300000, 0x2000, LINUX_PROT_READ, true), 0);
-	assert_non_null(linux_user_ptr(&proc, 0x300000, 0x2000, false));
-	assert_null(linux_user_ptr(&proc, 0x300000, 0x2000, true));    /* read-only */
-	assert_null(linux_user_ptr(&proc, 0x300000, 0x2001, false));   /* one byte over */
-	assert_null(linux_user_ptr(&proc, 0x1000, 16, false));	       /* runner page */
-	assert_null(linux_user_ptr(&proc, proc.tables_gpa, 8, false)); /* page tables */
-	assert_null(linux_user_ptr(&proc, UINT64_MAX - 8, 16, false)); /* wraps */
+	assert_int_equal(linux_copy_in(&proc, b, 0x300000, 0x2000), 0);
+	assert_int_equal(linux_copy_out(&proc, 0x300000, b, 1), -EFAULT);	/* read-only */
+	assert_int_equal(linux_copy_in(&proc, b, 0x300000, 0x2001), -EFAULT);	/* one byte over */
+	assert_int_equal(linux_copy_in(&proc, b, 0x1000, 16), -EFAULT);		/* runner page */
+	assert_int_equal(linux_copy_in(&proc, b, 0x50000ULL, 8), -EFAULT);	/* page tables */
+	assert_int_equal(linux_copy_in(&proc, b, proc.mm->root, 8), -EFAULT);	/* its own root */
+	assert_int_equal(linux_copy_in(&proc, b, UINT64_MAX - 8, 16), -EFAULT); /* wraps */
 	assert_int_equal(linux_mm_map(&proc, 0x1000, 0x1000, LINUX_PROT_READ, true), -ENOMEM);
 	assert_int_equal(linux_sys_munmap(&proc, 0x4000, 0x1000), -EINVAL);
 	assert_int_equal(linux_sys_munmap(&proc, 0x300000, 0x1000), 0);
-	assert_null(linux_user_ptr(&proc, 0x300000, 1, false));
-	assert_non_null(linux_user_ptr(&proc, 0x301000, 1, false));
+	assert_int_equal(linux_copy_in(&proc, b, 0x300000, 1), -EFAULT);
+	assert_int_equal(linux_copy_in(&proc, b, 0x301000, 1), 0);
+	assert_int_equal(linux_sys_mprotect(&proc, 0x301000, 0x1000, 0), 0);
+	assert_int_equal(linux_copy_in(&proc, b, 0x301000, 1), -EFAULT); /* PROT_NONE */
+	linux_mm_free(&proc);
+	guest_mem_unmap(&vm.mem);
+}
+
+/* The frame pool: frames come zeroed, are counted, and a freed one comes
+ * back zeroed. */
+static void frames_counted_and_zeroed(void **state)
+{
+	static struct vm vm;
+	struct linux_proc proc;
+	proc_init(&vm, &proc);
+	struct linux_pages *pg = &proc.pages;
+	uint64_t used = pg->used, a = linux_page_alloc(pg), b = linux_page_alloc(pg);
+	assert_true(a >= LOCKVM_RUNNER_END && b >= LOCKVM_RUNNER_END && a != b);
+	assert_int_equal(pg->used, used + 2);
+	uint8_t *ha = linux_page_host(pg, a);
+	assert_int_equal(ha[100], 0);
+	memset(ha, 0xAB, 4096);
+	linux_page_get(pg, a);
+	assert_int_equal(linux_page_refs(pg, a), 2);
+	linux_page_put(pg, a);
+	assert_int_equal(ha[100], 0xAB); /* still referenced */
+	linux_page_put(pg, a);
+	assert_int_equal(linux_page_refs(pg, a), 0);
+	uint64_t again = linux_page_alloc(pg); /* the freed frame, zeroed */
+	assert_int_equal(again, a);
+	assert_int_equal(((uint8_t *)linux_page_host(pg, again))[100], 0);
+	assert_null(linux_page_host(pg, 0x1000)); /* runner pages are no frames */
+	while (linux_page_alloc(pg))
+		;
+	assert_int_equal(pg->used, pg->count); /* bounded by guest RAM */
+	linux_mm_free(&proc);
+	guest_mem_unmap(&vm.mem);
+}
+
+/* fork: the child sees the parent's memory as it was; a write on either
+ * side copies the page for that side only; after the child goes, every
+ * frame has one reference again. */
+static void fork_copies_on_write(void **state)
+{
+	static struct vm vm;
+	struct linux_proc proc;
+	proc_init(&vm, &proc);
+	const uint64_t at = 0x400000, shared = 0x500000;
+	uint32_t v = 1, got;
+	assert_int_equal(linux_mm_map(&proc, at, 0x2000, LINUX_PROT_READ | LINUX_PROT_WRITE, true),
+			 0);
+	assert_int_equal(linux_sys_mmap(&proc, shared, 0x1000, LINUX_PROT_READ | LINUX_PROT_WRITE,
+					0x01 | 0x10 | 0x20 /* SHARED FIXED ANON */, -1ULL, 0),
+			 (long)shared);
+	assert_int_equal(linux_copy_out(&proc, at, &v, 4), 0);
+	uint64_t used = proc.pages.used;
+	struct linux_mm *parent = proc.mm, *child = linux_mm_fork(&proc);
+	assert_non_null(child);
+	uint64_t *ppte = linux_mm_pte(parent, at, false), *cpte = linux_mm_pte(child, at, false);
+	assert_int_equal(*ppte & ~0xFFFULL, *cpte & ~0xFFFULL); /* one frame */
+	assert_false(*ppte & 2);				/* read-only in the parent */
+	assert_false(*cpte & 2);				/* and in the child */
+	assert_int_equal(linux_page_refs(&proc.pages, *ppte & ~0xFFFULL & ~(1ULL << 63)), 2);
+	assert_true(*linux_mm_pte(parent, shared, false) & 2); /* MAP_SHARED stays writable */
+	/* The parent writes: its page is copied, the child's keeps 1. */
+	v = 2;
+	assert_int_equal(linux_copy_out(&proc, at, &v, 4), 0);
+	proc.mm = child;
+	assert_int_equal(linux_copy_in(&proc, &got, at, 4), 0);
+	assert_int_equal(got, 1);
+	v = 3; /* the child writes its own copy (one reference left: no copy) */
+	uint64_t child_frame = *cpte & 0xFFFFFFFFFF000ULL;
+	assert_int_equal(linux_copy_out(&proc, at, &v, 4), 0);
+	assert_int_equal(*linux_mm_pte(child, at, false) & 0xFFFFFFFFFF000ULL, child_frame);
+	v = 4; /* shared memory: both see the write */
+	assert_int_equal(linux_copy_out(&proc, shared, &v, 4), 0);
+	proc.mm = parent;
+	assert_int_equal(linux_copy_in(&proc, &got, at, 4), 0);
+	assert_int_equal(got, 2);
+	assert_int_equal(linux_copy_in(&proc, &got, shared, 4), 0);
+	assert_int_equal(got, 4);
+	/* A write fault on the second page (never written) copies it too. */
+	uint64_t second = *linux_mm_pte(parent, at + 0x1000, false) & 0xFFFFFFFFFF000ULL;
+	assert_true(linux_mm_fault(&proc, at + 0x1000, 2 | 4));
+	assert_true(*linux_mm_pte(parent, at + 0x1000, false) & 2);
+	assert_int_not_equal(*linux_mm_pte(parent, at + 0x1000, false) & 0xFFFFFFFFFF000ULL,
+			     second);
+	assert_false(linux_mm_fault(&proc, 0x700000, 2 | 4)); /* nothing mapped there */
+	/* The child goes: every frame of the parent is its own again. */
+	linux_mm_put(child);
+	assert_int_equal(
+	    linux_page_refs(&proc.pages, *linux_mm_pte(parent, at, false) & 0xFFFFFFFFFF000ULL), 1);
+	assert_int_equal(
+	    linux_page_refs(&proc.pages, *linux_mm_pte(parent, shared, false) & 0xFFFFFFFFFF000ULL),
+	    1);
+	assert_int_equal(proc.pages.used, used); /* the child's frames and tables came back */
+	/* A read-only mapping is not made writable by a write fault. */
+	assert_int_equal(linux_sys_mprotect(&proc, at, 0x1000, LINUX_PROT_READ), 0);
+	assert_false(linux_mm_fault(&proc, at, 2 | 4));
+	assert_int_equal(linux_copy_out(&proc, at, &v, 4), -EFAULT);
+	linux_mm_free(&proc);
+	guest_mem_unmap(&vm.mem);
+}
+
+/* exec: a new empty address space; the old one lives on while shared. */
+static void exec_replaces_address_space(void **state)
+{
+	static struct vm vm;
+	struct linux_proc proc;
+	proc_init(&vm, &proc);
+	uint32_t v = 7;
+	assert_int_equal(
+	    linux_mm_map(&proc, 0x400000, 0x1000, LINUX_PROT_READ | LINUX_PROT_WRITE, true), 0);
+	assert_int_equal(linux_copy_out(&proc, 0x400000, &v, 4), 0);
+	struct linux_mm *old = proc.mm;
+	old->refs++; /* a vfork parent shares it */
+	assert_int_equal(linux_mm_exec(&proc), 0);
+	assert_ptr_not_equal(proc.mm, old);
+	assert_int_equal(linux_copy_in(&proc, &v, 0x400000, 4), -EFAULT);
+	assert_int_equal(old->refs, 1);
+	bool flush;
+	assert_int_equal(linux_mm_cr3(&proc, old->root, &flush), proc.mm->root);
+	assert_true(flush); /* another address space: the TLB is flushed */
+	assert_int_equal(linux_mm_cr3(&proc, proc.mm->root, &flush), proc.mm->root);
+	assert_false(flush);
+	linux_mm_put(old);
+	linux_mm_free(&proc);
 	guest_mem_unmap(&vm.mem);
 }
 
@@ -331,7 +466,7 @@ static void test_proc_init(struct test_proc *t)
 /* Puts a path in program memory; returns its address. */
 static uint64_t upath(struct test_proc *t, const char *path)
 {
-	strcpy(guest_mem_ptr(&t->vm.mem, t->user, strlen(path) + 1), path);
+	assert_int_equal(linux_copy_out(&t->proc, t->user, path, strlen(path) + 1), 0);
 	return t->user;
 }
 
@@ -347,6 +482,7 @@ static void test_proc_free(struct test_proc *t)
 	linux_fd_free(&t->proc);
 	linux_cwd_release(&t->proc);
 	linux_fs_free(&t->proc.fs);
+	linux_mm_free(&t->proc);
 	remove_tree(t->dir);
 	guest_mem_unmap(&t->vm.mem);
 }
@@ -476,6 +612,9 @@ int main(void)
 	    cmocka_unit_test(overlay_copies_up_and_hides),
 	    cmocka_unit_test(listing_offsets_stable),
 	    cmocka_unit_test(user_pointers_checked_page_by_page),
+	    cmocka_unit_test(frames_counted_and_zeroed),
+	    cmocka_unit_test(fork_copies_on_write),
+	    cmocka_unit_test(exec_replaces_address_space),
 	    cmocka_unit_test(tmp_nodes_live_while_referenced),
 	    cmocka_unit_test(cwd_and_fds_hold_their_directory),
 	    cmocka_unit_test(rflags_a_program_sets_are_filtered),

@@ -38,7 +38,8 @@
 /* SYSCALL masks TF, DF, IF, IOPL, NT and AC, as Linux does. */
 #define SYSCALL_MASK	   0x47700ULL
 #define LINUX_SYSCALL_STUB X86_ARGS_GPA
-#define LINUX_PML4_ALT_GPA (X86_PML4_GPA + LOCKVM_PAGE_SIZE)
+/* After the ring-0 fault stubs, in their supervisor read-only page. */
+#define LINUX_FLUSH_STUB (X86_STUBS_GPA + 0x800)
 
 static bool use_sync_regs;
 
@@ -51,12 +52,38 @@ int linux_vcpu_init(struct vcpu *vcpu, char *err, size_t errlen)
 		return -1;
 	}
 	sregs.efer |= EFER_SCE;
+	bool flush;
+	sregs.cr3 = linux_mm_cr3(proc, 0, &flush); /* the process's own page tables */
 	sregs.fs.base = 0;
 	sregs.gs.base = 0;
 	if (ioctl(vcpu->fd, KVM_SET_SREGS, &sregs) < 0) {
 		snprintf(err, errlen, "ioctl(KVM_SET_SREGS): %s", strerror(errno));
 		return -1;
 	}
+	/* The flush stub (see LINUX_DIRTY_GPA): for each listed page-table
+	 * frame, rewrite two bytes across its first two entries through
+	 * LINUX_PHYSMAP (a write KVM traps and answers by dropping its shadow
+	 * of the frame); then reload CR3 (flushes the TLB); IRETQ to the
+	 * program (the frame resume_flushed() built). */
+	uint8_t code[] = {
+	    0x50, 0x51, 0x52, 0x56,				  /* push rax, rcx, rdx, rsi */
+	    0x48, 0xB8, 0,    0,    0,	  0,	0,    0,    0, 0, /* movabs $list, %rax */
+	    0x48, 0x8B, 0x08,					  /* mov (%rax), %rcx */
+	    0x48, 0x85, 0xC9, 0x74, 0x11,			  /* 1: test %rcx, %rcx; je 2f */
+	    0x48, 0x8B, 0x14, 0xC8,				  /* mov (%rax,%rcx,8), %rdx */
+	    0x0F, 0xB7, 0x72, 0x07, 0x66, 0x89, 0x72, 0x07, /* movzwl 7(%rdx); mov %si, 7(%rdx) */
+	    0x48, 0xFF, 0xC9, 0xEB, 0xEA,		    /* dec %rcx; jmp 1b */
+	    0x0F, 0x20, 0xD8, 0x0F, 0x22, 0xD8,		    /* 2: mov %cr3, %rax; mov %rax, %cr3 */
+	    0x5E, 0x5A, 0x59, 0x58, 0x48, 0xCF,		    /* pop rsi, rdx, rcx, rax; iretq */
+	};
+	const uint64_t list = LINUX_PHYSMAP + LINUX_DIRTY_GPA;
+	memcpy(code + 6, &list, sizeof(list));
+	uint8_t *stub = guest_mem_ptr(&vcpu->vm->mem, LINUX_FLUSH_STUB, sizeof(code));
+	if (!stub) {
+		snprintf(err, errlen, "guest RAM too small for the runner's stubs");
+		return -1;
+	}
+	memcpy(stub, code, sizeof(code));
 	/* SYSRET loads CS = STAR[63:48] + 16, SS = + 8 (arch_x86_64.h order). */
 	const struct kvm_msr_entry entries[3] = {
 	    {.index = MSR_STAR,
@@ -144,23 +171,66 @@ static void to_kvm(struct kvm_regs *k, const struct linux_regs *r)
 	};
 }
 
-/* Puts sregs back at CPL 3 (after a ring-0 stub or a CPL 0 SYSCALL) and
- * switches page-table roots when a mapping lost rights: a CR3 change
- * flushes the TLB. */
-static void fix_sregs(struct linux_proc *proc, struct kvm_sregs *s, bool to_user)
+/* A flat CPL 0 segment of the runner's GDT. */
+static struct kvm_segment kernel_segment(uint16_t selector, bool code)
 {
-	if (to_user) {
-		s->cs = x86_user_segment(X86_SEL_USER_CS, true);
-		s->ss = x86_user_segment(X86_SEL_USER_DS, false);
+	struct kvm_segment seg = x86_user_segment(selector, code);
+	seg.selector = selector;
+	seg.dpl = 0;
+	return seg;
+}
+
+/*
+ * Resumes the program at k's rip/rsp/rflags through the flush stub: the
+ * vCPU runs it at CPL 0, where its writes to the listed page-table pages
+ * make KVM drop a stale shadow of them and reloading CR3 flushes the TLB
+ * as the architecture says (neither happens when the VMM edits the tables
+ * or loads a CR3 into KVM), then IRETQ returns to CPL 3. The frame goes on
+ * the vCPU's ring-0 stack. False (the VM ends) if that page is not RAM.
+ */
+static bool resume_flushed(struct vcpu *vcpu, struct kvm_regs *k, struct kvm_sregs *s)
+{
+	uint64_t top = X86_RING0_STACKS_GPA + (uint64_t)(vcpu->index + 1) * LOCKVM_PAGE_SIZE;
+	uint64_t frame[5] = {k->rip, X86_SEL_USER_CS | 3, linux_user_rflags(k->rflags), k->rsp,
+			     X86_SEL_USER_DS | 3};
+	uint8_t *stack = guest_mem_ptr(&vcpu->vm->mem, top - sizeof(frame), sizeof(frame));
+	if (!stack) {
+		vm_end(vcpu->vm, EXIT_GUEST_ERROR, "lockvm-vmm: vcpu%u: no ring-0 stack",
+		       vcpu->index);
+		return false;
 	}
-	if (proc->tlb_stale) {
-		s->cr3 = s->cr3 == X86_PML4_GPA ? LINUX_PML4_ALT_GPA : X86_PML4_GPA;
-		proc->tlb_stale = false;
+	memcpy(stack, frame, sizeof(frame));
+	k->rip = LINUX_FLUSH_STUB;
+	k->rsp = top - sizeof(frame);
+	k->rflags = 0x2; /* interrupts off in the stub */
+	s->cs = kernel_segment(X86_SEL_KERNEL_CS, true);
+	s->ss = kernel_segment(X86_SEL_KERNEL_DS, false);
+	return true;
+}
+
+/* CPL 3 again (after a ring-0 stub or a CPL 0 SYSCALL). */
+static void user_segments(struct kvm_sregs *s)
+{
+	s->cs = x86_user_segment(X86_SEL_USER_CS, true);
+	s->ss = x86_user_segment(X86_SEL_USER_DS, false);
+}
+
+/* The process's page-table root and fs base into sregs. Returns whether
+ * sregs changed; *flush: the TLB must be flushed (resume_flushed()). */
+static bool fix_sregs(struct linux_proc *proc, struct kvm_sregs *s, bool *flush)
+{
+	bool changed = false;
+	uint64_t cr3 = linux_mm_cr3(proc, s->cr3, flush);
+	if (cr3 != s->cr3) {
+		s->cr3 = cr3;
+		changed = true;
 	}
 	if (proc->fs_base_dirty) {
 		s->fs.base = proc->fs_base;
 		proc->fs_base_dirty = false;
+		changed = true;
 	}
+	return changed;
 }
 
 /* Loads the registers and segments of the exit; false if that failed. */
@@ -226,8 +296,9 @@ bool linux_exit_mmio(struct vcpu *vcpu, uint64_t phys_addr)
 		return true;
 	bool full = proc->regs_replaced;
 	proc->regs_replaced = false;
-	bool sregs_changed = proc->tlb_stale || proc->fs_base_dirty;
-	if (cpl0 && !full) {
+	bool flush;
+	bool sregs_changed = fix_sregs(proc, &s, &flush);
+	if (cpl0 && !full && !flush) {
 		/* SYSRETQ in the stub returns to RCX with R11's flags at CPL 3. */
 		k.rax = r.rax;
 		k.rip = rip_after_stub;
@@ -237,9 +308,15 @@ bool linux_exit_mmio(struct vcpu *vcpu, uint64_t phys_addr)
 			k.rcx = r.rip;
 			k.r11 = k.rflags;
 		}
-		sregs_changed |= cpl0;
+		if (flush) {
+			if (!resume_flushed(vcpu, &k, &s))
+				return true;
+			sregs_changed = true;
+		} else if (cpl0) {
+			user_segments(&s);
+			sregs_changed = true;
+		}
 	}
-	fix_sregs(proc, &s, cpl0 && full);
 	store_state(vcpu, &k, &s, sregs_changed);
 	return true;
 }
@@ -262,13 +339,17 @@ bool linux_exit_fault(struct vcpu *vcpu, unsigned vector, uint64_t error_code, u
 	r.rip = frame[2];
 	r.rflags = frame[4];
 	r.rsp = frame[5];
-	bool resume = vector == 14 && linux_mm_fault_is_stale(proc, cr2, error_code);
+	bool resume = vector == 14 && linux_mm_fault(proc, cr2, error_code);
 	if (!resume)
 		resume = linux_signal_fault(proc, vector, error_code, cr2, &r);
 	if (!resume)
 		return false;
 	to_kvm(&k, &r);
-	fix_sregs(proc, &s, true);
+	bool flush;
+	user_segments(&s);
+	fix_sregs(proc, &s, &flush);
+	if (flush && !resume_flushed(vcpu, &k, &s))
+		return false;
 	if (ioctl(vcpu->fd, KVM_SET_REGS, &k) < 0 || ioctl(vcpu->fd, KVM_SET_SREGS, &s) < 0)
 		return false;
 	if (use_sync_regs)
@@ -283,7 +364,9 @@ void linux_vcpu_kicked(struct vcpu *vcpu)
 	if (!proc || !vcpu->run || vm_is_ending(vm) || atomic_load(&vm->pause_requested))
 		return; /* the loop parks or ends: their kick stays armed */
 	__atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_RELEASE);
-	if (!linux_signal_host_ready(proc))
+	/* A host signal to deliver, or a time slice's end (linux_sched.c). */
+	bool host_signal = linux_signal_host_ready(proc);
+	if (!host_signal && atomic_load(&vm->slice_ms) == 0)
 		return;
 	/* Registers not yet handed to KVM (sync regs still dirty) are the
 	 * program's latest; otherwise KVM's are. */
@@ -303,17 +386,32 @@ void linux_vcpu_kicked(struct vcpu *vcpu)
 	from_kvm(&r, &k);
 	proc->regs = &r;
 	proc->regs_replaced = false;
-	linux_signal_host_deliver(proc, &r);
+	if (host_signal)
+		linux_signal_host_deliver(proc, &r);
+	else
+		(void)linux_sched_preempt(proc, &r);
 	bool entered = proc->regs_replaced;
 	proc->regs = NULL;
 	proc->regs_replaced = false;
 	if (!entered || vm_is_ending(vm))
 		return;
 	to_kvm(&k, &r);
+	bool flush; /* another task's CR3, or a frame's copy copied a copy-on-write page */
+	bool sregs_changed = fix_sregs(proc, &s, &flush);
+	if (flush) {
+		if (!resume_flushed(vcpu, &k, &s))
+			return;
+		sregs_changed = true;
+	}
 	if (pending_sync) {
 		vcpu->run->s.regs.regs = k;
 		vcpu->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
-	} else if (ioctl(vcpu->fd, KVM_SET_REGS, &k) < 0) {
+		if (sregs_changed) {
+			vcpu->run->s.regs.sregs = s;
+			vcpu->run->kvm_dirty_regs |= KVM_SYNC_X86_SREGS;
+		}
+	} else if (ioctl(vcpu->fd, KVM_SET_REGS, &k) < 0 ||
+		   (sregs_changed && ioctl(vcpu->fd, KVM_SET_SREGS, &s) < 0)) {
 		vm_end(vm, EXIT_GUEST_ERROR, "lockvm-vmm: vcpu%u: writing registers: %s",
 		       vcpu->index, strerror(errno));
 	}

@@ -1,0 +1,131 @@
+/* Physical pages of a Linux-ABI guest: guest RAM above the runner's area is a pool of 4K frames, each with a reference count (address spaces sharing it after fork, MAP_SHARED); a frame comes back zeroed. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "linux.h"
+#include "linux_pte.h"
+
+int linux_pages_init(struct linux_pages *pg, struct guest_mem *mem)
+{
+	memset(pg, 0, sizeof(*pg));
+	if (mem->size <= LOCKVM_RUNNER_END)
+		return -ENOMEM;
+	pg->mem = mem;
+	pg->first = LOCKVM_RUNNER_END / PAGE;
+	pg->count = mem->size / PAGE - pg->first;
+	/* 8 bytes of VMM memory per 4K frame; calloc's zero pages are
+	 * only backed as frames are used. */
+	pg->dirty = guest_mem_ptr(mem, LINUX_DIRTY_GPA, (LINUX_DIRTY_MAX + 1) * 8);
+	pg->refs = calloc(pg->count, sizeof(*pg->refs));
+	pg->free = calloc(pg->count, sizeof(*pg->free));
+	if (!pg->dirty || !pg->refs || !pg->free) {
+		linux_pages_free(pg);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void linux_pages_free(struct linux_pages *pg)
+{
+	free(pg->refs);
+	free(pg->free);
+	pg->refs = NULL;
+	pg->free = NULL;
+	pg->count = 0;
+}
+
+/* Index of the frame at gpa, or count when gpa is not a pool frame. */
+static uint64_t frame_of(const struct linux_pages *pg, uint64_t gpa)
+{
+	uint64_t f = gpa / PAGE;
+	if ((gpa & PAGE_MASK) || f < pg->first || f - pg->first >= pg->count)
+		return pg->count;
+	return f - pg->first;
+}
+
+uint64_t linux_page_alloc(struct linux_pages *pg)
+{
+	uint64_t f;
+	linux_page_flush(pg); /* a freed frame is zero before it is reused */
+	if (pg->nfree)
+		f = pg->free[--pg->nfree]; /* reuse: already backed by the host */
+	else if (pg->next < pg->count)
+		f = pg->next++; /* never used: zero as the host gave it */
+	else
+		return 0;
+	pg->refs[f] = 1;
+	pg->used++;
+	return (pg->first + f) * PAGE;
+}
+
+void linux_page_get(struct linux_pages *pg, uint64_t gpa)
+{
+	uint64_t f = frame_of(pg, gpa);
+	if (f < pg->count && pg->refs[f])
+		pg->refs[f]++;
+}
+
+uint32_t linux_page_refs(const struct linux_pages *pg, uint64_t gpa)
+{
+	uint64_t f = frame_of(pg, gpa);
+	return f < pg->count ? pg->refs[f] : 0;
+}
+
+void *linux_page_host(const struct linux_pages *pg, uint64_t gpa)
+{
+	if (frame_of(pg, gpa & ~PAGE_MASK) >= pg->count)
+		return NULL;
+	return guest_mem_ptr(pg->mem, gpa, 1);
+}
+
+/* Gives the host back the memory of frames [f, f+n) and makes them read as
+ * zero; memset where madvise cannot (hugetlb backing). */
+static void zero_frames(struct linux_pages *pg, uint64_t f, uint64_t n)
+{
+	uint8_t *host = guest_mem_ptr(pg->mem, (pg->first + f) * PAGE, n * PAGE);
+	if (!host)
+		return;
+	if (madvise(host, n * PAGE, MADV_DONTNEED) == 0)
+		return;
+	memset(host, 0, n * PAGE);
+}
+
+void linux_page_flush(struct linux_pages *pg)
+{
+	if (pg->run_len)
+		zero_frames(pg, pg->run_first, pg->run_len);
+	pg->run_len = 0;
+}
+
+void linux_page_put(struct linux_pages *pg, uint64_t gpa)
+{
+	uint64_t f = frame_of(pg, gpa);
+	if (f >= pg->count || !pg->refs[f] || --pg->refs[f])
+		return;
+	pg->free[pg->nfree++] = f;
+	pg->used--;
+	/* Zeroed in runs (one madvise per run): linux_page_flush() ends one. */
+	if (pg->run_len && f == pg->run_first + pg->run_len) {
+		pg->run_len++;
+		return;
+	}
+	linux_page_flush(pg);
+	pg->run_first = f;
+	pg->run_len = 1;
+}
+
+void linux_page_dirty(struct linux_pages *pg, uint64_t table)
+{
+	table &= ~PAGE_MASK;
+	/* A loop over pages writes the same few tables in turn: once each. */
+	for (uint64_t i = pg->ndirty; i > 0 && i + 4 > pg->ndirty; i--)
+		if (pg->dirty[i] == LINUX_PHYSMAP + table)
+			return;
+	if (pg->ndirty >= LINUX_DIRTY_MAX) {
+		pg->dirty_overflow = true;
+		return;
+	}
+	pg->dirty[++pg->ndirty] = LINUX_PHYSMAP + table;
+}

