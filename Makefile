@@ -15,6 +15,8 @@ OPT     ?= -O2
 RUNNER_DIRS := common vmm vmm/devices arch arch/x86_64 linux migrate confine mac audit registry host net cli \
                oci
 RUNNER_INC  := $(addprefix -Irunner/,$(RUNNER_DIRS))
+# lwIP's headers and our configuration of it (mk/lwip.mk unpacks the source).
+RUNNER_INC  += -Irunner/linux/lwip -Ibuild/deps/lwip/src/src/include
 CFLAGS_BASE := -std=gnu11 -g $(OPT) $(WARN) -D_GNU_SOURCE -Iguest/include $(RUNNER_INC)
 CFLAGS  := $(CFLAGS_BASE) $(HARDEN_CFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS := $(HARDEN_LDFLAGS) $(EXTRA_LDFLAGS)
@@ -75,14 +77,14 @@ $(BUILD)/lockvm: $(OBJ)/runner/cli/cli_main.o $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 # Only the VMM side: a call into host-side code fails to link here.
-$(BUILD)/lockvm-vmm: $(OBJ)/runner/vmm/vmm_main.o $(VMM_LIB)
+$(BUILD)/lockvm-vmm: $(OBJ)/runner/vmm/vmm_main.o $(VMM_LIB) $(LWIP_LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(VMM_LIBS)
 
-$(BUILD)/tests/unit/%: $(OBJ)/tests/unit/%.o $(LIB)
+$(BUILD)/tests/unit/%: $(OBJ)/tests/unit/%.o $(LIB) $(LWIP_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
 
-$(BUILD)/tests/helpers/%: $(OBJ)/tests/helpers/%.o $(LIB)
+$(BUILD)/tests/helpers/%: $(OBJ)/tests/helpers/%.o $(LIB) $(LWIP_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
@@ -134,7 +136,7 @@ asan:
 
 LINT_SRCS = $(foreach d,$(RUNNER_DIRS),$(wildcard runner/$(d)/*.c runner/$(d)/*.h)) \
             $(wildcard tests/unit/*.c tests/fuzz/*.c tests/helpers/*.c)
-lint:
+lint: $(LWIP_STAMP)
 	clang-format --dry-run --Werror $(LINT_SRCS)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 	  --inline-suppr --suppress=missingIncludeSystem -Iguest/include $(RUNNER_INC) \

@@ -219,6 +219,17 @@ ux_native=$(tr ' ' '\n' <<<"$ux_native" | grep . | sort -g | tail -1)
 ux_vm=$(tr ' ' '\n' <<<"$ux_vm" | grep . | sort -g | tail -1)
 echo "BENCH linux-unix ratio=$(ratio "$ux_vm" "$ux_native") vm=${ux_vm}MiB/s native=${ux_native}MiB/s (256 MiB through a socketpair, 64 KiB at a time; higher is better)"
 
+# linux-tcp-loopback: 128 MiB through a TCP connection over 127.0.0.1 in one process (32 KiB
+# sends and the reads that take them), lwIP inside the VMM / the host kernel natively. Best of 3.
+tcp_vm="" tcp_native=""
+for _ in 1 2 3; do
+	tcp_native+="$("$LX/tcp_bench.glibc" 128 | awk '/tcp_mib_per_s/ { print $2 }') "
+	tcp_vm+="$("$L" run --linux "$LX/tcp_bench.glibc" -- 128 | awk '/tcp_mib_per_s/ { print $2 }') "
+done
+tcp_native=$(tr ' ' '\n' <<<"$tcp_native" | grep . | sort -g | tail -1)
+tcp_vm=$(tr ' ' '\n' <<<"$tcp_vm" | grep . | sort -g | tail -1)
+echo "BENCH linux-tcp-loopback ratio=$(ratio "$tcp_vm" "$tcp_native") vm=${tcp_vm}MiB/s native=${tcp_native}MiB/s (128 MiB over 127.0.0.1, 32 KiB at a time; higher is better)"
+
 # linux-busybox: busybox sha256sum of a 64 MiB file, natively and in a --linux VM (file from --fs).
 if command -v busybox >/dev/null; then
 	mkdir -p "$T/fs/bin"

@@ -7,11 +7,11 @@ FUZZ_BINS    := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
 FUZZ_RUNNER_OBJS := $(RUNNER_SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
 FUZZ_SECONDS ?= 300
 
-$(FUZZ_BUILD)/obj/%.o: %.c
+$(FUZZ_BUILD)/obj/%.o: %.c | build/deps/lwip/.unpacked
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -c $< -o $@
 
-$(FUZZ_BUILD)/%: $(FUZZ_BUILD)/obj/tests/fuzz/%.o $(FUZZ_RUNNER_OBJS)
+$(FUZZ_BUILD)/%: $(FUZZ_BUILD)/obj/tests/fuzz/%.o $(FUZZ_RUNNER_OBJS) $(BUILD)/liblwip.a
 	clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
 
 .PHONY: fuzz-build

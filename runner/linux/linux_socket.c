@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "linux_inet.h"
 #include "linux_socket.h"
 
 #define L_SOCK_TYPE_MASK 0xf
@@ -55,9 +56,9 @@ long linux_sock_of(struct linux_proc *proc, uint64_t fd, struct linux_sock **s)
 	return 0;
 }
 
-/* A sockaddr from the program: AF_UNIX (or AF_UNSPEC when unspec_ok). */
-static long addr_in(struct linux_proc *proc, uint64_t uaddr, uint64_t len, struct sock_addr *out,
-		    bool unspec_ok)
+/* A sockaddr from the program for socket s: its family's (or AF_UNSPEC when unspec_ok). */
+static long addr_in(struct linux_proc *proc, const struct linux_sock *s, uint64_t uaddr,
+		    uint64_t len, struct sock_addr *out, bool unspec_ok)
 {
 	if (len < 2 || len > LINUX_SUN_LEN)
 		return -EINVAL;
@@ -66,9 +67,11 @@ static long addr_in(struct linux_proc *proc, uint64_t uaddr, uint64_t len, struc
 		return -EFAULT;
 	out->len = (uint32_t)len;
 	uint16_t family = (uint16_t)(out->bytes[0] | out->bytes[1] << 8);
-	if (family == L_AF_UNIX || (family == 0 && unspec_ok))
+	if (family == 0 && unspec_ok)
 		return 0;
-	return -EINVAL;
+	if (s->inet)
+		return linux_inet_addr_check(s->inet, out);
+	return family == L_AF_UNIX ? 0 : -EINVAL;
 }
 
 /* Writes addr to the program's (uaddr, *ulen) as Linux does: truncated to *ulen, its full length back. */
@@ -107,13 +110,18 @@ static long socket_args(struct linux_proc *proc, uint64_t domain, uint64_t type,
 {
 	if (type & ~(uint64_t)(L_SOCK_TYPE_MASK | L_O_NONBLOCK | L_O_CLOEXEC))
 		return -EINVAL;
-	if (domain != L_AF_UNIX) {
+	if (domain != L_AF_UNIX && domain != L_AF_INET && domain != L_AF_INET6) {
 		proc->eafnosupport++; /* --stats shows it; --strace the call */
 		return -EAFNOSUPPORT;
 	}
 	*base = type & L_SOCK_TYPE_MASK;
 	if (*base != L_SOCK_STREAM && *base != L_SOCK_DGRAM && *base != L_SOCK_SEQPACKET)
 		return -ESOCKTNOSUPPORT;
+	if (domain != L_AF_UNIX)
+		return *base == L_SOCK_SEQPACKET ||
+			       (protocol && protocol != (*base == L_SOCK_STREAM ? 6U : 17U))
+			   ? -EPROTONOSUPPORT
+			   : 0; /* IPPROTO_TCP, IPPROTO_UDP */
 	if (protocol != 0 && protocol != L_AF_UNIX)
 		return -EPROTONOSUPPORT;
 	return 0;
@@ -125,7 +133,11 @@ long linux_sys_socket(struct linux_proc *proc, const uint64_t *a)
 	long rc = socket_args(proc, a[0], a[1], a[2], &type);
 	if (rc < 0)
 		return rc;
-	struct linux_sock *s = linux_unix_new(proc, type, a[1] & L_O_NONBLOCK, &rc);
+	struct linux_sock *s = NULL;
+	if (a[0] != L_AF_UNIX)
+		rc = linux_inet_new(proc, (int)a[0], type, a[1] & L_O_NONBLOCK, &s);
+	else
+		s = linux_unix_new(proc, type, a[1] & L_O_NONBLOCK, &rc);
 	return s ? install(proc, s, a[1] & L_O_CLOEXEC) : rc;
 }
 
@@ -135,6 +147,8 @@ long linux_sys_socketpair(struct linux_proc *proc, const uint64_t *a)
 	long rc = socket_args(proc, a[0], a[1], a[2], &type);
 	if (rc < 0)
 		return rc;
+	if (a[0] != L_AF_UNIX)
+		return -EOPNOTSUPP; /* as Linux: socketpair is AF_UNIX's */
 	bool nonblock = a[1] & L_O_NONBLOCK, cloexec = a[1] & L_O_CLOEXEC;
 	struct linux_sock *x = linux_unix_new(proc, type, nonblock, &rc);
 	if (!x)
@@ -170,16 +184,18 @@ long linux_sys_bind(struct linux_proc *proc, const uint64_t *a)
 	struct linux_sock *s;
 	struct sock_addr addr;
 	long rc = linux_sock_of(proc, a[0], &s);
-	if (rc < 0 || (rc = addr_in(proc, a[1], a[2], &addr, false)) < 0)
+	if (rc < 0 || (rc = addr_in(proc, s, a[1], a[2], &addr, false)) < 0)
 		return rc;
-	return linux_unix_bind(proc, s, &addr);
+	return s->inet ? linux_inet_bind(s, &addr) : linux_unix_bind(proc, s, &addr);
 }
 
 long linux_sys_listen(struct linux_proc *proc, const uint64_t *a)
 {
 	struct linux_sock *s;
 	long rc = linux_sock_of(proc, a[0], &s);
-	return rc < 0 ? rc : linux_unix_listen(proc, s, (int)a[1]);
+	if (rc < 0)
+		return rc;
+	return s->inet ? linux_inet_listen(s, (int)a[1]) : linux_unix_listen(proc, s, (int)a[1]);
 }
 
 long linux_sys_connect(struct linux_proc *proc, const uint64_t *a)
@@ -187,8 +203,10 @@ long linux_sys_connect(struct linux_proc *proc, const uint64_t *a)
 	struct linux_sock *s;
 	struct sock_addr addr;
 	long rc = linux_sock_of(proc, a[0], &s);
-	if (rc < 0 || (rc = addr_in(proc, a[1], a[2], &addr, true)) < 0)
+	if (rc < 0 || (rc = addr_in(proc, s, a[1], a[2], &addr, true)) < 0)
 		return rc;
+	if (s->inet)
+		return linux_inet_connect(proc, s, &addr, s->file->flags & L_O_NONBLOCK);
 	if (addr.bytes[0] == 0 && s->type != L_SOCK_DGRAM)
 		return -EINVAL; /* AF_UNSPEC only dissolves a datagram association */
 	return linux_unix_connect(proc, s, &addr, s->file->flags & L_O_NONBLOCK);
@@ -212,12 +230,16 @@ long linux_sys_accept4(struct linux_proc *proc, const uint64_t *a)
 		return -EINVAL;
 	if (!fd_free_slot(proc))
 		return -EMFILE; /* as Linux: the connection stays queued */
-	struct linux_sock *e = linux_unix_accept(proc, s, s->file->flags & L_O_NONBLOCK, &rc);
+	bool nonblock = s->file->flags & L_O_NONBLOCK;
+	struct linux_sock *e = s->inet ? linux_inet_accept(proc, s, nonblock, &rc)
+				       : linux_unix_accept(proc, s, nonblock, &rc);
 	if (!e)
 		return rc;
 	e->file->flags |= a[3] & L_O_NONBLOCK ? L_O_NONBLOCK : 0;
 	struct sock_addr peer = {.len = 2, .bytes = {L_AF_UNIX}};
-	if (e->peer)
+	if (e->inet)
+		(void)linux_inet_name(e, true, &peer);
+	else if (e->peer)
 		peer = e->peer->name;
 	long fd = install(proc, e, a[3] & L_O_CLOEXEC);
 	if (fd < 0)
@@ -240,7 +262,11 @@ long linux_sys_shutdown(struct linux_proc *proc, const uint64_t *a)
 {
 	struct linux_sock *s;
 	long rc = linux_sock_of(proc, a[0], &s);
-	return rc < 0 ? rc : linux_unix_shutdown(s, (unsigned)a[1] > 2 ? 3 : (unsigned)a[1]);
+	if (rc < 0)
+		return rc;
+	if (s->inet)
+		return linux_inet_shutdown(s, (unsigned)a[1] > 2 ? 3 : (unsigned)a[1]);
+	return linux_unix_shutdown(s, (unsigned)a[1] > 2 ? 3 : (unsigned)a[1]);
 }
 
 long linux_sys_getsockname(struct linux_proc *proc, const uint64_t *a)
@@ -251,7 +277,10 @@ long linux_sys_getsockname(struct linux_proc *proc, const uint64_t *a)
 		return rc;
 	if (!a[1])
 		return -EFAULT;
-	return addr_out(proc, a[1], a[2], &s->name);
+	struct sock_addr name = s->name;
+	if (s->inet)
+		(void)linux_inet_name(s, false, &name);
+	return addr_out(proc, a[1], a[2], &name);
 }
 
 long linux_sys_getpeername(struct linux_proc *proc, const uint64_t *a)
@@ -259,7 +288,8 @@ long linux_sys_getpeername(struct linux_proc *proc, const uint64_t *a)
 	struct linux_sock *s;
 	struct sock_addr peer;
 	long rc = linux_sock_of(proc, a[0], &s);
-	if (rc < 0 || (rc = linux_unix_peer_name(s, &peer)) < 0)
+	if (rc < 0 ||
+	    (rc = s->inet ? linux_inet_name(s, true, &peer) : linux_unix_peer_name(s, &peer)) < 0)
 		return rc;
 	if (!a[1])
 		return -EFAULT;
@@ -360,7 +390,9 @@ static long iov_in(struct linux_proc *proc, struct sock_msg *m, uint64_t uiov, u
 static long do_send(struct linux_proc *proc, struct linux_sock *s, struct sock_msg *m)
 {
 	m->nonblock = (m->flags & L_MSG_DONTWAIT) || (s->file->flags & L_O_NONBLOCK);
-	long rc = m->flags & 1 /* MSG_OOB */ ? -EOPNOTSUPP : linux_unix_send(proc, s, m);
+	long rc = m->flags & 1 /* MSG_OOB */ ? -EOPNOTSUPP
+		  : s->inet		     ? linux_inet_send(proc, s, m)
+					     : linux_unix_send(proc, s, m);
 	drop_files(proc, m);
 	return rc;
 }
@@ -385,7 +417,7 @@ long linux_sys_sendto(struct linux_proc *proc, const uint64_t *a)
 	long rc = buf_call(proc, a, &s, &iov, &m);
 	if (rc < 0)
 		return rc;
-	if (a[4] && (rc = addr_in(proc, a[4], a[5], &m.addr, false)) < 0)
+	if (a[4] && (rc = addr_in(proc, s, a[4], a[5], &m.addr, false)) < 0)
 		return rc;
 	return do_send(proc, s, &m);
 }
@@ -425,7 +457,7 @@ long linux_sys_sendmsg(struct linux_proc *proc, const uint64_t *a)
 		return rc;
 	struct sock_msg m = {.flags = (unsigned)a[2]};
 	if (h.name && h.namelen &&
-	    (rc = addr_in(proc, h.name, (uint32_t)h.namelen, &m.addr, false)) < 0)
+	    (rc = addr_in(proc, s, h.name, (uint32_t)h.namelen, &m.addr, false)) < 0)
 		return rc;
 	if ((rc = iov_in(proc, &m, h.iov, h.iovlen)) == 0 &&
 	    (rc = cmsgs_in(proc, &m, h.ctl, h.ctllen)) == 0)
@@ -442,7 +474,8 @@ long linux_sock_rw(struct linux_proc *proc, struct linux_file *f, uint64_t buf, 
 	if (write_it)
 		return do_send(proc, f->sock, &m);
 	m.nonblock = f->flags & L_O_NONBLOCK;
-	long rc = linux_unix_recv(proc, f->sock, &m);
+	long rc =
+	    f->sock->inet ? linux_inet_recv(proc, f->sock, &m) : linux_unix_recv(proc, f->sock, &m);
 	drop_files(proc, &m); /* read() has no room for them: dropped, as Linux */
 	return rc;
 }
@@ -509,7 +542,7 @@ static long do_recv(struct linux_proc *proc, struct linux_sock *s, struct sock_m
 	m->nonblock = (m->flags & L_MSG_DONTWAIT) || (s->file->flags & L_O_NONBLOCK);
 	if (m->flags & 1 /* MSG_OOB */)
 		return -EOPNOTSUPP;
-	return linux_unix_recv(proc, s, m);
+	return s->inet ? linux_inet_recv(proc, s, m) : linux_unix_recv(proc, s, m);
 }
 
 long linux_sys_recvfrom(struct linux_proc *proc, const uint64_t *a)

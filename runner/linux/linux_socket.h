@@ -33,6 +33,8 @@
 #define FILE_REF_SIZE	 sizeof(void *)
 #define LINUX_SOCK_CHUNK (64U << 10) /* bytes per queued stream message */
 
+struct inet_sock;
+
 struct l_ucred {
 	int32_t pid;
 	uint32_t uid, gid;
@@ -85,6 +87,7 @@ struct linux_sock {
 	uint32_t sndbuf, rcvbuf;
 	uint64_t sndtimeo, rcvtimeo; /* ns; 0: none */
 	unsigned opts;		     /* SO_REUSEADDR, SO_KEEPALIVE...: accepted, no effect */
+	struct inet_sock *inet;	     /* AF_INET/AF_INET6 (linux_inet.h); NULL: AF_UNIX */
 	struct linux_sock *dying;    /* net->dying */
 	unsigned gc_in;		     /* garbage collection: times its file is in flight */
 	bool gc_alive;

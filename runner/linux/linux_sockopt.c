@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "linux_inet.h"
 #include "linux_socket.h"
 
 #define L_SOL_SOCKET	 1
@@ -76,7 +77,9 @@ static long option_socket(struct linux_proc *proc, const uint64_t *a, struct lin
 	long rc = linux_sock_of(proc, a[0], s);
 	if (rc < 0)
 		return rc;
-	return a[1] == L_SOL_SOCKET ? 0 : -EOPNOTSUPP; /* AF_UNIX has no other level */
+	if (a[1] == L_SOL_SOCKET || (*s)->inet)
+		return 0;
+	return -EOPNOTSUPP; /* AF_UNIX has no other level */
 }
 
 long linux_sys_setsockopt(struct linux_proc *proc, const uint64_t *a)
@@ -95,6 +98,8 @@ long linux_sys_setsockopt(struct linux_proc *proc, const uint64_t *a)
 		return -EINVAL;
 	if (linux_copy_in(proc, &val, a[3], sizeof(val)) < 0)
 		return -EFAULT;
+	if (s->inet && (rc = linux_inet_setopt(s, a[1], a[2], val)) != 1)
+		return rc;
 	int bit = flag_bit(a[2]);
 	if (bit >= 0) {
 		s->opts = val ? s->opts | 1u << bit : s->opts & ~(1u << bit);
@@ -128,8 +133,8 @@ static long option_value(struct linux_proc *proc, struct linux_sock *s, uint64_t
 	case L_SO_RCVBUF: v = (int32_t)s->rcvbuf; break;
 	case L_SO_PASSCRED: v = s->passcred; break;
 	case L_SO_ACCEPTCONN: v = s->state == SS_LISTENING; break;
-	case L_SO_DOMAIN: v = L_AF_UNIX; break;
-	case L_SO_PROTOCOL: v = 0; break;
+	case L_SO_DOMAIN: v = s->inet ? s->inet->family : L_AF_UNIX; break;
+	case L_SO_PROTOCOL: v = !s->inet ? 0 : s->type == L_SOCK_STREAM ? 6 : 17; break;
 	case L_SO_RCVLOWAT:
 	case L_SO_SNDLOWAT: v = 1; break;
 	case L_SO_PEERCRED: {
@@ -174,9 +179,15 @@ long linux_sys_getsockopt(struct linux_proc *proc, const uint64_t *a)
 	if (ulen < 0)
 		return -EINVAL;
 	uint8_t val[16];
-	uint32_t len;
-	if ((rc = option_value(proc, s, a[2], val, &len)) < 0)
+	uint32_t len = 4;
+	int32_t iv;
+	if (a[1] != L_SOL_SOCKET) {
+		if ((rc = linux_inet_getopt(s, a[1], a[2], &iv)) < 0)
+			return rc;
+		memcpy(val, &iv, sizeof(iv));
+	} else if ((rc = option_value(proc, s, a[2], val, &len)) < 0) {
 		return rc;
+	}
 	if ((uint32_t)ulen < len)
 		len = (uint32_t)ulen; /* as Linux: a short buffer gets the first bytes */
 	if (linux_copy_out(proc, a[3], val, len) < 0)

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "linux_inet.h"
 #include "linux_socket.h"
 
 struct linux_sock *linux_unix_new(struct linux_proc *proc, unsigned type, bool nonblock, long *err)
@@ -310,6 +311,8 @@ short linux_sock_poll(struct linux_proc *proc, const struct linux_file *f)
 {
 	const struct linux_sock *s = f->sock;
 	short ev = 0;
+	if (s->inet)
+		return linux_inet_poll(s);
 	if (s->state == SS_LISTENING)
 		return s->acceptq ? POLLIN : 0;
 	bool conn = s->type != L_SOCK_DGRAM;

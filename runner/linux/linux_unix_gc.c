@@ -1,6 +1,7 @@
 /* Freeing AF_UNIX sockets: the last reference on a socket's file frees it and its queue (files in flight dropped), iteratively, and sockets that only their own queued SCM_RIGHTS keep alive (a socket sent over itself, a ring of them) are collected as Linux's unix_gc does. */
 #include <stdlib.h>
 
+#include "linux_inet.h"
 #include "linux_socket.h"
 
 void linux_unix_msg_free(struct linux_proc *proc, struct unix_msg *m)
@@ -29,6 +30,8 @@ static void purge_queue(struct linux_proc *proc, struct linux_sock *s)
 static void destroy(struct linux_proc *proc, struct linux_sock *s)
 {
 	struct linux_net *net = proc->net;
+	if (s->inet)
+		linux_inet_free(s);
 	*s->pprev = s->next;
 	if (s->next)
 		s->next->pprev = s->pprev;

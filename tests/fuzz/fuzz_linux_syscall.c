@@ -1,4 +1,4 @@
-/* libFuzzer target: the --linux syscall layer driven with random calls against a small process (hostile pointers, lengths, fds, paths, host signals pending), with sequences of file-tree and pipe calls (create, remove, chdir, pipe, dup, read, write, poll, close in any order) whose reference counts are checked after every call, with sequences of memory calls over forked address spaces (mmap, munmap, mprotect, mremap, writes, write faults, fork, exit) whose frame counts and copy-on-write contents are checked after every call, with sequences of process calls (fork, vfork, clone, exit, wait4, waitid, kill, setpgid, setsid, pipes) whose tasks' files and address spaces are checked after every call, and with sequences of AF_UNIX socket calls (SCM_RIGHTS loops, names, accept queues, malformed msghdr/cmsg) whose queue accounting is checked after every call. */
+/* libFuzzer target: the --linux syscall layer driven with random calls against a small process (hostile pointers, lengths, fds, paths, host signals pending), with sequences of file-tree and pipe calls (create, remove, chdir, pipe, dup, read, write, poll, close in any order) whose reference counts are checked after every call, with sequences of memory calls over forked address spaces (mmap, munmap, mprotect, mremap, writes, write faults, fork, exit) whose frame counts and copy-on-write contents are checked after every call, with sequences of process calls (fork, vfork, clone, exit, wait4, waitid, kill, setpgid, setsid, pipes) whose tasks' files and address spaces are checked after every call, and with sequences of AF_UNIX, AF_INET and AF_INET6 socket calls (SCM_RIGHTS loops, names, loopback TCP/UDP over lwIP, accept queues, malformed msghdr/cmsg) whose queue accounting is checked after every call. */
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -480,10 +480,26 @@ static void check_net(const struct linux_proc *proc)
 	}
 }
 
-/* A sockaddr_un at `at`: abstract "a".."d", /tmp/s0../tmp/s3, or family only (autobind). */
+/* A sockaddr at `at`: by b's top bits 127.0.0.1 or ::1 at one of 4 ports (or a port
+ * chosen, or a short length), else a sockaddr_un: abstract "a".."d", /tmp/s0../tmp/s3,
+ * or family only (autobind). */
 static uint64_t sock_name(struct linux_proc *proc, uint64_t at, uint8_t b, uint64_t *len)
 {
-	uint8_t dst[110] = {1}; /* AF_UNIX */
+	uint8_t dst[110] = {0};
+	if (b & 0xc0) {
+		bool six = b & 0x80;
+		dst[0] = six ? 10 : 2; /* AF_INET6, AF_INET */
+		dst[2] = 0x13;
+		dst[3] = (b & 4) ? 0 : (uint8_t)(0x88 + (b & 3)); /* port 0: the stack chooses */
+		if (six)
+			dst[23] = 1; /* ::1 */
+		else
+			dst[4] = 127, dst[7] = 1;
+		*len = (b & 0x38) == 0x38 ? 15 : six ? 28 : 16;
+		linux_copy_out(proc, at, dst, sizeof(dst));
+		return at;
+	}
+	dst[0] = 1; /* AF_UNIX */
 	if ((b & 7) == 7) {
 		*len = 2;
 	} else if (b & 4) {
@@ -554,7 +570,9 @@ static void sock_sequence(struct linux_proc *proc, uint64_t user, const uint8_t 
 		struct linux_regs r = {.rsp = proc->user_top - 0x1000, .rip = 0x200002};
 		uint64_t a[6] = {0};
 		switch ((enum sock_call)(op[0] % S_CALLS)) {
-		case S_SOCKET: r.rax = 41, a[0] = 1, a[1] = type; break;
+		case S_SOCKET: /* AF_UNIX, or AF_INET/AF_INET6 (lwIP) by op[3] */
+			r.rax = 41, a[0] = op[3] & 1 ? (op[3] & 2 ? 10 : 2) : 1, a[1] = type;
+			break;
 		case S_PAIR: r.rax = 53, a[0] = 1, a[1] = type, a[3] = buf_at; break;
 		case S_BIND:
 			r.rax = 49, a[0] = fd, a[1] = sock_name(proc, name_at, op[2], &len),

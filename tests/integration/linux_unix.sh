@@ -1,38 +1,22 @@
 #!/usr/bin/env bash
 # --linux AF_UNIX sockets (issue 18): socketpair, path and abstract names, SCM_RIGHTS and credentials, datagrams, seqpackets, poll, EPIPE/SIGPIPE, limits; hostile use; other families EAFNOSUPPORT, counted.
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib_checks.sh"
 if ! have_kvm; then skip "linux_unix: /dev/kvm is not usable here"; exit 0; fi
 LX=$B/tests/linux
 
 libcs="glibc"
 if [ -x "$LX/lx_unix.musl" ]; then libcs="glibc musl"; else skip "linux_unix: musl-gcc not installed, musl programs not built"; fi
 
-# Each "ok NAME" line is a check the program made; a run must end with
-# "MODE: all checks passed" and exit 0 (a hang is exit 124 by --timeout).
-run_checks() { # LIBC MODE
-	local libc=$1 mode=$2 line n=0
-	out=$(timeout -k 5 200 "$LOCKVM" run --linux --timeout 180 "$LX/lx_unix.$libc" -- "$mode" 2>&1)
-	rc=$?
-	while IFS= read -r line; do
-		case $line in
-		"ok "*) n=$((n + 1)); pass "$libc: $mode: ${line#ok }" ;;
-		"FAILED "*) fail "$libc: $mode: ${line#FAILED }" ;;
-		esac
-	done <<<"$out"
-	[ "$rc" -eq 0 ] && [ "$n" -gt 10 ] && grep -qxF "$mode: all checks passed" <<<"$out" &&
-		pass "$libc: $mode: every check ran ($n) and the VMM survived" ||
-		fail "$libc: $mode: exit $rc after $n checks: $(tail -n 3 <<<"$out" | tr '\n' '|')"
-}
-
 for libc in $libcs; do
-	run_checks "$libc" all
+	run_checks lx_unix "$libc" all 11
 	expect "$libc: SIGPIPE by default ends the program (141)" 141 "guest killed by signal 13" \
 		"$LOCKVM" run --linux "$LX/lx_unix.$libc" -- sigpipe
 	grep -qF "still alive" <<<"$out" && fail "$libc: lived on after SIGPIPE" ||
 		pass "$libc: nothing ran after SIGPIPE"
 done
 # 100,000 socket() calls, loops of sockets sent over themselves, malformed msghdr/cmsg.
-run_checks glibc hostile
+run_checks lx_unix glibc hostile 11
 
 # Families other than AF_UNIX: EAFNOSUPPORT, shown by --strace and counted by --stats.
 run_capture "$LOCKVM" run --stats --strace --linux "$LX/lx_unix.glibc" -- all

@@ -1,0 +1,59 @@
+/* lwIP's options for lockvm-vmm (mk/lwip.mk): no OS (served by the vCPU thread), raw callback API only, TCP and UDP over IPv4 and IPv6 on the loopback interface, a bounded heap and bounded pools per VM. */
+#ifndef LOCKVM_LWIPOPTS_H
+#define LOCKVM_LWIPOPTS_H
+
+#define NO_SYS		    1
+#define SYS_LIGHTWEIGHT_PROT 0
+#define LWIP_SOCKET	    0
+#define LWIP_NETCONN	    0
+#define LWIP_RAW	    0
+#define LWIP_TCP	    1
+#define LWIP_UDP	    1
+#define LWIP_IPV4	    1
+#define LWIP_IPV6	    1
+#define LWIP_HAVE_LOOPIF    1
+#define LWIP_NETIF_LOOPBACK 1
+#define LWIP_LOOPBACK_MAX_PBUFS 4096
+#define LWIP_ARP	    0
+#define LWIP_ETHERNET	    0
+#define LWIP_DHCP	    0
+#define LWIP_AUTOIP	    0
+#define LWIP_IGMP	    0
+#define LWIP_DNS	    0
+#define LWIP_ICMP	    1
+#define LWIP_IPV6_MLD	    0
+#define LWIP_IPV6_AUTOCONFIG 0
+#define LWIP_IPV6_DHCP6	    0
+#define LWIP_IPV6_REASS	    0
+#define LWIP_IPV6_FRAG	    0
+#define IP_REASSEMBLY	    0
+#define IP_FRAG		    0
+#define LWIP_STATS	    0
+#define LWIP_TCP_KEEPALIVE  1
+#define TCP_LISTEN_BACKLOG  1
+#define SO_REUSE	    1
+
+/* A bounded heap per VM (one VMM process is one VM): 16 MiB of segments and
+ * datagrams in flight at most, whatever the program sends. */
+#define MEM_LIBC_MALLOC	 0
+#define MEMP_MEM_MALLOC	 0
+#define MEM_ALIGNMENT	 8
+#define MEM_SIZE	 (16 * 1024 * 1024)
+#define MEMP_NUM_PBUF	 64
+#define PBUF_POOL_SIZE	 64
+#define MEMP_NUM_TCP_PCB 1024 /* as many as the VM's socket limit (LINUX_SOCKS_MAX) */
+#define MEMP_NUM_TCP_PCB_LISTEN 1024
+#define MEMP_NUM_UDP_PCB 1024
+#define MEMP_NUM_TCP_SEG 4096
+#define MEMP_NUM_SYS_TIMEOUT 16
+
+/* Loopback has no MTU: large segments; lwIP's 16-bit window (no scaling)
+ * and its send-low-water check bound them to 4 per send buffer. */
+#define TCP_MSS		  10000
+#define TCP_WND		  (6 * TCP_MSS)
+#define TCP_SND_BUF	  (4 * TCP_MSS)
+#define TCP_SND_QUEUELEN  64
+#define TCP_OVERSIZE	  TCP_MSS
+#define LWIP_TCP_TIMESTAMPS 0
+
+#endif
