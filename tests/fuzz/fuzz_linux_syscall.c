@@ -646,6 +646,9 @@ static void sock_sequence(struct linux_proc *proc, uint64_t user, const uint8_t 
 		check_net(proc);
 		if (vm_is_ending(proc->vm))
 			break; /* SIGPIPE's default action */
+	}
+}
+
 /*
  * Sequences of process calls. Input: PROC_MAGIC, then PROC_OP_LEN bytes
  * per call: what (a call of proc_calls), a task choice, a signal or flag
