@@ -27,9 +27,9 @@
 #define RUN_OPT_USER	  0x104
 #define RUN_OPT_GROUP_ADD 0x105
 #define RUN_OPT_RLIMIT	  0x106
-#define RUN_OPT_FS_UPPER     0x107
-#define RUN_OPT_TMPFS	     0x108
-#define RUN_OPT_PIDS	     0x109
+#define RUN_OPT_FS_UPPER  0x107
+#define RUN_OPT_TMPFS	  0x108
+#define RUN_OPT_PIDS	  0x109
 
 /*
  * The options of run, restore and incoming: one entry each (the help is

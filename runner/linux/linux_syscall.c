@@ -495,8 +495,8 @@ static const struct linux_syscall_def syscall_table[] = {
 
 /* Names of calls we answer ENOSYS, for --strace and --stats. */
 static const char *const unserved_names[][2] = {
-    {"40", "sendfile"}, {"82", "rename"},	{"157", "prctl"},
-    {"316", "renameat2"}, {"334", "rseq"}, {"435", "clone3"},
+    {"40", "sendfile"},	  {"82", "rename"}, {"157", "prctl"},
+    {"316", "renameat2"}, {"334", "rseq"},  {"435", "clone3"},
 };
 
 const char *linux_syscall_name(uint64_t nr)
