@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -353,6 +355,10 @@ int vmm_main(int argc, char **argv)
 	uint64_t t_main = now_ns(); /* --debug-timing: the VMM's phases, printed at its end */
 	util_progname = "lockvm-vmm";
 	prctl(PR_SET_NAME, "lockvm-vmm", 0, 0, 0);
+	/* glibc shrinking a thread's heap after free() first reads
+	 * /proc/sys/vm/overcommit_memory (openat, which no filter allows): a
+	 * vCPU thread freeing much (--linux tasks) must never shrink one. */
+	mallopt(M_TRIM_THRESHOLD, INT_MAX);
 	parse_options(argc, argv, &o);
 	if (o.layers) {
 		/* Before anything reads the guest: no_new_privs, Landlock. */
