@@ -58,8 +58,9 @@ struct vmm_options {
 	int fs_fd;
 	uint64_t fs_upper, fs_tmp; /* bytes: the root's upper layer (0: read-only), /tmp */
 	unsigned tmpfs_count;	   /* --tmpfs mounts, /dev/shm included */
+	unsigned pids;		   /* --pids: tasks at most */
 	struct launch_tmpfs tmpfs[LAUNCH_MAX_TMPFS];
-	unsigned tty_mask, envc, pids;
+	unsigned tty_mask, envc;
 	char *envp[LINUX_MAX_ENV];
 	const char *workdir;	       /* NULL: / */
 	struct linux_config linux_ids; /* hostname, ids and limits (linux_ident.c) */
