@@ -204,3 +204,14 @@ int write_all(int fd, const void *buf, size_t len)
 	}
 	return 0;
 }
+
+void *realloc_copy(void *old, size_t old_len, size_t new_len)
+{
+	void *grown = malloc(new_len ? new_len : 1);
+	if (!grown)
+		return NULL;
+	if (old && old_len)
+		memcpy(grown, old, old_len < new_len ? old_len : new_len);
+	free(old);
+	return grown;
+}

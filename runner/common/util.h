@@ -65,4 +65,11 @@ uint64_t now_ns(void);
 /* write() all of buf, retrying on EINTR and short writes. 0 or -1. */
 int write_all(int fd, const void *buf, size_t len);
 
+/*
+ * realloc for the VMM's vCPU threads: a new block, the old len bytes copied,
+ * the old one freed (NULL, old untouched, when out of memory). glibc moves
+ * a large block with mremap, which their seccomp filter refuses.
+ */
+void *realloc_copy(void *old, size_t old_len, size_t new_len);
+
 #endif

@@ -88,7 +88,8 @@ static void take_files(struct linux_net *net, struct linux_sock *s, struct linux
 	for (struct unix_msg *m = s->rq; m; m = m->next) {
 		if (*n + m->nfiles > *cap) {
 			size_t grow = (*cap + m->nfiles) * 2;
-			struct linux_file **p = realloc(*out, grow * FILE_REF_SIZE);
+			struct linux_file **p =
+			    realloc_copy(*out, *cap * FILE_REF_SIZE, grow * FILE_REF_SIZE);
 			if (!p)
 				return; /* the rest stays queued: collected next time */
 			*out = p;

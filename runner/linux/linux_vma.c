@@ -42,7 +42,8 @@ static int open_slot(struct linux_mm *mm, unsigned i)
 		return -ENOMEM;
 	if (mm->nvmas == mm->vmas_cap) {
 		unsigned cap = mm->vmas_cap ? 2 * mm->vmas_cap : 16;
-		struct linux_vma *v = realloc(mm->vmas, cap * sizeof(*v));
+		struct linux_vma *v =
+		    realloc_copy(mm->vmas, mm->vmas_cap * sizeof(*v), cap * sizeof(*v));
 		if (!v)
 			return -ENOMEM;
 		mm->vmas = v;
