@@ -38,14 +38,9 @@ static int args_put(struct linux_exec_args *args, const char *s, size_t len)
 		size_t cap = args->cap ? args->cap : 4096;
 		while (cap < args->len + len + 1)
 			cap *= 2;
-		/* Not realloc: a large block's realloc is mremap, which the
-		 * VMM's seccomp filter does not allow. */
-		char *grown = malloc(cap);
+		char *grown = realloc_copy(args->buf, args->len, cap);
 		if (!grown)
 			return -ENOMEM;
-		if (args->len)
-			memcpy(grown, args->buf, args->len);
-		free(args->buf);
 		args->buf = grown;
 		args->cap = cap;
 	}

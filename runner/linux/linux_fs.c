@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "linux_fs.h"
+#include "util.h"
 
 #define SYMLINK_MAX_HOPS 40
 
@@ -340,17 +341,12 @@ static int tmp_grow(struct linux_fs *fs, struct linux_node *node, uint64_t size)
 		if (!linux_fs_reserve(p, cap - node->tmp_cap))
 			return -ENOSPC;
 	}
-	/* malloc, copy, free rather than realloc: glibc grows a large block
-	 * with mremap, which the VMM's seccomp policy does not allow */
-	uint8_t *grown = malloc(cap);
+	uint8_t *grown = realloc_copy(node->tmp_data, node->tmp_cap, cap);
 	if (!grown) {
 		p->used -= cap - node->tmp_cap;
 		return -ENOMEM;
 	}
-	if (node->tmp_cap)
-		memcpy(grown, node->tmp_data, node->tmp_cap);
 	memset(grown + node->tmp_cap, 0, cap - node->tmp_cap);
-	free(node->tmp_data);
 	node->tmp_data = grown;
 	node->tmp_cap = cap;
 	return 0;
