@@ -115,25 +115,28 @@ static const struct sock_filter seccomp_prologue[] = {
     BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
 };
 
-int seccomp_policy_export_fd(scmp_filter_ctx ctx)
+const struct sock_filter *seccomp_policy_prologue(size_t *len)
 {
-	struct stat st;
-	int rc, saved;
-	/* The BPF is data: ask for a memfd that can never be made executable. */
+	*len = sizeof(seccomp_prologue);
+	return seccomp_prologue;
+}
+
+/* A memfd for BPF: data, never executable where the kernel can say so. */
+static int bpf_memfd(void)
+{
 	int fd =
 	    memfd_create("lockvm-seccomp-bpf", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL);
 	if (fd < 0 && errno == EINVAL) /* kernels before 6.3 */
 		fd = memfd_create("lockvm-seccomp-bpf", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (fd < 0)
-		return -1;
-	if (write_all(fd, seccomp_prologue, sizeof(seccomp_prologue)) < 0)
-		goto fail;
-	/* libseccomp writes at the current offset, after the prologue. */
-	rc = seccomp_export_bpf(ctx, fd);
-	if (rc < 0) {
-		errno = -rc;
-		goto fail;
-	}
+	return fd;
+}
+
+/* Checks the program's size, seals fd and turns it read-only under the
+ * same number; closes fd and returns -1 on error. */
+static int bpf_seal(int fd)
+{
+	struct stat st;
+	int saved;
 	if (fstat(fd, &st) < 0)
 		goto fail;
 	if ((uint64_t)st.st_size > BPF_MAXINSNS * sizeof(struct sock_filter)) {
@@ -164,6 +167,41 @@ fail:
 	close(fd);
 	errno = saved;
 	return -1;
+}
+
+int seccomp_policy_export_fd(scmp_filter_ctx ctx)
+{
+	int fd = bpf_memfd();
+	if (fd < 0)
+		return -1;
+	if (write_all(fd, seccomp_prologue, sizeof(seccomp_prologue)) < 0)
+		goto fail;
+	/* libseccomp writes at the current offset, after the prologue. */
+	int rc = seccomp_export_bpf(ctx, fd);
+	if (rc < 0) {
+		errno = -rc;
+		goto fail;
+	}
+	return bpf_seal(fd);
+fail:;
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+int seccomp_policy_bpf_fd(const void *bpf, size_t len)
+{
+	int fd = bpf_memfd();
+	if (fd < 0)
+		return -1;
+	if (write_all(fd, bpf, len) < 0) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return bpf_seal(fd);
 }
 
 void seccomp_policy_default_dir(char *dir, size_t dirlen)

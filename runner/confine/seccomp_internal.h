@@ -5,6 +5,8 @@
 
 #include "seccomp_policy.h"
 
+#include <linux/filter.h>
+
 /* Not yet in Debian 12's headers; the kernels we run on (>= 6.3) know them. */
 #ifndef MFD_NOEXEC_SEAL
 #define MFD_NOEXEC_SEAL 0x0008U
@@ -29,5 +31,13 @@ void seccomp_policy_rule_clear(struct seccomp_policy_rule *rule);
 /* seccomp_rule.c: same comparisons, in the same order, with the same values. */
 bool seccomp_policy_rule_equal(const struct seccomp_policy_rule *a,
 			       const struct seccomp_policy_rule *b);
+
+/* seccomp_compile.c: the raw prologue every exported program begins with
+ * (a foreign-arch or x32 call killed); *len gets its size in bytes. */
+const struct sock_filter *seccomp_policy_prologue(size_t *len);
+
+/* seccomp_compile.c: a sealed, read-only memfd holding the len bytes of
+ * BPF at bpf, as seccomp_policy_export_fd makes; -1 with errno on error. */
+int seccomp_policy_bpf_fd(const void *bpf, size_t len);
 
 #endif

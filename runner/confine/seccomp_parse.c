@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include <sys/stat.h>
 
 #include "util.h"
@@ -511,13 +512,29 @@ static int parse_path(struct seccomp_parser *p, const char *path)
 			return parse_error(p, "include cycle: '%s' is already being read", path);
 		}
 	}
+	struct seccomp_policy_file *files =
+	    realloc(p->policy->files, (p->policy->nfiles + 1) * sizeof(*files));
+	if (files)
+		p->policy->files = files;
+	char *copy = files ? strdup(path) : NULL;
+	if (!copy) {
+		fclose(f);
+		return parse_error(p, "out of memory");
+	}
+	size_t file_index = p->policy->nfiles++;
+	files[file_index] = (struct seccomp_policy_file){.path = copy};
+	/* The digest covers exactly the bytes parsed (lines before parse_line edits them). */
+	crypto_generichash_state digest;
+	crypto_generichash_init(&digest, NULL, 0, SECCOMP_POLICY_DIGEST);
 	p->open[p->depth].dev = st.st_dev;
 	p->open[p->depth].ino = st.st_ino;
 	p->depth++;
 	p->file = path;
 	p->line = 0;
-	while (getline(&line, &cap, f) >= 0) {
+	ssize_t got;
+	while ((got = getline(&line, &cap, f)) >= 0) {
 		p->line++;
+		crypto_generichash_update(&digest, (const unsigned char *)line, (size_t)got);
 		if (parse_line(p, line) < 0) {
 			rc = -1;
 			break;
@@ -527,6 +544,8 @@ static int parse_path(struct seccomp_parser *p, const char *path)
 		p->line = 0;
 		rc = parse_error(p, "read error");
 	}
+	crypto_generichash_final(&digest, p->policy->files[file_index].digest,
+				 SECCOMP_POLICY_DIGEST);
 	free(line);
 	fclose(f);
 	p->depth--;
@@ -544,6 +563,10 @@ static int entry_compare(const void *a, const void *b)
 struct seccomp_policy *seccomp_policy_parse_file(const char *path, char *err, size_t errlen)
 {
 	struct seccomp_parser p = {.err = err, .errlen = errlen, .file = path};
+	if (sodium_init() < 0) { /* the file digests' BLAKE2b */
+		snprintf(err, errlen, "%s: libsodium failed to start", path);
+		return NULL;
+	}
 	p.policy = calloc(1, sizeof(*p.policy));
 	if (!p.policy) {
 		snprintf(err, errlen, "%s: out of memory", path);
@@ -566,6 +589,9 @@ void seccomp_policy_free(struct seccomp_policy *policy)
 	for (size_t i = 0; i < policy->nentries; i++)
 		entry_free(&policy->entries[i]);
 	free(policy->entries);
+	for (size_t i = 0; i < policy->nfiles; i++)
+		free(policy->files[i].path);
+	free(policy->files);
 	free(policy);
 }
 

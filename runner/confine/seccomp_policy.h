@@ -85,10 +85,22 @@ struct seccomp_policy_entry {
 	unsigned int always_line;
 };
 
-/* A parsed policy: entries sorted by syscall name. */
+/* Digest size of each file the parser read (BLAKE2b-256). */
+#define SECCOMP_POLICY_DIGEST 32
+
+/* One file a policy was read from, and a digest of the bytes parsed
+ * (the compiled-filter cache's key, seccomp_cache.h). */
+struct seccomp_policy_file {
+	char *path; /* as the parser opened it */
+	uint8_t digest[SECCOMP_POLICY_DIGEST];
+};
+
+/* A parsed policy: entries sorted by syscall name; files in reading order. */
 struct seccomp_policy {
 	size_t nentries;
 	struct seccomp_policy_entry *entries;
+	size_t nfiles;
+	struct seccomp_policy_file *files;
 };
 
 /*

@@ -16,16 +16,21 @@
 #include "mac.h"
 #include "paths.h"
 #include "sandbox.h"
+#include "seccomp_cache.h"
 
 /* A policy compiled to a BPF memfd on a thread beside the main one:
  * compiling overlaps the uid reservation and cgroup setup (start cost,
- * `make bench`). */
+ * `make bench`). A program compiled before comes from the cache
+ * (seccomp_cache.h) when its entry is ours, intact and current. */
 struct policy_job {
 	const char *name;
 	enum seccomp_policy_mode mode;
+	const char *cache_dir; /* NULL: no cache */
 	pthread_t thread;
 	int fd;
+	bool cached;
 	char err[PATH_MAX + 640];
+	char refused[PATH_MAX + 256]; /* why a cache entry was not used, or "" */
 };
 
 static void *compile_policy(void *arg)
@@ -35,8 +40,18 @@ static void *compile_policy(void *arg)
 	seccomp_policy_default_dir(dir, sizeof(dir));
 	snprintf(path, sizeof(path), "%s/%s", dir, job->name);
 	job->fd = -1;
-	scmp_filter_ctx ctx = seccomp_policy_compile_file(path, job->mode, err, sizeof(err));
+	if (job->cache_dir) {
+		job->fd = seccomp_cache_load(job->cache_dir, path, job->mode, job->refused,
+					     sizeof(job->refused));
+		job->cached = job->fd >= 0;
+		if (job->cached)
+			return NULL;
+	}
+	struct seccomp_policy *policy = seccomp_policy_parse_file(path, err, sizeof(err));
+	scmp_filter_ctx ctx =
+	    policy ? seccomp_policy_compile(policy, job->mode, err, sizeof(err)) : NULL;
 	if (!ctx) {
+		seccomp_policy_free(policy);
 		snprintf(job->err, sizeof(job->err), "seccomp policy %s: %s", path, err);
 		return NULL;
 	}
@@ -44,7 +59,10 @@ static void *compile_policy(void *arg)
 	if (job->fd < 0)
 		snprintf(job->err, sizeof(job->err), "exporting seccomp policy %s: %s", path,
 			 strerror(errno));
+	else if (job->cache_dir)
+		(void)seccomp_cache_store(job->cache_dir, path, job->mode, policy, job->fd);
 	seccomp_release(ctx);
+	seccomp_policy_free(policy);
 	return NULL;
 }
 
@@ -56,6 +74,12 @@ static void *compile_all(void *arg)
 {
 	struct policy_job *jobs = arg;
 	uint64_t start = now_ns();
+	/* The cache lives in the root's run directory, made 0700 here. */
+	static char cache_dir[PATH_MAX];
+	if (paths_mkdir(PATHS_BPF_DIR) == 0 &&
+	    paths_join(cache_dir, sizeof(cache_dir), PATHS_BPF_DIR, NULL) == 0)
+		for (int i = 0; i < VMM_POLICIES; i++)
+			jobs[i].cache_dir = cache_dir;
 	for (int i = 0; i < VMM_POLICIES; i++)
 		compile_policy(&jobs[i]);
 	run_timing_compile(start, now_ns());
@@ -79,12 +103,20 @@ static void compile_policies_start(struct policy_job jobs[VMM_POLICIES],
 
 /* Joins the compiler: the supervisor is single-threaded again after it,
  * as sandbox_spawn() needs. */
-static void compile_policies_finish(struct policy_job jobs[VMM_POLICIES])
+static void compile_policies_finish(struct run_state *st, struct policy_job jobs[VMM_POLICIES])
 {
 	pthread_join(jobs[0].thread, NULL);
-	for (int i = 0; i < VMM_POLICIES; i++)
+	for (int i = 0; i < VMM_POLICIES; i++) {
 		if (jobs[i].fd < 0)
 			die("%s", jobs[i].err);
+		/* A refused entry is someone's doing or damage: said, never used. */
+		if (jobs[i].refused[0])
+			warn_msg("seccomp cache entry refused (compiled afresh): %s",
+				 jobs[i].refused);
+		run_log_event(st, "seccomp %s: %s%s", jobs[i].name,
+			      jobs[i].cached ? "from the cache" : "compiled",
+			      jobs[i].refused[0] ? " (cache entry refused)" : "");
+	}
 }
 
 pid_t start_vmm(const struct run_options *o, struct run_state *st, int vmm_fd, int kvm_fd,
@@ -208,7 +240,7 @@ pid_t start_vmm(const struct run_options *o, struct run_state *st, int vmm_fd, i
 		if (cfg.layers & SANDBOX_CGROUP)
 			create_vm_cgroup(o, st, &cfg);
 		run_timing_phase("policy compile (join)");
-		compile_policies_finish(policies);
+		compile_policies_finish(st, policies);
 		for (int i = 0; i < VMM_POLICIES; i++) {
 			policy_fds[i] = policies[i].fd;
 			keep[n_keep++] = policies[i].fd;

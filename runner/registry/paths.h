@@ -13,6 +13,7 @@
 #define PATHS_LOG_DIR  "var/log/lockvm"	       /* NAME.log */
 #define PATHS_RUN_DIR  "run/lockvm"	       /* registry and leases */
 #define PATHS_VMS_DIR  "run/lockvm/vms"	       /* NAME/ per live VM */
+#define PATHS_BPF_DIR  "run/lockvm/seccomp"    /* compiled filters (seccomp_cache.h) */
 #define PATHS_NAME_MAX 64
 
 /* The root every path hangs off: what --root or LOCKVM_ROOT says, else "/".
