@@ -122,9 +122,8 @@ static uint32_t get32(const uint8_t *p)
 	return v;
 }
 
-/* The entry's checked body: 0 and the BPF's place, or -1 with why. */
-static int entry_check(const uint8_t *buf, size_t size, const char *name, size_t *bpf_at,
-		       size_t *bpf_len, char *why, size_t whylen)
+int seccomp_cache_entry_check(const uint8_t *buf, size_t size, const char *name, size_t *bpf_at,
+			      size_t *bpf_len, char *why, size_t whylen)
 {
 	uint8_t seal[CACHE_HASH];
 	if (size < CACHE_HEAD || memcmp(buf, CACHE_MAGIC, CACHE_SEAL) != 0)
@@ -133,13 +132,20 @@ static int entry_check(const uint8_t *buf, size_t size, const char *name, size_t
 	if (memcmp(seal, buf + CACHE_SEAL, CACHE_HASH) != 0)
 		return err_fmt(why, whylen, "%s: its content hash differs from its seal", name);
 	uint32_t nfiles = get32(buf + CACHE_COUNTS), len = get32(buf + CACHE_COUNTS + 4);
+	if (nfiles == 0 || nfiles > CACHE_MAX_FILES)
+		return err_fmt(why, whylen, "%s: malformed file list", name);
+	/* Each path: a length that fits, its bytes ending in the one NUL. */
 	size_t at = CACHE_HEAD;
-	for (uint32_t i = 0; i < nfiles && i < CACHE_MAX_FILES && at + 4 <= size; i++)
-		at += 4 + get32(buf + at);
+	for (uint32_t i = 0; i < nfiles; i++) {
+		uint32_t plen = size - at >= 4 ? get32(buf + at) : 0;
+		if (plen < 2 || plen > PATH_MAX || plen > size - at - 4 ||
+		    memchr(buf + at + 4, '\0', plen) != buf + at + 4 + plen - 1)
+			return err_fmt(why, whylen, "%s: malformed file list", name);
+		at += 4 + plen;
+	}
 	size_t plen;
 	const struct sock_filter *prologue = seccomp_policy_prologue(&plen);
-	if (nfiles == 0 || nfiles > CACHE_MAX_FILES || at > size || size - at != len ||
-	    len % sizeof(struct sock_filter) != 0 || len < plen ||
+	if (size - at != len || len % sizeof(struct sock_filter) != 0 || len < plen ||
 	    memcmp(buf + at, prologue, plen) != 0)
 		return err_fmt(why, whylen, "%s: malformed program", name);
 	*bpf_at = at;
@@ -147,7 +153,7 @@ static int entry_check(const uint8_t *buf, size_t size, const char *name, size_t
 	return 0;
 }
 
-/* Whether the key stored in buf (entry_check passed) still holds. */
+/* Whether the key stored in buf (seccomp_cache_entry_check passed) still holds. */
 static bool entry_current(const uint8_t *buf, const char *policy_path,
 			  enum seccomp_policy_mode mode)
 {
@@ -158,12 +164,9 @@ static bool entry_current(const uint8_t *buf, const char *policy_path,
 	uint32_t nfiles = get32(buf + CACHE_COUNTS);
 	size_t at = CACHE_HEAD;
 	for (uint32_t i = 0; i < nfiles; i++) {
-		uint32_t len = get32(buf + at);
-		if (len < 2 || len > sizeof(path))
-			return false;
+		uint32_t len = get32(buf + at); /* checked: 2..PATH_MAX, one NUL at its end */
 		memcpy(path, buf + at + 4, len);
-		if (path[len - 1] != '\0' || strlen(path) != len - 1 ||
-		    file_digest(path, digest) < 0)
+		if (file_digest(path, digest) < 0)
 			return false;
 		key_file(&h, path, digest);
 		at += 4 + len;
@@ -202,7 +205,7 @@ int seccomp_cache_load(const char *dir, const char *policy_path, enum seccomp_po
 	buf = malloc(size ? size : 1);
 	if (!buf || pread(fd, buf, size, 0) != (ssize_t)size)
 		goto out;
-	if (entry_check(buf, size, name, &at, &len, why, whylen) < 0)
+	if (seccomp_cache_entry_check(buf, size, name, &at, &len, why, whylen) < 0)
 		goto out;
 	if (entry_current(buf, policy_path, mode))
 		out = seccomp_policy_bpf_fd(buf + at, len);

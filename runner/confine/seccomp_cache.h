@@ -3,6 +3,7 @@
 #define LOCKVM_SECCOMP_CACHE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "seccomp_policy.h"
 
@@ -18,6 +19,13 @@
  */
 int seccomp_cache_load(const char *dir, const char *policy_path, enum seccomp_policy_mode mode,
 		       char *why, size_t whylen);
+
+/* The checks on an entry's bytes (buf, size) before any is used: its magic,
+ * its seal, a file list of NUL-terminated paths that fit, then the program
+ * (whole instructions, lockvm's prologue first). 0 and the program's
+ * offset and length, or -1 with why (naming the entry name). */
+int seccomp_cache_entry_check(const uint8_t *buf, size_t size, const char *name, size_t *bpf_at,
+			      size_t *bpf_len, char *why, size_t whylen);
 
 /* Keeps the program in bpf_fd, compiled from policy for mode, as
  * policy_path's entry in dir (written aside, then renamed over the old
