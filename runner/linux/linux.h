@@ -239,6 +239,7 @@ struct linux_proc {
 	uint64_t retry_deadline; /* the retried call's first deadline, or 0 */
 	bool resched;		 /* switch tasks when the call returns */
 	bool cur_blocked;	 /* the call blocked: retry it later */
+	bool retry_soon;	 /* ... as soon as its turn comes (a timer fired meanwhile) */
 	union {
 		struct linux_task_state task_state;
 		struct {
@@ -594,6 +595,7 @@ long linux_sys_timerfd_settime(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_timerfd_gettime(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_signalfd(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_signalfd4(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_rt_sigpending(struct linux_proc *proc, const uint64_t *a);
 
 /* ---- linux_itimer.c: timers ---- */
 
@@ -605,9 +607,16 @@ struct linux_timer {
 	uint64_t interval;		 /* ns; 0: one shot */
 	void (*fire)(struct linux_proc *proc, struct linux_timer *t, uint64_t count);
 };
-/* Arms t at expire (0 disarms) repeating every interval ns. */
-void linux_timer_arm(struct linux_proc *proc, struct linux_timer *t, uint64_t expire,
-		     uint64_t interval);
+/* Arms t at expire (0 disarms) repeating every interval ns. 0 or -ENOMEM. */
+int linux_timer_arm(struct linux_proc *proc, struct linux_timer *t, uint64_t expire,
+		    uint64_t interval);
+/* Takes t's expirations due by now (fire() only, no signal sent): for a
+ * timerfd read or poll between two runs. Returns whether it fired. */
+bool linux_timer_catch_up(struct linux_proc *proc, struct linux_timer *t);
+/* The monotonic deadline of value ns on clock_id, absolute or from now; 0: none. */
+uint64_t linux_timer_deadline(uint64_t clock_id, bool abstime, uint64_t value);
+/* Whether timer_create/timerfd_create serve clock_id. */
+bool linux_timer_clock_ok(uint64_t clock_id);
 /* Fires the timers that are due; true when one did (blocked calls look again). */
 bool linux_timers_run(struct linux_proc *proc);
 /* The earliest armed expiry, or 0. */
@@ -767,8 +776,9 @@ long linux_signal_raise_ret(struct linux_proc *proc, uint64_t sig, long ret);
 bool linux_host_signal(struct vm *vm, int sig);
 /* Whether a host signal is pending that the program does not block. */
 bool linux_signal_host_ready(const struct linux_proc *proc);
-/* Whether a call interrupted for the ready host signal restarts (its
- * handler has SA_RESTART) rather than failing with EINTR. */
+/* Whether a call interrupted for the ready host signal (else the running
+ * task's first deliverable one) restarts (its handler has SA_RESTART)
+ * rather than failing with EINTR. */
 bool linux_signal_host_restarts(const struct linux_proc *proc);
 /* For a blocked call: takes ready host signals that run no handler (an
  * ignored one is dropped, a default one ends the VM) and returns whether

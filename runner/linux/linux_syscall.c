@@ -167,12 +167,12 @@ static long read_timespec(struct linux_proc *proc, uint64_t addr, uint64_t *ns)
 	return 0;
 }
 
-/* Sleeps until deadline; a host signal's handler cuts it short: EINTR,
+/* Sleeps until deadline; a signal's handler cuts it short: EINTR,
  * and the time left at rem (when not 0), as Linux. */
 static long sleep_until(struct linux_proc *proc, uint64_t deadline, uint64_t rem)
 {
-	if (!linux_block_until(proc, deadline) || !linux_signal_host_ready(proc))
-		return 0;
+	if (!linux_block_until(proc, deadline) || proc->cur_blocked)
+		return 0; /* over, or retried later (its result unused) */
 	uint64_t now = now_ns(), left = deadline > now ? deadline - now : 0;
 	const int64_t ts[2] = {(int64_t)(left / 1000000000ULL), (int64_t)(left % 1000000000ULL)};
 	if (rem && linux_copy_out(proc, rem, ts, sizeof(ts)) < 0)
@@ -365,6 +365,9 @@ static const struct linux_syscall_def syscall_table[] = {
     FD(33, dup2, "dd"),
     FD(34, pause, ""),
     SYS(35, nanosleep, "xx"),
+    FD(36, getitimer, "dx"),
+    FD(37, alarm, "u"),
+    FD(38, setitimer, "dxx"),
     FD(39, getpid, ""),
     FD(41, socket, "dxd"),
     FD(42, connect, "dxu"),
@@ -427,6 +430,7 @@ static const struct linux_syscall_def syscall_table[] = {
     FD(120, getresgid, "xxx"),
     FD(121, getpgid, "d"),
     FD(124, getsid, "d"),
+    FD(127, rt_sigpending, "xu"),
     SYS(130, rt_sigsuspend, "xu"),
     SYS(131, sigaltstack, "xx"),
     FD(137, statfs, "sx"),
@@ -455,6 +459,11 @@ static const struct linux_syscall_def syscall_table[] = {
     FD(217, getdents64, "dxu"),
     FD(213, epoll_create, "d"),
     SYS(218, set_tid_address, "x"),
+    FD(222, timer_create, "dxx"),
+    FD(223, timer_settime, "dxxx"),
+    FD(224, timer_gettime, "dx"),
+    FD(225, timer_getoverrun, "d"),
+    FD(226, timer_delete, "d"),
     [221] = {"fadvise64", sys_zero, "dddd"},
     SYS(228, clock_gettime, "dx"),
     SYS(229, clock_getres, "dx"),
@@ -478,8 +487,13 @@ static const struct linux_syscall_def syscall_table[] = {
     FD(270, pselect6, "dxxxxx"),
     FD(271, ppoll, "xuxxu"),
     FD(281, epoll_pwait, "dxddxu"),
+    FD(282, signalfd, "dxu"),
+    FD(283, timerfd_create, "dx"),
     FD(284, eventfd, "u"),
+    FD(286, timerfd_settime, "dxxx"),
+    FD(287, timerfd_gettime, "dx"),
     FD(288, accept4, "dxxx"),
+    FD(289, signalfd4, "dxux"),
     FD(290, eventfd2, "ux"),
     FD(291, epoll_create1, "x"),
     [273] = {"set_robust_list", sys_zero, "xu"},
@@ -607,6 +621,9 @@ void linux_syscall(struct linux_proc *proc, struct linux_regs *regs)
 		proc->wake_gen++; /* whatever it changed, blocked tasks look again */
 		proc->retry_deadline = 0;
 	}
+	if (proc->timers && !vm_is_ending(proc->vm))
+		(void)linux_timers_run(
+		    proc); /* one due meanwhile: its signal goes with this return */
 	if (proc->resched && !vm_is_ending(proc->vm))
 		linux_sched_switch(proc, regs);
 	else if (!vm_is_ending(proc->vm))

@@ -225,7 +225,9 @@ void linux_task_signal(struct linux_proc *proc, struct linux_task *t, unsigned s
 	uint64_t handler = st->actions[sig - 1].handler;
 	if (sig != L_SIGKILL && handler == L_SIG_IGN)
 		return;
-	if (sig == L_SIGKILL || handler == L_SIG_DFL) {
+	/* A blocked signal stays pending whatever its action (sigwait, signalfd). */
+	bool blocked = sig != L_SIGKILL && (st->sigmask & bit(sig));
+	if (!blocked && (sig == L_SIGKILL || handler == L_SIG_DFL)) {
 		if (sig != L_SIGKILL && ignored_by_default(sig))
 			return;
 		task_end(proc, t, (int)sig);

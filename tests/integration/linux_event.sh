@@ -9,7 +9,25 @@ for libc in glibc musl; do
 	[ -x "$LX/lx_epoll.$libc" ] || { skip "linux_event: lx_epoll.$libc not built (musl-gcc missing)"; continue; }
 	expect "$libc: epoll over pipes, a socketpair, eventfd, nested sets, fork; cycles and huge maxevents refused" \
 		0 "epoll ok" "${RUN[@]}" "$LX/lx_epoll.$libc"
+	expect "$libc: timerfd, signalfd, alarm (EINTR, SA_RESTART), setitimer (sleeping and spinning), timer_create" \
+		0 "timers ok" "${RUN[@]}" "$LX/lx_timer.$libc"
 done
+
+# ---- hostile: a 1 us interval timer and timerfd forever; --timeout still ends the VM ----
+expect "a timer storm does not starve --timeout: 124" 124 "timeout: VM stopped after --timeout" \
+	"$LOCKVM" run --linux --timeout 2 "$LX/lx_timer.glibc" storm
+grep -qF "storm started" <<<"$out" && pass "the storm ran before the timeout" || fail "storm never started: $out"
+
+# ---- coreutils timeout: timer_create, sigsuspend, SIGTERM to its child ----
+if [ -x /usr/bin/timeout ] && [ -x /bin/sh ]; then
+	start=$(date +%s%N)
+	expect "timeout 1 sleep 5 exits 124 inside the VM" 0 "status 124" \
+		"${RUN[@]}" --fs / /bin/sh -c 'timeout 1 sleep 5; echo "status $?"'
+	ms=$((($(date +%s%N) - start) / 1000000))
+	[ "$ms" -lt 4500 ] && pass "timeout 1 sleep 5 took ${ms} ms, not 5 s" || fail "timeout 1 sleep 5 took ${ms} ms"
+else
+	skip "linux_event: coreutils timeout or /bin/sh missing on this host"
+fi
 
 # ---- Python from the host root: selectors picks epoll, asyncio runs on it ----
 if [ -x /usr/bin/python3 ]; then
