@@ -240,6 +240,7 @@ struct linux_proc {
 	bool resched;		 /* switch tasks when the call returns */
 	bool cur_blocked;	 /* the call blocked: retry it later */
 	bool retry_soon;	 /* ... as soon as its turn comes (a timer fired meanwhile) */
+	uint64_t cpu_mark;	 /* the vCPU thread's CPU clock at the last linux_account() */
 	union {
 		struct linux_task_state task_state;
 		struct {
@@ -637,6 +638,14 @@ long linux_sys_timer_settime(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_timer_gettime(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_timer_getoverrun(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_timer_delete(struct linux_proc *proc, const uint64_t *a);
+
+/* ---- linux_wait.c: what tasks used ---- */
+
+/* Adds the vCPU thread's CPU time since the last mark to the running task:
+ * user (it ran at CPL 3) or system (the VMM served it). */
+void linux_account(struct linux_proc *proc, bool user);
+/* Records t's resident pages in its ru_maxrss (before its exit drops them). */
+void linux_rusage_sample(struct linux_proc *proc, struct linux_task *t);
 long linux_sys_getrusage(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_times(struct linux_proc *proc, const uint64_t *a);
 

@@ -28,9 +28,9 @@ static void file_put(struct linux_proc *proc, struct linux_file *f)
 	}
 	if (--f->refs)
 		return;
+	/* As Linux: every epoll set forgets the description with its last close. */
 	if (f->epoll_refs)
-		linux_epoll_file_gone(proc,
-				      f); /* as Linux: the sets forget it with its last close */
+		linux_epoll_file_gone(proc, f);
 	if (f->kind == LINUX_FILE_EVENT) {
 		f->ops->release(proc, f);
 	} else if (f->kind == LINUX_FILE_NODE) {

@@ -102,6 +102,7 @@ void linux_sched_tasks_changed(struct linux_proc *proc)
 
 bool linux_sched_preempt(struct linux_proc *proc, struct linux_regs *regs)
 {
+	linux_account(proc, true); /* its slice so far */
 	proc->regs_replaced = false;
 	if (linux_timers_run(proc) && !vm_is_ending(proc->vm)) {
 		if (proc->resched) { /* a timer's signal ended the running task */

@@ -416,7 +416,9 @@ static const struct linux_syscall_def syscall_table[] = {
     SYS(95, umask, "o"),
     SYS(96, gettimeofday, "xx"),
     FD(97, getrlimit, "dx"),
+    FD(98, getrusage, "dx"),
     SYS(99, sysinfo, "x"),
+    FD(100, times, "x"),
     FD(102, getuid, ""),
     FD(104, getgid, ""),
     [107] = {"geteuid", linux_sys_getuid, ""},
@@ -590,6 +592,7 @@ void linux_syscall(struct linux_proc *proc, struct linux_regs *regs)
 	const struct linux_syscall_def *def =
 	    nr < ARRAY_SIZE(syscall_table) && syscall_table[nr].fn ? &syscall_table[nr] : NULL;
 	proc->syscalls++;
+	linux_account(proc, true); /* it ran at CPL 3 since the last mark */
 	proc->regs = regs;
 	proc->regs_replaced = false;
 	long ret;
@@ -621,6 +624,7 @@ void linux_syscall(struct linux_proc *proc, struct linux_regs *regs)
 		proc->wake_gen++; /* whatever it changed, blocked tasks look again */
 		proc->retry_deadline = 0;
 	}
+	linux_account(proc, false); /* the VMM served it */
 	if (proc->timers && !vm_is_ending(proc->vm))
 		(void)linux_timers_run(
 		    proc); /* one due meanwhile: its signal goes with this return */

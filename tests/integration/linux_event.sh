@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# --linux event files and timers: epoll (pipes, unix sockets, eventfd, nested sets, fork, ET/LT/ONESHOT), eventfd, hostile epoll arguments; Python's selectors and asyncio under --fs /.
+# --linux event files, timers and rusage: epoll (pipes, unix sockets, eventfd, nested sets, fork, ET/LT/ONESHOT), eventfd, timerfd, signalfd, alarm/setitimer/timer_create, getrusage/times; hostile epoll arguments and a timer storm; coreutils timeout and Python's selectors and asyncio under --fs /.
 . "$(dirname "$0")/../lib.sh"
 if ! have_kvm; then skip "linux_event: /dev/kvm is not usable here"; exit 0; fi
 LX=$B/tests/linux
@@ -11,6 +11,8 @@ for libc in glibc musl; do
 		0 "epoll ok" "${RUN[@]}" "$LX/lx_epoll.$libc"
 	expect "$libc: timerfd, signalfd, alarm (EINTR, SA_RESTART), setitimer (sleeping and spinning), timer_create" \
 		0 "timers ok" "${RUN[@]}" "$LX/lx_timer.$libc"
+	expect "$libc: getrusage (SELF, THREAD, CHILDREN), wait4's rusage and times() after busy loops; ru_maxrss grows" \
+		0 "rusage ok" "${RUN[@]}" "$LX/lx_rusage.$libc"
 done
 
 # ---- hostile: a 1 us interval timer and timerfd forever; --timeout still ends the VM ----
