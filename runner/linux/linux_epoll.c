@@ -311,8 +311,8 @@ static unsigned scan(struct linux_proc *proc, struct linux_epoll *ep, uint8_t *o
 		uint32_t ev = item_ready(proc, it, true);
 		if (!ev)
 			continue;
-		memcpy(out + got * EPOLL_EVENT_SIZE, &ev, 4);
-		memcpy(out + got * EPOLL_EVENT_SIZE + 4, &it->data, 8);
+		memcpy(out + (size_t)got * EPOLL_EVENT_SIZE, &ev, 4);
+		memcpy(out + (size_t)got * EPOLL_EVENT_SIZE + 4, &it->data, 8);
 		got++;
 		ep->rr = (start + k + 1) % n;
 	}
