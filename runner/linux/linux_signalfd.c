@@ -1,4 +1,4 @@
-/* signalfd for a Linux-ABI guest: a read takes the reading task's pending signals of the fd's mask (which the program blocks) as struct signalfd_siginfo records. */
+/* signalfd for a Linux-ABI guest: a read takes the reading task's pending signals of the fd's mask (which the program blocks) as struct signalfd_siginfo records; rt_sigpending shows them. */
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
