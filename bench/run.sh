@@ -225,6 +225,18 @@ ux_native=$(tr ' ' '\n' <<<"$ux_native" | grep . | sort -g | tail -1)
 ux_vm=$(tr ' ' '\n' <<<"$ux_vm" | grep . | sort -g | tail -1)
 echo "BENCH linux-unix ratio=$(ratio "$ux_vm" "$ux_native") vm=${ux_vm}MiB/s native=${ux_native}MiB/s (256 MiB through a socketpair, 64 KiB at a time; higher is better)"
 
+# linux-epoll: one-byte round trips between two processes over a pipe pair, each side in
+# epoll_wait before it reads, in a --linux VM / natively (eight calls per round trip, two
+# task switches). Interleaved, best of 3; the ratio is the slowdown (lower is better).
+ep_vm="" ep_native=""
+for _ in 1 2 3; do
+	ep_native+="$("$LX/epoll_bench.glibc" 20000 | awk '/epoll_rtt_ns/ { print $2 }') "
+	ep_vm+="$("$L" run --linux "$LX/epoll_bench.glibc" -- 5000 | awk '/epoll_rtt_ns/ { print $2 }') "
+done
+ep_native=$(tr ' ' '\n' <<<"$ep_native" | grep . | sort -g | head -1)
+ep_vm=$(tr ' ' '\n' <<<"$ep_vm" | grep . | sort -g | head -1)
+echo "BENCH linux-epoll ratio=$(ratio "$ep_vm" "$ep_native") vm=${ep_vm}ns native=${ep_native}ns per round trip (epoll_wait ping-pong over a pipe pair; lower is better)"
+
 # linux-tcp-loopback: 128 MiB through a TCP connection over 127.0.0.1 in one process (32 KiB
 # sends and the reads that take them), lwIP inside the VMM / the host kernel natively. Best of 3.
 tcp_vm="" tcp_native=""

@@ -56,6 +56,9 @@ struct linux_sigaction {
 struct linux_pipe;
 struct linux_sock;
 struct linux_net;
+struct linux_file_ops;
+struct linux_epoll;
+struct linux_timers;
 
 /* An open file description. */
 struct linux_file {
@@ -64,15 +67,30 @@ struct linux_file {
 		LINUX_FILE_STDIO,
 		LINUX_FILE_NODE,
 		LINUX_FILE_PIPE,
-		LINUX_FILE_SOCKET
+		LINUX_FILE_SOCKET,
+		LINUX_FILE_EVENT /* epoll, eventfd, timerfd, signalfd: served by ops */
 	} kind;
 	int host_fd;		 /* STDIO: the runner's 0, 1 or 2; NODE: a --fs file's fd or -1 */
 	struct linux_node *node; /* LINUX_FILE_NODE */
 	struct linux_pipe *pipe; /* LINUX_FILE_PIPE: its read end (O_RDONLY) or write end */
 	struct linux_sock *sock; /* LINUX_FILE_SOCKET (linux_socket.h) */
+	const struct linux_file_ops *ops; /* LINUX_FILE_EVENT, with its state in priv */
+	void *priv;
 	uint64_t offset;
-	unsigned flags; /* O_ACCMODE | O_APPEND | O_NONBLOCK */
-	unsigned refs;	/* fd slots sharing it (dup) */
+	unsigned flags;	     /* O_ACCMODE | O_APPEND | O_NONBLOCK */
+	unsigned refs;	     /* fd slots sharing it (dup) */
+	unsigned epoll_refs; /* epoll sets watching it (linux_epoll.c) */
+};
+
+/* What an event file (LINUX_FILE_EVENT) does on read/write, poll, last close. */
+struct linux_file_ops {
+	long (*io)(struct linux_proc *proc, struct linux_file *f, void *host, uint64_t len,
+		   bool write_it);
+	short (*poll)(struct linux_proc *proc, struct linux_file *f);
+	/* Counts of what made it readable (in) or writable (out) so far: EPOLLET
+	 * reports again when one moved (NULL: on rising events only). */
+	void (*gen)(const struct linux_file *f, uint64_t *in, uint64_t *out);
+	void (*release)(struct linux_proc *proc, struct linux_file *f);
 };
 
 struct linux_fd_slot {
@@ -185,6 +203,9 @@ struct linux_task {
 	uint64_t block_deadline;	/* BLOCKED: its call's deadline, 0 none */
 	uint64_t pending;		/* signals sent to it, not yet delivered */
 	uint64_t set_child_tid;		/* CLONE_CHILD_SETTID: written when it first runs */
+	uint64_t utime_ns, stime_ns;	/* run time at CPL 3 and serving its calls */
+	uint64_t cutime_ns, cstime_ns;	/* of its reaped children (RUSAGE_CHILDREN) */
+	uint64_t maxrss_pages, cmaxrss_pages;
 	char comm[16];
 	char cmdline[256]; /* its argv, NUL-separated, cut at 256 bytes */
 	unsigned cmdline_len;
@@ -205,6 +226,10 @@ struct linux_proc {
 	/* Files: the VM's tree (linux_fs.c) */
 	struct linux_fs fs;
 	struct linux_net *net; /* sockets of every task (linux_unix.c); NULL while there are none */
+	struct linux_epoll *epolls;  /* every epoll set (linux_epoll.c) */
+	uint64_t epoll_walk;	     /* stamps one look through nested sets */
+	unsigned epoll_nest;	     /* > 0: inside such a look */
+	struct linux_timers *timers; /* armed timers (linux_itimer.c); NULL while there are none */
 	/* Tasks (linux_task.c, linux_sched.c): cur runs, its state below. */
 	struct linux_task **tasks;
 	unsigned ntasks, max_tasks;
@@ -214,6 +239,8 @@ struct linux_proc {
 	uint64_t retry_deadline; /* the retried call's first deadline, or 0 */
 	bool resched;		 /* switch tasks when the call returns */
 	bool cur_blocked;	 /* the call blocked: retry it later */
+	bool retry_soon;	 /* ... as soon as its turn comes (a timer fired meanwhile) */
+	uint64_t cpu_mark;	 /* the vCPU thread's CPU clock at the last linux_account() */
 	union {
 		struct linux_task_state task_state;
 		struct {
@@ -497,6 +524,8 @@ long linux_pipe_io(struct linux_proc *proc, struct linux_file *f, void *host, ui
 short linux_pipe_poll(const struct linux_file *f);
 /* Bytes a read of the pipe end would get now (FIONREAD). */
 uint64_t linux_pipe_unread(const struct linux_file *f);
+/* Writes into and reads from the pipe so far (linux_file_ops.gen). */
+void linux_pipe_gen(const struct linux_file *f, uint64_t *in, uint64_t *out);
 /* The file description of a pipe end is gone: drop the end. */
 void linux_pipe_release(struct linux_file *f);
 
@@ -533,6 +562,92 @@ long linux_sys_poll(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_ppoll(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_select(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_pselect6(struct linux_proc *proc, const uint64_t *a);
+/* What f is ready for now (POLLIN, POLLOUT, ...), as Linux's f_op->poll. */
+short linux_file_poll(struct linux_proc *proc, struct linux_file *f);
+/* A relative timeout in ns into a monotonic deadline; UINT64_MAX: none. */
+uint64_t linux_poll_deadline(int64_t timeout_ns);
+/* Waits after a scan found nothing: false when the wait is over (*err
+ * -EINTR when it was cut short). */
+bool linux_poll_wait_more(struct linux_proc *proc, uint64_t deadline, long *err);
+/* A sigmask argument (ppoll, pselect6, epoll_pwait): checked, not applied. */
+long linux_sigmask_in(struct linux_proc *proc, uint64_t addr, uint64_t size);
+/* Reads a struct timespec (or timeval when usec) into ns; -1 when addr is 0. */
+long linux_timeout_in(struct linux_proc *proc, uint64_t addr, bool usec, int64_t *ns);
+
+/* ---- linux_epoll.c, linux_eventfd.c, linux_timerfd.c, linux_signalfd.c ---- */
+
+long linux_sys_epoll_create(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_epoll_create1(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_epoll_ctl(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_epoll_wait(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_epoll_pwait(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_epoll_pwait2(struct linux_proc *proc, const uint64_t *a);
+/* The description f is gone (its last reference dropped): every epoll set
+ * forgets it, as Linux's eventpoll_release(). */
+void linux_epoll_file_gone(struct linux_proc *proc, struct linux_file *f);
+/* A new event file of ops with state priv in the lowest free fd. Returns
+ * the fd, or -errno (priv then is the caller's to free). */
+long linux_event_file(struct linux_proc *proc, const struct linux_file_ops *ops, void *priv,
+		      uint64_t flags);
+long linux_sys_eventfd(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_eventfd2(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_timerfd_create(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_timerfd_settime(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_timerfd_gettime(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_signalfd(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_signalfd4(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_rt_sigpending(struct linux_proc *proc, const uint64_t *a);
+
+/* ---- linux_itimer.c: timers ---- */
+
+/* One armed timer on the VM's monotonic clock; fire() takes count >= 1
+ * expirations at once (an interval that passed many times fires once). */
+struct linux_timer {
+	struct linux_timer *next, *prev; /* in the armed list while expire != 0 */
+	uint64_t expire;		 /* monotonic ns; 0: disarmed */
+	uint64_t interval;		 /* ns; 0: one shot */
+	void (*fire)(struct linux_proc *proc, struct linux_timer *t, uint64_t count);
+};
+/* Arms t at expire (0 disarms) repeating every interval ns. 0 or -ENOMEM. */
+int linux_timer_arm(struct linux_proc *proc, struct linux_timer *t, uint64_t expire,
+		    uint64_t interval);
+/* Takes t's expirations due by now (fire() only, no signal sent): for a
+ * timerfd read or poll between two runs. Returns whether it fired. */
+bool linux_timer_catch_up(struct linux_proc *proc, struct linux_timer *t);
+/* The monotonic deadline of value ns on clock_id, absolute or from now; 0: none. */
+uint64_t linux_timer_deadline(uint64_t clock_id, bool abstime, uint64_t value);
+/* Whether timer_create/timerfd_create serve clock_id. */
+bool linux_timer_clock_ok(uint64_t clock_id);
+/* Fires the timers that are due; true when one did (blocked calls look again). */
+bool linux_timers_run(struct linux_proc *proc);
+/* The earliest armed expiry, or 0. */
+uint64_t linux_timers_next(const struct linux_proc *proc);
+/* Frees the timers of every task (linux_free). */
+void linux_timers_free(struct linux_proc *proc);
+/* An itimerspec (interval, value) in the program into ns: -EINVAL/-EFAULT. */
+long linux_itimerspec_in(struct linux_proc *proc, uint64_t addr, uint64_t *interval,
+			 uint64_t *value);
+/* Writes an itimerspec of interval and the time left until expire. */
+long linux_itimerspec_out(struct linux_proc *proc, uint64_t addr, uint64_t interval,
+			  uint64_t expire);
+long linux_sys_alarm(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_getitimer(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_setitimer(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_timer_create(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_timer_settime(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_timer_gettime(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_timer_getoverrun(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_timer_delete(struct linux_proc *proc, const uint64_t *a);
+
+/* ---- linux_wait.c: what tasks used ---- */
+
+/* Adds the vCPU thread's CPU time since the last mark to the running task:
+ * user (it ran at CPL 3) or system (the VMM served it). */
+void linux_account(struct linux_proc *proc, bool user);
+/* Records t's resident pages in its ru_maxrss (before its exit drops them). */
+void linux_rusage_sample(struct linux_proc *proc, struct linux_task *t);
+long linux_sys_getrusage(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_times(struct linux_proc *proc, const uint64_t *a);
 
 /* ---- linux_sched.c: blocking ---- */
 
@@ -670,8 +785,9 @@ long linux_signal_raise_ret(struct linux_proc *proc, uint64_t sig, long ret);
 bool linux_host_signal(struct vm *vm, int sig);
 /* Whether a host signal is pending that the program does not block. */
 bool linux_signal_host_ready(const struct linux_proc *proc);
-/* Whether a call interrupted for the ready host signal restarts (its
- * handler has SA_RESTART) rather than failing with EINTR. */
+/* Whether a call interrupted for the ready host signal (else the running
+ * task's first deliverable one) restarts (its handler has SA_RESTART)
+ * rather than failing with EINTR. */
 bool linux_signal_host_restarts(const struct linux_proc *proc);
 /* For a blocked call: takes ready host signals that run no handler (an
  * ignored one is dropped, a default one ends the VM) and returns whether

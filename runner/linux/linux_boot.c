@@ -177,6 +177,7 @@ void linux_free(struct linux_proc *proc)
 		return;
 	linux_tasks_free(proc); /* the others' files and address spaces first */
 	linux_fd_free(proc);
+	linux_timers_free(proc); /* after the timerfds */
 	linux_cwd_release(proc);
 	linux_fs_free(&proc->fs);
 	linux_mm_free(proc);

@@ -28,7 +28,12 @@ static void file_put(struct linux_proc *proc, struct linux_file *f)
 	}
 	if (--f->refs)
 		return;
-	if (f->kind == LINUX_FILE_NODE) {
+	/* As Linux: every epoll set forgets the description with its last close. */
+	if (f->epoll_refs)
+		linux_epoll_file_gone(proc, f);
+	if (f->kind == LINUX_FILE_EVENT) {
+		f->ops->release(proc, f);
+	} else if (f->kind == LINUX_FILE_NODE) {
 		if (f->host_fd >= 0)
 			close(f->host_fd); /* a --fs file's host fd (linux_hostfs.c) */
 		linux_fs_put(&proc->fs, f->node);

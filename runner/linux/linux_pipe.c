@@ -13,6 +13,7 @@ struct linux_pipe {
 	uint8_t *buf; /* LINUX_PIPE_SIZE bytes, allocated on the first write */
 	uint32_t head, len;
 	unsigned readers, writers; /* open file descriptions of each end */
+	uint64_t fills, drains;	   /* writes and reads so far (EPOLLET, linux_epoll.c) */
 };
 
 static bool is_reader(const struct linux_file *f)
@@ -85,6 +86,7 @@ static void pipe_copy_out(struct linux_pipe *p, uint8_t *dst, uint32_t n)
 	memcpy(dst + first, p->buf, n - first);
 	p->head = (p->head + n) % LINUX_PIPE_SIZE;
 	p->len -= n;
+	p->drains++;
 }
 
 static void pipe_copy_in(struct linux_pipe *p, const uint8_t *src, uint32_t n)
@@ -96,6 +98,7 @@ static void pipe_copy_in(struct linux_pipe *p, const uint8_t *src, uint32_t n)
 	memcpy(p->buf + tail, src, first);
 	memcpy(p->buf, src + first, n - first);
 	p->len += n;
+	p->fills++;
 }
 
 static long pipe_read(struct linux_proc *proc, struct linux_file *f, uint8_t *dst, uint64_t len)
@@ -185,4 +188,10 @@ void linux_pipe_release(struct linux_file *f)
 		free(p->buf);
 		free(p);
 	}
+}
+
+void linux_pipe_gen(const struct linux_file *f, uint64_t *in, uint64_t *out)
+{
+	*in = f->pipe->fills;
+	*out = f->pipe->drains;
 }

@@ -1,4 +1,4 @@
-/* Waiting on fds for a Linux-ABI guest: poll, ppoll, select, pselect6 over the fd table (pipes by their fill, files always ready, the runner's stdin as readable). */
+/* Waiting on fds for a Linux-ABI guest: poll, ppoll, select, pselect6 over the fd table (pipes by their fill, event files by their ops, files always ready, the runner's stdin as readable). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -12,16 +12,13 @@
 #define POLLIN_SET  (POLLIN | POLLRDNORM | POLLRDBAND | POLLHUP | POLLERR)
 #define POLLOUT_SET (POLLOUT | POLLWRNORM | POLLWRBAND | POLLERR)
 
-/* What fd is ready for now, as Linux's f_op->poll answers. */
-static short fd_events(struct linux_proc *proc, uint64_t fd)
+short linux_file_poll(struct linux_proc *proc, struct linux_file *f)
 {
-	const struct linux_file *f = linux_fd_get(proc, fd);
-	if (!f)
-		return POLLNVAL;
 	short ev;
 	switch (f->kind) {
 	case LINUX_FILE_PIPE: ev = linux_pipe_poll(f); break;
 	case LINUX_FILE_SOCKET: ev = linux_sock_poll(proc, f); break;
+	case LINUX_FILE_EVENT: ev = f->ops->poll(proc, f); break;
 	case LINUX_FILE_STDIO:
 		/* The runner's stdin cannot be polled from a vCPU thread (its
 		 * filter has no poll): it is readable, and a read then waits. */
@@ -36,8 +33,14 @@ static short fd_events(struct linux_proc *proc, uint64_t fd)
 	return ev;
 }
 
-/* A relative timeout in ns into an absolute deadline; UINT64_MAX: none. */
-static uint64_t deadline_of(int64_t timeout_ns)
+/* What fd is ready for now. */
+static short fd_events(struct linux_proc *proc, uint64_t fd)
+{
+	struct linux_file *f = linux_fd_get(proc, fd);
+	return f ? linux_file_poll(proc, f) : POLLNVAL;
+}
+
+uint64_t linux_poll_deadline(int64_t timeout_ns)
 {
 	uint64_t deadline;
 	if (timeout_ns < 0)
@@ -47,8 +50,7 @@ static uint64_t deadline_of(int64_t timeout_ns)
 	return deadline;
 }
 
-/* Waits after a scan found nothing: false when the wait is over. */
-static bool wait_more(struct linux_proc *proc, uint64_t deadline, long *err)
+bool linux_poll_wait_more(struct linux_proc *proc, uint64_t deadline, long *err)
 {
 	if (deadline != UINT64_MAX && now_ns() >= deadline)
 		return false;
@@ -67,7 +69,7 @@ static long do_poll(struct linux_proc *proc, uint64_t ufds, uint64_t nfds, int64
 	if (linux_copy_in(proc, pfd, ufds, nfds * 8) < 0 ||
 	    linux_user_access(proc, ufds, nfds * 8, true) < 0)
 		return -EFAULT;
-	uint64_t deadline = deadline_of(timeout_ns);
+	uint64_t deadline = linux_poll_deadline(timeout_ns);
 	long err = 0;
 	do {
 		long ready = 0;
@@ -84,14 +86,13 @@ static long do_poll(struct linux_proc *proc, uint64_t ufds, uint64_t nfds, int64
 		}
 		if (ready || timeout_ns == 0)
 			return linux_copy_out(proc, ufds, pfd, nfds * 8) < 0 ? -EFAULT : ready;
-	} while (wait_more(proc, deadline, &err));
+	} while (linux_poll_wait_more(proc, deadline, &err));
 	if (err == 0 && linux_copy_out(proc, ufds, pfd, nfds * 8) < 0)
 		return -EFAULT; /* timed out: every revents 0 */
 	return err;
 }
 
-/* Reads a struct timespec (or timeval when usec) into ns; -1 when addr is 0. */
-static long timeout_in(struct linux_proc *proc, uint64_t addr, bool usec, int64_t *ns)
+long linux_timeout_in(struct linux_proc *proc, uint64_t addr, bool usec, int64_t *ns)
 {
 	int64_t t[2];
 	if (!addr) {
@@ -124,7 +125,7 @@ static void timeout_out(struct linux_proc *proc, uint64_t addr, bool usec, int64
 
 /* A sigmask argument (ppoll, pselect6): checked, as no signal arrives
  * while a single task waits, applying it changes nothing. */
-static long sigmask_in(struct linux_proc *proc, uint64_t addr, uint64_t size)
+long linux_sigmask_in(struct linux_proc *proc, uint64_t addr, uint64_t size)
 {
 	uint64_t mask;
 	if (!addr)
@@ -143,8 +144,8 @@ long linux_sys_poll(struct linux_proc *proc, const uint64_t *a)
 long linux_sys_ppoll(struct linux_proc *proc, const uint64_t *a)
 {
 	int64_t ns;
-	long rc = timeout_in(proc, a[2], false, &ns);
-	if (rc < 0 || (rc = sigmask_in(proc, a[3], a[4])) < 0)
+	long rc = linux_timeout_in(proc, a[2], false, &ns);
+	if (rc < 0 || (rc = linux_sigmask_in(proc, a[3], a[4])) < 0)
 		return rc;
 	uint64_t start = now_ns();
 	rc = do_poll(proc, a[0], a[1], ns);
@@ -172,7 +173,7 @@ static long do_select(struct linux_proc *proc, uint64_t nfds, struct fdset sets[
 		if (sets[s].addr && linux_copy_in(proc, sets[s].in, sets[s].addr, bytes) < 0)
 			return -EFAULT;
 	}
-	uint64_t deadline = deadline_of(timeout_ns);
+	uint64_t deadline = linux_poll_deadline(timeout_ns);
 	long err = 0;
 	do {
 		long ready = 0;
@@ -198,7 +199,7 @@ static long do_select(struct linux_proc *proc, uint64_t nfds, struct fdset sets[
 					return -EFAULT;
 			return ready;
 		}
-	} while (wait_more(proc, deadline, &err));
+	} while (linux_poll_wait_more(proc, deadline, &err));
 	if (err == 0) /* timed out: every set comes back empty */
 		for (int s = 0; s < 3; s++)
 			if (sets[s].addr &&
@@ -211,14 +212,14 @@ static long select_common(struct linux_proc *proc, const uint64_t *a, bool psele
 {
 	struct fdset sets[3] = {{.addr = a[1]}, {.addr = a[2]}, {.addr = a[3]}};
 	int64_t ns;
-	long rc = timeout_in(proc, a[4], !pselect, &ns);
+	long rc = linux_timeout_in(proc, a[4], !pselect, &ns);
 	if (rc < 0)
 		return rc;
 	if (pselect && a[5]) {
 		uint64_t ss[2]; /* {const sigset_t *, size_t} */
 		if (linux_copy_in(proc, ss, a[5], sizeof(ss)) < 0)
 			return -EFAULT;
-		if ((rc = sigmask_in(proc, ss[0], ss[1])) < 0)
+		if ((rc = linux_sigmask_in(proc, ss[0], ss[1])) < 0)
 			return rc;
 	}
 	uint64_t start = now_ns();

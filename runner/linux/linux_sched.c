@@ -51,6 +51,8 @@ bool linux_block_until(struct linux_proc *proc, uint64_t deadline)
 	for (;;) {
 		if (deadline && now_ns() >= deadline)
 			return false;
+		if (proc->cur->pending & ~proc->sigmask)
+			return true; /* a timer's signal to deliver: the call gives up (EINTR) */
 		if (proc->ntasks > 1 && pick(proc, false)) {
 			/* Another task runs; this call is retried later. */
 			proc->cur_blocked = true;
@@ -61,9 +63,11 @@ bool linux_block_until(struct linux_proc *proc, uint64_t deadline)
 		/* Nothing inside the VM can wake it but another task's deadline:
 		 * wait for that, its own, a host signal or the VM's end;
 		 * vm_wait_locked() caps it at --timeout. */
-		uint64_t wake = others_deadline(proc);
+		uint64_t wake = others_deadline(proc), timer = linux_timers_next(proc);
 		if (deadline && (!wake || deadline < wake))
 			wake = deadline;
+		if (timer && (!wake || timer < wake))
+			wake = timer;
 		pthread_mutex_lock(&proc->vm->lock);
 		if (!linux_signal_host_ready(proc))
 			(void)vm_wait_locked(proc->vm, wake, &proc->signal_generation);
@@ -76,20 +80,40 @@ bool linux_block_until(struct linux_proc *proc, uint64_t deadline)
 			return true; /* a handler runs: the call gives up (EINTR or restart) */
 		if (vm_is_ending(proc->vm))
 			return true; /* the default action ended it */
+		if (linux_timers_run(proc) && !(proc->cur->pending & ~proc->sigmask)) {
+			/* A timerfd expired or a signal went to a task: the call
+			 * looks again (or another task runs), keeping its deadline. */
+			proc->cur_blocked = true;
+			proc->resched = true;
+			proc->retry_soon = true;
+			proc->cur->block_deadline = deadline;
+			proc->retry_deadline = deadline;
+			return true;
+		}
 	}
 }
 
 void linux_sched_tasks_changed(struct linux_proc *proc)
 {
-	vm_set_slice(proc->vm, proc->ntasks > 1 ? LINUX_SLICE_MS : 0);
+	/* An armed timer needs the kicks too: a task that spins sees its signal. */
+	bool slices = proc->ntasks > 1 || linux_timers_next(proc);
+	vm_set_slice(proc->vm, slices ? LINUX_SLICE_MS : 0);
 }
 
 bool linux_sched_preempt(struct linux_proc *proc, struct linux_regs *regs)
 {
-	if (proc->ntasks < 2 || !pick(proc, false))
-		return false;
-	proc->resched = true;
+	linux_account(proc, true); /* its slice so far */
 	proc->regs_replaced = false;
+	if (linux_timers_run(proc) && !vm_is_ending(proc->vm)) {
+		if (proc->resched) { /* a timer's signal ended the running task */
+			linux_sched_switch(proc, regs);
+			return proc->regs_replaced;
+		}
+		linux_task_deliver_pending(proc, regs); /* its handler runs now */
+	}
+	if (vm_is_ending(proc->vm) || proc->ntasks < 2 || !pick(proc, false))
+		return proc->regs_replaced;
+	proc->resched = true;
 	linux_sched_switch(proc, regs);
 	return proc->regs_replaced;
 }
@@ -100,9 +124,11 @@ void linux_sched_switch(struct linux_proc *proc, struct linux_regs *regs)
 	proc->resched = false;
 	if (proc->cur_blocked && cur->run == LINUX_TASK_RUNNABLE) {
 		cur->run = LINUX_TASK_BLOCKED;
-		cur->block_gen = proc->wake_gen;
+		/* retry_soon: what it waits for may have come (a timer fired) */
+		cur->block_gen = proc->wake_gen - (proc->retry_soon ? 1 : 0);
 	}
 	proc->cur_blocked = false;
+	proc->retry_soon = false;
 	struct linux_task *next = pick(proc, true);
 	if (!next) {
 		/* Every task waits on another's vfork, or a retry finds its own

@@ -167,12 +167,12 @@ static long read_timespec(struct linux_proc *proc, uint64_t addr, uint64_t *ns)
 	return 0;
 }
 
-/* Sleeps until deadline; a host signal's handler cuts it short: EINTR,
+/* Sleeps until deadline; a signal's handler cuts it short: EINTR,
  * and the time left at rem (when not 0), as Linux. */
 static long sleep_until(struct linux_proc *proc, uint64_t deadline, uint64_t rem)
 {
-	if (!linux_block_until(proc, deadline) || !linux_signal_host_ready(proc))
-		return 0;
+	if (!linux_block_until(proc, deadline) || proc->cur_blocked)
+		return 0; /* over, or retried later (its result unused) */
 	uint64_t now = now_ns(), left = deadline > now ? deadline - now : 0;
 	const int64_t ts[2] = {(int64_t)(left / 1000000000ULL), (int64_t)(left % 1000000000ULL)};
 	if (rem && linux_copy_out(proc, rem, ts, sizeof(ts)) < 0)
@@ -365,6 +365,9 @@ static const struct linux_syscall_def syscall_table[] = {
     FD(33, dup2, "dd"),
     FD(34, pause, ""),
     SYS(35, nanosleep, "xx"),
+    FD(36, getitimer, "dx"),
+    FD(37, alarm, "u"),
+    FD(38, setitimer, "dxx"),
     FD(39, getpid, ""),
     FD(41, socket, "dxd"),
     FD(42, connect, "dxu"),
@@ -413,7 +416,9 @@ static const struct linux_syscall_def syscall_table[] = {
     SYS(95, umask, "o"),
     SYS(96, gettimeofday, "xx"),
     FD(97, getrlimit, "dx"),
+    FD(98, getrusage, "dx"),
     SYS(99, sysinfo, "x"),
+    FD(100, times, "x"),
     FD(102, getuid, ""),
     FD(104, getgid, ""),
     [107] = {"geteuid", linux_sys_getuid, ""},
@@ -427,6 +432,7 @@ static const struct linux_syscall_def syscall_table[] = {
     FD(120, getresgid, "xxx"),
     FD(121, getpgid, "d"),
     FD(124, getsid, "d"),
+    FD(127, rt_sigpending, "xu"),
     SYS(130, rt_sigsuspend, "xu"),
     SYS(131, sigaltstack, "xx"),
     FD(137, statfs, "sx"),
@@ -453,12 +459,20 @@ static const struct linux_syscall_def syscall_table[] = {
     SYS(202, futex, "xxdxxd"),
     SYS(204, sched_getaffinity, "dux"),
     FD(217, getdents64, "dxu"),
+    FD(213, epoll_create, "d"),
     SYS(218, set_tid_address, "x"),
+    FD(222, timer_create, "dxx"),
+    FD(223, timer_settime, "dxxx"),
+    FD(224, timer_gettime, "dx"),
+    FD(225, timer_getoverrun, "d"),
+    FD(226, timer_delete, "d"),
     [221] = {"fadvise64", sys_zero, "dddd"},
     SYS(228, clock_gettime, "dx"),
     SYS(229, clock_getres, "dx"),
     SYS(230, clock_nanosleep, "ddxx"),
     FD(231, exit_group, "d"),
+    FD(232, epoll_wait, "dxdd"),
+    FD(233, epoll_ctl, "dddx"),
     FD(234, tgkill, "ddd"),
     FD(247, waitid, "ddxxx"),
     FD(257, openat, "dsxo"),
@@ -474,7 +488,16 @@ static const struct linux_syscall_def syscall_table[] = {
     FD(269, faccessat, "dso"),
     FD(270, pselect6, "dxxxxx"),
     FD(271, ppoll, "xuxxu"),
+    FD(281, epoll_pwait, "dxddxu"),
+    FD(282, signalfd, "dxu"),
+    FD(283, timerfd_create, "dx"),
+    FD(284, eventfd, "u"),
+    FD(286, timerfd_settime, "dxxx"),
+    FD(287, timerfd_gettime, "dx"),
     FD(288, accept4, "dxxx"),
+    FD(289, signalfd4, "dxux"),
+    FD(290, eventfd2, "ux"),
+    FD(291, epoll_create1, "x"),
     [273] = {"set_robust_list", sys_zero, "xu"},
     FD(280, utimensat, "dsxx"),
     FD(285, fallocate, "dddd"),
@@ -488,6 +511,7 @@ static const struct linux_syscall_def syscall_table[] = {
     FD(322, execveat, "dsxxx"),
     FD(332, statx, "dsxxx"),
     FD(439, faccessat2, "dsox"),
+    FD(441, epoll_pwait2, "dxdxxu"),
     [452] = {"fchmodat2", linux_sys_fchmodat, "dsox"},
 };
 #undef SYS
@@ -568,6 +592,7 @@ void linux_syscall(struct linux_proc *proc, struct linux_regs *regs)
 	const struct linux_syscall_def *def =
 	    nr < ARRAY_SIZE(syscall_table) && syscall_table[nr].fn ? &syscall_table[nr] : NULL;
 	proc->syscalls++;
+	linux_account(proc, true); /* it ran at CPL 3 since the last mark */
 	proc->regs = regs;
 	proc->regs_replaced = false;
 	long ret;
@@ -599,6 +624,10 @@ void linux_syscall(struct linux_proc *proc, struct linux_regs *regs)
 		proc->wake_gen++; /* whatever it changed, blocked tasks look again */
 		proc->retry_deadline = 0;
 	}
+	linux_account(proc, false); /* the VMM served it */
+	if (proc->timers && !vm_is_ending(proc->vm))
+		(void)linux_timers_run(
+		    proc); /* one due meanwhile: its signal goes with this return */
 	if (proc->resched && !vm_is_ending(proc->vm))
 		linux_sched_switch(proc, regs);
 	else if (!vm_is_ending(proc->vm))

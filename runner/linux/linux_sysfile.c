@@ -18,6 +18,7 @@
 #define L_TCGETS	      0x5401
 #define L_TIOCGWINSZ	      0x5413
 #define L_FIONREAD	      0x541B
+#define L_FIONBIO	      0x5421
 
 static bool is_tty(struct linux_proc *proc, const struct linux_file *f)
 {
@@ -42,11 +43,14 @@ static long host_io(struct linux_proc *proc, const struct linux_file *f, void *b
 static long io_once(struct linux_proc *proc, struct linux_file *f, uint8_t *host, uint64_t len,
 		    const uint64_t *offset, bool write_it)
 {
-	if (f->kind == LINUX_FILE_STDIO || f->kind == LINUX_FILE_PIPE) {
+	if (f->kind == LINUX_FILE_STDIO || f->kind == LINUX_FILE_PIPE ||
+	    f->kind == LINUX_FILE_EVENT) {
 		if (offset)
 			return -ESPIPE;
 		if (f->kind == LINUX_FILE_PIPE)
 			return linux_pipe_io(proc, f, host, len, write_it);
+		if (f->kind == LINUX_FILE_EVENT)
+			return f->ops->io(proc, f, host, len, write_it);
 		return host_io(proc, f, host, len, write_it);
 	}
 	uint64_t off = offset ? *offset : f->offset;
@@ -336,7 +340,9 @@ static struct attrs node_attrs(struct linux_proc *proc, const struct linux_node 
 				      .nlink = 1,
 				      .mode = tty				  ? S_IFCHR | 0620
 					      : f && f->kind == LINUX_FILE_SOCKET ? S_IFSOCK | 0777
-										  : S_IFIFO | 0600,
+					      : f && f->kind == LINUX_FILE_EVENT
+						  ? 0600 /* anon inode */
+						  : S_IFIFO | 0600,
 				      .rdev = tty ? makedev(136, 0) : 0};
 	}
 	/* one device per memory file system; the root's is the tree's (copy-up keeps it) */
@@ -639,6 +645,13 @@ long linux_sys_ioctl(struct linux_proc *proc, const uint64_t *a)
 	if (a[1] == L_FIONREAD && f->kind == LINUX_FILE_PIPE) {
 		const int32_t n = (int32_t)linux_pipe_unread(f);
 		return linux_copy_out(proc, a[2], &n, sizeof(n));
+	}
+	if (a[1] == L_FIONBIO) { /* O_NONBLOCK of any file, as fcntl (Python's setblocking) */
+		int32_t on;
+		if (linux_copy_in(proc, &on, a[2], sizeof(on)) < 0)
+			return -EFAULT;
+		f->flags = on ? f->flags | L_O_NONBLOCK : f->flags & ~(unsigned)L_O_NONBLOCK;
+		return 0;
 	}
 	if (!is_tty(proc, f))
 		return -ENOTTY;

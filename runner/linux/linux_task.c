@@ -189,6 +189,7 @@ static void task_end(struct linux_proc *proc, struct linux_task *t, int wstatus)
 			vm_end(proc->vm, code > EXIT_GUEST_MAX ? EXIT_GUEST_MAX : code, NULL);
 		return;
 	}
+	linux_rusage_sample(proc, t); /* ru_maxrss before its pages go */
 	release_task(proc, t);
 	t->run = LINUX_TASK_ZOMBIE;
 	t->wstatus = wstatus;
@@ -225,7 +226,9 @@ void linux_task_signal(struct linux_proc *proc, struct linux_task *t, unsigned s
 	uint64_t handler = st->actions[sig - 1].handler;
 	if (sig != L_SIGKILL && handler == L_SIG_IGN)
 		return;
-	if (sig == L_SIGKILL || handler == L_SIG_DFL) {
+	/* A blocked signal stays pending whatever its action (sigwait, signalfd). */
+	bool blocked = sig != L_SIGKILL && (st->sigmask & bit(sig));
+	if (!blocked && (sig == L_SIGKILL || handler == L_SIG_DFL)) {
 		if (sig != L_SIGKILL && ignored_by_default(sig))
 			return;
 		task_end(proc, t, (int)sig);
@@ -245,6 +248,9 @@ void linux_task_deliver_pending(struct linux_proc *proc, struct linux_regs *regs
 	t->pending &= ~bit(sig);
 	proc->regs = regs;
 	(void)linux_signal_raise_ret(proc, sig, (long)regs->rax);
+	/* A pending signal (one blocked until now) ended it: the next task runs. */
+	if (proc->resched && t->run == LINUX_TASK_ZOMBIE && !vm_is_ending(proc->vm))
+		linux_sched_switch(proc, regs);
 }
 
 /* ---- the calls ---- */

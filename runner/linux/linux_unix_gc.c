@@ -151,6 +151,8 @@ void linux_sock_put(struct linux_proc *proc, struct linux_file *f)
 {
 	struct linux_net *net = proc->net;
 	if (--f->refs == 0) {
+		if (f->epoll_refs)
+			linux_epoll_file_gone(proc, f); /* before destroy() frees it */
 		f->sock->dying = net->dying;
 		net->dying = f->sock;
 	}

@@ -1,6 +1,7 @@
-/* Waiting for children in a Linux-ABI guest: wait4 and waitid over the caller's own children (by pid, group or any), statuses encoded as Linux's, zombies reaped. */
+/* Waiting for children in a Linux-ABI guest: wait4 and waitid over the caller's own children (by pid, group or any), statuses encoded as Linux's, zombies reaped; what tasks used (getrusage, times, wait4's rusage) from the vCPU thread's CPU clock and their resident pages. */
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include "linux.h"
 
@@ -20,6 +21,115 @@
 #define L_CLD_EXITED 1
 #define L_CLD_KILLED 2
 #define RUSAGE_SIZE  144
+
+#define L_RUSAGE_SELF	  0
+#define L_RUSAGE_CHILDREN (-1)
+#define L_RUSAGE_THREAD	  1
+#define L_USER_HZ	  100 /* clock_t ticks of times() */
+#define NS_PER_TICK	  (1000000000ULL / L_USER_HZ)
+
+/* CPU time of the vCPU thread: the guest's run at CPL 3 and the VMM's
+ * serving of its calls both count there (KVM_RUN is the thread's time). */
+static uint64_t cpu_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+void linux_account(struct linux_proc *proc, bool user)
+{
+	uint64_t now = cpu_now(), spent = now - proc->cpu_mark;
+	proc->cpu_mark = now;
+	if (!proc->cur || proc->cur->run == LINUX_TASK_ZOMBIE)
+		return;
+	if (user)
+		proc->cur->utime_ns += spent;
+	else
+		proc->cur->stime_ns += spent;
+}
+
+/* Pages mm maps that hold a frame (its resident set), walking only the
+ * tables that exist. */
+static uint64_t resident(struct linux_mm *mm)
+{
+	uint64_t n = 0;
+	if (!mm)
+		return 0;
+	for (unsigned i = 0; i < mm->nvmas; i++)
+		for (uint64_t va = mm->vmas[i].start; va < mm->vmas[i].end;) {
+			const uint64_t *pte = linux_mm_pte(mm, va, false);
+			if (!pte) {
+				va = linux_mm_skip(va);
+				continue;
+			}
+			n += (*pte & 1) != 0; /* present */
+			va += LOCKVM_PAGE_SIZE;
+		}
+	return n;
+}
+
+void linux_rusage_sample(struct linux_proc *proc, struct linux_task *t)
+{
+	struct linux_mm *mm = t == proc->cur ? proc->mm : t->saved.mm;
+	uint64_t rss = resident(mm);
+	if (rss > t->maxrss_pages)
+		t->maxrss_pages = rss;
+}
+
+/* A reaped child's use goes to its parent (RUSAGE_CHILDREN, times()). */
+static void reap(struct linux_proc *proc, struct linux_task *child)
+{
+	struct linux_task *self = proc->cur;
+	self->cutime_ns += child->utime_ns + child->cutime_ns;
+	self->cstime_ns += child->stime_ns + child->cstime_ns;
+	uint64_t m =
+	    child->maxrss_pages > child->cmaxrss_pages ? child->maxrss_pages : child->cmaxrss_pages;
+	if (m > self->cmaxrss_pages)
+		self->cmaxrss_pages = m;
+	linux_task_reap(proc, child);
+}
+
+static long rusage_out(struct linux_proc *proc, uint64_t addr, uint64_t utime, uint64_t stime,
+		       uint64_t maxrss_pages)
+{
+	int64_t ru[RUSAGE_SIZE / 8] = {0};
+	ru[0] = (int64_t)(utime / 1000000000ULL);
+	ru[1] = (int64_t)(utime % 1000000000ULL / 1000);
+	ru[2] = (int64_t)(stime / 1000000000ULL);
+	ru[3] = (int64_t)(stime % 1000000000ULL / 1000);
+	ru[4] = (int64_t)(maxrss_pages * (LOCKVM_PAGE_SIZE / 1024)); /* KiB */
+	return linux_copy_out(proc, addr, ru, sizeof(ru));
+}
+
+long linux_sys_getrusage(struct linux_proc *proc, const uint64_t *a)
+{
+	struct linux_task *t = proc->cur;
+	linux_account(proc, false); /* up to this call */
+	switch ((int32_t)a[0]) {
+	case L_RUSAGE_SELF:
+	case L_RUSAGE_THREAD: /* one thread per process */
+		linux_rusage_sample(proc, t);
+		return rusage_out(proc, a[1], t->utime_ns, t->stime_ns, t->maxrss_pages);
+	case L_RUSAGE_CHILDREN:
+		return rusage_out(proc, a[1], t->cutime_ns, t->cstime_ns, t->cmaxrss_pages);
+	default: return -EINVAL;
+	}
+}
+
+long linux_sys_times(struct linux_proc *proc, const uint64_t *a)
+{
+	const struct linux_task *t = proc->cur;
+	linux_account(proc, false);
+	if (a[0]) {
+		const int64_t tms[4] = {
+		    (int64_t)(t->utime_ns / NS_PER_TICK), (int64_t)(t->stime_ns / NS_PER_TICK),
+		    (int64_t)(t->cutime_ns / NS_PER_TICK), (int64_t)(t->cstime_ns / NS_PER_TICK)};
+		if (linux_copy_out(proc, a[0], tms, sizeof(tms)) < 0)
+			return -EFAULT;
+	}
+	return (long)(now_ns() / NS_PER_TICK); /* ticks since an arbitrary point, as Linux */
+}
 
 /* Which children a wait names: one pid, one group, or any. */
 struct wait_sel {
@@ -90,11 +200,14 @@ long linux_sys_wait4(struct linux_proc *proc, const uint64_t *a)
 	int32_t status = child->wstatus;
 	if (a[1] && linux_copy_out(proc, a[1], &status, sizeof(status)) < 0)
 		return -EFAULT;
-	static const uint8_t no_usage[RUSAGE_SIZE];
-	if (a[3] && linux_copy_out(proc, a[3], no_usage, sizeof(no_usage)) < 0)
+	if (a[3] &&
+	    rusage_out(proc, a[3], child->utime_ns + child->cutime_ns,
+		       child->stime_ns + child->cstime_ns,
+		       child->maxrss_pages > child->cmaxrss_pages ? child->maxrss_pages
+								  : child->cmaxrss_pages) < 0)
 		return -EFAULT;
 	int child_pid = child->pid;
-	linux_task_reap(proc, child);
+	reap(proc, child);
 	return child_pid;
 }
 
@@ -135,10 +248,14 @@ long linux_sys_waitid(struct linux_proc *proc, const uint64_t *a)
 	}
 	if (a[2] && linux_copy_out(proc, a[2], info, sizeof(info)) < 0)
 		return -EFAULT;
-	static const uint8_t no_usage[RUSAGE_SIZE];
-	if (a[4] && linux_copy_out(proc, a[4], no_usage, sizeof(no_usage)) < 0)
-		return -EFAULT;
+	if (a[4]) { /* the child's, or none yet (WNOHANG) */
+		const struct linux_task none = {0}, *c = child ? child : &none;
+		if (rusage_out(proc, a[4], c->utime_ns + c->cutime_ns, c->stime_ns + c->cstime_ns,
+			       c->maxrss_pages > c->cmaxrss_pages ? c->maxrss_pages
+								  : c->cmaxrss_pages) < 0)
+			return -EFAULT;
+	}
 	if (child && (a[3] & L_WEXITED) && !(a[3] & L_WNOWAIT))
-		linux_task_reap(proc, child);
+		reap(proc, child);
 	return 0;
 }

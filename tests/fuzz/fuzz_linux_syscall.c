@@ -1,4 +1,4 @@
-/* libFuzzer target: the --linux syscall layer driven with random calls against a small process (hostile pointers, lengths, fds, paths, host signals pending), with sequences of file-tree and pipe calls (create, remove, chdir, pipe, dup, read, write, poll, close in any order) whose reference counts are checked after every call, with sequences of memory calls over forked address spaces (mmap, munmap, mprotect, mremap, writes, write faults, fork, exit) whose frame counts and copy-on-write contents are checked after every call, with sequences of process calls (fork, vfork, clone, exit, wait4, waitid, kill, setpgid, setsid, pipes) whose tasks' files and address spaces are checked after every call, and with sequences of AF_UNIX, AF_INET and AF_INET6 socket calls (SCM_RIGHTS loops, names, loopback TCP/UDP over lwIP, accept queues, malformed msghdr/cmsg) whose queue accounting is checked after every call. */
+/* libFuzzer target: the --linux syscall layer driven with random calls against a small process (hostile pointers, lengths, fds, paths, host signals pending), with sequences of file-tree and pipe calls (create, remove, chdir, pipe, dup, read, write, poll, close in any order) whose reference counts are checked after every call, with sequences of memory calls over forked address spaces (mmap, munmap, mprotect, mremap, writes, write faults, fork, exit) whose frame counts and copy-on-write contents are checked after every call, with sequences of process calls (fork, vfork, clone, exit, wait4, waitid, kill, setpgid, setsid, pipes) whose tasks' files and address spaces are checked after every call, with sequences of AF_UNIX, AF_INET and AF_INET6 socket calls (SCM_RIGHTS loops, names, loopback TCP/UDP over lwIP, accept queues, malformed msghdr/cmsg) whose queue accounting is checked after every call, and with sequences of epoll, eventfd, timerfd, signalfd and timer calls across forked tasks whose fd counts are checked after every call. */
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -723,6 +723,92 @@ static void proc_sequence(struct linux_proc *proc, uint64_t user, const uint8_t 
 	}
 }
 
+/*
+ * Sequences of event-file and timer calls. Input: EVENT_MAGIC, then
+ * EVENT_OP_LEN bytes per call: what (a call of event_calls), two fd
+ * choices and a flag byte. Sets watch pipes, eventfds, timerfds, signalfds
+ * and each other (cycles tried), forked tasks share and close them, timers
+ * fire into signals that may end the running task. After every call the
+ * fd counts are checked as for process sequences; ASan reports an item
+ * left on a freed file and LeakSanitizer a set or timer never freed.
+ */
+#define EVENT_MAGIC  'E'
+#define EVENT_OP_LEN 4
+
+static void event_sequence(struct linux_proc *proc, uint64_t user, const uint8_t *in, size_t size)
+{
+	static const uint16_t event_calls[] = {291, 233, 232, 281, 441, 22, 290, 283, 286, 287,
+					       289, 3,	 32,  57,  231, 0,  1,	 7,   222, 223,
+					       226, 38,	 37,  62,  14,	13, 127, 98,  100, 61};
+	proc->max_tasks = PROC_PIDS;
+	for (size_t i = 0; i + EVENT_OP_LEN <= size && !vm_is_ending(proc->vm); i += EVENT_OP_LEN) {
+		const uint8_t *c = in + i;
+		uint64_t nr = event_calls[c[0] % (sizeof(event_calls) / sizeof(event_calls[0]))];
+		uint64_t fd1 = c[1] % 12, fd2 = c[2] % 12, flag = c[3];
+		struct linux_regs r = {.rax = nr, .rsp = proc->user_top - 0x1000, .rip = 0x200002};
+		/* at user: an epoll_event, an itimerspec, a sigset, a sigevent */
+		const uint64_t its[4] = {0, flag & 1 ? 1 : 0, 0, (uint64_t)(flag & 7) * 1000};
+		const uint32_t ev[3] = {(uint32_t)flag << 24 | (flag & 0x3F), (uint32_t)fd1, 0};
+		const int32_t sev[5] = {0, 0, (int32_t)(flag % 70), (int32_t)(flag >> 6),
+					proc->cur->pid};
+		(void)linux_copy_out(proc, user, ev, sizeof(ev));
+		(void)linux_copy_out(proc, user + 16, its, sizeof(its));
+		(void)linux_copy_out(proc, user + 48, &(uint64_t){flag * 0x0101010101ULL}, 8);
+		(void)linux_copy_out(proc, user + 64, sev, sizeof(sev));
+		uint64_t a[6] = {fd1, fd2, user, flag, 0, 0};
+		switch (nr) {
+		case 291: a[0] = flag & 1 ? L_O_CLOEXEC : 0; break;	   /* epoll_create1 */
+		case 233: a[1] = flag % 4, a[2] = fd2, a[3] = user; break; /* epoll_ctl */
+		case 232:
+		case 281:
+		case 441: /* waits: maxevents small or huge, no timeout or a short one */
+			a[1] = user + 128, a[2] = flag & 0x80 ? 0x7FFFFFFF / 12 : flag % 9;
+			a[3] = nr == 441 ? (flag & 1 ? user + 16 : 0) : (uint64_t)(flag & 1);
+			a[4] = flag & 2 ? user + 48 : 0, a[5] = 8;
+			break;
+		case 22: a[0] = user + 128; break; /* pipe */
+		case 290: a[0] = flag, a[1] = (flag & 1) | (flag & 2 ? L_O_NONBLOCK : 0); break;
+		case 283: a[0] = flag % 10, a[1] = flag & 0x10 ? L_O_NONBLOCK : 0; break;
+		case 286:
+			a[1] = flag & 1, a[2] = user + 16, a[3] = flag & 2 ? user + 160 : 0;
+			break;
+		case 287: a[1] = user + 160; break;
+		case 289:
+			a[0] = flag & 1 ? fd1 : (uint64_t)-1, a[1] = user + 48, a[2] = 8,
+			a[3] = flag & 2 ? L_O_NONBLOCK : 0;
+			break;
+		case 231: /* exit_group: pid 1's would end the run */
+			if (proc->cur->pid == 1)
+				continue;
+			a[0] = flag;
+			break;
+		case 0:
+		case 1: a[1] = user + 256, a[2] = flag; break;
+		case 7: a[0] = user + 128, a[1] = 1, a[2] = flag & 1; break; /* poll */
+		case 222:
+			a[0] = flag % 10, a[1] = flag & 1 ? user + 64 : 0, a[2] = user + 200;
+			break;
+		case 223: a[0] = fd1 % 4, a[1] = flag & 1, a[2] = user + 16, a[3] = 0; break;
+		case 226: a[0] = fd1 % 4; break;
+		case 38:
+			a[0] = flag % 3, a[1] = user + 16, a[2] = user + 160;
+			break;					  /* setitimer */
+		case 37: a[0] = flag % 3; break;		  /* alarm */
+		case 62: a[0] = fd1 % 4, a[1] = flag % 33; break; /* kill */
+		case 14: a[0] = flag % 3, a[1] = user + 48, a[2] = 0, a[3] = 8; break;
+		case 13: a[0] = flag % 33, a[1] = 0, a[2] = 0, a[3] = 8; break; /* query only */
+		case 127: a[0] = user + 160, a[1] = 8; break;
+		case 98: a[0] = flag % 3 - 1, a[1] = user + 256; break;
+		case 100: a[0] = user + 256; break;
+		case 61: a[0] = (uint64_t)-1, a[1] = user + 160, a[2] = 1, a[3] = user + 256; break;
+		}
+		r.rdi = a[0], r.rsi = a[1], r.rdx = a[2], r.r10 = a[3], r.r8 = a[4], r.r9 = a[5];
+		linux_syscall(proc, &r);
+		if (!vm_is_ending(proc->vm))
+			check_tasks(proc);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct vm vm;
@@ -774,6 +860,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		mm_sequence(proc, data + 1, size - 1);
 		goto out;
 	}
+	if (size > 0 && data[0] == EVENT_MAGIC) {
+		event_sequence(proc, user, data + 1, size - 1);
+		goto out;
+	}
 	size_t head = CALLS * CALL_LEN;
 	if (size > head)
 		linux_copy_out(proc, user, data + head,
@@ -789,11 +879,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (a[k] >> 63)
 				a[k] = user + (a[k] % user_len);
 		static const uint16_t interesting[] = {
-		    0,	 1,   2,   3,	4,   5,	  8,   9,   10,	 11,  12,  13,	14,  15, 16,
-		    17,	 19,  20,  21,	25,  28,  32,  33,  72,	 77,  79,  80,	83,  87, 89,
-		    158, 202, 217, 228, 257, 262, 263, 267, 292, 302, 318, 332, 999, 7,	 22,
-		    23,	 270, 271, 293, 61,  62,  109, 112, 121, 200, 234, 247, 41,  42, 43,
-		    44,	 45,  46,  47,	48,  49,  50,  51,  52,	 53,  54,  55,	288};
+		    0,	 1,   2,   3,	4,   5,	  8,   9,   10,	 11,  12,  13,	14,  15,
+		    16,	 17,  19,  20,	21,  25,  28,  32,  33,	 72,  77,  79,	80,  83,
+		    87,	 89,  158, 202, 217, 228, 257, 262, 263, 267, 292, 302, 318, 332,
+		    999, 7,   22,  23,	270, 271, 293, 61,  62,	 109, 112, 121, 200, 234,
+		    247, 41,  42,  43,	44,  45,  46,  47,  48,	 49,  50,  51,	52,  53,
+		    54,	 55,  288, 213, 232, 233, 281, 291, 441, 284, 290, 282, 289, 283,
+		    286, 287, 36,  37,	38,  222, 223, 224, 225, 226, 98,  100, 127};
 		r.rax = interesting[c[0] % (sizeof(interesting) / sizeof(interesting[0]))];
 		if (r.rax == 60 || r.rax == 231)
 			continue;
