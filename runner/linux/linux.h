@@ -39,6 +39,12 @@ struct linux_config {
 		const char *path;
 		uint64_t size;
 	} tmpfs[LINUX_FS_MOUNTS];
+	unsigned volume_count; /* --volume host directories, in order */
+	struct linux_volume_config {
+		const char *path; /* absolute, in the tree */
+		int fd;		  /* owned by the tree once it is built; -1 after */
+		bool ro;
+	} volumes[LINUX_FS_VOLUMES];
 	/* What the program sees of itself (linux_ident.c): --hostname, --user,
 	 * --group-add, --rlimit; its own calls change them, nothing else. */
 	char hostname[IDENT_HOSTNAME_MAX + 1];

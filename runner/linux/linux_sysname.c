@@ -135,6 +135,8 @@ long linux_sys_linkat(struct linux_proc *proc, const uint64_t *a)
 
 static long set_mode(struct linux_proc *proc, struct linux_node *n, uint64_t mode)
 {
+	if (n->vol)
+		return linux_volume_chmod(&proc->fs, n, (uint32_t)mode);
 	long rc = changeable(proc, n);
 	if (rc == 0)
 		n->mode = (n->mode & S_IFMT) | ((uint32_t)mode & 07777);
