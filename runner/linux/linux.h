@@ -615,6 +615,7 @@ long linux_sys_linkat(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_chmod(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_fchmod(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_fchmodat(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_fchmodat2(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_chown(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_lchown(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_fchown(struct linux_proc *proc, const uint64_t *a);

@@ -488,7 +488,7 @@ static const struct linux_syscall_def syscall_table[] = {
     FD(322, execveat, "dsxxx"),
     FD(332, statx, "dsxxx"),
     FD(439, faccessat2, "dsox"),
-    [452] = {"fchmodat2", linux_sys_fchmodat, "dsox"},
+    [452] = {"fchmodat2", linux_sys_fchmodat2, "dsox"},
 };
 #undef SYS
 #undef FD

@@ -157,17 +157,29 @@ long linux_sys_fchmod(struct linux_proc *proc, const uint64_t *a)
 	return rc < 0 ? rc : set_mode(proc, n, a[1]);
 }
 
-long linux_sys_fchmodat(struct linux_proc *proc, const uint64_t *a)
+static long do_fchmodat(struct linux_proc *proc, const uint64_t *a, uint64_t flags)
 {
 	struct linux_node *n;
-	if (a[3] & ~(uint64_t)(L_AT_SYMLINK_NOFOLLOW | L_AT_EMPTY_PATH))
+	if (flags & ~(uint64_t)(L_AT_SYMLINK_NOFOLLOW | L_AT_EMPTY_PATH))
 		return -EINVAL;
-	long rc = node_at(proc, a[0], a[1], a[3], &n);
+	long rc = node_at(proc, a[0], a[1], flags, &n);
 	if (rc < 0)
 		return rc;
 	if (S_ISLNK(n->mode))
 		return -EOPNOTSUPP; /* as Linux: a symlink's mode is fixed */
 	return set_mode(proc, n, a[2]);
+}
+
+/* fchmodat(2) has no flags argument: a fourth register is whatever the
+ * caller left there (glibc's chmod leaves garbage), never read. */
+long linux_sys_fchmodat(struct linux_proc *proc, const uint64_t *a)
+{
+	return do_fchmodat(proc, a, 0);
+}
+
+long linux_sys_fchmodat2(struct linux_proc *proc, const uint64_t *a)
+{
+	return do_fchmodat(proc, a, a[3]);
 }
 
 /* The owner is the VM's view only: the host file stays the VM uid's. */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "linux_fs.h"
@@ -221,8 +222,9 @@ int linux_volume_rename(struct linux_fs *fs, struct linux_node *odir, const char
 		close(ofd);
 		return nfd;
 	}
-	/* The host kernel decides as Linux does: EISDIR, ENOTEMPTY, EINVAL... */
-	rc = renameat2(ofd, oname, nfd, nname, flags) < 0 ? -errno : 0;
+	/* The host kernel decides as Linux does: EISDIR, ENOTEMPTY, EINVAL...
+	 * (the syscall itself: glibc's renameat2 makes flags 0 a renameat) */
+	rc = syscall(SYS_renameat2, ofd, oname, nfd, nname, flags) < 0 ? -errno : 0;
 	close(ofd);
 	close(nfd);
 	if (rc < 0 || old == new)
