@@ -211,6 +211,7 @@ struct linux_proc {
 	/* Files: the VM's tree (linux_fs.c) */
 	struct linux_fs fs;
 	struct linux_net *net; /* sockets of every task (linux_unix.c); NULL while there are none */
+	struct linux_lock *locks; /* flock and fcntl locks of every task (linux_lock.c) */
 	/* Tasks (linux_task.c, linux_sched.c): cur runs, its state below. */
 	struct linux_task **tasks;
 	unsigned ntasks, max_tasks;
@@ -639,6 +640,12 @@ long linux_sys_removexattr(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_lremovexattr(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_fremovexattr(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_flock(struct linux_proc *proc, const uint64_t *a);
+/* linux_lock.c: fcntl's F_GETLK, F_SETLK, F_SETLKW and their F_OFD_ forms on
+ * fd (arg: the program's struct flock). 0, -errno or a restart. */
+long linux_lock_fcntl(struct linux_proc *proc, uint64_t fd, uint64_t cmd, uint64_t arg);
+/* Needs the task that closes f current: drops its POSIX locks on f's file
+ * and, when last (f's final reference goes), f's flock and OFD locks. */
+void linux_lock_release(struct linux_proc *proc, const struct linux_file *f, bool last);
 long linux_sys_fsync(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_sync(struct linux_proc *proc, const uint64_t *a);
 

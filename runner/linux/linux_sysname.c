@@ -431,15 +431,6 @@ long linux_sys_fremovexattr(struct linux_proc *proc, const uint64_t *a)
 	return xattr_fd(proc, a[0], -EOPNOTSUPP);
 }
 
-/* One process: a lock never conflicts (LOCK_SH 1, EX 2, NB 4, UN 8). */
-long linux_sys_flock(struct linux_proc *proc, const uint64_t *a)
-{
-	if (!linux_fd_get(proc, a[0]))
-		return -EBADF;
-	uint64_t op = a[1] & ~4ULL;
-	return op == 1 || op == 2 || op == 8 ? 0 : -EINVAL;
-}
-
 /* Nothing is buffered: every write is already where the VM reads it. */
 long linux_sys_fsync(struct linux_proc *proc, const uint64_t *a)
 {
