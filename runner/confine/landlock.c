@@ -55,8 +55,9 @@ static int close_keeping_errno(int ruleset)
  * each tree the supervisor passed (an O_PATH fd), nothing else; beneath a
  * read-write volume also what linux_volume.c does there for the guest:
  * write and truncate files (write(2), O_TRUNC, ftruncate), make files,
- * directories and symlinks (open O_CREAT, mkdir, symlink), remove them
- * (unlink, rmdir) and move them between its directories (rename: REFER).
+ * directories and symlinks (open O_CREAT, mkdir, symlink, link), remove
+ * them (unlink, rmdir) and move or link them between its directories
+ * (rename, link: REFER).
  * No right to make device nodes, FIFOs or sockets, nor to execute.
  */
 static int allow_tree(int ruleset, const struct landlock_tree *tree, uint64_t handled)

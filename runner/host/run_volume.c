@@ -4,7 +4,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -80,10 +82,38 @@ void check_volumes(const struct run_options *o)
 	}
 }
 
+/*
+ * The host's root, its kernel views and the system's own directories are
+ * never volumes: the supervisor would hand their entries to the VM's uid
+ * for the run (and a killed supervisor would leave them so).
+ */
+static void refuse_system_dir(const char *host)
+{
+	static const char *const kernel_views[] = {"/dev", "/proc", "/sys"}; /* and beneath */
+	static const char *const system_dirs[] = {
+	    "/",     "/bin", "/boot", "/etc", "/home", "/lib", "/lib32", "/lib64",
+	    "/root", "/run", "/sbin", "/srv", "/tmp",  "/usr", "/var",
+	};
+	char real[PATH_MAX];
+	if (!realpath(host, real))
+		die_errno("--volume %s", host);
+	bool refused = false;
+	for (size_t i = 0; i < ARRAY_SIZE(kernel_views); i++)
+		refused |= beneath(real, kernel_views[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(system_dirs); i++)
+		refused |= strcmp(real, system_dirs[i]) == 0;
+	if (refused)
+		die("--volume %s: %s is the host system's own; give a directory of your own "
+		    "beneath "
+		    "it",
+		    host, real);
+}
+
 void open_volumes(struct run_options *o)
 {
 	for (unsigned i = 0; i < o->volume_count; i++) {
 		struct run_volume *v = &o->volumes[i];
+		refuse_system_dir(v->host);
 		v->dir_fd = open(v->host, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (v->dir_fd < 0)
 			die_errno("--volume %s", v->host);

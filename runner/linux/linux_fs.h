@@ -42,6 +42,7 @@ struct linux_node {
 	int64_t mtime_sec;
 	uint32_t mtime_nsec;
 	uint32_t uid, gid; /* the owner the VM set (chown); 0 for the host tree */
+	uint32_t nlink;	   /* host nodes: the host's link count (0: not known, shown as 1) */
 	uint8_t dev_kind;  /* a /dev node (LINUX_DEV_*), served by linux_dev.c; 0: none */
 	uint32_t rdev;	   /* its device number, as stat shows it */
 	uint32_t dev_fd;   /* LINUX_DEV_FD: the fd /dev/fd/N names */
@@ -261,6 +262,12 @@ int linux_volume_symlink(struct linux_fs *fs, struct linux_node *dir, const char
 			 const char *target);
 int linux_volume_truncate(struct linux_fs *fs, struct linux_node *n, uint64_t size);
 int linux_volume_chmod(struct linux_fs *fs, struct linux_node *n, uint32_t mode);
+/* A hard link `name` in dir to n, both in one volume (EXDEV otherwise;
+ * EPERM for a directory). */
+int linux_volume_link(struct linux_fs *fs, struct linux_node *n, struct linux_node *dir,
+		      const char *name);
+/* Sets the host mtime of a volume file or directory. */
+int linux_volume_set_mtime(struct linux_fs *fs, struct linux_node *n, int64_t sec, uint32_t nsec);
 /* Opens a volume file for writing (acc: O_WRONLY or O_RDWR); the fd or -errno. */
 int linux_volume_open(struct linux_fs *fs, struct linux_node *n, unsigned acc);
 /* Writes through host_fd (a linux_volume_open fd); bytes or -errno. */

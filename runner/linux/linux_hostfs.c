@@ -77,6 +77,7 @@ static void set_attrs(struct linux_node *n, const struct stat *st)
 	n->size = (uint64_t)st->st_size;
 	n->mtime_sec = st->st_mtim.tv_sec;
 	n->mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
+	n->nlink = (uint32_t)st->st_nlink;
 	n->statted = true;
 }
 

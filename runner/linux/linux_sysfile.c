@@ -353,13 +353,23 @@ static struct attrs node_attrs(struct linux_proc *proc, const struct linux_node 
 	return (struct attrs){.dev = dev,
 			      .ino = n->ino,
 			      .size = n->size,
-			      .nlink = S_ISDIR(n->mode) ? 2 : 1,
+			      .nlink = S_ISDIR(n->mode)	     ? 2
+				       : n->host && n->nlink ? n->nlink
+							     : 1,
 			      .mode = n->mode,
 			      .rdev = n->rdev,
 			      .uid = n->uid,
 			      .gid = n->gid,
 			      .sec = n->mtime_sec,
 			      .nsec = n->mtime_nsec};
+}
+
+/* A volume's entries change under the VM (other names of one inode, the
+ * host): stat asks the host again, by the path the node still has. */
+static void refresh(struct linux_proc *proc, struct linux_node *n)
+{
+	if (n && n->vol && !n->unlinked)
+		(void)linux_hostfs_stat(&proc->fs, n);
 }
 
 static long put_stat(struct linux_proc *proc, uint64_t ubuf, const struct attrs *at)
@@ -395,6 +405,7 @@ static long attrs_at(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, ui
 	}
 	if (rc < 0)
 		return rc;
+	refresh(proc, node);
 	*at = node_attrs(proc, node, NULL);
 	return 0;
 }
@@ -404,6 +415,7 @@ long linux_sys_fstat(struct linux_proc *proc, const uint64_t *a)
 	struct linux_file *f = linux_fd_get(proc, a[0]);
 	if (!f)
 		return -EBADF;
+	refresh(proc, f->kind == LINUX_FILE_NODE ? f->node : NULL);
 	struct attrs at = node_attrs(proc, f->kind == LINUX_FILE_NODE ? f->node : NULL, f);
 	return put_stat(proc, a[1], &at);
 }

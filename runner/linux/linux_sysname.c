@@ -1,4 +1,4 @@
-/* Linux-ABI calls that name or change files: rename, symlink, chmod, chown, utimensat, truncate, fallocate, statfs, memfd_create, xattrs, flock, sync. */
+/* Linux-ABI calls that name or change files: rename, symlink, chmod, chown, utimensat, truncate, fallocate, statfs, memfd_create, xattrs, sync (flock: linux_lock.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +10,7 @@
 
 #define L_AT_FDCWD	      (-100)
 #define L_AT_SYMLINK_NOFOLLOW 0x100
+#define L_AT_SYMLINK_FOLLOW   0x400
 #define L_AT_EMPTY_PATH	      0x1000
 #define L_UTIME_NOW	      ((1L << 30) - 1)
 #define L_UTIME_OMIT	      ((1L << 30) - 2)
@@ -117,20 +118,42 @@ long linux_sys_symlinkat(struct linux_proc *proc, const uint64_t *a)
 	return do_symlink(proc, a[0], a[1], a[2]);
 }
 
-/* Hard links: a /tmp node has one parent, so none yet (as a file system
- * without them answers). */
+/* Hard links: made on the host within one volume; a /tmp or upper-layer
+ * node has one parent, so none there yet (as a file system without them
+ * answers). */
+static long do_link(struct linux_proc *proc, uint64_t odirfd, uint64_t opath, uint64_t ndirfd,
+		    uint64_t npath, uint64_t flags)
+{
+	struct linux_node *node, *parent = NULL;
+	if (flags & ~(uint64_t)(L_AT_SYMLINK_FOLLOW | L_AT_EMPTY_PATH))
+		return -EINVAL;
+	long rc = node_at(proc, odirfd, opath,
+			  (flags & L_AT_SYMLINK_FOLLOW ? 0 : L_AT_SYMLINK_NOFOLLOW) |
+			      (flags & L_AT_EMPTY_PATH),
+			  &node);
+	if (rc < 0)
+		return rc;
+	char last[256];
+	bool exists;
+	enum linux_last_kind kind;
+	rc = linux_parent_at(proc, ndirfd, npath, &parent, last, sizeof(last), &exists, &kind);
+	if (rc < 0)
+		return rc == -EBUSY ? -EEXIST : rc;
+	if (exists || kind != LAST_NAME)
+		return -EEXIST;
+	if (node->vol || parent->vol)
+		return linux_volume_link(&proc->fs, node, parent, last);
+	return linux_fs_pool_of(&proc->fs, node) ? -EPERM : -EROFS;
+}
+
 long linux_sys_link(struct linux_proc *proc, const uint64_t *a)
 {
-	struct linux_node *node;
-	long rc = node_at(proc, at_cwd, a[0], 0, &node);
-	return rc < 0 ? rc : linux_fs_pool_of(&proc->fs, node) ? -EPERM : -EROFS;
+	return do_link(proc, at_cwd, a[0], at_cwd, a[1], 0);
 }
 
 long linux_sys_linkat(struct linux_proc *proc, const uint64_t *a)
 {
-	struct linux_node *node;
-	long rc = node_at(proc, a[0], a[1], (a[4] & 0x400) ? 0 : L_AT_SYMLINK_NOFOLLOW, &node);
-	return rc < 0 ? rc : linux_fs_pool_of(&proc->fs, node) ? -EPERM : -EROFS;
+	return do_link(proc, a[0], a[1], a[2], a[3], a[4]);
 }
 
 static long set_mode(struct linux_proc *proc, struct linux_node *n, uint64_t mode)
@@ -250,6 +273,9 @@ long linux_sys_utimensat(struct linux_proc *proc, const uint64_t *a)
 	}
 	if ((rc = changeable(proc, n)) < 0)
 		return rc;
+	if (n->vol && ts[3] != L_UTIME_OMIT &&
+	    (rc = linux_volume_set_mtime(&proc->fs, n, ts[2], (uint32_t)ts[3])) < 0)
+		return rc; /* a volume's file keeps its times on the host (make reads them) */
 	if (ts[3] != L_UTIME_OMIT) { /* only the mtime is kept */
 		n->mtime_sec = ts[2];
 		n->mtime_nsec = (uint32_t)ts[3];

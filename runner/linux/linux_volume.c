@@ -254,6 +254,51 @@ int linux_volume_symlink(struct linux_fs *fs, struct linux_node *dir, const char
 	return rc < 0 ? rc : cache_new(fs, dir, name, NULL);
 }
 
+int linux_volume_link(struct linux_fs *fs, struct linux_node *n, struct linux_node *dir,
+		      const char *name)
+{
+	if (n->vol != dir->vol)
+		return -EXDEV;
+	int rc = changeable(fs, dir);
+	if (rc < 0 || (rc = changeable(fs, n)) < 0)
+		return rc;
+	if (is_dir(n))
+		return -EPERM;
+	int ofd = dir_fd(fs, n->parent);
+	if (ofd < 0)
+		return ofd;
+	int nfd = dir_fd(fs, dir);
+	if (nfd < 0) {
+		close(ofd);
+		return nfd;
+	}
+	/* No AT_SYMLINK_FOLLOW: a symlink is linked itself, never followed on the host. */
+	rc = linkat(ofd, n->name, nfd, name, 0) < 0 ? -errno : 0;
+	close(ofd);
+	close(nfd);
+	if (rc < 0)
+		return rc;
+	(void)linux_hostfs_stat(fs, n); /* its link count grew */
+	return cache_new(fs, dir, name, NULL);
+}
+
+int linux_volume_set_mtime(struct linux_fs *fs, struct linux_node *n, int64_t sec, uint32_t nsec)
+{
+	int rc = changeable(fs, n);
+	if (rc < 0)
+		return rc;
+	if (!S_ISREG(n->mode) && !is_dir(n))
+		return 0; /* a symlink's own times: the VM's view only */
+	int fd = linux_hostfs_openat(fs, n, NULL, 0, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
+	if (fd < 0)
+		return fd;
+	const struct timespec times[2] = {{.tv_nsec = UTIME_OMIT},
+					  {.tv_sec = sec, .tv_nsec = nsec}};
+	rc = futimens(fd, times) < 0 ? -errno : 0;
+	close(fd);
+	return rc;
+}
+
 int linux_volume_open(struct linux_fs *fs, struct linux_node *n, unsigned acc)
 {
 	int rc = changeable(fs, n);

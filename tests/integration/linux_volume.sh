@@ -12,7 +12,7 @@ fi
 FS=$T_TMP/fs
 mkdir -p "$FS/bin" "$FS/etc"
 cp "$BUSYBOX" "$FS/bin/busybox"
-for t in sh cat echo mkdir mv rm ls chmod ln stat wc true; do ln -s busybox "$FS/bin/$t"; done
+for t in sh cat echo mkdir mv rm ls chmod ln stat wc true touch; do ln -s busybox "$FS/bin/$t"; done
 cp "$B/tests/linux/lx_fsesc.glibc" "$FS/bin/"
 echo "tree passwd" >"$FS/etc/passwd"
 chmod -R a+rX "$T_TMP"
@@ -35,13 +35,20 @@ outside_ctime=$(stat -c %z "$T_TMP/outside" "$T_TMP/linked")
 
 job='mkdir /work/out && cat /work/src/main.c >/work/out/copy && echo artifact >/work/out/a.txt &&
 chmod 755 /work/out/a.txt && mv /work/out/copy /work/out/main.copy && ln -s a.txt /work/out/latest &&
-rm /work/src/main.c && echo more >>/work/rootfile; echo "job done"'
+rm /work/src/main.c && ln /work/out/a.txt /work/out/hard && stat -c "inode %i links %h" /work/out/a.txt /work/out/hard &&
+touch -d "2001-01-01 00:00:00" /work/out/main.copy && echo more >>/work/rootfile; echo "job done"'
 expect "volume: a job writes its outputs into the host directory" 0 "job done" \
 	"$LOCKVM" run --linux --fs "$FS" --volume "$W:/work" /bin/sh -- -c "$job"
 [ "$(cat "$W/out/a.txt" 2>/dev/null)" = artifact ] && [ "$(cat "$W/out/main.copy" 2>/dev/null)" = source ] &&
 	[ ! -e "$W/src/main.c" ] && [ "$(readlink "$W/out/latest")" = a.txt ] &&
 	pass "volume: the host sees the files made, moved, linked and removed" ||
 	fail "volume: host directory after the job: $(cd "$W" && find . | tr '\n' ' ')"
+ino=$(stat -c %i "$W/out/a.txt")
+[ "$(grep -c "^inode $ino links 2$" <<<"$out")" = 2 ] && [ "$(stat -c '%i %h' "$W/out/hard")" = "$ino 2" ] &&
+	pass "volume: ln a b: both names share the inode and its link count, in the VM and on the host" ||
+	fail "volume: hard link: host $(stat -c '%i %h' "$W/out/a.txt" "$W/out/hard" | tr '\n' ' ') VM $(grep inode <<<"$out" | tr '\n' '|')"
+[ "$(stat -c %Y "$W/out/main.copy")" = "$(TZ=UTC date -d '2001-01-01 00:00:00' +%s)" ] &&
+	pass "volume: touch -d sets the host file's mtime" || fail "volume: mtime $(stat -c %y "$W/out/main.copy")"
 [ "$(stat -c %a "$W/out/a.txt" 2>/dev/null)" = 755 ] && pass "volume: chmod reached the host" ||
 	fail "volume: a.txt mode $(stat -c %a "$W/out/a.txt" 2>/dev/null)"
 grep -q "rootfile.*Permission denied" <<<"$out" && [ "$(cat "$W/rootfile")" = "root's" ] &&
@@ -111,6 +118,9 @@ refuse "GUEST with .." "must be an absolute directory path" --volume "$W:/a/../e
 refuse "HOST missing" "No such file or directory" --volume "$T_TMP/none:/work"
 refuse "HOST a file" "Not a directory" --volume "$T_TMP/outside:/work"
 refuse "over /proc" "/proc is the VM's own" --volume "$W:/proc"
+refuse "HOST the host's /etc" "the host system's own" --volume "/etc:/work"
+refuse "HOST the host's root through .." "the host system's own" --volume "$T_TMP/../..:/work"
+refuse "HOST beneath /proc" "the host system's own" --volume "/proc/self:/work"
 refuse "beneath /dev" "/dev is the VM's own" -v "$W:/dev/shm/x"
 refuse "overlapping volumes" "volumes may not nest" -v "$W:/a" -v "$W/src:/a/b"
 refuse "over a --tmpfs" "overlaps --tmpfs /a" --tmpfs /a -v "$W:/a/x"
