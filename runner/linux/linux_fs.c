@@ -464,7 +464,7 @@ bool linux_fs_dirent(struct linux_fs *fs, struct linux_node *dir, uint64_t *pos,
 			parent = fs->volumes[i - LINUX_FS_MOUNTS].parent;
 			mounted = fs->volumes[i - LINUX_FS_MOUNTS].dir;
 		}
-		if (parent == dir) {
+		if (mounted && parent == dir) {
 			*node = mounted;
 			*name = mounted->name;
 			*len = mounted->name_len;

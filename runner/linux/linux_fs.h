@@ -136,6 +136,10 @@ int linux_fs_mount_point(struct linux_fs *fs, const char *what, const char *path
 			 struct linux_node **parent, const char **name, char *err, size_t errlen);
 /* Whether n is a mount point (/tmp, /dev, a --tmpfs, a volume): never removed or renamed. */
 bool linux_fs_is_mount(const struct linux_fs *fs, const struct linux_node *n);
+/* Whether a mount (a --tmpfs or a volume: its root node on parent's entry
+ * of root's name) is the one on dir's entry `name`. */
+bool linux_fs_mounted_on(const struct linux_node *parent, const struct linux_node *root,
+			 const struct linux_node *dir, const char *name, size_t len);
 /* The --tmpfs mounted on dir's entry `name`, or NULL. */
 struct linux_mount *linux_fs_mount_at(struct linux_fs *fs, const struct linux_node *dir,
 				      const char *name, size_t len);

@@ -7,15 +7,18 @@
 
 #include "linux_fs.h"
 
+bool linux_fs_mounted_on(const struct linux_node *parent, const struct linux_node *root,
+			 const struct linux_node *dir, const char *name, size_t len)
+{
+	return parent == dir && root->name_len == len && memcmp(root->name, name, len) == 0;
+}
+
 struct linux_mount *linux_fs_mount_at(struct linux_fs *fs, const struct linux_node *dir,
 				      const char *name, size_t len)
 {
-	for (unsigned i = 0; i < fs->mount_count; i++) {
-		struct linux_mount *m = &fs->mounts[i];
-		if (m->parent == dir && m->dir->name_len == len &&
-		    memcmp(m->dir->name, name, len) == 0)
-			return m;
-	}
+	for (unsigned i = 0; i < fs->mount_count; i++)
+		if (linux_fs_mounted_on(fs->mounts[i].parent, fs->mounts[i].dir, dir, name, len))
+			return &fs->mounts[i];
 	return NULL;
 }
 

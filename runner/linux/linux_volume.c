@@ -43,12 +43,9 @@ bool linux_volume_writable(const struct linux_fs *fs, const struct linux_node *n
 struct linux_volume *linux_fs_volume_at(struct linux_fs *fs, const struct linux_node *dir,
 					const char *name, size_t len)
 {
-	for (unsigned i = 0; i < fs->volume_count; i++) {
-		struct linux_volume *v = &fs->volumes[i];
-		if (v->parent == dir && v->dir->name_len == len &&
-		    memcmp(v->dir->name, name, len) == 0)
-			return v;
-	}
+	for (unsigned i = 0; i < fs->volume_count; i++)
+		if (linux_fs_mounted_on(fs->volumes[i].parent, fs->volumes[i].dir, dir, name, len))
+			return &fs->volumes[i];
 	return NULL;
 }
 
@@ -187,6 +184,29 @@ int linux_volume_unlink(struct linux_fs *fs, struct linux_node *dir, struct linu
 	return rc;
 }
 
+/*
+ * Renames (flags: the guest's RENAME_*) or hard-links odir's entry oname to
+ * ndir's nname, both directories of one volume, by one call on O_PATH fds
+ * of both: renameat2 itself (glibc's wrapper makes flags 0 a renameat), or
+ * linkat without AT_SYMLINK_FOLLOW (a symlink is linked, never followed).
+ */
+static int between(struct linux_fs *fs, struct linux_node *odir, const char *oname,
+		   struct linux_node *ndir, const char *nname, bool link, unsigned flags)
+{
+	int ofd = dir_fd(fs, odir);
+	if (ofd < 0)
+		return ofd;
+	int nfd = dir_fd(fs, ndir), rc = nfd;
+	if (nfd >= 0) {
+		long done = link ? linkat(ofd, oname, nfd, nname, 0)
+				 : syscall(SYS_renameat2, ofd, oname, nfd, nname, flags);
+		rc = done < 0 ? -errno : 0;
+		close(nfd);
+	}
+	close(ofd);
+	return rc;
+}
+
 /* Moves cached n into dir under `name`. */
 static int move_node(struct linux_node *n, struct linux_node *dir, const char *name)
 {
@@ -214,19 +234,8 @@ int linux_volume_rename(struct linux_fs *fs, struct linux_node *odir, const char
 	struct linux_node *new = linux_fs_lookup(fs, ndir, nname, strlen(nname));
 	if (!old)
 		return -ENOENT;
-	int ofd = dir_fd(fs, odir);
-	if (ofd < 0)
-		return ofd;
-	int nfd = dir_fd(fs, ndir);
-	if (nfd < 0) {
-		close(ofd);
-		return nfd;
-	}
-	/* The host kernel decides as Linux does: EISDIR, ENOTEMPTY, EINVAL...
-	 * (the syscall itself: glibc's renameat2 makes flags 0 a renameat) */
-	rc = syscall(SYS_renameat2, ofd, oname, nfd, nname, flags) < 0 ? -errno : 0;
-	close(ofd);
-	close(nfd);
+	/* The host kernel decides as Linux does: EISDIR, ENOTEMPTY, EINVAL... */
+	rc = between(fs, odir, oname, ndir, nname, false, flags);
 	if (rc < 0 || old == new)
 		return rc;
 	if (new && (flags & LINUX_RENAME_EXCHANGE)) {
@@ -264,18 +273,7 @@ int linux_volume_link(struct linux_fs *fs, struct linux_node *n, struct linux_no
 		return rc;
 	if (is_dir(n))
 		return -EPERM;
-	int ofd = dir_fd(fs, n->parent);
-	if (ofd < 0)
-		return ofd;
-	int nfd = dir_fd(fs, dir);
-	if (nfd < 0) {
-		close(ofd);
-		return nfd;
-	}
-	/* No AT_SYMLINK_FOLLOW: a symlink is linked itself, never followed on the host. */
-	rc = linkat(ofd, n->name, nfd, name, 0) < 0 ? -errno : 0;
-	close(ofd);
-	close(nfd);
+	rc = between(fs, n->parent, n->name, dir, name, true, 0);
 	if (rc < 0)
 		return rc;
 	(void)linux_hostfs_stat(fs, n); /* its link count grew */

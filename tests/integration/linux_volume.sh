@@ -86,16 +86,7 @@ expect "volume: .. at its root is the VM's /, symlinks resolve in the VM's tree"
 	! grep -q "^outside" <<<"$out" && grep -q "^work$" <<<"$out" &&
 	pass "volume: .. and links out of it stay in the VM's tree" ||
 	fail "volume: escape: $(tr '\n' '|' <<<"$out")"
-(
-	while :; do
-		mv -T "$W/out" "$W/out.real" 2>/dev/null
-		ln -s /etc "$W/out" 2>/dev/null
-		sleep 0.001
-		rm -f "$W/out" 2>/dev/null
-		mv -T "$W/out.real" "$W/out" 2>/dev/null
-	done
-) &
-swapper=$!
+swap_for_symlink "$W/out" /etc
 expect "volume: a subdirectory swapped for a symlink to /etc during the run: /etc never read" 0 \
 	"0 leaked" "$LOCKVM" run --linux --fs "$FS" --volume "$W:/work" lx_fsesc.glibc -- loop \
 	/work/out/passwd 3000
