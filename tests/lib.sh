@@ -71,3 +71,19 @@ expect() {
 }
 
 have_kvm() { [ -r /dev/kvm ] && [ -w /dev/kvm ]; }
+
+# swap_for_symlink DIR TARGET: a background host process that swaps
+# directory DIR for a symlink to TARGET and back, again and again (an
+# escape attempt racing a job's walk); $swapper is its pid, to kill.
+swap_for_symlink() {
+	(
+		while :; do
+			mv -T "$1" "$1.real" 2>/dev/null
+			ln -s "$2" "$1" 2>/dev/null
+			sleep 0.001
+			rm -f "$1" 2>/dev/null
+			mv -T "$1.real" "$1" 2>/dev/null
+		done
+	) &
+	swapper=$!
+}

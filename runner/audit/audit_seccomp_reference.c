@@ -190,11 +190,11 @@ bool audit_seccomp_reference_kvm_needed(const char *role, const char *name, bool
 }
 
 #define OPENAT2_REASON                                                                             \
-	"--linux --fs reads the guest's files lazily from the tree's O_PATH fd (linux_hostfs.c); " \
-	"the path and RESOLVE flags are in memory, so Landlock (read beneath that tree only), "    \
-	"the "                                                                                     \
-	"tree's read-only nodev nosymfollow private mount and the sealed fd table bound what it "  \
-	"opens"
+	"--linux --fs reads the guest's files lazily from the tree's O_PATH fd (linux_hostfs.c), " \
+	"and --volume reads and writes beneath each volume's fd (linux_volume.c); the path and "   \
+	"RESOLVE flags are in memory, so Landlock (read beneath those trees, write beneath rw "    \
+	"volumes only), the trees' nodev nosymfollow private mounts (read-only but rw volumes) "   \
+	"and the sealed fd table bound what it opens"
 
 /* Allowances wider than the audit's rules that a role needs, each with why
  * (role "*": every role). Keep this short: each line is a reviewed risk. */

@@ -38,7 +38,7 @@ static const char *const fd_names[FD_COUNT] = {
 /*
  * The record: this header, then the strings, each NUL-terminated, in this
  * order: argv[argc], envp[envc], the disks' paths[disk_count], the tmpfs
- * paths[tmpfs_count], the tap name, the workdir, the hostname. Both ends are the same build of lockvm, so the header is copied as
+ * paths[tmpfs_count], the volumes' paths[volume_count], the tap name, the workdir, the hostname. Both ends are the same build of lockvm, so the header is copied as
  * it is laid out here; header_size and version catch a mismatch anyway.
  */
 struct launch_wire {
@@ -58,6 +58,8 @@ struct launch_wire {
 	struct ident_rlimit rlimits[IDENT_RLIMITS];
 	uint32_t tmpfs_count, pad2;
 	uint64_t tmpfs_sizes[LAUNCH_MAX_TMPFS];
+	uint32_t volume_count, volume_ro_mask;
+	int32_t volume_fds[LAUNCH_MAX_VOLUMES];
 };
 
 static int *fd_slot(struct launch *l, unsigned i)
@@ -82,6 +84,8 @@ void launch_init(struct launch *l)
 	l->hostname = "";
 	for (unsigned i = 0; i < LOCKVM_MAX_DISKS; i++)
 		l->disks[i] = (struct launch_disk){.fd = LAUNCH_NO_FD, .path = ""};
+	for (unsigned i = 0; i < LAUNCH_MAX_VOLUMES; i++)
+		l->volumes[i] = (struct launch_volume){.fd = LAUNCH_NO_FD, .path = ""};
 }
 
 static bool fd_ok(int32_t fd)
@@ -185,6 +189,15 @@ static int check_values(const struct launch_wire *w, char *err, size_t errlen)
 				       : w->tmpfs_sizes[i] != 0)
 			return err_fmt(err, errlen, "launch: tmpfs %u of %llu bytes", i,
 				       (unsigned long long)w->tmpfs_sizes[i]);
+	if (w->volume_count > LAUNCH_MAX_VOLUMES || (w->volume_count && !(w->flags & LAUNCH_LINUX)))
+		return err_fmt(err, errlen, "launch: %u volumes (at most %u, --linux only)",
+			       w->volume_count, LAUNCH_MAX_VOLUMES);
+	for (unsigned i = 0; i < LAUNCH_MAX_VOLUMES; i++) {
+		bool used = i < w->volume_count;
+		if (used ? (w->volume_fds[i] < 0 || w->volume_fds[i] > LAUNCH_FD_MAX)
+			 : (w->volume_fds[i] != LAUNCH_NO_FD || (w->volume_ro_mask >> i & 1)))
+			return err_fmt(err, errlen, "launch: volume %u fd %d", i, w->volume_fds[i]);
+	}
 	if (w->pids > LAUNCH_MAX_PIDS)
 		return err_fmt(err, errlen, "launch: --pids %u above %u", w->pids, LAUNCH_MAX_PIDS);
 	if (w->tty_mask > 7)
@@ -276,6 +289,16 @@ int launch_decode(const uint8_t *buf, size_t len, struct launch *l, char *err, s
 		}
 	}
 	l->tmpfs_count = w.tmpfs_count;
+	for (uint32_t i = 0; i < w.volume_count; i++) {
+		l->volumes[i] = (struct launch_volume){.fd = w.volume_fds[i],
+						       .ro = w.volume_ro_mask >> i & 1,
+						       .path = next_string(&at, end)};
+		if (!l->volumes[i].path || l->volumes[i].path[0] != '/') {
+			launch_free(l);
+			return err_fmt(err, errlen, "launch: volume %u has no absolute path", i);
+		}
+	}
+	l->volume_count = w.volume_count;
 	const char *tap = next_string(&at, end);
 	const char *workdir = tap ? next_string(&at, end) : NULL;
 	const char *hostname = workdir ? next_string(&at, end) : NULL;
@@ -364,6 +387,9 @@ static bool put_strings(const struct launch *l, uint8_t *buf, size_t *used)
 	for (unsigned i = 0; i < l->tmpfs_count && i < LAUNCH_MAX_TMPFS; i++)
 		if (!put_string(buf, used, l->tmpfs[i].path ? l->tmpfs[i].path : ""))
 			return false;
+	for (unsigned i = 0; i < l->volume_count && i < LAUNCH_MAX_VOLUMES; i++)
+		if (!put_string(buf, used, l->volumes[i].path ? l->volumes[i].path : ""))
+			return false;
 	return put_string(buf, used, l->net_tap ? l->net_tap : "") &&
 	       put_string(buf, used, l->workdir ? l->workdir : "") &&
 	       put_string(buf, used, l->hostname ? l->hostname : "");
@@ -413,6 +439,12 @@ uint8_t *launch_encode(const struct launch *l, size_t *len, char *err, size_t er
 	w.tmpfs_count = l->tmpfs_count;
 	for (unsigned i = 0; i < l->tmpfs_count && i < LAUNCH_MAX_TMPFS; i++)
 		w.tmpfs_sizes[i] = l->tmpfs[i].size;
+	w.volume_count = l->volume_count;
+	for (unsigned i = 0; i < LAUNCH_MAX_VOLUMES; i++) {
+		bool used = i < l->volume_count;
+		w.volume_fds[i] = used ? l->volumes[i].fd : LAUNCH_NO_FD;
+		w.volume_ro_mask |= (used && l->volumes[i].ro) ? 1u << i : 0;
+	}
 	if (check_values(&w, err, errlen) < 0)
 		return NULL;
 

@@ -23,6 +23,7 @@
 #define LAUNCH_FS_MAX	(1ULL << 40) /* bytes of an in-memory file system (--fs-upper, /tmp) */
 #define LAUNCH_MAX_TMPFS                                                                           \
 	8 /* --tmpfs mounts, /dev/shm included (linux/linux_fs.h: LINUX_FS_MOUNTS) */
+#define LAUNCH_MAX_VOLUMES 8 /* --volume (linux/linux_fs.h: LINUX_FS_VOLUMES) */
 
 /* Flags: each a yes/no the supervisor decided. */
 enum launch_flag {
@@ -64,6 +65,12 @@ struct launch {
 		uint64_t size;	  /* bytes, 1 to LAUNCH_FS_MAX */
 		const char *path; /* absolute, in the guest's tree */
 	} tmpfs[LAUNCH_MAX_TMPFS];
+	unsigned volume_count; /* --linux --volume: host directories mounted in the tree */
+	struct launch_volume {
+		int fd;		  /* O_PATH fd of the supervisor's private clone of the directory */
+		bool ro;	  /* the clone is read-only too */
+		const char *path; /* absolute, in the guest's tree */
+	} volumes[LAUNCH_MAX_VOLUMES];
 	unsigned vcpus;
 	unsigned layers; /* confinement layers the supervisor applied (sandbox.h); 0 = none */
 	unsigned flags;	 /* enum launch_flag */

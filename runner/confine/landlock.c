@@ -1,4 +1,4 @@
-/* Landlock: probe the ABI and restrict the VMM to nothing but reading the --fs tree, if any. */
+/* Landlock: probe the ABI and restrict the VMM to nothing but reading the --fs tree and the --volume directories, and writing the rw volumes. */
 #include "landlock.h"
 
 #include <errno.h>
@@ -50,18 +50,32 @@ static int close_keeping_errno(int ruleset)
 	return -1;
 }
 
-/* --linux --fs: reading files and listing directories beneath the tree
- * the supervisor passed (tree_fd, an O_PATH fd), nothing else. */
-static int allow_read_tree(int ruleset, int tree_fd)
+/*
+ * --linux --fs and --volume: reading files and listing directories beneath
+ * each tree the supervisor passed (an O_PATH fd), nothing else; beneath a
+ * read-write volume also what linux_volume.c does there for the guest:
+ * write and truncate files (write(2), O_TRUNC, ftruncate), make files,
+ * directories and symlinks (open O_CREAT, mkdir, symlink, link), remove
+ * them (unlink, rmdir) and move or link them between its directories
+ * (rename, link: REFER).
+ * No right to make device nodes, FIFOs or sockets, nor to execute.
+ */
+static int allow_tree(int ruleset, const struct landlock_tree *tree, uint64_t handled)
 {
+	uint64_t access = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
+	if (tree->writable)
+		access |= LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_REMOVE_DIR |
+			  LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_MAKE_DIR |
+			  LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SYM |
+			  ((LANDLOCK_FS_REFER | LANDLOCK_FS_TRUNCATE) & handled);
 	struct landlock_path_beneath_attr rule = {
-	    .allowed_access = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR,
-	    .parent_fd = tree_fd,
+	    .allowed_access = access,
+	    .parent_fd = tree->fd,
 	};
 	return (int)syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &rule, 0U);
 }
 
-int landlock_restrict_everything(int *abi_out, int tree_fd)
+int landlock_restrict_everything(int *abi_out, const struct landlock_tree *trees, unsigned count)
 {
 	struct landlock_attr attr = {0};
 	size_t attr_size = sizeof(attr.handled_access_fs);
@@ -94,9 +108,10 @@ int landlock_restrict_everything(int *abi_out, int tree_fd)
 	int ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, attr_size, 0U);
 	if (ruleset < 0)
 		return -1;
-	/* Nothing is granted but reading the --fs tree, when there is one. */
-	if (tree_fd >= 0 && allow_read_tree(ruleset, tree_fd) < 0)
-		return close_keeping_errno(ruleset);
+	/* Nothing is granted but the trees', when there are any. */
+	for (unsigned i = 0; i < count; i++)
+		if (allow_tree(ruleset, &trees[i], attr.handled_access_fs) < 0)
+			return close_keeping_errno(ruleset);
 	if (syscall(SYS_landlock_restrict_self, ruleset, 0U) < 0) {
 		return close_keeping_errno(ruleset);
 	}

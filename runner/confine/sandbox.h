@@ -119,10 +119,12 @@ struct sandbox_vmm_report {
 /*
  * First thing in the VMM's main(), before any thread and before parsing the
  * guest: dumpable 0 again (exec reset it), no_new_privs, then Landlock with
- * nothing allowed but reading beneath tree_fd (--linux --fs; -1: none). Dies (125) when a layer that is on fails; an absent
+ * nothing allowed but the trees' rights (landlock.h; --linux --fs and --volume). Dies (125) when a layer that is on fails; an absent
  * Landlock is not a failure but is written to *report and to stderr.
  */
-void sandbox_enter_vmm(unsigned layers, int tree_fd, struct sandbox_vmm_report *report);
+struct landlock_tree;
+void sandbox_enter_vmm(unsigned layers, const struct landlock_tree *trees, unsigned count,
+		       struct sandbox_vmm_report *report);
 
 /*
  * After the VMM has created every fd it will ever need (VM, vCPUs,

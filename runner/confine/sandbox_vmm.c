@@ -10,7 +10,8 @@
 #include "landlock.h"
 #include "util.h"
 
-void sandbox_enter_vmm(unsigned layers, int tree_fd, struct sandbox_vmm_report *report)
+void sandbox_enter_vmm(unsigned layers, const struct landlock_tree *trees, unsigned count,
+		       struct sandbox_vmm_report *report)
 {
 	struct sandbox_vmm_report local = {0};
 	if (report == NULL)
@@ -33,7 +34,7 @@ void sandbox_enter_vmm(unsigned layers, int tree_fd, struct sandbox_vmm_report *
 	}
 	if (layers & SANDBOX_LANDLOCK) {
 		int abi = 0;
-		int status = landlock_restrict_everything(&abi, tree_fd);
+		int status = landlock_restrict_everything(&abi, trees, count);
 		if (status < 0)
 			die_errno("landlock_restrict_everything()");
 		if (status == LANDLOCK_ABSENT) {

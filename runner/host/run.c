@@ -113,6 +113,7 @@ static int run_mode(int argc, char **argv, enum run_command command)
 	open_disks(&o);
 	if (o.fs_dir)
 		o.fs_fd = open_fs_tree(o.fs_dir);
+	open_volumes(&o);
 	int vmm_fd = open_vmm_binary(o.confine);
 	/* Before --detach: whether the caller's stderr is a terminal. */
 	struct progress_line restoring;
@@ -144,6 +145,8 @@ static int run_mode(int argc, char **argv, enum run_command command)
 	close(vmm_fd);
 	if (o.fs_fd >= 0)
 		close(o.fs_fd);
+	for (unsigned i = 0; i < o.volume_count; i++)
+		close(o.volumes[i].fd); /* the VMM's; dir_fd stays for return_volumes */
 	st.vm.vmm_pid = (long)vmm;
 	run_timing_phase("wait for ready");
 	char r = wait_running(&st, o.restore || o.listen ? &restoring : NULL);

@@ -20,26 +20,37 @@
  * without the mounts below it (no AT_RECURSIVE): under --fs / the host's
  * /proc, /sys and /dev are not in the copy, only their empty mount points.
  * mount_setattr then sets what the kernel enforces on every access the VMM
- * makes through it, whatever the VMM's own code does: no write (RDONLY), no
+ * makes through it, whatever the VMM's own code does: no write (RDONLY; a
+ * --volume without ro is the one tree left writable), no
  * device node opened (NODEV), no set-id or exec (NOSUID, NOEXEC), and no
  * symlink followed by the kernel (NOSYMFOLLOW: the VMM resolves them in
  * its own walk). The mount is private to the fd and goes with it.
  */
-int open_fs_tree(const char *dir)
+int clone_tree(int dir_fd, const char *what, const char *dir, bool read_only)
 {
-	int fd = open_tree(AT_FDCWD, dir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	int fd = open_tree(dir_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
 	if (fd < 0)
-		die_errno("--fs %s", dir);
+		die_errno("%s %s", what, dir);
 	struct stat st;
 	if (fstat(fd, &st) < 0)
-		die_errno("--fs %s", dir);
+		die_errno("%s %s", what, dir);
 	if (!S_ISDIR(st.st_mode))
-		die("--fs %s: not a directory", dir);
-	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
-					      MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC |
-					      MOUNT_ATTR_NOSYMFOLLOW};
+		die("%s %s: not a directory", what, dir);
+	struct mount_attr attr = {.attr_set = (read_only ? MOUNT_ATTR_RDONLY : 0) |
+					      MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+					      MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NOSYMFOLLOW};
 	if (mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
-		die_errno("--fs %s: making its private mount read-only", dir);
+		die_errno("%s %s: setting its private mount's attributes", what, dir);
+	return fd;
+}
+
+int open_fs_tree(const char *dir)
+{
+	int dir_fd = open(dir, O_PATH | O_CLOEXEC);
+	if (dir_fd < 0)
+		die_errno("--fs %s", dir);
+	int fd = clone_tree(dir_fd, "--fs", dir, true);
+	close(dir_fd);
 	return fd;
 }
 
@@ -122,9 +133,7 @@ void parse_fs_upper(struct run_options *o, const char *arg)
 		    arg);
 }
 
-/* Whether path is absolute and plain: no empty, "." or ".." component,
- * no ':' (the size's separator), not "/" itself. */
-static bool plain_guest_dir(const char *path)
+bool guest_dir_plain(const char *path)
 {
 	if (path[0] != '/' || path[1] == '\0' || strlen(path) >= 4096 || strchr(path, ':'))
 		return false;
@@ -150,7 +159,7 @@ void parse_tmpfs(struct run_options *o, char *arg)
 			    "/work:size=256M)",
 			    arg, opts);
 	}
-	if (!plain_guest_dir(arg))
+	if (!guest_dir_plain(arg))
 		die("--tmpfs %s: want an absolute directory path without '.', '..', '//' or ':'",
 		    arg);
 	if (strcmp(arg, "/tmp") == 0) { /* always a tmpfs: only its size changes */

@@ -33,6 +33,16 @@ struct run_disk {
 	int fd;
 };
 
+/* --volume HOST:GUEST[:ro|:rw] (run_volume.c) */
+struct run_volume {
+	const char *host, *guest;
+	bool ro;
+	int fd;	    /* O_PATH fd of the private clone, for the VMM */
+	int dir_fd; /* the directory, for the supervisor's ownership walks */
+	uid_t owner;
+	gid_t group;
+};
+
 struct run_options {
 	uint64_t mem, timeout_ns;
 	unsigned vcpus;
@@ -70,6 +80,8 @@ struct run_options {
 	const char *env[32];
 	unsigned envc;
 	int fs_fd;
+	struct run_volume volumes[8]; /* LAUNCH_MAX_VOLUMES */
+	unsigned volume_count;
 	int guest_argc;
 	char **guest_argv;   /* guest_argv[0] is the guest as given */
 	struct net_spec net; /* --net; kind NET_NONE: no NIC */
@@ -119,6 +131,11 @@ struct run_state {
 	struct control_relay relay;   /* `lockvm save|migrate` to the VMM */
 	bool stdout_mid_line;	      /* the guest's stdout so far does not end a line */
 	uint64_t started_ns;	      /* now_ns() when the run began */
+	/* --volume: handed to the VM's uid (hand_volumes) until return_volumes */
+	unsigned volume_count;
+	int volume_fds[8];
+	uid_t volume_owner[8], volume_uid;
+	gid_t volume_group[8], volume_gid;
 };
 
 /* run_result.c: --json. Needs supervise's status, why and stats: prints
@@ -170,6 +187,28 @@ void open_disks(struct run_options *o);
 /* --fs DIR (run_fs.c): an O_PATH fd of a private, read-only, nodev,
  * nosuid, noexec, nosymfollow clone of DIR for the VMM; dies on error. */
 int open_fs_tree(const char *dir);
+/* The tree of directory dir_fd (named `what` `dir` in errors) as an O_PATH
+ * fd of a private, nodev, nosuid, noexec, nosymfollow clone, read-only
+ * when read_only; dies on error. */
+int clone_tree(int dir_fd, const char *what, const char *dir, bool read_only);
+/* Whether path is absolute and plain: no empty, "." or ".." component,
+ * no ':' (the size's separator), not "/" itself. */
+bool guest_dir_plain(const char *path);
+/* run_volume.c: --volume HOST:GUEST[:ro|:rw] into o->volumes; dies on a bad value. */
+void parse_volume(struct run_options *o, char *arg);
+/* Needs every option parsed (and /dev/shm added): dies when volumes nest
+ * or overlap a --tmpfs. */
+void check_volumes(const struct run_options *o);
+/* Opens and clones each volume's directory; dies when one is missing or
+ * not a directory. */
+void open_volumes(struct run_options *o);
+/* Needs open_volumes and the VM's uid: gives what each volume directory's
+ * owner owns there (a file linked elsewhere too excepted) to uid, so the
+ * VMM may write it; return_volumes undoes it. */
+void hand_volumes(const struct run_options *o, struct run_state *st, uid_t uid, gid_t gid);
+/* After the VMM ended: everything the VM's uid (gid) owns in each volume
+ * becomes the directory owner's (group's); no symlink followed. */
+void return_volumes(struct run_state *st);
 /* --tmpfs GUEST_DIR[:size=SIZE] into o's mounts (/tmp: its size); dies on a bad value. */
 void parse_tmpfs(struct run_options *o, char *arg);
 /* --fs-upper memory[:SIZE]|none into o->fs_upper; dies on a bad value. */

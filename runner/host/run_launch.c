@@ -127,7 +127,7 @@ pid_t start_vmm(const struct run_options *o, struct run_state *st, int vmm_fd, i
 	 * across exec). */
 	struct launch l;
 	struct sandbox_config cfg;
-	int keep[16 + LOCKVM_MAX_DISKS],
+	int keep[16 + LOCKVM_MAX_DISKS + LAUNCH_MAX_VOLUMES],
 	    n_keep = 0; /* 16: stdio, kvm, guest, fs, three policies, ready, tap, NIC counters,
 			   control, key, spare, launch */
 	int policy_fds[VMM_POLICIES] = {-1, -1, -1};
@@ -168,6 +168,11 @@ pid_t start_vmm(const struct run_options *o, struct run_state *st, int vmm_fd, i
 		for (unsigned i = 0; i < o->tmpfs_count; i++)
 			l.tmpfs[i] = (struct launch_tmpfs){.size = o->tmpfs_size[i],
 							   .path = o->tmpfs_path[i]};
+		l.volume_count = o->volume_count;
+		for (unsigned i = 0; i < o->volume_count; i++)
+			l.volumes[i] = (struct launch_volume){.fd = o->volumes[i].fd,
+							      .ro = o->volumes[i].ro,
+							      .path = o->volumes[i].guest};
 		l.pids = o->pids;
 		l.envc = o->envc;
 		l.envp = (const char **)o->env; /* read only: launch_encode copies */
@@ -187,6 +192,8 @@ pid_t start_vmm(const struct run_options *o, struct run_state *st, int vmm_fd, i
 	keep[n_keep++] = guest_fd;
 	if (o->fs_fd >= 0)
 		keep[n_keep++] = o->fs_fd;
+	for (unsigned i = 0; i < o->volume_count; i++)
+		keep[n_keep++] = o->volumes[i].fd;
 	l.disk_count = o->disk_count;
 	for (unsigned i = 0; i < o->disk_count; i++) {
 		l.disks[i] = (struct launch_disk){
@@ -315,6 +322,10 @@ pid_t start_vmm(const struct run_options *o, struct run_state *st, int vmm_fd, i
 	if (saved_out < 0 || saved_err < 0 || dup2(st->out_pipe[1], STDOUT_FILENO) < 0 ||
 	    dup2(st->err_pipe[1], STDERR_FILENO) < 0)
 		die_errno("redirecting the VMM's stdout/stderr");
+	if (o->confine && (cfg.layers & SANDBOX_UID)) {
+		run_timing_phase("volume owners");
+		hand_volumes(o, st, cfg.uid, cfg.gid);
+	}
 	run_timing_phase("spawn");
 	pid_t pid = sandbox_spawn(&cfg, vmm_fd, vmm_argv, &st->lifeline);
 	close(launch_fd);

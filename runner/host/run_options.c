@@ -79,6 +79,9 @@ static const struct cliopt run_options_table[] = {
     {"tmpfs", RUN_OPT_TMPFS, required_argument, 0, "GUEST_DIR[:size=SIZE]",
      "with --linux: an empty in-memory file system at GUEST_DIR (repeatable, up to 7; "
      "SIZE default a quarter of --mem, at least 16M; /tmp and /dev/shm always are one)"},
+    {"volume", 'v', required_argument, 'v', "HOST:GUEST[:ro|:rw]",
+     "with --linux: host directory HOST appears at GUEST, written in place (repeatable, up "
+     "to 8); what the job leaves there belongs to HOST's owner when the VM ends"},
     {"env", 'E', required_argument, 0, "NAME=VALUE",
      "with --linux: add to its environment (repeatable)"},
     {"strace", 'T', no_argument, 0, NULL, "with --linux: print each system call and its result"},
@@ -285,6 +288,7 @@ void run_parse_options(int argc, char **argv, struct run_options *o)
 		case 'F': o->fs_dir = arg; break;
 		case RUN_OPT_FS_UPPER: parse_fs_upper(o, arg); break;
 		case RUN_OPT_TMPFS: parse_tmpfs(o, arg); break;
+		case 'v': parse_volume(o, arg); break;
 		case 'E':
 			if (!strchr(arg, '=') || arg[0] == '=' || strchr(arg, '\n'))
 				die("--env '%s': want NAME=VALUE", arg);
@@ -405,12 +409,13 @@ void run_parse_options(int argc, char **argv, struct run_options *o)
 	if (restore)
 		o->restore = operands[0];
 	if (!o->linux_abi && (o->fs_dir || o->strace || o->envc || o->fs_upper_set ||
-			      o->tmpfs_count || o->tmp_size_set))
-		die("run: --fs, --fs-upper, --tmpfs, --env and --strace need --linux");
+			      o->tmpfs_count || o->tmp_size_set || o->volume_count))
+		die("run: --fs, --fs-upper, --tmpfs, --volume, --env and --strace need --linux");
 	if (!o->linux_abi && o->ident_given)
 		die("run: --workdir, --hostname, --user, --group-add and --rlimit need --linux");
 	if (o->linux_abi)
 		size_memory_fs(o);
+	check_volumes(o);
 	if (!o->linux_abi && o->pids)
 		die("run: --pids needs --linux");
 	if (o->linux_abi && o->vcpus != 1)

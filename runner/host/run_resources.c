@@ -510,6 +510,7 @@ static const struct {
     {release_identity, "registry update"},	  /* claim_identity */
     {remove_apparmor_profile, "AppArmor unload"}, /* load_apparmor_profile */
     {release_net, "net release"},		  /* setup_net */
+    {return_volumes, "volume owners"},		  /* hand_volumes, after the VMM is gone */
     {destroy_vm_cgroup, "cgroup removal"},	  /* create_vm_cgroup */
     {release_lifeline, "teardown"},		  /* sandbox_spawn */
 };

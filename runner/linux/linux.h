@@ -39,6 +39,12 @@ struct linux_config {
 		const char *path;
 		uint64_t size;
 	} tmpfs[LINUX_FS_MOUNTS];
+	unsigned volume_count; /* --volume host directories, in order */
+	struct linux_volume_config {
+		const char *path; /* absolute, in the tree */
+		int fd;		  /* owned by the tree once it is built; -1 after */
+		bool ro;
+	} volumes[LINUX_FS_VOLUMES];
 	/* What the program sees of itself (linux_ident.c): --hostname, --user,
 	 * --group-add, --rlimit; its own calls change them, nothing else. */
 	char hostname[IDENT_HOSTNAME_MAX + 1];
@@ -230,6 +236,7 @@ struct linux_proc {
 	uint64_t epoll_walk;	     /* stamps one look through nested sets */
 	unsigned epoll_nest;	     /* > 0: inside such a look */
 	struct linux_timers *timers; /* armed timers (linux_itimer.c); NULL while there are none */
+	struct linux_lock *locks; /* flock and fcntl locks of every task (linux_lock.c) */
 	/* Tasks (linux_task.c, linux_sched.c): cur runs, its state below. */
 	struct linux_task **tasks;
 	unsigned ntasks, max_tasks;
@@ -724,6 +731,7 @@ long linux_sys_linkat(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_chmod(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_fchmod(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_fchmodat(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_fchmodat2(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_chown(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_lchown(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_fchown(struct linux_proc *proc, const uint64_t *a);
@@ -747,6 +755,12 @@ long linux_sys_removexattr(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_lremovexattr(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_fremovexattr(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_flock(struct linux_proc *proc, const uint64_t *a);
+/* linux_lock.c: fcntl's F_GETLK, F_SETLK, F_SETLKW and their F_OFD_ forms on
+ * fd (arg: the program's struct flock). 0, -errno or a restart. */
+long linux_lock_fcntl(struct linux_proc *proc, uint64_t fd, uint64_t cmd, uint64_t arg);
+/* Needs the task that closes f current: drops its POSIX locks on f's file
+ * and, when last (f's final reference goes), f's flock and OFD locks. */
+void linux_lock_release(struct linux_proc *proc, const struct linux_file *f, bool last);
 long linux_sys_fsync(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_sync(struct linux_proc *proc, const uint64_t *a);
 

@@ -57,6 +57,14 @@ static int map_fs(struct linux_proc *proc, char *err, size_t errlen)
 	for (unsigned i = 0; rc == 0 && i < proc->cfg.tmpfs_count; i++)
 		rc = linux_fs_mount_tmpfs(&proc->fs, proc->cfg.tmpfs[i].path,
 					  proc->cfg.tmpfs[i].size, err, errlen);
+	for (unsigned i = 0; i < proc->cfg.volume_count; i++) {
+		struct linux_volume_config *v = &proc->cfg.volumes[i];
+		if (rc == 0)
+			rc = linux_fs_mount_volume(&proc->fs, v->path, v->fd, v->ro, err, errlen);
+		else
+			close(v->fd); /* the tree failed: nobody else closes it */
+		v->fd = -1;
+	}
 	return rc;
 }
 

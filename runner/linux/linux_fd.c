@@ -26,6 +26,8 @@ static void file_put(struct linux_proc *proc, struct linux_file *f)
 		linux_sock_put(proc, f); /* files in flight in its queue go with it */
 		return;
 	}
+	if (f->kind == LINUX_FILE_NODE) /* POSIX locks go at any close, the others with f */
+		linux_lock_release(proc, f, f->refs == 1);
 	if (--f->refs)
 		return;
 	/* As Linux: every epoll set forgets the description with its last close. */
@@ -98,6 +100,8 @@ long linux_sys_close(struct linux_proc *proc, const uint64_t *a)
 #define L_F_GETFL	  3
 #define L_F_SETFL	  4
 #define L_F_DUPFD_CLOEXEC 1030
+#define L_F_GETLK	  5  /* to F_SETLKW 7: POSIX record locks (linux_lock.c) */
+#define L_F_OFD_GETLK	  36 /* to F_OFD_SETLKW 38: open file description locks */
 
 long linux_sys_fcntl(struct linux_proc *proc, const uint64_t *a)
 {
@@ -116,6 +120,12 @@ long linux_sys_fcntl(struct linux_proc *proc, const uint64_t *a)
 	case L_F_SETFL:
 		f->flags = (f->flags & O_ACCMODE) | ((unsigned)a[2] & (L_O_APPEND | L_O_NONBLOCK));
 		return 0;
+	case L_F_GETLK:
+	case L_F_GETLK + 1:
+	case L_F_GETLK + 2:
+	case L_F_OFD_GETLK:
+	case L_F_OFD_GETLK + 1:
+	case L_F_OFD_GETLK + 2: return linux_lock_fcntl(proc, a[0], a[1], a[2]);
 	default: return -EINVAL;
 	}
 }

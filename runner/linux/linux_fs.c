@@ -74,6 +74,11 @@ void linux_fs_free(struct linux_fs *fs)
 	for (unsigned i = 0; i < fs->mount_count; i++)
 		linux_hostfs_free(fs->mounts[i].dir);
 	fs->mount_count = 0;
+	for (unsigned i = 0; i < fs->volume_count; i++) {
+		linux_hostfs_free(fs->volumes[i].dir); /* the volume's cached nodes */
+		close(fs->volumes[i].fd);
+	}
+	fs->volume_count = 0;
 	linux_hostfs_free(fs->dev);  /* /dev and its nodes */
 	linux_hostfs_free(fs->root); /* the root with its cached and upper children */
 	while (fs->orphans) {
@@ -106,6 +111,11 @@ int linux_fs_child(struct linux_fs *fs, struct linux_node *dir, const char *name
 	struct linux_mount *m = linux_fs_mount_at(fs, dir, name, len);
 	if (m) {
 		*out = m->dir; /* a --tmpfs hides what its mount point held */
+		return 0;
+	}
+	struct linux_volume *v = linux_fs_volume_at(fs, dir, name, len);
+	if (v) {
+		*out = v->dir; /* so does a volume: the walk crosses into its root */
 		return 0;
 	}
 	for (struct linux_node *c = dir->children; c; c = c->next) {
@@ -220,6 +230,8 @@ int linux_fs_create(struct linux_fs *fs, struct linux_node *dir, const char *nam
 		    struct linux_node **out)
 {
 	size_t len = strlen(name);
+	if (dir->vol)
+		return linux_volume_create(fs, dir, name, mode, out);
 	struct linux_fs_pool *p = linux_fs_pool_of(fs, dir);
 	if (!p)
 		return -EROFS;
@@ -280,6 +292,10 @@ int linux_fs_unlink(struct linux_fs *fs, struct linux_node *dir, const char *nam
 	struct linux_node *n = linux_fs_lookup(fs, dir, name, len);
 	if (!n)
 		return -ENOENT;
+	if (dir->vol && dir_wanted != is_dir(n))
+		return dir_wanted ? -ENOTDIR : -EISDIR;
+	if (dir->vol)
+		return linux_volume_unlink(fs, dir, n); /* the host says ENOTEMPTY, EROFS... */
 	if (!linux_fs_pool_of(fs, dir) || n == fs->tmp || n == fs->dev)
 		return -EROFS;
 	if (linux_fs_is_mount(fs, n))
@@ -378,6 +394,8 @@ long linux_fs_write(struct linux_fs *fs, struct linux_node *node, uint64_t offse
 
 int linux_fs_truncate(struct linux_fs *fs, struct linux_node *node, uint64_t size)
 {
+	if (node->vol)
+		return linux_volume_truncate(fs, node, size);
 	struct linux_fs_pool *p = linux_fs_pool_of(fs, node);
 	if (!p)
 		return -EROFS;
@@ -436,12 +454,20 @@ bool linux_fs_dirent(struct linux_fs *fs, struct linux_node *dir, uint64_t *pos,
 		*pos = n + 1;
 		return true;
 	}
-	for (n = n < 4 ? 4 : n; n < LINUX_FIRST_DPOS; n++) { /* --tmpfs mount points */
-		const struct linux_mount *m = &fs->mounts[n - 4];
-		if (n - 4 < fs->mount_count && m->parent == dir) {
-			*node = m->dir;
-			*name = m->dir->name;
-			*len = m->dir->name_len;
+	for (n = n < 4 ? 4 : n; n < LINUX_FIRST_DPOS; n++) { /* --tmpfs and --volume mount points */
+		unsigned i = (unsigned)n - 4;
+		struct linux_node *parent = NULL, *mounted = NULL;
+		if (i < LINUX_FS_MOUNTS && i < fs->mount_count) {
+			parent = fs->mounts[i].parent;
+			mounted = fs->mounts[i].dir;
+		} else if (i >= LINUX_FS_MOUNTS && i - LINUX_FS_MOUNTS < fs->volume_count) {
+			parent = fs->volumes[i - LINUX_FS_MOUNTS].parent;
+			mounted = fs->volumes[i - LINUX_FS_MOUNTS].dir;
+		}
+		if (mounted && parent == dir) {
+			*node = mounted;
+			*name = mounted->name;
+			*len = mounted->name_len;
 			*pos = n + 1;
 			return true;
 		}
@@ -454,7 +480,8 @@ bool linux_fs_dirent(struct linux_fs *fs, struct linux_node *dir, uint64_t *pos,
 			continue;
 		if ((dir == fs->root && c->name_len == 3 &&
 		     (memcmp(c->name, "tmp", 3) == 0 || memcmp(c->name, "dev", 3) == 0)) ||
-		    linux_fs_mount_at(fs, dir, c->name, c->name_len))
+		    linux_fs_mount_at(fs, dir, c->name, c->name_len) ||
+		    linux_fs_volume_at(fs, dir, c->name, c->name_len))
 			continue; /* the tree's own tmp and dev, and mount points, are hidden by ours */
 		*name = c->name;
 		*len = c->name_len;

@@ -19,10 +19,11 @@ enum linux_pool {
 	LINUX_POOL_UPPER,    /* the root's copy-on-write upper layer */
 	LINUX_POOL_MOUNT0,   /* the first --tmpfs mount (/dev/shm among them) */
 };
-#define LINUX_FS_MOUNTS 9u /* /sys, then --tmpfs mounts (/dev/shm included) */
+#define LINUX_FS_MOUNTS	 9u /* /sys, then --tmpfs mounts (/dev/shm included) */
+#define LINUX_FS_VOLUMES 8u /* --volume host directories */
 /* Listing offsets: ".", "..", the root's "tmp" and "dev", a directory's
- * mount points, then its entries. */
-#define LINUX_FIRST_DPOS (4u + LINUX_FS_MOUNTS)
+ * mount points, its volumes, then its entries. */
+#define LINUX_FIRST_DPOS (4u + LINUX_FS_MOUNTS + LINUX_FS_VOLUMES)
 
 struct linux_fs_pool {
 	uint64_t used, limit; /* bytes */
@@ -41,6 +42,7 @@ struct linux_node {
 	int64_t mtime_sec;
 	uint32_t mtime_nsec;
 	uint32_t uid, gid; /* the owner the VM set (chown); 0 for the host tree */
+	uint32_t nlink;	   /* host nodes: the host's link count (0: not known, shown as 1) */
 	uint8_t dev_kind;  /* a /dev node (LINUX_DEV_*), served by linux_dev.c; 0: none */
 	uint32_t rdev;	   /* its device number, as stat shows it */
 	uint32_t dev_fd;   /* LINUX_DEV_FD: the fd /dev/fd/N names */
@@ -55,6 +57,8 @@ struct linux_node {
 	bool whiteout;	    /* an upper-layer mark hiding the lower entry of this name; never
 			    * a guest file: lookups find nothing, listings skip it */
 	uint8_t pool;	    /* enum linux_pool */
+	uint8_t vol;	    /* 1 + the --volume it lies in (linux_volume.c; host, written in
+			     * place on the host); 0: none */
 	uint64_t dpos;	    /* its place in the parent's listing (getdents offsets) */
 	uint64_t next_dpos; /* directory: the dpos its next entry gets */
 	bool statted;	    /* host: mode, size and times come from an fstat (else a listing) */
@@ -97,6 +101,14 @@ struct linux_fs {
 		struct linux_fs_pool pool;
 	} mounts[LINUX_FS_MOUNTS];
 	unsigned mount_count;
+	/* --volume: a host directory (its fd: the supervisor's private clone,
+	 * read-only when ro) hiding `parent`'s entry of dir's name */
+	struct linux_volume {
+		struct linux_node *parent, *dir;
+		int fd;
+		bool ro;
+	} volumes[LINUX_FS_VOLUMES];
+	unsigned volume_count;
 	/* removed lower nodes: open fds may still name them; freed with the tree */
 	struct linux_node *orphans;
 	uint64_t next_ino;
@@ -116,8 +128,18 @@ void linux_fs_free(struct linux_fs *fs);
  * itself need not exist). 0, or -1 with a one-line reason in err. */
 int linux_fs_mount_tmpfs(struct linux_fs *fs, const char *path, uint64_t limit, char *err,
 			 size_t errlen);
-/* Whether n is a mount point (/tmp, /dev, a --tmpfs): never removed or renamed. */
+/* Where `what` (an option's name, for err) mounts absolute path `path`:
+ * its parent directory of the tree and its last name (pointing into path).
+ * 0, or -1 with a one-line reason in err (the parent missing or inside a
+ * volume, path a file or already a mount point). */
+int linux_fs_mount_point(struct linux_fs *fs, const char *what, const char *path,
+			 struct linux_node **parent, const char **name, char *err, size_t errlen);
+/* Whether n is a mount point (/tmp, /dev, a --tmpfs, a volume): never removed or renamed. */
 bool linux_fs_is_mount(const struct linux_fs *fs, const struct linux_node *n);
+/* Whether a mount (a --tmpfs or a volume: its root node on parent's entry
+ * of root's name) is the one on dir's entry `name`. */
+bool linux_fs_mounted_on(const struct linux_node *parent, const struct linux_node *root,
+			 const struct linux_node *dir, const char *name, size_t len);
 /* The --tmpfs mounted on dir's entry `name`, or NULL. */
 struct linux_mount *linux_fs_mount_at(struct linux_fs *fs, const struct linux_node *dir,
 				      const char *name, size_t len);
@@ -215,6 +237,47 @@ int linux_fs_dir_empty(struct linux_fs *fs, struct linux_node *dir);
 /* Keeps a removed lower node (open fds may name it) until the tree goes. */
 void linux_fs_orphan(struct linux_fs *fs, struct linux_node *n);
 
+/* ---- linux_volume.c: --volume host directories, written in place ---- */
+
+/* Mounts host directory fd (owned from here on) at absolute path `path`,
+ * whose parent must be a directory of the tree; ro: nothing is written.
+ * 0, or -1 with a one-line reason in err (fd closed). */
+int linux_fs_mount_volume(struct linux_fs *fs, const char *path, int fd, bool ro, char *err,
+			  size_t errlen);
+/* The volume mounted on dir's entry `name`, or NULL. */
+struct linux_volume *linux_fs_volume_at(struct linux_fs *fs, const struct linux_node *dir,
+					const char *name, size_t len);
+/* The host fd a host node's path is relative to: its volume's, or the --fs tree's. */
+int linux_volume_base_fd(const struct linux_fs *fs, const struct linux_node *n);
+/* Whether n lies in a volume mounted read-write. */
+bool linux_volume_writable(const struct linux_fs *fs, const struct linux_node *n);
+/* Whether n is the root of its volume (its host path is "."). */
+bool linux_volume_is_root(const struct linux_fs *fs, const struct linux_node *n);
+/* The calls that change a volume node, on the host, each one openat2
+ * beneath the volume's fd (RESOLVE_BENEATH|NO_SYMLINKS|NO_MAGICLINKS|
+ * NO_XDEV) and then the change relative to the fd it gave: 0 or -errno
+ * (-EROFS for a read-only volume). */
+int linux_volume_create(struct linux_fs *fs, struct linux_node *dir, const char *name,
+			uint32_t mode, struct linux_node **out);
+int linux_volume_unlink(struct linux_fs *fs, struct linux_node *dir, struct linux_node *n);
+int linux_volume_rename(struct linux_fs *fs, struct linux_node *odir, const char *oname,
+			struct linux_node *ndir, const char *nname, unsigned flags);
+int linux_volume_symlink(struct linux_fs *fs, struct linux_node *dir, const char *name,
+			 const char *target);
+int linux_volume_truncate(struct linux_fs *fs, struct linux_node *n, uint64_t size);
+int linux_volume_chmod(struct linux_fs *fs, struct linux_node *n, uint32_t mode);
+/* A hard link `name` in dir to n, both in one volume (EXDEV otherwise;
+ * EPERM for a directory). */
+int linux_volume_link(struct linux_fs *fs, struct linux_node *n, struct linux_node *dir,
+		      const char *name);
+/* Sets the host mtime of a volume file or directory. */
+int linux_volume_set_mtime(struct linux_fs *fs, struct linux_node *n, int64_t sec, uint32_t nsec);
+/* Opens a volume file for writing (acc: O_WRONLY or O_RDWR); the fd or -errno. */
+int linux_volume_open(struct linux_fs *fs, struct linux_node *n, unsigned acc);
+/* Writes through host_fd (a linux_volume_open fd); bytes or -errno. */
+long linux_volume_write(struct linux_node *n, int host_fd, uint64_t offset, const void *buf,
+			uint64_t len);
+
 /* ---- linux_sysfs.c: /sys ---- */
 
 /* Mounts the generated, read-only /sys (the first mount). 0 or -ENOMEM. */
@@ -228,7 +291,13 @@ int linux_dev_init(struct linux_fs *fs, struct linux_node *dev);
 long linux_dev_read(const struct linux_node *n, void *dst, uint64_t len);
 long linux_dev_write(const struct linux_node *n, uint64_t len);
 
-/* ---- linux_hostfs.c: the --fs tree on the host ---- */
+/* ---- linux_hostfs.c: the --fs tree and volumes on the host ---- */
+
+/* Opens dir's child `name` (dir itself when name is NULL) on the host,
+ * beneath its tree's fd, with flags (O_NOFOLLOW, O_CLOEXEC added) and mode
+ * for O_CREAT. The fd or -errno. */
+int linux_hostfs_openat(struct linux_fs *fs, const struct linux_node *dir, const char *name,
+			size_t len, uint64_t flags, uint64_t mode);
 
 /* Looks up `name` in host directory dir on the host; a new node (not yet
  * linked into dir) in *out. Returns 0 or -errno. */

@@ -114,6 +114,8 @@ int linux_fs_rename(struct linux_fs *fs, struct linux_node *odir, const char *on
 		return -EINVAL;
 	if (strlen(nname) > LINUX_NAME_MAX)
 		return -ENAMETOOLONG;
+	if (odir->vol || ndir->vol)
+		return linux_volume_rename(fs, odir, oname, ndir, nname, flags);
 	struct linux_node *old, *new = NULL;
 	int rc = linux_fs_child(fs, odir, oname, strlen(oname), &old);
 	if (rc < 0)
@@ -169,6 +171,8 @@ int linux_fs_symlink(struct linux_fs *fs, struct linux_node *dir, const char *na
 	size_t len = strlen(target);
 	if (len == 0)
 		return -ENOENT;
+	if (dir->vol)
+		return linux_volume_symlink(fs, dir, name, target);
 	struct linux_node *n;
 	int rc = linux_fs_create(fs, dir, name, S_IFLNK | 0777, &n);
 	if (rc < 0)

@@ -1,4 +1,4 @@
-/* The --fs tree on the host, read lazily: every access is one openat2() beneath the tree's root fd that the kernel keeps inside it. */
+/* The --fs tree and --volume directories on the host, read lazily: every access is one openat2() beneath the tree's or the volume's fd that the kernel keeps inside it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -22,8 +22,9 @@
 #define HOST_PATH_MAX 4096
 
 /* The host path of dir's child `name` (dir itself when name is NULL),
- * relative to the root fd, in buf. Returns 0 or -ENAMETOOLONG. */
-static int host_path(const struct linux_node *dir, const char *name, size_t len, char *buf)
+ * relative to the root fd or its volume's, in buf. Returns 0 or -ENAMETOOLONG. */
+static int host_path(const struct linux_fs *fs, const struct linux_node *dir, const char *name,
+		     size_t len, char *buf)
 {
 	size_t pos = HOST_PATH_MAX - 1;
 	buf[pos] = '\0';
@@ -33,7 +34,8 @@ static int host_path(const struct linux_node *dir, const char *name, size_t len,
 		pos -= len;
 		memcpy(buf + pos, name, len);
 	}
-	for (const struct linux_node *n = dir; n->parent != n; n = n->parent) {
+	for (const struct linux_node *n = dir; n->parent != n && !linux_volume_is_root(fs, n);
+	     n = n->parent) {
 		if (pos < n->name_len + 1)
 			return -ENAMETOOLONG;
 		if (pos < HOST_PATH_MAX - 1)
@@ -47,18 +49,25 @@ static int host_path(const struct linux_node *dir, const char *name, size_t len,
 	return 0;
 }
 
-static int host_open(struct linux_fs *fs, const struct linux_node *dir, const char *name,
-		     size_t len, uint64_t flags)
+int linux_hostfs_openat(struct linux_fs *fs, const struct linux_node *dir, const char *name,
+			size_t len, uint64_t flags, uint64_t mode)
 {
 	char path[HOST_PATH_MAX];
-	int rc = host_path(dir, name, len, path);
+	int rc = host_path(fs, dir, name, len, path);
 	if (rc < 0)
 		return rc;
-	struct open_how how = {.flags = flags | O_NOFOLLOW | O_CLOEXEC, .resolve = HOST_RESOLVE};
-	long fd = syscall(SYS_openat2, fs->root_fd, path, &how, sizeof(how));
+	struct open_how how = {
+	    .flags = flags | O_NOFOLLOW | O_CLOEXEC, .mode = mode, .resolve = HOST_RESOLVE};
+	long fd = syscall(SYS_openat2, linux_volume_base_fd(fs, dir), path, &how, sizeof(how));
 	if (fd < 0)
 		return errno == EXDEV ? -ENOENT : -errno; /* a mount point: not in the tree */
 	return (int)fd;
+}
+
+static int host_open(struct linux_fs *fs, const struct linux_node *dir, const char *name,
+		     size_t len, uint64_t flags)
+{
+	return linux_hostfs_openat(fs, dir, name, len, flags, 0);
 }
 
 static void set_attrs(struct linux_node *n, const struct stat *st)
@@ -68,6 +77,7 @@ static void set_attrs(struct linux_node *n, const struct stat *st)
 	n->size = (uint64_t)st->st_size;
 	n->mtime_sec = st->st_mtim.tv_sec;
 	n->mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
+	n->nlink = (uint32_t)st->st_nlink;
 	n->statted = true;
 }
 
@@ -116,8 +126,9 @@ static struct linux_node *new_node(struct linux_node *dir, const char *name, siz
 				 .name_len = len,
 				 .host = true,
 				 .lower = true,
-				 .covers_lower = true,
-				 .pool = dir->pool};
+				 .covers_lower = !dir->vol, /* a volume's entries have no layers */
+				 .pool = dir->pool,
+				 .vol = dir->vol};
 	return n;
 }
 

@@ -73,6 +73,8 @@ int linux_fs_copy_up(struct linux_fs *fs, struct linux_node *n)
 {
 	if (n->writable)
 		return 0;
+	if (n->vol) /* written in place on the host, or not at all */
+		return linux_volume_writable(fs, n) ? 0 : -EROFS;
 	struct linux_fs_pool *p = linux_fs_pool_of(fs, n);
 	if (!p || n->pool != LINUX_POOL_UPPER)
 		return -EROFS;

@@ -512,7 +512,7 @@ static const struct linux_syscall_def syscall_table[] = {
     FD(332, statx, "dsxxx"),
     FD(439, faccessat2, "dsox"),
     FD(441, epoll_pwait2, "dxdxxu"),
-    [452] = {"fchmodat2", linux_sys_fchmodat, "dsox"},
+    [452] = {"fchmodat2", linux_sys_fchmodat2, "dsox"},
 };
 #undef SYS
 #undef FD

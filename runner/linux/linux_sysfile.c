@@ -58,7 +58,8 @@ static long io_once(struct linux_proc *proc, struct linux_file *f, uint8_t *host
 	if (write_it) {
 		if ((f->flags & O_APPEND) && !offset)
 			off = f->node->size;
-		n = linux_fs_write(&proc->fs, f->node, off, host, len);
+		n = f->node->vol ? linux_volume_write(f->node, f->host_fd, off, host, len)
+				 : linux_fs_write(&proc->fs, f->node, off, host, len);
 	} else {
 		n = linux_fs_pread(f->node, f->host_fd, host, len, off);
 	}
@@ -287,8 +288,13 @@ static long do_open(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, uin
 	if ((flags & L_O_TRUNC) && acc != O_RDONLY && S_ISREG(node->mode) &&
 	    (rc = linux_fs_truncate(&proc->fs, node, 0)) < 0)
 		return rc;
-	/* A host file is opened on the host now (O_PATH: never). */
-	int host_fd = node->host && !(flags & L_O_PATH) ? linux_hostfs_open(&proc->fs, node) : -1;
+	/* A host file is opened on the host now (O_PATH: never); a volume's
+	 * for writing when the guest writes it. */
+	int host_fd = -1;
+	if (node->vol && acc != O_RDONLY)
+		host_fd = linux_volume_open(&proc->fs, node, acc);
+	else if (node->host && !(flags & L_O_PATH))
+		host_fd = linux_hostfs_open(&proc->fs, node);
 	if (host_fd < -1)
 		return host_fd;
 	struct linux_file *f = calloc(1, sizeof(*f));
@@ -346,16 +352,30 @@ static struct attrs node_attrs(struct linux_proc *proc, const struct linux_node 
 				      .rdev = tty ? makedev(136, 0) : 0};
 	}
 	/* one device per memory file system; the root's is the tree's (copy-up keeps it) */
-	return (struct attrs){.dev = n->pool == LINUX_POOL_UPPER ? 1 : 1 + (uint64_t)n->pool,
+	/* and one per volume */
+	uint64_t dev = n->vol			     ? 32 + (uint64_t)n->vol
+		       : n->pool == LINUX_POOL_UPPER ? 1
+						     : 1 + (uint64_t)n->pool;
+	return (struct attrs){.dev = dev,
 			      .ino = n->ino,
 			      .size = n->size,
-			      .nlink = S_ISDIR(n->mode) ? 2 : 1,
+			      .nlink = S_ISDIR(n->mode)	     ? 2
+				       : n->host && n->nlink ? n->nlink
+							     : 1,
 			      .mode = n->mode,
 			      .rdev = n->rdev,
 			      .uid = n->uid,
 			      .gid = n->gid,
 			      .sec = n->mtime_sec,
 			      .nsec = n->mtime_nsec};
+}
+
+/* A volume's entries change under the VM (other names of one inode, the
+ * host): stat asks the host again, by the path the node still has. */
+static void refresh(struct linux_proc *proc, struct linux_node *n)
+{
+	if (n && n->vol && !n->unlinked)
+		(void)linux_hostfs_stat(&proc->fs, n);
 }
 
 static long put_stat(struct linux_proc *proc, uint64_t ubuf, const struct attrs *at)
@@ -391,6 +411,7 @@ static long attrs_at(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, ui
 	}
 	if (rc < 0)
 		return rc;
+	refresh(proc, node);
 	*at = node_attrs(proc, node, NULL);
 	return 0;
 }
@@ -400,6 +421,7 @@ long linux_sys_fstat(struct linux_proc *proc, const uint64_t *a)
 	struct linux_file *f = linux_fd_get(proc, a[0]);
 	if (!f)
 		return -EBADF;
+	refresh(proc, f->kind == LINUX_FILE_NODE ? f->node : NULL);
 	struct attrs at = node_attrs(proc, f->kind == LINUX_FILE_NODE ? f->node : NULL, f);
 	return put_stat(proc, a[1], &at);
 }
@@ -554,7 +576,8 @@ static long do_access(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, u
 				  flags & L_AT_EMPTY_PATH, &node);
 	if (rc < 0)
 		return rc;
-	if ((mode & 2) && !node->writable && !linux_fs_pool_of(&proc->fs, node))
+	if ((mode & 2) && !node->writable && !linux_fs_pool_of(&proc->fs, node) &&
+	    !linux_volume_writable(&proc->fs, node))
 		return -EROFS;
 	if ((mode & 1) && !(node->mode & 0111))
 		return -EACCES;

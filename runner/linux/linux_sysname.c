@@ -1,4 +1,4 @@
-/* Linux-ABI calls that name or change files: rename, symlink, chmod, chown, utimensat, truncate, fallocate, statfs, memfd_create, xattrs, flock, sync. */
+/* Linux-ABI calls that name or change files: rename, symlink, chmod, chown, utimensat, truncate, fallocate, statfs, memfd_create, xattrs, sync (flock: linux_lock.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +10,7 @@
 
 #define L_AT_FDCWD	      (-100)
 #define L_AT_SYMLINK_NOFOLLOW 0x100
+#define L_AT_SYMLINK_FOLLOW   0x400
 #define L_AT_EMPTY_PATH	      0x1000
 #define L_UTIME_NOW	      ((1L << 30) - 1)
 #define L_UTIME_OMIT	      ((1L << 30) - 2)
@@ -117,24 +118,48 @@ long linux_sys_symlinkat(struct linux_proc *proc, const uint64_t *a)
 	return do_symlink(proc, a[0], a[1], a[2]);
 }
 
-/* Hard links: a /tmp node has one parent, so none yet (as a file system
- * without them answers). */
+/* Hard links: made on the host within one volume; a /tmp or upper-layer
+ * node has one parent, so none there yet (as a file system without them
+ * answers). */
+static long do_link(struct linux_proc *proc, uint64_t odirfd, uint64_t opath, uint64_t ndirfd,
+		    uint64_t npath, uint64_t flags)
+{
+	struct linux_node *node, *parent = NULL;
+	if (flags & ~(uint64_t)(L_AT_SYMLINK_FOLLOW | L_AT_EMPTY_PATH))
+		return -EINVAL;
+	long rc = node_at(proc, odirfd, opath,
+			  (flags & L_AT_SYMLINK_FOLLOW ? 0 : L_AT_SYMLINK_NOFOLLOW) |
+			      (flags & L_AT_EMPTY_PATH),
+			  &node);
+	if (rc < 0)
+		return rc;
+	char last[256];
+	bool exists;
+	enum linux_last_kind kind;
+	rc = linux_parent_at(proc, ndirfd, npath, &parent, last, sizeof(last), &exists, &kind);
+	if (rc < 0)
+		return rc == -EBUSY ? -EEXIST : rc;
+	if (exists || kind != LAST_NAME)
+		return -EEXIST;
+	if (node->vol || parent->vol)
+		return linux_volume_link(&proc->fs, node, parent, last);
+	return linux_fs_pool_of(&proc->fs, node) ? -EPERM : -EROFS;
+}
+
 long linux_sys_link(struct linux_proc *proc, const uint64_t *a)
 {
-	struct linux_node *node;
-	long rc = node_at(proc, at_cwd, a[0], 0, &node);
-	return rc < 0 ? rc : linux_fs_pool_of(&proc->fs, node) ? -EPERM : -EROFS;
+	return do_link(proc, at_cwd, a[0], at_cwd, a[1], 0);
 }
 
 long linux_sys_linkat(struct linux_proc *proc, const uint64_t *a)
 {
-	struct linux_node *node;
-	long rc = node_at(proc, a[0], a[1], (a[4] & 0x400) ? 0 : L_AT_SYMLINK_NOFOLLOW, &node);
-	return rc < 0 ? rc : linux_fs_pool_of(&proc->fs, node) ? -EPERM : -EROFS;
+	return do_link(proc, a[0], a[1], a[2], a[3], a[4]);
 }
 
 static long set_mode(struct linux_proc *proc, struct linux_node *n, uint64_t mode)
 {
+	if (n->vol)
+		return linux_volume_chmod(&proc->fs, n, (uint32_t)mode);
 	long rc = changeable(proc, n);
 	if (rc == 0)
 		n->mode = (n->mode & S_IFMT) | ((uint32_t)mode & 07777);
@@ -155,17 +180,29 @@ long linux_sys_fchmod(struct linux_proc *proc, const uint64_t *a)
 	return rc < 0 ? rc : set_mode(proc, n, a[1]);
 }
 
-long linux_sys_fchmodat(struct linux_proc *proc, const uint64_t *a)
+static long do_fchmodat(struct linux_proc *proc, const uint64_t *a, uint64_t flags)
 {
 	struct linux_node *n;
-	if (a[3] & ~(uint64_t)(L_AT_SYMLINK_NOFOLLOW | L_AT_EMPTY_PATH))
+	if (flags & ~(uint64_t)(L_AT_SYMLINK_NOFOLLOW | L_AT_EMPTY_PATH))
 		return -EINVAL;
-	long rc = node_at(proc, a[0], a[1], a[3], &n);
+	long rc = node_at(proc, a[0], a[1], flags, &n);
 	if (rc < 0)
 		return rc;
 	if (S_ISLNK(n->mode))
 		return -EOPNOTSUPP; /* as Linux: a symlink's mode is fixed */
 	return set_mode(proc, n, a[2]);
+}
+
+/* fchmodat(2) has no flags argument: a fourth register is whatever the
+ * caller left there (glibc's chmod leaves garbage), never read. */
+long linux_sys_fchmodat(struct linux_proc *proc, const uint64_t *a)
+{
+	return do_fchmodat(proc, a, 0);
+}
+
+long linux_sys_fchmodat2(struct linux_proc *proc, const uint64_t *a)
+{
+	return do_fchmodat(proc, a, a[3]);
 }
 
 /* The owner is the VM's view only: the host file stays the VM uid's. */
@@ -236,6 +273,9 @@ long linux_sys_utimensat(struct linux_proc *proc, const uint64_t *a)
 	}
 	if ((rc = changeable(proc, n)) < 0)
 		return rc;
+	if (n->vol && ts[3] != L_UTIME_OMIT &&
+	    (rc = linux_volume_set_mtime(&proc->fs, n, ts[2], (uint32_t)ts[3])) < 0)
+		return rc; /* a volume's file keeps its times on the host (make reads them) */
 	if (ts[3] != L_UTIME_OMIT) { /* only the mtime is kept */
 		n->mtime_sec = ts[2];
 		n->mtime_nsec = (uint32_t)ts[3];
@@ -415,15 +455,6 @@ long linux_sys_lremovexattr(struct linux_proc *proc, const uint64_t *a)
 long linux_sys_fremovexattr(struct linux_proc *proc, const uint64_t *a)
 {
 	return xattr_fd(proc, a[0], -EOPNOTSUPP);
-}
-
-/* One process: a lock never conflicts (LOCK_SH 1, EX 2, NB 4, UN 8). */
-long linux_sys_flock(struct linux_proc *proc, const uint64_t *a)
-{
-	if (!linux_fd_get(proc, a[0]))
-		return -EBADF;
-	uint64_t op = a[1] & ~4ULL;
-	return op == 1 || op == 2 || op == 8 ? 0 : -EINVAL;
 }
 
 /* Nothing is buffered: every write is already where the VM reads it. */

@@ -387,7 +387,7 @@ static int parse_all(const char *text, size_t len, struct oci_config *cfg, char 
 	    parse_root(doc, cfg, err, errlen) < 0 ||
 	    ojson_string(doc, "hostname", "config", &cfg->hostname, err, errlen) < 0 ||
 	    ojson_string(doc, "domainname", "config", &domain, err, errlen) < 0 ||
-	    oci_check_mounts(doc, err, errlen) < 0 || parse_hooks(doc, cfg, err, errlen) < 0 ||
+	    oci_check_mounts(doc, cfg, err, errlen) < 0 || parse_hooks(doc, cfg, err, errlen) < 0 ||
 	    parse_annotations(doc, cfg, err, errlen) < 0 ||
 	    oci_parse_linux(doc, cfg, err, errlen) < 0)
 		return -1;

@@ -14,6 +14,7 @@
 #define OCI_MAX_CONFIG	   (4u << 20)
 #define OCI_MAX_STRING	   4096
 #define OCI_MAX_ANNOTATION 64
+#define OCI_MAX_VOLUMES	   8   /* bind mounts of directories: lockvm run --volume */
 #define OCI_NETNS_PATH_MAX 256 /* lockvm run's --net netns= (net.h) */
 
 enum oci_hook_kind {
@@ -41,6 +42,12 @@ struct oci_rlimit {
 
 struct oci_annotation {
 	const char *key, *value;
+};
+
+/* A bind mount of a host directory: lockvm run --volume SOURCE:DESTINATION[:ro]. */
+struct oci_volume {
+	const char *source, *destination;
+	bool ro;
 };
 
 /* What lockvm honours of a config.json. Strings point into the parsed
@@ -75,6 +82,8 @@ struct oci_config {
 	int hook_count[OCI_HOOK_KINDS];
 	struct oci_annotation annotations[OCI_MAX_ANNOTATION];
 	int annotation_count;
+	struct oci_volume volumes[OCI_MAX_VOLUMES];
+	int volume_count;
 };
 
 /* The spec's hook kinds by enum oci_hook_kind, NULL-terminated. */

@@ -46,7 +46,24 @@ static bool host_kernel_path(const char *src)
 	return false;
 }
 
-static int check_mount(json_object *m, size_t i, char *err, size_t errlen)
+/* A bind mount that becomes a volume: lockvm run checks the rest (a
+ * directory, GUEST plain and not the VM's own, no nesting). */
+static int add_volume(struct oci_config *cfg, const char *where, const char *src, const char *dest,
+		      const char *const *opts, int nopts, char *err, size_t errlen)
+{
+	if (cfg->volume_count == OCI_MAX_VOLUMES)
+		return err_fmt(err, errlen, "%s: at most %d bind mounts", where, OCI_MAX_VOLUMES);
+	if (strchr(src, ':') || strchr(dest, ':') || strchr(src, ',') || strchr(dest, ','))
+		return err_fmt(err, errlen, "%s: a ':' or ',' in a bind mount's paths", where);
+	bool ro = false;
+	for (int k = 0; k < nopts; k++)
+		ro |= strcmp(opts[k], "ro") == 0;
+	cfg->volumes[cfg->volume_count++] =
+	    (struct oci_volume){.source = src, .destination = dest, .ro = ro};
+	return 0;
+}
+
+static int check_mount(json_object *m, size_t i, struct oci_config *cfg, char *err, size_t errlen)
 {
 	static const char *const known[] = {"destination", "source",	  "type", "options",
 					    "uidMappings", "gidMappings", NULL};
@@ -81,9 +98,7 @@ static int check_mount(json_object *m, size_t i, char *err, size_t errlen)
 			    where, src);
 		if (in_list(dest, engine_plumbing))
 			return 0;
-		return err_fmt(err, errlen,
-			       "%s (%.64s): bind mounts need lockvm's --volume, not there yet",
-			       where, dest);
+		return add_volume(cfg, where, src, dest, opts, nopts, err, errlen);
 	}
 	if (in_list(type, vm_own_types))
 		return 0;
@@ -91,7 +106,7 @@ static int check_mount(json_object *m, size_t i, char *err, size_t errlen)
 		       type ? type : "(none)");
 }
 
-int oci_check_mounts(json_object *doc, char *err, size_t errlen)
+int oci_check_mounts(json_object *doc, struct oci_config *cfg, char *err, size_t errlen)
 {
 	bool bad = false;
 	json_object *mounts =
@@ -102,7 +117,7 @@ int oci_check_mounts(json_object *doc, char *err, size_t errlen)
 	if (n > 256)
 		return err_fmt(err, errlen, "mounts: %zu entries, at most 256", n);
 	for (size_t i = 0; i < n; i++)
-		if (check_mount(json_object_array_get_idx(mounts, i), i, err, errlen) < 0)
+		if (check_mount(json_object_array_get_idx(mounts, i), i, cfg, err, errlen) < 0)
 			return -1;
 	return 0;
 }

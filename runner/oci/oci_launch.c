@@ -95,6 +95,12 @@ int oci_launch_prepare(const struct oci_bundle *b, const char *name, struct oci_
 		a[n++] = c->env[i];
 	}
 	n = launch_ident_args(c, l, n);
+	for (int i = 0; i < c->volume_count; i++) { /* bind mounts of directories */
+		snprintf(l->volumes[i], sizeof(l->volumes[i]), "%s:%s%s", c->volumes[i].source,
+			 c->volumes[i].destination, c->volumes[i].ro ? ":ro" : "");
+		a[n++] = "--volume";
+		a[n++] = l->volumes[i];
+	}
 	if (c->mem_limit) {
 		snprintf(l->mem_limit, sizeof(l->mem_limit), "%llu",
 			 (unsigned long long)c->mem_limit);

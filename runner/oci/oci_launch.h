@@ -7,7 +7,7 @@
 #include "oci_bundle.h"
 
 #define OCI_LOCKVM_ARGV_MAX                                                                        \
-	(OCI_MAX_ARGS + 2 * (OCI_MAX_ENV + IDENT_MAX_GROUPS + IDENT_RLIMITS) + 40)
+	(OCI_MAX_ARGS + 2 * (OCI_MAX_ENV + IDENT_MAX_GROUPS + IDENT_RLIMITS + OCI_MAX_VOLUMES) + 40)
 
 struct oci_launch {
 	const char *argv[OCI_LOCKVM_ARGV_MAX]; /* lockvm run ... */
@@ -16,6 +16,7 @@ struct oci_launch {
 	char mem_limit[32], cpus[32], root_env[4200];
 	char net[OCI_NETNS_PATH_MAX + 8];
 	char user[32], groups[IDENT_MAX_GROUPS][16], rlimits[IDENT_RLIMITS][64];
+	char volumes[OCI_MAX_VOLUMES][2 * OCI_MAX_STRING + 4]; /* --volume SRC:DEST[:ro] */
 };
 
 /* The registry name of container `id`: the id itself when lockvm takes it
@@ -25,7 +26,7 @@ void oci_vm_name(const char *id, char *out, size_t len);
 /*
  * Fills l with `lockvm run --name NAME --linux --fs ROOT [--env ...]
  * [--workdir ...] [--hostname ...] [--user ...] [--group-add ...]
- * [--rlimit ...] [--mem-limit ...] [--cpus ...] [--label ...] [--mem ...] [--seccomp ...]
+ * [--rlimit ...] [--volume ...] [--mem-limit ...] [--cpus ...] [--label ...] [--mem ...] [--seccomp ...]
  * ARGS[0] -- ARGS`: lockvm run finds args[0] inside the root, as the
  * container would. 0, or -1 with err.
  */

@@ -28,6 +28,7 @@
 #include "nic.h"
 #include "vcpu.h"
 #include "vm.h"
+#include "landlock.h"
 #include "sandbox.h"
 #include "seccomp_install.h"
 #include "seccomp_trap.h"
@@ -60,6 +61,8 @@ struct vmm_options {
 	unsigned tmpfs_count;	   /* --tmpfs mounts, /dev/shm included */
 	unsigned pids;		   /* --pids: tasks at most */
 	struct launch_tmpfs tmpfs[LAUNCH_MAX_TMPFS];
+	unsigned volume_count; /* --volume */
+	struct launch_volume volumes[LAUNCH_MAX_VOLUMES];
 	unsigned tty_mask, envc;
 	char *envp[LINUX_MAX_ENV];
 	const char *workdir;	       /* NULL: / */
@@ -156,6 +159,9 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 	_Static_assert(LAUNCH_MAX_TMPFS + 1 == LINUX_FS_MOUNTS, "a mount slot per tmpfs and /sys");
 	o->tmpfs_count = l.tmpfs_count;
 	memcpy(o->tmpfs, l.tmpfs, sizeof(o->tmpfs)); /* paths point into the message, kept */
+	_Static_assert(LAUNCH_MAX_VOLUMES == LINUX_FS_VOLUMES, "a volume slot per --volume");
+	o->volume_count = l.volume_count;
+	memcpy(o->volumes, l.volumes, sizeof(o->volumes));
 	for (unsigned i = 0; i < l.disk_count; i++) {
 		o->disk_fds[i] = l.disks[i].fd;
 		o->disk_ro[i] = l.disks[i].ro;
@@ -227,6 +233,11 @@ static void load_guest(struct vm *vm, struct vmm_options *o)
 		for (unsigned i = 0; i < o->tmpfs_count; i++)
 			cfg.tmpfs[i] = (struct linux_tmpfs){.path = o->tmpfs[i].path,
 							    .size = o->tmpfs[i].size};
+		cfg.volume_count = o->volume_count;
+		for (unsigned i = 0; i < o->volume_count; i++)
+			cfg.volumes[i] = (struct linux_volume_config){.path = o->volumes[i].path,
+								      .fd = o->volumes[i].fd,
+								      .ro = o->volumes[i].ro};
 		struct linux_proc *proc = linux_setup(vm, file, size, &cfg, err, sizeof(err));
 		if (!proc)
 			die("guest image: %s", err);
@@ -393,7 +404,14 @@ int vmm_main(int argc, char **argv)
 	if (o.layers) {
 		/* Before anything reads the guest: no_new_privs, Landlock. */
 		struct sandbox_vmm_report report;
-		sandbox_enter_vmm(o.layers, o.linux_abi ? o.fs_fd : -1, &report);
+		struct landlock_tree trees[1 + LAUNCH_MAX_VOLUMES];
+		unsigned ntrees = 0;
+		if (o.linux_abi && o.fs_fd >= 0)
+			trees[ntrees++] = (struct landlock_tree){.fd = o.fs_fd};
+		for (unsigned i = 0; o.linux_abi && i < o.volume_count; i++)
+			trees[ntrees++] = (struct landlock_tree){.fd = o.volumes[i].fd,
+								 .writable = !o.volumes[i].ro};
+		sandbox_enter_vmm(o.layers, trees, ntrees, &report);
 	}
 
 	vm_init(&vm);
@@ -512,7 +530,9 @@ int vmm_main(int argc, char **argv)
 	if (o.layers) {
 		/* Every fd exists now; from here no new one can be made (but
 		 * the --fs tree's, opened only beneath it: linux_hostfs.c). */
-		sandbox_seal_fds(o.layers, o.linux_abi && o.fs_fd >= 0 ? LINUX_FS_HOST_FDS : 0);
+		sandbox_seal_fds(o.layers, o.linux_abi && (o.fs_fd >= 0 || o.volume_count)
+					       ? LINUX_FS_HOST_FDS
+					       : 0);
 		if (o.layers & SANDBOX_SECCOMP)
 			vcpu_seccomp_fd = o.seccomp_vcpu_fd;
 	}

@@ -1,4 +1,4 @@
-/* libFuzzer target: the --fs walker (linux_fs_resolve over linux_hostfs.c) with any path, from any start, against a host tree with links that climb out, a loop, a FIFO and a device node; every node reached is listed, opened and read. */
+/* libFuzzer target: the --fs walker (linux_fs_resolve over linux_hostfs.c) and the mount table it crosses (a read-only --volume at /vol) with any path, from any start, against host trees with links that climb out, a loop, a FIFO and a device node; every node reached is listed, opened and read, and a volume's node must hang below its volume's root. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -12,11 +12,10 @@
 
 #include "linux_fs.h"
 
-static int tree_fd(void)
+/* An O_PATH fd of a host tree (made once in dir, a mkdtemp template). */
+static int tree_fd(char *dir, bool *made)
 {
-	static char dir[] = "/tmp/fuzz-hostfs.XXXXXX";
-	static bool made;
-	if (!made) {
+	if (!*made) {
 		if (!mkdtemp(dir))
 			abort();
 		static const char *const links[][2] = {
@@ -42,7 +41,7 @@ static int tree_fd(void)
 		mkfifo(p, 0600);
 		snprintf(p, sizeof(p), "%s/a/null", dir);
 		mknod(p, S_IFCHR | 0666, makedev(1, 3));
-		made = true;
+		*made = true;
 	}
 	int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
@@ -54,6 +53,16 @@ static int tree_fd(void)
  * (the open would block a blocking reader; here it is refused outright). */
 static void touch(struct linux_fs *fs, struct linux_node *n)
 {
+	if (n->vol) {
+		/* inside a volume: parents lead to its root, whose parent is the tree's */
+		const struct linux_volume *v = &fs->volumes[n->vol - 1];
+		unsigned depth = 0;
+		for (const struct linux_node *c = n; c != v->dir; c = c->parent)
+			if (!c->vol || c->parent == c || ++depth > 4096)
+				abort();
+		if (v->dir->parent != v->parent || v->parent->vol)
+			abort();
+	}
 	const char *name;
 	size_t len;
 	struct linux_node *child;
@@ -79,7 +88,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct linux_fs fs;
 	char err[256];
-	if (linux_fs_init(&fs, tree_fd(), 1 << 16, 1 << 16, err, sizeof(err)) < 0)
+	static char tree[] = "/tmp/fuzz-hostfs.XXXXXX", vol[] = "/tmp/fuzz-volume.XXXXXX";
+	static bool tree_made, vol_made;
+	if (linux_fs_init(&fs, tree_fd(tree, &tree_made), 1 << 16, 1 << 16, err, sizeof(err)) < 0 ||
+	    linux_fs_mount_volume(&fs, "/vol", tree_fd(vol, &vol_made), true, err, sizeof(err)) < 0)
 		abort();
 	/* Input: NUL-separated paths, each resolved from where the last one ended. */
 	struct linux_node *cwd = fs.root;

@@ -395,7 +395,7 @@ static NORETURN void probe_inner(struct probe_args *a)
 {
 	struct sandbox_vmm_report report;
 	int results[2];
-	sandbox_enter_vmm(a->layers, -1, &report);
+	sandbox_enter_vmm(a->layers, NULL, 0, &report);
 	printf("landlock: %s (abi %d)\n", report.landlock ? "enforced" : "off",
 	       report.landlock_abi);
 	if (a->kvm_fd >= 0) {

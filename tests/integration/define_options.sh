@@ -6,7 +6,7 @@
 L=("$LOCKVM")
 
 printf '[vm]\nguest = /bin/true\nfs = /srv\n' >"$T_TMP/fs-alone.conf"
-expect "define: fs without linux refused as run refuses it" 125 "--fs, --fs-upper, --tmpfs, --env and --strace need --linux" \
+expect "define: fs without linux refused as run refuses it" 125 "--fs, --fs-upper, --tmpfs, --volume, --env and --strace need --linux" \
 	"${L[@]}" define fsalone "$T_TMP/fs-alone.conf"
 printf '[vm]\nguest = /bin/true\nenv = novalue\n' >"$T_TMP/env-bad.conf"
 expect "define: env without =" 125 "env-bad.conf:3: env 'novalue': want NAME=VALUE" \

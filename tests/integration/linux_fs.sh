@@ -61,16 +61,7 @@ after=$(cd "$FS" && find . -printf '%p %s %m %T@\n' | sort | sha256sum)
 [ "$before" = "$after" ] && pass "the host tree is unchanged" || fail "the host tree changed"
 
 # A host process swaps a directory of the tree for a symlink to /etc while the job opens files under it.
-(
-	while :; do
-		mv -T "$FS/sw/d" "$FS/sw/d.real" 2>/dev/null
-		ln -s /etc "$FS/sw/d" 2>/dev/null
-		sleep 0.001
-		rm -f "$FS/sw/d" 2>/dev/null
-		mv -T "$FS/sw/d.real" "$FS/sw/d" 2>/dev/null
-	done
-) &
-swapper=$!
+swap_for_symlink "$FS/sw/d" /etc
 expect "a directory swapped for a symlink to /etc during the run: /etc never read" 0 "0 leaked" \
 	"$LOCKVM" run --linux --fs "$FS" lx_fsesc.glibc -- loop /sw/d/passwd 3000
 kill "$swapper"; wait "$swapper" 2>/dev/null

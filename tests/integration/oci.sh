@@ -141,8 +141,6 @@ hostile "bind mount of the host's /" "the host's root, /proc, /sys and /dev" \
 	'd["mounts"].append({"destination": "/host", "type": "bind", "source": "/", "options": ["rbind"]})'
 hostile "bind mount of the host's /proc" "the host's root, /proc, /sys and /dev" \
 	'd["mounts"].append({"destination": "/etc/hosts", "type": "bind", "source": "/proc/1/root/etc/hosts", "options": ["bind"]})'
-hostile "another bind mount (no --volume yet)" "bind mounts need lockvm's --volume" \
-	'd["mounts"].append({"destination": "/data", "type": "bind", "source": "'"$T_TMP"'", "options": ["bind"]})'
 hostile "an unknown field" "process.smuggled: unknown field" 'd["process"]["smuggled"] = 1'
 hostile "an unknown top-level field" "config.extra: unknown field" 'd["extra"] = {}'
 hostile "a uid that is not a number" "process.user.uid: want an integer" 'd["process"]["user"]["uid"] = "root"'
@@ -189,6 +187,18 @@ run_capture "${O[@]}" run --bundle "$BD3" "oci-ident4-$$"
 	pass "oci: a cwd through a link to a host directory: 125, one line, nothing left" ||
 	fail "oci: cwd out of the tree: rc=$rc out=$(tr '\n' '|' <<<"$out") left:$(left_behind "oci-ident4-$$")"
 
+# --- bind mounts of directories become volumes (lockvm run --volume) ----
+mkdir -p "$T_TMP/vol-rw" "$T_TMP/vol-ro" && echo in >"$T_TMP/vol-rw/in" && echo kept >"$T_TMP/vol-ro/f"
+BD5=$T_TMP/b5
+bundle "$BD5" 'd["process"]["args"] = ["sh", "-c", "cat /data/in; echo out >/data/out; echo x >/ro/f || echo ro-refused"]
+d["mounts"].append({"destination": "/data", "type": "bind", "source": "'"$T_TMP/vol-rw"'", "options": ["rbind", "rprivate"]})
+d["mounts"].append({"destination": "/ro", "type": "bind", "source": "'"$T_TMP/vol-ro"'", "options": ["rbind", "ro"]})'
+run_capture "${O[@]}" run --bundle "$BD5" "oci-vol-$$"
+[ "$rc" -eq 0 ] && grep -qx in <<<"$out" && grep -qx ro-refused <<<"$out" &&
+	[ "$(cat "$T_TMP/vol-rw/out" 2>/dev/null)" = out ] && [ "$(cat "$T_TMP/vol-ro/f")" = kept ] &&
+	pass "oci: bind mounts are volumes: read and written in place, ro refused" ||
+	fail "oci: bind mounts as volumes: rc=$rc out=$(tr '\n' '|' <<<"$out")"
+
 # --- podman ------------------------------------------------------------
 podman_tests() {
 	local P=$T_TMP/podman
@@ -203,6 +213,12 @@ podman_tests() {
 		"${PM[@]}" run --rm "${U[@]}" localhost/lockvm-oci-test:1 /bin/sh -c 'echo hi; exit 3'
 	expect "podman: -e reaches the program" 0 "bar-$$" \
 		"${PM[@]}" run --rm "${U[@]}" -e FOO="bar-$$" localhost/lockvm-oci-test:1 sh -c 'echo $FOO'
+	mkdir -p "$P/vol" && echo "in-$$" >"$P/vol/in"
+	expect "podman: -v HOSTDIR:/work:Z reads the host's file" 0 "in-$$" \
+		"${PM[@]}" run --rm "${U[@]}" -v "$P/vol:/work:Z" localhost/lockvm-oci-test:1 \
+		sh -c "cat /work/in; echo back-$$ >/work/out"
+	[ "$(cat "$P/vol/out" 2>/dev/null)" = "back-$$" ] && pass "podman: -v: the file the job wrote comes back" ||
+		fail "podman: -v: $P/vol holds $(ls "$P/vol" | tr '\n' ' ')"
 	local name=lockvm-oci-$$
 	run_capture "${PM[@]}" run -d --name "$name" "${U[@]}" localhost/lockvm-oci-test:1 sleep 30
 	[ "$rc" -eq 0 ] && pass "podman: run -d" || fail "podman: run -d: $out"

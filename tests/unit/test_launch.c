@@ -59,6 +59,9 @@ static void full_launch(struct launch *l)
 	l->tmpfs_count = 2;
 	l->tmpfs[0] = (struct launch_tmpfs){.size = 1 << 20, .path = "/work"};
 	l->tmpfs[1] = (struct launch_tmpfs){.size = 16 << 20, .path = "/dev/shm"};
+	l->volume_count = 2;
+	l->volumes[0] = (struct launch_volume){.fd = 13, .ro = false, .path = "/src"};
+	l->volumes[1] = (struct launch_volume){.fd = 14, .ro = true, .path = "/cache"};
 }
 
 static void round_trip_keeps_every_field(void **state)
@@ -84,6 +87,14 @@ static void round_trip_keeps_every_field(void **state)
 	assert_string_equal(out.tmpfs[0].path, "/work");
 	assert_int_equal(out.tmpfs[1].size, 16 << 20);
 	assert_string_equal(out.tmpfs[1].path, "/dev/shm");
+	assert_int_equal(out.volume_count, 2);
+	assert_int_equal(out.volumes[0].fd, 13);
+	assert_false(out.volumes[0].ro);
+	assert_string_equal(out.volumes[0].path, "/src");
+	assert_int_equal(out.volumes[1].fd, 14);
+	assert_true(out.volumes[1].ro);
+	assert_string_equal(out.volumes[1].path, "/cache");
+	assert_int_equal(out.volumes[2].fd, LAUNCH_NO_FD);
 	assert_int_equal(out.kvm_fd, 3);
 	assert_int_equal(out.elf_fd, 4);
 	assert_int_equal(out.console_fd, 5);
@@ -154,6 +165,10 @@ static void encoder_refuses_broken_rules(void **state)
 	    {"relative workdir", "workdir not an absolute path"},
 	    {"ids of an SDK guest", "for --linux guests only"},
 	    {"hostname of an SDK guest", "workdir and hostname are for --linux guests"},
+	    {"9 volumes", "9 volumes"},
+	    {"a volume without an fd", "volume 1 fd -1"},
+	    {"a relative volume path", "volume 0 has no absolute path"},
+	    {"volumes of an SDK guest", "--linux only"},
 	};
 	static const char host65[] =
 	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
@@ -206,11 +221,23 @@ static void encoder_refuses_broken_rules(void **state)
 			l.hostname = host65;
 		else if (!strcmp(w, "relative workdir"))
 			l.workdir = "srv";
-		else if (!strcmp(w, "ids of an SDK guest"))
+		else if (!strcmp(w, "ids of an SDK guest")) {
 			l.flags &= ~(unsigned)LAUNCH_LINUX;
-		else if (!strcmp(w, "hostname of an SDK guest")) {
+			l.volume_count = 0;
+		} else if (!strcmp(w, "9 volumes"))
+			l.volume_count = 9;
+		else if (!strcmp(w, "a volume without an fd"))
+			l.volumes[1].fd = -1;
+		else if (!strcmp(w, "a relative volume path"))
+			l.volumes[0].path = "src";
+		else if (!strcmp(w, "volumes of an SDK guest")) {
 			l.flags &= ~(unsigned)LAUNCH_LINUX;
 			l.uid = l.gid = l.ngroups = l.rlimit_set = 0;
+			memset(l.rlimits, 0, sizeof(l.rlimits));
+			l.workdir = l.hostname = "";
+		} else if (!strcmp(w, "hostname of an SDK guest")) {
+			l.flags &= ~(unsigned)LAUNCH_LINUX;
+			l.uid = l.gid = l.ngroups = l.rlimit_set = l.volume_count = 0;
 			memset(l.rlimits, 0, sizeof(l.rlimits));
 		}
 		uint8_t *buf = launch_encode(&l, &len, err, sizeof(err));
