@@ -9,18 +9,26 @@
 
 #include "linux_inet.h"
 
-#define L_SIGPIPE      13
-#define L_SOL_SOCKET   1
-#define L_SO_REUSEADDR 2
-#define L_SO_KEEPALIVE 9
-#define L_IPPROTO_TCP  6
-#define L_IPPROTO_IPV6 41
-#define L_TCP_NODELAY  1
-#define L_TCP_KEEPIDLE 4
-#define L_TCP_KEEPCNT  6
-#define L_IPV6_V6ONLY  26
-#define UDP_MAX	       65507U
-#define STREAM_CHUNK   (64U << 10)
+#define L_SIGPIPE	13
+#define L_SOL_SOCKET	1
+#define L_SO_REUSEADDR	2
+#define L_SO_KEEPALIVE	9
+#define L_IPPROTO_TCP	6
+#define L_IPPROTO_IPV6	41
+#define L_TCP_NODELAY	1
+#define L_TCP_KEEPIDLE	4
+#define L_TCP_KEEPCNT	6
+#define L_IPV6_V6ONLY	26
+#define L_IPPROTO_IP	0
+#define L_IP_TOS	1
+#define L_IP_TTL	2
+#define L_IP_MTU_DISC	10
+#define L_IP_RECVERR	11
+#define L_IPV6_HOPS	16 /* IPV6_UNICAST_HOPS */
+#define L_IPV6_MTU_DISC 23
+#define L_IPV6_RECVERR	25
+#define UDP_MAX		65507U
+#define STREAM_CHUNK	(64U << 10)
 
 static long pipe_err(struct linux_proc *proc, const struct sock_msg *m)
 {
@@ -245,6 +253,21 @@ long linux_inet_setopt(struct linux_sock *s, uint64_t level, uint64_t name, int3
 		in->v6only = val != 0;
 		return 0;
 	}
+	if (level == L_IPPROTO_IP && (name == L_IP_TOS || name == L_IP_TTL)) {
+		if (val < (name == L_IP_TTL ? 1 : 0) || val > 255)
+			return -EINVAL;
+		if (pcb && name == L_IP_TOS)
+			pcb->tos = (u8_t)val;
+		else if (pcb)
+			pcb->ttl = (u8_t)val;
+		return 0;
+	}
+	/* Taken and without effect: errors are reported by the call that
+	 * meets them (glibc's resolver sets IP_RECVERR; path MTU is eth0's). */
+	if ((level == L_IPPROTO_IP && (name == L_IP_MTU_DISC || name == L_IP_RECVERR)) ||
+	    (level == L_IPPROTO_IPV6 && in->family == L_AF_INET6 &&
+	     (name == L_IPV6_HOPS || name == L_IPV6_MTU_DISC || name == L_IPV6_RECVERR)))
+		return 0;
 	return -ENOPROTOOPT;
 }
 
@@ -263,5 +286,21 @@ long linux_inet_getopt(const struct linux_sock *s, uint64_t level, uint64_t name
 		*val = in->v6only;
 		return 0;
 	}
+	const struct ip_pcb *pcb = in->tcp ? (const struct ip_pcb *)(const void *)in->tcp
+					   : (const struct ip_pcb *)(const void *)in->udp;
+	if (level == L_IPPROTO_IP && pcb && (name == L_IP_TOS || name == L_IP_TTL)) {
+		*val = name == L_IP_TOS ? pcb->tos : pcb->ttl;
+		return 0;
+	}
 	return -ENOPROTOOPT;
+}
+
+long linux_sock_unread(const struct linux_file *f)
+{
+	const struct inet_sock *in = f->sock->inet;
+	if (!in)
+		return -ENOTTY;
+	if (in->udp)
+		return in->dq ? in->dq->p->tot_len : 0;
+	return in->rx ? in->rx->tot_len : 0;
 }

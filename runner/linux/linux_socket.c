@@ -466,6 +466,41 @@ long linux_sys_sendmsg(struct linux_proc *proc, const uint64_t *a)
 	return rc;
 }
 
+/* sendmmsg/recvmmsg: each struct mmsghdr (a msghdr, then its msg_len) served
+ * as one sendmsg/recvmsg; only the first may block, so a call retried after
+ * blocking never repeats a message already moved (Linux returns what it
+ * moved too, when a later one fails). */
+#define MMSGHDR_SIZE	 64
+#define L_MSG_WAITFORONE 0x10000
+static long each_mmsg(struct linux_proc *proc, const uint64_t *a, bool send)
+{
+	uint64_t vlen = a[2] > L_UIO_MAXIOV ? L_UIO_MAXIOV : a[2];
+	unsigned flags = (unsigned)a[3] & ~(unsigned)L_MSG_WAITFORONE;
+	long done = 0;
+	for (uint64_t i = 0; i < vlen; i++) {
+		uint64_t hdr = a[1] + i * MMSGHDR_SIZE;
+		const uint64_t one[3] = {a[0], hdr, flags | (i ? L_MSG_DONTWAIT : 0)};
+		long rc = send ? linux_sys_sendmsg(proc, one) : linux_sys_recvmsg(proc, one);
+		if (rc < 0)
+			return done ? done : rc;
+		uint32_t len = (uint32_t)rc;
+		if (linux_copy_out(proc, hdr + MSGHDR_SIZE, &len, sizeof(len)) < 0)
+			return done ? done : -EFAULT;
+		done++;
+	}
+	return done;
+}
+
+long linux_sys_sendmmsg(struct linux_proc *proc, const uint64_t *a)
+{
+	return each_mmsg(proc, a, true);
+}
+
+long linux_sys_recvmmsg(struct linux_proc *proc, const uint64_t *a)
+{
+	return each_mmsg(proc, a, false); /* a timeout (a[4]) is not waited for past the first */
+}
+
 long linux_sock_rw(struct linux_proc *proc, struct linux_file *f, uint64_t buf, uint64_t len,
 		   bool write_it)
 {

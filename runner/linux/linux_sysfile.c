@@ -18,6 +18,7 @@
 #define L_TCGETS	      0x5401
 #define L_TIOCGWINSZ	      0x5413
 #define L_FIONREAD	      0x541B
+#define L_FIONBIO	      0x5421
 
 static bool is_tty(struct linux_proc *proc, const struct linux_file *f)
 {
@@ -639,6 +640,18 @@ long linux_sys_ioctl(struct linux_proc *proc, const uint64_t *a)
 	if (a[1] == L_FIONREAD && f->kind == LINUX_FILE_PIPE) {
 		const int32_t n = (int32_t)linux_pipe_unread(f);
 		return linux_copy_out(proc, a[2], &n, sizeof(n));
+	}
+	if (a[1] == L_FIONBIO) { /* any file, as Linux's do_vfs_ioctl: O_NONBLOCK */
+		int32_t on;
+		if (linux_copy_in(proc, &on, a[2], sizeof(on)) < 0)
+			return -EFAULT;
+		f->flags = on ? f->flags | L_O_NONBLOCK : f->flags & ~(unsigned)L_O_NONBLOCK;
+		return 0;
+	}
+	if (a[1] == L_FIONREAD && f->kind == LINUX_FILE_SOCKET) {
+		const long n = linux_sock_unread(f);
+		const int32_t n32 = (int32_t)n;
+		return n < 0 ? n : linux_copy_out(proc, a[2], &n32, sizeof(n32));
 	}
 	if (!is_tty(proc, f))
 		return -ENOTTY;
