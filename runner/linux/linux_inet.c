@@ -158,8 +158,9 @@ static void inet_destroy(struct inet_sock *in)
 		} else {
 			tcp_recv(in->tcp, NULL);
 			tcp_sent(in->tcp, NULL);
-			/* As Linux: unread data makes the close a reset. */
-			if (in->rx || tcp_close(in->tcp) != ERR_OK)
+			/* As Linux: unread data, or SO_LINGER of 0 s, makes the close a reset. */
+			bool reset = in->sock && in->sock->linger[0] && in->sock->linger[1] == 0;
+			if (in->rx || reset || tcp_close(in->tcp) != ERR_OK)
 				tcp_abort(in->tcp);
 		}
 	}

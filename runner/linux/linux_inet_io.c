@@ -37,6 +37,16 @@ static long pipe_err(struct linux_proc *proc, const struct sock_msg *m)
 	return -EPIPE;
 }
 
+/* What a call that moved `done` bytes before it blocked or failed returns:
+ * those bytes, and no retry (a retried call would move them again); else rc. */
+static long partial(struct linux_proc *proc, uint64_t done, long rc)
+{
+	if (!done)
+		return rc;
+	proc->cur_blocked = false;
+	return (long)done;
+}
+
 static long stream_send(struct linux_proc *proc, struct linux_sock *s, struct sock_msg *m)
 {
 	struct inet_sock *in = s->inet;
@@ -80,17 +90,18 @@ static long stream_send(struct linux_proc *proc, struct linux_sock *s, struct so
 	}
 	free(buf);
 	linux_lwip_poll();
-	return done ? (long)done : rc;
+	return partial(proc, done, rc);
 }
 
-/* Copies the first n bytes of p to the program's buffers: 0 or -errno. */
-static long pbuf_out(struct linux_proc *proc, const struct sock_msg *m, struct pbuf *p, uint64_t n)
+/* Copies the first n bytes of p to the program's buffers at byte at: 0 or -errno. */
+static long pbuf_out(struct linux_proc *proc, const struct sock_msg *m, uint64_t at, struct pbuf *p,
+		     uint64_t n)
 {
 	uint8_t *buf = malloc(n ? n : 1);
 	if (!buf)
 		return -ENOMEM;
 	pbuf_copy_partial(p, buf, (u16_t)n, 0);
-	long rc = linux_sock_iov_copy(proc, m, 0, buf, n, true);
+	long rc = linux_sock_iov_copy(proc, m, at, buf, n, true);
 	free(buf);
 	return rc;
 }
@@ -110,34 +121,41 @@ static void stream_consume(struct inet_sock *in, uint64_t n)
 	tcp_output(in->tcp);
 }
 
+/* A stream read: what is there, or with MSG_WAITALL (and no MSG_PEEK) the
+ * whole length unless the stream ends, fails or a signal or timeout comes. */
 static long stream_recv(struct linux_proc *proc, struct linux_sock *s, struct sock_msg *m)
 {
 	struct inet_sock *in = s->inet;
-	uint64_t deadline = 0;
+	uint64_t deadline = 0, done = 0;
+	bool waitall = (m->flags & L_MSG_WAITALL) && !(m->flags & L_MSG_PEEK);
 	for (;;) {
 		linux_lwip_poll();
-		if (in->rx) {
-			uint64_t n = m->len < in->rx->tot_len ? m->len : in->rx->tot_len;
+		if (in->rx && done < m->len) {
+			uint64_t n =
+			    m->len - done < in->rx->tot_len ? m->len - done : in->rx->tot_len;
 			n = n < STREAM_CHUNK ? n : STREAM_CHUNK;
-			long rc = pbuf_out(proc, m, in->rx, n);
+			long rc = pbuf_out(proc, m, done, in->rx, n);
 			if (rc < 0)
-				return rc;
+				return partial(proc, done, rc);
 			if (!(m->flags & L_MSG_PEEK))
 				stream_consume(in, n);
 			linux_lwip_poll();
-			return (long)n;
+			done += n;
+			if (!waitall || done == m->len)
+				return (long)done;
+			continue;
 		}
 		if (in->err)
-			return linux_inet_take_err(in);
+			return partial(proc, done, linux_inet_take_err(in));
 		if (in->rx_fin || (s->shut & SHUT_RCV))
-			return 0;
+			return (long)done;
 		if (!in->connected)
-			return -ENOTCONN;
+			return partial(proc, done, -ENOTCONN);
 		if (m->nonblock)
-			return -EAGAIN;
+			return partial(proc, done, -EAGAIN);
 		long rc = linux_inet_wait(proc, s->rcvtimeo, &deadline);
 		if (rc < 0)
-			return rc;
+			return partial(proc, done, rc);
 	}
 }
 
@@ -180,7 +198,7 @@ static long dgram_recv(struct linux_proc *proc, struct linux_sock *s, struct soc
 		struct inet_dgram *d = in->dq;
 		if (d) {
 			uint64_t n = m->len < d->p->tot_len ? m->len : d->p->tot_len;
-			long rc = pbuf_out(proc, m, d->p, n);
+			long rc = pbuf_out(proc, m, 0, d->p, n);
 			if (rc < 0)
 				return rc;
 			long full = d->p->tot_len;

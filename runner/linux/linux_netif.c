@@ -13,6 +13,7 @@
 #include "util.h"
 
 #include "linux_inet.h"
+#include "linux_netlink.h"
 
 /* How long the program's start waits for a DHCP lease, as a Cirros image
  * waits on eth0 before it goes on without one. */
@@ -181,4 +182,30 @@ void linux_net_frames_in(struct vm *vm)
 	proc->signal_generation++; /* a blocked call serves the stack, and looks again */
 	pthread_cond_broadcast(&vm->cond);
 	pthread_mutex_unlock(&vm->lock);
+}
+
+void linux_netif_view(struct netlink_view *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->ifs[0] = (struct netlink_iface){.index = 1,
+					   .name = "lo",
+					   .loopback = true,
+					   .mtu = 65536,
+					   .ip4 = PP_HTONL(0x7f000001),
+					   .prefix = 8};
+	v->count = 1;
+	if (!eth0_added)
+		return;
+	struct netlink_iface *e = &v->ifs[v->count++];
+	*e = (struct netlink_iface){
+	    .index = 2,
+	    .name = "eth0",
+	    .mtu = eth0.mtu,
+	    .ip4 = ip4_addr_get_u32(netif_ip4_addr(&eth0)),
+	    .prefix = (unsigned)__builtin_popcount(ip4_addr_get_u32(netif_ip4_netmask(&eth0))),
+	    .gw4 = ip4_addr_get_u32(netif_ip4_gw(&eth0))};
+	memcpy(e->mac, eth0.hwaddr, sizeof(e->mac));
+	v->dhcp = netif_dhcp_data(&eth0) != NULL;
+	if (!e->ip4)
+		e->prefix = 0;
 }

@@ -38,8 +38,8 @@ static void on_udp(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr
 static void setup(void)
 {
 	static const uint8_t mac[6] = {0x02, 0, 0, 0, 0, 2};
-	struct linux_netcfg cfg = {.ip = PP_HTONL(0x0a000002), .prefix = 24,
-				   .gateway = PP_HTONL(0x0a000001)};
+	struct linux_netcfg cfg = {
+	    .ip = PP_HTONL(0x0a000002), .prefix = 24, .gateway = PP_HTONL(0x0a000001)};
 	linux_netif_add(&cfg, mac, NULL);
 	struct tcp_pcb *l = tcp_new();
 	if (!l || tcp_bind(l, IP4_ADDR_ANY, 80) != ERR_OK || !(l = tcp_listen(l)))

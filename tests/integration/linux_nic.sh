@@ -160,3 +160,80 @@ print(open("/etc/resolv.conf").read())'
 else
 	skip "linux_nic: DHCP: dnsmasq is not installed (make deps: dnsmasq-base); static addresses only"
 fi
+
+# ---- netlink, read-only: ip addr/route/link and glibc's if_nameindex see lo and eth0 ----
+run_capture LV run --linux --fs / "${STATIC[@]}" --timeout 30 /bin/sh -- -c 'ip addr; ip route'
+if [ "$rc" -eq 0 ] && grep -q "inet 10.77.0.2/24 brd 10.77.0.255 scope global eth0" <<<"$out" &&
+	grep -q "inet 127.0.0.1/8 scope host lo" <<<"$out" &&
+	grep -q "^default via 10.77.0.1 dev eth0" <<<"$out" &&
+	grep -q "^10.77.0.0/24 dev eth0 proto kernel scope link src 10.77.0.2" <<<"$out"; then
+	pass "linux_nic: ip addr shows eth0 with its address, ip route its subnet and gateway"
+else
+	fail "linux_nic: ip addr / ip route: rc=$rc: $(tr '\n' '|' <<<"$out" | tail -c 400)"
+fi
+expect "linux_nic: ip link shows eth0 with the NIC's MAC" 0 "link/ether 02:00:00:4e:49:43" \
+	LV run --linux --fs / "${STATIC[@]}" --mac 02:00:00:4e:49:43 --timeout 30 /bin/sh -- -c 'ip link show eth0'
+expect "linux_nic: glibc's if_nameindex (RTM_GETLINK dump) lists lo and eth0" 0 "[(1, 'lo'), (2, 'eth0')]" \
+	LV run --linux --fs / "${STATIC[@]}" --timeout 30 /usr/bin/python3 -- -c 'import socket; print(socket.if_nameindex())'
+expect "linux_nic: ip addr add is EPERM (netlink is read-only)" 0 "RTNETLINK answers: Operation not permitted" \
+	LV run --linux --fs / "${STATIC[@]}" --timeout 30 /bin/sh -- -c 'ip addr add 10.9.9.9/24 dev eth0; exit 0'
+expect "linux_nic: ip route add is EPERM" 0 "RTNETLINK answers: Operation not permitted" \
+	LV run --linux --fs / "${STATIC[@]}" --timeout 30 /bin/sh -- -c 'ip route add default via 10.77.0.9; exit 0'
+expect "linux_nic: ip link set down is EPERM" 0 "RTNETLINK answers: Operation not permitted" \
+	LV run --linux --fs / "${STATIC[@]}" --timeout 30 /bin/sh -- -c 'ip link set eth0 down; exit 0'
+expect "linux_nic: without --net, ip addr shows lo only" 0 "lo-only" \
+	"$LOCKVM" run --linux --fs / --timeout 30 /bin/sh -- -c 'ip addr | grep -q eth0 || echo lo-only'
+run_capture LV run --linux --fs / --stats --strace "${STATIC[@]}" --timeout 30 /usr/bin/python3 -- -c '
+import errno, socket
+for fam, typ, proto in ((socket.AF_NETLINK, socket.SOCK_RAW, 15), (socket.AF_PACKET, socket.SOCK_RAW, 0)):
+    try:
+        socket.socket(fam, typ, proto); print("made")
+    except OSError as e:
+        print(errno.errorcode[e.errno])'
+if [ "$(grep -c '^EAFNOSUPPORT$' <<<"$out")" -eq 2 ] && grep -q 'eafnosupport=2' <<<"$out" &&
+	grep -qE '^\[lockvm\] socket\(16, 0x[0-9a-f]+, 15\) = -97 EAFNOSUPPORT' <<<"$out"; then
+	pass "linux_nic: netlink families but route, and AF_PACKET, are EAFNOSUPPORT, counted and traced"
+else
+	fail "linux_nic: other families: $(grep -E 'EAFNO|made|eafno|socket\(' <<<"$out" | tr '\n' '|')"
+fi
+
+# ---- MSG_WAITALL and SO_LINGER on TCP over the NIC ----
+cat >"$T_TMP/tcpsrv.py" <<'PY'
+import socket, sys, time
+mode, port = sys.argv[1], int(sys.argv[2])
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("10.77.0.1", port)); l.listen(1); l.settimeout(25)
+c, _ = l.accept()
+if mode == "split":  # six bytes in two segments, 300 ms apart
+    c.sendall(b"abc"); time.sleep(0.3); c.sendall(b"def"); time.sleep(0.5)
+else:  # linger: what the VM's close looks like from here
+    c.settimeout(10)
+    try:
+        d = c.recv(10)
+        print("eof" if d == b"" else "data")
+    except ConnectionResetError:
+        print("reset")
+PY
+in_ns python3 "$T_TMP/tcpsrv.py" split 9000 >"$T_TMP/split.log" 2>&1 &
+sleep 0.3
+expect "linux_nic: TCP recv with MSG_WAITALL waits for the whole length (two segments)" 0 "got b'abcdef'" \
+	LV run --linux --fs / "${STATIC[@]}" --timeout 30 /usr/bin/python3 -- -c '
+import socket
+s = socket.create_connection(("10.77.0.1", 9000), 10)
+s.settimeout(None)  # blocking: with a timeout python polls a non-blocking fd
+print("got", s.recv(6, socket.MSG_WAITALL))'
+in_ns python3 "$T_TMP/tcpsrv.py" linger 9001 >"$T_TMP/linger.log" 2>&1 &
+srv=$!
+sleep 0.3
+run_capture LV run --linux --fs / "${STATIC[@]}" --timeout 30 /usr/bin/python3 -- -c '
+import socket, struct, time
+s = socket.create_connection(("10.77.0.1", 9001), 10)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+print("linger", struct.unpack("ii", s.getsockopt(socket.SOL_SOCKET, socket.SO_LINGER, 8)))
+s.close(); time.sleep(0.5)'
+wait "$srv"
+if [ "$rc" -eq 0 ] && grep -q "linger (1, 0)" <<<"$out" && [ "$(cat "$T_TMP/linger.log")" = "reset" ]; then
+	pass "linux_nic: SO_LINGER of 0 s reads back and makes close a reset on the peer's side"
+else
+	fail "linux_nic: SO_LINGER 0: rc=$rc $(tr '\n' '|' <<<"$out") peer saw: $(cat "$T_TMP/linger.log")"
+fi
