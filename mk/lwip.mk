@@ -4,7 +4,7 @@
 # hashes, dpkg-source -x the tarballs' and applies Debian's patches). Not the binary liblwip-dev:
 # it ships only a shared library built for the Hurd with NO_SYS=0 (its own thread), while
 # lockvm-vmm is static-pie and serves the stack in its vCPU thread (NO_SYS=1). Built here as a
-# static archive of core/, core/ipv4, core/ipv6 with our runner/linux/lwip/{lwipopts.h,arch/cc.h}.
+# static archive of core/, core/ipv4, core/ipv6 and netif/ethernet.c with our runner/linux/lwip/{lwipopts.h,arch/cc.h}.
 LWIP_VERSION := 2.1.3+dfsg1-2
 LWIP_DEPS    := build/deps/lwip
 LWIP_DIR     := $(LWIP_DEPS)/src
@@ -14,7 +14,7 @@ LWIP_STAMP   := $(LWIP_DEPS)/.unpacked
 LWIP_DSC_DIR ?=
 LWIP_INC     := -Irunner/linux/lwip -I$(LWIP_DIR)/src/include # as RUNNER_INC has them
 LWIP_SRCS     = $(wildcard $(LWIP_DIR)/src/core/*.c $(LWIP_DIR)/src/core/ipv4/*.c \
-                           $(LWIP_DIR)/src/core/ipv6/*.c)
+                           $(LWIP_DIR)/src/core/ipv6/*.c) $(LWIP_DIR)/src/netif/ethernet.c
 LWIP_OBJS     = $(LWIP_SRCS:$(LWIP_DIR)/%.c=$(OBJ)/lwip/%.o)
 LWIP_LIB     := $(BUILD)/liblwip.a
 # lwIP's own code is not ours to warn about: our flags minus -Werror and -Wshadow.

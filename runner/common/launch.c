@@ -60,6 +60,7 @@ struct launch_wire {
 	uint64_t tmpfs_sizes[LAUNCH_MAX_TMPFS];
 	uint32_t volume_count, volume_ro_mask;
 	int32_t volume_fds[LAUNCH_MAX_VOLUMES];
+	uint32_t net_ip, net_prefix, net_gateway, net_dns; /* --linux eth0, network order */
 };
 
 static int *fd_slot(struct launch *l, unsigned i)
@@ -229,6 +230,16 @@ static int check_values(const struct launch_wire *w, char *err, size_t errlen)
 	}
 	if ((w->fds[FD_NET_STATS] >= 0) && w->fds[FD_NET] < 0)
 		return err_fmt(err, errlen, "launch: NIC counters without a NIC");
+	if ((w->net_ip || w->net_prefix || w->net_gateway || w->net_dns ||
+	     (w->flags & LAUNCH_NET_DHCP)) &&
+	    (!(w->flags & LAUNCH_LINUX) || w->fds[FD_NET] < 0))
+		return err_fmt(err, errlen, "launch: eth0 addresses are for a --linux NIC");
+	if (w->net_prefix > 32 || (w->net_ip == 0) != (w->net_prefix == 0) ||
+	    (w->net_gateway && !w->net_ip) || (w->net_ip && (w->flags & LAUNCH_NET_DHCP)))
+		return err_fmt(err, errlen,
+			       "launch: eth0 address with prefix %u, or a gateway "
+			       "without an address",
+			       w->net_prefix);
 	bool numa = w->flags & LAUNCH_NUMA;
 	bool nodes = !numa_empty(&w->numa_nodes), cpus = !numa_empty(&w->numa_cpus);
 	if (numa ? !(nodes && cpus) : (nodes || cpus))
@@ -350,6 +361,10 @@ int launch_decode(const uint8_t *buf, size_t len, struct launch *l, char *err, s
 	memcpy(l->groups, w.groups, sizeof(l->groups));
 	l->rlimit_set = w.rlimit_set;
 	memcpy(l->rlimits, w.rlimits, sizeof(l->rlimits));
+	l->net_ip = w.net_ip;
+	l->net_prefix = w.net_prefix;
+	l->net_gateway = w.net_gateway;
+	l->net_dns = w.net_dns;
 	return 0;
 }
 
@@ -436,6 +451,10 @@ uint8_t *launch_encode(const struct launch *l, size_t *len, char *err, size_t er
 	for (unsigned i = 0; i < IDENT_RLIMITS; i++)
 		if (l->rlimit_set >> i & 1)
 			w.rlimits[i] = l->rlimits[i];
+	w.net_ip = l->net_ip;
+	w.net_prefix = l->net_prefix;
+	w.net_gateway = l->net_gateway;
+	w.net_dns = l->net_dns;
 	w.tmpfs_count = l->tmpfs_count;
 	for (unsigned i = 0; i < l->tmpfs_count && i < LAUNCH_MAX_TMPFS; i++)
 		w.tmpfs_sizes[i] = l->tmpfs[i].size;

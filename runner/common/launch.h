@@ -34,7 +34,8 @@ enum launch_flag {
 	LAUNCH_STRACE = 1u << 4,       /* --linux: trace every call */
 	LAUNCH_INCOMING = 1u << 5,     /* the restore fd is a live migration */
 	LAUNCH_NUMA = 1u << 6,	       /* numa_nodes and numa_cpus are set */
-	LAUNCH_FLAGS_ALL = (1u << 7) - 1,
+	LAUNCH_NET_DHCP = 1u << 7,     /* --linux: eth0 asks DHCP for its address */
+	LAUNCH_FLAGS_ALL = (1u << 8) - 1,
 };
 
 enum launch_hugepages {
@@ -99,6 +100,9 @@ struct launch {
 	uint32_t groups[IDENT_MAX_GROUPS];
 	uint32_t rlimit_set; /* bit n: rlimits[n] was given */
 	struct ident_rlimit rlimits[IDENT_RLIMITS];
+	/* --linux with a NIC: eth0's --ip (0: DHCP), --gateway, --dns, in
+	 * network byte order (0: none) */
+	uint32_t net_ip, net_prefix, net_gateway, net_dns;
 };
 
 #define LAUNCH_MAX_PIDS 32768 /* --pids at most */

@@ -85,7 +85,9 @@ struct run_options {
 	int guest_argc;
 	char **guest_argv;   /* guest_argv[0] is the guest as given */
 	struct net_spec net; /* --net; kind NET_NONE: no NIC */
-	const char *mac;     /* --mac; NULL: generated */
+	/* --linux eth0: --ip ADDR/PREFIX (0: DHCP), --gateway, --dns; network order */
+	uint32_t net_ip, net_prefix, net_gateway, net_dns;
+	const char *mac; /* --mac; NULL: generated */
 	/* `lockvm restore FILE` and `lockvm incoming --listen ADDR` */
 	const char *restore; /* FILE */
 	const char *listen;  /* ADDR */

@@ -1,6 +1,7 @@
 /* `lockvm run` options: parsing, checks against this host, usage, and what a restore takes from its save record. */
 #include "run_internal.h"
 
+#include <arpa/inet.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,9 @@
 #define RUN_OPT_FS_UPPER  0x107
 #define RUN_OPT_TMPFS	  0x108
 #define RUN_OPT_PIDS	  0x109
+#define RUN_OPT_IP	  0x110
+#define RUN_OPT_GATEWAY	  0x111
+#define RUN_OPT_DNS	  0x112
 
 /*
  * The options of run, restore and incoming: one entry each (the help is
@@ -103,6 +107,12 @@ static const struct cliopt run_options_table[] = {
     {"net", 'W', required_argument, 0, "none|bridge=BR|ovs=BR|network=NAME|netns=PATH",
      "give the VM a NIC on a tap (default none); netns=PATH: the tap is made in that "
      "network namespace (a container engine's)"},
+    {"ip", RUN_OPT_IP, required_argument, 0, "ADDR/PREFIX",
+     "with --linux --net: eth0's IPv4 address (default: DHCP on eth0)"},
+    {"gateway", RUN_OPT_GATEWAY, required_argument, 0, "ADDR",
+     "with --linux --net --ip: eth0's default route"},
+    {"dns", RUN_OPT_DNS, required_argument, 0, "ADDR",
+     "with --linux --net: the name server /etc/resolv.conf names (default: DHCP's)"},
     {"mac", 'A', required_argument, 0, "ADDR",
      "the NIC's MAC (default: a random locally administered one)"},
     {"restore", 'r', required_argument, 0, "FILE", "run: continue the VM saved in FILE"},
@@ -220,6 +230,35 @@ static bool parse_ident_option(struct run_options *o, int opt, const char *arg)
 	return true;
 }
 
+/* "A.B.C.D" (prefix NULL) or "A.B.C.D/P" (P 1..32) into network order;
+ * a unicast address, neither 0.0.0.0 nor in 127/8, 224/4 or 255.255.255.255. */
+static void parse_ipv4(const char *arg, const char *opt, uint32_t *addr, uint32_t *prefix)
+{
+	char text[INET_ADDRSTRLEN + 4];
+	const char *want = prefix ? "want A.B.C.D/PREFIX, e.g. 10.0.0.2/24" : "want A.B.C.D";
+	if (strlen(arg) >= sizeof(text))
+		die("%s '%s': %s", opt, arg, want);
+	snprintf(text, sizeof(text), "%s", arg);
+	char *slash = strchr(text, '/');
+	if ((slash != NULL) != (prefix != NULL))
+		die("%s '%s': %s", opt, arg, want);
+	if (slash) {
+		char *end;
+		*slash = '\0';
+		unsigned long p = strtoul(slash + 1, &end, 10);
+		if (!slash[1] || *end || p < 1 || p > 32)
+			die("%s '%s': prefix from 1 to 32, %s", opt, arg, want);
+		*prefix = (uint32_t)p;
+	}
+	struct in_addr in;
+	if (inet_pton(AF_INET, text, &in) != 1)
+		die("%s '%s': %s", opt, arg, want);
+	uint32_t host = ntohl(in.s_addr);
+	if (host == 0 || host == 0xffffffffU || (host >> 24) == 127 || (host >> 28) == 14)
+		die("%s '%s': not a unicast address", opt, arg);
+	*addr = in.s_addr;
+}
+
 void run_parse_options(int argc, char **argv, struct run_options *o)
 {
 	const struct cliopt_spec *spec = o->incoming_mode  ? &incoming_spec
@@ -285,6 +324,9 @@ void run_parse_options(int argc, char **argv, struct run_options *o)
 			break;
 		}
 		case 'T': o->strace = true; break;
+		case RUN_OPT_IP: parse_ipv4(arg, "--ip", &o->net_ip, &o->net_prefix); break;
+		case RUN_OPT_GATEWAY: parse_ipv4(arg, "--gateway", &o->net_gateway, NULL); break;
+		case RUN_OPT_DNS: parse_ipv4(arg, "--dns", &o->net_dns, NULL); break;
 		case 'F': o->fs_dir = arg; break;
 		case RUN_OPT_FS_UPPER: parse_fs_upper(o, arg); break;
 		case RUN_OPT_TMPFS: parse_tmpfs(o, arg); break;
@@ -426,9 +468,13 @@ void run_parse_options(int argc, char **argv, struct run_options *o)
 		    spec->command);
 	if (o->mac && o->net.kind == NET_NONE)
 		die("run: --mac needs --net");
-	if (o->linux_abi && o->net.kind != NET_NONE && o->net.kind != NET_NETNS)
-		die("run: a --linux guest takes only --net netns=PATH (its NIC in a container "
-		    "engine's namespace)");
+	if ((o->net_ip || o->net_gateway || o->net_dns) &&
+	    (!o->linux_abi || o->net.kind == NET_NONE))
+		die("run: --ip, --gateway and --dns need --linux and --net");
+	if (o->net_gateway && !o->net_ip)
+		die("run: --gateway needs --ip (DHCP gives the route)");
+	if (o->net_dns && !o->net_ip && o->net.kind == NET_NETNS)
+		die("run: --dns with --net netns= needs --ip (no DHCP there)");
 	if (o->linux_abi && o->disk_count)
 		die("run: --disk is not offered to --linux guests (use --fs)");
 	if (o->incoming_mode && !o->listen)

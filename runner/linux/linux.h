@@ -23,6 +23,14 @@
 #define LINUX_ENOSYS_SLOTS 512 /* per-number ENOSYS counters (numbers above: one bucket) */
 
 /* What `lockvm run --linux` hands the VMM besides the image. */
+/* The VM's eth0 (--linux with --net): --ip, --gateway, --dns, or DHCP.
+ * Addresses in network byte order; 0: none. */
+struct linux_netcfg {
+	bool dhcp; /* lwIP's DHCP client asks on eth0; neither it nor ip: no eth0 */
+	uint32_t ip, gateway, dns;
+	unsigned prefix; /* 1..32 with ip */
+};
+
 struct linux_config {
 	unsigned argc;
 	char *const *argv;
@@ -53,6 +61,7 @@ struct linux_config {
 	uint32_t groups[IDENT_MAX_GROUPS];
 	uint32_t rlimit_set; /* bit n: rlimits[n] holds a limit */
 	struct ident_rlimit rlimits[IDENT_RLIMITS];
+	struct linux_netcfg net; /* eth0, when the VM has a NIC (linux_netif.c) */
 };
 
 struct linux_sigaction {
@@ -258,7 +267,8 @@ struct linux_proc {
 	 * cleared atomically by the vCPU; the rest under vm->lock. */
 	uint64_t host_pending;
 	bool host_signalled;	    /* one was taken: the next ends the VM */
-	uint64_t signal_generation; /* bumped per host signal: blocked calls return */
+	uint64_t signal_generation; /* bumped per host signal and per batch of frames
+				     * from the NIC: blocked calls look again */
 	uint64_t sigmask_saved;	    /* rt_sigsuspend: the mask its handler's frame restores */
 	bool sigmask_restore;
 	bool fs_base_dirty;	 /* arch_prctl changed it: load it before resuming */
@@ -269,6 +279,23 @@ struct linux_proc {
 	uint64_t eafnosupport; /* socket() of a family not served (linux_socket.c) */
 	uint32_t enosys_by_nr[LINUX_ENOSYS_SLOTS + 1];
 };
+
+/* ---- linux_netif.c: the stack served while the program runs or blocks ---- */
+
+/* Syscall entry: adds eth0 at the program's first call (waiting for a DHCP
+ * lease, at most 10 s), then feeds queued frames and due timers to lwIP. */
+void linux_net_tick(struct linux_proc *proc);
+/* The earlier of wake (0: none) and lwIP's next timer. */
+uint64_t linux_net_wake(uint64_t wake);
+/* Serves the stack (frames in, due timers): true when a socket changed. */
+bool linux_net_run(struct linux_proc *proc);
+/* Under vm->lock: frames from the NIC wait for the stack (do not sleep). */
+bool linux_net_pending(struct linux_proc *proc);
+/* The call being served polls an inet socket: a socket event ends its wait. */
+void linux_net_watch(struct linux_proc *proc);
+bool linux_net_watched(const struct linux_proc *proc);
+/* Main thread (guest_ops.frames_in): the NIC queued frames; wakes the vCPU. */
+void linux_net_frames_in(struct vm *vm);
 
 /* ---- linux_boot.c: building the process and the vCPU hooks ---- */
 
@@ -549,6 +576,8 @@ long linux_sys_sendto(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_recvfrom(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_sendmsg(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_recvmsg(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_sendmmsg(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_recvmmsg(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_shutdown(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_getsockname(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_getpeername(struct linux_proc *proc, const uint64_t *a);
@@ -559,6 +588,9 @@ long linux_sock_rw(struct linux_proc *proc, struct linux_file *f, uint64_t buf, 
 		   bool write_it);
 /* poll events of a socket. */
 short linux_sock_poll(struct linux_proc *proc, const struct linux_file *f);
+/* FIONREAD of a socket: bytes a read would get now (a datagram: the next
+ * one's length); -ENOTTY for a family that does not answer it. */
+long linux_sock_unread(const struct linux_file *f);
 /* Drops a reference on a socket's file; at none, the socket goes (its
  * queued files with it), and files only in flight in a cycle are collected. */
 void linux_sock_put(struct linux_proc *proc, struct linux_file *f);

@@ -220,6 +220,7 @@ const struct guest_ops linux_guest_ops = {
     .exit_fault = linux_exit_fault,
     .host_signal = linux_host_signal,
     .kicked = linux_vcpu_kicked,
+    .frames_in = linux_net_frames_in,
     .unsaveable = linux_unsaveable,
     .print_stats = linux_guest_print_stats,
     .free = linux_guest_free,

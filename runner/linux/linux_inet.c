@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "lwip/ip_addr.h"
+#include "lwip/netif.h"
 #include "lwip/pbuf.h"
 #include "lwip/tcp.h"
 #include "lwip/timeouts.h"
@@ -37,6 +38,7 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 			pbuf_free(p);
 		return ERR_OK;
 	}
+	linux_inet_events++;
 	if (!p) {
 		in->rx_fin = true;
 		return ERR_OK;
@@ -66,6 +68,7 @@ static void on_err(void *arg, err_t err)
 	struct inet_sock *in = arg;
 	if (!in)
 		return;
+	linux_inet_events++;
 	in->tcp = NULL; /* lwIP freed it */
 	in->err = in->connecting ? ECONNREFUSED : err == ERR_RST ? ECONNRESET : ECONNABORTED;
 	in->connecting = false;
@@ -77,10 +80,17 @@ static void on_err(void *arg, err_t err)
 static err_t on_connected(void *arg, struct tcp_pcb *pcb, err_t err)
 {
 	struct inet_sock *in = arg;
+	linux_inet_events++;
 	if (in) {
 		in->connecting = false;
 		in->connected = true;
 	}
+	return ERR_OK;
+}
+
+static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
+{
+	linux_inet_events++; /* room to send: a blocked writer looks again */
 	return ERR_OK;
 }
 
@@ -89,12 +99,14 @@ static void tcp_hook(struct inet_sock *in, struct tcp_pcb *pcb)
 	in->tcp = pcb;
 	tcp_arg(pcb, in);
 	tcp_recv(pcb, on_recv);
+	tcp_sent(pcb, on_sent);
 	tcp_err(pcb, on_err);
 }
 
 static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 {
 	struct inet_sock *l = arg;
+	linux_inet_events++;
 	if (!l || err != ERR_OK || !pcb || l->acceptq_len >= l->backlog)
 		return ERR_MEM; /* lwIP aborts it: the client sees a reset */
 	struct inet_sock *e = inet_alloc(l->family, L_SOCK_STREAM);
@@ -120,6 +132,7 @@ static void on_udp(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr
 	struct inet_sock *in = arg;
 	struct inet_dgram *d;
 	uint32_t rcvbuf = in && in->sock ? in->sock->rcvbuf : LINUX_SOCK_BUF;
+	linux_inet_events++;
 	/* A full queue drops the datagram, as Linux's. */
 	if (!in || in->dq_len >= INET_DGRAM_QLEN || in->dq_bytes + p->tot_len > rcvbuf ||
 	    !(d = calloc(1, sizeof(*d)))) {
@@ -145,8 +158,9 @@ static void inet_destroy(struct inet_sock *in)
 		} else {
 			tcp_recv(in->tcp, NULL);
 			tcp_sent(in->tcp, NULL);
-			/* As Linux: unread data makes the close a reset. */
-			if (in->rx || tcp_close(in->tcp) != ERR_OK)
+			/* As Linux: unread data, or SO_LINGER of 0 s, makes the close a reset. */
+			bool reset = in->sock && in->sock->linger[0] && in->sock->linger[1] == 0;
+			if (in->rx || reset || tcp_close(in->tcp) != ERR_OK)
 				tcp_abort(in->tcp);
 		}
 	}
@@ -258,6 +272,25 @@ long linux_inet_new(struct linux_proc *proc, int family, unsigned type, bool non
 	return 0;
 }
 
+/* Whether ip is one of the VM's own: in 127/8, ::1, or an address of eth0.
+ * lwIP binds any address; Linux refuses a foreign one, and a program that
+ * could bind one would send from it (a spoofed source on the bridge). */
+static bool addr_local(const ip_addr_t *ip)
+{
+	struct netif *n;
+	if (IP_IS_V4(ip) && ip4_addr_isloopback(ip_2_ip4(ip)))
+		return true;
+	if (IP_IS_V6(ip) && ip6_addr_isloopback(ip_2_ip6(ip)))
+		return true;
+	NETIF_FOREACH(n)
+	{
+		if (IP_IS_V4(ip) ? ip4_addr_cmp(ip_2_ip4(ip), netif_ip4_addr(n))
+				 : netif_get_ip6_addr_match(n, ip_2_ip6(ip)) >= 0)
+			return true;
+	}
+	return false;
+}
+
 long linux_inet_bind(struct linux_sock *s, const struct sock_addr *addr)
 {
 	struct inet_sock *in = s->inet;
@@ -268,6 +301,8 @@ long linux_inet_bind(struct linux_sock *s, const struct sock_addr *addr)
 		ip = *IP_ANY_TYPE; /* [::] takes IPv4 too, as Linux's default */
 	if (s->bound)
 		return -EINVAL;
+	if (!ip_addr_isany(&ip) && !addr_local(&ip))
+		return -EADDRNOTAVAIL;
 	err_t e = in->tcp   ? tcp_bind(in->tcp, &ip, port)
 		  : in->udp ? udp_bind(in->udp, &ip, port)
 			    : ERR_CLSD;
@@ -306,16 +341,14 @@ long linux_inet_listen(struct linux_sock *s, int backlog)
 
 long linux_inet_wait(struct linux_proc *proc, uint64_t timeout, uint64_t *deadline)
 {
-	linux_lwip_poll();
-	uint64_t now = now_ns(), until = 0;
+	if (linux_lwip_poll())
+		return 0; /* something happened already: look again */
 	if (timeout && !*deadline)
-		*deadline = timeout > UINT64_MAX / 2 ? UINT64_MAX / 2 : now + timeout;
-	u32_t ms = sys_timeouts_sleeptime();
-	if (ms != SYS_TIMEOUTS_SLEEPTIME_INFINITE)
-		until = now + (uint64_t)ms * 1000000U + 1;
-	if (*deadline && (!until || *deadline < until))
-		until = *deadline;
-	if (linux_block_until(proc, until))
+		*deadline = timeout > UINT64_MAX / 2 ? UINT64_MAX / 2 : now_ns() + timeout;
+	/* linux_block_until serves lwIP's timers and the NIC's frames, and
+	 * returns (false) once a socket saw an event. */
+	linux_net_watch(proc);
+	if (linux_block_until(proc, *deadline))
 		return timeout ? -EINTR : -LINUX_ERESTARTSYS; /* as Linux's sock_intr_errno() */
 	linux_lwip_poll();
 	return timeout && now_ns() >= *deadline ? -EAGAIN : 0;
@@ -458,10 +491,11 @@ long linux_inet_shutdown(struct linux_sock *s, unsigned how)
 	return 0;
 }
 
-short linux_inet_poll(const struct linux_sock *s)
+short linux_inet_poll(struct linux_proc *proc, const struct linux_sock *s)
 {
 	const struct inet_sock *in = s->inet;
 	short ev = 0;
+	linux_net_watch(proc); /* a socket event ends this call's wait */
 	linux_lwip_poll();
 	if (s->state == SS_LISTENING)
 		return in->acceptq ? POLLIN : 0;

@@ -50,10 +50,37 @@ struct inet_sock {
 /* ---- linux_lwip.c ---- */
 /* Starts lwIP once per VM (the loopback interface: 127.0.0.1, ::1). */
 void linux_lwip_start(void);
-/* Delivers what the loopback interface queued and runs the due timers. */
-void linux_lwip_poll(void);
+/* Feeds the frames the NIC queued to eth0, delivers what the loopback
+ * interface queued, runs the due timers. True when a socket saw an event
+ * (data, a connection, an error, room to send: linux_inet_events moved). */
+bool linux_lwip_poll(void);
+/* lwIP's next timer as a now_ns() time, or 0 (none, or not started). */
+uint64_t linux_lwip_deadline(void);
+/* The same, as the last poll left it (cheap: for every system call). */
+uint64_t linux_lwip_next(void);
 /* Times lwIP's assert hook saw a failed check (never fatal). */
 extern unsigned long linux_lwip_asserts;
+/* Bumped by every lwIP callback on a socket: a blocked call looks again. */
+extern unsigned long linux_inet_events;
+
+/* ---- linux_netif.c ---- */
+struct netif;
+/* Adds eth0 (MAC mac) with cfg's address or DHCP, sending through vm's
+ * NIC (vm NULL: frames out are dropped, as the fuzz target wants). */
+void linux_netif_add(const struct linux_netcfg *cfg, const uint8_t mac[6], struct vm *vm);
+/* eth0, or NULL when the VM has none. */
+const struct netif *linux_netif_eth0(void);
+/* One frame from the NIC into the stack (copied). */
+void linux_netif_feed(const uint8_t *frame, size_t len);
+/* Feeds what the NIC queued (a bounded batch). */
+void linux_netif_input(void);
+/* Frames the stack had no buffer for. */
+extern unsigned long linux_netif_dropped;
+
+/* ---- linux_resolv.c ---- */
+/* Writes /etc/resolv.conf and /etc/hosts for eth0 into the upper layer
+ * (a note on stderr when the root is read-only). */
+void linux_resolv_write(struct linux_proc *proc);
 
 /* ---- linux_inet.c ---- */
 long linux_inet_new(struct linux_proc *proc, int family, unsigned type, bool nonblock,
@@ -71,7 +98,7 @@ struct linux_sock *linux_inet_accept(struct linux_proc *proc, struct linux_sock 
 				     long *err);
 long linux_inet_name(const struct linux_sock *s, bool peer, struct sock_addr *out);
 long linux_inet_shutdown(struct linux_sock *s, unsigned how);
-short linux_inet_poll(const struct linux_sock *s);
+short linux_inet_poll(struct linux_proc *proc, const struct linux_sock *s);
 void linux_inet_free(struct linux_sock *s);
 /* The pending error as -errno, cleared (SO_ERROR with it). */
 long linux_inet_take_err(struct inet_sock *in);

@@ -9,24 +9,42 @@
 
 #include "linux_inet.h"
 
-#define L_SIGPIPE      13
-#define L_SOL_SOCKET   1
-#define L_SO_REUSEADDR 2
-#define L_SO_KEEPALIVE 9
-#define L_IPPROTO_TCP  6
-#define L_IPPROTO_IPV6 41
-#define L_TCP_NODELAY  1
-#define L_TCP_KEEPIDLE 4
-#define L_TCP_KEEPCNT  6
-#define L_IPV6_V6ONLY  26
-#define UDP_MAX	       65507U
-#define STREAM_CHUNK   (64U << 10)
+#define L_SIGPIPE	13
+#define L_SOL_SOCKET	1
+#define L_SO_REUSEADDR	2
+#define L_SO_KEEPALIVE	9
+#define L_IPPROTO_TCP	6
+#define L_IPPROTO_IPV6	41
+#define L_TCP_NODELAY	1
+#define L_TCP_KEEPIDLE	4
+#define L_TCP_KEEPCNT	6
+#define L_IPV6_V6ONLY	26
+#define L_IPPROTO_IP	0
+#define L_IP_TOS	1
+#define L_IP_TTL	2
+#define L_IP_MTU_DISC	10
+#define L_IP_RECVERR	11
+#define L_IPV6_HOPS	16 /* IPV6_UNICAST_HOPS */
+#define L_IPV6_MTU_DISC 23
+#define L_IPV6_RECVERR	25
+#define UDP_MAX		65507U
+#define STREAM_CHUNK	(64U << 10)
 
 static long pipe_err(struct linux_proc *proc, const struct sock_msg *m)
 {
 	if (!(m->flags & L_MSG_NOSIGNAL))
 		return linux_signal_raise_ret(proc, L_SIGPIPE, -EPIPE);
 	return -EPIPE;
+}
+
+/* What a call that moved `done` bytes before it blocked or failed returns:
+ * those bytes, and no retry (a retried call would move them again); else rc. */
+static long partial(struct linux_proc *proc, uint64_t done, long rc)
+{
+	if (!done)
+		return rc;
+	proc->cur_blocked = false;
+	return (long)done;
 }
 
 static long stream_send(struct linux_proc *proc, struct linux_sock *s, struct sock_msg *m)
@@ -72,17 +90,18 @@ static long stream_send(struct linux_proc *proc, struct linux_sock *s, struct so
 	}
 	free(buf);
 	linux_lwip_poll();
-	return done ? (long)done : rc;
+	return partial(proc, done, rc);
 }
 
-/* Copies the first n bytes of p to the program's buffers: 0 or -errno. */
-static long pbuf_out(struct linux_proc *proc, const struct sock_msg *m, struct pbuf *p, uint64_t n)
+/* Copies the first n bytes of p to the program's buffers at byte at: 0 or -errno. */
+static long pbuf_out(struct linux_proc *proc, const struct sock_msg *m, uint64_t at, struct pbuf *p,
+		     uint64_t n)
 {
 	uint8_t *buf = malloc(n ? n : 1);
 	if (!buf)
 		return -ENOMEM;
 	pbuf_copy_partial(p, buf, (u16_t)n, 0);
-	long rc = linux_sock_iov_copy(proc, m, 0, buf, n, true);
+	long rc = linux_sock_iov_copy(proc, m, at, buf, n, true);
 	free(buf);
 	return rc;
 }
@@ -102,34 +121,41 @@ static void stream_consume(struct inet_sock *in, uint64_t n)
 	tcp_output(in->tcp);
 }
 
+/* A stream read: what is there, or with MSG_WAITALL (and no MSG_PEEK) the
+ * whole length unless the stream ends, fails or a signal or timeout comes. */
 static long stream_recv(struct linux_proc *proc, struct linux_sock *s, struct sock_msg *m)
 {
 	struct inet_sock *in = s->inet;
-	uint64_t deadline = 0;
+	uint64_t deadline = 0, done = 0;
+	bool waitall = (m->flags & L_MSG_WAITALL) && !(m->flags & L_MSG_PEEK);
 	for (;;) {
 		linux_lwip_poll();
-		if (in->rx) {
-			uint64_t n = m->len < in->rx->tot_len ? m->len : in->rx->tot_len;
+		if (in->rx && done < m->len) {
+			uint64_t n =
+			    m->len - done < in->rx->tot_len ? m->len - done : in->rx->tot_len;
 			n = n < STREAM_CHUNK ? n : STREAM_CHUNK;
-			long rc = pbuf_out(proc, m, in->rx, n);
+			long rc = pbuf_out(proc, m, done, in->rx, n);
 			if (rc < 0)
-				return rc;
+				return partial(proc, done, rc);
 			if (!(m->flags & L_MSG_PEEK))
 				stream_consume(in, n);
 			linux_lwip_poll();
-			return (long)n;
+			done += n;
+			if (!waitall || done == m->len)
+				return (long)done;
+			continue;
 		}
 		if (in->err)
-			return linux_inet_take_err(in);
+			return partial(proc, done, linux_inet_take_err(in));
 		if (in->rx_fin || (s->shut & SHUT_RCV))
-			return 0;
+			return (long)done;
 		if (!in->connected)
-			return -ENOTCONN;
+			return partial(proc, done, -ENOTCONN);
 		if (m->nonblock)
-			return -EAGAIN;
+			return partial(proc, done, -EAGAIN);
 		long rc = linux_inet_wait(proc, s->rcvtimeo, &deadline);
 		if (rc < 0)
-			return rc;
+			return partial(proc, done, rc);
 	}
 }
 
@@ -172,7 +198,7 @@ static long dgram_recv(struct linux_proc *proc, struct linux_sock *s, struct soc
 		struct inet_dgram *d = in->dq;
 		if (d) {
 			uint64_t n = m->len < d->p->tot_len ? m->len : d->p->tot_len;
-			long rc = pbuf_out(proc, m, d->p, n);
+			long rc = pbuf_out(proc, m, 0, d->p, n);
 			if (rc < 0)
 				return rc;
 			long full = d->p->tot_len;
@@ -245,6 +271,21 @@ long linux_inet_setopt(struct linux_sock *s, uint64_t level, uint64_t name, int3
 		in->v6only = val != 0;
 		return 0;
 	}
+	if (level == L_IPPROTO_IP && (name == L_IP_TOS || name == L_IP_TTL)) {
+		if (val < (name == L_IP_TTL ? 1 : 0) || val > 255)
+			return -EINVAL;
+		if (pcb && name == L_IP_TOS)
+			pcb->tos = (u8_t)val;
+		else if (pcb)
+			pcb->ttl = (u8_t)val;
+		return 0;
+	}
+	/* Taken and without effect: errors are reported by the call that
+	 * meets them (glibc's resolver sets IP_RECVERR; path MTU is eth0's). */
+	if ((level == L_IPPROTO_IP && (name == L_IP_MTU_DISC || name == L_IP_RECVERR)) ||
+	    (level == L_IPPROTO_IPV6 && in->family == L_AF_INET6 &&
+	     (name == L_IPV6_HOPS || name == L_IPV6_MTU_DISC || name == L_IPV6_RECVERR)))
+		return 0;
 	return -ENOPROTOOPT;
 }
 
@@ -263,5 +304,21 @@ long linux_inet_getopt(const struct linux_sock *s, uint64_t level, uint64_t name
 		*val = in->v6only;
 		return 0;
 	}
+	const struct ip_pcb *pcb = in->tcp ? (const struct ip_pcb *)(const void *)in->tcp
+					   : (const struct ip_pcb *)(const void *)in->udp;
+	if (level == L_IPPROTO_IP && pcb && (name == L_IP_TOS || name == L_IP_TTL)) {
+		*val = name == L_IP_TOS ? pcb->tos : pcb->ttl;
+		return 0;
+	}
 	return -ENOPROTOOPT;
+}
+
+long linux_sock_unread(const struct linux_file *f)
+{
+	const struct inet_sock *in = f->sock->inet;
+	if (!in)
+		return -ENOTTY;
+	if (in->udp)
+		return in->dq ? in->dq->p->tot_len : 0;
+	return in->rx ? in->rx->tot_len : 0;
 }

@@ -1,4 +1,4 @@
-/* lwIP's platform hooks in lockvm-vmm: the clock it runs its timers on, its random numbers (ports, initial sequence numbers), its assert counter, and the stack's start (once per VM, at the first AF_INET/AF_INET6 socket). */
+/* lwIP's platform hooks in lockvm-vmm: the clock it runs its timers on, its random numbers (ports, initial sequence numbers), its assert counter, the stack's start (once per VM: at the first AF_INET/AF_INET6 socket, or with eth0) and its polling. */
 #include <stdint.h>
 
 #include "lwip/init.h"
@@ -10,8 +10,10 @@
 #include "linux_inet.h"
 
 unsigned long linux_lwip_asserts;
+unsigned long linux_inet_events;
 static uint64_t rand_state;
 static bool started;
+static uint64_t next_timer_ns; /* when the last poll left lwIP's next timer due; 0: none */
 
 u32_t sys_now(void)
 {
@@ -38,9 +40,29 @@ void linux_lwip_start(void)
 	lwip_init(); /* brings the loopback interface up: 127.0.0.1 and ::1 */
 }
 
-void linux_lwip_poll(void)
+uint64_t linux_lwip_deadline(void)
 {
-	/* Deliver what the loopback interface queued until it is quiet, then the due timers. */
+	if (!started)
+		return 0;
+	u32_t ms = sys_timeouts_sleeptime();
+	return ms == SYS_TIMEOUTS_SLEEPTIME_INFINITE ? 0 : now_ns() + (uint64_t)ms * 1000000U + 1;
+}
+
+uint64_t linux_lwip_next(void)
+{
+	return next_timer_ns;
+}
+
+bool linux_lwip_poll(void)
+{
+	unsigned long events = linux_inet_events;
+	if (!started)
+		return false;
+	/* Frames from the NIC, then what the loopback interface queued until
+	 * it is quiet, then the due timers. */
+	linux_netif_input();
 	netif_poll_all();
 	sys_check_timeouts();
+	next_timer_ns = linux_lwip_deadline();
+	return events != linux_inet_events;
 }

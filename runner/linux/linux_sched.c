@@ -68,10 +68,16 @@ bool linux_block_until(struct linux_proc *proc, uint64_t deadline)
 			wake = deadline;
 		if (timer && (!wake || timer < wake))
 			wake = timer;
+		wake = linux_net_wake(wake); /* lwIP's timers run while every task waits */
 		pthread_mutex_lock(&proc->vm->lock);
-		if (!linux_signal_host_ready(proc))
+		if (!linux_signal_host_ready(proc) && !linux_net_pending(proc))
 			(void)vm_wait_locked(proc->vm, wake, &proc->signal_generation);
 		pthread_mutex_unlock(&proc->vm->lock);
+		if (linux_net_run(proc)) { /* frames and timers served: a socket changed */
+			proc->wake_gen++;  /* blocked tasks look again */
+			if (linux_net_watched(proc))
+				return false; /* and so does this call, which polls a socket */
+		}
 		/* Past --timeout the VM is ending even before the main thread says so. */
 		if (vm_is_ending(proc->vm) ||
 		    (proc->vm->deadline_ns && now_ns() >= proc->vm->deadline_ns))

@@ -1,13 +1,15 @@
-/* The socket calls of a Linux-ABI guest: the address-family switch (AF_UNIX served by linux_unix*.c, every other family EAFNOSUPPORT and counted), addresses, msghdr, iovecs and cmsgs (SCM_RIGHTS, SCM_CREDENTIALS) read and written only through the checked copies. */
+/* The socket calls of a Linux-ABI guest: the address-family switch (AF_UNIX served by linux_unix*.c, AF_INET/AF_INET6 by linux_inet*.c, AF_NETLINK's route family by linux_netlink.c, every other family EAFNOSUPPORT and counted), addresses, msghdr, iovecs and cmsgs (SCM_RIGHTS, SCM_CREDENTIALS) read and written only through the checked copies. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "linux_inet.h"
+#include "linux_netlink.h"
 #include "linux_socket.h"
 
 #define L_SOCK_TYPE_MASK 0xf
+#define L_SOCK_RAW	 3
 #define L_SOL_SOCKET	 1
 #define L_SCM_RIGHTS	 1
 #define L_SCM_CREDS	 2
@@ -71,6 +73,8 @@ static long addr_in(struct linux_proc *proc, const struct linux_sock *s, uint64_
 		return 0;
 	if (s->inet)
 		return linux_inet_addr_check(s->inet, out);
+	if (s->netlink)
+		return family == L_AF_NETLINK && len >= L_SNL_LEN ? 0 : -EINVAL;
 	return family == L_AF_UNIX ? 0 : -EINVAL;
 }
 
@@ -110,11 +114,13 @@ static long socket_args(struct linux_proc *proc, uint64_t domain, uint64_t type,
 {
 	if (type & ~(uint64_t)(L_SOCK_TYPE_MASK | L_O_NONBLOCK | L_O_CLOEXEC))
 		return -EINVAL;
+	*base = type & L_SOCK_TYPE_MASK;
+	if (domain == L_AF_NETLINK && protocol == L_NETLINK_ROUTE) /* read-only route netlink */
+		return *base == L_SOCK_RAW || *base == L_SOCK_DGRAM ? 0 : -ESOCKTNOSUPPORT;
 	if (domain != L_AF_UNIX && domain != L_AF_INET && domain != L_AF_INET6) {
 		proc->eafnosupport++; /* --stats shows it; --strace the call */
 		return -EAFNOSUPPORT;
 	}
-	*base = type & L_SOCK_TYPE_MASK;
 	if (*base != L_SOCK_STREAM && *base != L_SOCK_DGRAM && *base != L_SOCK_SEQPACKET)
 		return -ESOCKTNOSUPPORT;
 	if (domain != L_AF_UNIX)
@@ -134,7 +140,9 @@ long linux_sys_socket(struct linux_proc *proc, const uint64_t *a)
 	if (rc < 0)
 		return rc;
 	struct linux_sock *s = NULL;
-	if (a[0] != L_AF_UNIX)
+	if (a[0] == L_AF_NETLINK)
+		rc = linux_netlink_new(proc, a[1] & L_O_NONBLOCK, &s);
+	else if (a[0] != L_AF_UNIX)
 		rc = linux_inet_new(proc, (int)a[0], type, a[1] & L_O_NONBLOCK, &s);
 	else
 		s = linux_unix_new(proc, type, a[1] & L_O_NONBLOCK, &rc);
@@ -186,7 +194,9 @@ long linux_sys_bind(struct linux_proc *proc, const uint64_t *a)
 	long rc = linux_sock_of(proc, a[0], &s);
 	if (rc < 0 || (rc = addr_in(proc, s, a[1], a[2], &addr, false)) < 0)
 		return rc;
-	return s->inet ? linux_inet_bind(s, &addr) : linux_unix_bind(proc, s, &addr);
+	return s->inet	    ? linux_inet_bind(s, &addr)
+	       : s->netlink ? linux_netlink_bind(s, &addr)
+			    : linux_unix_bind(proc, s, &addr);
 }
 
 long linux_sys_listen(struct linux_proc *proc, const uint64_t *a)
@@ -207,6 +217,8 @@ long linux_sys_connect(struct linux_proc *proc, const uint64_t *a)
 		return rc;
 	if (s->inet)
 		return linux_inet_connect(proc, s, &addr, s->file->flags & L_O_NONBLOCK);
+	if (s->netlink)
+		return linux_netlink_connect(&addr);
 	if (addr.bytes[0] == 0 && s->type != L_SOCK_DGRAM)
 		return -EINVAL; /* AF_UNSPEC only dissolves a datagram association */
 	return linux_unix_connect(proc, s, &addr, s->file->flags & L_O_NONBLOCK);
@@ -392,6 +404,7 @@ static long do_send(struct linux_proc *proc, struct linux_sock *s, struct sock_m
 	m->nonblock = (m->flags & L_MSG_DONTWAIT) || (s->file->flags & L_O_NONBLOCK);
 	long rc = m->flags & 1 /* MSG_OOB */ ? -EOPNOTSUPP
 		  : s->inet		     ? linux_inet_send(proc, s, m)
+		  : s->netlink		     ? linux_netlink_send(proc, s, m)
 					     : linux_unix_send(proc, s, m);
 	drop_files(proc, m);
 	return rc;
@@ -464,6 +477,41 @@ long linux_sys_sendmsg(struct linux_proc *proc, const uint64_t *a)
 		rc = do_send(proc, s, &m);
 	free(m.iov);
 	return rc;
+}
+
+/* sendmmsg/recvmmsg: each struct mmsghdr (a msghdr, then its msg_len) served
+ * as one sendmsg/recvmsg; only the first may block, so a call retried after
+ * blocking never repeats a message already moved (Linux returns what it
+ * moved too, when a later one fails). */
+#define MMSGHDR_SIZE	 64
+#define L_MSG_WAITFORONE 0x10000
+static long each_mmsg(struct linux_proc *proc, const uint64_t *a, bool send)
+{
+	uint64_t vlen = a[2] > L_UIO_MAXIOV ? L_UIO_MAXIOV : a[2];
+	unsigned flags = (unsigned)a[3] & ~(unsigned)L_MSG_WAITFORONE;
+	long done = 0;
+	for (uint64_t i = 0; i < vlen; i++) {
+		uint64_t hdr = a[1] + i * MMSGHDR_SIZE;
+		const uint64_t one[3] = {a[0], hdr, flags | (i ? L_MSG_DONTWAIT : 0)};
+		long rc = send ? linux_sys_sendmsg(proc, one) : linux_sys_recvmsg(proc, one);
+		if (rc < 0)
+			return done ? done : rc;
+		uint32_t len = (uint32_t)rc;
+		if (linux_copy_out(proc, hdr + MSGHDR_SIZE, &len, sizeof(len)) < 0)
+			return done ? done : -EFAULT;
+		done++;
+	}
+	return done;
+}
+
+long linux_sys_sendmmsg(struct linux_proc *proc, const uint64_t *a)
+{
+	return each_mmsg(proc, a, true);
+}
+
+long linux_sys_recvmmsg(struct linux_proc *proc, const uint64_t *a)
+{
+	return each_mmsg(proc, a, false); /* a timeout (a[4]) is not waited for past the first */
 }
 
 long linux_sock_rw(struct linux_proc *proc, struct linux_file *f, uint64_t buf, uint64_t len,

@@ -88,6 +88,8 @@ struct linux_sock {
 	uint64_t sndtimeo, rcvtimeo; /* ns; 0: none */
 	unsigned opts;		     /* SO_REUSEADDR, SO_KEEPALIVE...: accepted, no effect */
 	struct inet_sock *inet;	     /* AF_INET/AF_INET6 (linux_inet.h); NULL: AF_UNIX */
+	bool netlink;		     /* AF_NETLINK (linux_netlink.c): an AF_UNIX datagram queue */
+	int32_t linger[2];	     /* SO_LINGER: l_onoff, l_linger (TCP: 0 s resets at close) */
 	struct linux_sock *dying;    /* net->dying */
 	unsigned gc_in;		     /* garbage collection: times its file is in flight */
 	bool gc_alive;
@@ -161,6 +163,17 @@ bool linux_unix_room(const struct linux_net *net, const struct linux_sock *t,
 		     const struct linux_sock *from);
 /* Frees a queued message, dropping the files it carries. */
 void linux_unix_msg_free(struct linux_proc *proc, struct unix_msg *m);
+/* Appends msg to t's receive queue, counted against t and the VM. */
+void linux_unix_enqueue(struct linux_proc *proc, struct linux_sock *t, struct unix_msg *msg);
+
+/* ---- linux_netlink.c: AF_NETLINK/NETLINK_ROUTE, read-only ---- */
+long linux_netlink_new(struct linux_proc *proc, bool nonblock, struct linux_sock **out);
+long linux_netlink_bind(struct linux_sock *s, const struct sock_addr *addr);
+long linux_netlink_connect(const struct sock_addr *addr);
+long linux_netlink_send(struct linux_proc *proc, struct linux_sock *s, struct sock_msg *m);
+struct netlink_view;
+/* linux_netif.c: lo and, when the VM has one, eth0 as rtnetlink shows them. */
+void linux_netif_view(struct netlink_view *v);
 /* The peer's name (getpeername): 0 or -ENOTCONN. */
 long linux_unix_peer_name(const struct linux_sock *s, struct sock_addr *out);
 

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "linux_inet.h"
+#include "linux_netlink.h"
 #include "linux_socket.h"
 
 #define L_SOL_SOCKET	 1
@@ -77,7 +78,7 @@ static long option_socket(struct linux_proc *proc, const uint64_t *a, struct lin
 	long rc = linux_sock_of(proc, a[0], s);
 	if (rc < 0)
 		return rc;
-	if (a[1] == L_SOL_SOCKET || (*s)->inet)
+	if (a[1] == L_SOL_SOCKET || (*s)->inet || ((*s)->netlink && a[1] == L_SOL_NETLINK))
 		return 0;
 	return -EOPNOTSUPP; /* AF_UNIX has no other level */
 }
@@ -88,11 +89,18 @@ long linux_sys_setsockopt(struct linux_proc *proc, const uint64_t *a)
 	long rc = option_socket(proc, a, &s);
 	if (rc < 0)
 		return rc;
+	if (a[1] == L_SOL_NETLINK)
+		return 0; /* NETLINK_EXT_ACK, NETLINK_GET_STRICT_CHK...: taken, answers are the same */
 	if (a[2] == L_SO_RCVTIMEO || a[2] == L_SO_SNDTIMEO)
 		return timeout_in(proc, a[3], a[4],
 				  a[2] == L_SO_RCVTIMEO ? &s->rcvtimeo : &s->sndtimeo);
-	if (a[2] == L_SO_LINGER)
-		return a[4] < 8 ? -EINVAL : 0; /* closing never waits for a peer inside the VM */
+	if (a[2] == L_SO_LINGER) {
+		/* Kept and read back; a TCP close with l_linger 0 is a reset
+		 * (linux_inet.c); closing never waits for a peer. */
+		if (a[4] < sizeof(s->linger))
+			return -EINVAL;
+		return linux_copy_in(proc, s->linger, a[3], sizeof(s->linger)) < 0 ? -EFAULT : 0;
+	}
 	int32_t val;
 	if (a[4] < sizeof(val))
 		return -EINVAL;
@@ -154,8 +162,8 @@ static long option_value(struct linux_proc *proc, struct linux_sock *s, uint64_t
 		return 0;
 	}
 	case L_SO_LINGER:
-		memset(out, 0, 8);
-		*len = 8;
+		memcpy(out, s->linger, sizeof(s->linger));
+		*len = sizeof(s->linger);
 		return 0;
 	default:
 		if (bit < 0)
@@ -173,6 +181,8 @@ long linux_sys_getsockopt(struct linux_proc *proc, const uint64_t *a)
 	long rc = option_socket(proc, a, &s);
 	if (rc < 0)
 		return rc;
+	if (a[1] == L_SOL_NETLINK)
+		return -ENOPROTOOPT; /* none is read back */
 	int32_t ulen;
 	if (linux_copy_in(proc, &ulen, a[4], sizeof(ulen)) < 0)
 		return -EFAULT;

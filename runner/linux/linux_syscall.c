@@ -503,8 +503,10 @@ static const struct linux_syscall_def syscall_table[] = {
     FD(285, fallocate, "dddd"),
     FD(292, dup3, "ddx"),
     FD(293, pipe2, "xo"),
+    FD(299, recvmmsg, "dxdxx"),
     FD(302, prlimit64, "ddxx"),
     [306] = {"syncfs", linux_sys_fsync, "d"},
+    FD(307, sendmmsg, "dxdx"),
     FD(316, renameat2, "dsdsx"),
     SYS(318, getrandom, "xux"),
     FD(319, memfd_create, "sx"),
@@ -593,6 +595,7 @@ void linux_syscall(struct linux_proc *proc, struct linux_regs *regs)
 	    nr < ARRAY_SIZE(syscall_table) && syscall_table[nr].fn ? &syscall_table[nr] : NULL;
 	proc->syscalls++;
 	linux_account(proc, true); /* it ran at CPL 3 since the last mark */
+	linux_net_tick(proc); /* frames from the NIC and lwIP's due timers */
 	proc->regs = regs;
 	proc->regs_replaced = false;
 	long ret;

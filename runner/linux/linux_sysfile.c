@@ -676,6 +676,11 @@ long linux_sys_ioctl(struct linux_proc *proc, const uint64_t *a)
 		f->flags = on ? f->flags | L_O_NONBLOCK : f->flags & ~(unsigned)L_O_NONBLOCK;
 		return 0;
 	}
+	if (a[1] == L_FIONREAD && f->kind == LINUX_FILE_SOCKET) {
+		const long n = linux_sock_unread(f);
+		const int32_t n32 = (int32_t)n;
+		return n < 0 ? n : linux_copy_out(proc, a[2], &n32, sizeof(n32));
+	}
 	if (!is_tty(proc, f))
 		return -ENOTTY;
 	if (a[1] == L_TCGETS) {

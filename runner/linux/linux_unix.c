@@ -312,7 +312,7 @@ short linux_sock_poll(struct linux_proc *proc, const struct linux_file *f)
 	const struct linux_sock *s = f->sock;
 	short ev = 0;
 	if (s->inet)
-		return linux_inet_poll(s);
+		return linux_inet_poll(proc, s);
 	if (s->state == SS_LISTENING)
 		return s->acceptq ? POLLIN : 0;
 	bool conn = s->type != L_SOCK_DGRAM;

@@ -7,7 +7,7 @@
 
 #define L_SIGPIPE 13
 
-static void enqueue(struct linux_proc *proc, struct linux_sock *t, struct unix_msg *msg)
+void linux_unix_enqueue(struct linux_proc *proc, struct linux_sock *t, struct unix_msg *msg)
 {
 	*t->rq_tail = msg;
 	t->rq_tail = &msg->next;
@@ -96,7 +96,7 @@ static long stream_send(struct linux_proc *proc, struct linux_sock *s, struct so
 		long rc = msg_make(proc, s, m, done, chunk, &msg);
 		if (rc < 0)
 			return done ? (long)done : rc;
-		enqueue(proc, t, msg);
+		linux_unix_enqueue(proc, t, msg);
 		done += chunk;
 	}
 	return (long)done;
@@ -122,7 +122,7 @@ static long record_send(struct linux_proc *proc, struct linux_sock *s, struct li
 	long rc = msg_make(proc, s, m, 0, m->len, &msg);
 	if (rc < 0)
 		return rc;
-	enqueue(proc, t, msg);
+	linux_unix_enqueue(proc, t, msg);
 	return (long)m->len;
 }
 
@@ -208,6 +208,9 @@ static long stream_recv(struct linux_proc *proc, struct linux_sock *s, struct so
 			if (m->nonblock)
 				return copied ? (long)copied : -EAGAIN;
 			long rc = linux_unix_wait(proc, s->rcvtimeo, &deadline);
+			if (rc < 0 && copied)
+				proc->cur_blocked =
+				    false; /* returns what it read, never read again */
 			if (rc < 0)
 				return copied ? (long)copied : rc;
 			if ((msg = s->rq))

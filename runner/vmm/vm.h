@@ -47,6 +47,9 @@ struct guest_ops {
 	/* vCPU thread: KVM_RUN returned for a kick; the kind may act on the
 	 * vCPU (deliver a host signal to a program that makes no calls). */
 	void (*kicked)(struct vcpu *vcpu);
+	/* Main thread: nic_input() queued frames; the kind may wake the
+	 * thread that takes them (a --linux VM's stack runs on its vCPU). */
+	void (*frames_in)(struct vm *vm);
 };
 extern const struct guest_ops sdk_guest_ops;
 struct nic;

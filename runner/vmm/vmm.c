@@ -156,6 +156,11 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 	memcpy(o->linux_ids.groups, l.groups, sizeof(l.groups));
 	o->linux_ids.rlimit_set = l.rlimit_set;
 	memcpy(o->linux_ids.rlimits, l.rlimits, sizeof(l.rlimits));
+	o->linux_ids.net = (struct linux_netcfg){.dhcp = l.flags & LAUNCH_NET_DHCP,
+						 .ip = l.net_ip,
+						 .prefix = l.net_prefix,
+						 .gateway = l.net_gateway,
+						 .dns = l.net_dns};
 	_Static_assert(LAUNCH_MAX_TMPFS + 1 == LINUX_FS_MOUNTS, "a mount slot per tmpfs and /sys");
 	o->tmpfs_count = l.tmpfs_count;
 	memcpy(o->tmpfs, l.tmpfs, sizeof(o->tmpfs)); /* paths point into the message, kept */
@@ -360,8 +365,11 @@ static int run_until_end(struct vm *vm, int signal_fd, int control_fd)
 		}
 		if (slice && !vm_is_ending(vm))
 			vm_kick_vcpus(vm); /* a vCPU running one task of several may switch */
-		if (fds[2].fd >= 0 && (fds[2].revents & POLLIN))
+		if (fds[2].fd >= 0 && (fds[2].revents & POLLIN)) {
 			nic_input(vm);
+			if (vm->guest->frames_in)
+				vm->guest->frames_in(vm);
+		}
 		if (fds[3].revents & (POLLHUP | POLLERR))
 			fds[3].fd = -1; /* the supervisor is gone: no more requests */
 		else if (fds[3].revents & POLLIN)

@@ -16,6 +16,8 @@ options_of() {
 # word with two letters swapped: a slip of the fingers, not another word.
 slip() {
 	local w=$1 s
+	# Two letters swapped could be a prefix of another option (--ip: --pi, of --pids): a doubled one.
+	[ ${#w} -le 2 ] && { echo "$w${w: -1}"; return; }
 	s=${w:0:${#w}-2}${w:${#w}-1:1}${w:${#w}-2:1}
 	[ "$s" = "$w" ] && s=${w:1:1}${w:0:1}${w:2}
 	echo "$s"

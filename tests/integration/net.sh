@@ -68,8 +68,8 @@ expect "net: a missing bridge refused" 125 "bridge nosuchbr does not exist" \
 	LV run --net bridge=nosuchbr "$G_ECHO" 10.0.0.2/24
 expect "net: an undefined network refused" 125 "no network named 'nosuch'" \
 	LV run --net network=nosuch "$G_ECHO" 10.0.0.2/24
-expect "net: --net with --linux refused" 125 "a --linux guest takes only --net netns=PATH" \
-	LV run --linux --net bridge=x /bin/true
+expect "net: --ip without --linux refused" 125 "--ip, --gateway and --dns need --linux and --net" \
+	LV run --net bridge=x --ip 10.0.0.2/24 "$G_ECHO" 10.0.0.2/24
 expect "net define: bad subnet refused" 125 "--subnet '10.0.0.0/31'" \
 	LV net define bad --bridge --subnet 10.0.0.0/31
 expect "net define: --bridge or --ovs required" 125 "usage: lockvm net" LV net define bad

@@ -42,7 +42,8 @@ expect "netns: a path that is no network namespace is refused" 125 "netns=/etc/p
 	"$LOCKVM" run --linux --fs "$FS" --net netns=/etc/passwd busybox -- true
 expect "netns: a relative path is refused" 125 "want an absolute path" \
 	"$LOCKVM" run --linux --fs "$FS" --net netns=run/netns/x busybox -- true
-expect "netns: a --linux guest takes no bridge" 125 "a --linux guest takes only --net netns=PATH" \
-	"$LOCKVM" run --linux --fs "$FS" --net bridge=br0 busybox -- true
+expect "netns: --dns without --ip refused (no DHCP in a container engine's namespace)" 125 \
+	"--dns with --net netns= needs --ip" \
+	"$LOCKVM" run --linux --fs "$FS" --net "netns=$NSP" --dns 10.0.0.1 busybox -- true
 expect "netns: the host's own network namespace is refused" 125 "the host's own network namespace" \
 	"$LOCKVM" run --linux --fs "$FS" --net netns=/proc/self/ns/net busybox -- true

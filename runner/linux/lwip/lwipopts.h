@@ -1,4 +1,4 @@
-/* lwIP's options for lockvm-vmm (mk/lwip.mk): no OS (served by the vCPU thread), raw callback API only, TCP and UDP over IPv4 and IPv6 on the loopback interface, a bounded heap and bounded pools per VM. */
+/* lwIP's options for lockvm-vmm (mk/lwip.mk): no OS (served by the vCPU thread), raw callback API only, TCP and UDP over IPv4 and IPv6 on the loopback interface and on eth0 (the VM's NIC: Ethernet, ARP, DHCP), a bounded heap and bounded pools per VM. */
 #ifndef LOCKVM_LWIPOPTS_H
 #define LOCKVM_LWIPOPTS_H
 
@@ -14,12 +14,18 @@
 #define LWIP_HAVE_LOOPIF    1
 #define LWIP_NETIF_LOOPBACK 1
 #define LWIP_LOOPBACK_MAX_PBUFS 4096
-#define LWIP_ARP	    0
-#define LWIP_ETHERNET	    0
-#define LWIP_DHCP	    0
+#define LWIP_ARP	    1
+#define LWIP_ETHERNET	    1
+#define LWIP_DHCP	    1
+#define DHCP_DOES_ARP_CHECK 0 /* bound at the ACK: the program's start waits for it */
 #define LWIP_AUTOIP	    0
 #define LWIP_IGMP	    0
-#define LWIP_DNS	    0
+/* The resolver itself is never called (the program's libc resolves); lwIP
+ * keeps the name servers DHCP offers there (dns_getserver). */
+#define LWIP_DNS	    1
+#define ARP_TABLE_SIZE	    64 /* bounded: a bridge's worth of neighbours */
+#define ARP_QUEUEING	    1
+#define ARP_QUEUE_LEN	    16
 #define LWIP_ICMP	    1
 #define LWIP_IPV6_MLD	    0
 #define LWIP_IPV6_AUTOCONFIG 0
@@ -45,10 +51,11 @@
 #define MEMP_NUM_TCP_PCB_LISTEN 1024
 #define MEMP_NUM_UDP_PCB 1024
 #define MEMP_NUM_TCP_SEG 4096
-#define MEMP_NUM_SYS_TIMEOUT 16
+#define MEMP_NUM_SYS_TIMEOUT 32
 
 /* Loopback has no MTU: large segments; lwIP's 16-bit window (no scaling)
- * and its send-low-water check bound them to 4 per send buffer. */
+ * and its send-low-water check bound them to 4 per send buffer. On eth0 a
+ * segment is cut to its MTU (LWIP_CALCULATE_EFF_SEND_MSS). */
 #define TCP_MSS		  10000
 #define TCP_WND		  (6 * TCP_MSS)
 #define TCP_SND_BUF	  (4 * TCP_MSS)

@@ -167,6 +167,56 @@ void nic_format_stats(struct vm *vm, char *out, size_t size)
 				     nic_stats_names[i], __atomic_load_n(&c[i], __ATOMIC_RELAXED));
 }
 
+int nic_send_frame(struct vm *vm, const uint8_t *frame, size_t len)
+{
+	struct nic *nic = vm->nic;
+	if (netframe_check_send(frame, len, nic->mac) != NETFRAME_OK) {
+		count(nic, NIC_TX_FORGED, 1);
+		return -1;
+	}
+	ssize_t n = write(nic->tap_fd, frame, len);
+	if (n != (ssize_t)len) {
+		count(nic, NIC_TX_ERRORS, 1);
+		return -1;
+	}
+	count(nic, NIC_TX_FRAMES, 1);
+	count(nic, NIC_TX_BYTES, len);
+	return 0;
+}
+
+long nic_take_frame(struct vm *vm, uint8_t *buf, size_t room)
+{
+	struct nic *nic = vm->nic;
+	long ret;
+	pthread_mutex_lock(&vm->lock);
+	if (nic->count == 0) {
+		ret = -LOCKVM_EAGAIN;
+	} else if (nic->lens[nic->head] > room) {
+		ret = -LOCKVM_ERANGE;
+	} else {
+		unsigned len = nic->lens[nic->head];
+		memcpy(buf, nic->frames[nic->head], len);
+		nic->head = (nic->head + 1) % NIC_RX_SLOTS;
+		nic->count--;
+		count(nic, NIC_RX_FRAMES, 1);
+		count(nic, NIC_RX_BYTES, len);
+		ret = len;
+	}
+	pthread_mutex_unlock(&vm->lock);
+	return ret;
+}
+
+bool nic_frames_queued(struct vm *vm)
+{
+	struct nic *nic = vm->nic;
+	return nic && __atomic_load_n(&nic->count, __ATOMIC_RELAXED) != 0;
+}
+
+void nic_mac(const struct vm *vm, uint8_t mac[NETFRAME_MAC_LEN])
+{
+	memcpy(mac, vm->nic->mac, NETFRAME_MAC_LEN);
+}
+
 void nic_hc_info(struct vcpu *vcpu, void *args)
 {
 	struct lockvm_hc_net_info *a = args;
@@ -218,17 +268,7 @@ void nic_hc_send(struct vcpu *vcpu, void *args)
 		if (!data)
 			return;
 		memcpy(frame, data, len);
-		if (netframe_check_send(frame, len, nic->mac) != NETFRAME_OK) {
-			count(nic, NIC_TX_FORGED, 1);
-			continue;
-		}
-		ssize_t n = write(nic->tap_fd, frame, len);
-		if (n != (ssize_t)len) {
-			count(nic, NIC_TX_ERRORS, 1);
-			continue;
-		}
-		count(nic, NIC_TX_FRAMES, 1);
-		count(nic, NIC_TX_BYTES, len);
+		(void)nic_send_frame(vcpu->vm, frame, len);
 	}
 	a->ret = (int64_t)i;
 }
@@ -249,21 +289,7 @@ void nic_hc_recv(struct vcpu *vcpu, void *args)
 		a->ret = -LOCKVM_ENODEV;
 		return;
 	}
-	pthread_mutex_lock(&vm->lock);
-	if (nic->count == 0) {
-		a->ret = -LOCKVM_EAGAIN;
-	} else if (nic->lens[nic->head] > room) {
-		a->ret = -LOCKVM_ERANGE;
-	} else {
-		unsigned len = nic->lens[nic->head];
-		memcpy(buf, nic->frames[nic->head], len);
-		nic->head = (nic->head + 1) % NIC_RX_SLOTS;
-		nic->count--;
-		count(nic, NIC_RX_FRAMES, 1);
-		count(nic, NIC_RX_BYTES, len);
-		a->ret = len;
-	}
-	pthread_mutex_unlock(&vm->lock);
+	a->ret = nic_take_frame(vm, buf, room);
 }
 
 void nic_hc_wait(struct vcpu *vcpu, void *args)

@@ -64,6 +64,22 @@ void nic_input(struct vm *vm);
 /* One line of counters for --stats, or "" without a NIC. */
 void nic_format_stats(struct vm *vm, char *out, size_t size);
 
+/* Any thread with a NIC: checks a frame (source MAC) and writes it to the
+ * tap, counted; the path every guest frame takes (NET_SEND, --linux's
+ * stack). 0, or -1 when it was dropped (forged, or the tap refused it). */
+int nic_send_frame(struct vm *vm, const uint8_t *frame, size_t len);
+
+/* With a NIC: moves the oldest queued frame to buf (room bytes), counted.
+ * Its length, -LOCKVM_EAGAIN when none is queued, -LOCKVM_ERANGE when it
+ * does not fit (it stays queued). */
+long nic_take_frame(struct vm *vm, uint8_t *buf, size_t room);
+
+/* Whether frames wait in the queue (a hint, read without the lock). */
+bool nic_frames_queued(struct vm *vm);
+
+/* The NIC's MAC; needs a NIC. */
+void nic_mac(const struct vm *vm, uint8_t mac[NETFRAME_MAC_LEN]);
+
 /* Hypercall handlers (hypercall.c's table). */
 void nic_hc_info(struct vcpu *vcpu, void *args);
 void nic_hc_send(struct vcpu *vcpu, void *args);

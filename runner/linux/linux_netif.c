@@ -1,0 +1,211 @@
+/* The VM's eth0 in --linux mode: lwIP's Ethernet interface on the VM's NIC (vmm/devices/nic.c), so frames leave and enter through the same checks, counters and tap as an SDK guest's; its address from --ip/--gateway/--dns or lwIP's DHCP client; the hooks that keep the stack served while the program runs or blocks. */
+#include <stdio.h>
+#include <string.h>
+
+#include "lwip/dhcp.h"
+#include "lwip/dns.h"
+#include "lwip/etharp.h"
+#include "lwip/ethip6.h"
+#include "lwip/netif.h"
+#include "lwip/pbuf.h"
+#include "netif/ethernet.h"
+#include "nic.h"
+#include "util.h"
+
+#include "linux_inet.h"
+#include "linux_netlink.h"
+
+/* How long the program's start waits for a DHCP lease, as a Cirros image
+ * waits on eth0 before it goes on without one. */
+#define LEASE_WAIT_NS (10ULL * 1000000000ULL)
+/* Frames fed to the stack per poll: bounded work between the program's calls. */
+#define INPUT_BATCH 64
+
+static struct netif eth0;
+static bool eth0_added;
+static struct vm *eth0_vm;	   /* whose NIC eth0 sends on; NULL: frames are dropped (fuzzing) */
+static uint64_t watched_call;	   /* proc->syscalls of the call that polled an inet socket */
+unsigned long linux_netif_dropped; /* frames the stack had no buffer for */
+
+static err_t eth0_linkoutput(struct netif *netif, struct pbuf *p)
+{
+	uint8_t frame[LOCKVM_NET_FRAME_MAX];
+	if (p->tot_len > sizeof(frame))
+		return ERR_BUF; /* lwIP keeps to the MTU; never more than one frame */
+	pbuf_copy_partial(p, frame, p->tot_len, 0);
+	if (!eth0_vm)
+		return ERR_OK;
+	/* nic_send_frame checks the source MAC and counts, as for NET_SEND. */
+	return nic_send_frame(eth0_vm, frame, p->tot_len) == 0 ? ERR_OK : ERR_IF;
+}
+
+static err_t eth0_init(struct netif *netif)
+{
+	netif->name[0] = 'e';
+	netif->name[1] = 't';
+	netif->mtu = LOCKVM_NET_MTU;
+	netif->hwaddr_len = ETH_HWADDR_LEN;
+	netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET;
+	netif->output = etharp_output;
+	netif->output_ip6 = ethip6_output;
+	netif->linkoutput = eth0_linkoutput;
+	return ERR_OK;
+}
+
+void linux_netif_add(const struct linux_netcfg *cfg, const uint8_t mac[6], struct vm *vm)
+{
+	ip4_addr_t ip, mask, gw;
+	linux_lwip_start();
+	ip4_addr_set_u32(&ip, cfg->dhcp ? 0 : cfg->ip);
+	ip4_addr_set_u32(&mask,
+			 cfg->dhcp || !cfg->prefix ? 0 : lwip_htonl(~0U << (32 - cfg->prefix)));
+	ip4_addr_set_u32(&gw, cfg->dhcp ? 0 : cfg->gateway);
+	eth0_vm = vm;
+	if (!netif_add(&eth0, &ip, &mask, &gw, NULL, eth0_init, ethernet_input))
+		return;
+	memcpy(eth0.hwaddr, mac, ETH_HWADDR_LEN);
+	eth0_added = true;
+	netif_set_default(&eth0); /* the gateway's route; 127/8 stays on loopback */
+	netif_set_link_up(&eth0);
+	netif_set_up(&eth0);
+	if (cfg->dhcp)
+		(void)dhcp_start(&eth0);
+}
+
+const struct netif *linux_netif_eth0(void)
+{
+	return eth0_added ? &eth0 : NULL;
+}
+
+void linux_netif_feed(const uint8_t *frame, size_t len)
+{
+	if (!eth0_added || len > 0xffff)
+		return;
+	struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_POOL);
+	if (!p) {
+		linux_netif_dropped++;
+		return;
+	}
+	(void)pbuf_take(p, frame, (u16_t)len);
+	if (eth0.input(p, &eth0) != ERR_OK)
+		pbuf_free(p);
+}
+
+void linux_netif_input(void)
+{
+	uint8_t frame[LOCKVM_NET_FRAME_MAX];
+	for (unsigned i = 0; eth0_vm && i < INPUT_BATCH; i++) {
+		long len = nic_take_frame(eth0_vm, frame, sizeof(frame));
+		if (len <= 0)
+			break; /* empty (a frame never exceeds the MTU: nic_input refused it) */
+		linux_netif_feed(frame, (size_t)len);
+	}
+}
+
+/* ---- the hooks the scheduler and the syscall path call ---- */
+
+/* Waits for eth0's lease, serving the stack meanwhile; at most LEASE_WAIT_NS. */
+static void wait_for_lease(struct linux_proc *proc)
+{
+	uint64_t until = now_ns() + LEASE_WAIT_NS;
+	while (!dhcp_supplied_address(&eth0) && !vm_is_ending(proc->vm) && now_ns() < until) {
+		uint64_t wake = linux_lwip_deadline();
+		pthread_mutex_lock(&proc->vm->lock);
+		if (!nic_frames_queued(proc->vm))
+			(void)vm_wait_locked(proc->vm, wake && wake < until ? wake : until,
+					     &proc->signal_generation);
+		pthread_mutex_unlock(&proc->vm->lock);
+		(void)linux_lwip_poll();
+	}
+	if (!dhcp_supplied_address(&eth0))
+		fprintf(stderr,
+			"lockvm-vmm: eth0: no DHCP lease within %llu s; the program "
+			"starts without an address\n",
+			LEASE_WAIT_NS / 1000000000ULL);
+}
+
+void linux_net_tick(struct linux_proc *proc)
+{
+	struct vm *vm = proc->vm;
+	if (!vm->nic || (!proc->cfg.net.dhcp && !proc->cfg.net.ip))
+		return; /* no NIC, or one the stack leaves alone (--net netns= without --ip) */
+	if (!eth0_added) {
+		uint8_t mac[6];
+		nic_mac(vm, mac);
+		linux_netif_add(&proc->cfg.net, mac, vm);
+		if (proc->cfg.net.dhcp)
+			wait_for_lease(proc);
+		if (proc->cfg.net.dns)
+			dns_setserver(
+			    0, &(ip_addr_t)IPADDR4_INIT(proc->cfg.net.dns)); /* over DHCP's */
+		linux_resolv_write(proc);
+		return;
+	}
+	uint64_t next = linux_lwip_next();
+	if (nic_frames_queued(vm) || (next && now_ns() >= next))
+		(void)linux_lwip_poll();
+}
+
+uint64_t linux_net_wake(uint64_t wake)
+{
+	uint64_t timer = linux_lwip_deadline();
+	return timer && (!wake || timer < wake) ? timer : wake;
+}
+
+bool linux_net_run(struct linux_proc *proc)
+{
+	(void)proc;
+	return linux_lwip_poll();
+}
+
+bool linux_net_pending(struct linux_proc *proc)
+{
+	return nic_frames_queued(proc->vm);
+}
+
+void linux_net_watch(struct linux_proc *proc)
+{
+	watched_call = proc->syscalls;
+}
+
+bool linux_net_watched(const struct linux_proc *proc)
+{
+	return watched_call == proc->syscalls;
+}
+
+void linux_net_frames_in(struct vm *vm)
+{
+	struct linux_proc *proc = vm->linux_proc;
+	if (!proc)
+		return;
+	pthread_mutex_lock(&vm->lock);
+	proc->signal_generation++; /* a blocked call serves the stack, and looks again */
+	pthread_cond_broadcast(&vm->cond);
+	pthread_mutex_unlock(&vm->lock);
+}
+
+void linux_netif_view(struct netlink_view *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->ifs[0] = (struct netlink_iface){.index = 1,
+					   .name = "lo",
+					   .loopback = true,
+					   .mtu = 65536,
+					   .ip4 = PP_HTONL(0x7f000001),
+					   .prefix = 8};
+	v->count = 1;
+	if (!eth0_added)
+		return;
+	struct netlink_iface *e = &v->ifs[v->count++];
+	*e = (struct netlink_iface){
+	    .index = 2,
+	    .name = "eth0",
+	    .mtu = eth0.mtu,
+	    .ip4 = ip4_addr_get_u32(netif_ip4_addr(&eth0)),
+	    .prefix = (unsigned)__builtin_popcount(ip4_addr_get_u32(netif_ip4_netmask(&eth0))),
+	    .gw4 = ip4_addr_get_u32(netif_ip4_gw(&eth0))};
+	memcpy(e->mac, eth0.hwaddr, sizeof(e->mac));
+	v->dhcp = netif_dhcp_data(&eth0) != NULL;
+	if (!e->ip4)
+		e->prefix = 0;
+}

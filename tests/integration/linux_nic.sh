@@ -1,0 +1,239 @@
+#!/usr/bin/env bash
+# --linux programs on the VM's NIC (issue 18): lwIP's eth0 on the tap, with --ip/--gateway/--dns or DHCP from dnsmasq, HTTP both ways with python3 and busybox wget, names from the generated /etc/resolv.conf and /etc/hosts, frames counted by the NIC, foreign source addresses refused. Everything runs in a network namespace this script makes: no traffic leaves it.
+. "$(dirname "$0")/../lib.sh"
+if ! have_kvm; then skip "linux_nic: no usable /dev/kvm"; exit 0; fi
+for tool in ip nsenter python3 curl; do
+	command -v "$tool" >/dev/null || { skip "linux_nic: $tool is not installed (make deps)"; exit 0; }
+done
+if [ "$(id -u)" -ne 0 ]; then skip "linux_nic: needs root for network namespaces and taps"; exit 0; fi
+BUSYBOX=$(command -v busybox || true)
+
+NS=lvnic$$
+BR=lvnb$$
+BR=${BR:0:15}
+SRV_PID="" DNS_PID=""
+cleanup() {
+	[ -n "$SRV_PID" ] && kill "$SRV_PID" 2>/dev/null
+	[ -n "$DNS_PID" ] && kill "$DNS_PID" 2>/dev/null
+	ip netns del "$NS" 2>/dev/null
+	rm -rf "$T_TMP"
+}
+trap cleanup EXIT
+ip netns add "$NS" || { fail "linux_nic: ip netns add $NS"; exit 0; }
+# Commands in the namespace by nsenter (`ip netns exec` would remount /sys),
+# as scripts so that expect's timeout runs them.
+mkdir -p "$T_TMP/bin"
+printf '#!/bin/sh\nexec nsenter --net=/var/run/netns/%s "$@"\n' "$NS" >"$T_TMP/bin/in_ns"
+printf '#!/bin/sh\nexec nsenter --net=/var/run/netns/%s "%s" "$@"\n' "$NS" "$LOCKVM" >"$T_TMP/bin/LV"
+chmod +x "$T_TMP/bin/"*
+PATH=$T_TMP/bin:$PATH
+in_ns ip link set lo up
+in_ns ip link add "$BR" type bridge
+in_ns ip addr add 10.77.0.1/24 dev "$BR"
+in_ns ip link set "$BR" up
+
+# The file server on the bridge.
+mkdir -p "$T_TMP/www"
+echo "payload-$$" >"$T_TMP/www/f.txt"
+(cd "$T_TMP/www" && exec nsenter --net=/var/run/netns/"$NS" python3 -m http.server --bind 10.77.0.1 8080) \
+	>"$T_TMP/srv.log" 2>&1 &
+SRV_PID=$!
+# dnsmasq: DNS for files.lvtest, DHCP on the bridge (make deps installs dnsmasq-base).
+DNSMASQ=$(command -v dnsmasq || true)
+if [ -n "$DNSMASQ" ]; then
+	in_ns "$DNSMASQ" --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts \
+		--interface="$BR" --bind-interfaces --except-interface=lo \
+		--address=/files.lvtest/10.77.0.1 --dhcp-range=10.77.0.50,10.77.0.99,255.255.255.0,1h \
+		--dhcp-leasefile="$T_TMP/leases" --pid-file="$T_TMP/dnsmasq.pid" \
+		>"$T_TMP/dnsmasq.log" 2>&1 &
+	DNS_PID=$!
+fi
+for _ in $(seq 50); do
+	in_ns python3 -c 'import socket; socket.create_connection(("10.77.0.1", 8080), 1)' 2>/dev/null && break
+	sleep 0.1
+done
+
+FETCH='import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode().strip())'
+STATIC=(--net bridge="$BR" --ip 10.77.0.2/24 --gateway 10.77.0.1)
+
+# ---- bad input: one line, exit 125 ----
+expect "linux_nic: --ip with a prefix of 33 refused" 125 "prefix from 1 to 32" \
+	LV run --linux --fs / --net bridge="$BR" --ip 10.77.0.2/33 /bin/true
+expect "linux_nic: --ip without a prefix refused" 125 "want A.B.C.D/PREFIX" \
+	LV run --linux --fs / --net bridge="$BR" --ip 10.77.0.2 /bin/true
+expect "linux_nic: --gateway without --ip refused" 125 "--gateway needs --ip" \
+	LV run --linux --fs / --net bridge="$BR" --gateway 10.77.0.1 /bin/true
+expect "linux_nic: --ip without --net refused" 125 "need --linux and --net" \
+	LV run --linux --fs / --ip 10.77.0.2/24 /bin/true
+expect "linux_nic: a loopback --dns refused" 125 "not a unicast address" \
+	LV run --linux --fs / --net bridge="$BR" --dns 127.0.0.1 /bin/true
+
+# ---- static address ----
+expect "linux_nic: python3 urllib fetches a file from the bridge (--ip)" 0 "payload-$$" \
+	LV run --linux --fs / "${STATIC[@]}" --timeout 30 /usr/bin/python3 -- -c "$FETCH" \
+	"http://10.77.0.1:8080/f.txt"
+if [ -n "$BUSYBOX" ]; then
+	expect "linux_nic: busybox wget fetches a file from the bridge" 0 "payload-$$" \
+		LV run --linux --fs / "${STATIC[@]}" --timeout 30 "$BUSYBOX" -- wget -q -O - \
+		"http://10.77.0.1:8080/f.txt"
+else
+	skip "linux_nic: busybox wget: busybox-static is not installed"
+fi
+# The frames went through the NIC device: its counters saw them.
+run_capture LV run --stats --linux --fs / "${STATIC[@]}" --timeout 30 /usr/bin/python3 -- -c "$FETCH" \
+	"http://10.77.0.1:8080/f.txt"
+tx=$(grep -o 'tx_frames=[0-9]*' <<<"$out" | head -n 1 | cut -d= -f2)
+rxf=$(grep -o ' rx_frames=[0-9]*' <<<"$out" | head -n 1 | cut -d= -f2)
+if [ "$rc" -eq 0 ] && [ "${tx:-0}" -gt 3 ] && [ "${rxf:-0}" -gt 3 ]; then
+	pass "linux_nic: the NIC counted the fetch's frames (tx_frames=$tx rx_frames=$rxf)"
+else
+	fail "linux_nic: NIC counters after a fetch: rc=$rc tx=${tx:-none} rx=${rxf:-none}: $(grep -m1 -F 'tx_' <<<"$out")"
+fi
+
+# A server in the VM, reached from the bridge's side (the VM's /tmp is its own).
+LV run --linux --fs / "${STATIC[@]}" --timeout 30 /usr/bin/python3 -- -c '
+import http.server, os, socketserver, sys
+os.makedirs("/tmp/www"); os.chdir("/tmp/www")
+open("f.txt", "w").write(sys.argv[1] + "\n")
+class H(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *a): pass
+with socketserver.TCPServer(("0.0.0.0", 8081), H) as s:
+    s.handle_request()
+' "served-$$" >"$T_TMP/vmsrv.log" 2>&1 &
+vm_srv=$!
+got=""
+for _ in $(seq 40); do
+	got=$(in_ns curl -s --max-time 2 "http://10.77.0.2:8081/f.txt" 2>/dev/null) && [ -n "$got" ] && break
+	sleep 0.2
+done
+wait "$vm_srv"
+vm_rc=$?
+if [ "$got" = "served-$$" ] && [ "$vm_rc" -eq 0 ]; then
+	pass "linux_nic: curl on the bridge reaches python3's http.server in the VM"
+else
+	fail "linux_nic: server in the VM: curl got '$got', VM exit $vm_rc: $(tail -n 3 "$T_TMP/vmsrv.log" | tr '\n' '|')"
+fi
+
+# Source addresses: only the VM's own may be bound (no spoofed source on the bridge).
+expect "linux_nic: bind to a foreign address is EADDRNOTAVAIL" 0 "EADDRNOTAVAIL" \
+	LV run --linux --fs / "${STATIC[@]}" --timeout 30 /usr/bin/python3 -- -c '
+import errno, socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+try:
+    s.bind(("10.77.0.66", 0)); print("bound")
+except OSError as e:
+    print(errno.errorcode[e.errno])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("10.77.0.2", 0)); print("own address bound")
+'
+
+# ---- names: --dns and the generated /etc/hosts ----
+if [ -n "$DNSMASQ" ]; then
+	expect "linux_nic: a name from --dns (dnsmasq) resolves and the fetch works" 0 "payload-$$" \
+		LV run --linux --fs / "${STATIC[@]}" --dns 10.77.0.1 --timeout 30 /usr/bin/python3 -- \
+		-c "$FETCH" "http://files.lvtest:8080/f.txt"
+	expect "linux_nic: /etc/resolv.conf names the --dns server" 0 "nameserver 10.77.0.1" \
+		LV run --linux --fs / "${STATIC[@]}" --dns 10.77.0.1 --timeout 30 /bin/cat /etc/resolv.conf
+else
+	skip "linux_nic: --dns names: dnsmasq is not installed (make deps: dnsmasq-base)"
+fi
+expect "linux_nic: getaddrinfo of the VM's host name (from /etc/hosts) is eth0's address" 0 \
+	"10.77.0.2" LV run --linux --fs / "${STATIC[@]}" --hostname nicvm --timeout 30 /usr/bin/python3 -- \
+	-c 'import socket; print(socket.getaddrinfo("nicvm", 80, socket.AF_INET)[0][4][0])'
+expect "linux_nic: the host's /etc/resolv.conf is untouched" 0 "" \
+	bash -c '! grep -q "generated by lockvm" /etc/resolv.conf'
+
+# ---- DHCP ----
+if [ -n "$DNSMASQ" ]; then
+	run_capture LV run --linux --fs / --net bridge="$BR" --timeout 30 /usr/bin/python3 -- -c '
+import socket
+c = socket.create_connection(("files.lvtest", 8080), 5)
+print("addr", c.getsockname()[0])
+print(open("/etc/resolv.conf").read())'
+	addr=$(grep -o '^addr 10\.77\.0\.[0-9]*' <<<"$out" | cut -d' ' -f2)
+	last=${addr##*.}
+	if [ "$rc" -eq 0 ] && [ -n "$addr" ] && [ "$last" -ge 50 ] && [ "$last" -le 99 ] &&
+		grep -q "nameserver 10.77.0.1" <<<"$out"; then
+		pass "linux_nic: DHCP from dnsmasq gives eth0 $addr and its name server"
+	else
+		fail "linux_nic: DHCP: rc=$rc addr='$addr': $(tail -n 3 <<<"$out" | tr '\n' '|')"
+	fi
+else
+	skip "linux_nic: DHCP: dnsmasq is not installed (make deps: dnsmasq-base); static addresses only"
+fi
+
+# ---- netlink, read-only: ip addr/route/link and glibc's if_nameindex see lo and eth0 ----
+run_capture LV run --linux --fs / "${STATIC[@]}" --timeout 30 /bin/sh -- -c 'ip addr; ip route'
+if [ "$rc" -eq 0 ] && grep -q "inet 10.77.0.2/24 brd 10.77.0.255 scope global eth0" <<<"$out" &&
+	grep -q "inet 127.0.0.1/8 scope host lo" <<<"$out" &&
+	grep -q "^default via 10.77.0.1 dev eth0" <<<"$out" &&
+	grep -q "^10.77.0.0/24 dev eth0 proto kernel scope link src 10.77.0.2" <<<"$out"; then
+	pass "linux_nic: ip addr shows eth0 with its address, ip route its subnet and gateway"
+else
+	fail "linux_nic: ip addr / ip route: rc=$rc: $(tr '\n' '|' <<<"$out" | tail -c 400)"
+fi
+expect "linux_nic: ip link shows eth0 with the NIC's MAC" 0 "link/ether 02:00:00:4e:49:43" \
+	LV run --linux --fs / "${STATIC[@]}" --mac 02:00:00:4e:49:43 --timeout 30 /bin/sh -- -c 'ip link show eth0'
+expect "linux_nic: glibc's if_nameindex (RTM_GETLINK dump) lists lo and eth0" 0 "[(1, 'lo'), (2, 'eth0')]" \
+	LV run --linux --fs / "${STATIC[@]}" --timeout 30 /usr/bin/python3 -- -c 'import socket; print(socket.if_nameindex())'
+expect "linux_nic: ip addr add is EPERM (netlink is read-only)" 0 "RTNETLINK answers: Operation not permitted" \
+	LV run --linux --fs / "${STATIC[@]}" --timeout 30 /bin/sh -- -c 'ip addr add 10.9.9.9/24 dev eth0; exit 0'
+expect "linux_nic: ip route add is EPERM" 0 "RTNETLINK answers: Operation not permitted" \
+	LV run --linux --fs / "${STATIC[@]}" --timeout 30 /bin/sh -- -c 'ip route add default via 10.77.0.9; exit 0'
+expect "linux_nic: ip link set down is EPERM" 0 "RTNETLINK answers: Operation not permitted" \
+	LV run --linux --fs / "${STATIC[@]}" --timeout 30 /bin/sh -- -c 'ip link set eth0 down; exit 0'
+expect "linux_nic: without --net, ip addr shows lo only" 0 "lo-only" \
+	"$LOCKVM" run --linux --fs / --timeout 30 /bin/sh -- -c 'ip addr | grep -q eth0 || echo lo-only'
+run_capture LV run --linux --fs / --stats --strace "${STATIC[@]}" --timeout 30 /usr/bin/python3 -- -c '
+import errno, socket
+for fam, typ, proto in ((socket.AF_NETLINK, socket.SOCK_RAW, 15), (socket.AF_PACKET, socket.SOCK_RAW, 0)):
+    try:
+        socket.socket(fam, typ, proto); print("made")
+    except OSError as e:
+        print(errno.errorcode[e.errno])'
+if [ "$(grep -c '^EAFNOSUPPORT$' <<<"$out")" -eq 2 ] && grep -q 'eafnosupport=2' <<<"$out" &&
+	grep -qE '^\[lockvm\] socket\(16, 0x[0-9a-f]+, 15\) = -97 EAFNOSUPPORT' <<<"$out"; then
+	pass "linux_nic: netlink families but route, and AF_PACKET, are EAFNOSUPPORT, counted and traced"
+else
+	fail "linux_nic: other families: $(grep -E 'EAFNO|made|eafno|socket\(' <<<"$out" | tr '\n' '|')"
+fi
+
+# ---- MSG_WAITALL and SO_LINGER on TCP over the NIC ----
+cat >"$T_TMP/tcpsrv.py" <<'PY'
+import socket, sys, time
+mode, port = sys.argv[1], int(sys.argv[2])
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("10.77.0.1", port)); l.listen(1); l.settimeout(25)
+c, _ = l.accept()
+if mode == "split":  # six bytes in two segments, 300 ms apart
+    c.sendall(b"abc"); time.sleep(0.3); c.sendall(b"def"); time.sleep(0.5)
+else:  # linger: what the VM's close looks like from here
+    c.settimeout(10)
+    try:
+        d = c.recv(10)
+        print("eof" if d == b"" else "data")
+    except ConnectionResetError:
+        print("reset")
+PY
+in_ns python3 "$T_TMP/tcpsrv.py" split 9000 >"$T_TMP/split.log" 2>&1 &
+sleep 0.3
+expect "linux_nic: TCP recv with MSG_WAITALL waits for the whole length (two segments)" 0 "got b'abcdef'" \
+	LV run --linux --fs / "${STATIC[@]}" --timeout 30 /usr/bin/python3 -- -c '
+import socket
+s = socket.create_connection(("10.77.0.1", 9000), 10)
+s.settimeout(None)  # blocking: with a timeout python polls a non-blocking fd
+print("got", s.recv(6, socket.MSG_WAITALL))'
+in_ns python3 "$T_TMP/tcpsrv.py" linger 9001 >"$T_TMP/linger.log" 2>&1 &
+srv=$!
+sleep 0.3
+run_capture LV run --linux --fs / "${STATIC[@]}" --timeout 30 /usr/bin/python3 -- -c '
+import socket, struct, time
+s = socket.create_connection(("10.77.0.1", 9001), 10)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+print("linger", struct.unpack("ii", s.getsockopt(socket.SOL_SOCKET, socket.SO_LINGER, 8)))
+s.close(); time.sleep(0.5)'
+wait "$srv"
+if [ "$rc" -eq 0 ] && grep -q "linger (1, 0)" <<<"$out" && [ "$(cat "$T_TMP/linger.log")" = "reset" ]; then
+	pass "linux_nic: SO_LINGER of 0 s reads back and makes close a reset on the peer's side"
+else
+	fail "linux_nic: SO_LINGER 0: rc=$rc $(tr '\n' '|' <<<"$out") peer saw: $(cat "$T_TMP/linger.log")"
+fi
