@@ -153,7 +153,8 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 	memcpy(o->linux_ids.groups, l.groups, sizeof(l.groups));
 	o->linux_ids.rlimit_set = l.rlimit_set;
 	memcpy(o->linux_ids.rlimits, l.rlimits, sizeof(l.rlimits));
-	_Static_assert(LAUNCH_MAX_TMPFS + 1 == LINUX_FS_MOUNTS, "a mount slot per tmpfs and /sys");
+	_Static_assert(LAUNCH_MAX_TMPFS + 2 == LINUX_FS_MOUNTS,
+		       "a mount slot per tmpfs, /sys and /proc");
 	o->tmpfs_count = l.tmpfs_count;
 	memcpy(o->tmpfs, l.tmpfs, sizeof(o->tmpfs)); /* paths point into the message, kept */
 	for (unsigned i = 0; i < l.disk_count; i++) {
