@@ -12,7 +12,7 @@ LINUX_CFLAGS     := -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -Iguest/e
 
 all: $(LINUX_TEST_GLIBC) $(LINUX_TEST_PIE) $(LINUX_TEST_MUSL) $(LINUX_PRIMES) $(LINUX_TEST_DYN)
 
-$(BUILD)/tests/linux/%.glibc: tests/linux/%.c
+$(BUILD)/tests/linux/%.glibc: tests/linux/%.c $(wildcard tests/linux/*.h)
 	@mkdir -p $(dir $@)
 	gcc $(LINUX_CFLAGS) -static -o $@ $<
 
@@ -29,7 +29,7 @@ $(BUILD)/tests/linux/lx_fakeld.pie: tests/linux/fake/lx_fakeld.c
 	@mkdir -p $(dir $@)
 	gcc -O2 -Wall -Wextra -Werror -nostdlib -static-pie -fPIE -fno-stack-protector -o $@ $<
 
-$(BUILD)/tests/linux/%.musl: tests/linux/%.c
+$(BUILD)/tests/linux/%.musl: tests/linux/%.c $(wildcard tests/linux/*.h)
 	@mkdir -p $(dir $@)
 	musl-gcc $(LINUX_CFLAGS) -static -o $@ $<
 

@@ -20,6 +20,7 @@
 #define LINUX_IO_MAX	   (16ULL << 20) /* bytes one read/write call moves at most */
 #define LINUX_PATH_MAX	   4096
 #define LINUX_MAX_ENV	   32
+#define LINUX_PTYS	   LINUX_PTYS_MAX /* pty pairs a VM may hold (/dev/pts/0..15) */
 #define LINUX_ENOSYS_SLOTS 512 /* per-number ENOSYS counters (numbers above: one bucket) */
 
 /* What `lockvm run --linux` hands the VMM besides the image. */
@@ -95,6 +96,8 @@ struct linux_file {
 	unsigned flags;	     /* O_ACCMODE | O_APPEND | O_NONBLOCK */
 	unsigned refs;	     /* fd slots sharing it (dup) */
 	unsigned epoll_refs; /* epoll sets watching it (linux_epoll.c) */
+	struct linux_pty *pty; /* NODE of /dev/ptmx or /dev/pts/N: its pair (linux_pty.c) */
+	bool pty_master;
 };
 
 /* What an event file (LINUX_FILE_EVENT) does on read/write, poll, last close. */
@@ -184,6 +187,8 @@ struct linux_kmap {
 	uint32_t altstack_flags;                                                                   \
 	unsigned signal_depth;                                                                     \
 	uint64_t clear_child_tid; /* set_tid_address, CLONE_CHILD_CLEARTID */                      \
+	uint64_t arg_start, env_start,                                                             \
+	    env_end; /* its first stack's strings (/proc/PID/environ) */                           \
 	uint64_t fs_base, gs_base;
 
 struct linux_task_state {
@@ -224,6 +229,7 @@ struct linux_task {
 	char comm[16];
 	char cmdline[256]; /* its argv, NUL-separated, cut at 256 bytes */
 	unsigned cmdline_len;
+	char exe[LINUX_PATH_MAX];      /* its image's path in the VM's tree (/proc/PID/exe) */
 	struct linux_regs regs;	       /* while it does not run */
 	struct linux_task_state saved; /* while it does not run */
 };
@@ -278,6 +284,7 @@ struct linux_proc {
 	uint64_t syscalls, enosys;
 	uint64_t eafnosupport; /* socket() of a family not served (linux_socket.c) */
 	uint32_t enosys_by_nr[LINUX_ENOSYS_SLOTS + 1];
+	struct linux_pty *ptys[LINUX_PTYS]; /* pty pairs by index (linux_pty.c) */
 };
 
 /* ---- linux_netif.c: the stack served while the program runs or blocks ---- */
@@ -854,6 +861,8 @@ uint64_t linux_nofile(const struct linux_proc *proc);
 /* --workdir: the program's first cwd, looked up in the VM's tree (so never
  * out of it). 0, or -1 with a one-line reason in err. */
 int linux_set_workdir(struct linux_proc *proc, const char *path, char *err, size_t errlen);
+/* Resource r's limits as getrlimit shows them (/proc/PID/limits too). */
+void linux_rlimit_of(const struct linux_proc *proc, unsigned r, struct ident_rlimit *lim);
 long linux_sys_uname(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_sethostname(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_getuid(struct linux_proc *proc, const uint64_t *a);

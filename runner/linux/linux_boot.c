@@ -12,6 +12,7 @@
 
 #include "arch_x86_64.h"
 #include "linux.h"
+#include "linux_pty.h"
 
 #define PAGE		   LOCKVM_PAGE_SIZE
 #define LINUX_SYSCALL_STUB X86_ARGS_GPA /* SDK argv area; unused by Linux guests */
@@ -149,6 +150,7 @@ struct linux_proc *linux_setup(struct vm *vm, const uint8_t *file, uint64_t size
 	/* The tree first: a `#!` or PT_INTERP names files in it. */
 	if (map_fs(proc, err, errlen) < 0)
 		goto fail;
+	proc->fs.owner = proc; /* /proc shows its tasks */
 	linux_fd_init(proc);
 	proc->cwd = proc->fs.root;
 	if (load_first(proc, file, size, err, errlen) < 0)
@@ -186,6 +188,7 @@ void linux_free(struct linux_proc *proc)
 	linux_tasks_free(proc); /* the others' files and address spaces first */
 	linux_fd_free(proc);
 	linux_timers_free(proc); /* after the timerfds */
+	linux_pty_free_all(proc);
 	linux_cwd_release(proc);
 	linux_fs_free(&proc->fs);
 	linux_mm_free(proc);

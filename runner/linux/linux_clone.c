@@ -69,6 +69,7 @@ static long do_clone(struct linux_proc *proc, uint64_t flags, uint64_t newsp, ui
 	memcpy(child->comm, cur->comm, sizeof(child->comm));
 	memcpy(child->cmdline, cur->cmdline, cur->cmdline_len);
 	child->cmdline_len = cur->cmdline_len;
+	memcpy(child->exe, cur->exe, sizeof(child->exe));
 	/* It returns 0 from the same call, with the parent's registers. */
 	child->regs = *proc->regs;
 	child->regs.rax = 0;

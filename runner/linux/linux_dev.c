@@ -1,4 +1,4 @@
-/* /dev of a Linux-ABI guest, served by the VMM: null, zero, full, random, urandom, tty, fd/N and stdin/stdout/stderr; no host device is ever opened. */
+/* /dev of a Linux-ABI guest, served by the VMM: null, zero, full, random, urandom, tty, fd/N, stdin/stdout/stderr, ptmx and pts/N (linux_pty.c); no host device is ever opened. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,11 +26,12 @@ static const struct {
     {"stdin", S_IFLNK | 0777, 0, 0, 0, "fd/0"},
     {"stdout", S_IFLNK | 0777, 0, 0, 0, "fd/1"},
     {"stderr", S_IFLNK | 0777, 0, 0, 0, "fd/2"},
+    {"ptmx", S_IFCHR | 0666, LINUX_DEV_PTMX, 5, 2, NULL},
+    {"pts", S_IFDIR | 0755, 0, 0, 0, NULL},
 };
 
-/* A node of /dev, appended to dir's children. */
-static struct linux_node *dev_node(struct linux_fs *fs, struct linux_node *dir, const char *name,
-				   uint32_t mode)
+struct linux_node *linux_fs_fixed_node(struct linux_fs *fs, struct linux_node *dir,
+				       const char *name, uint32_t mode)
 {
 	struct linux_node *n = calloc(1, sizeof(*n));
 	char *copy = n ? strdup(name) : NULL;
@@ -43,13 +44,39 @@ static struct linux_node *dev_node(struct linux_fs *fs, struct linux_node *dir, 
 				 .parent = dir,
 				 .name = copy,
 				 .name_len = strlen(name)};
-	linux_fs_link_child(dir, n);
 	return n;
+}
+
+/* A node of /dev, appended to dir's children. */
+static struct linux_node *dev_node(struct linux_fs *fs, struct linux_node *dir, const char *name,
+				   uint32_t mode)
+{
+	struct linux_node *n = linux_fs_fixed_node(fs, dir, name, mode);
+	if (n)
+		linux_fs_link_child(dir, n);
+	return n;
+}
+
+/* dir/0 .. dir/count-1: character devices of `kind` naming their number. */
+static int dev_numbered(struct linux_fs *fs, struct linux_node *dir, unsigned count, uint8_t kind,
+			uint32_t mode, unsigned major)
+{
+	for (unsigned i = 0; i < count; i++) {
+		char name[8];
+		snprintf(name, sizeof(name), "%u", i);
+		struct linux_node *n = dev_node(fs, dir, name, S_IFCHR | mode);
+		if (!n)
+			return -ENOMEM;
+		n->dev_kind = kind;
+		n->dev_fd = i;
+		n->rdev = major ? (uint32_t)makedev(major, i) : 0;
+	}
+	return 0;
 }
 
 int linux_dev_init(struct linux_fs *fs, struct linux_node *dev)
 {
-	struct linux_node *fd_dir = NULL;
+	struct linux_node *fd_dir = NULL, *pts = NULL;
 	for (size_t i = 0; i < sizeof(dev_entries) / sizeof(dev_entries[0]); i++) {
 		struct linux_node *n = dev_node(fs, dev, dev_entries[i].name, dev_entries[i].mode);
 		if (!n || (dev_entries[i].link && !(n->link = strdup(dev_entries[i].link))))
@@ -57,19 +84,16 @@ int linux_dev_init(struct linux_fs *fs, struct linux_node *dev)
 		n->dev_kind = dev_entries[i].kind;
 		n->rdev = (uint32_t)makedev(dev_entries[i].major, dev_entries[i].minor);
 		n->size = n->link ? strlen(n->link) : 0;
-		if (S_ISDIR(n->mode))
+		if (S_ISDIR(n->mode) && strcmp(n->name, "fd") == 0)
 			fd_dir = n;
+		else if (S_ISDIR(n->mode))
+			pts = n;
 	}
-	/* /dev/fd/N: the program's fd N (opening it duplicates the fd). */
-	for (unsigned fd = 0; fd < LINUX_DEV_FDS; fd++) {
-		char name[8];
-		snprintf(name, sizeof(name), "%u", fd);
-		struct linux_node *n = dev_node(fs, fd_dir, name, S_IFCHR | 0600);
-		if (!n)
-			return -ENOMEM;
-		n->dev_kind = LINUX_DEV_FD;
-		n->dev_fd = fd;
-	}
+	/* /dev/fd/N: the program's fd N (opening it duplicates the fd); /dev/pts/N: pair N's
+	 * slave (opening it without a master gives EIO) */
+	if (dev_numbered(fs, fd_dir, LINUX_DEV_FDS, LINUX_DEV_FD, 0600, 0) < 0 ||
+	    dev_numbered(fs, pts, LINUX_PTYS_MAX, LINUX_DEV_PTS, 0620, 136) < 0)
+		return -ENOMEM;
 	return 0;
 }
 

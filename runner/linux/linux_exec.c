@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "linux.h"
+#include "linux_procfs.h"
 
 #define PAGE_MASK	      (LOCKVM_PAGE_SIZE - 1)
 #define LINUX_PIE_BASE	      0x400000ULL /* Linux's ELF_ET_DYN_BASE would be far above RAM */
@@ -394,11 +395,13 @@ static int build_stack(struct linux_proc *proc, const struct exec_image *img,
 	uint64_t *table = malloc(words * 8);
 	if (!table)
 		return -ENOMEM;
-	size_t k = 0, off = 0;
+	size_t k = 0, off = 0, off_env = args->len;
 	table[k++] = args->argc;
 	for (unsigned i = 0; i < args->argc + args->envc; i++) {
-		if (i == args->argc)
+		if (i == args->argc) {
 			table[k++] = 0; /* end of argv */
+			off_env = off;
+		}
 		table[k++] = strings + off;
 		off += strlen(args->buf + off) + 1;
 	}
@@ -413,6 +416,9 @@ static int build_stack(struct linux_proc *proc, const struct exec_image *img,
 	long rc = linux_copy_out(proc, w.sp, table, words * 8);
 	free(table);
 	proc->initial_rsp = w.sp;
+	proc->arg_start = strings;
+	proc->env_start = strings + off_env;
+	proc->env_end = strings + args->len;
 	return rc < 0 ? (int)rc : 0;
 }
 
@@ -519,6 +525,8 @@ int linux_exec_load(struct linux_proc *proc, const uint8_t *file, uint64_t size,
 		exec_reset(proc);
 	if (rc == 0)
 		linux_task_set_cmdline(proc, args);
+	if (rc == 0)
+		linux_procfs_set_exe(proc, filename);
 	image_free(&img);
 	return (int)rc;
 }

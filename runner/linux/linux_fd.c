@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "linux.h"
+#include "linux_pty.h"
 
 void linux_fd_init(struct linux_proc *proc)
 {
@@ -38,6 +39,8 @@ static void file_put(struct linux_proc *proc, struct linux_file *f)
 	} else if (f->kind == LINUX_FILE_NODE) {
 		if (f->host_fd >= 0)
 			close(f->host_fd); /* a --fs file's host fd (linux_hostfs.c) */
+		if (f->pty)
+			linux_pty_release(proc, f);
 		linux_fs_put(&proc->fs, f->node);
 	} else if (f->kind == LINUX_FILE_PIPE) {
 		linux_pipe_release(f);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "linux_fs.h"
@@ -42,10 +43,14 @@ int linux_fs_init(struct linux_fs *fs, int root_fd, uint64_t upper_limit, uint64
 				.tmp_pool = {.limit = tmp_limit},
 				.upper_pool = {.limit = upper_limit},
 				.next_ino = 2};
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	fs->start_ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 	fs->root = fixed_dir(fs, NULL, "");
 	fs->tmp = fs->root ? fixed_dir(fs, fs->root, "tmp") : NULL;
 	fs->dev = fs->tmp ? fixed_dir(fs, fs->root, "dev") : NULL;
-	if (!fs->dev || linux_dev_init(fs, fs->dev) < 0 || linux_sysfs_init(fs) < 0) {
+	if (!fs->dev || linux_dev_init(fs, fs->dev) < 0 || linux_sysfs_init(fs) < 0 ||
+	    linux_procfs_init(fs) < 0) {
 		snprintf(err, errlen, "out of memory for the file tree");
 		linux_fs_free(fs);
 		return -1;
@@ -100,6 +105,8 @@ int linux_fs_child(struct linux_fs *fs, struct linux_node *dir, const char *name
 {
 	if (!is_dir(dir))
 		return -ENOTDIR;
+	if (dir->proc_kind)
+		return linux_procfs_child(fs, dir, name, len, out); /* generated as asked */
 	if (dir == fs->root && len == 3 && memcmp(name, "tmp", 3) == 0) {
 		*out = fs->tmp; /* the in-memory /tmp hides the tree's own */
 		return 0;
@@ -199,8 +206,22 @@ int linux_fs_resolve(struct linux_fs *fs, struct linux_node *cwd, const char *pa
 			}
 			return rc;
 		}
-		if ((child->mode & S_IFMT) == S_IFLNK &&
-		    (!is_last || trailing_slash || (flags & LINUX_RESOLVE_FOLLOW))) {
+		bool follow = !is_last || trailing_slash || (flags & LINUX_RESOLVE_FOLLOW);
+		if (follow && linux_procfs_magic(child)) {
+			/* /proc's exe, cwd, root, fd/N name an object of the VM's own:
+			 * the walk goes on from its node, as Linux's magic links. */
+			if (++hops > SYMLINK_MAX_HOPS)
+				return -ELOOP;
+			struct linux_node *target;
+			rc = linux_procfs_follow(fs, child, &target);
+			if (rc < 0)
+				return rc;
+			if (rc == 1 && !is_last)
+				return -ENOTDIR; /* a pipe or socket has no entries */
+			node = rc == 1 ? child : target;
+			continue;
+		}
+		if ((child->mode & S_IFMT) == S_IFLNK && follow) {
 			if (++hops > SYMLINK_MAX_HOPS)
 				return -ELOOP;
 			size_t rest = strlen(buf + pos);
@@ -319,10 +340,11 @@ int linux_fs_unlink(struct linux_fs *fs, struct linux_node *dir, const char *nam
 	return 0;
 }
 
-/* Nodes whose lifetime is the tree's: lower nodes (copied up or not), /dev and /tmp itself. */
+/* Nodes whose lifetime is the tree's: lower nodes (copied up or not), /dev, /sys, /proc's fixed
+ * entries and /tmp itself. */
 static bool lives_with_tree(const struct linux_fs *fs, const struct linux_node *node)
 {
-	return !node->writable || node->lower || node == fs->tmp;
+	return (!node->writable && !node->gen) || node->lower || node == fs->tmp;
 }
 
 void linux_fs_get(struct linux_fs *fs, struct linux_node *node)

@@ -19,7 +19,7 @@ enum linux_pool {
 	LINUX_POOL_UPPER,    /* the root's copy-on-write upper layer */
 	LINUX_POOL_MOUNT0,   /* the first --tmpfs mount (/dev/shm among them) */
 };
-#define LINUX_FS_MOUNTS	 9u /* /sys, then --tmpfs mounts (/dev/shm included) */
+#define LINUX_FS_MOUNTS	 10u /* /sys, /proc, then --tmpfs mounts (/dev/shm included) */
 #define LINUX_FS_VOLUMES 8u /* --volume host directories */
 /* Listing offsets: ".", "..", the root's "tmp" and "dev", a directory's
  * mount points, its volumes, then its entries. */
@@ -45,7 +45,11 @@ struct linux_node {
 	uint32_t nlink;	   /* host nodes: the host's link count (0: not known, shown as 1) */
 	uint8_t dev_kind;  /* a /dev node (LINUX_DEV_*), served by linux_dev.c; 0: none */
 	uint32_t rdev;	   /* its device number, as stat shows it */
-	uint32_t dev_fd;   /* LINUX_DEV_FD: the fd /dev/fd/N names */
+	uint32_t dev_fd;   /* LINUX_DEV_FD: the fd /dev/fd/N names; /proc's fd/N: N */
+	uint8_t proc_kind; /* a /proc node (enum linux_proc_kind), served by linux_procfs*.c */
+	bool gen;	   /* a generated /proc node of one pid: reference-counted, pruned
+			    * from its directory when the pid or fd is gone */
+	int proc_pid;	   /* the pid a /proc node of one process shows */
 	struct linux_node *parent;
 	char *name; /* owned; "" for the root */
 	size_t name_len;
@@ -86,10 +90,18 @@ enum linux_dev_kind {
 	LINUX_DEV_RANDOM, /* random and urandom */
 	LINUX_DEV_TTY,
 	LINUX_DEV_FD,
+	LINUX_DEV_PTMX, /* a new pty pair's master (linux_pty.c) */
+	LINUX_DEV_PTS,	/* /dev/pts/N: pair N's slave (dev_fd: N) */
 };
-#define LINUX_DEV_FDS 64u /* /dev/fd/0..63: every guest fd (LINUX_MAX_FDS) */
+#define LINUX_PTYS_MAX 16u /* /dev/pts/0..15: every pty pair (LINUX_PTYS) */
+#define LINUX_DEV_FDS  64u /* /dev/fd/0..63: every guest fd (LINUX_MAX_FDS) */
+
+struct linux_proc;
 
 struct linux_fs {
+	struct linux_proc *owner; /* the process /proc shows (linux_setup), or NULL: no pids */
+	uint64_t start_ns;	  /* CLOCK_MONOTONIC when the tree was built: /proc/uptime */
+	unsigned follows;	  /* /proc magic links being followed (nested: at most 2) */
 	/* --fs: O_PATH fd of the tree's root (the supervisor's read-only,
 	 * nodev, nosuid, noexec clone of it); -1: an empty root */
 	int root_fd;
@@ -280,10 +292,33 @@ long linux_volume_write(struct linux_node *n, int host_fd, uint64_t offset, cons
 
 /* ---- linux_sysfs.c: /sys ---- */
 
+/* A generated, read-only file system's directory mounted at /name (the
+ * mount table's next slot), or NULL. */
+struct linux_node *linux_fs_fixed_mount(struct linux_fs *fs, const char *name);
 /* Mounts the generated, read-only /sys (the first mount). 0 or -ENOMEM. */
 int linux_sysfs_init(struct linux_fs *fs);
 
+/* ---- linux_procfs.c: /proc ---- */
+
+/* Mounts the generated, read-only /proc. 0 or -ENOMEM. */
+int linux_procfs_init(struct linux_fs *fs);
+/* linux_fs_child() for a /proc directory: the static entries, pids, fds. */
+int linux_procfs_child(struct linux_fs *fs, struct linux_node *dir, const char *name, size_t len,
+		       struct linux_node **out);
+/* Following a /proc magic link (exe, cwd, root, fd/N) in a path walk: 0
+ * with *out its object's node (never a host path), 1 when the object has
+ * no node (a pipe, socket or stdio fd: opened as the link itself), or
+ * -errno. */
+int linux_procfs_follow(struct linux_fs *fs, struct linux_node *link, struct linux_node **out);
+/* Whether a /proc node is a magic link (its target is an object, not text). */
+bool linux_procfs_magic(const struct linux_node *n);
+
 /* ---- linux_dev.c: /dev ---- */
+
+/* A new node `name` whose parent is dir, not yet among dir's children:
+ * the fixed entries of /dev, /sys and /proc. NULL: out of memory. */
+struct linux_node *linux_fs_fixed_node(struct linux_fs *fs, struct linux_node *dir,
+				       const char *name, uint32_t mode);
 
 /* Fills the /dev directory. 0 or -ENOMEM. */
 int linux_dev_init(struct linux_fs *fs, struct linux_node *dev);

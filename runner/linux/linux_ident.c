@@ -86,7 +86,7 @@ long linux_sys_getgroups(struct linux_proc *proc, const uint64_t *a)
 
 /* A limit as the program sees it: what --rlimit or setrlimit gave, else
  * the VM's own (its stack mapping, no core files, the fd table). */
-static void rlimit_of(const struct linux_proc *proc, unsigned r, struct ident_rlimit *lim)
+void linux_rlimit_of(const struct linux_proc *proc, unsigned r, struct ident_rlimit *lim)
 {
 	if (proc->cfg.rlimit_set >> r & 1) {
 		*lim = proc->cfg.rlimits[r];
@@ -114,7 +114,7 @@ long linux_sys_prlimit64(struct linux_proc *proc, const uint64_t *a)
 	if (a[1] >= IDENT_RLIMITS)
 		return -EINVAL;
 	unsigned r = (unsigned)a[1];
-	rlimit_of(proc, r, &old);
+	linux_rlimit_of(proc, r, &old);
 	if (a[2]) {
 		if (linux_copy_in(proc, &new, a[2], sizeof(new)) < 0)
 			return -EFAULT;

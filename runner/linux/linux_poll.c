@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "linux.h"
+#include "linux_pty.h"
 
 #define L_FD_SETSIZE 1024
 #define NS_PER_SEC   1000000000ULL
@@ -19,6 +20,9 @@ short linux_file_poll(struct linux_proc *proc, struct linux_file *f)
 	case LINUX_FILE_PIPE: ev = linux_pipe_poll(f); break;
 	case LINUX_FILE_SOCKET: ev = linux_sock_poll(proc, f); break;
 	case LINUX_FILE_EVENT: ev = f->ops->poll(proc, f); break;
+	case LINUX_FILE_NODE:
+		ev = f->pty ? linux_pty_poll(f) : POLLIN | POLLOUT; /* files never block */
+		break;
 	case LINUX_FILE_STDIO:
 		/* The runner's stdin cannot be polled from a vCPU thread (its
 		 * filter has no poll): it is readable, and a read then waits. */

@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "linux.h"
+#include "linux_procfs.h"
+#include "linux_pty.h"
 
 #define L_AT_FDCWD	      (-100)
 #define L_AT_SYMLINK_NOFOLLOW 0x100
@@ -44,9 +46,11 @@ static long io_once(struct linux_proc *proc, struct linux_file *f, uint8_t *host
 		    const uint64_t *offset, bool write_it)
 {
 	if (f->kind == LINUX_FILE_STDIO || f->kind == LINUX_FILE_PIPE ||
-	    f->kind == LINUX_FILE_EVENT) {
+	    f->kind == LINUX_FILE_EVENT || f->pty) {
 		if (offset)
 			return -ESPIPE;
+		if (f->pty)
+			return linux_pty_io(proc, f, host, len, write_it);
 		if (f->kind == LINUX_FILE_PIPE)
 			return linux_pipe_io(proc, f, host, len, write_it);
 		if (f->kind == LINUX_FILE_EVENT)
@@ -55,6 +59,9 @@ static long io_once(struct linux_proc *proc, struct linux_file *f, uint8_t *host
 	}
 	uint64_t off = offset ? *offset : f->offset;
 	long n;
+	if (!write_it && off == 0 && f->node->proc_kind &&
+	    (n = linux_procfs_fill(proc, f->node)) < 0)
+		return n; /* a /proc file shows what is true at each read from its start */
 	if (write_it) {
 		if ((f->flags & O_APPEND) && !offset)
 			off = f->node->size;
@@ -106,7 +113,7 @@ static long do_io(struct linux_proc *proc, uint64_t fd, uint64_t buf, uint64_t l
 		if (rc <= 0)
 			break;
 		done += (uint64_t)rc;
-		if ((uint64_t)rc < n || f->kind != LINUX_FILE_NODE)
+		if ((uint64_t)rc < n || f->kind != LINUX_FILE_NODE || f->pty)
 			break;
 	}
 	free(bounce);
@@ -270,6 +277,8 @@ static long do_open(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, uin
 	} else if ((flags & L_O_CREAT) && (flags & L_O_EXCL)) {
 		return -EEXIST;
 	}
+	if (node->proc_kind == PROC_PID_FD && S_ISLNK(node->mode) && !(flags & L_O_PATH))
+		return linux_procfs_open_fd(proc, node, flags); /* fd/N of a pipe, socket, stdio */
 	if (S_ISLNK(node->mode) && !(flags & L_O_PATH))
 		return -ELOOP;
 	if (S_ISSOCK(node->mode) && !(flags & L_O_PATH))
@@ -277,6 +286,9 @@ static long do_open(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, uin
 	if ((node->dev_kind == LINUX_DEV_FD || node->dev_kind == LINUX_DEV_TTY) &&
 	    !(flags & L_O_PATH))
 		return linux_dev_open(proc, node, flags);
+	if ((node->dev_kind == LINUX_DEV_PTMX || node->dev_kind == LINUX_DEV_PTS) &&
+	    !(flags & L_O_PATH))
+		return linux_pty_open(proc, node, flags);
 	if ((flags & L_O_DIRECTORY) && !S_ISDIR(node->mode))
 		return -ENOTDIR;
 	if (acc != O_RDONLY && S_ISDIR(node->mode))
@@ -288,6 +300,8 @@ static long do_open(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, uin
 	if ((flags & L_O_TRUNC) && acc != O_RDONLY && S_ISREG(node->mode) &&
 	    (rc = linux_fs_truncate(&proc->fs, node, 0)) < 0)
 		return rc;
+	if (node->proc_kind && !(flags & L_O_PATH) && (rc = linux_procfs_fill(proc, node)) < 0)
+		return rc; /* its process is gone, or attr/current: EINVAL */
 	/* A host file is opened on the host now (O_PATH: never); a volume's
 	 * for writing when the guest writes it. */
 	int host_fd = -1;
@@ -498,6 +512,8 @@ long linux_sys_getdents64(struct linux_proc *proc, const uint64_t *a)
 	if (f->node->unlinked)
 		return -ENOENT; /* Linux: a removed directory is not iterated */
 	long listed = f->node->host ? linux_hostfs_list(&proc->fs, f->node) : 0;
+	if (f->node->proc_kind)
+		linux_procfs_list(proc, f->node); /* pids, fds: as they are now */
 	if (listed < 0)
 		return listed;
 	/* Built in a bounded VMM buffer, then copied out: a short listing. */
@@ -681,6 +697,8 @@ long linux_sys_ioctl(struct linux_proc *proc, const uint64_t *a)
 		const int32_t n32 = (int32_t)n;
 		return n < 0 ? n : linux_copy_out(proc, a[2], &n32, sizeof(n32));
 	}
+	if (f->pty)
+		return linux_pty_ioctl(proc, f, a[1], a[2]);
 	if (!is_tty(proc, f))
 		return -ENOTTY;
 	if (a[1] == L_TCGETS) {

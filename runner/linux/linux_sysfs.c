@@ -30,23 +30,23 @@ static struct linux_node *sys_node(struct linux_fs *fs, struct linux_node *dir, 
 	return n;
 }
 
-int linux_sysfs_init(struct linux_fs *fs)
+struct linux_node *linux_fs_fixed_mount(struct linux_fs *fs, const char *name)
 {
 	if (fs->mount_count == LINUX_FS_MOUNTS)
+		return NULL;
+	/* a read-only mount (no pool) hiding the tree's entry, as /dev does */
+	struct linux_node *dir = linux_fs_fixed_node(fs, fs->root, name, S_IFDIR | 0555);
+	if (dir)
+		fs->mounts[fs->mount_count++] =
+		    (struct linux_mount){.parent = fs->root, .dir = dir};
+	return dir;
+}
+
+int linux_sysfs_init(struct linux_fs *fs)
+{
+	struct linux_node *sys = linux_fs_fixed_mount(fs, "sys");
+	if (!sys)
 		return -ENOMEM;
-	struct linux_node *sys = calloc(1, sizeof(*sys));
-	char *name = sys ? strdup("sys") : NULL;
-	if (!name) {
-		free(sys);
-		return -ENOMEM;
-	}
-	/* a read-only mount (no pool) hiding the tree's /sys, as /dev does */
-	*sys = (struct linux_node){.mode = S_IFDIR | 0555,
-				   .ino = fs->next_ino++,
-				   .parent = fs->root,
-				   .name = name,
-				   .name_len = 3};
-	fs->mounts[fs->mount_count++] = (struct linux_mount){.parent = fs->root, .dir = sys};
 	struct linux_node *devices = sys_node(fs, sys, "devices", NULL);
 	struct linux_node *system = devices ? sys_node(fs, devices, "system", NULL) : NULL;
 	struct linux_node *cpu = system ? sys_node(fs, system, "cpu", NULL) : NULL;

@@ -161,7 +161,8 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 						 .prefix = l.net_prefix,
 						 .gateway = l.net_gateway,
 						 .dns = l.net_dns};
-	_Static_assert(LAUNCH_MAX_TMPFS + 1 == LINUX_FS_MOUNTS, "a mount slot per tmpfs and /sys");
+	_Static_assert(LAUNCH_MAX_TMPFS + 2 == LINUX_FS_MOUNTS,
+		       "a mount slot per tmpfs, /sys and /proc");
 	o->tmpfs_count = l.tmpfs_count;
 	memcpy(o->tmpfs, l.tmpfs, sizeof(o->tmpfs)); /* paths point into the message, kept */
 	_Static_assert(LAUNCH_MAX_VOLUMES == LINUX_FS_VOLUMES, "a volume slot per --volume");

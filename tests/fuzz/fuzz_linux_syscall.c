@@ -62,8 +62,43 @@ static int tree_fd(void)
 #define TREE_OPS    64
 
 static const char *const tree_paths[] = {
-    "/tmp/a", "a",  "..",	"../a",	 "/tmp/a/b", "b",    "/tmp", ".",      "/tmp/b", "../b",
-    "a/b",    "/d", "/tmp/a/.", "../..", "b/..",     "/d/f", "f",    "/tmp/f", "",	 "/",
+    "/tmp/a",
+    "a",
+    "..",
+    "../a",
+    "/tmp/a/b",
+    "b",
+    "/tmp",
+    ".",
+    "/tmp/b",
+    "../b",
+    "a/b",
+    "/d",
+    "/tmp/a/.",
+    "../..",
+    "b/..",
+    "/d/f",
+    "f",
+    "/tmp/f",
+    "",
+    "/",
+    /* /proc: generated nodes made and pruned as pids and fds come and go */
+    "/proc/self/fd/3",
+    "/proc/1/status",
+    "/proc/1",
+    "/proc/self/fd",
+    "/proc/1/cwd/..",
+    "/proc/self/maps",
+    "/proc/1/task/1/stat",
+    "/proc/self/fdinfo/4",
+    "/proc/self/exe",
+    "/proc",
+    "/proc/self/root/tmp/a",
+    "/proc/1/environ",
+    /* ptys: a master, its slave */
+    "/dev/ptmx",
+    "/dev/pts/0",
+    "/dev/pts/1",
 };
 #define TREE_PATHS (sizeof(tree_paths) / sizeof(tree_paths[0]))
 #define TREE_LONG  0x80 /* path byte with this bit: /tmp/ + a long name of 'A's */
@@ -95,8 +130,14 @@ enum tree_call {
 	T_READ,
 	T_POLL,
 	T_SELECT,
+	T_IOCTL,
 	T_CALLS
 };
+
+/* Terminal ioctls a pty end takes (linux_pty.c), the argument a buffer. */
+static const uint32_t tty_ioctls[] = {0x5401, 0x5402, 0x5404,	  0x540B,     0x540E,
+				      0x540F, 0x5410, 0x5413,	  0x5414,     0x541B,
+				      0x5422, 0x5429, 0x80045430, 0x40045431, 0x5441};
 
 /* A pollfd array at `at`: fds 3..10, each for reading and writing. */
 static void poll_fds(struct linux_proc *proc, uint64_t at)
@@ -144,10 +185,11 @@ static void ref_add(struct ref_node *set, size_t *n, size_t max, struct linux_no
 }
 
 /* Whether a node is reference-counted: a /tmp or upper-layer node made in
- * the VM (lower nodes, copied up or not, live as long as the tree). */
+ * the VM, or a /proc node of one pid (lower nodes, copied up or not, live
+ * as long as the tree). */
 static bool counted(const struct linux_fs *fs, const struct linux_node *node)
 {
-	return node->writable && !node->lower && node != fs->tmp;
+	return (node->writable || node->gen) && !node->lower && node != fs->tmp;
 }
 
 /* Adds the counted nodes under dir (linked: +1 each for the link). */
@@ -159,7 +201,7 @@ static void ref_tree(struct linux_fs *fs, struct linux_node *dir, struct ref_nod
 			abort(); /* a listed child must be linked, here */
 		if (counted(fs, c))
 			ref_add(set, n, max, c, 1);
-		if (c->writable)
+		if (c->writable || c->proc_kind)
 			ref_tree(fs, c, set, n,
 				 max); /* host-only directories hold no counted node */
 	}
@@ -175,6 +217,9 @@ static void check_refs(struct linux_proc *proc)
 	struct linux_fs *fs = &proc->fs;
 	ref_tree(fs, fs->tmp, set, &n, MAX);
 	ref_tree(fs, fs->root, set, &n, MAX); /* the upper layer's nodes */
+	for (unsigned m = 0; m < fs->mount_count; m++)
+		if (fs->mounts[m].dir->proc_kind)
+			ref_tree(fs, fs->mounts[m].dir, set, &n, MAX); /* /proc's pid nodes */
 	for (int fd = 0; fd < LINUX_MAX_FDS; fd++) {
 		struct linux_file *f = proc->fds[fd].file;
 		if (!f || f->kind != LINUX_FILE_NODE || !counted(fs, f->node))
@@ -403,6 +448,11 @@ static void tree_sequence(struct linux_proc *proc, uint64_t user, const uint8_t 
 				       "\xff\xff\xff\xff\xff\xff\xff\xff",
 				       16);
 			r.rax = 23, a[0] = 3 + op[3] % 12, a[1] = buf_at, a[2] = buf_at + 8;
+			break;
+		case T_IOCTL: /* the buffer holds what the fuzzer wrote: termios, sizes, ints */
+			r.rax = 16, a[0] = fd,
+			a[1] = tty_ioctls[op[3] % (sizeof(tty_ioctls) / sizeof(tty_ioctls[0]))],
+			a[2] = op[3] & 0x80 ? buf_at : 0;
 			break;
 		case T_CALLS: abort();
 		}
@@ -834,6 +884,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!proc || linux_mm_init(proc, err, sizeof(err)) < 0 ||
 	    linux_fs_init(&proc->fs, tree_fd(), 1 << 20, 1 << 20, err, sizeof(err)) < 0)
 		abort();
+	proc->fs.owner = proc; /* /proc shows its tasks */
 	/* Program memory: an "image" at 2 MiB and a stack below the tables. */
 	uint64_t user = 0x200000, user_len = 0x100000;
 	proc->stack_low = proc->user_top - 0x40000;

@@ -129,12 +129,12 @@ static void host_directory_listed(void **state)
 		strncat(seen, name, len);
 		strcat(seen, " ");
 	}
-	/* ". .. tmp dev sys" then the host's entries in its order: check each once */
+	/* ". .. tmp dev sys proc" then the host's entries in its order: check each once */
 	static const char *const want[] = {" a ", " l ", " loop ", " esc ", " fifo ", " null "};
-	assert_int_equal(strncmp(seen, ". .. tmp dev sys ", 17), 0);
+	assert_int_equal(strncmp(seen, ". .. tmp dev sys proc ", 22), 0);
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
-		assert_non_null(strstr(seen + 16, want[i]));
-	assert_int_equal(strlen(seen), strlen(". .. tmp dev sys a l loop esc fifo null "));
+		assert_non_null(strstr(seen + 21, want[i]));
+	assert_int_equal(strlen(seen), strlen(". .. tmp dev sys proc a l loop esc fifo null "));
 	linux_fs_free(&fs);
 	remove_tree(dir);
 }

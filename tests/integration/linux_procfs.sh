@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# --linux /proc: the VMM's generated tree read by the host's own tools under --fs / (ps, pgrep, top, nproc, python), and the C checks of lx_procfs (self, fd/N reopen, magic links with "..", a pid gone while its directory is open, huge offsets).
+. "$(dirname "$0")/../lib.sh"
+if ! have_kvm; then skip "linux_procfs: /dev/kvm is not usable here"; exit 0; fi
+LX=$B/tests/linux
+RUN=("$LOCKVM" run --linux --timeout 60)
+
+# ---- the C checks, glibc and musl ----
+FS=$T_TMP/fs
+mkdir -p "$FS/bin" "$FS/etc"
+for libc in glibc musl; do
+	[ -x "$LX/lx_procfs.$libc" ] || { skip "linux_procfs: lx_procfs.$libc not built (musl-gcc missing)"; continue; }
+	cp "$LX/lx_procfs.$libc" "$FS/bin/lx_procfs"
+	expect "$libc: /proc self, status, fd/N reopen, magic links, a gone pid, huge offsets" 0 \
+		"procfs ok" "${RUN[@]}" --fs "$FS" --env LX_PROCFS=yes /bin/lx_procfs arg two
+done
+
+# ---- the host's tools under --fs / ----
+expect "ps -ef lists the VM's processes" 0 "" "${RUN[@]}" --fs / sh -c 'sleep 5 & ps -ef; kill $!'
+grep -Eq '^root +2 +1 .* sleep 5$' <<<"$out" && grep -Eq '^root +1 +0 .* sh -c' <<<"$out" &&
+	pass "ps -ef: the background sleep with pid 2, ppid 1" || fail "ps -ef: $(tr '\n' '|' <<<"$out")"
+expect "ps aux" 0 "ps aux" "${RUN[@]}" --fs / ps aux
+expect "pgrep finds a background sleep" 0 "" "${RUN[@]}" --fs / sh -c 'sleep 5 & pgrep -x sleep; kill $!'
+[ "$out" = 2 ] && pass "pgrep -x sleep prints 2" || fail "pgrep: $out"
+expect "top -bn1 exits 0 and counts the tasks" 0 "Tasks:   1 total" "${RUN[@]}" --fs / top -bn1
+expect "cat /proc/self/status under --user" 0 "" "${RUN[@]}" --fs / --user 1234:99 cat /proc/self/status
+grep -q "^Pid:	1$" <<<"$out" && grep -q "^Uid:	1234	1234	1234	1234$" <<<"$out" &&
+	grep -q "^Gid:	99	" <<<"$out" && grep -q "^Name:	cat$" <<<"$out" &&
+	pass "status: Pid 1, Uid of --user, Name" || fail "status: $(tr '\n' '|' <<<"$out" | head -c 300)"
+expect "/proc/self/maps names the program" 0 "/usr/bin/cat" "${RUN[@]}" --fs / cat /proc/self/maps
+grep -q "\[stack\]" <<<"$out" && pass "maps: [stack]" || fail "maps: $(head -c 300 <<<"$out")"
+expect "ls -l /proc/self/fd shows pipes and paths" 0 "-> pipe:[" "${RUN[@]}" --fs / ls -l /proc/self/fd
+grep -q -- "-> /proc/1/fd" <<<"$out" && pass "ls -l fd: the listed directory's path" || fail "ls -l fd: $out"
+expect "readlink /proc/self/exe" 0 "/usr/bin/readlink" "${RUN[@]}" --fs / readlink /proc/self/exe
+expect "nproc is the VM's vCPU count" 0 "" "${RUN[@]}" --fs / nproc
+[ "$out" = 1 ] && pass "nproc: 1" || fail "nproc: $out"
+expect "/proc/cpuinfo has a processor per vCPU" 0 "" "${RUN[@]}" --fs / grep -c ^processor /proc/cpuinfo
+[ "$out" = 1 ] && pass "cpuinfo: 1 processor" || fail "cpuinfo: $out"
+expect "free reads /proc/meminfo" 0 "Mem:" "${RUN[@]}" --fs / --mem 256M free -m
+expect "bash's \$(< /proc/self/status)" 0 "Name:	bash" "${RUN[@]}" --fs / bash -c 'x=$(< /proc/self/status); echo "$x"'
+expect "/proc/sys/kernel/hostname is --hostname" 0 "jobhost" "${RUN[@]}" --fs / --hostname jobhost cat /proc/sys/kernel/hostname
+expect "/proc/mounts lists the VM's mounts" 0 "proc /proc proc" "${RUN[@]}" --fs / cat /proc/mounts
+if command -v python3 >/dev/null; then
+	expect "python: os.cpu_count() and listdir('/proc')" 0 "1 True" "${RUN[@]}" --fs / python3 -c \
+		'import os; print(os.cpu_count(), "1" in os.listdir("/proc"))'
+else
+	skip "linux_procfs: python3 is not installed"
+fi
+# hostile: the host's /proc is never what the VM sees
+v=$(timeout -k 5 60 "${RUN[@]}" --fs / cat /proc/1/cmdline | tr '\0' ' ')
+[ "$v" = "cat /proc/1/cmdline " ] && pass "/proc/1/cmdline: the VM's pid 1, not the host's" ||
+	fail "/proc/1/cmdline: $v"
+expect "writing /proc is refused" 2 "Read-only file system" "${RUN[@]}" --fs / sh -c 'echo x >/proc/sys/kernel/hostname'
+expect "a read of every /proc file ends" 0 "" "${RUN[@]}" --fs / sh -c \
+	'for f in /proc/*/* /proc/*/fd/* /proc/sys/*/* /proc/*; do cat "$f" >/dev/null 2>&1; done; echo done'
