@@ -66,10 +66,11 @@ struct linux_file {
 		LINUX_FILE_PIPE,
 		LINUX_FILE_SOCKET
 	} kind;
-	int host_fd;		 /* STDIO: the runner's 0, 1 or 2; NODE: a --fs file's fd or -1 */
-	struct linux_node *node; /* LINUX_FILE_NODE */
-	struct linux_pipe *pipe; /* LINUX_FILE_PIPE: its read end (O_RDONLY) or write end */
-	struct linux_sock *sock; /* LINUX_FILE_SOCKET (linux_socket.h) */
+	int host_fd;		   /* STDIO: the runner's 0, 1 or 2; NODE: a --fs file's fd or -1 */
+	bool host_owned, host_tty; /* STDIO of `lockvm exec`: a passed fd, closed with the file */
+	struct linux_node *node;   /* LINUX_FILE_NODE */
+	struct linux_pipe *pipe;   /* LINUX_FILE_PIPE: its read end (O_RDONLY) or write end */
+	struct linux_sock *sock;   /* LINUX_FILE_SOCKET (linux_socket.h) */
 	uint64_t offset;
 	unsigned flags; /* O_ACCMODE | O_APPEND | O_NONBLOCK */
 	unsigned refs;	/* fd slots sharing it (dup) */
@@ -132,6 +133,14 @@ struct linux_kmap {
 	uint64_t addr, len, bits;
 };
 
+/* Who a task is (the VM's view): --user and --group-add for pid 1 and its
+ * children, what `lockvm exec --user` asked for an exec'd process. */
+struct linux_cred {
+	uint32_t uid, gid;
+	unsigned ngroups;
+	uint32_t groups[IDENT_MAX_GROUPS];
+};
+
 /*
  * What each task (process) has of its own. While a task runs these fields
  * are the ones in struct linux_proc (the union below), so the code serving
@@ -151,7 +160,8 @@ struct linux_kmap {
 	uint32_t altstack_flags;                                                                   \
 	unsigned signal_depth;                                                                     \
 	uint64_t clear_child_tid; /* set_tid_address, CLONE_CHILD_CLEARTID */                      \
-	uint64_t fs_base, gs_base;
+	uint64_t fs_base, gs_base;                                                                 \
+	struct linux_cred cred;
 
 struct linux_task_state {
 	LINUX_TASK_FIELDS
@@ -205,6 +215,7 @@ struct linux_proc {
 	/* Files: the VM's tree (linux_fs.c) */
 	struct linux_fs fs;
 	struct linux_net *net; /* sockets of every task (linux_unix.c); NULL while there are none */
+	struct linux_spawns *spawns; /* `lockvm exec` requests (linux_spawn.c) */
 	/* Tasks (linux_task.c, linux_sched.c): cur runs, its state below. */
 	struct linux_task **tasks;
 	unsigned ntasks, max_tasks;
@@ -410,7 +421,38 @@ int linux_elf_map(struct linux_proc *proc, const uint8_t *file, const struct lin
  * (ABI note, TLS segment, Linux OS ABI): `lockvm run` then asks for --linux. */
 bool linux_elf_looks_linux(const uint8_t *file, uint64_t size);
 
+/* ---- linux_spawn.c: `lockvm exec`, a new process from the control channel ---- */
+
+struct control_msg;
+/* Main thread: queues a CONTROL_EXEC request (payload checked again here)
+ * with its stdio fds, which it takes on success; the vCPU starts it at its
+ * next call or kick. 0, or -1 with a one-line reason (fds stay the caller's). */
+int linux_spawn_request(struct vm *vm, const struct control_msg *m, const void *payload,
+			const int *fds, unsigned nfds, char *err, size_t errlen);
+/* Main thread: a signal for exec'd process id (CONTROL_EXEC_KILL). */
+void linux_spawn_kill(struct vm *vm, uint32_t id, int sig);
+/* Main thread, woken by the vCPU: sends what happened to the exec'd
+ * processes (EXEC_STARTED, EXEC_EXITED) on the control socket. */
+void linux_spawn_report(struct vm *vm, int control_fd);
+/* vCPU thread: starts queued requests, sends the clients' signals (to the
+ * running task only when may_signal_cur: its call is done or may give up),
+ * collects exec'd processes that exited. True when the running task was
+ * signalled (a blocked call gives up). */
+bool linux_spawn_poll(struct linux_proc *proc, bool may_signal_cur);
+/* The request table, before the vCPU runs (linux_setup). */
+void linux_spawn_init(struct linux_proc *proc);
+/* Frees the requests (linux_free). */
+void linux_spawn_free(struct linux_proc *proc);
+
 /* ---- linux_exec.c: execve and the one loader ---- */
+
+/* The path a program `name` has in the VM's tree, as execvp finds it: a
+ * name without '/' through the PATH list `path` (linux_boot.c). */
+void linux_exec_search_path(struct linux_proc *proc, const char *name, const char *path, char *out,
+			    size_t len);
+/* A program's bytes, read whole from the VM's tree (*size of them): NULL
+ * with *rc -errno when it is no executable regular file. */
+uint8_t *linux_exec_read_path(struct linux_proc *proc, const char *path, uint64_t *size, long *rc);
 
 /* argv then envp, NUL-terminated strings one after the other in buf. */
 struct linux_exec_args {

@@ -599,6 +599,7 @@ void linux_syscall(struct linux_proc *proc, struct linux_regs *regs)
 		proc->wake_gen++; /* whatever it changed, blocked tasks look again */
 		proc->retry_deadline = 0;
 	}
+	(void)linux_spawn_poll(proc, true); /* `lockvm exec`: start, signal, collect */
 	if (proc->resched && !vm_is_ending(proc->vm))
 		linux_sched_switch(proc, regs);
 	else if (!vm_is_ending(proc->vm))

@@ -364,6 +364,7 @@ void linux_vcpu_kicked(struct vcpu *vcpu)
 	if (!proc || !vcpu->run || vm_is_ending(vm) || atomic_load(&vm->pause_requested))
 		return; /* the loop parks or ends: their kick stays armed */
 	__atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_RELEASE);
+	(void)linux_spawn_poll(proc, false); /* `lockvm exec` while the program spins */
 	/* A host signal to deliver, or a time slice's end (linux_sched.c). */
 	bool host_signal = linux_signal_host_ready(proc);
 	if (!host_signal && atomic_load(&vm->slice_ms) == 0)
