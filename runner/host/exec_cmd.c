@@ -102,7 +102,8 @@ int cmd_exec(int argc, char **argv)
 	    .more = "The process runs beside the VM's own (a child of no one in the VM, as runc "
 		    "exec's process), sees the VM's file tree, and its stdio is this command's. "
 		    "Signals to `lockvm exec` are passed on to it. Exit status: the process's, "
-		    "128+N when signal N killed it, 125 when refused."};
+		    "128+N when signal N killed it, 137 when the VM ended first, 125 when "
+		    "refused.\n"};
 	struct control_exec req = {.cwd = "/"};
 	bool interactive = false;
 	char err[256];

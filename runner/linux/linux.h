@@ -439,6 +439,9 @@ void linux_spawn_report(struct vm *vm, int control_fd);
  * collects exec'd processes that exited. True when the running task was
  * signalled (a blocked call gives up). */
 bool linux_spawn_poll(struct linux_proc *proc, bool may_signal_cur);
+/* vCPU thread: a request, a signal or an exec'd process to collect waits
+ * for linux_spawn_poll(). */
+bool linux_spawn_pending(const struct linux_proc *proc);
 /* The request table, before the vCPU runs (linux_setup). */
 void linux_spawn_init(struct linux_proc *proc);
 /* Frees the requests (linux_free). */

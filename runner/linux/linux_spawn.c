@@ -348,9 +348,15 @@ bool linux_spawn_poll(struct linux_proc *proc, bool may_signal_cur)
 		news = true;
 	}
 	pthread_mutex_unlock(&proc->vm->lock);
+	linux_sched_tasks_changed(proc); /* the kick linux_vcpu_kicked asked for ends */
 	if (news)
 		wake_main(proc->vm);
 	return hit;
+}
+
+bool linux_spawn_pending(const struct linux_proc *proc)
+{
+	return proc->spawns && (atomic_load(&proc->spawns->work) || proc->spawns->running);
 }
 
 void linux_spawn_init(struct linux_proc *proc)

@@ -56,8 +56,11 @@ static void parse_options(int argc, char **argv, struct exec_opts *o)
 			o->tty = true;
 		else if (strcmp(a, "-d") == 0 || strcmp(a, "--detach") == 0)
 			o->detach = true;
-		else if (strcmp(a, "--no-new-privs") == 0 || strcmp(a, "--ignore-paused") == 0)
-			continue; /* a VM's process never gains privileges; no VM is paused */
+		else if (strcmp(a, "--no-new-privs") == 0 || strcmp(a, "--ignore-paused") == 0 ||
+			 oci_opt_value(argc, argv, &i, "cap", &v) ||
+			 oci_opt_value(argc, argv, &i, "c", &v))
+			continue; /* a VM's process never gains privileges or host
+				     capabilities; no VM is paused */
 		else if (oci_opt_value(argc, argv, &i, "process", &v) ||
 			 oci_opt_value(argc, argv, &i, "p", &v))
 			o->process_file = v;
@@ -81,9 +84,6 @@ static void parse_options(int argc, char **argv, struct exec_opts *o)
 				oci_fail("exec: at most %d --additional-gids",
 					 CONTROL_EXEC_MAX_GROUPS);
 			o->groups[o->ngroups++] = v;
-		} else if (oci_opt_value(argc, argv, &i, "cap", &v) ||
-			   oci_opt_value(argc, argv, &i, "c", &v)) {
-			continue; /* recorded as config.json's: no host capability in a VM */
 		} else {
 			bool known = false;
 			for (size_t k = 0; k < ARRAY_SIZE(refused) && !known; k++)
@@ -145,7 +145,7 @@ int oci_cmd_exec(int argc, char **argv)
 	if (o.tty && !o.console_socket)
 		oci_fail(
 		    "exec --tty: --console-socket is needed (the terminal goes to the engine)");
-	struct oci_state s;
+	static struct oci_state s; /* args below point into it, and into lockvm */
 	oci_load_or_fail(o.id, &s);
 	if (oci_state_status(&s) != OCI_RUNNING)
 		oci_fail("exec: cannot exec in a %s container",
@@ -153,7 +153,7 @@ int oci_cmd_exec(int argc, char **argv)
 
 	static const char *args[EXEC_ARGV_MAX];
 	static char user[32], group_bufs[IDENT_MAX_GROUPS][16];
-	char lockvm[4096];
+	static char lockvm[4096];
 	snprintf(lockvm, sizeof(lockvm), "%s", install_lockvm_binary());
 	int n = 0;
 	args[n++] = lockvm;
