@@ -25,7 +25,7 @@ _lockvm()
 		return
 	fi
 	case $cmd in
-	stop | kill | logs | inspect | save | migrate | undefine | start)
+	stop | kill | logs | inspect | save | migrate | exec | undefine | start)
 		COMPREPLY=($(compgen -W "$(lockvm list -a 2>/dev/null | awk 'NR > 1 {print $1}')" -- "$cur"))
 		;;
 	*)

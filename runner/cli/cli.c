@@ -85,6 +85,7 @@ static int net_cmd(int argc, char **argv)
 
 static const struct cliopt_command commands[] = {
     {"run", run_main, "run a guest in a new confined VM"},
+    {"exec", cmd_exec, "run a new process in a running --linux VM (-i, --tty, --env, --user)"},
     {"save", cmd_save, "save a running VM's state to a file (--keep-running, --key)"},
     {"restore", restore_main, "continue a saved VM in a new confined VM"},
     {"migrate", cmd_migrate, "live-migrate a running VM to an incoming lockvm"},

@@ -7,6 +7,7 @@
 #include <netdb.h>
 #include <json-c/json.h>
 #include <poll.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +72,8 @@ void control_relay_init(struct control_relay *r, int listen_fd, int vmm_fd, stru
 {
 	*r = (struct control_relay){
 	    .listen_fd = listen_fd, .vmm_fd = vmm_fd, .client = -1, .vm = vm};
+	for (unsigned i = 0; i < CONTROL_EXEC_SLOTS; i++)
+		r->execs[i].fd = -1;
 }
 
 /* What `list` and `inspect` say while a request runs ("running" after). */
@@ -90,6 +93,73 @@ static void reply_error(int client, int status, const char *text)
 	(void)control_send(client, &m, -1);
 }
 
+/* EXEC_STARTED with status 125 to an exec client: nothing ran. */
+static void exec_refuse(int client, const char *why)
+{
+	struct control_msg m = {
+	    .magic = CONTROL_MAGIC, .op = CONTROL_EXEC_STARTED, .status = EXIT_REFUSED};
+	snprintf(m.text, sizeof(m.text), "%s", why);
+	(void)control_send(client, &m, -1);
+}
+
+/* A stdio fd an exec'd process may have: no directory (an fd the VMM
+ * could resolve paths beneath), nothing that is not open. */
+static bool stdio_fd_ok(int fd)
+{
+	struct stat st;
+	return fstat(fd, &st) == 0 && !S_ISDIR(st.st_mode);
+}
+
+/* `lockvm exec`: the request checked whole here (the VMM checks it again),
+ * given an id and passed on with its fds; the client stays connected for
+ * its process's start, signals and exit status. */
+static void exec_request(struct control_relay *r, int client, struct control_msg *m,
+			 const uint8_t *payload, int *fds, unsigned nfds)
+{
+	struct control_exec req;
+	char err[256];
+	struct control_exec_client *slot = NULL;
+	for (unsigned i = 0; i < CONTROL_EXEC_SLOTS && !slot; i++)
+		if (r->execs[i].fd < 0)
+			slot = &r->execs[i];
+	bool ok = control_exec_decode(payload, m->payload_len, &req, err, sizeof(err)) == 0;
+	unsigned want = ok && (req.flags & CONTROL_EXEC_TTY) ? 1 : 3;
+	if (ok && nfds != want) {
+		snprintf(err, sizeof(err), "exec: %u stdio fds passed (want %u)", nfds, want);
+		ok = false;
+	}
+	for (unsigned i = 0; ok && i < nfds; i++)
+		if (!stdio_fd_ok(fds[i])) {
+			snprintf(err, sizeof(err), "exec: stdio fd %u is a directory or not open",
+				 i);
+			ok = false;
+		}
+	if (ok && (r->vmm_fd < 0 || !slot)) {
+		snprintf(err, sizeof(err),
+			 r->vmm_fd < 0 ? "exec: the VM is ending"
+				       : "exec: %u processes started by exec run "
+					 "already",
+			 CONTROL_EXEC_SLOTS);
+		ok = false;
+	}
+	if (ok) {
+		m->id = ++r->next_exec_id;
+		ok = control_send_ex(r->vmm_fd, m, payload, fds, nfds) == 0;
+		if (!ok)
+			snprintf(err, sizeof(err), "exec: the VMM did not take the request");
+	}
+	while (nfds > 0)
+		close(fds[--nfds]);
+	if (!ok) {
+		exec_refuse(client, err);
+		close(client);
+		return;
+	}
+	struct timeval none = {0}; /* it waits as long as its process runs */
+	setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
+	*slot = (struct control_exec_client){.fd = client, .id = m->id};
+}
+
 static void accept_request(struct control_relay *r)
 {
 	int client = accept4(r->listen_fd, NULL, NULL, SOCK_CLOEXEC);
@@ -106,13 +176,28 @@ static void accept_request(struct control_relay *r)
 		close(client);
 		return;
 	}
+	static uint8_t payload[CONTROL_EXEC_PAYLOAD_MAX];
 	struct control_msg m;
-	int fd;
-	if (control_recv(client, &m, &fd) != 0) {
+	int fds[CONTROL_EXEC_MAX_FDS];
+	unsigned nfds;
+	if (control_recv_ex(client, &m, payload, sizeof(payload), fds, CONTROL_EXEC_MAX_FDS,
+			    &nfds) != 0) {
 		reply_error(client, EXIT_REFUSED, "malformed control request");
 		close(client);
 		return;
 	}
+	if (m.op == CONTROL_EXEC) {
+		exec_request(r, client, &m, payload, fds, nfds);
+		return;
+	}
+	if (nfds > 1 || m.payload_len) {
+		reply_error(client, EXIT_REFUSED, "malformed control request");
+		while (nfds > 0)
+			close(fds[--nfds]);
+		close(client);
+		return;
+	}
+	int fd = nfds ? fds[0] : -1;
 	bool stats = m.op == CONTROL_STATS && fd < 0;
 	if (r->client >= 0 || r->vmm_fd < 0 ||
 	    (!stats && ((m.op != CONTROL_SAVE && m.op != CONTROL_MIGRATE) || fd < 0))) {
@@ -137,6 +222,55 @@ static void accept_request(struct control_relay *r)
 		relay_state(r, m.op == CONTROL_SAVE ? "saving" : "migrating");
 }
 
+/* The VMM's news of an exec'd process, to its client; the last one
+ * (refused, or exited) ends the client's connection. */
+static void exec_answer(struct control_relay *r, const struct control_msg *m)
+{
+	for (unsigned i = 0; i < CONTROL_EXEC_SLOTS; i++) {
+		struct control_exec_client *c = &r->execs[i];
+		if (c->fd < 0 || c->id != m->id)
+			continue;
+		(void)control_send(c->fd, m, -1);
+		if (m->op == CONTROL_EXEC_EXITED || m->status != 0) {
+			close(c->fd);
+			c->fd = -1;
+		}
+	}
+}
+
+void control_relay_exec_fds(const struct control_relay *r, struct pollfd *fds)
+{
+	for (unsigned i = 0; i < CONTROL_EXEC_SLOTS; i++)
+		fds[i] = (struct pollfd){.fd = r->execs[i].fd, .events = POLLIN};
+}
+
+void control_relay_exec_poll(struct control_relay *r, const struct pollfd *fds)
+{
+	for (unsigned i = 0; i < CONTROL_EXEC_SLOTS; i++) {
+		struct control_exec_client *c = &r->execs[i];
+		if (c->fd < 0 || fds[i].fd != c->fd || !fds[i].revents)
+			continue;
+		struct control_msg m;
+		int fd;
+		int rc = control_recv(c->fd, &m, &fd);
+		if (fd >= 0)
+			close(fd);
+		/* A signal from the client; its id is the one it was given. A
+		 * client gone (or talking nonsense) takes its process along. */
+		bool gone = rc != 0 || m.op != CONTROL_EXEC_KILL;
+		struct control_msg kill_msg = {.magic = CONTROL_MAGIC,
+					       .op = CONTROL_EXEC_KILL,
+					       .id = c->id,
+					       .wstatus = gone ? SIGKILL : m.wstatus};
+		if (r->vmm_fd >= 0)
+			(void)control_send(r->vmm_fd, &kill_msg, -1);
+		if (gone) {
+			close(c->fd);
+			c->fd = -1;
+		}
+	}
+}
+
 void control_relay_poll(struct control_relay *r, short listen_events, short vmm_events)
 {
 	if (r->listen_fd >= 0 && (listen_events & POLLIN))
@@ -148,6 +282,10 @@ void control_relay_poll(struct control_relay *r, short listen_events, short vmm_
 	int rc = control_recv(r->vmm_fd, &m, &fd);
 	if (fd >= 0)
 		close(fd);
+	if (rc == 0 && (m.op == CONTROL_EXEC_STARTED || m.op == CONTROL_EXEC_EXITED)) {
+		exec_answer(r, &m);
+		return;
+	}
 	if (rc == 0 && m.op == CONTROL_PROGRESS) {
 		/* Passed on as it came; a client too slow to read misses some. */
 		if (r->client >= 0)
@@ -186,6 +324,9 @@ void control_relay_close(struct control_relay *r, const char *name)
 		reply_error(r->client, EXIT_REFUSED, "the VM ended before it answered");
 		close(r->client);
 	}
+	for (unsigned i = 0; i < CONTROL_EXEC_SLOTS; i++)
+		if (r->execs[i].fd >= 0) /* EOF: the client says its VM ended */
+			close(r->execs[i].fd);
 	if (r->listen_fd >= 0) {
 		struct sockaddr_un sa;
 		int dir_fd;
@@ -197,7 +338,7 @@ void control_relay_close(struct control_relay *r, const char *name)
 	}
 	if (r->vmm_fd >= 0)
 		close(r->vmm_fd);
-	*r = (struct control_relay){.listen_fd = -1, .vmm_fd = -1, .client = -1};
+	control_relay_init(r, -1, -1, NULL);
 }
 
 /* ---- the client commands --------------------------------------------- */
@@ -218,8 +359,7 @@ void control_read_key(const char *path, uint8_t key[SNAPSHOT_KEY_SIZE])
 	free(data);
 }
 
-/* A connected socket to vms/NAME/control, or -1 with errno. */
-static int control_connect(const char *name)
+int control_connect(const char *name)
 {
 	struct sockaddr_un sa;
 	int dir_fd;

@@ -173,23 +173,26 @@ int supervise(pid_t vmm, uint64_t timeout_ns, struct run_state *st, int sig_fd,
 	const struct cgroup *cgroup = st->have_cgroup ? &st->cgroup : NULL;
 	snprintf(why, whylen, "?");
 	while (!reaped || out_open || err_open) {
-		struct pollfd fds[5] = {
+		struct pollfd fds[5 + CONTROL_EXEC_SLOTS] = {
 		    {.fd = sig_fd, .events = POLLIN},
 		    {.fd = out_open ? st->out_pipe[0] : -1, .events = POLLIN},
 		    {.fd = err_open ? st->err_pipe[0] : -1, .events = POLLIN},
 		    {.fd = reaped ? -1 : st->relay.listen_fd, .events = POLLIN},
 		    {.fd = reaped ? -1 : st->relay.vmm_fd, .events = POLLIN},
 		};
+		control_relay_exec_fds(&st->relay, &fds[5]); /* `lockvm exec` clients */
 		/* Once the VMM is gone, only its pipes are drained (its children
 		 * died with its pid namespace, so EOF comes promptly). */
 		int timeout_ms = stats && !reaped     ? (int)(STATS_INTERVAL_NS / 1000000)
 				 : reaped || backstop ? 1000
 						      : -1;
-		int n = poll(fds, 5, timeout_ms);
+		int n = poll(fds, ARRAY_SIZE(fds), timeout_ms);
 		if (n < 0 && errno != EINTR)
 			die_errno("poll");
-		if (n > 0)
+		if (n > 0) {
 			control_relay_poll(&st->relay, fds[3].revents, fds[4].revents);
+			control_relay_exec_poll(&st->relay, &fds[5]);
+		}
 		if (n == 0 && reaped)
 			break; /* a writer outlived the VMM: do not wait forever */
 		if (fds[1].revents)

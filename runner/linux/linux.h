@@ -86,16 +86,17 @@ struct linux_file {
 		LINUX_FILE_SOCKET,
 		LINUX_FILE_EVENT /* epoll, eventfd, timerfd, signalfd: served by ops */
 	} kind;
-	int host_fd;		 /* STDIO: the runner's 0, 1 or 2; NODE: a --fs file's fd or -1 */
-	struct linux_node *node; /* LINUX_FILE_NODE */
-	struct linux_pipe *pipe; /* LINUX_FILE_PIPE: its read end (O_RDONLY) or write end */
-	struct linux_sock *sock; /* LINUX_FILE_SOCKET (linux_socket.h) */
+	int host_fd;		   /* STDIO: the runner's 0, 1 or 2; NODE: a --fs file's fd or -1 */
+	bool host_owned, host_tty; /* STDIO of `lockvm exec`: a passed fd, closed with the file */
+	struct linux_node *node;   /* LINUX_FILE_NODE */
+	struct linux_pipe *pipe;   /* LINUX_FILE_PIPE: its read end (O_RDONLY) or write end */
+	struct linux_sock *sock;   /* LINUX_FILE_SOCKET (linux_socket.h) */
 	const struct linux_file_ops *ops; /* LINUX_FILE_EVENT, with its state in priv */
 	void *priv;
 	uint64_t offset;
-	unsigned flags;	     /* O_ACCMODE | O_APPEND | O_NONBLOCK */
-	unsigned refs;	     /* fd slots sharing it (dup) */
-	unsigned epoll_refs; /* epoll sets watching it (linux_epoll.c) */
+	unsigned flags;	       /* O_ACCMODE | O_APPEND | O_NONBLOCK */
+	unsigned refs;	       /* fd slots sharing it (dup) */
+	unsigned epoll_refs;   /* epoll sets watching it (linux_epoll.c) */
 	struct linux_pty *pty; /* NODE of /dev/ptmx or /dev/pts/N: its pair (linux_pty.c) */
 	bool pty_master;
 };
@@ -168,6 +169,14 @@ struct linux_kmap {
 	uint64_t addr, len, bits;
 };
 
+/* Who a task is (the VM's view): --user and --group-add for pid 1 and its
+ * children, what `lockvm exec --user` asked for an exec'd process. */
+struct linux_cred {
+	uint32_t uid, gid;
+	unsigned ngroups;
+	uint32_t groups[IDENT_MAX_GROUPS];
+};
+
 /*
  * What each task (process) has of its own. While a task runs these fields
  * are the ones in struct linux_proc (the union below), so the code serving
@@ -189,7 +198,8 @@ struct linux_kmap {
 	uint64_t clear_child_tid; /* set_tid_address, CLONE_CHILD_CLEARTID */                      \
 	uint64_t arg_start, env_start,                                                             \
 	    env_end; /* its first stack's strings (/proc/PID/environ) */                           \
-	uint64_t fs_base, gs_base;
+	uint64_t fs_base, gs_base;                                                                 \
+	struct linux_cred cred;
 
 struct linux_task_state {
 	LINUX_TASK_FIELDS
@@ -251,7 +261,8 @@ struct linux_proc {
 	uint64_t epoll_walk;	     /* stamps one look through nested sets */
 	unsigned epoll_nest;	     /* > 0: inside such a look */
 	struct linux_timers *timers; /* armed timers (linux_itimer.c); NULL while there are none */
-	struct linux_lock *locks; /* flock and fcntl locks of every task (linux_lock.c) */
+	struct linux_lock *locks;    /* flock and fcntl locks of every task (linux_lock.c) */
+	struct linux_spawns *spawns; /* `lockvm exec` requests (linux_spawn.c) */
 	/* Tasks (linux_task.c, linux_sched.c): cur runs, its state below. */
 	struct linux_task **tasks;
 	unsigned ntasks, max_tasks;
@@ -478,7 +489,41 @@ int linux_elf_map(struct linux_proc *proc, const uint8_t *file, const struct lin
  * (ABI note, TLS segment, Linux OS ABI): `lockvm run` then asks for --linux. */
 bool linux_elf_looks_linux(const uint8_t *file, uint64_t size);
 
+/* ---- linux_spawn.c: `lockvm exec`, a new process from the control channel ---- */
+
+struct control_msg;
+/* Main thread: queues a CONTROL_EXEC request (payload checked again here)
+ * with its stdio fds, which it takes on success; the vCPU starts it at its
+ * next call or kick. 0, or -1 with a one-line reason (fds stay the caller's). */
+int linux_spawn_request(struct vm *vm, const struct control_msg *m, const void *payload,
+			const int *fds, unsigned nfds, char *err, size_t errlen);
+/* Main thread: a signal for exec'd process id (CONTROL_EXEC_KILL). */
+void linux_spawn_kill(struct vm *vm, uint32_t id, int sig);
+/* Main thread, woken by the vCPU: sends what happened to the exec'd
+ * processes (EXEC_STARTED, EXEC_EXITED) on the control socket. */
+void linux_spawn_report(struct vm *vm, int control_fd);
+/* vCPU thread: starts queued requests, sends the clients' signals (to the
+ * running task only when may_signal_cur: its call is done or may give up),
+ * collects exec'd processes that exited. True when the running task was
+ * signalled (a blocked call gives up). */
+bool linux_spawn_poll(struct linux_proc *proc, bool may_signal_cur);
+/* vCPU thread: a request, a signal or an exec'd process to collect waits
+ * for linux_spawn_poll(). */
+bool linux_spawn_pending(const struct linux_proc *proc);
+/* The request table, before the vCPU runs (linux_setup). */
+void linux_spawn_init(struct linux_proc *proc);
+/* Frees the requests (linux_free). */
+void linux_spawn_free(struct linux_proc *proc);
+
 /* ---- linux_exec.c: execve and the one loader ---- */
+
+/* The path a program `name` has in the VM's tree, as execvp finds it: a
+ * name without '/' through the PATH list `path` (linux_boot.c). */
+void linux_exec_search_path(struct linux_proc *proc, const char *name, const char *path, char *out,
+			    size_t len);
+/* A program's bytes, read whole from the VM's tree (*size of them): NULL
+ * with *rc -errno when it is no executable regular file. */
+uint8_t *linux_exec_read_path(struct linux_proc *proc, const char *path, uint64_t *size, long *rc);
 
 /* argv then envp, NUL-terminated strings one after the other in buf. */
 struct linux_exec_args {

@@ -78,29 +78,34 @@ static const char *path_env(const struct linux_config *cfg)
 	return "/usr/local/bin:/usr/bin:/bin";
 }
 
-/* The path PROGRAM has in the VM's tree, as execvp names it (AT_EXECFN, a
- * script's argument): a name without '/' is found through PATH. */
-static void first_filename(struct linux_proc *proc, char *out, size_t len)
+void linux_exec_search_path(struct linux_proc *proc, const char *name, const char *path, char *out,
+			    size_t len)
 {
-	const char *name = proc->cfg.argv[0];
 	snprintf(out, len, "%s", name);
 	if (strchr(name, '/') || proc->fs.root_fd < 0)
 		return;
-	for (const char *p = path_env(&proc->cfg); *p;) {
+	for (const char *p = path; *p;) {
 		size_t dir_len = strcspn(p, ":");
-		char path[LINUX_PATH_MAX];
+		char full[LINUX_PATH_MAX];
 		struct linux_node *node;
 		if (dir_len > 0 &&
-		    (size_t)snprintf(path, sizeof(path), "%.*s/%s", (int)dir_len, p, name) <
-			sizeof(path) &&
-		    linux_fs_resolve(&proc->fs, proc->cwd, path, LINUX_RESOLVE_FOLLOW, &node, NULL,
+		    (size_t)snprintf(full, sizeof(full), "%.*s/%s", (int)dir_len, p, name) <
+			sizeof(full) &&
+		    linux_fs_resolve(&proc->fs, proc->cwd, full, LINUX_RESOLVE_FOLLOW, &node, NULL,
 				     NULL, 0) == 0 &&
 		    S_ISREG(node->mode)) {
-			snprintf(out, len, "%s", path);
+			snprintf(out, len, "%s", full);
 			return;
 		}
 		p += dir_len + (p[dir_len] == ':');
 	}
+}
+
+/* The path PROGRAM has in the VM's tree, as execvp names it (AT_EXECFN, a
+ * script's argument). */
+static void first_filename(struct linux_proc *proc, char *out, size_t len)
+{
+	linux_exec_search_path(proc, proc->cfg.argv[0], path_env(&proc->cfg), out, len);
 }
 
 /* The first program goes through the same loader as execve. */
@@ -153,6 +158,9 @@ struct linux_proc *linux_setup(struct vm *vm, const uint8_t *file, uint64_t size
 	proc->fs.owner = proc; /* /proc shows its tasks */
 	linux_fd_init(proc);
 	proc->cwd = proc->fs.root;
+	proc->cred = (struct linux_cred){.uid = cfg->uid, .gid = cfg->gid, .ngroups = cfg->ngroups};
+	memcpy(proc->cred.groups, cfg->groups, sizeof(proc->cred.groups));
+	linux_spawn_init(proc);
 	if (load_first(proc, file, size, err, errlen) < 0)
 		goto fail;
 	x86_setup_descriptors(vm);
@@ -185,6 +193,7 @@ void linux_free(struct linux_proc *proc)
 {
 	if (!proc)
 		return;
+	linux_spawn_free(proc);
 	linux_tasks_free(proc); /* the others' files and address spaces first */
 	linux_fd_free(proc);
 	linux_timers_free(proc); /* after the timerfds */
@@ -224,6 +233,9 @@ const struct guest_ops linux_guest_ops = {
     .host_signal = linux_host_signal,
     .kicked = linux_vcpu_kicked,
     .frames_in = linux_net_frames_in,
+    .exec_request = linux_spawn_request,
+    .exec_kill = linux_spawn_kill,
+    .exec_report = linux_spawn_report,
     .unsaveable = linux_unsaveable,
     .print_stats = linux_guest_print_stats,
     .free = linux_guest_free,

@@ -157,7 +157,7 @@ static uint8_t *read_node(struct linux_proc *proc, struct linux_node *node, uint
 	return buf;
 }
 
-static uint8_t *read_path(struct linux_proc *proc, const char *path, uint64_t *size, long *rc)
+uint8_t *linux_exec_read_path(struct linux_proc *proc, const char *path, uint64_t *size, long *rc)
 {
 	struct linux_node *node;
 	*rc = linux_fs_resolve(&proc->fs, proc->cwd, path, LINUX_RESOLVE_FOLLOW, &node, NULL, NULL,
@@ -255,7 +255,8 @@ static long exec_prepare(struct linux_proc *proc, struct exec_image *img,
 		free(img->file_owned);
 		img->file = img->file_owned = NULL;
 		if (rc == 0)
-			img->file = img->file_owned = read_path(proc, interp, &img->file_size, &rc);
+			img->file = img->file_owned =
+			    linux_exec_read_path(proc, interp, &img->file_size, &rc);
 		if (rc < 0) {
 			snprintf(err, errlen, "%s: #! interpreter %s: %s", img->filename, interp,
 				 strerror((int)-rc));
@@ -288,7 +289,7 @@ static long exec_prepare(struct linux_proc *proc, struct exec_image *img,
 	char path[LINUX_PATH_MAX];
 	memcpy(path, img->file + elf->interp_off, elf->interp_len + 1);
 	long rc;
-	img->interp = read_path(proc, path, &img->interp_size, &rc);
+	img->interp = linux_exec_read_path(proc, path, &img->interp_size, &rc);
 	if (rc < 0) {
 		snprintf(err, errlen, "%s: interpreter %s: %s in the VM's file tree", img->filename,
 			 path, strerror((int)-rc));
@@ -372,10 +373,10 @@ static int build_stack(struct linux_proc *proc, const struct exec_image *img,
 	    {AT_BASE_, interp_base},
 	    {AT_FLAGS_, 0},
 	    {AT_ENTRY_, elf->entry + img->bias},
-	    {AT_UID_, proc->cfg.uid},
-	    {AT_EUID_, proc->cfg.uid},
-	    {AT_GID_, proc->cfg.gid},
-	    {AT_EGID_, proc->cfg.gid},
+	    {AT_UID_, proc->cred.uid},
+	    {AT_EUID_, proc->cred.uid},
+	    {AT_GID_, proc->cred.gid},
+	    {AT_EGID_, proc->cred.gid},
 	    {AT_PLATFORM_, platform},
 	    {AT_HWCAP_, edx},
 	    {AT_CLKTCK_, 100},

@@ -20,7 +20,7 @@ enum linux_pool {
 	LINUX_POOL_MOUNT0,   /* the first --tmpfs mount (/dev/shm among them) */
 };
 #define LINUX_FS_MOUNTS	 10u /* /sys, /proc, then --tmpfs mounts (/dev/shm included) */
-#define LINUX_FS_VOLUMES 8u /* --volume host directories */
+#define LINUX_FS_VOLUMES 8u  /* --volume host directories */
 /* Listing offsets: ".", "..", the root's "tmp" and "dev", a directory's
  * mount points, its volumes, then its entries. */
 #define LINUX_FIRST_DPOS (4u + LINUX_FS_MOUNTS + LINUX_FS_VOLUMES)

@@ -31,7 +31,7 @@ long linux_sys_uname(struct linux_proc *proc, const uint64_t *a)
 long linux_sys_sethostname(struct linux_proc *proc, const uint64_t *a)
 {
 	char name[IDENT_HOSTNAME_MAX + 1] = {0};
-	if (proc->cfg.uid != 0)
+	if (proc->cred.uid != 0)
 		return -EPERM;
 	if (a[1] > IDENT_HOSTNAME_MAX)
 		return -EINVAL;
@@ -43,12 +43,12 @@ long linux_sys_sethostname(struct linux_proc *proc, const uint64_t *a)
 
 long linux_sys_getuid(struct linux_proc *proc, const uint64_t *a)
 {
-	return proc->cfg.uid;
+	return proc->cred.uid;
 }
 
 long linux_sys_getgid(struct linux_proc *proc, const uint64_t *a)
 {
-	return proc->cfg.gid;
+	return proc->cred.gid;
 }
 
 /* getresuid/getresgid: real, effective and saved are one id in the VM. */
@@ -62,24 +62,24 @@ static long put_three(struct linux_proc *proc, const uint64_t *a, uint32_t id)
 
 long linux_sys_getresuid(struct linux_proc *proc, const uint64_t *a)
 {
-	return put_three(proc, a, proc->cfg.uid);
+	return put_three(proc, a, proc->cred.uid);
 }
 
 long linux_sys_getresgid(struct linux_proc *proc, const uint64_t *a)
 {
-	return put_three(proc, a, proc->cfg.gid);
+	return put_three(proc, a, proc->cred.gid);
 }
 
 long linux_sys_getgroups(struct linux_proc *proc, const uint64_t *a)
 {
-	uint64_t n = proc->cfg.ngroups;
+	uint64_t n = proc->cred.ngroups;
 	if ((int32_t)a[0] < 0)
 		return -EINVAL;
 	if (a[0] == 0)
 		return (long)n;
 	if (a[0] < n)
 		return -EINVAL;
-	if (n && linux_copy_out(proc, a[1], proc->cfg.groups, n * sizeof(uint32_t)) < 0)
+	if (n && linux_copy_out(proc, a[1], proc->cred.groups, n * sizeof(uint32_t)) < 0)
 		return -EFAULT;
 	return (long)n;
 }

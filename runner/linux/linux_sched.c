@@ -53,6 +53,8 @@ bool linux_block_until(struct linux_proc *proc, uint64_t deadline)
 			return false;
 		if (proc->cur->pending & ~proc->sigmask)
 			return true; /* a timer's signal to deliver: the call gives up (EINTR) */
+		if (linux_spawn_poll(proc, true)) /* `lockvm exec`: a new task, or a kill */
+			return true;
 		if (proc->ntasks > 1 && pick(proc, false)) {
 			/* Another task runs; this call is retried later. */
 			proc->cur_blocked = true;

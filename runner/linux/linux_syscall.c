@@ -595,7 +595,7 @@ void linux_syscall(struct linux_proc *proc, struct linux_regs *regs)
 	    nr < ARRAY_SIZE(syscall_table) && syscall_table[nr].fn ? &syscall_table[nr] : NULL;
 	proc->syscalls++;
 	linux_account(proc, true); /* it ran at CPL 3 since the last mark */
-	linux_net_tick(proc); /* frames from the NIC and lwIP's due timers */
+	linux_net_tick(proc);	   /* frames from the NIC and lwIP's due timers */
 	proc->regs = regs;
 	proc->regs_replaced = false;
 	long ret;
@@ -631,6 +631,7 @@ void linux_syscall(struct linux_proc *proc, struct linux_regs *regs)
 	if (proc->timers && !vm_is_ending(proc->vm))
 		(void)linux_timers_run(
 		    proc); /* one due meanwhile: its signal goes with this return */
+	(void)linux_spawn_poll(proc, true); /* `lockvm exec`: start, signal, collect */
 	if (proc->resched && !vm_is_ending(proc->vm))
 		linux_sched_switch(proc, regs);
 	else if (!vm_is_ending(proc->vm))

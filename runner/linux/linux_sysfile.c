@@ -24,6 +24,8 @@
 
 static bool is_tty(struct linux_proc *proc, const struct linux_file *f)
 {
+	if (f->kind == LINUX_FILE_STDIO && f->host_owned)
+		return f->host_tty; /* `lockvm exec --tty`'s terminal */
 	return f->kind == LINUX_FILE_STDIO && f->host_fd >= 0 && f->host_fd < 3 &&
 	       (proc->cfg.tty_mask & (1u << f->host_fd));
 }

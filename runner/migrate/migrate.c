@@ -365,13 +365,12 @@ out:
 
 /* ---- the control request ------------------------------------------------ */
 
-void migrate_control(struct vm *vm, int control_fd)
+void migrate_control(struct vm *vm, int control_fd, const struct control_msg *msg, int fd)
 {
-	struct control_msg m, reply = {.magic = CONTROL_MAGIC, .op = CONTROL_REPLY};
+	struct control_msg m = *msg, reply = {.magic = CONTROL_MAGIC, .op = CONTROL_REPLY};
 	struct migrate_result res = {0};
-	int fd;
-	int rc = control_recv(control_fd, &m, &fd);
-	if (rc == 0 && m.op == CONTROL_STATS) { /* counters only, the VM runs on */
+	int rc = 0;
+	if (m.op == CONTROL_STATS) { /* counters only, the VM runs on */
 		if (fd >= 0)
 			close(fd);
 		vm_counters(vm, &reply.exits, &reply.hypercalls);
@@ -379,11 +378,8 @@ void migrate_control(struct vm *vm, int control_fd)
 		(void)control_send(control_fd, &reply, -1);
 		return;
 	}
-	if (rc != 0 || fd < 0) {
-		if (fd >= 0)
-			close(fd);
+	if (fd < 0)
 		return;
-	}
 	const uint8_t *key = (m.flags & CONTROL_KEYED) ? m.key : NULL;
 	bool ends = false;
 	const char *unsaveable = vm->guest->unsaveable ? vm->guest->unsaveable(vm) : NULL;

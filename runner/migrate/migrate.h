@@ -13,15 +13,17 @@ struct migrate_result {
 	uint64_t total_ns, downtime_ns, bytes, iterations;
 };
 
+struct control_msg;
 /*
- * Serves one request from the supervisor on control_fd (control.h): save
+ * Serves one request m the supervisor sent on control_fd (control.h), with
+ * the fd it passed (-1: none; taken): save
  * to the passed fd, or live-migrate over it, or (CONTROL_STATS, no fd)
  * tell the vCPUs' counters. Replies with the figures or
  * one line saying what failed; on failure the VM keeps running. A save
  * without --keep-running and a completed migration end the VM (status 0).
  * Runs on the main thread with vCPUs running.
  */
-void migrate_control(struct vm *vm, int control_fd);
+void migrate_control(struct vm *vm, int control_fd, const struct control_msg *m, int fd);
 
 /*
  * Restore, phase 1: parses the stream on fd into guest RAM (mapped, zero)

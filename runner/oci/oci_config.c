@@ -425,3 +425,36 @@ void oci_config_free(struct oci_config *cfg)
 	json_object_put(cfg->doc);
 	cfg->doc = NULL;
 }
+
+int oci_process_parse(const char *text, size_t len, struct oci_config *cfg, char *err,
+		      size_t errlen)
+{
+	*cfg = (struct oci_config){0};
+	json_tokener *tok = json_tokener_new_ex(32); /* as config.json: bounded depth */
+	if (!tok)
+		return err_fmt(err, errlen, "--process: out of memory");
+	json_object *p = json_tokener_parse_ex(tok, text, (int)len);
+	enum json_tokener_error jerr = json_tokener_get_error(tok);
+	size_t used = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	if (!p || jerr != json_tokener_success || used != len) {
+		json_object_put(p);
+		return err_fmt(err, errlen, "--process: does not parse as JSON");
+	}
+	/* The same checks as config.json's process, field by field. */
+	json_object *doc = json_object_new_object();
+	if (!doc || json_object_object_add(doc, "process", p) < 0) {
+		json_object_put(doc);
+		json_object_put(p);
+		return err_fmt(err, errlen, "--process: out of memory");
+	}
+	cfg->doc = doc;
+	err[0] = '\0';
+	if (parse_process(doc, cfg, err, errlen) < 0) {
+		for (char *c = err; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = '?';
+		return -1;
+	}
+	return 0;
+}

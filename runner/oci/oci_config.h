@@ -102,5 +102,9 @@ int oci_config_parse(const char *text, size_t len, struct oci_config *cfg, char 
 		     size_t errlen);
 
 void oci_config_free(struct oci_config *cfg);
+/* `exec --process FILE`: an OCI process object, checked as config.json's
+ * `process` is (the fields of cfg it fills); free with oci_config_free. */
+int oci_process_parse(const char *text, size_t len, struct oci_config *cfg, char *err,
+		      size_t errlen);
 
 #endif

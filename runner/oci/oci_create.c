@@ -283,11 +283,3 @@ int oci_cmd_run(int argc, char **argv)
 	oci_state_free(&s);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
-
-int oci_cmd_exec(int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
-	oci_fail("exec: not supported yet: a lockvm VM runs one program until processes land "
-		 "(tracker issue 16)");
-}

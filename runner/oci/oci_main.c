@@ -19,7 +19,7 @@ static int usage(void)
 	printf("usage: lockvm-oci [--root DIR] [--log FILE] [--log-format text|json] [--debug] "
 	       "[--systemd-cgroup] COMMAND [OPTIONS] ID\n"
 	       "commands: create, start, run, state, kill, delete, list, ps, features, spec, "
-	       "exec (not yet)\n"
+	       "exec\n"
 	       "A runc-compatible OCI runtime: each container is a lockvm VM (lockvm run "
 	       "--linux).\n");
 	return 0;

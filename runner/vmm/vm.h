@@ -23,6 +23,7 @@ struct vm;
  * linux_guest_ops (linux/linux_boot.c). Generic code calls these hooks
  * instead of asking which kind it runs (docs/ARCHITECTURE.md).
  */
+struct control_msg;
 struct guest_ops {
 	const char *name;
 	/* After arch_vcpu_init(): the kind's own vCPU state. 0 or -1 with err. */
@@ -50,6 +51,13 @@ struct guest_ops {
 	/* Main thread: nic_input() queued frames; the kind may wake the
 	 * thread that takes them (a --linux VM's stack runs on its vCPU). */
 	void (*frames_in)(struct vm *vm);
+	/* Main thread: `lockvm exec` on the control socket, a new process in
+	 * the VM (linux/linux_spawn.c); NULL: the kind runs one program. */
+	int (*exec_request)(struct vm *vm, const struct control_msg *m, const void *payload,
+			    const int *fds, unsigned nfds, char *err, size_t errlen);
+	void (*exec_kill)(struct vm *vm, uint32_t id, int sig);
+	/* Main thread, after the wake eventfd fired: tells the supervisor. */
+	void (*exec_report)(struct vm *vm, int control_fd);
 };
 extern const struct guest_ops sdk_guest_ops;
 struct nic;

@@ -363,6 +363,8 @@ static int run_until_end(struct vm *vm, int signal_fd, int control_fd)
 			uint64_t n;
 			if (read(vm->wake_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
 				die_errno("read(wake eventfd)");
+			if (vm->guest->exec_report && fds[3].fd >= 0)
+				vm->guest->exec_report(vm, control_fd); /* `lockvm exec` news */
 		}
 		if (slice && !vm_is_ending(vm))
 			vm_kick_vcpus(vm); /* a vCPU running one task of several may switch */
@@ -374,7 +376,7 @@ static int run_until_end(struct vm *vm, int signal_fd, int control_fd)
 		if (fds[3].revents & (POLLHUP | POLLERR))
 			fds[3].fd = -1; /* the supervisor is gone: no more requests */
 		else if (fds[3].revents & POLLIN)
-			migrate_control(vm, control_fd);
+			vmm_control(vm, control_fd);
 		if (fds[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			if (read(signal_fd, &si, sizeof(si)) != (ssize_t)sizeof(si))
@@ -530,11 +532,15 @@ int vmm_main(int argc, char **argv)
 	if (o.timeout_ns)
 		vm.deadline_ns = now_ns() + o.timeout_ns;
 
-	int control_spare = -1;
+	int control_spare[1 + CONTROL_EXEC_SLOTS * CONTROL_EXEC_MAX_FDS];
+	unsigned spares = 0;
 	if (o.control_fd >= 0) {
-		/* One free slot under the sealed fd limit, for the one fd a
-		 * save or migration request passes at a time. */
-		control_spare = dup(VMM_CONTROL_FD);
+		/* Free slots under the sealed fd limit: one for the one fd a
+		 * save or migration request passes at a time; under --linux,
+		 * the stdio fds of each process `lockvm exec` may start. */
+		unsigned want = o.linux_abi ? ARRAY_SIZE(control_spare) : 1;
+		while (spares < want && (control_spare[spares] = dup(VMM_CONTROL_FD)) >= 0)
+			spares++;
 	}
 	if (o.layers) {
 		/* Every fd exists now; from here no new one can be made (but
@@ -545,8 +551,8 @@ int vmm_main(int argc, char **argv)
 		if (o.layers & SANDBOX_SECCOMP)
 			vcpu_seccomp_fd = o.seccomp_vcpu_fd;
 	}
-	if (control_spare >= 0)
-		close(control_spare);
+	while (spares > 0)
+		close(control_spare[--spares]);
 	if (o.incoming && migrate_incoming_commit(o.restore_fd, err, sizeof(err)) < 0)
 		die("%s", err);
 	if (o.restore_fd >= 0)

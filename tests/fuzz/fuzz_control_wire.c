@@ -1,5 +1,6 @@
 /* libFuzzer target: the control wire format (runner/common/control_wire.c): arbitrary bytes as one SOCK_SEQPACKET record, with an fd attached, into control_recv. */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -61,19 +62,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct control_msg m;
 	int fd = 1234;
 	int rc = control_recv(pair[1], &m, &fd);
+	struct control_msg sent;
+	if (size == sizeof(sent)) {
+		memcpy(&sent, data, sizeof(sent));
+		sent.text[sizeof(sent.text) - 1] = '\0';
+	}
+	/* a plain message carries no payload (control_recv_ex's records do) */
+	bool plain = size == sizeof(sent) && sent.magic == CONTROL_MAGIC && sent.payload_len == 0;
 	if (rc == 0) {
 		/* accepted: exactly a message's bytes, its magic, the fd, the
 		 * text NUL-terminated and otherwise as sent */
-		if (size != sizeof(m) || m.magic != CONTROL_MAGIC || fd < 0 ||
-		    m.text[sizeof(m.text) - 1] != '\0' || memcmp(&m, data, sizeof(m) - 1) != 0 ||
-		    fcntl(fd, F_GETFD) < 0)
+		if (!plain || fd < 0 || memcmp(&m, &sent, sizeof(m)) != 0 || fcntl(fd, F_GETFD) < 0)
 			abort();
 		close(fd);
 	} else if (rc == 1) {
 		if (size != 0 || fd != -1) /* EOF only for an empty record */
 			abort();
 	} else {
-		if (errno != EPROTO || fd != -1 || (size == sizeof(m) && m.magic == CONTROL_MAGIC))
+		if (errno != EPROTO || fd != -1 || plain)
 			abort();
 	}
 	/* whatever control_recv did, no received fd is left open */

@@ -80,9 +80,34 @@ grep -q "\"id\": *\"$id\"" "$T_TMP/prestart.json" 2>/dev/null &&
 expect "oci: a second create with one id is refused" 1 "container with id exists: $id" \
 	"${O[@]}" create --bundle "$BD2" "$id"
 expect "oci: list shows it" 0 "$id" "${O[@]}" list
-expect "oci: exec is refused until processes land" 1 "exec: not supported yet" "${O[@]}" exec "$id" sh
+expect "oci: exec in a created container is refused" 1 "cannot exec in a created container" \
+	"${O[@]}" exec "$id" sh
 "${O[@]}" start "$id" >"$T_TMP/start.out" 2>&1 && pass "oci: start" || fail "oci: start: $(cat "$T_TMP/start.out")"
 expect "oci: state is running" 0 '"status": "running"' "${O[@]}" state "$id"
+# exec: a new process in the container's VM, runc's grammar and exit status.
+expect "oci: exec: output and exit status come back" 6 "oci-exec-$$" \
+	"${O[@]}" exec "$id" sh -c "echo oci-exec-$$; exit 6"
+expect "oci: exec --env --cwd" 0 "/srv/work:v-$$" "${O[@]}" exec --env "K=v-$$" --cwd /srv/work "$id" \
+	sh -c 'echo $(pwd):$K'
+echo '{"terminal": false, "user": {"uid": 1000, "gid": 7, "additionalGids": [9]}, "args": ["id"],
+ "env": ["PATH=/bin"], "cwd": "/", "noNewPrivileges": true,
+ "capabilities": {"bounding": ["CAP_CHOWN"], "effective": ["CAP_CHOWN"]}}' >"$T_TMP/process.json"
+expect "oci: exec --process FILE: its args and user" 0 "uid=1000 gid=7 groups=9" \
+	"${O[@]}" exec --process "$T_TMP/process.json" "$id"
+echo '{"args": ["id"], "cwd": "/", "bogus": 1}' >"$T_TMP/process-bad.json"
+expect "oci: exec --process with an unknown field is refused" 1 "bogus" \
+	"${O[@]}" exec --process "$T_TMP/process-bad.json" "$id"
+rm -f "$T_TMP/exec.pid"
+"${O[@]}" exec -d --pid-file "$T_TMP/exec.pid" "$id" sh -c "echo detached-$$ > /tmp/d" >/dev/null 2>&1
+epid=$(cat "$T_TMP/exec.pid" 2>/dev/null)
+for _ in $(seq 1 100); do [ -n "$epid" ] && kill -0 "$epid" 2>/dev/null || break; sleep 0.05; done
+expect "oci: exec -d --pid-file: the detached process ran in the VM" 0 "detached-$$" \
+	"${O[@]}" exec "$id" cat /tmp/d
+expect "oci: exec --tty without --console-socket is refused" 1 "--console-socket is needed" \
+	"${O[@]}" exec --tty "$id" sh
+expect "oci: exec --process-label is refused" 1 "the VM has one label" \
+	"${O[@]}" exec --process-label system_u:system_r:spc_t:s0 "$id" id
+expect "oci: exec of an unknown container" 1 "container does not exist" "${O[@]}" exec "none-$$" id
 expect "oci: start of a running container is refused" 1 "cannot start an already running container" "${O[@]}" start "$id"
 expect "oci: delete of a running container without --force is refused" 1 \
 	"cannot delete container $id that is not stopped: running" "${O[@]}" delete "$id"
@@ -224,6 +249,12 @@ podman_tests() {
 	[ "$rc" -eq 0 ] && pass "podman: run -d" || fail "podman: run -d: $out"
 	local ids="$out"
 	expect "podman: ps shows it up" 0 "$name Up" "${PM[@]}" ps --format '{{.Names}} {{.Status}}'
+	expect "podman: exec: output and exit status come back" 5 "podman-exec-$$" \
+		"${PM[@]}" exec "$name" sh -c "echo podman-exec-$$; exit 5"
+	expect "podman: exec --user -w" 0 "uid=1000 gid=0 /srv/work" \
+		"${PM[@]}" exec --user 1000 -w /srv/work "$name" sh -c 'echo $(id) $(pwd)'
+	out=$(echo "piped-$$" | timeout 60 "${PM[@]}" exec -i "$name" cat 2>&1)
+	[ "$out" = "piped-$$" ] && pass "podman: exec -i: stdin passes through" || fail "podman: exec -i: '$out'"
 	local spid vmm
 	spid=$("${PM[@]}" inspect -f '{{.State.Pid}}' "$name" 2>/dev/null)
 	vmm=$(cat "/proc/$spid/task/$spid/children" 2>/dev/null | awk '{print $1}')
@@ -298,6 +329,8 @@ containerd_tests() {
 			sh -c 'echo hi-ctr; exit 4'
 		run_capture "${CT[@]}" run -d --snapshotter native --runc-binary "$OCI" localhost/lockvm-oci-test:1 "oci-c2-$$" sleep 30
 		expect "containerd: the task runs" 0 "RUNNING" "${CT[@]}" task ls
+		expect "containerd: ctr task exec: output and exit status come back" 2 "ctr-exec-$$" \
+			"${CT[@]}" task exec --exec-id "e1-$$" "oci-c2-$$" sh -c "echo ctr-exec-$$; exit 2"
 		expect "containerd: ctr task kill" 0 "" "${CT[@]}" task kill "oci-c2-$$"
 		for _ in $(seq 1 100); do "${CT[@]}" task ls 2>/dev/null | grep -q STOPPED && break; sleep 0.05; done
 		expect "containerd: the task stopped after kill" 0 "STOPPED" "${CT[@]}" task ls

@@ -364,9 +364,11 @@ void linux_vcpu_kicked(struct vcpu *vcpu)
 	if (!proc || !vcpu->run || vm_is_ending(vm) || atomic_load(&vm->pause_requested))
 		return; /* the loop parks or ends: their kick stays armed */
 	__atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_RELEASE);
-	/* A host signal to deliver, or a time slice's end (linux_sched.c). */
+	/* A host signal to deliver, a time slice's end (linux_sched.c), or a
+	 * process `lockvm exec` asked for (linux_spawn.c). */
 	bool host_signal = linux_signal_host_ready(proc);
-	if (!host_signal && atomic_load(&vm->slice_ms) == 0)
+	bool spawn = linux_spawn_pending(proc);
+	if (!host_signal && !spawn && atomic_load(&vm->slice_ms) == 0)
 		return;
 	/* Registers not yet handed to KVM (sync regs still dirty) are the
 	 * program's latest; otherwise KVM's are. */
@@ -380,8 +382,15 @@ void linux_vcpu_kicked(struct vcpu *vcpu)
 		   ioctl(vcpu->fd, KVM_GET_SREGS, &s) < 0) {
 		return;
 	}
-	if ((s.cs.selector & 3) != 3)
-		return; /* in the syscall stub: delivered when that call returns */
+	if ((s.cs.selector & 3) != 3) {
+		/* In a ring-0 stub (its page-table list in use): delivered when
+		 * the call returns; a spawn waits for the next kick. */
+		if (spawn)
+			vm_set_slice(vm, LINUX_SLICE_MS);
+		return;
+	}
+	if (spawn)
+		(void)linux_spawn_poll(proc, false);
 	struct linux_regs r;
 	from_kvm(&r, &k);
 	proc->regs = &r;
