@@ -165,7 +165,14 @@ int cmd_exec(int argc, char **argv)
 			die_errno("/dev/null");
 		fds[0] = null_fd;
 	}
-	int sock = control_connect(name);
+	/* A VM that has just registered binds its control socket a moment
+	 * later (after its VMM is spawned): wait for it while it is live. */
+	int sock;
+	for (int i = 0;
+	     (sock = control_connect(name)) < 0 && (errno == ENOENT || errno == ECONNREFUSED) &&
+	     i < 1000 && registry_live(name) == 1;
+	     i++)
+		usleep(10000);
 	if (sock < 0)
 		die_errno("exec %s: connecting to its supervisor", name);
 	struct control_msg m = {
