@@ -15,6 +15,10 @@ def child(fn):
 # flock: a second open file is refused while the first holds LOCK_EX
 a = open(path, "r+")
 fcntl.flock(a, fcntl.LOCK_EX)
+flag = path + ".unlocked"
+if os.path.exists(flag):
+    os.unlink(flag)
+ready_r, ready_w = os.pipe()
 def try_flock():
     b = open(path, "r+")
     try:
@@ -22,11 +26,14 @@ def try_flock():
         print("flock: second LOCK_EX granted", flush=True)
     except BlockingIOError:
         print("flock: second LOCK_EX busy", flush=True)
-    t0 = time.monotonic()
+    os.write(ready_w, b"r")
     fcntl.flock(b, fcntl.LOCK_EX)  # waits for the parent
-    print("flock: got it after waiting for the parent: %s" % (time.monotonic() - t0 >= 0.3), flush=True)
+    # the parent marks the flag file just before it unlocks: no timing involved
+    print("flock: got it after the parent unlocked: %s" % os.path.exists(flag), flush=True)
 pid = child(try_flock)
-time.sleep(0.5)
+os.read(ready_r, 1)  # the child tried and now waits (or is about to)
+time.sleep(0.2)
+open(flag, "w").close()
 print("flock: parent unlocks", flush=True)
 fcntl.flock(a, fcntl.LOCK_UN)
 os.waitpid(pid, 0)

@@ -13,7 +13,7 @@ for where in /tmp/lockfile /work/lockfile; do
 		"$LOCKVM" run --linux --fs / -v "$T_TMP/py:/py:ro" -v "$T_TMP/work:/work" \
 		/usr/bin/python3 -- /py/linux_lock.py "$where"
 	want='flock: second LOCK_EX busy
-flock: got it after waiting for the parent: True
+flock: got it after the parent unlocked: True
 posix: overlapping lock busy
 posix: bytes 10-19 free
 posix: F_GETLK holder is parent: True, range 0+10

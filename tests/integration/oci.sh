@@ -215,7 +215,7 @@ run_capture "${O[@]}" run --bundle "$BD3" "oci-ident4-$$"
 # --- bind mounts of directories become volumes (lockvm run --volume) ----
 mkdir -p "$T_TMP/vol-rw" "$T_TMP/vol-ro" && echo in >"$T_TMP/vol-rw/in" && echo kept >"$T_TMP/vol-ro/f"
 BD5=$T_TMP/b5
-bundle "$BD5" 'd["process"]["args"] = ["sh", "-c", "cat /data/in; echo out >/data/out; echo x >/ro/f || echo ro-refused"]
+bundle "$BD5" 'd["process"]["args"] = ["sh", "-c", "cat /data/in; echo out >/data/out; (echo x >/ro/f) 2>/dev/null || echo ro-refused"]
 d["mounts"].append({"destination": "/data", "type": "bind", "source": "'"$T_TMP/vol-rw"'", "options": ["rbind", "rprivate"]})
 d["mounts"].append({"destination": "/ro", "type": "bind", "source": "'"$T_TMP/vol-ro"'", "options": ["rbind", "ro"]})'
 run_capture "${O[@]}" run --bundle "$BD5" "oci-vol-$$"
