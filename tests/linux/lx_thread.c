@@ -349,6 +349,29 @@ static void robust_mutex(void)
 	CHECK(pthread_mutex_unlock(&robust) == 0, "unlocked");
 }
 
+/* ---- a leader that exits before its thread ---- */
+
+static void *exit_late(void *arg)
+{
+	sleep_ms(100);
+	exit(5); /* exit_group: the process's status */
+}
+
+static void leader_exits_first(void)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		pthread_t t;
+		pthread_create(&t, NULL, exit_late, NULL);
+		pthread_exit(NULL); /* the leader goes; its thread runs on */
+	}
+	int st = 0;
+	sleep_ms(30);
+	CHECK(waitpid(pid, &st, WNOHANG) == 0, "wait does not see the leader while its thread runs");
+	CHECK(waitpid(pid, &st, 0) == pid, "wait sees it once the group is gone");
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 5, "with the last thread's exit_group status");
+}
+
 /* ---- scheduling calls ---- */
 
 static void sched_calls(void)
@@ -453,6 +476,7 @@ int main(int argc, char **argv)
 	futex_keys();
 	thread_masks();
 	robust_mutex();
+	leader_exits_first();
 	sched_calls();
 	if (failures)
 		return 1;
