@@ -152,10 +152,15 @@ void linux_sched_switch(struct linux_proc *proc, struct linux_regs *regs)
 	if (cur->autoreap)
 		linux_task_reap(proc, cur); /* an exited thread: nobody waits for it */
 	bool signalled = linux_task_sigpending(proc, next) & ~proc->sigmask;
-	if (signalled && next->run == LINUX_TASK_BLOCKED && next->futex.state != FUTEX_IDLE)
-		linux_futex_interrupt(next, regs); /* EINTR (or 0 if woken), then the handler */
+	/* A woken futex wait returns 0 here, not by a retried SYSCALL (one exit
+	 * less per wake); a signalled one EINTR, then the handler. */
+	bool done =
+	    next->run == LINUX_TASK_BLOCKED &&
+	    (next->futex.state == FUTEX_WOKEN || (signalled && next->futex.state != FUTEX_IDLE));
+	if (done)
+		linux_futex_interrupt(next, regs);
 	proc->retry_deadline =
-	    next->run == LINUX_TASK_BLOCKED && !signalled ? next->block_deadline : 0;
+	    next->run == LINUX_TASK_BLOCKED && !signalled && !done ? next->block_deadline : 0;
 	next->run = LINUX_TASK_RUNNABLE;
 	proc->fs_base_dirty = true;
 	proc->regs_replaced = true;

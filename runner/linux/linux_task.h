@@ -50,8 +50,8 @@ void linux_thread_exec(struct linux_proc *proc);
 
 /* Wakes up to nr waiters on the futex word at uaddr (as a shared futex). */
 long linux_futex_wake_addr(struct linux_proc *proc, uint64_t uaddr, int64_t nr);
-/* t, about to take a signal while in a futex wait, returns from it:
- * -EINTR (0 if a wake came first) instead of being retried. */
+/* t, blocked in a futex wait and about to run, returns from it instead of
+ * retrying the call: 0 if a wake came, else -EINTR (a signal is pending). */
 void linux_futex_interrupt(struct linux_task *t, struct linux_regs *regs);
 /* Delivers the running task's pending signals it does not block. */
 void linux_task_deliver_pending(struct linux_proc *proc, struct linux_regs *regs);
