@@ -248,6 +248,25 @@ tcp_native=$(tr ' ' '\n' <<<"$tcp_native" | grep . | sort -g | tail -1)
 tcp_vm=$(tr ' ' '\n' <<<"$tcp_vm" | grep . | sort -g | tail -1)
 echo "BENCH linux-tcp-loopback ratio=$(ratio "$tcp_vm" "$tcp_native") vm=${tcp_vm}MiB/s native=${tcp_native}MiB/s (128 MiB over 127.0.0.1, 32 KiB at a time; higher is better)"
 
+# linux-thread, linux-futex-pingpong: pthread_create+pthread_join x1000, then 1000 futex
+# round trips between two threads (tests/linux/thread_bench.c), in a --linux VM / natively.
+# Interleaved, best of 3; microseconds per operation, lower is better.
+th_vm="" th_native="" pp_vm="" pp_native=""
+for _ in 1 2 3; do
+	out=$("$LX/thread_bench.glibc" 1000)
+	th_native+="$(awk '/thread_create_join_us/ { print $2 }' <<<"$out") "
+	pp_native+="$(awk '/futex_pingpong_us/ { print $2 }' <<<"$out") "
+	out=$("$L" run --linux "$LX/thread_bench.glibc" -- 1000)
+	th_vm+="$(awk '/thread_create_join_us/ { print $2 }' <<<"$out") "
+	pp_vm+="$(awk '/futex_pingpong_us/ { print $2 }' <<<"$out") "
+done
+th_vm=$(tr ' ' '\n' <<<"$th_vm" | grep . | best)
+th_native=$(tr ' ' '\n' <<<"$th_native" | grep . | best)
+pp_vm=$(tr ' ' '\n' <<<"$pp_vm" | grep . | best)
+pp_native=$(tr ' ' '\n' <<<"$pp_native" | grep . | best)
+echo "BENCH linux-thread ratio=$(ratio "$th_vm" "$th_native") vm=${th_vm}us native=${th_native}us (pthread_create+join, best of 3 runs of 1000; lower is better)"
+echo "BENCH linux-futex-pingpong ratio=$(ratio "$pp_vm" "$pp_native") vm=${pp_vm}us native=${pp_native}us (one futex round trip between two threads, best of 3 runs of 1000; lower is better)"
+
 # linux-busybox: busybox sha256sum of a 64 MiB file, natively and in a --linux VM (file from --fs).
 if command -v busybox >/dev/null; then
 	mkdir -p "$T/fs/bin"

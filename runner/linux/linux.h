@@ -218,23 +218,42 @@ enum linux_task_run {
 	LINUX_TASK_BLOCKED,  /* its call is retried when something happened */
 	LINUX_TASK_VFORKED,  /* vfork parent: until the child execs or exits */
 	LINUX_TASK_ZOMBIE,   /* exited, not yet reaped */
+	LINUX_TASK_EXITED,   /* a group leader that exited while its threads run */
+};
+
+/* A task's futex wait (linux_futex.c): what it waits on, and whether a
+ * wake came (its retried call then returns 0). */
+struct linux_futex_wait {
+	enum { FUTEX_IDLE, FUTEX_QUEUED, FUTEX_WOKEN } state;
+	uintptr_t key_mm; /* private: its address space; shared: 0 */
+	uint64_t key;	  /* private: the address; shared: the frame's address + offset */
+	uint32_t bitset;
+	uint64_t seq;	   /* queue order: lower is woken first */
+	uint64_t deadline; /* monotonic ns, 0 none */
 };
 
 #define LINUX_DEFAULT_PIDS 256 /* --pids: tasks a VM may hold (zombies count) */
 
-/* A task: one process (no threads yet). */
+/* A task: one thread; its thread group (tgid: the leader's pid) is a
+ * process. Threads of a group share the address space, fds, cwd and
+ * signal actions (linux_thread.c keeps their copies the same). */
 struct linux_task {
-	int pid, ppid, pgid, sid;
+	int pid, ppid, pgid, sid; /* pid: the thread id; ppid: 0 for a non-leader thread */
+	int tgid;
 	enum linux_task_run run;
-	int wstatus;			/* ZOMBIE: status as wait4 encodes it */
-	int exit_signal;		/* sent to the parent at exit (clone's low byte) */
-	struct linux_task *vfork_child; /* VFORKED: the child it waits for */
-	uint64_t block_gen;		/* BLOCKED: proc->wake_gen when it blocked */
-	uint64_t block_deadline;	/* BLOCKED: its call's deadline, 0 none */
-	uint64_t pending;		/* signals sent to it, not yet delivered */
-	uint64_t set_child_tid;		/* CLONE_CHILD_SETTID: written when it first runs */
-	uint64_t utime_ns, stime_ns;	/* run time at CPL 3 and serving its calls */
-	uint64_t cutime_ns, cstime_ns;	/* of its reaped children (RUSAGE_CHILDREN) */
+	int wstatus;			  /* ZOMBIE: status as wait4 encodes it */
+	int exit_signal;		  /* sent to the parent at exit (clone's low byte) */
+	struct linux_task *vfork_child;	  /* VFORKED: the child it waits for */
+	uint64_t block_gen;		  /* BLOCKED: proc->wake_gen when it blocked */
+	uint64_t block_deadline;	  /* BLOCKED: its call's deadline, 0 none */
+	uint64_t pending;		  /* signals sent to this thread, not yet delivered */
+	uint64_t group_pending;		  /* leader: signals sent to the process */
+	bool autoreap;			  /* a thread: freed once it is a zombie */
+	uint64_t robust_list, robust_len; /* set_robust_list */
+	struct linux_futex_wait futex;
+	uint64_t set_child_tid;	       /* CLONE_CHILD_SETTID: written when it first runs */
+	uint64_t utime_ns, stime_ns;   /* run time at CPL 3 and serving its calls */
+	uint64_t cutime_ns, cstime_ns; /* of its reaped children (RUSAGE_CHILDREN) */
 	uint64_t maxrss_pages, cmaxrss_pages;
 	char comm[16];
 	char cmdline[256]; /* its argv, NUL-separated, cut at 256 bytes */
@@ -268,6 +287,7 @@ struct linux_proc {
 	unsigned ntasks, max_tasks;
 	struct linux_task *cur;
 	int next_pid;
+	uint64_t futex_seq;	 /* queue order of futex waits (linux_futex.c) */
 	uint64_t wake_gen;	 /* bumped by every call served: blocked tasks retry */
 	uint64_t retry_deadline; /* the retried call's first deadline, or 0 */
 	bool resched;		 /* switch tasks when the call returns */
@@ -914,6 +934,8 @@ long linux_sys_getuid(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_getgid(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_getresuid(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_getresgid(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_setresuid(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_setresgid(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_getgroups(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_getrlimit(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_setrlimit(struct linux_proc *proc, const uint64_t *a);

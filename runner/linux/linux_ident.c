@@ -70,6 +70,26 @@ long linux_sys_getresgid(struct linux_proc *proc, const uint64_t *a)
 	return put_three(proc, a, proc->cred.gid);
 }
 
+/* setresuid/setresgid: each id -1 or the one the VM has (make drops and
+ * restores its ids that way); another id is not in the VM's one-user view. */
+static long set_three(const uint64_t *a, uint32_t id)
+{
+	for (unsigned i = 0; i < 3; i++)
+		if ((int32_t)a[i] != -1 && (uint32_t)a[i] != id)
+			return -EPERM;
+	return 0;
+}
+
+long linux_sys_setresuid(struct linux_proc *proc, const uint64_t *a)
+{
+	return set_three(a, proc->cfg.uid);
+}
+
+long linux_sys_setresgid(struct linux_proc *proc, const uint64_t *a)
+{
+	return set_three(a, proc->cfg.gid);
+}
+
 long linux_sys_getgroups(struct linux_proc *proc, const uint64_t *a)
 {
 	uint64_t n = proc->cred.ngroups;

@@ -357,7 +357,8 @@ void linux_procfs_list(struct linux_proc *proc, struct linux_node *dir)
 	switch (dir->proc_kind) {
 	case PROC_ROOT:
 		for (unsigned i = 0; linux_task_iter(proc, i, &info); i++)
-			if (!listed(dir, info.pid))
+			if (info.pid == info.tgid &&
+			    !listed(dir, info.pid)) /* processes, as Linux lists */
 				(void)numbered(fs, dir, info.pid);
 		break;
 	case PROC_TASK_DIR:

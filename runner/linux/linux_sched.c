@@ -1,16 +1,21 @@
-/* Tasks sharing the one vCPU of a Linux-ABI guest: a call that blocks gives the vCPU to another task and is retried when something happened (any call served, an exit, a signal) or its deadline passed; with every task blocked the vCPU thread waits. */
+/* Tasks sharing the one vCPU of a Linux-ABI guest: a call that blocks gives the vCPU to another task and is retried when something happened (any call served, an exit, a signal; a futex wait only for its wake) or its deadline passed; with every task blocked the vCPU thread waits. Also sched_yield, affinity, policy and getcpu. */
+#include <errno.h>
 #include <pthread.h>
 
 #include "linux.h"
 
-static bool runnable(const struct linux_proc *proc, const struct linux_task *t, uint64_t now)
+static bool runnable(struct linux_proc *proc, const struct linux_task *t, uint64_t now)
 {
 	if (t->run == LINUX_TASK_RUNNABLE)
 		return true;
 	if (t->run != LINUX_TASK_BLOCKED)
 		return false;
-	return t->block_gen != proc->wake_gen || (t->block_deadline && now >= t->block_deadline) ||
-	       (t->pending & ~t->saved.sigmask);
+	bool deadline = t->block_deadline && now >= t->block_deadline;
+	bool signalled = linux_task_sigpending(proc, t) & ~t->saved.sigmask;
+	if (t->futex.state == FUTEX_QUEUED) /* not every call served: only its wake */
+		return deadline || signalled;
+	return t->block_gen != proc->wake_gen || deadline || signalled ||
+	       t->futex.state == FUTEX_WOKEN;
 }
 
 /* The next task after the running one (round robin) that can run: itself
@@ -126,6 +131,24 @@ bool linux_sched_preempt(struct linux_proc *proc, struct linux_regs *regs)
 	return proc->regs_replaced;
 }
 
+/* The running thread is gone and nothing can run yet: the vCPU thread
+ * waits for the first deadline of a blocked task. NULL: none will come. */
+static struct linux_task *wait_for_task(struct linux_proc *proc)
+{
+	for (;;) {
+		struct linux_task *next = pick(proc, true);
+		uint64_t wake = others_deadline(proc);
+		if (next || !wake || vm_is_ending(proc->vm))
+			return next;
+		pthread_mutex_lock(&proc->vm->lock);
+		(void)vm_wait_locked(proc->vm, wake, &proc->signal_generation);
+		pthread_mutex_unlock(&proc->vm->lock);
+		if (vm_is_ending(proc->vm) ||
+		    (proc->vm->deadline_ns && now_ns() >= proc->vm->deadline_ns))
+			return NULL;
+	}
+}
+
 void linux_sched_switch(struct linux_proc *proc, struct linux_regs *regs)
 {
 	struct linux_task *cur = proc->cur;
@@ -138,10 +161,14 @@ void linux_sched_switch(struct linux_proc *proc, struct linux_regs *regs)
 	proc->cur_blocked = false;
 	proc->retry_soon = false;
 	struct linux_task *next = pick(proc, true);
+	if (!next && !linux_thread_alive(cur))
+		next = wait_for_task(proc);
 	if (!next) {
+		if (vm_is_ending(proc->vm))
+			return;
 		/* Every task waits on another's vfork, or a retry finds its own
 		 * call still blocked: the running task retries at once. */
-		if (cur->run == LINUX_TASK_ZOMBIE) {
+		if (!linux_thread_alive(cur)) {
 			vm_end(proc->vm, EXIT_GUEST_ERROR, "linux: no task left to run");
 			return;
 		}
@@ -150,14 +177,24 @@ void linux_sched_switch(struct linux_proc *proc, struct linux_regs *regs)
 	}
 	if (next == cur)
 		return;
+	linux_thread_sync(proc); /* its threads see its fds, cwd and actions */
 	cur->regs = *regs;
 	cur->saved = proc->task_state;
 	proc->task_state = next->saved;
 	*regs = next->regs;
 	proc->cur = next;
-	bool signalled = next->pending & ~proc->sigmask;
+	if (cur->autoreap)
+		linux_task_reap(proc, cur); /* an exited thread: nobody waits for it */
+	bool signalled = linux_task_sigpending(proc, next) & ~proc->sigmask;
+	/* A woken futex wait returns 0 here, not by a retried SYSCALL (one exit
+	 * less per wake); a signalled one EINTR, then the handler. */
+	bool done =
+	    next->run == LINUX_TASK_BLOCKED &&
+	    (next->futex.state == FUTEX_WOKEN || (signalled && next->futex.state != FUTEX_IDLE));
+	if (done)
+		linux_futex_interrupt(next, regs);
 	proc->retry_deadline =
-	    next->run == LINUX_TASK_BLOCKED && !signalled ? next->block_deadline : 0;
+	    next->run == LINUX_TASK_BLOCKED && !signalled && !done ? next->block_deadline : 0;
 	next->run = LINUX_TASK_RUNNABLE;
 	proc->fs_base_dirty = true;
 	proc->regs_replaced = true;
@@ -168,4 +205,101 @@ void linux_sched_switch(struct linux_proc *proc, struct linux_regs *regs)
 		next->set_child_tid = 0;
 	}
 	linux_task_deliver_pending(proc, regs);
+}
+
+/* ---- the calls ---- */
+
+long linux_sys_sched_yield(struct linux_proc *proc, const uint64_t *a)
+{
+	proc->resched = true; /* another runnable task first, itself last */
+	return 0;
+}
+
+/* pid 0 (the caller) or a live task of the VM. */
+static long sched_target(struct linux_proc *proc, uint64_t pid)
+{
+	if ((int32_t)pid < 0)
+		return -EINVAL;
+	const struct linux_task *t = pid ? linux_task_find(proc, (int32_t)pid) : proc->cur;
+	return t && linux_thread_alive(t) ? 0 : -ESRCH;
+}
+
+/* The VM's vCPUs as a CPU mask: all a task may run on. */
+static uint64_t vcpu_mask(const struct linux_proc *proc)
+{
+	unsigned n = proc->vm->vcpu_count;
+	return n == 0 ? 1 : n >= 64 ? ~0ULL : (1ULL << n) - 1;
+}
+
+long linux_sys_sched_getaffinity(struct linux_proc *proc, const uint64_t *a)
+{
+	long rc = sched_target(proc, a[0]);
+	if (rc < 0)
+		return rc;
+	if (a[1] < sizeof(uint64_t) || a[1] % sizeof(uint64_t))
+		return -EINVAL;
+	uint64_t mask = vcpu_mask(proc);
+	return linux_copy_out(proc, a[2], &mask, sizeof(mask)) < 0 ? -EFAULT : (long)sizeof(mask);
+}
+
+long linux_sys_sched_setaffinity(struct linux_proc *proc, const uint64_t *a)
+{
+	long rc = sched_target(proc, a[0]);
+	if (rc < 0)
+		return rc;
+	uint64_t mask = 0;
+	uint64_t len = a[1] < sizeof(mask) ? a[1] : sizeof(mask);
+	if (linux_copy_in(proc, &mask, a[2], len) < 0)
+		return -EFAULT;
+	/* Any mask naming one of the VM's vCPUs is taken; every task may run on all. */
+	return (mask & vcpu_mask(proc)) ? 0 : -EINVAL;
+}
+
+long linux_sys_sched_getscheduler(struct linux_proc *proc, const uint64_t *a)
+{
+	long rc = sched_target(proc, a[0]);
+	return rc < 0 ? rc : 0; /* SCHED_OTHER */
+}
+
+long linux_sys_sched_getparam(struct linux_proc *proc, const uint64_t *a)
+{
+	long rc = sched_target(proc, a[0]);
+	if (rc < 0 || !a[1])
+		return rc < 0 ? rc : -EINVAL;
+	const int32_t priority = 0;
+	return linux_copy_out(proc, a[1], &priority, sizeof(priority));
+}
+
+/* sched_get_priority_max (max) and _min: 1-99 for FIFO and RR, 0 for the rest. */
+static long priority_bound(uint64_t policy, bool max)
+{
+	switch (policy) {
+	case 1:
+	case 2: return max ? 99 : 1;
+	case 0:
+	case 3:
+	case 5:
+	case 6: return 0;
+	default: return -EINVAL;
+	}
+}
+
+long linux_sys_sched_get_priority_max(struct linux_proc *proc, const uint64_t *a)
+{
+	return priority_bound(a[0], true);
+}
+
+long linux_sys_sched_get_priority_min(struct linux_proc *proc, const uint64_t *a)
+{
+	return priority_bound(a[0], false);
+}
+
+long linux_sys_getcpu(struct linux_proc *proc, const uint64_t *a)
+{
+	const uint32_t zero = 0; /* the one vCPU, node 0 */
+	if (a[0] && linux_copy_out(proc, a[0], &zero, sizeof(zero)) < 0)
+		return -EFAULT;
+	if (a[1] && linux_copy_out(proc, a[1], &zero, sizeof(zero)) < 0)
+		return -EFAULT;
+	return 0;
 }

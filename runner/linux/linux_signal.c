@@ -273,7 +273,7 @@ long linux_sys_rt_sigsuspend(struct linux_proc *proc, uint64_t set, uint64_t siz
 		return -EFAULT;
 	mask &= ~unblockable;
 	struct linux_task *t = proc->cur;
-	uint64_t ready = t->pending & ~mask;
+	uint64_t ready = linux_task_sigpending(proc, t) & ~mask;
 	if (!ready) {
 		/* A signal sent to it makes the scheduler retry this call. */
 		linux_block_until(proc, 0);
@@ -281,7 +281,7 @@ long linux_sys_rt_sigsuspend(struct linux_proc *proc, uint64_t set, uint64_t siz
 	}
 	/* The handler runs under mask; its frame restores the caller's. */
 	unsigned sig = (unsigned)__builtin_ctzll(ready) + 1;
-	t->pending &= ~bit(sig);
+	linux_task_take_signal(proc, t, sig);
 	proc->sigmask_saved = proc->sigmask;
 	proc->sigmask_restore = true;
 	proc->sigmask = mask;
@@ -294,7 +294,7 @@ long linux_sys_rt_sigsuspend(struct linux_proc *proc, uint64_t set, uint64_t siz
 
 long linux_sys_pause(struct linux_proc *proc, const uint64_t *a)
 {
-	if (proc->cur->pending & ~proc->sigmask)
+	if (linux_task_sigpending(proc, proc->cur) & ~proc->sigmask)
 		return -EINTR; /* delivered as the call returns */
 	if (linux_block_until(proc, 0) && !proc->cur_blocked)
 		return -EINTR;	   /* a host signal */

@@ -264,7 +264,8 @@ static int spawn(struct linux_proc *proc, struct linux_spawn *sp, char *err, siz
 	memset(&proc->task_state, 0, sizeof(proc->task_state));
 	proc->cur = t;
 	int pid = proc->next_pid;
-	*t = (struct linux_task){.pid = pid, .pgid = pid, .sid = pid, .run = LINUX_TASK_RUNNABLE};
+	*t = (struct linux_task){
+	    .pid = pid, .tgid = pid, .pgid = pid, .sid = pid, .run = LINUX_TASK_RUNNABLE};
 	int rc = build(proc, sp, &req, err, errlen);
 	if (rc == 0) {
 		proc->next_pid++;

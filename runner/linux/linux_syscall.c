@@ -23,12 +23,6 @@ static long sys_zero(struct linux_proc *proc, const uint64_t *a)
 	return 0;
 }
 
-static long sys_set_tid_address(struct linux_proc *proc, const uint64_t *a)
-{
-	proc->clear_child_tid = a[0];
-	return 1;
-}
-
 #define L_ARCH_SET_GS 0x1001
 #define L_ARCH_SET_FS 0x1002
 #define L_ARCH_GET_FS 0x1003
@@ -50,41 +44,6 @@ static long sys_arch_prctl(struct linux_proc *proc, const uint64_t *a)
 	}
 	default: return -EINVAL; /* L_ARCH_SET_GS included: no GS base for programs */
 	}
-}
-
-static long sys_futex(struct linux_proc *proc, const uint64_t *a)
-{
-	unsigned op = (unsigned)a[1] & 0x7F; /* without PRIVATE and CLOCK_REALTIME */
-	if (a[0] % 4)
-		return -EINVAL;
-	uint32_t word;
-	if (linux_copy_in(proc, &word, a[0], sizeof(word)) < 0)
-		return -EFAULT;
-	if (op == 1 || op == 10) /* WAKE, WAKE_BITSET: nobody else waits */
-		return 0;
-	if (op != 0 && op != 9) /* WAIT, WAIT_BITSET */
-		return -ENOSYS;
-	if (word != (uint32_t)a[2])
-		return -EAGAIN;
-	/* One thread: nothing can wake it; wait out the timeout (or forever,
-	 * as Linux would, until the VM is stopped). */
-	uint64_t deadline = 0;
-	if (a[3]) {
-		int64_t ts[2];
-		if (linux_copy_in(proc, ts, a[3], sizeof(ts)) < 0)
-			return -EFAULT;
-		if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1000000000)
-			return -EINVAL;
-		uint64_t ns = (uint64_t)ts[0] > UINT64_MAX / 2000000000ULL
-				  ? UINT64_MAX / 2
-				  : (uint64_t)ts[0] * 1000000000ULL + (uint64_t)ts[1];
-		deadline = op == 9 ? ns : now_ns() + ns; /* BITSET takes an absolute time */
-		if (deadline == 0)
-			deadline = 1;
-	}
-	if (linux_block_until(proc, deadline) && linux_signal_host_ready(proc))
-		return -EINTR; /* a host signal's handler runs */
-	return -ETIMEDOUT;
 }
 
 /* ---- time ---- */
@@ -262,16 +221,6 @@ static long sys_sysinfo(struct linux_proc *proc, const uint64_t *a)
 	return linux_copy_out(proc, a[0], &info, sizeof(info));
 }
 
-static long sys_sched_getaffinity(struct linux_proc *proc, const uint64_t *a)
-{
-	if (a[0] != 0 && a[0] != 1)
-		return -ESRCH;
-	if (a[1] < 8 || a[1] % 8)
-		return -EINVAL;
-	uint64_t mask = 1; /* one vCPU */
-	return linux_copy_out(proc, a[2], &mask, sizeof(mask)) < 0 ? -EFAULT : 8;
-}
-
 static long sys_umask(struct linux_proc *proc, const uint64_t *a)
 {
 	return 022;
@@ -358,7 +307,7 @@ static const struct linux_syscall_def syscall_table[] = {
     FD(21, access, "so"),
     FD(22, pipe, "x"),
     FD(23, select, "dxxxx"),
-    [24] = {"sched_yield", sys_zero, ""},
+    FD(24, sched_yield, ""),
     SYS(25, mremap, "xuuxx"),
     SYS(28, madvise, "xud"),
     FD(32, dup, "d"),
@@ -388,7 +337,7 @@ static const struct linux_syscall_def syscall_table[] = {
     FD(57, fork, ""),
     FD(58, vfork, ""),
     FD(59, execve, "sxx"),
-    [60] = {"exit", linux_sys_exit_group, "d"},
+    FD(60, exit, "d"),
     FD(61, wait4, "dxxx"),
     FD(62, kill, "dd"),
     FD(63, uname, "x"),
@@ -428,7 +377,9 @@ static const struct linux_syscall_def syscall_table[] = {
     FD(111, getpgrp, ""),
     FD(112, setsid, ""),
     FD(115, getgroups, "dx"),
+    FD(117, setresuid, "ddd"),
     FD(118, getresuid, "xxx"),
+    FD(119, setresgid, "ddd"),
     FD(120, getresgid, "xxx"),
     FD(121, getpgid, "d"),
     FD(124, getsid, "d"),
@@ -453,14 +404,15 @@ static const struct linux_syscall_def syscall_table[] = {
     FD(197, removexattr, "ss"),
     FD(198, lremovexattr, "ss"),
     FD(199, fremovexattr, "ds"),
-    [186] = {"gettid", linux_sys_getpid, ""},
+    FD(186, gettid, ""),
     FD(200, tkill, "dd"),
     SYS(201, time, "x"),
-    SYS(202, futex, "xxdxxd"),
-    SYS(204, sched_getaffinity, "dux"),
+    FD(202, futex, "xxdxxd"),
+    FD(203, sched_setaffinity, "dux"),
+    FD(204, sched_getaffinity, "dux"),
     FD(217, getdents64, "dxu"),
     FD(213, epoll_create, "d"),
-    SYS(218, set_tid_address, "x"),
+    FD(218, set_tid_address, "x"),
     FD(222, timer_create, "dxx"),
     FD(223, timer_settime, "dxxx"),
     FD(224, timer_gettime, "dx"),
@@ -498,7 +450,14 @@ static const struct linux_syscall_def syscall_table[] = {
     FD(289, signalfd4, "dxux"),
     FD(290, eventfd2, "ux"),
     FD(291, epoll_create1, "x"),
-    [273] = {"set_robust_list", sys_zero, "xu"},
+    FD(273, set_robust_list, "xu"),
+    FD(274, get_robust_list, "dxx"),
+    FD(309, getcpu, "xxx"),
+    FD(435, clone3, "xu"),
+    FD(143, sched_getparam, "dx"),
+    FD(145, sched_getscheduler, "d"),
+    FD(146, sched_get_priority_max, "d"),
+    FD(147, sched_get_priority_min, "d"),
     FD(280, utimensat, "dsxx"),
     FD(285, fallocate, "dddd"),
     FD(292, dup3, "ddx"),
@@ -521,8 +480,7 @@ static const struct linux_syscall_def syscall_table[] = {
 
 /* Names of calls we answer ENOSYS, for --strace and --stats. */
 static const char *const unserved_names[][2] = {
-    {"40", "sendfile"},	  {"82", "rename"}, {"157", "prctl"},
-    {"316", "renameat2"}, {"334", "rseq"},  {"435", "clone3"},
+    {"40", "sendfile"}, {"82", "rename"}, {"157", "prctl"}, {"316", "renameat2"}, {"334", "rseq"},
 };
 
 const char *linux_syscall_name(uint64_t nr)

@@ -1,4 +1,4 @@
-/* Tasks of a Linux-ABI guest: the task table, ids (pid, parent, process group, session), exit to a zombie, kill to a pid, a group or everyone, and the iterator /proc reads. */
+/* Tasks of a Linux-ABI guest: the task table, ids (pid, parent, process group, session), a process's end (all its threads) to a zombie, kill to a pid, a group or everyone, and the iterator /proc reads. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +42,8 @@ int linux_tasks_init(struct linux_proc *proc, unsigned max_tasks)
 		free(t);
 		return -ENOMEM;
 	}
-	*t = (struct linux_task){.pid = INIT_PID, .pgid = INIT_PID, .sid = INIT_PID};
+	*t = (struct linux_task){
+	    .pid = INIT_PID, .tgid = INIT_PID, .pgid = INIT_PID, .sid = INIT_PID};
 	set_comm(t, proc->cfg.argc ? proc->cfg.argv[0] : "init");
 	proc->tasks[0] = t;
 	proc->ntasks = 1;
@@ -79,12 +80,38 @@ static void release_task(struct linux_proc *proc, struct linux_task *t)
 	free(keep);
 }
 
+void linux_task_drop_state(struct linux_proc *proc, struct linux_task *t, bool files)
+{
+	if (files) {
+		release_task(proc, t);
+		return;
+	}
+	/* Its fds and cwd are the group's, held by another thread. */
+	struct linux_task_state *st = t == proc->cur ? &proc->task_state : &t->saved;
+	if (st->mm)
+		linux_mm_put(st->mm);
+	st->mm = NULL;
+	memset(st->fds, 0, sizeof(st->fds));
+	st->cwd = NULL;
+}
+
+/* Whether an earlier live thread of t's group holds the group's files. */
+static bool files_held_before(const struct linux_proc *proc, unsigned i)
+{
+	for (unsigned j = 0; j < i; j++)
+		if (proc->tasks[j]->tgid == proc->tasks[i]->tgid &&
+		    linux_thread_alive(proc->tasks[j]))
+			return true;
+	return false;
+}
+
 void linux_tasks_free(struct linux_proc *proc)
 {
-	for (unsigned i = 0; i < proc->ntasks; i++) {
+	for (unsigned i = proc->ntasks; i-- > 0;) { /* from the end: earlier ones still listed */
 		struct linux_task *t = proc->tasks[i];
-		if (t != proc->cur && t->run != LINUX_TASK_ZOMBIE)
-			release_task(proc, t);
+		if (t != proc->cur && linux_thread_alive(t))
+			linux_task_drop_state(
+			    proc, t, t->tgid != proc->cur->tgid && !files_held_before(proc, i));
 		if (t != proc->cur)
 			free(t);
 	}
@@ -111,8 +138,10 @@ bool linux_task_iter(const struct linux_proc *proc, unsigned i, struct linux_tas
 	static const char states[] = {[LINUX_TASK_RUNNABLE] = 'R',
 				      [LINUX_TASK_BLOCKED] = 'S',
 				      [LINUX_TASK_VFORKED] = 'D',
-				      [LINUX_TASK_ZOMBIE] = 'Z'};
+				      [LINUX_TASK_ZOMBIE] = 'Z',
+				      [LINUX_TASK_EXITED] = 'Z'};
 	*info = (struct linux_task_info){.pid = t->pid,
+					 .tgid = t->tgid,
 					 .ppid = t->ppid,
 					 .pgid = t->pgid,
 					 .sid = t->sid,
@@ -170,15 +199,57 @@ void linux_task_set_cmdline(struct linux_proc *proc, const struct linux_exec_arg
 
 void linux_task_exec(struct linux_proc *proc, const char *comm)
 {
+	linux_thread_exec(proc); /* the other threads are gone */
 	set_comm(proc->cur, comm);
 	vfork_done(proc, proc->cur);
 	parent_reclaims(proc, proc->cur);
 }
 
-/* Ends task t: pid 1 ends the VM with its status; others become zombies
- * whose children pid 1 inherits, and their parent hears SIGCHLD. */
+/* Every thread of the group but its leader goes; the one holding the
+ * group's files (the running one if it is of the group) drops them. */
+static void end_threads(struct linux_proc *proc, struct linux_task *leader)
+{
+	struct linux_task *holder = NULL;
+	if (proc->cur->tgid == leader->pid && linux_thread_alive(proc->cur))
+		holder = proc->cur;
+	for (unsigned i = 0; !holder && i < proc->ntasks; i++)
+		if (proc->tasks[i]->tgid == leader->pid && linux_thread_alive(proc->tasks[i]))
+			holder = proc->tasks[i];
+	if (holder == proc->cur)
+		linux_thread_mm_release_all(proc, leader->pid); /* robust lists, CLEARTID */
+	for (unsigned i = 0; i < proc->ntasks; i++) {
+		struct linux_task *t = proc->tasks[i];
+		if (t->tgid != leader->pid || !linux_thread_alive(t) || t == holder)
+			continue;
+		linux_task_drop_state(proc, t, false);
+	}
+	if (holder)
+		release_task(proc, holder);
+	for (unsigned i = 0; i < proc->ntasks;) {
+		struct linux_task *t = proc->tasks[i];
+		if (t->tgid != leader->pid || t == leader) {
+			i++;
+			continue;
+		}
+		t->run = LINUX_TASK_ZOMBIE;
+		t->autoreap = true;
+		t->futex.state = FUTEX_IDLE;
+		if (t == proc->cur) {
+			i++; /* freed once the vCPU left it (linux_sched_switch) */
+			continue;
+		}
+		proc->tasks[i] = proc->tasks[--proc->ntasks];
+		free(t);
+	}
+	linux_sched_tasks_changed(proc);
+}
+
+/* Ends the process of task t (all its threads): pid 1 ends the VM with its
+ * status; others become zombies whose children pid 1 inherits, and their
+ * parent hears SIGCHLD. */
 static void task_end(struct linux_proc *proc, struct linux_task *t, int wstatus)
 {
+	t = linux_thread_leader(proc, t);
 	if (t->run == LINUX_TASK_ZOMBIE)
 		return;
 	if (t->pid == INIT_PID) {
@@ -189,9 +260,11 @@ static void task_end(struct linux_proc *proc, struct linux_task *t, int wstatus)
 			vm_end(proc->vm, code > EXIT_GUEST_MAX ? EXIT_GUEST_MAX : code, NULL);
 		return;
 	}
+	bool cur_in = proc->cur->tgid == t->pid;
 	linux_rusage_sample(proc, t); /* ru_maxrss before its pages go */
-	release_task(proc, t);
+	end_threads(proc, t);
 	t->run = LINUX_TASK_ZOMBIE;
+	t->futex.state = FUTEX_IDLE;
 	t->wstatus = wstatus;
 	parent_reclaims(proc, t);
 	for (unsigned i = 0; i < proc->ntasks; i++)
@@ -202,7 +275,7 @@ static void task_end(struct linux_proc *proc, struct linux_task *t, int wstatus)
 	if (parent && t->exit_signal > 0 && t->exit_signal <= LINUX_NSIG)
 		linux_task_signal(proc, parent, (unsigned)t->exit_signal);
 	proc->wake_gen++; /* a parent in wait4, a reader of its pipes */
-	if (t == proc->cur)
+	if (cur_in)
 		proc->resched = true;
 }
 
@@ -218,34 +291,80 @@ static bool ignored_by_default(unsigned sig)
 	       sig == L_SIGSTOP || sig == L_SIGTSTP || sig == L_SIGTTIN || sig == L_SIGTTOU;
 }
 
-void linux_task_signal(struct linux_proc *proc, struct linux_task *t, unsigned sig)
+/* Whether sig is blocked where it goes: by thread t, or by every live
+ * thread of t's process (then no thread can take it). */
+static bool sig_blocked(struct linux_proc *proc, const struct linux_task *t, unsigned sig,
+			bool to_thread)
 {
-	if (sig == 0 || sig > LINUX_NSIG || t->run == LINUX_TASK_ZOMBIE)
+	for (unsigned i = 0; i < proc->ntasks; i++) {
+		const struct linux_task *u = proc->tasks[i];
+		if (to_thread ? u != t : (u->tgid != t->tgid || !linux_thread_alive(u)))
+			continue;
+		const struct linux_task_state *s = u == proc->cur ? &proc->task_state : &u->saved;
+		if (!(s->sigmask & bit(sig)))
+			return false;
+	}
+	return true;
+}
+
+/* Sends sig to thread t (to_thread) or its process: its action, the
+ * group's, decides; a fatal one ends every thread, as Linux. */
+static void send_signal(struct linux_proc *proc, struct linux_task *t, unsigned sig, bool to_thread)
+{
+	struct linux_task *leader = linux_thread_leader(proc, t);
+	if (sig == 0 || sig > LINUX_NSIG || leader->run == LINUX_TASK_ZOMBIE)
 		return;
-	const struct linux_task_state *st = t == proc->cur ? &proc->task_state : &t->saved;
-	uint64_t handler = st->actions[sig - 1].handler;
+	const struct linux_task_state *st = linux_thread_group_state(proc, leader);
+	uint64_t handler = st ? st->actions[sig - 1].handler : L_SIG_DFL;
 	if (sig != L_SIGKILL && handler == L_SIG_IGN)
 		return;
 	/* A blocked signal stays pending whatever its action (sigwait, signalfd). */
-	bool blocked = sig != L_SIGKILL && (st->sigmask & bit(sig));
+	bool blocked = sig != L_SIGKILL && sig_blocked(proc, t, sig, to_thread);
 	if (!blocked && (sig == L_SIGKILL || handler == L_SIG_DFL)) {
 		if (sig != L_SIGKILL && ignored_by_default(sig))
 			return;
-		task_end(proc, t, (int)sig);
+		task_end(proc, leader, (int)sig);
 		return;
 	}
-	t->pending |= bit(sig);
+	if (to_thread)
+		t->pending |= bit(sig);
+	else
+		leader->group_pending |= bit(sig);
 	proc->wake_gen++; /* a blocked task retries its call, and takes it */
+}
+
+void linux_task_signal(struct linux_proc *proc, struct linux_task *t, unsigned sig)
+{
+	send_signal(proc, t, sig, false);
+}
+
+void linux_thread_signal(struct linux_proc *proc, struct linux_task *t, unsigned sig)
+{
+	if (linux_thread_alive(t))
+		send_signal(proc, t, sig, true);
+}
+
+uint64_t linux_task_sigpending(struct linux_proc *proc, const struct linux_task *t)
+{
+	return t->pending | linux_thread_leader(proc, (struct linux_task *)t)->group_pending;
+}
+
+void linux_task_take_signal(struct linux_proc *proc, struct linux_task *t, unsigned sig)
+{
+	if (t->pending & bit(sig))
+		t->pending &= ~bit(sig);
+	else
+		linux_thread_leader(proc, t)->group_pending &= ~bit(sig);
 }
 
 void linux_task_deliver_pending(struct linux_proc *proc, struct linux_regs *regs)
 {
 	struct linux_task *t = proc->cur;
-	uint64_t ready = t->pending & ~proc->sigmask;
-	if (!ready || t->run == LINUX_TASK_ZOMBIE || vm_is_ending(proc->vm))
+	uint64_t ready = linux_task_sigpending(proc, t) & ~proc->sigmask;
+	if (!ready || !linux_thread_alive(t) || vm_is_ending(proc->vm))
 		return;
 	unsigned sig = (unsigned)__builtin_ctzll(ready) + 1;
-	t->pending &= ~bit(sig);
+	linux_task_take_signal(proc, t, sig);
 	proc->regs = regs;
 	(void)linux_signal_raise_ret(proc, sig, (long)regs->rax);
 	/* A pending signal (one blocked until now) ended it: the next task runs. */
@@ -257,12 +376,13 @@ void linux_task_deliver_pending(struct linux_proc *proc, struct linux_regs *regs
 
 long linux_sys_getpid(struct linux_proc *proc, const uint64_t *a)
 {
-	return proc->cur->pid; /* also gettid: one thread per process */
+	return proc->cur->tgid;
 }
 
 long linux_sys_getppid(struct linux_proc *proc, const uint64_t *a)
 {
-	return proc->cur->ppid; /* pid 1's parent is outside the VM: 0 */
+	/* The process's parent (a thread's own ppid is 0); pid 1's is outside the VM: 0. */
+	return linux_thread_leader(proc, proc->cur)->ppid;
 }
 
 long linux_sys_getpgrp(struct linux_proc *proc, const uint64_t *a)
@@ -329,7 +449,7 @@ long linux_sys_kill(struct linux_proc *proc, const uint64_t *a)
 	unsigned sig = (unsigned)a[1];
 	if (pid > 0) {
 		struct linux_task *t = linux_task_find(proc, pid);
-		if (!t)
+		if (!t || t->autoreap)
 			return -ESRCH;
 		linux_task_signal(proc, t, sig);
 		return 0;
@@ -341,7 +461,9 @@ long linux_sys_kill(struct linux_proc *proc, const uint64_t *a)
 	bool any = false;
 	for (unsigned i = 0; i < proc->ntasks; i++) {
 		struct linux_task *t = proc->tasks[i];
-		if (pid == -1 ? t->pid == INIT_PID || t == proc->cur : t->pgid != pgid)
+		if (t->pid != t->tgid)
+			continue; /* a process once, through its leader */
+		if (pid == -1 ? t->pid == INIT_PID || t->tgid == proc->cur->tgid : t->pgid != pgid)
 			continue;
 		any = true;
 		linux_task_signal(proc, t, sig);
@@ -354,9 +476,9 @@ long linux_sys_tgkill(struct linux_proc *proc, const uint64_t *a)
 	if ((int32_t)a[0] <= 0 || (int32_t)a[1] <= 0 || a[2] > LINUX_NSIG)
 		return -EINVAL;
 	struct linux_task *t = linux_task_find(proc, (int32_t)a[1]);
-	if (!t || a[0] != a[1])
+	if (!t || t->tgid != (int32_t)a[0] || !linux_thread_alive(t))
 		return -ESRCH;
-	linux_task_signal(proc, t, (unsigned)a[2]);
+	linux_thread_signal(proc, t, (unsigned)a[2]);
 	return 0;
 }
 
@@ -365,9 +487,9 @@ long linux_sys_tkill(struct linux_proc *proc, const uint64_t *a)
 	if ((int32_t)a[0] <= 0 || a[1] > LINUX_NSIG)
 		return -EINVAL;
 	struct linux_task *t = linux_task_find(proc, (int32_t)a[0]);
-	if (!t)
+	if (!t || !linux_thread_alive(t))
 		return -ESRCH;
-	linux_task_signal(proc, t, (unsigned)a[1]);
+	linux_thread_signal(proc, t, (unsigned)a[1]);
 	return 0;
 }
 

@@ -1,4 +1,4 @@
-/* Tasks of a Linux-ABI guest: the task table, fork/vfork/clone, exit and wait, signals between tasks, the scheduler of the one vCPU (linux_task.c, linux_clone.c, linux_wait.c, linux_sched.c); included by linux.h. */
+/* Tasks of a Linux-ABI guest: the task table, fork/vfork/clone, threads, futex, exit and wait, signals between tasks, the scheduler of the one vCPU (linux_task.c, linux_clone.c, linux_thread.c, linux_futex.c, linux_wait.c, linux_sched.c); included by linux.h. */
 #ifndef LOCKVM_LINUX_TASK_H
 #define LOCKVM_LINUX_TASK_H
 
@@ -10,12 +10,49 @@ int linux_tasks_init(struct linux_proc *proc, unsigned max_tasks);
 void linux_tasks_free(struct linux_proc *proc);
 /* The task with this pid, or NULL. */
 struct linux_task *linux_task_find(struct linux_proc *proc, int pid);
-/* Ends the running task with a wait status (exit code << 8, or the killing
- * signal): pid 1 ends the VM; another becomes a zombie and the vCPU goes
- * to the next task when the call returns. */
+/* Ends the running task's process (every thread) with a wait status (exit
+ * code << 8, or the killing signal): pid 1 ends the VM; another becomes a
+ * zombie and the vCPU goes to the next task when the call returns. */
 void linux_task_exit(struct linux_proc *proc, int wstatus);
-/* Sends sig to task t as kill(2) would (t may be the caller). */
+/* Sends sig to t's process as kill(2) would (t may be the caller). */
 void linux_task_signal(struct linux_proc *proc, struct linux_task *t, unsigned sig);
+/* Sends sig to thread t as tgkill(2) would: pending for it alone. */
+void linux_thread_signal(struct linux_proc *proc, struct linux_task *t, unsigned sig);
+/* Signals pending for t: its own and its process's. */
+uint64_t linux_task_sigpending(struct linux_proc *proc, const struct linux_task *t);
+/* Takes sig off t's pending set (its own first, else its process's). */
+void linux_task_take_signal(struct linux_proc *proc, struct linux_task *t, unsigned sig);
+/* Drops what t holds: its address space, and its fds and cwd if files
+ * (false: another thread of its group holds them). */
+void linux_task_drop_state(struct linux_proc *proc, struct linux_task *t, bool files);
+
+/* ---- linux_thread.c: thread groups ---- */
+
+/* Not a zombie, nor a leader that exited while its threads run. */
+bool linux_thread_alive(const struct linux_task *t);
+/* t's thread group leader (t itself for a process's first thread). */
+struct linux_task *linux_thread_leader(struct linux_proc *proc, struct linux_task *t);
+/* The group's shared state (fds, cwd, actions) as a live thread has it, or NULL. */
+const struct linux_task_state *linux_thread_group_state(struct linux_proc *proc,
+							const struct linux_task *leader);
+/* Copies the running thread's fds, cwd and actions to its live siblings. */
+void linux_thread_sync(struct linux_proc *proc);
+/* exit(2) of the running thread: the process ends with its last thread. */
+void linux_thread_exit(struct linux_proc *proc, int wstatus);
+/* Robust lists and CLEARTID of every live thread of group tgid, which
+ * runs in the running task's address space. */
+void linux_thread_mm_release_all(struct linux_proc *proc, int tgid);
+/* execve succeeded: the other threads are gone and the caller becomes the
+ * process (the leader's pid). */
+void linux_thread_exec(struct linux_proc *proc);
+
+/* ---- linux_futex.c ---- */
+
+/* Wakes up to nr waiters on the futex word at uaddr (as a shared futex). */
+long linux_futex_wake_addr(struct linux_proc *proc, uint64_t uaddr, int64_t nr);
+/* t, blocked in a futex wait and about to run, returns from it instead of
+ * retrying the call: 0 if a wake came, else -EINTR (a signal is pending). */
+void linux_futex_interrupt(struct linux_task *t, struct linux_regs *regs);
 /* Delivers the running task's pending signals it does not block. */
 void linux_task_deliver_pending(struct linux_proc *proc, struct linux_regs *regs);
 /* The running task exec'd: its vfork parent goes on. */
@@ -28,6 +65,7 @@ void linux_task_reap(struct linux_proc *proc, struct linux_task *t);
 /* One task as /proc shows it (linux_task_iter). */
 struct linux_task_info {
 	int pid, ppid, pgid, sid;
+	int tgid;   /* its process: pid for a process's first thread */
 	char state; /* R, S (blocked), D (vforked) or Z */
 	const char *comm;
 	const char *cmdline; /* argv, NUL-separated, cmdline_len bytes */
@@ -65,5 +103,20 @@ long linux_sys_waitid(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_clone(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_fork(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_vfork(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_clone3(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_exit(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_gettid(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_set_tid_address(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_set_robust_list(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_get_robust_list(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_futex(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_sched_yield(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_sched_getaffinity(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_sched_setaffinity(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_sched_getscheduler(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_sched_getparam(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_sched_get_priority_max(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_sched_get_priority_min(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_getcpu(struct linux_proc *proc, const uint64_t *a);
 
 #endif

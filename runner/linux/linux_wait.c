@@ -154,7 +154,7 @@ static long find_zombie(struct linux_proc *proc, const struct wait_sel *sel,
 	*found = NULL;
 	for (unsigned i = 0; i < proc->ntasks; i++) {
 		struct linux_task *t = proc->tasks[i];
-		if (t->ppid != proc->cur->pid || !selected(t, sel))
+		if (t->ppid != proc->cur->tgid || !selected(t, sel))
 			continue;
 		any = true;
 		if (t->run == LINUX_TASK_ZOMBIE) {

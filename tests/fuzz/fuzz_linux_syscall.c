@@ -1,4 +1,4 @@
-/* libFuzzer target: the --linux syscall layer driven with random calls against a small process (hostile pointers, lengths, fds, paths, host signals pending), with sequences of file-tree and pipe calls (create, remove, chdir, pipe, dup, read, write, poll, close in any order) whose reference counts are checked after every call, with sequences of memory calls over forked address spaces (mmap, munmap, mprotect, mremap, writes, write faults, fork, exit) whose frame counts and copy-on-write contents are checked after every call, with sequences of process calls (fork, vfork, clone, exit, wait4, waitid, kill, setpgid, setsid, pipes) whose tasks' files and address spaces are checked after every call, with sequences of AF_UNIX, AF_INET and AF_INET6 socket calls (SCM_RIGHTS loops, names, loopback TCP/UDP over lwIP, accept queues, malformed msghdr/cmsg) whose queue accounting is checked after every call, and with sequences of epoll, eventfd, timerfd, signalfd and timer calls across forked tasks whose fd counts are checked after every call. */
+/* libFuzzer target: the --linux syscall layer driven with random calls against a small process (hostile pointers, lengths, fds, paths, host signals pending), with sequences of file-tree and pipe calls (create, remove, chdir, pipe, dup, read, write, poll, close in any order) whose reference counts are checked after every call, with sequences of memory calls over forked address spaces (mmap, munmap, mprotect, mremap, writes, write faults, fork, exit) whose frame counts and copy-on-write contents are checked after every call, with sequences of process and thread calls (fork, vfork, clone, clone of a thread, exit, exit_group, wait4, waitid, kill, tgkill, setpgid, setsid, pipes, futex wait/wake/requeue/wake-op on mapped and unmapped words, robust lists built from the input, loops included) whose tasks' files and address spaces are checked after every call, and with sequences of AF_UNIX, AF_INET and AF_INET6 socket calls (SCM_RIGHTS loops, names, loopback TCP/UDP over lwIP, accept queues, malformed msghdr/cmsg) whose queue accounting is checked after every call, and with sequences of epoll, eventfd, timerfd, signalfd and timer calls across forked tasks whose fd counts are checked after every call. */
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -700,36 +700,64 @@ static void sock_sequence(struct linux_proc *proc, uint64_t user, const uint8_t 
 }
 
 /*
- * Sequences of process calls. Input: PROC_MAGIC, then PROC_OP_LEN bytes
- * per call: what (a call of proc_calls), a task choice, a signal or flag
- * byte and a status byte. The running task changes as calls block (a
- * read of an empty pipe, wait4) or tasks exit. After every call: every
- * open file's count equals the fd slots of live tasks naming it, every
- * live task holds an address space, zombies hold none, and the table stays
- * within --pids (abort otherwise); ASan and LeakSanitizer watch the rest.
+ * Sequences of process and thread calls. Input: PROC_MAGIC, then
+ * PROC_OP_LEN bytes per call: what (a call of proc_calls), a task choice,
+ * a signal or flag byte and a status byte. The running task changes as
+ * calls block (a read of an empty pipe, wait4, a futex wait) or tasks
+ * exit. After every call: every open file's count equals the fd slots
+ * naming it of one table per process (the running thread's for its own,
+ * threads share one), every live task holds an address space, dead ones
+ * none, and the table stays within --pids (abort otherwise); ASan and
+ * LeakSanitizer watch the rest.
  */
 #define PROC_MAGIC  'P'
 #define PROC_OP_LEN 4
 #define PROC_PIDS   8
+#define PROC_THREAD 1056 /* not a call: clone of a thread, as glibc's pthread_create */
+#define PROC_POKE   1057 /* not a call: a pointer written into the robust-list area */
+#define ROBUST_AT   256	 /* where in the program's memory robust lists are built */
+
+static const struct linux_task_state *state_of(const struct linux_proc *proc,
+					       const struct linux_task *t)
+{
+	return t == proc->cur ? &proc->task_state : &t->saved;
+}
+
+/* The task whose fd table counts for t's process: the running thread for
+ * its own, else the first live thread. */
+static bool holds_files(const struct linux_proc *proc, unsigned i)
+{
+	const struct linux_task *t = proc->tasks[i];
+	if (!linux_thread_alive(t))
+		return false;
+	if (t->tgid == proc->cur->tgid && linux_thread_alive(proc->cur))
+		return t == proc->cur;
+	for (unsigned j = 0; j < i; j++)
+		if (proc->tasks[j]->tgid == t->tgid && linux_thread_alive(proc->tasks[j]))
+			return false;
+	return true;
+}
 
 static void check_tasks(struct linux_proc *proc)
 {
-	if (proc->ntasks > proc->max_tasks || !proc->cur || !proc->mm)
+	if (proc->ntasks > proc->max_tasks || !proc->cur)
 		abort();
 	for (unsigned i = 0; i < proc->ntasks; i++) {
 		const struct linux_task *t = proc->tasks[i];
-		const struct linux_task_state *st = t == proc->cur ? &proc->task_state : &t->saved;
-		if ((t->run == LINUX_TASK_ZOMBIE) != (st->mm == NULL))
+		const struct linux_task_state *st = state_of(proc, t);
+		if (linux_thread_alive(t) != (st->mm != NULL))
 			abort();
+		if (!holds_files(proc, i))
+			continue;
 		for (unsigned fd = 0; fd < LINUX_MAX_FDS; fd++) {
 			const struct linux_file *f = st->fds[fd].file;
 			if (!f)
 				continue;
 			unsigned slots = 0;
 			for (unsigned j = 0; j < proc->ntasks; j++) {
-				const struct linux_task *u = proc->tasks[j];
-				const struct linux_task_state *su =
-				    u == proc->cur ? &proc->task_state : &u->saved;
+				if (!holds_files(proc, j))
+					continue;
+				const struct linux_task_state *su = state_of(proc, proc->tasks[j]);
 				for (unsigned k = 0; k < LINUX_MAX_FDS; k++)
 					slots += su->fds[k].file == f;
 			}
@@ -739,9 +767,37 @@ static void check_tasks(struct linux_proc *proc)
 	}
 }
 
+/* Arguments of the thread and futex calls of a process sequence. */
+static void thread_args(const struct linux_proc *proc, uint64_t user, const uint8_t *c,
+			uint64_t *nr, uint64_t *a)
+{
+	uint64_t word = c[2] & 0x80 ? 16 : user + (c[2] % 16) * 4; /* unmapped, or a word */
+	switch (*nr) {
+	case PROC_THREAD: /* VM FS FILES SIGHAND THREAD SYSVSEM SETTLS PARENT_SETTID CHILD_CLEARTID */
+		*nr = 56;
+		a[0] = 0x3D0F00, a[1] = user + 0x8000, a[2] = user + 128,
+		a[3] = user + (c[3] % 16) * 4;
+		a[4] = user + 0x9000;
+		break;
+	case 202: /* futex: any op (PRIVATE by a bit), a zero timeout or a huge count */
+		a[0] = word, a[1] = (c[3] % 12) | (c[3] & 0x80 ? 128u : 0), a[2] = c[1] & 1;
+		a[3] = c[3] & 0x40 ? user + 512 : c[3] & 0x20 ? 0 : 0x7FFFFFFF;
+		a[4] = user + ((c[2] >> 3) % 16) * 4, a[5] = c[1] & 2 ? 0xFFFFFFFF : c[3];
+		break;
+	case 273: a[0] = user + ROBUST_AT + (c[2] % 4) * 8, a[1] = c[3] & 1 ? 24 : c[3]; break;
+	case 234: a[0] = proc->cur->tgid, a[1] = c[2] % 12, a[2] = c[3] % 66; break; /* tgkill */
+	case PROC_POKE: /* a list entry pointing at another (or itself, or the futex words) */
+		a[0] = user + ROBUST_AT + (c[2] % 8) * 8;
+		a[1] = c[3] & 0x80 ? user + (c[3] % 16) * 4 : user + ROBUST_AT + (c[3] % 8) * 8;
+		break;
+	}
+}
+
 static void proc_sequence(struct linux_proc *proc, uint64_t user, const uint8_t *in, size_t size)
 {
-	static const uint16_t proc_calls[] = {57, 58, 56, 231, 61, 62, 109, 112, 22, 3, 0, 1, 247};
+	static const uint16_t proc_calls[] = {
+	    57,	 58, 56,  231, 61,  62,	 109, 112, 22,	3,	     0,		  1,
+	    247, 60, 202, 202, 273, 234, 186, 24,  435, PROC_THREAD, PROC_THREAD, PROC_POKE};
 	proc->max_tasks = PROC_PIDS;
 	for (size_t i = 0; i + PROC_OP_LEN <= size && !vm_is_ending(proc->vm); i += PROC_OP_LEN) {
 		const uint8_t *c = in + i;
@@ -749,13 +805,21 @@ static void proc_sequence(struct linux_proc *proc, uint64_t user, const uint8_t 
 		int64_t pid = (int64_t)(c[1] % 12) - 3; /* -3..8: groups, any, 0, pids */
 		struct linux_regs r = {.rax = nr, .rsp = proc->user_top - 0x1000, .rip = 0x200002};
 		uint64_t a[6] = {(uint64_t)pid, c[2] % 66, c[3]};
+		thread_args(proc, user, c, &nr, a);
+		if (nr == PROC_POKE) {
+			(void)linux_copy_out(proc, a[0], &a[1], sizeof(a[1]));
+			continue;
+		}
+		r.rax = nr;
 		switch (nr) {
 		case 56: a[0] = (uint64_t)c[2] << 8 | c[3]; break; /* clone: flags */
-		case 231: /* exit_group: pid 1's would end the run */
-			if (proc->cur->pid == 1)
+		case 60:
+		case 231: /* pid 1's exit, or any exit_group of its threads, would end the run */
+			if (nr == 60 ? proc->cur->pid == 1 : proc->cur->tgid == 1)
 				continue;
 			a[0] = c[3];
 			break;
+		case 435: a[0] = user + 1024, a[1] = 64 + (c[3] % 4) * 8; break; /* clone3 */
 		case 61: a[1] = user, a[2] = c[2] & 1, a[3] = 0; break; /* wait4 [WNOHANG] */
 		case 22: a[0] = user; break;				/* pipe */
 		case 3: a[0] = c[2] % 8; break;				/* close */
@@ -766,7 +830,7 @@ static void proc_sequence(struct linux_proc *proc, uint64_t user, const uint8_t 
 			a[3] = 4 | (c[3] & 1);
 			break; /* waitid */
 		}
-		r.rdi = a[0], r.rsi = a[1], r.rdx = a[2], r.r10 = a[3];
+		r.rdi = a[0], r.rsi = a[1], r.rdx = a[2], r.r10 = a[3], r.r8 = a[4], r.r9 = a[5];
 		linux_syscall(proc, &r);
 		if (!vm_is_ending(proc->vm))
 			check_tasks(proc);
