@@ -906,7 +906,7 @@ bool linux_signal_host_ready(const struct linux_proc *proc);
 /* Whether a call interrupted for the ready host signal (else the running
  * task's first deliverable one) restarts (its handler has SA_RESTART)
  * rather than failing with EINTR. */
-bool linux_signal_host_restarts(const struct linux_proc *proc);
+bool linux_signal_host_restarts(struct linux_proc *proc);
 /* For a blocked call: takes ready host signals that run no handler (an
  * ignored one is dropped, a default one ends the VM) and returns whether
  * one with a handler is ready, for which the call gives up. */

@@ -133,7 +133,7 @@ static void send_signals(struct linux_proc *proc)
 		}
 		if (!p->signo)
 			continue; /* SIGEV_NONE: timer_gettime shows it */
-		if (task->pending & (1ULL << (p->signo - 1))) {
+		if (linux_task_sigpending(proc, task) & (1ULL << (p->signo - 1))) {
 			p->overrun += due; /* as Linux: one signal queued, the rest overruns */
 			continue;
 		}

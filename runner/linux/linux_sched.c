@@ -56,7 +56,7 @@ bool linux_block_until(struct linux_proc *proc, uint64_t deadline)
 	for (;;) {
 		if (deadline && now_ns() >= deadline)
 			return false;
-		if (proc->cur->pending & ~proc->sigmask)
+		if (linux_task_sigpending(proc, proc->cur) & ~proc->sigmask)
 			return true; /* a timer's signal to deliver: the call gives up (EINTR) */
 		if (linux_spawn_poll(proc, true)) /* `lockvm exec`: a new task, or a kill */
 			return true;
@@ -93,7 +93,8 @@ bool linux_block_until(struct linux_proc *proc, uint64_t deadline)
 			return true; /* a handler runs: the call gives up (EINTR or restart) */
 		if (vm_is_ending(proc->vm))
 			return true; /* the default action ended it */
-		if (linux_timers_run(proc) && !(proc->cur->pending & ~proc->sigmask)) {
+		if (linux_timers_run(proc) &&
+		    !(linux_task_sigpending(proc, proc->cur) & ~proc->sigmask)) {
 			/* A timerfd expired or a signal went to a task: the call
 			 * looks again (or another task runs), keeping its deadline. */
 			proc->cur_blocked = true;

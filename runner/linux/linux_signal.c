@@ -398,10 +398,10 @@ bool linux_signal_host_ready(const struct linux_proc *proc)
 	return host_ready(proc) != 0;
 }
 
-bool linux_signal_host_restarts(const struct linux_proc *proc)
+bool linux_signal_host_restarts(struct linux_proc *proc)
 {
 	unsigned sig = host_ready(proc);
-	uint64_t ready = proc->cur ? proc->cur->pending & ~proc->sigmask : 0;
+	uint64_t ready = proc->cur ? linux_task_sigpending(proc, proc->cur) & ~proc->sigmask : 0;
 	if (!sig && ready) /* else a signal of the VM's own (a timer's) cut it short */
 		sig = (unsigned)__builtin_ctzll(ready) + 1;
 	return sig && (proc->actions[sig - 1].flags & L_SA_RESTART);

@@ -26,7 +26,7 @@ static long signalfd_io(struct linux_proc *proc, struct linux_file *f, void *hos
 	struct linux_task *t = proc->cur;
 	if (write_it || len < SIGINFO_SIZE)
 		return -EINVAL;
-	while (!(t->pending & sf->mask)) {
+	while (!(linux_task_sigpending(proc, t) & sf->mask)) {
 		if (f->flags & L_O_NONBLOCK)
 			return -EAGAIN;
 		if (linux_block_until(proc, 0)) /* a signal sent to it wakes it */
@@ -34,9 +34,10 @@ static long signalfd_io(struct linux_proc *proc, struct linux_file *f, void *hos
 	}
 	uint64_t done = 0;
 	uint8_t *out = host;
-	while (done + SIGINFO_SIZE <= len && (t->pending & sf->mask)) {
-		unsigned sig = (unsigned)__builtin_ctzll(t->pending & sf->mask) + 1;
-		t->pending &= ~(1ULL << (sig - 1));
+	while (done + SIGINFO_SIZE <= len && (linux_task_sigpending(proc, t) & sf->mask)) {
+		unsigned sig =
+		    (unsigned)__builtin_ctzll(linux_task_sigpending(proc, t) & sf->mask) + 1;
+		linux_task_take_signal(proc, t, sig);
 		/* ssi_signo; the sender is not recorded: ssi_code SI_USER, the rest 0 */
 		uint8_t rec[SIGINFO_SIZE] = {0};
 		uint32_t signo = sig;
@@ -50,7 +51,7 @@ static long signalfd_io(struct linux_proc *proc, struct linux_file *f, void *hos
 static short signalfd_poll(struct linux_proc *proc, struct linux_file *f)
 {
 	const struct signalfd *sf = f->priv;
-	return proc->cur->pending & sf->mask ? POLLIN : 0;
+	return linux_task_sigpending(proc, proc->cur) & sf->mask ? POLLIN : 0;
 }
 
 static void signalfd_release(struct linux_proc *proc, struct linux_file *f)
@@ -105,6 +106,6 @@ long linux_sys_rt_sigpending(struct linux_proc *proc, const uint64_t *a)
 {
 	if (a[1] > 8)
 		return -EINVAL;
-	uint64_t set = proc->cur->pending & proc->sigmask;
+	uint64_t set = linux_task_sigpending(proc, proc->cur) & proc->sigmask;
 	return linux_copy_out(proc, a[0], &set, a[1]);
 }
