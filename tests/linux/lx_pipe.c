@@ -13,18 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
-static int failures;
-static volatile int pipe_signals;
+#include "lx_checkline.h"
 
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			printf("FAIL line %d: ", __LINE__);                                        \
-			printf(__VA_ARGS__);                                                       \
-			printf(" (errno %d %s)\n", errno, strerror(errno));                        \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
+static volatile int pipe_signals;
 
 static double now_ms(void)
 {

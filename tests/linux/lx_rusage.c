@@ -11,17 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static int failures;
+#include "lx_checkline.h"
 
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			printf("FAIL line %d: ", __LINE__);                                        \
-			printf(__VA_ARGS__);                                                       \
-			printf(" (errno %d %s)\n", errno, strerror(errno));                        \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
 
 static double ms(struct timeval tv)
 {
