@@ -124,9 +124,13 @@ bench: deps
 
 # Security mutants (tests/mutants/): each breaks one SECURITY.md claim in a
 # scratch copy of the tree (build/mutate/tree); its named test must fail.
-.PHONY: mutate
+.PHONY: mutate print-cflags
 mutate: deps
 	tests/mutate.sh
+
+# The flags lint compiles each file with (tests/mutate.sh --lines uses them).
+print-cflags:
+	@echo $(CFLAGS_BASE)
 
 asan:
 	$(MAKE) BUILD=build-asan OPT=-O1 \

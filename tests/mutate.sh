@@ -7,6 +7,9 @@
 #
 # Usage: tests/mutate.sh [ID-PART...]   (run only mutants whose id contains
 #        one of the ID-PARTs)
+#        tests/mutate.sh --lines [ID-PART...]   (no build and no test: each
+#        mutant's line is there exactly once, and a C mutant still compiles;
+#        seconds, so tests/integration/mutants_current.sh runs it in make test)
 # Ends with "N mutants, N killed" and exits non-zero when a mutant survives,
 # is stale (its line is not found exactly once), does not build, names a
 # test that fails on the unmutated tree, or is marked "expect: survives" but
@@ -14,6 +17,8 @@
 set -u
 cd "$(dirname "$0")/.."
 TOP=$PWD
+lines_only=0
+if [ "${1:-}" = "--lines" ]; then lines_only=1; shift; fi
 patterns=("$@")
 SCRATCH=$TOP/build/mutate
 TREE=$SCRATCH/tree
@@ -88,6 +93,57 @@ for i in "${!ids[@]}"; do
 	[ "$want" -eq 1 ] && selected+=("$i")
 done
 [ ${#selected[@]} -gt 0 ] || die "no mutant id contains any of: ${patterns[*]}"
+
+# ---- --lines: is every mutant still a mutant of today's code? ---------------------
+# mutate_file I OUT: writes mutant I's version of its file to OUT; prints the
+# number of lines that matched its find line (only 1 is a mutant).
+mutate_file() {
+	local i=$1 out=$2
+	FIND=${finds[i]} OP=${ops[i]} TEXT=${texts[i]} awk '
+		function strip(s) { sub(/^[ \t]+/, "", s); sub(/[ \t]+$/, "", s); return s }
+		{
+			if (strip($0) == ENVIRON["FIND"]) {
+				hits++
+				match($0, /^[ \t]*/); indent = substr($0, 1, RLENGTH)
+				if (ENVIRON["OP"] == "replace") { print indent ENVIRON["TEXT"]; next }
+				if (ENVIRON["OP"] == "delete") next
+				if (ENVIRON["OP"] == "insert") { print; print indent ENVIRON["TEXT"]; next }
+			}
+			print
+		}
+		END { print hits + 0 > "/dev/stderr" }' "$TOP/${files[i]}" 2>&1 >"$out"
+}
+
+if [ "$lines_only" -eq 1 ]; then
+	read -r -a cflags <<<"$(make -s --no-print-directory print-cflags)"
+	tmpd=$(mktemp -d) && trap 'rm -rf "$tmpd"' EXIT
+	bad=0
+	for i in "${selected[@]}"; do
+		id=${ids[i]} f=${files[i]}
+		if [ ! -f "$f" ]; then
+			echo "FAIL: mutant $id: $f does not exist"; bad=$((bad + 1)); continue
+		fi
+		hits=$(mutate_file "$i" "$tmpd/m")
+		if [ "$hits" != 1 ]; then
+			echo "FAIL: mutant $id: '${finds[i]}' matches $hits lines of $f, not exactly one"
+			bad=$((bad + 1)); continue
+		fi
+		# a C mutant must still compile (as lint compiles each file); -iquote
+		# resolves its quoted includes as from its own directory
+		if [[ $f == *.c ]]; then
+			cp "$tmpd/m" "$tmpd/mutant.c"
+			if ! gcc "${cflags[@]}" -iquote "$(dirname "$f")" -fsyntax-only "$tmpd/mutant.c" >"$tmpd/cc" 2>&1; then
+				echo "FAIL: mutant $id: does not compile: $(grep -m1 'error' "$tmpd/cc")"
+				bad=$((bad + 1))
+			fi
+		fi
+	done
+	if [ "$bad" -eq 0 ]; then
+		echo "PASS: all ${#selected[@]} mutants find their line exactly once, and the C ones compile"
+	fi
+	[ "$bad" -eq 0 ]
+	exit
+fi
 
 # ---- the scratch tree ---------------------------------------------------------
 # Copy the files git knows (tracked, or untracked and not ignored), only those
@@ -168,25 +224,6 @@ for i in "${selected[@]}"; do
 done
 
 # ---- the mutants ---------------------------------------------------------------
-# mutate_file I OUT: writes mutant I's version of its file to OUT; prints the
-# number of lines that matched its find line (only 1 is a mutant).
-mutate_file() {
-	local i=$1 out=$2
-	FIND=${finds[i]} OP=${ops[i]} TEXT=${texts[i]} awk '
-		function strip(s) { sub(/^[ \t]+/, "", s); sub(/[ \t]+$/, "", s); return s }
-		{
-			if (strip($0) == ENVIRON["FIND"]) {
-				hits++
-				match($0, /^[ \t]*/); indent = substr($0, 1, RLENGTH)
-				if (ENVIRON["OP"] == "replace") { print indent ENVIRON["TEXT"]; next }
-				if (ENVIRON["OP"] == "delete") next
-				if (ENVIRON["OP"] == "insert") { print; print indent ENVIRON["TEXT"]; next }
-			}
-			print
-		}
-		END { print hits + 0 > "/dev/stderr" }' "$TOP/${files[i]}" 2>&1 >"$out"
-}
-
 killed=0 survived=() stale=() nobuild=() badbase=() waiting=() marked_killed=()
 total=${#selected[@]}
 for i in "${selected[@]}"; do
