@@ -76,6 +76,11 @@ void control_relay_init(struct control_relay *r, int listen_fd, int vmm_fd, stru
 		r->execs[i].fd = -1;
 }
 
+void control_relay_attach(struct control_relay *r, int vmm_fd)
+{
+	r->vmm_fd = vmm_fd;
+}
+
 /* What `list` and `inspect` say while a request runs ("running" after). */
 static void relay_state(struct control_relay *r, const char *state)
 {

@@ -34,6 +34,9 @@ struct control_relay {
 	uint32_t next_exec_id;
 };
 void control_relay_init(struct control_relay *r, int listen_fd, int vmm_fd, struct reg_vm *vm);
+/* The VMM's end of the control socketpair, once the VMM is spawned (the
+ * relay listens from the registry claim on). */
+void control_relay_attach(struct control_relay *r, int vmm_fd);
 void control_relay_poll(struct control_relay *r, short listen_events, short vmm_events);
 /* The exec clients' fds for poll (-1 where free), CONTROL_EXEC_SLOTS of
  * them, and their revents back: a signal to forward, or a client gone

@@ -165,14 +165,8 @@ int cmd_exec(int argc, char **argv)
 			die_errno("/dev/null");
 		fds[0] = null_fd;
 	}
-	/* A VM that has just registered binds its control socket a moment
-	 * later (after its VMM is spawned): wait for it while it is live. */
-	int sock;
-	for (int i = 0;
-	     (sock = control_connect(name)) < 0 && (errno == ENOENT || errno == ECONNREFUSED) &&
-	     i < 1000 && registry_live(name) == 1;
-	     i++)
-		usleep(10000);
+	/* The socket is made before the VM is in the registry (claim_identity). */
+	int sock = control_connect(name);
 	if (sock < 0)
 		die_errno("exec %s: connecting to its supervisor", name);
 	struct control_msg m = {

@@ -139,7 +139,7 @@ static int run_mode(int argc, char **argv, enum run_command command)
 	close(st.control_pair[1]);
 	if (o.key_fd >= 0)
 		close(o.key_fd);
-	control_relay_init(&st.relay, control_listen(st.vm.name), st.control_pair[0], &st.vm);
+	control_relay_attach(&st.relay, st.control_pair[0]);
 	close(kvm_fd);
 	close(guest_fd);
 	close(vmm_fd);

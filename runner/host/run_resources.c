@@ -296,11 +296,21 @@ void claim_identity(const struct run_options *o, struct run_state *st, uid_t uid
 		snprintf(d->label, sizeof(d->label), "%s",
 			 strcmp(d->mode, "rw") == 0 ? l->image : l->content);
 	}
-	if (registry_claim(vm, &st->registry_fd, err, sizeof(err)) < 0) {
+	/* The control socket exists before the record does: whoever finds
+	 * the VM in the registry can connect (lockvm exec, save, stats); a
+	 * request waits in its backlog until the supervisor polls it. */
+	if (registry_reserve(vm->name, &st->registry_fd, err, sizeof(err)) < 0) {
 		registry_unlock(lock);
 		die("%s", err);
 	}
 	st->claimed = true;
+	control_relay_init(&st->relay, control_listen(vm->name), -1, vm);
+	if (registry_save(vm) < 0) {
+		int e = errno;
+		registry_unlock(lock);
+		errno = e;
+		die_errno("registry: writing the record of '%s'", vm->name);
+	}
 	for (unsigned i = 0; i < o->disk_count; i++) {
 		const struct reg_disk *d = &vm->disks[i];
 		/* Labels are only written where SELinux is on (label_file_set). */
@@ -317,6 +327,7 @@ void claim_identity(const struct run_options *o, struct run_state *st, uid_t uid
 static void release_identity(struct run_state *st)
 {
 	if (st->claimed) {
+		control_relay_close(&st->relay, st->vm.name); /* its socket goes with the record */
 		int lock = registry_lock();
 		images_release(st->vm.name);
 		registry_remove(st->vm.name);

@@ -16,6 +16,7 @@
 #include "oci.h"
 #include "oci_hooks.h"
 #include "oci_launch.h"
+#include "registry.h"
 
 struct create_opts {
 	const char *bundle, *pid_file, *console_socket, *id;
@@ -213,6 +214,18 @@ static void release_init(struct oci_state *s)
 	unlink(fifo);
 }
 
+/* The init claims its VM's name a moment after the fifo lets it go;
+ * start returns once it has (or has died, or after 60 s), so an exec, a
+ * kill or a state right after start finds the VM: its control socket is
+ * made with the claim. */
+static void wait_vm_registered(const struct oci_state *s)
+{
+	for (int i = 0;
+	     i < 6000 && registry_live(s->vm_name) != 1 && oci_pid_start(s->pid) == s->pid_start;
+	     i++)
+		usleep(10000);
+}
+
 static void start_checked(struct oci_state *s)
 {
 	switch (oci_state_status(s)) {
@@ -221,6 +234,7 @@ static void start_checked(struct oci_state *s)
 	case OCI_CREATED: break;
 	}
 	release_init(s);
+	wait_vm_registered(s);
 	struct oci_bundle b;
 	char err[1024];
 	/* poststart hooks come from the bundle as it is now, as runc reads it. */

@@ -151,12 +151,6 @@ int oci_cmd_exec(int argc, char **argv)
 	if (oci_state_status(&s) != OCI_RUNNING)
 		oci_fail("exec: cannot exec in a %s container",
 			 oci_status_name(oci_state_status(&s)));
-	/* `start` returns once the init runs; the VM it starts registers a
-	 * moment later (lockvm exec then waits for its control socket). */
-	for (int i = 0;
-	     i < 3000 && registry_live(s.vm_name) != 1 && oci_pid_start(s.pid) == s.pid_start; i++)
-		usleep(10000);
-
 	static const char *args[EXEC_ARGV_MAX];
 	static char user[32], group_bufs[IDENT_MAX_GROUPS][16];
 	static char lockvm[4096];

@@ -300,11 +300,11 @@ int registry_live(const char *name)
 	return live;
 }
 
-int registry_claim(const struct reg_vm *vm, int *lock_fd, char *err, size_t errlen)
+int registry_reserve(const char *name, int *lock_fd, char *err, size_t errlen)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 8];
-	if (paths_join(dir, sizeof(dir), PATHS_VMS_DIR, vm->name) < 0) {
-		snprintf(err, errlen, "registry: path for '%s' too long", vm->name);
+	if (paths_join(dir, sizeof(dir), PATHS_VMS_DIR, name) < 0) {
+		snprintf(err, errlen, "registry: path for '%s' too long", name);
 		return -1;
 	}
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
@@ -318,14 +318,24 @@ int registry_claim(const struct reg_vm *vm, int *lock_fd, char *err, size_t errl
 		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		snprintf(err, errlen, "a VM named '%s' is already running", vm->name);
+		snprintf(err, errlen, "a VM named '%s' is already running", name);
 		close(fd);
 		return -1;
 	}
 	*lock_fd = fd;
+	return 0;
+}
+
+int registry_claim(const struct reg_vm *vm, int *lock_fd, char *err, size_t errlen)
+{
+	if (registry_reserve(vm->name, lock_fd, err, errlen) < 0)
+		return -1;
 	if (registry_save(vm) < 0) {
-		snprintf(err, errlen, "registry: writing %s/state.json: %s", dir, strerror(errno));
-		close(fd);
+		char dir[PATH_MAX];
+		int e = errno;
+		(void)paths_join(dir, sizeof(dir), PATHS_VMS_DIR, vm->name);
+		snprintf(err, errlen, "registry: writing %s/state.json: %s", dir, strerror(e));
+		close(*lock_fd);
 		*lock_fd = -1;
 		return -1;
 	}

@@ -73,6 +73,10 @@ void registry_unlock(int fd);
  * has; a dead VM's leftovers must have been reaped first.
  */
 int registry_claim(const struct reg_vm *vm, int *lock_fd, char *err, size_t errlen);
+/* registry_claim's first half: vms/NAME made and locked, no state.json yet
+ * (others see the VM only from registry_save on: what must exist before,
+ * the control socket, is made in between). */
+int registry_reserve(const char *name, int *lock_fd, char *err, size_t errlen);
 
 /* Rewrites vms/NAME/state.json atomically. 0 or -1 with errno. */
 int registry_save(const struct reg_vm *vm);
