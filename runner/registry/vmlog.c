@@ -71,17 +71,29 @@ static void write_counted(struct vmlog *log, const void *buf, size_t len)
 }
 
 /* NAME.log becomes NAME.log.1 (the older NAME.log.1 is dropped); the new
- * NAME.log starts with the lifecycle lines and says what was dropped. */
+ * NAME.log starts with the lifecycle lines and says what was dropped.
+ * NAME.log never goes missing: the new part is made beside it and renamed
+ * over it, so `lockvm logs` opening it meanwhile gets one part or the
+ * other, never ENOENT. */
 static void rotate(struct vmlog *log)
 {
 	char text[VMLOG_NOTE_MAX - 40], line[VMLOG_NOTE_MAX];
-	log->dropped += log->old_size;
-	if (rename(log->path, log->old_path) < 0)
-		return; /* keep appending: a log over its cap beats no log */
-	int fd =
-	    open(log->path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+	char next[sizeof(log->path) + 8], held[sizeof(log->path) + 8];
+	snprintf(next, sizeof(next), "%s.next", log->path);
+	snprintf(held, sizeof(held), "%s.held", log->path);
+	(void)unlink(next);
+	(void)unlink(held);
+	int fd = open(next, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
 	if (fd < 0)
-		return; /* the old fd now writes NAME.log.1 */
+		return; /* keep appending: a log over its cap beats no log */
+	if (link(log->path, held) < 0 || rename(held, log->old_path) < 0 ||
+	    rename(next, log->path) < 0) {
+		close(fd);
+		(void)unlink(next);
+		(void)unlink(held);
+		return;
+	}
+	log->dropped += log->old_size;
 	close(log->fd);
 	log->fd = fd;
 	log->old_size = log->size;
