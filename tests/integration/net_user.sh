@@ -12,10 +12,15 @@ BUSYBOX=$(command -v busybox || true)
 NS=lvusr$$
 BR=lvub$$
 BR=${BR:0:15}
-SRV_PID="" BUSY_PID=""
+SRV_PID=""
+# passt processes in the test's namespace (passt execs passt.avx2 where the CPU has it).
+passts() { for p in $(ip netns pids "$NS" 2>/dev/null); do
+	case $(cat /proc/"$p"/comm 2>/dev/null) in passt*) echo "$p" ;; esac
+done; }
 cleanup() {
+	# A passt this run left (only under a mutant): ended, so none outlives the test.
+	for p in $(passts); do kill -KILL "$p" 2>/dev/null; done
 	[ -n "$SRV_PID" ] && kill "$SRV_PID" 2>/dev/null
-	[ -n "$BUSY_PID" ] && kill "$BUSY_PID" 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
 	rm -rf "$T_TMP"
 }
@@ -36,10 +41,6 @@ in_ns ip addr add 10.78.0.1/24 dev "$BR"
 in_ns ip link set "$BR" up
 in_ns ip route add default via "$GW" dev "$BR"
 
-# passt processes in the test's namespace (passt execs passt.avx2 where the CPU has it).
-passts() { for p in $(ip netns pids "$NS" 2>/dev/null); do
-	case $(cat /proc/"$p"/comm 2>/dev/null) in passt*) echo "$p" ;; esac
-done; }
 no_passt_left() { # NAME: passt gone within 30 s of its VM's end
 	local left
 	for _ in $(seq 60); do
