@@ -469,7 +469,9 @@ static void release_net(struct run_state *st)
 		close(st->tap_fd);
 	st->tap_fd = -1;
 	/* --net user: passt ends with the VM, killed and reaped, never left. */
-	passt_stop(&st->passt);
+	pid_t passt = passt_stop(&st->passt);
+	if (passt > 0)
+		run_log_event(st, "net: passt pid %d killed and reaped", (int)passt);
 	if (st->net_attached)
 		net_release(&st->vm.net, true, net_tap_owner(st->vm.uid));
 	/* Normally gone with the VMM's fd already; the namespace itself may be

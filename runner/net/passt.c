@@ -181,17 +181,19 @@ fail:
 	return -1;
 }
 
-void passt_stop(struct passt *p)
+pid_t passt_stop(struct passt *p)
 {
 	if (p->vmm_end >= 0)
 		close(p->vmm_end);
 	p->vmm_end = -1;
 	if (p->pid <= 0)
-		return;
+		return -1;
 	/* Normally it is already on its way out (--one-off: the VMM's end
 	 * closed); SIGKILL makes sure, and the reap means no orphan, no zombie. */
-	kill(p->pid, SIGKILL);
-	while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
+	pid_t pid = p->pid;
+	kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
 	p->pid = -1;
+	return pid;
 }

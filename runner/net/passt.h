@@ -42,7 +42,8 @@ int passt_start(const struct passt_publish *publish, unsigned count, uid_t runas
 		gid_t runas_gid, struct passt *p, char *err, size_t errlen);
 
 /* Ends passt (SIGKILL) and reaps it, closes the VMM's end if still ours.
- * Safe to repeat; p->pid is -1 afterwards. */
-void passt_stop(struct passt *p);
+ * Returns the pid it reaped, or -1 when there was none. Safe to repeat;
+ * p->pid is -1 afterwards. */
+pid_t passt_stop(struct passt *p);
 
 #endif

@@ -82,9 +82,14 @@ expect "net_user: --net usr refused" 125 "want none, user," LV run --linux --fs 
 # ---- outbound: the VM fetches from the namespace's loopback through passt ----
 FETCH='import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=20).read().decode().strip())'
 expect "net_user: python3 urllib fetches a file through passt (DHCP address)" 0 "payload-$$" \
-	LV run --linux --fs / --net user --timeout 50 /usr/bin/python3 -- -c "$FETCH" \
+	LV run --linux --fs / --net user --name "fetch-$$" --timeout 50 /usr/bin/python3 -- -c "$FETCH" \
 	"http://$GW:8080/f.txt"
 no_passt_left "the VM ended"
+# The supervisor's own teardown ended it (not only passt's exit at the stream's end).
+started=$(grep -o 'net: user (passt pid [0-9]*' "$LOCKVM_ROOT/var/log/lockvm/fetch-$$.log" | grep -o '[0-9]*$')
+[ -n "$started" ] && grep -q "net: passt pid $started killed and reaped" "$LOCKVM_ROOT/var/log/lockvm/fetch-$$.log" &&
+	pass "net_user: the supervisor killed and reaped passt $started at teardown" ||
+	fail "net_user: no teardown of passt in the VM's log: $(grep -F 'net: ' "$LOCKVM_ROOT/var/log/lockvm/fetch-$$.log" | tr '\n' '|')"
 if [ -n "$BUSYBOX" ]; then
 	expect "net_user: busybox wget fetches a file through passt" 0 "payload-$$" \
 		LV run --linux --fs / --net user --timeout 50 "$BUSYBOX" -- wget -q -O - "http://$GW:8080/f.txt"
