@@ -148,7 +148,7 @@ int passt_start(const struct passt_publish *publish, unsigned count, uid_t runas
 	close(pipefd[1]);
 	pipefd[1] = -1;
 	/* Its pid, or EOF when it gave up (a port taken, no usable interface). */
-	char line[32];
+	char line[32] = {0};
 	size_t used = 0;
 	ssize_t n;
 	while (used < sizeof(line) - 1 && !memchr(line, '\n', used) &&
