@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,10 @@
 #include <unistd.h>
 
 #include "util.h"
+
+/* A passt that neither writes its pid nor exits within this long is hung:
+ * generous, for a loaded host (it takes well under a second). */
+#define PASST_START_TIMEOUT_MS 30000
 
 static int parse_port(const char *text, size_t len, uint16_t *port)
 {
@@ -150,11 +155,20 @@ int passt_start(const struct passt_publish *publish, unsigned count, uid_t runas
 	/* Its pid, or EOF when it gave up (a port taken, no usable interface). */
 	char line[32] = {0};
 	size_t used = 0;
-	ssize_t n;
-	while (used < sizeof(line) - 1 && !memchr(line, '\n', used) &&
-	       ((n = read(pipefd[0], line + used, sizeof(line) - 1 - used)) > 0 ||
-		(n < 0 && errno == EINTR)))
-		used += n > 0 ? (size_t)n : 0;
+	struct pollfd ready = {.fd = pipefd[0], .events = POLLIN};
+	while (used < sizeof(line) - 1 && !memchr(line, '\n', used)) {
+		int events = poll(&ready, 1, PASST_START_TIMEOUT_MS);
+		if (events < 0 && errno == EINTR)
+			continue;
+		if (events <= 0)
+			break; /* hung: treated as a failure below */
+		ssize_t n = read(pipefd[0], line + used, sizeof(line) - 1 - used);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		used += (size_t)n;
+	}
 	line[used] = '\0';
 	if (used == 0 || line[0] < '1' || line[0] > '9') {
 		int status = 0;
