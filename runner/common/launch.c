@@ -228,8 +228,8 @@ static int check_values(const struct launch_wire *w, char *err, size_t errlen)
 		if (!used && (w->disk_ro_mask >> i & 1))
 			return err_fmt(err, errlen, "launch: read-only flag for absent disk %u", i);
 	}
-	if ((w->fds[FD_NET_STATS] >= 0) && w->fds[FD_NET] < 0)
-		return err_fmt(err, errlen, "launch: NIC counters without a NIC");
+	if ((w->fds[FD_NET_STATS] >= 0 || (w->flags & LAUNCH_NET_STREAM)) && w->fds[FD_NET] < 0)
+		return err_fmt(err, errlen, "launch: NIC counters or stream mode without a NIC");
 	if ((w->net_ip || w->net_prefix || w->net_gateway || w->net_dns ||
 	     (w->flags & LAUNCH_NET_DHCP)) &&
 	    (!(w->flags & LAUNCH_LINUX) || w->fds[FD_NET] < 0))
@@ -323,7 +323,8 @@ int launch_decode(const uint8_t *buf, size_t len, struct launch *l, char *err, s
 		launch_free(l);
 		return -1;
 	}
-	if ((w.fds[FD_NET] >= 0) != (tap[0] != '\0') ||
+	/* A tap NIC names its tap; a stream NIC (--net user) has none. */
+	if ((w.fds[FD_NET] >= 0 && !(w.flags & LAUNCH_NET_STREAM)) != (tap[0] != '\0') ||
 	    (tap[0] && !netframe_ifname_valid(tap, NULL))) {
 		launch_free(l);
 		return err_fmt(err, errlen, "launch: a NIC needs a valid tap name, and only a NIC");

@@ -35,7 +35,9 @@ enum launch_flag {
 	LAUNCH_INCOMING = 1u << 5,     /* the restore fd is a live migration */
 	LAUNCH_NUMA = 1u << 6,	       /* numa_nodes and numa_cpus are set */
 	LAUNCH_NET_DHCP = 1u << 7,     /* --linux: eth0 asks DHCP for its address */
-	LAUNCH_FLAGS_ALL = (1u << 8) - 1,
+	/* --net user: net_fd is a stream socket connected to passt (no tap name) */
+	LAUNCH_NET_STREAM = 1u << 8,
+	LAUNCH_FLAGS_ALL = (1u << 9) - 1,
 };
 
 enum launch_hugepages {
@@ -86,7 +88,7 @@ struct launch {
 	unsigned disk_count;
 	struct launch_disk disks[LOCKVM_MAX_DISKS];
 	uint8_t net_mac[6];
-	const char *net_tap;		       /* "" when no NIC */
+	const char *net_tap;		       /* "" when no NIC, or a stream NIC */
 	struct numa_set numa_nodes, numa_cpus; /* with LAUNCH_NUMA */
 	unsigned argc;
 	const char **argv; /* argc entries, then NULL */

@@ -67,6 +67,7 @@ static int run_mode(int argc, char **argv, enum run_command command)
 	uint64_t started_ns = now_ns();
 	st = (struct run_state){.lifeline = -1,
 				.tap_fd = -1,
+				.passt = {.pid = -1, .vmm_end = -1},
 				.registry_fd = -1,
 				.log.fd = -1,
 				.ready_fd = -1,

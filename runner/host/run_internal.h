@@ -15,6 +15,7 @@
 #include "memory.h"
 #include "memstat.h"
 #include "net.h"
+#include "passt.h"
 #include "numa.h"
 #include "progress_line.h"
 #include "registry.h"
@@ -87,6 +88,8 @@ struct run_options {
 	struct net_spec net; /* --net; kind NET_NONE: no NIC */
 	/* --linux eth0: --ip ADDR/PREFIX (0: DHCP), --gateway, --dns; network order */
 	uint32_t net_ip, net_prefix, net_gateway, net_dns;
+	struct passt_publish publish[PASST_PUBLISH_MAX]; /* --net user --publish */
+	unsigned publish_count;
 	const char *mac; /* --mac; NULL: generated */
 	/* `lockvm restore FILE` and `lockvm incoming --listen ADDR` */
 	const char *restore; /* FILE */
@@ -125,6 +128,7 @@ struct run_state {
 	int tap_fd;		      /* --net: the supervisor's copy until the VMM has it */
 	bool net_attached;	      /* the tap exists and is on its bridge */
 	const char *netns;	      /* --net netns=PATH: the tap's namespace; NULL: ours */
+	struct passt passt;	      /* --net user: the helper, pid -1 when none */
 	struct vmlog log;	      /* var/log/lockvm/NAME.log, capped (vmlog.h) */
 	int out_pipe[2], err_pipe[2]; /* the VMM's stdout and stderr, teed to the log */
 	int ready_pipe[2];	      /* the VMM says "R" once its guest runs confined */

@@ -184,8 +184,9 @@ pid_t start_vmm(const struct run_options *o, struct run_state *st, int vmm_fd, i
 		memcpy(l.groups, o->groups, sizeof(l.groups));
 		l.rlimit_set = o->rlimit_set;
 		memcpy(l.rlimits, o->rlimits, sizeof(l.rlimits));
-		/* DHCP by default on a bridge; in a container engine's namespace
-		 * (netns=) no stack on the NIC unless --ip says so. */
+		/* DHCP by default on a bridge and on --net user (passt's); in a
+		 * container engine's namespace (netns=) no stack on the NIC
+		 * unless --ip says so. */
 		if (!o->net_ip && o->net.kind != NET_NONE && o->net.kind != NET_NETNS)
 			l.flags |= LAUNCH_NET_DHCP;
 		l.net_ip = o->net_ip;

@@ -34,6 +34,7 @@
 #define RUN_OPT_IP	  0x110
 #define RUN_OPT_GATEWAY	  0x111
 #define RUN_OPT_DNS	  0x112
+#define RUN_OPT_PUBLISH	  0x113
 
 /*
  * The options of run, restore and incoming: one entry each (the help is
@@ -104,9 +105,13 @@ static const struct cliopt run_options_table[] = {
     {"rlimit", RUN_OPT_RLIMIT, required_argument, 0, "NAME=SOFT[:HARD]",
      "with --linux: what getrlimit says (nofile, nproc, core, stack, ...; repeatable); "
      "nofile bounds the fd table (at most 64)"},
-    {"net", 'W', required_argument, 0, "none|bridge=BR|ovs=BR|network=NAME|netns=PATH",
+    {"net", 'W', required_argument, 0, "none|user|bridge=BR|ovs=BR|network=NAME|netns=PATH",
      "give the VM a NIC on a tap (default none); netns=PATH: the tap is made in that "
-     "network namespace (a container engine's)"},
+     "network namespace (a container engine's); user: no tap, outbound TCP/UDP through "
+     "passt's NAT, the gateway address reaching the host's loopback"},
+    {"publish", RUN_OPT_PUBLISH, required_argument, 0, "HOSTPORT:GUESTPORT[/tcp|udp]",
+     "with --net user: the host's port HOSTPORT forwards to the VM's GUESTPORT (repeatable, "
+     "up to 16)"},
     {"ip", RUN_OPT_IP, required_argument, 0, "ADDR/PREFIX",
      "with --linux --net: eth0's IPv4 address (default: DHCP on eth0)"},
     {"gateway", RUN_OPT_GATEWAY, required_argument, 0, "ADDR",
@@ -327,6 +332,16 @@ void run_parse_options(int argc, char **argv, struct run_options *o)
 		case RUN_OPT_IP: parse_ipv4(arg, "--ip", &o->net_ip, &o->net_prefix); break;
 		case RUN_OPT_GATEWAY: parse_ipv4(arg, "--gateway", &o->net_gateway, NULL); break;
 		case RUN_OPT_DNS: parse_ipv4(arg, "--dns", &o->net_dns, NULL); break;
+		case RUN_OPT_PUBLISH: {
+			char err[256];
+			if (o->publish_count == PASST_PUBLISH_MAX)
+				die("--publish: at most %d", PASST_PUBLISH_MAX);
+			if (passt_publish_parse(arg, &o->publish[o->publish_count], err,
+						sizeof(err)) < 0)
+				die("%s", err);
+			o->publish_count++;
+			break;
+		}
 		case 'F': o->fs_dir = arg; break;
 		case RUN_OPT_FS_UPPER: parse_fs_upper(o, arg); break;
 		case RUN_OPT_TMPFS: parse_tmpfs(o, arg); break;
@@ -468,6 +483,8 @@ void run_parse_options(int argc, char **argv, struct run_options *o)
 		    spec->command);
 	if (o->mac && o->net.kind == NET_NONE)
 		die("run: --mac needs --net");
+	if (o->publish_count && o->net.kind != NET_USER)
+		die("run: --publish needs --net user");
 	if ((o->net_ip || o->net_gateway || o->net_dns) &&
 	    (!o->linux_abi || o->net.kind == NET_NONE))
 		die("run: --ip, --gateway and --dns need --linux and --net");

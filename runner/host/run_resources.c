@@ -23,6 +23,7 @@
 #include "mac.h"
 #include "netframe.h"
 #include "netns.h"
+#include "passt.h"
 #include "paths.h"
 #include "recovery.h"
 #include "sandbox.h"
@@ -416,7 +417,9 @@ void setup_net(const struct run_options *o, struct run_state *st, struct launch 
 	snprintf(rn->bridge, sizeof(rn->bridge), "%s", o->net.bridge);
 	snprintf(rn->mac, sizeof(rn->mac), "%s", mac_text);
 	snprintf(rn->ovs_db, sizeof(rn->ovs_db), "%s", o->net.kind == NET_OVS ? o->net.ovs_db : "");
-	net_tap_name(st->vm.name, st->vm.uuid, rn->tap);
+	/* --net user has no tap: nothing to name, nothing to remove later. */
+	if (o->net.kind != NET_USER)
+		net_tap_name(st->vm.name, st->vm.uuid, rn->tap);
 	rn->stats_fd = memfd_create("lockvm-nic-stats", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (rn->stats_fd < 0 || ftruncate(rn->stats_fd, 4096) < 0 ||
 	    fcntl(rn->stats_fd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0)
@@ -432,7 +435,19 @@ void setup_net(const struct run_options *o, struct run_state *st, struct launch 
 	 * attaches itself, so the tun socket gets its label (tap_create). */
 	uid_t owner = net_tap_owner(st->vm.uid);
 	gid_t group = st->vm.uid ? (gid_t)st->vm.gid : getegid();
-	if (o->net.kind == NET_NETNS) {
+	if (o->net.kind == NET_USER) {
+		/* passt as its own process, in our network namespace; the VMM
+		 * gets only its end of the stream (no host socket of its own).
+		 * It runs as the VM's uid (else nobody) and sandboxes itself. */
+		uid_t runas = st->vm.uid ? owner : 65534;
+		gid_t runas_group = st->vm.uid ? group : 65534;
+		if (passt_start(o->publish, o->publish_count, runas, runas_group, &st->passt, err,
+				sizeof(err)) == 0) {
+			st->tap_fd = st->passt.vmm_end; /* closed once the VMM has it */
+			st->passt.vmm_end = -1;
+			l->flags |= LAUNCH_NET_STREAM;
+		}
+	} else if (o->net.kind == NET_NETNS) {
 		/* In the engine's namespace, carrying the VM's MAC: what the
 		 * engine set up there is the VM's network (netns.h). */
 		st->netns = o->net.netns;
@@ -449,9 +464,14 @@ void setup_net(const struct run_options *o, struct run_state *st, struct launch 
 	l->net_stats_fd = rn->stats_fd;
 	keep[(*n_keep)++] = st->tap_fd;
 	keep[(*n_keep)++] = rn->stats_fd;
-	run_log_event(st, "net: tap %s on %s %s%s%s, mac %s", rn->tap, rn->kind,
-		      st->netns ? st->netns : rn->bridge, rn->network[0] ? ", network " : "",
-		      rn->network, mac_text);
+	if (o->net.kind == NET_USER)
+		run_log_event(st, "net: user (passt pid %d, %u published port%s), mac %s",
+			      (int)st->passt.pid, o->publish_count,
+			      o->publish_count == 1 ? "" : "s", mac_text);
+	else
+		run_log_event(st, "net: tap %s on %s %s%s%s, mac %s", rn->tap, rn->kind,
+			      st->netns ? st->netns : rn->bridge,
+			      rn->network[0] ? ", network " : "", rn->network, mac_text);
 }
 
 static void release_net(struct run_state *st)
@@ -459,6 +479,10 @@ static void release_net(struct run_state *st)
 	if (st->tap_fd >= 0)
 		close(st->tap_fd);
 	st->tap_fd = -1;
+	/* --net user: passt ends with the VM, killed and reaped, never left. */
+	pid_t passt = passt_stop(&st->passt);
+	if (passt > 0)
+		run_log_event(st, "net: passt pid %d killed and reaped", (int)passt);
 	if (st->net_attached)
 		net_release(&st->vm.net, true, net_tap_owner(st->vm.uid));
 	/* Normally gone with the VMM's fd already; the namespace itself may be

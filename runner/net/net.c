@@ -23,6 +23,7 @@ const char *net_kind_name(enum net_kind kind)
 	return kind == NET_BRIDGE  ? "bridge"
 	       : kind == NET_OVS   ? "ovs"
 	       : kind == NET_NETNS ? "netns"
+	       : kind == NET_USER  ? "user"
 				   : "none";
 }
 
@@ -182,6 +183,10 @@ int net_spec_parse(const char *text, struct net_spec *spec, char *err, size_t er
 	default_ovs_db(spec);
 	if (strcmp(text, "none") == 0)
 		return 0;
+	if (strcmp(text, "user") == 0) {
+		spec->kind = NET_USER;
+		return 0;
+	}
 	const char *eq = strchr(text, '=');
 	const char *value = eq ? eq + 1 : "";
 	if (eq && strncmp(text, "network=", 8) == 0)
@@ -202,7 +207,7 @@ int net_spec_parse(const char *text, struct net_spec *spec, char *err, size_t er
 		spec->kind = NET_OVS;
 	else {
 		snprintf(err, errlen,
-			 "--net '%s': want none, bridge=NAME, ovs=NAME, network=NAME or "
+			 "--net '%s': want none, user, bridge=NAME, ovs=NAME, network=NAME or "
 			 "netns=PATH",
 			 text);
 		return -1;

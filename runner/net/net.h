@@ -15,8 +15,9 @@
 #define NET_OVS_DB_DEFAULT "unix:/var/run/openvswitch/db.sock"
 
 /* NET_NETNS: the tap is made in another network namespace (a container
- * engine's, netns=PATH), not attached to any bridge of ours. */
-enum net_kind { NET_NONE, NET_BRIDGE, NET_OVS, NET_NETNS };
+ * engine's, netns=PATH), not attached to any bridge of ours. NET_USER: no
+ * tap at all; the NIC is a stream to passt, user-mode NAT (passt.h). */
+enum net_kind { NET_NONE, NET_BRIDGE, NET_OVS, NET_NETNS, NET_USER };
 #define NET_NETNS_PATH_MAX 256
 
 /* What a VM's NIC attaches to: --net, or a named network's definition. */
@@ -33,7 +34,7 @@ struct net_spec {
 const char *net_kind_name(enum net_kind kind);
 
 /*
- * Parses a --net value: "none", "bridge=NAME", "ovs=NAME",
+ * Parses a --net value: "none", "user", "bridge=NAME", "ovs=NAME",
  * "network=NAME" (read from its definition) or "netns=PATH" (checked to be
  * a network namespace). OVS's database comes from
  * LOCKVM_OVS_DB, else NET_OVS_DB_DEFAULT. Returns 0, or -1 with err.

@@ -12,7 +12,7 @@
 /* A VM's NIC as the registry records it (state.json "net"), enough to
  * undo the attachment after the supervisor is gone. */
 struct reg_net {
-	char kind[8]; /* "" (no NIC), "bridge" or "ovs" */
+	char kind[8]; /* "" (no NIC), "bridge", "ovs", "netns" or "user" */
 	char network[PATHS_NAME_MAX + 1];
 	char bridge[NETFRAME_IFNAME_MAX + 1];
 	char tap[NETFRAME_IFNAME_MAX + 1];

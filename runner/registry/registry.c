@@ -238,11 +238,14 @@ int registry_load(const char *name, struct reg_vm *vm, char *err, size_t errlen)
 			get_str(&n, "ovs_db", rn->ovs_db, sizeof(rn->ovs_db));
 			rn->stats_fd = (int)get_int(&n, "stats_fd", -1, 1 << 20);
 			/* What reap hands to ovs-vsctl must be what lockvm wrote. */
+			/* --net user: passt's, no bridge and no tap to remove. */
+			bool user = strcmp(rn->kind, "user") == 0 && !rn->bridge[0] && !rn->tap[0];
 			if (n.bad ||
-			    (strcmp(rn->kind, "bridge") != 0 && strcmp(rn->kind, "ovs") != 0) ||
-			    !netframe_ifname_valid(rn->bridge, NULL) ||
-			    !netframe_ifname_valid(rn->tap, NULL) ||
-			    strncmp(rn->tap, "lv-", 3) != 0 ||
+			    (!user && strcmp(rn->kind, "bridge") != 0 &&
+			     strcmp(rn->kind, "ovs") != 0) ||
+			    (!user && !netframe_ifname_valid(rn->bridge, NULL)) ||
+			    (!user && !netframe_ifname_valid(rn->tap, NULL)) ||
+			    (!user && strncmp(rn->tap, "lv-", 3) != 0) ||
 			    (strcmp(rn->kind, "ovs") == 0 && !net_ovs_db_valid(rn->ovs_db)))
 				r.bad = r.bad ? r.bad : "net";
 		}

@@ -74,7 +74,8 @@ struct vmm_options {
 	/* --net: an unattached /dev/net/tun fd, the tap it attaches to, the
 	 * NIC's MAC, the shared counters */
 	int net_fd, net_stats_fd;
-	const char *net_tap;
+	const char *net_tap; /* NULL with net_stream */
+	bool net_stream;     /* --net user: net_fd is passt's stream socket, not a tun fd */
 	uint8_t net_mac[NETFRAME_MAC_LEN];
 	bool net_mac_set;
 };
@@ -143,6 +144,7 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 	    .net_fd = l.net_fd,
 	    .net_stats_fd = l.net_stats_fd,
 	    .net_tap = l.net_tap[0] ? l.net_tap : NULL,
+	    .net_stream = l.flags & LAUNCH_NET_STREAM,
 	    .net_mac_set = l.net_fd >= 0,
 	};
 	for (unsigned i = 0; i < l.envc; i++)
@@ -448,9 +450,13 @@ int vmm_main(int argc, char **argv)
 	}
 	/* Attaching here, before seccomp (which forbids every TUN ioctl), gives
 	 * the tap's tun socket this VMM's own SELinux context. */
-	if (o.net_fd >= 0 &&
+	if (o.net_fd >= 0 && !o.net_stream &&
 	    (nic_tap_attach(o.net_fd, o.net_tap, err, sizeof(err)) < 0 ||
 	     nic_attach(&vm, o.net_fd, o.net_mac, o.net_stats_fd, err, sizeof(err)) < 0))
+		die("%s", err);
+	/* --net user: passt's end is already connected; nothing to attach. */
+	if (o.net_fd >= 0 && o.net_stream &&
+	    nic_attach_stream(&vm, o.net_fd, o.net_mac, o.net_stats_fd, err, sizeof(err)) < 0)
 		die("%s", err);
 	memcpy(vm.nic_mac, o.net_mac, sizeof(vm.nic_mac));
 	vm.vcpus = calloc(o.vcpus, sizeof(*vm.vcpus));

@@ -54,7 +54,7 @@ sup_pid() {
 taps() { nsip ip -o link show | grep -o 'lv-[A-Za-z0-9_.-]*' | sort -u | tr '\n' ' '; }
 
 # ---- bad input: one line, exit 125 ----
-expect "net: --net with an unknown kind refused" 125 "want none, bridge=NAME, ovs=NAME, network=NAME or netns=PATH" \
+expect "net: --net with an unknown kind refused" 125 "want none, user, bridge=NAME, ovs=NAME, network=NAME or netns=PATH" \
 	LV run --net wifi=x "$G_ECHO" 10.0.0.2/24
 expect "net: a bridge name longer than 15 characters refused" 125 "longer than 15 characters" \
 	LV run --net bridge=averyveryverylongname "$G_ECHO" 10.0.0.2/24

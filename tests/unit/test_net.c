@@ -11,6 +11,7 @@
 
 #include "net.h"
 #include "netframe.h"
+#include "passt.h"
 #include "tap.h"
 
 static void mac_parse_accepts_and_refuses(void **state)
@@ -165,7 +166,7 @@ static void net_specs(void **state)
 	assert_int_equal(net_spec_parse("bridge=", &spec, err, sizeof(err)), -1);
 	assert_int_equal(net_spec_parse("bridge", &spec, err, sizeof(err)), -1);
 	assert_int_equal(net_spec_parse("wifi=x", &spec, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "want none, bridge=NAME"));
+	assert_non_null(strstr(err, "want none, user, bridge=NAME"));
 	assert_int_equal(net_spec_parse("network=../x", &spec, err, sizeof(err)), -1);
 }
 
@@ -191,6 +192,55 @@ static void netns_specs(void **state)
 	assert_string_equal(net_kind_name(NET_NETNS), "netns");
 }
 
+/* --net user and --publish HOSTPORT:GUESTPORT[/tcp|udp]: ports 1-65535 in
+ * decimal, tcp by default, every other form one line naming the rule. */
+static void user_specs_and_publish(void **state)
+{
+	struct net_spec spec;
+	char err[512];
+	assert_int_equal(net_spec_parse("user", &spec, err, sizeof(err)), 0);
+	assert_int_equal(spec.kind, NET_USER);
+	assert_string_equal(net_kind_name(NET_USER), "user");
+	assert_int_equal(net_spec_parse("user=x", &spec, err, sizeof(err)), -1);
+	struct passt_publish p;
+	assert_int_equal(passt_publish_parse("8080:80", &p, err, sizeof(err)), 0);
+	assert_int_equal(p.host_port, 8080);
+	assert_int_equal(p.guest_port, 80);
+	assert_false(p.udp);
+	assert_int_equal(passt_publish_parse("65535:1/udp", &p, err, sizeof(err)), 0);
+	assert_int_equal(p.host_port, 65535);
+	assert_int_equal(p.guest_port, 1);
+	assert_true(p.udp);
+	assert_int_equal(passt_publish_parse("53:53/tcp", &p, err, sizeof(err)), 0);
+	assert_false(p.udp);
+	static const struct {
+		const char *text, *why;
+	} bad[] = {
+	    {"8080", "want HOSTPORT:GUESTPORT"},
+	    {"", "want HOSTPORT:GUESTPORT"},
+	    {"80/tcp:80", "want HOSTPORT:GUESTPORT"},
+	    {":80", "1 to 65535"},
+	    {"80:", "1 to 65535"},
+	    {"0:80", "1 to 65535"},
+	    {"80:65536", "1 to 65535"},
+	    {"080080:80", "1 to 65535"},
+	    {"-1:80", "1 to 65535"},
+	    {"+80:80", "1 to 65535"},
+	    {"80:80:80", "1 to 65535"},
+	    {"8o:80", "1 to 65535"},
+	    {"80:80/", "tcp or udp"},
+	    {"80:80/sctp", "tcp or udp"},
+	    {"80:80/TCP", "tcp or udp"},
+	    {"80:80/udp/tcp", "tcp or udp"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(passt_publish_parse(bad[i].text, &p, err, sizeof(err)), -1);
+		if (!strstr(err, bad[i].why) || strchr(err, '\n'))
+			fail_msg("'%s': %s", bad[i].text, err);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -202,6 +252,7 @@ int main(void)
 	    cmocka_unit_test(cidr_and_names),
 	    cmocka_unit_test(net_specs),
 	    cmocka_unit_test(netns_specs),
+	    cmocka_unit_test(user_specs_and_publish),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

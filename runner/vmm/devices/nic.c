@@ -1,4 +1,4 @@
-/* The VM's NIC inside the VMM: frames to and from the tap fd the supervisor opened, the NET_* hypercalls. */
+/* The VM's NIC inside the VMM: frames to and from the tap fd the supervisor opened (or, with --net user, passt's stream socket), the NET_* hypercalls. */
 #include "nic.h"
 
 #include <errno.h>
@@ -15,15 +15,25 @@
 #include <unistd.h>
 
 #include "hypercall.h"
+#include "nic_stream.h"
 
 /* Frames queued for the guest; the main thread stops reading the tap when
  * they are all taken, so the kernel's queue (and its drops) takes over. */
 #define NIC_RX_SLOTS 128
 /* Frames the main thread reads per wake-up: bounded work between polls. */
 #define NIC_READ_BATCH 32
+/* Bytes the main thread reads from a stream per wake-up (one read: the
+ * socket is blocking, and poll said only that something is there). */
+#define NIC_STREAM_READ 65536
 
 struct nic {
-	int tap_fd;
+	int tap_fd; /* the tap, or with stream the stream socket */
+	/* --net user: tap_fd is a connected stream socket (passt's) in
+	 * qemu's framing, parsed by rx; tx_lock keeps each frame's bytes
+	 * together when several vCPUs send; ended: the peer closed it. */
+	struct nic_stream *rx;
+	pthread_mutex_t tx_lock;
+	bool ended;
 	uint8_t mac[NETFRAME_MAC_LEN];
 	struct nic_stats *stats; /* shared memfd, or local_stats */
 	struct nic_stats local_stats;
@@ -79,6 +89,7 @@ int nic_attach(struct vm *vm, int tap_fd, const uint8_t mac[NETFRAME_MAC_LEN], i
 		return -1;
 	}
 	nic->tap_fd = tap_fd;
+	pthread_mutex_init(&nic->tx_lock, NULL);
 	memcpy(nic->mac, mac, NETFRAME_MAC_LEN);
 	nic->stats = &nic->local_stats;
 	if (stats_fd >= 0) {
@@ -98,11 +109,30 @@ int nic_attach(struct vm *vm, int tap_fd, const uint8_t mac[NETFRAME_MAC_LEN], i
 	return 0;
 }
 
+int nic_attach_stream(struct vm *vm, int stream_fd, const uint8_t mac[NETFRAME_MAC_LEN],
+		      int stats_fd, char *err, size_t errlen)
+{
+	struct nic_stream *rx = malloc(sizeof(*rx));
+	if (!rx) {
+		snprintf(err, errlen, "NIC: out of memory");
+		return -1;
+	}
+	if (nic_attach(vm, stream_fd, mac, stats_fd, err, errlen) < 0) {
+		free(rx);
+		return -1;
+	}
+	nic_stream_init(rx);
+	vm->nic->rx = rx;
+	return 0;
+}
+
 void nic_detach(struct vm *vm)
 {
 	struct nic *nic = vm->nic;
 	if (!nic)
 		return;
+	free(nic->rx);
+	pthread_mutex_destroy(&nic->tx_lock);
 	if (nic->stats != &nic->local_stats)
 		munmap(nic->stats, NIC_STATS_SIZE);
 	if (nic->tap_fd >= 0)
@@ -119,12 +149,66 @@ int nic_poll_fd(struct vm *vm)
 	pthread_mutex_lock(&vm->lock);
 	bool full = nic->count == NIC_RX_SLOTS;
 	pthread_mutex_unlock(&vm->lock);
-	return full ? -1 : nic->tap_fd;
+	return full || nic->ended ? -1 : nic->tap_fd;
+}
+
+/* Main thread: one frame from the host side into the guest's queue,
+ * counted. false when the queue is full (the frame was dropped). */
+static bool queue_frame(struct vm *vm, struct nic *nic, const uint8_t *frame, size_t len)
+{
+	if (!netframe_wanted(frame, len, nic->mac)) {
+		count(nic, NIC_RX_FILTERED, 1);
+		return true;
+	}
+	pthread_mutex_lock(&vm->lock);
+	if (nic->count == NIC_RX_SLOTS) {
+		pthread_mutex_unlock(&vm->lock);
+		count(nic, NIC_RX_OVERRUNS, 1);
+		return false;
+	}
+	unsigned slot = (nic->head + nic->count) % NIC_RX_SLOTS;
+	memcpy(nic->frames[slot], frame, len);
+	nic->lens[slot] = (uint16_t)len;
+	nic->count++;
+	pthread_cond_broadcast(&vm->cond);
+	pthread_mutex_unlock(&vm->lock);
+	return true;
+}
+
+static void stream_frame(void *ctx, const uint8_t *frame, size_t len)
+{
+	struct vm *vm = ctx;
+	(void)queue_frame(vm, vm->nic, frame, len);
+}
+
+/* --net user: what the stream has now, parsed; frames past a full queue
+ * are dropped (counted), as a tap's kernel queue would drop them. */
+static void stream_input(struct vm *vm, struct nic *nic)
+{
+	static uint8_t buf[NIC_STREAM_READ];
+	ssize_t n = read(nic->tap_fd, buf, sizeof(buf));
+	if (n < 0)
+		return; /* EINTR, EAGAIN: poll again */
+	if (n == 0) {
+		/* passt ended (or was ended): no more frames ever; the guest
+		 * keeps running without a network, as with a cable pulled. */
+		nic->ended = true;
+		fprintf(stderr, "lockvm-vmm: NIC: the user-mode network (passt) closed its "
+				"stream\n");
+		return;
+	}
+	uint64_t skipped = nic->rx->skipped;
+	(void)nic_stream_feed(nic->rx, buf, (size_t)n, stream_frame, vm);
+	count(nic, NIC_RX_FILTERED, nic->rx->skipped - skipped);
 }
 
 void nic_input(struct vm *vm)
 {
 	struct nic *nic = vm->nic;
+	if (nic && nic->rx) {
+		stream_input(vm, nic);
+		return;
+	}
 	/* Larger than any frame we accept, so a longer one is seen whole and
 	 * refused rather than truncated into a wanted size. */
 	static uint8_t buf[LOCKVM_NET_FRAME_MAX + 512];
@@ -134,22 +218,8 @@ void nic_input(struct vm *vm)
 			continue;
 		if (n <= 0)
 			break; /* EAGAIN: drained; the tap never returns 0 */
-		if (!netframe_wanted(buf, (size_t)n, nic->mac)) {
-			count(nic, NIC_RX_FILTERED, 1);
-			continue;
-		}
-		pthread_mutex_lock(&vm->lock);
-		if (nic->count == NIC_RX_SLOTS) {
-			pthread_mutex_unlock(&vm->lock);
-			count(nic, NIC_RX_OVERRUNS, 1);
+		if (!queue_frame(vm, nic, buf, (size_t)n))
 			break;
-		}
-		unsigned slot = (nic->head + nic->count) % NIC_RX_SLOTS;
-		memcpy(nic->frames[slot], buf, (size_t)n);
-		nic->lens[slot] = (uint16_t)n;
-		nic->count++;
-		pthread_cond_broadcast(&vm->cond);
-		pthread_mutex_unlock(&vm->lock);
 	}
 }
 
@@ -167,6 +237,33 @@ void nic_format_stats(struct vm *vm, char *out, size_t size)
 				     nic_stats_names[i], __atomic_load_n(&c[i], __ATOMIC_RELAXED));
 }
 
+/* --net user: one checked frame and its length prefix, written whole
+ * (the socket is blocking; a partial write is finished, never left half,
+ * which would put the stream out of step). */
+static int stream_send(struct nic *nic, const uint8_t *frame, size_t len)
+{
+	uint8_t out[NIC_STREAM_PREFIX + LOCKVM_NET_FRAME_MAX];
+	size_t total = nic_stream_encode(frame, len, out, sizeof(out));
+	size_t done = 0;
+	pthread_mutex_lock(&nic->tx_lock);
+	while (total && done < total) {
+		ssize_t n = write(nic->tap_fd, out + done, total - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break; /* EPIPE (SIGPIPE is blocked): passt is gone */
+		done += (size_t)n;
+	}
+	pthread_mutex_unlock(&nic->tx_lock);
+	if (!total || done != total) {
+		count(nic, NIC_TX_ERRORS, 1);
+		return -1;
+	}
+	count(nic, NIC_TX_FRAMES, 1);
+	count(nic, NIC_TX_BYTES, len);
+	return 0;
+}
+
 int nic_send_frame(struct vm *vm, const uint8_t *frame, size_t len)
 {
 	struct nic *nic = vm->nic;
@@ -174,6 +271,8 @@ int nic_send_frame(struct vm *vm, const uint8_t *frame, size_t len)
 		count(nic, NIC_TX_FORGED, 1);
 		return -1;
 	}
+	if (nic->rx)
+		return stream_send(nic, frame, len);
 	ssize_t n = write(nic->tap_fd, frame, len);
 	if (n != (ssize_t)len) {
 		count(nic, NIC_TX_ERRORS, 1);

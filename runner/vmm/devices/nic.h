@@ -48,6 +48,15 @@ int nic_tap_attach(int fd, const char *tap, char *err, size_t errlen);
 int nic_attach(struct vm *vm, int tap_fd, const uint8_t mac[NETFRAME_MAC_LEN], int stats_fd,
 	       char *err, size_t errlen);
 
+/*
+ * --net user: as nic_attach, on stream_fd, a blocking stream socket
+ * connected to passt (the supervisor made the pair and started passt on
+ * the other end), in qemu's framing (nic_stream.h). The same checks and
+ * counters as a tap. Before the vCPUs start. Returns 0, or -1 with err.
+ */
+int nic_attach_stream(struct vm *vm, int stream_fd, const uint8_t mac[NETFRAME_MAC_LEN],
+		      int stats_fd, char *err, size_t errlen);
+
 /* Undoes nic_attach once the vCPUs are gone: the counters unmapped, the
  * tap closed (the tap disappears with it), the NIC freed. */
 void nic_detach(struct vm *vm);
