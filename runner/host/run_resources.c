@@ -511,6 +511,7 @@ static const struct {
     {remove_apparmor_profile, "AppArmor unload"}, /* load_apparmor_profile */
     {release_net, "net release"},		  /* setup_net */
     {return_volumes, "volume owners"},		  /* hand_volumes, after the VMM is gone */
+    {return_upper, "upper owner"},		  /* hand_upper, after the VMM wrote it */
     {destroy_vm_cgroup, "cgroup removal"},	  /* create_vm_cgroup */
     {release_lifeline, "teardown"},		  /* sandbox_spawn */
 };

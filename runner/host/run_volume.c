@@ -184,7 +184,7 @@ static void give_tree(int dir, dev_t dev, unsigned depth, uid_t from, uid_t to, 
 }
 
 /* The volume directory itself, then everything beneath it. */
-static void give_volume(int dir_fd, uid_t from, uid_t to, gid_t gfrom, gid_t gto)
+void volume_give(int dir_fd, uid_t from, uid_t to, gid_t gfrom, gid_t gto)
 {
 	struct stat st;
 	int top = openat(dir_fd, ".", O_PATH | O_CLOEXEC);
@@ -214,7 +214,7 @@ void hand_volumes(const struct run_options *o, struct run_state *st, uid_t uid, 
 		st->volume_group[i] = v->group;
 		st->volume_count = i + 1; /* from here, return_volumes gives it back */
 		/* Only what the owner owns: others' entries stay theirs. */
-		give_volume(v->dir_fd, v->owner, uid, (gid_t)-1, (gid_t)-1);
+		volume_give(v->dir_fd, v->owner, uid, (gid_t)-1, (gid_t)-1);
 	}
 }
 
@@ -224,7 +224,7 @@ void return_volumes(struct run_state *st)
 		if (st->volume_fds[i] < 0)
 			continue;
 		/* What the job made or was handed: the owner's again, its group too. */
-		give_volume(st->volume_fds[i], st->volume_uid, st->volume_owner[i], st->volume_gid,
+		volume_give(st->volume_fds[i], st->volume_uid, st->volume_owner[i], st->volume_gid,
 			    st->volume_group[i]);
 		st->volume_fds[i] = -1;
 	}

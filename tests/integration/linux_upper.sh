@@ -47,3 +47,69 @@ for libc in glibc musl; do
 done
 [ "$before" = "$(tree_sum)" ] && pass "the lower tree is unchanged after links and renames" ||
 	fail "the lower tree changed"
+
+# --fs-upper DIR: the job's upper layer written to DIR when it ends, as an
+# OCI layer (changed entries, .wh.NAME whiteouts, .wh..wh..opq opaque
+# directories), DIR and everything in it its owner's.
+L=$T_TMP/layer-tree
+make_tree "$L"
+cp "$LX/lx_link.glibc" "$L/bin/"
+find "$L" -type d -exec chmod 755 {} + && find "$L" -type f -exec chmod 644 {} + && chmod 755 "$L/bin/lx_link.glibc"
+layer_before=$(cd "$L" && find . -printf '%p %y %m %s\n' | sort | sha256sum)
+D=$T_TMP/out/layer
+mkdir -p "$D" && chown 4242:4343 "$T_TMP/out" "$D" && chmod 755 "$T_TMP/out" "$D"
+expect "--fs-upper DIR: the job runs, a name a layer cannot hold is left out with a note" 0 \
+	"1 entries a layer cannot hold were left out" \
+	"$LOCKVM" run --linux --fs "$L" --fs-upper "$D" lx_link.glibc -- job
+got=$(cd "$D" 2>/dev/null && find . -mindepth 1 -printf '%p %y %m\n' | sort)
+want='./.wh.ldir f 600
+./a d 750
+./a/hard f 640
+./a/l l 777
+./a/x f 755
+./data d 755
+./data/sub d 755
+./data/sub/.wh..wh..opq f 600
+./data/sub/n f 644
+./etc d 755
+./etc/.wh.g f 600
+./etc/f f 644
+./etc/new f 640
+./ldir2 d 755
+./ldir2/sub d 755
+./ldir2/sub/y f 644
+./ldir2/x f 644'
+[ "$got" = "$want" ] && pass "--fs-upper DIR: exactly the changed entries, whiteouts and opaque marker, with their modes (set-id dropped)" ||
+	fail "--fs-upper DIR holds: $(tr '\n' '|' <<<"$got")"
+[ "$(cat "$D/etc/f" 2>/dev/null)" = "$(printf 'hello\nmore')" ] && [ "$(cat "$D/a/hard" 2>/dev/null)" = new ] &&
+	[ "$(readlink "$D/a/l")" = ../etc/f ] && [ "$(cat "$D/ldir2/sub/y" 2>/dev/null)" = y ] &&
+	[ ! -s "$D/etc/.wh.g" ] && [ ! -e "$D/etc/.wh.fake" ] &&
+	pass "--fs-upper DIR: contents: a copied-up file, a hard link's, a symlink's target, a moved directory's lower file" ||
+	fail "--fs-upper DIR contents: $(cat "$D/etc/f" "$D/a/hard" 2>&1 | tr '\n' '|')"
+owners=$(find "$D" -printf '%U:%G\n' | sort -u)
+[ "$owners" = "4242:4343" ] && pass "--fs-upper DIR: everything in it is its owner's (4242:4343) after the VM" ||
+	fail "--fs-upper DIR: owners after the VM: $owners"
+[ "$layer_before" = "$(cd "$L" && find . -printf '%p %y %m %s\n' | sort | sha256sum)" ] &&
+	pass "--fs-upper DIR: the lower tree is unchanged" || fail "--fs-upper DIR: the lower tree changed"
+# Refused before anything runs, in one line.
+expect "--fs-upper DIR not empty is refused" 125 "not empty; give an empty or new directory" \
+	"$LOCKVM" run --linux --fs "$L" --fs-upper "$D" lx_link.glibc -- job
+echo file >"$T_TMP/out/file"
+expect "--fs-upper DIR a file is refused" 125 "not a directory; give an empty or new directory" \
+	"$LOCKVM" run --linux --fs "$L" --fs-upper "$T_TMP/out/file" lx_link.glibc -- job
+mkdir -p "$T_TMP/out/real" && ln -s real "$T_TMP/out/link"
+expect "--fs-upper DIR a symlink is refused (not followed)" 125 "not a directory" \
+	"$LOCKVM" run --linux --fs "$L" --fs-upper "$T_TMP/out/link" lx_link.glibc -- job
+[ -z "$(ls -A "$T_TMP/out/real")" ] && pass "--fs-upper: the symlink's target got nothing" || fail "--fs-upper: wrote through a symlink"
+expect "--fs-upper none with --keep-upper is refused" 125 "has no upper layer to write" \
+	"$LOCKVM" run --linux --fs "$L" --fs-upper none --keep-upper lx_link.glibc -- job
+expect "--keep-upper without --linux is refused" 125 "need --linux" "$LOCKVM" run --keep-upper "$LX/lx_link.glibc"
+# --keep-upper: the memory layer written under the state root, its path printed.
+expect "--keep-upper: the path of the kept layer is printed" 0 "upper layer will be kept in" \
+	"$LOCKVM" run --linux --fs "$L" --keep-upper lx_link.glibc -- job
+kept=$(sed -n 's/^lockvm: the job.s upper layer will be kept in //p' <<<"$out")
+case $kept in
+"$LOCKVM_ROOT"/var/lib/lockvm/uppers/*) [ -e "$kept/etc/.wh.g" ] && [ -e "$kept/.wh.ldir" ] &&
+	pass "--keep-upper: the layer is in $kept" || fail "--keep-upper: $kept holds $(ls -A "$kept" 2>&1)" ;;
+*) fail "--keep-upper: kept in '$kept', not under the state root" ;;
+esac

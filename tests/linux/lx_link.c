@@ -14,6 +14,9 @@ static const char *root;
 static char paths[8][512];
 static unsigned slot;
 
+static void check(const char *what, int ok);
+static int put(const char *path, int flags, const char *text);
+
 static void check(const char *what, int ok)
 {
 	printf("%s %s\n", ok ? "ok" : "FAILED", what);
@@ -221,8 +224,30 @@ static void rename_dirs(void)
 	      unlink(at("/ldir2/x")) == 0 && lists(at("/ldir2"), "sub ") && gone(at("/ldir2/x")));
 }
 
+/* "job": what linux_upper.sh reads back from --fs-upper DIR (modes set
+ * explicitly: the layer keeps them, whatever the umask). */
+static int job(void)
+{
+	int bad = 0;
+	bad |= put("/etc/new", O_WRONLY | O_CREAT | O_EXCL, "new\n") | chmod("/etc/new", 0640);
+	bad |= put("/etc/f", O_WRONLY | O_APPEND, "more\n");
+	bad |= unlink("/etc/g");
+	bad |= unlink("/data/sub/y") | rmdir("/data/sub") | mkdir("/data/sub", 0755) |
+	       chmod("/data/sub", 0755);
+	bad |= put("/data/sub/n", O_WRONLY | O_CREAT | O_EXCL, "n\n") | chmod("/data/sub/n", 0644);
+	bad |= rename("/ldir", "/ldir2");
+	bad |= mkdir("/a", 0750) | chmod("/a", 0750) | symlink("../etc/f", "/a/l");
+	bad |= put("/a/x", O_WRONLY | O_CREAT | O_EXCL, "x\n") | chmod("/a/x", 04755);
+	bad |= link("/etc/new", "/a/hard");
+	bad |= put("/etc/.wh.fake", O_WRONLY | O_CREAT | O_EXCL, "");
+	printf("job %s\n", bad ? "FAILED" : "done");
+	return bad ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 2 && strcmp(argv[1], "job") == 0)
+		return job();
 	if (argc != 4) {
 		fprintf(stderr, "usage: lx_link ROOT TMPDIR VOLUME|-\n");
 		return 2;
