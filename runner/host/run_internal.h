@@ -22,6 +22,7 @@
 #include "uid.h"
 #include "util.h"
 #include "vmlog.h"
+#include "volume_spec.h"
 
 struct sandbox_config;
 
@@ -37,8 +38,10 @@ struct run_disk {
 struct run_volume {
 	const char *host, *guest;
 	bool ro;
-	int fd;	    /* O_PATH fd of the private clone, for the VMM */
-	int dir_fd; /* the directory, for the supervisor's ownership walks */
+	enum volume_relabel relabel; /* ,z or ,Z (volume_spec.h): labelled for the VM */
+	char real[4096];	     /* HOST's real path: the image record's */
+	int fd;			     /* O_PATH fd of the private clone, for the VMM */
+	int dir_fd;		     /* the directory, for the supervisor's ownership walks */
 	uid_t owner;
 	gid_t group;
 };

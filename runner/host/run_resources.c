@@ -310,6 +310,20 @@ void claim_identity(const struct run_options *o, struct run_state *st, uid_t uid
 			die("%s", err);
 		}
 	}
+	/* --volume ,z/,Z: the directory labelled for this VM, recorded as a
+	 * disk is, and refused while another live VM holds it privately. */
+	for (unsigned i = 0; i < o->volume_count; i++) {
+		const struct run_volume *v = &o->volumes[i];
+		if (v->relabel != VOLUME_KEEP_LABEL &&
+		    images_take_volume(v->dir_fd, v->real, vm->name,
+				       v->relabel == VOLUME_PRIVATE_LABEL,
+				       volume_spec_label(v->relabel, l->image, l->content), err,
+				       sizeof(err)) < 0) {
+			registry_unlock(lock);
+			die("--volume %s,%c: %s", v->host,
+			    v->relabel == VOLUME_PRIVATE_LABEL ? 'Z' : 'z', err);
+		}
+	}
 	registry_unlock(lock);
 }
 

@@ -24,46 +24,16 @@ static bool beneath(const char *a, const char *b)
 
 void parse_volume(struct run_options *o, char *arg)
 {
-	char *spec = arg, *opts = strchr(arg, ',');
-	if (opts) {
-		*opts++ = '\0';
-		if (strcmp(opts, "z") == 0 || strcmp(opts, "Z") == 0)
-			die("--volume %s,%s: relabelling (,z and ,Z) is not supported yet; give "
-			    "the "
-			    "directory a label the VM may use, or leave it out where no MAC "
-			    "enforces",
-			    spec, opts);
-		die("--volume %s,%s: want HOST:GUEST[:ro|:rw]", spec, opts);
-	}
-	char *guest = strchr(spec, ':');
-	char *mode = guest ? strchr(guest + 1, ':') : NULL;
-	if (guest)
-		*guest++ = '\0';
-	if (mode)
-		*mode++ = '\0';
-	if (!guest || !spec[0] || (mode && strcmp(mode, "ro") != 0 && strcmp(mode, "rw") != 0))
-		die("--volume %s: want HOST:GUEST[:ro|:rw] (a host directory, where it appears in "
-		    "the "
-		    "VM, read-only or read-write; no ':' in HOST)",
-		    arg);
-	if (!guest_dir_plain(guest))
-		die("--volume %s: GUEST %s must be an absolute directory path without '.', '..', "
-		    "'//' or ':'",
-		    spec, guest);
-	static const char *const reserved[] = {"/proc", "/dev", "/sys"};
-	for (size_t i = 0; i < ARRAY_SIZE(reserved); i++)
-		if (beneath(guest, reserved[i]))
-			die("--volume %s: %s is the VM's own; a volume cannot cover it", spec,
-			    reserved[i]);
-	if (strcmp(guest, "/tmp") == 0)
-		die("--volume %s: /tmp is always the VM's tmpfs; mount the volume beneath it or "
-		    "elsewhere",
-		    spec);
+	struct volume_spec spec;
+	char why[4096 + 512];
+	if (volume_spec_parse(arg, &spec, why, sizeof(why)) < 0)
+		die("--volume %s", why);
 	if (o->volume_count == ARRAY_SIZE(o->volumes))
-		die("--volume %s: at most %zu volumes", spec, ARRAY_SIZE(o->volumes));
-	o->volumes[o->volume_count++] = (struct run_volume){.host = spec,
-							    .guest = guest,
-							    .ro = mode && strcmp(mode, "ro") == 0,
+		die("--volume %s: at most %zu volumes", spec.host, ARRAY_SIZE(o->volumes));
+	o->volumes[o->volume_count++] = (struct run_volume){.host = spec.host,
+							    .guest = spec.guest,
+							    .ro = spec.ro,
+							    .relabel = spec.relabel,
 							    .fd = -1,
 							    .dir_fd = -1};
 }
@@ -87,14 +57,13 @@ void check_volumes(const struct run_options *o)
  * never volumes: the supervisor would hand their entries to the VM's uid
  * for the run (and a killed supervisor would leave them so).
  */
-static void refuse_system_dir(const char *host)
+static void refuse_system_dir(const char *host, char real[PATH_MAX])
 {
 	static const char *const kernel_views[] = {"/dev", "/proc", "/sys"}; /* and beneath */
 	static const char *const system_dirs[] = {
 	    "/",     "/bin", "/boot", "/etc", "/home", "/lib", "/lib32", "/lib64",
 	    "/root", "/run", "/sbin", "/srv", "/tmp",  "/usr", "/var",
 	};
-	char real[PATH_MAX];
 	if (!realpath(host, real))
 		die_errno("--volume %s", host);
 	bool refused = false;
@@ -113,7 +82,8 @@ void open_volumes(struct run_options *o)
 {
 	for (unsigned i = 0; i < o->volume_count; i++) {
 		struct run_volume *v = &o->volumes[i];
-		refuse_system_dir(v->host);
+		_Static_assert(sizeof(v->real) >= PATH_MAX, "a real path fits");
+		refuse_system_dir(v->host, v->real);
 		v->dir_fd = open(v->host, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (v->dir_fd < 0)
 			die_errno("--volume %s", v->host);
