@@ -159,6 +159,8 @@ static int run_mode(int argc, char **argv, enum run_command command)
 		fprintf(stderr, "lockvm: %s\n", restore_note);
 		run_log_event(&st, "%s", restore_note);
 	}
+	if (r == 'R' && o.keep_upper) /* --detach: the path printed before is in the log too */
+		run_log_event(&st, "the job's upper layer will be kept in %s", o.upper_dir);
 	run_timing_phase("registry update");
 	/* A new VM of this name: an older exit record no longer says how it ends. */
 	(void)exits_remove(st.vm.name);

@@ -113,3 +113,10 @@ case $kept in
 	pass "--keep-upper: the layer is in $kept" || fail "--keep-upper: $kept holds $(ls -A "$kept" 2>&1)" ;;
 *) fail "--keep-upper: kept in '$kept', not under the state root" ;;
 esac
+# --keep-upper of a detached VM: the path is in its log, the layer there once it ended.
+"$LOCKVM" run -d --name ku --linux --fs "$L" --keep-upper lx_link.glibc -- job >/dev/null 2>&1
+for _ in $(seq 100); do "$LOCKVM" list 2>/dev/null | awk 'NR > 1 { print $1 }' | grep -qx ku || break; sleep 0.1; done
+kept=$(sed -n "s/.*the job's upper layer will be kept in //p" "$LOCKVM_ROOT/var/log/lockvm/ku.log" 2>/dev/null | head -n 1)
+[ -n "$kept" ] && [ -e "$kept/etc/.wh.g" ] && [ -e "$kept/ldir2/x" ] &&
+	pass "--keep-upper --detach: the log names the kept layer, written when the job ended" ||
+	fail "--keep-upper --detach: log says '${kept:-nothing}': $(tail -n 3 "$LOCKVM_ROOT/var/log/lockvm/ku.log" 2>&1 | tr '\n' '|')"
