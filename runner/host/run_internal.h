@@ -86,8 +86,9 @@ struct run_options {
 	/* --fs-upper DIR (run_upper.c): where the VMM writes the upper layer when
 	 * the job's first process ends; NULL: kept in memory only */
 	const char *upper_dir;
-	int upper_fd;	  /* O_PATH fd of DIR's private clone, for the VMM */
-	int upper_dir_fd; /* DIR, for the supervisor's ownership walk */
+	int upper_fd;	       /* O_PATH fd of DIR's private clone, for the VMM */
+	int upper_dir_fd;      /* DIR, for the supervisor's ownership walk */
+	char upper_real[4096]; /* DIR's real path: its image record's (labelled as a ,Z volume) */
 	uid_t upper_owner;
 	gid_t upper_group;
 	bool keep_upper; /* --keep-upper: a memory upper layer is written to the state dir */

@@ -324,6 +324,13 @@ void claim_identity(const struct run_options *o, struct run_state *st, uid_t uid
 			    v->relabel == VOLUME_PRIVATE_LABEL ? 'Z' : 'z', err);
 		}
 	}
+	/* --fs-upper DIR: the VMM writes it, so it carries the VM's image
+	 * label for the run, as a ,Z volume does (old label recorded, restored). */
+	if (o->upper_dir_fd >= 0 && images_take_volume(o->upper_dir_fd, o->upper_real, vm->name,
+						       true, l->image, err, sizeof(err)) < 0) {
+		registry_unlock(lock);
+		die("--fs-upper %s: %s", o->upper_dir, err);
+	}
 	registry_unlock(lock);
 }
 

@@ -4,6 +4,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -69,6 +71,9 @@ void open_upper_dir(struct run_options *o, const char *id)
 		    dir);
 	struct stat st;
 	if (fstat(o->upper_dir_fd, &st) < 0)
+		die_errno("--fs-upper %s", dir);
+	_Static_assert(sizeof(o->upper_real) >= PATH_MAX, "a real path fits");
+	if (!realpath(dir, o->upper_real))
 		die_errno("--fs-upper %s", dir);
 	o->upper_owner = st.st_uid;
 	o->upper_group = st.st_gid;

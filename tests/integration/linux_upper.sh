@@ -120,3 +120,35 @@ kept=$(sed -n "s/.*the job's upper layer will be kept in //p" "$LOCKVM_ROOT/var/
 [ -n "$kept" ] && [ -e "$kept/etc/.wh.g" ] && [ -e "$kept/ldir2/x" ] &&
 	pass "--keep-upper --detach: the log names the kept layer, written when the job ended" ||
 	fail "--keep-upper --detach: log says '${kept:-nothing}': $(tail -n 3 "$LOCKVM_ROOT/var/log/lockvm/ku.log" 2>&1 | tr '\n' '|')"
+# --fs-upper DIR carries the VM's image label for the run, recorded and put
+# back as a ,Z volume's (the label itself is written only where SELinux is on).
+D2=$T_TMP/out/layer2
+mkdir -p "$D2" "$T_TMP/sig" && chown 4242:4343 "$D2" && chmod 777 "$T_TMP/sig"
+record_of() {
+	python3 - "$1" "$LOCKVM_ROOT"/run/lockvm/images/*.json <<'PY' 2>/dev/null
+import json, sys
+for f in sys.argv[2:]:
+    try:
+        r = json.load(open(f))
+    except (OSError, ValueError):
+        continue
+    if r.get("path") == sys.argv[1]:
+        for u in r["users"]:
+            print(u["mode"], u["label"])
+PY
+}
+"$LOCKVM" run -d --name up2 --linux --fs "$L" --fs-upper "$D2" -v "$T_TMP/sig:/sig" lx_link.glibc -- wait /sig/go >/dev/null 2>&1
+live_up2() { "$LOCKVM" list 2>/dev/null | awk 'NR > 1 { print $1 }' | grep -qx up2; }
+for _ in $(seq 50); do live_up2 && break; sleep 0.1; done
+if live_up2; then
+	label=$("$LOCKVM" inspect up2 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["image_label"])')
+	[ "$(record_of "$D2")" = "rw $label" ] && pass "--fs-upper DIR: recorded with the VM's image label $label while it runs" ||
+		fail "--fs-upper DIR: record '$(record_of "$D2")', want 'rw $label'"
+	touch "$T_TMP/sig/go"
+	for _ in $(seq 100); do live_up2 || break; sleep 0.1; done
+	[ -z "$(record_of "$D2")" ] && [ -e "$D2/waited" ] && [ "$(stat -c %u:%g "$D2" "$D2/waited" | sort -u)" = 4242:4343 ] &&
+		pass "--fs-upper DIR: after the VM the record is gone, the layer written, all its owner's" ||
+		fail "--fs-upper DIR after up2: record '$(record_of "$D2")', $(ls -A "$D2" | tr '\n' ' '), $(stat -c %u:%g "$D2")"
+else
+	fail "--fs-upper DIR: up2 did not start"
+fi

@@ -1,4 +1,4 @@
-/* --linux test program: hard links (link, linkat with AT_SYMLINK_FOLLOW and AT_EMPTY_PATH, st_nlink, unlink of one name) and rename of directories of the read-only lower tree, over the tree linux_upper.sh builds at argv[1] ("/" in the VM), /tmp-like argv[2], a volume argv[3] ("-": none). Prints "ok ..." or "FAILED ..." per check; passes natively too. */
+/* --linux test program: hard links (link, linkat with AT_SYMLINK_FOLLOW and AT_EMPTY_PATH, st_nlink, unlink of one name) and rename of directories of the read-only lower tree, over the tree linux_upper.sh builds at argv[1] ("/" in the VM), /tmp-like argv[2], a volume argv[3] ("-": none). Prints "ok ..." or "FAILED ..." per check; passes natively too. "job": the changes linux_upper.sh reads back from --fs-upper DIR; "wait FILE": waits for FILE, then writes /waited. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -248,6 +248,11 @@ int main(int argc, char **argv)
 {
 	if (argc == 2 && strcmp(argv[1], "job") == 0)
 		return job();
+	if (argc == 3 && strcmp(argv[1], "wait") == 0) { /* until the test makes argv[2] */
+		for (int i = 0; i < 6000 && access(argv[2], F_OK) != 0; i++)
+			usleep(10000);
+		return put("/waited", O_WRONLY | O_CREAT, "w") < 0;
+	}
 	if (argc != 4) {
 		fprintf(stderr, "usage: lx_link ROOT TMPDIR VOLUME|-\n");
 		return 2;
