@@ -459,11 +459,11 @@ void run_parse_options(int argc, char **argv, struct run_options *o)
 	char **operands = cliopt_operands(&p, &count);
 	if (restore)
 		o->restore = operands[0];
-	if (!o->linux_abi &&
-	    (o->fs_dir || o->strace || o->envc || o->fs_upper_set || o->upper_dir ||
-	     o->keep_upper || o->tmpfs_count || o->tmp_size_set || o->volume_count))
-		die("run: --fs, --fs-upper, --keep-upper, --tmpfs, --volume, --env and --strace "
-		    "need --linux");
+	if (!o->linux_abi && o->keep_upper)
+		die("run: --keep-upper needs --linux");
+	if (!o->linux_abi && (o->fs_dir || o->strace || o->envc || o->fs_upper_set ||
+			      o->upper_dir || o->tmpfs_count || o->tmp_size_set || o->volume_count))
+		die("run: --fs, --fs-upper, --tmpfs, --volume, --env and --strace need --linux");
 	if ((o->upper_dir || o->keep_upper) && o->fs_upper_set && !o->fs_upper)
 		die("run: --fs-upper none has no upper layer to write (drop --keep-upper)");
 	if ((o->upper_dir || o->keep_upper) && (o->restore_mode || o->incoming_mode))

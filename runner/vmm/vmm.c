@@ -57,12 +57,12 @@ struct vmm_options {
 	/* --linux guests (linux.h) */
 	bool linux_abi, strace;
 	int fs_fd;
-	int upper_fd;		   /* --fs-upper DIR, or -1 */
 	uint64_t fs_upper, fs_tmp; /* bytes: the root's upper layer (0: read-only), /tmp */
 	unsigned tmpfs_count;	   /* --tmpfs mounts, /dev/shm included */
 	unsigned pids;		   /* --pids: tasks at most */
 	struct launch_tmpfs tmpfs[LAUNCH_MAX_TMPFS];
 	unsigned volume_count; /* --volume */
+	int upper_fd;	       /* --fs-upper DIR, or -1 */
 	struct launch_volume volumes[LAUNCH_MAX_VOLUMES];
 	unsigned tty_mask, envc;
 	char *envp[LINUX_MAX_ENV];

@@ -103,7 +103,7 @@ expect "--fs-upper DIR a symlink is refused (not followed)" 125 "not a directory
 [ -z "$(ls -A "$T_TMP/out/real")" ] && pass "--fs-upper: the symlink's target got nothing" || fail "--fs-upper: wrote through a symlink"
 expect "--fs-upper none with --keep-upper is refused" 125 "has no upper layer to write" \
 	"$LOCKVM" run --linux --fs "$L" --fs-upper none --keep-upper lx_link.glibc -- job
-expect "--keep-upper without --linux is refused" 125 "need --linux" "$LOCKVM" run --keep-upper "$LX/lx_link.glibc"
+expect "--keep-upper without --linux is refused" 125 "--keep-upper needs --linux" "$LOCKVM" run --keep-upper "$LX/lx_link.glibc"
 # --keep-upper: the memory layer written under the state root, its path printed.
 expect "--keep-upper: the path of the kept layer is printed" 0 "upper layer will be kept in" \
 	"$LOCKVM" run --linux --fs "$L" --keep-upper lx_link.glibc -- job
