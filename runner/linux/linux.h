@@ -965,7 +965,7 @@ void linux_vcpu_kicked(struct vcpu *vcpu);
 
 /* Writes the root's upper layer beneath directory fd top (empty) as an
  * overlayfs/OCI layer: changed and new entries with their modes (set-id
- * bits dropped), `.wh.NAME` for each removed lower entry, `.wh..wh..opq` in
+ * bits dropped; hard links as links), `.wh.NAME` for each removed lower entry, `.wh..wh..opq` in
  * a directory that hides a lower one whole. 0 (err: a note, or "" ), or -1
  * with the first failure in err (the rest is still written). */
 int linux_upper_export(struct linux_fs *fs, int top, char *err, size_t errlen);

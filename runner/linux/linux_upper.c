@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -28,6 +29,13 @@ struct exporter {
 	int err;					    /* the first error, -errno */
 	char err_path[UPPER_PATH_MAX + 2 * LINUX_NAME_MAX]; /* where it happened */
 	unsigned skipped; /* entries a layer cannot hold (a ".wh." name, a FIFO) */
+	/* Files with several names (hard links): where the first was written,
+	 * so the others become links to it in the layer too. */
+	struct written {
+		const struct linux_node *node;
+		char *dir, *name; /* its directory beneath DIR ("" for DIR), its name */
+	} * written;
+	size_t nwritten, cap;
 };
 
 static void failed(struct exporter *x, int err, const char *name)
@@ -98,6 +106,53 @@ static int put_file(struct exporter *x, const char *name, struct linux_node *n)
 	return rc;
 }
 
+/* Another name of a file written already: a hard link beneath DIR, both
+ * directories opened beneath its fd, the names single components. 1 when
+ * there was none to link to (write the file), 0, or -errno. */
+static int link_written(struct exporter *x, const char *name, const struct linux_node *n)
+{
+	const struct written *w = NULL;
+	for (size_t i = 0; i < x->nwritten && !w; i++)
+		w = x->written[i].node == n ? &x->written[i] : NULL;
+	if (!w)
+		return 1;
+	static char here[UPPER_PATH_MAX];
+	snprintf(here, sizeof(here), "%s", x->path);
+	size_t len = x->len;
+	snprintf(x->path, sizeof(x->path), "%s", w->dir);
+	x->len = strlen(x->path);
+	int from = open_here(x, NULL, O_PATH | O_DIRECTORY, 0);
+	snprintf(x->path, sizeof(x->path), "%s", here);
+	x->len = len;
+	int to = from < 0 ? from : open_here(x, NULL, O_PATH | O_DIRECTORY, 0);
+	int rc = to < 0 ? to : linkat(from, w->name, to, name, 0) < 0 ? -errno : 0;
+	if (from >= 0)
+		close(from);
+	if (to >= 0)
+		close(to);
+	return rc;
+}
+
+/* Remembers where a file with other names was written. */
+static void note_written(struct exporter *x, const char *name, const struct linux_node *n)
+{
+	if (x->nwritten == x->cap) {
+		size_t cap = x->cap ? 2 * x->cap : 16;
+		struct written *grown = realloc(x->written, cap * sizeof(*grown));
+		if (!grown)
+			return; /* its other names are written as copies */
+		x->written = grown;
+		x->cap = cap;
+	}
+	char *dir = strdup(x->path), *copy = strdup(name);
+	if (!dir || !copy) {
+		free(dir);
+		free(copy);
+		return;
+	}
+	x->written[x->nwritten++] = (struct written){.node = n, .dir = dir, .name = copy};
+}
+
 /* An empty regular file `name` (a whiteout or the opaque marker). */
 static int put_marker(struct exporter *x, const char *name)
 {
@@ -161,7 +216,15 @@ static void put_entry(struct exporter *x, struct linux_node *c, bool full, unsig
 		return;
 	}
 	switch (n->mode & S_IFMT) {
-	case S_IFREG: rc = put_file(x, name, n); break;
+	case S_IFREG:
+		if (!n->names) { /* one name */
+			rc = put_file(x, name, n);
+		} else if ((rc = link_written(x, name, n)) == 1) {
+			rc = put_file(x, name, n);
+			if (rc == 0)
+				note_written(x, name, n);
+		}
+		break;
 	case S_IFLNK: rc = n->link ? make_here(x, name, n->link) : -EIO; break;
 	case S_IFDIR: {
 		if ((rc = make_here(x, name, NULL)) < 0)
@@ -213,6 +276,11 @@ int linux_upper_export(struct linux_fs *fs, int top, char *err, size_t errlen)
 	x = (struct exporter){.fs = fs, .top = top};
 	if (fs->root->writable)
 		put_dir(&x, fs->root, !fs->root->host, 0);
+	for (size_t i = 0; i < x.nwritten; i++) {
+		free(x.written[i].dir);
+		free(x.written[i].name);
+	}
+	free(x.written);
 	if (x.err) {
 		snprintf(err, errlen, "%s: %s", x.err_path[0] ? x.err_path : ".", strerror(-x.err));
 		return -1;

@@ -86,6 +86,9 @@ want='./.wh.ldir f 600
 	[ ! -s "$D/etc/.wh.g" ] && [ ! -e "$D/etc/.wh.fake" ] &&
 	pass "--fs-upper DIR: contents: a copied-up file, a hard link's, a symlink's target, a moved directory's lower file" ||
 	fail "--fs-upper DIR contents: $(cat "$D/etc/f" "$D/a/hard" 2>&1 | tr '\n' '|')"
+[ "$(stat -c '%i %h' "$D/a/hard")" = "$(stat -c '%i' "$D/etc/new") 2" ] &&
+	pass "--fs-upper DIR: a hard link made by the job is a hard link in the layer" ||
+	fail "--fs-upper DIR: a/hard $(stat -c '%i %h' "$D/a/hard"), etc/new $(stat -c '%i %h' "$D/etc/new")"
 owners=$(find "$D" -printf '%U:%G\n' | sort -u)
 [ "$owners" = "4242:4343" ] && pass "--fs-upper DIR: everything in it is its owner's (4242:4343) after the VM" ||
 	fail "--fs-upper DIR: owners after the VM: $owners"
