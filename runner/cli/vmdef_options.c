@@ -11,6 +11,7 @@
 #include "paths.h"
 #include "util.h"
 #include "vmlog.h"
+#include "volume_spec.h"
 
 /* Each checker applies what `lockvm run` applies to the option, so a
  * definition that `define` takes is one `start` takes. */
@@ -31,6 +32,15 @@ static int check_env(const char *value, char *why, size_t len)
 	if (!strchr(value, '=') || value[0] == '=')
 		return err_fmt(why, len, "want NAME=VALUE");
 	return 0;
+}
+
+static int check_volume(const char *value, char *why, size_t len)
+{
+	char copy[4200];
+	struct volume_spec spec;
+	if (snprintf(copy, sizeof(copy), "%s", value) >= (int)sizeof(copy))
+		return err_fmt(why, len, "too long");
+	return volume_spec_parse(copy, &spec, why, len);
 }
 
 static int check_net(const char *value, char *why, size_t len)
@@ -92,6 +102,7 @@ static const struct vmdef_option {
     {"strace", "strace", true, false, check_flag},
     {"fs", "fs", false, false, check_path},
     {"env", "env", false, true, check_env},
+    {"volume", "volume", false, true, check_volume}, /* HOST:GUEST[:ro|:rw][,z|,Z] */
     {"net", "net", false, false, check_net},
     {"mac", "mac", false, false, check_mac},
     {"ksm", "ksm", true, false, check_flag},

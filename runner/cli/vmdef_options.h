@@ -8,7 +8,7 @@
 /* The index of the [vm] key name in the table, or -1 when it is none of them. */
 int vmdef_option_find(const char *key);
 
-/* Whether the key may be given more than once (env). */
+/* Whether the key may be given more than once (env, volume). */
 bool vmdef_option_repeats(int index);
 
 /* Checks value for the key with run's own parsers; 0, or -1 with why

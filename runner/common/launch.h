@@ -85,6 +85,9 @@ struct launch {
 	int seccomp_vmm_fd, seccomp_vcpu_fd, seccomp_setup_fd;
 	int control_fd, restore_fd, key_fd;
 	int net_fd, net_stats_fd;
+	/* --linux --fs-upper DIR: O_PATH fd of DIR's private clone; the VMM
+	 * writes the upper layer beneath it when the first process ends */
+	int upper_fd;
 	unsigned disk_count;
 	struct launch_disk disks[LOCKVM_MAX_DISKS];
 	uint8_t net_mac[6];

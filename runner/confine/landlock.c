@@ -57,7 +57,9 @@ static int close_keeping_errno(int ruleset)
  * write and truncate files (write(2), O_TRUNC, ftruncate), make files,
  * directories and symlinks (open O_CREAT, mkdir, symlink, link), remove
  * them (unlink, rmdir) and move or link them between its directories
- * (rename, link: REFER).
+ * (rename, link: REFER). --fs-upper DIR is such a read-write tree:
+ * linux_upper.c makes the job's layer there (directories, files, symlinks,
+ * written and chmod-ed) when its first process ends.
  * No right to make device nodes, FIFOs or sockets, nor to execute.
  */
 static int allow_tree(int ruleset, const struct landlock_tree *tree, uint64_t handled)

@@ -66,6 +66,7 @@ static int run_mode(int argc, char **argv, enum run_command command)
 	run_parse_options(argc, argv, &o);
 	uint64_t started_ns = now_ns();
 	st = (struct run_state){.lifeline = -1,
+				.upper_dir_fd = -1,
 				.tap_fd = -1,
 				.passt = {.pid = -1, .vmm_end = -1},
 				.registry_fd = -1,
@@ -115,6 +116,7 @@ static int run_mode(int argc, char **argv, enum run_command command)
 	if (o.fs_dir)
 		o.fs_fd = open_fs_tree(o.fs_dir);
 	open_volumes(&o);
+	open_upper_dir(&o, st.vm.uuid);
 	int vmm_fd = open_vmm_binary(o.confine);
 	/* Before --detach: whether the caller's stderr is a terminal. */
 	struct progress_line restoring;
@@ -148,6 +150,8 @@ static int run_mode(int argc, char **argv, enum run_command command)
 		close(o.fs_fd);
 	for (unsigned i = 0; i < o.volume_count; i++)
 		close(o.volumes[i].fd); /* the VMM's; dir_fd stays for return_volumes */
+	if (o.upper_fd >= 0)
+		close(o.upper_fd); /* the VMM's; upper_dir_fd stays for return_upper */
 	st.vm.vmm_pid = (long)vmm;
 	run_timing_phase("wait for ready");
 	char r = wait_running(&st, o.restore || o.listen ? &restoring : NULL);
@@ -156,6 +160,8 @@ static int run_mode(int argc, char **argv, enum run_command command)
 		fprintf(stderr, "lockvm: %s\n", restore_note);
 		run_log_event(&st, "%s", restore_note);
 	}
+	if (r == 'R' && o.keep_upper) /* --detach: the path printed before is in the log too */
+		run_log_event(&st, "the job's upper layer will be kept in %s", o.upper_dir);
 	run_timing_phase("registry update");
 	/* A new VM of this name: an older exit record no longer says how it ends. */
 	(void)exits_remove(st.vm.name);

@@ -126,10 +126,15 @@ void parse_fs_upper(struct run_options *o, const char *arg)
 		o->fs_upper_set = false; /* the default size */
 		return;
 	}
+	if (strchr(arg, '/')) { /* DIR: the memory layer, written there at the end (run_upper.c) */
+		o->fs_upper_set = false;
+		o->upper_dir = arg;
+		return;
+	}
 	if (strncmp(arg, "memory:", 7) != 0 || parse_size(arg + 7, &o->fs_upper) < 0 ||
 	    o->fs_upper < 4096 || o->fs_upper > LAUNCH_FS_MAX)
-		die("--fs-upper '%s': want memory, memory:SIZE (4K to 1T, e.g. memory:256M) or "
-		    "none",
+		die("--fs-upper '%s': want memory, memory:SIZE (4K to 1T, e.g. memory:256M), none "
+		    "or DIR (a path with a '/', e.g. ./upper)",
 		    arg);
 }
 

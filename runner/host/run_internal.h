@@ -23,6 +23,7 @@
 #include "uid.h"
 #include "util.h"
 #include "vmlog.h"
+#include "volume_spec.h"
 
 struct sandbox_config;
 
@@ -38,8 +39,10 @@ struct run_disk {
 struct run_volume {
 	const char *host, *guest;
 	bool ro;
-	int fd;	    /* O_PATH fd of the private clone, for the VMM */
-	int dir_fd; /* the directory, for the supervisor's ownership walks */
+	enum volume_relabel relabel; /* ,z or ,Z (volume_spec.h): labelled for the VM */
+	char real[4096];	     /* HOST's real path: the image record's */
+	int fd;			     /* O_PATH fd of the private clone, for the VMM */
+	int dir_fd;		     /* the directory, for the supervisor's ownership walks */
 	uid_t owner;
 	gid_t group;
 };
@@ -81,6 +84,15 @@ struct run_options {
 	const char *env[32];
 	unsigned envc;
 	int fs_fd;
+	/* --fs-upper DIR (run_upper.c): where the VMM writes the upper layer when
+	 * the job's first process ends; NULL: kept in memory only */
+	const char *upper_dir;
+	int upper_fd;	       /* O_PATH fd of DIR's private clone, for the VMM */
+	int upper_dir_fd;      /* DIR, for the supervisor's ownership walk */
+	char upper_real[4096]; /* DIR's real path: its image record's (labelled as a ,Z volume) */
+	uid_t upper_owner;
+	gid_t upper_group;
+	bool keep_upper; /* --keep-upper: a memory upper layer is written to the state dir */
 	struct run_volume volumes[8]; /* LAUNCH_MAX_VOLUMES */
 	unsigned volume_count;
 	int guest_argc;
@@ -142,6 +154,10 @@ struct run_state {
 	int volume_fds[8];
 	uid_t volume_owner[8], volume_uid;
 	gid_t volume_group[8], volume_gid;
+	/* --fs-upper DIR: lent to the VM's uid (hand_upper) until return_upper */
+	int upper_dir_fd;
+	uid_t upper_owner, upper_uid;
+	gid_t upper_group, upper_gid;
 };
 
 /* run_result.c: --json. Needs supervise's status, why and stats: prints
@@ -212,6 +228,22 @@ void open_volumes(struct run_options *o);
  * owner owns there (a file linked elsewhere too excepted) to uid, so the
  * VMM may write it; return_volumes undoes it. */
 void hand_volumes(const struct run_options *o, struct run_state *st, uid_t uid, gid_t gid);
+/* Gives directory dir_fd and everything beneath it (no symlink followed, no
+ * mount crossed) from uid `from` to `to`, group gfrom to gto ((gid_t)-1:
+ * groups stay). */
+void volume_give(int dir_fd, uid_t from, uid_t to, gid_t gfrom, gid_t gto);
+
+/* run_upper.c: --fs-upper DIR, --keep-upper */
+/* Needs the options parsed: makes DIR (or, for --keep-upper with the memory
+ * layer, run/lockvm/uppers/ID under the state root), refuses one that is
+ * not an empty directory or is a symlink (one line, 125), and clones it for
+ * the VMM. No-op without either option. */
+void open_upper_dir(struct run_options *o, const char *id);
+/* Needs open_upper_dir and the VM's uid: lends DIR to it for the run. */
+void hand_upper(const struct run_options *o, struct run_state *st, uid_t uid, gid_t gid);
+/* After the VMM ended: DIR and what the VMM wrote there are its owner's again. */
+void return_upper(struct run_state *st);
+
 /* After the VMM ended: everything the VM's uid (gid) owns in each volume
  * becomes the directory owner's (group's); no symlink followed. */
 void return_volumes(struct run_state *st);

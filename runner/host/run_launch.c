@@ -127,7 +127,7 @@ pid_t start_vmm(const struct run_options *o, struct run_state *st, int vmm_fd, i
 	 * across exec). */
 	struct launch l;
 	struct sandbox_config cfg;
-	int keep[16 + LOCKVM_MAX_DISKS + LAUNCH_MAX_VOLUMES],
+	int keep[17 + LOCKVM_MAX_DISKS + LAUNCH_MAX_VOLUMES], /* 17: the upper dir's too */
 	    n_keep = 0; /* 16: stdio, kvm, guest, fs, three policies, ready, tap, NIC counters,
 			   control, key, spare, launch */
 	int policy_fds[VMM_POLICIES] = {-1, -1, -1};
@@ -163,6 +163,7 @@ pid_t start_vmm(const struct run_options *o, struct run_state *st, int vmm_fd, i
 		l.flags |= LAUNCH_LINUX | (o->strace ? LAUNCH_STRACE : 0);
 		l.fs_fd = o->fs_fd;
 		l.fs_upper = o->fs_upper;
+		l.upper_fd = o->upper_fd;
 		l.fs_tmp = o->fs_tmp;
 		l.tmpfs_count = o->tmpfs_count;
 		for (unsigned i = 0; i < o->tmpfs_count; i++)
@@ -203,6 +204,8 @@ pid_t start_vmm(const struct run_options *o, struct run_state *st, int vmm_fd, i
 		keep[n_keep++] = o->fs_fd;
 	for (unsigned i = 0; i < o->volume_count; i++)
 		keep[n_keep++] = o->volumes[i].fd;
+	if (o->upper_fd >= 0)
+		keep[n_keep++] = o->upper_fd;
 	l.disk_count = o->disk_count;
 	for (unsigned i = 0; i < o->disk_count; i++) {
 		l.disks[i] = (struct launch_disk){
@@ -334,6 +337,7 @@ pid_t start_vmm(const struct run_options *o, struct run_state *st, int vmm_fd, i
 	if (o->confine && (cfg.layers & SANDBOX_UID)) {
 		run_timing_phase("volume owners");
 		hand_volumes(o, st, cfg.uid, cfg.gid);
+		hand_upper(o, st, cfg.uid, cfg.gid);
 	}
 	run_timing_phase("spawn");
 	pid_t pid = sandbox_spawn(&cfg, vmm_fd, vmm_argv, &st->lifeline);

@@ -23,18 +23,19 @@
 #define RUN_OPT_REQUIRE_KEY  0x100
 #define RUN_OPT_LOG_SIZE_MAX 0x101
 /* --linux: the program's view of itself (parse_ident_option). */
-#define RUN_OPT_WORKDIR	  0x102
-#define RUN_OPT_HOSTNAME  0x103
-#define RUN_OPT_USER	  0x104
-#define RUN_OPT_GROUP_ADD 0x105
-#define RUN_OPT_RLIMIT	  0x106
-#define RUN_OPT_FS_UPPER  0x107
-#define RUN_OPT_TMPFS	  0x108
-#define RUN_OPT_PIDS	  0x109
-#define RUN_OPT_IP	  0x110
-#define RUN_OPT_GATEWAY	  0x111
-#define RUN_OPT_DNS	  0x112
-#define RUN_OPT_PUBLISH	  0x113
+#define RUN_OPT_WORKDIR	   0x102
+#define RUN_OPT_HOSTNAME   0x103
+#define RUN_OPT_USER	   0x104
+#define RUN_OPT_GROUP_ADD  0x105
+#define RUN_OPT_RLIMIT	   0x106
+#define RUN_OPT_FS_UPPER   0x107
+#define RUN_OPT_TMPFS	   0x108
+#define RUN_OPT_PIDS	   0x109
+#define RUN_OPT_IP	   0x110
+#define RUN_OPT_GATEWAY	   0x111
+#define RUN_OPT_DNS	   0x112
+#define RUN_OPT_PUBLISH	   0x113
+#define RUN_OPT_KEEP_UPPER 0x120
 
 /*
  * The options of run, restore and incoming: one entry each (the help is
@@ -78,9 +79,14 @@ static const struct cliopt run_options_table[] = {
     {"linux", 'X', no_argument, 0, NULL, "GUEST is an unmodified static Linux x86-64 program"},
     {"fs", 'F', required_argument, 0, "HOSTDIR",
      "with --linux: the file tree it sees as /, read-only, under --fs-upper"},
-    {"fs-upper", RUN_OPT_FS_UPPER, required_argument, 0, "memory[:SIZE]|none",
+    {"fs-upper", RUN_OPT_FS_UPPER, required_argument, 0, "memory[:SIZE]|none|DIR",
      "with --linux: where writes to / go: a copy-on-write layer in memory (default, SIZE "
-     "default half of --mem, at least 16M), or none (a read-only root)"},
+     "default half of --mem, at least 16M), none (a read-only root), or DIR (a path with a "
+     "'/', empty or new): the memory layer, written to DIR as an OCI layer when the job "
+     "ends"},
+    {"keep-upper", RUN_OPT_KEEP_UPPER, no_argument, 0, NULL,
+     "with --linux and the memory layer: write it when the job ends to a new directory "
+     "under the state root (its path is printed and logged), as --fs-upper DIR would"},
     {"tmpfs", RUN_OPT_TMPFS, required_argument, 0, "GUEST_DIR[:size=SIZE]",
      "with --linux: an empty in-memory file system at GUEST_DIR (repeatable, up to 7; "
      "SIZE default a quarter of --mem, at least 16M; /tmp and /dev/shm always are one)"},
@@ -277,6 +283,8 @@ void run_parse_options(int argc, char **argv, struct run_options *o)
 				  .vcpus = 1,
 				  .confine = true,
 				  .fs_fd = -1,
+				  .upper_fd = -1,
+				  .upper_dir_fd = -1,
 				  .key_fd = -1,
 				  .accept_timeout_s = RUN_ACCEPT_TIMEOUT_S};
 	o->incoming_mode = incoming;
@@ -345,6 +353,7 @@ void run_parse_options(int argc, char **argv, struct run_options *o)
 		case 'F': o->fs_dir = arg; break;
 		case RUN_OPT_FS_UPPER: parse_fs_upper(o, arg); break;
 		case RUN_OPT_TMPFS: parse_tmpfs(o, arg); break;
+		case RUN_OPT_KEEP_UPPER: o->keep_upper = true; break;
 		case 'v': parse_volume(o, arg); break;
 		case 'E':
 			if (!strchr(arg, '=') || arg[0] == '=' || strchr(arg, '\n'))
@@ -465,9 +474,15 @@ void run_parse_options(int argc, char **argv, struct run_options *o)
 	char **operands = cliopt_operands(&p, &count);
 	if (restore)
 		o->restore = operands[0];
+	if (!o->linux_abi && o->keep_upper)
+		die("run: --keep-upper needs --linux");
 	if (!o->linux_abi && (o->fs_dir || o->strace || o->envc || o->fs_upper_set ||
-			      o->tmpfs_count || o->tmp_size_set || o->volume_count))
+			      o->upper_dir || o->tmpfs_count || o->tmp_size_set || o->volume_count))
 		die("run: --fs, --fs-upper, --tmpfs, --volume, --env and --strace need --linux");
+	if ((o->upper_dir || o->keep_upper) && o->fs_upper_set && !o->fs_upper)
+		die("run: --fs-upper none has no upper layer to write (drop --keep-upper)");
+	if ((o->upper_dir || o->keep_upper) && (o->restore_mode || o->incoming_mode))
+		die("%s: --fs-upper DIR and --keep-upper are for run", spec->command);
 	if (!o->linux_abi && o->ident_given)
 		die("run: --workdir, --hostname, --user, --group-add and --rlimit need --linux");
 	if (o->linux_abi)

@@ -321,6 +321,27 @@ void claim_identity(const struct run_options *o, struct run_state *st, uid_t uid
 			die("%s", err);
 		}
 	}
+	/* --volume ,z/,Z: the directory labelled for this VM, recorded as a
+	 * disk is, and refused while another live VM holds it privately. */
+	for (unsigned i = 0; i < o->volume_count; i++) {
+		const struct run_volume *v = &o->volumes[i];
+		if (v->relabel != VOLUME_KEEP_LABEL &&
+		    images_take_volume(v->dir_fd, v->real, vm->name,
+				       v->relabel == VOLUME_PRIVATE_LABEL,
+				       volume_spec_label(v->relabel, l->image, l->content), err,
+				       sizeof(err)) < 0) {
+			registry_unlock(lock);
+			die("--volume %s,%c: %s", v->host,
+			    v->relabel == VOLUME_PRIVATE_LABEL ? 'Z' : 'z', err);
+		}
+	}
+	/* --fs-upper DIR: the VMM writes it, so it carries the VM's image
+	 * label for the run, as a ,Z volume does (old label recorded, restored). */
+	if (o->upper_dir_fd >= 0 && images_take_volume(o->upper_dir_fd, o->upper_real, vm->name,
+						       true, l->image, err, sizeof(err)) < 0) {
+		registry_unlock(lock);
+		die("--fs-upper %s: %s", o->upper_dir, err);
+	}
 	registry_unlock(lock);
 }
 
@@ -546,6 +567,7 @@ static const struct {
     {remove_apparmor_profile, "AppArmor unload"}, /* load_apparmor_profile */
     {release_net, "net release"},		  /* setup_net */
     {return_volumes, "volume owners"},		  /* hand_volumes, after the VMM is gone */
+    {return_upper, "upper owner"},		  /* hand_upper, after the VMM wrote it */
     {destroy_vm_cgroup, "cgroup removal"},	  /* create_vm_cgroup */
     {release_lifeline, "teardown"},		  /* sandbox_spawn */
 };

@@ -24,46 +24,16 @@ static bool beneath(const char *a, const char *b)
 
 void parse_volume(struct run_options *o, char *arg)
 {
-	char *spec = arg, *opts = strchr(arg, ',');
-	if (opts) {
-		*opts++ = '\0';
-		if (strcmp(opts, "z") == 0 || strcmp(opts, "Z") == 0)
-			die("--volume %s,%s: relabelling (,z and ,Z) is not supported yet; give "
-			    "the "
-			    "directory a label the VM may use, or leave it out where no MAC "
-			    "enforces",
-			    spec, opts);
-		die("--volume %s,%s: want HOST:GUEST[:ro|:rw]", spec, opts);
-	}
-	char *guest = strchr(spec, ':');
-	char *mode = guest ? strchr(guest + 1, ':') : NULL;
-	if (guest)
-		*guest++ = '\0';
-	if (mode)
-		*mode++ = '\0';
-	if (!guest || !spec[0] || (mode && strcmp(mode, "ro") != 0 && strcmp(mode, "rw") != 0))
-		die("--volume %s: want HOST:GUEST[:ro|:rw] (a host directory, where it appears in "
-		    "the "
-		    "VM, read-only or read-write; no ':' in HOST)",
-		    arg);
-	if (!guest_dir_plain(guest))
-		die("--volume %s: GUEST %s must be an absolute directory path without '.', '..', "
-		    "'//' or ':'",
-		    spec, guest);
-	static const char *const reserved[] = {"/proc", "/dev", "/sys"};
-	for (size_t i = 0; i < ARRAY_SIZE(reserved); i++)
-		if (beneath(guest, reserved[i]))
-			die("--volume %s: %s is the VM's own; a volume cannot cover it", spec,
-			    reserved[i]);
-	if (strcmp(guest, "/tmp") == 0)
-		die("--volume %s: /tmp is always the VM's tmpfs; mount the volume beneath it or "
-		    "elsewhere",
-		    spec);
+	struct volume_spec spec;
+	char why[4096 + 512];
+	if (volume_spec_parse(arg, &spec, why, sizeof(why)) < 0)
+		die("--volume %s", why);
 	if (o->volume_count == ARRAY_SIZE(o->volumes))
-		die("--volume %s: at most %zu volumes", spec, ARRAY_SIZE(o->volumes));
-	o->volumes[o->volume_count++] = (struct run_volume){.host = spec,
-							    .guest = guest,
-							    .ro = mode && strcmp(mode, "ro") == 0,
+		die("--volume %s: at most %zu volumes", spec.host, ARRAY_SIZE(o->volumes));
+	o->volumes[o->volume_count++] = (struct run_volume){.host = spec.host,
+							    .guest = spec.guest,
+							    .ro = spec.ro,
+							    .relabel = spec.relabel,
 							    .fd = -1,
 							    .dir_fd = -1};
 }
@@ -87,14 +57,13 @@ void check_volumes(const struct run_options *o)
  * never volumes: the supervisor would hand their entries to the VM's uid
  * for the run (and a killed supervisor would leave them so).
  */
-static void refuse_system_dir(const char *host)
+static void refuse_system_dir(const char *host, char real[PATH_MAX])
 {
 	static const char *const kernel_views[] = {"/dev", "/proc", "/sys"}; /* and beneath */
 	static const char *const system_dirs[] = {
 	    "/",     "/bin", "/boot", "/etc", "/home", "/lib", "/lib32", "/lib64",
 	    "/root", "/run", "/sbin", "/srv", "/tmp",  "/usr", "/var",
 	};
-	char real[PATH_MAX];
 	if (!realpath(host, real))
 		die_errno("--volume %s", host);
 	bool refused = false;
@@ -113,7 +82,8 @@ void open_volumes(struct run_options *o)
 {
 	for (unsigned i = 0; i < o->volume_count; i++) {
 		struct run_volume *v = &o->volumes[i];
-		refuse_system_dir(v->host);
+		_Static_assert(sizeof(v->real) >= PATH_MAX, "a real path fits");
+		refuse_system_dir(v->host, v->real);
 		v->dir_fd = open(v->host, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (v->dir_fd < 0)
 			die_errno("--volume %s", v->host);
@@ -184,7 +154,7 @@ static void give_tree(int dir, dev_t dev, unsigned depth, uid_t from, uid_t to, 
 }
 
 /* The volume directory itself, then everything beneath it. */
-static void give_volume(int dir_fd, uid_t from, uid_t to, gid_t gfrom, gid_t gto)
+void volume_give(int dir_fd, uid_t from, uid_t to, gid_t gfrom, gid_t gto)
 {
 	struct stat st;
 	int top = openat(dir_fd, ".", O_PATH | O_CLOEXEC);
@@ -214,7 +184,7 @@ void hand_volumes(const struct run_options *o, struct run_state *st, uid_t uid, 
 		st->volume_group[i] = v->group;
 		st->volume_count = i + 1; /* from here, return_volumes gives it back */
 		/* Only what the owner owns: others' entries stay theirs. */
-		give_volume(v->dir_fd, v->owner, uid, (gid_t)-1, (gid_t)-1);
+		volume_give(v->dir_fd, v->owner, uid, (gid_t)-1, (gid_t)-1);
 	}
 }
 
@@ -224,7 +194,7 @@ void return_volumes(struct run_state *st)
 		if (st->volume_fds[i] < 0)
 			continue;
 		/* What the job made or was handed: the owner's again, its group too. */
-		give_volume(st->volume_fds[i], st->volume_uid, st->volume_owner[i], st->volume_gid,
+		volume_give(st->volume_fds[i], st->volume_uid, st->volume_owner[i], st->volume_gid,
 			    st->volume_group[i]);
 		st->volume_fds[i] = -1;
 	}

@@ -42,6 +42,8 @@ struct linux_config {
 	unsigned tty_mask;    /* bit n: the runner's fd n is a terminal */
 	uint64_t tmp_limit;   /* bytes the writable /tmp may hold */
 	uint64_t upper_limit; /* bytes the root's upper layer may hold; 0: a read-only root */
+	int upper_fd;	      /* --fs-upper DIR: O_PATH fd the upper layer is written beneath
+		       * when pid 1 ends (linux_upper.c), or -1 */
 	unsigned max_tasks;   /* --pids: tasks at most (0: LINUX_DEFAULT_PIDS) */
 	unsigned tmpfs_count; /* --tmpfs mounts (/dev/shm included), in order */
 	struct linux_tmpfs {
@@ -958,5 +960,17 @@ bool linux_exit_fault(struct vcpu *vcpu, unsigned vector, uint64_t error_code, u
 void linux_vcpu_kicked(struct vcpu *vcpu);
 
 #include "linux_task.h"
+
+/* linux_upper.c: --fs-upper DIR */
+
+/* Writes the root's upper layer beneath directory fd top (empty) as an
+ * overlayfs/OCI layer: changed and new entries with their modes (set-id
+ * bits dropped; hard links as links), `.wh.NAME` for each removed lower entry, `.wh..wh..opq` in
+ * a directory that hides a lower one whole. 0 (err: a note, or "" ), or -1
+ * with the first failure in err (the rest is still written). */
+int linux_upper_export(struct linux_fs *fs, int top, char *err, size_t errlen);
+/* When pid 1 ends: linux_upper_export to cfg.upper_fd, once, failures on
+ * stderr in one line; closes the fd. No-op without --fs-upper DIR. */
+void linux_upper_write(struct linux_proc *proc);
 
 #endif

@@ -203,6 +203,8 @@ void linux_free(struct linux_proc *proc)
 	linux_mm_free(proc);
 	if (proc->cfg.fs_fd >= 0)
 		close(proc->cfg.fs_fd);
+	if (proc->cfg.upper_fd >= 0)
+		close(proc->cfg.upper_fd);
 	if (proc->vm && proc->vm->linux_proc == proc)
 		proc->vm->linux_proc = NULL;
 	free(proc);

@@ -103,6 +103,15 @@ void linux_fs_free(struct linux_fs *fs)
 int linux_fs_child(struct linux_fs *fs, struct linux_node *dir, const char *name, size_t len,
 		   struct linux_node **out)
 {
+	int rc = linux_fs_entry(fs, dir, name, len, out);
+	if (rc == 0)
+		*out = linux_fs_named(*out); /* a hard link names its node */
+	return rc;
+}
+
+int linux_fs_entry(struct linux_fs *fs, struct linux_node *dir, const char *name, size_t len,
+		   struct linux_node **out)
+{
 	if (!is_dir(dir))
 		return -ENOTDIR;
 	if (dir->proc_kind)
@@ -197,7 +206,9 @@ int linux_fs_resolve(struct linux_fs *fs, struct linux_node *cwd, const char *pa
 			continue;
 		}
 		struct linux_node *child;
-		int rc = linux_fs_child(fs, node, name, len, &child);
+		int rc = is_last && (flags & LINUX_RESOLVE_ENTRY)
+			     ? linux_fs_entry(fs, node, name, len, &child)
+			     : linux_fs_child(fs, node, name, len, &child);
 		if (rc < 0) {
 			if (rc == -ENOENT && is_last && parent && last && len < last_size) {
 				*parent = node;
@@ -304,14 +315,15 @@ static void tmp_destroy(struct linux_fs *fs, struct linux_node *n)
 		free(n->link);
 	free(n->tmp_data);
 	free(n->name);
+	free(n->origin);
 	free(n);
 }
 
 int linux_fs_unlink(struct linux_fs *fs, struct linux_node *dir, const char *name, bool dir_wanted)
 {
 	size_t len = strlen(name);
-	struct linux_node *n = linux_fs_lookup(fs, dir, name, len);
-	if (!n)
+	struct linux_node *n;
+	if (linux_fs_entry(fs, dir, name, len, &n) < 0)
 		return -ENOENT;
 	if (dir->vol && dir_wanted != is_dir(n))
 		return dir_wanted ? -ENOTDIR : -EISDIR;
@@ -328,7 +340,11 @@ int linux_fs_unlink(struct linux_fs *fs, struct linux_node *dir, const char *nam
 	int rc = is_dir(n) ? linux_fs_dir_empty(fs, n) : 1;
 	if (rc <= 0)
 		return rc < 0 ? rc : -ENOTEMPTY;
-	if ((rc = linux_fs_copy_up(fs, dir)) < 0 || (rc = linux_fs_leave(fs, n)) < 0)
+	if ((rc = linux_fs_copy_up(fs, dir)) < 0)
+		return rc;
+	if (n->same || n->names)
+		return linux_fs_unlink_name(fs, n); /* the node keeps its other names */
+	if ((rc = linux_fs_leave(fs, n)) < 0)
 		return rc;
 	/* n->parent stays: ".." of a removed cwd is its old parent, as on Linux,
 	 * and n's reference keeps that parent alive. */
@@ -507,7 +523,7 @@ bool linux_fs_dirent(struct linux_fs *fs, struct linux_node *dir, uint64_t *pos,
 			continue; /* the tree's own tmp and dev, and mount points, are hidden by ours */
 		*name = c->name;
 		*len = c->name_len;
-		*node = c;
+		*node = linux_fs_named(c);
 		*pos = c->dpos + 1;
 		return true;
 	}

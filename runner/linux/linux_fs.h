@@ -81,6 +81,15 @@ struct linux_node {
 	 */
 	unsigned refs;
 	bool unlinked; /* removed from its directory: takes no new entries */
+	/* Hard links (linux_fslink.c): a /tmp or upper-layer file has one node,
+	 * linked under its first name; each further name is an entry of its
+	 * own whose `same` is that node (lookups give the node, the entry holds
+	 * a reference on it). `names` lists those entries through next_name. */
+	struct linux_node *same, *names, *next_name;
+	/* A merged lower directory renamed in the upper layer: its host path
+	 * (relative to the tree's fd), fixed when it first moved, so its lower
+	 * entries keep showing under its new name. NULL: the path its names give. */
+	char *origin;
 };
 
 enum linux_dev_kind {
@@ -159,11 +168,16 @@ struct linux_mount *linux_fs_mount_at(struct linux_fs *fs, const struct linux_no
 /* Child `name` of directory `dir` in *out: 0 or -errno (-ENOENT: none). */
 int linux_fs_child(struct linux_fs *fs, struct linux_node *dir, const char *name, size_t len,
 		   struct linux_node **out);
-/* The same, NULL for any error. */
+/* The entry `name` of dir itself, for calls that change names (unlink,
+ * rename): a hard link's own entry rather than the node it names. */
+int linux_fs_entry(struct linux_fs *fs, struct linux_node *dir, const char *name, size_t len,
+		   struct linux_node **out);
+/* The same as linux_fs_child, NULL for any error. */
 struct linux_node *linux_fs_lookup(struct linux_fs *fs, struct linux_node *dir, const char *name,
 				   size_t len);
 
 #define LINUX_RESOLVE_FOLLOW 1u /* follow a symlink in the last component */
+#define LINUX_RESOLVE_ENTRY  2u /* the last component's own entry (a hard link's, not its node) */
 
 /*
  * Resolves `path` from `cwd` inside the tree: ".." stops at the root and
@@ -192,9 +206,10 @@ int linux_fs_symlink(struct linux_fs *fs, struct linux_node *dir, const char *na
 #define LINUX_RENAME_NOREPLACE 1u
 #define LINUX_RENAME_EXCHANGE  2u
 /* Renames odir/oname to ndir/nname as rename(2) does, flags
- * LINUX_RENAME_*: within /tmp or within the root (copied up, as overlayfs:
- * a merged lower directory gives EXDEV); between the two EXDEV, a root
- * without an upper layer EROFS. */
+ * LINUX_RENAME_*: within /tmp or within the root (copied up; a merged
+ * lower directory moves with its lower entries, unlike overlayfs without
+ * redirect_dir, which gives EXDEV); between the two EXDEV, a root without
+ * an upper layer EROFS. */
 int linux_fs_rename(struct linux_fs *fs, struct linux_node *odir, const char *oname,
 		    struct linux_node *ndir, const char *nname, unsigned flags);
 /* Writes into a writable file, growing it within its pool's limit. */
@@ -248,6 +263,22 @@ bool linux_fs_take_whiteout(struct linux_fs *fs, struct linux_node *dir, const c
 int linux_fs_dir_empty(struct linux_fs *fs, struct linux_node *dir);
 /* Keeps a removed lower node (open fds may name it) until the tree goes. */
 void linux_fs_orphan(struct linux_fs *fs, struct linux_node *n);
+
+/* ---- linux_fslink.c: hard links in /tmp, the upper layer and --tmpfs ---- */
+
+/* A new name `name` in dir for node n (link(2)): a lower file is copied up
+ * first; both must be in one file system (EXDEV), n not a directory
+ * (EPERM) nor removed (ENOENT). 0 or -errno. */
+int linux_fs_link(struct linux_fs *fs, struct linux_node *n, struct linux_node *dir,
+		  const char *name);
+/* Removes entry e, one name of a node that has others (e->same or
+ * e->names set), leaving a whiteout where it covered a lower entry; the
+ * node lives on under its other names. 0 or -errno (nothing changed). */
+int linux_fs_unlink_name(struct linux_fs *fs, struct linux_node *e);
+/* The node an entry names: itself, or a hard link's node. */
+struct linux_node *linux_fs_named(struct linux_node *e);
+/* A memory file's link count: 1 + its other names. */
+unsigned linux_fs_nlink(const struct linux_node *n);
 
 /* ---- linux_volume.c: --volume host directories, written in place ---- */
 
@@ -345,6 +376,9 @@ int linux_hostfs_list(struct linux_fs *fs, struct linux_node *dir);
 int linux_hostfs_open(struct linux_fs *fs, struct linux_node *node);
 /* Stats a node known only from a listing. 0 or -errno. */
 int linux_hostfs_stat(struct linux_fs *fs, struct linux_node *node);
+/* Fixes a merged lower directory's host path before it is renamed (its
+ * lower entries are then found there whatever its name). 0 or -errno. */
+int linux_hostfs_pin_origin(struct linux_fs *fs, struct linux_node *dir);
 /* Frees a host node and its cached children. */
 void linux_hostfs_free(struct linux_node *node);
 

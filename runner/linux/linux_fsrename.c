@@ -61,10 +61,6 @@ static int rename_allowed(struct linux_fs *fs, struct linux_node *odir, struct l
 		return -EROFS;
 	if (ndir->unlinked)
 		return -ENOENT;
-	/* overlayfs without redirect_dir: a directory with lower entries is
-	 * not moved (mv copies it instead), so its host path never changes */
-	if (is_dir(old) && old->host)
-		return -EXDEV;
 	return 0;
 }
 
@@ -76,6 +72,12 @@ static int prepare(struct linux_fs *fs, struct linux_node *odir, struct linux_no
 	int rc;
 	if ((rc = linux_fs_copy_up(fs, old)) < 0 || (rc = linux_fs_copy_up(fs, odir)) < 0 ||
 	    (rc = linux_fs_copy_up(fs, ndir)) < 0)
+		return rc;
+	/* overlayfs without redirect_dir answers EXDEV for a merged directory
+	 * and mv copies it; here it moves whole: its lower side stays where it
+	 * was on the host (origin), its old name becomes a whiteout. An
+	 * exported upper layer (--fs-upper DIR) writes it as an opaque copy. */
+	if (is_dir(old) && (rc = linux_hostfs_pin_origin(fs, old)) < 0)
 		return rc;
 	struct linux_fs_pool *p = linux_fs_pool_of(fs, odir);
 	if (!linux_fs_reserve(p, 512))
@@ -117,10 +119,10 @@ int linux_fs_rename(struct linux_fs *fs, struct linux_node *odir, const char *on
 	if (odir->vol || ndir->vol)
 		return linux_volume_rename(fs, odir, oname, ndir, nname, flags);
 	struct linux_node *old, *new = NULL;
-	int rc = linux_fs_child(fs, odir, oname, strlen(oname), &old);
+	int rc = linux_fs_entry(fs, odir, oname, strlen(oname), &old);
 	if (rc < 0)
 		return rc;
-	rc = linux_fs_child(fs, ndir, nname, strlen(nname), &new);
+	rc = linux_fs_entry(fs, ndir, nname, strlen(nname), &new);
 	if (rc < 0 && rc != -ENOENT)
 		return rc;
 	if (rc == -ENOENT)
@@ -130,19 +132,19 @@ int linux_fs_rename(struct linux_fs *fs, struct linux_node *odir, const char *on
 	if (flags & LINUX_RENAME_EXCHANGE) {
 		if (!new)
 			return -ENOENT;
-		if (new == old)
-			return 0; /* with itself: nothing, as Linux */
-		if (is_dir(new) && new->host)
-			return -EXDEV; /* as old's: a merged directory does not move */
-		if ((rc = prepare(fs, odir, ndir, old)) < 0 || (rc = linux_fs_copy_up(fs, new)) < 0)
+		if (linux_fs_named(new) == linux_fs_named(old))
+			return 0; /* with itself or another name of it: nothing, as Linux */
+		if ((rc = prepare(fs, odir, ndir, old)) < 0 ||
+		    (rc = linux_fs_copy_up(fs, new)) < 0 ||
+		    (is_dir(new) && (rc = linux_hostfs_pin_origin(fs, new)) < 0))
 			return rc;
 		return exchange(fs, old, new);
 	}
 	if (new) {
 		if (flags & LINUX_RENAME_NOREPLACE)
 			return -EEXIST;
-		if (new == old)
-			return 0;
+		if (linux_fs_named(new) == linux_fs_named(old))
+			return 0; /* two names of one file: nothing, as Linux */
 		if (is_dir(old) != is_dir(new))
 			return is_dir(old) ? -ENOTDIR : -EISDIR;
 		if (is_dir(new) && (rc = linux_fs_dir_empty(fs, new)) <= 0)

@@ -36,12 +36,16 @@ static int host_path(const struct linux_fs *fs, const struct linux_node *dir, co
 	}
 	for (const struct linux_node *n = dir; n->parent != n && !linux_volume_is_root(fs, n);
 	     n = n->parent) {
-		if (pos < n->name_len + 1)
+		/* a renamed directory: its lower side is where it was (plain names) */
+		size_t len_here = n->origin ? strlen(n->origin) : n->name_len;
+		if (pos < len_here + 1)
 			return -ENAMETOOLONG;
 		if (pos < HOST_PATH_MAX - 1)
 			buf[--pos] = '/';
-		pos -= n->name_len;
-		memcpy(buf + pos, n->name, n->name_len);
+		pos -= len_here;
+		memcpy(buf + pos, n->origin ? n->origin : n->name, len_here);
+		if (n->origin)
+			break;
 	}
 	if (pos == HOST_PATH_MAX - 1)
 		buf[--pos] = '.'; /* the root itself */
@@ -278,5 +282,17 @@ void linux_hostfs_free(struct linux_node *node)
 		free(node->link);
 	free(node->tmp_data);
 	free(node->name);
+	free(node->origin);
 	free(node);
+}
+
+int linux_hostfs_pin_origin(struct linux_fs *fs, struct linux_node *dir)
+{
+	if (!dir->host || dir->origin || dir->vol)
+		return 0; /* nothing below it on the host, or already pinned */
+	char path[HOST_PATH_MAX];
+	int rc = host_path(fs, dir, NULL, 0, path);
+	if (rc < 0)
+		return rc;
+	return (dir->origin = strdup(path)) ? 0 : -ENOMEM;
 }

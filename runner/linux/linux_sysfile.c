@@ -377,7 +377,7 @@ static struct attrs node_attrs(struct linux_proc *proc, const struct linux_node 
 			      .size = n->size,
 			      .nlink = S_ISDIR(n->mode)	     ? 2
 				       : n->host && n->nlink ? n->nlink
-							     : 1,
+							     : linux_fs_nlink(n),
 			      .mode = n->mode,
 			      .rdev = n->rdev,
 			      .uid = n->uid,
@@ -748,7 +748,9 @@ long linux_parent_at(struct linux_proc *proc, uint64_t dirfd, uint64_t upath,
 	struct linux_node *dir, *node;
 	if ((rc = start_dir(proc, dirfd, path, &dir)) < 0)
 		return rc;
-	rc = linux_fs_resolve(&proc->fs, dir, path, 0, &node, parent, last, last_size);
+	/* the entry itself: a hard link's own parent and name */
+	rc = linux_fs_resolve(&proc->fs, dir, path, LINUX_RESOLVE_ENTRY, &node, parent, last,
+			      last_size);
 	*exists = rc == 0;
 	if (rc == 0) {
 		if (*kind != LAST_NAME)

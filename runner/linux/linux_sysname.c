@@ -118,9 +118,8 @@ long linux_sys_symlinkat(struct linux_proc *proc, const uint64_t *a)
 	return do_symlink(proc, a[0], a[1], a[2]);
 }
 
-/* Hard links: made on the host within one volume; a /tmp or upper-layer
- * node has one parent, so none there yet (as a file system without them
- * answers). */
+/* Hard links: made on the host within one volume, in memory within /tmp,
+ * a --tmpfs or the upper layer (linux_fslink.c). */
 static long do_link(struct linux_proc *proc, uint64_t odirfd, uint64_t opath, uint64_t ndirfd,
 		    uint64_t npath, uint64_t flags)
 {
@@ -141,9 +140,7 @@ static long do_link(struct linux_proc *proc, uint64_t odirfd, uint64_t opath, ui
 		return rc == -EBUSY ? -EEXIST : rc;
 	if (exists || kind != LAST_NAME)
 		return -EEXIST;
-	if (node->vol || parent->vol)
-		return linux_volume_link(&proc->fs, node, parent, last);
-	return linux_fs_pool_of(&proc->fs, node) ? -EPERM : -EROFS;
+	return linux_fs_link(&proc->fs, node, parent, last);
 }
 
 long linux_sys_link(struct linux_proc *proc, const uint64_t *a)

@@ -254,6 +254,7 @@ static void task_end(struct linux_proc *proc, struct linux_task *t, int wstatus)
 		return;
 	if (t->pid == INIT_PID) {
 		int sig = wstatus & 0x7F, code = (wstatus >> 8) & 0xFF;
+		linux_upper_write(proc); /* --fs-upper DIR: what the job changed */
 		if (sig)
 			vm_end(proc->vm, EXIT_SIGNAL_BASE + sig, "guest killed by signal %d", sig);
 		else

@@ -147,20 +147,22 @@ static void record_restore(const struct image_record *rec)
 	close(fd);
 }
 
-int images_take(int fd, const char *path, const char *vm, const char *mode, const char *label,
-		uid_t uid, gid_t gid, char *err, size_t errlen)
+/* What images_take and images_take_volume share: `what` names the file in
+ * messages ("disk", "volume"), `share` the suffix that shares it. */
+static int take(int fd, const char *path, const char *vm, const char *mode, const char *label,
+		uid_t uid, gid_t gid, const char *what, const char *share, char *err, size_t errlen)
 {
 	struct stat st;
 	char rpath[PATH_MAX], lerr[PATH_MAX + 128];
 	struct image_record rec;
 	if (fstat(fd, &st) < 0 ||
 	    record_path((uint64_t)st.st_dev, (uint64_t)st.st_ino, rpath, sizeof(rpath)) < 0) {
-		snprintf(err, errlen, "disk %s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
 		return -1;
 	}
 	bool have = access(rpath, F_OK) == 0;
 	if (have && record_load(rpath, &rec, lerr, sizeof(lerr)) < 0) {
-		snprintf(err, errlen, "disk %s: %s", path, lerr);
+		snprintf(err, errlen, "%s %s: %s", what, path, lerr);
 		return -1;
 	}
 	if (have && strcmp(rec.boot_id, registry_boot_id()) != 0)
@@ -173,10 +175,10 @@ int images_take(int fd, const char *path, const char *vm, const char *mode, cons
 			    strcmp(u->mode, "shared") == 0 && strcmp(mode, "shared") == 0;
 			if (strcmp(u->label, label) != 0 && !both_shared) {
 				snprintf(err, errlen,
-					 "disk %s is in use by VM '%s' with label %s; refusing to "
-					 "give it label %s (use ,shared on every VM to share it)",
-					 path, u->vm, u->label[0] ? u->label : "(none)",
-					 label[0] ? label : "(none)");
+					 "%s %s is in use by VM '%s' with label %s; refusing to "
+					 "give it label %s (use %s on every VM to share it)",
+					 what, path, u->vm, u->label[0] ? u->label : "(none)",
+					 label[0] ? label : "(none)", share);
 				return -1;
 			}
 		}
@@ -185,7 +187,7 @@ int images_take(int fd, const char *path, const char *vm, const char *mode, cons
 	} else {
 		memset(&rec, 0, sizeof(rec));
 		if (strlen(path) >= sizeof(rec.path)) {
-			snprintf(err, errlen, "disk path longer than %d characters",
+			snprintf(err, errlen, "%s path longer than %d characters", what,
 				 REGISTRY_PATH_MAX - 1);
 			return -1;
 		}
@@ -197,26 +199,27 @@ int images_take(int fd, const char *path, const char *vm, const char *mode, cons
 		rec.gid = st.st_gid;
 		rec.mode = st.st_mode & 07777;
 		if (label_file_get(fd, rec.label, sizeof(rec.label)) < 0) {
-			snprintf(err, errlen, "disk %s: reading its label: %s", path,
+			snprintf(err, errlen, "%s %s: reading its label: %s", what, path,
 				 strerror(errno));
 			return -1;
 		}
 	}
 	if (rec.nusers == (int)(sizeof(rec.users) / sizeof(rec.users[0]))) {
-		snprintf(err, errlen, "disk %s: already used by %d VMs", path, rec.nusers);
+		snprintf(err, errlen, "%s %s: already used by %d VMs", what, path, rec.nusers);
 		return -1;
 	}
 	/* A read-write disk becomes the VM's own (the first user's, for a
 	 * group's shared image); read-only and shared disks keep their owner. */
 	bool chown_it = uid != 0 && strcmp(mode, "rw") == 0 && rec.nusers == 0;
 	if (chown_it && (fchown(fd, uid, gid) < 0 || fchmod(fd, 0600) < 0)) {
-		snprintf(err, errlen, "disk %s: giving it to uid %u: %s", path, uid,
+		snprintf(err, errlen, "%s %s: giving it to uid %u: %s", what, path, uid,
 			 strerror(errno));
 		record_restore(&rec);
 		return -1;
 	}
 	if (label_file_set(fd, label) < 0) {
-		snprintf(err, errlen, "disk %s: labelling it %s: %s", path, label, strerror(errno));
+		snprintf(err, errlen, "%s %s: labelling it %s: %s", what, path, label,
+			 strerror(errno));
 		record_restore(&rec);
 		return -1;
 	}
@@ -225,13 +228,28 @@ int images_take(int fd, const char *path, const char *vm, const char *mode, cons
 	snprintf(u->mode, sizeof(u->mode), "%s", mode);
 	snprintf(u->label, sizeof(u->label), "%s", label);
 	if (record_save(rpath, &rec) < 0) {
-		snprintf(err, errlen, "disk %s: writing %s: %s", path, rpath, strerror(errno));
+		snprintf(err, errlen, "%s %s: writing %s: %s", what, path, rpath, strerror(errno));
 		rec.nusers--;
 		if (rec.nusers == 0)
 			record_restore(&rec);
 		return -1;
 	}
 	return 0;
+}
+
+int images_take(int fd, const char *path, const char *vm, const char *mode, const char *label,
+		uid_t uid, gid_t gid, char *err, size_t errlen)
+{
+	return take(fd, path, vm, mode, label, uid, gid, "disk", ",shared", err, errlen);
+}
+
+int images_take_volume(int fd, const char *path, const char *vm, bool private_label,
+		       const char *label, char *err, size_t errlen)
+{
+	/* uid 0: no chown (run_volume.c lends the directory's entries itself);
+	 * "rw" is held by one VM's label alone, "shared" by every ,z VM. */
+	return take(fd, path, vm, private_label ? "rw" : "shared", label, 0, 0, "volume", ",z", err,
+		    errlen);
 }
 
 /* Calls fn for every image record file. */

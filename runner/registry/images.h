@@ -2,6 +2,7 @@
 #ifndef LOCKVM_IMAGES_H
 #define LOCKVM_IMAGES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -18,6 +19,16 @@
  */
 int images_take(int fd, const char *path, const char *vm, const char *mode, const char *label,
 		uid_t uid, gid_t gid, char *err, size_t errlen);
+
+/*
+ * The same for a --volume directory with ,Z (private_label: the VM's image
+ * label, refused while another live VM holds it with any other label) or
+ * ,z (the shared content label, held by any number of ,z VMs): records its
+ * owner, mode and label, and sets label (SELinux only); no chown. The
+ * record is the disks' kind: images_release() puts the label back.
+ */
+int images_take_volume(int fd, const char *path, const char *vm, bool private_label,
+		       const char *label, char *err, size_t errlen);
 
 /* Drops vm from every record; an image with no user left gets its original
  * owner, mode and label back and its record is removed. Needs the lock. */

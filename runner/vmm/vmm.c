@@ -62,6 +62,7 @@ struct vmm_options {
 	unsigned pids;		   /* --pids: tasks at most */
 	struct launch_tmpfs tmpfs[LAUNCH_MAX_TMPFS];
 	unsigned volume_count; /* --volume */
+	int upper_fd;	       /* --fs-upper DIR, or -1 */
 	struct launch_volume volumes[LAUNCH_MAX_VOLUMES];
 	unsigned tty_mask, envc;
 	char *envp[LINUX_MAX_ENV];
@@ -132,6 +133,7 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 	    .linux_abi = l.flags & LAUNCH_LINUX,
 	    .strace = l.flags & LAUNCH_STRACE,
 	    .fs_fd = l.fs_fd,
+	    .upper_fd = l.upper_fd,
 	    .fs_upper = l.fs_upper,
 	    .fs_tmp = l.fs_tmp,
 	    .tty_mask = l.tty_mask,
@@ -232,6 +234,7 @@ static void load_guest(struct vm *vm, struct vmm_options *o)
 		cfg.envc = o->envc;
 		cfg.envp = o->envp;
 		cfg.fs_fd = o->fs_fd;
+		cfg.upper_fd = o->upper_fd;
 		cfg.strace = o->strace;
 		cfg.tty_mask = o->tty_mask;
 		cfg.max_tasks = o->pids;
@@ -417,13 +420,18 @@ int vmm_main(int argc, char **argv)
 	if (o.layers) {
 		/* Before anything reads the guest: no_new_privs, Landlock. */
 		struct sandbox_vmm_report report;
-		struct landlock_tree trees[1 + LAUNCH_MAX_VOLUMES];
+		struct landlock_tree trees[2 + LAUNCH_MAX_VOLUMES];
 		unsigned ntrees = 0;
 		if (o.linux_abi && o.fs_fd >= 0)
 			trees[ntrees++] = (struct landlock_tree){.fd = o.fs_fd};
 		for (unsigned i = 0; o.linux_abi && i < o.volume_count; i++)
 			trees[ntrees++] = (struct landlock_tree){.fd = o.volumes[i].fd,
 								 .writable = !o.volumes[i].ro};
+		/* --fs-upper DIR: linux_upper.c writes the job's upper layer
+		 * beneath it (make dir/reg/sym, write) when its first process ends */
+		if (o.linux_abi && o.upper_fd >= 0)
+			trees[ntrees++] =
+			    (struct landlock_tree){.fd = o.upper_fd, .writable = true};
 		sandbox_enter_vmm(o.layers, trees, ntrees, &report);
 	}
 
@@ -551,9 +559,10 @@ int vmm_main(int argc, char **argv)
 	if (o.layers) {
 		/* Every fd exists now; from here no new one can be made (but
 		 * the --fs tree's, opened only beneath it: linux_hostfs.c). */
-		sandbox_seal_fds(o.layers, o.linux_abi && (o.fs_fd >= 0 || o.volume_count)
-					       ? LINUX_FS_HOST_FDS
-					       : 0);
+		sandbox_seal_fds(o.layers,
+				 o.linux_abi && (o.fs_fd >= 0 || o.volume_count || o.upper_fd >= 0)
+				     ? LINUX_FS_HOST_FDS
+				     : 0);
 		if (o.layers & SANDBOX_SECCOMP)
 			vcpu_seccomp_fd = o.seccomp_vcpu_fd;
 	}

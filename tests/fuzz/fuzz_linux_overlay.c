@@ -1,4 +1,4 @@
-/* libFuzzer target: sequences of file calls (create, mkdir, write, truncate, unlink, rmdir, rename with its flags, symlink, listing) over the root's copy-on-write upper layer above a host tree; after each call the layer stays within its size, no listing shows a whiteout or a name it cannot look up, and the host tree never changes. */
+/* libFuzzer target: sequences of file calls (create, mkdir, write, truncate, unlink, rmdir, rename with its flags, symlink, hard link, listing) over the root's copy-on-write upper layer above a host tree; after each call the layer stays within its size, no listing shows a whiteout or a name it cannot look up, and the host tree never changes. */
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -97,7 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	/* Each call: 4 bytes (op, directory, name, argument). */
 	for (size_t i = 0; i + 4 <= size; i += 4) {
-		unsigned op = data[i] % 10, arg = data[i + 3];
+		unsigned op = data[i] % 11, arg = data[i + 3];
 		struct linux_node *dir, *n, *dir2;
 		const char *name = names[data[i + 2] % 8];
 		if (linux_fs_resolve(&fs, fs.root, dirs[data[i + 1] % 7], LINUX_RESOLVE_FOLLOW,
@@ -130,6 +130,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 						op == 7 ? (arg >> 6) % 3 : 0);
 			break;
 		case 8: linux_fs_symlink(&fs, dir, name, arg & 1 ? "../../.." : "/a"); break;
+		case 9: /* a second name, maybe in another directory (EXDEV to /tmp) */
+			if (n &&
+			    linux_fs_resolve(&fs, fs.root, dirs[arg % 7], LINUX_RESOLVE_FOLLOW,
+					     &dir2, NULL, NULL, 0) == 0 &&
+			    S_ISDIR(dir2->mode))
+				linux_fs_link(&fs, n, dir2, names[(arg >> 3) % 8]);
+			break;
 		default: check_listing(&fs, dir); break;
 		}
 		if (fs.upper_pool.used > fs.upper_pool.limit ||

@@ -99,8 +99,10 @@ static void writes(void)
 					 file_is("/data/k2", "keep\n"));
 	check("unlink a lower file", unlink("/etc/g") == 0 && gone("/etc/g"));
 	check("ls after rm of a lower file no longer shows it", lists("/etc", "f passwd "));
-	check("a merged lower directory is not renamed (EXDEV, as overlayfs)",
-	      rename("/data/sub", "/data/moved") < 0 && errno == EXDEV);
+	check("a merged lower directory is renamed with its entries, and back",
+	      rename("/data/sub", "/data/moved") == 0 && gone("/data/sub/y") &&
+		  file_is("/data/moved/y", "y\n") && rename("/data/moved", "/data/sub") == 0 &&
+		  gone("/data/moved") && file_is("/data/sub/y", "y\n"));
 	check("rm -r of a lower directory", unlink("/data/sub/y") == 0 && rmdir("/data/sub") == 0 &&
 						gone("/data/sub/y"));
 	check("the re-created directory is empty (opaque)",

@@ -195,7 +195,8 @@ static void test_run_option_keys(void **state)
 	static const char text[] = "[vm]\nguest = /g.elf\nlinux = yes\nstrace = no\nfs = /t\n"
 				   "env = A=1\nenv = B=x=y\nnet = bridge=br0\n"
 				   "mac = 52:54:00:12:34:56\nksm = yes\nhugepages = thp\nnuma = 0\n"
-				   "mem_limit = 256M\nrequire_mac = yes\nlog_size_max = 1M\n";
+				   "mem_limit = 256M\nrequire_mac = yes\nlog_size_max = 1M\n"
+				   "volume = /w:/work,Z\nvolume = /c:/cache:ro,z\n";
 	int argc;
 	char **argv = run_argv_of(text, sizeof(text) - 1, &argc);
 	const char *want[] = {"run",
@@ -218,6 +219,8 @@ static void test_run_option_keys(void **state)
 			      "--mem-limit=256M",
 			      "--require-mac",
 			      "--log-size-max=1M",
+			      "--volume=/w:/work,Z",
+			      "--volume=/c:/cache:ro,z",
 			      "/g.elf"};
 	assert_argv(argv, argc, want, sizeof(want) / sizeof(want[0]));
 	vmdef_argv_free(argv);
@@ -247,6 +250,14 @@ static void test_run_option_keys_refused(void **state)
 	assert_string_equal(refusal("[vm]\nguest = /g\nfs = /a\nfs = /b\n"),
 			    "t.conf:4: fs given twice (first on line 3)");
 	assert_string_equal(refusal("[vm]\nguest = /g\nenv = A=1\nenv = A=2\n"), "");
+	assert_string_equal(
+	    refusal("[vm]\nguest = /g\nvolume = /w:/work,Q\n"),
+	    "t.conf:3: volume '/w:/work,Q': /w:/work,Q: want HOST:GUEST[:ro|:rw][,z|,Z] "
+	    "(,z: the shared label, ,Z: the VM's own)");
+	assert_string_equal(
+	    refusal("[vm]\nguest = /g\nvolume = /w:/proc/x,Z\n"),
+	    "t.conf:3: volume '/w:/proc/x,Z': /w:/proc/x,Z: /proc is the VM's own; a "
+	    "volume cannot cover it");
 }
 
 static char tmp_root[PATH_MAX];
