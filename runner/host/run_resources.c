@@ -405,6 +405,7 @@ void setup_net(const struct run_options *o, struct run_state *st, struct launch 
 	snprintf(rn->bridge, sizeof(rn->bridge), "%s", o->net.bridge);
 	snprintf(rn->mac, sizeof(rn->mac), "%s", mac_text);
 	snprintf(rn->ovs_db, sizeof(rn->ovs_db), "%s", o->net.kind == NET_OVS ? o->net.ovs_db : "");
+	snprintf(rn->netns, sizeof(rn->netns), "%s", o->net.kind == NET_NETNS ? o->net.netns : "");
 	net_tap_name(st->vm.name, st->vm.uuid, rn->tap);
 	rn->stats_fd = memfd_create("lockvm-nic-stats", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (rn->stats_fd < 0 || ftruncate(rn->stats_fd, 4096) < 0 ||
@@ -448,16 +449,10 @@ static void release_net(struct run_state *st)
 	if (st->tap_fd >= 0)
 		close(st->tap_fd);
 	st->tap_fd = -1;
+	/* The tap is normally gone with the VMM's fd already (in the engine's
+	 * namespace too: net_release goes there for it). */
 	if (st->net_attached)
 		net_release(&st->vm.net, true, net_tap_owner(st->vm.uid));
-	/* Normally gone with the VMM's fd already; the namespace itself may be
-	 * gone too (the engine's teardown), which is no error. */
-	char err[512];
-	if (st->net_attached && st->netns &&
-	    netns_tap_delete(st->netns, st->vm.net.tap, net_tap_owner(st->vm.uid), err,
-			     sizeof(err)) < 0 &&
-	    access(st->netns, F_OK) == 0)
-		warn_msg("removing tap %s in %s: %s", st->vm.net.tap, st->netns, err);
 	st->net_attached = false;
 }
 

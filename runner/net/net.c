@@ -267,6 +267,16 @@ uid_t net_tap_owner(uint32_t vm_uid)
 void net_release(const struct reg_net *rn, bool delete_tap, uid_t owner)
 {
 	char err[512];
+	if (strcmp(rn->kind, "netns") == 0) {
+		/* Its tap is in the engine's namespace, never in ours, and no
+		 * bridge port was made. The namespace may be gone already (the
+		 * engine's teardown), which is no error. */
+		if (delete_tap && rn->tap[0] &&
+		    netns_tap_delete(rn->netns, rn->tap, owner, err, sizeof(err)) < 0 &&
+		    access(rn->netns, F_OK) == 0)
+			warn_msg("removing tap %s in %s: %s", rn->tap, rn->netns, err);
+		return;
+	}
 	if (strcmp(rn->kind, "ovs") == 0 && rn->tap[0] && ovs_del_port(rn, err, sizeof(err)) < 0)
 		warn_msg("removing OVS port %s from %s: %s", rn->tap, rn->bridge, err);
 	if (delete_tap && rn->tap[0] && tap_delete(rn->tap, owner, err, sizeof(err)) < 0)

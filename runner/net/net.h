@@ -17,7 +17,6 @@
 /* NET_NETNS: the tap is made in another network namespace (a container
  * engine's, netns=PATH), not attached to any bridge of ours. */
 enum net_kind { NET_NONE, NET_BRIDGE, NET_OVS, NET_NETNS };
-#define NET_NETNS_PATH_MAX 256
 
 /* What a VM's NIC attaches to: --net, or a named network's definition. */
 struct net_spec {

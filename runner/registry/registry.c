@@ -122,6 +122,8 @@ static char *vm_to_json(const struct reg_vm *vm)
 		add_str(n, "mac", vm->net.mac);
 		add_str(n, "ovs_db", vm->net.ovs_db);
 		add_int(n, "stats_fd", vm->net.stats_fd);
+		add_str(n, "netns", vm->net.netns);
+		json_object_object_add(n, "adopt", json_object_new_boolean(vm->net.adopt));
 		json_object_object_add(o, "net", n);
 	}
 	char *text = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
@@ -237,10 +239,22 @@ int registry_load(const char *name, struct reg_vm *vm, char *err, size_t errlen)
 			get_str(&n, "mac", rn->mac, sizeof(rn->mac));
 			get_str(&n, "ovs_db", rn->ovs_db, sizeof(rn->ovs_db));
 			rn->stats_fd = (int)get_int(&n, "stats_fd", -1, 1 << 20);
-			/* What reap hands to ovs-vsctl must be what lockvm wrote. */
+			/* "netns" and "adopt" are absent from older lockvm's entries. */
+			json_object *ignored;
+			if (json_object_object_get_ex(net, "netns", &ignored))
+				get_str(&n, "netns", rn->netns, sizeof(rn->netns));
+			if (json_object_object_get_ex(net, "adopt", &ignored))
+				rn->adopt = get_bool(&n, "adopt");
+			bool netns = strcmp(rn->kind, "netns") == 0;
+			/* What reap hands to ovs-vsctl and to a helper in the
+			 * namespace must be what lockvm wrote: a netns NIC has
+			 * no bridge but an absolute namespace path. */
 			if (n.bad ||
-			    (strcmp(rn->kind, "bridge") != 0 && strcmp(rn->kind, "ovs") != 0) ||
-			    !netframe_ifname_valid(rn->bridge, NULL) ||
+			    (strcmp(rn->kind, "bridge") != 0 && strcmp(rn->kind, "ovs") != 0 &&
+			     !netns) ||
+			    (netns ? rn->bridge[0] || rn->netns[0] != '/'
+				   : rn->netns[0] || rn->adopt ||
+					 !netframe_ifname_valid(rn->bridge, NULL)) ||
 			    !netframe_ifname_valid(rn->tap, NULL) ||
 			    strncmp(rn->tap, "lv-", 3) != 0 ||
 			    (strcmp(rn->kind, "ovs") == 0 && !net_ovs_db_valid(rn->ovs_db)))

@@ -38,6 +38,24 @@ left=$(nsenter --net="$NSP" ip -o link show 2>/dev/null | grep -F " lv-")
 [ -z "$left" ] && pass "netns: the tap is gone with the VM" || fail "netns: left in $ns: $left"
 ip -o link show lo | grep -q "UP" && pass "netns: the host's lo is still up" || fail "netns: host lo: $(ip -o link show lo)"
 
+# A detached VM with a NIC in the namespace is a registry entry like any
+# other: inspect, exec and stop read it (a netns NIC has no bridge).
+dn=nsd-$$
+"$LOCKVM" run -d --linux --fs "$FS" --name "$dn" --net "netns=$NSP" busybox -- sleep 1000 \
+	>/dev/null 2>"$T_TMP/d.err" || fail "netns: run -d: $(cat "$T_TMP/d.err")"
+expect "netns: inspect shows the NIC's namespace" 0 "netns=$NSP" "$LOCKVM" inspect "$dn"
+expect "netns: inspect --json shows kind netns" 0 '"kind":"netns"' "$LOCKVM" inspect --json "$dn"
+expect "netns: exec into the VM" 0 "in-vm" "$LOCKVM" exec "$dn" /bin/busybox echo in-vm
+expect "netns: list shows the VM" 0 "$dn" "$LOCKVM" list
+expect "netns: stop" 0 "" "$LOCKVM" stop "$dn"
+left=""
+for _ in $(seq 1 100); do
+	left=$(nsenter --net="$NSP" ip -o link show 2>/dev/null | grep -F " lv-")
+	[ -z "$left" ] && break
+	sleep 0.1
+done
+[ -z "$left" ] && pass "netns: the stopped VM's tap is gone" || fail "netns: left after stop: $left"
+
 expect "netns: a path that is no network namespace is refused" 125 "netns=/etc/passwd: not a network namespace" \
 	"$LOCKVM" run --linux --fs "$FS" --net netns=/etc/passwd busybox -- true
 expect "netns: a relative path is refused" 125 "want an absolute path" \
