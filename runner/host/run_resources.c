@@ -2,6 +2,7 @@
 #include "run_internal.h"
 
 #include <elf.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -422,17 +423,35 @@ void setup_net(const struct run_options *o, struct run_state *st, struct launch 
 	 * attaches itself, so the tun socket gets its label (tap_create). */
 	uid_t owner = net_tap_owner(st->vm.uid);
 	gid_t group = st->vm.uid ? (gid_t)st->vm.gid : getegid();
+	struct netns_adopted adopted;
 	if (o->net.kind == NET_NETNS) {
 		/* In the engine's namespace, carrying the VM's MAC: what the
-		 * engine set up there is the VM's network (netns.h). */
+		 * engine set up there is the VM's network (netns.h). Adopting,
+		 * the filters are recorded before they exist, as the tap is. */
 		st->netns = o->net.netns;
-		st->tap_fd =
-		    netns_tap_create(st->netns, rn->tap, owner, group, mac, err, sizeof(err));
+		rn->adopt = o->net.adopt;
+		if (rn->adopt && registry_save(&st->vm) < 0)
+			die_errno("registry: recording the NIC of %s", st->vm.name);
+		st->tap_fd = netns_tap_create(st->netns, rn->tap, owner, group, mac,
+					      rn->adopt ? &adopted : NULL, err, sizeof(err));
 	} else if (net_attach(rn, owner, group, err, sizeof(err)) == 0) {
 		st->tap_fd = tap_open_unattached(err, sizeof(err));
 	}
 	if (st->tap_fd < 0)
 		die("%s", err);
+	if (rn->adopt) {
+		/* The VM is the engine's container now: its MAC, address and
+		 * route are the interface's (frames pass it unchanged). */
+		memcpy(mac, adopted.mac, sizeof(mac));
+		netframe_mac_format(mac, mac_text);
+		snprintf(rn->mac, sizeof(rn->mac), "%s", mac_text);
+		l->net_ip = htonl(adopted.addr); /* the launch message's are network order */
+		l->net_prefix = adopted.prefix;
+		l->net_gateway = htonl(adopted.gateway);
+		if (registry_save(&st->vm) < 0)
+			die_errno("registry: recording the NIC of %s", st->vm.name);
+		run_log_event(st, "net: adopted %s of %s", adopted.ifname, st->netns);
+	}
 	l->net_fd = st->tap_fd;
 	l->net_tap = rn->tap;
 	memcpy(l->net_mac, mac, sizeof(l->net_mac));
