@@ -108,10 +108,27 @@ for _ in $(seq 50); do
 done
 [ -z "$filters" ] && pass "netns adopt: the filters are gone after stop" ||
 	fail "netns adopt: left on eth0 after stop: $(tr '\n' '|' <<<"$filters")"
+# A supervisor killed with -9 leaves the filters on eth0 (they would
+# blackhole the engine's interface): the next lockvm command removes them.
+"$LOCKVM" run -d --linux --fs "$FS" --name "nsk-$$" "${ADOPT[@]}" busybox -- sleep 1000 \
+	>/dev/null 2>"$T_TMP/k.err" || fail "netns adopt: run -d nsk: $(cat "$T_TMP/k.err")"
+spid=$(python3 -c "import json; print(json.load(open('$LOCKVM_ROOT/run/lockvm/vms/nsk-$$/state.json'))['pid'])" 2>/dev/null)
+[ -n "$spid" ] && kill -9 "$spid"
+for _ in $(seq 100); do kill -0 "$spid" 2>/dev/null || break; sleep 0.1; done
+grep -q "mirred" <<<"$(in_eng tc filter show dev eth0 ingress 2>&1)" &&
+	pass "netns adopt: kill -9 of the supervisor leaves its filter on eth0 (to recover)" ||
+	skip "netns adopt: the filter went with the killed supervisor already"
+expect "netns adopt: the next lockvm command recovers the VM" 0 "recovered 1 VM" "$LOCKVM" list
+filters=$(in_eng tc filter show dev eth0 ingress 2>&1)
+[ -z "$filters" ] && pass "netns adopt: recovery removed the filters from eth0" ||
+	fail "netns adopt: left on eth0 after recovery: $(tr '\n' '|' <<<"$filters")"
+
 expect "netns adopt: --ip is refused (the VM takes the namespace's)" 125 "takes the namespace's own" \
 	"$LOCKVM" run --linux --fs "$FS" "${ADOPT[@]}" --ip 10.1.1.2/24 busybox -- true
 expect "netns adopt: a namespace without a default route is refused, nothing left" 125 \
 	"no IPv4 default route" "$LOCKVM" run --linux --fs "$FS" --net "netns=$NSP,adopt" busybox -- true
+left=$(nsenter --net="$NSP" ip -o link show 2>/dev/null | grep -F " lv-")
+[ -z "$left" ] && pass "netns adopt: the refused run left no tap" || fail "netns adopt: refused run left: $left"
 
 # A detached VM with a NIC in the namespace is a registry entry like any
 # other: inspect, exec and stop read it (a netns NIC has no bridge).
