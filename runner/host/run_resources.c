@@ -437,8 +437,12 @@ void setup_net(const struct run_options *o, struct run_state *st, struct launch 
 	} else if (net_attach(rn, owner, group, err, sizeof(err)) == 0) {
 		st->tap_fd = tap_open_unattached(err, sizeof(err));
 	}
-	if (st->tap_fd < 0)
+	if (st->tap_fd < 0) {
+		/* The helper undid what it made; the filters that may be there
+		 * are another VM's, which the release must leave alone. */
+		rn->adopt = false;
 		die("%s", err);
+	}
 	if (rn->adopt) {
 		/* The VM is the engine's container now: its MAC, address and
 		 * route are the interface's (frames pass it unchanged). */

@@ -118,15 +118,6 @@ struct netns_job {
 	bool adopt;	    /* the VM takes over the default route's interface */
 };
 
-/* Undoes a create: lockvm's filters (an adopting job's), then the tap. */
-static void child_undo(const struct netns_job *job)
-{
-	char ignored[512];
-	if (job->adopt)
-		(void)netns_adopt_undo(ignored, sizeof(ignored));
-	(void)tap_delete(job->name, job->owner, ignored, sizeof(ignored));
-}
-
 /* In the child, inside the namespace: the job, then its answer ("ok", or
  * for an adopting create "adopt " and what was adopted). */
 static void child_work(int sock, const struct netns_job *job)
@@ -145,10 +136,13 @@ static void child_work(int sock, const struct netns_job *job)
 		    (fd = tap_open_unattached(err, sizeof(err))) < 0 ||
 		    (job->adopt &&
 		     netns_adopt_join(adopted.ifname, job->name, err, sizeof(err)) < 0)) {
+			/* a failed join removed what it added (another VM's
+			 * filters stay): only the tap is left to undo */
+			char ignored[512];
 			if (fd >= 0)
 				close(fd);
 			fd = -1;
-			child_undo(job);
+			(void)tap_delete(job->name, job->owner, ignored, sizeof(ignored));
 		} else if (job->adopt) {
 			char what[160];
 			netns_adopted_format(&adopted, what, sizeof(what));

@@ -15,6 +15,7 @@
 #include <netlink/route/qdisc.h>
 #include <netlink/route/route.h>
 #include <netlink/route/tc.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -209,14 +210,40 @@ static int del_redirect(struct nl_sock *sk, int ifindex)
 	return rc == -NLE_OBJ_NOTFOUND || rc == -NLE_INVAL || rc == -NLE_NOADDR ? 0 : rc;
 }
 
+/* Whether ifindex's ingress holds a filter at lockvm's priority (the
+ * kernel would add a second one beside it, NLM_F_EXCL or not). */
+static int has_redirect(struct nl_sock *sk, int ifindex, bool *found)
+{
+	struct nl_cache *cache;
+	*found = false;
+	int rc = rtnl_cls_alloc_cache(sk, ifindex, INGRESS_HANDLE, &cache);
+	if (rc < 0)
+		return rc;
+	for (struct nl_object *o = nl_cache_get_first(cache); o && !*found;
+	     o = nl_cache_get_next(o))
+		*found = rtnl_cls_get_prio((struct rtnl_cls *)o) == NETNS_ADOPT_PRIO;
+	nl_cache_free(cache);
+	return 0;
+}
+
 static int add_redirect(struct nl_sock *sk, int from, int to, const char *name, char *err,
 			size_t errlen)
 {
+	bool taken;
+	int rc = has_redirect(sk, from, &taken);
+	if (rc < 0)
+		return err_fmt(err, errlen, "adopt: reading the filters on %s: %s", name,
+			       nl_geterror(rc));
+	if (taken)
+		return err_fmt(err, errlen,
+			       "adopt: %s is taken over by another VM already (a tc filter at "
+			       "priority 0x%x)",
+			       name, NETNS_ADOPT_PRIO);
 	struct rtnl_cls *cls = redirect_filter(from, to);
 	if (!cls)
 		return err_fmt(err, errlen, "adopt: building the filter on %s: out of memory",
 			       name);
-	int rc = rtnl_cls_add(sk, cls, NLM_F_CREATE | NLM_F_EXCL);
+	rc = rtnl_cls_add(sk, cls, NLM_F_CREATE | NLM_F_EXCL);
 	rtnl_cls_put(cls);
 	if (rc < 0)
 		return err_fmt(err, errlen, "adopt: tc u32 mirred filter on %s: %s", name,
@@ -241,16 +268,17 @@ int netns_adopt_join(const char *ifname, const char *tap, char *err, size_t errl
 	if (!sk)
 		return -1;
 	int dev = index_of(sk, ifname), tapdev = index_of(sk, tap), rc = -1;
+	/* On failure only what this call added is removed: a filter already
+	 * on ifname is another VM's. */
 	if (!dev || !tapdev)
 		err_fmt(err, errlen, "adopt: %s: no such interface", dev ? tap : ifname);
 	else if (add_ingress(sk, dev, ifname, err, errlen) == 0 &&
 		 add_ingress(sk, tapdev, tap, err, errlen) == 0 &&
-		 add_redirect(sk, dev, tapdev, ifname, err, errlen) == 0 &&
-		 add_redirect(sk, tapdev, dev, tap, err, errlen) == 0)
-		rc = 0;
-	if (rc < 0 && dev && tapdev) {
-		(void)del_redirect(sk, dev);
-		(void)del_redirect(sk, tapdev);
+		 add_redirect(sk, dev, tapdev, ifname, err, errlen) == 0) {
+		if (add_redirect(sk, tapdev, dev, tap, err, errlen) == 0)
+			rc = 0;
+		else
+			(void)del_redirect(sk, dev);
 	}
 	nl_socket_free(sk);
 	return rc;

@@ -30,14 +30,16 @@ int netns_adopt_read(struct netns_adopted *adopted, char *err, size_t errlen);
  * is there already) and a u32 match-all filter at NETNS_ADOPT_PRIO whose
  * mirred action redirects every frame to the other's egress, so frames to
  * ifname reach the VM and the VM's frames leave ifname unchanged. The
- * namespace's own stack sees no more frames on ifname. 0, or -1 with err
- * (the filters made so far removed again).
+ * namespace's own stack sees no more frames on ifname. One VM adopts an
+ * interface: a filter of lockvm's already there refuses the join. 0, or -1
+ * with err (what this call added removed again; the tap's go with it).
  */
 int netns_adopt_join(const char *ifname, const char *tap, char *err, size_t errlen);
 
 /* Removes lockvm's filters (NETNS_ADOPT_PRIO) from the ingress of every
- * interface of the caller's namespace; the interfaces and any other
- * filters stay. Best effort: 0, or -1 with err. */
+ * interface of the caller's namespace, the adopting VM's (one per
+ * namespace: netns_adopt_join); the interfaces and any other filters
+ * stay. Best effort: 0, or -1 with err. */
 int netns_adopt_undo(char *err, size_t errlen);
 
 /* Formats adopted as one line "IFNAME MAC A.B.C.D/P GATEWAY" and parses

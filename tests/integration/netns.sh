@@ -97,6 +97,12 @@ done
 [ "$got" = "served-$$" ] && pass "netns adopt: a server in the VM is reached at the engine's address" ||
 	fail "netns adopt: curl 10.93.$sub.2:8081 got '$got'"
 expect "netns adopt: inspect shows the adopted MAC" 0 "mac=$eth0_mac" "$LOCKVM" inspect "nsa-$$"
+expect "netns adopt: a second VM adopting the same interface is refused" 125 \
+	"eth0 is taken over by another VM already" \
+	"$LOCKVM" run --linux --fs "$FS" "${ADOPT[@]}" busybox -- true
+got=$(in_out curl -s --max-time 5 "http://10.93.$sub.2:8081/g.txt" 2>/dev/null)
+[ "$got" = "served-$$" ] && pass "netns adopt: the refused second VM left the first one's network alone" ||
+	fail "netns adopt: after the refused second VM, curl got '$got'"
 filters=$(in_eng tc filter show dev eth0 ingress 2>&1)
 grep -q "mirred" <<<"$filters" && pass "netns adopt: eth0's ingress redirects to the VM's tap while it runs" ||
 	fail "netns adopt: no mirred filter on eth0: $(tr '\n' '|' <<<"$filters")"
