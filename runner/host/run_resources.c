@@ -423,7 +423,7 @@ void setup_net(const struct run_options *o, struct run_state *st, struct launch 
 	 * attaches itself, so the tun socket gets its label (tap_create). */
 	uid_t owner = net_tap_owner(st->vm.uid);
 	gid_t group = st->vm.uid ? (gid_t)st->vm.gid : getegid();
-	struct netns_adopted adopted;
+	struct netns_adopted adopted = {0};
 	if (o->net.kind == NET_NETNS) {
 		/* In the engine's namespace, carrying the VM's MAC: what the
 		 * engine set up there is the VM's network (netns.h). Adopting,

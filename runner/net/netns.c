@@ -194,7 +194,7 @@ static int in_netns(const char *path, const struct netns_job *job, struct netns_
 		return err_fmt(err, errlen, "netns=%s: the helper gave no answer", path);
 	bool adopted = strncmp(line, "adopt ", 6) == 0;
 	if (strcmp(line, "ok") != 0 &&
-	    (!adopted || !job->adopt || !job->mac || netns_adopted_parse(line + 6, out) < 0)) {
+	    (!adopted || !out || netns_adopted_parse(line + 6, out) < 0)) {
 		if (fd >= 0)
 			close(fd);
 		return err_fmt(err, errlen, "%s", line);
