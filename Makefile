@@ -17,11 +17,14 @@ RUNNER_DIRS := common vmm vmm/devices arch arch/x86_64 linux migrate confine mac
 RUNNER_INC  := $(addprefix -Irunner/,$(RUNNER_DIRS))
 # lwIP's headers and our configuration of it (mk/lwip.mk unpacks the source).
 RUNNER_INC  += -Irunner/linux/lwip -Ibuild/deps/lwip/src/src/include
+# libnl-route-3's headers, for net/netns_adopt.c (host side only: the VMM
+# links none of it, VMM_LIBS below).
+RUNNER_INC  += -I/usr/include/libnl3
 CFLAGS_BASE := -std=gnu11 -g $(OPT) $(WARN) -D_GNU_SOURCE -Iguest/include $(RUNNER_INC)
 CFLAGS  := $(CFLAGS_BASE) $(HARDEN_CFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS := $(HARDEN_LDFLAGS) $(EXTRA_LDFLAGS)
 LIBS    := -lseccomp -lcap-ng -lselinux -lapparmor -lsepol -ljson-c -linih \
-           -lsodium -lpthread
+           -lsodium -lpthread -lnl-route-3 -lnl-3
 # What the VMM really runs: libsodium (the snapshot stream's keyed MAC),
 # pthreads, and libseccomp for one call only: seccomp_trap.c names the
 # refused syscall under --seccomp=trap (seccomp_syscall_resolve_num_arch).
@@ -97,7 +100,7 @@ DEPS := build-essential clang llvm libclang-rt-14-dev clang-format clang-tidy \
         libsodium-dev selinux-policy-dev selinux-policy-default \
         semodule-utils checkpolicy policycoreutils setools iproute2 python3 \
         busybox-static musl-tools openvswitch-switch iputils-ping bubblewrap zsh \
-        dnsmasq-base curl passt \
+        dnsmasq-base curl passt libnl-route-3-dev \
         $(EXTRA_DEPS)
 deps:
 	@missing=$$(dpkg-query -W -f='$${Package} $${Status}\n' $(DEPS) 2>/dev/null \

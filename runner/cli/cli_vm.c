@@ -308,6 +308,10 @@ static json_object *net_json(const struct reg_vm *vm, const struct vm_observatio
 	add(n, "mac", rn->mac);
 	if (rn->ovs_db[0])
 		add(n, "ovs_db", rn->ovs_db);
+	if (rn->netns[0]) {
+		add(n, "netns", rn->netns);
+		json_object_object_add(n, "adopt", json_object_new_boolean(rn->adopt));
+	}
 	for (size_t i = 0; obs->have_nic_stats && i < NIC_COUNTERS; i++)
 		json_object_object_add(n, nic_stats_names[i],
 				       json_object_new_int64((int64_t)obs->nic.counter[i]));

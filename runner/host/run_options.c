@@ -111,10 +111,11 @@ static const struct cliopt run_options_table[] = {
     {"rlimit", RUN_OPT_RLIMIT, required_argument, 0, "NAME=SOFT[:HARD]",
      "with --linux: what getrlimit says (nofile, nproc, core, stack, ...; repeatable); "
      "nofile bounds the fd table (at most 64)"},
-    {"net", 'W', required_argument, 0, "none|user|bridge=BR|ovs=BR|network=NAME|netns=PATH",
+    {"net", 'W', required_argument, 0, "none|user|bridge=BR|ovs=BR|network=NAME|netns=PATH[,adopt]",
      "give the VM a NIC on a tap (default none); netns=PATH: the tap is made in that "
-     "network namespace (a container engine's); user: no tap, outbound TCP/UDP through "
-     "passt's NAT, the gateway address reaching the host's loopback"},
+     "network namespace (a container engine's); ,adopt: the VM takes over the interface of "
+     "its default route there (MAC, address, gateway); user: no tap, outbound TCP/UDP "
+     "through passt's NAT, the gateway address reaching the host's loopback"},
     {"publish", RUN_OPT_PUBLISH, required_argument, 0, "HOSTPORT:GUESTPORT[/tcp|udp]",
      "with --net user: the host's port HOSTPORT forwards to the VM's GUESTPORT (repeatable, "
      "up to 16)"},
@@ -505,8 +506,13 @@ void run_parse_options(int argc, char **argv, struct run_options *o)
 		die("run: --ip, --gateway and --dns need --linux and --net");
 	if (o->net_gateway && !o->net_ip)
 		die("run: --gateway needs --ip (DHCP gives the route)");
-	if (o->net_dns && !o->net_ip && o->net.kind == NET_NETNS)
-		die("run: --dns with --net netns= needs --ip (no DHCP there)");
+	if (o->net_dns && !o->net_ip && o->net.kind == NET_NETNS && !o->net.adopt)
+		die("run: --dns with --net netns= needs --ip (no DHCP there) or ,adopt");
+	if ((o->net_ip || o->net_gateway) && o->net.adopt)
+		die("run: --ip and --gateway with --net netns=PATH,adopt: the VM takes the "
+		    "namespace's own");
+	if (o->mac && o->net.adopt)
+		die("run: --mac with --net netns=PATH,adopt: the VM takes the interface's");
 	if (o->linux_abi && o->disk_count)
 		die("run: --disk is not offered to --linux guests (use --fs)");
 	if (o->incoming_mode && !o->listen)

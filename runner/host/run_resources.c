@@ -2,6 +2,7 @@
 #include "run_internal.h"
 
 #include <elf.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -438,6 +439,7 @@ void setup_net(const struct run_options *o, struct run_state *st, struct launch 
 	snprintf(rn->bridge, sizeof(rn->bridge), "%s", o->net.bridge);
 	snprintf(rn->mac, sizeof(rn->mac), "%s", mac_text);
 	snprintf(rn->ovs_db, sizeof(rn->ovs_db), "%s", o->net.kind == NET_OVS ? o->net.ovs_db : "");
+	snprintf(rn->netns, sizeof(rn->netns), "%s", o->net.kind == NET_NETNS ? o->net.netns : "");
 	/* --net user has no tap: nothing to name, nothing to remove later. */
 	if (o->net.kind != NET_USER)
 		net_tap_name(st->vm.name, st->vm.uuid, rn->tap);
@@ -456,6 +458,7 @@ void setup_net(const struct run_options *o, struct run_state *st, struct launch 
 	 * attaches itself, so the tun socket gets its label (tap_create). */
 	uid_t owner = net_tap_owner(st->vm.uid);
 	gid_t group = st->vm.uid ? (gid_t)st->vm.gid : getegid();
+	struct netns_adopted adopted = {0};
 	if (o->net.kind == NET_USER) {
 		/* passt as its own process, in our network namespace; the VMM
 		 * gets only its end of the stream (no host socket of its own).
@@ -470,15 +473,36 @@ void setup_net(const struct run_options *o, struct run_state *st, struct launch 
 		}
 	} else if (o->net.kind == NET_NETNS) {
 		/* In the engine's namespace, carrying the VM's MAC: what the
-		 * engine set up there is the VM's network (netns.h). */
+		 * engine set up there is the VM's network (netns.h). Adopting,
+		 * the filters are recorded before they exist, as the tap is. */
 		st->netns = o->net.netns;
-		st->tap_fd =
-		    netns_tap_create(st->netns, rn->tap, owner, group, mac, err, sizeof(err));
+		rn->adopt = o->net.adopt;
+		if (rn->adopt && registry_save(&st->vm) < 0)
+			die_errno("registry: recording the NIC of %s", st->vm.name);
+		st->tap_fd = netns_tap_create(st->netns, rn->tap, owner, group, mac,
+					      rn->adopt ? &adopted : NULL, err, sizeof(err));
 	} else if (net_attach(rn, owner, group, err, sizeof(err)) == 0) {
 		st->tap_fd = tap_open_unattached(err, sizeof(err));
 	}
-	if (st->tap_fd < 0)
+	if (st->tap_fd < 0) {
+		/* The helper undid what it made; the filters that may be there
+		 * are another VM's, which the release must leave alone. */
+		rn->adopt = false;
 		die("%s", err);
+	}
+	if (rn->adopt) {
+		/* The VM is the engine's container now: its MAC, address and
+		 * route are the interface's (frames pass it unchanged). */
+		memcpy(mac, adopted.mac, sizeof(mac));
+		netframe_mac_format(mac, mac_text);
+		snprintf(rn->mac, sizeof(rn->mac), "%s", mac_text);
+		l->net_ip = htonl(adopted.addr); /* the launch message's are network order */
+		l->net_prefix = adopted.prefix;
+		l->net_gateway = htonl(adopted.gateway);
+		if (registry_save(&st->vm) < 0)
+			die_errno("registry: recording the NIC of %s", st->vm.name);
+		run_log_event(st, "net: adopted %s of %s", adopted.ifname, st->netns);
+	}
 	l->net_fd = st->tap_fd;
 	l->net_tap = rn->tap;
 	memcpy(l->net_mac, mac, sizeof(l->net_mac));
@@ -504,16 +528,10 @@ static void release_net(struct run_state *st)
 	pid_t passt = passt_stop(&st->passt);
 	if (passt > 0)
 		run_log_event(st, "net: passt pid %d killed and reaped", (int)passt);
+	/* The tap is normally gone with the VMM's fd already (in the engine's
+	 * namespace too: net_release goes there for it). */
 	if (st->net_attached)
 		net_release(&st->vm.net, true, net_tap_owner(st->vm.uid));
-	/* Normally gone with the VMM's fd already; the namespace itself may be
-	 * gone too (the engine's teardown), which is no error. */
-	char err[512];
-	if (st->net_attached && st->netns &&
-	    netns_tap_delete(st->netns, st->vm.net.tap, net_tap_owner(st->vm.uid), err,
-			     sizeof(err)) < 0 &&
-	    access(st->netns, F_OK) == 0)
-		warn_msg("removing tap %s in %s: %s", st->vm.net.tap, st->netns, err);
 	st->net_attached = false;
 }
 

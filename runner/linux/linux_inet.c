@@ -386,20 +386,26 @@ long linux_inet_connect(struct linux_proc *proc, struct linux_sock *s, const str
 	}
 	if (s->state == SS_LISTENING)
 		return -EINVAL;
-	if (in->connected)
+	/* As Linux's __inet_stream_connect: the connect call that sees the
+	 * handshake done (a blocking one restarted after a signal, or one
+	 * after a non-blocking EINPROGRESS) succeeds; only the next is
+	 * EISCONN. A blocking call while the handshake runs waits for it. */
+	if (in->connected && s->state == SS_CONNECTED)
 		return -EISCONN;
-	if (in->connecting)
+	if (in->connecting && nonblock)
 		return -EALREADY;
-	if (!in->tcp)
-		return in->err ? linux_inet_take_err(in) : -EINVAL;
-	err_t e = tcp_connect(in->tcp, &ip, port, on_connected);
-	if (e == ERR_RTE)
-		return -ENETUNREACH;
-	if (e != ERR_OK)
-		return e == ERR_USE ? -EADDRINUSE : -ENOBUFS;
-	in->connecting = true;
-	s->bound = true;
-	linux_lwip_poll(); /* the loopback handshake completes here */
+	if (!in->connecting && !in->connected) {
+		if (!in->tcp)
+			return in->err ? linux_inet_take_err(in) : -EINVAL;
+		err_t e = tcp_connect(in->tcp, &ip, port, on_connected);
+		if (e == ERR_RTE)
+			return -ENETUNREACH;
+		if (e != ERR_OK)
+			return e == ERR_USE ? -EADDRINUSE : -ENOBUFS;
+		in->connecting = true;
+		s->bound = true;
+		linux_lwip_poll(); /* the loopback handshake completes here */
+	}
 	uint64_t deadline = 0;
 	while (in->connecting) {
 		if (nonblock)

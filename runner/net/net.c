@@ -192,13 +192,18 @@ int net_spec_parse(const char *text, struct net_spec *spec, char *err, size_t er
 	if (eq && strncmp(text, "network=", 8) == 0)
 		return def_load(value, spec, err, errlen);
 	if (eq && strncmp(text, "netns=", 6) == 0) {
-		if (strlen(value) >= sizeof(spec->netns))
+		/* ",adopt": the VM takes over the engine's interface there */
+		size_t len = strlen(value);
+		spec->adopt = len > 6 && strcmp(value + len - 6, ",adopt") == 0;
+		if (spec->adopt)
+			len -= 6;
+		if (len >= sizeof(spec->netns))
 			return err_fmt(err, errlen, "--net netns=: a path of at most %zu bytes",
 				       sizeof(spec->netns) - 1);
-		if (netns_check(value, err, errlen) < 0)
+		snprintf(spec->netns, sizeof(spec->netns), "%.*s", (int)len, value);
+		if (netns_check(spec->netns, err, errlen) < 0)
 			return -1;
 		spec->kind = NET_NETNS;
-		snprintf(spec->netns, sizeof(spec->netns), "%s", value);
 		return 0;
 	}
 	if (eq && strncmp(text, "bridge=", 7) == 0)
@@ -208,7 +213,7 @@ int net_spec_parse(const char *text, struct net_spec *spec, char *err, size_t er
 	else {
 		snprintf(err, errlen,
 			 "--net '%s': want none, user, bridge=NAME, ovs=NAME, network=NAME or "
-			 "netns=PATH",
+			 "netns=PATH[,adopt]",
 			 text);
 		return -1;
 	}
@@ -272,6 +277,16 @@ uid_t net_tap_owner(uint32_t vm_uid)
 void net_release(const struct reg_net *rn, bool delete_tap, uid_t owner)
 {
 	char err[512];
+	if (strcmp(rn->kind, "netns") == 0) {
+		/* Its tap is in the engine's namespace, never in ours, and no
+		 * bridge port was made. The namespace may be gone already (the
+		 * engine's teardown), which is no error. */
+		if (delete_tap && rn->tap[0] &&
+		    netns_tap_delete(rn->netns, rn->tap, owner, rn->adopt, err, sizeof(err)) < 0 &&
+		    access(rn->netns, F_OK) == 0)
+			warn_msg("removing tap %s in %s: %s", rn->tap, rn->netns, err);
+		return;
+	}
 	if (strcmp(rn->kind, "ovs") == 0 && rn->tap[0] && ovs_del_port(rn, err, sizeof(err)) < 0)
 		warn_msg("removing OVS port %s from %s: %s", rn->tap, rn->bridge, err);
 	if (delete_tap && rn->tap[0] && tap_delete(rn->tap, owner, err, sizeof(err)) < 0)

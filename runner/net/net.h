@@ -18,7 +18,6 @@
  * engine's, netns=PATH), not attached to any bridge of ours. NET_USER: no
  * tap at all; the NIC is a stream to passt, user-mode NAT (passt.h). */
 enum net_kind { NET_NONE, NET_BRIDGE, NET_OVS, NET_NETNS, NET_USER };
-#define NET_NETNS_PATH_MAX 256
 
 /* What a VM's NIC attaches to: --net, or a named network's definition. */
 struct net_spec {
@@ -29,14 +28,15 @@ struct net_spec {
 	char datapath[8];		/* OVS only: "system" or "netdev" */
 	uint32_t subnet, prefix;	/* a named network's subnet (host order), 0/0: none */
 	char netns[NET_NETNS_PATH_MAX]; /* NET_NETNS only: the namespace's path */
+	bool adopt; /* NET_NETNS only (",adopt"): the VM takes over its interface */
 };
 
 const char *net_kind_name(enum net_kind kind);
 
 /*
  * Parses a --net value: "none", "user", "bridge=NAME", "ovs=NAME",
- * "network=NAME" (read from its definition) or "netns=PATH" (checked to be
- * a network namespace). OVS's database comes from
+ * "network=NAME" (read from its definition) or "netns=PATH[,adopt]"
+ * (checked to be a network namespace; adopt: netns_adopt.h). OVS's database comes from
  * LOCKVM_OVS_DB, else NET_OVS_DB_DEFAULT. Returns 0, or -1 with err.
  */
 int net_spec_parse(const char *text, struct net_spec *spec, char *err, size_t errlen);

@@ -2,6 +2,7 @@
 #include "netns.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/nsfs.h>
@@ -16,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "netns_adopt.h"
 #include "tap.h"
 #include "util.h"
 
@@ -113,29 +115,48 @@ struct netns_job {
 	uid_t owner;
 	gid_t group;
 	const uint8_t *mac; /* NULL: delete the tap */
+	bool adopt;	    /* the VM takes over the default route's interface */
 };
 
-/* In the child, inside the namespace: the job, then its answer. */
+/* In the child, inside the namespace: the job, then its answer ("ok", or
+ * for an adopting create "adopt " and what was adopted). */
 static void child_work(int sock, const struct netns_job *job)
 {
-	char err[512] = "";
+	char err[512] = "", line[256] = "ok";
+	struct netns_adopted adopted;
 	int fd = -1;
 	if (!job->mac) {
-		if (tap_delete(job->name, job->owner, err, sizeof(err)) == 0)
+		/* the filters first: the one on the tap goes with the tap anyway */
+		if ((!job->adopt || netns_adopt_undo(err, sizeof(err)) == 0) &&
+		    tap_delete(job->name, job->owner, err, sizeof(err)) == 0)
 			err[0] = '\0';
-	} else if (tap_create(job->name, job->owner, job->group, err, sizeof(err)) == 0) {
+	} else if ((!job->adopt || netns_adopt_read(&adopted, err, sizeof(err)) == 0) &&
+		   tap_create(job->name, job->owner, job->group, err, sizeof(err)) == 0) {
 		if (set_mac(job->name, job->mac, err, sizeof(err)) < 0 ||
-		    (fd = tap_open_unattached(err, sizeof(err))) < 0) {
-			char ignored[256];
+		    (fd = tap_open_unattached(err, sizeof(err))) < 0 ||
+		    (job->adopt &&
+		     netns_adopt_join(adopted.ifname, job->name, err, sizeof(err)) < 0)) {
+			/* a failed join removed what it added (another VM's
+			 * filters stay): only the tap is left to undo */
+			char ignored[512];
+			if (fd >= 0)
+				close(fd);
+			fd = -1;
 			(void)tap_delete(job->name, job->owner, ignored, sizeof(ignored));
+		} else if (job->adopt) {
+			char what[160];
+			netns_adopted_format(&adopted, what, sizeof(what));
+			snprintf(line, sizeof(line), "adopt %s", what);
 		}
 	}
-	answer(sock, fd, err[0] ? err : "ok");
+	answer(sock, fd, err[0] ? err : line);
 }
 
 /* Runs job in a child that entered the namespace at path. Returns the
- * fd it sent (or 0 when it sent none and succeeded), or -1 with err. */
-static int in_netns(const char *path, const struct netns_job *job, char *err, size_t errlen)
+ * fd it sent (or 0 when it sent none and succeeded), or -1 with err; an
+ * adopting create's answer fills out. */
+static int in_netns(const char *path, const struct netns_job *job, struct netns_adopted *out,
+		    char *err, size_t errlen)
 {
 	int sv[2], nsfd = netns_open(path, err, errlen);
 	if (nsfd < 0)
@@ -171,7 +192,9 @@ static int in_netns(const char *path, const struct netns_job *job, char *err, si
 		;
 	if (rc < 0)
 		return err_fmt(err, errlen, "netns=%s: the helper gave no answer", path);
-	if (strcmp(line, "ok") != 0) {
+	bool adopted = strncmp(line, "adopt ", 6) == 0;
+	if (strcmp(line, "ok") != 0 &&
+	    (!adopted || !out || netns_adopted_parse(line + 6, out) < 0)) {
 		if (fd >= 0)
 			close(fd);
 		return err_fmt(err, errlen, "%s", line);
@@ -180,17 +203,20 @@ static int in_netns(const char *path, const struct netns_job *job, char *err, si
 }
 
 int netns_tap_create(const char *path, const char *name, uid_t owner, gid_t group,
-		     const uint8_t mac[NETFRAME_MAC_LEN], char *err, size_t errlen)
+		     const uint8_t mac[NETFRAME_MAC_LEN], struct netns_adopted *adopt, char *err,
+		     size_t errlen)
 {
-	const struct netns_job job = {.name = name, .owner = owner, .group = group, .mac = mac};
-	int fd = in_netns(path, &job, err, errlen);
+	const struct netns_job job = {
+	    .name = name, .owner = owner, .group = group, .mac = mac, .adopt = adopt != NULL};
+	int fd = in_netns(path, &job, adopt, err, errlen);
 	if (fd == 0) /* "ok" without an fd cannot happen for a create */
 		return err_fmt(err, errlen, "netns=%s: no tun fd came back", path);
 	return fd;
 }
 
-int netns_tap_delete(const char *path, const char *name, uid_t owner, char *err, size_t errlen)
+int netns_tap_delete(const char *path, const char *name, uid_t owner, bool adopt, char *err,
+		     size_t errlen)
 {
-	const struct netns_job job = {.name = name, .owner = owner};
-	return in_netns(path, &job, err, errlen) < 0 ? -1 : 0;
+	const struct netns_job job = {.name = name, .owner = owner, .adopt = adopt};
+	return in_netns(path, &job, NULL, err, errlen) < 0 ? -1 : 0;
 }

@@ -14,8 +14,9 @@
 #define OCI_MAX_CONFIG	   (4u << 20)
 #define OCI_MAX_STRING	   4096
 #define OCI_MAX_ANNOTATION 64
-#define OCI_MAX_VOLUMES	   8   /* bind mounts of directories: lockvm run --volume */
-#define OCI_NETNS_PATH_MAX 256 /* lockvm run's --net netns= (net.h) */
+#define OCI_MAX_VOLUMES	   8	 /* bind mounts of directories: lockvm run --volume */
+#define OCI_NETNS_PATH_MAX 256	 /* lockvm run's --net netns= (net.h) */
+#define OCI_RESOLV_MAX	   65536 /* the most of a resolv.conf that is read */
 
 enum oci_hook_kind {
 	OCI_HOOK_PRESTART,
@@ -71,7 +72,8 @@ struct oci_config {
 	const char *root_path;
 	bool root_readonly;
 	const char *hostname;
-	const char *netns_path; /* linux.namespaces network path: --net netns=PATH */
+	const char *netns_path;	   /* linux.namespaces network path: --net netns=PATH,adopt */
+	const char *resolv_source; /* the bind mount's source for /etc/resolv.conf: --dns */
 	const char *selinux_label;
 	uint64_t mem_limit;	/* linux.resources.memory.limit, 0: none */
 	uint64_t cpu_quota;	/* linux.resources.cpu.quota (µs), 0: none */
@@ -102,6 +104,14 @@ int oci_config_parse(const char *text, size_t len, struct oci_config *cfg, char 
 		     size_t errlen);
 
 void oci_config_free(struct oci_config *cfg);
+
+/*
+ * The first IPv4 "nameserver" of resolv.conf text (len bytes, need not be
+ * terminated; an engine's file, read with a bound): its dotted form in
+ * out (INET_ADDRSTRLEN bytes). Loopback servers are skipped (the VM's own
+ * loopback serves no names), and so are IPv6 ones. 0, or -1: none.
+ */
+int oci_resolv_nameserver(const char *text, size_t len, char *out, size_t outlen);
 /* `exec --process FILE`: an OCI process object, checked as config.json's
  * `process` is (the fields of cfg it fills); free with oci_config_free. */
 int oci_process_parse(const char *text, size_t len, struct oci_config *cfg, char *err,

@@ -13,7 +13,8 @@ static const char *const vm_own_types[] = {"proc",   "sysfs",	"devpts", "mqueue"
 
 /* Files every engine bind-mounts for its own bookkeeping (name resolution,
  * the container's name, podman's marker, Kubernetes' termination log). The
- * VM has no network yet and shows the image's own copies; README lists them. */
+ * VM shows the image's own copies, but for /etc/resolv.conf, which lockvm
+ * run generates from --dns (its first name server); README lists them. */
 static const char *const engine_plumbing[] = {
     "/etc/hosts",
     "/etc/hostname",
@@ -96,6 +97,9 @@ static int check_mount(json_object *m, size_t i, struct oci_config *cfg, char *e
 			    "%s.source: %.64s: the host's root, /proc, /sys and /dev are "
 			    "never shown to a VM",
 			    where, src);
+		/* the engine's name server becomes the VM's --dns */
+		if (strcmp(dest, "/etc/resolv.conf") == 0)
+			cfg->resolv_source = src;
 		if (in_list(dest, engine_plumbing))
 			return 0;
 		return add_volume(cfg, where, src, dest, opts, nopts, err, errlen);

@@ -33,6 +33,21 @@ void oci_vm_name(const char *id, char *out, size_t len)
 	snprintf(out, len, "oci-%016llx", (unsigned long long)h);
 }
 
+/* The first name server of the engine's resolv.conf at path (a regular
+ * file, read with a bound, no link followed), into out; false: none. */
+static bool engine_nameserver(const char *path, char *out, size_t len)
+{
+	static char text[OCI_RESOLV_MAX];
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	struct stat st;
+	if (fd < 0)
+		return false;
+	ssize_t got =
+	    fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? read(fd, text, sizeof(text)) : -1;
+	close(fd);
+	return got > 0 && oci_resolv_nameserver(text, (size_t)got, out, len) == 0;
+}
+
 /* process.cwd, hostname, process.user and process.rlimits: the program's
  * view of itself, lockvm run's --workdir, --hostname, --user, --group-add
  * and --rlimit; and the engine's network namespace, --net netns=PATH.
@@ -49,9 +64,17 @@ static int launch_ident_args(const struct oci_config *c, struct oci_launch *l, i
 		a[n++] = c->hostname;
 	}
 	if (c->netns_path) {
-		snprintf(l->net, sizeof(l->net), "netns=%s", c->netns_path);
+		/* The VM becomes the container on the engine's network: its
+		 * interface, address and route (netns_adopt.h), and its name
+		 * server when the engine gave one. */
+		snprintf(l->net, sizeof(l->net), "netns=%s,adopt", c->netns_path);
 		a[n++] = "--net";
 		a[n++] = l->net;
+		if (c->resolv_source &&
+		    engine_nameserver(c->resolv_source, l->dns, sizeof(l->dns))) {
+			a[n++] = "--dns";
+			a[n++] = l->dns;
+		}
 	}
 	snprintf(l->user, sizeof(l->user), "%u:%u", c->uid, c->gid);
 	a[n++] = "--user";

@@ -14,7 +14,8 @@ struct oci_launch {
 	const char *envp[4];
 	char lockvm[4096]; /* the lockvm binary (install_dirs.h) */
 	char mem_limit[32], cpus[32], root_env[4200];
-	char net[OCI_NETNS_PATH_MAX + 8];
+	char net[OCI_NETNS_PATH_MAX + 16]; /* netns=PATH,adopt */
+	char dns[16];			   /* the engine's first name server */
 	char user[32], groups[IDENT_MAX_GROUPS][16], rlimits[IDENT_RLIMITS][64];
 	char volumes[OCI_MAX_VOLUMES][2 * OCI_MAX_STRING + 4]; /* --volume SRC:DEST[:ro] */
 };
@@ -26,7 +27,7 @@ void oci_vm_name(const char *id, char *out, size_t len);
 /*
  * Fills l with `lockvm run --name NAME --linux --fs ROOT [--env ...]
  * [--workdir ...] [--hostname ...] [--user ...] [--group-add ...]
- * [--rlimit ...] [--volume ...] [--mem-limit ...] [--cpus ...] [--label ...] [--mem ...] [--seccomp ...]
+ * [--net netns=PATH,adopt [--dns ADDR]] [--rlimit ...] [--volume ...] [--mem-limit ...] [--cpus ...] [--label ...] [--mem ...] [--seccomp ...]
  * ARGS[0] -- ARGS`: lockvm run finds args[0] inside the root, as the
  * container would. 0, or -1 with err.
  */

@@ -122,6 +122,8 @@ static char *vm_to_json(const struct reg_vm *vm)
 		add_str(n, "mac", vm->net.mac);
 		add_str(n, "ovs_db", vm->net.ovs_db);
 		add_int(n, "stats_fd", vm->net.stats_fd);
+		add_str(n, "netns", vm->net.netns);
+		json_object_object_add(n, "adopt", json_object_new_boolean(vm->net.adopt));
 		json_object_object_add(o, "net", n);
 	}
 	char *text = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
@@ -237,13 +239,25 @@ int registry_load(const char *name, struct reg_vm *vm, char *err, size_t errlen)
 			get_str(&n, "mac", rn->mac, sizeof(rn->mac));
 			get_str(&n, "ovs_db", rn->ovs_db, sizeof(rn->ovs_db));
 			rn->stats_fd = (int)get_int(&n, "stats_fd", -1, 1 << 20);
-			/* What reap hands to ovs-vsctl must be what lockvm wrote. */
-			/* --net user: passt's, no bridge and no tap to remove. */
-			bool user = strcmp(rn->kind, "user") == 0 && !rn->bridge[0] && !rn->tap[0];
+			/* "netns" and "adopt" are absent from older lockvm's entries. */
+			json_object *ignored;
+			if (json_object_object_get_ex(net, "netns", &ignored))
+				get_str(&n, "netns", rn->netns, sizeof(rn->netns));
+			if (json_object_object_get_ex(net, "adopt", &ignored))
+				rn->adopt = get_bool(&n, "adopt");
+			bool netns = strcmp(rn->kind, "netns") == 0;
+			/* --net user: passt's, no bridge, no tap, no namespace. */
+			bool user = strcmp(rn->kind, "user") == 0 && !rn->bridge[0] &&
+				    !rn->tap[0] && !rn->netns[0] && !rn->adopt;
+			/* What reap hands to ovs-vsctl and to a helper in the
+			 * namespace must be what lockvm wrote: a netns NIC has
+			 * no bridge but an absolute namespace path. */
 			if (n.bad ||
-			    (!user && strcmp(rn->kind, "bridge") != 0 &&
-			     strcmp(rn->kind, "ovs") != 0) ||
-			    (!user && !netframe_ifname_valid(rn->bridge, NULL)) ||
+			    (strcmp(rn->kind, "bridge") != 0 && strcmp(rn->kind, "ovs") != 0 &&
+			     !netns && !user) ||
+			    (!user && (netns ? rn->bridge[0] || rn->netns[0] != '/'
+					     : rn->netns[0] || rn->adopt ||
+						   !netframe_ifname_valid(rn->bridge, NULL))) ||
 			    (!user && !netframe_ifname_valid(rn->tap, NULL)) ||
 			    (!user && strncmp(rn->tap, "lv-", 3) != 0) ||
 			    (strcmp(rn->kind, "ovs") == 0 && !net_ovs_db_valid(rn->ovs_db)))

@@ -1,4 +1,5 @@
-/* libFuzzer target: the OCI config.json check (runner/oci/oci_config.c) on arbitrary bytes. */
+/* libFuzzer target: the OCI config.json check (runner/oci/oci_config.c) and the engine's resolv.conf parser (oci_resolv.c) on arbitrary bytes. */
+#include <arpa/inet.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +9,15 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct oci_config cfg;
-	char err[1024];
+	char err[1024], dns[INET_ADDRSTRLEN + 8];
+	/* the same bytes as a resolv.conf: what comes back is a unicast IPv4
+	 * address lockvm run --dns takes, terminated */
+	memset(dns, 'x', sizeof(dns));
+	struct in_addr in;
+	if (oci_resolv_nameserver((const char *)data, size, dns, sizeof(dns)) == 0 &&
+	    (!memchr(dns, '\0', sizeof(dns)) || inet_pton(AF_INET, dns, &in) != 1 ||
+	     (ntohl(in.s_addr) >> 24) == 127 || in.s_addr == 0))
+		abort();
 	int rc = oci_config_parse((const char *)data, size, &cfg, err, sizeof(err));
 	if (rc < 0) {
 		/* every refusal is one non-empty line */

@@ -18,7 +18,7 @@ mkdir -p "$RFS/bin" "$RFS/tmp" "$RFS/etc"
 cp "$BUSYBOX" "$RFS/bin/busybox"
 # sh is an absolute link, as in real images: found inside the root, never the host's.
 ln -s /bin/busybox "$RFS/bin/sh"
-for a in true echo sleep cat pwd hostname id; do ln -s busybox "$RFS/bin/$a"; done
+for a in true echo sleep cat pwd hostname id wget; do ln -s busybox "$RFS/bin/$a"; done
 mkdir -p "$RFS/srv/work"
 ln -s /root "$RFS/out" # a workdir through it names a host directory: not in the VM's tree
 
@@ -292,6 +292,37 @@ podman_tests() {
 	[ -n "$key" ] && [ -n "$tap" ] && ! ip -o link show | grep -qF -- " $tap:" &&
 		pass "podman: the default network: the VM's tap $tap is in the container's namespace, not the host's" ||
 		fail "podman: network namespace '$key': $(nsenter --net="$key" ip -o link show 2>&1 | tr '\n' '|')"
+	tr '\0' ' ' <"/proc/$("${PM[@]}" inspect -f '{{.State.Pid}}' "$name-net" 2>/dev/null)/cmdline" 2>/dev/null |
+		grep -qF -- "--net netns=$key,adopt" &&
+		pass "podman: the default network: the VM adopts the container's interface (--net netns=PATH,adopt)" ||
+		fail "podman: no adopt on the supervisor's command line"
+	# The engine's network reaches the VM: a server on the host side, at the
+	# network's gateway (the bridge, up while $name-net runs), is fetched from
+	# a container; its name server is the engine's resolv.conf's.
+	local gw srv_pid port=$((20000 + $$ % 10000)) ns_want
+	gw=$("${PM[@]}" network inspect podman -f '{{range .Subnets}}{{.Gateway}}{{end}}' 2>/dev/null)
+	mkdir -p "$P/www" && echo "host-side-$$" >"$P/www/f.txt"
+	(cd "$P/www" && exec python3 -m http.server --bind "$gw" "$port") >"$P/srv.log" 2>&1 &
+	srv_pid=$!
+	for _ in $(seq 50); do
+		python3 -c "import socket; socket.create_connection(('$gw', $port), 1)" 2>/dev/null && break
+		sleep 0.1
+	done
+	expect "podman: the default network: a container fetches from a server on the host side" 0 "host-side-$$" \
+		timeout 120 "${PM[@]}" run --rm --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
+		localhost/lockvm-oci-test:1 wget -q -O - "http://$gw:$port/f.txt"
+	expect "podman: exec into the adopting container reaches the host side too" 0 "host-side-$$" \
+		timeout 120 "${PM[@]}" exec "$name-net" wget -q -O - "http://$gw:$port/f.txt"
+	kill "$srv_pid" 2>/dev/null
+	ns_want=$(awk '$1 == "nameserver" && $2 ~ /^[0-9.]+$/ && $2 !~ /^127\./ {print $2; exit}' \
+		"$("${PM[@]}" inspect -f '{{.ResolvConfPath}}' "$name-net" 2>/dev/null)" 2>/dev/null)
+	if [ -n "$ns_want" ]; then
+		expect "podman: the VM's resolv.conf names the engine's name server" 0 "nameserver $ns_want" \
+			timeout 120 "${PM[@]}" run --rm --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
+			localhost/lockvm-oci-test:1 cat /etc/resolv.conf
+	else
+		skip "podman: the engine's resolv.conf names no IPv4 name server"
+	fi
 	"${PM[@]}" rm -f -t 5 "$name-net" >/dev/null 2>&1
 	[ -n "$tap" ] && ! ip -o link show | grep -qF -- " $tap:" && { [ ! -e "$key" ] ||
 		! nsenter --net="$key" ip -o link show 2>/dev/null | grep -qF -- " $tap:"; } &&

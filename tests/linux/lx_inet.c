@@ -271,6 +271,30 @@ static void errors(void)
 	      (rc == 0 || errno == EINPROGRESS || errno == ECONNREFUSED) && (err == ECONNREFUSED || (rc == -1 && errno == ECONNREFUSED)),
 	      "rc %d SO_ERROR %d", rc, err);
 	close(x);
+	/* connect again once the handshake is done: 0 (the call that sees it
+	 * done, as a blocking connect restarted after a signal does), then
+	 * EISCONN. Over loopback the handshake ends inside connect, so a full
+	 * backlog holds it back: the second client's SYN is dropped until the
+	 * first is accepted, and its retransmission completes it. */
+	l = listener(AF_INET, &port, 1);
+	a = v4(port);
+	int first = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	connect(first, (struct sockaddr *)&a, sizeof(a));
+	x = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	rc = connect(x, (struct sockaddr *)&a, sizeof(a));
+	int rc_errno = errno, taken = accept(l, NULL, NULL);
+	p = (struct pollfd){x, POLLOUT, 0};
+	int ready = poll(&p, 1, 10000);
+	int again = connect(x, (struct sockaddr *)&a, sizeof(a)), again_errno = errno;
+	CHECK("connect: a retry after the handshake completed returns 0",
+	      rc == -1 && rc_errno == EINPROGRESS && ready == 1 && again == 0,
+	      "rc %d errno %d, poll %d, retry %d errno %d", rc, rc_errno, ready, again, again_errno);
+	CHECK("connect: once connected, another connect is EISCONN",
+	      connect(x, (struct sockaddr *)&a, sizeof(a)) == -1 && errno == EISCONN, "connect");
+	close(x);
+	close(first);
+	close(taken);
+	close(l);
 	x = socket(AF_INET, SOCK_STREAM, 0);
 	CHECK("a 15-byte sockaddr_in is EINVAL", bind(x, (struct sockaddr *)&a, 15) == -1 && errno == EINVAL, "bind");
 	struct sockaddr_in6 s6 = v6(0);

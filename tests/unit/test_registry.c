@@ -169,6 +169,48 @@ static void state_round_trips(void **state)
 	close(fd);
 }
 
+/* registry: a NIC in a container engine's namespace (--net netns=PATH,adopt)
+ * has no bridge but a namespace path, and is read back; one that names a
+ * bridge too, or a relative path, is refused. */
+static void netns_nic_round_trips(void **state)
+{
+	struct reg_vm vm, back;
+	char err[PATH_MAX + 256];
+	fill(&vm, "delta");
+	memset(&vm.net, 0, sizeof(vm.net));
+	snprintf(vm.net.kind, sizeof(vm.net.kind), "netns");
+	snprintf(vm.net.tap, sizeof(vm.net.tap), "lv-delta");
+	snprintf(vm.net.mac, sizeof(vm.net.mac), "02:00:00:00:00:02");
+	snprintf(vm.net.netns, sizeof(vm.net.netns), "/run/netns/engine-1");
+	vm.net.adopt = true;
+	vm.net.stats_fd = 7;
+	int fd = claim(&vm);
+	if (registry_load("delta", &back, err, sizeof(err)) < 0)
+		fail_msg("registry_load(delta): %s", err);
+	assert_string_equal(back.net.kind, "netns");
+	assert_string_equal(back.net.bridge, "");
+	assert_string_equal(back.net.tap, "lv-delta");
+	assert_string_equal(back.net.mac, vm.net.mac);
+	assert_string_equal(back.net.netns, "/run/netns/engine-1");
+	assert_true(back.net.adopt);
+	assert_int_equal(back.net.stats_fd, 7);
+
+	snprintf(vm.net.bridge, sizeof(vm.net.bridge), "br0");
+	assert_int_equal(registry_save(&vm), 0);
+	assert_int_equal(registry_load("delta", &back, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "field 'net'"));
+	vm.net.bridge[0] = '\0';
+	snprintf(vm.net.netns, sizeof(vm.net.netns), "run/netns/engine-1");
+	assert_int_equal(registry_save(&vm), 0);
+	assert_int_equal(registry_load("delta", &back, err, sizeof(err)), -1);
+	/* and a bridge NIC never carries a namespace */
+	fill(&vm, "delta");
+	snprintf(vm.net.netns, sizeof(vm.net.netns), "/run/netns/engine-1");
+	assert_int_equal(registry_save(&vm), 0);
+	assert_int_equal(registry_load("delta", &back, err, sizeof(err)), -1);
+	close(fd);
+}
+
 static void other_format_refused(void **state)
 {
 	struct reg_vm vm, back;
@@ -265,6 +307,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(state_round_trips, make_root, remove_root),
+	    cmocka_unit_test_setup_teardown(netns_nic_round_trips, make_root, remove_root),
 	    cmocka_unit_test_setup_teardown(other_format_refused, make_root, remove_root),
 	    cmocka_unit_test_setup_teardown(unparsable_state_refused, make_root, remove_root),
 	    cmocka_unit_test_setup_teardown(live_while_the_lock_is_held, make_root, remove_root),
