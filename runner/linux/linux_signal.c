@@ -141,6 +141,9 @@ bool linux_signal_fault(struct linux_proc *proc, unsigned vector, uint64_t error
 	case 14: /* #PF */
 		info =
 		    (struct siginfo64){.signo = 11, .code = (error_code & 1) ? 2 : 1, .addr = cr2};
+		if (proc->fault_sigbus) /* a shared file page past its end (linux_mm_fault) */
+			info =
+			    (struct siginfo64){.signo = 7, .code = 2 /* BUS_ADRERR */, .addr = cr2};
 		break;
 	case 13: info = (struct siginfo64){.signo = 11, .code = 0x80 /* SI_KERNEL */}; break;
 	case 6:
