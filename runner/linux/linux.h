@@ -144,6 +144,7 @@ struct linux_pages {
 	uint32_t *refs;		     /* per frame: address-space entries naming it */
 	uint32_t *free;		     /* stack of freed frames (zeroed) */
 	uint64_t run_first, run_len; /* freed frames not yet zeroed */
+	struct linux_mm *mms;	     /* every address space (ftruncate unmaps from each) */
 };
 
 /* A mapping record (Linux's VMA): [start, end) with its rights. */
@@ -165,6 +166,7 @@ struct linux_mm {
 	struct linux_vma *vmas; /* sorted, non-overlapping */
 	unsigned nvmas, vmas_cap;
 	uint64_t brk_start, brk; /* heap [brk_start, brk) */
+	struct linux_mm *next;	 /* pages->mms */
 };
 
 /* A runner page every address space maps at the same place. */

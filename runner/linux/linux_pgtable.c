@@ -54,6 +54,8 @@ struct linux_mm *linux_mm_new(struct linux_proc *proc)
 		return NULL;
 	mm->refs = 1;
 	mm->pages = &proc->pages;
+	mm->next = proc->pages.mms;
+	proc->pages.mms = mm;
 	mm->root = linux_page_alloc(mm->pages);
 	if (!mm->root)
 		goto fail;
@@ -100,6 +102,11 @@ void linux_mm_put(struct linux_mm *mm)
 		free_level(mm, mm->root, 3);
 	linux_page_flush(mm->pages);
 	linux_vma_free_all(mm); /* the last mapping of a file writes its cache back */
+	for (struct linux_mm **p = &mm->pages->mms; *p; p = &(*p)->next)
+		if (*p == mm) {
+			*p = mm->next;
+			break;
+		}
 	free(mm->vmas);
 	free(mm);
 }

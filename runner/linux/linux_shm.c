@@ -245,7 +245,7 @@ void linux_shm_wrote(struct linux_node *node, uint64_t offset, const void *buf, 
 static void unmap_from(struct linux_proc *proc, struct linux_mm *mm, const struct linux_shm *shm,
 		       uint64_t cut)
 {
-	for (unsigned i = 0; mm && i < mm->nvmas; i++) {
+	for (unsigned i = 0; i < mm->nvmas; i++) {
 		const struct linux_vma *v = &mm->vmas[i];
 		if (v->shm != shm)
 			continue;
@@ -270,11 +270,8 @@ void linux_shm_truncated(struct linux_node *node, uint64_t size)
 		return;
 	struct linux_proc *proc = shm->proc;
 	uint64_t cut = (size + PAGE_MASK) / PAGE;
-	/* Every task's address space (threads repeat theirs: a cleared entry
-	 * is skipped the second time). */
-	for (unsigned t = 0; t < proc->ntasks; t++)
-		unmap_from(proc, proc->tasks[t] == proc->cur ? proc->mm : proc->tasks[t]->saved.mm,
-			   shm, cut);
+	for (struct linux_mm *mm = proc->pages.mms; mm; mm = mm->next)
+		unmap_from(proc, mm, shm, cut);
 	uint64_t keep = slot_of(shm, cut);
 	for (uint64_t i = keep; i < shm->npages; i++)
 		linux_page_put(&proc->pages, shm->pages[i].frame);
