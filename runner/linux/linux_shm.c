@@ -101,14 +101,36 @@ static int fill(struct linux_shm *shm, uint64_t index, uint8_t *buf)
 	return n < 0 ? (int)n : 0;
 }
 
+/* Drops the clean cached pages no mapping maps (as Linux reclaims its page
+ * cache): true when a frame came free. */
+static bool reclaim(struct linux_proc *proc)
+{
+	bool freed = false;
+	for (struct linux_shm *shm = proc->shms; shm; shm = shm->next) {
+		uint64_t kept = 0;
+		for (uint64_t i = 0; i < shm->npages; i++) {
+			const struct linux_shm_page *p = &shm->pages[i];
+			if (p->dirty || linux_page_refs(&proc->pages, p->frame) > 1) {
+				shm->pages[kept++] = *p;
+				continue;
+			}
+			linux_page_put(&proc->pages, p->frame);
+			freed = true;
+		}
+		shm->npages = kept;
+	}
+	linux_page_flush(&proc->pages);
+	return freed;
+}
+
 int linux_shm_page(struct linux_shm *shm, uint64_t index, uint64_t *frame)
 {
 	struct linux_proc *proc = shm->proc;
 	if (index >= (shm->node->size + PAGE_MASK) / PAGE)
 		return -EFAULT; /* past the end of the file: SIGBUS */
-	uint64_t i = slot_of(shm, index);
-	if (i < shm->npages && shm->pages[i].index == index) {
-		*frame = shm->pages[i].frame;
+	const struct linux_shm_page *hit = cached(shm, index);
+	if (hit) {
+		*frame = hit->frame;
 		return 0;
 	}
 	if (shm->npages == shm->cap) {
@@ -121,6 +143,8 @@ int linux_shm_page(struct linux_shm *shm, uint64_t index, uint64_t *frame)
 		shm->cap = cap;
 	}
 	uint64_t f = linux_page_alloc(&proc->pages); /* counts against --mem */
+	if (!f && reclaim(proc)) /* (a full pool: clean pages no mapping maps go) */
+		f = linux_page_alloc(&proc->pages);
 	if (!f)
 		return -ENOMEM;
 	int rc = fill(shm, index, linux_page_host(&proc->pages, f));
@@ -129,6 +153,7 @@ int linux_shm_page(struct linux_shm *shm, uint64_t index, uint64_t *frame)
 		linux_page_flush(&proc->pages);
 		return rc;
 	}
+	uint64_t i = slot_of(shm, index); /* (reclaim may have moved the pages) */
 	memmove(&shm->pages[i + 1], &shm->pages[i], (shm->npages - i) * sizeof(*shm->pages));
 	shm->pages[i] = (struct linux_shm_page){.index = index, .frame = f};
 	shm->npages++;

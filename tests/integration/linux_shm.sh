@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# --linux MAP_SHARED file mappings: one page cache per file (mappings, read/write, other processes, after fork and exec), SIGBUS past the end and after ftruncate, EACCES for writing through a read-only fd, msync and write-back to a volume's host file, a lower file copied up, a huge sparse mapping bounded by --mem, python3's mmap under --fs /.
+# --linux MAP_SHARED file mappings: one page cache per file (mappings, read/write, other processes, after fork and exec), SIGBUS past the end and after ftruncate, EACCES for writing through a read-only fd, msync and write-back to a volume's host file, a lower file copied up, a huge sparse mapping bounded by --mem, a window over a file larger than --mem, python3's mmap under --fs /.
 . "$(dirname "$0")/../lib.sh"
 if ! have_kvm; then skip "linux_shm: /dev/kvm is not usable here"; exit 0; fi
 LX=$B/tests/linux
@@ -33,12 +33,16 @@ expect "shm: a lower file maps shared, and written through O_RDWR once copied up
 [ "$(sha256sum <"$FS/data/lower.dat")" = "$before" ] &&
 	pass "shm: the lower file on the host is unchanged" || fail "shm: the lower file changed: $(cat "$FS/data/lower.dat")"
 
-# A 64 GiB sparse host file mapped whole under --mem 64M: read page by page
+# A 64 GiB sparse host file mapped whole under --mem 32M: read page by page
 # until the VM's memory ends: SIGBUS in the program, the VMM lives on.
 truncate -s 64G "$W/sparse.dat"
 expect "shm: a huge sparse mapping ends in SIGBUS within --mem, never a VMM crash" 0 "sparse ok" \
-	"$LOCKVM" run --linux --timeout 120 --mem 64M --fs "$FS" --volume "$W:/work:ro" /bin/lx_shm.glibc sparse /work/sparse.dat
+	"$LOCKVM" run --linux --timeout 120 --mem 32M --fs "$FS" --volume "$W:/work:ro" /bin/lx_shm.glibc sparse /work/sparse.dat
 rm -f "$W/sparse.dat"
+# A window slid over a 48 MiB file under --mem 32M: clean cached pages no
+# mapping maps are given back, so every page is read.
+expect "shm: a mapping window over a file larger than --mem reads it all (the cache gives pages back)" 0 "window ok" \
+	"$LOCKVM" run --linux --timeout 120 --mem 32M --tmpfs /big:size=64M --fs "$FS" /bin/lx_shm.glibc window /big/w.dat
 
 if [ ! -x /usr/bin/python3 ]; then
 	skip "linux_shm: needs the host's python3 to run under --fs /"

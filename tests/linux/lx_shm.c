@@ -1,4 +1,4 @@
-/* --linux test program: MAP_SHARED file mappings — one page cache per file shared by mappings, read/write and other processes (after fork and across exec), SIGBUS past the end and after ftruncate, EACCES for writing through a read-only fd, msync; "sparse PATH" maps a huge sparse file and touches it until the VM's memory ends (SIGBUS, never a VMM crash); "lower PATH" maps a file of the read-only tree; "reader PATH OFF CHAR" checks one byte by read(). */
+/* --linux test program: MAP_SHARED file mappings — one page cache per file shared by mappings, read/write and other processes (after fork and across exec), SIGBUS past the end and after ftruncate, EACCES for writing through a read-only fd, msync; "sparse PATH" maps a huge sparse file and touches it until the VM's memory ends (SIGBUS, never a VMM crash); "window PATH" slides a one-page mapping over a file larger than --mem; "lower PATH" maps a file of the read-only tree; "reader PATH OFF CHAR" checks one byte by read(). */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <setjmp.h>
@@ -238,6 +238,34 @@ static int sparse(const char *path)
 	return failures != 0;
 }
 
+/* A 48 MiB file made at path, more than --mem 32M holds: a one-page
+ * window slid over it while page 0 stays mapped (so the cache lives) reads
+ * every page, the cache giving back the clean pages no mapping maps. */
+static int window(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	const size_t len = 48u << 20;
+	CHECK(fd >= 0 && ftruncate(fd, (off_t)len) == 0 && pwrite(fd, "end", 3, len - 3) == 3,
+	      "a 48 MiB file");
+	char *keep = mmap(0, PG, PROT_READ, MAP_SHARED, fd, 0);
+	CHECK(keep != MAP_FAILED && touch(keep) == 0, "page 0 mapped");
+	size_t off;
+	for (off = PG; off < len; off += PG) {
+		char *w = mmap(0, PG, PROT_READ, MAP_SHARED, fd, (off_t)off);
+		if (w == MAP_FAILED || touch(w) != 0)
+			break;
+		if (off == len - PG)
+			CHECK(memcmp(w + PG - 3, "end", 3) == 0, "the last page's bytes");
+		munmap(w, PG);
+	}
+	CHECK(off >= len,
+	      "shm: a window over more of a file than --mem holds (cached pages reclaimed), "
+	      "stopped at %zu MiB",
+	      off >> 20);
+	printf(failures ? "window: %d failed\n" : "window ok\n", failures);
+	return failures != 0;
+}
+
 /* A file of the read-only --fs tree: shared read-only, then written
  * through an O_RDWR fd (copied up: the host file stays as it was). */
 static int lower(const char *path)
@@ -267,6 +295,8 @@ int main(int argc, char **argv)
 	sigaction(SIGSEGV, &sa, NULL);
 	if (argc == 3 && strcmp(argv[1], "sparse") == 0)
 		return sparse(argv[2]);
+	if (argc == 3 && strcmp(argv[1], "window") == 0)
+		return window(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "lower") == 0)
 		return lower(argv[2]);
 	const char *dir = argc > 1 ? argv[1] : "/tmp";
