@@ -53,22 +53,28 @@ void linux_shm_ref(struct linux_shm *shm)
 	shm->vmas++;
 }
 
-/* Drops every cached frame and the cache itself (no write-back). */
-static void shm_free(struct linux_shm *shm)
+/* Drops every cached frame and the cache itself, out of proc->shms
+ * already (no write-back). */
+static void shm_release(struct linux_shm *shm)
 {
 	struct linux_proc *proc = shm->proc;
 	for (uint64_t i = 0; i < shm->npages; i++)
 		linux_page_put(&proc->pages, shm->pages[i].frame);
 	linux_page_flush(&proc->pages);
-	for (struct linux_shm **p = &proc->shms; *p; p = &(*p)->next)
-		if (*p == shm) {
-			*p = shm->next;
-			break;
-		}
 	shm->node->shm = NULL;
 	linux_fs_put(&proc->fs, shm->node);
 	free(shm->pages);
 	free(shm);
+}
+
+static void shm_free(struct linux_shm *shm)
+{
+	for (struct linux_shm **p = &shm->proc->shms; *p; p = &(*p)->next)
+		if (*p == shm) {
+			*p = shm->next;
+			break;
+		}
+	shm_release(shm);
 }
 
 void linux_shm_unref(struct linux_shm *shm)
@@ -214,8 +220,11 @@ void linux_shm_sync_all(struct linux_proc *proc)
 
 void linux_shm_free_all(struct linux_proc *proc)
 {
-	while (proc->shms)
-		shm_free(proc->shms);
+	struct linux_shm *shm;
+	while ((shm = proc->shms) != NULL) {
+		proc->shms = shm->next;
+		shm_release(shm);
+	}
 }
 
 long linux_shm_pread(const struct linux_node *node, int host_fd, void *dst, uint64_t len,
