@@ -26,6 +26,15 @@ for libc in glibc musl; do
 		fail "shm ($libc): host file has '$got', want 'MZwritten-by-mmap'"
 done
 
+# msync alone: the job is killed by --timeout after it (nothing else writes back).
+head -c 4096 /dev/zero >"$W/sync.dat"
+chmod a+rw "$W/sync.dat"
+expect "shm: msync, then killed by --timeout" 124 "msync done" \
+	"$LOCKVM" run --linux --timeout 10 --fs "$FS" --volume "$W:/work" /bin/lx_shm.glibc msync /work/sync.dat
+[ "$(head -c 6 "$W/sync.dat")" = synced ] && [ "$(dd if="$W/sync.dat" bs=1 skip=100 count=8 2>/dev/null | tr -d '\0')" = "" ] &&
+	pass "shm: msync wrote the page back; what was written after it was not" ||
+	fail "shm: after msync and a kill the host file starts '$(head -c 6 "$W/sync.dat" | tr -d '\0')', has '$(dd if="$W/sync.dat" bs=1 skip=100 count=8 2>/dev/null | tr -d '\0')' at 100"
+
 # A file of the read-only tree: mapped shared; written only once copied up.
 before=$(sha256sum <"$FS/data/lower.dat")
 expect "shm: a lower file maps shared, and written through O_RDWR once copied up" 0 "lower ok" \

@@ -1,4 +1,4 @@
-/* --linux test program: MAP_SHARED file mappings — one page cache per file shared by mappings, read/write and other processes (after fork and across exec), SIGBUS past the end and after ftruncate, EACCES for writing through a read-only fd, msync; "sparse PATH" maps a huge sparse file and touches it until the VM's memory ends (SIGBUS, never a VMM crash); "window PATH" slides a one-page mapping over a file larger than --mem; "lower PATH" maps a file of the read-only tree; "reader PATH OFF CHAR" checks one byte by read(). */
+/* --linux test program: MAP_SHARED file mappings — one page cache per file shared by mappings, read/write and other processes (after fork and across exec), SIGBUS past the end and after ftruncate, EACCES for writing through a read-only fd, msync; "sparse PATH" maps a huge sparse file and touches it until the VM's memory ends (SIGBUS, never a VMM crash); "msync PATH" writes back by msync alone, then waits to be killed; "window PATH" slides a one-page mapping over a file larger than --mem; "lower PATH" maps a file of the read-only tree; "reader PATH OFF CHAR" checks one byte by read(). */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <setjmp.h>
@@ -266,6 +266,24 @@ static int window(const char *path)
 	return failures != 0;
 }
 
+/* msync alone puts what a mapping wrote in the file: "synced" is written
+ * back, "unsynced" (written after) is not until the mapping goes — and the
+ * program then waits to be killed (--timeout), which writes nothing back. */
+static int msync_only(const char *path)
+{
+	int fd = open(path, O_RDWR);
+	char *p = mmap(0, PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	CHECK(p != MAP_FAILED, "mmap %s", path);
+	if (p == MAP_FAILED)
+		return 1;
+	memcpy(p, "synced", 6);
+	CHECK(msync(p, PG, MS_SYNC) == 0, "msync");
+	memcpy(p + 100, "unsynced", 8);
+	printf("msync done\n");
+	for (;;)
+		pause(); /* (a wait the VM's end cuts short returns: never exit) */
+}
+
 /* A file of the read-only --fs tree: shared read-only, then written
  * through an O_RDWR fd (copied up: the host file stays as it was). */
 static int lower(const char *path)
@@ -295,6 +313,8 @@ int main(int argc, char **argv)
 	sigaction(SIGSEGV, &sa, NULL);
 	if (argc == 3 && strcmp(argv[1], "sparse") == 0)
 		return sparse(argv[2]);
+	if (argc == 3 && strcmp(argv[1], "msync") == 0)
+		return msync_only(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "window") == 0)
 		return window(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "lower") == 0)
