@@ -145,7 +145,8 @@ static void sharing(const char *dir, const char *self)
 		memcpy(p + 1000, "written-by-mmap", 15);
 		CHECK(msync(p, PG, MS_SYNC) == 0, "msync MS_SYNC");
 		CHECK(msync(p, PG, MS_ASYNC | MS_INVALIDATE) == 0, "msync MS_ASYNC|MS_INVALIDATE");
-		CHECK(msync(p + 1, PG, MS_SYNC) == -1 && errno == EINVAL, "msync: unaligned EINVAL");
+		CHECK(msync(p + 1, PG, MS_SYNC) == -1 && errno == EINVAL,
+		      "msync: unaligned EINVAL");
 		CHECK(msync(p, PG, 8) == -1 && errno == EINVAL, "msync: bad flag EINVAL");
 		CHECK(msync(p, PG, MS_ASYNC | MS_SYNC) == -1 && errno == EINVAL,
 		      "msync: MS_ASYNC|MS_SYNC EINVAL");
@@ -172,7 +173,8 @@ static void past_end(const char *dir)
 	CHECK(bus_code == BUS_ADRERR, "SIGBUS code %d, want BUS_ADRERR", bus_code);
 	p[0] = 'x';
 	CHECK(ftruncate(fd, 100) == 0, "ftruncate to 100");
-	CHECK(touch(p + PG) == SIGBUS, "shm: after ftruncate shrinks, the page past it raises SIGBUS");
+	CHECK(touch(p + PG) == SIGBUS,
+	      "shm: after ftruncate shrinks, the page past it raises SIGBUS");
 	CHECK(p[0] == 'x' && p[99] == 'b' && p[100] == 0,
 	      "shm: ftruncate zeroes the last page past the end");
 	CHECK(ftruncate(fd, 3 * PG) == 0, "ftruncate to 3 pages");
@@ -207,7 +209,8 @@ static void rights(const char *dir)
 	CHECK(priv != MAP_FAILED, "MAP_PRIVATE|PROT_WRITE of an O_RDONLY fd");
 	if (priv != MAP_FAILED) {
 		priv[0] = 'P';
-		CHECK(p[0] == 'r' && byte_at(fd, 0) == 'r', "a private mapping's write stays its own");
+		CHECK(p[0] == 'r' && byte_at(fd, 0) == 'r',
+		      "a private mapping's write stays its own");
 	}
 	close(fd);
 }
@@ -293,7 +296,8 @@ static int lower(const char *path)
 	CHECK(p != MAP_FAILED && memcmp(p, "lower", 5) == 0, "shm: a lower file mapped shared");
 	int rw = open(path, O_RDWR);
 	char *w = mmap(0, PG, PROT_READ | PROT_WRITE, MAP_SHARED, rw, 0);
-	CHECK(w != MAP_FAILED, "shm: a lower file opened O_RDWR (copied up) mapped shared writable");
+	CHECK(w != MAP_FAILED,
+	      "shm: a lower file opened O_RDWR (copied up) mapped shared writable");
 	if (w != MAP_FAILED) {
 		memcpy(w, "upper", 5);
 		CHECK(byte_at(rw, 0) == 'u', "the copied-up file reads what the mapping wrote");
