@@ -26,6 +26,8 @@ for libc in glibc musl; do
 		fail "shm ($libc): host file has '$got', want 'MZwritten-by-mmap'"
 done
 
+expect "shm: the first process killed by SIGBUS ends the VM with 135 and says why" 135 "guest fault: SIGBUS" \
+	"$LOCKVM" run --linux --timeout 60 --fs "$FS" /bin/lx_shm.glibc bus /tmp/bus.dat
 # msync alone: the job is killed by --timeout after it (nothing else writes back).
 head -c 4096 /dev/zero >"$W/sync.dat"
 chmod a+rw "$W/sync.dat"

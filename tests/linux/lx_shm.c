@@ -1,4 +1,4 @@
-/* --linux test program: MAP_SHARED file mappings — one page cache per file shared by mappings, read/write and other processes (after fork and across exec), SIGBUS past the end and after ftruncate, EACCES for writing through a read-only fd, msync; "sparse PATH" maps a huge sparse file and touches it until the VM's memory ends (SIGBUS, never a VMM crash); "msync PATH" writes back by msync alone, then waits to be killed; "window PATH" slides a one-page mapping over a file larger than --mem; "lower PATH" maps a file of the read-only tree; "reader PATH OFF CHAR" checks one byte by read(). */
+/* --linux test program: MAP_SHARED file mappings — one page cache per file shared by mappings, read/write and other processes (after fork and across exec), SIGBUS past the end and after ftruncate, EACCES for writing through a read-only fd, msync; "sparse PATH" maps a huge sparse file and touches it until the VM's memory ends (SIGBUS, never a VMM crash); "bus PATH" dies of SIGBUS; "msync PATH" writes back by msync alone, then waits to be killed; "window PATH" slides a one-page mapping over a file larger than --mem; "lower PATH" maps a file of the read-only tree; "reader PATH OFF CHAR" checks one byte by read(). */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <setjmp.h>
@@ -306,9 +306,21 @@ static int lower(const char *path)
 	return failures != 0;
 }
 
+/* A page past the end of a 100-byte file, touched with no handler. */
+static int bus(const char *path)
+{
+	int fd = make_file(path, 100, 'b');
+	volatile char *p = mmap(0, 2 * PG, PROT_READ, MAP_SHARED, fd, 0);
+	CHECK(p != MAP_FAILED, "mmap");
+	printf("touching page 2\n");
+	return p[PG];
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
+	if (argc == 3 && strcmp(argv[1], "bus") == 0)
+		return bus(argv[2]); /* before any handler */
 	if (argc == 5 && strcmp(argv[1], "reader") == 0)
 		return reader(argv[2], argv[3], argv[4]);
 	struct sigaction sa = {.sa_sigaction = handler, .sa_flags = SA_SIGINFO | SA_NODEFER};
