@@ -146,13 +146,18 @@ struct linux_pages {
 	uint32_t *refs;		     /* per frame: address-space entries naming it */
 	uint32_t *free;		     /* stack of freed frames (zeroed) */
 	uint64_t run_first, run_len; /* freed frames not yet zeroed */
+	struct linux_mm *mms;	     /* every address space (ftruncate unmaps from each) */
 };
 
 /* A mapping record (Linux's VMA): [start, end) with its rights. */
-#define LINUX_VMA_SHARED 1u /* MAP_SHARED: fork shares it writable */
+#define LINUX_VMA_SHARED   1u /* MAP_SHARED: fork shares it writable */
+#define LINUX_VMA_MAYWRITE 2u /* a shared file mapping of an fd open for writing */
+struct linux_shm;
 struct linux_vma {
 	uint64_t start, end;
 	unsigned prot, flags;
+	struct linux_shm *shm; /* MAP_SHARED of a file: the node's page cache (linux_shm.c) */
+	uint64_t pgoff;	       /* with shm: the file offset of start */
 };
 
 /* An address space: shared by CLONE_VM (refs), replaced by execve. */
@@ -163,6 +168,7 @@ struct linux_mm {
 	struct linux_vma *vmas; /* sorted, non-overlapping */
 	unsigned nvmas, vmas_cap;
 	uint64_t brk_start, brk; /* heap [brk_start, brk) */
+	struct linux_mm *next;	 /* pages->mms */
 };
 
 /* A runner page every address space maps at the same place. */
@@ -273,8 +279,11 @@ struct linux_proc {
 	struct linux_pages pages;
 	struct linux_kmap kmaps[LINUX_MAX_KMAPS];
 	unsigned nkmaps;
-	uint64_t user_top; /* end of what the program may ever map */
-	bool tlb_stale;	   /* a mapping lost rights: flush before resuming */
+	uint64_t user_top;	/* end of what the program may ever map */
+	bool tlb_stale;		/* a mapping lost rights: flush before resuming */
+	bool fault_sigbus;	/* linux_mm_fault: a shared file page past the end, or no frame */
+	struct linux_shm *shms; /* every file page cache (linux_shm.c) */
+	bool shm_teardown;	/* linux_free: caches go without write-back */
 	/* Files: the VM's tree (linux_fs.c) */
 	struct linux_fs fs;
 	struct linux_net *net; /* sockets of every task (linux_unix.c); NULL while there are none */
@@ -421,6 +430,11 @@ uint64_t linux_mm_skip(uint64_t va);
 void linux_mm_reclaim_write(struct linux_proc *proc, struct linux_mm *mm);
 /* Makes a copy-on-write entry writable (copying the frame if shared). */
 int linux_mm_cow(struct linux_proc *proc, uint64_t *pte);
+/* The page of shared file mapping v at addr: its cache frame mapped, and
+ * for a write marked dirty and writable. 0, -EACCES (the mapping's rights
+ * forbid it), -EFAULT (past the end of the file), -ENOMEM. */
+int linux_mm_shm_fault(struct linux_proc *proc, const struct linux_vma *v, uint64_t addr,
+		       bool write);
 /* Serves a page fault the program took: true when it may resume (a
  * copy-on-write page copied, or a stale TLB entry). */
 bool linux_mm_fault(struct linux_proc *proc, uint64_t addr, uint64_t error_code);
@@ -435,8 +449,12 @@ struct linux_vma *linux_vma_find(struct linux_mm *mm, uint64_t addr);
 struct linux_vma *linux_vma_next(struct linux_mm *mm, uint64_t addr);
 int linux_vma_split(struct linux_mm *mm, uint64_t addr);
 int linux_vma_remove(struct linux_mm *mm, uint64_t start, uint64_t end);
-int linux_vma_insert(struct linux_mm *mm, uint64_t start, uint64_t end, unsigned prot,
-		     unsigned flags);
+/* Records v (start, end, prot, flags, shm, pgoff) over a free range,
+ * merged with a neighbour of the same kind; a record it keeps takes its own
+ * reference on v->shm. 0, -EEXIST or -ENOMEM. */
+int linux_vma_insert(struct linux_mm *mm, const struct linux_vma *v);
+/* Drops the cache references of mm's records (the address space goes). */
+void linux_vma_free_all(struct linux_mm *mm);
 bool linux_vma_free(struct linux_mm *mm, uint64_t start, uint64_t end);
 bool linux_vma_covered(struct linux_mm *mm, uint64_t start, uint64_t end);
 /* The highest free [a, a + len) inside [low, high), or 0. */
@@ -484,6 +502,9 @@ long linux_sys_mprotect(struct linux_proc *proc, uint64_t addr, uint64_t len, ui
 long linux_sys_mremap(struct linux_proc *proc, uint64_t old, uint64_t old_len, uint64_t new_len,
 		      uint64_t flags, uint64_t new_addr);
 long linux_sys_madvise(struct linux_proc *proc, uint64_t addr, uint64_t len, uint64_t advice);
+/* msync: the dirty pages of the shared file mappings in [addr, addr+len)
+ * written back to their files (MS_ASYNC, MS_SYNC alike). */
+long linux_sys_msync(struct linux_proc *proc, uint64_t addr, uint64_t len, uint64_t flags);
 
 /* ---- linux_elf.c ---- */
 

@@ -13,6 +13,7 @@
 #include "arch_x86_64.h"
 #include "linux.h"
 #include "linux_pty.h"
+#include "linux_shm.h"
 
 #define PAGE		   LOCKVM_PAGE_SIZE
 #define LINUX_SYSCALL_STUB X86_ARGS_GPA /* SDK argv area; unused by Linux guests */
@@ -193,12 +194,19 @@ void linux_free(struct linux_proc *proc)
 {
 	if (!proc)
 		return;
+	/* No write-back from here (the main thread may not touch host files;
+	 * the first process's end wrote the caches back, on the vCPU thread). */
+	proc->shm_teardown = true;
 	linux_spawn_free(proc);
 	linux_tasks_free(proc); /* the others' files and address spaces first */
 	linux_fd_free(proc);
 	linux_timers_free(proc); /* after the timerfds */
 	linux_pty_free_all(proc);
 	linux_cwd_release(proc);
+	/* Page caches before the tree they name: the last mappings first. */
+	linux_mm_put(proc->mm);
+	proc->mm = NULL;
+	linux_shm_free_all(proc);
 	linux_fs_free(&proc->fs);
 	linux_mm_free(proc);
 	if (proc->cfg.fs_fd >= 0)

@@ -6,6 +6,7 @@
 
 #include "linux.h"
 #include "linux_pty.h"
+#include "linux_shm.h"
 
 void linux_fd_init(struct linux_proc *proc)
 {
@@ -37,6 +38,7 @@ static void file_put(struct linux_proc *proc, struct linux_file *f)
 	if (f->kind == LINUX_FILE_EVENT) {
 		f->ops->release(proc, f);
 	} else if (f->kind == LINUX_FILE_NODE) {
+		linux_shm_closed(f->node); /* its mappings' writes reach the file */
 		if (f->host_fd >= 0)
 			close(f->host_fd); /* a --fs file's host fd (linux_hostfs.c) */
 		if (f->pty)

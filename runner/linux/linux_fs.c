@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "linux_fs.h"
+#include "linux_shm.h"
 #include "util.h"
 
 #define SYMLINK_MAX_HOPS 40
@@ -427,6 +428,7 @@ long linux_fs_write(struct linux_fs *fs, struct linux_node *node, uint64_t offse
 	memcpy(node->tmp_data + offset, buf, len);
 	if (end > node->size)
 		node->size = end;
+	linux_shm_wrote(node, offset, buf, len); /* mappings see it */
 	return (long)len;
 }
 
@@ -447,11 +449,20 @@ int linux_fs_truncate(struct linux_fs *fs, struct linux_node *node, uint64_t siz
 	if (size < node->size)
 		memset(node->tmp_data + size, 0, node->size - size);
 	node->size = size;
+	linux_shm_truncated(node, size);
 	return 0;
 }
 
 long linux_fs_pread(const struct linux_node *node, int host_fd, void *dst, uint64_t len,
 		    uint64_t offset)
+{
+	if (node->shm) /* what shared mappings wrote is in the cache */
+		return linux_shm_pread(node, host_fd, dst, len, offset);
+	return linux_fs_pread_raw(node, host_fd, dst, len, offset);
+}
+
+long linux_fs_pread_raw(const struct linux_node *node, int host_fd, void *dst, uint64_t len,
+			uint64_t offset)
 {
 	if (node->dev_kind)
 		return linux_dev_read(node, dst, len);

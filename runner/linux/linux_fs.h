@@ -80,7 +80,8 @@ struct linux_node {
 	 * when the last reference goes, never while anything points at it.
 	 */
 	unsigned refs;
-	bool unlinked; /* removed from its directory: takes no new entries */
+	bool unlinked;	       /* removed from its directory: takes no new entries */
+	struct linux_shm *shm; /* its page cache while a MAP_SHARED mapping names it */
 	/* Hard links (linux_fslink.c): a /tmp or upper-layer file has one node,
 	 * linked under its first name; each further name is an entry of its
 	 * own whose `same` is that node (lookups give the node, the entry holds
@@ -221,6 +222,9 @@ int linux_fs_truncate(struct linux_fs *fs, struct linux_node *node, uint64_t siz
  * host node from host_fd (its open fd). Returns bytes read or -errno. */
 long linux_fs_pread(const struct linux_node *node, int host_fd, void *dst, uint64_t len,
 		    uint64_t offset);
+/* The same from the file itself, past any page cache (linux_shm.c fills from it). */
+long linux_fs_pread_raw(const struct linux_node *node, int host_fd, void *dst, uint64_t len,
+			uint64_t offset);
 /* Takes a reference on node for as long as the caller keeps the pointer
  * (an open file, the cwd); no-op for nodes that live as long as the tree. */
 void linux_fs_get(struct linux_fs *fs, struct linux_node *node);

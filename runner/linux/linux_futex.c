@@ -32,8 +32,8 @@ static long futex_key(struct linux_proc *proc, uint64_t uaddr, bool private, str
 {
 	if (uaddr % 4)
 		return -EINVAL;
-	if (uaddr >= proc->user_top)
-		return -EFAULT;
+	if (uaddr >= proc->user_top || linux_user_access(proc, uaddr, 4, false) < 0)
+		return -EFAULT; /* (a shared file page is mapped by the access) */
 	const uint64_t *pte = linux_mm_pte(proc->mm, uaddr, false);
 	const uint64_t need = PTE_P | PTE_US | PTE_USED;
 	if (!pte || (*pte & need) != need)

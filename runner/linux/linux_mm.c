@@ -7,6 +7,7 @@
 
 #include "linux.h"
 #include "linux_pte.h"
+#include "linux_shm.h"
 
 /* mmap() hands out nothing below this (Linux's vm.mmap_min_addr). */
 #define LINUX_MMAP_MIN 0x10000ULL
@@ -133,6 +134,22 @@ static int apply_prot(struct linux_proc *proc, const struct linux_vma *v, uint64
 	bool shared = v->flags & LINUX_VMA_SHARED;
 	for (uint64_t a = start; a < end; a += PAGE) {
 		bool none = !prot_bits(v->prot, false);
+		if (v->shm) {
+			/* A shared file page gets its frame at the first access
+			 * (linux_mm_shm_fault), and write at the first write. */
+			uint64_t *pte = linux_mm_pte(proc->mm, a, false);
+			if (!pte) {
+				a = linux_mm_skip(a) - PAGE;
+				continue;
+			}
+			if (!(*pte & PTE_USED))
+				continue;
+			if (*pte & PTE_P)
+				proc->tlb_stale = true;
+			*pte = (*pte & PTE_ADDR) | PTE_USED | prot_bits(v->prot, false);
+			linux_mm_dirty(proc->mm, pte);
+			continue;
+		}
 		uint64_t *pte = linux_mm_pte(proc->mm, a, !none);
 		if (!pte) {
 			if (!none)
@@ -176,15 +193,41 @@ static int apply_range(struct linux_proc *proc, uint64_t addr, uint64_t end)
 	return 0;
 }
 
-/* A new mapping of [addr, addr+len), replacing what was there. */
-static int map_fresh(struct linux_proc *proc, uint64_t addr, uint64_t len, unsigned prot,
-		     unsigned flags)
+int linux_mm_shm_fault(struct linux_proc *proc, const struct linux_vma *v, uint64_t addr,
+		       bool write)
 {
-	uint64_t end = addr + len;
+	if (!prot_bits(v->prot, false) || (write && !(v->prot & LINUX_PROT_WRITE)))
+		return -EACCES;
+	uint64_t index = v->pgoff / PAGE + ((addr & ~PAGE_MASK) - v->start) / PAGE;
+	uint64_t *pte = linux_mm_pte(proc->mm, addr & ~PAGE_MASK, true);
+	if (!pte)
+		return -ENOMEM;
+	if (!(*pte & PTE_USED)) {
+		uint64_t frame;
+		int rc = linux_shm_page(v->shm, index, &frame);
+		if (rc < 0)
+			return rc;
+		linux_page_get(&proc->pages, frame); /* the entry's reference */
+		*pte = frame | PTE_USED | prot_bits(v->prot, false);
+	}
+	if (write) {
+		/* Written from now on: written back (no copy: every mapping
+		 * and read/write of the file see this frame). */
+		linux_shm_mark_dirty(v->shm, index);
+		*pte |= PTE_RW;
+	}
+	linux_mm_dirty(proc->mm, pte);
+	return 0;
+}
+
+/* A new mapping kind->[start, end), replacing what was there. */
+static int map_kind(struct linux_proc *proc, const struct linux_vma *kind)
+{
+	uint64_t addr = kind->start, end = kind->end;
 	unmap_pages(proc, addr, end);
 	int rc = linux_vma_remove(proc->mm, addr, end);
 	if (rc == 0)
-		rc = linux_vma_insert(proc->mm, addr, end, prot, flags);
+		rc = linux_vma_insert(proc->mm, kind);
 	if (rc == 0)
 		rc = apply_range(proc, addr, end);
 	if (rc < 0) {
@@ -192,6 +235,15 @@ static int map_fresh(struct linux_proc *proc, uint64_t addr, uint64_t len, unsig
 		(void)linux_vma_remove(proc->mm, addr, end);
 	}
 	return rc;
+}
+
+/* A new anonymous mapping of [addr, addr+len), replacing what was there. */
+static int map_fresh(struct linux_proc *proc, uint64_t addr, uint64_t len, unsigned prot,
+		     unsigned flags)
+{
+	const struct linux_vma kind = {
+	    .start = addr, .end = addr + len, .prot = prot, .flags = flags};
+	return map_kind(proc, &kind);
 }
 
 /* New rights for [addr, addr+len), contents kept; gaps become private
@@ -211,7 +263,8 @@ static int protect(struct linux_proc *proc, uint64_t addr, uint64_t len, unsigne
 		}
 		const struct linux_vma *next = linux_vma_next(mm, a);
 		uint64_t gap_end = next && next->start < end ? next->start : end;
-		if (linux_vma_insert(mm, a, gap_end, prot, 0) < 0)
+		const struct linux_vma gap = {.start = a, .end = gap_end, .prot = prot};
+		if (linux_vma_insert(mm, &gap) < 0)
 			return -ENOMEM;
 		a = gap_end;
 	}
@@ -292,6 +345,26 @@ static long fill_from_file(struct linux_proc *proc, struct linux_file *file, uin
 	return 0;
 }
 
+/* MAP_SHARED of a regular file: a record naming the node's page cache;
+ * pages come at the first access (past the end of the file: SIGBUS). */
+static long map_shared_file(struct linux_proc *proc, struct linux_file *file, uint64_t addr,
+			    uint64_t len, unsigned prot, uint64_t offset)
+{
+	struct linux_shm *shm = linux_shm_open(proc, file->node);
+	if (!shm)
+		return -ENOMEM;
+	const struct linux_vma kind = {.start = addr,
+				       .end = addr + len,
+				       .prot = prot,
+				       .flags = LINUX_VMA_SHARED |
+						((file->flags & 3) == 2 ? LINUX_VMA_MAYWRITE : 0),
+				       .shm = shm,
+				       .pgoff = offset};
+	int rc = map_kind(proc, &kind);
+	linux_shm_unref(shm); /* the record holds its own reference */
+	return rc < 0 ? rc : (long)addr;
+}
+
 long linux_sys_mmap(struct linux_proc *proc, uint64_t addr, uint64_t len, uint64_t prot,
 		    uint64_t flags, uint64_t fd, uint64_t offset)
 {
@@ -315,8 +388,17 @@ long linux_sys_mmap(struct linux_proc *proc, uint64_t addr, uint64_t len, uint64
 			return -ENODEV;
 		if ((file->flags & 3) == 1 /* O_WRONLY */)
 			return -EACCES;
-		if (type != L_MAP_PRIVATE && (prot & LINUX_PROT_WRITE))
-			return -EACCES; /* shared writable file mappings: none */
+		if (type != L_MAP_PRIVATE) {
+			/* Writing a shared mapping writes the file: the fd must
+			 * be open for writing (and so copied up), as Linux. */
+			if ((prot & LINUX_PROT_WRITE) && (file->flags & 3) != 2 /* O_RDWR */)
+				return -EACCES;
+			if (!file->node->writable && !file->node->host)
+				return -ENODEV; /* generated (/proc, /sys): no pages to share */
+			uint64_t end;
+			if (__builtin_add_overflow(offset, page_up(len), &end))
+				return -EOVERFLOW;
+		}
 	}
 	bool fixed = flags & (L_MAP_FIXED | L_MAP_FIXED_NOREPLACE);
 	if (fixed) {
@@ -334,6 +416,8 @@ long linux_sys_mmap(struct linux_proc *proc, uint64_t addr, uint64_t len, uint64
 		}
 		addr = hint;
 	}
+	if (file && type != L_MAP_PRIVATE)
+		return map_shared_file(proc, file, addr, len, (unsigned)prot, offset);
 	/* Shared anonymous memory stays shared with children after fork. */
 	unsigned vflags = (type != L_MAP_PRIVATE && !file) ? LINUX_VMA_SHARED : 0;
 	int rc = map_fresh(proc, addr, len, (unsigned)prot, vflags);
@@ -368,6 +452,11 @@ long linux_sys_mprotect(struct linux_proc *proc, uint64_t addr, uint64_t len, ui
 	len = page_up(len);
 	if (!range_mapped(proc, addr, len))
 		return -ENOMEM;
+	/* Write on a shared mapping of a file not open for writing: EACCES. */
+	for (const struct linux_vma *v = linux_vma_find(proc->mm, addr); v && v->start < addr + len;
+	     v = linux_vma_next(proc->mm, v->end))
+		if (v->shm && (prot & LINUX_PROT_WRITE) && !(v->flags & LINUX_VMA_MAYWRITE))
+			return -EACCES;
 	return linux_mm_map(proc, addr, len, (unsigned)prot, false);
 }
 
@@ -378,8 +467,10 @@ long linux_sys_mprotect(struct linux_proc *proc, uint64_t addr, uint64_t len, ui
 static int move_pages(struct linux_proc *proc, uint64_t old, uint64_t len, uint64_t dest,
 		      const struct linux_vma *v)
 {
-	unsigned prot = v->prot, flags = v->flags;
-	if (linux_vma_insert(proc->mm, dest, dest + len, prot, flags) < 0)
+	struct linux_vma moved = *v;
+	moved.start = dest;
+	moved.end = dest + len;
+	if (linux_vma_insert(proc->mm, &moved) < 0)
 		return -ENOMEM;
 	for (uint64_t off = 0; off < len; off += PAGE) {
 		uint64_t *from = linux_mm_pte(proc->mm, old + off, false);
@@ -418,7 +509,12 @@ long linux_sys_mremap(struct linux_proc *proc, uint64_t old, uint64_t old_len, u
 		return (long)old;
 	}
 	if (range_free(proc, old + old_len, new_len - old_len)) {
-		int rc = map_fresh(proc, old + old_len, new_len - old_len, v->prot, v->flags);
+		/* Grown in place: a file mapping goes on at the next offset. */
+		struct linux_vma more = *v;
+		more.pgoff += old + old_len - v->start;
+		more.start = old + old_len;
+		more.end = old + new_len;
+		int rc = map_kind(proc, &more);
 		return rc < 0 ? rc : (long)old;
 	}
 	if (!(flags & L_MREMAP_MAYMOVE))
@@ -427,9 +523,18 @@ long linux_sys_mremap(struct linux_proc *proc, uint64_t old, uint64_t old_len, u
 	if (!dest)
 		return -ENOMEM;
 	struct linux_vma kind = *v;
+	kind.pgoff += old - v->start;
+	if (kind.shm)
+		linux_shm_ref(kind.shm); /* kept while the old records go */
 	int rc = move_pages(proc, old, old_len, dest, &kind);
-	if (rc == 0)
-		rc = map_fresh(proc, dest + old_len, new_len - old_len, kind.prot, kind.flags);
+	if (rc == 0) {
+		kind.pgoff += old_len;
+		kind.start = dest + old_len;
+		kind.end = dest + new_len;
+		rc = map_kind(proc, &kind);
+	}
+	if (kind.shm)
+		linux_shm_unref(kind.shm);
 	(void)new_addr;
 	return rc < 0 ? rc : (long)dest;
 }
@@ -451,4 +556,34 @@ long linux_sys_madvise(struct linux_proc *proc, uint64_t addr, uint64_t len, uin
 		return apply_range(proc, addr, addr + len) < 0 ? -ENOMEM : 0;
 	}
 	return 0; /* other advice changes nothing here */
+}
+
+#define L_MS_ASYNC	1
+#define L_MS_INVALIDATE 2
+#define L_MS_SYNC	4
+
+long linux_sys_msync(struct linux_proc *proc, uint64_t addr, uint64_t len, uint64_t flags)
+{
+	if ((addr & PAGE_MASK) || (flags & ~7ULL) ||
+	    (flags & (L_MS_ASYNC | L_MS_SYNC)) == (L_MS_ASYNC | L_MS_SYNC))
+		return -EINVAL;
+	if (len == 0)
+		return 0;
+	uint64_t end;
+	if (__builtin_add_overflow(addr, page_up(len), &end) || page_up(len) < len)
+		return -ENOMEM;
+	len = page_up(len);
+	if (!range_mapped(proc, addr, len))
+		return -ENOMEM;
+	/* The cache is what every mapping and read() see, so MS_INVALIDATE has
+	 * nothing to drop; MS_ASYNC writes back now as MS_SYNC does. */
+	for (const struct linux_vma *v = linux_vma_find(proc->mm, addr); v && v->start < end;
+	     v = linux_vma_next(proc->mm, v->end)) {
+		if (!v->shm)
+			continue;
+		int rc = linux_shm_writeback(v->shm);
+		if (rc < 0)
+			return rc == -ENOSPC ? rc : -EIO;
+	}
+	return 0;
 }

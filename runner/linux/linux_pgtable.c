@@ -5,6 +5,7 @@
 
 #include "linux.h"
 #include "linux_pte.h"
+#include "linux_shm.h"
 
 static uint64_t *host_table(struct linux_mm *mm, uint64_t gpa)
 {
@@ -53,6 +54,8 @@ struct linux_mm *linux_mm_new(struct linux_proc *proc)
 		return NULL;
 	mm->refs = 1;
 	mm->pages = &proc->pages;
+	mm->next = proc->pages.mms;
+	proc->pages.mms = mm;
 	mm->root = linux_page_alloc(mm->pages);
 	if (!mm->root)
 		goto fail;
@@ -98,6 +101,12 @@ void linux_mm_put(struct linux_mm *mm)
 	if (mm->root)
 		free_level(mm, mm->root, 3);
 	linux_page_flush(mm->pages);
+	linux_vma_free_all(mm); /* the last mapping of a file writes its cache back */
+	for (struct linux_mm **p = &mm->pages->mms; *p; p = &(*p)->next)
+		if (*p == mm) {
+			*p = mm->next;
+			break;
+		}
 	free(mm->vmas);
 	free(mm);
 }
@@ -150,6 +159,9 @@ struct linux_mm *linux_mm_fork(struct linux_proc *proc)
 		memcpy(child->vmas, parent->vmas, parent->nvmas * sizeof(*child->vmas));
 	child->vmas_cap = parent->nvmas ? parent->nvmas : 1;
 	child->nvmas = parent->nvmas;
+	for (unsigned i = 0; i < child->nvmas; i++)
+		if (child->vmas[i].shm)
+			linux_shm_ref(child->vmas[i].shm); /* the child's records name it too */
 	child->brk_start = parent->brk_start;
 	child->brk = parent->brk;
 	proc->tlb_stale = true; /* the parent's cached writable translations */
@@ -205,9 +217,19 @@ int linux_mm_cow(struct linux_proc *proc, uint64_t *pte)
 
 bool linux_mm_fault(struct linux_proc *proc, uint64_t addr, uint64_t error_code)
 {
+	proc->fault_sigbus = false;
 	if (addr >= proc->user_top)
 		return false;
 	const struct linux_vma *v = linux_vma_find(proc->mm, addr);
+	if (v && v->shm) {
+		if ((error_code & 16) && !(v->prot & LINUX_PROT_EXEC))
+			return false;
+		int rc = linux_mm_shm_fault(proc, v, addr, error_code & 2);
+		/* Past the end of the file, or no frame for the page: SIGBUS
+		 * (as Linux); a right the mapping lacks: SIGSEGV. */
+		proc->fault_sigbus = rc == -EFAULT || rc == -ENOMEM;
+		return rc == 0;
+	}
 	uint64_t *pte = linux_mm_pte(proc->mm, addr, false);
 	if (!v || !pte || (*pte & (PTE_USED | PTE_P)) != (PTE_USED | PTE_P))
 		return false;

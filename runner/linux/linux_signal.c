@@ -141,6 +141,9 @@ bool linux_signal_fault(struct linux_proc *proc, unsigned vector, uint64_t error
 	case 14: /* #PF */
 		info =
 		    (struct siginfo64){.signo = 11, .code = (error_code & 1) ? 2 : 1, .addr = cr2};
+		if (proc->fault_sigbus) /* a shared file page past its end (linux_mm_fault) */
+			info =
+			    (struct siginfo64){.signo = 7, .code = 2 /* BUS_ADRERR */, .addr = cr2};
 		break;
 	case 13: info = (struct siginfo64){.signo = 11, .code = 0x80 /* SI_KERNEL */}; break;
 	case 6:
@@ -162,8 +165,14 @@ bool linux_signal_fault(struct linux_proc *proc, unsigned vector, uint64_t error
 	    act->handler == L_SIG_DFL || act->handler == L_SIG_IGN || (proc->sigmask & bit(sig));
 	if (!kills && deliver(proc, sig, &info, vector, error_code, cr2, regs))
 		return true;
-	if (proc->cur->pid == 1)
+	if (proc->cur->pid == 1) {
+		if (sig == 7) /* SIGBUS: the VM ends as Linux's process would (135) */
+			vm_end(proc->vm, EXIT_SIGNAL_BASE + 7,
+			       "guest fault: SIGBUS (past the end of a shared file mapping, or no "
+			       "memory for it) at rip=0x%llx addr=0x%llx",
+			       (unsigned long long)regs->rip, (unsigned long long)cr2);
 		return false; /* the VM ends with its "guest fault" line */
+	}
 	/* Another task dies alone; the vCPU goes to the next one. */
 	linux_task_exit(proc, (int)sig);
 	linux_sched_switch(proc, regs);

@@ -252,6 +252,10 @@ static long sys_madvise(struct linux_proc *proc, const uint64_t *a)
 {
 	return linux_sys_madvise(proc, a[0], a[1], a[2]);
 }
+static long sys_msync(struct linux_proc *proc, const uint64_t *a)
+{
+	return linux_sys_msync(proc, a[0], a[1], a[2]);
+}
 static long sys_rt_sigaction(struct linux_proc *proc, const uint64_t *a)
 {
 	return linux_sys_rt_sigaction(proc, a[0], a[1], a[2], a[3]);
@@ -309,6 +313,7 @@ static const struct linux_syscall_def syscall_table[] = {
     FD(23, select, "dxxxx"),
     FD(24, sched_yield, ""),
     SYS(25, mremap, "xuuxx"),
+    SYS(26, msync, "xux"),
     SYS(28, madvise, "xud"),
     FD(32, dup, "d"),
     FD(33, dup2, "dd"),

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "linux.h"
+#include "linux_shm.h"
 
 /* The VM's first process, as a container's init: pid 1 in its own pid
  * namespace, leader of session 1 and process group 1, parent 0. */
@@ -254,7 +255,8 @@ static void task_end(struct linux_proc *proc, struct linux_task *t, int wstatus)
 		return;
 	if (t->pid == INIT_PID) {
 		int sig = wstatus & 0x7F, code = (wstatus >> 8) & 0xFF;
-		linux_upper_write(proc); /* --fs-upper DIR: what the job changed */
+		linux_shm_sync_all(proc); /* the VM ends: shared mappings reach their files */
+		linux_upper_write(proc);  /* --fs-upper DIR: what the job changed */
 		if (sig)
 			vm_end(proc->vm, EXIT_SIGNAL_BASE + sig, "guest killed by signal %d", sig);
 		else

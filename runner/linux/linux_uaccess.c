@@ -13,6 +13,15 @@ static uint8_t *user_byte(struct linux_proc *proc, uint64_t addr, bool write)
 		return NULL;
 	uint64_t *pte = linux_mm_pte(proc->mm, addr, false);
 	uint64_t need = PTE_P | PTE_US | PTE_USED;
+	if (!pte || (*pte & need) != need || (write && !(*pte & PTE_RW))) {
+		/* A shared file page not yet (or not writably) mapped: as a fault. */
+		const struct linux_vma *v = linux_vma_find(proc->mm, addr);
+		if (v && v->shm) {
+			if (linux_mm_shm_fault(proc, v, addr, write) < 0)
+				return NULL;
+			pte = linux_mm_pte(proc->mm, addr, false);
+		}
+	}
 	if (!pte || (*pte & need) != need)
 		return NULL;
 	if (write && !(*pte & PTE_RW)) {

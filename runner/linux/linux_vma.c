@@ -5,6 +5,7 @@
 
 #include "linux.h"
 #include "linux_pte.h"
+#include "linux_shm.h"
 
 /* Linux's default vm.max_map_count. */
 #define LINUX_MAX_VMAS 65530u
@@ -63,6 +64,10 @@ int linux_vma_split(struct linux_mm *mm, uint64_t addr)
 		return -ENOMEM;
 	mm->vmas[i].end = addr;
 	mm->vmas[i + 1].start = addr;
+	if (mm->vmas[i + 1].shm) { /* both halves name the cache; the upper one's offset moves */
+		linux_shm_ref(mm->vmas[i + 1].shm);
+		mm->vmas[i + 1].pgoff += addr - mm->vmas[i].start;
+	}
 	return 0;
 }
 
@@ -75,42 +80,60 @@ int linux_vma_remove(struct linux_mm *mm, uint64_t start, uint64_t end)
 		j++;
 	if (j == i)
 		return 0; /* nothing there (and maybe no array yet) */
+	for (unsigned k = i; k < j; k++)
+		if (mm->vmas[k].shm)
+			linux_shm_unref(mm->vmas[k].shm);
 	memmove(&mm->vmas[i], &mm->vmas[j], (mm->nvmas - j) * sizeof(*mm->vmas));
 	mm->nvmas -= j - i;
 	return 0;
 }
 
-static bool same_kind(const struct linux_vma *v, unsigned prot, unsigned flags)
+/* Whether lo and hi (lo just below hi) are one mapping: same rights, and
+ * for a file the same cache at contiguous offsets. */
+static bool same_kind(const struct linux_vma *lo, const struct linux_vma *hi)
 {
-	return v->prot == prot && v->flags == flags;
+	return lo->prot == hi->prot && lo->flags == hi->flags && lo->shm == hi->shm &&
+	       (!lo->shm || lo->pgoff + (lo->end - lo->start) == hi->pgoff);
 }
 
-int linux_vma_insert(struct linux_mm *mm, uint64_t start, uint64_t end, unsigned prot,
-		     unsigned flags)
+int linux_vma_insert(struct linux_mm *mm, const struct linux_vma *v)
 {
+	uint64_t start = v->start, end = v->end;
 	unsigned i = first_above(mm, start);
 	if (i < mm->nvmas && mm->vmas[i].start < end)
 		return -EEXIST;
 	/* Merged with a neighbour of the same kind: brk grows one record. */
-	if (i > 0 && mm->vmas[i - 1].end == start && same_kind(&mm->vmas[i - 1], prot, flags)) {
+	if (i > 0 && mm->vmas[i - 1].end == start && same_kind(&mm->vmas[i - 1], v)) {
 		mm->vmas[i - 1].end = end;
-		if (i < mm->nvmas && mm->vmas[i].start == end &&
-		    same_kind(&mm->vmas[i], prot, flags)) {
+		if (i < mm->nvmas && mm->vmas[i].start == end && same_kind(v, &mm->vmas[i])) {
 			mm->vmas[i - 1].end = mm->vmas[i].end;
+			if (mm->vmas[i].shm)
+				linux_shm_unref(mm->vmas[i].shm); /* one record fewer names it */
 			memmove(&mm->vmas[i], &mm->vmas[i + 1],
 				(mm->nvmas - i - 1) * sizeof(*mm->vmas));
 			mm->nvmas--;
 		}
 		return 0;
 	}
-	if (i < mm->nvmas && mm->vmas[i].start == end && same_kind(&mm->vmas[i], prot, flags)) {
+	if (i < mm->nvmas && mm->vmas[i].start == end && same_kind(v, &mm->vmas[i])) {
 		mm->vmas[i].start = start;
+		mm->vmas[i].pgoff = v->pgoff;
 		return 0;
 	}
 	if (open_slot(mm, i) < 0)
 		return -ENOMEM;
-	mm->vmas[i] = (struct linux_vma){.start = start, .end = end, .prot = prot, .flags = flags};
+	mm->vmas[i] = *v;
+	if (v->shm)
+		linux_shm_ref(v->shm);
 	return 0;
+}
+
+void linux_vma_free_all(struct linux_mm *mm)
+{
+	for (unsigned i = 0; i < mm->nvmas; i++)
+		if (mm->vmas[i].shm)
+			linux_shm_unref(mm->vmas[i].shm);
+	mm->nvmas = 0;
 }
 
 bool linux_vma_free(struct linux_mm *mm, uint64_t start, uint64_t end)

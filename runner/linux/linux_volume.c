@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "linux_fs.h"
+#include "linux_shm.h"
 
 /*
  * A volume node is a host node (linux_hostfs.c) whose host path is taken
@@ -327,6 +328,7 @@ long linux_volume_write(struct linux_node *n, int host_fd, uint64_t offset, cons
 			return -errno;
 		if (offset + (uint64_t)done > n->size)
 			n->size = offset + (uint64_t)done;
+		linux_shm_wrote(n, offset, buf, (uint64_t)done); /* mappings see it */
 		return (long)done;
 	}
 }
@@ -338,8 +340,10 @@ int linux_volume_truncate(struct linux_fs *fs, struct linux_node *n, uint64_t si
 		return fd;
 	int rc = ftruncate(fd, (off_t)size) < 0 ? -errno : 0;
 	close(fd);
-	if (rc == 0)
+	if (rc == 0) {
 		n->size = size;
+		linux_shm_truncated(n, size);
+	}
 	return rc;
 }
 

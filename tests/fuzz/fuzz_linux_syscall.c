@@ -1,4 +1,4 @@
-/* libFuzzer target: the --linux syscall layer driven with random calls against a small process (hostile pointers, lengths, fds, paths, host signals pending), with sequences of file-tree and pipe calls (create, remove, chdir, pipe, dup, read, write, poll, close in any order) whose reference counts are checked after every call, with sequences of memory calls over forked address spaces (mmap, munmap, mprotect, mremap, writes, write faults, fork, exit) whose frame counts and copy-on-write contents are checked after every call, with sequences of process and thread calls (fork, vfork, clone, clone of a thread, exit, exit_group, wait4, waitid, kill, tgkill, setpgid, setsid, pipes, futex wait/wake/requeue/wake-op on mapped and unmapped words, robust lists built from the input, loops included) whose tasks' files and address spaces are checked after every call, and with sequences of AF_UNIX, AF_INET and AF_INET6 socket calls (SCM_RIGHTS loops, names, loopback TCP/UDP over lwIP, accept queues, malformed msghdr/cmsg) whose queue accounting is checked after every call, and with sequences of epoll, eventfd, timerfd, signalfd and timer calls across forked tasks whose fd counts are checked after every call. */
+/* libFuzzer target: the --linux syscall layer driven with random calls against a small process (hostile pointers, lengths, fds, paths, host signals pending), with sequences of file-tree and pipe calls (create, remove, chdir, pipe, dup, read, write, poll, close in any order) whose reference counts are checked after every call, with sequences of memory calls over forked address spaces (mmap, munmap, mprotect, mremap, writes, write faults, fork, exit, shared mappings of a file with ftruncate, msync and pwrite) whose frame counts, copy-on-write contents and shared file pages are checked after every call, with sequences of process and thread calls (fork, vfork, clone, clone of a thread, exit, exit_group, wait4, waitid, kill, tgkill, setpgid, setsid, pipes, futex wait/wake/requeue/wake-op on mapped and unmapped words, robust lists built from the input, loops included) whose tasks' files and address spaces are checked after every call, and with sequences of AF_UNIX, AF_INET and AF_INET6 socket calls (SCM_RIGHTS loops, names, loopback TCP/UDP over lwIP, accept queues, malformed msghdr/cmsg) whose queue accounting is checked after every call, and with sequences of epoll, eventfd, timerfd, signalfd and timer calls across forked tasks whose fd counts are checked after every call. */
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "linux.h"
+#include "linux_shm.h"
 #include "linux_socket.h"
 
 #define RAM	 (8ULL << 20)
@@ -283,12 +284,42 @@ static void count_level(struct linux_proc *proc, uint32_t *refs, uint64_t table,
 	}
 }
 
+/* Every page a shared file mapping maps is its file's cached frame for
+ * that offset, inside the file (ftruncate took the others away). */
+static void check_shared(struct linux_proc *proc, struct linux_mm *mm)
+{
+	for (unsigned i = 0; i < mm->nvmas; i++) {
+		const struct linux_vma *v = &mm->vmas[i];
+		if (!v->shm)
+			continue;
+		for (uint64_t a = v->start; a < v->end; a += 4096) {
+			const uint64_t *pte = linux_mm_pte(mm, a, false);
+			if (!pte || !(*pte & (1ULL << 9)))
+				continue;
+			uint64_t index = v->pgoff / 4096 + (a - v->start) / 4096, frame = 0;
+			const struct linux_shm *shm = v->shm;
+			for (uint64_t k = 0; k < shm->npages; k++)
+				if (shm->pages[k].index == index)
+					frame = shm->pages[k].frame;
+			if (frame != (*pte & 0xFFFFFFFFFF000ULL) ||
+			    index >= (shm->node->size + 4095) / 4096)
+				abort();
+		}
+	}
+}
+
 static void check_frames(struct linux_proc *proc, struct mm_model *m)
 {
 	uint32_t *refs = calloc(proc->pages.count, sizeof(*refs));
 	for (int k = 0; k < MM_SLOTS; k++)
-		if (m[k].mm)
+		if (m[k].mm) {
 			count_level(proc, refs, m[k].mm->root, 3);
+			check_shared(proc, m[k].mm);
+		}
+	/* each page a file's cache holds */
+	for (const struct linux_shm *shm = proc->shms; shm; shm = shm->next)
+		for (uint64_t k = 0; k < shm->npages; k++)
+			refs[shm->pages[k].frame / 4096 - proc->pages.first]++;
 	const uint64_t *pdpt = linux_page_host(&proc->pages, proc->pages.physmap);
 	refs[proc->pages.physmap / 4096 - proc->pages.first]++;
 	for (unsigned g = 0; g < 512; g++)
@@ -304,6 +335,11 @@ static void mm_sequence(struct linux_proc *proc, const uint8_t *in, size_t size)
 {
 	struct mm_model m[MM_SLOTS] = {{.mm = proc->mm}};
 	memset(m[0].byte, 0xff, sizeof(m[0].byte));
+	/* A /tmp file of 8 pages for shared file mappings (its page cache). */
+	const uint64_t scratch = 0x200000;
+	linux_copy_out(proc, scratch, "/tmp/shm", 9);
+	long file = linux_sys_openat(proc, (const uint64_t[]){(uint64_t)-100, scratch, 0102, 0600});
+	linux_sys_ftruncate(proc, (const uint64_t[]){(uint64_t)file, 8 * 4096});
 	for (size_t i = 0; i + MM_OP_LEN <= size; i += MM_OP_LEN) {
 		const uint8_t *op = in + i;
 		struct mm_model *cur = &m[op[1] % MM_SLOTS];
@@ -313,7 +349,32 @@ static void mm_sequence(struct linux_proc *proc, const uint8_t *in, size_t size)
 		unsigned page = op[2] % MM_PAGES, n = 1 + op[3] % 4;
 		uint64_t at = MM_BASE + page * 4096ULL, len = n * 4096ULL;
 		uint8_t b = op[3];
-		switch (op[0] % 8) {
+		switch (op[0] % 12) {
+		case 8: /* a shared (or private) mapping of the file, fixed */
+			if (linux_sys_mmap(proc, at, len, op[3] & 3, (op[3] & 0x80 ? 2 : 1) | 0x10,
+					   (uint64_t)file, (op[3] % 12) * 4096ULL) == (long)at)
+				for (unsigned k = page; k < page + n && k < MM_PAGES; k++)
+					cur->byte[k] = -1;
+			break;
+		case 9: /* the file shrinks or grows (its pages past the end go) */
+			linux_sys_ftruncate(
+			    proc, (const uint64_t[]){(uint64_t)file,
+						     (op[3] % 16) * 4096ULL + (op[3] & 1) * 100});
+			break;
+		case 10: linux_sys_msync(proc, at, len, op[3] & 7); break;
+		case 11: /* written by pwrite: a mapping of that page sees it */
+			linux_copy_out(proc, scratch + 64, &b, 1);
+			if (linux_sys_pwrite64(proc,
+					       (const uint64_t[]){(uint64_t)file, scratch + 64, 1,
+								  (op[3] % 12) * 4096ULL}) == 1) {
+				const struct linux_vma *v = linux_vma_find(proc->mm, at);
+				uint8_t got;
+				if (v && v->shm &&
+				    v->pgoff + (at - v->start) == (op[3] % 12) * 4096ULL &&
+				    linux_copy_in(proc, &got, at, 1) == 0 && got != b)
+					abort(); /* the mapping and the file disagree */
+			}
+			break;
 		case 0: /* mmap private or shared, fixed */
 			if (linux_sys_mmap(proc, at, len, 3, (op[3] & 0x80 ? 1 : 2) | 0x30, -1ULL,
 					   0) == (long)at)
