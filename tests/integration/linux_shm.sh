@@ -100,3 +100,31 @@ while IFS= read -r line; do
 done <<<"$want"
 [ "$(cat "$W/py.dat")" = "HELLO World,MMAPp" ] && pass "shm (python3): the volume's host file holds what the mapping wrote" ||
 	fail "shm (python3): host file is '$(cat "$W/py.dat")'"
+
+# python3's multiprocessing: its Lock is a POSIX semaphore (sem_open: a file
+# in /dev/shm mapped MAP_SHARED, then link()ed into place), its Queue a pipe
+# and a semaphore between processes, its Pool worker processes.
+cat >"$W/mp.py" <<'EOF2'
+import multiprocessing as mp
+def answer(q):
+    q.put(6 * 7)
+if __name__ == "__main__":
+    lock = mp.Lock()
+    with lock:
+        print("lock held")
+    q = mp.Queue()
+    p = mp.Process(target=answer, args=(q,))
+    p.start()
+    print("queue:", q.get(timeout=30))
+    p.join()
+    print("child exit:", p.exitcode)
+    with mp.Pool(2) as pool:
+        print("pool:", pool.map(abs, [-1, -2, -3]))
+EOF2
+chmod a+r "$W/mp.py"
+expect "shm: python3 multiprocessing (Lock, Queue, Process, Pool) under --fs /" 0 \
+	"pool: [1, 2, 3]" "$LOCKVM" run --linux --timeout 60 --fs / --volume "$W:/work" /usr/bin/python3 -- /work/mp.py
+for line in "lock held" "queue: 42" "child exit: 0"; do
+	grep -qxF -- "$line" <<<"$out" && pass "shm (multiprocessing): $line" ||
+		fail "shm (multiprocessing): want '$line', got $(tr '\n' '|' <<<"$out")"
+done
