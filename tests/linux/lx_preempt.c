@@ -66,8 +66,8 @@ int main(int argc, char **argv)
 		int st = 0;
 		CHECK(waitpid(child, &st, 0) == child, "waitpid round %u", rounds);
 		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0,
-		      "round %u: the child saw its own and its parent's bytes (status 0x%x)", rounds,
-		      st);
+		      "round %u: the child saw its own and its parent's bytes (status 0x%x)",
+		      rounds, st);
 		CHECK(wrong(next) == 0, "round %u: the parent's pages hold its bytes", rounds);
 		tag = next;
 		rounds++;
