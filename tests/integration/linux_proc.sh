@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# --linux processes: fork/vfork/clone, preemption of a spinning task, pipelines, command substitution, wait, exit statuses, signals between tasks, process groups, --pids against a fork bomb, --timeout against tasks that block every signal.
+# --linux processes: fork/vfork/clone, preemption of a spinning task and of tasks taking page faults, pipelines, command substitution, wait, exit statuses, signals between tasks, process groups, --pids against a fork bomb, --timeout against tasks that block every signal.
 . "$(dirname "$0")/../lib.sh"
 if ! have_kvm; then skip "linux_proc: /dev/kvm is not usable here"; exit 0; fi
 LX=$B/tests/linux
@@ -21,6 +21,25 @@ for libc in glibc musl; do
 		"fork failed after 15 children: Resource temporarily unavailable" \
 		"${RUN[@]}" --pids 16 --fs "$FS" "/bin/lx_fork.$libc" fork-bomb
 done
+# ---- preemption while pages fault ----
+# A time-slice kick that lands while KVM delivers a program's #PF (the vCPU
+# thread preempted by the host mid-delivery) must not switch tasks: the fault
+# would reach the next task, or the flush stub at CPL 0 ("guest fault: #PF at
+# rip=0x5800"). The window needs host contention, so the VMM shares one CPU
+# with a busy loop: with the bug this fails often, not always; it never
+# depends on speed to pass.
+PIN=()
+command -v taskset >/dev/null && PIN=(taskset -c 0)
+"${PIN[@]}" sh -c 'while :; do :; done' &
+busy=$!
+for libc in glibc musl; do
+	[ -x "$LX/lx_preempt.$libc" ] || { skip "linux_proc: lx_preempt.$libc not built (musl-gcc missing)"; continue; }
+	expect "$libc: preemption while pages fault: no fault reaches another task or the flush stub" \
+		0 "preempt ok" "${PIN[@]}" "${RUN[@]}" "$LX/lx_preempt.$libc" 4
+done
+kill "$busy"
+wait "$busy" 2>/dev/null
+
 expect "--pids without --linux is refused" 125 "--pids needs --linux" "$LOCKVM" run --pids 4 /bin/true
 expect "--pids 0 is refused" 125 "--pids '0': want a number" \
 	"$LOCKVM" run --linux --pids 0 --fs "$FS" /bin/lx_fork.glibc

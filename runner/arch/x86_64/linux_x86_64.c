@@ -109,12 +109,14 @@ int linux_vcpu_init(struct vcpu *vcpu, char *err, size_t errlen)
 		return -1;
 	}
 	/* Registers and segments come with every exit in the run page, and
-	 * changed registers go back with the next KVM_RUN: no ioctl per call. */
+	 * changed registers go back with the next KVM_RUN: no ioctl per call.
+	 * Events too: a kick must see an exception KVM is delivering
+	 * (linux_vcpu_kicked). All three came with KVM_CAP_SYNC_REGS (4.17). */
+	const int sync_want = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS;
 	int sync = ioctl(vcpu->vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS);
-	use_sync_regs = sync > 0 && (sync & (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS)) ==
-					(KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS);
+	use_sync_regs = sync > 0 && (sync & sync_want) == sync_want;
 	if (use_sync_regs)
-		vcpu->run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
+		vcpu->run->kvm_valid_regs = sync_want;
 	return 0;
 }
 
@@ -382,10 +384,18 @@ void linux_vcpu_kicked(struct vcpu *vcpu)
 		   ioctl(vcpu->fd, KVM_GET_SREGS, &s) < 0) {
 		return;
 	}
-	if ((s.cs.selector & 3) != 3) {
-		/* In a ring-0 stub (its page-table list in use): delivered when
-		 * the call returns; a spawn waits for the next kick. */
-		if (spawn)
+	/* An exception KVM began to deliver when the kick cut in (a #PF of
+	 * the program's, mid-way into the IDT) survives KVM_SET_REGS and would
+	 * be delivered on whatever registers it found: another task's, or the
+	 * flush stub at CPL 0, which ends the VM. Without sync regs (kernels
+	 * before 4.17) the vCPU thread may not read events: not checked there. */
+	bool delivering = use_sync_regs && (vcpu->run->s.regs.events.exception.injected ||
+					    vcpu->run->s.regs.events.exception.pending);
+	if ((s.cs.selector & 3) != 3 || delivering) {
+		/* In a ring-0 stub (its page-table list in use) or entering one:
+		 * a signal is delivered when the call returns, or by the next
+		 * kick, as a spawn is (a fault's return delivers none). */
+		if (spawn || host_signal)
 			vm_set_slice(vm, LINUX_SLICE_MS);
 		return;
 	}
