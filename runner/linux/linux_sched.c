@@ -180,6 +180,9 @@ void linux_sched_switch(struct linux_proc *proc, struct linux_regs *regs)
 		return;
 	linux_thread_sync(proc); /* its threads see its fds, cwd and actions */
 	cur->regs = *regs;
+	if (linux_thread_alive(cur))
+		cur->fpu = *linux_fpu_cur(proc);
+	linux_fpu_set(proc, &next->fpu);
 	cur->saved = proc->task_state;
 	proc->task_state = next->saved;
 	*regs = next->regs;

@@ -44,6 +44,7 @@ int linux_tasks_init(struct linux_proc *proc, unsigned max_tasks)
 	}
 	*t = (struct linux_task){
 	    .pid = INIT_PID, .tgid = INIT_PID, .pgid = INIT_PID, .sid = INIT_PID};
+	linux_fpu_init_state(&t->fpu); /* the vCPU's first state (arch_vcpu_init) */
 	set_comm(t, proc->cfg.argc ? proc->cfg.argv[0] : "init");
 	proc->tasks[0] = t;
 	proc->ntasks = 1;
