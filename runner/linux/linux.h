@@ -248,13 +248,17 @@ struct linux_task {
 	int pid, ppid, pgid, sid; /* pid: the thread id; ppid: 0 for a non-leader thread */
 	int tgid;
 	enum linux_task_run run;
-	int wstatus;			  /* ZOMBIE: status as wait4 encodes it */
-	int exit_signal;		  /* sent to the parent at exit (clone's low byte) */
-	struct linux_task *vfork_child;	  /* VFORKED: the child it waits for */
-	uint64_t block_gen;		  /* BLOCKED: proc->wake_gen when it blocked */
-	uint64_t block_deadline;	  /* BLOCKED: its call's deadline, 0 none */
-	uint64_t pending;		  /* signals sent to this thread, not yet delivered */
-	uint64_t group_pending;		  /* leader: signals sent to the process */
+	int wstatus;			/* ZOMBIE: status as wait4 encodes it */
+	int exit_signal;		/* sent to the parent at exit (clone's low byte) */
+	struct linux_task *vfork_child; /* VFORKED: the child it waits for */
+	uint64_t block_gen;		/* BLOCKED: proc->wake_gen when it blocked */
+	uint64_t block_deadline;	/* BLOCKED: its call's deadline, 0 none */
+	uint64_t pending;		/* signals sent to this thread, not yet delivered */
+	uint64_t group_pending;		/* leader: signals sent to the process */
+	/* Job control (leader): the process is stopped (stop_signal) until
+	 * SIGCONT; what wait's WUNTRACED and WCONTINUED have yet to report. */
+	bool stopped, report_stop, report_cont;
+	int stop_signal;
 	bool autoreap;			  /* a thread: freed once it is a zombie */
 	uint64_t robust_list, robust_len; /* set_robust_list */
 	struct linux_futex_wait futex;

@@ -203,6 +203,10 @@ long linux_signal_raise_ret(struct linux_proc *proc, uint64_t sig, long ret)
 		/* SIGCHLD, SIGCONT, SIGURG, SIGWINCH are ignored by default. */
 		if (sig == 17 || sig == 18 || sig == 23 || sig == 28)
 			return 0;
+		if (sig == L_SIGSTOP || (sig >= 20 && sig <= 22)) { /* SIGTSTP, SIGTTIN, SIGTTOU */
+			linux_task_stop(proc, proc->cur, (unsigned)sig); /* one blocked until now */
+			return 0;
+		}
 		linux_task_exit(proc, (int)sig); /* pid 1: the VM ends with it */
 		return 0;
 	}

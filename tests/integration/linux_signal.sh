@@ -24,3 +24,23 @@ for libc in glibc musl; do
 	expect "$libc: a fork child starts with its parent's MXCSR" \
 		0 "sigfpu ok" "${RUN[@]}" --fs "$FS" /bin/lx_sigfpu fork
 done
+
+# ---- job control ----
+for libc in glibc musl; do
+	[ -x "$LX/lx_sigstop.$libc" ] || { skip "linux_signal: lx_sigstop.$libc not built (musl-gcc missing)"; continue; }
+	expect "$libc: SIGSTOP/SIGTSTP stop every thread (no CPU), SIGCONT continues, WUNTRACED/WCONTINUED/waitid report, SIGCHLD unless SA_NOCLDSTOP" \
+		0 "sigstop ok" "${RUN[@]}" "$LX/lx_sigstop.$libc"
+done
+
+BUSYBOX=$(command -v busybox || true)
+if [ -z "$BUSYBOX" ]; then
+	skip "linux_signal: busybox-static is not installed (apt-get install busybox-static)"
+else
+	cp "$BUSYBOX" "$FS/bin/busybox"
+	for a in sh sleep cat; do ln -sf busybox "$FS/bin/$a"; done
+	# /proc/PID/stat's third field: T while stopped, not T once continued (S, or R
+	# if it has not reached its sleep yet).
+	expect "busybox sh: kill -STOP then kill -CONT a background sleep (T, then not; TERM: 143)" \
+		0 "T go 143" "${RUN[@]}" --fs "$FS" /bin/sh -c \
+		'sleep 30 & p=$!; kill -STOP $p; read -r _ _ a _ </proc/$p/stat; kill -CONT $p; read -r _ _ b _ </proc/$p/stat; [ "$b" != T ] && b=go; kill $p; wait $p; echo "$a $b $?"'
+fi
