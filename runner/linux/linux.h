@@ -259,6 +259,11 @@ struct linux_task {
 	 * SIGCONT; what wait's WUNTRACED and WCONTINUED have yet to report. */
 	bool stopped, report_stop, report_cont;
 	int stop_signal;
+	/* Leader: what the SIGCHLD last sent to it says (si_code CLD_*, the
+	 * child's pid, si_status); code 0: none. */
+	struct {
+		int code, pid, status;
+	} chld;
 	bool autoreap;			  /* a thread: freed once it is a zombie */
 	uint64_t robust_list, robust_len; /* set_robust_list */
 	struct linux_futex_wait futex;

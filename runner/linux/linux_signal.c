@@ -22,6 +22,7 @@
 #define L_SIGKILL	 9
 #define L_SIGTERM	 15
 #define L_SIGSTOP	 19
+#define L_SIGCHLD	 17
 #define MAX_SIGNAL_DEPTH 16
 /* uc_flags: an XSAVE-layout fpstate, the saved ss is meaningful and restored. */
 #define L_UC_FP_XSTATE	       0x1
@@ -215,6 +216,13 @@ long linux_signal_raise_ret(struct linux_proc *proc, uint64_t sig, long ret)
 		return 0;
 	}
 	struct siginfo64 info = {.signo = (int32_t)sig, .code = -6 /* SI_TKILL */, .addr = 1};
+	const struct linux_task *leader = linux_thread_leader(proc, proc->cur);
+	if (sig == L_SIGCHLD && leader->chld.code) {
+		/* si_code CLD_*, si_pid (si_uid 0), si_status at 24 */
+		info.code = leader->chld.code;
+		info.addr = (uint32_t)leader->chld.pid;
+		memcpy(info.rest, &leader->chld.status, sizeof(leader->chld.status));
+	}
 	proc->regs->rax =
 	    (uint64_t)ret; /* the raising call's own result, restored by rt_sigreturn */
 	if (!deliver(proc, (unsigned)sig, &info, 0, 0, 0, proc->regs))

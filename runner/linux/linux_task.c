@@ -22,6 +22,11 @@
 #define L_SIGURG       23
 #define L_SIGWINCH     28
 #define L_SA_NOCLDSTOP 0x1
+/* si_code of SIGCHLD */
+#define L_CLD_EXITED	1
+#define L_CLD_KILLED	2
+#define L_CLD_STOPPED	5
+#define L_CLD_CONTINUED 6
 
 static uint64_t bit(unsigned sig)
 {
@@ -248,6 +253,20 @@ static void end_threads(struct linux_proc *proc, struct linux_task *leader)
 	linux_sched_tasks_changed(proc);
 }
 
+/* Sends sig (SIGCHLD, or the exit signal clone named) to parent about
+ * child, keeping what a SIGCHLD's siginfo says. */
+static void signal_parent(struct linux_proc *proc, struct linux_task *parent,
+			  const struct linux_task *child, unsigned sig, int code, int status)
+{
+	if (sig == L_SIGCHLD) {
+		struct linux_task *leader = linux_thread_leader(proc, parent);
+		leader->chld.code = code;
+		leader->chld.pid = child->pid;
+		leader->chld.status = status;
+	}
+	linux_task_signal(proc, parent, sig);
+}
+
 /* Ends the process of task t (all its threads): pid 1 ends the VM with its
  * status; others become zombies whose children pid 1 inherits, and their
  * parent hears SIGCHLD. */
@@ -276,8 +295,12 @@ static void task_end(struct linux_proc *proc, struct linux_task *t, int wstatus)
 			proc->tasks[i]->ppid = INIT_PID;
 	vfork_done(proc, t);
 	struct linux_task *parent = linux_task_find(proc, t->ppid);
-	if (parent && t->exit_signal > 0 && t->exit_signal <= LINUX_NSIG)
-		linux_task_signal(proc, parent, (unsigned)t->exit_signal);
+	if (parent && t->exit_signal > 0 && t->exit_signal <= LINUX_NSIG) {
+		bool killed = wstatus & 0x7F;
+		signal_parent(proc, parent, t, (unsigned)t->exit_signal,
+			      killed ? L_CLD_KILLED : L_CLD_EXITED,
+			      killed ? wstatus & 0x7F : (wstatus >> 8) & 0xFF);
+	}
 	proc->wake_gen++; /* a parent in wait4, a reader of its pipes */
 	if (cur_in)
 		proc->resched = true;
@@ -323,7 +346,9 @@ static void notify_parent(struct linux_proc *proc, struct linux_task *leader)
 	const struct linux_task_state *st = linux_thread_group_state(proc, parent);
 	if (st && (st->actions[L_SIGCHLD - 1].flags & L_SA_NOCLDSTOP))
 		return;
-	linux_task_signal(proc, parent, L_SIGCHLD);
+	signal_parent(proc, parent, leader, L_SIGCHLD,
+		      leader->stopped ? L_CLD_STOPPED : L_CLD_CONTINUED,
+		      leader->stopped ? leader->stop_signal : L_SIGCONT);
 }
 
 void linux_task_stop(struct linux_proc *proc, struct linux_task *t, unsigned sig)

@@ -13,16 +13,19 @@
 
 #include "lx_checkline.h"
 
-static volatile sig_atomic_t chld;
+static volatile sig_atomic_t chld, chld_code, chld_status, chld_pid;
 
-static void on_chld(int sig)
+static void on_chld(int sig, siginfo_t *si, void *uc)
 {
 	chld++;
+	chld_code = si->si_code;
+	chld_status = si->si_status;
+	chld_pid = si->si_pid;
 }
 
 static void sigchld_action(int flags)
 {
-	struct sigaction sa = {.sa_handler = on_chld, .sa_flags = flags | SA_RESTART};
+	struct sigaction sa = {.sa_sigaction = on_chld, .sa_flags = flags | SA_RESTART | SA_SIGINFO};
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGCHLD, &sa, NULL);
 }
@@ -82,7 +85,10 @@ static void test_stop_continue(int threads)
 	CHECK(kill(pid, SIGSTOP) == 0, "kill SIGSTOP");
 	CHECK(waitpid(pid, &st, WUNTRACED) == pid && WIFSTOPPED(st) && WSTOPSIG(st) == SIGSTOP,
 	      "waitpid WUNTRACED: stopped by SIGSTOP (status %#x)", st);
-	CHECK(chld >= 1, "SIGCHLD (CLD_STOPPED) reached the parent");
+	CHECK(chld >= 1 && chld_code == CLD_STOPPED && chld_status == SIGSTOP && chld_pid == pid,
+	      "SIGCHLD with CLD_STOPPED, SIGSTOP and the child's pid reached the parent (%d: "
+	      "code %d status %d)",
+	      (int)chld, (int)chld_code, (int)chld_status);
 	unsigned long c0 = counters[0], c1 = counters[1];
 	sleep_ms(300);
 	CHECK(counters[0] == c0 && counters[1] == c1,
@@ -94,7 +100,10 @@ static void test_stop_continue(int threads)
 	CHECK(waitpid(pid, &st, WCONTINUED) == pid && WIFCONTINUED(st),
 	      "waitpid WCONTINUED: continued (status %#x)", st);
 	CHECK(moves(0), "the continued child runs again");
-	CHECK(chld >= 1, "SIGCHLD (CLD_CONTINUED) reached the parent"); /* sent as it runs */
+	/* Sent as it runs again. */
+	CHECK(chld >= 1 && chld_code == CLD_CONTINUED && chld_status == SIGCONT,
+	      "SIGCHLD with CLD_CONTINUED, SIGCONT reached the parent (%d: code %d status %d)",
+	      (int)chld, (int)chld_code, (int)chld_status);
 	if (threads > 1)
 		CHECK(moves(1), "... and so does its second thread");
 	/* Stopped again, then SIGKILL: it dies stopped. */
@@ -103,6 +112,9 @@ static void test_stop_continue(int threads)
 	kill(pid, SIGKILL);
 	CHECK(waitpid(pid, &st, 0) == pid && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL,
 	      "SIGKILL ends a stopped process (status %#x)", st);
+	CHECK(chld_code == CLD_KILLED && chld_status == SIGKILL,
+	      "SIGCHLD with CLD_KILLED, SIGKILL for its end (code %d status %d)", (int)chld_code,
+	      (int)chld_status);
 }
 
 static void test_waitid(void)
