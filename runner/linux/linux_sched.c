@@ -153,8 +153,8 @@ static struct linux_task *wait_for_task(struct linux_proc *proc)
 	for (;;) {
 		struct linux_task *next = pick(proc, true);
 		uint64_t wake = others_deadline(proc), timer = linux_timers_next(proc);
-		if (timer && (!wake || timer < wake))
-			wake = timer;
+		if (timer && (wake == 0 || timer < wake))
+			wake = timer; /* a timer's signal may make a task runnable */
 		if (next || vm_is_ending(proc->vm) || (!wake && !any_stopped(proc)))
 			return next;
 		pthread_mutex_lock(&proc->vm->lock);
