@@ -192,11 +192,11 @@ void linux_sched_switch(struct linux_proc *proc, struct linux_regs *regs)
 	if (!next && (!linux_thread_alive(cur) || linux_task_stopped(proc, cur)))
 		next = wait_for_task(proc);
 	if (!next) {
-		if (vm_is_ending(proc->vm) ||
-		    (proc->vm->deadline_ns && now_ns() >= proc->vm->deadline_ns))
-			return; /* the main thread ends it: --timeout */
+		if (vm_is_ending(proc->vm))
+			return;
 		/* Every task waits on another's vfork, or a retry finds its own
-		 * call still blocked: the running task retries at once. */
+		 * call still blocked: the running task retries at once. Never
+		 * a dead or stopped one (past --timeout, vm_end says 124). */
 		if (!linux_thread_alive(cur) || linux_task_stopped(proc, cur)) {
 			vm_end(proc->vm, EXIT_GUEST_ERROR, "linux: no task left to run");
 			return;
