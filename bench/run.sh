@@ -214,6 +214,21 @@ touch_exits() { "$L" run --linux --stats --mem 512M "$LX/spawn_bench.glibc" fork
 per_page=$(awk -v a="$(touch_exits 64)" -v b="$(touch_exits 0)" 'BEGIN { if (a != "" && b != "") printf "%.4f", (a - b) / 16384 }')
 echo "BENCH linux-syscall ratio=$(ratio "$lx_us" "$raw_mmio") getppid=${lx_us}us/call raw_ring3_mmio_exit=${raw_mmio}us exits_per_syscall=${per_call:-?} exits_per_fresh_page=${per_page:-?} (lower is better; target <= 1.1)"
 
+# linux-signal: a signal sent to itself and handled (tgkill, handler, rt_sigreturn: two
+# calls, the frame's FPU state saved and loaded) / two getppid() calls, both in the VM:
+# what a delivery costs beyond its two exits. Best of 3; native beside.
+sg_vm="" sg_call="" sg_native=""
+for _ in 1 2 3; do
+	out_vm=$("$L" run --linux "$LX/signal_bench.glibc" -- 20000)
+	sg_vm+="$(awk '/signal_ns/ { print $2 }' <<<"$out_vm") "
+	sg_call+="$(awk '/getppid_ns/ { print $2 }' <<<"$out_vm") "
+	sg_native+="$("$LX/signal_bench.glibc" 200000 | awk '/signal_ns/ { print $2 }') "
+done
+sg_vm=$(tr ' ' '\n' <<<"$sg_vm" | grep . | sort -g | head -1)
+sg_call=$(tr ' ' '\n' <<<"$sg_call" | grep . | sort -g | head -1)
+sg_native=$(tr ' ' '\n' <<<"$sg_native" | grep . | sort -g | head -1)
+echo "BENCH linux-signal ratio=$(ratio "$sg_vm" "$((2 * sg_call))") vm=${sg_vm}ns per delivery, getppid=${sg_call}ns, native=${sg_native}ns (a delivery / two calls in the VM; lower is better; target <= 1.5)"
+
 # linux-unix: 256 MiB through an AF_UNIX socketpair in one process (64 KiB writes and
 # reads: two exits per 64 KiB), in a --linux VM / natively. Interleaved, best of 3.
 ux_vm="" ux_native=""

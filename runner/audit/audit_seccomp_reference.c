@@ -170,7 +170,8 @@ static const struct {
 	const char *role;
 	const char *requests;
 } audit_seccomp_kvm_needs[] = {
-    {"vcpu", " KVM_RUN KVM_GET_REGS KVM_SET_REGS KVM_GET_SREGS KVM_SET_SREGS "},
+    {"vcpu", " KVM_RUN KVM_GET_REGS KVM_SET_REGS KVM_GET_SREGS KVM_SET_SREGS KVM_GET_XSAVE "
+	     "KVM_SET_XSAVE "},
     {"vmm", " KVM_GET_DIRTY_LOG KVM_SET_USER_MEMORY_REGION KVM_GET_REGS KVM_GET_SREGS "
 	    "KVM_GET_XSAVE KVM_GET_VCPU_EVENTS KVM_GET_MSRS "},
 };

@@ -213,6 +213,13 @@ struct linux_task_state {
 	LINUX_TASK_FIELDS
 };
 
+/* A task's x87/SSE state as FXSAVE lays it out, every field meant (none
+ * left to an XSTATE_BV bit: an initial component is written out). The
+ * program cannot enable AVX or more: CR4.OSXSAVE is off. */
+struct linux_fpu {
+	uint8_t legacy[512];
+};
+
 /* Registers a syscall sees and may change; the architecture code moves
  * them between KVM and here. */
 struct linux_regs {
@@ -249,13 +256,22 @@ struct linux_task {
 	int pid, ppid, pgid, sid; /* pid: the thread id; ppid: 0 for a non-leader thread */
 	int tgid;
 	enum linux_task_run run;
-	int wstatus;			  /* ZOMBIE: status as wait4 encodes it */
-	int exit_signal;		  /* sent to the parent at exit (clone's low byte) */
-	struct linux_task *vfork_child;	  /* VFORKED: the child it waits for */
-	uint64_t block_gen;		  /* BLOCKED: proc->wake_gen when it blocked */
-	uint64_t block_deadline;	  /* BLOCKED: its call's deadline, 0 none */
-	uint64_t pending;		  /* signals sent to this thread, not yet delivered */
-	uint64_t group_pending;		  /* leader: signals sent to the process */
+	int wstatus;			/* ZOMBIE: status as wait4 encodes it */
+	int exit_signal;		/* sent to the parent at exit (clone's low byte) */
+	struct linux_task *vfork_child; /* VFORKED: the child it waits for */
+	uint64_t block_gen;		/* BLOCKED: proc->wake_gen when it blocked */
+	uint64_t block_deadline;	/* BLOCKED: its call's deadline, 0 none */
+	uint64_t pending;		/* signals sent to this thread, not yet delivered */
+	uint64_t group_pending;		/* leader: signals sent to the process */
+	/* Job control (leader): the process is stopped (stop_signal) until
+	 * SIGCONT; what wait's WUNTRACED and WCONTINUED have yet to report. */
+	bool stopped, report_stop, report_cont;
+	int stop_signal;
+	/* Leader: what the SIGCHLD last sent to it says (si_code CLD_*, the
+	 * child's pid, si_status); code 0: none. */
+	struct {
+		int code, pid, status;
+	} chld;
 	bool autoreap;			  /* a thread: freed once it is a zombie */
 	uint64_t robust_list, robust_len; /* set_robust_list */
 	struct linux_futex_wait futex;
@@ -268,6 +284,7 @@ struct linux_task {
 	unsigned cmdline_len;
 	char exe[LINUX_PATH_MAX];      /* its image's path in the VM's tree (/proc/PID/exe) */
 	struct linux_regs regs;	       /* while it does not run */
+	struct linux_fpu fpu;	       /* while it does not run */
 	struct linux_task_state saved; /* while it does not run */
 };
 
@@ -322,6 +339,11 @@ struct linux_proc {
 	bool fs_base_dirty;	 /* arch_prctl changed it: load it before resuming */
 	bool regs_replaced;	 /* the call set every register (rt_sigreturn, a signal) */
 	struct linux_regs *regs; /* registers of the call being served */
+	/* The running task's FPU state (linux_sigfpu.c): KVM holds it while the
+	 * program runs; fpu is a copy once fpu_held, and goes back to KVM
+	 * before the program resumes when fpu_dirty. */
+	struct linux_fpu fpu;
+	bool fpu_held, fpu_dirty;
 	/* Counters */
 	uint64_t syscalls, enosys;
 	uint64_t eafnosupport; /* socket() of a family not served (linux_socket.c) */
@@ -370,8 +392,9 @@ void linux_free(struct linux_proc *proc);
 /* ---- linux_syscall.c ---- */
 
 /* Serves one syscall: regs in, regs out (rax = result, or a whole new
- * register set for rt_sigreturn). Never touches KVM: the fuzz target and
- * unit tests drive it directly. */
+ * register set for rt_sigreturn). Touches KVM only to read the FPU state
+ * (linux_arch_fpu_fetch(), nothing without a vCPU run page): the fuzz
+ * target and unit tests drive it directly. */
 void linux_syscall(struct linux_proc *proc, struct linux_regs *regs);
 
 /* Name of a syscall number ("?" if unknown). */
@@ -937,6 +960,42 @@ bool linux_signal_host_wakes(struct linux_proc *proc);
 /* Takes the ready host signal: its action, or a frame on regs (whose rax
  * is the interrupted call's result). */
 void linux_signal_host_deliver(struct linux_proc *proc, struct linux_regs *regs);
+
+/* ---- linux_sigfpu.c: the FPU state of tasks and of signal frames ---- */
+
+/* Bytes of the fpstate a signal frame holds: the FXSAVE area, the XSAVE
+ * header (xstate_size, 576) and FP_XSTATE_MAGIC2 after them. */
+#define LINUX_SIGFPU_SIZE 580
+/* Linux's initial state (FCW 0x37F, MXCSR 0x1F80, the rest zero): a new
+ * image's, and what a signal handler starts with. */
+void linux_fpu_init_state(struct linux_fpu *fpu);
+/* The running task's state (fetched from the vCPU on first use). */
+const struct linux_fpu *linux_fpu_cur(struct linux_proc *proc);
+/* Makes fpu the running task's state; loaded into the vCPU before the
+ * program resumes. */
+void linux_fpu_set(struct linux_proc *proc, const struct linux_fpu *fpu);
+/* The fpstate of a signal frame (out[0, LINUX_SIGFPU_SIZE)) for fpu:
+ * sw_reserved with FP_XSTATE_MAGIC1 and the sizes, the XSAVE header,
+ * FP_XSTATE_MAGIC2 after it, as Linux's copy_fpstate_to_sigframe(). */
+void linux_sigfpu_build(const struct linux_fpu *fpu, uint8_t out[LINUX_SIGFPU_SIZE]);
+/*
+ * The state an rt_sigreturn loads from the fpstate the program left at
+ * uc_mcontext.fpstate (addr): buf[0, len) are its bytes (guest memory,
+ * untrusted: len is what could be read, 512 to LINUX_SIGFPU_SIZE). As
+ * Linux's __fpu_restore_sig(): without FP_XSTATE_MAGIC1, sane sizes and
+ * FP_XSTATE_MAGIC2 only the FXSAVE area is taken (FXRSTOR: addr 16-byte
+ * aligned); else the XSAVE layout (XRSTOR: 64-byte aligned, XSTATE_BV
+ * within x87|SSE, XCOMP_BV and the next 8 header bytes zero); reserved
+ * MXCSR bits are refused. 0 with *out, or -1 where XRSTOR or FXRSTOR
+ * would fault: the task gets SIGSEGV.
+ */
+int linux_sigfpu_parse(const uint8_t *buf, size_t len, uint64_t addr, struct linux_fpu *out);
+
+/* ---- arch (linux_x86_64.c): the vCPU's FPU state; nothing without KVM ---- */
+
+/* Copies the vCPU's FPU state into proc->fpu. False (the VM ends) if KVM
+ * refused; true and nothing done without a vCPU run page (fuzzing). */
+bool linux_arch_fpu_fetch(struct linux_proc *proc);
 
 /* Internal result of a blocking call a signal interrupted: linux_syscall()
  * restarts it or makes it EINTR, as Linux's ERESTARTSYS. */

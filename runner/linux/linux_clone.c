@@ -98,6 +98,7 @@ static long do_clone(struct linux_proc *proc, uint64_t flags, uint64_t newsp, ui
 	/* It returns 0 from the same call, with the parent's registers. */
 	child->regs = *proc->regs;
 	child->regs.rax = 0;
+	child->fpu = *linux_fpu_cur(proc); /* and its FPU state, as Linux's fpu_clone() */
 	if (newsp)
 		child->regs.rsp = newsp;
 	if (flags & L_CLONE_SETTLS)

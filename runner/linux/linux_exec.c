@@ -605,6 +605,9 @@ static long do_execveat(struct linux_proc *proc, uint64_t dirfd, uint64_t upath,
 	*proc->regs = (struct linux_regs){
 	    .rip = proc->entry, .rsp = proc->initial_rsp, .rflags = linux_user_rflags(0)};
 	proc->regs_replaced = true;
+	struct linux_fpu fpu; /* and the FPU as fpu__clear_user_states(): FCW 0x37F, MXCSR 0x1F80 */
+	linux_fpu_init_state(&fpu);
+	linux_fpu_set(proc, &fpu);
 	linux_task_exec(proc, filename); /* a vfork parent goes on */
 	return 0;
 }

@@ -16,6 +16,7 @@ static const char *state_name(char state)
 	case 'R': return "R (running)";
 	case 'S': return "S (sleeping)";
 	case 'D': return "D (disk sleep)";
+	case 'T': return "T (stopped)";
 	default: return "Z (zombie)";
 	}
 }

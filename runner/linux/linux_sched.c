@@ -6,6 +6,8 @@
 
 static bool runnable(struct linux_proc *proc, const struct linux_task *t, uint64_t now)
 {
+	if (linux_task_stopped(proc, t))
+		return false; /* until SIGCONT (or SIGKILL) */
 	if (t->run == LINUX_TASK_RUNNABLE)
 		return true;
 	if (t->run != LINUX_TASK_BLOCKED)
@@ -28,8 +30,9 @@ static struct linux_task *pick(struct linux_proc *proc, bool with_cur)
 	uint64_t now = now_ns();
 	for (unsigned k = 1; k <= n; k++) {
 		struct linux_task *t = proc->tasks[(at + k) % n];
-		if (t != proc->cur ? runnable(proc, t, now)
-				   : with_cur && t->run == LINUX_TASK_RUNNABLE)
+		if (t != proc->cur
+			? runnable(proc, t, now)
+			: with_cur && t->run == LINUX_TASK_RUNNABLE && !linux_task_stopped(proc, t))
 			return t;
 	}
 	return NULL;
@@ -132,21 +135,45 @@ bool linux_sched_preempt(struct linux_proc *proc, struct linux_regs *regs)
 	return proc->regs_replaced;
 }
 
-/* The running thread is gone and nothing can run yet: the vCPU thread
- * waits for the first deadline of a blocked task. NULL: none will come. */
+static bool any_stopped(struct linux_proc *proc)
+{
+	for (unsigned i = 0; i < proc->ntasks; i++)
+		if (proc->tasks[i]->stopped)
+			return true;
+	return false;
+}
+
+/* The running thread is gone or stopped and nothing can run yet: the vCPU
+ * thread waits (using no CPU) for the first deadline of a blocked task or
+ * timer, or, while a process is stopped, for what can continue it: a host
+ * signal for pid 1, a `lockvm exec` request or its kill. NULL: none will
+ * come, or the VM ends. */
 static struct linux_task *wait_for_task(struct linux_proc *proc)
 {
 	for (;;) {
 		struct linux_task *next = pick(proc, true);
-		uint64_t wake = others_deadline(proc);
-		if (next || !wake || vm_is_ending(proc->vm))
+		uint64_t wake = others_deadline(proc), timer = linux_timers_next(proc);
+		if (timer && (wake == 0 || timer < wake))
+			wake = timer; /* a timer's signal may make a task runnable */
+		if (next || vm_is_ending(proc->vm) || (!wake && !any_stopped(proc)))
 			return next;
 		pthread_mutex_lock(&proc->vm->lock);
-		(void)vm_wait_locked(proc->vm, wake, &proc->signal_generation);
+		if (!linux_signal_host_ready(proc))
+			(void)vm_wait_locked(proc->vm, wake, &proc->signal_generation);
 		pthread_mutex_unlock(&proc->vm->lock);
 		if (vm_is_ending(proc->vm) ||
 		    (proc->vm->deadline_ns && now_ns() >= proc->vm->deadline_ns))
 			return NULL;
+		(void)linux_timers_run(proc); /* a signal sent makes its task runnable */
+		(void)linux_spawn_poll(proc, true);
+		if (linux_signal_host_ready(proc) && linux_signal_host_wakes(proc)) {
+			proc->wake_gen++; /* pid 1's blocked call looks again, and takes it */
+			if (!pick(proc, true)) { /* it cannot yet (a futex wait): no hot loop */
+				pthread_mutex_lock(&proc->vm->lock);
+				(void)vm_wait_locked(proc->vm, now_ns() + 10000000ULL, NULL);
+				pthread_mutex_unlock(&proc->vm->lock);
+			}
+		}
 	}
 }
 
@@ -162,14 +189,15 @@ void linux_sched_switch(struct linux_proc *proc, struct linux_regs *regs)
 	proc->cur_blocked = false;
 	proc->retry_soon = false;
 	struct linux_task *next = pick(proc, true);
-	if (!next && !linux_thread_alive(cur))
+	if (!next && (!linux_thread_alive(cur) || linux_task_stopped(proc, cur)))
 		next = wait_for_task(proc);
 	if (!next) {
 		if (vm_is_ending(proc->vm))
 			return;
 		/* Every task waits on another's vfork, or a retry finds its own
-		 * call still blocked: the running task retries at once. */
-		if (!linux_thread_alive(cur)) {
+		 * call still blocked: the running task retries at once. Never
+		 * a dead or stopped one (past --timeout, vm_end says 124). */
+		if (!linux_thread_alive(cur) || linux_task_stopped(proc, cur)) {
 			vm_end(proc->vm, EXIT_GUEST_ERROR, "linux: no task left to run");
 			return;
 		}
@@ -180,6 +208,9 @@ void linux_sched_switch(struct linux_proc *proc, struct linux_regs *regs)
 		return;
 	linux_thread_sync(proc); /* its threads see its fds, cwd and actions */
 	cur->regs = *regs;
+	if (linux_thread_alive(cur))
+		cur->fpu = *linux_fpu_cur(proc);
+	linux_fpu_set(proc, &next->fpu);
 	cur->saved = proc->task_state;
 	proc->task_state = next->saved;
 	*regs = next->regs;

@@ -22,7 +22,12 @@
 #define L_SIGKILL	 9
 #define L_SIGTERM	 15
 #define L_SIGSTOP	 19
+#define L_SIGCHLD	 17
 #define MAX_SIGNAL_DEPTH 16
+/* uc_flags: an XSAVE-layout fpstate, the saved ss is meaningful and restored. */
+#define L_UC_FP_XSTATE	       0x1
+#define L_UC_SIGCONTEXT_SS     0x2
+#define L_UC_STRICT_RESTORE_SS 0x4
 
 /* struct sigcontext (x86-64), as the kernel lays it out. */
 struct sigcontext64 {
@@ -78,10 +83,15 @@ static bool deliver(struct linux_proc *proc, unsigned sig, const struct siginfo6
 		      regs->rsp <= proc->altstack_sp + proc->altstack_size;
 	if ((act->flags & L_SA_ONSTACK) && proc->altstack_size && !on_alt)
 		sp = proc->altstack_sp + proc->altstack_size;
-	sp = ((sp - sizeof(struct rt_sigframe)) & ~15ULL) - 8;
+	/* The FPU state first, 64-byte aligned for XSAVE (fpu__alloc_mathframe). */
+	uint64_t fpstate = (sp - LINUX_SIGFPU_SIZE) & ~63ULL;
+	sp = ((fpstate - sizeof(struct rt_sigframe)) & ~15ULL) - 8;
+	uint8_t fpu_frame[LINUX_SIGFPU_SIZE];
+	linux_sigfpu_build(linux_fpu_cur(proc), fpu_frame);
 	struct rt_sigframe frame, *f = &frame;
 	memset(f, 0, sizeof(*f));
 	f->pretcode = act->restorer;
+	f->uc.flags = L_UC_FP_XSTATE | L_UC_SIGCONTEXT_SS | L_UC_STRICT_RESTORE_SS;
 	f->uc.ss_sp = proc->altstack_sp;
 	f->uc.ss_size = proc->altstack_size;
 	f->uc.ss_flags = proc->altstack_size ? (on_alt ? L_SS_ONSTACK : 0) : L_SS_DISABLE;
@@ -111,11 +121,16 @@ static bool deliver(struct linux_proc *proc, unsigned sig, const struct siginfo6
 	    .trapno = trapno,
 	    .oldmask = proc->sigmask,
 	    .cr2 = cr2,
+	    .fpstate = fpstate,
 	};
 	f->uc.sigmask = proc->sigmask_restore ? proc->sigmask_saved : proc->sigmask;
 	f->info = *info;
-	if (linux_copy_out(proc, sp, f, sizeof(*f)) < 0)
+	if (linux_copy_out(proc, fpstate, fpu_frame, sizeof(fpu_frame)) < 0 ||
+	    linux_copy_out(proc, sp, f, sizeof(*f)) < 0)
 		return false;
+	struct linux_fpu clean; /* the handler starts with Linux's initial FPU state */
+	linux_fpu_init_state(&clean);
+	linux_fpu_set(proc, &clean);
 	proc->sigmask |= act->mask | ((act->flags & L_SA_NODEFER) ? 0 : bit(sig));
 	proc->sigmask &= ~unblockable;
 	uint64_t handler = act->handler;
@@ -198,6 +213,10 @@ long linux_signal_raise_ret(struct linux_proc *proc, uint64_t sig, long ret)
 		/* SIGCHLD, SIGCONT, SIGURG, SIGWINCH are ignored by default. */
 		if (sig == 17 || sig == 18 || sig == 23 || sig == 28)
 			return 0;
+		if (sig == L_SIGSTOP || (sig >= 20 && sig <= 22)) { /* SIGTSTP, SIGTTIN, SIGTTOU */
+			linux_task_stop(proc, proc->cur, (unsigned)sig); /* one blocked until now */
+			return 0;
+		}
 		linux_task_exit(proc, (int)sig); /* pid 1: the VM ends with it */
 		return 0;
 	}
@@ -206,6 +225,13 @@ long linux_signal_raise_ret(struct linux_proc *proc, uint64_t sig, long ret)
 		return 0;
 	}
 	struct siginfo64 info = {.signo = (int32_t)sig, .code = -6 /* SI_TKILL */, .addr = 1};
+	const struct linux_task *leader = linux_thread_leader(proc, proc->cur);
+	if (sig == L_SIGCHLD && leader->chld.code) {
+		/* si_code CLD_*, si_pid (si_uid 0), si_status at 24 */
+		info.code = leader->chld.code;
+		info.addr = (uint32_t)leader->chld.pid;
+		memcpy(info.rest, &leader->chld.status, sizeof(leader->chld.status));
+	}
 	proc->regs->rax =
 	    (uint64_t)ret; /* the raising call's own result, restored by rt_sigreturn */
 	if (!deliver(proc, (unsigned)sig, &info, 0, 0, 0, proc->regs))
@@ -347,6 +373,23 @@ bool linux_sys_rt_sigreturn(struct linux_proc *proc, struct linux_regs *regs)
 	if (linux_copy_in(proc, uc, regs->rsp, sizeof(*uc)) < 0)
 		return false;
 	const struct sigcontext64 *mc = &uc->mcontext;
+	struct linux_fpu fpu;
+	if (!mc->fpstate) {
+		linux_fpu_init_state(&fpu); /* none: the initial state, as Linux */
+	} else {
+		/* Guest bytes: all of the frame's fpstate if readable, else its
+		 * FXSAVE area (enough when it has no XSAVE layout). */
+		uint8_t buf[LINUX_SIGFPU_SIZE];
+		size_t len = sizeof(buf);
+		if (linux_copy_in(proc, buf, mc->fpstate, len) < 0) {
+			len = sizeof(fpu.legacy);
+			if (linux_copy_in(proc, buf, mc->fpstate, len) < 0)
+				return false;
+		}
+		if (linux_sigfpu_parse(buf, len, mc->fpstate, &fpu) < 0)
+			return false;
+	}
+	linux_fpu_set(proc, &fpu);
 	*regs = (struct linux_regs){
 	    .r8 = mc->r8,
 	    .r9 = mc->r9,

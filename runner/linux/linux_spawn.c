@@ -271,6 +271,7 @@ static int spawn(struct linux_proc *proc, struct linux_spawn *sp, char *err, siz
 		proc->next_pid++;
 		t->regs = (struct linux_regs){
 		    .rip = proc->entry, .rsp = proc->initial_rsp, .rflags = linux_user_rflags(0)};
+		linux_fpu_init_state(&t->fpu);
 		t->saved = proc->task_state;
 		proc->tasks[proc->ntasks++] = t;
 		sp->pid = pid;

@@ -275,10 +275,14 @@ static long sys_sigaltstack(struct linux_proc *proc, const uint64_t *a)
 }
 static long sys_rt_sigreturn(struct linux_proc *proc, const uint64_t *a)
 {
-	if (!linux_sys_rt_sigreturn(proc, proc->regs))
+	if (linux_sys_rt_sigreturn(proc, proc->regs))
+		return 0;
+	if (proc->cur->pid == 1) /* the VM ends with its first process: say why */
 		vm_end(proc->vm, EXIT_SIGNAL_BASE + 11,
 		       "guest fault: rt_sigreturn with a bad frame at rsp=0x%" PRIx64,
 		       proc->regs->rsp);
+	else
+		linux_task_exit(proc, 11); /* SIGSEGV, as Linux's signal_fault() */
 	return 0;
 }
 

@@ -11,17 +11,23 @@
  * namespace, leader of session 1 and process group 1, parent 0. */
 #define INIT_PID 1
 
-#define L_SIG_DFL  0
-#define L_SIG_IGN  1
-#define L_SIGKILL  9
-#define L_SIGCHLD  17
-#define L_SIGCONT  18
-#define L_SIGSTOP  19
-#define L_SIGTSTP  20
-#define L_SIGTTIN  21
-#define L_SIGTTOU  22
-#define L_SIGURG   23
-#define L_SIGWINCH 28
+#define L_SIG_DFL      0
+#define L_SIG_IGN      1
+#define L_SIGKILL      9
+#define L_SIGCHLD      17
+#define L_SIGCONT      18
+#define L_SIGSTOP      19
+#define L_SIGTSTP      20
+#define L_SIGTTIN      21
+#define L_SIGTTOU      22
+#define L_SIGURG       23
+#define L_SIGWINCH     28
+#define L_SA_NOCLDSTOP 0x1
+/* si_code of SIGCHLD */
+#define L_CLD_EXITED	1
+#define L_CLD_KILLED	2
+#define L_CLD_STOPPED	5
+#define L_CLD_CONTINUED 6
 
 static uint64_t bit(unsigned sig)
 {
@@ -45,6 +51,7 @@ int linux_tasks_init(struct linux_proc *proc, unsigned max_tasks)
 	}
 	*t = (struct linux_task){
 	    .pid = INIT_PID, .tgid = INIT_PID, .pgid = INIT_PID, .sid = INIT_PID};
+	linux_fpu_init_state(&t->fpu); /* the vCPU's first state (arch_vcpu_init) */
 	set_comm(t, proc->cfg.argc ? proc->cfg.argv[0] : "init");
 	proc->tasks[0] = t;
 	proc->ntasks = 1;
@@ -141,12 +148,14 @@ bool linux_task_iter(const struct linux_proc *proc, unsigned i, struct linux_tas
 				      [LINUX_TASK_VFORKED] = 'D',
 				      [LINUX_TASK_ZOMBIE] = 'Z',
 				      [LINUX_TASK_EXITED] = 'Z'};
+	bool stopped = t->run != LINUX_TASK_ZOMBIE && t->run != LINUX_TASK_EXITED &&
+		       linux_task_stopped((struct linux_proc *)proc, t);
 	*info = (struct linux_task_info){.pid = t->pid,
 					 .tgid = t->tgid,
 					 .ppid = t->ppid,
 					 .pgid = t->pgid,
 					 .sid = t->sid,
-					 .state = states[t->run],
+					 .state = stopped ? 'T' : states[t->run],
 					 .comm = t->comm,
 					 .cmdline = t->cmdline,
 					 .cmdline_len = t->cmdline_len};
@@ -245,6 +254,20 @@ static void end_threads(struct linux_proc *proc, struct linux_task *leader)
 	linux_sched_tasks_changed(proc);
 }
 
+/* Sends sig (SIGCHLD, or the exit signal clone named) to parent about
+ * child, keeping what a SIGCHLD's siginfo says. */
+static void signal_parent(struct linux_proc *proc, struct linux_task *parent,
+			  const struct linux_task *child, unsigned sig, int code, int status)
+{
+	if (sig == L_SIGCHLD) {
+		struct linux_task *leader = linux_thread_leader(proc, parent);
+		leader->chld.code = code;
+		leader->chld.pid = child->pid;
+		leader->chld.status = status;
+	}
+	linux_task_signal(proc, parent, sig);
+}
+
 /* Ends the process of task t (all its threads): pid 1 ends the VM with its
  * status; others become zombies whose children pid 1 inherits, and their
  * parent hears SIGCHLD. */
@@ -275,8 +298,12 @@ static void task_end(struct linux_proc *proc, struct linux_task *t, int wstatus)
 			proc->tasks[i]->ppid = INIT_PID;
 	vfork_done(proc, t);
 	struct linux_task *parent = linux_task_find(proc, t->ppid);
-	if (parent && t->exit_signal > 0 && t->exit_signal <= LINUX_NSIG)
-		linux_task_signal(proc, parent, (unsigned)t->exit_signal);
+	if (parent && t->exit_signal > 0 && t->exit_signal <= LINUX_NSIG) {
+		bool killed = wstatus & 0x7F;
+		signal_parent(proc, parent, t, (unsigned)t->exit_signal,
+			      killed ? L_CLD_KILLED : L_CLD_EXITED,
+			      killed ? wstatus & 0x7F : (wstatus >> 8) & 0xFF);
+	}
 	proc->wake_gen++; /* a parent in wait4, a reader of its pipes */
 	if (cur_in)
 		proc->resched = true;
@@ -289,9 +316,70 @@ void linux_task_exit(struct linux_proc *proc, int wstatus)
 
 static bool ignored_by_default(unsigned sig)
 {
-	/* SIGCHLD, SIGCONT, SIGURG, SIGWINCH; no task stops: the stop signals too. */
-	return sig == L_SIGCHLD || sig == L_SIGCONT || sig == L_SIGURG || sig == L_SIGWINCH ||
-	       sig == L_SIGSTOP || sig == L_SIGTSTP || sig == L_SIGTTIN || sig == L_SIGTTOU;
+	return sig == L_SIGCHLD || sig == L_SIGCONT || sig == L_SIGURG || sig == L_SIGWINCH;
+}
+
+static const uint64_t stop_signals = (1ULL << (L_SIGSTOP - 1)) | (1ULL << (L_SIGTSTP - 1)) |
+				     (1ULL << (L_SIGTTIN - 1)) | (1ULL << (L_SIGTTOU - 1));
+
+/* ---- job control: stop and continue ---- */
+
+bool linux_task_stopped(struct linux_proc *proc, const struct linux_task *t)
+{
+	return linux_thread_leader(proc, (struct linux_task *)t)->stopped;
+}
+
+/* Drops the signals of mask pending for leader's process or any thread of it. */
+static void discard_pending(struct linux_proc *proc, struct linux_task *leader, uint64_t mask)
+{
+	leader->group_pending &= ~mask;
+	for (unsigned i = 0; i < proc->ntasks; i++)
+		if (proc->tasks[i]->tgid == leader->pid)
+			proc->tasks[i]->pending &= ~mask;
+}
+
+/* leader's process stopped or continued: its parent's wait looks again, and
+ * the parent gets SIGCHLD unless its action says SA_NOCLDSTOP. */
+static void notify_parent(struct linux_proc *proc, struct linux_task *leader)
+{
+	proc->wake_gen++;
+	struct linux_task *parent = linux_task_find(proc, leader->ppid);
+	if (!parent || parent->run == LINUX_TASK_ZOMBIE)
+		return;
+	const struct linux_task_state *st = linux_thread_group_state(proc, parent);
+	if (st && (st->actions[L_SIGCHLD - 1].flags & L_SA_NOCLDSTOP))
+		return;
+	signal_parent(proc, parent, leader, L_SIGCHLD,
+		      leader->stopped ? L_CLD_STOPPED : L_CLD_CONTINUED,
+		      leader->stopped ? leader->stop_signal : L_SIGCONT);
+}
+
+void linux_task_stop(struct linux_proc *proc, struct linux_task *t, unsigned sig)
+{
+	struct linux_task *leader = linux_thread_leader(proc, t);
+	if (leader->pid == INIT_PID || leader->run == LINUX_TASK_ZOMBIE || leader->stopped)
+		return;
+	discard_pending(proc, leader, bit(L_SIGCONT));
+	leader->stopped = true;
+	leader->stop_signal = (int)sig;
+	leader->report_stop = true;
+	leader->report_cont = false;
+	if (proc->cur->tgid == leader->pid)
+		proc->resched = true; /* the running thread leaves the vCPU as the call returns */
+	notify_parent(proc, leader);
+}
+
+/* SIGCONT, whatever its action: pending stop signals go, a stopped process
+ * runs again (its blocked calls retry) and its parent hears of it. */
+static void task_continue(struct linux_proc *proc, struct linux_task *leader)
+{
+	discard_pending(proc, leader, stop_signals);
+	if (!leader->stopped)
+		return;
+	leader->stopped = false;
+	leader->report_stop = false;
+	leader->report_cont = true;
+	notify_parent(proc, leader);
 }
 
 /* Whether sig is blocked where it goes: by thread t, or by every live
@@ -319,11 +407,19 @@ static void send_signal(struct linux_proc *proc, struct linux_task *t, unsigned 
 		return;
 	const struct linux_task_state *st = linux_thread_group_state(proc, leader);
 	uint64_t handler = st ? st->actions[sig - 1].handler : L_SIG_DFL;
+	if (sig == L_SIGCONT)
+		task_continue(proc, leader); /* even ignored or blocked */
+	else if (bit(sig) & stop_signals)
+		discard_pending(proc, leader, bit(L_SIGCONT));
 	if (sig != L_SIGKILL && handler == L_SIG_IGN)
 		return;
 	/* A blocked signal stays pending whatever its action (sigwait, signalfd). */
 	bool blocked = sig != L_SIGKILL && sig_blocked(proc, t, sig, to_thread);
 	if (!blocked && (sig == L_SIGKILL || handler == L_SIG_DFL)) {
+		if (bit(sig) & stop_signals) {
+			linux_task_stop(proc, leader, sig);
+			return;
+		}
 		if (sig != L_SIGKILL && ignored_by_default(sig))
 			return;
 		task_end(proc, leader, (int)sig);
@@ -370,8 +466,9 @@ void linux_task_deliver_pending(struct linux_proc *proc, struct linux_regs *regs
 	linux_task_take_signal(proc, t, sig);
 	proc->regs = regs;
 	(void)linux_signal_raise_ret(proc, sig, (long)regs->rax);
-	/* A pending signal (one blocked until now) ended it: the next task runs. */
-	if (proc->resched && t->run == LINUX_TASK_ZOMBIE && !vm_is_ending(proc->vm))
+	/* A pending signal (one blocked until now) ended or stopped it: the next task runs. */
+	if (proc->resched && (t->run == LINUX_TASK_ZOMBIE || linux_task_stopped(proc, t)) &&
+	    !vm_is_ending(proc->vm))
 		linux_sched_switch(proc, regs);
 }
 

@@ -14,6 +14,12 @@ struct linux_task *linux_task_find(struct linux_proc *proc, int pid);
  * code << 8, or the killing signal): pid 1 ends the VM; another becomes a
  * zombie and the vCPU goes to the next task when the call returns. */
 void linux_task_exit(struct linux_proc *proc, int wstatus);
+/* Job control: stops t's process (every thread) for stop signal sig, as a
+ * stop signal's default action (pid 1 ignores it, as a namespace's init);
+ * its parent hears SIGCHLD unless SA_NOCLDSTOP. */
+void linux_task_stop(struct linux_proc *proc, struct linux_task *t, unsigned sig);
+/* Whether t's process is stopped: none of its threads may run. */
+bool linux_task_stopped(struct linux_proc *proc, const struct linux_task *t);
 /* Sends sig to t's process as kill(2) would (t may be the caller). */
 void linux_task_signal(struct linux_proc *proc, struct linux_task *t, unsigned sig);
 /* Sends sig to thread t as tgkill(2) would: pending for it alone. */

@@ -5,22 +5,25 @@
 
 #include "linux.h"
 
-#define L_WNOHANG    0x00000001U
-#define L_WSTOPPED   0x00000002U /* WUNTRACED */
-#define L_WEXITED    0x00000004U
-#define L_WCONTINUED 0x00000008U
-#define L_WNOWAIT    0x01000000U
-#define L_WNOTHREAD  0x20000000U
-#define L_WALL	     0x40000000U
-#define L_WCLONE     0x80000000U
-#define L_P_ALL	     0
-#define L_P_PID	     1
-#define L_P_PGID     2
-#define L_P_PIDFD    3
-#define L_SIGCHLD    17
-#define L_CLD_EXITED 1
-#define L_CLD_KILLED 2
-#define RUSAGE_SIZE  144
+#define L_WNOHANG	0x00000001U
+#define L_WSTOPPED	0x00000002U /* WUNTRACED */
+#define L_WEXITED	0x00000004U
+#define L_WCONTINUED	0x00000008U
+#define L_WNOWAIT	0x01000000U
+#define L_WNOTHREAD	0x20000000U
+#define L_WALL		0x40000000U
+#define L_WCLONE	0x80000000U
+#define L_P_ALL		0
+#define L_P_PID		1
+#define L_P_PGID	2
+#define L_P_PIDFD	3
+#define L_SIGCHLD	17
+#define L_CLD_EXITED	1
+#define L_CLD_KILLED	2
+#define L_CLD_STOPPED	5
+#define L_CLD_CONTINUED 6
+#define L_SIGCONT	18
+#define RUSAGE_SIZE	144
 
 #define L_RUSAGE_SELF	  0
 #define L_RUSAGE_CHILDREN (-1)
@@ -142,13 +145,18 @@ static bool selected(const struct linux_task *t, const struct wait_sel *sel)
 	return sel->kind == SEL_ANY || (sel->kind == SEL_PID ? t->pid : t->pgid) == sel->id;
 }
 
+/* What a wait found of a child: its exit, or a stop or continue to report. */
+enum wait_event { WAIT_EXITED, WAIT_STOPPED, WAIT_CONTINUED };
+
 /*
- * The caller's child the selector names that is a zombie (*found), or
- * NULL: -ECHILD when it has no such child at all, 0 when it has one still
- * running. Only the caller's own children: never another task's.
+ * The caller's child the selector names that has something to report
+ * (*found, *event): it exited (a zombie), or, as options ask (WUNTRACED,
+ * WCONTINUED; WEXITED for waitid), it stopped or continued since the last
+ * report. NULL: -ECHILD when it has no such child at all, 0 when none has
+ * anything yet. Only the caller's own children: never another task's.
  */
-static long find_zombie(struct linux_proc *proc, const struct wait_sel *sel,
-			struct linux_task **found)
+static long find_child(struct linux_proc *proc, const struct wait_sel *sel, uint64_t options,
+		       struct linux_task **found, enum wait_event *event)
 {
 	bool any = false;
 	*found = NULL;
@@ -158,24 +166,44 @@ static long find_zombie(struct linux_proc *proc, const struct wait_sel *sel,
 			continue;
 		any = true;
 		if (t->run == LINUX_TASK_ZOMBIE) {
-			*found = t;
-			return 0;
+			if (!(options & L_WEXITED))
+				continue;
+			*event = WAIT_EXITED;
+		} else if ((options & L_WSTOPPED) && t->stopped && t->report_stop) {
+			*event = WAIT_STOPPED;
+		} else if ((options & L_WCONTINUED) && t->report_cont) {
+			*event = WAIT_CONTINUED;
+		} else {
+			continue;
 		}
+		*found = t;
+		return 0;
 	}
 	return any ? 0 : -ECHILD;
 }
 
-/* A zombie child, waiting for one unless nohang: 0 with *found NULL
- * (nohang, none yet), -ECHILD, or a blocked call's -LINUX_ERESTARTSYS. */
-static long wait_child(struct linux_proc *proc, const struct wait_sel *sel, bool nohang,
-		       struct linux_task **found)
+/* A child with something to report, waiting for one unless nohang: 0
+ * with *found NULL (nohang, none yet), -ECHILD, or a blocked call's
+ * -LINUX_ERESTARTSYS. */
+static long wait_child(struct linux_proc *proc, const struct wait_sel *sel, uint64_t options,
+		       struct linux_task **found, enum wait_event *event)
 {
-	long rc = find_zombie(proc, sel, found);
-	if (rc < 0 || *found || nohang)
+	long rc = find_child(proc, sel, options, found, event);
+	if (rc < 0 || *found || (options & L_WNOHANG))
 		return rc;
-	/* A child's exit bumps wake_gen: the scheduler retries this call. */
+	/* A child's exit, stop or continue bumps wake_gen: the scheduler
+	 * retries this call. */
 	linux_block_until(proc, 0);
 	return -LINUX_ERESTARTSYS;
+}
+
+/* A stop or continue is reported once (but for WNOWAIT). */
+static void reported(struct linux_task *child, enum wait_event event)
+{
+	if (event == WAIT_STOPPED)
+		child->report_stop = false;
+	else if (event == WAIT_CONTINUED)
+		child->report_cont = false;
 }
 
 long linux_sys_wait4(struct linux_proc *proc, const uint64_t *a)
@@ -194,10 +222,14 @@ long linux_sys_wait4(struct linux_proc *proc, const uint64_t *a)
 	else if (pid < -1)
 		sel = (struct wait_sel){SEL_PGID, -pid};
 	struct linux_task *child;
-	long rc = wait_child(proc, &sel, a[2] & L_WNOHANG, &child);
+	enum wait_event event = WAIT_EXITED;
+	long rc = wait_child(proc, &sel, a[2] | L_WEXITED, &child, &event);
 	if (rc < 0 || !child)
 		return rc;
-	int32_t status = child->wstatus;
+	/* As Linux encodes them: WIFSTOPPED (sig << 8 | 0x7f), WIFCONTINUED (0xffff). */
+	int32_t status = event == WAIT_STOPPED	   ? (child->stop_signal << 8) | 0x7F
+			 : event == WAIT_CONTINUED ? 0xFFFF
+						   : child->wstatus;
 	if (a[1] && linux_copy_out(proc, a[1], &status, sizeof(status)) < 0)
 		return -EFAULT;
 	if (a[3] &&
@@ -207,7 +239,10 @@ long linux_sys_wait4(struct linux_proc *proc, const uint64_t *a)
 								  : child->cmaxrss_pages) < 0)
 		return -EFAULT;
 	int child_pid = child->pid;
-	reap(proc, child);
+	if (event == WAIT_EXITED)
+		reap(proc, child);
+	else
+		reported(child, event);
 	return child_pid;
 }
 
@@ -233,18 +268,22 @@ long linux_sys_waitid(struct linux_proc *proc, const uint64_t *a)
 	default: return -EINVAL;
 	}
 	struct linux_task *child = NULL;
-	long rc = (a[3] & L_WEXITED) ? wait_child(proc, &sel, a[3] & L_WNOHANG, &child)
-				     : find_zombie(proc, &sel, &child);
+	enum wait_event event = WAIT_EXITED;
+	long rc = wait_child(proc, &sel, a[3], &child, &event);
 	if (rc < 0)
 		return rc;
 	/* struct siginfo: signo, errno, code, then pid, uid, status. */
 	int32_t info[32] = {0};
-	if (child && (a[3] & L_WEXITED)) {
+	if (child) {
 		bool killed = child->wstatus & 0x7F;
 		info[0] = L_SIGCHLD;
 		info[2] = killed ? L_CLD_KILLED : L_CLD_EXITED;
 		info[4] = child->pid;
 		info[6] = killed ? child->wstatus & 0x7F : (child->wstatus >> 8) & 0xFF;
+		if (event != WAIT_EXITED) {
+			info[2] = event == WAIT_STOPPED ? L_CLD_STOPPED : L_CLD_CONTINUED;
+			info[6] = event == WAIT_STOPPED ? child->stop_signal : L_SIGCONT;
+		}
 	}
 	if (a[2] && linux_copy_out(proc, a[2], info, sizeof(info)) < 0)
 		return -EFAULT;
@@ -255,7 +294,11 @@ long linux_sys_waitid(struct linux_proc *proc, const uint64_t *a)
 								  : c->cmaxrss_pages) < 0)
 			return -EFAULT;
 	}
-	if (child && (a[3] & L_WEXITED) && !(a[3] & L_WNOWAIT))
-		reap(proc, child);
+	if (child && !(a[3] & L_WNOWAIT)) {
+		if (event == WAIT_EXITED)
+			reap(proc, child);
+		else
+			reported(child, event);
+	}
 	return 0;
 }

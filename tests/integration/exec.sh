@@ -24,8 +24,7 @@ expect "exec: CMD is needed" 125 "" "${L[@]}" exec "$n"
 
 # pid 1 sleeps until SIGUSR1 (sent by an exec'd process), then prints /tmp/flag, which
 # another exec'd process wrote, and exits 7. Asleep, it leaves the vCPU to the exec'd
-# processes (tasks do not keep their own FPU/SSE registers yet: a preempted one may lose
-# them, a limitation of the scheduler these tests need not meet).
+# processes.
 "${L[@]}" run -d --name "$n" --hostname "vm-$$" --linux --fs "$FS" /bin/sh -c \
 	'trap "cat /tmp/flag; exit 7" USR1; while :; do sleep 1000 & wait $!; done' >/dev/null ||
 	fail "exec: run -d"

@@ -269,6 +269,68 @@ static void store_state(struct vcpu *vcpu, const struct kvm_regs *regs,
 		       vcpu->index, strerror(errno));
 }
 
+/* The one vCPU of a --linux VM (linux_setup() refuses more). */
+static struct vcpu *linux_vcpu(const struct linux_proc *proc)
+{
+	struct vcpu *vcpu = proc->vm->vcpus;
+	return vcpu && vcpu->run ? vcpu : NULL; /* no run page: no KVM (fuzzing) */
+}
+
+/* XSAVE header (at 512 in struct kvm_xsave): XSTATE_BV x87|SSE, the rest 0. */
+#define XSAVE_HEADER_OFFSET 512
+#define XSTATE_X87_SSE	    3ULL
+
+bool linux_arch_fpu_fetch(struct linux_proc *proc)
+{
+	struct vcpu *vcpu = linux_vcpu(proc);
+	if (!vcpu)
+		return true;
+	struct kvm_xsave xsave;
+	if (ioctl(vcpu->fd, KVM_GET_XSAVE, &xsave) < 0) {
+		vm_end(proc->vm, EXIT_GUEST_ERROR, "lockvm-vmm: vcpu%u: KVM_GET_XSAVE: %s",
+		       vcpu->index, strerror(errno));
+		return false;
+	}
+	const uint8_t *region = (const uint8_t *)xsave.region;
+	uint64_t xstate_bv;
+	memcpy(&xstate_bv, region + XSAVE_HEADER_OFFSET, sizeof(xstate_bv));
+	memcpy(proc->fpu.legacy, region, sizeof(proc->fpu.legacy));
+	/* A component in its initial state may be left stale in the area
+	 * (XSAVEOPT): write out what the registers hold. */
+	struct linux_fpu init;
+	linux_fpu_init_state(&init);
+	if (!(xstate_bv & 1))
+		memcpy(proc->fpu.legacy, init.legacy, 24); /* FCW..FDP */
+	if (!(xstate_bv & 1))
+		memset(proc->fpu.legacy + 32, 0, 128); /* st0-7 */
+	if (!(xstate_bv & 2))
+		memset(proc->fpu.legacy + 160, 0, 256); /* xmm0-15 */
+	return true;
+}
+
+/* Loads proc->fpu into the vCPU if a call changed it (a context switch, a
+ * signal frame, rt_sigreturn, exec): before the program resumes. */
+static bool fpu_resume(struct vcpu *vcpu, struct linux_proc *proc)
+{
+	bool dirty = proc->fpu_dirty;
+	proc->fpu_dirty = false;
+	proc->fpu_held = false; /* the program changes it as it runs */
+	if (!dirty)
+		return true;
+	struct kvm_xsave xsave;
+	memset(&xsave, 0, sizeof(xsave));
+	uint8_t *region = (uint8_t *)xsave.region;
+	memcpy(region, proc->fpu.legacy, sizeof(proc->fpu.legacy));
+	const uint64_t xstate_bv = XSTATE_X87_SSE;
+	memcpy(region + XSAVE_HEADER_OFFSET, &xstate_bv, sizeof(xstate_bv));
+	if (ioctl(vcpu->fd, KVM_SET_XSAVE, &xsave) < 0) {
+		vm_end(vcpu->vm, EXIT_GUEST_ERROR, "lockvm-vmm: vcpu%u: KVM_SET_XSAVE: %s",
+		       vcpu->index, strerror(errno));
+		return false;
+	}
+	return true;
+}
+
 bool linux_exit_mmio(struct vcpu *vcpu, uint64_t phys_addr)
 {
 	struct linux_proc *proc = vcpu->vm->linux_proc;
@@ -294,7 +356,7 @@ bool linux_exit_mmio(struct vcpu *vcpu, uint64_t phys_addr)
 	r.rflags = r.r11;
 	vcpu->hypercalls++;
 	linux_syscall(proc, &r);
-	if (vm_is_ending(vcpu->vm))
+	if (vm_is_ending(vcpu->vm) || !fpu_resume(vcpu, proc))
 		return true;
 	bool full = proc->regs_replaced;
 	proc->regs_replaced = false;
@@ -344,7 +406,7 @@ bool linux_exit_fault(struct vcpu *vcpu, unsigned vector, uint64_t error_code, u
 	bool resume = vector == 14 && linux_mm_fault(proc, cr2, error_code);
 	if (!resume)
 		resume = linux_signal_fault(proc, vector, error_code, cr2, &r);
-	if (!resume)
+	if (!resume || !fpu_resume(vcpu, proc))
 		return false;
 	to_kvm(&k, &r);
 	bool flush;
@@ -412,7 +474,7 @@ void linux_vcpu_kicked(struct vcpu *vcpu)
 	bool entered = proc->regs_replaced;
 	proc->regs = NULL;
 	proc->regs_replaced = false;
-	if (!entered || vm_is_ending(vm))
+	if (vm_is_ending(vm) || !fpu_resume(vcpu, proc) || !entered)
 		return;
 	to_kvm(&k, &r);
 	bool flush; /* another task's CR3, or a frame's copy copied a copy-on-write page */
