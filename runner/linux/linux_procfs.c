@@ -427,8 +427,15 @@ void linux_procfs_set_exe(struct linux_proc *proc, const char *filename)
 	char *exe = proc->cur->exe;
 	if (linux_fs_resolve(&proc->fs, proc->cwd ? proc->cwd : proc->fs.root, filename,
 			     LINUX_RESOLVE_FOLLOW, &node, NULL, NULL, 0) < 0 ||
-	    !procfs_path(&proc->fs, node, exe, sizeof(proc->cur->exe)))
-		snprintf(exe, sizeof(proc->cur->exe), "%s", filename); /* not in the tree */
+	    !procfs_path(&proc->fs, node, exe, sizeof(proc->cur->exe))) {
+		/* Not in the tree (a host program run without --fs): still an
+		 * absolute path, as Linux's always is (static glibc asserts it
+		 * for $ORIGIN); a relative one is taken from the tree's root. */
+		while (filename[0] == '.' && filename[1] == '/')
+			filename += 2;
+		snprintf(exe, sizeof(proc->cur->exe), "%s%s", filename[0] == '/' ? "" : "/",
+			 filename);
+	}
 }
 
 /* ---- text ---- */

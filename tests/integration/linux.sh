@@ -98,6 +98,10 @@ expect "--strace prints each call with its result" 0 "[lockvm] exit_group(0) = ?
 	"$LOCKVM" run --linux --strace "$LX/lx_hello.glibc"
 grep -qF '[lockvm] write(1, ' <<<"$out" && grep -qE '\[lockvm\] rseq\(.*= -38 ENOSYS' <<<"$out" &&
 	pass "--strace shows write and rseq = -38 ENOSYS" || fail "--strace lines: $(head -c 600 <<<"$out")"
+# A host program named by a relative path (no --fs): /proc/self/exe is still
+# absolute, which static glibc asserts at start ($ORIGIN).
+expect "a relative host path runs: /proc/self/exe is absolute" 0 "" \
+	sh -c 'cd "$1" && "$2" run --linux ./tests/linux/lx_hello.glibc' sh "$B" "$LOCKVM"
 expect "--stats counts ENOSYS by call" 0 "rseq(334)=1" "$LOCKVM" run --stats --linux "$LX/lx_hello.glibc"
 expect "unknown syscalls counted" 0 "other(>=512)=1" "$LOCKVM" run --stats --linux --fs "$FS" --fs-upper none /bin/lx_hostile.glibc
 
