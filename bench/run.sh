@@ -18,7 +18,13 @@ secs() { # runs "$@" REPEAT times, prints the best wall time in seconds
 	done
 	awk -v n="$best" 'BEGIN { printf "%.6f", n / 1e9 }'
 }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+# ratio A B: A / B, or "n/a" when a figure is missing or not a positive number
+# (a run that failed prints nothing: no made-up 0.000).
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		if (a !~ /^[0-9.eE+-]+$/ || b !~ /^[0-9.eE+-]+$/ || a + 0 <= 0 || b + 0 <= 0) { printf "n/a"; exit }
+		printf "%.3f", a / b }'
+}
 
 # compute: guest speed / native speed (interleaved runs, best of 3 each)
 N=8000000 REPEAT=3
