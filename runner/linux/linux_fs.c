@@ -279,22 +279,14 @@ int linux_fs_create(struct linux_fs *fs, struct linux_node *dir, const char *nam
 	int rc = linux_fs_copy_up(fs, dir);
 	if (rc < 0)
 		return rc;
-	/* Each entry costs a block of its pool, so entries are bounded too. */
-	if (!linux_fs_reserve(p, 256))
-		return -ENOSPC;
-	struct linux_node *n = calloc(1, sizeof(*n));
-	char *copy = strdup(name);
-	if (!n || !copy) {
-		free(n);
-		free(copy);
-		p->used -= 256;
-		return -ENOMEM;
-	}
+	struct linux_node *n = linux_fs_entry_new(p, name, len, &rc);
+	if (!n)
+		return rc;
 	*n = (struct linux_node){
 	    .mode = mode,
 	    .ino = fs->next_ino++,
 	    .parent = dir,
-	    .name = copy,
+	    .name = n->name,
 	    .name_len = len,
 	    .writable = true,
 	    .pool = dir->pool,
@@ -311,7 +303,7 @@ static void tmp_destroy(struct linux_fs *fs, struct linux_node *n)
 {
 	struct linux_fs_pool *p = linux_fs_pool_of(fs, n);
 	if (p)
-		p->used -= n->tmp_cap + 256;
+		p->used -= n->tmp_cap + LINUX_FS_ENTRY_COST;
 	if (n->link != (char *)n->tmp_data)
 		free(n->link);
 	free(n->tmp_data);

@@ -247,6 +247,12 @@ bool linux_fs_dirent(struct linux_fs *fs, struct linux_node *dir, uint64_t *pos,
 struct linux_fs_pool *linux_fs_pool_of(struct linux_fs *fs, const struct linux_node *node);
 /* Takes `more` bytes of pool p: false (nothing taken) past its limit. */
 bool linux_fs_reserve(struct linux_fs_pool *p, uint64_t more);
+/* What one directory entry costs its pool (so entries are bounded too). */
+#define LINUX_FS_ENTRY_COST 256u
+/* A zeroed node for a new entry of pool p, its name a copy of name[0..len)
+ * and LINUX_FS_ENTRY_COST reserved; NULL with -ENOSPC or -ENOMEM in *err. */
+struct linux_node *linux_fs_entry_new(struct linux_fs_pool *p, const char *name, size_t len,
+				      int *err);
 /* Makes node and its directories writable in the upper layer: a lower
  * file's content is copied into memory (charged to the upper layer), a
  * lower directory keeps showing its lower entries. The lower tree is never

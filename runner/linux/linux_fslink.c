@@ -7,7 +7,6 @@
 #include "linux_fs.h"
 
 /* What a name costs its pool, as any entry (linux_fs_create). */
-#define ENTRY_COST 256u
 
 struct linux_node *linux_fs_named(struct linux_node *e)
 {
@@ -44,20 +43,13 @@ int linux_fs_link(struct linux_fs *fs, struct linux_node *n, struct linux_node *
 	int rc;
 	if ((rc = linux_fs_copy_up(fs, n)) < 0 || (rc = linux_fs_copy_up(fs, dir)) < 0)
 		return rc; /* a lower file gets its content in the upper layer first */
-	if (!linux_fs_reserve(p, ENTRY_COST))
-		return -ENOSPC;
-	struct linux_node *e = calloc(1, sizeof(*e));
-	char *copy = strdup(name);
-	if (!e || !copy) {
-		free(e);
-		free(copy);
-		p->used -= ENTRY_COST;
-		return -ENOMEM;
-	}
+	struct linux_node *e = linux_fs_entry_new(p, name, len, &rc);
+	if (!e)
+		return rc;
 	*e = (struct linux_node){.mode = n->mode & S_IFMT, /* its kind; the rest is n's */
 				 .ino = n->ino,
 				 .parent = dir,
-				 .name = copy,
+				 .name = e->name,
 				 .name_len = len,
 				 .writable = true,
 				 .pool = dir->pool,

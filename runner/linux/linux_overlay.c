@@ -8,7 +8,6 @@
 #include "linux_fs.h"
 
 /* What an entry costs its pool besides its data, so entry counts are bounded too. */
-#define ENTRY_COST 256u
 
 struct linux_fs_pool *linux_fs_pool_of(struct linux_fs *fs, const struct linux_node *node)
 {
@@ -86,12 +85,12 @@ int linux_fs_copy_up(struct linux_fs *fs, struct linux_node *n)
 	uint32_t type = n->mode & S_IFMT;
 	if (type != S_IFREG && type != S_IFDIR && type != S_IFLNK)
 		return -EACCES; /* a FIFO, socket or device node of the tree: never opened */
-	if (!linux_fs_reserve(p, ENTRY_COST))
+	if (!linux_fs_reserve(p, LINUX_FS_ENTRY_COST))
 		return -ENOSPC;
 	if (type == S_IFREG) {
 		int rc = copy_content(fs, n, p);
 		if (rc < 0) {
-			p->used -= ENTRY_COST;
+			p->used -= LINUX_FS_ENTRY_COST;
 			return rc;
 		}
 		n->host = false;
@@ -101,6 +100,26 @@ int linux_fs_copy_up(struct linux_fs *fs, struct linux_node *n)
 	/* A directory stays `host`: its lower entries keep showing (merged). */
 	n->writable = true;
 	return 0;
+}
+
+struct linux_node *linux_fs_entry_new(struct linux_fs_pool *p, const char *name, size_t len,
+				      int *err)
+{
+	if (!linux_fs_reserve(p, LINUX_FS_ENTRY_COST)) {
+		*err = -ENOSPC;
+		return NULL;
+	}
+	struct linux_node *n = calloc(1, sizeof(*n));
+	char *copy = n ? strndup(name, len) : NULL;
+	if (!copy) {
+		free(n);
+		p->used -= LINUX_FS_ENTRY_COST;
+		*err = -ENOMEM;
+		return NULL;
+	}
+	n->name = copy;
+	n->name_len = len;
+	return n;
 }
 
 void linux_fs_link_child(struct linux_node *dir, struct linux_node *n)
@@ -122,17 +141,11 @@ int linux_fs_leave(struct linux_fs *fs, struct linux_node *n)
 		link = &(*link)->next;
 	if (n->covers_lower) {
 		struct linux_fs_pool *p = linux_fs_pool_of(fs, dir);
-		if (!p || !linux_fs_reserve(p, ENTRY_COST))
-			return -ENOSPC;
-		w = calloc(1, sizeof(*w));
-		char *name = w ? strndup(n->name, n->name_len) : NULL;
-		if (!name) {
-			free(w);
-			p->used -= ENTRY_COST;
-			return -ENOMEM;
-		}
+		int err = -ENOSPC;
+		if (!p || !(w = linux_fs_entry_new(p, n->name, n->name_len, &err)))
+			return err;
 		*w = (struct linux_node){.parent = dir,
-					 .name = name,
+					 .name = w->name,
 					 .name_len = n->name_len,
 					 .whiteout = true,
 					 .lower = true, /* lives with the tree, freed with dir */
@@ -155,7 +168,7 @@ bool linux_fs_take_whiteout(struct linux_fs *fs, struct linux_node *dir, const c
 		*link = w->next;
 		struct linux_fs_pool *p = linux_fs_pool_of(fs, dir);
 		if (p)
-			p->used -= ENTRY_COST;
+			p->used -= LINUX_FS_ENTRY_COST;
 		free(w->name);
 		free(w);
 		return true;
