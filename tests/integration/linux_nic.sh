@@ -203,6 +203,7 @@ import socket, sys, time
 mode, port = sys.argv[1], int(sys.argv[2])
 l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 l.bind(("10.77.0.1", port)); l.listen(1); l.settimeout(25)
+open(sys.argv[3], "w").close()  # listening: the VM may connect
 c, _ = l.accept()
 if mode == "split":  # six bytes in two segments, 300 ms apart
     c.sendall(b"abc"); time.sleep(0.3); c.sendall(b"def"); time.sleep(0.5)
@@ -214,17 +215,20 @@ else:  # linger: what the VM's close looks like from here
     except ConnectionResetError:
         print("reset")
 PY
-in_ns python3 "$T_TMP/tcpsrv.py" split 9000 >"$T_TMP/split.log" 2>&1 &
-sleep 0.3
+# tcp_server MODE PORT: tcpsrv.py in the namespace, back once it listens.
+tcp_server() {
+	in_ns python3 "$T_TMP/tcpsrv.py" "$1" "$2" "$T_TMP/$1.ready" >"$T_TMP/$1.log" 2>&1 &
+	srv=$!
+	for _ in $(seq 200); do [ -e "$T_TMP/$1.ready" ] && break; sleep 0.1; done
+}
+tcp_server split 9000
 expect "linux_nic: TCP recv with MSG_WAITALL waits for the whole length (two segments)" 0 "got b'abcdef'" \
 	LV run --linux --fs / "${STATIC[@]}" --timeout 30 /usr/bin/python3 -- -c '
 import socket
 s = socket.create_connection(("10.77.0.1", 9000), 10)
 s.settimeout(None)  # blocking: with a timeout python polls a non-blocking fd
 print("got", s.recv(6, socket.MSG_WAITALL))'
-in_ns python3 "$T_TMP/tcpsrv.py" linger 9001 >"$T_TMP/linger.log" 2>&1 &
-srv=$!
-sleep 0.3
+tcp_server linger 9001
 run_capture LV run --linux --fs / "${STATIC[@]}" --timeout 30 /usr/bin/python3 -- -c '
 import socket, struct, time
 s = socket.create_connection(("10.77.0.1", 9001), 10)
