@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lx_file.h"
+
 static int failed;
 static const char *root;
 static char paths[8][512];
@@ -31,27 +33,6 @@ static const char *at(const char *rel)
 	char *p = paths[slot++ % 8];
 	snprintf(p, sizeof(paths[0]), "%s%s", strcmp(root, "/") == 0 ? "" : root, rel);
 	return p;
-}
-
-static int put(const char *path, int flags, const char *text)
-{
-	int fd = open(path, flags, 0644);
-	if (fd < 0)
-		return -1;
-	ssize_t n = write(fd, text, strlen(text));
-	close(fd);
-	return n == (ssize_t)strlen(text) ? 0 : -1;
-}
-
-static int file_is(const char *path, const char *text)
-{
-	char buf[256] = "";
-	int fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	return n == (ssize_t)strlen(text) && memcmp(buf, text, (size_t)n) == 0;
 }
 
 static int gone(const char *path)

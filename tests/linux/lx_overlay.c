@@ -10,6 +10,8 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include "lx_file.h"
+
 #ifndef ST_RDONLY
 #define ST_RDONLY 1
 #endif
@@ -20,27 +22,6 @@ static void check(const char *what, int ok)
 {
 	printf("%s %s\n", ok ? "ok" : "FAILED", what);
 	failed |= !ok;
-}
-
-static int put(const char *path, int flags, const char *text)
-{
-	int fd = open(path, flags, 0644);
-	if (fd < 0)
-		return -1;
-	ssize_t n = write(fd, text, strlen(text));
-	close(fd);
-	return n == (ssize_t)strlen(text) ? 0 : -1;
-}
-
-static int file_is(const char *path, const char *text)
-{
-	char buf[256] = "";
-	int fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	return n == (ssize_t)strlen(text) && memcmp(buf, text, (size_t)n) == 0;
 }
 
 static int by_name(const void *a, const void *b)
