@@ -371,6 +371,45 @@ else
 	echo "BENCH net skipped: cannot make a network namespace (needs root and nsenter)"
 fi
 
+# linux-tcp, linux-rr: TCP from a --linux VM (lwIP in the VMM, frames through its tap on a bridge)
+# to a sink on the bridge's host side, vs the same client in a second network namespace joined to
+# that bridge by a veth (the host kernel on both ends). Bulk: 64 MiB in 64 KiB writes, MiB/s;
+# rr: 2000 one-byte request/response round trips, per second. Higher is better; best of 3.
+NS=lvtcp$$ NS2=lvtcp2$$
+if command -v nsenter >/dev/null && ip netns add "$NS" 2>/dev/null && ip netns add "$NS2" 2>/dev/null; then
+	in_ns() { nsenter --net=/var/run/netns/"$NS" "$@"; }
+	in_ns2() { nsenter --net=/var/run/netns/"$NS2" "$@"; }
+	in_ns ip link set lo up
+	in_ns ip link add tbr type bridge && in_ns ip addr add 10.78.0.1/24 dev tbr && in_ns ip link set tbr up
+	in_ns ip link add tveth type veth peer name tpeer netns /var/run/netns/"$NS2"
+	in_ns ip link set tveth master tbr && in_ns ip link set tveth up
+	in_ns2 ip addr add 10.78.0.3/24 dev tpeer && in_ns2 ip link set tpeer up && in_ns2 ip link set lo up
+	nsenter --net=/var/run/netns/"$NS" "$LX/nic_bench.glibc" sink 5001 "$T/tcp.ready" &
+	sink=$! # nsenter execs the sink: this is its pid
+	for _ in $(seq 100); do [ -e "$T/tcp.ready" ] && break; sleep 0.1; done
+	NIC=(--net bridge=tbr --ip 10.78.0.2/24)
+	bulk_vm="" bulk_host="" rr_vm="" rr_host=""
+	for _ in 1 2 3; do
+		bulk_host+="$(in_ns2 "$LX/nic_bench.glibc" send 10.78.0.1 5001 64 | awk '/tcp_mib_per_s/ { print $2 }') "
+		bulk_vm+="$(in_ns "$L" run --linux "${NIC[@]}" "$LX/nic_bench.glibc" -- send 10.78.0.1 5001 64 | awk '/tcp_mib_per_s/ { print $2 }') "
+		rr_host+="$(in_ns2 "$LX/nic_bench.glibc" rr 10.78.0.1 5001 2000 | awk '/rr_per_s/ { print $2 }') "
+		rr_vm+="$(in_ns "$L" run --linux "${NIC[@]}" "$LX/nic_bench.glibc" -- rr 10.78.0.1 5001 2000 | awk '/rr_per_s/ { print $2 }') "
+	done
+	kill "$sink" 2>/dev/null
+	wait "$sink" 2>/dev/null
+	ip netns del "$NS2"
+	ip netns del "$NS"
+	bulk_vm=$(tr ' ' '\n' <<<"$bulk_vm" | grep . | sort -g | tail -1)
+	bulk_host=$(tr ' ' '\n' <<<"$bulk_host" | grep . | sort -g | tail -1)
+	rr_vm=$(tr ' ' '\n' <<<"$rr_vm" | grep . | sort -g | tail -1)
+	rr_host=$(tr ' ' '\n' <<<"$rr_host" | grep . | sort -g | tail -1)
+	echo "BENCH linux-tcp ratio=$(ratio "$bulk_vm" "$bulk_host") vm=${bulk_vm}MiB/s host=${bulk_host}MiB/s (64 MiB from a --linux VM over its NIC to a sink on the bridge / from a second namespace over a veth; higher is better; target >= 0.3)"
+	echo "BENCH linux-rr ratio=$(ratio "$rr_vm" "$rr_host") vm=${rr_vm}/s host=${rr_host}/s (one-byte TCP request/response round trips, the same two paths; higher is better)"
+else
+	ip netns del "$NS" 2>/dev/null
+	echo "BENCH linux-tcp skipped: cannot make network namespaces (needs root and nsenter)"
+fi
+
 # migrate: downtime / total migration time for a 256 MiB guest that touched
 # 200 MiB and keeps rewriting 4 MiB (counter.elf), over a unix socket on this
 # host. Target: downtime under 50 ms. save/restore: a 64 MiB and a 1 GiB
