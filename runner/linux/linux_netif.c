@@ -65,6 +65,11 @@ void linux_netif_add(const struct linux_netcfg *cfg, const uint8_t mac[6], struc
 		return;
 	memcpy(eth0.hwaddr, mac, ETH_HWADDR_LEN);
 	eth0_added = true;
+	/* IPv6: fe80:: from the MAC, and addresses from the router's
+	 * advertisements (SLAAC), as a Linux interface does by default. */
+	netif_create_ip6_linklocal_address(&eth0, 1);
+	eth0.ip6_autoconfig_enabled =
+	    1;			  /* netif_set_ip6_autoconfig_enabled without its NULL check */
 	netif_set_default(&eth0); /* the gateway's route; 127/8 stays on loopback */
 	netif_set_link_up(&eth0);
 	netif_set_up(&eth0);
@@ -192,7 +197,10 @@ void linux_netif_view(struct netlink_view *v)
 					   .loopback = true,
 					   .mtu = 65536,
 					   .ip4 = PP_HTONL(0x7f000001),
-					   .prefix = 8};
+					   .prefix = 8,
+					   .ip6_count = 1,
+					   .ip6 = {{[15] = 1}},
+					   .ip6_prefix = {128}};
 	v->count = 1;
 	if (!eth0_added)
 		return;
@@ -205,6 +213,12 @@ void linux_netif_view(struct netlink_view *v)
 	    .prefix = (unsigned)__builtin_popcount(ip4_addr_get_u32(netif_ip4_netmask(&eth0))),
 	    .gw4 = ip4_addr_get_u32(netif_ip4_gw(&eth0))};
 	memcpy(e->mac, eth0.hwaddr, sizeof(e->mac));
+	for (int k = 0; k < LWIP_IPV6_NUM_ADDRESSES && e->ip6_count < NETLINK_IP6_MAX; k++) {
+		if (!ip6_addr_isvalid(netif_ip6_addr_state(&eth0, k)))
+			continue; /* free, or still tentative (duplicate address detection) */
+		memcpy(e->ip6[e->ip6_count], netif_ip6_addr(&eth0, k)->addr, 16);
+		e->ip6_prefix[e->ip6_count++] = 64; /* link-local and SLAAC are /64 */
+	}
 	v->dhcp = netif_dhcp_data(&eth0) != NULL;
 	if (!e->ip4)
 		e->prefix = 0;

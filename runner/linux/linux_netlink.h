@@ -11,6 +11,7 @@
 #define L_SOL_NETLINK	  270
 #define L_SNL_LEN	  12U	/* sizeof(struct sockaddr_nl) */
 #define NETLINK_REPLY_MAX 8192U /* bytes of one answer: lo and eth0 fit many times */
+#define NETLINK_IP6_MAX	  3 /* IPv6 addresses of one interface (lwIP's LWIP_IPV6_NUM_ADDRESSES) */
 
 /* One interface as rtnetlink shows it; addresses in network byte order. */
 struct netlink_iface {
@@ -22,6 +23,10 @@ struct netlink_iface {
 	uint32_t ip4; /* 0: none */
 	unsigned prefix;
 	uint32_t gw4; /* 0: no default route */
+	/* IPv6: ::1 on lo; on eth0 its link-local fe80:: and what SLAAC gave. */
+	unsigned ip6_count;
+	uint8_t ip6[NETLINK_IP6_MAX][16];
+	uint8_t ip6_prefix[NETLINK_IP6_MAX];
 };
 
 /* lo, then eth0 when the VM has one. */

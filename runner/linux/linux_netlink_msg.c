@@ -122,29 +122,38 @@ static void link_msg(struct out *o, const struct netlink_iface *i, uint16_t flag
 	msg_end(o);
 }
 
-static void addr_msg(struct out *o, const struct netlink_iface *i, int family, uint32_t seq,
-		     uint32_t portid)
+static void addr_msg(struct out *o, const struct netlink_iface *i, uint32_t seq, uint32_t portid)
 {
-	static const uint8_t lo6[16] = {[15] = 1};
 	msg_begin(o, RTM_NEWADDR, NLM_F_MULTI, seq, portid);
 	/* ifaddrmsg: family, prefixlen, flags (IFA_F_PERMANENT), scope (host 254, universe 0), index */
-	const uint8_t head[4] = {(uint8_t)family, family == L_AF_INET6 ? 128 : (uint8_t)i->prefix,
-				 0x80, i->loopback ? 254 : 0};
+	const uint8_t head[4] = {L_AF_INET, (uint8_t)i->prefix, 0x80, i->loopback ? 254 : 0};
 	put(o, head, 4);
 	const uint32_t index = (uint32_t)i->index;
 	put(o, &index, 4);
-	if (family == L_AF_INET6) {
-		attr(o, 1, lo6, 16); /* IFA_ADDRESS */
-	} else {
-		attr(o, 1, &i->ip4, 4); /* IFA_ADDRESS */
-		attr(o, 2, &i->ip4, 4); /* IFA_LOCAL */
-		if (!i->loopback) {
-			uint32_t mask = mask_of(i->prefix);
-			uint32_t b = i->ip4 | ~mask;
-			attr(o, 4, &b, 4); /* IFA_BROADCAST */
-		}
-		attr(o, 3, i->name, (uint16_t)(strlen(i->name) + 1)); /* IFA_LABEL */
+	attr(o, 1, &i->ip4, 4); /* IFA_ADDRESS */
+	attr(o, 2, &i->ip4, 4); /* IFA_LOCAL */
+	if (!i->loopback) {
+		uint32_t mask = mask_of(i->prefix);
+		uint32_t b = i->ip4 | ~mask;
+		attr(o, 4, &b, 4); /* IFA_BROADCAST */
 	}
+	attr(o, 3, i->name, (uint16_t)(strlen(i->name) + 1)); /* IFA_LABEL */
+	attr_u32(o, 8, 0x80);				      /* IFA_FLAGS: permanent */
+	msg_end(o);
+}
+
+/* The interface's k-th IPv6 address: scope host for ::1, link for fe80::/10, else universe. */
+static void addr6_msg(struct out *o, const struct netlink_iface *i, unsigned k, uint32_t seq,
+		      uint32_t portid)
+{
+	const uint8_t *a = i->ip6[k];
+	uint8_t scope = i->loopback ? 254 : (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) ? 253 : 0;
+	msg_begin(o, RTM_NEWADDR, NLM_F_MULTI, seq, portid);
+	const uint8_t head[4] = {L_AF_INET6, i->ip6_prefix[k], 0x80, scope};
+	put(o, head, 4);
+	const uint32_t index = (uint32_t)i->index;
+	put(o, &index, 4);
+	attr(o, 1, a, 16);    /* IFA_ADDRESS */
 	attr_u32(o, 8, 0x80); /* IFA_FLAGS: permanent */
 	msg_end(o);
 }
@@ -242,9 +251,11 @@ static void answer(struct out *o, const struct netlink_view *v, const uint8_t *r
 		for (unsigned k = 0; k < v->count; k++) {
 			const struct netlink_iface *i = &v->ifs[k];
 			if ((family == 0 || family == L_AF_INET) && i->ip4)
-				addr_msg(o, i, L_AF_INET, seq, portid);
-			if ((family == 0 || family == L_AF_INET6) && i->loopback)
-				addr_msg(o, i, L_AF_INET6, seq, portid);
+				addr_msg(o, i, seq, portid);
+			for (unsigned a = 0; (family == 0 || family == L_AF_INET6) &&
+					     a < i->ip6_count && a < NETLINK_IP6_MAX;
+			     a++)
+				addr6_msg(o, i, a, seq, portid);
 		}
 	} else if (type == RTM_GETROUTE && (family == 0 || family == L_AF_INET)) {
 		for (unsigned k = 0; k < v->count; k++) {

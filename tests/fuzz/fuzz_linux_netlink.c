@@ -14,14 +14,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		     .loopback = true,
 		     .mtu = 65536,
 		     .ip4 = 0x0100007f,
-		     .prefix = 8},
+		     .prefix = 8,
+		     .ip6_count = 1,
+		     .ip6 = {{[15] = 1}},
+		     .ip6_prefix = {128}},
 		    {.index = 2,
 		     .name = "eth0",
 		     .mac = {2, 0, 0, 0, 0, 1},
 		     .mtu = 1500,
 		     .ip4 = 0x02004d0a,
 		     .prefix = 24,
-		     .gw4 = 0x01004d0a}},
+		     .gw4 = 0x01004d0a,
+		     .ip6_count = 2,
+		     .ip6 = {{0xfe, 0x80, [8] = 2, [15] = 1}, {0xfd, 0x77, [15] = 2}},
+		     .ip6_prefix = {64, 64}}},
 	};
 	static uint8_t out[NETLINK_REPLY_MAX];
 	long n = linux_netlink_answer(&view, data, size, 1234, out, sizeof(out));

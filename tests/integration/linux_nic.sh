@@ -11,9 +11,10 @@ BUSYBOX=$(command -v busybox || true)
 NS=lvnic$$
 BR=lvnb$$
 BR=${BR:0:15}
-SRV_PID="" DNS_PID=""
+SRV_PID="" SRV6_PID="" DNS_PID=""
 cleanup() {
 	[ -n "$SRV_PID" ] && kill "$SRV_PID" 2>/dev/null
+	[ -n "$SRV6_PID" ] && kill "$SRV6_PID" 2>/dev/null
 	[ -n "$DNS_PID" ] && kill "$DNS_PID" 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
 	rm -rf "$T_TMP"
@@ -30,6 +31,7 @@ PATH=$T_TMP/bin:$PATH
 in_ns ip link set lo up
 in_ns ip link add "$BR" type bridge
 in_ns ip addr add 10.77.0.1/24 dev "$BR"
+in_ns ip -6 addr add fd77::1/64 dev "$BR" nodad # dnsmasq advertises fd77::/64 (SLAAC)
 in_ns ip link set "$BR" up
 
 # The file server on the bridge.
@@ -38,12 +40,17 @@ echo "payload-$$" >"$T_TMP/www/f.txt"
 (cd "$T_TMP/www" && exec nsenter --net=/var/run/netns/"$NS" python3 -m http.server --bind 10.77.0.1 8080) \
 	>"$T_TMP/srv.log" 2>&1 &
 SRV_PID=$!
+# An IPv6-only file server on the bridge, for the SLAAC checks.
+(cd "$T_TMP/www" && exec nsenter --net=/var/run/netns/"$NS" python3 -m http.server --bind fd77::1 8086) \
+	>"$T_TMP/srv6.log" 2>&1 &
+SRV6_PID=$!
 # dnsmasq: DNS for files.lvtest, DHCP on the bridge (make deps installs dnsmasq-base).
 DNSMASQ=$(command -v dnsmasq || true)
 if [ -n "$DNSMASQ" ]; then
 	in_ns "$DNSMASQ" --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts \
 		--interface="$BR" --bind-interfaces --except-interface=lo \
 		--address=/files.lvtest/10.77.0.1 --dhcp-range=10.77.0.50,10.77.0.99,255.255.255.0,1h \
+		--enable-ra --dhcp-range=fd77::,ra-only,64,1h \
 		--dhcp-leasefile="$T_TMP/leases" --pid-file="$T_TMP/dnsmasq.pid" \
 		>"$T_TMP/dnsmasq.log" 2>&1 &
 	DNS_PID=$!
@@ -159,6 +166,71 @@ print(open("/etc/resolv.conf").read())'
 	fi
 else
 	skip "linux_nic: DHCP: dnsmasq is not installed (make deps: dnsmasq-base); static addresses only"
+fi
+
+# ---- IPv6 on eth0: fe80:: from the MAC, fd77::/64 from dnsmasq's router advertisements (SLAAC) ----
+if [ -n "$DNSMASQ" ]; then
+	# --mac fixes the EUI-64 interface id: 02:00:00:4e:49:36 -> ::ff:fe4e:4936.
+	V6=(--mac 02:00:00:4e:49:36)
+	run_capture LV run --linux --fs / "${STATIC[@]}" "${V6[@]}" --timeout 60 /usr/bin/python3 -- -c '
+import errno, os, socket, sys, time, urllib.request
+for _ in range(200):  # until the advertisement came and duplicate address detection ended
+    try:
+        print(urllib.request.urlopen("http://[fd77::1]:8086/f.txt", timeout=5).read().decode().strip()); break
+    except OSError:
+        time.sleep(0.1)
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+try:
+    s.bind(("fd77::66", 0)); print("bound")
+except OSError as e:
+    print("foreign", errno.errorcode[e.errno])
+sys.stdout.flush()
+os.system("ip -6 addr show dev eth0")
+'
+	if [ "$rc" -eq 0 ] && grep -qx "payload-$$" <<<"$out"; then
+		pass "linux_nic: python3 urllib fetches over IPv6 from [fd77::1] with a SLAAC address"
+	else
+		fail "linux_nic: IPv6 fetch: rc=$rc: $(tr '\n' '|' <<<"$out" | tail -c 400)"
+	fi
+	if grep -q "inet6 fd77::ff:fe4e:4936/64 scope global" <<<"$out" &&
+		grep -q "inet6 fe80::ff:fe4e:4936/64 scope link" <<<"$out"; then
+		pass "linux_nic: ip -6 addr shows eth0's link-local and SLAAC addresses"
+	else
+		fail "linux_nic: ip -6 addr: $(tr '\n' '|' <<<"$out" | tail -c 400)"
+	fi
+	if grep -qx "foreign EADDRNOTAVAIL" <<<"$out"; then
+		pass "linux_nic: bind to a foreign IPv6 address is EADDRNOTAVAIL"
+	else
+		fail "linux_nic: foreign IPv6 bind: $(tr '\n' '|' <<<"$out" | tail -c 300)"
+	fi
+	# A server in the VM on [::], reached from the bridge's side at its SLAAC address.
+	LV run --linux --fs / "${STATIC[@]}" "${V6[@]}" --timeout 60 /usr/bin/python3 -- -c '
+import http.server, os, socket, socketserver, sys
+os.makedirs("/tmp/www"); os.chdir("/tmp/www")
+open("f.txt", "w").write(sys.argv[1] + "\n")
+class S(socketserver.TCPServer):
+    address_family = socket.AF_INET6
+class H(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *a): pass
+with S(("::", 8087), H) as s:
+    s.handle_request()
+' "served6-$$" >"$T_TMP/vmsrv6.log" 2>&1 &
+	vm_srv=$!
+	got=""
+	for _ in $(seq 150); do
+		got=$(in_ns curl -s -g --max-time 2 "http://[fd77::ff:fe4e:4936]:8087/f.txt" 2>/dev/null) &&
+			[ -n "$got" ] && break
+		sleep 0.2
+	done
+	wait "$vm_srv"
+	vm_rc=$?
+	if [ "$got" = "served6-$$" ] && [ "$vm_rc" -eq 0 ]; then
+		pass "linux_nic: curl on the bridge reaches the VM's http.server over IPv6"
+	else
+		fail "linux_nic: IPv6 server in the VM: curl got '$got', VM exit $vm_rc: $(tail -n 3 "$T_TMP/vmsrv6.log" | tr '\n' '|')"
+	fi
+else
+	skip "linux_nic: IPv6 SLAAC: dnsmasq is not installed (make deps: dnsmasq-base)"
 fi
 
 # ---- netlink, read-only: ip addr/route/link and glibc's if_nameindex see lo and eth0 ----

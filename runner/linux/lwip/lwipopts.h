@@ -1,4 +1,4 @@
-/* lwIP's options for lockvm-vmm (mk/lwip.mk): no OS (served by the vCPU thread), raw callback API only, TCP and UDP over IPv4 and IPv6 on the loopback interface and on eth0 (the VM's NIC: Ethernet, ARP, DHCP), a bounded heap and bounded pools per VM. */
+/* lwIP's options for lockvm-vmm (mk/lwip.mk): no OS (served by the vCPU thread), raw callback API only, TCP and UDP over IPv4 and IPv6 on the loopback interface and on eth0 (the VM's NIC: Ethernet, ARP, DHCP, IPv6 link-local and SLAAC), a bounded heap and bounded pools per VM. */
 #ifndef LOCKVM_LWIPOPTS_H
 #define LOCKVM_LWIPOPTS_H
 
@@ -28,7 +28,7 @@
 #define ARP_QUEUE_LEN	    16
 #define LWIP_ICMP	    1
 #define LWIP_IPV6_MLD	    0
-#define LWIP_IPV6_AUTOCONFIG 0
+#define LWIP_IPV6_AUTOCONFIG 1
 #define LWIP_IPV6_DHCP6	    0
 #define LWIP_IPV6_REASS	    0
 #define LWIP_IPV6_FRAG	    0
