@@ -258,14 +258,18 @@ void size_memory_fs(struct run_options *o);
 uint64_t memory_fs_bytes(const struct run_options *o);
 /* Needs st->config loaded. Starts leasing the VM's uid and gid on a thread
  * (the NSS check of each candidate id is slow); st->lease is the thread's
- * until reserve_uid_finish, which joins it, dies if no uid was free, and
- * has cfg run the VMM as them. The supervisor is single-threaded again
- * after it. */
+ * until reserve_uid_finish, which joins it and has cfg run the VMM as them
+ * (0), or returns -1 when no uid was free. The supervisor is
+ * single-threaded again after it. */
 void reserve_uid_start(struct run_state *st);
-void reserve_uid_finish(struct run_state *st, struct sandbox_config *cfg);
-/* Needs the uid lease (or uid 0), the disks opened and st->config loaded.
- * Claims the VM's name and label in the registry and takes its disks. */
-void claim_identity(const struct run_options *o, struct run_state *st, uid_t uid, gid_t gid);
+int reserve_uid_finish(struct run_state *st, struct sandbox_config *cfg);
+/* Needs the disks opened, st->config loaded and, given uid_cfg, the uid
+ * lease started (reserve_uid_start): it is joined under the registry lock,
+ * once the name, label and directory are taken, and the VM runs as it
+ * (uid_cfg NULL: uid 0). Claims the VM's name and label in the registry
+ * and takes its disks. */
+void claim_identity(const struct run_options *o, struct run_state *st,
+		    struct sandbox_config *uid_cfg);
 /* Needs claim_identity. Loads the VM's AppArmor profile where AppArmor
  * enforces a label; always names it in st->vm.profile. */
 void load_apparmor_profile(const struct run_options *o, struct run_state *st);

@@ -240,17 +240,14 @@ pid_t start_vmm(const struct run_options *o, struct run_state *st, int vmm_fd, i
 		if (cfg.layers & SANDBOX_UID)
 			reserve_uid_start(st); /* unless run_mode started it */
 		/* While the uid is leased: the cgroup is named by the uuid and
-		 * needs nothing of the registry, which records it (claim_identity). */
+		 * needs nothing of the registry, which records it (claim_identity,
+		 * which joins the lease's thread). */
 		run_timing_phase("cgroup");
 		if (cfg.layers & SANDBOX_CGROUP)
 			create_vm_cgroup(o, st, &cfg);
-		run_timing_phase("uid");
-		if (cfg.layers & SANDBOX_UID)
-			reserve_uid_finish(st, &cfg);
 	}
 	run_timing_phase("registry and label");
-	claim_identity(o, st, o->confine && (cfg.layers & SANDBOX_UID) ? cfg.uid : 0,
-		       o->confine && (cfg.layers & SANDBOX_UID) ? cfg.gid : 0);
+	claim_identity(o, st, o->confine && (cfg.layers & SANDBOX_UID) ? &cfg : NULL);
 	run_timing_phase("log");
 	open_log(o, st);
 	run_log_event(st, "start: %s, %u vCPU%s, %" PRIu64 " MiB, uuid %s", o->guest, o->vcpus,

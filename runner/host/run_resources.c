@@ -246,16 +246,15 @@ static bool reserve_uid_join(struct run_state *st)
 	return st->have_lease;
 }
 
-void reserve_uid_finish(struct run_state *st, struct sandbox_config *cfg)
+int reserve_uid_finish(struct run_state *st, struct sandbox_config *cfg)
 {
-	if (!uid_job.started && !st->have_lease)
-		reserve_uid_start(st); /* not started early (--detach, --listen) */
 	if (!reserve_uid_join(st)) {
 		errno = uid_job.saved_errno;
-		die("cannot reserve a per-VM uid");
+		return -1;
 	}
 	cfg->uid = st->lease.uid;
 	cfg->gid = st->lease.gid;
+	return 0;
 }
 
 static void release_uid(struct run_state *st)
@@ -277,8 +276,11 @@ static const char *disk_mode(const struct run_disk *d)
  * label, with conflicts refused). Everything it takes is recorded in
  * state.json first, so a killed supervisor's leftovers can be recovered.
  */
-void claim_identity(const struct run_options *o, struct run_state *st, uid_t uid, gid_t gid)
+void claim_identity(const struct run_options *o, struct run_state *st,
+		    struct sandbox_config *uid_cfg)
 {
+	uid_t uid = 0;
+	gid_t gid = 0;
 	char err[PATH_MAX + 256];
 	struct reg_vm *vm = &st->vm;
 	int lock = registry_lock();
@@ -329,8 +331,6 @@ void claim_identity(const struct run_options *o, struct run_state *st, uid_t uid
 	vm->started = (int64_t)time(NULL);
 	vm->vcpus = o->vcpus;
 	vm->mem = o->mem;
-	vm->uid = uid;
-	vm->gid = gid;
 	vm->confined = o->confine;
 	vm->linux_abi = o->linux_abi;
 	snprintf(vm->seccomp, sizeof(vm->seccomp), "%s",
@@ -361,6 +361,21 @@ void claim_identity(const struct run_options *o, struct run_state *st, uid_t uid
 	}
 	st->claimed = true;
 	control_relay_init(&st->relay, control_listen(vm->name), -1, vm);
+	/* The uid lease's thread is joined this late: name, label, directory
+	 * and control socket were made while it asked NSS. */
+	if (uid_cfg) {
+		run_timing_phase("uid");
+		int rc = reserve_uid_finish(st, uid_cfg);
+		run_timing_phase("registry and label");
+		if (rc < 0) {
+			registry_unlock(lock);
+			die("cannot reserve a per-VM uid");
+		}
+		uid = uid_cfg->uid;
+		gid = uid_cfg->gid;
+	}
+	vm->uid = uid;
+	vm->gid = gid;
 	if (registry_save(vm) < 0) {
 		int e = errno;
 		registry_unlock(lock);
