@@ -47,10 +47,10 @@ $(INSTALL_BUILD)/install_dirs.o: runner/common/install_dirs.c runner/common/inst
 # install_dirs.o given first defines its symbols, so the linker never takes
 # libvmm.a's build-tree copy.
 $(INSTALL_BUILD)/lockvm: $(OBJ)/runner/cli/cli_main.o $(INSTALL_BUILD)/install_dirs.o $(LIB)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(HOST_LIBS)
 
 $(INSTALL_BUILD)/lockvm-oci: $(OBJ)/runner/oci/oci_main.o $(INSTALL_BUILD)/install_dirs.o $(LIB)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(HOST_LIBS)
 
 .PHONY: install-build install uninstall FORCE
 FORCE:

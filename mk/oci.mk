@@ -3,7 +3,7 @@
 all: $(BUILD)/lockvm-oci
 
 $(BUILD)/lockvm-oci: $(OBJ)/runner/oci/oci_main.o $(LIB)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(HOST_LIBS)
 
 -include $(OBJ)/runner/oci/oci_main.d
 

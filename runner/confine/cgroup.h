@@ -59,6 +59,12 @@ int cgroup_v1_mount_point(const char *mountinfo, const char *controller, char *o
  * namespace too) into every directory of cg. Returns 0 or -1 with errno. */
 int cgroup_attach(const struct cgroup *cg, pid_t pid);
 
+/* Moves the caller into every directory of cg; works from inside a new pid
+ * namespace. The caller must have one thread (sandbox_enter_child, a fresh
+ * clone): under cgroup v1 only the calling thread moves, which is cheaper
+ * than moving a process (cgroup.c says why). Returns 0 or -1 with errno. */
+int cgroup_attach_self(const struct cgroup *cg);
+
 /* Reads memory use in bytes (memory.current / memory.usage_in_bytes) and the
  * number of tasks (pids.current). Returns 0 or -1 with errno. */
 int cgroup_usage(const struct cgroup *cg, uint64_t *memory_bytes, uint64_t *pids);

@@ -325,10 +325,10 @@ void sandbox_enter_child(const struct sandbox_config *cfg, int exec_fd, char *co
 
 	mark(cfg, SANDBOX_MARK_START);
 	/* 1. cgroup, joined before the cgroup ns is made so that the VMM's
-	 * view of the cgroup tree is rooted at its own cgroup. "0" (= the
-	 * caller) works from inside the new pid ns. */
-	if (on(cfg, SANDBOX_CGROUP) && cfg->cgroup != NULL && cgroup_attach(cfg->cgroup, 0) < 0)
-		sandbox_fail("cgroup_attach(%s, self)", cfg->cgroup->dir[0]);
+	 * view of the cgroup tree is rooted at its own cgroup. This process
+	 * has one thread (a fresh clone), as cgroup_attach_self needs. */
+	if (on(cfg, SANDBOX_CGROUP) && cfg->cgroup != NULL && cgroup_attach_self(cfg->cgroup) < 0)
+		sandbox_fail("cgroup_attach_self(%s)", cfg->cgroup->dir[0]);
 
 	/* 2. Namespaces (pid was made by clone() in sandbox_spawn, since a new
 	 * pid ns applies to children only). Net ns: no interface but lo. */

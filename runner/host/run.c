@@ -14,6 +14,7 @@
 #include "mac.h"
 #include "migrate_addr.h"
 #include "paths.h"
+#include "sandbox.h"
 
 enum run_command { RUN_COMMAND_RUN, RUN_COMMAND_RESTORE, RUN_COMMAND_INCOMING };
 
@@ -91,6 +92,12 @@ static int run_mode(int argc, char **argv, enum run_command command)
 	if (o.label_kind == LABEL_STATIC && label_static_check(o.label, err, sizeof(err)) < 0)
 		die("%s", err);
 	random_uuid(st.vm.uuid);
+	/* The uid lease (its NSS check is the slowest step before the spawn)
+	 * is taken beside the opening below. Not before --detach's fork, which
+	 * keeps only the calling thread, nor while --listen waits for a stream:
+	 * start_vmm starts it then. */
+	if (o.confine && !(sandbox_layers_unavailable() & SANDBOX_UID) && !o.detach && !o.listen)
+		reserve_uid_start(&st);
 
 	/* Everything is opened here, while privileged; the VMM gets fds only. */
 	run_timing_phase("open files");

@@ -256,11 +256,20 @@ void parse_fs_upper(struct run_options *o, const char *arg);
 void size_memory_fs(struct run_options *o);
 /* Bytes the VMM may hold in memory file systems, on top of guest RAM. */
 uint64_t memory_fs_bytes(const struct run_options *o);
-/* Needs st->config loaded. Leases the VM's uid and gid; cfg runs the VMM as them. */
-void reserve_uid(struct run_state *st, struct sandbox_config *cfg);
-/* Needs the uid lease (or uid 0), the disks opened and st->config loaded.
- * Claims the VM's name and label in the registry and takes its disks. */
-void claim_identity(const struct run_options *o, struct run_state *st, uid_t uid, gid_t gid);
+/* Needs st->config loaded. Starts leasing the VM's uid and gid on a thread
+ * (the NSS check of each candidate id is slow); st->lease is the thread's
+ * until reserve_uid_finish, which joins it and has cfg run the VMM as them
+ * (0), or returns -1 when no uid was free. The supervisor is
+ * single-threaded again after it. */
+void reserve_uid_start(struct run_state *st);
+int reserve_uid_finish(struct run_state *st, struct sandbox_config *cfg);
+/* Needs the disks opened, st->config loaded and, given uid_cfg, the uid
+ * lease started (reserve_uid_start): it is joined under the registry lock,
+ * once the name, label and directory are taken, and the VM runs as it
+ * (uid_cfg NULL: uid 0). Claims the VM's name and label in the registry
+ * and takes its disks. */
+void claim_identity(const struct run_options *o, struct run_state *st,
+		    struct sandbox_config *uid_cfg);
 /* Needs claim_identity. Loads the VM's AppArmor profile where AppArmor
  * enforces a label; always names it in st->vm.profile. */
 void load_apparmor_profile(const struct run_options *o, struct run_state *st);
@@ -271,8 +280,10 @@ const char *vmm_channel_label(const struct run_options *o, const struct run_stat
  * fills the launch message's NIC and adds the fds the VMM keeps to keep. */
 void setup_net(const struct run_options *o, struct run_state *st, struct launch *l, int *keep,
 	       int *n_keep);
-/* Needs claim_identity (the uuid). Makes the VM's cgroup with its limits;
- * cfg puts the VMM in it. */
+/* Needs the uuid (run_mode draws it; the cgroup keeps that name should
+ * claim_identity draw another for a name taken) and nothing of the registry,
+ * which records the cgroup's directories. Makes the VM's cgroup with its
+ * limits; cfg puts the VMM in it. */
 void create_vm_cgroup(const struct run_options *o, struct run_state *st,
 		      struct sandbox_config *cfg);
 /* Gives back whatever st holds, in the reverse order of taking it; safe to
@@ -295,6 +306,8 @@ uint64_t *run_timing_child_marks(void);
 void run_timing_phase(const char *name);
 /* The policy compiler thread's start and end (it runs beside the phases). */
 void run_timing_compile(uint64_t start, uint64_t end);
+/* The uid lease's thread (reserve_uid_start), printed as its own line. */
+void run_timing_uid(uint64_t start, uint64_t end);
 /* Prints every phase, the compiler's and the child's steps ("timing:" lines, stderr). */
 void run_timing_report(void);
 

@@ -237,13 +237,17 @@ pid_t start_vmm(const struct run_options *o, struct run_state *st, int vmm_fd, i
 					bit == SANDBOX_CGROUP ? "no memory, pids or cpu limit"
 							      : "needs root");
 		}
-		run_timing_phase("uid");
 		if (cfg.layers & SANDBOX_UID)
-			reserve_uid(st, &cfg);
+			reserve_uid_start(st); /* unless run_mode started it */
+		/* While the uid is leased: the cgroup is named by the uuid and
+		 * needs nothing of the registry, which records it (claim_identity,
+		 * which joins the lease's thread). */
+		run_timing_phase("cgroup");
+		if (cfg.layers & SANDBOX_CGROUP)
+			create_vm_cgroup(o, st, &cfg);
 	}
 	run_timing_phase("registry and label");
-	claim_identity(o, st, o->confine && (cfg.layers & SANDBOX_UID) ? cfg.uid : 0,
-		       o->confine && (cfg.layers & SANDBOX_UID) ? cfg.gid : 0);
+	claim_identity(o, st, o->confine && (cfg.layers & SANDBOX_UID) ? &cfg : NULL);
 	run_timing_phase("log");
 	open_log(o, st);
 	run_log_event(st, "start: %s, %u vCPU%s, %" PRIu64 " MiB, uuid %s", o->guest, o->vcpus,
@@ -255,9 +259,6 @@ pid_t start_vmm(const struct run_options *o, struct run_state *st, int vmm_fd, i
 	run_timing_phase("net");
 	setup_net(o, st, &l, keep, &n_keep);
 	if (o->confine) {
-		run_timing_phase("cgroup");
-		if (cfg.layers & SANDBOX_CGROUP)
-			create_vm_cgroup(o, st, &cfg);
 		run_timing_phase("policy compile (join)");
 		compile_policies_finish(st, policies);
 		for (int i = 0; i < VMM_POLICIES; i++) {

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,18 +197,70 @@ void open_disks(struct run_options *o)
 
 /* The per-VM uid and gid, leased under the registry root; cfg runs the
  * VMM as them. */
-void reserve_uid(struct run_state *st, struct sandbox_config *cfg)
+/* The uid lease is taken on a thread of its own: uid_reserve asks NSS
+ * whether each id is a host account, and that (libnss_systemd loaded,
+ * userdb directories probed) is most of a start's uid cost, 0.7 ms; the
+ * main thread makes the cgroup meanwhile. One lease per supervisor. */
+static struct {
+	pthread_t thread;
+	struct run_state *st;
+	bool started;
+	int rc, saved_errno;
+	uint64_t start_ns, end_ns;
+} uid_job;
+
+static void *reserve_uid_thread(void *arg)
 {
-	if (uid_reserve(paths_root(), &st->config.uids, &st->lease) < 0)
-		die("cannot reserve a per-VM uid");
-	st->have_lease = true;
+	(void)arg;
+	uid_job.start_ns = now_ns();
+	/* Writes only uid_job and st->lease, which nothing reads before the join. */
+	uid_job.rc = uid_reserve(paths_root(), &uid_job.st->config.uids, &uid_job.st->lease);
+	uid_job.saved_errno = errno;
+	uid_job.end_ns = now_ns();
+	return NULL;
+}
+
+void reserve_uid_start(struct run_state *st)
+{
+	if (uid_job.started || st->have_lease)
+		return; /* run_mode started it early */
+	uid_job.st = st;
+	int rc = pthread_create(&uid_job.thread, NULL, reserve_uid_thread, NULL);
+	if (rc != 0) {
+		errno = rc;
+		die_errno("pthread_create (uid lease)");
+	}
+	uid_job.started = true;
+}
+
+/* Joins the lease's thread; whether it took a lease (then st->have_lease). */
+static bool reserve_uid_join(struct run_state *st)
+{
+	if (!uid_job.started)
+		return st->have_lease;
+	pthread_join(uid_job.thread, NULL);
+	uid_job.started = false;
+	run_timing_uid(uid_job.start_ns, uid_job.end_ns);
+	if (uid_job.rc == 0)
+		st->have_lease = true;
+	return st->have_lease;
+}
+
+int reserve_uid_finish(struct run_state *st, struct sandbox_config *cfg)
+{
+	if (!reserve_uid_join(st)) {
+		errno = uid_job.saved_errno;
+		return -1;
+	}
 	cfg->uid = st->lease.uid;
 	cfg->gid = st->lease.gid;
+	return 0;
 }
 
 static void release_uid(struct run_state *st)
 {
-	if (st->have_lease)
+	/* A run that dies while the lease's thread works gives back what it took. */
+	if (reserve_uid_join(st))
 		uid_release(&st->lease);
 	st->have_lease = false;
 }
@@ -223,8 +276,11 @@ static const char *disk_mode(const struct run_disk *d)
  * label, with conflicts refused). Everything it takes is recorded in
  * state.json first, so a killed supervisor's leftovers can be recovered.
  */
-void claim_identity(const struct run_options *o, struct run_state *st, uid_t uid, gid_t gid)
+void claim_identity(const struct run_options *o, struct run_state *st,
+		    struct sandbox_config *uid_cfg)
 {
+	uid_t uid = 0;
+	gid_t gid = 0;
 	char err[PATH_MAX + 256];
 	struct reg_vm *vm = &st->vm;
 	int lock = registry_lock();
@@ -275,8 +331,6 @@ void claim_identity(const struct run_options *o, struct run_state *st, uid_t uid
 	vm->started = (int64_t)time(NULL);
 	vm->vcpus = o->vcpus;
 	vm->mem = o->mem;
-	vm->uid = uid;
-	vm->gid = gid;
 	vm->confined = o->confine;
 	vm->linux_abi = o->linux_abi;
 	snprintf(vm->seccomp, sizeof(vm->seccomp), "%s",
@@ -307,6 +361,21 @@ void claim_identity(const struct run_options *o, struct run_state *st, uid_t uid
 	}
 	st->claimed = true;
 	control_relay_init(&st->relay, control_listen(vm->name), -1, vm);
+	/* The uid lease's thread is joined this late: name, label, directory
+	 * and control socket were made while it asked NSS. */
+	if (uid_cfg) {
+		run_timing_phase("uid");
+		int rc = reserve_uid_finish(st, uid_cfg);
+		run_timing_phase("registry and label");
+		if (rc < 0) {
+			registry_unlock(lock);
+			die("cannot reserve a per-VM uid");
+		}
+		uid = uid_cfg->uid;
+		gid = uid_cfg->gid;
+	}
+	vm->uid = uid;
+	vm->gid = gid;
 	if (registry_save(vm) < 0) {
 		int e = errno;
 		registry_unlock(lock);
@@ -574,13 +643,15 @@ static void release_lifeline(struct run_state *st)
 	st->lifeline = -1;
 }
 
-/* What start_vmm takes, in the order it takes it; released last first.
+/* What start_vmm takes, released last first. The cgroup, made while the
+ * uid is leased, is taken before the registry entry but goes as soon as the
+ * VMM is gone: the owners handed back after it need the VMM gone too.
  * Named as --debug-timing reports them. */
 static const struct {
 	void (*release)(struct run_state *);
 	const char *phase;
 } release_steps[] = {
-    {release_uid, "uid release"},		  /* reserve_uid */
+    {release_uid, "uid release"},		  /* reserve_uid_start */
     {release_identity, "registry update"},	  /* claim_identity */
     {remove_apparmor_profile, "AppArmor unload"}, /* load_apparmor_profile */
     {release_net, "net release"},		  /* setup_net */

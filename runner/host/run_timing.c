@@ -17,6 +17,7 @@ static struct {
 	uint64_t start[RUN_TIMING_MAX];
 	uint64_t *child; /* MAP_SHARED: the child stamps SANDBOX_MARKS steps */
 	uint64_t compile_start, compile_end, spawn_end;
+	uint64_t uid_start, uid_end;
 } timing;
 
 void run_timing_start(uint64_t origin)
@@ -57,6 +58,12 @@ void run_timing_compile(uint64_t start, uint64_t end)
 	timing.compile_end = end;
 }
 
+void run_timing_uid(uint64_t start, uint64_t end)
+{
+	timing.uid_start = start;
+	timing.uid_end = end;
+}
+
 void run_timing_report(void)
 {
 	if (!timing.origin)
@@ -68,6 +75,8 @@ void run_timing_report(void)
 	/* Beside the main thread, on a thread of its own (run_launch.c). */
 	timing_line("compiler", "policy compile", timing.origin, timing.compile_start,
 		    timing.compile_end);
+	/* Beside the main thread too, which makes the cgroup meanwhile (run_resources.c). */
+	timing_line("uid", "lease (NSS check)", timing.origin, timing.uid_start, timing.uid_end);
 	if (timing.child) {
 		static const char *const steps[SANDBOX_MARKS - 1] = {"namespaces", "pivot_root",
 								     "drop (uid, caps)"};

@@ -41,6 +41,17 @@ leases=$(ls "$LOCKVM_ROOT/run/lockvm/uids" 2>/dev/null | wc -l)
 [ "$(stat -c '%u %a' "$T_TMP/own.img")" = "0 644" ] && [ "$leases" = 0 ] &&
 	pass "refused setup: disk owner and mode restored, uid lease released" ||
 	fail "refused setup left: disk $(stat -c '%u %a' "$T_TMP/own.img"), $leases uid leases"
+# A run refused while its uid lease is still being taken (on a thread from
+# the run's start) gives the lease back too: ten tries, each a missing disk.
+left_runs=0
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+	"$LOCKVM" run --disk "$T_TMP/missing.img" "$G/hello.elf" >/dev/null 2>&1
+	[ $? -eq 125 ] || left_runs=$((left_runs + 1))
+done
+leases=$(ls "$LOCKVM_ROOT/run/lockvm/uids" 2>/dev/null | wc -l)
+[ "$leases" = 0 ] && [ "$left_runs" = 0 ] &&
+	pass "refused before the spawn (missing disk, ten runs): no uid lease left" ||
+	fail "refused before the spawn: $leases uid leases left, $left_runs runs not refused (125)"
 expect "seccomp: bad mode" 125 "--seccomp 'allow': want kill, log or trap" "$LOCKVM" run --seccomp allow "$G/hello.elf"
 
 # --require-mac: refused unless SELinux or AppArmor enforces.

@@ -9,7 +9,7 @@ if confined "debug timing of a confined run"; then
 	run_capture env LOCKVM_DEBUG_TIMING=1 "$LOCKVM" run "$G/hello.elf"
 	missing=""
 	for phase in "supervisor options" "supervisor open files" "supervisor uid" \
-		"supervisor registry and label" "supervisor cgroup" "compiler   policy compile" \
+		"supervisor registry and label" "supervisor cgroup" "compiler   policy compile" "uid        lease (NSS check)" \
 		"supervisor AppArmor profile" "supervisor spawn" "child      namespaces" \
 		"child      pivot_root" "child      exec of the VMM" "vmm        VMM setup" "vmm        guest load" \
 		"vmm        KVM VM and memslot" "vmm        KVM setup (vCPUs)" "vmm        guest run" "vmm        VMM teardown" \
