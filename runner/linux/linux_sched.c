@@ -38,6 +38,19 @@ static struct linux_task *pick(struct linux_proc *proc, bool with_cur)
 	return NULL;
 }
 
+/* Waits on the VM's condition variable (vm->lock held) until deadline, a
+ * wake or generation's change. Time asleep is not serving a call: the
+ * call's serving clock (system time, linux_wait.c) stops meanwhile. */
+static void wait_locked(struct linux_proc *proc, uint64_t deadline, const uint64_t *generation)
+{
+	bool serving = proc->serve_start != 0;
+	if (serving)
+		linux_account_serve(proc, false);
+	(void)vm_wait_locked(proc->vm, deadline, generation);
+	if (serving)
+		linux_account_serve(proc, true);
+}
+
 /* The earliest deadline of another blocked task, or 0. */
 static uint64_t others_deadline(const struct linux_proc *proc)
 {
@@ -81,7 +94,7 @@ bool linux_block_until(struct linux_proc *proc, uint64_t deadline)
 		wake = linux_net_wake(wake); /* lwIP's timers run while every task waits */
 		pthread_mutex_lock(&proc->vm->lock);
 		if (!linux_signal_host_ready(proc) && !linux_net_pending(proc))
-			(void)vm_wait_locked(proc->vm, wake, &proc->signal_generation);
+			wait_locked(proc, wake, &proc->signal_generation);
 		pthread_mutex_unlock(&proc->vm->lock);
 		if (linux_net_run(proc)) { /* frames and timers served: a socket changed */
 			proc->wake_gen++;  /* blocked tasks look again */
@@ -119,7 +132,7 @@ void linux_sched_tasks_changed(struct linux_proc *proc)
 
 bool linux_sched_preempt(struct linux_proc *proc, struct linux_regs *regs)
 {
-	linux_account(proc, true); /* its slice so far */
+	linux_account(proc); /* its slice so far */
 	proc->regs_replaced = false;
 	if (linux_timers_run(proc) && !vm_is_ending(proc->vm)) {
 		if (proc->resched) { /* a timer's signal ended the running task */
@@ -159,7 +172,7 @@ static struct linux_task *wait_for_task(struct linux_proc *proc)
 			return next;
 		pthread_mutex_lock(&proc->vm->lock);
 		if (!linux_signal_host_ready(proc))
-			(void)vm_wait_locked(proc->vm, wake, &proc->signal_generation);
+			wait_locked(proc, wake, &proc->signal_generation);
 		pthread_mutex_unlock(&proc->vm->lock);
 		if (vm_is_ending(proc->vm) ||
 		    (proc->vm->deadline_ns && now_ns() >= proc->vm->deadline_ns))
@@ -170,7 +183,7 @@ static struct linux_task *wait_for_task(struct linux_proc *proc)
 			proc->wake_gen++; /* pid 1's blocked call looks again, and takes it */
 			if (!pick(proc, true)) { /* it cannot yet (a futex wait): no hot loop */
 				pthread_mutex_lock(&proc->vm->lock);
-				(void)vm_wait_locked(proc->vm, now_ns() + 10000000ULL, NULL);
+				wait_locked(proc, now_ns() + 10000000ULL, NULL);
 				pthread_mutex_unlock(&proc->vm->lock);
 			}
 		}
@@ -207,6 +220,7 @@ void linux_sched_switch(struct linux_proc *proc, struct linux_regs *regs)
 	if (next == cur)
 		return;
 	linux_thread_sync(proc); /* its threads see its fds, cwd and actions */
+	linux_account(proc);	 /* the CPU time so far is cur's */
 	cur->regs = *regs;
 	if (linux_thread_alive(cur))
 		cur->fpu = *linux_fpu_cur(proc);

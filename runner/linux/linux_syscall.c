@@ -561,8 +561,8 @@ void linux_syscall(struct linux_proc *proc, struct linux_regs *regs)
 	const struct linux_syscall_def *def =
 	    nr < ARRAY_SIZE(syscall_table) && syscall_table[nr].fn ? &syscall_table[nr] : NULL;
 	proc->syscalls++;
-	linux_account(proc, true); /* it ran at CPL 3 since the last mark */
-	linux_net_tick(proc);	   /* frames from the NIC and lwIP's due timers */
+	linux_account_serve(proc, true); /* system time from here (linux_wait.c) */
+	linux_net_tick(proc);		 /* frames from the NIC and lwIP's due timers */
 	proc->regs = regs;
 	proc->regs_replaced = false;
 	long ret;
@@ -594,7 +594,7 @@ void linux_syscall(struct linux_proc *proc, struct linux_regs *regs)
 		proc->wake_gen++; /* whatever it changed, blocked tasks look again */
 		proc->retry_deadline = 0;
 	}
-	linux_account(proc, false); /* the VMM served it */
+	linux_account_serve(proc, false); /* the VMM served it */
 	if (proc->timers && !vm_is_ending(proc->vm))
 		(void)linux_timers_run(
 		    proc); /* one due meanwhile: its signal goes with this return */

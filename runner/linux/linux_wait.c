@@ -32,7 +32,9 @@
 #define NS_PER_TICK	  (1000000000ULL / L_USER_HZ)
 
 /* CPU time of the vCPU thread: the guest's run at CPL 3 and the VMM's
- * serving of its calls both count there (KVM_RUN is the thread's time). */
+ * serving of its calls both count there (KVM_RUN is the thread's time).
+ * A real system call on the host (the vDSO has no thread CPU clock), so it
+ * is read at samples only, never twice per guest call. */
 static uint64_t cpu_now(void)
 {
 	struct timespec ts;
@@ -40,16 +42,31 @@ static uint64_t cpu_now(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-void linux_account(struct linux_proc *proc, bool user)
+void linux_account(struct linux_proc *proc)
 {
 	uint64_t now = cpu_now(), spent = now - proc->cpu_mark;
 	proc->cpu_mark = now;
+	uint64_t serve = proc->serve_ns;
+	proc->serve_ns = 0;
+	if (proc->serve_start) { /* inside a call: its part so far */
+		uint64_t wall = now_ns();
+		serve += wall - proc->serve_start;
+		proc->serve_start = wall;
+	}
 	if (!proc->cur || proc->cur->run == LINUX_TASK_ZOMBIE)
 		return;
-	if (user)
-		proc->cur->utime_ns += spent;
-	else
-		proc->cur->stime_ns += spent;
+	/* Serving is wall time: never more than the CPU time it splits. */
+	uint64_t sys = serve < spent ? serve : spent;
+	proc->cur->stime_ns += sys;
+	proc->cur->utime_ns += spent - sys;
+}
+
+void linux_account_serve(struct linux_proc *proc, bool begin)
+{
+	uint64_t wall = now_ns();
+	if (!begin && proc->serve_start)
+		proc->serve_ns += wall - proc->serve_start;
+	proc->serve_start = begin ? wall : 0;
 }
 
 /* Pages mm maps that hold a frame (its resident set), walking only the
@@ -108,7 +125,7 @@ static long rusage_out(struct linux_proc *proc, uint64_t addr, uint64_t utime, u
 long linux_sys_getrusage(struct linux_proc *proc, const uint64_t *a)
 {
 	struct linux_task *t = proc->cur;
-	linux_account(proc, false); /* up to this call */
+	linux_account(proc); /* up to this call */
 	switch ((int32_t)a[0]) {
 	case L_RUSAGE_SELF:
 	case L_RUSAGE_THREAD: /* one thread per process */
@@ -123,7 +140,7 @@ long linux_sys_getrusage(struct linux_proc *proc, const uint64_t *a)
 long linux_sys_times(struct linux_proc *proc, const uint64_t *a)
 {
 	const struct linux_task *t = proc->cur;
-	linux_account(proc, false);
+	linux_account(proc);
 	if (a[0]) {
 		const int64_t tms[4] = {
 		    (int64_t)(t->utime_ns / NS_PER_TICK), (int64_t)(t->stime_ns / NS_PER_TICK),
