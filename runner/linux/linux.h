@@ -416,7 +416,11 @@ uint64_t linux_page_alloc(struct linux_pages *pg);
 void linux_page_get(struct linux_pages *pg, uint64_t gpa);
 /* Drops a reference; the last one frees (zeroes) the frame. */
 void linux_page_put(struct linux_pages *pg, uint64_t gpa);
-/* Zeroes the frames put since the last flush (put batches them). */
+/* A frame in use reads as zeros again, kept where it is (its references
+ * and every entry that maps it stay): at the next linux_page_flush(). */
+void linux_page_zero(struct linux_pages *pg, uint64_t gpa);
+/* Zeroes the frames put or given to linux_page_zero() since the last
+ * flush (both batch them). */
 void linux_page_flush(struct linux_pages *pg);
 uint32_t linux_page_refs(const struct linux_pages *pg, uint64_t gpa);
 /* The VMM wrote to the page-table frame at `table`: listed for the flush
