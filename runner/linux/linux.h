@@ -321,6 +321,7 @@ struct linux_proc {
 	bool resched;		 /* switch tasks when the call returns */
 	bool cur_blocked;	 /* the call blocked: retry it later */
 	bool retry_soon;	 /* ... as soon as its turn comes (a timer fired meanwhile) */
+	bool retry_call;	 /* the task switched to resumes at its blocked call's SYSCALL */
 	uint64_t cpu_mark;	 /* the vCPU thread's CPU clock at the last linux_account() */
 	uint64_t serve_ns;	 /* wall time spent serving calls since then */
 	uint64_t serve_start;	 /* the wall clock when the call being served began, or 0 */

@@ -239,6 +239,7 @@ void linux_sched_switch(struct linux_proc *proc, struct linux_regs *regs)
 	    (next->futex.state == FUTEX_WOKEN || (signalled && next->futex.state != FUTEX_IDLE));
 	if (done)
 		linux_futex_interrupt(next, regs);
+	bool retry = next->run == LINUX_TASK_BLOCKED && !done; /* back at its SYSCALL */
 	proc->retry_deadline =
 	    next->run == LINUX_TASK_BLOCKED && !signalled && !done ? next->block_deadline : 0;
 	next->run = LINUX_TASK_RUNNABLE;
@@ -250,7 +251,9 @@ void linux_sched_switch(struct linux_proc *proc, struct linux_regs *regs)
 		(void)linux_copy_out(proc, next->set_child_tid, &tid, sizeof(tid));
 		next->set_child_tid = 0;
 	}
+	uint64_t at = regs->rip;
 	linux_task_deliver_pending(proc, regs);
+	proc->retry_call = retry && regs->rip == at; /* no handler entered first */
 }
 
 /* ---- the calls ---- */
