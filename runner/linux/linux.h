@@ -323,8 +323,8 @@ struct linux_proc {
 	bool retry_soon;	 /* ... as soon as its turn comes (a timer fired meanwhile) */
 	bool retry_call;	 /* the task switched to resumes at its blocked call's SYSCALL */
 	uint64_t cpu_mark;	 /* the vCPU thread's CPU clock at the last linux_account() */
-	uint64_t serve_ns;	 /* wall time spent serving calls since then */
 	uint64_t serve_start;	 /* the wall clock when the call being served began, or 0 */
+	uint64_t serve_tail;	 /* the wall time of the last call's end, not sampled */
 	union {
 		struct linux_task_state task_state;
 		struct {
@@ -806,15 +806,13 @@ long linux_sys_timer_delete(struct linux_proc *proc, const uint64_t *a);
 /* ---- linux_wait.c: what tasks used ---- */
 
 /* Adds the vCPU thread's CPU time since the last sample to the running
- * task, split into system time (the wall time the VMM spent serving its
- * calls meanwhile, linux_account_serve(), at most the CPU time) and user
- * time (the rest: it ran at CPL 3). A sample reads the host's thread CPU
- * clock, a host system call: taken where the running task changes or
- * ends, at a slice's end and when a call asks for the times; never per
- * call. */
+ * task: system time inside a call (the VMM served it), user time outside
+ * (it ran at CPL 3). A sample reads the host's thread CPU clock, a host
+ * system call: at each call's start, at the end of a call that took long
+ * (linux_account_serve()), where the running task changes or ends, at a
+ * slice's end and when a call asks for the times. */
 void linux_account(struct linux_proc *proc);
-/* Starts (begin) or stops the wall clock of serving a call: two vDSO
- * reads per call; stopped while the vCPU thread waits inside it. */
+/* A call starts (begin: a sample) or ends being served. */
 void linux_account_serve(struct linux_proc *proc, bool begin);
 /* Records t's resident pages in its ru_maxrss (before its exit drops them). */
 void linux_rusage_sample(struct linux_proc *proc, struct linux_task *t);

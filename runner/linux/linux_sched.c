@@ -38,19 +38,6 @@ static struct linux_task *pick(struct linux_proc *proc, bool with_cur)
 	return NULL;
 }
 
-/* Waits on the VM's condition variable (vm->lock held) until deadline, a
- * wake or generation's change. Time asleep is not serving a call: the
- * call's serving clock (system time, linux_wait.c) stops meanwhile. */
-static void wait_locked(struct linux_proc *proc, uint64_t deadline, const uint64_t *generation)
-{
-	bool serving = proc->serve_start != 0;
-	if (serving)
-		linux_account_serve(proc, false);
-	(void)vm_wait_locked(proc->vm, deadline, generation);
-	if (serving)
-		linux_account_serve(proc, true);
-}
-
 /* The earliest deadline of another blocked task, or 0. */
 static uint64_t others_deadline(const struct linux_proc *proc)
 {
@@ -94,7 +81,7 @@ bool linux_block_until(struct linux_proc *proc, uint64_t deadline)
 		wake = linux_net_wake(wake); /* lwIP's timers run while every task waits */
 		pthread_mutex_lock(&proc->vm->lock);
 		if (!linux_signal_host_ready(proc) && !linux_net_pending(proc))
-			wait_locked(proc, wake, &proc->signal_generation);
+			(void)vm_wait_locked(proc->vm, wake, &proc->signal_generation);
 		pthread_mutex_unlock(&proc->vm->lock);
 		if (linux_net_run(proc)) { /* frames and timers served: a socket changed */
 			proc->wake_gen++;  /* blocked tasks look again */
@@ -172,7 +159,7 @@ static struct linux_task *wait_for_task(struct linux_proc *proc)
 			return next;
 		pthread_mutex_lock(&proc->vm->lock);
 		if (!linux_signal_host_ready(proc))
-			wait_locked(proc, wake, &proc->signal_generation);
+			(void)vm_wait_locked(proc->vm, wake, &proc->signal_generation);
 		pthread_mutex_unlock(&proc->vm->lock);
 		if (vm_is_ending(proc->vm) ||
 		    (proc->vm->deadline_ns && now_ns() >= proc->vm->deadline_ns))
@@ -183,7 +170,7 @@ static struct linux_task *wait_for_task(struct linux_proc *proc)
 			proc->wake_gen++; /* pid 1's blocked call looks again, and takes it */
 			if (!pick(proc, true)) { /* it cannot yet (a futex wait): no hot loop */
 				pthread_mutex_lock(&proc->vm->lock);
-				wait_locked(proc, now_ns() + 10000000ULL, NULL);
+				(void)vm_wait_locked(proc->vm, now_ns() + 10000000ULL, NULL);
 				pthread_mutex_unlock(&proc->vm->lock);
 			}
 		}

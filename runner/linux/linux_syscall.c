@@ -561,7 +561,7 @@ static void serve(struct linux_proc *proc, struct linux_regs *regs)
 	const struct linux_syscall_def *def =
 	    nr < ARRAY_SIZE(syscall_table) && syscall_table[nr].fn ? &syscall_table[nr] : NULL;
 	proc->syscalls++;
-	linux_account_serve(proc, true); /* system time from here (linux_wait.c) */
+	linux_account_serve(proc, true); /* user time up to here, system time from here */
 	linux_net_tick(proc);		 /* frames from the NIC and lwIP's due timers */
 	proc->regs = regs;
 	proc->regs_replaced = false;

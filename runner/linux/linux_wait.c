@@ -33,8 +33,7 @@
 
 /* CPU time of the vCPU thread: the guest's run at CPL 3 and the VMM's
  * serving of its calls both count there (KVM_RUN is the thread's time).
- * A real system call on the host (the vDSO has no thread CPU clock), so it
- * is read at samples only, never twice per guest call. */
+ * A real system call on the host (the vDSO has no thread CPU clock). */
 static uint64_t cpu_now(void)
 {
 	struct timespec ts;
@@ -46,27 +45,37 @@ void linux_account(struct linux_proc *proc)
 {
 	uint64_t now = cpu_now(), spent = now - proc->cpu_mark;
 	proc->cpu_mark = now;
-	uint64_t serve = proc->serve_ns;
-	proc->serve_ns = 0;
-	if (proc->serve_start) { /* inside a call: its part so far */
-		uint64_t wall = now_ns();
-		serve += wall - proc->serve_start;
-		proc->serve_start = wall;
-	}
+	/* Inside a call, everything since its first sample is serving it;
+	 * outside, the last call's unsampled end (its wall time, short) came
+	 * first, then the program's run at CPL 3. */
+	uint64_t sys = proc->serve_start	  ? spent
+		       : proc->serve_tail < spent ? proc->serve_tail
+						  : spent;
+	proc->serve_tail = 0;
 	if (!proc->cur || proc->cur->run == LINUX_TASK_ZOMBIE)
 		return;
-	/* Serving is wall time: never more than the CPU time it splits. */
-	uint64_t sys = serve < spent ? serve : spent;
 	proc->cur->stime_ns += sys;
 	proc->cur->utime_ns += spent - sys;
 }
 
+/* A call served longer than this (a wait, a big copy, the host preempting
+ * the VMM) ends with a sample; a shorter one's wall time stands in for
+ * its CPU time, which saves one host call per call. */
+#define SERVE_SAMPLED_NS 100000ULL
+
 void linux_account_serve(struct linux_proc *proc, bool begin)
 {
-	uint64_t wall = now_ns();
-	if (!begin && proc->serve_start)
-		proc->serve_ns += wall - proc->serve_start;
-	proc->serve_start = begin ? wall : 0;
+	if (begin) {
+		linux_account(proc); /* the program ran at CPL 3 up to here */
+		proc->serve_start = now_ns();
+		return;
+	}
+	uint64_t wall = now_ns() - proc->serve_start;
+	if (wall > SERVE_SAMPLED_NS)
+		linux_account(proc);
+	else
+		proc->serve_tail = wall;
+	proc->serve_start = 0;
 }
 
 /* Pages mm maps that hold a frame (its resident set), walking only the
