@@ -5,6 +5,9 @@
  *        rawkvm io64 N    N port-I/O exits from 64-bit ring 0
  *        rawkvm mmio N    N MMIO-write exits from 64-bit ring 3: the exit a
  *                         lockvm hypercall is (see abi.h for why not OUT)
+ *        rawkvm syscall N N SYSCALLs from 64-bit ring 3 to a stub that makes
+ *                         that MMIO exit, resumed at RCX through the sync
+ *                         registers: what a --linux system call is at least
  * The exit modes print microseconds per exit. */
 #include <fcntl.h>
 #include <linux/kvm.h>
@@ -19,6 +22,7 @@
 
 #define MEM_SIZE  0x200000ULL
 #define CODE	  0x8000ULL
+#define STUB	  0x9000ULL /* syscall mode: LSTAR */
 #define MMIO_ADDR 0x40000000ULL /* 1 GiB: mapped in the page tables, never backed */
 
 static double now(void)
@@ -87,6 +91,7 @@ int main(int argc, char **argv)
 	static const uint8_t mmio_loop[] = {0x89, 0x03, 0xEB, 0xFC}; /* mov %eax,(%rbx); jmp . -2 */
 	struct kvm_regs regs = {.rip = CODE, .rflags = 2};
 	uint32_t want;
+	int syscall_mode = strcmp(mode, "syscall") == 0;
 	if (strcmp(mode, "one") == 0) {
 		memcpy(mem + CODE, hlt, sizeof(hlt));
 		want = KVM_EXIT_HLT;
@@ -103,6 +108,28 @@ int main(int argc, char **argv)
 		regs.rbx = MMIO_ADDR;
 		regs.rsp = MEM_SIZE;
 		want = user ? KVM_EXIT_MMIO : KVM_EXIT_IO;
+	} else if (syscall_mode) {
+		static const uint8_t sys_loop[] = {0x0F, 0x05, 0xEB, 0xFC}; /* syscall; jmp . -2 */
+		static const uint8_t stub[] = {0x89, 0x03, 0x0F, 0x0B};	    /* mov %eax,(%rbx); ud2 */
+		memcpy(mem + CODE, sys_loop, sizeof(sys_loop));
+		memcpy(mem + STUB, stub, sizeof(stub));
+		if (long_mode(mem, vcpu, 3)) return 1;
+		struct kvm_sregs sregs;
+		if (ioctl(vcpu, KVM_GET_SREGS, &sregs) < 0) return fail("KVM_GET_SREGS");
+		sregs.efer |= 1; /* SCE */
+		if (ioctl(vcpu, KVM_SET_SREGS, &sregs) < 0) return fail("KVM_SET_SREGS");
+		uint64_t buf[(sizeof(struct kvm_msrs) + 3 * sizeof(struct kvm_msr_entry)) / 8] = {0};
+		struct kvm_msrs *msrs = (struct kvm_msrs *)buf;
+		msrs->nmsrs = 3;
+		msrs->entries[0] = (struct kvm_msr_entry){.index = 0xC0000081, .data = 0x8ULL << 32}; /* STAR */
+		msrs->entries[1] = (struct kvm_msr_entry){.index = 0xC0000082, .data = STUB}; /* LSTAR */
+		msrs->entries[2] = (struct kvm_msr_entry){.index = 0xC0000084, .data = 0x47700}; /* SFMASK */
+		if (ioctl(vcpu, KVM_SET_MSRS, msrs) != 3) return fail("KVM_SET_MSRS");
+		if (ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS) & KVM_SYNC_X86_REGS)
+			run->kvm_valid_regs = KVM_SYNC_X86_REGS;
+		regs.rbx = MMIO_ADDR;
+		regs.rsp = MEM_SIZE;
+		want = KVM_EXIT_MMIO;
 	} else {
 		fprintf(stderr, "rawkvm: unknown mode %s\n", mode);
 		return 2;
@@ -126,6 +153,14 @@ int main(int argc, char **argv)
 		}
 		if (want == KVM_EXIT_HLT) return 0;
 		if (i == n) break;
+		if (syscall_mode && run->kvm_valid_regs) { /* back to the loop, as lockvm-vmm */
+			run->s.regs.regs.rip = run->s.regs.regs.rcx;
+			run->kvm_dirty_regs = KVM_SYNC_X86_REGS;
+		} else if (syscall_mode) {
+			if (ioctl(vcpu, KVM_GET_REGS, &regs) < 0) return fail("KVM_GET_REGS");
+			regs.rip = regs.rcx;
+			if (ioctl(vcpu, KVM_SET_REGS, &regs) < 0) return fail("KVM_SET_REGS");
+		}
 	}
 	printf("%.3f\n", (now() - start) / (double)(n > 0 ? n : 1) * 1e6);
 	return 0;

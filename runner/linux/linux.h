@@ -321,7 +321,10 @@ struct linux_proc {
 	bool resched;		 /* switch tasks when the call returns */
 	bool cur_blocked;	 /* the call blocked: retry it later */
 	bool retry_soon;	 /* ... as soon as its turn comes (a timer fired meanwhile) */
+	bool retry_call;	 /* the task switched to resumes at its blocked call's SYSCALL */
 	uint64_t cpu_mark;	 /* the vCPU thread's CPU clock at the last linux_account() */
+	uint64_t serve_start;	 /* the wall clock when the call being served began, or 0 */
+	uint64_t serve_tail;	 /* the wall time of the last call's end, not sampled */
 	union {
 		struct linux_task_state task_state;
 		struct {
@@ -414,7 +417,11 @@ uint64_t linux_page_alloc(struct linux_pages *pg);
 void linux_page_get(struct linux_pages *pg, uint64_t gpa);
 /* Drops a reference; the last one frees (zeroes) the frame. */
 void linux_page_put(struct linux_pages *pg, uint64_t gpa);
-/* Zeroes the frames put since the last flush (put batches them). */
+/* A frame in use reads as zeros again, kept where it is (its references
+ * and every entry that maps it stay): at the next linux_page_flush(). */
+void linux_page_zero(struct linux_pages *pg, uint64_t gpa);
+/* Zeroes the frames put or given to linux_page_zero() since the last
+ * flush (both batch them). */
 void linux_page_flush(struct linux_pages *pg);
 uint32_t linux_page_refs(const struct linux_pages *pg, uint64_t gpa);
 /* The VMM wrote to the page-table frame at `table`: listed for the flush
@@ -798,9 +805,15 @@ long linux_sys_timer_delete(struct linux_proc *proc, const uint64_t *a);
 
 /* ---- linux_wait.c: what tasks used ---- */
 
-/* Adds the vCPU thread's CPU time since the last mark to the running task:
- * user (it ran at CPL 3) or system (the VMM served it). */
-void linux_account(struct linux_proc *proc, bool user);
+/* Adds the vCPU thread's CPU time since the last sample to the running
+ * task: system time inside a call (the VMM served it), user time outside
+ * (it ran at CPL 3). A sample reads the host's thread CPU clock, a host
+ * system call: at each call's start, at the end of a call that took long
+ * (linux_account_serve()), where the running task changes or ends, at a
+ * slice's end and when a call asks for the times. */
+void linux_account(struct linux_proc *proc);
+/* A call starts (begin: a sample) or ends being served. */
+void linux_account_serve(struct linux_proc *proc, bool begin);
 /* Records t's resident pages in its ru_maxrss (before its exit drops them). */
 void linux_rusage_sample(struct linux_proc *proc, struct linux_task *t);
 long linux_sys_getrusage(struct linux_proc *proc, const uint64_t *a);

@@ -126,6 +126,39 @@ static void unmap_pages(struct linux_proc *proc, uint64_t start, uint64_t end)
 	linux_page_flush(&proc->pages);
 }
 
+/*
+ * MADV_DONTNEED of [start, end): a private page whose frame it alone holds
+ * keeps that frame, zeroed in place (no entry changes, so no page-table
+ * flush before the program resumes: glibc advises away most of a thread's
+ * 8 MiB stack at every thread exit); any other page (a copy-on-write frame
+ * another process shares, a shared file page) loses its frame as munmap
+ * would, and apply_range() gives it a fresh one.
+ */
+static void drop_private(struct linux_proc *proc, uint64_t start, uint64_t end)
+{
+	for (uint64_t a = start; a < end; a += PAGE) {
+		const struct linux_vma *v = linux_vma_find(proc->mm, a);
+		uint64_t *pte = linux_mm_pte(proc->mm, a, false);
+		if (!pte) {
+			a = linux_mm_skip(a) - PAGE;
+			continue;
+		}
+		uint64_t frame = *pte & PTE_ADDR;
+		bool private = v && !v->shm && !(v->flags & LINUX_VMA_SHARED);
+		if (private && (*pte & PTE_USED) && linux_page_refs(&proc->pages, frame) == 1) {
+			linux_page_zero(&proc->pages, frame);
+			continue;
+		}
+		if (*pte & PTE_P)
+			proc->tlb_stale = true;
+		if (*pte & PTE_USED)
+			linux_page_put(&proc->pages, frame);
+		*pte = 0;
+		linux_mm_dirty(proc->mm, pte);
+	}
+	linux_page_flush(&proc->pages);
+}
+
 /* Gives the pages of [start, end) the rights of their mapping v: a frame
  * (zeroed) for each accessible page that has none. */
 static int apply_prot(struct linux_proc *proc, const struct linux_vma *v, uint64_t start,
@@ -171,6 +204,8 @@ static int apply_prot(struct linux_proc *proc, const struct linux_vma *v, uint64
 		/* Losing a right a cached translation may still grant. */
 		if ((old & PTE_P) && ((old & ~bits) & (PTE_P | PTE_RW) || (bits & ~old & PTE_NX)))
 			proc->tlb_stale = true;
+		if (*pte == (frame | PTE_USED | bits))
+			continue; /* unchanged: KVM's shadow of the table is still right */
 		*pte = frame | PTE_USED | bits;
 		linux_mm_dirty(proc->mm, pte);
 	}
@@ -551,8 +586,8 @@ long linux_sys_madvise(struct linux_proc *proc, uint64_t addr, uint64_t len, uin
 	if (!range_mapped(proc, addr, len))
 		return -ENOMEM;
 	if (advice == L_MADV_DONTNEED) {
-		/* Private pages read as zero again: fresh frames. */
-		unmap_pages(proc, addr, addr + len);
+		/* Private pages read as zero again. */
+		drop_private(proc, addr, addr + len);
 		return apply_range(proc, addr, addr + len) < 0 ? -ENOMEM : 0;
 	}
 	return 0; /* other advice changes nothing here */

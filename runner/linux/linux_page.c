@@ -99,14 +99,10 @@ void linux_page_flush(struct linux_pages *pg)
 	pg->run_len = 0;
 }
 
-void linux_page_put(struct linux_pages *pg, uint64_t gpa)
+/* Frame f is zeroed at the next linux_page_flush(): in runs, one madvise
+ * per run of consecutive frames. */
+static void zero_later(struct linux_pages *pg, uint64_t f)
 {
-	uint64_t f = frame_of(pg, gpa);
-	if (f >= pg->count || !pg->refs[f] || --pg->refs[f])
-		return;
-	pg->free[pg->nfree++] = f;
-	pg->used--;
-	/* Zeroed in runs (one madvise per run): linux_page_flush() ends one. */
 	if (pg->run_len && f == pg->run_first + pg->run_len) {
 		pg->run_len++;
 		return;
@@ -114,6 +110,23 @@ void linux_page_put(struct linux_pages *pg, uint64_t gpa)
 	linux_page_flush(pg);
 	pg->run_first = f;
 	pg->run_len = 1;
+}
+
+void linux_page_put(struct linux_pages *pg, uint64_t gpa)
+{
+	uint64_t f = frame_of(pg, gpa);
+	if (f >= pg->count || !pg->refs[f] || --pg->refs[f])
+		return;
+	pg->free[pg->nfree++] = f;
+	pg->used--;
+	zero_later(pg, f);
+}
+
+void linux_page_zero(struct linux_pages *pg, uint64_t gpa)
+{
+	uint64_t f = frame_of(pg, gpa);
+	if (f < pg->count && pg->refs[f])
+		zero_later(pg, f);
 }
 
 void linux_page_dirty(struct linux_pages *pg, uint64_t table)

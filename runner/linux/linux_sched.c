@@ -119,7 +119,7 @@ void linux_sched_tasks_changed(struct linux_proc *proc)
 
 bool linux_sched_preempt(struct linux_proc *proc, struct linux_regs *regs)
 {
-	linux_account(proc, true); /* its slice so far */
+	linux_account(proc); /* its slice so far */
 	proc->regs_replaced = false;
 	if (linux_timers_run(proc) && !vm_is_ending(proc->vm)) {
 		if (proc->resched) { /* a timer's signal ended the running task */
@@ -207,6 +207,7 @@ void linux_sched_switch(struct linux_proc *proc, struct linux_regs *regs)
 	if (next == cur)
 		return;
 	linux_thread_sync(proc); /* its threads see its fds, cwd and actions */
+	linux_account(proc);	 /* the CPU time so far is cur's */
 	cur->regs = *regs;
 	if (linux_thread_alive(cur))
 		cur->fpu = *linux_fpu_cur(proc);
@@ -225,6 +226,7 @@ void linux_sched_switch(struct linux_proc *proc, struct linux_regs *regs)
 	    (next->futex.state == FUTEX_WOKEN || (signalled && next->futex.state != FUTEX_IDLE));
 	if (done)
 		linux_futex_interrupt(next, regs);
+	bool retry = next->run == LINUX_TASK_BLOCKED && !done; /* back at its SYSCALL */
 	proc->retry_deadline =
 	    next->run == LINUX_TASK_BLOCKED && !signalled && !done ? next->block_deadline : 0;
 	next->run = LINUX_TASK_RUNNABLE;
@@ -236,7 +238,9 @@ void linux_sched_switch(struct linux_proc *proc, struct linux_regs *regs)
 		(void)linux_copy_out(proc, next->set_child_tid, &tid, sizeof(tid));
 		next->set_child_tid = 0;
 	}
+	uint64_t at = regs->rip;
 	linux_task_deliver_pending(proc, regs);
+	proc->retry_call = retry && regs->rip == at; /* no handler entered first */
 }
 
 /* ---- the calls ---- */

@@ -80,6 +80,13 @@ const struct linux_fpu *linux_fpu_cur(struct linux_proc *proc)
 
 void linux_fpu_set(struct linux_proc *proc, const struct linux_fpu *fpu)
 {
+	/* KVM holds exactly these bytes already (fetched and unchanged since:
+	 * the threads of a process switching often have equal x87/SSE state):
+	 * no KVM_SET_XSAVE. The 512 bytes are all the program can reach: its
+	 * CR4 has no OSXSAVE, so no AVX or later state lives beside them. */
+	if (fpu != &proc->fpu && proc->fpu_held && !proc->fpu_dirty &&
+	    memcmp(fpu, &proc->fpu, sizeof(*fpu)) == 0)
+		return;
 	if (fpu != &proc->fpu)
 		proc->fpu = *fpu;
 	proc->fpu_held = true;

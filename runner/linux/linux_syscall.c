@@ -554,15 +554,15 @@ static void strace_line(struct linux_proc *proc, uint64_t nr, const char *fmt, c
 	fprintf(stderr, "%s\n", line);
 }
 
-void linux_syscall(struct linux_proc *proc, struct linux_regs *regs)
+static void serve(struct linux_proc *proc, struct linux_regs *regs)
 {
 	uint64_t nr = regs->rax;
 	const uint64_t a[6] = {regs->rdi, regs->rsi, regs->rdx, regs->r10, regs->r8, regs->r9};
 	const struct linux_syscall_def *def =
 	    nr < ARRAY_SIZE(syscall_table) && syscall_table[nr].fn ? &syscall_table[nr] : NULL;
 	proc->syscalls++;
-	linux_account(proc, true); /* it ran at CPL 3 since the last mark */
-	linux_net_tick(proc);	   /* frames from the NIC and lwIP's due timers */
+	linux_account_serve(proc, true); /* user time up to here, system time from here */
+	linux_net_tick(proc);		 /* frames from the NIC and lwIP's due timers */
 	proc->regs = regs;
 	proc->regs_replaced = false;
 	long ret;
@@ -594,7 +594,7 @@ void linux_syscall(struct linux_proc *proc, struct linux_regs *regs)
 		proc->wake_gen++; /* whatever it changed, blocked tasks look again */
 		proc->retry_deadline = 0;
 	}
-	linux_account(proc, false); /* the VMM served it */
+	linux_account_serve(proc, false); /* the VMM served it */
 	if (proc->timers && !vm_is_ending(proc->vm))
 		(void)linux_timers_run(
 		    proc); /* one due meanwhile: its signal goes with this return */
@@ -606,4 +606,44 @@ void linux_syscall(struct linux_proc *proc, struct linux_regs *regs)
 	if (!vm_is_ending(proc->vm) && linux_signal_host_ready(proc))
 		linux_signal_host_deliver(proc, regs);
 	proc->regs = NULL;
+}
+
+#define RFLAGS_TF    0x100ULL /* single-step: the guest takes its #DB after the call */
+#define RETRIES_HERE 4	      /* retried calls served per exit (linux_syscall()) */
+
+/* The SYSCALL instruction (0F 05) at the program's rip, as the CPU would
+ * run it next: not single-stepped (TF), readable, those two bytes. */
+static bool at_syscall(struct linux_proc *proc, const struct linux_regs *regs)
+{
+	uint8_t insn[2];
+	if (regs->rflags & RFLAGS_TF)
+		return false;
+	return linux_copy_in(proc, insn, regs->rip, sizeof(insn)) == 0 && insn[0] == 0x0F &&
+	       insn[1] == 0x05;
+}
+
+void linux_syscall(struct linux_proc *proc, struct linux_regs *regs)
+{
+	proc->retry_call = false;
+	serve(proc, regs);
+	/*
+	 * A call that blocked switched to a task whose own blocked call can go
+	 * on now (epoll_wait, poll, a pipe read; a futex wait returns at once,
+	 * linux_sched_switch()): that task resumes at its SYSCALL to try again.
+	 * It is served here as the CPU would make it, rcx and r11 as SYSCALL
+	 * leaves them, without the round trip through the guest (an exit, the
+	 * costliest part of a call). A retry that blocks again may switch to
+	 * another such task: a few rounds at most, then the guest runs.
+	 */
+	for (unsigned n = 0; n < RETRIES_HERE && proc->retry_call; n++) {
+		proc->retry_call = false;
+		if (vm_is_ending(proc->vm) || !at_syscall(proc, regs))
+			break;
+		regs->rip += 2;
+		regs->rcx = regs->rip;
+		regs->r11 = regs->rflags;
+		serve(proc, regs);
+		proc->regs_replaced = true; /* not the registers of the exit: write them all */
+	}
+	proc->retry_call = false;
 }

@@ -287,6 +287,8 @@ static void task_end(struct linux_proc *proc, struct linux_task *t, int wstatus)
 		return;
 	}
 	bool cur_in = proc->cur->tgid == t->pid;
+	if (cur_in)
+		linux_account(proc);  /* its CPU time up to its end */
 	linux_rusage_sample(proc, t); /* ru_maxrss before its pages go */
 	end_threads(proc, t);
 	t->run = LINUX_TASK_ZOMBIE;

@@ -125,6 +125,7 @@ void linux_thread_exit(struct linux_proc *proc, int wstatus)
 		linux_task_exit(proc, wstatus); /* the last thread: the process ends */
 		return;
 	}
+	linux_account(proc); /* its CPU time up to its end */
 	mm_release(proc, cur);
 	linux_thread_sync(proc); /* the others hold the group's files now */
 	linux_task_drop_state(proc, cur, false);

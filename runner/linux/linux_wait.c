@@ -32,7 +32,8 @@
 #define NS_PER_TICK	  (1000000000ULL / L_USER_HZ)
 
 /* CPU time of the vCPU thread: the guest's run at CPL 3 and the VMM's
- * serving of its calls both count there (KVM_RUN is the thread's time). */
+ * serving of its calls both count there (KVM_RUN is the thread's time).
+ * A real system call on the host (the vDSO has no thread CPU clock). */
 static uint64_t cpu_now(void)
 {
 	struct timespec ts;
@@ -40,16 +41,41 @@ static uint64_t cpu_now(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-void linux_account(struct linux_proc *proc, bool user)
+void linux_account(struct linux_proc *proc)
 {
 	uint64_t now = cpu_now(), spent = now - proc->cpu_mark;
 	proc->cpu_mark = now;
+	/* Inside a call, everything since its first sample is serving it;
+	 * outside, the last call's unsampled end (its wall time, short) came
+	 * first, then the program's run at CPL 3. */
+	uint64_t sys = proc->serve_start	  ? spent
+		       : proc->serve_tail < spent ? proc->serve_tail
+						  : spent;
+	proc->serve_tail = 0;
 	if (!proc->cur || proc->cur->run == LINUX_TASK_ZOMBIE)
 		return;
-	if (user)
-		proc->cur->utime_ns += spent;
+	proc->cur->stime_ns += sys;
+	proc->cur->utime_ns += spent - sys;
+}
+
+/* A call served longer than this (a wait, a big copy, the host preempting
+ * the VMM) ends with a sample; a shorter one's wall time stands in for
+ * its CPU time, which saves one host call per call. */
+#define SERVE_SAMPLED_NS 100000ULL
+
+void linux_account_serve(struct linux_proc *proc, bool begin)
+{
+	if (begin) {
+		linux_account(proc); /* the program ran at CPL 3 up to here */
+		proc->serve_start = now_ns();
+		return;
+	}
+	uint64_t wall = now_ns() - proc->serve_start;
+	if (wall > SERVE_SAMPLED_NS)
+		linux_account(proc);
 	else
-		proc->cur->stime_ns += spent;
+		proc->serve_tail = wall;
+	proc->serve_start = 0;
 }
 
 /* Pages mm maps that hold a frame (its resident set), walking only the
@@ -108,7 +134,7 @@ static long rusage_out(struct linux_proc *proc, uint64_t addr, uint64_t utime, u
 long linux_sys_getrusage(struct linux_proc *proc, const uint64_t *a)
 {
 	struct linux_task *t = proc->cur;
-	linux_account(proc, false); /* up to this call */
+	linux_account(proc); /* up to this call */
 	switch ((int32_t)a[0]) {
 	case L_RUSAGE_SELF:
 	case L_RUSAGE_THREAD: /* one thread per process */
@@ -123,7 +149,7 @@ long linux_sys_getrusage(struct linux_proc *proc, const uint64_t *a)
 long linux_sys_times(struct linux_proc *proc, const uint64_t *a)
 {
 	const struct linux_task *t = proc->cur;
-	linux_account(proc, false);
+	linux_account(proc);
 	if (a[0]) {
 		const int64_t tms[4] = {
 		    (int64_t)(t->utime_ns / NS_PER_TICK), (int64_t)(t->stime_ns / NS_PER_TICK),

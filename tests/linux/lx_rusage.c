@@ -1,4 +1,4 @@
-/* --linux test program: getrusage (SELF, CHILDREN, THREAD), wait4's rusage and times() report real CPU time and ru_maxrss. */
+/* --linux test program: getrusage (SELF, CHILDREN, THREAD), wait4's rusage and times() report real CPU time (not time asleep) and ru_maxrss. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -46,6 +46,17 @@ int main(void)
 	CHECK(ms(ru.ru_utime) > 150, "a 300 ms busy loop is user time: %.1f ms", ms(ru.ru_utime));
 	CHECK(ms(ru.ru_stime) > 0, "5000 calls are system time: %.3f ms", ms(ru.ru_stime));
 	CHECK(ru.ru_maxrss > 0, "ru_maxrss %ld KiB", ru.ru_maxrss);
+	/* A sleep is nobody's CPU time: the CPU spent before it stays user
+	 * time, and the sleeping call adds no system time. */
+	struct rusage r0;
+	CHECK(getrusage(RUSAGE_SELF, &r0) == 0, "getrusage");
+	spin(100);
+	struct timespec nap = {0, 300 * 1000000L};
+	CHECK(nanosleep(&nap, NULL) == 0, "nanosleep 300 ms");
+	CHECK(getrusage(RUSAGE_SELF, &ru) == 0, "getrusage");
+	CHECK(ms(ru.ru_utime) - ms(r0.ru_utime) > 50 && ms(ru.ru_stime) - ms(r0.ru_stime) < 50,
+	      "100 ms busy, then 300 ms asleep: +%.1f ms user, +%.1f ms system",
+	      ms(ru.ru_utime) - ms(r0.ru_utime), ms(ru.ru_stime) - ms(r0.ru_stime));
 	long before = ru.ru_maxrss;
 	char *big = malloc(16 << 20);
 	memset(big, 1, 16 << 20);

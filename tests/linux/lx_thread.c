@@ -1,4 +1,4 @@
-/* --linux test program: threads — a mutex under contention, condition variables, join (CLEARTID), thread-local storage, futex timeouts, EINTR, requeue, wake-op, EFAULT, private and shared futex keys, tgkill to one thread, per-thread signal masks, a robust mutex whose owner died; modes: "exit-group" (a side thread's exit_group), "exec" (execve from a side thread), "spin" (a spinning thread does not starve main), "robust-loop" (a looping robust list at death). */
+/* --linux test program: threads — a mutex under contention, condition variables, join (CLEARTID), thread-local storage, futex timeouts, EINTR, requeue, wake-op, EFAULT, private and shared futex keys, tgkill to one thread, per-thread signal masks, per-thread x87/SSE registers, a robust mutex whose owner died; modes: "exit-group" (a side thread's exit_group), "exec" (execve from a side thread), "spin" (a spinning thread does not starve main), "robust-loop" (a looping robust list at death). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
@@ -433,6 +433,52 @@ static void *loop_robust(void *arg)
 	return NULL;
 }
 
+/* x87/SSE state is per thread: each keeps its own xmm7 across futex waits
+ * that switch to the other. */
+static uint32_t fpu_turn;
+static volatile int fpu_bad;
+
+/* FUTEX_WAIT on addr (while it holds val) with xmm7 = value; xmm7 after. */
+static uint64_t wait_keeping_xmm7(uint64_t value, uint32_t *addr, uint32_t val)
+{
+	uint64_t out;
+	long rax = SYS_futex;
+	register long r10 asm("r10") = 0; /* no timeout */
+	asm volatile("movq %[in], %%xmm7\n\t"
+		     "syscall\n\t"
+		     "movq %%xmm7, %[out]"
+		     : "+a"(rax), [out] "=r"(out), "+r"(r10)
+		     : [in] "r"(value), "D"(addr), "S"((long)FUTEX_WAIT_PRIVATE), "d"((long)val)
+		     : "rcx", "r11", "memory", "xmm7");
+	return out;
+}
+
+static void fpu_play(uint32_t mine, uint64_t value)
+{
+	for (int i = 0; i < 20; i++) {
+		while (__atomic_load_n(&fpu_turn, __ATOMIC_ACQUIRE) != mine)
+			if (wait_keeping_xmm7(value, &fpu_turn, !mine) != value)
+				fpu_bad++;
+		__atomic_store_n(&fpu_turn, !mine, __ATOMIC_RELEASE);
+		futex(&fpu_turn, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+	}
+}
+
+static void *fpu_partner(void *arg)
+{
+	fpu_play(1, 0x1111222233334444ULL);
+	return NULL;
+}
+
+static void thread_fpu(void)
+{
+	pthread_t t;
+	CHECK(pthread_create(&t, NULL, fpu_partner, NULL) == 0, "pthread_create");
+	fpu_play(0, 0x5555666677778888ULL);
+	pthread_join(t, NULL);
+	CHECK(fpu_bad == 0, "a thread's xmm7 changed across a switch to another thread");
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
@@ -478,6 +524,7 @@ int main(int argc, char **argv)
 	robust_mutex();
 	leader_exits_first();
 	sched_calls();
+	thread_fpu();
 	if (failures)
 		return 1;
 	printf("thread ok\n");
