@@ -230,6 +230,19 @@ build_initramfs() {
 	# (build/e2e/sepolicy: make sepolicy's store plus tests/e2e/lockvm_e2e.te)
 	cp -a "$E/sepolicy/root/etc/selinux" "$R/etc/"
 	copy_bin /usr/sbin/setfiles /usr/sbin/setfiles
+	# The package's SELinux branch (pkg.sh): a module store without
+	# lockvm, which init moves to /var/lib/selinux, and what its
+	# maintainer scripts and libsemanage run (semodule, the pp-to-CIL
+	# compiler, load_policy, sefcontext_compile, selinuxenabled,
+	# restorecon: setfiles by another name).
+	[ -d "$E/selinux-store" ] || die "no $E/selinux-store (mk/e2e.mk makes it)"
+	mkdir -p "$R/e2e/selinux"
+	cp -a "$E/selinux-store" "$R/e2e/selinux/store"
+	for f in /usr/sbin/semodule /usr/libexec/selinux/hll/pp /usr/sbin/load_policy \
+		/usr/sbin/sefcontext_compile /usr/sbin/selinuxenabled; do
+		copy_bin "$f" "$f"
+	done
+	ln -sf setfiles "$R/usr/sbin/restorecon"
 	# AppArmor: the parser (lockvm compiles per-VM profiles with it), the
 	# stock abstractions and tunables, lockvm's abstraction, and the
 	# supervisor profile compiled here.
