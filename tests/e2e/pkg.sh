@@ -52,6 +52,13 @@ else
 	why="semodule -l: $(echo "$modules_before" | grep lockvm | tr '\n' ' ')"
 	check "package: the module store has no lockvm module before the postinst" \
 		sh -c '! echo "$1" | grep -q "^lockvm"' - "$modules_before"
+	# A host before the package: the kernel runs the store's own policy
+	# (the reference policy alone, as Debian's selinux-policy-default
+	# installed it), so that what the postinst loads is all lockvm has.
+	out=$($P load $S/active/policy.kern /sys/fs/selinux/load 2>&1)
+	why="loading $S/active/policy.kern: $out"
+	check "package: before the postinst, the running policy (the store's own) has no lockvm_t" \
+		not_in_policy $LOCKVM_T
 	# postinst configure: selinuxenabled says yes, semodule -i installs
 	# the module, restorecon labels the package's paths.
 	t0=$(cut -d' ' -f1 /proc/uptime)
@@ -64,9 +71,10 @@ else
 	check "package postinst configure installs the lockvm module (semodule -l lists it)" \
 		sh -c 'semodule -l | grep -qx lockvm'
 	check "package postinst configure loads it: the running policy knows lockvm_t" in_policy $LOCKVM_T
-	# A VM started under the policy the postinst loaded (lockvm_e2e is no
-	# longer in it): the module's own transitions put the supervisor in
-	# lockvm_t and its VMM in lockvm_vm_t, with no denial.
+	# A VM started under the policy the postinst loaded (the reference
+	# policy and the package's module, no test-only rule): the module's
+	# own transitions put the supervisor in lockvm_t and its VMM in
+	# lockvm_vm_t, with no denial.
 	dmesg -c >/dev/null
 	if run_detached pkg $GUEST 600; then
 		x=$($L inspect pkg --json 2>&1)
