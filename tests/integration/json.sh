@@ -4,9 +4,10 @@
 . "$(dirname "$0")/../lib.sh"
 L=("$LOCKVM")
 
-# json_expect NAME JQ-FILTER: the last line of $out is JSON the filter holds for.
+# json_expect NAME JQ-FILTER: the last line of $out is JSON the filter holds
+# for (jq -n and input: no JSON at all fails, where plain jq -e passes).
 json_expect() {
-	if tail -n 1 <<<"$out" | jq -e "$2" >/dev/null 2>&1; then pass "$1"; else
+	if tail -n 1 <<<"$out" | jq -n -e "input | ($2)" >/dev/null 2>&1; then pass "$1"; else
 		fail "$1: exit $rc, output: $(tail -n 2 <<<"$out" | tr '\n' '|')"; fi
 }
 
@@ -40,5 +41,9 @@ vm=jsave-$$
 sleep 0.3
 run_capture "${L[@]}" save --json "$vm" "$T_TMP/s.snap"
 json_expect "save --json" ".vm == \"$vm\" and .file == \"$T_TMP/s.snap\" and .bytes > 0 and .running == false and .total_ms >= .downtime_ms"
+# The journal has a saved event with the same figures (lockvm-events(1)).
+bytes=$(tail -n 1 <<<"$out" | jq .bytes)
+run_capture "${L[@]}" events --no-stream --json --filter "name=$vm" --filter type=saved
+json_expect "saved event: the save's file and bytes" ".file == \"$T_TMP/s.snap\" and .bytes == ${bytes:-0} and .running == false and .total_ms >= .downtime_ms"
 "${L[@]}" kill "$vm" >/dev/null 2>&1
 exit 0

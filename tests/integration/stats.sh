@@ -24,7 +24,7 @@ fi
 first=$(jq '.[0].cpu_seconds' <<<"$out")
 sleep 1
 run_capture "${L[@]}" stats "$a" --no-stream --json
-jq -e ".[0].cpu_seconds > $first" <<<"$out" >/dev/null && pass "a spinning VM's CPU time grows" ||
+jq -n -e "input | .[0].cpu_seconds > $first" <<<"$out" >/dev/null && pass "a spinning VM's CPU time grows" ||
 	fail "CPU time did not grow: $first then $out"
 run_capture "${L[@]}" stats --prometheus
 bad=$(grep -v '^#' <<<"$out" | grep -cvE '^lockvm_vm_[a-z_]+\{name="[A-Za-z0-9_.-]+"(,counter="[a-z_]+")?\} [0-9.]+$')
@@ -52,7 +52,7 @@ h=sh-$$ c=sc-$$
 "${L[@]}" run -d --name "$h" "$G/hcbench.elf" 5000 hold >/dev/null
 for _ in $(seq 50); do "${L[@]}" logs "$h" 2>/dev/null | grep -q hypercall_ns && break; sleep 0.1; done
 run_capture "${L[@]}" stats "$h" --no-stream --json
-if jq -e '.[0] | .hypercalls >= 5000 and .hypercalls <= 5010 and .exits >= .hypercalls and
+if jq -n -e 'input | .[0] | .hypercalls >= 5000 and .hypercalls <= 5010 and .exits >= .hypercalls and
 	.hypercalls_per_s == 0 and .exits_per_s == 0 and .syscalls == null' <<<"$out" >/dev/null; then
 	pass "stats: the VMM's counts of a guest that made 5000 hypercalls, then a rate of 0 while it sleeps ($(jq -c '.[0] | [.exits, .hypercalls]' <<<"$out"))"
 else
@@ -62,7 +62,7 @@ fi
 "${L[@]}" run -d --name "$c" "$G/counter.elf" 10 >/dev/null
 sleep 0.5
 run_capture "${L[@]}" stats "$c" --no-stream --json
-if jq -e '.[0] | .hypercalls_per_s >= 50 and .hypercalls_per_s <= 1000 and .exits_per_s >= .hypercalls_per_s' <<<"$out" >/dev/null; then
+if jq -n -e 'input | .[0] | .hypercalls_per_s >= 50 and .hypercalls_per_s <= 1000 and .exits_per_s >= .hypercalls_per_s' <<<"$out" >/dev/null; then
 	pass "stats: hypercalls per second of a guest ticking every 10 ms ($(jq '.[0].hypercalls_per_s' <<<"$out")/s)"
 else
 	fail "stats: rates of a ticking guest: $out"
@@ -92,7 +92,7 @@ if [ -n "$BUSYBOX" ] && file -L "$BUSYBOX" | grep -q static; then
 	x=sx-$$
 	"${L[@]}" run -d --name "$x" --linux --fs "$T_TMP/fs" /bin/busybox -- sleep 30 >/dev/null
 	run_capture "${L[@]}" stats "$x" --no-stream --json
-	if jq -e '.[0] | .syscalls > 0 and .syscalls == .hypercalls and (.syscalls_per_s | type == "number")' <<<"$out" >/dev/null; then
+	if jq -n -e 'input | .[0] | .syscalls > 0 and .syscalls == .hypercalls and (.syscalls_per_s | type == "number")' <<<"$out" >/dev/null; then
 		pass "stats of a --linux VM: its system calls ($(jq '.[0].syscalls' <<<"$out"))"
 	else
 		fail "stats of a --linux VM: $out"
