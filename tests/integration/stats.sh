@@ -84,6 +84,25 @@ fi
 "${L[@]}" kill "$h" >/dev/null
 "${L[@]}" kill "$c" >/dev/null
 
+# Disk counters, counted by the VMM per request served: blkcopy copies
+# 3 MiB in 1 MiB requests (3 reads, 3 writes), then waits for stop.
+head -c 3M /dev/urandom >"$T_TMP/dsrc.img"
+truncate -s 3M "$T_TMP/ddst.img"
+d=sd-$$
+"${L[@]}" run -d --name "$d" --disk "$T_TMP/dsrc.img,ro" --disk "$T_TMP/ddst.img" "$G/blkcopy.elf" wait >/dev/null
+for _ in $(seq 100); do "${L[@]}" logs "$d" 2>/dev/null | grep -q "^copied 6144 sectors" && break; sleep 0.1; done
+run_capture "${L[@]}" stats "$d" --no-stream --json
+if jq -n -e 'input | .[0].disk | .reads == 3 and .writes == 3 and .read_bytes == 3145728 and .written_bytes == 3145728' \
+	<<<"$out" >/dev/null 2>&1; then
+	pass "stats: disk reads, writes and bytes of a guest that copied 3 MiB ($(jq -c '.[0].disk' <<<"$out"))"
+else
+	fail "stats: disk counters: $out"
+fi
+run_capture "${L[@]}" stats --prometheus
+grep -qx "lockvm_vm_disk_total{name=\"$d\",counter=\"written_bytes\"} 3145728" <<<"$out" &&
+	pass "stats --prometheus: the disk counters" || fail "stats --prometheus: no disk counters for $d: $(grep disk <<<"$out" | head -n 5)"
+"${L[@]}" kill "$d" >/dev/null
+
 # A --linux VM: every system call is served by the VMM, counted as such.
 BUSYBOX=$(command -v busybox || true)
 if [ -n "$BUSYBOX" ] && file -L "$BUSYBOX" | grep -q static; then
