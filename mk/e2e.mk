@@ -5,7 +5,7 @@
 # `apt-get download` + `dpkg -x` into $(BUILD)/e2e (never installed on the
 # host), packs an initramfs with lockvm, the guests, the linked SELinux
 # policy (make sepolicy) and the AppArmor profiles, and boots it twice.
-# E2E_BOOT_TIMEOUT (seconds, default 360) bounds each boot.
+# E2E_BOOT_TIMEOUT (seconds, default 600) bounds each boot.
 
 .PHONY: e2e
 e2e: deps

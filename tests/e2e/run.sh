@@ -5,8 +5,8 @@
 # Needs `make all sepolicy` done (mk/e2e.mk does it). Everything fetched
 # goes under build/e2e with `apt-get download` + `dpkg -x`; nothing is
 # installed on the host. Each boot has a hard timeout (E2E_BOOT_TIMEOUT,
-# seconds, 360: the SELinux boot's pkg.sh rebuilds the policy twice, 30 s
-# each under TCG on an idle host, over 100 s on a loaded one); a boot that
+# seconds, 600: the SELinux boot's pkg.sh rebuilds the policy twice, 30 s
+# each under TCG on a quiet host, 100 s and more at a load of 10); a boot that
 # hangs is killed and counted as a failure, one whose console falls silent
 # (no heartbeat) is made once more. Ends with
 # "N passed, N failed, N skipped" over the in-guest E2E lines of both boots.
@@ -16,7 +16,7 @@ TOP=$PWD
 B=$TOP/${LOCKVM_BUILD:-build}
 E=$B/e2e
 DEB=$B/lockvm_$(dpkg-parsechangelog -l debian/changelog -S Version)_amd64.deb
-BOOT_TIMEOUT=${E2E_BOOT_TIMEOUT:-360}
+BOOT_TIMEOUT=${E2E_BOOT_TIMEOUT:-600}
 modes=("$@")
 [ ${#modes[@]} -gt 0 ] || modes=(selinux apparmor)
 
