@@ -5,11 +5,11 @@
 # `apt-get download` + `dpkg -x` into $(BUILD)/e2e (never installed on the
 # host), packs an initramfs with lockvm, the guests, the linked SELinux
 # policy (make sepolicy) and the AppArmor profiles, and boots it twice.
-# E2E_BOOT_TIMEOUT (seconds, default 240) bounds each boot.
+# E2E_BOOT_TIMEOUT (seconds, default 600) bounds each boot.
 
 .PHONY: e2e
 e2e: deps
-	$(MAKE) all sepolicy deb $(BUILD)/e2e/e2e_probe $(BUILD)/e2e/sepolicy/policy.bin
+	$(MAKE) all sepolicy deb $(BUILD)/e2e/e2e_probe $(BUILD)/e2e/sepolicy/policy.bin e2e-store
 	tests/e2e/run.sh
 
 # The in-guest probe, static and libc-only: it must start under a per-VM
@@ -30,3 +30,13 @@ $(E2E_SEPOLICY)/policy.bin: tests/e2e/lockvm_e2e.te $(BUILD)/sepolicy/policy.bin
 	semodule -p $(abspath $(E2E_SEPOLICY)/root) -s $(SEPOLICY_TYPE) -n -i $(abspath $(E2E_SEPOLICY)/src/lockvm_e2e.pp)
 	@p=$$(ls $(E2E_SEPOLICY)/root/etc/selinux/$(SEPOLICY_TYPE)/policy/policy.* | sort -t. -k2 -n | tail -n 1); \
 	  ln -sf "$$(realpath --relative-to=$(E2E_SEPOLICY) "$$p")" $@
+
+# The module store the package's maintainer scripts act on in the SELinux
+# boot (tests/e2e/pkg.sh: postinst's semodule -i, postrm's -r): a copy of
+# the reference policy's store as Debian's selinux-policy-default installs
+# it, without lockvm (pkg.sh checks that), made afresh each time (14 MB).
+.PHONY: e2e-store
+e2e-store:
+	@test -d $(SEPOLICY_STORE_SRC) || { echo "e2e: no policy store $(SEPOLICY_STORE_SRC) (install selinux-policy-$(SEPOLICY_TYPE))" >&2; exit 1; }
+	@rm -rf $(BUILD)/e2e/selinux-store && mkdir -p $(BUILD)/e2e
+	cp -a $(SEPOLICY_STORE_SRC) $(BUILD)/e2e/selinux-store

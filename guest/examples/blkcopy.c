@@ -1,4 +1,6 @@
-/* blkcopy.elf: copies disk 0 onto disk 1 in full, in 1 MiB requests. */
+/* blkcopy.elf [wait]: copies disk 0 onto disk 1 in full, in 1 MiB requests;
+ * with "wait", then stays up until `lockvm stop` (lockvm stats reads its
+ * disk counters meanwhile). */
 #include <lockvm/guest.h>
 
 #define CHUNK_SECTORS 2048u
@@ -33,5 +35,8 @@ int main(int argc, char **argv)
 		}
 	}
 	lv_printf("copied %lu sectors\n", (unsigned long)from_sectors);
+	if (argc > 1 && argv[1][0] == 'w')
+		while (!(lv_events() & LOCKVM_EVENT_SHUTDOWN))
+			lv_sleep_ns(100000000ULL);
 	return 0;
 }

@@ -31,16 +31,19 @@ struct vm_sample {
 	bool have_counters, linux_abi;
 	uint64_t exits, hypercalls, clock_ns;
 	double exits_rate, hypercalls_rate;
+	uint64_t disk[CONTROL_DISK_COUNTERS]; /* totals of all its disks */
 };
 
 /* The VMM's counters now; rates against the previous reading if any. */
 static void read_counters(struct vm_sample *s)
 {
-	uint64_t exits, calls, clock;
+	struct control_msg reply;
 	bool before = s->have_counters;
-	s->have_counters = control_stats(s->name, &exits, &calls, &clock) == 0;
+	s->have_counters = control_stats(s->name, &reply) == 0;
 	if (!s->have_counters)
 		return;
+	uint64_t exits = reply.exits, calls = reply.hypercalls, clock = reply.clock_ns;
+	memcpy(s->disk, reply.disk, sizeof(s->disk));
 	if (before && clock > s->clock_ns) {
 		double secs = (double)(clock - s->clock_ns) / 1e9;
 		s->exits_rate = exits >= s->exits ? (double)(exits - s->exits) / secs : 0;
@@ -123,6 +126,14 @@ static uint64_t cgroup_number(const struct vm_sample *s, const char *file)
 	return strtoull(observe_cgfile(&s->obs, file), NULL, 10);
 }
 
+/* The names of the disk counters, in JSON and Prometheus. */
+static const char *const disk_counter_names[CONTROL_DISK_COUNTERS] = {
+    [CONTROL_DISK_READS] = "reads",
+    [CONTROL_DISK_WRITES] = "writes",
+    [CONTROL_DISK_READ_BYTES] = "read_bytes",
+    [CONTROL_DISK_WRITTEN_BYTES] = "written_bytes",
+};
+
 static json_object *sample_json(const struct vm_sample *s, long hz)
 {
 	char pct[32];
@@ -160,6 +171,14 @@ static json_object *sample_json(const struct vm_sample *s, long hz)
 		json_object_object_add(nic, nic_stats_names[i],
 				       json_object_new_uint64(s->obs.nic.counter[i]));
 	json_object_object_add(o, "nic", nic);
+	json_object *disk = NULL;
+	if (c) {
+		disk = json_object_new_object();
+		for (size_t i = 0; i < CONTROL_DISK_COUNTERS; i++)
+			json_object_object_add(disk, disk_counter_names[i],
+					       json_object_new_uint64(s->disk[i]));
+	}
+	json_object_object_add(o, "disk", disk);
 	return o;
 }
 
@@ -204,6 +223,13 @@ static void print_prometheus(const struct vm_sample *s, size_t n, long hz)
 				printf("%s{name=\"%s\"} %" PRIu64 "\n", counters[m].metric,
 				       s[i].name, m == 0 ? s[i].exits : s[i].hypercalls);
 	}
+	printf(
+	    "# HELP lockvm_vm_disk_total the VM's disk requests and bytes, all disks, by counter\n"
+	    "# TYPE lockvm_vm_disk_total counter\n");
+	for (size_t i = 0; i < n; i++)
+		for (size_t c = 0; s[i].have_counters && c < CONTROL_DISK_COUNTERS; c++)
+			printf("lockvm_vm_disk_total{name=\"%s\",counter=\"%s\"} %" PRIu64 "\n",
+			       s[i].name, disk_counter_names[c], s[i].disk[c]);
 	printf("# HELP lockvm_vm_nic_total the VM's NIC counters, by counter\n"
 	       "# TYPE lockvm_vm_nic_total counter\n");
 	for (size_t i = 0; i < n; i++)
@@ -242,7 +268,7 @@ int cmd_stats(int argc, char **argv)
 	    .command = "stats",
 	    .operands = "[NAME]",
 	    .summary =
-		"CPU time and %, memory, exits and hypercalls per second and NIC counters of "
+		"CPU time and %, memory, exits and hypercalls per second, disk and NIC counters of "
 		"running VMs, every second",
 	    .options = options,
 	    .count = ARRAY_SIZE(options),

@@ -32,6 +32,15 @@ enum control_op {
 #define CONTROL_KEEP_RUNNING 1u /* save: resume afterwards */
 #define CONTROL_KEYED	     2u /* key[] holds the derived --key */
 
+/* The disk counters of a CONTROL_STATS reply, by index. */
+enum {
+	CONTROL_DISK_READS,
+	CONTROL_DISK_WRITES,
+	CONTROL_DISK_READ_BYTES,
+	CONTROL_DISK_WRITTEN_BYTES,
+	CONTROL_DISK_COUNTERS
+};
+
 /* One message: fixed size, sent as one SOCK_SEQPACKET record. */
 struct control_msg {
 	uint32_t magic, op, flags;
@@ -45,6 +54,9 @@ struct control_msg {
 	/* CONTROL_STATS reply: every vCPU's exits and hypercalls (under
 	 * --linux, each system call is one) and the VMM's monotonic clock. */
 	uint64_t exits, hypercalls, clock_ns;
+	/* CONTROL_STATS reply: the disks' requests served, all disks together
+	 * (CONTROL_DISK_READS...). */
+	uint64_t disk[CONTROL_DISK_COUNTERS];
 	char text[384]; /* reply: what failed, one line */
 	/* CONTROL_EXEC*: the process's id (given by the supervisor), its pid
 	 * in the VM, its wait status (or the signal of EXEC_KILL), and the

@@ -384,7 +384,7 @@ int control_connect(const char *name)
 	return sock;
 }
 
-int control_stats(const char *name, uint64_t *exits, uint64_t *hypercalls, uint64_t *clock_ns)
+int control_stats(const char *name, struct control_msg *out)
 {
 	struct control_msg m = {.magic = CONTROL_MAGIC, .op = CONTROL_STATS}, reply;
 	int sock = control_connect(name), fd = -1;
@@ -399,9 +399,7 @@ int control_stats(const char *name, uint64_t *exits, uint64_t *hypercalls, uint6
 	close(sock);
 	if (rc != 0 || reply.op != CONTROL_REPLY || reply.status != 0)
 		return -1;
-	*exits = reply.exits;
-	*hypercalls = reply.hypercalls;
-	*clock_ns = reply.clock_ns;
+	*out = reply;
 	return 0;
 }
 

@@ -53,10 +53,10 @@ int cmd_save(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
 /* `lockvm exec` (exec_cmd.c). */
 int cmd_exec(int argc, char **argv);
-/* `lockvm stats`: the VMM's exit and hypercall counters and its clock,
- * asked through the supervisor (CONTROL_STATS). 0, or -1 when the VM does
- * not answer within 2 s (gone, busy with a save). */
-int control_stats(const char *name, uint64_t *exits, uint64_t *hypercalls, uint64_t *clock_ns);
+/* `lockvm stats`: the VMM's exit, hypercall and disk counters and its
+ * clock, asked through the supervisor (CONTROL_STATS), in out. 0, or -1
+ * when the VM does not answer within 2 s (gone, busy with a save). */
+int control_stats(const char *name, struct control_msg *out);
 /* Reads a --key file (16 to 4096 bytes) and derives the stream key; dies
  * with one line on a bad file. */
 void control_read_key(const char *path, uint8_t key[SNAPSHOT_KEY_SIZE]);

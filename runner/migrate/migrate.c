@@ -374,6 +374,9 @@ void migrate_control(struct vm *vm, int control_fd, const struct control_msg *ms
 		if (fd >= 0)
 			close(fd);
 		vm_counters(vm, &reply.exits, &reply.hypercalls);
+		vm_disk_counters(
+		    vm, &reply.disk[CONTROL_DISK_READS], &reply.disk[CONTROL_DISK_WRITES],
+		    &reply.disk[CONTROL_DISK_READ_BYTES], &reply.disk[CONTROL_DISK_WRITTEN_BYTES]);
 		reply.clock_ns = now_ns();
 		(void)control_send(control_fd, &reply, -1);
 		return;

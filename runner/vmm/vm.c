@@ -142,6 +142,19 @@ void vm_post_event(struct vm *vm, uint64_t events)
 	pthread_mutex_unlock(&vm->lock);
 }
 
+void vm_disk_counters(const struct vm *vm, uint64_t *reads, uint64_t *writes, uint64_t *read_bytes,
+		      uint64_t *written_bytes)
+{
+	*reads = *writes = *read_bytes = *written_bytes = 0;
+	for (unsigned i = 0; i < vm->disk_count; i++) {
+		const struct disk *d = &vm->disks[i];
+		*reads += __atomic_load_n(&d->reads, __ATOMIC_RELAXED);
+		*writes += __atomic_load_n(&d->writes, __ATOMIC_RELAXED);
+		*read_bytes += __atomic_load_n(&d->read_bytes, __ATOMIC_RELAXED);
+		*written_bytes += __atomic_load_n(&d->written_bytes, __ATOMIC_RELAXED);
+	}
+}
+
 void vm_counters(const struct vm *vm, uint64_t *exits, uint64_t *hypercalls)
 {
 	*exits = *hypercalls = 0;

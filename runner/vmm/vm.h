@@ -67,6 +67,9 @@ struct disk {
 	const char *path; /* as the supervisor named it (snapshots); may be NULL */
 	uint64_t sectors;
 	bool read_only;
+	/* Requests served and their bytes: vCPUs add, CONTROL_STATS reads
+	 * (relaxed atomics). */
+	uint64_t reads, writes, read_bytes, written_bytes;
 };
 
 /* Buffers one hypercall may write (today at most one each); more are merged. */
@@ -159,6 +162,9 @@ void vm_end(struct vm *vm, int status, const char *fmt, ...) PRINTF_LIKE(3, 4);
 void vm_kick_vcpus(struct vm *vm);
 /* The sums of every vCPU's exits and hypercalls so far (read while they run). */
 void vm_counters(const struct vm *vm, uint64_t *exits, uint64_t *hypercalls);
+/* The sums over every disk of reads, writes, bytes read and bytes written. */
+void vm_disk_counters(const struct vm *vm, uint64_t *reads, uint64_t *writes, uint64_t *read_bytes,
+		      uint64_t *written_bytes);
 /* Sets vm->slice_ms and wakes the main thread to take it. */
 void vm_set_slice(struct vm *vm, unsigned ms);
 

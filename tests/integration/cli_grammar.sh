@@ -85,10 +85,10 @@ have_kvm || { skip "live VM forms: no /dev/kvm"; exit 0; }
 vm=grammar-$$
 expect "run -d, options after run" 0 "" "${L[@]}" run --detach --name="$vm" "$G/service.elf"
 run_capture "${L[@]}" inspect --json "$vm"
-[ "$rc" -eq 0 ] && jq -e --arg n "$vm" '.name == $n' <<<"$out" >/dev/null &&
+[ "$rc" -eq 0 ] && jq -n -e --arg n "$vm" 'input | .name == $n' <<<"$out" >/dev/null &&
 	pass "inspect --json NAME" || fail "inspect --json NAME: exit $rc: $(tail -n 2 <<<"$out")"
 run_capture "${L[@]}" inspect "$vm" --json
-[ "$rc" -eq 0 ] && jq -e --arg n "$vm" '.name == $n' <<<"$out" >/dev/null &&
+[ "$rc" -eq 0 ] && jq -n -e --arg n "$vm" 'input | .name == $n' <<<"$out" >/dev/null &&
 	pass "inspect NAME --json" || fail "inspect NAME --json: exit $rc: $(tail -n 2 <<<"$out")"
 expect "stop --timeout=3 NAME" 0 "$vm:" "${L[@]}" stop --timeout=3 "$vm"
 expect "logs --follow NAME of an ended VM" 0 "" "${L[@]}" logs --follow "$vm"

@@ -97,6 +97,14 @@ expect "net: one VM pings another on the bridge" 0 "netping: 3/3 replies from 10
 expect "net: inspect shows the NIC, tap, bridge and MAC" 0 "net: kind=bridge network=lan bridge=lan tap=lv-a mac=02:00:00:00:91:02" LV inspect a
 rx=$(counter a rx_frames) tx=$(counter a tx_frames)
 if [ "$rx" -ge 4 ] && [ "$tx" -ge 4 ]; then pass "net: inspect counts a's frames (rx $rx, tx $tx)"; else fail "net: a's counters rx=$rx tx=$tx, want >= 4 each"; fi
+# lockvm stats shows the same NIC counters (issue 20: metrics), in JSON and
+# for Prometheus; the pings went before, so at least what inspect counted.
+run_capture LV stats a --no-stream --json
+if jq -n -e --argjson rx "$rx" --argjson tx "$tx" 'input | .[0].nic | .rx_frames >= $rx and .tx_frames >= $tx and .rx_bytes > 0' \
+	<<<"$out" >/dev/null 2>&1; then pass "net: stats shows a's NIC counters"; else fail "net: stats NIC counters: $out"; fi
+run_capture LV stats a --prometheus
+grep -qE '^lockvm_vm_nic_total\{name="a",counter="tx_frames"\} [1-9]' <<<"$out" &&
+	pass "net: stats --prometheus has a's NIC counters" || fail "net: stats --prometheus: $(grep nic <<<"$out" | head -n 3)"
 
 # ---- the VMM, not the supervisor, holds the tap (its tun socket gets the VM's label) ----
 inspect_a=$(LV inspect a --json)

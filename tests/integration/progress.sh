@@ -140,4 +140,8 @@ else
 	fail "migrate: a line without its round: $(head -c 300 "$S/mig.err")"
 fi
 [ "$(list_state pg3)" = running ] && pass "incoming: running once switched over" || fail "incoming: state '$(list_state pg3)'"
+# The source's journal says where the VM went (lockvm-events(1)).
+ev=$("${L[@]}" events --no-stream --json --filter name=pg2 --filter type=migrated 2>&1)
+jq -n -e --arg to "unix:$S/m.sock" 'input | .to == $to and .bytes > 0 and .total_ms >= .downtime_ms' <<<"$ev" >/dev/null 2>&1 &&
+	pass "migrate: a migrated event with its target and figures" || fail "migrated event: '$ev'"
 "${L[@]}" kill pg3 >/dev/null 2>&1

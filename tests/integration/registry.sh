@@ -160,6 +160,9 @@ if confined "audit vm: seccomp per thread, root, a drifting image owner"; then
 	run_capture "${L[@]}" audit vm au --json
 	[ "$(json 'print(d["drift"], [r["check"] for r in d["results"] if not r["ok"]])' <<<"$out")" = "1 ['owner of disk $T_TMP/a.img']" ] &&
 		pass "audit vm --json names the drifting property" || fail "audit json: $out"
+	run_capture "${L[@]}" events --no-stream --json --filter name=au --filter type=drift
+	[ "$(jq -s 'map(.drift) | .[0] > 0 and length == 2' <<<"$out")" = true ] &&
+		pass "audit vm: each drift found is a drift event in the journal" || fail "drift events: $out"
 fi
 expect "audit vm of an unknown VM" 125 "no running VM named 'zz'" "${L[@]}" audit vm zz
 "${L[@]}" kill au >/dev/null

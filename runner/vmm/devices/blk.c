@@ -121,6 +121,9 @@ static void blk_transfer(struct vcpu *vcpu, struct lockvm_hc_blk_io *a, bool wri
 		done += (uint64_t)n;
 	}
 	a->ret = 0;
+	/* Counted once served (lockvm stats); other vCPUs may serve the same disk. */
+	__atomic_add_fetch(write ? &disk->writes : &disk->reads, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(write ? &disk->written_bytes : &disk->read_bytes, len, __ATOMIC_RELAXED);
 }
 
 void blk_hc_read(struct vcpu *vcpu, void *args)
