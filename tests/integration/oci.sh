@@ -18,7 +18,7 @@ mkdir -p "$RFS/bin" "$RFS/tmp" "$RFS/etc"
 cp "$BUSYBOX" "$RFS/bin/busybox"
 # sh is an absolute link, as in real images: found inside the root, never the host's.
 ln -s /bin/busybox "$RFS/bin/sh"
-for a in true echo sleep cat pwd hostname id wget; do ln -s busybox "$RFS/bin/$a"; done
+for a in true echo sleep cat pwd hostname id wget httpd; do ln -s busybox "$RFS/bin/$a"; done
 mkdir -p "$RFS/srv/work"
 ln -s /root "$RFS/out" # a workdir through it names a host directory: not in the VM's tree
 
@@ -314,6 +314,25 @@ podman_tests() {
 	expect "podman: exec into the adopting container reaches the host side too" 0 "host-side-$$" \
 		timeout 120 "${PM[@]}" exec "$name-net" wget -q -O - "http://$gw:$port/f.txt"
 	kill "$srv_pid" 2>/dev/null
+	# Container to container on the bridge: busybox httpd in one serves a
+	# file it wrote to its copy-on-write root; another fetches it by the
+	# first's address. Each wget is its container's only process (sh execs it).
+	run_capture "${PM[@]}" run -d --name "$name-srv" --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
+		localhost/lockvm-oci-test:1 sh -c "echo served-$$ >/srv/work/f.txt && exec httpd -f -p 8080 -h /srv/work"
+	ids+=" $out"
+	local ip_srv
+	ip_srv=$("${PM[@]}" inspect -f '{{.NetworkSettings.IPAddress}}' "$name-srv" 2>/dev/null)
+	for _ in $(seq 100); do # ready once it accepts (a bounded wait, not a sleep)
+		python3 -c "import socket; socket.create_connection(('$ip_srv', 8080), 1)" 2>/dev/null && break
+		sleep 0.1
+	done
+	expect "podman: the default network: a container fetches from busybox httpd in another, by its address" 0 \
+		"served-$$" timeout 120 "${PM[@]}" run --rm --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
+		localhost/lockvm-oci-test:1 wget -q -O - "http://$ip_srv:8080/f.txt"
+	# ICMP: the VM's own stack (lwIP) answers echo requests at the container's address.
+	expect "podman: the default network: the container's address answers ping" 0 " 0% packet loss" \
+		ping -c 2 -W 10 "$ip_srv"
+	"${PM[@]}" rm -f -t 5 "$name-srv" >/dev/null 2>&1
 	ns_want=$(awk '$1 == "nameserver" && $2 ~ /^[0-9.]+$/ && $2 !~ /^127\./ {print $2; exit}' \
 		"$("${PM[@]}" inspect -f '{{.ResolvConfPath}}' "$name-net" 2>/dev/null)" 2>/dev/null)
 	if [ -n "$ns_want" ]; then
