@@ -61,7 +61,7 @@ run_capture "${O[@]}" run --bundle "$BD" "$id"
 	fail "oci: run: rc=$rc out=$(tr '\n' '|' <<<"$out") left:$(left_behind "$id")"
 
 BD2=$T_TMP/b2
-bundle "$BD2" 'd["process"]["args"] = ["sleep", "30"]
+bundle "$BD2" 'd["process"]["args"] = ["sleep", "300"]
 d["hooks"] = {"prestart": [{"path": "/bin/sh", "args": ["sh", "-c", "cat > '"$T_TMP"'/prestart.json"]}],
               "poststop": [{"path": "/bin/sh", "args": ["sh", "-c", "cat > '"$T_TMP"'/poststop.json"]}]}'
 id=oci-life-$$
@@ -245,7 +245,7 @@ podman_tests() {
 	[ "$(cat "$P/vol/out" 2>/dev/null)" = "back-$$" ] && pass "podman: -v: the file the job wrote comes back" ||
 		fail "podman: -v: $P/vol holds $(ls "$P/vol" | tr '\n' ' ')"
 	local name=lockvm-oci-$$
-	run_capture "${PM[@]}" run -d --name "$name" "${U[@]}" localhost/lockvm-oci-test:1 sleep 30
+	run_capture "${PM[@]}" run -d --name "$name" "${U[@]}" localhost/lockvm-oci-test:1 sleep 300
 	[ "$rc" -eq 0 ] && pass "podman: run -d" || fail "podman: run -d: $out"
 	local ids="$out"
 	expect "podman: ps shows it up" 0 "$name Up" "${PM[@]}" ps --format '{{.Names}} {{.Status}}'
@@ -278,7 +278,7 @@ podman_tests() {
 	"${PM[@]}" rm -f "$name-log" >/dev/null 2>&1
 	# The default network (netavark here): the VM's tap is made, attached, in the container's namespace.
 	run_capture "${PM[@]}" run -d --name "$name-net" --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
-		localhost/lockvm-oci-test:1 sleep 30
+		localhost/lockvm-oci-test:1 sleep 300
 	ids+=" $out"
 	local key taps=""
 	key=$("${PM[@]}" inspect -f '{{.NetworkSettings.SandboxKey}}' "$name-net" 2>/dev/null)
@@ -366,6 +366,59 @@ podman_tests() {
 if command -v podman >/dev/null; then podman_tests; else skip "oci: podman not installed (make deps)"; fi
 
 # --- containerd ----------------------------------------------------------
+# A network namespace as CNI leaves one (eth0, one end of a veth, with
+# 10.94.N.2/24 and a default route), its peer 10.94.N.1 in a second
+# namespace with a file server; both made here, no traffic leaves them.
+# ctr run --with-ns network:PATH puts PATH in config.json's linux.namespaces.
+NS_ENG=lvt-oci-eng-$$ NS_OUT=lvt-oci-out-$$ NS_SRV=""
+trap '[ -n "$NS_SRV" ] && kill "$NS_SRV" 2>/dev/null; ip netns del "$NS_ENG" 2>/dev/null; ip netns del "$NS_OUT" 2>/dev/null; rm -rf "$T_TMP"' EXIT
+containerd_netns_tests() {
+	local sub=$(($$ % 200 + 20)) ns_eng=/run/netns/$NS_ENG ns_out=/run/netns/$NS_OUT
+	ip netns add "$NS_ENG" && ip netns add "$NS_OUT" &&
+		ip link add "lvoa$$" type veth peer name "lvob$$" &&
+		ip link set "lvoa$$" netns "$NS_ENG" && ip link set "lvob$$" netns "$NS_OUT" &&
+		nsenter --net="$ns_eng" ip link set "lvoa$$" name eth0 &&
+		nsenter --net="$ns_eng" ip addr add "10.94.$sub.2/24" dev eth0 &&
+		nsenter --net="$ns_eng" ip link set eth0 up &&
+		nsenter --net="$ns_eng" ip route add default via "10.94.$sub.1" &&
+		nsenter --net="$ns_out" ip addr add "10.94.$sub.1/24" dev "lvob$$" &&
+		nsenter --net="$ns_out" ip link set "lvob$$" up && nsenter --net="$ns_out" ip link set lo up ||
+		{ fail "containerd: setting up the network namespaces"; return; }
+	mkdir -p "$C/www" && echo "ns-side-$$" >"$C/www/f.txt"
+	(cd "$C/www" && exec nsenter --net="$ns_out" python3 -m http.server --bind "10.94.$sub.1" 8080) \
+		>"$C/srv.log" 2>&1 &
+	NS_SRV=$!
+	for _ in $(seq 50); do
+		nsenter --net="$ns_out" python3 -c "import socket; socket.create_connection(('10.94.$sub.1', 8080), 1)" \
+			2>/dev/null && break
+		sleep 0.1
+	done
+	expect "containerd: --with-ns network:PATH: the VM fetches from a server beyond the namespace's eth0" 0 \
+		"ns-side-$$" timeout 120 "${CT[@]}" run --snapshotter native --runc-binary "$OCI" --rm \
+		--with-ns "network:$ns_eng" localhost/lockvm-oci-test:1 "oci-c3-$$" wget -q -O - "http://10.94.$sub.1:8080/f.txt"
+	kill "$NS_SRV" 2>/dev/null
+	NS_SRV=""
+	# The other way: a server in the VM, reached at the namespace's address.
+	"${CT[@]}" run -d --snapshotter native --runc-binary "$OCI" --with-ns "network:$ns_eng" \
+		localhost/lockvm-oci-test:1 "oci-c4-$$" sh -c "echo vm-side-$$ >/srv/work/g.txt && exec httpd -f -p 8081 -h /srv/work" \
+		>"$C/c4.out" 2>&1
+	local got=""
+	for _ in $(seq 100); do
+		got=$(nsenter --net="$ns_out" curl -s --max-time 2 "http://10.94.$sub.2:8081/g.txt" 2>/dev/null) && [ -n "$got" ] && break
+		sleep 0.1
+	done
+	[ "$got" = "vm-side-$$" ] && nsenter --net="$ns_eng" tc filter show dev eth0 ingress 2>/dev/null | grep -q mirred &&
+		pass "containerd: --with-ns network:PATH: a server in the VM is reached at the namespace's address (eth0 adopted)" ||
+		fail "containerd: server in the VM at 10.94.$sub.2:8081: '$got' $(tr '\n' '|' <"$C/c4.out")"
+	"${CT[@]}" task kill -s KILL "oci-c4-$$" >/dev/null 2>&1
+	for _ in $(seq 1 100); do "${CT[@]}" task ls 2>/dev/null | grep -q "oci-c4-$$.*RUNNING" || break; sleep 0.05; done
+	"${CT[@]}" task rm -f "oci-c4-$$" >/dev/null 2>&1
+	"${CT[@]}" containers rm "oci-c4-$$" >/dev/null 2>&1
+	[ -z "$(nsenter --net="$ns_eng" tc filter show dev eth0 ingress 2>/dev/null)" ] &&
+		nsenter --net="$ns_eng" ip -o addr show dev eth0 | grep -qF "10.94.$sub.2/24" &&
+		pass "containerd: after the task, the namespace's eth0 keeps its address and has no filter left" ||
+		fail "containerd: eth0 after the task: $(nsenter --net="$ns_eng" tc filter show dev eth0 ingress 2>&1 | tr '\n' '|')"
+}
 containerd_tests() {
 	local C=$T_TMP/ctrd
 	containerd_private "$C"
@@ -377,7 +430,7 @@ containerd_tests() {
 		expect "containerd: ctr run: output and exit status come back" 4 "hi-ctr" \
 			"${CT[@]}" run --snapshotter native --runc-binary "$OCI" --rm localhost/lockvm-oci-test:1 "oci-c1-$$" \
 			sh -c 'echo hi-ctr; exit 4'
-		run_capture "${CT[@]}" run -d --snapshotter native --runc-binary "$OCI" localhost/lockvm-oci-test:1 "oci-c2-$$" sleep 30
+		run_capture "${CT[@]}" run -d --snapshotter native --runc-binary "$OCI" localhost/lockvm-oci-test:1 "oci-c2-$$" sleep 300
 		expect "containerd: the task runs" 0 "RUNNING" "${CT[@]}" task ls
 		expect "containerd: ctr task exec: output and exit status come back" 2 "ctr-exec-$$" \
 			"${CT[@]}" task exec --exec-id "e1-$$" "oci-c2-$$" sh -c "echo ctr-exec-$$; exit 2"
@@ -386,6 +439,7 @@ containerd_tests() {
 		expect "containerd: the task stopped after kill" 0 "STOPPED" "${CT[@]}" task ls
 		"${CT[@]}" task rm "oci-c2-$$" >/dev/null 2>&1
 		"${CT[@]}" containers rm "oci-c2-$$" >/dev/null 2>&1
+		containerd_netns_tests
 		"${CT[@]}" images rm localhost/lockvm-oci-test:1 >/dev/null 2>&1
 	fi
 	kill "$cpid"
