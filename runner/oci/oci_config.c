@@ -343,6 +343,10 @@ static int parse_annotations(json_object *doc, struct oci_config *cfg, char *err
 			cfg->vm_mem = text;
 		else if (strcmp(key, "io.lockvm.seccomp") == 0)
 			cfg->vm_seccomp = text;
+		else if (strcmp(key, "io.lockvm.vcpus") == 0)
+			return err_fmt(err, errlen,
+				       "annotations.io.lockvm.vcpus: a --linux VM runs on one "
+				       "vCPU");
 		else if (strncmp(key, "io.lockvm.", 10) == 0)
 			return err_fmt(err, errlen,
 				       "annotations.%.64s: unknown lockvm option (io.lockvm.mem, "

@@ -113,6 +113,12 @@ int oci_launch_prepare(const struct oci_bundle *b, const char *name, struct oci_
 	a[n++] = "--linux";
 	a[n++] = "--fs";
 	a[n++] = b->root;
+	/* The image is never written (--fs): writes go to the VM's own
+	 * copy-on-write layer in memory, or, for a read-only root, fail (EROFS). */
+	if (c->root_readonly) {
+		a[n++] = "--fs-upper";
+		a[n++] = "none";
+	}
 	for (int i = 0; i < c->envc; i++) {
 		a[n++] = "--env";
 		a[n++] = c->env[i];

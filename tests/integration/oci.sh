@@ -61,9 +61,17 @@ run_capture "${O[@]}" run --bundle "$BD" "$id"
 	fail "oci: run: rc=$rc out=$(tr '\n' '|' <<<"$out") left:$(left_behind "$id")"
 
 BD2=$T_TMP/b2
+# Every hook kind, each noting its name in hooks.order; the engine's
+# sVirt label and resources, which become the VM's (lockvm inspect).
 bundle "$BD2" 'd["process"]["args"] = ["sleep", "300"]
-d["hooks"] = {"prestart": [{"path": "/bin/sh", "args": ["sh", "-c", "cat > '"$T_TMP"'/prestart.json"]}],
-              "poststop": [{"path": "/bin/sh", "args": ["sh", "-c", "cat > '"$T_TMP"'/poststop.json"]}]}'
+def hook(kind, extra=""):
+    return [{"path": "/bin/sh", "args": ["sh", "-c", extra + "echo " + kind + " >> '"$T_TMP"'/hooks.order"]}]
+d["hooks"] = {"prestart": hook("prestart", "cat > '"$T_TMP"'/prestart.json; "),
+              "createRuntime": hook("createRuntime"), "createContainer": hook("createContainer"),
+              "startContainer": hook("startContainer"), "poststart": hook("poststart"),
+              "poststop": hook("poststop", "cat > '"$T_TMP"'/poststop.json; ")}
+d["process"]["selinuxLabel"] = "system_u:system_r:lockvm_vm_t:s0:c7,c9"
+d["linux"]["resources"] = {"memory": {"limit": 512 << 20}, "cpu": {"quota": 50000, "period": 100000}}'
 id=oci-life-$$
 expect "oci: start before create is refused" 1 "container does not exist" "${O[@]}" start "$id"
 # The init keeps create's stdio (as runc's does): not a pipe the test waits on.
@@ -80,10 +88,20 @@ grep -q "\"id\": *\"$id\"" "$T_TMP/prestart.json" 2>/dev/null &&
 expect "oci: a second create with one id is refused" 1 "container with id exists: $id" \
 	"${O[@]}" create --bundle "$BD2" "$id"
 expect "oci: list shows it" 0 "$id" "${O[@]}" list
+expect "oci: --debug and --systemd-cgroup are accepted" 0 "$id" "$OCI" --debug --systemd-cgroup --root "$ST" list -q
+[ "$(tr '\n' ' ' <"$T_TMP/hooks.order" 2>/dev/null)" = "prestart createRuntime createContainer " ] &&
+	pass "oci: create ran prestart, createRuntime, createContainer, in order, and no start hook" ||
+	fail "oci: hooks after create: $(tr '\n' ' ' <"$T_TMP/hooks.order" 2>&1)"
 expect "oci: exec in a created container is refused" 1 "cannot exec in a created container" \
 	"${O[@]}" exec "$id" sh
 "${O[@]}" start "$id" >"$T_TMP/start.out" 2>&1 && pass "oci: start" || fail "oci: start: $(cat "$T_TMP/start.out")"
 expect "oci: state is running" 0 '"status": "running"' "${O[@]}" state "$id"
+run_capture "$LOCKVM" inspect "$id"
+grep -qx "label  *system_u:system_r:lockvm_vm_t:s0:c7,c9" <<<"$out" &&
+	pass "oci: process.selinuxLabel is the VM's label" || fail "oci: label: $(grep label <<<"$out" | tr '\n' '|')"
+grep -qx "cgroup.memory.limit_in_bytes 536870912" <<<"$out" && grep -qx "cgroup.cpu.cfs_quota_us 50000" <<<"$out" &&
+	pass "oci: linux.resources memory.limit and cpu.quota are the VM's cgroup's" ||
+	fail "oci: resources: $(grep cgroup <<<"$out" | tr '\n' '|')"
 # exec: a new process in the container's VM, runc's grammar and exit status.
 expect "oci: exec: output and exit status come back" 6 "oci-exec-$$" \
 	"${O[@]}" exec "$id" sh -c "echo oci-exec-$$; exit 6"
@@ -120,13 +138,15 @@ if confined "oci: the container's VMM is confined"; then
 		fail "oci: pid $spid ($(cat "/proc/$spid/comm" 2>&1)), vmm $vmm: $(grep -E 'Seccomp:|CapEff' "/proc/$vmm/status" 2>&1 | tr '\n' '|')"
 fi
 expect "oci: ps --format json lists the supervisor and its VMM" 0 "[$spid,$vmm]" "${O[@]}" ps --format json "$id"
-expect "oci: kill TERM" 0 "" "${O[@]}" kill "$id" TERM
+sort "$T_TMP/hooks.order" 2>/dev/null | tr '\n' ' ' | grep -qx "createContainer createRuntime poststart prestart startContainer " &&
+	pass "oci: start ran startContainer and poststart" || fail "oci: hooks after start: $(tr '\n' ' ' <"$T_TMP/hooks.order" 2>&1)"
+expect "oci: kill --all TERM" 0 "" "${O[@]}" kill --all "$id" TERM
 for _ in $(seq 1 100); do "${O[@]}" state "$id" 2>/dev/null | grep -q '"stopped"' && break; sleep 0.05; done
 expect "oci: the VM ended on SIGTERM: stopped" 0 '"status": "stopped"' "${O[@]}" state "$id"
 expect "oci: kill of a stopped container is refused" 1 "container not running" "${O[@]}" kill "$id" KILL
 expect "oci: delete of a stopped container" 0 "" "${O[@]}" delete "$id"
-grep -q "\"status\": *\"stopped\"" "$T_TMP/poststop.json" 2>/dev/null &&
-	pass "oci: poststop hook ran at delete" || fail "oci: poststop hook: $(cat "$T_TMP/poststop.json" 2>&1)"
+grep -q "\"status\": *\"stopped\"" "$T_TMP/poststop.json" 2>/dev/null && [ "$(tail -n 1 "$T_TMP/hooks.order")" = poststop ] &&
+	pass "oci: poststop hook ran at delete, last" || fail "oci: poststop hook: $(cat "$T_TMP/poststop.json" 2>&1)"
 expect "oci: state after delete: no such container" 1 "container does not exist" "${O[@]}" state "$id"
 grep -q '"level":"error","msg":"container does not exist"' "$T_TMP/log.json" 2>/dev/null ||
 	"${O[@]}" --log "$T_TMP/log.json" --log-format json state "$id" 2>/dev/null
@@ -180,6 +200,7 @@ hostile "a relative network namespace path" "(network).path: want an absolute pa
 	'd["linux"]["namespaces"] = [{"type": "network", "path": "ns"}]'
 hostile "a program that is not in the root" "no such executable" 'd["process"]["args"] = ["/nonexistent"]'
 hostile "a wrong type" "process.args: want an array" 'd["process"]["args"] = "sh"'
+hostile "an io.lockvm.vcpus annotation" "a --linux VM runs on one vCPU" 'd["annotations"] = {"io.lockvm.vcpus": "2"}'
 hostile "a prestart hook that fails" "prestart: hook /bin/false: exited 1" \
 	'd["hooks"] = {"prestart": [{"path": "/bin/false"}]}'
 
@@ -211,6 +232,27 @@ run_capture "${O[@]}" run --bundle "$BD3" "oci-ident4-$$"
 	[ "$(wc -l <<<"$out")" -eq 1 ] && [ -z "$(left_behind "oci-ident4-$$")" ] &&
 	pass "oci: a cwd through a link to a host directory: 125, one line, nothing left" ||
 	fail "oci: cwd out of the tree: rc=$rc out=$(tr '\n' '|' <<<"$out") left:$(left_behind "oci-ident4-$$")"
+
+# --- the image's root: never written; root.readonly makes it read-only ---
+BD6=$T_TMP/b6
+bundle "$BD6" 'd["process"]["args"] = ["sh", "-c", "echo cow-'"$$"' >/etc/cow && cat /etc/cow && echo more >>/bin/true && echo changed"]
+d["root"]["readonly"] = False'
+run_capture "${O[@]}" run --bundle "$BD6" "oci-cow-$$"
+[ "$rc" -eq 0 ] && [ "$(tr '\n' ' ' <<<"$out")" = "cow-$$ changed " ] && [ ! -e "$BD6/rootfs/etc/cow" ] &&
+	cmp -s "$BD6/rootfs/bin/busybox" "$BUSYBOX" &&
+	pass "oci: the VM writes its root in a copy-on-write layer; the bundle's rootfs is untouched" ||
+	fail "oci: copy-on-write root: rc=$rc out=$(tr '\n' '|' <<<"$out") $(ls "$BD6/rootfs/etc")"
+python3 - "$BD6/config.json" <<'EOF2'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["root"]["readonly"] = True
+d["process"]["args"] = ["sh", "-c", "(echo x >/etc/ro) 2>/dev/null || echo ro-root; cat /etc/ro 2>/dev/null; echo t >/tmp/t && cat /tmp/t"]
+json.dump(d, open(sys.argv[1], "w"))
+EOF2
+run_capture "${O[@]}" run --bundle "$BD6" "oci-ro-$$"
+[ "$rc" -eq 0 ] && [ "$(tr '\n' ' ' <<<"$out")" = "ro-root t " ] &&
+	pass "oci: root.readonly: writes to / fail, /tmp is still writable" ||
+	fail "oci: root.readonly: rc=$rc out=$(tr '\n' '|' <<<"$out")"
 
 # --- bind mounts of directories become volumes (lockvm run --volume) ----
 mkdir -p "$T_TMP/vol-rw" "$T_TMP/vol-ro" && echo in >"$T_TMP/vol-rw/in" && echo kept >"$T_TMP/vol-ro/f"
