@@ -352,6 +352,12 @@ static int parse_annotations(json_object *doc, struct oci_config *cfg, char *err
 				       "annotations.%.64s: unknown lockvm option (io.lockvm.mem, "
 				       "io.lockvm.seccomp)",
 				       key);
+		/* containerd's CRI marks the pod's sandbox (pause) container,
+		 * which holds the pod's namespaces and uses no network: the
+		 * pod's interface is left for the pod's container to adopt. */
+		if (strcmp(key, "io.kubernetes.cri.container-type") == 0 &&
+		    strcmp(text, "sandbox") == 0)
+			cfg->cri_sandbox = true;
 		cfg->annotations[cfg->annotation_count].key = key;
 		cfg->annotations[cfg->annotation_count++].value = text;
 	}

@@ -74,6 +74,7 @@ struct oci_config {
 	const char *hostname;
 	const char *netns_path;	   /* linux.namespaces network path: --net netns=PATH,adopt */
 	const char *resolv_source; /* the bind mount's source for /etc/resolv.conf: --dns */
+	bool cri_sandbox;	   /* a Kubernetes pod's sandbox (pause) container: no NIC */
 	const char *selinux_label;
 	uint64_t mem_limit;	/* linux.resources.memory.limit, 0: none */
 	uint64_t cpu_quota;	/* linux.resources.cpu.quota (µs), 0: none */

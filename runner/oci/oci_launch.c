@@ -63,7 +63,7 @@ static int launch_ident_args(const struct oci_config *c, struct oci_launch *l, i
 		a[n++] = "--hostname";
 		a[n++] = c->hostname;
 	}
-	if (c->netns_path) {
+	if (c->netns_path && !c->cri_sandbox) {
 		/* The VM becomes the container on the engine's network: its
 		 * interface, address and route (netns_adopt.h), and its name
 		 * server when the engine gave one. */

@@ -96,12 +96,6 @@ expect "oci: exec in a created container is refused" 1 "cannot exec in a created
 	"${O[@]}" exec "$id" sh
 "${O[@]}" start "$id" >"$T_TMP/start.out" 2>&1 && pass "oci: start" || fail "oci: start: $(cat "$T_TMP/start.out")"
 expect "oci: state is running" 0 '"status": "running"' "${O[@]}" state "$id"
-run_capture "$LOCKVM" inspect "$id"
-grep -qx "label  *system_u:system_r:lockvm_vm_t:s0:c7,c9" <<<"$out" &&
-	pass "oci: process.selinuxLabel is the VM's label" || fail "oci: label: $(grep label <<<"$out" | tr '\n' '|')"
-grep -qx "cgroup.memory.limit_in_bytes 536870912" <<<"$out" && grep -qx "cgroup.cpu.cfs_quota_us 50000" <<<"$out" &&
-	pass "oci: linux.resources memory.limit and cpu.quota are the VM's cgroup's" ||
-	fail "oci: resources: $(grep cgroup <<<"$out" | tr '\n' '|')"
 # exec: a new process in the container's VM, runc's grammar and exit status.
 expect "oci: exec: output and exit status come back" 6 "oci-exec-$$" \
 	"${O[@]}" exec "$id" sh -c "echo oci-exec-$$; exit 6"
@@ -126,6 +120,17 @@ expect "oci: exec --tty without --console-socket is refused" 1 "--console-socket
 expect "oci: exec --process-label is refused" 1 "the VM has one label" \
 	"${O[@]}" exec --process-label system_u:system_r:spc_t:s0 "$id" id
 expect "oci: exec of an unknown container" 1 "container does not exist" "${O[@]}" exec "none-$$" id
+# The VM's record gains its cgroup once the supervisor has made it.
+for _ in $(seq 1 100); do
+	run_capture "$LOCKVM" inspect "$id"
+	grep -q "^cgroup.path  *[^ ]" <<<"$out" && break
+	sleep 0.05
+done
+grep -qx "label  *system_u:system_r:lockvm_vm_t:s0:c7,c9" <<<"$out" &&
+	pass "oci: process.selinuxLabel is the VM's label" || fail "oci: label: $(grep label <<<"$out" | tr '\n' '|')"
+grep -qx "cgroup.memory.limit_in_bytes 536870912" <<<"$out" && grep -qx "cgroup.cpu.cfs_quota_us 50000" <<<"$out" &&
+	pass "oci: linux.resources memory.limit and cpu.quota are the VM's cgroup's" ||
+	fail "oci: resources: $(grep cgroup <<<"$out" | tr '\n' '|')"
 expect "oci: start of a running container is refused" 1 "cannot start an already running container" "${O[@]}" start "$id"
 expect "oci: delete of a running container without --force is refused" 1 \
 	"cannot delete container $id that is not stopped: running" "${O[@]}" delete "$id"
@@ -441,6 +446,11 @@ containerd_netns_tests() {
 	kill "$NS_SRV" 2>/dev/null
 	NS_SRV=""
 	# The other way: a server in the VM, reached at the namespace's address.
+	# A pod's sandbox container (CRI's annotation) runs first in the
+	# namespace and leaves the interface to the pod's container.
+	"${CT[@]}" run -d --snapshotter native --runc-binary "$OCI" --with-ns "network:$ns_eng" \
+		--annotation io.kubernetes.cri.container-type=sandbox localhost/lockvm-oci-test:1 "oci-pause-$$" sleep 300 \
+		>"$C/pause.out" 2>&1
 	"${CT[@]}" run -d --snapshotter native --runc-binary "$OCI" --with-ns "network:$ns_eng" \
 		localhost/lockvm-oci-test:1 "oci-c4-$$" sh -c "echo vm-side-$$ >/srv/work/g.txt && exec httpd -f -p 8081 -h /srv/work" \
 		>"$C/c4.out" 2>&1
@@ -450,12 +460,15 @@ containerd_netns_tests() {
 		sleep 0.1
 	done
 	[ "$got" = "vm-side-$$" ] && nsenter --net="$ns_eng" tc filter show dev eth0 ingress 2>/dev/null | grep -q mirred &&
-		pass "containerd: --with-ns network:PATH: a server in the VM is reached at the namespace's address (eth0 adopted)" ||
+		pass "containerd: --with-ns network:PATH: a server in the VM is reached at the namespace's address (eth0 adopted, the pod's sandbox container running)" ||
 		fail "containerd: server in the VM at 10.94.$sub.2:8081: '$got' $(tr '\n' '|' <"$C/c4.out")"
-	"${CT[@]}" task kill -s KILL "oci-c4-$$" >/dev/null 2>&1
-	for _ in $(seq 1 100); do "${CT[@]}" task ls 2>/dev/null | grep -q "oci-c4-$$.*RUNNING" || break; sleep 0.05; done
-	"${CT[@]}" task rm -f "oci-c4-$$" >/dev/null 2>&1
-	"${CT[@]}" containers rm "oci-c4-$$" >/dev/null 2>&1
+	local c
+	for c in "oci-c4-$$" "oci-pause-$$"; do
+		"${CT[@]}" task kill -s KILL "$c" >/dev/null 2>&1
+		for _ in $(seq 1 100); do "${CT[@]}" task ls 2>/dev/null | grep -q "$c.*RUNNING" || break; sleep 0.05; done
+		"${CT[@]}" task rm -f "$c" >/dev/null 2>&1
+		"${CT[@]}" containers rm "$c" >/dev/null 2>&1
+	done
 	[ -z "$(nsenter --net="$ns_eng" tc filter show dev eth0 ingress 2>/dev/null)" ] &&
 		nsenter --net="$ns_eng" ip -o addr show dev eth0 | grep -qF "10.94.$sub.2/24" &&
 		pass "containerd: after the task, the namespace's eth0 keeps its address and has no filter left" ||
