@@ -15,6 +15,7 @@
 #define OCI_MAX_STRING	   4096
 #define OCI_MAX_ANNOTATION 64
 #define OCI_MAX_VOLUMES	   8	 /* bind mounts of directories: lockvm run --volume */
+#define OCI_MAX_TMPFS	   7	 /* tmpfs mounts: lockvm run --tmpfs (7 besides /tmp) */
 #define OCI_NETNS_PATH_MAX 256	 /* lockvm run's --net netns= (net.h) */
 #define OCI_RESOLV_MAX	   65536 /* the most of a resolv.conf that is read */
 
@@ -49,6 +50,12 @@ struct oci_annotation {
 struct oci_volume {
 	const char *source, *destination;
 	bool ro;
+};
+
+/* A tmpfs mount the VM makes itself: lockvm run --tmpfs DESTINATION[:size=N]. */
+struct oci_tmpfs {
+	const char *destination;
+	uint64_t size; /* bytes; 0: lockvm's default */
 };
 
 /* What lockvm honours of a config.json. Strings point into the parsed
@@ -87,6 +94,8 @@ struct oci_config {
 	int annotation_count;
 	struct oci_volume volumes[OCI_MAX_VOLUMES];
 	int volume_count;
+	struct oci_tmpfs tmpfs[OCI_MAX_TMPFS];
+	int tmpfs_count;
 };
 
 /* The spec's hook kinds by enum oci_hook_kind, NULL-terminated. */

@@ -124,6 +124,15 @@ int oci_launch_prepare(const struct oci_bundle *b, const char *name, struct oci_
 		a[n++] = c->env[i];
 	}
 	n = launch_ident_args(c, l, n);
+	for (int i = 0; i < c->tmpfs_count; i++) {
+		if (c->tmpfs[i].size)
+			snprintf(l->tmpfs[i], sizeof(l->tmpfs[i]), "%s:size=%llu",
+				 c->tmpfs[i].destination, (unsigned long long)c->tmpfs[i].size);
+		else
+			snprintf(l->tmpfs[i], sizeof(l->tmpfs[i]), "%s", c->tmpfs[i].destination);
+		a[n++] = "--tmpfs";
+		a[n++] = l->tmpfs[i];
+	}
 	for (int i = 0; i < c->volume_count; i++) { /* bind mounts of directories */
 		snprintf(l->volumes[i], sizeof(l->volumes[i]), "%s:%s%s", c->volumes[i].source,
 			 c->volumes[i].destination, c->volumes[i].ro ? ":ro" : "");

@@ -19,7 +19,7 @@ cp "$BUSYBOX" "$RFS/bin/busybox"
 # sh is an absolute link, as in real images: found inside the root, never the host's.
 ln -s /bin/busybox "$RFS/bin/sh"
 for a in true echo sleep cat pwd hostname id wget httpd; do ln -s busybox "$RFS/bin/$a"; done
-mkdir -p "$RFS/srv/work"
+mkdir -p "$RFS/srv/work" "$RFS/srv/data" && echo image >"$RFS/srv/data/img-file"
 ln -s /root "$RFS/out" # a workdir through it names a host directory: not in the VM's tree
 
 # bundle DIR PYTHON: a bundle whose config.json is `spec`'s, with no
@@ -71,7 +71,8 @@ d["hooks"] = {"prestart": hook("prestart", "cat > '"$T_TMP"'/prestart.json; "),
               "startContainer": hook("startContainer"), "poststart": hook("poststart"),
               "poststop": hook("poststop", "cat > '"$T_TMP"'/poststop.json; ")}
 d["process"]["selinuxLabel"] = "system_u:system_r:lockvm_vm_t:s0:c7,c9"
-d["linux"]["resources"] = {"memory": {"limit": 512 << 20}, "cpu": {"quota": 50000, "period": 100000}}'
+d["linux"]["resources"] = {"memory": {"limit": 512 << 20}, "cpu": {"quota": 50000, "period": 100000}}
+d["annotations"] = {"io.lockvm.mem": "128M", "io.lockvm.seccomp": "trap", "org.example/k": "v"}'
 id=oci-life-$$
 expect "oci: start before create is refused" 1 "container does not exist" "${O[@]}" start "$id"
 # The init keeps create's stdio (as runc's does): not a pipe the test waits on.
@@ -131,6 +132,10 @@ grep -qx "label  *system_u:system_r:lockvm_vm_t:s0:c7,c9" <<<"$out" &&
 grep -qx "cgroup.memory.limit_in_bytes 536870912" <<<"$out" && grep -qx "cgroup.cpu.cfs_quota_us 50000" <<<"$out" &&
 	pass "oci: linux.resources memory.limit and cpu.quota are the VM's cgroup's" ||
 	fail "oci: resources: $(grep cgroup <<<"$out" | tr '\n' '|')"
+grep -qx "mem  *134217728" <<<"$out" && grep -qx "seccomp_mode  *trap" <<<"$out" &&
+	pass "oci: annotations io.lockvm.mem and io.lockvm.seccomp are the VM's --mem and --seccomp" ||
+	fail "oci: io.lockvm annotations: $(grep -E '^(mem|seccomp_mode) ' <<<"$out" | tr '\n' '|')"
+expect "oci: state shows the engine's annotations" 0 '"org.example/k": "v"' "${O[@]}" state "$id"
 expect "oci: start of a running container is refused" 1 "cannot start an already running container" "${O[@]}" start "$id"
 expect "oci: delete of a running container without --force is refused" 1 \
 	"cannot delete container $id that is not stopped: running" "${O[@]}" delete "$id"
@@ -205,6 +210,8 @@ hostile "a relative network namespace path" "(network).path: want an absolute pa
 	'd["linux"]["namespaces"] = [{"type": "network", "path": "ns"}]'
 hostile "a program that is not in the root" "no such executable" 'd["process"]["args"] = ["/nonexistent"]'
 hostile "a wrong type" "process.args: want an array" 'd["process"]["args"] = "sh"'
+hostile "a tmpfs of 1 byte" "want a size of 4K to 1T" \
+	'd["mounts"].append({"destination": "/srv/data", "type": "tmpfs", "source": "tmpfs", "options": ["size=1"]})'
 hostile "an io.lockvm.vcpus annotation" "a --linux VM runs on one vCPU" 'd["annotations"] = {"io.lockvm.vcpus": "2"}'
 hostile "a prestart hook that fails" "prestart: hook /bin/false: exited 1" \
 	'd["hooks"] = {"prestart": [{"path": "/bin/false"}]}'
@@ -258,6 +265,17 @@ run_capture "${O[@]}" run --bundle "$BD6" "oci-ro-$$"
 [ "$rc" -eq 0 ] && [ "$(tr '\n' ' ' <<<"$out")" = "ro-root t " ] &&
 	pass "oci: root.readonly: writes to / fail, /tmp is still writable" ||
 	fail "oci: root.readonly: rc=$rc out=$(tr '\n' '|' <<<"$out")"
+python3 - "$BD6/config.json" <<'EOF2'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["mounts"].append({"destination": "/srv/data", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "size=1m"]})
+d["process"]["args"] = ["sh", "-c", "ls /srv/data; echo w >/srv/data/w && cat /srv/data/w; df -k /srv/data | tail -n 1"]
+json.dump(d, open(sys.argv[1], "w"))
+EOF2
+run_capture "${O[@]}" run --bundle "$BD6" "oci-tmpfs-$$"
+[ "$rc" -eq 0 ] && [ "$(head -n 1 <<<"$out")" = w ] && awk 'NR == 2 {exit !($2 == 1024)}' <<<"$out" &&
+	pass "oci: a tmpfs mount is the VM's own tmpfs: empty, writable under a read-only root, its size=" ||
+	fail "oci: tmpfs mount: rc=$rc out=$(tr '\n' '|' <<<"$out")"
 
 # --- bind mounts of directories become volumes (lockvm run --volume) ----
 mkdir -p "$T_TMP/vol-rw" "$T_TMP/vol-ro" && echo in >"$T_TMP/vol-rw/in" && echo kept >"$T_TMP/vol-ro/f"
