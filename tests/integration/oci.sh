@@ -18,7 +18,7 @@ mkdir -p "$RFS/bin" "$RFS/tmp" "$RFS/etc"
 cp "$BUSYBOX" "$RFS/bin/busybox"
 # sh is an absolute link, as in real images: found inside the root, never the host's.
 ln -s /bin/busybox "$RFS/bin/sh"
-for a in true echo sleep cat pwd hostname id wget httpd; do ln -s busybox "$RFS/bin/$a"; done
+for a in true echo sleep cat pwd hostname id wget httpd stty; do ln -s busybox "$RFS/bin/$a"; done
 mkdir -p "$RFS/srv/work" "$RFS/srv/data" && echo image >"$RFS/srv/data/img-file"
 ln -s /root "$RFS/out" # a workdir through it names a host directory: not in the VM's tree
 
@@ -303,6 +303,11 @@ podman_tests() {
 		"${PM[@]}" run --rm "${U[@]}" localhost/lockvm-oci-test:1 /bin/sh -c 'echo hi; exit 3'
 	expect "podman: -e reaches the program" 0 "bar-$$" \
 		"${PM[@]}" run --rm "${U[@]}" -e FOO="bar-$$" localhost/lockvm-oci-test:1 sh -c 'echo $FOO'
+	# process.terminal: the engine's console socket gets the pty, which is the VM's stdio.
+	expect "podman: run -t: the program's stdin and stdout are a terminal, 24x80" 0 "tty-yes 24 80" \
+		"${PM[@]}" run --rm -t "${U[@]}" localhost/lockvm-oci-test:1 sh -c '[ -t 0 ] && [ -t 1 ] && echo tty-yes $(stty size)' </dev/null
+	expect "podman: run without -t: no terminal" 0 "no-tty" \
+		"${PM[@]}" run --rm "${U[@]}" localhost/lockvm-oci-test:1 sh -c '[ -t 1 ] && echo tty || echo no-tty' </dev/null
 	mkdir -p "$P/vol" && echo "in-$$" >"$P/vol/in"
 	expect "podman: -v HOSTDIR:/work:Z reads the host's file" 0 "in-$$" \
 		"${PM[@]}" run --rm "${U[@]}" -v "$P/vol:/work:Z" localhost/lockvm-oci-test:1 \
