@@ -210,6 +210,8 @@ hostile "a relative network namespace path" "(network).path: want an absolute pa
 	'd["linux"]["namespaces"] = [{"type": "network", "path": "ns"}]'
 hostile "a program that is not in the root" "no such executable" 'd["process"]["args"] = ["/nonexistent"]'
 hostile "a wrong type" "process.args: want an array" 'd["process"]["args"] = "sh"'
+hostile "an AppArmor profile of the engine's" "lockvm loads a per-VM AppArmor profile of its own" \
+	'd["process"]["apparmorProfile"] = "containers-default-0.50"'
 hostile "a tmpfs of 1 byte" "want a size of 4K to 1T" \
 	'd["mounts"].append({"destination": "/srv/data", "type": "tmpfs", "source": "tmpfs", "options": ["size=1"]})'
 hostile "an io.lockvm.vcpus annotation" "a --linux VM runs on one vCPU" 'd["annotations"] = {"io.lockvm.vcpus": "2"}'
