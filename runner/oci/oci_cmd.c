@@ -43,6 +43,29 @@ static int parse_signal(const char *text)
 	return -1;
 }
 
+static void mark_killed(const struct oci_state *s)
+{
+	int dir = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = dir < 0 ? -1
+			 : openat(dir, OCI_KILLED_MARK, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+				  0600);
+	if (fd < 0)
+		oci_warn("%s/%s: %s", s->dir, OCI_KILLED_MARK, strerror(errno));
+	else
+		close(fd);
+	if (dir >= 0)
+		close(dir);
+}
+
+static bool was_killed(const struct oci_state *s)
+{
+	int dir = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	bool marked = dir >= 0 && faccessat(dir, OCI_KILLED_MARK, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+	if (dir >= 0)
+		close(dir);
+	return marked;
+}
+
 int oci_cmd_kill(int argc, char **argv)
 {
 	int i = 1;
@@ -58,7 +81,14 @@ int oci_cmd_kill(int argc, char **argv)
 	oci_load_or_fail(argv[i], &s);
 	/* The supervisor is the container's one process the engine sees: it
 	 * forwards SIGINT and SIGTERM to the VM, and the VMM dies with it. */
-	if (oci_state_status(&s) == OCI_STOPPED || kill(s.pid, sig) < 0)
+	if (oci_state_status(&s) == OCI_STOPPED)
+		oci_fail("container not running");
+	/* A supervisor killed outright cannot undo its VM's setup (label,
+	 * uid, cgroup, the adopted interface's filters): the mark tells
+	 * delete to recover it. */
+	if (sig == SIGKILL)
+		mark_killed(&s);
+	if (kill(s.pid, sig) < 0)
 		oci_fail("container not running");
 	oci_state_free(&s);
 	return 0;
@@ -121,6 +151,7 @@ int oci_cmd_delete(int argc, char **argv)
 				 (int)s.pid);
 		killed = status == OCI_RUNNING;
 	}
+	killed |= was_killed(&s);
 	struct oci_bundle b;
 	char err[1024];
 	if (oci_bundle_load(s.bundle, &b, err, sizeof(err)) == 0) {

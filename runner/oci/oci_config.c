@@ -343,11 +343,21 @@ static int parse_annotations(json_object *doc, struct oci_config *cfg, char *err
 			cfg->vm_mem = text;
 		else if (strcmp(key, "io.lockvm.seccomp") == 0)
 			cfg->vm_seccomp = text;
+		else if (strcmp(key, "io.lockvm.vcpus") == 0)
+			return err_fmt(err, errlen,
+				       "annotations.io.lockvm.vcpus: a --linux VM runs on one "
+				       "vCPU");
 		else if (strncmp(key, "io.lockvm.", 10) == 0)
 			return err_fmt(err, errlen,
 				       "annotations.%.64s: unknown lockvm option (io.lockvm.mem, "
 				       "io.lockvm.seccomp)",
 				       key);
+		/* containerd's CRI marks the pod's sandbox (pause) container,
+		 * which holds the pod's namespaces and uses no network: the
+		 * pod's interface is left for the pod's container to adopt. */
+		if (strcmp(key, "io.kubernetes.cri.container-type") == 0 &&
+		    strcmp(text, "sandbox") == 0)
+			cfg->cri_sandbox = true;
 		cfg->annotations[cfg->annotation_count].key = key;
 		cfg->annotations[cfg->annotation_count++].value = text;
 	}

@@ -15,6 +15,7 @@
 #define OCI_MAX_STRING	   4096
 #define OCI_MAX_ANNOTATION 64
 #define OCI_MAX_VOLUMES	   8	 /* bind mounts of directories: lockvm run --volume */
+#define OCI_MAX_TMPFS	   7	 /* tmpfs mounts: lockvm run --tmpfs (7 besides /tmp) */
 #define OCI_NETNS_PATH_MAX 256	 /* lockvm run's --net netns= (net.h) */
 #define OCI_RESOLV_MAX	   65536 /* the most of a resolv.conf that is read */
 
@@ -51,6 +52,12 @@ struct oci_volume {
 	bool ro;
 };
 
+/* A tmpfs mount the VM makes itself: lockvm run --tmpfs DESTINATION[:size=N]. */
+struct oci_tmpfs {
+	const char *destination;
+	uint64_t size; /* bytes; 0: lockvm's default */
+};
+
 /* What lockvm honours of a config.json. Strings point into the parsed
  * document (oci_config_free releases both). */
 struct oci_config {
@@ -74,6 +81,7 @@ struct oci_config {
 	const char *hostname;
 	const char *netns_path;	   /* linux.namespaces network path: --net netns=PATH,adopt */
 	const char *resolv_source; /* the bind mount's source for /etc/resolv.conf: --dns */
+	bool cri_sandbox;	   /* a Kubernetes pod's sandbox (pause) container: no NIC */
 	const char *selinux_label;
 	uint64_t mem_limit;	/* linux.resources.memory.limit, 0: none */
 	uint64_t cpu_quota;	/* linux.resources.cpu.quota (µs), 0: none */
@@ -86,6 +94,8 @@ struct oci_config {
 	int annotation_count;
 	struct oci_volume volumes[OCI_MAX_VOLUMES];
 	int volume_count;
+	struct oci_tmpfs tmpfs[OCI_MAX_TMPFS];
+	int tmpfs_count;
 };
 
 /* The spec's hook kinds by enum oci_hook_kind, NULL-terminated. */

@@ -64,6 +64,34 @@ static int add_volume(struct oci_config *cfg, const char *where, const char *src
 	return 0;
 }
 
+/* A tmpfs at a directory of the image (/run, or the engine's --tmpfs
+ * DIR) becomes the VM's own --tmpfs; /tmp is always one, and /dev, /proc
+ * and /sys are the VMM's own. lockvm run checks the path's form. */
+static int add_tmpfs(struct oci_config *cfg, const char *where, const char *dest,
+		     const char *const *opts, int nopts, char *err, size_t errlen)
+{
+	static const char *const vm_own[] = {"/tmp", "/dev", "/proc", "/sys"};
+	for (size_t i = 0; i < ARRAY_SIZE(vm_own); i++) {
+		size_t n = strlen(vm_own[i]);
+		if (strncmp(dest, vm_own[i], n) == 0 && (dest[n] == '\0' || dest[n] == '/'))
+			return 0;
+	}
+	if (strcmp(dest, "/") == 0 || strchr(dest, ':') || strchr(dest, ','))
+		return err_fmt(err, errlen,
+			       "%s.destination: %.64s: not a directory a tmpfs can cover", where,
+			       dest);
+	if (cfg->tmpfs_count == OCI_MAX_TMPFS)
+		return err_fmt(err, errlen, "%s: at most %d tmpfs mounts", where, OCI_MAX_TMPFS);
+	uint64_t size = 0;
+	for (int k = 0; k < nopts; k++)
+		if (strncmp(opts[k], "size=", 5) == 0 &&
+		    (parse_size(opts[k] + 5, &size) < 0 || size < 4096 || size > (1ULL << 40)))
+			return err_fmt(err, errlen, "%s.options: %.32s: want a size of 4K to 1T",
+				       where, opts[k]);
+	cfg->tmpfs[cfg->tmpfs_count++] = (struct oci_tmpfs){.destination = dest, .size = size};
+	return 0;
+}
+
 static int check_mount(json_object *m, size_t i, struct oci_config *cfg, char *err, size_t errlen)
 {
 	static const char *const known[] = {"destination", "source",	  "type", "options",
@@ -104,6 +132,8 @@ static int check_mount(json_object *m, size_t i, struct oci_config *cfg, char *e
 			return 0;
 		return add_volume(cfg, where, src, dest, opts, nopts, err, errlen);
 	}
+	if (type && strcmp(type, "tmpfs") == 0)
+		return add_tmpfs(cfg, where, dest, opts, nopts, err, errlen);
 	if (in_list(type, vm_own_types))
 		return 0;
 	return err_fmt(err, errlen, "%s.type: %.32s: not a file system a VM has", where,

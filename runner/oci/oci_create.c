@@ -58,7 +58,8 @@ static void parse_create(int argc, char **argv, struct create_opts *o)
 void oci_remove_dir(const char *dir)
 {
 	char path[PATH_MAX + 64];
-	static const char *const files[] = {"exec.fifo", "state.json", "state.json.tmp"};
+	static const char *const files[] = {"exec.fifo", "state.json", "state.json.tmp",
+					    OCI_KILLED_MARK};
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
 		unlink(path);

@@ -63,7 +63,7 @@ static int launch_ident_args(const struct oci_config *c, struct oci_launch *l, i
 		a[n++] = "--hostname";
 		a[n++] = c->hostname;
 	}
-	if (c->netns_path) {
+	if (c->netns_path && !c->cri_sandbox) {
 		/* The VM becomes the container on the engine's network: its
 		 * interface, address and route (netns_adopt.h), and its name
 		 * server when the engine gave one. */
@@ -113,11 +113,26 @@ int oci_launch_prepare(const struct oci_bundle *b, const char *name, struct oci_
 	a[n++] = "--linux";
 	a[n++] = "--fs";
 	a[n++] = b->root;
+	/* The image is never written (--fs): writes go to the VM's own
+	 * copy-on-write layer in memory, or, for a read-only root, fail (EROFS). */
+	if (c->root_readonly) {
+		a[n++] = "--fs-upper";
+		a[n++] = "none";
+	}
 	for (int i = 0; i < c->envc; i++) {
 		a[n++] = "--env";
 		a[n++] = c->env[i];
 	}
 	n = launch_ident_args(c, l, n);
+	for (int i = 0; i < c->tmpfs_count; i++) {
+		if (c->tmpfs[i].size)
+			snprintf(l->tmpfs[i], sizeof(l->tmpfs[i]), "%s:size=%llu",
+				 c->tmpfs[i].destination, (unsigned long long)c->tmpfs[i].size);
+		else
+			snprintf(l->tmpfs[i], sizeof(l->tmpfs[i]), "%s", c->tmpfs[i].destination);
+		a[n++] = "--tmpfs";
+		a[n++] = l->tmpfs[i];
+	}
 	for (int i = 0; i < c->volume_count; i++) { /* bind mounts of directories */
 		snprintf(l->volumes[i], sizeof(l->volumes[i]), "%s:%s%s", c->volumes[i].source,
 			 c->volumes[i].destination, c->volumes[i].ro ? ":ro" : "");

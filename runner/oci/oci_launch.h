@@ -7,7 +7,9 @@
 #include "oci_bundle.h"
 
 #define OCI_LOCKVM_ARGV_MAX                                                                        \
-	(OCI_MAX_ARGS + 2 * (OCI_MAX_ENV + IDENT_MAX_GROUPS + IDENT_RLIMITS + OCI_MAX_VOLUMES) + 40)
+	(OCI_MAX_ARGS +                                                                            \
+	 2 * (OCI_MAX_ENV + IDENT_MAX_GROUPS + IDENT_RLIMITS + OCI_MAX_VOLUMES + OCI_MAX_TMPFS) +  \
+	 40)
 
 struct oci_launch {
 	const char *argv[OCI_LOCKVM_ARGV_MAX]; /* lockvm run ... */
@@ -18,6 +20,7 @@ struct oci_launch {
 	char dns[16];			   /* the engine's first name server */
 	char user[32], groups[IDENT_MAX_GROUPS][16], rlimits[IDENT_RLIMITS][64];
 	char volumes[OCI_MAX_VOLUMES][2 * OCI_MAX_STRING + 4]; /* --volume SRC:DEST[:ro] */
+	char tmpfs[OCI_MAX_TMPFS][OCI_MAX_STRING + 32];	       /* --tmpfs DEST[:size=N] */
 };
 
 /* The registry name of container `id`: the id itself when lockvm takes it

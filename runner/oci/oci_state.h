@@ -11,6 +11,10 @@
 
 enum oci_status { OCI_CREATED, OCI_RUNNING, OCI_STOPPED };
 
+/* In ROOT/ID: `kill` sent SIGKILL to the supervisor, which then cannot undo
+ * its VM's setup; `delete` recovers it (lockvm gc). */
+#define OCI_KILLED_MARK "killed"
+
 struct oci_state {
 	char id[256];
 	char dir[PATH_MAX]; /* ROOT/ID */

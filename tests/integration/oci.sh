@@ -18,8 +18,8 @@ mkdir -p "$RFS/bin" "$RFS/tmp" "$RFS/etc"
 cp "$BUSYBOX" "$RFS/bin/busybox"
 # sh is an absolute link, as in real images: found inside the root, never the host's.
 ln -s /bin/busybox "$RFS/bin/sh"
-for a in true echo sleep cat pwd hostname id wget; do ln -s busybox "$RFS/bin/$a"; done
-mkdir -p "$RFS/srv/work"
+for a in true echo sleep cat pwd hostname id wget httpd stty; do ln -s busybox "$RFS/bin/$a"; done
+mkdir -p "$RFS/srv/work" "$RFS/srv/data" && echo image >"$RFS/srv/data/img-file"
 ln -s /root "$RFS/out" # a workdir through it names a host directory: not in the VM's tree
 
 # bundle DIR PYTHON: a bundle whose config.json is `spec`'s, with no
@@ -61,9 +61,18 @@ run_capture "${O[@]}" run --bundle "$BD" "$id"
 	fail "oci: run: rc=$rc out=$(tr '\n' '|' <<<"$out") left:$(left_behind "$id")"
 
 BD2=$T_TMP/b2
-bundle "$BD2" 'd["process"]["args"] = ["sleep", "30"]
-d["hooks"] = {"prestart": [{"path": "/bin/sh", "args": ["sh", "-c", "cat > '"$T_TMP"'/prestart.json"]}],
-              "poststop": [{"path": "/bin/sh", "args": ["sh", "-c", "cat > '"$T_TMP"'/poststop.json"]}]}'
+# Every hook kind, each noting its name in hooks.order; the engine's
+# sVirt label and resources, which become the VM's (lockvm inspect).
+bundle "$BD2" 'd["process"]["args"] = ["sleep", "300"]
+def hook(kind, extra=""):
+    return [{"path": "/bin/sh", "args": ["sh", "-c", extra + "echo " + kind + " >> '"$T_TMP"'/hooks.order"]}]
+d["hooks"] = {"prestart": hook("prestart", "cat > '"$T_TMP"'/prestart.json; "),
+              "createRuntime": hook("createRuntime"), "createContainer": hook("createContainer"),
+              "startContainer": hook("startContainer"), "poststart": hook("poststart"),
+              "poststop": hook("poststop", "cat > '"$T_TMP"'/poststop.json; ")}
+d["process"]["selinuxLabel"] = "system_u:system_r:lockvm_vm_t:s0:c7,c9"
+d["linux"]["resources"] = {"memory": {"limit": 512 << 20}, "cpu": {"quota": 50000, "period": 100000}}
+d["annotations"] = {"io.lockvm.mem": "128M", "io.lockvm.seccomp": "trap", "org.example/k": "v"}'
 id=oci-life-$$
 expect "oci: start before create is refused" 1 "container does not exist" "${O[@]}" start "$id"
 # The init keeps create's stdio (as runc's does): not a pipe the test waits on.
@@ -80,6 +89,10 @@ grep -q "\"id\": *\"$id\"" "$T_TMP/prestart.json" 2>/dev/null &&
 expect "oci: a second create with one id is refused" 1 "container with id exists: $id" \
 	"${O[@]}" create --bundle "$BD2" "$id"
 expect "oci: list shows it" 0 "$id" "${O[@]}" list
+expect "oci: --debug and --systemd-cgroup are accepted" 0 "$id" "$OCI" --debug --systemd-cgroup --root "$ST" list -q
+[ "$(tr '\n' ' ' <"$T_TMP/hooks.order" 2>/dev/null)" = "prestart createRuntime createContainer " ] &&
+	pass "oci: create ran prestart, createRuntime, createContainer, in order, and no start hook" ||
+	fail "oci: hooks after create: $(tr '\n' ' ' <"$T_TMP/hooks.order" 2>&1)"
 expect "oci: exec in a created container is refused" 1 "cannot exec in a created container" \
 	"${O[@]}" exec "$id" sh
 "${O[@]}" start "$id" >"$T_TMP/start.out" 2>&1 && pass "oci: start" || fail "oci: start: $(cat "$T_TMP/start.out")"
@@ -108,6 +121,21 @@ expect "oci: exec --tty without --console-socket is refused" 1 "--console-socket
 expect "oci: exec --process-label is refused" 1 "the VM has one label" \
 	"${O[@]}" exec --process-label system_u:system_r:spc_t:s0 "$id" id
 expect "oci: exec of an unknown container" 1 "container does not exist" "${O[@]}" exec "none-$$" id
+# The VM's record gains its cgroup once the supervisor has made it.
+for _ in $(seq 1 100); do
+	run_capture "$LOCKVM" inspect "$id"
+	grep -q "^cgroup.path  *[^ ]" <<<"$out" && break
+	sleep 0.05
+done
+grep -qx "label  *system_u:system_r:lockvm_vm_t:s0:c7,c9" <<<"$out" &&
+	pass "oci: process.selinuxLabel is the VM's label" || fail "oci: label: $(grep label <<<"$out" | tr '\n' '|')"
+grep -qx "cgroup.memory.limit_in_bytes 536870912" <<<"$out" && grep -qx "cgroup.cpu.cfs_quota_us 50000" <<<"$out" &&
+	pass "oci: linux.resources memory.limit and cpu.quota are the VM's cgroup's" ||
+	fail "oci: resources: $(grep cgroup <<<"$out" | tr '\n' '|')"
+grep -qx "mem  *134217728" <<<"$out" && grep -qx "seccomp_mode  *trap" <<<"$out" &&
+	pass "oci: annotations io.lockvm.mem and io.lockvm.seccomp are the VM's --mem and --seccomp" ||
+	fail "oci: io.lockvm annotations: $(grep -E '^(mem|seccomp_mode) ' <<<"$out" | tr '\n' '|')"
+expect "oci: state shows the engine's annotations" 0 '"org.example/k": "v"' "${O[@]}" state "$id"
 expect "oci: start of a running container is refused" 1 "cannot start an already running container" "${O[@]}" start "$id"
 expect "oci: delete of a running container without --force is refused" 1 \
 	"cannot delete container $id that is not stopped: running" "${O[@]}" delete "$id"
@@ -120,13 +148,15 @@ if confined "oci: the container's VMM is confined"; then
 		fail "oci: pid $spid ($(cat "/proc/$spid/comm" 2>&1)), vmm $vmm: $(grep -E 'Seccomp:|CapEff' "/proc/$vmm/status" 2>&1 | tr '\n' '|')"
 fi
 expect "oci: ps --format json lists the supervisor and its VMM" 0 "[$spid,$vmm]" "${O[@]}" ps --format json "$id"
-expect "oci: kill TERM" 0 "" "${O[@]}" kill "$id" TERM
+sort "$T_TMP/hooks.order" 2>/dev/null | tr '\n' ' ' | grep -qx "createContainer createRuntime poststart prestart startContainer " &&
+	pass "oci: start ran startContainer and poststart" || fail "oci: hooks after start: $(tr '\n' ' ' <"$T_TMP/hooks.order" 2>&1)"
+expect "oci: kill --all TERM" 0 "" "${O[@]}" kill --all "$id" TERM
 for _ in $(seq 1 100); do "${O[@]}" state "$id" 2>/dev/null | grep -q '"stopped"' && break; sleep 0.05; done
 expect "oci: the VM ended on SIGTERM: stopped" 0 '"status": "stopped"' "${O[@]}" state "$id"
 expect "oci: kill of a stopped container is refused" 1 "container not running" "${O[@]}" kill "$id" KILL
 expect "oci: delete of a stopped container" 0 "" "${O[@]}" delete "$id"
-grep -q "\"status\": *\"stopped\"" "$T_TMP/poststop.json" 2>/dev/null &&
-	pass "oci: poststop hook ran at delete" || fail "oci: poststop hook: $(cat "$T_TMP/poststop.json" 2>&1)"
+grep -q "\"status\": *\"stopped\"" "$T_TMP/poststop.json" 2>/dev/null && [ "$(tail -n 1 "$T_TMP/hooks.order")" = poststop ] &&
+	pass "oci: poststop hook ran at delete, last" || fail "oci: poststop hook: $(cat "$T_TMP/poststop.json" 2>&1)"
 expect "oci: state after delete: no such container" 1 "container does not exist" "${O[@]}" state "$id"
 grep -q '"level":"error","msg":"container does not exist"' "$T_TMP/log.json" 2>/dev/null ||
 	"${O[@]}" --log "$T_TMP/log.json" --log-format json state "$id" 2>/dev/null
@@ -180,6 +210,11 @@ hostile "a relative network namespace path" "(network).path: want an absolute pa
 	'd["linux"]["namespaces"] = [{"type": "network", "path": "ns"}]'
 hostile "a program that is not in the root" "no such executable" 'd["process"]["args"] = ["/nonexistent"]'
 hostile "a wrong type" "process.args: want an array" 'd["process"]["args"] = "sh"'
+hostile "an AppArmor profile of the engine's" "lockvm loads a per-VM AppArmor profile of its own" \
+	'd["process"]["apparmorProfile"] = "containers-default-0.50"'
+hostile "a tmpfs of 1 byte" "want a size of 4K to 1T" \
+	'd["mounts"].append({"destination": "/srv/data", "type": "tmpfs", "source": "tmpfs", "options": ["size=1"]})'
+hostile "an io.lockvm.vcpus annotation" "a --linux VM runs on one vCPU" 'd["annotations"] = {"io.lockvm.vcpus": "2"}'
 hostile "a prestart hook that fails" "prestart: hook /bin/false: exited 1" \
 	'd["hooks"] = {"prestart": [{"path": "/bin/false"}]}'
 
@@ -212,6 +247,38 @@ run_capture "${O[@]}" run --bundle "$BD3" "oci-ident4-$$"
 	pass "oci: a cwd through a link to a host directory: 125, one line, nothing left" ||
 	fail "oci: cwd out of the tree: rc=$rc out=$(tr '\n' '|' <<<"$out") left:$(left_behind "oci-ident4-$$")"
 
+# --- the image's root: never written; root.readonly makes it read-only ---
+BD6=$T_TMP/b6
+bundle "$BD6" 'd["process"]["args"] = ["sh", "-c", "echo cow-'"$$"' >/etc/cow && cat /etc/cow && echo more >>/bin/true && echo changed"]
+d["root"]["readonly"] = False'
+run_capture "${O[@]}" run --bundle "$BD6" "oci-cow-$$"
+[ "$rc" -eq 0 ] && [ "$(tr '\n' ' ' <<<"$out")" = "cow-$$ changed " ] && [ ! -e "$BD6/rootfs/etc/cow" ] &&
+	cmp -s "$BD6/rootfs/bin/busybox" "$BUSYBOX" &&
+	pass "oci: the VM writes its root in a copy-on-write layer; the bundle's rootfs is untouched" ||
+	fail "oci: copy-on-write root: rc=$rc out=$(tr '\n' '|' <<<"$out") $(ls "$BD6/rootfs/etc")"
+python3 - "$BD6/config.json" <<'EOF2'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["root"]["readonly"] = True
+d["process"]["args"] = ["sh", "-c", "(echo x >/etc/ro) 2>/dev/null || echo ro-root; cat /etc/ro 2>/dev/null; echo t >/tmp/t && cat /tmp/t"]
+json.dump(d, open(sys.argv[1], "w"))
+EOF2
+run_capture "${O[@]}" run --bundle "$BD6" "oci-ro-$$"
+[ "$rc" -eq 0 ] && [ "$(tr '\n' ' ' <<<"$out")" = "ro-root t " ] &&
+	pass "oci: root.readonly: writes to / fail, /tmp is still writable" ||
+	fail "oci: root.readonly: rc=$rc out=$(tr '\n' '|' <<<"$out")"
+python3 - "$BD6/config.json" <<'EOF2'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["mounts"].append({"destination": "/srv/data", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "size=1m"]})
+d["process"]["args"] = ["sh", "-c", "ls /srv/data; echo w >/srv/data/w && cat /srv/data/w; df -k /srv/data | tail -n 1"]
+json.dump(d, open(sys.argv[1], "w"))
+EOF2
+run_capture "${O[@]}" run --bundle "$BD6" "oci-tmpfs-$$"
+[ "$rc" -eq 0 ] && [ "$(head -n 1 <<<"$out")" = w ] && awk 'NR == 2 {exit !($2 == 1024)}' <<<"$out" &&
+	pass "oci: a tmpfs mount is the VM's own tmpfs: empty, writable under a read-only root, its size=" ||
+	fail "oci: tmpfs mount: rc=$rc out=$(tr '\n' '|' <<<"$out")"
+
 # --- bind mounts of directories become volumes (lockvm run --volume) ----
 mkdir -p "$T_TMP/vol-rw" "$T_TMP/vol-ro" && echo in >"$T_TMP/vol-rw/in" && echo kept >"$T_TMP/vol-ro/f"
 BD5=$T_TMP/b5
@@ -238,6 +305,11 @@ podman_tests() {
 		"${PM[@]}" run --rm "${U[@]}" localhost/lockvm-oci-test:1 /bin/sh -c 'echo hi; exit 3'
 	expect "podman: -e reaches the program" 0 "bar-$$" \
 		"${PM[@]}" run --rm "${U[@]}" -e FOO="bar-$$" localhost/lockvm-oci-test:1 sh -c 'echo $FOO'
+	# process.terminal: the engine's console socket gets the pty, which is the VM's stdio.
+	expect "podman: run -t: the program's stdin and stdout are a terminal, 24x80" 0 "tty-yes 24 80" \
+		"${PM[@]}" run --rm -t "${U[@]}" localhost/lockvm-oci-test:1 sh -c '[ -t 0 ] && [ -t 1 ] && echo tty-yes $(stty size)' </dev/null
+	expect "podman: run without -t: no terminal" 0 "no-tty" \
+		"${PM[@]}" run --rm "${U[@]}" localhost/lockvm-oci-test:1 sh -c '[ -t 1 ] && echo tty || echo no-tty' </dev/null
 	mkdir -p "$P/vol" && echo "in-$$" >"$P/vol/in"
 	expect "podman: -v HOSTDIR:/work:Z reads the host's file" 0 "in-$$" \
 		"${PM[@]}" run --rm "${U[@]}" -v "$P/vol:/work:Z" localhost/lockvm-oci-test:1 \
@@ -245,7 +317,7 @@ podman_tests() {
 	[ "$(cat "$P/vol/out" 2>/dev/null)" = "back-$$" ] && pass "podman: -v: the file the job wrote comes back" ||
 		fail "podman: -v: $P/vol holds $(ls "$P/vol" | tr '\n' ' ')"
 	local name=lockvm-oci-$$
-	run_capture "${PM[@]}" run -d --name "$name" "${U[@]}" localhost/lockvm-oci-test:1 sleep 30
+	run_capture "${PM[@]}" run -d --name "$name" "${U[@]}" localhost/lockvm-oci-test:1 sleep 300
 	[ "$rc" -eq 0 ] && pass "podman: run -d" || fail "podman: run -d: $out"
 	local ids="$out"
 	expect "podman: ps shows it up" 0 "$name Up" "${PM[@]}" ps --format '{{.Names}} {{.Status}}'
@@ -278,7 +350,7 @@ podman_tests() {
 	"${PM[@]}" rm -f "$name-log" >/dev/null 2>&1
 	# The default network (netavark here): the VM's tap is made, attached, in the container's namespace.
 	run_capture "${PM[@]}" run -d --name "$name-net" --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
-		localhost/lockvm-oci-test:1 sleep 30
+		localhost/lockvm-oci-test:1 sleep 300
 	ids+=" $out"
 	local key taps=""
 	key=$("${PM[@]}" inspect -f '{{.NetworkSettings.SandboxKey}}' "$name-net" 2>/dev/null)
@@ -314,6 +386,25 @@ podman_tests() {
 	expect "podman: exec into the adopting container reaches the host side too" 0 "host-side-$$" \
 		timeout 120 "${PM[@]}" exec "$name-net" wget -q -O - "http://$gw:$port/f.txt"
 	kill "$srv_pid" 2>/dev/null
+	# Container to container on the bridge: busybox httpd in one serves a
+	# file it wrote to its copy-on-write root; another fetches it by the
+	# first's address. Each wget is its container's only process (sh execs it).
+	run_capture "${PM[@]}" run -d --name "$name-srv" --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
+		localhost/lockvm-oci-test:1 sh -c "echo served-$$ >/srv/work/f.txt && exec httpd -f -p 8080 -h /srv/work"
+	ids+=" $out"
+	local ip_srv
+	ip_srv=$("${PM[@]}" inspect -f '{{.NetworkSettings.IPAddress}}' "$name-srv" 2>/dev/null)
+	for _ in $(seq 100); do # ready once it accepts (a bounded wait, not a sleep)
+		python3 -c "import socket; socket.create_connection(('$ip_srv', 8080), 1)" 2>/dev/null && break
+		sleep 0.1
+	done
+	expect "podman: the default network: a container fetches from busybox httpd in another, by its address" 0 \
+		"served-$$" timeout 120 "${PM[@]}" run --rm --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
+		localhost/lockvm-oci-test:1 wget -q -O - "http://$ip_srv:8080/f.txt"
+	# ICMP: the VM's own stack (lwIP) answers echo requests at the container's address.
+	expect "podman: the default network: the container's address answers ping" 0 " 0% packet loss" \
+		ping -c 2 -W 10 "$ip_srv"
+	"${PM[@]}" rm -f -t 5 "$name-srv" >/dev/null 2>&1
 	ns_want=$(awk '$1 == "nameserver" && $2 ~ /^[0-9.]+$/ && $2 !~ /^127\./ {print $2; exit}' \
 		"$("${PM[@]}" inspect -f '{{.ResolvConfPath}}' "$name-net" 2>/dev/null)" 2>/dev/null)
 	if [ -n "$ns_want" ]; then
@@ -347,6 +438,67 @@ podman_tests() {
 if command -v podman >/dev/null; then podman_tests; else skip "oci: podman not installed (make deps)"; fi
 
 # --- containerd ----------------------------------------------------------
+# A network namespace as CNI leaves one (eth0, one end of a veth, with
+# 10.94.N.2/24 and a default route), its peer 10.94.N.1 in a second
+# namespace with a file server; both made here, no traffic leaves them.
+# ctr run --with-ns network:PATH puts PATH in config.json's linux.namespaces.
+NS_ENG=lvt-oci-eng-$$ NS_OUT=lvt-oci-out-$$ NS_SRV=""
+trap '[ -n "$NS_SRV" ] && kill "$NS_SRV" 2>/dev/null; ip netns del "$NS_ENG" 2>/dev/null; ip netns del "$NS_OUT" 2>/dev/null; rm -rf "$T_TMP"' EXIT
+containerd_netns_tests() {
+	local sub=$(($$ % 200 + 20)) ns_eng=/run/netns/$NS_ENG ns_out=/run/netns/$NS_OUT
+	ip netns add "$NS_ENG" && ip netns add "$NS_OUT" &&
+		ip link add "lvoa$$" type veth peer name "lvob$$" &&
+		ip link set "lvoa$$" netns "$NS_ENG" && ip link set "lvob$$" netns "$NS_OUT" &&
+		nsenter --net="$ns_eng" ip link set "lvoa$$" name eth0 &&
+		nsenter --net="$ns_eng" ip addr add "10.94.$sub.2/24" dev eth0 &&
+		nsenter --net="$ns_eng" ip link set eth0 up &&
+		nsenter --net="$ns_eng" ip route add default via "10.94.$sub.1" &&
+		nsenter --net="$ns_out" ip addr add "10.94.$sub.1/24" dev "lvob$$" &&
+		nsenter --net="$ns_out" ip link set "lvob$$" up && nsenter --net="$ns_out" ip link set lo up ||
+		{ fail "containerd: setting up the network namespaces"; return; }
+	mkdir -p "$C/www" && echo "ns-side-$$" >"$C/www/f.txt"
+	(cd "$C/www" && exec nsenter --net="$ns_out" python3 -m http.server --bind "10.94.$sub.1" 8080) \
+		>"$C/srv.log" 2>&1 &
+	NS_SRV=$!
+	for _ in $(seq 50); do
+		nsenter --net="$ns_out" python3 -c "import socket; socket.create_connection(('10.94.$sub.1', 8080), 1)" \
+			2>/dev/null && break
+		sleep 0.1
+	done
+	expect "containerd: --with-ns network:PATH: the VM fetches from a server beyond the namespace's eth0" 0 \
+		"ns-side-$$" timeout 120 "${CT[@]}" run --snapshotter native --runc-binary "$OCI" --rm \
+		--with-ns "network:$ns_eng" localhost/lockvm-oci-test:1 "oci-c3-$$" wget -q -O - "http://10.94.$sub.1:8080/f.txt"
+	kill "$NS_SRV" 2>/dev/null
+	NS_SRV=""
+	# The other way: a server in the VM, reached at the namespace's address.
+	# A pod's sandbox container (CRI's annotation) runs first in the
+	# namespace and leaves the interface to the pod's container.
+	"${CT[@]}" run -d --snapshotter native --runc-binary "$OCI" --with-ns "network:$ns_eng" \
+		--annotation io.kubernetes.cri.container-type=sandbox localhost/lockvm-oci-test:1 "oci-pause-$$" sleep 300 \
+		>"$C/pause.out" 2>&1
+	"${CT[@]}" run -d --snapshotter native --runc-binary "$OCI" --with-ns "network:$ns_eng" \
+		localhost/lockvm-oci-test:1 "oci-c4-$$" sh -c "echo vm-side-$$ >/srv/work/g.txt && exec httpd -f -p 8081 -h /srv/work" \
+		>"$C/c4.out" 2>&1
+	local got=""
+	for _ in $(seq 100); do
+		got=$(nsenter --net="$ns_out" curl -s --max-time 2 "http://10.94.$sub.2:8081/g.txt" 2>/dev/null) && [ -n "$got" ] && break
+		sleep 0.1
+	done
+	[ "$got" = "vm-side-$$" ] && nsenter --net="$ns_eng" tc filter show dev eth0 ingress 2>/dev/null | grep -q mirred &&
+		pass "containerd: --with-ns network:PATH: a server in the VM is reached at the namespace's address (eth0 adopted, the pod's sandbox container running)" ||
+		fail "containerd: server in the VM at 10.94.$sub.2:8081: '$got' $(tr '\n' '|' <"$C/c4.out")"
+	local c
+	for c in "oci-c4-$$" "oci-pause-$$"; do
+		"${CT[@]}" task kill -s KILL "$c" >/dev/null 2>&1
+		for _ in $(seq 1 100); do "${CT[@]}" task ls 2>/dev/null | grep -q "$c.*RUNNING" || break; sleep 0.05; done
+		"${CT[@]}" task rm -f "$c" >/dev/null 2>&1
+		"${CT[@]}" containers rm "$c" >/dev/null 2>&1
+	done
+	[ -z "$(nsenter --net="$ns_eng" tc filter show dev eth0 ingress 2>/dev/null)" ] &&
+		nsenter --net="$ns_eng" ip -o addr show dev eth0 | grep -qF "10.94.$sub.2/24" &&
+		pass "containerd: after the task, the namespace's eth0 keeps its address and has no filter left" ||
+		fail "containerd: eth0 after the task: $(nsenter --net="$ns_eng" tc filter show dev eth0 ingress 2>&1 | tr '\n' '|')"
+}
 containerd_tests() {
 	local C=$T_TMP/ctrd
 	containerd_private "$C"
@@ -358,7 +510,7 @@ containerd_tests() {
 		expect "containerd: ctr run: output and exit status come back" 4 "hi-ctr" \
 			"${CT[@]}" run --snapshotter native --runc-binary "$OCI" --rm localhost/lockvm-oci-test:1 "oci-c1-$$" \
 			sh -c 'echo hi-ctr; exit 4'
-		run_capture "${CT[@]}" run -d --snapshotter native --runc-binary "$OCI" localhost/lockvm-oci-test:1 "oci-c2-$$" sleep 30
+		run_capture "${CT[@]}" run -d --snapshotter native --runc-binary "$OCI" localhost/lockvm-oci-test:1 "oci-c2-$$" sleep 300
 		expect "containerd: the task runs" 0 "RUNNING" "${CT[@]}" task ls
 		expect "containerd: ctr task exec: output and exit status come back" 2 "ctr-exec-$$" \
 			"${CT[@]}" task exec --exec-id "e1-$$" "oci-c2-$$" sh -c "echo ctr-exec-$$; exit 2"
@@ -367,6 +519,7 @@ containerd_tests() {
 		expect "containerd: the task stopped after kill" 0 "STOPPED" "${CT[@]}" task ls
 		"${CT[@]}" task rm "oci-c2-$$" >/dev/null 2>&1
 		"${CT[@]}" containers rm "oci-c2-$$" >/dev/null 2>&1
+		containerd_netns_tests
 		"${CT[@]}" images rm localhost/lockvm-oci-test:1 >/dev/null 2>&1
 	fi
 	kill "$cpid"
