@@ -362,6 +362,7 @@ static const struct linux_syscall_def syscall_table[] = {
     FD(82, rename, "ss"),
     FD(83, mkdir, "so"),
     FD(84, rmdir, "s"),
+    FD(85, creat, "so"),
     FD(86, link, "ss"),
     FD(87, unlink, "s"),
     FD(88, symlink, "ss"),

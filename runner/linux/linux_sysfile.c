@@ -269,9 +269,16 @@ static long do_open(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, uin
 	rc = linux_fs_resolve(&proc->fs, dir, path,
 			      (flags & L_O_NOFOLLOW) ? 0 : LINUX_RESOLVE_FOLLOW, &node, &parent,
 			      last, sizeof(last));
+	/* A volume file this open makes is the host's: the open that creates
+	 * it gets the access it asks for whatever the mode, as on Linux (git
+	 * makes objects 0444 and writes them), so it is made owner-readable
+	 * and -writable and gets its mode once opened. */
+	uint32_t create_mode = (unsigned)mode & 0777;
+	bool chmod_after = false;
 	if (rc == -ENOENT && (flags & L_O_CREAT) && parent) {
-		rc = linux_fs_create(&proc->fs, parent, last, S_IFREG | ((unsigned)mode & 0777),
-				     &node);
+		chmod_after = parent->vol && (create_mode & 0600) != 0600;
+		rc = linux_fs_create(&proc->fs, parent, last,
+				     S_IFREG | create_mode | (chmod_after ? 0600 : 0), &node);
 		if (rc < 0)
 			return rc;
 	} else if (rc < 0) {
@@ -313,6 +320,11 @@ static long do_open(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, uin
 		host_fd = linux_hostfs_open(&proc->fs, node);
 	if (host_fd < -1)
 		return host_fd;
+	if (chmod_after && (rc = linux_volume_chmod(&proc->fs, node, create_mode)) < 0) {
+		if (host_fd >= 0)
+			close(host_fd);
+		return rc;
+	}
 	struct linux_file *f = calloc(1, sizeof(*f));
 	if (!f) {
 		if (host_fd >= 0)
@@ -342,6 +354,13 @@ long linux_sys_openat(struct linux_proc *proc, const uint64_t *a)
 long linux_sys_open(struct linux_proc *proc, const uint64_t *a)
 {
 	return do_open(proc, (uint64_t)(int64_t)L_AT_FDCWD, a[0], a[1], a[2]);
+}
+
+/* creat(2): open(path, O_CREAT|O_WRONLY|O_TRUNC, mode) (GNU tar's -f FILE uses it). */
+long linux_sys_creat(struct linux_proc *proc, const uint64_t *a)
+{
+	return do_open(proc, (uint64_t)(int64_t)L_AT_FDCWD, a[0], L_O_CREAT | O_WRONLY | L_O_TRUNC,
+		       a[1]);
 }
 
 /* Attributes of a node or of a stdio fd (node NULL). */
