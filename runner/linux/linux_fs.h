@@ -261,6 +261,9 @@ struct linux_node *linux_fs_entry_new(struct linux_fs_pool *p, const char *name,
 int linux_fs_copy_up(struct linux_fs *fs, struct linux_node *node);
 /* Appends n to dir's children with the next listing offset. */
 void linux_fs_link_child(struct linux_node *dir, struct linux_node *n);
+/* The same for many entries in a row (a host directory's listing): *tail
+ * (NULL at first) keeps the list's end, so n entries cost n steps, not n². */
+void linux_fs_append_child(struct linux_node *dir, struct linux_node ***tail, struct linux_node *n);
 /* Takes n out of its directory's children; a whiteout takes its place
  * (same listing offset) when the lower tree has its name. 0 or -ENOSPC
  * (nothing changed). */
