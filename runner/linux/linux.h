@@ -848,6 +848,8 @@ long linux_sys_lseek(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_openat(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_open(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_creat(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_sendfile(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_copy_file_range(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_fstat(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_newfstatat(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_stat(struct linux_proc *proc, const uint64_t *a);
