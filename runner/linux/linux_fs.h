@@ -240,6 +240,13 @@ void linux_fs_put(struct linux_fs *fs, struct linux_node *node);
  * the end. Host directories are listed from the host once. */
 bool linux_fs_dirent(struct linux_fs *fs, struct linux_node *dir, uint64_t *pos, const char **name,
 		     size_t *len, struct linux_node **node);
+/* The same for entries in a row with nothing changing the directory in
+ * between (one getdents64): *cursor (NULL at first) is the child returned
+ * last, where the next search starts, so k entries of n cost n + k steps,
+ * not n·k. */
+bool linux_fs_dirent_next(struct linux_fs *fs, struct linux_node *dir, uint64_t *pos,
+			  const char **name, size_t *len, struct linux_node **node,
+			  struct linux_node **cursor);
 
 /* ---- linux_overlay.c: the root's copy-on-write upper layer ---- */
 

@@ -668,8 +668,8 @@ long linux_sys_getdents64(struct linux_proc *proc, const uint64_t *a)
 	bool too_small = false;
 	const char *name;
 	size_t len;
-	struct linux_node *n;
-	while (linux_fs_dirent(&proc->fs, f->node, &pos, &name, &len, &n)) {
+	struct linux_node *n, *cursor = NULL;
+	while (linux_fs_dirent_next(&proc->fs, f->node, &pos, &name, &len, &n, &cursor)) {
 		uint64_t reclen = (19 + len + 1 + 7) & ~7ULL;
 		if (used + reclen > count) {
 			too_small = used == 0;
