@@ -62,6 +62,10 @@ static json_object *record_json(const struct exit_record *r)
 	json_object_object_add(o, "exit_status", json_object_new_int(r->status));
 	json_object_object_add(o, "reason", json_object_new_string(r->reason));
 	json_object_object_add(o, "ended", json_object_new_int64(r->ended));
+	if (r->upper[0]) {
+		json_object_object_add(o, "upper", json_object_new_string(r->upper));
+		json_object_object_add(o, "upper_state", json_object_new_string(r->upper_state));
+	}
 	return o;
 }
 
@@ -84,6 +88,8 @@ bool cli_exit_inspect(const char *name, bool json)
 	printf("name:        %s\nstate:       exited (%d)\nexit status: %d\nreason:      %s\n"
 	       "ended:       %s\n",
 	       r.name, r.status, r.status, r.reason, when);
+	if (r.upper[0])
+		printf("upper:       %s\nupper state: %s\n", r.upper, r.upper_state);
 	return true;
 }
 

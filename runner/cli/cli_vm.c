@@ -342,6 +342,10 @@ static json_object *inspect_json(const struct reg_vm *vm, const struct vm_observ
 	json_object_object_add(o, "cgroup", cgroup_json(vm, obs));
 	json_object_object_add(o, "disks", disks_json(vm, obs));
 	json_object_object_add(o, "net", net_json(vm, obs));
+	if (vm->upper[0]) { /* --fs-upper DIR or --keep-upper */
+		add(o, "upper", vm->upper);
+		add(o, "upper_state", "written when the VM ends");
+	}
 	return o;
 }
 

@@ -193,8 +193,9 @@ static int run_mode(int argc, char **argv, enum run_command command)
 	run_timing_phase("teardown");
 	control_relay_close(&st.relay, st.vm.name);
 	run_log_event(&st, "exit: %d (%s)", status, why);
+	const char *upper_state = upper_outcome(&o, &st);
 	/* A detached VM has no caller to tell: its end is kept for wait, inspect, list -a. */
-	if (o.detach && exits_record(st.vm.name, status, why) < 0)
+	if (o.detach && exits_record(st.vm.name, status, why, st.vm.upper, upper_state) < 0)
 		warn_errno("exit record of %s", st.vm.name);
 	run_event_ended(&st, status, why);
 	if (o.json)

@@ -158,6 +158,7 @@ struct run_state {
 	int upper_dir_fd;
 	uid_t upper_owner, upper_uid;
 	gid_t upper_group, upper_gid;
+	int vmm_signal; /* supervise: the signal that killed the VMM, 0 when it exited */
 };
 
 /* run_result.c: --json. Needs supervise's status, why and stats: prints
@@ -239,6 +240,10 @@ void volume_give(int dir_fd, uid_t from, uid_t to, gid_t gfrom, gid_t gto);
  * not an empty directory or is a symlink (one line, 125), and clones it for
  * the VMM. No-op without either option. */
 void open_upper_dir(struct run_options *o, const char *id);
+/* Needs supervise's end of the VMM: what became of the upper layer ("written",
+ * or why not), said on stderr and in the log when it was not; NULL without
+ * --fs-upper DIR or --keep-upper. */
+const char *upper_outcome(const struct run_options *o, struct run_state *st);
 /* Needs open_upper_dir and the VM's uid: lends DIR to it for the run. */
 void hand_upper(const struct run_options *o, struct run_state *st, uid_t uid, gid_t gid);
 /* After the VMM ended: DIR and what the VMM wrote there are its owner's again. */

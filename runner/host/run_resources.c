@@ -333,6 +333,13 @@ void claim_identity(const struct run_options *o, struct run_state *st,
 	vm->mem = o->mem;
 	vm->confined = o->confine;
 	vm->linux_abi = o->linux_abi;
+	if (o->upper_dir_fd >= 0 && strlen(o->upper_real) >= sizeof(vm->upper)) {
+		registry_unlock(lock);
+		die("--fs-upper %s: its path is longer than %zu characters", o->upper_dir,
+		    sizeof(vm->upper) - 1);
+	}
+	if (o->upper_dir_fd >= 0) /* shown by inspect, and in the exit record */
+		snprintf(vm->upper, sizeof(vm->upper), "%s", o->upper_real);
 	snprintf(vm->seccomp, sizeof(vm->seccomp), "%s",
 		 o->seccomp_mode == SECCOMP_POLICY_MODE_LOG    ? "log"
 		 : o->seccomp_mode == SECCOMP_POLICY_MODE_TRAP ? "trap"

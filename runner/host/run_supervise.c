@@ -219,6 +219,9 @@ int supervise(pid_t vmm, uint64_t timeout_ns, struct run_state *st, int sig_fd,
 		struct rusage usage;
 		if (wait4(vmm, &wstatus, WNOHANG | __WALL, &usage) == vmm) {
 			reaped = true;
+			st->vmm_signal = killed_for_time	? SIGKILL
+					 : WIFSIGNALED(wstatus) ? WTERMSIG(wstatus)
+								: 0;
 			if (stats && (uint64_t)usage.ru_maxrss * 1024 > stats->peak_rss_bytes)
 				stats->peak_rss_bytes = (uint64_t)usage.ru_maxrss * 1024;
 			status =

@@ -80,6 +80,27 @@ void open_upper_dir(struct run_options *o, const char *id)
 	o->upper_fd = clone_tree(o->upper_dir_fd, "--fs-upper", dir, false);
 }
 
+const char *upper_outcome(const struct run_options *o, struct run_state *st)
+{
+	static char state[256];
+	if (o->upper_dir_fd < 0)
+		return NULL;
+	/* The VMM writes the layer as its vCPU threads leave, however the VM
+	 * ends (linux_vcpus_done); only a VMM killed first leaves it unwritten
+	 * (a failure while writing is the VMM's own line in the log). */
+	if (!st->vmm_signal) {
+		run_log_event(st, "the job's upper layer was written to %s", o->upper_real);
+		return "written";
+	}
+	snprintf(state, sizeof(state),
+		 "not written: the VMM was killed by signal %d (%s) before the VM ended; the "
+		 "directory holds at most part of the layer",
+		 st->vmm_signal, strsignal(st->vmm_signal));
+	fprintf(stderr, "lockvm: --fs-upper %s: %s\n", o->upper_dir, state);
+	run_log_event(st, "--fs-upper %s: %s", o->upper_real, state);
+	return state;
+}
+
 void hand_upper(const struct run_options *o, struct run_state *st, uid_t uid, gid_t gid)
 {
 	if (o->upper_dir_fd < 0)

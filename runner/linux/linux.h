@@ -860,6 +860,9 @@ long linux_sys_writev(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_lseek(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_openat(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_open(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_creat(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_sendfile(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_copy_file_range(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_fstat(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_newfstatat(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_stat(struct linux_proc *proc, const uint64_t *a);
@@ -1062,8 +1065,9 @@ void linux_vcpu_kicked(struct vcpu *vcpu);
  * a directory that hides a lower one whole. 0 (err: a note, or "" ), or -1
  * with the first failure in err (the rest is still written). */
 int linux_upper_export(struct linux_fs *fs, int top, char *err, size_t errlen);
-/* When pid 1 ends: linux_upper_export to cfg.upper_fd, once, failures on
- * stderr in one line; closes the fd. No-op without --fs-upper DIR. */
+/* As the VM ends (the last vCPU thread out, however it ends):
+ * linux_upper_export to cfg.upper_fd, once, failures on stderr in one
+ * line; closes the fd. No-op without --fs-upper DIR. */
 void linux_upper_write(struct linux_proc *proc);
 
 #endif

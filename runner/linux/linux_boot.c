@@ -195,7 +195,7 @@ void linux_free(struct linux_proc *proc)
 	if (!proc)
 		return;
 	/* No write-back from here (the main thread may not touch host files;
-	 * the first process's end wrote the caches back, on the vCPU thread). */
+	 * linux_vcpus_done wrote the caches back, on the vCPU thread). */
 	proc->shm_teardown = true;
 	linux_spawn_free(proc);
 	linux_tasks_free(proc); /* the others' files and address spaces first */
@@ -229,6 +229,18 @@ static void linux_guest_print_stats(const struct vm *vm)
 	linux_print_stats(vm->linux_proc);
 }
 
+/* However the VM ends (pid 1's exit, `lockvm stop`, --timeout, a fault),
+ * on the last vCPU thread out, whose seccomp filter allows the writes:
+ * shared mappings reach their files, then --fs-upper DIR is written. */
+static void linux_vcpus_done(struct vcpu *vcpu)
+{
+	struct linux_proc *proc = vcpu->vm->linux_proc;
+	if (!proc)
+		return;
+	linux_shm_sync_all(proc);
+	linux_upper_write(proc);
+}
+
 static void linux_guest_free(struct vm *vm)
 {
 	linux_free(vm->linux_proc);
@@ -248,5 +260,6 @@ const struct guest_ops linux_guest_ops = {
     .exec_report = linux_spawn_report,
     .unsaveable = linux_unsaveable,
     .print_stats = linux_guest_print_stats,
+    .vcpus_done = linux_vcpus_done,
     .free = linux_guest_free,
 };

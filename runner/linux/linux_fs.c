@@ -480,6 +480,14 @@ long linux_fs_pread_raw(const struct linux_node *node, int host_fd, void *dst, u
 bool linux_fs_dirent(struct linux_fs *fs, struct linux_node *dir, uint64_t *pos, const char **name,
 		     size_t *len, struct linux_node **node)
 {
+	struct linux_node *cursor = NULL;
+	return linux_fs_dirent_next(fs, dir, pos, name, len, node, &cursor);
+}
+
+bool linux_fs_dirent_next(struct linux_fs *fs, struct linux_node *dir, uint64_t *pos,
+			  const char **name, size_t *len, struct linux_node **node,
+			  struct linux_node **cursor)
+{
 	uint64_t n = *pos;
 	if (n < 2) {
 		*name = n == 0 ? "." : "..";
@@ -515,8 +523,10 @@ bool linux_fs_dirent(struct linux_fs *fs, struct linux_node *dir, uint64_t *pos,
 	}
 	if (dir->host && !dir->listed && linux_hostfs_list(fs, dir) < 0)
 		return false;
-	/* children are in dpos order: each joins at the end with the next dpos */
-	for (struct linux_node *c = dir->children; c; c = c->next) {
+	/* children are in dpos order: each joins at the end with the next dpos;
+	 * the entry this walk returned last (still linked: nothing changed the
+	 * directory since) is where the next one starts. */
+	for (struct linux_node *c = *cursor ? (*cursor)->next : dir->children; c; c = c->next) {
 		if (c->dpos < n || c->whiteout)
 			continue;
 		if ((dir == fs->root && c->name_len == 3 &&
@@ -528,6 +538,7 @@ bool linux_fs_dirent(struct linux_fs *fs, struct linux_node *dir, uint64_t *pos,
 		*len = c->name_len;
 		*node = linux_fs_named(c);
 		*pos = c->dpos + 1;
+		*cursor = c;
 		return true;
 	}
 	return false;

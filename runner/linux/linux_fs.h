@@ -240,6 +240,13 @@ void linux_fs_put(struct linux_fs *fs, struct linux_node *node);
  * the end. Host directories are listed from the host once. */
 bool linux_fs_dirent(struct linux_fs *fs, struct linux_node *dir, uint64_t *pos, const char **name,
 		     size_t *len, struct linux_node **node);
+/* The same for entries in a row with nothing changing the directory in
+ * between (one getdents64): *cursor (NULL at first) is the child returned
+ * last, where the next search starts, so k entries of n cost n + k steps,
+ * not n·k. */
+bool linux_fs_dirent_next(struct linux_fs *fs, struct linux_node *dir, uint64_t *pos,
+			  const char **name, size_t *len, struct linux_node **node,
+			  struct linux_node **cursor);
 
 /* ---- linux_overlay.c: the root's copy-on-write upper layer ---- */
 
@@ -261,6 +268,9 @@ struct linux_node *linux_fs_entry_new(struct linux_fs_pool *p, const char *name,
 int linux_fs_copy_up(struct linux_fs *fs, struct linux_node *node);
 /* Appends n to dir's children with the next listing offset. */
 void linux_fs_link_child(struct linux_node *dir, struct linux_node *n);
+/* The same for many entries in a row (a host directory's listing): *tail
+ * (NULL at first) keeps the list's end, so n entries cost n steps, not n². */
+void linux_fs_append_child(struct linux_node *dir, struct linux_node ***tail, struct linux_node *n);
 /* Takes n out of its directory's children; a whiteout takes its place
  * (same listing offset) when the lower tree has its name. 0 or -ENOSPC
  * (nothing changed). */

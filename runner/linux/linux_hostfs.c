@@ -206,8 +206,8 @@ static uint32_t dtype_mode(unsigned char type)
 
 /* One linux_dirent64 record from the host: adds it unless dir has it (a
  * whiteout or an upper entry of that name included). */
-static int add_entry(struct linux_fs *fs, struct linux_node *dir, bool had_children, uint64_t ino,
-		     unsigned char type, const char *name)
+static int add_entry(struct linux_fs *fs, struct linux_node *dir, struct linux_node ***tail,
+		     bool had_children, uint64_t ino, unsigned char type, const char *name)
 {
 	size_t len = strlen(name);
 	if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.'))
@@ -225,7 +225,7 @@ static int add_entry(struct linux_fs *fs, struct linux_node *dir, bool had_child
 		linux_hostfs_free(n); /* gone since the listing: not an entry */
 		return 0;
 	}
-	linux_fs_link_child(dir, n);
+	linux_fs_append_child(dir, tail, n);
 	return 0;
 }
 
@@ -237,6 +237,7 @@ int linux_hostfs_list(struct linux_fs *fs, struct linux_node *dir)
 	if (fd < 0)
 		return fd;
 	bool had_children = dir->children != NULL;
+	struct linux_node **tail = NULL; /* the children's end, kept across entries */
 	static _Alignas(8) uint8_t buf[32768];
 	int rc = 0;
 	for (;;) {
@@ -255,7 +256,7 @@ int linux_hostfs_list(struct linux_fs *fs, struct linux_node *dir)
 				rc = -EIO; /* not what the kernel writes */
 				break;
 			}
-			rc = add_entry(fs, dir, had_children, ino, buf[off + 18],
+			rc = add_entry(fs, dir, &tail, had_children, ino, buf[off + 18],
 				       (const char *)buf + off + 19);
 			off += reclen;
 		}

@@ -124,14 +124,23 @@ struct linux_node *linux_fs_entry_new(struct linux_fs_pool *p, const char *name,
 
 void linux_fs_link_child(struct linux_node *dir, struct linux_node *n)
 {
-	struct linux_node **tail = &dir->children;
-	while (*tail)
-		tail = &(*tail)->next;
+	struct linux_node **tail = NULL;
+	linux_fs_append_child(dir, &tail, n);
+}
+
+void linux_fs_append_child(struct linux_node *dir, struct linux_node ***tail, struct linux_node *n)
+{
+	if (!*tail) {
+		*tail = &dir->children;
+		while (**tail)
+			*tail = &(**tail)->next;
+	}
 	if (dir->next_dpos < LINUX_FIRST_DPOS)
 		dir->next_dpos = LINUX_FIRST_DPOS; /* after ".", "..", and mount points */
 	n->dpos = dir->next_dpos++;
 	n->next = NULL;
-	*tail = n;
+	**tail = n;
+	*tail = &n->next;
 }
 
 int linux_fs_leave(struct linux_fs *fs, struct linux_node *n)

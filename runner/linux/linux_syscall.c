@@ -361,7 +361,9 @@ static const struct linux_syscall_def syscall_table[] = {
     FD(81, fchdir, "d"),
     FD(82, rename, "ss"),
     FD(83, mkdir, "so"),
+    FD(40, sendfile, "ddxu"),
     FD(84, rmdir, "s"),
+    FD(85, creat, "so"),
     FD(86, link, "ss"),
     FD(87, unlink, "s"),
     FD(88, symlink, "ss"),
@@ -478,6 +480,7 @@ static const struct linux_syscall_def syscall_table[] = {
     FD(316, renameat2, "dsdsx"),
     SYS(318, getrandom, "xux"),
     FD(319, memfd_create, "sx"),
+    FD(326, copy_file_range, "dxdxux"),
     FD(322, execveat, "dsxxx"),
     FD(332, statx, "dsxxx"),
     FD(439, faccessat2, "dsox"),
@@ -489,7 +492,10 @@ static const struct linux_syscall_def syscall_table[] = {
 
 /* Names of calls we answer ENOSYS, for --strace and --stats. */
 static const char *const unserved_names[][2] = {
-    {"40", "sendfile"}, {"82", "rename"}, {"157", "prctl"}, {"316", "renameat2"}, {"334", "rseq"},
+    {"82", "rename"},
+    {"157", "prctl"},
+    {"316", "renameat2"},
+    {"334", "rseq"},
 };
 
 const char *linux_syscall_name(uint64_t nr)

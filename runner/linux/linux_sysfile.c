@@ -132,6 +132,126 @@ long linux_sys_write(struct linux_proc *proc, const uint64_t *a)
 	return do_io(proc, a[0], a[1], a[2], NULL, true);
 }
 
+/*
+ * sendfile and copy_file_range: bytes of `in` (a regular file, read at
+ * in_off, which the caller advances) written to `out` at *out_off (NULL:
+ * its own offset), through one bounded VMM buffer. A write that must wait
+ * after some bytes moved returns those (the call is not retried: the
+ * bytes are not sent twice). Returns how many moved, or -errno.
+ */
+static long transfer(struct linux_proc *proc, struct linux_file *in, uint64_t in_off,
+		     struct linux_file *out, uint64_t *out_off, uint64_t len)
+{
+	if (in->kind != LINUX_FILE_NODE || in->pty || !S_ISREG(in->node->mode) ||
+	    out->kind == LINUX_FILE_SOCKET)
+		return -EINVAL; /* from a file; into a file, pipe or stdio */
+	if ((in->flags & O_ACCMODE) == O_WRONLY || (out->flags & O_ACCMODE) == O_RDONLY)
+		return -EBADF;
+	if (len > LINUX_IO_MAX)
+		len = LINUX_IO_MAX;
+	uint8_t *bounce = malloc(LINUX_BOUNCE);
+	if (!bounce)
+		return -ENOMEM;
+	uint64_t done = 0;
+	long rc = 0;
+	while (done < len) {
+		uint64_t n = len - done < LINUX_BOUNCE ? len - done : LINUX_BOUNCE;
+		uint64_t read_at = in_off + done, write_at = out_off ? *out_off + done : 0;
+		long got = io_once(proc, in, bounce, n, &read_at, false);
+		if (got <= 0) {
+			rc = got;
+			break;
+		}
+		long put =
+		    io_once(proc, out, bounce, (uint64_t)got, out_off ? &write_at : NULL, true);
+		if (put <= 0) {
+			if (done)
+				proc->cur_blocked = false; /* returns what moved, not retried */
+			rc = put;
+			break;
+		}
+		done += (uint64_t)put;
+		if (put < got)
+			break;
+	}
+	free(bounce);
+	return done ? (long)done : rc;
+}
+
+/* A user's loff_t: read (0 or -EFAULT), or NULL. */
+static long user_offset(struct linux_proc *proc, uint64_t addr, uint64_t *value)
+{
+	if (!addr)
+		return 0;
+	if (linux_copy_in(proc, value, addr, sizeof(*value)) < 0)
+		return -EFAULT;
+	return (int64_t)*value < 0 ? -EINVAL : 0;
+}
+
+long linux_sys_sendfile(struct linux_proc *proc, const uint64_t *a)
+{
+	struct linux_file *out = linux_fd_get(proc, a[0]), *in = linux_fd_get(proc, a[1]);
+	if (!out || !in)
+		return -EBADF;
+	uint64_t off = 0;
+	long rc = user_offset(proc, a[2], &off);
+	if (rc < 0)
+		return rc;
+	if (!a[2])
+		off = in->offset;
+	if ((out->flags & O_APPEND) && out->kind == LINUX_FILE_NODE)
+		return -EINVAL; /* as Linux: no appending sendfile */
+	rc = transfer(proc, in, off, out, NULL, a[3]);
+	if (rc <= 0)
+		return rc;
+	off += (uint64_t)rc;
+	if (!a[2])
+		in->offset = off;
+	else if (linux_copy_out(proc, a[2], &off, sizeof(off)) < 0)
+		return -EFAULT;
+	return rc;
+}
+
+long linux_sys_copy_file_range(struct linux_proc *proc, const uint64_t *a)
+{
+	struct linux_file *in = linux_fd_get(proc, a[0]), *out = linux_fd_get(proc, a[2]);
+	if (!out || !in)
+		return -EBADF;
+	if (a[5] != 0)
+		return -EINVAL; /* no flags are defined */
+	if (out->kind != LINUX_FILE_NODE || out->pty || !S_ISREG(out->node->mode))
+		return -EINVAL; /* between regular files only */
+	if (out->flags & O_APPEND)
+		return -EBADF;
+	uint64_t in_off = 0, out_off = 0;
+	long rc = user_offset(proc, a[1], &in_off);
+	if (rc == 0)
+		rc = user_offset(proc, a[3], &out_off);
+	if (rc < 0)
+		return rc;
+	if (!a[1])
+		in_off = in->offset;
+	if (!a[3])
+		out_off = out->offset;
+	uint64_t len = a[4];
+	if (in->node == out->node && in_off < out_off + len && out_off < in_off + len)
+		return -EINVAL; /* overlapping ranges of one file */
+	rc = transfer(proc, in, in_off, out, &out_off, len);
+	if (rc <= 0)
+		return rc;
+	in_off += (uint64_t)rc;
+	out_off += (uint64_t)rc;
+	if (!a[1])
+		in->offset = in_off;
+	else if (linux_copy_out(proc, a[1], &in_off, sizeof(in_off)) < 0)
+		return -EFAULT;
+	if (!a[3])
+		out->offset = out_off;
+	else if (linux_copy_out(proc, a[3], &out_off, sizeof(out_off)) < 0)
+		return -EFAULT;
+	return rc;
+}
+
 long linux_sys_pread64(struct linux_proc *proc, const uint64_t *a)
 {
 	if ((int64_t)a[3] < 0)
@@ -269,9 +389,16 @@ static long do_open(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, uin
 	rc = linux_fs_resolve(&proc->fs, dir, path,
 			      (flags & L_O_NOFOLLOW) ? 0 : LINUX_RESOLVE_FOLLOW, &node, &parent,
 			      last, sizeof(last));
+	/* A volume file this open makes is the host's: the open that creates
+	 * it gets the access it asks for whatever the mode, as on Linux (git
+	 * makes objects 0444 and writes them), so it is made owner-readable
+	 * and -writable and gets its mode once opened. */
+	uint32_t create_mode = (unsigned)mode & 0777;
+	bool chmod_after = false;
 	if (rc == -ENOENT && (flags & L_O_CREAT) && parent) {
-		rc = linux_fs_create(&proc->fs, parent, last, S_IFREG | ((unsigned)mode & 0777),
-				     &node);
+		chmod_after = parent->vol && (create_mode & 0600) != 0600;
+		rc = linux_fs_create(&proc->fs, parent, last,
+				     S_IFREG | create_mode | (chmod_after ? 0600 : 0), &node);
 		if (rc < 0)
 			return rc;
 	} else if (rc < 0) {
@@ -313,6 +440,11 @@ static long do_open(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, uin
 		host_fd = linux_hostfs_open(&proc->fs, node);
 	if (host_fd < -1)
 		return host_fd;
+	if (chmod_after && (rc = linux_volume_chmod(&proc->fs, node, create_mode)) < 0) {
+		if (host_fd >= 0)
+			close(host_fd);
+		return rc;
+	}
 	struct linux_file *f = calloc(1, sizeof(*f));
 	if (!f) {
 		if (host_fd >= 0)
@@ -342,6 +474,13 @@ long linux_sys_openat(struct linux_proc *proc, const uint64_t *a)
 long linux_sys_open(struct linux_proc *proc, const uint64_t *a)
 {
 	return do_open(proc, (uint64_t)(int64_t)L_AT_FDCWD, a[0], a[1], a[2]);
+}
+
+/* creat(2): open(path, O_CREAT|O_WRONLY|O_TRUNC, mode) (GNU tar's -f FILE uses it). */
+long linux_sys_creat(struct linux_proc *proc, const uint64_t *a)
+{
+	return do_open(proc, (uint64_t)(int64_t)L_AT_FDCWD, a[0], L_O_CREAT | O_WRONLY | L_O_TRUNC,
+		       a[1]);
 }
 
 /* Attributes of a node or of a stdio fd (node NULL). */
@@ -529,8 +668,8 @@ long linux_sys_getdents64(struct linux_proc *proc, const uint64_t *a)
 	bool too_small = false;
 	const char *name;
 	size_t len;
-	struct linux_node *n;
-	while (linux_fs_dirent(&proc->fs, f->node, &pos, &name, &len, &n)) {
+	struct linux_node *n, *cursor = NULL;
+	while (linux_fs_dirent_next(&proc->fs, f->node, &pos, &name, &len, &n, &cursor)) {
 		uint64_t reclen = (19 + len + 1 + 7) & ~7ULL;
 		if (used + reclen > count) {
 			too_small = used == 0;

@@ -278,8 +278,8 @@ static void task_end(struct linux_proc *proc, struct linux_task *t, int wstatus)
 		return;
 	if (t->pid == INIT_PID) {
 		int sig = wstatus & 0x7F, code = (wstatus >> 8) & 0xFF;
-		linux_shm_sync_all(proc); /* the VM ends: shared mappings reach their files */
-		linux_upper_write(proc);  /* --fs-upper DIR: what the job changed */
+		/* Shared mappings and --fs-upper DIR are written as the vCPU
+		 * threads leave (linux_vcpus_done), as for every other end. */
 		if (sig)
 			vm_end(proc->vm, EXIT_SIGNAL_BASE + sig, "guest killed by signal %d", sig);
 		else

@@ -1,4 +1,4 @@
-/* --fs-upper DIR: when the VM's first process ends, the root's upper layer is written beneath DIR's fd in overlayfs/OCI layer form (changed entries, .wh.NAME whiteouts, .wh..wh..opq opaque directories), each step one openat2 beneath that fd. */
+/* --fs-upper DIR: when the VM ends, the root's upper layer is written beneath DIR's fd in overlayfs/OCI layer form (changed entries with their mode and mtime, the VM's owners in an xattr, .wh.NAME whiteouts, .wh..wh..opq opaque directories), each step one openat2 beneath that fd. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "linux.h"
@@ -20,6 +21,11 @@
 #define UPPER_DEPTH_MAX 256 /* directories deeper are not written (one error line says so) */
 #define WHITEOUT	".wh."
 #define OPAQUE		".wh..wh..opq"
+/* The owner and mode the VM gave an entry, as rootless containers/storage
+ * and fuse-overlayfs keep them where the real owner cannot be set:
+ * "UID:GID:0MODE:TYPE". The layer's files belong to DIR's owner after the
+ * run (run_upper.c), so this is the only place the VM's view survives. */
+#define OVERRIDE_STAT "user.containers.override_stat"
 
 struct exporter {
 	struct linux_fs *fs;
@@ -28,7 +34,8 @@ struct exporter {
 	size_t len;					    /* of path: "" is DIR itself */
 	int err;					    /* the first error, -errno */
 	char err_path[UPPER_PATH_MAX + 2 * LINUX_NAME_MAX]; /* where it happened */
-	unsigned skipped; /* entries a layer cannot hold (a ".wh." name, a FIFO) */
+	unsigned skipped;  /* entries a layer cannot hold (a ".wh." name, a FIFO) */
+	unsigned no_owner; /* entries whose owner DIR's file system could not keep */
 	/* Files with several names (hard links): where the first was written,
 	 * so the others become links to it in the layer too. */
 	struct written {
@@ -63,6 +70,31 @@ static int open_here(struct exporter *x, const char *name, uint64_t flags, uint6
 static mode_t layer_mode(const struct linux_node *n)
 {
 	return n->mode & (0777 | S_ISVTX);
+}
+
+/*
+ * What a layer keeps of an entry besides its content, on fd (the file,
+ * or the directory once its entries are written: they change its mtime):
+ * its mode, its mtime, and the VM's owner and full mode in OVERRIDE_STAT.
+ * A file system without user xattrs keeps the rest (counted, said once).
+ */
+static int put_meta(struct exporter *x, int fd, const struct linux_node *n)
+{
+	if (fchmod(fd, layer_mode(n)) < 0)
+		return -errno;
+	const struct timespec times[2] = {{.tv_nsec = UTIME_OMIT},
+					  {.tv_sec = n->mtime_sec, .tv_nsec = n->mtime_nsec}};
+	if (futimens(fd, times) < 0)
+		return -errno;
+	char owner[64];
+	int len = snprintf(owner, sizeof(owner), "%u:%u:0%o:%s", n->uid, n->gid, n->mode & 07777,
+			   S_ISDIR(n->mode) ? "dir" : "file");
+	if (fsetxattr(fd, OVERRIDE_STAT, owner, (size_t)len, 0) < 0) {
+		if (errno != ENOTSUP)
+			return -errno;
+		x->no_owner++;
+	}
+	return 0;
 }
 
 static int put_bytes(int fd, const uint8_t *data, uint64_t len, uint64_t offset)
@@ -100,8 +132,8 @@ static int put_file(struct exporter *x, const char *name, struct linux_node *n)
 		if (in >= 0)
 			close(in);
 	}
-	if (rc == 0 && fchmod(out, layer_mode(n)) < 0)
-		rc = -errno;
+	if (rc == 0)
+		rc = put_meta(x, out, n);
 	close(out);
 	return rc;
 }
@@ -245,7 +277,7 @@ static void put_entry(struct exporter *x, struct linux_node *c, bool full, unsig
 			failed(x, rc, OPAQUE);
 		put_dir(x, n, whole, depth + 1);
 		int fd = open_here(x, NULL, O_RDONLY | O_DIRECTORY, 0);
-		rc = fd < 0 ? fd : fchmod(fd, layer_mode(n)) < 0 ? -errno : 0;
+		rc = fd < 0 ? fd : put_meta(x, fd, n);
 		if (fd >= 0)
 			close(fd);
 		x->path[len] = '\0';
@@ -285,11 +317,17 @@ int linux_upper_export(struct linux_fs *fs, int top, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", x.err_path[0] ? x.err_path : ".", strerror(-x.err));
 		return -1;
 	}
+	size_t used = 0;
 	if (x.skipped)
-		snprintf(err, errlen,
-			 "%u entries a layer cannot hold were left out (FIFOs, "
-			 "device nodes, names starting with .wh.)",
-			 x.skipped);
+		used = (size_t)snprintf(err, errlen,
+					"%u entries a layer cannot hold were left out (FIFOs, "
+					"device nodes, names starting with .wh.)",
+					x.skipped);
+	if (x.no_owner && used < errlen)
+		snprintf(err + used, errlen - used,
+			 "%sthe VM's owners of %u entries are not kept (DIR's file system takes "
+			 "no user xattrs, " OVERRIDE_STAT ")",
+			 used ? "; " : "", x.no_owner);
 	return 0;
 }
 

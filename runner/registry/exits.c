@@ -24,7 +24,8 @@ static int record_path(const char *name, char *out, size_t len)
 	return paths_join(out, len, PATHS_EXITS_DIR, leaf);
 }
 
-int exits_record(const char *name, int status, const char *reason)
+int exits_record(const char *name, int status, const char *reason, const char *upper,
+		 const char *upper_state)
 {
 	char path[PATH_MAX];
 	if (record_path(name, path, sizeof(path)) < 0 || paths_mkdir(PATHS_EXITS_DIR) < 0)
@@ -34,6 +35,10 @@ int exits_record(const char *name, int status, const char *reason)
 	json_object_object_add(o, "status", json_object_new_int(status));
 	json_object_object_add(o, "reason", json_object_new_string(reason));
 	json_object_object_add(o, "ended", json_object_new_int64((int64_t)time(NULL)));
+	if (upper && upper_state) {
+		json_object_object_add(o, "upper", json_object_new_string(upper));
+		json_object_object_add(o, "upper_state", json_object_new_string(upper_state));
+	}
 	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 	int rc = paths_write_state(path, text, strlen(text), 0600);
 	json_object_put(o);
@@ -47,7 +52,7 @@ int exits_load(const char *name, struct exit_record *r)
 	if (record_path(name, path, sizeof(path)) < 0)
 		return -1;
 	size_t len;
-	char *text = paths_read_file(path, 4096, &len);
+	char *text = paths_read_file(path, 8192, &len); /* a 1 KiB path escaped, and the rest */
 	if (!text)
 		return -1;
 	/* Written by a supervisor under the root: ours, but still typed. */
@@ -67,6 +72,15 @@ int exits_load(const char *name, struct exit_record *r)
 	r->status = json_object_get_int(status);
 	snprintf(r->reason, sizeof(r->reason), "%s", json_object_get_string(reason));
 	r->ended = json_object_get_int64(ended);
+	json_object *upper, *upper_state; /* optional: a VM with an upper layer written out */
+	if (json_object_object_get_ex(o, "upper", &upper) &&
+	    json_object_is_type(upper, json_type_string) &&
+	    json_object_object_get_ex(o, "upper_state", &upper_state) &&
+	    json_object_is_type(upper_state, json_type_string)) {
+		snprintf(r->upper, sizeof(r->upper), "%s", json_object_get_string(upper));
+		snprintf(r->upper_state, sizeof(r->upper_state), "%s",
+			 json_object_get_string(upper_state));
+	}
 	json_object_put(o);
 	return 0;
 }

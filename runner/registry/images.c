@@ -1,6 +1,7 @@
 /* Image records (run/lockvm/images/DEV-INO.json): a disk's owner, mode and label before its first VM took it, its users, and putting them back when the last one goes. */
 #include "images.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
@@ -29,6 +30,11 @@ struct image_record {
 	char boot_id[40];
 	uint32_t uid, gid, mode;
 	char label[LABEL_MAX];
+	/* A ,z/,Z volume's entries (the tree beneath it, as podman relabels
+	 * it): the label they were given, and the one they get back. Two
+	 * labels whatever the tree's size; "" for disks, or where files carry
+	 * no label (SELinux off). */
+	char tree_label[LABEL_MAX], contents_label[LABEL_MAX];
 	int nusers;
 	struct image_user users[64];
 };
@@ -56,6 +62,11 @@ static int record_load(const char *path, struct image_record *rec, char *err, si
 	rec->gid = (uint32_t)get_int(&r, "gid", 0, UINT32_MAX);
 	rec->mode = (uint32_t)get_int(&r, "mode", 0, 07777);
 	get_str(&r, "label", rec->label, sizeof(rec->label));
+	json_object *tree;
+	if (json_object_object_get_ex(o, "tree_label", &tree)) { /* a relabelled volume's */
+		get_str(&r, "tree_label", rec->tree_label, sizeof(rec->tree_label));
+		get_str(&r, "contents_label", rec->contents_label, sizeof(rec->contents_label));
+	}
 	json_object *users;
 	if (json_object_object_get_ex(o, "users", &users) &&
 	    json_object_is_type(users, json_type_array) && json_object_array_length(users) <= 64) {
@@ -96,6 +107,10 @@ static int record_save(const char *path, const struct image_record *rec)
 	add_int(o, "gid", rec->gid);
 	add_int(o, "mode", rec->mode);
 	add_str(o, "label", rec->label);
+	if (rec->tree_label[0]) {
+		add_str(o, "tree_label", rec->tree_label);
+		add_str(o, "contents_label", rec->contents_label);
+	}
 	json_object *users = json_object_new_array();
 	for (int i = 0; i < rec->nusers; i++) {
 		json_object *u = json_object_new_object();
@@ -125,8 +140,107 @@ static void record_prune(struct image_record *rec, const char *drop)
 	rec->nusers = kept;
 }
 
+/* ---- a ,z/,Z volume's tree ---- */
+
+/* How deep the label walks go; deeper entries keep their label (a warning says so). */
+#define TREE_DEPTH 64
+
+struct tree_walk {
+	const char *from; /* restore: only entries that carry this label; NULL: all */
+	const char *to;
+	char first[LABEL_MAX]; /* relabel: the label the first entry had */
+	unsigned long other;   /* relabel: entries whose label was not `first` */
+	unsigned long failed;  /* entries whose label could not be read or set */
+	bool too_deep;
+};
+
+/* One entry, through fd (the entry itself, opened from its O_PATH fd). */
+static void tree_entry(int fd, struct tree_walk *t)
+{
+	char now[LABEL_MAX];
+	if (fd < 0 || label_file_get(fd, now, sizeof(now)) < 0) {
+		t->failed++;
+		return;
+	}
+	if (t->from && strcmp(now, t->from) != 0)
+		return; /* labelled by someone else since: theirs */
+	if (!t->from && !t->first[0])
+		snprintf(t->first, sizeof(t->first), "%s", now);
+	else if (!t->from && strcmp(now, t->first) != 0)
+		t->other++;
+	if (label_file_set(fd, t->to) < 0)
+		t->failed++;
+}
+
+/*
+ * Labels every entry beneath directory dir (an O_RDONLY fd, owned by the
+ * walk), depth first, as run_volume.c's ownership walk goes: each entry
+ * opened once O_PATH|O_NOFOLLOW (no symlink followed, a name swapped
+ * during the walk changes only which of the volume's entries are seen),
+ * no mount crossed, and a file linked from elsewhere too left alone (its
+ * label is the other name's as well). A regular file or directory is
+ * labelled through an fd reopened from that O_PATH fd; symlinks, FIFOs,
+ * sockets and device nodes are never opened as such, and keep their label
+ * where fsetfilecon takes no O_PATH fd.
+ */
+static void tree_walk(int dir, dev_t dev, unsigned depth, struct tree_walk *t)
+{
+	DIR *d = fdopendir(dir);
+	if (!d) {
+		close(dir);
+		return;
+	}
+	for (struct dirent *de; (de = readdir(d));) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		int e = openat(dirfd(d), de->d_name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		struct stat st;
+		if (e < 0 || fstat(e, &st) < 0 || st.st_dev != dev ||
+		    (!S_ISDIR(st.st_mode) && st.st_nlink > 1)) {
+			if (e >= 0)
+				close(e);
+			continue;
+		}
+		char again[64];
+		snprintf(again, sizeof(again), "/proc/self/fd/%d", e);
+		int fd = S_ISDIR(st.st_mode) ? openat(e, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+			 : S_ISREG(st.st_mode)
+			     ? open(again, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
+			     : e;
+		tree_entry(fd, t);
+		if (S_ISDIR(st.st_mode) && depth < TREE_DEPTH && fd >= 0)
+			tree_walk(fd, dev, depth + 1, t); /* owns fd */
+		else if (fd >= 0 && fd != e)
+			close(fd);
+		t->too_deep |= S_ISDIR(st.st_mode) && depth >= TREE_DEPTH;
+		close(e);
+	}
+	closedir(d);
+}
+
+/* Walks the volume directory fd's tree (fd not consumed). */
+static void tree_label(int fd, const char *path, struct tree_walk *t)
+{
+	struct stat st;
+	int walk = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (walk < 0 || fstat(walk, &st) < 0) {
+		warn_errno("volume %s: labelling its entries", path);
+		if (walk >= 0)
+			close(walk);
+		return;
+	}
+	tree_walk(walk, st.st_dev, 0, t);
+	if (t->failed)
+		warn_msg("volume %s: the label of %lu entries could not be %s", path, t->failed,
+			 t->from ? "restored" : "set");
+	if (t->too_deep)
+		warn_msg("volume %s: entries deeper than %u directories keep their label", path,
+			 TREE_DEPTH);
+}
+
 /* Puts the recorded owner, mode and label back, through a fresh fd on the
- * path that must still be the same file. */
+ * path that must still be the same file; a volume's entries that still
+ * carry the label the VM's gave them get their recorded one. */
 static void record_restore(const struct image_record *rec)
 {
 	int fd = open(rec->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
@@ -144,13 +258,18 @@ static void record_restore(const struct image_record *rec)
 			   rec->mode);
 	if (rec->label[0] && label_file_set(fd, rec->label) < 0)
 		warn_errno("image %s: restoring label %s", rec->path, rec->label);
+	if (rec->tree_label[0] && S_ISDIR(st.st_mode)) {
+		struct tree_walk t = {.from = rec->tree_label, .to = rec->contents_label};
+		tree_label(fd, rec->path, &t);
+	}
 	close(fd);
 }
 
 /* What images_take and images_take_volume share: `what` names the file in
  * messages ("disk", "volume"), `share` the suffix that shares it. */
 static int take(int fd, const char *path, const char *vm, const char *mode, const char *label,
-		uid_t uid, gid_t gid, const char *what, const char *share, char *err, size_t errlen)
+		uid_t uid, gid_t gid, const char *what, const char *share, bool tree, char *err,
+		size_t errlen)
 {
 	struct stat st;
 	char rpath[PATH_MAX], lerr[PATH_MAX + 128];
@@ -223,6 +342,20 @@ static int take(int fd, const char *path, const char *vm, const char *mode, cons
 		record_restore(&rec);
 		return -1;
 	}
+	/* A volume's first user labels its entries too (later ,z users find
+	 * them labelled); not where files carry no label (SELinux off). */
+	if (tree && rec.nusers == 0 && rec.label[0] && label[0]) {
+		struct tree_walk t = {.to = label};
+		tree_label(fd, path, &t);
+		snprintf(rec.tree_label, sizeof(rec.tree_label), "%s", label);
+		/* An empty tree: what new entries would have got, the directory's. */
+		snprintf(rec.contents_label, sizeof(rec.contents_label), "%s",
+			 t.first[0] ? t.first : rec.label);
+		if (t.other)
+			warn_msg("volume %s: %lu entries had a label other than %s; after the VM "
+				 "they get %s",
+				 path, t.other, rec.contents_label, rec.contents_label);
+	}
 	struct image_user *u = &rec.users[rec.nusers++];
 	snprintf(u->vm, sizeof(u->vm), "%s", vm);
 	snprintf(u->mode, sizeof(u->mode), "%s", mode);
@@ -240,7 +373,7 @@ static int take(int fd, const char *path, const char *vm, const char *mode, cons
 int images_take(int fd, const char *path, const char *vm, const char *mode, const char *label,
 		uid_t uid, gid_t gid, char *err, size_t errlen)
 {
-	return take(fd, path, vm, mode, label, uid, gid, "disk", ",shared", err, errlen);
+	return take(fd, path, vm, mode, label, uid, gid, "disk", ",shared", false, err, errlen);
 }
 
 int images_take_volume(int fd, const char *path, const char *vm, bool private_label,
@@ -248,8 +381,8 @@ int images_take_volume(int fd, const char *path, const char *vm, bool private_la
 {
 	/* uid 0: no chown (run_volume.c lends the directory's entries itself);
 	 * "rw" is held by one VM's label alone, "shared" by every ,z VM. */
-	return take(fd, path, vm, private_label ? "rw" : "shared", label, 0, 0, "volume", ",z", err,
-		    errlen);
+	return take(fd, path, vm, private_label ? "rw" : "shared", label, 0, 0, "volume", ",z",
+		    true, err, errlen);
 }
 
 /* Calls fn for every image record file. */

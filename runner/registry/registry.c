@@ -113,6 +113,8 @@ static char *vm_to_json(const struct reg_vm *vm)
 	json_object_object_add(o, "disks", disks);
 	add_str(o, "boot_id", vm->boot_id);
 	json_object_object_add(o, "linux", json_object_new_boolean(vm->linux_abi));
+	if (vm->upper[0])
+		add_str(o, "upper", vm->upper);
 	if (vm->net.kind[0]) {
 		json_object *n = json_object_new_object();
 		add_str(n, "kind", vm->net.kind);
@@ -219,6 +221,10 @@ int registry_load(const char *name, struct reg_vm *vm, char *err, size_t errlen)
 	} else if (!r.bad) {
 		r.bad = "disks";
 	}
+	/* "upper" only with --fs-upper DIR or --keep-upper. */
+	json_object *upper;
+	if (json_object_object_get_ex(o, "upper", &upper))
+		get_str(&r, "upper", vm->upper, sizeof(vm->upper));
 	/* "linux" is absent from older lockvm's entries: an SDK guest. */
 	json_object *linux_abi;
 	if (json_object_object_get_ex(o, "linux", &linux_abi))

@@ -53,6 +53,9 @@ struct reg_vm {
 	char boot_id[40];
 	struct reg_net net; /* the NIC (--net); net.kind "" without one */
 	bool linux_abi;	    /* a --linux VM ("linux"; absent from older lockvm: false) */
+	/* --fs-upper DIR or --keep-upper: where the job's upper layer is written
+	 * when the VM ends (its real path); "" without one (absent: "") */
+	char upper[REGISTRY_PATH_MAX];
 };
 
 /* The label the kernel should show on the VMM (AppArmor profile or SELinux

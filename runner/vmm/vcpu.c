@@ -144,6 +144,20 @@ void vcpu_resume_all(struct vm *vm)
 	pthread_mutex_unlock(&vm->lock);
 }
 
+/* vCPU threads out of their run loop (or never in it), under vm->lock. */
+static unsigned vcpus_out;
+
+/* The last vCPU thread out calls the kind's vcpus_done hook. */
+static void vcpu_leave(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	pthread_mutex_lock(&vm->lock);
+	bool last = ++vcpus_out == vm->vcpu_count;
+	pthread_mutex_unlock(&vm->lock);
+	if (last && vm->guest->vcpus_done)
+		vm->guest->vcpus_done(vcpu);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
@@ -160,6 +174,7 @@ static void *vcpu_thread(void *arg)
 	if (vm->before_run && vm->before_run(vcpu) < 0) {
 		vm_end(vm, EXIT_REFUSED, "lockvm-vmm: vcpu%u: setup before run failed",
 		       vcpu->index);
+		vcpu_leave(vcpu);
 		return NULL;
 	}
 	while (!vm_is_ending(vm)) {
@@ -184,6 +199,7 @@ static void *vcpu_thread(void *arg)
 		vcpu->exits++;
 		vcpu_handle_exit(vcpu, vcpu->run->exit_reason);
 	}
+	vcpu_leave(vcpu);
 	return NULL;
 }
 

@@ -58,6 +58,11 @@ struct guest_ops {
 	void (*exec_kill)(struct vm *vm, uint32_t id, int sig);
 	/* Main thread, after the wake eventfd fired: tells the supervisor. */
 	void (*exec_report)(struct vm *vm, int control_fd);
+	/* vCPU thread, the last to leave its run loop, however the VM ends
+	 * (its program's exit, a host signal, --timeout, a fault): the kind
+	 * writes back what the host keeps of the run (a --linux VM's shared
+	 * mappings and --fs-upper DIR). No other vCPU runs guest code then. */
+	void (*vcpus_done)(struct vcpu *vcpu);
 };
 extern const struct guest_ops sdk_guest_ops;
 struct nic;

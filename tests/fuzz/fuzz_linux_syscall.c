@@ -132,6 +132,8 @@ enum tree_call {
 	T_POLL,
 	T_SELECT,
 	T_IOCTL,
+	T_SENDFILE,
+	T_COPY_RANGE,
 	T_CALLS
 };
 
@@ -497,6 +499,17 @@ static void tree_sequence(struct linux_proc *proc, uint64_t user, const uint8_t 
 			break;
 		case T_READ:
 			r.rax = 0, a[0] = fd, a[1] = buf_at, a[2] = (uint64_t)op[3] * 600;
+			break;
+		case T_SENDFILE: /* the offset from the buffer (any value), or the fd's own */
+			r.rax = 40, a[0] = fd, a[1] = 3 + op[3] % 8,
+			a[2] = op[3] & 0x80 ? buf_at : 0;
+			a[3] = (uint64_t)op[3] * 600;
+			break;
+		case T_COPY_RANGE: /* either offset from the buffer; op[3]'s bit 5: a flag (EINVAL) */
+			r.rax = 326, a[0] = fd, a[1] = op[3] & 0x40 ? buf_at : 0,
+			a[2] = 3 + op[3] % 8;
+			a[3] = op[3] & 0x80 ? buf_at + 8 : 0, a[4] = (uint64_t)op[3] * 600;
+			a[5] = (op[3] >> 5) & 1;
 			break;
 		case T_POLL: /* fds 3..10 for reading and writing, timeout 0 or forever */
 			poll_fds(proc, buf_at);

@@ -28,14 +28,26 @@ done
 
 expect "shm: the first process killed by SIGBUS ends the VM with 135 and says why" 135 "guest fault: SIGBUS" \
 	"$LOCKVM" run --linux --timeout 60 --fs "$FS" /bin/lx_shm.glibc bus /tmp/bus.dat
-# msync alone: the job is killed by --timeout after it (nothing else writes back).
+# msync alone: then the VMM is killed (lockvm kill: nothing else writes back).
 head -c 4096 /dev/zero >"$W/sync.dat"
 chmod a+rw "$W/sync.dat"
-expect "shm: msync, then killed by --timeout" 124 "msync done" \
-	"$LOCKVM" run --linux --timeout 10 --fs "$FS" --volume "$W:/work" /bin/lx_shm.glibc msync /work/sync.dat
+"$LOCKVM" run -d --name shm-msync --linux --fs "$FS" --volume "$W:/work" /bin/lx_shm.glibc msync /work/sync.dat >/dev/null 2>&1
+for _ in $(seq 300); do grep -q "msync done" "$LOCKVM_ROOT/var/log/lockvm/shm-msync.log" 2>/dev/null && break; sleep 0.1; done
+grep -q "msync done" "$LOCKVM_ROOT/var/log/lockvm/shm-msync.log" 2>/dev/null && pass "shm: msync, then the VMM is killed" ||
+	fail "shm: msync: the job never said 'msync done'"
+"$LOCKVM" kill shm-msync >/dev/null 2>&1
 [ "$(head -c 6 "$W/sync.dat")" = synced ] && [ "$(dd if="$W/sync.dat" bs=1 skip=100 count=8 2>/dev/null | tr -d '\0')" = "" ] &&
 	pass "shm: msync wrote the page back; what was written after it was not" ||
 	fail "shm: after msync and a kill the host file starts '$(head -c 6 "$W/sync.dat" | tr -d '\0')', has '$(dd if="$W/sync.dat" bs=1 skip=100 count=8 2>/dev/null | tr -d '\0')' at 100"
+# An orderly end (--timeout here) writes dirty shared pages back, as Linux's page
+# cache keeps what a killed process wrote through its mapping.
+head -c 4096 /dev/zero >"$W/sync2.dat"
+chmod a+rw "$W/sync2.dat"
+expect "shm: msync, then ended by --timeout" 124 "msync done" \
+	"$LOCKVM" run --linux --timeout 10 --fs "$FS" --volume "$W:/work" /bin/lx_shm.glibc msync /work/sync2.dat
+[ "$(dd if="$W/sync2.dat" bs=1 skip=100 count=8 2>/dev/null)" = unsynced ] &&
+	pass "shm: --timeout: what the mapping wrote after msync reaches the file too (the VM's end writes it back)" ||
+	fail "shm: --timeout: the host file has '$(dd if="$W/sync2.dat" bs=1 skip=100 count=8 2>/dev/null | tr -d '\0')' at 100"
 
 # A file of the read-only tree: mapped shared; written only once copied up.
 before=$(sha256sum <"$FS/data/lower.dat")

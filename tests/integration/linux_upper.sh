@@ -92,6 +92,16 @@ want='./.wh.ldir f 600
 owners=$(find "$D" -printf '%U:%G\n' | sort -u)
 [ "$owners" = "4242:4343" ] && pass "--fs-upper DIR: everything in it is its owner's (4242:4343) after the VM" ||
 	fail "--fs-upper DIR: owners after the VM: $owners"
+# What a layer keeps besides content: the mtimes the job set (a file's, a
+# directory's after its entries), and the VM's owner and full mode (set-id
+# too) in user.containers.override_stat, as rootless containers/storage does.
+[ "$(stat -c %Y "$D/a/x" 2>/dev/null)" = 1000000000 ] && [ "$(stat -c %Y "$D/a" 2>/dev/null)" = 1100000000 ] &&
+	pass "--fs-upper DIR: a file's and a directory's mtime are the job's" ||
+	fail "--fs-upper DIR: mtimes a/x $(stat -c %Y "$D/a/x" 2>&1), a $(stat -c %Y "$D/a" 2>&1)"
+override() { python3 -c 'import os, sys; print(os.getxattr(sys.argv[1], "user.containers.override_stat").decode())' "$1" 2>&1; }
+[ "$(override "$D/a/x")" = 1234:5678:04755:file ] && [ "$(override "$D/a")" = 0:0:0750:dir ] &&
+	pass "--fs-upper DIR: the VM's owner (chown 1234:5678) and mode (04755) kept in user.containers.override_stat" ||
+	fail "--fs-upper DIR: override_stat a/x '$(override "$D/a/x")', a '$(override "$D/a")'"
 [ "$layer_before" = "$(cd "$L" && find . -printf '%p %y %m %s\n' | sort | sha256sum)" ] &&
 	pass "--fs-upper DIR: the lower tree is unchanged" || fail "--fs-upper DIR: the lower tree changed"
 # Refused before anything runs, in one line.
@@ -154,4 +164,56 @@ if live_up2; then
 		fail "--fs-upper DIR after up2: record '$(record_of "$D2")', $(ls -A "$D2" | tr '\n' ' '), $(stat -c %u:%g "$D2")"
 else
 	fail "--fs-upper DIR: up2 did not start"
+fi
+
+# The layer is written however the VM ends, not only at pid 1's exit:
+# `lockvm stop` (SIGTERM, pid 1's default action), --timeout, and a
+# host-killed VMM says it was not. inspect shows the path and what became of it.
+mkdir -p "$T_TMP/hold" && chmod 777 "$T_TMP/hold"
+hold_vm() { # $1 = name, $2 = layer dir: a detached job that changed /held, ready in $T_TMP/hold/$1
+	mkdir -p "$T_TMP/hold/$1"
+	chmod 777 "$T_TMP/hold/$1"
+	"$LOCKVM" run -d --name "$1" --linux --fs "$L" --fs-upper "$2" -v "$T_TMP/hold/$1:/sig" lx_link.glibc -- hold /sig >/dev/null 2>&1
+	for _ in $(seq 300); do [ -e "$T_TMP/hold/$1/ready" ] && break; sleep 0.1; done
+	[ -e "$T_TMP/hold/$1/ready" ]
+}
+gone_vm() { for _ in $(seq 300); do "$LOCKVM" list 2>/dev/null | awk 'NR > 1 { print $1 }' | grep -qx "$1" || return 0; sleep 0.1; done; return 1; }
+inspect_field() { "$LOCKVM" inspect "$1" --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin).get(sys.argv[1], ""))' "$2"; }
+D3=$T_TMP/out/layer3
+if hold_vm hs "$D3"; then
+	[ "$(inspect_field hs upper)" = "$D3" ] && "$LOCKVM" inspect hs | grep -qx "upper *$D3" &&
+		pass "inspect of a running VM shows its --fs-upper DIR (text and --json)" ||
+		fail "inspect hs: upper '$(inspect_field hs upper)', text: $("$LOCKVM" inspect hs | grep upper | tr '\n' '|')"
+	"$LOCKVM" stop hs >/dev/null 2>&1
+	gone_vm hs && [ "$(cat "$D3/held" 2>/dev/null)" = h ] && [ "$(inspect_field hs upper_state)" = written ] &&
+		pass "lockvm stop: the job's upper layer is written (pid 1 ended by SIGTERM), the exit record says so" ||
+		fail "lockvm stop: $D3 holds '$(ls -A "$D3" 2>&1 | tr '\n' ' ')', state '$(inspect_field hs upper_state)'"
+else
+	fail "lockvm stop: hs did not get ready"
+fi
+D4=$T_TMP/out/layer4
+if hold_vm hk "$D4"; then
+	"$LOCKVM" kill hk >/dev/null 2>&1
+	gone_vm hk
+	state=$(inspect_field hk upper_state)
+	case $state in
+	"not written: the VMM was killed by signal 9"*) pass "lockvm kill (SIGKILL to the VMM): the exit record says the layer was not written" ;;
+	*) fail "lockvm kill: upper_state '$state'" ;;
+	esac
+	[ "$(inspect_field hk upper)" = "$D4" ] && "$LOCKVM" inspect hk | grep -q "^upper state: not written" &&
+		grep -q "not written: the VMM was killed by signal 9" "$LOCKVM_ROOT/var/log/lockvm/hk.log" &&
+		pass "lockvm kill: inspect (text and --json) and the log name the layer and say it was not written" ||
+		fail "lockvm kill: inspect/log: $("$LOCKVM" inspect hk 2>&1 | tr '\n' '|')"
+else
+	fail "lockvm kill: hk did not get ready"
+fi
+D5=$T_TMP/out/layer5
+mkdir -p "$T_TMP/hold/ht" && chmod 777 "$T_TMP/hold/ht"
+expect "--timeout: the VM is stopped (124)" 124 "timeout" \
+	"$LOCKVM" run --timeout 4 --linux --fs "$L" --fs-upper "$D5" -v "$T_TMP/hold/ht:/sig" lx_link.glibc -- hold /sig
+if [ -e "$T_TMP/hold/ht/ready" ]; then
+	[ "$(cat "$D5/held" 2>/dev/null)" = h ] && pass "--timeout: the job's upper layer is written" ||
+		fail "--timeout: $D5 holds '$(ls -A "$D5" 2>&1 | tr '\n' ' ')'"
+else
+	fail "--timeout: the job did not get to its change within 4 s"
 fi

@@ -1,4 +1,4 @@
-/* --linux test program: rename (NOREPLACE, EXCHANGE, directories), symlink, chmod, chown, utimensat, truncate, fallocate, statfs, memfd_create, xattrs, flock, fsync, statx in a writable directory (argv[1]); a file of the read-only tree (argv[2], "-": none) refuses changes. Prints "ok ..." or "FAILED ..." per check; passes natively too. */
+/* --linux test program: rename (NOREPLACE, EXCHANGE, directories), symlink, chmod, chown, utimensat, truncate, fallocate, statfs, memfd_create, sendfile, copy_file_range, xattrs, flock, fsync, statx in a writable directory (argv[1]); a file of the read-only tree (argv[2], "-": none) refuses changes. Prints "ok ..." or "FAILED ..." per check; passes natively too. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -134,6 +135,32 @@ int main(int argc, char **argv)
 	      mfd >= 0 && write(mfd, "memfd", 5) == 5 && pread(mfd, back, 5, 0) == 5 &&
 		  memcmp(back, "memfd", 5) == 0 && fstat(mfd, &st) == 0 && st.st_size == 5);
 	close(mfd);
+	/* sendfile into a file and a pipe; copy_file_range between files (GNU cp, python's shutil). */
+	write_file("src", "0123456789");
+	int in = open("src", O_RDONLY), out = open("sent", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	off_t soff = 2;
+	check("sendfile: from an offset into a file, that offset advanced, the fd's own not",
+	      in >= 0 && out >= 0 && sendfile(out, in, &soff, 5) == 5 && soff == 7 &&
+		  lseek(in, 0, SEEK_CUR) == 0 && file_is("sent", "23456"));
+	int pp[2];
+	char pbuf[8] = "";
+	check("sendfile: into a pipe from the fd's own offset, which advances",
+	      pipe(pp) == 0 && sendfile(pp[1], in, NULL, 4) == 4 &&
+		  read(pp[0], pbuf, sizeof(pbuf)) == 4 && memcmp(pbuf, "0123", 4) == 0 &&
+		  lseek(in, 0, SEEK_CUR) == 4);
+	off_t cin = 6, cout_off = 1;
+	int cout = open("copied", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	check("copy_file_range: between files at the offsets given, both advanced",
+	      cout >= 0 && write(cout, "ab", 2) == 2 &&
+		  copy_file_range(in, &cin, cout, &cout_off, 3, 0) == 3 && cin == 9 &&
+		  cout_off == 4 && file_is("copied", "a678"));
+	check("copy_file_range: unknown flags give EINVAL",
+	      copy_file_range(in, NULL, cout, NULL, 1, 1) < 0 && errno == EINVAL);
+	close(in);
+	close(out);
+	close(cout);
+	close(pp[0]);
+	close(pp[1]);
 	/* struct statx read by offset (not in musl's headers): stx_mask at 0, stx_size at 40 */
 	unsigned char sx[256];
 	uint32_t mask = 0;

@@ -1,4 +1,4 @@
-/* --linux test program: hard links (link, linkat with AT_SYMLINK_FOLLOW and AT_EMPTY_PATH, st_nlink, unlink of one name) and rename of directories of the read-only lower tree, over the tree linux_upper.sh builds at argv[1] ("/" in the VM), /tmp-like argv[2], a volume argv[3] ("-": none). Prints "ok ..." or "FAILED ..." per check; passes natively too. "job": the changes linux_upper.sh reads back from --fs-upper DIR; "wait FILE": waits for FILE, then writes /waited. */
+/* --linux test program: hard links (link, linkat with AT_SYMLINK_FOLLOW and AT_EMPTY_PATH, st_nlink, unlink of one name) and rename of directories of the read-only lower tree, over the tree linux_upper.sh builds at argv[1] ("/" in the VM), /tmp-like argv[2], a volume argv[3] ("-": none). Prints "ok ..." or "FAILED ..." per check; passes natively too. "job": the changes linux_upper.sh reads back from --fs-upper DIR; "wait FILE": waits for FILE, then writes /waited; "hold DIR": writes /held, then DIR/ready, then sleeps until the VM is ended. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -218,9 +218,14 @@ static int job(void)
 	bad |= put("/data/sub/n", O_WRONLY | O_CREAT | O_EXCL, "n\n") | chmod("/data/sub/n", 0644);
 	bad |= rename("/ldir", "/ldir2");
 	bad |= mkdir("/a", 0750) | chmod("/a", 0750) | symlink("../etc/f", "/a/l");
-	bad |= put("/a/x", O_WRONLY | O_CREAT | O_EXCL, "x\n") | chmod("/a/x", 04755);
+	bad |= put("/a/x", O_WRONLY | O_CREAT | O_EXCL, "x\n") | chown("/a/x", 1234, 5678) |
+	       chmod("/a/x", 04755);
 	bad |= link("/etc/new", "/a/hard");
 	bad |= put("/etc/.wh.fake", O_WRONLY | O_CREAT | O_EXCL, "");
+	/* Times the layer keeps: a file's, and a directory's once its entries are made. */
+	const struct timespec file_time[2] = {{.tv_sec = 1000000000}, {.tv_sec = 1000000000}};
+	const struct timespec dir_time[2] = {{.tv_sec = 1100000000}, {.tv_sec = 1100000000}};
+	bad |= utimensat(AT_FDCWD, "/a/x", file_time, 0) | utimensat(AT_FDCWD, "/a", dir_time, 0);
 	printf("job %s\n", bad ? "FAILED" : "done");
 	return bad ? 1 : 0;
 }
@@ -233,6 +238,14 @@ int main(int argc, char **argv)
 		for (int i = 0; i < 6000 && access(argv[2], F_OK) != 0; i++)
 			usleep(10000);
 		return put("/waited", O_WRONLY | O_CREAT, "w") < 0;
+	}
+	if (argc == 3 && strcmp(argv[1], "hold") == 0) { /* a change, then runs until ended */
+		char ready[4096];
+		snprintf(ready, sizeof(ready), "%s/ready", argv[2]);
+		if (put("/held", O_WRONLY | O_CREAT, "h") < 0 || put(ready, O_WRONLY | O_CREAT, "") < 0)
+			return 1;
+		for (;;)
+			sleep(1000);
 	}
 	if (argc != 4) {
 		fprintf(stderr, "usage: lx_link ROOT TMPDIR VOLUME|-\n");

@@ -270,8 +270,9 @@ static int window(const char *path)
 }
 
 /* msync alone puts what a mapping wrote in the file: "synced" is written
- * back, "unsynced" (written after) is not until the mapping goes — and the
- * program then waits to be killed (--timeout), which writes nothing back. */
+ * back, "unsynced" (written after) is not until the mapping goes or the VM
+ * ends — and the program then waits to be ended (linux_shm.sh kills its
+ * VMM, which writes nothing back, or lets --timeout end it, which does). */
 static int msync_only(const char *path)
 {
 	int fd = open(path, O_RDWR);
