@@ -98,8 +98,9 @@ int cmd_events(int argc, char **argv)
 	static const struct cliopt_spec spec = {
 	    .command = "events",
 	    .operands = "",
-	    .summary = "lifecycle events (defined, started, label, saved, migrated, stopped, "
-		       "exited, oom, seccomp, drift) from the journal, then as they come",
+	    .summary = "lifecycle events (defined, started, label, paused, resumed, saved, "
+		       "migrated, stopped, exited, oom, seccomp, drift) from the journal, then as "
+		       "they come",
 	    .options = options,
 	    .count = ARRAY_SIZE(options)};
 	struct events_view view = {0};

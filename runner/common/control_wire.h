@@ -31,6 +31,7 @@ enum control_op {
 };
 #define CONTROL_KEEP_RUNNING 1u /* save: resume afterwards */
 #define CONTROL_KEYED	     2u /* key[] holds the derived --key */
+#define CONTROL_PAUSED	     4u /* progress: the VM's vCPUs are paused from here (the events' "paused") */
 
 /* The disk counters of a CONTROL_STATS reply, by index. */
 enum {

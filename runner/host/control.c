@@ -420,13 +420,30 @@ static void control_request(const char *name, struct control_msg *m, int fd,
 	if (control_send(sock, m, fd) < 0)
 		die_errno("sending the request to '%s'", name);
 	int rfd, rc;
+	bool paused = false;
+	const char *by = m->op == CONTROL_SAVE ? "save" : "migrate";
 	do {
 		rc = control_recv(sock, reply, &rfd);
 		if (rfd >= 0)
 			close(rfd);
 		if (rc == 0 && reply->op == CONTROL_PROGRESS)
 			progress_line_update(pl, reply);
+		if (rc == 0 && reply->op == CONTROL_PROGRESS && (reply->flags & CONTROL_PAUSED) &&
+		    !paused) {
+			paused = true;
+			json_object *o = json_object_new_object();
+			json_object_object_add(o, "by", json_object_new_string(by));
+			events_emit("paused", name, o);
+		}
 	} while (rc == 0 && reply->op == CONTROL_PROGRESS);
+	/* The VMM resumes the guest after a save that keeps it running and
+	 * after any save or migration that failed once it had paused it. */
+	if (paused && rc == 0 && reply->op == CONTROL_REPLY &&
+	    (reply->status != 0 || (m->flags & CONTROL_KEEP_RUNNING))) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "by", json_object_new_string(by));
+		events_emit("resumed", name, o);
+	}
 	if (rc != 0 || reply->op != CONTROL_REPLY) {
 		progress_line_abort(pl);
 		die("'%s' ended without answering", name);

@@ -163,6 +163,8 @@ static int save(struct vm *vm, int fd, const uint8_t *key, int control_fd,
 	}
 	(void)snapshot_nonzero_pages(&vm->mem, bits); /* zero pages are not sent */
 	migrate_progress_begin(&progress, control_fd, w.bytes + run_bytes(&vm->mem, bits));
+	progress.m.flags |= CONTROL_PAUSED; /* paused above, for the whole save */
+	migrate_progress_send(&progress, true);
 	w.progress = &progress.base;
 	if (send_dirty(&w, &vm->mem, bits, words) < 0) {
 		err_fmt(err, errlen, "%s", w.err);
@@ -336,6 +338,8 @@ static int migrate(struct vm *vm, int fd, const uint8_t *key, int control_fd,
 		goto out;
 	}
 	paused = true;
+	progress.m.flags |= CONTROL_PAUSED; /* the stop-and-copy */
+	migrate_progress_send(&progress, true);
 	if (collect_dirty(vm, bits, scratch, words) < 0 ||
 	    send_dirty(&w, &vm->mem, bits, words) < 0) {
 		err_fmt(err, errlen, "final copy: %s", w.err[0] ? w.err : strerror(errno));

@@ -64,6 +64,12 @@ run_capture "${L[@]}" list --json
 documented lockvm-list.1 "list --json" all
 run_capture "${L[@]}" stats --no-stream --json "$vm"
 documented lockvm-stats.1 "stats --json"
+# A save that keeps the VM running pauses it and resumes it (lockvm-events(1)).
+"${L[@]}" save --keep-running "$vm" "$T_TMP/k.snap" >/dev/null 2>&1
+types=$("${L[@]}" events --no-stream --json --filter "name=$vm" | jq -r .type | tr '\n' ' ')
+[[ "$types" == *"paused resumed saved "* ]] && [[ "$(jq -c 'select(.type == "paused")' < <("${L[@]}" events --no-stream --json --filter "name=$vm"))" == *'"by":"save"'* ]] &&
+	pass "save --keep-running: paused (by save), resumed, saved events in order" ||
+	fail "save --keep-running: event types: $types"
 run_capture "${L[@]}" save --json "$vm" "$T_TMP/s.snap"
 json_expect "save --json" ".vm == \"$vm\" and .file == \"$T_TMP/s.snap\" and .bytes > 0 and .running == false and .total_ms >= .downtime_ms"
 documented lockvm-save.1 "save --json"
@@ -72,5 +78,11 @@ bytes=$(tail -n 1 <<<"$out" | jq .bytes)
 run_capture "${L[@]}" events --no-stream --json --filter "name=$vm" --filter type=saved
 json_expect "saved event: the save's file and bytes" ".file == \"$T_TMP/s.snap\" and .bytes == ${bytes:-0} and .running == false and .total_ms >= .downtime_ms"
 documented lockvm-events.1 "events --json (a saved event)"
+types=$("${L[@]}" events --no-stream --json --filter "name=$vm" | jq -r .type | tr '\n' ' ')
+[[ "$types" == *"paused resumed saved paused saved "* ]] &&
+	pass "save that ends the VM: a paused event, no resumed" ||
+	fail "save: event types: $types"
+run_capture "${L[@]}" events --no-stream --json --filter "name=$vm" --filter type=paused
+documented lockvm-events.1 "events --json (a paused event)"
 "${L[@]}" kill "$vm" >/dev/null 2>&1
 exit 0

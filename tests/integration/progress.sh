@@ -144,4 +144,7 @@ fi
 ev=$("${L[@]}" events --no-stream --json --filter name=pg2 --filter type=migrated 2>&1)
 jq -n -e --arg to "unix:$S/m.sock" 'input | .to == $to and .bytes > 0 and .total_ms >= .downtime_ms' <<<"$ev" >/dev/null 2>&1 &&
 	pass "migrate: a migrated event with its target and figures" || fail "migrated event: '$ev'"
+types=$("${L[@]}" events --no-stream --json --filter name=pg2 | jq -r 'select(.type == "paused" or .type == "resumed" or .type == "migrated") | "\(.type):\(.by // "")"' | tr '\n' ' ')
+[[ "$types" == *"resumed:save paused:migrate migrated: " ]] && pass "migrate: a paused event (by migrate) at the stop-and-copy, then migrated" ||
+	fail "migrate: paused/migrated events: '$types'"
 "${L[@]}" kill pg3 >/dev/null 2>&1
