@@ -138,8 +138,8 @@ static int load_first(struct linux_proc *proc, const uint8_t *file, uint64_t siz
 struct linux_proc *linux_setup(struct vm *vm, const uint8_t *file, uint64_t size,
 			       const struct linux_config *cfg, char *err, size_t errlen)
 {
-	if (vm->vcpu_count != 1) {
-		snprintf(err, errlen, "a --linux guest runs on exactly one vCPU");
+	if (vm->vcpu_count < 1 || vm->vcpu_count > LINUX_MAX_CPUS) {
+		snprintf(err, errlen, "a --linux guest runs on 1 to %u vCPUs", LINUX_MAX_CPUS);
 		return NULL;
 	}
 	struct linux_proc *proc = calloc(1, sizeof(*proc));
@@ -187,6 +187,8 @@ void linux_print_stats(const struct linux_proc *proc)
 			proc->enosys_by_nr[LINUX_ENOSYS_SLOTS]);
 	if (proc->eafnosupport)
 		fprintf(stderr, " eafnosupport=%" PRIu64, proc->eafnosupport);
+	for (unsigned c = 0; proc->ncpus > 1 && c < proc->ncpus; c++) /* entries with a task */
+		fprintf(stderr, " cpu%u=%" PRIu64, c, proc->cpus[c].runs);
 	fprintf(stderr, "\n");
 }
 
