@@ -45,7 +45,8 @@ static void map_runner_pages(struct linux_proc *proc)
 	const uint64_t present_rw_nx = 1ULL | 2ULL | (1ULL << 63);
 	linux_mm_reserve(proc, X86_GDT_GPA, X86_STUBS_GPA - X86_GDT_GPA, present_rw_nx);
 	linux_mm_reserve(proc, X86_STUBS_GPA, PAGE, 1ULL); /* ring-0 stubs: read, execute */
-	linux_mm_reserve(proc, X86_RING0_STACKS_GPA, PAGE, present_rw_nx);
+	/* one ring-0 stack per vCPU (its flush stub and fault frames) */
+	linux_mm_reserve(proc, X86_RING0_STACKS_GPA, PAGE * proc->ncpus, present_rw_nx);
 	write_syscall_stub(proc);
 }
 

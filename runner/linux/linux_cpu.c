@@ -127,10 +127,25 @@ void linux_cpu_wait(struct linux_proc *proc, uint64_t wake)
 	struct linux_cpu *lc = proc->cpu;
 	struct vm *vm = proc->vm;
 	give(proc, lc);
+	/* The generation now, under the lock a waker holds to bump it: a
+	 * wake between here and the wait is not lost. */
+	pthread_mutex_lock(&vm->lock);
+	uint64_t generation = proc->signal_generation;
+	pthread_mutex_unlock(&vm->lock);
 	pthread_mutex_unlock(&proc->bkl);
 	pthread_mutex_lock(&vm->lock);
-	if (!linux_signal_host_ready(proc) && !linux_net_pending(proc))
-		(void)vm_wait_locked(vm, wake, &proc->signal_generation);
+	if (vm->deadline_ns && (!wake || wake > vm->deadline_ns))
+		wake = vm->deadline_ns; /* --timeout */
+	while (!vm_is_ending(vm) && proc->signal_generation == generation &&
+	       !linux_signal_host_ready(proc) && !linux_net_pending(proc)) {
+		if (!wake) {
+			pthread_cond_wait(&vm->cond, &vm->lock);
+		} else {
+			if (now_ns() >= wake)
+				break;
+			vm_wait_once_locked(vm, wake);
+		}
+	}
 	pthread_mutex_unlock(&vm->lock);
 	pthread_mutex_lock(&proc->bkl);
 	take(proc, lc);
