@@ -44,7 +44,8 @@
 static const struct cliopt run_options_table[] = {
     {"mem", 'm', required_argument, 0, "SIZE",
      "guest RAM (K/M/G suffix; default 64M, 8M..256G, multiple of 2M)"},
-    {"vcpus", 'c', required_argument, 0, "N", "vCPUs, one host thread each (1-64, default 1)"},
+    {"vcpus", 'c', required_argument, 0, "N",
+     "vCPUs, one host thread each (1-64; --linux: 1-8; default 1)"},
     {"disk", 'k', required_argument, 0, "PATH[,ro|,shared][,dev]",
      "attach a disk image, or with ,dev a block device (repeatable, up to 16; no symbolic "
      "link in PATH)"},

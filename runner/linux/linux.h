@@ -363,7 +363,9 @@ struct linux_proc {
 	bool resched;		 /* switch tasks when the call returns */
 	bool cur_blocked;	 /* the call blocked: retry it later */
 	bool retry_soon;	 /* ... as soon as its turn comes (a timer fired meanwhile) */
-	uint64_t cpu_mark;	 /* the vCPU thread's CPU clock at the last linux_account() */
+	bool retry_own;		 /* its vCPU retries its blocked call: a host signal waits for it */
+	bool retry_expired; /* linux_block_until() found a retried call's first deadline passed */
+	uint64_t cpu_mark;  /* the vCPU thread's CPU clock at the last linux_account() */
 	union {
 		struct linux_task_state task_state;
 		struct {
@@ -406,9 +408,10 @@ void linux_cpu_leave(struct linux_proc *proc, struct linux_cpu *lc);
  * (once per hold): no program code runs while the holder serves a call or
  * a fault, edits page tables or frees frames. */
 void linux_cpu_stop_others(struct linux_proc *proc);
-/* With the lock held: gives it up until wake (0: none), a host signal, the
- * VM's end or linux_cpu_wake_idle(); takes it back with its task loaded. */
-void linux_cpu_wait(struct linux_proc *proc, uint64_t wake);
+/* With the lock held: gives it up until wake (0: none), the VM's end or
+ * linux_cpu_wake_idle(), and with chores (a vCPU with a task) a host
+ * signal or frames from the NIC; takes it back with its task loaded. */
+void linux_cpu_wait(struct linux_proc *proc, uint64_t wake, bool chores);
 /* A task may run now: idle vCPUs look (more than one vCPU). */
 void linux_cpu_wake_idle(struct linux_proc *proc);
 /* proc->tlb_stale reaches every vCPU's flag. */
@@ -1066,6 +1069,9 @@ int linux_sigfpu_parse(const uint8_t *buf, size_t len, uint64_t addr, struct lin
 
 /* Copies the vCPU's FPU state into proc->fpu. False (the VM ends) if KVM
  * refused; true and nothing done without a vCPU run page (fuzzing). */
+/* Drops a kick pending for the serving vCPU (immediate_exit): its task
+ * retries a blocked call, which takes the host signal the kick was for. */
+void linux_arch_kick_clear(struct linux_proc *proc);
 bool linux_arch_fpu_fetch(struct linux_proc *proc);
 
 /* Internal result of a blocking call a signal interrupted: linux_syscall()

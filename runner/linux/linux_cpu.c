@@ -122,7 +122,7 @@ void linux_cpu_stop_others(struct linux_proc *proc)
 	atomic_store(&proc->stopping, false);
 }
 
-void linux_cpu_wait(struct linux_proc *proc, uint64_t wake)
+void linux_cpu_wait(struct linux_proc *proc, uint64_t wake, bool chores)
 {
 	struct linux_cpu *lc = proc->cpu;
 	struct vm *vm = proc->vm;
@@ -137,7 +137,7 @@ void linux_cpu_wait(struct linux_proc *proc, uint64_t wake)
 	if (vm->deadline_ns && (!wake || wake > vm->deadline_ns))
 		wake = vm->deadline_ns; /* --timeout */
 	while (!vm_is_ending(vm) && proc->signal_generation == generation &&
-	       !linux_signal_host_ready(proc) && !linux_net_pending(proc)) {
+	       !(chores && (linux_signal_host_ready(proc) || linux_net_pending(proc)))) {
 		if (!wake) {
 			pthread_cond_wait(&vm->cond, &vm->lock);
 		} else {

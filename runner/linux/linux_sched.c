@@ -47,6 +47,16 @@ static struct linux_task *pick(struct linux_proc *proc, bool with_cur)
 	return NULL;
 }
 
+/* Whether another vCPU holds a task (running, or blocked there): its
+ * calls may wake one here, or it must take the lock to go on. */
+static bool others_hold(const struct linux_proc *proc)
+{
+	for (unsigned i = 0; i < proc->ncpus; i++)
+		if (&proc->cpus[i] != proc->cpu && proc->cpus[i].task)
+			return true;
+	return false;
+}
+
 /* Whether a task runs on another vCPU: a call it makes may wake a task
  * blocked here, so an idle vCPU looks again each slice. */
 static bool others_run(const struct linux_proc *proc)
@@ -74,19 +84,26 @@ static uint64_t others_deadline(const struct linux_proc *proc)
 
 bool linux_block_until(struct linux_proc *proc, uint64_t deadline)
 {
-	if (proc->retry_deadline && deadline)
+	bool retried = proc->retry_deadline && deadline;
+	if (retried)
 		deadline = proc->retry_deadline; /* a retried call keeps its first deadline */
 	proc->retry_deadline = 0;
+	proc->retry_expired = false;
 	for (;;) {
-		if (deadline && now_ns() >= deadline)
+		if (deadline && now_ns() >= deadline) {
+			proc->retry_expired = retried; /* its caller's own deadline is later */
 			return false;
+		}
 		if (linux_task_sigpending(proc, proc->cur) & ~proc->sigmask)
 			return true; /* a timer's signal to deliver: the call gives up (EINTR) */
 		if (linux_spawn_poll(proc, true)) /* `lockvm exec`: a new task, or a kill */
 			return true;
-		/* Several vCPUs: the call never waits holding the lock; the
-		 * vCPU waits in the scheduler (smp_wait_for_task). */
-		if ((proc->ntasks > 1 && pick(proc, false)) || proc->ncpus > 1) {
+		if (proc->ncpus > 1 && linux_signal_host_ready(proc) &&
+		    linux_signal_host_wakes(proc))
+			return true; /* a handler runs: the call gives up (EINTR or restart) */
+		/* Another vCPU holds a task: the call does not wait holding the
+		 * lock; this vCPU waits in the scheduler (smp_wait_for_task). */
+		if ((proc->ntasks > 1 && pick(proc, false)) || others_hold(proc)) {
 			/* Another task runs; this call is retried later. */
 			proc->cur_blocked = true;
 			proc->resched = true;
@@ -272,7 +289,7 @@ static struct linux_task *smp_wait_for_task(struct linux_proc *proc)
 				wake = slice;
 		}
 		wake = linux_net_wake(wake);
-		linux_cpu_wait(proc, wake);
+		linux_cpu_wait(proc, wake, true);
 		waited = true;
 	}
 }
@@ -345,6 +362,9 @@ void linux_sched_switch(struct linux_proc *proc, struct linux_regs *regs)
 	     cur->run == LINUX_TASK_BLOCKED)) {
 		next = smp_wait_for_task(proc);
 		if (next == cur) { /* its own blocked call again */
+			proc->retry_own = true;
+			if (linux_signal_host_ready(proc))
+				linux_arch_kick_clear(proc); /* the call takes it, not the kick */
 			proc->regs_replaced = true;
 			resume_task(proc, cur, regs);
 			return;
@@ -401,7 +421,7 @@ bool linux_sched_idle(struct linux_proc *proc, struct linux_regs *regs)
 		uint64_t deadline = others_deadline(proc);
 		if (deadline && (!wake || deadline < wake))
 			wake = deadline;
-		linux_cpu_wait(proc, wake);
+		linux_cpu_wait(proc, wake, false); /* no task: no chores */
 	}
 }
 

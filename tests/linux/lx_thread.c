@@ -1,4 +1,4 @@
-/* --linux test program: threads — a mutex under contention, condition variables, join (CLEARTID), thread-local storage, futex timeouts, EINTR, requeue, wake-op, EFAULT, private and shared futex keys, tgkill to one thread, per-thread signal masks, a robust mutex whose owner died; modes: "exit-group" (a side thread's exit_group), "exec" (execve from a side thread), "spin" (a spinning thread does not starve main), "parallel" (two threads run at once on two vCPUs, seen by getcpu), "spinners" (three spinning threads all run), "robust-loop" (a looping robust list at death). */
+/* --linux test program: threads — a mutex under contention, condition variables, join (CLEARTID), thread-local storage, futex timeouts, EINTR, requeue, wake-op, EFAULT, private and shared futex keys, tgkill to one thread, per-thread signal masks, a robust mutex whose owner died; modes: "exit-group" (a side thread's exit_group), "exec" (execve from a side thread), "spin" (a spinning thread does not starve main), "parallel" (two threads run at once on two vCPUs, seen by getcpu), "spinners" (three spinning threads all run), "exec-writer" (exec while a thread writes memory on another vCPU: the new image stays clean), "robust-loop" (a looping robust list at death). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
@@ -439,6 +439,35 @@ static void *cpu_watcher(void *arg)
 	return NULL;
 }
 
+/* "exec-writer": a thread writes all of area on the other vCPU while main
+ * execs "exec-check", whose own area (fresh zero pages, maybe the old
+ * image's frames) must stay zero: no write of the old image lands there. */
+static unsigned char area[4 << 20];
+static volatile unsigned long writer_rounds;
+
+static void *area_writer(void *arg)
+{
+	for (;;) {
+		for (size_t i = 0; i < sizeof(area); i += 64)
+			((volatile unsigned char *)area)[i] = 0x5A;
+		writer_rounds++;
+	}
+	return NULL;
+}
+
+static int area_check(void)
+{
+	for (int round = 0; round < 200; round++) { /* ~ tens of ms of looking */
+		for (size_t i = 0; i < sizeof(area); i += 64)
+			if (((volatile unsigned char *)area)[i]) {
+				printf("the old image wrote into the new one at offset %zu\n", i);
+				return 1;
+			}
+	}
+	printf("new image untouched\n");
+	return 0;
+}
+
 /* "spinners": three threads that never make a call. */
 static volatile unsigned long spins[3];
 
@@ -508,6 +537,16 @@ int main(int argc, char **argv)
 		printf("two threads ran at once on two vCPUs\n");
 		return 0;
 	}
+	if (strcmp(mode, "exec-writer") == 0) {
+		pthread_create(&t, NULL, area_writer, NULL);
+		while (writer_rounds < 3) /* it runs, on the other vCPU */
+			sched_yield();
+		char *args[] = {argv[0], "exec-check", NULL};
+		execv(argv[0], args);
+		return 1;
+	}
+	if (strcmp(mode, "exec-check") == 0)
+		return area_check();
 	if (strcmp(mode, "parallel-forever") == 0) { /* two threads spin, main waits */
 		pthread_create(&t, NULL, spinner, NULL);
 		pthread_create(&t, NULL, spinner, NULL);

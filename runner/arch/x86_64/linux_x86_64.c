@@ -333,6 +333,13 @@ static bool stub_unwind(struct vcpu *vcpu, struct linux_proc *proc, struct kvm_r
 	return true;
 }
 
+void linux_arch_kick_clear(struct linux_proc *proc)
+{
+	struct vcpu *vcpu = linux_vcpu(proc);
+	if (vcpu)
+		__atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_RELEASE);
+}
+
 /* XSAVE header (at 512 in struct kvm_xsave): XSTATE_BV x87|SSE, the rest 0. */
 #define XSAVE_HEADER_OFFSET 512
 #define XSTATE_X87_SSE	    3ULL
