@@ -79,12 +79,20 @@ struct linux_cpu *linux_cpu_enter(struct linux_proc *proc, struct vcpu *vcpu)
 	}
 	pthread_mutex_lock(&proc->bkl);
 	take(proc, lc);
+	lc->gen_seen = proc->wake_gen;
 	return lc;
 }
 
 void linux_cpu_leave(struct linux_proc *proc, struct linux_cpu *lc)
 {
 	give(proc, lc);
+	/* Calls served here may let a call blocked on a waiting vCPU go on:
+	 * one that waits for no deadline nor slice looks again. */
+	bool untimed = false;
+	for (unsigned i = 0; proc->wake_gen != lc->gen_seen && i < proc->ncpus; i++)
+		untimed |= &proc->cpus[i] != lc && proc->cpus[i].untimed_wait;
+	if (untimed)
+		linux_cpu_wake_idle(proc);
 	if (lc->task && linux_thread_alive(lc->task))
 		lc->runs++;
 	/* Set under the lock: a holder after this one kicks it. */

@@ -279,8 +279,7 @@ static struct linux_task *smp_wait_for_task(struct linux_proc *proc)
 		if (!blocked && cur->on_cpu && proc->cpu->index != 0)
 			return NULL; /* gone or stopped: vCPU 0 keeps the VM's chores */
 		uint64_t wake = others_deadline(proc), timer = linux_timers_next(proc);
-		if (timer && (!wake || timer < wake))
-			wake = timer;
+		wake = timer && (!wake || timer < wake) ? timer : wake; /* a timer may wake one */
 		if (blocked && cur->block_deadline && (!wake || cur->block_deadline < wake))
 			wake = cur->block_deadline;
 		if (others_run(proc)) {
@@ -289,7 +288,9 @@ static struct linux_task *smp_wait_for_task(struct linux_proc *proc)
 				wake = slice;
 		}
 		wake = linux_net_wake(wake);
+		proc->cpu->untimed_wait = !wake || wake > now_ns() + LINUX_SLICE_MS * 1000000ULL;
 		linux_cpu_wait(proc, wake, true);
+		proc->cpu->untimed_wait = false;
 		waited = true;
 	}
 }
@@ -317,6 +318,8 @@ static void switch_to(struct linux_proc *proc, struct linux_task *cur, struct li
 		cur->on_cpu = 0;
 		if (!linux_thread_alive(cur))
 			left_behind(proc, cur);
+		else if (cur->run == LINUX_TASK_BLOCKED)
+			linux_cpu_wake_idle(proc); /* on no vCPU now: an idle one may retry it */
 	}
 	proc->fs_base_dirty = true;
 	proc->regs_replaced = true;
