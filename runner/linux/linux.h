@@ -134,7 +134,7 @@ struct linux_fd_slot {
 #define LINUX_DIRTY_END 0x90000ULL
 /* vCPUs a --linux VM may have (--vcpus): each has its own flush stub and
  * an equal share of the list area (LINUX_DIRTY_GPA..END). */
-#define LINUX_MAX_CPUS 8
+#define LINUX_MAX_CPUS 8u
 
 /* Guest RAM above the runner's area as 4K frames with reference counts. */
 struct linux_pages {
