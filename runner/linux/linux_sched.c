@@ -364,7 +364,7 @@ void linux_sched_switch(struct linux_proc *proc, struct linux_regs *regs)
 	    (!linux_thread_alive(cur) || linux_task_stopped(proc, cur) ||
 	     cur->run == LINUX_TASK_BLOCKED)) {
 		next = smp_wait_for_task(proc);
-		if (next == cur) { /* its own blocked call again */
+		if (next && next == cur) { /* its own blocked call again */
 			proc->retry_own = true;
 			if (linux_signal_host_ready(proc))
 				linux_arch_kick_clear(proc); /* the call takes it, not the kick */

@@ -312,7 +312,7 @@ static bool stub_unwind(struct vcpu *vcpu, struct linux_proc *proc, struct kvm_r
 	uint64_t at = k->rip - stub;
 	/* rax, rcx, rdx, rsi pushed one byte each from 0; popped in reverse. */
 	unsigned popped = at >= FLUSH_POP_AT ? (unsigned)(at - FLUSH_POP_AT) : 0;
-	unsigned on_stack = at < 4 ? (unsigned)at : 4 - popped;
+	size_t on_stack = at < 4 ? (size_t)at : 4 - popped;
 	uint64_t words[9];
 	const uint8_t *stack = guest_mem_ptr(&vcpu->vm->mem, k->rsp, (on_stack + 5) * 8);
 	if (!stack)
@@ -320,7 +320,7 @@ static bool stub_unwind(struct vcpu *vcpu, struct linux_proc *proc, struct kvm_r
 	memcpy(words, stack, (on_stack + 5) * 8);
 	if (at >= 4) { /* the four are the stub's: the program's are on the stack */
 		unsigned long long *saved[4] = {&k->rsi, &k->rdx, &k->rcx, &k->rax};
-		for (unsigned j = popped; j < 4; j++)
+		for (size_t j = popped; j < 4; j++)
 			*saved[j] = words[j - popped];
 	}
 	const uint64_t *frame = words + on_stack; /* rip, cs, rflags, rsp, ss */
