@@ -131,14 +131,22 @@ struct linux_fd_slot {
  * frame) and reloads CR3 (which flushes the TLB where KVM does not).
  */
 #define LINUX_DIRTY_GPA 0x50000ULL
-#define LINUX_DIRTY_MAX ((0x90000ULL - LINUX_DIRTY_GPA) / 8 - 1)
+#define LINUX_DIRTY_END 0x90000ULL
+/* vCPUs a --linux VM may have (--vcpus): each has its own flush stub and
+ * an equal share of the list area (LINUX_DIRTY_GPA..END). */
+#define LINUX_MAX_CPUS 8u
 
 /* Guest RAM above the runner's area as 4K frames with reference counts. */
 struct linux_pages {
-	uint64_t *dirty;     /* host view of the list at LINUX_DIRTY_GPA */
-	uint64_t ndirty;     /* entries in it */
-	bool dirty_overflow; /* more than LINUX_DIRTY_MAX: the VM ends */
-	uint64_t physmap;    /* the PDPT frame of LINUX_PHYSMAP */
+	/* Per vCPU: the frames written since its flush stub last ran (VMM
+	 * memory; linux_mm_cr3() copies them into its share of the list
+	 * area), up to dirty_max each; more in one call ends the VM. */
+	uint64_t *dirty[LINUX_MAX_CPUS];
+	uint64_t ndirty[LINUX_MAX_CPUS];
+	unsigned ncpus;
+	uint64_t dirty_max;
+	bool dirty_overflow;
+	uint64_t physmap; /* the PDPT frame of LINUX_PHYSMAP */
 	struct guest_mem *mem;
 	uint64_t first, count; /* frames [first, first + count), in pages */
 	uint64_t next;	       /* frames from here on were never handed out */
@@ -286,6 +294,37 @@ struct linux_task {
 	struct linux_regs regs;	       /* while it does not run */
 	struct linux_fpu fpu;	       /* while it does not run */
 	struct linux_task_state saved; /* while it does not run */
+	/* The vCPU it is on (index + 1; 0: none): running there, or held
+	 * there while that vCPU waits for its blocked call. No other vCPU
+	 * picks it, and it is freed only once that vCPU left it. */
+	unsigned on_cpu;
+	bool free_pending; /* out of the task table: freed when its vCPU leaves it */
+};
+
+/*
+ * One vCPU of the VM as the Linux-ABI layer sees it. Every vCPU thread
+ * runs the program's code in parallel; the layer itself runs under one
+ * lock (proc->bkl), and while a call or a fault is served the other
+ * vCPUs are out of KVM_RUN (linux_cpu_stop_others()), so the layer and
+ * the page tables it edits stay as single-threaded as with one vCPU.
+ */
+struct linux_cpu {
+	struct vcpu *vcpu;
+	unsigned index;
+	struct linux_task *task; /* on this vCPU (linux_task.on_cpu); NULL: none yet */
+	atomic_bool in_guest;	 /* from the lock's release to KVM_RUN's return */
+	bool stop_kicked;	 /* kicked only to stop it (linux_cpu_stop_others) */
+	bool others_stopped;	 /* it holds the lock and the others are out */
+	bool untimed_wait;	 /* waits with no slice's look: a call served elsewhere wakes it */
+	uint64_t gen_seen;	 /* proc->wake_gen when it took the lock */
+	bool tlb_stale;		 /* a mapping lost rights: its flush stub runs before the program */
+	/* The call state of the task it serves, kept while another vCPU holds
+	 * the lock (linux_proc's fields of the same names). */
+	uint64_t retry_deadline, cpu_mark, sigmask_saved, serve_start, serve_tail;
+	bool sigmask_restore, resched, cur_blocked, retry_soon, regs_replaced, fs_base_dirty;
+	bool retry_call;
+	struct linux_regs *regs;
+	uint64_t runs; /* entries into the guest with a task (/proc/stat) */
 };
 
 struct linux_proc {
@@ -294,6 +333,12 @@ struct linux_proc {
 	/* Memory: the VM's frame pool (linux_page.c), the runner's pages every
 	 * address space maps (the running task's address space is mm). */
 	struct linux_pages pages;
+	/* vCPUs (linux_cpu.c): cpu holds bkl, and cur is its task. */
+	pthread_mutex_t bkl;
+	struct linux_cpu cpus[LINUX_MAX_CPUS];
+	unsigned ncpus;
+	struct linux_cpu *cpu;
+	atomic_bool stopping; /* the lock's holder waits for the others to leave KVM_RUN */
 	struct linux_kmap kmaps[LINUX_MAX_KMAPS];
 	unsigned nkmaps;
 	uint64_t user_top;	/* end of what the program may ever map */
@@ -325,6 +370,8 @@ struct linux_proc {
 	uint64_t cpu_mark;	 /* the vCPU thread's CPU clock at the last linux_account() */
 	uint64_t serve_start;	 /* the wall clock when the call being served began, or 0 */
 	uint64_t serve_tail;	 /* the wall time of the last call's end, not sampled */
+	bool retry_own;		 /* its vCPU retries its blocked call: a host signal waits for it */
+	bool retry_expired; /* linux_block_until() found a retried call's first deadline passed */
 	union {
 		struct linux_task_state task_state;
 		struct {
@@ -354,6 +401,30 @@ struct linux_proc {
 	struct linux_pty *ptys[LINUX_PTYS]; /* pty pairs by index (linux_pty.c) */
 };
 
+/* ---- linux_cpu.c: the vCPUs ---- */
+
+/* proc->cpus from vm->vcpu_count (1 without vCPUs: fuzzing); cpu 0 holds. */
+void linux_cpu_init(struct linux_proc *proc);
+/* A vCPU thread's exit: leaves the guest, takes proc->bkl and loads its
+ * task's state into proc (proc->cpu, proc->cur). */
+struct linux_cpu *linux_cpu_enter(struct linux_proc *proc, struct vcpu *vcpu);
+/* Before KVM_RUN again: gives the lock back. */
+void linux_cpu_leave(struct linux_proc *proc, struct linux_cpu *lc);
+/* Kicks every other vCPU out of KVM_RUN and waits until each has left it
+ * (once per hold): no program code runs while the holder serves a call or
+ * a fault, edits page tables or frees frames. */
+void linux_cpu_stop_others(struct linux_proc *proc);
+/* With the lock held: gives it up until wake (0: none), the VM's end or
+ * linux_cpu_wake_idle(), and with chores (a vCPU with a task) a host
+ * signal or frames from the NIC; takes it back with its task loaded. */
+void linux_cpu_wait(struct linux_proc *proc, uint64_t wake, bool chores);
+/* A task may run now: idle vCPUs look (more than one vCPU). */
+void linux_cpu_wake_idle(struct linux_proc *proc);
+/* proc->tlb_stale reaches every vCPU's flag. */
+void linux_cpu_tlb_stale(struct linux_proc *proc);
+/* The holder's vCPU must run its flush stub before the program resumes. */
+bool linux_cpu_flush_due(struct linux_proc *proc);
+
 /* ---- linux_netif.c: the stack served while the program runs or blocks ---- */
 
 /* Syscall entry: adds eth0 at the program's first call (waiting for a DHCP
@@ -376,7 +447,7 @@ void linux_net_frames_in(struct vm *vm);
 /*
  * Builds the process in vm's RAM from the ELF file[0, size): page tables,
  * image, stack with argv/envp/auxv, descriptor tables, the file tree from
- * cfg->fs_fd. Needs guest RAM mapped and vm->vcpu_count == 1. Returns the
+ * cfg->fs_fd. Needs guest RAM mapped and 1 to LINUX_MAX_CPUS vCPUs. Returns the
  * process, or NULL with a one-line reason in err.
  */
 struct linux_proc *linux_setup(struct vm *vm, const uint8_t *file, uint64_t size,
@@ -409,8 +480,14 @@ const char *linux_syscall_name(uint64_t nr);
 #define LINUX_PROT_WRITE 2u
 #define LINUX_PROT_EXEC	 4u
 
-/* The frame pool over guest RAM above LOCKVM_RUNNER_END. 0 or -ENOMEM. */
-int linux_pages_init(struct linux_pages *pg, struct guest_mem *mem);
+/* The frame pool over guest RAM above LOCKVM_RUNNER_END, with a
+ * page-table list for each of ncpus vCPUs. 0 or -ENOMEM. */
+int linux_pages_init(struct linux_pages *pg, struct guest_mem *mem, unsigned ncpus);
+/* vCPU cpu's share of the list area: its guest-physical address. */
+uint64_t linux_pages_list_gpa(const struct linux_pages *pg, unsigned cpu);
+/* vCPU cpu left its flush stub unfinished: what its list held is listed
+ * again for its next run of the stub. */
+void linux_pages_requeue(struct linux_pages *pg, unsigned cpu);
 void linux_pages_free(struct linux_pages *pg);
 /* A zeroed frame with one reference (its guest-physical address), or 0. */
 uint64_t linux_page_alloc(struct linux_pages *pg);
@@ -1011,6 +1088,9 @@ int linux_sigfpu_parse(const uint8_t *buf, size_t len, uint64_t addr, struct lin
 
 /* Copies the vCPU's FPU state into proc->fpu. False (the VM ends) if KVM
  * refused; true and nothing done without a vCPU run page (fuzzing). */
+/* Drops a kick pending for the serving vCPU (immediate_exit): its task
+ * retries a blocked call, which takes the host signal the kick was for. */
+void linux_arch_kick_clear(struct linux_proc *proc);
 bool linux_arch_fpu_fetch(struct linux_proc *proc);
 
 /* Internal result of a blocking call a signal interrupted: linux_syscall()

@@ -45,7 +45,8 @@ static void map_runner_pages(struct linux_proc *proc)
 	const uint64_t present_rw_nx = 1ULL | 2ULL | (1ULL << 63);
 	linux_mm_reserve(proc, X86_GDT_GPA, X86_STUBS_GPA - X86_GDT_GPA, present_rw_nx);
 	linux_mm_reserve(proc, X86_STUBS_GPA, PAGE, 1ULL); /* ring-0 stubs: read, execute */
-	linux_mm_reserve(proc, X86_RING0_STACKS_GPA, PAGE, present_rw_nx);
+	/* one ring-0 stack per vCPU (its flush stub and fault frames) */
+	linux_mm_reserve(proc, X86_RING0_STACKS_GPA, PAGE * proc->ncpus, present_rw_nx);
 	write_syscall_stub(proc);
 }
 
@@ -138,8 +139,8 @@ static int load_first(struct linux_proc *proc, const uint8_t *file, uint64_t siz
 struct linux_proc *linux_setup(struct vm *vm, const uint8_t *file, uint64_t size,
 			       const struct linux_config *cfg, char *err, size_t errlen)
 {
-	if (vm->vcpu_count != 1) {
-		snprintf(err, errlen, "a --linux guest runs on exactly one vCPU");
+	if (vm->vcpu_count < 1 || vm->vcpu_count > LINUX_MAX_CPUS) {
+		snprintf(err, errlen, "a --linux guest runs on 1 to %u vCPUs", LINUX_MAX_CPUS);
 		return NULL;
 	}
 	struct linux_proc *proc = calloc(1, sizeof(*proc));
@@ -187,6 +188,8 @@ void linux_print_stats(const struct linux_proc *proc)
 			proc->enosys_by_nr[LINUX_ENOSYS_SLOTS]);
 	if (proc->eafnosupport)
 		fprintf(stderr, " eafnosupport=%" PRIu64, proc->eafnosupport);
+	for (unsigned c = 0; proc->ncpus > 1 && c < proc->ncpus; c++) /* entries with a task */
+		fprintf(stderr, " cpu%u=%" PRIu64, c, proc->cpus[c].runs);
 	fprintf(stderr, "\n");
 }
 

@@ -107,6 +107,7 @@ static long do_clone(struct linux_proc *proc, uint64_t flags, uint64_t newsp, ui
 	child->set_child_tid = (flags & L_CLONE_CHILD_SETTID) ? child_tid : 0;
 	proc->tasks[proc->ntasks++] = child;
 	linux_sched_tasks_changed(proc);
+	linux_cpu_wake_idle(proc); /* an idle vCPU may run it */
 	int32_t tid = pid;
 	if (flags & L_CLONE_PARENT_SETTID)
 		(void)linux_copy_out(proc, parent_tid, &tid, sizeof(tid));

@@ -78,8 +78,10 @@ static long wake(struct linux_proc *proc, const struct futex_key *key, int64_t n
 		if (++woken >= nr)
 			break;
 	}
-	if (woken)
+	if (woken) {
 		proc->wake_gen++;
+		linux_cpu_wake_idle(proc); /* an idle vCPU may run a woken one */
+	}
 	return woken;
 }
 

@@ -28,7 +28,8 @@ static void add_kmap(struct linux_proc *proc, uint64_t addr, uint64_t len, uint6
 
 int linux_mm_init(struct linux_proc *proc, char *err, size_t errlen)
 {
-	if (linux_pages_init(&proc->pages, &proc->vm->mem) < 0) {
+	linux_cpu_init(proc); /* each vCPU has its own list of page-table pages */
+	if (linux_pages_init(&proc->pages, &proc->vm->mem, proc->ncpus) < 0) {
 		snprintf(err, errlen, "guest RAM too small for a Linux guest");
 		return -1;
 	}

@@ -7,20 +7,35 @@
 #include "linux.h"
 #include "linux_pte.h"
 
-int linux_pages_init(struct linux_pages *pg, struct guest_mem *mem)
+uint64_t linux_pages_list_gpa(const struct linux_pages *pg, unsigned cpu)
+{
+	return LINUX_DIRTY_GPA + (uint64_t)cpu * (pg->dirty_max + 1) * 8;
+}
+
+int linux_pages_init(struct linux_pages *pg, struct guest_mem *mem, unsigned ncpus)
 {
 	memset(pg, 0, sizeof(*pg));
-	if (mem->size <= LOCKVM_RUNNER_END)
+	if (mem->size <= LOCKVM_RUNNER_END || ncpus == 0 || ncpus > LINUX_MAX_CPUS)
 		return -ENOMEM;
+	/* Each vCPU's share of the list area: its count, then its entries. */
+	pg->ncpus = ncpus;
+	pg->dirty_max = (LINUX_DIRTY_END - LINUX_DIRTY_GPA) / ncpus / 8 - 1;
+	for (unsigned c = 0; c < ncpus; c++) {
+		pg->dirty[c] = malloc((pg->dirty_max + 1) * 8);
+		if (!pg->dirty[c] ||
+		    !guest_mem_ptr(mem, linux_pages_list_gpa(pg, c), (pg->dirty_max + 1) * 8)) {
+			linux_pages_free(pg);
+			return -ENOMEM;
+		}
+	}
 	pg->mem = mem;
 	pg->first = LOCKVM_RUNNER_END / PAGE;
 	pg->count = mem->size / PAGE - pg->first;
 	/* 8 bytes of VMM memory per 4K frame; calloc's zero pages are
 	 * only backed as frames are used. */
-	pg->dirty = guest_mem_ptr(mem, LINUX_DIRTY_GPA, (LINUX_DIRTY_MAX + 1) * 8);
 	pg->refs = calloc(pg->count, sizeof(*pg->refs));
 	pg->free = calloc(pg->count, sizeof(*pg->free));
-	if (!pg->dirty || !pg->refs || !pg->free) {
+	if (!pg->refs || !pg->free) {
 		linux_pages_free(pg);
 		return -ENOMEM;
 	}
@@ -29,6 +44,10 @@ int linux_pages_init(struct linux_pages *pg, struct guest_mem *mem)
 
 void linux_pages_free(struct linux_pages *pg)
 {
+	for (unsigned c = 0; c < LINUX_MAX_CPUS; c++) {
+		free(pg->dirty[c]);
+		pg->dirty[c] = NULL;
+	}
 	free(pg->refs);
 	free(pg->free);
 	pg->refs = NULL;
@@ -129,16 +148,38 @@ void linux_page_zero(struct linux_pages *pg, uint64_t gpa)
 		zero_later(pg, f);
 }
 
+void linux_pages_requeue(struct linux_pages *pg, unsigned cpu)
+{
+	const uint64_t *list =
+	    guest_mem_ptr(pg->mem, linux_pages_list_gpa(pg, cpu), (pg->dirty_max + 1) * 8);
+	if (!list || cpu >= pg->ncpus)
+		return;
+	uint64_t n = list[0] < pg->dirty_max ? list[0] : pg->dirty_max;
+	for (uint64_t i = 1; i <= n; i++) {
+		if (pg->ndirty[cpu] >= pg->dirty_max) {
+			pg->dirty_overflow = true;
+			return;
+		}
+		pg->dirty[cpu][++pg->ndirty[cpu]] = list[i];
+	}
+}
+
 void linux_page_dirty(struct linux_pages *pg, uint64_t table)
 {
 	table &= ~PAGE_MASK;
-	/* A loop over pages writes the same few tables in turn: once each. */
-	for (uint64_t i = pg->ndirty; i > 0 && i + 4 > pg->ndirty; i--)
-		if (pg->dirty[i] == LINUX_PHYSMAP + table)
-			return;
-	if (pg->ndirty >= LINUX_DIRTY_MAX) {
-		pg->dirty_overflow = true;
-		return;
+	/* Every vCPU's list: any of them may run an address space using it. */
+	for (unsigned c = 0; c < pg->ncpus; c++) {
+		uint64_t *list = pg->dirty[c], n = pg->ndirty[c];
+		bool listed = false;
+		/* A loop over pages writes the same few tables in turn: once each. */
+		for (uint64_t i = n; i > 0 && i + 4 > n && !listed; i--)
+			listed = list[i] == LINUX_PHYSMAP + table;
+		if (listed)
+			continue;
+		if (n >= pg->dirty_max) {
+			pg->dirty_overflow = true;
+			continue;
+		}
+		list[++pg->ndirty[c]] = LINUX_PHYSMAP + table;
 	}
-	pg->dirty[++pg->ndirty] = LINUX_PHYSMAP + table;
 }

@@ -246,15 +246,21 @@ bool linux_mm_fault(struct linux_proc *proc, uint64_t addr, uint64_t error_code)
 uint64_t linux_mm_cr3(struct linux_proc *proc, uint64_t cur, bool *flush)
 {
 	struct linux_pages *pg = &proc->pages;
-	*flush = proc->tlb_stale || pg->ndirty || cur != proc->mm->root;
-	proc->tlb_stale = false;
+	unsigned c = proc->cpu->index;
+	linux_cpu_tlb_stale(proc); /* every vCPU's, if a mapping lost rights */
+	*flush = proc->cpu->tlb_stale || pg->ndirty[c] || cur != proc->mm->root;
+	proc->cpu->tlb_stale = false;
 	if (pg->dirty_overflow)
 		vm_end(proc->vm, EXIT_GUEST_ERROR,
 		       "lockvm-vmm: more than %llu page-table pages changed in one call",
-		       (unsigned long long)LINUX_DIRTY_MAX);
+		       (unsigned long long)pg->dirty_max);
 	/* The flush stub's list: its count, read by the guest itself. */
-	pg->dirty[0] = pg->ndirty;
-	pg->ndirty = 0;
+	uint64_t *list =
+	    guest_mem_ptr(&proc->vm->mem, linux_pages_list_gpa(pg, c), (pg->ndirty[c] + 1) * 8);
+	pg->dirty[c][0] = pg->ndirty[c];
+	if (list)
+		memcpy(list, pg->dirty[c], (pg->ndirty[c] + 1) * 8);
+	pg->ndirty[c] = 0;
 	return proc->mm->root;
 }
 

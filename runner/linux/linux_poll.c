@@ -62,7 +62,7 @@ bool linux_poll_wait_more(struct linux_proc *proc, uint64_t deadline, long *err)
 		*err = -EINTR;
 		return false;
 	}
-	return true;
+	return !proc->retry_expired; /* a retried wait timed out at its first deadline */
 }
 
 static long do_poll(struct linux_proc *proc, uint64_t ufds, uint64_t nfds, int64_t timeout_ns)

@@ -1,6 +1,7 @@
 /* Tasks sharing the one vCPU of a Linux-ABI guest: a call that blocks gives the vCPU to another task and is retried when something happened (any call served, an exit, a signal; a futex wait only for its wake) or its deadline passed; with every task blocked the vCPU thread waits. Also sched_yield, affinity, policy and getcpu. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 
 #include "linux.h"
 
@@ -20,6 +21,12 @@ static bool runnable(struct linux_proc *proc, const struct linux_task *t, uint64
 	       t->futex.state == FUTEX_WOKEN;
 }
 
+/* On another vCPU than the one serving: not for this one to run. */
+static bool elsewhere(const struct linux_proc *proc, const struct linux_task *t)
+{
+	return t->on_cpu && t->on_cpu != proc->cpu->index + 1;
+}
+
 /* The next task after the running one (round robin) that can run: itself
  * last, if with_cur and it can. NULL: none. */
 static struct linux_task *pick(struct linux_proc *proc, bool with_cur)
@@ -30,12 +37,36 @@ static struct linux_task *pick(struct linux_proc *proc, bool with_cur)
 	uint64_t now = now_ns();
 	for (unsigned k = 1; k <= n; k++) {
 		struct linux_task *t = proc->tasks[(at + k) % n];
+		if (elsewhere(proc, t))
+			continue;
 		if (t != proc->cur
 			? runnable(proc, t, now)
 			: with_cur && t->run == LINUX_TASK_RUNNABLE && !linux_task_stopped(proc, t))
 			return t;
 	}
 	return NULL;
+}
+
+/* Whether another vCPU holds a task (running, or blocked there): its
+ * calls may wake one here, or it must take the lock to go on. */
+static bool others_hold(const struct linux_proc *proc)
+{
+	for (unsigned i = 0; i < proc->ncpus; i++)
+		if (&proc->cpus[i] != proc->cpu && proc->cpus[i].task)
+			return true;
+	return false;
+}
+
+/* Whether a task runs on another vCPU: a call it makes may wake a task
+ * blocked here, so an idle vCPU looks again each slice. */
+static bool others_run(const struct linux_proc *proc)
+{
+	for (unsigned i = 0; i < proc->ncpus; i++) {
+		const struct linux_task *t = proc->cpus[i].task;
+		if (&proc->cpus[i] != proc->cpu && t && t->run == LINUX_TASK_RUNNABLE)
+			return true;
+	}
+	return false;
 }
 
 /* The earliest deadline of another blocked task, or 0. */
@@ -53,17 +84,26 @@ static uint64_t others_deadline(const struct linux_proc *proc)
 
 bool linux_block_until(struct linux_proc *proc, uint64_t deadline)
 {
-	if (proc->retry_deadline && deadline)
+	bool retried = proc->retry_deadline && deadline;
+	if (retried)
 		deadline = proc->retry_deadline; /* a retried call keeps its first deadline */
 	proc->retry_deadline = 0;
+	proc->retry_expired = false;
 	for (;;) {
-		if (deadline && now_ns() >= deadline)
+		if (deadline && now_ns() >= deadline) {
+			proc->retry_expired = retried; /* its caller's own deadline is later */
 			return false;
+		}
 		if (linux_task_sigpending(proc, proc->cur) & ~proc->sigmask)
 			return true; /* a timer's signal to deliver: the call gives up (EINTR) */
 		if (linux_spawn_poll(proc, true)) /* `lockvm exec`: a new task, or a kill */
 			return true;
-		if (proc->ntasks > 1 && pick(proc, false)) {
+		if (proc->ncpus > 1 && linux_signal_host_ready(proc) &&
+		    linux_signal_host_wakes(proc))
+			return true; /* a handler runs: the call gives up (EINTR or restart) */
+		/* Another vCPU holds a task: the call does not wait holding the
+		 * lock; this vCPU waits in the scheduler (smp_wait_for_task). */
+		if ((proc->ntasks > 1 && pick(proc, false)) || others_hold(proc)) {
 			/* Another task runs; this call is retried later. */
 			proc->cur_blocked = true;
 			proc->resched = true;
@@ -177,6 +217,141 @@ static struct linux_task *wait_for_task(struct linux_proc *proc)
 	}
 }
 
+/* t, gone (a zombie or out of the table) and on no vCPU now, is freed or
+ * reaped as nobody waits for it. */
+static void left_behind(struct linux_proc *proc, struct linux_task *t)
+{
+	if (t->free_pending)
+		free(t);
+	else if (t->autoreap)
+		linux_task_reap(proc, t); /* an exited thread: nobody waits for it */
+}
+
+void linux_sched_load(struct linux_proc *proc, struct linux_task *t)
+{
+	struct linux_task *old = proc->cur;
+	if (old == t)
+		return;
+	linux_thread_sync(proc); /* its threads see its fds, cwd and actions */
+	old->saved = proc->task_state;
+	proc->task_state = t->saved;
+	proc->cur = t;
+	if (!old->on_cpu && !linux_thread_alive(old))
+		left_behind(proc, old);
+}
+
+/*
+ * Several vCPUs: the running task cannot go on (it blocked, exited or
+ * stopped) and no other can run here. A blocked one stays on this vCPU,
+ * which waits with the lock given up — for a deadline, a timer, a host
+ * signal, a new runnable task, or the next slice while other vCPUs run
+ * tasks (their calls may wake it) — and retries it or runs another. A
+ * gone one leaves the vCPU (NULL: the caller idles without a task).
+ */
+static struct linux_task *smp_wait_for_task(struct linux_proc *proc)
+{
+	struct linux_task *cur = proc->cur;
+	bool waited = false;
+	for (;;) {
+		if (vm_is_ending(proc->vm) ||
+		    (proc->vm->deadline_ns && now_ns() >= proc->vm->deadline_ns))
+			return NULL;
+		(void)linux_timers_run(proc); /* a signal sent makes its task runnable */
+		(void)linux_spawn_poll(proc, true);
+		if (linux_net_run(proc))
+			proc->wake_gen++;
+		if (linux_signal_host_ready(proc) && linux_signal_host_wakes(proc))
+			proc->wake_gen++;
+		struct linux_task *next = pick(proc, true);
+		bool blocked = cur->run == LINUX_TASK_BLOCKED && !linux_task_stopped(proc, cur);
+		/* Its own call is retried once something happened; that another
+		 * vCPU served a call counts only after a wait (no hot loop). */
+		bool signalled = linux_task_sigpending(proc, cur) & ~proc->sigmask;
+		bool due = cur->block_deadline && now_ns() >= cur->block_deadline;
+		bool served = cur->futex.state != FUTEX_QUEUED &&
+			      cur->block_gen != proc->wake_gen &&
+			      (waited || cur->block_gen == proc->wake_gen - 1);
+		if (!next && blocked &&
+		    (signalled || due || served || cur->futex.state == FUTEX_WOKEN))
+			next = cur;
+		if (next)
+			return next;
+		if (!blocked && cur->on_cpu && proc->cpu->index != 0)
+			return NULL; /* gone or stopped: vCPU 0 keeps the VM's chores */
+		uint64_t wake = others_deadline(proc), timer = linux_timers_next(proc);
+		wake = timer && (!wake || timer < wake) ? timer : wake; /* a timer may wake one */
+		if (blocked && cur->block_deadline && (!wake || cur->block_deadline < wake))
+			wake = cur->block_deadline;
+		if (others_run(proc)) {
+			uint64_t slice = now_ns() + LINUX_SLICE_MS * 1000000ULL;
+			if (!wake || slice < wake)
+				wake = slice;
+		}
+		wake = linux_net_wake(wake);
+		proc->cpu->untimed_wait = !wake || wake > now_ns() + LINUX_SLICE_MS * 1000000ULL;
+		linux_cpu_wait(proc, wake, true);
+		proc->cpu->untimed_wait = false;
+		waited = true;
+	}
+}
+
+/* Loads next (not cur) into proc and regs: the vCPU runs it now. */
+static void switch_to(struct linux_proc *proc, struct linux_task *cur, struct linux_task *next,
+		      struct linux_regs *regs)
+{
+	if (cur) {
+		linux_thread_sync(proc); /* its threads see its fds, cwd and actions */
+		linux_account(proc);	 /* the CPU time so far is cur's */
+		cur->regs = *regs;
+		if (linux_thread_alive(cur))
+			cur->fpu = *linux_fpu_cur(proc);
+		cur->saved = proc->task_state;
+	} else {
+		linux_sched_load(proc, next); /* a vCPU without a task: the holder's state goes */
+	}
+	linux_fpu_set(proc, &next->fpu);
+	proc->task_state = next->saved;
+	*regs = next->regs;
+	proc->cur = next;
+	next->on_cpu = proc->cpu->index + 1;
+	proc->cpu->task = next;
+	if (cur) {
+		cur->on_cpu = 0;
+		if (!linux_thread_alive(cur))
+			left_behind(proc, cur);
+		else if (cur->run == LINUX_TASK_BLOCKED)
+			linux_cpu_wake_idle(proc); /* on no vCPU now: an idle one may retry it */
+	}
+	proc->fs_base_dirty = true;
+	proc->regs_replaced = true;
+	proc->regs = regs;
+}
+
+/* next, about to run, leaves its blocked call: a woken futex wait returns
+ * 0 here, not by a retried SYSCALL (one exit less per wake); a signalled
+ * one EINTR, then the handler; any other is retried with its deadline. */
+static void resume_task(struct linux_proc *proc, struct linux_task *next, struct linux_regs *regs)
+{
+	bool signalled = linux_task_sigpending(proc, next) & ~proc->sigmask;
+	bool done =
+	    next->run == LINUX_TASK_BLOCKED &&
+	    (next->futex.state == FUTEX_WOKEN || (signalled && next->futex.state != FUTEX_IDLE));
+	if (done)
+		linux_futex_interrupt(next, regs);
+	bool retry = next->run == LINUX_TASK_BLOCKED && !done; /* back at its SYSCALL */
+	proc->retry_deadline =
+	    next->run == LINUX_TASK_BLOCKED && !signalled && !done ? next->block_deadline : 0;
+	next->run = LINUX_TASK_RUNNABLE;
+	if (next->set_child_tid) {
+		int32_t tid = next->pid;
+		(void)linux_copy_out(proc, next->set_child_tid, &tid, sizeof(tid));
+		next->set_child_tid = 0;
+	}
+	uint64_t at = regs->rip;
+	linux_task_deliver_pending(proc, regs);
+	proc->retry_call = retry && regs->rip == at; /* no handler entered first */
+}
+
 void linux_sched_switch(struct linux_proc *proc, struct linux_regs *regs)
 {
 	struct linux_task *cur = proc->cur;
@@ -189,8 +364,32 @@ void linux_sched_switch(struct linux_proc *proc, struct linux_regs *regs)
 	proc->cur_blocked = false;
 	proc->retry_soon = false;
 	struct linux_task *next = pick(proc, true);
-	if (!next && (!linux_thread_alive(cur) || linux_task_stopped(proc, cur)))
+	if (!next && proc->ncpus > 1 &&
+	    (!linux_thread_alive(cur) || linux_task_stopped(proc, cur) ||
+	     cur->run == LINUX_TASK_BLOCKED)) {
+		next = smp_wait_for_task(proc);
+		if (next && next == cur) { /* its own blocked call again */
+			proc->retry_own = true;
+			if (linux_signal_host_ready(proc))
+				linux_arch_kick_clear(proc); /* the call takes it, not the kick */
+			proc->regs_replaced = true;
+			resume_task(proc, cur, regs);
+			proc->retry_call = false; /* its vCPU goes back to the SYSCALL (retry_own) */
+			return;
+		}
+		if (!next && !vm_is_ending(proc->vm)) {
+			/* Gone or stopped: the vCPU leaves it and idles. */
+			cur->regs = *regs;
+			if (linux_thread_alive(cur))
+				cur->fpu = *linux_fpu_cur(proc);
+			cur->on_cpu = 0;
+			proc->cpu->task = NULL;
+			(void)linux_sched_idle(proc, regs);
+			return;
+		}
+	} else if (!next && (!linux_thread_alive(cur) || linux_task_stopped(proc, cur))) {
 		next = wait_for_task(proc);
+	}
 	if (!next) {
 		if (vm_is_ending(proc->vm))
 			return;
@@ -206,41 +405,32 @@ void linux_sched_switch(struct linux_proc *proc, struct linux_regs *regs)
 	}
 	if (next == cur)
 		return;
-	linux_thread_sync(proc); /* its threads see its fds, cwd and actions */
-	linux_account(proc);	 /* the CPU time so far is cur's */
-	cur->regs = *regs;
-	if (linux_thread_alive(cur))
-		cur->fpu = *linux_fpu_cur(proc);
-	linux_fpu_set(proc, &next->fpu);
-	cur->saved = proc->task_state;
-	proc->task_state = next->saved;
-	*regs = next->regs;
-	proc->cur = next;
-	if (cur->autoreap)
-		linux_task_reap(proc, cur); /* an exited thread: nobody waits for it */
-	bool signalled = linux_task_sigpending(proc, next) & ~proc->sigmask;
-	/* A woken futex wait returns 0 here, not by a retried SYSCALL (one exit
-	 * less per wake); a signalled one EINTR, then the handler. */
-	bool done =
-	    next->run == LINUX_TASK_BLOCKED &&
-	    (next->futex.state == FUTEX_WOKEN || (signalled && next->futex.state != FUTEX_IDLE));
-	if (done)
-		linux_futex_interrupt(next, regs);
-	bool retry = next->run == LINUX_TASK_BLOCKED && !done; /* back at its SYSCALL */
-	proc->retry_deadline =
-	    next->run == LINUX_TASK_BLOCKED && !signalled && !done ? next->block_deadline : 0;
-	next->run = LINUX_TASK_RUNNABLE;
-	proc->fs_base_dirty = true;
-	proc->regs_replaced = true;
-	proc->regs = regs;
-	if (next->set_child_tid) {
-		int32_t tid = next->pid;
-		(void)linux_copy_out(proc, next->set_child_tid, &tid, sizeof(tid));
-		next->set_child_tid = 0;
+	switch_to(proc, cur, next, regs);
+	resume_task(proc, next, regs);
+}
+
+bool linux_sched_idle(struct linux_proc *proc, struct linux_regs *regs)
+{
+	for (;;) {
+		if (vm_is_ending(proc->vm) ||
+		    (proc->vm->deadline_ns && now_ns() >= proc->vm->deadline_ns))
+			return false;
+		struct linux_task *next = pick(proc, false);
+		if (next) {
+			switch_to(proc, NULL, next, regs);
+			resume_task(proc, next, regs);
+			return true;
+		}
+		/* Tasks blocked on no vCPU are retried each slice while others run. */
+		uint64_t wake = 0;
+		for (unsigned i = 0; i < proc->ntasks; i++)
+			if (proc->tasks[i]->run == LINUX_TASK_BLOCKED && !proc->tasks[i]->on_cpu)
+				wake = now_ns() + LINUX_SLICE_MS * 1000000ULL;
+		uint64_t deadline = others_deadline(proc);
+		if (deadline && (!wake || deadline < wake))
+			wake = deadline;
+		linux_cpu_wait(proc, wake, false); /* no task: no chores */
 	}
-	uint64_t at = regs->rip;
-	linux_task_deliver_pending(proc, regs);
-	proc->retry_call = retry && regs->rip == at; /* no handler entered first */
 }
 
 /* ---- the calls ---- */
@@ -332,8 +522,8 @@ long linux_sys_sched_get_priority_min(struct linux_proc *proc, const uint64_t *a
 
 long linux_sys_getcpu(struct linux_proc *proc, const uint64_t *a)
 {
-	const uint32_t zero = 0; /* the one vCPU, node 0 */
-	if (a[0] && linux_copy_out(proc, a[0], &zero, sizeof(zero)) < 0)
+	const uint32_t cpu = proc->cpu->index, zero = 0; /* the vCPU serving it, node 0 */
+	if (a[0] && linux_copy_out(proc, a[0], &cpu, sizeof(cpu)) < 0)
 		return -EFAULT;
 	if (a[1] && linux_copy_out(proc, a[1], &zero, sizeof(zero)) < 0)
 		return -EFAULT;

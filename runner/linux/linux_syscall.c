@@ -609,8 +609,10 @@ static void serve(struct linux_proc *proc, struct linux_regs *regs)
 		linux_sched_switch(proc, regs);
 	else if (!vm_is_ending(proc->vm))
 		linux_task_deliver_pending(proc, regs);
-	if (!vm_is_ending(proc->vm) && linux_signal_host_ready(proc))
+	/* (A blocked call retried on its vCPU sees it and gives up first.) */
+	if (!vm_is_ending(proc->vm) && linux_signal_host_ready(proc) && !proc->retry_own)
 		linux_signal_host_deliver(proc, regs);
+	proc->retry_own = false;
 	proc->regs = NULL;
 }
 

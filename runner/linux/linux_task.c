@@ -56,6 +56,8 @@ int linux_tasks_init(struct linux_proc *proc, unsigned max_tasks)
 	proc->tasks[0] = t;
 	proc->ntasks = 1;
 	proc->cur = t;
+	t->on_cpu = proc->cpu->index + 1; /* vCPU 0 starts it */
+	proc->cpu->task = t;
 	proc->next_pid = INIT_PID + 1;
 	return 0;
 }
@@ -123,6 +125,12 @@ void linux_tasks_free(struct linux_proc *proc)
 		if (t != proc->cur)
 			free(t);
 	}
+	for (unsigned c = 0; c < proc->ncpus; c++) { /* gone from the table, not yet freed */
+		struct linux_task *t = proc->cpus[c].task;
+		if (t && t->free_pending && t != proc->cur)
+			free(t);
+		proc->cpus[c].task = NULL;
+	}
 	free(proc->cur);
 	free(proc->tasks);
 	proc->tasks = NULL;
@@ -162,12 +170,21 @@ bool linux_task_iter(const struct linux_proc *proc, unsigned i, struct linux_tas
 	return true;
 }
 
+void linux_task_free(struct linux_task *t)
+{
+	if (t->on_cpu) {
+		t->free_pending = true; /* another vCPU still on it: it leaves it */
+		t->run = LINUX_TASK_ZOMBIE;
+	} else
+		free(t);
+}
+
 void linux_task_reap(struct linux_proc *proc, struct linux_task *t)
 {
 	for (unsigned i = 0; i < proc->ntasks; i++)
 		if (proc->tasks[i] == t) {
 			proc->tasks[i] = proc->tasks[--proc->ntasks];
-			free(t);
+			linux_task_free(t);
 			linux_sched_tasks_changed(proc);
 			return;
 		}
@@ -249,7 +266,7 @@ static void end_threads(struct linux_proc *proc, struct linux_task *leader)
 			continue;
 		}
 		proc->tasks[i] = proc->tasks[--proc->ntasks];
-		free(t);
+		linux_task_free(t);
 	}
 	linux_sched_tasks_changed(proc);
 }
@@ -437,12 +454,14 @@ static void send_signal(struct linux_proc *proc, struct linux_task *t, unsigned 
 void linux_task_signal(struct linux_proc *proc, struct linux_task *t, unsigned sig)
 {
 	send_signal(proc, t, sig, false);
+	linux_cpu_wake_idle(proc); /* a vCPU waiting with it looks */
 }
 
 void linux_thread_signal(struct linux_proc *proc, struct linux_task *t, unsigned sig)
 {
 	if (linux_thread_alive(t))
 		send_signal(proc, t, sig, true);
+	linux_cpu_wake_idle(proc);
 }
 
 uint64_t linux_task_sigpending(struct linux_proc *proc, const struct linux_task *t)

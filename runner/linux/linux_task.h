@@ -65,6 +65,8 @@ void linux_task_deliver_pending(struct linux_proc *proc, struct linux_regs *regs
 void linux_task_exec(struct linux_proc *proc, const char *comm);
 /* The running task's new argv (/proc/PID/cmdline). */
 void linux_task_set_cmdline(struct linux_proc *proc, const struct linux_exec_args *args);
+/* Frees t, out of the task table: once its vCPU left it if one is on it. */
+void linux_task_free(struct linux_task *t);
 /* A released task whose parent may reap it (wait4). */
 void linux_task_reap(struct linux_proc *proc, struct linux_task *t);
 
@@ -84,6 +86,12 @@ bool linux_task_iter(const struct linux_proc *proc, unsigned i, struct linux_tas
  * retried later if it blocked) and loads the next runnable one into proc
  * and regs (proc->regs_replaced). */
 void linux_sched_switch(struct linux_proc *proc, struct linux_regs *regs);
+/* Loads t's state into proc as the running task (the vCPU that holds the
+ * lock runs t); the one there before keeps its own. */
+void linux_sched_load(struct linux_proc *proc, struct linux_task *t);
+/* A vCPU without a task (its first exit, or its task gone): waits for one
+ * to run and loads it with its registers into regs. False: the VM ends. */
+bool linux_sched_idle(struct linux_proc *proc, struct linux_regs *regs);
 /* The time slice of a task when others can run: the main thread kicks the
  * vCPU this often, and a kicked task at CPL 3 yields (linux_sched_preempt). */
 #define LINUX_SLICE_MS 10

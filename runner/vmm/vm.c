@@ -28,18 +28,21 @@ void vm_init(struct vm *vm)
 	pthread_condattr_destroy(&attr);
 }
 
+void vm_kick_vcpu(struct vm *vm, unsigned index)
+{
+	struct vcpu *vcpu = &vm->vcpus[index];
+	if (vcpu->run)
+		/* Set before the signal: a vCPU about to enter KVM_RUN
+		 * returns at once instead of missing the kick. */
+		__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_RELEASE);
+	if (vcpu->thread_started && !pthread_equal(vcpu->thread, pthread_self()))
+		pthread_kill(vcpu->thread, SIGUSR1);
+}
+
 void vm_kick_vcpus(struct vm *vm)
 {
-	pthread_t self = pthread_self();
-	for (unsigned i = 0; i < vm->vcpu_count; i++) {
-		struct vcpu *vcpu = &vm->vcpus[i];
-		if (vcpu->run)
-			/* Set before the signal: a vCPU about to enter KVM_RUN
-			 * returns at once instead of missing the kick. */
-			__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_RELEASE);
-		if (vcpu->thread_started && !pthread_equal(vcpu->thread, self))
-			pthread_kill(vcpu->thread, SIGUSR1);
-	}
+	for (unsigned i = 0; i < vm->vcpu_count; i++)
+		vm_kick_vcpu(vm, i);
 }
 
 static void vm_end_v(struct vm *vm, int status, const char *fmt, va_list ap)

@@ -165,6 +165,8 @@ void vm_init(struct vm *vm);
 void vm_end(struct vm *vm, int status, const char *fmt, ...) PRINTF_LIKE(3, 4);
 /* Kicks every vCPU out of KVM_RUN (immediate_exit and SIGUSR1). */
 void vm_kick_vcpus(struct vm *vm);
+/* Kicks vCPU index out of KVM_RUN, as vm_kick_vcpus() does. */
+void vm_kick_vcpu(struct vm *vm, unsigned index);
 /* The sums of every vCPU's exits and hypercalls so far (read while they run). */
 void vm_counters(const struct vm *vm, uint64_t *exits, uint64_t *hypercalls);
 /* The sums over every disk of reads, writes, bytes read and bytes written. */

@@ -32,10 +32,10 @@ grep -q "\[stack\]" <<<"$out" && pass "maps: [stack]" || fail "maps: $(head -c 3
 expect "ls -l /proc/self/fd shows pipes and paths" 0 "-> pipe:[" "${RUN[@]}" --fs / ls -l /proc/self/fd
 grep -q -- "-> /proc/1/fd" <<<"$out" && pass "ls -l fd: the listed directory's path" || fail "ls -l fd: $out"
 expect "readlink /proc/self/exe" 0 "/usr/bin/readlink" "${RUN[@]}" --fs / readlink /proc/self/exe
-expect "nproc is the VM's vCPU count" 0 "" "${RUN[@]}" --fs / nproc
-[ "$out" = 1 ] && pass "nproc: 1" || fail "nproc: $out"
-expect "/proc/cpuinfo has a processor per vCPU" 0 "" "${RUN[@]}" --fs / grep -c ^processor /proc/cpuinfo
-[ "$out" = 1 ] && pass "cpuinfo: 1 processor" || fail "cpuinfo: $out"
+expect "nproc is the VM's vCPU count" 0 "" "${RUN[@]}" --vcpus 3 --fs / nproc
+[ "$out" = 3 ] && pass "nproc: 3" || fail "nproc: $out"
+expect "/proc/cpuinfo has a processor per vCPU" 0 "" "${RUN[@]}" --vcpus 3 --fs / grep -c ^processor /proc/cpuinfo
+[ "$out" = 3 ] && pass "cpuinfo: 3 processors" || fail "cpuinfo: $out"
 expect "free reads /proc/meminfo" 0 "Mem:" "${RUN[@]}" --fs / --mem 256M free -m
 expect "bash's \$(< /proc/self/status)" 0 "Name:	bash" "${RUN[@]}" --fs / bash -c 'x=$(< /proc/self/status); echo "$x"'
 expect "/proc/sys/kernel/hostname is --hostname" 0 "jobhost" "${RUN[@]}" --fs / --hostname jobhost cat /proc/sys/kernel/hostname

@@ -1,4 +1,4 @@
-/* --linux test program: threads — a mutex under contention, condition variables, join (CLEARTID), thread-local storage, futex timeouts, EINTR, requeue, wake-op, EFAULT, private and shared futex keys, tgkill to one thread, per-thread signal masks, per-thread x87/SSE registers, a robust mutex whose owner died; modes: "exit-group" (a side thread's exit_group), "exec" (execve from a side thread), "spin" (a spinning thread does not starve main), "robust-loop" (a looping robust list at death). */
+/* --linux test program: threads — a mutex under contention, condition variables, join (CLEARTID), thread-local storage, futex timeouts, EINTR, requeue, wake-op, EFAULT, private and shared futex keys, tgkill to one thread, per-thread signal masks, per-thread x87/SSE registers, a robust mutex whose owner died; modes: "exit-group" (a side thread's exit_group), "exec" (execve from a side thread), "spin" (a spinning thread does not starve main), "parallel" (two threads run at once on two vCPUs, seen by getcpu), "spinners" (three spinning threads all run), "exec-writer" (exec while a thread writes memory on another vCPU: the new image stays clean), "robust-loop" (a looping robust list at death). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
@@ -420,6 +420,65 @@ static void *spinner(void *arg)
 	return NULL;
 }
 
+/* "parallel": each thread's vCPU (getcpu) as it last saw it, -1 before. */
+static volatile int seen_cpu[2] = {-1, -1};
+static volatile int saw_other;
+
+static void *cpu_watcher(void *arg)
+{
+	int me = (int)(intptr_t)arg;
+	/* Bounded: on one vCPU both see cpu 0 and this ends without a find. */
+	for (long i = 0; i < 5000 && !saw_other; i++) {
+		unsigned cpu = 0;
+		syscall(SYS_getcpu, &cpu, NULL, NULL);
+		seen_cpu[me] = (int)cpu;
+		int other = seen_cpu[1 - me];
+		if (other >= 0 && other != (int)cpu)
+			saw_other = 1; /* both run now, each on its own vCPU */
+	}
+	return NULL;
+}
+
+/* "exec-writer": a thread writes all of area on the other vCPU while main
+ * execs "exec-check", whose own area (fresh zero pages, maybe the old
+ * image's frames) must stay zero: no write of the old image lands there. */
+static unsigned char area[4 << 20];
+static volatile unsigned long writer_rounds;
+
+static void *area_writer(void *arg)
+{
+	for (;;) {
+		for (size_t i = 0; i < sizeof(area); i += 64)
+			((volatile unsigned char *)area)[i] = 0x5A;
+		writer_rounds++;
+	}
+	return NULL;
+}
+
+static int area_check(void)
+{
+	for (int round = 0; round < 200; round++) { /* ~ tens of ms of looking */
+		for (size_t i = 0; i < sizeof(area); i += 64)
+			if (((volatile unsigned char *)area)[i]) {
+				printf("the old image wrote into the new one at offset %zu\n", i);
+				return 1;
+			}
+	}
+	printf("new image untouched\n");
+	return 0;
+}
+
+/* "spinners": three threads that never make a call. */
+static volatile unsigned long spins[3];
+
+static void *counting_spinner(void *arg)
+{
+	volatile unsigned long *count = &spins[(intptr_t)arg];
+	for (;;)
+		(*count)++;
+	return NULL;
+}
+
 static void *loop_robust(void *arg)
 {
 	/* A robust list whose entry points at itself: the walk must stop. */
@@ -509,6 +568,50 @@ int main(int argc, char **argv)
 			sum += getppid() + i;
 		printf("main finished beside a spinner (%ld)\n", sum > 0 ? 1L : 0L);
 		return 0; /* exit_group ends the spinner */
+	}
+	if (strcmp(mode, "parallel") == 0) {
+		pthread_t u;
+		pthread_create(&t, NULL, cpu_watcher, (void *)0);
+		pthread_create(&u, NULL, cpu_watcher, (void *)1);
+		pthread_join(t, NULL);
+		pthread_join(u, NULL);
+		if (!saw_other) {
+			printf("the threads never ran at once (cpus %d and %d)\n", seen_cpu[0],
+			       seen_cpu[1]);
+			return 1;
+		}
+		printf("two threads ran at once on two vCPUs\n");
+		return 0;
+	}
+	if (strcmp(mode, "exec-writer") == 0) {
+		pthread_create(&t, NULL, area_writer, NULL);
+		while (writer_rounds < 3) /* it runs, on the other vCPU */
+			sched_yield();
+		char *args[] = {argv[0], "exec-check", NULL};
+		execv(argv[0], args);
+		return 1;
+	}
+	if (strcmp(mode, "exec-check") == 0)
+		return area_check();
+	if (strcmp(mode, "parallel-forever") == 0) { /* two threads spin, main waits */
+		pthread_create(&t, NULL, spinner, NULL);
+		pthread_create(&t, NULL, spinner, NULL);
+		pthread_join(t, NULL);
+		return 1;
+	}
+	if (strcmp(mode, "spinners") == 0) {
+		for (intptr_t i = 0; i < 3; i++)
+			pthread_create(&t, NULL, counting_spinner, (void *)i);
+		/* Each spinner gets a slice, and main its turns between. */
+		for (int round = 0; round < 2000; round++) {
+			if (spins[0] && spins[1] && spins[2]) {
+				printf("three spinners all ran, main too\n");
+				return 0; /* exit_group ends them */
+			}
+			sleep_ms(5);
+		}
+		printf("a spinner starved: %lu %lu %lu\n", spins[0], spins[1], spins[2]);
+		return 1;
 	}
 	if (strcmp(mode, "robust-loop") == 0) {
 		pthread_create(&t, NULL, loop_robust, NULL);

@@ -38,8 +38,17 @@
 /* SYSCALL masks TF, DF, IF, IOPL, NT and AC, as Linux does. */
 #define SYSCALL_MASK	   0x47700ULL
 #define LINUX_SYSCALL_STUB X86_ARGS_GPA
-/* After the ring-0 fault stubs, in their supervisor read-only page. */
+/* After the ring-0 fault stubs, in their supervisor read-only page: one
+ * copy per vCPU (each names its own list), FLUSH_STUB_SIZE bytes apart. */
 #define LINUX_FLUSH_STUB (X86_STUBS_GPA + 0x800)
+#define FLUSH_STUB_SIZE	 64
+#define FLUSH_STUB_LEN	 51 /* its code's length */
+#define FLUSH_POP_AT	 45 /* offset of its first pop; the iretq at + 4 */
+
+static uint64_t flush_stub(const struct vcpu *vcpu)
+{
+	return LINUX_FLUSH_STUB + (uint64_t)vcpu->index * FLUSH_STUB_SIZE;
+}
 
 static bool use_sync_regs;
 
@@ -52,8 +61,12 @@ int linux_vcpu_init(struct vcpu *vcpu, char *err, size_t errlen)
 		return -1;
 	}
 	sregs.efer |= EFER_SCE;
-	bool flush;
-	sregs.cr3 = linux_mm_cr3(proc, 0, &flush); /* the process's own page tables */
+	if (vcpu->index >= proc->ncpus) {
+		snprintf(err, errlen, "a --linux guest has at most %u vCPUs", LINUX_MAX_CPUS);
+		return -1;
+	}
+	proc->cpus[vcpu->index].vcpu = vcpu;
+	sregs.cr3 = proc->mm->root; /* the process's own page tables */
 	sregs.fs.base = 0;
 	sregs.gs.base = 0;
 	if (ioctl(vcpu->fd, KVM_SET_SREGS, &sregs) < 0) {
@@ -76,9 +89,11 @@ int linux_vcpu_init(struct vcpu *vcpu, char *err, size_t errlen)
 	    0x0F, 0x20, 0xD8, 0x0F, 0x22, 0xD8,		    /* 2: mov %cr3, %rax; mov %rax, %cr3 */
 	    0x5E, 0x5A, 0x59, 0x58, 0x48, 0xCF,		    /* pop rsi, rdx, rcx, rax; iretq */
 	};
-	const uint64_t list = LINUX_PHYSMAP + LINUX_DIRTY_GPA;
+	_Static_assert(sizeof(code) == FLUSH_STUB_LEN && sizeof(code) <= FLUSH_STUB_SIZE,
+		       "flush stub layout");
+	const uint64_t list = LINUX_PHYSMAP + linux_pages_list_gpa(&proc->pages, vcpu->index);
 	memcpy(code + 6, &list, sizeof(list));
-	uint8_t *stub = guest_mem_ptr(&vcpu->vm->mem, LINUX_FLUSH_STUB, sizeof(code));
+	uint8_t *stub = guest_mem_ptr(&vcpu->vm->mem, flush_stub(vcpu), sizeof(code));
 	if (!stub) {
 		snprintf(err, errlen, "guest RAM too small for the runner's stubs");
 		return -1;
@@ -117,6 +132,10 @@ int linux_vcpu_init(struct vcpu *vcpu, char *err, size_t errlen)
 	use_sync_regs = sync > 0 && (sync & sync_want) == sync_want;
 	if (use_sync_regs)
 		vcpu->run->kvm_valid_regs = sync_want;
+	/* The others start without a task: their first KVM_RUN returns at
+	 * once and linux_vcpu_kicked() waits for one to run. */
+	if (vcpu->index > 0)
+		vcpu->run->immediate_exit = 1;
 	return 0;
 }
 
@@ -202,7 +221,7 @@ static bool resume_flushed(struct vcpu *vcpu, struct kvm_regs *k, struct kvm_sre
 		return false;
 	}
 	memcpy(stack, frame, sizeof(frame));
-	k->rip = LINUX_FLUSH_STUB;
+	k->rip = flush_stub(vcpu);
 	k->rsp = top - sizeof(frame);
 	k->rflags = 0x2; /* interrupts off in the stub */
 	s->cs = kernel_segment(X86_SEL_KERNEL_CS, true);
@@ -269,11 +288,56 @@ static void store_state(struct vcpu *vcpu, const struct kvm_regs *regs,
 		       vcpu->index, strerror(errno));
 }
 
-/* The one vCPU of a --linux VM (linux_setup() refuses more). */
+/* The vCPU whose thread serves (holds proc->bkl). */
 static struct vcpu *linux_vcpu(const struct linux_proc *proc)
 {
-	struct vcpu *vcpu = proc->vm->vcpus;
+	struct vcpu *vcpu = proc->cpu->vcpu;
 	return vcpu && vcpu->run ? vcpu : NULL; /* no run page: no KVM (fuzzing) */
+}
+
+/*
+ * The vCPU stopped inside its flush stub (a kick) and must not go on with
+ * it (its list is replaced, or another task runs): k and s become the
+ * program's registers the stub would have returned to, read from where
+ * the stub has them at that instruction (pushed or still in registers,
+ * and its iretq frame), and the frames of its list are listed again. False
+ * if it is not in the stub.
+ */
+static bool stub_unwind(struct vcpu *vcpu, struct linux_proc *proc, struct kvm_regs *k,
+			struct kvm_sregs *s)
+{
+	uint64_t stub = flush_stub(vcpu);
+	if ((s->cs.selector & 3) != 0 || k->rip < stub || k->rip >= stub + FLUSH_STUB_LEN)
+		return false;
+	uint64_t at = k->rip - stub;
+	/* rax, rcx, rdx, rsi pushed one byte each from 0; popped in reverse. */
+	unsigned popped = at >= FLUSH_POP_AT ? (unsigned)(at - FLUSH_POP_AT) : 0;
+	size_t on_stack = at < 4 ? (size_t)at : 4 - popped;
+	uint64_t words[9];
+	const uint8_t *stack = guest_mem_ptr(&vcpu->vm->mem, k->rsp, (on_stack + 5) * 8);
+	if (!stack)
+		return false;
+	memcpy(words, stack, (on_stack + 5) * 8);
+	if (at >= 4) { /* the four are the stub's: the program's are on the stack */
+		unsigned long long *saved[4] = {&k->rsi, &k->rdx, &k->rcx, &k->rax};
+		for (size_t j = popped; j < 4; j++)
+			*saved[j] = words[j - popped];
+	}
+	const uint64_t *frame = words + on_stack; /* rip, cs, rflags, rsp, ss */
+	k->rip = frame[0];
+	k->rflags = frame[2];
+	k->rsp = frame[3];
+	user_segments(s);
+	linux_pages_requeue(&proc->pages, vcpu->index);
+	proc->cpu->tlb_stale = true;
+	return true;
+}
+
+void linux_arch_kick_clear(struct linux_proc *proc)
+{
+	struct vcpu *vcpu = linux_vcpu(proc);
+	if (vcpu)
+		__atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_RELEASE);
 }
 
 /* XSAVE header (at 512 in struct kvm_xsave): XSTATE_BV x87|SSE, the rest 0. */
@@ -331,22 +395,41 @@ static bool fpu_resume(struct vcpu *vcpu, struct linux_proc *proc)
 	return true;
 }
 
+/* Several vCPUs: the task of the serving one went (an exit_group, exec
+ * or kill served on another) or stopped: it is not served but left. */
+static bool task_gone(struct linux_proc *proc)
+{
+	const struct linux_task *t = proc->cpu->task;
+	return proc->ncpus > 1 && (!t || !linux_thread_alive(t) || linux_task_stopped(proc, t));
+}
+
+static void exit_mmio_locked(struct vcpu *vcpu, struct linux_proc *proc, uint64_t phys_addr);
+
 bool linux_exit_mmio(struct vcpu *vcpu, uint64_t phys_addr)
 {
 	struct linux_proc *proc = vcpu->vm->linux_proc;
 	if (!proc)
 		return false;
+	struct linux_cpu *lc = linux_cpu_enter(proc, vcpu);
+	linux_cpu_stop_others(proc); /* no program code runs while a call is served */
+	exit_mmio_locked(vcpu, proc, phys_addr);
+	linux_cpu_leave(proc, lc);
+	return true;
+}
+
+static void exit_mmio_locked(struct vcpu *vcpu, struct linux_proc *proc, uint64_t phys_addr)
+{
 	if (phys_addr != LINUX_SYSCALL_DOORBELL || !vcpu->run->mmio.is_write) {
 		/* A Linux program reaches the VMM through SYSCALL only. */
 		vcpu_guest_error(
 		    vcpu, "MMIO %s at 0x%llx: a --linux guest may only make system calls",
 		    vcpu->run->mmio.is_write ? "write" : "read", (unsigned long long)phys_addr);
-		return true;
+		return;
 	}
 	struct kvm_regs k;
 	struct kvm_sregs s;
 	if (!load_state(vcpu, &k, &s))
-		return true;
+		return;
 	bool cpl0 = (s.cs.selector & 3) == 0;
 	struct linux_regs r;
 	from_kvm(&r, &k);
@@ -355,9 +438,19 @@ bool linux_exit_mmio(struct vcpu *vcpu, uint64_t phys_addr)
 	r.rip = r.rcx;
 	r.rflags = r.r11;
 	vcpu->hypercalls++;
-	linux_syscall(proc, &r);
+	if (task_gone(proc)) {
+		r.rip -= 2; /* a stopped one makes the call when it goes on */
+		r.rax = k.rax;
+		proc->regs = &r;
+		proc->regs_replaced = false;
+		linux_sched_switch(proc, &r);
+		proc->regs = NULL;
+		proc->regs_replaced = true;
+	} else {
+		linux_syscall(proc, &r);
+	}
 	if (vm_is_ending(vcpu->vm) || !fpu_resume(vcpu, proc))
-		return true;
+		return;
 	bool full = proc->regs_replaced;
 	proc->regs_replaced = false;
 	bool flush;
@@ -374,7 +467,7 @@ bool linux_exit_mmio(struct vcpu *vcpu, uint64_t phys_addr)
 		}
 		if (flush) {
 			if (!resume_flushed(vcpu, &k, &s))
-				return true;
+				return;
 			sregs_changed = true;
 		} else if (cpl0) {
 			user_segments(&s);
@@ -382,8 +475,10 @@ bool linux_exit_mmio(struct vcpu *vcpu, uint64_t phys_addr)
 		}
 	}
 	store_state(vcpu, &k, &s, sregs_changed);
-	return true;
 }
+
+static bool exit_fault_locked(struct vcpu *vcpu, struct linux_proc *proc, unsigned vector,
+			      uint64_t error_code, uint64_t cr2, const uint64_t *frame);
 
 bool linux_exit_fault(struct vcpu *vcpu, unsigned vector, uint64_t error_code, uint64_t cr2,
 		      const uint64_t *frame)
@@ -391,6 +486,16 @@ bool linux_exit_fault(struct vcpu *vcpu, unsigned vector, uint64_t error_code, u
 	struct linux_proc *proc = vcpu->vm->linux_proc;
 	if (!proc)
 		return false;
+	struct linux_cpu *lc = linux_cpu_enter(proc, vcpu);
+	linux_cpu_stop_others(proc); /* no program code runs while a fault is served */
+	bool handled = exit_fault_locked(vcpu, proc, vector, error_code, cr2, frame);
+	linux_cpu_leave(proc, lc);
+	return handled;
+}
+
+static bool exit_fault_locked(struct vcpu *vcpu, struct linux_proc *proc, unsigned vector,
+			      uint64_t error_code, uint64_t cr2, const uint64_t *frame)
+{
 	struct kvm_regs k;
 	struct kvm_sregs s;
 	if (ioctl(vcpu->fd, KVM_GET_REGS, &k) < 0 || ioctl(vcpu->fd, KVM_GET_SREGS, &s) < 0)
@@ -403,9 +508,18 @@ bool linux_exit_fault(struct vcpu *vcpu, unsigned vector, uint64_t error_code, u
 	r.rip = frame[2];
 	r.rflags = frame[4];
 	r.rsp = frame[5];
-	bool resume = vector == 14 && linux_mm_fault(proc, cr2, error_code);
-	if (!resume)
-		resume = linux_signal_fault(proc, vector, error_code, cr2, &r);
+	bool resume;
+	if (task_gone(proc)) { /* it faults again when it goes on, if it does */
+		proc->regs = &r;
+		linux_sched_switch(proc, &r);
+		proc->regs = NULL;
+		proc->regs_replaced = false;
+		resume = !vm_is_ending(proc->vm);
+	} else {
+		resume = vector == 14 && linux_mm_fault(proc, cr2, error_code);
+		if (!resume)
+			resume = linux_signal_fault(proc, vector, error_code, cr2, &r);
+	}
 	if (!resume || !fpu_resume(vcpu, proc))
 		return false;
 	to_kvm(&k, &r);
@@ -421,6 +535,8 @@ bool linux_exit_fault(struct vcpu *vcpu, unsigned vector, uint64_t error_code, u
 	return true;
 }
 
+static void kicked_locked(struct vcpu *vcpu, struct linux_proc *proc, struct linux_cpu *lc);
+
 void linux_vcpu_kicked(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
@@ -428,11 +544,34 @@ void linux_vcpu_kicked(struct vcpu *vcpu)
 	if (!proc || !vcpu->run || vm_is_ending(vm) || atomic_load(&vm->pause_requested))
 		return; /* the loop parks or ends: their kick stays armed */
 	__atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_RELEASE);
+	/* One vCPU: nothing to do without a host signal, a slice or a spawn. */
+	if (proc->ncpus == 1 && !linux_signal_host_ready(proc) && !linux_spawn_pending(proc) &&
+	    atomic_load(&vm->slice_ms) == 0)
+		return;
+	struct linux_cpu *lc = linux_cpu_enter(proc, vcpu);
+	kicked_locked(vcpu, proc, lc);
+	linux_cpu_leave(proc, lc);
+}
+
+static void kicked_locked(struct vcpu *vcpu, struct linux_proc *proc, struct linux_cpu *lc)
+{
+	struct vm *vm = vcpu->vm;
 	/* A host signal to deliver, a time slice's end (linux_sched.c), or a
-	 * process `lockvm exec` asked for (linux_spawn.c). */
-	bool host_signal = linux_signal_host_ready(proc);
-	bool spawn = linux_spawn_pending(proc);
-	if (!host_signal && !spawn && atomic_load(&vm->slice_ms) == 0)
+	 * process `lockvm exec` asked for (linux_spawn.c); with several vCPUs
+	 * also a kick from the holder of the lock (linux_cpu_stop_others):
+	 * its task may have gone, stopped or been sent a signal, or a page
+	 * table it may use changed. */
+	bool stop_only = lc->stop_kicked;
+	lc->stop_kicked = false;
+	struct linux_task *task = lc->task;
+	bool host_signal = task && linux_signal_host_ready(proc);
+	bool spawn = task && linux_spawn_pending(proc);
+	bool slice = task && !stop_only && atomic_load(&vm->slice_ms) != 0;
+	bool gone = task_gone(proc);
+	bool signalled =
+	    proc->ncpus > 1 && !gone && (linux_task_sigpending(proc, task) & ~proc->sigmask);
+	bool flush_due = linux_cpu_flush_due(proc);
+	if (!host_signal && !spawn && !slice && !gone && !signalled && !flush_due)
 		return;
 	/* Registers not yet handed to KVM (sync regs still dirty) are the
 	 * program's latest; otherwise KVM's are. */
@@ -453,32 +592,46 @@ void linux_vcpu_kicked(struct vcpu *vcpu)
 	 * before 4.17) the vCPU thread may not read events: not checked there. */
 	bool delivering = use_sync_regs && (vcpu->run->s.regs.events.exception.injected ||
 					    vcpu->run->s.regs.events.exception.pending);
+	bool unwound = false;
 	if ((s.cs.selector & 3) != 3 || delivering) {
-		/* In a ring-0 stub (its page-table list in use) or entering one:
-		 * a signal is delivered when the call returns, or by the next
-		 * kick, as a spawn is (a fault's return delivers none). */
-		if (spawn || host_signal)
-			vm_set_slice(vm, LINUX_SLICE_MS);
-		return;
+		/* Inside its flush stub: back to the program's registers, the
+		 * stub's list run again. In another ring-0 stub (a call or a
+		 * fault on its way in) or entering one: a signal is delivered
+		 * when the call returns, or by the next kick, as a spawn is (a
+		 * fault's return delivers none); that exit flushes too. */
+		unwound = !delivering && stub_unwind(vcpu, proc, &k, &s);
+		if (!unwound) {
+			if (spawn || host_signal)
+				vm_set_slice(vm, LINUX_SLICE_MS);
+			return;
+		}
 	}
+	if (host_signal || spawn || slice || gone || signalled)
+		linux_cpu_stop_others(proc);
 	if (spawn)
 		(void)linux_spawn_poll(proc, false);
 	struct linux_regs r;
 	from_kvm(&r, &k);
 	proc->regs = &r;
 	proc->regs_replaced = false;
-	if (host_signal)
+	if (!task)
+		(void)linux_sched_idle(proc, &r); /* the first task for it */
+	else if (gone)
+		linux_sched_switch(proc, &r);
+	else if (host_signal)
 		linux_signal_host_deliver(proc, &r);
-	else
+	else if (signalled)
+		linux_task_deliver_pending(proc, &r);
+	else if (slice)
 		(void)linux_sched_preempt(proc, &r);
 	bool entered = proc->regs_replaced;
 	proc->regs = NULL;
 	proc->regs_replaced = false;
-	if (vm_is_ending(vm) || !fpu_resume(vcpu, proc) || !entered)
+	if (vm_is_ending(vm) || !fpu_resume(vcpu, proc) || (!entered && !unwound && !flush_due))
 		return;
 	to_kvm(&k, &r);
 	bool flush; /* another task's CR3, or a frame's copy copied a copy-on-write page */
-	bool sregs_changed = fix_sregs(proc, &s, &flush);
+	bool sregs_changed = fix_sregs(proc, &s, &flush) || unwound;
 	if (flush) {
 		if (!resume_flushed(vcpu, &k, &s))
 			return;
