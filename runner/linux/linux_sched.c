@@ -374,7 +374,8 @@ void linux_sched_switch(struct linux_proc *proc, struct linux_regs *regs)
 				linux_arch_kick_clear(proc); /* the call takes it, not the kick */
 			proc->regs_replaced = true;
 			resume_task(proc, cur, regs);
-			proc->retry_call = false; /* its vCPU goes back to the SYSCALL (retry_own) */
+			proc->retry_call =
+			    false; /* its vCPU goes back to the SYSCALL (retry_own) */
 			return;
 		}
 		if (!next && !vm_is_ending(proc->vm)) {

@@ -1,7 +1,9 @@
 /* config.json checked whole: process, root, mounts, hooks, annotations (linux: oci_config_linux.c). */
 #include "oci_config.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
@@ -343,14 +345,20 @@ static int parse_annotations(json_object *doc, struct oci_config *cfg, char *err
 			cfg->vm_mem = text;
 		else if (strcmp(key, "io.lockvm.seccomp") == 0)
 			cfg->vm_seccomp = text;
-		else if (strcmp(key, "io.lockvm.vcpus") == 0)
-			return err_fmt(err, errlen,
-				       "annotations.io.lockvm.vcpus: a --linux VM runs on one "
-				       "vCPU");
-		else if (strncmp(key, "io.lockvm.", 10) == 0)
+		else if (strcmp(key, "io.lockvm.vcpus") == 0) {
+			/* lockvm run's --linux bound (a flush stub and list per vCPU) */
+			char *end;
+			errno = 0;
+			unsigned long n = strtoul(text, &end, 10);
+			if (!isdigit((unsigned char)text[0]) || *end || errno || n < 1 || n > 8)
+				return err_fmt(err, errlen,
+					       "annotations.io.lockvm.vcpus: want a number from 1 "
+					       "to 8 (a --linux VM's vCPUs)");
+			cfg->vm_vcpus = text;
+		} else if (strncmp(key, "io.lockvm.", 10) == 0)
 			return err_fmt(err, errlen,
 				       "annotations.%.64s: unknown lockvm option (io.lockvm.mem, "
-				       "io.lockvm.seccomp)",
+				       "io.lockvm.seccomp, io.lockvm.vcpus)",
 				       key);
 		/* containerd's CRI marks the pod's sandbox (pause) container,
 		 * which holds the pod's namespaces and uses no network: the

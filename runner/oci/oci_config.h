@@ -88,6 +88,8 @@ struct oci_config {
 	uint64_t cpu_period;	/* µs; 100000 when unset */
 	const char *vm_mem;	/* io.lockvm.mem */
 	const char *vm_seccomp; /* io.lockvm.seccomp */
+	const char *vm_vcpus;	/* io.lockvm.vcpus: 1 to 8 (checked) */
+	int64_t pids_limit;	/* linux.resources.pids.limit: the VM's --pids; 0: unset */
 	struct oci_hook hooks[OCI_HOOK_KINDS][OCI_MAX_HOOKS];
 	int hook_count[OCI_HOOK_KINDS];
 	struct oci_annotation annotations[OCI_MAX_ANNOTATION];

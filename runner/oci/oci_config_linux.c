@@ -291,6 +291,15 @@ static int parse_resources(json_object *linux_obj, struct oci_config *cfg, char 
 		      errlen) < 0)
 		return -1;
 	(void)devices; /* the device cgroup: a VM opens no host device */
+	/* The processes the job may have: the VM's own limit (--pids, fork
+	 * answers EAGAIN past it), not the VMM's cgroup, whose threads are
+	 * lockvm's. 0 or -1 (unlimited) leave lockvm's default. */
+	if (set && limit > 0) {
+		if (limit > 32768) /* LAUNCH_MAX_PIDS */
+			return err_fmt(err, errlen,
+				       "linux.resources.pids.limit: at most 32768 in a lockvm VM");
+		cfg->pids_limit = limit;
+	}
 	if (parse_memory(res, cfg, err, errlen) < 0 || parse_cpu(res, cfg, err, errlen) < 0)
 		return -1;
 	static const char *const refused[] = {"blockIO", "hugepageLimits", "network", "rdma",

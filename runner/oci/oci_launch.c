@@ -163,6 +163,15 @@ int oci_launch_prepare(const struct oci_bundle *b, const char *name, struct oci_
 		a[n++] = "--seccomp";
 		a[n++] = c->vm_seccomp;
 	}
+	if (c->vm_vcpus) {
+		a[n++] = "--vcpus";
+		a[n++] = c->vm_vcpus;
+	}
+	if (c->pids_limit > 0) {
+		snprintf(l->pids, sizeof(l->pids), "%lld", (long long)c->pids_limit);
+		a[n++] = "--pids";
+		a[n++] = l->pids;
+	}
 	/* args[0] as given: lockvm run finds it inside the root (through the
 	 * container's PATH), and the program sees its own name. */
 	a[n++] = c->args[0];

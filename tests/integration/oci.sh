@@ -71,8 +71,8 @@ d["hooks"] = {"prestart": hook("prestart", "cat > '"$T_TMP"'/prestart.json; "),
               "startContainer": hook("startContainer"), "poststart": hook("poststart"),
               "poststop": hook("poststop", "cat > '"$T_TMP"'/poststop.json; ")}
 d["process"]["selinuxLabel"] = "system_u:system_r:lockvm_vm_t:s0:c7,c9"
-d["linux"]["resources"] = {"memory": {"limit": 512 << 20}, "cpu": {"quota": 50000, "period": 100000}}
-d["annotations"] = {"io.lockvm.mem": "128M", "io.lockvm.seccomp": "trap", "org.example/k": "v"}'
+d["linux"]["resources"] = {"memory": {"limit": 512 << 20}, "cpu": {"quota": 50000, "period": 100000}, "pids": {"limit": 77}}
+d["annotations"] = {"io.lockvm.mem": "128M", "io.lockvm.seccomp": "trap", "io.lockvm.vcpus": "2", "org.example/k": "v"}'
 id=oci-life-$$
 expect "oci: start before create is refused" 1 "container does not exist" "${O[@]}" start "$id"
 # The init keeps create's stdio (as runc's does): not a pipe the test waits on.
@@ -135,6 +135,9 @@ grep -qx "cgroup.memory.limit_in_bytes 536870912" <<<"$out" && grep -qx "cgroup.
 grep -qx "mem  *134217728" <<<"$out" && grep -qx "seccomp_mode  *trap" <<<"$out" &&
 	pass "oci: annotations io.lockvm.mem and io.lockvm.seccomp are the VM's --mem and --seccomp" ||
 	fail "oci: io.lockvm annotations: $(grep -E '^(mem|seccomp_mode) ' <<<"$out" | tr '\n' '|')"
+grep -qx "vcpus  *2" <<<"$out" && tr '\0' ' ' <"/proc/$(cat "$T_TMP/pid")/cmdline" | grep -q -- " --pids 77 " &&
+	pass "oci: io.lockvm.vcpus is the VM's --vcpus, linux.resources.pids.limit its --pids" ||
+	fail "oci: vcpus/pids: $(grep -E '^vcpus ' <<<"$out") cmdline: $(tr '\0' ' ' <"/proc/$(cat "$T_TMP/pid")/cmdline" 2>&1)"
 expect "oci: state shows the engine's annotations" 0 '"org.example/k": "v"' "${O[@]}" state "$id"
 expect "oci: start of a running container is refused" 1 "cannot start an already running container" "${O[@]}" start "$id"
 expect "oci: delete of a running container without --force is refused" 1 \
@@ -214,7 +217,8 @@ hostile "an AppArmor profile of the engine's" "lockvm loads a per-VM AppArmor pr
 	'd["process"]["apparmorProfile"] = "containers-default-0.50"'
 hostile "a tmpfs of 1 byte" "want a size of 4K to 1T" \
 	'd["mounts"].append({"destination": "/srv/data", "type": "tmpfs", "source": "tmpfs", "options": ["size=1"]})'
-hostile "an io.lockvm.vcpus annotation" "a --linux VM runs on one vCPU" 'd["annotations"] = {"io.lockvm.vcpus": "2"}'
+hostile "io.lockvm.vcpus of 9" "want a number from 1 to 8" 'd["annotations"] = {"io.lockvm.vcpus": "9"}'
+hostile "a pids limit above lockvm's" "at most 32768" 'd["linux"]["resources"] = {"pids": {"limit": 40000}}'
 hostile "a prestart hook that fails" "prestart: hook /bin/false: exited 1" \
 	'd["hooks"] = {"prestart": [{"path": "/bin/false"}]}'
 
