@@ -111,6 +111,9 @@ struct launch {
 };
 
 #define LAUNCH_MAX_PIDS 32768 /* --pids at most */
+/* --vcpus at most for --linux: each vCPU has its own flush stub and share of
+ * the list area (LINUX_MAX_CPUS in linux/linux.h, checked in vmm.c) */
+#define LAUNCH_MAX_LINUX_VCPUS 8
 
 /* A launch with every fd absent and one vCPU, for the encoder's caller to fill. */
 void launch_init(struct launch *l);

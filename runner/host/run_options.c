@@ -492,8 +492,9 @@ void run_parse_options(int argc, char **argv, struct run_options *o)
 	check_volumes(o);
 	if (!o->linux_abi && o->pids)
 		die("run: --pids needs --linux");
-	if (o->linux_abi && o->vcpus > 8) /* LINUX_MAX_CPUS: a flush stub and list each */
-		die("run: a --linux guest runs on 1 to 8 vCPUs (--vcpus %u)", o->vcpus);
+	if (o->linux_abi && o->vcpus > LAUNCH_MAX_LINUX_VCPUS)
+		die("run: a --linux guest runs on 1 to %d vCPUs (--vcpus %u)",
+		    LAUNCH_MAX_LINUX_VCPUS, o->vcpus);
 	if (o->json && o->detach)
 		die("%s: --json reports the VM's end, which --detach does not wait for (use "
 		    "inspect --json)",

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "launch.h"
 #include "oci_config_internal.h"
 #include "oci_json.h"
 #include "util.h"
@@ -346,14 +347,15 @@ static int parse_annotations(json_object *doc, struct oci_config *cfg, char *err
 		else if (strcmp(key, "io.lockvm.seccomp") == 0)
 			cfg->vm_seccomp = text;
 		else if (strcmp(key, "io.lockvm.vcpus") == 0) {
-			/* lockvm run's --linux bound (a flush stub and list per vCPU) */
 			char *end;
 			errno = 0;
 			unsigned long n = strtoul(text, &end, 10);
-			if (!isdigit((unsigned char)text[0]) || *end || errno || n < 1 || n > 8)
+			if (!isdigit((unsigned char)text[0]) || *end || errno || n < 1 ||
+			    n > LAUNCH_MAX_LINUX_VCPUS)
 				return err_fmt(err, errlen,
 					       "annotations.io.lockvm.vcpus: want a number from 1 "
-					       "to 8 (a --linux VM's vCPUs)");
+					       "to %d (a --linux VM's vCPUs)",
+					       LAUNCH_MAX_LINUX_VCPUS);
 			cfg->vm_vcpus = text;
 		} else if (strncmp(key, "io.lockvm.", 10) == 0)
 			return err_fmt(err, errlen,

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "launch.h"
 #include "oci_config_internal.h"
 #include "oci_json.h"
 #include "util.h"
@@ -295,9 +296,10 @@ static int parse_resources(json_object *linux_obj, struct oci_config *cfg, char 
 	 * answers EAGAIN past it), not the VMM's cgroup, whose threads are
 	 * lockvm's. 0 or -1 (unlimited) leave lockvm's default. */
 	if (set && limit > 0) {
-		if (limit > 32768) /* LAUNCH_MAX_PIDS */
+		if (limit > LAUNCH_MAX_PIDS)
 			return err_fmt(err, errlen,
-				       "linux.resources.pids.limit: at most 32768 in a lockvm VM");
+				       "linux.resources.pids.limit: at most %d in a lockvm VM",
+				       LAUNCH_MAX_PIDS);
 		cfg->pids_limit = limit;
 	}
 	if (parse_memory(res, cfg, err, errlen) < 0 || parse_cpu(res, cfg, err, errlen) < 0)

@@ -34,6 +34,9 @@
 #include "seccomp_trap.h"
 #include "timing.h"
 
+/* The supervisor's --linux vCPU bound is the Linux layer's. */
+_Static_assert(LAUNCH_MAX_LINUX_VCPUS == LINUX_MAX_CPUS, "--vcpus bound for --linux");
+
 /* A guest image can be no larger than this, whatever the RAM size. */
 #define ELF_FILE_MAX (1ULL << 30)
 
