@@ -97,6 +97,16 @@ else
 	fail "linux_nic: NIC counters after a fetch: rc=$rc tx=${tx:-none} rx=${rxf:-none}: $(grep -m1 -F 'tx_' <<<"$out")"
 fi
 
+# fetch_vm URL TRIES: curl from the bridge's side until the VM's server
+# answers (every 0.2 s, at most TRIES times); its answer in $got.
+fetch_vm() {
+	got=""
+	for _ in $(seq "$2"); do
+		got=$(in_ns curl -s -g --max-time 2 "$1" 2>/dev/null) && [ -n "$got" ] && return
+		sleep 0.2
+	done
+}
+
 # A server in the VM, reached from the bridge's side (the VM's /tmp is its own).
 LV run --linux --fs / "${STATIC[@]}" --timeout 30 /usr/bin/python3 -- -c '
 import http.server, os, socketserver, sys
@@ -108,11 +118,7 @@ with socketserver.TCPServer(("0.0.0.0", 8081), H) as s:
     s.handle_request()
 ' "served-$$" >"$T_TMP/vmsrv.log" 2>&1 &
 vm_srv=$!
-got=""
-for _ in $(seq 40); do
-	got=$(in_ns curl -s --max-time 2 "http://10.77.0.2:8081/f.txt" 2>/dev/null) && [ -n "$got" ] && break
-	sleep 0.2
-done
+fetch_vm "http://10.77.0.2:8081/f.txt" 40
 wait "$vm_srv"
 vm_rc=$?
 if [ "$got" = "served-$$" ] && [ "$vm_rc" -eq 0 ]; then
@@ -216,12 +222,7 @@ with S(("::", 8087), H) as s:
     s.handle_request()
 ' "served6-$$" >"$T_TMP/vmsrv6.log" 2>&1 &
 	vm_srv=$!
-	got=""
-	for _ in $(seq 150); do
-		got=$(in_ns curl -s -g --max-time 2 "http://[fd77::ff:fe4e:4936]:8087/f.txt" 2>/dev/null) &&
-			[ -n "$got" ] && break
-		sleep 0.2
-	done
+	fetch_vm "http://[fd77::ff:fe4e:4936]:8087/f.txt" 150
 	wait "$vm_srv"
 	vm_rc=$?
 	if [ "$got" = "served6-$$" ] && [ "$vm_rc" -eq 0 ]; then

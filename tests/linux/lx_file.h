@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 /* 0 once text is written whole, -1 otherwise. */
-static int put(const char *path, int flags, const char *text)
+static inline int put(const char *path, int flags, const char *text)
 {
 	int fd = open(path, flags, 0644);
 	if (fd < 0)
@@ -17,7 +17,7 @@ static int put(const char *path, int flags, const char *text)
 }
 
 /* Whether the file holds exactly text (at most 255 bytes). */
-static int file_is(const char *path, const char *text)
+static inline int file_is(const char *path, const char *text)
 {
 	char buf[256] = "";
 	int fd = open(path, O_RDONLY);

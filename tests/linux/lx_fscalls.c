@@ -15,6 +15,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "lx_file.h"
+
 /* Not in every libc's headers (musl 1.2.3): the kernel's values. */
 #ifndef RENAME_NOREPLACE
 #define RENAME_NOREPLACE 1
@@ -43,17 +45,6 @@ static void write_file(const char *path, const char *text)
 		exit(1);
 	}
 	close(fd);
-}
-
-static int file_is(const char *path, const char *text)
-{
-	char buf[64] = "";
-	int fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	return n == (ssize_t)strlen(text) && memcmp(buf, text, (size_t)n) == 0;
 }
 
 static int renameat2_(const char *a, const char *b, unsigned flags)
