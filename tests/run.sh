@@ -10,6 +10,14 @@ pattern=${1:-}
 passed=0 failed=0 skipped=0
 failures=()
 tmp_top=$(mktemp -d /tmp/lockvm-tests.XXXXXX)
+# A whole run that passes leaves build/suite-passed: the digest of the tree it
+# ran on (tests/tree_digest.sh), unless the tree changed meanwhile.
+# tests/mutate.sh then need not run those test files again on that tree.
+stamp=$LOCKVM_BUILD/suite-passed
+if [ -z "$pattern" ]; then
+	rm -f "$stamp"
+	digest=$(tests/tree_digest.sh)
+fi
 trap 'rm -rf "$tmp_top"' EXIT
 
 count_output() { # $1 = test file, reads its output on stdin
@@ -63,4 +71,7 @@ if ((${#failures[@]})); then
 fi
 echo
 echo "$passed passed, $failed failed, $skipped skipped"
+if [ -z "$pattern" ] && [ "$failed" -eq 0 ] && [ "$(tests/tree_digest.sh)" = "$digest" ]; then
+	echo "$digest" >"$stamp"
+fi
 [ "$failed" -eq 0 ]
