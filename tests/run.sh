@@ -38,7 +38,7 @@ count_output() { # $1 = test file, reads its output on stdin
 
 run_one() { # $1 = label, rest = command
 	local label=$1; shift
-	local out rc before=$((passed + failed + skipped)) fails_before=$failed
+	local out rc before=$((passed + failed + skipped)) fails_before=$failed t0=$SECONDS
 	echo "== $label"
 	out=$(mktemp "$tmp_top/out.XXXXXX")
 	( export LOCKVM_ROOT; LOCKVM_ROOT=$(mktemp -d "$tmp_top/root.XXXXXX"); "$@" ) >"$out" 2>&1
@@ -53,6 +53,7 @@ run_one() { # $1 = label, rest = command
 		failed=$((failed + 1)); failures+=("$label: reported no test")
 		echo "  FAIL: $label reported no test"; tail -n 20 "$out" | sed 's/^/  | /'
 	fi
+	echo "   ($((SECONDS - t0)) s)" # where CI's time goes
 }
 
 for t in "$LOCKVM_BUILD"/tests/unit/test_*; do
