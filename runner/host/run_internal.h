@@ -124,6 +124,7 @@ struct run_options {
 	uint32_t rlimit_set; /* bit n: --rlimit gave rlimits[n] */
 	struct ident_rlimit rlimits[IDENT_RLIMITS];
 	bool ident_given; /* any of the above */
+	bool vcpus_given; /* --vcpus; without it a --linux guest has 2 */
 };
 
 /* Per-VM resources taken for the VMM's lifetime and given back after. */

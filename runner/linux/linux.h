@@ -485,9 +485,10 @@ const char *linux_syscall_name(uint64_t nr);
 int linux_pages_init(struct linux_pages *pg, struct guest_mem *mem, unsigned ncpus);
 /* vCPU cpu's share of the list area: its guest-physical address. */
 uint64_t linux_pages_list_gpa(const struct linux_pages *pg, unsigned cpu);
-/* vCPU cpu left its flush stub unfinished: what its list held is listed
- * again for its next run of the stub. */
-void linux_pages_requeue(struct linux_pages *pg, unsigned cpu);
+/* vCPU cpu left its flush stub unfinished: the first `left` entries of its
+ * list (those the stub had not yet written) are listed again for its next
+ * run of the stub. */
+void linux_pages_requeue(struct linux_pages *pg, unsigned cpu, uint64_t left);
 void linux_pages_free(struct linux_pages *pg);
 /* A zeroed frame with one reference (its guest-physical address), or 0. */
 uint64_t linux_page_alloc(struct linux_pages *pg);

@@ -148,38 +148,41 @@ void linux_page_zero(struct linux_pages *pg, uint64_t gpa)
 		zero_later(pg, f);
 }
 
-void linux_pages_requeue(struct linux_pages *pg, unsigned cpu)
+/* Lists entry (a table's LINUX_PHYSMAP address) on vCPU c's list, unless
+ * one of its last few entries names it already. */
+static void list_add(struct linux_pages *pg, unsigned c, uint64_t entry)
+{
+	uint64_t *list = pg->dirty[c], n = pg->ndirty[c];
+	/* A loop over pages writes the same few tables in turn: once each. */
+	for (uint64_t i = n; i > 0 && i + 4 > n; i--)
+		if (list[i] == entry)
+			return;
+	if (n >= pg->dirty_max) {
+		pg->dirty_overflow = true;
+		return;
+	}
+	list[++pg->ndirty[c]] = entry;
+}
+
+void linux_pages_requeue(struct linux_pages *pg, unsigned cpu, uint64_t left)
 {
 	const uint64_t *list =
 	    guest_mem_ptr(pg->mem, linux_pages_list_gpa(pg, cpu), (pg->dirty_max + 1) * 8);
 	if (!list || cpu >= pg->ncpus)
 		return;
 	uint64_t n = list[0] < pg->dirty_max ? list[0] : pg->dirty_max;
-	for (uint64_t i = 1; i <= n; i++) {
-		if (pg->ndirty[cpu] >= pg->dirty_max) {
-			pg->dirty_overflow = true;
-			return;
-		}
-		pg->dirty[cpu][++pg->ndirty[cpu]] = list[i];
-	}
+	/* Only what the stub had not written (it goes from the last entry
+	 * down): a vCPU kicked in its stub again and again (another vCPU's
+	 * faults) would otherwise list the same pages once more each time,
+	 * its stub taking longer each time, until the list overflows. */
+	for (uint64_t i = 1; i <= n && i <= left; i++)
+		list_add(pg, cpu, list[i]);
 }
 
 void linux_page_dirty(struct linux_pages *pg, uint64_t table)
 {
 	table &= ~PAGE_MASK;
 	/* Every vCPU's list: any of them may run an address space using it. */
-	for (unsigned c = 0; c < pg->ncpus; c++) {
-		uint64_t *list = pg->dirty[c], n = pg->ndirty[c];
-		bool listed = false;
-		/* A loop over pages writes the same few tables in turn: once each. */
-		for (uint64_t i = n; i > 0 && i + 4 > n && !listed; i--)
-			listed = list[i] == LINUX_PHYSMAP + table;
-		if (listed)
-			continue;
-		if (n >= pg->dirty_max) {
-			pg->dirty_overflow = true;
-			continue;
-		}
-		list[++pg->ndirty[c]] = LINUX_PHYSMAP + table;
-	}
+	for (unsigned c = 0; c < pg->ncpus; c++)
+		list_add(pg, c, LINUX_PHYSMAP + table);
 }

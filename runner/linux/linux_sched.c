@@ -413,9 +413,15 @@ void linux_sched_switch(struct linux_proc *proc, struct linux_regs *regs)
 bool linux_sched_idle(struct linux_proc *proc, struct linux_regs *regs)
 {
 	for (;;) {
-		if (vm_is_ending(proc->vm) ||
-		    (proc->vm->deadline_ns && now_ns() >= proc->vm->deadline_ns))
+		if (vm_is_ending(proc->vm))
 			return false;
+		if (proc->vm->deadline_ns && now_ns() >= proc->vm->deadline_ns) {
+			/* Past --timeout: the VM ends here, before the main thread
+			 * says so, or the caller would resume the task this vCPU
+			 * left (gone: no address space any more). */
+			vm_end(proc->vm, EXIT_TIMEOUT, "timeout: VM stopped after --timeout");
+			return false;
+		}
 		struct linux_task *next = pick(proc, false);
 		if (next) {
 			switch_to(proc, NULL, next, regs);

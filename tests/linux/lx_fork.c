@@ -1,4 +1,4 @@
-/* --linux test program: processes — a forked child's writes stay its own, waitpid statuses (exit code, killed by a signal or a fault), WNOHANG, a SIGCHLD handler, setpgid and kill(-pgid), vfork+exec, posix_spawn, a pipe between parent and child; "fork-bomb" forks until EAGAIN, "fork-bomb-forever" goes on trying. */
+/* --linux test program: processes — a forked child's writes stay its own, waitpid statuses (exit code, killed by a signal or a fault), WNOHANG, a SIGCHLD handler, setpgid and kill(-pgid), vfork+exec, posix_spawn, a pipe between parent and child; "fork-bomb" forks until EAGAIN, "fork-bomb-forever" goes on trying; "kill-faulting N" kills, N times, a child that takes page fault after page fault. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
@@ -163,8 +163,48 @@ static int bomb(int forever)
 	}
 }
 
+/* N times: a child takes one page fault after another (each page of a big
+ * mapping written once) and is killed while it does. With several vCPUs the
+ * kill is served on the parent's while the child's is often in its fault's
+ * ring-0 stub or has KVM delivering its #PF: that must end with the child,
+ * not go on on the child's freed page tables (a triple fault of the VM). */
+static int kill_faulting(int n)
+{
+	const size_t len = (size_t)256 << 20;
+	char *mem = mmap(0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+			 -1, 0);
+	if (mem == MAP_FAILED)
+		return printf("kill-faulting: mmap: %s\n", strerror(errno)), 1;
+	for (int i = 0; i < n; i++) {
+		int fds[2];
+		if (pipe(fds) < 0)
+			return printf("kill-faulting: pipe: %s\n", strerror(errno)), 1;
+		pid_t pid = fork();
+		if (pid == 0) {
+			if (write(fds[1], "r", 1) != 1)
+				_exit(1);
+			for (size_t off = 0;; off = (off + 4096) % len)
+				mem[off] = 1;
+		}
+		char c;
+		if (pid < 0 || read(fds[0], &c, 1) != 1)
+			return printf("kill-faulting: round %d: no child\n", i), 1;
+		close(fds[0]);
+		close(fds[1]);
+		usleep((useconds_t)(i % 5) * 100); /* the kill lands at another point each round */
+		int st = 0;
+		if (kill(pid, SIGKILL) != 0 || waitpid(pid, &st, 0) != pid || !WIFSIGNALED(st) ||
+		    WTERMSIG(st) != SIGKILL)
+			return printf("kill-faulting: round %d: status 0x%x\n", i, st), 1;
+	}
+	printf("killed %d faulting children\n", n);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 2 && strcmp(argv[1], "kill-faulting") == 0)
+		return kill_faulting(atoi(argv[2]));
 	if (argc > 2 && strcmp(argv[1], "exit") == 0)
 		return atoi(argv[2]);
 	if (argc > 1 && strncmp(argv[1], "fork-bomb", 9) == 0)

@@ -1,4 +1,4 @@
-/* Unit tests for --linux tasks: fork gives the child its own fd table sharing the open files, --pids bounds the table, wait4 reaps only the caller's own children, kill(-pgid) reaches a whole group, exit statuses as Linux encodes them, a parent's pages writable again once its child is gone. */
+/* Unit tests for --linux tasks: fork gives the child its own fd table sharing the open files, --pids bounds the table, wait4 reaps only the caller's own children, kill(-pgid) reaches a whole group, exit statuses as Linux encodes them, a parent's pages writable again once its child is gone, a vCPU idle past --timeout ends the VM. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -170,6 +170,19 @@ static void parent_writes_again_after_child_exit(void **state)
 	stop();
 }
 
+/* A vCPU with no task to run past --timeout ends the VM (124) itself: its
+ * caller must not resume the task it left, whose address space may be gone. */
+static void idle_past_timeout_ends_the_vm(void **state)
+{
+	start(0);
+	vm.deadline_ns = 1; /* long past */
+	struct linux_regs r = {0};
+	assert_false(linux_sched_idle(&proc, &r));
+	assert_true(vm_is_ending(&vm));
+	assert_int_equal(vm.exit_status, EXIT_TIMEOUT);
+	stop();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -179,6 +192,7 @@ int main(void)
 	    cmocka_unit_test(kill_reaches_a_group),
 	    cmocka_unit_test(iterator_shows_argv),
 	    cmocka_unit_test(parent_writes_again_after_child_exit),
+	    cmocka_unit_test(idle_past_timeout_ends_the_vm),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -44,6 +44,8 @@
 #define FLUSH_STUB_SIZE	 64
 #define FLUSH_STUB_LEN	 51 /* its code's length */
 #define FLUSH_POP_AT	 45 /* offset of its first pop; the iretq at + 4 */
+#define FLUSH_LOOP_AT	 17 /* from here rcx counts the entries not yet written ... */
+#define FLUSH_DONE_AT	 39 /* ... and from here none is left */
 
 static uint64_t flush_stub(const struct vcpu *vcpu)
 {
@@ -310,6 +312,8 @@ static bool stub_unwind(struct vcpu *vcpu, struct linux_proc *proc, struct kvm_r
 	if ((s->cs.selector & 3) != 0 || k->rip < stub || k->rip >= stub + FLUSH_STUB_LEN)
 		return false;
 	uint64_t at = k->rip - stub;
+	/* The entries it had not yet written: all before its loop, rcx's in it. */
+	uint64_t left = at < FLUSH_LOOP_AT ? UINT64_MAX : at < FLUSH_DONE_AT ? k->rcx : 0;
 	/* rax, rcx, rdx, rsi pushed one byte each from 0; popped in reverse. */
 	unsigned popped = at >= FLUSH_POP_AT ? (unsigned)(at - FLUSH_POP_AT) : 0;
 	size_t on_stack = at < 4 ? (size_t)at : 4 - popped;
@@ -328,7 +332,7 @@ static bool stub_unwind(struct vcpu *vcpu, struct linux_proc *proc, struct kvm_r
 	k->rflags = frame[2];
 	k->rsp = frame[3];
 	user_segments(s);
-	linux_pages_requeue(&proc->pages, vcpu->index);
+	linux_pages_requeue(&proc->pages, vcpu->index, left);
 	proc->cpu->tlb_stale = true;
 	return true;
 }
@@ -537,6 +541,29 @@ static bool exit_fault_locked(struct vcpu *vcpu, struct linux_proc *proc, unsign
 
 static void kicked_locked(struct vcpu *vcpu, struct linux_proc *proc, struct linux_cpu *lc);
 
+/*
+ * The vCPU's task died (a kill, or its process's exit or exec, served on
+ * another vCPU) while the vCPU was in a ring-0 stub or KVM was delivering
+ * it an exception. Its address space went with it: the page tables in the
+ * vCPU's CR3 are freed and zeroed, maybe reused, so neither may go on (the
+ * IDT, stack and stubs are no longer mapped there: a triple fault). Both
+ * are dropped — the exception KVM holds too, or it would be delivered to
+ * the next task — and the vCPU leaves the task from CPL 3
+ * (linux_sched_switch() loads the next one). True: dropped.
+ */
+static bool drop_dead(struct vcpu *vcpu, struct kvm_sregs *s)
+{
+	if (use_sync_regs) {
+		struct kvm_vcpu_events *ev = &vcpu->run->s.regs.events;
+		ev->exception.injected = 0;
+		ev->exception.pending = 0;
+		ev->exception_has_payload = 0;
+		vcpu->run->kvm_dirty_regs |= KVM_SYNC_X86_EVENTS;
+	}
+	user_segments(s);
+	return true;
+}
+
 void linux_vcpu_kicked(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
@@ -598,8 +625,11 @@ static void kicked_locked(struct vcpu *vcpu, struct linux_proc *proc, struct lin
 		 * stub's list run again. In another ring-0 stub (a call or a
 		 * fault on its way in) or entering one: a signal is delivered
 		 * when the call returns, or by the next kick, as a spawn is (a
-		 * fault's return delivers none); that exit flushes too. */
+		 * fault's return delivers none); that exit flushes too —
+		 * unless its task died: its page tables are gone (drop_dead). */
 		unwound = !delivering && stub_unwind(vcpu, proc, &k, &s);
+		if (!unwound && task && !linux_thread_alive(task))
+			unwound = drop_dead(vcpu, &s);
 		if (!unwound) {
 			if (spawn || host_signal)
 				vm_set_slice(vm, LINUX_SLICE_MS);
