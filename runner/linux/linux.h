@@ -288,6 +288,13 @@ struct linux_task {
 	uint64_t cutime_ns, cstime_ns; /* of its reaped children (RUSAGE_CHILDREN) */
 	uint64_t maxrss_pages, cmaxrss_pages;
 	char comm[16];
+	/* What prctl and setpriority record (linux_prctl.c): its nice value
+	 * (-20..19; fork copies it), the signal it gets when its parent
+	 * dies (fork clears it), no_new_privs (kept for good), and for a
+	 * leader: a child subreaper, dumpable, membarrier registrations. */
+	int nice, pdeathsig;
+	bool no_new_privs, subreaper, undumpable;
+	unsigned membarrier_registered;
 	char cmdline[256]; /* its argv, NUL-separated, cut at 256 bytes */
 	unsigned cmdline_len;
 	char exe[LINUX_PATH_MAX];      /* its image's path in the VM's tree (/proc/PID/exe) */
@@ -1118,6 +1125,26 @@ long linux_sys_getgroups(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_getrlimit(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_setrlimit(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_prlimit64(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_setuid(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_setgid(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_setreuid(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_setregid(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_setgroups(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_setfsuid(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_setfsgid(struct linux_proc *proc, const uint64_t *a);
+
+/* ---- linux_prctl.c: what a task records about itself ---- */
+
+long linux_sys_prctl(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_getpriority(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_setpriority(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_membarrier(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_personality(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_mlock(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_mlock2(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_munlock(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_mlockall(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_munlockall(struct linux_proc *proc, const uint64_t *a);
 
 /* ---- linux_x86_64.c ---- */
 

@@ -228,6 +228,8 @@ void linux_task_exec(struct linux_proc *proc, const char *comm)
 {
 	linux_thread_exec(proc); /* the other threads are gone */
 	set_comm(proc->cur, comm);
+	proc->cur->undumpable = false; /* as Linux for a program that is not set-id */
+	proc->cur->membarrier_registered = 0;
 	vfork_done(proc, proc->cur);
 	parent_reclaims(proc, proc->cur);
 }
@@ -285,6 +287,47 @@ static void signal_parent(struct linux_proc *proc, struct linux_task *parent,
 	linux_task_signal(proc, parent, sig);
 }
 
+/* The nearest living ancestor of dead that is a child subreaper, else pid 1. */
+static int orphan_reaper(struct linux_proc *proc, const struct linux_task *dead)
+{
+	const struct linux_task *p = linux_task_find(proc, dead->ppid);
+	for (unsigned hops = 0; p && hops < proc->ntasks; hops++) {
+		if (p->subreaper && p->run != LINUX_TASK_ZOMBIE && linux_thread_alive(p))
+			return p->pid;
+		p = linux_task_find(proc, p->ppid);
+	}
+	return INIT_PID;
+}
+
+void linux_task_orphans(struct linux_proc *proc, struct linux_task *dead)
+{
+	int reaper = orphan_reaper(proc, dead);
+	for (unsigned i = 0; i < proc->ntasks; i++) {
+		struct linux_task *c = proc->tasks[i];
+		if (c->ppid != dead->pid)
+			continue;
+		c->ppid = reaper;
+		if (c->run == LINUX_TASK_ZOMBIE) {
+			/* As Linux's reparent_leader(): the new parent may reap it. */
+			struct linux_task *parent = linux_task_find(proc, reaper);
+			if (parent && c->exit_signal > 0 && c->exit_signal <= LINUX_NSIG) {
+				bool killed = c->wstatus & 0x7F;
+				signal_parent(proc, parent, c, (unsigned)c->exit_signal,
+					      killed ? L_CLD_KILLED : L_CLD_EXITED,
+					      killed ? c->wstatus & 0x7F
+						     : (c->wstatus >> 8) & 0xFF);
+			}
+			continue;
+		}
+		/* PR_SET_PDEATHSIG: every thread of the child that asked. */
+		for (unsigned j = 0; j < proc->ntasks; j++) {
+			struct linux_task *th = proc->tasks[j];
+			if (th->tgid == c->pid && th->pdeathsig && linux_thread_alive(th))
+				linux_task_signal(proc, th, (unsigned)th->pdeathsig);
+		}
+	}
+}
+
 /* Ends the process of task t (all its threads): pid 1 ends the VM with its
  * status; others become zombies whose children pid 1 inherits, and their
  * parent hears SIGCHLD. */
@@ -312,9 +355,7 @@ static void task_end(struct linux_proc *proc, struct linux_task *t, int wstatus)
 	t->futex.state = FUTEX_IDLE;
 	t->wstatus = wstatus;
 	parent_reclaims(proc, t);
-	for (unsigned i = 0; i < proc->ntasks; i++)
-		if (proc->tasks[i]->ppid == t->pid)
-			proc->tasks[i]->ppid = INIT_PID;
+	linux_task_orphans(proc, t);
 	vfork_done(proc, t);
 	struct linux_task *parent = linux_task_find(proc, t->ppid);
 	if (parent && t->exit_signal > 0 && t->exit_signal <= LINUX_NSIG) {
