@@ -295,6 +295,12 @@ struct linux_task {
 	int nice, pdeathsig;
 	bool no_new_privs, subreaper, undumpable;
 	unsigned membarrier_registered;
+	/* An open(2) of a FIFO waiting for the other end (linux_pipe.c): the
+	 * node (a reference held), which end it opens, and the other end's
+	 * open count when it began (an open and close meanwhile lets it go). */
+	struct linux_node *fifo_wait;
+	bool fifo_wait_write;
+	uint64_t fifo_mark;
 	char cmdline[256]; /* its argv, NUL-separated, cut at 256 bytes */
 	unsigned cmdline_len;
 	char exe[LINUX_PATH_MAX];      /* its image's path in the VM's tree (/proc/PID/exe) */
@@ -769,8 +775,19 @@ short linux_pipe_poll(const struct linux_file *f);
 uint64_t linux_pipe_unread(const struct linux_file *f);
 /* Writes into and reads from the pipe so far (linux_file_ops.gen). */
 void linux_pipe_gen(const struct linux_file *f, uint64_t *in, uint64_t *out);
-/* The file description of a pipe end is gone: drop the end. */
-void linux_pipe_release(struct linux_file *f);
+/* The file description of a pipe end is gone: drop the end (a FIFO's
+ * data goes with its last end, unless an open waits for one). */
+void linux_pipe_release(struct linux_proc *proc, struct linux_file *f);
+/* open(2) of a FIFO node of the VM's own file systems: a pipe end on the
+ * node's pipe; O_RDONLY waits for a writer and O_WRONLY for a reader (the
+ * call is retried), O_NONBLOCK: a reader goes on, a writer gets ENXIO;
+ * O_RDWR never waits. The fd or -errno. */
+long linux_fifo_open(struct linux_proc *proc, struct linux_node *node, uint64_t flags);
+/* Task t no longer waits in a FIFO's open (it got in, gave up or ends). */
+void linux_fifo_wait_end(struct linux_proc *proc, struct linux_task *t);
+/* mknod/mknodat: a FIFO or a regular file; device nodes EPERM. */
+long linux_sys_mknod(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_mknodat(struct linux_proc *proc, const uint64_t *a);
 
 /* ---- linux_socket.c, linux_unix.c: sockets ---- */
 

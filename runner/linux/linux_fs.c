@@ -306,6 +306,7 @@ static void tmp_destroy(struct linux_fs *fs, struct linux_node *n)
 		p->used -= n->tmp_cap + LINUX_FS_ENTRY_COST;
 	if (n->link != (char *)n->tmp_data)
 		free(n->link);
+	linux_fifo_free(n);
 	free(n->tmp_data);
 	free(n->name);
 	free(n->origin);

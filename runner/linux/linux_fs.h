@@ -80,8 +80,9 @@ struct linux_node {
 	 * when the last reference goes, never while anything points at it.
 	 */
 	unsigned refs;
-	bool unlinked;	       /* removed from its directory: takes no new entries */
-	struct linux_shm *shm; /* its page cache while a MAP_SHARED mapping names it */
+	bool unlinked;		 /* removed from its directory: takes no new entries */
+	struct linux_shm *shm;	 /* its page cache while a MAP_SHARED mapping names it */
+	struct linux_pipe *fifo; /* a FIFO's pipe once opened (linux_pipe.c) */
 	/* Hard links (linux_fslink.c): a /tmp or upper-layer file has one node,
 	 * linked under its first name; each further name is an entry of its
 	 * own whose `same` is that node (lookups give the node, the entry holds
@@ -225,6 +226,8 @@ long linux_fs_pread(const struct linux_node *node, int host_fd, void *dst, uint6
 /* The same from the file itself, past any page cache (linux_shm.c fills from it). */
 long linux_fs_pread_raw(const struct linux_node *node, int host_fd, void *dst, uint64_t len,
 			uint64_t offset);
+/* A FIFO node is freed: its pipe goes (no end is open; linux_pipe.c). */
+void linux_fifo_free(struct linux_node *node);
 /* Takes a reference on node for as long as the caller keeps the pointer
  * (an open file, the cwd); no-op for nodes that live as long as the tree. */
 void linux_fs_get(struct linux_fs *fs, struct linux_node *node);

@@ -420,6 +420,8 @@ static long do_open(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, uin
 		return linux_pty_open(proc, node, flags);
 	if ((flags & L_O_DIRECTORY) && !S_ISDIR(node->mode))
 		return -ENOTDIR;
+	if (S_ISFIFO(node->mode) && node->writable && !(flags & L_O_PATH))
+		return linux_fifo_open(proc, node, flags); /* mkfifo's, in the VM's memory */
 	if (acc != O_RDONLY && S_ISDIR(node->mode))
 		return -EISDIR;
 	/* A write-open copies a lower file up first: the host tree is never written. */

@@ -348,8 +348,11 @@ static void task_end(struct linux_proc *proc, struct linux_task *t, int wstatus)
 	}
 	bool cur_in = proc->cur->tgid == t->pid;
 	if (cur_in)
-		linux_account(proc);  /* its CPU time up to its end */
-	linux_rusage_sample(proc, t); /* ru_maxrss before its pages go */
+		linux_account(proc);		    /* its CPU time up to its end */
+	linux_rusage_sample(proc, t);		    /* ru_maxrss before its pages go */
+	for (unsigned i = 0; i < proc->ntasks; i++) /* killed in a FIFO's open */
+		if (proc->tasks[i]->tgid == t->pid)
+			linux_fifo_wait_end(proc, proc->tasks[i]);
 	end_threads(proc, t);
 	t->run = LINUX_TASK_ZOMBIE;
 	t->futex.state = FUTEX_IDLE;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# --linux: calls real programs make that were ENOSYS: prctl, nice values, the set*id calls, membarrier, mlock, personality (lx_prctl), and real programs from the host's root using them.
+# --linux: calls real programs make that were ENOSYS: prctl, nice values, the set*id calls, membarrier, mlock, personality (lx_prctl), FIFOs and mknod (lx_fifo), and real programs from the host's root using them.
 . "$(dirname "$0")/../lib.sh"
 if ! have_kvm; then skip "linux_calls: /dev/kvm is not usable here"; exit 0; fi
 LX=$B/tests/linux
@@ -7,7 +7,9 @@ RUN=("$LOCKVM" run --linux --timeout 60)
 
 FS=$T_TMP/fs
 mkdir -p "$FS/bin" "$FS/tmp"
-cp "$LX"/lx_prctl.* "$FS/bin/"
+cp "$LX"/lx_prctl.* "$LX"/lx_fifo.* "$FS/bin/"
+VOL=$T_TMP/vol
+mkdir -p "$VOL"
 
 # ---- the C test programs ----
 for libc in glibc musl; do
@@ -16,7 +18,32 @@ for libc in glibc musl; do
 		0 "prctl ok" "${RUN[@]}" --fs "$FS" "/bin/lx_prctl.$libc"
 done
 
+for libc in glibc musl; do
+	[ -x "$LX/lx_fifo.$libc" ] || { skip "linux_calls: lx_fifo.$libc not built (musl-gcc missing)"; continue; }
+	expect "$libc: mkfifo in /tmp between two processes: open waits for the other end, O_NONBLOCK, EOF, EPIPE, poll; mknod of a file; device nodes EPERM" \
+		0 "fifo ok" "${RUN[@]}" --fs "$FS" "/bin/lx_fifo.$libc"
+done
+expect "mkfifo in a --tmpfs" 0 "fifo ok" "${RUN[@]}" --fs "$FS" --tmpfs /mnt /bin/lx_fifo.glibc /mnt
+expect "mkfifo in the root's upper layer (a directory of the --fs tree)" 0 "fifo ok" \
+	"${RUN[@]}" --fs "$FS" /bin/lx_fifo.glibc /bin
+expect "mkfifo and mknod of a device in a --volume: EPERM, nothing made on the host" 0 "" \
+	"${RUN[@]}" --fs / -v "$VOL:/vol" /bin/sh -c '! mkfifo /vol/f && ! mknod /vol/n c 1 3'
+[ -z "$(ls -A "$VOL")" ] && pass "the volume holds no FIFO or device node" || fail "the volume holds: $(ls -A "$VOL")"
+
 # ---- real programs from the host's root ----
+expect "bash: mkfifo, a writer in the background, cat reads it" 0 "hi through a fifo" "${RUN[@]}" --fs / \
+	/bin/bash -c 'mkfifo /tmp/p && { echo hi through a fifo >/tmp/p & } ; cat /tmp/p; wait'
+if command -v python3 >/dev/null; then
+	expect "python3: os.mkfifo between a parent and a forked child" 0 "via fifo" "${RUN[@]}" --fs / /usr/bin/python3 -c '
+import os
+os.mkfifo("/tmp/pyfifo")
+pid = os.fork()
+if pid == 0:
+    with open("/tmp/pyfifo", "w") as f: f.write("via fifo")
+    os._exit(0)
+with open("/tmp/pyfifo") as f: print(f.read())
+os.waitpid(pid, 0)'
+fi
 expect "nice -n 5 cat /proc/self/stat: priority 25, nice 5" 0 "" "${RUN[@]}" --fs / /bin/sh -c \
 	'set -- $(nice -n 5 cat /proc/self/stat | sed "s/.*) //"); [ "${16} ${17}" = "25 5" ] || { echo "fields 18-19: ${16} ${17}"; exit 1; }'
 if command -v ps >/dev/null; then
