@@ -783,6 +783,22 @@ void linux_pipe_release(struct linux_proc *proc, struct linux_file *f);
  * call is retried), O_NONBLOCK: a reader goes on, a writer gets ENXIO;
  * O_RDWR never waits. The fd or -errno. */
 long linux_fifo_open(struct linux_proc *proc, struct linux_node *node, uint64_t flags);
+/* splice/tee (linux_splice.c): bytes a pipe end holds, waiting for some
+ * unless nonblock: > 0, 0 at EOF, -EAGAIN or -LINUX_ERESTARTSYS. */
+long linux_pipe_avail(struct linux_proc *proc, struct linux_file *f, bool nonblock);
+/* Room in a pipe's write end, waiting for some unless nonblock: > 0,
+ * -EAGAIN, -EPIPE (and SIGPIPE: no reader) or -LINUX_ERESTARTSYS. */
+long linux_pipe_room(struct linux_proc *proc, struct linux_file *f, bool nonblock);
+/* Copies up to len held bytes of a read end to dst, leaving them there. */
+uint32_t linux_pipe_peek(const struct linux_file *f, void *dst, uint64_t len);
+/* Takes n held bytes (n at most what it holds) off a read end. */
+void linux_pipe_drop(struct linux_file *f, uint32_t n);
+/* One read or write of the VMM buffer host[0, len) on any file (a socket
+ * too) at *offset (NULL: its own), as read(2)/pread(2) would (linux_sysfile.c). */
+long linux_file_io_host(struct linux_proc *proc, struct linux_file *f, void *host, uint64_t len,
+			const uint64_t *offset, bool write_it);
+long linux_sys_splice(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_tee(struct linux_proc *proc, const uint64_t *a);
 /* Task t no longer waits in a FIFO's open (it got in, gave up or ends). */
 void linux_fifo_wait_end(struct linux_proc *proc, struct linux_task *t);
 /* mknod/mknodat: a FIFO or a regular file; device nodes EPERM. */
@@ -812,6 +828,9 @@ long linux_sys_getsockopt(struct linux_proc *proc, const uint64_t *a);
 /* read/write on a socket: [buf, +len) in the program. */
 long linux_sock_rw(struct linux_proc *proc, struct linux_file *f, uint64_t buf, uint64_t len,
 		   bool write_it);
+/* The same with a VMM buffer of len bytes (splice). */
+long linux_sock_rw_host(struct linux_proc *proc, struct linux_file *f, void *buf, uint64_t len,
+			bool write_it);
 /* poll events of a socket. */
 short linux_sock_poll(struct linux_proc *proc, const struct linux_file *f);
 /* FIONREAD of a socket: bytes a read would get now (a datagram: the next
@@ -1004,6 +1023,7 @@ long linux_sys_lchown(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_fchown(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_fchownat(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_utimensat(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_futimesat(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_truncate(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_fallocate(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_statfs(struct linux_proc *proc, const uint64_t *a);

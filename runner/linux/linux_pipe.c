@@ -230,6 +230,61 @@ void linux_pipe_release(struct linux_proc *proc, struct linux_file *f)
 	free(p);
 }
 
+/* ---- splice and tee (linux_splice.c) ---- */
+
+long linux_pipe_avail(struct linux_proc *proc, struct linux_file *f, bool nonblock)
+{
+	struct linux_pipe *p = f->pipe;
+	while (p->len == 0) {
+		if (p->writers == 0 && !waiting_writers(p))
+			return 0;
+		if (nonblock || (f->flags & L_O_NONBLOCK))
+			return -EAGAIN;
+		if (linux_block_until(proc, 0))
+			return -LINUX_ERESTARTSYS;
+	}
+	return p->len;
+}
+
+long linux_pipe_room(struct linux_proc *proc, struct linux_file *f, bool nonblock)
+{
+	struct linux_pipe *p = f->pipe;
+	for (;;) {
+		if (p->readers == 0 && !waiting_readers(p)) {
+			(void)linux_signal_raise_ret(proc, L_SIGPIPE, -EPIPE);
+			return -EPIPE;
+		}
+		if (!p->buf && !(p->buf = malloc(LINUX_PIPE_SIZE)))
+			return -ENOMEM;
+		if (p->len < LINUX_PIPE_SIZE)
+			return LINUX_PIPE_SIZE - p->len;
+		if (nonblock || (f->flags & L_O_NONBLOCK))
+			return -EAGAIN;
+		if (linux_block_until(proc, 0))
+			return -LINUX_ERESTARTSYS;
+	}
+}
+
+uint32_t linux_pipe_peek(const struct linux_file *f, void *dst, uint64_t len)
+{
+	const struct linux_pipe *p = f->pipe;
+	uint32_t n = len < p->len ? (uint32_t)len : p->len;
+	uint32_t first = LINUX_PIPE_SIZE - p->head;
+	if (first > n)
+		first = n;
+	memcpy(dst, p->buf + p->head, first);
+	memcpy((uint8_t *)dst + first, p->buf, n - first);
+	return n;
+}
+
+void linux_pipe_drop(struct linux_file *f, uint32_t n)
+{
+	struct linux_pipe *p = f->pipe;
+	p->head = (p->head + n) % LINUX_PIPE_SIZE;
+	p->len -= n;
+	p->drains++;
+}
+
 /* ---- FIFOs ---- */
 
 void linux_fifo_free(struct linux_node *node)

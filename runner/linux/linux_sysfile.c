@@ -77,6 +77,16 @@ static long io_once(struct linux_proc *proc, struct linux_file *f, uint8_t *host
 	return n;
 }
 
+long linux_file_io_host(struct linux_proc *proc, struct linux_file *f, void *host, uint64_t len,
+			const uint64_t *offset, bool write_it)
+{
+	if (f->kind == LINUX_FILE_SOCKET)
+		return offset ? -ESPIPE : linux_sock_rw_host(proc, f, host, len, write_it);
+	if (f->kind == LINUX_FILE_NODE && !f->pty && S_ISDIR(f->node->mode))
+		return -EISDIR;
+	return io_once(proc, f, host, len, offset, write_it);
+}
+
 /* One read or write of [buf, +len): through a bounded VMM buffer, piece by
  * piece for files; one piece for pipes and stdio (a short transfer). */
 static long do_io(struct linux_proc *proc, uint64_t fd, uint64_t buf, uint64_t len,

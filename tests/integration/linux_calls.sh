@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# --linux: calls real programs make that were ENOSYS: prctl, nice values, the set*id calls, membarrier, mlock, personality (lx_prctl), FIFOs and mknod (lx_fifo), and real programs from the host's root using them.
+# --linux: calls real programs make that were ENOSYS: prctl, nice values, the set*id calls, membarrier, mlock, personality (lx_prctl), FIFOs and mknod (lx_fifo), splice and tee (lx_splice), futimesat, and real programs from the host's root using them.
 . "$(dirname "$0")/../lib.sh"
 if ! have_kvm; then skip "linux_calls: /dev/kvm is not usable here"; exit 0; fi
 LX=$B/tests/linux
@@ -7,7 +7,7 @@ RUN=("$LOCKVM" run --linux --timeout 60)
 
 FS=$T_TMP/fs
 mkdir -p "$FS/bin" "$FS/tmp"
-cp "$LX"/lx_prctl.* "$LX"/lx_fifo.* "$FS/bin/"
+cp "$LX"/lx_prctl.* "$LX"/lx_fifo.* "$LX"/lx_splice.* "$FS/bin/"
 VOL=$T_TMP/vol
 mkdir -p "$VOL"
 
@@ -29,6 +29,12 @@ expect "mkfifo in the root's upper layer (a directory of the --fs tree)" 0 "fifo
 expect "mkfifo and mknod of a device in a --volume: EPERM, nothing made on the host" 0 "" \
 	"${RUN[@]}" --fs / -v "$VOL:/vol" /bin/sh -c '! mkfifo /vol/f && ! mknod /vol/n c 1 3'
 [ -z "$(ls -A "$VOL")" ] && pass "the volume holds no FIFO or device node" || fail "the volume holds: $(ls -A "$VOL")"
+
+for libc in glibc musl; do
+	[ -x "$LX/lx_splice.$libc" ] || { skip "linux_calls: lx_splice.$libc not built (musl-gcc missing)"; continue; }
+	expect "$libc: splice pipe<->file (offsets), pipe->pipe, pipe<->socket, tee, errors" 0 "splice ok" \
+		"${RUN[@]}" --fs "$FS" "/bin/lx_splice.$libc"
+done
 
 # ---- real programs from the host's root ----
 expect "bash: mkfifo, a writer in the background, cat reads it" 0 "hi through a fifo" "${RUN[@]}" --fs / \
@@ -57,4 +63,14 @@ libc = ctypes.CDLL(None, use_errno=True)
 libc.prctl(15, b"pyworker", 0, 0, 0)
 os.setpriority(os.PRIO_PROCESS, 0, 4)
 print("comm=%s nice=%d" % (open("/proc/self/comm").read().strip(), os.getpriority(os.PRIO_PROCESS, 0)))'
+fi
+if command -v python3 >/dev/null; then
+	expect "python3: os.splice file->pipe, os.utime through futimesat's kin, os.mkfifo" 0 "spliced=abc" \
+		"${RUN[@]}" --fs / /usr/bin/python3 -c '
+import os
+with open("/tmp/f", "w") as f: f.write("abcdef")
+fd = os.open("/tmp/f", os.O_RDONLY)
+r, w = os.pipe()
+n = os.splice(fd, w, 3)
+print("spliced=" + os.read(r, n).decode())'
 fi
