@@ -797,6 +797,15 @@ void linux_pipe_drop(struct linux_file *f, uint32_t n);
  * too) at *offset (NULL: its own), as read(2)/pread(2) would (linux_sysfile.c). */
 long linux_file_io_host(struct linux_proc *proc, struct linux_file *f, void *host, uint64_t len,
 			const uint64_t *offset, bool write_it);
+/* openat2's struct open_how from the program (size bytes, copied in):
+ * checked whole as Linux does (E2BIG for a larger struct with unknown
+ * fields set, EINVAL for unknown flags or a mode without O_CREAT). 0 or
+ * -errno (linux_sysfile.c; fuzz_linux_syscall). */
+struct linux_open_how {
+	uint64_t flags, mode, resolve;
+};
+int linux_open_how_parse(const uint8_t *buf, size_t size, struct linux_open_how *how);
+long linux_sys_openat2(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_splice(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_tee(struct linux_proc *proc, const uint64_t *a);
 /* Task t no longer waits in a FIFO's open (it got in, gave up or ends). */

@@ -180,6 +180,13 @@ struct linux_node *linux_fs_lookup(struct linux_fs *fs, struct linux_node *dir, 
 
 #define LINUX_RESOLVE_FOLLOW 1u /* follow a symlink in the last component */
 #define LINUX_RESOLVE_ENTRY  2u /* the last component's own entry (a hard link's, not its node) */
+/* openat2's RESOLVE_* (linux_sysfile.c): the walk itself honours them. */
+#define LINUX_RESOLVE_BENEATH	  4u /* never above cwd: absolute paths, ".." out, magic links EXDEV */
+#define LINUX_RESOLVE_IN_ROOT	  8u  /* cwd is "/": absolute paths and ".." stop there */
+#define LINUX_RESOLVE_NO_SYMLINKS 16u /* a symlink to follow: ELOOP (magic links too) */
+#define LINUX_RESOLVE_NO_MAGIC	  32u /* a /proc magic link to follow: ELOOP */
+#define LINUX_RESOLVE_NO_XDEV                                                                      \
+	64u /* into or out of a mount (/tmp, /dev, /proc, --tmpfs, a volume): EXDEV */
 
 /*
  * Resolves `path` from `cwd` inside the tree: ".." stops at the root and

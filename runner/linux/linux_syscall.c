@@ -482,6 +482,7 @@ static const struct linux_syscall_def syscall_table[] = {
     FD(276, tee, "ddux"),
     FD(309, getcpu, "xxx"),
     FD(435, clone3, "xu"),
+    FD(437, openat2, "dsxu"),
     FD(143, sched_getparam, "dx"),
     FD(145, sched_getscheduler, "d"),
     FD(146, sched_get_priority_max, "d"),

@@ -383,22 +383,25 @@ long linux_lookup_at(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, un
 	return linux_fs_resolve(&proc->fs, dir, path, flags, node, NULL, NULL, 0);
 }
 
+/* open(2) and kin; resolve: openat2's LINUX_RESOLVE_* for the walk (0: none). */
 static long do_open(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, uint64_t flags,
-		    uint64_t mode)
+		    uint64_t mode, unsigned resolve)
 {
 	char path[LINUX_PATH_MAX], last[256];
 	long rc = linux_user_string(proc, upath, path, sizeof(path));
 	if (rc < 0)
 		return rc;
 	struct linux_node *dir, *node = NULL, *parent = NULL;
-	if ((rc = start_dir(proc, dirfd, path, &dir)) < 0)
+	/* A scoped walk starts at dirfd even for an absolute path (its "/"). */
+	bool scoped = resolve & (LINUX_RESOLVE_BENEATH | LINUX_RESOLVE_IN_ROOT);
+	if ((rc = start_dir(proc, dirfd, scoped ? "." : path, &dir)) < 0)
 		return rc;
 	unsigned acc = (unsigned)flags & O_ACCMODE;
 	if (acc == 3)
 		return -EINVAL;
 	rc = linux_fs_resolve(&proc->fs, dir, path,
-			      (flags & L_O_NOFOLLOW) ? 0 : LINUX_RESOLVE_FOLLOW, &node, &parent,
-			      last, sizeof(last));
+			      resolve | ((flags & L_O_NOFOLLOW) ? 0 : LINUX_RESOLVE_FOLLOW), &node,
+			      &parent, last, sizeof(last));
 	/* A volume file this open makes is the host's: the open that creates
 	 * it gets the access it asks for whatever the mode, as on Linux (git
 	 * makes objects 0444 and writes them), so it is made owner-readable
@@ -480,19 +483,92 @@ static long do_open(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, uin
 
 long linux_sys_openat(struct linux_proc *proc, const uint64_t *a)
 {
-	return do_open(proc, a[0], a[1], a[2], a[3]);
+	return do_open(proc, a[0], a[1], a[2], a[3], 0);
 }
 
 long linux_sys_open(struct linux_proc *proc, const uint64_t *a)
 {
-	return do_open(proc, (uint64_t)(int64_t)L_AT_FDCWD, a[0], a[1], a[2]);
+	return do_open(proc, (uint64_t)(int64_t)L_AT_FDCWD, a[0], a[1], a[2], 0);
+}
+
+/* struct open_how (openat2): its first version's size, and the page
+ * Linux reads at most (copy_struct_from_user: a larger struct must be
+ * zero past the fields it knows). */
+#define OPEN_HOW_SIZE_VER0	24u
+#define OPEN_HOW_SIZE_MAX	4096u
+#define L_RESOLVE_NO_XDEV	0x01u
+#define L_RESOLVE_NO_MAGICLINKS 0x02u
+#define L_RESOLVE_NO_SYMLINKS	0x04u
+#define L_RESOLVE_BENEATH	0x08u
+#define L_RESOLVE_IN_ROOT	0x10u
+#define L_RESOLVE_CACHED	0x20u
+/* Linux's VALID_OPEN_FLAGS: access, CREAT..NOFOLLOW, NOATIME, CLOEXEC, PATH, TMPFILE */
+#define L_VALID_OPEN_FLAGS 037777703u
+#define L_O_TMPFILE_BITS   020000000u
+/* With O_PATH only these (Linux's O_PATH_FLAGS). */
+#define L_O_PATH_FLAGS (L_O_DIRECTORY | L_O_NOFOLLOW | L_O_PATH | L_O_CLOEXEC)
+
+int linux_open_how_parse(const uint8_t *buf, size_t size, struct linux_open_how *how)
+{
+	if (size < OPEN_HOW_SIZE_VER0)
+		return -EINVAL;
+	if (size > OPEN_HOW_SIZE_MAX)
+		return -E2BIG;
+	for (size_t i = OPEN_HOW_SIZE_VER0; i < size; i++)
+		if (buf[i])
+			return -E2BIG; /* a field this kernel does not know */
+	memcpy(&how->flags, buf, 8);
+	memcpy(&how->mode, buf + 8, 8);
+	memcpy(&how->resolve, buf + 16, 8);
+	if (how->flags & ~(uint64_t)L_VALID_OPEN_FLAGS)
+		return -EINVAL;
+	if ((how->flags & O_ACCMODE) == 3)
+		return -EINVAL;
+	bool makes = how->flags & (L_O_CREAT | L_O_TMPFILE_BITS);
+	if (makes ? how->mode & ~(uint64_t)07777 : how->mode != 0)
+		return -EINVAL; /* a mode only where a file is made */
+	if ((how->flags & L_O_PATH) && (how->flags & ~(uint64_t)L_O_PATH_FLAGS))
+		return -EINVAL;
+	if (how->resolve &
+	    ~(uint64_t)(L_RESOLVE_NO_XDEV | L_RESOLVE_NO_MAGICLINKS | L_RESOLVE_NO_SYMLINKS |
+			L_RESOLVE_BENEATH | L_RESOLVE_IN_ROOT | L_RESOLVE_CACHED))
+		return -EINVAL;
+	if ((how->resolve & L_RESOLVE_BENEATH) && (how->resolve & L_RESOLVE_IN_ROOT))
+		return -EINVAL;
+	if ((how->resolve & L_RESOLVE_CACHED) && (how->flags & (L_O_CREAT | L_O_TRUNC)))
+		return -EAGAIN; /* as Linux: a cached lookup cannot make or truncate */
+	return 0;
+}
+
+/* openat2(2): openat with struct open_how; the RESOLVE_* flags are the
+ * VM's own walk's (linux_fs_resolve), RESOLVE_CACHED a plain lookup. */
+long linux_sys_openat2(struct linux_proc *proc, const uint64_t *a)
+{
+	if (a[3] < OPEN_HOW_SIZE_VER0)
+		return -EINVAL;
+	if (a[3] > OPEN_HOW_SIZE_MAX)
+		return -E2BIG;
+	uint8_t buf[OPEN_HOW_SIZE_MAX];
+	if (linux_copy_in(proc, buf, a[2], a[3]) < 0)
+		return -EFAULT;
+	struct linux_open_how how;
+	int rc = linux_open_how_parse(buf, a[3], &how);
+	if (rc < 0)
+		return rc;
+	unsigned resolve = 0;
+	resolve |= how.resolve & L_RESOLVE_NO_XDEV ? LINUX_RESOLVE_NO_XDEV : 0;
+	resolve |= how.resolve & L_RESOLVE_NO_MAGICLINKS ? LINUX_RESOLVE_NO_MAGIC : 0;
+	resolve |= how.resolve & L_RESOLVE_NO_SYMLINKS ? LINUX_RESOLVE_NO_SYMLINKS : 0;
+	resolve |= how.resolve & L_RESOLVE_BENEATH ? LINUX_RESOLVE_BENEATH : 0;
+	resolve |= how.resolve & L_RESOLVE_IN_ROOT ? LINUX_RESOLVE_IN_ROOT : 0;
+	return do_open(proc, a[0], a[1], how.flags, how.mode, resolve);
 }
 
 /* creat(2): open(path, O_CREAT|O_WRONLY|O_TRUNC, mode) (GNU tar's -f FILE uses it). */
 long linux_sys_creat(struct linux_proc *proc, const uint64_t *a)
 {
 	return do_open(proc, (uint64_t)(int64_t)L_AT_FDCWD, a[0], L_O_CREAT | O_WRONLY | L_O_TRUNC,
-		       a[1]);
+		       a[1], 0);
 }
 
 /* Attributes of a node or of a stdio fd (node NULL). */

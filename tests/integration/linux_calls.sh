@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# --linux: calls real programs make that were ENOSYS: prctl, nice values, the set*id calls, membarrier, mlock, personality (lx_prctl), FIFOs and mknod (lx_fifo), splice and tee (lx_splice), futimesat, and real programs from the host's root using them.
+# --linux: calls real programs make that were ENOSYS: prctl, nice values, the set*id calls, membarrier, mlock, personality (lx_prctl), FIFOs and mknod (lx_fifo), splice and tee (lx_splice), futimesat, openat2 (lx_open2), and real programs from the host's root using them.
 . "$(dirname "$0")/../lib.sh"
 if ! have_kvm; then skip "linux_calls: /dev/kvm is not usable here"; exit 0; fi
 LX=$B/tests/linux
@@ -7,7 +7,7 @@ RUN=("$LOCKVM" run --linux --timeout 60)
 
 FS=$T_TMP/fs
 mkdir -p "$FS/bin" "$FS/tmp"
-cp "$LX"/lx_prctl.* "$LX"/lx_fifo.* "$LX"/lx_splice.* "$FS/bin/"
+cp "$LX"/lx_prctl.* "$LX"/lx_fifo.* "$LX"/lx_splice.* "$LX"/lx_open2.* "$FS/bin/"
 VOL=$T_TMP/vol
 mkdir -p "$VOL"
 
@@ -34,6 +34,12 @@ for libc in glibc musl; do
 	[ -x "$LX/lx_splice.$libc" ] || { skip "linux_calls: lx_splice.$libc not built (musl-gcc missing)"; continue; }
 	expect "$libc: splice pipe<->file (offsets), pipe->pipe, pipe<->socket, tee, errors" 0 "splice ok" \
 		"${RUN[@]}" --fs "$FS" "/bin/lx_splice.$libc"
+done
+
+for libc in glibc musl; do
+	[ -x "$LX/lx_open2.$libc" ] || { skip "linux_calls: lx_open2.$libc not built (musl-gcc missing)"; continue; }
+	expect "$libc: openat2: open_how sizes and flags, RESOLVE_BENEATH/IN_ROOT/NO_SYMLINKS/NO_MAGICLINKS/NO_XDEV/CACHED" \
+		0 "open2 ok" "${RUN[@]}" --fs "$FS" "/bin/lx_open2.$libc"
 done
 
 # ---- real programs from the host's root ----
