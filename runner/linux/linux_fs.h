@@ -81,6 +81,7 @@ struct linux_node {
 	 */
 	unsigned refs;
 	bool unlinked;		 /* removed from its directory: takes no new entries */
+	bool linkable;		 /* an O_TMPFILE file without O_EXCL: linkat may name it */
 	struct linux_shm *shm;	 /* its page cache while a MAP_SHARED mapping names it */
 	struct linux_pipe *fifo; /* a FIFO's pipe once opened (linux_pipe.c) */
 	/* Hard links (linux_fslink.c): a /tmp or upper-layer file has one node,

@@ -383,6 +383,48 @@ long linux_lookup_at(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, un
 	return linux_fs_resolve(&proc->fs, dir, path, flags, node, NULL, NULL, 0);
 }
 
+#define L_O_TMPFILE (020000000 | L_O_DIRECTORY)
+
+/*
+ * O_TMPFILE: an unnamed regular file in directory dir's file system (/tmp,
+ * a --tmpfs, the root's upper layer), made under a hidden name and
+ * unlinked before the call returns; linkat(fd, "", ..., AT_EMPTY_PATH)
+ * may name it unless O_EXCL. A volume's directory: EOPNOTSUPP (a host
+ * file would be made), a read-only one EROFS.
+ */
+static long open_tmpfile(struct linux_proc *proc, struct linux_node *dir, uint64_t flags,
+			 uint64_t mode)
+{
+	unsigned acc = (unsigned)flags & O_ACCMODE;
+	if (acc == O_RDONLY)
+		return -EINVAL; /* as Linux: O_WRONLY or O_RDWR */
+	if (!S_ISDIR(dir->mode))
+		return -ENOTDIR;
+	if (dir->vol || dir->proc_kind || dir->dev_kind || dir == proc->fs.dev)
+		return -EOPNOTSUPP;
+	char name[40];
+	snprintf(name, sizeof(name), ".lockvm-tmpfile-%llu", (unsigned long long)proc->fs.next_ino);
+	struct linux_node *node;
+	long rc = linux_fs_create(&proc->fs, dir, name, S_IFREG | ((unsigned)mode & 07777), &node);
+	if (rc < 0)
+		return rc;
+	struct linux_file *f = calloc(1, sizeof(*f));
+	int fd = f ? linux_fd_alloc(proc, 0, f, flags & L_O_CLOEXEC) : -ENOMEM;
+	if (fd >= 0) {
+		*f = (struct linux_file){.kind = LINUX_FILE_NODE,
+					 .host_fd = -1,
+					 .node = node,
+					 .flags =
+					     acc | (unsigned)(flags & (L_O_APPEND | L_O_NONBLOCK))};
+		linux_fs_get(&proc->fs, node); /* f->node */
+		node->linkable = !(flags & L_O_EXCL);
+	} else {
+		free(f);
+	}
+	(void)linux_fs_unlink(&proc->fs, dir, name, false); /* it never shows in a listing */
+	return fd;
+}
+
 /* open(2) and kin; resolve: openat2's LINUX_RESOLVE_* for the walk (0: none). */
 static long do_open(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, uint64_t flags,
 		    uint64_t mode, unsigned resolve)
@@ -402,6 +444,10 @@ static long do_open(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, uin
 	rc = linux_fs_resolve(&proc->fs, dir, path,
 			      resolve | ((flags & L_O_NOFOLLOW) ? 0 : LINUX_RESOLVE_FOLLOW), &node,
 			      &parent, last, sizeof(last));
+	if ((flags & L_O_TMPFILE) == L_O_TMPFILE)
+		return rc < 0 ? rc : open_tmpfile(proc, node, flags, mode);
+	if (flags & 020000000)
+		return -EINVAL; /* __O_TMPFILE without O_DIRECTORY, as Linux */
 	/* A volume file this open makes is the host's: the open that creates
 	 * it gets the access it asks for whatever the mode, as on Linux (git
 	 * makes objects 0444 and writes them), so it is made owner-readable

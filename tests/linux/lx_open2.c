@@ -1,5 +1,6 @@
-/* --linux: openat2 (struct open_how sizes and flags, RESOLVE_BENEATH, IN_ROOT, NO_SYMLINKS, NO_MAGICLINKS, NO_XDEV, CACHED) as Linux answers; prints "open2 ok" or the checks that failed. */
+/* --linux: openat2 (struct open_how sizes and flags, RESOLVE_BENEATH, IN_ROOT, NO_SYMLINKS, NO_MAGICLINKS, NO_XDEV, CACHED) and O_TMPFILE (named by linkat AT_EMPTY_PATH, O_EXCL forbids it) as Linux answers; prints "open2 ok" or the checks that failed. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -111,6 +112,44 @@ int main(void)
 	      "NO_XDEV: '..' out of /tmp: EXDEV");
 	CHECK(!opens(d, "f", O_RDWR | O_CREAT, RESOLVE_CACHED) && errno == EAGAIN,
 	      "CACHED with O_CREAT: EAGAIN");
+
+	/* O_TMPFILE in /tmp and in the root's upper layer */
+	const char *dirs[2] = {"/tmp", "/"};
+	for (int i = 0; i < 2; i++) {
+		char named[64];
+		snprintf(named, sizeof(named), "%s/named%d", i ? "" : "/tmp", i);
+		int t = open(dirs[i], O_TMPFILE | O_RDWR, 0640);
+		CHECK(t >= 0, "O_TMPFILE in %s", dirs[i]);
+		CHECK(write(t, "unnamed", 7) == 7, "write the unnamed file");
+		DIR *dir = opendir(dirs[i]);
+		struct dirent *e;
+		int seen = 0;
+		while (dir && (e = readdir(dir)))
+			seen += strncmp(e->d_name, ".lockvm", 7) == 0;
+		if (dir)
+			closedir(dir);
+		CHECK(seen == 0, "O_TMPFILE: no name shows in %s", dirs[i]);
+		CHECK(linkat(t, "", AT_FDCWD, named, AT_EMPTY_PATH) == 0,
+		      "linkat AT_EMPTY_PATH names it %s", named);
+		close(t);
+		char buf[16] = {0};
+		int n = open(named, O_RDONLY);
+		CHECK(n >= 0 && read(n, buf, sizeof(buf)) == 7 && strcmp(buf, "unnamed") == 0,
+		      "the named file holds what was written (%s)", buf);
+		struct stat st;
+		CHECK(n >= 0 && fstat(n, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0777) == 0640,
+		      "a regular file 0640");
+		close(n);
+	}
+	int x = open("/tmp", O_TMPFILE | O_WRONLY | O_EXCL, 0600);
+	CHECK(x >= 0, "O_TMPFILE|O_EXCL");
+	CHECK(linkat(x, "", AT_FDCWD, "/tmp/never", AT_EMPTY_PATH) == -1 && errno == ENOENT,
+	      "O_EXCL: linkat is ENOENT");
+	close(x);
+	CHECK(open("/tmp", O_TMPFILE | O_RDONLY, 0600) == -1 && errno == EINVAL,
+	      "O_TMPFILE|O_RDONLY: EINVAL");
+	CHECK(open("/tmp/o/f", O_TMPFILE | O_RDWR, 0600) == -1 && errno == ENOTDIR,
+	      "O_TMPFILE of a file: ENOTDIR");
 	if (failures)
 		return 1;
 	printf("open2 ok\n");
