@@ -155,7 +155,7 @@ long linux_sys_setfsgid(struct linux_proc *proc, const uint64_t *a)
  * (Linux takes 65536: more is EINVAL here, as above NGROUPS_MAX). */
 long linux_sys_setgroups(struct linux_proc *proc, const uint64_t *a)
 {
-	if (proc->cred.uid != 0)
+	if (proc->cred.uid != 0) /* CAP_SETGID: the VM's root alone */
 		return -EPERM;
 	if (a[0] > IDENT_MAX_GROUPS)
 		return -EINVAL;

@@ -229,7 +229,9 @@ static void check_refs(struct linux_proc *proc)
 			ref_tree(fs, fs->mounts[m].dir, set, &n, MAX); /* /proc's pid nodes */
 	for (int fd = 0; fd < LINUX_MAX_FDS; fd++) {
 		struct linux_file *f = proc->fds[fd].file;
-		if (!f || f->kind != LINUX_FILE_NODE || !counted(fs, f->node))
+		/* a FIFO's end (a pipe file) holds its node too */
+		if (!f || (f->kind != LINUX_FILE_NODE && f->kind != LINUX_FILE_PIPE) || !f->node ||
+		    !counted(fs, f->node))
 			continue;
 		bool seen = false; /* a dup'ed description holds one reference */
 		for (int k = 0; k < fd; k++)
@@ -239,6 +241,9 @@ static void check_refs(struct linux_proc *proc)
 	}
 	if (counted(fs, proc->cwd))
 		ref_add(set, &n, MAX, proc->cwd, 1);
+	if (proc->cur->fifo_wait && counted(fs, proc->cur->fifo_wait))
+		ref_add(set, &n, MAX, proc->cur->fifo_wait,
+			1); /* an open waiting for the other end */
 	/* Every node pins its parent: walk up from each (the set grows as
 	 * unlinked parents are found, and the loop reaches them too). */
 	for (size_t i = 0; i < n; i++) {
