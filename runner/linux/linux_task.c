@@ -117,6 +117,8 @@ static bool files_held_before(const struct linux_proc *proc, unsigned i)
 
 void linux_tasks_free(struct linux_proc *proc)
 {
+	for (unsigned i = 0; i < proc->ntasks; i++) /* a FIFO open still waiting: its node */
+		linux_fifo_wait_end(proc, proc->tasks[i]);
 	for (unsigned i = proc->ntasks; i-- > 0;) { /* from the end: earlier ones still listed */
 		struct linux_task *t = proc->tasks[i];
 		if (t != proc->cur && linux_thread_alive(t))
