@@ -288,6 +288,19 @@ struct linux_task {
 	uint64_t cutime_ns, cstime_ns; /* of its reaped children (RUSAGE_CHILDREN) */
 	uint64_t maxrss_pages, cmaxrss_pages;
 	char comm[16];
+	/* What prctl and setpriority record (linux_prctl.c): its nice value
+	 * (-20..19; fork copies it), the signal it gets when its parent
+	 * dies (fork clears it), no_new_privs (kept for good), and for a
+	 * leader: a child subreaper, dumpable, membarrier registrations. */
+	int nice, pdeathsig;
+	bool no_new_privs, subreaper, undumpable;
+	unsigned membarrier_registered;
+	/* An open(2) of a FIFO waiting for the other end (linux_pipe.c): the
+	 * node (a reference held), which end it opens, and the other end's
+	 * open count when it began (an open and close meanwhile lets it go). */
+	struct linux_node *fifo_wait;
+	bool fifo_wait_write;
+	uint64_t fifo_mark;
 	char cmdline[256]; /* its argv, NUL-separated, cut at 256 bytes */
 	unsigned cmdline_len;
 	char exe[LINUX_PATH_MAX];      /* its image's path in the VM's tree (/proc/PID/exe) */
@@ -763,8 +776,44 @@ short linux_pipe_poll(const struct linux_file *f);
 uint64_t linux_pipe_unread(const struct linux_file *f);
 /* Writes into and reads from the pipe so far (linux_file_ops.gen). */
 void linux_pipe_gen(const struct linux_file *f, uint64_t *in, uint64_t *out);
-/* The file description of a pipe end is gone: drop the end. */
-void linux_pipe_release(struct linux_file *f);
+/* The file description of a pipe end is gone: drop the end (a FIFO's
+ * data goes with its last end, unless an open waits for one). */
+void linux_pipe_release(struct linux_proc *proc, struct linux_file *f);
+/* open(2) of a FIFO node of the VM's own file systems: a pipe end on the
+ * node's pipe; O_RDONLY waits for a writer and O_WRONLY for a reader (the
+ * call is retried), O_NONBLOCK: a reader goes on, a writer gets ENXIO;
+ * O_RDWR never waits. The fd or -errno. */
+long linux_fifo_open(struct linux_proc *proc, struct linux_node *node, uint64_t flags);
+/* splice/tee (linux_splice.c): bytes a pipe end holds, waiting for some
+ * unless nonblock: > 0, 0 at EOF, -EAGAIN or -LINUX_ERESTARTSYS. */
+long linux_pipe_avail(struct linux_proc *proc, struct linux_file *f, bool nonblock);
+/* Room in a pipe's write end, waiting for some unless nonblock: > 0,
+ * -EAGAIN, -EPIPE (and SIGPIPE: no reader) or -LINUX_ERESTARTSYS. */
+long linux_pipe_room(struct linux_proc *proc, struct linux_file *f, bool nonblock);
+/* Copies up to len held bytes of a read end to dst, leaving them there. */
+uint32_t linux_pipe_peek(const struct linux_file *f, void *dst, uint64_t len);
+/* Takes n held bytes (n at most what it holds) off a read end. */
+void linux_pipe_drop(struct linux_file *f, uint32_t n);
+/* One read or write of the VMM buffer host[0, len) on any file (a socket
+ * too) at *offset (NULL: its own), as read(2)/pread(2) would (linux_sysfile.c). */
+long linux_file_io_host(struct linux_proc *proc, struct linux_file *f, void *host, uint64_t len,
+			const uint64_t *offset, bool write_it);
+/* openat2's struct open_how from the program (size bytes, copied in):
+ * checked whole as Linux does (E2BIG for a larger struct with unknown
+ * fields set, EINVAL for unknown flags or a mode without O_CREAT). 0 or
+ * -errno (linux_sysfile.c; fuzz_linux_syscall). */
+struct linux_open_how {
+	uint64_t flags, mode, resolve;
+};
+int linux_open_how_parse(const uint8_t *buf, size_t size, struct linux_open_how *how);
+long linux_sys_openat2(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_splice(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_tee(struct linux_proc *proc, const uint64_t *a);
+/* Task t no longer waits in a FIFO's open (it got in, gave up or ends). */
+void linux_fifo_wait_end(struct linux_proc *proc, struct linux_task *t);
+/* mknod/mknodat: a FIFO or a regular file; device nodes EPERM. */
+long linux_sys_mknod(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_mknodat(struct linux_proc *proc, const uint64_t *a);
 
 /* ---- linux_socket.c, linux_unix.c: sockets ---- */
 
@@ -789,6 +838,9 @@ long linux_sys_getsockopt(struct linux_proc *proc, const uint64_t *a);
 /* read/write on a socket: [buf, +len) in the program. */
 long linux_sock_rw(struct linux_proc *proc, struct linux_file *f, uint64_t buf, uint64_t len,
 		   bool write_it);
+/* The same with a VMM buffer of len bytes (splice). */
+long linux_sock_rw_host(struct linux_proc *proc, struct linux_file *f, void *buf, uint64_t len,
+			bool write_it);
 /* poll events of a socket. */
 short linux_sock_poll(struct linux_proc *proc, const struct linux_file *f);
 /* FIONREAD of a socket: bytes a read would get now (a datagram: the next
@@ -981,6 +1033,7 @@ long linux_sys_lchown(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_fchown(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_fchownat(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_utimensat(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_futimesat(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_truncate(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_fallocate(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_statfs(struct linux_proc *proc, const uint64_t *a);
@@ -1119,6 +1172,26 @@ long linux_sys_getgroups(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_getrlimit(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_setrlimit(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_prlimit64(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_setuid(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_setgid(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_setreuid(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_setregid(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_setgroups(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_setfsuid(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_setfsgid(struct linux_proc *proc, const uint64_t *a);
+
+/* ---- linux_prctl.c: what a task records about itself ---- */
+
+long linux_sys_prctl(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_getpriority(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_setpriority(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_membarrier(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_personality(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_mlock(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_mlock2(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_munlock(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_mlockall(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_munlockall(struct linux_proc *proc, const uint64_t *a);
 
 /* ---- linux_x86_64.c ---- */
 

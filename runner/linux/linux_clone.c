@@ -92,6 +92,8 @@ static long do_clone(struct linux_proc *proc, uint64_t flags, uint64_t newsp, ui
 	child->sid = cur->sid;
 	child->exit_signal = thread ? 0 : (int)(flags & L_CSIGNAL); /* a thread's is ignored */
 	memcpy(child->comm, cur->comm, sizeof(child->comm));
+	child->nice = cur->nice; /* as Linux; its parent-death signal is not copied */
+	child->no_new_privs = cur->no_new_privs;
 	memcpy(child->cmdline, cur->cmdline, cur->cmdline_len);
 	child->cmdline_len = cur->cmdline_len;
 	memcpy(child->exe, cur->exe, sizeof(child->exe));

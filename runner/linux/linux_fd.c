@@ -45,7 +45,9 @@ static void file_put(struct linux_proc *proc, struct linux_file *f)
 			linux_pty_release(proc, f);
 		linux_fs_put(&proc->fs, f->node);
 	} else if (f->kind == LINUX_FILE_PIPE) {
-		linux_pipe_release(f);
+		linux_pipe_release(proc, f);
+		if (f->node) /* a FIFO's end holds its node */
+			linux_fs_put(&proc->fs, f->node);
 	} else if (f->kind == LINUX_FILE_STDIO && f->host_owned) {
 		close(f->host_fd); /* an exec'd process's passed stdio (linux_spawn.c) */
 	}

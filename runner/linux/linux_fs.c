@@ -164,6 +164,18 @@ struct linux_node *linux_fs_lookup(struct linux_fs *fs, struct linux_node *dir, 
 	return linux_fs_child(fs, dir, name, len, &n) < 0 ? NULL : n;
 }
 
+/* Whether a and b lie in one file system: no mount root between either
+ * and the tree's root differs (the walk up stops at the first mount). */
+static bool same_mount(const struct linux_fs *fs, const struct linux_node *a,
+		       const struct linux_node *b)
+{
+	for (unsigned i = 0; i < 4096 && a != fs->root && !linux_fs_is_mount(fs, a); i++)
+		a = a->parent;
+	for (unsigned i = 0; i < 4096 && b != fs->root && !linux_fs_is_mount(fs, b); i++)
+		b = b->parent;
+	return a == b;
+}
+
 int linux_fs_resolve(struct linux_fs *fs, struct linux_node *cwd, const char *path, unsigned flags,
 		     struct linux_node **out, struct linux_node **parent, char *last,
 		     size_t last_size)
@@ -176,7 +188,15 @@ int linux_fs_resolve(struct linux_fs *fs, struct linux_node *cwd, const char *pa
 	if (plen >= 4096)
 		return -ENAMETOOLONG;
 	memcpy(buf, path, plen + 1);
-	struct linux_node *node = buf[0] == '/' ? fs->root : cwd;
+	/* openat2's scoped walks: the start is the root they may not leave */
+	bool scoped = flags & (LINUX_RESOLVE_BENEATH | LINUX_RESOLVE_IN_ROOT);
+	struct linux_node *top = flags & LINUX_RESOLVE_IN_ROOT ? cwd : fs->root;
+	if (buf[0] == '/' && (flags & LINUX_RESOLVE_BENEATH))
+		return -EXDEV;
+	if (buf[0] == '/' && (flags & LINUX_RESOLVE_NO_XDEV) && cwd != fs->root &&
+	    !same_mount(fs, cwd, fs->root))
+		return -EXDEV;
+	struct linux_node *node = buf[0] == '/' ? top : cwd;
 	size_t pos = 0;
 	unsigned hops = 0;
 	if (parent)
@@ -203,6 +223,13 @@ int linux_fs_resolve(struct linux_fs *fs, struct linux_node *cwd, const char *pa
 		if (len == 1 && name[0] == '.')
 			continue;
 		if (len == 2 && name[0] == '.' && name[1] == '.') {
+			if (scoped && node == cwd) {
+				if (flags & LINUX_RESOLVE_BENEATH)
+					return -EXDEV; /* out of the start */
+				continue;	       /* IN_ROOT: its ".." is itself */
+			}
+			if ((flags & LINUX_RESOLVE_NO_XDEV) && linux_fs_is_mount(fs, node))
+				return -EXDEV;
 			node = node->parent; /* the root's parent is the root */
 			continue;
 		}
@@ -218,7 +245,17 @@ int linux_fs_resolve(struct linux_fs *fs, struct linux_node *cwd, const char *pa
 			}
 			return rc;
 		}
+		if ((flags & LINUX_RESOLVE_NO_XDEV) && linux_fs_is_mount(fs, child))
+			return -EXDEV;
 		bool follow = !is_last || trailing_slash || (flags & LINUX_RESOLVE_FOLLOW);
+		if (follow && linux_procfs_magic(child) &&
+		    (flags & (LINUX_RESOLVE_NO_SYMLINKS | LINUX_RESOLVE_NO_MAGIC)))
+			return -ELOOP;
+		if (follow && linux_procfs_magic(child) && scoped)
+			return -EXDEV; /* as Linux: a magic link jumps out of any scope */
+		if (follow && (child->mode & S_IFMT) == S_IFLNK &&
+		    (flags & LINUX_RESOLVE_NO_SYMLINKS))
+			return -ELOOP;
 		if (follow && linux_procfs_magic(child)) {
 			/* /proc's exe, cwd, root, fd/N name an object of the VM's own:
 			 * the walk goes on from its node, as Linux's magic links. */
@@ -249,8 +286,10 @@ int linux_fs_resolve(struct linux_fs *fs, struct linux_node *cwd, const char *pa
 			memcpy(tmp + tlen + 1, buf + pos, rest + 1);
 			memcpy(buf, tmp, tlen + rest + 2);
 			pos = 0;
+			if (buf[0] == '/' && (flags & LINUX_RESOLVE_BENEATH))
+				return -EXDEV; /* an absolute link leaves the start */
 			if (buf[0] == '/')
-				node = fs->root;
+				node = top;
 			continue;
 		}
 		node = child;
@@ -306,6 +345,7 @@ static void tmp_destroy(struct linux_fs *fs, struct linux_node *n)
 		p->used -= n->tmp_cap + LINUX_FS_ENTRY_COST;
 	if (n->link != (char *)n->tmp_data)
 		free(n->link);
+	linux_fifo_free(n);
 	free(n->tmp_data);
 	free(n->name);
 	free(n->origin);

@@ -84,8 +84,10 @@ struct linux_node {
 	 * when the last reference goes, never while anything points at it.
 	 */
 	unsigned refs;
-	bool unlinked;	       /* removed from its directory: takes no new entries */
-	struct linux_shm *shm; /* its page cache while a MAP_SHARED mapping names it */
+	bool unlinked;		 /* removed from its directory: takes no new entries */
+	bool linkable;		 /* an O_TMPFILE file without O_EXCL: linkat may name it */
+	struct linux_shm *shm;	 /* its page cache while a MAP_SHARED mapping names it */
+	struct linux_pipe *fifo; /* a FIFO's pipe once opened (linux_pipe.c) */
 	/* Hard links (linux_fslink.c): a /tmp or upper-layer file has one node,
 	 * linked under its first name; each further name is an entry of its
 	 * own whose `same` is that node (lookups give the node, the entry holds
@@ -184,6 +186,13 @@ struct linux_node *linux_fs_lookup(struct linux_fs *fs, struct linux_node *dir, 
 
 #define LINUX_RESOLVE_FOLLOW 1u /* follow a symlink in the last component */
 #define LINUX_RESOLVE_ENTRY  2u /* the last component's own entry (a hard link's, not its node) */
+/* openat2's RESOLVE_* (linux_sysfile.c): the walk itself honours them. */
+#define LINUX_RESOLVE_BENEATH	  4u /* never above cwd: absolute paths, ".." out, magic links EXDEV */
+#define LINUX_RESOLVE_IN_ROOT	  8u  /* cwd is "/": absolute paths and ".." stop there */
+#define LINUX_RESOLVE_NO_SYMLINKS 16u /* a symlink to follow: ELOOP (magic links too) */
+#define LINUX_RESOLVE_NO_MAGIC	  32u /* a /proc magic link to follow: ELOOP */
+#define LINUX_RESOLVE_NO_XDEV                                                                      \
+	64u /* into or out of a mount (/tmp, /dev, /proc, --tmpfs, a volume): EXDEV */
 
 /*
  * Resolves `path` from `cwd` inside the tree: ".." stops at the root and
@@ -230,6 +239,8 @@ long linux_fs_pread(const struct linux_node *node, int host_fd, void *dst, uint6
 /* The same from the file itself, past any page cache (linux_shm.c fills from it). */
 long linux_fs_pread_raw(const struct linux_node *node, int host_fd, void *dst, uint64_t len,
 			uint64_t offset);
+/* A FIFO node is freed: its pipe goes (no end is open; linux_pipe.c). */
+void linux_fifo_free(struct linux_node *node);
 /* Takes a reference on node for as long as the caller keeps the pointer
  * (an open file, the cwd); no-op for nodes that live as long as the tree. */
 void linux_fs_get(struct linux_fs *fs, struct linux_node *node);

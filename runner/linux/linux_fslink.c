@@ -21,6 +21,35 @@ unsigned linux_fs_nlink(const struct linux_node *n)
 	return count;
 }
 
+/* linkat(fd, "", dir, name, AT_EMPTY_PATH) of an O_TMPFILE file: it
+ * becomes dir's entry `name` (its first and only name) and an ordinary
+ * file from then on, as Linux's I_LINKABLE inode. */
+static int name_tmpfile(struct linux_fs *fs, struct linux_node *n, struct linux_node *dir,
+			const char *name, size_t len)
+{
+	int rc = linux_fs_copy_up(fs, dir);
+	if (rc < 0)
+		return rc;
+	char *copy = malloc(len + 1);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, name, len);
+	copy[len] = '\0';
+	free(n->name);
+	n->name = copy;
+	n->name_len = len;
+	struct linux_node *old = n->parent;
+	n->parent = dir;
+	n->unlinked = false;
+	n->linkable = false;
+	n->covers_lower = linux_fs_take_whiteout(fs, dir, name, len);
+	n->refs++; /* the link */
+	linux_fs_link_child(dir, n);
+	linux_fs_get(fs, dir); /* n->parent */
+	linux_fs_put(fs, old);
+	return 0;
+}
+
 int linux_fs_link(struct linux_fs *fs, struct linux_node *n, struct linux_node *dir,
 		  const char *name)
 {
@@ -34,12 +63,14 @@ int linux_fs_link(struct linux_fs *fs, struct linux_node *n, struct linux_node *
 	struct linux_fs_pool *p = linux_fs_pool_of(fs, dir);
 	if (!p)
 		return -EROFS;
-	if (n->unlinked || dir->unlinked)
+	if ((n->unlinked && !n->linkable) || dir->unlinked)
 		return -ENOENT; /* as Linux: no new name for a removed file, none in a removed dir */
 	if (len == 0 || len > LINUX_NAME_MAX)
 		return -ENAMETOOLONG;
 	if (linux_fs_lookup(fs, dir, name, len))
 		return -EEXIST;
+	if (n->unlinked)
+		return name_tmpfile(fs, n, dir, name, len);
 	int rc;
 	if ((rc = linux_fs_copy_up(fs, n)) < 0 || (rc = linux_fs_copy_up(fs, dir)) < 0)
 		return rc; /* a lower file gets its content in the upper layer first */

@@ -313,6 +313,7 @@ void linux_hostfs_free(struct linux_node *node)
 	}
 	if (node->link != (char *)node->tmp_data)
 		free(node->link);
+	linux_fifo_free(node); /* a FIFO's pipe: its ends are closed by now */
 	free(node->tmp_data);
 	free(node->name);
 	free(node->origin);

@@ -70,24 +70,101 @@ long linux_sys_getresgid(struct linux_proc *proc, const uint64_t *a)
 	return put_three(proc, a, proc->cred.gid);
 }
 
-/* setresuid/setresgid: each id -1 or the one the VM has (make drops and
- * restores its ids that way); another id is not in the VM's one-user view. */
-static long set_three(const uint64_t *a, uint32_t id)
+/*
+ * The set*id calls, as Linux's permission rules in the VM's own view: the
+ * VM's root (uid 0, the capabilities of a root in a user namespace) may
+ * take any id; another task only its own, so an unprivileged task cannot
+ * become root. A task has one uid and one gid (real, effective, saved and
+ * file-system ids are the same): the effective id a call names wins, and
+ * none of this reaches the host's ids.
+ */
+#define ID_UNCHANGED 0xffffffffu
+
+/* The id a setres*id / setre*id call asks for: the effective one, else
+ * the real, else the saved; ID_UNCHANGED when every one is -1. */
+static uint32_t wanted_id(const uint64_t *ids, unsigned n)
 {
+	const unsigned order[3] = {1, 0, 2};
 	for (unsigned i = 0; i < 3; i++)
-		if ((int32_t)a[i] != -1 && (uint32_t)a[i] != id)
+		if (order[i] < n && (uint32_t)ids[order[i]] != ID_UNCHANGED)
+			return (uint32_t)ids[order[i]];
+	return ID_UNCHANGED;
+}
+
+/* Sets *id (the caller's uid or gid) from n ids of which -1 keeps one. */
+static long set_ids(struct linux_proc *proc, uint32_t *id, const uint64_t *ids, unsigned n)
+{
+	bool root = proc->cred.uid == 0;
+	for (unsigned i = 0; i < n; i++)
+		if ((uint32_t)ids[i] != ID_UNCHANGED && (uint32_t)ids[i] != *id && !root)
 			return -EPERM;
+	uint32_t want = wanted_id(ids, n);
+	if (want != ID_UNCHANGED)
+		*id = want;
 	return 0;
 }
 
 long linux_sys_setresuid(struct linux_proc *proc, const uint64_t *a)
 {
-	return set_three(a, proc->cfg.uid);
+	return set_ids(proc, &proc->cred.uid, a, 3);
 }
 
 long linux_sys_setresgid(struct linux_proc *proc, const uint64_t *a)
 {
-	return set_three(a, proc->cfg.gid);
+	return set_ids(proc, &proc->cred.gid, a, 3);
+}
+
+long linux_sys_setreuid(struct linux_proc *proc, const uint64_t *a)
+{
+	return set_ids(proc, &proc->cred.uid, a, 2);
+}
+
+long linux_sys_setregid(struct linux_proc *proc, const uint64_t *a)
+{
+	return set_ids(proc, &proc->cred.gid, a, 2);
+}
+
+long linux_sys_setuid(struct linux_proc *proc, const uint64_t *a)
+{
+	if ((uint32_t)a[0] == ID_UNCHANGED)
+		return -EINVAL; /* as Linux: -1 is no uid */
+	return set_ids(proc, &proc->cred.uid, a, 1);
+}
+
+long linux_sys_setgid(struct linux_proc *proc, const uint64_t *a)
+{
+	if ((uint32_t)a[0] == ID_UNCHANGED)
+		return -EINVAL;
+	return set_ids(proc, &proc->cred.gid, a, 1);
+}
+
+/* setfsuid/setfsgid answer the id before the call and change nothing:
+ * the file systems of the VM check no per-task ids, and a separate file
+ * system id would only be recorded to be ignored. */
+long linux_sys_setfsuid(struct linux_proc *proc, const uint64_t *a)
+{
+	return proc->cred.uid;
+}
+
+long linux_sys_setfsgid(struct linux_proc *proc, const uint64_t *a)
+{
+	return proc->cred.gid;
+}
+
+/* Only the VM's root may set groups; at most IDENT_MAX_GROUPS of them
+ * (Linux takes 65536: more is EINVAL here, as above NGROUPS_MAX). */
+long linux_sys_setgroups(struct linux_proc *proc, const uint64_t *a)
+{
+	if (proc->cred.uid != 0) /* CAP_SETGID: the VM's root alone */
+		return -EPERM;
+	if (a[0] > IDENT_MAX_GROUPS)
+		return -EINVAL;
+	uint32_t groups[IDENT_MAX_GROUPS];
+	if (a[0] && linux_copy_in(proc, groups, a[1], a[0] * sizeof(uint32_t)) < 0)
+		return -EFAULT;
+	proc->cred.ngroups = (unsigned)a[0];
+	memcpy(proc->cred.groups, groups, a[0] * sizeof(uint32_t));
+	return 0;
 }
 
 long linux_sys_getgroups(struct linux_proc *proc, const uint64_t *a)

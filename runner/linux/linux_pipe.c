@@ -1,9 +1,10 @@
-/* Pipes of a Linux-ABI guest: a 64 KiB ring per pipe, counted read and write ends, EOF, EPIPE and SIGPIPE, O_NONBLOCK, PIPE_BUF atomicity. */
+/* Pipes of a Linux-ABI guest: a 64 KiB ring per pipe, counted read and write ends, EOF, EPIPE and SIGPIPE, O_NONBLOCK, PIPE_BUF atomicity; FIFOs (mknod, mkfifo) of the VM's own file systems opened onto one. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "linux.h"
 
@@ -14,11 +15,39 @@ struct linux_pipe {
 	uint32_t head, len;
 	unsigned readers, writers; /* open file descriptions of each end */
 	uint64_t fills, drains;	   /* writes and reads so far (EPOLLET, linux_epoll.c) */
+	struct linux_node *node;   /* a FIFO's node, which owns it; NULL: pipe(2) */
+	uint64_t r_opens, w_opens; /* a FIFO's opens of each end so far */
+	unsigned rwait, wwait;	   /* a FIFO's opens waiting for the other end */
 };
 
 static bool is_reader(const struct linux_file *f)
 {
 	return (f->flags & O_ACCMODE) == O_RDONLY;
+}
+
+/* A FIFO opened O_RDWR is both ends. */
+static bool reads(const struct linux_file *f)
+{
+	return (f->flags & O_ACCMODE) != O_WRONLY;
+}
+
+static bool writes(const struct linux_file *f)
+{
+	return (f->flags & O_ACCMODE) != O_RDONLY;
+}
+
+/* Opens of a FIFO end that wait for the other end: as Linux counts an end
+ * from the start of its open, they count as open ends for EOF, EPIPE and
+ * poll (a reader that got in first sees no EOF from a writer still on
+ * its way). */
+static unsigned waiting_writers(const struct linux_pipe *p)
+{
+	return p->wwait;
+}
+
+static unsigned waiting_readers(const struct linux_pipe *p)
+{
+	return p->rwait;
 }
 
 static long make_pipe(struct linux_proc *proc, uint64_t ufds, uint64_t flags)
@@ -107,7 +136,7 @@ static long pipe_read(struct linux_proc *proc, struct linux_file *f, uint8_t *ds
 	if (len == 0)
 		return 0;
 	while (p->len == 0) {
-		if (p->writers == 0)
+		if (p->writers == 0 && !waiting_writers(p))
 			return 0; /* EOF */
 		if (f->flags & L_O_NONBLOCK)
 			return -EAGAIN;
@@ -127,7 +156,7 @@ static long pipe_write(struct linux_proc *proc, struct linux_file *f, const uint
 	struct linux_pipe *p = f->pipe;
 	uint64_t done = 0;
 	while (done < len) {
-		if (p->readers == 0) {
+		if (p->readers == 0 && !waiting_readers(p)) {
 			if (done)
 				return (long)done;
 			(void)linux_signal_raise_ret(proc, L_SIGPIPE, -EPIPE);
@@ -165,9 +194,13 @@ long linux_pipe_io(struct linux_proc *proc, struct linux_file *f, void *host, ui
 short linux_pipe_poll(const struct linux_file *f)
 {
 	const struct linux_pipe *p = f->pipe;
+	if (reads(f) && writes(f)) /* a FIFO opened O_RDWR */
+		return (short)((p->len ? POLLIN : 0) |
+			       (LINUX_PIPE_SIZE - p->len >= LINUX_PIPE_BUF ? POLLOUT : 0));
 	if (is_reader(f))
-		return (short)((p->len ? POLLIN : 0) | (p->writers ? 0 : POLLHUP));
-	if (p->readers == 0)
+		return (short)((p->len ? POLLIN : 0) |
+			       (p->writers || waiting_writers(p) ? 0 : POLLHUP));
+	if (p->readers == 0 && !waiting_readers(p))
 		return POLLOUT | POLLERR;
 	return LINUX_PIPE_SIZE - p->len >= LINUX_PIPE_BUF ? POLLOUT : 0;
 }
@@ -177,17 +210,213 @@ uint64_t linux_pipe_unread(const struct linux_file *f)
 	return f->pipe->len; /* either end, as Linux's FIONREAD */
 }
 
-void linux_pipe_release(struct linux_file *f)
+void linux_pipe_release(struct linux_proc *proc, struct linux_file *f)
 {
 	struct linux_pipe *p = f->pipe;
-	if (is_reader(f))
+	if (reads(f))
 		p->readers--;
-	else
+	if (writes(f))
 		p->writers--;
-	if (p->readers == 0 && p->writers == 0) {
-		free(p->buf);
-		free(p);
+	if (p->readers || p->writers)
+		return;
+	if (p->rwait || p->wwait)
+		return; /* an open counted as an end already: the data stays for it */
+	free(p->buf);
+	if (p->node) { /* a FIFO keeps its pipe, empty, as long as its node */
+		p->buf = NULL;
+		p->head = p->len = 0;
+		return;
 	}
+	free(p);
+}
+
+/* ---- splice and tee (linux_splice.c) ---- */
+
+long linux_pipe_avail(struct linux_proc *proc, struct linux_file *f, bool nonblock)
+{
+	struct linux_pipe *p = f->pipe;
+	while (p->len == 0) {
+		if (p->writers == 0 && !waiting_writers(p))
+			return 0;
+		if (nonblock || (f->flags & L_O_NONBLOCK))
+			return -EAGAIN;
+		if (linux_block_until(proc, 0))
+			return -LINUX_ERESTARTSYS;
+	}
+	return p->len;
+}
+
+long linux_pipe_room(struct linux_proc *proc, struct linux_file *f, bool nonblock)
+{
+	struct linux_pipe *p = f->pipe;
+	for (;;) {
+		if (p->readers == 0 && !waiting_readers(p)) {
+			(void)linux_signal_raise_ret(proc, L_SIGPIPE, -EPIPE);
+			return -EPIPE;
+		}
+		if (!p->buf && !(p->buf = malloc(LINUX_PIPE_SIZE)))
+			return -ENOMEM;
+		if (p->len < LINUX_PIPE_SIZE)
+			return LINUX_PIPE_SIZE - p->len;
+		if (nonblock || (f->flags & L_O_NONBLOCK))
+			return -EAGAIN;
+		if (linux_block_until(proc, 0))
+			return -LINUX_ERESTARTSYS;
+	}
+}
+
+uint32_t linux_pipe_peek(const struct linux_file *f, void *dst, uint64_t len)
+{
+	const struct linux_pipe *p = f->pipe;
+	uint32_t n = len < p->len ? (uint32_t)len : p->len;
+	uint32_t first = LINUX_PIPE_SIZE - p->head;
+	if (first > n)
+		first = n;
+	memcpy(dst, p->buf + p->head, first);
+	memcpy((uint8_t *)dst + first, p->buf, n - first);
+	return n;
+}
+
+void linux_pipe_drop(struct linux_file *f, uint32_t n)
+{
+	struct linux_pipe *p = f->pipe;
+	p->head = (p->head + n) % LINUX_PIPE_SIZE;
+	p->len -= n;
+	p->drains++;
+}
+
+/* ---- FIFOs ---- */
+
+void linux_fifo_free(struct linux_node *node)
+{
+	if (!node->fifo)
+		return;
+	free(node->fifo->buf);
+	free(node->fifo);
+	node->fifo = NULL;
+}
+
+void linux_fifo_wait_end(struct linux_proc *proc, struct linux_task *t)
+{
+	struct linux_node *node = t->fifo_wait;
+	if (!node)
+		return;
+	if (t->fifo_wait_write)
+		node->fifo->wwait--;
+	else
+		node->fifo->rwait--;
+	t->fifo_wait = NULL;
+	linux_fs_put(&proc->fs, node);
+}
+
+/* Whether the open of one end may finish now: the other end is open, an
+ * open of it waits, or one came (and maybe went) since this open began. */
+static bool fifo_ready(struct linux_proc *proc, struct linux_node *node, bool writer)
+{
+	const struct linux_pipe *p = node->fifo;
+	const struct linux_task *cur = proc->cur;
+	bool began = cur->fifo_wait == node && cur->fifo_wait_write == writer;
+	if (writer)
+		return p->readers || p->rwait || (began && p->r_opens != cur->fifo_mark);
+	return p->writers || p->wwait || (began && p->w_opens != cur->fifo_mark);
+}
+
+long linux_fifo_open(struct linux_proc *proc, struct linux_node *node, uint64_t flags)
+{
+	unsigned acc = (unsigned)flags & O_ACCMODE;
+	bool writer = acc == O_WRONLY, nonblock = flags & L_O_NONBLOCK;
+	if (!node->fifo) {
+		if (!(node->fifo = calloc(1, sizeof(*node->fifo))))
+			return -ENOMEM;
+		node->fifo->node = node;
+	}
+	struct linux_pipe *p = node->fifo;
+	struct linux_task *cur = proc->cur;
+	while (acc != O_RDWR && !nonblock && !fifo_ready(proc, node, writer)) {
+		if (cur->fifo_wait != node || cur->fifo_wait_write != writer) {
+			linux_fifo_wait_end(proc, cur);
+			linux_fs_get(&proc->fs, node); /* cur->fifo_wait */
+			cur->fifo_wait = node;
+			cur->fifo_wait_write = writer;
+			cur->fifo_mark = writer ? p->r_opens : p->w_opens;
+			if (writer)
+				p->wwait++;
+			else
+				p->rwait++;
+		}
+		if (linux_block_until(proc, 0)) {
+			if (proc->cur_blocked)
+				return 0; /* retried when something happened; its result unused */
+			linux_fifo_wait_end(proc, cur);
+			return -LINUX_ERESTARTSYS; /* a signal: EINTR, or the open again */
+		}
+	}
+	if (writer && nonblock && !fifo_ready(proc, node, true)) {
+		linux_fifo_wait_end(proc, cur);
+		return -ENXIO; /* as Linux: no reader for a writer that will not wait */
+	}
+	linux_fifo_wait_end(proc, cur);
+	struct linux_file *f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	*f = (struct linux_file){.kind = LINUX_FILE_PIPE,
+				 .host_fd = -1,
+				 .pipe = p,
+				 .node = node,
+				 .flags = acc | (nonblock ? L_O_NONBLOCK : 0)};
+	int fd = linux_fd_alloc(proc, 0, f, flags & L_O_CLOEXEC);
+	if (fd < 0) {
+		free(f);
+		return fd;
+	}
+	linux_fs_get(&proc->fs, node); /* f->node */
+	if (reads(f)) {
+		p->readers++;
+		p->r_opens++;
+	}
+	if (writes(f)) {
+		p->writers++;
+		p->w_opens++;
+	}
+	return fd;
+}
+
+#define L_AT_FDCWD (-100)
+
+/*
+ * mknod(2) of a FIFO (mkfifo) or a regular file (as creat, closed) in /tmp,
+ * a --tmpfs or the root's upper layer. Refused with EPERM: device nodes
+ * (the VM's root holds no CAP_MKNOD, and a device node would name a host
+ * device), a socket node (only bind() makes one here), and a FIFO in a
+ * --volume (it would be a host FIFO, a channel to host processes).
+ */
+long linux_sys_mknodat(struct linux_proc *proc, const uint64_t *a)
+{
+	uint32_t mode = (uint32_t)a[2], type = mode & S_IFMT;
+	if (type == 0)
+		type = S_IFREG;
+	if (type != S_IFREG && type != S_IFIFO) /* a directory: EPERM too, as may_mknod() */
+		return type == S_IFCHR || type == S_IFBLK || type == S_IFSOCK || type == S_IFDIR
+			   ? -EPERM
+			   : -EINVAL;
+	struct linux_node *parent = NULL, *node;
+	char last[256];
+	bool exists;
+	enum linux_last_kind kind;
+	long rc = linux_parent_at(proc, a[0], a[1], &parent, last, sizeof(last), &exists, &kind);
+	if (rc < 0)
+		return rc == -EBUSY ? -EEXIST : rc;
+	if (exists || kind != LAST_NAME)
+		return -EEXIST;
+	if (type == S_IFIFO && parent->vol)
+		return -EPERM;
+	return linux_fs_create(&proc->fs, parent, last, type | (mode & 07777), &node);
+}
+
+long linux_sys_mknod(struct linux_proc *proc, const uint64_t *a)
+{
+	const uint64_t b[4] = {(uint64_t)(int64_t)L_AT_FDCWD, a[0], a[1], a[2]};
+	return linux_sys_mknodat(proc, b);
 }
 
 void linux_pipe_gen(const struct linux_file *f, uint64_t *in, uint64_t *out)

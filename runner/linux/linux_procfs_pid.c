@@ -64,9 +64,10 @@ static void stat_text(struct linux_proc *proc, struct linux_task *t,
 	int tpgid;
 	unsigned tty = linux_pty_of_session(proc, ti->sid, &tpgid);
 	/* fields 1-52 of proc_pid_stat(5); times are not counted per task */
-	procfs_printf(b, "%d (%s) %c %d %d %d %u %d 4194304 0 0 0 0 0 0 0 0 20 0 1 0 0 %llu %llu ",
+	procfs_printf(b, "%d (%s) %c %d %d %d %u %d 4194304 0 0 0 0 0 0 0 0 %d %d 1 0 0 %llu %llu ",
 		      ti->pid, ti->comm, ti->state, ti->ppid, ti->pgid, ti->sid, tty, tpgid,
-		      (unsigned long long)(u.size * PAGE), (unsigned long long)u.rss);
+		      20 + t->nice, t->nice, (unsigned long long)(u.size * PAGE),
+		      (unsigned long long)u.rss);
 	procfs_printf(b,
 		      "18446744073709551615 %llu %llu %llu 0 0 %llu %llu 0 0 0 0 %d 0 0 0 0 0 0 ",
 		      (unsigned long long)st->load_bias, (unsigned long long)st->image_end,
@@ -84,7 +85,7 @@ static void status_text(struct linux_proc *proc, struct linux_task *t,
 {
 	const struct linux_task_state *st = procfs_state(proc, t);
 	struct mem_use u = mem_use(st);
-	uint32_t uid = proc->cfg.uid, gid = proc->cfg.gid;
+	uint32_t uid = st->cred.uid, gid = st->cred.gid; /* setuid and kin change them */
 	uint64_t caught = 0, ignored = 0;
 	for (unsigned s = 0; s < LINUX_NSIG; s++) {
 		caught |= (uint64_t)(st->actions[s].handler > 1) << s;
@@ -96,8 +97,8 @@ static void status_text(struct linux_proc *proc, struct linux_task *t,
 		      "FDSize:\t%u\nGroups:\t",
 		      ti->comm, state_name(ti->state), ti->pid, ti->pid, ti->ppid, uid, uid, uid,
 		      uid, gid, gid, gid, gid, (unsigned)LINUX_MAX_FDS);
-	for (unsigned i = 0; i < proc->cfg.ngroups; i++)
-		procfs_printf(b, "%u ", proc->cfg.groups[i]);
+	for (unsigned i = 0; i < st->cred.ngroups && i < IDENT_MAX_GROUPS; i++)
+		procfs_printf(b, "%u ", st->cred.groups[i]);
 	procfs_printf(b, "\nNStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n", ti->pid, ti->pid,
 		      ti->pgid, ti->sid);
 	if (ti->state != 'Z')

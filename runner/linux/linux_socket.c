@@ -29,6 +29,12 @@ long linux_sock_iov_copy(struct linux_proc *proc, const struct sock_msg *m, uint
 			 uint64_t n, bool to_program)
 {
 	uint8_t *p = buf;
+	if (m->host) { /* a VMM buffer (splice): already bounded by m->len */
+		if (at > m->len || n > m->len - at)
+			return -EFAULT;
+		memcpy(to_program ? m->host + at : p, to_program ? p : m->host + at, n);
+		return 0;
+	}
 	for (unsigned i = 0; i < m->iovcnt && n; i++) {
 		uint64_t len = m->iov[i].len;
 		if (at >= len) {
@@ -525,6 +531,19 @@ long linux_sock_rw(struct linux_proc *proc, struct linux_file *f, uint64_t buf, 
 	long rc =
 	    f->sock->inet ? linux_inet_recv(proc, f->sock, &m) : linux_unix_recv(proc, f->sock, &m);
 	drop_files(proc, &m); /* read() has no room for them: dropped, as Linux */
+	return rc;
+}
+
+long linux_sock_rw_host(struct linux_proc *proc, struct linux_file *f, void *buf, uint64_t len,
+			bool write_it)
+{
+	struct sock_msg m = {.len = len, .host = buf};
+	if (write_it)
+		return do_send(proc, f->sock, &m);
+	m.nonblock = f->flags & L_O_NONBLOCK;
+	long rc =
+	    f->sock->inet ? linux_inet_recv(proc, f->sock, &m) : linux_unix_recv(proc, f->sock, &m);
+	drop_files(proc, &m);
 	return rc;
 }
 

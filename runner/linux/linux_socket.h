@@ -121,6 +121,7 @@ struct sock_msg {
 	bool has_cred;
 	struct l_ucred cred;
 	unsigned out_flags; /* recv: MSG_TRUNC */
+	uint8_t *host;	    /* set: the data is this VMM buffer of len bytes, not iov (splice) */
 };
 
 /* ---- linux_socket.c ---- */

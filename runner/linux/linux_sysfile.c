@@ -77,6 +77,16 @@ static long io_once(struct linux_proc *proc, struct linux_file *f, uint8_t *host
 	return n;
 }
 
+long linux_file_io_host(struct linux_proc *proc, struct linux_file *f, void *host, uint64_t len,
+			const uint64_t *offset, bool write_it)
+{
+	if (f->kind == LINUX_FILE_SOCKET)
+		return offset ? -ESPIPE : linux_sock_rw_host(proc, f, host, len, write_it);
+	if (f->kind == LINUX_FILE_NODE && !f->pty && S_ISDIR(f->node->mode))
+		return -EISDIR;
+	return io_once(proc, f, host, len, offset, write_it);
+}
+
 /* One read or write of [buf, +len): through a bounded VMM buffer, piece by
  * piece for files; one piece for pipes and stdio (a short transfer). */
 static long do_io(struct linux_proc *proc, uint64_t fd, uint64_t buf, uint64_t len,
@@ -373,22 +383,71 @@ long linux_lookup_at(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, un
 	return linux_fs_resolve(&proc->fs, dir, path, flags, node, NULL, NULL, 0);
 }
 
+#define L_O_TMPFILE (020000000 | L_O_DIRECTORY)
+
+/*
+ * O_TMPFILE: an unnamed regular file in directory dir's file system (/tmp,
+ * a --tmpfs, the root's upper layer), made under a hidden name and
+ * unlinked before the call returns; linkat(fd, "", ..., AT_EMPTY_PATH)
+ * may name it unless O_EXCL. A volume's directory: EOPNOTSUPP (a host
+ * file would be made), a read-only one EROFS.
+ */
+static long open_tmpfile(struct linux_proc *proc, struct linux_node *dir, uint64_t flags,
+			 uint64_t mode)
+{
+	unsigned acc = (unsigned)flags & O_ACCMODE;
+	if (acc == O_RDONLY)
+		return -EINVAL; /* as Linux: O_WRONLY or O_RDWR */
+	if (!S_ISDIR(dir->mode))
+		return -ENOTDIR;
+	if (dir->vol || dir->proc_kind || dir->dev_kind || dir == proc->fs.dev)
+		return -EOPNOTSUPP;
+	char name[40];
+	snprintf(name, sizeof(name), ".lockvm-tmpfile-%llu", (unsigned long long)proc->fs.next_ino);
+	struct linux_node *node;
+	long rc = linux_fs_create(&proc->fs, dir, name, S_IFREG | ((unsigned)mode & 07777), &node);
+	if (rc < 0)
+		return rc;
+	struct linux_file *f = calloc(1, sizeof(*f));
+	int fd = f ? linux_fd_alloc(proc, 0, f, flags & L_O_CLOEXEC) : -ENOMEM;
+	if (fd >= 0) {
+		*f = (struct linux_file){.kind = LINUX_FILE_NODE,
+					 .host_fd = -1,
+					 .node = node,
+					 .flags =
+					     acc | (unsigned)(flags & (L_O_APPEND | L_O_NONBLOCK))};
+		linux_fs_get(&proc->fs, node); /* f->node */
+		node->linkable = !(flags & L_O_EXCL);
+	} else {
+		free(f);
+	}
+	(void)linux_fs_unlink(&proc->fs, dir, name, false); /* it never shows in a listing */
+	return fd;
+}
+
+/* open(2) and kin; resolve: openat2's LINUX_RESOLVE_* for the walk (0: none). */
 static long do_open(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, uint64_t flags,
-		    uint64_t mode)
+		    uint64_t mode, unsigned resolve)
 {
 	char path[LINUX_PATH_MAX], last[256];
 	long rc = linux_user_string(proc, upath, path, sizeof(path));
 	if (rc < 0)
 		return rc;
 	struct linux_node *dir, *node = NULL, *parent = NULL;
-	if ((rc = start_dir(proc, dirfd, path, &dir)) < 0)
+	/* A scoped walk starts at dirfd even for an absolute path (its "/"). */
+	bool scoped = resolve & (LINUX_RESOLVE_BENEATH | LINUX_RESOLVE_IN_ROOT);
+	if ((rc = start_dir(proc, dirfd, scoped ? "." : path, &dir)) < 0)
 		return rc;
 	unsigned acc = (unsigned)flags & O_ACCMODE;
 	if (acc == 3)
 		return -EINVAL;
 	rc = linux_fs_resolve(&proc->fs, dir, path,
-			      (flags & L_O_NOFOLLOW) ? 0 : LINUX_RESOLVE_FOLLOW, &node, &parent,
-			      last, sizeof(last));
+			      resolve | ((flags & L_O_NOFOLLOW) ? 0 : LINUX_RESOLVE_FOLLOW), &node,
+			      &parent, last, sizeof(last));
+	if ((flags & L_O_TMPFILE) == L_O_TMPFILE)
+		return rc < 0 ? rc : open_tmpfile(proc, node, flags, mode);
+	if (flags & 020000000)
+		return -EINVAL; /* __O_TMPFILE without O_DIRECTORY, as Linux */
 	/* A volume file this open makes is the host's: the open that creates
 	 * it gets the access it asks for whatever the mode, as on Linux (git
 	 * makes objects 0444 and writes them), so it is made owner-readable
@@ -420,6 +479,8 @@ static long do_open(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, uin
 		return linux_pty_open(proc, node, flags);
 	if ((flags & L_O_DIRECTORY) && !S_ISDIR(node->mode))
 		return -ENOTDIR;
+	if (S_ISFIFO(node->mode) && node->writable && !(flags & L_O_PATH))
+		return linux_fifo_open(proc, node, flags); /* mkfifo's, in the VM's memory */
 	if (acc != O_RDONLY && S_ISDIR(node->mode))
 		return -EISDIR;
 	/* A write-open copies a lower file up first: the host tree is never written. */
@@ -468,19 +529,92 @@ static long do_open(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, uin
 
 long linux_sys_openat(struct linux_proc *proc, const uint64_t *a)
 {
-	return do_open(proc, a[0], a[1], a[2], a[3]);
+	return do_open(proc, a[0], a[1], a[2], a[3], 0);
 }
 
 long linux_sys_open(struct linux_proc *proc, const uint64_t *a)
 {
-	return do_open(proc, (uint64_t)(int64_t)L_AT_FDCWD, a[0], a[1], a[2]);
+	return do_open(proc, (uint64_t)(int64_t)L_AT_FDCWD, a[0], a[1], a[2], 0);
+}
+
+/* struct open_how (openat2): its first version's size, and the page
+ * Linux reads at most (copy_struct_from_user: a larger struct must be
+ * zero past the fields it knows). */
+#define OPEN_HOW_SIZE_VER0	24u
+#define OPEN_HOW_SIZE_MAX	4096u
+#define L_RESOLVE_NO_XDEV	0x01u
+#define L_RESOLVE_NO_MAGICLINKS 0x02u
+#define L_RESOLVE_NO_SYMLINKS	0x04u
+#define L_RESOLVE_BENEATH	0x08u
+#define L_RESOLVE_IN_ROOT	0x10u
+#define L_RESOLVE_CACHED	0x20u
+/* Linux's VALID_OPEN_FLAGS: access, CREAT..NOFOLLOW, NOATIME, CLOEXEC, PATH, TMPFILE */
+#define L_VALID_OPEN_FLAGS 037777703u
+#define L_O_TMPFILE_BITS   020000000u
+/* With O_PATH only these (Linux's O_PATH_FLAGS). */
+#define L_O_PATH_FLAGS (L_O_DIRECTORY | L_O_NOFOLLOW | L_O_PATH | L_O_CLOEXEC)
+
+int linux_open_how_parse(const uint8_t *buf, size_t size, struct linux_open_how *how)
+{
+	if (size < OPEN_HOW_SIZE_VER0)
+		return -EINVAL;
+	if (size > OPEN_HOW_SIZE_MAX)
+		return -E2BIG;
+	for (size_t i = OPEN_HOW_SIZE_VER0; i < size; i++)
+		if (buf[i])
+			return -E2BIG; /* a field this kernel does not know */
+	memcpy(&how->flags, buf, 8);
+	memcpy(&how->mode, buf + 8, 8);
+	memcpy(&how->resolve, buf + 16, 8);
+	if (how->flags & ~(uint64_t)L_VALID_OPEN_FLAGS)
+		return -EINVAL;
+	if ((how->flags & O_ACCMODE) == 3)
+		return -EINVAL;
+	bool makes = how->flags & (L_O_CREAT | L_O_TMPFILE_BITS);
+	if (makes ? how->mode & ~(uint64_t)07777 : how->mode != 0)
+		return -EINVAL; /* a mode only where a file is made */
+	if ((how->flags & L_O_PATH) && (how->flags & ~(uint64_t)L_O_PATH_FLAGS))
+		return -EINVAL;
+	if (how->resolve &
+	    ~(uint64_t)(L_RESOLVE_NO_XDEV | L_RESOLVE_NO_MAGICLINKS | L_RESOLVE_NO_SYMLINKS |
+			L_RESOLVE_BENEATH | L_RESOLVE_IN_ROOT | L_RESOLVE_CACHED))
+		return -EINVAL;
+	if ((how->resolve & L_RESOLVE_BENEATH) && (how->resolve & L_RESOLVE_IN_ROOT))
+		return -EINVAL;
+	if ((how->resolve & L_RESOLVE_CACHED) && (how->flags & (L_O_CREAT | L_O_TRUNC)))
+		return -EAGAIN; /* as Linux: a cached lookup cannot make or truncate */
+	return 0;
+}
+
+/* openat2(2): openat with struct open_how; the RESOLVE_* flags are the
+ * VM's own walk's (linux_fs_resolve), RESOLVE_CACHED a plain lookup. */
+long linux_sys_openat2(struct linux_proc *proc, const uint64_t *a)
+{
+	if (a[3] < OPEN_HOW_SIZE_VER0)
+		return -EINVAL;
+	if (a[3] > OPEN_HOW_SIZE_MAX)
+		return -E2BIG;
+	uint8_t buf[OPEN_HOW_SIZE_MAX];
+	if (linux_copy_in(proc, buf, a[2], a[3]) < 0)
+		return -EFAULT;
+	struct linux_open_how how;
+	int rc = linux_open_how_parse(buf, a[3], &how);
+	if (rc < 0)
+		return rc;
+	unsigned resolve = 0;
+	resolve |= how.resolve & L_RESOLVE_NO_XDEV ? LINUX_RESOLVE_NO_XDEV : 0;
+	resolve |= how.resolve & L_RESOLVE_NO_MAGICLINKS ? LINUX_RESOLVE_NO_MAGIC : 0;
+	resolve |= how.resolve & L_RESOLVE_NO_SYMLINKS ? LINUX_RESOLVE_NO_SYMLINKS : 0;
+	resolve |= how.resolve & L_RESOLVE_BENEATH ? LINUX_RESOLVE_BENEATH : 0;
+	resolve |= how.resolve & L_RESOLVE_IN_ROOT ? LINUX_RESOLVE_IN_ROOT : 0;
+	return do_open(proc, a[0], a[1], how.flags, how.mode, resolve);
 }
 
 /* creat(2): open(path, O_CREAT|O_WRONLY|O_TRUNC, mode) (GNU tar's -f FILE uses it). */
 long linux_sys_creat(struct linux_proc *proc, const uint64_t *a)
 {
 	return do_open(proc, (uint64_t)(int64_t)L_AT_FDCWD, a[0], L_O_CREAT | O_WRONLY | L_O_TRUNC,
-		       a[1]);
+		       a[1], 0);
 }
 
 /* Attributes of a node or of a stdio fd (node NULL). */

@@ -245,6 +245,8 @@ long linux_sys_fchownat(struct linux_proc *proc, const uint64_t *a)
 	return rc < 0 ? rc : set_owner(proc, n, a[2], a[3]);
 }
 
+static long set_times(struct linux_proc *proc, struct linux_node *n, int64_t ts[4]);
+
 long linux_sys_utimensat(struct linux_proc *proc, const uint64_t *a)
 {
 	struct linux_node *n;
@@ -256,10 +258,38 @@ long linux_sys_utimensat(struct linux_proc *proc, const uint64_t *a)
 	if (rc < 0)
 		return rc;
 	int64_t ts[4] = {0, L_UTIME_NOW, 0, L_UTIME_NOW}; /* atime, mtime: sec, nsec */
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
 	if (a[2] && (rc = linux_copy_in(proc, ts, a[2], sizeof(ts))) < 0)
 		return rc;
+	return set_times(proc, n, ts);
+}
+
+/* futimesat(2): utimensat with struct timeval (microseconds); NULL times
+ * is now, a path NULL the fd itself, as Linux's do_futimesat(). */
+long linux_sys_futimesat(struct linux_proc *proc, const uint64_t *a)
+{
+	struct linux_node *n;
+	long rc = a[1] ? node_at(proc, a[0], a[1], 0, &n) : node_of_fd(proc, a[0], &n);
+	if (rc < 0)
+		return rc;
+	int64_t ts[4] = {0, L_UTIME_NOW, 0, L_UTIME_NOW};
+	if (a[2]) {
+		if ((rc = linux_copy_in(proc, ts, a[2], sizeof(ts))) < 0)
+			return rc;
+		for (unsigned i = 1; i < 4; i += 2) {
+			if (ts[i] < 0 || ts[i] >= 1000000)
+				return -EINVAL;
+			ts[i] *= 1000;
+		}
+	}
+	return set_times(proc, n, ts);
+}
+
+/* Sets n's times from ts (atime, mtime: sec, nsec or UTIME_NOW/OMIT). */
+static long set_times(struct linux_proc *proc, struct linux_node *n, int64_t ts[4])
+{
+	long rc;
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
 	if (ts[1] == L_UTIME_OMIT && ts[3] == L_UTIME_OMIT)
 		return 0; /* nothing to change: not even EROFS, as Linux */
 	if (ts[3] == L_UTIME_NOW) {

@@ -117,6 +117,8 @@ static bool files_held_before(const struct linux_proc *proc, unsigned i)
 
 void linux_tasks_free(struct linux_proc *proc)
 {
+	for (unsigned i = 0; i < proc->ntasks; i++) /* a FIFO open still waiting: its node */
+		linux_fifo_wait_end(proc, proc->tasks[i]);
 	for (unsigned i = proc->ntasks; i-- > 0;) { /* from the end: earlier ones still listed */
 		struct linux_task *t = proc->tasks[i];
 		if (t != proc->cur && linux_thread_alive(t))
@@ -228,6 +230,8 @@ void linux_task_exec(struct linux_proc *proc, const char *comm)
 {
 	linux_thread_exec(proc); /* the other threads are gone */
 	set_comm(proc->cur, comm);
+	proc->cur->undumpable = false; /* as Linux for a program that is not set-id */
+	proc->cur->membarrier_registered = 0;
 	vfork_done(proc, proc->cur);
 	parent_reclaims(proc, proc->cur);
 }
@@ -285,6 +289,47 @@ static void signal_parent(struct linux_proc *proc, struct linux_task *parent,
 	linux_task_signal(proc, parent, sig);
 }
 
+/* The nearest living ancestor of dead that is a child subreaper, else pid 1. */
+static int orphan_reaper(struct linux_proc *proc, const struct linux_task *dead)
+{
+	const struct linux_task *p = linux_task_find(proc, dead->ppid);
+	for (unsigned hops = 0; p && hops < proc->ntasks; hops++) {
+		if (p->subreaper && p->run != LINUX_TASK_ZOMBIE && linux_thread_alive(p))
+			return p->pid;
+		p = linux_task_find(proc, p->ppid);
+	}
+	return INIT_PID;
+}
+
+void linux_task_orphans(struct linux_proc *proc, struct linux_task *dead)
+{
+	int reaper = orphan_reaper(proc, dead);
+	for (unsigned i = 0; i < proc->ntasks; i++) {
+		struct linux_task *c = proc->tasks[i];
+		if (c->ppid != dead->pid)
+			continue;
+		c->ppid = reaper;
+		if (c->run == LINUX_TASK_ZOMBIE) {
+			/* As Linux's reparent_leader(): the new parent may reap it. */
+			struct linux_task *parent = linux_task_find(proc, reaper);
+			if (parent && c->exit_signal > 0 && c->exit_signal <= LINUX_NSIG) {
+				bool killed = c->wstatus & 0x7F;
+				signal_parent(proc, parent, c, (unsigned)c->exit_signal,
+					      killed ? L_CLD_KILLED : L_CLD_EXITED,
+					      killed ? c->wstatus & 0x7F
+						     : (c->wstatus >> 8) & 0xFF);
+			}
+			continue;
+		}
+		/* PR_SET_PDEATHSIG: every thread of the child that asked. */
+		for (unsigned j = 0; j < proc->ntasks; j++) {
+			struct linux_task *th = proc->tasks[j];
+			if (th->tgid == c->pid && th->pdeathsig && linux_thread_alive(th))
+				linux_task_signal(proc, th, (unsigned)th->pdeathsig);
+		}
+	}
+}
+
 /* Ends the process of task t (all its threads): pid 1 ends the VM with its
  * status; others become zombies whose children pid 1 inherits, and their
  * parent hears SIGCHLD. */
@@ -305,16 +350,17 @@ static void task_end(struct linux_proc *proc, struct linux_task *t, int wstatus)
 	}
 	bool cur_in = proc->cur->tgid == t->pid;
 	if (cur_in)
-		linux_account(proc);  /* its CPU time up to its end */
-	linux_rusage_sample(proc, t); /* ru_maxrss before its pages go */
+		linux_account(proc);		    /* its CPU time up to its end */
+	linux_rusage_sample(proc, t);		    /* ru_maxrss before its pages go */
+	for (unsigned i = 0; i < proc->ntasks; i++) /* killed in a FIFO's open */
+		if (proc->tasks[i]->tgid == t->pid)
+			linux_fifo_wait_end(proc, proc->tasks[i]);
 	end_threads(proc, t);
 	t->run = LINUX_TASK_ZOMBIE;
 	t->futex.state = FUTEX_IDLE;
 	t->wstatus = wstatus;
 	parent_reclaims(proc, t);
-	for (unsigned i = 0; i < proc->ntasks; i++)
-		if (proc->tasks[i]->ppid == t->pid)
-			proc->tasks[i]->ppid = INIT_PID;
+	linux_task_orphans(proc, t);
 	vfork_done(proc, t);
 	struct linux_task *parent = linux_task_find(proc, t->ppid);
 	if (parent && t->exit_signal > 0 && t->exit_signal <= LINUX_NSIG) {

@@ -32,6 +32,12 @@ void linux_task_take_signal(struct linux_proc *proc, struct linux_task *t, unsig
  * (false: another thread of its group holds them). */
 void linux_task_drop_state(struct linux_proc *proc, struct linux_task *t, bool files);
 
+/* Process dead (a zombie now) leaves its children to the nearest living
+ * ancestor that is a child subreaper, else to pid 1; each child that asked
+ * (PR_SET_PDEATHSIG) gets its signal, and a new parent hears about a
+ * child that is already a zombie (linux_prctl.c). */
+void linux_task_orphans(struct linux_proc *proc, struct linux_task *dead);
+
 /* ---- linux_thread.c: thread groups ---- */
 
 /* Not a zombie, nor a leader that exited while its threads run. */

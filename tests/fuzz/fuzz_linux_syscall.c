@@ -1,4 +1,4 @@
-/* libFuzzer target: the --linux syscall layer driven with random calls against a small process (hostile pointers, lengths, fds, paths, host signals pending), with sequences of file-tree and pipe calls (create, remove, chdir, pipe, dup, read, write, poll, close in any order) whose reference counts are checked after every call, with sequences of memory calls over forked address spaces (mmap, munmap, mprotect, mremap, writes, write faults, fork, exit, shared mappings of a file with ftruncate, msync and pwrite) whose frame counts, copy-on-write contents and shared file pages are checked after every call, with sequences of process and thread calls (fork, vfork, clone, clone of a thread, exit, exit_group, wait4, waitid, kill, tgkill, setpgid, setsid, pipes, futex wait/wake/requeue/wake-op on mapped and unmapped words, robust lists built from the input, loops included) whose tasks' files and address spaces are checked after every call, and with sequences of AF_UNIX, AF_INET and AF_INET6 socket calls (SCM_RIGHTS loops, names, loopback TCP/UDP over lwIP, accept queues, malformed msghdr/cmsg) whose queue accounting is checked after every call, and with sequences of epoll, eventfd, timerfd, signalfd and timer calls across forked tasks whose fd counts are checked after every call. */
+/* libFuzzer target: the --linux syscall layer driven with random calls against a small process (hostile pointers, lengths, fds, paths, host signals pending), with sequences of file-tree and pipe calls (create, remove, chdir, pipe, dup, read, write, poll, close, mknod of FIFOs, openat2 with open_how and RESOLVE_* flags, splice, tee in any order) whose reference counts are checked after every call, with sequences of memory calls over forked address spaces (mmap, munmap, mprotect, mremap, writes, write faults, fork, exit, shared mappings of a file with ftruncate, msync and pwrite) whose frame counts, copy-on-write contents and shared file pages are checked after every call, with sequences of process and thread calls (fork, vfork, clone, clone of a thread, exit, exit_group, wait4, waitid, kill, tgkill, setpgid, setsid, pipes, futex wait/wake/requeue/wake-op on mapped and unmapped words, robust lists built from the input, loops included) whose tasks' files and address spaces are checked after every call, and with sequences of AF_UNIX, AF_INET and AF_INET6 socket calls (SCM_RIGHTS loops, names, loopback TCP/UDP over lwIP, accept queues, malformed msghdr/cmsg) whose queue accounting is checked after every call, and with sequences of epoll, eventfd, timerfd, signalfd and timer calls across forked tasks whose fd counts are checked after every call. */
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -134,6 +134,10 @@ enum tree_call {
 	T_IOCTL,
 	T_SENDFILE,
 	T_COPY_RANGE,
+	T_MKNOD,
+	T_OPENAT2,
+	T_SPLICE,
+	T_TEE,
 	T_CALLS
 };
 
@@ -225,7 +229,9 @@ static void check_refs(struct linux_proc *proc)
 			ref_tree(fs, fs->mounts[m].dir, set, &n, MAX); /* /proc's pid nodes */
 	for (int fd = 0; fd < LINUX_MAX_FDS; fd++) {
 		struct linux_file *f = proc->fds[fd].file;
-		if (!f || f->kind != LINUX_FILE_NODE || !counted(fs, f->node))
+		/* a FIFO's end (a pipe file) holds its node too */
+		if (!f || (f->kind != LINUX_FILE_NODE && f->kind != LINUX_FILE_PIPE) || !f->node ||
+		    !counted(fs, f->node))
 			continue;
 		bool seen = false; /* a dup'ed description holds one reference */
 		for (int k = 0; k < fd; k++)
@@ -235,6 +241,9 @@ static void check_refs(struct linux_proc *proc)
 	}
 	if (counted(fs, proc->cwd))
 		ref_add(set, &n, MAX, proc->cwd, 1);
+	if (proc->cur->fifo_wait && counted(fs, proc->cur->fifo_wait))
+		ref_add(set, &n, MAX, proc->cur->fifo_wait,
+			1); /* an open waiting for the other end */
 	/* Every node pins its parent: walk up from each (the set grows as
 	 * unlinked parents are found, and the loop reaches them too). */
 	for (size_t i = 0; i < n; i++) {
@@ -527,6 +536,28 @@ static void tree_sequence(struct linux_proc *proc, uint64_t user, const uint8_t 
 			r.rax = 16, a[0] = fd,
 			a[1] = tty_ioctls[op[3] % (sizeof(tty_ioctls) / sizeof(tty_ioctls[0]))],
 			a[2] = op[3] & 0x80 ? buf_at : 0;
+			break;
+		case T_MKNOD: /* a FIFO, a file, or a device node (EPERM) */
+			r.rax = 259, a[0] = dirfd, a[1] = path;
+			a[2] = (op[3] & 1 ? S_IFIFO : op[3] & 2 ? S_IFCHR : S_IFREG) | 0600;
+			break;
+		case T_OPENAT2: { /* an open_how from op[3]: flags, mode, resolve, size */
+			static const uint64_t how_flags[4] = {
+			    O_RDONLY, O_RDWR | O_CREAT, O_WRONLY | O_NONBLOCK, O_PATH | O_NOFOLLOW};
+			uint64_t how[4] = {how_flags[op[3] & 3], op[3] & 4 ? 0644 : 0,
+					   (uint64_t)(op[3] >> 3) & 0x3f, op[3] & 0x40 ? 1 : 0};
+			linux_copy_out(proc, buf_at, how, sizeof(how));
+			r.rax = 437, a[0] = dirfd, a[1] = path, a[2] = buf_at;
+			a[3] = op[3] & 0x80 ? sizeof(how) : 24;
+			break;
+		}
+		case T_SPLICE: /* either offset from the buffer; bit 5: SPLICE_F_NONBLOCK */
+			r.rax = 275, a[0] = fd, a[1] = op[3] & 0x80 ? buf_at : 0;
+			a[2] = 3 + op[3] % 8, a[3] = op[3] & 0x40 ? buf_at + 8 : 0;
+			a[4] = (uint64_t)op[3] * 600, a[5] = op[3] & 0x20 ? 2 : 0;
+			break;
+		case T_TEE:
+			r.rax = 276, a[0] = fd, a[1] = 3 + op[3] % 8, a[2] = op[3] * 600u;
 			break;
 		case T_CALLS: abort();
 		}
@@ -1053,6 +1084,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		event_sequence(proc, user, data + 1, size - 1);
 		goto out;
 	}
+	struct linux_open_how how; /* openat2's parser on the raw input too */
+	(void)linux_open_how_parse(data, size, &how);
 	size_t head = CALLS * CALL_LEN;
 	if (size > head)
 		linux_copy_out(proc, user, data + head,
