@@ -19,9 +19,6 @@
 #include "util.h"
 #include "vmdef_options.h"
 
-#define DEFAULT_MEM	  "64M" /* the same defaults as `lockvm run` */
-#define DEFAULT_MEM_BYTES (64ULL << 20)
-#define DEFAULT_VCPUS	  1
 
 enum section {
 	SECTION_NONE,	 /* before the first header */
@@ -472,13 +469,8 @@ static void check_whole(struct parse_state *st)
 			return;
 		}
 	}
-	if (!def->mem) {
-		if (!keep(st, &def->mem, DEFAULT_MEM))
-			return;
-		def->mem_bytes = DEFAULT_MEM_BYTES;
-	}
-	if (!def->vcpus)
-		def->vcpus = DEFAULT_VCPUS;
+	/* mem and vcpus left out are run's own defaults (a linux = yes guest's
+	 * differ from an SDK guest's): start passes neither. */
 }
 
 int vmdef_parse(const char *text, size_t len, const char *file, struct vmdef *def, char *err,
@@ -623,11 +615,11 @@ char **vmdef_run_argv(const struct vmdef *def, const char *name, int *argc_out)
 	if (!argv)
 		return NULL;
 	ok = push(argv, &argc, "run") && push(argv, &argc, "--detach") &&
-	     push(argv, &argc, "--name") && push(argv, &argc, "%s", name) &&
-	     push(argv, &argc, "--mem") &&
-	     push(argv, &argc, "%s", def->mem ? def->mem : DEFAULT_MEM) &&
-	     push(argv, &argc, "--vcpus") &&
-	     push(argv, &argc, "%u", def->vcpus ? def->vcpus : DEFAULT_VCPUS);
+	     push(argv, &argc, "--name") && push(argv, &argc, "%s", name);
+	if (ok && def->mem)
+		ok = push(argv, &argc, "--mem") && push(argv, &argc, "%s", def->mem);
+	if (ok && def->vcpus)
+		ok = push(argv, &argc, "--vcpus") && push(argv, &argc, "%u", def->vcpus);
 	if (ok && def->timeout)
 		ok = push(argv, &argc, "--timeout") && push(argv, &argc, "%s", def->timeout);
 	if (ok && def->cpus)

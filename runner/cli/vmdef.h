@@ -35,9 +35,9 @@ struct vmdef_disk {
  */
 struct vmdef {
 	char *guest; /* absolute path of the guest ELF */
-	char *mem;   /* as written; default 64M like run */
+	char *mem;   /* as written; NULL: run's default (64M, a linux = yes guest 1G) */
 	uint64_t mem_bytes;
-	unsigned vcpus; /* default 1 like run */
+	unsigned vcpus; /* 0: run's default (1, a linux = yes guest 2) */
 	char *timeout;	/* NULL: none */
 	char *cpus;	/* NULL: no quota */
 	char *seccomp;	/* NULL, "kill", "log" or "trap" */
@@ -86,7 +86,7 @@ void vmdef_free(struct vmdef *def);
 
 /*
  * The argv of `lockvm run` that starts def as VM name, argv[0] = "run":
- *   run --detach --name NAME --mem M --vcpus N [--timeout S] [--cpus C]
+ *   run --detach --name NAME [--mem M] [--vcpus N] [--timeout S] [--cpus C]
  *       [--seccomp MODE] [--label L | --group G] [--disk PATH,MODE[,dev]]...
  *       [--linux] [--env=A=B]... (the run-option keys, vmdef_options.c)
  *       GUEST [-- ARGS...]

@@ -23,6 +23,12 @@
 #include "uid.h"
 #include "util.h"
 #include "vmlog.h"
+
+/* A --linux guest's RAM without --mem: enough for real jobs (a 64 MiB malloc,
+ * gcc, python, a pipeline of five dynamic programs, which 64M could not
+ * hold), and free until touched (RAM is reserved lazily; the cgroup limit
+ * is this plus the VMM's overhead). */
+#define RUN_LINUX_DEFAULT_MEM (1ULL << 30)
 #include "volume_spec.h"
 
 struct sandbox_config;
@@ -125,6 +131,7 @@ struct run_options {
 	struct ident_rlimit rlimits[IDENT_RLIMITS];
 	bool ident_given; /* any of the above */
 	bool vcpus_given; /* --vcpus; without it a --linux guest has 2 */
+	bool mem_given;   /* --mem; without it a --linux guest has RUN_LINUX_DEFAULT_MEM */
 };
 
 /* Per-VM resources taken for the VMM's lifetime and given back after. */

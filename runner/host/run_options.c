@@ -44,7 +44,7 @@
  */
 static const struct cliopt run_options_table[] = {
     {"mem", 'm', required_argument, 0, "SIZE",
-     "guest RAM (K/M/G suffix; default 64M, 8M..256G, multiple of 2M)"},
+     "guest RAM (K/M/G suffix; default 64M, --linux 1G; 8M..256G, multiple of 2M)"},
     {"vcpus", 'c', required_argument, 0, "N",
      "vCPUs, one host thread each (1-64, default 1; --linux: 1-8, default 2)"},
     {"disk", 'k', required_argument, 0, "PATH[,ro|,shared][,dev]",
@@ -305,6 +305,7 @@ void run_parse_options(int argc, char **argv, struct run_options *o)
 				die("--mem '%s': not a size (use e.g. 64M or 1G)", arg);
 			if ((problem = guest_mem_size_problem(o->mem)))
 				die("--mem %s %s", arg, problem);
+			o->mem_given = true;
 			break;
 		}
 		case 'c':
@@ -500,6 +501,11 @@ void run_parse_options(int argc, char **argv, struct run_options *o)
 		die("%s: --fs-upper DIR and --keep-upper are for run", spec->command);
 	if (!o->linux_abi && o->ident_given)
 		die("run: --workdir, --hostname, --user, --group-add and --rlimit need --linux");
+	/* A job's RAM: reserved as it is touched, so a size that fits real
+	 * jobs (gcc, python, a pipeline of dynamic programs) costs nothing
+	 * until used; the cgroup limit follows it. */
+	if (o->linux_abi && !o->mem_given)
+		o->mem = RUN_LINUX_DEFAULT_MEM;
 	if (o->linux_abi)
 		size_memory_fs(o);
 	check_volumes(o);

@@ -181,8 +181,9 @@ static void test_argv(void **state)
 				   "[disk]\npath = /a,ro\n";
 	int argc;
 	char **argv = run_argv_of(text, sizeof(text) - 1, &argc);
-	const char *want[] = {"run", "--detach", "--name",   "vm1",    "--mem", "64M", "--vcpus",
-			      "1",   "--disk",	 "/a,ro,rw", "/g.elf", "--",	"--",  "-x"};
+	/* no --mem nor --vcpus: run's own defaults */
+	const char *want[] = {"run", "--detach", "--name", "vm1", "--disk", "/a,ro,rw", "/g.elf",
+			      "--",  "--",	 "-x"};
 	assert_argv(argv, argc, want, sizeof(want) / sizeof(want[0]));
 	assert_null(argv[argc]);
 	vmdef_argv_free(argv);
@@ -203,10 +204,6 @@ static void test_run_option_keys(void **state)
 			      "--detach",
 			      "--name",
 			      "vm1",
-			      "--mem",
-			      "64M",
-			      "--vcpus",
-			      "1",
 			      "--linux",
 			      "--fs=/t",
 			      "--env=A=1",
