@@ -222,6 +222,8 @@ expect "--tmpfs hides what its mount point held in the tree" 0 "fill:" \
 grep -qF "fill: No such file or directory" <<<"$out" && pass "--tmpfs /work: the tree's /work/hidden is not seen" ||
 	fail "--tmpfs /work showed the tree's entry: $out"
 expect "/dev/shm is a tmpfs a quarter of --mem, at least 16 MiB" 0 "df: 16777216 bytes, use grew, tmpfs" \
+	"$LOCKVM" run --linux --mem 32M --fs "$UP" lx_overlay.glibc -- df /dev/shm
+expect "/dev/shm without --mem: a quarter of --linux's 1G" 0 "df: 268435456 bytes, use grew, tmpfs" \
 	"$LOCKVM" run --linux --fs "$UP" lx_overlay.glibc -- df /dev/shm
 expect "/tmp scales with --mem (a quarter)" 0 "df: 67108864 bytes, use grew, tmpfs" \
 	"$LOCKVM" run --linux --mem 256M --fs "$UP" lx_overlay.glibc -- df /tmp
