@@ -57,18 +57,21 @@ struct linux_record {
 	uint64_t dropped_paths, dropped_processes, dropped_renames;
 	uint8_t
 	    key[crypto_shorthash_KEYBYTES]; /* the index's hash: a guest cannot aim collisions */
+	/* Each list is allocated whole at its bound once: malloc maps it and
+	 * only the pages used are ever touched (no realloc: growing a big block
+	 * is mremap, which the vCPU thread's seccomp filter does not allow). */
 	struct record_path *paths;
-	uint32_t npaths, paths_cap;
+	uint32_t npaths;
 	uint32_t *index; /* INDEX_SLOTS: a path's index, or NO_ENTRY */
 	char *strings;
-	uint32_t nstrings, strings_cap;
+	uint32_t nstrings;
 	struct record_process *procs;
-	uint32_t nprocs, procs_cap;
+	uint32_t nprocs;
 	uint32_t *pids; /* PID_SLOTS: a pid's latest process entry, or NO_ENTRY */
 	struct {
 		uint32_t from, to;
 	} * renames;
-	uint32_t nrenames, renames_cap;
+	uint32_t nrenames;
 };
 
 /* What the bounds cost at most, within what the supervisor allows for (launch.h). */
@@ -81,41 +84,11 @@ _Static_assert((uint64_t)LINUX_RECORD_MAX_PATHS * sizeof(struct record_path) +
 		   LINUX_RECORD_MAX_BYTES,
 	       "the record's memory fits its bound");
 
-/* Grows array *p of *cap entries of size each to hold one more, within max. */
-static bool grow(void **p, uint32_t *cap, uint32_t used, size_t size, uint32_t max)
-{
-	if (used < *cap)
-		return true;
-	if (*cap >= max)
-		return false;
-	uint32_t want = *cap ? *cap * 2 : 64;
-	if (want > max)
-		want = max;
-	void *n = realloc(*p, (size_t)want * size);
-	if (!n)
-		return false;
-	*p = n;
-	*cap = want;
-	return true;
-}
-
 /* Copies len bytes into the string arena: its offset, or NO_ENTRY past the bound. */
 static uint32_t keep_text(struct linux_record *r, const char *s, size_t len)
 {
 	if (len > LINUX_RECORD_MAX_STRINGS - r->nstrings)
 		return NO_ENTRY;
-	if (r->nstrings + len > r->strings_cap) {
-		size_t want = r->strings_cap ? r->strings_cap : 65536;
-		while (want < r->nstrings + len)
-			want *= 2;
-		if (want > LINUX_RECORD_MAX_STRINGS)
-			want = LINUX_RECORD_MAX_STRINGS;
-		char *n = realloc(r->strings, want);
-		if (!n)
-			return NO_ENTRY;
-		r->strings = n;
-		r->strings_cap = (uint32_t)want;
-	}
 	uint32_t at = r->nstrings;
 	memcpy(r->strings + at, s, len);
 	r->nstrings += (uint32_t)len;
@@ -128,16 +101,18 @@ int linux_record_init(struct linux_proc *proc, char *err, size_t errlen)
 		return 0;
 	struct linux_record *r = calloc(1, sizeof(*r));
 	if (r) {
+		r->fd = -1;
 		r->index = malloc(INDEX_SLOTS * sizeof(*r->index));
 		r->pids = malloc(PID_SLOTS * sizeof(*r->pids));
+		r->paths = malloc(LINUX_RECORD_MAX_PATHS * sizeof(*r->paths));
+		r->strings = malloc(LINUX_RECORD_MAX_STRINGS);
+		r->procs = malloc(LINUX_RECORD_MAX_PROCESSES * sizeof(*r->procs));
+		r->renames = malloc(LINUX_RECORD_MAX_RENAMES * sizeof(*r->renames));
 	}
-	if (!r || !r->index || !r->pids ||
+	proc->record = r;
+	if (!r || !r->index || !r->pids || !r->paths || !r->strings || !r->procs || !r->renames ||
 	    getrandom(r->key, sizeof(r->key), GRND_NONBLOCK) != (ssize_t)sizeof(r->key)) {
-		if (r) {
-			free(r->index);
-			free(r->pids);
-		}
-		free(r);
+		linux_record_free(proc);
 		snprintf(err, errlen, "--record: setting up the record: %s", strerror(errno));
 		return -1;
 	}
@@ -145,7 +120,6 @@ int linux_record_init(struct linux_proc *proc, char *err, size_t errlen)
 	memset(r->pids, 0xff, PID_SLOTS * sizeof(*r->pids));
 	r->fd = proc->cfg.record_fd;
 	proc->cfg.record_fd = -1; /* the record's now */
-	proc->record = r;
 	return 0;
 }
 
@@ -205,10 +179,7 @@ static struct record_path *path_entry(struct linux_record *r, const char *path, 
 			return e;
 	}
 	uint32_t text = NO_ENTRY;
-	if (r->npaths >= LINUX_RECORD_MAX_PATHS ||
-	    !grow((void **)&r->paths, &r->paths_cap, r->npaths, sizeof(*r->paths),
-		  LINUX_RECORD_MAX_PATHS) ||
-	    (text = keep_text(r, path, len)) == NO_ENTRY) {
+	if (r->npaths >= LINUX_RECORD_MAX_PATHS || (text = keep_text(r, path, len)) == NO_ENTRY) {
 		r->truncated = true;
 		r->dropped_paths++;
 		return NULL;
@@ -316,8 +287,7 @@ long linux_record_rename(struct linux_proc *proc, long rc, struct linux_node *od
 		return rc;
 	r->paths[from_i].ops |= LINUX_RECORD_RENAME_FROM;
 	to->ops |= LINUX_RECORD_RENAME_TO;
-	if (!grow((void **)&r->renames, &r->renames_cap, r->nrenames, sizeof(*r->renames),
-		  LINUX_RECORD_MAX_RENAMES)) {
+	if (r->nrenames >= LINUX_RECORD_MAX_RENAMES) {
 		r->truncated = true;
 		r->dropped_renames++;
 		return rc;
@@ -341,9 +311,7 @@ static uint32_t *pid_slot(struct linux_record *r, int pid)
 /* A new process entry for pid (the latest one of that pid from now on). */
 static struct record_process *process_new(struct linux_record *r, int pid, int ppid)
 {
-	if (r->nprocs >= LINUX_RECORD_MAX_PROCESSES ||
-	    !grow((void **)&r->procs, &r->procs_cap, r->nprocs, sizeof(*r->procs),
-		  LINUX_RECORD_MAX_PROCESSES)) {
+	if (r->nprocs >= LINUX_RECORD_MAX_PROCESSES) {
 		r->truncated = true;
 		r->dropped_processes++;
 		return NULL;
