@@ -117,4 +117,6 @@ for bad in "$T_TMP/missing/r.json:No such file or directory" "$T_TMP/out/link.js
 	[ "$rc" -eq 125 ] && [ "$(wc -l <<<"$out")" -eq 1 ] && grep -qF -- "--record ${bad%%:*}: ${bad#*:}" <<<"$out" &&
 		pass "--record ${bad#*:}: refused in one line, 125" || fail "--record ${bad%%:*}: exit $rc: $(tr '\n' '|' <<<"$out")"
 done
+[ -s "$T_TMP/out/job.json" ] && pass "--record through a symlink: its target is not emptied" ||
+	fail "--record through a symlink emptied its target"
 expect "--record without --linux is refused" 125 "--record needs --linux" "$LOCKVM" run --record "$T_TMP/x.json" "$B/guest/hello"
