@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "arch.h"
 #include "linux.h"
 
 /* Slots of the path index: twice the paths, so probes stay short. */
@@ -197,12 +198,93 @@ static struct record_path *node_entry(struct linux_proc *proc, const struct linu
 	return path_entry(proc->record, path, len, source_of(n));
 }
 
+/* SHA-256 of a stream: with the CPU's instructions where it has them
+ * (arch_sha256_blocks), else libsodium's portable code. */
+struct sha {
+	bool cpu;
+	crypto_hash_sha256_state sodium;
+	uint32_t h[8];
+	uint8_t buf[64];
+	size_t buffered;
+	uint64_t bytes;
+};
+
+static void sha_init(struct sha *s)
+{
+	static const uint32_t h0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+				       0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+	static int cpu = -1;
+	if (cpu < 0)
+		cpu = arch_has_sha256();
+	s->cpu = cpu;
+	memcpy(s->h, h0, sizeof(h0));
+	s->buffered = 0;
+	s->bytes = 0;
+	if (!s->cpu)
+		crypto_hash_sha256_init(&s->sodium);
+}
+
+static void sha_update(struct sha *s, const uint8_t *p, size_t len)
+{
+	if (!s->cpu) {
+		crypto_hash_sha256_update(&s->sodium, p, len);
+		return;
+	}
+	s->bytes += len;
+	if (s->buffered) {
+		size_t n = sizeof(s->buf) - s->buffered < len ? sizeof(s->buf) - s->buffered : len;
+		memcpy(s->buf + s->buffered, p, n);
+		s->buffered += n;
+		p += n;
+		len -= n;
+		if (s->buffered < sizeof(s->buf))
+			return;
+		arch_sha256_blocks(s->h, s->buf, 1);
+		s->buffered = 0;
+	}
+	if (len >= 64) {
+		arch_sha256_blocks(s->h, p, len / 64);
+		p += len & ~(size_t)63;
+		len &= 63;
+	}
+	memcpy(s->buf, p, len);
+	s->buffered = len;
+}
+
+static void sha_final(struct sha *s, uint8_t out[crypto_hash_sha256_BYTES])
+{
+	if (!s->cpu) {
+		crypto_hash_sha256_final(&s->sodium, out);
+		return;
+	}
+	/* FIPS 180-4 padding: 0x80, zeros to 56 mod 64, the length in bits. */
+	uint64_t bits = s->bytes * 8;
+	uint8_t pad[72] = {0x80};
+	size_t padlen = (s->buffered < 56 ? 56 : 120) - s->buffered;
+	for (int i = 0; i < 8; i++)
+		pad[padlen + (size_t)i] = (uint8_t)(bits >> (56 - 8 * i));
+	sha_update(s, pad, padlen + 8);
+	for (int i = 0; i < 8; i++)
+		for (int b = 0; b < 4; b++)
+			out[4 * i + b] = (uint8_t)(s->h[i] >> (24 - 8 * b));
+}
+
+void linux_record_sha256(const uint8_t *data, size_t len, size_t piece,
+			 uint8_t out[crypto_hash_sha256_BYTES])
+{
+	struct sha s;
+	sha_init(&s);
+	for (size_t at = 0; at < len; at += piece)
+		sha_update(&s, data + at, len - at < piece ? len - at : piece);
+	sha_final(&s, out);
+}
+
 /* Hashes a host file whole through fd, once per path. */
 static void hash_host_file(struct record_path *e, int fd)
 {
 	static uint8_t buf[1u << 17];
-	crypto_hash_sha256_state st;
-	crypto_hash_sha256_init(&st);
+	struct sha st;
+	sha_init(&st);
 	uint64_t at = 0;
 	for (;;) {
 		ssize_t got = pread(fd, buf, sizeof(buf), (off_t)at);
@@ -212,10 +294,10 @@ static void hash_host_file(struct record_path *e, int fd)
 			return; /* no hash: the record says only what it knows */
 		if (got == 0)
 			break;
-		crypto_hash_sha256_update(&st, buf, (unsigned long long)got);
+		sha_update(&st, buf, (size_t)got);
 		at += (uint64_t)got;
 	}
-	crypto_hash_sha256_final(&st, e->sha256);
+	sha_final(&st, e->sha256);
 	e->size = at;
 	e->hashed = true;
 }
@@ -343,7 +425,7 @@ void linux_record_exec(struct linux_proc *proc, const char *filename, const uint
 	if (e) {
 		e->ops |= LINUX_RECORD_EXEC;
 		if (!e->hashed) { /* the whole image was read to run it */
-			crypto_hash_sha256(e->sha256, file, size);
+			linux_record_sha256(file, size, size ? size : 1, e->sha256);
 			e->size = size;
 			e->hashed = true;
 		}

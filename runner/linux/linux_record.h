@@ -64,5 +64,8 @@ void linux_record_exit(struct linux_proc *proc, struct linux_task *t, int wstatu
  * far; closes the fd. No-op without --record. */
 void linux_record_write(struct linux_proc *proc);
 void linux_record_free(struct linux_proc *proc);
+/* SHA-256 of data[0, len), fed in pieces of `piece` bytes (1 or more), as
+ * the record hashes: the CPU's instructions where it has them. */
+void linux_record_sha256(const uint8_t *data, size_t len, size_t piece, uint8_t out[32]);
 
 #endif
