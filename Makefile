@@ -34,7 +34,8 @@ LIBS    := -lseccomp -lcap-ng -lselinux -lapparmor -lsepol -ljson-c -linih \
 # lockvm-vmm (static-pie) always has. libselinux.a needs libpcre2-8.a.
 HOST_LIBS := -Wl,-Bstatic -lseccomp -lcap-ng -lselinux -lpcre2-8 -lapparmor -lsepol \
              -ljson-c -linih -lsodium -lnl-route-3 -lnl-3 -Wl,-Bdynamic -lpthread
-# What the VMM really runs: libsodium (the snapshot stream's keyed MAC),
+# What the VMM really runs: libsodium (the snapshot stream's keyed MAC,
+# --record's SHA-256 on a CPU without SHA instructions),
 # pthreads, and libseccomp for one call only: seccomp_trap.c names the
 # refused syscall under --seccomp=trap (seccomp_syscall_resolve_num_arch).
 # Installing its filters from fds (seccomp_install.c) is plain seccomp(2).
