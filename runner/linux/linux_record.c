@@ -17,8 +17,8 @@
 #include "linux.h"
 
 /* Slots of the path index: twice the paths, so probes stay short. */
-#define INDEX_SLOTS (2u * LINUX_RECORD_MAX_PATHS)
-#define PID_SLOTS   (2u * LINUX_RECORD_MAX_PROCESSES)
+#define INDEX_SLOTS ((size_t)2 * LINUX_RECORD_MAX_PATHS)
+#define PID_SLOTS   ((size_t)2 * LINUX_RECORD_MAX_PROCESSES)
 #define NO_ENTRY    UINT32_MAX
 
 enum source {
@@ -81,7 +81,7 @@ _Static_assert((uint64_t)LINUX_RECORD_MAX_PATHS * sizeof(struct record_path) +
 		       (uint64_t)LINUX_RECORD_MAX_PROCESSES * sizeof(struct record_process) +
 		       PID_SLOTS * sizeof(uint32_t) + LINUX_RECORD_MAX_RENAMES * 8ULL +
 		       sizeof(struct linux_record) + (1u << 17) + (1u << 16) +
-		       4 * LINUX_PATH_MAX * 5 <=
+		       20ULL * LINUX_PATH_MAX <=
 		   LINUX_RECORD_MAX_BYTES,
 	       "the record's memory fits its bound");
 
@@ -105,10 +105,10 @@ int linux_record_init(struct linux_proc *proc, char *err, size_t errlen)
 		r->fd = -1;
 		r->index = malloc(INDEX_SLOTS * sizeof(*r->index));
 		r->pids = malloc(PID_SLOTS * sizeof(*r->pids));
-		r->paths = malloc(LINUX_RECORD_MAX_PATHS * sizeof(*r->paths));
+		r->paths = malloc((size_t)LINUX_RECORD_MAX_PATHS * sizeof(*r->paths));
 		r->strings = malloc(LINUX_RECORD_MAX_STRINGS);
-		r->procs = malloc(LINUX_RECORD_MAX_PROCESSES * sizeof(*r->procs));
-		r->renames = malloc(LINUX_RECORD_MAX_RENAMES * sizeof(*r->renames));
+		r->procs = malloc((size_t)LINUX_RECORD_MAX_PROCESSES * sizeof(*r->procs));
+		r->renames = malloc((size_t)LINUX_RECORD_MAX_RENAMES * sizeof(*r->renames));
 	}
 	proc->record = r;
 	if (!r || !r->index || !r->pids || !r->paths || !r->strings || !r->procs || !r->renames ||
@@ -332,7 +332,7 @@ static size_t name_path(struct linux_proc *proc, struct linux_node *dir, const c
 		return 0;
 	if (len > 1)
 		buf[len++] = '/';
-	memcpy(buf + len, name, nlen);
+	memcpy(buf + len, name, nlen + 1);
 	return len + nlen;
 }
 
@@ -591,8 +591,9 @@ static json_object *text_of(const char *s, size_t len, bool *exact)
 			out += n;
 			i += n;
 		} else {
-			memcpy(text + out, "\xEF\xBF\xBD", 3);
-			out += 3;
+			static const char replacement[3] = {'\xEF', '\xBF', '\xBD'}; /* U+FFFD */
+			memcpy(text + out, replacement, sizeof(replacement));
+			out += sizeof(replacement);
 			i++;
 			*exact = false;
 		}

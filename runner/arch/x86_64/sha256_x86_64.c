@@ -36,7 +36,7 @@ arch_sha256_blocks(uint32_t state[8], const uint8_t *data, size_t blocks)
 	cdgh = _mm_blend_epi16(cdgh, tmp, 0xF0);
 	for (; blocks; blocks--, data += 64) {
 		__m128i abef_in = abef, cdgh_in = cdgh, w[4];
-		for (int g = 0; g < 16; g++) { /* four rounds a group */
+		for (size_t g = 0; g < 16; g++) { /* four rounds a group */
 			if (g < 4)
 				w[g] = _mm_shuffle_epi8(
 				    _mm_loadu_si128((const __m128i *)(data + 16 * g)), swap);
