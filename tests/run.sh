@@ -10,6 +10,14 @@ pattern=${1:-}
 passed=0 failed=0 skipped=0
 failures=()
 tmp_top=$(mktemp -d /tmp/lockvm-tests.XXXXXX)
+# A whole run that passes leaves build/suite-passed: the digest of the tree it
+# ran on (tests/tree_digest.sh), unless the tree changed meanwhile.
+# tests/mutate.sh then need not run those test files again on that tree.
+stamp=$LOCKVM_BUILD/suite-passed
+if [ -z "$pattern" ]; then
+	rm -f "$stamp"
+	digest=$(tests/tree_digest.sh)
+fi
 trap 'rm -rf "$tmp_top"' EXIT
 
 count_output() { # $1 = test file, reads its output on stdin
@@ -30,7 +38,7 @@ count_output() { # $1 = test file, reads its output on stdin
 
 run_one() { # $1 = label, rest = command
 	local label=$1; shift
-	local out rc before=$((passed + failed + skipped)) fails_before=$failed
+	local out rc before=$((passed + failed + skipped)) fails_before=$failed t0=$SECONDS
 	echo "== $label"
 	out=$(mktemp "$tmp_top/out.XXXXXX")
 	( export LOCKVM_ROOT; LOCKVM_ROOT=$(mktemp -d "$tmp_top/root.XXXXXX"); "$@" ) >"$out" 2>&1
@@ -45,6 +53,7 @@ run_one() { # $1 = label, rest = command
 		failed=$((failed + 1)); failures+=("$label: reported no test")
 		echo "  FAIL: $label reported no test"; tail -n 20 "$out" | sed 's/^/  | /'
 	fi
+	echo "   ($((SECONDS - t0)) s)" # where CI's time goes
 }
 
 for t in "$LOCKVM_BUILD"/tests/unit/test_*; do
@@ -63,4 +72,7 @@ if ((${#failures[@]})); then
 fi
 echo
 echo "$passed passed, $failed failed, $skipped skipped"
+if [ -z "$pattern" ] && [ "$failed" -eq 0 ] && [ "$(tests/tree_digest.sh)" = "$digest" ]; then
+	echo "$digest" >"$stamp"
+fi
 [ "$failed" -eq 0 ]

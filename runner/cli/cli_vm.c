@@ -325,6 +325,7 @@ static json_object *inspect_json(const struct reg_vm *vm, const struct vm_observ
 	json_object *o = vm_json(vm, vm->state);
 	add(o, "seccomp_mode", vm->seccomp);
 	add(o, "cpus", vm->cpus);
+	json_object_object_add(o, "cpu_shares", json_object_new_int64(vm->cpu_shares));
 	json_object_object_add(o, "uid", json_object_new_int64(vm->uid));
 	json_object_object_add(o, "gid", json_object_new_int64(vm->gid));
 	json_object_object_add(o, "confined", json_object_new_boolean(vm->confined));

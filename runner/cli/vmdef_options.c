@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cgroup.h"
 #include "ident.h"
 #include "launch.h"
 #include "net.h"
@@ -145,6 +146,15 @@ static int check_pids(const char *value, char *why, size_t len)
 	return 0;
 }
 
+static int check_cpu_shares(const char *value, char *why, size_t len)
+{
+	uint64_t n;
+	if (parse_uint(value, CGROUP_CPU_SHARES_MIN, CGROUP_CPU_SHARES_MAX, &n) < 0)
+		return err_fmt(why, len, "want a number from %d to %d (1024 is the default weight)",
+			       CGROUP_CPU_SHARES_MIN, CGROUP_CPU_SHARES_MAX);
+	return 0;
+}
+
 static int check_hostname(const char *value, char *why, size_t len)
 {
 	return ident_check_hostname(value, why, len);
@@ -228,6 +238,7 @@ static const struct vmdef_option {
     {"hugepages", "hugepages", false, false, check_hugepages},
     {"numa", "numa", false, false, check_numa},
     {"mem_limit", "mem-limit", false, false, check_mem_limit},
+    {"cpu_shares", "cpu-shares", false, false, check_cpu_shares},
     {"require_mac", "require-mac", true, false, check_flag},
     {"log_size_max", "log-size-max", false, false, check_log_size},
     {"fs_upper", "fs-upper", false, false, check_fs_upper},

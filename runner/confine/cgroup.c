@@ -175,7 +175,25 @@ static int cgroup_write_limits(const struct cgroup *cg, const struct cgroup_limi
 			return -1;
 		}
 	}
+	if (lim->cpu_shares) {
+		const char *file = cg->v2 ? "cpu.weight" : "cpu.shares";
+		uint64_t value =
+		    cg->v2 ? cgroup_shares_to_weight(lim->cpu_shares) : lim->cpu_shares;
+		if (cgroup_write_u64(cpu, file, value) < 0) {
+			warn_errno("write %s/%s = %llu", cpu, file, (unsigned long long)value);
+			return -1;
+		}
+	}
 	return 0;
+}
+
+uint64_t cgroup_shares_to_weight(uint64_t shares)
+{
+	if (shares < CGROUP_CPU_SHARES_MIN)
+		shares = CGROUP_CPU_SHARES_MIN;
+	if (shares > CGROUP_CPU_SHARES_MAX)
+		shares = CGROUP_CPU_SHARES_MAX;
+	return 1 + ((shares - 2) * 9999) / 262142;
 }
 
 /* A v1 controller's directory: <fs_root>/<controller>, or with fs_root NULL
@@ -197,7 +215,8 @@ static int cgroup_v1_mount(const char *fs_root, const char *controller, char *ou
 int cgroup_create(struct cgroup *cg, const char *fs_root, const char *parent, const char *name,
 		  const struct cgroup_limits *limits)
 {
-	bool want[CGROUP_NR_CONTROLLERS] = {true, true, limits->cpu_quota_us != 0};
+	bool want[CGROUP_NR_CONTROLLERS] = {true, true,
+					    limits->cpu_quota_us != 0 || limits->cpu_shares != 0};
 	char v2root[PATH_MAX], dir[PATH_MAX];
 	bool default_root = fs_root == NULL;
 	memset(cg, 0, sizeof(*cg));

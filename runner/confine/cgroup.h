@@ -20,6 +20,8 @@ struct cgroup_limits {
 	uint64_t pids_max;     /* 0: no limit */
 	uint64_t cpu_quota_us; /* 0: no quota; else runtime per cpu_period_us */
 	uint64_t cpu_period_us;
+	uint64_t cpu_shares; /* 0: the kernel's default; else v1 cpu.shares (2-262144), v2
+				cpu.weight converted as runc and crun do */
 };
 
 /*
@@ -92,6 +94,15 @@ int cgroup_destroy(struct cgroup *cg);
 
 /* Converts a --cpus value ("0.5", "2", up to 3 decimals) to a quota for
  * period_us. Returns 0 or -1 when malformed, zero or above 1024 CPUs. */
+/* The relative CPU weight a VM gets under contention (--cpu-shares, an OCI
+ * bundle's linux.resources.cpu.shares): the bounds of cgroup v1's cpu.shares. */
+#define CGROUP_CPU_SHARES_MIN 2
+#define CGROUP_CPU_SHARES_MAX 262144
+
+/* cgroup v2's cpu.weight (1-10000) for a v1 cpu.shares value (2-262144), the
+ * mapping runc and crun use: 2 is 1, 262144 is 10000, the default 1024 is 39. */
+uint64_t cgroup_shares_to_weight(uint64_t shares);
+
 int cgroup_cpus_to_quota(const char *cpus, uint64_t period_us, uint64_t *quota_us);
 
 /* True when name is a safe single path component for a cgroup. */

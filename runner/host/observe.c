@@ -23,12 +23,12 @@ const char *const observe_ns_names[OBSERVE_NR_NS] = {"mnt", "pid",    "net", "ip
 
 const char *const observe_cgfile_names[OBSERVE_NR_CGFILES] = {
     "memory.limit_in_bytes", "memory.usage_in_bytes", "memory.max", "memory.current", "pids.max",
-    "pids.current",	     "cpu.cfs_quota_us",      "cpu.max"};
+    "pids.current",	     "cpu.cfs_quota_us",      "cpu.max",    "cpu.shares",     "cpu.weight"};
 
 /* The controller each of those files belongs to (v1: its own directory). */
-static const int cgfile_ctl[OBSERVE_NR_CGFILES] = {CGROUP_MEMORY, CGROUP_MEMORY, CGROUP_MEMORY,
-						   CGROUP_MEMORY, CGROUP_PIDS,	 CGROUP_PIDS,
-						   CGROUP_CPU,	  CGROUP_CPU};
+static const int cgfile_ctl[OBSERVE_NR_CGFILES] = {
+    CGROUP_MEMORY, CGROUP_MEMORY, CGROUP_MEMORY, CGROUP_MEMORY, CGROUP_PIDS,
+    CGROUP_PIDS,   CGROUP_CPU,	  CGROUP_CPU,	 CGROUP_CPU,	CGROUP_CPU};
 
 static void observe_threads(struct vm_observation *obs)
 {

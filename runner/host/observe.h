@@ -38,7 +38,7 @@ extern const char *const observe_ns_names[OBSERVE_NR_NS];
 
 /* The cgroup files observed (inspect's "cgroup" section), each read from
  * the controller's directory (v2: the one directory). */
-#define OBSERVE_NR_CGFILES 8
+#define OBSERVE_NR_CGFILES 10
 extern const char *const observe_cgfile_names[OBSERVE_NR_CGFILES];
 
 struct observed_thread {

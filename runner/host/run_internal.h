@@ -57,8 +57,9 @@ struct run_options {
 	bool confine; /* false only with --confine=off (benchmarks, debugging) */
 	bool require_mac;
 	enum seccomp_policy_mode seccomp_mode;
-	const char *cpus; /* --cpus as given; NULL: no CPU quota */
-	const char *name; /* --name; NULL: vm-<uuid prefix> */
+	const char *cpus;    /* --cpus as given; NULL: no CPU quota */
+	unsigned cpu_shares; /* --cpu-shares; 0: the kernel's default (1024) */
+	const char *name;    /* --name; NULL: vm-<uuid prefix> */
 	bool detach;
 	enum label_kind label_kind;
 	const char *label; /* --label CONTEXT (static) */

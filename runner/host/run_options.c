@@ -36,7 +36,8 @@
 #define RUN_OPT_DNS	   0x112
 #define RUN_OPT_PUBLISH	   0x113
 #define RUN_OPT_KEEP_UPPER 0x120
-#define RUN_OPT_RECORD	   0x121
+#define RUN_OPT_CPU_SHARES 0x121
+#define RUN_OPT_RECORD	   0x122
 
 /*
  * The options of run, restore and incoming: one entry each (the help is
@@ -68,6 +69,9 @@ static const struct cliopt run_options_table[] = {
      "cgroup memory limit (default: guest RAM + VMM overhead)"},
     {"cpus", 'P', required_argument, 0, "N",
      "CPU time quota in CPUs (e.g. 0.5 or 2; cgroup cpu controller)"},
+    {"cpu-shares", RUN_OPT_CPU_SHARES, required_argument, 0, "N",
+     "the VM's CPU weight under contention, 2-262144 (default 1024: cgroup v1 cpu.shares, "
+     "v2 cpu.weight converted as runc does)"},
     {"seccomp", 'S', required_argument, 0, "kill|log|trap",
      "a syscall outside the policy: kill the VMM (default); log: allowed and logged by the "
      "kernel (learning mode); trap: named on stderr, then exit 159"},
@@ -457,6 +461,14 @@ void run_parse_options(int argc, char **argv, struct run_options *o)
 		case 'i': o->listen = arg; break;
 		case 'y': o->key = arg; break;
 		case RUN_OPT_REQUIRE_KEY: o->require_key = true; break;
+		case RUN_OPT_CPU_SHARES:
+			if (parse_uint(arg, CGROUP_CPU_SHARES_MIN, CGROUP_CPU_SHARES_MAX, &value) <
+			    0)
+				die("--cpu-shares '%s': want a number from %d to %d (1024 is the "
+				    "default weight)",
+				    arg, CGROUP_CPU_SHARES_MIN, CGROUP_CPU_SHARES_MAX);
+			o->cpu_shares = (unsigned)value;
+			break;
 		case RUN_OPT_PIDS:
 			if (parse_uint(arg, 1, LAUNCH_MAX_PIDS, &value) < 0)
 				die("--pids '%s': want a number from 1 to %d", arg,

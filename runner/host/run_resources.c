@@ -345,6 +345,7 @@ void claim_identity(const struct run_options *o, struct run_state *st,
 		 : o->seccomp_mode == SECCOMP_POLICY_MODE_TRAP ? "trap"
 							       : "kill");
 	snprintf(vm->cpus, sizeof(vm->cpus), "%s", o->cpus ? o->cpus : "");
+	vm->cpu_shares = o->cpu_shares;
 	snprintf(vm->boot_id, sizeof(vm->boot_id), "%s", registry_boot_id());
 	vm->ndisks = o->disk_count;
 	for (unsigned i = 0; i < o->disk_count; i++) {
@@ -620,6 +621,7 @@ void create_vm_cgroup(const struct run_options *o, struct run_state *st, struct 
 	    .memory_bytes =
 		o->mem_limit ? o->mem_limit : cgroup_vm_memory_limit(o->mem) + memory_fs_bytes(o),
 	    .pids_max = o->vcpus + 16,
+	    .cpu_shares = o->cpu_shares,
 	};
 	if (o->cpus) {
 		cgroup_cpus_to_quota(o->cpus, CGROUP_CPU_PERIOD_US, &limits.cpu_quota_us);

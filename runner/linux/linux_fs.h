@@ -24,6 +24,10 @@ enum linux_pool {
 /* Listing offsets: ".", "..", the root's "tmp" and "dev", a directory's
  * mount points, its volumes, then its entries. */
 #define LINUX_FIRST_DPOS (4u + LINUX_FS_MOUNTS + LINUX_FS_VOLUMES)
+/* The entries one directory of the tree may list (its lower and upper ones
+ * together): past it getdents is refused with ENOMEM, so a hostile tree (a
+ * million names in a directory) cannot grow the VMM past its cgroup. */
+#define LINUX_DIR_MAX_ENTRIES 65536u
 
 struct linux_fs_pool {
 	uint64_t used, limit; /* bytes */
@@ -134,6 +138,7 @@ struct linux_fs {
 	/* removed lower nodes: open fds may still name them; freed with the tree */
 	struct linux_node *orphans;
 	uint64_t next_ino;
+	bool big_dir_said; /* a listing past LINUX_DIR_MAX_ENTRIES was refused, and said */
 };
 
 /*

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -204,18 +205,20 @@ static uint32_t dtype_mode(unsigned char type)
 	}
 }
 
-/* One linux_dirent64 record from the host: adds it unless dir has it (a
- * whiteout or an upper entry of that name included). */
+/* One linux_dirent64 record from the host: adds it unless one of the `before`
+ * entries dir had before the listing has its name (a whiteout, an upper
+ * entry, or a lower one looked up already); the host lists a name once, so
+ * the entries added since need no look. 1 when added, 0 when not, or -errno. */
 static int add_entry(struct linux_fs *fs, struct linux_node *dir, struct linux_node ***tail,
-		     bool had_children, uint64_t ino, unsigned char type, const char *name)
+		     size_t before, uint64_t ino, unsigned char type, const char *name)
 {
 	size_t len = strlen(name);
 	if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.'))
 		return 0;
-	if (had_children)
-		for (struct linux_node *c = dir->children; c; c = c->next)
-			if (c->name_len == len && memcmp(c->name, name, len) == 0)
-				return 0;
+	size_t i = 0;
+	for (struct linux_node *c = dir->children; c && i < before; c = c->next, i++)
+		if (c->name_len == len && memcmp(c->name, name, len) == 0)
+			return 0;
 	struct linux_node *n = new_node(dir, name, len);
 	if (!n)
 		return -ENOMEM;
@@ -226,7 +229,7 @@ static int add_entry(struct linux_fs *fs, struct linux_node *dir, struct linux_n
 		return 0;
 	}
 	linux_fs_append_child(dir, tail, n);
-	return 0;
+	return 1;
 }
 
 int linux_hostfs_list(struct linux_fs *fs, struct linux_node *dir)
@@ -236,8 +239,15 @@ int linux_hostfs_list(struct linux_fs *fs, struct linux_node *dir)
 	int fd = host_open(fs, dir, NULL, 0, O_RDONLY | O_DIRECTORY | O_NONBLOCK);
 	if (fd < 0)
 		return fd;
-	bool had_children = dir->children != NULL;
-	struct linux_node **tail = NULL; /* the children's end, kept across entries */
+	/* The entries dir had before: `start` is where the new ones begin. */
+	size_t before = 0;
+	struct linux_node **start = &dir->children;
+	while (*start) {
+		start = &(*start)->next;
+		before++;
+	}
+	struct linux_node **tail = start; /* the children's end, kept across entries */
+	size_t added_n = 0;
 	static _Alignas(8) uint8_t buf[32768];
 	int rc = 0;
 	for (;;) {
@@ -256,16 +266,38 @@ int linux_hostfs_list(struct linux_fs *fs, struct linux_node *dir)
 				rc = -EIO; /* not what the kernel writes */
 				break;
 			}
-			rc = add_entry(fs, dir, &tail, had_children, ino, buf[off + 18],
+			rc = add_entry(fs, dir, &tail, before, ino, buf[off + 18],
 				       (const char *)buf + off + 19);
 			off += reclen;
+			/* A bounded listing: the VMM's memory stays within its
+			 * cgroup whatever the tree holds. */
+			if (rc > 0)
+				rc = ++added_n + before > LINUX_DIR_MAX_ENTRIES ? -ENOMEM : 0;
 		}
 		if (rc < 0)
 			break;
 	}
 	close(fd);
-	if (rc == 0)
+	if (rc == 0) {
 		dir->listed = true;
+		return 0;
+	}
+	/* Refused or failed: the entries this listing added go again, so dir
+	 * is as it was and a retry costs no more than this one. */
+	struct linux_node *added = *start;
+	*start = NULL;
+	while (added) {
+		struct linux_node *next = added->next;
+		linux_hostfs_free(added);
+		added = next;
+	}
+	if (rc == -ENOMEM && !fs->big_dir_said) {
+		fs->big_dir_said = true;
+		fprintf(stderr,
+			"[lockvm] a directory of the tree ('%s') has more than %u entries: its "
+			"listing is refused (ENOMEM)\n",
+			dir->name, LINUX_DIR_MAX_ENTRIES);
+	}
 	return rc;
 }
 

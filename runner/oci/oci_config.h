@@ -86,6 +86,7 @@ struct oci_config {
 	uint64_t mem_limit;	/* linux.resources.memory.limit, 0: none */
 	uint64_t cpu_quota;	/* linux.resources.cpu.quota (µs), 0: none */
 	uint64_t cpu_period;	/* µs; 100000 when unset */
+	uint64_t cpu_shares;	/* linux.resources.cpu.shares: the VM's --cpu-shares; 0: unset */
 	const char *vm_mem;	/* io.lockvm.mem */
 	const char *vm_seccomp; /* io.lockvm.seccomp */
 	const char *vm_vcpus;	/* io.lockvm.vcpus: 1 to 8 (checked) */

@@ -263,6 +263,9 @@ static int parse_cpu(json_object *res, struct oci_config *cfg, char *err, size_t
 			       w, (long long)quota, (long long)period);
 	cfg->cpu_quota = quota > 0 ? (uint64_t)quota : 0;
 	cfg->cpu_period = (uint64_t)period;
+	/* The VM's --cpu-shares; 1 is 2, the least cgroup v1 keeps, as the
+	 * kernel itself rounds it. */
+	cfg->cpu_shares = shares == 1 ? 2 : (uint64_t)shares;
 	static const char *const refused[] = {
 	    "burst", "realtimeRuntime", "realtimePeriod", "cpus", "mems", "idle"};
 	for (size_t i = 0; i < ARRAY_SIZE(refused); i++)

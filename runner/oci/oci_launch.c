@@ -151,6 +151,12 @@ int oci_launch_prepare(const struct oci_bundle *b, const char *name, struct oci_
 		a[n++] = "--cpus";
 		a[n++] = l->cpus;
 	}
+	if (c->cpu_shares) {
+		snprintf(l->cpu_shares, sizeof(l->cpu_shares), "%llu",
+			 (unsigned long long)c->cpu_shares);
+		a[n++] = "--cpu-shares";
+		a[n++] = l->cpu_shares;
+	}
 	if (c->selinux_label && c->selinux_label[0]) {
 		a[n++] = "--label";
 		a[n++] = c->selinux_label;

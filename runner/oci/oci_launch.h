@@ -9,13 +9,13 @@
 #define OCI_LOCKVM_ARGV_MAX                                                                        \
 	(OCI_MAX_ARGS +                                                                            \
 	 2 * (OCI_MAX_ENV + IDENT_MAX_GROUPS + IDENT_RLIMITS + OCI_MAX_VOLUMES + OCI_MAX_TMPFS) +  \
-	 50)
+	 58)
 
 struct oci_launch {
 	const char *argv[OCI_LOCKVM_ARGV_MAX]; /* lockvm run ... */
 	const char *envp[4];
 	char lockvm[4096]; /* the lockvm binary (install_dirs.h) */
-	char mem_limit[32], cpus[32], pids[24], root_env[4200];
+	char mem_limit[32], cpus[32], cpu_shares[24], pids[24], root_env[4200];
 	char net[OCI_NETNS_PATH_MAX + 16]; /* netns=PATH,adopt */
 	char dns[16];			   /* the engine's first name server */
 	char user[32], groups[IDENT_MAX_GROUPS][16], rlimits[IDENT_RLIMITS][64];
@@ -30,7 +30,7 @@ void oci_vm_name(const char *id, char *out, size_t len);
 /*
  * Fills l with `lockvm run --name NAME --linux --fs ROOT [--env ...]
  * [--workdir ...] [--hostname ...] [--user ...] [--group-add ...]
- * [--net netns=PATH,adopt [--dns ADDR]] [--rlimit ...] [--volume ...] [--mem-limit ...] [--cpus ...] [--label ...] [--mem ...] [--seccomp ...]
+ * [--net netns=PATH,adopt [--dns ADDR]] [--rlimit ...] [--volume ...] [--mem-limit ...] [--cpus ...] [--cpu-shares ...] [--label ...] [--mem ...] [--seccomp ...]
  * [--vcpus ...] [--pids ...]
  * ARGS[0] -- ARGS`: lockvm run finds args[0] inside the root, as the
  * container would. 0, or -1 with err.

@@ -97,6 +97,7 @@ static char *vm_to_json(const struct reg_vm *vm)
 	json_object_object_add(o, "confined", json_object_new_boolean(vm->confined));
 	add_str(o, "seccomp", vm->seccomp);
 	add_str(o, "cpus", vm->cpus);
+	add_int(o, "cpu_shares", vm->cpu_shares);
 	json_object_object_add(o, "cgroup_v2", json_object_new_boolean(vm->cgroup.v2));
 	json_object *cg = json_object_new_array();
 	for (int c = 0; c < CGROUP_NR_CONTROLLERS; c++)
@@ -225,6 +226,10 @@ int registry_load(const char *name, struct reg_vm *vm, char *err, size_t errlen)
 	json_object *upper;
 	if (json_object_object_get_ex(o, "upper", &upper))
 		get_str(&r, "upper", vm->upper, sizeof(vm->upper));
+	/* "cpu_shares" is absent from older lockvm's entries: the default. */
+	json_object *shares;
+	if (json_object_object_get_ex(o, "cpu_shares", &shares))
+		vm->cpu_shares = (uint32_t)get_int(&r, "cpu_shares", 0, CGROUP_CPU_SHARES_MAX);
 	/* "linux" is absent from older lockvm's entries: an SDK guest. */
 	json_object *linux_abi;
 	if (json_object_object_get_ex(o, "linux", &linux_abi))

@@ -47,6 +47,7 @@ struct reg_vm {
 	bool confined;
 	char seccomp[8];
 	char cpus[16];
+	uint32_t cpu_shares; /* --cpu-shares; 0: the kernel's default */
 	struct cgroup cgroup;
 	unsigned ndisks;
 	struct reg_disk disks[LOCKVM_MAX_DISKS];

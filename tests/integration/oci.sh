@@ -76,7 +76,7 @@ d["hooks"] = {"prestart": hook("prestart", "cat > '"$T_TMP"'/prestart.json; "),
               "startContainer": hook("startContainer"), "poststart": hook("poststart"),
               "poststop": hook("poststop", "cat > '"$T_TMP"'/poststop.json; ")}
 d["process"]["selinuxLabel"] = "system_u:system_r:lockvm_vm_t:s0:c7,c9"
-d["linux"]["resources"] = {"memory": {"limit": 512 << 20}, "cpu": {"quota": 50000, "period": 100000}, "pids": {"limit": 77}}
+d["linux"]["resources"] = {"memory": {"limit": 512 << 20}, "cpu": {"quota": 50000, "period": 100000, "shares": 512}, "pids": {"limit": 77}}
 d["annotations"] = {"io.lockvm.mem": "128M", "io.lockvm.seccomp": "trap", "io.lockvm.vcpus": "1", "org.example/k": "v"}'
 id=oci-life-$$
 expect "oci: start before create is refused" 1 "container does not exist" "${O[@]}" start "$id"
@@ -135,7 +135,8 @@ done
 grep -qx "label  *system_u:system_r:lockvm_vm_t:s0:c7,c9" <<<"$out" &&
 	pass "oci: process.selinuxLabel is the VM's label" || fail "oci: label: $(grep label <<<"$out" | tr '\n' '|')"
 grep -qx "cgroup.memory.limit_in_bytes 536870912" <<<"$out" && grep -qx "cgroup.cpu.cfs_quota_us 50000" <<<"$out" &&
-	pass "oci: linux.resources memory.limit and cpu.quota are the VM's cgroup's" ||
+	grep -qx "cgroup.cpu.shares  *512" <<<"$out" &&
+	pass "oci: linux.resources memory.limit, cpu.quota and cpu.shares are the VM's cgroup's" ||
 	fail "oci: resources: $(grep cgroup <<<"$out" | tr '\n' '|')"
 grep -qx "mem  *134217728" <<<"$out" && grep -qx "seccomp_mode  *trap" <<<"$out" &&
 	pass "oci: annotations io.lockvm.mem and io.lockvm.seccomp are the VM's --mem and --seccomp" ||

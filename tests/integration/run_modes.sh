@@ -92,6 +92,20 @@ else
 		|| fail "--cpus 0.25: the VMM used ${used}% of a CPU (t0=$t0 t1=$t1)"
 fi
 
+# --cpu-shares: the VM's weight under contention, in its cgroup and inspect.
+expect "--cpu-shares: below 2" 125 "--cpu-shares '1': want a number from 2 to 262144" "$LOCKVM" run --cpu-shares 1 "$G/hello.elf"
+expect "--cpu-shares: not a number" 125 "--cpu-shares 'lots'" "$LOCKVM" run --cpu-shares lots "$G/hello.elf"
+if [ -d "$cpu_root" ]; then
+	"$LOCKVM" run --detach --name shares --cpu-shares 512 --timeout 20 "$G/spin.elf" >/dev/null 2>&1
+	run_capture "$LOCKVM" inspect --json shares
+	"$LOCKVM" stop shares >/dev/null 2>&1
+	want=512; [ "$cpu_root" = /sys/fs/cgroup/unified ] && want=20 # cpu.weight, as runc converts 512
+	python3 -c 'import json, sys; j = json.loads(sys.argv[1]); c = j["cgroup"]
+sys.exit(not (j["cpu_shares"] == 512 and c.get("cpu.shares", c.get("cpu.weight")) == sys.argv[2]))' "$out" "$want" &&
+		pass "--cpu-shares 512: the VM's cgroup has it, inspect shows it" ||
+		fail "--cpu-shares 512: inspect: $(tr '\n' ' ' <<<"$out" | head -c 600)"
+fi
+
 # Rootless: an ordinary user with access to KVM (its own node for the device
 # here, so /dev/kvm is left alone) runs a VM; lockvm says what it could not
 # apply, and what it could is in place.

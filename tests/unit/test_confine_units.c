@@ -48,6 +48,18 @@ static void test_cpus_to_quota(void **state)
 	assert_int_equal(cgroup_cpus_to_quota("", 100000, &q), -1);
 }
 
+/* v1 cpu.shares to v2 cpu.weight as runc converts it: the ends and the default. */
+static void test_shares_to_weight(void **state)
+{
+	(void)state;
+	assert_int_equal(cgroup_shares_to_weight(2), 1);
+	assert_int_equal(cgroup_shares_to_weight(1024), 39);
+	assert_int_equal(cgroup_shares_to_weight(512), 20);
+	assert_int_equal(cgroup_shares_to_weight(262144), 10000);
+	assert_int_equal(cgroup_shares_to_weight(1), 1);
+	assert_int_equal(cgroup_shares_to_weight(1000000), 10000);
+}
+
 static void test_cgroup_names(void **state)
 {
 	assert_true(cgroup_name_valid("vm-1_a.b"));
@@ -308,6 +320,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_cpus_to_quota),
+	    cmocka_unit_test(test_shares_to_weight),
 	    cmocka_unit_test(test_cgroup_names),
 	    cmocka_unit_test(test_mac_vmm_file_context),
 	    cmocka_unit_test(test_cgroup_v1_mount_point),
