@@ -34,11 +34,14 @@ LIBS    := -lseccomp -lcap-ng -lselinux -lapparmor -lsepol -ljson-c -linih \
 # lockvm-vmm (static-pie) always has. libselinux.a needs libpcre2-8.a.
 HOST_LIBS := -Wl,-Bstatic -lseccomp -lcap-ng -lselinux -lpcre2-8 -lapparmor -lsepol \
              -ljson-c -linih -lsodium -lnl-route-3 -lnl-3 -Wl,-Bdynamic -lpthread
-# What the VMM really runs: libsodium (the snapshot stream's keyed MAC),
+# What the VMM really runs: libsodium (the snapshot stream's keyed MAC,
+# --record's SHA-256 on a CPU without SHA instructions),
 # pthreads, and libseccomp for one call only: seccomp_trap.c names the
 # refused syscall under --seccomp=trap (seccomp_syscall_resolve_num_arch).
 # Installing its filters from fds (seccomp_install.c) is plain seccomp(2).
-VMM_LIBS := -lseccomp -lsodium -lpthread
+# json-c: --record's writer only (linux/linux_record.c: strings escaped by
+# json-c's serializer; the VMM parses no JSON).
+VMM_LIBS := -lseccomp -lsodium -ljson-c -lpthread
 
 # Two programs, two sides. The confined VMM (lockvm-vmm) links only the
 # VMM side plus common/; everything else is the host side (the CLI and the

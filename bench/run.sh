@@ -320,6 +320,19 @@ if command -v busybox >/dev/null; then
 	small=$(tr ' ' '\n' <<<"$small" | grep . | best)
 	whole=$(tr ' ' '\n' <<<"$whole" | grep . | best)
 	echo "BENCH linux-rootfs ratio=$(ratio "$whole" "$small") root=${whole}s ten_files=${small}s (--fs / vs a ten-file tree; target <= 1.2)"
+	# linux-record: the same job with and without --record FILE: busybox sha256sum of the
+	# 720 headers of /usr/include and /usr/include/linux (7.4 MiB) from --fs /, each file
+	# read (and, with --record, hashed once more by the VMM) once. Interleaved, best of 7.
+	job=(run --linux --fs / busybox -- sh -c 'busybox sha256sum /usr/include/linux/*.h /usr/include/*.h >/dev/null')
+	plain="" recorded=""
+	for _ in 1 2 3 4 5 6 7; do
+		plain+="$(secs "$L" "${job[@]}") "
+		recorded+="$(secs "$L" "${job[0]}" --record "$T/record.json" "${job[@]:1}") "
+	done
+	plain=$(tr ' ' '\n' <<<"$plain" | grep . | best)
+	recorded=$(tr ' ' '\n' <<<"$recorded" | grep . | best)
+	paths=$(python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["paths"]))' "$T/record.json" 2>/dev/null)
+	echo "BENCH linux-record ratio=$(ratio "$recorded" "$plain") record=${recorded}s plain=${plain}s paths=${paths:-?} (sha256sum of 720 headers from --fs /, with --record vs without; target <= 1.1)"
 	# linux-dynamic: the host's dynamic /bin/true (ld.so and libc read from the
 	# tree, PT_INTERP) vs static busybox true, both under --fs /: what the
 	# dynamic loader costs a start. Interleaved, best of 9 each.

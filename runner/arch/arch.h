@@ -49,4 +49,11 @@ int arch_snapshot_load(struct vcpu *vcpu, const uint8_t *blob, char *err, size_t
  * mapped) and rebuilds the descriptor tables and stubs. 0 or -1 with err. */
 int arch_snapshot_memory(struct vm *vm, char *err, size_t errlen);
 
+/* SHA-256 with the CPU's own instructions (sha256_x86_64.c: SHA-NI), for
+ * --record. arch_has_sha256(): whether this CPU has them; only then may
+ * arch_sha256_blocks() run, which adds `blocks` 64-byte blocks to state
+ * (FIPS 180-4's H0..H7, host order). */
+bool arch_has_sha256(void);
+void arch_sha256_blocks(uint32_t state[8], const uint8_t *data, size_t blocks);
+
 #endif

@@ -130,6 +130,14 @@ static int check_workdir(const char *value, char *why, size_t len)
 	return 0;
 }
 
+/* --record FILE: a definition is used from any cwd, so only an absolute path says where. */
+static int check_record(const char *value, char *why, size_t len)
+{
+	if (value[0] != '/' || strlen(value) >= LAUNCH_PATH_MAX)
+		return err_fmt(why, len, "want an absolute path of the file the record goes to");
+	return 0;
+}
+
 static int check_pids(const char *value, char *why, size_t len)
 {
 	uint64_t n;
@@ -235,6 +243,7 @@ static const struct vmdef_option {
     {"log_size_max", "log-size-max", false, false, check_log_size},
     {"fs_upper", "fs-upper", false, false, check_fs_upper},
     {"keep_upper", "keep-upper", true, false, check_flag},
+    {"record", "record", false, false, check_record},
     {"tmpfs", "tmpfs", false, true, check_tmpfs},
     {"pids", "pids", false, false, check_pids},
     {"workdir", "workdir", false, false, check_workdir},

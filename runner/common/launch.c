@@ -29,11 +29,13 @@ enum {
 	FD_NET,
 	FD_NET_STATS,
 	FD_UPPER,
+	FD_RECORD,
 	FD_COUNT
 };
 static const char *const fd_names[FD_COUNT] = {
-    "kvm",	     "elf",	"console", "fs",  "ready", "seccomp-vmm", "seccomp-vcpu",
-    "seccomp-setup", "control", "restore", "key", "net",   "net-stats",	  "upper",
+    "kvm",	   "elf",	   "console",	    "fs",      "ready",
+    "seccomp-vmm", "seccomp-vcpu", "seccomp-setup", "control", "restore",
+    "key",	   "net",	   "net-stats",	    "upper",   "record",
 };
 
 /*
@@ -70,7 +72,7 @@ static int *fd_slot(struct launch *l, unsigned i)
 				&l->fs_fd,	     &l->ready_fd,	   &l->seccomp_vmm_fd,
 				&l->seccomp_vcpu_fd, &l->seccomp_setup_fd, &l->control_fd,
 				&l->restore_fd,	     &l->key_fd,	   &l->net_fd,
-				&l->net_stats_fd,    &l->upper_fd};
+				&l->net_stats_fd,    &l->upper_fd,	   &l->record_fd};
 	return slots[i];
 }
 

@@ -24,6 +24,11 @@
 #define LAUNCH_MAX_TMPFS                                                                           \
 	8 /* --tmpfs mounts, /dev/shm included (linux/linux_fs.h: LINUX_FS_MOUNTS) */
 #define LAUNCH_MAX_VOLUMES 8 /* --volume (linux/linux_fs.h: LINUX_FS_VOLUMES) */
+/* --record: the VMM's memory for the record at most, and the bytes of JSON
+ * it writes at most (linux/linux_record.h: LINUX_RECORD_MAX_BYTES and
+ * LINUX_RECORD_MAX_OUTPUT, checked there) */
+#define LAUNCH_RECORD_MEMORY	 (24u << 20)
+#define LAUNCH_RECORD_MAX_OUTPUT (64u << 20)
 
 /* Flags: each a yes/no the supervisor decided. */
 enum launch_flag {
@@ -88,6 +93,9 @@ struct launch {
 	/* --linux --fs-upper DIR: O_PATH fd of DIR's private clone; the VMM
 	 * writes the upper layer beneath it when the first process ends */
 	int upper_fd;
+	/* --linux --record FILE: a memfd the VMM writes the record into as the
+	 * VM ends (linux_record.c); the supervisor copies it to FILE */
+	int record_fd;
 	unsigned disk_count;
 	struct launch_disk disks[LOCKVM_MAX_DISKS];
 	uint8_t net_mac[6];

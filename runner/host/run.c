@@ -124,6 +124,7 @@ static int run_mode(int argc, char **argv, enum run_command command)
 		o.fs_fd = open_fs_tree(o.fs_dir);
 	open_volumes(&o);
 	open_upper_dir(&o, st.vm.uuid);
+	open_record(&o);
 	int vmm_fd = open_vmm_binary(o.confine);
 	/* Before --detach: whether the caller's stderr is a terminal. */
 	struct progress_line restoring;
@@ -194,6 +195,7 @@ static int run_mode(int argc, char **argv, enum run_command command)
 	control_relay_close(&st.relay, st.vm.name);
 	run_log_event(&st, "exit: %d (%s)", status, why);
 	const char *upper_state = upper_outcome(&o, &st);
+	deliver_record(&o, &st);
 	/* A detached VM has no caller to tell: its end is kept for wait, inspect, list -a. */
 	if (o.detach && exits_record(st.vm.name, status, why, st.vm.upper, upper_state) < 0)
 		warn_errno("exit record of %s", st.vm.name);

@@ -209,5 +209,7 @@ uint64_t memory_fs_bytes(const struct run_options *o)
 	uint64_t total = o->fs_upper + o->fs_tmp;
 	for (unsigned i = 0; i < o->tmpfs_count; i++)
 		total += o->tmpfs_size[i];
+	if (o->record) /* the VMM's record and the memfd it writes (linux_record.c) */
+		total += LAUNCH_RECORD_MEMORY + LAUNCH_RECORD_MAX_OUTPUT;
 	return o->linux_abi ? total : 0;
 }

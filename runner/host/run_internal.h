@@ -100,6 +100,10 @@ struct run_options {
 	uid_t upper_owner;
 	gid_t upper_group;
 	bool keep_upper; /* --keep-upper: a memory upper layer is written to the state dir */
+	/* --record FILE (run_record.c): FILE, open for writing, and the memfd the
+	 * VMM writes the record into; -1 without --record */
+	const char *record;
+	int record_fd, record_memfd;
 	struct run_volume volumes[8]; /* LAUNCH_MAX_VOLUMES */
 	unsigned volume_count;
 	int guest_argc;
@@ -257,6 +261,15 @@ const char *upper_outcome(const struct run_options *o, struct run_state *st);
 void hand_upper(const struct run_options *o, struct run_state *st, uid_t uid, gid_t gid);
 /* After the VMM ended: DIR and what the VMM wrote there are its owner's again. */
 void return_upper(struct run_state *st);
+
+/* run_record.c: --record FILE */
+/* Needs the options parsed: opens FILE (made, or emptied; a symlink, FIFO,
+ * device or unwritable path refused in one line, 125) and the memfd the VMM
+ * writes into. No-op without --record. */
+void open_record(struct run_options *o);
+/* Needs supervise's end of the VMM: FILE gets the VMM's record, or one
+ * saying it was not written ("complete": false); both fds closed. */
+void deliver_record(struct run_options *o, const struct run_state *st);
 
 /* After the VMM ended: everything the VM's uid (gid) owns in each volume
  * becomes the directory owner's (group's); no symlink followed. */

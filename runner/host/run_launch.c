@@ -164,6 +164,7 @@ pid_t start_vmm(const struct run_options *o, struct run_state *st, int vmm_fd, i
 		l.fs_fd = o->fs_fd;
 		l.fs_upper = o->fs_upper;
 		l.upper_fd = o->upper_fd;
+		l.record_fd = o->record_memfd;
 		l.fs_tmp = o->fs_tmp;
 		l.tmpfs_count = o->tmpfs_count;
 		for (unsigned i = 0; i < o->tmpfs_count; i++)
@@ -206,6 +207,8 @@ pid_t start_vmm(const struct run_options *o, struct run_state *st, int vmm_fd, i
 		keep[n_keep++] = o->volumes[i].fd;
 	if (o->upper_fd >= 0)
 		keep[n_keep++] = o->upper_fd;
+	if (o->record_memfd >= 0)
+		keep[n_keep++] = o->record_memfd;
 	l.disk_count = o->disk_count;
 	for (unsigned i = 0; i < o->disk_count; i++) {
 		l.disks[i] = (struct launch_disk){

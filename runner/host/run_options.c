@@ -37,6 +37,7 @@
 #define RUN_OPT_PUBLISH	   0x113
 #define RUN_OPT_KEEP_UPPER 0x120
 #define RUN_OPT_CPU_SHARES 0x121
+#define RUN_OPT_RECORD	   0x122
 
 /*
  * The options of run, restore and incoming: one entry each (the help is
@@ -92,6 +93,10 @@ static const struct cliopt run_options_table[] = {
     {"keep-upper", RUN_OPT_KEEP_UPPER, no_argument, 0, NULL,
      "with --linux and the memory layer: write it when the job ends to a new directory "
      "under the state root (its path is printed and logged), as --fs-upper DIR would"},
+    {"record", RUN_OPT_RECORD, required_argument, 0, "FILE",
+     "with --linux: when the job ends, write to FILE (made or emptied now) as JSON every path "
+     "it read (size and SHA-256 of what it read from --fs and volumes), wrote, created, "
+     "deleted, renamed and ran, and every process it ran (argv, exit, CPU time)"},
     {"tmpfs", RUN_OPT_TMPFS, required_argument, 0, "GUEST_DIR[:size=SIZE]",
      "with --linux: an empty in-memory file system at GUEST_DIR (repeatable, up to 7; "
      "SIZE default a quarter of --mem, at least 16M; /tmp and /dev/shm always are one)"},
@@ -291,6 +296,8 @@ void run_parse_options(int argc, char **argv, struct run_options *o)
 				  .fs_fd = -1,
 				  .upper_fd = -1,
 				  .upper_dir_fd = -1,
+				  .record_fd = -1,
+				  .record_memfd = -1,
 				  .key_fd = -1,
 				  .accept_timeout_s = RUN_ACCEPT_TIMEOUT_S};
 	o->incoming_mode = incoming;
@@ -484,6 +491,7 @@ void run_parse_options(int argc, char **argv, struct run_options *o)
 			o->accept_timeout_s = (int)value;
 			o->accept_timeout_set = true;
 			break;
+		case RUN_OPT_RECORD: o->record = arg; break;
 		default: parse_ident_option(o, opt, arg); break;
 		}
 	}
@@ -492,6 +500,8 @@ void run_parse_options(int argc, char **argv, struct run_options *o)
 		o->restore = operands[0];
 	if (!o->linux_abi && o->keep_upper)
 		die("run: --keep-upper needs --linux");
+	if (!o->linux_abi && o->record)
+		die("%s: --record needs --linux", spec->command);
 	if (!o->linux_abi && (o->fs_dir || o->strace || o->envc || o->fs_upper_set ||
 			      o->upper_dir || o->tmpfs_count || o->tmp_size_set || o->volume_count))
 		die("run: --fs, --fs-upper, --tmpfs, --volume, --env and --strace need --linux");

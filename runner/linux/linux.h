@@ -45,6 +45,7 @@ struct linux_config {
 	int upper_fd;	      /* --fs-upper DIR: O_PATH fd the upper layer is written beneath
 		       * when pid 1 ends (linux_upper.c), or -1 */
 	unsigned max_tasks;   /* --pids: tasks at most (0: LINUX_DEFAULT_PIDS) */
+	int record_fd; /* --record: where linux_record.c writes the record as the VM ends, or -1 */
 	unsigned tmpfs_count; /* --tmpfs mounts (/dev/shm included), in order */
 	struct linux_tmpfs {
 		const char *path;
@@ -412,6 +413,7 @@ struct linux_proc {
 	uint64_t eafnosupport; /* socket() of a family not served (linux_socket.c) */
 	uint32_t enosys_by_nr[LINUX_ENOSYS_SLOTS + 1];
 	struct linux_pty *ptys[LINUX_PTYS]; /* pty pairs by index (linux_pty.c) */
+	struct linux_record *record;	    /* --record (linux_record.c); NULL: off */
 };
 
 /* ---- linux_cpu.c: the vCPUs ---- */
@@ -1210,6 +1212,7 @@ bool linux_exit_fault(struct vcpu *vcpu, unsigned vector, uint64_t error_code, u
 void linux_vcpu_kicked(struct vcpu *vcpu);
 
 #include "linux_task.h"
+#include "linux_record.h"
 
 /* linux_upper.c: --fs-upper DIR */
 

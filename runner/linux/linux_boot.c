@@ -157,7 +157,9 @@ struct linux_proc *linux_setup(struct vm *vm, const uint8_t *file, uint64_t size
 	/* The tree first: a `#!` or PT_INTERP names files in it. */
 	if (map_fs(proc, err, errlen) < 0)
 		goto fail;
-	proc->fs.owner = proc; /* /proc shows its tasks */
+	proc->fs.owner = proc;			      /* /proc shows its tasks */
+	if (linux_record_init(proc, err, errlen) < 0) /* before the first exec, which it records */
+		goto fail;
 	linux_fd_init(proc);
 	proc->cwd = proc->fs.root;
 	proc->cred = (struct linux_cred){.uid = cfg->uid, .gid = cfg->gid, .ngroups = cfg->ngroups};
@@ -216,6 +218,9 @@ void linux_free(struct linux_proc *proc)
 		close(proc->cfg.fs_fd);
 	if (proc->cfg.upper_fd >= 0)
 		close(proc->cfg.upper_fd);
+	if (proc->cfg.record_fd >= 0)
+		close(proc->cfg.record_fd);
+	linux_record_free(proc);
 	if (proc->vm && proc->vm->linux_proc == proc)
 		proc->vm->linux_proc = NULL;
 	free(proc);
@@ -234,7 +239,7 @@ static void linux_guest_print_stats(const struct vm *vm)
 
 /* However the VM ends (pid 1's exit, `lockvm stop`, --timeout, a fault),
  * on the last vCPU thread out, whose seccomp filter allows the writes:
- * shared mappings reach their files, then --fs-upper DIR is written. */
+ * shared mappings reach their files, then --fs-upper DIR and --record are written. */
 static void linux_vcpus_done(struct vcpu *vcpu)
 {
 	struct linux_proc *proc = vcpu->vm->linux_proc;
@@ -242,6 +247,7 @@ static void linux_vcpus_done(struct vcpu *vcpu)
 		return;
 	linux_shm_sync_all(proc);
 	linux_upper_write(proc);
+	linux_record_write(proc);
 }
 
 static void linux_guest_free(struct vm *vm)

@@ -108,6 +108,7 @@ static long do_clone(struct linux_proc *proc, uint64_t flags, uint64_t newsp, ui
 	child->saved.clear_child_tid = (flags & L_CLONE_CHILD_CLEARTID) ? child_tid : 0;
 	child->set_child_tid = (flags & L_CLONE_CHILD_SETTID) ? child_tid : 0;
 	proc->tasks[proc->ntasks++] = child;
+	linux_record_fork(proc, child);
 	linux_sched_tasks_changed(proc);
 	linux_cpu_wake_idle(proc); /* an idle vCPU may run it */
 	int32_t tid = pid;

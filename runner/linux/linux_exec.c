@@ -528,6 +528,8 @@ int linux_exec_load(struct linux_proc *proc, const uint8_t *file, uint64_t size,
 		linux_task_set_cmdline(proc, args);
 	if (rc == 0)
 		linux_procfs_set_exe(proc, filename);
+	if (rc == 0)
+		linux_record_exec(proc, filename, file, size, args);
 	image_free(&img);
 	return (int)rc;
 }

@@ -453,8 +453,9 @@ static long do_open(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, uin
 	 * makes objects 0444 and writes them), so it is made owner-readable
 	 * and -writable and gets its mode once opened. */
 	uint32_t create_mode = (unsigned)mode & 0777;
-	bool chmod_after = false;
+	bool chmod_after = false, created = false;
 	if (rc == -ENOENT && (flags & L_O_CREAT) && parent) {
+		created = true;
 		chmod_after = parent->vol && (create_mode & 0600) != 0600;
 		rc = linux_fs_create(&proc->fs, parent, last,
 				     S_IFREG | create_mode | (chmod_after ? 0600 : 0), &node);
@@ -524,6 +525,8 @@ static long do_open(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, uin
 		return fd;
 	}
 	linux_fs_get(&proc->fs, node); /* f->node */
+	if (!(flags & L_O_PATH))
+		linux_record_open(proc, node, acc, created, host_fd);
 	return fd;
 }
 
@@ -1053,7 +1056,8 @@ long linux_sys_mkdirat(struct linux_proc *proc, const uint64_t *a)
 		return rc == -EBUSY ? -EEXIST : rc;
 	if (exists)
 		return -EEXIST;
-	return linux_fs_create(&proc->fs, parent, last, S_IFDIR | ((unsigned)a[2] & 07777), &node);
+	rc = linux_fs_create(&proc->fs, parent, last, S_IFDIR | ((unsigned)a[2] & 07777), &node);
+	return linux_record_name(proc, rc, parent, last, LINUX_RECORD_CREATE);
 }
 
 long linux_sys_mkdir(struct linux_proc *proc, const uint64_t *a)
@@ -1079,7 +1083,8 @@ long linux_sys_unlinkat(struct linux_proc *proc, const uint64_t *a)
 		return -EISDIR;
 	if (kind != LAST_NAME)
 		return kind == LAST_DOT ? -EINVAL : -ENOTEMPTY;
-	return linux_fs_unlink(&proc->fs, parent, last, a[2] & L_AT_REMOVEDIR);
+	rc = linux_fs_unlink(&proc->fs, parent, last, a[2] & L_AT_REMOVEDIR);
+	return linux_record_name(proc, rc, parent, last, LINUX_RECORD_DELETE);
 }
 
 long linux_sys_unlink(struct linux_proc *proc, const uint64_t *a)

@@ -73,7 +73,8 @@ static long do_rename(struct linux_proc *proc, uint64_t odirfd, uint64_t opath, 
 		return -ENOENT;
 	if (flags > 0xFFFFFFFFull)
 		return -EINVAL;
-	return linux_fs_rename(&proc->fs, odir, oname, ndir, nname, (unsigned)flags);
+	rc = linux_fs_rename(&proc->fs, odir, oname, ndir, nname, (unsigned)flags);
+	return linux_record_rename(proc, rc, odir, oname, ndir, nname);
 }
 
 long linux_sys_rename(struct linux_proc *proc, const uint64_t *a)

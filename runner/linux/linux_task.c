@@ -338,6 +338,7 @@ static void task_end(struct linux_proc *proc, struct linux_task *t, int wstatus)
 	t = linux_thread_leader(proc, t);
 	if (t->run == LINUX_TASK_ZOMBIE)
 		return;
+	linux_record_exit(proc, t, wstatus);
 	if (t->pid == INIT_PID) {
 		int sig = wstatus & 0x7F, code = (wstatus >> 8) & 0xFF;
 		/* Shared mappings and --fs-upper DIR are written as the vCPU

@@ -357,10 +357,18 @@ static int parse_annotations(json_object *doc, struct oci_config *cfg, char *err
 					       "to %d (a --linux VM's vCPUs)",
 					       LAUNCH_MAX_LINUX_VCPUS);
 			cfg->vm_vcpus = text;
+		} else if (strcmp(key, "io.lockvm.record") == 0) {
+			/* The runtime's cwd is the engine's: only an absolute path says where. */
+			if (text[0] != '/' || strlen(text) >= LAUNCH_PATH_MAX)
+				return err_fmt(
+				    err, errlen,
+				    "annotations.io.lockvm.record: want an absolute host "
+				    "path (the file the job's record is written to)");
+			cfg->vm_record = text;
 		} else if (strncmp(key, "io.lockvm.", 10) == 0)
 			return err_fmt(err, errlen,
 				       "annotations.%.64s: unknown lockvm option (io.lockvm.mem, "
-				       "io.lockvm.seccomp, io.lockvm.vcpus)",
+				       "io.lockvm.seccomp, io.lockvm.vcpus, io.lockvm.record)",
 				       key);
 		/* containerd's CRI marks the pod's sandbox (pause) container,
 		 * which holds the pod's namespaces and uses no network: the

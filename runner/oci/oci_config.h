@@ -90,6 +90,7 @@ struct oci_config {
 	const char *vm_mem;	/* io.lockvm.mem */
 	const char *vm_seccomp; /* io.lockvm.seccomp */
 	const char *vm_vcpus;	/* io.lockvm.vcpus: 1 to 8 (checked) */
+	const char *vm_record;	/* io.lockvm.record: an absolute host path, the VM's --record */
 	int64_t pids_limit;	/* linux.resources.pids.limit: the VM's --pids; 0: unset */
 	struct oci_hook hooks[OCI_HOOK_KINDS][OCI_MAX_HOOKS];
 	int hook_count[OCI_HOOK_KINDS];

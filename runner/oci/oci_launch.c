@@ -173,6 +173,10 @@ int oci_launch_prepare(const struct oci_bundle *b, const char *name, struct oci_
 		a[n++] = "--vcpus";
 		a[n++] = c->vm_vcpus;
 	}
+	if (c->vm_record) {
+		a[n++] = "--record";
+		a[n++] = c->vm_record;
+	}
 	if (c->pids_limit > 0) {
 		snprintf(l->pids, sizeof(l->pids), "%lld", (long long)c->pids_limit);
 		a[n++] = "--pids";

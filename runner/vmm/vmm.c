@@ -66,6 +66,7 @@ struct vmm_options {
 	struct launch_tmpfs tmpfs[LAUNCH_MAX_TMPFS];
 	unsigned volume_count; /* --volume */
 	int upper_fd;	       /* --fs-upper DIR, or -1 */
+	int record_fd;	       /* --record: the supervisor's memfd, or -1 */
 	struct launch_volume volumes[LAUNCH_MAX_VOLUMES];
 	unsigned tty_mask, envc;
 	char *envp[LINUX_MAX_ENV];
@@ -137,6 +138,7 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 	    .strace = l.flags & LAUNCH_STRACE,
 	    .fs_fd = l.fs_fd,
 	    .upper_fd = l.upper_fd,
+	    .record_fd = l.record_fd,
 	    .fs_upper = l.fs_upper,
 	    .fs_tmp = l.fs_tmp,
 	    .tty_mask = l.tty_mask,
@@ -238,6 +240,7 @@ static void load_guest(struct vm *vm, struct vmm_options *o)
 		cfg.envp = o->envp;
 		cfg.fs_fd = o->fs_fd;
 		cfg.upper_fd = o->upper_fd;
+		cfg.record_fd = o->record_fd;
 		cfg.strace = o->strace;
 		cfg.tty_mask = o->tty_mask;
 		cfg.max_tasks = o->pids;

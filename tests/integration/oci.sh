@@ -52,13 +52,18 @@ left_behind() {
 
 # --- the lifecycle, without an engine ---------------------------------
 BD=$T_TMP/b1
-bundle "$BD" 'd["process"]["args"] = ["sh", "-c", "echo hi; exit 3"]'
+bundle "$BD" 'd["process"]["args"] = ["sh", "-c", "echo hi; exit 3"]
+d["annotations"] = {"io.lockvm.record": "'"$T_TMP"'/oci-record.json"}'
 expect "oci: spec refuses to overwrite config.json" 1 "exists" "$OCI" spec --bundle "$BD"
 id=oci-run-$$
 run_capture "${O[@]}" run --bundle "$BD" "$id"
 [ "$rc" -eq 3 ] && grep -qx hi <<<"$out" && [ -z "$(left_behind "$id")" ] &&
 	pass "oci: run prints hi, exits 3, leaves nothing" ||
 	fail "oci: run: rc=$rc out=$(tr '\n' '|' <<<"$out") left:$(left_behind "$id")"
+python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); p = d["processes"][0]
+sys.exit(not (d["complete"] and p["argv"] == ["sh", "-c", "echo hi; exit 3"] and p["exit_status"] == 3))' \
+	"$T_TMP/oci-record.json" 2>/dev/null && pass "oci: io.lockvm.record is the VM's --record (the job's argv and exit 3)" ||
+	fail "oci: io.lockvm.record: $(head -c 300 "$T_TMP/oci-record.json" 2>&1)"
 
 BD2=$T_TMP/b2
 # Every hook kind, each noting its name in hooks.order; the engine's
@@ -221,6 +226,8 @@ hostile "an AppArmor profile of the engine's" "lockvm loads a per-VM AppArmor pr
 hostile "a tmpfs of 1 byte" "want a size of 4K to 1T" \
 	'd["mounts"].append({"destination": "/srv/data", "type": "tmpfs", "source": "tmpfs", "options": ["size=1"]})'
 hostile "io.lockvm.vcpus of 9" "want a number from 1 to 8" 'd["annotations"] = {"io.lockvm.vcpus": "9"}'
+hostile "a relative io.lockvm.record" "io.lockvm.record: want an absolute host path" \
+	'd["annotations"] = {"io.lockvm.record": "rec.json"}'
 hostile "a pids limit above lockvm's" "at most 32768" 'd["linux"]["resources"] = {"pids": {"limit": 40000}}'
 hostile "a prestart hook that fails" "prestart: hook /bin/false: exited 1" \
 	'd["hooks"] = {"prestart": [{"path": "/bin/false"}]}'
