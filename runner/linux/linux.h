@@ -436,6 +436,8 @@ uint64_t linux_net_wake(uint64_t wake);
 bool linux_net_run(struct linux_proc *proc);
 /* Under vm->lock: frames from the NIC wait for the stack (do not sleep). */
 bool linux_net_pending(struct linux_proc *proc);
+/* After each call: TCP segments held for a super-frame leave (linux_netif_tso.c). */
+void linux_net_flush(struct linux_proc *proc);
 /* The call being served polls an inet socket: a socket event ends its wait. */
 void linux_net_watch(struct linux_proc *proc);
 bool linux_net_watched(const struct linux_proc *proc);

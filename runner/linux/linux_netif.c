@@ -35,8 +35,12 @@ static err_t eth0_linkoutput(struct netif *netif, struct pbuf *p)
 	pbuf_copy_partial(p, frame, p->tot_len, 0);
 	if (!eth0_vm)
 		return ERR_OK;
-	/* nic_send_frame checks the source MAC and counts, as for NET_SEND. */
-	return nic_send_frame(eth0_vm, frame, p->tot_len) == 0 ? ERR_OK : ERR_IF;
+	/* nic_send_frame checks the source MAC and counts, as for NET_SEND;
+	 * on a tap with vnet headers TCP segments are joined first
+	 * (linux_netif_tso.c), and nic_send_tso checks each super-frame. */
+	int rc = nic_can_tso(eth0_vm) ? linux_tso_send(eth0_vm, frame, p->tot_len)
+				      : nic_send_frame(eth0_vm, frame, p->tot_len);
+	return rc == 0 ? ERR_OK : ERR_IF;
 }
 
 static err_t eth0_init(struct netif *netif)
@@ -96,6 +100,12 @@ void linux_netif_feed(const uint8_t *frame, size_t len)
 		pbuf_free(p);
 }
 
+void linux_netif_flush(void)
+{
+	if (eth0_vm && nic_can_tso(eth0_vm))
+		linux_tso_flush(eth0_vm);
+}
+
 void linux_netif_input(void)
 {
 	uint8_t frame[LOCKVM_NET_FRAME_MAX];
@@ -153,6 +163,7 @@ void linux_net_tick(struct linux_proc *proc)
 
 uint64_t linux_net_wake(uint64_t wake)
 {
+	linux_netif_flush(); /* before a wait: nothing held back */
 	uint64_t timer = linux_lwip_deadline();
 	return timer && (!wake || timer < wake) ? timer : wake;
 }
@@ -161,6 +172,12 @@ bool linux_net_run(struct linux_proc *proc)
 {
 	(void)proc;
 	return linux_lwip_poll();
+}
+
+void linux_net_flush(struct linux_proc *proc)
+{
+	(void)proc;
+	linux_netif_flush();
 }
 
 bool linux_net_pending(struct linux_proc *proc)

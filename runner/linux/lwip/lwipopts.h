@@ -50,7 +50,7 @@
 #define MEMP_NUM_TCP_PCB 1024 /* as many as the VM's socket limit (LINUX_SOCKS_MAX) */
 #define MEMP_NUM_TCP_PCB_LISTEN 1024
 #define MEMP_NUM_UDP_PCB 1024
-#define MEMP_NUM_TCP_SEG 4096
+#define MEMP_NUM_TCP_SEG 16384
 #define MEMP_NUM_SYS_TIMEOUT 32
 
 /* Loopback has no MTU: large segments; lwIP's 16-bit window (no scaling)
@@ -58,8 +58,11 @@
  * segment is cut to its MTU (LWIP_CALCULATE_EFF_SEND_MSS). */
 #define TCP_MSS		  10000
 #define TCP_WND		  (6 * TCP_MSS)
-#define TCP_SND_BUF	  (4 * TCP_MSS)
-#define TCP_SND_QUEUELEN  64
+#define TCP_SND_BUF	  (256 * 1024)
+#define TCP_SND_QUEUELEN  512
+#define TCP_SNDLOWAT	  (2 * TCP_MSS + 1)
+#define LWIP_WND_SCALE	  1
+#define TCP_RCV_SCALE	  0
 #define TCP_OVERSIZE	  TCP_MSS
 #define LWIP_TCP_TIMESTAMPS 0
 
