@@ -38,9 +38,9 @@ static err_t eth0_linkoutput(struct netif *netif, struct pbuf *p)
 	/* nic_send_frame checks the source MAC and counts, as for NET_SEND;
 	 * on a tap with vnet headers TCP segments are joined first
 	 * (linux_netif_tso.c), and nic_send_tso checks each super-frame. */
-	int rc = nic_can_tso(eth0_vm) ? linux_tso_send(eth0_vm, frame, p->tot_len)
-				      : nic_send_frame(eth0_vm, frame, p->tot_len);
-	return rc == 0 ? ERR_OK : ERR_IF;
+	if (nic_can_tso(eth0_vm))
+		return linux_tso_send(eth0_vm, frame, p->tot_len) == 0 ? ERR_OK : ERR_IF;
+	return nic_send_frame(eth0_vm, frame, p->tot_len) == 0 ? ERR_OK : ERR_IF;
 }
 
 static err_t eth0_init(struct netif *netif)
