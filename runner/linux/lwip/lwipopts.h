@@ -65,5 +65,8 @@
 #define TCP_RCV_SCALE	  0
 #define TCP_OVERSIZE	  TCP_MSS
 #define LWIP_TCP_TIMESTAMPS 0
+/* lwIP's unrolled checksum (8 bytes a step) over its 16-bit default: the
+ * software checksums of each segment showed first in a bulk send's profile. */
+#define LWIP_CHKSUM_ALGORITHM 3
 
 #endif
