@@ -69,6 +69,10 @@ void linux_netif_add(const struct linux_netcfg *cfg, const uint8_t mac[6], struc
 		return;
 	memcpy(eth0.hwaddr, mac, ETH_HWADDR_LEN);
 	eth0_added = true;
+	/* A tap with vnet headers finishes TCP checksums (linux_netif_tso.c
+	 * sends every TCP frame so): lwIP computes none for eth0. */
+	if (vm && nic_can_tso(vm))
+		NETIF_SET_CHECKSUM_CTRL(&eth0, NETIF_CHECKSUM_ENABLE_ALL & ~NETIF_CHECKSUM_GEN_TCP);
 	/* IPv6: fe80:: from the MAC, and addresses from the router's
 	 * advertisements (SLAAC), as a Linux interface does by default. */
 	netif_create_ip6_linklocal_address(&eth0, 1);

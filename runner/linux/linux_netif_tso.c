@@ -1,4 +1,4 @@
-/* eth0's TCP segmentation offload: consecutive full-sized segments lwIP sends on one TCP connection are held and joined into one super-frame, written to the tap in one write (nic_send_tso) that the host kernel cuts back into the same segments; everything else goes out as it came, in order. */
+/* eth0's TCP offloads on a tap with vnet headers: consecutive full-sized segments lwIP sends on one TCP connection are held and joined into one super-frame, written to the tap in one write (nic_send_tso) that the host kernel cuts back into the same segments; every TCP frame leaves with its checksum for the kernel to finish (lwIP computes none for eth0); everything else goes out as it came, in order. */
 #include <string.h>
 
 #include "nic.h"
@@ -18,17 +18,20 @@ static struct {
 	uint8_t buf[NIC_VNET_HDR + NIC_TSO_FRAME_MAX];
 	size_t len;	   /* frame bytes after the room; 0: nothing held */
 	unsigned segments; /* joined so far */
+	uint16_t mss;	   /* the first segment's payload: every one but the last has it */
 	uint32_t next_seq; /* the sequence number a following segment must carry */
 	bool closed;	   /* a shorter segment came: it must be the last */
 	struct nic_tso tso;
 } held;
 
-/* A TCP segment's place in its frame, when it can be joined: IPv4 without
- * options or fragmentation, or IPv6 with TCP as the next header, only ACK
- * (and PSH) set, and some payload. */
+/* A TCP segment's place in its frame (IPv4 without options or
+ * fragmentation, or IPv6 with TCP as the next header, as lwIP sends them);
+ * joinable with only ACK (and PSH) set and some payload. */
 struct segment {
-	struct nic_tso tso; /* header_len and tcp_offset; segment = payload */
+	struct nic_tso tso; /* header_len and tcp_offset; segment 0 */
+	size_t payload;
 	uint32_t seq;
+	bool joinable;
 };
 
 static uint16_t get16(const uint8_t *p)
@@ -46,7 +49,7 @@ static bool parse(const uint8_t *f, size_t len, struct segment *s)
 {
 	size_t ip_len;
 	memset(s, 0, sizeof(*s));
-	if (len < ETH_HDR + IP6_HDR + TCP_MIN)
+	if (len < ETH_HDR + IP4_HDR + TCP_MIN)
 		return false;
 	uint16_t type = get16(f + 12);
 	if (type == 0x0800) {
@@ -55,7 +58,7 @@ static bool parse(const uint8_t *f, size_t len, struct segment *s)
 			return false; /* options, not TCP, or a fragment */
 		ip_len = get16(ip + 2);
 		s->tso.tcp_offset = ETH_HDR + IP4_HDR;
-	} else if (type == 0x86dd) {
+	} else if (type == 0x86dd && len >= ETH_HDR + IP6_HDR + TCP_MIN) {
 		const uint8_t *ip = f + ETH_HDR;
 		if ((ip[0] >> 4) != 6 || ip[6] != 6)
 			return false; /* extension headers, or not TCP */
@@ -68,11 +71,12 @@ static bool parse(const uint8_t *f, size_t len, struct segment *s)
 	const uint8_t *tcp = f + s->tso.tcp_offset;
 	size_t tcp_len = (size_t)(tcp[12] >> 4) * 4;
 	s->tso.header_len = (uint16_t)(s->tso.tcp_offset + tcp_len);
-	if (ETH_HDR + ip_len != len || tcp_len < TCP_MIN || s->tso.header_len >= len ||
-	    (tcp[13] & ~TCP_PSH) != TCP_ACK)
-		return false; /* padded, no payload, or SYN/FIN/RST/URG/ECN */
-	s->tso.segment = (uint16_t)(len - s->tso.header_len);
+	if (ETH_HDR + ip_len != len || tcp_len < TCP_MIN || s->tso.header_len > len)
+		return false; /* padded, or a header longer than the frame */
+	s->payload = len - s->tso.header_len;
 	s->seq = (uint32_t)get16(tcp + 4) << 16 | get16(tcp + 6);
+	/* Not SYN, FIN, RST, URG or ECN: flags the kernel would copy into every segment. */
+	s->joinable = s->payload && (tcp[13] & ~TCP_PSH) == TCP_ACK;
 	return true;
 }
 
@@ -83,9 +87,9 @@ static bool continues(const uint8_t *f, const struct segment *s)
 {
 	const uint8_t *h = held.buf + NIC_VNET_HDR;
 	size_t t = s->tso.tcp_offset;
-	if (!held.len || held.closed || s->tso.ipv6 != held.tso.ipv6 ||
+	if (!held.len || held.closed || !s->joinable || s->tso.ipv6 != held.tso.ipv6 ||
 	    s->tso.header_len != held.tso.header_len || s->seq != held.next_seq ||
-	    s->tso.segment > held.tso.segment || held.len + s->tso.segment > NIC_TSO_FRAME_MAX)
+	    s->payload > held.mss || held.len + s->payload > NIC_TSO_FRAME_MAX)
 		return false;
 	if (memcmp(f, h, ETH_HDR) != 0)
 		return false;
@@ -117,9 +121,9 @@ static uint16_t fold(uint32_t sum)
 	return (uint16_t)sum;
 }
 
-/* The held segments as one super-frame: the IP length of the whole, the
- * IPv4 header checksum anew, and in the TCP checksum field the sum of the
- * pseudo-header alone, which the kernel completes for each segment. */
+/* The held segments as one frame: the IP length of the whole, the IPv4
+ * header checksum anew, and in the TCP checksum field the sum of the
+ * pseudo-header alone, which the kernel completes (for each segment). */
 static void seal(void)
 {
 	uint8_t *f = held.buf + NIC_VNET_HDR, *ip = f + ETH_HDR;
@@ -140,35 +144,37 @@ void linux_tso_flush(struct vm *vm)
 {
 	if (!held.len)
 		return;
-	if (held.segments > 1)
-		seal();
-	/* One segment goes as lwIP made it (its checksums are whole). */
-	(void)nic_send_tso(vm, held.buf, held.len, held.segments > 1 ? &held.tso : NULL);
+	seal();
+	held.tso.segment = held.segments > 1 ? held.mss : 0; /* 0: one frame, not cut */
+	(void)nic_send_tso(vm, held.buf, held.len, &held.tso);
 	held.len = 0;
 }
 
 int linux_tso_send(struct vm *vm, const uint8_t *frame, size_t len)
 {
 	struct segment s;
-	bool joinable = len <= LOCKVM_NET_FRAME_MAX && parse(frame, len, &s);
-	if (joinable && continues(frame, &s)) {
+	bool tcp = len <= LOCKVM_NET_FRAME_MAX && parse(frame, len, &s);
+	if (tcp && continues(frame, &s)) {
 		uint8_t *h = held.buf + NIC_VNET_HDR;
-		memcpy(h + held.len, frame + s.tso.header_len, s.tso.segment);
-		held.len += s.tso.segment;
+		memcpy(h + held.len, frame + s.tso.header_len, s.payload);
+		held.len += s.payload;
 		h[held.tso.tcp_offset + 13] |= frame[s.tso.tcp_offset + 13] & TCP_PSH;
-		held.next_seq += s.tso.segment;
-		held.closed = s.tso.segment < held.tso.segment;
+		held.next_seq += (uint32_t)s.payload;
+		held.closed = s.payload < held.mss;
 		held.segments++;
 		return 0;
 	}
 	linux_tso_flush(vm); /* in order: what was held goes first */
-	if (!joinable)
+	if (!tcp)
 		return nic_send_frame(vm, frame, len);
 	memcpy(held.buf + NIC_VNET_HDR, frame, len);
 	held.len = len;
 	held.tso = s.tso;
+	held.mss = (uint16_t)s.payload;
 	held.segments = 1;
-	held.next_seq = s.seq + s.tso.segment;
+	held.next_seq = s.seq + (uint32_t)s.payload;
 	held.closed = false;
+	if (!s.joinable)
+		linux_tso_flush(vm); /* SYN, FIN, RST, a bare ACK: alone, now */
 	return 0;
 }

@@ -199,9 +199,20 @@ static void joined_ipv6(void **state)
 	joined_segments_form_one_super_frame(true);
 }
 
+/* As the kernel finishes a checksum it was asked to (NEEDS_CSUM): the sum
+ * from the TCP header on, the pseudo-header's sum already in the field;
+ * then whether the frame's TCP checksum is whole. */
+static bool finished_checksum_is_whole(uint8_t *frame, bool v6, size_t len)
+{
+	size_t t = 14 + (v6 ? 40 : 20);
+	uint8_t *tcp = frame + t;
+	put16(tcp + 16, (uint16_t)~fold(sum16(tcp, len - t, 0)));
+	return fold(sum16(tcp, len - t, pseudo(frame, v6, (uint32_t)(len - t)))) == 0xffff;
+}
+
 /* tso: what cannot be joined goes in order as it came: a gap in the
- * sequence, a FIN, a frame that is not TCP; a lone segment keeps lwIP's
- * checksums (no offload asked) */
+ * sequence, a FIN; a lone segment is not cut, but its checksum is left to
+ * the kernel like every TCP frame's (lwIP computes none for eth0) */
 static void unjoinable_frames_keep_their_order(void **state)
 {
 	static uint8_t f[LOCKVM_NET_FRAME_MAX];
@@ -220,14 +231,20 @@ static void unjoinable_frames_keep_their_order(void **state)
 		assert_int_equal(take(&t), NIC_VNET_HDR + lens[i]);
 		memcpy(&h, wire, sizeof(h));
 		assert_int_equal(h.gso_type, VIRTIO_NET_HDR_GSO_NONE);
-		assert_int_equal(h.flags, 0);
-		uint8_t *tcp = wire + NIC_VNET_HDR + 34;
-		assert_int_equal(
-		    fold(sum16(tcp, lens[i] - 34,
-			       pseudo(wire + NIC_VNET_HDR, false, (uint32_t)(lens[i] - 34)))),
-		    0xffff); /* lwIP's checksum, untouched */
+		assert_int_equal(h.flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
+		assert_int_equal(h.csum_start, 34);
+		assert_int_equal(h.csum_offset, 16);
+		assert_true(finished_checksum_is_whole(wire + NIC_VNET_HDR, false, lens[i]));
 	}
+	/* A frame that is not TCP (ARP) goes as it is, no checksum asked. */
+	uint8_t arp[42] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0, 1, 0x08, 0x06};
+	assert_int_equal(linux_tso_send(&t.vm, arp, sizeof(arp)), 0);
+	assert_int_equal(take(&t), NIC_VNET_HDR + sizeof(arp));
+	memcpy(&h, wire, sizeof(h));
+	assert_int_equal(h.flags, 0);
+	assert_memory_equal(wire + NIC_VNET_HDR, arp, sizeof(arp));
 	assert_int_equal(take(&t), 0);
+	assert_int_equal(counter(&t, "tx_frames"), 4);
 	tap_close(&t);
 }
 

@@ -318,13 +318,17 @@ bool nic_can_tso(const struct vm *vm)
 }
 
 /* Whether a super-frame's description fits its frame: headers where a TCP
- * header can be, payload after them, segments no larger than the MTU. */
+ * header can be, payload after them, segments no larger than the MTU (or,
+ * segment 0, a frame no larger than it). */
 static bool tso_fits(const struct nic_tso *tso, size_t len)
 {
 	size_t ip_min = tso->ipv6 ? 40 : 20;
-	return len <= NIC_TSO_FRAME_MAX && tso->tcp_offset >= LOCKVM_NET_HEADER + ip_min &&
-	       tso->header_len >= tso->tcp_offset + 20 && tso->header_len < len &&
-	       tso->segment > 0 && tso->header_len + tso->segment <= LOCKVM_NET_FRAME_MAX;
+	if (tso->tcp_offset < LOCKVM_NET_HEADER + ip_min || tso->header_len < tso->tcp_offset + 20)
+		return false;
+	if (!tso->segment)
+		return tso->header_len <= len && len <= LOCKVM_NET_FRAME_MAX;
+	return len <= NIC_TSO_FRAME_MAX && tso->header_len < len &&
+	       tso->header_len + tso->segment <= LOCKVM_NET_FRAME_MAX;
 }
 
 int nic_send_tso(struct vm *vm, uint8_t *buf, size_t len, const struct nic_tso *tso)
@@ -343,9 +347,9 @@ int nic_send_tso(struct vm *vm, uint8_t *buf, size_t len, const struct nic_tso *
 		count(nic, NIC_TX_FORGED, 1);
 		return -1;
 	}
+	uint8_t gso = tso->ipv6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4;
 	struct virtio_net_hdr h = {.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
-				   .gso_type = tso->ipv6 ? VIRTIO_NET_HDR_GSO_TCPV6
-							 : VIRTIO_NET_HDR_GSO_TCPV4,
+				   .gso_type = tso->segment ? gso : VIRTIO_NET_HDR_GSO_NONE,
 				   .hdr_len = tso->header_len,
 				   .gso_size = tso->segment,
 				   .csum_start = tso->tcp_offset,
@@ -353,7 +357,7 @@ int nic_send_tso(struct vm *vm, uint8_t *buf, size_t len, const struct nic_tso *
 	memcpy(buf, &h, NIC_VNET_HDR);
 	/* Counted as the wire sees it: each segment a frame with the headers. */
 	uint64_t payload = len - tso->header_len;
-	uint64_t segments = (payload + tso->segment - 1) / tso->segment;
+	uint64_t segments = tso->segment ? (payload + tso->segment - 1) / tso->segment : 1;
 	return tap_write(nic, buf, NIC_VNET_HDR + len, segments,
 			 len + (segments - 1) * tso->header_len);
 }

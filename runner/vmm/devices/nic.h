@@ -82,7 +82,8 @@ bool nic_can_tso(const struct vm *vm);
  * payload that the host kernel sends as segments of `segment` bytes (the
  * last may be shorter), each with a copy of the headers; IP lengths are
  * the whole packet's and the TCP checksum field holds the pseudo-header
- * sum (the kernel finishes it per segment). */
+ * sum (the kernel finishes it per segment). segment 0: one TCP frame of at
+ * most the MTU whose checksum the kernel finishes, no segmentation. */
 struct nic_tso {
 	bool ipv6;
 	uint16_t tcp_offset;
