@@ -80,6 +80,12 @@ static bool parse(const uint8_t *f, size_t len, struct segment *s)
 	return true;
 }
 
+/* Whether frames a and b agree on n bytes from at. */
+static bool same(const uint8_t *a, const uint8_t *b, size_t at, size_t n)
+{
+	return memcmp(a + at, b + at, n) == 0;
+}
+
 /* Whether segment s (frame f) continues the held super-frame: the same
  * connection, headers equal but for lengths, IP id, sequence number, PSH
  * and checksums, the next sequence number, and room left. */
@@ -91,17 +97,18 @@ static bool continues(const uint8_t *f, const struct segment *s)
 	    s->tso.header_len != held.tso.header_len || s->seq != held.next_seq ||
 	    s->payload > held.mss || held.len + s->payload > NIC_TSO_FRAME_MAX)
 		return false;
-	if (memcmp(f, h, ETH_HDR) != 0)
+	if (!same(f, h, 0, ETH_HDR))
 		return false;
-	if (s->tso.ipv6 ? memcmp(f + 14, h + 14, 4) || memcmp(f + 20, h + 20, 34)
-			: memcmp(f + 14, h + 14, 2) || memcmp(f + 20, h + 20, 4) ||
-			      memcmp(f + 26, h + 26, 8))
-		return false; /* version/class/flow, addresses; or TOS, flags, TTL, proto */
-	return memcmp(f + t, h + t, 4) == 0 &&		    /* ports */
-	       memcmp(f + t + 8, h + t + 8, 5) == 0 &&	    /* ack, data offset */
-	       ((f[t + 13] ^ h[t + 13]) & ~TCP_PSH) == 0 && /* flags */
-	       memcmp(f + t + 14, h + t + 14, 2) == 0 &&    /* window */
-	       memcmp(f + t + 18, h + t + 18, s->tso.header_len - t - 18) == 0;
+	/* IPv6: version, class and flow, then next header to the addresses'
+	 * end; IPv4: version and TOS, flags to protocol, the addresses. */
+	if (s->tso.ipv6 ? !same(f, h, 14, 4) || !same(f, h, 20, 34)
+			: !same(f, h, 14, 2) || !same(f, h, 20, 4) || !same(f, h, 26, 8))
+		return false;
+	return same(f, h, t, 4) &&			       /* ports */
+	       same(f, h, t + 8, 5) &&			       /* ack, data offset */
+	       ((f[t + 13] ^ h[t + 13]) & ~TCP_PSH) == 0 &&    /* flags */
+	       same(f, h, t + 14, 2) &&			       /* window */
+	       same(f, h, t + 18, s->tso.header_len - t - 18); /* urgent pointer, options */
 }
 
 /* The ones' complement sum of len bytes (big-endian 16-bit words). */
