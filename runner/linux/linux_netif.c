@@ -8,6 +8,7 @@
 #include "lwip/ethip6.h"
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
+#include "lwip/priv/tcp_priv.h"
 #include "netif/ethernet.h"
 #include "nic.h"
 #include "util.h"
@@ -18,6 +19,9 @@
 /* How long the program's start waits for a DHCP lease, as a Cirros image
  * waits on eth0 before it goes on without one. */
 #define LEASE_WAIT_NS (10ULL * 1000000000ULL)
+/* How long the program's end waits for what its TCP connections still
+ * have to send (Linux sends it after the process is gone). */
+#define DRAIN_WAIT_NS (5ULL * 1000000000ULL)
 /* Frames fed to the stack per poll: bounded work between the program's calls. */
 #define INPUT_BATCH 64
 
@@ -123,11 +127,11 @@ void linux_netif_input(void)
 
 /* ---- the hooks the scheduler and the syscall path call ---- */
 
-/* Waits for eth0's lease, serving the stack meanwhile; at most LEASE_WAIT_NS. */
-static void wait_for_lease(struct linux_proc *proc)
+/* Serves the stack (frames in, timers) until done() or `until` (ns), the
+ * program's other calls held off. */
+static void serve_until(struct linux_proc *proc, uint64_t until, bool (*done)(void))
 {
-	uint64_t until = now_ns() + LEASE_WAIT_NS;
-	while (!dhcp_supplied_address(&eth0) && !vm_is_ending(proc->vm) && now_ns() < until) {
+	while (!done() && !vm_is_ending(proc->vm) && now_ns() < until) {
 		uint64_t wake = linux_lwip_deadline();
 		pthread_mutex_lock(&proc->vm->lock);
 		if (!nic_frames_queued(proc->vm))
@@ -136,6 +140,37 @@ static void wait_for_lease(struct linux_proc *proc)
 		pthread_mutex_unlock(&proc->vm->lock);
 		(void)linux_lwip_poll();
 	}
+}
+
+static bool leased(void)
+{
+	return dhcp_supplied_address(&eth0);
+}
+
+/* Whether every established TCP connection to another machine has sent
+ * all it was given and had it acknowledged (loopback peers end with the
+ * program; a connection not yet made has nothing to deliver). */
+static bool tcp_drained(void)
+{
+	for (const struct tcp_pcb *p = tcp_active_pcbs; p; p = p->next)
+		if ((p->unsent || p->unacked) && p->state != SYN_SENT && p->state != SYN_RCVD &&
+		    !ip_addr_isloopback(&p->remote_ip) && !ip_addr_cmp(&p->remote_ip, &p->local_ip))
+			return false;
+	return true;
+}
+
+void linux_net_drain(struct linux_proc *proc)
+{
+	if (!eth0_added)
+		return;
+	(void)linux_lwip_poll();
+	serve_until(proc, now_ns() + DRAIN_WAIT_NS, tcp_drained);
+}
+
+/* Waits for eth0's lease, serving the stack meanwhile; at most LEASE_WAIT_NS. */
+static void wait_for_lease(struct linux_proc *proc)
+{
+	serve_until(proc, now_ns() + LEASE_WAIT_NS, leased);
 	if (!dhcp_supplied_address(&eth0))
 		fprintf(stderr,
 			"lockvm-vmm: eth0: no DHCP lease within %llu s; the program "

@@ -280,6 +280,17 @@ open(sys.argv[3], "w").close()  # listening: the VM may connect
 c, _ = l.accept()
 if mode == "split":  # six bytes in two segments, 300 ms apart
     c.sendall(b"abc"); time.sleep(0.3); c.sendall(b"def"); time.sleep(0.5)
+elif mode == "slow":  # a slow reader behind a small window: the VM's program ends first
+    import hashlib
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
+    c.settimeout(15)
+    h, n = hashlib.sha256(), 0
+    try:
+        while d := c.recv(4096):
+            h.update(d); n += len(d); time.sleep(0.002)
+    except OSError as e:
+        print("error", e)
+    print("got", n, h.hexdigest(), flush=True)
 elif mode == "echo":  # all until the VM's shutdown, its sha256, then all of it back
     import hashlib
     c.settimeout(60)
@@ -380,4 +391,22 @@ if [ "$rc" -eq 0 ] && [ "$vm_rx_rc" -eq 0 ] && [ -n "$sent" ] && [ "$(grep -o '^
 	pass "linux_nic: 16 MiB from one VM to another on the bridge arrive intact (sha256, every segment's checksum checked by lwIP)"
 else
 	fail "linux_nic: VM to VM: rc=$rc/$vm_rx_rc sender: $(tr '\n' '|' <<<"$out" | tail -c 200) receiver: $(tail -n 3 "$T_TMP/vm_rx.log" | tr '\n' '|')"
+fi
+
+# The program ends right after its last send and close, its last data still unsent (the reader
+# is slow): its VM sends it before it ends, as Linux sends what a process left behind.
+tcp_server slow 9003
+run_capture LV run --linux --fs / "${STATIC[@]}" --timeout 60 /usr/bin/python3 -- -c '
+import hashlib, random, socket
+s = socket.create_connection(("10.77.0.1", 9003), 10)
+s.settimeout(None)
+block = random.randbytes(1 << 20)
+s.sendall(block); s.close()
+print("got", 1 << 20, hashlib.sha256(block).hexdigest())'
+wait "$srv"
+sent=$(grep -o '^got .*' <<<"$out")
+if [ "$rc" -eq 0 ] && [ -n "$sent" ] && [ "$(grep -o '^got .*' "$T_TMP/slow.log")" = "$sent" ]; then
+	pass "linux_nic: what a program sent just before it ended reaches a slow reader whole (sha256)"
+else
+	fail "linux_nic: data left at the end: rc=$rc sender: $(tr '\n' '|' <<<"$out" | tail -c 200) reader: $(tr '\n' '|' <"$T_TMP/slow.log")"
 fi
