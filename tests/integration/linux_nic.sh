@@ -337,7 +337,7 @@ fi
 
 # ---- bulk TCP through the tap's offload: lwIP's segments leave as super-frames the host kernel cuts ----
 tcp_server echo 9002
-run_capture LV run --linux --fs / "${STATIC[@]}" --timeout 120 /usr/bin/python3 -- -c '
+run_capture LV run --linux --fs / "${STATIC[@]}" --timeout 60 /usr/bin/python3 -- -c '
 import hashlib, random, socket
 s = socket.create_connection(("10.77.0.1", 9002), 10)
 s.settimeout(None)
