@@ -451,6 +451,12 @@ uint64_t linux_net_wake(uint64_t wake);
 bool linux_net_run(struct linux_proc *proc);
 /* Under vm->lock: frames from the NIC wait for the stack (do not sleep). */
 bool linux_net_pending(struct linux_proc *proc);
+/* After each call: TCP segments held for a super-frame leave (linux_netif_tso.c). */
+void linux_net_flush(struct linux_proc *proc);
+/* The program ends: what its TCP connections on eth0 still have to send
+ * goes, as Linux sends it after a process ends (at most 5 s, or until
+ * --timeout or a stop). */
+void linux_net_drain(struct linux_proc *proc);
 /* The call being served polls an inet socket: a socket event ends its wait. */
 void linux_net_watch(struct linux_proc *proc);
 bool linux_net_watched(const struct linux_proc *proc);

@@ -74,6 +74,16 @@ const struct netif *linux_netif_eth0(void);
 void linux_netif_feed(const uint8_t *frame, size_t len);
 /* Feeds what the NIC queued (a bounded batch). */
 void linux_netif_input(void);
+/* Sends what linux_netif_tso.c holds; after lwIP ran, before a wait. */
+void linux_netif_flush(void);
+
+/* ---- linux_netif_tso.c ---- */
+/* Sends frame (lwIP's, at most the MTU) on vm's NIC, which takes
+ * super-frames (nic_can_tso): a TCP segment that can be joined is held,
+ * anything else goes after what is held. 0, or -1 when it was dropped. */
+int linux_tso_send(struct vm *vm, const uint8_t *frame, size_t len);
+/* Sends what is held as one super-frame (or one plain frame). */
+void linux_tso_flush(struct vm *vm);
 /* Frames the stack had no buffer for. */
 extern unsigned long linux_netif_dropped;
 

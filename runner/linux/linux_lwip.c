@@ -63,6 +63,7 @@ bool linux_lwip_poll(void)
 	linux_netif_input();
 	netif_poll_all();
 	sys_check_timeouts();
+	linux_netif_flush(); /* what lwIP sent meanwhile leaves now */
 	next_timer_ns = linux_lwip_deadline();
 	return events != linux_inet_events;
 }

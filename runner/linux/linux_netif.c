@@ -8,6 +8,7 @@
 #include "lwip/ethip6.h"
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
+#include "lwip/priv/tcp_priv.h"
 #include "netif/ethernet.h"
 #include "nic.h"
 #include "util.h"
@@ -18,6 +19,9 @@
 /* How long the program's start waits for a DHCP lease, as a Cirros image
  * waits on eth0 before it goes on without one. */
 #define LEASE_WAIT_NS (10ULL * 1000000000ULL)
+/* How long the program's end waits for what its TCP connections still
+ * have to send (Linux sends it after the process is gone). */
+#define DRAIN_WAIT_NS (5ULL * 1000000000ULL)
 /* Frames fed to the stack per poll: bounded work between the program's calls. */
 #define INPUT_BATCH 64
 
@@ -35,7 +39,11 @@ static err_t eth0_linkoutput(struct netif *netif, struct pbuf *p)
 	pbuf_copy_partial(p, frame, p->tot_len, 0);
 	if (!eth0_vm)
 		return ERR_OK;
-	/* nic_send_frame checks the source MAC and counts, as for NET_SEND. */
+	/* nic_send_frame checks the source MAC and counts, as for NET_SEND;
+	 * on a tap with vnet headers TCP segments are joined first
+	 * (linux_netif_tso.c), and nic_send_tso checks each super-frame. */
+	if (nic_can_tso(eth0_vm))
+		return linux_tso_send(eth0_vm, frame, p->tot_len) == 0 ? ERR_OK : ERR_IF;
 	return nic_send_frame(eth0_vm, frame, p->tot_len) == 0 ? ERR_OK : ERR_IF;
 }
 
@@ -65,6 +73,10 @@ void linux_netif_add(const struct linux_netcfg *cfg, const uint8_t mac[6], struc
 		return;
 	memcpy(eth0.hwaddr, mac, ETH_HWADDR_LEN);
 	eth0_added = true;
+	/* A tap with vnet headers finishes TCP checksums (linux_netif_tso.c
+	 * sends every TCP frame so): lwIP computes none for eth0. */
+	if (vm && nic_can_tso(vm))
+		NETIF_SET_CHECKSUM_CTRL(&eth0, NETIF_CHECKSUM_ENABLE_ALL & ~NETIF_CHECKSUM_GEN_TCP);
 	/* IPv6: fe80:: from the MAC, and addresses from the router's
 	 * advertisements (SLAAC), as a Linux interface does by default. */
 	netif_create_ip6_linklocal_address(&eth0, 1);
@@ -96,6 +108,12 @@ void linux_netif_feed(const uint8_t *frame, size_t len)
 		pbuf_free(p);
 }
 
+void linux_netif_flush(void)
+{
+	if (eth0_vm && nic_can_tso(eth0_vm))
+		linux_tso_flush(eth0_vm);
+}
+
 void linux_netif_input(void)
 {
 	uint8_t frame[LOCKVM_NET_FRAME_MAX];
@@ -109,11 +127,11 @@ void linux_netif_input(void)
 
 /* ---- the hooks the scheduler and the syscall path call ---- */
 
-/* Waits for eth0's lease, serving the stack meanwhile; at most LEASE_WAIT_NS. */
-static void wait_for_lease(struct linux_proc *proc)
+/* Serves the stack (frames in, timers) until done() or `until` (ns), the
+ * program's other calls held off. */
+static void serve_until(struct linux_proc *proc, uint64_t until, bool (*done)(void))
 {
-	uint64_t until = now_ns() + LEASE_WAIT_NS;
-	while (!dhcp_supplied_address(&eth0) && !vm_is_ending(proc->vm) && now_ns() < until) {
+	while (!done() && !vm_is_ending(proc->vm) && now_ns() < until) {
 		uint64_t wake = linux_lwip_deadline();
 		pthread_mutex_lock(&proc->vm->lock);
 		if (!nic_frames_queued(proc->vm))
@@ -122,6 +140,37 @@ static void wait_for_lease(struct linux_proc *proc)
 		pthread_mutex_unlock(&proc->vm->lock);
 		(void)linux_lwip_poll();
 	}
+}
+
+static bool leased(void)
+{
+	return dhcp_supplied_address(&eth0);
+}
+
+/* Whether every established TCP connection to another machine has sent
+ * all it was given and had it acknowledged (loopback peers end with the
+ * program; a connection not yet made has nothing to deliver). */
+static bool tcp_drained(void)
+{
+	for (const struct tcp_pcb *p = tcp_active_pcbs; p; p = p->next)
+		if ((p->unsent || p->unacked) && p->state != SYN_SENT && p->state != SYN_RCVD &&
+		    !ip_addr_isloopback(&p->remote_ip) && !ip_addr_cmp(&p->remote_ip, &p->local_ip))
+			return false;
+	return true;
+}
+
+void linux_net_drain(struct linux_proc *proc)
+{
+	if (!eth0_added)
+		return;
+	(void)linux_lwip_poll();
+	serve_until(proc, now_ns() + DRAIN_WAIT_NS, tcp_drained);
+}
+
+/* Waits for eth0's lease, serving the stack meanwhile; at most LEASE_WAIT_NS. */
+static void wait_for_lease(struct linux_proc *proc)
+{
+	serve_until(proc, now_ns() + LEASE_WAIT_NS, leased);
 	if (!dhcp_supplied_address(&eth0))
 		fprintf(stderr,
 			"lockvm-vmm: eth0: no DHCP lease within %llu s; the program "
@@ -153,6 +202,7 @@ void linux_net_tick(struct linux_proc *proc)
 
 uint64_t linux_net_wake(uint64_t wake)
 {
+	linux_netif_flush(); /* before a wait: nothing held back */
 	uint64_t timer = linux_lwip_deadline();
 	return timer && (!wake || timer < wake) ? timer : wake;
 }
@@ -161,6 +211,12 @@ bool linux_net_run(struct linux_proc *proc)
 {
 	(void)proc;
 	return linux_lwip_poll();
+}
+
+void linux_net_flush(struct linux_proc *proc)
+{
+	(void)proc;
+	linux_netif_flush();
 }
 
 bool linux_net_pending(struct linux_proc *proc)

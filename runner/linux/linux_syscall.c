@@ -602,6 +602,7 @@ static void serve(struct linux_proc *proc, struct linux_regs *regs)
 		proc->enosys++;
 		proc->enosys_by_nr[nr < LINUX_ENOSYS_SLOTS ? nr : LINUX_ENOSYS_SLOTS]++;
 	}
+	linux_net_flush(proc);		  /* segments held for a super-frame leave */
 	bool restart = proc->cur_blocked; /* retried when it can go on (linux_sched.c) */
 	if (!restart && ret == -LINUX_ERESTARTSYS) {
 		restart = !vm_is_ending(proc->vm) && linux_signal_host_restarts(proc);

@@ -343,6 +343,7 @@ static void task_end(struct linux_proc *proc, struct linux_task *t, int wstatus)
 		int sig = wstatus & 0x7F, code = (wstatus >> 8) & 0xFF;
 		/* Shared mappings and --fs-upper DIR are written as the vCPU
 		 * threads leave (linux_vcpus_done), as for every other end. */
+		linux_net_drain(proc); /* data its sockets still hold is sent */
 		if (sig)
 			vm_end(proc->vm, EXIT_SIGNAL_BASE + sig, "guest killed by signal %d", sig);
 		else

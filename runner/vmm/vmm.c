@@ -468,6 +468,8 @@ int vmm_main(int argc, char **argv)
 	    (nic_tap_attach(o.net_fd, o.net_tap, err, sizeof(err)) < 0 ||
 	     nic_attach(&vm, o.net_fd, o.net_mac, o.net_stats_fd, err, sizeof(err)) < 0))
 		die("%s", err);
+	if (o.net_fd >= 0 && !o.net_stream)
+		nic_set_vnet(&vm); /* nic_tap_attach asked for IFF_VNET_HDR */
 	/* --net user: passt's end is already connected; nothing to attach. */
 	if (o.net_fd >= 0 && o.net_stream &&
 	    nic_attach_stream(&vm, o.net_fd, o.net_mac, o.net_stats_fd, err, sizeof(err)) < 0)

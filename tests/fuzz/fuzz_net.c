@@ -1,4 +1,4 @@
-/* libFuzzer target: guest-supplied NIC requests and frames (NET_* hypercalls, netframe checks) and hostile host-side frames into the receive queue. */
+/* libFuzzer target: guest-supplied NIC requests and frames (NET_* hypercalls, netframe checks) and hostile host-side frames into the receive queue, on a plain NIC or a tap with vnet headers; with vnet headers, frames through --linux eth0's segment joiner too (linux_netif_tso.c), whose output must carry the NIC's source MAC. */
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "hypercall.h"
+#include "linux_inet.h"
 #include "netframe.h"
 #include "nic.h"
 #include "vm.h"
@@ -15,6 +16,34 @@
  * no hypercall may write them, checked after each input). */
 #define RAM   0x10000
 #define GUEST LOCKVM_RUNNER_END
+
+/* The rest of the input as frames (2-byte length, bytes) into the segment
+ * joiner, then a flush; whatever reaches the tap is drained and must be
+ * the NIC's own (the source MAC checked per frame and per super-frame). */
+static void tso_frames(struct vm *vm, const uint8_t *data, size_t size, int host_end,
+		       const uint8_t mac[6])
+{
+	static uint8_t out[NIC_VNET_HDR + NIC_TSO_FRAME_MAX + 1];
+	uint8_t sink[4096];
+	while (read(host_end, sink, sizeof(sink)) > 0)
+		; /* what the hypercalls sent */
+	while (size >= 2) {
+		size_t len = (size_t)(data[0] | data[1] << 8) % 2048;
+		data += 2;
+		size -= 2;
+		if (len > size)
+			len = size;
+		(void)linux_tso_send(vm, data, len);
+		data += len;
+		size -= len;
+	}
+	linux_tso_flush(vm);
+	ssize_t n;
+	while ((n = read(host_end, out, sizeof(out))) > 0)
+		if (n < NIC_VNET_HDR + LOCKVM_NET_HEADER ||
+		    memcmp(out + NIC_VNET_HDR + NETFRAME_MAC_LEN, mac, NETFRAME_MAC_LEN) != 0)
+			abort(); /* a frame not the NIC's reached the tap */
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -49,6 +78,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vcpu = (struct vcpu){.vm = &vm, .fd = -1};
 	if (nic_attach(&vm, tap_end, mac, -1, err, sizeof(err)) < 0)
 		abort();
+	/* The first call's top bit: a tap with vnet headers (both ways). */
+	bool vnet = data[0] & 0x80;
+	if (vnet)
+		nic_set_vnet(&vm);
 	/* Host frames of fuzzer-chosen sizes into the queue. */
 	size_t at = header;
 	for (int i = 0; i < 2 && at + 2 <= size; i++) {
@@ -72,6 +105,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < GUEST; i++)
 		if (ram[i])
 			abort(); /* a hypercall wrote the runner's pages */
+	if (vnet)
+		tso_frames(&vm, data + header, size - header, host_end, mac);
 	/* Drain what the guest sent, and what is left queued. */
 	uint8_t sink[4096];
 	while (read(host_end, sink, sizeof(sink)) > 0)

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
+#include <linux/virtio_net.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,7 @@ struct nic {
 	struct nic_stream *rx;
 	pthread_mutex_t tx_lock;
 	bool ended;
+	bool vnet; /* a tap attached with IFF_VNET_HDR (nic_set_vnet) */
 	uint8_t mac[NETFRAME_MAC_LEN];
 	struct nic_stats *stats; /* shared memfd, or local_stats */
 	struct nic_stats local_stats;
@@ -65,7 +67,11 @@ int nic_tap_attach(int fd, const char *tap, char *err, size_t errlen)
 	 * without CAP_NET_ADMIN the kernel lets only the tap's owner attach.
 	 * This is where SELinux moves the tun socket to our context
 	 * (selinux_tun_dev_open: relabelfrom the supervisor's, relabelto ours). */
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	/* IFF_VNET_HDR: each frame carries a virtio_net_hdr, so one write
+	 * can be a TCP super-frame the host kernel segments (nic_send_tso).
+	 * The tap offers us no offloads (no TUNSETOFFLOAD): frames we read are
+	 * whole, checksummed and at most the MTU, as without the header. */
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		snprintf(err, errlen, "NIC: attaching to tap %s (TUNSETIFF): %s", tap,
 			 strerror(errno));
@@ -211,14 +217,19 @@ void nic_input(struct vm *vm)
 	}
 	/* Larger than any frame we accept, so a longer one is seen whole and
 	 * refused rather than truncated into a wanted size. */
-	static uint8_t buf[LOCKVM_NET_FRAME_MAX + 512];
+	static uint8_t buf[NIC_VNET_HDR + LOCKVM_NET_FRAME_MAX + 512];
 	for (int i = 0; nic && i < NIC_READ_BATCH; i++) {
 		ssize_t n = read(nic->tap_fd, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break; /* EAGAIN: drained; the tap never returns 0 */
-		if (!queue_frame(vm, nic, buf, (size_t)n))
+		long at = nic->vnet ? nic_vnet_frame(buf, (size_t)n) : 0;
+		if (at < 0) {
+			count(nic, NIC_RX_FILTERED, 1);
+			continue;
+		}
+		if (!queue_frame(vm, nic, buf + at, (size_t)(n - at)))
 			break;
 	}
 }
@@ -264,6 +275,21 @@ static int stream_send(struct nic *nic, const uint8_t *frame, size_t len)
 	return 0;
 }
 
+/* One write of a checked frame (with its vnet header when the tap has
+ * them), counted as `frames` wire frames of `bytes` in all. */
+static int tap_write(struct nic *nic, const uint8_t *buf, size_t total, uint64_t frames,
+		     uint64_t bytes)
+{
+	ssize_t n = write(nic->tap_fd, buf, total);
+	if (n != (ssize_t)total) {
+		count(nic, NIC_TX_ERRORS, 1);
+		return -1;
+	}
+	count(nic, NIC_TX_FRAMES, frames);
+	count(nic, NIC_TX_BYTES, bytes);
+	return 0;
+}
+
 int nic_send_frame(struct vm *vm, const uint8_t *frame, size_t len)
 {
 	struct nic *nic = vm->nic;
@@ -273,14 +299,78 @@ int nic_send_frame(struct vm *vm, const uint8_t *frame, size_t len)
 	}
 	if (nic->rx)
 		return stream_send(nic, frame, len);
-	ssize_t n = write(nic->tap_fd, frame, len);
-	if (n != (ssize_t)len) {
+	if (!nic->vnet)
+		return tap_write(nic, frame, len, 1, len);
+	uint8_t out[NIC_VNET_HDR + LOCKVM_NET_FRAME_MAX];
+	memset(out, 0, NIC_VNET_HDR); /* no offload: a whole, checksummed frame */
+	memcpy(out + NIC_VNET_HDR, frame, len);
+	return tap_write(nic, out, NIC_VNET_HDR + len, 1, len);
+}
+
+void nic_set_vnet(struct vm *vm)
+{
+	vm->nic->vnet = true;
+}
+
+bool nic_can_tso(const struct vm *vm)
+{
+	return vm->nic && vm->nic->vnet && !vm->nic->rx;
+}
+
+/* Whether a super-frame's description fits its frame: headers where a TCP
+ * header can be, payload after them, segments no larger than the MTU (or,
+ * segment 0, a frame no larger than it). */
+static bool tso_fits(const struct nic_tso *tso, size_t len)
+{
+	size_t ip_min = tso->ipv6 ? 40 : 20;
+	if (tso->tcp_offset < LOCKVM_NET_HEADER + ip_min || tso->header_len < tso->tcp_offset + 20)
+		return false;
+	if (!tso->segment)
+		return tso->header_len <= len && len <= LOCKVM_NET_FRAME_MAX;
+	return len <= NIC_TSO_FRAME_MAX && tso->header_len < len &&
+	       tso->header_len + tso->segment <= LOCKVM_NET_FRAME_MAX;
+}
+
+int nic_send_tso(struct vm *vm, uint8_t *buf, size_t len, const struct nic_tso *tso)
+{
+	struct nic *nic = vm->nic;
+	uint8_t *frame = buf + NIC_VNET_HDR;
+	if (!tso)
+		return nic_send_frame(vm, frame, len);
+	if (!nic_can_tso(vm) || !tso_fits(tso, len)) {
 		count(nic, NIC_TX_ERRORS, 1);
 		return -1;
 	}
-	count(nic, NIC_TX_FRAMES, 1);
-	count(nic, NIC_TX_BYTES, len);
-	return 0;
+	/* The source MAC once: the kernel copies these headers into every
+	 * segment, so what passes here is what each wire frame carries. */
+	if (netframe_check_send(frame, tso->header_len, nic->mac) != NETFRAME_OK) {
+		count(nic, NIC_TX_FORGED, 1);
+		return -1;
+	}
+	uint8_t gso = tso->ipv6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4;
+	struct virtio_net_hdr h = {.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+				   .gso_type = tso->segment ? gso : VIRTIO_NET_HDR_GSO_NONE,
+				   .hdr_len = tso->header_len,
+				   .gso_size = tso->segment,
+				   .csum_start = tso->tcp_offset,
+				   .csum_offset = 16}; /* struct tcphdr's check */
+	memcpy(buf, &h, NIC_VNET_HDR);
+	/* Counted as the wire sees it: each segment a frame with the headers. */
+	uint64_t payload = len - tso->header_len;
+	uint64_t segments = tso->segment ? (payload + tso->segment - 1) / tso->segment : 1;
+	return tap_write(nic, buf, NIC_VNET_HDR + len, segments,
+			 len + (segments - 1) * tso->header_len);
+}
+
+long nic_vnet_frame(const uint8_t *buf, size_t n)
+{
+	struct virtio_net_hdr h;
+	if (n < NIC_VNET_HDR)
+		return -1;
+	memcpy(&h, buf, sizeof(h));
+	if (h.gso_type != VIRTIO_NET_HDR_GSO_NONE || (h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM))
+		return -1; /* never offered (no TUNSETOFFLOAD) */
+	return NIC_VNET_HDR;
 }
 
 long nic_take_frame(struct vm *vm, uint8_t *buf, size_t room)

@@ -61,6 +61,49 @@ int nic_attach_stream(struct vm *vm, int stream_fd, const uint8_t mac[NETFRAME_M
  * tap closed (the tap disappears with it), the NIC freed. */
 void nic_detach(struct vm *vm);
 
+/* Bytes of the virtio_net_hdr in front of every frame on a tap attached
+ * with IFF_VNET_HDR (nic_tap_attach), both ways. */
+#define NIC_VNET_HDR 10
+/* The largest TCP super-frame nic_send_tso takes: Ethernet header and an
+ * IP packet of at most 65535 bytes. */
+#define NIC_TSO_FRAME_MAX (LOCKVM_NET_HEADER + 65535)
+
+/* The tap fd was attached with IFF_VNET_HDR (nic_tap_attach): every frame
+ * read or written carries a virtio_net_hdr, and TCP super-frames may be
+ * written (the host kernel cuts them into segments). After nic_attach,
+ * before the vCPUs start; never for --net user (passt has no such header). */
+void nic_set_vnet(struct vm *vm);
+
+/* Whether nic_send_tso takes super-frames (a tap with vnet headers). */
+bool nic_can_tso(const struct vm *vm);
+
+/* A TCP super-frame for nic_send_tso: one Ethernet, IP and TCP header
+ * (header_len bytes, the TCP header from tcp_offset) and up to 64 KiB of
+ * payload that the host kernel sends as segments of `segment` bytes (the
+ * last may be shorter), each with a copy of the headers; IP lengths are
+ * the whole packet's and the TCP checksum field holds the pseudo-header
+ * sum (the kernel finishes it per segment). segment 0: one TCP frame of at
+ * most the MTU whose checksum the kernel finishes, no segmentation. */
+struct nic_tso {
+	bool ipv6;
+	uint16_t tcp_offset;
+	uint16_t header_len;
+	uint16_t segment;
+};
+
+/* Any thread, with nic_can_tso: checks a super-frame (its source MAC, once:
+ * every segment carries a copy of that header; its sizes) and writes it to
+ * the tap in one write, counted as the wire frames and bytes it becomes.
+ * buf holds NIC_VNET_HDR bytes of room (overwritten) before the len-byte
+ * frame; tso NULL sends a plain frame (nic_send_frame). 0, or -1 when it
+ * was dropped. */
+int nic_send_tso(struct vm *vm, uint8_t *buf, size_t len, const struct nic_tso *tso);
+
+/* The offset of the frame after a tap read of n bytes with a vnet header,
+ * or -1 when the header asks for what this NIC never offered (GSO, a
+ * checksum to finish) or the read is shorter than a header. */
+long nic_vnet_frame(const uint8_t *buf, size_t n);
+
 /* The fd the main thread should poll for input, or -1 (no NIC, or the
  * guest's queue is full: then poll again within NIC_FULL_RETRY_MS). */
 int nic_poll_fd(struct vm *vm);
