@@ -137,6 +137,7 @@ struct linux_fd_slot {
 #define LINUX_MAX_CPUS 8u
 
 /* Guest RAM above the runner's area as 4K frames with reference counts. */
+#define LINUX_ZERO_BATCH 4096u /* frames waiting to be zeroed, at most (16 MiB) */
 struct linux_pages {
 	/* Per vCPU: the frames written since its flush stub last ran (VMM
 	 * memory; linux_mm_cr3() copies them into its share of the list
@@ -151,10 +152,16 @@ struct linux_pages {
 	uint64_t first, count; /* frames [first, first + count), in pages */
 	uint64_t next;	       /* frames from here on were never handed out */
 	uint64_t nfree, used;
-	uint32_t *refs;		     /* per frame: address-space entries naming it */
-	uint32_t *free;		     /* stack of freed frames (zeroed) */
-	uint64_t run_first, run_len; /* freed frames not yet zeroed */
-	struct linux_mm *mms;	     /* every address space (ftruncate unmaps from each) */
+	uint32_t *refs; /* per frame: address-space entries naming it */
+	uint32_t *free; /* stack of freed frames (zeroed) */
+	/* Frames to zero at the next flush, in the order they came: a
+	 * process's pages go back in address order, which is their frames'
+	 * order or its reverse (the free stack is last in, first out), so
+	 * the flush finds runs either way and gives each run back in one
+	 * madvise (LINUX_ZERO_BATCH at most: then it flushes). */
+	uint32_t *zero;
+	uint64_t nzero;
+	struct linux_mm *mms; /* every address space (ftruncate unmaps from each) */
 };
 
 /* A mapping record (Linux's VMA): [start, end) with its rights. */
