@@ -334,12 +334,32 @@ struct linux_cpu {
 	uint64_t runs; /* entries into the guest with a task (/proc/stat) */
 };
 
+/*
+ * The bytes of the last few programs exec'd from the tree the user gave
+ * (linux_exec.c): `posix_spawn` of the same program, a shell's or make's
+ * children, read it again and again (busybox: 2 MiB per exec). A copy is
+ * used again only while the file's identity holds: device, inode, size,
+ * mtime and ctime as fstat() of the file opened for this exec says (any
+ * write, truncate or replacement on the host changes one of them). At most
+ * LINUX_EXEC_CACHE_FILES copies of LINUX_EXEC_CACHE_MAX bytes in all, in
+ * the VMM's heap: a larger file is read for its exec only.
+ */
+#define LINUX_EXEC_CACHE_FILES 8u
+#define LINUX_EXEC_CACHE_MAX   (16ULL << 20)
+struct linux_exec_file;
+struct linux_exec_cache {
+	struct linux_exec_file *files[LINUX_EXEC_CACHE_FILES]; /* most recent first */
+	uint64_t bytes;
+	uint64_t hits, misses; /* --stats */
+};
+
 struct linux_proc {
 	struct vm *vm;
 	struct linux_config cfg;
 	/* Memory: the VM's frame pool (linux_page.c), the runner's pages every
 	 * address space maps (the running task's address space is mm). */
 	struct linux_pages pages;
+	struct linux_exec_cache exec_cache;
 	/* vCPUs (linux_cpu.c): cpu holds bkl, and cur is its task. */
 	pthread_mutex_t bkl;
 	struct linux_cpu cpus[LINUX_MAX_CPUS];
@@ -679,8 +699,14 @@ void linux_spawn_free(struct linux_proc *proc);
 void linux_exec_search_path(struct linux_proc *proc, const char *name, const char *path, char *out,
 			    size_t len);
 /* A program's bytes, read whole from the VM's tree (*size of them): NULL
- * with *rc -errno when it is no executable regular file. */
+ * with *rc -errno when it is no executable regular file. Given back with
+ * linux_exec_file_put(): a file of the tree the user gave may be the
+ * exec cache's copy (struct linux_exec_cache). */
 uint8_t *linux_exec_read_path(struct linux_proc *proc, const char *path, uint64_t *size, long *rc);
+/* Done with bytes linux_exec_read_path() gave (NULL: nothing). */
+void linux_exec_file_put(uint8_t *bytes);
+/* Frees the exec cache's copies (the VM's end; none may be in use). */
+void linux_exec_cache_free(struct linux_proc *proc);
 
 /* argv then envp, NUL-terminated strings one after the other in buf. */
 struct linux_exec_args {

@@ -2,6 +2,7 @@
 #include <cpuid.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,8 +120,104 @@ static int args_script(struct linux_exec_args *args, const char *interp, const c
 
 /* ---- reading the files, from the VM's tree only ---- */
 
-/* A regular file with an x bit, read whole: a new buffer of *size bytes,
- * or NULL with -errno in *rc. */
+/* A program's bytes behind the pointer every caller holds, with what says
+ * whether a copy still is the file (struct linux_exec_cache). */
+struct linux_exec_file {
+	unsigned refs; /* the cache's while it lists the copy, and each exec's */
+	uint64_t size;
+	dev_t dev;
+	ino_t ino;
+	struct timespec mtime, ctime;
+	uint8_t bytes[];
+};
+
+static struct linux_exec_file *file_of(uint8_t *bytes)
+{
+	return (struct linux_exec_file *)(void *)(bytes - offsetof(struct linux_exec_file, bytes));
+}
+
+void linux_exec_file_put(uint8_t *bytes)
+{
+	if (!bytes)
+		return;
+	struct linux_exec_file *ef = file_of(bytes);
+	if (--ef->refs == 0)
+		free(ef);
+}
+
+static bool same_file(const struct linux_exec_file *ef, const struct stat *st)
+{
+	return ef->dev == st->st_dev && ef->ino == st->st_ino &&
+	       ef->size == (uint64_t)st->st_size && ef->mtime.tv_sec == st->st_mtim.tv_sec &&
+	       ef->mtime.tv_nsec == st->st_mtim.tv_nsec && ef->ctime.tv_sec == st->st_ctim.tv_sec &&
+	       ef->ctime.tv_nsec == st->st_ctim.tv_nsec;
+}
+
+/* Takes copy i out of the cache (an exec still using it keeps it). */
+static void cache_drop(struct linux_exec_cache *c, unsigned i)
+{
+	struct linux_exec_file *ef = c->files[i];
+	c->bytes -= ef->size;
+	memmove(&c->files[i], &c->files[i + 1],
+		(LINUX_EXEC_CACHE_FILES - 1 - i) * sizeof(c->files[0]));
+	c->files[LINUX_EXEC_CACHE_FILES - 1] = NULL;
+	linux_exec_file_put(ef->bytes);
+}
+
+/* The cached copy of the file st describes, with a reference for the
+ * caller, or NULL. A copy of the same inode that no longer matches is
+ * dropped. */
+static struct linux_exec_file *cache_find(struct linux_exec_cache *c, const struct stat *st)
+{
+	for (unsigned i = 0; i < LINUX_EXEC_CACHE_FILES && c->files[i]; i++) {
+		struct linux_exec_file *ef = c->files[i];
+		if (ef->dev != st->st_dev || ef->ino != st->st_ino)
+			continue;
+		if (!same_file(ef, st)) {
+			cache_drop(c, i);
+			break;
+		}
+		memmove(&c->files[1], &c->files[0],
+			i * sizeof(c->files[0])); /* most recent first */
+		c->files[0] = ef;
+		ef->refs++;
+		c->hits++;
+		return ef;
+	}
+	c->misses++;
+	return NULL;
+}
+
+/* Lists a copy just read (st: its file), dropping the least recently used
+ * ones to stay within the cache's bounds. */
+static void cache_add(struct linux_exec_cache *c, struct linux_exec_file *ef, const struct stat *st)
+{
+	if (ef->size > LINUX_EXEC_CACHE_MAX || ef->size != (uint64_t)st->st_size)
+		return; /* too large, or changing while it was read */
+	ef->dev = st->st_dev;
+	ef->ino = st->st_ino;
+	ef->mtime = st->st_mtim;
+	ef->ctime = st->st_ctim;
+	while (c->files[LINUX_EXEC_CACHE_FILES - 1] || c->bytes + ef->size > LINUX_EXEC_CACHE_MAX) {
+		unsigned last = LINUX_EXEC_CACHE_FILES - 1;
+		while (!c->files[last])
+			last--;
+		cache_drop(c, last);
+	}
+	memmove(&c->files[1], &c->files[0], (LINUX_EXEC_CACHE_FILES - 1) * sizeof(c->files[0]));
+	c->files[0] = ef;
+	c->bytes += ef->size;
+	ef->refs++;
+}
+
+void linux_exec_cache_free(struct linux_proc *proc)
+{
+	while (proc->exec_cache.files[0])
+		cache_drop(&proc->exec_cache, 0);
+}
+
+/* A regular file with an x bit, read whole (*size bytes, for
+ * linux_exec_file_put()), or NULL with -errno in *rc. */
 static uint8_t *read_node(struct linux_proc *proc, struct linux_node *node, uint64_t *size,
 			  long *rc)
 {
@@ -136,12 +233,21 @@ static uint8_t *read_node(struct linux_proc *proc, struct linux_node *node, uint
 		*rc = fd;
 		return NULL;
 	}
+	/* A file of the host's tree: its cached copy while it is the same file. */
+	struct stat st;
+	bool known = fd >= 0 && fstat(fd, &st) == 0;
+	struct linux_exec_file *ef = known ? cache_find(&proc->exec_cache, &st) : NULL;
+	if (ef) {
+		close(fd);
+		*size = ef->size;
+		return ef->bytes;
+	}
 	uint64_t len = node->size, done = 0;
 	/* Larger than RAM: it could never be loaded. */
-	uint8_t *buf = len > proc->vm->mem.size ? NULL : malloc(len ? len : 1);
-	*rc = buf ? 0 : -ENOMEM;
+	ef = len > proc->vm->mem.size ? NULL : malloc(sizeof(*ef) + (len ? len : 1));
+	*rc = ef ? 0 : -ENOMEM;
 	while (*rc == 0 && done < len) {
-		long n = linux_fs_pread(node, fd, buf + done, len - done, done);
+		long n = linux_fs_pread(node, fd, ef->bytes + done, len - done, done);
 		if (n <= 0)
 			*rc = n < 0 ? n : -EIO; /* shorter than its size said */
 		else
@@ -150,11 +256,15 @@ static uint8_t *read_node(struct linux_proc *proc, struct linux_node *node, uint
 	if (fd >= 0)
 		close(fd);
 	if (*rc < 0) {
-		free(buf);
+		free(ef);
 		return NULL;
 	}
+	ef->refs = 1;
+	ef->size = len;
+	if (known)
+		cache_add(&proc->exec_cache, ef, &st);
 	*size = len;
-	return buf;
+	return ef->bytes;
 }
 
 uint8_t *linux_exec_read_path(struct linux_proc *proc, const char *path, uint64_t *size, long *rc)
@@ -225,8 +335,8 @@ struct exec_image {
 
 static void image_free(struct exec_image *img)
 {
-	free(img->file_owned);
-	free(img->interp);
+	linux_exec_file_put(img->file_owned);
+	linux_exec_file_put(img->interp);
 }
 
 /*
@@ -252,7 +362,7 @@ static long exec_prepare(struct linux_proc *proc, struct exec_image *img,
 			return -ELOOP;
 		}
 		long rc = args_script(args, interp, arg[0] ? arg : NULL, img->filename);
-		free(img->file_owned);
+		linux_exec_file_put(img->file_owned);
 		img->file = img->file_owned = NULL;
 		if (rc == 0)
 			img->file = img->file_owned =
@@ -588,7 +698,7 @@ static long do_execveat(struct linux_proc *proc, uint64_t dirfd, uint64_t upath,
 	err[0] = '\0';
 	if (rc == 0)
 		rc = linux_exec_load(proc, file, size, filename, &args, err, sizeof(err));
-	free(file);
+	linux_exec_file_put(file);
 	linux_exec_args_free(&args);
 	if (rc == LINUX_EXEC_GONE) {
 		/* As Linux's SIGSEGV after the point of no return. */
