@@ -350,6 +350,7 @@ struct linux_exec_file;
 struct linux_exec_cache {
 	struct linux_exec_file *files[LINUX_EXEC_CACHE_FILES]; /* most recent first */
 	uint64_t bytes;
+	uint64_t frames;       /* guest frames the copies hold (linux_exec_share_frame) */
 	uint64_t hits, misses; /* --stats */
 };
 
@@ -599,6 +600,10 @@ uint64_t linux_vma_gap(struct linux_mm *mm, uint64_t len, uint64_t low, uint64_t
  * for what is there, contents kept (gaps become new mappings). Returns 0
  * or -errno. */
 int linux_mm_map(struct linux_proc *proc, uint64_t addr, uint64_t len, unsigned prot, bool zero);
+/* The page at addr (inside a private mapping) holds `frame` (a reference
+ * taken), no rights until linux_mm_map() gives them: a frame another
+ * holder keeps too is read-only, copied at the first write. */
+int linux_mm_map_frame(struct linux_proc *proc, uint64_t addr, uint64_t frame);
 
 /* A runner page at [addr, addr+len) with pte_bits in every address space
  * (identity mapped); pte_bits 0: nothing (below LOCKVM_RUNNER_END the
@@ -658,9 +663,12 @@ int linux_elf_parse(const uint8_t *file, uint64_t size, struct linux_elf *elf, c
 		    size_t errlen);
 
 /* Maps the checked image at link address + bias with its segments' rights,
- * written through linux_copy_out(). Returns 0 or -errno. */
+ * written through linux_copy_out(); with `cached` (the exec cache's copy of
+ * file), a page of a read-only segment that the file covers whole maps the
+ * copy's frame of that file page instead (shared by every process running
+ * the program, copy-on-write like a forked page). Returns 0 or -errno. */
 int linux_elf_map(struct linux_proc *proc, const uint8_t *file, const struct linux_elf *elf,
-		  uint64_t bias);
+		  uint64_t bias, struct linux_exec_file *cached);
 
 /* Whether an image the SDK loader would take looks like a Linux program
  * (ABI note, TLS segment, Linux OS ABI): `lockvm run` then asks for --linux. */
@@ -707,6 +715,11 @@ uint8_t *linux_exec_read_path(struct linux_proc *proc, const char *path, uint64_
 void linux_exec_file_put(uint8_t *bytes);
 /* Frees the exec cache's copies (the VM's end; none may be in use). */
 void linux_exec_cache_free(struct linux_proc *proc);
+/* The frame holding the cached file's page at file offset `off` (page
+ * aligned), filled from the copy first when `fill` (within the cache's
+ * frame budget), or 0. The cache keeps its own reference. */
+uint64_t linux_exec_share_frame(struct linux_proc *proc, struct linux_exec_file *cached,
+				uint64_t off, bool fill);
 
 /* argv then envp, NUL-terminated strings one after the other in buf. */
 struct linux_exec_args {

@@ -128,6 +128,11 @@ struct linux_exec_file {
 	dev_t dev;
 	ino_t ino;
 	struct timespec mtime, ctime;
+	/* Listed copies: guest frames of its pages that read-only segments
+	 * map (linux_elf_map()), nframes slots, 0 where none yet. */
+	struct linux_exec_cache *cache;
+	struct linux_pages *pages;
+	uint64_t *frames, nframes;
 	uint8_t bytes[];
 };
 
@@ -141,8 +146,51 @@ void linux_exec_file_put(uint8_t *bytes)
 	if (!bytes)
 		return;
 	struct linux_exec_file *ef = file_of(bytes);
-	if (--ef->refs == 0)
-		free(ef);
+	if (--ef->refs)
+		return;
+	for (uint64_t i = 0; ef->frames && i < ef->nframes; i++)
+		if (ef->frames[i]) {
+			linux_page_put(ef->pages, ef->frames[i]);
+			ef->cache->frames--;
+		}
+	free(ef->frames);
+	free(ef);
+}
+
+uint64_t linux_exec_share_frame(struct linux_proc *proc, struct linux_exec_file *cached,
+				uint64_t off, bool fill)
+{
+	uint64_t i = off / LOCKVM_PAGE_SIZE;
+	if (!cached->cache || (off & PAGE_MASK) || off + LOCKVM_PAGE_SIZE > cached->size)
+		return 0;
+	if (!cached->frames && fill) {
+		cached->nframes = cached->size / LOCKVM_PAGE_SIZE;
+		cached->frames = calloc(cached->nframes, sizeof(*cached->frames));
+	}
+	if (!cached->frames || cached->frames[i] || !fill)
+		return cached->frames ? cached->frames[i] : 0;
+	/* At most 16 MiB of frames, and a sixteenth of guest RAM. */
+	struct linux_exec_cache *c = cached->cache;
+	if (c->frames >= LINUX_EXEC_CACHE_MAX / LOCKVM_PAGE_SIZE ||
+	    c->frames >= proc->pages.count / 16)
+		return 0;
+	uint64_t frame = linux_page_alloc(&proc->pages);
+	uint8_t *host = frame ? linux_page_host(&proc->pages, frame) : NULL;
+	if (!host)
+		return 0;
+	memcpy(host, cached->bytes + off, LOCKVM_PAGE_SIZE);
+	cached->frames[i] = frame;
+	c->frames++;
+	return frame;
+}
+
+/* The cache's entry whose copy `bytes` is, or NULL. */
+static struct linux_exec_file *cached_copy(struct linux_proc *proc, const uint8_t *bytes)
+{
+	for (unsigned i = 0; i < LINUX_EXEC_CACHE_FILES && proc->exec_cache.files[i]; i++)
+		if (proc->exec_cache.files[i]->bytes == bytes)
+			return proc->exec_cache.files[i];
+	return NULL;
 }
 
 static bool same_file(const struct linux_exec_file *ef, const struct stat *st)
@@ -190,7 +238,8 @@ static struct linux_exec_file *cache_find(struct linux_exec_cache *c, const stru
 
 /* Lists a copy just read (st: its file), dropping the least recently used
  * ones to stay within the cache's bounds. */
-static void cache_add(struct linux_exec_cache *c, struct linux_exec_file *ef, const struct stat *st)
+static void cache_add(struct linux_exec_cache *c, struct linux_pages *pages,
+		      struct linux_exec_file *ef, const struct stat *st)
 {
 	if (ef->size > LINUX_EXEC_CACHE_MAX || ef->size != (uint64_t)st->st_size)
 		return; /* too large, or changing while it was read */
@@ -198,6 +247,8 @@ static void cache_add(struct linux_exec_cache *c, struct linux_exec_file *ef, co
 	ef->ino = st->st_ino;
 	ef->mtime = st->st_mtim;
 	ef->ctime = st->st_ctim;
+	ef->cache = c;
+	ef->pages = pages;
 	while (c->files[LINUX_EXEC_CACHE_FILES - 1] || c->bytes + ef->size > LINUX_EXEC_CACHE_MAX) {
 		unsigned last = LINUX_EXEC_CACHE_FILES - 1;
 		while (!c->files[last])
@@ -259,10 +310,9 @@ static uint8_t *read_node(struct linux_proc *proc, struct linux_node *node, uint
 		free(ef);
 		return NULL;
 	}
-	ef->refs = 1;
-	ef->size = len;
+	*ef = (struct linux_exec_file){.refs = 1, .size = len};
 	if (known)
-		cache_add(&proc->exec_cache, ef, &st);
+		cache_add(&proc->exec_cache, &proc->pages, ef, &st);
 	*size = len;
 	return ef->bytes;
 }
@@ -575,7 +625,8 @@ static int exec_commit(struct linux_proc *proc, const struct exec_image *img,
 	}
 	if (rc == 0) {
 		step = "image";
-		rc = linux_elf_map(proc, img->file, &img->elf, img->bias);
+		rc = linux_elf_map(proc, img->file, &img->elf, img->bias,
+				   cached_copy(proc, img->file));
 		proc->mm->brk_start = proc->mm->brk = img->elf.hi + img->bias;
 	}
 	uint64_t interp_bias = 0, entry = img->elf.entry + img->bias;
@@ -583,7 +634,8 @@ static int exec_commit(struct linux_proc *proc, const struct exec_image *img,
 		step = "interpreter";
 		rc = (int)place_interp(proc, &img->interp_elf, &interp_bias);
 		if (rc == 0)
-			rc = linux_elf_map(proc, img->interp, &img->interp_elf, interp_bias);
+			rc = linux_elf_map(proc, img->interp, &img->interp_elf, interp_bias,
+					   cached_copy(proc, img->interp));
 		entry = img->interp_elf.entry + interp_bias;
 	}
 	if (rc == 0) {

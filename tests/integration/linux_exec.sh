@@ -121,6 +121,13 @@ expect "execveat relative to a dirfd: AT_EXECFN is /dev/fd/N/NAME" 0 "execfn /de
 expect "execveat AT_EMPTY_PATH on an fd: AT_EXECFN is /dev/fd/N" 0 "execfn /dev/fd/4" \
 	"${RUN[@]}" --fs "$FS" --env LX_AT_FD=1 /bin/lx_exec at /bin lx_exec
 
+# the exec cache's shared pages are copy-on-write: lx_exec writes into its read-only data
+# (mprotect) and execs itself again, which reads the file's bytes
+expect "exec cache: a write into a program's read-only data changes the writer's copy only" 0 \
+	"ok exec after a write into read-only data: the file's bytes" \
+	"${RUN[@]}" --fs "$FS" /bin/lx_exec text start
+grep -q FAILED <<<"$out" && fail "exec cache, text write: $(grep FAILED <<<"$out" | tr '\n' '|')"
+
 # what survives an exec: lx_exec before sets it up and execs itself
 run_capture "${RUN[@]}" --fs "$FS" /bin/lx_exec before
 n=0
