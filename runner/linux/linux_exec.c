@@ -206,8 +206,8 @@ static void cache_drop(struct linux_exec_cache *c, unsigned i)
 {
 	struct linux_exec_file *ef = c->files[i];
 	c->bytes -= ef->size;
-	memmove(&c->files[i], &c->files[i + 1],
-		(LINUX_EXEC_CACHE_FILES - 1 - i) * sizeof(c->files[0]));
+	for (; i + 1 < LINUX_EXEC_CACHE_FILES; i++)
+		c->files[i] = c->files[i + 1];
 	c->files[LINUX_EXEC_CACHE_FILES - 1] = NULL;
 	linux_exec_file_put(ef->bytes);
 }
@@ -225,8 +225,8 @@ static struct linux_exec_file *cache_find(struct linux_exec_cache *c, const stru
 			cache_drop(c, i);
 			break;
 		}
-		memmove(&c->files[1], &c->files[0],
-			i * sizeof(c->files[0])); /* most recent first */
+		for (unsigned k = i; k > 0; k--) /* most recent first */
+			c->files[k] = c->files[k - 1];
 		c->files[0] = ef;
 		ef->refs++;
 		c->hits++;
@@ -255,7 +255,8 @@ static void cache_add(struct linux_exec_cache *c, struct linux_pages *pages,
 			last--;
 		cache_drop(c, last);
 	}
-	memmove(&c->files[1], &c->files[0], (LINUX_EXEC_CACHE_FILES - 1) * sizeof(c->files[0]));
+	for (unsigned k = LINUX_EXEC_CACHE_FILES - 1; k > 0; k--)
+		c->files[k] = c->files[k - 1];
 	c->files[0] = ef;
 	c->bytes += ef->size;
 	ef->refs++;
