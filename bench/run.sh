@@ -361,6 +361,35 @@ else
 	echo "BENCH linux-busybox skipped: busybox-static not installed"
 fi
 
+# linux-build: `make -j2` of a small multi-file C project with gcc (the project of
+# tests/integration/linux_thread.sh: two sources, a Makefile), wall time in a --linux VM with
+# --fs / (its sources written under the VM's /tmp) / natively in a scratch directory, the
+# same script. Interleaved, best of 3 each. Target <= 2.
+if command -v make >/dev/null && command -v gcc >/dev/null; then
+	# shellcheck disable=SC2016 # expanded by the shell that runs the project, not here
+	build_sh='cd "$1" && rm -f a.c b.c a.o b.o prog Makefile &&
+printf "int b(void);\n#include <stdio.h>\nint main(void){printf(\"sum %%d\\\\n\", b()+1);return 0;}\n" >a.c &&
+printf "int b(void){return 41;}\n" >b.c &&
+printf "prog: a.o b.o\n\tgcc -o \$@ a.o b.o\n%%.o: %%.c\n\tgcc -c -o \$@ \$<\n" >Makefile &&
+make -j2 >/dev/null && ./prog'
+	mkdir -p "$T/build"
+	REPEAT=1 bd_vm="" bd_native=""
+	for _ in 1 2 3; do
+		bd_native+="$(secs /bin/sh -c "$build_sh" sh "$T/build") "
+		bd_vm+="$(secs "$L" run --linux --mem 2G --fs / /bin/sh -c "$build_sh" sh /tmp) "
+	done
+	bd_native=$(tr ' ' '\n' <<<"$bd_native" | grep . | best)
+	bd_vm=$(tr ' ' '\n' <<<"$bd_vm" | grep . | best)
+	ok=$("$L" run --linux --mem 2G --fs / /bin/sh -c "$build_sh" sh /tmp 2>&1)
+	if [ "$ok" != "sum 42" ]; then
+		echo "BENCH linux-build: the VM's build printed '$ok', not 'sum 42'"
+		bd_vm="" # a failed build's time is no figure
+	fi
+	echo "BENCH linux-build ratio=$(ratio "$bd_vm" "$bd_native") vm=${bd_vm}s native=${bd_native}s (make -j2 of a two-file C project with gcc, --fs / vs natively; best of 3; target <= 2)"
+else
+	echo "BENCH linux-build skipped: make or gcc not installed"
+fi
+
 # net: frames/s from netsend.elf through the VM's tap / bench/tapsend writing the same
 # 60-byte frames to its own tap, both ports of one bridge in a private network namespace
 # (nothing leaves it; the frames go to a MAC no port has, so the bridge floods them to

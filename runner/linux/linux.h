@@ -138,6 +138,7 @@ struct linux_fd_slot {
 #define LINUX_MAX_CPUS 8u
 
 /* Guest RAM above the runner's area as 4K frames with reference counts. */
+#define LINUX_ZERO_BATCH 4096u /* frames waiting to be zeroed, at most (16 MiB) */
 struct linux_pages {
 	/* Per vCPU: the frames written since its flush stub last ran (VMM
 	 * memory; linux_mm_cr3() copies them into its share of the list
@@ -152,10 +153,16 @@ struct linux_pages {
 	uint64_t first, count; /* frames [first, first + count), in pages */
 	uint64_t next;	       /* frames from here on were never handed out */
 	uint64_t nfree, used;
-	uint32_t *refs;		     /* per frame: address-space entries naming it */
-	uint32_t *free;		     /* stack of freed frames (zeroed) */
-	uint64_t run_first, run_len; /* freed frames not yet zeroed */
-	struct linux_mm *mms;	     /* every address space (ftruncate unmaps from each) */
+	uint32_t *refs; /* per frame: address-space entries naming it */
+	uint32_t *free; /* stack of freed frames (zeroed) */
+	/* Frames to zero at the next flush, in the order they came: a
+	 * process's pages go back in address order, which is their frames'
+	 * order or its reverse (the free stack is last in, first out), so
+	 * the flush finds runs either way and gives each run back in one
+	 * madvise (LINUX_ZERO_BATCH at most: then it flushes). */
+	uint32_t *zero;
+	uint64_t nzero;
+	struct linux_mm *mms; /* every address space (ftruncate unmaps from each) */
 };
 
 /* A mapping record (Linux's VMA): [start, end) with its rights. */
@@ -341,12 +348,33 @@ struct linux_cpu {
 	uint64_t runs; /* entries into the guest with a task (/proc/stat) */
 };
 
+/*
+ * The bytes of the last few programs exec'd from the tree the user gave
+ * (linux_exec.c): `posix_spawn` of the same program, a shell's or make's
+ * children, read it again and again (busybox: 2 MiB per exec). A copy is
+ * used again only while the file's identity holds: device, inode, size,
+ * mtime and ctime as fstat() of the file opened for this exec says (any
+ * write, truncate or replacement on the host changes one of them). At most
+ * LINUX_EXEC_CACHE_FILES copies of LINUX_EXEC_CACHE_MAX bytes in all, in
+ * the VMM's heap: a larger file is read for its exec only.
+ */
+#define LINUX_EXEC_CACHE_FILES 8u
+#define LINUX_EXEC_CACHE_MAX   (16ULL << 20)
+struct linux_exec_file;
+struct linux_exec_cache {
+	struct linux_exec_file *files[LINUX_EXEC_CACHE_FILES]; /* most recent first */
+	uint64_t bytes;
+	uint64_t frames;       /* guest frames the copies hold (linux_exec_share_frame) */
+	uint64_t hits, misses; /* --stats */
+};
+
 struct linux_proc {
 	struct vm *vm;
 	struct linux_config cfg;
 	/* Memory: the VM's frame pool (linux_page.c), the runner's pages every
 	 * address space maps (the running task's address space is mm). */
 	struct linux_pages pages;
+	struct linux_exec_cache exec_cache;
 	/* vCPUs (linux_cpu.c): cpu holds bkl, and cur is its task. */
 	pthread_mutex_t bkl;
 	struct linux_cpu cpus[LINUX_MAX_CPUS];
@@ -594,6 +622,10 @@ uint64_t linux_vma_gap(struct linux_mm *mm, uint64_t len, uint64_t low, uint64_t
  * for what is there, contents kept (gaps become new mappings). Returns 0
  * or -errno. */
 int linux_mm_map(struct linux_proc *proc, uint64_t addr, uint64_t len, unsigned prot, bool zero);
+/* The page at addr (inside a private mapping) holds `frame` (a reference
+ * taken), no rights until linux_mm_map() gives them: a frame another
+ * holder keeps too is read-only, copied at the first write. */
+int linux_mm_map_frame(struct linux_proc *proc, uint64_t addr, uint64_t frame);
 
 /* A runner page at [addr, addr+len) with pte_bits in every address space
  * (identity mapped); pte_bits 0: nothing (below LOCKVM_RUNNER_END the
@@ -653,9 +685,12 @@ int linux_elf_parse(const uint8_t *file, uint64_t size, struct linux_elf *elf, c
 		    size_t errlen);
 
 /* Maps the checked image at link address + bias with its segments' rights,
- * written through linux_copy_out(). Returns 0 or -errno. */
+ * written through linux_copy_out(); with `cached` (the exec cache's copy of
+ * file), a page of a read-only segment that the file covers whole maps the
+ * copy's frame of that file page instead (shared by every process running
+ * the program, copy-on-write like a forked page). Returns 0 or -errno. */
 int linux_elf_map(struct linux_proc *proc, const uint8_t *file, const struct linux_elf *elf,
-		  uint64_t bias);
+		  uint64_t bias, struct linux_exec_file *cached);
 
 /* Whether an image the SDK loader would take looks like a Linux program
  * (ABI note, TLS segment, Linux OS ABI): `lockvm run` then asks for --linux. */
@@ -694,8 +729,19 @@ void linux_spawn_free(struct linux_proc *proc);
 void linux_exec_search_path(struct linux_proc *proc, const char *name, const char *path, char *out,
 			    size_t len);
 /* A program's bytes, read whole from the VM's tree (*size of them): NULL
- * with *rc -errno when it is no executable regular file. */
+ * with *rc -errno when it is no executable regular file. Given back with
+ * linux_exec_file_put(): a file of the tree the user gave may be the
+ * exec cache's copy (struct linux_exec_cache). */
 uint8_t *linux_exec_read_path(struct linux_proc *proc, const char *path, uint64_t *size, long *rc);
+/* Done with bytes linux_exec_read_path() gave (NULL: nothing). */
+void linux_exec_file_put(uint8_t *bytes);
+/* Frees the exec cache's copies (the VM's end; none may be in use). */
+void linux_exec_cache_free(struct linux_proc *proc);
+/* The frame holding the cached file's page at file offset `off` (page
+ * aligned), filled from the copy first when `fill` (within the cache's
+ * frame budget), or 0. The cache keeps its own reference. */
+uint64_t linux_exec_share_frame(struct linux_proc *proc, struct linux_exec_file *cached,
+				uint64_t off, bool fill);
 
 /* argv then envp, NUL-terminated strings one after the other in buf. */
 struct linux_exec_args {

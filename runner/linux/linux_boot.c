@@ -212,6 +212,7 @@ void linux_free(struct linux_proc *proc)
 	linux_mm_put(proc->mm);
 	proc->mm = NULL;
 	linux_shm_free_all(proc);
+	linux_exec_cache_free(proc);
 	linux_fs_free(&proc->fs);
 	linux_mm_free(proc);
 	if (proc->cfg.fs_fd >= 0)

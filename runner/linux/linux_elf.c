@@ -206,19 +206,75 @@ static unsigned page_prot(const uint8_t *file, const struct linux_elf *elf, uint
 	return prot;
 }
 
+/* The file offset of the page at link-time address `page` when one
+ * segment alone touches it, read-only, and its file bytes cover the page
+ * whole: the page is that file page as it is, the same for every process
+ * running the program. */
+static bool page_of_file(const uint8_t *file, const struct linux_elf *elf, uint64_t page,
+			 uint64_t *off)
+{
+	unsigned segments = 0;
+	bool whole = false;
+	for (unsigned i = 0; i < elf->phnum; i++) {
+		Elf64_Phdr ph = phdr_at(file, elf->phoff, i);
+		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
+			continue;
+		if (page < (ph.p_vaddr & ~PAGE_MASK) || page >= ph.p_vaddr + ph.p_memsz)
+			continue;
+		segments++;
+		whole = !(ph.p_flags & PF_W) && page >= ph.p_vaddr &&
+			page + LOCKVM_PAGE_SIZE <= ph.p_vaddr + ph.p_filesz;
+		if (whole)
+			*off = ph.p_offset + (page - ph.p_vaddr);
+	}
+	return segments == 1 && whole && !(*off & PAGE_MASK);
+}
+
+/* Segment ph's file bytes copied in, but the pages mapped from the cache. */
+static int copy_segment(struct linux_proc *proc, const uint8_t *file, const struct linux_elf *elf,
+			const Elf64_Phdr *ph, uint64_t bias, struct linux_exec_file *cached)
+{
+	uint64_t at = ph->p_vaddr, end = ph->p_vaddr + ph->p_filesz;
+	while (at < end) {
+		uint64_t page = at & ~PAGE_MASK, off;
+		uint64_t next = page + LOCKVM_PAGE_SIZE < end ? page + LOCKVM_PAGE_SIZE : end;
+		if (!cached || !page_of_file(file, elf, page, &off) ||
+		    !linux_exec_share_frame(proc, cached, off, false)) {
+			const uint8_t *from = file + ph->p_offset + (at - ph->p_vaddr);
+			if (linux_copy_out(proc, at + bias, from, next - at) < 0)
+				return -EFAULT;
+		}
+		at = next;
+	}
+	return 0;
+}
+
 int linux_elf_map(struct linux_proc *proc, const uint8_t *file, const struct linux_elf *elf,
-		  uint64_t bias)
+		  uint64_t bias, struct linux_exec_file *cached)
 {
 	uint64_t span = elf->hi - elf->lo;
-	/* Zeroed and writable while copying; final rights below, page by page. */
-	int rc = linux_mm_map(proc, elf->lo + bias, span, LINUX_PROT_READ | LINUX_PROT_WRITE, true);
+	/* Zeroed and writable while copying; final rights below, page by page.
+	 * With the cache's copy: no frames at first, the file's shared pages
+	 * put in, then fresh frames for the others. */
+	int rc = linux_mm_map(proc, elf->lo + bias, span,
+			      cached ? 0u : LINUX_PROT_READ | LINUX_PROT_WRITE, true);
+	for (uint64_t page = elf->lo; cached && rc == 0 && page < elf->hi;
+	     page += LOCKVM_PAGE_SIZE) {
+		uint64_t off, frame;
+		if (page_of_file(file, elf, page, &off) &&
+		    (frame = linux_exec_share_frame(proc, cached, off, true)) != 0)
+			rc = linux_mm_map_frame(proc, page + bias, frame);
+	}
+	if (cached && rc == 0)
+		rc = linux_mm_map(proc, elf->lo + bias, span, LINUX_PROT_READ | LINUX_PROT_WRITE,
+				  false);
 	if (rc < 0)
 		return rc;
 	for (unsigned i = 0; i < elf->phnum; i++) {
 		Elf64_Phdr ph = phdr_at(file, elf->phoff, i);
 		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
 			continue;
-		if (linux_copy_out(proc, ph.p_vaddr + bias, file + ph.p_offset, ph.p_filesz) < 0)
+		if (copy_segment(proc, file, elf, &ph, bias, cached) < 0)
 			return -EFAULT;
 	}
 	/* Gaps between segments are given back. */

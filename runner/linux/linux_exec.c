@@ -2,6 +2,7 @@
 #include <cpuid.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,8 +120,156 @@ static int args_script(struct linux_exec_args *args, const char *interp, const c
 
 /* ---- reading the files, from the VM's tree only ---- */
 
-/* A regular file with an x bit, read whole: a new buffer of *size bytes,
- * or NULL with -errno in *rc. */
+/* A program's bytes behind the pointer every caller holds, with what says
+ * whether a copy still is the file (struct linux_exec_cache). */
+struct linux_exec_file {
+	unsigned refs; /* the cache's while it lists the copy, and each exec's */
+	uint64_t size;
+	dev_t dev;
+	ino_t ino;
+	struct timespec mtime, ctime;
+	/* Listed copies: guest frames of its pages that read-only segments
+	 * map (linux_elf_map()), nframes slots, 0 where none yet. */
+	struct linux_exec_cache *cache;
+	struct linux_pages *pages;
+	uint64_t *frames, nframes;
+	uint8_t bytes[];
+};
+
+static struct linux_exec_file *file_of(uint8_t *bytes)
+{
+	return (struct linux_exec_file *)(void *)(bytes - offsetof(struct linux_exec_file, bytes));
+}
+
+void linux_exec_file_put(uint8_t *bytes)
+{
+	if (!bytes)
+		return;
+	struct linux_exec_file *ef = file_of(bytes);
+	if (--ef->refs)
+		return;
+	for (uint64_t i = 0; ef->frames && i < ef->nframes; i++)
+		if (ef->frames[i]) {
+			linux_page_put(ef->pages, ef->frames[i]);
+			ef->cache->frames--;
+		}
+	free(ef->frames);
+	free(ef);
+}
+
+uint64_t linux_exec_share_frame(struct linux_proc *proc, struct linux_exec_file *cached,
+				uint64_t off, bool fill)
+{
+	uint64_t i = off / LOCKVM_PAGE_SIZE;
+	if (!cached->cache || (off & PAGE_MASK) || off + LOCKVM_PAGE_SIZE > cached->size)
+		return 0;
+	if (!cached->frames && fill) {
+		cached->nframes = cached->size / LOCKVM_PAGE_SIZE;
+		cached->frames = calloc(cached->nframes, sizeof(*cached->frames));
+	}
+	if (!cached->frames || cached->frames[i] || !fill)
+		return cached->frames ? cached->frames[i] : 0;
+	/* At most 16 MiB of frames, and a sixteenth of guest RAM. */
+	struct linux_exec_cache *c = cached->cache;
+	if (c->frames >= LINUX_EXEC_CACHE_MAX / LOCKVM_PAGE_SIZE ||
+	    c->frames >= proc->pages.count / 16)
+		return 0;
+	uint64_t frame = linux_page_alloc(&proc->pages);
+	uint8_t *host = frame ? linux_page_host(&proc->pages, frame) : NULL;
+	if (!host)
+		return 0;
+	memcpy(host, cached->bytes + off, LOCKVM_PAGE_SIZE);
+	cached->frames[i] = frame;
+	c->frames++;
+	return frame;
+}
+
+/* The cache's entry whose copy `bytes` is, or NULL. */
+static struct linux_exec_file *cached_copy(struct linux_proc *proc, const uint8_t *bytes)
+{
+	for (unsigned i = 0; i < LINUX_EXEC_CACHE_FILES && proc->exec_cache.files[i]; i++)
+		if (proc->exec_cache.files[i]->bytes == bytes)
+			return proc->exec_cache.files[i];
+	return NULL;
+}
+
+static bool same_file(const struct linux_exec_file *ef, const struct stat *st)
+{
+	return ef->dev == st->st_dev && ef->ino == st->st_ino &&
+	       ef->size == (uint64_t)st->st_size && ef->mtime.tv_sec == st->st_mtim.tv_sec &&
+	       ef->mtime.tv_nsec == st->st_mtim.tv_nsec && ef->ctime.tv_sec == st->st_ctim.tv_sec &&
+	       ef->ctime.tv_nsec == st->st_ctim.tv_nsec;
+}
+
+/* Takes copy i out of the cache (an exec still using it keeps it). */
+static void cache_drop(struct linux_exec_cache *c, unsigned i)
+{
+	struct linux_exec_file *ef = c->files[i];
+	c->bytes -= ef->size;
+	for (; i + 1 < LINUX_EXEC_CACHE_FILES; i++)
+		c->files[i] = c->files[i + 1];
+	c->files[LINUX_EXEC_CACHE_FILES - 1] = NULL;
+	linux_exec_file_put(ef->bytes);
+}
+
+/* The cached copy of the file st describes, with a reference for the
+ * caller, or NULL. A copy of the same inode that no longer matches is
+ * dropped. */
+static struct linux_exec_file *cache_find(struct linux_exec_cache *c, const struct stat *st)
+{
+	for (unsigned i = 0; i < LINUX_EXEC_CACHE_FILES && c->files[i]; i++) {
+		struct linux_exec_file *ef = c->files[i];
+		if (ef->dev != st->st_dev || ef->ino != st->st_ino)
+			continue;
+		if (!same_file(ef, st)) {
+			cache_drop(c, i);
+			break;
+		}
+		for (unsigned k = i; k > 0; k--) /* most recent first */
+			c->files[k] = c->files[k - 1];
+		c->files[0] = ef;
+		ef->refs++;
+		c->hits++;
+		return ef;
+	}
+	c->misses++;
+	return NULL;
+}
+
+/* Lists a copy just read (st: its file), dropping the least recently used
+ * ones to stay within the cache's bounds. */
+static void cache_add(struct linux_exec_cache *c, struct linux_pages *pages,
+		      struct linux_exec_file *ef, const struct stat *st)
+{
+	if (ef->size > LINUX_EXEC_CACHE_MAX || ef->size != (uint64_t)st->st_size)
+		return; /* too large, or changing while it was read */
+	ef->dev = st->st_dev;
+	ef->ino = st->st_ino;
+	ef->mtime = st->st_mtim;
+	ef->ctime = st->st_ctim;
+	ef->cache = c;
+	ef->pages = pages;
+	while (c->files[LINUX_EXEC_CACHE_FILES - 1] || c->bytes + ef->size > LINUX_EXEC_CACHE_MAX) {
+		unsigned last = LINUX_EXEC_CACHE_FILES - 1;
+		while (!c->files[last])
+			last--;
+		cache_drop(c, last);
+	}
+	for (unsigned k = LINUX_EXEC_CACHE_FILES - 1; k > 0; k--)
+		c->files[k] = c->files[k - 1];
+	c->files[0] = ef;
+	c->bytes += ef->size;
+	ef->refs++;
+}
+
+void linux_exec_cache_free(struct linux_proc *proc)
+{
+	while (proc->exec_cache.files[0])
+		cache_drop(&proc->exec_cache, 0);
+}
+
+/* A regular file with an x bit, read whole (*size bytes, for
+ * linux_exec_file_put()), or NULL with -errno in *rc. */
 static uint8_t *read_node(struct linux_proc *proc, struct linux_node *node, uint64_t *size,
 			  long *rc)
 {
@@ -136,12 +285,21 @@ static uint8_t *read_node(struct linux_proc *proc, struct linux_node *node, uint
 		*rc = fd;
 		return NULL;
 	}
+	/* A file of the host's tree: its cached copy while it is the same file. */
+	struct stat st;
+	bool known = fd >= 0 && fstat(fd, &st) == 0;
+	struct linux_exec_file *ef = known ? cache_find(&proc->exec_cache, &st) : NULL;
+	if (ef) {
+		close(fd);
+		*size = ef->size;
+		return ef->bytes;
+	}
 	uint64_t len = node->size, done = 0;
 	/* Larger than RAM: it could never be loaded. */
-	uint8_t *buf = len > proc->vm->mem.size ? NULL : malloc(len ? len : 1);
-	*rc = buf ? 0 : -ENOMEM;
+	ef = len > proc->vm->mem.size ? NULL : malloc(sizeof(*ef) + (len ? len : 1));
+	*rc = ef ? 0 : -ENOMEM;
 	while (*rc == 0 && done < len) {
-		long n = linux_fs_pread(node, fd, buf + done, len - done, done);
+		long n = linux_fs_pread(node, fd, ef->bytes + done, len - done, done);
 		if (n <= 0)
 			*rc = n < 0 ? n : -EIO; /* shorter than its size said */
 		else
@@ -150,11 +308,14 @@ static uint8_t *read_node(struct linux_proc *proc, struct linux_node *node, uint
 	if (fd >= 0)
 		close(fd);
 	if (*rc < 0) {
-		free(buf);
+		free(ef);
 		return NULL;
 	}
+	*ef = (struct linux_exec_file){.refs = 1, .size = len};
+	if (known)
+		cache_add(&proc->exec_cache, &proc->pages, ef, &st);
 	*size = len;
-	return buf;
+	return ef->bytes;
 }
 
 uint8_t *linux_exec_read_path(struct linux_proc *proc, const char *path, uint64_t *size, long *rc)
@@ -225,8 +386,8 @@ struct exec_image {
 
 static void image_free(struct exec_image *img)
 {
-	free(img->file_owned);
-	free(img->interp);
+	linux_exec_file_put(img->file_owned);
+	linux_exec_file_put(img->interp);
 }
 
 /*
@@ -252,7 +413,7 @@ static long exec_prepare(struct linux_proc *proc, struct exec_image *img,
 			return -ELOOP;
 		}
 		long rc = args_script(args, interp, arg[0] ? arg : NULL, img->filename);
-		free(img->file_owned);
+		linux_exec_file_put(img->file_owned);
 		img->file = img->file_owned = NULL;
 		if (rc == 0)
 			img->file = img->file_owned =
@@ -465,7 +626,8 @@ static int exec_commit(struct linux_proc *proc, const struct exec_image *img,
 	}
 	if (rc == 0) {
 		step = "image";
-		rc = linux_elf_map(proc, img->file, &img->elf, img->bias);
+		rc = linux_elf_map(proc, img->file, &img->elf, img->bias,
+				   cached_copy(proc, img->file));
 		proc->mm->brk_start = proc->mm->brk = img->elf.hi + img->bias;
 	}
 	uint64_t interp_bias = 0, entry = img->elf.entry + img->bias;
@@ -473,7 +635,8 @@ static int exec_commit(struct linux_proc *proc, const struct exec_image *img,
 		step = "interpreter";
 		rc = (int)place_interp(proc, &img->interp_elf, &interp_bias);
 		if (rc == 0)
-			rc = linux_elf_map(proc, img->interp, &img->interp_elf, interp_bias);
+			rc = linux_elf_map(proc, img->interp, &img->interp_elf, interp_bias,
+					   cached_copy(proc, img->interp));
 		entry = img->interp_elf.entry + interp_bias;
 	}
 	if (rc == 0) {
@@ -590,7 +753,7 @@ static long do_execveat(struct linux_proc *proc, uint64_t dirfd, uint64_t upath,
 	err[0] = '\0';
 	if (rc == 0)
 		rc = linux_exec_load(proc, file, size, filename, &args, err, sizeof(err));
-	free(file);
+	linux_exec_file_put(file);
 	linux_exec_args_free(&args);
 	if (rc == LINUX_EXEC_GONE) {
 		/* As Linux's SIGSEGV after the point of no return. */

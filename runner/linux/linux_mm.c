@@ -314,6 +314,24 @@ int linux_mm_map(struct linux_proc *proc, uint64_t addr, uint64_t len, unsigned 
 	return zero ? map_fresh(proc, addr, len, prot, 0) : protect(proc, addr, len, prot);
 }
 
+int linux_mm_map_frame(struct linux_proc *proc, uint64_t addr, uint64_t frame)
+{
+	const struct linux_vma *v = linux_vma_find(proc->mm, addr);
+	if (!v || v->shm || (v->flags & LINUX_VMA_SHARED))
+		return -EINVAL;
+	uint64_t *pte = linux_mm_pte(proc->mm, addr, true);
+	if (!pte)
+		return -ENOMEM;
+	if (*pte & PTE_P)
+		proc->tlb_stale = true;
+	if (*pte & PTE_USED)
+		linux_page_put(&proc->pages, *pte & PTE_ADDR);
+	linux_page_get(&proc->pages, frame);
+	*pte = frame | PTE_USED;
+	linux_mm_dirty(proc->mm, pte);
+	return 0;
+}
+
 static int unmap_range(struct linux_proc *proc, uint64_t addr, uint64_t len)
 {
 	if (linux_vma_remove(proc->mm, addr, addr + len) < 0)

@@ -35,7 +35,8 @@ int linux_pages_init(struct linux_pages *pg, struct guest_mem *mem, unsigned ncp
 	 * only backed as frames are used. */
 	pg->refs = calloc(pg->count, sizeof(*pg->refs));
 	pg->free = calloc(pg->count, sizeof(*pg->free));
-	if (!pg->refs || !pg->free) {
+	pg->zero = calloc(LINUX_ZERO_BATCH, sizeof(*pg->zero));
+	if (!pg->refs || !pg->free || !pg->zero) {
 		linux_pages_free(pg);
 		return -ENOMEM;
 	}
@@ -50,8 +51,11 @@ void linux_pages_free(struct linux_pages *pg)
 	}
 	free(pg->refs);
 	free(pg->free);
+	free(pg->zero);
 	pg->refs = NULL;
 	pg->free = NULL;
+	pg->zero = NULL;
+	pg->nzero = 0;
 	pg->count = 0;
 }
 
@@ -113,22 +117,31 @@ static void zero_frames(struct linux_pages *pg, uint64_t f, uint64_t n)
 
 void linux_page_flush(struct linux_pages *pg)
 {
-	if (pg->run_len)
-		zero_frames(pg, pg->run_first, pg->run_len);
-	pg->run_len = 0;
+	/* Runs of consecutive frames, rising or falling: one call each. */
+	uint64_t lo = 0, hi = 0;
+	for (uint64_t i = 0; i <= pg->nzero; i++) {
+		bool more = i < pg->nzero;
+		uint64_t f = more ? pg->zero[i] : 0;
+		if (more && i > 0 && f == hi + 1) {
+			hi = f; /* a rising run goes on */
+		} else if (more && i > 0 && f + 1 == lo) {
+			lo = f; /* a falling one */
+		} else {
+			if (i > 0)
+				zero_frames(pg, lo, hi - lo + 1);
+			lo = hi = f;
+		}
+	}
+	pg->nzero = 0;
 }
 
-/* Frame f is zeroed at the next linux_page_flush(): in runs, one madvise
- * per run of consecutive frames. */
+/* Frame f is zeroed at the next linux_page_flush() (batched: see
+ * struct linux_pages). */
 static void zero_later(struct linux_pages *pg, uint64_t f)
 {
-	if (pg->run_len && f == pg->run_first + pg->run_len) {
-		pg->run_len++;
-		return;
-	}
-	linux_page_flush(pg);
-	pg->run_first = f;
-	pg->run_len = 1;
+	if (pg->nzero == LINUX_ZERO_BATCH)
+		linux_page_flush(pg);
+	pg->zero[pg->nzero++] = (uint32_t)f;
 }
 
 void linux_page_put(struct linux_pages *pg, uint64_t gpa)

@@ -234,7 +234,7 @@ static int build(struct linux_proc *proc, struct linux_spawn *sp, const struct c
 			strerror((int)-lrc));
 	else if (linux_exec_load(proc, file, size, filename, &args, err, errlen) != 0)
 		lrc = -1;
-	free(file);
+	linux_exec_file_put(file);
 	linux_exec_args_free(&args);
 	if (lrc < 0)
 		return -1;

@@ -121,6 +121,13 @@ expect "execveat relative to a dirfd: AT_EXECFN is /dev/fd/N/NAME" 0 "execfn /de
 expect "execveat AT_EMPTY_PATH on an fd: AT_EXECFN is /dev/fd/N" 0 "execfn /dev/fd/4" \
 	"${RUN[@]}" --fs "$FS" --env LX_AT_FD=1 /bin/lx_exec at /bin lx_exec
 
+# the exec cache's shared pages are copy-on-write: lx_exec writes into its read-only data
+# (mprotect) and execs itself again, which reads the file's bytes
+expect "exec cache: a write into a program's read-only data changes the writer's copy only" 0 \
+	"ok exec after a write into read-only data: the file's bytes" \
+	"${RUN[@]}" --fs "$FS" /bin/lx_exec text start
+grep -q FAILED <<<"$out" && fail "exec cache, text write: $(grep FAILED <<<"$out" | tr '\n' '|')"
+
 # what survives an exec: lx_exec before sets it up and execs itself
 run_capture "${RUN[@]}" --fs "$FS" /bin/lx_exec before
 n=0
@@ -131,3 +138,32 @@ while IFS= read -r line; do
 	esac
 done <<<"$out"
 [ "$rc" -eq 0 ] && [ "$n" -eq 7 ] && pass "exec state: every check ran" || fail "exec state: exit $rc, $n checks: $(tail -n 2 <<<"$out" | tr '\n' '|')"
+
+# exec keeps a copy of a program from the host's tree (the exec cache) only while the file is
+# the same: one written over on the host in place (same size, new bytes), or cut to nothing
+# (ENOEXEC: the shell runs it as an empty script), after the VM ran it, runs as it is now. The VM runs the programs once, then waits for the
+# host's "goes" in /gate (a ready line, not a delay) and runs them again.
+if [ -n "$BUSYBOX" ]; then
+	C=$T_TMP/cache
+	mkdir -p "$C/bin" && chmod 755 "$C" "$C/bin"
+	cp "$BUSYBOX" "$C/bin/busybox" && cp "$BUSYBOX" "$C/bin/echo" && cp "$BUSYBOX" "$C/bin/printf"
+	printf '#!/bin/busybox sh\necho one\n' >"$C/s.sh" && chmod 755 "$C/s.sh"
+	printf wait >"$C/gate"
+	"${RUN[@]}" --timeout 60 --fs "$C" /bin/busybox sh -c '/s.sh; /bin/echo first; /bin/printf ""
+until [ "$(/bin/busybox cat /gate)" = goes ]; do :; done
+/s.sh; /bin/echo second; /bin/printf "third\n"; echo end' >"$T_TMP/cache.out" 2>&1 &
+	vm=$!
+	until grep -qx first "$T_TMP/cache.out" || ! kill -0 "$vm" 2>/dev/null; do sleep 0.05; done
+	printf '#!/bin/busybox sh\necho two\n' >"$C/s.sh" # same size, same inode
+	size=$(stat -c %s "$C/bin/echo")
+	{ printf '#!/bin/busybox sh\necho replaced\nexit 0\n' && head -c "$size" /dev/zero | tr '\0' '#'; } |
+		head -c "$size" >"$C/bin/echo" # same size and inode, a script now
+	: >"$C/bin/printf"
+	printf goes >"$C/gate"
+	wait "$vm"
+	got=$(tr '\n' ' ' <"$T_TMP/cache.out")
+	case $got in
+	"one first two replaced end ") pass "exec after the host changed the file: the new bytes (a script written over in place, a program made a script of the same size, one cut to nothing runs as an empty script)" ;;
+	*) fail "exec after the host changed the file: $got" ;;
+	esac
+fi

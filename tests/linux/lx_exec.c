@@ -1,4 +1,4 @@
-/* --linux test program: execve/execveat and what a new image gets (auxv values as Linux gives them, close-on-exec fds closed, caught signals reset, ignored ones and the mask kept, errors that leave the caller intact). */
+/* --linux test program: execve/execveat and what a new image gets (auxv values as Linux gives them, close-on-exec fds closed, caught signals reset, ignored ones and the mask kept, errors that leave the caller intact; a write into the program's own read-only data changes only the writer's copy). */
 #define _GNU_SOURCE
 #include <elf.h>
 #include <errno.h>
@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -190,6 +191,37 @@ static int at(const char *dir, const char *name)
 	return 1;
 }
 
+/* The exec cache maps the pages of a program's read-only segments from
+ * frames every process running it shares: copy-on-write. "text write"
+ * makes its read-only data writable, writes into it and execs itself;
+ * "text check" (the same file, its pages from the same frames) must read
+ * the file's bytes. */
+static const char text_marker[] = "lx_exec read-only data, as the file has it";
+
+static int text(const char *self, const char *stage)
+{
+	if (strcmp(stage, "start") == 0 || strcmp(stage, "write") == 0) {
+		if (strcmp(stage, "write") == 0) {
+			uintptr_t page = (uintptr_t)text_marker & ~(uintptr_t)4095;
+			CHECK(mprotect((void *)page, 4096, PROT_READ | PROT_WRITE) == 0,
+			      "mprotect of read-only data to read-write");
+			((volatile char *)text_marker)[0] = 'X';
+			CHECK(((volatile const char *)text_marker)[0] == 'X',
+			      "a write into data made writable takes effect");
+		}
+		/* start: the first image (not read through the VM's tree) execs
+		 * the file; write: the image the cache mapped execs it again. */
+		char *args[] = {(char *)self, "text", strcmp(stage, "start") == 0 ? "write" : "check",
+				NULL};
+		execve(self, args, environ);
+		CHECK(0, "execve of itself");
+		return 1;
+	}
+	CHECK(((volatile const char *)text_marker)[0] == 'l',
+	      "exec after a write into read-only data: the file's bytes (the writer had a copy)");
+	return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
@@ -205,6 +237,8 @@ int main(int argc, char **argv)
 		return big(argv[0]);
 	if (argc >= 4 && strcmp(argv[1], "at") == 0)
 		return at(argv[2], argv[3]);
-	fprintf(stderr, "usage: lx_exec auxv [EXECFN] | before | try PATH ARGS... | big | at DIR NAME\n");
+	if (argc >= 3 && strcmp(argv[1], "text") == 0)
+		return text(argv[0], argv[2]);
+	fprintf(stderr, "usage: lx_exec auxv [EXECFN] | before | try PATH ARGS... | big | at DIR NAME | text start\n");
 	return 2;
 }

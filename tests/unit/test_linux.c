@@ -208,6 +208,49 @@ static void frames_counted_and_zeroed(void **state)
 	guest_mem_unmap(&vm.mem);
 }
 
+/* Freed frames are zeroed in batches (linux_page_flush(): one madvise per
+ * run of consecutive frames): frames given back rising, falling, or
+ * neither, more than one batch at a time, all read zero when handed out
+ * again. */
+static void freed_frames_zeroed_in_batches(void **state)
+{
+	static struct vm vm;
+	struct linux_proc proc;
+	char err[256];
+	vm_init(&vm);
+	assert_int_equal(guest_mem_map(&vm.mem, 24ULL << 20), 0);
+	memset(&proc, 0, sizeof(proc));
+	proc.vm = &vm;
+	assert_int_equal(linux_mm_init(&proc, err, sizeof(err)), 0);
+	struct linux_pages *pg = &proc.pages;
+	enum { N = LINUX_ZERO_BATCH + 300 };
+	static uint64_t frames[N];
+	for (unsigned order = 0; order < 3; order++) {
+		for (unsigned i = 0; i < N; i++) {
+			frames[i] = linux_page_alloc(pg);
+			assert_true(frames[i] != 0);
+			memset(linux_page_host(pg, frames[i]), 0xAB, 4096);
+		}
+		for (unsigned i = 0; i < N; i++) {
+			/* rising, falling, then evens before odds */
+			unsigned k = order == 0	  ? i
+				     : order == 1 ? N - 1 - i
+						  : (i < N / 2 ? 2 * i : 2 * (i - N / 2) + 1);
+			linux_page_put(pg, frames[k]);
+		}
+		for (unsigned i = 0; i < N; i++) {
+			uint64_t f = linux_page_alloc(pg);
+			const uint8_t *h = linux_page_host(pg, f);
+			assert_true(f != 0 && h[0] == 0 && h[4095] == 0);
+			frames[i] = f;
+		}
+		for (unsigned i = 0; i < N; i++)
+			linux_page_put(pg, frames[i]);
+	}
+	linux_mm_free(&proc);
+	guest_mem_unmap(&vm.mem);
+}
+
 /* fork: the child sees the parent's memory as it was; a write on either
  * side copies the page for that side only; after the child goes, every
  * frame has one reference again. */
@@ -637,6 +680,7 @@ int main(void)
 	    cmocka_unit_test(listing_offsets_stable),
 	    cmocka_unit_test(user_pointers_checked_page_by_page),
 	    cmocka_unit_test(frames_counted_and_zeroed),
+	    cmocka_unit_test(freed_frames_zeroed_in_batches),
 	    cmocka_unit_test(fork_copies_on_write),
 	    cmocka_unit_test(exec_replaces_address_space),
 	    cmocka_unit_test(tmp_nodes_live_while_referenced),
