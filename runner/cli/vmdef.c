@@ -19,7 +19,6 @@
 #include "util.h"
 #include "vmdef_options.h"
 
-
 enum section {
 	SECTION_NONE,	 /* before the first header */
 	SECTION_VM,	 /* [vm] */

@@ -135,7 +135,7 @@ struct run_options {
 	struct ident_rlimit rlimits[IDENT_RLIMITS];
 	bool ident_given; /* any of the above */
 	bool vcpus_given; /* --vcpus; without it a --linux guest has 2 */
-	bool mem_given;   /* --mem; without it a --linux guest has RUN_LINUX_DEFAULT_MEM */
+	bool mem_given;	  /* --mem; without it a --linux guest has RUN_LINUX_DEFAULT_MEM */
 };
 
 /* Per-VM resources taken for the VMM's lifetime and given back after. */

@@ -294,18 +294,25 @@ static int spawn(struct linux_proc *proc, struct linux_spawn *sp, char *err, siz
 }
 
 /* Sends the client's signals (to the running task only when it may take
- * them: *hit says so) and collects an exited process. Under vm->lock. */
+ * them: *hit says so) and collects an exited process. Under vm->lock, which
+ * it lets go while it signals: a signal wakes idle vCPUs, and that takes
+ * vm->lock (on several vCPUs; the lock is not recursive). The slot stays
+ * this vCPU's meanwhile (the main thread only adds kills to a running one). */
 static bool tend_running(struct linux_proc *proc, struct linux_spawn *sp, bool may_signal_cur,
 			 bool *hit)
 {
 	struct linux_task *t = linux_task_find(proc, sp->pid);
-	if (t && (t != proc->cur || may_signal_cur)) {
-		for (unsigned sig = 1; sp->kills; sig++)
-			if (sp->kills & (1ULL << (sig - 1))) {
-				sp->kills &= ~(1ULL << (sig - 1));
+	if (t && sp->kills && (t != proc->cur || may_signal_cur)) {
+		uint64_t kills = sp->kills;
+		sp->kills = 0;
+		pthread_mutex_unlock(&proc->vm->lock);
+		for (unsigned sig = 1; kills; sig++)
+			if (kills & (1ULL << (sig - 1))) {
+				kills &= ~(1ULL << (sig - 1));
 				linux_task_signal(proc, t, sig);
 				*hit |= t == proc->cur;
 			}
+		pthread_mutex_lock(&proc->vm->lock);
 	}
 	if (t && (t->run != LINUX_TASK_ZOMBIE || t == proc->cur))
 		return false; /* runs, or its exit call has not returned yet */

@@ -83,9 +83,10 @@ struct oci_config {
 	const char *resolv_source; /* the bind mount's source for /etc/resolv.conf: --dns */
 	bool cri_sandbox;	   /* a Kubernetes pod's sandbox (pause) container: no NIC */
 	const char *selinux_label;
-	uint64_t mem_limit;	/* linux.resources.memory.limit, 0: none */
-	uint64_t cpu_quota;	/* linux.resources.cpu.quota (µs), 0: none */
-	uint64_t cpu_period;	/* µs; 100000 when unset */
+	const char *apparmor_profile; /* the engine's; the VM runs under lockvm's own (said) */
+	uint64_t mem_limit;	      /* linux.resources.memory.limit, 0: none */
+	uint64_t cpu_quota;	      /* linux.resources.cpu.quota (µs), 0: none */
+	uint64_t cpu_period;	      /* µs; 100000 when unset */
 	uint64_t cpu_shares;	/* linux.resources.cpu.shares: the VM's --cpu-shares; 0: unset */
 	const char *vm_mem;	/* io.lockvm.mem */
 	const char *vm_seccomp; /* io.lockvm.seccomp */

@@ -137,6 +137,11 @@ static pid_t do_create(const struct create_opts *o, struct oci_state *s, struct 
 	snprintf(s->rootfs, sizeof(s->rootfs), "%s", b->root);
 	now_rfc3339(s->created, sizeof(s->created));
 	oci_state_set_annotations(s, &b->config);
+	const char *aa = b->config.apparmor_profile;
+	if (aa && aa[0])
+		oci_warn("process.apparmorProfile %.64s: the VM runs under lockvm's own per-VM "
+			 "AppArmor profile (where AppArmor is on), written for its VMM",
+			 aa);
 	int console_fd = -1;
 	if (!l || oci_launch_prepare(b, s->vm_name, l, err, sizeof(err)) < 0 ||
 	    (b->config.terminal && (console_fd = oci_console_open(&b->config, o->console_socket,

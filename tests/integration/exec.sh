@@ -52,8 +52,12 @@ expect "exec --env without =" 125 "want NAME=VALUE" "${L[@]}" exec --env novalue
 p=$!
 for _ in $(seq 1 300); do grep -q ready "$T_TMP/sig.out" && break; sleep 0.1; done # its trap is set
 kill -INT "$p"
+# A hang is a failure, not a stuck suite: a watchdog ends the client after 60 s.
+(sleep 60; kill -9 "$p" 2>/dev/null) &
+watchdog=$!
 wait "$p"
 rc=$?
+kill "$watchdog" 2>/dev/null
 [ "$rc" = 5 ] && grep -q got-int "$T_TMP/sig.out" && pass "exec: SIGINT passed on to the process" ||
 	fail "exec: SIGINT: rc=$rc $(cat "$T_TMP/sig.out")"
 

@@ -182,8 +182,8 @@ static void test_argv(void **state)
 	int argc;
 	char **argv = run_argv_of(text, sizeof(text) - 1, &argc);
 	/* no --mem nor --vcpus: run's own defaults */
-	const char *want[] = {"run", "--detach", "--name", "vm1", "--disk", "/a,ro,rw", "/g.elf",
-			      "--",  "--",	 "-x"};
+	const char *want[] = {"run",	  "--detach", "--name", "vm1", "--disk",
+			      "/a,ro,rw", "/g.elf",   "--",	"--",  "-x"};
 	assert_argv(argv, argc, want, sizeof(want) / sizeof(want[0]));
 	assert_null(argv[argc]);
 	vmdef_argv_free(argv);
