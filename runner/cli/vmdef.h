@@ -37,7 +37,7 @@ struct vmdef {
 	char *guest; /* absolute path of the guest ELF */
 	char *mem;   /* as written; NULL: run's default (64M, a linux = yes guest 1G) */
 	uint64_t mem_bytes;
-	unsigned vcpus; /* 0: run's default (1, a linux = yes guest 2) */
+	unsigned vcpus; /* 0: run's default (1) */
 	char *timeout;	/* NULL: none */
 	char *cpus;	/* NULL: no quota */
 	char *seccomp;	/* NULL, "kill", "log" or "trap" */

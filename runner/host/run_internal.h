@@ -134,7 +134,7 @@ struct run_options {
 	uint32_t rlimit_set; /* bit n: --rlimit gave rlimits[n] */
 	struct ident_rlimit rlimits[IDENT_RLIMITS];
 	bool ident_given; /* any of the above */
-	bool vcpus_given; /* --vcpus; without it a --linux guest has 2 */
+	bool vcpus_given; /* --vcpus given */
 	bool mem_given;	  /* --mem; without it a --linux guest has RUN_LINUX_DEFAULT_MEM */
 };
 

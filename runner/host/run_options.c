@@ -47,7 +47,7 @@ static const struct cliopt run_options_table[] = {
     {"mem", 'm', required_argument, 0, "SIZE",
      "guest RAM (K/M/G suffix; default 64M, --linux 1G; 8M..256G, multiple of 2M)"},
     {"vcpus", 'c', required_argument, 0, "N",
-     "vCPUs, one host thread each (1-64, default 1; --linux: 1-8, default 2)"},
+     "vCPUs, one host thread each (1-64; --linux: 1-8; default 1)"},
     {"disk", 'k', required_argument, 0, "PATH[,ro|,shared][,dev]",
      "attach a disk image, or with ,dev a block device (repeatable, up to 16; no symbolic "
      "link in PATH)"},
@@ -521,8 +521,6 @@ void run_parse_options(int argc, char **argv, struct run_options *o)
 	check_volumes(o);
 	if (!o->linux_abi && o->pids)
 		die("run: --pids needs --linux");
-	if (o->linux_abi && !o->vcpus_given)
-		o->vcpus = 2; /* a job's threads and processes run two at once */
 	if (o->linux_abi && o->vcpus > LAUNCH_MAX_LINUX_VCPUS)
 		die("run: a --linux guest runs on 1 to %d vCPUs (--vcpus %u)",
 		    LAUNCH_MAX_LINUX_VCPUS, o->vcpus);

@@ -19,8 +19,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	/* whatever was accepted has an absolute guest and disks, within limits */
 	if (!def.guest || def.guest[0] != '/' || def.disk_count > LOCKVM_MAX_DISKS ||
-	    def.arg_count >= LOCKVM_MAX_ARGS || !def.mem || def.vcpus < 1 ||
-	    def.vcpus > LOCKVM_MAX_VCPUS)
+	    def.arg_count >= LOCKVM_MAX_ARGS || def.vcpus > LOCKVM_MAX_VCPUS ||
+	    (def.mem && !def.mem[0]))
 		abort();
 	for (unsigned i = 0; i < def.disk_count; i++)
 		if (!def.disks[i].path || def.disks[i].path[0] != '/')

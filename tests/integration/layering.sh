@@ -29,7 +29,9 @@ for s in registry_reap images_take apparmor_profile_load bridge_create cmd_save 
 	grep -qx "$s" <<<"$syms" && fail "layering: lockvm-vmm contains host-side $s" ||
 		pass "layering: lockvm-vmm has no $s"
 done
-for lib in json_object_new ini_parse selinux_ aa_change capng_; do
+# (json-c is linked: --record's writer, linux/linux_record.c, escapes the
+# guest's strings with it.)
+for lib in ini_parse selinux_ aa_change capng_; do
 	grep -q "^$lib" <<<"$syms" && fail "layering: lockvm-vmm links a library it does not need ($lib*)" ||
 		pass "layering: lockvm-vmm has no $lib* (its library is not linked)"
 done

@@ -384,6 +384,7 @@ if [ "$before" = "flooded-$$" ] && grep -q "sent 20000" "$T_TMP/flood.log" && [ 
 	pass "linux_nic: a SYN flood of 20,000 spoofed SYNs: the VM's server answers again after it, the VM within its memory"
 else
 	fail "linux_nic: SYN flood: before '$before', after '$after', VM exit $vm_rc, flood: $(tr '\n' '|' <"$T_TMP/flood.log") $(tail -n 3 "$T_TMP/flood-vm.log" | tr '\n' '|')"
+fi
 
 # ---- bulk TCP through the tap's offload: lwIP's segments leave as super-frames the host kernel cuts ----
 tcp_server echo 9002
