@@ -137,7 +137,12 @@ fi
 "$PROBE" --victim="$victim_pid" --unix="$UNIX_NAME" --cgroup-parent="$CG_PARENT" --wait \
 	>"$T_TMP/wait.out" 2>&1 &
 waiter_pid=$!
-for _ in $(seq 100); do grep -q READY "$T_TMP/wait.out" && break; sleep 0.05; done
+# READY comes from the confined child, PID and UID from the probe after its
+# spawn returns: two processes, either first, so both are waited for.
+for _ in $(seq 300); do
+	grep -q READY "$T_TMP/wait.out" && grep -q '^UID ' "$T_TMP/wait.out" && break
+	sleep 0.05
+done
 pid=$(sed -n 's/^PID //p' "$T_TMP/wait.out")
 vm_uid=$(sed -n 's/^UID //p' "$T_TMP/wait.out")
 if ! grep -q READY "$T_TMP/wait.out" || [ -z "$pid" ]; then
