@@ -9,7 +9,18 @@ TG=$B/tests/guests
 : "${LOCKVM_ROOT:=$(mktemp -d /tmp/lockvm-root.XXXXXX)}"
 export LOCKVM_ROOT
 T_TMP=$(mktemp -d /tmp/lockvm-t.XXXXXX)
-trap 'rm -rf "$T_TMP"' EXIT
+# at_exit CMD: CMD runs when this test script ends, in its own shell only.
+# bash runs an EXIT trap when a fatal signal ends it, and a subshell (`( ...
+# ) &`, a watchdog) killed before it has reset the traps it inherited would
+# run the script's: it removed T_TMP under a running test (exec.sh under
+# load). The guard keeps the cleanup to the shell that set it, asking the
+# kernel who runs it: a subshell's $BASHPID can still read as its parent's
+# that early.
+at_exit() {
+	# shellcheck disable=SC2064 # $$ and CMD are meant to expand now
+	trap "read -r _self _ </proc/self/stat; [ \"\$_self\" = $$ ] || exit; $1" EXIT
+}
+at_exit 'rm -rf "$T_TMP"'
 
 # A sanitizer build's VMM is dynamically linked (ASan cannot link static),
 # so it cannot start in the empty root of a confined run: there `lockvm run`

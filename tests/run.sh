@@ -18,7 +18,9 @@ if [ -z "$pattern" ]; then
 	rm -f "$stamp"
 	digest=$(tests/tree_digest.sh)
 fi
-trap 'rm -rf "$tmp_top"' EXIT
+# Only in this shell: a subshell killed before it reset the traps it
+# inherited would run it too (bash runs EXIT traps on fatal signals).
+trap 'read -r self _ </proc/self/stat; [ "$self" = '$$' ] || exit; rm -rf "$tmp_top"' EXIT
 
 count_output() { # $1 = test file, reads its output on stdin
 	local file=$1 line

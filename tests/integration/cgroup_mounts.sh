@@ -11,7 +11,7 @@ confined "cgroup mounts: a confined run makes a cgroup" || exit 0
 
 NS=lockvm-cgm-$$
 ip netns add "$NS" || { fail "ip netns add $NS"; exit 0; }
-trap 'ip netns del "$NS" 2>/dev/null; rm -rf "$T_TMP"' EXIT
+at_exit 'ip netns del "$NS" 2>/dev/null; rm -rf "$T_TMP"'
 
 # ip netns exec: no cgroup mount at all in the new /sys.
 run_capture ip netns exec "$NS" "$LOCKVM" run "$G/hello.elf"

@@ -30,7 +30,7 @@ cleanup() {
 	done
 	rm -rf "$T_TMP"
 }
-trap cleanup EXIT
+at_exit 'cleanup'
 
 # "Another VM": a process outside, and an abstract unix socket outside.
 sleep 600 &

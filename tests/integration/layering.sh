@@ -11,7 +11,7 @@ out=$(make -s layering BUILD="$BUILD_DIR" 2>&1) && [[ $out == *"need no host-sid
 
 # A VMM-side object that calls into the registry must make the check fail,
 # naming the object and the symbol.
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+tmp=$(mktemp -d); at_exit 'rm -rf "$tmp"'
 printf 'extern int registry_live(const char *);\nint layering_bad(void) { return registry_live("x"); }\n' >"$tmp/bad.c"
 cc -c "$tmp/bad.c" -o "$tmp/bad.o"
 out=$(make -s layering BUILD="$BUILD_DIR" LAYERING_EXTRA_VMM="$tmp/bad.o" 2>&1) &&

@@ -16,7 +16,7 @@ fi
 FS=$T_TMP/fs
 mkdir -p "$FS"
 mount -t tmpfs -o size=16m,nr_inodes=0,mode=0755 lockvm-bigdir "$FS" || { fail "linux_bigdir: mount a tmpfs"; exit 1; }
-trap 'umount -l "$FS"; rm -rf "$T_TMP"' EXIT
+at_exit 'umount -l "$FS"; rm -rf "$T_TMP"'
 mkdir -p "$FS/bin" "$FS/big" "$FS/edge" "$FS/over"
 cp "$BUSYBOX" "$FS/bin/busybox"
 python3 - "$FS" <<'PY'

@@ -19,7 +19,7 @@ cleanup() {
 	ip netns del "$NS" 2>/dev/null
 	rm -rf "$T_TMP"
 }
-trap cleanup EXIT
+at_exit 'cleanup'
 ip netns add "$NS" || { fail "linux_nic: ip netns add $NS"; exit 0; }
 # Commands in the namespace by nsenter (`ip netns exec` would remount /sys),
 # as scripts so that expect's timeout runs them.

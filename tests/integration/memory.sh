@@ -20,7 +20,7 @@ cleanup() {
 	for ((i = ${#restore[@]} - 1; i >= 0; i--)); do eval "${restore[$i]}"; done
 	rm -rf "$T_TMP"
 }
-trap cleanup EXIT
+at_exit 'cleanup'
 # set_host FILE VALUE: writes VALUE to FILE, remembering the old value; fails if not writable.
 set_host() {
 	local old

@@ -22,7 +22,7 @@ cleanup() {
 	ip netns del "$NS" 2>/dev/null
 	rm -rf "$T_TMP"
 }
-trap cleanup EXIT
+at_exit 'cleanup'
 ip netns add "$NS" || { fail "net: ip netns add $NS"; exit 0; }
 ip netns exec "$NS" ip link set lo up
 # Commands in the namespace, as scripts so that expect's timeout runs them.

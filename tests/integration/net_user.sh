@@ -24,7 +24,7 @@ cleanup() {
 	ip netns del "$NS" 2>/dev/null
 	rm -rf "$T_TMP"
 }
-trap cleanup EXIT
+at_exit 'cleanup'
 ip netns add "$NS" || { fail "net_user: ip netns add $NS"; exit 0; }
 mkdir -p "$T_TMP/bin"
 printf '#!/bin/sh\nexec nsenter --net=/var/run/netns/%s "$@"\n' "$NS" >"$T_TMP/bin/in_ns"

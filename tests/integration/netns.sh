@@ -17,7 +17,7 @@ cleanup() {
 	for n in "$ns" "$eng" "$out"; do ip netns del "$n" 2>/dev/null; done
 	rm -rf "$T_TMP"
 }
-trap cleanup EXIT
+at_exit 'cleanup'
 ip netns add "$ns" || { fail "netns: ip netns add $ns"; exit 0; }
 NSP=/run/netns/$ns
 name=nst-$$

@@ -459,7 +459,7 @@ if command -v podman >/dev/null; then podman_tests; else skip "oci: podman not i
 # namespace with a file server; both made here, no traffic leaves them.
 # ctr run --with-ns network:PATH puts PATH in config.json's linux.namespaces.
 NS_ENG=lvt-oci-eng-$$ NS_OUT=lvt-oci-out-$$ NS_SRV=""
-trap '[ -n "$NS_SRV" ] && kill "$NS_SRV" 2>/dev/null; ip netns del "$NS_ENG" 2>/dev/null; ip netns del "$NS_OUT" 2>/dev/null; rm -rf "$T_TMP"' EXIT
+at_exit '[ -n "$NS_SRV" ] && kill "$NS_SRV" 2>/dev/null; ip netns del "$NS_ENG" 2>/dev/null; ip netns del "$NS_OUT" 2>/dev/null; rm -rf "$T_TMP"'
 containerd_netns_tests() {
 	local sub=$(($$ % 200 + 20)) ns_eng=/run/netns/$NS_ENG ns_out=/run/netns/$NS_OUT
 	ip netns add "$NS_ENG" && ip netns add "$NS_OUT" &&

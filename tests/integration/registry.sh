@@ -10,7 +10,7 @@ L=("$LOCKVM" --root "$R")
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); $1"; }
 cleanup_vms() { for n in $("${L[@]}" list --json 2>/dev/null | json 'print(" ".join(v["name"] for v in d))' 2>/dev/null); do
 	"${L[@]}" kill "$n" >/dev/null 2>&1; done; }
-trap 'cleanup_vms; rm -rf "$T_TMP"' EXIT
+at_exit 'cleanup_vms; rm -rf "$T_TMP"'
 
 # --- names ---------------------------------------------------------------
 for bad in "" ".hidden" "-x" "a/b" "a b" "$(printf 'x%.0s' $(seq 65))" "caf$(printf '\xc3\xa9')"; do
