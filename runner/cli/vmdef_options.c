@@ -149,10 +149,7 @@ static int check_pids(const char *value, char *why, size_t len)
 static int check_cpu_shares(const char *value, char *why, size_t len)
 {
 	uint64_t n;
-	if (parse_uint(value, CGROUP_CPU_SHARES_MIN, CGROUP_CPU_SHARES_MAX, &n) < 0)
-		return err_fmt(why, len, "want a number from %d to %d (1024 is the default weight)",
-			       CGROUP_CPU_SHARES_MIN, CGROUP_CPU_SHARES_MAX);
-	return 0;
+	return cgroup_shares_parse(value, &n, why, len);
 }
 
 static int check_hostname(const char *value, char *why, size_t len)

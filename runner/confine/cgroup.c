@@ -187,6 +187,14 @@ static int cgroup_write_limits(const struct cgroup *cg, const struct cgroup_limi
 	return 0;
 }
 
+int cgroup_shares_parse(const char *text, uint64_t *shares, char *why, size_t len)
+{
+	if (parse_uint(text, CGROUP_CPU_SHARES_MIN, CGROUP_CPU_SHARES_MAX, shares) < 0)
+		return err_fmt(why, len, "want a number from %d to %d (1024 is the default weight)",
+			       CGROUP_CPU_SHARES_MIN, CGROUP_CPU_SHARES_MAX);
+	return 0;
+}
+
 uint64_t cgroup_shares_to_weight(uint64_t shares)
 {
 	if (shares < CGROUP_CPU_SHARES_MIN)

@@ -102,6 +102,9 @@ int cgroup_destroy(struct cgroup *cg);
 /* cgroup v2's cpu.weight (1-10000) for a v1 cpu.shares value (2-262144), the
  * mapping runc and crun use: 2 is 1, 262144 is 10000, the default 1024 is 39. */
 uint64_t cgroup_shares_to_weight(uint64_t shares);
+/* A --cpu-shares value (`run`, a definition's cpu_shares): 0, or -1 with
+ * why (the bounds). */
+int cgroup_shares_parse(const char *text, uint64_t *shares, char *why, size_t len);
 
 int cgroup_cpus_to_quota(const char *cpus, uint64_t period_us, uint64_t *quota_us);
 

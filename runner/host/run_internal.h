@@ -28,7 +28,8 @@
  * gcc, python, a pipeline of five dynamic programs, which 64M could not
  * hold), and free until touched (RAM is reserved lazily; the cgroup limit
  * is this plus the VMM's overhead). */
-#define RUN_LINUX_DEFAULT_MEM (1ULL << 30)
+#define RUN_LINUX_DEFAULT_MEM	(1ULL << 30)
+#define RUN_LINUX_DEFAULT_VCPUS 2 /* --linux without --vcpus */
 #include "volume_spec.h"
 
 struct sandbox_config;

@@ -47,7 +47,7 @@ static const struct cliopt run_options_table[] = {
     {"mem", 'm', required_argument, 0, "SIZE",
      "guest RAM (K/M/G suffix; default 64M, --linux 1G; 8M..256G, multiple of 2M)"},
     {"vcpus", 'c', required_argument, 0, "N",
-     "vCPUs, one host thread each (1-64; --linux: 1-8; default 1)"},
+     "vCPUs, one host thread each (1-64, default 1; --linux: 1-8, default 2)"},
     {"disk", 'k', required_argument, 0, "PATH[,ro|,shared][,dev]",
      "attach a disk image, or with ,dev a block device (repeatable, up to 16; no symbolic "
      "link in PATH)"},
@@ -463,14 +463,13 @@ void run_parse_options(int argc, char **argv, struct run_options *o)
 		case 'i': o->listen = arg; break;
 		case 'y': o->key = arg; break;
 		case RUN_OPT_REQUIRE_KEY: o->require_key = true; break;
-		case RUN_OPT_CPU_SHARES:
-			if (parse_uint(arg, CGROUP_CPU_SHARES_MIN, CGROUP_CPU_SHARES_MAX, &value) <
-			    0)
-				die("--cpu-shares '%s': want a number from %d to %d (1024 is the "
-				    "default weight)",
-				    arg, CGROUP_CPU_SHARES_MIN, CGROUP_CPU_SHARES_MAX);
+		case RUN_OPT_CPU_SHARES: {
+			char why[96];
+			if (cgroup_shares_parse(arg, &value, why, sizeof(why)) < 0)
+				die("--cpu-shares '%s': %s", arg, why);
 			o->cpu_shares = (unsigned)value;
 			break;
+		}
 		case RUN_OPT_PIDS:
 			if (parse_uint(arg, 1, LAUNCH_MAX_PIDS, &value) < 0)
 				die("--pids '%s': want a number from 1 to %d", arg,
@@ -516,6 +515,10 @@ void run_parse_options(int argc, char **argv, struct run_options *o)
 	 * until used; the cgroup limit follows it. */
 	if (o->linux_abi && !o->mem_given)
 		o->mem = RUN_LINUX_DEFAULT_MEM;
+	/* Two of a job's threads or processes run at once (a build's make and
+	 * its compiler, a test and its server); a restored VM keeps its own. */
+	if (o->linux_abi && !o->vcpus_given && !o->restore_mode && !o->incoming_mode)
+		o->vcpus = RUN_LINUX_DEFAULT_VCPUS;
 	if (o->linux_abi)
 		size_memory_fs(o);
 	check_volumes(o);

@@ -1029,6 +1029,11 @@ long linux_lookup_at(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, un
 long linux_parent_at(struct linux_proc *proc, uint64_t dirfd, uint64_t upath,
 		     struct linux_node **parent, char *last, size_t last_size, bool *exists,
 		     enum linux_last_kind *kind);
+/* The parent directory and last name (last_size 256) of a name to be made
+ * at (dirfd, path): -EEXIST when an entry is there, or the path ends in
+ * "." or "..", or names the root (mkdir, mknod, symlink, link). */
+long linux_new_name_at(struct linux_proc *proc, uint64_t dirfd, uint64_t upath,
+		       struct linux_node **parent, char *last, size_t last_size);
 
 /* Opening /dev/fd/N or /dev/tty (linux_dev.c): a new fd for the
  * program's fd N, or its terminal. Returns the fd or -errno. */

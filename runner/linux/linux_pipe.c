@@ -399,15 +399,11 @@ long linux_sys_mknodat(struct linux_proc *proc, const uint64_t *a)
 		return type == S_IFCHR || type == S_IFBLK || type == S_IFSOCK || type == S_IFDIR
 			   ? -EPERM
 			   : -EINVAL;
-	struct linux_node *parent = NULL, *node;
+	struct linux_node *parent, *node;
 	char last[256];
-	bool exists;
-	enum linux_last_kind kind;
-	long rc = linux_parent_at(proc, a[0], a[1], &parent, last, sizeof(last), &exists, &kind);
+	long rc = linux_new_name_at(proc, a[0], a[1], &parent, last, sizeof(last));
 	if (rc < 0)
-		return rc == -EBUSY ? -EEXIST : rc;
-	if (exists || kind != LAST_NAME)
-		return -EEXIST;
+		return rc;
 	if (type == S_IFIFO && parent->vol)
 		return -EPERM;
 	return linux_fs_create(&proc->fs, parent, last, type | (mode & 07777), &node);

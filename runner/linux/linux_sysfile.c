@@ -1045,17 +1045,25 @@ long linux_parent_at(struct linux_proc *proc, uint64_t dirfd, uint64_t upath,
 	return rc == -ENOENT && *parent ? 0 : rc;
 }
 
-long linux_sys_mkdirat(struct linux_proc *proc, const uint64_t *a)
+long linux_new_name_at(struct linux_proc *proc, uint64_t dirfd, uint64_t upath,
+		       struct linux_node **parent, char *last, size_t last_size)
 {
-	struct linux_node *parent = NULL, *node;
-	char last[256];
 	bool exists;
 	enum linux_last_kind kind;
-	long rc = linux_parent_at(proc, a[0], a[1], &parent, last, sizeof(last), &exists, &kind);
+	*parent = NULL;
+	long rc = linux_parent_at(proc, dirfd, upath, parent, last, last_size, &exists, &kind);
 	if (rc < 0)
-		return rc == -EBUSY ? -EEXIST : rc;
-	if (exists)
-		return -EEXIST;
+		return rc == -EBUSY ? -EEXIST : rc; /* the root, /tmp */
+	return exists || kind != LAST_NAME ? -EEXIST : 0;
+}
+
+long linux_sys_mkdirat(struct linux_proc *proc, const uint64_t *a)
+{
+	struct linux_node *parent, *node;
+	char last[256];
+	long rc = linux_new_name_at(proc, a[0], a[1], &parent, last, sizeof(last));
+	if (rc < 0)
+		return rc;
 	rc = linux_fs_create(&proc->fs, parent, last, S_IFDIR | ((unsigned)a[2] & 07777), &node);
 	return linux_record_name(proc, rc, parent, last, LINUX_RECORD_CREATE);
 }

@@ -98,14 +98,10 @@ static long do_symlink(struct linux_proc *proc, uint64_t utarget, uint64_t dirfd
 	long rc = linux_user_string(proc, utarget, target, sizeof(target));
 	if (rc < 0)
 		return rc;
-	struct linux_node *parent = NULL;
-	bool exists;
-	enum linux_last_kind kind;
-	rc = linux_parent_at(proc, dirfd, upath, &parent, last, sizeof(last), &exists, &kind);
+	struct linux_node *parent;
+	rc = linux_new_name_at(proc, dirfd, upath, &parent, last, sizeof(last));
 	if (rc < 0)
-		return rc == -EBUSY ? -EEXIST : rc;
-	if (exists || kind != LAST_NAME)
-		return -EEXIST;
+		return rc;
 	return linux_fs_symlink(&proc->fs, parent, last, target);
 }
 
@@ -134,13 +130,9 @@ static long do_link(struct linux_proc *proc, uint64_t odirfd, uint64_t opath, ui
 	if (rc < 0)
 		return rc;
 	char last[256];
-	bool exists;
-	enum linux_last_kind kind;
-	rc = linux_parent_at(proc, ndirfd, npath, &parent, last, sizeof(last), &exists, &kind);
+	rc = linux_new_name_at(proc, ndirfd, npath, &parent, last, sizeof(last));
 	if (rc < 0)
-		return rc == -EBUSY ? -EEXIST : rc;
-	if (exists || kind != LAST_NAME)
-		return -EEXIST;
+		return rc;
 	return linux_fs_link(&proc->fs, node, parent, last);
 }
 
