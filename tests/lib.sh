@@ -57,7 +57,13 @@ confined() {
 }
 
 pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; }
+# With LOCKVM_TEST_FAILFAST set (tests/mutate.sh: one failure kills a
+# mutant) a failure in the script's own shell ends it there; tests/run.sh
+# stops the VMs it leaves.
+fail() {
+	echo "FAIL: $*"
+	if [ -n "${LOCKVM_TEST_FAILFAST:-}" ] && [ "$BASH_SUBSHELL" -eq 0 ]; then exit 1; fi
+}
 skip() { echo "SKIP: $*"; }
 
 # run_capture CMD... : runs CMD with a 60 s guard, sets $out (stdout+stderr)

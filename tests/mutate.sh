@@ -180,6 +180,9 @@ build_tree() { # $1 = log file, $2 = extra make targets
 	make -C "$TREE" -f Makefile -f "$SCRATCH/keep.mk" -j"$JOBS" all $2 >"$1" 2>&1
 }
 
+# One failure kills a mutant: a test file stops at its first (tests/lib.sh).
+export LOCKVM_TEST_FAILFAST=${LOCKVM_TEST_FAILFAST-1} # empty: every check runs
+
 # run_check I LOG: runs mutant I's test in the scratch tree; 0 = passed.
 run_check() {
 	local i=$1 log=$2 rc
