@@ -47,7 +47,7 @@ static const struct cliopt run_options_table[] = {
     {"mem", 'm', required_argument, 0, "SIZE",
      "guest RAM (K/M/G suffix; default 64M, --linux 1G; 8M..256G, multiple of 2M)"},
     {"vcpus", 'c', required_argument, 0, "N",
-     "vCPUs, one host thread each (1-64, default 1; --linux: 1-8, default 2)"},
+     "vCPUs, one host thread each (1-64; --linux: 1-8; default 1)"},
     {"disk", 'k', required_argument, 0, "PATH[,ro|,shared][,dev]",
      "attach a disk image, or with ,dev a block device (repeatable, up to 16; no symbolic "
      "link in PATH)"},
@@ -515,8 +515,8 @@ void run_parse_options(int argc, char **argv, struct run_options *o)
 	 * until used; the cgroup limit follows it. */
 	if (o->linux_abi && !o->mem_given)
 		o->mem = RUN_LINUX_DEFAULT_MEM;
-	/* Two of a job's threads or processes run at once (a build's make and
-	 * its compiler, a test and its server); a restored VM keeps its own. */
+	/* The vCPUs of a job without --vcpus (README: why one); a restored VM
+	 * keeps its own. */
 	if (o->linux_abi && !o->vcpus_given && !o->restore_mode && !o->incoming_mode)
 		o->vcpus = RUN_LINUX_DEFAULT_VCPUS;
 	if (o->linux_abi)

@@ -406,7 +406,8 @@ long linux_sys_mknodat(struct linux_proc *proc, const uint64_t *a)
 		return rc;
 	if (type == S_IFIFO && parent->vol)
 		return -EPERM;
-	return linux_fs_create(&proc->fs, parent, last, type | (mode & 07777), &node);
+	rc = linux_fs_create(&proc->fs, parent, last, type | (mode & 07777), &node);
+	return linux_record_name(proc, rc, parent, last, LINUX_RECORD_CREATE);
 }
 
 long linux_sys_mknod(struct linux_proc *proc, const uint64_t *a)

@@ -25,7 +25,7 @@
 enum linux_record_op {
 	LINUX_RECORD_READ = 1u << 0,	    /* opened for reading */
 	LINUX_RECORD_WRITE = 1u << 1,	    /* opened for writing */
-	LINUX_RECORD_CREATE = 1u << 2,	    /* made: open O_CREAT, mkdir */
+	LINUX_RECORD_CREATE = 1u << 2,	    /* made: open O_CREAT, mkdir, mknod, symlink, link */
 	LINUX_RECORD_DELETE = 1u << 3,	    /* unlink, rmdir */
 	LINUX_RECORD_RENAME_FROM = 1u << 4, /* renamed away */
 	LINUX_RECORD_RENAME_TO = 1u << 5,   /* renamed to */

@@ -102,7 +102,8 @@ static long do_symlink(struct linux_proc *proc, uint64_t utarget, uint64_t dirfd
 	rc = linux_new_name_at(proc, dirfd, upath, &parent, last, sizeof(last));
 	if (rc < 0)
 		return rc;
-	return linux_fs_symlink(&proc->fs, parent, last, target);
+	rc = linux_fs_symlink(&proc->fs, parent, last, target);
+	return linux_record_name(proc, rc, parent, last, LINUX_RECORD_CREATE);
 }
 
 long linux_sys_symlink(struct linux_proc *proc, const uint64_t *a)
@@ -133,7 +134,8 @@ static long do_link(struct linux_proc *proc, uint64_t odirfd, uint64_t opath, ui
 	rc = linux_new_name_at(proc, ndirfd, npath, &parent, last, sizeof(last));
 	if (rc < 0)
 		return rc;
-	return linux_fs_link(&proc->fs, node, parent, last);
+	rc = linux_fs_link(&proc->fs, node, parent, last);
+	return linux_record_name(proc, rc, parent, last, LINUX_RECORD_CREATE);
 }
 
 long linux_sys_link(struct linux_proc *proc, const uint64_t *a)

@@ -10,7 +10,7 @@ LX=$B/tests/linux
 TR=$T_TMP/tree VOL=$T_TMP/vol
 mkdir -p "$TR/bin" "$TR/etc" "$VOL"
 cp "$BUSYBOX" "$TR/bin/busybox"
-for a in sh cat mv rm sleep; do ln -s busybox "$TR/bin/$a"; done
+for a in sh cat mv rm sleep ln mkfifo; do ln -s busybox "$TR/bin/$a"; done
 cp "$LX/lx_record.glibc" "$TR/bin/"
 head -c 300000 /dev/urandom >"$TR/etc/input"
 echo gone >"$TR/etc/gone"
@@ -50,7 +50,8 @@ REC=$T_TMP/out/job.json
 mkdir -p "$T_TMP/out"
 run_capture "$LOCKVM" run --linux --fs "$TR" --volume "$VOL:/vol" --record "$REC" /bin/sh -- -c \
 	'cat /etc/input /vol/in >/dev/null; echo hi >/new; mv /new /renamed; rm /etc/gone
-	 echo v >/vol/made; mv /vol/made /vol/moved; rm /vol/old; sh -c "exit 7"; echo "child $?"'
+	 echo v >/vol/made; mv /vol/made /vol/moved; rm /vol/old; ln -s /renamed /sym; ln /renamed /hard
+	 mkfifo /fifo; sh -c "exit 7"; echo "child $?"'
 [ "$rc" -eq 0 ] && grep -qx "child 7" <<<"$out" && pass "a job with --record runs as without it" ||
 	fail "job: exit $rc: $(tr '\n' '|' <<<"$out")"
 res=$(check "$REC" 'd["complete"] is True and d["truncated"] is False and d["exit_status"] == 0' \
@@ -63,8 +64,9 @@ res=$(check "$REC" "{'written', 'created', 'renamed_from'} <= ops('/new') and P(
 	"'renamed_to' in ops('/renamed') and 'deleted' in ops('/etc/gone')" \
 	"{'written', 'created', 'renamed_from'} <= ops('/vol/made') and P('/vol/made')['source'] == 'volume'" \
 	"'renamed_to' in ops('/vol/moved') and 'deleted' in ops('/vol/old')" \
+	"ops('/sym') == {'created'} and ops('/hard') == {'created'} and ops('/fifo') == {'created'}" \
 	"[(d['paths'][r['from']]['path'], d['paths'][r['to']]['path']) for r in d['renames']] == [('/new', '/renamed'), ('/vol/made', '/vol/moved')]")
-[ "$res" = ok ] && pass "written, created, deleted, renamed: in the upper layer and in the volume, renames paired" ||
+[ "$res" = ok ] && pass "written, created (files, a symlink, a hard link, a FIFO), deleted, renamed: in the upper layer and in the volume, renames paired" ||
 	fail "changes: $res"
 res=$(check "$REC" "len(procs(['sh', '-c', 'exit 7'])) == 1 and procs(['sh', '-c', 'exit 7'])[0]['exit_status'] == 7" \
 	"procs(['sh', '-c', 'exit 7'])[0]['exe'] == '/bin/busybox' and procs(['sh', '-c', 'exit 7'])[0]['ppid'] == 1" \
