@@ -336,7 +336,7 @@ struct linux_cpu {
 	atomic_bool in_guest;	 /* from the lock's release to KVM_RUN's return */
 	bool stop_kicked;	 /* kicked only to stop it (linux_cpu_stop_others) */
 	bool others_stopped;	 /* it holds the lock and the others are out */
-	bool untimed_wait;	 /* a call served elsewhere wakes it (a blocked task) */
+	bool wake_on_call;	 /* waiting: a call served elsewhere wakes it (linux_cpu_leave) */
 	uint64_t gen_seen;	 /* proc->wake_gen when it took the lock */
 	bool tlb_stale;		 /* a mapping lost rights: its flush stub runs before the program */
 	/* The call state of the task it serves, kept while another vCPU holds

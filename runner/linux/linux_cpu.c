@@ -93,11 +93,12 @@ void linux_cpu_leave(struct linux_proc *proc, struct linux_cpu *lc)
 {
 	give(proc, lc);
 	/* Calls served here may let a call blocked on a waiting vCPU go on:
-	 * one that waits for no deadline nor slice looks again. */
-	bool untimed = false;
+	 * one waiting with a blocked task, or for no deadline nor slice,
+	 * looks again now. */
+	bool wake = false;
 	for (unsigned i = 0; proc->wake_gen != lc->gen_seen && i < proc->ncpus; i++)
-		untimed |= &proc->cpus[i] != lc && proc->cpus[i].untimed_wait;
-	if (untimed)
+		wake |= &proc->cpus[i] != lc && proc->cpus[i].wake_on_call;
+	if (wake)
 		linux_cpu_wake_idle(proc);
 	if (lc->task && linux_thread_alive(lc->task))
 		lc->runs++;

@@ -292,10 +292,10 @@ static struct linux_task *smp_wait_for_task(struct linux_proc *proc)
 		 * served one (linux_cpu_leave), not at the next slice: a pipe or
 		 * epoll round trip across two vCPUs took 8.2 ms waiting for the
 		 * slice, 0.9 ms so. */
-		proc->cpu->untimed_wait =
+		proc->cpu->wake_on_call =
 		    blocked || !wake || wake > now_ns() + LINUX_SLICE_MS * 1000000ULL;
 		linux_cpu_wait(proc, wake, true);
-		proc->cpu->untimed_wait = false;
+		proc->cpu->wake_on_call = false;
 		waited = true;
 	}
 }
