@@ -404,6 +404,7 @@ struct linux_proc {
 	int next_pid;
 	uint64_t futex_seq;	 /* queue order of futex waits (linux_futex.c) */
 	uint64_t wake_gen;	 /* bumped by every call served: blocked tasks retry */
+	uint64_t net_seen;	 /* linux_inet_events as wake_gen last took it */
 	uint64_t retry_deadline; /* the retried call's first deadline, or 0 */
 	bool resched;		 /* switch tasks when the call returns */
 	bool cur_blocked;	 /* the call blocked: retry it later */
@@ -475,8 +476,14 @@ bool linux_cpu_flush_due(struct linux_proc *proc);
 void linux_net_tick(struct linux_proc *proc);
 /* The earlier of wake (0: none) and lwIP's next timer. */
 uint64_t linux_net_wake(uint64_t wake);
-/* Serves the stack (frames in, due timers): true when a socket changed. */
+/* Serves the stack (frames in, due timers): true when a socket changed
+ * since the scheduler last looked (linux_net_changed). */
 bool linux_net_run(struct linux_proc *proc);
+/* Whether a socket changed (data, a connection, an error, room to send)
+ * since the last call: the stack is served at every call's entry and
+ * inside socket calls, for any task's sockets; the scheduler turns this
+ * into a wake of blocked tasks. */
+bool linux_net_changed(struct linux_proc *proc);
 /* Under vm->lock: frames from the NIC wait for the stack (do not sleep). */
 bool linux_net_pending(struct linux_proc *proc);
 /* After each call: TCP segments held for a super-frame leave (linux_netif_tso.c). */

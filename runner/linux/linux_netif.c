@@ -209,8 +209,16 @@ uint64_t linux_net_wake(uint64_t wake)
 
 bool linux_net_run(struct linux_proc *proc)
 {
-	(void)proc;
-	return linux_lwip_poll();
+	(void)linux_lwip_poll();
+	return linux_net_changed(proc);
+}
+
+bool linux_net_changed(struct linux_proc *proc)
+{
+	if (proc->net_seen == linux_inet_events)
+		return false;
+	proc->net_seen = linux_inet_events;
+	return true;
 }
 
 void linux_net_flush(struct linux_proc *proc)

@@ -31,6 +31,13 @@ static bool elsewhere(const struct linux_proc *proc, const struct linux_task *t)
  * last, if with_cur and it can. NULL: none. */
 static struct linux_task *pick(struct linux_proc *proc, bool with_cur)
 {
+	/* A socket changed in a call that blocked (its entry served the stack:
+	 * linux_net_tick) or in another task's socket call: a task blocked on
+	 * it retries. Else its wake is lost: pid 1's retried nanosleep took
+	 * the SYN-ACK a `lockvm exec`'d wget waited for in connect, and held
+	 * the lock until the sleep's end (two vCPUs). */
+	if (linux_net_changed(proc))
+		proc->wake_gen++;
 	unsigned n = proc->ntasks, at = 0;
 	while (at < n && proc->tasks[at] != proc->cur)
 		at++;

@@ -1,4 +1,4 @@
-/* Unit tests for --linux tasks: fork gives the child its own fd table sharing the open files, --pids bounds the table, wait4 reaps only the caller's own children, kill(-pgid) reaches a whole group, exit statuses as Linux encodes them, a parent's pages writable again once its child is gone, a vCPU idle past --timeout ends the VM. */
+/* Unit tests for --linux tasks: fork gives the child its own fd table sharing the open files, --pids bounds the table, wait4 reaps only the caller's own children, kill(-pgid) reaches a whole group, exit statuses as Linux encodes them, a parent's pages writable again once its child is gone, a vCPU idle past --timeout ends the VM, a socket event taken in another task's blocking call wakes the task blocked on it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,14 +9,16 @@
 #include <cmocka.h>
 
 #include "linux.h"
+#include "linux_inet.h"
 #include "linux_pte.h"
 
-#define NR_CLOSE   3
-#define NR_FORK	   57
-#define NR_WAIT4   61
-#define NR_KILL	   62
-#define NR_SETPGID 109
-#define WNOHANG	   1
+#define NR_CLOSE     3
+#define NR_NANOSLEEP 35
+#define NR_FORK	     57
+#define NR_WAIT4     61
+#define NR_KILL	     62
+#define NR_SETPGID   109
+#define WNOHANG	     1
 
 static struct vm vm;
 static struct linux_proc proc;
@@ -183,6 +185,32 @@ static void idle_past_timeout_ends_the_vm(void **state)
 	stop();
 }
 
+/* Task 2 waits in connect for a SYN-ACK; pid 1's nanosleep takes it at
+ * the call's entry (linux_net_tick serves the stack for every task) and
+ * blocks. Task 2 must run now, not when the sleep ends: with the wake
+ * lost, `lockvm exec`'d wget hung beside `sleep 300` (two vCPUs). The
+ * VM's --timeout bounds the sleep, so a lost wake fails the test, never
+ * hangs it. */
+static void socket_event_in_a_blocking_call_wakes_its_task(void **state)
+{
+	start(0);
+	linux_cpu_init(&proc);
+	assert_int_equal(call(NR_FORK, 0, 0, 0), 2);
+	struct linux_task *waiter = linux_task_find(&proc, 2);
+	waiter->run = LINUX_TASK_BLOCKED;
+	waiter->block_gen = proc.wake_gen; /* nothing happened since it blocked */
+	proc.net_seen = linux_inet_events;
+	linux_inet_events++; /* the SYN-ACK, as lwIP's connected callback counts it */
+	const int64_t ts[2] = {30, 0};
+	assert_int_equal(linux_copy_out(&proc, status_addr, ts, sizeof(ts)), 0);
+	vm.deadline_ns = now_ns() + 2000000000ULL;
+	(void)call(NR_NANOSLEEP, status_addr, 0, 0);
+	assert_false(vm_is_ending(&vm)); /* it gave way at once */
+	assert_ptr_equal(proc.cur, waiter);
+	vm.deadline_ns = 0;
+	stop();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -193,6 +221,7 @@ int main(void)
 	    cmocka_unit_test(iterator_shows_argv),
 	    cmocka_unit_test(parent_writes_again_after_child_exit),
 	    cmocka_unit_test(idle_past_timeout_ends_the_vm),
+	    cmocka_unit_test(socket_event_in_a_blocking_call_wakes_its_task),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
