@@ -29,7 +29,7 @@
  * hold), and free until touched (RAM is reserved lazily; the cgroup limit
  * is this plus the VMM's overhead). */
 #define RUN_LINUX_DEFAULT_MEM	(1ULL << 30)
-#define RUN_LINUX_DEFAULT_VCPUS 1 /* --linux without --vcpus (README: why not 2) */
+#define RUN_LINUX_DEFAULT_VCPUS 2 /* --linux without --vcpus (README: why 2) */
 #include "volume_spec.h"
 
 struct sandbox_config;

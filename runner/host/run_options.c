@@ -515,7 +515,7 @@ void run_parse_options(int argc, char **argv, struct run_options *o)
 	 * until used; the cgroup limit follows it. */
 	if (o->linux_abi && !o->mem_given)
 		o->mem = RUN_LINUX_DEFAULT_MEM;
-	/* The vCPUs of a job without --vcpus (README: why one); a restored VM
+	/* The vCPUs of a job without --vcpus (README: why two); a restored VM
 	 * keeps its own. */
 	if (o->linux_abi && !o->vcpus_given && !o->restore_mode && !o->incoming_mode)
 		o->vcpus = RUN_LINUX_DEFAULT_VCPUS;
