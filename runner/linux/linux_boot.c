@@ -57,6 +57,8 @@ static int map_fs(struct linux_proc *proc, char *err, size_t errlen)
 	proc->cfg.fs_fd = -1;
 	int rc =
 	    linux_fs_init(&proc->fs, fd, proc->cfg.upper_limit, proc->cfg.tmp_limit, err, errlen);
+	if (rc == 0 && linux_sysfs_cpus(&proc->fs, proc->vm->vcpu_count) < 0)
+		rc = err_fmt(err, errlen, "out of memory for /sys");
 	for (unsigned i = 0; rc == 0 && i < proc->cfg.tmpfs_count; i++)
 		rc = linux_fs_mount_tmpfs(&proc->fs, proc->cfg.tmpfs[i].path,
 					  proc->cfg.tmpfs[i].size, err, errlen);

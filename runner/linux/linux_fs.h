@@ -115,9 +115,10 @@ enum linux_dev_kind {
 struct linux_proc;
 
 struct linux_fs {
-	struct linux_proc *owner; /* the process /proc shows (linux_setup), or NULL: no pids */
-	uint64_t start_ns;	  /* CLOCK_MONOTONIC when the tree was built: /proc/uptime */
-	unsigned follows;	  /* /proc magic links being followed (nested: at most 2) */
+	struct linux_proc *owner;   /* the process /proc shows (linux_setup), or NULL: no pids */
+	struct linux_node *sys_cpu; /* /sys/devices/system/cpu (linux_sysfs_cpus) */
+	uint64_t start_ns;	    /* CLOCK_MONOTONIC when the tree was built: /proc/uptime */
+	unsigned follows;	    /* /proc magic links being followed (nested: at most 2) */
 	/* --fs: O_PATH fd of the tree's root (the supervisor's read-only,
 	 * nodev, nosuid, noexec clone of it); -1: an empty root */
 	int root_fd;
@@ -364,6 +365,9 @@ long linux_volume_write(struct linux_node *n, int host_fd, uint64_t offset, cons
 struct linux_node *linux_fs_fixed_mount(struct linux_fs *fs, const char *name);
 /* Mounts the generated, read-only /sys (the first mount). 0 or -ENOMEM. */
 int linux_sysfs_init(struct linux_fs *fs);
+/* /sys/devices/system/cpu for the VM's vCPUs (0: one): online, possible,
+ * cpu0..cpuN-1. 0 or -ENOMEM. */
+int linux_sysfs_cpus(struct linux_fs *fs, unsigned cpus);
 
 /* ---- linux_procfs.c: /proc ---- */
 

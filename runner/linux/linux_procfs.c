@@ -180,7 +180,10 @@ static bool stale(struct linux_proc *proc, const struct linux_node *n)
 {
 	if (n->proc_kind == PROC_PID_FD || n->proc_kind == PROC_PID_FDINFO)
 		return !fd_file(proc, n);
-	return !procfs_task(proc, n);
+	const struct linux_task *t = procfs_task(proc, n);
+	if (n->proc_kind == PROC_TID_DIR) /* a thread that exited leaves task/ */
+		return !t || !linux_thread_alive(t);
+	return !t;
 }
 
 /* Takes a generated node (and what it holds) out of its directory; open
@@ -251,9 +254,12 @@ static struct linux_node *numbered(struct linux_fs *fs, struct linux_node *dir, 
 	case PROC_ROOT:
 		return linux_task_find(proc, number) ? pid_dir(fs, dir, name, number, PROC_PID_DIR)
 						     : NULL;
-	case PROC_TASK_DIR: /* a process is one thread: its own tid */
-		return number == dir->proc_pid ? pid_dir(fs, dir, name, number, PROC_TID_DIR)
-					       : NULL;
+	case PROC_TASK_DIR: { /* the process's live threads, by tid */
+		const struct linux_task *t = linux_task_find(proc, number);
+		return t && t->tgid == dir->proc_pid && linux_thread_alive(t)
+			   ? pid_dir(fs, dir, name, number, PROC_TID_DIR)
+			   : NULL;
+	}
 	case PROC_FD_DIR:
 	case PROC_FDINFO_DIR: {
 		bool info = dir->proc_kind == PROC_FDINFO_DIR;
@@ -293,9 +299,10 @@ static void refresh_link(struct linux_fs *fs, struct linux_node *n)
 	switch (n->proc_kind) {
 	case PROC_SELF:
 	case PROC_THREAD_SELF: {
-		int pid = proc ? proc->cur->pid : 0;
+		/* self: the process (its tgid), as Linux; thread-self: the caller */
+		int pid = proc ? proc->cur->tgid : 0, tid = proc ? proc->cur->pid : 0;
 		snprintf(text, sizeof(text), n->proc_kind == PROC_SELF ? "%d" : "%d/task/%d", pid,
-			 pid);
+			 tid);
 		break;
 	}
 	case PROC_PID_EXE:
@@ -362,8 +369,9 @@ void linux_procfs_list(struct linux_proc *proc, struct linux_node *dir)
 				(void)numbered(fs, dir, info.pid);
 		break;
 	case PROC_TASK_DIR:
-		if (!listed(dir, dir->proc_pid))
-			(void)numbered(fs, dir, dir->proc_pid);
+		for (unsigned i = 0; linux_task_iter(proc, i, &info); i++)
+			if (info.tgid == dir->proc_pid && !listed(dir, info.pid))
+				(void)numbered(fs, dir, info.pid); /* NULL for an exited one */
 		break;
 	case PROC_FD_DIR:
 	case PROC_FDINFO_DIR:

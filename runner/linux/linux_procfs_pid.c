@@ -64,10 +64,11 @@ static void stat_text(struct linux_proc *proc, struct linux_task *t,
 	int tpgid;
 	unsigned tty = linux_pty_of_session(proc, ti->sid, &tpgid);
 	/* fields 1-52 of proc_pid_stat(5); times are not counted per task */
-	procfs_printf(b, "%d (%s) %c %d %d %d %u %d 4194304 0 0 0 0 0 0 0 0 %d %d 1 0 0 %llu %llu ",
+	procfs_printf(b,
+		      "%d (%s) %c %d %d %d %u %d 4194304 0 0 0 0 0 0 0 0 %d %d %u 0 0 %llu %llu ",
 		      ti->pid, ti->comm, ti->state, ti->ppid, ti->pgid, ti->sid, tty, tpgid,
-		      20 + t->nice, t->nice, (unsigned long long)(u.size * PAGE),
-		      (unsigned long long)u.rss);
+		      20 + t->nice, t->nice, linux_thread_count(proc, ti->tgid),
+		      (unsigned long long)(u.size * PAGE), (unsigned long long)u.rss);
 	procfs_printf(b,
 		      "18446744073709551615 %llu %llu %llu 0 0 %llu %llu 0 0 0 0 %d 0 0 0 0 0 0 ",
 		      (unsigned long long)st->load_bias, (unsigned long long)st->image_end,
@@ -95,11 +96,11 @@ static void status_text(struct linux_proc *proc, struct linux_task *t,
 		      "Name:\t%s\nUmask:\t0022\nState:\t%s\nTgid:\t%d\nNgid:\t0\nPid:\t%d\n"
 		      "PPid:\t%d\nTracerPid:\t0\nUid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\n"
 		      "FDSize:\t%u\nGroups:\t",
-		      ti->comm, state_name(ti->state), ti->pid, ti->pid, ti->ppid, uid, uid, uid,
+		      ti->comm, state_name(ti->state), ti->tgid, ti->pid, ti->ppid, uid, uid, uid,
 		      uid, gid, gid, gid, gid, (unsigned)LINUX_MAX_FDS);
 	for (unsigned i = 0; i < st->cred.ngroups && i < IDENT_MAX_GROUPS; i++)
 		procfs_printf(b, "%u ", st->cred.groups[i]);
-	procfs_printf(b, "\nNStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n", ti->pid, ti->pid,
+	procfs_printf(b, "\nNStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n", ti->tgid, ti->pid,
 		      ti->pgid, ti->sid);
 	if (ti->state != 'Z')
 		procfs_printf(b,
@@ -115,10 +116,11 @@ static void status_text(struct linux_proc *proc, struct linux_task *t,
 	/* the VM's root holds every capability in the VM's view, as a container's root */
 	const char *caps = uid == 0 ? "000001ffffffffff" : "0000000000000000";
 	procfs_printf(b,
-		      "Threads:\t1\nSigQ:\t0/0\nSigPnd:\t%016llx\nShdPnd:\t0000000000000000\n"
+		      "Threads:\t%u\nSigQ:\t0/0\nSigPnd:\t%016llx\nShdPnd:\t0000000000000000\n"
 		      "SigBlk:\t%016llx\nSigIgn:\t%016llx\nSigCgt:\t%016llx\n",
-		      (unsigned long long)t->pending, (unsigned long long)st->sigmask,
-		      (unsigned long long)ignored, (unsigned long long)caught);
+		      linux_thread_count(proc, ti->tgid), (unsigned long long)t->pending,
+		      (unsigned long long)st->sigmask, (unsigned long long)ignored,
+		      (unsigned long long)caught);
 	procfs_printf(b,
 		      "CapInh:\t0000000000000000\nCapPrm:\t%s\nCapEff:\t%s\nCapBnd:\t%s\n"
 		      "CapAmb:\t0000000000000000\nNoNewPrivs:\t1\nSeccomp:\t0\n"

@@ -42,6 +42,8 @@ void linux_task_orphans(struct linux_proc *proc, struct linux_task *dead);
 
 /* Not a zombie, nor a leader that exited while its threads run. */
 bool linux_thread_alive(const struct linux_task *t);
+/* The live threads of process tgid (/proc's Threads:, task/). */
+unsigned linux_thread_count(const struct linux_proc *proc, int tgid);
 /* t's thread group leader (t itself for a process's first thread). */
 struct linux_task *linux_thread_leader(struct linux_proc *proc, struct linux_task *t);
 /* The group's shared state (fds, cwd, actions) as a live thread has it, or NULL. */

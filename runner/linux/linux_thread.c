@@ -23,7 +23,7 @@ struct linux_task *linux_thread_leader(struct linux_proc *proc, struct linux_tas
 	return leader ? leader : t;
 }
 
-static unsigned live_threads(const struct linux_proc *proc, int tgid)
+unsigned linux_thread_count(const struct linux_proc *proc, int tgid)
 {
 	unsigned n = 0;
 	for (unsigned i = 0; i < proc->ntasks; i++)
@@ -121,7 +121,7 @@ void linux_thread_mm_release_all(struct linux_proc *proc, int tgid)
 void linux_thread_exit(struct linux_proc *proc, int wstatus)
 {
 	struct linux_task *cur = proc->cur;
-	if (live_threads(proc, cur->tgid) <= 1) {
+	if (linux_thread_count(proc, cur->tgid) <= 1) {
 		linux_task_exit(proc, wstatus); /* the last thread: the process ends */
 		return;
 	}

@@ -101,13 +101,14 @@ else
 	expect "/dev: the VMM's nodes, not the host's" 0 "urandom" "$LOCKVM" run --linux --fs / busybox -- ls /dev
 	[ "$(tr '\n' ' ' <<<"$out")" = "fd full null ptmx pts random shm stderr stdin stdout tty urandom zero " ] &&
 		pass "/dev lists exactly its thirteen entries (shm a tmpfs, pts and ptmx: linux_pty.c)" || fail "/dev lists: $(tr '\n' ' ' <<<"$out")"
-	# /sys is the VMM's own too: the one vCPU in the files glibc's sysconf reads
-	expect "/sys/devices/system/cpu/online and possible: cpu 0" 0 "0" \
-		"$LOCKVM" run --linux --fs / busybox -- cat /sys/devices/system/cpu/online /sys/devices/system/cpu/possible
-	[ "$(tr '\n' ' ' <<<"$out")" = "0 0 " ] && pass "/sys cpu online and possible are '0'" || fail "/sys cpu files: $out"
-	expect "/sys/devices/system/cpu lists cpu0, online, possible" 0 "cpu0" \
-		"$LOCKVM" run --linux --fs / busybox -- ls /sys/devices/system/cpu
-	[ "$(tr '\n' ' ' <<<"$out")" = "cpu0 online possible " ] && pass "/sys cpu directory: exactly its three entries" ||
+	# /sys is the VMM's own too: the VM's vCPUs in the files glibc's sysconf reads
+	expect "/sys/devices/system/cpu/online and possible: cpu 0 (--vcpus 1)" 0 "0" \
+		"$LOCKVM" run --linux --vcpus 1 --fs / busybox -- cat /sys/devices/system/cpu/online /sys/devices/system/cpu/possible
+	[ "$(tr '\n' ' ' <<<"$out")" = "0 0 " ] && pass "/sys cpu online and possible are '0' on one vCPU" || fail "/sys cpu files: $out"
+	expect "/sys/devices/system/cpu lists cpu0..cpu2, online, possible (--vcpus 3)" 0 "cpu0" \
+		"$LOCKVM" run --linux --vcpus 3 --fs / busybox -- sh -c 'ls /sys/devices/system/cpu; cat /sys/devices/system/cpu/online'
+	[ "$(tr '\n' ' ' <<<"$out")" = "cpu0 cpu1 cpu2 online possible 0-2 " ] &&
+		pass "/sys cpu directory: one cpuN per vCPU, online '0-2'" ||
 		fail "/sys cpu directory lists: $(tr '\n' ' ' <<<"$out")"
 	expect "/sys is read-only" 1 "Read-only file system" "$LOCKVM" run --linux --fs / busybox -- touch /sys/x
 	expect "/dev/zero reads zeros" 0 "" "$LOCKVM" run --linux --fs / busybox -- dd if=/dev/zero bs=4096 count=2

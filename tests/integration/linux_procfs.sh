@@ -41,8 +41,35 @@ expect "bash's \$(< /proc/self/status)" 0 "Name:	bash" "${RUN[@]}" --fs / bash -
 expect "/proc/sys/kernel/hostname is --hostname" 0 "jobhost" "${RUN[@]}" --fs / --hostname jobhost cat /proc/sys/kernel/hostname
 expect "/proc/mounts lists the VM's mounts" 0 "proc /proc proc" "${RUN[@]}" --fs / cat /proc/mounts
 if command -v python3 >/dev/null; then
-	expect "python: os.cpu_count() and listdir('/proc')" 0 "1 True" "${RUN[@]}" --fs / python3 -c \
-		'import os; print(os.cpu_count(), "1" in os.listdir("/proc"))'
+	expect "python: os.cpu_count() is --vcpus, and listdir('/proc')" 0 "2 2 True" "${RUN[@]}" --vcpus 2 --fs / python3 -c \
+		'import os; print(os.cpu_count(), len(os.sched_getaffinity(0)), "1" in os.listdir("/proc"))'
+	# Threads: /proc/self is the process from any thread, task/ lists its
+	# live threads, status counts them; an exited thread leaves task/.
+	expect "python: threads in /proc (self, thread-self, task/, Threads:, Tgid)" 0 "threads ok" \
+		"${RUN[@]}" --fs / python3 -c '
+import os, threading, time
+ev, seen = threading.Event(), {}
+def body():
+    seen["self"], seen["tself"] = os.readlink("/proc/self"), os.readlink("/proc/thread-self")
+    seen["tid"] = threading.get_native_id()
+    ev.wait()
+ts = [threading.Thread(target=body) for _ in range(3)]
+[t.start() for t in ts]
+while len(seen) < 3: time.sleep(0.01)
+tasks = sorted(int(x) for x in os.listdir("/proc/self/task"))
+status = dict(l.split(":\t", 1) for l in open("/proc/self/status").read().splitlines() if ":\t" in l)
+tstat = dict(l.split(":\t", 1) for l in open("/proc/self/task/%d/status" % seen["tid"]).read().splitlines() if ":\t" in l)
+nthreads = open("/proc/self/stat").read().rsplit(")", 1)[1].split()[17]
+ok = (len(tasks) == 4 and os.getpid() in tasks and seen["self"] == str(os.getpid())
+      and seen["tself"] == "%d/task/%d" % (os.getpid(), seen["tid"])
+      and status["Threads"] == "4" and nthreads == "4"
+      and tstat["Tgid"] == str(os.getpid()) and tstat["Pid"] == str(seen["tid"]))
+ev.set(); [t.join() for t in ts]
+for _ in range(200):
+    if os.listdir("/proc/self/task") == [str(os.getpid())]: break
+    time.sleep(0.01)
+left = os.listdir("/proc/self/task")
+print("threads ok" if ok and left == [str(os.getpid())] else "bad %r %r %r %r %r" % (tasks, seen, status.get("Threads"), nthreads, left))'
 else
 	skip "linux_procfs: python3 is not installed"
 fi
