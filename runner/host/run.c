@@ -107,6 +107,7 @@ static int run_mode(int argc, char **argv, enum run_command command)
 	if (kvm_check(kvm_fd, o.vcpus, err, sizeof(err)) < 0)
 		die("%s", err);
 	int guest_fd = -1, listen_fd = -1;
+	open_volumes(&o); /* before PROGRAM: it may be in one */
 	if (o.listen) {
 		listen_fd = migrate_addr_listen(o.listen, err, sizeof(err));
 		if (listen_fd < 0)
@@ -122,7 +123,6 @@ static int run_mode(int argc, char **argv, enum run_command command)
 	open_disks(&o);
 	if (o.fs_dir)
 		o.fs_fd = open_fs_tree(o.fs_dir);
-	open_volumes(&o);
 	open_upper_dir(&o, st.vm.uuid);
 	open_record(&o);
 	int vmm_fd = open_vmm_binary(o.confine);

@@ -82,6 +82,40 @@ static int find_in_tree(int root_fd, const char *path)
 	return fd;
 }
 
+/*
+ * Where the VM will find path: beneath the volume mounted deepest above
+ * it, else in the tree; relative to --workdir when it is relative (as
+ * `docker run -w DIR ./prog`). An O_PATH fd of the file, or -errno. Needs
+ * open_volumes(): each volume is resolved IN_ROOT of its own directory.
+ */
+static int find_in_vm(const struct run_options *o, int root_fd, const char *path)
+{
+	char joined[PATH_MAX];
+	if (path[0] != '/') {
+		const char *wd = o->workdir ? o->workdir : "/";
+		if ((size_t)snprintf(joined, sizeof(joined), "%s/%s", wd, path) >= sizeof(joined))
+			return -ENAMETOOLONG;
+		path = joined;
+	}
+	while (path[0] == '/' && path[1] == '/')
+		path++;
+	const struct run_volume *in = NULL;
+	size_t at = 0;
+	for (unsigned i = 0; i < o->volume_count; i++) {
+		const char *g = o->volumes[i].guest;
+		size_t n = strlen(g);
+		while (n > 1 && g[n - 1] == '/')
+			n--;
+		if (n > at && strncmp(path, g, n) == 0 && (path[n] == '/' || path[n] == '\0')) {
+			in = &o->volumes[i];
+			at = n;
+		}
+	}
+	if (!in)
+		return find_in_tree(root_fd, path);
+	return find_in_tree(in->dir_fd, path[at] ? path + at : ".");
+}
+
 int open_guest_in_tree(const struct run_options *o)
 {
 	int root_fd = open(o->fs_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -89,7 +123,7 @@ int open_guest_in_tree(const struct run_options *o)
 		die_errno("--fs %s", o->fs_dir);
 	int fd = -ENOENT;
 	if (strchr(o->guest, '/')) {
-		fd = find_in_tree(root_fd, o->guest);
+		fd = find_in_vm(o, root_fd, o->guest);
 	} else {
 		/* Each PATH entry in turn, as execvp; the first error other
 		 * than "not there" is the one reported. */
@@ -99,7 +133,7 @@ int open_guest_in_tree(const struct run_options *o)
 			char path[PATH_MAX];
 			if (len > 0 && (size_t)snprintf(path, sizeof(path), "%.*s/%s", (int)len, p,
 							o->guest) < sizeof(path)) {
-				int rc = find_in_tree(root_fd, path);
+				int rc = find_in_vm(o, root_fd, path);
 				if (rc >= 0 || fd == -ENOENT)
 					fd = rc;
 			}
