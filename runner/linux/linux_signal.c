@@ -234,9 +234,16 @@ long linux_signal_raise_ret(struct linux_proc *proc, uint64_t sig, long ret)
 	}
 	proc->regs->rax =
 	    (uint64_t)ret; /* the raising call's own result, restored by rt_sigreturn */
-	if (!deliver(proc, (unsigned)sig, &info, 0, 0, 0, proc->regs))
+	if (deliver(proc, (unsigned)sig, &info, 0, 0, 0, proc->regs))
+		return 0;
+	/* Its frame cannot be written (the stack unmapped or read-only): the
+	 * process dies of SIGSEGV, as Linux's force_sigsegv; pid 1's end ends
+	 * the VM (139), another's is its parent's to see. */
+	if (proc->cur->pid == 1)
 		vm_end(proc->vm, EXIT_SIGNAL_BASE + 11, "guest fault: cannot deliver signal %u",
 		       (unsigned)sig);
+	else
+		linux_task_exit(proc, 11);
 	return 0;
 }
 

@@ -52,6 +52,8 @@ for libc in $libcs; do
 	expect "$libc: a doorbell write other than SYSCALL stops the VM" 134 "a --linux guest may only make system calls" \
 		"$LOCKVM" run --linux "$LX/lx_fault.$libc" -- doorbell
 	expect "$libc: SIGILL handler" 0 "caught signal 4" "$LOCKVM" run --linux "$LX/lx_fault.$libc" -- ud-handler
+	expect "$libc: a signal frame on a bad stack kills the process with SIGSEGV; the VM lives on" 0 \
+		"bad signal stacks: SIGSEGV, 3 of 3; pid 1 lives on" "$LOCKVM" run --linux "$LX/lx_fault.$libc" -- bad-sigstack
 	expect "$libc: time, sleep and random" 0 "sleep ok, wall clock ok, random ok" \
 		"$LOCKVM" run --linux "$LX/lx_time.$libc"
 	expect "$libc: pipes, poll, ppoll, select, pselect, fcntl flags, FIONREAD, EPIPE" 0 "pipes and poll ok" \

@@ -77,6 +77,12 @@ else
 		"can't fork: Resource temporarily unavailable" \
 		"$LOCKVM" run --linux --pids 32 --timeout 20 --fs "$FS" /bin/sh -c \
 		'while :; do (while :; do :; done) & done'
+	# A 10,000-deep pipe chain: the pipeline's processes stop at --pids (the
+	# default, 256), the shell reports it and ends; no hang, the VMM lives.
+	expect "a 10,000-deep pipe chain stops at --pids: the shell gives up, the VM ends with its status" 2 \
+		"can't fork: Resource temporarily unavailable" \
+		"$LOCKVM" run --linux --timeout 100 --fs "$FS" /bin/sh -c \
+		'p="echo deep"; i=0; while [ $i -lt 10000 ]; do p="$p | cat"; i=$((i+1)); done; eval "$p"'
 	expect "a fork bomb that never stops trying ends with --timeout: 124" 124 \
 		"timeout: VM stopped after --timeout" \
 		"$LOCKVM" run --linux --pids 64 --timeout 2 --fs "$FS" /bin/lx_fork.glibc fork-bomb-forever
