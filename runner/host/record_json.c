@@ -197,7 +197,9 @@ static size_t utf8_char(const uint8_t *s, size_t len)
 {
 	if (s[0] < 0x80)
 		return 1;
-	size_t n = s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC2 ? 2 : 0;
+	/* 0xF5..0xFF start no sequence (the VMM's old writer took them for
+	 * three-byte leads and wrote invalid UTF-8: fuzz_record found it). */
+	size_t n = s[0] >= 0xF5 ? 0 : s[0] >= 0xF0 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC2 ? 2 : 0;
 	if (!n || n > len)
 		return 0;
 	for (size_t i = 1; i < n; i++)
