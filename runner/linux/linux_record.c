@@ -300,14 +300,19 @@ static void hash_host_file(struct record_path *e, int fd)
 	e->hashed = true;
 }
 
-void linux_record_open(struct linux_proc *proc, struct linux_node *node, unsigned acc, bool created,
-		       int host_fd)
+void linux_record_open(struct linux_proc *proc, struct linux_node *node, unsigned flags,
+		       bool created, int host_fd)
 {
 	if (!proc->record)
 		return;
 	struct record_path *e = node_entry(proc, node);
 	if (!e)
 		return;
+	if (flags & L_O_PATH) { /* a handle to the path, no content */
+		e->ops |= LINUX_RECORD_STAT;
+		return;
+	}
+	unsigned acc = flags & O_ACCMODE;
 	if (acc != O_WRONLY)
 		e->ops |= LINUX_RECORD_READ;
 	if (acc != O_RDONLY)
@@ -319,6 +324,15 @@ void linux_record_open(struct linux_proc *proc, struct linux_node *node, unsigne
 	if (!e->hashed && acc != O_WRONLY && host_fd >= 0 && S_ISREG(node->mode) &&
 	    (e->source == SOURCE_LOWER || e->source == SOURCE_VOLUME))
 		hash_host_file(e, host_fd);
+}
+
+void linux_record_node(struct linux_proc *proc, const struct linux_node *node, unsigned op)
+{
+	if (!proc->record || !node)
+		return;
+	struct record_path *e = node_entry(proc, node);
+	if (e)
+		e->ops |= (uint16_t)op;
 }
 
 /* dir's entry name as a path into buf (LINUX_PATH_MAX): its length or 0. */
@@ -409,25 +423,39 @@ static struct record_process *process_of(struct linux_record *r, int pid)
 	return i == NO_ENTRY ? NULL : &r->procs[i];
 }
 
-void linux_record_exec(struct linux_proc *proc, const char *filename, const uint8_t *file,
-		       uint64_t size, const struct linux_exec_args *args)
+/* path, run by an exec (file[0, size) its bytes): executed, hashed from
+ * file (the whole image was read to run it). Its entry, or NULL. */
+static struct record_path *executed(struct linux_proc *proc, const char *path, const uint8_t *file,
+				    uint64_t size)
 {
-	struct linux_record *r = proc->record;
-	if (!r)
-		return;
 	struct linux_node *node = NULL;
 	struct record_path *e = NULL;
-	if (linux_fs_resolve(&proc->fs, proc->cwd ? proc->cwd : proc->fs.root, filename,
+	if (linux_fs_resolve(&proc->fs, proc->cwd ? proc->cwd : proc->fs.root, path,
 			     LINUX_RESOLVE_FOLLOW, &node, NULL, NULL, 0) == 0)
 		e = node_entry(proc, node);
 	if (e) {
 		e->ops |= LINUX_RECORD_EXEC;
-		if (!e->hashed) { /* the whole image was read to run it */
+		if (!e->hashed) {
 			linux_record_sha256(file, size, size ? size : 1, e->sha256);
 			e->size = size;
 			e->hashed = true;
 		}
 	}
+	return e;
+}
+
+void linux_record_exec(struct linux_proc *proc, const char *filename, const uint8_t *file,
+		       uint64_t size, const struct linux_exec_args *args,
+		       const struct linux_record_loaded *loaded)
+{
+	struct linux_record *r = proc->record;
+	if (!r)
+		return;
+	struct record_path *e = executed(proc, filename, file, size);
+	if (loaded && loaded->program)
+		executed(proc, loaded->program, loaded->program_file, loaded->program_size);
+	if (loaded && loaded->loader)
+		executed(proc, loaded->loader, loaded->loader_file, loaded->loader_size);
 	struct linux_task *t = linux_thread_leader(proc, proc->cur);
 	struct record_process *p = process_of(r, t->pid);
 	if (!p || p->exe != NO_ENTRY || p->ended) /* a second exec: a new entry */

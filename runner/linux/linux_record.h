@@ -41,11 +41,15 @@ struct linux_exec_args;
 
 /* Sets up the record when cfg.record_fd is open: 0, or -1 with err. */
 int linux_record_init(struct linux_proc *proc, char *err, size_t errlen);
-/* An open of node succeeded (acc: O_RDONLY/O_WRONLY/O_RDWR; created: this
+/* An open of node succeeded (flags: the guest's open flags; created: this
  * open made it; host_fd: the host file it read, or -1): read from a host
- * tree, the file is hashed once, now, through host_fd. */
-void linux_record_open(struct linux_proc *proc, struct linux_node *node, unsigned acc, bool created,
-		       int host_fd);
+ * tree, the file is hashed once, now, through host_fd. An O_PATH open
+ * reads nothing: LINUX_RECORD_STAT. */
+void linux_record_open(struct linux_proc *proc, struct linux_node *node, unsigned flags,
+		       bool created, int host_fd);
+/* A call looked at node without reading its content (stat family, access,
+ * readlink): records op (LINUX_RECORD_STAT) on its path. */
+void linux_record_node(struct linux_proc *proc, const struct linux_node *node, unsigned op);
 /* A call that names dir's entry `name` returned rc: on success records op
  * (LINUX_RECORD_CREATE, LINUX_RECORD_DELETE) on that path. Returns rc. */
 long linux_record_name(struct linux_proc *proc, long rc, struct linux_node *dir, const char *name,
@@ -53,10 +57,20 @@ long linux_record_name(struct linux_proc *proc, long rc, struct linux_node *dir,
 /* rename(2) of odir/oname to ndir/nname returned rc: records both on success. Returns rc. */
 long linux_record_rename(struct linux_proc *proc, long rc, struct linux_node *odir,
 			 const char *oname, struct linux_node *ndir, const char *nname);
+/* What an exec loaded besides the file it named: the program a `#!`
+ * line named (program: NULL when the file was no script) and the dynamic
+ * loader its PT_INTERP named (loader: NULL when none), each with its bytes. */
+struct linux_record_loaded {
+	const char *program, *loader;
+	const uint8_t *program_file, *loader_file;
+	uint64_t program_size, loader_size;
+};
 /* The running task exec'd filename (file[0, size) its content): the path
- * (hashed from file), and a process entry with its argv. */
+ * (hashed from file) and what else it loaded (executed, hashed), and a
+ * process entry with its argv. */
 void linux_record_exec(struct linux_proc *proc, const char *filename, const uint8_t *file,
-		       uint64_t size, const struct linux_exec_args *args);
+		       uint64_t size, const struct linux_exec_args *args,
+		       const struct linux_record_loaded *loaded);
 /* A new process (not a thread) child: an entry with its parent's argv. */
 void linux_record_fork(struct linux_proc *proc, const struct linux_task *child);
 /* t's process ends with wait status wstatus: its status and CPU time. */

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# --linux --record FILE: what a job touched (paths with their ops, SHA-256 of what it read from the tree and a volume, every process with argv, exit and CPU time), written however the job ends; hostile names keep the JSON valid; past its bounds the record says "truncated"; a bad FILE is refused (125) before the VM starts.
+# --linux --record FILE: what a job touched (paths with their ops, SHA-256 of what it read from the tree and a volume, what it only looked at, the dynamic loader and #! programs it ran, every process with argv, exit and CPU time), written however the job ends; hostile names keep the JSON valid; past its bounds the record says "truncated"; a bad FILE is refused (125) before the VM starts.
 . "$(dirname "$0")/../lib.sh"
 if ! have_kvm; then skip "linux_record: /dev/kvm is not usable here"; exit 0; fi
 BUSYBOX=$(command -v busybox || true)
@@ -77,6 +77,31 @@ res=$(check "$REC" "len(procs(['sh', '-c', 'exit 7'])) == 1 and procs(['sh', '-c
 	fail "processes: $res"
 [ "$(stat -c %u "$REC")" = "$(id -u)" ] && pass "FILE belongs to the user who ran lockvm" ||
 	fail "FILE owner: $(stat -c %U "$REC")"
+
+# Looked at, not read (a dynamic /bin/sh from --fs /): stat, test -e,
+# readlink and an O_PATH open give "stat" entries without a hash; the loader
+# PT_INTERP names (ld.so) and the program a #! line names are "executed" and
+# hashed like the program. Paths are the VM's resolved ones: with --fs / the
+# host's readlink -f (the files of this test in a volume at /t).
+TRR=/t
+echo a >"$TR/etc/m1"; echo b >"$TR/etc/m2"; echo c >"$TR/etc/m3"; ln -s m1 "$TR/etc/link"
+printf '#!/bin/cat\n' >"$TR/script"; chmod a+rx "$TR/script" "$TR/etc/"*
+REC5=$T_TMP/out/meta.json
+run_capture "$LOCKVM" run --linux --fs / --volume "$TR:/t" --record "$REC5" /bin/sh -- -c \
+	"cd $TRR/etc && stat m1 >/dev/null && test -e m2 && readlink link && $TRR/bin/lx_record.glibc opath m3 && $TRR/script"
+LD=$(readlink -f /lib64/ld-linux-x86-64.so.2)
+res=$(check "$REC5" "d['complete'] is True" \
+	"ops('$TRR/etc/m1') == {'stat'} and 'sha256' not in P('$TRR/etc/m1') and ops('$TRR/etc/m2') == {'stat'}" \
+	"ops('$TRR/etc/link') == {'stat'} and ops('$TRR/etc/m3') == {'stat'}")
+[ "$rc" -eq 0 ] && grep -qx "m1" <<<"$out" && grep -qx "opath ok" <<<"$out" && [ "$res" = ok ] &&
+	pass "stat, test -e, readlink, O_PATH: recorded as \"stat\", no hash" || fail "looked at: exit $rc: $res $(tr '\n' '|' <<<"$out")"
+res=$(check "$REC5" "'executed' in ops('$LD') and P('$LD')['sha256'] == '$(sha "$LD")'" \
+	"'executed' in ops('$(readlink -f /bin/sh)')" \
+	"'executed' in ops('$TRR/script') and 'executed' in ops('$(readlink -f /bin/cat)')" \
+	"P('$(readlink -f /bin/cat)')['sha256'] == '$(sha /bin/cat)'")
+grep -qx '#!/bin/cat' <<<"$out" && [ "$res" = ok ] &&
+	pass "the dynamic loader (PT_INTERP, $LD) and a #! line's program: executed, hashed" ||
+	fail "loaded: $res $(tr '\n' '|' <<<"$out")"
 
 # --timeout: the record is still written, with the job's processes as they were.
 REC2=$T_TMP/out/timeout.json
