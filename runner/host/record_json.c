@@ -77,7 +77,7 @@ static int record_check(const uint8_t *rec, size_t len, struct header *h, char *
 	h->npaths = record_wire_get32(rec + RECORD_WIRE_AT_NPATHS);
 	h->nrenames = record_wire_get32(rec + RECORD_WIRE_AT_NRENAMES);
 	h->nprocs = record_wire_get32(rec + RECORD_WIRE_AT_NPROCS);
-	for (int i = 0; i < 3; i++)
+	for (size_t i = 0; i < 3; i++)
 		h->dropped[i] = record_wire_get64(rec + RECORD_WIRE_AT_DROPPED_PATHS + 8 * i);
 	uint64_t body = record_wire_get64(rec + RECORD_WIRE_AT_BODY);
 	if (h->flags & ~RECORD_WIRE_FLAGS)

@@ -594,15 +594,6 @@ void linux_record_write(struct linux_proc *proc)
 	struct linux_record *r = proc->record;
 	if (!r || r->fd < 0)
 		return;
-	/* Those still running: their time so far. */
-	if (proc->cur)
-		linux_account(proc);
-	for (unsigned i = 0; i < proc->ntasks; i++) {
-		struct linux_task *t = proc->tasks[i];
-		struct record_process *p = t->tgid == t->pid ? process_of(r, t->pid) : NULL;
-		if (p && !p->ended)
-			process_time(proc, t, p);
-	}
 	/* Its size first: the processes past LINUX_RECORD_MAX_OUTPUT are left
 	 * out (paths and renames always fit: record_wire.h). */
 	uint64_t body = (uint64_t)r->nrenames * RECORD_WIRE_RENAME;
@@ -614,6 +605,15 @@ void linux_record_write(struct linux_proc *proc)
 		if (RECORD_WIRE_HEADER + body + more + 8 > LINUX_RECORD_MAX_OUTPUT)
 			break;
 		body += more;
+	}
+	/* Those still running: their time so far. */
+	if (proc->cur)
+		linux_account(proc);
+	for (unsigned i = 0; i < proc->ntasks; i++) {
+		struct linux_task *t = proc->tasks[i];
+		struct record_process *p = t->tgid == t->pid ? process_of(r, t->pid) : NULL;
+		if (p && !p->ended)
+			process_time(proc, t, p);
 	}
 	uint32_t flags = (r->truncated ? RECORD_WIRE_TRUNCATED : 0) |
 			 (nprocs < r->nprocs ? RECORD_WIRE_TRUNCATED | RECORD_WIRE_OUTPUT_CUT : 0);

@@ -334,7 +334,8 @@ static void indexes_and_values_checked(void **state)
 	static struct rec r;
 	sample(&r);
 	/* The rename's "to": path 5 of 5. */
-	uint8_t *rn = r.buf + r.len - 8 - 3 * RECORD_WIRE_PROC - 13 - 5 - RECORD_WIRE_RENAME;
+	uint8_t *rn =
+	    r.buf + r.len - 8 - (size_t)3 * RECORD_WIRE_PROC - 13 - 5 - RECORD_WIRE_RENAME;
 	assert_int_equal(record_wire_get32(rn), 1);
 	record_wire_put32(rn + 4, 5);
 	refused(r.buf, r.len, "rename 0: names no path");
