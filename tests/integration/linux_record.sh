@@ -111,6 +111,22 @@ res=$(check "$REC2" 'd["complete"] is True and d["exit_status"] == 124' \
 [ "$rc" -eq 124 ] && [ "$res" = ok ] && pass "--timeout: the record is written, pid 1 running at the end" ||
 	fail "timeout: exit $rc, $res"
 
+# A VMM killed (SIGKILL) before the VM's end writes no record: FILE says
+# so ("complete": false and why), as valid JSON.
+REC6=$T_TMP/out/killed.json KV=$T_TMP/killvol
+mkdir -p "$KV" && chmod a+rwx "$KV"
+"$LOCKVM" run -d --name rk --linux --fs "$TR" --volume "$KV:/k" --record "$REC6" /bin/sh -- -c 'echo >/k/ready; sleep 100' >/dev/null 2>&1
+for _ in $(seq 300); do [ -e "$KV/ready" ] && break; sleep 0.1; done
+"$LOCKVM" kill rk >/dev/null 2>&1
+for _ in $(seq 300); do [ -s "$REC6" ] && break; sleep 0.1; done
+for _ in $(seq 20); do # FILE is written in one write once the VMM is gone
+	res=$(check "$REC6" 'd["complete"] is False and d["paths"] == [] and d["processes"] == []' \
+		"d['reason'] == 'the VMM ended before writing the record (killed by a signal)'")
+	[ "$res" = ok ] && break; sleep 0.1
+done
+[ -e "$KV/ready" ] && [ "$res" = ok ] && pass "lockvm kill (SIGKILL to the VMM): FILE says the record is missing and why" ||
+	fail "killed VMM: ready=$([ -e "$KV/ready" ] && echo y || echo n) $res"
+
 # A hostile guest's names (quotes, a newline, control bytes, bytes that
 # are not UTF-8) and argv: the record stays strict JSON and gives the
 # exact bytes in hex where UTF-8 cannot.
