@@ -39,9 +39,10 @@ HOST_LIBS := -Wl,-Bstatic -lseccomp -lcap-ng -lselinux -lpcre2-8 -lapparmor -lse
 # pthreads, and libseccomp for one call only: seccomp_trap.c names the
 # refused syscall under --seccomp=trap (seccomp_syscall_resolve_num_arch).
 # Installing its filters from fds (seccomp_install.c) is plain seccomp(2).
-# json-c: --record's writer only (linux/linux_record.c: strings escaped by
-# json-c's serializer; the VMM parses no JSON).
-VMM_LIBS := -lseccomp -lsodium -ljson-c -lpthread
+# No json-c: --record's JSON is written by the supervisor (host/record_json.c)
+# from the VMM's binary record (common/record_wire.h); tests/integration/
+# layering.sh fails when lockvm-vmm holds a json_* symbol.
+VMM_LIBS := -lseccomp -lsodium -lpthread
 
 # Two programs, two sides. The confined VMM (lockvm-vmm) links only the
 # VMM side plus common/; everything else is the host side (the CLI and the

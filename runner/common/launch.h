@@ -24,9 +24,10 @@
 #define LAUNCH_MAX_TMPFS                                                                           \
 	8 /* --tmpfs mounts, /dev/shm included (linux/linux_fs.h: LINUX_FS_MOUNTS) */
 #define LAUNCH_MAX_VOLUMES 8 /* --volume (linux/linux_fs.h: LINUX_FS_VOLUMES) */
-/* --record: the VMM's memory for the record at most, and the bytes of JSON
- * it writes at most (linux/linux_record.h: LINUX_RECORD_MAX_BYTES and
- * LINUX_RECORD_MAX_OUTPUT, checked there) */
+/* --record: the VMM's memory for the record at most, and the bytes of the
+ * binary record it writes at most (linux/linux_record.h: LINUX_RECORD_MAX_BYTES
+ * and LINUX_RECORD_MAX_OUTPUT, checked there; the supervisor reads no more,
+ * and writes at most as many bytes of JSON: host/record_json.c) */
 #define LAUNCH_RECORD_MEMORY	 (24u << 20)
 #define LAUNCH_RECORD_MAX_OUTPUT (64u << 20)
 

@@ -1,17 +1,18 @@
-/* --record FILE: the supervisor opens FILE before the VM starts (a bad one is refused, 125), gives the VMM a memfd to write the record into as the VM ends, and copies it to FILE once the VMM is gone; a VMM that never wrote it leaves a record saying so. */
+/* --record FILE: the supervisor opens FILE before the VM starts (a bad one is refused, 125), gives the VMM a memfd to write the binary record into as the VM ends, and once the VMM is gone writes FILE as JSON from it (record_json.c); a VMM that wrote no whole record leaves a record saying so. */
 #include "run_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "launch.h"
+#include "record_json.h"
 #include "util.h"
 
 void open_record(struct run_options *o)
@@ -63,30 +64,37 @@ void deliver_record(struct run_options *o, const struct run_state *st)
 	if (o->record_fd < 0)
 		return;
 	struct stat sb;
-	char tail[2] = "";
-	bool whole = fstat(o->record_memfd, &sb) == 0 && sb.st_size >= 2 &&
-		     (uint64_t)sb.st_size <= LAUNCH_RECORD_MAX_OUTPUT &&
-		     pread(o->record_memfd, tail, 2, sb.st_size - 2) == 2 && tail[0] == '}' &&
-		     tail[1] == '\n';
-	if (st->vmm_signal || !whole) {
-		char why[160];
-		snprintf(why, sizeof(why), "the VMM ended before writing the record%s",
-			 st->vmm_signal ? " (killed by a signal)" : "");
-		record_missing(o, why);
-	} else {
-		/* Copied as the VMM wrote it (the VMM made every string of it valid JSON). */
-		off_t at = 0;
-		while (at < sb.st_size) {
-			ssize_t n =
-			    sendfile(o->record_fd, o->record_memfd, &at, (size_t)(sb.st_size - at));
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0) {
-				warn_errno("--record %s: writing", o->record);
-				break;
-			}
-		}
+	uint8_t *rec = NULL;
+	size_t len = 0;
+	char why[256] = "";
+	/* Read whole into the supervisor's memory (no mapping: nothing the
+	 * VMM left can change it under the parser). */
+	if (!st->vmm_signal && fstat(o->record_memfd, &sb) == 0 && sb.st_size > 0) {
+		if ((uint64_t)sb.st_size > LAUNCH_RECORD_MAX_OUTPUT)
+			snprintf(why, sizeof(why), "%jd bytes, past the bound of %u",
+				 (intmax_t)sb.st_size, LAUNCH_RECORD_MAX_OUTPUT);
+		else if (!(rec = malloc((size_t)sb.st_size)))
+			snprintf(why, sizeof(why), "out of memory for %jd bytes",
+				 (intmax_t)sb.st_size);
+		else if (pread(o->record_memfd, rec, (size_t)sb.st_size, 0) != sb.st_size)
+			snprintf(why, sizeof(why), "reading it: %s", strerror(errno));
+		else
+			len = (size_t)sb.st_size;
 	}
+	int rc = len ? record_json_write(rec, len, o->record_fd, why, sizeof(why)) : -1;
+	if (rc == -1 && why[0]) {
+		char reason[320];
+		snprintf(reason, sizeof(reason), "the VMM wrote no whole record: %s", why);
+		record_missing(o, reason);
+	} else if (rc == -1) {
+		char reason[160];
+		snprintf(reason, sizeof(reason), "the VMM ended before writing the record%s",
+			 st->vmm_signal ? " (killed by a signal)" : "");
+		record_missing(o, reason);
+	} else if (rc == -2) {
+		warn_errno("--record %s: writing", o->record);
+	}
+	free(rec);
 	close(o->record_fd);
 	close(o->record_memfd);
 	o->record_fd = o->record_memfd = -1;

@@ -692,7 +692,15 @@ int linux_exec_load(struct linux_proc *proc, const uint8_t *file, uint64_t size,
 	if (rc == 0)
 		linux_procfs_set_exe(proc, filename);
 	if (rc == 0)
-		linux_record_exec(proc, filename, file, size, args);
+		linux_record_exec(
+		    proc, filename, file, size, args,
+		    &(struct linux_record_loaded){
+			.program = img.file != file ? img.filename : NULL,
+			.program_file = img.file,
+			.program_size = img.file_size,
+			.loader = img.interp ? (const char *)img.file + img.elf.interp_off : NULL,
+			.loader_file = img.interp,
+			.loader_size = img.interp_size});
 	image_free(&img);
 	return (int)rc;
 }

@@ -1,10 +1,9 @@
-/* --record FILE.json: the VMM serves every call, so it knows what a --linux job touched; this file keeps it within fixed bounds and writes it as JSON when the VM ends. */
+/* --record FILE.json: the VMM serves every call, so it knows what a --linux job touched; this file keeps it within fixed bounds and writes it in record_wire.h's binary form when the VM ends (the supervisor, host/record_json.c, makes the JSON: no JSON code in the VMM). */
 #include "linux_record.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <json-c/json.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,17 +20,16 @@
 #define PID_SLOTS   ((size_t)2 * LINUX_RECORD_MAX_PROCESSES)
 #define NO_ENTRY    UINT32_MAX
 
+/* Where a path was at its first touch (record_wire.h). */
 enum source {
-	SOURCE_LOWER,  /* the --fs tree on the host (read-only) */
-	SOURCE_VOLUME, /* a --volume directory on the host */
-	SOURCE_UPPER,  /* the root's copy-on-write upper layer, in memory */
-	SOURCE_TMPFS,  /* /tmp, /dev/shm, a --tmpfs: in memory */
-	SOURCE_PROC,   /* generated /proc and /sys */
-	SOURCE_DEV,    /* /dev */
-	SOURCE_OTHER,  /* the root or a directory of no layer yet */
+	SOURCE_LOWER = RECORD_SOURCE_LOWER,
+	SOURCE_VOLUME = RECORD_SOURCE_VOLUME,
+	SOURCE_UPPER = RECORD_SOURCE_UPPER,
+	SOURCE_TMPFS = RECORD_SOURCE_TMPFS,
+	SOURCE_PROC = RECORD_SOURCE_PROC,
+	SOURCE_DEV = RECORD_SOURCE_DEV,
+	SOURCE_OTHER = RECORD_SOURCE_OTHER,
 };
-static const char *const source_names[] = {"lower", "volume", "upper", "tmpfs",
-					   "proc",  "dev",    "other"};
 
 struct record_path {
 	uint32_t text, len; /* in strings */
@@ -302,14 +300,19 @@ static void hash_host_file(struct record_path *e, int fd)
 	e->hashed = true;
 }
 
-void linux_record_open(struct linux_proc *proc, struct linux_node *node, unsigned acc, bool created,
-		       int host_fd)
+void linux_record_open(struct linux_proc *proc, struct linux_node *node, unsigned flags,
+		       bool created, int host_fd)
 {
 	if (!proc->record)
 		return;
 	struct record_path *e = node_entry(proc, node);
 	if (!e)
 		return;
+	if (flags & L_O_PATH) { /* a handle to the path, no content */
+		e->ops |= LINUX_RECORD_STAT;
+		return;
+	}
+	unsigned acc = flags & O_ACCMODE;
 	if (acc != O_WRONLY)
 		e->ops |= LINUX_RECORD_READ;
 	if (acc != O_RDONLY)
@@ -321,6 +324,15 @@ void linux_record_open(struct linux_proc *proc, struct linux_node *node, unsigne
 	if (!e->hashed && acc != O_WRONLY && host_fd >= 0 && S_ISREG(node->mode) &&
 	    (e->source == SOURCE_LOWER || e->source == SOURCE_VOLUME))
 		hash_host_file(e, host_fd);
+}
+
+void linux_record_node(struct linux_proc *proc, const struct linux_node *node, unsigned op)
+{
+	if (!proc->record || !node)
+		return;
+	struct record_path *e = node_entry(proc, node);
+	if (e)
+		e->ops |= (uint16_t)op;
 }
 
 /* dir's entry name as a path into buf (LINUX_PATH_MAX): its length or 0. */
@@ -411,25 +423,39 @@ static struct record_process *process_of(struct linux_record *r, int pid)
 	return i == NO_ENTRY ? NULL : &r->procs[i];
 }
 
-void linux_record_exec(struct linux_proc *proc, const char *filename, const uint8_t *file,
-		       uint64_t size, const struct linux_exec_args *args)
+/* path, run by an exec (file[0, size) its bytes): executed, hashed from
+ * file (the whole image was read to run it). Its entry, or NULL. */
+static struct record_path *executed(struct linux_proc *proc, const char *path, const uint8_t *file,
+				    uint64_t size)
 {
-	struct linux_record *r = proc->record;
-	if (!r)
-		return;
 	struct linux_node *node = NULL;
 	struct record_path *e = NULL;
-	if (linux_fs_resolve(&proc->fs, proc->cwd ? proc->cwd : proc->fs.root, filename,
+	if (linux_fs_resolve(&proc->fs, proc->cwd ? proc->cwd : proc->fs.root, path,
 			     LINUX_RESOLVE_FOLLOW, &node, NULL, NULL, 0) == 0)
 		e = node_entry(proc, node);
 	if (e) {
 		e->ops |= LINUX_RECORD_EXEC;
-		if (!e->hashed) { /* the whole image was read to run it */
+		if (!e->hashed) {
 			linux_record_sha256(file, size, size ? size : 1, e->sha256);
 			e->size = size;
 			e->hashed = true;
 		}
 	}
+	return e;
+}
+
+void linux_record_exec(struct linux_proc *proc, const char *filename, const uint8_t *file,
+		       uint64_t size, const struct linux_exec_args *args,
+		       const struct linux_record_loaded *loaded)
+{
+	struct linux_record *r = proc->record;
+	if (!r)
+		return;
+	struct record_path *e = executed(proc, filename, file, size);
+	if (loaded && loaded->program)
+		executed(proc, loaded->program, loaded->program_file, loaded->program_size);
+	if (loaded && loaded->loader)
+		executed(proc, loaded->loader, loaded->loader_file, loaded->loader_size);
 	struct linux_task *t = linux_thread_leader(proc, proc->cur);
 	struct record_process *p = process_of(r, t->pid);
 	if (!p || p->exe != NO_ENTRY || p->ended) /* a second exec: a new entry */
@@ -494,14 +520,13 @@ void linux_record_exit(struct linux_proc *proc, struct linux_task *t, int wstatu
 	process_time(proc, t, p);
 }
 
-/* ---- the JSON ---- */
+/* ---- the binary record (record_wire.h) ---- */
 
 struct writer {
 	int fd;
-	bool failed, full; /* full: an entry was left out at LINUX_RECORD_MAX_OUTPUT */
-	uint64_t total;	   /* bytes put so far */
+	bool failed;
 	size_t used;
-	char buf[1u << 16];
+	uint8_t buf[1u << 16];
 };
 
 static void flush(struct writer *w)
@@ -518,9 +543,9 @@ static void flush(struct writer *w)
 	w->used = 0;
 }
 
-static void put(struct writer *w, const char *s, size_t len)
+static void put(struct writer *w, const void *p, size_t len)
 {
-	w->total += len;
+	const uint8_t *s = p;
 	while (len) {
 		if (w->used == sizeof(w->buf))
 			flush(w);
@@ -532,151 +557,36 @@ static void put(struct writer *w, const char *s, size_t len)
 	}
 }
 
-static void put_text(struct writer *w, const char *s)
+static void put_path(struct writer *w, const struct linux_record *r, const struct record_path *e)
 {
-	put(w, s, strlen(s));
-}
-
-/* One entry of a list (*first: none before it), left out when the output
- * would pass its bound (room kept for the tail). */
-static void put_entry(struct writer *w, json_object *o, bool *first)
-{
-	size_t len;
-	const char *s = json_object_to_json_string_length(
-	    o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-	if (w->full || w->total + len + 4 > LINUX_RECORD_MAX_OUTPUT - 4096) {
-		w->full = true;
-	} else {
-		put(w, *first ? "\n  " : ",\n  ", *first ? 3 : 4);
-		put(w, s, len);
-		*first = false;
-	}
-	json_object_put(o);
-}
-
-/* Length of the valid UTF-8 sequence at s[0, len), or 0 (not one). */
-static size_t utf8_char(const uint8_t *s, size_t len)
-{
-	if (s[0] < 0x80)
-		return 1;
-	size_t n = s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC2 ? 2 : 0;
-	if (!n || n > len)
-		return 0;
-	for (size_t i = 1; i < n; i++)
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-	uint32_t cp = n == 2   ? ((s[0] & 0x1Fu) << 6) | (s[1] & 0x3Fu)
-		      : n == 3 ? ((s[0] & 0x0Fu) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3Fu)
-			       : ((s[0] & 0x07u) << 18) | ((s[1] & 0x3Fu) << 12) |
-				     ((s[2] & 0x3Fu) << 6) | (s[3] & 0x3Fu);
-	if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-	    (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-		return 0;
-	return n;
-}
-
-/*
- * Guest bytes s[0, len) as a JSON string: JSON strings are Unicode, so
- * bytes that are not UTF-8 show as U+FFFD and *exact turns false (json-c
- * escapes quotes, backslashes and control bytes).
- */
-static json_object *text_of(const char *s, size_t len, bool *exact)
-{
-	static char text[3 * LINUX_PATH_MAX];
-	size_t out = 0;
-	for (size_t i = 0; i < len && out + 3 <= sizeof(text);) {
-		size_t n = utf8_char((const uint8_t *)s + i, len - i);
-		if (n) {
-			memcpy(text + out, s + i, n);
-			out += n;
-			i += n;
-		} else {
-			static const char replacement[3] = {'\xEF', '\xBF', '\xBD'}; /* U+FFFD */
-			memcpy(text + out, replacement, sizeof(replacement));
-			out += sizeof(replacement);
-			i++;
-			*exact = false;
-		}
-	}
-	return json_object_new_string_len(text, (int)out);
-}
-
-/* The same bytes exactly, in hex. */
-static json_object *hex_of(const char *s, size_t len)
-{
-	static char hex[2 * LINUX_PATH_MAX + 1];
-	size_t n = len < LINUX_PATH_MAX ? len : LINUX_PATH_MAX;
-	sodium_bin2hex(hex, sizeof(hex), (const unsigned char *)s, n);
-	return json_object_new_string(hex);
-}
-
-/* Adds s[0, len) to o as `key`, and as `key`_hex when it is not UTF-8. */
-static void add_bytes(json_object *o, const char *key, const char *s, size_t len)
-{
-	bool exact = true;
-	json_object_object_add(o, key, text_of(s, len, &exact));
-	if (exact)
-		return;
-	char hex_key[32];
-	snprintf(hex_key, sizeof(hex_key), "%s_hex", key);
-	json_object_object_add(o, hex_key, hex_of(s, len));
-}
-
-static void put_path(struct writer *w, const struct linux_record *r, const struct record_path *e,
-		     bool *first)
-{
-	static const char *const op_names[] = {"read",	       "written",    "created", "deleted",
-					       "renamed_from", "renamed_to", "executed"};
-	json_object *o = json_object_new_object(), *ops = json_object_new_array();
-	add_bytes(o, "path", r->strings + e->text, e->len);
-	for (unsigned b = 0; b < sizeof(op_names) / sizeof(op_names[0]); b++)
-		if (e->ops & (1u << b))
-			json_object_array_add(ops, json_object_new_string(op_names[b]));
-	json_object_object_add(o, "ops", ops);
-	json_object_object_add(o, "source", json_object_new_string(source_names[e->source]));
+	uint8_t h[RECORD_WIRE_PATH] = {0};
+	record_wire_put16(h + RECORD_WIRE_PATH_OPS, e->ops);
+	h[RECORD_WIRE_PATH_SOURCE] = e->source;
+	h[RECORD_WIRE_PATH_HASHED] = e->hashed;
+	record_wire_put32(h + RECORD_WIRE_PATH_LEN, e->len);
 	if (e->hashed) {
-		char hex[2 * crypto_hash_sha256_BYTES + 1];
-		sodium_bin2hex(hex, sizeof(hex), e->sha256, sizeof(e->sha256));
-		json_object_object_add(o, "size", json_object_new_int64((int64_t)e->size));
-		json_object_object_add(o, "sha256", json_object_new_string(hex));
+		record_wire_put64(h + RECORD_WIRE_PATH_SIZE, e->size);
+		memcpy(h + RECORD_WIRE_PATH_SHA256, e->sha256, sizeof(e->sha256));
 	}
-	put_entry(w, o, first);
+	put(w, h, sizeof(h));
+	put(w, r->strings + e->text, e->len);
 }
 
 static void put_process(struct writer *w, const struct linux_record *r,
-			const struct record_process *p, bool *first)
+			const struct record_process *p)
 {
-	json_object *o = json_object_new_object(), *argv = json_object_new_array();
-	json_object_object_add(o, "pid", json_object_new_int(p->pid));
-	json_object_object_add(o, "ppid", json_object_new_int(p->ppid));
-	bool exact = true;
-	for (uint32_t at = 0; at < p->argv_len;) {
-		size_t len = strnlen(r->strings + p->argv + at, p->argv_len - at);
-		json_object_array_add(argv, text_of(r->strings + p->argv + at, len, &exact));
-		at += (uint32_t)len + 1;
-	}
-	if (!exact) { /* then every argument exactly, in hex */
-		json_object *hex = json_object_new_array();
-		for (uint32_t at = 0; at < p->argv_len;) {
-			size_t len = strnlen(r->strings + p->argv + at, p->argv_len - at);
-			json_object_array_add(hex, hex_of(r->strings + p->argv + at, len));
-			at += (uint32_t)len + 1;
-		}
-		json_object_object_add(o, "argv_hex", hex);
-	}
-	json_object_object_add(o, "argv", argv);
-	if (p->exe < NO_ENTRY - 1)
-		add_bytes(o, "exe", r->strings + r->paths[p->exe].text, r->paths[p->exe].len);
-	if (!p->ended)
-		json_object_object_add(o, "running_at_end", json_object_new_boolean(true));
-	else if (p->wstatus & 0x7F)
-		json_object_object_add(o, "signal", json_object_new_int(p->wstatus & 0x7F));
-	else
-		json_object_object_add(o, "exit_status",
-				       json_object_new_int((p->wstatus >> 8) & 0xFF));
-	json_object_object_add(o, "user_ns", json_object_new_int64((int64_t)p->utime_ns));
-	json_object_object_add(o, "system_ns", json_object_new_int64((int64_t)p->stime_ns));
-	put_entry(w, o, first);
+	uint8_t h[RECORD_WIRE_PROC];
+	record_wire_put32(h + RECORD_WIRE_PROC_PID, (uint32_t)p->pid);
+	record_wire_put32(h + RECORD_WIRE_PROC_PPID, (uint32_t)p->ppid);
+	record_wire_put32(h + RECORD_WIRE_PROC_EXE,
+			  p->exe < NO_ENTRY - 1 ? p->exe : RECORD_WIRE_NO_EXE);
+	record_wire_put32(h + RECORD_WIRE_PROC_ENDED, p->ended);
+	record_wire_put32(h + RECORD_WIRE_PROC_WSTATUS, (uint32_t)p->wstatus);
+	record_wire_put32(h + RECORD_WIRE_PROC_ARGV, p->argv_len);
+	record_wire_put64(h + RECORD_WIRE_PROC_UTIME, p->utime_ns);
+	record_wire_put64(h + RECORD_WIRE_PROC_STIME, p->stime_ns);
+	put(w, h, sizeof(h));
+	put(w, r->strings + p->argv, p->argv_len);
 }
 
 void linux_record_write(struct linux_proc *proc)
@@ -684,6 +594,18 @@ void linux_record_write(struct linux_proc *proc)
 	struct linux_record *r = proc->record;
 	if (!r || r->fd < 0)
 		return;
+	/* Its size first: the processes past LINUX_RECORD_MAX_OUTPUT are left
+	 * out (paths and renames always fit: record_wire.h). */
+	uint64_t body = (uint64_t)r->nrenames * RECORD_WIRE_RENAME;
+	for (uint32_t i = 0; i < r->npaths; i++)
+		body += RECORD_WIRE_PATH + r->paths[i].len;
+	uint32_t nprocs = 0;
+	for (; nprocs < r->nprocs; nprocs++) {
+		uint64_t more = RECORD_WIRE_PROC + r->procs[nprocs].argv_len;
+		if (RECORD_WIRE_HEADER + body + more + 8 > LINUX_RECORD_MAX_OUTPUT)
+			break;
+		body += more;
+	}
 	/* Those still running: their time so far. */
 	if (proc->cur)
 		linux_account(proc);
@@ -693,43 +615,34 @@ void linux_record_write(struct linux_proc *proc)
 		if (p && !p->ended)
 			process_time(proc, t, p);
 	}
+	uint32_t flags = (r->truncated ? RECORD_WIRE_TRUNCATED : 0) |
+			 (nprocs < r->nprocs ? RECORD_WIRE_TRUNCATED | RECORD_WIRE_OUTPUT_CUT : 0);
+	uint8_t h[RECORD_WIRE_HEADER] = {0};
+	memcpy(h + RECORD_WIRE_AT_MAGIC, RECORD_WIRE_MAGIC, 8);
+	record_wire_put32(h + RECORD_WIRE_AT_VERSION, RECORD_WIRE_VERSION);
+	record_wire_put32(h + RECORD_WIRE_AT_FLAGS, flags);
+	record_wire_put32(h + RECORD_WIRE_AT_EXIT_STATUS, (uint32_t)proc->vm->exit_status);
+	record_wire_put32(h + RECORD_WIRE_AT_NPATHS, r->npaths);
+	record_wire_put32(h + RECORD_WIRE_AT_NRENAMES, r->nrenames);
+	record_wire_put32(h + RECORD_WIRE_AT_NPROCS, nprocs);
+	record_wire_put64(h + RECORD_WIRE_AT_DROPPED_PATHS, r->dropped_paths);
+	record_wire_put64(h + RECORD_WIRE_AT_DROPPED_PATHS + 8, r->dropped_processes);
+	record_wire_put64(h + RECORD_WIRE_AT_DROPPED_PATHS + 16, r->dropped_renames);
+	record_wire_put64(h + RECORD_WIRE_AT_BODY, body);
 	static struct writer w;
 	w = (struct writer){.fd = r->fd};
-	/* The lists first, one entry at a time (never the whole record as one
-	 * json-c tree in memory); the fields saying whether they are whole last. */
-	bool first = true;
-	put_text(&w, "{\"version\": 1,\n\"paths\": [");
+	put(&w, h, sizeof(h));
 	for (uint32_t i = 0; i < r->npaths; i++)
-		put_path(&w, r, &r->paths[i], &first);
-	put_text(&w, "],\n\"renames\": [");
-	first = true;
+		put_path(&w, r, &r->paths[i]);
 	for (uint32_t i = 0; i < r->nrenames; i++) { /* indexes into paths */
-		json_object *o = json_object_new_object();
-		json_object_object_add(o, "from", json_object_new_int64(r->renames[i].from));
-		json_object_object_add(o, "to", json_object_new_int64(r->renames[i].to));
-		put_entry(&w, o, &first);
+		uint8_t e[RECORD_WIRE_RENAME];
+		record_wire_put32(e, r->renames[i].from);
+		record_wire_put32(e + 4, r->renames[i].to);
+		put(&w, e, sizeof(e));
 	}
-	put_text(&w, "],\n\"processes\": [");
-	first = true;
-	for (uint32_t i = 0; i < r->nprocs; i++)
-		put_process(&w, r, &r->procs[i], &first);
-	put_text(&w, "],\n");
-	json_object *tail = json_object_new_object();
-	json_object_object_add(tail, "complete", json_object_new_boolean(true));
-	json_object_object_add(tail, "truncated", json_object_new_boolean(r->truncated || w.full));
-	json_object_object_add(tail, "exit_status", json_object_new_int(proc->vm->exit_status));
-	json_object_object_add(tail, "dropped_paths",
-			       json_object_new_int64((int64_t)r->dropped_paths));
-	json_object_object_add(tail, "dropped_processes",
-			       json_object_new_int64((int64_t)r->dropped_processes));
-	json_object_object_add(tail, "dropped_renames",
-			       json_object_new_int64((int64_t)r->dropped_renames));
-	json_object_object_add(tail, "output_cut", json_object_new_boolean(w.full));
-	size_t len;
-	const char *s = json_object_to_json_string_length(tail, JSON_C_TO_STRING_PLAIN, &len);
-	put(&w, s + 1, len - 1); /* its fields, after this object's own opening brace */
-	json_object_put(tail);
-	put_text(&w, "\n");
+	for (uint32_t i = 0; i < nprocs; i++)
+		put_process(&w, r, &r->procs[i]);
+	put(&w, RECORD_WIRE_END, 8);
 	flush(&w);
 	if (w.failed)
 		fprintf(stderr, "lockvm: --record: writing the record: %s\n", strerror(errno));

@@ -525,8 +525,7 @@ static long do_open(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, uin
 		return fd;
 	}
 	linux_fs_get(&proc->fs, node); /* f->node */
-	if (!(flags & L_O_PATH))
-		linux_record_open(proc, node, acc, created, host_fd);
+	linux_record_open(proc, node, (unsigned)flags, created, host_fd);
 	return fd;
 }
 
@@ -703,6 +702,8 @@ static long attrs_at(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, ui
 	}
 	if (rc < 0)
 		return rc;
+	if (!(flags & L_AT_EMPTY_PATH)) /* a path looked at; not fstat's open file */
+		linux_record_node(proc, node, LINUX_RECORD_STAT);
 	refresh(proc, node);
 	*at = node_attrs(proc, node, NULL);
 	return 0;
@@ -841,6 +842,7 @@ static long do_readlink(struct linux_proc *proc, uint64_t dirfd, uint64_t upath,
 	long rc = linux_lookup_at(proc, dirfd, upath, 0, false, &node);
 	if (rc < 0)
 		return rc;
+	linux_record_node(proc, node, LINUX_RECORD_STAT);
 	if (!S_ISLNK(node->mode) || !node->link)
 		return -EINVAL;
 	uint64_t n = node->size < size ? node->size : size;
@@ -870,6 +872,8 @@ static long do_access(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, u
 				  flags & L_AT_EMPTY_PATH, &node);
 	if (rc < 0)
 		return rc;
+	if (!(flags & L_AT_EMPTY_PATH)) /* a path looked at; not an open file */
+		linux_record_node(proc, node, LINUX_RECORD_STAT);
 	if ((mode & 2) && !node->writable && !linux_fs_pool_of(&proc->fs, node) &&
 	    !linux_volume_writable(&proc->fs, node))
 		return -EROFS;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# --linux --record FILE: what a job touched (paths with their ops, SHA-256 of what it read from the tree and a volume, every process with argv, exit and CPU time), written however the job ends; hostile names keep the JSON valid; past its bounds the record says "truncated"; a bad FILE is refused (125) before the VM starts.
+# --linux --record FILE: what a job touched (paths with their ops, SHA-256 of what it read from the tree and a volume, what it only looked at, the dynamic loader and #! programs it ran, every process with argv, exit and CPU time), written however the job ends; hostile names keep the JSON valid; past its bounds the record says "truncated"; a bad FILE is refused (125) before the VM starts.
 . "$(dirname "$0")/../lib.sh"
 if ! have_kvm; then skip "linux_record: /dev/kvm is not usable here"; exit 0; fi
 BUSYBOX=$(command -v busybox || true)
@@ -78,6 +78,31 @@ res=$(check "$REC" "len(procs(['sh', '-c', 'exit 7'])) == 1 and procs(['sh', '-c
 [ "$(stat -c %u "$REC")" = "$(id -u)" ] && pass "FILE belongs to the user who ran lockvm" ||
 	fail "FILE owner: $(stat -c %U "$REC")"
 
+# Looked at, not read (a dynamic /bin/sh from --fs /): stat, test -e,
+# readlink and an O_PATH open give "stat" entries without a hash; the loader
+# PT_INTERP names (ld.so) and the program a #! line names are "executed" and
+# hashed like the program. Paths are the VM's resolved ones: with --fs / the
+# host's readlink -f (the files of this test in a volume at /t).
+TRR=/t
+echo a >"$TR/etc/m1"; echo b >"$TR/etc/m2"; echo c >"$TR/etc/m3"; ln -s m1 "$TR/etc/link"
+printf '#!/bin/cat\n' >"$TR/script"; chmod a+rx "$TR/script" "$TR/etc/"*
+REC5=$T_TMP/out/meta.json
+run_capture "$LOCKVM" run --linux --fs / --volume "$TR:/t" --record "$REC5" /bin/sh -- -c \
+	"cd $TRR/etc && stat m1 >/dev/null && test -e m2 && readlink link && $TRR/bin/lx_record.glibc opath m3 && $TRR/script"
+LD=$(readlink -f /lib64/ld-linux-x86-64.so.2)
+res=$(check "$REC5" "d['complete'] is True" \
+	"ops('$TRR/etc/m1') == {'stat'} and 'sha256' not in P('$TRR/etc/m1') and ops('$TRR/etc/m2') == {'stat'}" \
+	"ops('$TRR/etc/link') == {'stat'} and ops('$TRR/etc/m3') == {'stat'}")
+[ "$rc" -eq 0 ] && grep -qx "m1" <<<"$out" && grep -qx "opath ok" <<<"$out" && [ "$res" = ok ] &&
+	pass "stat, test -e, readlink, O_PATH: recorded as \"stat\", no hash" || fail "looked at: exit $rc: $res $(tr '\n' '|' <<<"$out")"
+res=$(check "$REC5" "'executed' in ops('$LD') and P('$LD')['sha256'] == '$(sha "$LD")'" \
+	"'executed' in ops('$(readlink -f /bin/sh)')" \
+	"'executed' in ops('$TRR/script') and 'executed' in ops('$(readlink -f /bin/cat)')" \
+	"P('$(readlink -f /bin/cat)')['sha256'] == '$(sha /bin/cat)'")
+grep -qx '#!/bin/cat' <<<"$out" && [ "$res" = ok ] &&
+	pass "the dynamic loader (PT_INTERP, $LD) and a #! line's program: executed, hashed" ||
+	fail "loaded: $res $(tr '\n' '|' <<<"$out")"
+
 # --timeout: the record is still written, with the job's processes as they were.
 REC2=$T_TMP/out/timeout.json
 run_capture "$LOCKVM" run --linux --fs "$TR" --timeout 2 --record "$REC2" /bin/sh -- -c 'cat /etc/input >/dev/null; sleep 100'
@@ -85,6 +110,22 @@ res=$(check "$REC2" 'd["complete"] is True and d["exit_status"] == 124' \
 	"d['processes'][0]['pid'] == 1 and d['processes'][0].get('running_at_end') is True")
 [ "$rc" -eq 124 ] && [ "$res" = ok ] && pass "--timeout: the record is written, pid 1 running at the end" ||
 	fail "timeout: exit $rc, $res"
+
+# A VMM killed (SIGKILL) before the VM's end writes no record: FILE says
+# so ("complete": false and why), as valid JSON.
+REC6=$T_TMP/out/killed.json KV=$T_TMP/killvol
+mkdir -p "$KV" && chmod a+rwx "$KV"
+"$LOCKVM" run -d --name rk --linux --fs "$TR" --volume "$KV:/k" --record "$REC6" /bin/sh -- -c 'echo >/k/ready; sleep 100' >/dev/null 2>&1
+for _ in $(seq 300); do [ -e "$KV/ready" ] && break; sleep 0.1; done
+"$LOCKVM" kill rk >/dev/null 2>&1
+for _ in $(seq 300); do [ -s "$REC6" ] && break; sleep 0.1; done
+for _ in $(seq 20); do # FILE is written in one write once the VMM is gone
+	res=$(check "$REC6" 'd["complete"] is False and d["paths"] == [] and d["processes"] == []' \
+		"d['reason'] == 'the VMM ended before writing the record (killed by a signal)'")
+	[ "$res" = ok ] && break; sleep 0.1
+done
+[ -e "$KV/ready" ] && [ "$res" = ok ] && pass "lockvm kill (SIGKILL to the VMM): FILE says the record is missing and why" ||
+	fail "killed VMM: ready=$([ -e "$KV/ready" ] && echo y || echo n) $res"
 
 # A hostile guest's names (quotes, a newline, control bytes, bytes that
 # are not UTF-8) and argv: the record stays strict JSON and gives the

@@ -1,4 +1,4 @@
-/* --linux test program for --record: names a hostile guest may give paths (quotes, newlines, control bytes, bytes that are not UTF-8), and more paths than the record keeps. */
+/* --linux test program for --record: names a hostile guest may give paths (quotes, newlines, control bytes, bytes that are not UTF-8), more paths than the record keeps, and an O_PATH open. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdio.h>
@@ -9,7 +9,8 @@
 
 /* Usage: lx_record names DIR     make (and keep) files of hostile names in DIR
  *        lx_record many DIR N    make and remove N files in DIR, one path each
- *        lx_record long DIR N    the same with paths of about 4,000 bytes each */
+ *        lx_record long DIR N    the same with paths of about 4,000 bytes each
+ *        lx_record opath PATH    open PATH with O_PATH (a handle, no content read) */
 
 static const char *const hostile[] = {
     "q\"uote", "new\nline", "back\\slash", "ctl\x01\x1f\x7f", "bad\xff\xfe-utf8", "cut\xe2\x82",
@@ -21,6 +22,15 @@ int main(int argc, char **argv)
 {
 	if (argc < 3)
 		return 2;
+	if (strcmp(argv[1], "opath") == 0) {
+		int fd = open(argv[2], O_PATH | O_CLOEXEC);
+		if (fd < 0) {
+			perror(argv[2]);
+			return 1;
+		}
+		printf("opath ok\n");
+		return 0;
+	}
 	if (strcmp(argv[1], "names") == 0) {
 		for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
 			snprintf(path, sizeof(path), "%s/%s", argv[2], hostile[i]);
