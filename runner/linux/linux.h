@@ -364,12 +364,17 @@ struct linux_cpu {
  */
 #define LINUX_EXEC_CACHE_FILES 8u
 #define LINUX_EXEC_CACHE_MAX   (16ULL << 20)
+#define LINUX_EXEC_LARGE       2u
 struct linux_exec_file;
 struct linux_exec_cache {
 	struct linux_exec_file *files[LINUX_EXEC_CACHE_FILES]; /* most recent first */
 	uint64_t bytes;
 	uint64_t frames;       /* guest frames the copies hold (linux_exec_share_frame) */
 	uint64_t hits, misses; /* --stats */
+	/* Programs larger than LINUX_EXEC_CACHE_MAX mapped from their file for
+	 * an exec under way (a program and its interpreter): their read-only
+	 * pages come from the private mappings' page cache (linux_fcache.c). */
+	struct linux_exec_file *large[LINUX_EXEC_LARGE];
 };
 
 /*
@@ -774,6 +779,11 @@ struct linux_fcache_file *linux_fcache_open(struct linux_proc *proc, const struc
  * that page itself. The cache keeps its own reference. */
 uint64_t linux_fcache_frame(struct linux_proc *proc, struct linux_fcache_file *cf,
 			    const struct linux_node *node, int host_fd, uint64_t index);
+/* The same for a page whose bytes the caller has (a large program mapped
+ * for exec, linux_exec.c): copied from `bytes` the first time; NULL bytes:
+ * only a page already cached. */
+uint64_t linux_fcache_frame_copy(struct linux_proc *proc, struct linux_fcache_file *cf,
+				 uint64_t index, const uint8_t *bytes);
 /* Gives back the cached frames no mapping holds: true when one came free. */
 bool linux_fcache_reclaim(struct linux_proc *proc);
 /* Frees the cache (the VM's end). */

@@ -104,20 +104,42 @@ struct linux_fcache_file *linux_fcache_open(struct linux_proc *proc, const struc
 	return cf;
 }
 
+/* A new frame for page index (at most an eighth of guest RAM in all; what
+ * no mapping holds is reclaimed first when the pool runs out), or 0. */
+static uint64_t new_frame(struct linux_proc *proc, const struct linux_fcache_file *cf,
+			  uint64_t index, uint8_t **host)
+{
+	if (index >= cf->nframes || proc->fcache.frames >= proc->pages.count / 8)
+		return 0; /* (the last, partial page: the mapping's own copy) */
+	uint64_t frame = linux_page_alloc(&proc->pages);
+	*host = frame ? linux_page_host(&proc->pages, frame) : NULL;
+	return *host ? frame : 0;
+}
+
+uint64_t linux_fcache_frame_copy(struct linux_proc *proc, struct linux_fcache_file *cf,
+				 uint64_t index, const uint8_t *bytes)
+{
+	if (index < cf->nframes && cf->frames[index])
+		return cf->frames[index];
+	uint8_t *host;
+	uint64_t frame = bytes ? new_frame(proc, cf, index, &host) : 0;
+	if (!frame)
+		return 0;
+	memcpy(host, bytes, PAGE);
+	cf->frames[index] = frame;
+	proc->fcache.frames++;
+	return frame;
+}
+
 uint64_t linux_fcache_frame(struct linux_proc *proc, struct linux_fcache_file *cf,
 			    const struct linux_node *node, int host_fd, uint64_t index)
 {
 	struct linux_fcache *c = &proc->fcache;
-	if (index >= cf->nframes)
-		return 0; /* the last, partial page: the mapping's own copy */
-	if (cf->frames[index])
+	if (index < cf->nframes && cf->frames[index])
 		return cf->frames[index];
-	/* At most an eighth of guest RAM; reclaimed first when the pool runs out. */
-	if (c->frames >= proc->pages.count / 8)
-		return 0;
-	uint64_t frame = linux_page_alloc(&proc->pages);
-	uint8_t *host = frame ? linux_page_host(&proc->pages, frame) : NULL;
-	if (!host)
+	uint8_t *host;
+	uint64_t frame = new_frame(proc, cf, index, &host);
+	if (!frame)
 		return 0;
 	long n = 0;
 	for (uint64_t done = 0; done < PAGE; done += (uint64_t)n) {

@@ -60,3 +60,17 @@ expect "private file mappings: sh -c of two dynamic programs under --fs / shares
 grep -qE '^linux: file_cache hits=[1-9]' <<<"$out" &&
 	pass "private file mappings: the second dynamic program's libc comes from the cache" ||
 	fail "private file mappings: no cache hits: $(grep -E 'file_cache|syscalls' <<<"$out" | tr '\n' '|')"
+
+# A program larger than the exec cache (16 MiB; cc1 is 33) is mapped from its file for its
+# exec, and its read-only segments' pages come from this cache, shared copy-on-write: lx_exec
+# padded to 17 MiB writes into its read-only data (mprotect) and execs itself again, which
+# reads the file's bytes.
+{ cat "$LX/lx_exec.glibc" && head -c $((17 << 20)) /dev/zero; } >"$FS/bin/lx_big"
+chmod 755 "$FS/bin/lx_big"
+expect "a program larger than the exec cache: a write into its read-only data changes the writer's copy only" 0 \
+	"ok exec after a write into read-only data: the file's bytes" \
+	"${RUN[@]}" --stats --fs "$FS" /bin/lx_big text start
+grep -q FAILED <<<"$out" && fail "large program, text write: $(grep FAILED <<<"$out" | tr '\n' '|')"
+grep -qE '^linux: file_cache hits=[1-9][0-9]* misses=1 frames=[1-9]' <<<"$out" &&
+	pass "a program larger than the exec cache: its read-only pages come from the page cache" ||
+	fail "large program: cache counts: $(grep file_cache <<<"$out")"
