@@ -81,14 +81,12 @@ uint64_t linux_page_alloc(struct linux_pages *pg)
 {
 	uint64_t f;
 	linux_page_flush(pg); /* a freed frame is zero before it is reused */
+	if (!pg->nfree && pg->next >= pg->count && !reclaim(pg))
+		return 0; /* (a reclaim puts frames on the free stack) */
 	if (pg->nfree)
 		f = pg->free[--pg->nfree]; /* reuse: already backed by the host */
-	else if (pg->next < pg->count)
-		f = pg->next++; /* never used: zero as the host gave it */
-	else if (reclaim(pg))
-		f = pg->free[--pg->nfree];
 	else
-		return 0;
+		f = pg->next++; /* never used: zero as the host gave it */
 	pg->refs[f] = 1;
 	pg->used++;
 	return (pg->first + f) * PAGE;
