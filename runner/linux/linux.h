@@ -163,6 +163,10 @@ struct linux_pages {
 	uint32_t *zero;
 	uint64_t nzero;
 	struct linux_mm *mms; /* every address space (ftruncate unmaps from each) */
+	/* Called when no frame is left, to give some back (the private
+	 * mappings' page cache); a frame came free when it returns true. */
+	bool (*reclaim)(void *arg);
+	void *reclaim_arg;
 };
 
 /* A mapping record (Linux's VMA): [start, end) with its rights. */
@@ -360,12 +364,36 @@ struct linux_cpu {
  */
 #define LINUX_EXEC_CACHE_FILES 8u
 #define LINUX_EXEC_CACHE_MAX   (16ULL << 20)
+#define LINUX_EXEC_LARGE       2u
 struct linux_exec_file;
 struct linux_exec_cache {
 	struct linux_exec_file *files[LINUX_EXEC_CACHE_FILES]; /* most recent first */
 	uint64_t bytes;
 	uint64_t frames;       /* guest frames the copies hold (linux_exec_share_frame) */
 	uint64_t hits, misses; /* --stats */
+	/* Programs larger than LINUX_EXEC_CACHE_MAX mapped from their file for
+	 * an exec under way (a program and its interpreter): their read-only
+	 * pages come from the private mappings' page cache (linux_fcache.c). */
+	struct linux_exec_file *large[LINUX_EXEC_LARGE];
+};
+
+/*
+ * The pages of the host tree's files that MAP_PRIVATE mappings share
+ * (linux_fcache.c): ld.so maps each library of each dynamic program, and a
+ * build starts hundreds. A page wholly inside the file is read into a
+ * frame once and mapped copy-on-write by every mapping of it (a write
+ * copies, as after fork); only lower files of the tree the user gave (the
+ * VM never writes those), used again only while fstat() of the mapped fd
+ * gives the same device, inode, size, mtime and ctime. At most
+ * LINUX_FCACHE_FILES files and an eighth of the frames; frames no mapping
+ * holds go back first when the pool runs out.
+ */
+#define LINUX_FCACHE_FILES 64u
+struct linux_fcache_file;
+struct linux_fcache {
+	struct linux_fcache_file *files[LINUX_FCACHE_FILES]; /* most recent first */
+	uint64_t frames;				     /* frames the cache holds */
+	uint64_t hits, misses;				     /* --stats */
 };
 
 struct linux_proc {
@@ -375,6 +403,7 @@ struct linux_proc {
 	 * address space maps (the running task's address space is mm). */
 	struct linux_pages pages;
 	struct linux_exec_cache exec_cache;
+	struct linux_fcache fcache;
 	/* vCPUs (linux_cpu.c): cpu holds bkl, and cur is its task. */
 	pthread_mutex_t bkl;
 	struct linux_cpu cpus[LINUX_MAX_CPUS];
@@ -744,6 +773,28 @@ uint8_t *linux_exec_read_path(struct linux_proc *proc, const char *path, uint64_
 void linux_exec_file_put(uint8_t *bytes);
 /* Frees the exec cache's copies (the VM's end; none may be in use). */
 void linux_exec_cache_free(struct linux_proc *proc);
+
+/* ---- linux_fcache.c: the pages private file mappings share ---- */
+
+/* The cache's record of the file open as host_fd (node: its node), made or
+ * made afresh (the file changed on the host), or NULL: not a lower host
+ * file, or no memory. Valid until the next call. */
+struct linux_fcache_file *linux_fcache_open(struct linux_proc *proc, const struct linux_node *node,
+					    int host_fd);
+/* The frame holding whole page `index` of the file, read from host_fd the
+ * first time (within the cache's frame budget), or 0: the mapping copies
+ * that page itself. The cache keeps its own reference. */
+uint64_t linux_fcache_frame(struct linux_proc *proc, struct linux_fcache_file *cf,
+			    const struct linux_node *node, int host_fd, uint64_t index);
+/* The same for a page whose bytes the caller has (a large program mapped
+ * for exec, linux_exec.c): copied from `bytes` the first time; NULL bytes:
+ * only a page already cached. */
+uint64_t linux_fcache_frame_copy(struct linux_proc *proc, struct linux_fcache_file *cf,
+				 uint64_t index, const uint8_t *bytes);
+/* Gives back the cached frames no mapping holds: true when one came free. */
+bool linux_fcache_reclaim(struct linux_proc *proc);
+/* Frees the cache (the VM's end). */
+void linux_fcache_free(struct linux_proc *proc);
 /* The frame holding the cached file's page at file offset `off` (page
  * aligned), filled from the copy first when `fill` (within the cache's
  * frame budget), or 0. The cache keeps its own reference. */

@@ -195,6 +195,12 @@ void linux_print_stats(const struct linux_proc *proc)
 	for (unsigned c = 0; proc->ncpus > 1 && c < proc->ncpus; c++) /* entries with a task */
 		fprintf(stderr, " cpu%u=%" PRIu64, c, proc->cpus[c].runs);
 	fprintf(stderr, "\n");
+	const struct linux_fcache *fc = &proc->fcache;
+	if (fc->hits || fc->misses) /* private file mappings of the host tree */
+		fprintf(stderr,
+			"linux: file_cache hits=%" PRIu64 " misses=%" PRIu64 " frames=%" PRIu64
+			"\n",
+			fc->hits, fc->misses, fc->frames);
 }
 
 void linux_free(struct linux_proc *proc)
@@ -215,6 +221,7 @@ void linux_free(struct linux_proc *proc)
 	proc->mm = NULL;
 	linux_shm_free_all(proc);
 	linux_exec_cache_free(proc);
+	linux_fcache_free(proc);
 	linux_fs_free(&proc->fs);
 	linux_mm_free(proc);
 	if (proc->cfg.fs_fd >= 0)

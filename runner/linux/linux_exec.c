@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -133,6 +134,12 @@ struct linux_exec_file {
 	struct linux_exec_cache *cache;
 	struct linux_pages *pages;
 	uint64_t *frames, nframes;
+	/* A program too large for the cache: its bytes are the file mapped
+	 * read-only (map_len bytes from the page before them, which holds
+	 * this record), and the pages read-only segments map come from the
+	 * private mappings' page cache (fc; NULL: copied). */
+	uint64_t map_len;
+	struct linux_fcache_file *fc;
 	uint8_t bytes[];
 };
 
@@ -148,6 +155,13 @@ void linux_exec_file_put(uint8_t *bytes)
 	struct linux_exec_file *ef = file_of(bytes);
 	if (--ef->refs)
 		return;
+	if (ef->map_len) {
+		for (unsigned i = 0; i < LINUX_EXEC_LARGE; i++)
+			if (ef->cache->large[i] == ef)
+				ef->cache->large[i] = NULL;
+		munmap(bytes - LOCKVM_PAGE_SIZE, ef->map_len);
+		return;
+	}
 	for (uint64_t i = 0; ef->frames && i < ef->nframes; i++)
 		if (ef->frames[i]) {
 			linux_page_put(ef->pages, ef->frames[i]);
@@ -161,7 +175,12 @@ uint64_t linux_exec_share_frame(struct linux_proc *proc, struct linux_exec_file 
 				uint64_t off, bool fill)
 {
 	uint64_t i = off / LOCKVM_PAGE_SIZE;
-	if (!cached->cache || (off & PAGE_MASK) || off + LOCKVM_PAGE_SIZE > cached->size)
+	if ((off & PAGE_MASK) || off + LOCKVM_PAGE_SIZE > cached->size)
+		return 0;
+	if (cached->fc) /* a large program: the page cache's frame */
+		return linux_fcache_frame_copy(proc, cached->fc, i,
+					       fill ? cached->bytes + off : NULL);
+	if (!cached->cache)
 		return 0;
 	if (!cached->frames && fill) {
 		cached->nframes = cached->size / LOCKVM_PAGE_SIZE;
@@ -184,13 +203,52 @@ uint64_t linux_exec_share_frame(struct linux_proc *proc, struct linux_exec_file 
 	return frame;
 }
 
-/* The cache's entry whose copy `bytes` is, or NULL. */
+/* The cache's entry whose copy `bytes` is, or the record of a large
+ * program mapped for an exec under way, or NULL. */
 static struct linux_exec_file *cached_copy(struct linux_proc *proc, const uint8_t *bytes)
 {
-	for (unsigned i = 0; i < LINUX_EXEC_CACHE_FILES && proc->exec_cache.files[i]; i++)
-		if (proc->exec_cache.files[i]->bytes == bytes)
-			return proc->exec_cache.files[i];
+	struct linux_exec_cache *c = &proc->exec_cache;
+	for (unsigned i = 0; i < LINUX_EXEC_CACHE_FILES && c->files[i]; i++)
+		if (c->files[i]->bytes == bytes)
+			return c->files[i];
+	for (unsigned i = 0; i < LINUX_EXEC_LARGE; i++)
+		if (c->large[i] && c->large[i]->bytes == bytes)
+			return c->large[i];
 	return NULL;
+}
+
+/*
+ * A program too large for the exec cache, mapped from its file instead of
+ * read into the heap (cc1 is 33 MiB: only the pages exec copies are
+ * touched), its record in the page before the bytes. The mapping lasts
+ * for this exec only. NULL: the caller reads it.
+ */
+static uint8_t *map_large(struct linux_proc *proc, const struct linux_node *node, int fd,
+			  const struct stat *st)
+{
+	uint64_t len = (uint64_t)st->st_size;
+	if (len <= LINUX_EXEC_CACHE_MAX || len != node->size || len > SIZE_MAX - LOCKVM_PAGE_SIZE)
+		return NULL;
+	uint8_t *base = mmap(NULL, LOCKVM_PAGE_SIZE + len, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (base == MAP_FAILED)
+		return NULL;
+	if (mmap(base + LOCKVM_PAGE_SIZE, len, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0) ==
+	    MAP_FAILED) {
+		munmap(base, LOCKVM_PAGE_SIZE + len);
+		return NULL;
+	}
+	struct linux_exec_cache *c = &proc->exec_cache;
+	struct linux_exec_file *ef = file_of(base + LOCKVM_PAGE_SIZE);
+	*ef = (struct linux_exec_file){
+	    .refs = 1, .size = len, .cache = c, .map_len = LOCKVM_PAGE_SIZE + len};
+	for (unsigned i = 0; i < LINUX_EXEC_LARGE; i++)
+		if (!c->large[i]) { /* listed: its pages may come from the page cache */
+			c->large[i] = ef;
+			ef->fc = linux_fcache_open(proc, node, fd);
+			break;
+		}
+	return ef->bytes;
 }
 
 static bool same_file(const struct linux_exec_file *ef, const struct stat *st)
@@ -293,6 +351,12 @@ static uint8_t *read_node(struct linux_proc *proc, struct linux_node *node, uint
 		close(fd);
 		*size = ef->size;
 		return ef->bytes;
+	}
+	uint8_t *mapped = known ? map_large(proc, node, fd, &st) : NULL;
+	if (mapped) {
+		close(fd);
+		*size = node->size;
+		return mapped;
 	}
 	uint64_t len = node->size, done = 0;
 	/* Larger than RAM: it could never be loaded. */

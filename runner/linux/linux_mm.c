@@ -26,6 +26,13 @@ static void add_kmap(struct linux_proc *proc, uint64_t addr, uint64_t len, uint6
 		proc->kmaps[proc->nkmaps++] = (struct linux_kmap){addr, len, bits};
 }
 
+/* The pool ran out: the private mappings' page cache gives back what no
+ * mapping holds. */
+static bool reclaim_cached(void *arg)
+{
+	return linux_fcache_reclaim(arg);
+}
+
 int linux_mm_init(struct linux_proc *proc, char *err, size_t errlen)
 {
 	linux_cpu_init(proc); /* each vCPU has its own list of page-table pages */
@@ -33,6 +40,8 @@ int linux_mm_init(struct linux_proc *proc, char *err, size_t errlen)
 		snprintf(err, errlen, "guest RAM too small for a Linux guest");
 		return -1;
 	}
+	proc->pages.reclaim = reclaim_cached;
+	proc->pages.reclaim_arg = proc;
 	proc->user_top = LINUX_USER_TOP;
 	if (linux_physmap_init(proc) < 0) {
 		snprintf(err, errlen, "guest RAM too small for a Linux guest's page tables");
@@ -379,13 +388,25 @@ static uint64_t mmap_low(struct linux_proc *proc)
 	return low > LINUX_MMAP_MIN ? low : LINUX_MMAP_MIN;
 }
 
+/* Whether the page at addr maps a frame others hold too: with the page
+ * cache, one of its frames (a fresh mapping's own frames have one
+ * reference). */
+static bool maps_shared(struct linux_proc *proc, uint64_t addr)
+{
+	const uint64_t *pte = linux_mm_pte(proc->mm, addr, false);
+	return pte && (*pte & PTE_USED) && linux_page_refs(&proc->pages, *pte & PTE_ADDR) > 1;
+}
+
 /* A private file mapping's contents: read through a bounded buffer into
- * the frames just mapped, whatever their rights. */
+ * the frames just mapped, whatever their rights; pages that map the page
+ * cache's frames (`cached`) hold the file's bytes already. */
 static long fill_from_file(struct linux_proc *proc, struct linux_file *file, uint64_t addr,
-			   uint64_t len, uint64_t offset)
+			   uint64_t len, uint64_t offset, bool cached)
 {
 	uint8_t buf[PAGE];
 	for (uint64_t done = 0; done < len; done += PAGE) {
+		if (cached && maps_shared(proc, addr + done))
+			continue;
 		long n = linux_fs_pread(file->node, file->host_fd, buf, PAGE, offset + done);
 		if (n < 0)
 			return n;
@@ -474,11 +495,31 @@ long linux_sys_mmap(struct linux_proc *proc, uint64_t addr, uint64_t len, uint64
 		return map_shared_file(proc, file, addr, len, (unsigned)prot, offset);
 	/* Shared anonymous memory stays shared with children after fork. */
 	unsigned vflags = (type != L_MAP_PRIVATE && !file) ? LINUX_VMA_SHARED : 0;
-	int rc = map_fresh(proc, addr, len, (unsigned)prot, vflags);
-	if (rc < 0)
+	struct linux_fcache_file *cf =
+	    file ? linux_fcache_open(proc, file->node, file->host_fd) : NULL;
+	/* With the page cache: no frames at first, its pages put in, then
+	 * the mapping's rights (fresh frames for the other pages). */
+	int rc = map_fresh(proc, addr, len, cf ? 0u : (unsigned)prot, vflags);
+	for (uint64_t done = 0; cf && rc == 0 && done < len; done += PAGE) {
+		uint64_t frame =
+		    linux_fcache_frame(proc, cf, file->node, file->host_fd, (offset + done) / PAGE);
+		if (!frame)
+			continue;
+		/* A page-table page the entry needs may reclaim what only the
+		 * cache holds: */
+		linux_page_get(&proc->pages, frame); /* held while its entry is made */
+		rc = linux_mm_map_frame(proc, addr + done, frame);
+		linux_page_put(&proc->pages, frame);
+	}
+	if (cf && rc == 0)
+		rc = protect(proc, addr, len, (unsigned)prot);
+	if (rc < 0) {
+		if (cf)
+			(void)unmap_range(proc, addr, len);
 		return rc;
+	}
 	if (file) {
-		long n = fill_from_file(proc, file, addr, len, offset);
+		long n = fill_from_file(proc, file, addr, len, offset, cf != NULL);
 		if (n < 0) {
 			(void)unmap_range(proc, addr, len);
 			return n;

@@ -68,16 +68,25 @@ static uint64_t frame_of(const struct linux_pages *pg, uint64_t gpa)
 	return f - pg->first;
 }
 
+/* The pool is used up: frames its owner can give back come free (zeroed). */
+static bool reclaim(struct linux_pages *pg)
+{
+	if (!pg->reclaim || !pg->reclaim(pg->reclaim_arg))
+		return false;
+	linux_page_flush(pg);
+	return pg->nfree > 0;
+}
+
 uint64_t linux_page_alloc(struct linux_pages *pg)
 {
 	uint64_t f;
 	linux_page_flush(pg); /* a freed frame is zero before it is reused */
+	if (!pg->nfree && pg->next >= pg->count && !reclaim(pg))
+		return 0; /* (a reclaim puts frames on the free stack) */
 	if (pg->nfree)
 		f = pg->free[--pg->nfree]; /* reuse: already backed by the host */
-	else if (pg->next < pg->count)
-		f = pg->next++; /* never used: zero as the host gave it */
 	else
-		return 0;
+		f = pg->next++; /* never used: zero as the host gave it */
 	pg->refs[f] = 1;
 	pg->used++;
 	return (pg->first + f) * PAGE;
