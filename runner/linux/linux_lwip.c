@@ -63,7 +63,8 @@ bool linux_lwip_poll(void)
 	linux_netif_input();
 	netif_poll_all();
 	sys_check_timeouts();
-	linux_netif_flush(); /* what lwIP sent meanwhile leaves now */
+	linux_netif_tcp_fit(); /* eth0's large segments within the windows */
+	linux_netif_flush();   /* what lwIP sent meanwhile leaves now */
 	next_timer_ns = linux_lwip_deadline();
 	return events != linux_inet_events;
 }
