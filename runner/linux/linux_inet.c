@@ -85,6 +85,7 @@ static err_t on_connected(void *arg, struct tcp_pcb *pcb, err_t err)
 		in->connecting = false;
 		in->connected = true;
 	}
+	linux_netif_tcp_large(pcb);
 	return ERR_OK;
 }
 
@@ -116,6 +117,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	e->connected = true;
 	e->listener = l;
 	tcp_hook(e, pcb);
+	linux_netif_tcp_large(pcb);
 	tcp_backlog_delayed(pcb); /* counts against the backlog until accept() */
 	*l->acceptq_tail = e;
 	l->acceptq_tail = &e->next_accept;

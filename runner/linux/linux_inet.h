@@ -76,6 +76,21 @@ void linux_netif_feed(const uint8_t *frame, size_t len);
 void linux_netif_input(void);
 /* Sends what linux_netif_tso.c holds; after lwIP ran, before a wait. */
 void linux_netif_flush(void);
+/* The payload of the segments lwIP makes for a TCP connection on eth0
+ * with a tap that takes super-frames: a multiple of the wire MSS that fits
+ * one IP packet (with room for TCP options), which the kernel cuts. */
+#define TCP_LARGE_PAYLOAD (65535U - 40U - 60U)
+/* Once pcb is established: when it goes out through eth0 on such a tap,
+ * lwIP makes its segments up to TCP_LARGE_PAYLOAD bytes (pcb->mss), and
+ * the wire MSS is kept for linux_netif_wire_mss. */
+void linux_netif_tcp_large(struct tcp_pcb *pcb);
+/* Cuts the first unsent segment of each such connection to what its send
+ * and congestion windows take now, and sends it (after lwIP ran). */
+void linux_netif_tcp_fit(void);
+/* The wire MSS of the eth0 connection from src:sport to dst:dport (IPv4
+ * or IPv6 addresses, network order) whose segments lwIP makes larger, or 0. */
+uint16_t linux_netif_wire_mss(bool ipv6, const uint8_t *src, const uint8_t *dst, uint16_t sport,
+			      uint16_t dport);
 
 /* ---- linux_netif_tso.c ---- */
 /* Sends frame (lwIP's, at most the MTU) on vm's NIC, which takes
@@ -84,6 +99,12 @@ void linux_netif_flush(void);
 int linux_tso_send(struct vm *vm, const uint8_t *frame, size_t len);
 /* Sends what is held as one super-frame (or one plain frame). */
 void linux_tso_flush(struct vm *vm);
+/* Sends the frame at buf + NIC_VNET_HDR (len bytes, at most
+ * NIC_TSO_FRAME_MAX; the room before it is overwritten): a TCP segment
+ * larger than its connection's wire MSS (linux_netif_wire_mss) as one
+ * super-frame the kernel cuts at that MSS, after what is held; anything
+ * else as linux_tso_send. 0, or -1 when it was dropped. */
+int linux_tso_send_large(struct vm *vm, uint8_t *buf, size_t len);
 /* Frames the stack had no buffer for. */
 extern unsigned long linux_netif_dropped;
 

@@ -93,17 +93,20 @@ static long stream_send(struct linux_proc *proc, struct linux_sock *s, struct so
 	return partial(proc, done, rc);
 }
 
-/* Copies the first n bytes of p to the program's buffers at byte at: 0 or -errno. */
+/* Copies the first n bytes of p to the program's buffers at byte at,
+ * pbuf by pbuf: 0 or -errno. */
 static long pbuf_out(struct linux_proc *proc, const struct sock_msg *m, uint64_t at, struct pbuf *p,
 		     uint64_t n)
 {
-	uint8_t *buf = malloc(n ? n : 1);
-	if (!buf)
-		return -ENOMEM;
-	pbuf_copy_partial(p, buf, (u16_t)n, 0);
-	long rc = linux_sock_iov_copy(proc, m, at, buf, n, true);
-	free(buf);
-	return rc;
+	for (const struct pbuf *q = p; q && n; q = q->next) {
+		uint64_t k = q->len < n ? q->len : n;
+		long rc = linux_sock_iov_copy(proc, m, at, q->payload, k, true);
+		if (rc < 0)
+			return rc;
+		at += k;
+		n -= k;
+	}
+	return 0;
 }
 
 /* Takes n read bytes off the receive chain; data lwIP held back for want of room comes in now. */
@@ -121,7 +124,7 @@ static void stream_consume(struct inet_sock *in, uint64_t n)
 	tcp_output(in->tcp);
 }
 
-/* A stream read: what is there, or with MSG_WAITALL (and no MSG_PEEK) the
+/* A stream read: what is there (and what comes while it copies), or with MSG_WAITALL (and no MSG_PEEK) the
  * whole length unless the stream ends, fails or a signal or timeout comes. */
 static long stream_recv(struct linux_proc *proc, struct linux_sock *s, struct sock_msg *m)
 {
@@ -141,7 +144,10 @@ static long stream_recv(struct linux_proc *proc, struct linux_sock *s, struct so
 				stream_consume(in, n);
 			linux_lwip_poll();
 			done += n;
-			if (!waitall || done == m->len)
+			/* What came in meanwhile (the reading opened the window:
+			 * the rest of a send held back for it) is taken too, as
+			 * Linux's tcp_recvmsg copies while its queue has data. */
+			if (done == m->len || (!waitall && (!in->rx || (m->flags & L_MSG_PEEK))))
 				return (long)done;
 			continue;
 		}

@@ -8,6 +8,7 @@
 #include "lwip/ethip6.h"
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
+#include "lwip/ip.h"
 #include "lwip/priv/tcp_priv.h"
 #include "netif/ethernet.h"
 #include "nic.h"
@@ -30,20 +31,38 @@ static bool eth0_added;
 static struct vm *eth0_vm;	   /* whose NIC eth0 sends on; NULL: frames are dropped (fuzzing) */
 static uint64_t watched_call;	   /* proc->syscalls of the call that polled an inet socket */
 unsigned long linux_netif_dropped; /* frames the stack had no buffer for */
+/* The ext-arg slot of a TCP pcb that holds its wire MSS once lwIP sends it
+ * larger segments; allocated with eth0 on a tap with vnet headers. */
+static uint8_t wire_mss_slot;
+static bool large_segments;
 
 static err_t eth0_linkoutput(struct netif *netif, struct pbuf *p)
 {
-	uint8_t frame[LOCKVM_NET_FRAME_MAX];
-	if (p->tot_len > sizeof(frame))
-		return ERR_BUF; /* lwIP keeps to the MTU; never more than one frame */
-	pbuf_copy_partial(p, frame, p->tot_len, 0);
+	/* Room for the vnet header before the frame; a frame of up to 64 KiB:
+	 * a TCP segment larger than the MTU (linux_netif_tcp_large). */
+	static uint8_t out[NIC_VNET_HDR + NIC_TSO_FRAME_MAX];
+	uint8_t *frame = out + NIC_VNET_HDR;
 	if (!eth0_vm)
 		return ERR_OK;
 	/* nic_send_frame checks the source MAC and counts, as for NET_SEND;
-	 * on a tap with vnet headers TCP segments are joined first
-	 * (linux_netif_tso.c), and nic_send_tso checks each super-frame. */
-	if (nic_can_tso(eth0_vm))
-		return linux_tso_send(eth0_vm, frame, p->tot_len) == 0 ? ERR_OK : ERR_IF;
+	 * on a tap with vnet headers TCP segments are joined or cut by the
+	 * kernel (linux_netif_tso.c), and nic_send_tso checks each super-frame. */
+	if (nic_can_tso(eth0_vm)) {
+		/* A frame in one pbuf (a TCP segment's, as tcp_write makes it)
+		 * goes from lwIP's memory, the vnet header in the room
+		 * PBUF_LINK_ENCAPSULATION_HLEN keeps before it: no copy here. */
+		uint16_t len = p->tot_len;
+		if (!p->next && pbuf_add_header(p, NIC_VNET_HDR) == 0) {
+			int rc = linux_tso_send_large(eth0_vm, p->payload, len);
+			(void)pbuf_remove_header(p, NIC_VNET_HDR);
+			return rc == 0 ? ERR_OK : ERR_IF;
+		}
+		pbuf_copy_partial(p, frame, len, 0);
+		return linux_tso_send_large(eth0_vm, out, len) == 0 ? ERR_OK : ERR_IF;
+	}
+	pbuf_copy_partial(p, frame, p->tot_len, 0);
+	if (p->tot_len > LOCKVM_NET_FRAME_MAX)
+		return ERR_BUF; /* lwIP keeps to the MTU here: never more than one frame */
 	return nic_send_frame(eth0_vm, frame, p->tot_len) == 0 ? ERR_OK : ERR_IF;
 }
 
@@ -75,8 +94,11 @@ void linux_netif_add(const struct linux_netcfg *cfg, const uint8_t mac[6], struc
 	eth0_added = true;
 	/* A tap with vnet headers finishes TCP checksums (linux_netif_tso.c
 	 * sends every TCP frame so): lwIP computes none for eth0. */
-	if (vm && nic_can_tso(vm))
+	if (vm && nic_can_tso(vm)) {
 		NETIF_SET_CHECKSUM_CTRL(&eth0, NETIF_CHECKSUM_ENABLE_ALL & ~NETIF_CHECKSUM_GEN_TCP);
+		wire_mss_slot = tcp_ext_arg_alloc_id();
+		large_segments = true;
+	}
 	/* IPv6: fe80:: from the MAC, and addresses from the router's
 	 * advertisements (SLAAC), as a Linux interface does by default. */
 	netif_create_ip6_linklocal_address(&eth0, 1);
@@ -92,6 +114,82 @@ void linux_netif_add(const struct linux_netcfg *cfg, const uint8_t mac[6], struc
 const struct netif *linux_netif_eth0(void)
 {
 	return eth0_added ? &eth0 : NULL;
+}
+
+void linux_netif_tcp_large(struct tcp_pcb *pcb)
+{
+	if (!large_segments || pcb->mss >= TCP_LARGE_PAYLOAD / 2 || pcb->mss == 0 ||
+	    ip_route(&pcb->local_ip, &pcb->remote_ip) != &eth0)
+		return;		  /* loopback, another interface, or done already */
+	uint16_t wire = pcb->mss; /* the peer's MSS option within eth0's MTU */
+	tcp_ext_arg_set(pcb, wire_mss_slot, (void *)(uintptr_t)wire);
+	pcb->mss = (uint16_t)(TCP_LARGE_PAYLOAD / wire * wire);
+	/* lwIP sends nothing while a segment is larger than its congestion
+	 * window and nothing is in flight: one segment's worth from the start. */
+	if (pcb->cwnd < pcb->mss)
+		pcb->cwnd = pcb->mss;
+}
+
+/* lwIP sends no segment larger than what the windows leave, and splits one
+ * only when its persist timer fires (1.5 s on): a larger segment made
+ * while the peer's window was wide is cut to what fits now (whole wire
+ * segments where it can), as Linux cuts a TSO buffer, and sent. */
+static void fit_window(struct tcp_pcb *pcb, uint16_t wire)
+{
+	const struct tcp_seg *seg = pcb->unsent;
+	if (!seg)
+		return;
+	uint32_t at = lwip_ntohl(seg->tcphdr->seqno) - pcb->lastack;
+	uint32_t wnd = LWIP_MIN(pcb->snd_wnd, pcb->cwnd);
+	if (at + seg->len <= wnd || at >= wnd)
+		return; /* it fits, or nothing does until an ACK comes */
+	uint32_t room = wnd - at;
+	if (room >= wire)
+		room -= room % wire;
+	else if (pcb->unacked)
+		return; /* less than a wire segment: the next ACK opens more */
+	/* A segment sent before (back in unsent after a timeout) still has
+	 * the headers of its last output in front: the split counts from
+	 * the TCP header, as tcp_output_segment sets it. */
+	size_t headers = (size_t)((const uint8_t *)seg->tcphdr - (const uint8_t *)seg->p->payload);
+	if (headers)
+		(void)pbuf_remove_header(seg->p, headers);
+	if (tcp_split_unsent_seg(pcb, (u16_t)room) != ERR_OK)
+		return;
+	/* lwIP 2.1.3 moves FIN and PSH to the remainder but sets the head's
+	 * flags with TCPH_SET_FLAG, which only adds: its FIN would end the
+	 * stream before the remainder (seen: 7 KiB lost behind a slow reader). */
+	TCPH_UNSET_FLAG(pcb->unsent->tcphdr, TCP_FIN | TCP_PSH);
+	(void)tcp_output(pcb);
+}
+
+void linux_netif_tcp_fit(void)
+{
+	if (!large_segments)
+		return;
+	for (struct tcp_pcb *p = tcp_active_pcbs; p; p = p->next) {
+		uint16_t wire = (uint16_t)(uintptr_t)tcp_ext_arg_get(p, wire_mss_slot);
+		if (wire)
+			fit_window(p, wire);
+	}
+}
+
+uint16_t linux_netif_wire_mss(bool ipv6, const uint8_t *src, const uint8_t *dst, uint16_t sport,
+			      uint16_t dport)
+{
+	if (!large_segments)
+		return 0;
+	for (struct tcp_pcb *p = tcp_active_pcbs; p; p = p->next) {
+		if (p->local_port != sport || p->remote_port != dport ||
+		    IP_IS_V6_VAL(p->remote_ip) != ipv6)
+			continue;
+		if (ipv6 ? memcmp(ip_2_ip6(&p->local_ip)->addr, src, 16) == 0 &&
+			       memcmp(ip_2_ip6(&p->remote_ip)->addr, dst, 16) == 0
+			 : memcmp(&ip_2_ip4(&p->local_ip)->addr, src, 4) == 0 &&
+			       memcmp(&ip_2_ip4(&p->remote_ip)->addr, dst, 4) == 0)
+			return (uint16_t)(uintptr_t)tcp_ext_arg_get(p, wire_mss_slot);
+	}
+	return 0;
 }
 
 void linux_netif_feed(const uint8_t *frame, size_t len)

@@ -11,6 +11,7 @@
 #define TCP_MIN 20
 #define TCP_ACK 0x10
 #define TCP_PSH 0x08
+#define TCP_FIN 0x01
 
 /* The super-frame being gathered: NIC_VNET_HDR bytes of room, then the
  * first segment's headers and the payloads joined so far. */
@@ -128,46 +129,45 @@ static uint16_t fold(uint32_t sum)
 	return (uint16_t)sum;
 }
 
-/* The held segments as one frame: the IP length of the whole, the IPv4
- * header checksum anew, and in the TCP checksum field the sum of the
+/* Segments as one frame f of len bytes: the IP length of the whole, the
+ * IPv4 header checksum anew, and in the TCP checksum field the sum of the
  * pseudo-header alone, which the kernel completes (for each segment). */
-static void seal(void)
+static void seal(uint8_t *f, size_t len, const struct nic_tso *tso)
 {
-	uint8_t *f = held.buf + NIC_VNET_HDR, *ip = f + ETH_HDR;
-	uint32_t tcp_len = (uint32_t)(held.len - held.tso.tcp_offset), sum;
-	if (held.tso.ipv6) {
-		put16(ip + 4, (uint32_t)(held.len - ETH_HDR - IP6_HDR));
+	uint8_t *ip = f + ETH_HDR;
+	uint32_t tcp_len = (uint32_t)(len - tso->tcp_offset), sum;
+	if (tso->ipv6) {
+		put16(ip + 4, (uint32_t)(len - ETH_HDR - IP6_HDR));
 		sum = sum16(ip + 8, 32, 6 + tcp_len);
 	} else {
-		put16(ip + 2, (uint32_t)(held.len - ETH_HDR));
+		put16(ip + 2, (uint32_t)(len - ETH_HDR));
 		put16(ip + 10, 0);
 		put16(ip + 10, (uint16_t)~fold(sum16(ip, IP4_HDR, 0)));
 		sum = sum16(ip + 12, 8, 6 + tcp_len);
 	}
-	put16(f + held.tso.tcp_offset + 16, fold(sum));
+	put16(f + tso->tcp_offset + 16, fold(sum));
 }
 
 void linux_tso_flush(struct vm *vm)
 {
 	if (!held.len)
 		return;
-	seal();
+	seal(held.buf + NIC_VNET_HDR, held.len, &held.tso);
 	held.tso.segment = held.segments > 1 ? held.mss : 0; /* 0: one frame, not cut */
 	(void)nic_send_tso(vm, held.buf, held.len, &held.tso);
 	held.len = 0;
 }
 
-int linux_tso_send(struct vm *vm, const uint8_t *frame, size_t len)
+/* The joiner's part of linux_tso_send: s is frame's parse when tcp. */
+static int join(struct vm *vm, const uint8_t *frame, size_t len, bool tcp, const struct segment *s)
 {
-	struct segment s;
-	bool tcp = len <= LOCKVM_NET_FRAME_MAX && parse(frame, len, &s);
-	if (tcp && continues(frame, &s)) {
+	if (tcp && continues(frame, s)) {
 		uint8_t *h = held.buf + NIC_VNET_HDR;
-		memcpy(h + held.len, frame + s.tso.header_len, s.payload);
-		held.len += s.payload;
-		h[held.tso.tcp_offset + 13] |= frame[s.tso.tcp_offset + 13] & TCP_PSH;
-		held.next_seq += (uint32_t)s.payload;
-		held.closed = s.payload < held.mss;
+		memcpy(h + held.len, frame + s->tso.header_len, s->payload);
+		held.len += s->payload;
+		h[held.tso.tcp_offset + 13] |= frame[s->tso.tcp_offset + 13] & TCP_PSH;
+		held.next_seq += (uint32_t)s->payload;
+		held.closed = s->payload < held.mss;
 		held.segments++;
 		return 0;
 	}
@@ -176,12 +176,50 @@ int linux_tso_send(struct vm *vm, const uint8_t *frame, size_t len)
 		return nic_send_frame(vm, frame, len);
 	memcpy(held.buf + NIC_VNET_HDR, frame, len);
 	held.len = len;
-	held.tso = s.tso;
-	held.mss = (uint16_t)s.payload;
+	held.tso = s->tso;
+	held.mss = (uint16_t)s->payload;
 	held.segments = 1;
-	held.next_seq = s.seq + (uint32_t)s.payload;
+	held.next_seq = s->seq + (uint32_t)s->payload;
 	held.closed = false;
-	if (!s.joinable)
+	if (!s->joinable)
 		linux_tso_flush(vm); /* SYN, FIN, RST, a bare ACK: alone, now */
 	return 0;
+}
+
+int linux_tso_send(struct vm *vm, const uint8_t *frame, size_t len)
+{
+	struct segment s;
+	bool tcp = len <= LOCKVM_NET_FRAME_MAX && parse(frame, len, &s);
+	return join(vm, frame, len, tcp, &s);
+}
+
+/* The wire MSS of the connection segment s (frame f) belongs to when lwIP
+ * sends it larger segments (linux_netif_tcp_large), else 0. */
+static uint16_t wire_mss(const uint8_t *f, const struct segment *s)
+{
+	const uint8_t *ip = f + ETH_HDR, *tcp = f + s->tso.tcp_offset;
+	size_t addr = s->tso.ipv6 ? 16 : 4;
+	const uint8_t *src = ip + (s->tso.ipv6 ? 8 : 12);
+	return linux_netif_wire_mss(s->tso.ipv6, src, src + addr, get16(tcp), get16(tcp + 2));
+}
+
+int linux_tso_send_large(struct vm *vm, uint8_t *buf, size_t len)
+{
+	uint8_t *f = buf + NIC_VNET_HDR;
+	struct segment s;
+	bool tcp = len <= NIC_TSO_FRAME_MAX && parse(f, len, &s);
+	uint16_t mss = tcp && s.payload ? wire_mss(f, &s) : 0;
+	if (!mss || s.payload <= mss) {
+		if (len > LOCKVM_NET_FRAME_MAX)
+			return -1; /* larger than the MTU, yet no larger segments wanted */
+		return join(vm, f, len, tcp, &s);
+	}
+	/* ACK, maybe PSH or FIN, which the kernel keeps for the last segment. */
+	if ((f[s.tso.tcp_offset + 13] & ~(TCP_PSH | TCP_FIN)) != TCP_ACK ||
+	    s.tso.header_len + mss > LOCKVM_NET_FRAME_MAX)
+		return -1;
+	linux_tso_flush(vm); /* in order: what was held goes first */
+	seal(f, len, &s.tso);
+	s.tso.segment = mss;
+	return nic_send_tso(vm, buf, len, &s.tso);
 }

@@ -17,6 +17,7 @@ cleanup() {
 	[ -n "$SRV6_PID" ] && kill "$SRV6_PID" 2>/dev/null
 	[ -n "$DNS_PID" ] && kill "$DNS_PID" 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
+	[ -n "${NS2:-}" ] && ip netns del "$NS2" 2>/dev/null
 	rm -rf "$T_TMP"
 }
 at_exit 'cleanup'
@@ -460,4 +461,51 @@ if [ "$rc" -eq 0 ] && [ -n "$sent" ] && [ "$(grep -o '^got .*' "$T_TMP/slow.log"
 	pass "linux_nic: what a program sent just before it ended reaches a slow reader whole (sha256)"
 else
 	fail "linux_nic: data left at the end: rc=$rc sender: $(tr '\n' '|' <<<"$out" | tail -c 200) reader: $(tr '\n' '|' <"$T_TMP/slow.log")"
+fi
+
+# ---- a peer with a smaller MSS: lwIP makes segments of up to 64 KiB, the kernel cuts them at the
+# peer's MSS (536 here: it sits behind a veth of MTU 576 on a bridge of its own), not at the VM's
+# MTU. The NIC counts the wire frames the kernel cuts (the size it is told): 4 MiB in segments of
+# 536 bytes are at least 7826 frames (2873 if they were cut at 1460).
+NS2=lvnic2$$
+BR2=lvnm$$ VETH=lvmv$$
+BR2=${BR2:0:15} VETH=${VETH:0:15}
+ip netns add "$NS2"
+in_ns ip link add "$BR2" type bridge && in_ns ip link set "$BR2" up
+in_ns ip link add "$VETH" mtu 576 type veth peer name eth9 mtu 576 netns /var/run/netns/"$NS2"
+in_ns ip link set "$VETH" master "$BR2" up
+nsenter --net=/var/run/netns/"$NS2" sh -c 'ip link set lo up && ip addr add 10.77.9.1/24 dev eth9 && ip link set eth9 up'
+nsenter --net=/var/run/netns/"$NS2" python3 -c '
+import hashlib, socket, sys
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("10.77.9.1", 9004)); l.listen(1); l.settimeout(25)
+open(sys.argv[1], "w").close()
+c, _ = l.accept(); c.settimeout(20)
+h, n = hashlib.sha256(), 0
+try:
+    while d := c.recv(1 << 20):
+        h.update(d); n += len(d)
+except OSError as e:
+    print("error", e)
+print("got", n, h.hexdigest(), flush=True)' "$T_TMP/mss.ready" >"$T_TMP/mss.log" 2>&1 &
+srv=$!
+for _ in $(seq 200); do [ -e "$T_TMP/mss.ready" ] && break; sleep 0.1; done
+run_capture LV run --linux --stats --fs / --net bridge="$BR2" --ip 10.77.9.2/24 --timeout 30 /usr/bin/python3 -- -c '
+import hashlib, random, socket
+s = socket.create_connection(("10.77.9.1", 9004), 10)
+s.settimeout(None)
+h = hashlib.sha256()
+for _ in range(4):
+    block = random.randbytes(1 << 20)
+    h.update(block); s.sendall(block)
+s.close()
+print("got", 4 << 20, h.hexdigest())'
+wait "$srv"
+sent=$(grep -o '^got .*' <<<"$out")
+tx=$(grep -o 'tx_frames=[0-9]*' <<<"$out" | cut -d= -f2)
+if [ "$rc" -eq 0 ] && [ -n "$sent" ] && [ "$(grep -o '^got .*' "$T_TMP/mss.log")" = "$sent" ] &&
+	[ "${tx:-0}" -ge $(((4 << 20) / 536)) ]; then
+	pass "linux_nic: 4 MiB to a peer of MSS 536 arrive intact, cut at its MSS ($tx wire frames)"
+else
+	fail "linux_nic: MSS 536 peer: rc=$rc tx_frames=$tx sender: $(tr '\n' '|' <<<"$out" | tail -c 200) reader: $(tr '\n' '|' <"$T_TMP/mss.log")"
 fi

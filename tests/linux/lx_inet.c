@@ -137,6 +137,29 @@ static void echo(const char *what, int c, int s)
 	free(mid);
 }
 
+/* A 32 KiB send over the loopback, then one blocking recv of 64 KiB: it takes
+ * all 32 KiB, what arrives while it copies included (lwIP holds the send's
+ * last, short segment back until the first ones are acknowledged, which the
+ * reading does), as Linux's recv copies while its queue has data. */
+static void recv_whole(void)
+{
+	static char out[32 << 10], in[64 << 10];
+	uint16_t port;
+	int l = listener(AF_INET, &port, 1), c, s;
+	if (l < 0 || pair(AF_INET, port, l, &c, &s) < 0) {
+		CHECK("tcp: one recv takes a 32 KiB send whole", 0, "pair");
+		return;
+	}
+	fcntl(s, F_SETFL, 0); /* blocking */
+	memset(out, 'w', sizeof(out));
+	ssize_t w = send(c, out, sizeof(out), 0), r = recv(s, in, sizeof(in), 0);
+	CHECK("tcp: one recv takes a 32 KiB send whole (what arrives while it copies)",
+	      w == (ssize_t)sizeof(out) && r == w, "sent %zd, got %zd", w, r);
+	close(c);
+	close(s);
+	close(l);
+}
+
 static void tcp4(void)
 {
 	uint16_t port;
@@ -401,6 +424,7 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (strcmp(mode, "all") == 0) {
 		tcp4();
+		recv_whole();
 		tcp6();
 		udp();
 		errors();

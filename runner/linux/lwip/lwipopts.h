@@ -71,5 +71,11 @@
 /* On a tap with vnet headers the host kernel finishes eth0's TCP
  * checksums (linux_netif.c turns lwIP's off for it); loopback keeps them. */
 #define LWIP_CHECKSUM_CTRL_PER_NETIF 1
+/* One slot per TCP pcb: the wire MSS of a connection on such a tap, whose
+ * segments lwIP makes up to 64 KiB for the kernel to cut (linux_netif.c). */
+#define LWIP_TCP_PCB_NUM_EXT_ARGS 1
+/* Room for the tap's virtio_net_hdr (NIC_VNET_HDR) before every frame
+ * lwIP builds: eth0 writes a one-pbuf frame to the tap where it is. */
+#define PBUF_LINK_ENCAPSULATION_HLEN 10
 
 #endif
