@@ -148,8 +148,8 @@ EOF
 	if [ "$rc" -ne 0 ] && grep -qF -- "$want" <<<"$out" && [ "$(wc -l <<<"$out")" -eq 1 ] && [ ! -e "$ST/$id" ]; then
 		pass "cri: refused at create, one line, nothing left: $name"
 	else
-		fail "cri: $name: rc=$rc out=$(tr '\n' '|' <<<"$out")"
 		"$OCI" --root "$ST" delete --force "$id" >/dev/null 2>&1
+		fail "cri: $name: rc=$rc out=$(tr '\n' '|' <<<"$out")"
 	fi
 }
 hostile_pod "an ipc path that is not the pod's sandbox's" "is not the pod's sandbox's" \
