@@ -4,8 +4,10 @@
 
 usage: cri.py SOCKET COMMAND ARGS...
   version                            runtime name and CRI version
-  runp NAME HANDLER LOGDIR CONFIG    RunPodSandbox of a host-network pod
-                                     (its config kept in CONFIG for create);
+  runp NAME HANDLER LOGDIR CONFIG [pod]
+                                     RunPodSandbox of a host-network pod, or
+                                     with "pod" one on the pod network (CNI);
+                                     its config kept in CONFIG for create;
                                      prints the pod's id
   create POD CONFIG NAME IMAGE LOG CMD...
                                      CreateContainer; prints its id
@@ -28,10 +30,11 @@ import cri_v1_pb2 as api
 import cri_v1_pb2_grpc as rpc
 
 
-def pod_config(name, logdir):
-    """A pod as the kubelet sends one with hostNetwork: true: the node's
-    network (no CNI), the pod's own IPC, each container its own pids."""
-    ns = api.NamespaceOption(network=api.NODE, pid=api.CONTAINER, ipc=api.POD)
+def pod_config(name, logdir, network):
+    """A pod as the kubelet sends one: with hostNetwork: true the node's
+    network (NODE: no CNI), else its own (POD: CNI's); the pod's own IPC,
+    each container its own pids."""
+    ns = api.NamespaceOption(network=network, pid=api.CONTAINER, ipc=api.POD)
     return api.PodSandboxConfig(
         metadata=api.PodSandboxMetadata(name=name, uid=name + "-uid", namespace="default"),
         log_directory=logdir,
@@ -53,7 +56,7 @@ def main(argv):
         print(v.runtime_name, v.runtime_api_version)
     elif cmd == "runp":
         name, handler, logdir, keep = a[:4]
-        cfg = pod_config(name, logdir)
+        cfg = pod_config(name, logdir, api.POD if a[4:] == ["pod"] else api.NODE)
         with open(keep, "w") as f:
             f.write(json_format.MessageToJson(cfg))
         r = rt.RunPodSandbox(api.RunPodSandboxRequest(config=cfg, runtime_handler=handler), timeout=120)
@@ -62,7 +65,11 @@ def main(argv):
         pod, keep, name, image, log = a[:5]
         with open(keep) as f:
             sandbox = json_format.Parse(f.read(), api.PodSandboxConfig())
-        ns = api.NamespaceOption(network=api.NODE, pid=api.CONTAINER, ipc=api.POD)
+        ns = api.NamespaceOption(
+            network=sandbox.linux.security_context.namespace_options.network,
+            pid=api.CONTAINER,
+            ipc=api.POD,
+        )
         cfg = api.ContainerConfig(
             metadata=api.ContainerMetadata(name=name),
             image=api.ImageSpec(image=image),

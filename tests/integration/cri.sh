@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Kubernetes' path: containerd's CRI plugin runs a pod through lockvm-oci (runtimes.lockvm, the runc shim with BinaryName), driven over the CRI v1 API as a kubelet drives it.
+# Kubernetes' path: containerd's CRI plugin runs pods (host network, CNI bridge) through lockvm-oci (runtimes.lockvm, the runc shim with BinaryName), driven over the CRI v1 API as a kubelet drives it.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../lib_containerd.sh"
 if ! have_kvm; then skip "cri: /dev/kvm is not usable here"; exit 0; fi
@@ -13,6 +13,9 @@ if [ -z "$BUSYBOX" ] || ! file -L "$BUSYBOX" | grep -q static; then
 fi
 for c in containerd ctr musl-gcc; do
 	command -v "$c" >/dev/null || { skip "cri: $c is not installed (make deps)"; exit 0; }
+done
+for c in bridge host-local loopback; do
+	[ -x "/usr/lib/cni/$c" ] || { skip "cri: /usr/lib/cni/$c: containernetworking-plugins is not installed (make deps)"; exit 0; }
 done
 if ! "$PY" -c 'import grpc, grpc_tools.protoc' 2>/dev/null; then
 	skip "cri: python3-grpcio or python3-grpc-tools is not installed (make deps)"; exit 0
@@ -32,19 +35,30 @@ mkdir -p "$T_TMP/pause" "$T_TMP/job/bin" "$T_TMP/job/tmp"
 musl-gcc -static -Os -o "$T_TMP/pause/pause" "$TOP/tests/cri/pause.c" ||
 	{ fail "cri: building the pause program"; exit 0; }
 cp "$BUSYBOX" "$T_TMP/job/bin/busybox"
-for a in sh echo sleep cat hostname; do ln -s busybox "$T_TMP/job/bin/$a"; done
+for a in sh echo sleep cat hostname wget; do ln -s busybox "$T_TMP/job/bin/$a"; done
 "$PY" "$TOP/tests/cri/oci_image.py" "$T_TMP/pause.tar" localhost/lockvm-cri-pause:1 "$T_TMP/pause" /pause &&
 	"$PY" "$TOP/tests/cri/oci_image.py" "$T_TMP/job.tar" localhost/lockvm-cri-job:1 "$T_TMP/job" /bin/sh ||
 	{ fail "cri: writing the images"; exit 0; }
 
+# The pod network: Debian's CNI plugins, a bridge of the test's own on the
+# host (its address the pods' gateway), addresses from host-local, no NAT.
+SUB=10.95.$(($$ % 200 + 20))
+BR=lvcri$$
+mkdir -p "$C/cni-conf"
+cat >"$C/cni-conf/10-lockvm-cri.conflist" <<EOF
+{"cniVersion": "0.4.0", "name": "lockvm-cri", "plugins": [{"type": "bridge", "bridge": "$BR",
+ "isGateway": true, "ipMasq": false, "ipam": {"type": "host-local", "subnet": "$SUB.0/24",
+ "routes": [{"dst": "0.0.0.0/0"}], "dataDir": "$C/cni-ipam"}}]}
+EOF
+
 # containerd's configuration as docs/kubernetes.md gives it, with the test's
 # own paths: the runc shim runs build/lockvm-oci, its --root under $C
-# (runc stays the default runtime: a pod picks lockvm by its handler); no
-# CNI (host-network pods); the native snapshotter (no overlay mounts).
+# (runc stays the default runtime: a pod picks lockvm by its handler); the
+# CNI configuration above; the native snapshotter (no overlay mounts).
 containerd_private "$C" "[plugins.\"io.containerd.grpc.v1.cri\"]
   sandbox_image = \"localhost/lockvm-cri-pause:1\"
   [plugins.\"io.containerd.grpc.v1.cri\".cni]
-    bin_dir = \"$C/cni-bin\"
+    bin_dir = \"/usr/lib/cni\"
     conf_dir = \"$C/cni-conf\"
   [plugins.\"io.containerd.grpc.v1.cri\".containerd]
     snapshotter = \"native\"
@@ -58,9 +72,14 @@ containerd_private "$C" "[plugins.\"io.containerd.grpc.v1.cri\"]
       SystemdCgroup = false"
 CPID=$CONTAINERD_PID
 ST=$C/oci/k8s.io # the runtime's --root for CRI's namespace
-POD=""
+POD="" POD2="" SRV=""
 cri_cleanup() {
-	[ -n "$POD" ] && "${CRI[@]}" stopp "$POD" >/dev/null 2>&1 && "${CRI[@]}" rmp "$POD" >/dev/null 2>&1
+	local p
+	for p in "$POD" "$POD2"; do
+		[ -n "$p" ] && "${CRI[@]}" stopp "$p" >/dev/null 2>&1 && "${CRI[@]}" rmp "$p" >/dev/null 2>&1
+	done
+	[ -n "$SRV" ] && kill "$SRV" 2>/dev/null
+	ip link del "$BR" 2>/dev/null
 	kill "$CPID" 2>/dev/null
 	wait "$CPID" 2>/dev/null
 	# The shim bind-mounts each bundle's root; none may stay mounted.
@@ -162,6 +181,43 @@ hostile_pod "a uts path outside a pod" "a VM cannot join a host namespace" \
 	'd["linux"]["namespaces"] = [{"type": "uts", "path": "/proc/'"$spid"'/ns/uts"}]'
 hostile_pod "the host's own network namespace" "is the host's network namespace" \
 	'd["linux"]["namespaces"] = [{"type": "network", "path": "/proc/'"$$"'/ns/net"}]'
+
+# --- a pod on the pod network (CNI) ------------------------------------
+# The sandbox keeps CNI's namespace; the job's container, which CRI tells to
+# join the sandbox pid's (a supervisor on the host's network), adopts the
+# interface in CNI's namespace instead and fetches from the bridge's side.
+run_capture "${CRI[@]}" runp "pod2-$$" lockvm "$C/pods" "$C/pod2.json" pod
+POD2=$out
+if [ "$rc" -ne 0 ] || [ -z "$POD2" ]; then
+	fail "cri: RunPodSandbox on the pod network: $out"
+	POD2=""
+else
+	mkdir -p "$C/www" && echo "bridge-side-$$" >"$C/www/f.txt"
+	(cd "$C/www" && exec "$PY" -m http.server --bind "$SUB.1" 8080) >"$C/srv.log" 2>&1 &
+	SRV=$!
+	for _ in $(seq 100); do
+		"$PY" -c "import socket; socket.create_connection(('$SUB.1', 8080), 1)" 2>/dev/null && break
+		sleep 0.1
+	done
+	run_capture "${CRI[@]}" create "$POD2" "$C/pod2.json" net localhost/lockvm-cri-job:1 net/0.log \
+		wget -q -O - "http://$SUB.1:8080/f.txt"
+	net=$out
+	"${CRI[@]}" start "$net" >/dev/null 2>&1
+	pod_ns=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1])).get("pod_netns", ""))' "$ST/$POD2/state.json" 2>/dev/null)
+	expect "cri: a pod on CNI's network: its container exits 0" 0 "CONTAINER_EXITED 0" \
+		"${CRI[@]}" wait "$net" CONTAINER_EXITED 60
+	grep -q "stdout F bridge-side-$$\$" "$C/pods/net/0.log" 2>/dev/null &&
+		pass "cri: a pod on CNI's network: its VM adopted the pod's interface and fetched from the bridge's side" ||
+		fail "cri: CNI pod: $(tr '\n' '|' <"$C/pods/net/0.log" 2>&1) $(tail -n 3 "$C/log" | tr '\n' '|')"
+	kill "$SRV" 2>/dev/null
+	SRV=""
+	expect "cri: StopPodSandbox (CNI)" 0 "" "${CRI[@]}" stopp "$POD2"
+	expect "cri: RemovePodSandbox (CNI)" 0 "" "${CRI[@]}" rmp "$POD2"
+	[ -n "$pod_ns" ] && [ ! -e "$pod_ns" ] && [ ! -e "$ST/$POD2" ] && [ ! -e "$ST/${net:-none}" ] &&
+		pass "cri: the CNI pod's namespace ($pod_ns, its sandbox's) and runtime state are gone with it" ||
+		fail "cri: after the CNI pod: namespace '$pod_ns' $(ls -A "$ST" 2>&1 | tr '\n' ' ')"
+	POD2=""
+fi
 
 # --- the pod goes, and everything of lockvm with it ----------------------
 expect "cri: StopPodSandbox" 0 "" "${CRI[@]}" stopp "$POD"
