@@ -37,6 +37,8 @@ def pod_config(name, logdir, network):
     ns = api.NamespaceOption(network=network, pid=api.CONTAINER, ipc=api.POD)
     return api.PodSandboxConfig(
         metadata=api.PodSandboxMetadata(name=name, uid=name + "-uid", namespace="default"),
+        # the kubelet's: the pod's name, or none on the node's network
+        hostname=name if network == api.POD else "",
         log_directory=logdir,
         labels={"app": name},
         linux=api.LinuxPodSandboxConfig(

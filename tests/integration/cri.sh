@@ -200,7 +200,7 @@ else
 		sleep 0.1
 	done
 	run_capture "${CRI[@]}" create "$POD2" "$C/pod2.json" net localhost/lockvm-cri-job:1 net/0.log \
-		wget -q -O - "http://$SUB.1:8080/f.txt"
+		sh -c "wget -q -O - http://$SUB.1:8080/f.txt && hostname"
 	net=$out
 	"${CRI[@]}" start "$net" >/dev/null 2>&1
 	pod_ns=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1])).get("pod_netns", ""))' "$ST/$POD2/state.json" 2>/dev/null)
@@ -209,6 +209,9 @@ else
 	grep -q "stdout F bridge-side-$$\$" "$C/pods/net/0.log" 2>/dev/null &&
 		pass "cri: a pod on CNI's network: its VM adopted the pod's interface and fetched from the bridge's side" ||
 		fail "cri: CNI pod: $(tr '\n' '|' <"$C/pods/net/0.log" 2>&1) $(tail -n 3 "$C/log" | tr '\n' '|')"
+	grep -q "stdout F pod2-$$\$" "$C/pods/net/0.log" 2>/dev/null &&
+		pass "cri: the pod's UTS namespace, named as its sandbox's: the container's hostname is the pod's" ||
+		fail "cri: hostname in the CNI pod: $(tr '\n' '|' <"$C/pods/net/0.log" 2>&1)"
 	kill "$SRV" 2>/dev/null
 	SRV=""
 	expect "cri: StopPodSandbox (CNI)" 0 "" "${CRI[@]}" stopp "$POD2"
