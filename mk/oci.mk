@@ -9,3 +9,6 @@ $(BUILD)/lockvm-oci: $(OBJ)/runner/oci/oci_main.o $(LIB)
 
 # tests/integration/oci.sh drives real engines (containerd brings runc).
 EXTRA_DEPS += podman containerd
+# tests/integration/cri.sh: its CRI client (gRPC, tests/cri/cri_v1.proto
+# compiled at test time) and its pod network (CNI's bridge plugin).
+EXTRA_DEPS += python3-grpcio python3-grpc-tools containernetworking-plugins

@@ -374,6 +374,9 @@ static int parse_annotations(json_object *doc, struct oci_config *cfg, char *err
 		if (strcmp(key, "io.kubernetes.cri.container-type") == 0 &&
 		    strcmp(text, "sandbox") == 0)
 			cfg->cri_sandbox = true;
+		/* and names it in each container of the pod (oci_pod.c) */
+		if (strcmp(key, "io.kubernetes.cri.sandbox-id") == 0)
+			cfg->cri_sandbox_id = text;
 		cfg->annotations[cfg->annotation_count].key = key;
 		cfg->annotations[cfg->annotation_count++].value = text;
 	}

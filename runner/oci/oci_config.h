@@ -82,6 +82,12 @@ struct oci_config {
 	const char *netns_path;	   /* linux.namespaces network path: --net netns=PATH,adopt */
 	const char *resolv_source; /* the bind mount's source for /etc/resolv.conf: --dns */
 	bool cri_sandbox;	   /* a Kubernetes pod's sandbox (pause) container: no NIC */
+	/* A pod's container (CRI's io.kubernetes.cri.sandbox-id): its pod's
+	 * sandbox, whose namespaces it names as /proc/PID/ns/TYPE (oci_pod.c) */
+	const char *cri_sandbox_id;
+	/* linux.namespaces paths of the form /proc/PID/ns/TYPE for ipc, uts
+	 * and pid: only a pod's sandbox's are taken (oci_pod_resolve) */
+	const char *ipc_ns_path, *uts_ns_path, *pid_ns_path;
 	const char *selinux_label;
 	const char *apparmor_profile; /* the engine's; the VM runs under lockvm's own (said) */
 	uint64_t mem_limit;	      /* linux.resources.memory.limit, 0: none */

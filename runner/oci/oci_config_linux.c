@@ -157,6 +157,24 @@ int oci_check_mounts(json_object *doc, struct oci_config *cfg, char *err, size_t
 	return 0;
 }
 
+/* /proc/PID/ns/TYPE for an ipc, uts or pid namespace: how containerd's
+ * CRI names a pod's namespaces in each of its containers (PID is the pod's
+ * sandbox container's). Any other path of those types is refused here. */
+static bool proc_ns_path(const char *path, const char *type)
+{
+	if (strcmp(type, "ipc") != 0 && strcmp(type, "uts") != 0 && strcmp(type, "pid") != 0)
+		return false;
+	const char *p = path;
+	if (strncmp(p, "/proc/", 6) != 0)
+		return false;
+	p += 6;
+	size_t digits = strspn(p, "0123456789");
+	if (digits == 0 || digits > 10 || p[0] == '0')
+		return false;
+	p += digits;
+	return strncmp(p, "/ns/", 4) == 0 && strcmp(p + 4, type) == 0;
+}
+
 /* Namespaces without a path are the VM's own; joining a host one has no
  * meaning for a VM, but for the network: the engine's namespace is where
  * the VM's tap is made (lockvm run --net netns=PATH). */
@@ -189,6 +207,14 @@ static int check_namespaces(json_object *linux_obj, struct oci_config *cfg, char
 					       "absolute path under %d bytes",
 					       i, OCI_NETNS_PATH_MAX);
 			cfg->netns_path = path;
+		} else if (path && path[0] && proc_ns_path(path, type)) {
+			/* a pod's namespace, if it is the pod's sandbox's (oci_pod.c) */
+			if (strcmp(type, "ipc") == 0)
+				cfg->ipc_ns_path = path;
+			else if (strcmp(type, "uts") == 0)
+				cfg->uts_ns_path = path;
+			else
+				cfg->pid_ns_path = path;
 		} else if (path && path[0]) {
 			return err_fmt(err, errlen,
 				       "linux.namespaces[%zu] (%s).path: a VM cannot join a host "

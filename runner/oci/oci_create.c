@@ -16,6 +16,7 @@
 #include "oci.h"
 #include "oci_hooks.h"
 #include "oci_launch.h"
+#include "oci_pod.h"
 #include "registry.h"
 
 struct create_opts {
@@ -127,6 +128,12 @@ static pid_t do_create(const struct create_opts *o, struct oci_state *s, struct 
 	}
 	/* From here on a refusal leaves nothing: the directory goes too. */
 	if (oci_bundle_load(o->bundle, b, err, sizeof(err)) < 0) {
+		oci_bundle_free(b);
+		oci_remove_dir(s->dir);
+		oci_fail("%s", err);
+	}
+	/* A pod's container: its pod's namespaces as its VM's (oci_pod.c). */
+	if (oci_pod_resolve(&b->config, oci_g.root, s, err, sizeof(err)) < 0) {
 		oci_bundle_free(b);
 		oci_remove_dir(s->dir);
 		oci_fail("%s", err);

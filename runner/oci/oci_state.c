@@ -61,6 +61,10 @@ int oci_state_save(const struct oci_state *s)
 	put_string(o, "vm_name", s->vm_name);
 	json_object_object_add(o, "pid", json_object_new_int64(s->pid));
 	json_object_object_add(o, "pid_start", json_object_new_uint64(s->pid_start));
+	if (s->pod_netns[0])
+		put_string(o, "pod_netns", s->pod_netns);
+	if (s->pod_hostname[0])
+		put_string(o, "pod_hostname", s->pod_hostname);
 	if (s->annotations)
 		json_object_object_add(o, "annotations",
 				       json_object_get((json_object *)s->annotations));
@@ -104,6 +108,8 @@ int oci_state_load(const char *root, const char *id, struct oci_state *s)
 	get_string(o, "rootfs", s->rootfs, sizeof(s->rootfs));
 	get_string(o, "created", s->created, sizeof(s->created));
 	get_string(o, "vm_name", s->vm_name, sizeof(s->vm_name));
+	get_string(o, "pod_netns", s->pod_netns, sizeof(s->pod_netns));
+	get_string(o, "pod_hostname", s->pod_hostname, sizeof(s->pod_hostname));
 	json_object *v;
 	if (json_object_object_get_ex(o, "pid", &v))
 		s->pid = (pid_t)json_object_get_int64(v);

@@ -25,6 +25,10 @@ struct oci_state {
 	pid_t pid;
 	uint64_t pid_start; /* /proc/PID/stat start time: a reused pid is not ours */
 	void *annotations;  /* a json-c object, owned */
+	/* A pod's sandbox container: its network namespace path and hostname,
+	 * which the pod's containers take in place of joining it (oci_pod.c) */
+	char pod_netns[OCI_NETNS_PATH_MAX];
+	char pod_hostname[IDENT_HOSTNAME_MAX + 1];
 };
 
 /* runc's rule for ids: 1-1024 of [A-Za-z0-9_+.-], not "." or "..". */
