@@ -83,7 +83,7 @@ struct oci_config {
 	const char *resolv_source; /* the bind mount's source for /etc/resolv.conf: --dns */
 	bool cri_sandbox;	   /* a Kubernetes pod's sandbox (pause) container: no NIC */
 	const char *selinux_label;
-	const char *apparmor_profile; /* the engine's; the VM runs under lockvm's own (said) */
+	const char *apparmor_profile; /* the engine's, stacked on lockvm-<uuid> (checked) */
 	uint64_t mem_limit;	      /* linux.resources.memory.limit, 0: none */
 	uint64_t cpu_quota;	      /* linux.resources.cpu.quota (µs), 0: none */
 	uint64_t cpu_period;	      /* µs; 100000 when unset */
