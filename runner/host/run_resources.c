@@ -476,6 +476,15 @@ void load_apparmor_profile(const struct run_options *o, struct run_state *st)
 		if (loaded == 0)
 			die("--apparmor-stack %s: no AppArmor profile of that name is loaded",
 			    o->apparmor_stack);
+		char why[512];
+		int fits = apparmor_stack_allows_lockvm(o->apparmor_stack, st->vm.profile, why,
+							sizeof(why));
+		if (fits < 0)
+			die_errno("--apparmor-stack %s: asking AppArmor (aa_query_label)",
+				  o->apparmor_stack);
+		if (fits == 0)
+			die("--apparmor-stack %s: %s, so the VM could not be stopped",
+			    o->apparmor_stack, why);
 	}
 	for (unsigned i = 0; i < o->disk_count; i++, n++) {
 		if (!realpath(o->disks[i].path, real[n]))

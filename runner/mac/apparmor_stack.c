@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/apparmor.h>
 #include <unistd.h>
 
@@ -133,4 +134,71 @@ int apparmor_stack_label(const char *vm_profile, const char *engine, char *out, 
 		return -1;
 	}
 	return 0;
+}
+
+/* The kernel's mediation class of signals (security/apparmor/include/
+ * apparmor.h, AA_CLASS_SIGNAL), which libapparmor's header does not name. */
+#define APPARMOR_CLASS_SIGNAL 10
+
+/*
+ * Whether `label` may `mask` (AA_MAY_READ: receive, AA_MAY_WRITE: send) the
+ * signal `sig` from or to `peer`: the policy match the kernel makes in
+ * profile_signal_perm (class byte, the signal's number, x86 numbering as
+ * the kernel's map_signal_num keeps it for these, then the peer's name).
+ * 1, 0, or -1 with errno.
+ */
+static int signal_allowed(const char *label, uint32_t mask, int sig, const char *peer)
+{
+	char query[AA_QUERY_CMD_LABEL_SIZE + 2 * APPARMOR_STACK_LABEL_SIZE + 4];
+	size_t at = AA_QUERY_CMD_LABEL_SIZE; /* libapparmor writes its command there */
+	size_t label_len = strlen(label), peer_len = strlen(peer);
+	if (at + label_len + 1 + 2 + peer_len > sizeof(query)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(query + at, label, label_len + 1);
+	at += label_len + 1;
+	query[at++] = APPARMOR_CLASS_SIGNAL;
+	query[at++] = (char)sig;
+	memcpy(query + at, peer, peer_len);
+	at += peer_len;
+	int allowed = 0, audited = 0;
+	if (aa_query_label(mask, query, at, &allowed, &audited) < 0)
+		return -1;
+	return allowed ? 1 : 0;
+}
+
+int apparmor_stack_allows_lockvm(const char *engine, const char *vm_profile, char *why,
+				 size_t whylen)
+{
+	static const struct {
+		int sig;
+		const char *name;
+	} stops[] = {{SIGINT, "int"}, {SIGTERM, "term"}, {SIGUSR2, "usr2"}, {SIGKILL, "kill"}};
+	for (size_t i = 0; i < sizeof(stops) / sizeof(stops[0]); i++) {
+		int rc = signal_allowed(engine, AA_MAY_READ, stops[i].sig, "lockvm");
+		if (rc <= 0) {
+			if (rc == 0)
+				set_error(why, whylen,
+					  "it does not let the VMM receive signal %s from lockvm's "
+					  "supervisor (signal (receive) peer=lockvm)",
+					  stops[i].name);
+			return rc;
+		}
+	}
+	char self[APPARMOR_STACK_LABEL_SIZE];
+	if (apparmor_stack_label(vm_profile, engine, self, sizeof(self)) < 0)
+		return -1;
+	for (uint32_t mask = AA_MAY_WRITE; mask; mask = mask == AA_MAY_WRITE ? AA_MAY_READ : 0) {
+		int rc = signal_allowed(engine, mask, SIGUSR1, self);
+		if (rc <= 0) {
+			if (rc == 0)
+				set_error(why, whylen,
+					  "it does not let the VMM's threads %s signal usr1 among "
+					  "themselves (signal (send, receive) peer=%s)",
+					  mask == AA_MAY_WRITE ? "send" : "receive", self);
+			return rc;
+		}
+	}
+	return 1;
 }

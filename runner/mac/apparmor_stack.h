@@ -36,6 +36,20 @@ bool apparmor_stack_listed(const char *profiles, const char *name);
 int apparmor_stack_loaded(const char *name);
 
 /*
+ * Asks the kernel (aa_query_label) whether the loaded profile `engine`
+ * lets lockvm run a VM under it, stacked on `vm_profile`: signals from the
+ * supervisor (profile "lockvm": SIGINT, SIGTERM, SIGUSR2 to stop it,
+ * SIGKILL, also its death signal) received, and the VMM's vCPU kick
+ * (SIGUSR1) sent and received among its own threads, whose label is the
+ * stack. A stack refused them (podman's stock containers-default takes
+ * signals from runc and crun only) would leave a VM no one can stop, not
+ * even by killing its supervisor. Returns 1 when all are allowed, 0 when
+ * one is not (why names it), -1 when the kernel cannot be asked (errno).
+ */
+int apparmor_stack_allows_lockvm(const char *engine, const char *vm_profile, char *why,
+				 size_t whylen);
+
+/*
  * Writes the label a VMM runs under when `engine` is stacked on its own
  * profile `vm_profile` (lockvm-<uuid>): the two joined by "//&" in the
  * order the kernel keeps and shows a stack (byte order of the names), so

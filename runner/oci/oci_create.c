@@ -156,6 +156,27 @@ static pid_t do_create(const struct create_opts *o, struct oci_state *s, struct 
 				 loaded == 0 ? "no AppArmor profile of that name is loaded"
 					     : "cannot read AppArmor's list of profiles");
 		}
+		/* A profile that would leave the VM unstoppable (podman's stock
+		 * containers-default takes signals from runc and crun only) is
+		 * not stacked: the VM runs under lockvm's own profile, as before
+		 * stacking was there, and the engine is told. Any VM's profile
+		 * name stands for the one lockvm run will make (same order). */
+		char why[512];
+		int fits = loaded == 1 ? apparmor_stack_allows_lockvm(
+					     aa, "lockvm-00000000-0000-0000-0000-000000000000", why,
+					     sizeof(why))
+				       : 1;
+		if (fits < 0) {
+			oci_remove_dir(s->dir);
+			oci_fail("process.apparmorProfile %s: asking AppArmor (aa_query_label): %s",
+				 aa, strerror(errno));
+		}
+		if (fits == 0) {
+			oci_warn("process.apparmorProfile %s: not stacked, %s: the VM runs under "
+				 "lockvm's own per-VM profile alone",
+				 aa, why);
+			b->config.apparmor_profile = NULL;
+		}
 	}
 	int console_fd = -1;
 	if (!l || oci_launch_prepare(b, s->vm_name, l, err, sizeof(err)) < 0 ||

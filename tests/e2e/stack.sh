@@ -40,6 +40,42 @@ EOF
 		printf "%s" "$2" | grep -q "^lockvm: --apparmor-stack not-loaded-engine: no AppArmor profile of that name is loaded$"' \
 		- "$rc" "$out"
 
+	# An engine's profile that takes signals only from its own processes
+	# and from runc and crun (as podman's stock containers-default does)
+	# would leave a stacked VM that neither lockvm stop nor the supervisor's
+	# death can end: refused before anything is made, in one line.
+	cat >/tmp/containers-default-e2e.aa <<EOF
+abi <abi/3.0>,
+include <tunables/global>
+profile containers-default-e2e flags=(attach_disconnected,mediate_deleted) {
+  include <abstractions/base>
+  network,
+  capability,
+  file,
+  umount,
+  signal (receive) peer=unconfined,
+  signal (send,receive) peer=containers-default-e2e,
+  signal (receive) peer={/usr/bin/,/usr/sbin/,}runc,
+  signal (receive) peer={/usr/bin/,/usr/sbin/,}crun*,
+  deny @{PROC}/* w,
+  deny mount,
+  ptrace (trace,read,tracedby,readby) peer=containers-default-e2e,
+}
+EOF
+	if apparmor_parser -r /tmp/containers-default-e2e.aa >/tmp/stack-parser.out 2>&1; then
+		before=$(grep -c "^lockvm-" /sys/kernel/security/apparmor/profiles)
+		out=$(timeout 60 $L run --name pd --apparmor-stack containers-default-e2e $GUEST 600 2>&1 </dev/null)
+		rc=$?
+		after=$(grep -c "^lockvm-" /sys/kernel/security/apparmor/profiles)
+		why="exit $rc, lockvm-* profiles $before -> $after: $(echo "$out" | tr '\n' '|')"
+		check "stack: a profile that refuses lockvm's stop signals (podman's stock kind) is refused in one line, 125, nothing left" \
+			sh -c '[ "$1" = 125 ] && [ "$(printf "%s\n" "$2" | wc -l)" = 1 ] && [ "$3" = "$4" ] &&
+			printf "%s" "$2" | grep -q "^lockvm: --apparmor-stack containers-default-e2e: it does not let the VMM receive signal int from lockvm.s supervisor (signal (receive) peer=lockvm), so the VM could not be stopped$" &&
+			! $5 list | grep -q "^pd "' - "$rc" "$out" "$before" "$after" "$L"
+	else
+		fail "stack: loading containers-default-e2e: $(tr '\n' '|' </tmp/stack-parser.out)"
+	fi
+
 	# A VM under the stack: it runs, its VMM shows the stacked label, the
 	# registry shows the same, normal work raises no denial.
 	dmesg -c >/dev/null
