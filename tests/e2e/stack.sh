@@ -64,8 +64,12 @@ profile containers-default-e2e flags=(attach_disconnected,mediate_deleted) {
 EOF
 	if apparmor_parser -r /tmp/containers-default-e2e.aa >/tmp/stack-parser.out 2>&1; then
 		before=$(grep -c "^lockvm-" /sys/kernel/security/apparmor/profiles)
-		out=$(timeout 60 $L run --name pd --apparmor-stack containers-default-e2e $GUEST 600 2>&1 </dev/null)
+		# Output to a file: a VMM that could not be stopped (the failure this
+		# guards against) would hold a pipe open for ever.
+		timeout -k 5 60 $L run --name pd --apparmor-stack containers-default-e2e $GUEST 600 \
+			>/tmp/pd.out 2>&1 </dev/null
 		rc=$?
+		out=$(cat /tmp/pd.out)
 		after=$(grep -c "^lockvm-" /sys/kernel/security/apparmor/profiles)
 		why="exit $rc, lockvm-* profiles $before -> $after: $(echo "$out" | tr '\n' '|')"
 		check "stack: a profile that refuses lockvm's stop signals (podman's stock kind) is refused in one line, 125, nothing left" \
