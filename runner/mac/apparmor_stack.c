@@ -149,7 +149,8 @@ int apparmor_stack_label(const char *vm_profile, const char *engine, char *out, 
  */
 static int signal_allowed(const char *label, uint32_t mask, int sig, const char *peer)
 {
-	char query[AA_QUERY_CMD_LABEL_SIZE + 2 * APPARMOR_STACK_LABEL_SIZE + 4];
+	char query[AA_QUERY_CMD_LABEL_SIZE + APPARMOR_STACK_LABEL_SIZE + APPARMOR_STACK_LABEL_SIZE +
+		   4];
 	size_t at = AA_QUERY_CMD_LABEL_SIZE; /* libapparmor writes its command there */
 	size_t label_len = strlen(label), peer_len = strlen(peer);
 	if (at + label_len + 1 + 2 + peer_len > sizeof(query)) {
