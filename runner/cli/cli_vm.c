@@ -87,6 +87,7 @@ static json_object *vm_json(const struct reg_vm *vm, const char *state)
 	json_object_object_add(o, "mac", json_object_new_string(vm->mac));
 	json_object_object_add(o, "mac_mode", json_object_new_string(vm->mac_mode));
 	json_object_object_add(o, "profile", json_object_new_string(vm->profile));
+	json_object_object_add(o, "apparmor_stack", json_object_new_string(vm->apparmor_stack));
 	json_object_object_add(o, "live_label", json_object_new_string(live));
 	json_object_object_add(o, "label_mismatch",
 			       json_object_new_boolean(label_mismatch(vm, live)));
@@ -149,6 +150,7 @@ int cmd_list(int argc, char **argv)
 		if (labels) {
 			procfs_mac_label(vm.vmm_pid, live, sizeof(live));
 			const char *shown = vm.label.kind == LABEL_NONE	      ? "none"
+					    : vm.apparmor_label[0]	      ? vm.apparmor_label
 					    : strcmp(vm.mac, "apparmor") == 0 ? vm.profile
 									      : vm.label.process;
 			printf("  %-44s %s %s%s", shown, vm.mac, vm.mac_mode,

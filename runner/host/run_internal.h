@@ -63,6 +63,9 @@ struct run_options {
 	bool json;    /* --json: a result object on stdout when the VM ends (run_result.c) */
 	bool confine; /* false only with --confine=off (benchmarks, debugging) */
 	bool require_mac;
+	/* --apparmor-stack: an engine's profile stacked on lockvm-<uuid> (checked
+	 * by apparmor_stack_name_check); NULL: none */
+	const char *apparmor_stack;
 	enum seccomp_policy_mode seccomp_mode;
 	const char *cpus;    /* --cpus as given; NULL: no CPU quota */
 	unsigned cpu_shares; /* --cpu-shares; 0: the kernel's default (1024) */

@@ -292,11 +292,12 @@ pid_t start_vmm(const struct run_options *o, struct run_state *st, int vmm_fd, i
 	keep[n_keep++] = st->control_pair[1];
 	l.ready_fd = st->ready_pipe[1];
 	keep[n_keep++] = st->ready_pipe[1];
-	/* The exec label: the VM's SELinux context, or its AppArmor profile. */
+	/* The exec label: the VM's SELinux context, or its AppArmor profile
+	 * (stacked with the engine's: lockvm-<uuid>//&NAME, both must allow). */
 	if (strcmp(st->vm.mac, "selinux") == 0 && st->vm.label.process[0])
 		cfg.exec_label = st->vm.label.process;
 	else if (st->profile_loaded)
-		cfg.exec_label = st->vm.profile;
+		cfg.exec_label = st->vm.apparmor_label[0] ? st->vm.apparmor_label : st->vm.profile;
 	cfg.require_mac = o->require_mac;
 	st->vm.layers = cfg.layers;
 	l.argc = (unsigned)o->guest_argc;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apparmor_stack.h"
 #include "cliopt.h"
 #include "memhost.h"
 #include "netframe.h"
@@ -23,21 +24,22 @@
 #define RUN_OPT_REQUIRE_KEY  0x100
 #define RUN_OPT_LOG_SIZE_MAX 0x101
 /* --linux: the program's view of itself (parse_ident_option). */
-#define RUN_OPT_WORKDIR	   0x102
-#define RUN_OPT_HOSTNAME   0x103
-#define RUN_OPT_USER	   0x104
-#define RUN_OPT_GROUP_ADD  0x105
-#define RUN_OPT_RLIMIT	   0x106
-#define RUN_OPT_FS_UPPER   0x107
-#define RUN_OPT_TMPFS	   0x108
-#define RUN_OPT_PIDS	   0x109
-#define RUN_OPT_IP	   0x110
-#define RUN_OPT_GATEWAY	   0x111
-#define RUN_OPT_DNS	   0x112
-#define RUN_OPT_PUBLISH	   0x113
-#define RUN_OPT_KEEP_UPPER 0x120
-#define RUN_OPT_CPU_SHARES 0x121
-#define RUN_OPT_RECORD	   0x122
+#define RUN_OPT_WORKDIR	       0x102
+#define RUN_OPT_HOSTNAME       0x103
+#define RUN_OPT_USER	       0x104
+#define RUN_OPT_GROUP_ADD      0x105
+#define RUN_OPT_RLIMIT	       0x106
+#define RUN_OPT_FS_UPPER       0x107
+#define RUN_OPT_TMPFS	       0x108
+#define RUN_OPT_PIDS	       0x109
+#define RUN_OPT_IP	       0x110
+#define RUN_OPT_GATEWAY	       0x111
+#define RUN_OPT_DNS	       0x112
+#define RUN_OPT_PUBLISH	       0x113
+#define RUN_OPT_KEEP_UPPER     0x120
+#define RUN_OPT_CPU_SHARES     0x121
+#define RUN_OPT_RECORD	       0x122
+#define RUN_OPT_APPARMOR_STACK 0x123
 
 /*
  * The options of run, restore and incoming: one entry each (the help is
@@ -77,6 +79,9 @@ static const struct cliopt run_options_table[] = {
      "kernel (learning mode); trap: named on stderr, then exit 159"},
     {"require-mac", 'R', no_argument, 0, NULL,
      "refuse to run (125) unless SELinux or AppArmor enforces"},
+    {"apparmor-stack", RUN_OPT_APPARMOR_STACK, required_argument, 0, "PROFILE",
+     "where AppArmor is on, also confine the VMM by this loaded profile (an engine's), stacked "
+     "on its own lockvm-UUID: both must allow (unconfined: none)"},
     {"confine", 'C', required_argument, 0, "on|off",
      "off runs the VMM unconfined (benchmarks, debugging only)"},
     {"stats", 's', no_argument, 0, NULL, "print exit counts and the VMM's memory when the VM ends"},
@@ -463,6 +468,17 @@ void run_parse_options(int argc, char **argv, struct run_options *o)
 		case 'i': o->listen = arg; break;
 		case 'y': o->key = arg; break;
 		case RUN_OPT_REQUIRE_KEY: o->require_key = true; break;
+		case RUN_OPT_APPARMOR_STACK: {
+			char why[256];
+			if (strcmp(arg, "unconfined") == 0) {
+				o->apparmor_stack = NULL; /* the engine asks for no profile */
+				break;
+			}
+			if (apparmor_stack_name_check(arg, why, sizeof(why)) < 0)
+				die("--apparmor-stack: %s", why);
+			o->apparmor_stack = arg;
+			break;
+		}
 		case RUN_OPT_CPU_SHARES: {
 			char why[96];
 			if (cgroup_shares_parse(arg, &value, why, sizeof(why)) < 0)

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "apparmor_profile.h"
+#include "apparmor_stack.h"
 #include "images.h"
 #include "install_dirs.h"
 #include "mac.h"
@@ -447,8 +448,44 @@ void load_apparmor_profile(const struct run_options *o, struct run_state *st)
 	if (apparmor_profile_name(st->vm.uuid, st->vm.profile, sizeof(st->vm.profile), err,
 				  sizeof(err)) < 0)
 		die("%s", err);
+	if (o->apparmor_stack) {
+		/* Recorded and shown wherever it runs, as the VM's own profile is. */
+		if (st->vm.label.kind == LABEL_NONE)
+			die("--apparmor-stack %s: --label none gives the VM no profile to stack it "
+			    "on",
+			    o->apparmor_stack);
+		snprintf(st->vm.apparmor_stack, sizeof(st->vm.apparmor_stack), "%s",
+			 o->apparmor_stack);
+		if (apparmor_stack_label(st->vm.profile, o->apparmor_stack, st->vm.apparmor_label,
+					 sizeof(st->vm.apparmor_label)) < 0)
+			die_errno("--apparmor-stack %s", o->apparmor_stack);
+		if (strcmp(st->vm.mac, "apparmor") != 0)
+			warn_msg(
+			    "--apparmor-stack %s: AppArmor is not enabled on this host, so the "
+			    "profile cannot be applied (recorded, not enforced)",
+			    o->apparmor_stack);
+	}
 	if (strcmp(st->vm.mac, "apparmor") != 0 || st->vm.label.kind == LABEL_NONE)
 		return; /* recorded and shown, "not enforced" */
+	if (o->apparmor_stack) {
+		/* Before the VM's own profile is loaded: nothing to undo. */
+		int loaded = apparmor_stack_loaded(o->apparmor_stack);
+		if (loaded < 0)
+			die_errno("--apparmor-stack %s: reading AppArmor's list of profiles",
+				  o->apparmor_stack);
+		if (loaded == 0)
+			die("--apparmor-stack %s: no AppArmor profile of that name is loaded",
+			    o->apparmor_stack);
+		char why[512];
+		int fits = apparmor_stack_allows_lockvm(o->apparmor_stack, st->vm.profile, why,
+							sizeof(why));
+		if (fits < 0)
+			die_errno("--apparmor-stack %s: asking AppArmor (aa_query_label)",
+				  o->apparmor_stack);
+		if (fits == 0)
+			die("--apparmor-stack %s: %s, so the VM could not be stopped",
+			    o->apparmor_stack, why);
+	}
 	for (unsigned i = 0; i < o->disk_count; i++, n++) {
 		if (!realpath(o->disks[i].path, real[n]))
 			die_errno("realpath(%s)", o->disks[i].path);

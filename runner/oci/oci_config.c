@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "apparmor_stack.h"
 #include "launch.h"
 #include "oci_config_internal.h"
 #include "oci_json.h"
@@ -235,11 +236,20 @@ static int parse_process(json_object *doc, struct oci_config *cfg, char *err, si
 		return -1;
 	cfg->oom_score_adj = (int)v;
 	/* An engine's profile (podman's containers-default, a pod's
-	 * runtime/default) is written for a container's processes, not for a
-	 * VMM: the VM runs under lockvm's own per-VM profile, which create
-	 * says in a warning line. */
+	 * localhost/NAME as the engine resolved it) is stacked on lockvm's own
+	 * per-VM profile where AppArmor is on (lockvm run --apparmor-stack):
+	 * both must allow. Untrusted text bound for a label: checked here.
+	 * "unconfined" (or "") asks for no profile of the engine's. */
 	if (ojson_string(p, "apparmorProfile", "process", &cfg->apparmor_profile, err, errlen) < 0)
 		return -1;
+	if (cfg->apparmor_profile && cfg->apparmor_profile[0] &&
+	    strcmp(cfg->apparmor_profile, "unconfined") != 0) {
+		char why[256];
+		if (apparmor_stack_name_check(cfg->apparmor_profile, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "process.apparmorProfile: %s", why);
+			return -1;
+		}
+	}
 	if (parse_rlimits(p, cfg, err, errlen) < 0 || parse_user(p, cfg, err, errlen) < 0 ||
 	    ojson_refuse_set(p, "commandLine", "process", "a Windows field", err, errlen) < 0 ||
 	    ojson_refuse_set(p, "scheduler", "process", "the VM's vCPU threads are lockvm's", err,

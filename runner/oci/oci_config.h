@@ -89,7 +89,7 @@ struct oci_config {
 	 * and pid: only a pod's sandbox's are taken (oci_pod_resolve) */
 	const char *ipc_ns_path, *uts_ns_path, *pid_ns_path;
 	const char *selinux_label;
-	const char *apparmor_profile; /* the engine's; the VM runs under lockvm's own (said) */
+	const char *apparmor_profile; /* the engine's, stacked on lockvm-<uuid> (checked) */
 	uint64_t mem_limit;	      /* linux.resources.memory.limit, 0: none */
 	uint64_t cpu_quota;	      /* linux.resources.cpu.quota (µs), 0: none */
 	uint64_t cpu_period;	      /* µs; 100000 when unset */

@@ -8,11 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/apparmor.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "apparmor_stack.h"
 #include "oci.h"
 #include "oci_hooks.h"
 #include "oci_launch.h"
@@ -144,11 +146,45 @@ static pid_t do_create(const struct create_opts *o, struct oci_state *s, struct 
 	snprintf(s->rootfs, sizeof(s->rootfs), "%s", b->root);
 	now_rfc3339(s->created, sizeof(s->created));
 	oci_state_set_annotations(s, &b->config);
+	/* The engine's profile is stacked on the VM's own where AppArmor is
+	 * on; it must be loaded (lockvm run checks again, at the exec). */
 	const char *aa = b->config.apparmor_profile;
-	if (aa && aa[0])
-		oci_warn("process.apparmorProfile %.64s: the VM runs under lockvm's own per-VM "
-			 "AppArmor profile (where AppArmor is on), written for its VMM",
-			 aa);
+	if (aa && aa[0] && strcmp(aa, "unconfined") != 0) {
+		int loaded = aa_is_enabled() > 0 ? apparmor_stack_loaded(aa) : -2;
+		if (loaded == -2) {
+			oci_warn(
+			    "process.apparmorProfile %s: AppArmor is not enabled on this host, so "
+			    "the profile cannot be applied",
+			    aa);
+			b->config.apparmor_profile = NULL;
+		} else if (loaded != 1) {
+			oci_remove_dir(s->dir);
+			oci_fail("process.apparmorProfile %s: %s", aa,
+				 loaded == 0 ? "no AppArmor profile of that name is loaded"
+					     : "cannot read AppArmor's list of profiles");
+		}
+		/* A profile that would leave the VM unstoppable (podman's stock
+		 * containers-default takes signals from runc and crun only) is
+		 * not stacked: the VM runs under lockvm's own profile, as before
+		 * stacking was there, and the engine is told. Any VM's profile
+		 * name stands for the one lockvm run will make (same order). */
+		char why[512];
+		int fits = loaded == 1 ? apparmor_stack_allows_lockvm(
+					     aa, "lockvm-00000000-0000-0000-0000-000000000000", why,
+					     sizeof(why))
+				       : 1;
+		if (fits < 0) {
+			oci_remove_dir(s->dir);
+			oci_fail("process.apparmorProfile %s: asking AppArmor (aa_query_label): %s",
+				 aa, strerror(errno));
+		}
+		if (fits == 0) {
+			oci_warn("process.apparmorProfile %s: not stacked, %s: the VM runs under "
+				 "lockvm's own per-VM profile alone",
+				 aa, why);
+			b->config.apparmor_profile = NULL;
+		}
+	}
 	int console_fd = -1;
 	if (!l || oci_launch_prepare(b, s->vm_name, l, err, sizeof(err)) < 0 ||
 	    (b->config.terminal && (console_fd = oci_console_open(&b->config, o->console_socket,

@@ -157,6 +157,10 @@ int oci_launch_prepare(const struct oci_bundle *b, const char *name, struct oci_
 		a[n++] = "--cpu-shares";
 		a[n++] = l->cpu_shares;
 	}
+	if (c->apparmor_profile && c->apparmor_profile[0]) { /* "unconfined" is none */
+		a[n++] = "--apparmor-stack";
+		a[n++] = c->apparmor_profile;
+	}
 	if (c->selinux_label && c->selinux_label[0]) {
 		a[n++] = "--label";
 		a[n++] = c->selinux_label;

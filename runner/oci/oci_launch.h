@@ -9,7 +9,7 @@
 #define OCI_LOCKVM_ARGV_MAX                                                                        \
 	(OCI_MAX_ARGS +                                                                            \
 	 2 * (OCI_MAX_ENV + IDENT_MAX_GROUPS + IDENT_RLIMITS + OCI_MAX_VOLUMES + OCI_MAX_TMPFS) +  \
-	 58)
+	 60)
 
 struct oci_launch {
 	const char *argv[OCI_LOCKVM_ARGV_MAX]; /* lockvm run ... */

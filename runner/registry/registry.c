@@ -20,7 +20,9 @@ const char *registry_enforced_label(const struct reg_vm *vm)
 {
 	if (strcmp(vm->mac_mode, "not enforced") == 0 || vm->label.kind == LABEL_NONE)
 		return NULL;
-	return strcmp(vm->mac, "apparmor") == 0 ? vm->profile : vm->label.process;
+	if (strcmp(vm->mac, "apparmor") != 0)
+		return vm->label.process;
+	return vm->apparmor_label[0] ? vm->apparmor_label : vm->profile;
 }
 
 /* ---- the lock ---- */
@@ -116,6 +118,8 @@ static char *vm_to_json(const struct reg_vm *vm)
 	json_object_object_add(o, "linux", json_object_new_boolean(vm->linux_abi));
 	if (vm->upper[0])
 		add_str(o, "upper", vm->upper);
+	if (vm->apparmor_stack[0])
+		add_str(o, "apparmor_stack", vm->apparmor_stack);
 	if (vm->net.kind[0]) {
 		json_object *n = json_object_new_object();
 		add_str(n, "kind", vm->net.kind);
@@ -226,6 +230,16 @@ int registry_load(const char *name, struct reg_vm *vm, char *err, size_t errlen)
 	json_object *upper;
 	if (json_object_object_get_ex(o, "upper", &upper))
 		get_str(&r, "upper", vm->upper, sizeof(vm->upper));
+	/* "apparmor_stack" only with --apparmor-stack; the label follows from it. */
+	json_object *stack;
+	if (json_object_object_get_ex(o, "apparmor_stack", &stack)) {
+		get_str(&r, "apparmor_stack", vm->apparmor_stack, sizeof(vm->apparmor_stack));
+		if (!r.bad &&
+		    (apparmor_stack_name_check(vm->apparmor_stack, NULL, 0) < 0 ||
+		     apparmor_stack_label(vm->profile, vm->apparmor_stack, vm->apparmor_label,
+					  sizeof(vm->apparmor_label)) < 0))
+			r.bad = "apparmor_stack";
+	}
 	/* "cpu_shares" is absent from older lockvm's entries: the default. */
 	json_object *shares;
 	if (json_object_object_get_ex(o, "cpu_shares", &shares))

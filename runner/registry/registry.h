@@ -9,6 +9,7 @@
 
 #include <lockvm/abi.h>
 
+#include "apparmor_stack.h"
 #include "cgroup.h"
 #include "label.h"
 #include "net_record.h"
@@ -42,6 +43,11 @@ struct reg_vm {
 	char mac[16];	   /* label_mac_model() when the VM started */
 	char mac_mode[16]; /* label_mac_mode() */
 	char profile[64];  /* AppArmor profile name, lockvm-<uuid> */
+	/* --apparmor-stack: the engine's profile stacked on `profile`, and the
+	 * label the VMM then runs under (apparmor_stack_label); "" without one
+	 * ("apparmor_stack" absent from older lockvm's entries) */
+	char apparmor_stack[APPARMOR_STACK_NAME_MAX + 1];
+	char apparmor_label[APPARMOR_STACK_LABEL_SIZE];
 	uint32_t uid, gid; /* 0: no per-VM uid (rootless or unconfined) */
 	unsigned layers;   /* sandbox layers applied */
 	bool confined;
@@ -59,8 +65,8 @@ struct reg_vm {
 	char upper[REGISTRY_PATH_MAX];
 };
 
-/* The label the kernel should show on the VMM (AppArmor profile or SELinux
- * context), or NULL when none is enforced (not enforced here, or --label
+/* The label the kernel should show on the VMM (AppArmor profile, or its
+ * stack with the engine's, or SELinux context), or NULL when none is enforced (not enforced here, or --label
  * none): then nothing can be compared. */
 const char *registry_enforced_label(const struct reg_vm *vm);
 

@@ -434,6 +434,7 @@ else
 fi
 . /e2e/net.sh
 . /e2e/ovs.sh
+. /e2e/stack.sh
 # Last: it unloads and reloads the supervisor's profile.
 . /e2e/pkg.sh
 exit 0
