@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "apparmor_stack.h"
 #include "cgroup.h"
 #include "ident.h"
 #include "launch.h"
@@ -130,6 +131,14 @@ static int check_workdir(const char *value, char *why, size_t len)
 	return 0;
 }
 
+/* --apparmor-stack PROFILE: the name run checks (unconfined: none). */
+static int check_apparmor_stack(const char *value, char *why, size_t len)
+{
+	if (strcmp(value, "unconfined") == 0)
+		return 0;
+	return apparmor_stack_name_check(value, why, len) < 0 ? -1 : 0;
+}
+
 /* --record FILE: a definition is used from any cwd, so only an absolute path says where. */
 static int check_record(const char *value, char *why, size_t len)
 {
@@ -237,6 +246,7 @@ static const struct vmdef_option {
     {"mem_limit", "mem-limit", false, false, check_mem_limit},
     {"cpu_shares", "cpu-shares", false, false, check_cpu_shares},
     {"require_mac", "require-mac", true, false, check_flag},
+    {"apparmor_stack", "apparmor-stack", false, false, check_apparmor_stack},
     {"log_size_max", "log-size-max", false, false, check_log_size},
     {"fs_upper", "fs-upper", false, false, check_fs_upper},
     {"keep_upper", "keep-upper", true, false, check_flag},
