@@ -11,10 +11,10 @@ FS=$T_TMP/fs
 mkdir -p "$FS/bin"
 cp "$BUSYBOX" "$FS/bin/busybox"
 ns=lvt-ns-$$
-eng=lvt-eng-$$ out=lvt-out-$$ SRV_PID=""
+eng=lvt-eng-$$ outns=lvt-out-$$ SRV_PID="" # not "out": expect sets that
 cleanup() {
 	[ -n "$SRV_PID" ] && kill "$SRV_PID" 2>/dev/null
-	for n in "$ns" "$eng" "$out"; do ip netns del "$n" 2>/dev/null; done
+	for n in "$ns" "$eng" "$outns"; do ip netns del "$n" 2>/dev/null; done
 	rm -rf "$T_TMP"
 }
 at_exit 'cleanup'
@@ -51,12 +51,12 @@ ip -o link show lo | grep -q "UP" && pass "netns: the host's lo is still up" || 
 # veth) with 10.93.N.2/24 and a default route; the other end, 10.93.N.1,
 # in a second namespace with a file server. No traffic leaves them.
 sub=$(($$ % 200 + 20))
-ENG=/run/netns/$eng OUT=/run/netns/$out
+ENG=/run/netns/$eng OUT=/run/netns/$outns
 in_eng() { nsenter --net="$ENG" "$@"; }
 in_out() { nsenter --net="$OUT" "$@"; }
-ip netns add "$eng" && ip netns add "$out" &&
+ip netns add "$eng" && ip netns add "$outns" &&
 	ip link add "lvta$$" type veth peer name "lvtb$$" &&
-	ip link set "lvta$$" netns "$eng" && ip link set "lvtb$$" netns "$out" &&
+	ip link set "lvta$$" netns "$eng" && ip link set "lvtb$$" netns "$outns" &&
 	in_eng ip link set "lvta$$" name eth0 && in_eng ip addr add "10.93.$sub.2/24" dev eth0 &&
 	in_eng ip link set eth0 up && in_eng ip link set lo up &&
 	in_eng ip route add default via "10.93.$sub.1" &&
