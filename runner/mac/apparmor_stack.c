@@ -6,24 +6,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
 #include <sys/apparmor.h>
 #include <unistd.h>
-
-static void set_error(char *err, size_t errlen, const char *fmt, ...) PRINTF_LIKE(3, 4);
-static void set_error(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (!err || errlen == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static bool name_char(char c, bool first)
 {
@@ -34,37 +22,28 @@ static bool name_char(char c, bool first)
 
 int apparmor_stack_name_check(const char *name, char *err, size_t errlen)
 {
-	if (name == NULL || name[0] == '\0') {
-		set_error(err, errlen, "an empty AppArmor profile name");
-		return -1;
-	}
+	if (name == NULL || name[0] == '\0')
+		return err_fmt(err, errlen, "an empty AppArmor profile name");
 	size_t len = strnlen(name, APPARMOR_STACK_NAME_MAX + 1);
-	if (len > APPARMOR_STACK_NAME_MAX) {
-		set_error(err, errlen, "AppArmor profile name longer than %d bytes",
-			  APPARMOR_STACK_NAME_MAX);
-		return -1;
-	}
+	if (len > APPARMOR_STACK_NAME_MAX)
+		return err_fmt(err, errlen, "AppArmor profile name longer than %d bytes",
+			       APPARMOR_STACK_NAME_MAX);
 	for (size_t i = 0; i < len; i++) {
 		if (!name_char(name[i], i == 0)) {
 			unsigned char c = (unsigned char)name[i];
-			set_error(
+			return err_fmt(
 			    err, errlen,
 			    "AppArmor profile name '%.*s...': byte %zu (0x%02x) is not a letter, "
 			    "digit or one of . _ - + @ (nor first of them)",
 			    (int)i, name, i, c);
-			return -1;
 		}
 	}
 	/* lockvm's own profiles: the supervisor's, and every VM's lockvm-<uuid>,
 	 * which the supervisor's change_profile rules single out. */
-	if (strcmp(name, "lockvm") == 0 || strncmp(name, "lockvm-", 7) == 0) {
-		set_error(err, errlen, "AppArmor profile '%s' is one of lockvm's own", name);
-		return -1;
-	}
-	if (strcmp(name, "unconfined") == 0) {
-		set_error(err, errlen, "'unconfined' is no profile to stack");
-		return -1;
-	}
+	if (strcmp(name, "lockvm") == 0 || strncmp(name, "lockvm-", 7) == 0)
+		return err_fmt(err, errlen, "AppArmor profile '%s' is one of lockvm's own", name);
+	if (strcmp(name, "unconfined") == 0)
+		return err_fmt(err, errlen, "'unconfined' is no profile to stack");
 	return 0;
 }
 
@@ -180,10 +159,11 @@ int apparmor_stack_allows_lockvm(const char *engine, const char *vm_profile, cha
 		int rc = signal_allowed(engine, AA_MAY_READ, stops[i].sig, "lockvm");
 		if (rc <= 0) {
 			if (rc == 0)
-				set_error(why, whylen,
-					  "it does not let the VMM receive signal %s from lockvm's "
-					  "supervisor (signal (receive) peer=lockvm)",
-					  stops[i].name);
+				(void)err_fmt(
+				    why, whylen,
+				    "it does not let the VMM receive signal %s from lockvm's "
+				    "supervisor (signal (receive) peer=lockvm)",
+				    stops[i].name);
 			return rc;
 		}
 	}
@@ -194,10 +174,11 @@ int apparmor_stack_allows_lockvm(const char *engine, const char *vm_profile, cha
 		int rc = signal_allowed(engine, mask, SIGUSR1, self);
 		if (rc <= 0) {
 			if (rc == 0)
-				set_error(why, whylen,
-					  "it does not let the VMM's threads %s signal usr1 among "
-					  "themselves (signal (send, receive) peer=%s)",
-					  mask == AA_MAY_WRITE ? "send" : "receive", self);
+				(void)err_fmt(
+				    why, whylen,
+				    "it does not let the VMM's threads %s signal usr1 among "
+				    "themselves (signal (send, receive) peer=%s)",
+				    mask == AA_MAY_WRITE ? "send" : "receive", self);
 			return rc;
 		}
 	}
