@@ -20,22 +20,11 @@
 #define PID_SLOTS   ((size_t)2 * LINUX_RECORD_MAX_PROCESSES)
 #define NO_ENTRY    UINT32_MAX
 
-/* Where a path was at its first touch (record_wire.h). */
-enum source {
-	SOURCE_LOWER = RECORD_SOURCE_LOWER,
-	SOURCE_VOLUME = RECORD_SOURCE_VOLUME,
-	SOURCE_UPPER = RECORD_SOURCE_UPPER,
-	SOURCE_TMPFS = RECORD_SOURCE_TMPFS,
-	SOURCE_PROC = RECORD_SOURCE_PROC,
-	SOURCE_DEV = RECORD_SOURCE_DEV,
-	SOURCE_OTHER = RECORD_SOURCE_OTHER,
-};
-
 struct record_path {
 	uint32_t text, len; /* in strings */
 	uint64_t key;
 	uint16_t ops;	/* enum linux_record_op */
-	uint8_t source; /* enum source, at its first touch */
+	uint8_t source; /* enum record_source, at its first touch */
 	bool hashed;	/* size and sha256 hold what was read */
 	uint64_t size;	/* bytes hashed */
 	uint8_t sha256[crypto_hash_sha256_BYTES];
@@ -141,26 +130,26 @@ static size_t node_path(const struct linux_proc *proc, const struct linux_node *
 	return len;
 }
 
-static enum source source_of(const struct linux_node *n)
+static enum record_source source_of(const struct linux_node *n)
 {
 	if (n->vol)
-		return SOURCE_VOLUME;
+		return RECORD_SOURCE_VOLUME;
 	if (n->proc_kind)
-		return SOURCE_PROC;
+		return RECORD_SOURCE_PROC;
 	if (n->dev_kind)
-		return SOURCE_DEV;
+		return RECORD_SOURCE_DEV;
 	if (n->host)
-		return SOURCE_LOWER;
+		return RECORD_SOURCE_LOWER;
 	if (n->pool == LINUX_POOL_UPPER)
-		return SOURCE_UPPER;
+		return RECORD_SOURCE_UPPER;
 	if (n->pool != LINUX_POOL_NONE)
-		return SOURCE_TMPFS;
-	return n->lower ? SOURCE_LOWER : SOURCE_OTHER;
+		return RECORD_SOURCE_TMPFS;
+	return n->lower ? RECORD_SOURCE_LOWER : RECORD_SOURCE_OTHER;
 }
 
 /* The entry of path[0, len): found or added with source; NULL past a bound. */
 static struct record_path *path_entry(struct linux_record *r, const char *path, size_t len,
-				      enum source source)
+				      enum record_source source)
 {
 	if (!len)
 		return NULL;
@@ -322,7 +311,7 @@ void linux_record_open(struct linux_proc *proc, struct linux_node *node, unsigne
 	/* What it read of the host's trees, hashed once: a later write of a
 	 * volume file is in its ops, not in this hash. */
 	if (!e->hashed && acc != O_WRONLY && host_fd >= 0 && S_ISREG(node->mode) &&
-	    (e->source == SOURCE_LOWER || e->source == SOURCE_VOLUME))
+	    (e->source == RECORD_SOURCE_LOWER || e->source == RECORD_SOURCE_VOLUME))
 		hash_host_file(e, host_fd);
 }
 
