@@ -213,8 +213,11 @@ static int check_values(const struct launch_wire *w, char *err, size_t errlen)
 				       w->fds[i]);
 	if (w->fds[FD_KVM] < 0)
 		return err_fmt(err, errlen, "launch: no kvm fd");
-	if (w->fds[FD_ELF] < 0 && w->fds[FD_RESTORE] < 0)
-		return err_fmt(err, errlen, "launch: neither a guest image nor a saved state");
+	/* --linux --fs: the VMM reads PROGRAM in the tree, so no image fd. */
+	if (w->fds[FD_ELF] < 0 && w->fds[FD_RESTORE] < 0 &&
+	    !((w->flags & LAUNCH_LINUX) && w->fds[FD_FS] >= 0))
+		return err_fmt(err, errlen,
+			       "launch: neither a guest image, a --linux tree nor a saved state");
 	if ((w->flags & LAUNCH_INCOMING) && w->fds[FD_RESTORE] < 0)
 		return err_fmt(err, errlen, "launch: incoming migration without a stream fd");
 	if ((w->fds[FD_SECCOMP_VMM] < 0) != (w->fds[FD_SECCOMP_VCPU] < 0) ||

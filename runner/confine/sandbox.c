@@ -157,18 +157,44 @@ static void sandbox_loopback_down(ino_t host_net_ns)
 	close(sock);
 }
 
-static void sandbox_pivot_to_empty_root(void)
+/* Attaches each tree at SANDBOX_NEW_ROOT/NAME, a mount point made for it
+ * beside the chroot directory. The mount keeps what clone_tree() set (read
+ * only, nosuid, nodev, noexec, nosymfollow) and is private to this mount
+ * ns, so it goes when the VMM does. */
+static void sandbox_attach_trees(const struct sandbox_config *cfg)
+{
+	for (unsigned i = 0; i < cfg->n_trees; i++) {
+		char at[64];
+		const char *name = cfg->trees[i].name;
+		if (!name || !name[0] || strchr(name, '/') || strcmp(name, "..") == 0 ||
+		    strcmp(name, SANDBOX_CHROOT_SUBDIR) == 0 ||
+		    (size_t)snprintf(at, sizeof(at), "%s/%s", SANDBOX_NEW_ROOT, name) >= sizeof(at))
+			sandbox_fail_msg("tree %u: bad mount point name", i);
+		if (mkdir(at, 0555) < 0)
+			sandbox_fail("mkdir(\"%s\")", at);
+		if (move_mount(cfg->trees[i].fd, "", AT_FDCWD, at, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+			sandbox_fail("move_mount(tree fd %d, \"%s\")", cfg->trees[i].fd, at);
+	}
+}
+
+static void sandbox_pivot_to_empty_root(const struct sandbox_config *cfg)
 {
 	/* Nothing we mount may propagate back to the host's mount ns. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		sandbox_fail("mount(\"/\", MS_REC|MS_PRIVATE)");
+	/* Inodes: the root, the chroot directory, a mount point per tree,
+	 * one spare. */
+	char opts[64];
+	snprintf(opts, sizeof(opts), "mode=0555,size=4k,nr_inodes=%u", 4 + cfg->n_trees);
 	if (mount("lockvm-root", SANDBOX_NEW_ROOT, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-		  "mode=0555,size=4k,nr_inodes=4") < 0)
+		  opts) < 0)
 		sandbox_fail("mount(tmpfs, \"%s\")", SANDBOX_NEW_ROOT);
-	/* The one entry of the new root: the empty directory SANDBOX_CHROOT
-	 * later chroots into. Made now, while the tmpfs is still writable. */
+	/* The entries of the new root: the empty directory SANDBOX_CHROOT
+	 * later chroots into, and the trees' mount points beside it. Made
+	 * now, while the tmpfs is still writable. */
 	if (mkdir(SANDBOX_NEW_ROOT "/" SANDBOX_CHROOT_SUBDIR, 0555) < 0)
 		sandbox_fail("mkdir(\"%s/%s\")", SANDBOX_NEW_ROOT, SANDBOX_CHROOT_SUBDIR);
+	sandbox_attach_trees(cfg);
 	if (chdir(SANDBOX_NEW_ROOT) < 0)
 		sandbox_fail("chdir(\"%s\")", SANDBOX_NEW_ROOT);
 	/* pivot_root(".", ".") stacks the old root under the new one; the
@@ -361,7 +387,7 @@ void sandbox_enter_child(const struct sandbox_config *cfg, int exec_fd, char *co
 
 	/* 4. Empty read-only root: the VMM sees no filesystem at all. */
 	if (on(cfg, SANDBOX_PIVOT_ROOT))
-		sandbox_pivot_to_empty_root();
+		sandbox_pivot_to_empty_root(cfg);
 	mark(cfg, SANDBOX_MARK_PIVOT_ROOT);
 
 	/* 5. rlimits. NPROC counts per uid, and the uid is the VM's own. */

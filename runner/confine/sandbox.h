@@ -43,6 +43,9 @@ struct sandbox_rlimits {
 	uint64_t memlock; /* 0: the VMM locks no memory */
 };
 
+/* The --fs tree, its upper DIR and LAUNCH_MAX_VOLUMES volumes. */
+#define SANDBOX_MAX_TREES 10
+
 struct sandbox_config {
 	unsigned layers; /* enum sandbox_layer bits */
 	uid_t uid;	 /* per-VM ids from uid_reserve(): never 0 */
@@ -60,6 +63,17 @@ struct sandbox_config {
 	/* --debug-timing: shared memory (MAP_SHARED) the child stamps with
 	 * now_ns() at each enum sandbox_mark, or NULL. */
 	uint64_t *marks;
+	/* --linux trees the VMM reaches by fd (--fs, --volume, --fs-upper
+	 * DIR): detached mounts (open_tree clones) the child attaches at
+	 * /NAME of the empty root, beside the directory the VMM is chrooted
+	 * into, so that they have a path AppArmor can name in the per-VM
+	 * profile ("/lockvm-tree/{,**}", ...) and the VMM still reaches none of
+	 * them by path. With SANDBOX_PIVOT_ROOT only; the fds stay the VMM's. */
+	struct sandbox_tree {
+		int fd;
+		const char *name; /* one path component, e.g. "lockvm-tree" */
+	} trees[SANDBOX_MAX_TREES];
+	unsigned n_trees;
 };
 
 /* The child's steps, as --debug-timing reports them. */

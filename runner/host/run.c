@@ -112,8 +112,10 @@ static int run_mode(int argc, char **argv, enum run_command command)
 		listen_fd = migrate_addr_listen(o.listen, err, sizeof(err));
 		if (listen_fd < 0)
 			die("incoming --listen %s: %s", o.listen, err);
+	} else if (o.fs_dir) {
+		find_guest_in_tree(&o); /* the VMM opens it, in the tree */
 	} else {
-		guest_fd = o.fs_dir ? open_guest_in_tree(&o) : open_guest(o.guest);
+		guest_fd = open_guest(o.guest);
 	}
 	char restore_note[PATH_MAX + 256] = "";
 	if (o.restore)

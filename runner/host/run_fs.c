@@ -116,7 +116,7 @@ static int find_in_vm(const struct run_options *o, int root_fd, const char *path
 	return find_in_tree(in->dir_fd, path[at] ? path + at : ".");
 }
 
-int open_guest_in_tree(const struct run_options *o)
+void find_guest_in_tree(const struct run_options *o)
 {
 	int root_fd = open(o->fs_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root_fd < 0)
@@ -143,7 +143,22 @@ int open_guest_in_tree(const struct run_options *o)
 	close(root_fd);
 	if (fd < 0)
 		die("%s: %s in --fs %s", o->guest, strerror(-fd), o->fs_dir);
-	return reopen_path_fd(fd, O_RDONLY, "guest", o->guest);
+	close(fd); /* O_PATH: looked up, never opened for reading */
+}
+
+unsigned vmm_trees(const struct run_options *o, struct vmm_tree *out)
+{
+	static const char *const volume_names[LAUNCH_MAX_VOLUMES] = {
+	    "lockvm-volume0", "lockvm-volume1", "lockvm-volume2", "lockvm-volume3",
+	    "lockvm-volume4", "lockvm-volume5", "lockvm-volume6", "lockvm-volume7"};
+	unsigned n = 0;
+	if (o->fs_fd >= 0)
+		out[n++] = (struct vmm_tree){o->fs_fd, "lockvm-tree", true};
+	if (o->upper_fd >= 0)
+		out[n++] = (struct vmm_tree){o->upper_fd, "lockvm-upper", false};
+	for (unsigned i = 0; i < o->volume_count && i < LAUNCH_MAX_VOLUMES; i++)
+		out[n++] = (struct vmm_tree){o->volumes[i].fd, volume_names[i], o->volumes[i].ro};
+	return n;
 }
 
 /* The in-memory file systems' smallest default size. */

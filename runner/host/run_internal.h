@@ -219,9 +219,21 @@ int open_guest(const char *path);
 /* Opens the file an O_PATH fd names, with flags, through /proc/self/fd;
  * closes path_fd; dies on error. */
 int reopen_path_fd(int path_fd, int flags, const char *what, const char *path);
-/* --fs: the guest looked up inside the tree dir as `chroot dir PROGRAM`
- * would (a name without '/' through PATH, from --env or the default). */
-int open_guest_in_tree(const struct run_options *o);
+/* --fs: checks that the guest is there inside the tree dir as `chroot dir
+ * PROGRAM` would find it (a name without '/' through PATH, from --env or
+ * the default); dies with one line when not. The VMM opens it itself,
+ * through the tree: the supervisor never reads a file of the tree. */
+void find_guest_in_tree(const struct run_options *o);
+/* One tree the VMM reaches by fd, and where the sandbox attaches it. */
+struct vmm_tree {
+	int fd;
+	const char *name; /* "lockvm-tree", "lockvm-upper", "lockvm-volumeN" */
+	bool ro;
+};
+/* The --fs tree, --fs-upper DIR and volumes of o, in that order (at most
+ * SANDBOX_MAX_TREES): the sandbox attaches them beside the VMM's root
+ * and the per-VM AppArmor profile names them there. */
+unsigned vmm_trees(const struct run_options *o, struct vmm_tree *out);
 /* Opens every --disk into o->disks[i].fd, safely (SECURITY.md "Disks"). */
 void open_disks(struct run_options *o);
 /* --fs DIR (run_fs.c): an O_PATH fd of a private, read-only, nodev,

@@ -200,7 +200,8 @@ pid_t start_vmm(const struct run_options *o, struct run_state *st, int vmm_fd, i
 	keep[n_keep++] = STDOUT_FILENO;
 	keep[n_keep++] = STDERR_FILENO;
 	keep[n_keep++] = kvm_fd;
-	keep[n_keep++] = guest_fd;
+	if (guest_fd >= 0) /* none with --fs: the VMM opens PROGRAM in the tree */
+		keep[n_keep++] = guest_fd;
 	if (o->fs_fd >= 0)
 		keep[n_keep++] = o->fs_fd;
 	for (unsigned i = 0; i < o->volume_count; i++)
@@ -315,6 +316,10 @@ pid_t start_vmm(const struct run_options *o, struct run_state *st, int vmm_fd, i
 	snprintf(launch_fd_text, sizeof(launch_fd_text), "%d", launch_fd);
 	char *vmm_argv[] = {"lockvm-vmm", "--launch-fd", launch_fd_text, NULL};
 
+	struct vmm_tree trees[SANDBOX_MAX_TREES];
+	cfg.n_trees = vmm_trees(o, trees);
+	for (unsigned i = 0; i < cfg.n_trees; i++)
+		cfg.trees[i] = (struct sandbox_tree){trees[i].fd, trees[i].name};
 	cfg.keep_fds = keep;
 	cfg.n_keep_fds = (unsigned)n_keep;
 	cfg.rlimits.fsize = 1ULL << 30; /* the disks are fds; stdout/err are pipes */

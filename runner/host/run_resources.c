@@ -443,7 +443,7 @@ static void release_identity(struct run_state *st)
 void load_apparmor_profile(const struct run_options *o, struct run_state *st)
 {
 	char err[PATH_MAX + 256], real[LOCKVM_MAX_DISKS + 1][PATH_MAX];
-	struct apparmor_disk files[LOCKVM_MAX_DISKS + 1];
+	struct apparmor_disk files[LOCKVM_MAX_DISKS + 1 + SANDBOX_MAX_TREES];
 	size_t n = 0;
 	if (apparmor_profile_name(st->vm.uuid, st->vm.profile, sizeof(st->vm.profile), err,
 				  sizeof(err)) < 0)
@@ -489,14 +489,26 @@ void load_apparmor_profile(const struct run_options *o, struct run_state *st)
 	for (unsigned i = 0; i < o->disk_count; i++, n++) {
 		if (!realpath(o->disks[i].path, real[n]))
 			die_errno("realpath(%s)", o->disks[i].path);
-		files[n] = (struct apparmor_disk){real[n], o->disks[i].read_only};
+		files[n] = (struct apparmor_disk){real[n], o->disks[i].read_only, false};
 	}
-	if (o->restore || o->listen) /* the stream is an fd: no file to name */
-		n--;
-	else if (!realpath(o->guest, real[n]))
-		die_errno("realpath(%s)", o->guest);
-	files[n] = (struct apparmor_disk){real[n], true};
-	n++;
+	/* The guest ELF: none for a stream (an fd) or with --fs (the VMM
+	 * reads PROGRAM in the tree). */
+	if (!o->restore && !o->listen && !o->fs_dir) {
+		if (!realpath(o->guest, real[n]))
+			die_errno("realpath(%s)", o->guest);
+		files[n] = (struct apparmor_disk){real[n], true, false};
+		n++;
+	}
+	/* --linux trees, by the path the sandbox attaches them at in the
+	 * VMM's mount ns (/lockvm-tree, ...): opened beneath those mounts,
+	 * the VMM's files are named there, never by their host paths. */
+	struct vmm_tree trees[SANDBOX_MAX_TREES];
+	char tree_paths[SANDBOX_MAX_TREES][64];
+	unsigned n_trees = vmm_trees(o, trees);
+	for (unsigned i = 0; i < n_trees; i++, n++) {
+		snprintf(tree_paths[i], sizeof(tree_paths[i]), "/%s", trees[i].name);
+		files[n] = (struct apparmor_disk){tree_paths[i], trees[i].ro, true};
+	}
 	static char text[64 << 10];
 	if (apparmor_profile_generate(st->vm.uuid, files, n, text, sizeof(text), err, sizeof(err)) <
 		0 ||

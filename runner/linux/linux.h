@@ -38,6 +38,7 @@ struct linux_config {
 	unsigned envc;
 	char *const *envp;
 	int fs_fd;	      /* O_PATH fd of the --fs tree (linux_hostfs.c) or -1: empty tree */
+	const char *workdir;  /* pid 1's cwd in the VM's tree, or NULL: / */
 	bool strace;	      /* print every call and its result on stderr */
 	unsigned tty_mask;    /* bit n: the runner's fd n is a terminal */
 	uint64_t tmp_limit;   /* bytes the writable /tmp may hold */
@@ -532,8 +533,10 @@ void linux_net_frames_in(struct vm *vm);
 /*
  * Builds the process in vm's RAM from the ELF file[0, size): page tables,
  * image, stack with argv/envp/auxv, descriptor tables, the file tree from
- * cfg->fs_fd. Needs guest RAM mapped and 1 to LINUX_MAX_CPUS vCPUs. Returns the
- * process, or NULL with a one-line reason in err.
+ * cfg->fs_fd, the cwd cfg->workdir. With file NULL, the program is argv[0]
+ * in the tree, found as execvp does (PATH for a name without '/', else
+ * from the workdir). Needs guest RAM mapped and 1 to LINUX_MAX_CPUS vCPUs.
+ * Returns the process, or NULL with a one-line reason in err.
  */
 struct linux_proc *linux_setup(struct vm *vm, const uint8_t *file, uint64_t size,
 			       const struct linux_config *cfg, char *err, size_t errlen);

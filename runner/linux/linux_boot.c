@@ -127,10 +127,23 @@ static int load_first(struct linux_proc *proc, const uint8_t *file, uint64_t siz
 		rc = linux_exec_args_add(&args, cfg->envp[i], true);
 	char filename[LINUX_PATH_MAX];
 	first_filename(proc, filename, sizeof(filename));
-	if (rc < 0)
+	/* No file from the runner: PROGRAM is in the tree (--fs), read as
+	 * execve reads it (the runner checked that it is there). */
+	uint8_t *read = NULL;
+	if (rc == 0 && !file) {
+		long lrc = 0;
+		file = read = linux_exec_read_path(proc, filename, &size, &lrc);
+		if (!read) {
+			rc = (int)lrc;
+			snprintf(err, errlen, "%.256s: %s in the VM's tree", filename,
+				 strerror(-rc));
+		}
+	} else if (rc < 0) {
 		snprintf(err, errlen, "arguments and environment: %s", strerror(-rc));
-	else
+	}
+	if (rc == 0)
 		rc = linux_exec_load(proc, file, size, filename, &args, err, errlen);
+	linux_exec_file_put(read);
 	linux_exec_args_free(&args);
 	size_t used = strlen(err);
 	if (rc == -ENOENT && proc->fs.root_fd < 0 && used < errlen)
@@ -167,6 +180,9 @@ struct linux_proc *linux_setup(struct vm *vm, const uint8_t *file, uint64_t size
 	proc->cred = (struct linux_cred){.uid = cfg->uid, .gid = cfg->gid, .ngroups = cfg->ngroups};
 	memcpy(proc->cred.groups, cfg->groups, sizeof(proc->cred.groups));
 	linux_spawn_init(proc);
+	/* Before the program is looked up: a relative PROGRAM is in it. */
+	if (cfg->workdir && linux_set_workdir(proc, cfg->workdir, err, errlen) < 0)
+		goto fail;
 	if (load_first(proc, file, size, err, errlen) < 0)
 		goto fail;
 	x86_setup_descriptors(vm);

@@ -352,12 +352,20 @@ int apparmor_profile_generate(const char *uuid, const struct apparmor_disk *disk
 	put_text(&text, after_name, (size_t)(files_at - after_name));
 	put_string(&text, "\n");
 	for (size_t i = 0; i < n; i++) {
-		/* Validated above: no quote, backslash or newline can break out. */
+		/* Validated above: no quote, backslash or newline can break out.
+		 * A tree: the directory and all beneath it; the VMM's file work
+		 * for the guest in a writable one (create, rename, unlink: w;
+		 * link: l; fcntl locks: k); a read-only one is also mounted so. */
+		const char *all = disks[i].tree ? "/{,**}" : "";
 		put_string(&text, "  \"");
 		put_string(&text, disks[i].path);
-		put_string(&text, disks[i].readonly ? "\" rk,\n  deny \"" : "\" rwk,\n");
+		put_string(&text, all);
+		put_string(&text, disks[i].readonly
+				      ? (disks[i].tree ? "\" r,\n  deny \"" : "\" rk,\n  deny \"")
+				      : (disks[i].tree ? "\" rwkl,\n" : "\" rwk,\n"));
 		if (disks[i].readonly) {
 			put_string(&text, disks[i].path);
+			put_string(&text, all);
 			put_string(&text, "\" w,\n");
 		}
 	}

@@ -14,10 +14,13 @@
 /* Return value of load/remove when AppArmor is not enabled on this host. */
 #define APPARMOR_NOT_ENFORCED 1
 
-/* One file the VM may use: a disk image, or the guest ELF (read-only). */
+/* One file the VM may use: a disk image, or the guest ELF (read-only); or,
+ * with tree, a directory and everything beneath it: a --linux tree the
+ * sandbox attached at that path in the VMM's mount ns (sandbox.h). */
 struct apparmor_disk {
 	const char *path; /* absolute, canonical: the real path (realpath()) */
 	bool readonly;
+	bool tree; /* the directory and all beneath: read (readonly), else rwkl */
 };
 
 /* The shipped template (profiles/lockvm-vm.template), byte for byte; a test

@@ -216,10 +216,11 @@ static uint8_t *read_image(int fd, uint64_t limit, uint64_t *size)
 
 static void load_guest(struct vm *vm, struct vmm_options *o)
 {
-	uint64_t size;
+	uint64_t size = 0;
 	char err[256];
 	uint64_t limit = o->mem < ELF_FILE_MAX ? o->mem : ELF_FILE_MAX;
-	uint8_t *file = read_image(o->elf_fd, limit, &size);
+	/* --linux --fs: no fd; the VMM finds PROGRAM in the tree itself. */
+	uint8_t *file = o->linux_abi && o->elf_fd < 0 ? NULL : read_image(o->elf_fd, limit, &size);
 	if (o->linux_abi) {
 		/* A minimal environment: what the user gave, then defaults. */
 		static char path_env[] = "PATH=/usr/local/bin:/usr/bin:/bin";
@@ -239,6 +240,7 @@ static void load_guest(struct vm *vm, struct vmm_options *o)
 		cfg.envc = o->envc;
 		cfg.envp = o->envp;
 		cfg.fs_fd = o->fs_fd;
+		cfg.workdir = o->workdir;
 		cfg.upper_fd = o->upper_fd;
 		cfg.record_fd = o->record_fd;
 		cfg.strace = o->strace;
@@ -255,14 +257,14 @@ static void load_guest(struct vm *vm, struct vmm_options *o)
 			cfg.volumes[i] = (struct linux_volume_config){.path = o->volumes[i].path,
 								      .fd = o->volumes[i].fd,
 								      .ro = o->volumes[i].ro};
+		/* The tree is read here: a --workdir the VM cannot walk to is refused. */
 		struct linux_proc *proc = linux_setup(vm, file, size, &cfg, err, sizeof(err));
 		if (!proc)
-			die("guest image: %s", err);
-		/* Here, where the tree is read: a path the VM cannot walk to is refused. */
-		if (o->workdir && linux_set_workdir(proc, o->workdir, err, sizeof(err)) < 0)
-			die("%s", err);
+			die("%s%s",
+			    strncmp(err, "--workdir ", 10) == 0 ? "" : "guest image: ", err);
 		free(file);
-		close(o->elf_fd);
+		if (o->elf_fd >= 0)
+			close(o->elf_fd);
 		return;
 	}
 	struct elf_limits limits = arch_image_limits(vm->mem.size, vm->vcpu_count);

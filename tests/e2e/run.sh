@@ -284,6 +284,7 @@ build_initramfs() {
 	install -m 0644 tests/e2e/net.sh "$R/e2e/net.sh"
 	install -m 0644 tests/e2e/ovs.sh "$R/e2e/ovs.sh"
 	install -m 0644 tests/e2e/stack.sh "$R/e2e/stack.sh"
+	install -m 0644 tests/e2e/linux.sh "$R/e2e/linux.sh"
 	install -m 0644 tests/e2e/pkg.sh "$R/e2e/pkg.sh"
 	install_ovs
 	(cd "$R" && find . | "$CPIO" -o -H newc --quiet -R 0:0 | gzip -1) >"$E/initramfs.cpio.gz" ||

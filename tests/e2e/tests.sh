@@ -435,6 +435,7 @@ fi
 . /e2e/net.sh
 . /e2e/ovs.sh
 . /e2e/stack.sh
+. /e2e/linux.sh
 # Last: it unloads and reloads the supervisor's profile.
 . /e2e/pkg.sh
 exit 0

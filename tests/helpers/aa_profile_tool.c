@@ -9,7 +9,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: aa_profile_tool template\n"
 			"       aa_profile_tool validate PATH\n"
-			"       aa_profile_tool generate UUID [rw:PATH|ro:PATH]...\n"
+			"       aa_profile_tool generate UUID [[tree-]rw:PATH|[tree-]ro:PATH]...\n"
 			"       aa_profile_tool load FILE | remove NAME\n");
 	return 2;
 }
@@ -49,6 +49,9 @@ int main(int argc, char **argv)
 		static char profile[1 << 20];
 		for (size_t i = 0; i < n; i++) {
 			const char *spec = argv[3 + i];
+			disks[i].tree = strncmp(spec, "tree-", 5) == 0;
+			if (disks[i].tree)
+				spec += 5;
 			if (strncmp(spec, "rw:", 3) != 0 && strncmp(spec, "ro:", 3) != 0)
 				return usage();
 			disks[i].readonly = spec[1] == 'o';

@@ -101,7 +101,9 @@ check_rules() { # NAME ACTUAL_RULES EXPECTED_FILE
 }
 check_rules "apparmor-rules-abstraction" "$(aa_rules "$PROFILES/abstractions/lockvm-vm")" \
 	"$EXPECTED/lockvm-vm.expected"
-"$TOOL" generate "$UUID" "rw:$T_TMP/images/vm1.img" "ro:$T_TMP/images/base.img" >"$T_TMP/gen2.aa" 2>&1
+"$TOOL" generate "$UUID" "rw:$T_TMP/images/vm1.img" "ro:$T_TMP/images/base.img" \
+	tree-ro:/lockvm-tree tree-rw:/lockvm-volume0 tree-ro:/lockvm-volume1 >"$T_TMP/gen2.aa" 2>&1
+expect "apparmor-compile-generated-trees" 0 "" "${compile[@]}" "$T_TMP/gen2.aa"
 check_rules "apparmor-rules-profile" "$(aa_rules "$T_TMP/gen2.aa" | sed -e "s|$T_TMP/images/vm1.img|@RW_DISK@|g" \
 	-e "s|$T_TMP/images/base.img|@RO_DISK@|g" -e "s|$UUID|@UUID@|g" | LC_ALL=C sort)" \
 	"$EXPECTED/lockvm-vm-profile.expected"

@@ -172,8 +172,8 @@ static void test_refuses_overlong(void **state)
 static void test_generate_rw_and_ro_rules(void **state)
 {
 	const struct apparmor_disk disks[] = {
-	    {"/var/lib/lockvm/images/vm1.img", false},
-	    {"/srv/shared/base.img", true},
+	    {"/var/lib/lockvm/images/vm1.img", false, false},
+	    {"/srv/shared/base.img", true, false},
 	};
 	char profile[8192], err[256] = "";
 	int len =
@@ -193,6 +193,25 @@ static void test_generate_rw_and_ro_rules(void **state)
 	assert_null(strstr(strstr(profile, "profile lockvm-") + 1, "profile lockvm-"));
 }
 
+/* A --linux tree: the directory and all beneath it, read only (with the
+ * deny) or the file work of a writable volume; never a bare path rule. */
+static void test_generate_tree_rules(void **state)
+{
+	const struct apparmor_disk trees[] = {
+	    {"/lockvm-tree", true, true},
+	    {"/lockvm-volume0", false, true},
+	};
+	char profile[8192], err[256] = "";
+	if (apparmor_profile_generate(UUID, trees, 2, profile, sizeof(profile), err, sizeof(err)) <
+	    0)
+		fail_msg("generate: %s", err);
+	assert_non_null(strstr(profile, "\n  \"/lockvm-tree/{,**}\" r,\n"));
+	assert_non_null(strstr(profile, "\n  deny \"/lockvm-tree/{,**}\" w,\n"));
+	assert_non_null(strstr(profile, "\n  \"/lockvm-volume0/{,**}\" rwkl,\n"));
+	assert_null(strstr(profile, "\"/lockvm-tree\""));
+	assert_null(strstr(profile, "deny \"/lockvm-volume0"));
+}
+
 static void test_generate_without_disks(void **state)
 {
 	char profile[8192], err[256] = "";
@@ -206,14 +225,15 @@ static void test_generate_without_disks(void **state)
 static void test_generate_refuses_bad_input(void **state)
 {
 	char profile[8192], err[256];
-	const struct apparmor_disk bad[] = {{"/etc/shadow", true}};
+	const struct apparmor_disk bad[] = {{"/etc/shadow", true, false}};
 	assert_int_equal(
 	    apparmor_profile_generate(UUID, bad, 1, profile, sizeof(profile), err, sizeof(err)),
 	    -1);
 	assert_non_null(strstr(err, "under /etc"));
 	assert_string_equal(profile, "");
 
-	const struct apparmor_disk twice[] = {{"/srv/a.img", false}, {"/srv/a.img", true}};
+	const struct apparmor_disk twice[] = {{"/srv/a.img", false, false},
+					      {"/srv/a.img", true, false}};
 	assert_int_equal(
 	    apparmor_profile_generate(UUID, twice, 2, profile, sizeof(profile), err, sizeof(err)),
 	    -1);
@@ -232,7 +252,7 @@ static void test_generate_refuses_bad_input(void **state)
 		assert_non_null(strstr(err, "not a lowercase uuid"));
 	}
 
-	const struct apparmor_disk ok[] = {{"/srv/a.img", false}};
+	const struct apparmor_disk ok[] = {{"/srv/a.img", false, false}};
 	assert_int_equal(apparmor_profile_generate(UUID, ok, 1, profile, 64, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "does not fit"));
 }
@@ -248,13 +268,13 @@ static void test_generate_refuses_symlinked_path(void **state)
 	fclose(file);
 	assert_int_equal(symlink("/etc/passwd", link), 0);
 
-	const struct apparmor_disk disks[] = {{link, false}};
+	const struct apparmor_disk disks[] = {{link, false, false}};
 	char profile[8192], err[512];
 	assert_int_equal(
 	    apparmor_profile_generate(UUID, disks, 1, profile, sizeof(profile), err, sizeof(err)),
 	    -1);
 	assert_non_null(strstr(err, "through a symlink"));
-	const struct apparmor_disk real[] = {{target, false}};
+	const struct apparmor_disk real[] = {{target, false, false}};
 	assert_true(apparmor_profile_generate(UUID, real, 1, profile, sizeof(profile), err,
 					      sizeof(err)) > 0);
 	unlink(link);
@@ -294,6 +314,7 @@ int main(void)
 	    cmocka_unit_test(test_refuses_devices_except_disks),
 	    cmocka_unit_test(test_refuses_overlong),
 	    cmocka_unit_test(test_generate_rw_and_ro_rules),
+	    cmocka_unit_test(test_generate_tree_rules),
 	    cmocka_unit_test(test_generate_without_disks),
 	    cmocka_unit_test(test_generate_refuses_bad_input),
 	    cmocka_unit_test(test_generate_refuses_symlinked_path),

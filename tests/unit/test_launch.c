@@ -147,7 +147,7 @@ static void encoder_refuses_broken_rules(void **state)
 	    {"vcpus 65", "65 vCPUs"},
 	    {"no kvm fd", "no kvm fd"},
 	    {"fd 1024", "kvm fd 1024 out of range"},
-	    {"no image", "neither a guest image nor a saved state"},
+	    {"no image", "neither a guest image, a --linux tree nor a saved state"},
 	    {"17 disks", "17 disks"},
 	    {"nic without tap", "a NIC needs a valid tap name"},
 	    {"tap without nic", "a NIC needs a valid tap name"},
@@ -302,6 +302,28 @@ static void decoder_checks_size_version_and_strings(void **state)
 	free(buf);
 }
 
+/* --linux --fs: the VMM opens PROGRAM in the tree, so the tree stands for
+ * the image fd; without the tree the image is still required. */
+static void linux_tree_stands_for_the_image(void **state)
+{
+	struct launch l, out;
+	char err[256] = "";
+	size_t len;
+	full_launch(&l);
+	l.elf_fd = -1;
+	l.fs_fd = 13;
+	uint8_t *buf = launch_encode(&l, &len, err, sizeof(err));
+	assert_non_null(buf);
+	assert_int_equal(launch_decode(buf, len, &out, err, sizeof(err)), 0);
+	assert_int_equal(out.elf_fd, LAUNCH_NO_FD);
+	assert_int_equal(out.fs_fd, 13);
+	launch_free(&out);
+	free(buf);
+	l.fs_fd = -1;
+	assert_null(launch_encode(&l, &len, err, sizeof(err)));
+	assert_non_null(strstr(err, "neither a guest image"));
+}
+
 static void memfd_transport_is_sealed_and_whole(void **state)
 {
 	size_t len, got;
@@ -327,6 +349,7 @@ int main(void)
 	    cmocka_unit_test(round_trip_keeps_every_field),
 	    cmocka_unit_test(encoder_refuses_broken_rules),
 	    cmocka_unit_test(decoder_checks_size_version_and_strings),
+	    cmocka_unit_test(linux_tree_stands_for_the_image),
 	    cmocka_unit_test(memfd_transport_is_sealed_and_whole),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
