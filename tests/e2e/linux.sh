@@ -64,9 +64,52 @@ linux_apparmor_tests() {
 		check "linux: the same job under $STACK_ENGINE stacked on the VM's profile, no denial" \
 			sh -c '[ "$1" = 0 ] && [ "$2" = "from the host" ] && ! grep -Eq "$3" /tmp/linux-stack.log' \
 			- "$rc" "$out" "$DENIED_RE"
+		linux_oci_run "process.apparmorProfile" "$STACK_ENGINE"
 	else
 		fail "linux: the engine profile $STACK_ENGINE of stack.sh is not loaded"
 	fi
+}
+
+# linux_oci_run KEY VALUE: lockvm-oci, as an engine drives it (issue 19),
+# runs a bundle whose root is a busybox tree and whose process carries
+# KEY (process.apparmorProfile or process.selinuxLabel) = VALUE: the job
+# reads the bind-mounted volume and its exit status is the runtime's.
+linux_oci_run() {
+	mkdir -p /srv/bundle /srv/rootfs/bin /srv/rootfs/work /srv/rootfs/proc /srv/rootfs/tmp
+	cp /bin/busybox /srv/rootfs/bin/busybox
+	ln -sf busybox /srv/rootfs/bin/sh
+	ln -sf busybox /srv/rootfs/bin/cat
+	cat >/srv/bundle/config.json <<EOF
+{
+  "ociVersion": "1.1.0",
+  "process": {
+    "terminal": false,
+    "user": {"uid": 0, "gid": 0},
+    "args": ["sh", "-c", "cat /work/in; exit 7"],
+    "env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"],
+    "cwd": "/",
+    "${1#process.}": "$2"
+  },
+  "root": {"path": "/srv/rootfs", "readonly": true},
+  "hostname": "oci-e2e",
+  "mounts": [
+    {"destination": "/proc", "type": "proc", "source": "proc"},
+    {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"},
+    {"destination": "/work", "type": "bind", "source": "/srv/w", "options": ["rbind", "rw"]}
+  ],
+  "linux": {"namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "ipc"},
+                           {"type": "uts"}, {"type": "mount"}]}
+}
+EOF
+	dmesg -c >/dev/null
+	out=$(timeout -k 5 120 /usr/bin/lockvm-oci --root /run/lockvm-oci-e2e run --bundle /srv/bundle oci-e2e 2>&1 </dev/null)
+	rc=$?
+	dmesg -c >/tmp/linux-oci.log
+	why="exit $rc: $(echo "$out" | tail -n 3 | tr '\n' '|'); $(grep -E "$DENIED_RE" /tmp/linux-oci.log | head -n 3 | tr '\n' '|')"
+	check "linux: lockvm-oci run of a busybox bundle with $1 $2: applied, the job's output and exit 7, no denial" \
+		sh -c '[ "$1" = 7 ] && printf "%s\n" "$2" | grep -qx "from the host" &&
+		! printf "%s\n" "$2" | grep -q "not stacked\|cannot be applied" && ! grep -Eq "$3" /tmp/linux-oci.log' \
+		- "$rc" "$out" "$DENIED_RE"
 }
 
 if [ "$mode" = apparmor ]; then
