@@ -90,7 +90,11 @@ enum record_op {
 	/* looked at without reading its content: stat family, access,
 	 * readlink, an O_PATH open */
 	RECORD_OP_STAT = 1u << 7,
-	RECORD_OP_ALL = (1u << 8) - 1,
+	/* looked up and not there (ENOENT): a path the job would have used
+	 * had it existed (a PATH search, an optional config file, a header
+	 * probed for); the first missing component of the path */
+	RECORD_OP_ABSENT = 1u << 8,
+	RECORD_OP_ALL = (1u << 9) - 1,
 };
 
 /* Where a path was when the job first touched it. */

@@ -265,11 +265,12 @@ static void add_bytes(json_object *o, const char *key, const uint8_t *s, size_t 
 
 static void put_path(struct writer *w, const uint8_t *e, bool *first)
 {
-	static const char *const op_names[] = {"read",	       "written",    "created",	 "deleted",
-					       "renamed_from", "renamed_to", "executed", "stat"};
+	static const char *const op_names[] = {"read",	   "written",	   "created",
+					       "deleted",  "renamed_from", "renamed_to",
+					       "executed", "stat",	   "absent"};
 	static const char *const source_names[] = {"lower", "volume", "upper", "tmpfs",
 						   "proc",  "dev",    "other"};
-	_Static_assert(sizeof(op_names) / sizeof(op_names[0]) == 8 && RECORD_OP_ALL == 0xff,
+	_Static_assert(sizeof(op_names) / sizeof(op_names[0]) == 9 && RECORD_OP_ALL == 0x1ff,
 		       "a name for each op");
 	_Static_assert(sizeof(source_names) / sizeof(source_names[0]) == RECORD_SOURCES,
 		       "a name for each source");

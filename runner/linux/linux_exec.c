@@ -385,8 +385,8 @@ static uint8_t *read_node(struct linux_proc *proc, struct linux_node *node, uint
 uint8_t *linux_exec_read_path(struct linux_proc *proc, const char *path, uint64_t *size, long *rc)
 {
 	struct linux_node *node;
-	*rc = linux_fs_resolve(&proc->fs, proc->cwd, path, LINUX_RESOLVE_FOLLOW, &node, NULL, NULL,
-			       0);
+	*rc = linux_fs_resolve(&proc->fs, proc->cwd, path,
+			       LINUX_RESOLVE_FOLLOW | LINUX_RESOLVE_RECORD, &node, NULL, NULL, 0);
 	return *rc < 0 ? NULL : read_node(proc, node, size, rc);
 }
 

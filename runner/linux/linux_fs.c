@@ -238,6 +238,8 @@ int linux_fs_resolve(struct linux_fs *fs, struct linux_node *cwd, const char *pa
 			     ? linux_fs_entry(fs, node, name, len, &child)
 			     : linux_fs_child(fs, node, name, len, &child);
 		if (rc < 0) {
+			if (rc == -ENOENT && (flags & LINUX_RESOLVE_RECORD) && fs->walked)
+				fs->walked(fs, node, name, len, NULL);
 			if (rc == -ENOENT && is_last && parent && last && len < last_size) {
 				*parent = node;
 				memcpy(last, name, len);
@@ -273,6 +275,8 @@ int linux_fs_resolve(struct linux_fs *fs, struct linux_node *cwd, const char *pa
 		if ((child->mode & S_IFMT) == S_IFLNK && follow) {
 			if (++hops > SYMLINK_MAX_HOPS)
 				return -ELOOP;
+			if ((flags & LINUX_RESOLVE_RECORD) && fs->walked)
+				fs->walked(fs, node, name, len, child);
 			size_t rest = strlen(buf + pos);
 			if (!child->link)
 				return -EIO; /* a host symlink is stat'ed with its target */

@@ -115,7 +115,12 @@ enum linux_dev_kind {
 struct linux_proc;
 
 struct linux_fs {
-	struct linux_proc *owner;   /* the process /proc shows (linux_setup), or NULL: no pids */
+	struct linux_proc *owner; /* the process /proc shows (linux_setup), or NULL: no pids */
+	/* --record (linux_record.c), or NULL: a LINUX_RESOLVE_RECORD walk
+	 * followed the symlink node (dir's entry name[0, len)), or found no
+	 * entry name[0, len) in dir (node NULL). */
+	void (*walked)(struct linux_fs *fs, struct linux_node *dir, const char *name, size_t len,
+		       const struct linux_node *node);
 	struct linux_node *sys_cpu; /* /sys/devices/system/cpu (linux_sysfs_cpus) */
 	uint64_t start_ns;	    /* CLOCK_MONOTONIC when the tree was built: /proc/uptime */
 	unsigned follows;	    /* /proc magic links being followed (nested: at most 2) */
@@ -194,6 +199,9 @@ struct linux_node *linux_fs_lookup(struct linux_fs *fs, struct linux_node *dir, 
 #define LINUX_RESOLVE_NO_MAGIC	  32u /* a /proc magic link to follow: ELOOP */
 #define LINUX_RESOLVE_NO_XDEV                                                                      \
 	64u /* into or out of a mount (/tmp, /dev, /proc, --tmpfs, a volume): EXDEV */
+/* A guest call's own walk: tell fs->walked (--record) of each symlink it
+ * follows and of the component it finds missing. */
+#define LINUX_RESOLVE_RECORD 128u
 
 /*
  * Resolves `path` from `cwd` inside the tree: ".." stops at the root and

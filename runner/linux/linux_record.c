@@ -83,6 +83,9 @@ static uint32_t keep_text(struct linux_record *r, const char *s, size_t len)
 	return at;
 }
 
+static void record_walked(struct linux_fs *fs, struct linux_node *dir, const char *name, size_t len,
+			  const struct linux_node *node);
+
 int linux_record_init(struct linux_proc *proc, char *err, size_t errlen)
 {
 	if (proc->cfg.record_fd < 0)
@@ -108,6 +111,7 @@ int linux_record_init(struct linux_proc *proc, char *err, size_t errlen)
 	memset(r->pids, 0xff, PID_SLOTS * sizeof(*r->pids));
 	r->fd = proc->cfg.record_fd;
 	proc->cfg.record_fd = -1; /* the record's now */
+	proc->fs.walked = record_walked;
 	return 0;
 }
 
@@ -344,6 +348,30 @@ static struct record_path *name_entry(struct linux_proc *proc, struct linux_node
 	size_t len = name_path(proc, dir, name, path);
 	struct linux_node *n = linux_fs_lookup(&proc->fs, dir, name, strlen(name));
 	return path_entry(proc->record, path, len, n ? source_of(n) : source_of(dir));
+}
+
+/* fs->walked: a guest call's walk followed a symlink (recorded as looked
+ * at, as readlink is) or found dir's entry name[0, len) missing. */
+static void record_walked(struct linux_fs *fs, struct linux_node *dir, const char *name, size_t len,
+			  const struct linux_node *node)
+{
+	struct linux_proc *proc = fs->owner;
+	if (!proc || !proc->record)
+		return;
+	if (node) {
+		linux_record_node(proc, node, LINUX_RECORD_STAT);
+		return;
+	}
+	char entry[256];
+	static char path[LINUX_PATH_MAX];
+	if (len >= sizeof(entry))
+		return;
+	memcpy(entry, name, len);
+	entry[len] = '\0';
+	size_t plen = name_path(proc, dir, entry, path);
+	struct record_path *e = plen ? path_entry(proc->record, path, plen, source_of(dir)) : NULL;
+	if (e)
+		e->ops |= LINUX_RECORD_ABSENT;
 }
 
 long linux_record_name(struct linux_proc *proc, long rc, struct linux_node *dir, const char *name,

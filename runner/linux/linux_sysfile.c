@@ -380,7 +380,8 @@ long linux_lookup_at(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, un
 	struct linux_node *dir;
 	if ((rc = start_dir(proc, dirfd, path, &dir)) < 0)
 		return rc;
-	return linux_fs_resolve(&proc->fs, dir, path, flags, node, NULL, NULL, 0);
+	return linux_fs_resolve(&proc->fs, dir, path, flags | LINUX_RESOLVE_RECORD, node, NULL,
+				NULL, 0);
 }
 
 #define L_O_TMPFILE (020000000 | L_O_DIRECTORY)
@@ -441,9 +442,11 @@ static long do_open(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, uin
 	unsigned acc = (unsigned)flags & O_ACCMODE;
 	if (acc == 3)
 		return -EINVAL;
+	/* --record: not for O_CREAT, whose missing name it makes (created). */
 	rc = linux_fs_resolve(&proc->fs, dir, path,
-			      resolve | ((flags & L_O_NOFOLLOW) ? 0 : LINUX_RESOLVE_FOLLOW), &node,
-			      &parent, last, sizeof(last));
+			      resolve | ((flags & L_O_NOFOLLOW) ? 0 : LINUX_RESOLVE_FOLLOW) |
+				  ((flags & L_O_CREAT) ? 0 : LINUX_RESOLVE_RECORD),
+			      &node, &parent, last, sizeof(last));
 	if ((flags & L_O_TMPFILE) == L_O_TMPFILE)
 		return rc < 0 ? rc : open_tmpfile(proc, node, flags, mode);
 	if (flags & 020000000)

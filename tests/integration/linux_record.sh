@@ -64,9 +64,9 @@ res=$(check "$REC" "{'written', 'created', 'renamed_from'} <= ops('/new') and P(
 	"'renamed_to' in ops('/renamed') and 'deleted' in ops('/etc/gone')" \
 	"{'written', 'created', 'renamed_from'} <= ops('/vol/made') and P('/vol/made')['source'] == 'volume'" \
 	"'renamed_to' in ops('/vol/moved') and 'deleted' in ops('/vol/old')" \
-	"ops('/sym') == {'created'} and ops('/hard') == {'created'} and ops('/fifo') == {'created'}" \
+	"ops('/sym') == {'created', 'absent'} and ops('/hard') == {'created', 'absent'} and ops('/fifo') == {'created'}" \
 	"[(d['paths'][r['from']]['path'], d['paths'][r['to']]['path']) for r in d['renames']] == [('/new', '/renamed'), ('/vol/made', '/vol/moved')]")
-[ "$res" = ok ] && pass "written, created (files, a symlink, a hard link, a FIFO), deleted, renamed: in the upper layer and in the volume, renames paired" ||
+[ "$res" = ok ] && pass "written, created (files, a symlink, a hard link, a FIFO; ln looked for the name first: absent), deleted, renamed: in the upper layer and in the volume, renames paired" ||
 	fail "changes: $res"
 res=$(check "$REC" "len(procs(['sh', '-c', 'exit 7'])) == 1 and procs(['sh', '-c', 'exit 7'])[0]['exit_status'] == 7" \
 	"procs(['sh', '-c', 'exit 7'])[0]['exe'] == '/bin/busybox' and procs(['sh', '-c', 'exit 7'])[0]['ppid'] == 1" \
@@ -85,16 +85,28 @@ res=$(check "$REC" "len(procs(['sh', '-c', 'exit 7'])) == 1 and procs(['sh', '-c
 # host's readlink -f (the files of this test in a volume at /t).
 TRR=/t
 echo a >"$TR/etc/m1"; echo b >"$TR/etc/m2"; echo c >"$TR/etc/m3"; ln -s m1 "$TR/etc/link"
+echo d >"$TR/etc/m4"; ln -s m4 "$TR/etc/link2"
 printf '#!/bin/cat\n' >"$TR/script"; chmod a+rx "$TR/script" "$TR/etc/"*
 REC5=$T_TMP/out/meta.json
 run_capture "$LOCKVM" run --linux --fs / --volume "$TR:/t" --record "$REC5" /bin/sh -- -c \
-	"cd $TRR/etc && stat m1 >/dev/null && test -e m2 && readlink link && $TRR/bin/lx_record.glibc opath m3 && $TRR/script"
+	"cd $TRR/etc && stat m1 >/dev/null && test -e m2 && readlink link && $TRR/bin/lx_record.glibc opath m3 && $TRR/script
+	 cat link2 && ! test -e absent1 && ! cat $TRR/nodir/x 2>/dev/null && PATH=$TRR/nobin:/usr/bin nosuchcmd 2>/dev/null; exit 0"
 LD=$(readlink -f /lib64/ld-linux-x86-64.so.2)
 res=$(check "$REC5" "d['complete'] is True" \
 	"ops('$TRR/etc/m1') == {'stat'} and 'sha256' not in P('$TRR/etc/m1') and ops('$TRR/etc/m2') == {'stat'}" \
 	"ops('$TRR/etc/link') == {'stat'} and ops('$TRR/etc/m3') == {'stat'}")
 [ "$rc" -eq 0 ] && grep -qx "m1" <<<"$out" && grep -qx "opath ok" <<<"$out" && [ "$res" = ok ] &&
 	pass "stat, test -e, readlink, O_PATH: recorded as \"stat\", no hash" || fail "looked at: exit $rc: $res $(tr '\n' '|' <<<"$out")"
+# Inputs by absence and by link: a symlink a path crosses is looked at
+# ("stat", as readlink), the file it names read; a lookup that finds
+# nothing is "absent" at its first missing component (a probe for a file,
+# a missing directory, a PATH entry a command search tried).
+res=$(check "$REC5" "ops('$TRR/etc/link2') == {'stat'} and ops('$TRR/etc/m4') == {'read'}" \
+	"ops('$TRR/etc/absent1') == {'absent'} and ops('$TRR/nodir') == {'absent'} and '$TRR/nodir/x' not in paths" \
+	"ops('$TRR/nobin') == {'absent'} and ops('$TRR/etc/m1') == {'stat'}")
+grep -qx "d" <<<"$out" && [ "$res" = ok ] &&
+	pass "a symlink crossed: \"stat\"; lookups that found nothing (a file, a directory, a PATH entry): \"absent\"" ||
+	fail "absent and crossed: $res $(tr '\n' '|' <<<"$out")"
 res=$(check "$REC5" "'executed' in ops('$LD') and P('$LD')['sha256'] == '$(sha "$LD")'" \
 	"'executed' in ops('$(readlink -f /bin/sh)')" \
 	"'executed' in ops('$TRR/script') and 'executed' in ops('$(readlink -f /bin/cat)')" \

@@ -97,7 +97,8 @@ static void sample(struct rec *r)
 		 "/new", 4, NULL);
 	add_path(r, RECORD_OP_RENAME_TO, RECORD_SOURCE_UPPER, "/renamed", 8, NULL);
 	add_path(r, RECORD_OP_READ, RECORD_SOURCE_VOLUME, "/h/q\"\n\xff", 7, "abc");
-	add_path(r, RECORD_OP_STAT, RECORD_SOURCE_LOWER, "/etc/passwd", 11, NULL);
+	add_path(r, RECORD_OP_STAT | RECORD_OP_ABSENT, RECORD_SOURCE_LOWER, "/etc/passwd", 11,
+		 NULL);
 	add_rename(r, 1, 2);
 	add_proc(r, 1, 0, 0, true, 7 << 8, "sh\0-c\0exit 7", 13);
 	add_proc(r, 2, 1, RECORD_WIRE_NO_EXE, true, 9, "arg\xff\0", 5);
@@ -182,7 +183,7 @@ static void whole_record_gives_the_json(void **state)
 	assert_string_equal(json_object_get_string(get(p3, "path_hex")), "2f682f71220aff");
 	assert_string_equal(json_object_get_string(get(p3, "source")), "volume");
 	json_object *p4 = json_object_array_get_idx(paths, 4);
-	assert_string_equal(json_object_to_json_string(get(p4, "ops")), "[ \"stat\" ]");
+	assert_string_equal(json_object_to_json_string(get(p4, "ops")), "[ \"stat\", \"absent\" ]");
 	json_object *rn = json_object_array_get_idx(get(d, "renames"), 0);
 	assert_int_equal(json_object_get_int(get(rn, "from")), 1);
 	assert_int_equal(json_object_get_int(get(rn, "to")), 2);
@@ -351,8 +352,8 @@ static void indexes_and_values_checked(void **state)
 	r.buf[RECORD_WIRE_HEADER + RECORD_WIRE_PATH_SOURCE] = RECORD_SOURCES;
 	refused(r.buf, r.len, "path 0: unknown source 7");
 	sample(&r);
-	record_wire_put16(r.buf + RECORD_WIRE_HEADER + RECORD_WIRE_PATH_OPS, 0x100);
-	refused(r.buf, r.len, "path 0: unknown ops 0x100");
+	record_wire_put16(r.buf + RECORD_WIRE_HEADER + RECORD_WIRE_PATH_OPS, 0x200);
+	refused(r.buf, r.len, "path 0: unknown ops 0x200");
 	sample(&r);
 	r.buf[RECORD_WIRE_HEADER + RECORD_WIRE_PATH + 3] = '\0';
 	refused(r.buf, r.len, "path 0: a NUL byte");
