@@ -275,38 +275,70 @@ static void readiness(void)
 	unlink(at("woke"));
 }
 
-/* Bounds: a guest that never reads, or watches without end, is refused. */
-static void bounds(void)
+/* Events of two files taking turns, `writes` each, on a watch of the
+ * directory; the events read back: IN_MODIFY ones, IN_Q_OVERFLOW ones, and
+ * whether the overflow came last. */
+static long turns(const char *a, const char *b, int writes, long *modify, long *overflow,
+		  long *last_overflow)
 {
 	int in = inotify_init1(IN_NONBLOCK);
 	int wd = inotify_add_watch(in, dir, IN_MODIFY);
-	int fa = open(at("qa"), O_CREAT | O_WRONLY, 0644);
-	int fb = open(at("qb"), O_CREAT | O_WRONLY, 0644);
-	for (int i = 0; i < 9000; i++) /* two names taking turns: none coalesces */
+	int fa = open(at(a), O_CREAT | O_WRONLY, 0644);
+	int fb = open(at(b), O_CREAT | O_WRONLY, 0644);
+	for (int i = 0; i < writes; i++) /* two names taking turns: none coalesces */
 		if (write(fa, "a", 1) != 1 || write(fb, "b", 1) != 1)
 			break;
 	close(fa);
 	close(fb);
 	static char buf[1 << 16] __attribute__((aligned(8)));
-	long events = 0, modify = 0, overflow = 0, last_overflow = 0;
+	long events = 0;
+	*modify = *overflow = *last_overflow = 0;
 	ssize_t n;
 	while ((n = read(in, buf, sizeof(buf))) > 0)
 		for (ssize_t off = 0; off < n;) {
 			struct inotify_event *e = (struct inotify_event *)(buf + off);
 			events++;
-			modify += e->wd == wd && e->mask == IN_MODIFY;
-			overflow += e->wd == -1 && e->mask == IN_Q_OVERFLOW;
-			last_overflow = e->mask == IN_Q_OVERFLOW;
+			*modify += e->wd == wd && e->mask == IN_MODIFY;
+			*overflow += e->wd == -1 && e->mask == IN_Q_OVERFLOW;
+			*last_overflow = e->mask == IN_Q_OVERFLOW;
 			off += (ssize_t)sizeof(*e) + e->len;
 		}
-	CHECK(modify == 16384 && overflow == 1 && last_overflow && events == 16385,
+	close(in);
+	return events;
+}
+
+/* Bounds: a guest that never reads, or watches without end, is refused. */
+static void bounds(void)
+{
+	/* 4 MiB of queued events in the VM: 255-byte names (288 bytes each
+	 * as queued) overflow before 16384 events */
+	char la[256], lb[256];
+	memset(la, 'a', 255);
+	memset(lb, 'b', 255);
+	la[255] = lb[255] = '\0';
+	long modify, overflow, last;
+	long events = turns(la, lb, 7500, &modify, &overflow, &last);
+	CHECK(overflow == 1 && last && modify > 14000 && modify < 16384 &&
+		  modify * (16 + 256) <= (4 << 20) && events == modify + 1,
+	      "long names: IN_Q_OVERFLOW at 4 MiB queued (got %ld events, %ld IN_MODIFY, %ld "
+	      "overflow)",
+	      events, modify, overflow);
+	unlink(at(la));
+	unlink(at(lb));
+
+	/* 16384 events per queue */
+	events = turns("qa", "qb", 9000, &modify, &overflow, &last);
+	CHECK(modify == 16384 && overflow == 1 && last && events == 16385,
 	      "18000 events unread: 16384 queued, then one IN_Q_OVERFLOW (got %ld events, %ld "
 	      "IN_MODIFY, %ld overflow)",
 	      events, modify, overflow);
-	fa = open(at("qa"), O_WRONLY);
+	int in = inotify_init1(IN_NONBLOCK);
+	inotify_add_watch(in, dir, IN_MODIFY);
+	int fa = open(at("qa"), O_WRONLY);
 	CHECK(write(fa, "c", 1) == 1, "a write after the queue was read");
 	close(fa);
-	CHECK(read(in, buf, sizeof(buf)) == 32, "the queue takes events again once read");
+	char buf[64];
+	CHECK(read(in, buf, sizeof(buf)) == 32, "a new queue takes events");
 	close(in);
 
 	/* 8192 watches in the VM at most: 60 instances on 140 files */
