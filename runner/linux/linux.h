@@ -1099,6 +1099,8 @@ long linux_sys_inotify_init(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_inotify_init1(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_inotify_add_watch(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_inotify_rm_watch(struct linux_proc *proc, const uint64_t *a);
+/* The watches on n (each holds a reference on it): the fuzz target's count. */
+unsigned linux_inotify_watches_on(const struct linux_node *n);
 /* FIONREAD of an inotify instance: the bytes its queued events take, or
  * -ENOTTY for any other file. */
 long linux_inotify_unread(const struct linux_file *f);

@@ -304,6 +304,14 @@ static const struct linux_file_ops inotify_ops = {
     .release = inotify_release,
 };
 
+unsigned linux_inotify_watches_on(const struct linux_node *n)
+{
+	unsigned count = 0;
+	for (const struct linux_inotify_watch *w = n->watches; w; w = w->next_on_node)
+		count++;
+	return count;
+}
+
 long linux_inotify_unread(const struct linux_file *f)
 {
 	if (f->kind != LINUX_FILE_EVENT || f->ops != &inotify_ops)
