@@ -43,7 +43,7 @@ static const struct linux_file_ops inotify_ops;
 static uint32_t header_field(const struct queued_event *e, unsigned i)
 {
 	uint32_t v;
-	memcpy(&v, e->wire + 4 * i, 4);
+	memcpy(&v, e->wire + (size_t)4 * i, 4);
 	return v;
 }
 
