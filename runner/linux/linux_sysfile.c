@@ -839,6 +839,7 @@ long linux_sys_getdents64(struct linux_proc *proc, const uint64_t *a)
 	free(out);
 	if (rc < 0)
 		return rc;
+	linux_inotify_node(&proc->fs, f->node, LINUX_IN_ACCESS); /* each listing call, as Linux */
 	return too_small ? -EINVAL : (long)used; /* EINVAL: the next entry does not fit */
 }
 

@@ -7,6 +7,7 @@
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -159,6 +160,19 @@ static void events(void)
 	drain(in);
 	EXPECT(nev == 2 && is(0, wd, IN_MODIFY, "f") && is(1, wf, IN_MODIFY, ""),
 	       "truncate: IN_MODIFY");
+
+	/* a listing of the directory: its own events, with IN_ISDIR */
+	fd = open(dir, O_RDONLY | O_DIRECTORY);
+	char ents[4096];
+	CHECK(fd >= 0 && syscall(SYS_getdents64, fd, ents, sizeof(ents)) > 0 &&
+		  syscall(SYS_getdents64, fd, ents, sizeof(ents)) == 0,
+	      "list the directory");
+	close(fd);
+	drain(in);
+	EXPECT(nev == 3 && is(0, wd, IN_OPEN | IN_ISDIR, "") && is(1, wd, IN_ACCESS | IN_ISDIR, "") &&
+		   is(2, wd, IN_CLOSE_NOWRITE | IN_ISDIR, ""),
+	       "getdents64 twice: IN_OPEN, one IN_ACCESS (coalesced), IN_CLOSE_NOWRITE, each with "
+	       "IN_ISDIR");
 
 	/* rename: one cookie, and the file's watch hears IN_MOVE_SELF */
 	CHECK(rename(at("f"), at("g")) == 0, "rename f g");
