@@ -1064,6 +1064,87 @@ void linux_rusage_sample(struct linux_proc *proc, struct linux_task *t);
 long linux_sys_getrusage(struct linux_proc *proc, const uint64_t *a);
 long linux_sys_times(struct linux_proc *proc, const uint64_t *a);
 
+/* ---- linux_inotify.c: inotify ---- */
+
+#define LINUX_IN_ACCESS	       0x00000001u
+#define LINUX_IN_MODIFY	       0x00000002u
+#define LINUX_IN_ATTRIB	       0x00000004u
+#define LINUX_IN_CLOSE_WRITE   0x00000008u
+#define LINUX_IN_CLOSE_NOWRITE 0x00000010u
+#define LINUX_IN_OPEN	       0x00000020u
+#define LINUX_IN_MOVED_FROM    0x00000040u
+#define LINUX_IN_MOVED_TO      0x00000080u
+#define LINUX_IN_CREATE	       0x00000100u
+#define LINUX_IN_DELETE	       0x00000200u
+#define LINUX_IN_DELETE_SELF   0x00000400u
+#define LINUX_IN_MOVE_SELF     0x00000800u
+#define LINUX_IN_ALL_EVENTS    0x00000FFFu
+#define LINUX_IN_Q_OVERFLOW    0x00004000u
+#define LINUX_IN_IGNORED       0x00008000u
+#define LINUX_IN_ONLYDIR       0x01000000u
+#define LINUX_IN_DONT_FOLLOW   0x02000000u
+#define LINUX_IN_EXCL_UNLINK   0x04000000u
+#define LINUX_IN_MASK_CREATE   0x10000000u
+#define LINUX_IN_MASK_ADD      0x20000000u
+#define LINUX_IN_ISDIR	       0x40000000u
+#define LINUX_IN_ONESHOT       0x80000000u
+/* The bounds, VM-wide, so a guest cannot grow the VMM through inotify:
+ * Linux's default fs.inotify.max_user_instances (128), max_queued_events
+ * (16384, per instance) and the older default max_user_watches (8192);
+ * and 4 MiB of queued events in all instances together. A watch costs
+ * about 48 bytes, so the whole is under 5 MiB of the VMM's heap. */
+#define LINUX_INOTIFY_MAX_INSTANCES 128u
+#define LINUX_INOTIFY_MAX_WATCHES   8192u
+#define LINUX_INOTIFY_MAX_QUEUED    16384u
+#define LINUX_INOTIFY_MAX_BYTES	    (4u << 20)
+
+long linux_sys_inotify_init(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_inotify_init1(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_inotify_add_watch(struct linux_proc *proc, const uint64_t *a);
+long linux_sys_inotify_rm_watch(struct linux_proc *proc, const uint64_t *a);
+/* The watches on n (each holds a reference on it): the fuzz target's count. */
+unsigned linux_inotify_watches_on(const struct linux_node *n);
+/* FIONREAD of an inotify instance: the bytes its queued events take, or
+ * -ENOTTY for any other file. */
+long linux_inotify_unread(const struct linux_file *f);
+
+/* The hooks the file calls make after they changed or used a node. Each
+ * is one load and a branch while no watch exists anywhere in the VM. */
+void linux_inotify_node_slow(struct linux_fs *fs, struct linux_node *n, uint32_t mask);
+void linux_inotify_entry_slow(struct linux_fs *fs, struct linux_node *dir, uint32_t mask,
+			      const char *name, bool isdir, uint32_t cookie);
+/* Event `mask` (LINUX_IN_ACCESS..LINUX_IN_OPEN) on n: its watches, and
+ * its directory's by n's name. */
+static inline void linux_inotify_node(struct linux_fs *fs, struct linux_node *n, uint32_t mask)
+{
+	if (fs->inotify_watches)
+		linux_inotify_node_slow(fs, n, mask);
+}
+/* Entry event `mask` (LINUX_IN_CREATE...) of dir's entry `name`. */
+static inline void linux_inotify_entry(struct linux_fs *fs, struct linux_node *dir, uint32_t mask,
+				       const char *name, bool isdir, uint32_t cookie)
+{
+	if (fs->inotify_watches)
+		linux_inotify_entry_slow(fs, dir, mask, name, isdir, cookie);
+}
+/* Before a call that may remove dir's entry `name` (unlink, rmdir, the
+ * target of rename): the node it names, held by a reference, or NULL
+ * while no watch exists. Give it back to linux_inotify_removed() or
+ * linux_inotify_renamed(), which drop that reference. */
+struct linux_node *linux_inotify_hold_entry(struct linux_fs *fs, struct linux_node *dir,
+					    const char *name);
+/* After unlink/rmdir of dir's `name` returned rc: IN_ATTRIB (a file's link
+ * count), IN_DELETE_SELF and IN_IGNORED when its last name went, IN_DELETE
+ * in dir. */
+void linux_inotify_removed(struct linux_fs *fs, struct linux_node *dir, const char *name,
+			   struct linux_node *held, long rc);
+/* After rename(odir/oname, ndir/nname) returned rc: IN_MOVED_FROM and
+ * IN_MOVED_TO with one cookie, IN_MOVE_SELF; a replaced target as removed.
+ * src and dst are linux_inotify_hold_entry()'s of both names. */
+void linux_inotify_renamed(struct linux_fs *fs, struct linux_node *odir, const char *oname,
+			   struct linux_node *ndir, const char *nname, struct linux_node *src,
+			   struct linux_node *dst, bool exchange, long rc);
+
 /* ---- linux_sched.c: blocking ---- */
 
 /* Blocks the calling task until the monotonic deadline (0: until woken;

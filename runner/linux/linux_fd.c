@@ -38,6 +38,9 @@ static void file_put(struct linux_proc *proc, struct linux_file *f)
 	if (f->kind == LINUX_FILE_EVENT) {
 		f->ops->release(proc, f);
 	} else if (f->kind == LINUX_FILE_NODE) {
+		linux_inotify_node(&proc->fs, f->node,
+				   (f->flags & O_ACCMODE) == O_RDONLY ? LINUX_IN_CLOSE_NOWRITE
+								      : LINUX_IN_CLOSE_WRITE);
 		linux_shm_closed(f->node); /* its mappings' writes reach the file */
 		if (f->host_fd >= 0)
 			close(f->host_fd); /* a --fs file's host fd (linux_hostfs.c) */

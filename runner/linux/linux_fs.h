@@ -29,6 +29,8 @@ enum linux_pool {
  * million names in a directory) cannot grow the VMM past its cgroup. */
 #define LINUX_DIR_MAX_ENTRIES 65536u
 
+struct linux_inotify_watch;
+
 struct linux_fs_pool {
 	uint64_t used, limit; /* bytes */
 };
@@ -97,6 +99,8 @@ struct linux_node {
 	 * (relative to the tree's fd), fixed when it first moved, so its lower
 	 * entries keep showing under its new name. NULL: the path its names give. */
 	char *origin;
+	/* inotify watches on this node (linux_inotify.c), each holding a reference on it. */
+	struct linux_inotify_watch *watches;
 };
 
 enum linux_dev_kind {
@@ -147,6 +151,12 @@ struct linux_fs {
 	struct linux_node *orphans;
 	uint64_t next_ino;
 	bool big_dir_said; /* a listing past LINUX_DIR_MAX_ENTRIES was refused, and said */
+	/* inotify (linux_inotify.c), VM-wide: the hooks do nothing while no
+	 * watch exists anywhere (inotify_watches 0), so a file operation costs
+	 * one load more. */
+	unsigned inotify_watches, inotify_instances;
+	uint64_t inotify_bytes;	 /* queued events' memory, all instances together */
+	uint32_t inotify_cookie; /* the last rename's cookie */
 };
 
 /*

@@ -407,6 +407,8 @@ long linux_sys_mknodat(struct linux_proc *proc, const uint64_t *a)
 	if (type == S_IFIFO && parent->vol)
 		return -EPERM;
 	rc = linux_fs_create(&proc->fs, parent, last, type | (mode & 07777), &node);
+	if (rc == 0)
+		linux_inotify_entry(&proc->fs, parent, LINUX_IN_CREATE, last, false, 0);
 	return linux_record_name(proc, rc, parent, last, LINUX_RECORD_CREATE);
 }
 

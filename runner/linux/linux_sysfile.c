@@ -74,6 +74,9 @@ static long io_once(struct linux_proc *proc, struct linux_file *f, uint8_t *host
 	}
 	if (n > 0 && !offset)
 		f->offset = off + (uint64_t)n;
+	if (n > 0)
+		linux_inotify_node(&proc->fs, f->node,
+				   write_it ? LINUX_IN_MODIFY : LINUX_IN_ACCESS);
 	return n;
 }
 
@@ -529,6 +532,12 @@ static long do_open(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, uin
 	}
 	linux_fs_get(&proc->fs, node); /* f->node */
 	linux_record_open(proc, node, (unsigned)flags, created, host_fd);
+	if (created)
+		linux_inotify_entry(&proc->fs, parent, LINUX_IN_CREATE, last, false, 0);
+	else if ((flags & L_O_TRUNC) && acc != O_RDONLY && S_ISREG(node->mode))
+		linux_inotify_node(&proc->fs, node, LINUX_IN_MODIFY);
+	if (!(flags & L_O_PATH))
+		linux_inotify_node(&proc->fs, node, LINUX_IN_OPEN);
 	return fd;
 }
 
@@ -833,6 +842,7 @@ long linux_sys_getdents64(struct linux_proc *proc, const uint64_t *a)
 	free(out);
 	if (rc < 0)
 		return rc;
+	linux_inotify_node(&proc->fs, f->node, LINUX_IN_ACCESS); /* each listing call, as Linux */
 	return too_small ? -EINVAL : (long)used; /* EINVAL: the next entry does not fit */
 }
 
@@ -970,6 +980,10 @@ long linux_sys_ioctl(struct linux_proc *proc, const uint64_t *a)
 		const int32_t n = (int32_t)linux_pipe_unread(f);
 		return linux_copy_out(proc, a[2], &n, sizeof(n));
 	}
+	if (a[1] == L_FIONREAD && f->kind == LINUX_FILE_EVENT && linux_inotify_unread(f) >= 0) {
+		const int32_t n = (int32_t)linux_inotify_unread(f);
+		return linux_copy_out(proc, a[2], &n, sizeof(n));
+	}
 	if (a[1] == L_FIONBIO) { /* O_NONBLOCK of any file, as fcntl (Python's setblocking) */
 		int32_t on;
 		if (linux_copy_in(proc, &on, a[2], sizeof(on)) < 0)
@@ -1072,6 +1086,8 @@ long linux_sys_mkdirat(struct linux_proc *proc, const uint64_t *a)
 	if (rc < 0)
 		return rc;
 	rc = linux_fs_create(&proc->fs, parent, last, S_IFDIR | ((unsigned)a[2] & 07777), &node);
+	if (rc == 0)
+		linux_inotify_entry(&proc->fs, parent, LINUX_IN_CREATE, last, true, 0);
 	return linux_record_name(proc, rc, parent, last, LINUX_RECORD_CREATE);
 }
 
@@ -1098,7 +1114,9 @@ long linux_sys_unlinkat(struct linux_proc *proc, const uint64_t *a)
 		return -EISDIR;
 	if (kind != LAST_NAME)
 		return kind == LAST_DOT ? -EINVAL : -ENOTEMPTY;
+	struct linux_node *held = linux_inotify_hold_entry(&proc->fs, parent, last);
 	rc = linux_fs_unlink(&proc->fs, parent, last, a[2] & L_AT_REMOVEDIR);
+	linux_inotify_removed(&proc->fs, parent, last, held, rc);
 	return linux_record_name(proc, rc, parent, last, LINUX_RECORD_DELETE);
 }
 
@@ -1123,5 +1141,8 @@ long linux_sys_ftruncate(struct linux_proc *proc, const uint64_t *a)
 		return -EINVAL;
 	if ((int64_t)a[1] < 0)
 		return -EINVAL;
-	return linux_fs_truncate(&proc->fs, f->node, a[1]);
+	long rc = linux_fs_truncate(&proc->fs, f->node, a[1]);
+	if (rc == 0)
+		linux_inotify_node(&proc->fs, f->node, LINUX_IN_MODIFY);
+	return rc;
 }

@@ -73,7 +73,11 @@ static long do_rename(struct linux_proc *proc, uint64_t odirfd, uint64_t opath, 
 		return -ENOENT;
 	if (flags > 0xFFFFFFFFull)
 		return -EINVAL;
+	struct linux_node *src = linux_inotify_hold_entry(&proc->fs, odir, oname);
+	struct linux_node *dst = linux_inotify_hold_entry(&proc->fs, ndir, nname);
 	rc = linux_fs_rename(&proc->fs, odir, oname, ndir, nname, (unsigned)flags);
+	linux_inotify_renamed(&proc->fs, odir, oname, ndir, nname, src, dst,
+			      flags & LINUX_RENAME_EXCHANGE, rc);
 	return linux_record_rename(proc, rc, odir, oname, ndir, nname);
 }
 
@@ -103,6 +107,8 @@ static long do_symlink(struct linux_proc *proc, uint64_t utarget, uint64_t dirfd
 	if (rc < 0)
 		return rc;
 	rc = linux_fs_symlink(&proc->fs, parent, last, target);
+	if (rc == 0)
+		linux_inotify_entry(&proc->fs, parent, LINUX_IN_CREATE, last, false, 0);
 	return linux_record_name(proc, rc, parent, last, LINUX_RECORD_CREATE);
 }
 
@@ -135,6 +141,10 @@ static long do_link(struct linux_proc *proc, uint64_t odirfd, uint64_t opath, ui
 	if (rc < 0)
 		return rc;
 	rc = linux_fs_link(&proc->fs, node, parent, last);
+	if (rc == 0) { /* its link count, then its new name */
+		linux_inotify_node(&proc->fs, node, LINUX_IN_ATTRIB);
+		linux_inotify_entry(&proc->fs, parent, LINUX_IN_CREATE, last, false, 0);
+	}
 	return linux_record_name(proc, rc, parent, last, LINUX_RECORD_CREATE);
 }
 
@@ -150,12 +160,13 @@ long linux_sys_linkat(struct linux_proc *proc, const uint64_t *a)
 
 static long set_mode(struct linux_proc *proc, struct linux_node *n, uint64_t mode)
 {
-	if (n->vol)
-		return linux_volume_chmod(&proc->fs, n, (uint32_t)mode);
-	long rc = changeable(proc, n);
-	if (rc == 0)
+	long rc = n->vol ? linux_volume_chmod(&proc->fs, n, (uint32_t)mode) : changeable(proc, n);
+	if (rc < 0)
+		return rc;
+	if (!n->vol)
 		n->mode = (n->mode & S_IFMT) | ((uint32_t)mode & 07777);
-	return rc;
+	linux_inotify_node(&proc->fs, n, LINUX_IN_ATTRIB);
+	return 0;
 }
 
 long linux_sys_chmod(struct linux_proc *proc, const uint64_t *a)
@@ -207,6 +218,7 @@ static long set_owner(struct linux_proc *proc, struct linux_node *n, uint64_t ui
 		n->uid = (uint32_t)uid;
 	if ((uint32_t)gid != UINT32_MAX)
 		n->gid = (uint32_t)gid;
+	linux_inotify_node(&proc->fs, n, LINUX_IN_ATTRIB);
 	return 0;
 }
 
@@ -302,6 +314,7 @@ static long set_times(struct linux_proc *proc, struct linux_node *n, int64_t ts[
 		n->mtime_sec = ts[2];
 		n->mtime_nsec = (uint32_t)ts[3];
 	}
+	linux_inotify_node(&proc->fs, n, LINUX_IN_ATTRIB);
 	return 0;
 }
 
@@ -315,7 +328,10 @@ long linux_sys_truncate(struct linux_proc *proc, const uint64_t *a)
 		return -EISDIR;
 	if ((int64_t)a[1] < 0)
 		return -EINVAL;
-	return linux_fs_truncate(&proc->fs, n, a[1]); /* copies a lower file up */
+	rc = linux_fs_truncate(&proc->fs, n, a[1]); /* copies a lower file up */
+	if (rc == 0)
+		linux_inotify_node(&proc->fs, n, LINUX_IN_MODIFY);
+	return rc;
 }
 
 long linux_sys_fallocate(struct linux_proc *proc, const uint64_t *a)
@@ -331,7 +347,10 @@ long linux_sys_fallocate(struct linux_proc *proc, const uint64_t *a)
 		return -EINVAL;
 	if (!n->writable)
 		return -EBADF; /* the tree is opened read-only */
-	return end > n->size ? linux_fs_truncate(&proc->fs, n, end) : 0;
+	rc = end > n->size ? linux_fs_truncate(&proc->fs, n, end) : 0;
+	if (rc == 0)
+		linux_inotify_node(&proc->fs, n, LINUX_IN_MODIFY);
+	return rc;
 }
 
 /* struct statfs (x86-64): 10 longs, fsid (2 ints), f_namelen, f_frsize, f_flags, spare[4]. */

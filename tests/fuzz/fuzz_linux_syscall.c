@@ -1,4 +1,4 @@
-/* libFuzzer target: the --linux syscall layer driven with random calls against a small process (hostile pointers, lengths, fds, paths, host signals pending), with sequences of file-tree and pipe calls (create, remove, chdir, pipe, dup, read, write, poll, close, mknod of FIFOs, openat2 with open_how and RESOLVE_* flags, splice, tee in any order) whose reference counts are checked after every call, with sequences of memory calls over forked address spaces (mmap, munmap, mprotect, mremap, writes, write faults, fork, exit, shared mappings of a file with ftruncate, msync and pwrite) whose frame counts, copy-on-write contents and shared file pages are checked after every call, with sequences of process and thread calls (fork, vfork, clone, clone of a thread, exit, exit_group, wait4, waitid, kill, tgkill, setpgid, setsid, pipes, futex wait/wake/requeue/wake-op on mapped and unmapped words, robust lists built from the input, loops included) whose tasks' files and address spaces are checked after every call, and with sequences of AF_UNIX, AF_INET and AF_INET6 socket calls (SCM_RIGHTS loops, names, loopback TCP/UDP over lwIP, accept queues, malformed msghdr/cmsg) whose queue accounting is checked after every call, and with sequences of epoll, eventfd, timerfd, signalfd and timer calls across forked tasks whose fd counts are checked after every call. */
+/* libFuzzer target: the --linux syscall layer driven with random calls against a small process (hostile pointers, lengths, fds, paths, host signals pending), with sequences of file-tree and pipe calls (create, remove, chdir, pipe, dup, read, write, poll, close, mknod of FIFOs, openat2 with open_how and RESOLVE_* flags, splice, tee in any order) whose reference counts are checked after every call, with sequences of memory calls over forked address spaces (mmap, munmap, mprotect, mremap, writes, write faults, fork, exit, shared mappings of a file with ftruncate, msync and pwrite) whose frame counts, copy-on-write contents and shared file pages are checked after every call, with sequences of process and thread calls (fork, vfork, clone, clone of a thread, exit, exit_group, wait4, waitid, kill, tgkill, setpgid, setsid, pipes, futex wait/wake/requeue/wake-op on mapped and unmapped words, robust lists built from the input, loops included) whose tasks' files and address spaces are checked after every call, and with sequences of AF_UNIX, AF_INET and AF_INET6 socket calls (SCM_RIGHTS loops, names, loopback TCP/UDP over lwIP, accept queues, malformed msghdr/cmsg) whose queue accounting is checked after every call, inotify instances watching the tree while it changes, and with sequences of epoll, eventfd, timerfd, signalfd and timer calls across forked tasks whose fd counts are checked after every call. */
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -138,6 +138,9 @@ enum tree_call {
 	T_OPENAT2,
 	T_SPLICE,
 	T_TEE,
+	T_INOTIFY_INIT,
+	T_INOTIFY_ADD,
+	T_INOTIFY_RM,
 	T_CALLS
 };
 
@@ -251,6 +254,8 @@ static void check_refs(struct linux_proc *proc)
 		if (counted(fs, p))
 			ref_add(set, &n, MAX, p, 1);
 	}
+	for (size_t i = 0; i < n; i++) /* and each inotify watch its node */
+		set[i].want += linux_inotify_watches_on(set[i].node);
 	for (size_t i = 0; i < n; i++)
 		if (set[i].node->refs != set[i].want) {
 			fprintf(stderr,
@@ -559,6 +564,17 @@ static void tree_sequence(struct linux_proc *proc, uint64_t user, const uint8_t 
 		case T_TEE:
 			r.rax = 276, a[0] = fd, a[1] = 3 + op[3] % 8, a[2] = op[3] * 600u;
 			break;
+		case T_INOTIFY_INIT: /* IN_NONBLOCK: a read never waits here */
+			r.rax = 294, a[0] = O_NONBLOCK | (op[3] & 1 ? O_CLOEXEC : 0);
+			break;
+		case T_INOTIFY_ADD: /* events from op[3]; bits 7..5: IN_ONESHOT, IN_MASK_ADD, IN_EXCL_UNLINK */
+			r.rax = 254, a[0] = fd, a[1] = path;
+			a[2] = ((uint32_t)op[3] * 0x11u & LINUX_IN_ALL_EVENTS) |
+			       (op[3] & 0x80 ? LINUX_IN_ONESHOT : 0) |
+			       (op[3] & 0x40 ? LINUX_IN_MASK_ADD : 0) |
+			       (op[3] & 0x20 ? LINUX_IN_EXCL_UNLINK : 0);
+			break;
+		case T_INOTIFY_RM: r.rax = 255, a[0] = fd, a[1] = 1 + op[3] % 8; break;
 		case T_CALLS: abort();
 		}
 		r.rdi = a[0], r.rsi = a[1], r.rdx = a[2], r.r10 = a[3], r.r8 = a[4], r.r9 = a[5];
