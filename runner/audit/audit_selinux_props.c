@@ -42,9 +42,15 @@ static const struct audit_property audit_properties[] = {
      CONTENT_CONTEXT, "file", "getattr read", EXPECT_ALLOWED, NULL},
     {"vm-content-no-write", "VM cannot write shared content (lockvm_content_t:s0)", VM_CONTEXT,
      CONTENT_CONTEXT, "file", "write append setattr unlink rename", EXPECT_DENIED, NULL},
-    {"vm-image-no-exec-relabel", "VM cannot execute, relabel or unlink its own image", VM_CONTEXT,
-     OWN_IMAGE_CONTEXT, "file", "execute execute_no_trans relabelfrom relabelto setattr unlink",
-     EXPECT_DENIED, NULL},
+    /* setattr and unlink on its own lockvm_image_t are the job's, in a
+     * --linux ,Z volume; its disk image stays out of reach by name, as
+     * the pool's directories are closed to it (vm-pool-dir-no-entries). */
+    {"vm-image-no-exec-relabel", "VM cannot execute or relabel its own image", VM_CONTEXT,
+     OWN_IMAGE_CONTEXT, "file", "execute execute_no_trans relabelfrom relabelto", EXPECT_DENIED,
+     NULL},
+    {"vm-pool-dir-no-entries",
+     "VM cannot look up, add or remove entries in the image pool's directories", VM_CONTEXT,
+     POOL_CONTEXT, "dir", "search read write add_name remove_name", EXPECT_DENIED, NULL},
     {"vm-host-etc", "VM cannot read or write host configuration (etc_t)", VM_CONTEXT,
      "system_u:object_r:etc_t:s0", "file", "getattr open read write append", EXPECT_DENIED, NULL},
     {"vm-host-shadow", "VM cannot read or write /etc/shadow (shadow_t)", VM_CONTEXT,
