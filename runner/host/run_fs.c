@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "launch.h"
+#include "selinux_access.h"
 #include "util.h"
 
 /*
@@ -52,6 +53,39 @@ int open_fs_tree(const char *dir)
 	int fd = clone_tree(dir_fd, "--fs", dir, true);
 	close(dir_fd);
 	return fd;
+}
+
+void check_tree_labels(const struct run_options *o, const struct run_state *st)
+{
+	const char *vm = st->vm.label.process;
+	char label[LABEL_MAX];
+	if (o->fs_fd >= 0) {
+		int rc = selinux_vm_may_use(vm, o->fs_fd, false, label, sizeof(label));
+		if (rc < 0)
+			die_errno("--fs %s: asking SELinux whether the VM may read it", o->fs_dir);
+		if (rc == SELINUX_VM_REFUSED)
+			die("--fs %s: SELinux does not let the VM read its label %s: label the "
+			    "tree "
+			    "lockvm_content_t (chcon -R -t lockvm_content_t %s), or turn on the "
+			    "boolean "
+			    "lockvm_vm_read_host_files (setsebool -P lockvm_vm_read_host_files on) "
+			    "to "
+			    "serve host files",
+			    o->fs_dir, label, o->fs_dir);
+	}
+	for (unsigned i = 0; i < o->volume_count; i++) {
+		const struct run_volume *v = &o->volumes[i];
+		if (v->relabel != VOLUME_KEEP_LABEL)
+			continue; /* ,z/,Z: labelled for the VM (claim_identity) */
+		int rc = selinux_vm_may_use(vm, v->dir_fd, !v->ro, label, sizeof(label));
+		if (rc < 0)
+			die_errno("--volume %s: asking SELinux whether the VM may use it", v->host);
+		if (rc == SELINUX_VM_REFUSED)
+			die("--volume %s: SELinux does not let the VM %s its label %s: add ,Z "
+			    "(private "
+			    "to this VM) or ,z (shared) to relabel it for the VM while it runs",
+			    v->host, v->ro ? "read" : "read and write", label);
+	}
 }
 
 /* The PATH the guest starts with: --env PATH=..., else the VMM's default. */

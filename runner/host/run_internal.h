@@ -243,6 +243,12 @@ int open_fs_tree(const char *dir);
  * fd of a private, nodev, nosuid, noexec, nosymfollow clone, read-only
  * when read_only; dies on error. */
 int clone_tree(int dir_fd, const char *what, const char *dir, bool read_only);
+/* Needs claim_identity (the VM's context), open_volumes and the tree:
+ * under enforcing SELinux, dies with one line when the VM could not read
+ * the --fs tree (naming the boolean lockvm_vm_read_host_files) or use a
+ * volume given without ,z/,Z (naming them), before the guest would meet
+ * EACCES. */
+void check_tree_labels(const struct run_options *o, const struct run_state *st);
 /* Whether path is absolute and plain: no empty, "." or ".." component,
  * no ':' (the size's separator), not "/" itself. */
 bool guest_dir_plain(const char *path);

@@ -252,6 +252,7 @@ pid_t start_vmm(const struct run_options *o, struct run_state *st, int vmm_fd, i
 	}
 	run_timing_phase("registry and label");
 	claim_identity(o, st, o->confine && (cfg.layers & SANDBOX_UID) ? &cfg : NULL);
+	check_tree_labels(o, st);
 	run_timing_phase("log");
 	open_log(o, st);
 	run_log_event(st, "start: %s, %u vCPU%s, %" PRIu64 " MiB, uuid %s", o->guest, o->vcpus,

@@ -203,7 +203,11 @@ int label_file_get(int fd, char *out, size_t size)
 	if (is_selinux_enabled() <= 0)
 		return 0;
 	char *con = NULL;
-	if (fgetfilecon(fd, &con) < 0)
+	char by_fd[64];
+	snprintf(by_fd, sizeof(by_fd), "/proc/self/fd/%d", fd);
+	/* An O_PATH fd (fgetxattr: EBADF): through its /proc link, whose
+	 * target is the fd's own inode, a symlink too (never followed). */
+	if (fgetfilecon(fd, &con) < 0 && (errno != EBADF || getfilecon(by_fd, &con) < 0))
 		return -1;
 	snprintf(out, size, "%s", con);
 	freecon(con);
@@ -218,5 +222,11 @@ int label_file_set(int fd, const char *context)
 		return file_ops->set(fd, context);
 	if (is_selinux_enabled() <= 0)
 		return 0;
-	return fsetfilecon(fd, context);
+	if (fsetfilecon(fd, context) == 0)
+		return 0;
+	if (errno != EBADF)
+		return -1;
+	char by_fd[64];
+	snprintf(by_fd, sizeof(by_fd), "/proc/self/fd/%d", fd);
+	return setfilecon(by_fd, context); /* an O_PATH fd, as label_file_get */
 }

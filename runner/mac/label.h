@@ -58,7 +58,8 @@ int label_pair_of(const char *context, int *a, int *b);
 const char *label_mac_model(void);
 const char *label_mac_mode(void);
 
-/* File labels through an fd; both are no-ops returning 0 ("" read) when
+/* File labels through an fd (an O_PATH one too, through its /proc/self/fd
+ * link: no open, no read permission needed); both are no-ops returning 0 ("" read) when
  * SELinux is not enabled. Return 0 or -1 with errno. */
 int label_file_get(int fd, char *out, size_t size);
 int label_file_set(int fd, const char *context);

@@ -178,10 +178,10 @@ static void tree_entry(int fd, struct tree_walk *t)
  * opened once O_PATH|O_NOFOLLOW (no symlink followed, a name swapped
  * during the walk changes only which of the volume's entries are seen),
  * no mount crossed, and a file linked from elsewhere too left alone (its
- * label is the other name's as well). A regular file or directory is
- * labelled through an fd reopened from that O_PATH fd; symlinks, FIFOs,
- * sockets and device nodes are never opened as such, and keep their label
- * where fsetfilecon takes no O_PATH fd.
+ * label is the other name's as well). A directory is walked through an fd
+ * reopened from that O_PATH fd; every other entry (files, symlinks, FIFOs,
+ * sockets, device nodes) is labelled through the O_PATH fd itself, never
+ * opened as such.
  */
 static void tree_walk(int dir, dev_t dev, unsigned depth, struct tree_walk *t)
 {
@@ -201,12 +201,11 @@ static void tree_walk(int dir, dev_t dev, unsigned depth, struct tree_walk *t)
 				close(e);
 			continue;
 		}
-		char again[64];
-		snprintf(again, sizeof(again), "/proc/self/fd/%d", e);
-		int fd = S_ISDIR(st.st_mode) ? openat(e, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-			 : S_ISREG(st.st_mode)
-			     ? open(again, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
-			     : e;
+		/* A file's label is read and set through its O_PATH fd
+		 * (label.c: by /proc/self/fd, never opened), so the walk needs
+		 * no read permission on a user's files, only relabel. */
+		int fd =
+		    S_ISDIR(st.st_mode) ? openat(e, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : e;
 		tree_entry(fd, t);
 		if (S_ISDIR(st.st_mode) && depth < TREE_DEPTH && fd >= 0)
 			tree_walk(fd, dev, depth + 1, t); /* owns fd */
