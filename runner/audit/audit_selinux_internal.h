@@ -20,6 +20,7 @@
  * sepol_set_policydb_from_file) answers sepol_compute_av_reason_buffer. */
 struct audit_context {
 	sepol_policydb_t *policy;
+	int boolean_was; /* a boolean's value before a property turned it on */
 	bool json;
 	json_object *results;
 	unsigned passed, failed;

@@ -12,6 +12,11 @@
 #define OTHER_IMAGE_CONTEXT "system_u:object_r:lockvm_image_t:s0:c3,c4"
 #define CONTENT_CONTEXT	    "system_u:object_r:lockvm_content_t:s0"
 #define POOL_CONTEXT	    "system_u:object_r:lockvm_var_lib_t:s0"
+#define HOST_BIN_CONTEXT    "system_u:object_r:bin_t:s0"
+#define USER_HOME_CONTEXT   "unconfined_u:object_r:user_home_t:s0"
+#define SHADOW_CONTEXT	    "system_u:object_r:shadow_t:s0"
+/* The boolean behind --linux --fs / (sepolicy/lockvm.te). */
+#define HOST_FILES_BOOLEAN "lockvm_vm_read_host_files"
 
 /* EXPECT_DENIED_BY_MCS: denied, and every requested permission is granted
  * by a type rule, so only a constraint (MCS) can be what denies it: the
@@ -175,6 +180,74 @@ static const struct audit_property audit_properties[] = {
      OTHER_VM_CONTEXT, "unix_stream_socket", "connectto", EXPECT_DENIED, NULL},
     {"supervisor-exec-vm", "supervisor execs the VMM into lockvm_vm_t:s0:c1,c2", SUPERVISOR_CONTEXT,
      VM_CONTEXT, "process", "transition", EXPECT_ALLOWED, NULL},
+    /* --linux trees and volumes (issue 17). */
+    {"vm-tree-content", "VM lists and reads a --fs tree of lockvm_content_t (dirs)", VM_CONTEXT,
+     CONTENT_CONTEXT, "dir", "getattr search open read", EXPECT_ALLOWED, NULL},
+    {"vm-tree-content-files", "VM opens and reads a --fs tree's files and symlinks (file)",
+     VM_CONTEXT, CONTENT_CONTEXT, "file", "getattr open read map", EXPECT_ALLOWED, NULL},
+    {"vm-host-files-off",
+     "VM cannot read host files (bin_t) while lockvm_vm_read_host_files is off", VM_CONTEXT,
+     HOST_BIN_CONTEXT, "file", "open read", EXPECT_DENIED, NULL},
+    {"vm-own-volume", "VM manages its own ,Z volume (lockvm_image_t:s0:c1,c2 directories)",
+     VM_CONTEXT, OWN_IMAGE_CONTEXT, "dir", "search read write add_name remove_name create rmdir",
+     EXPECT_ALLOWED, NULL},
+    {"vm-mcs-volume", "VM cannot use another VM's ,Z volume (lockvm_image_t:s0:c3,c4 directories)",
+     VM_CONTEXT, OTHER_IMAGE_CONTEXT, "dir", "search read write add_name remove_name",
+     EXPECT_DENIED_BY_MCS, NULL},
+    {"supervisor-relabel-user-dir",
+     "supervisor relabels a ,z/,Z volume of a user's type (user_home_t) and back",
+     SUPERVISOR_CONTEXT, USER_HOME_CONTEXT, "dir", "search relabelfrom relabelto", EXPECT_ALLOWED,
+     NULL},
+    {"supervisor-relabel-user-file", "supervisor relabels a volume's files (user_home_t) and back",
+     SUPERVISOR_CONTEXT, USER_HOME_CONTEXT, "file", "relabelfrom relabelto", EXPECT_ALLOWED, NULL},
+    {"supervisor-volume-no-read", "supervisor does not read a volume's files (user_home_t)",
+     SUPERVISOR_CONTEXT, USER_HOME_CONTEXT, "file", "open read write", EXPECT_DENIED, NULL},
+    {"supervisor-volume-no-list", "supervisor does not list a user's directories (user_home_t)",
+     SUPERVISOR_CONTEXT, USER_HOME_CONTEXT, "dir", "read write add_name remove_name", EXPECT_DENIED,
+     NULL},
+    {"supervisor-no-relabel-shadow",
+     "supervisor cannot relabel a security type (shadow_t), as a volume or otherwise",
+     SUPERVISOR_CONTEXT, SHADOW_CONTEXT, "file", "relabelfrom relabelto", EXPECT_DENIED, NULL},
+    {"supervisor-no-relabel-to-shadow", "supervisor cannot relabel a directory to shadow_t",
+     SUPERVISOR_CONTEXT, SHADOW_CONTEXT, "dir", "relabelto", EXPECT_DENIED, NULL},
+};
+
+/* Properties stated with one boolean of the policy on (the table above is
+ * stated at every boolean's default, as the policy loads). */
+struct audit_boolean_property {
+	const char *boolean;
+	struct audit_property property;
+};
+
+static const struct audit_boolean_property audit_boolean_properties[] = {
+    /* lockvm_vm_read_host_files (--linux --fs /): read only, never a
+     * security type, lockvm's own files or another VM's. */
+    {HOST_FILES_BOOLEAN,
+     {"vm-host-files-on", "with lockvm_vm_read_host_files: VM reads host files (bin_t)", VM_CONTEXT,
+      HOST_BIN_CONTEXT, "file", "getattr open read map", EXPECT_ALLOWED, NULL}},
+    {HOST_FILES_BOOLEAN,
+     {"vm-host-files-on-read-only",
+      "with lockvm_vm_read_host_files: VM cannot write, execute or relabel host files (bin_t)",
+      VM_CONTEXT, HOST_BIN_CONTEXT, "file",
+      "write append setattr unlink rename execute execute_no_trans relabelfrom", EXPECT_DENIED,
+      NULL}},
+    {HOST_FILES_BOOLEAN,
+     {"vm-host-files-on-no-shadow",
+      "with lockvm_vm_read_host_files: VM still cannot read a security type (shadow_t)", VM_CONTEXT,
+      SHADOW_CONTEXT, "file", "getattr open read", EXPECT_DENIED, NULL}},
+    {HOST_FILES_BOOLEAN,
+     {"vm-host-files-on-no-pool",
+      "with lockvm_vm_read_host_files: VM still cannot read the pool (lockvm_var_lib_t)",
+      VM_CONTEXT, POOL_CONTEXT, "file", "open read", EXPECT_DENIED, NULL}},
+    {HOST_FILES_BOOLEAN,
+     {"vm-host-files-on-no-registry",
+      "with lockvm_vm_read_host_files: VM still cannot read the registry (lockvm_var_run_t)",
+      VM_CONTEXT, "system_u:object_r:lockvm_var_run_t:s0", "file", "open read", EXPECT_DENIED,
+      NULL}},
+    {HOST_FILES_BOOLEAN,
+     {"vm-host-files-on-mcs",
+      "with lockvm_vm_read_host_files: VM still cannot read another VM's image (s0:c3,c4)",
+      VM_CONTEXT, OTHER_IMAGE_CONTEXT, "file", "open read", EXPECT_DENIED, NULL}},
 };
 
 struct audit_decision {
@@ -493,8 +566,75 @@ static void check_property(struct audit_context *audit, const struct audit_prope
 	free(decision.constraint_text);
 }
 
+/*
+ * Turns boolean `name` on (value 1) or back to how the policy was read
+ * (value -1) in libsepol's global copy, the one that answers the
+ * decisions: set in our copy, written out as an image and loaded again.
+ * False (message in error) when the policy has no such boolean.
+ */
+static bool global_boolean_set(struct audit_context *audit, const char *name, int value,
+			       char *error, size_t error_size)
+{
+	sepol_handle_t *handle = sepol_handle_create();
+	sepol_bool_key_t *key = NULL;
+	sepol_bool_t *boolean = NULL;
+	void *image = NULL;
+	size_t len = 0;
+	bool ok = false;
+	int exists = 0;
+	if (!handle || sepol_bool_key_create(handle, name, &key) < 0 ||
+	    sepol_bool_exists(handle, audit->policy, key, &exists) < 0 || !exists) {
+		snprintf(error, error_size, "boolean %s is not in this policy", name);
+		goto out;
+	}
+	if (sepol_bool_query(handle, audit->policy, key, &boolean) < 0 || !boolean)
+		goto failed;
+	if (value < 0)
+		value = audit->boolean_was;
+	else
+		audit->boolean_was = sepol_bool_get_value(boolean);
+	sepol_bool_set_value(boolean, value);
+	if (sepol_bool_set(handle, audit->policy, key, boolean) < 0 ||
+	    sepol_policydb_to_image(handle, audit->policy, &image, &len) < 0)
+		goto failed;
+	FILE *stream = fmemopen(image, len, "rb");
+	if (!stream || sepol_set_policydb_from_file(stream) < 0) {
+		if (stream)
+			fclose(stream);
+		goto failed;
+	}
+	fclose(stream);
+	ok = true;
+	goto out;
+failed:
+	snprintf(error, error_size, "setting boolean %s in the loaded policy failed", name);
+out:
+	free(image);
+	sepol_bool_free(boolean);
+	sepol_bool_key_free(key);
+	sepol_handle_destroy(handle);
+	return ok;
+}
+
 void audit_selinux_check_properties(struct audit_context *audit)
 {
+	/* Every property at the booleans' defaults first, then those that
+	 * name a boolean with it on (one boolean at a time, then reset). */
 	for (size_t i = 0; i < ARRAY_SIZE(audit_properties); i++)
 		check_property(audit, &audit_properties[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(audit_boolean_properties); i++) {
+		const struct audit_property *property = &audit_boolean_properties[i].property;
+		const char *boolean = audit_boolean_properties[i].boolean;
+		char error[256];
+		if (!global_boolean_set(audit, boolean, 1, error, sizeof(error))) {
+			struct audit_decision none = {0};
+			report(audit, property, &none, false, error);
+			continue;
+		}
+		check_property(audit, property);
+		if (!global_boolean_set(audit, boolean, -1, error, sizeof(error))) {
+			struct audit_decision none = {0};
+			report(audit, property, &none, false, error);
+		}
+	}
 }

@@ -65,26 +65,33 @@ void check_tree_labels(const struct run_options *o, const struct run_state *st)
 			die_errno("--fs %s: asking SELinux whether the VM may read it", o->fs_dir);
 		if (rc == SELINUX_VM_REFUSED)
 			die("--fs %s: SELinux does not let the VM read its label %s: label the "
-			    "tree "
-			    "lockvm_content_t (chcon -R -t lockvm_content_t %s), or turn on the "
-			    "boolean "
-			    "lockvm_vm_read_host_files (setsebool -P lockvm_vm_read_host_files on) "
-			    "to "
-			    "serve host files",
+			    "tree lockvm_content_t (chcon -R -t lockvm_content_t %s), or turn on "
+			    "the boolean lockvm_vm_read_host_files (setsebool -P "
+			    "lockvm_vm_read_host_files on) to serve host files",
 			    o->fs_dir, label, o->fs_dir);
 	}
+	/* A ,z/,Z volume carries the label claim_identity gave it by now:
+	 * ,Z the VM's own, which it writes; ,z the shared content label,
+	 * which VMs only read (sepolicy/lockvm.te), so a ,z volume must be :ro. */
 	for (unsigned i = 0; i < o->volume_count; i++) {
 		const struct run_volume *v = &o->volumes[i];
-		if (v->relabel != VOLUME_KEEP_LABEL)
-			continue; /* ,z/,Z: labelled for the VM (claim_identity) */
+		const char *how = v->ro ? "read" : "read and write";
 		int rc = selinux_vm_may_use(vm, v->dir_fd, !v->ro, label, sizeof(label));
 		if (rc < 0)
 			die_errno("--volume %s: asking SELinux whether the VM may use it", v->host);
-		if (rc == SELINUX_VM_REFUSED)
+		if (rc == SELINUX_VM_REFUSED && v->relabel == VOLUME_KEEP_LABEL)
 			die("--volume %s: SELinux does not let the VM %s its label %s: add ,Z "
-			    "(private "
-			    "to this VM) or ,z (shared) to relabel it for the VM while it runs",
-			    v->host, v->ro ? "read" : "read and write", label);
+			    "(private to this VM) or ,z (shared, read-only) to relabel it for the "
+			    "VM while it runs",
+			    v->host, how, label);
+		if (rc == SELINUX_VM_REFUSED && v->relabel == VOLUME_SHARED_LABEL)
+			die("--volume %s,z: SELinux does not let the VM %s it as %s: VMs only read "
+			    "shared content; add :ro, or use ,Z for a volume the VM writes",
+			    v->host, how, label);
+		if (rc == SELINUX_VM_REFUSED)
+			die("--volume %s,Z: SELinux does not let the VM %s it as %s: the loaded "
+			    "lockvm policy module lacks the rules for volumes",
+			    v->host, how, label);
 	}
 }
 

@@ -246,8 +246,8 @@ int clone_tree(int dir_fd, const char *what, const char *dir, bool read_only);
 /* Needs claim_identity (the VM's context), open_volumes and the tree:
  * under enforcing SELinux, dies with one line when the VM could not read
  * the --fs tree (naming the boolean lockvm_vm_read_host_files) or use a
- * volume given without ,z/,Z (naming them), before the guest would meet
- * EACCES. */
+ * volume (without ,z/,Z: naming them; a read-write ,z volume: VMs only
+ * read shared content), before the guest would meet EACCES. */
 void check_tree_labels(const struct run_options *o, const struct run_state *st);
 /* Whether path is absolute and plain: no empty, "." or ".." component,
  * no ':' (the size's separator), not "/" itself. */

@@ -84,7 +84,10 @@ void open_volumes(struct run_options *o)
 		struct run_volume *v = &o->volumes[i];
 		_Static_assert(sizeof(v->real) >= PATH_MAX, "a real path fits");
 		refuse_system_dir(v->host, v->real);
-		v->dir_fd = open(v->host, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		/* O_PATH: nothing read through it yet; under SELinux the
+		 * supervisor may not read a user's directory before ,z/,Z
+		 * relabelled it (sepolicy/lockvm.te), only find it. */
+		v->dir_fd = open(v->host, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (v->dir_fd < 0)
 			die_errno("--volume %s", v->host);
 		struct stat st;

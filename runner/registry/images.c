@@ -201,16 +201,21 @@ static void tree_walk(int dir, dev_t dev, unsigned depth, struct tree_walk *t)
 				close(e);
 			continue;
 		}
-		/* A file's label is read and set through its O_PATH fd
-		 * (label.c: by /proc/self/fd, never opened), so the walk needs
-		 * no read permission on a user's files, only relabel. */
-		int fd =
-		    S_ISDIR(st.st_mode) ? openat(e, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : e;
-		tree_entry(fd, t);
-		if (S_ISDIR(st.st_mode) && depth < TREE_DEPTH && fd >= 0)
-			tree_walk(fd, dev, depth + 1, t); /* owns fd */
-		else if (fd >= 0 && fd != e)
-			close(fd);
+		/* Labels are read and set through the O_PATH fd (label.c: by
+		 * /proc/self/fd, nothing opened), and a directory is opened to
+		 * be walked only while it carries the VM's label: relabelled
+		 * before it is opened, restored after its entries. So under
+		 * SELinux the supervisor needs no read permission on a user's
+		 * directories or files, only relabel (sepolicy/lockvm.te). */
+		if (!t->from)
+			tree_entry(e, t);
+		if (S_ISDIR(st.st_mode) && depth < TREE_DEPTH) {
+			int fd = openat(e, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (fd >= 0)
+				tree_walk(fd, dev, depth + 1, t); /* owns fd */
+		}
+		if (t->from)
+			tree_entry(e, t);
 		t->too_deep |= S_ISDIR(st.st_mode) && depth >= TREE_DEPTH;
 		close(e);
 	}
@@ -255,12 +260,14 @@ static void record_restore(const struct image_record *rec)
 	if (fchown(fd, rec->uid, rec->gid) < 0 || fchmod(fd, rec->mode) < 0)
 		warn_errno("image %s: restoring owner %u:%u mode %o", rec->path, rec->uid, rec->gid,
 			   rec->mode);
-	if (rec->label[0] && label_file_set(fd, rec->label) < 0)
-		warn_errno("image %s: restoring label %s", rec->path, rec->label);
+	/* A volume's entries first, while its directory still carries the
+	 * VM's label the supervisor may read (tree_walk). */
 	if (rec->tree_label[0] && S_ISDIR(st.st_mode)) {
 		struct tree_walk t = {.from = rec->tree_label, .to = rec->contents_label};
 		tree_label(fd, rec->path, &t);
 	}
+	if (rec->label[0] && label_file_set(fd, rec->label) < 0)
+		warn_errno("image %s: restoring label %s", rec->path, rec->label);
 	close(fd);
 }
 

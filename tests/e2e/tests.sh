@@ -468,7 +468,23 @@ if [ "$mode" = selinux ]; then
 	why="exit $rc: $(echo "$out" | tail -n 2 | tr '\n' '|')"
 	check "--linux --volume without ,z/,Z of a type the VM may not write: refused (125), naming ,Z" \
 		sh -c '[ "$1" = 125 ] && printf "%s\n" "$2" | grep -q "add ,Z"' - "$rc" "$out"
+	out=$(timeout -k 5 60 $L run --linux --fs / --volume $W:/work,z /bin/true 2>&1)
+	rc=$?
+	why="exit $rc: $(echo "$out" | tail -n 2 | tr '\n' '|')"
+	check "--linux --volume ,z read-write: refused (125), shared content is read-only to VMs" \
+		sh -c '[ "$1" = 125 ] && printf "%s\n" "$2" | grep -q "add :ro"' - "$rc" "$out"
 	setbool lockvm_vm_read_host_files 0
+	# A tree of lockvm_content_t needs no boolean: made in the content
+	# directory lockvm.fc names, its entries inherit the type.
+	T=/var/lib/lockvm/guests/tree
+	mkdir -p $T/bin && cp /bin/busybox $T/bin/busybox
+	dmesg -c >/dev/null
+	out=$(timeout -k 5 60 $L run --linux --fs $T /bin/busybox echo content-tree 2>&1)
+	rc=$?
+	n=$(dmesg -c | grep -E "$DENIED_RE" | grep -Ec 'scontext=[^ ]*:(lockvm_t|lockvm_vm_t):')
+	why="exit $rc, $n denials, tree '$(filecon $T/bin/busybox)': $(echo "$out" | tail -n 2 | tr '\n' '|')"
+	check "--linux --fs of lockvm_content_t, boolean off: runs the tree's program, no denial" \
+		sh -c '[ "$1" = 0 ] && [ "$2" = 0 ] && printf "%s\n" "$3" | grep -qx content-tree' - "$rc" "$n" "$out"
 	out=$(timeout -k 5 60 $L run --linux --fs / --volume $W:/work,Z /bin/true 2>&1)
 	rc=$?
 	why="exit $rc: $(echo "$out" | tail -n 2 | tr '\n' '|')"

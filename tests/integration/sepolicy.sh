@@ -162,7 +162,7 @@ if grep -q 'weakened: mcs_constrained removed' "$weak/src/lockvm.te" &&
 	else
 		run_capture "$AUDIT" --policy "$weak/out/policy.bin" "${ALLOW[@]}"
 		fails=$(grep '^FAIL ' <<<"$out" | cut -d' ' -f2 | tr -d ':' | sort | tr '\n' ' ')
-		if [ "$rc" -eq 1 ] && [ "$fails" = "allowlist allowlist allowlist vm-host-etc vm-kvm vm-mcs-fifo vm-mcs-image-blk vm-mcs-image-file vm-mcs-memfd vm-mcs-proc-dir vm-mcs-proc-file vm-mcs-signal vm-mcs-unix-stream vm-nic-counters-other-vm vm-other-image vm-other-vm-tcp-type vm-signal-other-vm vm-tap-ioctl-attach-only " ]; then
+		if [ "$rc" -eq 1 ] && [ "$fails" = "allowlist allowlist allowlist vm-host-etc vm-host-files-on-mcs vm-kvm vm-mcs-fifo vm-mcs-image-blk vm-mcs-image-file vm-mcs-memfd vm-mcs-proc-dir vm-mcs-proc-file vm-mcs-signal vm-mcs-unix-stream vm-mcs-volume vm-nic-counters-other-vm vm-other-image vm-other-vm-tcp-type vm-signal-other-vm vm-tap-ioctl-attach-only " ]; then
 			pass "audit-selinux-weak: fails exactly on $fails"
 		else
 			fail "audit-selinux-weak: exit $rc, FAIL lines '$fails'"
