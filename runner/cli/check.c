@@ -126,6 +126,12 @@ static void check_lsms(void)
 		int enforcing = security_getenforce();
 		report(enforcing == 1 ? "PASS" : "WARN", "selinux: enabled, %s",
 		       enforcing == 1 ? "enforcing" : "permissive: labels are not enforced");
+		/* -1 where the lockvm module is not loaded: nothing to say. */
+		int host_files = security_get_boolean_active("lockvm_vm_read_host_files");
+		if (host_files >= 0)
+			report("PASS", "selinux: boolean lockvm_vm_read_host_files %s",
+			       host_files ? "on: --linux --fs may serve host files, read only"
+					  : "off: --linux --fs serves lockvm_content_t trees only");
 	} else if (aa_is_enabled()) {
 		report("PASS", "apparmor: enabled: per-VM profiles are enforced");
 	} else {

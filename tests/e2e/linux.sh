@@ -1,6 +1,7 @@
 # make e2e: --linux jobs under the enforcing MAC (issue 17): a job in the host's own tree with a volume, sourced by tests.sh.
 # Uses what tests.sh defines: $mode, $L, $P, $EVIL, $DENIED_RE, pass, fail,
-# log, check, json_field, wait_gone, klog. The AppArmor part: the per-VM
+# log, check, json_field, wait_gone, klog (and, for SELinux, filecon and
+# setbool). The AppArmor part: the per-VM
 # profile names the --fs tree and each volume by the path the sandbox
 # attaches them at in the VMM's own mount namespace (/lockvm-tree,
 # /lockvm-volumeN), never by their host paths.
@@ -112,6 +113,76 @@ EOF
 		- "$rc" "$out" "$DENIED_RE"
 }
 
+# SELinux (the module in sepolicy/): The job runs a program of the host's tree (busybox: /bin/sh) with the boolean
+# lockvm_vm_read_host_files on, writes and reads its volume, and neither the
+# supervisor nor the VMM meets a denial; the volume's label is back afterwards.
+# With the boolean off, and for a volume without ,z/,Z the VM may not write,
+# the supervisor refuses up front (125) with one line naming the way out.
+linux_selinux_tests() {
+	log "linux: SELinux block starts at $(cut -d' ' -f1 /proc/uptime) s"
+	W=/srv/w
+	mkdir -p $W
+	worig=$(filecon $W)
+	setbool lockvm_vm_read_host_files 1
+	x=$($L check 2>&1)
+	why="$(echo "$x" | grep -i boolean | tr '\n' '|')"
+	check "lockvm check names the boolean lockvm_vm_read_host_files, on" \
+		sh -c 'printf "%s\n" "$1" | grep -q "selinux: boolean lockvm_vm_read_host_files on"' - "$x"
+	dmesg -c >/dev/null
+	out=$(timeout -k 5 120 $L run --linux --fs / --volume $W:/work,Z /bin/sh -c \
+		'echo written-in-vm >/work/f && cat /work/f && ls /bin/busybox' 2>&1)
+	rc=$?
+	dmesg -c >/tmp/klog-linux
+	why="exit $rc: $(echo "$out" | tail -n 3 | tr '\n' '|')"
+	check "--linux --fs / --volume ,Z: a program of the tree writes and reads the volume" \
+		sh -c '[ "$1" = 0 ] && printf "%s\n" "$2" | grep -qx written-in-vm &&
+			printf "%s\n" "$2" | grep -qx /bin/busybox' - "$rc" "$out"
+	why="host side: '$(cat $W/f 2>&1)'"
+	check "--linux --volume ,Z: the file the job wrote is in the host directory" \
+		test "$(cat $W/f 2>/dev/null)" = written-in-vm
+	n=$(grep -E "$DENIED_RE" /tmp/klog-linux | grep -Ec 'scontext=[^ ]*:(lockvm_t|lockvm_vm_t):')
+	why="$n denials: $(grep -E "$DENIED_RE" /tmp/klog-linux | head -n 3 | sed 's/.*avc:/avc:/' | tr '\n' '|')"
+	check "--linux --fs / --volume ,Z: no AVC denial for lockvm_t or lockvm_vm_t" test "$n" -eq 0
+	grep -E "$DENIED_RE" /tmp/klog-linux | head -n 20 | sed 's/^/E2E LOG: linux-job denial: /'
+	wnow=$(filecon $W) fnow=$(filecon $W/f)
+	why="$W '$wnow', $W/f '$fnow' (was '$worig')"
+	check "--linux --volume ,Z: the volume's label is restored after the job" \
+		test "$wnow" = "$worig" -a "$fnow" = "$worig"
+	out=$(timeout -k 5 60 $L run --linux --fs / --volume $W:/work /bin/true 2>&1)
+	rc=$?
+	why="exit $rc: $(echo "$out" | tail -n 2 | tr '\n' '|')"
+	check "--linux --volume without ,z/,Z of a type the VM may not write: refused (125), naming ,Z" \
+		sh -c '[ "$1" = 125 ] && printf "%s\n" "$2" | grep -q "add ,Z"' - "$rc" "$out"
+	out=$(timeout -k 5 60 $L run --linux --fs / --volume $W:/work,z /bin/true 2>&1)
+	rc=$?
+	why="exit $rc: $(echo "$out" | tail -n 2 | tr '\n' '|')"
+	check "--linux --volume ,z read-write: refused (125), shared content is read-only to VMs" \
+		sh -c '[ "$1" = 125 ] && printf "%s\n" "$2" | grep -q "add :ro"' - "$rc" "$out"
+	setbool lockvm_vm_read_host_files 0
+	# A tree of lockvm_content_t needs no boolean: made in the content
+	# directory lockvm.fc names, its entries inherit the type.
+	T=/var/lib/lockvm/guests/tree
+	mkdir -p $T/bin && cp /bin/busybox $T/bin/busybox
+	dmesg -c >/dev/null
+	out=$(timeout -k 5 60 $L run --linux --fs $T /bin/busybox echo content-tree 2>&1)
+	rc=$?
+	n=$(dmesg -c | grep -E "$DENIED_RE" | grep -Ec 'scontext=[^ ]*:(lockvm_t|lockvm_vm_t):')
+	why="exit $rc, $n denials, tree '$(filecon $T/bin/busybox)': $(echo "$out" | tail -n 2 | tr '\n' '|')"
+	check "--linux --fs of lockvm_content_t, boolean off: runs the tree's program, no denial" \
+		sh -c '[ "$1" = 0 ] && [ "$2" = 0 ] && printf "%s\n" "$3" | grep -qx content-tree' - "$rc" "$n" "$out"
+	out=$(timeout -k 5 60 $L run --linux --fs / --volume $W:/work,Z /bin/true 2>&1)
+	rc=$?
+	why="exit $rc: $(echo "$out" | tail -n 2 | tr '\n' '|')"
+	check "--linux --fs / with lockvm_vm_read_host_files off: refused (125), naming the boolean" \
+		sh -c '[ "$1" = 125 ] && printf "%s\n" "$2" | grep -q "boolean lockvm_vm_read_host_files"' - "$rc" "$out"
+	wnow=$(filecon $W)
+	why="$W '$wnow' (was '$worig')"
+	check "--linux: a refused job leaves the volume's label as it was" test "$wnow" = "$worig"
+	log "linux: SELinux block ends at $(cut -d' ' -f1 /proc/uptime) s"
+}
+
 if [ "$mode" = apparmor ]; then
 	linux_apparmor_tests
+else
+	linux_selinux_tests
 fi
