@@ -124,8 +124,9 @@ linux_selinux_tests() {
 	mkdir -p $W
 	worig=$(filecon $W)
 	setbool lockvm_vm_read_host_files 1
+	dmesg -c >/dev/null
 	x=$($L check 2>&1)
-	why="$(echo "$x" | grep -i boolean | tr '\n' '|')"
+	why="$(echo "$x" | grep -i selinux | tr '\n' '|') $(dmesg | grep -E "$DENIED_RE" | head -n 3 | tr '\n' '|')"
 	check "lockvm check names the boolean lockvm_vm_read_host_files, on" \
 		sh -c 'printf "%s\n" "$1" | grep -q "selinux: boolean lockvm_vm_read_host_files on"' - "$x"
 	dmesg -c >/dev/null
