@@ -65,21 +65,23 @@ linux_apparmor_tests() {
 		check "linux: the same job under $STACK_ENGINE stacked on the VM's profile, no denial" \
 			sh -c '[ "$1" = 0 ] && [ "$2" = "from the host" ] && ! grep -Eq "$3" /tmp/linux-stack.log' \
 			- "$rc" "$out" "$DENIED_RE"
-		linux_oci_run "process.apparmorProfile" "$STACK_ENGINE"
+		linux_oci_run "process.apparmorProfile" "$STACK_ENGINE" /srv/rootfs /srv/w
 	else
 		fail "linux: the engine profile $STACK_ENGINE of stack.sh is not loaded"
 	fi
 }
 
-# linux_oci_run KEY VALUE: lockvm-oci, as an engine drives it (issue 19),
-# runs a bundle whose root is a busybox tree and whose process carries
-# KEY (process.apparmorProfile or process.selinuxLabel) = VALUE: the job
-# reads the bind-mounted volume and its exit status is the runtime's.
+# linux_oci_run KEY VALUE ROOTFS VOLDIR: lockvm-oci, as an engine drives
+# it (issue 19), runs a bundle whose root is a busybox tree made at ROOTFS
+# and whose process carries KEY (process.apparmorProfile or
+# process.selinuxLabel) = VALUE: the job reads VOLDIR/in, bind-mounted at
+# /work, and its exit status is the runtime's.
 linux_oci_run() {
-	mkdir -p /srv/bundle /srv/rootfs/bin /srv/rootfs/work /srv/rootfs/proc /srv/rootfs/tmp
-	cp /bin/busybox /srv/rootfs/bin/busybox
-	ln -sf busybox /srv/rootfs/bin/sh
-	ln -sf busybox /srv/rootfs/bin/cat
+	rfs=$3
+	mkdir -p /srv/bundle $rfs/bin $rfs/work $rfs/proc $rfs/tmp
+	cp /bin/busybox $rfs/bin/busybox
+	ln -sf busybox $rfs/bin/sh
+	ln -sf busybox $rfs/bin/cat
 	cat >/srv/bundle/config.json <<EOF
 {
   "ociVersion": "1.1.0",
@@ -91,12 +93,12 @@ linux_oci_run() {
     "cwd": "/",
     "${1#process.}": "$2"
   },
-  "root": {"path": "/srv/rootfs", "readonly": true},
+  "root": {"path": "$rfs", "readonly": true},
   "hostname": "oci-e2e",
   "mounts": [
     {"destination": "/proc", "type": "proc", "source": "proc"},
     {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"},
-    {"destination": "/work", "type": "bind", "source": "/srv/w", "options": ["rbind", "rw"]}
+    {"destination": "/work", "type": "bind", "source": "$4", "options": ["rbind", "rw"]}
   ],
   "linux": {"namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "ipc"},
                            {"type": "uts"}, {"type": "mount"}]}
@@ -109,7 +111,7 @@ EOF
 	why="exit $rc: $(echo "$out" | tail -n 3 | tr '\n' '|'); $(grep -E "$DENIED_RE" /tmp/linux-oci.log | head -n 3 | tr '\n' '|')"
 	check "linux: lockvm-oci run of a busybox bundle with $1 $2: applied, the job's output and exit 7, no denial" \
 		sh -c '[ "$1" = 7 ] && printf "%s\n" "$2" | grep -qx "from the host" &&
-		! printf "%s\n" "$2" | grep -q "not stacked\|cannot be applied" && ! grep -Eq "$3" /tmp/linux-oci.log' \
+		! printf "%s\n" "$2" | grep -q "not stacked\|cannot be applied" && ! grep -E "$3" /tmp/linux-oci.log | grep -q lockvm' \
 		- "$rc" "$out" "$DENIED_RE"
 }
 
@@ -179,6 +181,17 @@ linux_selinux_tests() {
 	wnow=$(filecon $W)
 	why="$W '$wnow' (was '$worig')"
 	check "--linux: a refused job leaves the volume's label as it was" test "$wnow" = "$worig"
+	# lockvm-oci under SELinux: the engine's process.selinuxLabel is the
+	# VM's label; the engine labels what it gives the container, as podman
+	# does for a :Z volume (here the VM's image type at the label's level),
+	# and the image's root inherits lockvm_content_t from its directory.
+	OV=/srv/ow
+	mkdir -p $OV && echo "from the host" >$OV/in
+	$P setfilecon $OV system_u:object_r:lockvm_image_t:s0:c100,c200 &&
+		$P setfilecon $OV/in system_u:object_r:lockvm_image_t:s0:c100,c200 ||
+		fail "linux: labelling $OV for the OCI job"
+	linux_oci_run "process.selinuxLabel" "system_u:system_r:lockvm_vm_t:s0:c100,c200" \
+		/var/lib/lockvm/guests/ocirootfs $OV
 	log "linux: SELinux block ends at $(cut -d' ' -f1 /proc/uptime) s"
 }
 

@@ -28,6 +28,9 @@
  *                                     policy to /sys/fs/selinux/load, a
  *                                     compiled profile to apparmorfs .replace
  *   e2e_probe filecon PATH            prints the file's security.selinux
+ *   e2e_probe setfilecon PATH CONTEXT sets it (as chcon, which the e2e
+ *                                     initramfs lacks: an engine labelling
+ *                                     a container's volume)
  *   e2e_probe as selinux|apparmor LABEL [--uid UID:GID] EXE [ARGS...]
  *                                     exec EXE with the SELinux context or
  *                                     AppArmor profile LABEL (the same
@@ -72,9 +75,11 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: e2e_probe load FILE DEST | filecon PATH | as selinux|apparmor "
-			"LABEL EXE [ARGS...] | with memfd|socket CONTEXT N EXE [ARGS...] | "
-			"try ACTION ARGS...\n");
+	fprintf(stderr,
+		"usage: e2e_probe load FILE DEST | filecon PATH | setfilecon PATH CONTEXT | "
+		"as selinux|apparmor "
+		"LABEL EXE [ARGS...] | with memfd|socket CONTEXT N EXE [ARGS...] | "
+		"try ACTION ARGS...\n");
 	return 2;
 }
 
@@ -128,6 +133,16 @@ static int filecon(const char *path)
 	}
 	con[n] = '\0';
 	printf("%s\n", con);
+	return 0;
+}
+
+static int setfilecon(const char *path, const char *context)
+{
+	if (lsetxattr(path, "security.selinux", context, strlen(context) + 1, 0) < 0) {
+		fprintf(stderr, "e2e_probe: lsetxattr(%s, security.selinux, %s): %s\n", path,
+			context, strerror(errno));
+		return 1;
+	}
 	return 0;
 }
 
@@ -378,6 +393,8 @@ int main(int argc, char **argv)
 		return load_file(argv[2], argv[3]);
 	if (strcmp(argv[1], "filecon") == 0 && argc == 3)
 		return filecon(argv[2]);
+	if (strcmp(argv[1], "setfilecon") == 0 && argc == 4)
+		return setfilecon(argv[2], argv[3]);
 	if (strcmp(argv[1], "as") == 0 && argc >= 5)
 		return exec_as(argv[2], argv[3], argv + 4);
 	if (strcmp(argv[1], "with") == 0 && argc >= 6)
