@@ -123,6 +123,25 @@ static int find_in_tree(int root_fd, const char *path)
 	return fd;
 }
 
+/* Whether path is at or beneath a mount the VM makes over its tree: /tmp,
+ * a --tmpfs (/dev/shm too), /dev, /proc, /sys; what the tree has there the
+ * VM does not see. */
+static bool under_vm_mount(const struct run_options *o, const char *path)
+{
+	static const char *const own[] = {"/tmp", "/dev", "/proc", "/sys"};
+	for (unsigned i = 0; i < sizeof(own) / sizeof(own[0]) + o->tmpfs_count; i++) {
+		const char *m = i < sizeof(own) / sizeof(own[0])
+				    ? own[i]
+				    : o->tmpfs_path[i - sizeof(own) / sizeof(own[0])];
+		size_t n = strlen(m);
+		while (n > 1 && m[n - 1] == '/')
+			n--;
+		if (strncmp(path, m, n) == 0 && (path[n] == '/' || path[n] == '\0'))
+			return true;
+	}
+	return false;
+}
+
 /*
  * Where the VM will find path: beneath the volume mounted deepest above
  * it, else in the tree; relative to --workdir when it is relative (as
@@ -152,6 +171,8 @@ static int find_in_vm(const struct run_options *o, int root_fd, const char *path
 			at = n;
 		}
 	}
+	if (!in && under_vm_mount(o, path))
+		return -ENOENT; /* the VM's own there: the tree's file is hidden */
 	if (!in)
 		return find_in_tree(root_fd, path);
 	return find_in_tree(in->dir_fd, path[at] ? path + at : ".");
@@ -182,6 +203,10 @@ void find_guest_in_tree(const struct run_options *o)
 		}
 	}
 	close(root_fd);
+	if (fd < 0 && o->guest[0] == '/' && under_vm_mount(o, o->guest))
+		die("%s: %s in --fs %s: the VM mounts its own file system there (/tmp, /dev, "
+		    "/proc, /sys or a --tmpfs); give the program's directory with --volume",
+		    o->guest, strerror(ENOENT), o->fs_dir);
 	if (fd < 0)
 		die("%s: %s in --fs %s", o->guest, strerror(-fd), o->fs_dir);
 	close(fd); /* O_PATH: looked up, never opened for reading */
