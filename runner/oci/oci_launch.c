@@ -15,7 +15,9 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "install_dirs.h"
+#include "oci.h"
 #include "oci_hooks.h"
 #include "util.h"
 
@@ -99,6 +101,41 @@ static int launch_ident_args(const struct oci_config *c, struct oci_launch *l, i
 	return n;
 }
 
+/*
+ * process.selinuxLabel as the VM's --label. An engine gives its own
+ * domain (podman and Kubernetes: container_t at the container's level
+ * s0:cX,cY, the level it labelled the container's volumes and root with):
+ * the VM runs in lockvm's VM domain ([labels] type, lockvm_vm_t) at that
+ * level, so the engine's MCS separation holds and lockvm's policy applies
+ * (the supervisor may not enter the engine's domain). A label already of
+ * lockvm's type is taken as given.
+ */
+static int vm_label(const char *given, char *out, size_t len, char *err, size_t errlen)
+{
+	const char *type = given, *level = NULL;
+	for (int colons = 0; colons < 2 && type; colons++)
+		if ((type = strchr(type, ':')))
+			type++;
+	if (type)
+		level = strchr(type, ':');
+	struct lockvm_config cfg;
+	if (!level || level == type || !level[1]) /* lockvm run refuses it, saying why */
+		return snprintf(out, len, "%s", given) < (int)len ? 0 : -1;
+	if (config_load(&cfg, err, errlen) < 0)
+		return -1;
+	if ((size_t)(level - type) == strlen(cfg.vm_type) &&
+	    strncmp(type, cfg.vm_type, (size_t)(level - type)) == 0) {
+		snprintf(out, len, "%s", given);
+		return 0;
+	}
+	if ((size_t)snprintf(out, len, "%s:%s:%s%s", cfg.user, cfg.role, cfg.vm_type, level) >= len)
+		return err_fmt(err, errlen, "process.selinuxLabel: too long");
+	oci_warn("process.selinuxLabel %s: the VM runs as %s (lockvm's VM domain at the engine's "
+		 "level)",
+		 given, out);
+	return 0;
+}
+
 int oci_launch_prepare(const struct oci_bundle *b, const char *name, struct oci_launch *l,
 		       char *err, size_t errlen)
 {
@@ -162,8 +199,10 @@ int oci_launch_prepare(const struct oci_bundle *b, const char *name, struct oci_
 		a[n++] = c->apparmor_profile;
 	}
 	if (c->selinux_label && c->selinux_label[0]) {
+		if (vm_label(c->selinux_label, l->label, sizeof(l->label), err, errlen) < 0)
+			return -1;
 		a[n++] = "--label";
-		a[n++] = c->selinux_label;
+		a[n++] = l->label;
 	}
 	if (c->vm_mem) {
 		a[n++] = "--mem";

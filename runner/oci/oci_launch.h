@@ -21,6 +21,7 @@ struct oci_launch {
 	char user[32], groups[IDENT_MAX_GROUPS][16], rlimits[IDENT_RLIMITS][64];
 	char volumes[OCI_MAX_VOLUMES][2 * OCI_MAX_STRING + 4]; /* --volume SRC:DEST[:ro] */
 	char tmpfs[OCI_MAX_TMPFS][OCI_MAX_STRING + 32];	       /* --tmpfs DEST[:size=N] */
+	char label[OCI_MAX_STRING + 256]; /* --label: the engine's level in lockvm's VM type */
 };
 
 /* The registry name of container `id`: the id itself when lockvm takes it

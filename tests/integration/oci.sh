@@ -64,6 +64,16 @@ run_capture "${O[@]}" run --bundle "$BD" "$id"
 [ "$(grep -c "process.apparmorProfile containers-default-0.50: AppArmor is not enabled on this host, so the profile cannot be applied" <<<"$out")" = 1 ] &&
 	pass "oci: the engine's process.apparmorProfile is taken; without AppArmor, said in one warning line" ||
 	fail "oci: apparmorProfile: $(tr '\n' '|' <<<"$out")"
+# An engine's own SELinux domain (podman, Kubernetes: container_t at the
+# container's level): the VM runs in lockvm's VM domain at that level.
+BD8=$T_TMP/b8
+bundle "$BD8" 'd["process"]["args"] = ["sh", "-c", "echo hi"]
+d["process"]["selinuxLabel"] = "system_u:system_r:container_t:s0:c3,c4"'
+run_capture "${O[@]}" run --bundle "$BD8" "oci-sel-$$"
+[ "$rc" -eq 0 ] && grep -qx hi <<<"$out" &&
+	grep -q "process.selinuxLabel system_u:system_r:container_t:s0:c3,c4: the VM runs as system_u:system_r:lockvm_vm_t:s0:c3,c4 (lockvm's VM domain at the engine's level)" <<<"$out" &&
+	pass "oci: an engine's selinuxLabel of its own domain: the VM runs as lockvm_vm_t at its level, said in one line" ||
+	fail "oci: selinuxLabel container_t: rc=$rc $(tr '\n' '|' <<<"$out")"
 python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); p = d["processes"][0]
 sys.exit(not (d["complete"] and p["argv"] == ["sh", "-c", "echo hi; exit 3"] and p["exit_status"] == 3))' \
 	"$T_TMP/oci-record.json" 2>/dev/null && pass "oci: io.lockvm.record is the VM's --record (the job's argv and exit 3)" ||
