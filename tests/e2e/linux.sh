@@ -162,6 +162,36 @@ linux_selinux_tests() {
 	why="exit $rc: $(echo "$out" | tail -n 2 | tr '\n' '|')"
 	check "--linux --volume ,z read-write: refused (125), shared content is read-only to VMs" \
 		sh -c '[ "$1" = 125 ] && printf "%s\n" "$2" | grep -q "add :ro"' - "$rc" "$out"
+	# Another VM's volume: while VM lx runs with its ,Z volume, the probe
+	# in lx's own context reads the volume's file (the control) and the
+	# probe in another VM's (the same type at another pair, lx's uid so
+	# that only MCS decides) is denied.
+	echo "only lx" >$W/mine
+	out=$(timeout -k 5 60 $L run --name lx -d --linux --fs / --volume $W:/work,Z sleep 600 2>&1 </dev/null)
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		# Through a pipe: lockvm_t may not write a file the administrator made.
+		x=$($L inspect lx --json 2>&1)
+		echo "$x" >/tmp/lx.json
+		vmm_l=$(json_field /tmp/lx.json vmm_pid)
+		uid_l=$(json_field /tmp/lx.json uid):$(json_field /tmp/lx.json gid)
+		ctx_l=$(tr -d '\0' </proc/"$vmm_l"/attr/current 2>/dev/null)
+		other=${ctx_l%:s0:*}:s0:c500,c501
+		$P as selinux "$ctx_l" --uid "$uid_l" $EVIL try read $W/mine --expect "only lx" <&- >&- 2>&-
+		own=$?
+		dmesg -c >/dev/null
+		$P as selinux "$other" --uid "$uid_l" $EVIL try read $W/mine <&- >&- 2>&-
+		prc=$?
+		dmesg -c >/tmp/linux-other.log
+		why="own $own, other $prc ($ctx_l, $other): $(grep -E "$DENIED_RE" /tmp/linux-other.log | head -n 2 | sed 's/.*avc:/avc:/' | tr '\n' '|')"
+		check "--linux --volume ,Z: another VM's context may not read VM lx's volume (MCS, logged); lx's own may" \
+			sh -c '[ "$1" = 0 ] && [ "$2" = 1 ] && grep -q "avc: *denied .*scontext=[^ ]*:lockvm_vm_t:s0:c500,c501" /tmp/linux-other.log' \
+			- "$own" "$prc"
+		x=$(timeout 60 $L stop lx 2>&1) || log "lockvm stop lx: $(echo "$x" | tr '\n' '|')"
+		wait_gone "$vmm_l" || fail "--linux: VM lx still running after lockvm stop"
+	else
+		fail "--linux: lockvm run --name lx -d (exit $rc): $(echo "$out" | tail -n 3 | tr '\n' '|')"
+	fi
 	setbool lockvm_vm_read_host_files 0
 	# A tree of lockvm_content_t needs no boolean: made in the content
 	# directory lockvm.fc names, its entries inherit the type.
