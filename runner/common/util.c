@@ -182,6 +182,12 @@ void util_exe_dir(char *out, size_t len)
 		*slash = '\0';
 }
 
+bool path_beneath(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
 uint64_t now_ns(void)
 {
 	struct timespec ts;

@@ -62,6 +62,10 @@ void util_exe_dir(char *out, size_t len);
 /* Monotonic clock in nanoseconds. */
 uint64_t now_ns(void);
 
+/* Whether path lies at or beneath dir: dir itself or dir "/" something
+ * (both plain absolute paths: no trailing "/", no "." or ".."). */
+bool path_beneath(const char *path, const char *dir);
+
 /* write() all of buf, retrying on EINTR and short writes. 0 or -1. */
 int write_all(int fd, const void *buf, size_t len);
 

@@ -20,13 +20,6 @@ static bool plain_dir(const char *path)
 	return true;
 }
 
-/* Whether guest path a lies at or beneath b. */
-static bool beneath(const char *a, const char *b)
-{
-	size_t n = strlen(b);
-	return strncmp(a, b, n) == 0 && (a[n] == '\0' || a[n] == '/');
-}
-
 int volume_spec_parse(char *arg, struct volume_spec *spec, char *why, size_t len)
 {
 	*spec = (struct volume_spec){.host = arg};
@@ -60,7 +53,7 @@ int volume_spec_parse(char *arg, struct volume_spec *spec, char *why, size_t len
 			       given, guest);
 	static const char *const reserved[] = {"/proc", "/dev", "/sys"};
 	for (size_t i = 0; i < ARRAY_SIZE(reserved); i++)
-		if (beneath(guest, reserved[i]))
+		if (path_beneath(guest, reserved[i]))
 			return err_fmt(why, len, "%s: %s is the VM's own; a volume cannot cover it",
 				       given, reserved[i]);
 	if (strcmp(guest, "/tmp") == 0)

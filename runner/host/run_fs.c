@@ -129,16 +129,12 @@ static int find_in_tree(int root_fd, const char *path)
 static bool under_vm_mount(const struct run_options *o, const char *path)
 {
 	static const char *const own[] = {"/tmp", "/dev", "/proc", "/sys"};
-	for (unsigned i = 0; i < sizeof(own) / sizeof(own[0]) + o->tmpfs_count; i++) {
-		const char *m = i < sizeof(own) / sizeof(own[0])
-				    ? own[i]
-				    : o->tmpfs_path[i - sizeof(own) / sizeof(own[0])];
-		size_t n = strlen(m);
-		while (n > 1 && m[n - 1] == '/')
-			n--;
-		if (strncmp(path, m, n) == 0 && (path[n] == '/' || path[n] == '\0'))
+	for (unsigned i = 0; i < ARRAY_SIZE(own); i++)
+		if (path_beneath(path, own[i]))
 			return true;
-	}
+	for (unsigned i = 0; i < o->tmpfs_count; i++)
+		if (path_beneath(path, o->tmpfs_path[i]))
+			return true;
 	return false;
 }
 
@@ -161,14 +157,12 @@ static int find_in_vm(const struct run_options *o, int root_fd, const char *path
 		path++;
 	const struct run_volume *in = NULL;
 	size_t at = 0;
+	/* Guest paths are plain (volume_spec.c): no trailing "/". */
 	for (unsigned i = 0; i < o->volume_count; i++) {
 		const char *g = o->volumes[i].guest;
-		size_t n = strlen(g);
-		while (n > 1 && g[n - 1] == '/')
-			n--;
-		if (n > at && strncmp(path, g, n) == 0 && (path[n] == '/' || path[n] == '\0')) {
+		if (strlen(g) > at && path_beneath(path, g)) {
 			in = &o->volumes[i];
-			at = n;
+			at = strlen(g);
 		}
 	}
 	if (!in && under_vm_mount(o, path))

@@ -15,13 +15,6 @@
  * warning says so): a bound on the supervisor's stack and fds. */
 #define VOLUME_WALK_DEPTH 64
 
-/* Whether guest path a lies at or beneath b (both plain absolute paths). */
-static bool beneath(const char *a, const char *b)
-{
-	size_t n = strlen(b);
-	return strncmp(a, b, n) == 0 && (a[n] == '\0' || a[n] == '/');
-}
-
 void parse_volume(struct run_options *o, char *arg)
 {
 	struct volume_spec spec;
@@ -43,11 +36,11 @@ void check_volumes(const struct run_options *o)
 	for (unsigned i = 0; i < o->volume_count; i++) {
 		const char *g = o->volumes[i].guest;
 		for (unsigned j = 0; j < o->volume_count; j++)
-			if (j != i && beneath(g, o->volumes[j].guest))
+			if (j != i && path_beneath(g, o->volumes[j].guest))
 				die("--volume %s: overlaps the volume at %s (volumes may not nest)",
 				    g, o->volumes[j].guest);
 		for (unsigned j = 0; j < o->tmpfs_count; j++)
-			if (beneath(g, o->tmpfs_path[j]) || beneath(o->tmpfs_path[j], g))
+			if (path_beneath(g, o->tmpfs_path[j]) || path_beneath(o->tmpfs_path[j], g))
 				die("--volume %s: overlaps --tmpfs %s", g, o->tmpfs_path[j]);
 	}
 }
@@ -68,7 +61,7 @@ static void refuse_system_dir(const char *host, char real[PATH_MAX])
 		die_errno("--volume %s", host);
 	bool refused = false;
 	for (size_t i = 0; i < ARRAY_SIZE(kernel_views); i++)
-		refused |= beneath(real, kernel_views[i]);
+		refused |= path_beneath(real, kernel_views[i]);
 	for (size_t i = 0; i < ARRAY_SIZE(system_dirs); i++)
 		refused |= strcmp(real, system_dirs[i]) == 0;
 	if (refused)

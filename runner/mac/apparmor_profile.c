@@ -69,12 +69,6 @@ static const char *printable(const char *path, char *buf, size_t size)
 	return buf;
 }
 
-static bool path_is_under(const char *path, const char *dir)
-{
-	size_t len = strlen(dir);
-	return strncmp(path, dir, len) == 0 && (path[len] == '\0' || path[len] == '/');
-}
-
 static bool all_chars_in(const char *text, const char *allowed)
 {
 	return *text && strspn(text, allowed) == strlen(text);
@@ -221,14 +215,14 @@ int apparmor_path_validate(const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(host_directories); i++) {
-		if (path_is_under(path, host_directories[i])) {
+		if (path_beneath(path, host_directories[i])) {
 			set_error(err, errlen,
 				  "path '%s' is under %s, a host directory no VM may be given",
 				  shown, host_directories[i]);
 			return -1;
 		}
 	}
-	if (path_is_under(path, "/dev") && !is_allowed_device(path)) {
+	if (path_beneath(path, "/dev") && !is_allowed_device(path)) {
 		set_error(err, errlen,
 			  "path '%s' is under /dev and is not a disk device a VM may be given "
 			  "(/dev/sdX, vdX, xvdX, nvmeXnY, loopN, dm-N, zdN, mapper/NAME)",

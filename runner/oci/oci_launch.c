@@ -119,8 +119,11 @@ static int vm_label(const char *given, char *out, size_t len, char *err, size_t 
 	if (type)
 		level = strchr(type, ':');
 	struct lockvm_config cfg;
-	if (!level || level == type || !level[1]) /* lockvm run refuses it, saying why */
-		return snprintf(out, len, "%s", given) < (int)len ? 0 : -1;
+	/* given is at most OCI_MAX_STRING bytes (oci_json.c): it fits in out. */
+	if (!level || level == type || !level[1]) { /* lockvm run refuses it, saying why */
+		snprintf(out, len, "%s", given);
+		return 0;
+	}
 	if (config_load(&cfg, err, errlen) < 0)
 		return -1;
 	if ((size_t)(level - type) == strlen(cfg.vm_type) &&
