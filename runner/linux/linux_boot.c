@@ -129,11 +129,11 @@ static int load_first(struct linux_proc *proc, const uint8_t *file, uint64_t siz
 	first_filename(proc, filename, sizeof(filename));
 	/* No file from the runner: PROGRAM is in the tree (--fs), read as
 	 * execve reads it (the runner checked that it is there). */
-	uint8_t *read = NULL;
+	uint8_t *from_tree = NULL;
 	if (rc == 0 && !file) {
 		long lrc = 0;
-		file = read = linux_exec_read_path(proc, filename, &size, &lrc);
-		if (!read) {
+		file = from_tree = linux_exec_read_path(proc, filename, &size, &lrc);
+		if (!from_tree) {
 			rc = (int)lrc;
 			snprintf(err, errlen, "%.256s: %s in the VM's tree", filename,
 				 strerror(-rc));
@@ -143,7 +143,7 @@ static int load_first(struct linux_proc *proc, const uint8_t *file, uint64_t siz
 	}
 	if (rc == 0)
 		rc = linux_exec_load(proc, file, size, filename, &args, err, errlen);
-	linux_exec_file_put(read);
+	linux_exec_file_put(from_tree);
 	linux_exec_args_free(&args);
 	size_t used = strlen(err);
 	if (rc == -ENOENT && proc->fs.root_fd < 0 && used < errlen)
