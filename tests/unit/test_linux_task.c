@@ -12,14 +12,14 @@
 #include "linux_inet.h"
 #include "linux_pte.h"
 
-#define NR_CLOSE     3
-#define NR_NANOSLEEP 35
-#define NR_FORK	     57
-#define NR_WAIT4     61
-#define NR_KILL	     62
-#define NR_SETPGID   109
+#define NR_CLOSE      3
+#define NR_NANOSLEEP  35
+#define NR_FORK	      57
+#define NR_WAIT4      61
+#define NR_KILL	      62
+#define NR_SETPGID    109
 #define NR_EXIT_GROUP 231
-#define WNOHANG	     1
+#define WNOHANG	      1
 
 static struct vm vm;
 static struct linux_proc proc;
