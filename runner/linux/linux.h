@@ -30,6 +30,7 @@ struct linux_netcfg {
 	bool dhcp; /* lwIP's DHCP client asks on eth0; neither it nor ip: no eth0 */
 	uint32_t ip, gateway, dns;
 	unsigned prefix; /* 1..32 with ip */
+	bool user_link;	 /* --net user: passt is the only other node on eth0's link */
 };
 
 struct linux_config {

@@ -6,9 +6,11 @@
 #include "lwip/dns.h"
 #include "lwip/etharp.h"
 #include "lwip/ethip6.h"
+#include "lwip/nd6.h"
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
 #include "lwip/ip.h"
+#include "lwip/priv/nd6_priv.h"
 #include "lwip/priv/tcp_priv.h"
 #include "netif/ethernet.h"
 #include "nic.h"
@@ -79,6 +81,20 @@ static err_t eth0_init(struct netif *netif)
 	return ERR_OK;
 }
 
+/* --net user: passt is the only other node on eth0's link, so no address
+ * there can be a duplicate, and each is usable at once, without duplicate
+ * address detection (Linux's accept_dad=0). The first router solicitation
+ * then leaves from fe80:: — Debian 12's passt answers one sent from ::
+ * to ::, which nobody receives — and the RA's SLAAC address is there
+ * before the program starts (linux_net_tick). lwIP calls this whenever an
+ * address of eth0 changes state. */
+static void skip_dad(struct netif *netif)
+{
+	for (s8_t k = 0; k < LWIP_IPV6_NUM_ADDRESSES; k++)
+		if (ip6_addr_istentative(netif_ip6_addr_state(netif, k)))
+			netif_ip6_addr_set_state(netif, k, IP6_ADDR_PREFERRED);
+}
+
 void linux_netif_add(const struct linux_netcfg *cfg, const uint8_t mac[6], struct vm *vm)
 {
 	ip4_addr_t ip, mask, gw;
@@ -101,12 +117,20 @@ void linux_netif_add(const struct linux_netcfg *cfg, const uint8_t mac[6], struc
 	}
 	/* IPv6: fe80:: from the MAC, and addresses from the router's
 	 * advertisements (SLAAC), as a Linux interface does by default. */
+	if (cfg->user_link)
+		netif_set_status_callback(&eth0, skip_dad);
 	netif_create_ip6_linklocal_address(&eth0, 1);
 	eth0.ip6_autoconfig_enabled =
 	    1;			  /* netif_set_ip6_autoconfig_enabled without its NULL check */
 	netif_set_default(&eth0); /* the gateway's route; 127/8 stays on loopback */
 	netif_set_link_up(&eth0);
 	netif_set_up(&eth0);
+	/* The router solicitation now, not at the ND timer's next tick a
+	 * second on: passt answers it before the DHCP offer, in order, so
+	 * the lease wait covers IPv6 too. On a bridge the link-local address
+	 * is still tentative here, and the tick sends it once DAD is done. */
+	if (cfg->user_link)
+		nd6_tmr();
 	if (cfg->dhcp)
 		(void)dhcp_start(&eth0);
 }
@@ -380,6 +404,15 @@ void linux_netif_view(struct netlink_view *v)
 			continue; /* free, or still tentative (duplicate address detection) */
 		memcpy(e->ip6[e->ip6_count], netif_ip6_addr(&eth0, k)->addr, 16);
 		e->ip6_prefix[e->ip6_count++] = 64; /* link-local and SLAAC are /64 */
+	}
+	/* The default router a router's advertisement gave (lwIP's list). */
+	for (int k = 0; k < LWIP_ND6_NUM_ROUTERS && !e->gw6_set; k++) {
+		const struct nd6_router_list_entry *r = &default_router_list[k];
+		if (r->neighbor_entry && r->invalidation_timer > 0 &&
+		    r->neighbor_entry->netif == &eth0) {
+			memcpy(e->gw6, r->neighbor_entry->next_hop_address.addr, 16);
+			e->gw6_set = true;
+		}
 	}
 	v->dhcp = netif_dhcp_data(&eth0) != NULL;
 	if (!e->ip4)

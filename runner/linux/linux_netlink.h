@@ -27,6 +27,8 @@ struct netlink_iface {
 	unsigned ip6_count;
 	uint8_t ip6[NETLINK_IP6_MAX][16];
 	uint8_t ip6_prefix[NETLINK_IP6_MAX];
+	bool gw6_set; /* a router's advertisement gave a default route, via gw6 */
+	uint8_t gw6[16];
 };
 
 /* lo, then eth0 when the VM has one. */

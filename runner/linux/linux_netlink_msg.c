@@ -188,6 +188,61 @@ static void route_msg(struct out *o, const struct netlink_iface *i, bool dflt, b
 	msg_end(o);
 }
 
+/* An IPv6 route of interface i, as Linux lists them in the main table: to
+ * the /prefix of dst, or (gw) the default route via gw that a router's
+ * advertisement gave (protocol ra). Both scope universe, as IPv6 routes are. */
+static void route6_msg(struct out *o, const struct netlink_iface *i, const uint8_t *dst,
+		       unsigned prefix, const uint8_t *gw, uint32_t seq, uint32_t portid)
+{
+	msg_begin(o, RTM_NEWROUTE, NLM_F_MULTI, seq, portid);
+	/* family, dst_len, src_len, tos, table (main), protocol (kernel 2, ra 9),
+	 * scope (universe), type (unicast), flags */
+	const uint8_t head[8] = {L_AF_INET6, gw ? 0 : (uint8_t)prefix, 0, 0, 254, gw ? 9 : 2, 0, 1};
+	put(o, head, 8);
+	const uint32_t flags = 0;
+	put(o, &flags, 4);
+	attr_u32(o, 15, 254); /* RTA_TABLE */
+	if (gw) {
+		attr(o, 5, gw, 16); /* RTA_GATEWAY */
+	} else {
+		uint8_t net[16] = {0};
+		memcpy(net, dst, prefix / 8); /* /64 and /128: whole bytes */
+		attr(o, 1, net, 16);	      /* RTA_DST */
+	}
+	attr_u32(o, 6, gw ? 1024 : 256);    /* RTA_PRIORITY: Linux's metrics */
+	attr_u32(o, 4, (uint32_t)i->index); /* RTA_OIF */
+	msg_end(o);
+}
+
+/* Routes of family 0 (both), AF_INET or AF_INET6 for every interface. */
+static void routes(struct out *o, const struct netlink_view *v, uint8_t family, uint32_t seq,
+		   uint32_t portid)
+{
+	for (unsigned k = 0; (family == 0 || family == L_AF_INET) && k < v->count; k++) {
+		const struct netlink_iface *i = &v->ifs[k];
+		if (i->loopback || !i->ip4)
+			continue; /* lo's routes live in the local table, not dumped here */
+		route_msg(o, i, false, v->dhcp, seq, portid);
+		if (i->gw4)
+			route_msg(o, i, true, v->dhcp, seq, portid);
+	}
+	for (unsigned k = 0; (family == 0 || family == L_AF_INET6) && k < v->count; k++) {
+		const struct netlink_iface *i = &v->ifs[k];
+		unsigned n = i->ip6_count < NETLINK_IP6_MAX ? i->ip6_count : NETLINK_IP6_MAX;
+		for (unsigned a = 0; a < n; a++) {
+			unsigned prefix = i->ip6_prefix[a] > 128 ? 128 : i->ip6_prefix[a] & ~7U;
+			bool seen = false; /* one route per prefix, however many addresses in it */
+			for (unsigned b = 0; b < a; b++)
+				seen |= i->ip6_prefix[b] == i->ip6_prefix[a] &&
+					memcmp(i->ip6[a], i->ip6[b], prefix / 8) == 0;
+			if (!seen)
+				route6_msg(o, i, i->ip6[a], prefix, NULL, seq, portid);
+		}
+		if (i->gw6_set)
+			route6_msg(o, i, NULL, 0, i->gw6, seq, portid);
+	}
+}
+
 /* The interface a non-dump RTM_GETLINK names: by index, else IFLA_IFNAME. */
 static const struct netlink_iface *link_named(const struct netlink_view *v, const uint8_t *p,
 					      size_t len)
@@ -257,15 +312,8 @@ static void answer(struct out *o, const struct netlink_view *v, const uint8_t *r
 			     a++)
 				addr6_msg(o, i, a, seq, portid);
 		}
-	} else if (type == RTM_GETROUTE && (family == 0 || family == L_AF_INET)) {
-		for (unsigned k = 0; k < v->count; k++) {
-			const struct netlink_iface *i = &v->ifs[k];
-			if (i->loopback || !i->ip4)
-				continue; /* lo's routes live in the local table, not dumped here */
-			route_msg(o, i, false, v->dhcp, seq, portid);
-			if (i->gw4)
-				route_msg(o, i, true, v->dhcp, seq, portid);
-		}
+	} else if (type == RTM_GETROUTE) {
+		routes(o, v, family, seq, portid);
 	}
 	/* Any other GET dump (neighbours, rules, qdiscs...): empty. */
 	if (dump) {

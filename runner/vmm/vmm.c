@@ -166,6 +166,7 @@ static void parse_options(int argc, char **argv, struct vmm_options *o)
 	o->linux_ids.rlimit_set = l.rlimit_set;
 	memcpy(o->linux_ids.rlimits, l.rlimits, sizeof(l.rlimits));
 	o->linux_ids.net = (struct linux_netcfg){.dhcp = l.flags & LAUNCH_NET_DHCP,
+						 .user_link = l.flags & LAUNCH_NET_STREAM,
 						 .ip = l.net_ip,
 						 .prefix = l.net_prefix,
 						 .gateway = l.net_gateway,

@@ -27,7 +27,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		     .gw4 = 0x01004d0a,
 		     .ip6_count = 2,
 		     .ip6 = {{0xfe, 0x80, [8] = 2, [15] = 1}, {0xfd, 0x77, [15] = 2}},
-		     .ip6_prefix = {64, 64}}},
+		     .ip6_prefix = {64, 64},
+		     .gw6_set = true,
+		     .gw6 = {0xfe, 0x80, [8] = 2, [15] = 0xfe}}},
 	};
 	static uint8_t out[NETLINK_REPLY_MAX];
 	long n = linux_netlink_answer(&view, data, size, 1234, out, sizeof(out));

@@ -192,7 +192,7 @@ try:
 except OSError as e:
     print("foreign", errno.errorcode[e.errno])
 sys.stdout.flush()
-os.system("ip -6 addr show dev eth0")
+os.system("ip -6 addr show dev eth0; ip -6 route")
 '
 	if [ "$rc" -eq 0 ] && grep -qx "payload-$$" <<<"$out"; then
 		pass "linux_nic: python3 urllib fetches over IPv6 from [fd77::1] with a SLAAC address"
@@ -204,6 +204,13 @@ os.system("ip -6 addr show dev eth0")
 		pass "linux_nic: ip -6 addr shows eth0's link-local and SLAAC addresses"
 	else
 		fail "linux_nic: ip -6 addr: $(tr '\n' '|' <<<"$out" | tail -c 400)"
+	fi
+	if grep -q "^fd77::/64 dev eth0 proto kernel metric 256" <<<"$out" &&
+		grep -q "^fe80::/64 dev eth0 proto kernel metric 256" <<<"$out" &&
+		grep -q "^::1 dev lo proto kernel metric 256" <<<"$out"; then
+		pass "linux_nic: ip -6 route shows the SLAAC prefix's, fe80::/64's and ::1's routes"
+	else
+		fail "linux_nic: ip -6 route: $(tr '\n' '|' <<<"$out" | tail -c 400)"
 	fi
 	if grep -qx "foreign EADDRNOTAVAIL" <<<"$out"; then
 		pass "linux_nic: bind to a foreign IPv6 address is EADDRNOTAVAIL"

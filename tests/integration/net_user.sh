@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# --net user (issue 18): the VM's NIC on passt, user-mode NAT started by the supervisor in its own process: a --linux job fetches a file from a server on the namespace's loopback through passt's gateway, a server in the VM is reached through --publish, bad --publish values are one line and exit 125, and no passt outlives its VM (normal end, --timeout, a killed supervisor). Everything runs in a network namespace this script makes.
+# --net user (issue 18): the VM's NIC on passt, user-mode NAT started by the supervisor in its own process: a --linux job fetches a file from a server on the namespace's loopback through passt's gateway, a server in the VM is reached through --publish, IPv6 (SLAAC from passt's router advertisement, there when the program starts; routes; a fetch over IPv6), bad --publish values are one line and exit 125, and no passt outlives its VM (normal end, --timeout, a killed supervisor). Everything runs in a network namespace this script makes.
 . "$(dirname "$0")/../lib.sh"
 if ! have_kvm; then skip "net_user: no usable /dev/kvm"; exit 0; fi
 for tool in ip nsenter python3 curl; do
@@ -12,7 +12,7 @@ BUSYBOX=$(command -v busybox || true)
 NS=lvusr$$
 BR=lvub$$
 BR=${BR:0:15}
-SRV_PID=""
+SRV_PID="" SRV6_PID=""
 # passt processes in the test's namespace (passt execs passt.avx2 where the CPU has it).
 passts() { for p in $(ip netns pids "$NS" 2>/dev/null); do
 	case $(cat /proc/"$p"/comm 2>/dev/null) in passt*) echo "$p" ;; esac
@@ -21,6 +21,7 @@ cleanup() {
 	# A passt this run left (only under a mutant): ended, so none outlives the test.
 	for p in $(passts); do kill -KILL "$p" 2>/dev/null; done
 	[ -n "$SRV_PID" ] && kill "$SRV_PID" 2>/dev/null
+	[ -n "$SRV6_PID" ] && kill "$SRV6_PID" 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
 	rm -rf "$T_TMP"
 }
@@ -31,15 +32,18 @@ printf '#!/bin/sh\nexec nsenter --net=/var/run/netns/%s "$@"\n' "$NS" >"$T_TMP/b
 printf '#!/bin/sh\nexec nsenter --net=/var/run/netns/%s "%s" "$@"\n' "$NS" "$LOCKVM" >"$T_TMP/bin/LV"
 chmod +x "$T_TMP/bin/"*
 PATH=$T_TMP/bin:$PATH
-# passt copies the addresses and the default route of the namespace's
-# interface: a bridge with an address and a route to a gateway nobody has.
-# The gateway, seen from the VM, is passt's way to the namespace's loopback.
+# passt copies the addresses and the default routes of the namespace's
+# interface: a bridge with addresses and routes to gateways nobody has.
+# A gateway, seen from the VM, is passt's way to the namespace's loopback.
 GW=10.78.0.254
+GW6=2001:db8:78::fe
 in_ns ip link set lo up
 in_ns ip link add "$BR" type bridge
 in_ns ip addr add 10.78.0.1/24 dev "$BR"
+in_ns ip addr add 2001:db8:78::1/64 dev "$BR" nodad
 in_ns ip link set "$BR" up
 in_ns ip route add default via "$GW" dev "$BR"
+in_ns ip -6 route add default via "$GW6" dev "$BR"
 
 no_passt_left() { # NAME: passt gone within 30 s of its VM's end
 	local left
@@ -59,9 +63,14 @@ echo "from-the-vm-$$" >"$T_TMP/vmwww/g.txt"
 (cd "$T_TMP/www" && exec nsenter --net=/var/run/netns/"$NS" python3 -m http.server --bind 127.0.0.1 8080) \
 	>"$T_TMP/srv.log" 2>&1 &
 SRV_PID=$!
-for _ in $(seq 50); do
-	in_ns python3 -c 'import socket; socket.create_connection(("127.0.0.1", 8080), 1)' 2>/dev/null && break
-	sleep 0.1
+(cd "$T_TMP/www" && exec nsenter --net=/var/run/netns/"$NS" python3 -m http.server --bind ::1 8080) \
+	>"$T_TMP/srv6.log" 2>&1 &
+SRV6_PID=$!
+for host in 127.0.0.1 ::1; do
+	for _ in $(seq 50); do
+		in_ns python3 -c 'import socket, sys; socket.create_connection((sys.argv[1], 8080), 1)' "$host" 2>/dev/null && break
+		sleep 0.1
+	done
 done
 
 # ---- bad input: one line, exit 125 ----
@@ -98,6 +107,26 @@ else
 fi
 expect "net_user: resolv.conf names passt's DNS (DHCP's)" 0 "nameserver " \
 	LV run --linux --fs / --net user --timeout 50 /bin/cat /etc/resolv.conf
+
+# ---- IPv6: passt's router advertisement, SLAAC, a fetch over IPv6 ----
+# The program's first call looks: the address must be there when it starts,
+# as the DHCP lease is (Debian 12's passt answers a solicitation sent from
+# :: to ::, so the VM must solicit from its link-local address).
+v6=$(LV run --linux --fs / --net user --timeout 50 /bin/sh -c 'ip -6 addr show dev eth0; ip -6 route' 2>&1)
+grep -Eq 'inet6 2001:db8:78:0:[0-9a-f:]+/64 scope global' <<<"$v6" &&
+	pass "net_user: eth0 has its SLAAC address in passt's prefix when the program starts" ||
+	fail "net_user: no SLAAC address at the program's start: $(tr '\n' '|' <<<"$v6")"
+grep -Eq '^2001:db8:78::/64 dev eth0 proto kernel' <<<"$v6" &&
+	grep -Eq '^default via fe80::[0-9a-f:]+ dev eth0 proto ra' <<<"$v6" &&
+	grep -Eq '^fe80::/64 dev eth0' <<<"$v6" &&
+	pass "net_user: ip -6 route shows the prefix, fe80::/64 and the advertised default route" ||
+	fail "net_user: ip -6 route: $(tr '\n' '|' <<<"$v6")"
+expect "net_user: python3 urllib fetches a file over IPv6 through passt" 0 "payload-$$" \
+	LV run --linux --fs / --net user --timeout 50 /usr/bin/python3 -- -c "$FETCH" "http://[$GW6]:8080/f.txt"
+if [ -n "$BUSYBOX" ]; then
+	expect "net_user: busybox wget fetches a file over IPv6 through passt" 0 "payload-$$" \
+		LV run --linux --fs / --net user --timeout 50 "$BUSYBOX" -- wget -q -O - "http://[$GW6]:8080/f.txt"
+fi
 
 # ---- inbound: --publish reaches a server in the VM ----
 PORT=$((20000 + $$ % 20000))

@@ -29,6 +29,8 @@
 #define LWIP_ICMP	    1
 #define LWIP_IPV6_MLD	    0
 #define LWIP_IPV6_AUTOCONFIG 1
+/* linux_netif.c's skip_dad: --net user's addresses are usable at once */
+#define LWIP_NETIF_STATUS_CALLBACK 1
 #define LWIP_IPV6_DHCP6	    0
 #define LWIP_IPV6_REASS	    0
 #define LWIP_IPV6_FRAG	    0
