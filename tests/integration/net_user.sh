@@ -143,6 +143,10 @@ for _ in $(seq 120); do
 done
 [ "$got" = "from-the-vm-$$" ] && pass "net_user: --publish $PORT:8000 reaches python3 -m http.server in the VM" ||
 	fail "net_user: --publish: got '$got'; $(tail -n 3 "$T_TMP/pub.out" | tr '\n' '|')"
+# passt's IPv6 socket on the port reaches the VM's SLAAC address (the server is on [::]).
+got6=$(in_ns curl -s -m 10 "http://[::1]:$PORT/g.txt" 2>&1)
+[ "$got6" = "from-the-vm-$$" ] && pass "net_user: --publish reaches the server in the VM over IPv6 too" ||
+	fail "net_user: --publish over IPv6: got '$got6'"
 info=$(LOCKVM_ROOT=$LOCKVM_ROOT "$LOCKVM" inspect "$name" 2>&1)
 net_line=$(grep '^net:' <<<"$info")
 grep -q 'kind=user' <<<"$net_line" && grep -q 'tx_frames=[1-9]' <<<"$net_line" &&
