@@ -9,7 +9,7 @@ libcs="glibc"
 if [ -x "$LX/lx_inet.musl" ]; then libcs="glibc musl"; else skip "linux_inet: musl-gcc not installed, musl programs not built"; fi
 
 for libc in $libcs; do
-	run_checks lx_inet "$libc" all 33
+	run_checks lx_inet "$libc" all 34
 	run_checks lx_inet "$libc" hostile 6
 done
 
