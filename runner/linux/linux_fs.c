@@ -238,7 +238,8 @@ int linux_fs_resolve(struct linux_fs *fs, struct linux_node *cwd, const char *pa
 			     ? linux_fs_entry(fs, node, name, len, &child)
 			     : linux_fs_child(fs, node, name, len, &child);
 		if (rc < 0) {
-			if (rc == -ENOENT && (flags & LINUX_RESOLVE_RECORD) && fs->walked)
+			if (rc == -ENOENT && (flags & LINUX_RESOLVE_RECORD) && fs->walked &&
+			    !(is_last && (flags & LINUX_RESOLVE_MAKES)))
 				fs->walked(fs, node, name, len, NULL);
 			if (rc == -ENOENT && is_last && parent && last && len < last_size) {
 				*parent = node;

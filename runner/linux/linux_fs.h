@@ -212,6 +212,9 @@ struct linux_node *linux_fs_lookup(struct linux_fs *fs, struct linux_node *dir, 
 /* A guest call's own walk: tell fs->walked (--record) of each symlink it
  * follows and of the component it finds missing. */
 #define LINUX_RESOLVE_RECORD 128u
+/* With RECORD: the last component, when missing, is the name the call
+ * makes (O_CREAT, mkdir...), not a lookup that found nothing ("absent"). */
+#define LINUX_RESOLVE_MAKES 256u
 
 /*
  * Resolves `path` from `cwd` inside the tree: ".." stops at the root and

@@ -445,10 +445,11 @@ static long do_open(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, uin
 	unsigned acc = (unsigned)flags & O_ACCMODE;
 	if (acc == 3)
 		return -EINVAL;
-	/* --record: not for O_CREAT, whose missing name it makes (created). */
+	/* --record: an O_CREAT open's missing last name is made (created), not absent. */
 	rc = linux_fs_resolve(&proc->fs, dir, path,
 			      resolve | ((flags & L_O_NOFOLLOW) ? 0 : LINUX_RESOLVE_FOLLOW) |
-				  ((flags & L_O_CREAT) ? 0 : LINUX_RESOLVE_RECORD),
+				  LINUX_RESOLVE_RECORD |
+				  ((flags & L_O_CREAT) ? LINUX_RESOLVE_MAKES : 0),
 			      &node, &parent, last, sizeof(last));
 	if ((flags & L_O_TMPFILE) == L_O_TMPFILE)
 		return rc < 0 ? rc : open_tmpfile(proc, node, flags, mode);
@@ -1045,9 +1046,11 @@ long linux_parent_at(struct linux_proc *proc, uint64_t dirfd, uint64_t upath,
 	struct linux_node *dir, *node;
 	if ((rc = start_dir(proc, dirfd, path, &dir)) < 0)
 		return rc;
-	/* the entry itself: a hard link's own parent and name */
-	rc = linux_fs_resolve(&proc->fs, dir, path, LINUX_RESOLVE_ENTRY, &node, parent, last,
-			      last_size);
+	/* the entry itself: a hard link's own parent and name; --record sees
+	 * the symlinks and missing directories on the way, not the last name */
+	rc = linux_fs_resolve(&proc->fs, dir, path,
+			      LINUX_RESOLVE_ENTRY | LINUX_RESOLVE_RECORD | LINUX_RESOLVE_MAKES,
+			      &node, parent, last, last_size);
 	*exists = rc == 0;
 	if (rc == 0) {
 		if (*kind != LAST_NAME)

@@ -115,6 +115,22 @@ grep -qx '#!/bin/cat' <<<"$out" && [ "$res" = ok ] &&
 	pass "the dynamic loader (PT_INTERP, $LD) and a #! line's program: executed, hashed" ||
 	fail "loaded: $res $(tr '\n' '|' <<<"$out")"
 
+# Names made through a symlinked directory (an O_CREAT open, mkdir, ln -s):
+# the link crossed is "stat", the name "created", never "absent"; a missing
+# directory on the way is "absent".
+mkdir -p "$TR/real"; ln -s real "$TR/dlink"; chmod -R a+rwX "$TR/real"
+REC6=$T_TMP/out/makes.json
+run_capture "$LOCKVM" run --linux --fs / --volume "$TR:/t" --record "$REC6" /bin/sh -- -c \
+	"echo x >$TRR/dlink/new && mkdir $TRR/dlink/sub && ln -s new $TRR/dlink/sym && ! (echo y >$TRR/nodir2/f) 2>/dev/null; exit 0"
+res=$(check "$REC6" "ops('$TRR/dlink') == {'stat'}" \
+	"'created' in ops('$TRR/real/new') and 'absent' not in ops('$TRR/real/new')" \
+	"'created' in ops('$TRR/real/sub') and 'absent' not in ops('$TRR/real/sub')" \
+	"'created' in ops('$TRR/real/sym') and 'absent' not in ops('$TRR/real/sym')" \
+	"ops('$TRR/nodir2') == {'absent'} and '$TRR/nodir2/f' not in paths")
+[ "$rc" -eq 0 ] && [ "$res" = ok ] &&
+	pass "names made through a symlinked directory: the link \"stat\", the names \"created\"; a missing directory on the way \"absent\"" ||
+	fail "made through a link: exit $rc: $res $(tr '\n' '|' <<<"$out")"
+
 # --timeout: the record is still written, with the job's processes as they were.
 REC2=$T_TMP/out/timeout.json
 run_capture "$LOCKVM" run --linux --fs "$TR" --timeout 2 --record "$REC2" /bin/sh -- -c 'cat /etc/input >/dev/null; sleep 100'
