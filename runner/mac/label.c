@@ -85,6 +85,15 @@ int label_pick_pair(const struct lockvm_config *cfg, const uint32_t *used, size_
 	return -1;
 }
 
+const char *label_level(const char *context)
+{
+	const char *p = context;
+	for (int colons = 0; colons < 3 && p; colons++)
+		if ((p = strchr(p, ':')))
+			p++;
+	return p;
+}
+
 void label_format(const struct lockvm_config *cfg, struct vm_label *l)
 {
 	if (l->kind == LABEL_NONE) {
@@ -94,12 +103,7 @@ void label_format(const struct lockvm_config *cfg, struct vm_label *l)
 	snprintf(l->content, sizeof(l->content), "%s:object_r:%s:s0", cfg->user, cfg->content_type);
 	if (l->kind == LABEL_STATIC) {
 		/* The image gets the static context's level with the image type. */
-		const char *level = l->process;
-		for (int colons = 0; colons < 3 && level; colons++) {
-			level = strchr(level, ':');
-			if (level)
-				level++;
-		}
+		const char *level = label_level(l->process);
 		snprintf(l->image, sizeof(l->image), "%s:object_r:%s:%s", cfg->user,
 			 cfg->image_type, level ? level : "s0");
 		return;

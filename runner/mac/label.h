@@ -50,6 +50,10 @@ void label_format(const struct lockvm_config *cfg, struct vm_label *label);
  */
 int label_static_check(const char *context, char *err, size_t errlen);
 
+/* The level of a user:role:type:level context (what follows its third
+ * ':'), or NULL when it has fewer parts. */
+const char *label_level(const char *context);
+
 /* Reads the pair out of a context "...:s0:cA,cB". Returns 0 or -1. */
 int label_pair_of(const char *context, int *a, int *b);
 

@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "install_dirs.h"
+#include "label.h"
 #include "oci.h"
 #include "oci_hooks.h"
 #include "util.h"
@@ -112,12 +113,11 @@ static int launch_ident_args(const struct oci_config *c, struct oci_launch *l, i
  */
 static int vm_label(const char *given, char *out, size_t len, char *err, size_t errlen)
 {
-	const char *type = given, *level = NULL;
-	for (int colons = 0; colons < 2 && type; colons++)
-		if ((type = strchr(type, ':')))
-			type++;
-	if (type)
-		level = strchr(type, ':');
+	const char *level = label_level(given), *type = level ? level - 1 : NULL;
+	while (type && type > given && type[-1] != ':')
+		type--; /* back to the type's first character */
+	if (level)
+		level--; /* from its ':', as the label lockvm writes takes it */
 	struct lockvm_config cfg;
 	/* given is at most OCI_MAX_STRING bytes (oci_json.c): it fits in out. */
 	if (!level || level == type || !level[1]) { /* lockvm run refuses it, saying why */

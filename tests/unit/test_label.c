@@ -1,4 +1,4 @@
-/* Unit tests of per-VM labels: dynamic pair picking, label formats, static context checks and pair parsing (runner/mac/label.c). */
+/* Unit tests of per-VM labels: dynamic pair picking, label formats, static context checks, a context's level and pair parsing (runner/mac/label.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -210,6 +210,16 @@ static void pair_of_parses_and_refuses(void **state)
 }
 
 /* label: the kinds have their documented names */
+static void level_is_after_the_third_colon(void **state)
+{
+	assert_string_equal(label_level("u:r:t:s0:c1,c2"), "s0:c1,c2");
+	assert_string_equal(label_level("u:r:t:s0-s0:c0.c1023"), "s0-s0:c0.c1023");
+	assert_string_equal(label_level("u:r::s0"), "s0");
+	assert_string_equal(label_level("u:r:t:"), "");
+	assert_null(label_level("u:r:t"));
+	assert_null(label_level("unconfined"));
+}
+
 static void kind_names(void **state)
 {
 	assert_string_equal(label_kind_name(LABEL_DYNAMIC), "dynamic");
@@ -230,6 +240,7 @@ int main(void)
 	    cmocka_unit_test(static_check_accepts_well_formed),
 	    cmocka_unit_test(static_check_refuses_malformed),
 	    cmocka_unit_test(pair_of_parses_and_refuses),
+	    cmocka_unit_test(level_is_after_the_third_colon),
 	    cmocka_unit_test(kind_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
