@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bufwrite.h"
 #include "launch.h"
 #include "record_wire.h"
 #include "util.h"
@@ -142,32 +143,13 @@ static int record_check(const uint8_t *rec, size_t len, struct header *h, char *
 }
 
 struct writer {
-	int fd;
-	bool failed, full; /* full: an entry was left out at LAUNCH_RECORD_MAX_OUTPUT */
-	uint64_t total;	   /* bytes put so far */
-	size_t used;
-	char buf[1u << 16];
+	struct bufwrite out;
+	bool full; /* an entry was left out at LAUNCH_RECORD_MAX_OUTPUT */
 };
-
-static void flush(struct writer *w)
-{
-	if (!w->failed && w->used && write_all(w->fd, w->buf, w->used) < 0)
-		w->failed = true;
-	w->used = 0;
-}
 
 static void put(struct writer *w, const char *s, size_t len)
 {
-	w->total += len;
-	while (len) {
-		if (w->used == sizeof(w->buf))
-			flush(w);
-		size_t n = sizeof(w->buf) - w->used < len ? sizeof(w->buf) - w->used : len;
-		memcpy(w->buf + w->used, s, n);
-		w->used += n;
-		s += n;
-		len -= n;
-	}
+	bufwrite_put(&w->out, s, len);
 }
 
 static void put_text(struct writer *w, const char *s)
@@ -182,7 +164,7 @@ static void put_entry(struct writer *w, json_object *o, bool *first)
 	size_t len;
 	const char *s = json_object_to_json_string_length(
 	    o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-	if (w->full || w->total + len + 4 > LAUNCH_RECORD_MAX_OUTPUT - 4096) {
+	if (w->full || w->out.total + len + 4 > LAUNCH_RECORD_MAX_OUTPUT - 4096) {
 		w->full = true;
 	} else {
 		put(w, *first ? "\n  " : ",\n  ", *first ? 3 : 4);
@@ -355,7 +337,7 @@ int record_json_write(const uint8_t *rec, size_t len, int fd, char *why, size_t 
 		free(w);
 		return refuse(why, whylen, "out of memory for %u paths", h.npaths);
 	}
-	w->fd = fd;
+	w->out.fd = fd;
 	/* The lists first, one entry at a time (never the whole record as one
 	 * json-c tree in memory); the fields saying whether they are whole last. */
 	bool first = true;
@@ -399,8 +381,8 @@ int record_json_write(const uint8_t *rec, size_t len, int fd, char *why, size_t 
 	put(w, s + 1, tlen - 1); /* its fields, after this object's own opening brace */
 	json_object_put(tail);
 	put_text(w, "\n");
-	flush(w);
-	bool failed = w->failed;
+	bufwrite_flush(&w->out);
+	bool failed = w->out.failed;
 	free(w);
 	free(paths);
 	return failed ? -2 : 0;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "arch.h"
+#include "bufwrite.h"
 #include "linux.h"
 
 /* Slots of the path index: twice the paths, so probes stay short. */
@@ -539,42 +540,7 @@ void linux_record_exit(struct linux_proc *proc, struct linux_task *t, int wstatu
 
 /* ---- the binary record (record_wire.h) ---- */
 
-struct writer {
-	int fd;
-	bool failed;
-	size_t used;
-	uint8_t buf[1u << 16];
-};
-
-static void flush(struct writer *w)
-{
-	for (size_t done = 0; done < w->used && !w->failed;) {
-		ssize_t n = write(w->fd, w->buf + done, w->used - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			w->failed = true;
-		else
-			done += (size_t)n;
-	}
-	w->used = 0;
-}
-
-static void put(struct writer *w, const void *p, size_t len)
-{
-	const uint8_t *s = p;
-	while (len) {
-		if (w->used == sizeof(w->buf))
-			flush(w);
-		size_t n = sizeof(w->buf) - w->used < len ? sizeof(w->buf) - w->used : len;
-		memcpy(w->buf + w->used, s, n);
-		w->used += n;
-		s += n;
-		len -= n;
-	}
-}
-
-static void put_path(struct writer *w, const struct linux_record *r, const struct record_path *e)
+static void put_path(struct bufwrite *w, const struct linux_record *r, const struct record_path *e)
 {
 	uint8_t h[RECORD_WIRE_PATH] = {0};
 	record_wire_put16(h + RECORD_WIRE_PATH_OPS, e->ops);
@@ -585,11 +551,11 @@ static void put_path(struct writer *w, const struct linux_record *r, const struc
 		record_wire_put64(h + RECORD_WIRE_PATH_SIZE, e->size);
 		memcpy(h + RECORD_WIRE_PATH_SHA256, e->sha256, sizeof(e->sha256));
 	}
-	put(w, h, sizeof(h));
-	put(w, r->strings + e->text, e->len);
+	bufwrite_put(w, h, sizeof(h));
+	bufwrite_put(w, r->strings + e->text, e->len);
 }
 
-static void put_process(struct writer *w, const struct linux_record *r,
+static void put_process(struct bufwrite *w, const struct linux_record *r,
 			const struct record_process *p)
 {
 	uint8_t h[RECORD_WIRE_PROC];
@@ -602,8 +568,8 @@ static void put_process(struct writer *w, const struct linux_record *r,
 	record_wire_put32(h + RECORD_WIRE_PROC_ARGV, p->argv_len);
 	record_wire_put64(h + RECORD_WIRE_PROC_UTIME, p->utime_ns);
 	record_wire_put64(h + RECORD_WIRE_PROC_STIME, p->stime_ns);
-	put(w, h, sizeof(h));
-	put(w, r->strings + p->argv, p->argv_len);
+	bufwrite_put(w, h, sizeof(h));
+	bufwrite_put(w, r->strings + p->argv, p->argv_len);
 }
 
 void linux_record_write(struct linux_proc *proc)
@@ -646,21 +612,21 @@ void linux_record_write(struct linux_proc *proc)
 	record_wire_put64(h + RECORD_WIRE_AT_DROPPED_PATHS + 8, r->dropped_processes);
 	record_wire_put64(h + RECORD_WIRE_AT_DROPPED_PATHS + 16, r->dropped_renames);
 	record_wire_put64(h + RECORD_WIRE_AT_BODY, body);
-	static struct writer w;
-	w = (struct writer){.fd = r->fd};
-	put(&w, h, sizeof(h));
+	static struct bufwrite w;
+	w = (struct bufwrite){.fd = r->fd};
+	bufwrite_put(&w, h, sizeof(h));
 	for (uint32_t i = 0; i < r->npaths; i++)
 		put_path(&w, r, &r->paths[i]);
 	for (uint32_t i = 0; i < r->nrenames; i++) { /* indexes into paths */
 		uint8_t e[RECORD_WIRE_RENAME];
 		record_wire_put32(e, r->renames[i].from);
 		record_wire_put32(e + 4, r->renames[i].to);
-		put(&w, e, sizeof(e));
+		bufwrite_put(&w, e, sizeof(e));
 	}
 	for (uint32_t i = 0; i < nprocs; i++)
 		put_process(&w, r, &r->procs[i]);
-	put(&w, RECORD_WIRE_END, 8);
-	flush(&w);
+	bufwrite_put(&w, RECORD_WIRE_END, 8);
+	bufwrite_flush(&w);
 	if (w.failed)
 		fprintf(stderr, "lockvm: --record: writing the record: %s\n", strerror(errno));
 	close(r->fd);
