@@ -122,9 +122,15 @@ struct linux_fd_slot {
 	bool cloexec;
 };
 
-/* A supervisor-only map of all guest RAM (2 MiB pages) at PML4 slot 1 of
- * every address space: the flush stub writes page-table frames through it. */
-#define LINUX_PHYSMAP 0x8000000000ULL
+/* A program's addresses end below LINUX_USER_TOP (nearly 127 TiB, as
+ * Linux's 47-bit user space: ASan's shadow, Go's and V8's arena hints fit);
+ * the two PML4 slots above it, the last of the lower half, are the VM's in
+ * every address space. Slot 255: a supervisor-only map of all guest RAM
+ * (2 MiB pages) through which the flush stub writes page-table frames. Slot
+ * 254: the syscall doorbell page (LOCKVM_DOORBELL_GPA), user-writable. */
+#define LINUX_USER_TOP	  0x7f0000000000ULL
+#define LINUX_DOORBELL_VA LINUX_USER_TOP
+#define LINUX_PHYSMAP	  0x7f8000000000ULL
 /*
  * The page-table frames the VMM wrote since the program last ran, in the
  * runner's table area (count first, then their LINUX_PHYSMAP addresses).
@@ -174,6 +180,11 @@ struct linux_pages {
 /* A mapping record (Linux's VMA): [start, end) with its rights. */
 #define LINUX_VMA_SHARED   1u /* MAP_SHARED: fork shares it writable */
 #define LINUX_VMA_MAYWRITE 2u /* a shared file mapping of an fd open for writing */
+/* Private anonymous memory given a frame at its first access, not when it
+ * is mapped (MAP_NORESERVE). Other mappings get their frames at once: a
+ * first touch costs a VM exit here, a mapping's frames do not
+ * (docs/ARCHITECTURE.md). */
+#define LINUX_VMA_LAZY 4u
 struct linux_shm;
 struct linux_vma {
 	uint64_t start, end;
@@ -197,6 +208,7 @@ struct linux_mm {
 #define LINUX_MAX_KMAPS 8
 struct linux_kmap {
 	uint64_t addr, len, bits;
+	uint64_t phys; /* the guest-physical address at addr */
 };
 
 /* Who a task is (the VM's view): --user and --group-add for pid 1 and its
@@ -632,6 +644,9 @@ int linux_mm_cow(struct linux_proc *proc, uint64_t *pte);
  * forbid it), -EFAULT (past the end of the file), -ENOMEM. */
 int linux_mm_shm_fault(struct linux_proc *proc, const struct linux_vma *v, uint64_t addr,
 		       bool write);
+/* The page at addr of lazy mapping v (LINUX_VMA_LAZY) with no frame yet: a
+ * zeroed one, with the mapping's rights. 0, -EACCES (PROT_NONE), -ENOMEM. */
+int linux_mm_lazy_fault(struct linux_proc *proc, const struct linux_vma *v, uint64_t addr);
 /* Serves a page fault the program took: true when it may resume (a
  * copy-on-write page copied, or a stale TLB entry). */
 bool linux_mm_fault(struct linux_proc *proc, uint64_t addr, uint64_t error_code);

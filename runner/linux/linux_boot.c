@@ -25,7 +25,7 @@
 static void write_syscall_stub(struct linux_proc *proc)
 {
 	uint8_t *stub = guest_mem_ptr(&proc->vm->mem, LINUX_SYSCALL_STUB, PAGE);
-	uint64_t door = LINUX_SYSCALL_DOORBELL;
+	uint64_t door = LINUX_DOORBELL_VA + (LINUX_SYSCALL_DOORBELL - LOCKVM_DOORBELL_GPA);
 	memset(stub, 0xCC, PAGE);
 	stub[0] = 0xA3; /* mov %eax, moffs64 */
 	memcpy(stub + 1, &door, sizeof(door));

@@ -11,19 +11,17 @@
 
 /* mmap() hands out nothing below this (Linux's vm.mmap_min_addr). */
 #define LINUX_MMAP_MIN 0x10000ULL
-/* Program addresses end at the doorbell page (256 GiB): far above any
- * --mem, as a real kernel's address space is above its RAM. */
-#define LINUX_USER_TOP LOCKVM_DOORBELL_GPA
 
 static uint64_t page_up(uint64_t x)
 {
 	return (x + PAGE_MASK) & ~PAGE_MASK;
 }
 
-static void add_kmap(struct linux_proc *proc, uint64_t addr, uint64_t len, uint64_t bits)
+static void add_kmap(struct linux_proc *proc, uint64_t addr, uint64_t phys, uint64_t len,
+		     uint64_t bits)
 {
 	if (proc->nkmaps < LINUX_MAX_KMAPS)
-		proc->kmaps[proc->nkmaps++] = (struct linux_kmap){addr, len, bits};
+		proc->kmaps[proc->nkmaps++] = (struct linux_kmap){addr, len, bits, phys};
 }
 
 /* The pool ran out: the private mappings' page cache gives back what no
@@ -48,7 +46,8 @@ int linux_mm_init(struct linux_proc *proc, char *err, size_t errlen)
 		return -1;
 	}
 	/* The doorbell page: user-writable, never RAM, every write an exit. */
-	add_kmap(proc, LOCKVM_DOORBELL_GPA, PAGE, PTE_P | PTE_RW | PTE_US | PTE_NX | PTE_A | PTE_D);
+	add_kmap(proc, LINUX_DOORBELL_VA, LOCKVM_DOORBELL_GPA, PAGE,
+		 PTE_P | PTE_RW | PTE_US | PTE_NX | PTE_A | PTE_D);
 	proc->mm = linux_mm_new(proc);
 	if (!proc->mm) {
 		snprintf(err, errlen, "guest RAM too small for page tables");
@@ -76,7 +75,8 @@ void linux_mm_reserve(struct linux_proc *proc, uint64_t addr, uint64_t len, uint
 	if (!pte_bits)
 		return; /* below LOCKVM_RUNNER_END: never the program's anyway */
 	uint64_t bits = pte_bits | PTE_A | PTE_D;
-	add_kmap(proc, addr & ~PAGE_MASK, page_up(addr + len) - (addr & ~PAGE_MASK), bits);
+	add_kmap(proc, addr & ~PAGE_MASK, addr & ~PAGE_MASK,
+		 page_up(addr + len) - (addr & ~PAGE_MASK), bits);
 	for (uint64_t a = addr & ~PAGE_MASK; a < addr + len; a += PAGE) {
 		uint64_t *pte = linux_mm_pte(proc->mm, a, true);
 		if (pte) {
@@ -176,7 +176,9 @@ static int apply_prot(struct linux_proc *proc, const struct linux_vma *v, uint64
 {
 	bool shared = v->flags & LINUX_VMA_SHARED;
 	for (uint64_t a = start; a < end; a += PAGE) {
-		bool none = !prot_bits(v->prot, false);
+		/* A lazy mapping's pages get frames at their first access
+		 * (linux_mm_lazy_fault): only those that have one change. */
+		bool none = !prot_bits(v->prot, false) || (v->flags & LINUX_VMA_LAZY);
 		if (v->shm) {
 			/* A shared file page gets its frame at the first access
 			 * (linux_mm_shm_fault), and write at the first write. */
@@ -235,6 +237,23 @@ static int apply_range(struct linux_proc *proc, uint64_t addr, uint64_t end)
 			return rc;
 		a = e;
 	}
+	return 0;
+}
+
+int linux_mm_lazy_fault(struct linux_proc *proc, const struct linux_vma *v, uint64_t addr)
+{
+	if (!prot_bits(v->prot, false))
+		return -EACCES;
+	uint64_t *pte = linux_mm_pte(proc->mm, addr & ~PAGE_MASK, true);
+	if (!pte)
+		return -ENOMEM;
+	if (*pte & PTE_USED)
+		return 0; /* another access got it one */
+	uint64_t frame = linux_page_alloc(&proc->pages);
+	if (!frame)
+		return -ENOMEM;
+	*pte = frame | PTE_USED | prot_bits(v->prot, true);
+	linux_mm_dirty(proc->mm, pte);
 	return 0;
 }
 
@@ -378,6 +397,7 @@ long linux_sys_brk(struct linux_proc *proc, uint64_t addr)
 #define L_MAP_TYPE	      0x0f
 #define L_MAP_FIXED	      0x10
 #define L_MAP_ANONYMOUS	      0x20
+#define L_MAP_NORESERVE	      0x4000
 #define L_MAP_HUGETLB	      0x40000
 #define L_MAP_FIXED_NOREPLACE 0x100000
 
@@ -495,6 +515,12 @@ long linux_sys_mmap(struct linux_proc *proc, uint64_t addr, uint64_t len, uint64
 		return map_shared_file(proc, file, addr, len, (unsigned)prot, offset);
 	/* Shared anonymous memory stays shared with children after fork. */
 	unsigned vflags = (type != L_MAP_PRIVATE && !file) ? LINUX_VMA_SHARED : 0;
+	/* MAP_NORESERVE: private anonymous memory the program will not touch
+	 * whole (ASan's shadow, a runtime's reservation) and asks not to be
+	 * counted: frames at the first access of each page, as Linux gives
+	 * them. Any other mapping still gets its frames now, or ENOMEM. */
+	if (type == L_MAP_PRIVATE && !file && (flags & L_MAP_NORESERVE))
+		vflags |= LINUX_VMA_LAZY;
 	struct linux_fcache_file *cf =
 	    file ? linux_fcache_open(proc, file->node, file->host_fd) : NULL;
 	/* With the page cache: no frames at first, its pages put in, then

@@ -70,7 +70,7 @@ struct linux_mm *linux_mm_new(struct linux_proc *proc)
 			uint64_t *pte = linux_mm_pte(mm, a, true);
 			if (!pte)
 				goto fail;
-			*pte = a | m->bits;
+			*pte = (m->phys + (a - m->addr)) | m->bits;
 		}
 	}
 	return mm;
@@ -231,6 +231,14 @@ bool linux_mm_fault(struct linux_proc *proc, uint64_t addr, uint64_t error_code)
 		return rc == 0;
 	}
 	uint64_t *pte = linux_mm_pte(proc->mm, addr, false);
+	if (v && (v->flags & LINUX_VMA_LAZY) && (!pte || !(*pte & PTE_USED))) {
+		/* Its first access: a right the mapping lacks is SIGSEGV; no
+		 * frame left is SIGSEGV too, where Linux would OOM-kill. */
+		if (((error_code & 2) && !(v->prot & LINUX_PROT_WRITE)) ||
+		    ((error_code & 16) && !(v->prot & LINUX_PROT_EXEC)))
+			return false;
+		return linux_mm_lazy_fault(proc, v, addr) == 0;
+	}
 	if (!v || !pte || (*pte & (PTE_USED | PTE_P)) != (PTE_USED | PTE_P))
 		return false;
 	if ((error_code & 16) && (*pte & PTE_NX))

@@ -1,4 +1,4 @@
-/* The checked copies between the VMM and a --linux program: each page translated through the calling process's own page tables, present, user and (for writes) writable — a copy-on-write page is copied first (Linux's uaccess). */
+/* The checked copies between the VMM and a --linux program: each page translated through the calling process's own page tables, present, user and (for writes) writable — a copy-on-write page is copied first, a lazy page gets its frame (Linux's uaccess). */
 #include <errno.h>
 #include <string.h>
 
@@ -18,6 +18,12 @@ static uint8_t *user_byte(struct linux_proc *proc, uint64_t addr, bool write)
 		const struct linux_vma *v = linux_vma_find(proc->mm, addr);
 		if (v && v->shm) {
 			if (linux_mm_shm_fault(proc, v, addr, write) < 0)
+				return NULL;
+			pte = linux_mm_pte(proc->mm, addr, false);
+		} else if (v && (v->flags & LINUX_VMA_LAZY) && (!pte || !(*pte & PTE_USED))) {
+			/* A lazy page's first access, made by the call for it. */
+			if ((write && !(v->prot & LINUX_PROT_WRITE)) ||
+			    linux_mm_lazy_fault(proc, v, addr) < 0)
 				return NULL;
 			pte = linux_mm_pte(proc->mm, addr, false);
 		}

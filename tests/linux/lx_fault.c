@@ -95,8 +95,9 @@ int main(int argc, char **argv)
 		abort();
 	if (strcmp(mode, "bad-sigstack") == 0)
 		return bad_sigstacks();
-	if (strcmp(mode, "doorbell") == 0) /* an SDK hypercall slot: not for Linux programs */
-		*(volatile uint32_t *)(uintptr_t)0x4000000000ULL = 0x1000;
+	/* An SDK hypercall slot of the doorbell page (at LINUX_DOORBELL_VA): not for Linux programs */
+	if (strcmp(mode, "doorbell") == 0)
+		*(volatile uint32_t *)(uintptr_t)0x7f0000000000ULL = 0x1000;
 	struct sigaction sa = {.sa_sigaction = handler, .sa_flags = SA_SIGINFO};
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGSEGV, &sa, NULL);

@@ -1,4 +1,4 @@
-/* --linux test program: memory calls take effect at once — an unmapped page faults, a read-only page refuses writes, a page moved by mremap leaves nothing behind, PROT_NONE keeps contents, MAP_SHARED stays one page, MADV_DONTNEED zeroes private pages for this process only, the frames of unmapped pages and of a process that ended read zero in the next mapping that gets them. */
+/* --linux test program: memory calls take effect at once — an unmapped page faults, a read-only page refuses writes, a page moved by mremap leaves nothing behind, PROT_NONE keeps contents, MAP_SHARED stays one page, MADV_DONTNEED zeroes private pages for this process only, the frames of unmapped pages and of a process that ended read zero in the next mapping that gets them, MAP_NORESERVE maps far more than the VM's RAM far above it (47-bit addresses) and gives each page at its first access, by the program or by a call. */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <signal.h>
@@ -32,12 +32,62 @@ static int faults_on(volatile unsigned char *p, int write)
 
 #define FAIL(what) return printf("FAIL: %s\n", what), 1
 
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+
+/* MAP_NORESERVE, as ASan's shadow and runtimes' reservations use it. */
+static int noreserve(void)
+{
+	const size_t huge = 1ULL << 40; /* 1 TiB, at 16 TiB (within ASan's high shadow) */
+	unsigned char *r =
+	    mmap((void *)0x100000000000ULL, huge, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+	if (r != (void *)0x100000000000ULL)
+		FAIL("MAP_NORESERVE of 1 TiB at 16 TiB");
+	if (r[0] != 0 || r[huge - 1] != 0)
+		FAIL("a MAP_NORESERVE page did not read zero");
+	r[huge / 2] = 0x42;
+	int p[2];
+	char z[4] = {1, 1, 1, 1};
+	if (pipe(p) != 0 || write(p[1], "lazy", 4) != 4 || read(p[0], r + huge / 4, 4) != 4 ||
+	    memcmp(r + huge / 4, "lazy", 4) != 0)
+		FAIL("read() into an untouched MAP_NORESERVE page");
+	if (write(p[1], r + huge / 8, 4) != 4 || read(p[0], z, 4) != 4 || memcmp(z, "\0\0\0\0", 4))
+		FAIL("write() from an untouched MAP_NORESERVE page");
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (r[huge / 2] != 0x42)
+			_exit(6);
+		r[huge / 2] = 0x43;
+		r[huge / 3] = 1;
+		_exit(0);
+	}
+	int st;
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		FAIL("a child did not see its parent's MAP_NORESERVE page");
+	if (r[huge / 2] != 0x42 || r[huge / 3] != 0)
+		FAIL("a child's writes reached its parent's MAP_NORESERVE pages");
+	/* A PROT_NONE reservation: touching it faults; committed pages read zero. */
+	unsigned char *res =
+	    mmap(0, 1 << 30, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (res == MAP_FAILED || !faults_on(res + 12345, 0))
+		FAIL("a PROT_NONE reservation was read");
+	if (mprotect(res, 1 << 20, PROT_READ | PROT_WRITE) != 0 || res[12345] != 0)
+		FAIL("a committed part of a reservation");
+	res[0] = 7;
+	if (munmap(r, huge) != 0 || munmap(res, 1 << 30) != 0)
+		FAIL("munmap of MAP_NORESERVE mappings");
+	return 0;
+}
+
 int main(void)
 {
 	struct sigaction sa = {.sa_sigaction = handler, .sa_flags = SA_SIGINFO | SA_NODEFER};
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGSEGV, &sa, NULL);
-	unsigned char *a = mmap(0, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned char *a =
+	    mmap(0, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (a == MAP_FAILED)
 		FAIL("mmap");
 	a[0] = 0x55;
@@ -51,14 +101,15 @@ int main(void)
 	if (munmap(a + 4096, 4096) != 0 || !faults_on(a + 4096, 0))
 		FAIL("an unmapped page was read");
 	/* A page moved away: a new mapping in its place reads zero. */
-	unsigned char *m = mmap(0, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned char *m =
+	    mmap(0, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	memset(m, 0x77, 1 << 20);
 	unsigned char *moved = mremap(m, 1 << 20, 32 << 20, MREMAP_MAYMOVE);
 	if (moved == MAP_FAILED || moved[(1 << 20) - 1] != 0x77)
 		FAIL("mremap lost the contents");
 	if (moved != m) {
-		unsigned char *again =
-		    mmap(m, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+		unsigned char *again = mmap(m, 1 << 20, PROT_READ | PROT_WRITE,
+					    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 		for (int i = 0; i < (1 << 20); i += 4096)
 			if (again[i + 12])
 				FAIL("a new mapping shows a moved page's old contents");
@@ -71,7 +122,8 @@ int main(void)
 		FAIL("shared page");
 	/* MADV_DONTNEED: private pages read zero again, in this process only:
 	 * a child still sharing them (copy-on-write) keeps their contents. */
-	unsigned char *d = mmap(0, 3 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned char *d =
+	    mmap(0, 3 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	memset(d, 0x44, 3 * 4096);
 	int go[2];
 	if (d == MAP_FAILED || pipe(go) != 0)
@@ -134,6 +186,8 @@ int main(void)
 			}
 		munmap(fresh, 2 * big);
 	}
+	if (noreserve() != 0)
+		return 1;
 	printf("mm ok (%d faults)\n", faults);
 	return 0;
 }
