@@ -36,7 +36,7 @@ for libc in $libcs pie; do
 		fail "$libc: argv/env/stderr: $(tr '\n' '|' <<<"$out")"
 	expect "$libc: malloc of 64 MiB" 0 "malloc 64 MiB ok" \
 		"$LOCKVM" run --linux --mem 256M "$LX/lx_malloc.$libc" -- 64
-	expect "$libc: unmaps, rights, moves and MAP_NORESERVE take effect at once" 0 "mm ok (4 faults)" \
+	expect "$libc: unmaps, rights, moves and MAP_NORESERVE take effect at once" 0 "mm ok (5 faults)" \
 		"$LOCKVM" run --linux "$LX/lx_mm.$libc"
 	expect "$libc: fault without a handler exits 139" 139 "guest fault: #PF at rip=" \
 		"$LOCKVM" run --linux "$LX/lx_fault.$libc" -- pf

@@ -1,5 +1,6 @@
 /* --linux test program: memory calls take effect at once — an unmapped page faults, a read-only page refuses writes, a page moved by mremap leaves nothing behind, PROT_NONE keeps contents, MAP_SHARED stays one page, MADV_DONTNEED zeroes private pages for this process only, the frames of unmapped pages and of a process that ended read zero in the next mapping that gets them, MAP_NORESERVE maps far more than the VM's RAM far above it (47-bit addresses) and gives each page at its first access, by the program or by a call. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -76,7 +77,13 @@ static int noreserve(void)
 	if (mprotect(res, 1 << 20, PROT_READ | PROT_WRITE) != 0 || res[12345] != 0)
 		FAIL("a committed part of a reservation");
 	res[0] = 7;
-	if (munmap(r, huge) != 0 || munmap(res, 1 << 30) != 0)
+	/* A read-only one: a call cannot write into it (EFAULT), nor can the program. */
+	unsigned char *ro =
+	    mmap(0, 1 << 20, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (ro == MAP_FAILED || write(p[1], "xy", 2) != 2 || read(p[0], ro + 8192, 2) != -1 ||
+	    errno != EFAULT || ro[8192] != 0 || !faults_on(ro + 4096, 1))
+		FAIL("a read-only MAP_NORESERVE page was written");
+	if (munmap(r, huge) != 0 || munmap(res, 1 << 30) != 0 || munmap(ro, 1 << 20) != 0)
 		FAIL("munmap of MAP_NORESERVE mappings");
 	return 0;
 }
