@@ -153,6 +153,19 @@ static void mem_text(const struct linux_proc *proc, struct linux_mm *mm, uint64_
 	}
 }
 
+/* What maps names the mapping v: the program's image, [heap], [stack] or nothing. */
+static const char *maps_name(const struct linux_mm *mm, const struct linux_task_state *st,
+			     const struct linux_task *t, uint64_t image_start,
+			     const struct linux_vma *v)
+{
+	if (v->start >= image_start && v->end <= st->image_end)
+		return t->exe;
+	if (v->start >= mm->brk_start && v->end <= ((mm->brk + PAGE - 1) & ~PAGE_MASK) &&
+	    mm->brk > mm->brk_start)
+		return "[heap]";
+	return v->start >= st->stack_low ? "[stack]" : "";
+}
+
 static void maps_text(struct linux_proc *proc, struct linux_task *t, struct procfs_buf *b)
 {
 	const struct linux_task_state *st = procfs_state(proc, t);
@@ -163,17 +176,22 @@ static void maps_text(struct linux_proc *proc, struct linux_task *t, struct proc
 	uint64_t image_start = image ? image->start : st->image_end;
 	for (unsigned i = 0; i < mm->nvmas; i++) {
 		const struct linux_vma *v = &mm->vmas[i];
-		const char *name = "";
-		if (v->start >= image_start && v->end <= st->image_end)
-			name = t->exe;
-		else if (v->start >= mm->brk_start &&
-			 v->end <= ((mm->brk + PAGE - 1) & ~PAGE_MASK) && mm->brk > mm->brk_start)
-			name = "[heap]";
-		else if (v->start >= st->stack_low)
-			name = "[stack]";
+		const char *name = maps_name(mm, st, t, image_start, v);
+		/* One line for neighbours alike (the loader maps an image page by
+		 * page), as Linux merges them. */
+		uint64_t end = v->end;
+		while (i + 1 < mm->nvmas) {
+			const struct linux_vma *n = &mm->vmas[i + 1];
+			if (n->start != end || n->prot != v->prot || n->flags != v->flags ||
+			    n->shm || v->shm ||
+			    strcmp(maps_name(mm, st, t, image_start, n), name) != 0)
+				break;
+			end = n->end;
+			i++;
+		}
 		procfs_printf(
 		    b, "%08llx-%08llx %c%c%c%c 00000000 00:00 0", (unsigned long long)v->start,
-		    (unsigned long long)v->end, v->prot & LINUX_PROT_READ ? 'r' : '-',
+		    (unsigned long long)end, v->prot & LINUX_PROT_READ ? 'r' : '-',
 		    v->prot & LINUX_PROT_WRITE ? 'w' : '-', v->prot & LINUX_PROT_EXEC ? 'x' : '-',
 		    v->flags & LINUX_VMA_SHARED ? 's' : 'p');
 		if (name[0]) {

@@ -29,6 +29,11 @@ grep -q "^Pid:	1$" <<<"$out" && grep -q "^Uid:	1234	1234	1234	1234$" <<<"$out" &
 	pass "status: Pid 1, Uid of --user, Name" || fail "status: $(tr '\n' '|' <<<"$out" | head -c 300)"
 expect "/proc/self/maps names the program" 0 "/usr/bin/cat" "${RUN[@]}" --fs / cat /proc/self/maps
 grep -q "\[stack\]" <<<"$out" && pass "maps: [stack]" || fail "maps: $(head -c 300 <<<"$out")"
+# Neighbours alike are one line, as Linux merges them: the image's text is one
+# r-xp line, and no line starts where the one before it ends with the same rights.
+awk '{ split($1, r, "-"); if (r[1] == end && $2 == perm && $6 == name) dup++; end = r[2]; perm = $2; name = $6 }
+     END { exit dup ? 1 : 0 }' <<<"$out" && [ "$(grep -c 'r-xp.*/usr/bin/cat' <<<"$out")" -eq 1 ] &&
+	pass "maps: neighbouring mappings alike are one line" || fail "maps: not merged: $(head -c 600 <<<"$out" | tr '\n' '|')"
 expect "ls -l /proc/self/fd shows pipes and paths" 0 "-> pipe:[" "${RUN[@]}" --fs / ls -l /proc/self/fd
 grep -q -- "-> /proc/1/fd" <<<"$out" && pass "ls -l fd: the listed directory's path" || fail "ls -l fd: $out"
 expect "readlink /proc/self/exe" 0 "/usr/bin/readlink" "${RUN[@]}" --fs / readlink /proc/self/exe
