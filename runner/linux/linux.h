@@ -632,8 +632,8 @@ void linux_mm_dirty(struct linux_mm *mm, const uint64_t *pte);
 /* LINUX_PHYSMAP's tables (from the pool, held by the VM). 0 or -ENOMEM. */
 int linux_physmap_init(struct linux_proc *proc);
 void linux_physmap_free(struct linux_proc *proc);
-/* Where to look next after va when its table is missing. */
-uint64_t linux_mm_skip(uint64_t va);
+/* Where to look next after va when a table on its walk in mm is missing. */
+uint64_t linux_mm_skip(struct linux_mm *mm, uint64_t va);
 /* A child that shared mm's pages copy-on-write exec'd or exited: the
  * private pages only mm holds now are writable again (no fault per page). */
 void linux_mm_reclaim_write(struct linux_proc *proc, struct linux_mm *mm);

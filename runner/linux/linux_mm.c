@@ -123,7 +123,7 @@ static void unmap_pages(struct linux_proc *proc, uint64_t start, uint64_t end)
 	for (uint64_t a = start; a < end; a += PAGE) {
 		uint64_t *pte = linux_mm_pte(proc->mm, a, false);
 		if (!pte) {
-			a = linux_mm_skip(a) - PAGE;
+			a = linux_mm_skip(proc->mm, a) - PAGE;
 			continue;
 		}
 		if (*pte & PTE_P)
@@ -150,11 +150,12 @@ static void drop_private(struct linux_proc *proc, uint64_t start, uint64_t end)
 		const struct linux_vma *v = linux_vma_find(proc->mm, a);
 		uint64_t *pte = linux_mm_pte(proc->mm, a, false);
 		if (!pte) {
-			a = linux_mm_skip(a) - PAGE;
+			a = linux_mm_skip(proc->mm, a) - PAGE;
 			continue;
 		}
 		uint64_t frame = *pte & PTE_ADDR;
-		bool private = v && !v->shm && !(v->flags & LINUX_VMA_SHARED);
+		/* A lazy page gives its frame back: its next access gets a zero one. */
+		bool private = v && !v->shm && !(v->flags & (LINUX_VMA_SHARED | LINUX_VMA_LAZY));
 		if (private && (*pte & PTE_USED) && linux_page_refs(&proc->pages, frame) == 1) {
 			linux_page_zero(&proc->pages, frame);
 			continue;
@@ -184,7 +185,7 @@ static int apply_prot(struct linux_proc *proc, const struct linux_vma *v, uint64
 			 * (linux_mm_shm_fault), and write at the first write. */
 			uint64_t *pte = linux_mm_pte(proc->mm, a, false);
 			if (!pte) {
-				a = linux_mm_skip(a) - PAGE;
+				a = linux_mm_skip(proc->mm, a) - PAGE;
 				continue;
 			}
 			if (!(*pte & PTE_USED))
@@ -199,7 +200,7 @@ static int apply_prot(struct linux_proc *proc, const struct linux_vma *v, uint64
 		if (!pte) {
 			if (!none)
 				return -ENOMEM;
-			a = linux_mm_skip(a) - PAGE;
+			a = linux_mm_skip(proc->mm, a) - PAGE;
 			continue;
 		}
 		uint64_t old = *pte, frame = old & PTE_ADDR;
@@ -595,7 +596,11 @@ static int move_pages(struct linux_proc *proc, uint64_t old, uint64_t len, uint6
 		return -ENOMEM;
 	for (uint64_t off = 0; off < len; off += PAGE) {
 		uint64_t *from = linux_mm_pte(proc->mm, old + off, false);
-		if (!from || !(*from & PTE_USED))
+		if (!from) {
+			off = linux_mm_skip(proc->mm, old + off) - old - PAGE;
+			continue;
+		}
+		if (!(*from & PTE_USED))
 			continue;
 		uint64_t *to = linux_mm_pte(proc->mm, dest + off, true);
 		if (!to)

@@ -42,9 +42,21 @@ void linux_mm_dirty(struct linux_mm *mm, const uint64_t *pte)
 	linux_page_dirty(mm->pages, (uint64_t)((const uint8_t *)pte - mm->pages->mem->host));
 }
 
-uint64_t linux_mm_skip(uint64_t va)
+uint64_t linux_mm_skip(struct linux_mm *mm, uint64_t va)
 {
-	return (va + PAGE_2M) & ~(PAGE_2M - 1);
+	/* Past what the first missing entry on va's walk would map: 512 GiB,
+	 * 1 GiB or 2 MiB (a MAP_NORESERVE reservation of terabytes is walked
+	 * in a few steps, not one per 2 MiB). */
+	uint64_t table = mm->root;
+	for (int level = 3; level > 0; level--) {
+		const uint64_t *t = host_table(mm, table);
+		unsigned i = (unsigned)(va >> (PAGE_SHIFT + 9 * level)) & 511;
+		uint64_t span = 1ULL << (PAGE_SHIFT + 9 * level);
+		if (!t || !(t[i] & PTE_P))
+			return (va + span) & ~(span - 1);
+		table = t[i];
+	}
+	return (va & ~PAGE_MASK) + PAGE;
 }
 
 struct linux_mm *linux_mm_new(struct linux_proc *proc)
@@ -128,7 +140,7 @@ static int share_range(struct linux_mm *parent, struct linux_mm *child, const st
 	for (uint64_t a = v->start; a < v->end; a += PAGE) {
 		uint64_t *pte = linux_mm_pte(parent, a, false);
 		if (!pte) {
-			a = linux_mm_skip(a) - PAGE;
+			a = linux_mm_skip(parent, a) - PAGE;
 			continue;
 		}
 		if (!(*pte & PTE_USED))
@@ -184,7 +196,7 @@ void linux_mm_reclaim_write(struct linux_proc *proc, struct linux_mm *mm)
 		for (uint64_t a = v->start; a < v->end; a += PAGE) {
 			uint64_t *pte = linux_mm_pte(mm, a, false);
 			if (!pte) {
-				a = linux_mm_skip(a) - PAGE;
+				a = linux_mm_skip(mm, a) - PAGE;
 				continue;
 			}
 			uint64_t want = PTE_USED | PTE_P;

@@ -45,7 +45,7 @@ static struct mem_use mem_use(const struct linux_task_state *st)
 		for (uint64_t va = v->start; va < v->end;) {
 			uint64_t *pte = linux_mm_pte(mm, va, false);
 			if (!pte) {
-				va = linux_mm_skip(va);
+				va = linux_mm_skip(mm, va);
 				continue;
 			}
 			u.rss += (*pte & PTE_P) != 0;

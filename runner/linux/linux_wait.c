@@ -89,7 +89,7 @@ static uint64_t resident(struct linux_mm *mm)
 		for (uint64_t va = mm->vmas[i].start; va < mm->vmas[i].end;) {
 			const uint64_t *pte = linux_mm_pte(mm, va, false);
 			if (!pte) {
-				va = linux_mm_skip(va);
+				va = linux_mm_skip(mm, va);
 				continue;
 			}
 			n += (*pte & 1) != 0; /* present */

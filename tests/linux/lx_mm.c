@@ -69,6 +69,8 @@ static int noreserve(void)
 		FAIL("a child did not see its parent's MAP_NORESERVE page");
 	if (r[huge / 2] != 0x42 || r[huge / 3] != 0)
 		FAIL("a child's writes reached its parent's MAP_NORESERVE pages");
+	if (madvise(r + huge / 2, 4096, MADV_DONTNEED) != 0 || r[huge / 2] != 0)
+		FAIL("MADV_DONTNEED of a MAP_NORESERVE page: not zero again");
 	/* A PROT_NONE reservation: touching it faults; committed pages read zero. */
 	unsigned char *res =
 	    mmap(0, 1 << 30, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
