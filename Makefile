@@ -113,7 +113,7 @@ DEPS := build-essential clang llvm libclang-rt-14-dev clang-format clang-tidy \
         libsodium-dev selinux-policy-dev selinux-policy-default \
         semodule-utils checkpolicy policycoreutils setools iproute2 python3 \
         busybox-static musl-tools openvswitch-switch iputils-ping bubblewrap zsh \
-        dnsmasq-base curl passt libnl-route-3-dev rustc golang-go libasan8 \
+        dnsmasq-base curl passt libnl-route-3-dev rustc golang-go libasan8 valgrind \
         $(EXTRA_DEPS)
 deps:
 	@missing=$$(dpkg-query -W -f='$${Package} $${Status}\n' $(DEPS) 2>/dev/null \

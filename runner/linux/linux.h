@@ -427,6 +427,7 @@ struct linux_proc {
 	struct linux_kmap kmaps[LINUX_MAX_KMAPS];
 	unsigned nkmaps;
 	uint64_t user_top;	/* end of what the program may ever map */
+	uint64_t user_low;	/* ... and its start: above the runner's pages (linux_mm_reserve) */
 	bool tlb_stale;		/* a mapping lost rights: flush before resuming */
 	bool fault_sigbus;	/* linux_mm_fault: a shared file page past the end, or no frame */
 	struct linux_shm *shms; /* every file page cache (linux_shm.c) */
@@ -683,8 +684,9 @@ int linux_mm_map(struct linux_proc *proc, uint64_t addr, uint64_t len, unsigned 
 int linux_mm_map_frame(struct linux_proc *proc, uint64_t addr, uint64_t frame);
 
 /* A runner page at [addr, addr+len) with pte_bits in every address space
- * (identity mapped); pte_bits 0: nothing (below LOCKVM_RUNNER_END the
- * program maps nothing anyway). */
+ * (identity mapped), below which the program maps nothing (user_low: the
+ * runner's pages end at 96 KiB, so a program may map from there, as
+ * valgrind loads its client at 1 MiB); pte_bits 0: nothing. */
 void linux_mm_reserve(struct linux_proc *proc, uint64_t addr, uint64_t len, uint64_t pte_bits);
 
 /* ---- linux_uaccess.c ---- */

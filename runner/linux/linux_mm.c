@@ -41,6 +41,7 @@ int linux_mm_init(struct linux_proc *proc, char *err, size_t errlen)
 	proc->pages.reclaim = reclaim_cached;
 	proc->pages.reclaim_arg = proc;
 	proc->user_top = LINUX_USER_TOP;
+	proc->user_low = LINUX_MMAP_MIN;
 	if (linux_physmap_init(proc) < 0) {
 		snprintf(err, errlen, "guest RAM too small for a Linux guest's page tables");
 		return -1;
@@ -75,6 +76,8 @@ void linux_mm_reserve(struct linux_proc *proc, uint64_t addr, uint64_t len, uint
 	if (!pte_bits)
 		return; /* below LOCKVM_RUNNER_END: never the program's anyway */
 	uint64_t bits = pte_bits | PTE_A | PTE_D;
+	if (page_up(addr + len) > proc->user_low)
+		proc->user_low = page_up(addr + len); /* the program maps only above */
 	add_kmap(proc, addr & ~PAGE_MASK, addr & ~PAGE_MASK,
 		 page_up(addr + len) - (addr & ~PAGE_MASK), bits);
 	for (uint64_t a = addr & ~PAGE_MASK; a < addr + len; a += PAGE) {
@@ -102,7 +105,7 @@ static uint64_t prot_bits(unsigned prot, bool writable)
 static bool range_ok(struct linux_proc *proc, uint64_t addr, uint64_t len)
 {
 	uint64_t end;
-	return len && !(addr & PAGE_MASK) && !(len & PAGE_MASK) && addr >= LOCKVM_RUNNER_END &&
+	return len && !(addr & PAGE_MASK) && !(len & PAGE_MASK) && addr >= proc->user_low &&
 	       !__builtin_add_overflow(addr, len, &end) && end <= proc->user_top;
 }
 

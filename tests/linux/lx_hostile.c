@@ -62,6 +62,11 @@ int main(void)
 					   -1, 0) == -1 ? -1 : 0, ENOMEM);
 	expect("mprotect of the runner's pages", mprotect((void *)0x1000, 4096, PROT_READ | PROT_WRITE), ENOMEM);
 	expect("munmap of the runner's pages", munmap((void *)0x4000, 4096), EINVAL);
+	/* The ring-0 stacks, above mmap_min_addr (64 KiB): still the runner's. */
+	expect("mmap MAP_FIXED over a ring-0 stack",
+	       (long)mmap((void *)0x10000, 4096, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == -1 ? -1 : 0, ENOMEM);
+	expect("munmap of a ring-0 stack", munmap((void *)0x10000, 4096), EINVAL);
 	expect("mmap of a bad fd", (long)mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, 77, 0) == -1 ? -1 : 0, EBADF);
 	expect("mremap of an unmapped range", (long)syscall(SYS_mremap, 0x7000000, 4096, 8192, 1) == -1 ? -1 : 0, EFAULT);
 	void *cur = (void *)syscall(SYS_brk, 0);

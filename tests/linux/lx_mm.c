@@ -197,6 +197,12 @@ int main(void)
 	}
 	if (noreserve() != 0)
 		return 1;
+	/* Low addresses are the program's too, above the runner's pages (96
+	 * KiB): valgrind loads its client at 1 MiB. */
+	unsigned char *low = mmap((void *)0x100000, 8192, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (low != (void *)0x100000 || (low[4096] = 9, low[4096] != 9) || munmap(low, 8192) != 0)
+		FAIL("a mapping at 1 MiB");
 	printf("mm ok (%d faults)\n", faults);
 	return 0;
 }
