@@ -153,6 +153,10 @@ struct linux_pages {
 	 * area), up to dirty_max each; more in one call ends the VM. */
 	uint64_t *dirty[LINUX_MAX_CPUS];
 	uint64_t ndirty[LINUX_MAX_CPUS];
+	/* Per vCPU, a bit per frame: on its list now, so a table is listed
+	 * once however often it changes (a vCPU idle while others spawn
+	 * thousands of processes sees the same few frames again and again). */
+	uint8_t *listed[LINUX_MAX_CPUS];
 	unsigned ncpus;
 	uint64_t dirty_max;
 	bool dirty_overflow;
@@ -591,6 +595,8 @@ uint64_t linux_pages_list_gpa(const struct linux_pages *pg, unsigned cpu);
  * list (those the stub had not yet written) are listed again for its next
  * run of the stub. */
 void linux_pages_requeue(struct linux_pages *pg, unsigned cpu, uint64_t left);
+/* vCPU c's list was handed to its flush stub: empty, nothing on it. */
+void linux_pages_listed_clear(struct linux_pages *pg, unsigned c);
 void linux_pages_free(struct linux_pages *pg);
 /* A zeroed frame with one reference (its guest-physical address), or 0. */
 uint64_t linux_page_alloc(struct linux_pages *pg);

@@ -31,6 +31,11 @@ int linux_pages_init(struct linux_pages *pg, struct guest_mem *mem, unsigned ncp
 	pg->mem = mem;
 	pg->first = LOCKVM_RUNNER_END / PAGE;
 	pg->count = mem->size / PAGE - pg->first;
+	for (unsigned c = 0; c < ncpus; c++)
+		if (!(pg->listed[c] = calloc((pg->count + 7) / 8, 1))) {
+			linux_pages_free(pg);
+			return -ENOMEM;
+		}
 	/* 8 bytes of VMM memory per 4K frame; calloc's zero pages are
 	 * only backed as frames are used. */
 	pg->refs = calloc(pg->count, sizeof(*pg->refs));
@@ -48,6 +53,8 @@ void linux_pages_free(struct linux_pages *pg)
 	for (unsigned c = 0; c < LINUX_MAX_CPUS; c++) {
 		free(pg->dirty[c]);
 		pg->dirty[c] = NULL;
+		free(pg->listed[c]);
+		pg->listed[c] = NULL;
 	}
 	free(pg->refs);
 	free(pg->free);
@@ -171,19 +178,30 @@ void linux_page_zero(struct linux_pages *pg, uint64_t gpa)
 }
 
 /* Lists entry (a table's LINUX_PHYSMAP address) on vCPU c's list, unless
- * one of its last few entries names it already. */
+ * it is on it already. */
 static void list_add(struct linux_pages *pg, unsigned c, uint64_t entry)
 {
 	uint64_t *list = pg->dirty[c], n = pg->ndirty[c];
-	/* A loop over pages writes the same few tables in turn: once each. */
-	for (uint64_t i = n; i > 0 && i + 4 > n; i--)
-		if (list[i] == entry)
-			return;
+	uint64_t f = frame_of(pg, entry - LINUX_PHYSMAP);
+	if (f < pg->count && (pg->listed[c][f / 8] & (1u << (f % 8))))
+		return;
 	if (n >= pg->dirty_max) {
 		pg->dirty_overflow = true;
 		return;
 	}
 	list[++pg->ndirty[c]] = entry;
+	if (f < pg->count)
+		pg->listed[c][f / 8] |= (uint8_t)(1u << (f % 8));
+}
+
+void linux_pages_listed_clear(struct linux_pages *pg, unsigned c)
+{
+	for (uint64_t i = 1; i <= pg->ndirty[c]; i++) {
+		uint64_t f = frame_of(pg, pg->dirty[c][i] - LINUX_PHYSMAP);
+		if (f < pg->count)
+			pg->listed[c][f / 8] &= (uint8_t) ~(1u << (f % 8));
+	}
+	pg->ndirty[c] = 0;
 }
 
 void linux_pages_requeue(struct linux_pages *pg, unsigned cpu, uint64_t left)

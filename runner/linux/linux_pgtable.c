@@ -280,7 +280,7 @@ uint64_t linux_mm_cr3(struct linux_proc *proc, uint64_t cur, bool *flush)
 	pg->dirty[c][0] = pg->ndirty[c];
 	if (list)
 		memcpy(list, pg->dirty[c], (pg->ndirty[c] + 1) * 8);
-	pg->ndirty[c] = 0;
+	linux_pages_listed_clear(pg, c); /* handed to the stub: listed afresh from now */
 	return proc->mm->root;
 }
 
