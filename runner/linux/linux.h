@@ -652,8 +652,10 @@ int linux_mm_cow(struct linux_proc *proc, uint64_t *pte);
 int linux_mm_shm_fault(struct linux_proc *proc, const struct linux_vma *v, uint64_t addr,
 		       bool write);
 /* The page at addr of lazy mapping v (LINUX_VMA_LAZY) with no frame yet: a
- * zeroed one, with the mapping's rights. 0, -EACCES (PROT_NONE), -ENOMEM. */
-int linux_mm_lazy_fault(struct linux_proc *proc, const struct linux_vma *v, uint64_t addr);
+ * zeroed one, with the mapping's rights. 0, -EACCES (the rights forbid the
+ * access: PROT_NONE, or a write), -ENOMEM. */
+int linux_mm_lazy_fault(struct linux_proc *proc, const struct linux_vma *v, uint64_t addr,
+			bool write);
 /* Serves a page fault the program took: true when it may resume (a
  * copy-on-write page copied, or a stale TLB entry). */
 bool linux_mm_fault(struct linux_proc *proc, uint64_t addr, uint64_t error_code);

@@ -244,9 +244,10 @@ static int apply_range(struct linux_proc *proc, uint64_t addr, uint64_t end)
 	return 0;
 }
 
-int linux_mm_lazy_fault(struct linux_proc *proc, const struct linux_vma *v, uint64_t addr)
+int linux_mm_lazy_fault(struct linux_proc *proc, const struct linux_vma *v, uint64_t addr,
+			bool write)
 {
-	if (!prot_bits(v->prot, false))
+	if (!prot_bits(v->prot, false) || (write && !(v->prot & LINUX_PROT_WRITE)))
 		return -EACCES;
 	uint64_t *pte = linux_mm_pte(proc->mm, addr & ~PAGE_MASK, true);
 	if (!pte)

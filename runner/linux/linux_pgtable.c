@@ -246,10 +246,9 @@ bool linux_mm_fault(struct linux_proc *proc, uint64_t addr, uint64_t error_code)
 	if (v && (v->flags & LINUX_VMA_LAZY) && (!pte || !(*pte & PTE_USED))) {
 		/* Its first access: a right the mapping lacks is SIGSEGV; no
 		 * frame left is SIGSEGV too, where Linux would OOM-kill. */
-		if (((error_code & 2) && !(v->prot & LINUX_PROT_WRITE)) ||
-		    ((error_code & 16) && !(v->prot & LINUX_PROT_EXEC)))
+		if ((error_code & 16) && !(v->prot & LINUX_PROT_EXEC))
 			return false;
-		return linux_mm_lazy_fault(proc, v, addr) == 0;
+		return linux_mm_lazy_fault(proc, v, addr, error_code & 2) == 0;
 	}
 	if (!v || !pte || (*pte & (PTE_USED | PTE_P)) != (PTE_USED | PTE_P))
 		return false;

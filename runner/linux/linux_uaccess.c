@@ -22,8 +22,7 @@ static uint8_t *user_byte(struct linux_proc *proc, uint64_t addr, bool write)
 			pte = linux_mm_pte(proc->mm, addr, false);
 		} else if (v && (v->flags & LINUX_VMA_LAZY) && (!pte || !(*pte & PTE_USED))) {
 			/* A lazy page's first access, made by the call for it. */
-			if ((write && !(v->prot & LINUX_PROT_WRITE)) ||
-			    linux_mm_lazy_fault(proc, v, addr) < 0)
+			if (linux_mm_lazy_fault(proc, v, addr, write) < 0)
 				return NULL;
 			pte = linux_mm_pte(proc->mm, addr, false);
 		}
