@@ -74,13 +74,13 @@ void linux_mm_free(struct linux_proc *proc)
 void linux_mm_reserve(struct linux_proc *proc, uint64_t addr, uint64_t len, uint64_t pte_bits)
 {
 	if (!pte_bits)
-		return; /* below LOCKVM_RUNNER_END: never the program's anyway */
+		return; /* nothing mapped (linux.h) */
 	uint64_t bits = pte_bits | PTE_A | PTE_D;
-	if (page_up(addr + len) > proc->user_low)
-		proc->user_low = page_up(addr + len); /* the program maps only above */
-	add_kmap(proc, addr & ~PAGE_MASK, addr & ~PAGE_MASK,
-		 page_up(addr + len) - (addr & ~PAGE_MASK), bits);
-	for (uint64_t a = addr & ~PAGE_MASK; a < addr + len; a += PAGE) {
+	uint64_t start = addr & ~PAGE_MASK, end = page_up(addr + len);
+	if (end > proc->user_low)
+		proc->user_low = end; /* the program maps only above */
+	add_kmap(proc, start, start, end - start, bits);
+	for (uint64_t a = start; a < end; a += PAGE) {
 		uint64_t *pte = linux_mm_pte(proc->mm, a, true);
 		if (pte) {
 			*pte = a | bits;
