@@ -133,9 +133,7 @@ static void echo(const char *what, int c, int s)
 	}
 	char name[96];
 	snprintf(name, sizeof(name), "%s: 1 MiB echoed, checksum equal", what);
-	CHECK(name,
-	      got == ECHO_BYTES &&
-		  fnv(2166136261u, out, ECHO_BYTES) == fnv(2166136261u, back, ECHO_BYTES),
+	CHECK(name, got == ECHO_BYTES && fnv(2166136261u, out, ECHO_BYTES) == fnv(2166136261u, back, ECHO_BYTES),
 	      "got %zu of %d bytes after %d rounds", got, ECHO_BYTES, rounds);
 	free(out);
 	free(back);
@@ -169,8 +167,7 @@ static void tcp4(void)
 {
 	uint16_t port;
 	int l = listener(AF_INET, &port, 8), c, s;
-	CHECK("tcp4: listener on 127.0.0.1 at an ephemeral port", l >= 0 && port, "l %d port %u", l,
-	      port);
+	CHECK("tcp4: listener on 127.0.0.1 at an ephemeral port", l >= 0 && port, "l %d port %u", l, port);
 	CHECK("tcp4: non-blocking connect and accept", pair(AF_INET, port, l, &c, &s) == 0, "pair");
 	int err = -1;
 	socklen_t elen = sizeof(err);
@@ -182,42 +179,34 @@ static void tcp4(void)
 	getpeername(s, (struct sockaddr *)&b, &bl);
 	CHECK("tcp4: getsockname of the client is getpeername of the server",
 	      al == sizeof(a) && bl == sizeof(b) && a.sin_family == AF_INET &&
-		  a.sin_port == b.sin_port && a.sin_addr.s_addr == htonl(INADDR_LOOPBACK) &&
-		  b.sin_addr.s_addr == a.sin_addr.s_addr,
-	      "%u:%x vs %u:%x", ntohs(a.sin_port), a.sin_addr.s_addr, ntohs(b.sin_port),
-	      b.sin_addr.s_addr);
+		      a.sin_port == b.sin_port && a.sin_addr.s_addr == htonl(INADDR_LOOPBACK) &&
+		      b.sin_addr.s_addr == a.sin_addr.s_addr,
+	      "%u:%x vs %u:%x", ntohs(a.sin_port), a.sin_addr.s_addr, ntohs(b.sin_port), b.sin_addr.s_addr);
 	getpeername(c, (struct sockaddr *)&a, &al);
-	CHECK("tcp4: getpeername of the client is the listener's port", ntohs(a.sin_port) == port,
-	      "%u", ntohs(a.sin_port));
+	CHECK("tcp4: getpeername of the client is the listener's port", ntohs(a.sin_port) == port, "%u", ntohs(a.sin_port));
 	int one = 1, v = 0;
 	socklen_t vl = sizeof(v);
 	CHECK("tcp4: TCP_NODELAY set and read back",
 	      setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == 0 &&
-		  getsockopt(c, IPPROTO_TCP, TCP_NODELAY, &v, &vl) == 0 && v == 1,
-	      "v %d", v);
-	CHECK("tcp4: SO_KEEPALIVE accepted",
-	      setsockopt(c, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) == 0, "set");
+		      getsockopt(c, IPPROTO_TCP, TCP_NODELAY, &v, &vl) == 0 && v == 1, "v %d", v);
+	CHECK("tcp4: SO_KEEPALIVE accepted", setsockopt(c, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) == 0, "set");
 	echo("tcp4", c, s);
 	char x;
-	CHECK("tcp4: recv with nothing queued is EAGAIN",
-	      recv(c, &x, 1, MSG_DONTWAIT) == -1 && errno == EAGAIN, "recv");
+	CHECK("tcp4: recv with nothing queued is EAGAIN", recv(c, &x, 1, MSG_DONTWAIT) == -1 && errno == EAGAIN, "recv");
 	send(c, "peek", 4, 0);
 	char pk[8] = {0};
 	struct pollfd p = {s, POLLIN, 0};
 	poll(&p, 1, 1000);
 	CHECK("tcp4: MSG_PEEK leaves the bytes queued",
-	      recv(s, pk, 4, MSG_PEEK) == 4 && recv(s, pk + 4, 4, 0) == 4 &&
-		  memcmp(pk, "peekpeek", 8) == 0,
+	      recv(s, pk, 4, MSG_PEEK) == 4 && recv(s, pk + 4, 4, 0) == 4 && memcmp(pk, "peekpeek", 8) == 0,
 	      "%.8s", pk);
 	shutdown(c, SHUT_WR);
 	poll(&p, 1, 1000);
-	CHECK("tcp4: shutdown(SHUT_WR) is end of file at the other end", recv(s, pk, 1, 0) == 0,
-	      "recv");
+	CHECK("tcp4: shutdown(SHUT_WR) is end of file at the other end", recv(s, pk, 1, 0) == 0, "recv");
 	close(s);
 	p = (struct pollfd){c, POLLIN, 0};
 	poll(&p, 1, 1000);
-	CHECK("tcp4: the server's close is end of file at the client", recv(c, pk, 1, 0) == 0,
-	      "recv");
+	CHECK("tcp4: the server's close is end of file at the client", recv(c, pk, 1, 0) == 0, "recv");
 	close(c);
 	close(l);
 }
@@ -231,8 +220,8 @@ static void tcp6(void)
 	struct sockaddr_in6 a;
 	socklen_t al = sizeof(a);
 	getpeername(s, (struct sockaddr *)&a, &al);
-	CHECK("tcp6: getpeername is ::1",
-	      al == sizeof(a) && a.sin6_family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(&a.sin6_addr),
+	CHECK("tcp6: getpeername is ::1", al == sizeof(a) && a.sin6_family == AF_INET6 &&
+						   IN6_IS_ADDR_LOOPBACK(&a.sin6_addr),
 	      "len %u family %d", al, a.sin6_family);
 	echo("tcp6", c, s);
 	close(c);
@@ -245,9 +234,8 @@ static void udp(void)
 	int a = socket(AF_INET, SOCK_DGRAM, 0), b = socket(AF_INET, SOCK_DGRAM, 0);
 	struct sockaddr_in sa = v4(0), sb;
 	socklen_t len = sizeof(sb);
-	CHECK("udp4: bind to an ephemeral port",
-	      bind(b, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-		  getsockname(b, (struct sockaddr *)&sb, &len) == 0 && sb.sin_port,
+	CHECK("udp4: bind to an ephemeral port", bind(b, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+							    getsockname(b, (struct sockaddr *)&sb, &len) == 0 && sb.sin_port,
 	      "bind");
 	int ok = 1;
 	for (int i = 0; i < 50 && ok; i++) {
@@ -256,23 +244,19 @@ static void udp(void)
 		struct sockaddr_in from;
 		socklen_t fl = sizeof(from);
 		ok = sendto(a, msg, (size_t)n, 0, (struct sockaddr *)&sb, sizeof(sb)) == n &&
-		     recvfrom(b, got, sizeof(got), MSG_DONTWAIT, (struct sockaddr *)&from, &fl) ==
-			 n &&
-		     memcmp(msg, got, (size_t)n) == 0 &&
-		     from.sin_addr.s_addr == htonl(INADDR_LOOPBACK);
+		     recvfrom(b, got, sizeof(got), MSG_DONTWAIT, (struct sockaddr *)&from, &fl) == n &&
+		     memcmp(msg, got, (size_t)n) == 0 && from.sin_addr.s_addr == htonl(INADDR_LOOPBACK);
 	}
 	CHECK("udp4: 50 datagrams, each whole with its sender", ok, "a datagram differed");
 	char big[3000], small[10];
 	memset(big, 'u', sizeof(big));
 	sendto(a, big, sizeof(big), 0, (struct sockaddr *)&sb, sizeof(sb));
 	CHECK("udp4: MSG_TRUNC returns the datagram's full length",
-	      recv(b, small, sizeof(small), MSG_TRUNC | MSG_DONTWAIT) == (ssize_t)sizeof(big),
-	      "recv");
-	CHECK("udp4: an empty queue is EAGAIN",
-	      recv(b, small, 1, MSG_DONTWAIT) == -1 && errno == EAGAIN, "recv");
-	CHECK("udp4: connect then send without address",
-	      connect(a, (struct sockaddr *)&sb, sizeof(sb)) == 0 && send(a, "x", 1, 0) == 1 &&
-		  recv(b, small, 1, MSG_DONTWAIT) == 1,
+	      recv(b, small, sizeof(small), MSG_TRUNC | MSG_DONTWAIT) == (ssize_t)sizeof(big), "recv");
+	CHECK("udp4: an empty queue is EAGAIN", recv(b, small, 1, MSG_DONTWAIT) == -1 && errno == EAGAIN, "recv");
+	CHECK("udp4: connect then send without address", connect(a, (struct sockaddr *)&sb, sizeof(sb)) == 0 &&
+								   send(a, "x", 1, 0) == 1 &&
+								   recv(b, small, 1, MSG_DONTWAIT) == 1,
 	      "send");
 	close(a);
 	close(b);
@@ -282,9 +266,8 @@ static void udp(void)
 	bind(d, (struct sockaddr *)&s6, sizeof(s6));
 	getsockname(d, (struct sockaddr *)&d6, &len);
 	char g[4];
-	CHECK("udp6: a datagram over ::1",
-	      sendto(c, "six", 3, 0, (struct sockaddr *)&d6, sizeof(d6)) == 3 &&
-		  recv(d, g, sizeof(g), MSG_DONTWAIT) == 3 && memcmp(g, "six", 3) == 0,
+	CHECK("udp6: a datagram over ::1", sendto(c, "six", 3, 0, (struct sockaddr *)&d6, sizeof(d6)) == 3 &&
+						   recv(d, g, sizeof(g), MSG_DONTWAIT) == 3 && memcmp(g, "six", 3) == 0,
 	      "sendto");
 	close(c);
 	close(d);
@@ -302,8 +285,7 @@ static void errors(void)
 	close(l);
 	x = socket(AF_INET, SOCK_STREAM, 0);
 	CHECK("connect to a closed port is ECONNREFUSED (a reset)",
-	      connect(x, (struct sockaddr *)&a, sizeof(a)) == -1 && errno == ECONNREFUSED,
-	      "connect");
+	      connect(x, (struct sockaddr *)&a, sizeof(a)) == -1 && errno == ECONNREFUSED, "connect");
 	close(x);
 	x = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	int rc = connect(x, (struct sockaddr *)&a, sizeof(a)), err = 0;
@@ -312,8 +294,7 @@ static void errors(void)
 	socklen_t el = sizeof(err);
 	getsockopt(x, SOL_SOCKET, SO_ERROR, &err, &el);
 	CHECK("non-blocking connect to a closed port: SO_ERROR is ECONNREFUSED",
-	      (rc == 0 || errno == EINPROGRESS || errno == ECONNREFUSED) &&
-		  (err == ECONNREFUSED || (rc == -1 && errno == ECONNREFUSED)),
+	      (rc == 0 || errno == EINPROGRESS || errno == ECONNREFUSED) && (err == ECONNREFUSED || (rc == -1 && errno == ECONNREFUSED)),
 	      "rc %d SO_ERROR %d", rc, err);
 	close(x);
 	/* connect again once the handshake is done: 0 (the call that sees it
@@ -333,8 +314,7 @@ static void errors(void)
 	int again = connect(x, (struct sockaddr *)&a, sizeof(a)), again_errno = errno;
 	CHECK("connect: a retry after the handshake completed returns 0",
 	      rc == -1 && rc_errno == EINPROGRESS && ready == 1 && again == 0,
-	      "rc %d errno %d, poll %d, retry %d errno %d", rc, rc_errno, ready, again,
-	      again_errno);
+	      "rc %d errno %d, poll %d, retry %d errno %d", rc, rc_errno, ready, again, again_errno);
 	CHECK("connect: once connected, another connect is EISCONN",
 	      connect(x, (struct sockaddr *)&a, sizeof(a)) == -1 && errno == EISCONN, "connect");
 	close(x);
@@ -342,27 +322,24 @@ static void errors(void)
 	close(taken);
 	close(l);
 	x = socket(AF_INET, SOCK_STREAM, 0);
-	CHECK("a 15-byte sockaddr_in is EINVAL",
-	      bind(x, (struct sockaddr *)&a, 15) == -1 && errno == EINVAL, "bind");
+	CHECK("a 15-byte sockaddr_in is EINVAL", bind(x, (struct sockaddr *)&a, 15) == -1 && errno == EINVAL, "bind");
 	struct sockaddr_in6 s6 = v6(0);
 	CHECK("an AF_INET6 address on an AF_INET socket is EAFNOSUPPORT",
 	      bind(x, (struct sockaddr *)&s6, sizeof(s6)) == -1 && errno == EAFNOSUPPORT, "bind");
 	close(x);
 	x = socket(AF_INET6, SOCK_STREAM, 0);
-	CHECK("a 20-byte sockaddr_in6 is EINVAL",
-	      bind(x, (struct sockaddr *)&s6, 20) == -1 && errno == EINVAL, "bind");
+	CHECK("a 20-byte sockaddr_in6 is EINVAL", bind(x, (struct sockaddr *)&s6, 20) == -1 && errno == EINVAL, "bind");
 	int one = 1, v = 0;
 	socklen_t vl = sizeof(v);
-	CHECK("IPV6_V6ONLY set and read back",
-	      setsockopt(x, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) == 0 &&
-		  getsockopt(x, IPPROTO_IPV6, IPV6_V6ONLY, &v, &vl) == 0 && v == 1,
+	CHECK("IPV6_V6ONLY set and read back", setsockopt(x, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) == 0 &&
+							getsockopt(x, IPPROTO_IPV6, IPV6_V6ONLY, &v, &vl) == 0 && v == 1,
 	      "v %d", v);
 	close(x);
 	CHECK("SOCK_SEQPACKET over AF_INET is EPROTONOSUPPORT",
 	      socket(AF_INET, SOCK_SEQPACKET, 0) == -1 && errno == EPROTONOSUPPORT, "socket");
 	int sv[2];
-	CHECK("socketpair(AF_INET) is EOPNOTSUPP",
-	      socketpair(AF_INET, SOCK_STREAM, 0, sv) == -1 && errno == EOPNOTSUPP, "socketpair");
+	CHECK("socketpair(AF_INET) is EOPNOTSUPP", socketpair(AF_INET, SOCK_STREAM, 0, sv) == -1 && errno == EOPNOTSUPP,
+	      "socketpair");
 }
 
 static void backlog(void)
@@ -381,8 +358,7 @@ static void backlog(void)
 		n++;
 		close(s);
 	}
-	CHECK("backlog 2 overflowed by 8 connects: at most 2 queued, the VMM lives",
-	      n >= 1 && n <= 2, "accepted %d", n);
+	CHECK("backlog 2 overflowed by 8 connects: at most 2 queued, the VMM lives", n >= 1 && n <= 2, "accepted %d", n);
 	for (int i = 0; i < 8; i++)
 		close(c[i]);
 	close(l);
@@ -395,27 +371,23 @@ static void hostile(void)
 		int s = socket(i % 2 ? AF_INET6 : AF_INET, i % 3 ? SOCK_STREAM : SOCK_DGRAM, 0);
 		struct sockaddr_in a = v4(0);
 		struct sockaddr_in6 b = v6(0);
-		ok = s >= 0 && (i % 2 ? bind(s, (struct sockaddr *)&b, sizeof(b))
-				      : bind(s, (struct sockaddr *)&a, sizeof(a))) == 0;
+		ok = s >= 0 && (i % 2 ? bind(s, (struct sockaddr *)&b, sizeof(b)) : bind(s, (struct sockaddr *)&a, sizeof(a))) == 0;
 		close(s);
 	}
 	CHECK("hostile: 2000 sockets bound and closed, none leaked", ok, "failed at a socket");
 	int held[1100], n = 0;
 	while (n < 1100 && (held[n] = socket(AF_INET, SOCK_STREAM, 0)) >= 0)
 		n++;
-	CHECK("hostile: sockets stop at a limit (EMFILE), not the VMM memory",
-	      n < 1100 && (errno == EMFILE || errno == ENFILE), "%d sockets", n);
+	CHECK("hostile: sockets stop at a limit (EMFILE), not the VMM memory", n < 1100 && (errno == EMFILE || errno == ENFILE), "%d sockets", n);
 	while (n--)
 		close(held[n]);
 	int s = socket(AF_INET, SOCK_DGRAM, 0);
 	struct sockaddr_in a = v4(9);
 	char big[70000] = {0};
 	CHECK("hostile: a datagram over 65507 bytes is EMSGSIZE",
-	      sendto(s, big, sizeof(big), 0, (struct sockaddr *)&a, sizeof(a)) == -1 &&
-		  errno == EMSGSIZE,
-	      "sendto");
-	CHECK("hostile: a sockaddr longer than any is EINVAL",
-	      bind(s, (struct sockaddr *)big, 200) == -1 && errno == EINVAL, "bind");
+	      sendto(s, big, sizeof(big), 0, (struct sockaddr *)&a, sizeof(a)) == -1 && errno == EMSGSIZE, "sendto");
+	CHECK("hostile: a sockaddr longer than any is EINVAL", bind(s, (struct sockaddr *)big, 200) == -1 && errno == EINVAL,
+	      "bind");
 	/* 1000 datagrams to a socket that never reads: at most 256 queued, the rest dropped. */
 	int r = socket(AF_INET, SOCK_DGRAM, 0);
 	struct sockaddr_in ra = v4(0);
@@ -427,8 +399,8 @@ static void hostile(void)
 	int queued = 0;
 	while (recv(r, big, sizeof(big), MSG_DONTWAIT) == 100)
 		queued++;
-	CHECK("hostile: a UDP socket that never reads queues at most 256 datagrams",
-	      queued > 0 && queued <= 256, "%d queued", queued);
+	CHECK("hostile: a UDP socket that never reads queues at most 256 datagrams", queued > 0 && queued <= 256,
+	      "%d queued", queued);
 	close(r);
 	close(s);
 	/* Fill a receiver that never reads: its queue stays bounded, sends stop with EAGAIN. */
@@ -438,8 +410,8 @@ static void hostile(void)
 		long total = 0, n2;
 		while ((n2 = send(c, big, sizeof(big), MSG_DONTWAIT)) > 0 && total < (64L << 20))
 			total += n2;
-		CHECK("hostile: a peer that never reads stops the sender (EAGAIN) within 1 MiB",
-		      n2 == -1 && errno == EAGAIN && total < (1L << 20), "sent %ld", total);
+		CHECK("hostile: a peer that never reads stops the sender (EAGAIN) within 1 MiB", n2 == -1 && errno == EAGAIN && total < (1L << 20),
+		      "sent %ld", total);
 		close(c);
 		close(t);
 	} else {

@@ -95,8 +95,7 @@ int main(void)
 	struct sigaction sa = {.sa_sigaction = handler, .sa_flags = SA_SIGINFO | SA_NODEFER};
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGSEGV, &sa, NULL);
-	unsigned char *a =
-	    mmap(0, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned char *a = mmap(0, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (a == MAP_FAILED)
 		FAIL("mmap");
 	a[0] = 0x55;
@@ -110,15 +109,14 @@ int main(void)
 	if (munmap(a + 4096, 4096) != 0 || !faults_on(a + 4096, 0))
 		FAIL("an unmapped page was read");
 	/* A page moved away: a new mapping in its place reads zero. */
-	unsigned char *m =
-	    mmap(0, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned char *m = mmap(0, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	memset(m, 0x77, 1 << 20);
 	unsigned char *moved = mremap(m, 1 << 20, 32 << 20, MREMAP_MAYMOVE);
 	if (moved == MAP_FAILED || moved[(1 << 20) - 1] != 0x77)
 		FAIL("mremap lost the contents");
 	if (moved != m) {
-		unsigned char *again = mmap(m, 1 << 20, PROT_READ | PROT_WRITE,
-					    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+		unsigned char *again =
+		    mmap(m, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 		for (int i = 0; i < (1 << 20); i += 4096)
 			if (again[i + 12])
 				FAIL("a new mapping shows a moved page's old contents");
@@ -131,8 +129,7 @@ int main(void)
 		FAIL("shared page");
 	/* MADV_DONTNEED: private pages read zero again, in this process only:
 	 * a child still sharing them (copy-on-write) keeps their contents. */
-	unsigned char *d =
-	    mmap(0, 3 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned char *d = mmap(0, 3 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	memset(d, 0x44, 3 * 4096);
 	int go[2];
 	if (d == MAP_FAILED || pipe(go) != 0)
