@@ -101,22 +101,53 @@ int migrate_addr_connect(const char *addr, int timeout_s, char *err, size_t errl
 	return fd;
 }
 
+/*
+ * The path appears only once its socket listens: bound and listened on
+ * under a temporary name beside it (".l" and our pid), then hard-linked to
+ * the path, which refuses an existing path as bind does. A caller that
+ * waits for the file and connects (a test, a script before `lockvm
+ * migrate`) met ECONNREFUSED when it came between bind and listen. A path
+ * whose directory leaves no room for the temporary name is bound in place.
+ */
+static int listen_unix(const struct sockaddr_un *un, char *err, size_t errlen)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	struct sockaddr_un tmp = {.sun_family = AF_UNIX};
+	const char *slash = strrchr(un->sun_path, '/');
+	int dir_len = slash ? (int)(slash - un->sun_path) + 1 : 0;
+	int n = snprintf(tmp.sun_path, sizeof(tmp.sun_path), "%.*s.l%d", dir_len, un->sun_path,
+			 (int)getpid());
+	const struct sockaddr_un *at = n > 0 && (size_t)n < sizeof(tmp.sun_path) ? &tmp : un;
+	if (at == &tmp)
+		(void)unlink(tmp.sun_path); /* ours: a pid of an earlier run that died here */
+	int rc = bind(fd, (const struct sockaddr *)at, sizeof(*at));
+	if (rc == 0)
+		rc = listen(fd, 1);
+	if (rc == 0 && at == &tmp)
+		rc = link(tmp.sun_path, un->sun_path);
+	int saved = errno;
+	if (at == &tmp)
+		(void)unlink(tmp.sun_path);
+	if (rc < 0) {
+		snprintf(err, errlen, "listen on %s: %s", un->sun_path,
+			 strerror(saved == EEXIST ? EADDRINUSE : saved));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int migrate_addr_listen(const char *addr, char *err, size_t errlen)
 {
 	struct migrate_addr p;
 	if (migrate_addr_parse(addr, &p, err, errlen) < 0)
 		return -1;
-	if (p.is_unix) {
-		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd < 0 || bind(fd, (struct sockaddr *)&p.un, sizeof(p.un)) < 0 ||
-		    listen(fd, 1) < 0) {
-			snprintf(err, errlen, "listen on %s: %s", p.un.sun_path, strerror(errno));
-			if (fd >= 0)
-				close(fd);
-			return -1;
-		}
-		return fd;
-	}
+	if (p.is_unix)
+		return listen_unix(&p.un, err, errlen);
 	struct addrinfo *res;
 	if (resolve(&p, true, &res, err, errlen) < 0)
 		return -1;

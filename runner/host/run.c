@@ -112,6 +112,8 @@ static int run_mode(int argc, char **argv, enum run_command command)
 		listen_fd = migrate_addr_listen(o.listen, err, sizeof(err));
 		if (listen_fd < 0)
 			die("incoming --listen %s: %s", o.listen, err);
+		if (strncmp(o.listen, "unix:", 5) == 0)
+			st.listen_path = o.listen + 5;
 	} else if (o.fs_dir) {
 		find_guest_in_tree(&o); /* the VMM opens it, in the tree */
 	} else {
@@ -142,8 +144,7 @@ static int run_mode(int argc, char **argv, enum run_command command)
 		guest_fd = migrate_addr_accept(listen_fd, o.accept_timeout_s, 30, sig_fd, err,
 					       sizeof(err));
 		close(listen_fd);
-		if (strncmp(o.listen, "unix:", 5) == 0)
-			unlink(o.listen + 5);
+		remove_listen_socket(&st);
 		if (guest_fd < 0)
 			die("incoming --listen %s: %s", o.listen, err);
 	}

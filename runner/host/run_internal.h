@@ -154,6 +154,7 @@ struct run_state {
 	bool have_cgroup;
 	bool profile_loaded; /* AppArmor lockvm-<uuid> */
 	int lifeline;
+	const char *listen_path;      /* incoming --listen unix:PATH until accepted on */
 	int tap_fd;		      /* --net: the supervisor's copy until the VMM has it */
 	bool net_attached;	      /* the tap exists and is on its bridge */
 	const char *netns;	      /* --net netns=PATH: the tap's namespace; NULL: ours */
@@ -338,6 +339,10 @@ void create_vm_cgroup(const struct run_options *o, struct run_state *st,
 /* Gives back whatever st holds, in the reverse order of taking it; safe to
  * call twice and at any point after st was initialised. */
 void release_resources(const struct run_options *o, struct run_state *st);
+/* Removes incoming --listen's socket file (st->listen_path) once accepted
+ * on; also a release step, so an incoming VM that gives up before a source
+ * connects leaves no file to refuse the next --listen at that path. */
+void remove_listen_socket(struct run_state *st);
 /* From now on, an exit (die()) releases what st holds (release_resources). */
 void release_at_exit_arm(const struct run_options *o, struct run_state *st);
 /* The --detach caller's side: its exit leaves the resources to the supervisor. */

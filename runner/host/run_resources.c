@@ -701,6 +701,13 @@ static void release_lifeline(struct run_state *st)
 	st->lifeline = -1;
 }
 
+void remove_listen_socket(struct run_state *st)
+{
+	if (st->listen_path)
+		(void)unlink(st->listen_path);
+	st->listen_path = NULL;
+}
+
 /* What start_vmm takes, released last first. The cgroup, made while the
  * uid is leased, is taken before the registry entry but goes as soon as the
  * VMM is gone: the owners handed back after it need the VMM gone too.
@@ -709,6 +716,7 @@ static const struct {
 	void (*release)(struct run_state *);
 	const char *phase;
 } release_steps[] = {
+    {remove_listen_socket, "listen socket"},	  /* run_mode, incoming --listen */
     {release_uid, "uid release"},		  /* reserve_uid_start */
     {release_identity, "registry update"},	  /* claim_identity */
     {remove_apparmor_profile, "AppArmor unload"}, /* load_apparmor_profile */

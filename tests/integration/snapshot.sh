@@ -151,7 +151,7 @@ for hop in 1 2 3; do
 	for _ in $(seq 50); do [ -S "$S/io$next.sock" ] && break; sleep 0.1; done
 	expect "migrate io$hop -> io$next while the guest reads its disk and random bytes" 0 "downtime" \
 		"$LOCKVM" migrate "io$hop" --to "unix:$S/io$next.sock"
-	wait $inc
+	wait $inc || fail "incoming io$next: exit $?, output: $(tr '\n' '|' <"$S/io_inc$next.out")"
 	sleep 0.6
 done
 for i in 1 2 3 4; do "$LOCKVM" kill "io$i" >/dev/null 2>&1; done # whichever still runs
@@ -294,6 +294,13 @@ for detach in "" -d; do
 	fi
 	if [ -e "$S/acc.sock" ]; then fail "incoming --accept-timeout: the socket file is left"; else pass "incoming --accept-timeout: the socket file is removed"; fi
 	nothing_left "incoming ${detach:+-d }--accept-timeout"
+done
+# A refusal after the socket is made (a --disk that is not there is opened
+# after --listen) leaves no socket file: one would refuse the next --listen.
+for detach in "" -d; do
+	expect "incoming ${detach:+-d }refused after --listen: one line" 125 "disk $S/nosuch.img" \
+		"$LOCKVM" incoming --listen "unix:$S/acc.sock" --name acc --disk "$S/nosuch.img" $detach
+	if [ -e "$S/acc.sock" ]; then fail "incoming ${detach:+-d }refused after --listen: the socket file is left"; else pass "incoming ${detach:+-d }refused after --listen: the socket file is removed"; fi
 done
 expect "incoming: --accept-timeout takes whole seconds" 125 "--accept-timeout '1.5'" \
 	"$LOCKVM" incoming --listen "unix:$S/acc.sock" --accept-timeout 1.5

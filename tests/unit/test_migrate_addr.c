@@ -7,15 +7,48 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "migrate_addr.h"
+
+/* This program's listen() stands in for libc's (the executable's symbol
+ * wins): it notes whether the path a test waits for (watched_path) was
+ * there already, the moment a caller polling for it could connect to a
+ * socket that refuses (ECONNREFUSED), then listens with the system call. */
+static const char *watched_path;
+static int listens, listens_with_path_there;
+
+int listen(int fd, int backlog)
+{
+	struct stat st;
+	listens++;
+	if (watched_path && lstat(watched_path, &st) == 0)
+		listens_with_path_there++;
+	return (int)syscall(SYS_listen, fd, backlog);
+}
+
+/* The names in dir (not . and ..), joined by spaces. */
+static void dir_names(const char *dir, char *out, size_t len)
+{
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	out[0] = '\0';
+	struct dirent *e;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			snprintf(out + strlen(out), len - strlen(out), "%s%s", out[0] ? " " : "",
+				 e->d_name);
+	closedir(d);
+}
 
 /* migrate_addr: unix:PATH gives a unix socket address with that path */
 static void parse_unix(void **state)
@@ -163,6 +196,52 @@ static void unix_listen_connect_accept(void **state)
 	assert_string_equal(err, "connect: No such file or directory");
 }
 
+/* migrate_addr: a unix path appears only once its socket listens, and
+ * nothing else is left beside it; a path with no room for the temporary
+ * name beside it is listened on in place */
+static void unix_path_appears_listening(void **state)
+{
+	char addr[PATH_MAX + 32], path[PATH_MAX + 8], err[256] = "", names[512];
+	snprintf(path, sizeof(path), "%s/m.sock", tmp_dir);
+	snprintf(addr, sizeof(addr), "unix:%s", path);
+	watched_path = path;
+	listens = listens_with_path_there = 0;
+	int lfd = migrate_addr_listen(addr, err, sizeof(err));
+	if (lfd < 0)
+		fail_msg("listen %s: %s", addr, err);
+	assert_int_equal(listens, 1);
+	assert_int_equal(listens_with_path_there, 0);
+	dir_names(tmp_dir, names, sizeof(names));
+	assert_string_equal(names, "m.sock");
+	int cfd = migrate_addr_connect(addr, 5, err, sizeof(err));
+	if (cfd < 0)
+		fail_msg("connect %s: %s", addr, err);
+	close(cfd);
+	close(lfd);
+	unlink(path);
+
+	/* a directory name that leaves 2 bytes for the socket's own name */
+	char dir[PATH_MAX];
+	int n = snprintf(dir, sizeof(dir), "%s/", tmp_dir);
+	memset(dir + n, 'd', 104 - (size_t)n);
+	dir[104] = '\0';
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(path, sizeof(path), "%s/s", dir);
+	snprintf(addr, sizeof(addr), "unix:%s", path);
+	assert_int_equal(strlen(path), 106);
+	lfd = migrate_addr_listen(addr, err, sizeof(err));
+	if (lfd < 0)
+		fail_msg("listen %s: %s", addr, err);
+	dir_names(dir, names, sizeof(names));
+	assert_string_equal(names, "s");
+	cfd = migrate_addr_connect(addr, 5, err, sizeof(err));
+	if (cfd < 0)
+		fail_msg("connect %s: %s", addr, err);
+	close(cfd);
+	close(lfd);
+	watched_path = NULL;
+}
+
 /* migrate_addr: listen, connect and accept over tcp:127.0.0.1:PORT */
 static void tcp_listen_connect_accept(void **state)
 {
@@ -225,6 +304,7 @@ int main(void)
 	    cmocka_unit_test(parse_tcp),
 	    cmocka_unit_test(parse_refusals),
 	    cmocka_unit_test_setup_teardown(unix_listen_connect_accept, make_dir, remove_dir),
+	    cmocka_unit_test_setup_teardown(unix_path_appears_listening, make_dir, remove_dir),
 	    cmocka_unit_test(tcp_listen_connect_accept),
 	    cmocka_unit_test_setup_teardown(accept_timeout_and_stop, make_dir, remove_dir),
 	    cmocka_unit_test(connect_listen_refuse_malformed),
