@@ -168,9 +168,9 @@ fi
 "$LOCKVM" run -d --name keep2 --mem 64M "$G/counter.elf" 10 0 32 >/dev/null
 sleep 0.5
 python3 - "$S/dead.sock" <<'PY' &
-import socket, sys
+import os, socket, sys
 s = socket.socket(socket.AF_UNIX)
-s.bind(sys.argv[1]); s.listen(1)
+s.bind(sys.argv[1] + ".t"); s.listen(1); os.rename(sys.argv[1] + ".t", sys.argv[1])
 c, _ = s.accept()
 got = 0
 while got < 1 << 20:
@@ -206,9 +206,9 @@ if [ -n "$bb" ] && file -L "$bb" | grep -q "statically linked"; then
 		"$LOCKVM" save lx "$S/lx.snap"
 	if [ -e "$S/lx.snap" ]; then fail "save of a --linux VM left a file"; else pass "save of a --linux VM makes no file"; fi
 	python3 - "$S/lx.sock" >"$S/lx.out" <<'PY' &
-import socket, sys
+import os, socket, sys
 s = socket.socket(socket.AF_UNIX)
-s.bind(sys.argv[1]); s.listen(1); s.settimeout(3)
+s.bind(sys.argv[1] + ".t"); s.listen(1); os.rename(sys.argv[1] + ".t", sys.argv[1]); s.settimeout(3)
 try:
     s.accept()
     print("connected")

@@ -172,8 +172,8 @@ sleep 0.3
 inc=$!
 for _ in $(seq 50); do [ -S "$S/r2.sock" ] && break; sleep 0.1; done
 python3 - "$S/relay.sock" "$S/r2.sock" "$S/rec.bin" <<'PY' &
-import socket, sys, threading
-lst = socket.socket(socket.AF_UNIX); lst.bind(sys.argv[1]); lst.listen(1); lst.settimeout(20)
+import os, socket, sys, threading
+lst = socket.socket(socket.AF_UNIX); lst.bind(sys.argv[1] + ".t"); lst.listen(1); os.rename(sys.argv[1] + ".t", sys.argv[1]); lst.settimeout(20)
 src, _ = lst.accept()
 dst = socket.socket(socket.AF_UNIX); dst.connect(sys.argv[2])
 rec = open(sys.argv[3], "wb")
