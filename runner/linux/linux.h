@@ -190,11 +190,26 @@ struct linux_pages {
  * (docs/ARCHITECTURE.md). */
 #define LINUX_VMA_LAZY 4u
 struct linux_shm;
+/* What /proc/PID/maps names a file mapping by: the file (its path when
+ * maps is read, "(deleted)" once unlinked, as Linux's), device and inode.
+ * One is shared by the records a mapping splits into and by a fork's
+ * copies (refs); it holds a reference on the node, as a mapping keeps its
+ * file. An image from outside the tree has no node: its path is kept. */
+struct linux_fs;
+struct linux_node;
+struct linux_vma_file {
+	unsigned refs;
+	uint64_t dev, ino;
+	struct linux_fs *fs;
+	struct linux_node *node; /* NULL: path */
+	char path[];
+};
 struct linux_vma {
 	uint64_t start, end;
 	unsigned prot, flags;
-	struct linux_shm *shm; /* MAP_SHARED of a file: the node's page cache (linux_shm.c) */
-	uint64_t pgoff;	       /* with shm: the file offset of start */
+	struct linux_shm *shm;	     /* MAP_SHARED of a file: the node's page cache (linux_shm.c) */
+	struct linux_vma_file *file; /* a mapping of a file or an ELF image: its name; NULL: none */
+	uint64_t pgoff;		     /* with shm or file: the file offset of start */
 };
 
 /* An address space: shared by CLONE_VM (refs), replaced by execve. */
@@ -670,11 +685,25 @@ struct linux_vma *linux_vma_find(struct linux_mm *mm, uint64_t addr);
 struct linux_vma *linux_vma_next(struct linux_mm *mm, uint64_t addr);
 int linux_vma_split(struct linux_mm *mm, uint64_t addr);
 int linux_vma_remove(struct linux_mm *mm, uint64_t start, uint64_t end);
-/* Records v (start, end, prot, flags, shm, pgoff) over a free range,
+/* Records v (start, end, prot, flags, shm, file, pgoff) over a free range,
  * merged with a neighbour of the same kind; a record it keeps takes its own
- * reference on v->shm. 0, -EEXIST or -ENOMEM. */
+ * references on v->shm and v->file. 0, -EEXIST or -ENOMEM. */
 int linux_vma_insert(struct linux_mm *mm, const struct linux_vma *v);
-/* Drops the cache references of mm's records (the address space goes). */
+/* One more record names v's cache and file (a fork's copy, a kept kind);
+ * linux_vma_drop gives those references back. */
+void linux_vma_hold(const struct linux_vma *v);
+void linux_vma_drop(const struct linux_vma *v);
+/* A new name (one reference) for maps: node of fs, or without one (NULL)
+ * path; NULL (no memory: the mapping goes unnamed). linux_vma_file_put
+ * drops a reference. */
+struct linux_vma_file *linux_vma_file_new(struct linux_fs *fs, struct linux_node *node,
+					  const char *path, uint64_t dev, uint64_t ino);
+void linux_vma_file_put(struct linux_vma_file *f);
+/* The records of [start, end) name f (a reference each) from file offset
+ * pgoff on, as if mapped by one mmap: split at start and end. 0 or -ENOMEM. */
+int linux_vma_name(struct linux_mm *mm, uint64_t start, uint64_t end, struct linux_vma_file *f,
+		   uint64_t pgoff);
+/* Drops the cache and name references of mm's records (the address space goes). */
 void linux_vma_free_all(struct linux_mm *mm);
 bool linux_vma_free(struct linux_mm *mm, uint64_t start, uint64_t end);
 bool linux_vma_covered(struct linux_mm *mm, uint64_t start, uint64_t end);
@@ -753,9 +782,10 @@ int linux_elf_parse(const uint8_t *file, uint64_t size, struct linux_elf *elf, c
  * written through linux_copy_out(); with `cached` (the exec cache's copy of
  * file), a page of a read-only segment that the file covers whole maps the
  * copy's frame of that file page instead (shared by every process running
- * the program, copy-on-write like a forked page). Returns 0 or -errno. */
+ * the program, copy-on-write like a forked page). Its pages holding file
+ * bytes are named `name` in /proc/PID/maps (NULL: none). Returns 0 or -errno. */
 int linux_elf_map(struct linux_proc *proc, const uint8_t *file, const struct linux_elf *elf,
-		  uint64_t bias, struct linux_exec_file *cached);
+		  uint64_t bias, struct linux_exec_file *cached, struct linux_vma_file *name);
 
 /* Whether an image the SDK loader would take looks like a Linux program
  * (ABI note, TLS segment, Linux OS ABI): `lockvm run` then asks for --linux. */

@@ -249,8 +249,32 @@ static int copy_segment(struct linux_proc *proc, const uint8_t *file, const stru
 	return 0;
 }
 
+/* Each segment's pages holding its file bytes (a bss page past them holds
+ * none) are a mapping of their own named `name`, as Linux's loader maps
+ * each segment: a later one takes a page two share. */
+static int name_segments(struct linux_proc *proc, const uint8_t *file, const struct linux_elf *elf,
+			 uint64_t bias, const struct linux_vma_file *name)
+{
+	for (unsigned i = 0; name && i < elf->phnum; i++) {
+		Elf64_Phdr ph = phdr_at(file, elf->phoff, i);
+		if (ph.p_type != PT_LOAD || ph.p_filesz == 0)
+			continue;
+		uint64_t start = ph.p_vaddr & ~PAGE_MASK;
+		uint64_t end = (ph.p_vaddr + ph.p_filesz + PAGE_MASK) & ~PAGE_MASK;
+		struct linux_vma_file *own =
+		    linux_vma_file_new(name->fs, name->node, name->path, name->dev, name->ino);
+		int rc = own ? linux_vma_name(proc->mm, start + bias, end + bias, own,
+					      ph.p_offset & ~PAGE_MASK)
+			     : 0;
+		linux_vma_file_put(own);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 int linux_elf_map(struct linux_proc *proc, const uint8_t *file, const struct linux_elf *elf,
-		  uint64_t bias, struct linux_exec_file *cached)
+		  uint64_t bias, struct linux_exec_file *cached, struct linux_vma_file *name)
 {
 	uint64_t span = elf->hi - elf->lo;
 	/* Zeroed and writable while copying; final rights below, page by page.
@@ -288,5 +312,5 @@ int linux_elf_map(struct linux_proc *proc, const uint8_t *file, const struct lin
 		if (rc < 0)
 			return rc;
 	}
-	return 0;
+	return name_segments(proc, file, elf, bias, name);
 }

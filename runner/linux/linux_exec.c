@@ -690,17 +690,23 @@ static int exec_commit(struct linux_proc *proc, const struct exec_image *img,
 	}
 	if (rc == 0) {
 		step = "image";
+		struct linux_vma_file *name = linux_procfs_image_name(proc, img->filename);
 		rc = linux_elf_map(proc, img->file, &img->elf, img->bias,
-				   cached_copy(proc, img->file));
+				   cached_copy(proc, img->file), name);
+		linux_vma_file_put(name);
 		proc->mm->brk_start = proc->mm->brk = img->elf.hi + img->bias;
 	}
 	uint64_t interp_bias = 0, entry = img->elf.entry + img->bias;
 	if (rc == 0 && img->interp) {
 		step = "interpreter";
 		rc = (int)place_interp(proc, &img->interp_elf, &interp_bias);
+		/* PT_INTERP's path, checked NUL-terminated by linux_elf_parse */
+		const char *path = (const char *)img->file + img->elf.interp_off;
+		struct linux_vma_file *name = rc == 0 ? linux_procfs_image_name(proc, path) : NULL;
 		if (rc == 0)
 			rc = linux_elf_map(proc, img->interp, &img->interp_elf, interp_bias,
-					   cached_copy(proc, img->interp));
+					   cached_copy(proc, img->interp), name);
+		linux_vma_file_put(name);
 		entry = img->interp_elf.entry + interp_bias;
 	}
 	if (rc == 0) {

@@ -88,6 +88,7 @@ struct linux_node {
 	unsigned refs;
 	bool unlinked;		 /* removed from its directory: takes no new entries */
 	bool linkable;		 /* an O_TMPFILE file without O_EXCL: linkat may name it */
+	bool memfd;		 /* memfd_create's (unlinked): named "memfd:NAME" at the root */
 	struct linux_shm *shm;	 /* its page cache while a MAP_SHARED mapping names it */
 	struct linux_pipe *fifo; /* a FIFO's pipe once opened (linux_pipe.c) */
 	/* Hard links (linux_fslink.c): a /tmp or upper-layer file has one node,
@@ -263,6 +264,9 @@ long linux_fs_pread_raw(const struct linux_node *node, int host_fd, void *dst, u
 			uint64_t offset);
 /* A FIFO node is freed: its pipe goes (no end is open; linux_pipe.c). */
 void linux_fifo_free(struct linux_node *node);
+/* The device stat shows for node: one per memory file system and volume,
+ * the tree's for the root (linux_sysfile.c). */
+uint64_t linux_fs_dev(const struct linux_node *n);
 /* Takes a reference on node for as long as the caller keeps the pointer
  * (an open file, the cwd); no-op for nodes that live as long as the tree. */
 void linux_fs_get(struct linux_fs *fs, struct linux_node *node);

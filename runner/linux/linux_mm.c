@@ -6,6 +6,8 @@
 #include <sys/mman.h>
 
 #include "linux.h"
+#include "linux_fs.h"
+#include "linux_procfs.h"
 #include "linux_pte.h"
 #include "linux_shm.h"
 
@@ -459,9 +461,10 @@ static long map_shared_file(struct linux_proc *proc, struct linux_file *file, ui
 				       .flags = LINUX_VMA_SHARED |
 						((file->flags & 3) == 2 ? LINUX_VMA_MAYWRITE : 0),
 				       .shm = shm,
+				       .file = linux_procfs_map_name(proc, file->node),
 				       .pgoff = offset};
 	int rc = map_kind(proc, &kind);
-	linux_shm_unref(shm); /* the record holds its own reference */
+	linux_vma_drop(&kind); /* the record holds its own references */
 	return rc < 0 ? rc : (long)addr;
 }
 
@@ -529,8 +532,17 @@ long linux_sys_mmap(struct linux_proc *proc, uint64_t addr, uint64_t len, uint64
 	struct linux_fcache_file *cf =
 	    file ? linux_fcache_open(proc, file->node, file->host_fd) : NULL;
 	/* With the page cache: no frames at first, its pages put in, then
-	 * the mapping's rights (fresh frames for the other pages). */
-	int rc = map_fresh(proc, addr, len, cf ? 0u : (unsigned)prot, vflags);
+	 * the mapping's rights (fresh frames for the other pages). A file's
+	 * mapping is named after it in /proc/PID/maps. */
+	const struct linux_vma kind = {.start = addr,
+				       .end = addr + len,
+				       .prot = cf ? 0u : (unsigned)prot,
+				       .flags = vflags,
+				       .file =
+					   file ? linux_procfs_map_name(proc, file->node) : NULL,
+				       .pgoff = file ? offset : 0};
+	int rc = map_kind(proc, &kind);
+	linux_vma_file_put(kind.file); /* the record holds its own reference */
 	for (uint64_t done = 0; cf && rc == 0 && done < len; done += PAGE) {
 		uint64_t frame =
 		    linux_fcache_frame(proc, cf, file->node, file->host_fd, (offset + done) / PAGE);
@@ -654,8 +666,7 @@ long linux_sys_mremap(struct linux_proc *proc, uint64_t old, uint64_t old_len, u
 		return -ENOMEM;
 	struct linux_vma kind = *v;
 	kind.pgoff += old - v->start;
-	if (kind.shm)
-		linux_shm_ref(kind.shm); /* kept while the old records go */
+	linux_vma_hold(&kind); /* its cache and name kept while the old records go */
 	int rc = move_pages(proc, old, old_len, dest, &kind);
 	if (rc == 0) {
 		kind.pgoff += old_len;
@@ -663,8 +674,7 @@ long linux_sys_mremap(struct linux_proc *proc, uint64_t old, uint64_t old_len, u
 		kind.end = dest + new_len;
 		rc = map_kind(proc, &kind);
 	}
-	if (kind.shm)
-		linux_shm_unref(kind.shm);
+	linux_vma_drop(&kind);
 	(void)new_addr;
 	return rc < 0 ? rc : (long)dest;
 }

@@ -172,8 +172,7 @@ struct linux_mm *linux_mm_fork(struct linux_proc *proc)
 	child->vmas_cap = parent->nvmas ? parent->nvmas : 1;
 	child->nvmas = parent->nvmas;
 	for (unsigned i = 0; i < child->nvmas; i++)
-		if (child->vmas[i].shm)
-			linux_shm_ref(child->vmas[i].shm); /* the child's records name it too */
+		linux_vma_hold(&child->vmas[i]); /* the child's records name them too */
 	child->brk_start = parent->brk_start;
 	child->brk = parent->brk;
 	proc->tlb_stale = true; /* the parent's cached writable translations */

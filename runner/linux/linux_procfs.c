@@ -152,6 +152,10 @@ bool procfs_path(const struct linux_fs *fs, const struct linux_node *n, char *ou
 	size_t pos = sizeof(path) - 1;
 	path[pos] = '\0';
 	bool deleted = false;
+	if (n->memfd) { /* as Linux shows it: /memfd:NAME (deleted) */
+		int w = snprintf(out, size, "/%s (deleted)", n->name);
+		return w >= 0 && (size_t)w < size;
+	}
 	for (; n != fs->root; n = n->parent) {
 		deleted |= n->unlinked;
 		if (pos < n->name_len + 1 || n->parent == n)
@@ -429,21 +433,48 @@ long linux_procfs_open_fd(struct linux_proc *proc, const struct linux_node *n, u
 	return linux_fd_alloc(proc, 0, f, flags & L_O_CLOEXEC);
 }
 
-void linux_procfs_set_exe(struct linux_proc *proc, const char *filename)
+/* The path of what filename names in the VM's tree (*node: it, or NULL). */
+static void image_path(struct linux_proc *proc, const char *filename, char *out, size_t size,
+		       struct linux_node **node)
 {
-	struct linux_node *node;
-	char *exe = proc->cur->exe;
 	if (linux_fs_resolve(&proc->fs, proc->cwd ? proc->cwd : proc->fs.root, filename,
-			     LINUX_RESOLVE_FOLLOW, &node, NULL, NULL, 0) < 0 ||
-	    !procfs_path(&proc->fs, node, exe, sizeof(proc->cur->exe))) {
+			     LINUX_RESOLVE_FOLLOW, node, NULL, NULL, 0) < 0 ||
+	    !procfs_path(&proc->fs, *node, out, size)) {
 		/* Not in the tree (a host program run without --fs): still an
 		 * absolute path, as Linux's always is (static glibc asserts it
 		 * for $ORIGIN); a relative one is taken from the tree's root. */
+		*node = NULL;
 		while (filename[0] == '.' && filename[1] == '/')
 			filename += 2;
-		snprintf(exe, sizeof(proc->cur->exe), "%s%s", filename[0] == '/' ? "" : "/",
-			 filename);
+		snprintf(out, size, "%s%s", filename[0] == '/' ? "" : "/", filename);
 	}
+}
+
+void linux_procfs_set_exe(struct linux_proc *proc, const char *filename)
+{
+	struct linux_node *node;
+	image_path(proc, filename, proc->cur->exe, sizeof(proc->cur->exe), &node);
+}
+
+struct linux_vma_file *linux_procfs_map_name(struct linux_proc *proc, struct linux_node *node)
+{
+	return linux_vma_file_new(&proc->fs, node, NULL, linux_fs_dev(node), node->ino);
+}
+
+struct linux_vma_file *linux_procfs_image_name(struct linux_proc *proc, const char *filename)
+{
+	char path[LINUX_PATH_MAX + 16];
+	struct linux_node *node;
+	image_path(proc, filename, path, sizeof(path), &node);
+	return linux_vma_file_new(&proc->fs, node, path, node ? linux_fs_dev(node) : 0,
+				  node ? node->ino : 0);
+}
+
+bool linux_procfs_map_path(const struct linux_vma_file *f, char *out, size_t size)
+{
+	if (f->node)
+		return procfs_path(f->fs, f->node, out, size);
+	return (size_t)snprintf(out, size, "%s", f->path) < size;
 }
 
 /* ---- text ---- */

@@ -91,5 +91,15 @@ long linux_procfs_open_fd(struct linux_proc *proc, const struct linux_node *n, u
 /* exec: the running task's /proc/PID/exe becomes what filename names in
  * the VM's tree. */
 void linux_procfs_set_exe(struct linux_proc *proc, const char *filename);
+/* What maps names a mapping of node by (device, inode, and the node: its
+ * path when maps is read), or NULL (no memory); one reference,
+ * linux_vma_file_put drops it. */
+struct linux_vma_file *linux_procfs_map_name(struct linux_proc *proc, struct linux_node *node);
+/* The same for an image exec loads from filename (resolved from the cwd as
+ * exec did; a program from outside the tree keeps filename, made absolute). */
+struct linux_vma_file *linux_procfs_image_name(struct linux_proc *proc, const char *filename);
+/* The path maps shows for f (" (deleted)" after an unlinked file's);
+ * false when it does not fit in size bytes. */
+bool linux_procfs_map_path(const struct linux_vma_file *f, char *out, size_t size);
 
 #endif

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "linux_procfs.h"
 #include "linux_pte.h"
@@ -153,17 +154,33 @@ static void mem_text(const struct linux_proc *proc, struct linux_mm *mm, uint64_
 	}
 }
 
-/* What maps names the mapping v: the program's image, [heap], [stack] or nothing. */
+/* What maps names the mapping v: its file (a file's mapping, a program's
+ * or interpreter's image), [heap], [stack] or nothing. */
 static const char *maps_name(const struct linux_mm *mm, const struct linux_task_state *st,
-			     const struct linux_task *t, uint64_t image_start,
-			     const struct linux_vma *v)
+			     const struct linux_vma *v, char *buf, size_t size)
 {
-	if (v->start >= image_start && v->end <= st->image_end)
-		return t->exe;
+	if (v->file)
+		return linux_procfs_map_path(v->file, buf, size) ? buf : "";
 	if (v->start >= mm->brk_start && v->end <= ((mm->brk + PAGE - 1) & ~PAGE_MASK) &&
 	    mm->brk > mm->brk_start)
 		return "[heap]";
 	return v->start >= st->stack_low ? "[stack]" : "";
+}
+
+/* Whether n (just above v's range, ending at end) continues v's line, as
+ * Linux merges neighbours alike (the loader maps an image page by page). A
+ * file's pages merge within one mapping of it (one name object) at
+ * contiguous offsets: Linux keeps two mmaps apart when one holds written
+ * private pages (a library's RELRO beside its read-only data). */
+static bool maps_continues(const struct linux_mm *mm, const struct linux_task_state *st,
+			   const struct linux_vma *v, uint64_t end, const struct linux_vma *n)
+{
+	if (n->start != end || n->prot != v->prot || n->flags != v->flags || n->shm || v->shm ||
+	    n->file != v->file)
+		return false;
+	if (v->file)
+		return n->pgoff == v->pgoff + (end - v->start);
+	return strcmp(maps_name(mm, st, n, NULL, 0), maps_name(mm, st, v, NULL, 0)) == 0;
 }
 
 static void maps_text(struct linux_proc *proc, struct linux_task *t, struct procfs_buf *b)
@@ -172,32 +189,26 @@ static void maps_text(struct linux_proc *proc, struct linux_task *t, struct proc
 	struct linux_mm *mm = st->mm;
 	if (!mm)
 		return;
-	const struct linux_vma *image = linux_vma_find(mm, st->phdr);
-	uint64_t image_start = image ? image->start : st->image_end;
 	for (unsigned i = 0; i < mm->nvmas; i++) {
 		const struct linux_vma *v = &mm->vmas[i];
-		const char *name = maps_name(mm, st, t, image_start, v);
-		/* One line for neighbours alike (the loader maps an image page by
-		 * page), as Linux merges them. */
+		char path[LINUX_PATH_MAX + 16];
+		const char *name = maps_name(mm, st, v, path, sizeof(path));
 		uint64_t end = v->end;
-		while (i + 1 < mm->nvmas) {
-			const struct linux_vma *n = &mm->vmas[i + 1];
-			if (n->start != end || n->prot != v->prot || n->flags != v->flags ||
-			    n->shm || v->shm ||
-			    strcmp(maps_name(mm, st, t, image_start, n), name) != 0)
-				break;
-			end = n->end;
-			i++;
-		}
-		procfs_printf(
-		    b, "%08llx-%08llx %c%c%c%c 00000000 00:00 0", (unsigned long long)v->start,
-		    (unsigned long long)end, v->prot & LINUX_PROT_READ ? 'r' : '-',
-		    v->prot & LINUX_PROT_WRITE ? 'w' : '-', v->prot & LINUX_PROT_EXEC ? 'x' : '-',
-		    v->flags & LINUX_VMA_SHARED ? 's' : 'p');
-		if (name[0]) {
-			procfs_printf(b, "%*s", 26 - 8, "");
-			procfs_put(b, name, strlen(name));
-		}
+		while (i + 1 < mm->nvmas && maps_continues(mm, st, v, end, &mm->vmas[i + 1]))
+			end = mm->vmas[++i].end;
+		uint64_t dev = v->file ? v->file->dev : 0;
+		char line[128];
+		int n = snprintf(
+		    line, sizeof(line), "%08llx-%08llx %c%c%c%c %08llx %02x:%02x %llu",
+		    (unsigned long long)v->start, (unsigned long long)end,
+		    v->prot & LINUX_PROT_READ ? 'r' : '-', v->prot & LINUX_PROT_WRITE ? 'w' : '-',
+		    v->prot & LINUX_PROT_EXEC ? 'x' : '-', v->flags & LINUX_VMA_SHARED ? 's' : 'p',
+		    (unsigned long long)(v->file || v->shm ? v->pgoff : 0), major(dev), minor(dev),
+		    (unsigned long long)(v->file ? v->file->ino : 0));
+		procfs_put(b, line, (size_t)n);
+		procfs_put(b, " ", 1);
+		if (name[0]) /* padded to 72 columns and a space, as Linux's seq_pad */
+			procfs_printf(b, "%*s %s", n + 1 < 72 ? 72 - (n + 1) : 0, "", name);
 		procfs_put(b, "\n", 1);
 	}
 }

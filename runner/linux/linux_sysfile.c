@@ -632,6 +632,15 @@ long linux_sys_creat(struct linux_proc *proc, const uint64_t *a)
 		       a[1], 0);
 }
 
+uint64_t linux_fs_dev(const struct linux_node *n)
+{
+	/* one device per memory file system; the root's is the tree's (copy-up keeps it) */
+	/* and one per volume */
+	return n->vol			     ? 32 + (uint64_t)n->vol
+	       : n->pool == LINUX_POOL_UPPER ? 1
+					     : 1 + (uint64_t)n->pool;
+}
+
 /* Attributes of a node or of a stdio fd (node NULL). */
 struct attrs {
 	uint64_t dev, ino, size, nlink, rdev;
@@ -655,12 +664,7 @@ static struct attrs node_attrs(struct linux_proc *proc, const struct linux_node 
 						  : S_IFIFO | 0600,
 				      .rdev = tty ? makedev(136, 0) : 0};
 	}
-	/* one device per memory file system; the root's is the tree's (copy-up keeps it) */
-	/* and one per volume */
-	uint64_t dev = n->vol			     ? 32 + (uint64_t)n->vol
-		       : n->pool == LINUX_POOL_UPPER ? 1
-						     : 1 + (uint64_t)n->pool;
-	return (struct attrs){.dev = dev,
+	return (struct attrs){.dev = linux_fs_dev(n),
 			      .ino = n->ino,
 			      .size = n->size,
 			      .nlink = S_ISDIR(n->mode)	     ? 2

@@ -1,9 +1,10 @@
-/* Mapping records of a Linux-ABI address space: a sorted array of non-overlapping [start, end) ranges with their rights and whether they are shared (Linux's VMAs). */
+/* Mapping records of a Linux-ABI address space: a sorted array of non-overlapping [start, end) ranges with their rights, whether they are shared, and the file they name (Linux's VMAs). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "linux.h"
+#include "linux_fs.h"
 #include "linux_pte.h"
 #include "linux_shm.h"
 
@@ -55,6 +56,44 @@ static int open_slot(struct linux_mm *mm, unsigned i)
 	return 0;
 }
 
+struct linux_vma_file *linux_vma_file_new(struct linux_fs *fs, struct linux_node *node,
+					  const char *path, uint64_t dev, uint64_t ino)
+{
+	size_t len = node ? 0 : strlen(path);
+	struct linux_vma_file *f = malloc(sizeof(*f) + len + 1);
+	if (!f)
+		return NULL;
+	*f = (struct linux_vma_file){.refs = 1, .dev = dev, .ino = ino, .fs = fs, .node = node};
+	memcpy(f->path, node ? "" : path, len + 1);
+	if (node)
+		linux_fs_get(fs, node);
+	return f;
+}
+
+void linux_vma_file_put(struct linux_vma_file *f)
+{
+	if (!f || --f->refs)
+		return;
+	if (f->node)
+		linux_fs_put(f->fs, f->node);
+	free(f);
+}
+
+void linux_vma_hold(const struct linux_vma *v)
+{
+	if (v->shm)
+		linux_shm_ref(v->shm);
+	if (v->file)
+		v->file->refs++;
+}
+
+void linux_vma_drop(const struct linux_vma *v)
+{
+	if (v->shm)
+		linux_shm_unref(v->shm);
+	linux_vma_file_put(v->file);
+}
+
 int linux_vma_split(struct linux_mm *mm, uint64_t addr)
 {
 	unsigned i = first_above(mm, addr);
@@ -64,10 +103,9 @@ int linux_vma_split(struct linux_mm *mm, uint64_t addr)
 		return -ENOMEM;
 	mm->vmas[i].end = addr;
 	mm->vmas[i + 1].start = addr;
-	if (mm->vmas[i + 1].shm) { /* both halves name the cache; the upper one's offset moves */
-		linux_shm_ref(mm->vmas[i + 1].shm);
-		mm->vmas[i + 1].pgoff += addr - mm->vmas[i].start;
-	}
+	/* both halves name the cache and the file; the upper one's offset moves */
+	linux_vma_hold(&mm->vmas[i + 1]);
+	mm->vmas[i + 1].pgoff += addr - mm->vmas[i].start;
 	return 0;
 }
 
@@ -81,19 +119,19 @@ int linux_vma_remove(struct linux_mm *mm, uint64_t start, uint64_t end)
 	if (j == i)
 		return 0; /* nothing there (and maybe no array yet) */
 	for (unsigned k = i; k < j; k++)
-		if (mm->vmas[k].shm)
-			linux_shm_unref(mm->vmas[k].shm);
+		linux_vma_drop(&mm->vmas[k]);
 	memmove(&mm->vmas[i], &mm->vmas[j], (mm->nvmas - j) * sizeof(*mm->vmas));
 	mm->nvmas -= j - i;
 	return 0;
 }
 
 /* Whether lo and hi (lo just below hi) are one mapping: same rights, and
- * for a file the same cache at contiguous offsets. */
+ * for a file the same cache and name at contiguous offsets. */
 static bool same_kind(const struct linux_vma *lo, const struct linux_vma *hi)
 {
 	return lo->prot == hi->prot && lo->flags == hi->flags && lo->shm == hi->shm &&
-	       (!lo->shm || lo->pgoff + (lo->end - lo->start) == hi->pgoff);
+	       lo->file == hi->file &&
+	       (!(lo->shm || lo->file) || lo->pgoff + (lo->end - lo->start) == hi->pgoff);
 }
 
 int linux_vma_insert(struct linux_mm *mm, const struct linux_vma *v)
@@ -107,8 +145,7 @@ int linux_vma_insert(struct linux_mm *mm, const struct linux_vma *v)
 		mm->vmas[i - 1].end = end;
 		if (i < mm->nvmas && mm->vmas[i].start == end && same_kind(v, &mm->vmas[i])) {
 			mm->vmas[i - 1].end = mm->vmas[i].end;
-			if (mm->vmas[i].shm)
-				linux_shm_unref(mm->vmas[i].shm); /* one record fewer names it */
+			linux_vma_drop(&mm->vmas[i]); /* one record fewer names them */
 			memmove(&mm->vmas[i], &mm->vmas[i + 1],
 				(mm->nvmas - i - 1) * sizeof(*mm->vmas));
 			mm->nvmas--;
@@ -123,16 +160,30 @@ int linux_vma_insert(struct linux_mm *mm, const struct linux_vma *v)
 	if (open_slot(mm, i) < 0)
 		return -ENOMEM;
 	mm->vmas[i] = *v;
-	if (v->shm)
-		linux_shm_ref(v->shm);
+	linux_vma_hold(v);
+	return 0;
+}
+
+int linux_vma_name(struct linux_mm *mm, uint64_t start, uint64_t end, struct linux_vma_file *f,
+		   uint64_t pgoff)
+{
+	if (linux_vma_split(mm, start) < 0 || linux_vma_split(mm, end) < 0)
+		return -ENOMEM;
+	for (unsigned i = first_above(mm, start); i < mm->nvmas && mm->vmas[i].start < end; i++) {
+		struct linux_vma *v = &mm->vmas[i];
+		f->refs++;
+		linux_vma_file_put(v->file);
+		v->file = f;
+		if (!v->shm)
+			v->pgoff = pgoff + (v->start - start);
+	}
 	return 0;
 }
 
 void linux_vma_free_all(struct linux_mm *mm)
 {
 	for (unsigned i = 0; i < mm->nvmas; i++)
-		if (mm->vmas[i].shm)
-			linux_shm_unref(mm->vmas[i].shm);
+		linux_vma_drop(&mm->vmas[i]);
 	mm->nvmas = 0;
 }
 

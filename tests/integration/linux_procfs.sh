@@ -30,10 +30,19 @@ grep -q "^Pid:	1$" <<<"$out" && grep -q "^Uid:	1234	1234	1234	1234$" <<<"$out" &
 expect "/proc/self/maps names the program" 0 "/usr/bin/cat" "${RUN[@]}" --fs / cat /proc/self/maps
 grep -q "\[stack\]" <<<"$out" && pass "maps: [stack]" || fail "maps: $(head -c 300 <<<"$out")"
 # Neighbours alike are one line, as Linux merges them: the image's text is one
-# r-xp line, and no line starts where the one before it ends with the same rights.
-awk '{ split($1, r, "-"); if (r[1] == end && $2 == perm && $6 == name) dup++; end = r[2]; perm = $2; name = $6 }
+# r-xp line, and no unnamed line starts where the one before it ends with the
+# same rights.
+awk '{ split($1, r, "-"); if (r[1] == end && $2 == perm && $6 == name && NF < 6) dup++; end = r[2]; perm = $2; name = $6 }
      END { exit dup ? 1 : 0 }' <<<"$out" && [ "$(grep -c 'r-xp.*/usr/bin/cat' <<<"$out")" -eq 1 ] &&
 	pass "maps: neighbouring mappings alike are one line" || fail "maps: not merged: $(head -c 600 <<<"$out" | tr '\n' '|')"
+# The program's, the interpreter's and libc's lines are the host's: rights,
+# file offset, inode and path, segment by segment (RELRO its own line).
+files='$6 ~ /\/usr\/bin\/cat$|\/libc\.so\.6$|\/ld-linux-x86-64\.so\.2$/ { print $2, $3, $5, $6 }'
+vm_lines=$(awk "$files" <<<"$out")
+host_lines=$(cat /proc/self/maps | awk "$files")
+[ -n "$vm_lines" ] && [ "$vm_lines" = "$host_lines" ] && [ "$(grep -c libc.so.6 <<<"$vm_lines")" -ge 4 ] &&
+	pass "maps: cat, ld.so and libc as on the host (rights, offset, inode, path)" ||
+	fail "maps: VM $(tr '\n' '|' <<<"$vm_lines") host $(tr '\n' '|' <<<"$host_lines")"
 expect "ls -l /proc/self/fd shows pipes and paths" 0 "-> pipe:[" "${RUN[@]}" --fs / ls -l /proc/self/fd
 grep -q -- "-> /proc/1/fd" <<<"$out" && pass "ls -l fd: the listed directory's path" || fail "ls -l fd: $out"
 expect "readlink /proc/self/exe" 0 "/usr/bin/readlink" "${RUN[@]}" --fs / readlink /proc/self/exe
@@ -46,6 +55,53 @@ expect "bash's \$(< /proc/self/status)" 0 "Name:	bash" "${RUN[@]}" --fs / bash -
 expect "/proc/sys/kernel/hostname is --hostname" 0 "jobhost" "${RUN[@]}" --fs / --hostname jobhost cat /proc/sys/kernel/hostname
 expect "/proc/mounts lists the VM's mounts" 0 "proc /proc proc" "${RUN[@]}" --fs / cat /proc/mounts
 if command -v python3 >/dev/null; then
+	# mmap of a file: private (a copy) and shared, at an offset; a hole
+	# unmapped in the middle leaves two lines at the right offsets; a
+	# forked child's maps name them too; a mapped file unlinked shows
+	# "(deleted)" and its pages stay; a memfd is /memfd:NAME (deleted) in
+	# maps and fd/N, as Linux names it.
+	expect "maps: a file's mmap lines, after munmap, in a forked child, unlinked, a memfd" 0 "maps ok" \
+		"${RUN[@]}" --fs / python3 -c '
+import ctypes, mmap, os
+lib = "/usr/lib/x86_64-linux-gnu/libc.so.6"
+f = open(lib, "rb")
+pv = mmap.mmap(f.fileno(), 5 * 4096, access=mmap.ACCESS_COPY, offset=4096)
+sh = mmap.mmap(f.fileno(), 4096, access=mmap.ACCESS_READ, offset=8192)
+base = ctypes.addressof(ctypes.c_char.from_buffer(pv))
+assert ctypes.CDLL(None).munmap(ctypes.c_void_p(base + 2 * 4096), 4096) == 0
+ino = os.stat(lib).st_ino
+def lines():
+    out = []
+    for l in open("/proc/self/maps"):
+        a = l.split()
+        if len(a) == 6 and a[5] == lib and a[4] == str(ino) and a[1] in ("rw-p", "r--s"):
+            lo, hi = (int(x, 16) for x in a[0].split("-"))
+            out.append((a[1], a[2], hi - lo))
+    return sorted(out)
+want = [("r--s", "00002000", 4096), ("rw-p", "00001000", 8192), ("rw-p", "00004000", 8192)]
+got = lines()
+assert all(w in got for w in want), got
+r, w = os.pipe()
+if os.fork() == 0:
+    os.write(w, repr(lines()).encode()); os._exit(0)
+os.wait()
+child = os.read(r, 65536).decode()
+assert child == repr(got), (child, got)
+with open("/tmp/gone", "wb") as g:
+    g.write(b"x" * 4096)
+g = open("/tmp/gone", "rb")
+gm = mmap.mmap(g.fileno(), 4096, access=mmap.ACCESS_READ)
+g.close()
+os.unlink("/tmp/gone")
+gone = [l for l in open("/proc/self/maps") if "/tmp/gone" in l]
+assert len(gone) == 1 and gone[0].rstrip().endswith("/tmp/gone (deleted)"), gone
+assert gm[:2] == b"xx"
+mfd = os.memfd_create("jit")
+os.ftruncate(mfd, 4096)
+mm = mmap.mmap(mfd, 4096)
+assert os.readlink("/proc/self/fd/%d" % mfd) == "/memfd:jit (deleted)"
+assert [l for l in open("/proc/self/maps") if l.rstrip().endswith(" /memfd:jit (deleted)")]
+print("maps ok")'
 	expect "python: os.cpu_count() is --vcpus, and listdir('/proc')" 0 "2 2 True" "${RUN[@]}" --vcpus 2 --fs / python3 -c \
 		'import os; print(os.cpu_count(), len(os.sched_getaffinity(0)), "1" in os.listdir("/proc"))'
 	# Threads: /proc/self is the process from any thread, task/ lists its

@@ -586,6 +586,54 @@ static void cwd_and_fds_hold_their_directory(void **state)
 	test_proc_free(&t);
 }
 
+/* refs: a mapping holds its file, once per mmap however its records split
+ * or fork copies them; the last record's unmap lets an unlinked file go. */
+static void mappings_hold_their_file(void **state)
+{
+	static struct test_proc t;
+	test_proc_init(&t);
+	uint64_t empty = t.proc.fs.tmp_pool.used;
+	long fd = call1(&t, linux_sys_open, upath(&t, "/tmp/m"), O_CREAT | O_RDWR, 0644);
+	assert_true(fd >= 3);
+	assert_int_equal(call1(&t, linux_sys_ftruncate, (uint64_t)fd, 3 * 4096, 0), 0);
+	struct linux_node *m = linux_fd_get(&t.proc, (uint64_t)fd)->node;
+	assert_int_equal(m->refs, 2); /* link + open file */
+	uint64_t addr = 0x400000;
+	assert_int_equal(linux_sys_mmap(&t.proc, addr, 3 * 4096, LINUX_PROT_READ,
+					0x12 /* MAP_PRIVATE | MAP_FIXED */, (uint64_t)fd, 0),
+			 (long)addr);
+	assert_int_equal(m->refs, 3); /* + the mapping */
+	struct linux_vma *v = linux_vma_find(t.proc.mm, addr);
+	assert_non_null(v);
+	assert_non_null(v->file);
+	assert_ptr_equal(v->file->node, m);
+	/* a hole in the middle: two records, one name, offsets kept */
+	assert_int_equal(linux_sys_munmap(&t.proc, addr + 4096, 4096), 0);
+	struct linux_vma *lo = linux_vma_find(t.proc.mm, addr);
+	struct linux_vma *hi = linux_vma_find(t.proc.mm, addr + 2 * 4096);
+	assert_ptr_equal(lo->file, hi->file);
+	assert_int_equal(lo->file->refs, 2);
+	assert_int_equal(hi->pgoff, 2 * 4096);
+	assert_int_equal(m->refs, 3);
+	/* a fork's copy names it too; its end gives the name back */
+	struct linux_mm *child = linux_mm_fork(&t.proc);
+	assert_non_null(child);
+	assert_int_equal(lo->file->refs, 4);
+	linux_mm_put(child);
+	lo = linux_vma_find(t.proc.mm, addr);
+	assert_int_equal(lo->file->refs, 2);
+	/* closed and unlinked: the mapping keeps the file */
+	assert_int_equal(call1(&t, linux_sys_close, (uint64_t)fd, 0, 0), 0);
+	assert_int_equal(call1(&t, linux_sys_unlink, upath(&t, "/tmp/m"), 0, 0), 0);
+	assert_int_equal(m->refs, 1);
+	assert_true(t.proc.fs.tmp_pool.used > empty);
+	assert_int_equal(linux_sys_munmap(&t.proc, addr, 4096), 0);
+	assert_true(t.proc.fs.tmp_pool.used > empty);
+	assert_int_equal(linux_sys_munmap(&t.proc, addr + 2 * 4096, 4096), 0);
+	assert_int_equal(t.proc.fs.tmp_pool.used, empty);
+	test_proc_free(&t);
+}
+
 static void rflags_a_program_sets_are_filtered(void **state)
 {
 	static const struct {
@@ -685,6 +733,7 @@ int main(void)
 	    cmocka_unit_test(exec_replaces_address_space),
 	    cmocka_unit_test(tmp_nodes_live_while_referenced),
 	    cmocka_unit_test(cwd_and_fds_hold_their_directory),
+	    cmocka_unit_test(mappings_hold_their_file),
 	    cmocka_unit_test(rflags_a_program_sets_are_filtered),
 	    cmocka_unit_test(shebang_lines_as_linux),
 	};
