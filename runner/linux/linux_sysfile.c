@@ -412,20 +412,34 @@ static long open_tmpfile(struct linux_proc *proc, struct linux_node *dir, uint64
 	long rc = linux_fs_create(&proc->fs, dir, name, S_IFREG | ((unsigned)mode & 07777), &node);
 	if (rc < 0)
 		return rc;
+	/* Filled before linux_fd_alloc counts the slot's reference: filled
+	 * after, the count was lost, and a forked child's close freed the
+	 * file under the parent's fd. */
 	struct linux_file *f = calloc(1, sizeof(*f));
-	int fd = f ? linux_fd_alloc(proc, 0, f, flags & L_O_CLOEXEC) : -ENOMEM;
-	if (fd >= 0) {
+	int fd = -ENOMEM;
+	if (f) {
 		*f = (struct linux_file){.kind = LINUX_FILE_NODE,
 					 .host_fd = -1,
 					 .node = node,
 					 .flags =
 					     acc | (unsigned)(flags & (L_O_APPEND | L_O_NONBLOCK))};
+		fd = linux_fd_alloc(proc, 0, f, flags & L_O_CLOEXEC);
+	}
+	if (fd >= 0) {
 		linux_fs_get(&proc->fs, node); /* f->node */
 		node->linkable = !(flags & L_O_EXCL);
 	} else {
 		free(f);
 	}
 	(void)linux_fs_unlink(&proc->fs, dir, name, false); /* it never shows in a listing */
+	/* Unlinked: named "#INODE" as Linux shows it ("/tmp/#12 (deleted)"). */
+	char *shown = fd >= 0 ? malloc(32) : NULL;
+	if (shown) {
+		snprintf(shown, 32, "#%llu", (unsigned long long)node->ino);
+		free(node->name);
+		node->name = shown;
+		node->name_len = strlen(shown);
+	}
 	return fd;
 }
 

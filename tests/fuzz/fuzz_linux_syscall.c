@@ -1,4 +1,4 @@
-/* libFuzzer target: the --linux syscall layer driven with random calls against a small process (hostile pointers, lengths, fds, paths, host signals pending), with sequences of file-tree and pipe calls (create, remove, chdir, pipe, dup, read, write, poll, close, mknod of FIFOs, openat2 with open_how and RESOLVE_* flags, splice, tee in any order) whose reference counts are checked after every call, with sequences of memory calls over forked address spaces (mmap, munmap, mprotect, mremap, writes, write faults, fork, exit, shared mappings of a file with ftruncate, msync and pwrite) whose frame counts, copy-on-write contents and shared file pages are checked after every call, with sequences of process and thread calls (fork, vfork, clone, clone of a thread, exit, exit_group, wait4, waitid, kill, tgkill, setpgid, setsid, pipes, futex wait/wake/requeue/wake-op on mapped and unmapped words, robust lists built from the input, loops included) whose tasks' files and address spaces are checked after every call, and with sequences of AF_UNIX, AF_INET and AF_INET6 socket calls (SCM_RIGHTS loops, names, loopback TCP/UDP over lwIP, accept queues, malformed msghdr/cmsg) whose queue accounting is checked after every call, inotify instances watching the tree while it changes, and with sequences of epoll, eventfd, timerfd, signalfd and timer calls across forked tasks whose fd counts are checked after every call. */
+/* libFuzzer target: the --linux syscall layer driven with random calls against a small process (hostile pointers, lengths, fds, paths, host signals pending), with sequences of file-tree and pipe calls (create, remove, chdir, pipe, dup, read, write, poll, close, mknod of FIFOs, openat2 with open_how and RESOLVE_* flags, splice, tee in any order) whose reference counts are checked after every call, with sequences of memory calls over forked address spaces (mmap, munmap, mprotect, mremap, writes, write faults, fork, exit, shared mappings of a file with ftruncate, msync and pwrite) whose frame counts, copy-on-write contents and shared file pages are checked after every call, with sequences of process and thread calls (fork, vfork, clone, clone of a thread, exit, exit_group, wait4, waitid, kill, tgkill, setpgid, setsid, pipes, O_TMPFILE and memfd files, futex wait/wake/requeue/wake-op on mapped and unmapped words, robust lists built from the input, loops included) whose tasks' files and address spaces are checked after every call, and with sequences of AF_UNIX, AF_INET and AF_INET6 socket calls (SCM_RIGHTS loops, names, loopback TCP/UDP over lwIP, accept queues, malformed msghdr/cmsg) whose queue accounting is checked after every call, inotify instances watching the tree while it changes, and with sequences of epoll, eventfd, timerfd, signalfd and timer calls across forked tasks whose fd counts are checked after every call. */
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -917,8 +917,8 @@ static void thread_args(const struct linux_proc *proc, uint64_t user, const uint
 static void proc_sequence(struct linux_proc *proc, uint64_t user, const uint8_t *in, size_t size)
 {
 	static const uint16_t proc_calls[] = {
-	    57,	 58, 56,  231, 61,  62,	 109, 112, 22,	3,	     0,		  1,
-	    247, 60, 202, 202, 273, 234, 186, 24,  435, PROC_THREAD, PROC_THREAD, PROC_POKE};
+	    57, 58,  56,  231, 61,  62,	 109, 112, 22,		3,	     0,		1,   247,
+	    60, 202, 202, 273, 234, 186, 24,  435, PROC_THREAD, PROC_THREAD, PROC_POKE, 257, 319};
 	proc->max_tasks = PROC_PIDS;
 	for (size_t i = 0; i + PROC_OP_LEN <= size && !vm_is_ending(proc->vm); i += PROC_OP_LEN) {
 		const uint8_t *c = in + i;
@@ -950,6 +950,15 @@ static void proc_sequence(struct linux_proc *proc, uint64_t user, const uint8_t 
 			a[0] = c[2] % 3, a[1] = (uint64_t)(pid < 0 ? 0 : pid), a[2] = user,
 			a[3] = 4 | (c[3] & 1);
 			break; /* waitid */
+		case 257:      /* openat(O_TMPFILE) of /tmp, and memfd_create: files of no name */
+		case 319:
+			(void)linux_copy_out(proc, user + 1800, "/tmp", 5);
+			if (nr == 257)
+				a[0] = (uint64_t)-100, a[1] = user + 1800,
+				a[2] = 020200002 /* O_TMPFILE | O_RDWR */, a[3] = 0600;
+			else
+				a[0] = user + 1800, a[1] = c[3] & 1; /* MFD_CLOEXEC */
+			break;
 		}
 		r.rdi = a[0], r.rsi = a[1], r.rdx = a[2], r.r10 = a[3], r.r8 = a[4], r.r9 = a[5];
 		linux_syscall(proc, &r);

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lx_checkline.h"
@@ -150,6 +151,28 @@ int main(void)
 	      "O_TMPFILE|O_RDONLY: EINVAL");
 	CHECK(open("/tmp/o/f", O_TMPFILE | O_RDWR, 0600) == -1 && errno == ENOTDIR,
 	      "O_TMPFILE of a file: ENOTDIR");
+	/* An unnamed file a forked child writes and closes stays the parent's
+	 * (python's TemporaryFile as a subprocess's stdout). */
+	int u = open("/tmp", O_TMPFILE | O_RDWR, 0600);
+	pid_t child = u >= 0 ? fork() : -1;
+	if (child == 0) {
+		_exit(write(u, "from child", 10) == 10 && close(u) == 0 ? 0 : 1);
+	}
+	int status = -1;
+	char back[16] = {0};
+	struct stat ust;
+	CHECK(child > 0 && waitpid(child, &status, 0) == child && status == 0,
+	      "O_TMPFILE: a forked child writes and closes it");
+	CHECK(lseek(u, 0, SEEK_SET) == 0 && read(u, back, sizeof(back)) == 10 &&
+		  strcmp(back, "from child") == 0 && fstat(u, &ust) == 0 && S_ISREG(ust.st_mode),
+	      "O_TMPFILE: the parent reads what the child wrote (%s)", back);
+	char link[64], want[64], fdpath[32];
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", u);
+	snprintf(want, sizeof(want), "/tmp/#%llu (deleted)", (unsigned long long)ust.st_ino);
+	ssize_t ln = readlink(fdpath, link, sizeof(link) - 1);
+	link[ln > 0 ? ln : 0] = '\0';
+	CHECK(strcmp(link, want) == 0, "O_TMPFILE: fd/N is %s (got %s)", want, link);
+	close(u);
 	if (failures)
 		return 1;
 	printf("open2 ok\n");

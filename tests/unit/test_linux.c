@@ -634,6 +634,29 @@ static void mappings_hold_their_file(void **state)
 	test_proc_free(&t);
 }
 
+/* refs: an O_TMPFILE file counts its fd once, like any open file: a dup's
+ * close leaves it open, the last close frees it */
+static void tmpfile_counted_like_any_file(void **state)
+{
+	static struct test_proc t;
+	test_proc_init(&t);
+	uint64_t empty = t.proc.fs.tmp_pool.used;
+	long fd =
+	    call1(&t, linux_sys_open, upath(&t, "/tmp"), 020000000 | O_DIRECTORY | O_RDWR, 0600);
+	assert_true(fd >= 3);
+	struct linux_file *f = linux_fd_get(&t.proc, (uint64_t)fd);
+	assert_int_equal(f->refs, 1);
+	long fd2 = call1(&t, linux_sys_dup, (uint64_t)fd, 0, 0);
+	assert_true(fd2 > fd);
+	assert_int_equal(f->refs, 2);
+	assert_int_equal(call1(&t, linux_sys_close, (uint64_t)fd2, 0, 0), 0);
+	assert_int_equal(f->refs, 1);
+	assert_true(t.proc.fs.tmp_pool.used > empty);
+	assert_int_equal(call1(&t, linux_sys_close, (uint64_t)fd, 0, 0), 0);
+	assert_int_equal(t.proc.fs.tmp_pool.used, empty);
+	test_proc_free(&t);
+}
+
 static void rflags_a_program_sets_are_filtered(void **state)
 {
 	static const struct {
@@ -734,6 +757,7 @@ int main(void)
 	    cmocka_unit_test(tmp_nodes_live_while_referenced),
 	    cmocka_unit_test(cwd_and_fds_hold_their_directory),
 	    cmocka_unit_test(mappings_hold_their_file),
+	    cmocka_unit_test(tmpfile_counted_like_any_file),
 	    cmocka_unit_test(rflags_a_program_sets_are_filtered),
 	    cmocka_unit_test(shebang_lines_as_linux),
 	};
