@@ -299,8 +299,18 @@ int linux_fs_resolve(struct linux_fs *fs, struct linux_node *cwd, const char *pa
 		}
 		node = child;
 	}
+	if (path[plen - 1] == '/' && !is_dir(node))
+		return -ENOTDIR; /* as Linux: "name/" must be a directory */
 	*out = node;
 	return 0;
+}
+
+void linux_fs_touch(struct linux_node *n)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	n->mtime_sec = now.tv_sec;
+	n->mtime_nsec = (uint32_t)now.tv_nsec;
 }
 
 int linux_fs_create(struct linux_fs *fs, struct linux_node *dir, const char *name, uint32_t mode,
@@ -339,6 +349,8 @@ int linux_fs_create(struct linux_fs *fs, struct linux_node *dir, const char *nam
 	    .covers_lower = linux_fs_take_whiteout(fs, dir, name, len)};
 	linux_fs_link_child(dir, n);
 	linux_fs_get(fs, dir); /* n->parent */
+	linux_fs_touch(n);
+	linux_fs_touch(dir); /* an entry more */
 	*out = n;
 	return 0;
 }
@@ -387,6 +399,7 @@ int linux_fs_unlink(struct linux_fs *fs, struct linux_node *dir, const char *nam
 	/* n->parent stays: ".." of a removed cwd is its old parent, as on Linux,
 	 * and n's reference keeps that parent alive. */
 	n->unlinked = true;
+	linux_fs_touch(dir); /* an entry fewer */
 	if (n->lower)
 		linux_fs_orphan(fs, n); /* not reference-counted: kept until the tree goes */
 	else
@@ -465,6 +478,7 @@ long linux_fs_write(struct linux_fs *fs, struct linux_node *node, uint64_t offse
 	memcpy(node->tmp_data + offset, buf, len);
 	if (end > node->size)
 		node->size = end;
+	linux_fs_touch(node);
 	linux_shm_wrote(node, offset, buf, len); /* mappings see it */
 	return (long)len;
 }
@@ -486,6 +500,7 @@ int linux_fs_truncate(struct linux_fs *fs, struct linux_node *node, uint64_t siz
 	if (size < node->size)
 		memset(node->tmp_data + size, 0, node->size - size);
 	node->size = size;
+	linux_fs_touch(node);
 	linux_shm_truncated(node, size);
 	return 0;
 }

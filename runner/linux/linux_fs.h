@@ -253,6 +253,9 @@ int linux_fs_rename(struct linux_fs *fs, struct linux_node *odir, const char *on
 /* Writes into a writable file, growing it within its pool's limit. */
 long linux_fs_write(struct linux_fs *fs, struct linux_node *node, uint64_t offset, const void *buf,
 		    uint64_t len);
+/* A memory node (/tmp, a --tmpfs, the upper layer) was made or changed:
+ * its mtime becomes now, as Linux's (make compares them). */
+void linux_fs_touch(struct linux_node *n);
 /* Sets a file's size, copying a lower file up first. 0 or -errno. */
 int linux_fs_truncate(struct linux_fs *fs, struct linux_node *node, uint64_t size);
 /* Reads up to len bytes at offset of a file: a /tmp node from memory, a

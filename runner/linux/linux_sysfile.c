@@ -475,6 +475,22 @@ static long do_open(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, uin
 	 * and -writable and gets its mode once opened. */
 	uint32_t create_mode = (unsigned)mode & 0777;
 	bool chmod_after = false, created = false;
+	if ((flags & L_O_CREAT) && path[strlen(path) - 1] == '/') {
+		/* As Linux: O_CREAT of "name/" is EISDIR once the walk reaches
+		 * name's directory (a directory open never makes); a file
+		 * "name" made the walk ENOTDIR at name itself, so walk again
+		 * without the slash to tell that from a file on the way. */
+		if (rc == -ENOTDIR) {
+			size_t n = strlen(path);
+			while (n > 1 && path[n - 1] == '/')
+				path[--n] = '\0';
+			rc = linux_fs_resolve(&proc->fs, dir, path, resolve, &node, &parent, last,
+					      sizeof(last));
+		}
+		if (rc == 0 || (rc == -ENOENT && parent))
+			return -EISDIR;
+		return rc;
+	}
 	if (rc == -ENOENT && (flags & L_O_CREAT) && parent) {
 		created = true;
 		chmod_after = parent->vol && (create_mode & 0600) != 0600;
@@ -1135,6 +1151,12 @@ long linux_sys_unlinkat(struct linux_proc *proc, const uint64_t *a)
 		return -EISDIR;
 	if (kind != LAST_NAME)
 		return kind == LAST_DOT ? -EINVAL : -ENOTEMPTY;
+	char path[LINUX_PATH_MAX];
+	struct linux_node *entry;
+	if (!(a[2] & L_AT_REMOVEDIR) && linux_user_string(proc, a[1], path, sizeof(path)) > 0 &&
+	    path[strlen(path) - 1] == '/' &&
+	    linux_fs_entry(&proc->fs, parent, last, strlen(last), &entry) == 0)
+		return S_ISDIR(entry->mode) ? -EISDIR : -ENOTDIR; /* as Linux: "name/" */
 	struct linux_node *held = linux_inotify_hold_entry(&proc->fs, parent, last);
 	rc = linux_fs_unlink(&proc->fs, parent, last, a[2] & L_AT_REMOVEDIR);
 	linux_inotify_removed(&proc->fs, parent, last, held, rc);

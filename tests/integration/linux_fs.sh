@@ -239,3 +239,47 @@ expect "--tmpfs with a bad size is refused" 125 "want GUEST_DIR[:size=SIZE]" \
 expect "--tmpfs given twice is refused" 125 "--tmpfs /work: given twice" \
 	"$LOCKVM" run --linux --fs "$UP" --tmpfs /work --tmpfs /work lx_overlay.glibc
 [ "$upper_before" = "$(upper_sum)" ] && pass "--tmpfs: the lower tree is unchanged" || fail "--tmpfs: the lower tree changed"
+
+# ---- times: what the job makes and changes is dated now (make compares them) ----
+# /tmp, a --tmpfs and the upper layer: a new file, a new directory and a
+# written file carry the time of the change; make rebuilds exactly what an
+# edit made stale.
+expect "mtimes: new and written files are dated now; make rebuilds after an edit" 0 "make ok" \
+	"$LOCKVM" run --linux --fs / --tmpfs /work --timeout 60 sh -c '
+now=$(date +%s)
+for d in /tmp /work /opt; do
+	mkdir "$d/m" && cd "$d/m" || exit 1
+	for t in "$d/m" "$d"; do
+		s=$(stat -c %Y "$t"); [ $((s - now)) -ge -2 ] && [ $((s - now)) -le 60 ] || { echo "$t dated $s, now $now"; exit 1; }
+	done
+	printf "out: in\n\tcp in out\n" >Makefile
+	echo 1 >in
+	make -s || exit 1
+	make -q || { echo "$d: up to date, yet make -q says stale"; exit 1; }
+	echo 2 >in
+	if make -q; then echo "$d: in was edited, yet make -q says up to date"; exit 1; fi
+	make -s && [ "$(cat out)" = 2 ] || { echo "$d: out is $(cat out)"; exit 1; }
+done
+echo make ok'
+
+# ---- "name/": a trailing slash names a directory, as Linux answers ----------
+expect "trailing slash: open, O_CREAT, stat, unlink of name/ answer as Linux" 0 "slash ok" \
+	"$LOCKVM" run --linux --fs / --timeout 60 python3 -c '
+import errno, os
+os.mkdir("/tmp/d"); open("/tmp/f", "w").close()
+W = os.O_CREAT | os.O_WRONLY
+want = [(os.open, ("/tmp/new/", W, 0o644), errno.EISDIR), (os.open, ("/tmp/f/", W, 0o644), errno.EISDIR),
+        (os.open, ("/tmp/d/", os.O_CREAT | os.O_RDONLY, 0o644), errno.EISDIR),
+        (os.open, ("/tmp/f/", os.O_RDONLY), errno.ENOTDIR), (os.open, ("/etc/passwd/", os.O_RDONLY), errno.ENOTDIR),
+        (os.stat, ("/tmp/f/",), errno.ENOTDIR), (os.lstat, ("/etc/passwd/",), errno.ENOTDIR),
+        (os.unlink, ("/tmp/f/",), errno.ENOTDIR), (os.unlink, ("/tmp/d/",), errno.EISDIR),
+        (os.open, ("/tmp/f/x/", W, 0o644), errno.ENOTDIR), (os.open, ("/tmp/no/x/", W, 0o644), errno.ENOENT)]
+for fn, args, e in want:
+    try:
+        fn(*args)
+        raise SystemExit("%s%r succeeded, want errno %d" % (fn.__name__, args, e))
+    except OSError as x:
+        assert x.errno == e, (fn.__name__, args, x.errno, e)
+assert not os.path.exists("/tmp/new") and os.path.isfile("/tmp/f")
+os.close(os.open("/tmp/d/", os.O_RDONLY)); os.stat("/bin/"); os.mkdir("/tmp/e/"); os.rmdir("/tmp/e/")
+print("slash ok")'
