@@ -475,7 +475,7 @@ static long do_open(struct linux_proc *proc, uint64_t dirfd, uint64_t upath, uin
 	 * and -writable and gets its mode once opened. */
 	uint32_t create_mode = (unsigned)mode & 0777;
 	bool chmod_after = false, created = false;
-	if ((flags & L_O_CREAT) && path[strlen(path) - 1] == '/') {
+	if ((flags & L_O_CREAT) && path[0] && path[strlen(path) - 1] == '/') {
 		/* As Linux: O_CREAT of "name/" is EISDIR once the walk reaches
 		 * name's directory (a directory open never makes); a file
 		 * "name" made the walk ENOTDIR at name itself, so walk again

@@ -273,7 +273,8 @@ want = [(os.open, ("/tmp/new/", W, 0o644), errno.EISDIR), (os.open, ("/tmp/f/", 
         (os.open, ("/tmp/f/", os.O_RDONLY), errno.ENOTDIR), (os.open, ("/etc/passwd/", os.O_RDONLY), errno.ENOTDIR),
         (os.stat, ("/tmp/f/",), errno.ENOTDIR), (os.lstat, ("/etc/passwd/",), errno.ENOTDIR),
         (os.unlink, ("/tmp/f/",), errno.ENOTDIR), (os.unlink, ("/tmp/d/",), errno.EISDIR),
-        (os.open, ("/tmp/f/x/", W, 0o644), errno.ENOTDIR), (os.open, ("/tmp/no/x/", W, 0o644), errno.ENOENT)]
+        (os.open, ("/tmp/f/x/", W, 0o644), errno.ENOTDIR), (os.open, ("/tmp/no/x/", W, 0o644), errno.ENOENT),
+        (os.open, ("", W, 0o644), errno.ENOENT)]
 for fn, args, e in want:
     try:
         fn(*args)
