@@ -305,6 +305,19 @@ int linux_fs_resolve(struct linux_fs *fs, struct linux_node *cwd, const char *pa
 	return 0;
 }
 
+bool linux_fs_show_as(struct linux_node *n, const char *prefix, const char *name)
+{
+	size_t len = strlen(prefix) + strlen(name) + 1;
+	char *shown = malloc(len);
+	if (!shown)
+		return false; /* its old name stays */
+	snprintf(shown, len, "%s%s", prefix, name);
+	free(n->name);
+	n->name = shown;
+	n->name_len = len - 1;
+	return true;
+}
+
 void linux_fs_touch(struct linux_node *n)
 {
 	struct timespec now;

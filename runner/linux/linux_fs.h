@@ -253,6 +253,9 @@ int linux_fs_rename(struct linux_fs *fs, struct linux_node *odir, const char *on
 /* Writes into a writable file, growing it within its pool's limit. */
 long linux_fs_write(struct linux_fs *fs, struct linux_node *node, uint64_t offset, const void *buf,
 		    uint64_t len);
+/* An unlinked node (O_TMPFILE's, memfd's) is named prefix + name from now
+ * on, as /proc shows Linux's; false: no memory, its old name stays. */
+bool linux_fs_show_as(struct linux_node *n, const char *prefix, const char *name);
 /* A memory node (/tmp, a --tmpfs, the upper layer) was made or changed:
  * its mtime becomes now, as Linux's (make compares them). */
 void linux_fs_touch(struct linux_node *n);

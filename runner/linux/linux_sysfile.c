@@ -433,13 +433,10 @@ static long open_tmpfile(struct linux_proc *proc, struct linux_node *dir, uint64
 	}
 	(void)linux_fs_unlink(&proc->fs, dir, name, false); /* it never shows in a listing */
 	/* Unlinked: named "#INODE" as Linux shows it ("/tmp/#12 (deleted)"). */
-	char *shown = fd >= 0 ? malloc(32) : NULL;
-	if (shown) {
-		snprintf(shown, 32, "#%llu", (unsigned long long)node->ino);
-		free(node->name);
-		node->name = shown;
-		node->name_len = strlen(shown);
-	}
+	char ino[24];
+	snprintf(ino, sizeof(ino), "%llu", (unsigned long long)node->ino);
+	if (fd >= 0)
+		linux_fs_show_as(node, "#", ino);
 	return fd;
 }
 

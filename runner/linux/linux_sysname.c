@@ -423,15 +423,8 @@ long linux_sys_memfd_create(struct linux_proc *proc, const uint64_t *a)
 	}
 	linux_fs_unlink(&proc->fs, proc->fs.tmp, slot, false);
 	/* Out of /tmp now: named as Linux names it in fd/N and maps. */
-	size_t len = strlen("memfd:") + strlen(name) + 1;
-	char *shown = fd >= 0 ? malloc(len) : NULL;
-	if (shown) {
-		snprintf(shown, len, "memfd:%s", name);
-		free(n->name);
-		n->name = shown;
-		n->name_len = strlen(shown);
+	if (fd >= 0 && linux_fs_show_as(n, "memfd:", name))
 		n->memfd = true;
-	}
 	return fd;
 }
 
